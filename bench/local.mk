@@ -1,0 +1,1 @@
+# benchmarks: built by `make bench`, never by `make check`

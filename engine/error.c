@@ -1,0 +1,62 @@
+/* Status names and strings (one X-macro table) and the thread-local detail. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define RUV_STATUS_TABLE(X)                                                   \
+    X(RUV_OK, "success")                                                      \
+    X(RUV_E_INVAL, "invalid argument")                                        \
+    X(RUV_E_NOMEM, "out of memory")                                           \
+    X(RUV_E_NOTFOUND, "not found")                                            \
+    X(RUV_E_UNSUPPORTED, "not supported on this CPU or build")                \
+    X(RUV_E_ABI, "plugin ABI mismatch")                                       \
+    X(RUV_E_PLUGIN, "plugin error")                                           \
+    X(RUV_E_SELFTEST, "plugin failed its conformance or self-test")           \
+    X(RUV_E_IO, "input/output error")                                         \
+    X(RUV_E_STATE, "invalid state for this operation")                        \
+    X(RUV_E_DIM, "dimension mismatch")                                        \
+    X(RUV_E_EMPTY, "index is empty")                                          \
+    X(RUV_E_CORRUPT, "data is corrupted or truncated")
+
+const char *ruv_status_name(int status)
+{
+    switch (status) {
+#define X(code, text) case code: return #code;
+        RUV_STATUS_TABLE(X)
+#undef X
+    }
+    return "RUV_E_UNKNOWN";
+}
+
+const char *ruv_status_str(int status)
+{
+    switch (status) {
+#define X(code, text) case code: return text;
+        RUV_STATUS_TABLE(X)
+#undef X
+    }
+    return "unknown status code";
+}
+
+#define DETAIL_SIZE 512
+static RUV_THREAD_LOCAL char detail[DETAIL_SIZE];
+
+const char *ruv_last_error(void) { return detail; }
+
+int ruv__set_errorv(int status, const char *fmt, va_list ap)
+{
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    return status;
+}
+
+int ruv__set_error(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ruv__set_errorv(status, fmt, ap);
+    va_end(ap);
+    return status;
+}

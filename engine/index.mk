@@ -1,0 +1,1 @@
+# Index sources (issue 3) are listed here.

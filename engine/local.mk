@@ -1,0 +1,20 @@
+lib_LTLIBRARIES += engine/libruvector.la
+engine_libruvector_la_SOURCES = \
+	engine/internal.h \
+	engine/conform.c engine/conform.h \
+	engine/config.c \
+	engine/cpu.c engine/cpu_x86.c engine/cpu_arm.c \
+	engine/engine.c \
+	engine/error.c \
+	engine/kernel_scalar.c \
+	engine/loader.c \
+	engine/report.c \
+	engine/select.c \
+	engine/topo.c \
+	engine/util.c \
+	engine/version.c
+engine_libruvector_la_CPPFLAGS = $(AM_CPPFLAGS) -DRUV_PLUGINDIR='"$(plugindir)"'
+engine_libruvector_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) $(PTHREAD_CFLAGS)
+engine_libruvector_la_LIBADD = $(LIBLTDL) $(HWLOC_LIBS) $(PTHREAD_LIBS) -lm
+engine_libruvector_la_LDFLAGS = -version-info $(RUV_LT_VERSION) -no-undefined \
+	-export-symbols-regex '^ruv_[a-z]'

@@ -1,0 +1,9 @@
+ruvectorincludedir = $(includedir)/ruvector
+ruvectorinclude_HEADERS = \
+	include/ruvector/ruvector.h \
+	include/ruvector/error.h \
+	include/ruvector/cpu.h \
+	include/ruvector/engine.h \
+	include/ruvector/kernel.h \
+	include/ruvector/plugin.h
+nodist_ruvectorinclude_HEADERS = include/ruvector/version.h

@@ -1,0 +1,135 @@
+/* ruvector/engine.h — configuration, engine open/close, introspection. */
+#ifndef RUVECTOR_ENGINE_H
+#define RUVECTOR_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ruv_plugin;
+struct ruv_kernel_ops;
+
+typedef struct ruv_config ruv_config;
+typedef struct ruv_engine ruv_engine;
+
+/* ---- configuration: values set here beat RUVECTOR_* variables, which beat defaults ---- */
+
+/* Creates an empty configuration (everything "default"). Free with ruv_config_free. */
+int ruv_config_new(ruv_config **out);
+void ruv_config_free(ruv_config *cfg);
+
+/* Forces a kernel: "scalar", "avx2", "avx512", "neon", or "auto" (the default:
+ * highest priority eligible kernel). Unknown names are reported at open. */
+int ruv_config_set_kernel(ruv_config *cfg, const char *name);
+/* Plugin directories, separated by ':'. Replaces the built-in directory. */
+int ruv_config_set_plugin_path(ruv_config *cfg, const char *path);
+/* Plugins never to load, exact names separated by commas or whitespace. */
+int ruv_config_set_disable(ruv_config *cfg, const char *names);
+/* Loads a plugin by module name at open (feature plugins load only this way;
+ * a kernel named here is loaded even if not a known kernel). */
+int ruv_config_add_plugin(ruv_config *cfg, const char *name);
+/* Registers a plugin linked into the program (static builds); it is
+ * validated exactly like a loaded one. desc must outlive the engine. */
+int ruv_config_register(ruv_config *cfg, const struct ruv_plugin *desc);
+/* Worker threads for parallel operations; 0 = one per core (hwloc). */
+int ruv_config_set_threads(ruv_config *cfg, unsigned threads);
+/* 0 silent, 1 one line per decision on stderr, 2 also every probe. */
+int ruv_config_set_verbose(ruv_config *cfg, int level);
+/* Option a plugin reads through host->config_get(plugin, key). Copied. */
+int ruv_config_set_plugin_option(ruv_config *cfg, const char *plugin, const char *key,
+                                 const char *value);
+
+/* ---- engine ---- */
+
+/* Reads RUVECTOR_* once, probes the CPU, loads and checks plugins, selects a
+ * kernel. cfg may be NULL (all defaults) and may be freed right after. On
+ * failure *out is NULL and ruv_last_error() says why: RUV_E_NOTFOUND for an
+ * unknown forced kernel (known names listed), RUV_E_UNSUPPORTED for a kernel
+ * the CPU cannot run (missing ISA named), RUV_E_PLUGIN / RUV_E_ABI /
+ * RUV_E_SELFTEST when a plugin named by ruv_config_add_plugin or a forced
+ * kernel failed to load. Kernel plugins found automatically that fail are
+ * skipped and recorded; they never make open fail. */
+int ruv_engine_open(const ruv_config *cfg, ruv_engine **out);
+/* Calls every plugin's fini and unloads kernel plugins. NULL is a no-op. */
+void ruv_engine_close(ruv_engine *eng);
+
+/* Selected kernel's name ("avx512"). Borrowed until close. */
+const char *ruv_engine_kernel_name(const ruv_engine *eng);
+/* How it was chosen: "auto", "env" or "api". Static string. */
+const char *ruv_engine_kernel_source(const ruv_engine *eng);
+/* The effective kernel table: every slot non-NULL. Borrowed until close. */
+const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng);
+/* Worker threads this engine uses (>= 1). */
+unsigned ruv_engine_threads(const ruv_engine *eng);
+
+/* A resolved setting as text, and where it came from ("api", "env" or
+ * "default"). Keys: "kernel", "plugin_path", "disable", "threads",
+ * "verbose". Both strings borrowed until close; RUV_E_NOTFOUND for other keys. */
+int ruv_engine_setting(const ruv_engine *eng, const char *key, const char **value,
+                       const char **source);
+
+/* Plugin states as recorded at open. */
+typedef enum ruv_plugin_state {
+    RUV_PLUGIN_LOADED = 0,     /* usable */
+    RUV_PLUGIN_INELIGIBLE = 1, /* CPU lacks a required ISA; no plugin code ran */
+    RUV_PLUGIN_FAILED = 2,     /* bad ABI, missing symbol, bad descriptor, failed init or test */
+    RUV_PLUGIN_DISABLED = 3,   /* named in the disable list */
+    RUV_PLUGIN_NOT_FOUND = 4   /* no file in any plugin directory */
+} ruv_plugin_state;
+
+/* Name of a state: "loaded", "ineligible", ... Static string. */
+const char *ruv_plugin_state_name(int state);
+
+typedef struct ruv_plugin_info {
+    const char *name;     /* module name */
+    const char *file;     /* path opened, or "(built-in)" / "(registered)"; "" if not found */
+    const char *version;  /* "" when unknown */
+    uint32_t kind;        /* enum ruv_plugin_kind; 0 when unknown */
+    int32_t priority;
+    uint64_t requires_isa;
+    int state;            /* ruv_plugin_state */
+    int status;           /* ruv_status of the load (RUV_OK when loaded) */
+    const char *reason;   /* why this state, e.g. "needs AVX512F" */
+} ruv_plugin_info;
+
+/* Number of plugin records (the built-in scalar kernel included). */
+size_t ruv_engine_plugin_count(const ruv_engine *eng);
+/* Record i (0 <= i < count); strings borrowed until close. */
+int ruv_engine_plugin_info(const ruv_engine *eng, size_t i, ruv_plugin_info *out);
+/* Record by module name; RUV_E_NOTFOUND if the engine never considered it. */
+int ruv_engine_plugin_find(const ruv_engine *eng, const char *name, ruv_plugin_info *out);
+
+/* Ops table and state of a loaded feature plugin; RUV_E_NOTFOUND (with the
+ * recorded reason) if it did not load. Borrowed until close. */
+int ruv_engine_feature(const ruv_engine *eng, const char *name, const void **ops, void **state);
+
+/* JSON report of everything decided at open: cpu (model, isa_found,
+ * isa_missing, topology), plugins[] (name, file, version, kind, priority,
+ * requires, state, reason), kernel (name, source), config (value and source
+ * of each setting). *json_out is NUL-terminated; free it with ruv_free. */
+int ruv_engine_report(const ruv_engine *eng, char **json_out);
+
+/* Frees memory the library returned through an out parameter. NULL is a no-op. */
+void ruv_free(void *p);
+
+/* Logical cores, physical cores and cache sizes in bytes (0 when unknown),
+ * from hwloc; probed once per process. */
+typedef struct ruv_topology {
+    unsigned cores;     /* physical cores */
+    unsigned pus;       /* logical processors */
+    size_t l1d_bytes;   /* per core */
+    size_t l2_bytes;    /* per core */
+    size_t l3_bytes;    /* total of one L3 */
+    unsigned numa_nodes;
+} ruv_topology;
+int ruv_topology_get(ruv_topology *out);
+/* CPU model string ("AMD EPYC 7B13"), static; "" when unknown. */
+const char *ruv_cpu_model(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

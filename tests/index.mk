@@ -1,0 +1,1 @@
+# Index tests (issue 3) are listed here.

@@ -1,0 +1,1 @@
+# (tests are being written)

@@ -1,0 +1,213 @@
+/* ruvector bench-kernels: throughput of every kernel this CPU can run, next
+ * to the machine's streaming read bandwidth, so each figure reads as a
+ * fraction of the hardware limit. For people, not CI: timings are noisy. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *alloc_filled(size_t bytes, uint64_t seed)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0)
+        return NULL;
+    /* Touch and fill every page so page faults stay out of the timings. */
+    uint64_t s = seed;
+    unsigned char *c = p;
+    for (size_t i = 0; i + 8 <= bytes; i += 8) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        uint32_t f = (uint32_t)(s >> 41) | 0x3f000000u; /* finite floats in [0.5, 1) */
+        uint64_t w = ((uint64_t)f << 32) | f;
+        memcpy(c + i, &w, 8);
+    }
+    return p;
+}
+
+struct bench_ctx {
+    const struct ruv_kernel_ops *k;
+    float *q, *rows, *out;
+    uint64_t *codes, *planes;
+    uint32_t *u32;
+    uint8_t *fs, *lut;
+    uint16_t *u16;
+    size_t n;
+};
+
+typedef void (*bench_fn)(struct bench_ctx *c);
+
+static void run_l2sq(struct bench_ctx *c) { c->k->l2sq_f32_1xN(c->q, c->rows, 128, 128, c->n, c->out); }
+static void run_xor(struct bench_ctx *c) { c->k->xor_popcnt_1xN(c->planes, c->codes, 2, c->n, c->u32); }
+static void run_bitplane(struct bench_ctx *c)
+{
+    c->k->bitplane_dot_1xN(c->planes, 4, c->codes, 2, c->n, c->u32);
+}
+static void run_fastscan(struct bench_ctx *c) { c->k->fastscan_u8(c->fs, 32, c->n / 32, c->lut, c->u16); }
+static void run_fht(struct bench_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        c->k->fht_f32(c->rows + (i % 64) * 1024, 1024);
+}
+static void run_dot_stream(struct bench_ctx *c)
+{
+    volatile float sink = c->k->dot_f32(c->rows, c->rows, c->n);
+    (void)sink;
+}
+
+/* Best of `reps` timings, each repeating fn for at least min_s seconds. */
+static double best_seconds(bench_fn fn, struct bench_ctx *c, double min_s, int reps)
+{
+    fn(c); /* warm-up */
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        long iters = 0;
+        double t0 = now(), t;
+        do {
+            fn(c);
+            iters++;
+            t = now() - t0;
+        } while (t < min_s);
+        if (t / (double)iters < best)
+            best = t / (double)iters;
+    }
+    return best;
+}
+
+struct bench_case {
+    const char *name;
+    bench_fn fn;
+    size_t n;
+    double bytes_per_item; /* bytes streamed per row/code (for GB/s) */
+    const char *unit;      /* what an item is */
+    const char *where;
+};
+
+int cmd_bench_kernels(int argc, char **argv)
+{
+    int quick = 0, json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            puts("usage: ruvector bench-kernels [--quick] [--json]\n"
+                 "Times each kernel the CPU can run (D=128) on 1 thread, L2-resident and\n"
+                 "DRAM-resident, next to the streaming read bandwidth of this machine.\n"
+                 "Run it pinned for stable numbers: taskset -c 0 ruvector bench-kernels");
+            return 0;
+        } else {
+            fprintf(stderr, "ruvector bench-kernels: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    const double min_s = quick ? 0.02 : 0.2;
+    const int reps = quick ? 2 : 5;
+    const size_t big_rows = quick ? (size_t)1 << 17 : (size_t)1 << 20; /* 64 MiB / 512 MiB */
+    const size_t big_codes = quick ? (size_t)1 << 20 : (size_t)1 << 23; /* 16 / 128 MiB */
+
+    struct bench_ctx c;
+    memset(&c, 0, sizeof c);
+    c.q = alloc_filled(128 * sizeof(float), 1);
+    c.rows = alloc_filled(big_rows * 128 * sizeof(float), 2);
+    c.out = alloc_filled(big_rows * sizeof(float), 3);
+    c.codes = alloc_filled(big_codes * 16, 4);
+    c.planes = alloc_filled(4 * 16, 5);
+    c.u32 = alloc_filled(big_codes * sizeof(uint32_t), 6);
+    c.fs = alloc_filled(big_codes / 32 * 32 * 16, 7);
+    c.lut = alloc_filled(32 * 16, 8);
+    c.u16 = alloc_filled(big_codes * sizeof(uint16_t), 9);
+    if (!c.q || !c.rows || !c.out || !c.codes || !c.planes || !c.u32 || !c.fs || !c.lut || !c.u16) {
+        fprintf(stderr, "ruvector bench-kernels: out of memory\n");
+        return 1;
+    }
+
+    /* Reference: streaming read bandwidth, one thread, through the selected
+     * kernel's dot_f32(a, a) (one stream: the second operand hits L1). */
+    ruv_engine *eng = NULL;
+    int rc = cli_open_engine(NULL, &eng);
+    if (rc != RUV_OK)
+        return cli_fail(rc);
+    c.k = ruv_engine_kernel(eng);
+    c.n = big_rows * 128;
+    double bw_dram = (double)c.n * 4 / best_seconds(run_dot_stream, &c, min_s, reps) / 1e9;
+    c.n = 1 << 17; /* 512 KiB */
+    double bw_l2 = (double)c.n * 4 / best_seconds(run_dot_stream, &c, min_s, reps) / 1e9;
+    char *report = NULL;
+    ruv_engine_report(eng, &report);
+    const char *selected = ruv_engine_kernel_name(eng);
+    if (json)
+        printf("{\"bandwidth_gbs\":{\"dram\":%.2f,\"l2\":%.2f,\"kernel\":\"%s\"},\"results\":[",
+               bw_dram, bw_l2, selected);
+    else
+        printf("streaming read bandwidth, 1 thread (dot_f32 of the %s kernel): "
+               "DRAM %.1f GB/s (%zu MiB), L2 %.1f GB/s (512 KiB)\n\n"
+               "%-8s %-34s %10s %12s %12s %8s\n",
+               selected, bw_dram, big_rows * 512 >> 20, bw_l2, "kernel", "benchmark (D=128)",
+               "n", "items/s", "GB/s", "% of BW");
+
+    const struct bench_case cases[] = {
+        {"l2sq_f32_1xN", run_l2sq, 2048, 512, "rows", "L2"},
+        {"l2sq_f32_1xN", run_l2sq, big_rows, 512, "rows", "DRAM"},
+        {"xor_popcnt_1xN (1-bit)", run_xor, 10000, 16, "codes", "L2"},
+        {"xor_popcnt_1xN (1-bit)", run_xor, big_codes, 16, "codes", "DRAM"},
+        {"bitplane_dot_1xN (4-bit q)", run_bitplane, 10000, 16, "codes", "L2"},
+        {"fastscan_u8 (nsub=32)", run_fastscan, 10016, 16, "codes", "L2"},
+        {"fht_f32 (n=1024)", run_fht, 64, 4096, "transforms", "L1/L2"},
+    };
+    static const char *const kernels[] = {"scalar", "avx2", "avx512", "neon"};
+    int first = 1;
+    for (size_t kk = 0; kk < sizeof kernels / sizeof kernels[0]; kk++) {
+        ruv_engine *ke = NULL;
+        if (cli_open_engine(kernels[kk], &ke) != RUV_OK) {
+            if (!json)
+                printf("%-8s skipped: %s\n", kernels[kk], ruv_last_error());
+            continue;
+        }
+        c.k = ruv_engine_kernel(ke);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const struct bench_case *b = &cases[i];
+            c.n = b->n;
+            double s = best_seconds(b->fn, &c, min_s, reps);
+            double items = (double)b->n / s;
+            double gbs = items * b->bytes_per_item / 1e9;
+            double ref = !strcmp(b->where, "DRAM") ? bw_dram : bw_l2;
+            if (json) {
+                printf("%s{\"kernel\":\"%s\",\"benchmark\":\"%s\",\"where\":\"%s\",\"n\":%zu,"
+                       "\"items_per_s\":%.4g,\"unit\":\"%s\",\"gbs\":%.3f,\"pct_bw\":%.1f}",
+                       first ? "" : ",", kernels[kk], b->name, b->where, b->n, items, b->unit,
+                       gbs, 100 * gbs / ref);
+                first = 0;
+            } else {
+                char label[64];
+                snprintf(label, sizeof label, "%s, %s", b->name, b->where);
+                printf("%-8s %-34s %10zu %9.3g %-2s %12.2f %7.0f%%\n", kernels[kk], label, b->n,
+                       items, b->unit[0] == 'r' ? "r" : b->unit[0] == 'c' ? "c" : "t", gbs,
+                       100 * gbs / ref);
+            }
+        }
+        ruv_engine_close(ke);
+    }
+    if (json)
+        printf("],\"engine\":%s}\n", report ? report : "null");
+    else
+        printf("\nitems: r = rows, c = codes, t = transforms. %% of BW compares with the DRAM or\n"
+               "L2 bandwidth above (L2 for cache-resident cases).\n");
+    ruv_free(report);
+    ruv_engine_close(eng);
+    free(c.q); free(c.rows); free(c.out); free(c.codes); free(c.planes);
+    free(c.u32); free(c.fs); free(c.lut); free(c.u16);
+    return 0;
+}

@@ -1,0 +1,109 @@
+/* ruvector info: what the engine decided at open, and why. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void print_isa(const char *label, uint64_t bits)
+{
+    printf("%-13s", label);
+    int any = 0;
+    for (int i = 0; i < 64; i++) {
+        uint64_t bit = UINT64_C(1) << i;
+        const char *n = (bits & bit) ? ruv_isa_name(bit) : NULL;
+        if (n && bit != RUV_ISA_TEST_IMPOSSIBLE) {
+            printf(" %s", n);
+            any = 1;
+        }
+    }
+    puts(any ? "" : " (none)");
+}
+
+static uint64_t arch_bits(void)
+{
+    uint64_t arm = RUV_ISA_NEON | RUV_ISA_ASIMDDP | RUV_ISA_SVE;
+    uint64_t known = ruv_isa_known() & ~RUV_ISA_TEST_IMPOSSIBLE;
+#if defined(__aarch64__)
+    return known & arm;
+#else
+    return known & ~arm;
+#endif
+}
+
+static void print_human(const ruv_engine *eng)
+{
+    ruv_topology t;
+    ruv_topology_get(&t);
+    const char *model = ruv_cpu_model();
+    printf("ruvector %s\n\n", ruv_version_string());
+    printf("CPU          %s\n", *model ? model : "(unknown model)");
+    printf("topology     %u cores, %u logical CPUs, L1d %zu KiB, L2 %zu KiB, L3 %zu MiB\n",
+           t.cores, t.pus, t.l1d_bytes >> 10, t.l2_bytes >> 10, t.l3_bytes >> 20);
+    uint64_t isa = ruv_cpu_isa();
+    print_isa("ISA found", isa);
+    print_isa("ISA missing", arch_bits() & ~isa);
+
+    const char *src = ruv_engine_kernel_source(eng);
+    printf("\nkernel       %s (%s)\n", ruv_engine_kernel_name(eng),
+           !strcmp(src, "auto") ? "auto: highest priority of the kernels that loaded and passed "
+                                  "conformance checks"
+           : !strcmp(src, "env") ? "forced by RUVECTOR_KERNEL"
+                                 : "forced by the API");
+
+    printf("\nplugins\n  %-10s %-8s %-11s %4s  %s\n", "name", "kind", "state", "prio",
+           "file / reason");
+    size_t n = ruv_engine_plugin_count(eng);
+    for (size_t i = 0; i < n; i++) {
+        ruv_plugin_info p;
+        if (ruv_engine_plugin_info(eng, i, &p) != RUV_OK)
+            continue;
+        const char *kind = p.kind == 1 ? "kernel" : p.kind == 2 ? "feature" : "-";
+        int sel = !strcmp(p.name, ruv_engine_kernel_name(eng));
+        printf("%c %-10s %-8s %-11s %4d  ", sel ? '*' : ' ', p.name, kind,
+               ruv_plugin_state_name(p.state), p.priority);
+        if (*p.file)
+            printf("%s\n  %-10s %-8s %-11s %4s  ", p.file, "", "", "", "");
+        printf("%s\n", p.reason);
+    }
+
+    printf("\nsettings\n");
+    static const char *const keys[] = {"kernel", "plugin_path", "disable", "threads", "verbose"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = NULL, *s = NULL;
+        if (ruv_engine_setting(eng, keys[i], &v, &s) == RUV_OK)
+            printf("  %-12s %s (%s)\n", keys[i], *v ? v : "\"\"", s);
+    }
+}
+
+int cmd_info(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            puts("usage: ruvector info [--json]\n"
+                 "Opens an engine and prints the CPU, every plugin with its state and reason,\n"
+                 "the selected kernel and how it was chosen, and every setting's source.");
+            return 0;
+        } else {
+            fprintf(stderr, "ruvector info: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    ruv_engine *eng = NULL;
+    int rc = cli_open_engine(NULL, &eng);
+    if (rc != RUV_OK)
+        return cli_fail(rc);
+    if (json) {
+        char *s = NULL;
+        rc = ruv_engine_report(eng, &s);
+        if (rc == RUV_OK)
+            fputs(s, stdout);
+        ruv_free(s);
+    } else {
+        print_human(eng);
+    }
+    ruv_engine_close(eng);
+    return rc == RUV_OK ? 0 : cli_fail(rc);
+}

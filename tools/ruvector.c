@@ -1,0 +1,70 @@
+/* ruvector: command-line front end over libruvector. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: ruvector <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  info [--json]            CPU, plugins, selected kernel and why\n"
+          "  bench-kernels [--quick]  kernel throughput next to this machine's memory bandwidth\n"
+          "\n"
+          "options:\n"
+          "  -h, --help               this help\n"
+          "  -V, --version            print the version\n"
+          "\n"
+          "environment (read once when the engine opens; API settings win):\n"
+          "  RUVECTOR_KERNEL=auto|scalar|avx2|avx512|neon   force a kernel\n"
+          "  RUVECTOR_PLUGIN_PATH=dir[:dir...]              plugin directories\n"
+          "  RUVECTOR_DISABLE=name[,name...]                plugins not to load\n"
+          "  RUVECTOR_VERBOSE=0|1|2                         log decisions to stderr\n",
+          f);
+}
+
+int cli_fail(int status)
+{
+    fprintf(stderr, "ruvector: %s: %s\n", ruv_status_name(status), ruv_last_error());
+    return 1;
+}
+
+int cli_open_engine(const char *kernel, ruv_engine **out)
+{
+    ruv_config *cfg = NULL;
+    int rc = ruv_config_new(&cfg);
+    if (rc == RUV_OK && kernel)
+        rc = ruv_config_set_kernel(cfg, kernel);
+    if (rc == RUV_OK)
+        rc = ruv_engine_open(cfg, out);
+    ruv_config_free(cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("ruvector %s\n", ruv_version_string());
+        if (ruv_version() != RUV_VERSION_HEX)
+            fprintf(stderr, "ruvector: warning: built with headers %s, running library %s\n",
+                    RUV_VERSION_STRING, ruv_version_string());
+        return 0;
+    }
+    if (!strcmp(cmd, "info"))
+        return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench-kernels"))
+        return cmd_bench_kernels(argc - 1, argv + 1);
+    fprintf(stderr, "ruvector: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}
