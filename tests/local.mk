@@ -1,1 +1,93 @@
-# (tests are being written)
+# Tests run against the build tree: plugins resolve from their build
+# directories (libltdl reads the uninstalled .la files), and the operator's
+# own RUVECTOR_* settings are cleared so they cannot change a verdict.
+RUV_TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins/kernel-avx2:$(abs_top_builddir)/plugins/kernel-avx512:$(abs_top_builddir)/plugins/kernel-neon:$(abs_top_builddir)/tests/fixtures
+AM_TESTS_ENVIRONMENT = \
+	unset RUVECTOR_KERNEL RUVECTOR_DISABLE RUVECTOR_VERBOSE; \
+	RUVECTOR_PLUGIN_PATH='$(RUV_TEST_PLUGIN_PATH)'; export RUVECTOR_PLUGIN_PATH; \
+	RUV_TEST_FIXTURES='$(abs_top_builddir)/tests/fixtures'; export RUV_TEST_FIXTURES; \
+	RUV_TEST_BUILDDIR='$(abs_top_builddir)'; export RUV_TEST_BUILDDIR; \
+	RUV_TEST_SRCDIR='$(abs_top_srcdir)'; export RUV_TEST_SRCDIR;
+
+# ---- fixture plugins: deliberately good and broken modules ----
+RUV_FIXTURE_LDFLAGS = -module -avoid-version -rpath $(abs_builddir) -no-undefined -Wl,-z,defs
+RUV_FIXTURE_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+check_LTLIBRARIES += \
+	tests/fixtures/feature_echo.la tests/fixtures/bad_abi.la tests/fixtures/no_symbol.la \
+	tests/fixtures/wrong_name.la tests/fixtures/fails_selftest.la tests/fixtures/wrong_kernel.la \
+	tests/fixtures/needs_impossible_isa.la tests/fixtures/declines.la tests/fixtures/bad_flags.la \
+	tests/fixtures/broken/avx2.la
+tests_fixtures_feature_echo_la_SOURCES = tests/fixtures/feature_echo.c tests/fixtures/fixture_feature.h
+tests_fixtures_feature_echo_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_feature_echo_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_bad_abi_la_SOURCES = tests/fixtures/bad_abi.c
+tests_fixtures_bad_abi_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_bad_abi_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_no_symbol_la_SOURCES = tests/fixtures/no_symbol.c
+tests_fixtures_no_symbol_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_no_symbol_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_wrong_name_la_SOURCES = tests/fixtures/wrong_name.c
+tests_fixtures_wrong_name_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_wrong_name_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_fails_selftest_la_SOURCES = tests/fixtures/fails_selftest.c tests/fixtures/fixture_kernel.h
+tests_fixtures_fails_selftest_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_fails_selftest_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_wrong_kernel_la_SOURCES = tests/fixtures/wrong_kernel.c
+tests_fixtures_wrong_kernel_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_wrong_kernel_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_needs_impossible_isa_la_SOURCES = tests/fixtures/needs_impossible_isa.c
+tests_fixtures_needs_impossible_isa_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_needs_impossible_isa_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_declines_la_SOURCES = tests/fixtures/declines.c
+tests_fixtures_declines_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_declines_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_bad_flags_la_SOURCES = tests/fixtures/bad_flags.c
+tests_fixtures_bad_flags_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_bad_flags_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_broken_avx2_la_SOURCES = tests/fixtures/broken/avx2.c
+tests_fixtures_broken_avx2_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_broken_avx2_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+
+# ---- one translation unit per public header, and the C host example ----
+check_PROGRAMS += tests/test_headers examples/host
+tests_test_headers_SOURCES = tests/test_headers.c tests/headers/error.c tests/headers/cpu.c \
+	tests/headers/engine.c tests/headers/kernel.c tests/headers/plugin.c \
+	tests/headers/version.c tests/headers/ruvector.c
+tests_test_headers_LDADD = engine/libruvector.la
+examples_host_SOURCES = examples/host.c
+examples_host_LDADD = engine/libruvector.la
+TESTS += tests/test_headers tests/host-scalar.sh
+
+# ---- kernel matrix: the same checks once per kernel (SKIP when the CPU lacks its ISA) ----
+TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh tests/kernel-neon.sh
+EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
+	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh
+
+# ---- CLI behaviour (info, forcing, errors) ----
+TESTS += tests/cli.sh
+
+if HAVE_CMOCKA
+RUV_CMOCKA_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+RUV_CMOCKA_LDADD = engine/libruvector.la $(CMOCKA_LIBS) -lpthread -lm
+check_PROGRAMS += tests/test_errors tests/test_config tests/test_cpu tests/test_loader \
+	tests/test_kernels
+tests_test_errors_SOURCES = tests/test_errors.c
+tests_test_errors_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_errors_LDADD = $(RUV_CMOCKA_LDADD)
+tests_test_config_SOURCES = tests/test_config.c
+tests_test_config_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_config_LDADD = $(RUV_CMOCKA_LDADD)
+tests_test_cpu_SOURCES = tests/test_cpu.c
+tests_test_cpu_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_cpu_LDADD = $(RUV_CMOCKA_LDADD)
+tests_test_loader_SOURCES = tests/test_loader.c tests/fixtures/fixture_feature.h
+tests_test_loader_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_loader_LDADD = $(RUV_CMOCKA_LDADD)
+# The kernel matrix links the engine's conformance check itself (a private
+# function, not exported from libruvector).
+tests_test_kernels_SOURCES = tests/test_kernels.c engine/conform.c engine/kernel_scalar.c
+tests_test_kernels_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+tests_test_kernels_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_kernels_LDADD = $(RUV_CMOCKA_LDADD)
+TESTS += tests/test_errors tests/test_config tests/test_cpu tests/test_loader
+endif

@@ -1,0 +1,217 @@
+/* Kernel matrix: run once per kernel (RUVECTOR_KERNEL=scalar|avx2|avx512|neon
+ * set by tests/kernel-*.sh). Exits 77 (SKIP) when the CPU lacks the kernel's
+ * ISA; a kernel the CPU can run must load, be selected and agree with the
+ * scalar reference on the loader's checks plus randomised sizes here. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <ruvector/ruvector.h>
+
+#include "conform.h"
+#include "internal.h"
+
+static const struct ruv_kernel_ops *K;
+static const char *name;
+
+static uint64_t rng = 12345;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+static float frand(void) { return (float)((double)(next() >> 11) / 9007199254740992.0 * 2 - 1); }
+
+static void test_selected_and_conformant(void **state)
+{
+    (void)state;
+    char why[256];
+    assert_int_equal(ruv__conform_check(K, &ruv__kernel_scalar_ops, why, sizeof why), 0);
+    assert_int_equal(ruv__conform_slots_checked(), 11);
+}
+
+/* D values the index issue cares about, random data, relative tolerance. */
+static void test_f32_dims(void **state)
+{
+    (void)state;
+    static const size_t dims[] = {1, 63, 64, 65, 100, 128, 300, 384, 1000, 1536};
+    float *a = malloc(2000 * sizeof(float)), *rows = malloc(17 * 2000 * sizeof(float));
+    float out[17], ref[17];
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        size_t d = dims[t];
+        for (size_t i = 0; i < d; i++)
+            a[i] = frand();
+        for (size_t i = 0; i < 17 * d; i++)
+            rows[i] = frand();
+        K->l2sq_f32_1xN(a, rows, d, d, 17, out);
+        ruv__kernel_scalar_ops.l2sq_f32_1xN(a, rows, d, d, 17, ref);
+        for (int r = 0; r < 17; r++)
+            assert_true(fabsf(out[r] - ref[r]) <= 1e-5f * (float)d * 4);
+        K->dot_f32_1xN(a, rows, d, d, 17, out);
+        ruv__kernel_scalar_ops.dot_f32_1xN(a, rows, d, d, 17, ref);
+        for (int r = 0; r < 17; r++)
+            assert_true(fabsf(out[r] - ref[r]) <= 1e-5f * (float)d);
+        float c = K->cos_f32(a, rows, d);
+        assert_true(c >= -1.0001f && c <= 1.0001f);
+        assert_true(fabsf(K->cos_f32(a, a, d) - 1.0f) < 1e-5f);
+    }
+    free(a);
+    free(rows);
+}
+
+/* The fused threshold scan, used as a top-k filter over many blocks, must
+ * find exactly the top-k the plain scan finds (distinct distances). */
+static void test_topk_via_threshold(void **state)
+{
+    (void)state;
+    const size_t n = 5000, d = 96, k = 10, block = 256;
+    float *base = malloc(n * d * sizeof(float)), q[96];
+    float *all = malloc(n * sizeof(float));
+    uint32_t idx[256];
+    float dist[256];
+    for (size_t i = 0; i < n * d; i++)
+        base[i] = frand();
+    for (size_t i = 0; i < d; i++)
+        q[i] = frand();
+    ruv__kernel_scalar_ops.l2sq_f32_1xN(q, base, d, d, n, all);
+    float best[10];
+    size_t bi[10], have = 0;
+    float thr = INFINITY;
+    for (size_t start = 0; start < n; start += block) {
+        size_t cnt = n - start < block ? n - start : block;
+        size_t m = K->l2sq_f32_1xN_below(q, base + start * d, d, d, cnt, thr, idx, dist);
+        for (size_t j = 0; j < m; j++) {
+            if (have == k && dist[j] >= best[k - 1])
+                continue;
+            size_t pos = have < k ? have++ : k - 1; /* append, or replace the worst */
+            best[pos] = dist[j];
+            bi[pos] = start + idx[j];
+            for (; pos > 0 && best[pos] < best[pos - 1]; pos--) { /* keep ascending */
+                float tf = best[pos]; best[pos] = best[pos - 1]; best[pos - 1] = tf;
+                size_t ti = bi[pos]; bi[pos] = bi[pos - 1]; bi[pos - 1] = ti;
+            }
+            if (have == k)
+                thr = best[k - 1];
+        }
+    }
+    assert_int_equal(have, k);
+    /* reference: the k smallest of all */
+    for (size_t r = 0; r < k; r++) {
+        size_t arg = 0;
+        for (size_t i = 1; i < n; i++)
+            if (all[i] < all[arg])
+                arg = i;
+        assert_int_equal(bi[r], arg);
+        all[arg] = INFINITY;
+    }
+    free(base);
+    free(all);
+}
+
+static void test_bit_kernels_random_sizes(void **state)
+{
+    (void)state;
+    uint64_t *codes = malloc(300 * 40 * sizeof(uint64_t)), planes[8 * 40];
+    uint32_t a[300], b[300];
+    for (int iter = 0; iter < 200; iter++) {
+        size_t words = 1 + next() % 40, n = next() % 300;
+        unsigned np = 1 + (unsigned)(next() % 8);
+        for (size_t i = 0; i < n * words; i++)
+            codes[i] = next();
+        for (size_t i = 0; i < np * words; i++)
+            planes[i] = next();
+        K->xor_popcnt_1xN(planes, codes, words, n, a);
+        ruv__kernel_scalar_ops.xor_popcnt_1xN(planes, codes, words, n, b);
+        assert_memory_equal(a, b, n * sizeof a[0]);
+        K->bitplane_dot_1xN(planes, np, codes, words, n, a);
+        ruv__kernel_scalar_ops.bitplane_dot_1xN(planes, np, codes, words, n, b);
+        assert_memory_equal(a, b, n * sizeof a[0]);
+        assert_int_equal(K->popcnt_u64(codes, words), ruv__kernel_scalar_ops.popcnt_u64(codes, words));
+    }
+    free(codes);
+}
+
+static void test_fastscan_random(void **state)
+{
+    (void)state;
+    uint8_t *codes = malloc(5 * 256 * 16), lut[256 * 16];
+    uint16_t a[5 * 32], b[5 * 32];
+    for (int iter = 0; iter < 100; iter++) {
+        size_t nsub = 1 + next() % 256, nb = next() % 6;
+        for (size_t i = 0; i < nb * nsub * 16; i++)
+            codes[i] = (uint8_t)next();
+        for (size_t i = 0; i < nsub * 16; i++)
+            lut[i] = (uint8_t)next();
+        K->fastscan_u8(codes, nsub, nb, lut, a);
+        ruv__kernel_scalar_ops.fastscan_u8(codes, nsub, nb, lut, b);
+        assert_memory_equal(a, b, nb * 32 * sizeof a[0]);
+    }
+    free(codes);
+}
+
+static void test_fht_involution(void **state)
+{
+    (void)state;
+    float x[4096], y[4096];
+    for (size_t n = 1; n <= 4096; n *= 2) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = y[i] = frand();
+        K->fht_f32(y, n);
+        K->fht_f32(y, n);
+        for (size_t i = 0; i < n; i++)
+            assert_true(fabsf(y[i] / (float)n - x[i]) < 1e-5f);
+    }
+}
+
+int main(void)
+{
+    name = getenv("RUVECTOR_KERNEL");
+    if (!name || !*name) {
+        fprintf(stderr, "set RUVECTOR_KERNEL to the kernel to test\n");
+        return 1;
+    }
+    /* Decide SKIP from the CPU, not from whether loading worked: a kernel the
+     * CPU can run that fails to load is a failure. */
+    uint64_t need = 0;
+#define X(n, isa) if (!strcmp(name, #n)) need = (isa);
+    RUV_KERNEL_NAMES(X)
+#undef X
+    if ((ruv_cpu_isa() & need) != need) {
+        printf("SKIP: this CPU lacks the ISA kernel '%s' needs\n", name);
+        return 77;
+    }
+    ruv_engine *eng = NULL;
+    int rc = ruv_engine_open(NULL, &eng);
+    if (rc != RUV_OK) {
+        fprintf(stderr, "kernel %s: %s: %s\n", name, ruv_status_name(rc), ruv_last_error());
+        return 1;
+    }
+    if (strcmp(ruv_engine_kernel_name(eng), name) != 0 ||
+        strcmp(ruv_engine_kernel_source(eng), "env") != 0) {
+        fprintf(stderr, "asked for %s, engine selected %s (%s)\n", name,
+                ruv_engine_kernel_name(eng), ruv_engine_kernel_source(eng));
+        return 1;
+    }
+    K = ruv_engine_kernel(eng);
+    printf("kernel under test: %s\n", name);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_selected_and_conformant),
+        cmocka_unit_test(test_f32_dims),
+        cmocka_unit_test(test_topk_via_threshold),
+        cmocka_unit_test(test_bit_kernels_random_sizes),
+        cmocka_unit_test(test_fastscan_random),
+        cmocka_unit_test(test_fht_involution),
+    };
+    rc = cmocka_run_group_tests_name(name, tests, NULL, NULL);
+    ruv_engine_close(eng);
+    return rc;
+}
