@@ -1,0 +1,12 @@
+#!/bin/sh
+# Configures and builds ruvector in build/ (out of tree). Extra arguments go
+# to configure. Quiet unless something fails.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${RUV_BUILD_DIR:-$top/build}
+[ -x "$top/configure" ] || (cd "$top" && ./bootstrap >/dev/null)
+mkdir -p "$build"
+cd "$build"
+[ -f Makefile ] || "$top/configure" --enable-werror "$@" >configure.out 2>&1 || { cat configure.out; exit 1; }
+make -j"$(nproc)" >make.out 2>&1 || { cat make.out; exit 1; }
+echo "built in $build"

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Quick start, step 2: every test. Installs what is missing, then
+#   1. builds with -Werror and runs `make check` (unit tests, the kernel
+#      matrix, NEON under qemu-aarch64, AVX-512 under SIMDe emulation);
+#   2. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+#      `make check` again;
+#   3. runs the C tests under valgrind (memcheck);
+#   4. `make distcheck` (the release tarball builds and passes its tests).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/install-deps.sh"
+(cd "$top" && ./bootstrap >/dev/null)
+status=0
+
+run_check() { # dir, label, configure args...
+    dir=$1; label=$2; shift 2
+    echo "== $label =="
+    rm -rf "$dir"; mkdir -p "$dir"
+    (cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) ||
+        { cat "$dir/configure.out"; return 1; }
+    (cd "$dir" && make -j"$(nproc)" >make.out 2>&1) || { cat "$dir/make.out"; return 1; }
+    if (cd "$dir" && make -j"$(nproc)" check >check.out 2>&1); then
+        grep -E '^(# |PASS|SKIP|XFAIL)' "$dir/check.out" | grep -v '^# XPASS\|^# ERROR\|^# XFAIL' || true
+    else
+        grep -E '^(# |PASS|SKIP|FAIL|ERROR)' "$dir/check.out" || true
+        for log in $(cd "$dir" && grep -l -E '^(FAIL|ERROR)' $(find . -name '*.trs') 2>/dev/null); do
+            echo "---- ${log%.trs}.log"; cat "$dir/${log%.trs}.log"
+        done
+        return 1
+    fi
+}
+
+run_check "$top/build-check" "make check" || status=1
+
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_check "$top/build-asan" "make check under ASan+UBSan" \
+    CFLAGS="-O1 -g $san" LDFLAGS="$san" || status=1
+
+echo "== valgrind memcheck =="
+vg_fail=0
+for t in test_errors test_config test_cpu test_loader; do
+    b="$top/build-check"
+    if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures" \
+            RUV_TEST_FIXTURES="$b/tests/fixtures" \
+            ./libtool --mode=execute valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite "./tests/$t" >"$b/valgrind-$t.out" 2>&1); then
+        echo "FAIL: valgrind $t"; cat "$b/valgrind-$t.out"; vg_fail=1
+    else
+        echo "PASS: valgrind $t"
+    fi
+done
+[ $vg_fail -eq 0 ] || status=1
+
+echo "== make distcheck =="
+if (cd "$top/build-check" && make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.out 2>&1); then
+    grep -E 'archives ready|\.tar\.gz' "$top/build-check/distcheck.out" | head -3
+    echo "PASS: distcheck"
+else
+    tail -60 "$top/build-check/distcheck.out"; echo "FAIL: distcheck"; status=1
+fi
+
+[ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
+exit $status
