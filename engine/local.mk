@@ -12,7 +12,9 @@ engine_libruvector_la_SOURCES = \
 	engine/select.c \
 	engine/topo.c \
 	engine/util.c \
-	engine/version.c
+	engine/version.c \
+	engine/index_internal.h engine/index.c engine/index_flat.c engine/index_rabitq.c \
+	engine/index_persist.c engine/topk.c engine/idmap.c engine/parallel.c
 engine_libruvector_la_CPPFLAGS = $(AM_CPPFLAGS) -DRUV_PLUGINDIR='"$(plugindir)"'
 engine_libruvector_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) $(PTHREAD_CFLAGS)
 engine_libruvector_la_LIBADD = $(LIBLTDL) $(HWLOC_LIBS) $(PTHREAD_LIBS) -lm

@@ -5,5 +5,6 @@ ruvectorinclude_HEADERS = \
 	include/ruvector/cpu.h \
 	include/ruvector/engine.h \
 	include/ruvector/kernel.h \
-	include/ruvector/plugin.h
+	include/ruvector/plugin.h \
+	include/ruvector/index.h
 nodist_ruvectorinclude_HEADERS = include/ruvector/version.h

@@ -52,7 +52,7 @@ tests_fixtures_broken_avx2_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
 check_PROGRAMS += tests/test_headers examples/host
 tests_test_headers_SOURCES = tests/test_headers.c tests/headers/error.c tests/headers/cpu.c \
 	tests/headers/engine.c tests/headers/kernel.c tests/headers/plugin.c \
-	tests/headers/version.c tests/headers/ruvector.c
+	tests/headers/version.c tests/headers/ruvector.c tests/headers/index.c
 tests_test_headers_LDADD = engine/libruvector.la
 examples_host_SOURCES = examples/host.c
 examples_host_LDADD = engine/libruvector.la
@@ -90,4 +90,9 @@ tests_test_kernels_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
 tests_test_kernels_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_kernels_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_errors tests/test_config tests/test_cpu tests/test_loader
+check_PROGRAMS += tests/test_index
+tests_test_index_SOURCES = tests/test_index.c
+tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
+TESTS += tests/test_index
 endif

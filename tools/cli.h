@@ -4,6 +4,8 @@
 
 #include <ruvector/ruvector.h>
 
+#include "cmd_index.h"
+
 int cmd_info(int argc, char **argv);
 int cmd_bench_kernels(int argc, char **argv);
 

@@ -11,6 +11,9 @@ static void usage(FILE *f)
           "commands:\n"
           "  info [--json]            CPU, plugins, selected kernel and why\n"
           "  bench-kernels [--quick]  kernel throughput next to this machine's memory bandwidth\n"
+          "  build <base> -o <index>  build an index from .fvecs/.bvecs/.npy and save it\n"
+          "  search <index> <queries> search every query; print ids or write them (--out)\n"
+          "  bench <base> <queries>   recall@1/10/100, QPS, latency, build time, bytes/vector\n"
           "\n"
           "options:\n"
           "  -h, --help               this help\n"
@@ -62,6 +65,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "info"))
         return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "build"))
+        return cmd_build(argc - 1, argv + 1);
+    if (!strcmp(cmd, "search"))
+        return cmd_search(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench-kernels"))
         return cmd_bench_kernels(argc - 1, argv + 1);
     fprintf(stderr, "ruvector: unknown command '%s'\n\n", cmd);

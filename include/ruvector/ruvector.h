@@ -7,5 +7,6 @@
 #include <ruvector/cpu.h>
 #include <ruvector/kernel.h>
 #include <ruvector/engine.h>
+#include <ruvector/index.h>
 
 #endif

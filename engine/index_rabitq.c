@@ -1,0 +1,678 @@
+/* RabitqIndex, RabitqPlusIndex and RabitqAsymIndex: one implementation.
+ *
+ * Storage: a seeded orthogonal rotation; nlist_eff >= 1 centroids (k-means
+ * for IVF, else the build data's mean); per list, SoA arrays of 1-bit codes,
+ * their popcounts and the estimator factors (plus ex codes and factors for
+ * 2..8 bits). Rows (the common layer's insertion order) map to (list, pos)
+ * so a removal moves one entry inside one list.
+ *
+ * Search: rotate the query once; per probed list, the kernel's bit-plane
+ * scan (4-bit query, RABITQ/PLUS) or an exact byte-LUT sum (f32 query, ASYM)
+ * gives <b, q>, then the unbiased estimate and its bounds.
+ *  - RABITQ/ASYM push the estimate (refined with ex bits for lanes whose
+ *    lower bound beats the current k-th estimate).
+ *  - PLUS keeps every candidate whose lower bound is below the k-th smallest
+ *    upper bound seen, then re-ranks exactly in order of lower bound and
+ *    stops once the next lower bound exceeds the k-th exact distance: the
+ *    error bound decides how many to re-rank; rerank_factor only caps it. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_internal.h"
+#include "kmeans.h"
+#include "persist.h"
+#include "rabitq.h"
+#include "rotation.h"
+
+struct rq_list {
+    size_t n, cap;
+    uint32_t *rows;
+    uint64_t *codes; /* n x words */
+    uint32_t *popcnt;
+    float *f_add, *f_rescale, *f_error;
+    uint8_t *ex;     /* n x dim_pad, bits > 1 */
+    float *x_add, *x_rescale, *x_error;
+};
+
+struct rq {
+    struct ruv__rotation rot;
+    uint32_t dim_pad, words, nlist;
+    enum ruv__rabitq_metric metric;
+    float *centroids;     /* nlist x dim (original space) */
+    float *centroids_rot; /* nlist x dim_pad */
+    struct rq_list *lists;
+    uint32_t *row_list, *row_pos;
+    size_t row_cap;
+    size_t max_list;
+};
+
+static size_t ex_bytes(const struct rq *r) { return r->dim_pad; }
+
+static int rq_init(struct ruv_index *idx)
+{
+    struct rq *r = calloc(1, sizeof *r);
+    if (!r)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    idx->impl = r;
+    int rc = ruv__rotation_init(&r->rot, idx->p.dim, idx->p.seed);
+    if (rc)
+        return rc;
+    r->dim_pad = r->rot.dim_pad;
+    r->words = (uint32_t)ruv__rabitq_words(r->dim_pad);
+    r->metric = idx->p.metric == RUV_METRIC_L2 ? RUV__RABITQ_L2 : RUV__RABITQ_IP;
+    r->nlist = idx->p.nlist ? idx->p.nlist : 1;
+    r->centroids = calloc((size_t)r->nlist * idx->p.dim, sizeof(float));
+    r->centroids_rot = calloc((size_t)r->nlist * r->dim_pad, sizeof(float));
+    r->lists = calloc(r->nlist, sizeof *r->lists);
+    if (!r->centroids || !r->centroids_rot || !r->lists)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for %u lists", r->nlist);
+    /* No training data yet: the origin is the centroid until train runs. */
+    return RUV_OK;
+}
+
+static void list_free(struct rq_list *l)
+{
+    free(l->rows);
+    free(l->codes);
+    free(l->popcnt);
+    free(l->f_add);
+    free(l->f_rescale);
+    free(l->f_error);
+    free(l->ex);
+    free(l->x_add);
+    free(l->x_rescale);
+    free(l->x_error);
+}
+
+static void rq_free(struct ruv_index *idx)
+{
+    struct rq *r = idx->impl;
+    for (uint32_t i = 0; r->lists && i < r->nlist; i++)
+        list_free(&r->lists[i]);
+    free(r->lists);
+    free(r->centroids);
+    free(r->centroids_rot);
+    free(r->row_list);
+    free(r->row_pos);
+    ruv__rotation_free(&r->rot);
+    free(r);
+    idx->impl = NULL;
+}
+
+static void rotate_centroids(const struct ruv_index *idx, struct rq *r)
+{
+    for (uint32_t c = 0; c < r->nlist; c++)
+        ruv__rotation_apply(&r->rot, idx->k, r->centroids + (size_t)c * idx->p.dim,
+                            r->centroids_rot + (size_t)c * r->dim_pad);
+}
+
+static int rq_train(struct ruv_index *idx, const float *data, size_t n)
+{
+    struct rq *r = idx->impl;
+    const size_t dim = idx->p.dim;
+    if (idx->p.nlist > 0) {
+        int rc = ruv__kmeans(idx->k, data, n, dim, r->nlist, idx->p.train_size,
+                             idx->p.kmeans_iters ? idx->p.kmeans_iters : 10, idx->p.seed,
+                             idx->threads, r->centroids);
+        if (rc)
+            return rc;
+    } else {
+        double *sum = calloc(dim, sizeof(double));
+        if (!sum)
+            return ruv__set_error(RUV_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < dim; j++)
+                sum[j] += data[i * dim + j];
+        for (size_t j = 0; j < dim; j++)
+            r->centroids[j] = (float)(sum[j] / (double)n);
+        free(sum);
+    }
+    rotate_centroids(idx, r);
+    return RUV_OK;
+}
+
+/* ---- encoding (parallel) then appending (serial) ---- */
+
+struct encoded {
+    uint32_t list;
+    uint32_t popcnt;
+    struct ruv__rabitq_factors f, fx;
+};
+
+struct encode_ctx {
+    const struct ruv_index *idx;
+    const float *data;
+    struct encoded *enc;
+    uint64_t *codes; /* n x words */
+    uint8_t *ex;     /* n x dim_pad or NULL */
+    float *scratch;  /* per worker: dim_pad + ex scratch */
+    size_t scratch_floats;
+    int failed;
+};
+
+static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
+{
+    struct encode_ctx *c = vctx;
+    const struct ruv_index *idx = c->idx;
+    const struct rq *r = idx->impl;
+    float *xr = c->scratch + worker * c->scratch_floats;
+    void *exs = xr + r->dim_pad;
+    for (size_t i = b; i < e; i++) {
+        const float *x = c->data + i * idx->p.dim;
+        uint32_t list = 0;
+        float ldist;
+        if (r->nlist > 1)
+            ruv__nearest_centroids(idx->k, x, r->centroids, r->nlist, idx->p.dim, 1, &list, &ldist);
+        ruv__rotation_apply(&r->rot, idx->k, x, xr);
+        const float *cr = r->centroids_rot + (size_t)list * r->dim_pad;
+        uint64_t *code = c->codes + i * r->words;
+        struct encoded *en = &c->enc[i];
+        en->list = list;
+        if (idx->p.bits > 1) {
+            if (ruv__rabitq_encode_ex(xr, cr, r->dim_pad, idx->p.bits, r->metric, idx->p.epsilon,
+                                      0.0f, exs, code, c->ex + i * ex_bytes(r), &en->f,
+                                      &en->fx) != RUV_OK)
+                c->failed = 1;
+        } else {
+            ruv__rabitq_encode(xr, cr, r->dim_pad, r->metric, idx->p.epsilon, code, &en->f);
+        }
+        en->popcnt = (uint32_t)idx->k->popcnt_u64(code, r->words);
+    }
+}
+
+static int list_reserve(const struct ruv_index *idx, const struct rq *r, struct rq_list *l,
+                        size_t more)
+{
+    if (l->n + more <= l->cap)
+        return RUV_OK;
+    size_t cap = l->cap ? l->cap : l->n + more; /* first sizing (build) is exact */
+    while (cap < l->n + more)
+        cap *= 2;
+    int rc = ruv__grow((void **)&l->rows, l->n, cap, sizeof *l->rows);
+    if (!rc) rc = ruv__grow((void **)&l->codes, l->n, cap, r->words * sizeof(uint64_t));
+    if (!rc) rc = ruv__grow((void **)&l->popcnt, l->n, cap, sizeof *l->popcnt);
+    if (!rc) rc = ruv__grow((void **)&l->f_add, l->n, cap, sizeof(float));
+    if (!rc) rc = ruv__grow((void **)&l->f_rescale, l->n, cap, sizeof(float));
+    if (!rc) rc = ruv__grow((void **)&l->f_error, l->n, cap, sizeof(float));
+    if (!rc && idx->p.bits > 1) {
+        rc = ruv__grow((void **)&l->ex, l->n, cap, ex_bytes(r));
+        if (!rc) rc = ruv__grow((void **)&l->x_add, l->n, cap, sizeof(float));
+        if (!rc) rc = ruv__grow((void **)&l->x_rescale, l->n, cap, sizeof(float));
+        if (!rc) rc = ruv__grow((void **)&l->x_error, l->n, cap, sizeof(float));
+    }
+    if (!rc)
+        l->cap = cap;
+    return rc;
+}
+
+static int rows_reserve(struct rq *r, size_t rows)
+{
+    if (rows <= r->row_cap)
+        return RUV_OK;
+    size_t cap = r->row_cap ? r->row_cap : rows;
+    while (cap < rows)
+        cap = cap + cap / 2 + 1;
+    int rc = ruv__grow((void **)&r->row_list, r->row_cap, cap, sizeof(uint32_t));
+    if (!rc)
+        rc = ruv__grow((void **)&r->row_pos, r->row_cap, cap, sizeof(uint32_t));
+    if (!rc)
+        r->row_cap = cap;
+    return rc;
+}
+
+static void list_put(const struct ruv_index *idx, struct rq *r, struct rq_list *l, uint32_t row,
+                     const uint64_t *code, const uint8_t *ex, const struct encoded *en)
+{
+    size_t p = l->n++;
+    l->rows[p] = row;
+    memcpy(l->codes + p * r->words, code, r->words * sizeof(uint64_t));
+    l->popcnt[p] = en->popcnt;
+    l->f_add[p] = en->f.f_add;
+    l->f_rescale[p] = en->f.f_rescale;
+    l->f_error[p] = en->f.f_error;
+    if (idx->p.bits > 1) {
+        memcpy(l->ex + p * ex_bytes(r), ex, ex_bytes(r));
+        l->x_add[p] = en->fx.f_add;
+        l->x_rescale[p] = en->fx.f_rescale;
+        l->x_error[p] = en->fx.f_error;
+    }
+    r->row_list[row] = (uint32_t)(l - r->lists);
+    r->row_pos[row] = (uint32_t)p;
+    if (l->n > r->max_list)
+        r->max_list = l->n;
+}
+
+static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t first)
+{
+    struct rq *r = idx->impl;
+    unsigned threads = idx->threads ? idx->threads : 1;
+    size_t exs = (ruv__rabitq_ex_scratch_bytes(r->dim_pad) + sizeof(float) - 1) / sizeof(float);
+    struct encode_ctx c = {.idx = idx, .data = data, .scratch_floats = r->dim_pad + exs + 16};
+    c.enc = malloc(n * sizeof *c.enc);
+    c.codes = ruv__alloc(n * r->words * sizeof(uint64_t));
+    c.ex = idx->p.bits > 1 ? ruv__alloc(n * ex_bytes(r)) : NULL;
+    c.scratch = ruv__alloc(threads * c.scratch_floats * sizeof(float));
+    int rc = (!c.enc || !c.codes || !c.scratch || (idx->p.bits > 1 && !c.ex))
+                 ? ruv__set_error(RUV_E_NOMEM, "out of memory encoding %zu vectors", n)
+                 : rows_reserve(r, first + n);
+    if (!rc) {
+        ruv__parallel_for(threads, n, 256, encode_range, &c);
+        if (c.failed)
+            rc = ruv__set_error(RUV_E_INVAL, "extended RaBitQ encoding failed");
+    }
+    /* Reserve every list first so appending cannot fail half-way. */
+    size_t *per = rc ? NULL : calloc(r->nlist, sizeof *per);
+    if (!rc && !per)
+        rc = ruv__set_error(RUV_E_NOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++)
+        per[c.enc[i].list]++;
+    for (uint32_t l = 0; !rc && l < r->nlist; l++)
+        rc = list_reserve(idx, r, &r->lists[l], per[l]);
+    for (size_t i = 0; !rc && i < n; i++)
+        list_put(idx, r, &r->lists[c.enc[i].list], (uint32_t)(first + i),
+                 c.codes + i * r->words, c.ex ? c.ex + i * ex_bytes(r) : NULL, &c.enc[i]);
+    free(per);
+    free(c.enc);
+    free(c.codes);
+    free(c.ex);
+    free(c.scratch);
+    return rc;
+}
+
+static void list_move(const struct rq *r, struct rq_list *l, size_t to, size_t from, int ex)
+{
+    l->rows[to] = l->rows[from];
+    memcpy(l->codes + to * r->words, l->codes + from * r->words, r->words * sizeof(uint64_t));
+    l->popcnt[to] = l->popcnt[from];
+    l->f_add[to] = l->f_add[from];
+    l->f_rescale[to] = l->f_rescale[from];
+    l->f_error[to] = l->f_error[from];
+    if (ex) {
+        memcpy(l->ex + to * ex_bytes(r), l->ex + from * ex_bytes(r), ex_bytes(r));
+        l->x_add[to] = l->x_add[from];
+        l->x_rescale[to] = l->x_rescale[from];
+        l->x_error[to] = l->x_error[from];
+    }
+}
+
+static void rq_remove_row(struct ruv_index *idx, size_t row, size_t last)
+{
+    struct rq *r = idx->impl;
+    int ex = idx->p.bits > 1;
+    /* drop `row` from its list: the list's last entry fills the hole */
+    struct rq_list *l = &r->lists[r->row_list[row]];
+    size_t pos = r->row_pos[row], end = l->n - 1;
+    if (pos != end) {
+        list_move(r, l, pos, end, ex);
+        r->row_pos[l->rows[pos]] = (uint32_t)pos;
+    }
+    l->n--;
+    /* the global last row becomes `row` */
+    if (row != last) {
+        struct rq_list *ll = &r->lists[r->row_list[last]];
+        size_t lp = r->row_pos[last];
+        ll->rows[lp] = (uint32_t)row;
+        r->row_list[row] = r->row_list[last];
+        r->row_pos[row] = (uint32_t)lp;
+    }
+}
+
+/* ---- search ---- */
+
+struct cand {
+    float lb, est;
+    uint32_t row;
+};
+
+struct rq_scratch {
+    float *qr;          /* rotated query, dim_pad */
+    uint64_t *planes;   /* query_bits x words */
+    uint32_t *dots;     /* max_list */
+    float *ip, *est, *lb;
+    float *blut;        /* byte LUT for exact <b,q>: 256 * dim_pad / 8 */
+    uint32_t *probe;    /* nlist */
+    float *probe_dist;
+    float *ubh;         /* k upper bounds (PLUS) */
+    uint32_t *ubr;
+};
+
+static size_t rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_params *sp)
+{
+    const struct rq *r = idx->impl;
+    size_t m = r->max_list + 1;
+    return 64 * 12 + r->dim_pad * sizeof(float) +
+           (size_t)idx->p.query_bits * r->words * sizeof(uint64_t) + m * 4 * sizeof(float) +
+           ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float) +
+           (size_t)r->nlist * 2 * sizeof(float) + (size_t)sp->k * 2 * sizeof(float);
+}
+
+static void *carve(char **p, size_t bytes)
+{
+    void *out = *p;
+    *p += (bytes + 63) / 64 * 64;
+    return out;
+}
+
+static void scratch_layout(const struct ruv_index *idx, const ruv_search_params *sp, void *mem,
+                           struct rq_scratch *s)
+{
+    const struct rq *r = idx->impl;
+    size_t m = r->max_list + 1;
+    char *p = mem;
+    s->qr = carve(&p, r->dim_pad * sizeof(float));
+    s->planes = carve(&p, (size_t)idx->p.query_bits * r->words * sizeof(uint64_t));
+    s->dots = carve(&p, m * sizeof(uint32_t));
+    s->ip = carve(&p, m * sizeof(float));
+    s->est = carve(&p, m * sizeof(float));
+    s->lb = carve(&p, m * sizeof(float));
+    s->blut = carve(&p, ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float));
+    s->probe = carve(&p, r->nlist * sizeof(uint32_t));
+    s->probe_dist = carve(&p, r->nlist * sizeof(float));
+    s->ubh = carve(&p, sp->k * sizeof(float));
+    s->ubr = carve(&p, sp->k * sizeof(uint32_t));
+}
+
+static uint32_t nprobe_for(const struct rq *r, const ruv_search_params *sp)
+{
+    if (r->nlist == 1)
+        return 1;
+    uint32_t np = sp->nprobe;
+    if (np == 0)
+        np = r->nlist <= 16 ? r->nlist : (r->nlist / 16 > 1 ? r->nlist / 16 : 1);
+    return np > r->nlist ? r->nlist : np;
+}
+
+static int allowed(const uint8_t *allow, uint32_t row)
+{
+    return !allow || (allow[row / 8] >> (row % 8)) & 1;
+}
+
+struct cands {
+    struct cand *v;
+    size_t n, cap;
+};
+
+static int cands_push(struct cands *c, float lb, float est, uint32_t row)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        struct cand *nv = realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return ruv__set_error(RUV_E_NOMEM, "out of memory for re-rank candidates");
+        c->v = nv;
+        c->cap = cap;
+    }
+    c->v[c->n++] = (struct cand){lb, est, row};
+    return RUV_OK;
+}
+
+static int cmp_lb(const void *a, const void *b)
+{
+    float x = ((const struct cand *)a)->lb, y = ((const struct cand *)b)->lb;
+    return (x > y) - (x < y);
+}
+
+static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t row)
+{
+    const float *x = idx->vecs + (size_t)row * idx->p.dim;
+    return idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(q, x, idx->p.dim)
+                                          : -idx->k->dot_f32(q, x, idx->p.dim);
+}
+
+static int rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
+                     const uint8_t *allow, struct ruv__topk *out, void *mem)
+{
+    const struct rq *r = idx->impl;
+    const struct ruv_kernel_ops *k = idx->k;
+    struct rq_scratch s;
+    scratch_layout(idx, sp, mem, &s);
+    const int plus = idx->p.type == RUV_INDEX_RABITQ_PLUS;
+    const int asym = idx->p.type == RUV_INDEX_RABITQ_ASYM;
+    const int ex = idx->p.bits > 1;
+    const unsigned bits = idx->p.bits;
+
+    ruv__rotation_apply(&r->rot, k, q, s.qr);
+    struct ruv__rabitq_qbits qb = {0};
+    if (!asym) {
+        int rc = ruv__rabitq_query_bitplanes(s.qr, r->dim_pad, idx->p.query_bits, s.planes, &qb);
+        if (rc)
+            return rc;
+    }
+    if (asym || ex)
+        ruv__rabitq_byte_lut(s.qr, r->dim_pad, s.blut);
+    struct ruv__rabitq_query qc;
+    ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
+
+    uint32_t np = nprobe_for(r, sp);
+    if (r->nlist > 1)
+        ruv__nearest_centroids(k, q, r->centroids, r->nlist, idx->p.dim, np, s.probe,
+                               s.probe_dist);
+    else
+        s.probe[0] = 0;
+
+    struct ruv__topk ub; /* PLUS: k smallest upper bounds, the pruning threshold */
+    ruv__topk_init(&ub, sp->k, s.ubh, s.ubr);
+    struct cands cs = {0};
+    int rc = RUV_OK;
+    for (uint32_t pi = 0; pi < np && !rc; pi++) {
+        const struct rq_list *l = &r->lists[s.probe[pi]];
+        if (l->n == 0)
+            continue;
+        ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)s.probe[pi] * r->dim_pad,
+                                   r->dim_pad, r->metric, &qc);
+        if (asym) {
+            for (size_t j = 0; j < l->n; j++)
+                s.ip[j] = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words, r->dim_pad);
+        } else {
+            k->bitplane_dot_1xN(s.planes, qb.nplanes, l->codes, r->words, l->n, s.dots);
+            ruv__rabitq_ip_bitplane_n(&qb, s.dots, l->popcnt, l->n, s.ip);
+        }
+        ruv__rabitq_est_n(s.ip, l->n, l->f_add, l->f_rescale, l->f_error, &qc, 1, s.est, s.lb);
+        for (size_t j = 0; j < l->n && !rc; j++) {
+            uint32_t row = l->rows[j];
+            if (!allowed(allow, row))
+                continue;
+            float est = s.est[j], lb = s.lb[j], ubv = 2.0f * est - lb;
+            if (plus) {
+                if (lb > ruv__topk_threshold(&ub))
+                    continue;
+                if (ex) { /* tighter bounds from the extra bits */
+                    float ipx = ruv__rabitq_ex_dot(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
+                    float ipb = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
+                                                        r->dim_pad);
+                    struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
+                    ruv__rabitq_est_bounds(&fx, &qc, ruv__rabitq_ip_code(ipb, ipx, bits), bits,
+                                           &est, &lb, &ubv);
+                    if (lb > ruv__topk_threshold(&ub))
+                        continue;
+                }
+                ruv__topk_push(&ub, ubv, row);
+                rc = cands_push(&cs, lb, est, row);
+            } else {
+                if (ex) {
+                    if (lb > ruv__topk_threshold(out))
+                        continue;
+                    float ipx = ruv__rabitq_ex_dot(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
+                    float ipb = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
+                                                        r->dim_pad);
+                    struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
+                    est = ruv__rabitq_est(&fx, &qc, ruv__rabitq_ip_code(ipb, ipx, bits), bits);
+                }
+                ruv__topk_push(out, est, row);
+            }
+        }
+    }
+    if (plus && !rc) {
+        /* Exact re-rank in lower-bound order; stop when no remaining
+         * candidate can beat the k-th exact distance. */
+        qsort(cs.v, cs.n, sizeof *cs.v, cmp_lb);
+        int32_t f = sp->rerank_factor >= 0 ? sp->rerank_factor : (int32_t)idx->p.rerank_factor;
+        size_t cap = f > 0 ? (size_t)f * sp->k : cs.n;
+        if (cap < sp->k)
+            cap = sp->k;
+        for (size_t i = 0; i < cs.n && i < cap; i++) {
+            if (cs.v[i].lb > ruv__topk_threshold(out))
+                break;
+            if (i + 4 < cs.n)
+                __builtin_prefetch(idx->vecs + (size_t)cs.v[i + 4].row * idx->p.dim);
+            ruv__topk_push(out, exact_dist(idx, q, cs.v[i].row), cs.v[i].row);
+        }
+    }
+    free(cs.v);
+    return rc;
+}
+
+static size_t rq_memory(const struct ruv_index *idx)
+{
+    const struct rq *r = idx->impl;
+    size_t b = sizeof *r + r->rot.rounds * (r->dim_pad / 64) * sizeof(uint64_t) +
+               (size_t)r->nlist * (idx->p.dim + r->dim_pad) * sizeof(float) +
+               r->row_cap * 2 * sizeof(uint32_t) + r->nlist * sizeof(struct rq_list);
+    size_t per = sizeof(uint32_t) * 2 + r->words * sizeof(uint64_t) + 3 * sizeof(float);
+    if (idx->p.bits > 1)
+        per += ex_bytes(r) + 3 * sizeof(float);
+    for (uint32_t i = 0; i < r->nlist; i++)
+        b += r->lists[i].cap * per;
+    return b;
+}
+
+/* ---- persistence: centroids and every list, concatenated in list order ---- */
+
+static int rq_save(const struct ruv_index *idx, struct ruv__writer *w)
+{
+    const struct rq *r = idx->impl;
+    int rc = ruv__writer_section(w, "CENT", r->centroids,
+                                 (size_t)r->nlist * idx->p.dim * sizeof(float));
+    if (rc)
+        return rc;
+    uint64_t *sizes = malloc(r->nlist * sizeof *sizes);
+    if (!sizes)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < r->nlist; i++)
+        sizes[i] = r->lists[i].n;
+    rc = ruv__writer_section(w, "LSIZ", sizes, r->nlist * sizeof *sizes);
+    free(sizes);
+#define LIST_SECTION(tag, field, elem)                                                       \
+    if (!rc) {                                                                               \
+        rc = ruv__writer_section_begin(w, tag);                                              \
+        for (uint32_t i = 0; !rc && i < r->nlist; i++)                                       \
+            rc = ruv__writer_section_append(w, r->lists[i].field, r->lists[i].n * (elem));    \
+        if (!rc)                                                                             \
+            rc = ruv__writer_section_end(w);                                                 \
+    }
+    LIST_SECTION("LROW", rows, sizeof(uint32_t))
+    LIST_SECTION("CODE", codes, r->words * sizeof(uint64_t))
+    LIST_SECTION("POPC", popcnt, sizeof(uint32_t))
+    LIST_SECTION("FADD", f_add, sizeof(float))
+    LIST_SECTION("FRSC", f_rescale, sizeof(float))
+    LIST_SECTION("FERR", f_error, sizeof(float))
+    if (idx->p.bits > 1) {
+        LIST_SECTION("EXCD", ex, ex_bytes(r))
+        LIST_SECTION("XADD", x_add, sizeof(float))
+        LIST_SECTION("XRSC", x_rescale, sizeof(float))
+        LIST_SECTION("XERR", x_error, sizeof(float))
+    }
+#undef LIST_SECTION
+    return rc;
+}
+
+static int section_exact(const struct ruv__reader *rd, const char *tag, size_t want,
+                         const void **data)
+{
+    size_t len = 0;
+    int rc = ruv__reader_section(rd, tag, data, &len);
+    if (rc)
+        return rc;
+    if (len != want)
+        return ruv__set_error(RUV_E_CORRUPT, "section '%.4s' holds %zu bytes, expected %zu", tag,
+                              len, want);
+    return RUV_OK;
+}
+
+static int rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
+{
+    struct rq *r = idx->impl;
+    const void *cent, *sizes_v;
+    int rc = section_exact(rd, "CENT", (size_t)r->nlist * idx->p.dim * sizeof(float), &cent);
+    if (!rc)
+        rc = section_exact(rd, "LSIZ", r->nlist * sizeof(uint64_t), &sizes_v);
+    if (rc)
+        return rc;
+    memcpy(r->centroids, cent, (size_t)r->nlist * idx->p.dim * sizeof(float));
+    if ((rc = ruv__check_finite(r->centroids, r->nlist, idx->p.dim, "centroid")))
+        return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+    rotate_centroids(idx, r);
+    const uint64_t *sizes = sizes_v;
+    size_t total = 0;
+    for (uint32_t i = 0; i < r->nlist; i++) {
+        if (sizes[i] > idx->n - total)
+            return ruv__set_error(RUV_E_CORRUPT, "list sizes add up to more than %zu vectors",
+                                  idx->n);
+        total += sizes[i];
+    }
+    if (total != idx->n)
+        return ruv__set_error(RUV_E_CORRUPT, "list sizes add up to %zu, header says %zu", total,
+                              idx->n);
+    if ((rc = rows_reserve(r, idx->n)))
+        return rc;
+    const int ex = idx->p.bits > 1;
+    const void *rows, *codes, *pop, *fa, *fr, *fe, *exc = NULL, *xa = NULL, *xr = NULL, *xe = NULL;
+    size_t n = idx->n;
+    if ((rc = section_exact(rd, "LROW", n * sizeof(uint32_t), &rows)) ||
+        (rc = section_exact(rd, "CODE", n * r->words * sizeof(uint64_t), &codes)) ||
+        (rc = section_exact(rd, "POPC", n * sizeof(uint32_t), &pop)) ||
+        (rc = section_exact(rd, "FADD", n * sizeof(float), &fa)) ||
+        (rc = section_exact(rd, "FRSC", n * sizeof(float), &fr)) ||
+        (rc = section_exact(rd, "FERR", n * sizeof(float), &fe)))
+        return rc;
+    if (ex && ((rc = section_exact(rd, "EXCD", n * ex_bytes(r), &exc)) ||
+               (rc = section_exact(rd, "XADD", n * sizeof(float), &xa)) ||
+               (rc = section_exact(rd, "XRSC", n * sizeof(float), &xr)) ||
+               (rc = section_exact(rd, "XERR", n * sizeof(float), &xe))))
+        return rc;
+    uint8_t *seen = calloc(n ? n : 1, 1);
+    if (!seen)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    size_t off = 0;
+    for (uint32_t i = 0; i < r->nlist && !rc; i++) {
+        struct rq_list *l = &r->lists[i];
+        if ((rc = list_reserve(idx, r, l, sizes[i])))
+            break;
+        for (size_t j = 0; j < sizes[i]; j++, off++) {
+            uint32_t row = ((const uint32_t *)rows)[off];
+            if (row >= n || seen[row]) {
+                rc = ruv__set_error(RUV_E_CORRUPT, "list %u names row %u twice or out of range",
+                                    i, row);
+                break;
+            }
+            seen[row] = 1;
+            struct encoded en = {.list = i, .popcnt = ((const uint32_t *)pop)[off]};
+            en.f = (struct ruv__rabitq_factors){((const float *)fa)[off], ((const float *)fr)[off],
+                                                ((const float *)fe)[off]};
+            if (ex)
+                en.fx = (struct ruv__rabitq_factors){((const float *)xa)[off],
+                                                     ((const float *)xr)[off],
+                                                     ((const float *)xe)[off]};
+            list_put(idx, r, l, row, (const uint64_t *)codes + off * r->words,
+                     ex ? (const uint8_t *)exc + off * ex_bytes(r) : NULL, &en);
+        }
+    }
+    free(seen);
+    return rc;
+}
+
+const struct ruv__index_vt ruv__rabitq_vt = {
+    .init = rq_init,
+    .train = rq_train,
+    .add = rq_add,
+    .remove_row = rq_remove_row,
+    .search = rq_search,
+    .scratch_bytes = rq_scratch_bytes,
+    .search_batch = NULL,
+    .memory = rq_memory,
+    .save = rq_save,
+    .load = rq_load,
+    .free = rq_free,
+};

@@ -1,0 +1,787 @@
+/* k-means for IVF (contract and method in kmeans.h). */
+#include "config.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "internal.h"
+#include "kmeans.h"
+
+/* ------------------------------------------------------------ tuning --- */
+
+/* Bytes of one distance tile (rows x centroid block): it must stay in L2
+ * together with the row tile, which it is written to and scanned from. */
+#define TILE_BYTES (256u * 1024u)
+/* Centroids per block: all of them up to this many, so the argmin of a row
+ * sees every centroid in one tile; larger nlist is walked in blocks. */
+#define MAX_CBLOCK 2048u
+#define CBLOCK 1024u
+/* k-means++ candidates per centroid (kmeans.h) and rows per D-update task. */
+#define KPP_PER_CENTROID 8u
+#define KPP_CHUNK 256u
+/* Below this many floats per k-means++ round the pool hand-off costs more
+ * than the work it would split. */
+#define KPP_PARALLEL_MIN (64u * 1024u)
+/* Centroids per update task. */
+#define UPD_BLOCK 8u
+#define ALIGN 64u
+
+/* ------------------------------------------------------------- PRNG --- */
+
+/* splitmix64 (Steele, Lea, Flood 2014): tiny, seedable with any value, and
+ * identical on every platform, which the determinism contract needs. */
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1) with 53 random bits. */
+static double uniform01(uint64_t *state)
+{
+    return (double)(splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static size_t rand_below(uint64_t *state, size_t n)
+{
+    size_t r = (size_t)(uniform01(state) * (double)n);
+    return r < n ? r : n - 1;
+}
+
+/* Knuth's algorithm S: `want` of `n` indices without replacement, written in
+ * increasing order (so the copy that follows reads memory forwards). */
+static void select_sample(uint64_t *state, size_t n, size_t want, size_t *out)
+{
+    size_t got = 0;
+    for (size_t i = 0; i < n && got < want; i++)
+        if ((double)(n - i) * uniform01(state) < (double)(want - got))
+            out[got++] = i;
+}
+
+/* ------------------------------------------------------------ memory --- */
+
+static void *alloc_array(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = count * size;
+    void *p = NULL;
+    /* 64-byte aligned so row addresses, and with them any alignment-dependent
+     * kernel path, are the same from run to run. */
+    if (posix_memalign(&p, ALIGN, bytes ? bytes : 1) != 0)
+        return NULL;
+    return p;
+}
+
+/* -------------------------------------------------------- thread pool --- */
+
+/* A job is ntasks independent tasks; workers (and the caller, as worker 0)
+ * take task numbers from a shared counter. Which worker runs a task never
+ * changes what the task computes, only the per-worker scratch it uses. */
+typedef void (*task_fn)(void *ctx, size_t task, unsigned worker);
+
+struct pool;
+struct pool_worker {
+    struct pool *p;
+    unsigned id;
+    pthread_t tid;
+};
+
+struct pool {
+    unsigned nworkers; /* threads besides the caller */
+    struct pool_worker *w;
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned long gen; /* bumped per job */
+    unsigned running;  /* workers not yet finished with the current job */
+    int quit;
+    task_fn fn;
+    void *ctx;
+    size_t ntasks;
+    atomic_size_t next;
+};
+
+static void pool_drain(struct pool *p, unsigned id)
+{
+    for (;;) {
+        size_t t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+        if (t >= p->ntasks)
+            return;
+        p->fn(p->ctx, t, id);
+    }
+}
+
+static void *pool_main(void *arg)
+{
+    struct pool_worker *w = arg;
+    struct pool *p = w->p;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->gen == seen && !p->quit)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit)
+            break;
+        seen = p->gen;
+        pthread_mutex_unlock(&p->mu);
+        pool_drain(p, w->id);
+        pthread_mutex_lock(&p->mu);
+        if (--p->running == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Starts up to threads - 1 workers. Failing to start one is not an error:
+ * the results do not depend on how many run. */
+static void pool_start(struct pool *p, unsigned threads)
+{
+    memset(p, 0, sizeof *p);
+    atomic_init(&p->next, 0);
+    if (threads <= 1)
+        return;
+    if (pthread_mutex_init(&p->mu, NULL) != 0)
+        return;
+    if (pthread_cond_init(&p->go, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        return;
+    }
+    if (pthread_cond_init(&p->done, NULL) != 0) {
+        pthread_cond_destroy(&p->go);
+        pthread_mutex_destroy(&p->mu);
+        return;
+    }
+    p->w = calloc(threads - 1, sizeof *p->w);
+    if (p->w) {
+        for (unsigned i = 0; i < threads - 1; i++) {
+            p->w[i].p = p;
+            p->w[i].id = i + 1;
+            if (pthread_create(&p->w[i].tid, NULL, pool_main, &p->w[i]) != 0)
+                break;
+            p->nworkers++;
+        }
+    }
+    if (p->nworkers == 0) {
+        free(p->w);
+        p->w = NULL;
+        pthread_cond_destroy(&p->done);
+        pthread_cond_destroy(&p->go);
+        pthread_mutex_destroy(&p->mu);
+    }
+}
+
+static void pool_run(struct pool *p, task_fn fn, void *ctx, size_t ntasks)
+{
+    if (p->nworkers == 0 || ntasks <= 1) {
+        for (size_t t = 0; t < ntasks; t++)
+            fn(ctx, t, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->ntasks = ntasks;
+    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    p->running = p->nworkers;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    pool_drain(p, 0);
+    pthread_mutex_lock(&p->mu);
+    while (p->running)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void pool_stop(struct pool *p)
+{
+    if (p->nworkers == 0)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->nworkers; i++)
+        pthread_join(p->w[i].tid, NULL);
+    free(p->w);
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->go);
+    pthread_mutex_destroy(&p->mu);
+}
+
+/* ------------------------------------------------------ assignment --- */
+
+/* One job shape serves Lloyd's assignment step and ruv__kmeans_assign. */
+struct assign_job {
+    const struct ruv_kernel_ops *k;
+    const float *x; /* nrows rows, stride dim */
+    size_t nrows, dim;
+    const float *c;     /* nlist x dim */
+    const float *cnorm; /* ||c_j||^2 */
+    size_t nlist;
+    size_t tile_rows, cblock;
+    float *dots;      /* per worker: tile_rows * cblock */
+    float *best;      /* per worker: tile_rows */
+    uint32_t *bestid; /* per worker: tile_rows */
+    uint32_t *assign; /* nrows; on entry the previous assignment when changed != NULL */
+    float *dist;      /* nrows, or NULL */
+    int exact_dist;   /* dist = l2sq(x, c) instead of the GEMM identity */
+    size_t *changed;  /* per tile: rows whose assignment changed; or NULL */
+};
+
+/* Tile shape from nlist alone, never from the thread count (kmeans.h). */
+static void tile_geometry(size_t nlist, size_t *tile_rows, size_t *cblock)
+{
+    size_t cb = nlist <= MAX_CBLOCK ? nlist : CBLOCK;
+    size_t t = TILE_BYTES / (cb * sizeof(float));
+    t = t < 16 ? 16 : t > 1024 ? 1024 : t;
+    *tile_rows = t & ~(size_t)15;
+    *cblock = cb;
+}
+
+static void assign_task(void *ctx, size_t tile, unsigned worker)
+{
+    const struct assign_job *J = ctx;
+    const size_t dim = J->dim, T = J->tile_rows;
+    const size_t r0 = tile * T;
+    const size_t rows = J->nrows - r0 < T ? J->nrows - r0 : T;
+    const float *x = J->x + r0 * dim;
+    float *dots = J->dots + (size_t)worker * T * J->cblock;
+    float *best = J->best + (size_t)worker * T;
+    uint32_t *bid = J->bestid + (size_t)worker * T;
+
+    for (size_t i = 0; i < rows; i++) {
+        best[i] = INFINITY;
+        bid[i] = 0; /* kept if every score is NaN or +inf (overflowing input) */
+    }
+    /* ||x - c||^2 = ||x||^2 - 2<x,c> + ||c||^2: the argmin needs only the
+     * last two terms, and the inner products are one GEMM per block. */
+    for (size_t c0 = 0; c0 < J->nlist; c0 += J->cblock) {
+        size_t nb = J->nlist - c0 < J->cblock ? J->nlist - c0 : J->cblock;
+        ruv__sgemm_nt(J->k, rows, nb, dim, x, dim, J->c + c0 * dim, dim, dots, nb);
+        const float *cn = J->cnorm + c0;
+        for (size_t i = 0; i < rows; i++) {
+            const float *row = dots + i * nb;
+            float b = best[i];
+            size_t bj = SIZE_MAX;
+            for (size_t j = 0; j < nb; j++) {
+                float v = cn[j] - 2.0f * row[j];
+                if (v < b) { /* strict: the lowest index wins a tie */
+                    b = v;
+                    bj = j;
+                }
+            }
+            if (bj != SIZE_MAX) {
+                best[i] = b;
+                bid[i] = (uint32_t)(c0 + bj);
+            }
+        }
+    }
+
+    size_t changed = 0;
+    for (size_t i = 0; i < rows; i++) {
+        uint32_t id = bid[i];
+        if (J->changed)
+            changed += J->assign[r0 + i] != id;
+        J->assign[r0 + i] = id;
+        if (!J->dist)
+            continue;
+        const float *xi = x + i * dim;
+        if (J->exact_dist) {
+            J->dist[r0 + i] = J->k->l2sq_f32(xi, J->c + (size_t)id * dim, dim);
+        } else {
+            float d = J->k->dot_f32(xi, xi, dim) + best[i];
+            J->dist[r0 + i] = d > 0.0f ? d : 0.0f; /* cancellation can dip below 0 */
+        }
+    }
+    if (J->changed)
+        J->changed[tile] = changed;
+}
+
+static size_t div_up(size_t a, size_t b) { return a / b + (a % b != 0); }
+
+static void set_cnorms(const struct ruv_kernel_ops *k, const float *c, size_t nlist, size_t dim,
+                       float *cnorm)
+{
+    for (size_t j = 0; j < nlist; j++)
+        cnorm[j] = k->dot_f32(c + j * dim, c + j * dim, dim);
+}
+
+/* ----------------------------------------------------------- k-means --- */
+
+struct km {
+    const struct ruv_kernel_ops *k;
+    const float *x; /* s sample rows, stride dim */
+    size_t s, dim, nlist;
+    float *c; /* nlist x dim, the working centroids */
+    /* update step */
+    const size_t *start; /* nlist + 1: members of j are perm[start[j] .. start[j+1]) */
+    const size_t *perm;  /* sample rows grouped by centroid, ascending within a group */
+    const float *dist;   /* s: squared distance of each row to its centroid */
+    double *acc;         /* per worker: dim */
+    double *sse;         /* nlist: sum of member distances */
+    /* k-means++ */
+    const float *y; /* npp candidate rows, stride dim */
+    size_t npp;
+    float *D;   /* npp: squared distance to the nearest chosen centre */
+    float *tmp; /* per worker: KPP_CHUNK */
+    const float *center;
+};
+
+/* Centroids [task * UPD_BLOCK, ...) become the means of their members. Each
+ * sum runs over one centroid's members in row order, so its rounding is the
+ * same whichever worker runs it and however many there are. */
+static void update_task(void *ctx, size_t task, unsigned worker)
+{
+    struct km *K = ctx;
+    const size_t dim = K->dim;
+    double *acc = K->acc + (size_t)worker * dim;
+    size_t j1 = (task + 1) * UPD_BLOCK < K->nlist ? (task + 1) * UPD_BLOCK : K->nlist;
+    for (size_t j = task * UPD_BLOCK; j < j1; j++) {
+        size_t a = K->start[j], b = K->start[j + 1];
+        if (a == b) {
+            K->sse[j] = 0.0;
+            continue; /* empty: re-seeded afterwards */
+        }
+        memset(acc, 0, dim * sizeof *acc);
+        double e = 0.0;
+        for (size_t p = a; p < b; p++) {
+            size_t r = K->perm[p];
+            const float *xr = K->x + r * dim;
+            for (size_t d = 0; d < dim; d++)
+                acc[d] += xr[d];
+            e += K->dist[r];
+        }
+        float *cj = K->c + j * dim;
+        double cnt = (double)(b - a);
+        for (size_t d = 0; d < dim; d++)
+            cj[d] = (float)(acc[d] / cnt);
+        K->sse[j] = e;
+    }
+}
+
+/* D = min(D, ||y - center||^2) over one fixed chunk of candidates. */
+static void kpp_task(void *ctx, size_t chunk, unsigned worker)
+{
+    struct km *K = ctx;
+    size_t r0 = chunk * KPP_CHUNK;
+    size_t rows = K->npp - r0 < KPP_CHUNK ? K->npp - r0 : KPP_CHUNK;
+    float *tmp = K->tmp + (size_t)worker * KPP_CHUNK;
+    K->k->l2sq_f32_1xN(K->center, K->y + r0 * K->dim, K->dim, K->dim, rows, tmp);
+    float *D = K->D + r0;
+    for (size_t i = 0; i < rows; i++)
+        if (tmp[i] < D[i])
+            D[i] = tmp[i];
+}
+
+/* k-means++ (Arthur & Vassilvitskii 2007): each next centre is a candidate
+ * drawn with probability proportional to its squared distance to the
+ * centres chosen so far. The draw is serial (a running sum in double, in
+ * candidate order); the distance update is split over fixed chunks. */
+static void kmeans_pp(struct km *K, struct pool *pool, uint64_t *rng)
+{
+    const size_t dim = K->dim, npp = K->npp;
+    const size_t nchunks = div_up(npp, KPP_CHUNK);
+    const int parallel = npp * dim >= KPP_PARALLEL_MIN;
+    for (size_t i = 0; i < npp; i++)
+        K->D[i] = INFINITY;
+    for (size_t ci = 0; ci < K->nlist; ci++) {
+        size_t pick = 0;
+        double total = 0.0;
+        if (ci > 0)
+            for (size_t i = 0; i < npp; i++)
+                total += K->D[i];
+        if (ci == 0 || !(total > 0.0) || !isfinite(total)) {
+            /* The first centre, or every candidate already coincides with a
+             * centre (duplicates): uniform. */
+            pick = rand_below(rng, npp);
+        } else {
+            double target = uniform01(rng) * total, cum = 0.0;
+            size_t last = SIZE_MAX;
+            for (size_t i = 0; i < npp; i++) {
+                if (!(K->D[i] > 0.0f))
+                    continue;
+                cum += K->D[i];
+                last = i;
+                if (cum > target)
+                    break;
+            }
+            pick = last; /* the rounding of cum can leave target just out of reach */
+        }
+        memcpy(K->c + ci * dim, K->y + pick * dim, dim * sizeof(float));
+        if (ci + 1 == K->nlist)
+            break;
+        K->center = K->c + ci * dim;
+        if (parallel) {
+            pool_run(pool, kpp_task, K, nchunks);
+        } else {
+            for (size_t t = 0; t < nchunks; t++)
+                kpp_task(K, t, 0);
+        }
+    }
+}
+
+/* Re-seeds empty clusters by splitting the largest (kmeans.h). Returns 1 if
+ * any centroid moved. cnt is scratch (nlist). */
+static int split_empty(struct km *K, size_t *cnt, uint64_t *rng)
+{
+    const size_t dim = K->dim, nlist = K->nlist;
+    int moved = 0;
+    for (size_t j = 0; j < nlist; j++)
+        cnt[j] = K->start[j + 1] - K->start[j];
+    for (size_t j = 0; j < nlist; j++) {
+        if (cnt[j] != 0)
+            continue;
+        /* The largest cluster that can be split: a pile of identical
+         * points cannot, however large. None left: later empties cannot be
+         * helped either. */
+        size_t L = SIZE_MAX;
+        for (size_t i = 0; i < nlist; i++)
+            if (cnt[i] >= 2 && K->sse[i] > 0.0 && (L == SIZE_MAX || cnt[i] > cnt[L]))
+                L = i;
+        if (L == SIZE_MAX)
+            break;
+        double rms = sqrt(K->sse[L] / (double)cnt[L]);
+        float step = (float)(rms / 64.0 / sqrt((double)dim));
+        float *cj = K->c + j * dim, *cl = K->c + L * dim;
+        uint64_t bits = 0;
+        for (size_t d = 0; d < dim; d++) {
+            if (d % 64 == 0)
+                bits = splitmix64(rng);
+            /* At least a few ulps of the coordinate, so the two centroids
+             * differ even when the cluster is tiny next to its offset. */
+            float mag = fmaxf(step, fabsf(cl[d]) * (8.0f * 1.1920929e-7f));
+            float delta = (bits >> (d % 64)) & 1u ? mag : -mag;
+            cj[d] = cl[d] + delta;
+            cl[d] -= delta;
+        }
+        cnt[j] = cnt[L] / 2;
+        cnt[L] -= cnt[j];
+        K->sse[j] = K->sse[L] / 2.0;
+        K->sse[L] -= K->sse[j];
+        moved = 1;
+    }
+    return moved;
+}
+
+static unsigned clamp_threads(unsigned threads, size_t ntasks)
+{
+    if (threads == 0)
+        threads = 1;
+    if (threads > 256)
+        threads = 256;
+    if ((size_t)threads > ntasks)
+        threads = ntasks ? (unsigned)ntasks : 1;
+    return threads;
+}
+
+int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, size_t dim,
+                size_t nlist, size_t sample, unsigned iters, uint64_t seed, unsigned threads,
+                float *centroids)
+{
+    if (!k)
+        return ruv__set_error(RUV_E_INVAL, "k-means: kernel table is NULL");
+    if (!data)
+        return ruv__set_error(RUV_E_INVAL, "k-means: data is NULL");
+    if (!centroids)
+        return ruv__set_error(RUV_E_INVAL, "k-means: centroids is NULL");
+    if (dim == 0)
+        return ruv__set_error(RUV_E_INVAL, "k-means: dim must be at least 1");
+    if (nlist == 0)
+        return ruv__set_error(RUV_E_INVAL, "k-means: nlist must be at least 1");
+    if (nlist > n)
+        return ruv__set_error(RUV_E_INVAL, "k-means: nlist (%zu) exceeds the number of rows n (%zu)",
+                              nlist, n);
+    if (nlist > UINT32_MAX)
+        return ruv__set_error(RUV_E_INVAL, "k-means: nlist (%zu) exceeds %u", nlist, UINT32_MAX);
+    if (n > SIZE_MAX / dim / sizeof(float))
+        return ruv__set_error(RUV_E_INVAL, "k-means: n * dim (%zu * %zu) overflows", n, dim);
+
+    size_t s = sample ? sample : (nlist <= n / 256 ? 256 * nlist : n);
+    s = s > n ? n : s < nlist ? nlist : s;
+    if (iters == 0)
+        iters = RUV__KMEANS_DEFAULT_ITERS;
+    size_t npp = nlist <= s / KPP_PER_CENTROID ? KPP_PER_CENTROID * nlist : s;
+
+    size_t T, CB;
+    tile_geometry(nlist, &T, &CB);
+    const size_t ntiles = div_up(s, T);
+    threads = clamp_threads(threads, ntiles);
+
+    int st = RUV_E_NOMEM;
+    uint64_t rng = seed;
+    struct pool pool;
+    int pool_started = 0;
+    size_t *idx = NULL, *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
+    float *xs = NULL, *ys = NULL, *D = NULL, *tmp = NULL, *c = NULL, *cnorm = NULL, *dist = NULL;
+    float *dots = NULL, *best = NULL;
+    uint32_t *assign = NULL, *bestid = NULL;
+    double *acc = NULL, *sse = NULL;
+
+    /* 1. the sample */
+    const float *x = data;
+    if (s < n) {
+        idx = alloc_array(s, sizeof *idx);
+        xs = alloc_array(s * dim, sizeof *xs);
+        if (!idx || !xs)
+            goto fail;
+        select_sample(&rng, n, s, idx);
+        for (size_t i = 0; i < s; i++)
+            memcpy(xs + i * dim, data + idx[i] * dim, dim * sizeof *xs);
+        free(idx);
+        idx = NULL;
+        x = xs;
+    }
+
+    /* 2. k-means++ on the candidate sub-sample */
+    c = alloc_array(nlist * dim, sizeof *c);
+    D = alloc_array(npp, sizeof *D);
+    tmp = alloc_array((size_t)threads * KPP_CHUNK, sizeof *tmp);
+    if (!c || !D || !tmp)
+        goto fail;
+    const float *y = x;
+    if (npp < s) {
+        idx = alloc_array(npp, sizeof *idx);
+        ys = alloc_array(npp * dim, sizeof *ys);
+        if (!idx || !ys)
+            goto fail;
+        select_sample(&rng, s, npp, idx);
+        for (size_t i = 0; i < npp; i++)
+            memcpy(ys + i * dim, x + idx[i] * dim, dim * sizeof *ys);
+        free(idx);
+        idx = NULL;
+        y = ys;
+    }
+    pool_start(&pool, threads);
+    pool_started = 1;
+    struct km K = {.k = k, .x = x, .s = s, .dim = dim, .nlist = nlist, .c = c,
+                   .y = y, .npp = npp, .D = D, .tmp = tmp};
+    kmeans_pp(&K, &pool, &rng);
+    free(ys);
+    free(D);
+    free(tmp);
+    ys = D = tmp = NULL;
+
+    /* 3. Lloyd */
+    cnorm = alloc_array(nlist, sizeof *cnorm);
+    dist = alloc_array(s, sizeof *dist);
+    assign = alloc_array(s, sizeof *assign);
+    perm = alloc_array(s, sizeof *perm);
+    start = alloc_array(nlist + 1, sizeof *start);
+    cnt = alloc_array(nlist, sizeof *cnt);
+    sse = alloc_array(nlist, sizeof *sse);
+    changed = alloc_array(ntiles, sizeof *changed);
+    acc = alloc_array((size_t)threads * dim, sizeof *acc);
+    dots = alloc_array((size_t)threads * T * CB, sizeof *dots);
+    best = alloc_array((size_t)threads * T, sizeof *best);
+    bestid = alloc_array((size_t)threads * T, sizeof *bestid);
+    if (!cnorm || !dist || !assign || !perm || !start || !cnt || !sse || !changed || !acc ||
+        !dots || !best || !bestid)
+        goto fail;
+    memset(assign, 0xff, s * sizeof *assign); /* no row starts assigned */
+
+    struct assign_job J = {.k = k, .x = x, .nrows = s, .dim = dim, .c = c, .cnorm = cnorm,
+                           .nlist = nlist, .tile_rows = T, .cblock = CB, .dots = dots,
+                           .best = best, .bestid = bestid, .assign = assign, .dist = dist,
+                           .exact_dist = 0, .changed = changed};
+    K.start = start;
+    K.perm = perm;
+    K.dist = dist;
+    K.acc = acc;
+    K.sse = sse;
+    int moved = 0;
+    for (unsigned it = 0; it < iters; it++) {
+        set_cnorms(k, c, nlist, dim, cnorm);
+        pool_run(&pool, assign_task, &J, ntiles);
+        size_t nchanged = 0;
+        for (size_t t = 0; t < ntiles; t++)
+            nchanged += changed[t];
+        /* Unchanged assignments mean the centroids already are their means,
+         * unless a split just moved some. */
+        if (nchanged == 0 && !moved)
+            break;
+
+        /* Stable counting sort of rows by centroid (ascending row order within
+         * a centroid, which fixes the order of every sum). */
+        memset(cnt, 0, nlist * sizeof *cnt);
+        for (size_t r = 0; r < s; r++)
+            cnt[assign[r]]++;
+        start[0] = 0;
+        for (size_t j = 0; j < nlist; j++) {
+            start[j + 1] = start[j] + cnt[j];
+            cnt[j] = start[j];
+        }
+        for (size_t r = 0; r < s; r++)
+            perm[cnt[assign[r]]++] = r;
+
+        pool_run(&pool, update_task, &K, div_up(nlist, UPD_BLOCK));
+        moved = split_empty(&K, cnt, &rng);
+    }
+    memcpy(centroids, c, nlist * dim * sizeof *c);
+    st = RUV_OK;
+
+fail:
+    if (pool_started)
+        pool_stop(&pool);
+    free(idx);
+    free(xs);
+    free(ys);
+    free(D);
+    free(tmp);
+    free(c);
+    free(cnorm);
+    free(dist);
+    free(assign);
+    free(perm);
+    free(start);
+    free(cnt);
+    free(sse);
+    free(changed);
+    free(acc);
+    free(dots);
+    free(best);
+    free(bestid);
+    if (st == RUV_E_NOMEM)
+        return ruv__set_error(st, "k-means: out of memory (n %zu, dim %zu, nlist %zu, sample %zu)",
+                              n, dim, nlist, s);
+    return st;
+}
+
+int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t n, size_t dim,
+                       const float *centroids, size_t nlist, unsigned threads, uint32_t *assign,
+                       float *dist)
+{
+    if (!k)
+        return ruv__set_error(RUV_E_INVAL, "k-means assign: kernel table is NULL");
+    if (!centroids)
+        return ruv__set_error(RUV_E_INVAL, "k-means assign: centroids is NULL");
+    if (dim == 0)
+        return ruv__set_error(RUV_E_INVAL, "k-means assign: dim must be at least 1");
+    if (nlist == 0)
+        return ruv__set_error(RUV_E_INVAL, "k-means assign: nlist must be at least 1");
+    if (nlist > UINT32_MAX)
+        return ruv__set_error(RUV_E_INVAL, "k-means assign: nlist (%zu) exceeds %u", nlist,
+                              UINT32_MAX);
+    if (n == 0)
+        return RUV_OK;
+    if (!data)
+        return ruv__set_error(RUV_E_INVAL, "k-means assign: data is NULL");
+    if (!assign)
+        return ruv__set_error(RUV_E_INVAL, "k-means assign: assign is NULL");
+
+    size_t T, CB;
+    tile_geometry(nlist, &T, &CB);
+    const size_t ntiles = div_up(n, T);
+    threads = clamp_threads(threads, ntiles);
+
+    float *cnorm = alloc_array(nlist, sizeof *cnorm);
+    float *dots = alloc_array((size_t)threads * T * CB, sizeof *dots);
+    float *best = alloc_array((size_t)threads * T, sizeof *best);
+    uint32_t *bestid = alloc_array((size_t)threads * T, sizeof *bestid);
+    int st = RUV_OK;
+    if (!cnorm || !dots || !best || !bestid) {
+        st = ruv__set_error(RUV_E_NOMEM, "k-means assign: out of memory (nlist %zu, dim %zu)",
+                            nlist, dim);
+    } else {
+        set_cnorms(k, centroids, nlist, dim, cnorm);
+        struct assign_job J = {.k = k, .x = data, .nrows = n, .dim = dim, .c = centroids,
+                               .cnorm = cnorm, .nlist = nlist, .tile_rows = T, .cblock = CB,
+                               .dots = dots, .best = best, .bestid = bestid, .assign = assign,
+                               .dist = dist, .exact_dist = 1, .changed = NULL};
+        struct pool pool;
+        pool_start(&pool, threads);
+        pool_run(&pool, assign_task, &J, ntiles);
+        pool_stop(&pool);
+    }
+    free(cnorm);
+    free(dots);
+    free(best);
+    free(bestid);
+    return st;
+}
+
+/* ------------------------------------------------ nearest centroids --- */
+
+/* Orders (distance, id) pairs: nearer first, then lower id. */
+static int before(float da, uint32_t ia, float db, uint32_t ib)
+{
+    return da < db || (da == db && ia < ib);
+}
+
+/* Restores the max-heap property below position i of a heap of h entries
+ * (the root is the entry that sorts last). */
+static void sift_down(uint32_t *id, float *d, size_t h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, top = i;
+        if (l < h && before(d[top], id[top], d[l], id[l]))
+            top = l;
+        if (l + 1 < h && before(d[top], id[top], d[l + 1], id[l + 1]))
+            top = l + 1;
+        if (top == i)
+            return;
+        float td = d[i];
+        uint32_t ti = id[i];
+        d[i] = d[top];
+        id[i] = id[top];
+        d[top] = td;
+        id[top] = ti;
+        i = top;
+    }
+}
+
+#define NEAREST_BLOCK 256u
+
+void ruv__nearest_centroids(const struct ruv_kernel_ops *k, const float *q, const float *centroids,
+                            size_t nlist, size_t dim, size_t nprobe, uint32_t *out,
+                            float *out_dist)
+{
+    if (nprobe > nlist)
+        nprobe = nlist;
+    if (nprobe == 0)
+        return;
+    float buf[NEAREST_BLOCK];
+    size_t h = 0;
+    for (size_t c0 = 0; c0 < nlist; c0 += NEAREST_BLOCK) {
+        size_t nb = nlist - c0 < NEAREST_BLOCK ? nlist - c0 : NEAREST_BLOCK;
+        k->l2sq_f32_1xN(q, centroids + c0 * dim, dim, dim, nb, buf);
+        for (size_t j = 0; j < nb; j++) {
+            uint32_t id = (uint32_t)(c0 + j);
+            if (h < nprobe) {
+                /* sift up */
+                size_t i = h++;
+                while (i > 0) {
+                    size_t p = (i - 1) / 2;
+                    if (!before(out_dist[p], out[p], buf[j], id))
+                        break;
+                    out_dist[i] = out_dist[p];
+                    out[i] = out[p];
+                    i = p;
+                }
+                out_dist[i] = buf[j];
+                out[i] = id;
+            } else if (before(buf[j], id, out_dist[0], out[0])) {
+                out_dist[0] = buf[j];
+                out[0] = id;
+                sift_down(out, out_dist, h, 0);
+            }
+        }
+    }
+    /* Heap sort in place: repeatedly move the last-sorting entry to the end. */
+    for (size_t end = h - 1; end > 0; end--) {
+        float td = out_dist[0];
+        uint32_t ti = out[0];
+        out_dist[0] = out_dist[end];
+        out[0] = out[end];
+        out_dist[end] = td;
+        out[end] = ti;
+        sift_down(out, out_dist, end, 0);
+    }
+}

@@ -1,0 +1,79 @@
+/* k-means for IVF coarse quantizers, and nearest-centroid search.
+ *
+ * ruv__kmeans:
+ *  1. Sample: `sample` rows (0: min(n, 256 * nlist), the per-centroid budget
+ *     FAISS also uses; clamped to [nlist, n]) drawn without replacement by
+ *     selection sampling (Knuth's algorithm S) from a splitmix64 stream
+ *     seeded with `seed`. All rows are used as they are when the sample is n.
+ *  2. Initialise by k-means++ (D^2 sampling) on a sub-sample of
+ *     min(sample, 8 * nlist) rows drawn the same way. Full k-means++ on the
+ *     sample would cost O(sample * nlist * dim) serial steps, as much as
+ *     several Lloyd rounds; 8 candidates per centroid keep its spread (which
+ *     random init lacks: two seeds in one true cluster and none in another
+ *     is a local optimum Lloyd never leaves) at a fraction of the cost.
+ *  3. Lloyd iterations (iters; 0 means RUV__KMEANS_DEFAULT_ITERS), stopping
+ *     early once no assignment changes. The assignment step is
+ *     argmin_j ||c_j||^2 - 2 <x, c_j>, the inner products computed by
+ *     ruv__sgemm_nt over tiles of rows x centroids sized to stay in L2.
+ *     Each centroid becomes the mean of its members, summed in double in
+ *     increasing row order.
+ *  4. An empty cluster is re-seeded by splitting the largest cluster (most
+ *     members, lowest index on ties) whose members are not all equal: both
+ *     centroids move by +-delta from its centre, |delta| = its rms radius /
+ *     64, along a seeded random sign pattern; the next assignment divides
+ *     its members between them. Clusters stay empty only when no cluster
+ *     can be split (fewer distinct rows than nlist).
+ *
+ * Determinism: the result is a function of (data, n, dim, nlist, sample,
+ * iters, seed, the kernel table, and whether a BLAS is loaded), never of
+ * `threads`. Work is cut into fixed tiles that do not depend on the thread
+ * count, every per-row value is computed by the same call whichever thread
+ * runs it, and every sum is taken in a fixed order (per centroid over its
+ * members in row order, rather than per-thread partial sums). BLAS and
+ * kernel tables round differently, so switching them may change results.
+ *
+ * Threads: `threads` (0 counts as 1) workers including the caller, for the
+ * duration of the call only. If a thread cannot be created the call goes on
+ * with fewer, with the same result.
+ */
+#ifndef RUV_ENGINE_KMEANS_H
+#define RUV_ENGINE_KMEANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ruvector/kernel.h>
+
+#define RUV__KMEANS_DEFAULT_ITERS 20u
+
+/* Trains nlist centroids on n rows of dim floats (row-major, contiguous) and
+ * writes them to centroids (nlist * dim floats). Returns RUV_OK,
+ * RUV_E_INVAL (NULL pointer, nlist == 0, nlist > n, nlist > UINT32_MAX,
+ * dim == 0; the detail names the argument) or RUV_E_NOMEM. On failure
+ * centroids is unspecified. */
+int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, size_t dim,
+                size_t nlist, size_t sample, unsigned iters, uint64_t seed, unsigned threads,
+                float *centroids);
+
+/* assign[i] = index of the centroid nearest to row i (squared L2; on exact
+ * ties the lowest index; rows within rounding of a tie may go either way),
+ * for n rows. dist, if not NULL, receives the squared distance to it,
+ * computed directly (not through the GEMM identity, which loses precision
+ * when ||x|| is large next to the distance). n may be 0. Returns RUV_OK,
+ * RUV_E_INVAL (NULL pointer, nlist == 0, nlist > UINT32_MAX, dim == 0) or
+ * RUV_E_NOMEM. The result does not depend on threads. */
+int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t n, size_t dim,
+                       const float *centroids, size_t nlist, unsigned threads, uint32_t *assign,
+                       float *dist);
+
+/* Search time: the min(nprobe, nlist) centroids nearest to q, nearest first
+ * (ties by lower index): ids to out, squared distances to out_dist; both
+ * are required and hold at least min(nprobe, nlist) entries. One
+ * k->l2sq_f32_1xN pass in stack-sized blocks feeding a bounded max-heap
+ * kept in out/out_dist. Allocation-free and never fails; the caller
+ * validates. */
+void ruv__nearest_centroids(const struct ruv_kernel_ops *k, const float *q, const float *centroids,
+                            size_t nlist, size_t dim, size_t nprobe, uint32_t *out,
+                            float *out_dist);
+
+#endif

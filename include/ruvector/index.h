@@ -1,0 +1,145 @@
+/* ruvector/index.h — vector indexes: exact flat search and RaBitQ.
+ *
+ * Types (names from ruvector's SDK plan):
+ *   FLAT_F32     exact search over the stored float32 vectors.
+ *   RABITQ       RaBitQ codes only (no originals): the paper's asymmetric,
+ *                unbiased estimator; 1-bit codes by default, 2..8 bits
+ *                (Extended RaBitQ) as an option.
+ *   RABITQ_PLUS  codes + originals: candidates re-ranked exactly, driven by
+ *                the estimator's error bound (rerank_factor caps it).
+ *   RABITQ_ASYM  the same codes searched with the unquantised f32 query.
+ * Optional IVF (nlist > 0): k-means centroids, residual codes, nprobe.
+ *
+ * Scores: results come best first. score is the squared L2 distance for
+ * RUV_METRIC_L2 (ascending), the inner product for RUV_METRIC_IP and the
+ * cosine similarity for RUV_METRIC_COSINE (both descending).
+ *
+ * Threads: an index borrows the engine's kernel table and thread count; the
+ * engine must outlive it. Searches may run concurrently with each other;
+ * add/remove/save must not run concurrently with anything else on the same
+ * index (a reader-writer contract, like std::shared_mutex).
+ */
+#ifndef RUVECTOR_INDEX_H
+#define RUVECTOR_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ruvector/engine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ruv_index ruv_index;
+
+typedef enum ruv_index_type {
+    RUV_INDEX_FLAT_F32 = 1,
+    RUV_INDEX_RABITQ = 2,
+    RUV_INDEX_RABITQ_PLUS = 3,
+    RUV_INDEX_RABITQ_ASYM = 4
+} ruv_index_type;
+
+typedef enum ruv_metric { RUV_METRIC_L2 = 1, RUV_METRIC_IP = 2, RUV_METRIC_COSINE = 3 } ruv_metric;
+
+/* "flat_f32", "rabitq", "rabitq_plus", "rabitq_asym" / "l2", "ip", "cosine";
+ * NULL for unknown values. Parsers return RUV_E_INVAL naming the bad text. */
+const char *ruv_index_type_name(int type);
+const char *ruv_metric_name(int metric);
+int ruv_index_type_parse(const char *text, int *type);
+int ruv_metric_parse(const char *text, int *metric);
+
+typedef struct ruv_index_params {
+    uint32_t struct_size;   /* sizeof(ruv_index_params); set by ruv_index_params_init */
+    uint32_t type;          /* ruv_index_type */
+    uint32_t metric;        /* ruv_metric */
+    uint32_t dim;           /* >= 1 */
+    uint32_t bits;          /* RaBitQ code bits per dimension, 1..8 (default 1) */
+    uint32_t nlist;         /* IVF lists; 0 = no IVF (data mean as the centroid) */
+    uint32_t query_bits;    /* RaBitQ query quantisation bits, 1..8 (default 4) */
+    uint32_t rerank_factor; /* RABITQ_PLUS: cap on re-ranked candidates = k * factor; 0 = no cap,
+                               the error bound alone decides (default 0) */
+    uint32_t train_size;    /* k-means sample size; 0 = min(n, 256 * nlist) */
+    uint32_t kmeans_iters;  /* default 10 */
+    uint64_t seed;          /* rotation and k-means seed (default 42) */
+    float epsilon;          /* error-bound confidence multiplier epsilon0 (default 1.9) */
+    uint32_t reserved;
+} ruv_index_params;
+
+/* Fills defaults for a type, metric and dimension. */
+int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t dim);
+
+/* Empty index (no IVF training possible later: nlist must be 0). */
+int ruv_index_new(ruv_engine *eng, const ruv_index_params *p, ruv_index **out);
+
+/* Builds from n row-major float32 vectors (n * dim floats). ids may be NULL
+ * (ids 0..n-1). Trains IVF centroids when nlist > 0. Multi-threaded. Rejects
+ * NaN/Inf naming the row, and duplicate ids. */
+int ruv_index_build(ruv_engine *eng, const ruv_index_params *p, const float *data, size_t n,
+                    const uint64_t *ids, ruv_index **out);
+
+/* Adds n vectors with caller ids (ids required). Atomic: on any error nothing
+ * is added. RUV_E_INVAL for an id already present. */
+int ruv_index_add(ruv_index *idx, const float *data, size_t n, const uint64_t *ids);
+
+/* Removes the ids present; *removed (may be NULL) counts them. Unknown ids
+ * are not an error. */
+int ruv_index_remove(ruv_index *idx, const uint64_t *ids, size_t n, size_t *removed);
+
+typedef struct ruv_search_params {
+    uint32_t struct_size;   /* set by ruv_search_params_init */
+    uint32_t k;             /* >= 1; more than len() returns len() results */
+    uint32_t nprobe;        /* IVF lists to scan; 0 = default (all lists when nlist <= 16, else max(1, nlist / 16)) */
+    int32_t rerank_factor;  /* RABITQ_PLUS: < 0 = index default; 0 = error bound alone */
+    const uint64_t *allow;  /* optional allow-list of ids (NULL = all) */
+    size_t nallow;
+} ruv_search_params;
+
+int ruv_search_params_init(ruv_search_params *sp, uint32_t k);
+
+/* One query (dim floats). Writes up to k results, best first, to ids/scores
+ * (arrays of k) and their number to *nfound. RUV_E_EMPTY on an empty index,
+ * RUV_E_INVAL for k < 1 or a NaN/Inf query. */
+int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_params *sp,
+                     uint64_t *ids, float *scores, size_t *nfound);
+
+/* nq queries, parallel over the engine's threads. Row q of ids/scores (k
+ * entries each) holds query q's results; nfound[q] their number; unused
+ * slots are id UINT64_MAX, score NaN. */
+int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq,
+                           const ruv_search_params *sp, uint64_t *ids, float *scores,
+                           size_t *nfound);
+
+/* RUV_E_DIM with "dimension mismatch: index has D, <what> has GOT" when
+ * got != dim: hosts holding shaped input (CLI files, NumPy arrays) call this
+ * before passing raw pointers. */
+int ruv_index_check_dim(const ruv_index *idx, size_t got, const char *what);
+
+size_t ruv_index_len(const ruv_index *idx);
+uint32_t ruv_index_dim(const ruv_index *idx);
+/* Bytes the index holds in memory (codes, factors, originals, ids, maps). */
+size_t ruv_index_memory_bytes(const ruv_index *idx);
+const ruv_index_params *ruv_index_params_get(const ruv_index *idx);
+
+/* Copies the stored vector of id into out (dim floats). RUV_E_UNSUPPORTED
+ * for RABITQ (codes only); RUV_E_NOTFOUND for an unknown id. For COSINE the
+ * stored vector is the normalised one. */
+int ruv_index_get(const ruv_index *idx, uint64_t id, float *out);
+/* Row-major view of all stored vectors in row order (n * dim floats) and the
+ * matching ids; borrowed until the next add/remove/free. RUV_E_UNSUPPORTED
+ * for RABITQ. */
+int ruv_index_vectors(const ruv_index *idx, const float **vectors, const uint64_t **ids);
+
+/* Atomic save: temporary file in the same directory, fsync, rename, fsync
+ * of the directory. */
+int ruv_index_save(const ruv_index *idx, const char *path);
+/* Loads and validates (magic, version, sizes, checksum of every section);
+ * nothing half-loaded on error (RUV_E_CORRUPT names the path and what failed). */
+int ruv_index_load(ruv_engine *eng, const char *path, ruv_index **out);
+
+void ruv_index_free(ruv_index *idx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,566 @@
+/* Indexes through the public API: exact flat search against brute force,
+ * RaBitQ recall on clustered data, ids, add/remove, allow-lists, batch ==
+ * single, save/load round trips, corrupted and truncated files, bad input. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <ruvector/ruvector.h>
+
+static ruv_engine *eng;
+static char tmpdir[] = "/tmp/ruv-index-test-XXXXXX";
+
+static uint64_t rs = 0x12345;
+static double urand(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (double)(rs >> 11) / 9007199254740992.0;
+}
+static float nrand(void) /* Box-Muller */
+{
+    double u = urand() + 1e-12, v = urand();
+    return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
+}
+
+/* n rows around `clusters` centres in [-2,2]^d with N(0, sigma) noise (the
+ * shape of ruvector's demo data). */
+static float *clustered(size_t n, size_t d, size_t clusters, float sigma)
+{
+    float *c = malloc(clusters * d * sizeof(float)), *x = malloc(n * d * sizeof(float));
+    for (size_t i = 0; i < clusters * d; i++)
+        c[i] = (float)(urand() * 4 - 2);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)(urand() * (double)clusters) % clusters;
+        for (size_t j = 0; j < d; j++)
+            x[i * d + j] = c[k * d + j] + sigma * nrand();
+    }
+    free(c);
+    return x;
+}
+
+static double dist_of(int metric, const float *a, const float *b, size_t d)
+{
+    double s = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < d; i++) {
+        if (metric == RUV_METRIC_L2)
+            s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        else
+            s -= (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    if (metric == RUV_METRIC_COSINE)
+        s = (aa > 0 && bb > 0) ? s / sqrt(aa * bb) : 0;
+    return s;
+}
+
+/* Exact top-k rows by brute force in double (ties by row). */
+static void brute(int metric, const float *base, size_t n, size_t d, const float *q, size_t k,
+                  uint64_t *out, double *outd)
+{
+    double *all = malloc(n * sizeof(double));
+    for (size_t i = 0; i < n; i++)
+        all[i] = dist_of(metric, q, base + i * d, d);
+    for (size_t r = 0; r < k && r < n; r++) {
+        size_t arg = SIZE_MAX;
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(all[i]) && (arg == SIZE_MAX || all[i] < all[arg]))
+                arg = i;
+        out[r] = arg;
+        if (outd)
+            outd[r] = all[arg];
+        all[arg] = NAN;
+    }
+    free(all);
+}
+
+static ruv_index *build(int type, int metric, const float *x, size_t n, size_t d, uint32_t bits,
+                        uint32_t nlist)
+{
+    ruv_index_params p;
+    assert_int_equal(ruv_index_params_init(&p, type, metric, (uint32_t)d), RUV_OK);
+    p.bits = bits;
+    p.nlist = nlist;
+    ruv_index *idx = NULL;
+    int rc = ruv_index_build(eng, &p, x, n, NULL, &idx);
+    if (rc)
+        fail_msg("build %s: %s", ruv_status_name(rc), ruv_last_error());
+    return idx;
+}
+
+/* ---- flat ---- */
+
+static void test_flat_exact_all_metrics_and_dims(void **state)
+{
+    (void)state;
+    static const size_t dims[] = {1, 63, 64, 65, 100, 300, 1000};
+    const int metrics[] = {RUV_METRIC_L2, RUV_METRIC_IP, RUV_METRIC_COSINE};
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        size_t d = dims[t], n = d >= 300 ? 700 : 1500, k = 10;
+        float *x = clustered(n, d, 7, 0.5f);
+        for (int m = 0; m < 3; m++) {
+            ruv_index *idx = build(RUV_INDEX_FLAT_F32, metrics[m], x, n, d, 1, 0);
+            for (int qi = 0; qi < 5; qi++) {
+                const float *q = x + (size_t)(qi * 37 % n) * d;
+                uint64_t ids[10], want[10];
+                float sc[10];
+                double wd[10];
+                size_t nf;
+                ruv_search_params sp;
+                ruv_search_params_init(&sp, (uint32_t)k);
+                assert_int_equal(ruv_index_search(idx, q, &sp, ids, sc, &nf), RUV_OK);
+                assert_int_equal(nf, k);
+                brute(metrics[m], x, n, d, q, k, want, wd);
+                for (size_t r = 0; r < k; r++) {
+                    /* equal distance is enough (ties may order differently) */
+                    double got = dist_of(metrics[m], q, x + ids[r] * d, d);
+                    if (fabs(got - wd[r]) > 1e-4 * (1 + fabs(wd[r])))
+                        fail_msg("d=%zu metric=%d rank %zu: id %llu dist %.6g, want %llu %.6g",
+                                 d, metrics[m], r, (unsigned long long)ids[r], got,
+                                 (unsigned long long)want[r], wd[r]);
+                }
+                /* scores: squared L2 ascending, or similarity descending */
+                for (size_t r = 1; r < k; r++)
+                    assert_true(metrics[m] == RUV_METRIC_L2 ? sc[r] >= sc[r - 1]
+                                                            : sc[r] <= sc[r - 1]);
+            }
+            ruv_index_free(idx);
+        }
+        free(x);
+    }
+}
+
+static void test_flat_batch_equals_single(void **state)
+{
+    (void)state;
+    size_t n = 3000, d = 48, nq = 70, k = 7;
+    float *x = clustered(n, d, 5, 0.3f), *q = clustered(nq, d, 5, 0.3f);
+    const int metrics[] = {RUV_METRIC_L2, RUV_METRIC_IP, RUV_METRIC_COSINE};
+    for (int m = 0; m < 3; m++) {
+        ruv_index *idx = build(RUV_INDEX_FLAT_F32, metrics[m], x, n, d, 1, 0);
+        uint64_t *bi = malloc(nq * k * 8);
+        float *bs = malloc(nq * k * 4);
+        size_t *bn = malloc(nq * sizeof(size_t));
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, (uint32_t)k);
+        assert_int_equal(ruv_index_search_batch(idx, q, nq, &sp, bi, bs, bn), RUV_OK);
+        for (size_t i = 0; i < nq; i++) {
+            uint64_t ids[7];
+            float sc[7];
+            size_t nf;
+            assert_int_equal(ruv_index_search(idx, q + i * d, &sp, ids, sc, &nf), RUV_OK);
+            assert_int_equal(bn[i], nf);
+            for (size_t r = 0; r < k; r++) {
+                assert_true(fabsf(bs[i * k + r] - sc[r]) <= 1e-4f * (1 + fabsf(sc[r])));
+                if (bi[i * k + r] != ids[r]) /* only a tie may swap ids */
+                    assert_true(fabsf(bs[i * k + r] - sc[r]) <= 1e-4f * (1 + fabsf(sc[r])));
+            }
+        }
+        free(bi);
+        free(bs);
+        free(bn);
+        ruv_index_free(idx);
+    }
+    free(x);
+    free(q);
+}
+
+/* ---- argument and input errors ---- */
+
+static void test_errors(void **state)
+{
+    (void)state;
+    size_t d = 16;
+    float *x = clustered(50, d, 3, 0.1f);
+    ruv_index_params p;
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, 16), RUV_OK);
+    p.bits = 9;
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "bits 9 is outside 1..8"));
+    assert_null(idx);
+    p.bits = 1;
+    p.dim = 0;
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "dimension 0"));
+    p.dim = 16;
+    p.type = 99;
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "unknown index type 99"));
+    int t = 0;
+    assert_int_equal(ruv_index_type_parse("hnsw", &t), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "unknown index type 'hnsw'"));
+    assert_int_equal(ruv_metric_parse("manhattan", &t), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "unknown metric 'manhattan'"));
+    p.type = RUV_INDEX_RABITQ_PLUS;
+
+    x[17 * d + 3] = NAN;
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "row 17, column 3 is NaN"));
+    x[17 * d + 3] = INFINITY;
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "row 17, column 3 is infinite"));
+    x[17 * d + 3] = 0.5f;
+
+    assert_int_equal(ruv_index_new(eng, &p, &idx), RUV_OK);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 5);
+    uint64_t ids[60];
+    float sc[60];
+    size_t nf = 99;
+    assert_int_equal(ruv_index_search(idx, x, &sp, ids, sc, &nf), RUV_E_EMPTY);
+    assert_non_null(strstr(ruv_last_error(), "empty index"));
+    uint64_t myids[50];
+    for (int i = 0; i < 50; i++)
+        myids[i] = 1000 + (uint64_t)i * 7;
+    assert_int_equal(ruv_index_add(idx, x, 50, myids), RUV_OK);
+    sp.k = 0;
+    assert_int_equal(ruv_index_search(idx, x, &sp, ids, sc, &nf), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "k must be at least 1"));
+    sp.k = 60; /* more than stored: returns n */
+    assert_int_equal(ruv_index_search(idx, x, &sp, ids, sc, &nf), RUV_OK);
+    assert_int_equal(nf, 50);
+    assert_int_equal(ids[50], UINT64_MAX);
+    assert_true(isnan(sc[59]));
+    float qn[16];
+    memcpy(qn, x, sizeof qn);
+    qn[2] = NAN;
+    sp.k = 5;
+    assert_int_equal(ruv_index_search(idx, qn, &sp, ids, sc, &nf), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "query row 0, column 2 is NaN"));
+    assert_int_equal(ruv_index_check_dim(idx, 17, "query"), RUV_E_DIM);
+    assert_non_null(strstr(ruv_last_error(), "dimension mismatch: index has 16, query has 17"));
+    assert_int_equal(ruv_index_check_dim(idx, 16, "query"), RUV_OK);
+
+    /* duplicate ids: atomic, nothing added */
+    uint64_t dup[2] = {5, 1000};
+    assert_int_equal(ruv_index_add(idx, x, 2, dup), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "id 1000 (row 1) is already in the index"));
+    uint64_t twice[2] = {5, 5};
+    assert_int_equal(ruv_index_add(idx, x, 2, twice), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "id 5 appears twice"));
+    assert_int_equal(ruv_index_len(idx), 50);
+    float v[16];
+    assert_int_equal(ruv_index_get(idx, 5, v), RUV_E_NOTFOUND);
+    assert_int_equal(ruv_index_get(idx, 1007, v), RUV_OK);
+    assert_memory_equal(v, x + d, sizeof v);
+    ruv_index_free(idx);
+
+    /* codes-only index has no originals */
+    p.type = RUV_INDEX_RABITQ;
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_OK);
+    assert_int_equal(ruv_index_get(idx, 3, v), RUV_E_UNSUPPORTED);
+    assert_non_null(strstr(ruv_last_error(), "codes only"));
+    const float *vv;
+    assert_int_equal(ruv_index_vectors(idx, &vv, NULL), RUV_E_UNSUPPORTED);
+    ruv_index_free(idx);
+    free(x);
+}
+
+/* ---- RaBitQ family ---- */
+
+static double recall_at(ruv_index *idx, int metric, const float *x, size_t n, size_t d,
+                        const float *qs, size_t nq, size_t k, uint32_t nprobe)
+{
+    size_t hits = 0;
+    uint64_t *ids = malloc(k * 8), *want = malloc(k * 8);
+    float *sc = malloc(k * 4);
+    double *wd = malloc(k * sizeof(double));
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, (uint32_t)k);
+    sp.nprobe = nprobe;
+    for (size_t i = 0; i < nq; i++) {
+        size_t nf;
+        assert_int_equal(ruv_index_search(idx, qs + i * d, &sp, ids, sc, &nf), RUV_OK);
+        brute(metric, x, n, d, qs + i * d, k, want, wd);
+        for (size_t r = 0; r < nf; r++) /* tie-tolerant hit (rabitq.md 8.2) */
+            if (dist_of(metric, qs + i * d, x + ids[r] * d, d) <=
+                wd[k - 1] + 1e-6 * (1 + fabs(wd[k - 1])))
+                hits++;
+    }
+    free(ids);
+    free(want);
+    free(sc);
+    free(wd);
+    return (double)hits / (double)(nq * k);
+}
+
+static void test_rabitq_recall(void **state)
+{
+    (void)state;
+    size_t n = 20000, d = 128, nq = 30, k = 10;
+    float *x = clustered(n + nq, d, 20, 0.6f), *q = x + n * d;
+    struct { int type; uint32_t bits, nlist; double floor; const char *what; } cases[] = {
+        {RUV_INDEX_RABITQ_PLUS, 1, 0, 0.97, "plus 1-bit, error-bound rerank"},
+        {RUV_INDEX_RABITQ_PLUS, 1, 64, 0.95, "plus 1-bit IVF64 nprobe 16"},
+        {RUV_INDEX_RABITQ, 1, 0, 0.09, "codes-only 1-bit"},
+        {RUV_INDEX_RABITQ, 4, 0, 0.45, "codes-only 4-bit"},
+        {RUV_INDEX_RABITQ_ASYM, 1, 0, 0.09, "asym 1-bit"},
+        {RUV_INDEX_RABITQ_PLUS, 3, 0, 0.97, "plus 3-bit"},
+    };
+    double r1 = 0, r4 = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ruv_index *idx = build(cases[c].type, RUV_METRIC_L2, x, n, d, cases[c].bits, cases[c].nlist);
+        double r = recall_at(idx, RUV_METRIC_L2, x, n, d, q, nq, k, 16);
+        print_message("recall@10 %-32s %.3f (floor %.2f)\n", cases[c].what, r, cases[c].floor);
+        if (r < cases[c].floor)
+            fail_msg("%s: recall %.3f below %.2f", cases[c].what, r, cases[c].floor);
+        if (cases[c].type == RUV_INDEX_RABITQ && cases[c].bits == 1)
+            r1 = r;
+        if (cases[c].type == RUV_INDEX_RABITQ && cases[c].bits == 4)
+            r4 = r;
+        ruv_index_free(idx);
+    }
+    assert_true(r4 > r1 + 0.1); /* more bits, clearly better estimates */
+    free(x);
+}
+
+static void test_rabitq_ip_and_cosine(void **state)
+{
+    (void)state;
+    size_t n = 5000, d = 64, nq = 20, k = 10;
+    float *x = clustered(n + nq, d, 10, 0.4f), *q = x + n * d;
+    const int metrics[] = {RUV_METRIC_IP, RUV_METRIC_COSINE};
+    for (int m = 0; m < 2; m++) {
+        ruv_index *idx = build(RUV_INDEX_RABITQ_PLUS, metrics[m], x, n, d, 1, 0);
+        double r = recall_at(idx, metrics[m], x, n, d, q, nq, k, 0);
+        if (r < 0.95)
+            fail_msg("metric %d: plus recall %.3f", metrics[m], r);
+        ruv_index_free(idx);
+    }
+    free(x);
+}
+
+static void test_add_remove_allow(void **state)
+{
+    (void)state;
+    size_t n = 2000, d = 32, k = 10;
+    float *x = clustered(n, d, 8, 0.3f);
+    const int types[] = {RUV_INDEX_FLAT_F32, RUV_INDEX_RABITQ_PLUS, RUV_INDEX_RABITQ};
+    for (int t = 0; t < 3; t++) {
+        ruv_index_params p;
+        ruv_index_params_init(&p, types[t], RUV_METRIC_L2, (uint32_t)d);
+        uint64_t *ids = malloc(n * 8);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = 1000000 + i * 3;
+        ruv_index *idx = NULL;
+        assert_int_equal(ruv_index_build(eng, &p, x, n, ids, &idx), RUV_OK);
+        /* remove every other vector, including the query's own */
+        uint64_t *gone = malloc(n / 2 * 8);
+        for (size_t i = 0; i < n / 2; i++)
+            gone[i] = ids[2 * i];
+        size_t removed = 0;
+        assert_int_equal(ruv_index_remove(idx, gone, n / 2, &removed), RUV_OK);
+        assert_int_equal(removed, n / 2);
+        assert_int_equal(ruv_index_len(idx), n - n / 2);
+        assert_int_equal(ruv_index_remove(idx, gone, 3, &removed), RUV_OK);
+        assert_int_equal(removed, 0); /* already gone: not an error */
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, (uint32_t)k);
+        uint64_t got[10];
+        float sc[10];
+        size_t nf;
+        for (int qi = 0; qi < 20; qi++) {
+            assert_int_equal(ruv_index_search(idx, x + (size_t)qi * 50 * d, &sp, got, sc, &nf),
+                             RUV_OK);
+            for (size_t r = 0; r < nf; r++)
+                assert_true((got[r] - 1000000) / 3 % 2 == 1); /* never a removed id */
+        }
+        /* allow-list: only ids in the list come back */
+        uint64_t allow[5] = {ids[1], ids[3], ids[5], ids[0] /* removed */, 42 /* unknown */};
+        sp.allow = allow;
+        sp.nallow = 5;
+        assert_int_equal(ruv_index_search(idx, x, &sp, got, sc, &nf), RUV_OK);
+        assert_int_equal(nf, 3);
+        for (size_t r = 0; r < nf; r++)
+            assert_true(got[r] == ids[1] || got[r] == ids[3] || got[r] == ids[5]);
+        sp.allow = NULL;
+        sp.nallow = 0;
+        /* re-add a removed id; it is found again */
+        assert_int_equal(ruv_index_add(idx, x, 1, &ids[0]), RUV_OK);
+        assert_int_equal(ruv_index_search(idx, x, &sp, got, sc, &nf), RUV_OK);
+        assert_int_equal(got[0], ids[0]);
+        if (types[t] != RUV_INDEX_RABITQ) {
+            float v[32];
+            assert_int_equal(ruv_index_get(idx, ids[1999], v), RUV_OK);
+            assert_memory_equal(v, x + 1999 * d, sizeof v);
+        }
+        free(gone);
+        free(ids);
+        ruv_index_free(idx);
+    }
+    free(x);
+}
+
+/* ---- files ---- */
+
+static void search_all(ruv_index *idx, const float *q, size_t nq, size_t d, uint64_t *ids,
+                       float *sc)
+{
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 10);
+    for (size_t i = 0; i < nq; i++) {
+        size_t nf;
+        assert_int_equal(ruv_index_search(idx, q + i * d, &sp, ids + i * 10, sc + i * 10, &nf),
+                         RUV_OK);
+    }
+}
+
+static void test_save_load_round_trip(void **state)
+{
+    (void)state;
+    size_t n = 3000, d = 40, nq = 15;
+    float *x = clustered(n + nq, d, 9, 0.4f), *q = x + n * d;
+    struct { int type, metric; uint32_t bits, nlist; } cases[] = {
+        {RUV_INDEX_FLAT_F32, RUV_METRIC_L2, 1, 0},   {RUV_INDEX_FLAT_F32, RUV_METRIC_COSINE, 1, 0},
+        {RUV_INDEX_RABITQ, RUV_METRIC_L2, 1, 0},     {RUV_INDEX_RABITQ, RUV_METRIC_IP, 4, 16},
+        {RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, 1, 8}, {RUV_INDEX_RABITQ_ASYM, RUV_METRIC_L2, 2, 0},
+    };
+    char path[256];
+    snprintf(path, sizeof path, "%s/rt.ruv", tmpdir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ruv_index *a = build(cases[c].type, cases[c].metric, x, n, d, cases[c].bits, cases[c].nlist);
+        uint64_t gone = 7;
+        ruv_index_remove(a, &gone, 1, NULL); /* saved state includes a removal */
+        int rc = ruv_index_save(a, path);
+        if (rc)
+            fail_msg("save: %s", ruv_last_error());
+        ruv_index *b = NULL;
+        rc = ruv_index_load(eng, path, &b);
+        if (rc)
+            fail_msg("load case %zu: %s", c, ruv_last_error());
+        assert_int_equal(ruv_index_len(a), ruv_index_len(b));
+        uint64_t ia[150], ib[150];
+        float sa[150], sb[150];
+        search_all(a, q, nq, d, ia, sa);
+        search_all(b, q, nq, d, ib, sb);
+        assert_memory_equal(ia, ib, sizeof ia); /* bit-identical results */
+        assert_memory_equal(sa, sb, sizeof sa);
+        /* the loaded index keeps working: add and remove after load */
+        uint64_t nid = 99999999;
+        assert_int_equal(ruv_index_add(b, q, 1, &nid), RUV_OK);
+        assert_int_equal(ruv_index_remove(b, &nid, 1, NULL), RUV_OK);
+        search_all(b, q, nq, d, ib, sb);
+        assert_memory_equal(ia, ib, sizeof ia);
+        ruv_index_free(a);
+        ruv_index_free(b);
+    }
+    free(x);
+}
+
+static void test_corrupt_and_truncated_files(void **state)
+{
+    (void)state;
+    size_t n = 300, d = 24;
+    float *x = clustered(n, d, 4, 0.4f);
+    ruv_index *a = build(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d, 1, 4);
+    char path[256], bad[256];
+    snprintf(path, sizeof path, "%s/good.ruv", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, path), RUV_OK);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *img = malloc((size_t)len);
+    assert_int_equal(fread(img, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    ruv_index *b = NULL;
+    /* truncations and single-byte flips at spread-out offsets */
+    for (long cut = 0; cut < len; cut += len / 37 + 1) {
+        FILE *g = fopen(bad, "wb");
+        fwrite(img, 1, (size_t)cut, g);
+        fclose(g);
+        int rc = ruv_index_load(eng, bad, &b);
+        assert_true(rc == RUV_E_CORRUPT || rc == RUV_E_IO);
+        assert_null(b);
+        assert_non_null(strstr(ruv_last_error(), bad));
+    }
+    for (long at = 0; at < len; at += len / 53 + 1) {
+        img[at] ^= 0x40;
+        FILE *g = fopen(bad, "wb");
+        fwrite(img, 1, (size_t)len, g);
+        fclose(g);
+        img[at] ^= 0x40;
+        int rc = ruv_index_load(eng, bad, &b);
+        if (rc != RUV_E_CORRUPT)
+            fail_msg("flip at %ld: %s %s", at, ruv_status_name(rc), ruv_last_error());
+        assert_null(b);
+    }
+    snprintf(bad, sizeof bad, "%s/missing.ruv", tmpdir);
+    assert_int_equal(ruv_index_load(eng, bad, &b), RUV_E_NOTFOUND);
+    assert_non_null(strstr(ruv_last_error(), "missing.ruv"));
+    /* a failed save leaves the old file intact */
+    snprintf(bad, sizeof bad, "%s/no-such-dir/x.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, bad), RUV_E_NOTFOUND);
+    assert_non_null(strstr(ruv_last_error(), "no-such-dir"));
+    assert_int_equal(ruv_index_load(eng, path, &b), RUV_OK);
+    ruv_index_free(b);
+    free(img);
+    free(x);
+    ruv_index_free(a);
+}
+
+static void test_memory_bytes_honest(void **state)
+{
+    (void)state;
+    size_t n = 10000, d = 128;
+    float *x = clustered(n, d, 10, 0.5f);
+    ruv_index *flat = build(RUV_INDEX_FLAT_F32, RUV_METRIC_L2, x, n, d, 1, 0);
+    ruv_index *rq = build(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d, 1, 0);
+    size_t fb = ruv_index_memory_bytes(flat), rb = ruv_index_memory_bytes(rq);
+    assert_true(fb >= n * d * 4);           /* at least the vectors */
+    assert_true(rb < fb / 5);               /* codes are far smaller */
+    assert_true(rb >= n * (d / 8 + 12));    /* and at least codes + factors */
+    print_message("memory: flat %.1f B/vec, rabitq 1-bit %.1f B/vec\n", (double)fb / n,
+                  (double)rb / n);
+    ruv_index_free(flat);
+    ruv_index_free(rq);
+    free(x);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return ruv_engine_open(NULL, &eng) == RUV_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    ruv_engine_close(eng);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flat_exact_all_metrics_and_dims),
+        cmocka_unit_test(test_flat_batch_equals_single),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_rabitq_recall),
+        cmocka_unit_test(test_rabitq_ip_and_cosine),
+        cmocka_unit_test(test_add_remove_allow),
+        cmocka_unit_test(test_save_load_round_trip),
+        cmocka_unit_test(test_corrupt_and_truncated_files),
+        cmocka_unit_test(test_memory_bytes_honest),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,665 @@
+/* Run-time BLAS and k-means (engine/blas.c, engine/kmeans.c), on the scalar
+ * kernel table.
+ *
+ * The order of the tests matters: the BLAS is process state that, once
+ * loaded, stays loaded. The tests before test_blas_load run on our own
+ * sgemm fallback; test_blas_load then loads whatever BLAS this machine has,
+ * and the tests after it repeat the sgemm and determinism checks through it
+ * (they skip when no BLAS is installed). */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "blas.h"
+#include "internal.h"
+#include "kmeans.h"
+
+static const struct ruv_kernel_ops *const K = &ruv__kernel_scalar_ops;
+
+/* ------------------------------------------------------------ helpers --- */
+
+static uint64_t rng_state;
+static uint64_t next_u64(void)
+{
+    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+static double unif(void) { return (double)(next_u64() >> 11) / 9007199254740992.0; }
+static float frand(void) { return (float)(unif() * 2.0 - 1.0); }
+static float gauss(void)
+{
+    double u = unif(), v = unif();
+    return (float)(sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v));
+}
+
+static void *xmalloc(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    assert_non_null(p);
+    return p;
+}
+
+static float *random_matrix(size_t rows, size_t ld)
+{
+    float *m = xmalloc(rows * ld * sizeof *m);
+    for (size_t i = 0; i < rows * ld; i++)
+        m[i] = frand();
+    return m;
+}
+
+static double l2sq_d(const float *a, const float *b, size_t dim)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < dim; i++) {
+        double d = (double)a[i] - (double)b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+/* ------------------------------------------------------------- sgemm --- */
+
+static const size_t sizes[] = {0, 1, 3, 17, 100, 129};
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+#define SENTINEL 12345.0f
+
+typedef void (*gemm_fn)(const struct ruv_kernel_ops *, size_t, size_t, size_t, const float *,
+                        size_t, const float *, size_t, float *, size_t);
+
+/* C must match the double-precision reference within the kernel contract's
+ * bound, and the padding columns between n and ldc must be untouched. */
+static void check_gemm(gemm_fn gemm, size_t m, size_t n, size_t d)
+{
+    size_t lda = d + 3, ldb = d + 5, ldc = n + 2;
+    float *A = random_matrix(m, lda), *B = random_matrix(n, ldb);
+    float *C = xmalloc((m ? m : 1) * ldc * sizeof *C);
+    for (size_t i = 0; i < m * ldc; i++)
+        C[i] = SENTINEL;
+    gemm(K, m, n, d, A, lda, B, ldb, C, ldc);
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double ref = 0.0, mag = 0.0;
+            for (size_t t = 0; t < d; t++) {
+                double p = (double)A[i * lda + t] * (double)B[j * ldb + t];
+                ref += p;
+                mag += fabs(p);
+            }
+            double tol = (double)(d + 2) * FLT_EPSILON * mag + 1e-30;
+            double got = C[i * ldc + j];
+            if (fabs(got - ref) > tol)
+                fail_msg("m=%zu n=%zu d=%zu C[%zu][%zu]=%g, want %g (tol %g)", m, n, d, i, j, got,
+                         ref, tol);
+        }
+        for (size_t j = n; j < ldc; j++)
+            assert_true(C[i * ldc + j] == SENTINEL);
+    }
+    free(A);
+    free(B);
+    free(C);
+}
+
+static void test_sgemm_own(void **state)
+{
+    (void)state;
+    rng_state = 1;
+    assert_false(ruv__blas_available()); /* nothing loaded yet: see the file comment */
+    assert_string_equal(ruv__blas_describe(), "not searched");
+    for (size_t a = 0; a < NSIZES; a++)
+        for (size_t b = 0; b < NSIZES; b++)
+            for (size_t c = 0; c < NSIZES; c++) {
+                check_gemm(ruv__sgemm_nt_own, sizes[a], sizes[b], sizes[c]);
+                check_gemm(ruv__sgemm_nt, sizes[a], sizes[b], sizes[c]);
+            }
+}
+
+/* The fallback's value for C[i][j] must not depend on m or on the rows of A
+ * around row i (k-means relies on it for thread-independent results). */
+static void test_sgemm_own_row_independent(void **state)
+{
+    (void)state;
+    rng_state = 2;
+    size_t m = 37, n = 1000, d = 29;
+    float *A = random_matrix(m, d), *B = random_matrix(n, d);
+    float *C = xmalloc(m * n * sizeof *C), *C1 = xmalloc(n * sizeof *C1);
+    ruv__sgemm_nt_own(K, m, n, d, A, d, B, d, C, n);
+    for (size_t i = 0; i < m; i++) {
+        ruv__sgemm_nt_own(K, 1, n, d, A + i * d, d, B, d, C1, n);
+        assert_memory_equal(C1, C + i * n, n * sizeof *C1);
+    }
+    free(A);
+    free(B);
+    free(C);
+    free(C1);
+}
+
+/* --------------------------------------------------- k-means: recovery --- */
+
+struct blobs {
+    size_t n, dim, g;
+    float *x;         /* n x dim */
+    size_t *label;    /* n */
+    double true_sse;  /* sum of squared distances to the empirical cluster means */
+    float *centre;    /* g x dim: the generating centres */
+};
+
+/* g well-separated Gaussian blobs (centres ~ +-100 per coordinate, sigma 1)
+ * of unequal sizes, rows shuffled. */
+static void make_blobs(struct blobs *b, size_t g, size_t dim, uint64_t seed)
+{
+    rng_state = seed;
+    b->g = g;
+    b->dim = dim;
+    size_t *sz = xmalloc(g * sizeof *sz);
+    b->n = 0;
+    for (size_t c = 0; c < g; c++) {
+        sz[c] = 40 + (size_t)(unif() * 160);
+        b->n += sz[c];
+    }
+    b->centre = xmalloc(g * dim * sizeof *b->centre);
+    for (size_t i = 0; i < g * dim; i++)
+        b->centre[i] = 100.0f * frand();
+    b->x = xmalloc(b->n * dim * sizeof *b->x);
+    b->label = xmalloc(b->n * sizeof *b->label);
+    size_t r = 0;
+    for (size_t c = 0; c < g; c++)
+        for (size_t i = 0; i < sz[c]; i++, r++) {
+            b->label[r] = c;
+            for (size_t d = 0; d < dim; d++)
+                b->x[r * dim + d] = b->centre[c * dim + d] + gauss();
+        }
+    /* Fisher-Yates, so clusters are not contiguous in the input. */
+    float *tmp = xmalloc(dim * sizeof *tmp);
+    for (size_t i = b->n - 1; i > 0; i--) {
+        size_t j = (size_t)(unif() * (double)(i + 1));
+        if (j > i)
+            j = i;
+        memcpy(tmp, b->x + i * dim, dim * sizeof *tmp);
+        memcpy(b->x + i * dim, b->x + j * dim, dim * sizeof *tmp);
+        memcpy(b->x + j * dim, tmp, dim * sizeof *tmp);
+        size_t l = b->label[i];
+        b->label[i] = b->label[j];
+        b->label[j] = l;
+    }
+    double *mean = calloc(g * dim, sizeof *mean);
+    assert_non_null(mean);
+    for (size_t i = 0; i < b->n; i++)
+        for (size_t d = 0; d < dim; d++)
+            mean[b->label[i] * dim + d] += b->x[i * dim + d];
+    for (size_t c = 0; c < g; c++)
+        for (size_t d = 0; d < dim; d++)
+            mean[c * dim + d] /= (double)sz[c];
+    b->true_sse = 0.0;
+    for (size_t i = 0; i < b->n; i++)
+        for (size_t d = 0; d < dim; d++) {
+            double e = b->x[i * dim + d] - mean[b->label[i] * dim + d];
+            b->true_sse += e * e;
+        }
+    free(mean);
+    free(tmp);
+    free(sz);
+}
+
+static void free_blobs(struct blobs *b)
+{
+    free(b->x);
+    free(b->label);
+    free(b->centre);
+}
+
+/* Every true cluster maps to exactly one centroid, no two clusters share
+ * one, and the within-cluster SSE is the truth's within rounding. */
+static void check_recovery(const struct blobs *b, const float *cent, size_t nlist)
+{
+    uint32_t *asg = xmalloc(b->n * sizeof *asg);
+    float *dist = xmalloc(b->n * sizeof *dist);
+    assert_int_equal(ruv__kmeans_assign(K, b->x, b->n, b->dim, cent, nlist, 2, asg, dist), RUV_OK);
+    size_t *map = xmalloc(b->g * sizeof *map);
+    for (size_t c = 0; c < b->g; c++)
+        map[c] = SIZE_MAX;
+    double sse = 0.0;
+    for (size_t i = 0; i < b->n; i++) {
+        size_t c = b->label[i];
+        if (map[c] == SIZE_MAX)
+            map[c] = asg[i];
+        if (map[c] != asg[i])
+            fail_msg("true cluster %zu split over centroids %zu and %u", c, map[c], asg[i]);
+        sse += dist[i];
+    }
+    for (size_t c = 0; c < b->g; c++)
+        for (size_t e = c + 1; e < b->g; e++)
+            if (map[c] == map[e])
+                fail_msg("true clusters %zu and %zu share centroid %zu", c, e, map[c]);
+    if (!(sse <= b->true_sse * 1.001 && sse >= b->true_sse * 0.999))
+        fail_msg("SSE %g, truth %g", sse, b->true_sse);
+    free(asg);
+    free(dist);
+    free(map);
+}
+
+static void test_kmeans_recovers_blobs(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        struct blobs b;
+        make_blobs(&b, 20, 24, seed * 77);
+        float *cent = xmalloc(20 * b.dim * sizeof *cent);
+        assert_int_equal(ruv__kmeans(K, b.x, b.n, b.dim, 20, 0, 0, seed, (unsigned)(seed % 3),
+                                     cent),
+                         RUV_OK);
+        check_recovery(&b, cent, 20);
+        free(cent);
+        free_blobs(&b);
+    }
+}
+
+/* Trained on a sample, the centroids still land on the generating centres. */
+static void test_kmeans_sampled(void **state)
+{
+    (void)state;
+    struct blobs b;
+    make_blobs(&b, 12, 16, 4242);
+    float *cent = xmalloc(12 * b.dim * sizeof *cent);
+    assert_int_equal(ruv__kmeans(K, b.x, b.n, b.dim, 12, 300, 10, 9, 2, cent), RUV_OK);
+    for (size_t c = 0; c < b.g; c++) {
+        double bestd = INFINITY;
+        for (size_t j = 0; j < 12; j++) {
+            double d = l2sq_d(b.centre + c * b.dim, cent + j * b.dim, b.dim);
+            bestd = d < bestd ? d : bestd;
+        }
+        /* sigma 1 per coordinate and >= 10 samples per blob: the mean is
+         * within about sqrt(16/10) of the centre; far below separation. */
+        if (bestd > 9.0)
+            fail_msg("no centroid near centre %zu (nearest at squared distance %g)", c, bestd);
+    }
+    free(cent);
+    free_blobs(&b);
+}
+
+/* nlist == n: every distinct point becomes its own centroid. */
+static void test_kmeans_nlist_equals_n(void **state)
+{
+    (void)state;
+    rng_state = 5;
+    size_t n = 50, dim = 7;
+    float *x = random_matrix(n, dim), *cent = xmalloc(n * dim * sizeof *cent);
+    float *dist = xmalloc(n * sizeof *dist);
+    uint32_t *asg = xmalloc(n * sizeof *asg);
+    assert_int_equal(ruv__kmeans(K, x, n, dim, n, 0, 5, 1, 1, cent), RUV_OK);
+    assert_int_equal(ruv__kmeans_assign(K, x, n, dim, cent, n, 1, asg, dist), RUV_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_true(dist[i] == 0.0f);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            assert_int_not_equal(asg[i], asg[j]);
+    /* One row, one centroid. */
+    assert_int_equal(ruv__kmeans(K, x, 1, dim, 1, 0, 0, 1, 4, cent), RUV_OK);
+    assert_memory_equal(cent, x, dim * sizeof *x);
+    free(x);
+    free(cent);
+    free(dist);
+    free(asg);
+}
+
+/* Identical rows: nothing to split, but no failure and sane centroids. */
+static void test_kmeans_duplicates(void **state)
+{
+    (void)state;
+    size_t n = 100, dim = 5, nlist = 4;
+    float *x = xmalloc(n * dim * sizeof *x), *cent = xmalloc(nlist * dim * sizeof *cent);
+    for (size_t i = 0; i < n * dim; i++)
+        x[i] = (float)(i % dim) - 1.5f;
+    assert_int_equal(ruv__kmeans(K, x, n, dim, nlist, 0, 0, 3, 2, cent), RUV_OK);
+    for (size_t j = 0; j < nlist; j++)
+        for (size_t d = 0; d < dim; d++)
+            assert_true(fabsf(cent[j * dim + d] - x[d]) <= 1e-3f);
+    free(x);
+    free(cent);
+}
+
+/* Five distinct points, three of them piled up by the hundred: the k-means++
+ * candidates (8 per centroid) almost surely hold only the three piles, so
+ * init duplicates centres and Lloyd sees empty clusters. Splitting the one
+ * cluster with spread (pile A plus the two loners) must end with five
+ * non-empty clusters and zero SSE. */
+static void test_kmeans_splits_empty(void **state)
+{
+    (void)state;
+    const size_t n = 1000, dim = 4, nlist = 5;
+    static const float pts[5][4] = {
+        {0, 0, 0, 0}, {10, 10, 10, 10}, {-10, -10, -10, -10}, {0.5f, 0, 0, 0}, {0, 0.5f, 0, 0}};
+    float *x = xmalloc(n * dim * sizeof *x), *cent = xmalloc(nlist * dim * sizeof *cent);
+    float *dist = xmalloc(n * sizeof *dist);
+    uint32_t *asg = xmalloc(n * sizeof *asg);
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        for (size_t i = 0; i < n; i++) {
+            size_t p = i == 300 ? 3 : i == 700 ? 4 : i % 3;
+            memcpy(x + i * dim, pts[p], sizeof pts[p]);
+        }
+        assert_int_equal(ruv__kmeans(K, x, n, dim, nlist, 0, 0, seed, 2, cent), RUV_OK);
+        assert_int_equal(ruv__kmeans_assign(K, x, n, dim, cent, nlist, 1, asg, dist), RUV_OK);
+        size_t used[5] = {0};
+        for (size_t i = 0; i < n; i++) {
+            if (dist[i] != 0.0f)
+                fail_msg("seed %u: row %zu at distance %g from its centroid", (unsigned)seed, i,
+                         dist[i]);
+            used[asg[i]]++;
+        }
+        for (size_t j = 0; j < nlist; j++)
+            assert_true(used[j] > 0);
+    }
+    free(x);
+    free(cent);
+    free(dist);
+    free(asg);
+}
+
+/* -------------------------------------------------- k-means: determinism --- */
+
+struct det_case {
+    size_t n, dim, nlist, sample;
+    unsigned iters;
+};
+
+/* A kernel table whose 1xN results depend on where a row sits in the call,
+ * as SIMD kernels' do (rows in groups of four, another code path for the
+ * tail). Real kernels differ in the last bits only, which rarely flips an
+ * argmin in a test this size; the tail here is off by 1/64 so that any work
+ * split that follows the thread count changes the centroids. The scalar
+ * table alone is position-independent and would hide such a split. */
+static void lumpy_dot_1xN(const float *q, const float *base, size_t dim, size_t stride, size_t n,
+                          float *out)
+{
+    K->dot_f32_1xN(q, base, dim, stride, n, out);
+    for (size_t i = n & ~(size_t)3; i < n; i++)
+        out[i] *= 1.0f + 1.0f / 64.0f;
+}
+static void lumpy_l2sq_1xN(const float *q, const float *base, size_t dim, size_t stride, size_t n,
+                           float *out)
+{
+    K->l2sq_f32_1xN(q, base, dim, stride, n, out);
+    for (size_t i = n & ~(size_t)3; i < n; i++)
+        out[i] *= 1.0f + 1.0f / 64.0f;
+}
+
+/* Bit-identical centroids for any thread count, and for repeated calls. */
+static void check_determinism_with(const struct ruv_kernel_ops *k, const char *kname)
+{
+    static const struct det_case cases[] = {
+        {5000, 33, 37, 0, 0},     /* everything, default iterations */
+        {4000, 32, 300, 0, 6},    /* k-means++ update runs in parallel */
+        {9000, 17, 20, 2500, 10}, /* sampled */
+        {2500, 6, 2100, 0, 3},    /* nlist above one centroid block */
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const struct det_case *c = &cases[ci];
+        rng_state = 100 + ci;
+        float *x = xmalloc(c->n * c->dim * sizeof *x);
+        for (size_t i = 0; i < c->n * c->dim; i++)
+            x[i] = gauss();
+        size_t bytes = c->nlist * c->dim * sizeof(float);
+        float *c1 = xmalloc(bytes), *c2 = xmalloc(bytes), *c3 = xmalloc(bytes);
+        assert_int_equal(ruv__kmeans(k, x, c->n, c->dim, c->nlist, c->sample, c->iters, 99, 1, c1),
+                         RUV_OK);
+        assert_int_equal(ruv__kmeans(k, x, c->n, c->dim, c->nlist, c->sample, c->iters, 99, 2, c2),
+                         RUV_OK);
+        assert_int_equal(ruv__kmeans(k, x, c->n, c->dim, c->nlist, c->sample, c->iters, 99, 3, c3),
+                         RUV_OK);
+        if (memcmp(c1, c2, bytes) != 0 || memcmp(c1, c3, bytes) != 0)
+            fail_msg("%s kernel, case %zu: centroids differ between thread counts", kname, ci);
+        /* A different seed gives different centroids (the seed is used). */
+        assert_int_equal(ruv__kmeans(k, x, c->n, c->dim, c->nlist, c->sample, c->iters, 100, 2, c2),
+                         RUV_OK);
+        assert_true(memcmp(c1, c2, bytes) != 0);
+        free(x);
+        free(c1);
+        free(c2);
+        free(c3);
+    }
+}
+
+static void check_determinism(void)
+{
+    struct ruv_kernel_ops lumpy = ruv__kernel_scalar_ops;
+    lumpy.dot_f32_1xN = lumpy_dot_1xN;
+    lumpy.l2sq_f32_1xN = lumpy_l2sq_1xN;
+    check_determinism_with(K, "scalar");
+    check_determinism_with(&lumpy, "position-dependent");
+}
+
+static void test_kmeans_deterministic_own(void **state)
+{
+    (void)state;
+    assert_false(ruv__blas_available());
+    check_determinism();
+}
+
+/* --------------------------------------------------------- assignment --- */
+
+static void check_assign(size_t n, size_t dim, size_t nlist)
+{
+    rng_state = n * 31 + nlist;
+    float *x = random_matrix(n, dim), *c = random_matrix(nlist, dim);
+    uint32_t *a1 = xmalloc(n * sizeof *a1), *a2 = xmalloc(n * sizeof *a2);
+    float *d1 = xmalloc(n * sizeof *d1);
+    assert_int_equal(ruv__kmeans_assign(K, x, n, dim, c, nlist, 1, a1, d1), RUV_OK);
+    assert_int_equal(ruv__kmeans_assign(K, x, n, dim, c, nlist, 2, a2, NULL), RUV_OK);
+    assert_memory_equal(a1, a2, n * sizeof *a1);
+    for (size_t i = 0; i < n; i++) {
+        const float *xi = x + i * dim;
+        double best = INFINITY, second = INFINITY;
+        size_t bj = 0;
+        for (size_t j = 0; j < nlist; j++) {
+            double d = l2sq_d(xi, c + j * dim, dim);
+            if (d < best) {
+                second = best;
+                best = d;
+                bj = j;
+            } else if (d < second) {
+                second = d;
+            }
+        }
+        assert_true(a1[i] < nlist);
+        /* dist is the direct distance to the chosen centroid... */
+        assert_true(d1[i] == K->l2sq_f32(xi, c + (size_t)a1[i] * dim, dim));
+        /* ...which is the minimum within GEMM rounding (|x|,|c| <= sqrt(dim)). */
+        double tol = 1e-4 * (double)dim;
+        assert_true(l2sq_d(xi, c + (size_t)a1[i] * dim, dim) <= best + tol);
+        if (second - best > tol)
+            assert_int_equal(a1[i], bj);
+    }
+    free(x);
+    free(c);
+    free(a1);
+    free(a2);
+    free(d1);
+}
+
+static void test_assign_brute_force(void **state)
+{
+    (void)state;
+    check_assign(1, 3, 1);
+    check_assign(1000, 19, 300);  /* several row tiles, last one partial */
+    check_assign(700, 5, 2500);   /* centroids in blocks of 1024 */
+    check_assign(257, 128, 17);
+    /* n == 0 is fine, even with NULL rows and outputs. */
+    float c[3] = {0};
+    assert_int_equal(ruv__kmeans_assign(K, NULL, 0, 3, c, 1, 2, NULL, NULL), RUV_OK);
+}
+
+/* --------------------------------------------------- nearest centroids --- */
+
+static void test_nearest_centroids(void **state)
+{
+    (void)state;
+    rng_state = 77;
+    size_t nlist = 1000, dim = 21;
+    float *c = random_matrix(nlist, dim), *q = random_matrix(1, dim);
+    /* A few exact ties, so the tie order (lower id first) is exercised. */
+    memcpy(c + 700 * dim, c + 5 * dim, dim * sizeof *c);
+    memcpy(c + 900 * dim, c + 5 * dim, dim * sizeof *c);
+    float *all = xmalloc(nlist * sizeof *all);
+    uint32_t *order = xmalloc(nlist * sizeof *order);
+    K->l2sq_f32_1xN(q, c, dim, dim, nlist, all);
+    for (size_t j = 0; j < nlist; j++)
+        order[j] = (uint32_t)j;
+    /* Insertion sort by (distance, id): the brute-force ranking. */
+    for (size_t i = 1; i < nlist; i++) {
+        uint32_t v = order[i];
+        size_t j = i;
+        while (j > 0 && (all[order[j - 1]] > all[v] ||
+                         (all[order[j - 1]] == all[v] && order[j - 1] > v))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    static const size_t probes[] = {1, 2, 10, 255, 257, 999, 1000, 1200};
+    uint32_t *out = xmalloc(nlist * sizeof *out);
+    float *od = xmalloc(nlist * sizeof *od);
+    for (size_t p = 0; p < sizeof probes / sizeof probes[0]; p++) {
+        size_t np = probes[p], want = np < nlist ? np : nlist;
+        ruv__nearest_centroids(K, q, c, nlist, dim, np, out, od);
+        for (size_t i = 0; i < want; i++) {
+            assert_int_equal(out[i], order[i]);
+            assert_true(od[i] == all[order[i]]);
+        }
+    }
+    /* Make centroid 5's twins the nearest: the three come out as 5, 700, 900. */
+    memcpy(q, c + 5 * dim, dim * sizeof *q);
+    ruv__nearest_centroids(K, q, c, nlist, dim, 3, out, od);
+    assert_int_equal(out[0], 5);
+    assert_int_equal(out[1], 700);
+    assert_int_equal(out[2], 900);
+    assert_true(od[0] == 0.0f && od[2] == 0.0f);
+    ruv__nearest_centroids(K, q, c, nlist, dim, 0, out, od); /* nothing, no crash */
+    free(c);
+    free(q);
+    free(all);
+    free(order);
+    free(out);
+    free(od);
+}
+
+/* ---------------------------------------------------------- bad input --- */
+
+static void expect_inval(int st, const char *fragment)
+{
+    assert_int_equal(st, RUV_E_INVAL);
+    if (!strstr(ruv_last_error(), fragment))
+        fail_msg("detail '%s' lacks '%s'", ruv_last_error(), fragment);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    float x[40] = {0}, c[40];
+    uint32_t a[10];
+    expect_inval(ruv__kmeans(K, x, 10, 4, 0, 0, 0, 1, 1, c), "nlist must be at least 1");
+    expect_inval(ruv__kmeans(K, x, 10, 4, 11, 0, 0, 1, 1, c), "nlist (11) exceeds the number of rows n (10)");
+    expect_inval(ruv__kmeans(K, x, 0, 4, 1, 0, 0, 1, 1, c), "nlist (1) exceeds");
+    expect_inval(ruv__kmeans(K, x, 10, 0, 2, 0, 0, 1, 1, c), "dim must be at least 1");
+    expect_inval(ruv__kmeans(K, NULL, 10, 4, 2, 0, 0, 1, 1, c), "data is NULL");
+    expect_inval(ruv__kmeans(K, x, 10, 4, 2, 0, 0, 1, 1, NULL), "centroids is NULL");
+    expect_inval(ruv__kmeans(NULL, x, 10, 4, 2, 0, 0, 1, 1, c), "kernel table is NULL");
+    expect_inval(ruv__kmeans_assign(K, x, 10, 4, c, 0, 1, a, NULL), "nlist must be at least 1");
+    expect_inval(ruv__kmeans_assign(K, x, 10, 0, c, 2, 1, a, NULL), "dim must be at least 1");
+    expect_inval(ruv__kmeans_assign(K, x, 10, 4, NULL, 2, 1, a, NULL), "centroids is NULL");
+    expect_inval(ruv__kmeans_assign(K, x, 10, 4, c, 2, 1, NULL, NULL), "assign is NULL");
+}
+
+/* --------------------------------------------------------------- BLAS --- */
+
+static void test_blas_load(void **state)
+{
+    (void)state;
+    /* A hint that does not exist is skipped, and the search goes on. */
+    int st = ruv__blas_load("/nonexistent/ruvector-test/libnothing.so");
+    const char *desc = ruv__blas_describe();
+    if (st == RUV_OK) {
+        assert_true(ruv__blas_available());
+        assert_non_null(strstr(desc, "sgemm"));
+        assert_null(strstr(desc, "none:"));
+    } else {
+        assert_int_equal(st, RUV_E_NOTFOUND);
+        assert_false(ruv__blas_available());
+        assert_true(strncmp(desc, "none: own kernels (", 19) == 0);
+        assert_non_null(strstr(desc, "/nonexistent/ruvector-test/libnothing.so: "));
+        assert_non_null(strstr(ruv_last_error(), "none: own kernels"));
+    }
+    /* Later calls give the same answer. */
+    assert_int_equal(ruv__blas_load(NULL), st);
+    assert_string_equal(ruv__blas_describe(), desc);
+}
+
+static void test_sgemm_blas(void **state)
+{
+    (void)state;
+    if (!ruv__blas_available())
+        skip();
+    rng_state = 3;
+    for (size_t a = 0; a < NSIZES; a++)
+        for (size_t b = 0; b < NSIZES; b++)
+            for (size_t c = 0; c < NSIZES; c++)
+                check_gemm(ruv__sgemm_nt, sizes[a], sizes[b], sizes[c]);
+    /* BLAS and fallback agree with each other within the same bound. */
+    size_t m = 129, n = 100, d = 129;
+    float *A = random_matrix(m, d), *B = random_matrix(n, d);
+    float *C1 = xmalloc(m * n * sizeof *C1), *C2 = xmalloc(m * n * sizeof *C2);
+    ruv__sgemm_nt(K, m, n, d, A, d, B, d, C1, n);
+    ruv__sgemm_nt_own(K, m, n, d, A, d, B, d, C2, n);
+    for (size_t i = 0; i < m * n; i++)
+        assert_true(fabsf(C1[i] - C2[i]) <= 2.0f * (float)(d + 2) * FLT_EPSILON * (float)d);
+    free(A);
+    free(B);
+    free(C1);
+    free(C2);
+}
+
+static void test_kmeans_deterministic_blas(void **state)
+{
+    (void)state;
+    if (!ruv__blas_available())
+        skip();
+    check_determinism();
+    /* And the recovery still holds through the BLAS. */
+    struct blobs b;
+    make_blobs(&b, 20, 24, 31337);
+    float *cent = xmalloc(20 * b.dim * sizeof *cent);
+    assert_int_equal(ruv__kmeans(K, b.x, b.n, b.dim, 20, 0, 0, 5, 2, cent), RUV_OK);
+    check_recovery(&b, cent, 20);
+    free(cent);
+    free_blobs(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        /* own sgemm fallback: no BLAS loaded yet */
+        cmocka_unit_test(test_sgemm_own),
+        cmocka_unit_test(test_sgemm_own_row_independent),
+        cmocka_unit_test(test_kmeans_recovers_blobs),
+        cmocka_unit_test(test_kmeans_sampled),
+        cmocka_unit_test(test_kmeans_nlist_equals_n),
+        cmocka_unit_test(test_kmeans_duplicates),
+        cmocka_unit_test(test_kmeans_splits_empty),
+        cmocka_unit_test(test_kmeans_deterministic_own),
+        cmocka_unit_test(test_assign_brute_force),
+        cmocka_unit_test(test_nearest_centroids),
+        cmocka_unit_test(test_bad_arguments),
+        /* from here on, the machine's BLAS if it has one */
+        cmocka_unit_test(test_blas_load),
+        cmocka_unit_test(test_sgemm_blas),
+        cmocka_unit_test(test_kmeans_deterministic_blas),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
