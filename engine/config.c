@@ -24,6 +24,7 @@ void ruv_config_free(ruv_config *cfg)
     free(cfg->kernel);
     free(cfg->plugin_path);
     free(cfg->disable);
+    free(cfg->blas_path);
     for (size_t i = 0; i < cfg->nplugins; i++)
         free(cfg->plugins[i]);
     free(cfg->plugins);
@@ -71,6 +72,13 @@ int ruv_config_set_disable(ruv_config *cfg, const char *names)
     if (!cfg || !names)
         return ruv__set_error(RUV_E_INVAL, "ruv_config_set_disable: NULL argument");
     return replace_string(&cfg->disable, names, "ruv_config_set_disable");
+}
+
+int ruv_config_set_blas_path(ruv_config *cfg, const char *path)
+{
+    if (!cfg || !path)
+        return ruv__set_error(RUV_E_INVAL, "ruv_config_set_blas_path: NULL argument");
+    return replace_string(&cfg->blas_path, path, "ruv_config_set_blas_path");
 }
 
 int ruv_config_add_plugin(ruv_config *cfg, const char *name)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "internal.h"
 
 #ifndef RUV_PLUGINDIR
@@ -82,6 +83,9 @@ static int resolve(struct ruv_engine *eng, const ruv_config *cfg)
         eng->threads = cfg->threads;
         eng->threads_src = RUV_SRC_API;
     }
+
+    if (cfg && cfg->blas_path && !(eng->blas_path = ruv__strdup(cfg->blas_path)))
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
 
     snprintf(eng->threads_str, sizeof eng->threads_str, "%u", eng->threads);
     snprintf(eng->verbose_str, sizeof eng->verbose_str, "%d", eng->verbose);
@@ -239,6 +243,11 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
         rc = load_all(eng, cfg);
     if (rc == RUV_OK)
         rc = ruv__select_kernel(eng);
+    if (rc == RUV_OK) {
+        /* A missing BLAS is not an error: our kernels take over (reported). */
+        ruv__blas_load(eng->blas_path);
+        ruv__log(eng->verbose, 1, "blas: %s", ruv__blas_describe());
+    }
     if (rc != RUV_OK) {
         /* keep the detail across cleanup, which may call into plugins */
         char detail[512];
@@ -275,6 +284,7 @@ void ruv_engine_close(ruv_engine *eng)
     free(eng->kernel_req);
     free(eng->plugin_path);
     free(eng->disable);
+    free(eng->blas_path);
     free(eng);
 }
 
@@ -296,6 +306,12 @@ const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng)
 }
 
 unsigned ruv_engine_threads(const ruv_engine *eng) { return eng ? eng->threads : 1; }
+
+const char *ruv_engine_blas(const ruv_engine *eng)
+{
+    (void)eng; /* process-wide: a BLAS stays loaded once found */
+    return ruv__blas_describe();
+}
 
 int ruv_engine_setting(const ruv_engine *eng, const char *key, const char **value,
                        const char **source)

@@ -144,6 +144,7 @@ struct encoded {
 struct encode_ctx {
     const struct ruv_index *idx;
     const float *data;
+    const uint32_t *assign; /* list per row (NULL: one list) */
     struct encoded *enc;
     uint64_t *codes; /* n x words */
     uint8_t *ex;     /* n x dim_pad or NULL */
@@ -161,10 +162,7 @@ static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
     void *exs = xr + r->dim_pad;
     for (size_t i = b; i < e; i++) {
         const float *x = c->data + i * idx->p.dim;
-        uint32_t list = 0;
-        float ldist;
-        if (r->nlist > 1)
-            ruv__nearest_centroids(idx->k, x, r->centroids, r->nlist, idx->p.dim, 1, &list, &ldist);
+        uint32_t list = c->assign ? c->assign[i] : 0;
         ruv__rotation_apply(&r->rot, idx->k, x, xr);
         const float *cr = r->centroids_rot + (size_t)list * r->dim_pad;
         uint64_t *code = c->codes + i * r->words;
@@ -254,9 +252,16 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
     c.codes = ruv__alloc(n * r->words * sizeof(uint64_t));
     c.ex = idx->p.bits > 1 ? ruv__alloc(n * ex_bytes(r)) : NULL;
     c.scratch = ruv__alloc(threads * c.scratch_floats * sizeof(float));
-    int rc = (!c.enc || !c.codes || !c.scratch || (idx->p.bits > 1 && !c.ex))
+    uint32_t *assign = r->nlist > 1 ? malloc(n * sizeof *assign) : NULL;
+    int rc = (!c.enc || !c.codes || !c.scratch || (idx->p.bits > 1 && !c.ex) ||
+              (r->nlist > 1 && !assign))
                  ? ruv__set_error(RUV_E_NOMEM, "out of memory encoding %zu vectors", n)
                  : rows_reserve(r, first + n);
+    /* nearest list for every row at once: GEMM tiles, not n separate scans */
+    if (!rc && assign)
+        rc = ruv__kmeans_assign(idx->k, data, n, idx->p.dim, r->centroids, r->nlist, threads,
+                                assign, NULL);
+    c.assign = assign;
     if (!rc) {
         ruv__parallel_for(threads, n, 256, encode_range, &c);
         if (c.failed)
@@ -274,6 +279,7 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
         list_put(idx, r, &r->lists[c.enc[i].list], (uint32_t)(first + i),
                  c.codes + i * r->words, c.ex ? c.ex + i * ex_bytes(r) : NULL, &c.enc[i]);
     free(per);
+    free(assign);
     free(c.enc);
     free(c.codes);
     free(c.ex);
@@ -408,10 +414,37 @@ static int cands_push(struct cands *c, float lb, float est, uint32_t row)
     return RUV_OK;
 }
 
-static int cmp_lb(const void *a, const void *b)
+/* Min-heap on lb: the re-rank consumes candidates in lower-bound order and
+ * usually stops after a small fraction, so a full sort would be wasted. */
+static void heap_down(struct cand *v, size_t n, size_t i)
 {
-    float x = ((const struct cand *)a)->lb, y = ((const struct cand *)b)->lb;
-    return (x > y) - (x < y);
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && v[l].lb < v[m].lb)
+            m = l;
+        if (l + 1 < n && v[l + 1].lb < v[m].lb)
+            m = l + 1;
+        if (m == i)
+            return;
+        struct cand t = v[i];
+        v[i] = v[m];
+        v[m] = t;
+        i = m;
+    }
+}
+
+static void heapify(struct cand *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        heap_down(v, n, i);
+}
+
+static struct cand heap_pop(struct cand *v, size_t *n)
+{
+    struct cand top = v[0];
+    v[0] = v[--*n];
+    heap_down(v, *n, 0);
+    return top;
 }
 
 static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t row)
@@ -507,17 +540,25 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
     if (plus && !rc) {
         /* Exact re-rank in lower-bound order; stop when no remaining
          * candidate can beat the k-th exact distance. */
-        qsort(cs.v, cs.n, sizeof *cs.v, cmp_lb);
         int32_t f = sp->rerank_factor >= 0 ? sp->rerank_factor : (int32_t)idx->p.rerank_factor;
         size_t cap = f > 0 ? (size_t)f * sp->k : cs.n;
         if (cap < sp->k)
             cap = sp->k;
-        for (size_t i = 0; i < cs.n && i < cap; i++) {
-            if (cs.v[i].lb > ruv__topk_threshold(out))
+        /* the k-th upper bound only fell while scanning: drop what it now excludes */
+        float ubk = ruv__topk_threshold(&ub);
+        size_t kept = 0;
+        for (size_t i = 0; i < cs.n; i++)
+            if (cs.v[i].lb <= ubk)
+                cs.v[kept++] = cs.v[i];
+        cs.n = kept;
+        heapify(cs.v, cs.n);
+        for (size_t done = 0; cs.n > 0 && done < cap; done++) {
+            if (cs.v[0].lb > ruv__topk_threshold(out))
                 break;
-            if (i + 4 < cs.n)
-                __builtin_prefetch(idx->vecs + (size_t)cs.v[i + 4].row * idx->p.dim);
-            ruv__topk_push(out, exact_dist(idx, q, cs.v[i].row), cs.v[i].row);
+            struct cand c = heap_pop(cs.v, &cs.n);
+            if (cs.n) /* the next one is likely re-ranked too: start its fetch */
+                __builtin_prefetch(idx->vecs + (size_t)cs.v[0].row * idx->p.dim);
+            ruv__topk_push(out, exact_dist(idx, q, c.row), c.row);
         }
     }
     free(cs.v);

@@ -83,6 +83,7 @@ struct ruv_config {
     char *kernel;         /* NULL: not set through the API */
     char *plugin_path;    /* NULL: not set */
     char *disable;        /* NULL: not set */
+    char *blas_path;      /* NULL: not set */
     char **plugins;       /* ruv_config_add_plugin, in order */
     size_t nplugins;
     const struct ruv_plugin **registered;
@@ -126,6 +127,7 @@ struct ruv_engine {
     char *kernel_req; int kernel_src;     /* "auto" or a name */
     char *plugin_path; int plugin_path_src;
     char *disable; int disable_src;
+    char *blas_path; /* NULL: system search only */
     unsigned threads; int threads_src;
     int verbose; int verbose_src;
     char threads_str[16], verbose_str[4];

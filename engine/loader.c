@@ -180,25 +180,36 @@ static void host_init(struct ruv__plugin_rec *rec)
 
 /* ---- ltdl ---- */
 
+/* libltdl is initialised once per process and never torn down: lt_dlexit
+ * drops its handle list while resident (feature) modules stay mapped, so a
+ * later lt_dlinit would open them again and leak a handle per engine. Kept
+ * alive, the list lets a re-opened feature plugin be found and counted. */
+static pthread_once_t ltdl_once = PTHREAD_ONCE_INIT;
+static int ltdl_status;
+static char ltdl_error[256];
+
+static void ltdl_init_once(void)
+{
+    if (lt_dlinit() != 0) {
+        const char *e = lt_dlerror();
+        snprintf(ltdl_error, sizeof ltdl_error, "%s", e ? e : "unknown error");
+        ltdl_status = RUV_E_PLUGIN;
+    }
+}
+
 int ruv__loader_init(struct ruv_engine *eng)
 {
     pthread_mutex_lock(&ltdl_lock);
-    int rc = lt_dlinit();
-    const char *err = rc ? lt_dlerror() : NULL;
+    pthread_once(&ltdl_once, ltdl_init_once);
     pthread_mutex_unlock(&ltdl_lock);
-    if (rc)
-        return ruv__set_error(RUV_E_PLUGIN, "cannot initialise libltdl: %s", err ? err : "?");
+    if (ltdl_status)
+        return ruv__set_error(ltdl_status, "cannot initialise libltdl: %s", ltdl_error);
     eng->ltdl_inited = 1;
     return RUV_OK;
 }
 
 void ruv__loader_exit(struct ruv_engine *eng)
 {
-    if (!eng->ltdl_inited)
-        return;
-    pthread_mutex_lock(&ltdl_lock);
-    lt_dlexit();
-    pthread_mutex_unlock(&ltdl_lock);
     eng->ltdl_inited = 0;
 }
 

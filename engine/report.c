@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "internal.h"
 
 static void isa_array(struct ruv__buf *b, uint64_t bits)
@@ -86,7 +87,9 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     else
         ruv__buf_json_str(&b, eng->kernel_src == RUV_SRC_API ? "forced by ruv_config_set_kernel"
                                                              : "forced by RUVECTOR_KERNEL");
-    ruv__buf_printf(&b, "},\"plugins\":[");
+    ruv__buf_printf(&b, "},\"blas\":");
+    ruv__buf_json_str(&b, ruv__blas_describe());
+    ruv__buf_printf(&b, ",\"plugins\":[");
     for (size_t i = 0; i < eng->nrecs; i++) {
         const struct ruv__plugin_rec *r = &eng->recs[i];
         ruv__buf_printf(&b, "%s{\"name\":", i ? "," : "");

@@ -50,6 +50,7 @@ static void print_human(const ruv_engine *eng)
            : !strcmp(src, "env") ? "forced by RUVECTOR_KERNEL"
                                  : "forced by the API");
 
+    printf("blas         %s\n", ruv_engine_blas(eng));
     printf("\nplugins\n  %-10s %-8s %-11s %4s  %s\n", "name", "kind", "state", "prio",
            "file / reason");
     size_t n = ruv_engine_plugin_count(eng);

@@ -38,6 +38,11 @@ int ruv_config_register(ruv_config *cfg, const struct ruv_plugin *desc);
 int ruv_config_set_threads(ruv_config *cfg, unsigned threads);
 /* 0 silent, 1 one line per decision on stderr, 2 also every probe. */
 int ruv_config_set_verbose(ruv_config *cfg, int level);
+/* Where to look first for a BLAS (a shared library, or a directory holding
+ * libscipy_openblas.so / libopenblas.so.0): used for batched exact search
+ * and k-means. Without it the system's libopenblas.so.0 is tried; without
+ * any BLAS the engine uses its own kernels. The choice is in the report. */
+int ruv_config_set_blas_path(ruv_config *cfg, const char *path);
 /* Option a plugin reads through host->config_get(plugin, key). Copied. */
 int ruv_config_set_plugin_option(ruv_config *cfg, const char *plugin, const char *key,
                                  const char *value);
@@ -62,6 +67,9 @@ const char *ruv_engine_kernel_name(const ruv_engine *eng);
 const char *ruv_engine_kernel_source(const ruv_engine *eng);
 /* The effective kernel table: every slot non-NULL. Borrowed until close. */
 const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng);
+/* The BLAS in use for sgemm, e.g. "libopenblas.so.0 (cblas_sgemm, 1 thread)",
+ * or "none: own kernels (...)". Static string, valid until the next open. */
+const char *ruv_engine_blas(const ruv_engine *eng);
 /* Worker threads this engine uses (>= 1). */
 unsigned ruv_engine_threads(const ruv_engine *eng);
 
