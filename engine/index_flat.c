@@ -13,8 +13,8 @@
 #include "index_internal.h"
 
 #define SCAN_BLOCK 1024 /* rows per fused-scan call: 512 KiB at D=128, stays in L2 */
-#define TILE_Q 64       /* queries per GEMM tile */
-#define TILE_N 1024     /* rows per GEMM tile */
+#define TILE_Q 256       /* queries per GEMM tile */
+#define TILE_N 4096     /* rows per GEMM tile */
 
 struct flat {
     float *norms; /* squared norms, for the GEMM form of L2 */
@@ -96,87 +96,125 @@ static int flat_search(const struct ruv_index *idx, const float *q, const ruv_se
     return RUV_OK;
 }
 
-/* ---- batches through GEMM tiles ---- */
+/* ---- batches through GEMM tiles ----
+ * Work is split into (query tile x database segment) tasks. Segments exist
+ * so that a batch smaller than one tile still uses every thread: each task
+ * keeps its own top-k per query, and a final pass merges the segments,
+ * recomputes the winners' distances exactly and emits. */
 
 struct flat_batch {
     const struct ruv_index *idx;
-    const float *queries;
-    size_t nq, k;
-    uint64_t *ids;
-    float *scores;
-    size_t *nfound;
+    const float *Q; /* queries, normalised for cosine */
+    size_t nq, k, nseg, seg_rows;
+    float *cd;      /* per task, per query: k candidate distances */
+    uint32_t *cr;   /* ... and rows */
+    size_t *cn;     /* per task, per query: how many */
     int failed;
 };
 
-static void batch_tile(void *vctx, size_t qb, size_t qe, unsigned worker)
+static void batch_task(void *vctx, size_t tb, size_t te, unsigned worker)
 {
     (void)worker;
     struct flat_batch *c = vctx;
     const struct ruv_index *idx = c->idx;
     const struct flat *f = idx->impl;
-    const size_t dim = idx->p.dim, nq = qe - qb, k = c->k;
-    int l2 = idx->p.metric == RUV_METRIC_L2;
-    float *qn = NULL, *tile = ruv__alloc(TILE_Q * TILE_N * sizeof(float));
-    float *hd = malloc((nq + 1) * k * sizeof(float)); /* last k: exact re-scoring */
-    uint32_t *hr = malloc((nq + 1) * k * sizeof(uint32_t));
-    struct ruv__topk *tops = malloc(nq * sizeof *tops);
-    const float *Q = c->queries + qb * dim;
-    if (idx->p.metric == RUV_METRIC_COSINE) {
-        qn = ruv__alloc(nq * dim * sizeof(float));
-        if (qn)
-            for (size_t i = 0; i < nq; i++)
-                ruv__normalize(idx->k, Q + i * dim, qn + i * dim, dim);
-        Q = qn;
-    }
-    if (!tile || !hd || !hr || !tops || !Q) {
+    const size_t dim = idx->p.dim, k = c->k;
+    const int l2 = idx->p.metric == RUV_METRIC_L2;
+    float *tile = ruv__alloc((size_t)TILE_Q * TILE_N * sizeof(float));
+    struct ruv__topk *tops = malloc(TILE_Q * sizeof *tops);
+    if (!tile || !tops) {
         c->failed = 1;
         goto out;
     }
-    for (size_t i = 0; i < nq; i++)
-        ruv__topk_init(&tops[i], k, hd + i * k, hr + i * k);
-    for (size_t rb = 0; rb < idx->n; rb += TILE_N) {
-        size_t rn = idx->n - rb < TILE_N ? idx->n - rb : TILE_N;
-        ruv__sgemm_nt(idx->k, nq, rn, dim, Q, dim, idx->vecs + rb * dim, dim, tile, TILE_N);
-        for (size_t i = 0; i < nq; i++) {
-            const float *t = tile + i * TILE_N;
-            struct ruv__topk *top = &tops[i];
-            for (size_t j = 0; j < rn; j++) {
-                /* |q|^2 is the same for every row of a query: ranking without it */
-                float d = l2 ? f->norms[rb + j] - 2.0f * t[j] : -t[j];
-                if (d <= ruv__topk_threshold(top))
-                    ruv__topk_push(top, d, (uint32_t)(rb + j));
+    for (size_t t = tb; t < te; t++) {
+        size_t qt = t / c->nseg, seg = t % c->nseg;
+        size_t qb = qt * TILE_Q, nq = c->nq - qb < TILE_Q ? c->nq - qb : TILE_Q;
+        size_t r0 = seg * c->seg_rows, r1 = r0 + c->seg_rows < idx->n ? r0 + c->seg_rows : idx->n;
+        for (size_t i = 0; i < nq; i++)
+            ruv__topk_init(&tops[i], k, c->cd + ((qb + i) * c->nseg + seg) * k,
+                           c->cr + ((qb + i) * c->nseg + seg) * k);
+        for (size_t rb = r0; rb < r1; rb += TILE_N) {
+            size_t rn = r1 - rb < TILE_N ? r1 - rb : TILE_N;
+            ruv__sgemm_nt(idx->k, nq, rn, dim, c->Q + qb * dim, dim, idx->vecs + rb * dim, dim,
+                          tile, TILE_N);
+            for (size_t i = 0; i < nq; i++) {
+                const float *row = tile + i * TILE_N;
+                struct ruv__topk *top = &tops[i];
+                /* |q|^2 is the same for every row of a query: rank without it */
+                for (size_t j = 0; j < rn; j++) {
+                    float d = l2 ? f->norms[rb + j] - 2.0f * row[j] : -row[j];
+                    if (d <= ruv__topk_threshold(top))
+                        ruv__topk_push(top, d, (uint32_t)(rb + j));
+                }
             }
         }
-    }
-    for (size_t i = 0; i < nq; i++) {
-        struct ruv__topk *top = &tops[i];
-        const float *q = Q + i * dim;
-        /* exact distances for the winners, so scores match single search */
-        struct ruv__topk exact;
-        ruv__topk_init(&exact, k, hd + nq * k, hr + nq * k);
-        for (size_t j = 0; j < top->n; j++) {
-            const float *x = idx->vecs + (size_t)top->row[j] * dim;
-            float d = l2 ? idx->k->l2sq_f32(q, x, dim) : -idx->k->dot_f32(q, x, dim);
-            ruv__topk_push(&exact, d, top->row[j]);
-        }
-        size_t qi = qb + i;
-        ruv__index_emit(idx, &exact, c->ids + qi * k, c->scores + qi * k, &c->nfound[qi]);
+        for (size_t i = 0; i < nq; i++)
+            c->cn[(qb + i) * c->nseg + seg] = tops[i].n;
     }
 out:
     free(tile);
-    free(hd);
-    free(hr);
     free(tops);
-    free(qn);
 }
 
 static int flat_search_batch(const struct ruv_index *idx, const float *queries, size_t nq,
                              const ruv_search_params *sp, uint64_t *ids, float *scores,
                              size_t *nfound)
 {
-    struct flat_batch c = {idx, queries, nq, sp->k, ids, scores, nfound, 0};
-    ruv__parallel_for(idx->threads, nq, TILE_Q, batch_tile, &c);
-    return c.failed ? ruv__set_error(RUV_E_NOMEM, "out of memory in batch search") : RUV_OK;
+    const size_t dim = idx->p.dim, k = sp->k;
+    unsigned threads = idx->threads ? idx->threads : 1;
+    size_t qtiles = (nq + TILE_Q - 1) / TILE_Q;
+    size_t nseg = qtiles >= threads ? 1 : (threads + qtiles - 1) / qtiles;
+    if (nseg > (idx->n + TILE_N - 1) / TILE_N)
+        nseg = (idx->n + TILE_N - 1) / TILE_N;
+    if (nseg == 0)
+        nseg = 1;
+    struct flat_batch c = {.idx = idx, .Q = queries, .nq = nq, .k = k, .nseg = nseg};
+    c.seg_rows = (idx->n + nseg - 1) / nseg;
+    float *qn = NULL;
+    if (idx->p.metric == RUV_METRIC_COSINE) {
+        qn = ruv__alloc(nq * dim * sizeof(float));
+        if (qn)
+            for (size_t i = 0; i < nq; i++)
+                ruv__normalize(idx->k, queries + i * dim, qn + i * dim, dim);
+        c.Q = qn;
+    }
+    c.cd = malloc(nq * nseg * k * sizeof(float));
+    c.cr = malloc(nq * nseg * k * sizeof(uint32_t));
+    c.cn = calloc(nq * nseg, sizeof(size_t));
+    float *ed = malloc(k * sizeof(float));
+    uint32_t *er = malloc(k * sizeof(uint32_t));
+    int rc = RUV_OK;
+    if (!c.Q || !c.cd || !c.cr || !c.cn || !ed || !er)
+        rc = ruv__set_error(RUV_E_NOMEM, "out of memory in batch search (%zu queries)", nq);
+    if (!rc) {
+        ruv__parallel_for(threads, qtiles * nseg, 1, batch_task, &c);
+        if (c.failed)
+            rc = ruv__set_error(RUV_E_NOMEM, "out of memory in batch search");
+    }
+    for (size_t q = 0; !rc && q < nq; q++) {
+        /* merge the segments with exact distances, so scores match single search */
+        const float *qv = c.Q + q * dim;
+        struct ruv__topk exact;
+        ruv__topk_init(&exact, k, ed, er);
+        for (size_t seg = 0; seg < nseg; seg++) {
+            size_t base = (q * nseg + seg) * k;
+            for (size_t j = 0; j < c.cn[q * nseg + seg]; j++) {
+                uint32_t row = c.cr[base + j];
+                const float *x = idx->vecs + (size_t)row * dim;
+                float d = idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(qv, x, dim)
+                                                         : -idx->k->dot_f32(qv, x, dim);
+                ruv__topk_push(&exact, d, row);
+            }
+        }
+        ruv__index_emit(idx, &exact, ids + q * k, scores + q * k, &nfound[q]);
+    }
+    free(qn);
+    free(c.cd);
+    free(c.cr);
+    free(c.cn);
+    free(ed);
+    free(er);
+    return rc;
 }
 
 static size_t flat_memory(const struct ruv_index *idx)

@@ -273,7 +273,8 @@ struct index_opts {
     uint32_t bits, nlist;
     uint64_t seed;
     float epsilon;
-    int has_bits, has_nlist, has_seed, has_epsilon;
+    uint32_t query_bits;
+    int has_bits, has_nlist, has_seed, has_epsilon, has_qbits;
     const char *kernel; /* NULL: auto / RUVECTOR_KERNEL */
 };
 
@@ -286,7 +287,7 @@ static void index_opts_init(struct index_opts *o)
 
 #define INDEX_OPT_SPECS                                                                       \
     {"type", 0, 1}, {"metric", 0, 1}, {"bits", 0, 1}, {"nlist", 0, 1}, {"seed", 0, 1},        \
-        {"kernel", 0, 1}, {"epsilon", 0, 1}
+        {"kernel", 0, 1}, {"epsilon", 0, 1}, {"query-bits", 0, 1}
 
 /* Handles one of INDEX_OPT_SPECS; returns 0, EXIT_USAGE, or -1 when name is
  * not one of them. */
@@ -321,6 +322,10 @@ static int index_option(const char *cmd, const char *name, const char *value,
         o->kernel = value;
         return 0;
     }
+    if (!strcmp(name, "query-bits")) {
+        o->has_qbits = 1;
+        return parse_u32(cmd, "--query-bits", value, 1, 8, &o->query_bits);
+    }
     if (!strcmp(name, "epsilon")) {
         char *end = NULL;
         double e = strtod(value, &end);
@@ -347,6 +352,8 @@ static int make_params(const char *cmd, const struct index_opts *o, int type, si
         p->seed = o->seed;
     if (o->has_epsilon)
         p->epsilon = o->epsilon;
+    if (o->has_qbits)
+        p->query_bits = o->query_bits;
     return 0;
 }
 
@@ -418,7 +425,8 @@ static const char build_help[] =
     "  --bits N            RaBitQ code bits per dimension, 1..8 (default 1)\n"
     "  --nlist N           IVF lists (default 0: no IVF)\n"
     "  --seed N            rotation and k-means seed (default 42)\n"
-    "  --epsilon E         RaBitQ error-bound multiplier (default 1.9)\n"
+    "  --epsilon E         RaBitQ error-bound multiplier (default 2.6)\n"
+    "  --query-bits N      RaBitQ query quantisation bits, 1..8 (default 4)\n"
     "  --threads N         worker threads (default: one per core)\n"
     "  --kernel NAME       force a kernel (scalar, avx2, avx512, neon)\n";
 
@@ -799,7 +807,8 @@ static const char bench_help[] =
     "  --metric M          l2 (default) | ip | cosine\n"
     "  --bits N            RaBitQ code bits, 1..8     --nlist N   IVF lists\n"
     "  --seed N            rotation and k-means seed\n"
-    "  --epsilon E         RaBitQ error-bound multiplier (default 1.9)\n"
+    "  --epsilon E         RaBitQ error-bound multiplier (default 2.6)\n"
+    "  --query-bits N      RaBitQ query quantisation bits, 1..8 (default 4)\n"
     "  --nprobe N[,N...]   IVF lists to scan (0 = index default)\n"
     "  --rerank N[,N...]   RABITQ_PLUS rerank factors (default: the index's)\n"
     "  -k N                k for the QPS and latency runs (default 10)\n"
