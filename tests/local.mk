@@ -61,10 +61,10 @@ TESTS += tests/test_headers tests/host-scalar.sh
 # ---- kernel matrix: the same checks once per kernel (SKIP when the CPU lacks its ISA) ----
 TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh tests/kernel-neon.sh
 EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
-	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh
+	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh
 
 # ---- CLI behaviour (info, forcing, errors) ----
-TESTS += tests/cli.sh
+TESTS += tests/cli.sh tests/cli-index.sh
 
 if HAVE_CMOCKA
 RUV_CMOCKA_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

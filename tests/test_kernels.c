@@ -2,6 +2,7 @@
  * set by tests/kernel-*.sh). Exits 77 (SKIP) when the CPU lacks the kernel's
  * ISA; a kernel the CPU can run must load, be selected and agree with the
  * scalar reference on the loader's checks plus randomised sizes here. */
+#define _GNU_SOURCE
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -172,6 +174,94 @@ static void test_fht_involution(void **state)
     }
 }
 
+/* Same codes and same ids from every kernel: build a RaBitQ index with the
+ * scalar kernel and with the kernel under test; the files must be identical
+ * byte for byte (rotation and encoding are exact across kernels) and the
+ * searches must return the same ids. */
+static ruv_engine *scalar_engine(void)
+{
+    ruv_config *cfg = NULL;
+    ruv_engine *e = NULL;
+    assert_int_equal(ruv_config_new(&cfg), RUV_OK);
+    assert_int_equal(ruv_config_set_kernel(cfg, "scalar"), RUV_OK); /* API beats the env */
+    assert_int_equal(ruv_engine_open(cfg, &e), RUV_OK);
+    ruv_config_free(cfg);
+    return e;
+}
+
+static ruv_engine *test_engine;
+
+static void read_file(const char *path, unsigned char **buf, long *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *buf = malloc((size_t)*len);
+    assert_int_equal(fread(*buf, 1, (size_t)*len, f), (size_t)*len);
+    fclose(f);
+}
+
+static void test_rabitq_same_across_kernels(void **state)
+{
+    (void)state;
+    const size_t n = 3000, d = 100, nq = 25;
+    float *x = malloc((n + nq) * d * sizeof(float));
+    for (size_t i = 0; i < (n + nq) * d; i++)
+        x[i] = frand();
+    ruv_engine *se = scalar_engine();
+    char dir[] = "/tmp/ruv-kernels-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const int types[] = {RUV_INDEX_RABITQ, RUV_INDEX_RABITQ_PLUS, RUV_INDEX_RABITQ_ASYM};
+    for (int t = 0; t < 3; t++) {
+        ruv_index_params p;
+        ruv_index_params_init(&p, types[t], RUV_METRIC_L2, (uint32_t)d);
+        p.bits = t == 2 ? 3 : 1;
+        ruv_index *a = NULL, *b = NULL;
+        assert_int_equal(ruv_index_build(se, &p, x, n, NULL, &a), RUV_OK);
+        assert_int_equal(ruv_index_build(test_engine, &p, x, n, NULL, &b), RUV_OK);
+        char pa[64], pb[64];
+        snprintf(pa, sizeof pa, "%s/a.ruv", dir);
+        snprintf(pb, sizeof pb, "%s/b.ruv", dir);
+        assert_int_equal(ruv_index_save(a, pa), RUV_OK);
+        assert_int_equal(ruv_index_save(b, pb), RUV_OK);
+        unsigned char *ba, *bb;
+        long la, lb;
+        read_file(pa, &ba, &la);
+        read_file(pb, &bb, &lb);
+        assert_int_equal(la, lb);
+        if (memcmp(ba, bb, (size_t)la) != 0)
+            fail_msg("%s: index files built with scalar and %s differ",
+                     ruv_index_type_name(types[t]), name);
+        free(ba);
+        free(bb);
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, 10);
+        for (size_t i = 0; i < nq; i++) {
+            uint64_t ia[10], ib[10];
+            float sa[10], sb[10];
+            size_t na, nb;
+            const float *q = x + (n + i) * d;
+            assert_int_equal(ruv_index_search(a, q, &sp, ia, sa, &na), RUV_OK);
+            assert_int_equal(ruv_index_search(b, q, &sp, ib, sb, &nb), RUV_OK);
+            assert_int_equal(na, nb);
+            for (size_t r = 0; r < na; r++)
+                if (ia[r] != ib[r])
+                    fail_msg("%s query %zu rank %zu: scalar id %llu, %s id %llu",
+                             ruv_index_type_name(types[t]), i, r, (unsigned long long)ia[r], name,
+                             (unsigned long long)ib[r]);
+        }
+        ruv_index_free(a);
+        ruv_index_free(b);
+        unlink(pa);
+        unlink(pb);
+    }
+    rmdir(dir);
+    ruv_engine_close(se);
+    free(x);
+}
+
 int main(void)
 {
     name = getenv("RUVECTOR_KERNEL");
@@ -202,6 +292,7 @@ int main(void)
         return 1;
     }
     K = ruv_engine_kernel(eng);
+    test_engine = eng;
     printf("kernel under test: %s\n", name);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selected_and_conformant),
@@ -210,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_bit_kernels_random_sizes),
         cmocka_unit_test(test_fastscan_random),
         cmocka_unit_test(test_fht_involution),
+        cmocka_unit_test(test_rabitq_same_across_kernels),
     };
     rc = cmocka_run_group_tests_name(name, tests, NULL, NULL);
     ruv_engine_close(eng);

@@ -1,0 +1,83 @@
+#!/bin/sh
+# ruvector build / search / bench end to end on small generated files, and
+# the errors a user meets: wrong dimension, corrupted or missing index file,
+# bad options. Runs from the top build directory; needs python3 to write the
+# input files (SKIP without it).
+set -u
+command -v python3 >/dev/null 2>&1 || { echo "python3 not found: SKIP"; exit 77; }
+R=./tools/ruvector
+T=$(mktemp -d /tmp/ruv-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+passes=0
+fails=0
+check() {
+    desc=$1; shift
+    if "$@"; then passes=$((passes + 1)); else echo "FAIL: $desc"; fails=$((fails + 1)); fi
+}
+has() { printf '%s' "$1" | grep -q -- "$2"; }
+
+python3 - "$T" <<'PY'
+import random, struct, sys
+t = sys.argv[1]
+random.seed(7)
+def fvecs(path, rows):
+    with open(path, "wb") as f:
+        for r in rows:
+            f.write(struct.pack("<i", len(r)) + struct.pack("<%df" % len(r), *r))
+centres = [[random.uniform(-2, 2) for _ in range(32)] for _ in range(8)]
+def row():
+    c = random.choice(centres)
+    return [v + random.gauss(0, 0.4) for v in c]
+base = [row() for _ in range(2000)]
+fvecs(t + "/base.fvecs", base)
+fvecs(t + "/query.fvecs", [row() for _ in range(20)])
+fvecs(t + "/q16.fvecs", [[0.5] * 16 for _ in range(3)])
+# the same base as .npy (v1.0, little-endian float32)
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 32), }"
+hdr += " " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + "\n"
+with open(t + "/base.npy", "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+    for r in base:
+        f.write(struct.pack("<32f", *r))
+PY
+
+out=$($R build "$T/base.fvecs" -o "$T/plus.ruv" --type rabitq_plus --nlist 16 2>&1)
+check "build exits 0" test $? -eq 0
+check "build file exists" test -s "$T/plus.ruv"
+check "build reports bytes/vector" has "$out" "B/vector"
+out=$($R build "$T/base.npy" -o "$T/flat.ruv" --type flat_f32 2>&1)
+check "build from .npy" test $? -eq 0
+out=$($R search "$T/flat.ruv" "$T/query.fvecs" -k 5 --out "$T/ids.ivecs" 2>&1)
+check "search exits 0" test $? -eq 0
+check "search wrote 20 rows of 5 ids" test "$(wc -c < "$T/ids.ivecs")" -eq $((20 * (4 + 5 * 4)))
+out=$($R bench "$T/base.fvecs" "$T/query.fvecs" --type flat_f32 -k 10 --threads 1 --repeats 1 2>&1)
+check "bench flat exits 0" test $? -eq 0
+check "bench flat is exact" has "$out" "1.0000    1.0000     1.0000"
+json=$($R bench "$T/base.fvecs" "$T/query.fvecs" --type rabitq_plus --nlist 16 --nprobe 16 \
+       -k 10 --threads 1 --repeats 1 --json 2>/dev/null)
+check "bench --json parses, recall@10 >= 0.9" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+rows = [r for r in d["results"]]
+assert rows and all(r["recall@10"] >= 0.9 for r in rows), rows' "$json"
+
+err=$($R search "$T/plus.ruv" "$T/q16.fvecs" 2>&1); rc=$?
+check "dimension mismatch fails" test $rc -ne 0
+check "dimension mismatch message" has "$err" "has dimension 16, the index .*has 32"
+cp "$T/plus.ruv" "$T/bad.ruv"
+printf 'X' | dd of="$T/bad.ruv" bs=1 seek=300 conv=notrunc 2>/dev/null
+err=$($R search "$T/bad.ruv" "$T/query.fvecs" 2>&1); rc=$?
+check "corrupted index fails" test $rc -ne 0
+check "corrupted index message names the file" has "$err" "bad.ruv"
+head -c 1000 "$T/plus.ruv" > "$T/short.ruv"
+err=$($R search "$T/short.ruv" "$T/query.fvecs" 2>&1); rc=$?
+check "truncated index fails" test $rc -ne 0
+err=$($R search "$T/none.ruv" "$T/query.fvecs" 2>&1); rc=$?
+check "missing index fails naming it" has "$err" "none.ruv"
+err=$($R build "$T/base.fvecs" -o "$T/x.ruv" --bits 9 2>&1); rc=$?
+check "bad --bits is a usage error" test $rc -eq 2
+err=$($R build "$T/base.fvecs" -o "$T/x.ruv" --frobnicate 2>&1); rc=$?
+check "unknown option is a usage error" test $rc -eq 2
+check "no index left behind by failed builds" test ! -e "$T/x.ruv"
+echo "$passes passed, $fails failed"
+test $fails -eq 0
