@@ -317,6 +317,30 @@ static int check_fastscan(const struct ruv_kernel_ops *ops, const struct ruv_ker
     return 0;
 }
 
+static int check_u8(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng, char *why,
+                    size_t whylen)
+{
+    if (!HAS(ops, dot_u8_f32))
+        return 0;
+    uint8_t *a = (uint8_t *)B->fs_codes; /* >= 1000 bytes, one byte past alignment */
+    for (size_t k = 0; k < NSIZES; k++) {
+        size_t n = SIZES[k];
+        double want = 0, abs = 0;
+        for (size_t i = 0; i < n; i++) {
+            a[i] = (uint8_t)rng_next(rng);
+            B->b[i] = rng_float(rng);
+            want += (double)a[i] * B->b[i];
+            abs += fabs((double)a[i] * B->b[i]);
+        }
+        double got = ops->dot_u8_f32(a, B->b, n);
+        double tol = (double)(n + 2) * FLT_EPSILON * abs + 1e-30;
+        if (fabs(got - want) > tol)
+            return fail(why, whylen, "dot_u8_f32: n=%zu: got %.9g, want %.9g (tol %.3g)", n, got,
+                        want, tol);
+    }
+    return 0;
+}
+
 static int check_fht(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng, char *why,
                      size_t whylen)
 {
@@ -385,7 +409,8 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
     uint64_t rng = UINT64_C(0x9E3779B97F4A7C15);
     if (check_f32_pair(ops, &B, &rng, why, whylen) || check_f32_1xN(ops, &B, &rng, why, whylen) ||
         check_bits(ops, ref, &B, &rng, why, whylen) ||
-        check_fastscan(ops, ref, &B, &rng, why, whylen) || check_fht(ops, &B, &rng, why, whylen))
+        check_fastscan(ops, ref, &B, &rng, why, whylen) || check_fht(ops, &B, &rng, why, whylen) ||
+        check_u8(ops, &B, &rng, why, whylen))
         goto out;
     rc = 0;
     {
@@ -401,6 +426,7 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         c += HAS(ops, popcnt_u64) ? 1 : 0;
         c += HAS(ops, fastscan_u8) ? 1 : 0;
         c += HAS(ops, fht_f32) ? 1 : 0;
+        c += HAS(ops, dot_u8_f32) ? 1 : 0;
         slots_checked = c;
     }
 out:

@@ -512,7 +512,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
                 if (lb > ruv__topk_threshold(&ub))
                     continue;
                 if (ex) { /* tighter bounds from the extra bits */
-                    float ipx = ruv__rabitq_ex_dot(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
+                    float ipx = k->dot_u8_f32(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
                     float ipb = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
                                                         r->dim_pad);
                     struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
@@ -527,7 +527,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
                 if (ex) {
                     if (lb > ruv__topk_threshold(out))
                         continue;
-                    float ipx = ruv__rabitq_ex_dot(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
+                    float ipx = k->dot_u8_f32(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
                     float ipb = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
                                                         r->dim_pad);
                     struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};

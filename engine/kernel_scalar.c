@@ -144,6 +144,14 @@ static void fht_f32(float *x, size_t n)
     }
 }
 
+static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        s += (float)a[i] * b[i];
+    return s;
+}
+
 const struct ruv_kernel_ops ruv__kernel_scalar_ops = {
     .struct_size = sizeof(struct ruv_kernel_ops),
     .reserved = 0,
@@ -158,4 +166,5 @@ const struct ruv_kernel_ops ruv__kernel_scalar_ops = {
     .popcnt_u64 = popcnt_u64,
     .fastscan_u8 = fastscan_u8,
     .fht_f32 = fht_f32,
+    .dot_u8_f32 = dot_u8_f32,
 };

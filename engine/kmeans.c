@@ -15,7 +15,9 @@
 
 /* Bytes of one distance tile (rows x centroid block): it must stay in L2
  * together with the row tile, which it is written to and scanned from. */
+#ifndef TILE_BYTES
 #define TILE_BYTES (256u * 1024u)
+#endif
 /* Centroids per block: all of them up to this many, so the argmin of a row
  * sees every centroid in one tile; larger nlist is walked in blocks. */
 #define MAX_CBLOCK 2048u

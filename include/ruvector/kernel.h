@@ -84,6 +84,12 @@ struct ruv_kernel_ops {
     /* In-place unnormalised fast Walsh-Hadamard transform of n floats, n a
      * power of two (n = 1 is the identity). Applying it twice multiplies by n. */
     void (*fht_f32)(float *x, size_t n);
+
+    /* ---- appended after the first layout (slots past a plugin's
+     * struct_size fall back to the scalar reference) ---- */
+    /* sum a_i * b_i with a as unsigned bytes: Extended RaBitQ's extra-bit
+     * codes against the float query. */
+    float (*dot_u8_f32)(const uint8_t *a, const float *b, size_t n);
 };
 
 /* Size of the first published layout; tables shorter than this are rejected. */

@@ -777,6 +777,49 @@ static void fht_f32(float *x, size_t n)
 
 extern const struct ruv_kernel_ops ruv_avx512_ops;
 
+/* 16 bytes widened to 16 floats. SIMDe 0.7 has neither vpmovzxbd nor
+ * vcvtdq2ps for zmm, so the emulated build converts through memory. */
+#ifdef RUV_SIMDE
+RUV_INLINE __m512 ruv_u8x16_to_ps(const uint8_t *p)
+{
+    float v[16];
+    for (int i = 0; i < 16; i++)
+        v[i] = (float)p[i];
+    return _mm512_loadu_ps(v);
+}
+#else
+RUV_INLINE __m512 ruv_u8x16_to_ps(const uint8_t *p)
+{
+    return _mm512_cvtepi32_ps(
+        _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)p)));
+}
+#endif
+
+/* Extended-RaBitQ extra bits against the float query: 16 bytes widen to one
+ * zmm of floats; the tail uses a masked load on the floats and a short
+ * byte copy, so nothing past the end is read. */
+static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 lo = ruv_u8x16_to_ps(a + i);
+        __m512 hi = ruv_u8x16_to_ps(a + i + 16);
+        s0 = _mm512_fmadd_ps(lo, _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(hi, _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < n; i += 16) {
+        size_t m = n - i < 16 ? n - i : 16;
+        uint8_t tmp[16] = {0};
+        for (size_t j = 0; j < m; j++)
+            tmp[j] = a[i + j];
+        __mmask16 k = (__mmask16)((1u << m) - 1u);
+        __m512 f = ruv_u8x16_to_ps(tmp);
+        s0 = _mm512_fmadd_ps(f, ruv_maskz_loadu_ps(k, b + i), s0);
+    }
+    return hsum(_mm512_add_ps(s0, s1));
+}
+
 const struct ruv_kernel_ops ruv_avx512_ops = {
     .struct_size = sizeof(struct ruv_kernel_ops),
     .reserved = 0,
@@ -791,4 +834,5 @@ const struct ruv_kernel_ops ruv_avx512_ops = {
     .popcnt_u64 = popcnt_u64,
     .fastscan_u8 = fastscan_u8,
     .fht_f32 = fht_f32,
+    .dot_u8_f32 = dot_u8_f32,
 };

@@ -509,6 +509,25 @@ static void fht_f32(float *x, size_t n)
     }
 }
 
+/* Extended-RaBitQ extra bits against the float query: 8 bytes widen through
+ * u16 and u32 to two float vectors per step. */
+static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
+{
+    float32x4_t s0 = vdupq_n_f32(0.0f), s1 = vdupq_n_f32(0.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint16x8_t w = vmovl_u8(vld1_u8(a + i));
+        float32x4_t lo = vcvtq_f32_u32(vmovl_u16(vget_low_u16(w)));
+        float32x4_t hi = vcvtq_f32_u32(vmovl_u16(vget_high_u16(w)));
+        s0 = vfmaq_f32(s0, lo, vld1q_f32(b + i));
+        s1 = vfmaq_f32(s1, hi, vld1q_f32(b + i + 4));
+    }
+    float s = vaddvq_f32(vaddq_f32(s0, s1));
+    for (; i < n; i++)
+        s += (float)a[i] * b[i];
+    return s;
+}
+
 const struct ruv_kernel_ops ruv_neon_ops = {
     .struct_size = sizeof(struct ruv_kernel_ops),
     .reserved = 0,
@@ -523,4 +542,5 @@ const struct ruv_kernel_ops ruv_neon_ops = {
     .popcnt_u64 = popcnt_u64,
     .fastscan_u8 = fastscan_u8,
     .fht_f32 = fht_f32,
+    .dot_u8_f32 = dot_u8_f32,
 };
