@@ -39,7 +39,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== valgrind memcheck =="
 vg_fail=0
-for t in test_errors test_config test_cpu test_loader; do
+for t in test_errors test_config test_cpu test_loader test_persist test_dataio test_kmeans test_rabitq; do
     b="$top/build-check"
     if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures" \
             RUV_TEST_FIXTURES="$b/tests/fixtures" \
