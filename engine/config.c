@@ -140,6 +140,15 @@ int ruv_config_set_verbose(ruv_config *cfg, int level)
     return RUV_OK;
 }
 
+int ruv_config_set_progress(ruv_config *cfg, ruv_progress_fn fn, void *ctx)
+{
+    if (!cfg)
+        return ruv__set_error(RUV_E_INVAL, "ruv_config_set_progress: cfg is NULL");
+    cfg->progress = fn;
+    cfg->progress_ctx = ctx;
+    return RUV_OK;
+}
+
 int ruv_config_set_plugin_option(ruv_config *cfg, const char *plugin, const char *key,
                                  const char *value)
 {

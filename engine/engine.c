@@ -84,6 +84,10 @@ static int resolve(struct ruv_engine *eng, const ruv_config *cfg)
         eng->threads_src = RUV_SRC_API;
     }
 
+    if (cfg) {
+        eng->progress = cfg->progress;
+        eng->progress_ctx = cfg->progress_ctx;
+    }
     if (cfg && cfg->blas_path && !(eng->blas_path = ruv__strdup(cfg->blas_path)))
         return ruv__set_error(RUV_E_NOMEM, "out of memory");
 
@@ -306,6 +310,12 @@ const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng)
 }
 
 unsigned ruv_engine_threads(const ruv_engine *eng) { return eng ? eng->threads : 1; }
+
+void ruv__progress(const struct ruv_engine *eng, const char *phase, uint64_t done, uint64_t total)
+{
+    if (eng && eng->progress)
+        eng->progress(eng->progress_ctx, phase, done, total);
+}
 
 const char *ruv_engine_blas(const ruv_engine *eng)
 {

@@ -17,6 +17,7 @@
  *    error bound decides how many to re-rank; rerank_factor only caps it. */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,11 +114,13 @@ static int rq_train(struct ruv_index *idx, const float *data, size_t n)
     struct rq *r = idx->impl;
     const size_t dim = idx->p.dim;
     if (idx->p.nlist > 0) {
+        ruv__progress(idx->eng, "k-means", 0, 1);
         int rc = ruv__kmeans(idx->k, data, n, dim, r->nlist, idx->p.train_size,
                              idx->p.kmeans_iters ? idx->p.kmeans_iters : 10, idx->p.seed,
                              idx->threads, r->centroids);
         if (rc)
             return rc;
+        ruv__progress(idx->eng, "k-means", 1, 1);
     } else {
         double *sum = calloc(dim, sizeof(double));
         if (!sum)
@@ -150,6 +153,8 @@ struct encode_ctx {
     uint8_t *ex;     /* n x dim_pad or NULL */
     float *scratch;  /* per worker: dim_pad + ex scratch */
     size_t scratch_floats;
+    size_t n;
+    atomic_size_t done;
     int failed;
 };
 
@@ -178,6 +183,9 @@ static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
         }
         en->popcnt = (uint32_t)idx->k->popcnt_u64(code, r->words);
     }
+    size_t done = atomic_fetch_add(&c->done, e - b) + (e - b);
+    if (worker == 0) /* progress only from the caller's thread */
+        ruv__progress(idx->eng, "encoding", done, c->n);
 }
 
 static int list_reserve(const struct ruv_index *idx, const struct rq *r, struct rq_list *l,
@@ -247,7 +255,9 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
     struct rq *r = idx->impl;
     unsigned threads = idx->threads ? idx->threads : 1;
     size_t exs = (ruv__rabitq_ex_scratch_bytes(r->dim_pad) + sizeof(float) - 1) / sizeof(float);
-    struct encode_ctx c = {.idx = idx, .data = data, .scratch_floats = r->dim_pad + exs + 16};
+    struct encode_ctx c = {.idx = idx, .data = data, .scratch_floats = r->dim_pad + exs + 16,
+                           .n = n};
+    atomic_init(&c.done, 0);
     c.enc = malloc(n * sizeof *c.enc);
     c.codes = ruv__alloc(n * r->words * sizeof(uint64_t));
     c.ex = idx->p.bits > 1 ? ruv__alloc(n * ex_bytes(r)) : NULL;
@@ -264,6 +274,7 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
     c.assign = assign;
     if (!rc) {
         ruv__parallel_for(threads, n, 256, encode_range, &c);
+        ruv__progress(idx->eng, "encoding", n, n);
         if (c.failed)
             rc = ruv__set_error(RUV_E_INVAL, "extended RaBitQ encoding failed");
     }

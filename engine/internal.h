@@ -92,6 +92,8 @@ struct ruv_config {
     int threads_set;
     int verbose;
     int verbose_set;
+    ruv_progress_fn progress;
+    void *progress_ctx;
     struct ruv__option *options;
     size_t noptions;
 };
@@ -128,6 +130,8 @@ struct ruv_engine {
     char *plugin_path; int plugin_path_src;
     char *disable; int disable_src;
     char *blas_path; /* NULL: system search only */
+    ruv_progress_fn progress;
+    void *progress_ctx;
     unsigned threads; int threads_src;
     int verbose; int verbose_src;
     char threads_str[16], verbose_str[4];
@@ -157,6 +161,9 @@ int ruv__is_disabled(const struct ruv_engine *eng, const char *name);
 uint64_t ruv__known_kernel_isa(const char *name);
 int ruv__is_known_kernel(const char *name);
 void ruv__known_kernel_list(struct ruv__buf *b);
+
+/* Reports progress to the host's callback, if any (engine.c). */
+void ruv__progress(const struct ruv_engine *eng, const char *phase, uint64_t done, uint64_t total);
 
 /* select.c */
 int ruv__select_kernel(struct ruv_engine *eng);

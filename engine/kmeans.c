@@ -248,6 +248,48 @@ static void tile_geometry(size_t nlist, size_t *tile_rows, size_t *cblock)
     *cblock = cb;
 }
 
+/* First j < nb minimising cn[j] - 2 dots[j] (NaN never wins), and that
+ * value in *minval; SIZE_MAX if none. This scan touches every cell of the
+ * distance tile, and written as a plain loop it took a fifth of the
+ * assignment time next to OpenBLAS: eight independent lanes (strict <, so
+ * each keeps its first minimum) let the compiler keep them in vector
+ * registers; the lanes are then merged by value, then lowest index. */
+static size_t argmin_row(const float *cn, const float *dots, size_t nb, float *minval)
+{
+    enum { LANES = 8 };
+    float m[LANES];
+    uint32_t id[LANES];
+    for (size_t l = 0; l < LANES; l++) {
+        m[l] = INFINITY;
+        id[l] = UINT32_MAX;
+    }
+    size_t j = 0;
+    for (; j + LANES <= nb; j += LANES) {
+        for (size_t l = 0; l < LANES; l++) {
+            float v = cn[j + l] - 2.0f * dots[j + l];
+            int lt = v < m[l];
+            m[l] = lt ? v : m[l];
+            id[l] = lt ? (uint32_t)(j + l) : id[l];
+        }
+    }
+    float b = INFINITY;
+    size_t bj = SIZE_MAX;
+    for (size_t l = 0; l < LANES; l++)
+        if (id[l] != UINT32_MAX && (m[l] < b || (m[l] == b && id[l] < bj))) {
+            b = m[l];
+            bj = id[l];
+        }
+    for (; j < nb; j++) { /* the tail's indices are above every lane's */
+        float v = cn[j] - 2.0f * dots[j];
+        if (v < b) {
+            b = v;
+            bj = j;
+        }
+    }
+    *minval = b;
+    return bj;
+}
+
 static void assign_task(void *ctx, size_t tile, unsigned worker)
 {
     const struct assign_job *J = ctx;
@@ -270,17 +312,9 @@ static void assign_task(void *ctx, size_t tile, unsigned worker)
         ruv__sgemm_nt(J->k, rows, nb, dim, x, dim, J->c + c0 * dim, dim, dots, nb);
         const float *cn = J->cnorm + c0;
         for (size_t i = 0; i < rows; i++) {
-            const float *row = dots + i * nb;
-            float b = best[i];
-            size_t bj = SIZE_MAX;
-            for (size_t j = 0; j < nb; j++) {
-                float v = cn[j] - 2.0f * row[j];
-                if (v < b) { /* strict: the lowest index wins a tie */
-                    b = v;
-                    bj = j;
-                }
-            }
-            if (bj != SIZE_MAX) {
+            float b;
+            size_t bj = argmin_row(cn, dots + i * nb, nb, &b);
+            if (bj != SIZE_MAX && b < best[i]) { /* earlier blocks win ties */
                 best[i] = b;
                 bid[i] = (uint32_t)(c0 + bj);
             }

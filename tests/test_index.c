@@ -532,6 +532,52 @@ static void test_memory_bytes_honest(void **state)
     free(x);
 }
 
+struct seen_progress {
+    int calls, encoding_done, kmeans_done;
+    uint64_t last_done;
+    int monotonic;
+};
+
+static void count_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    struct seen_progress *sp = ctx;
+    if (sp->calls++ && !strcmp(phase, "encoding") && done < sp->last_done)
+        sp->monotonic = 0;
+    if (!strcmp(phase, "encoding")) {
+        sp->last_done = done;
+        if (done == total)
+            sp->encoding_done = 1;
+    }
+    if (!strcmp(phase, "k-means") && done == total)
+        sp->kmeans_done = 1;
+}
+
+static void test_progress_callback(void **state)
+{
+    (void)state;
+    struct seen_progress sp = {0, 0, 0, 0, 1};
+    ruv_config *cfg = NULL;
+    ruv_engine *e = NULL;
+    assert_int_equal(ruv_config_new(&cfg), RUV_OK);
+    assert_int_equal(ruv_config_set_progress(cfg, count_progress, &sp), RUV_OK);
+    assert_int_equal(ruv_engine_open(cfg, &e), RUV_OK);
+    ruv_config_free(cfg);
+    size_t n = 5000, d = 32;
+    float *x = clustered(n, d, 6, 0.3f);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ, RUV_METRIC_L2, (uint32_t)d);
+    p.nlist = 8;
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_build(e, &p, x, n, NULL, &idx), RUV_OK);
+    assert_true(sp.calls >= 3);
+    assert_true(sp.kmeans_done);
+    assert_true(sp.encoding_done);
+    assert_true(sp.monotonic);
+    ruv_index_free(idx);
+    ruv_engine_close(e);
+    free(x);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -561,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_corrupt_and_truncated_files),
         cmocka_unit_test(test_memory_bytes_honest),
+        cmocka_unit_test(test_progress_callback),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

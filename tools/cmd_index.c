@@ -358,11 +358,37 @@ static int make_params(const char *cmd, const struct index_opts *o, int type, si
 }
 
 /* threads < 0: the default (RUVECTOR_* settings, else one per core). */
+/* The engine's progress callback, shown only on a terminal: one line per
+ * phase, rewritten in place at each whole percent. */
+struct live_progress {
+    const char *cmd;
+    const char *phase;
+    int last_pct;
+};
+
+static void show_progress(void *vctx, const char *phase, uint64_t done, uint64_t total)
+{
+    struct live_progress *lp = vctx;
+    int pct = total ? (int)(100.0 * (double)done / (double)total) : 100;
+    if (lp->phase == phase && pct == lp->last_pct)
+        return;
+    lp->phase = phase;
+    lp->last_pct = pct;
+    fprintf(stderr, "\rruvector %s: %s %3d%%%s", lp->cmd, phase, pct, done >= total ? "\n" : "");
+    fflush(stderr);
+}
+
 static int open_engine(const char *cmd, const char *kernel, long threads, ruv_engine **out)
 {
+    static struct live_progress lp;
     ruv_config *cfg = NULL;
     *out = NULL;
     int rc = ruv_config_new(&cfg);
+    if (rc == RUV_OK && isatty(STDERR_FILENO)) {
+        lp.cmd = cmd;
+        lp.phase = NULL;
+        rc = ruv_config_set_progress(cfg, show_progress, &lp);
+    }
     if (rc == RUV_OK && kernel)
         rc = ruv_config_set_kernel(cfg, kernel);
     if (rc == RUV_OK && threads >= 0)

@@ -43,6 +43,13 @@ int ruv_config_set_verbose(ruv_config *cfg, int level);
  * and k-means. Without it the system's libopenblas.so.0 is tried; without
  * any BLAS the engine uses its own kernels. The choice is in the report. */
 int ruv_config_set_blas_path(ruv_config *cfg, const char *path);
+/* Progress of long operations (index builds: "k-means", "encoding"), as
+ * units done out of total. Called on the thread that started the operation,
+ * with done non-decreasing and a final call with done == total. Hosts show
+ * it to people (the CLI does so only on a terminal); the library itself
+ * never prints. fn may be NULL to turn it off. */
+typedef void (*ruv_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+int ruv_config_set_progress(ruv_config *cfg, ruv_progress_fn fn, void *ctx);
 /* Option a plugin reads through host->config_get(plugin, key). Copied. */
 int ruv_config_set_plugin_option(ruv_config *cfg, const char *plugin, const char *key,
                                  const char *value);
