@@ -7,6 +7,6 @@ plugins_kernel_avx2_avx2_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 plugins_kernel_avx2_avx2_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs -export-symbols-regex '^ruv_plugin_avx2$$'
 plugins_kernel_avx2_avx2_la_LIBADD = plugins/kernel-avx2/libavx2_impl.la -lm
 noinst_LTLIBRARIES += plugins/kernel-avx2/libavx2_impl.la
-plugins_kernel_avx2_libavx2_impl_la_SOURCES = plugins/kernel-avx2/impl.c
+plugins_kernel_avx2_libavx2_impl_la_SOURCES = plugins/common/prefetch.h plugins/kernel-avx2/impl.c
 plugins_kernel_avx2_libavx2_impl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -mavx2 -mfma -mpopcnt
 endif

@@ -29,6 +29,8 @@
 
 #include <ruvector/kernel.h>
 
+#include "../common/prefetch.h"
+
 #define RUV_INLINE static inline __attribute__((always_inline))
 
 /* ------------------------------------------------ masked memory access --- */
@@ -194,34 +196,14 @@ RUV_INLINE __m128 score4(const float *q, const float *r, size_t stride, size_t d
                  _mm512_add_ps(a3, b3));
 }
 
-/* Rows this far ahead (in bytes) are prefetched while the current ones are
- * scored: on the AVX2 build the hardware prefetchers alone left a
- * DRAM-resident scan at about 70 % of streaming bandwidth, and 4-16 KiB of
- * look-ahead brought it to 85-90 %. */
-#define PREFETCH_BYTES 8192u
-
-/* Look-ahead in rows, a multiple of 4 (one score4 group). */
-RUV_INLINE size_t prefetch_rows(size_t stride)
-{
-    size_t rows = PREFETCH_BYTES / (stride * sizeof(float) + 1);
-    return rows < 4 ? 4 : rows / 4 * 4;
-}
-
-RUV_INLINE void prefetch4(const float *r, size_t stride, size_t dim)
-{
-    for (int k = 0; k < 4; k++, r += stride)
-        for (size_t b = 0; b < dim * sizeof(float); b += 64)
-            _mm_prefetch((const char *)r + b, _MM_HINT_T0);
-}
-
 RUV_INLINE void score_1xN(const float *q, const float *base, size_t dim, size_t stride, size_t n,
                           float *out, int l2)
 {
-    const size_t ahead = prefetch_rows(stride);
+    const size_t ahead = ruv_prefetch_rows(stride);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         if (i + ahead + 4 <= n)
-            prefetch4(base + (i + ahead) * stride, stride, dim);
+            ruv_prefetch4(base + (i + ahead) * stride, stride, dim);
         _mm_storeu_ps(out + i, score4(q, base + i * stride, stride, dim, l2));
     }
     for (; i < n; i++)
@@ -304,11 +286,11 @@ static size_t l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, 
                                  size_t n, float threshold, uint32_t *idx_out, float *dist_out)
 {
     const __m128 thr = _mm_set1_ps(threshold);
-    const size_t ahead = prefetch_rows(stride);
+    const size_t ahead = ruv_prefetch_rows(stride);
     size_t m = 0, i = 0;
     for (; i + 4 <= n; i += 4) {
         if (i + ahead + 4 <= n)
-            prefetch4(base + (i + ahead) * stride, stride, dim);
+            ruv_prefetch4(base + (i + ahead) * stride, stride, dim);
         __m128 d = score4(q, base + i * stride, stride, dim, 1);
         m = emit_below(d, _mm_cmp_ps_mask(d, thr, _CMP_LT_OQ), i, idx_out, dist_out, m);
     }

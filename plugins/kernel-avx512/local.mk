@@ -7,7 +7,7 @@ plugins_kernel_avx512_avx512_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 plugins_kernel_avx512_avx512_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs -export-symbols-regex '^ruv_plugin_avx512$$'
 plugins_kernel_avx512_avx512_la_LIBADD = plugins/kernel-avx512/libavx512_impl.la -lm
 noinst_LTLIBRARIES += plugins/kernel-avx512/libavx512_impl.la
-plugins_kernel_avx512_libavx512_impl_la_SOURCES = plugins/kernel-avx512/impl.c
+plugins_kernel_avx512_libavx512_impl_la_SOURCES = plugins/common/prefetch.h plugins/kernel-avx512/impl.c
 plugins_kernel_avx512_libavx512_impl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
 	-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vpopcntdq -mavx2 -mfma -mpopcnt
 
