@@ -55,7 +55,7 @@ static const char *const dir_names[] = {"libscipy_openblas.so", "libopenblas.so.
  * non-NULL needs no lock (the hot path never takes the mutex). */
 static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(sgemm_fn) blas_sgemm;
-static int searched;            /* a search has run (and, if blas_sgemm is NULL, failed) */
+static int searched;              /* a search ran (and failed, if blas_sgemm is NULL) */
 static char last_hint[HINT_SIZE]; /* hint of the last failed search, "" if none */
 static char desc[DESC_SIZE] = "not searched";
 

@@ -57,9 +57,10 @@ void ruv__sgemm_nt(const struct ruv_kernel_ops *k, size_t m, size_t n, size_t d,
                    size_t lda, const float *B, size_t ldb, float *C, size_t ldc);
 
 /* The fallback alone (same contract), built on k->dot_f32_1xN: B is cut into
- * blocks of rows that fit in L1 (16 KiB), and every query row runs over a block while
- * it is cache-resident. Exposed for tests and benchmarks. For fixed (n, d)
- * the value of C[i][j] does not depend on m or on which rows A holds. */
+ * blocks of rows that fit in L1 (16 KiB), and every query row runs over a
+ * block while it is cache-resident. Exposed for tests and benchmarks. For
+ * fixed (n, d) the value of C[i][j] does not depend on m or on which rows A
+ * holds. */
 void ruv__sgemm_nt_own(const struct ruv_kernel_ops *k, size_t m, size_t n, size_t d,
                        const float *A, size_t lda, const float *B, size_t ldb, float *C,
                        size_t ldc);

@@ -14,7 +14,7 @@ status=0
 
 run_check() { # dir, label, configure args...
     dir=$1; label=$2; shift 2
-    echo "== $label =="
+    echo "== $label ($(date +%T)) =="
     rm -rf "$dir"; mkdir -p "$dir"
     (cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) ||
         { cat "$dir/configure.out"; return 1; }
@@ -37,9 +37,10 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_check "$top/build-asan" "make check under ASan+UBSan" \
     CFLAGS="-O1 -g $san" LDFLAGS="$san" || status=1
 
-echo "== valgrind memcheck =="
+echo "== valgrind memcheck ($(date +%T)) =="
 vg_fail=0
-for t in test_errors test_config test_cpu test_loader test_persist test_dataio test_kmeans test_rabitq; do
+# test_kmeans is left to ASan: under valgrind its GEMM loops take ~10 minutes.
+for t in test_errors test_config test_cpu test_loader test_persist test_dataio test_rabitq; do
     b="$top/build-check"
     if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures" \
             RUV_TEST_FIXTURES="$b/tests/fixtures" \
@@ -52,7 +53,7 @@ for t in test_errors test_config test_cpu test_loader test_persist test_dataio t
 done
 [ $vg_fail -eq 0 ] || status=1
 
-echo "== make distcheck =="
+echo "== make distcheck ($(date +%T)) =="
 if (cd "$top/build-check" && make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.out 2>&1); then
     grep -E 'archives ready|\.tar\.gz' "$top/build-check/distcheck.out" | head -3
     echo "PASS: distcheck"
@@ -60,5 +61,6 @@ else
     tail -60 "$top/build-check/distcheck.out"; echo "FAIL: distcheck"; status=1
 fi
 
+echo "== done ($(date +%T)) =="
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
 exit $status

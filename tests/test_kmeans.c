@@ -565,7 +565,8 @@ static void test_bad_arguments(void **state)
     float x[40] = {0}, c[40];
     uint32_t a[10];
     expect_inval(ruv__kmeans(K, x, 10, 4, 0, 0, 0, 1, 1, c), "nlist must be at least 1");
-    expect_inval(ruv__kmeans(K, x, 10, 4, 11, 0, 0, 1, 1, c), "nlist (11) exceeds the number of rows n (10)");
+    expect_inval(ruv__kmeans(K, x, 10, 4, 11, 0, 0, 1, 1, c),
+                 "nlist (11) exceeds the number of rows n (10)");
     expect_inval(ruv__kmeans(K, x, 0, 4, 1, 0, 0, 1, 1, c), "nlist (1) exceeds");
     expect_inval(ruv__kmeans(K, x, 10, 0, 2, 0, 0, 1, 1, c), "dim must be at least 1");
     expect_inval(ruv__kmeans(K, NULL, 10, 4, 2, 0, 0, 1, 1, c), "data is NULL");
