@@ -1,1 +1,9 @@
-# benchmarks: built by `make bench`, never by `make check`
+# Benchmarks and their tools: built by `make bench`, never by `make check`,
+# never run in CI. Results and the commands that produced them live in
+# docs/benchmarks.md.
+EXTRA_PROGRAMS = bench/gen_clustered
+bench_gen_clustered_SOURCES = bench/gen_clustered.c
+bench_gen_clustered_LDADD = -lm
+CLEANFILES += $(EXTRA_PROGRAMS)
+bench: $(EXTRA_PROGRAMS) tools/ruvector
+.PHONY: bench

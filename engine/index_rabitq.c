@@ -563,13 +563,26 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
                 cs.v[kept++] = cs.v[i];
         cs.n = kept;
         heapify(cs.v, cs.n);
-        for (size_t done = 0; cs.n > 0 && done < cap; done++) {
-            if (cs.v[0].lb > ruv__topk_threshold(out))
-                break;
-            struct cand c = heap_pop(cs.v, &cs.n);
-            if (cs.n) /* the next one is likely re-ranked too: start its fetch */
-                __builtin_prefetch(idx->vecs + (size_t)cs.v[0].row * idx->p.dim);
-            ruv__topk_push(out, exact_dist(idx, q, c.row), c.row);
+        /* Pop a few candidates at a time and prefetch all their rows before
+         * computing any: the re-rank reads originals from DRAM, and several
+         * misses in flight cost little more than one. Checking the threshold
+         * once per batch may add a re-rank, never skip a needed one. */
+        enum { BATCH = 8 };
+        size_t done = 0;
+        while (cs.n > 0 && done < cap && cs.v[0].lb <= ruv__topk_threshold(out)) {
+            uint32_t rows[BATCH];
+            size_t m = 0;
+            float th = ruv__topk_threshold(out);
+            while (m < BATCH && cs.n > 0 && done + m < cap && cs.v[0].lb <= th) {
+                rows[m] = heap_pop(cs.v, &cs.n).row;
+                const char *x = (const char *)(idx->vecs + (size_t)rows[m] * idx->p.dim);
+                for (size_t b = 0; b < idx->p.dim * sizeof(float); b += 64)
+                    __builtin_prefetch(x + b);
+                m++;
+            }
+            for (size_t i = 0; i < m; i++)
+                ruv__topk_push(out, exact_dist(idx, q, rows[i]), rows[i]);
+            done += m;
         }
     }
     free(cs.v);

@@ -341,16 +341,12 @@ struct km {
     /* k-means++ */
     const float *y; /* npp candidate rows, stride dim */
     size_t npp;
-    const float *ynorm; /* npp: ||y_i||^2 */
-    float *D;           /* npp: squared distance to the nearest chosen centre */
-    double *P;          /* npp: prefix sums of D, for the D^2 draws */
-    size_t ntry;        /* trials this round (<= KPP_MAX_TRIALS) */
+    float *D;       /* npp: squared distance to the nearest chosen centre */
+    double *P;      /* npp: prefix sums of D, for the D^2 draws */
+    size_t ntry;    /* trials this round (<= KPP_MAX_TRIALS) */
     size_t try_row[KPP_MAX_TRIALS]; /* candidate row of each trial */
-    float *trow;        /* KPP_MAX_TRIALS x dim: the trial rows, gathered */
-    float tnorm[KPP_MAX_TRIALS];
-    float *tdot;        /* per worker: KPP_CHUNK x KPP_MAX_TRIALS */
-    float *tdist;       /* KPP_MAX_TRIALS x npp: distance of every row to each trial */
-    double *tsum;       /* nchunks x KPP_MAX_TRIALS: per-chunk sum of min(D, tdist) */
+    float *tdist;   /* KPP_MAX_TRIALS x npp: distance of every row to each trial */
+    double *tsum;   /* nchunks x KPP_MAX_TRIALS: per-chunk sum of min(D, tdist) */
 };
 
 /* Centroids [task * UPD_BLOCK, ...) become the means of their members. Each
@@ -385,29 +381,23 @@ static void update_task(void *ctx, size_t task, unsigned worker)
     }
 }
 
-/* For one fixed chunk of candidate rows and every trial t: the squared
- * distances to trial t's row, through the GEMM identity (as in the
- * assignment step; cancellation only blurs seeding weights, and negatives
- * are clamped), and the chunk's part of the potential that choosing it would
- * leave, sum min(D, distance), in double and row order. */
+/* For one fixed chunk of candidate rows and every trial t: the distances to
+ * trial t's row, and the chunk's part of the potential that choosing it
+ * would leave, sum min(D, distance), in double and row order. */
 static void kpp_task(void *ctx, size_t chunk, unsigned worker)
 {
+    (void)worker;
     struct km *K = ctx;
-    const size_t dim = K->dim, nt = K->ntry;
+    const size_t dim = K->dim;
     const size_t r0 = chunk * KPP_CHUNK;
     const size_t rows = K->npp - r0 < KPP_CHUNK ? K->npp - r0 : KPP_CHUNK;
-    float *dots = K->tdot + (size_t)worker * KPP_CHUNK * KPP_MAX_TRIALS;
-    ruv__sgemm_nt(K->k, rows, nt, dim, K->y + r0 * dim, dim, K->trow, dim, dots, nt);
-    const float *D = K->D + r0, *yn = K->ynorm + r0;
-    for (size_t t = 0; t < nt; t++) {
+    const float *D = K->D + r0;
+    for (size_t t = 0; t < K->ntry; t++) {
         float *td = K->tdist + t * K->npp + r0;
+        K->k->l2sq_f32_1xN(K->y + K->try_row[t] * dim, K->y + r0 * dim, dim, dim, rows, td);
         double sum = 0.0;
-        for (size_t i = 0; i < rows; i++) {
-            float d = yn[i] + K->tnorm[t] - 2.0f * dots[i * nt + t];
-            d = d > 0.0f ? d : 0.0f;
-            td[i] = d;
-            sum += d < D[i] ? d : D[i];
-        }
+        for (size_t i = 0; i < rows; i++)
+            sum += td[i] < D[i] ? td[i] : D[i];
         K->tsum[chunk * KPP_MAX_TRIALS + t] = sum;
     }
 }
@@ -463,10 +453,6 @@ static void kmeans_pp(struct km *K, struct pool *pool, uint64_t *rng)
             K->ntry = trials;
             for (size_t t = 0; t < trials; t++)
                 K->try_row[t] = d2_draw(K, rng);
-        }
-        for (size_t t = 0; t < K->ntry; t++) {
-            memcpy(K->trow + t * dim, K->y + K->try_row[t] * dim, dim * sizeof(float));
-            K->tnorm[t] = K->ynorm[K->try_row[t]];
         }
         if (parallel) {
             pool_run(pool, kpp_task, K, nchunks);
@@ -585,8 +571,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     struct pool pool;
     int pool_started = 0;
     size_t *idx = NULL, *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
-    float *xs = NULL, *ys = NULL, *D = NULL, *ynorm = NULL, *trow = NULL, *tdot = NULL;
-    float *tdist = NULL, *c = NULL, *cnorm = NULL;
+    float *xs = NULL, *ys = NULL, *D = NULL, *tdist = NULL, *c = NULL, *cnorm = NULL;
     float *dist = NULL, *dots = NULL, *best = NULL;
     uint32_t *assign = NULL, *bestid = NULL;
     double *P = NULL, *tsum = NULL, *acc = NULL, *sse = NULL;
@@ -609,13 +594,10 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     /* 2. k-means++ on the candidate sub-sample */
     c = alloc_array(nlist * dim, sizeof *c);
     D = alloc_array(npp, sizeof *D);
-    ynorm = alloc_array(npp, sizeof *ynorm);
     P = alloc_array(npp, sizeof *P);
-    trow = alloc_array(KPP_MAX_TRIALS * dim, sizeof *trow);
-    tdot = alloc_array((size_t)threads * KPP_CHUNK * KPP_MAX_TRIALS, sizeof *tdot);
     tdist = alloc_array(npp, KPP_MAX_TRIALS * sizeof *tdist);
     tsum = alloc_array(div_up(npp, KPP_CHUNK), KPP_MAX_TRIALS * sizeof *tsum);
-    if (!c || !D || !ynorm || !P || !trow || !tdot || !tdist || !tsum)
+    if (!c || !D || !P || !tdist || !tsum)
         goto fail;
     const float *y = x;
     if (npp < s) {
@@ -630,23 +612,17 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
         idx = NULL;
         y = ys;
     }
-    for (size_t i = 0; i < npp; i++)
-        ynorm[i] = k->dot_f32(y + i * dim, y + i * dim, dim);
     pool_start(&pool, threads);
     pool_started = 1;
     struct km K = {.k = k, .x = x, .s = s, .dim = dim, .nlist = nlist, .c = c,
-                   .y = y, .npp = npp, .ynorm = ynorm, .D = D, .P = P, .trow = trow,
-                   .tdot = tdot, .tdist = tdist, .tsum = tsum};
+                   .y = y, .npp = npp, .D = D, .P = P, .tdist = tdist, .tsum = tsum};
     kmeans_pp(&K, &pool, &rng);
     free(ys);
     free(D);
-    free(ynorm);
     free(P);
-    free(trow);
-    free(tdot);
     free(tdist);
     free(tsum);
-    ys = D = ynorm = trow = tdot = tdist = NULL;
+    ys = D = tdist = NULL;
     P = tsum = NULL;
 
     /* 3. Lloyd */
@@ -714,10 +690,7 @@ fail:
     free(xs);
     free(ys);
     free(D);
-    free(ynorm);
     free(P);
-    free(trow);
-    free(tdot);
     free(tdist);
     free(tsum);
     free(c);
