@@ -254,7 +254,7 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
     }
     if (rc != RUV_OK) {
         /* keep the detail across cleanup, which may call into plugins */
-        char detail[512];
+        char detail[1024];
         strncpy(detail, ruv_last_error(), sizeof detail - 1);
         detail[sizeof detail - 1] = '\0';
         ruv_engine_close(eng);

@@ -41,7 +41,7 @@ const char *ruv_status_str(int status)
     return "unknown status code";
 }
 
-#define DETAIL_SIZE 512
+#define DETAIL_SIZE 1024 /* room for two long paths */
 static RUV_THREAD_LOCAL char detail[DETAIL_SIZE];
 
 const char *ruv_last_error(void) { return detail; }

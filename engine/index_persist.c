@@ -88,7 +88,7 @@ int ruv_index_save(const ruv_index *idx, const char *path)
         rc = idx->vt->save(idx, &w);
     if (!rc)
         return ruv__writer_commit(&w);
-    char detail[512];
+    char detail[1024];
     snprintf(detail, sizeof detail, "%s", ruv_last_error());
     ruv__writer_abort(&w);
     return ruv__set_error(rc, "%s", detail);
@@ -170,7 +170,7 @@ int ruv_index_load(ruv_engine *eng, const char *path, ruv_index **out)
         return rc;
     rc = load_into(eng, &rd, path, out);
     if (rc) {
-        char detail[512];
+        char detail[1024];
         snprintf(detail, sizeof detail, "%s", ruv_last_error());
         ruv__reader_close(&rd);
         /* container messages already name the file; index-level ones do not */

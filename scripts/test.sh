@@ -5,7 +5,9 @@
 #   2. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 #      `make check` again;
 #   3. runs the C tests under valgrind (memcheck);
-#   4. `make distcheck` (the release tarball builds and passes its tests).
+#   4. `make distcheck` (the release tarball builds and passes its tests);
+#   5. the Python package: wheels, pytest in a fresh venv, mypy --strict
+#      (scripts/python-test.sh).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
@@ -60,6 +62,9 @@ if (cd "$top/build-check" && make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLA
 else
     tail -60 "$top/build-check/distcheck.out"; echo "FAIL: distcheck"; status=1
 fi
+
+echo "== python package ($(date +%T)) =="
+"$top/scripts/python-test.sh" || status=1
 
 echo "== done ($(date +%T)) =="
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"

@@ -1,0 +1,94 @@
+"""The NumPy data contract.
+
+Float data: a C-contiguous, aligned float32 array (or any object exporting
+such a buffer, wrapped by np.asarray without a copy) is handed to the
+extension as is; the extension reads its memory through __array_struct__. Any other dtype, a
+byte-swapped or a strided array raises TypeError naming what is expected:
+silently converting a large array would hide a copy the caller did not ask
+for. Python lists and tuples (and other plain iterables) are accepted and
+copied, since they have no float32 memory to share.
+
+Ids: any integer array or sequence; int64 and uint64 arrays are passed
+without a copy. Ids must lie in 0..2**63-1 so that they come back unchanged
+in the int64 arrays search_batch returns.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import numpy.typing as npt
+
+F32 = npt.NDArray[np.float32]
+U64 = npt.NDArray[np.uint64]
+
+MAX_ID = (1 << 63) - 1
+_F32 = np.dtype(np.float32)
+
+
+def _is_array_like(x: object) -> bool:
+    if isinstance(x, np.ndarray):
+        return True
+    if hasattr(x, "__array_interface__") or hasattr(x, "__array__"):
+        return True
+    try:
+        memoryview(x)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
+
+
+def as_float32(x: object, what: str, ndim: int) -> F32:
+    """x as a float32 array of ndim dimensions, sharing memory when possible."""
+    if _is_array_like(x):
+        arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+        if arr.dtype != _F32:
+            hint = ""
+            if arr.dtype.kind in "fiub":
+                hint = f"; convert with np.ascontiguousarray({what}, dtype=np.float32)"
+            raise TypeError(f"{what}: expected float32 data, got {arr.dtype}{hint}")
+        if not arr.flags.c_contiguous:
+            raise TypeError(
+                f"{what}: expected a C-contiguous float32 array, got a strided view "
+                f"(strides {arr.strides}); use np.ascontiguousarray({what})"
+            )
+        if not arr.flags.aligned:
+            raise TypeError(f"{what}: expected 4-byte aligned float32 data")
+    else:
+        try:
+            arr = np.array(x if isinstance(x, (list, tuple)) else list(x), dtype=np.float32)  # type: ignore[call-overload]
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{what}: expected float32 numbers: {exc}") from None
+    if arr.ndim != ndim:
+        shape = "(dim,)" if ndim == 1 else "(n, dim)"
+        raise ValueError(f"{what}: expected a {ndim}-D array of shape {shape}, got shape {arr.shape}")
+    result: F32 = arr
+    return result
+
+
+def as_ids(x: object, what: str = "ids") -> U64:
+    """x as a 1-D uint64 array of ids in 0..2**63-1."""
+    if isinstance(x, (int, np.integer)):
+        x = [int(x)]
+    if _is_array_like(x):
+        arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    else:
+        try:
+            arr = np.array(x if isinstance(x, (list, tuple)) else list(x))  # type: ignore[call-overload]
+        except TypeError as exc:
+            raise TypeError(f"{what}: expected integers: {exc}") from None
+        if arr.size == 0:
+            arr = arr.astype(np.uint64)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{what}: expected integer ids, got {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{what}: expected a 1-D array, got shape {arr.shape}")
+    if arr.size:
+        if arr.dtype.kind == "i" and int(arr.min()) < 0:
+            raise ValueError(f"{what}: ids must be >= 0, got {int(arr.min())}")
+        if arr.dtype.kind == "u" and int(arr.max()) > MAX_ID:
+            raise ValueError(f"{what}: ids must be < 2**63, got {int(arr.max())}")
+    if arr.dtype.itemsize == 8 and arr.flags.c_contiguous and arr.dtype.isnative:
+        result: U64 = arr.view(np.uint64)  # non-negative int64 has the same bits
+        return result
+    return np.ascontiguousarray(arr, dtype=np.uint64)

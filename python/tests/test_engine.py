@@ -1,0 +1,142 @@
+"""Engine choice, precedence, plugin errors, and the status -> exception map."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import pytest
+
+import ruvector
+from ruvector import _ext
+from conftest import F32
+
+KERNELS = ["scalar", "avx2", "avx512", "neon"]
+
+
+def available_kernels() -> List[str]:
+    usable = []
+    for k in KERNELS:
+        try:
+            ruvector.Engine(kernel=k)
+        except (ruvector.UnsupportedError, ruvector.NotFoundError):
+            continue
+        usable.append(k)
+    return usable
+
+
+def test_explicit_kernel_choice_is_reported() -> None:
+    eng = ruvector.Engine(kernel="scalar", threads=1)
+    assert eng.kernel == "scalar" and eng.kernel_source == "api" and eng.threads == 1
+    rep = eng.report()
+    assert rep["kernel"]["name"] == "scalar"
+    assert rep["config"]["threads"]["source"] == "api"
+    assert "Engine(kernel='scalar'" in repr(eng)
+
+
+def test_every_kernel_gives_the_same_results(small: F32, small_queries: F32) -> None:
+    kernels = available_kernels()
+    assert "scalar" in kernels
+    results = {}
+    for k in kernels:
+        eng = ruvector.Engine(kernel=k)
+        idx = ruvector.RabitqPlusIndex.build(small, nlist=16, engine=eng)
+        assert idx.engine is eng and f"kernel='{k}'" in repr(idx)
+        results[k] = idx.search_batch(small_queries, 10, nprobe=4)
+    ref_ids, ref_scores = results["scalar"]
+    for k, (ids, scores) in results.items():
+        np.testing.assert_array_equal(ids, ref_ids, err_msg=k)
+        np.testing.assert_allclose(scores, ref_scores, rtol=1e-4, atol=1e-3, err_msg=k)
+
+
+def test_unknown_and_unsupported_kernels_raise_clear_errors() -> None:
+    with pytest.raises(ruvector.NotFoundError, match="scalar"):  # known names listed
+        ruvector.Engine(kernel="sse9")
+    if os.uname().machine != "x86_64":
+        return
+    features = ruvector.cpu_features()
+    for kernel, isa in (("avx512", "AVX512F"), ("avx2", "AVX2")):
+        if not features[isa]:  # forcing it must be an error, never SIGILL
+            with pytest.raises(ruvector.UnsupportedError, match=isa):
+                ruvector.Engine(kernel=kernel)
+
+
+def test_missing_feature_plugin_names_the_extra() -> None:
+    with pytest.raises(ruvector.RuVectorError, match=r"ruvector\[agent\]"):
+        ruvector.Engine(plugins=["a2a"])
+    with pytest.raises(ruvector.RuVectorError, match=r"ruvector\[text\]"):
+        ruvector.Engine(plugins=["embed_onnx"])
+    with pytest.raises(ruvector.NotFoundError) as info:
+        ruvector.Engine(plugins=["no_such_feature"])
+    assert "ruvector[" not in str(info.value)
+
+
+def test_engine_disable_and_explicit_plugin_path(tmp_path: Path) -> None:
+    eng = ruvector.Engine(disable=["avx2", "avx512"])
+    assert eng.kernel == "scalar"
+    empty = ruvector.Engine(plugin_path=[tmp_path])
+    assert empty.kernel == "scalar"
+    assert empty.report()["config"]["plugin_path"]["value"] == str(tmp_path)
+
+
+def _child(code: str, **env: str) -> str:
+    full = dict(os.environ)
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=full, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_environment_plugin_path_beats_the_installed_default(tmp_path: Path) -> None:
+    code = "import json, ruvector; print(json.dumps(ruvector.runtime_info()['config']['plugin_path']))"
+    default = json.loads(_child(code))
+    assert default["source"] == "api"  # the Python layer passed the installed dirs
+    assert str(Path(ruvector.__file__).parent / "plugins") in default["value"]
+    env = json.loads(_child(code, RUVECTOR_PLUGIN_PATH=str(tmp_path)))
+    assert env == {"value": str(tmp_path), "source": "env"}
+    # ...and the API beats the environment.
+    api = _child(
+        "import ruvector; e = ruvector.Engine(plugin_path='/nonexistent');"
+        "print(e.report()['config']['plugin_path']['source'])",
+        RUVECTOR_PLUGIN_PATH=str(tmp_path),
+    )
+    assert api.strip() == "api"
+
+
+def test_environment_kernel_is_read() -> None:
+    out = _child("import ruvector; e = ruvector.default_engine(); print(e.kernel, e.kernel_source)",
+                 RUVECTOR_KERNEL="scalar")
+    assert out.split() == ["scalar", "env"]
+
+
+def test_every_status_maps_to_one_class_with_the_detail() -> None:
+    seen = set()
+    for status, cls in ruvector.STATUS_CLASSES.items():
+        with pytest.raises(cls) as info:
+            _ext._raise_status(status, f"detail for {status}")
+        err = info.value
+        assert type(err) is cls
+        assert str(err) == f"detail for {status}"
+        assert err.status == status
+        assert err.status_name == _ext.status_name(status)
+        assert isinstance(err, ruvector.RuVectorError)
+        seen.add(cls)
+    assert len(seen) == len(ruvector.STATUS_CLASSES)
+    with pytest.raises(ruvector.RuVectorError) as unknown:
+        _ext._raise_status(-999, "new code")
+    assert type(unknown.value) is ruvector.RuVectorError
+
+
+def test_hierarchy() -> None:
+    assert issubclass(ruvector.AbiError, ruvector.PluginError)
+    assert issubclass(ruvector.PluginError, ruvector.RuVectorError)
+    assert issubclass(ruvector.UnsupportedError, ruvector.RuVectorError)
+    for cls in (ruvector.DimensionMismatch, ruvector.EmptyIndex, ruvector.PersistError):
+        assert issubclass(cls, ruvector.IndexError)
+    assert issubclass(ruvector.IoError, OSError) and issubclass(ruvector.CorruptFile, ruvector.PersistError)
+    assert ruvector.Error is ruvector.RuVectorError

