@@ -285,6 +285,56 @@ static void test_kmeans_sampled(void **state)
     free_blobs(&b);
 }
 
+/* Clusters whose spread is large next to their separation (as in the demo
+ * set: centres in [-2, 2]^d, noise sigma 0.6 per coordinate). Plain
+ * k-means++ misses clusters here and Lloyd cannot recover them; the mean
+ * SSE over four seeds must stay within 20 % of the true partition's
+ * (greedy k-means++ measured 15 %, plain 34 %). */
+static void test_kmeans_hard_clusters(void **state)
+{
+    (void)state;
+    const size_t g = 40, per = 100, dim = 64, n = g * per;
+    float *x = xmalloc(n * dim * sizeof *x), *centre = xmalloc(g * dim * sizeof *centre);
+    float *cent = xmalloc(g * dim * sizeof *cent), *dist = xmalloc(n * sizeof *dist);
+    uint32_t *asg = xmalloc(n * sizeof *asg);
+    size_t *label = xmalloc(n * sizeof *label);
+    double *mean = xmalloc(g * dim * sizeof *mean);
+    double ratio_sum = 0.0;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        rng_state = seed * 1000;
+        for (size_t i = 0; i < g * dim; i++)
+            centre[i] = 2.0f * frand();
+        memset(mean, 0, g * dim * sizeof *mean);
+        for (size_t i = 0; i < n; i++) {
+            label[i] = i % g;
+            for (size_t d = 0; d < dim; d++) {
+                x[i * dim + d] = centre[label[i] * dim + d] + 0.6f * gauss();
+                mean[label[i] * dim + d] += x[i * dim + d] / (double)per;
+            }
+        }
+        double truth = 0.0, got = 0.0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t d = 0; d < dim; d++) {
+                double e = x[i * dim + d] - mean[label[i] * dim + d];
+                truth += e * e;
+            }
+        assert_int_equal(ruv__kmeans(K, x, n, dim, g, 0, 0, seed, 2, cent), RUV_OK);
+        assert_int_equal(ruv__kmeans_assign(K, x, n, dim, cent, g, 2, asg, dist), RUV_OK);
+        for (size_t i = 0; i < n; i++)
+            got += dist[i];
+        ratio_sum += got / truth;
+    }
+    if (ratio_sum / 4.0 > 1.2)
+        fail_msg("mean SSE / true SSE = %.3f", ratio_sum / 4.0);
+    free(x);
+    free(centre);
+    free(cent);
+    free(dist);
+    free(asg);
+    free(label);
+    free(mean);
+}
+
 /* nlist == n: every distinct point becomes its own centroid. */
 static void test_kmeans_nlist_equals_n(void **state)
 {
@@ -395,10 +445,10 @@ static void lumpy_l2sq_1xN(const float *q, const float *base, size_t dim, size_t
 static void check_determinism_with(const struct ruv_kernel_ops *k, const char *kname)
 {
     static const struct det_case cases[] = {
-        {5000, 33, 37, 0, 0},     /* everything, default iterations */
-        {4000, 32, 300, 0, 6},    /* k-means++ update runs in parallel */
-        {9000, 17, 20, 2500, 10}, /* sampled */
-        {2500, 6, 2100, 0, 3},    /* nlist above one centroid block */
+        {3000, 33, 37, 0, 0},     /* everything, default iterations */
+        {3000, 16, 100, 0, 6},    /* k-means++ rounds run in parallel */
+        {9000, 17, 20, 2500, 8},  /* sampled */
+        {2200, 3, 2100, 0, 2},    /* nlist above one centroid block */
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct det_case *c = &cases[ci];
@@ -650,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_own_row_independent),
         cmocka_unit_test(test_kmeans_recovers_blobs),
         cmocka_unit_test(test_kmeans_sampled),
+        cmocka_unit_test(test_kmeans_hard_clusters),
         cmocka_unit_test(test_kmeans_nlist_equals_n),
         cmocka_unit_test(test_kmeans_duplicates),
         cmocka_unit_test(test_kmeans_splits_empty),
