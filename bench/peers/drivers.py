@@ -320,13 +320,20 @@ class RabitqlibIvf(Driver):
     def apply(self, setting: dict[str, Any]) -> None:
         self.nprobe = int(setting["nprobe"])
 
+    @staticmethod
+    def _ids(raw: NDArray[np.uint32]) -> NDArray[np.int64]:
+        """uint32 ids; 0xFFFFFFFF pads a result with fewer than k hits (small lists)."""
+        ids = raw.astype(np.int64)
+        ids[raw == np.iinfo(np.uint32).max] = -1
+        return ids
+
     def search_one(self, q: F32) -> NDArray[np.int64]:
         ids, _ = self.index.search(q.reshape(1, -1), K, self.nprobe, num_threads=1)
-        return ids[0].astype(np.int64)
+        return self._ids(ids[0])
 
     def search_batch(self, qs: F32, threads: int) -> NDArray[np.int64]:
         ids, _ = self.index.search(qs, K, self.nprobe, num_threads=threads)
-        return ids.astype(np.int64)
+        return self._ids(ids)
 
     def reported_bytes(self) -> tuple[int, str] | None:
         with tempfile.TemporaryDirectory(dir=self.cache) as d:
