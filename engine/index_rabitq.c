@@ -33,7 +33,9 @@ struct rq_list {
     uint64_t *codes; /* n x words */
     uint32_t *popcnt;
     float *f_add, *f_rescale, *f_error;
-    uint8_t *ex;     /* n x dim_pad, bits > 1 */
+    uint8_t *ucode;  /* n x dim_pad, bits > 1: the whole B-bit code, one byte per
+                      * dimension (sign bit on top of the ex bits), so that
+                      * <u, q> is a single dot_u8_f32 call; files store ex only */
     float *x_add, *x_rescale, *x_error;
 };
 
@@ -81,7 +83,7 @@ static void list_free(struct rq_list *l)
     free(l->f_add);
     free(l->f_rescale);
     free(l->f_error);
-    free(l->ex);
+    free(l->ucode);
     free(l->x_add);
     free(l->x_rescale);
     free(l->x_error);
@@ -203,7 +205,7 @@ static int list_reserve(const struct ruv_index *idx, const struct rq *r, struct 
     if (!rc) rc = ruv__grow((void **)&l->f_rescale, l->n, cap, sizeof(float));
     if (!rc) rc = ruv__grow((void **)&l->f_error, l->n, cap, sizeof(float));
     if (!rc && idx->p.bits > 1) {
-        rc = ruv__grow((void **)&l->ex, l->n, cap, ex_bytes(r));
+        rc = ruv__grow((void **)&l->ucode, l->n, cap, ex_bytes(r));
         if (!rc) rc = ruv__grow((void **)&l->x_add, l->n, cap, sizeof(float));
         if (!rc) rc = ruv__grow((void **)&l->x_rescale, l->n, cap, sizeof(float));
         if (!rc) rc = ruv__grow((void **)&l->x_error, l->n, cap, sizeof(float));
@@ -228,6 +230,24 @@ static int rows_reserve(struct rq *r, size_t rows)
     return rc;
 }
 
+/* u[i] = sign bit i << (bits - 1) | ex[i], eight dimensions at a time: each
+ * code byte spreads to eight bytes of 0/1 (bit i of the byte -> byte i). */
+static void whole_code(uint8_t *u, const uint64_t *code, const uint8_t *ex, size_t dim_pad,
+                       unsigned bits)
+{
+    for (size_t i = 0; i < dim_pad; i += 8) {
+        uint64_t byte = code[i / 64] >> (i % 64) & 0xffu;
+        /* the multiply spreads 7 bits without carries; bit 7 goes by hand */
+        uint64_t spread = ((byte & 0x7fu) * UINT64_C(0x0002040810204081) &
+                           UINT64_C(0x0101010101010101)) |
+                          (byte >> 7) << 56;
+        uint64_t e;
+        memcpy(&e, ex + i, 8);
+        e |= spread << (bits - 1);
+        memcpy(u + i, &e, 8);
+    }
+}
+
 static void list_put(const struct ruv_index *idx, struct rq *r, struct rq_list *l, uint32_t row,
                      const uint64_t *code, const uint8_t *ex, const struct encoded *en)
 {
@@ -239,7 +259,7 @@ static void list_put(const struct ruv_index *idx, struct rq *r, struct rq_list *
     l->f_rescale[p] = en->f.f_rescale;
     l->f_error[p] = en->f.f_error;
     if (idx->p.bits > 1) {
-        memcpy(l->ex + p * ex_bytes(r), ex, ex_bytes(r));
+        whole_code(l->ucode + p * ex_bytes(r), code, ex, r->dim_pad, idx->p.bits);
         l->x_add[p] = en->fx.f_add;
         l->x_rescale[p] = en->fx.f_rescale;
         l->x_error[p] = en->fx.f_error;
@@ -307,7 +327,7 @@ static void list_move(const struct rq *r, struct rq_list *l, size_t to, size_t f
     l->f_rescale[to] = l->f_rescale[from];
     l->f_error[to] = l->f_error[from];
     if (ex) {
-        memcpy(l->ex + to * ex_bytes(r), l->ex + from * ex_bytes(r), ex_bytes(r));
+        memcpy(l->ucode + to * ex_bytes(r), l->ucode + from * ex_bytes(r), ex_bytes(r));
         l->x_add[to] = l->x_add[from];
         l->x_rescale[to] = l->x_rescale[from];
         l->x_error[to] = l->x_error[from];
@@ -348,6 +368,7 @@ struct rq_scratch {
     uint64_t *planes;   /* query_bits x words */
     uint32_t *dots;     /* max_list */
     float *ip, *est, *lb;
+    uint32_t *sel;      /* lanes of one list picked for a whole-code look */
     float *blut;        /* byte LUT for exact <b,q>: 256 * dim_pad / 8 */
     uint32_t *probe;    /* nlist */
     float *probe_dist;
@@ -359,8 +380,8 @@ static size_t rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_par
 {
     const struct rq *r = idx->impl;
     size_t m = r->max_list + 1;
-    return 64 * 12 + r->dim_pad * sizeof(float) +
-           (size_t)idx->p.query_bits * r->words * sizeof(uint64_t) + m * 4 * sizeof(float) +
+    return 64 * 13 + r->dim_pad * sizeof(float) +
+           (size_t)idx->p.query_bits * r->words * sizeof(uint64_t) + m * 5 * sizeof(float) +
            ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float) +
            (size_t)r->nlist * 2 * sizeof(float) + (size_t)sp->k * 2 * sizeof(float);
 }
@@ -384,6 +405,7 @@ static void scratch_layout(const struct ruv_index *idx, const ruv_search_params 
     s->ip = carve(&p, m * sizeof(float));
     s->est = carve(&p, m * sizeof(float));
     s->lb = carve(&p, m * sizeof(float));
+    s->sel = carve(&p, m * sizeof(uint32_t));
     s->blut = carve(&p, ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float));
     s->probe = carve(&p, r->nlist * sizeof(uint32_t));
     s->probe_dist = carve(&p, r->nlist * sizeof(float));
@@ -458,6 +480,13 @@ static struct cand heap_pop(struct cand *v, size_t *n)
     return top;
 }
 
+static void prefetch_bytes(const void *p, size_t bytes)
+{
+    for (size_t b = 0; b < bytes; b += 64)
+        __builtin_prefetch((const char *)p + b);
+    __builtin_prefetch((const char *)p + bytes - 1); /* when p is not line-aligned */
+}
+
 static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t row)
 {
     const float *x = idx->vecs + (size_t)row * idx->p.dim;
@@ -484,7 +513,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
         if (rc)
             return rc;
     }
-    if (asym || ex)
+    if (asym)
         ruv__rabitq_byte_lut(s.qr, r->dim_pad, s.blut);
     struct ruv__rabitq_query qc;
     ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
@@ -514,38 +543,63 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
             ruv__rabitq_ip_bitplane_n(&qb, s.dots, l->popcnt, l->n, s.ip);
         }
         ruv__rabitq_est_n(s.ip, l->n, l->f_add, l->f_rescale, l->f_error, &qc, 1, s.est, s.lb);
-        for (size_t j = 0; j < l->n && !rc; j++) {
-            uint32_t row = l->rows[j];
-            if (!allowed(allow, row))
-                continue;
-            float est = s.est[j], lb = s.lb[j], ubv = 2.0f * est - lb;
-            if (plus) {
+        if (!ex) {
+            for (size_t j = 0; j < l->n && !rc; j++) {
+                uint32_t row = l->rows[j];
+                if (!allowed(allow, row))
+                    continue;
+                if (!plus) {
+                    ruv__topk_push(out, s.est[j], row);
+                    continue;
+                }
+                float lb = s.lb[j];
                 if (lb > ruv__topk_threshold(&ub))
                     continue;
-                if (ex) { /* tighter bounds from the extra bits */
-                    float ipx = k->dot_u8_f32(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
-                    float ipb = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
-                                                        r->dim_pad);
-                    struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
-                    ruv__rabitq_est_bounds(&fx, &qc, ruv__rabitq_ip_code(ipb, ipx, bits), bits,
-                                           &est, &lb, &ubv);
-                    if (lb > ruv__topk_threshold(&ub))
-                        continue;
-                }
-                ruv__topk_push(&ub, ubv, row);
-                rc = cands_push(&cs, lb, est, row);
-            } else {
-                if (ex) {
-                    if (lb > ruv__topk_threshold(out))
-                        continue;
-                    float ipx = k->dot_u8_f32(l->ex + j * ex_bytes(r), s.qr, r->dim_pad);
-                    float ipb = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
-                                                        r->dim_pad);
-                    struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
-                    est = ruv__rabitq_est(&fx, &qc, ruv__rabitq_ip_code(ipb, ipx, bits), bits);
-                }
-                ruv__topk_push(out, est, row);
+                ruv__topk_push(&ub, 2.0f * s.est[j] - lb, row);
+                rc = cands_push(&cs, lb, s.est[j], row);
             }
+            continue;
+        }
+        /* Multi-bit codes: the 1-bit bound picks the lanes worth a look at
+         * their whole code. Select first (against the threshold as it stands;
+         * it only falls, and each lane is checked again), so the whole codes
+         * of the lanes ahead can be prefetched: they are sparse reads that
+         * the hardware prefetcher does not foresee. */
+        struct ruv__topk *gate = plus ? &ub : out;
+        size_t m = 0;
+        float th = ruv__topk_threshold(gate);
+        if (allow) {
+            for (size_t j = 0; j < l->n; j++)
+                if (s.lb[j] <= th && allowed(allow, l->rows[j]))
+                    s.sel[m++] = (uint32_t)j;
+        } else { /* branch-free: about a quarter pass, unpredictably */
+            for (size_t j = 0; j < l->n; j++) {
+                s.sel[m] = (uint32_t)j;
+                m += s.lb[j] <= th;
+            }
+        }
+        enum { AHEAD = 8 };
+        for (size_t i = 0; i < m && i < AHEAD; i++)
+            prefetch_bytes(l->ucode + s.sel[i] * ex_bytes(r), ex_bytes(r));
+        for (size_t i = 0; i < m && !rc; i++) {
+            if (i + AHEAD < m)
+                prefetch_bytes(l->ucode + s.sel[i + AHEAD] * ex_bytes(r), ex_bytes(r));
+            uint32_t j = s.sel[i];
+            if (s.lb[j] > ruv__topk_threshold(gate))
+                continue;
+            float ipu = k->dot_u8_f32(l->ucode + j * ex_bytes(r), s.qr, r->dim_pad);
+            struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
+            uint32_t row = l->rows[j];
+            if (!plus) {
+                ruv__topk_push(out, ruv__rabitq_est(&fx, &qc, ipu, bits), row);
+                continue;
+            }
+            float est, lb, ubv;
+            ruv__rabitq_est_bounds(&fx, &qc, ipu, bits, &est, &lb, &ubv);
+            if (lb > ruv__topk_threshold(&ub))
+                continue;
+            ruv__topk_push(&ub, ubv, row);
+            rc = cands_push(&cs, lb, est, row);
         }
     }
     if (plus && !rc) {
@@ -575,9 +629,8 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
             float th = ruv__topk_threshold(out);
             while (m < BATCH && cs.n > 0 && done + m < cap && cs.v[0].lb <= th) {
                 rows[m] = heap_pop(cs.v, &cs.n).row;
-                const char *x = (const char *)(idx->vecs + (size_t)rows[m] * idx->p.dim);
-                for (size_t b = 0; b < idx->p.dim * sizeof(float); b += 64)
-                    __builtin_prefetch(x + b);
+                prefetch_bytes(idx->vecs + (size_t)rows[m] * idx->p.dim,
+                               idx->p.dim * sizeof(float));
                 m++;
             }
             for (size_t i = 0; i < m; i++)
@@ -604,6 +657,28 @@ static size_t rq_memory(const struct ruv_index *idx)
 }
 
 /* ---- persistence: centroids and every list, concatenated in list order ---- */
+
+/* The file keeps the ex bits alone (the sign bits are in CODE): strip the
+ * sign bit from the in-memory whole codes, one list at a time. */
+static int save_ex_codes(const struct ruv_index *idx, struct ruv__writer *w)
+{
+    const struct rq *r = idx->impl;
+    const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u);
+    uint8_t *buf = malloc((r->max_list + 1) * ex_bytes(r));
+    if (!buf)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    int rc = ruv__writer_section_begin(w, "EXCD");
+    for (uint32_t i = 0; !rc && i < r->nlist; i++) {
+        size_t len = r->lists[i].n * ex_bytes(r);
+        for (size_t b = 0; b < len; b++)
+            buf[b] = r->lists[i].ucode[b] & mask;
+        rc = ruv__writer_section_append(w, buf, len);
+    }
+    if (!rc)
+        rc = ruv__writer_section_end(w);
+    free(buf);
+    return rc;
+}
 
 static int rq_save(const struct ruv_index *idx, struct ruv__writer *w)
 {
@@ -634,7 +709,8 @@ static int rq_save(const struct ruv_index *idx, struct ruv__writer *w)
     LIST_SECTION("FRSC", f_rescale, sizeof(float))
     LIST_SECTION("FERR", f_error, sizeof(float))
     if (idx->p.bits > 1) {
-        LIST_SECTION("EXCD", ex, ex_bytes(r))
+        if (!rc)
+            rc = save_ex_codes(idx, w);
         LIST_SECTION("XADD", x_add, sizeof(float))
         LIST_SECTION("XRSC", x_rescale, sizeof(float))
         LIST_SECTION("XERR", x_error, sizeof(float))
@@ -697,6 +773,15 @@ static int rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
                (rc = section_exact(rd, "XRSC", n * sizeof(float), &xr)) ||
                (rc = section_exact(rd, "XERR", n * sizeof(float), &xe))))
         return rc;
+    if (ex) { /* each ex byte holds bits - 1 bits; more would corrupt the sign bit */
+        const uint8_t *e = exc;
+        const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u);
+        for (size_t i = 0; i < n * ex_bytes(r); i++)
+            if (e[i] & ~mask)
+                return ruv__set_error(RUV_E_CORRUPT,
+                                      "ex code byte %zu is %u, out of range for %u-bit codes", i,
+                                      e[i], idx->p.bits);
+    }
     uint8_t *seen = calloc(n ? n : 1, 1);
     if (!seen)
         return ruv__set_error(RUV_E_NOMEM, "out of memory");

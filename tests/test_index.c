@@ -427,6 +427,7 @@ static void test_save_load_round_trip(void **state)
         {RUV_INDEX_FLAT_F32, RUV_METRIC_L2, 1, 0},   {RUV_INDEX_FLAT_F32, RUV_METRIC_COSINE, 1, 0},
         {RUV_INDEX_RABITQ, RUV_METRIC_L2, 1, 0},     {RUV_INDEX_RABITQ, RUV_METRIC_IP, 4, 16},
         {RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, 1, 8}, {RUV_INDEX_RABITQ_ASYM, RUV_METRIC_L2, 2, 0},
+        {RUV_INDEX_RABITQ_PLUS, RUV_METRIC_COSINE, 3, 8}, {RUV_INDEX_RABITQ, RUV_METRIC_L2, 8, 0},
     };
     char path[256];
     snprintf(path, sizeof path, "%s/rt.ruv", tmpdir);
