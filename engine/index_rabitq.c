@@ -513,7 +513,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
         if (rc)
             return rc;
     }
-    if (asym)
+    if (asym || !plus)
         ruv__rabitq_byte_lut(s.qr, r->dim_pad, s.blut);
     struct ruv__rabitq_query qc;
     ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
@@ -549,7 +549,18 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
                 if (!allowed(allow, row))
                     continue;
                 if (!plus) {
-                    ruv__topk_push(out, s.est[j], row);
+                    /* The scan's <b, q> used the quantised query; a lane
+                     * that can still make the top k is re-estimated with
+                     * the float query (a byte-LUT sum over its code, which
+                     * the scan just brought into cache), so the ranking
+                     * carries the code's error alone. */
+                    if (s.lb[j] > ruv__topk_threshold(out))
+                        continue;
+                    float ip = asym ? s.ip[j]
+                                    : ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
+                                                              r->dim_pad);
+                    struct ruv__rabitq_factors f = {l->f_add[j], l->f_rescale[j], l->f_error[j]};
+                    ruv__topk_push(out, asym ? s.est[j] : ruv__rabitq_est(&f, &qc, ip, 1), row);
                     continue;
                 }
                 float lb = s.lb[j];

@@ -327,6 +327,42 @@ static void test_rabitq_recall(void **state)
     free(x);
 }
 
+/* Codes-only search scans with a 4-bit query, then re-estimates every lane
+ * that can still make the top k with the float query: its ranking should be
+ * the float-query (asym) index's, not the quantised query's. */
+static void test_rabitq_refines_with_float_query(void **state)
+{
+    (void)state;
+    size_t n = 6000, d = 96, nq = 40, k = 10;
+    float *x = clustered(n + nq, d, 12, 0.6f), *q = x + n * d;
+    ruv_index *a = build(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d, 1, 16);
+    ruv_index *b = build(RUV_INDEX_RABITQ_ASYM, RUV_METRIC_L2, x, n, d, 1, 16);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, (uint32_t)k);
+    sp.nprobe = 4;
+    size_t same = 0;
+    for (size_t i = 0; i < nq; i++) {
+        uint64_t ia[10], ib[10];
+        float sa[10], sb[10];
+        size_t na, nb;
+        assert_int_equal(ruv_index_search(a, q + i * d, &sp, ia, sa, &na), RUV_OK);
+        assert_int_equal(ruv_index_search(b, q + i * d, &sp, ib, sb, &nb), RUV_OK);
+        assert_int_equal(na, k);
+        assert_int_equal(nb, k);
+        for (size_t j = 0; j < k; j++) {
+            same += ia[j] == ib[j];
+            if (ia[j] == ib[j] && fabsf(sa[j] - sb[j]) > 1e-4f * (fabsf(sb[j]) + 1.0f))
+                fail_msg("query %zu rank %zu: score %g vs float-query %g", i, j, sa[j], sb[j]);
+        }
+    }
+    print_message("same id at the same rank as the float-query index: %zu of %zu\n", same,
+                  nq * k);
+    assert_true(same >= nq * k * 98 / 100);
+    ruv_index_free(a);
+    ruv_index_free(b);
+    free(x);
+}
+
 static void test_rabitq_ip_and_cosine(void **state)
 {
     (void)state;
@@ -603,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_flat_batch_equals_single),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_rabitq_recall),
+        cmocka_unit_test(test_rabitq_refines_with_float_query),
         cmocka_unit_test(test_rabitq_ip_and_cosine),
         cmocka_unit_test(test_add_remove_allow),
         cmocka_unit_test(test_save_load_round_trip),
