@@ -787,7 +787,16 @@ static int rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
     if (ex) { /* each ex byte holds bits - 1 bits; more would corrupt the sign bit */
         const uint8_t *e = exc;
         const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u);
-        for (size_t i = 0; i < n * ex_bytes(r); i++)
+        uint64_t any = 0; /* OR of every byte, 8 at a time (ex_bytes is a multiple of 64) */
+        for (size_t i = 0; i < n * ex_bytes(r); i += 8) {
+            uint64_t w8;
+            memcpy(&w8, e + i, 8);
+            any |= w8;
+        }
+        any |= any >> 32;
+        any |= any >> 16;
+        any |= any >> 8;
+        for (size_t i = 0; (any & 0xffu & ~mask) && i < n * ex_bytes(r); i++)
             if (e[i] & ~mask)
                 return ruv__set_error(RUV_E_CORRUPT,
                                       "ex code byte %zu is %u, out of range for %u-bit codes", i,
