@@ -467,20 +467,38 @@ void ruv__rabitq_byte_lut(const float *q, size_t dim, float *lut)
 {
     const size_t nbytes = (dim + 7) / 8;
     for (size_t p = 0; p < nbytes; p++) {
+        /* by doubling: entries with bit t set are those without it plus
+         * q[8p + t], so each step is one vectorisable pass */
         float *tab = lut + p * 256;
         tab[0] = 0.0f;
-        for (unsigned v = 1; v < 256; v++)
-            tab[v] = tab[v & (v - 1)] + qcoord(q, dim, 8 * p + low_bit(v));
+        for (unsigned t = 0; t < 8; t++) {
+            const float qt = qcoord(q, dim, 8 * p + t);
+            const unsigned half = 1u << t;
+            for (unsigned v = 0; v < half; v++)
+                tab[half + v] = tab[v] + qt;
+        }
     }
 }
 
 float ruv__rabitq_ip_byte_lut(const float *lut, const uint64_t *code, size_t dim)
 {
     const size_t nbytes = (dim + 7) / 8;
-    float s = 0.0f;
-    for (size_t p = 0; p < nbytes; p++)
-        s += lut[p * 256 + ((code[p / 8] >> (8 * (p % 8))) & 0xffu)];
-    return s;
+    /* four partial sums: one serial chain of dependent adds would cost the
+     * add latency per byte; the summation order is fixed, so results do not
+     * depend on the kernel or the machine */
+#define BYTE_AT(p) (lut[(p) * 256 + ((code[(p) / 8] >> (8 * ((p) % 8))) & 0xffu)])
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t p = 0;
+    for (; p + 4 <= nbytes; p += 4) {
+        s0 += BYTE_AT(p);
+        s1 += BYTE_AT(p + 1);
+        s2 += BYTE_AT(p + 2);
+        s3 += BYTE_AT(p + 3);
+    }
+    for (; p < nbytes; p++)
+        s0 += BYTE_AT(p);
+#undef BYTE_AT
+    return (s0 + s1) + (s2 + s3);
 }
 
 /* ------------------------------------------------- kernel results -> <b,q> */
