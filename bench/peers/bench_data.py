@@ -284,6 +284,14 @@ def catalogue() -> dict[str, Spec]:
             "ruvector's own demo data (seed 91, 100 centroids, N(0, 0.6) noise), read from "
             f"{DEMO_DIR}; its shipped gt100.ivecs",
             None),
+        "demo-1m": Spec(
+            "demo-1m", "B. ruvector demo recipe, 1M x 128, L2", "l2", 1_000_000, 128, 1000,
+            "the protocol's set B (rabitq.md): the demo's generator at n = 1M, new seed: "
+            "100 centroids uniform in [-2,2]^128, N(0, 0.6) noise, seed 1003 (numpy PCG64; "
+            "not bit-identical to ruvector's Rust generator); 1,000 queries from the same "
+            "process; exact top-100 by faiss IndexFlatL2 re-scored in float64. Each cluster "
+            "holds ~10,000 rows, so neighbours are close together and hard to tell apart",
+            lambda: gen_clustered(1_000_000, 1000, 128, 100, 0.6, 1003)),
         "clustered-1m": Spec(
             "clustered-1m", "B. clustered, 1M x 128, L2", "l2", 1_000_000, 128, 1000,
             "1,000 centroids uniform in [-2,2]^128, N(0, 0.6) noise, seed 1001 (numpy PCG64; "

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 LEVELS = (0.90, 0.95, 0.99)
-DATASET_ORDER = ("demo-100k", "embed384-100k", "clustered-1m", "embed384-1m")
+DATASET_ORDER = ("demo-100k", "embed384-100k", "demo-1m", "clustered-1m", "embed384-1m")
 SOURCE_MARK = {"memory_bytes": "r", "memory_usage": "r", "serialized": "s", "saved file": "s",
                "RSS delta": "m"}
 

@@ -84,6 +84,7 @@ def plan(ds: Dataset, systems: set[str] | None, all_systems: bool) -> list[Job]:
     jobs = [
         Job("ours", {"type": "flat_f32", **flat_q}),
         Job("ours", {"type": "rabitq_plus", "nlist": nlist_plus, "nprobe": nprobe_plus}),
+        Job("ours", {"type": "rabitq_plus", "bits": 4, "nlist": nlist_plus, "nprobe": nprobe_plus}),
         Job("ours", {"type": "rabitq", "bits": 1, "nlist": nlist, "nprobe": nprobe_ivf}),
         Job("ours", {"type": "rabitq", "bits": 4, "nlist": nlist, "nprobe": nprobe_ivf}),
         Job("ours", {"type": "rabitq_asym"}),
@@ -134,7 +135,8 @@ def cli_env(cli: Path, threads: int) -> dict[str, str]:
 def ours_family(p: dict[str, Any]) -> str:
     t = p["type"]
     if t == "rabitq_plus":
-        return f"ours rabitq_plus IVF{p['nlist']}"
+        bits = f" {p['bits']}-bit" if p.get("bits", 1) != 1 else ""
+        return f"ours rabitq_plus IVF{p['nlist']}{bits}"
     if t == "rabitq":
         return f"ours rabitq IVF{p['nlist']} {p['bits']}-bit"
     return f"ours {t}"
@@ -348,7 +350,7 @@ def main() -> int:
     if args.datasets:
         names = args.datasets.split(",")
     else:
-        names = ["demo-100k", "embed384-100k"] + ([] if args.quick else ["clustered-1m"])
+        names = ["demo-100k", "embed384-100k"] + ([] if args.quick else ["demo-1m"])
         if args.large:
             names.append("embed384-1m")
     systems = set(args.systems.split(",")) if args.systems else None
