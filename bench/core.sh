@@ -19,6 +19,7 @@ bench() { "$R" bench "$D/base.fvecs" "$D/query.fvecs" --gt "$D/gt100.ivecs" -k 1
 echo "## flat_f32"; bench --type flat_f32 --threads 1,2
 echo "## rabitq_plus IVF256"; bench --type rabitq_plus --nlist 256 --nprobe 2,4,8,16 --threads 1,2
 echo "## rabitq_plus IVF1000"; bench --type rabitq_plus --nlist 1000 --nprobe 10,20 --threads 1,2
+echo "## rabitq_plus 4-bit IVF256"; bench --type rabitq_plus --bits 4 --nlist 256 --nprobe 2,4,8 --threads 1,2
 echo "## rabitq_plus, no IVF"; bench --type rabitq_plus --threads 1,2
 echo "## rabitq 1-bit IVF1000"; bench --type rabitq --bits 1 --nlist 1000 --nprobe 5,10,20 --threads 1,2
 echo "## rabitq 4-bit IVF1000"; bench --type rabitq --bits 4 --nlist 1000 --nprobe 5,10,20 --threads 1,2
@@ -32,7 +33,9 @@ if [ $large -eq 1 ]; then
         "$R" search "$G/flat.ruv" "$G/query.fvecs" -k 100 --out "$G/gt100.ivecs" >/dev/null
         rm -f "$G/flat.ruv"
     fi
-    echo "## 1M x 128 generated: rabitq_plus IVF1000"
-    "$R" bench "$G/base.fvecs" "$G/query.fvecs" --gt "$G/gt100.ivecs" -k 10 --repeats 3 \
-        --type rabitq_plus --nlist 1000 --nprobe 5,10,20 --threads 1,2
+    for bits in 1 4; do
+        echo "## 1M x 128 generated: rabitq_plus ${bits}-bit IVF1000"
+        "$R" bench "$G/base.fvecs" "$G/query.fvecs" --gt "$G/gt100.ivecs" -k 10 --repeats 3 \
+            --type rabitq_plus --bits $bits --nlist 1000 --nprobe 5,8,10,20 --threads 1,2
+    done
 fi
