@@ -105,7 +105,7 @@ int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t di
     p->metric = (uint32_t)metric;
     p->dim = dim;
     p->bits = 1;
-    p->query_bits = 4;
+    p->query_bits = 8;
     p->rerank_factor = 0; /* no cap: the error bound decides */
     p->kmeans_iters = 10;
     p->seed = 42;

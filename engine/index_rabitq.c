@@ -30,8 +30,8 @@
 struct rq_list {
     size_t n, cap;
     uint32_t *rows;
-    uint64_t *codes; /* n x words */
-    uint32_t *popcnt;
+    uint8_t *fs;     /* 1-bit codes in FastScan blocks of 32 (kernel.h layout),
+                      * cap / 32 blocks of block_bytes; lanes past n are junk */
     float *f_add, *f_rescale, *f_error;
     uint8_t *ucode;  /* n x dim_pad, bits > 1: the whole B-bit code, one byte per
                       * dimension (sign bit on top of the ex bits), so that
@@ -42,6 +42,8 @@ struct rq_list {
 struct rq {
     struct ruv__rotation rot;
     uint32_t dim_pad, words, nlist;
+    uint32_t nsub;        /* 4-bit sub-codes per code: dim_pad / 4 */
+    size_t block_bytes;   /* one FastScan block: nsub * 16 */
     enum ruv__rabitq_metric metric;
     float *centroids;     /* nlist x dim (original space) */
     float *centroids_rot; /* nlist x dim_pad */
@@ -52,6 +54,9 @@ struct rq {
 };
 
 static size_t ex_bytes(const struct rq *r) { return r->dim_pad; }
+
+/* Words of the largest code (dimension 65,536): a one-code stack buffer. */
+enum { MAX_WORDS = 65536 / 64 };
 
 static int rq_init(struct ruv_index *idx)
 {
@@ -64,6 +69,8 @@ static int rq_init(struct ruv_index *idx)
         return rc;
     r->dim_pad = r->rot.dim_pad;
     r->words = (uint32_t)ruv__rabitq_words(r->dim_pad);
+    r->nsub = (uint32_t)ruv__rabitq_nsub(r->dim_pad);
+    r->block_bytes = (size_t)r->nsub * 16;
     r->metric = idx->p.metric == RUV_METRIC_L2 ? RUV__RABITQ_L2 : RUV__RABITQ_IP;
     r->nlist = idx->p.nlist ? idx->p.nlist : 1;
     r->centroids = calloc((size_t)r->nlist * idx->p.dim, sizeof(float));
@@ -78,8 +85,7 @@ static int rq_init(struct ruv_index *idx)
 static void list_free(struct rq_list *l)
 {
     free(l->rows);
-    free(l->codes);
-    free(l->popcnt);
+    free(l->fs);
     free(l->f_add);
     free(l->f_rescale);
     free(l->f_error);
@@ -142,7 +148,6 @@ static int rq_train(struct ruv_index *idx, const float *data, size_t n)
 
 struct encoded {
     uint32_t list;
-    uint32_t popcnt;
     struct ruv__rabitq_factors f, fx;
 };
 
@@ -183,7 +188,6 @@ static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
         } else {
             ruv__rabitq_encode(xr, cr, r->dim_pad, r->metric, idx->p.epsilon, code, &en->f);
         }
-        en->popcnt = (uint32_t)idx->k->popcnt_u64(code, r->words);
     }
     size_t done = atomic_fetch_add(&c->done, e - b) + (e - b);
     if (worker == 0) /* progress only from the caller's thread */
@@ -198,9 +202,9 @@ static int list_reserve(const struct ruv_index *idx, const struct rq *r, struct 
     size_t cap = l->cap ? l->cap : l->n + more; /* first sizing (build) is exact */
     while (cap < l->n + more)
         cap *= 2;
+    cap = (cap + 31) / 32 * 32; /* whole FastScan blocks */
     int rc = ruv__grow((void **)&l->rows, l->n, cap, sizeof *l->rows);
-    if (!rc) rc = ruv__grow((void **)&l->codes, l->n, cap, r->words * sizeof(uint64_t));
-    if (!rc) rc = ruv__grow((void **)&l->popcnt, l->n, cap, sizeof *l->popcnt);
+    if (!rc) rc = ruv__grow((void **)&l->fs, (l->n + 31) / 32, cap / 32, r->block_bytes);
     if (!rc) rc = ruv__grow((void **)&l->f_add, l->n, cap, sizeof(float));
     if (!rc) rc = ruv__grow((void **)&l->f_rescale, l->n, cap, sizeof(float));
     if (!rc) rc = ruv__grow((void **)&l->f_error, l->n, cap, sizeof(float));
@@ -230,6 +234,31 @@ static int rows_reserve(struct rq *r, size_t rows)
     return rc;
 }
 
+/* One lane of a list's FastScan blocks <-> a plain 1-bit code (ruv__rabitq_
+ * encode's layout: bit i of word i / 64 is dimension i). Lane j sits in block
+ * j / 32; its sub-code m is the low (j % 32 < 16) or high nibble of byte
+ * m * 16 + j % 16. The scan reads blocks; these serve add, remove, save and
+ * the float-query paths, which touch one code at a time. */
+static void lane_put(const struct rq *r, struct rq_list *l, size_t j, const uint64_t *code)
+{
+    uint8_t *b = l->fs + (j / 32) * r->block_bytes + (j % 16);
+    const unsigned shift = (j % 32) < 16 ? 0u : 4u;
+    const uint8_t keep = (uint8_t)(0xf0u >> shift);
+    for (size_t m = 0; m < r->nsub; m++) {
+        unsigned nib = (unsigned)(code[m / 16] >> (4 * (m % 16))) & 0xfu;
+        b[m * 16] = (uint8_t)((b[m * 16] & keep) | (nib << shift));
+    }
+}
+
+static void lane_get(const struct rq *r, const struct rq_list *l, size_t j, uint64_t *code)
+{
+    const uint8_t *b = l->fs + (j / 32) * r->block_bytes + (j % 16);
+    const unsigned shift = (j % 32) < 16 ? 0u : 4u;
+    memset(code, 0, r->words * sizeof(uint64_t));
+    for (size_t m = 0; m < r->nsub; m++)
+        code[m / 16] |= (uint64_t)((b[m * 16] >> shift) & 0xfu) << (4 * (m % 16));
+}
+
 /* u[i] = sign bit i << (bits - 1) | ex[i], eight dimensions at a time: each
  * code byte spreads to eight bytes of 0/1 (bit i of the byte -> byte i). */
 static void whole_code(uint8_t *u, const uint64_t *code, const uint8_t *ex, size_t dim_pad,
@@ -253,8 +282,7 @@ static void list_put(const struct ruv_index *idx, struct rq *r, struct rq_list *
 {
     size_t p = l->n++;
     l->rows[p] = row;
-    memcpy(l->codes + p * r->words, code, r->words * sizeof(uint64_t));
-    l->popcnt[p] = en->popcnt;
+    lane_put(r, l, p, code);
     l->f_add[p] = en->f.f_add;
     l->f_rescale[p] = en->f.f_rescale;
     l->f_error[p] = en->f.f_error;
@@ -321,8 +349,9 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
 static void list_move(const struct rq *r, struct rq_list *l, size_t to, size_t from, int ex)
 {
     l->rows[to] = l->rows[from];
-    memcpy(l->codes + to * r->words, l->codes + from * r->words, r->words * sizeof(uint64_t));
-    l->popcnt[to] = l->popcnt[from];
+    uint64_t code[MAX_WORDS];
+    lane_get(r, l, from, code);
+    lane_put(r, l, to, code);
     l->f_add[to] = l->f_add[from];
     l->f_rescale[to] = l->f_rescale[from];
     l->f_error[to] = l->f_error[from];
@@ -365,8 +394,8 @@ struct cand {
 
 struct rq_scratch {
     float *qr;          /* rotated query, dim_pad */
-    uint64_t *planes;   /* query_bits x words */
-    uint32_t *dots;     /* max_list */
+    uint8_t *lut;       /* FastScan tables: nsub x 16 */
+    uint16_t *acc;      /* FastScan sums, whole blocks of the longest list */
     float *ip, *est, *lb;
     uint32_t *sel;      /* lanes of one list picked for a whole-code look */
     float *blut;        /* byte LUT for exact <b,q>: 256 * dim_pad / 8 */
@@ -379,9 +408,9 @@ struct rq_scratch {
 static size_t rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_params *sp)
 {
     const struct rq *r = idx->impl;
-    size_t m = r->max_list + 1;
-    return 64 * 13 + r->dim_pad * sizeof(float) +
-           (size_t)idx->p.query_bits * r->words * sizeof(uint64_t) + m * 5 * sizeof(float) +
+    size_t m = (r->max_list + 32) / 32 * 32;
+    return 64 * 13 + r->dim_pad * sizeof(float) + r->block_bytes + m * sizeof(uint16_t) +
+           m * 4 * sizeof(float) +
            ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float) +
            (size_t)r->nlist * 2 * sizeof(float) + (size_t)sp->k * 2 * sizeof(float);
 }
@@ -397,11 +426,11 @@ static void scratch_layout(const struct ruv_index *idx, const ruv_search_params 
                            struct rq_scratch *s)
 {
     const struct rq *r = idx->impl;
-    size_t m = r->max_list + 1;
+    size_t m = (r->max_list + 32) / 32 * 32;
     char *p = mem;
     s->qr = carve(&p, r->dim_pad * sizeof(float));
-    s->planes = carve(&p, (size_t)idx->p.query_bits * r->words * sizeof(uint64_t));
-    s->dots = carve(&p, m * sizeof(uint32_t));
+    s->lut = carve(&p, r->block_bytes);
+    s->acc = carve(&p, m * sizeof(uint16_t));
     s->ip = carve(&p, m * sizeof(float));
     s->est = carve(&p, m * sizeof(float));
     s->lb = carve(&p, m * sizeof(float));
@@ -487,6 +516,34 @@ static void prefetch_bytes(const void *p, size_t bytes)
     __builtin_prefetch((const char *)p + bytes - 1); /* when p is not line-aligned */
 }
 
+/* <b, q> of every lane of list l through the FastScan kernel. */
+static void scan_list(const struct ruv_index *idx, const struct rq_list *l,
+                      const struct rq_scratch *s, const struct ruv__rabitq_lutq *lq)
+{
+    const struct rq *r = idx->impl;
+    const size_t nblocks = (l->n + 31) / 32;
+    if (r->nsub <= RUV_FASTSCAN_MAX_NSUB) {
+        idx->k->fastscan_u8(l->fs, r->nsub, nblocks, s->lut, s->acc);
+        ruv__rabitq_ip_fastscan_n(lq, s->acc, l->n, s->ip);
+        return;
+    }
+    /* Past 256 sub-codes (dimension > 1024) the kernel's uint16 sums could
+     * overflow: each block goes chunk by chunk, summed in uint32. */
+    for (size_t b = 0; b < nblocks; b++) {
+        uint32_t sum[32] = {0};
+        for (size_t c0 = 0; c0 < r->nsub; c0 += RUV_FASTSCAN_MAX_NSUB) {
+            size_t cn = r->nsub - c0 < RUV_FASTSCAN_MAX_NSUB ? r->nsub - c0 : RUV_FASTSCAN_MAX_NSUB;
+            uint16_t part[32];
+            idx->k->fastscan_u8(l->fs + b * r->block_bytes + c0 * 16, cn, 1, s->lut + c0 * 16,
+                                part);
+            for (size_t t = 0; t < 32; t++)
+                sum[t] += part[t];
+        }
+        for (size_t t = 0; t < 32 && b * 32 + t < l->n; t++)
+            s->ip[b * 32 + t] = ruv__rabitq_ip_fastscan(lq, sum[t]);
+    }
+}
+
 static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t row)
 {
     const float *x = idx->vecs + (size_t)row * idx->p.dim;
@@ -507,14 +564,11 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
     const unsigned bits = idx->p.bits;
 
     ruv__rotation_apply(&r->rot, k, q, s.qr);
-    struct ruv__rabitq_qbits qb = {0};
-    if (!asym) {
-        int rc = ruv__rabitq_query_bitplanes(s.qr, r->dim_pad, idx->p.query_bits, s.planes, &qb);
-        if (rc)
-            return rc;
-    }
-    if (asym || !plus)
+    struct ruv__rabitq_lutq lq = {0};
+    if (asym)
         ruv__rabitq_byte_lut(s.qr, r->dim_pad, s.blut);
+    else
+        ruv__rabitq_fastscan_lut(s.qr, r->dim_pad, idx->p.query_bits, s.lut, &lq);
     struct ruv__rabitq_query qc;
     ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
 
@@ -536,11 +590,13 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
         ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)s.probe[pi] * r->dim_pad,
                                    r->dim_pad, r->metric, &qc);
         if (asym) {
-            for (size_t j = 0; j < l->n; j++)
-                s.ip[j] = ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words, r->dim_pad);
+            uint64_t code[MAX_WORDS];
+            for (size_t j = 0; j < l->n; j++) {
+                lane_get(r, l, j, code);
+                s.ip[j] = ruv__rabitq_ip_byte_lut(s.blut, code, r->dim_pad);
+            }
         } else {
-            k->bitplane_dot_1xN(s.planes, qb.nplanes, l->codes, r->words, l->n, s.dots);
-            ruv__rabitq_ip_bitplane_n(&qb, s.dots, l->popcnt, l->n, s.ip);
+            scan_list(idx, l, &s, &lq);
         }
         ruv__rabitq_est_n(s.ip, l->n, l->f_add, l->f_rescale, l->f_error, &qc, 1, s.est, s.lb);
         if (!ex) {
@@ -549,18 +605,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
                 if (!allowed(allow, row))
                     continue;
                 if (!plus) {
-                    /* The scan's <b, q> used the quantised query; a lane
-                     * that can still make the top k is re-estimated with
-                     * the float query (a byte-LUT sum over its code, which
-                     * the scan just brought into cache), so the ranking
-                     * carries the code's error alone. */
-                    if (s.lb[j] > ruv__topk_threshold(out))
-                        continue;
-                    float ip = asym ? s.ip[j]
-                                    : ruv__rabitq_ip_byte_lut(s.blut, l->codes + j * r->words,
-                                                              r->dim_pad);
-                    struct ruv__rabitq_factors f = {l->f_add[j], l->f_rescale[j], l->f_error[j]};
-                    ruv__topk_push(out, asym ? s.est[j] : ruv__rabitq_est(&f, &qc, ip, 1), row);
+                    ruv__topk_push(out, s.est[j], row);
                     continue;
                 }
                 float lb = s.lb[j];
@@ -659,7 +704,7 @@ static size_t rq_memory(const struct ruv_index *idx)
     size_t b = sizeof *r + r->rot.rounds * (r->dim_pad / 64) * sizeof(uint64_t) +
                (size_t)r->nlist * (idx->p.dim + r->dim_pad) * sizeof(float) +
                r->row_cap * 2 * sizeof(uint32_t) + r->nlist * sizeof(struct rq_list);
-    size_t per = sizeof(uint32_t) * 2 + r->words * sizeof(uint64_t) + 3 * sizeof(float);
+    size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
     if (idx->p.bits > 1)
         per += ex_bytes(r) + 3 * sizeof(float);
     for (uint32_t i = 0; i < r->nlist; i++)
@@ -668,6 +713,36 @@ static size_t rq_memory(const struct ruv_index *idx)
 }
 
 /* ---- persistence: centroids and every list, concatenated in list order ---- */
+
+/* The file keeps plain 1-bit codes (CODE) and their popcounts (POPC), the
+ * layout of format version 1; memory keeps FastScan blocks. */
+static int save_codes(const struct ruv_index *idx, struct ruv__writer *w, int popcounts)
+{
+    const struct rq *r = idx->impl;
+    const size_t per = popcounts ? sizeof(uint32_t) : r->words * sizeof(uint64_t);
+    uint8_t *buf = malloc((r->max_list + 1) * per);
+    if (!buf)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    int rc = ruv__writer_section_begin(w, popcounts ? "POPC" : "CODE");
+    for (uint32_t i = 0; !rc && i < r->nlist; i++) {
+        const struct rq_list *l = &r->lists[i];
+        for (size_t j = 0; j < l->n; j++) {
+            uint64_t code[MAX_WORDS];
+            lane_get(r, l, j, code);
+            if (popcounts) {
+                uint32_t pc = (uint32_t)idx->k->popcnt_u64(code, r->words);
+                memcpy(buf + j * per, &pc, per);
+            } else {
+                memcpy(buf + j * per, code, per);
+            }
+        }
+        rc = ruv__writer_section_append(w, buf, l->n * per);
+    }
+    if (!rc)
+        rc = ruv__writer_section_end(w);
+    free(buf);
+    return rc;
+}
 
 /* The file keeps the ex bits alone (the sign bits are in CODE): strip the
  * sign bit from the in-memory whole codes, one list at a time. */
@@ -714,8 +789,10 @@ static int rq_save(const struct ruv_index *idx, struct ruv__writer *w)
             rc = ruv__writer_section_end(w);                                                 \
     }
     LIST_SECTION("LROW", rows, sizeof(uint32_t))
-    LIST_SECTION("CODE", codes, r->words * sizeof(uint64_t))
-    LIST_SECTION("POPC", popcnt, sizeof(uint32_t))
+    if (!rc)
+        rc = save_codes(idx, w, 0);
+    if (!rc)
+        rc = save_codes(idx, w, 1);
     LIST_SECTION("FADD", f_add, sizeof(float))
     LIST_SECTION("FRSC", f_rescale, sizeof(float))
     LIST_SECTION("FERR", f_error, sizeof(float))
@@ -818,14 +895,22 @@ static int rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
                 break;
             }
             seen[row] = 1;
-            struct encoded en = {.list = i, .popcnt = ((const uint32_t *)pop)[off]};
+            const uint64_t *code = (const uint64_t *)codes + off * r->words;
+            uint32_t pc;
+            memcpy(&pc, (const uint32_t *)pop + off, sizeof pc);
+            if (pc != idx->k->popcnt_u64(code, r->words)) {
+                rc = ruv__set_error(RUV_E_CORRUPT, "list %u: code %zu does not match its popcount",
+                                    i, j);
+                break;
+            }
+            struct encoded en = {.list = i};
             en.f = (struct ruv__rabitq_factors){((const float *)fa)[off], ((const float *)fr)[off],
                                                 ((const float *)fe)[off]};
             if (ex)
                 en.fx = (struct ruv__rabitq_factors){((const float *)xa)[off],
                                                      ((const float *)xr)[off],
                                                      ((const float *)xe)[off]};
-            list_put(idx, r, l, row, (const uint64_t *)codes + off * r->words,
+            list_put(idx, r, l, row, code,
                      ex ? (const uint8_t *)exc + off * ex_bytes(r) : NULL, &en);
         }
     }

@@ -386,20 +386,10 @@ static float qcoord(const float *q, size_t dim, size_t i)
     return i < dim ? q[i] : 0.0f;
 }
 
-/* Position of the lowest set bit of v != 0. */
-static unsigned low_bit(unsigned v)
-{
-    unsigned b = 0;
-    while (!(v & 1u)) {
-        v >>= 1;
-        b++;
-    }
-    return b;
-}
-
-void ruv__rabitq_fastscan_lut(const float *q, size_t dim, uint8_t *lut,
+void ruv__rabitq_fastscan_lut(const float *q, size_t dim, unsigned bits, uint8_t *lut,
                               struct ruv__rabitq_lutq *lq)
 {
+    const float levels = (float)((1u << (bits < 1 ? 1 : bits > 8 ? 8 : bits)) - 1u);
     const size_t nsub = ruv__rabitq_nsub(dim);
     /* A table's subset sums span exactly [sum of negatives, sum of positives],
      * so the global step is known before any table is built. */
@@ -417,20 +407,24 @@ void ruv__rabitq_fastscan_lut(const float *q, size_t dim, uint8_t *lut,
         range = pos - neg > range ? pos - neg : range;
         offset += neg;
     }
-    const float delta = range / 255.0f;
+    const float delta = range / levels;
     const float inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+    const unsigned top = (unsigned)levels;
     for (size_t m = 0; m < nsub; m++) {
+        /* Built per query, so kept cheap: subset sums by doubling, then a
+         * straight-line quantisation of 16 entries. tab[v] - neg >= 0, so
+         * truncating x + 0.5 rounds to nearest. */
         float tab[16], neg = 0.0f;
         tab[0] = 0.0f;
-        for (unsigned v = 1; v < 16; v++)
-            tab[v] = tab[v & (v - 1)] + qcoord(q, dim, 4 * m + low_bit(v));
         for (unsigned t = 0; t < 4; t++) {
-            float v = qcoord(q, dim, 4 * m + t);
+            const float v = qcoord(q, dim, 4 * m + t);
             neg += v < 0.0f ? v : 0.0f;
+            for (unsigned u = 0; u < (1u << t); u++)
+                tab[(1u << t) + u] = tab[u] + v;
         }
         for (unsigned v = 0; v < 16; v++) {
-            float u = floorf((tab[v] - neg) * inv + 0.5f);
-            lut[m * 16 + v] = (uint8_t)(u <= 0.0f ? 0 : u >= 255.0f ? 255 : (unsigned)u);
+            unsigned u = (unsigned)((tab[v] - neg) * inv + 0.5f);
+            lut[m * 16 + v] = (uint8_t)(u > top ? top : u);
         }
     }
     lq->delta = delta;

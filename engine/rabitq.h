@@ -146,12 +146,12 @@ int ruv__rabitq_query_bitplanes(const float *q, size_t dim, unsigned nplanes, ui
 
 /* FastScan LUTs: nsub = ruv__rabitq_nsub(dim) tables of 16 bytes, table m
  * entry `mask` ~ sum_{t in mask} q_{4m+t} (coordinates >= dim count as 0),
- * quantised with one global delta and per-table minima folded into one
- * offset. A kernel call covers at most RUV_FASTSCAN_MAX_NSUB tables, so for
+ * quantised to 2^bits - 1 levels (bits 1..8, clamped) with one global delta
+ * and per-table minima folded into one offset. A kernel call covers at most RUV_FASTSCAN_MAX_NSUB tables, so for
  * nsub > 256 the caller splits into chunks (ruv__rabitq_fastscan_pack with
  * sub_begin) and adds the chunks' sums in uint32 before dequantising.
  * Dequantisation error: |ip_fastscan - <b, q>| <= nsub * delta / 2. */
-void ruv__rabitq_fastscan_lut(const float *q, size_t dim, uint8_t *lut,
+void ruv__rabitq_fastscan_lut(const float *q, size_t dim, unsigned bits, uint8_t *lut,
                               struct ruv__rabitq_lutq *lq);
 
 /* Packs up to 32 1-bit codes (n <= 32, code i at codes + i * words) into one

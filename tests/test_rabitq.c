@@ -578,7 +578,7 @@ static void run_fastscan(const struct ruv_kernel_ops *k, enum ruv__rabitq_metric
         struct ruv__rabitq_query qc;
         struct ruv__rabitq_lutq lq;
         ruv__rabitq_query_init(k, q, ds.cr, dp, metric, &qc);
-        ruv__rabitq_fastscan_lut(q, dp, lut, &lq);
+        ruv__rabitq_fastscan_lut(q, dp, 8, lut, &lq);
         k->fastscan_u8(ds.blocks, ds.nsub, ds.nblocks, lut, acc);
         ruv__rabitq_ip_fastscan_n(&lq, acc, ds.nblocks * 32, ip);
         /* the SoA batch estimator, as an index would call it */
@@ -977,7 +977,7 @@ static void test_fastscan_vs_bitplane(void **state)
         struct ruv__rabitq_lutq lq;
         ruv__rabitq_query_init(K, q, ds.cr, dp, RUV__RABITQ_L2, &qc);
         assert_int_equal(ruv__rabitq_query_bitplanes(q, dp, bq, planes, &qb), RUV_OK);
-        ruv__rabitq_fastscan_lut(q, dp, lut, &lq);
+        ruv__rabitq_fastscan_lut(q, dp, 8, lut, &lq);
         ruv__rabitq_byte_lut(q, dp, blut);
         K->bitplane_dot_1xN(planes, bq, ds.codes, W, N, dot);
         K->fastscan_u8(ds.blocks, nsub, ds.nblocks, lut, acc);
@@ -1040,7 +1040,7 @@ static void test_layouts(void **state)
         q[d] = (float)gauss(&s);
     uint8_t lut[32 * 16];
     struct ruv__rabitq_lutq lq;
-    ruv__rabitq_fastscan_lut(q, dim, lut, &lq);
+    ruv__rabitq_fastscan_lut(q, dim, 8, lut, &lq);
     for (size_t m = 0; m < 32; m++)
         for (unsigned v = 0; v < 16; v++) {
             double sum = 0;
@@ -1152,7 +1152,7 @@ static void test_dims(void **state)
             ruv__rabitq_query_init(K, qq, cr, dp, RUV__RABITQ_L2, &qc);
             assert_int_equal(ruv__rabitq_query_bitplanes(qq, dp, 4, planes, &qb), RUV_OK);
             K->bitplane_dot_1xN(planes, 4, codes, W, n, dot);
-            ruv__rabitq_fastscan_lut(qq, dp, lut, &lq);
+            ruv__rabitq_fastscan_lut(qq, dp, 8, lut, &lq);
             memset(acc32, 0, nblocks * 32 * sizeof(uint32_t));
             for (size_t ch = 0; ch < nchunks; ch++) {
                 size_t m0 = ch * RUV_FASTSCAN_MAX_NSUB;

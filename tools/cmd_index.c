@@ -452,7 +452,8 @@ static const char build_help[] =
     "  --nlist N           IVF lists (default 0: no IVF)\n"
     "  --seed N            rotation and k-means seed (default 42)\n"
     "  --epsilon E         RaBitQ error-bound multiplier (default 2.6)\n"
-    "  --query-bits N      RaBitQ query quantisation bits, 1..8 (default 4)\n"
+    "  --query-bits N      RaBitQ query quantisation: bits per FastScan table entry,\n"
+    "                      1..8 (default 8)\n"
     "  --threads N         worker threads (default: one per core)\n"
     "  --kernel NAME       force a kernel (scalar, avx2, avx512, neon)\n";
 
@@ -834,7 +835,8 @@ static const char bench_help[] =
     "  --bits N            RaBitQ code bits, 1..8     --nlist N   IVF lists\n"
     "  --seed N            rotation and k-means seed\n"
     "  --epsilon E         RaBitQ error-bound multiplier (default 2.6)\n"
-    "  --query-bits N      RaBitQ query quantisation bits, 1..8 (default 4)\n"
+    "  --query-bits N      RaBitQ query quantisation: bits per FastScan table entry,\n"
+    "                      1..8 (default 8)\n"
     "  --nprobe N[,N...]   IVF lists to scan (0 = index default)\n"
     "  --rerank N[,N...]   RABITQ_PLUS rerank factors (default: the index's)\n"
     "  -k N                k for the QPS and latency runs (default 10)\n"

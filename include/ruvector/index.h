@@ -56,7 +56,7 @@ typedef struct ruv_index_params {
     uint32_t dim;           /* >= 1 */
     uint32_t bits;          /* RaBitQ code bits per dimension, 1..8 (default 1) */
     uint32_t nlist;         /* IVF lists; 0 = no IVF (data mean as the centroid) */
-    uint32_t query_bits;    /* RaBitQ query quantisation bits, 1..8 (default 4) */
+    uint32_t query_bits;    /* RaBitQ query quantisation: bits per FastScan table entry, 1..8 (default 8) */
     uint32_t rerank_factor; /* RABITQ_PLUS: cap on re-ranked candidates = k * factor; 0 = no cap,
                                the error bound alone decides (default 0) */
     uint32_t train_size;    /* k-means sample size; 0 = min(n, 256 * nlist) */

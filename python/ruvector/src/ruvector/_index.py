@@ -473,7 +473,7 @@ class RabitqIndex(_Index):
         engine: Optional[Engine] = None,
     ) -> RabitqIndex:
         """Builds from (n, dim) float32 vectors. None keeps the engine's
-        default: bits 1, nlist 0 (no IVF), query_bits 4, epsilon 2.6,
+        default: bits 1, nlist 0 (no IVF), query_bits 8, epsilon 2.6,
         train_size min(n, 256*nlist), kmeans_iters 10."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
@@ -529,7 +529,7 @@ class RabitqPlusIndex(_Index):
         engine: Optional[Engine] = None,
     ) -> RabitqPlusIndex:
         """Builds from (n, dim) float32 vectors. None keeps the engine's
-        default: bits 1, nlist 0 (no IVF), query_bits 4, rerank_factor 0
+        default: bits 1, nlist 0 (no IVF), query_bits 8, rerank_factor 0
         (no cap: the error bound decides), epsilon 2.6."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
