@@ -629,9 +629,11 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
                 if (s.lb[j] <= th && allowed(allow, l->rows[j]))
                     s.sel[m++] = (uint32_t)j;
         } else { /* branch-free: about a quarter pass, unpredictably */
+            uint32_t *restrict sel = s.sel;
+            const float *restrict lbs = s.lb;
             for (size_t j = 0; j < l->n; j++) {
-                s.sel[m] = (uint32_t)j;
-                m += s.lb[j] <= th;
+                sel[m] = (uint32_t)j;
+                m += lbs[j] <= th;
             }
         }
         enum { AHEAD = 8 };
