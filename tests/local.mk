@@ -95,4 +95,21 @@ tests_test_index_SOURCES = tests/test_index.c
 tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_index
+# Topology sources; links the engine's topology files (private ruv__ names).
+check_PROGRAMS += tests/test_topo
+tests_test_topo_SOURCES = tests/test_topo.c engine/topo.c engine/topo_hwloc.c \
+	engine/topo_sys.c engine/error.c
+tests_test_topo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+tests_test_topo_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+tests_test_topo_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS) -ldl
+TESTS += tests/test_topo
+if HAVE_HWLOC_H
+# engine/hwloc_abi.h against the installed hwloc.h (headers only, no libhwloc).
+check_PROGRAMS += tests/test_hwloc_abi
+tests_test_hwloc_abi_SOURCES = tests/test_hwloc_abi.c
+tests_test_hwloc_abi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+tests_test_hwloc_abi_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(HWLOC_CFLAGS)
+tests_test_hwloc_abi_LDADD = $(CMOCKA_LIBS)
+TESTS += tests/test_hwloc_abi
+endif
 endif
