@@ -61,6 +61,20 @@ def test_runtime_info_is_the_report_plus_python() -> None:
     assert Path(dirs[0]["path"]) == Path(ruvector.__file__).parent / "plugins"
 
 
+def test_runtime_info_names_the_topology_source() -> None:
+    cpu = ruvector.runtime_info()["cpu"]
+    source = cpu["topology_source"]
+    assert source == "sysconf" or source.startswith("hwloc 2."), source
+    assert cpu["topology"]["cores"] >= 1 and cpu["topology"]["pus"] >= cpu["topology"]["cores"]
+    # Where hwloc is installed (this repository's test machines), the engine
+    # finds it at run time; the detail names the library file it opened.
+    if source != "sysconf":
+        assert "libhwloc" in cpu["topology_detail"], cpu["topology_detail"]
+    buf = io.StringIO()
+    ruvector.show_runtime(file=buf)
+    assert f"(from {source})" in buf.getvalue()
+
+
 def test_default_engine_uses_scipy_openblas_when_installed() -> None:
     try:
         metadata.version("scipy-openblas32")
