@@ -15,9 +15,11 @@ engine_libruvector_la_SOURCES = \
 	engine/version.c \
 	engine/index_internal.h engine/index.c engine/index_flat.c engine/index_rabitq.c \
 	engine/index_persist.c engine/topk.c engine/idmap.c engine/parallel.c
-engine_libruvector_la_CPPFLAGS = $(AM_CPPFLAGS) -DRUV_PLUGINDIR='"$(plugindir)"'
+engine_libruvector_la_CPPFLAGS = $(AM_CPPFLAGS) $(LTDLINCL) -DRUV_PLUGINDIR='"$(plugindir)"'
 engine_libruvector_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
 # hwloc is opened at run time (engine/topo.h), never linked: -ldl below.
 engine_libruvector_la_LIBADD = $(LIBLTDL) $(PTHREAD_LIBS) -lm
+# The included libltdl (a convenience library) must exist before the link.
+EXTRA_engine_libruvector_la_DEPENDENCIES = $(LTDLDEPS)
 engine_libruvector_la_LDFLAGS = -version-info $(RUV_LT_VERSION) -no-undefined \
 	-export-symbols-regex '^ruv_[a-z]'

@@ -7,7 +7,8 @@ AM_TESTS_ENVIRONMENT = \
 	RUVECTOR_PLUGIN_PATH='$(RUV_TEST_PLUGIN_PATH)'; export RUVECTOR_PLUGIN_PATH; \
 	RUV_TEST_FIXTURES='$(abs_top_builddir)/tests/fixtures'; export RUV_TEST_FIXTURES; \
 	RUV_TEST_BUILDDIR='$(abs_top_builddir)'; export RUV_TEST_BUILDDIR; \
-	RUV_TEST_SRCDIR='$(abs_top_srcdir)'; export RUV_TEST_SRCDIR;
+	RUV_TEST_SRCDIR='$(abs_top_srcdir)'; export RUV_TEST_SRCDIR; \
+	RUV_TEST_INCLUDED_LTDL='$(RUV_INCLUDED_LTDL)'; export RUV_TEST_INCLUDED_LTDL;
 
 # ---- fixture plugins: deliberately good and broken modules ----
 RUV_FIXTURE_LDFLAGS = -module -avoid-version -rpath $(abs_builddir) -no-undefined -Wl,-z,defs
@@ -62,6 +63,10 @@ TESTS += tests/test_headers tests/host-scalar.sh
 TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh tests/kernel-neon.sh
 EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
 	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh
+
+# ---- what libruvector links (no hwloc; no libltdl with --with-included-ltdl) ----
+TESTS += tests/lib-deps.sh
+EXTRA_DIST += tests/lib-deps.sh
 
 # ---- CLI behaviour (info, forcing, errors) ----
 TESTS += tests/cli.sh tests/cli-index.sh
