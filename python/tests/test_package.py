@@ -34,9 +34,13 @@ def test_installed_layout_is_abi3_with_engine_and_kernel_plugins() -> None:
     plugins = sorted(p.name for p in (pkg / "plugins").iterdir())
     if os.uname().machine in ("x86_64", "AMD64"):
         assert plugins == ["avx2.so", "avx512.so"]
-    # Never a vendored OpenBLAS (it comes from scipy-openblas32 at run time).
+    # The wheel carries libruvector and the kernel plugins, nothing else:
+    # OpenBLAS comes from scipy-openblas32 and hwloc from the system, both at
+    # run time, and libltdl is linked into libruvector (so no ruvector.libs/).
     everything = [p.name for p in pkg.parent.glob("ruvector*/**/*") if p.is_file()]
-    assert not [n for n in everything if "openblas" in n.lower()]
+    for dep in ("openblas", "ltdl", "hwloc", "udev"):
+        assert not [n for n in everything if dep in n.lower()], (dep, everything)
+    assert not (pkg.parent / "ruvector.libs").exists()
 
 
 def test_cpu_features_names_every_known_isa() -> None:
