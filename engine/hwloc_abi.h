@@ -7,8 +7,8 @@
  * program built against 2.0 carries compiled in, read obj->attr,
  * attr->cache.size, obj->infos and obj->infos_count and pass these enum
  * values. A 2.x release that moved any of them would break those programs
- * without a soname bump, so the soname freezes them. Fields that later 2.x
- * releases add go after gp_index, beyond what we read.
+ * without a soname bump, so the soname freezes them (and for the same
+ * reason a later 2.x can only add fields after them, beyond what we read).
  *
  * tests/test_hwloc_abi.c compares every offset and value below with the
  * installed hwloc.h when one is present at build time. The functions
