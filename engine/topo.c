@@ -18,14 +18,16 @@ void ruv__topo_probe(const char *const *names, size_t count, struct ruv__topo *o
         names = ruv__topo_hwloc_names;
         count = ruv__topo_hwloc_count;
     }
-    char why[RUV__TOPO_DETAIL_SIZE - 32] = ""; /* leaves room for the words around it */
+    char why[RUV__TOPO_DETAIL_SIZE - 96] = ""; /* leaves room for the words around it */
     if (ruv__topo_from_hwloc(names, count, out, why, sizeof why))
         return;
     size_t len = strlen(why);
     if (len >= 2 && why[len - 2] == ';')
         why[len - 2] = '\0';
     ruv__topo_from_system(out);
-    snprintf(out->detail, sizeof out->detail, "no hwloc (%s)", why);
+    snprintf(out->detail, sizeof out->detail,
+             "sched_getaffinity, /sys/devices/system/cpu, sysconf, /proc/cpuinfo; no hwloc (%s)",
+             why);
 }
 
 static struct ruv__topo probed;

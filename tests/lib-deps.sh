@@ -18,6 +18,7 @@ for dep in $needed; do
     libltdl*) [ "$RUV_TEST_INCLUDED_LTDL" = yes ] &&
         { echo "FAIL: links $dep although configured --with-included-ltdl"; fails=1; } ;;
     libc.so* | libm.so* | libdl.so* | libpthread.so* | ld-linux*) ;;
+    libasan* | libubsan* | liblsan* | libtsan* | libgcc_s*) ;; # compiler runtime (sanitizer builds)
     *) if [ "$RUV_TEST_INCLUDED_LTDL" = yes ]; then echo "FAIL: unexpected $dep"; fails=1; fi ;;
     esac
 done
