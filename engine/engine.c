@@ -9,6 +9,7 @@
 
 #include "blas.h"
 #include "internal.h"
+#include "topo.h"
 
 #ifndef RUV_PLUGINDIR
 #define RUV_PLUGINDIR "/usr/local/lib/ruvector/plugins"
@@ -237,6 +238,8 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
             struct ruv__buf b = {0};
             ruv__isa_list(&b, eng->isa, " ");
             ruv__log(eng->verbose, 1, "cpu: %s; isa: %s", ruv_cpu_model(), b.p ? b.p : "?");
+            ruv__log(eng->verbose, 1, "topology: %s (%s)", ruv_topology_source(),
+                     ruv__topology_detail());
             ruv__log(eng->verbose, 2, "plugin path (%s): %s", ruv__source_name(eng->plugin_path_src),
                      eng->plugin_path);
             free(b.p);

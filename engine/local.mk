@@ -10,13 +10,16 @@ engine_libruvector_la_SOURCES = \
 	engine/loader.c \
 	engine/report.c \
 	engine/select.c \
-	engine/topo.c \
+	engine/topo.c engine/topo.h engine/topo_hwloc.c engine/topo_sys.c engine/hwloc_abi.h \
 	engine/util.c \
 	engine/version.c \
 	engine/index_internal.h engine/index.c engine/index_flat.c engine/index_rabitq.c \
 	engine/index_persist.c engine/topk.c engine/idmap.c engine/parallel.c
-engine_libruvector_la_CPPFLAGS = $(AM_CPPFLAGS) -DRUV_PLUGINDIR='"$(plugindir)"'
-engine_libruvector_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS) $(PTHREAD_CFLAGS)
-engine_libruvector_la_LIBADD = $(LIBLTDL) $(HWLOC_LIBS) $(PTHREAD_LIBS) -lm
+engine_libruvector_la_CPPFLAGS = $(AM_CPPFLAGS) $(LTDLINCL) -DRUV_PLUGINDIR='"$(plugindir)"'
+engine_libruvector_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
+# hwloc is opened at run time (engine/topo.h), never linked: -ldl below.
+engine_libruvector_la_LIBADD = $(LIBLTDL) $(PTHREAD_LIBS) -lm
+# The included libltdl (a convenience library) must exist before the link.
+EXTRA_engine_libruvector_la_DEPENDENCIES = $(LTDLDEPS)
 engine_libruvector_la_LDFLAGS = -version-info $(RUV_LT_VERSION) -no-undefined \
 	-export-symbols-regex '^ruv_[a-z]'

@@ -6,6 +6,7 @@
 
 #include "blas.h"
 #include "internal.h"
+#include "topo.h"
 
 static void isa_array(struct ruv__buf *b, uint64_t bits)
 {
@@ -73,8 +74,13 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     isa_array(&b, arch_bits() & ~eng->isa);
     ruv__buf_printf(&b,
                     ",\"topology\":{\"cores\":%u,\"pus\":%u,\"numa_nodes\":%u,"
-                    "\"l1d_bytes\":%zu,\"l2_bytes\":%zu,\"l3_bytes\":%zu}},",
+                    "\"l1d_bytes\":%zu,\"l2_bytes\":%zu,\"l3_bytes\":%zu},",
                     t.cores, t.pus, t.numa_nodes, t.l1d_bytes, t.l2_bytes, t.l3_bytes);
+    ruv__buf_printf(&b, "\"topology_source\":");
+    ruv__buf_json_str(&b, ruv_topology_source());
+    ruv__buf_printf(&b, ",\"topology_detail\":");
+    ruv__buf_json_str(&b, ruv__topology_detail());
+    ruv__buf_printf(&b, "},");
 
     const struct ruv__plugin_rec *sel = &eng->recs[eng->selected];
     ruv__buf_printf(&b, "\"kernel\":{\"name\":");

@@ -7,7 +7,8 @@
 #      plugins exist) and the test companion ruvector-test-echo; the core
 #      wheel also through sdist -> wheel (`python -m build` as users run it);
 #   3. auditwheel repair -> a manylinux wheel, checked to be <= 4 MB and to
-#      carry no OpenBLAS;
+#      carry libruvector and the kernel plugins and nothing else: no
+#      OpenBLAS, libltdl, libhwloc or libudev (nothing for auditwheel to add);
 #   4. a fresh venv with only the repaired wheel (and its dependencies) and
 #      pytest; pytest runs there against the installed package;
 #   5. mypy --strict over the package, tests and examples; stubtest of the
@@ -70,6 +71,21 @@ size=$(wc -c <"$core")
 echo "$(basename "$core"): $size bytes"
 [ "$size" -le 4194304 ] || fail "core wheel is larger than 4 MB"
 if "$T/python" -m zipfile -l "$core" | grep -qi openblas; then fail "the wheel vendors OpenBLAS"; fi
+# The wheel carries libruvector and the kernel plugins; nothing else. libltdl
+# is linked into libruvector (--with-included-ltdl) and hwloc (with the
+# libudev it needs) is opened at run time, so auditwheel has nothing to add.
+"$T/python" - "$core" <<'PY' || fail "the wheel carries shared libraries besides the engine and its plugins"
+import fnmatch, sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+libs = sorted(n for n in names if fnmatch.fnmatch(n.rsplit("/", 1)[-1], "*.so*"))
+print("shared libraries in the wheel:", " ".join(libs))
+allowed = ["ruvector/_ext.abi3.so", "ruvector/libruvector.so.0", "ruvector/plugins/*.so"]
+extra = [n for n in libs if not any(fnmatch.fnmatch(n, a) for a in allowed)]
+vendored = [n for n in names if any(d in n.lower() for d in ("ltdl", "hwloc", "udev", ".libs/"))]
+if extra or vendored:
+    print("unexpected:", " ".join(sorted(set(extra + vendored))))
+    sys.exit(1)
+PY
 # Every symbol the extension takes from libpython is in the 3.9 stable ABI.
 quiet abi3audit "$T/abi3audit" --assume-minimum-abi3 3.9 -v "$core"
 grep -E "ABI violations" "$log/abi3audit.out" | sed 's/^ *//'

@@ -3,7 +3,9 @@
 #   1. builds with -Werror and runs `make check` (unit tests, the kernel
 #      matrix, NEON under qemu-aarch64, AVX-512 under SIMDe emulation);
 #   2. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
-#      `make check` again;
+#      `make check` again, this time with libtool's libltdl linked into
+#      libruvector (--with-included-ltdl, as the Python wheel has it), so
+#      both ways of linking libltdl pass the C tests;
 #   3. runs the C tests under valgrind (memcheck);
 #   4. `make distcheck` (the release tarball builds and passes its tests);
 #   5. the Python package: wheels, pytest in a fresh venv, mypy --strict
@@ -36,13 +38,13 @@ run_check "$top/build-check" "make check" || status=1
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_check "$top/build-asan" "make check under ASan+UBSan" \
-    CFLAGS="-O1 -g $san" LDFLAGS="$san" || status=1
+    run_check "$top/build-asan" "make check under ASan+UBSan, included libltdl" \
+    --with-included-ltdl CFLAGS="-O1 -g $san" LDFLAGS="$san" || status=1
 
 echo "== valgrind memcheck ($(date +%T)) =="
 vg_fail=0
 # test_kmeans is left to ASan: under valgrind its GEMM loops take ~10 minutes.
-for t in test_errors test_config test_cpu test_loader test_persist test_dataio test_rabitq; do
+for t in test_errors test_config test_cpu test_topo test_loader test_persist test_dataio test_rabitq; do
     b="$top/build-check"
     if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures" \
             RUV_TEST_FIXTURES="$b/tests/fixtures" \

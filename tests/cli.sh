@@ -17,6 +17,8 @@ check "json has a kernel" sh -c "printf '%s' \"\$1\" | grep -q '\"kernel\":{\"na
 if command -v python3 >/dev/null 2>&1; then
     check "json parses" sh -c "printf '%s' \"\$1\" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"kernel\"][\"name\"]'" _ "$json"
 fi
+check "json names the topology source" sh -c "printf '%s' \"\$1\" | grep -Eq '\"topology_source\":\"(hwloc [0-9]|sysconf)'" _ "$json"
+check "info shows the topology source" sh -c "printf '%s' \"\$1\" | grep -Eq '^topology .*\((hwloc [0-9][^)]*|sysconf)\)$'" _ "$out"
 out=$(RUVECTOR_KERNEL=scalar $R info); check "forced scalar" sh -c "printf '%s' \"\$1\" | grep -q '^kernel *scalar (forced by RUVECTOR_KERNEL)'" _ "$out"
 err=$(RUVECTOR_KERNEL=bogus $R info 2>&1); rc=$?
 check "bogus kernel exits non-zero" test $rc -ne 0

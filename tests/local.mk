@@ -7,7 +7,8 @@ AM_TESTS_ENVIRONMENT = \
 	RUVECTOR_PLUGIN_PATH='$(RUV_TEST_PLUGIN_PATH)'; export RUVECTOR_PLUGIN_PATH; \
 	RUV_TEST_FIXTURES='$(abs_top_builddir)/tests/fixtures'; export RUV_TEST_FIXTURES; \
 	RUV_TEST_BUILDDIR='$(abs_top_builddir)'; export RUV_TEST_BUILDDIR; \
-	RUV_TEST_SRCDIR='$(abs_top_srcdir)'; export RUV_TEST_SRCDIR;
+	RUV_TEST_SRCDIR='$(abs_top_srcdir)'; export RUV_TEST_SRCDIR; \
+	RUV_TEST_INCLUDED_LTDL='$(RUV_INCLUDED_LTDL)'; export RUV_TEST_INCLUDED_LTDL;
 
 # ---- fixture plugins: deliberately good and broken modules ----
 RUV_FIXTURE_LDFLAGS = -module -avoid-version -rpath $(abs_builddir) -no-undefined -Wl,-z,defs
@@ -63,6 +64,10 @@ TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh test
 EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
 	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh
 
+# ---- what libruvector links (no hwloc; no libltdl with --with-included-ltdl) ----
+TESTS += tests/lib-deps.sh
+EXTRA_DIST += tests/lib-deps.sh
+
 # ---- CLI behaviour (info, forcing, errors) ----
 TESTS += tests/cli.sh tests/cli-index.sh
 
@@ -95,4 +100,21 @@ tests_test_index_SOURCES = tests/test_index.c
 tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_index
+# Topology sources; links the engine's topology files (private ruv__ names).
+check_PROGRAMS += tests/test_topo
+tests_test_topo_SOURCES = tests/test_topo.c engine/topo.c engine/topo_hwloc.c \
+	engine/topo_sys.c engine/error.c
+tests_test_topo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+tests_test_topo_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+tests_test_topo_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS) -ldl
+TESTS += tests/test_topo
+if HAVE_HWLOC_H
+# engine/hwloc_abi.h against the installed hwloc.h (headers only, no libhwloc).
+check_PROGRAMS += tests/test_hwloc_abi
+tests_test_hwloc_abi_SOURCES = tests/test_hwloc_abi.c
+tests_test_hwloc_abi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+tests_test_hwloc_abi_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(HWLOC_CFLAGS)
+tests_test_hwloc_abi_LDADD = $(CMOCKA_LIBS)
+TESTS += tests/test_hwloc_abi
+endif
 endif

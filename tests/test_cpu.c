@@ -1,6 +1,6 @@
 /* CPU probe: agrees with the kernel's view (/proc/cpuinfo flags, which Linux
- * clears when the OS does not enable a state), names every bit, and hwloc
- * gives a sane topology. */
+ * clears when the OS does not enable a state), names every bit, and gives
+ * a sane topology (tests/test_topo.c covers where the topology comes from). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -118,7 +118,8 @@ static void test_topology(void **state)
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     if (online > 0)
         assert_true(t.pus <= (unsigned)online || t.pus >= 1);
-    /* Every current x86/ARM server core has an L1d and an L2 that hwloc reads from sysfs. */
+    /* Every current x86/ARM server core has an L1d and an L2 listed in sysfs
+     * (hwloc and the fallback both read it). */
     if (t.l2_bytes)
         assert_true(t.l2_bytes >= t.l1d_bytes);
     assert_non_null(ruv_cpu_model());

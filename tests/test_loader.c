@@ -338,6 +338,7 @@ static void test_report_json(void **state)
     assert_int_equal(ruv_engine_report(eng, &json), RUV_OK);
     static const char *const must[] = {
         "\"cpu\":{\"model\":", "\"isa_found\":[", "\"isa_missing\":[", "\"topology\":{\"cores\":",
+        "\"topology_source\":", "\"topology_detail\":",
         "\"kernel\":{\"name\":", "\"source\":\"auto\"", "\"plugins\":[{\"name\":\"scalar\"",
         "\"name\":\"feature_echo\"", "\"kind\":\"feature\"", "\"state\":\"loaded\"",
         "\"config\":{", "\"plugins_requested\":[\"feature_echo\"]"};

@@ -37,8 +37,9 @@ static void print_human(const ruv_engine *eng)
     const char *model = ruv_cpu_model();
     printf("ruvector %s\n\n", ruv_version_string());
     printf("CPU          %s\n", *model ? model : "(unknown model)");
-    printf("topology     %u cores, %u logical CPUs, L1d %zu KiB, L2 %zu KiB, L3 %zu MiB\n",
-           t.cores, t.pus, t.l1d_bytes >> 10, t.l2_bytes >> 10, t.l3_bytes >> 20);
+    printf("topology     %u cores, %u logical CPUs, L1d %zu KiB, L2 %zu KiB, L3 %zu MiB (%s)\n",
+           t.cores, t.pus, t.l1d_bytes >> 10, t.l2_bytes >> 10, t.l3_bytes >> 20,
+           ruv_topology_source());
     uint64_t isa = ruv_cpu_isa();
     print_isa("ISA found", isa);
     print_isa("ISA missing", arch_bits() & ~isa);

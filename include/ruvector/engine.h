@@ -34,7 +34,7 @@ int ruv_config_add_plugin(ruv_config *cfg, const char *name);
 /* Registers a plugin linked into the program (static builds); it is
  * validated exactly like a loaded one. desc must outlive the engine. */
 int ruv_config_register(ruv_config *cfg, const struct ruv_plugin *desc);
-/* Worker threads for parallel operations; 0 = one per core (hwloc). */
+/* Worker threads for parallel operations; 0 = one per core (ruv_topology_get). */
 int ruv_config_set_threads(ruv_config *cfg, unsigned threads);
 /* 0 silent, 1 one line per decision on stderr, 2 also every probe. */
 int ruv_config_set_verbose(ruv_config *cfg, int level);
@@ -122,7 +122,7 @@ int ruv_engine_plugin_find(const ruv_engine *eng, const char *name, ruv_plugin_i
 int ruv_engine_feature(const ruv_engine *eng, const char *name, const void **ops, void **state);
 
 /* JSON report of everything decided at open: cpu (model, isa_found,
- * isa_missing, topology), plugins[] (name, file, version, kind, priority,
+ * isa_missing, topology, topology_source, topology_detail), plugins[] (name, file, version, kind, priority,
  * requires, state, reason), kernel (name, source), config (value and source
  * of each setting). *json_out is NUL-terminated; free it with ruv_free. */
 int ruv_engine_report(const ruv_engine *eng, char **json_out);
@@ -131,7 +131,9 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out);
 void ruv_free(void *p);
 
 /* Logical cores, physical cores and cache sizes in bytes (0 when unknown),
- * from hwloc; probed once per process. */
+ * probed once per process: from hwloc if the system has it (libhwloc.so.15,
+ * found at run time; never linked), else from sysconf, /sys and
+ * /proc/cpuinfo. ruv_topology_source() says which. */
 typedef struct ruv_topology {
     unsigned cores;     /* physical cores */
     unsigned pus;       /* logical processors */
@@ -143,6 +145,9 @@ typedef struct ruv_topology {
 int ruv_topology_get(ruv_topology *out);
 /* CPU model string ("AMD EPYC 7B13"), static; "" when unknown. */
 const char *ruv_cpu_model(void);
+/* Where the topology and model came from: "hwloc <release>" (e.g.
+ * "hwloc 2.9.0") or "sysconf". Static storage. */
+const char *ruv_topology_source(void);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,10 @@ What goes into the wheel (ruvector/ in site-packages):
     _ext.abi3.so        the extension (limited API 3.9), RUNPATH $ORIGIN
     libruvector.so.0    the engine, found by the extension through $ORIGIN
     plugins/<name>.so   the kernel plugins this architecture builds
-and nothing else: OpenBLAS comes from the scipy-openblas32 wheel at run time.
+and nothing else, so `auditwheel repair` has nothing to add: libltdl is
+linked into libruvector (configure --with-included-ltdl), hwloc is opened at
+run time when the system has it, and OpenBLAS comes from the
+scipy-openblas32 wheel at run time.
 
 Where the C sources come from, first match wins:
     RUVECTOR_SOURCE_DIR     a checkout of the repository
@@ -96,15 +99,29 @@ def make_var(bdir: Path, name: str) -> list[str]:
     return proc.stdout.split()
 
 
-def configured_for(bdir: Path, src: Path) -> bool:
-    """Whether bdir holds a configured build of the sources in src."""
+# Always passed to configure: the wheel's libruvector must need no libltdl.so.
+WHEEL_CONFIGURE_ARGS = ["--disable-static", "--enable-shared", "--with-included-ltdl"]
+
+
+def make_assignment(bdir: Path, name: str) -> str | None:
+    """The value `name = ...` has in bdir's generated Makefile, if any."""
     makefile = bdir / "Makefile"
     if not makefile.is_file():
-        return False
-    m = re.search(r"^abs_top_srcdir = (.*)$", makefile.read_text(), re.MULTILINE)
-    if m is None:
-        return False
-    return Path(m.group(1).strip()).resolve() == src.resolve()
+        return None
+    m = re.search(rf"^{name} = (.*)$", makefile.read_text(), re.MULTILINE)
+    return m.group(1).strip() if m else None
+
+
+def configured_for(bdir: Path, src: Path) -> bool:
+    """Whether bdir holds a configured build of the sources in src."""
+    top = make_assignment(bdir, "abs_top_srcdir")
+    return top is not None and Path(top).resolve() == src.resolve()
+
+
+def configured_for_wheel(bdir: Path) -> bool:
+    """Whether bdir was configured with WHEEL_CONFIGURE_ARGS (a build
+    directory reused through RUVECTOR_BUILD_DIR may predate one)."""
+    return make_assignment(bdir, "RUV_INCLUDED_LTDL") == "yes"
 
 
 def autotools_configure(src: Path, scratch: Path) -> Path:
@@ -121,8 +138,8 @@ def autotools_configure(src: Path, scratch: Path) -> Path:
     bdir.mkdir(parents=True, exist_ok=True)
     if not (src / "configure").is_file():
         run(["./bootstrap"], src)
-    if not configured_for(bdir, src):
-        args = [str(src / "configure"), "--disable-static", "--enable-shared"]
+    if not (configured_for(bdir, src) and configured_for_wheel(bdir)):
+        args = [str(src / "configure"), *WHEEL_CONFIGURE_ARGS]
         args += shlex.split(os.environ.get("RUVECTOR_CONFIGURE_ARGS", ""))
         if not os.environ.get("CFLAGS"):
             args.append("CFLAGS=-O2")  # no -g: debug info triples the wheel

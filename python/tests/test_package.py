@@ -34,9 +34,13 @@ def test_installed_layout_is_abi3_with_engine_and_kernel_plugins() -> None:
     plugins = sorted(p.name for p in (pkg / "plugins").iterdir())
     if os.uname().machine in ("x86_64", "AMD64"):
         assert plugins == ["avx2.so", "avx512.so"]
-    # Never a vendored OpenBLAS (it comes from scipy-openblas32 at run time).
+    # The wheel carries libruvector and the kernel plugins, nothing else:
+    # OpenBLAS comes from scipy-openblas32 and hwloc from the system, both at
+    # run time, and libltdl is linked into libruvector (so no ruvector.libs/).
     everything = [p.name for p in pkg.parent.glob("ruvector*/**/*") if p.is_file()]
-    assert not [n for n in everything if "openblas" in n.lower()]
+    for dep in ("openblas", "ltdl", "hwloc", "udev"):
+        assert not [n for n in everything if dep in n.lower()], (dep, everything)
+    assert not (pkg.parent / "ruvector.libs").exists()
 
 
 def test_cpu_features_names_every_known_isa() -> None:
@@ -59,6 +63,20 @@ def test_runtime_info_is_the_report_plus_python() -> None:
     dirs = py["plugin_dirs"]
     assert dirs[0]["source"] == "ruvector"
     assert Path(dirs[0]["path"]) == Path(ruvector.__file__).parent / "plugins"
+
+
+def test_runtime_info_names_the_topology_source() -> None:
+    cpu = ruvector.runtime_info()["cpu"]
+    source = cpu["topology_source"]
+    assert source == "sysconf" or source.startswith("hwloc 2."), source
+    assert cpu["topology"]["cores"] >= 1 and cpu["topology"]["pus"] >= cpu["topology"]["cores"]
+    # Where hwloc is installed (this repository's test machines), the engine
+    # finds it at run time; the detail names the library file it opened.
+    if source != "sysconf":
+        assert "libhwloc" in cpu["topology_detail"], cpu["topology_detail"]
+    buf = io.StringIO()
+    ruvector.show_runtime(file=buf)
+    assert f"(from {source})" in buf.getvalue()
 
 
 def test_default_engine_uses_scipy_openblas_when_installed() -> None:

@@ -179,6 +179,13 @@ def _plugin_line(p: Mapping[str, Any]) -> str:
     return f"  {mark} {p['name']:<14} {p['state']:<11} {p.get('reason', '')}  [{where}]"
 
 
+def _topology_line(cpu: Dict[str, Any]) -> str:
+    t = cpu.get("topology", {})
+    return (f"  topology: {t.get('cores', '?')} cores, {t.get('pus', '?')} logical CPUs, "
+            f"L1d {t.get('l1d_bytes', 0) >> 10} KiB, L2 {t.get('l2_bytes', 0) >> 10} KiB, "
+            f"L3 {t.get('l3_bytes', 0) >> 20} MiB (from {cpu.get('topology_source', '?')})")
+
+
 def show_runtime(engine: Optional[Engine] = None, file: Optional[IO[str]] = None) -> None:
     """Prints runtime_info() for people, like numpy.show_runtime()."""
     out = file if file is not None else sys.stdout
@@ -191,6 +198,7 @@ def show_runtime(engine: Optional[Engine] = None, file: Optional[IO[str]] = None
         f"cpu:      {cpu.get('model', '?')} ({cpu.get('arch', '?')})",
         f"  found:   {' '.join(cpu.get('isa_found', []))}",
         f"  missing: {' '.join(cpu.get('isa_missing', []))}",
+        _topology_line(cpu),
         f"kernel:   {info['kernel']['name']} ({info['kernel']['source']}: "
         f"{info['kernel'].get('reason', '')})",
         f"blas:     {info.get('blas', '?')}",
