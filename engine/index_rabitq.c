@@ -544,6 +544,34 @@ static void scan_list(const struct ruv_index *idx, const struct rq_list *l,
     }
 }
 
+/* <b, q> with the float query for every lane of list l: the byte LUT of
+ * ruv__rabitq_byte_lut, read straight from the FastScan blocks. Code byte p
+ * of a lane is its sub-codes 2p (low nibble) and 2p + 1 (high nibble): for
+ * lanes 0..15 the low nibbles of rows 2p and 2p + 1, for lanes 16..31 the
+ * high ones. */
+static void scan_list_exact(const struct rq *r, const struct rq_list *l, const float *blut,
+                            float *ip)
+{
+    const size_t nblocks = (l->n + 31) / 32;
+    for (size_t b = 0; b < nblocks; b++) {
+        const uint8_t *blk = l->fs + b * r->block_bytes;
+        float lo[16] = {0}, hi[16] = {0};
+        for (size_t p = 0; p < r->nsub / 2; p++) {
+            const uint8_t *r0 = blk + 2 * p * 16, *r1 = r0 + 16;
+            const float *t = blut + p * 256;
+            for (size_t j = 0; j < 16; j++) {
+                lo[j] += t[(r0[j] & 0x0fu) | ((r1[j] & 0x0fu) << 4)];
+                hi[j] += t[(r0[j] >> 4) | (r1[j] & 0xf0u)];
+            }
+        }
+        size_t base = b * 32;
+        for (size_t j = 0; j < 16 && base + j < l->n; j++)
+            ip[base + j] = lo[j];
+        for (size_t j = 0; j < 16 && base + 16 + j < l->n; j++)
+            ip[base + 16 + j] = hi[j];
+    }
+}
+
 static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t row)
 {
     const float *x = idx->vecs + (size_t)row * idx->p.dim;
@@ -590,11 +618,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
         ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)s.probe[pi] * r->dim_pad,
                                    r->dim_pad, r->metric, &qc);
         if (asym) {
-            uint64_t code[MAX_WORDS];
-            for (size_t j = 0; j < l->n; j++) {
-                lane_get(r, l, j, code);
-                s.ip[j] = ruv__rabitq_ip_byte_lut(s.blut, code, r->dim_pad);
-            }
+            scan_list_exact(r, l, s.blut, s.ip);
         } else {
             scan_list(idx, l, &s, &lq);
         }
