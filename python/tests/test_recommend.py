@@ -11,10 +11,10 @@ from conftest import F32
 def test_measured_point_at_100k() -> None:
     rec = ruvector.recommend(100_000, 128, 0.99)
     assert rec.index_class is ruvector.RabitqPlusIndex
-    assert rec.build_params == {"nlist": 256}
+    assert rec.build_params == {"nlist": 256, "bits": 4}
     assert rec.search_params == {"nprobe": 8}
-    assert rec.expected_recall == pytest.approx(0.9985)
-    assert rec.measured and "9,600" in rec.basis
+    assert rec.expected_recall == pytest.approx(0.999)
+    assert rec.measured and "14,000" in rec.basis
 
 
 def test_exact_and_low_recall_and_small_n() -> None:
@@ -24,10 +24,10 @@ def test_exact_and_low_recall_and_small_n() -> None:
     assert low.index_class is ruvector.RabitqIndex and low.build_params["bits"] == 1
     assert low.build_params["nlist"] == 1000 and low.search_params == {"nprobe": 10}
     mid = ruvector.recommend(10_000, 128, 0.95)
-    assert mid.index_class is ruvector.RabitqPlusIndex and mid.build_params == {"nlist": 0}
+    assert mid.index_class is ruvector.RabitqPlusIndex and mid.build_params == {"nlist": 0, "bits": 4}
     big = ruvector.recommend(1_000_000, 128, 0.99)
     assert big.build_params["nlist"] == 800 and big.search_params["nprobe"] == 25
-    assert not big.measured and big.expected_qps_per_thread < 9_600
+    assert not big.measured and big.expected_qps_per_thread < 14_000
     higher = ruvector.recommend(100_000, 128, 0.9995)
     assert higher.search_params["nprobe"] > 8 and not higher.measured
 

@@ -1,13 +1,17 @@
 """recommend(): which index and parameters for a size and a recall target.
 
 The rules come from measurements on the 100k x 128 demo set
-(shared/datasets/ruvector-demo-100k, recall@10, one thread):
+(shared/datasets/ruvector-demo-100k, recall@10, one thread; docs/benchmarks-peers.md,
+one run with the machine shared, so QPS are conservative):
 
-    RabitqPlusIndex, nlist 256 (~0.8 sqrt(n)), nprobe 8     0.9985   ~9,600 QPS
-    RabitqPlusIndex, nlist 1000, nprobe 20                  0.998
-    FlatF32Index (exact)                                    1.0      ~280 QPS single, ~2,000 batched
-    RabitqIndex 1-bit, nlist 1000, nprobe 10                0.395    ~37,000 QPS
-    RabitqIndex 4-bit, nlist 1000, nprobe 10                0.883    ~11,000 QPS
+    RabitqPlusIndex 4-bit, nlist 256 (~0.8 sqrt(n)), nprobe 8   1.000   ~14,000 QPS
+    RabitqPlusIndex 1-bit, same lists, nprobe 8                 0.999    ~6,700 QPS
+    FlatF32Index (exact)                                        1.0      ~280 QPS single, ~2,000 batched
+    RabitqIndex 1-bit, nlist 1000, nprobe 8                     0.405   ~16,000 QPS
+
+4-bit codes tighten the error bounds, so RabitqPlus re-ranks far fewer
+originals; at 1M x 128 (demo recipe, IVF 1000, nprobe 10) that is ~23 exact
+re-ranks per query instead of ~1,450 (docs/indexes.md).
 
 Away from 100k x 128 the lists are scaled (nlist with sqrt(n), nprobe as the
 same fraction of nlist) and the QPS figures with the work per query
@@ -90,34 +94,35 @@ def recommend(n: int, dim: int, recall_target: float = 0.99) -> Recommendation:
         nlist = max(16, int(round(math.sqrt(n) * 1000 / math.sqrt(_REF_N))))
         nprobe = max(1, int(math.ceil(nlist * 10 / 1000)))
         return Recommendation(
-            RabitqIndex, {"bits": 1, "nlist": nlist}, {"nprobe": nprobe}, 0.395, 37_000.0 * scale,
+            RabitqIndex, {"bits": 1, "nlist": nlist}, {"nprobe": nprobe}, 0.405, 16_000.0 * scale,
             measured and nlist == 1000,
-            "RabitqIndex 1-bit, nlist 1000, nprobe 10: recall@10 0.395 at ~37k QPS "
-            "(100k x 128); codes only, no originals kept",
+            "RabitqIndex 1-bit, nlist 1000, nprobe 8-10: recall@10 0.405 at ~16k QPS "
+            "(100k x 128, machine shared); codes only, no originals kept",
         )
 
     if n < _MIN_IVF_N:
         return Recommendation(
-            RabitqPlusIndex, {"nlist": 0}, {}, 0.9985, 9_600.0 * scale * 0.25, False,
+            RabitqPlusIndex, {"nlist": 0, "bits": 4}, {}, 0.999, 14_000.0 * scale * 0.25, False,
             f"n < {_MIN_IVF_N}: no IVF, the error-bound rerank scans every code; "
-            "recall from RabitqPlus at 100k x 128 (0.9985)",
+            "recall from RabitqPlus 4-bit at 100k x 128 (1.000)",
         )
 
     nlist = _round16(0.8 * math.sqrt(n))
-    if recall_target <= 0.9985:
+    if recall_target <= 0.999:
         nprobe = max(1, int(math.ceil(nlist * 8 / 256)))
         return Recommendation(
-            RabitqPlusIndex, {"nlist": nlist}, {"nprobe": nprobe}, 0.9985, 9_600.0 * scale,
-            measured and nlist == 256,
-            "RabitqPlus nlist ~0.8 sqrt(n) (256 at 100k), nprobe 8: recall@10 0.9985 at "
-            "~9,600 QPS/thread (100k x 128); a 4-bit codes-only RabitqIndex would give "
-            "0.883 at ~11k QPS with less memory",
+            RabitqPlusIndex, {"nlist": nlist, "bits": 4}, {"nprobe": nprobe}, 0.999,
+            14_000.0 * scale, measured and nlist == 256,
+            "RabitqPlus 4-bit, nlist ~0.8 sqrt(n) (256 at 100k), nprobe 8: recall@10 1.000 "
+            "at ~14,000 QPS/thread (100k x 128, machine shared); 1-bit codes save 140 B per "
+            "vector and reach 0.999 at about half the speed",
         )
-    # Between the measured 0.9985 and exact: twice the lists probed (estimate).
+    # Between the measured point and exact: twice the lists probed (estimate).
     nprobe = max(2, int(math.ceil(nlist * 16 / 256)))
     return Recommendation(
-        RabitqPlusIndex, {"nlist": nlist}, {"nprobe": nprobe}, recall_target, 9_600.0 * scale / 2,
-        False,
-        "extrapolated: twice the nprobe of the measured 0.9985 point "
-        "(RabitqPlus nlist 256, nprobe 8 at 100k x 128); use FlatF32Index for exact results",
+        RabitqPlusIndex, {"nlist": nlist, "bits": 4}, {"nprobe": nprobe}, recall_target,
+        14_000.0 * scale / 2, False,
+        "extrapolated: twice the nprobe of the measured point "
+        "(RabitqPlus 4-bit, nlist 256, nprobe 8 at 100k x 128); use FlatF32Index for exact "
+        "results",
     )
