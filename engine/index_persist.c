@@ -126,6 +126,17 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
         if (!rc && (rc = ruv__check_finite(vecs, n, p.dim, "stored vector")))
             rc = ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
     }
+    if (!rc && p.type != RUV_INDEX_FLAT_F32) {
+        /* RaBitQ's init allocates max(nlist, 1) x dim centroids (twice)
+         * before its load reads them: check here that the file holds them,
+         * so that a few bytes of META cannot ask for up to 256 GiB. */
+        const void *cent;
+        size_t cent_len = 0, want = (size_t)(p.nlist ? p.nlist : 1) * p.dim * sizeof(float);
+        rc = ruv__reader_section(rd, "CENT", &cent, &cent_len);
+        if (!rc && cent_len != want)
+            rc = ruv__set_error(RUV_E_CORRUPT, "section 'CENT' holds %zu bytes, expected %zu",
+                                cent_len, want);
+    }
     if (!rc)
         rc = ruv__idmap_reserve(&idx->map, n);
     for (size_t i = 0; !rc && i < n; i++) {

@@ -568,6 +568,107 @@ static void test_corrupt_and_truncated_files(void **state)
     ruv_index_free(a);
 }
 
+/* ---- crafted files: a saved file edited with valid checksums ---- */
+
+static uint32_t crc32c(const unsigned char *p, size_t n) /* docs/file-format.md */
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int b = 0; b < 8; b++)
+            c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static uint64_t le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Sets the u32 at byte `at` of section `tag` and refreshes the section's,
+ * the table's and the header's CRC-32C, so only the index checks can object. */
+static void patch_u32(unsigned char *img, const char *tag, size_t at, uint32_t v)
+{
+    size_t count = le(img + 20, 4), table = le(img + 32, 8);
+    for (size_t i = 0; i < count; i++) {
+        unsigned char *e = img + table + 32 * i;
+        if (memcmp(e, tag, 4))
+            continue;
+        size_t off = le(e + 8, 8), len = le(e + 16, 8);
+        assert_true(at + 4 <= len);
+        put_le32(img + off + at, v);
+        put_le32(e + 24, crc32c(img + off, len));
+        put_le32(img + 40, crc32c(img + table, 32 * count));
+        put_le32(img + 44, 0);
+        put_le32(img + 44, crc32c(img, 64));
+        return;
+    }
+    fail_msg("no section '%s'", tag);
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *img = malloc(*len);
+    assert_non_null(img);
+    assert_int_equal(fread(img, 1, *len, f), *len);
+    fclose(f);
+    return img;
+}
+
+static void write_file(const char *path, const unsigned char *img, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(img, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Seen while writing tests/fuzz/fuzz_index_load, which aborts on it (ASan
+ * out-of-memory): a META asking for 2^20 lists of dimension 65536 in a
+ * 1 KiB file made the loader allocate 2 x 256 GiB of centroids before it
+ * looked at CENT (RUV_E_NOMEM here, or whatever the allocator does). It
+ * must be refused as corrupt, before any allocation of that size. */
+static void test_load_meta_sizes_checked_before_allocation(void **state)
+{
+    (void)state;
+    size_t n = 20, d = 3;
+    float *x = clustered(n, d, 2, 0.4f);
+    ruv_index *a = build(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d, 1, 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/huge-meta.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, path), RUV_OK);
+    size_t len;
+    unsigned char *img = read_file(path, &len);
+    patch_u32(img, "META", 12, 65536);   /* dim */
+    patch_u32(img, "META", 20, 1u << 20); /* nlist */
+    write_file(path, img, len);
+    ruv_index *b = NULL;
+    int rc = ruv_index_load(eng, path, &b);
+    if (rc != RUV_E_CORRUPT)
+        fail_msg("load: %s %s", ruv_status_name(rc), ruv_last_error());
+    assert_null(b);
+    assert_non_null(strstr(ruv_last_error(), "'CENT' holds"));
+    assert_non_null(strstr(ruv_last_error(), path));
+    free(img);
+    ruv_index_free(a);
+    free(x);
+}
+
 static void test_memory_bytes_honest(void **state)
 {
     (void)state;
@@ -661,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_add_remove_allow),
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_corrupt_and_truncated_files),
+        cmocka_unit_test(test_load_meta_sizes_checked_before_allocation),
         cmocka_unit_test(test_memory_bytes_honest),
         cmocka_unit_test(test_progress_callback),
     };

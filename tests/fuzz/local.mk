@@ -1,0 +1,62 @@
+# ---- libFuzzer target for the index loader (not built by default) ----
+# tests/fuzz/fuzz_index_load.c feeds any bytes to ruv_index_load and, when
+# they load, searches, saves, reloads and compares. Clang and compiler-rt as
+# for fuzz-persist (engine/persist.mk, whose RUV_FUZZ_* settings it shares);
+# the whole engine is compiled into the fuzzer with the sanitizers:
+#   make fuzz-index [RUV_FUZZ_CC=clang-14]   # both fuzzers and the seeds
+#   mkdir -p corpus-index corpus-index-strict
+#   nice -n 10 tests/fuzz/fuzz_index_load -max_len=16384 -timeout=10 \
+#       -max_total_time=600 corpus-index tests/fuzz/index-seeds
+#   nice -n 10 tests/fuzz/fuzz_index_load_strict -max_len=16384 -timeout=10 \
+#       -max_total_time=600 corpus-index-strict tests/fuzz/index-seeds
+# fuzz_index_load ignores checksum mismatches, so mutations reach the index
+# checks; fuzz_index_load_strict is the loader as shipped (keep its corpus
+# apart: the other's inputs mostly fail a CRC). The seeds (165 files, 434 KB,
+# every type, metric and layout) are generated, never committed:
+# make fuzz-index-seeds. Results: docs/file-format.md, "Fuzzing".
+# Line coverage of a corpus (clang source-based coverage, no sanitizers):
+#   make fuzz-index-cov [RUV_FUZZ_CC=clang-14]
+#   LLVM_PROFILE_FILE=cov.profraw tests/fuzz/fuzz_index_load_cov -runs=0 \
+#       corpus-index tests/fuzz/index-seeds
+#   llvm-profdata-14 merge -o cov.profdata cov.profraw
+#   llvm-cov-14 report tests/fuzz/fuzz_index_load_cov -instr-profile=cov.profdata
+EXTRA_DIST += tests/fuzz/fuzz_index_load.c tests/fuzz/gen_index_seeds.c
+RUV_FUZZ_INDEX_LIBS = $(LIBLTDL) $(HWLOC_LIBS) $(PTHREAD_LIBS) -ldl -lm
+# Every C source of libruvector, so the fuzzer follows the library's list.
+RUV_FUZZ_INDEX_BUILD = \
+	srcs=; for f in $(engine_libruvector_la_SOURCES); do \
+	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
+	$(MKDIR_P) tests/fuzz && \
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(HWLOC_CFLAGS) $(PTHREAD_CFLAGS) \
+	  -DRUV_PLUGINDIR='"$(plugindir)"'
+tests/fuzz/fuzz_index_load: $(engine_libruvector_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
+	$(RUV_FUZZ_INDEX_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_INDEX_LIBS) -o $@
+tests/fuzz/fuzz_index_load_strict: $(engine_libruvector_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
+	$(RUV_FUZZ_INDEX_BUILD) \
+	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_INDEX_LIBS) -o $@
+tests/fuzz/fuzz_index_load_cov: $(engine_libruvector_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
+	$(RUV_FUZZ_INDEX_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  -fno-sanitize=address,undefined -fprofile-instr-generate -fcoverage-mapping \
+	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_INDEX_LIBS) -o $@
+fuzz-index-cov: tests/fuzz/fuzz_index_load_cov
+
+# The seed generator links the build's libruvector (libtool), like the tests.
+tests/fuzz/gen_index_seeds.$(OBJEXT): tests/fuzz/gen_index_seeds.c
+	$(MKDIR_P) tests/fuzz
+	$(COMPILE) -c -o $@ $(top_srcdir)/tests/fuzz/gen_index_seeds.c
+tests/fuzz/gen_index_seeds$(EXEEXT): tests/fuzz/gen_index_seeds.$(OBJEXT) engine/libruvector.la
+	$(LINK) tests/fuzz/gen_index_seeds.$(OBJEXT) engine/libruvector.la -lm
+fuzz-index-seeds: tests/fuzz/gen_index_seeds$(EXEEXT)
+	rm -rf tests/fuzz/index-seeds
+	$(MKDIR_P) tests/fuzz/index-seeds
+	tests/fuzz/gen_index_seeds$(EXEEXT) tests/fuzz/index-seeds
+fuzz-index: tests/fuzz/fuzz_index_load tests/fuzz/fuzz_index_load_strict fuzz-index-seeds
+.PHONY: fuzz-index fuzz-index-seeds fuzz-index-cov
+CLEANFILES += tests/fuzz/fuzz_index_load tests/fuzz/fuzz_index_load_strict \
+	tests/fuzz/fuzz_index_load_cov \
+	tests/fuzz/gen_index_seeds$(EXEEXT) tests/fuzz/gen_index_seeds.$(OBJEXT)
+clean-local: clean-fuzz-index
+clean-fuzz-index:
+	rm -rf tests/fuzz/index-seeds tests/fuzz/.libs
+.PHONY: clean-fuzz-index
