@@ -83,6 +83,14 @@ int ruv__check_finite(const float *data, size_t n, size_t dim, const char *what)
             if (!isfinite(v))
                 return ruv__set_error(RUV_E_INVAL, "%s row %zu, column %zu is %s", what, i, j,
                                       isnan(v) ? "NaN" : "infinite");
+            /* Past this, a squared distance or inner product over up to
+             * 65,536 dimensions can overflow float32 to infinity, and an
+             * infinite score cannot be ranked. */
+            if (fabsf(v) > RUV__MAX_ABS_VALUE)
+                return ruv__set_error(RUV_E_INVAL,
+                                      "%s row %zu, column %zu is %g, beyond +-%g where distances "
+                                      "overflow float32",
+                                      what, i, j, (double)v, (double)RUV__MAX_ABS_VALUE);
         }
     return RUV_OK;
 }

@@ -118,6 +118,11 @@ void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_
 void ruv__mapping_release(void *base, size_t len, int is_mmap);
 
 /* Checks finiteness; names the first bad row and column. */
+/* Largest |value| accepted in vectors and queries: (2e16)^2 * 65,536 stays
+ * below FLT_MAX, so every distance and inner product is finite. */
+#define RUV__MAX_ABS_VALUE 1e16f
+/* RUV_E_INVAL naming the row and column of the first NaN, infinity or value
+ * beyond RUV__MAX_ABS_VALUE. */
 int ruv__check_finite(const float *data, size_t n, size_t dim, const char *what);
 /* Normalises dim floats from src to dst (may alias); zero vectors stay zero. */
 void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim);

@@ -212,6 +212,14 @@ static void test_errors(void **state)
     x[17 * d + 3] = INFINITY;
     assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_E_INVAL);
     assert_non_null(strstr(ruv_last_error(), "row 17, column 3 is infinite"));
+    x[17 * d + 3] = -3e17f; /* finite, but its squared distances would overflow */
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "row 17, column 3 is -3e+17"));
+    assert_non_null(strstr(ruv_last_error(), "overflow"));
+    x[17 * d + 3] = 1e16f; /* the largest accepted */
+    assert_int_equal(ruv_index_build(eng, &p, x, 50, NULL, &idx), RUV_OK);
+    ruv_index_free(idx);
+    idx = NULL;
     x[17 * d + 3] = 0.5f;
 
     assert_int_equal(ruv_index_new(eng, &p, &idx), RUV_OK);
