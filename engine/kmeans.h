@@ -18,7 +18,10 @@
  *     8 candidates per centroid keep it to a few % of the training time.
  *     (2 + 3 ln(nlist) trials cut the excess SSE on hard synthetic data
  *     about in half again, but doubled the init cost, ~10 % of training at
- *     nlist 1000 on 100k rows, for no gain there.)
+ *     nlist 1000 on 100k rows, for no gain there.) Each round skips the
+ *     candidates a trial provably cannot move closer (Elkan's triangle
+ *     bound against their nearest centre, with a margin above rounding),
+ *     which leaves the chosen centres as they would be without the skip.
  *  3. Lloyd iterations (iters; 0 means RUV__KMEANS_DEFAULT_ITERS), stopping
  *     early once no assignment changes. The assignment step is
  *     argmin_j ||c_j||^2 - 2 <x, c_j>, the inner products computed by
