@@ -273,8 +273,8 @@ struct index_opts {
     uint32_t bits, nlist;
     uint64_t seed;
     float epsilon;
-    uint32_t query_bits;
-    int has_bits, has_nlist, has_seed, has_epsilon, has_qbits;
+    uint32_t query_bits, train_size, kmeans_iters;
+    int has_bits, has_nlist, has_seed, has_epsilon, has_qbits, has_train, has_iters;
     const char *kernel; /* NULL: auto / RUVECTOR_KERNEL */
 };
 
@@ -287,7 +287,8 @@ static void index_opts_init(struct index_opts *o)
 
 #define INDEX_OPT_SPECS                                                                       \
     {"type", 0, 1}, {"metric", 0, 1}, {"bits", 0, 1}, {"nlist", 0, 1}, {"seed", 0, 1},        \
-        {"kernel", 0, 1}, {"epsilon", 0, 1}, {"query-bits", 0, 1}
+        {"kernel", 0, 1}, {"epsilon", 0, 1}, {"query-bits", 0, 1}, {"train-size", 0, 1},   \
+        {"kmeans-iters", 0, 1}
 
 /* Handles one of INDEX_OPT_SPECS; returns 0, EXIT_USAGE, or -1 when name is
  * not one of them. */
@@ -322,6 +323,14 @@ static int index_option(const char *cmd, const char *name, const char *value,
         o->kernel = value;
         return 0;
     }
+    if (!strcmp(name, "train-size")) {
+        o->has_train = 1;
+        return parse_u32(cmd, "--train-size", value, 0, UINT32_MAX, &o->train_size);
+    }
+    if (!strcmp(name, "kmeans-iters")) {
+        o->has_iters = 1;
+        return parse_u32(cmd, "--kmeans-iters", value, 0, 1000, &o->kmeans_iters);
+    }
     if (!strcmp(name, "query-bits")) {
         o->has_qbits = 1;
         return parse_u32(cmd, "--query-bits", value, 1, 8, &o->query_bits);
@@ -354,6 +363,10 @@ static int make_params(const char *cmd, const struct index_opts *o, int type, si
         p->epsilon = o->epsilon;
     if (o->has_qbits)
         p->query_bits = o->query_bits;
+    if (o->has_train)
+        p->train_size = o->train_size;
+    if (o->has_iters)
+        p->kmeans_iters = o->kmeans_iters;
     return 0;
 }
 
@@ -450,6 +463,8 @@ static const char build_help[] =
     "  --metric M          l2 (default) | ip | cosine\n"
     "  --bits N            RaBitQ code bits per dimension, 1..8 (default 1)\n"
     "  --nlist N           IVF lists (default 0: no IVF)\n"
+    "  --train-size N      k-means sample rows (default 0: the index's choice)\n"
+    "  --kmeans-iters N    k-means Lloyd iterations (default 0: the index's, 10)\n"
     "  --seed N            rotation and k-means seed (default 42)\n"
     "  --epsilon E         RaBitQ error-bound multiplier (default 2.6)\n"
     "  --query-bits N      RaBitQ query quantisation bits, 1..8 (default 4)\n"
@@ -832,6 +847,7 @@ static const char bench_help[] =
     "  --type T            flat_f32 | rabitq | rabitq_plus (default) | rabitq_asym\n"
     "  --metric M          l2 (default) | ip | cosine\n"
     "  --bits N            RaBitQ code bits, 1..8     --nlist N   IVF lists\n"
+    "  --train-size N      k-means sample rows        --kmeans-iters N  iterations\n"
     "  --seed N            rotation and k-means seed\n"
     "  --epsilon E         RaBitQ error-bound multiplier (default 2.6)\n"
     "  --query-bits N      RaBitQ query quantisation bits, 1..8 (default 4)\n"
