@@ -23,9 +23,13 @@
 #define TILE_BYTES (512u * 1024u)
 #endif
 /* Centroids per block: all of them up to this many, so the argmin of a row
- * sees every centroid in one tile; larger nlist is walked in blocks. */
+ * sees every centroid in one tile; larger nlist is walked in blocks of
+ * CBLOCK. OpenBLAS packs the centroid block once per call, i.e. once per
+ * tile of rows: 256-centroid blocks let a tile hold 512 rows instead of
+ * 128, and at nlist 4000 (Zen 3, 300k rows) the assignment took 7 % less
+ * CPU than with 1024-centroid blocks, with the same result. */
 #define MAX_CBLOCK 2048u
-#define CBLOCK 1024u
+#define CBLOCK 256u
 /* k-means++: candidate rows per centroid (kmeans.h), rows per task, and the
  * most trials per round (2 + ln(nlist) reaches it at nlist ~ 1.2 million). */
 #define KPP_PER_CENTROID 8u
