@@ -76,6 +76,13 @@ err=$($R search "$T/none.ruv" "$T/query.fvecs" 2>&1); rc=$?
 check "missing index fails naming it" has "$err" "none.ruv"
 err=$($R build "$T/base.fvecs" -o "$T/x.ruv" --bits 9 2>&1); rc=$?
 check "bad --bits is a usage error" test $rc -eq 2
+$R build "$T/base.fvecs" -o "$T/r16.ruv" --type rabitq --nlist 16 >/dev/null 2>&1
+out=$($R build "$T/base.fvecs" -o "$T/t500.ruv" --type rabitq --nlist 16 --train-size 500 \
+      --kmeans-iters 3 2>&1)
+check "build with --train-size and --kmeans-iters" test $? -eq 0
+check "--train-size changes the k-means sample" test "$(cmp -s "$T/r16.ruv" "$T/t500.ruv"; echo $?)" -ne 0
+err=$($R build "$T/base.fvecs" -o "$T/x.ruv" --kmeans-iters many 2>&1); rc=$?
+check "bad --kmeans-iters is a usage error" test $rc -eq 2
 err=$($R build "$T/base.fvecs" -o "$T/x.ruv" --frobnicate 2>&1); rc=$?
 check "unknown option is a usage error" test $rc -eq 2
 check "no index left behind by failed builds" test ! -e "$T/x.ruv"

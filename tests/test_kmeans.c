@@ -335,6 +335,95 @@ static void test_kmeans_hard_clusters(void **state)
     free(mean);
 }
 
+/* The default sample: 256 per centroid up to 65,536 rows, then 65,536,
+ * then 64 per centroid; never above n, never overflowing. */
+static void test_kmeans_default_sample(void **state)
+{
+    (void)state;
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 1), 256);
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 100), 25600);
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 256), 65536);
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 300), 65536);
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 1000), 65536);
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 1024), 65536);
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 1025), 65600);
+    assert_int_equal(ruv__kmeans_default_sample(1000000, 4000), 256000);
+    assert_int_equal(ruv__kmeans_default_sample(100000, 4000), 100000);
+    assert_int_equal(ruv__kmeans_default_sample(5000, 100), 5000);
+    assert_true(ruv__kmeans_default_sample(SIZE_MAX, SIZE_MAX / 8) == SIZE_MAX);
+}
+
+/* Above 1024 lists, on the default sample of 64 rows per centroid: 1100
+ * well-separated blobs of 40-100 points on a 2-d grid are found by a
+ * centroid each (but for a few, see below), the result is the one an
+ * explicit sample of 64 * nlist gives, and it does not depend on the
+ * thread count. */
+static void test_kmeans_many_lists(void **state)
+{
+    (void)state;
+    const size_t g = 1100, dim = 2, side = 34;
+    rng_state = 77;
+    size_t n = 0, *sz = xmalloc(g * sizeof *sz);
+    for (size_t c = 0; c < g; c++) {
+        sz[c] = 40 + (size_t)(unif() * 61);
+        n += sz[c];
+    }
+    float *x = xmalloc(n * dim * sizeof *x);
+    size_t *label = xmalloc(n * sizeof *label);
+    for (size_t c = 0, r = 0; c < g; c++)
+        for (size_t i = 0; i < sz[c]; i++, r++) {
+            label[r] = c;
+            x[r * dim] = 100.0f * (float)(c % side) + gauss();
+            x[r * dim + 1] = 100.0f * (float)(c / side) + gauss();
+        }
+    assert_true(n > 64 * g); /* so the default sample is not every row */
+    size_t bytes = g * dim * sizeof(float);
+    float *c1 = xmalloc(bytes), *c2 = xmalloc(bytes), *c3 = xmalloc(bytes);
+    assert_int_equal(ruv__kmeans(K, x, n, dim, g, 0, 0, 5, 1, c1), RUV_OK);
+    assert_int_equal(ruv__kmeans(K, x, n, dim, g, 64 * g, 0, 5, 2, c2), RUV_OK);
+    assert_int_equal(ruv__kmeans(K, x, n, dim, g, 0, 0, 5, 3, c3), RUV_OK);
+    assert_memory_equal(c1, c2, bytes);
+    assert_memory_equal(c1, c3, bytes);
+
+    uint32_t *asg = xmalloc(n * sizeof *asg);
+    assert_int_equal(ruv__kmeans_assign(K, x, n, dim, c1, g, 2, asg, NULL), RUV_OK);
+    /* A blob is clean if all its rows share a centroid no other blob's rows
+     * use. k-means++ draws its candidates from the sample, 8 per centroid,
+     * so a small blob can go without one and its neighbour then holds two
+     * centroids (a local optimum Lloyd keeps): allow 1 % such blobs. */
+    size_t *map = xmalloc(g * sizeof *map), *users = xmalloc(g * sizeof *users);
+    int *split = xmalloc(g * sizeof *split);
+    for (size_t c = 0; c < g; c++) {
+        map[c] = SIZE_MAX;
+        users[c] = 0;
+        split[c] = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t c = label[i];
+        if (map[c] == SIZE_MAX) {
+            map[c] = asg[i];
+            users[asg[i]]++;
+        }
+        split[c] |= map[c] != asg[i];
+    }
+    size_t clean = 0;
+    for (size_t c = 0; c < g; c++)
+        clean += !split[c] && users[map[c]] == 1;
+    print_message("%zu of %zu blobs found cleanly\n", clean, g);
+    if (clean < g - g / 100)
+        fail_msg("%zu of %zu blobs found cleanly", clean, g);
+    free(sz);
+    free(x);
+    free(label);
+    free(c1);
+    free(c2);
+    free(c3);
+    free(asg);
+    free(map);
+    free(users);
+    free(split);
+}
+
 /* nlist == n: every distinct point becomes its own centroid. */
 static void test_kmeans_nlist_equals_n(void **state)
 {
@@ -701,6 +790,8 @@ int main(void)
         cmocka_unit_test(test_kmeans_recovers_blobs),
         cmocka_unit_test(test_kmeans_sampled),
         cmocka_unit_test(test_kmeans_hard_clusters),
+        cmocka_unit_test(test_kmeans_default_sample),
+        cmocka_unit_test(test_kmeans_many_lists),
         cmocka_unit_test(test_kmeans_nlist_equals_n),
         cmocka_unit_test(test_kmeans_duplicates),
         cmocka_unit_test(test_kmeans_splits_empty),

@@ -474,7 +474,7 @@ class RabitqIndex(_Index):
     ) -> RabitqIndex:
         """Builds from (n, dim) float32 vectors. None keeps the engine's
         default: bits 1, nlist 0 (no IVF), query_bits 8, epsilon 2.6,
-        train_size min(n, 256*nlist), kmeans_iters 10."""
+        train_size min(n, 256*nlist, max(65536, 64*nlist)), kmeans_iters 10."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
             query_bits=query_bits, epsilon=epsilon, train_size=train_size,
