@@ -4,7 +4,9 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${RUV_BUILD_DIR:-$top/build}
-[ -x "$top/configure" ] || (cd "$top" && ./bootstrap >/dev/null)
+# bootstrap when configure or libtool's copied libltdl sources are missing (e.g. a checkout
+# updated from before libltdl was included)
+{ [ -x "$top/configure" ] && [ -f "$top/libltdl/ltdl.mk" ]; } || (cd "$top" && ./bootstrap >/dev/null)
 mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$top/configure" --enable-werror "$@" >configure.out 2>&1 || { cat configure.out; exit 1; }
