@@ -105,24 +105,36 @@ static double residual(const float *o, const float *c, size_t i)
 }
 
 /* 1-bit code and the sums for y = b - 1/2 (<y, r> = sum|r_i| / 2, |y|^2 = dim/4). */
+/* Branch-free: the sign of +-c_i / 2 is set by xor (negation is exact, so
+ * the sums are those of the plain ternary), and the sums live in locals.
+ * With a branch on each residual's sign this was ~14 % of a 1-bit IVF
+ * build's CPU time at n = 1M. */
 static void encode_bits(const float *o, const float *c, size_t dim, uint64_t *code, struct sums *s)
 {
     size_t words = ruv__rabitq_words(dim);
     memset(code, 0, words * sizeof(*code));
     memset(s, 0, sizeof(*s));
-    double sabs = 0.0;
+    double rr = 0.0, sabs = 0.0, yc = 0.0, rc = 0.0;
     for (size_t i = 0; i < dim; i++) {
         double r = residual(o, c, i);
         double ci = c ? (double)c[i] : 0.0;
-        int bit = r > 0.0;
-        code[i / 64] |= (uint64_t)bit << (i % 64);
-        s->rr += r * r;
+        uint64_t bit = r > 0.0;
+        code[i / 64] |= bit << (i % 64);
+        rr += r * r;
         sabs += fabs(r);
-        s->yc += bit ? 0.5 * ci : -0.5 * ci;
-        s->rc += r * ci;
+        double h = 0.5 * ci;
+        uint64_t hb;
+        memcpy(&hb, &h, sizeof hb);
+        hb ^= (bit ^ 1u) << 63; /* bit ? c_i / 2 : -c_i / 2 */
+        memcpy(&h, &hb, sizeof h);
+        yc += h;
+        rc += r * ci;
     }
+    s->rr = rr;
     s->yr = 0.5 * sabs;
     s->yy = 0.25 * (double)dim;
+    s->yc = yc;
+    s->rc = rc;
 }
 
 void ruv__rabitq_encode(const float *o, const float *c, size_t dim, enum ruv__rabitq_metric metric,

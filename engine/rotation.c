@@ -58,14 +58,23 @@ void ruv__rotation_free(struct ruv__rotation *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* x_i *= (bit i set ? -s : s) for i in [lo, hi), a range of whole words. */
+/* x_i *= (bit i set ? -s : s) for i in [lo, hi), a range of whole words.
+ * Written as x_i * s with the bit xor-ed into the sign, which is the same
+ * float (rounding is sign-symmetric) without a branch: the ternary compiled
+ * to one unpredictable branch per coordinate, and this pass was ~7 % of a
+ * 1-bit IVF build's CPU time at n = 1M. */
 static void sign_scale(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi, float s)
 {
     for (uint32_t w = lo / 64u; w < hi / 64u; w++) {
         uint64_t b = bits[w];
         float *xw = x + (size_t)w * 64u;
-        for (unsigned t = 0; t < 64; t++)
-            xw[t] *= ((b >> t) & 1u) ? -s : s;
+        for (unsigned t = 0; t < 64; t++) {
+            float v = xw[t] * s;
+            uint32_t u;
+            memcpy(&u, &v, sizeof u);
+            u ^= (uint32_t)((b >> t) & 1u) << 31;
+            memcpy(&xw[t], &u, sizeof u);
+        }
     }
 }
 
