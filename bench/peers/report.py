@@ -350,6 +350,8 @@ def render(results: dict[str, Any], doc: Path, img_dir: Path) -> None:
           f"{' '.join(str(r.get('loadavg_start', '?')).split()[:3])} | "
           f"{' '.join(str(r.get('loadavg_end', '?')).split()[:3])} |" for i, r in enumerate(runs)],
         "",
+        *[f"- {note}" for note in meta.get("notes", [])],
+        *([""] if meta.get("notes") else []),
         "Ours runs through its C CLI (`ruvector bench`: the single-query loop is C); every peer runs "
         "through its Python binding, so each of its single-query calls also pays the Python → C call "
         "(a few µs; it matters only above ~20k QPS). Recall@10 is measured at k = 10 (never truncated "
