@@ -6,7 +6,6 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,19 +58,6 @@ static int searched;              /* a search ran (and failed, if blas_sgemm is 
 static char last_hint[HINT_SIZE]; /* hint of the last failed search, "" if none */
 static char desc[DESC_SIZE] = "not searched";
 
-/* Appends to a fixed buffer, truncating silently: the text is for people. */
-static void append(char *buf, size_t size, const char *fmt, ...) RUV_PRINTF(3, 4);
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    if (len + 1 >= size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, size - len, fmt, ap);
-    va_end(ap);
-}
-
 /* dlsym returns an object pointer; POSIX guarantees it converts to a
  * function pointer, and memcpy says so without a pedantic cast warning. */
 static void *sym(void *h, const char *const *names, size_t count, const char **found)
@@ -102,7 +88,7 @@ static int try_lib(const char *path, int verbose_error, char *why, size_t why_si
             err += plen + 2;
         if (!err || (!verbose_error && strstr(err, "No such file")))
             err = "not found";
-        append(why, why_size, "%s: %s; ", path, err);
+        ruv__append(why, why_size, "%s: %s; ", path, err);
         return 0;
     }
 
@@ -113,7 +99,7 @@ static int try_lib(const char *path, int verbose_error, char *why, size_t why_si
         memcpy(&get_config, &p, sizeof get_config);
         cfg = get_config();
         if (cfg && strstr(cfg, "USE64BITINT")) {
-            append(why, why_size, "%s: 64-bit integer interface; ", path);
+            ruv__append(why, why_size, "%s: 64-bit integer interface; ", path);
             dlclose(h);
             return 0;
         }
@@ -122,7 +108,7 @@ static int try_lib(const char *path, int verbose_error, char *why, size_t why_si
     const char *sgemm_name = NULL;
     p = sym(h, sgemm_names, NELEM(sgemm_names), &sgemm_name);
     if (!p) {
-        append(why, why_size, "%s: no cblas_sgemm; ", path);
+        ruv__append(why, why_size, "%s: no cblas_sgemm; ", path);
         dlclose(h);
         return 0;
     }
@@ -138,10 +124,10 @@ static int try_lib(const char *path, int verbose_error, char *why, size_t why_si
     }
 
     desc[0] = '\0';
-    append(desc, sizeof desc, "%s (%s%s", path, sgemm_name, threads_name ? ", 1 thread" : "");
+    ruv__append(desc, sizeof desc, "%s (%s%s", path, sgemm_name, threads_name ? ", 1 thread" : "");
     if (cfg)
-        append(desc, sizeof desc, "; %s", cfg);
-    append(desc, sizeof desc, ")");
+        ruv__append(desc, sizeof desc, "; %s", cfg);
+    ruv__append(desc, sizeof desc, ")");
     /* Never dlclose'd: see blas.h. */
     atomic_store_explicit(&blas_sgemm, fn, memory_order_release);
     return 1;
@@ -164,7 +150,7 @@ static int try_hint(const char *hint, char *why, size_t why_size)
                 return 1;
         }
         if (!tried)
-            append(why, why_size, "%s: no BLAS library in this directory; ", hint);
+            ruv__append(why, why_size, "%s: no BLAS library in this directory; ", hint);
         return 0;
     }
     return try_lib(hint, 1, why, why_size);

@@ -8,7 +8,7 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_kmeans
 TESTS += tests/test_kmeans
 tests_test_kmeans_SOURCES = tests/test_kmeans.c engine/blas.c engine/kmeans.c \
-	engine/kernel_scalar.c engine/error.c
+	engine/kernel_scalar.c engine/error.c engine/util.c
 tests_test_kmeans_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
 tests_test_kmeans_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
 tests_test_kmeans_LDADD = $(CMOCKA_LIBS) -ldl -lm

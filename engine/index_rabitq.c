@@ -405,13 +405,23 @@ struct rq_scratch {
     uint32_t *ubr;
 };
 
+/* Only RabitqAsym reads the float byte LUT (32 floats per dimension): the
+ * others need not allocate it on every search. */
+static size_t blut_bytes(const struct ruv_index *idx)
+{
+    const struct rq *r = idx->impl;
+    return idx->p.type == RUV_INDEX_RABITQ_ASYM
+               ? ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float)
+               : 0;
+}
+
 static size_t rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_params *sp)
 {
     const struct rq *r = idx->impl;
     size_t m = (r->max_list + 32) / 32 * 32;
     return 64 * 13 + r->dim_pad * sizeof(float) + r->block_bytes + m * sizeof(uint16_t) +
            m * 4 * sizeof(float) +
-           ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float) +
+           blut_bytes(idx) +
            (size_t)r->nlist * 2 * sizeof(float) + (size_t)sp->k * 2 * sizeof(float);
 }
 
@@ -435,7 +445,7 @@ static void scratch_layout(const struct ruv_index *idx, const ruv_search_params 
     s->est = carve(&p, m * sizeof(float));
     s->lb = carve(&p, m * sizeof(float));
     s->sel = carve(&p, m * sizeof(uint32_t));
-    s->blut = carve(&p, ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float));
+    s->blut = carve(&p, blut_bytes(idx));
     s->probe = carve(&p, r->nlist * sizeof(uint32_t));
     s->probe_dist = carve(&p, r->nlist * sizeof(float));
     s->ubh = carve(&p, sp->k * sizeof(float));
@@ -740,51 +750,54 @@ static size_t rq_memory(const struct ruv_index *idx)
 
 /* ---- persistence: centroids and every list, concatenated in list order ---- */
 
-/* The file keeps plain 1-bit codes (CODE) and their popcounts (POPC), the
- * layout of format version 1; memory keeps FastScan blocks. */
-static int save_codes(const struct ruv_index *idx, struct ruv__writer *w, int popcounts)
+/* Format 1 files keep plain 1-bit codes (CODE), their popcounts (POPC) and
+ * the ex bits alone (EXCD); memory keeps FastScan blocks and whole B-bit
+ * codes. Each exporter writes list l's n entries of one section to out. */
+typedef void (*list_export_fn)(const struct ruv_index *idx, const struct rq_list *l,
+                               uint8_t *out);
+
+static void export_codes(const struct ruv_index *idx, const struct rq_list *l, uint8_t *out)
 {
     const struct rq *r = idx->impl;
-    const size_t per = popcounts ? sizeof(uint32_t) : r->words * sizeof(uint64_t);
-    uint8_t *buf = malloc((r->max_list + 1) * per);
-    if (!buf)
-        return ruv__set_error(RUV_E_NOMEM, "out of memory");
-    int rc = ruv__writer_section_begin(w, popcounts ? "POPC" : "CODE");
-    for (uint32_t i = 0; !rc && i < r->nlist; i++) {
-        const struct rq_list *l = &r->lists[i];
-        for (size_t j = 0; j < l->n; j++) {
-            uint64_t code[MAX_WORDS];
-            lane_get(r, l, j, code);
-            if (popcounts) {
-                uint32_t pc = (uint32_t)idx->k->popcnt_u64(code, r->words);
-                memcpy(buf + j * per, &pc, per);
-            } else {
-                memcpy(buf + j * per, code, per);
-            }
-        }
-        rc = ruv__writer_section_append(w, buf, l->n * per);
+    for (size_t j = 0; j < l->n; j++) {
+        uint64_t code[MAX_WORDS];
+        lane_get(r, l, j, code);
+        memcpy(out + j * r->words * sizeof(uint64_t), code, r->words * sizeof(uint64_t));
     }
-    if (!rc)
-        rc = ruv__writer_section_end(w);
-    free(buf);
-    return rc;
 }
 
-/* The file keeps the ex bits alone (the sign bits are in CODE): strip the
- * sign bit from the in-memory whole codes, one list at a time. */
-static int save_ex_codes(const struct ruv_index *idx, struct ruv__writer *w)
+static void export_popcounts(const struct ruv_index *idx, const struct rq_list *l, uint8_t *out)
 {
     const struct rq *r = idx->impl;
-    const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u);
-    uint8_t *buf = malloc((r->max_list + 1) * ex_bytes(r));
+    for (size_t j = 0; j < l->n; j++) {
+        uint64_t code[MAX_WORDS];
+        lane_get(r, l, j, code);
+        uint32_t pc = (uint32_t)idx->k->popcnt_u64(code, r->words);
+        memcpy(out + j * sizeof pc, &pc, sizeof pc);
+    }
+}
+
+static void export_ex(const struct ruv_index *idx, const struct rq_list *l, uint8_t *out)
+{
+    const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u); /* drop the sign bit */
+    const size_t len = l->n * ex_bytes(idx->impl);
+    for (size_t b = 0; b < len; b++)
+        out[b] = l->ucode[b] & mask;
+}
+
+/* One section of per_vector bytes per vector, every list in order, each list
+ * converted by fn into a buffer sized for the longest. */
+static int save_lists(const struct ruv_index *idx, struct ruv__writer *w, const char *tag,
+                      size_t per_vector, list_export_fn fn)
+{
+    const struct rq *r = idx->impl;
+    uint8_t *buf = malloc((r->max_list + 1) * per_vector);
     if (!buf)
         return ruv__set_error(RUV_E_NOMEM, "out of memory");
-    int rc = ruv__writer_section_begin(w, "EXCD");
+    int rc = ruv__writer_section_begin(w, tag);
     for (uint32_t i = 0; !rc && i < r->nlist; i++) {
-        size_t len = r->lists[i].n * ex_bytes(r);
-        for (size_t b = 0; b < len; b++)
-            buf[b] = r->lists[i].ucode[b] & mask;
-        rc = ruv__writer_section_append(w, buf, len);
+        fn(idx, &r->lists[i], buf);
+        rc = ruv__writer_section_append(w, buf, r->lists[i].n * per_vector);
     }
     if (!rc)
         rc = ruv__writer_section_end(w);
@@ -816,15 +829,15 @@ static int rq_save(const struct ruv_index *idx, struct ruv__writer *w)
     }
     LIST_SECTION("LROW", rows, sizeof(uint32_t))
     if (!rc)
-        rc = save_codes(idx, w, 0);
+        rc = save_lists(idx, w, "CODE", r->words * sizeof(uint64_t), export_codes);
     if (!rc)
-        rc = save_codes(idx, w, 1);
+        rc = save_lists(idx, w, "POPC", sizeof(uint32_t), export_popcounts);
     LIST_SECTION("FADD", f_add, sizeof(float))
     LIST_SECTION("FRSC", f_rescale, sizeof(float))
     LIST_SECTION("FERR", f_error, sizeof(float))
     if (idx->p.bits > 1) {
         if (!rc)
-            rc = save_ex_codes(idx, w);
+            rc = save_lists(idx, w, "EXCD", ex_bytes(r), export_ex);
         LIST_SECTION("XADD", x_add, sizeof(float))
         LIST_SECTION("XRSC", x_rescale, sizeof(float))
         LIST_SECTION("XERR", x_error, sizeof(float))

@@ -51,6 +51,9 @@ extern const struct ruv_kernel_ops ruv__kernel_scalar_ops;
 
 /* ---- small string helpers (util.c) ---- */
 char *ruv__strdup(const char *s);
+/* Appends printf-style text to the NUL-terminated buf of size bytes,
+ * truncating silently: for messages meant for people. */
+void ruv__append(char *buf, size_t size, const char *fmt, ...) RUV_PRINTF(3, 4);
 /* Appends to a growable buffer; returns 0 or RUV_E_NOMEM. */
 struct ruv__buf {
     char *p;

@@ -190,6 +190,22 @@ static unsigned ex_level(float t, float x, unsigned mask)
 static const float sweep_start[RUV__RABITQ_MAX_BITS] = {0.0f,  0.15f, 0.20f, 0.52f,
                                                         0.59f, 0.71f, 0.75f, 0.77f};
 
+/* The window [t0, t_end] of the sweep for t (§2.5): t_end = (2^ex - 1 + 10)
+ * / max x, t0 = sweep_start * t_end. 0 when no coordinate is positive (any
+ * t then gives the same code). */
+static int sweep_window(const float *x, size_t dim, unsigned ex_bits, float *t0, float *t_end)
+{
+    float xmax = 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        if (x[i] > xmax)
+            xmax = x[i];
+    if (!(xmax > 0.0f))
+        return 0;
+    *t_end = (float)(((1u << ex_bits) - 1u) + 10u) / xmax;
+    *t0 = sweep_start[ex_bits] * *t_end;
+    return 1;
+}
+
 /* The t maximising <o_bar, o> ~ sum (ex_i + 1/2) x_i / sqrt(sum (ex_i + 1/2)^2)
  * over the critical points t = (k + 1) / x_i in [start * t_end, t_end],
  * t_end = (2^ex - 1 + 10) / max x (§2.5), taking them from a min-heap (one
@@ -198,14 +214,9 @@ static float best_t_heap(const float *x, size_t dim, unsigned ex_bits, uint8_t *
                          uint32_t *hi)
 {
     const unsigned mask = (1u << ex_bits) - 1u;
-    float xmax = 0.0f;
-    for (size_t i = 0; i < dim; i++)
-        if (x[i] > xmax)
-            xmax = x[i];
-    if (!(xmax > 0.0f))
+    float t0, t_end;
+    if (!sweep_window(x, dim, ex_bits, &t0, &t_end))
         return 1.0f;
-    const float t_end = (float)(mask + 10u) / xmax;
-    const float t0 = sweep_start[ex_bits] * t_end;
 
     struct heap h = {ht, hi, 0};
     double num = 0.0, den = 0.0;
@@ -318,14 +329,9 @@ static void sort_points(const struct ex_scratch *w, size_t n, float t0, float t_
 static float best_t(const float *x, size_t dim, unsigned ex_bits, const struct ex_scratch *w)
 {
     const unsigned mask = (1u << ex_bits) - 1u;
-    float xmax = 0.0f;
-    for (size_t i = 0; i < dim; i++)
-        if (x[i] > xmax)
-            xmax = x[i];
-    if (!(xmax > 0.0f))
+    float t0, t_end;
+    if (!sweep_window(x, dim, ex_bits, &t0, &t_end))
         return 1.0f;
-    const float t_end = (float)(mask + 10u) / xmax;
-    const float t0 = sweep_start[ex_bits] * t_end;
 
     double num = 0.0, den = 0.0;
     size_t n = 0;

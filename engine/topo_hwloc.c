@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,18 +28,6 @@ struct hwloc {
     ruv__hwloc_get_nbobjs_by_depth_fn get_nbobjs_by_depth;
     ruv__hwloc_get_obj_by_depth_fn get_obj_by_depth;
 };
-
-static void append(char *buf, size_t size, const char *fmt, ...) RUV_PRINTF(3, 4);
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    if (len + 1 >= size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, size - len, fmt, ap);
-    va_end(ap);
-}
 
 /* dlsym returns an object pointer; POSIX guarantees it converts to a
  * function pointer, and memcpy says so without a pedantic cast warning. */
@@ -145,7 +132,7 @@ static int try_lib(const char *name, struct ruv__topo *out, char *why, size_t wh
             err += nlen + 2;
         if (!err || strstr(err, "No such file"))
             err = "not found";
-        append(why, why_size, "%s: %s; ", name, err);
+        ruv__append(why, why_size, "%s: %s; ", name, err);
         return 0;
     }
     struct hwloc f;
@@ -154,15 +141,15 @@ static int try_lib(const char *name, struct ruv__topo *out, char *why, size_t wh
     int ok = 0;
     ruv__hwloc_topology_t t = NULL;
     if (missing) {
-        append(why, why_size, "%s: no %s; ", name, missing);
+        ruv__append(why, why_size, "%s: no %s; ", name, missing);
     } else if ((api >> 16) != 2) {
         /* Only the 2.x binary interface is declared in hwloc_abi.h. */
-        append(why, why_size, "%s: hwloc API %u.%u, not 2.x; ", name, api >> 16,
+        ruv__append(why, why_size, "%s: hwloc API %u.%u, not 2.x; ", name, api >> 16,
                (api >> 8) & 0xff);
     } else if (f.topology_init(&t) != 0) {
-        append(why, why_size, "%s: hwloc_topology_init failed; ", name);
+        ruv__append(why, why_size, "%s: hwloc_topology_init failed; ", name);
     } else if (f.topology_load(t) != 0) {
-        append(why, why_size, "%s: hwloc_topology_load failed; ", name);
+        ruv__append(why, why_size, "%s: hwloc_topology_load failed; ", name);
         f.topology_destroy(t);
     } else {
         read_topology(&f, t, api, out);

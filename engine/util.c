@@ -2,6 +2,7 @@
  * list tokenising for RUVECTOR_DISABLE, module-name validation, gated logging. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,5 +113,16 @@ void ruv__log(int verbose, int level, const char *fmt, ...)
     fputs("ruvector: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    va_end(ap);
+}
+
+void ruv__append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
     va_end(ap);
 }

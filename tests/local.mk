@@ -103,7 +103,7 @@ TESTS += tests/test_index
 # Topology sources; links the engine's topology files (private ruv__ names).
 check_PROGRAMS += tests/test_topo
 tests_test_topo_SOURCES = tests/test_topo.c engine/topo.c engine/topo_hwloc.c \
-	engine/topo_sys.c engine/error.c
+	engine/topo_sys.c engine/error.c engine/util.c
 tests_test_topo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
 tests_test_topo_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
 tests_test_topo_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS) -ldl

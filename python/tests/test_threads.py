@@ -49,6 +49,16 @@ def _timed(fn: Callable[[], None]) -> float:
     return time.perf_counter() - t
 
 
+def _together(in_thread: Callable[[], None], in_main: Callable[[], None]) -> float:
+    """Wall time of in_thread in a second thread while in_main runs here."""
+    th = threading.Thread(target=in_thread)
+    t0 = time.perf_counter()
+    th.start()
+    in_main()
+    th.join()
+    return time.perf_counter() - t0
+
+
 def _repeat_to(fn: Callable[[], None], seconds: float) -> Callable[[], None]:
     """fn repeated enough times to take about `seconds`."""
     once = min(_timed(fn) for _ in range(3))
@@ -89,12 +99,7 @@ def test_search_in_a_thread_overlaps_numpy_in_the_main_thread(
     for _ in range(5):  # a busy machine can only make overlap look worse
         t_search = min(_timed(search_side) for _ in range(2))
         t_numpy = min(_timed(numpy_side) for _ in range(2))
-        th = threading.Thread(target=search_side)
-        t0 = time.perf_counter()
-        th.start()
-        numpy_side()
-        th.join()
-        wall = time.perf_counter() - t0
+        wall = _together(search_side, numpy_side)
         attempts.append((wall, t_search, t_numpy))
         if wall < 0.8 * (t_search + t_numpy):
             break
@@ -107,12 +112,7 @@ def test_search_in_a_thread_overlaps_numpy_in_the_main_thread(
         # overlap, other processes hold the cores and the timing says nothing
         # about our GIL handling (checked load-independently by
         # test_the_gil_is_free_during_a_batch_search).
-        th2 = threading.Thread(target=numpy_side)
-        t0 = time.perf_counter()
-        th2.start()
-        numpy_side()
-        th2.join()
-        pair = time.perf_counter() - t0
+        pair = _together(numpy_side, numpy_side)
         if pair >= 0.8 * (2 * t_numpy):
             pytest.skip(f"no two free cores now: two NumPy threads took {pair:.3f} s for "
                         f"2 x {t_numpy:.3f} s of work (load {os.getloadavg()[0]:.1f}); "
