@@ -1,11 +1,17 @@
-/* id -> row hash map: open addressing with linear probing and backward-shift
- * deletion (no tombstones, so lookups never degrade after many removals). */
+/* id -> row map. The ids themselves live in the caller's row -> id array
+ * (`keys`), so a slot holds only a row: 4 bytes instead of 13, looked up
+ * through keys[row]. While every row's id is its row number (a build or add
+ * without caller ids), the map is "dense" and holds no table at all.
+ * Open addressing, linear probing, backward-shift deletion (no tombstones,
+ * so lookups never degrade after many removals). */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "index_internal.h"
+
+#define EMPTY UINT32_MAX
 
 static size_t slot_of(uint64_t id, size_t cap)
 {
@@ -14,113 +20,143 @@ static size_t slot_of(uint64_t id, size_t cap)
     return (size_t)h & (cap - 1);
 }
 
-static int alloc_table(struct ruv__idmap *m, size_t cap)
+/* load factor <= 0.7 */
+static size_t cap_for(size_t n)
 {
-    m->keys = malloc(cap * sizeof *m->keys);
-    m->rows = malloc(cap * sizeof *m->rows);
-    m->used = calloc(cap, 1);
-    if (!m->keys || !m->rows || !m->used) {
-        free(m->keys);
-        free(m->rows);
-        free(m->used);
-        memset(m, 0, sizeof *m);
+    size_t cap = 16;
+    while (cap * 7 < n * 10 + 10)
+        cap *= 2;
+    return cap;
+}
+
+static void insert(struct ruv__idmap *m, const uint64_t *keys, uint32_t row)
+{
+    size_t i = slot_of(keys[row], m->cap);
+    while (m->slots[i] != EMPTY && keys[m->slots[i]] != keys[row])
+        i = (i + 1) & (m->cap - 1);
+    if (m->slots[i] == EMPTY)
+        m->n++;
+    m->slots[i] = row;
+}
+
+/* Replaces the table by one of cap slots holding the same entries (or rows
+ * 0..n-1 when the map was dense). */
+static int rebuild(struct ruv__idmap *m, const uint64_t *keys, size_t cap)
+{
+    uint32_t *slots = malloc(cap * sizeof *slots);
+    if (!slots)
         return ruv__set_error(RUV_E_NOMEM, "id map: out of memory (%zu slots)", cap);
-    }
+    memset(slots, 0xff, cap * sizeof *slots);
+    struct ruv__idmap old = *m;
+    m->slots = slots;
     m->cap = cap;
     m->n = 0;
+    m->dense = 0;
+    if (old.dense) {
+        for (size_t r = 0; r < old.n; r++)
+            insert(m, keys, (uint32_t)r);
+    } else {
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.slots[i] != EMPTY)
+                insert(m, keys, old.slots[i]);
+    }
+    free(old.slots);
     return RUV_OK;
+}
+
+void ruv__idmap_init_dense(struct ruv__idmap *m)
+{
+    memset(m, 0, sizeof *m);
+    m->dense = 1;
 }
 
 int ruv__idmap_init(struct ruv__idmap *m, size_t expect)
 {
     memset(m, 0, sizeof *m);
-    size_t cap = 16;
-    while (cap * 7 < expect * 10 + 10) /* load factor <= 0.7 */
-        cap *= 2;
-    return alloc_table(m, cap);
+    return rebuild(m, NULL, cap_for(expect));
 }
 
 void ruv__idmap_free(struct ruv__idmap *m)
 {
-    free(m->keys);
-    free(m->rows);
-    free(m->used);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
-int ruv__idmap_reserve(struct ruv__idmap *m, size_t more)
+int ruv__idmap_reserve(struct ruv__idmap *m, const uint64_t *keys, size_t more, int stays_dense)
 {
-    if ((m->n + more) * 10 <= m->cap * 7) /* load factor <= 0.7 */
+    if (m->dense)
+        return stays_dense ? RUV_OK : rebuild(m, keys, cap_for(m->n + more));
+    if ((m->n + more) * 10 <= m->cap * 7)
         return RUV_OK;
-    struct ruv__idmap old = *m;
-    size_t cap = m->cap ? m->cap : 16;
-    while ((m->n + more) * 10 > cap * 7)
-        cap *= 2;
-    int rc = alloc_table(m, cap);
-    if (rc != RUV_OK) {
-        *m = old;
-        return rc;
-    }
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.used[i])
-            ruv__idmap_put(m, old.keys[i], old.rows[i]);
-    ruv__idmap_free(&old);
-    return RUV_OK;
+    return rebuild(m, keys, cap_for(m->n + more));
 }
 
-int ruv__idmap_get(const struct ruv__idmap *m, uint64_t id, uint32_t *row)
-{
-    if (!m->cap)
-        return 0;
-    for (size_t i = slot_of(id, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->used[i])
-            return 0;
-        if (m->keys[i] == id) {
-            if (row)
-                *row = m->rows[i];
-            return 1;
-        }
-    }
-}
-
-void ruv__idmap_put(struct ruv__idmap *m, uint64_t id, uint32_t row)
+/* Slot holding id, or EMPTY's index when absent (table maps only). */
+static size_t find(const struct ruv__idmap *m, const uint64_t *keys, uint64_t id)
 {
     size_t i = slot_of(id, m->cap);
-    while (m->used[i] && m->keys[i] != id)
+    while (m->slots[i] != EMPTY && keys[m->slots[i]] != id)
         i = (i + 1) & (m->cap - 1);
-    if (!m->used[i])
-        m->n++;
-    m->used[i] = 1;
-    m->keys[i] = id;
-    m->rows[i] = row;
+    return i;
 }
 
-void ruv__idmap_del(struct ruv__idmap *m, uint64_t id)
+int ruv__idmap_get(const struct ruv__idmap *m, const uint64_t *keys, uint64_t id, uint32_t *row)
 {
-    if (!m->cap)
+    uint32_t r;
+    if (m->dense) {
+        if (id >= m->n)
+            return 0;
+        r = (uint32_t)id;
+    } else {
+        if (!m->cap || (r = m->slots[find(m, keys, id)]) == EMPTY)
+            return 0;
+    }
+    if (row)
+        *row = r;
+    return 1;
+}
+
+void ruv__idmap_put(struct ruv__idmap *m, const uint64_t *keys, uint32_t row)
+{
+    if (m->dense)
+        m->n++; /* the caller reserved with stays_dense: row == n, id == row */
+    else
+        insert(m, keys, row);
+}
+
+void ruv__idmap_move(struct ruv__idmap *m, const uint64_t *keys, uint64_t id, uint32_t row)
+{
+    size_t i = find(m, keys, id);
+    if (m->slots[i] != EMPTY)
+        m->slots[i] = row;
+}
+
+void ruv__idmap_del(struct ruv__idmap *m, const uint64_t *keys, uint64_t id)
+{
+    if (m->dense) { /* only the last row can go without breaking density */
+        if (m->n && id == m->n - 1)
+            m->n--;
         return;
-    size_t mask = m->cap - 1, i = slot_of(id, m->cap);
-    while (m->used[i] && m->keys[i] != id)
-        i = (i + 1) & mask;
-    if (!m->used[i])
+    }
+    size_t mask = m->cap - 1, i = find(m, keys, id);
+    if (m->slots[i] == EMPTY)
         return;
     /* Backward shift: pull later entries of the probe run into the hole when
      * their home slot does not lie cyclically within (hole, j]. */
     size_t hole = i;
-    for (size_t j = (i + 1) & mask; m->used[j]; j = (j + 1) & mask) {
-        size_t home = slot_of(m->keys[j], m->cap);
+    for (size_t j = (i + 1) & mask; m->slots[j] != EMPTY; j = (j + 1) & mask) {
+        size_t home = slot_of(keys[m->slots[j]], m->cap);
         int in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (!in_range) {
-            m->keys[hole] = m->keys[j];
-            m->rows[hole] = m->rows[j];
+            m->slots[hole] = m->slots[j];
             hole = j;
         }
     }
-    m->used[hole] = 0;
+    m->slots[hole] = EMPTY;
     m->n--;
 }
 
 size_t ruv__idmap_bytes(const struct ruv__idmap *m)
 {
-    return m->cap * (sizeof *m->keys + sizeof *m->rows + 1);
+    return m->cap * sizeof *m->slots;
 }

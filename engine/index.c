@@ -174,10 +174,7 @@ int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out
     idx->k = ruv_engine_kernel(eng);
     idx->threads = ruv_engine_threads(eng);
     idx->keeps_vectors = p->type == RUV_INDEX_FLAT_F32 || p->type == RUV_INDEX_RABITQ_PLUS;
-    if ((rc = ruv__idmap_init(&idx->map, 0)) != RUV_OK) {
-        free(idx);
-        return rc;
-    }
+    ruv__idmap_init_dense(&idx->map);
     *out = idx;
     return RUV_OK;
 }
@@ -280,30 +277,39 @@ static int prepare_rows(const struct ruv_index *idx, const float *data, size_t n
     return RUV_OK;
 }
 
-static int check_new_ids(const struct ruv_index *idx, const uint64_t *ids, size_t n,
-                         struct ruv__idmap *seen)
+static int check_new_ids_table(const struct ruv_index *idx, const uint64_t *ids, size_t n)
 {
-    int rc = ruv__idmap_init(seen, n);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
+    struct ruv__idmap seen;
+    int rc = ruv__idmap_init(&seen, n);
+    for (size_t i = 0; !rc && i < n; i++) {
         uint32_t prev;
-        if (ruv__idmap_get(&idx->map, ids[i], NULL))
+        if (ruv__idmap_get(&idx->map, idx->ids, ids[i], NULL))
             rc = ruv__set_error(RUV_E_INVAL, "id %llu (row %zu) is already in the index",
                                 (unsigned long long)ids[i], i);
-        else if (ruv__idmap_get(seen, ids[i], &prev))
+        else if (ruv__idmap_get(&seen, ids, ids[i], &prev))
             rc = ruv__set_error(RUV_E_INVAL, "id %llu appears twice (rows %u and %zu)",
                                 (unsigned long long)ids[i], prev, i);
-        if (rc)
-            break;
-        ruv__idmap_put(seen, ids[i], (uint32_t)i);
+        else
+            ruv__idmap_put(&seen, ids, (uint32_t)i);
     }
-    ruv__idmap_free(seen);
+    ruv__idmap_free(&seen);
     return rc;
 }
 
-/* Appends already validated rows; on failure the index is unchanged. */
-static int append_rows(struct ruv_index *idx, const float *rows, size_t n, const uint64_t *ids)
+/* Rejects ids already present or repeated within ids; *dense says whether
+ * keep the map dense (they continue its row numbering: ids[i] == n + i). */
+static int check_new_ids(const struct ruv_index *idx, const uint64_t *ids, size_t n, int *dense)
+{
+    *dense = idx->map.dense;
+    for (size_t i = 0; i < n && *dense; i++)
+        *dense = ids[i] == idx->n + i;
+    return *dense ? RUV_OK : check_new_ids_table(idx, ids, n);
+}
+
+/* Appends already validated rows (ids NULL: row numbers, which keeps a dense
+ * map dense); on failure the index is unchanged. */
+static int append_rows(struct ruv_index *idx, const float *rows, size_t n, const uint64_t *ids,
+                       int dense)
 {
     if (idx->n + n > UINT32_MAX)
         return ruv__set_error(RUV_E_INVAL, "an index holds at most %u vectors", UINT32_MAX);
@@ -311,7 +317,7 @@ static int append_rows(struct ruv_index *idx, const float *rows, size_t n, const
     if (!rc)
         rc = reserve_rows(idx, n);
     if (!rc)
-        rc = ruv__idmap_reserve(&idx->map, n);
+        rc = ruv__idmap_reserve(&idx->map, idx->ids, n, dense);
     if (rc)
         return rc;
     size_t first = idx->n;
@@ -326,7 +332,7 @@ static int append_rows(struct ruv_index *idx, const float *rows, size_t n, const
         return rc;
     }
     for (size_t i = 0; i < n; i++)
-        ruv__idmap_put(&idx->map, idx->ids[first + i], (uint32_t)(first + i));
+        ruv__idmap_put(&idx->map, idx->ids, (uint32_t)(first + i));
     return RUV_OK;
 }
 
@@ -336,14 +342,14 @@ int ruv_index_add(ruv_index *idx, const float *data, size_t n, const uint64_t *i
         return ruv__set_error(RUV_E_INVAL, "ruv_index_add: NULL argument");
     if (n == 0)
         return RUV_OK;
-    struct ruv__idmap seen;
-    int rc = check_new_ids(idx, ids, n, &seen);
+    int dense;
+    int rc = check_new_ids(idx, ids, n, &dense);
     float *tmp = NULL;
     const float *rows = NULL;
     if (!rc)
         rc = prepare_rows(idx, data, n, &tmp, &rows);
     if (!rc)
-        rc = append_rows(idx, rows, n, ids);
+        rc = append_rows(idx, rows, n, ids, dense);
     free(tmp);
     return rc;
 }
@@ -360,10 +366,9 @@ int ruv_index_build(ruv_engine *eng, const ruv_index_params *p, const float *dat
     int rc = ruv__index_alloc(eng, p, &idx);
     if (rc)
         return rc;
-    if (ids) {
-        struct ruv__idmap seen;
-        rc = check_new_ids(idx, ids, n, &seen);
-    }
+    int dense = 1;
+    if (ids)
+        rc = check_new_ids(idx, ids, n, &dense);
     float *tmp = NULL;
     const float *rows = NULL;
     if (!rc)
@@ -376,7 +381,7 @@ int ruv_index_build(ruv_engine *eng, const ruv_index_params *p, const float *dat
     if (!rc && idx->vt->train && n)
         rc = idx->vt->train(idx, rows, n);
     if (!rc)
-        rc = append_rows(idx, rows, n, ids);
+        rc = append_rows(idx, rows, n, ids, dense);
     free(tmp);
     if (rc) {
         ruv_index_free(idx);
@@ -395,20 +400,28 @@ int ruv_index_remove(ruv_index *idx, const uint64_t *ids, size_t n, size_t *remo
     int rc = own_arrays(idx);
     if (rc)
         return rc;
+    /* Everything that can fail happens before the first row moves. */
+    int present = 0;
+    for (size_t i = 0; i < n && !present; i++)
+        present = ruv__idmap_get(&idx->map, idx->ids, ids[i], NULL);
+    if (present && idx->map.dense && (rc = ruv__idmap_reserve(&idx->map, idx->ids, 0, 0)))
+        return rc;
+    if (present && idx->vt->prepare_remove && (rc = idx->vt->prepare_remove(idx)))
+        return rc;
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t row;
-        if (!ruv__idmap_get(&idx->map, ids[i], &row))
+        if (!ruv__idmap_get(&idx->map, idx->ids, ids[i], &row))
             continue;
         size_t last = idx->n - 1;
         idx->vt->remove_row(idx, row, last);
-        ruv__idmap_del(&idx->map, ids[i]);
+        ruv__idmap_del(&idx->map, idx->ids, ids[i]);
         if (row != last) {
+            ruv__idmap_move(&idx->map, idx->ids, idx->ids[last], row);
             idx->ids[row] = idx->ids[last];
             if (idx->keeps_vectors)
                 memcpy(idx->vecs + (size_t)row * idx->p.dim, idx->vecs + last * idx->p.dim,
                        idx->p.dim * sizeof(float));
-            ruv__idmap_put(&idx->map, idx->ids[row], row);
         }
         idx->n--;
         count++;
@@ -461,7 +474,7 @@ static int allow_bitmap(const struct ruv_index *idx, const ruv_search_params *sp
     size_t c = 0;
     for (size_t i = 0; i < sp->nallow; i++) {
         uint32_t row;
-        if (ruv__idmap_get(&idx->map, sp->allow[i], &row) && !((*out)[row / 8] & (1u << (row % 8)))) {
+        if (ruv__idmap_get(&idx->map, idx->ids, sp->allow[i], &row) && !((*out)[row / 8] & (1u << (row % 8)))) {
             (*out)[row / 8] |= (uint8_t)(1u << (row % 8));
             c++;
         }
@@ -643,9 +656,11 @@ size_t ruv_index_memory_bytes(const ruv_index *idx)
 {
     if (!idx)
         return 0;
-    size_t b = sizeof *idx + idx->n * sizeof(uint64_t) + ruv__idmap_bytes(&idx->map);
+    /* arrays borrowed from a loaded file hold n rows; our own hold cap */
+    size_t rows = idx->borrowed ? idx->n : idx->cap;
+    size_t b = sizeof *idx + rows * sizeof(uint64_t) + ruv__idmap_bytes(&idx->map);
     if (idx->keeps_vectors)
-        b += idx->n * idx->p.dim * sizeof(float);
+        b += rows * idx->p.dim * sizeof(float);
     return b + (idx->impl ? idx->vt->memory(idx) : 0);
 }
 
@@ -658,7 +673,7 @@ int ruv_index_get(const ruv_index *idx, uint64_t id, float *out)
                               "a %s index keeps codes only, not the original vectors",
                               ruv_index_type_name((int)idx->p.type));
     uint32_t row;
-    if (!ruv__idmap_get(&idx->map, id, &row))
+    if (!ruv__idmap_get(&idx->map, idx->ids, id, &row))
         return ruv__set_error(RUV_E_NOTFOUND, "id %llu is not in the index",
                               (unsigned long long)id);
     memcpy(out, idx->vecs + (size_t)row * idx->p.dim, idx->p.dim * sizeof(float));

@@ -28,22 +28,31 @@ void ruv__topk_push(struct ruv__topk *t, float d, uint32_t row);
 /* Sorts in place, best first (ties by row, so results are deterministic). */
 void ruv__topk_sort(struct ruv__topk *t);
 
-/* ---- id -> row map (open addressing, backward-shift deletion) ---- */
+/* ---- id -> row map (engine/idmap.c) ----
+ * Slots hold rows only; ids are read through `keys` (row -> id: the index's
+ * ids array, or the caller's id array for a batch check). A dense map (every
+ * row's id is its row number) has no table. */
 struct ruv__idmap {
-    uint64_t *keys;
-    uint32_t *rows;
-    uint8_t *used;
-    size_t cap, n; /* cap is a power of two */
+    uint32_t *slots; /* cap rows, UINT32_MAX = empty; NULL while dense */
+    size_t cap, n;   /* cap is a power of two */
+    int dense;
 };
+void ruv__idmap_init_dense(struct ruv__idmap *m);
+/* A table map with room for `expect` ids. */
 int ruv__idmap_init(struct ruv__idmap *m, size_t expect);
 void ruv__idmap_free(struct ruv__idmap *m);
-/* Makes room for `more` insertions without failing later. */
-int ruv__idmap_reserve(struct ruv__idmap *m, size_t more);
+/* Makes room for `more` insertions without failing later; a dense map stays
+ * dense when stays_dense (the new rows' ids are their row numbers), else it
+ * becomes a table now. */
+int ruv__idmap_reserve(struct ruv__idmap *m, const uint64_t *keys, size_t more, int stays_dense);
 /* Returns 1 and the row if present. */
-int ruv__idmap_get(const struct ruv__idmap *m, uint64_t id, uint32_t *row);
-/* Inserts or overwrites; capacity must have been reserved. */
-void ruv__idmap_put(struct ruv__idmap *m, uint64_t id, uint32_t row);
-void ruv__idmap_del(struct ruv__idmap *m, uint64_t id);
+int ruv__idmap_get(const struct ruv__idmap *m, const uint64_t *keys, uint64_t id, uint32_t *row);
+/* Inserts row under keys[row] (or overwrites); capacity must be reserved. */
+void ruv__idmap_put(struct ruv__idmap *m, const uint64_t *keys, uint32_t row);
+/* Points present id at another row (the caller then moves keys[row]). */
+void ruv__idmap_move(struct ruv__idmap *m, const uint64_t *keys, uint64_t id, uint32_t row);
+/* A dense map can only drop its last row: make it a table first otherwise. */
+void ruv__idmap_del(struct ruv__idmap *m, const uint64_t *keys, uint64_t id);
 size_t ruv__idmap_bytes(const struct ruv__idmap *m);
 
 /* ---- parallel for over [0, n) in chunks of grain; fn(ctx, begin, end, worker) ---- */
@@ -61,6 +70,9 @@ struct ruv__index_vt {
      * originals are already stored by the common layer. On failure the
      * common layer drops the rows again. */
     int (*add)(struct ruv_index *idx, const float *data, size_t n, size_t first);
+    /* Optional: whatever remove_row needs and may fail to allocate; called
+     * before the first row of a remove moves. */
+    int (*prepare_remove)(struct ruv_index *idx);
     /* Row `last` (the final row) moves into `row`; drop the old `row`. */
     void (*remove_row)(struct ruv_index *idx, size_t row, size_t last);
     /* Pushes candidate rows into out (distances: lower is better). allow is

@@ -137,14 +137,18 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
             rc = ruv__set_error(RUV_E_CORRUPT, "section 'CENT' holds %zu bytes, expected %zu",
                                 cent_len, want);
     }
+    const uint64_t *keys = ids;
+    int dense = 1;
+    for (size_t i = 0; !rc && i < n && dense; i++)
+        dense = keys[i] == i;
     if (!rc)
-        rc = ruv__idmap_reserve(&idx->map, n);
+        rc = ruv__idmap_reserve(&idx->map, keys, n, dense);
     for (size_t i = 0; !rc && i < n; i++) {
-        uint64_t id = ((const uint64_t *)ids)[i];
-        if (ruv__idmap_get(&idx->map, id, NULL))
-            rc = ruv__set_error(RUV_E_CORRUPT, "id %llu appears twice", (unsigned long long)id);
+        if (!dense && ruv__idmap_get(&idx->map, keys, keys[i], NULL))
+            rc = ruv__set_error(RUV_E_CORRUPT, "id %llu appears twice",
+                                (unsigned long long)keys[i]);
         else
-            ruv__idmap_put(&idx->map, id, (uint32_t)i);
+            ruv__idmap_put(&idx->map, keys, (uint32_t)i);
     }
     if (!rc) {
         /* Borrow ids and vectors from the image; it lives as long as the index. */

@@ -48,6 +48,8 @@ struct rq {
     float *centroids;     /* nlist x dim (original space) */
     float *centroids_rot; /* nlist x dim_pad */
     struct rq_list *lists;
+    /* row -> (list, pos), built on the first remove and kept from then on:
+     * an index that is only built and searched does not pay 8 B a vector */
     uint32_t *row_list, *row_pos;
     size_t row_cap;
     size_t max_list;
@@ -221,7 +223,7 @@ static int list_reserve(const struct ruv_index *idx, const struct rq *r, struct 
 
 static int rows_reserve(struct rq *r, size_t rows)
 {
-    if (rows <= r->row_cap)
+    if (!r->row_list || rows <= r->row_cap)
         return RUV_OK;
     size_t cap = r->row_cap ? r->row_cap : rows;
     while (cap < rows)
@@ -292,8 +294,10 @@ static void list_put(const struct ruv_index *idx, struct rq *r, struct rq_list *
         l->x_rescale[p] = en->fx.f_rescale;
         l->x_error[p] = en->fx.f_error;
     }
-    r->row_list[row] = (uint32_t)(l - r->lists);
-    r->row_pos[row] = (uint32_t)p;
+    if (r->row_list) {
+        r->row_list[row] = (uint32_t)(l - r->lists);
+        r->row_pos[row] = (uint32_t)p;
+    }
     if (l->n > r->max_list)
         r->max_list = l->n;
 }
@@ -361,6 +365,30 @@ static void list_move(const struct rq *r, struct rq_list *l, size_t to, size_t f
         l->x_rescale[to] = l->x_rescale[from];
         l->x_error[to] = l->x_error[from];
     }
+}
+
+static int rq_prepare_remove(struct ruv_index *idx)
+{
+    struct rq *r = idx->impl;
+    if (r->row_list)
+        return RUV_OK;
+    size_t cap = idx->n ? idx->n : 1;
+    r->row_list = malloc(cap * sizeof *r->row_list);
+    r->row_pos = malloc(cap * sizeof *r->row_pos);
+    if (!r->row_list || !r->row_pos) {
+        free(r->row_list);
+        free(r->row_pos);
+        r->row_list = r->row_pos = NULL;
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for the row index of %zu vectors",
+                              idx->n);
+    }
+    r->row_cap = cap;
+    for (uint32_t i = 0; i < r->nlist; i++)
+        for (size_t p = 0; p < r->lists[i].n; p++) {
+            r->row_list[r->lists[i].rows[p]] = i;
+            r->row_pos[r->lists[i].rows[p]] = (uint32_t)p;
+        }
+    return RUV_OK;
 }
 
 static void rq_remove_row(struct ruv_index *idx, size_t row, size_t last)
@@ -883,8 +911,6 @@ static int rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
     if (total != idx->n)
         return ruv__set_error(RUV_E_CORRUPT, "list sizes add up to %zu, header says %zu", total,
                               idx->n);
-    if ((rc = rows_reserve(r, idx->n)))
-        return rc;
     const int ex = idx->p.bits > 1;
     const void *rows, *codes, *pop, *fa, *fr, *fe, *exc = NULL, *xa = NULL, *xr = NULL, *xe = NULL;
     size_t n = idx->n;
@@ -965,6 +991,7 @@ const struct ruv__index_vt ruv__rabitq_vt = {
     .search = rq_search,
     .scratch_bytes = rq_scratch_bytes,
     .search_batch = NULL,
+    .prepare_remove = rq_prepare_remove,
     .memory = rq_memory,
     .save = rq_save,
     .load = rq_load,

@@ -465,6 +465,62 @@ static void test_add_remove_allow(void **state)
     free(x);
 }
 
+/* Ids that are row numbers (no caller ids, or 0..n-1) keep no id table;
+ * everything that breaks that pattern must still find the right vectors. */
+static void test_row_number_ids(void **state)
+{
+    (void)state;
+    size_t n = 600, d = 16;
+    float *x = clustered(n + 3, d, 6, 0.3f);
+    const int types[] = {RUV_INDEX_FLAT_F32, RUV_INDEX_RABITQ_PLUS, RUV_INDEX_RABITQ};
+    for (int t = 0; t < 3; t++) {
+        ruv_index *idx = build(types[t], RUV_METRIC_L2, x, n, d, 1, 0);
+        /* continuing the numbering, then clashing with it */
+        uint64_t next = n, clash = 7;
+        assert_int_equal(ruv_index_add(idx, x + n * d, 1, &next), RUV_OK);
+        assert_int_equal(ruv_index_add(idx, x + (n + 1) * d, 1, &clash), RUV_E_INVAL);
+        assert_non_null(strstr(ruv_last_error(), "id 7 (row 0) is already in the index"));
+        assert_int_equal(ruv_index_len(idx), n + 1);
+        /* removing the last row, then one in the middle, then re-adding it */
+        size_t removed = 0;
+        assert_int_equal(ruv_index_remove(idx, &next, 1, &removed), RUV_OK);
+        assert_int_equal(removed, 1);
+        uint64_t mid = 123;
+        assert_int_equal(ruv_index_remove(idx, &mid, 1, &removed), RUV_OK);
+        assert_int_equal(removed, 1);
+        assert_int_equal(ruv_index_len(idx), n - 1);
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, 5);
+        uint64_t got[5];
+        float sc[5];
+        size_t nf;
+        for (size_t q = 0; q < n; q += 37) {
+            assert_int_equal(ruv_index_search(idx, x + q * d, &sp, got, sc, &nf), RUV_OK);
+            for (size_t r = 0; r < nf; r++)
+                assert_true(got[r] != mid && got[r] < n);
+            if (q != mid && types[t] != RUV_INDEX_RABITQ)
+                assert_int_equal(got[0], q); /* exact re-rank: its own vector first */
+        }
+        uint64_t allow[3] = {mid, n - 1, 5};
+        sp.allow = allow;
+        sp.nallow = 3;
+        assert_int_equal(ruv_index_search(idx, x, &sp, got, sc, &nf), RUV_OK);
+        assert_int_equal(nf, 2); /* mid is gone */
+        sp.allow = NULL;
+        sp.nallow = 0;
+        assert_int_equal(ruv_index_add(idx, x + mid * d, 1, &mid), RUV_OK);
+        assert_int_equal(ruv_index_search(idx, x + mid * d, &sp, got, sc, &nf), RUV_OK);
+        if (types[t] != RUV_INDEX_RABITQ) {
+            assert_int_equal(got[0], mid);
+            float v[16];
+            assert_int_equal(ruv_index_get(idx, n - 1, v), RUV_OK); /* moved into mid's row */
+            assert_memory_equal(v, x + (n - 1) * d, sizeof v);
+        }
+        ruv_index_free(idx);
+    }
+    free(x);
+}
+
 /* ---- files ---- */
 
 static void search_all(ruv_index *idx, const float *q, size_t nq, size_t d, uint64_t *ids,
@@ -688,6 +744,9 @@ static void test_memory_bytes_honest(void **state)
     assert_true(fb >= n * d * 4);           /* at least the vectors */
     assert_true(rb < fb / 5);               /* codes are far smaller */
     assert_true(rb >= n * (d / 8 + 12));    /* and at least codes + factors */
+    /* issue 3: at most D/8 + 16 bytes a vector plus its 8-byte id, and a
+     * fixed part (rotation, one centroid, list slack below 32 entries) */
+    assert_true(rb <= n * (d / 8 + 16 + 8) + 32 * 1024);
     print_message("memory: flat %.1f B/vec, rabitq 1-bit %.1f B/vec\n", (double)fb / n,
                   (double)rb / n);
     ruv_index_free(flat);
@@ -768,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_rabitq_fastscan_tracks_float_query),
         cmocka_unit_test(test_rabitq_ip_and_cosine),
         cmocka_unit_test(test_add_remove_allow),
+        cmocka_unit_test(test_row_number_ids),
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_corrupt_and_truncated_files),
         cmocka_unit_test(test_load_meta_sizes_checked_before_allocation),
