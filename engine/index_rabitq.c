@@ -661,15 +661,18 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
             scan_list(idx, l, &s, &lq);
         }
         ruv__rabitq_est_n(s.ip, l->n, l->f_add, l->f_rescale, l->f_error, &qc, 1, s.est, s.lb);
+        if (!ex && !plus) {
+            /* most lanes lose to the k-th estimate: test inline, push rarely */
+            for (size_t j = 0; j < l->n; j++)
+                if (s.est[j] <= ruv__topk_threshold(out) && allowed(allow, l->rows[j]))
+                    ruv__topk_push(out, s.est[j], l->rows[j]);
+            continue;
+        }
         if (!ex) {
             for (size_t j = 0; j < l->n && !rc; j++) {
                 uint32_t row = l->rows[j];
                 if (!allowed(allow, row))
                     continue;
-                if (!plus) {
-                    ruv__topk_push(out, s.est[j], row);
-                    continue;
-                }
                 float lb = s.lb[j];
                 if (lb > ruv__topk_threshold(&ub))
                     continue;
