@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conform.h"
+#include "half.h"
 
 #ifndef RUV_THREAD_LOCAL
 #define RUV_THREAD_LOCAL _Thread_local
@@ -341,6 +342,46 @@ static int check_u8(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *
     return 0;
 }
 
+/* Rows of binary16 values from every range the probe meets: normal, large
+ * (up to ~32,000) and subnormal; rows start 2 bytes past a float boundary. */
+static int check_f16(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng, char *why,
+                     size_t whylen)
+{
+    if (!HAS(ops, dot_f16_1xN))
+        return 0;
+    static const size_t NS[] = {0, 1, 3, 5, 9, NROWS};
+    uint16_t *rows = (uint16_t *)B->rows + 1;
+    for (size_t k = 0; k < NSIZES; k++) {
+        size_t dim = SIZES[k], stride = dim + (k % 3);
+        for (size_t i = 0; i < dim; i++)
+            B->a[i] = rng_float(rng);
+        for (size_t i = 0; i < NROWS * stride; i++) {
+            float v = rng_float(rng);
+            v *= i % 7 == 3 ? 0x1p-20f : i % 11 == 5 ? 16000.0f : 1.0f;
+            rows[i] = ruv__float_to_half(v);
+        }
+        for (size_t t = 0; t < sizeof NS / sizeof NS[0]; t++) {
+            size_t n = NS[t];
+            ops->dot_f16_1xN(B->a, rows, dim, stride, n, B->out);
+            for (size_t r = 0; r < n; r++) {
+                double want = 0, abs = 0;
+                for (size_t i = 0; i < dim; i++) {
+                    double x = (double)B->a[i] * ruv__half_to_float(rows[r * stride + i]);
+                    want += x;
+                    abs += fabs(x);
+                }
+                double tol = (double)(dim + 2) * FLT_EPSILON * abs + 1e-30;
+                if (fabs(B->out[r] - want) > tol)
+                    return fail(why, whylen,
+                                "dot_f16_1xN: dim=%zu stride=%zu n=%zu row %zu: got %.9g, want "
+                                "%.9g",
+                                dim, stride, n, r, (double)B->out[r], want);
+            }
+        }
+    }
+    return 0;
+}
+
 static int check_fht(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng, char *why,
                      size_t whylen)
 {
@@ -410,7 +451,7 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
     if (check_f32_pair(ops, &B, &rng, why, whylen) || check_f32_1xN(ops, &B, &rng, why, whylen) ||
         check_bits(ops, ref, &B, &rng, why, whylen) ||
         check_fastscan(ops, ref, &B, &rng, why, whylen) || check_fht(ops, &B, &rng, why, whylen) ||
-        check_u8(ops, &B, &rng, why, whylen))
+        check_u8(ops, &B, &rng, why, whylen) || check_f16(ops, &B, &rng, why, whylen))
         goto out;
     rc = 0;
     {
@@ -427,6 +468,7 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         c += HAS(ops, fastscan_u8) ? 1 : 0;
         c += HAS(ops, fht_f32) ? 1 : 0;
         c += HAS(ops, dot_u8_f32) ? 1 : 0;
+        c += HAS(ops, dot_f16_1xN) ? 1 : 0;
         slots_checked = c;
     }
 out:

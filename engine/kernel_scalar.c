@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "half.h"
 
 static float dot_f32(const float *a, const float *b, size_t n)
 {
@@ -152,6 +153,17 @@ static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
     return s;
 }
 
+static void dot_f16_1xN(const float *q, const uint16_t *base, size_t dim, size_t stride,
+                        size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++, base += stride) {
+        float s = 0.0f;
+        for (size_t j = 0; j < dim; j++)
+            s += q[j] * ruv__half_to_float(base[j]);
+        out[i] = s;
+    }
+}
+
 const struct ruv_kernel_ops ruv__kernel_scalar_ops = {
     .struct_size = sizeof(struct ruv_kernel_ops),
     .reserved = 0,
@@ -167,4 +179,5 @@ const struct ruv_kernel_ops ruv__kernel_scalar_ops = {
     .fastscan_u8 = fastscan_u8,
     .fht_f32 = fht_f32,
     .dot_u8_f32 = dot_u8_f32,
+    .dot_f16_1xN = dot_f16_1xN,
 };

@@ -6,7 +6,7 @@ engine_libruvector_la_SOURCES = \
 	engine/cpu.c engine/cpu_x86.c engine/cpu_arm.c \
 	engine/engine.c \
 	engine/error.c \
-	engine/kernel_scalar.c \
+	engine/kernel_scalar.c engine/half.h \
 	engine/loader.c \
 	engine/report.c \
 	engine/select.c \

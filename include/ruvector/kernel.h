@@ -90,6 +90,11 @@ struct ruv_kernel_ops {
     /* sum a_i * b_i with a as unsigned bytes: Extended RaBitQ's extra-bit
      * codes against the float query. */
     float (*dot_u8_f32)(const uint8_t *a, const float *b, size_t n);
+    /* out[i] = sum_j q_j * half(row i)_j, rows of IEEE binary16 values (bit
+     * patterns in uint16_t, finite), widened exactly to f32: a probe over a
+     * half-size copy of the IVF centroids. */
+    void (*dot_f16_1xN)(const float *q, const uint16_t *base, size_t dim, size_t stride,
+                        size_t n, float *out);
 };
 
 /* Size of the first published layout; tables shorter than this are rejected. */

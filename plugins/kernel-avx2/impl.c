@@ -655,6 +655,70 @@ static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
     return s;
 }
 
+/* Eight binary16 values widened exactly to floats (F16C); the tail copies
+ * its r < 8 halves to a zeroed buffer, so nothing past the row is read. */
+RUV_INLINE __m256 half8(const uint16_t *p)
+{
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+RUV_INLINE __m256 half_tail(const uint16_t *p, size_t r)
+{
+    uint16_t t[8] = {0};
+    for (size_t i = 0; i < r; i++)
+        t[i] = p[i];
+    return half8(t);
+}
+
+/* The IVF probe over half-size centroids: four rows per pass share each
+ * query load, two chains per row (as score4). Rows are read from L2/L3,
+ * so the half width is what pays: the same rows in f32 were 1.6x slower. */
+static void dot_f16_1xN(const float *q, const uint16_t *base, size_t dim, size_t stride,
+                        size_t n, float *out)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint16_t *r0 = base + i * stride, *r1 = r0 + stride, *r2 = r1 + stride,
+                       *r3 = r2 + stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+        __m256 b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+        size_t j = 0;
+        for (; j + 16 <= dim; j += 16) {
+            __m256 qa = _mm256_loadu_ps(q + j), qb = _mm256_loadu_ps(q + j + 8);
+            a0 = _mm256_fmadd_ps(qa, half8(r0 + j), a0);
+            a1 = _mm256_fmadd_ps(qa, half8(r1 + j), a1);
+            a2 = _mm256_fmadd_ps(qa, half8(r2 + j), a2);
+            a3 = _mm256_fmadd_ps(qa, half8(r3 + j), a3);
+            b0 = _mm256_fmadd_ps(qb, half8(r0 + j + 8), b0);
+            b1 = _mm256_fmadd_ps(qb, half8(r1 + j + 8), b1);
+            b2 = _mm256_fmadd_ps(qb, half8(r2 + j + 8), b2);
+            b3 = _mm256_fmadd_ps(qb, half8(r3 + j + 8), b3);
+        }
+        for (; j < dim; j += 8) {
+            size_t r = dim - j < 8 ? dim - j : 8;
+            __m256 qa = _mm256_maskload_ps(q + j, tail_mask(r));
+            a0 = _mm256_fmadd_ps(qa, half_tail(r0 + j, r), a0);
+            a1 = _mm256_fmadd_ps(qa, half_tail(r1 + j, r), a1);
+            a2 = _mm256_fmadd_ps(qa, half_tail(r2 + j, r), a2);
+            a3 = _mm256_fmadd_ps(qa, half_tail(r3 + j, r), a3);
+        }
+        _mm_storeu_ps(out + i, hsum4(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1),
+                                     _mm256_add_ps(a2, b2), _mm256_add_ps(a3, b3)));
+    }
+    for (; i < n; i++) {
+        const uint16_t *r0 = base + i * stride;
+        __m256 a0 = _mm256_setzero_ps();
+        for (size_t j = 0; j < dim; j += 8) {
+            size_t r = dim - j < 8 ? dim - j : 8;
+            a0 = _mm256_fmadd_ps(_mm256_maskload_ps(q + j, tail_mask(r)), half_tail(r0 + j, r),
+                                 a0);
+        }
+        out[i] = hsum(a0);
+    }
+}
+
 const struct ruv_kernel_ops ruv_avx2_ops = {
     .struct_size = sizeof(struct ruv_kernel_ops),
     .reserved = 0,
@@ -670,4 +734,5 @@ const struct ruv_kernel_ops ruv_avx2_ops = {
     .fastscan_u8 = fastscan_u8,
     .fht_f32 = fht_f32,
     .dot_u8_f32 = dot_u8_f32,
+    .dot_f16_1xN = dot_f16_1xN,
 };

@@ -21,6 +21,7 @@
 #ifdef RUV_SIMDE
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
+#include <simde/x86/f16c.h>
 #else
 #include <immintrin.h>
 #endif
@@ -802,6 +803,85 @@ static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
     return hsum(_mm512_add_ps(s0, s1));
 }
 
+/* Sixteen binary16 values widened exactly to floats. SIMDe 0.7 has no
+ * _mm512_cvtph_ps: the emulated build joins two F16C halves instead. */
+RUV_INLINE __m512 half16(const uint16_t *p)
+{
+#ifdef RUV_SIMDE
+    __m256 lo = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+    __m256 hi = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p + 8)));
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+#else
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p));
+#endif
+}
+
+/* The last r (< 16) halves of a row, zero-padded: nothing past it is read. */
+RUV_INLINE __m512 half_tail(const uint16_t *p, size_t r)
+{
+    uint16_t t[16] = {0};
+    for (size_t i = 0; i < r; i++)
+        t[i] = p[i];
+    return half16(t);
+}
+
+/* The IVF probe over half-size centroids: four rows per pass share each
+ * query load, two chains per row. */
+static void dot_f16_1xN(const float *q, const uint16_t *base, size_t dim, size_t stride,
+                        size_t n, float *out)
+{
+    size_t i = 0;
+    const size_t tail = dim % 16;
+    const __mmask16 tk = (__mmask16)((1u << tail) - 1u);
+    for (; i + 4 <= n; i += 4) {
+        const uint16_t *r0 = base + i * stride, *r1 = r0 + stride, *r2 = r1 + stride,
+                       *r3 = r2 + stride;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+        __m512 b2 = _mm512_setzero_ps(), b3 = _mm512_setzero_ps();
+        size_t j = 0;
+        for (; j + 32 <= dim; j += 32) {
+            __m512 qa = _mm512_loadu_ps(q + j), qb = _mm512_loadu_ps(q + j + 16);
+            a0 = _mm512_fmadd_ps(qa, half16(r0 + j), a0);
+            a1 = _mm512_fmadd_ps(qa, half16(r1 + j), a1);
+            a2 = _mm512_fmadd_ps(qa, half16(r2 + j), a2);
+            a3 = _mm512_fmadd_ps(qa, half16(r3 + j), a3);
+            b0 = _mm512_fmadd_ps(qb, half16(r0 + j + 16), b0);
+            b1 = _mm512_fmadd_ps(qb, half16(r1 + j + 16), b1);
+            b2 = _mm512_fmadd_ps(qb, half16(r2 + j + 16), b2);
+            b3 = _mm512_fmadd_ps(qb, half16(r3 + j + 16), b3);
+        }
+        if (j + 16 <= dim) {
+            __m512 qa = _mm512_loadu_ps(q + j);
+            a0 = _mm512_fmadd_ps(qa, half16(r0 + j), a0);
+            a1 = _mm512_fmadd_ps(qa, half16(r1 + j), a1);
+            a2 = _mm512_fmadd_ps(qa, half16(r2 + j), a2);
+            a3 = _mm512_fmadd_ps(qa, half16(r3 + j), a3);
+            j += 16;
+        }
+        if (tail) {
+            __m512 qb = ruv_maskz_loadu_ps(tk, q + j);
+            b0 = _mm512_fmadd_ps(qb, half_tail(r0 + j, tail), b0);
+            b1 = _mm512_fmadd_ps(qb, half_tail(r1 + j, tail), b1);
+            b2 = _mm512_fmadd_ps(qb, half_tail(r2 + j, tail), b2);
+            b3 = _mm512_fmadd_ps(qb, half_tail(r3 + j, tail), b3);
+        }
+        _mm_storeu_ps(out + i, hsum4(_mm512_add_ps(a0, b0), _mm512_add_ps(a1, b1),
+                                     _mm512_add_ps(a2, b2), _mm512_add_ps(a3, b3)));
+    }
+    for (; i < n; i++) {
+        const uint16_t *r0 = base + i * stride;
+        __m512 a0 = _mm512_setzero_ps();
+        size_t j = 0;
+        for (; j + 16 <= dim; j += 16)
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + j), half16(r0 + j), a0);
+        if (tail)
+            a0 = _mm512_fmadd_ps(ruv_maskz_loadu_ps(tk, q + j), half_tail(r0 + j, tail), a0);
+        out[i] = hsum(a0);
+    }
+}
+
 const struct ruv_kernel_ops ruv_avx512_ops = {
     .struct_size = sizeof(struct ruv_kernel_ops),
     .reserved = 0,
@@ -817,4 +897,5 @@ const struct ruv_kernel_ops ruv_avx512_ops = {
     .fastscan_u8 = fastscan_u8,
     .fht_f32 = fht_f32,
     .dot_u8_f32 = dot_u8_f32,
+    .dot_f16_1xN = dot_f16_1xN,
 };

@@ -25,7 +25,7 @@ plugins_kernel_avx512_test_avx512_emulated_SOURCES = \
 	engine/conform.c \
 	engine/kernel_scalar.c
 plugins_kernel_avx512_test_avx512_emulated_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
-plugins_kernel_avx512_test_avx512_emulated_CFLAGS = $(AM_CFLAGS) -DRUV_SIMDE -mavx2 -mfma -mpopcnt -Wno-psabi
+plugins_kernel_avx512_test_avx512_emulated_CFLAGS = $(AM_CFLAGS) -DRUV_SIMDE -mavx2 -mfma -mpopcnt -mf16c -Wno-psabi
 plugins_kernel_avx512_test_avx512_emulated_LDADD = -lm
 else
 TESTS += plugins/kernel-avx512/test-avx512-emulated-skip.sh

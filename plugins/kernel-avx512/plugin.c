@@ -26,7 +26,8 @@ static const struct ruv_plugin desc = {
     .caps = RUV_CAP_THREADSAFE,
     .priority = 30,
     .requires_isa = RUV_ISA_AVX512F | RUV_ISA_AVX512BW | RUV_ISA_AVX512VL | RUV_ISA_AVX512DQ |
-                    RUV_ISA_AVX512VPOPCNTDQ | RUV_ISA_AVX2 | RUV_ISA_FMA | RUV_ISA_POPCNT,
+                    RUV_ISA_AVX512VPOPCNTDQ | RUV_ISA_AVX2 | RUV_ISA_FMA | RUV_ISA_POPCNT |
+                    RUV_ISA_F16C,
     .init = NULL,
     .fini = NULL,
     .self_test = NULL,

@@ -1,6 +1,6 @@
 /* Runs the loader's conformance check on the AVX-512 kernels compiled
  * against SIMDe, so they are verified on CPUs without AVX-512. The build
- * still uses native AVX2/FMA/POPCNT underneath SIMDe, so CPUs without those
+ * still uses native AVX2/FMA/POPCNT/F16C underneath SIMDe, so CPUs without those
  * skip (exit 77) instead of dying on an illegal instruction. */
 #include <stdio.h>
 
@@ -13,8 +13,9 @@ int main(void)
 {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
-        !__builtin_cpu_supports("popcnt")) {
-        printf("SKIP: avx512 (SIMDe-emulated): the emulation build needs AVX2, FMA and POPCNT\n");
+        !__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("f16c")) {
+        printf("SKIP: avx512 (SIMDe-emulated): the emulation build needs AVX2, FMA, POPCNT and "
+               "F16C\n");
         return 77;
     }
     char why[512];

@@ -528,6 +528,44 @@ static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
     return s;
 }
 
+/* Eight binary16 values widened exactly to two float vectors. */
+static inline void half8(const uint16_t *p, float32x4_t *lo, float32x4_t *hi)
+{
+    float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(p));
+    *lo = vcvt_f32_f16(vget_low_f16(h));
+    *hi = vcvt_high_f32_f16(h);
+}
+
+/* The IVF probe over half-size centroids, one row at a time with two
+ * chains; the tail goes through a zeroed buffer, nothing past a row is read. */
+static void dot_f16_1xN(const float *q, const uint16_t *base, size_t dim, size_t stride,
+                        size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++, base += stride) {
+        float32x4_t s0 = vdupq_n_f32(0.0f), s1 = vdupq_n_f32(0.0f);
+        size_t j = 0;
+        for (; j + 8 <= dim; j += 8) {
+            float32x4_t lo, hi;
+            half8(base + j, &lo, &hi);
+            s0 = vfmaq_f32(s0, lo, vld1q_f32(q + j));
+            s1 = vfmaq_f32(s1, hi, vld1q_f32(q + j + 4));
+        }
+        if (j < dim) {
+            uint16_t th[8] = {0};
+            float tq[8] = {0};
+            for (size_t t = 0; j + t < dim; t++) {
+                th[t] = base[j + t];
+                tq[t] = q[j + t];
+            }
+            float32x4_t lo, hi;
+            half8(th, &lo, &hi);
+            s0 = vfmaq_f32(s0, lo, vld1q_f32(tq));
+            s1 = vfmaq_f32(s1, hi, vld1q_f32(tq + 4));
+        }
+        out[i] = vaddvq_f32(vaddq_f32(s0, s1));
+    }
+}
+
 const struct ruv_kernel_ops ruv_neon_ops = {
     .struct_size = sizeof(struct ruv_kernel_ops),
     .reserved = 0,
@@ -543,4 +581,5 @@ const struct ruv_kernel_ops ruv_neon_ops = {
     .fastscan_u8 = fastscan_u8,
     .fht_f32 = fht_f32,
     .dot_u8_f32 = dot_u8_f32,
+    .dot_f16_1xN = dot_f16_1xN,
 };
