@@ -47,6 +47,7 @@ struct rq {
     enum ruv__rabitq_metric metric;
     float *centroids;     /* nlist x dim (original space) */
     float *centroids_rot; /* nlist x dim_pad */
+    struct ruv__probe probe; /* binary16 copy for the IVF probe (nlist > 1) */
     struct rq_list *lists;
     /* row -> (list, pos), built on the first remove and kept from then on:
      * an index that is only built and searched does not pay 8 B a vector */
@@ -105,6 +106,7 @@ static void rq_free(struct ruv_index *idx)
     free(r->lists);
     free(r->centroids);
     free(r->centroids_rot);
+    ruv__probe_free(&r->probe);
     free(r->row_list);
     free(r->row_pos);
     ruv__rotation_free(&r->rot);
@@ -112,11 +114,15 @@ static void rq_free(struct ruv_index *idx)
     idx->impl = NULL;
 }
 
-static void rotate_centroids(const struct ruv_index *idx, struct rq *r)
+/* What search reads besides the centroids: their rotations (residuals are
+ * encoded in the rotated space) and, with IVF, the probe table. */
+static int derive_centroid_tables(const struct ruv_index *idx, struct rq *r)
 {
     for (uint32_t c = 0; c < r->nlist; c++)
         ruv__rotation_apply(&r->rot, idx->k, r->centroids + (size_t)c * idx->p.dim,
                             r->centroids_rot + (size_t)c * r->dim_pad);
+    ruv__probe_free(&r->probe);
+    return r->nlist > 1 ? ruv__probe_init(&r->probe, r->centroids, r->nlist, idx->p.dim) : RUV_OK;
 }
 
 static int rq_train(struct ruv_index *idx, const float *data, size_t n)
@@ -142,8 +148,7 @@ static int rq_train(struct ruv_index *idx, const float *data, size_t n)
             r->centroids[j] = (float)(sum[j] / (double)n);
         free(sum);
     }
-    rotate_centroids(idx, r);
-    return RUV_OK;
+    return derive_centroid_tables(idx, r);
 }
 
 /* ---- encoding (parallel) then appending (serial) ---- */
@@ -422,6 +427,7 @@ struct cand {
 
 struct rq_scratch {
     float *qr;          /* rotated query, dim_pad */
+    float *qwork;       /* the probe's centred, scaled query, dim */
     uint8_t *lut;       /* FastScan tables: nsub x 16 */
     uint16_t *acc;      /* FastScan sums, whole blocks of the longest list */
     float *ip, *est, *lb;
@@ -447,7 +453,8 @@ static size_t rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_par
 {
     const struct rq *r = idx->impl;
     size_t m = (r->max_list + 32) / 32 * 32;
-    return 64 * 13 + r->dim_pad * sizeof(float) + r->block_bytes + m * sizeof(uint16_t) +
+    return 64 * 14 + (r->dim_pad + idx->p.dim) * sizeof(float) + r->block_bytes +
+           m * sizeof(uint16_t) +
            m * 4 * sizeof(float) +
            blut_bytes(idx) +
            (size_t)r->nlist * 2 * sizeof(float) + (size_t)sp->k * 2 * sizeof(float);
@@ -467,6 +474,7 @@ static void scratch_layout(const struct ruv_index *idx, const ruv_search_params 
     size_t m = (r->max_list + 32) / 32 * 32;
     char *p = mem;
     s->qr = carve(&p, r->dim_pad * sizeof(float));
+    s->qwork = carve(&p, idx->p.dim * sizeof(float));
     s->lut = carve(&p, r->block_bytes);
     s->acc = carve(&p, m * sizeof(uint16_t));
     s->ip = carve(&p, m * sizeof(float));
@@ -640,8 +648,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
 
     uint32_t np = nprobe_for(r, sp);
     if (r->nlist > 1)
-        ruv__nearest_centroids(k, q, r->centroids, r->nlist, idx->p.dim, np, s.probe,
-                               s.probe_dist);
+        ruv__probe_nearest(k, &r->probe, q, s.qwork, np, s.probe, s.probe_dist);
     else
         s.probe[0] = 0;
 
@@ -770,7 +777,8 @@ static size_t rq_memory(const struct ruv_index *idx)
     const struct rq *r = idx->impl;
     size_t b = sizeof *r + r->rot.rounds * (r->dim_pad / 64) * sizeof(uint64_t) +
                (size_t)r->nlist * (idx->p.dim + r->dim_pad) * sizeof(float) +
-               r->row_cap * 2 * sizeof(uint32_t) + r->nlist * sizeof(struct rq_list);
+               r->row_cap * 2 * sizeof(uint32_t) + r->nlist * sizeof(struct rq_list) +
+               ruv__probe_bytes(&r->probe);
     size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
     if (idx->p.bits > 1)
         per += ex_bytes(r) + 3 * sizeof(float);
@@ -902,7 +910,8 @@ static int rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
     memcpy(r->centroids, cent, (size_t)r->nlist * idx->p.dim * sizeof(float));
     if ((rc = ruv__check_finite(r->centroids, r->nlist, idx->p.dim, "centroid")))
         return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
-    rotate_centroids(idx, r);
+    if ((rc = derive_centroid_tables(idx, r)))
+        return rc;
     const uint64_t *sizes = sizes_v;
     size_t total = 0;
     for (uint32_t i = 0; i < r->nlist; i++) {

@@ -9,6 +9,7 @@
 
 #include "blas.h"
 #include "internal.h"
+#include "half.h"
 #include "kmeans.h"
 
 /* ------------------------------------------------------------ tuning --- */
@@ -960,49 +961,109 @@ static void sift_down(uint32_t *id, float *d, size_t h, size_t i)
 
 #define NEAREST_BLOCK 256u
 
-void ruv__nearest_centroids(const struct ruv_kernel_ops *k, const float *q, const float *centroids,
-                            size_t nlist, size_t dim, size_t nprobe, uint32_t *out,
-                            float *out_dist)
+int ruv__probe_init(struct ruv__probe *p, const float *centroids, size_t nlist, size_t dim)
 {
+    memset(p, 0, sizeof *p);
+    p->c = malloc(nlist * dim * sizeof *p->c);
+    p->norm = malloc(nlist * sizeof *p->norm);
+    p->mean = calloc(dim ? dim : 1, sizeof *p->mean);
+    double *sum = calloc(dim ? dim : 1, sizeof *sum);
+    if (!p->c || !p->norm || !p->mean || !sum) {
+        free(sum);
+        ruv__probe_free(p);
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for the probe table of %zu centroids",
+                              nlist);
+    }
+    p->nlist = nlist;
+    p->dim = dim;
+    for (size_t i = 0; i < nlist; i++)
+        for (size_t j = 0; j < dim; j++)
+            sum[j] += centroids[i * dim + j];
+    for (size_t j = 0; j < dim; j++)
+        p->mean[j] = (float)(sum[j] / (double)nlist);
+    free(sum);
+    float m = 0.0f;
+    for (size_t i = 0; i < nlist * dim; i++) {
+        float v = fabsf(centroids[i] - p->mean[i % dim]);
+        m = v > m ? v : m;
+    }
+    /* the largest |coordinate| into [8192, 16384): far from binary16's
+     * 65504, and its smallest normal (2^-14) is 2^-27 of it */
+    int e = 13 - (m > 0.0f ? ilogbf(m) : 0);
+    e = e < -100 ? -100 : e > 24 ? 24 : e;
+    p->scale = ldexpf(1.0f, e);
+    for (size_t i = 0; i < nlist; i++) {
+        double nn = 0;
+        for (size_t j = 0; j < dim; j++) {
+            uint16_t h = ruv__float_to_half((centroids[i * dim + j] - p->mean[j]) * p->scale);
+            p->c[i * dim + j] = h;
+            double v = ruv__half_to_float(h);
+            nn += v * v;
+        }
+        p->norm[i] = (float)nn;
+    }
+    return RUV_OK;
+}
+
+void ruv__probe_free(struct ruv__probe *p)
+{
+    free(p->c);
+    free(p->norm);
+    free(p->mean);
+    memset(p, 0, sizeof *p);
+}
+
+size_t ruv__probe_bytes(const struct ruv__probe *p)
+{
+    return p->nlist * (p->dim * sizeof *p->c + sizeof *p->norm) + p->dim * sizeof *p->mean;
+}
+
+void ruv__probe_nearest(const struct ruv_kernel_ops *k, const struct ruv__probe *p, const float *q,
+                        float *work, size_t nprobe, uint32_t *out, float *out_score)
+{
+    const size_t nlist = p->nlist, dim = p->dim;
     if (nprobe > nlist)
         nprobe = nlist;
     if (nprobe == 0)
         return;
+    for (size_t j = 0; j < dim; j++)
+        work[j] = (q[j] - p->mean[j]) * p->scale;
     float buf[NEAREST_BLOCK];
     size_t h = 0;
     for (size_t c0 = 0; c0 < nlist; c0 += NEAREST_BLOCK) {
         size_t nb = nlist - c0 < NEAREST_BLOCK ? nlist - c0 : NEAREST_BLOCK;
-        k->l2sq_f32_1xN(q, centroids + c0 * dim, dim, dim, nb, buf);
+        k->dot_f16_1xN(work, p->c + c0 * dim, dim, dim, nb, buf);
         for (size_t j = 0; j < nb; j++) {
+            float d = p->norm[c0 + j] - 2.0f * buf[j];
             uint32_t id = (uint32_t)(c0 + j);
             if (h < nprobe) {
                 /* sift up */
                 size_t i = h++;
                 while (i > 0) {
-                    size_t p = (i - 1) / 2;
-                    if (!before(out_dist[p], out[p], buf[j], id))
+                    size_t up = (i - 1) / 2;
+                    if (!before(out_score[up], out[up], d, id))
                         break;
-                    out_dist[i] = out_dist[p];
-                    out[i] = out[p];
-                    i = p;
+                    out_score[i] = out_score[up];
+                    out[i] = out[up];
+                    i = up;
                 }
-                out_dist[i] = buf[j];
+                out_score[i] = d;
                 out[i] = id;
-            } else if (before(buf[j], id, out_dist[0], out[0])) {
-                out_dist[0] = buf[j];
+            } else if (before(d, id, out_score[0], out[0])) {
+                out_score[0] = d;
                 out[0] = id;
-                sift_down(out, out_dist, h, 0);
+                sift_down(out, out_score, h, 0);
             }
         }
     }
     /* Heap sort in place: repeatedly move the last-sorting entry to the end. */
     for (size_t end = h - 1; end > 0; end--) {
-        float td = out_dist[0];
+        float td = out_score[0];
         uint32_t ti = out[0];
-        out_dist[0] = out_dist[end];
+        out_score[0] = out_score[end];
         out[0] = out[end];
-        out_dist[end] = td;
+        out_score[end] = td;
         out[end] = ti;
-        sift_down(out, out_dist, end, 0);
+        sift_down(out, out_score, end, 0);
     }
 }

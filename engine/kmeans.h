@@ -92,14 +92,31 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
                        const float *centroids, size_t nlist, unsigned threads, uint32_t *assign,
                        float *dist);
 
-/* Search time: the min(nprobe, nlist) centroids nearest to q, nearest first
- * (ties by lower index): ids to out, squared distances to out_dist; both
- * are required and hold at least min(nprobe, nlist) entries. One
- * k->l2sq_f32_1xN pass in stack-sized blocks feeding a bounded max-heap
- * kept in out/out_dist. Allocation-free and never fails; the caller
- * validates. */
-void ruv__nearest_centroids(const struct ruv_kernel_ops *k, const float *q, const float *centroids,
-                            size_t nlist, size_t dim, size_t nprobe, uint32_t *out,
-                            float *out_dist);
+/* Search time: the IVF probe. A copy of the centroids made for ranking
+ * them against a query: centred on their mean (so that the ranking score
+ * below does not lose a large common offset to float cancellation), scaled
+ * by a power of two into binary16's range, stored as binary16 (half the
+ * bytes of f32: the probe streams every centroid from L2/L3 on every query,
+ * and at nlist 1000, D 128 it was the largest single cost of a query), with
+ * the squared norms of the stored rows. */
+struct ruv__probe {
+    uint16_t *c;   /* nlist x dim */
+    float *norm;   /* nlist */
+    float *mean;   /* dim */
+    float scale;
+    size_t nlist, dim;
+};
+/* RUV_E_NOMEM, or RUV_OK with p filled; centroids finite. */
+int ruv__probe_init(struct ruv__probe *p, const float *centroids, size_t nlist, size_t dim);
+void ruv__probe_free(struct ruv__probe *p);
+size_t ruv__probe_bytes(const struct ruv__probe *p);
+/* The min(nprobe, nlist) centroids nearest to q, nearest first (ties by
+ * lower index), to out, their scores |c|^2 - 2 <q, c> over the stored rows
+ * to out_score (both hold min(nprobe, nlist) entries). One k->dot_f16_1xN
+ * pass in stack-sized blocks feeding a bounded max-heap, so centroids within
+ * binary16 rounding of each other may swap places. work holds dim floats.
+ * Allocation-free and never fails. */
+void ruv__probe_nearest(const struct ruv_kernel_ops *k, const struct ruv__probe *p, const float *q,
+                        float *work, size_t nprobe, uint32_t *out, float *out_score);
 
 #endif

@@ -637,7 +637,61 @@ static void test_assign_brute_force(void **state)
 
 /* --------------------------------------------------- nearest centroids --- */
 
-static void test_nearest_centroids(void **state)
+/* The probe's ranking against exact float64 distances: with every score
+ * within tol of its exact distance, the i-th list probed is within 2 tol of
+ * the i-th nearest (tol from binary16 rounding of the centred, scaled
+ * centroids: half an ulp is <= 2^-11 of the largest coordinate). */
+static void check_probe(const float *c, size_t nlist, size_t dim, const float *q)
+{
+    struct ruv__probe p;
+    assert_int_equal(ruv__probe_init(&p, c, nlist, dim), RUV_OK);
+    double *exact = xmalloc(nlist * sizeof *exact), *sorted = xmalloc(nlist * sizeof *sorted);
+    double m = 0, dmax = 0, *mean = calloc(dim, sizeof *mean);
+    for (size_t i = 0; i < nlist * dim; i++)
+        mean[i % dim] += c[i] / (double)nlist;
+    for (size_t i = 0; i < nlist; i++) {
+        exact[i] = sorted[i] = l2sq_d(q, c + i * dim, dim);
+        dmax = exact[i] > dmax ? exact[i] : dmax;
+        for (size_t j = 0; j < dim; j++)
+            m = fmax(m, fabs(c[i * dim + j] - mean[j]));
+    }
+    free(mean);
+    for (size_t i = 1; i < nlist; i++) /* insertion sort */
+        for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            double t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    double err = sqrt((double)dim) * m * 0x1p-11; /* |c - stored c| */
+    double tol = 2 * sqrt(dmax) * err + err * err + 1e-5 * dmax;
+    static const size_t probes[] = {1, 2, 10, 255, 257, 999, 1000, 1200};
+    uint32_t *out = xmalloc(nlist * sizeof *out);
+    float *score = xmalloc(nlist * sizeof *score), *work = xmalloc(dim * sizeof *work);
+    for (size_t t = 0; t < sizeof probes / sizeof probes[0]; t++) {
+        size_t np = probes[t], want = np < nlist ? np : nlist;
+        ruv__probe_nearest(K, &p, q, work, np, out, score);
+        uint8_t *seen = calloc(nlist, 1);
+        for (size_t i = 0; i < want; i++) {
+            assert_true(out[i] < nlist && !seen[out[i]]);
+            seen[out[i]] = 1;
+            if (fabs(exact[out[i]] - sorted[i]) > 2 * tol)
+                fail_msg("nprobe %zu: list %zu probed is %u at %.6g, the %zu-th nearest is at "
+                         "%.6g (tol %.3g)",
+                         np, i, out[i], exact[out[i]], i, sorted[i], 2 * tol);
+            if (i)
+                assert_true(score[i - 1] <= score[i]);
+        }
+        free(seen);
+    }
+    ruv__probe_free(&p);
+    free(exact);
+    free(sorted);
+    free(out);
+    free(score);
+    free(work);
+}
+
+static void test_probe_nearest(void **state)
 {
     (void)state;
     rng_state = 77;
@@ -646,47 +700,42 @@ static void test_nearest_centroids(void **state)
     /* A few exact ties, so the tie order (lower id first) is exercised. */
     memcpy(c + 700 * dim, c + 5 * dim, dim * sizeof *c);
     memcpy(c + 900 * dim, c + 5 * dim, dim * sizeof *c);
-    float *all = xmalloc(nlist * sizeof *all);
-    uint32_t *order = xmalloc(nlist * sizeof *order);
-    K->l2sq_f32_1xN(q, c, dim, dim, nlist, all);
-    for (size_t j = 0; j < nlist; j++)
-        order[j] = (uint32_t)j;
-    /* Insertion sort by (distance, id): the brute-force ranking. */
-    for (size_t i = 1; i < nlist; i++) {
-        uint32_t v = order[i];
-        size_t j = i;
-        while (j > 0 && (all[order[j - 1]] > all[v] ||
-                         (all[order[j - 1]] == all[v] && order[j - 1] > v))) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = v;
-    }
-    static const size_t probes[] = {1, 2, 10, 255, 257, 999, 1000, 1200};
-    uint32_t *out = xmalloc(nlist * sizeof *out);
-    float *od = xmalloc(nlist * sizeof *od);
-    for (size_t p = 0; p < sizeof probes / sizeof probes[0]; p++) {
-        size_t np = probes[p], want = np < nlist ? np : nlist;
-        ruv__nearest_centroids(K, q, c, nlist, dim, np, out, od);
-        for (size_t i = 0; i < want; i++) {
-            assert_int_equal(out[i], order[i]);
-            assert_true(od[i] == all[order[i]]);
-        }
-    }
+    check_probe(c, nlist, dim, q);
+    /* A common offset 1000x the spread: ranked as well as without it (the
+     * table is centred; scaled as it stands, binary16 would keep ~0.5 of
+     * each coordinate's spread of 1). */
+    float *off = xmalloc(nlist * dim * sizeof *off), qo[21];
+    for (size_t i = 0; i < nlist * dim; i++)
+        off[i] = c[i] + 1000.0f;
+    for (size_t j = 0; j < dim; j++)
+        qo[j] = q[j] + 1000.0f;
+    check_probe(off, nlist, dim, qo);
+    /* Tiny and huge scales: the power-of-two scale keeps them in range. */
+    for (size_t i = 0; i < nlist * dim; i++)
+        off[i] = c[i] * 1e-9f;
+    for (size_t j = 0; j < dim; j++)
+        qo[j] = q[j] * 1e-9f;
+    check_probe(off, nlist, dim, qo);
+    for (size_t i = 0; i < nlist * dim; i++)
+        off[i] = c[i] * 1e12f;
+    for (size_t j = 0; j < dim; j++)
+        qo[j] = q[j] * 1e12f;
+    check_probe(off, nlist, dim, qo);
     /* Make centroid 5's twins the nearest: the three come out as 5, 700, 900. */
+    struct ruv__probe p;
+    assert_int_equal(ruv__probe_init(&p, c, nlist, dim), RUV_OK);
+    uint32_t out[3];
+    float score[3], work[21];
     memcpy(q, c + 5 * dim, dim * sizeof *q);
-    ruv__nearest_centroids(K, q, c, nlist, dim, 3, out, od);
+    ruv__probe_nearest(K, &p, q, work, 3, out, score);
     assert_int_equal(out[0], 5);
     assert_int_equal(out[1], 700);
     assert_int_equal(out[2], 900);
-    assert_true(od[0] == 0.0f && od[2] == 0.0f);
-    ruv__nearest_centroids(K, q, c, nlist, dim, 0, out, od); /* nothing, no crash */
+    ruv__probe_nearest(K, &p, q, work, 0, out, score); /* nothing, no crash */
+    ruv__probe_free(&p);
+    free(off);
     free(c);
     free(q);
-    free(all);
-    free(order);
-    free(out);
-    free(od);
 }
 
 /* ---------------------------------------------------------- bad input --- */
@@ -797,7 +846,7 @@ int main(void)
         cmocka_unit_test(test_kmeans_splits_empty),
         cmocka_unit_test(test_kmeans_deterministic_own),
         cmocka_unit_test(test_assign_brute_force),
-        cmocka_unit_test(test_nearest_centroids),
+        cmocka_unit_test(test_probe_nearest),
         cmocka_unit_test(test_bad_arguments),
         /* from here on, the machine's BLAS if it has one */
         cmocka_unit_test(test_blas_load),
