@@ -46,6 +46,14 @@ struct rq {
     size_t block_bytes;   /* one FastScan block: nsub * 16 */
     enum ruv__rabitq_metric metric;
     float *centroids;     /* nlist x dim (original space) */
+    /* L2: the codes' frame origin, dim floats (original space): vectors,
+     * centroids and queries are encoded as x - origin, so that data far from
+     * 0 keeps its precision (the query tables quantise <q, .> over the
+     * query's range, which a common offset would dominate; the factors hold
+     * <r, c> terms that would cancel). The mean of the centroids; NULL (0)
+     * for inner product and cosine, whose estimator is not shift-invariant,
+     * and in version 1 files. */
+    float *origin;
     float *centroids_rot; /* nlist x dim_pad */
     struct ruv__probe probe; /* binary16 copy for the IVF probe (nlist > 1) */
     struct rq_list *lists;
@@ -106,6 +114,7 @@ static void rq_free(struct ruv_index *idx)
     free(r->lists);
     free(r->centroids);
     free(r->centroids_rot);
+    free(r->origin);
     ruv__probe_free(&r->probe);
     free(r->row_list);
     free(r->row_pos);
@@ -114,13 +123,29 @@ static void rq_free(struct ruv_index *idx)
     idx->impl = NULL;
 }
 
-/* What search reads besides the centroids: their rotations (residuals are
- * encoded in the rotated space) and, with IVF, the probe table. */
+/* x - origin into tmp (dim floats), or x itself without an origin. */
+static const float *in_frame(const struct rq *r, const float *x, size_t dim, float *tmp)
+{
+    if (!r->origin)
+        return x;
+    for (size_t i = 0; i < dim; i++)
+        tmp[i] = x[i] - r->origin[i];
+    return tmp;
+}
+
+/* What search reads besides the centroids: their rotations in the codes'
+ * frame (residuals are encoded in the rotated space) and, with IVF, the
+ * probe table. */
 static int derive_centroid_tables(const struct ruv_index *idx, struct rq *r)
 {
+    const size_t dim = idx->p.dim;
+    float *tmp = malloc((dim ? dim : 1) * sizeof *tmp);
+    if (!tmp)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
     for (uint32_t c = 0; c < r->nlist; c++)
-        ruv__rotation_apply(&r->rot, idx->k, r->centroids + (size_t)c * idx->p.dim,
+        ruv__rotation_apply(&r->rot, idx->k, in_frame(r, r->centroids + (size_t)c * dim, dim, tmp),
                             r->centroids_rot + (size_t)c * r->dim_pad);
+    free(tmp);
     ruv__probe_free(&r->probe);
     return r->nlist > 1 ? ruv__probe_init(&r->probe, r->centroids, r->nlist, idx->p.dim) : RUV_OK;
 }
@@ -147,6 +172,18 @@ static int rq_train(struct ruv_index *idx, const float *data, size_t n)
         for (size_t j = 0; j < dim; j++)
             r->centroids[j] = (float)(sum[j] / (double)n);
         free(sum);
+    }
+    if (r->metric == RUV__RABITQ_L2) {
+        free(r->origin);
+        r->origin = malloc((dim ? dim : 1) * sizeof *r->origin);
+        if (!r->origin)
+            return ruv__set_error(RUV_E_NOMEM, "out of memory");
+        for (size_t j = 0; j < dim; j++) {
+            double m = 0;
+            for (uint32_t c = 0; c < r->nlist; c++)
+                m += r->centroids[(size_t)c * dim + j];
+            r->origin[j] = (float)(m / r->nlist);
+        }
     }
     return derive_centroid_tables(idx, r);
 }
@@ -178,11 +215,12 @@ static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
     const struct ruv_index *idx = c->idx;
     const struct rq *r = idx->impl;
     float *xr = c->scratch + worker * c->scratch_floats;
-    void *exs = xr + r->dim_pad;
+    float *xf = xr + r->dim_pad; /* x in the codes' frame */
+    void *exs = xf + r->dim_pad;
     for (size_t i = b; i < e; i++) {
         const float *x = c->data + i * idx->p.dim;
         uint32_t list = c->assign ? c->assign[i] : 0;
-        ruv__rotation_apply(&r->rot, idx->k, x, xr);
+        ruv__rotation_apply(&r->rot, idx->k, in_frame(r, x, idx->p.dim, xf), xr);
         const float *cr = r->centroids_rot + (size_t)list * r->dim_pad;
         uint64_t *code = c->codes + i * r->words;
         struct encoded *en = &c->enc[i];
@@ -312,7 +350,7 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
     struct rq *r = idx->impl;
     unsigned threads = idx->threads ? idx->threads : 1;
     size_t exs = (ruv__rabitq_ex_scratch_bytes(r->dim_pad) + sizeof(float) - 1) / sizeof(float);
-    struct encode_ctx c = {.idx = idx, .data = data, .scratch_floats = r->dim_pad + exs + 16,
+    struct encode_ctx c = {.idx = idx, .data = data, .scratch_floats = 2 * r->dim_pad + exs + 16,
                            .n = n};
     atomic_init(&c.done, 0);
     c.enc = malloc(n * sizeof *c.enc);
@@ -637,7 +675,7 @@ static int rq_search(const struct ruv_index *idx, const float *q, const ruv_sear
     const int ex = idx->p.bits > 1;
     const unsigned bits = idx->p.bits;
 
-    ruv__rotation_apply(&r->rot, k, q, s.qr);
+    ruv__rotation_apply(&r->rot, k, in_frame(r, q, idx->p.dim, s.qwork), s.qr);
     struct ruv__rabitq_lutq lq = {0};
     if (asym)
         ruv__rabitq_byte_lut(s.qr, r->dim_pad, s.blut);
@@ -849,6 +887,8 @@ static int rq_save(const struct ruv_index *idx, struct ruv__writer *w)
     const struct rq *r = idx->impl;
     int rc = ruv__writer_section(w, "CENT", r->centroids,
                                  (size_t)r->nlist * idx->p.dim * sizeof(float));
+    if (!rc && r->origin)
+        rc = ruv__writer_section(w, "ORIG", r->origin, idx->p.dim * sizeof(float));
     if (rc)
         return rc;
     uint64_t *sizes = malloc(r->nlist * sizeof *sizes);
@@ -910,6 +950,20 @@ static int rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
     memcpy(r->centroids, cent, (size_t)r->nlist * idx->p.dim * sizeof(float));
     if ((rc = ruv__check_finite(r->centroids, r->nlist, idx->p.dim, "centroid")))
         return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+    if (ruv__reader_has(rd, "ORIG")) { /* absent: version 1, or not L2 */
+        const void *orig;
+        if (r->metric != RUV__RABITQ_L2)
+            return ruv__set_error(RUV_E_CORRUPT, "section 'ORIG' in a %s index",
+                                  ruv_metric_name((int)idx->p.metric));
+        if ((rc = section_exact(rd, "ORIG", idx->p.dim * sizeof(float), &orig)))
+            return rc;
+        r->origin = malloc((idx->p.dim ? idx->p.dim : 1) * sizeof *r->origin);
+        if (!r->origin)
+            return ruv__set_error(RUV_E_NOMEM, "out of memory");
+        memcpy(r->origin, orig, idx->p.dim * sizeof(float));
+        if ((rc = ruv__check_finite(r->origin, 1, idx->p.dim, "frame origin")))
+            return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+    }
     if ((rc = derive_centroid_tables(idx, r)))
         return rc;
     const uint64_t *sizes = sizes_v;

@@ -3,7 +3,7 @@
  *
  * Header (64 bytes, little-endian):
  *    0  magic "RUVIDX\0\1"     8
- *    8  format version u32     (1)
+ *    8  format version u32     (2; 1 is still read)
  *   12  header size u32        (64)
  *   16  flags u32              (0)
  *   20  section count u32

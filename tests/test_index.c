@@ -702,6 +702,97 @@ static void write_file(const char *path, const unsigned char *img, size_t len)
     assert_int_equal(fclose(f), 0);
 }
 
+/* L2 RaBitQ encodes x - origin (the mean of the centroids): data a long way
+ * from 0 must be searched as well as the same data near it. Before the
+ * origin, a shift of 1000 (the clusters spanning +-2) left the 8-bit query
+ * tables with a step of ~100 and recall near 0, re-rank included. */
+static void test_rabitq_far_from_origin(void **state)
+{
+    (void)state;
+    size_t n = 3000, d = 32, nq = 40, k = 10;
+    float *x = clustered(n, d, 12, 0.3f), *xs = malloc(n * d * sizeof(float));
+    for (size_t i = 0; i < n * d; i++)
+        xs[i] = x[i] + 1000.0f;
+    const int types[] = {RUV_INDEX_RABITQ, RUV_INDEX_RABITQ_PLUS};
+    for (int t = 0; t < 2; t++)
+        for (uint32_t nlist = 0; nlist <= 16; nlist += 16) {
+            ruv_index *a = build(types[t], RUV_METRIC_L2, x, n, d, 1, nlist);
+            ruv_index *b = build(types[t], RUV_METRIC_L2, xs, n, d, 1, nlist);
+            ruv_search_params sp;
+            ruv_search_params_init(&sp, (uint32_t)k);
+            sp.nprobe = 4;
+            size_t shared = 0;
+            for (size_t qi = 0; qi < nq; qi++) {
+                uint64_t ga[10], gb[10];
+                float sa[10], sb[10];
+                size_t na, nb;
+                assert_int_equal(ruv_index_search(a, x + qi * 71 * d, &sp, ga, sa, &na), RUV_OK);
+                assert_int_equal(ruv_index_search(b, xs + qi * 71 * d, &sp, gb, sb, &nb), RUV_OK);
+                for (size_t i = 0; i < nb; i++)
+                    for (size_t j = 0; j < na; j++)
+                        shared += gb[i] == ga[j];
+                if (types[t] == RUV_INDEX_RABITQ_PLUS) /* exact re-rank: its own row first */
+                    assert_int_equal(gb[0], qi * 71);
+            }
+            print_message("far from origin: %s nlist %u: %zu of %zu ids shared\n",
+                          types[t] == RUV_INDEX_RABITQ ? "rabitq" : "rabitq_plus", nlist, shared,
+                          nq * k);
+            assert_true(shared >= nq * k * 8 / 10);
+            ruv_index_free(a);
+            ruv_index_free(b);
+        }
+    free(x);
+    free(xs);
+}
+
+/* Version 1 files have no frame origin (section ORIG): they are read with
+ * the origin at 0, which is what their codes were encoded against. An
+ * index made with ruv_index_new has no origin either, so its file, marked
+ * version 1, stands for one. */
+static void test_version1_file_without_origin(void **state)
+{
+    (void)state;
+    size_t n = 500, d = 24;
+    float *x = clustered(n, d, 5, 0.3f);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ, RUV_METRIC_L2, (uint32_t)d);
+    ruv_index *a = NULL;
+    assert_int_equal(ruv_index_new(eng, &p, &a), RUV_OK);
+    uint64_t *ids = malloc(n * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = i * 7;
+    assert_int_equal(ruv_index_add(a, x, n, ids), RUV_OK);
+    char path[300];
+    snprintf(path, sizeof path, "%s/v1.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, path), RUV_OK);
+    size_t len;
+    unsigned char *img = read_file(path, &len);
+    assert_int_equal(le(img + 8, 4), 2);
+    put_le32(img + 8, 1);
+    put_le32(img + 44, 0);
+    put_le32(img + 44, crc32c(img, 64));
+    write_file(path, img, len);
+    ruv_index *b = NULL;
+    assert_int_equal(ruv_index_load(eng, path, &b), RUV_OK);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 10);
+    for (size_t qi = 0; qi < 20; qi++) {
+        uint64_t ga[10], gb[10];
+        float sa[10], sb[10];
+        size_t na, nb;
+        assert_int_equal(ruv_index_search(a, x + qi * 13 * d, &sp, ga, sa, &na), RUV_OK);
+        assert_int_equal(ruv_index_search(b, x + qi * 13 * d, &sp, gb, sb, &nb), RUV_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(ga, gb, na * sizeof *ga);
+        assert_memory_equal(sa, sb, na * sizeof *sa);
+    }
+    free(img);
+    free(ids);
+    ruv_index_free(a);
+    ruv_index_free(b);
+    free(x);
+}
+
 /* Seen while writing tests/fuzz/fuzz_index_load, which aborts on it (ASan
  * out-of-memory): a META asking for 2^20 lists of dimension 65536 in a
  * 1 KiB file made the loader allocate 2 x 256 GiB of centroids before it
@@ -828,6 +919,8 @@ int main(void)
         cmocka_unit_test(test_rabitq_ip_and_cosine),
         cmocka_unit_test(test_add_remove_allow),
         cmocka_unit_test(test_row_number_ids),
+        cmocka_unit_test(test_rabitq_far_from_origin),
+        cmocka_unit_test(test_version1_file_without_origin),
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_corrupt_and_truncated_files),
         cmocka_unit_test(test_load_meta_sizes_checked_before_allocation),
