@@ -245,8 +245,10 @@ struct assign_job {
     const struct ruv_kernel_ops *k;
     const float *x; /* nrows rows, stride dim */
     size_t nrows, dim;
-    const float *c;     /* nlist x dim */
-    const float *cnorm; /* ||c_j||^2 */
+    const float *c;     /* nlist x dim, centred: c_j - mu (center_centroids) */
+    const float *cnorm; /* ||c_j - mu||^2 + 2 <mu, c_j - mu> */
+    const float *c_raw; /* the centroids themselves, for exact distances */
+    const float *mu;    /* dim */
     size_t nlist;
     size_t tile_rows, cblock;
     float *dots;      /* per worker: tile_rows * cblock */
@@ -358,8 +360,11 @@ static void assign_task(void *ctx, size_t tile, unsigned worker)
         best[i] = INFINITY;
         bid[i] = 0; /* kept if every score is NaN or +inf (overflowing input) */
     }
-    /* ||x - c||^2 = ||x||^2 - 2<x,c> + ||c||^2: the argmin needs only the
-     * last two terms, and the inner products are one GEMM per block. */
+    /* With c' = c - mu: ||x - c||^2 = ||x - mu||^2 + (||c'||^2 + 2 <mu, c'>)
+     * - 2 <x, c'>. The argmin needs only the last two terms, the inner
+     * products are one GEMM per block, and their rounding grows with |x| |c'|
+     * rather than |x| |c| (with ||x||^2 - 2 <x, c> + ||c||^2, data whose
+     * common offset was 1000x its spread was assigned at random). */
     for (size_t c0 = 0; c0 < J->nlist; c0 += J->cblock) {
         size_t nb = J->nlist - c0 < J->cblock ? J->nlist - c0 : J->cblock;
         ruv__sgemm_nt(J->k, rows, nb, dim, x, dim, J->c + c0 * dim, dim, dots, nb);
@@ -384,9 +389,9 @@ static void assign_task(void *ctx, size_t tile, unsigned worker)
             continue;
         const float *xi = x + i * dim;
         if (J->exact_dist) {
-            J->dist[r0 + i] = J->k->l2sq_f32(xi, J->c + (size_t)id * dim, dim);
+            J->dist[r0 + i] = J->k->l2sq_f32(xi, J->c_raw + (size_t)id * dim, dim);
         } else {
-            float d = J->k->dot_f32(xi, xi, dim) + best[i];
+            float d = J->k->l2sq_f32(xi, J->mu, dim) + best[i];
             J->dist[r0 + i] = d > 0.0f ? d : 0.0f; /* cancellation can dip below 0 */
         }
     }
@@ -396,11 +401,27 @@ static void assign_task(void *ctx, size_t tile, unsigned worker)
 
 static size_t div_up(size_t a, size_t b) { return a / b + (a % b != 0); }
 
-static void set_cnorms(const struct ruv_kernel_ops *k, const float *c, size_t nlist, size_t dim,
-                       float *cnorm)
+/* The assignment's centroids: cc = c - mu and their score offsets. */
+static void center_centroids(const struct ruv_kernel_ops *k, const float *c, const float *mu,
+                             size_t nlist, size_t dim, float *cc, float *cnorm)
 {
-    for (size_t j = 0; j < nlist; j++)
-        cnorm[j] = k->dot_f32(c + j * dim, c + j * dim, dim);
+    for (size_t j = 0; j < nlist; j++) {
+        float *cj = cc + j * dim;
+        for (size_t i = 0; i < dim; i++)
+            cj[i] = c[j * dim + i] - mu[i];
+        cnorm[j] = k->dot_f32(cj, cj, dim) + 2.0f * k->dot_f32(mu, cj, dim);
+    }
+}
+
+/* Column means of rows x (n x dim) in double, to mu. */
+static void column_mean(const float *x, size_t n, size_t dim, float *mu, double *sum)
+{
+    memset(sum, 0, dim * sizeof *sum);
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < dim; i++)
+            sum[i] += x[r * dim + i];
+    for (size_t i = 0; i < dim; i++)
+        mu[i] = (float)(sum[i] / (double)n);
 }
 
 /* ----------------------------------------------------------- k-means --- */
@@ -721,6 +742,8 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     int pool_started = 0;
     size_t *idx = NULL, *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
     float *xs = NULL, *ys = NULL, *D = NULL, *tdist = NULL, *tc = NULL, *c = NULL, *cnorm = NULL;
+    float *cc = NULL, *mu = NULL;
+    double *musum = NULL;
     float *dist = NULL, *dots = NULL, *best = NULL;
     uint32_t *assign = NULL, *bestid = NULL, *near = NULL;
     double *P = NULL, *tsum = NULL, *acc = NULL, *sse = NULL;
@@ -782,6 +805,9 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
 
     /* 3. Lloyd */
     cnorm = alloc_array(nlist, sizeof *cnorm);
+    cc = alloc_array(nlist * dim, sizeof *cc);
+    mu = alloc_array(dim, sizeof *mu);
+    musum = alloc_array(dim, sizeof *musum);
     dist = alloc_array(s, sizeof *dist);
     assign = alloc_array(s, sizeof *assign);
     perm = alloc_array(s, sizeof *perm);
@@ -793,13 +819,14 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     dots = alloc_array((size_t)threads * T * CB, sizeof *dots);
     best = alloc_array((size_t)threads * T, sizeof *best);
     bestid = alloc_array((size_t)threads * T, sizeof *bestid);
-    if (!cnorm || !dist || !assign || !perm || !start || !cnt || !sse || !changed || !acc ||
-        !dots || !best || !bestid)
+    if (!cnorm || !cc || !mu || !musum || !dist || !assign || !perm || !start || !cnt || !sse ||
+        !changed || !acc || !dots || !best || !bestid)
         goto fail;
+    column_mean(x, s, dim, mu, musum);
     memset(assign, 0xff, s * sizeof *assign); /* no row starts assigned */
 
-    struct assign_job J = {.k = k, .x = x, .nrows = s, .dim = dim, .c = c, .cnorm = cnorm,
-                           .nlist = nlist, .tile_rows = T, .cblock = CB, .dots = dots,
+    struct assign_job J = {.k = k, .x = x, .nrows = s, .dim = dim, .c = cc, .cnorm = cnorm,
+                           .c_raw = c, .mu = mu, .nlist = nlist, .tile_rows = T, .cblock = CB, .dots = dots,
                            .best = best, .bestid = bestid, .assign = assign, .dist = dist,
                            .exact_dist = 0, .changed = changed};
     K.start = start;
@@ -809,7 +836,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     K.sse = sse;
     int moved = 0;
     for (unsigned it = 0; it < iters; it++) {
-        set_cnorms(k, c, nlist, dim, cnorm);
+        center_centroids(k, c, mu, nlist, dim, cc, cnorm);
         pool_run(&pool, assign_task, &J, ntiles);
         size_t nchanged = 0;
         for (size_t t = 0; t < ntiles; t++)
@@ -859,6 +886,9 @@ fail:
     free(tc);
     free(c);
     free(cnorm);
+    free(cc);
+    free(mu);
+    free(musum);
     free(dist);
     free(assign);
     free(perm);
@@ -904,17 +934,20 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
     threads = clamp_threads(threads, ntiles);
 
     float *cnorm = alloc_array(nlist, sizeof *cnorm);
+    float *cc = alloc_array(nlist * dim, sizeof *cc), *mu = alloc_array(dim, sizeof *mu);
+    double *musum = alloc_array(dim, sizeof *musum);
     float *dots = alloc_array((size_t)threads * T * CB, sizeof *dots);
     float *best = alloc_array((size_t)threads * T, sizeof *best);
     uint32_t *bestid = alloc_array((size_t)threads * T, sizeof *bestid);
     int st = RUV_OK;
-    if (!cnorm || !dots || !best || !bestid) {
+    if (!cnorm || !cc || !mu || !musum || !dots || !best || !bestid) {
         st = ruv__set_error(RUV_E_NOMEM, "k-means assign: out of memory (nlist %zu, dim %zu)",
                             nlist, dim);
     } else {
-        set_cnorms(k, centroids, nlist, dim, cnorm);
-        struct assign_job J = {.k = k, .x = data, .nrows = n, .dim = dim, .c = centroids,
-                               .cnorm = cnorm, .nlist = nlist, .tile_rows = T, .cblock = CB,
+        column_mean(centroids, nlist, dim, mu, musum);
+        center_centroids(k, centroids, mu, nlist, dim, cc, cnorm);
+        struct assign_job J = {.k = k, .x = data, .nrows = n, .dim = dim, .c = cc,
+                               .cnorm = cnorm, .c_raw = centroids, .mu = mu, .nlist = nlist, .tile_rows = T, .cblock = CB,
                                .dots = dots, .best = best, .bestid = bestid, .assign = assign,
                                .dist = dist, .exact_dist = 1, .changed = NULL};
         struct pool pool;
@@ -923,6 +956,9 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
         pool_stop(&pool);
     }
     free(cnorm);
+    free(cc);
+    free(mu);
+    free(musum);
     free(dots);
     free(best);
     free(bestid);

@@ -262,6 +262,27 @@ static void test_kmeans_recovers_blobs(void **state)
     }
 }
 
+/* The same blobs 1e5 from 0 (1000x the spread of their centres, 1e5x a
+ * cluster's): training and assignment centre on the mean, so they are
+ * recovered as well. With the plain GEMM identity ||x||^2 - 2 <x, c> +
+ * ||c||^2 the rounding of those 2e11-sized terms (~3e5) swamped the
+ * distances between clusters (~1.6e5). */
+static void test_kmeans_far_from_origin(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        struct blobs b;
+        make_blobs(&b, 20, 24, seed * 77);
+        for (size_t i = 0; i < b.n * b.dim; i++)
+            b.x[i] += 1e5f;
+        float *cent = xmalloc(20 * b.dim * sizeof *cent);
+        assert_int_equal(ruv__kmeans(K, b.x, b.n, b.dim, 20, 0, 0, seed, 2, cent), RUV_OK);
+        check_recovery(&b, cent, 20);
+        free(cent);
+        free_blobs(&b);
+    }
+}
+
 /* Trained on a sample, the centroids still land on the generating centres. */
 static void test_kmeans_sampled(void **state)
 {
@@ -837,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_own),
         cmocka_unit_test(test_sgemm_own_row_independent),
         cmocka_unit_test(test_kmeans_recovers_blobs),
+        cmocka_unit_test(test_kmeans_far_from_origin),
         cmocka_unit_test(test_kmeans_sampled),
         cmocka_unit_test(test_kmeans_hard_clusters),
         cmocka_unit_test(test_kmeans_default_sample),
