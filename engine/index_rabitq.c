@@ -816,7 +816,7 @@ static size_t rq_memory(const struct ruv_index *idx)
     size_t b = sizeof *r + r->rot.rounds * (r->dim_pad / 64) * sizeof(uint64_t) +
                (size_t)r->nlist * (idx->p.dim + r->dim_pad) * sizeof(float) +
                r->row_cap * 2 * sizeof(uint32_t) + r->nlist * sizeof(struct rq_list) +
-               ruv__probe_bytes(&r->probe);
+               ruv__probe_bytes(&r->probe) + (r->origin ? idx->p.dim * sizeof(float) : 0);
     size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
     if (idx->p.bits > 1)
         per += ex_bytes(r) + 3 * sizeof(float);

@@ -187,10 +187,14 @@ static struct result search(const ruv_index *idx, const float *q)
     }
     if (res.rc != RUV_OK)
         die("search", res.rc);
-    /* At most min(n, k), not exactly: IVF probes only some lists, and data
-     * that the API accepts (finite, but around 1e20 and up) gives distances
-     * or estimates that overflow to +Inf or NaN, which the scans drop. */
-    if (res.nfound > (n < K ? n : K))
+    /* A flat index scans every row, and its loader (like add) takes only
+     * values within +-1e16, whose squared distances stay finite: exactly
+     * min(n, k). RaBitQ: at most that, since IVF probes only some lists and
+     * a file's factors (any finite floats) can give estimates that overflow
+     * to +Inf or NaN, which the scans drop. */
+    size_t want = n < K ? n : K;
+    if (res.nfound > want ||
+        (ruv_index_params_get(idx)->type == RUV_INDEX_FLAT_F32 && res.nfound != want))
         abort();
     for (size_t i = 0; i < res.nfound; i++)
         for (size_t j = 0; j < i; j++)
