@@ -42,13 +42,14 @@ struct bench_ctx {
     uint64_t *codes, *planes;
     uint32_t *u32;
     uint8_t *fs, *lut;
-    uint16_t *u16;
+    uint16_t *u16, *halves;
     size_t n;
 };
 
 typedef void (*bench_fn)(struct bench_ctx *c);
 
 static void run_l2sq(struct bench_ctx *c) { c->k->l2sq_f32_1xN(c->q, c->rows, 128, 128, c->n, c->out); }
+static void run_f16(struct bench_ctx *c) { c->k->dot_f16_1xN(c->q, c->halves, 128, 128, c->n, c->out); }
 static void run_xor(struct bench_ctx *c) { c->k->xor_popcnt_1xN(c->planes, c->codes, 2, c->n, c->u32); }
 static void run_bitplane(struct bench_ctx *c)
 {
@@ -129,10 +130,15 @@ int cmd_bench_kernels(int argc, char **argv)
     c.fs = alloc_filled(big_codes / 32 * 32 * 16, 7);
     c.lut = alloc_filled(32 * 16, 8);
     c.u16 = alloc_filled(big_codes * sizeof(uint16_t), 9);
-    if (!c.q || !c.rows || !c.out || !c.codes || !c.planes || !c.u32 || !c.fs || !c.lut || !c.u16) {
+    c.halves = alloc_filled(4096 * 128 * sizeof(uint16_t), 10);
+    if (!c.q || !c.rows || !c.out || !c.codes || !c.planes || !c.u32 || !c.fs || !c.lut || !c.u16 ||
+        !c.halves) {
         fprintf(stderr, "ruvector bench-kernels: out of memory\n");
         return 1;
     }
+
+    for (size_t i = 0; i < 4096 * 128; i++) /* binary16 values in [1, 2): finite */
+        c.halves[i] = (uint16_t)(0x3c00u | (i * 37u & 0x3ffu));
 
     /* Reference: streaming read bandwidth, one thread, through the selected
      * kernel's dot_f32(a, a) (one stream: the second operand hits L1). */
@@ -161,6 +167,9 @@ int cmd_bench_kernels(int argc, char **argv)
     const struct bench_case cases[] = {
         {"l2sq_f32_1xN", run_l2sq, 2048, 512, "rows", "L2"},
         {"l2sq_f32_1xN", run_l2sq, big_rows, 512, "rows", "DRAM"},
+        /* the IVF probe: 1,000 centroids, f32 against their binary16 copy */
+        {"l2sq_f32_1xN (probe)", run_l2sq, 1000, 512, "rows", "L2"},
+        {"dot_f16_1xN (probe)", run_f16, 1000, 256, "rows", "L2"},
         {"xor_popcnt_1xN (1-bit)", run_xor, 10000, 16, "codes", "L2"},
         {"xor_popcnt_1xN (1-bit)", run_xor, big_codes, 16, "codes", "DRAM"},
         {"bitplane_dot_1xN (4-bit q)", run_bitplane, 10000, 16, "codes", "L2"},
@@ -208,6 +217,6 @@ int cmd_bench_kernels(int argc, char **argv)
     ruv_free(report);
     ruv_engine_close(eng);
     free(c.q); free(c.rows); free(c.out); free(c.codes); free(c.planes);
-    free(c.u32); free(c.fs); free(c.lut); free(c.u16);
+    free(c.u32); free(c.fs); free(c.lut); free(c.u16); free(c.halves);
     return 0;
 }
