@@ -242,26 +242,63 @@ void ruv__sgemm_nt_own(const struct ruv_kernel_ops *k, size_t m, size_t n, size_
     }
 }
 
-void ruv__sgemm_nt(const struct ruv_kernel_ops *k, size_t m, size_t n, size_t d, const float *A,
-                   size_t lda, const float *B, size_t ldb, float *C, size_t ldc)
+/* Our fallback for C += alpha A B^T: dots of a block into a stack buffer,
+ * then added (the block is at most OWN_BLOCK_BYTES / 4 rows for d = 1). */
+static void sgemm_nt_acc_own(const struct ruv_kernel_ops *k, size_t m, size_t n, size_t d,
+                             float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                             float *C, size_t ldc)
+{
+    if (m == 0 || n == 0 || d == 0)
+        return;
+    float tmp[OWN_BLOCK_BYTES / sizeof(float)];
+    size_t nb = OWN_BLOCK_BYTES / (d * sizeof(float));
+    nb = nb < 4 ? 4 : nb & ~(size_t)3;
+    for (size_t j0 = 0; j0 < n; j0 += nb) {
+        size_t jb = n - j0 < nb ? n - j0 : nb;
+        for (size_t i = 0; i < m; i++) {
+            k->dot_f32_1xN(A + i * lda, B + j0 * ldb, d, ldb, jb, tmp);
+            float *c = C + i * ldc + j0;
+            for (size_t j = 0; j < jb; j++)
+                c[j] += alpha * tmp[j];
+        }
+    }
+}
+
+/* One BLAS call per piece below INT_MAX in m and n (its sizes are int);
+ * 0 when the arguments must stay off the BLAS path: d == 0 and bad leading
+ * dimensions, whose check (xerbla) prints to stderr, which the library must
+ * never do. */
+static int blas_nt(size_t m, size_t n, size_t d, float alpha, const float *A, size_t lda,
+                   const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     sgemm_fn fn = atomic_load_explicit(&blas_sgemm, memory_order_acquire);
-    /* d == 0 and bad leading dimensions stay off the BLAS path: its argument
-     * check (xerbla) prints to stderr, which the library must never do. */
     if (!fn || m == 0 || n == 0 || d == 0 || d > INT_MAX || lda > INT_MAX || ldb > INT_MAX ||
-        ldc > INT_MAX || lda < d || ldb < d || ldc < n) {
-        ruv__sgemm_nt_own(k, m, n, d, A, lda, B, ldb, C, ldc);
-        return;
-    }
-    /* The BLAS takes int sizes: cut m and n into pieces below INT_MAX. */
+        ldc > INT_MAX || lda < d || ldb < d || ldc < n)
+        return 0;
     const size_t cap = (size_t)INT_MAX;
     for (size_t i0 = 0; i0 < m; i0 += cap) {
         size_t mi = m - i0 < cap ? m - i0 : cap;
         for (size_t j0 = 0; j0 < n; j0 += cap) {
             size_t nj = n - j0 < cap ? n - j0 : cap;
-            fn(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, (int)mi, (int)nj, (int)d, 1.0f,
-               A + i0 * lda, (int)lda, B + j0 * ldb, (int)ldb, 0.0f, C + i0 * ldc + j0,
+            fn(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, (int)mi, (int)nj, (int)d, alpha,
+               A + i0 * lda, (int)lda, B + j0 * ldb, (int)ldb, beta, C + i0 * ldc + j0,
                (int)ldc);
         }
     }
+    return 1;
+}
+
+void ruv__sgemm_nt_acc(const struct ruv_kernel_ops *k, size_t m, size_t n, size_t d, float alpha,
+                       const float *A, size_t lda, const float *B, size_t ldb, float *C,
+                       size_t ldc)
+{
+    if (!blas_nt(m, n, d, alpha, A, lda, B, ldb, 1.0f, C, ldc))
+        sgemm_nt_acc_own(k, m, n, d, alpha, A, lda, B, ldb, C, ldc);
+}
+
+void ruv__sgemm_nt(const struct ruv_kernel_ops *k, size_t m, size_t n, size_t d, const float *A,
+                   size_t lda, const float *B, size_t ldb, float *C, size_t ldc)
+{
+    if (!blas_nt(m, n, d, 1.0f, A, lda, B, ldb, 0.0f, C, ldc))
+        ruv__sgemm_nt_own(k, m, n, d, A, lda, B, ldb, C, ldc);
 }

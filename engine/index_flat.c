@@ -17,7 +17,7 @@
 
 #define SCAN_BLOCK 1024 /* rows per fused-scan call: 512 KiB at D=128, stays in L2 */
 #define TILE_Q 256       /* queries per GEMM tile */
-#define TILE_N 4096     /* rows per GEMM tile */
+#define TILE_N 512      /* rows per GEMM tile: 256 x 512 scores (512 KiB) stay in L2 */
 #define SURVIVORS_CAP 4096 /* per query and segment, before the exact scan takes over */
 
 struct flat {
@@ -169,37 +169,28 @@ static int survivor_add(struct survivors *s, float d, uint32_t row, float limit,
     return RUV_OK;
 }
 
-/* One query's row of a GEMM tile. |q|^2 is the same for every row of a
- * query, so L2 ranks by |x|^2 - 2 <q, x> (norms given) and inner product by
- * -<q, x>. Once the heap is warm almost nothing comes near it: blocks of
- * SCREEN scores are computed and tested in a loop the compiler vectorises,
- * and only a block with a survivor is walked (the top-k pass was 27 % of a
- * 1,000-query batch at 100k x 128 one row at a time, 6 % like this). */
+/* One query's row of GEMM scores into its top-k and survivors. |q|^2 is
+ * the same for every row of a query, so L2 ranks by |x|^2 - 2 <q, x> and
+ * inner product by -<q, x> (the tile holds these already). Once the heap
+ * is warm almost nothing comes near it: blocks of SCREEN scores are tested
+ * in a loop the compiler vectorises, and only a block with a survivor is
+ * walked (the top-k pass was 27 % of a 1,000-query batch at 100k x 128 one
+ * row at a time, 6-8 % like this). */
 enum { SCREEN = 64 };
 
-static int screen_tile(const float *dots, const float *norms, size_t rn, size_t first,
-                       float margin, size_t cap, struct ruv__topk *top, struct survivors *sv)
+static int screen_tile(const float *d, size_t rn, size_t first, float margin, size_t cap,
+                       struct ruv__topk *top, struct survivors *sv)
 {
-    float d[SCREEN];
-    for (size_t j0 = 0; j0 < rn && !sv->overflow; j0 += SCREEN) {
+    for (size_t j0 = 0; j0 < rn && !sv->overflow; j0 += SCREEN, d += SCREEN) {
         const size_t m = rn - j0 < SCREEN ? rn - j0 : SCREEN;
         const float lim = ruv__topk_threshold(top) + margin;
         int any = 0;
-        if (norms && m == SCREEN) {
-            for (size_t j = 0; j < SCREEN; j++) {
-                d[j] = norms[j0 + j] - 2.0f * dots[j0 + j];
+        if (m == SCREEN) {
+            for (size_t j = 0; j < SCREEN; j++)
                 any |= d[j] <= lim;
-            }
-        } else if (m == SCREEN) {
-            for (size_t j = 0; j < SCREEN; j++) {
-                d[j] = -dots[j0 + j];
-                any |= d[j] <= lim;
-            }
         } else {
-            for (size_t j = 0; j < m; j++) {
-                d[j] = norms ? norms[j0 + j] - 2.0f * dots[j0 + j] : -dots[j0 + j];
+            for (size_t j = 0; j < m; j++)
                 any |= d[j] <= lim;
-            }
         }
         if (!any)
             continue;
@@ -240,13 +231,30 @@ static void batch_task(void *vctx, size_t tb, size_t te, unsigned worker)
                            c->cr + ((qb + i) * c->nseg + seg) * k);
         for (size_t rb = r0; rb < r1; rb += TILE_N) {
             size_t rn = r1 - rb < TILE_N ? r1 - rb : TILE_N;
-            ruv__sgemm_nt(idx->k, nq, rn, dim, c->Q + qb * dim, dim, idx->vecs + rb * dim, dim,
-                          tile, TILE_N);
-            for (size_t i = 0; i < nq; i++)
-                if (screen_tile(tile + i * TILE_N, l2 ? f->norms + rb : NULL, rn, rb,
-                                c->margin[qb + i], c->cap, &tops[i],
+            /* scores straight from the GEMM: C starts at |x|^2 (or 0) and
+             * takes -2 <q, x> (or -<q, x>), so the BLAS skips zeroing C */
+            for (size_t i = 0; i < nq; i++) {
+                if (l2)
+                    memcpy(tile + i * TILE_N, f->norms + rb, rn * sizeof(float));
+                else
+                    memset(tile + i * TILE_N, 0, rn * sizeof(float));
+            }
+            ruv__sgemm_nt_acc(idx->k, nq, rn, dim, l2 ? -2.0f : -1.0f, c->Q + qb * dim, dim,
+                              idx->vecs + rb * dim, dim, tile, TILE_N);
+            /* The next tile's rows come from DRAM, and the BLAS packs them
+             * without prefetching: ask for them while this tile is screened. */
+            const char *next = (const char *)(idx->vecs + (rb + rn) * dim);
+            size_t next_bytes = rb + rn < r1 ? (r1 - rb - rn < TILE_N ? r1 - rb - rn : TILE_N) *
+                                                   dim * sizeof(float)
+                                             : 0;
+            size_t per_row = (next_bytes / 64 + nq) / nq * 64, ahead = 0;
+            for (size_t i = 0; i < nq; i++) {
+                for (size_t b = 0; b < per_row && ahead < next_bytes; b += 64, ahead += 64)
+                    __builtin_prefetch(next + ahead, 0, 2);
+                if (screen_tile(tile + i * TILE_N, rn, rb, c->margin[qb + i], c->cap, &tops[i],
                                 &c->sv[(qb + i) * c->nseg + seg]))
                     c->failed = 1;
+            }
         }
         for (size_t i = 0; i < nq; i++)
             c->cn[(qb + i) * c->nseg + seg] = tops[i].n;
