@@ -108,6 +108,41 @@ static void check_gemm(gemm_fn gemm, size_t m, size_t n, size_t d)
     free(C);
 }
 
+/* ruv__sgemm_nt_acc: C = C0 + alpha A B^T, C0 what C held (the flat index
+ * starts it at the squared norms), padding untouched. */
+static void check_gemm_acc(size_t m, size_t n, size_t d, float alpha)
+{
+    size_t lda = d + 3, ldb = d + 5, ldc = n + 2;
+    float *A = random_matrix(m, lda), *B = random_matrix(n, ldb);
+    float *C0 = random_matrix(m ? m : 1, ldc), *C = xmalloc((m ? m : 1) * ldc * sizeof *C);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = n; j < ldc; j++)
+            C0[i * ldc + j] = SENTINEL;
+    memcpy(C, C0, (m ? m : 1) * ldc * sizeof *C);
+    ruv__sgemm_nt_acc(K, m, n, d, alpha, A, lda, B, ldb, C, ldc);
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double ref = 0.0, mag = 0.0;
+            for (size_t t = 0; t < d; t++) {
+                double p = (double)A[i * lda + t] * (double)B[j * ldb + t];
+                ref += p;
+                mag += fabs(p);
+            }
+            double c0 = C0[i * ldc + j], want = c0 + alpha * ref;
+            double tol = (double)(d + 3) * FLT_EPSILON * (fabs(alpha) * mag + fabs(c0)) + 1e-30;
+            if (fabs(C[i * ldc + j] - want) > tol)
+                fail_msg("acc m=%zu n=%zu d=%zu C[%zu][%zu]=%g, want %g (tol %g)", m, n, d, i, j,
+                         (double)C[i * ldc + j], want, tol);
+        }
+        for (size_t j = n; j < ldc; j++)
+            assert_true(C[i * ldc + j] == SENTINEL);
+    }
+    free(A);
+    free(B);
+    free(C0);
+    free(C);
+}
+
 static void test_sgemm_own(void **state)
 {
     (void)state;
@@ -119,6 +154,7 @@ static void test_sgemm_own(void **state)
             for (size_t c = 0; c < NSIZES; c++) {
                 check_gemm(ruv__sgemm_nt_own, sizes[a], sizes[b], sizes[c]);
                 check_gemm(ruv__sgemm_nt, sizes[a], sizes[b], sizes[c]);
+                check_gemm_acc(sizes[a], sizes[b], sizes[c], -2.0f);
             }
 }
 
@@ -819,8 +855,10 @@ static void test_sgemm_blas(void **state)
     rng_state = 3;
     for (size_t a = 0; a < NSIZES; a++)
         for (size_t b = 0; b < NSIZES; b++)
-            for (size_t c = 0; c < NSIZES; c++)
+            for (size_t c = 0; c < NSIZES; c++) {
                 check_gemm(ruv__sgemm_nt, sizes[a], sizes[b], sizes[c]);
+                check_gemm_acc(sizes[a], sizes[b], sizes[c], -1.0f);
+            }
     /* BLAS and fallback agree with each other within the same bound. */
     size_t m = 129, n = 100, d = 129;
     float *A = random_matrix(m, d), *B = random_matrix(n, d);
