@@ -26,7 +26,9 @@
  *     early once no assignment changes, or once fewer than 1 in 1000 of the
  *     sample rows changed centroid in an iteration after the first (with a
  *     sample under 1000 rows only the first rule applies). The assignment step is
- *     argmin_j ||c_j||^2 - 2 <x, c_j>, the inner products computed by
+ *     argmin_j ||c'_j||^2 + 2 <mu, c'_j> - 2 <x, c'_j> with c'_j = c_j - mu
+ *     (mu the sample mean, so the rounding follows the spread of the data,
+ *     not its distance from 0), the inner products computed by
  *     ruv__sgemm_nt over tiles of rows x centroids sized to stay in L2.
  *     Each centroid becomes the mean of its members, summed in double in
  *     increasing row order.
@@ -85,7 +87,9 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
  * ties the lowest index; rows within rounding of a tie may go either way),
  * for n rows. dist, if not NULL, receives the squared distance to it,
  * computed directly (not through the GEMM identity, which loses precision
- * when ||x|| is large next to the distance). n may be 0. Returns RUV_OK,
+ * when ||x|| is large next to the distance). The ranking uses the identity
+ * with the centroids centred on their mean, as in ruv__kmeans. n may be 0.
+ * Returns RUV_OK,
  * RUV_E_INVAL (NULL pointer, nlist == 0, nlist > UINT32_MAX, dim == 0) or
  * RUV_E_NOMEM. The result does not depend on threads. */
 int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t n, size_t dim,
