@@ -297,7 +297,7 @@ static int check_new_ids_table(const struct ruv_index *idx, const uint64_t *ids,
 }
 
 /* Rejects ids already present or repeated within ids; *dense says whether
- * keep the map dense (they continue its row numbering: ids[i] == n + i). */
+ * they keep the map dense (they continue its row numbering: ids[i] == n + i). */
 static int check_new_ids(const struct ruv_index *idx, const uint64_t *ids, size_t n, int *dense)
 {
     *dense = idx->map.dense;
