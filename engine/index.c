@@ -474,7 +474,8 @@ static int allow_bitmap(const struct ruv_index *idx, const ruv_search_params *sp
     size_t c = 0;
     for (size_t i = 0; i < sp->nallow; i++) {
         uint32_t row;
-        if (ruv__idmap_get(&idx->map, idx->ids, sp->allow[i], &row) && !((*out)[row / 8] & (1u << (row % 8)))) {
+        if (ruv__idmap_get(&idx->map, idx->ids, sp->allow[i], &row) &&
+            !((*out)[row / 8] & (1u << (row % 8)))) {
             (*out)[row / 8] |= (uint8_t)(1u << (row % 8));
             c++;
         }

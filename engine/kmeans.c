@@ -826,7 +826,8 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     memset(assign, 0xff, s * sizeof *assign); /* no row starts assigned */
 
     struct assign_job J = {.k = k, .x = x, .nrows = s, .dim = dim, .c = cc, .cnorm = cnorm,
-                           .c_raw = c, .mu = mu, .nlist = nlist, .tile_rows = T, .cblock = CB, .dots = dots,
+                           .c_raw = c, .mu = mu, .nlist = nlist, .tile_rows = T, .cblock = CB,
+                           .dots = dots,
                            .best = best, .bestid = bestid, .assign = assign, .dist = dist,
                            .exact_dist = 0, .changed = changed};
     K.start = start;
@@ -947,7 +948,8 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
         column_mean(centroids, nlist, dim, mu, musum);
         center_centroids(k, centroids, mu, nlist, dim, cc, cnorm);
         struct assign_job J = {.k = k, .x = data, .nrows = n, .dim = dim, .c = cc,
-                               .cnorm = cnorm, .c_raw = centroids, .mu = mu, .nlist = nlist, .tile_rows = T, .cblock = CB,
+                               .cnorm = cnorm, .c_raw = centroids, .mu = mu, .nlist = nlist,
+                               .tile_rows = T, .cblock = CB,
                                .dots = dots, .best = best, .bestid = bestid, .assign = assign,
                                .dist = dist, .exact_dist = 1, .changed = NULL};
         struct pool pool;
@@ -1012,11 +1014,7 @@ int ruv__probe_init(struct ruv__probe *p, const float *centroids, size_t nlist, 
     }
     p->nlist = nlist;
     p->dim = dim;
-    for (size_t i = 0; i < nlist; i++)
-        for (size_t j = 0; j < dim; j++)
-            sum[j] += centroids[i * dim + j];
-    for (size_t j = 0; j < dim; j++)
-        p->mean[j] = (float)(sum[j] / (double)nlist);
+    column_mean(centroids, nlist, dim, p->mean, sum);
     free(sum);
     float m = 0.0f;
     for (size_t i = 0; i < nlist * dim; i++) {

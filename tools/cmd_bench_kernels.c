@@ -49,7 +49,10 @@ struct bench_ctx {
 typedef void (*bench_fn)(struct bench_ctx *c);
 
 static void run_l2sq(struct bench_ctx *c) { c->k->l2sq_f32_1xN(c->q, c->rows, 128, 128, c->n, c->out); }
-static void run_f16(struct bench_ctx *c) { c->k->dot_f16_1xN(c->q, c->halves, 128, 128, c->n, c->out); }
+static void run_f16(struct bench_ctx *c)
+{
+    c->k->dot_f16_1xN(c->q, c->halves, 128, 128, c->n, c->out);
+}
 static void run_xor(struct bench_ctx *c) { c->k->xor_popcnt_1xN(c->planes, c->codes, 2, c->n, c->u32); }
 static void run_bitplane(struct bench_ctx *c)
 {
