@@ -163,27 +163,18 @@ static int rq_train(struct ruv_index *idx, const float *data, size_t n)
             return rc;
         ruv__progress(idx->eng, "k-means", 1, 1);
     } else {
-        double *sum = calloc(dim, sizeof(double));
-        if (!sum)
-            return ruv__set_error(RUV_E_NOMEM, "out of memory");
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < dim; j++)
-                sum[j] += data[i * dim + j];
-        for (size_t j = 0; j < dim; j++)
-            r->centroids[j] = (float)(sum[j] / (double)n);
-        free(sum);
+        int rc = ruv__column_mean(data, n, dim, r->centroids);
+        if (rc)
+            return rc;
     }
     if (r->metric == RUV__RABITQ_L2) {
         free(r->origin);
         r->origin = malloc((dim ? dim : 1) * sizeof *r->origin);
         if (!r->origin)
             return ruv__set_error(RUV_E_NOMEM, "out of memory");
-        for (size_t j = 0; j < dim; j++) {
-            double m = 0;
-            for (uint32_t c = 0; c < r->nlist; c++)
-                m += r->centroids[(size_t)c * dim + j];
-            r->origin[j] = (float)(m / r->nlist);
-        }
+        int rc = ruv__column_mean(r->centroids, r->nlist, dim, r->origin);
+        if (rc)
+            return rc;
     }
     return derive_centroid_tables(idx, r);
 }

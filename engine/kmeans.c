@@ -413,15 +413,18 @@ static void center_centroids(const struct ruv_kernel_ops *k, const float *c, con
     }
 }
 
-/* Column means of rows x (n x dim) in double, to mu. */
-static void column_mean(const float *x, size_t n, size_t dim, float *mu, double *sum)
+int ruv__column_mean(const float *x, size_t n, size_t dim, float *mu)
 {
-    memset(sum, 0, dim * sizeof *sum);
+    double *sum = calloc(dim ? dim : 1, sizeof *sum);
+    if (!sum)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for a mean of %zu columns", dim);
     for (size_t r = 0; r < n; r++)
         for (size_t i = 0; i < dim; i++)
             sum[i] += x[r * dim + i];
     for (size_t i = 0; i < dim; i++)
         mu[i] = (float)(sum[i] / (double)n);
+    free(sum);
+    return RUV_OK;
 }
 
 /* ----------------------------------------------------------- k-means --- */
@@ -743,7 +746,6 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     size_t *idx = NULL, *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
     float *xs = NULL, *ys = NULL, *D = NULL, *tdist = NULL, *tc = NULL, *c = NULL, *cnorm = NULL;
     float *cc = NULL, *mu = NULL;
-    double *musum = NULL;
     float *dist = NULL, *dots = NULL, *best = NULL;
     uint32_t *assign = NULL, *bestid = NULL, *near = NULL;
     double *P = NULL, *tsum = NULL, *acc = NULL, *sse = NULL;
@@ -807,7 +809,6 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     cnorm = alloc_array(nlist, sizeof *cnorm);
     cc = alloc_array(nlist * dim, sizeof *cc);
     mu = alloc_array(dim, sizeof *mu);
-    musum = alloc_array(dim, sizeof *musum);
     dist = alloc_array(s, sizeof *dist);
     assign = alloc_array(s, sizeof *assign);
     perm = alloc_array(s, sizeof *perm);
@@ -819,10 +820,9 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     dots = alloc_array((size_t)threads * T * CB, sizeof *dots);
     best = alloc_array((size_t)threads * T, sizeof *best);
     bestid = alloc_array((size_t)threads * T, sizeof *bestid);
-    if (!cnorm || !cc || !mu || !musum || !dist || !assign || !perm || !start || !cnt || !sse ||
-        !changed || !acc || !dots || !best || !bestid)
+    if (!cnorm || !cc || !mu || !dist || !assign || !perm || !start || !cnt || !sse || !changed ||
+        !acc || !dots || !best || !bestid || ruv__column_mean(x, s, dim, mu))
         goto fail;
-    column_mean(x, s, dim, mu, musum);
     memset(assign, 0xff, s * sizeof *assign); /* no row starts assigned */
 
     struct assign_job J = {.k = k, .x = x, .nrows = s, .dim = dim, .c = cc, .cnorm = cnorm,
@@ -889,7 +889,6 @@ fail:
     free(cnorm);
     free(cc);
     free(mu);
-    free(musum);
     free(dist);
     free(assign);
     free(perm);
@@ -936,16 +935,15 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
 
     float *cnorm = alloc_array(nlist, sizeof *cnorm);
     float *cc = alloc_array(nlist * dim, sizeof *cc), *mu = alloc_array(dim, sizeof *mu);
-    double *musum = alloc_array(dim, sizeof *musum);
     float *dots = alloc_array((size_t)threads * T * CB, sizeof *dots);
     float *best = alloc_array((size_t)threads * T, sizeof *best);
     uint32_t *bestid = alloc_array((size_t)threads * T, sizeof *bestid);
     int st = RUV_OK;
-    if (!cnorm || !cc || !mu || !musum || !dots || !best || !bestid) {
+    if (!cnorm || !cc || !mu || !dots || !best || !bestid ||
+        ruv__column_mean(centroids, nlist, dim, mu)) {
         st = ruv__set_error(RUV_E_NOMEM, "k-means assign: out of memory (nlist %zu, dim %zu)",
                             nlist, dim);
     } else {
-        column_mean(centroids, nlist, dim, mu, musum);
         center_centroids(k, centroids, mu, nlist, dim, cc, cnorm);
         struct assign_job J = {.k = k, .x = data, .nrows = n, .dim = dim, .c = cc,
                                .cnorm = cnorm, .c_raw = centroids, .mu = mu, .nlist = nlist,
@@ -960,7 +958,6 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
     free(cnorm);
     free(cc);
     free(mu);
-    free(musum);
     free(dots);
     free(best);
     free(bestid);
@@ -1005,17 +1002,13 @@ int ruv__probe_init(struct ruv__probe *p, const float *centroids, size_t nlist, 
     p->c = malloc(nlist * dim * sizeof *p->c);
     p->norm = malloc(nlist * sizeof *p->norm);
     p->mean = calloc(dim ? dim : 1, sizeof *p->mean);
-    double *sum = calloc(dim ? dim : 1, sizeof *sum);
-    if (!p->c || !p->norm || !p->mean || !sum) {
-        free(sum);
+    if (!p->c || !p->norm || !p->mean || ruv__column_mean(centroids, nlist, dim, p->mean)) {
         ruv__probe_free(p);
         return ruv__set_error(RUV_E_NOMEM, "out of memory for the probe table of %zu centroids",
                               nlist);
     }
     p->nlist = nlist;
     p->dim = dim;
-    column_mean(centroids, nlist, dim, p->mean, sum);
-    free(sum);
     float m = 0.0f;
     for (size_t i = 0; i < nlist * dim; i++) {
         float v = fabsf(centroids[i] - p->mean[i % dim]);

@@ -96,6 +96,10 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
                        const float *centroids, size_t nlist, unsigned threads, uint32_t *assign,
                        float *dist);
 
+/* mu[i] = mean of column i of x (n x dim, n >= 1), summed in double in row
+ * order. RUV_OK or RUV_E_NOMEM. */
+int ruv__column_mean(const float *x, size_t n, size_t dim, float *mu);
+
 /* Search time: the IVF probe. A copy of the centroids made for ranking
  * them against a query: centred on their mean (so that the ranking score
  * below does not lose a large common offset to float cancellation), scaled
