@@ -76,6 +76,19 @@ static const size_t sizes[] = {0, 1, 3, 17, 100, 129};
 typedef void (*gemm_fn)(const struct ruv_kernel_ops *, size_t, size_t, size_t, const float *,
                         size_t, const float *, size_t, float *, size_t);
 
+/* <a, b> over d floats in double, and sum |a_t b_t| (for the error bound). */
+static double dot_ref(const float *a, const float *b, size_t d, double *mag)
+{
+    double ref = 0.0;
+    *mag = 0.0;
+    for (size_t t = 0; t < d; t++) {
+        double p = (double)a[t] * (double)b[t];
+        ref += p;
+        *mag += fabs(p);
+    }
+    return ref;
+}
+
 /* C must match the double-precision reference within the kernel contract's
  * bound, and the padding columns between n and ldc must be untouched. */
 static void check_gemm(gemm_fn gemm, size_t m, size_t n, size_t d)
@@ -88,12 +101,7 @@ static void check_gemm(gemm_fn gemm, size_t m, size_t n, size_t d)
     gemm(K, m, n, d, A, lda, B, ldb, C, ldc);
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
-            double ref = 0.0, mag = 0.0;
-            for (size_t t = 0; t < d; t++) {
-                double p = (double)A[i * lda + t] * (double)B[j * ldb + t];
-                ref += p;
-                mag += fabs(p);
-            }
+            double mag, ref = dot_ref(A + i * lda, B + j * ldb, d, &mag);
             double tol = (double)(d + 2) * FLT_EPSILON * mag + 1e-30;
             double got = C[i * ldc + j];
             if (fabs(got - ref) > tol)
@@ -122,12 +130,7 @@ static void check_gemm_acc(size_t m, size_t n, size_t d, float alpha)
     ruv__sgemm_nt_acc(K, m, n, d, alpha, A, lda, B, ldb, C, ldc);
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
-            double ref = 0.0, mag = 0.0;
-            for (size_t t = 0; t < d; t++) {
-                double p = (double)A[i * lda + t] * (double)B[j * ldb + t];
-                ref += p;
-                mag += fabs(p);
-            }
+            double mag, ref = dot_ref(A + i * lda, B + j * ldb, d, &mag);
             double c0 = C0[i * ldc + j], want = c0 + alpha * ref;
             double tol = (double)(d + 3) * FLT_EPSILON * (fabs(alpha) * mag + fabs(c0)) + 1e-30;
             if (fabs(C[i * ldc + j] - want) > tol)
