@@ -37,6 +37,8 @@
 
 #include <ruvector/ruvector.h>
 
+#include "scalar_engine.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -110,21 +112,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     /* A system OpenBLAS, if the engine finds one, gets one thread too. */
     setenv("OPENBLAS_NUM_THREADS", "1", 0);
-    /* The scalar kernel, one thread, and no plugin search: every kernel
-     * plugin disabled by name, and the plugin path an empty directory. */
-    ruv_config *cfg = NULL;
-    int rc = ruv_config_new(&cfg);
-    if (!rc)
-        rc = ruv_config_set_kernel(cfg, "scalar");
-    if (!rc)
-        rc = ruv_config_set_disable(cfg, "avx2,avx512,neon");
-    if (!rc)
-        rc = ruv_config_set_plugin_path(cfg, dir);
-    if (!rc)
-        rc = ruv_config_set_threads(cfg, 1);
-    if (!rc)
-        rc = ruv_engine_open(cfg, &eng);
-    ruv_config_free(cfg);
+    /* no plugin search: the plugin path is an empty directory */
+    int rc = fuzz_scalar_engine(dir, &eng);
     if (rc)
         die("engine open", rc);
     return 0;

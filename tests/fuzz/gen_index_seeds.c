@@ -17,6 +17,8 @@
 
 #include <ruvector/ruvector.h>
 
+#include "scalar_engine.h"
+
 static uint64_t rs = 0x9e3779b97f4a7c15u;
 static float frand(void) /* xorshift64, uniform in [-1, 1) */
 {
@@ -72,18 +74,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[1];
-    ruv_config *cfg = NULL;
     ruv_engine *eng = NULL;
-    int rc = ruv_config_new(&cfg);
-    if (!rc)
-        rc = ruv_config_set_kernel(cfg, "scalar");
-    if (!rc)
-        rc = ruv_config_set_disable(cfg, "avx2,avx512,neon");
-    if (!rc)
-        rc = ruv_config_set_threads(cfg, 1);
-    if (!rc)
-        rc = ruv_engine_open(cfg, &eng);
-    ruv_config_free(cfg);
+    int rc = fuzz_scalar_engine(NULL, &eng);
     if (rc) {
         fprintf(stderr, "gen_index_seeds: %s %s\n", ruv_status_name(rc), ruv_last_error());
         return 1;

@@ -20,7 +20,7 @@
 #       corpus-index tests/fuzz/index-seeds
 #   llvm-profdata-14 merge -o cov.profdata cov.profraw
 #   llvm-cov-14 report tests/fuzz/fuzz_index_load_cov -instr-profile=cov.profdata
-EXTRA_DIST += tests/fuzz/fuzz_index_load.c tests/fuzz/gen_index_seeds.c
+EXTRA_DIST += tests/fuzz/fuzz_index_load.c tests/fuzz/gen_index_seeds.c tests/fuzz/scalar_engine.h
 RUV_FUZZ_INDEX_LIBS = $(LIBLTDL) $(HWLOC_LIBS) $(PTHREAD_LIBS) -ldl -lm
 # Every C source of libruvector, so the fuzzer follows the library's list.
 RUV_FUZZ_INDEX_BUILD = \
