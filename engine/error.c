@@ -19,7 +19,16 @@
     X(RUV_E_STATE, "invalid state for this operation")                        \
     X(RUV_E_DIM, "dimension mismatch")                                        \
     X(RUV_E_EMPTY, "index is empty")                                          \
-    X(RUV_E_CORRUPT, "data is corrupted or truncated")
+    X(RUV_E_CORRUPT, "data is corrupted or truncated")                        \
+    X(RUV_E_INTEGRITY, "integrity check failed (witness, digest or signature)") \
+    X(RUV_E_BACKEND, "a data backend failed")                                 \
+    X(RUV_E_MISS, "not cached, and fetching was not allowed")                 \
+    X(RUV_E_CANCELED, "operation canceled")                                   \
+    X(RUV_E_SECURITY, "peer failed verification")                             \
+    X(RUV_E_POLICY, "refused by policy or budget")                            \
+    X(RUV_E_PROTOCOL, "peer broke the protocol")                              \
+    X(RUV_E_REMOTE, "peer reported an error")                                 \
+    X(RUV_E_TIMEOUT, "deadline passed")
 
 const char *ruv_status_name(int status)
 {

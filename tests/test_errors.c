@@ -13,7 +13,7 @@
 static void test_every_code_has_name_and_text(void **state)
 {
     (void)state;
-    for (int s = 0; s >= RUV_E_CORRUPT; s--) {
+    for (int s = 0; s >= RUV_STATUS_MIN; s--) {
         const char *name = ruv_status_name(s);
         assert_non_null(name);
         assert_string_not_equal(name, "RUV_E_UNKNOWN");
@@ -23,6 +23,11 @@ static void test_every_code_has_name_and_text(void **state)
     assert_string_equal(ruv_status_name(RUV_E_ABI), "RUV_E_ABI");
     assert_string_equal(ruv_status_str(RUV_E_ABI), "plugin ABI mismatch");
     assert_string_equal(ruv_status_name(RUV_OK), "RUV_OK");
+    /* the codes the feature plugins reserve */
+    assert_string_equal(ruv_status_name(RUV_E_INTEGRITY), "RUV_E_INTEGRITY");
+    assert_string_equal(ruv_status_name(RUV_E_CANCELED), "RUV_E_CANCELED");
+    assert_string_equal(ruv_status_name(RUV_E_TIMEOUT), "RUV_E_TIMEOUT");
+    assert_string_equal(ruv_status_name(RUV_STATUS_MIN - 1), "RUV_E_UNKNOWN");
 }
 
 static void test_unknown_code(void **state)

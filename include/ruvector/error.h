@@ -21,8 +21,22 @@ typedef enum ruv_status {
     RUV_E_STATE = -9,       /* the object is in the wrong state for this call */
     RUV_E_DIM = -10,        /* vector dimension does not match the index */
     RUV_E_EMPTY = -11,      /* operation needs a non-empty index */
-    RUV_E_CORRUPT = -12     /* a file or buffer failed validation (magic, size, checksum) */
+    RUV_E_CORRUPT = -12,    /* a file or buffer failed validation (magic, size, checksum) */
+    /* Reserved by the feature plugins (ruLake, the A2A client, the Embedder);
+     * generic, so any plugin may return them. */
+    RUV_E_INTEGRITY = -13,  /* a witness, content digest or signature does not match */
+    RUV_E_BACKEND = -14,    /* a data backend failed; the detail names backend and collection */
+    RUV_E_MISS = -15,       /* not in the cache, and the call forbade fetching it */
+    RUV_E_CANCELED = -16,   /* the caller canceled the operation */
+    RUV_E_SECURITY = -17,   /* a peer failed verification (card signature, TLS, pinning) */
+    RUV_E_POLICY = -18,     /* refused by the caller's policy or budget before anything was sent */
+    RUV_E_PROTOCOL = -19,   /* a peer broke the protocol (malformed or unexpected message) */
+    RUV_E_REMOTE = -20,     /* a peer reported an error of its own */
+    RUV_E_TIMEOUT = -21     /* a deadline passed */
 } ruv_status;
+
+/* The most negative status code in this header; codes only ever grow down. */
+#define RUV_STATUS_MIN RUV_E_TIMEOUT
 
 /* Symbolic name, e.g. "RUV_E_ABI". Static string; "RUV_E_UNKNOWN" for values
  * that are not codes. */

@@ -132,6 +132,19 @@ def test_every_status_maps_to_one_class_with_the_detail() -> None:
     assert type(unknown.value) is ruvector.RuVectorError
 
 
+def test_every_c_status_has_a_class() -> None:
+    """A status the C library names (down to the first unknown code) must
+    map to a class of its own, so a new code cannot ship without one."""
+    status = -1
+    while _ext.status_name(status) != "RUV_E_UNKNOWN":
+        assert status in ruvector.STATUS_CLASSES, _ext.status_name(status)
+        status -= 1
+    assert status <= -22  # the feature plugins' codes (-13 .. -21) are there
+    assert issubclass(ruvector.DeadlineExceeded, TimeoutError)
+    assert issubclass(ruvector.BackendError, ruvector.LakeError)
+    assert issubclass(ruvector.CacheMissError, ruvector.LakeError)
+
+
 def test_hierarchy() -> None:
     assert issubclass(ruvector.AbiError, ruvector.PluginError)
     assert issubclass(ruvector.PluginError, ruvector.RuVectorError)

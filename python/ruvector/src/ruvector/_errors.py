@@ -32,6 +32,16 @@ __all__ = [
     "IoError",
     "CorruptFile",
     "OriginalsNotStored",
+    "IntegrityError",
+    "LakeError",
+    "BackendError",
+    "CacheMissError",
+    "CanceledError",
+    "SecurityError",
+    "PolicyError",
+    "ProtocolError",
+    "RemoteError",
+    "DeadlineExceeded",
     "STATUS_CLASSES",
 ]
 
@@ -127,6 +137,46 @@ class OriginalsNotStored(UnsupportedError, LookupError):
     keeps codes only (RabitqIndex, RabitqAsymIndex)."""
 
 
+class IntegrityError(RuVectorError):
+    """RUV_E_INTEGRITY: a witness, content digest or signature does not match."""
+
+
+class LakeError(RuVectorError):
+    """Base of the errors ruLake raises about its backends and cache."""
+
+
+class BackendError(LakeError):
+    """RUV_E_BACKEND: a data backend failed; the message names backend and collection."""
+
+
+class CacheMissError(LakeError):
+    """RUV_E_MISS: not in the cache, and the call forbade fetching it."""
+
+
+class CanceledError(RuVectorError):
+    """RUV_E_CANCELED: the operation was canceled by the caller."""
+
+
+class SecurityError(RuVectorError):
+    """RUV_E_SECURITY: a peer failed verification (card signature, TLS, pinning)."""
+
+
+class PolicyError(RuVectorError):
+    """RUV_E_POLICY: refused by the caller's policy or budget before anything was sent."""
+
+
+class ProtocolError(RuVectorError):
+    """RUV_E_PROTOCOL: a peer broke the protocol (malformed or unexpected message)."""
+
+
+class RemoteError(RuVectorError):
+    """RUV_E_REMOTE: a peer reported an error of its own."""
+
+
+class DeadlineExceeded(RuVectorError, builtins.TimeoutError):
+    """RUV_E_TIMEOUT: a deadline passed (also a builtin ``TimeoutError``)."""
+
+
 #: status code -> class; the extension raises ``STATUS_CLASSES[status]``.
 STATUS_CLASSES: Dict[int, Type[RuVectorError]] = {
     -1: InvalidArgument,
@@ -141,6 +191,15 @@ STATUS_CLASSES: Dict[int, Type[RuVectorError]] = {
     -10: DimensionMismatch,
     -11: EmptyIndex,
     -12: CorruptFile,
+    -13: IntegrityError,
+    -14: BackendError,
+    -15: CacheMissError,
+    -16: CanceledError,
+    -17: SecurityError,
+    -18: PolicyError,
+    -19: ProtocolError,
+    -20: RemoteError,
+    -21: DeadlineExceeded,
 }
 
 # Keep a handle on the builtin for modules that import ours under the same name.
