@@ -18,7 +18,7 @@
 #include <ruvector/kernel.h>
 #include <ruvector/plugin.h>
 
-#include "conform.h"
+#include "plugin/conform.h"
 
 /* Declared here rather than through engine/internal.h, which pulls in the
  * whole engine: this binary links only the kernels and the probe. */

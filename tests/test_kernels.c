@@ -17,7 +17,7 @@
 
 #include <ruvector/ruvector.h>
 
-#include "conform.h"
+#include "plugin/conform.h"
 #include "internal.h"
 
 static const struct ruv_kernel_ops *K;

@@ -1,0 +1,2 @@
+# Errors (thread-local detail), verbose log, string and buffer helpers.
+engine_libruvector_core_la_SOURCES += engine/base/error.c engine/base/util.c

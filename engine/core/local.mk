@@ -1,0 +1,3 @@
+# The engine object: open/close, configuration and settings, report, version.
+engine_libruvector_core_la_SOURCES += engine/core/engine.c engine/core/config.c \
+	engine/core/report.c engine/core/version.c

@@ -1,0 +1,2 @@
+# Parallel loops and the run-time BLAS (dlopen'ed, never linked).
+engine_libruvector_core_la_SOURCES += engine/exec/parallel.c engine/exec/blas.c engine/exec/blas.h
