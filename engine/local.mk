@@ -7,7 +7,7 @@
 #   base < cpu < plugin < exec < store < index < index/ivf, index/rabitq < core
 # (a folder includes headers from its own layer and lower ones only).
 noinst_LTLIBRARIES += engine/libruvector_core.la
-engine_libruvector_core_la_SOURCES = engine/internal.h
+engine_libruvector_core_la_SOURCES =
 engine_libruvector_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine $(LTDLINCL) \
 	-DRUV_PLUGINDIR='"$(plugindir)"'
 engine_libruvector_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)

@@ -64,6 +64,10 @@ TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh test
 EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
 	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh
 
+# ---- engine layering: no upward include, no include cycle (tests/layers.sh) ----
+TESTS += tests/layers.sh
+EXTRA_DIST += tests/layers.sh
+
 # ---- what libruvector links (no hwloc; no libltdl with --with-included-ltdl) ----
 TESTS += tests/lib-deps.sh
 EXTRA_DIST += tests/lib-deps.sh

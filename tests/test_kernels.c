@@ -18,7 +18,7 @@
 #include <ruvector/ruvector.h>
 
 #include "plugin/conform.h"
-#include "internal.h"
+#include "plugin/kernels.h"
 
 static const struct ruv_kernel_ops *K;
 static const char *name;

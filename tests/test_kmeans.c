@@ -18,9 +18,11 @@
 
 #include <cmocka.h>
 
+#include <ruvector/error.h>
+
 #include "exec/blas.h"
-#include "internal.h"
 #include "index/ivf/kmeans.h"
+#include "plugin/kernels.h"
 
 static const struct ruv_kernel_ops *const K = &ruv__kernel_scalar_ops;
 

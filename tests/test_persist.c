@@ -22,7 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include <ruvector/error.h>
+
 #include "store/persist.h"
 
 /* ------------------------------------------------------------- helpers */

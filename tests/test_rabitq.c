@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include <ruvector/error.h>
+
 #include "index/rabitq/rabitq.h"
 #include "index/rabitq/rotation.h"
+#include "plugin/kernels.h"
 
 /* ------------------------------------------------------------- helpers */
 

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include <ruvector/error.h>
+
+#include "base/error.h"
 
 #define RUV_STATUS_TABLE(X)                                                   \
     X(RUV_OK, "success")                                                      \

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base/log.h"
+#include "base/util.h"
 
 char *ruv__strdup(const char *s)
 {

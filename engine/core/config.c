@@ -5,7 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+#include <ruvector/plugin.h>
+
+#include "base/error.h"
+#include "base/util.h"
+#include "core/settings.h"
+#include "plugin/plugins.h"
 
 int ruv_config_new(ruv_config **out)
 {

@@ -7,9 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/blas.h"
-#include "internal.h"
+#include <ruvector/cpu.h>
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+#include <ruvector/kernel.h>
+#include <ruvector/plugin.h>
+#include <ruvector/version.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/source.h"
+#include "base/util.h"
+#include "core/engine.h"
+#include "core/settings.h"
+#include "cpu/isa.h"
 #include "cpu/topo.h"
+#include "exec/blas.h"
+#include "exec/progress.h"
+#include "plugin/kernels.h"
+#include "plugin/plugins.h"
 
 #ifndef RUV_PLUGINDIR
 #define RUV_PLUGINDIR "/usr/local/lib/ruvector/plugins"
@@ -111,9 +127,25 @@ static int resolve(struct ruv_engine *eng, const ruv_config *cfg)
     return RUV_OK;
 }
 
+/* The plugin set reads these resolved settings; the engine owns them and
+ * keeps them until it closes. */
+static void bind_plugin_set(struct ruv_engine *eng)
+{
+    struct ruv__plugin_set *set = &eng->plugins;
+    set->kernel_req = eng->kernel_req;
+    set->kernel_src = eng->kernel_src;
+    set->plugin_path = eng->plugin_path;
+    set->disable = eng->disable;
+    set->disable_src = eng->disable_src;
+    set->verbose = eng->verbose;
+    set->isa = eng->isa;
+    set->options = eng->options;
+    set->noptions = eng->noptions;
+}
+
 static int add_builtin_scalar(struct ruv_engine *eng)
 {
-    struct ruv__plugin_rec *rec = ruv__rec_add(eng, "scalar");
+    struct ruv__plugin_rec *rec = ruv__rec_add(&eng->plugins, "scalar");
     if (!rec)
         return RUV_E_NOMEM;
     free(rec->file);
@@ -121,7 +153,7 @@ static int add_builtin_scalar(struct ruv_engine *eng)
     free(rec->reason);
     rec->file = ruv__strdup("(built-in)");
     rec->version = ruv__strdup(ruv_version_string());
-    rec->reason = ruv__strdup(ruv__is_disabled(eng, "scalar")
+    rec->reason = ruv__strdup(ruv__is_disabled(&eng->plugins, "scalar")
                                   ? "built-in reference kernel (cannot be disabled)"
                                   : "built-in reference kernel");
     if (!rec->file || !rec->version || !rec->reason)
@@ -135,7 +167,7 @@ static int add_builtin_scalar(struct ruv_engine *eng)
 
 static int mark_disabled(struct ruv_engine *eng, const char *name)
 {
-    struct ruv__plugin_rec *rec = ruv__rec_add(eng, name);
+    struct ruv__plugin_rec *rec = ruv__rec_add(&eng->plugins, name);
     if (!rec)
         return RUV_E_NOMEM;
     rec->state = RUV_PLUGIN_DISABLED;
@@ -157,31 +189,31 @@ static int load_all(struct ruv_engine *eng, const ruv_config *cfg)
         const char *name = (d && d->name && ruv__valid_module_name(d->name)) ? d->name : "";
         if (!*name)
             return ruv__set_error(RUV_E_PLUGIN, "registered plugin has no valid module name");
-        if (ruv__rec_find(eng, name))
+        if (ruv__rec_find(&eng->plugins, name))
             return ruv__set_error(RUV_E_INVAL, "plugin '%s' registered twice", name);
-        if (ruv__is_disabled(eng, name)) {
+        if (ruv__is_disabled(&eng->plugins, name)) {
             if ((rc = mark_disabled(eng, name)))
                 return rc;
             continue;
         }
-        struct ruv__plugin_rec *rec = ruv__rec_add(eng, name);
+        struct ruv__plugin_rec *rec = ruv__rec_add(&eng->plugins, name);
         if (!rec)
             return RUV_E_NOMEM;
         rec->requested = 1;
-        if ((rc = ruv__load_registered(eng, rec, d)))
+        if ((rc = ruv__load_registered(&eng->plugins, rec, d)))
             return rc;
     }
     /* Kernel plugins: discovered by name; a failure is recorded, not fatal. */
 #define X(n, isa)                                                             \
-    if (strcmp(#n, "scalar") != 0 && !ruv__rec_find(eng, #n)) {               \
-        if (ruv__is_disabled(eng, #n)) {                                      \
+    if (strcmp(#n, "scalar") != 0 && !ruv__rec_find(&eng->plugins, #n)) {     \
+        if (ruv__is_disabled(&eng->plugins, #n)) {                            \
             if ((rc = mark_disabled(eng, #n)))                                \
                 return rc;                                                    \
         } else {                                                              \
-            struct ruv__plugin_rec *rec = ruv__rec_add(eng, #n);              \
+            struct ruv__plugin_rec *rec = ruv__rec_add(&eng->plugins, #n);    \
             if (!rec)                                                         \
                 return RUV_E_NOMEM;                                           \
-            ruv__load_plugin(eng, rec);                                       \
+            ruv__load_plugin(&eng->plugins, rec);                             \
         }                                                                     \
     }
     RUV_KERNEL_NAMES(X)
@@ -189,7 +221,7 @@ static int load_all(struct ruv_engine *eng, const ruv_config *cfg)
     /* Plugins the host asked for: a failure fails the open. */
     for (size_t i = 0; cfg && i < cfg->nplugins; i++) {
         const char *name = cfg->plugins[i];
-        struct ruv__plugin_rec *rec = ruv__rec_find(eng, name);
+        struct ruv__plugin_rec *rec = ruv__rec_find(&eng->plugins, name);
         if (rec) {
             rec->requested = 1;
             if (rec->state == RUV_PLUGIN_LOADED || rec->state == RUV_PLUGIN_DISABLED)
@@ -198,16 +230,16 @@ static int load_all(struct ruv_engine *eng, const ruv_config *cfg)
                 continue; /* the CPU cannot run it: recorded, and selection explains */
             return ruv__set_error(rec->status, "plugin '%s': %s", name, rec->reason);
         }
-        if (ruv__is_disabled(eng, name)) {
+        if (ruv__is_disabled(&eng->plugins, name)) {
             if ((rc = mark_disabled(eng, name)))
                 return rc;
             continue;
         }
-        rec = ruv__rec_add(eng, name);
+        rec = ruv__rec_add(&eng->plugins, name);
         if (!rec)
             return RUV_E_NOMEM;
         rec->requested = 1;
-        rc = ruv__load_plugin(eng, rec);
+        rc = ruv__load_plugin(&eng->plugins, rec);
         if (rc != RUV_OK && rec->state != RUV_PLUGIN_INELIGIBLE)
             return rc;
     }
@@ -227,13 +259,15 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
 #define X(n, isa) n_kernels++;
     RUV_KERNEL_NAMES(X)
 #undef X
-    eng->caprecs = n_kernels + (cfg ? cfg->nplugins + cfg->nregistered : 0);
-    eng->recs = calloc(eng->caprecs, sizeof *eng->recs);
-    int rc = eng->recs ? RUV_OK : ruv__set_error(RUV_E_NOMEM, "ruv_engine_open: out of memory");
+    eng->plugins.caprecs = n_kernels + (cfg ? cfg->nplugins + cfg->nregistered : 0);
+    eng->plugins.recs = calloc(eng->plugins.caprecs, sizeof *eng->plugins.recs);
+    int rc = eng->plugins.recs ? RUV_OK
+                               : ruv__set_error(RUV_E_NOMEM, "ruv_engine_open: out of memory");
     if (rc == RUV_OK)
         rc = resolve(eng, cfg);
     if (rc == RUV_OK) {
         eng->isa = ruv_cpu_isa();
+        bind_plugin_set(eng);
         if (eng->verbose >= 1) {
             struct ruv__buf b = {0};
             ruv__isa_list(&b, eng->isa, " ");
@@ -244,12 +278,12 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
                      eng->plugin_path);
             free(b.p);
         }
-        rc = ruv__loader_init(eng);
+        rc = ruv__loader_init(&eng->plugins);
     }
     if (rc == RUV_OK)
         rc = load_all(eng, cfg);
     if (rc == RUV_OK)
-        rc = ruv__select_kernel(eng);
+        rc = ruv__select_kernel(&eng->plugins);
     if (rc == RUV_OK) {
         /* A missing BLAS is not an error: our kernels take over (reported). */
         ruv__blas_load(eng->blas_path);
@@ -272,16 +306,16 @@ void ruv_engine_close(ruv_engine *eng)
 {
     if (!eng)
         return;
-    for (size_t i = eng->nrecs; i-- > 0;) {
-        struct ruv__plugin_rec *r = &eng->recs[i];
+    for (size_t i = eng->plugins.nrecs; i-- > 0;) {
+        struct ruv__plugin_rec *r = &eng->plugins.recs[i];
         ruv__unload_plugin(r);
         free(r->name);
         free(r->file);
         free(r->version);
         free(r->reason);
     }
-    ruv__loader_exit(eng);
-    free(eng->recs);
+    ruv__loader_exit(&eng->plugins);
+    free(eng->plugins.recs);
     for (size_t i = 0; i < eng->noptions; i++) {
         free(eng->options[i].plugin);
         free(eng->options[i].key);
@@ -297,7 +331,7 @@ void ruv_engine_close(ruv_engine *eng)
 
 const char *ruv_engine_kernel_name(const ruv_engine *eng)
 {
-    return eng ? eng->recs[eng->selected].name : NULL;
+    return eng ? eng->plugins.recs[eng->plugins.selected].name : NULL;
 }
 
 const char *ruv_engine_kernel_source(const ruv_engine *eng)
@@ -309,7 +343,7 @@ const char *ruv_engine_kernel_source(const ruv_engine *eng)
 
 const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng)
 {
-    return eng ? &eng->recs[eng->selected].effective : NULL;
+    return eng ? &eng->plugins.recs[eng->plugins.selected].effective : NULL;
 }
 
 unsigned ruv_engine_threads(const ruv_engine *eng) { return eng ? eng->threads : 1; }
@@ -372,7 +406,7 @@ const char *ruv_plugin_state_name(int state)
     return "unknown";
 }
 
-size_t ruv_engine_plugin_count(const ruv_engine *eng) { return eng ? eng->nrecs : 0; }
+size_t ruv_engine_plugin_count(const ruv_engine *eng) { return eng ? eng->plugins.nrecs : 0; }
 
 static void fill_info(const struct ruv__plugin_rec *r, ruv_plugin_info *out)
 {
@@ -391,10 +425,10 @@ int ruv_engine_plugin_info(const ruv_engine *eng, size_t i, ruv_plugin_info *out
 {
     if (!eng || !out)
         return ruv__set_error(RUV_E_INVAL, "ruv_engine_plugin_info: NULL argument");
-    if (i >= eng->nrecs)
+    if (i >= eng->plugins.nrecs)
         return ruv__set_error(RUV_E_INVAL, "ruv_engine_plugin_info: index %zu >= count %zu", i,
-                              eng->nrecs);
-    fill_info(&eng->recs[i], out);
+                              eng->plugins.nrecs);
+    fill_info(&eng->plugins.recs[i], out);
     return RUV_OK;
 }
 
@@ -402,7 +436,7 @@ int ruv_engine_plugin_find(const ruv_engine *eng, const char *name, ruv_plugin_i
 {
     if (!eng || !name || !out)
         return ruv__set_error(RUV_E_INVAL, "ruv_engine_plugin_find: NULL argument");
-    const struct ruv__plugin_rec *r = ruv__rec_find(eng, name);
+    const struct ruv__plugin_rec *r = ruv__rec_find(&eng->plugins, name);
     if (!r)
         return ruv__set_error(RUV_E_NOTFOUND, "plugin '%s' was not considered by this engine",
                               name);
@@ -417,7 +451,7 @@ int ruv_engine_feature(const ruv_engine *eng, const char *name, const void **ops
     *ops = NULL;
     if (state)
         *state = NULL;
-    const struct ruv__plugin_rec *r = ruv__rec_find(eng, name);
+    const struct ruv__plugin_rec *r = ruv__rec_find(&eng->plugins, name);
     if (!r)
         return ruv__set_error(RUV_E_NOTFOUND,
                               "feature plugin '%s' was not requested: add it with "

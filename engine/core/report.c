@@ -4,9 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/blas.h"
-#include "internal.h"
+#include <ruvector/cpu.h>
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+#include <ruvector/plugin.h>
+#include <ruvector/version.h>
+
+#include "base/error.h"
+#include "base/source.h"
+#include "base/util.h"
+#include "core/engine.h"
+#include "core/settings.h"
 #include "cpu/topo.h"
+#include "exec/blas.h"
+#include "plugin/kernels.h"
+#include "plugin/plugins.h"
 
 static void isa_array(struct ruv__buf *b, uint64_t bits)
 {
@@ -82,7 +94,7 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     ruv__buf_json_str(&b, ruv__topology_detail());
     ruv__buf_printf(&b, "},");
 
-    const struct ruv__plugin_rec *sel = &eng->recs[eng->selected];
+    const struct ruv__plugin_rec *sel = &eng->plugins.recs[eng->plugins.selected];
     ruv__buf_printf(&b, "\"kernel\":{\"name\":");
     ruv__buf_json_str(&b, sel->name);
     ruv__buf_printf(&b, ",\"source\":\"%s\",\"priority\":%d,\"reason\":",
@@ -96,8 +108,8 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     ruv__buf_printf(&b, "},\"blas\":");
     ruv__buf_json_str(&b, ruv__blas_describe());
     ruv__buf_printf(&b, ",\"plugins\":[");
-    for (size_t i = 0; i < eng->nrecs; i++) {
-        const struct ruv__plugin_rec *r = &eng->recs[i];
+    for (size_t i = 0; i < eng->plugins.nrecs; i++) {
+        const struct ruv__plugin_rec *r = &eng->plugins.recs[i];
         ruv__buf_printf(&b, "%s{\"name\":", i ? "," : "");
         ruv__buf_json_str(&b, r->name);
         ruv__buf_printf(&b, ",\"file\":");
@@ -115,7 +127,7 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
         isa_array(&b, req);
         ruv__buf_printf(&b, ",\"state\":\"%s\",\"status\":\"%s\",\"selected\":%s,\"reason\":",
                         ruv_plugin_state_name(r->state), ruv_status_name(r->status),
-                        i == eng->selected ? "true" : "false");
+                        i == eng->plugins.selected ? "true" : "false");
         ruv__buf_json_str(&b, r->reason);
         ruv__buf_printf(&b, "}");
     }
@@ -129,11 +141,11 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
                     ruv__source_name(eng->verbose_src));
     ruv__buf_printf(&b, "\"plugins_requested\":[");
     int first = 1;
-    for (size_t i = 0; i < eng->nrecs; i++) {
-        if (!eng->recs[i].requested)
+    for (size_t i = 0; i < eng->plugins.nrecs; i++) {
+        if (!eng->plugins.recs[i].requested)
             continue;
         ruv__buf_printf(&b, "%s", first ? "" : ",");
-        ruv__buf_json_str(&b, eng->recs[i].name);
+        ruv__buf_json_str(&b, eng->plugins.recs[i].name);
         first = 0;
     }
     ruv__buf_printf(&b, "]}}\n");

@@ -6,7 +6,10 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include <ruvector/cpu.h>
+
+#include "base/util.h"
+#include "cpu/isa.h"
 
 #define RUV_ISA_TABLE(X)                                                       \
     X(POPCNT) X(AVX2) X(FMA) X(BMI2) X(F16C) X(AVX512F) X(AVX512BW) X(AVX512VL) \

@@ -7,6 +7,8 @@
 
 #include <ruvector/cpu.h>
 
+#include "cpu/isa.h"
+
 #if defined(__linux__)
 #include <sys/auxv.h>
 #include <asm/hwcap.h>
@@ -21,9 +23,6 @@
 #define HWCAP_SVE (1UL << 22)
 #endif
 #endif
-
-/* Declared here until it moves to engine/internal.h. */
-uint64_t ruv__probe_isa_aarch64(void);
 
 uint64_t ruv__probe_isa_aarch64(void)
 {

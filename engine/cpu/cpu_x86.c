@@ -3,7 +3,9 @@
  * their register state, or the first ymm/zmm instruction would fault. */
 #include "config.h"
 
-#include "internal.h"
+#include <ruvector/cpu.h>
+
+#include "cpu/isa.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+
+#include "base/error.h"
 #include "cpu/topo.h"
 
 void ruv__topo_probe(const char *const *names, size_t count, struct ruv__topo *out)

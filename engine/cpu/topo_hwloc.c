@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "cpu/hwloc_abi.h"
-#include "internal.h"
 #include "cpu/topo.h"
 
 #if defined(__APPLE__)

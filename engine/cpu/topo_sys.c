@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ruvector/engine.h>
+
 #include "cpu/topo.h"
 
 #define SYS_CPU "/sys/devices/system/cpu"

@@ -11,8 +11,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <ruvector/error.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
+#include "base/util.h"
 #include "exec/blas.h"
-#include "internal.h"
 
 /* CBLAS enum values, fixed by the CBLAS standard; we do not include cblas.h
  * so the build needs no BLAS headers at all. */

@@ -8,7 +8,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "index/common.h"
+#include <ruvector/error.h>
+
+#include "exec/parallel.h"
 
 struct job {
     ruv__range_fn fn;

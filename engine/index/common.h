@@ -1,63 +1,21 @@
-/* Private index machinery shared by every index type. */
-#ifndef RUV_ENGINE_INDEX_INTERNAL_H
-#define RUV_ENGINE_INDEX_INTERNAL_H
+/* Engine-private: the index object and the common layer every index type
+ * plugs into (index.c, index_persist.c). */
+#ifndef RUV_ENGINE_INDEX_COMMON_H
+#define RUV_ENGINE_INDEX_COMMON_H
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ruvector/engine.h>
 #include <ruvector/index.h>
+#include <ruvector/kernel.h>
 
-#include "internal.h"
+#include "index/idmap.h"
+#include "index/topk.h"
 
 struct ruv__writer;
 struct ruv__reader;
-
-/* ---- bounded top-k (max-heap on distance; lower distance is better) ---- */
-struct ruv__topk {
-    size_t k, n;
-    float *dist;
-    uint32_t *row;
-};
-void ruv__topk_init(struct ruv__topk *t, size_t k, float *dist, uint32_t *row);
-static inline float ruv__topk_threshold(const struct ruv__topk *t)
-{
-    return t->n < t->k ? INFINITY : t->dist[0];
-}
-void ruv__topk_push(struct ruv__topk *t, float d, uint32_t row);
-/* Sorts in place, best first (ties by row, so results are deterministic). */
-void ruv__topk_sort(struct ruv__topk *t);
-
-/* ---- id -> row map (engine/index/idmap.c) ----
- * Slots hold rows only; ids are read through `keys` (row -> id: the index's
- * ids array, or the caller's id array for a batch check). A dense map (every
- * row's id is its row number) has no table. */
-struct ruv__idmap {
-    uint32_t *slots; /* cap rows, UINT32_MAX = empty; NULL while dense */
-    size_t cap, n;   /* cap is a power of two */
-    int dense;
-};
-void ruv__idmap_init_dense(struct ruv__idmap *m);
-/* A table map with room for `expect` ids. */
-int ruv__idmap_init(struct ruv__idmap *m, size_t expect);
-void ruv__idmap_free(struct ruv__idmap *m);
-/* Makes room for `more` insertions without failing later; a dense map stays
- * dense when stays_dense (the new rows' ids are their row numbers), else it
- * becomes a table now. */
-int ruv__idmap_reserve(struct ruv__idmap *m, const uint64_t *keys, size_t more, int stays_dense);
-/* Returns 1 and the row if present. */
-int ruv__idmap_get(const struct ruv__idmap *m, const uint64_t *keys, uint64_t id, uint32_t *row);
-/* Inserts row under keys[row] (or overwrites); capacity must be reserved. */
-void ruv__idmap_put(struct ruv__idmap *m, const uint64_t *keys, uint32_t row);
-/* Points present id at another row (the caller then moves keys[row]). */
-void ruv__idmap_move(struct ruv__idmap *m, const uint64_t *keys, uint64_t id, uint32_t row);
-/* A dense map can only drop its last row: make it a table first otherwise. */
-void ruv__idmap_del(struct ruv__idmap *m, const uint64_t *keys, uint64_t id);
-size_t ruv__idmap_bytes(const struct ruv__idmap *m);
-
-/* ---- parallel for over [0, n) in chunks of grain; fn(ctx, begin, end, worker) ---- */
-typedef void (*ruv__range_fn)(void *ctx, size_t begin, size_t end, unsigned worker);
-int ruv__parallel_for(unsigned threads, size_t n, size_t grain, ruv__range_fn fn, void *ctx);
 
 /* ---- the index object ---- */
 struct ruv__index_vt {
@@ -126,8 +84,6 @@ int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out
 /* Sorts top and writes ids/scores (k slots; unused: UINT64_MAX / NaN). */
 void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_t *ids,
                      float *scores, size_t *nfound);
-/* Releases a loaded file image (engine/store/persist.c). */
-void ruv__mapping_release(void *base, size_t len, int is_mmap);
 
 /* Checks finiteness; names the first bad row and column. */
 /* Largest |value| accepted in vectors and queries: (2e16)^2 * 65,536 stays

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index/common.h"
+#include <ruvector/error.h>
+
+#include "base/error.h"
+#include "index/idmap.h"
 
 #define EMPTY UINT32_MAX
 

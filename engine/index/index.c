@@ -7,7 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
+#include "exec/parallel.h"
 #include "index/common.h"
+#include "index/idmap.h"
+#include "index/topk.h"
+#include "store/persist.h"
 
 /* ---- names ---- */
 

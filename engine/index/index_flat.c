@@ -12,8 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
 #include "exec/blas.h"
+#include "exec/parallel.h"
 #include "index/common.h"
+#include "index/topk.h"
+#include "store/persist.h"
 
 #define SCAN_BLOCK 1024 /* rows per fused-scan call: 512 KiB at D=128, stays in L2 */
 #define TILE_Q 256       /* queries per GEMM tile */

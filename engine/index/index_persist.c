@@ -8,7 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+
+#include "base/error.h"
 #include "index/common.h"
+#include "index/idmap.h"
 #include "store/persist.h"
 
 #define META_VERSION 1u

@@ -2,7 +2,7 @@
  * best, so a candidate is rejected with one compare. */
 #include "config.h"
 
-#include "index/common.h"
+#include "index/topk.h"
 
 void ruv__topk_init(struct ruv__topk *t, size_t k, float *dist, uint32_t *row)
 {

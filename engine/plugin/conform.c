@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
 #include "plugin/conform.h"
 #include "plugin/half.h"
 

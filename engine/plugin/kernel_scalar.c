@@ -4,8 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include <ruvector/kernel.h>
+
 #include "plugin/half.h"
+#include "plugin/kernels.h"
 
 static float dot_f32(const float *a, const float *b, size_t n)
 {

@@ -11,8 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+#include <ruvector/kernel.h>
+#include <ruvector/plugin.h>
+#include <ruvector/version.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "cpu/isa.h"
 #include "plugin/conform.h"
-#include "internal.h"
+#include "plugin/kernels.h"
+#include "plugin/plugins.h"
 
 static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -51,26 +62,26 @@ void ruv__known_kernel_list(struct ruv__buf *b)
 
 /* ---- records ---- */
 
-struct ruv__plugin_rec *ruv__rec_find(const struct ruv_engine *eng, const char *name)
+struct ruv__plugin_rec *ruv__rec_find(const struct ruv__plugin_set *set, const char *name)
 {
-    for (size_t i = 0; i < eng->nrecs; i++)
-        if (strcmp(eng->recs[i].name, name) == 0)
-            return &eng->recs[i];
+    for (size_t i = 0; i < set->nrecs; i++)
+        if (strcmp(set->recs[i].name, name) == 0)
+            return &set->recs[i];
     return NULL;
 }
 
 /* The host table's callbacks find their record through this pointer, so
  * records must not move once a plugin holds its host: capacity is reserved
  * up front by engine.c (ruv__rec_reserve) and never grown after a load. */
-struct ruv__plugin_rec *ruv__rec_add(struct ruv_engine *eng, const char *name)
+struct ruv__plugin_rec *ruv__rec_add(struct ruv__plugin_set *set, const char *name)
 {
-    if (eng->nrecs == eng->caprecs) {
+    if (set->nrecs == set->caprecs) {
         ruv__set_error(RUV_E_NOMEM, "internal: plugin record capacity exhausted");
         return NULL;
     }
-    struct ruv__plugin_rec *rec = &eng->recs[eng->nrecs];
+    struct ruv__plugin_rec *rec = &set->recs[set->nrecs];
     memset(rec, 0, sizeof *rec);
-    rec->eng = eng;
+    rec->set = set;
     rec->name = ruv__strdup(name);
     rec->file = ruv__strdup("");
     rec->version = ruv__strdup("");
@@ -83,7 +94,7 @@ struct ruv__plugin_rec *ruv__rec_add(struct ruv_engine *eng, const char *name)
         ruv__set_error(RUV_E_NOMEM, "out of memory");
         return NULL;
     }
-    eng->nrecs++;
+    set->nrecs++;
     return rec;
 }
 
@@ -115,7 +126,7 @@ static int record(struct ruv__plugin_rec *rec, int state, int status, const char
         else
             ruv__set_error(status, "plugin '%s': %s", rec->name, msg);
     }
-    ruv__log(rec->eng->verbose, 1, "plugin %s: %s%s%s", rec->name,
+    ruv__log(rec->set->verbose, 1, "plugin %s: %s%s%s", rec->name,
              ruv_plugin_state_name(state), *msg ? ": " : "", msg);
     return status;
 }
@@ -126,9 +137,9 @@ static int match_token(const char *tok, size_t len, void *ctx)
     return strlen(name) == len && strncmp(tok, name, len) == 0;
 }
 
-int ruv__is_disabled(const struct ruv_engine *eng, const char *name)
+int ruv__is_disabled(const struct ruv__plugin_set *set, const char *name)
 {
-    return eng->disable && ruv__tokens(eng->disable, match_token, (void *)name) != 0;
+    return set->disable && ruv__tokens(set->disable, match_token, (void *)name) != 0;
 }
 
 /* ---- host table given to plugins ---- */
@@ -136,7 +147,7 @@ int ruv__is_disabled(const struct ruv_engine *eng, const char *name)
 static void host_log(const struct ruv_host *host, int level, const char *fmt, ...)
 {
     const struct ruv__plugin_rec *rec = (const struct ruv__plugin_rec *)host;
-    if (!rec || rec->eng->verbose < level)
+    if (!rec || rec->set->verbose < level)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -160,11 +171,11 @@ static const char *host_config_get(const struct ruv_host *host, const char *key)
     const struct ruv__plugin_rec *rec = (const struct ruv__plugin_rec *)host;
     if (!rec || !key)
         return NULL;
-    const struct ruv_engine *eng = rec->eng;
-    for (size_t i = 0; i < eng->noptions; i++)
-        if (strcmp(eng->options[i].plugin, rec->name) == 0 &&
-            strcmp(eng->options[i].key, key) == 0)
-            return eng->options[i].value;
+    const struct ruv__plugin_set *set = rec->set;
+    for (size_t i = 0; i < set->noptions; i++)
+        if (strcmp(set->options[i].plugin, rec->name) == 0 &&
+            strcmp(set->options[i].key, key) == 0)
+            return set->options[i].value;
     return NULL;
 }
 
@@ -197,20 +208,20 @@ static void ltdl_init_once(void)
     }
 }
 
-int ruv__loader_init(struct ruv_engine *eng)
+int ruv__loader_init(struct ruv__plugin_set *set)
 {
     pthread_mutex_lock(&ltdl_lock);
     pthread_once(&ltdl_once, ltdl_init_once);
     pthread_mutex_unlock(&ltdl_lock);
     if (ltdl_status)
         return ruv__set_error(ltdl_status, "cannot initialise libltdl: %s", ltdl_error);
-    eng->ltdl_inited = 1;
+    set->ltdl_inited = 1;
     return RUV_OK;
 }
 
-void ruv__loader_exit(struct ruv_engine *eng)
+void ruv__loader_exit(struct ruv__plugin_set *set)
 {
-    eng->ltdl_inited = 0;
+    set->ltdl_inited = 0;
 }
 
 static void close_handle(void *handle)
@@ -287,12 +298,12 @@ static int validate_desc(struct ruv__plugin_rec *rec, const struct ruv_plugin *d
 }
 
 /* Eligibility, init, conformance and self-test for a validated descriptor. */
-static int activate(struct ruv_engine *eng, struct ruv__plugin_rec *rec)
+static int activate(struct ruv__plugin_set *set, struct ruv__plugin_rec *rec)
 {
     const struct ruv_plugin *d = rec->desc;
-    if ((eng->isa & d->requires_isa) != d->requires_isa) {
+    if ((set->isa & d->requires_isa) != d->requires_isa) {
         struct ruv__buf b = {0};
-        describe_missing(&b, d->requires_isa, eng->isa);
+        describe_missing(&b, d->requires_isa, set->isa);
         int rc = record(rec, RUV_PLUGIN_INELIGIBLE, RUV_E_UNSUPPORTED, "%s",
                         b.p ? b.p : "needs ISA this CPU lacks");
         free(b.p);
@@ -340,9 +351,9 @@ static void deactivate(struct ruv__plugin_rec *rec)
 }
 
 /* Looks for <dir>/<name>.la, then <dir>/<name>.so, in each path entry. */
-static int find_file(const struct ruv_engine *eng, const char *name, char *out, size_t outlen)
+static int find_file(const struct ruv__plugin_set *set, const char *name, char *out, size_t outlen)
 {
-    const char *p = eng->plugin_path ? eng->plugin_path : "";
+    const char *p = set->plugin_path ? set->plugin_path : "";
     while (*p) {
         const char *end = strchr(p, ':');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -359,13 +370,13 @@ static int find_file(const struct ruv_engine *eng, const char *name, char *out, 
     return 0;
 }
 
-int ruv__load_plugin(struct ruv_engine *eng, struct ruv__plugin_rec *rec)
+int ruv__load_plugin(struct ruv__plugin_set *set, struct ruv__plugin_rec *rec)
 {
     char file[4096];
-    if (!find_file(eng, rec->name, file, sizeof file))
+    if (!find_file(set, rec->name, file, sizeof file))
         return record(rec, RUV_PLUGIN_NOT_FOUND, RUV_E_NOTFOUND,
                       "no %s.la or %s.so in plugin path '%s'", rec->name, rec->name,
-                      eng->plugin_path ? eng->plugin_path : "");
+                      set->plugin_path ? set->plugin_path : "");
     set_str(&rec->file, file);
 
     char sym[64];
@@ -400,7 +411,7 @@ int ruv__load_plugin(struct ruv_engine *eng, struct ruv__plugin_rec *rec)
     memcpy(&get, &entry, sizeof get);
     int rc = validate_desc(rec, get());
     if (rc == RUV_OK)
-        rc = activate(eng, rec);
+        rc = activate(set, rec);
     if (rc != RUV_OK) {
         deactivate(rec);
         ruv__unload_plugin(rec);
@@ -416,13 +427,13 @@ int ruv__load_plugin(struct ruv_engine *eng, struct ruv__plugin_rec *rec)
     return RUV_OK;
 }
 
-int ruv__load_registered(struct ruv_engine *eng, struct ruv__plugin_rec *rec,
+int ruv__load_registered(struct ruv__plugin_set *set, struct ruv__plugin_rec *rec,
                          const struct ruv_plugin *desc)
 {
     set_str(&rec->file, "(registered)");
     int rc = validate_desc(rec, desc);
     if (rc == RUV_OK)
-        rc = activate(eng, rec);
+        rc = activate(set, rec);
     if (rc != RUV_OK)
         deactivate(rec);
     return rc;

@@ -36,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include <ruvector/error.h>
+
+#include "base/error.h"
 #include "store/persist.h"
 
 #define HDR RUV__FILE_HEADER_SIZE

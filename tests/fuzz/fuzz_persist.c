@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include <ruvector/error.h>
+
 #include "store/persist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

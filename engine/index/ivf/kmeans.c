@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ruvector/error.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
 #include "exec/blas.h"
-#include "internal.h"
-#include "plugin/half.h"
 #include "index/ivf/kmeans.h"
+#include "plugin/half.h"
 
 /* ------------------------------------------------------------ tuning --- */
 
@@ -50,7 +53,6 @@
 /* Centroids per update task. */
 #define UPD_BLOCK 8u
 #define ALIGN 64u
-
 
 /* ------------------------------------------------------------- PRNG --- */
 

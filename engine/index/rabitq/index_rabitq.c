@@ -21,11 +21,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
+#include "exec/parallel.h"
+#include "exec/progress.h"
 #include "index/common.h"
 #include "index/ivf/kmeans.h"
-#include "store/persist.h"
 #include "index/rabitq/rabitq.h"
 #include "index/rabitq/rotation.h"
+#include "index/topk.h"
+#include "store/persist.h"
 
 struct rq_list {
     size_t n, cap;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <ruvector/error.h>
+#include <ruvector/kernel.h>
 
 #include "index/rabitq/rabitq.h"
 #include "index/rabitq/rotation.h"
@@ -317,7 +318,6 @@ static void sort_points(const struct ex_scratch *w, size_t n, float t0, float t_
         w->val2[j] = v;
     }
 }
-
 
 /* The same sweep (best_t_heap) over the same points, listed and sorted
  * first: on 128-d rotated Gaussian data 2x faster at 4 bits (13 -> 6.6 us a

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <ruvector/error.h>
+#include <ruvector/kernel.h>
 
 #include "index/rabitq/rotation.h"
 
