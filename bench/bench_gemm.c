@@ -3,8 +3,8 @@
  *
  * Build by hand from the top of the tree, against a configured build B:
  *   gcc -std=c11 -O2 -D_GNU_SOURCE -IB -Iinclude -IB/include -Iengine \
- *       bench/bench_gemm.c engine/blas.c engine/kmeans.c engine/error.c \
- *       -LB/engine/.libs -lruvector -ldl -lm -pthread -o bench_gemm
+ *       bench/bench_gemm.c B/engine/.libs/libruvector_core.a -lltdl -ldl -lm -pthread \
+ *       -o bench_gemm
  * Run (the plugin path lets the engine select the best kernel):
  *   LD_LIBRARY_PATH=B/engine/.libs ./bench_gemm --plugins B/plugins/kernel-avx2 \
  *       [--blas HINT | --no-blas] [--data base.fvecs] [--threads N] [--nlist 100,1000]
@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "blas.h"
-#include "kmeans.h"
+#include "exec/blas.h"
+#include "index/ivf/kmeans.h"
 
 static double now(void)
 {

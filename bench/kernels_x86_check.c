@@ -3,7 +3,7 @@
  * (as libruvector is), the plugin kernels with their own ISA flags:
  *
  *   gcc -std=c11 -O2 -Iinclude -Iengine -I<dir with ruvector/version.h> \
- *       -c engine/kernel_scalar.c -o /tmp/ks.o
+ *       -c engine/plugin/kernel_scalar.c -o /tmp/ks.o
  *   gcc -std=c11 -O2 -Iinclude -mavx2 -mfma -mpopcnt \
  *       -c plugins/kernel-avx2/impl.c -o /tmp/avx2.o
  *   gcc -std=c11 -O2 -Iinclude -Iengine -I<...> -mavx2 -mfma \

@@ -7,3 +7,4 @@ bench_gen_clustered_LDADD = -lm
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS) tools/ruvector
 .PHONY: bench
+EXTRA_DIST += bench/bench_gemm.c

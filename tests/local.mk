@@ -64,6 +64,10 @@ TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh test
 EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
 	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh
 
+# ---- engine layering: no upward include, no include cycle (tests/layers.sh) ----
+TESTS += tests/layers.sh
+EXTRA_DIST += tests/layers.sh
+
 # ---- what libruvector links (no hwloc; no libltdl with --with-included-ltdl) ----
 TESTS += tests/lib-deps.sh
 EXTRA_DIST += tests/lib-deps.sh
@@ -74,6 +78,10 @@ TESTS += tests/cli.sh tests/cli-index.sh
 if HAVE_CMOCKA
 RUV_CMOCKA_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 RUV_CMOCKA_LDADD = engine/libruvector.la $(CMOCKA_LIBS) -lpthread -lm
+# White-box tests reach the engine-private ruv__ functions (not exported
+# from libruvector) by linking the engine's core library instead.
+RUV_WHITEBOX_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+RUV_WHITEBOX_LDADD = $(RUV_CORE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/test_errors tests/test_config tests/test_cpu tests/test_loader \
 	tests/test_kernels
 tests_test_errors_SOURCES = tests/test_errors.c
@@ -88,28 +96,27 @@ tests_test_cpu_LDADD = $(RUV_CMOCKA_LDADD)
 tests_test_loader_SOURCES = tests/test_loader.c tests/fixtures/fixture_feature.h
 tests_test_loader_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_loader_LDADD = $(RUV_CMOCKA_LDADD)
-# The kernel matrix links the engine's conformance check itself (a private
-# function, not exported from libruvector).
-tests_test_kernels_SOURCES = tests/test_kernels.c engine/conform.c engine/kernel_scalar.c
-tests_test_kernels_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+# The kernel matrix calls the engine's conformance check itself (a private
+# function, not exported from libruvector): it links the core library.
+tests_test_kernels_SOURCES = tests/test_kernels.c
+tests_test_kernels_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_kernels_CFLAGS = $(RUV_CMOCKA_CFLAGS)
-tests_test_kernels_LDADD = $(RUV_CMOCKA_LDADD)
+tests_test_kernels_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_errors tests/test_config tests/test_cpu tests/test_loader
 check_PROGRAMS += tests/test_index
 tests_test_index_SOURCES = tests/test_index.c
 tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_index
-# Topology sources; links the engine's topology files (private ruv__ names).
+# Topology sources (private ruv__ names).
 check_PROGRAMS += tests/test_topo
-tests_test_topo_SOURCES = tests/test_topo.c engine/topo.c engine/topo_hwloc.c \
-	engine/topo_sys.c engine/error.c engine/util.c
-tests_test_topo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+tests_test_topo_SOURCES = tests/test_topo.c
+tests_test_topo_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_topo_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
-tests_test_topo_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS) -ldl
+tests_test_topo_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_topo
 if HAVE_HWLOC_H
-# engine/hwloc_abi.h against the installed hwloc.h (headers only, no libhwloc).
+# engine/cpu/hwloc_abi.h against the installed hwloc.h (headers only, no libhwloc).
 check_PROGRAMS += tests/test_hwloc_abi
 tests_test_hwloc_abi_SOURCES = tests/test_hwloc_abi.c
 tests_test_hwloc_abi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
@@ -117,4 +124,27 @@ tests_test_hwloc_abi_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(HWLOC_CFLAGS)
 tests_test_hwloc_abi_LDADD = $(CMOCKA_LIBS)
 TESTS += tests/test_hwloc_abi
 endif
+endif
+if HAVE_CMOCKA
+# Run-time BLAS and k-means for IVF.
+check_PROGRAMS += tests/test_kmeans
+TESTS += tests/test_kmeans
+tests_test_kmeans_SOURCES = tests/test_kmeans.c
+tests_test_kmeans_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_kmeans_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+tests_test_kmeans_LDADD = $(RUV_WHITEBOX_LDADD)
+# The index file container (engine/store).
+check_PROGRAMS += tests/test_persist
+TESTS += tests/test_persist
+tests_test_persist_SOURCES = tests/test_persist.c
+tests_test_persist_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_persist_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_persist_LDADD = $(RUV_WHITEBOX_LDADD)
+# The RaBitQ numerical core (engine/index/rabitq).
+check_PROGRAMS += tests/test_rabitq
+TESTS += tests/test_rabitq
+tests_test_rabitq_SOURCES = tests/test_rabitq.c
+tests_test_rabitq_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_rabitq_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_rabitq_LDADD = $(RUV_WHITEBOX_LDADD)
 endif

@@ -18,12 +18,11 @@
 #include <ruvector/kernel.h>
 #include <ruvector/plugin.h>
 
-#include "conform.h"
+#include "cpu/isa.h"
+#include "plugin/conform.h"
+#include "plugin/kernels.h"
 
-/* Declared here rather than through engine/internal.h, which pulls in the
- * whole engine: this binary links only the kernels and the probe. */
-extern const struct ruv_kernel_ops ruv__kernel_scalar_ops;
-uint64_t ruv__probe_isa_aarch64(void);
+/* This binary links only the kernels, the conformance check and the probe. */
 const struct ruv_plugin *ruv_plugin_neon(void);
 
 static const struct {

@@ -1,4 +1,4 @@
-/* engine/hwloc_abi.h against the installed hwloc.h: every field offset,
+/* engine/cpu/hwloc_abi.h against the installed hwloc.h: every field offset,
  * size and enum value libruvector relies on when it reads hwloc objects
  * through dlopen. Built only when configure found hwloc's headers; skipped
  * when those are not hwloc 2.x (another ABI, which the engine refuses at
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <hwloc.h>
 
-#include "hwloc_abi.h"
+#include "cpu/hwloc_abi.h"
 
 #define SAME_FIELD(field)                                                         \
     do {                                                                          \

@@ -17,8 +17,8 @@
 
 #include <ruvector/ruvector.h>
 
-#include "conform.h"
-#include "internal.h"
+#include "plugin/conform.h"
+#include "plugin/kernels.h"
 
 static const struct ruv_kernel_ops *K;
 static const char *name;

@@ -1,4 +1,4 @@
-/* Run-time BLAS and k-means (engine/blas.c, engine/kmeans.c), on the scalar
+/* Run-time BLAS and k-means (engine/exec/blas.c, engine/index/ivf/kmeans.c), on the scalar
  * kernel table.
  *
  * The order of the tests matters: the BLAS is process state that, once
@@ -18,9 +18,11 @@
 
 #include <cmocka.h>
 
-#include "blas.h"
-#include "internal.h"
-#include "kmeans.h"
+#include <ruvector/error.h>
+
+#include "exec/blas.h"
+#include "index/ivf/kmeans.h"
+#include "plugin/kernels.h"
 
 static const struct ruv_kernel_ops *const K = &ruv__kernel_scalar_ops;
 

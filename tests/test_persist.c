@@ -1,4 +1,4 @@
-/* The index file container (engine/persist.c, engine/crc32c.c): CRC-32C
+/* The index file container (engine/store/persist.c, engine/store/crc32c.c): CRC-32C
  * vectors and hardware/table agreement, round trips in both load modes,
  * rejection of every single-byte corruption and every truncation, hostile
  * headers that carry valid checksums, and atomic save under real write and
@@ -22,8 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "persist.h"
+#include <ruvector/error.h>
+
+#include "store/persist.h"
 
 /* ------------------------------------------------------------- helpers */
 

@@ -1,5 +1,5 @@
 /* Tests for the FhtKac rotation and the RaBitQ quantizer/estimators
- * (engine/rotation.c, engine/rabitq.c). Statistical checks use fixed seeds, so
+ * (engine/index/rabitq/rotation.c, engine/index/rabitq/rabitq.c). Statistical checks use fixed seeds, so
  * they are deterministic; thresholds are chosen from the estimator's own
  * spread (see each test) so that a real bias or a lost factor fails. */
 #include <stdarg.h>
@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "rabitq.h"
-#include "rotation.h"
+#include <ruvector/error.h>
+
+#include "index/rabitq/rabitq.h"
+#include "index/rabitq/rotation.h"
+#include "plugin/kernels.h"
 
 /* ------------------------------------------------------------- helpers */
 

@@ -1,4 +1,4 @@
-/* Topology sources (engine/topo.h): hwloc found at run time names itself in
+/* Topology sources (engine/cpu/topo.h): hwloc found at run time names itself in
  * the source; when it cannot be loaded (forced here by offering only names
  * that do not load) the fallback still gives sane, nonzero numbers, and on
  * a machine that has hwloc the two agree. Links the engine's topology
@@ -17,7 +17,7 @@
 
 #include <ruvector/error.h>
 
-#include "topo.h"
+#include "cpu/topo.h"
 
 static const char *const missing[] = {"libruvector-test-no-such-hwloc.so.15"};
 

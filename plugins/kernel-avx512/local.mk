@@ -21,12 +21,11 @@ check_PROGRAMS += plugins/kernel-avx512/test-avx512-emulated
 TESTS += plugins/kernel-avx512/test-avx512-emulated
 plugins_kernel_avx512_test_avx512_emulated_SOURCES = \
 	plugins/kernel-avx512/test_emulated.c \
-	plugins/kernel-avx512/impl.c \
-	engine/conform.c \
-	engine/kernel_scalar.c
+	plugins/kernel-avx512/impl.c
 plugins_kernel_avx512_test_avx512_emulated_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/engine
 plugins_kernel_avx512_test_avx512_emulated_CFLAGS = $(AM_CFLAGS) -DRUV_SIMDE -mavx2 -mfma -mpopcnt -mf16c -Wno-psabi
-plugins_kernel_avx512_test_avx512_emulated_LDADD = -lm
+# The conformance check and the scalar reference come from the engine core.
+plugins_kernel_avx512_test_avx512_emulated_LDADD = $(RUV_CORE_LIBS)
 else
 TESTS += plugins/kernel-avx512/test-avx512-emulated-skip.sh
 endif

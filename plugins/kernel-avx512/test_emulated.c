@@ -4,7 +4,7 @@
  * skip (exit 77) instead of dying on an illegal instruction. */
 #include <stdio.h>
 
-#include "conform.h"
+#include "plugin/conform.h"
 
 extern const struct ruv_kernel_ops ruv_avx512_ops;
 extern const struct ruv_kernel_ops ruv__kernel_scalar_ops;

@@ -26,5 +26,7 @@ TESTS += tests/neon-qemu.sh
 # architecture of the machine that ran `make dist`.
 EXTRA_DIST += tests/neon-qemu.sh.in tests/neon_main.c \
 	plugins/kernel-neon/plugin.c plugins/kernel-neon/impl.c \
-	engine/conform.c engine/conform.h engine/kernel_scalar.c engine/half.h engine/cpu_arm.c
+	engine/plugin/conform.c engine/plugin/conform.h engine/plugin/kernel_scalar.c \
+	engine/plugin/half.h engine/plugin/kernels.h \
+	engine/cpu/cpu_arm.c engine/cpu/isa.h engine/base/util.h engine/base/error.h
 CLEANFILES += tests/neon-conform.aarch64 tests/neon-probe.aarch64 tests/neon-probe.aarch64.c

@@ -1,6 +1,6 @@
-/* libFuzzer target for the index file reader (engine/persist.c): any byte
+/* libFuzzer target for the index file reader (engine/store/persist.c): any byte
  * string must be refused cleanly or accepted with every section inside the
- * image. Build and run: see engine/persist.mk.
+ * image. Build and run: see tests/fuzz/local.mk.
  *
  * Built with -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION the reader ignores
  * checksum mismatches (it still computes them over the same ranges), so the
@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "persist.h"
+#include <ruvector/error.h>
+
+#include "store/persist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

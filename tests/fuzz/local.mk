@@ -1,7 +1,42 @@
+# ---- libFuzzer target for the container reader (not built by default) ----
+# Needs clang with compiler-rt (Debian: clang-14 libclang-rt-14-dev):
+#   make fuzz-persist [RUV_FUZZ_CC=clang-14]
+#   mkdir -p corpus seeds && cp some-saved-index.idx seeds/   # any valid file
+#   tests/fuzz/fuzz_persist -max_total_time=60 -max_len=4096 corpus seeds
+#   tests/fuzz/fuzz_persist_strict -max_total_time=60 -max_len=4096 corpus seeds
+# fuzz_persist ignores checksum mismatches (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+# so the fuzzer gets past the CRCs to the structural checks;
+# fuzz_persist_strict is the reader exactly as shipped.
+# Both fuzzers compile the engine's sources (the core library's list, so they
+# follow it) with the sanitizers and libFuzzer's coverage instrumentation: a
+# library built by the ordinary compiler would be opaque to the fuzzer.
+EXTRA_DIST += tests/fuzz/fuzz_persist.c
+RUV_FUZZ_CC = clang
+RUV_FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+RUV_FUZZ_CPPFLAGS = -I$(top_builddir) $(AM_CPPFLAGS) -I$(top_srcdir)/engine
+RUV_FUZZ_LIBS = $(LIBLTDL) $(HWLOC_LIBS) $(PTHREAD_LIBS) -ldl -lm
+# Every C source of the engine core, so the fuzzers follow the library's list.
+RUV_FUZZ_BUILD = \
+	srcs=; for f in $(engine_libruvector_core_la_SOURCES); do \
+	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
+	$(MKDIR_P) tests/fuzz && \
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(HWLOC_CFLAGS) $(PTHREAD_CFLAGS) \
+	  -DRUV_PLUGINDIR='"$(plugindir)"'
+tests/fuzz/fuzz_persist: $(engine_libruvector_core_la_SOURCES) tests/fuzz/fuzz_persist.c config.h
+	$(RUV_FUZZ_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  $(top_srcdir)/tests/fuzz/fuzz_persist.c $$srcs $(RUV_FUZZ_LIBS) -o $@
+tests/fuzz/fuzz_persist_strict: $(engine_libruvector_core_la_SOURCES) tests/fuzz/fuzz_persist.c config.h
+	$(RUV_FUZZ_BUILD) \
+	  $(top_srcdir)/tests/fuzz/fuzz_persist.c $$srcs $(RUV_FUZZ_LIBS) -o $@
+fuzz-persist: tests/fuzz/fuzz_persist tests/fuzz/fuzz_persist_strict
+.PHONY: fuzz-persist
+CLEANFILES += tests/fuzz/fuzz_persist tests/fuzz/fuzz_persist_strict
+
 # ---- libFuzzer target for the index loader (not built by default) ----
 # tests/fuzz/fuzz_index_load.c feeds any bytes to ruv_index_load and, when
 # they load, searches, saves, reloads and compares. Clang and compiler-rt as
-# for fuzz-persist (engine/persist.mk, whose RUV_FUZZ_* settings it shares);
+# for fuzz-persist (above, whose RUV_FUZZ_* settings it shares);
 # the whole engine is compiled into the fuzzer with the sanitizers:
 #   make fuzz-index [RUV_FUZZ_CC=clang-14]   # both fuzzers and the seeds
 #   mkdir -p corpus-index corpus-index-strict
@@ -21,24 +56,16 @@
 #   llvm-profdata-14 merge -o cov.profdata cov.profraw
 #   llvm-cov-14 report tests/fuzz/fuzz_index_load_cov -instr-profile=cov.profdata
 EXTRA_DIST += tests/fuzz/fuzz_index_load.c tests/fuzz/gen_index_seeds.c tests/fuzz/scalar_engine.h
-RUV_FUZZ_INDEX_LIBS = $(LIBLTDL) $(HWLOC_LIBS) $(PTHREAD_LIBS) -ldl -lm
-# Every C source of libruvector, so the fuzzer follows the library's list.
-RUV_FUZZ_INDEX_BUILD = \
-	srcs=; for f in $(engine_libruvector_la_SOURCES); do \
-	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
-	$(MKDIR_P) tests/fuzz && \
-	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(HWLOC_CFLAGS) $(PTHREAD_CFLAGS) \
-	  -DRUV_PLUGINDIR='"$(plugindir)"'
-tests/fuzz/fuzz_index_load: $(engine_libruvector_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
-	$(RUV_FUZZ_INDEX_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
-	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_INDEX_LIBS) -o $@
-tests/fuzz/fuzz_index_load_strict: $(engine_libruvector_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
-	$(RUV_FUZZ_INDEX_BUILD) \
-	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_INDEX_LIBS) -o $@
-tests/fuzz/fuzz_index_load_cov: $(engine_libruvector_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
-	$(RUV_FUZZ_INDEX_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+tests/fuzz/fuzz_index_load: $(engine_libruvector_core_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
+	$(RUV_FUZZ_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_LIBS) -o $@
+tests/fuzz/fuzz_index_load_strict: $(engine_libruvector_core_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
+	$(RUV_FUZZ_BUILD) \
+	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_LIBS) -o $@
+tests/fuzz/fuzz_index_load_cov: $(engine_libruvector_core_la_SOURCES) tests/fuzz/fuzz_index_load.c config.h
+	$(RUV_FUZZ_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 	  -fno-sanitize=address,undefined -fprofile-instr-generate -fcoverage-mapping \
-	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_INDEX_LIBS) -o $@
+	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $$srcs $(RUV_FUZZ_LIBS) -o $@
 fuzz-index-cov: tests/fuzz/fuzz_index_load_cov
 
 # The seed generator links the build's libruvector (libtool), like the tests.

@@ -1,0 +1,103 @@
+/* Engine-private: the index object and the common layer every index type
+ * plugs into (index.c, index_persist.c). */
+#ifndef RUV_ENGINE_INDEX_COMMON_H
+#define RUV_ENGINE_INDEX_COMMON_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ruvector/engine.h>
+#include <ruvector/index.h>
+#include <ruvector/kernel.h>
+
+#include "index/idmap.h"
+#include "index/topk.h"
+
+struct ruv__writer;
+struct ruv__reader;
+
+/* ---- the index object ---- */
+struct ruv__index_vt {
+    /* Allocates impl for an empty index (params validated). */
+    int (*init)(struct ruv_index *idx);
+    /* Optional: learns centroids etc. from the build data (already validated
+     * and, for cosine, normalised). */
+    int (*train)(struct ruv_index *idx, const float *data, size_t n);
+    /* Encodes rows [first, first + n) whose vectors are `data`; ids and
+     * originals are already stored by the common layer. On failure the
+     * common layer drops the rows again. */
+    int (*add)(struct ruv_index *idx, const float *data, size_t n, size_t first);
+    /* Optional: whatever remove_row needs and may fail to allocate; called
+     * before the first row of a remove moves. */
+    int (*prepare_remove)(struct ruv_index *idx);
+    /* Row `last` (the final row) moves into `row`; drop the old `row`. */
+    void (*remove_row)(struct ruv_index *idx, size_t row, size_t last);
+    /* Pushes candidate rows into out (distances: lower is better). allow is
+     * NULL or a bitmap over rows. scratch holds scratch_bytes(idx, sp). */
+    int (*search)(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
+                  const uint8_t *allow, struct ruv__topk *out, void *scratch);
+    size_t (*scratch_bytes)(const struct ruv_index *idx, const ruv_search_params *sp);
+    /* Optional batch path (flat: GEMM tiles) used when there is no
+     * allow-list; writes final results like ruv_index_search_batch. Queries
+     * are checked finite; cosine queries are not yet normalised. */
+    int (*search_batch)(const struct ruv_index *idx, const float *queries, size_t nq,
+                        const ruv_search_params *sp, uint64_t *ids, float *scores, size_t *nfound);
+    size_t (*memory)(const struct ruv_index *idx);
+    int (*save)(const struct ruv_index *idx, struct ruv__writer *w);
+    int (*load)(struct ruv_index *idx, const struct ruv__reader *r);
+    void (*free)(struct ruv_index *idx);
+};
+
+struct ruv_index {
+    ruv_index_params p;
+    const struct ruv__index_vt *vt;
+    ruv_engine *eng;
+    const struct ruv_kernel_ops *k;
+    unsigned threads;
+    size_t n, cap;
+    uint64_t *ids;          /* row -> id */
+    struct ruv__idmap map;  /* id -> row */
+    float *vecs;            /* originals (n x dim), NULL for codes-only types */
+    int keeps_vectors;
+    void *impl;
+    /* When loaded through mmap, arrays may point into the mapping; the first
+     * add/remove copies them out (ruv__index_own). */
+    void *mapping;
+    size_t mapping_len;
+    int mapping_is_mmap;
+    int borrowed;           /* ids/vecs point into the mapping */
+};
+
+extern const struct ruv__index_vt ruv__flat_vt;
+extern const struct ruv__index_vt ruv__rabitq_vt;
+
+/* Distances inside the engine: lower is better. L2: squared distance; IP and
+ * cosine (on normalised vectors): -<q, x>. */
+static inline float ruv__score_from_dist(const struct ruv_index *idx, float d)
+{
+    return idx->p.metric == RUV_METRIC_L2 ? d : -d;
+}
+
+/* Allocates an index object for validated params (no type state yet). */
+int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out);
+/* Sorts top and writes ids/scores (k slots; unused: UINT64_MAX / NaN). */
+void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_t *ids,
+                     float *scores, size_t *nfound);
+
+/* Checks finiteness; names the first bad row and column. */
+/* Largest |value| accepted in vectors and queries: (2e16)^2 * 65,536 stays
+ * below FLT_MAX, so every distance and inner product is finite. */
+#define RUV__MAX_ABS_VALUE 1e16f
+/* RUV_E_INVAL naming the row and column of the first NaN, infinity or value
+ * beyond RUV__MAX_ABS_VALUE. */
+int ruv__check_finite(const float *data, size_t n, size_t dim, const char *what);
+/* Normalises dim floats from src to dst (may alias); zero vectors stay zero. */
+void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim);
+/* Aligned allocation (64 bytes) and free. */
+void *ruv__alloc(size_t bytes);
+void ruv__free_aligned(void *p);
+/* Grows a 64-byte aligned array to hold cap elements of size elem, keeping n. */
+int ruv__grow(void **p, size_t n, size_t cap, size_t elem);
+
+#endif

@@ -1,0 +1,706 @@
+/* The index layer every type shares: parameter checks, input validation
+ * (dimension, NaN/Inf), cosine normalisation, caller ids (map + swap-remove),
+ * atomic add, search argument checks, allow-lists, batch parallelism. Each
+ * type supplies its encoding and scan through struct ruv__index_vt. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <ruvector/engine.h>
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
+#include "exec/parallel.h"
+#include "index/common.h"
+#include "index/idmap.h"
+#include "index/topk.h"
+#include "store/persist.h"
+
+/* ---- names ---- */
+
+static const char *const type_names[] = {NULL, "flat_f32", "rabitq", "rabitq_plus", "rabitq_asym"};
+static const char *const metric_names[] = {NULL, "l2", "ip", "cosine"};
+
+const char *ruv_index_type_name(int type)
+{
+    return (type >= 1 && type <= 4) ? type_names[type] : NULL;
+}
+
+const char *ruv_metric_name(int metric)
+{
+    return (metric >= 1 && metric <= 3) ? metric_names[metric] : NULL;
+}
+
+int ruv_index_type_parse(const char *text, int *type)
+{
+    for (int t = 1; text && type && t <= 4; t++)
+        if (!strcmp(text, type_names[t])) {
+            *type = t;
+            return RUV_OK;
+        }
+    return ruv__set_error(RUV_E_INVAL,
+                          "unknown index type '%s' (flat_f32, rabitq, rabitq_plus, rabitq_asym)",
+                          text ? text : "(null)");
+}
+
+int ruv_metric_parse(const char *text, int *metric)
+{
+    for (int m = 1; text && metric && m <= 3; m++)
+        if (!strcmp(text, metric_names[m])) {
+            *metric = m;
+            return RUV_OK;
+        }
+    return ruv__set_error(RUV_E_INVAL, "unknown metric '%s' (l2, ip, cosine)",
+                          text ? text : "(null)");
+}
+
+/* ---- helpers ---- */
+
+void *ruv__alloc(size_t bytes)
+{
+    void *p = NULL;
+    size_t rounded = (bytes + 63) / 64 * 64;
+    if (posix_memalign(&p, 64, rounded ? rounded : 64) != 0)
+        return NULL;
+    return p;
+}
+
+void ruv__free_aligned(void *p) { free(p); }
+
+int ruv__grow(void **p, size_t n, size_t cap, size_t elem)
+{
+    if (cap && elem > SIZE_MAX / cap)
+        return ruv__set_error(RUV_E_NOMEM, "array of %zu x %zu bytes overflows", cap, elem);
+    void *np = ruv__alloc(cap * elem);
+    if (!np)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory growing an array to %zu bytes",
+                              cap * elem);
+    if (*p && n)
+        memcpy(np, *p, n * elem);
+    free(*p);
+    *p = np;
+    return RUV_OK;
+}
+
+int ruv__check_finite(const float *data, size_t n, size_t dim, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < dim; j++) {
+            float v = data[i * dim + j];
+            if (!isfinite(v))
+                return ruv__set_error(RUV_E_INVAL, "%s row %zu, column %zu is %s", what, i, j,
+                                      isnan(v) ? "NaN" : "infinite");
+            /* Past this, a squared distance or inner product over up to
+             * 65,536 dimensions can overflow float32 to infinity, and an
+             * infinite score cannot be ranked. */
+            if (fabsf(v) > RUV__MAX_ABS_VALUE)
+                return ruv__set_error(RUV_E_INVAL,
+                                      "%s row %zu, column %zu is %g, beyond +-%g where distances "
+                                      "overflow float32",
+                                      what, i, j, (double)v, (double)RUV__MAX_ABS_VALUE);
+        }
+    return RUV_OK;
+}
+
+void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim)
+{
+    float nn = k->dot_f32(src, src, dim);
+    float inv = nn > 0.0f ? 1.0f / sqrtf(nn) : 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        dst[i] = src[i] * inv;
+}
+
+int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t dim)
+{
+    if (!p)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_params_init: p is NULL");
+    memset(p, 0, sizeof *p);
+    p->struct_size = sizeof *p;
+    p->type = (uint32_t)type;
+    p->metric = (uint32_t)metric;
+    p->dim = dim;
+    p->bits = 1;
+    p->query_bits = 8;
+    p->rerank_factor = 0; /* no cap: the error bound decides */
+    p->kmeans_iters = 10;
+    p->seed = 42;
+    /* The paper's 1.9 covers ~94% of (query, vector) pairs on real data
+     * (measured: tests/test_rabitq.c); 2.6 covers ~99%, which error-bound
+     * re-ranking needs for recall@10 >= 0.99 (docs/benchmarks.md). */
+    p->epsilon = 2.6f;
+    return RUV_OK;
+}
+
+static int check_params(const ruv_index_params *p)
+{
+    if (!p)
+        return ruv__set_error(RUV_E_INVAL, "index parameters are NULL");
+    if (p->struct_size < sizeof(ruv_index_params))
+        return ruv__set_error(RUV_E_INVAL,
+                              "index parameters struct_size %u: call ruv_index_params_init",
+                              p->struct_size);
+    if (!ruv_index_type_name((int)p->type))
+        return ruv__set_error(RUV_E_INVAL, "unknown index type %u", p->type);
+    if (!ruv_metric_name((int)p->metric))
+        return ruv__set_error(RUV_E_INVAL, "unknown metric %u", p->metric);
+    if (p->dim < 1 || p->dim > 65536)
+        return ruv__set_error(RUV_E_INVAL, "dimension %u is outside 1..65536", p->dim);
+    if (p->type != RUV_INDEX_FLAT_F32) {
+        if (p->bits < 1 || p->bits > 8)
+            return ruv__set_error(RUV_E_INVAL, "bits %u is outside 1..8", p->bits);
+        if (p->query_bits < 1 || p->query_bits > 8)
+            return ruv__set_error(RUV_E_INVAL, "query_bits %u is outside 1..8", p->query_bits);
+        if (!(p->epsilon > 0.0f) || !isfinite(p->epsilon))
+            return ruv__set_error(RUV_E_INVAL, "epsilon must be a positive number");
+    }
+    if (p->nlist > (1u << 20))
+        return ruv__set_error(RUV_E_INVAL, "nlist %u is more than 2^20", p->nlist);
+    return RUV_OK;
+}
+
+static const struct ruv__index_vt *vt_for(uint32_t type)
+{
+    return type == RUV_INDEX_FLAT_F32 ? &ruv__flat_vt : &ruv__rabitq_vt;
+}
+
+int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out)
+{
+    *out = NULL;
+    if (!eng)
+        return ruv__set_error(RUV_E_INVAL, "engine is NULL");
+    int rc = check_params(p);
+    if (rc)
+        return rc;
+    struct ruv_index *idx = calloc(1, sizeof *idx);
+    if (!idx)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    idx->p = *p;
+    idx->p.struct_size = sizeof idx->p;
+    idx->vt = vt_for(p->type);
+    idx->eng = eng;
+    idx->k = ruv_engine_kernel(eng);
+    idx->threads = ruv_engine_threads(eng);
+    idx->keeps_vectors = p->type == RUV_INDEX_FLAT_F32 || p->type == RUV_INDEX_RABITQ_PLUS;
+    ruv__idmap_init_dense(&idx->map);
+    *out = idx;
+    return RUV_OK;
+}
+
+int ruv_index_new(ruv_engine *eng, const ruv_index_params *p, ruv_index **out)
+{
+    if (!out)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_new: out is NULL");
+    int rc = ruv__index_alloc(eng, p, out);
+    if (rc)
+        return rc;
+    if (p->nlist > 0 && p->type != RUV_INDEX_FLAT_F32) {
+        ruv_index_free(*out);
+        *out = NULL;
+        return ruv__set_error(RUV_E_INVAL,
+                              "nlist %u needs training data: use ruv_index_build for IVF",
+                              p->nlist);
+    }
+    rc = (*out)->vt->init(*out);
+    if (rc) {
+        ruv_index_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void ruv_index_free(ruv_index *idx)
+{
+    if (!idx)
+        return;
+    if (idx->impl)
+        idx->vt->free(idx);
+    if (!idx->borrowed) {
+        free(idx->ids);
+        free(idx->vecs);
+    }
+    ruv__idmap_free(&idx->map);
+    if (idx->mapping)
+        ruv__mapping_release(idx->mapping, idx->mapping_len, idx->mapping_is_mmap);
+    free(idx);
+}
+
+/* Copies arrays that point into a loaded file's mapping, before a change. */
+static int own_arrays(struct ruv_index *idx)
+{
+    if (!idx->borrowed)
+        return RUV_OK;
+    uint64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t cap = idx->n ? idx->n : 1;
+    if (ruv__grow((void **)&ids, 0, cap, sizeof *ids))
+        return RUV_E_NOMEM;
+    memcpy(ids, idx->ids, idx->n * sizeof *ids);
+    if (idx->keeps_vectors) {
+        if (ruv__grow((void **)&vecs, 0, cap, (size_t)idx->p.dim * sizeof(float))) {
+            free(ids);
+            return RUV_E_NOMEM;
+        }
+        memcpy(vecs, idx->vecs, idx->n * idx->p.dim * sizeof(float));
+    }
+    idx->ids = ids;
+    idx->vecs = vecs;
+    idx->cap = cap;
+    idx->borrowed = 0;
+    return RUV_OK;
+}
+
+static int reserve_rows(struct ruv_index *idx, size_t more)
+{
+    if (idx->n + more <= idx->cap)
+        return RUV_OK;
+    size_t cap = idx->cap ? idx->cap : idx->n + more; /* first sizing (build) is exact */
+    while (cap < idx->n + more)
+        cap = cap + cap / 2 + 1;
+    int rc = ruv__grow((void **)&idx->ids, idx->n, cap, sizeof(uint64_t));
+    if (rc == RUV_OK && idx->keeps_vectors)
+        rc = ruv__grow((void **)&idx->vecs, idx->n, cap, (size_t)idx->p.dim * sizeof(float));
+    if (rc == RUV_OK)
+        idx->cap = cap;
+    return rc;
+}
+
+/* Validated, possibly normalised copy of caller data (or the data itself). */
+static int prepare_rows(const struct ruv_index *idx, const float *data, size_t n, float **tmp,
+                        const float **use)
+{
+    *tmp = NULL;
+    *use = data;
+    int rc = ruv__check_finite(data, n, idx->p.dim, "input");
+    if (rc || idx->p.metric != RUV_METRIC_COSINE)
+        return rc;
+    if (n && (size_t)idx->p.dim > SIZE_MAX / sizeof(float) / n)
+        return ruv__set_error(RUV_E_NOMEM, "%zu x %u floats overflow", n, idx->p.dim);
+    *tmp = ruv__alloc(n * idx->p.dim * sizeof(float));
+    if (!*tmp)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory normalising %zu vectors", n);
+    for (size_t i = 0; i < n; i++)
+        ruv__normalize(idx->k, data + i * idx->p.dim, *tmp + i * idx->p.dim, idx->p.dim);
+    *use = *tmp;
+    return RUV_OK;
+}
+
+static int check_new_ids_table(const struct ruv_index *idx, const uint64_t *ids, size_t n)
+{
+    struct ruv__idmap seen;
+    int rc = ruv__idmap_init(&seen, n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        uint32_t prev;
+        if (ruv__idmap_get(&idx->map, idx->ids, ids[i], NULL))
+            rc = ruv__set_error(RUV_E_INVAL, "id %llu (row %zu) is already in the index",
+                                (unsigned long long)ids[i], i);
+        else if (ruv__idmap_get(&seen, ids, ids[i], &prev))
+            rc = ruv__set_error(RUV_E_INVAL, "id %llu appears twice (rows %u and %zu)",
+                                (unsigned long long)ids[i], prev, i);
+        else
+            ruv__idmap_put(&seen, ids, (uint32_t)i);
+    }
+    ruv__idmap_free(&seen);
+    return rc;
+}
+
+/* Rejects ids already present or repeated within ids; *dense says whether
+ * they keep the map dense (they continue its row numbering: ids[i] == n + i). */
+static int check_new_ids(const struct ruv_index *idx, const uint64_t *ids, size_t n, int *dense)
+{
+    *dense = idx->map.dense;
+    for (size_t i = 0; i < n && *dense; i++)
+        *dense = ids[i] == idx->n + i;
+    return *dense ? RUV_OK : check_new_ids_table(idx, ids, n);
+}
+
+/* Appends already validated rows (ids NULL: row numbers, which keeps a dense
+ * map dense); on failure the index is unchanged. */
+static int append_rows(struct ruv_index *idx, const float *rows, size_t n, const uint64_t *ids,
+                       int dense)
+{
+    if (idx->n + n > UINT32_MAX)
+        return ruv__set_error(RUV_E_INVAL, "an index holds at most %u vectors", UINT32_MAX);
+    int rc = own_arrays(idx);
+    if (!rc)
+        rc = reserve_rows(idx, n);
+    if (!rc)
+        rc = ruv__idmap_reserve(&idx->map, idx->ids, n, dense);
+    if (rc)
+        return rc;
+    size_t first = idx->n;
+    for (size_t i = 0; i < n; i++)
+        idx->ids[first + i] = ids ? ids[i] : (uint64_t)(first + i);
+    if (idx->keeps_vectors)
+        memcpy(idx->vecs + first * idx->p.dim, rows, n * idx->p.dim * sizeof(float));
+    idx->n += n;
+    rc = idx->vt->add(idx, rows, n, first);
+    if (rc) {
+        idx->n = first;
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        ruv__idmap_put(&idx->map, idx->ids, (uint32_t)(first + i));
+    return RUV_OK;
+}
+
+int ruv_index_add(ruv_index *idx, const float *data, size_t n, const uint64_t *ids)
+{
+    if (!idx || (n && (!data || !ids)))
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_add: NULL argument");
+    if (n == 0)
+        return RUV_OK;
+    int dense;
+    int rc = check_new_ids(idx, ids, n, &dense);
+    float *tmp = NULL;
+    const float *rows = NULL;
+    if (!rc)
+        rc = prepare_rows(idx, data, n, &tmp, &rows);
+    if (!rc)
+        rc = append_rows(idx, rows, n, ids, dense);
+    free(tmp);
+    return rc;
+}
+
+int ruv_index_build(ruv_engine *eng, const ruv_index_params *p, const float *data, size_t n,
+                    const uint64_t *ids, ruv_index **out)
+{
+    if (!out)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_build: out is NULL");
+    *out = NULL;
+    if (n && !data)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_build: data is NULL");
+    struct ruv_index *idx = NULL;
+    int rc = ruv__index_alloc(eng, p, &idx);
+    if (rc)
+        return rc;
+    int dense = 1;
+    if (ids)
+        rc = check_new_ids(idx, ids, n, &dense);
+    float *tmp = NULL;
+    const float *rows = NULL;
+    if (!rc)
+        rc = prepare_rows(idx, data, n, &tmp, &rows);
+    if (!rc && p->nlist > 0 && p->type != RUV_INDEX_FLAT_F32 && p->nlist > n)
+        rc = ruv__set_error(RUV_E_INVAL, "nlist %u is more than the %zu vectors to build from",
+                            p->nlist, n);
+    if (!rc)
+        rc = idx->vt->init(idx);
+    if (!rc && idx->vt->train && n)
+        rc = idx->vt->train(idx, rows, n);
+    if (!rc)
+        rc = append_rows(idx, rows, n, ids, dense);
+    free(tmp);
+    if (rc) {
+        ruv_index_free(idx);
+        return rc;
+    }
+    *out = idx;
+    return RUV_OK;
+}
+
+int ruv_index_remove(ruv_index *idx, const uint64_t *ids, size_t n, size_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    if (!idx || (n && !ids))
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_remove: NULL argument");
+    int rc = own_arrays(idx);
+    if (rc)
+        return rc;
+    /* Everything that can fail happens before the first row moves. */
+    int present = 0;
+    for (size_t i = 0; i < n && !present; i++)
+        present = ruv__idmap_get(&idx->map, idx->ids, ids[i], NULL);
+    if (present && idx->map.dense && (rc = ruv__idmap_reserve(&idx->map, idx->ids, 0, 0)))
+        return rc;
+    if (present && idx->vt->prepare_remove && (rc = idx->vt->prepare_remove(idx)))
+        return rc;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t row;
+        if (!ruv__idmap_get(&idx->map, idx->ids, ids[i], &row))
+            continue;
+        size_t last = idx->n - 1;
+        idx->vt->remove_row(idx, row, last);
+        ruv__idmap_del(&idx->map, idx->ids, ids[i]);
+        if (row != last) {
+            ruv__idmap_move(&idx->map, idx->ids, idx->ids[last], row);
+            idx->ids[row] = idx->ids[last];
+            if (idx->keeps_vectors)
+                memcpy(idx->vecs + (size_t)row * idx->p.dim, idx->vecs + last * idx->p.dim,
+                       idx->p.dim * sizeof(float));
+        }
+        idx->n--;
+        count++;
+    }
+    if (removed)
+        *removed = count;
+    return RUV_OK;
+}
+
+/* ---- search ---- */
+
+int ruv_search_params_init(ruv_search_params *sp, uint32_t k)
+{
+    if (!sp)
+        return ruv__set_error(RUV_E_INVAL, "ruv_search_params_init: sp is NULL");
+    memset(sp, 0, sizeof *sp);
+    sp->struct_size = sizeof *sp;
+    sp->k = k;
+    sp->rerank_factor = -1;
+    return RUV_OK;
+}
+
+static int check_search(const struct ruv_index *idx, const ruv_search_params *sp)
+{
+    if (!idx || !sp)
+        return ruv__set_error(RUV_E_INVAL, "search: NULL argument");
+    if (sp->struct_size < sizeof(ruv_search_params))
+        return ruv__set_error(RUV_E_INVAL, "search parameters struct_size %u: call "
+                                           "ruv_search_params_init", sp->struct_size);
+    if (sp->k < 1)
+        return ruv__set_error(RUV_E_INVAL, "k must be at least 1 (got %u)", sp->k);
+    if (sp->nallow && !sp->allow)
+        return ruv__set_error(RUV_E_INVAL, "allow-list of %zu ids is NULL", sp->nallow);
+    if (idx->n == 0)
+        return ruv__set_error(RUV_E_EMPTY, "search on an empty index");
+    return RUV_OK;
+}
+
+/* Row bitmap of the allowed ids present in the index; *count how many. */
+static int allow_bitmap(const struct ruv_index *idx, const ruv_search_params *sp, uint8_t **out,
+                        size_t *count)
+{
+    *out = NULL;
+    *count = idx->n;
+    if (!sp->allow)
+        return RUV_OK;
+    *out = calloc((idx->n + 7) / 8, 1);
+    if (!*out)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for the allow-list");
+    size_t c = 0;
+    for (size_t i = 0; i < sp->nallow; i++) {
+        uint32_t row;
+        if (ruv__idmap_get(&idx->map, idx->ids, sp->allow[i], &row) &&
+            !((*out)[row / 8] & (1u << (row % 8)))) {
+            (*out)[row / 8] |= (uint8_t)(1u << (row % 8));
+            c++;
+        }
+    }
+    *count = c;
+    return RUV_OK;
+}
+
+/* One query into ids/scores; the caller has checked arguments. */
+static int search_one(const struct ruv_index *idx, const float *query, const ruv_search_params *sp,
+                      const uint8_t *allow, void *scratch, float *qbuf, float *hd, uint32_t *hr,
+                      uint64_t *ids, float *scores, size_t *nfound)
+{
+    int rc = ruv__check_finite(query, 1, idx->p.dim, "query");
+    if (rc)
+        return rc;
+    const float *q = query;
+    if (idx->p.metric == RUV_METRIC_COSINE) {
+        ruv__normalize(idx->k, query, qbuf, idx->p.dim);
+        q = qbuf;
+    }
+    struct ruv__topk top;
+    ruv__topk_init(&top, sp->k, hd, hr);
+    rc = idx->vt->search(idx, q, sp, allow, &top, scratch);
+    if (rc)
+        return rc;
+    ruv__index_emit(idx, &top, ids, scores, nfound);
+    return RUV_OK;
+}
+
+void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_t *ids,
+                     float *scores, size_t *nfound)
+{
+    ruv__topk_sort(top);
+    for (size_t i = 0; i < top->n; i++) {
+        ids[i] = idx->ids[top->row[i]];
+        scores[i] = ruv__score_from_dist(idx, top->dist[i]);
+    }
+    for (size_t i = top->n; i < top->k; i++) {
+        ids[i] = UINT64_MAX;
+        scores[i] = NAN;
+    }
+    *nfound = top->n;
+}
+
+struct search_bufs {
+    void *scratch;
+    float *qbuf, *hd;
+    uint32_t *hr;
+};
+
+static int bufs_alloc(const struct ruv_index *idx, const ruv_search_params *sp,
+                      struct search_bufs *b)
+{
+    b->scratch = ruv__alloc(idx->vt->scratch_bytes(idx, sp));
+    b->qbuf = ruv__alloc(idx->p.dim * sizeof(float));
+    b->hd = malloc(sp->k * sizeof(float));
+    b->hr = malloc(sp->k * sizeof(uint32_t));
+    if (!b->scratch || !b->qbuf || !b->hd || !b->hr)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for search buffers (k = %u)", sp->k);
+    return RUV_OK;
+}
+
+static void bufs_free(struct search_bufs *b)
+{
+    free(b->scratch);
+    free(b->qbuf);
+    free(b->hd);
+    free(b->hr);
+}
+
+int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_params *sp,
+                     uint64_t *ids, float *scores, size_t *nfound)
+{
+    int rc = check_search(idx, sp);
+    if (rc)
+        return rc;
+    if (!query || !ids || !scores || !nfound)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_search: NULL argument");
+    *nfound = 0;
+    uint8_t *allow = NULL;
+    size_t allowed;
+    struct search_bufs b = {0};
+    rc = allow_bitmap(idx, sp, &allow, &allowed);
+    if (!rc)
+        rc = bufs_alloc(idx, sp, &b);
+    if (!rc)
+        rc = search_one(idx, query, sp, allow, b.scratch, b.qbuf, b.hd, b.hr, ids, scores, nfound);
+    bufs_free(&b);
+    free(allow);
+    return rc;
+}
+
+struct batch_ctx {
+    const struct ruv_index *idx;
+    const float *queries;
+    const ruv_search_params *sp;
+    const uint8_t *allow;
+    uint64_t *ids;
+    float *scores;
+    size_t *nfound;
+    struct search_bufs *bufs; /* one per worker */
+    int *status;              /* one per worker */
+};
+
+static void batch_range(void *vctx, size_t begin, size_t end, unsigned worker)
+{
+    struct batch_ctx *c = vctx;
+    struct search_bufs *b = &c->bufs[worker];
+    size_t k = c->sp->k, dim = c->idx->p.dim;
+    for (size_t q = begin; q < end && c->status[worker] == RUV_OK; q++) {
+        int rc = search_one(c->idx, c->queries + q * dim, c->sp, c->allow, b->scratch, b->qbuf,
+                            b->hd, b->hr, c->ids + q * k, c->scores + q * k, &c->nfound[q]);
+        if (rc) {
+            c->status[worker] = rc;
+            ruv__set_error(rc, "query %zu: %s", q, ruv_last_error());
+        }
+    }
+}
+
+int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq,
+                           const ruv_search_params *sp, uint64_t *ids, float *scores,
+                           size_t *nfound)
+{
+    int rc = check_search(idx, sp);
+    if (rc)
+        return rc;
+    if (nq && (!queries || !ids || !scores || !nfound))
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_search_batch: NULL argument");
+    if (nq == 0)
+        return RUV_OK;
+    if (idx->vt->search_batch && !sp->allow) {
+        rc = ruv__check_finite(queries, nq, idx->p.dim, "query");
+        return rc ? rc : idx->vt->search_batch(idx, queries, nq, sp, ids, scores, nfound);
+    }
+    unsigned threads = idx->threads ? idx->threads : 1;
+    uint8_t *allow = NULL;
+    size_t allowed;
+    struct search_bufs *bufs = calloc(threads, sizeof *bufs);
+    int *status = calloc(threads, sizeof *status);
+    if (!bufs || !status)
+        rc = ruv__set_error(RUV_E_NOMEM, "out of memory");
+    if (!rc)
+        rc = allow_bitmap(idx, sp, &allow, &allowed);
+    for (unsigned t = 0; !rc && t < threads; t++)
+        rc = bufs_alloc(idx, sp, &bufs[t]);
+    if (!rc) {
+        struct batch_ctx c = {idx, queries, sp, allow, ids, scores, nfound, bufs, status};
+        ruv__parallel_for(threads, nq, 8, batch_range, &c);
+        for (unsigned t = 0; t < threads; t++)
+            if (status[t] && !rc)
+                rc = status[t];
+    }
+    for (unsigned t = 0; bufs && t < threads; t++)
+        bufs_free(&bufs[t]);
+    free(bufs);
+    free(status);
+    free(allow);
+    return rc;
+}
+
+/* ---- accessors ---- */
+
+int ruv_index_check_dim(const ruv_index *idx, size_t got, const char *what)
+{
+    if (!idx)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_check_dim: index is NULL");
+    if (got != idx->p.dim)
+        return ruv__set_error(RUV_E_DIM, "dimension mismatch: index has %u, %s has %zu",
+                              idx->p.dim, what ? what : "input", got);
+    return RUV_OK;
+}
+
+size_t ruv_index_len(const ruv_index *idx) { return idx ? idx->n : 0; }
+uint32_t ruv_index_dim(const ruv_index *idx) { return idx ? idx->p.dim : 0; }
+const ruv_index_params *ruv_index_params_get(const ruv_index *idx) { return idx ? &idx->p : NULL; }
+
+size_t ruv_index_memory_bytes(const ruv_index *idx)
+{
+    if (!idx)
+        return 0;
+    /* arrays borrowed from a loaded file hold n rows; our own hold cap */
+    size_t rows = idx->borrowed ? idx->n : idx->cap;
+    size_t b = sizeof *idx + rows * sizeof(uint64_t) + ruv__idmap_bytes(&idx->map);
+    if (idx->keeps_vectors)
+        b += rows * idx->p.dim * sizeof(float);
+    return b + (idx->impl ? idx->vt->memory(idx) : 0);
+}
+
+int ruv_index_get(const ruv_index *idx, uint64_t id, float *out)
+{
+    if (!idx || !out)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_get: NULL argument");
+    if (!idx->keeps_vectors)
+        return ruv__set_error(RUV_E_UNSUPPORTED,
+                              "a %s index keeps codes only, not the original vectors",
+                              ruv_index_type_name((int)idx->p.type));
+    uint32_t row;
+    if (!ruv__idmap_get(&idx->map, idx->ids, id, &row))
+        return ruv__set_error(RUV_E_NOTFOUND, "id %llu is not in the index",
+                              (unsigned long long)id);
+    memcpy(out, idx->vecs + (size_t)row * idx->p.dim, idx->p.dim * sizeof(float));
+    return RUV_OK;
+}
+
+int ruv_index_vectors(const ruv_index *idx, const float **vectors, const uint64_t **ids)
+{
+    if (!idx || !vectors)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_vectors: NULL argument");
+    if (!idx->keeps_vectors)
+        return ruv__set_error(RUV_E_UNSUPPORTED,
+                              "a %s index keeps codes only, not the original vectors",
+                              ruv_index_type_name((int)idx->p.type));
+    *vectors = idx->vecs;
+    if (ids)
+        *ids = idx->ids;
+    return RUV_OK;
+}

@@ -1,0 +1,6 @@
+# The index common layer (ids, originals, search driver), the flat index,
+# id map, top-k and index persistence.
+engine_libruvector_core_la_SOURCES += engine/index/common.h engine/index/index.c \
+	engine/index/index_flat.c engine/index/idmap.c engine/index/idmap.h \
+	engine/index/topk.c engine/index/topk.h \
+	engine/index/index_persist.c

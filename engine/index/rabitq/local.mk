@@ -1,0 +1,4 @@
+# RaBitQ: the numerical core, the random rotation, and the index type.
+engine_libruvector_core_la_SOURCES += engine/index/rabitq/rabitq.c engine/index/rabitq/rabitq.h \
+	engine/index/rabitq/rotation.c engine/index/rabitq/rotation.h \
+	engine/index/rabitq/index_rabitq.c

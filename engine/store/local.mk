@@ -1,0 +1,4 @@
+# Index file container: sectioned, CRC-32C-checked, mmap-able files with
+# atomic save. Format: docs/file-format.md; API: engine/store/persist.h.
+engine_libruvector_core_la_SOURCES += engine/store/persist.c engine/store/persist.h \
+	engine/store/crc32c.c
