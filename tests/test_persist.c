@@ -1,4 +1,4 @@
-/* The index file container (engine/store/persist.c, engine/store/crc32c.c): CRC-32C
+/* The index file container (engine/store: writer, reader, cursors, crc32c.c): CRC-32C
  * vectors and hardware/table agreement, round trips in both load modes,
  * rejection of every single-byte corruption and every truncation, hostile
  * headers that carry valid checksums, and atomic save under real write and

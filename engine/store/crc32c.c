@@ -1,5 +1,5 @@
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of
- * the index file container (persist.c).
+ * the index file container (store/writer.c, store/reader.c).
  *
  * Three implementations, one answer:
  *   - hardware: the SSE4.2 crc32 instruction (x86-64) or the ARMv8 CRC32C

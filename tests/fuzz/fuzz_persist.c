@@ -1,4 +1,4 @@
-/* libFuzzer target for the index file reader (engine/store/persist.c): any byte
+/* libFuzzer target for the index file reader (engine/store/reader.c): any byte
  * string must be refused cleanly or accepted with every section inside the
  * image. Build and run: see tests/fuzz/local.mk.
  *

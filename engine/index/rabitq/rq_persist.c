@@ -1,0 +1,240 @@
+/* RaBitQ index persistence: centroids and every list, concatenated in list
+ * order, in the sections docs/file-format.md lists. */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+
+#include "base/error.h"
+#include "index/common.h"
+#include "index/rabitq/rabitq.h"
+#include "index/rabitq/rq.h"
+#include "store/persist.h"
+
+/* ---- persistence: centroids and every list, concatenated in list order ---- */
+
+/* Format 1 files keep plain 1-bit codes (CODE), their popcounts (POPC) and
+ * the ex bits alone (EXCD); memory keeps FastScan blocks and whole B-bit
+ * codes. Each exporter writes list l's n entries of one section to out. */
+typedef void (*list_export_fn)(const struct ruv_index *idx, const struct rq_list *l,
+                               uint8_t *out);
+
+static void export_codes(const struct ruv_index *idx, const struct rq_list *l, uint8_t *out)
+{
+    const struct rq *r = idx->impl;
+    for (size_t j = 0; j < l->n; j++) {
+        uint64_t code[MAX_WORDS];
+        ruv__rq_lane_get(r, l, j, code);
+        memcpy(out + j * r->words * sizeof(uint64_t), code, r->words * sizeof(uint64_t));
+    }
+}
+
+static void export_popcounts(const struct ruv_index *idx, const struct rq_list *l, uint8_t *out)
+{
+    const struct rq *r = idx->impl;
+    for (size_t j = 0; j < l->n; j++) {
+        uint64_t code[MAX_WORDS];
+        ruv__rq_lane_get(r, l, j, code);
+        uint32_t pc = (uint32_t)idx->k->popcnt_u64(code, r->words);
+        memcpy(out + j * sizeof pc, &pc, sizeof pc);
+    }
+}
+
+static void export_ex(const struct ruv_index *idx, const struct rq_list *l, uint8_t *out)
+{
+    const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u); /* drop the sign bit */
+    const size_t len = l->n * ruv__rq_ex_bytes(idx->impl);
+    for (size_t b = 0; b < len; b++)
+        out[b] = l->ucode[b] & mask;
+}
+
+/* One section of per_vector bytes per vector, every list in order, each list
+ * converted by fn into a buffer sized for the longest. */
+static int save_lists(const struct ruv_index *idx, struct ruv__writer *w, const char *tag,
+                      size_t per_vector, list_export_fn fn)
+{
+    const struct rq *r = idx->impl;
+    uint8_t *buf = malloc((r->max_list + 1) * per_vector);
+    if (!buf)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    int rc = ruv__writer_section_begin(w, tag);
+    for (uint32_t i = 0; !rc && i < r->nlist; i++) {
+        fn(idx, &r->lists[i], buf);
+        rc = ruv__writer_section_append(w, buf, r->lists[i].n * per_vector);
+    }
+    if (!rc)
+        rc = ruv__writer_section_end(w);
+    free(buf);
+    return rc;
+}
+
+int ruv__rq_save(const struct ruv_index *idx, struct ruv__writer *w)
+{
+    const struct rq *r = idx->impl;
+    int rc = ruv__writer_section(w, "CENT", r->centroids,
+                                 (size_t)r->nlist * idx->p.dim * sizeof(float));
+    if (!rc && r->origin)
+        rc = ruv__writer_section(w, "ORIG", r->origin, idx->p.dim * sizeof(float));
+    if (rc)
+        return rc;
+    uint64_t *sizes = malloc(r->nlist * sizeof *sizes);
+    if (!sizes)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < r->nlist; i++)
+        sizes[i] = r->lists[i].n;
+    rc = ruv__writer_section(w, "LSIZ", sizes, r->nlist * sizeof *sizes);
+    free(sizes);
+#define LIST_SECTION(tag, field, elem)                                                       \
+    if (!rc) {                                                                               \
+        rc = ruv__writer_section_begin(w, tag);                                              \
+        for (uint32_t i = 0; !rc && i < r->nlist; i++)                                       \
+            rc = ruv__writer_section_append(w, r->lists[i].field, r->lists[i].n * (elem));    \
+        if (!rc)                                                                             \
+            rc = ruv__writer_section_end(w);                                                 \
+    }
+    LIST_SECTION("LROW", rows, sizeof(uint32_t))
+    if (!rc)
+        rc = save_lists(idx, w, "CODE", r->words * sizeof(uint64_t), export_codes);
+    if (!rc)
+        rc = save_lists(idx, w, "POPC", sizeof(uint32_t), export_popcounts);
+    LIST_SECTION("FADD", f_add, sizeof(float))
+    LIST_SECTION("FRSC", f_rescale, sizeof(float))
+    LIST_SECTION("FERR", f_error, sizeof(float))
+    if (idx->p.bits > 1) {
+        if (!rc)
+            rc = save_lists(idx, w, "EXCD", ruv__rq_ex_bytes(r), export_ex);
+        LIST_SECTION("XADD", x_add, sizeof(float))
+        LIST_SECTION("XRSC", x_rescale, sizeof(float))
+        LIST_SECTION("XERR", x_error, sizeof(float))
+    }
+#undef LIST_SECTION
+    return rc;
+}
+
+static int section_exact(const struct ruv__reader *rd, const char *tag, size_t want,
+                         const void **data)
+{
+    size_t len = 0;
+    int rc = ruv__reader_section(rd, tag, data, &len);
+    if (rc)
+        return rc;
+    if (len != want)
+        return ruv__set_error(RUV_E_CORRUPT, "section '%.4s' holds %zu bytes, expected %zu", tag,
+                              len, want);
+    return RUV_OK;
+}
+
+int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
+{
+    struct rq *r = idx->impl;
+    const void *cent, *sizes_v;
+    int rc = section_exact(rd, "CENT", (size_t)r->nlist * idx->p.dim * sizeof(float), &cent);
+    if (!rc)
+        rc = section_exact(rd, "LSIZ", r->nlist * sizeof(uint64_t), &sizes_v);
+    if (rc)
+        return rc;
+    memcpy(r->centroids, cent, (size_t)r->nlist * idx->p.dim * sizeof(float));
+    if ((rc = ruv__check_finite(r->centroids, r->nlist, idx->p.dim, "centroid")))
+        return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+    if (ruv__reader_has(rd, "ORIG")) { /* absent: version 1, or not L2 */
+        const void *orig;
+        if (r->metric != RUV__RABITQ_L2)
+            return ruv__set_error(RUV_E_CORRUPT, "section 'ORIG' in a %s index",
+                                  ruv_metric_name((int)idx->p.metric));
+        if ((rc = section_exact(rd, "ORIG", idx->p.dim * sizeof(float), &orig)))
+            return rc;
+        r->origin = malloc((idx->p.dim ? idx->p.dim : 1) * sizeof *r->origin);
+        if (!r->origin)
+            return ruv__set_error(RUV_E_NOMEM, "out of memory");
+        memcpy(r->origin, orig, idx->p.dim * sizeof(float));
+        if ((rc = ruv__check_finite(r->origin, 1, idx->p.dim, "frame origin")))
+            return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+    }
+    if ((rc = ruv__rq_derive_centroid_tables(idx, r)))
+        return rc;
+    const uint64_t *sizes = sizes_v;
+    size_t total = 0;
+    for (uint32_t i = 0; i < r->nlist; i++) {
+        if (sizes[i] > idx->n - total)
+            return ruv__set_error(RUV_E_CORRUPT, "list sizes add up to more than %zu vectors",
+                                  idx->n);
+        total += sizes[i];
+    }
+    if (total != idx->n)
+        return ruv__set_error(RUV_E_CORRUPT, "list sizes add up to %zu, header says %zu", total,
+                              idx->n);
+    const int ex = idx->p.bits > 1;
+    const void *rows, *codes, *pop, *fa, *fr, *fe, *exc = NULL, *xa = NULL, *xr = NULL, *xe = NULL;
+    size_t n = idx->n;
+    if ((rc = section_exact(rd, "LROW", n * sizeof(uint32_t), &rows)) ||
+        (rc = section_exact(rd, "CODE", n * r->words * sizeof(uint64_t), &codes)) ||
+        (rc = section_exact(rd, "POPC", n * sizeof(uint32_t), &pop)) ||
+        (rc = section_exact(rd, "FADD", n * sizeof(float), &fa)) ||
+        (rc = section_exact(rd, "FRSC", n * sizeof(float), &fr)) ||
+        (rc = section_exact(rd, "FERR", n * sizeof(float), &fe)))
+        return rc;
+    if (ex && ((rc = section_exact(rd, "EXCD", n * ruv__rq_ex_bytes(r), &exc)) ||
+               (rc = section_exact(rd, "XADD", n * sizeof(float), &xa)) ||
+               (rc = section_exact(rd, "XRSC", n * sizeof(float), &xr)) ||
+               (rc = section_exact(rd, "XERR", n * sizeof(float), &xe))))
+        return rc;
+    if (ex) { /* each ex byte holds bits - 1 bits; more would corrupt the sign bit */
+        const uint8_t *e = exc;
+        const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u);
+        uint64_t any = 0; /* OR of every byte, 8 at a time (ruv__rq_ex_bytes is a multiple of 64) */
+        for (size_t i = 0; i < n * ruv__rq_ex_bytes(r); i += 8) {
+            uint64_t w8;
+            memcpy(&w8, e + i, 8);
+            any |= w8;
+        }
+        any |= any >> 32;
+        any |= any >> 16;
+        any |= any >> 8;
+        for (size_t i = 0; (any & 0xffu & ~mask) && i < n * ruv__rq_ex_bytes(r); i++)
+            if (e[i] & ~mask)
+                return ruv__set_error(RUV_E_CORRUPT,
+                                      "ex code byte %zu is %u, out of range for %u-bit codes", i,
+                                      e[i], idx->p.bits);
+    }
+    uint8_t *seen = calloc(n ? n : 1, 1);
+    if (!seen)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    size_t off = 0;
+    for (uint32_t i = 0; i < r->nlist && !rc; i++) {
+        struct rq_list *l = &r->lists[i];
+        if ((rc = ruv__rq_list_reserve(idx, r, l, sizes[i])))
+            break;
+        for (size_t j = 0; j < sizes[i]; j++, off++) {
+            uint32_t row = ((const uint32_t *)rows)[off];
+            if (row >= n || seen[row]) {
+                rc = ruv__set_error(RUV_E_CORRUPT, "list %u names row %u twice or out of range",
+                                    i, row);
+                break;
+            }
+            seen[row] = 1;
+            const uint64_t *code = (const uint64_t *)codes + off * r->words;
+            uint32_t pc;
+            memcpy(&pc, (const uint32_t *)pop + off, sizeof pc);
+            if (pc != idx->k->popcnt_u64(code, r->words)) {
+                rc = ruv__set_error(RUV_E_CORRUPT, "list %u: code %zu does not match its popcount",
+                                    i, j);
+                break;
+            }
+            struct encoded en = {.list = i};
+            en.f = (struct ruv__rabitq_factors){((const float *)fa)[off], ((const float *)fr)[off],
+                                                ((const float *)fe)[off]};
+            if (ex)
+                en.fx = (struct ruv__rabitq_factors){((const float *)xa)[off],
+                                                     ((const float *)xr)[off],
+                                                     ((const float *)xe)[off]};
+            ruv__rq_list_put(idx, r, l, row, code,
+                     ex ? (const uint8_t *)exc + off * ruv__rq_ex_bytes(r) : NULL, &en);
+        }
+    }
+    free(seen);
+    return rc;
+}

@@ -1,0 +1,390 @@
+/* RaBitQ index search: rotate the query once; per probed list, a bit-plane
+ * or byte-LUT scan gives <b, q>, then the estimate and its error bounds
+ * decide what is pushed, refined with ex bits, or re-ranked exactly (see
+ * index_rabitq.c). */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
+#include "index/common.h"
+#include "index/ivf/kmeans.h"
+#include "index/rabitq/rabitq.h"
+#include "index/rabitq/rotation.h"
+#include "index/rabitq/rq.h"
+#include "index/topk.h"
+
+/* ---- search ---- */
+
+struct cand {
+    float lb, est;
+    uint32_t row;
+};
+
+struct rq_scratch {
+    float *qr;          /* rotated query, dim_pad */
+    float *qwork;       /* the probe's centred, scaled query, dim */
+    uint8_t *lut;       /* FastScan tables: nsub x 16 */
+    uint16_t *acc;      /* FastScan sums, whole blocks of the longest list */
+    float *ip, *est, *lb;
+    uint32_t *sel;      /* lanes of one list picked for a whole-code look */
+    float *blut;        /* byte LUT for exact <b,q>: 256 * dim_pad / 8 */
+    uint32_t *probe;    /* nlist */
+    float *probe_dist;
+    float *ubh;         /* k upper bounds (PLUS) */
+    uint32_t *ubr;
+};
+
+/* Only RabitqAsym reads the float byte LUT (32 floats per dimension): the
+ * others need not allocate it on every search. */
+static size_t blut_bytes(const struct ruv_index *idx)
+{
+    const struct rq *r = idx->impl;
+    return idx->p.type == RUV_INDEX_RABITQ_ASYM
+               ? ruv__rabitq_byte_lut_len(r->dim_pad) * sizeof(float)
+               : 0;
+}
+
+size_t ruv__rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_params *sp)
+{
+    const struct rq *r = idx->impl;
+    size_t m = (r->max_list + 32) / 32 * 32;
+    return 64 * 14 + (r->dim_pad + idx->p.dim) * sizeof(float) + r->block_bytes +
+           m * sizeof(uint16_t) +
+           m * 4 * sizeof(float) +
+           blut_bytes(idx) +
+           (size_t)r->nlist * 2 * sizeof(float) + (size_t)sp->k * 2 * sizeof(float);
+}
+
+static void *carve(char **p, size_t bytes)
+{
+    void *out = *p;
+    *p += (bytes + 63) / 64 * 64;
+    return out;
+}
+
+static void scratch_layout(const struct ruv_index *idx, const ruv_search_params *sp, void *mem,
+                           struct rq_scratch *s)
+{
+    const struct rq *r = idx->impl;
+    size_t m = (r->max_list + 32) / 32 * 32;
+    char *p = mem;
+    s->qr = carve(&p, r->dim_pad * sizeof(float));
+    s->qwork = carve(&p, idx->p.dim * sizeof(float));
+    s->lut = carve(&p, r->block_bytes);
+    s->acc = carve(&p, m * sizeof(uint16_t));
+    s->ip = carve(&p, m * sizeof(float));
+    s->est = carve(&p, m * sizeof(float));
+    s->lb = carve(&p, m * sizeof(float));
+    s->sel = carve(&p, m * sizeof(uint32_t));
+    s->blut = carve(&p, blut_bytes(idx));
+    s->probe = carve(&p, r->nlist * sizeof(uint32_t));
+    s->probe_dist = carve(&p, r->nlist * sizeof(float));
+    s->ubh = carve(&p, sp->k * sizeof(float));
+    s->ubr = carve(&p, sp->k * sizeof(uint32_t));
+}
+
+static uint32_t nprobe_for(const struct rq *r, const ruv_search_params *sp)
+{
+    if (r->nlist == 1)
+        return 1;
+    uint32_t np = sp->nprobe;
+    if (np == 0)
+        np = r->nlist <= 16 ? r->nlist : (r->nlist / 16 > 1 ? r->nlist / 16 : 1);
+    return np > r->nlist ? r->nlist : np;
+}
+
+static int allowed(const uint8_t *allow, uint32_t row)
+{
+    return !allow || (allow[row / 8] >> (row % 8)) & 1;
+}
+
+struct cands {
+    struct cand *v;
+    size_t n, cap;
+};
+
+static int cands_push(struct cands *c, float lb, float est, uint32_t row)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        struct cand *nv = realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return ruv__set_error(RUV_E_NOMEM, "out of memory for re-rank candidates");
+        c->v = nv;
+        c->cap = cap;
+    }
+    c->v[c->n++] = (struct cand){lb, est, row};
+    return RUV_OK;
+}
+
+/* Min-heap on lb: the re-rank consumes candidates in lower-bound order and
+ * usually stops after a small fraction, so a full sort would be wasted. */
+static void heap_down(struct cand *v, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && v[l].lb < v[m].lb)
+            m = l;
+        if (l + 1 < n && v[l + 1].lb < v[m].lb)
+            m = l + 1;
+        if (m == i)
+            return;
+        struct cand t = v[i];
+        v[i] = v[m];
+        v[m] = t;
+        i = m;
+    }
+}
+
+static void heapify(struct cand *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        heap_down(v, n, i);
+}
+
+static struct cand heap_pop(struct cand *v, size_t *n)
+{
+    struct cand top = v[0];
+    v[0] = v[--*n];
+    heap_down(v, *n, 0);
+    return top;
+}
+
+static void prefetch_bytes(const void *p, size_t bytes)
+{
+    for (size_t b = 0; b < bytes; b += 64)
+        __builtin_prefetch((const char *)p + b);
+    __builtin_prefetch((const char *)p + bytes - 1); /* when p is not line-aligned */
+}
+
+/* <b, q> of every lane of list l through the FastScan kernel. */
+static void scan_list(const struct ruv_index *idx, const struct rq_list *l,
+                      const struct rq_scratch *s, const struct ruv__rabitq_lutq *lq)
+{
+    const struct rq *r = idx->impl;
+    const size_t nblocks = (l->n + 31) / 32;
+    if (r->nsub <= RUV_FASTSCAN_MAX_NSUB) {
+        idx->k->fastscan_u8(l->fs, r->nsub, nblocks, s->lut, s->acc);
+        ruv__rabitq_ip_fastscan_n(lq, s->acc, l->n, s->ip);
+        return;
+    }
+    /* Past 256 sub-codes (dimension > 1024) the kernel's uint16 sums could
+     * overflow: each block goes chunk by chunk, summed in uint32. */
+    for (size_t b = 0; b < nblocks; b++) {
+        uint32_t sum[32] = {0};
+        for (size_t c0 = 0; c0 < r->nsub; c0 += RUV_FASTSCAN_MAX_NSUB) {
+            size_t cn = r->nsub - c0 < RUV_FASTSCAN_MAX_NSUB ? r->nsub - c0 : RUV_FASTSCAN_MAX_NSUB;
+            uint16_t part[32];
+            idx->k->fastscan_u8(l->fs + b * r->block_bytes + c0 * 16, cn, 1, s->lut + c0 * 16,
+                                part);
+            for (size_t t = 0; t < 32; t++)
+                sum[t] += part[t];
+        }
+        for (size_t t = 0; t < 32 && b * 32 + t < l->n; t++)
+            s->ip[b * 32 + t] = ruv__rabitq_ip_fastscan(lq, sum[t]);
+    }
+}
+
+/* <b, q> with the float query for every lane of list l: the byte LUT of
+ * ruv__rabitq_byte_lut, read straight from the FastScan blocks. Code byte p
+ * of a lane is its sub-codes 2p (low nibble) and 2p + 1 (high nibble): for
+ * lanes 0..15 the low nibbles of rows 2p and 2p + 1, for lanes 16..31 the
+ * high ones. */
+static void scan_list_exact(const struct rq *r, const struct rq_list *l, const float *blut,
+                            float *ip)
+{
+    const size_t nblocks = (l->n + 31) / 32;
+    for (size_t b = 0; b < nblocks; b++) {
+        const uint8_t *blk = l->fs + b * r->block_bytes;
+        float lo[16] = {0}, hi[16] = {0};
+        for (size_t p = 0; p < r->nsub / 2; p++) {
+            const uint8_t *r0 = blk + 2 * p * 16, *r1 = r0 + 16;
+            const float *t = blut + p * 256;
+            for (size_t j = 0; j < 16; j++) {
+                lo[j] += t[(r0[j] & 0x0fu) | ((r1[j] & 0x0fu) << 4)];
+                hi[j] += t[(r0[j] >> 4) | (r1[j] & 0xf0u)];
+            }
+        }
+        size_t base = b * 32;
+        for (size_t j = 0; j < 16 && base + j < l->n; j++)
+            ip[base + j] = lo[j];
+        for (size_t j = 0; j < 16 && base + 16 + j < l->n; j++)
+            ip[base + 16 + j] = hi[j];
+    }
+}
+
+static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t row)
+{
+    const float *x = idx->vecs + (size_t)row * idx->p.dim;
+    return idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(q, x, idx->p.dim)
+                                          : -idx->k->dot_f32(q, x, idx->p.dim);
+}
+
+int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
+                     const uint8_t *allow, struct ruv__topk *out, void *mem)
+{
+    const struct rq *r = idx->impl;
+    const struct ruv_kernel_ops *k = idx->k;
+    struct rq_scratch s;
+    scratch_layout(idx, sp, mem, &s);
+    const int plus = idx->p.type == RUV_INDEX_RABITQ_PLUS;
+    const int asym = idx->p.type == RUV_INDEX_RABITQ_ASYM;
+    const int ex = idx->p.bits > 1;
+    const unsigned bits = idx->p.bits;
+
+    ruv__rotation_apply(&r->rot, k, ruv__rq_in_frame(r, q, idx->p.dim, s.qwork), s.qr);
+    struct ruv__rabitq_lutq lq = {0};
+    if (asym)
+        ruv__rabitq_byte_lut(s.qr, r->dim_pad, s.blut);
+    else
+        ruv__rabitq_fastscan_lut(s.qr, r->dim_pad, idx->p.query_bits, s.lut, &lq);
+    struct ruv__rabitq_query qc;
+    ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
+
+    uint32_t np = nprobe_for(r, sp);
+    if (r->nlist > 1)
+        ruv__probe_nearest(k, &r->probe, q, s.qwork, np, s.probe, s.probe_dist);
+    else
+        s.probe[0] = 0;
+
+    struct ruv__topk ub; /* PLUS: k smallest upper bounds, the pruning threshold */
+    ruv__topk_init(&ub, sp->k, s.ubh, s.ubr);
+    struct cands cs = {0};
+    int rc = RUV_OK;
+    for (uint32_t pi = 0; pi < np && !rc; pi++) {
+        const struct rq_list *l = &r->lists[s.probe[pi]];
+        if (l->n == 0)
+            continue;
+        ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)s.probe[pi] * r->dim_pad,
+                                   r->dim_pad, r->metric, &qc);
+        if (asym) {
+            scan_list_exact(r, l, s.blut, s.ip);
+        } else {
+            scan_list(idx, l, &s, &lq);
+        }
+        ruv__rabitq_est_n(s.ip, l->n, l->f_add, l->f_rescale, l->f_error, &qc, 1, s.est, s.lb);
+        if (!ex && !plus) {
+            /* most lanes lose to the k-th estimate: test inline, push rarely */
+            for (size_t j = 0; j < l->n; j++)
+                if (s.est[j] <= ruv__topk_threshold(out) && allowed(allow, l->rows[j]))
+                    ruv__topk_push(out, s.est[j], l->rows[j]);
+            continue;
+        }
+        if (!ex) {
+            for (size_t j = 0; j < l->n && !rc; j++) {
+                uint32_t row = l->rows[j];
+                if (!allowed(allow, row))
+                    continue;
+                float lb = s.lb[j];
+                if (lb > ruv__topk_threshold(&ub))
+                    continue;
+                ruv__topk_push(&ub, 2.0f * s.est[j] - lb, row);
+                rc = cands_push(&cs, lb, s.est[j], row);
+            }
+            continue;
+        }
+        /* Multi-bit codes: the 1-bit bound picks the lanes worth a look at
+         * their whole code. Select first (against the threshold as it stands;
+         * it only falls, and each lane is checked again), so the whole codes
+         * of the lanes ahead can be prefetched: they are sparse reads that
+         * the hardware prefetcher does not foresee. */
+        struct ruv__topk *gate = plus ? &ub : out;
+        size_t m = 0;
+        float th = ruv__topk_threshold(gate);
+        if (allow) {
+            for (size_t j = 0; j < l->n; j++)
+                if (s.lb[j] <= th && allowed(allow, l->rows[j]))
+                    s.sel[m++] = (uint32_t)j;
+        } else { /* branch-free: about a quarter pass, unpredictably */
+            uint32_t *restrict sel = s.sel;
+            const float *restrict lbs = s.lb;
+            for (size_t j = 0; j < l->n; j++) {
+                sel[m] = (uint32_t)j;
+                m += lbs[j] <= th;
+            }
+        }
+        enum { AHEAD = 8 };
+        for (size_t i = 0; i < m && i < AHEAD; i++)
+            prefetch_bytes(l->ucode + s.sel[i] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
+        for (size_t i = 0; i < m && !rc; i++) {
+            if (i + AHEAD < m)
+                prefetch_bytes(l->ucode + s.sel[i + AHEAD] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
+            uint32_t j = s.sel[i];
+            if (s.lb[j] > ruv__topk_threshold(gate))
+                continue;
+            float ipu = k->dot_u8_f32(l->ucode + j * ruv__rq_ex_bytes(r), s.qr, r->dim_pad);
+            struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
+            uint32_t row = l->rows[j];
+            if (!plus) {
+                ruv__topk_push(out, ruv__rabitq_est(&fx, &qc, ipu, bits), row);
+                continue;
+            }
+            float est, lb, ubv;
+            ruv__rabitq_est_bounds(&fx, &qc, ipu, bits, &est, &lb, &ubv);
+            if (lb > ruv__topk_threshold(&ub))
+                continue;
+            ruv__topk_push(&ub, ubv, row);
+            rc = cands_push(&cs, lb, est, row);
+        }
+    }
+    if (plus && !rc) {
+        /* Exact re-rank in lower-bound order; stop when no remaining
+         * candidate can beat the k-th exact distance. */
+        int32_t f = sp->rerank_factor >= 0 ? sp->rerank_factor : (int32_t)idx->p.rerank_factor;
+        size_t cap = f > 0 ? (size_t)f * sp->k : cs.n;
+        if (cap < sp->k)
+            cap = sp->k;
+        /* the k-th upper bound only fell while scanning: drop what it now excludes */
+        float ubk = ruv__topk_threshold(&ub);
+        size_t kept = 0;
+        for (size_t i = 0; i < cs.n; i++)
+            if (cs.v[i].lb <= ubk)
+                cs.v[kept++] = cs.v[i];
+        cs.n = kept;
+        heapify(cs.v, cs.n);
+        /* Pop a few candidates at a time and prefetch all their rows before
+         * computing any: the re-rank reads originals from DRAM, and several
+         * misses in flight cost little more than one. Checking the threshold
+         * once per batch may add a re-rank, never skip a needed one. */
+        enum { BATCH = 8 };
+        size_t done = 0;
+        while (cs.n > 0 && done < cap && cs.v[0].lb <= ruv__topk_threshold(out)) {
+            uint32_t rows[BATCH];
+            size_t m = 0;
+            float th = ruv__topk_threshold(out);
+            while (m < BATCH && cs.n > 0 && done + m < cap && cs.v[0].lb <= th) {
+                rows[m] = heap_pop(cs.v, &cs.n).row;
+                prefetch_bytes(idx->vecs + (size_t)rows[m] * idx->p.dim,
+                               idx->p.dim * sizeof(float));
+                m++;
+            }
+            for (size_t i = 0; i < m; i++)
+                ruv__topk_push(out, exact_dist(idx, q, rows[i]), rows[i]);
+            done += m;
+        }
+    }
+    free(cs.v);
+    return rc;
+}
+
+size_t ruv__rq_memory(const struct ruv_index *idx)
+{
+    const struct rq *r = idx->impl;
+    size_t b = sizeof *r + r->rot.rounds * (r->dim_pad / 64) * sizeof(uint64_t) +
+               (size_t)r->nlist * (idx->p.dim + r->dim_pad) * sizeof(float) +
+               r->row_cap * 2 * sizeof(uint32_t) + r->nlist * sizeof(struct rq_list) +
+               ruv__probe_bytes(&r->probe) + (r->origin ? idx->p.dim * sizeof(float) : 0);
+    size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
+    if (idx->p.bits > 1)
+        per += ruv__rq_ex_bytes(r) + 3 * sizeof(float);
+    for (uint32_t i = 0; i < r->nlist; i++)
+        b += r->lists[i].cap * per;
+    return b;
+}
