@@ -134,6 +134,17 @@ tests_test_kmeans_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_kmeans_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
 tests_test_kmeans_LDADD = $(RUV_WHITEBOX_LDADD)
 # The index file container (engine/store).
+check_PROGRAMS += tests/test_durable tests/test_pool
+TESTS += tests/test_durable tests/test_pool
+tests_test_durable_SOURCES = tests/test_durable.c
+tests_test_durable_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_durable_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_durable_LDADD = $(RUV_WHITEBOX_LDADD)
+tests_test_pool_SOURCES = tests/test_pool.c
+tests_test_pool_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_pool_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+tests_test_pool_LDADD = $(RUV_WHITEBOX_LDADD)
+
 check_PROGRAMS += tests/test_persist
 TESTS += tests/test_persist
 tests_test_persist_SOURCES = tests/test_persist.c

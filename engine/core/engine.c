@@ -3,6 +3,7 @@
  * unless verbose, and never exits. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "base/source.h"
 #include "base/util.h"
 #include "core/engine.h"
+#include "core/host.h"
 #include "core/settings.h"
 #include "cpu/isa.h"
 #include "cpu/topo.h"
@@ -141,6 +143,8 @@ static void bind_plugin_set(struct ruv_engine *eng)
     set->isa = eng->isa;
     set->options = eng->options;
     set->noptions = eng->noptions;
+    set->host_services = &ruv__host_services;
+    set->owner = eng;
 }
 
 static int add_builtin_scalar(struct ruv_engine *eng)
@@ -176,6 +180,31 @@ static int mark_disabled(struct ruv_engine *eng, const char *name)
                                                               : "disabled by RUVECTOR_DISABLE");
     ruv__log(eng->verbose, 1, "plugin %s: disabled", name);
     return rec->reason ? RUV_OK : ruv__set_error(RUV_E_NOMEM, "out of memory");
+}
+
+/* Loads a plugin a host asked for by name (at open, or later through
+ * ruv_engine_load_plugin). Loaded, disabled or ineligible: RUV_OK (the
+ * record says which); any other failure is returned. */
+static int request_plugin(struct ruv_engine *eng, const char *name)
+{
+    int rc;
+    struct ruv__plugin_rec *rec = ruv__rec_find(&eng->plugins, name);
+    if (rec) {
+        rec->requested = 1;
+        if (rec->state == RUV_PLUGIN_LOADED || rec->state == RUV_PLUGIN_DISABLED)
+            return RUV_OK;
+        if (rec->state == RUV_PLUGIN_INELIGIBLE)
+            return RUV_OK; /* the CPU cannot run it: recorded, and selection explains */
+        return ruv__set_error(rec->status, "plugin '%s': %s", name, rec->reason);
+    }
+    if (ruv__is_disabled(&eng->plugins, name))
+        return mark_disabled(eng, name);
+    rec = ruv__rec_add(&eng->plugins, name);
+    if (!rec)
+        return RUV_E_NOMEM;
+    rec->requested = 1;
+    rc = ruv__load_plugin(&eng->plugins, rec);
+    return rc != RUV_OK && rec->state != RUV_PLUGIN_INELIGIBLE ? rc : RUV_OK;
 }
 
 static int load_all(struct ruv_engine *eng, const ruv_config *cfg)
@@ -219,30 +248,9 @@ static int load_all(struct ruv_engine *eng, const ruv_config *cfg)
     RUV_KERNEL_NAMES(X)
 #undef X
     /* Plugins the host asked for: a failure fails the open. */
-    for (size_t i = 0; cfg && i < cfg->nplugins; i++) {
-        const char *name = cfg->plugins[i];
-        struct ruv__plugin_rec *rec = ruv__rec_find(&eng->plugins, name);
-        if (rec) {
-            rec->requested = 1;
-            if (rec->state == RUV_PLUGIN_LOADED || rec->state == RUV_PLUGIN_DISABLED)
-                continue;
-            if (rec->state == RUV_PLUGIN_INELIGIBLE)
-                continue; /* the CPU cannot run it: recorded, and selection explains */
-            return ruv__set_error(rec->status, "plugin '%s': %s", name, rec->reason);
-        }
-        if (ruv__is_disabled(&eng->plugins, name)) {
-            if ((rc = mark_disabled(eng, name)))
-                return rc;
-            continue;
-        }
-        rec = ruv__rec_add(&eng->plugins, name);
-        if (!rec)
-            return RUV_E_NOMEM;
-        rec->requested = 1;
-        rc = ruv__load_plugin(&eng->plugins, rec);
-        if (rc != RUV_OK && rec->state != RUV_PLUGIN_INELIGIBLE)
+    for (size_t i = 0; cfg && i < cfg->nplugins; i++)
+        if ((rc = request_plugin(eng, cfg->plugins[i])))
             return rc;
-    }
     return RUV_OK;
 }
 
@@ -254,17 +262,7 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
     struct ruv_engine *eng = calloc(1, sizeof *eng);
     if (!eng)
         return ruv__set_error(RUV_E_NOMEM, "ruv_engine_open: out of memory");
-    /* Records are never moved once a plugin holds its host pointer. */
-    size_t n_kernels = 0;
-#define X(n, isa) n_kernels++;
-    RUV_KERNEL_NAMES(X)
-#undef X
-    eng->plugins.caprecs = n_kernels + (cfg ? cfg->nplugins + cfg->nregistered : 0);
-    eng->plugins.recs = calloc(eng->plugins.caprecs, sizeof *eng->plugins.recs);
-    int rc = eng->plugins.recs ? RUV_OK
-                               : ruv__set_error(RUV_E_NOMEM, "ruv_engine_open: out of memory");
-    if (rc == RUV_OK)
-        rc = resolve(eng, cfg);
+    int rc = resolve(eng, cfg);
     if (rc == RUV_OK) {
         eng->isa = ruv_cpu_isa();
         bind_plugin_set(eng);
@@ -306,16 +304,9 @@ void ruv_engine_close(ruv_engine *eng)
 {
     if (!eng)
         return;
-    for (size_t i = eng->plugins.nrecs; i-- > 0;) {
-        struct ruv__plugin_rec *r = &eng->plugins.recs[i];
-        ruv__unload_plugin(r);
-        free(r->name);
-        free(r->file);
-        free(r->version);
-        free(r->reason);
-    }
+    for (size_t i = eng->plugins.nrecs; i-- > 0;)
+        ruv__unload_plugin(eng->plugins.recs[i]);
     ruv__loader_exit(&eng->plugins);
-    free(eng->plugins.recs);
     for (size_t i = 0; i < eng->noptions; i++) {
         free(eng->options[i].plugin);
         free(eng->options[i].key);
@@ -331,7 +322,7 @@ void ruv_engine_close(ruv_engine *eng)
 
 const char *ruv_engine_kernel_name(const ruv_engine *eng)
 {
-    return eng ? eng->plugins.recs[eng->plugins.selected].name : NULL;
+    return eng ? eng->plugins.recs[eng->plugins.selected]->name : NULL;
 }
 
 const char *ruv_engine_kernel_source(const ruv_engine *eng)
@@ -343,7 +334,7 @@ const char *ruv_engine_kernel_source(const ruv_engine *eng)
 
 const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng)
 {
-    return eng ? &eng->plugins.recs[eng->plugins.selected].effective : NULL;
+    return eng ? &eng->plugins.recs[eng->plugins.selected]->effective : NULL;
 }
 
 unsigned ruv_engine_threads(const ruv_engine *eng) { return eng ? eng->threads : 1; }
@@ -406,7 +397,27 @@ const char *ruv_plugin_state_name(int state)
     return "unknown";
 }
 
-size_t ruv_engine_plugin_count(const ruv_engine *eng) { return eng ? eng->plugins.nrecs : 0; }
+/* Records never move or go away before close, so what a caller got from a
+ * record stays valid; the lock covers the list, which a late load grows. */
+static void lock_plugins(const ruv_engine *eng)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&eng->plugins.lock);
+}
+
+static void unlock_plugins(const ruv_engine *eng)
+{
+    pthread_mutex_unlock((pthread_mutex_t *)&eng->plugins.lock);
+}
+
+size_t ruv_engine_plugin_count(const ruv_engine *eng)
+{
+    if (!eng)
+        return 0;
+    lock_plugins(eng);
+    size_t n = eng->plugins.nrecs;
+    unlock_plugins(eng);
+    return n;
+}
 
 static void fill_info(const struct ruv__plugin_rec *r, ruv_plugin_info *out)
 {
@@ -425,10 +436,14 @@ int ruv_engine_plugin_info(const ruv_engine *eng, size_t i, ruv_plugin_info *out
 {
     if (!eng || !out)
         return ruv__set_error(RUV_E_INVAL, "ruv_engine_plugin_info: NULL argument");
-    if (i >= eng->plugins.nrecs)
+    lock_plugins(eng);
+    size_t n = eng->plugins.nrecs;
+    if (i < n)
+        fill_info(eng->plugins.recs[i], out);
+    unlock_plugins(eng);
+    if (i >= n)
         return ruv__set_error(RUV_E_INVAL, "ruv_engine_plugin_info: index %zu >= count %zu", i,
-                              eng->plugins.nrecs);
-    fill_info(&eng->plugins.recs[i], out);
+                              n);
     return RUV_OK;
 }
 
@@ -436,11 +451,36 @@ int ruv_engine_plugin_find(const ruv_engine *eng, const char *name, ruv_plugin_i
 {
     if (!eng || !name || !out)
         return ruv__set_error(RUV_E_INVAL, "ruv_engine_plugin_find: NULL argument");
+    lock_plugins(eng);
     const struct ruv__plugin_rec *r = ruv__rec_find(&eng->plugins, name);
+    if (r)
+        fill_info(r, out);
+    unlock_plugins(eng);
     if (!r)
         return ruv__set_error(RUV_E_NOTFOUND, "plugin '%s' was not considered by this engine",
                               name);
-    fill_info(r, out);
+    return RUV_OK;
+}
+
+/* The loaded feature plugin `name`, or RUV_E_NOTFOUND saying why not. */
+static int find_feature(const ruv_engine *eng, const char *name,
+                        const struct ruv__plugin_rec **out)
+{
+    lock_plugins(eng);
+    const struct ruv__plugin_rec *r = ruv__rec_find(&eng->plugins, name);
+    unlock_plugins(eng);
+    *out = r;
+    if (!r)
+        return ruv__set_error(RUV_E_NOTFOUND,
+                              "feature plugin '%s' was not requested: add it with "
+                              "ruv_config_add_plugin before ruv_engine_open, or load it with "
+                              "ruv_engine_load_plugin",
+                              name);
+    if (r->state != RUV_PLUGIN_LOADED || r->kind != RUV_PLUGIN_FEATURE)
+        return ruv__set_error(RUV_E_NOTFOUND, "feature plugin '%s' is %s: %s", name,
+                              r->kind == RUV_PLUGIN_KERNEL ? "a kernel, not a feature"
+                                                           : ruv_plugin_state_name(r->state),
+                              r->reason);
     return RUV_OK;
 }
 
@@ -451,21 +491,62 @@ int ruv_engine_feature(const ruv_engine *eng, const char *name, const void **ops
     *ops = NULL;
     if (state)
         *state = NULL;
-    const struct ruv__plugin_rec *r = ruv__rec_find(&eng->plugins, name);
-    if (!r)
-        return ruv__set_error(RUV_E_NOTFOUND,
-                              "feature plugin '%s' was not requested: add it with "
-                              "ruv_config_add_plugin before ruv_engine_open",
-                              name);
-    if (r->state != RUV_PLUGIN_LOADED || r->kind != RUV_PLUGIN_FEATURE)
-        return ruv__set_error(RUV_E_NOTFOUND, "feature plugin '%s' is %s: %s", name,
-                              r->kind == RUV_PLUGIN_KERNEL ? "a kernel, not a feature"
-                                                           : ruv_plugin_state_name(r->state),
-                              r->reason);
+    const struct ruv__plugin_rec *r;
+    int rc = find_feature(eng, name, &r);
+    if (rc)
+        return rc;
     *ops = r->desc->ops;
     if (state)
         *state = r->pstate;
     return RUV_OK;
+}
+
+int ruv_engine_feature_get(const ruv_engine *eng, const char *name, uint32_t feature,
+                           size_t min_ops_size, const void **ops, void **state)
+{
+    if (!eng || !name || !ops)
+        return ruv__set_error(RUV_E_INVAL, "ruv_engine_feature_get: NULL argument");
+    *ops = NULL;
+    if (state)
+        *state = NULL;
+    const struct ruv__plugin_rec *r;
+    int rc = find_feature(eng, name, &r);
+    if (rc)
+        return rc;
+    if (r->feature != feature)
+        return ruv__set_error(RUV_E_ABI,
+                              "plugin '%s' provides feature %u, not the %u this host asked for",
+                              name, r->feature, feature);
+    uint32_t size = *(const uint32_t *)r->desc->ops;
+    if (size < min_ops_size)
+        return ruv__set_error(RUV_E_ABI,
+                              "plugin '%s' has an ops table of %u bytes; this host needs %zu "
+                              "(the plugin is older than the host's header)",
+                              name, size, min_ops_size);
+    *ops = r->desc->ops;
+    if (state)
+        *state = r->pstate;
+    return RUV_OK;
+}
+
+int ruv_engine_load_plugin(ruv_engine *eng, const char *name)
+{
+    if (!eng || !name)
+        return ruv__set_error(RUV_E_INVAL, "ruv_engine_load_plugin: NULL argument");
+    if (!ruv__valid_module_name(name))
+        return ruv__set_error(RUV_E_INVAL,
+                              "ruv_engine_load_plugin: '%s' is not a module name "
+                              "([a-z0-9_], 1 to 31 characters)",
+                              name);
+    if (ruv__is_known_kernel(name))
+        return ruv__set_error(RUV_E_INVAL,
+                              "ruv_engine_load_plugin: '%s' is a kernel; kernels are loaded and "
+                              "chosen when the engine opens",
+                              name);
+    lock_plugins(eng);
+    int rc = request_plugin(eng, name);
+    unlock_plugins(eng);
+    return rc;
 }
 
 void ruv_free(void *p) { free(p); }

@@ -94,7 +94,7 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     ruv__buf_json_str(&b, ruv__topology_detail());
     ruv__buf_printf(&b, "},");
 
-    const struct ruv__plugin_rec *sel = &eng->plugins.recs[eng->plugins.selected];
+    const struct ruv__plugin_rec *sel = eng->plugins.recs[eng->plugins.selected];
     ruv__buf_printf(&b, "\"kernel\":{\"name\":");
     ruv__buf_json_str(&b, sel->name);
     ruv__buf_printf(&b, ",\"source\":\"%s\",\"priority\":%d,\"reason\":",
@@ -109,7 +109,7 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     ruv__buf_json_str(&b, ruv__blas_describe());
     ruv__buf_printf(&b, ",\"plugins\":[");
     for (size_t i = 0; i < eng->plugins.nrecs; i++) {
-        const struct ruv__plugin_rec *r = &eng->plugins.recs[i];
+        const struct ruv__plugin_rec *r = eng->plugins.recs[i];
         ruv__buf_printf(&b, "%s{\"name\":", i ? "," : "");
         ruv__buf_json_str(&b, r->name);
         ruv__buf_printf(&b, ",\"file\":");
@@ -142,10 +142,10 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     ruv__buf_printf(&b, "\"plugins_requested\":[");
     int first = 1;
     for (size_t i = 0; i < eng->plugins.nrecs; i++) {
-        if (!eng->plugins.recs[i].requested)
+        if (!eng->plugins.recs[i]->requested)
             continue;
         ruv__buf_printf(&b, "%s", first ? "" : ",");
-        ruv__buf_json_str(&b, eng->plugins.recs[i].name);
+        ruv__buf_json_str(&b, eng->plugins.recs[i]->name);
         first = 0;
     }
     ruv__buf_printf(&b, "]}}\n");

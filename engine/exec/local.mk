@@ -1,3 +1,4 @@
-# Parallel loops and the run-time BLAS (dlopen'ed, never linked).
-engine_libruvector_core_la_SOURCES += engine/exec/parallel.c engine/exec/parallel.h \
+# The one thread pool (parallel loops, submitted tasks) and the run-time
+# BLAS (dlopen'ed, never linked).
+engine_libruvector_core_la_SOURCES += engine/exec/pool.c engine/exec/pool.h \
 	engine/exec/progress.h engine/exec/blas.c engine/exec/blas.h

@@ -4,6 +4,7 @@
 #define RUV_ENGINE_INDEX_COMMON_H
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,9 @@ struct ruv__index_vt {
     int (*search_batch)(const struct ruv_index *idx, const float *queries, size_t nq,
                         const ruv_search_params *sp, uint64_t *ids, float *scores, size_t *nfound);
     size_t (*memory)(const struct ruv_index *idx);
+    /* What memory() will say once n rows are built into this index, which
+     * has been through init only (an upper bound where sizes round up). */
+    uint64_t (*estimate)(const struct ruv_index *idx, uint64_t n);
     int (*save)(const struct ruv_index *idx, struct ruv__writer *w);
     int (*load)(struct ruv_index *idx, const struct ruv__reader *r);
     void (*free)(struct ruv_index *idx);
@@ -67,6 +71,7 @@ struct ruv_index {
     size_t mapping_len;
     int mapping_is_mmap;
     int borrowed;           /* ids/vecs point into the mapping */
+    atomic_uint refs;       /* ruv_index_retain / ruv_index_free */
 };
 
 extern const struct ruv__index_vt ruv__flat_vt;

@@ -73,6 +73,11 @@ void ruv__idmap_init_dense(struct ruv__idmap *m)
     m->dense = 1;
 }
 
+size_t ruv__idmap_table_bytes(size_t n)
+{
+    return cap_for(n) * sizeof(((struct ruv__idmap *)0)->slots[0]);
+}
+
 int ruv__idmap_init(struct ruv__idmap *m, size_t expect)
 {
     memset(m, 0, sizeof *m);

@@ -17,6 +17,8 @@ void ruv__idmap_init_dense(struct ruv__idmap *m);
 /* A table map with room for `expect` ids. */
 int ruv__idmap_init(struct ruv__idmap *m, size_t expect);
 void ruv__idmap_free(struct ruv__idmap *m);
+/* Bytes of the table a map of n ids gets when it is built for them. */
+size_t ruv__idmap_table_bytes(size_t n);
 /* Makes room for `more` insertions without failing later; a dense map stays
  * dense when stays_dense (the new rows' ids are their row numbers), else it
  * becomes a table now. */

@@ -13,7 +13,8 @@
 #include <ruvector/kernel.h>
 
 #include "base/error.h"
-#include "exec/parallel.h"
+#include "exec/pool.h"
+#include "index/build.h"
 #include "index/common.h"
 #include "index/idmap.h"
 #include "index/topk.h"
@@ -184,6 +185,7 @@ int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out
     idx->k = ruv_engine_kernel(eng);
     idx->threads = ruv_engine_threads(eng);
     idx->keeps_vectors = p->type == RUV_INDEX_FLAT_F32 || p->type == RUV_INDEX_RABITQ_PLUS;
+    atomic_init(&idx->refs, 1);
     ruv__idmap_init_dense(&idx->map);
     *out = idx;
     return RUV_OK;
@@ -211,9 +213,20 @@ int ruv_index_new(ruv_engine *eng, const ruv_index_params *p, ruv_index **out)
     return rc;
 }
 
+ruv_index *ruv_index_retain(ruv_index *idx)
+{
+    if (idx)
+        atomic_fetch_add_explicit(&idx->refs, 1, memory_order_relaxed);
+    return idx;
+}
+
 void ruv_index_free(ruv_index *idx)
 {
     if (!idx)
+        return;
+    /* The last reference frees; the acquire pairs with the releases of the
+     * other holders so their reads finish before the memory goes. */
+    if (atomic_fetch_sub_explicit(&idx->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (idx->impl)
         idx->vt->free(idx);
@@ -367,6 +380,12 @@ int ruv_index_add(ruv_index *idx, const float *data, size_t n, const uint64_t *i
 int ruv_index_build(ruv_engine *eng, const ruv_index_params *p, const float *data, size_t n,
                     const uint64_t *ids, ruv_index **out)
 {
+    return ruv__index_build(eng, p, data, n, ids, 0, out);
+}
+
+int ruv__index_build(ruv_engine *eng, const ruv_index_params *p, const float *data, size_t n,
+                     const uint64_t *ids, unsigned threads, ruv_index **out)
+{
     if (!out)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_build: out is NULL");
     *out = NULL;
@@ -376,6 +395,8 @@ int ruv_index_build(ruv_engine *eng, const ruv_index_params *p, const float *dat
     int rc = ruv__index_alloc(eng, p, &idx);
     if (rc)
         return rc;
+    if (threads)
+        idx->threads = threads;
     int dense = 1;
     if (ids)
         rc = check_new_ids(idx, ids, n, &dense);

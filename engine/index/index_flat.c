@@ -18,7 +18,7 @@
 
 #include "base/error.h"
 #include "exec/blas.h"
-#include "exec/parallel.h"
+#include "exec/pool.h"
 #include "index/common.h"
 #include "index/topk.h"
 #include "store/persist.h"
@@ -386,6 +386,12 @@ static size_t flat_memory(const struct ruv_index *idx)
     return sizeof *f + f->cap * sizeof(float);
 }
 
+static uint64_t flat_estimate(const struct ruv_index *idx, uint64_t n)
+{
+    (void)idx;
+    return sizeof(struct flat) + n * sizeof(float); /* one norm a row */
+}
+
 static int flat_save(const struct ruv_index *idx, struct ruv__writer *w)
 {
     (void)idx;
@@ -408,6 +414,7 @@ const struct ruv__index_vt ruv__flat_vt = {
     .scratch_bytes = flat_scratch,
     .search_batch = flat_search_batch,
     .memory = flat_memory,
+    .estimate = flat_estimate,
     .save = flat_save,
     .load = flat_load,
     .free = flat_free,

@@ -179,13 +179,22 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
 
 int ruv_index_load(ruv_engine *eng, const char *path, ruv_index **out)
 {
+    return ruv_index_load_ex(eng, path, 0, out);
+}
+
+int ruv_index_load_ex(ruv_engine *eng, const char *path, unsigned flags, ruv_index **out)
+{
     if (!out)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_load: out is NULL");
     *out = NULL;
     if (!eng || !path || !*path)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_load: NULL or empty argument");
+    if (flags & ~RUV_INDEX_LOAD_POPULATE)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_load: unknown flags 0x%x", flags);
     struct ruv__reader rd;
-    const int use_mmap = 1;
+    /* POPULATE reads the file into memory: every page resident, nothing
+     * mapped that a later change to the file could pull away. */
+    const int use_mmap = !(flags & RUV_INDEX_LOAD_POPULATE);
     int rc = ruv__reader_open(&rd, path, use_mmap);
     if (rc)
         return rc;

@@ -3,4 +3,4 @@
 engine_libruvector_core_la_SOURCES += engine/index/common.h engine/index/index.c \
 	engine/index/index_flat.c engine/index/idmap.c engine/index/idmap.h \
 	engine/index/topk.c engine/index/topk.h \
-	engine/index/index_persist.c
+	engine/index/index_persist.c engine/index/estimate.c engine/index/build.h

@@ -65,22 +65,30 @@ void ruv__known_kernel_list(struct ruv__buf *b)
 struct ruv__plugin_rec *ruv__rec_find(const struct ruv__plugin_set *set, const char *name)
 {
     for (size_t i = 0; i < set->nrecs; i++)
-        if (strcmp(set->recs[i].name, name) == 0)
-            return &set->recs[i];
+        if (strcmp(set->recs[i]->name, name) == 0)
+            return set->recs[i];
     return NULL;
 }
 
-/* The host table's callbacks find their record through this pointer, so
- * records must not move once a plugin holds its host: capacity is reserved
- * up front by engine.c (ruv__rec_reserve) and never grown after a load. */
+/* Records are allocated one by one and never move: the host table's
+ * callbacks find their record through the host pointer a plugin holds. */
 struct ruv__plugin_rec *ruv__rec_add(struct ruv__plugin_set *set, const char *name)
 {
     if (set->nrecs == set->caprecs) {
-        ruv__set_error(RUV_E_NOMEM, "internal: plugin record capacity exhausted");
+        size_t cap = set->caprecs ? 2 * set->caprecs : 8;
+        struct ruv__plugin_rec **r = realloc(set->recs, cap * sizeof *r);
+        if (!r) {
+            ruv__set_error(RUV_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        set->recs = r;
+        set->caprecs = cap;
+    }
+    struct ruv__plugin_rec *rec = calloc(1, sizeof *rec);
+    if (!rec) {
+        ruv__set_error(RUV_E_NOMEM, "out of memory");
         return NULL;
     }
-    struct ruv__plugin_rec *rec = &set->recs[set->nrecs];
-    memset(rec, 0, sizeof *rec);
     rec->set = set;
     rec->name = ruv__strdup(name);
     rec->file = ruv__strdup("");
@@ -91,11 +99,17 @@ struct ruv__plugin_rec *ruv__rec_add(struct ruv__plugin_set *set, const char *na
         free(rec->file);
         free(rec->version);
         free(rec->reason);
+        free(rec);
         ruv__set_error(RUV_E_NOMEM, "out of memory");
         return NULL;
     }
-    set->nrecs++;
+    set->recs[set->nrecs++] = rec;
     return rec;
+}
+
+void *ruv__host_owner(const struct ruv_host *host)
+{
+    return ((const struct ruv__plugin_rec *)host)->set->owner;
 }
 
 static void set_str(char **slot, const char *v)
@@ -181,7 +195,12 @@ static const char *host_config_get(const struct ruv_host *host, const char *key)
 
 static void host_init(struct ruv__plugin_rec *rec)
 {
-    rec->host.struct_size = sizeof(struct ruv_host);
+    if (rec->set->host_services)
+        rec->host = *rec->set->host_services;
+    else
+        memset(&rec->host, 0, sizeof rec->host);
+    rec->host.struct_size =
+        rec->set->host_services ? sizeof(struct ruv_host) : (uint32_t)RUV_HOST_SIZE_V1;
     rec->host.abi = RUV_PLUGIN_ABI;
     rec->host.engine_version = ruv_version_string();
     rec->host.log = host_log;
@@ -210,17 +229,34 @@ static void ltdl_init_once(void)
 
 int ruv__loader_init(struct ruv__plugin_set *set)
 {
+    if (pthread_mutex_init(&set->lock, NULL) != 0)
+        return ruv__set_error(RUV_E_NOMEM, "cannot create the plugin set's lock");
     pthread_mutex_lock(&ltdl_lock);
     pthread_once(&ltdl_once, ltdl_init_once);
     pthread_mutex_unlock(&ltdl_lock);
-    if (ltdl_status)
+    if (ltdl_status) {
+        pthread_mutex_destroy(&set->lock);
         return ruv__set_error(ltdl_status, "cannot initialise libltdl: %s", ltdl_error);
+    }
     set->ltdl_inited = 1;
     return RUV_OK;
 }
 
 void ruv__loader_exit(struct ruv__plugin_set *set)
 {
+    for (size_t i = 0; i < set->nrecs; i++) {
+        struct ruv__plugin_rec *r = set->recs[i];
+        free(r->name);
+        free(r->file);
+        free(r->version);
+        free(r->reason);
+        free(r);
+    }
+    free(set->recs);
+    set->recs = NULL;
+    set->nrecs = set->caprecs = 0;
+    if (set->ltdl_inited)
+        pthread_mutex_destroy(&set->lock);
     set->ltdl_inited = 0;
 }
 
@@ -291,6 +327,7 @@ static int validate_desc(struct ruv__plugin_rec *rec, const struct ruv_plugin *d
                       ops_size);
     rec->desc = d;
     rec->kind = d->kind;
+    rec->feature = d->struct_size >= RUV_PLUGIN_SIZE_V2 ? d->feature : 0;
     rec->priority = d->priority;
     rec->requires_isa = d->requires_isa;
     set_str(&rec->version, d->version ? d->version : "");

@@ -5,6 +5,7 @@
 #ifndef RUV_ENGINE_PLUGIN_PLUGINS_H
 #define RUV_ENGINE_PLUGIN_PLUGINS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@ struct ruv__plugin_rec {
     struct ruv__plugin_set *set;
     char *name, *file, *version, *reason;
     uint32_t kind;
+    uint32_t feature; /* enum ruv_feature from a v2 descriptor, else 0 */
     int32_t priority;
     uint64_t requires_isa;
     int state;  /* ruv_plugin_state */
@@ -49,15 +51,28 @@ struct ruv__plugin_set {
     uint64_t isa;           /* of this CPU */
     const struct ruv__option *options;
     size_t noptions;
-    /* The records, in the order considered. */
-    struct ruv__plugin_rec *recs;
+    /* The owner's version-2 host services (thread pool, index calls, file
+     * writes), copied into every plugin's host table; NULL: version 1 only.
+     * owner is what those services find through ruv__host_owner(). */
+    const struct ruv_host *host_services;
+    void *owner;
+    /* The records, in the order considered. Each is allocated on its own
+     * and never moves (a plugin holds a pointer to its host table), so
+     * late loading can append while earlier records stay put. `lock`
+     * guards recs and nrecs against a late load on another thread. */
+    struct ruv__plugin_rec **recs;
     size_t nrecs, caprecs;
     size_t selected; /* index into recs */
     int ltdl_inited;
+    pthread_mutex_t lock;
 };
+
+/* The plugin set's owner, from a host table the loader handed out. */
+void *ruv__host_owner(const struct ruv_host *host);
 
 /* loader.c */
 int ruv__loader_init(struct ruv__plugin_set *set);
+/* Frees every record (after ruv__unload_plugin) and the set's lock. */
 void ruv__loader_exit(struct ruv__plugin_set *set);
 struct ruv__plugin_rec *ruv__rec_add(struct ruv__plugin_set *set, const char *name);
 struct ruv__plugin_rec *ruv__rec_find(const struct ruv__plugin_set *set, const char *name);

@@ -37,7 +37,9 @@ static int forced(struct ruv__plugin_set *set)
     }
     switch (rec->state) {
     case RUV_PLUGIN_LOADED:
-        set->selected = (size_t)(rec - set->recs);
+        for (size_t i = 0; i < set->nrecs; i++)
+            if (set->recs[i] == rec)
+                set->selected = i;
         return RUV_OK;
     case RUV_PLUGIN_DISABLED:
         return ruv__set_error(RUV_E_INVAL, "kernel '%s' is forced by %s but disabled by %s", name,
@@ -80,17 +82,17 @@ int ruv__select_kernel(struct ruv__plugin_set *set)
     }
     size_t best = (size_t)-1;
     for (size_t i = 0; i < set->nrecs; i++) {
-        const struct ruv__plugin_rec *r = &set->recs[i];
+        const struct ruv__plugin_rec *r = set->recs[i];
         if (r->kind != RUV_PLUGIN_KERNEL || r->state != RUV_PLUGIN_LOADED)
             continue;
-        if (best == (size_t)-1 || r->priority > set->recs[best].priority ||
-            (r->priority == set->recs[best].priority && strcmp(r->name, set->recs[best].name) < 0))
+        if (best == (size_t)-1 || r->priority > set->recs[best]->priority ||
+            (r->priority == set->recs[best]->priority && strcmp(r->name, set->recs[best]->name) < 0))
             best = i;
     }
     if (best == (size_t)-1) /* cannot happen: scalar is always loaded */
         return ruv__set_error(RUV_E_STATE, "no kernel loaded");
     set->selected = best;
     ruv__log(set->verbose, 1, "kernel %s: highest priority (%d) of the loaded kernels",
-             set->recs[best].name, set->recs[best].priority);
+             set->recs[best]->name, set->recs[best]->priority);
     return RUV_OK;
 }

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/durable.h"
+
 #define RUV__FILE_MAGIC "RUVIDX\0\1" /* 8 bytes, no terminator counted */
 #define RUV__FILE_MAGIC_LEN 8
 #define RUV__FILE_VERSION 2u
@@ -54,8 +56,9 @@ uint32_t ruv__crc32c_hw(uint32_t crc, const void *data, size_t len);
 int ruv__crc32c_hw_available(void);
 
 /* ---- writer ----
- * Writes into a temporary file ".<name>.tmp.XXXXXX" in the destination's
- * directory; commit makes it durable and renames it over the destination.
+ * Writes through the durable replacement of store/durable.h (a locked
+ * temporary ".<name>.tmp.<pid>.<tid>.<hex>" in the destination's
+ * directory); commit makes it durable and renames it over the destination.
  * Any failing call (I/O error, bad tag, duplicate tag, wrong state) removes
  * the temporary file, leaves the destination untouched, sets the error
  * detail (naming the path and the failing system call with strerror) and
@@ -68,13 +71,10 @@ struct ruv__wsection {
 };
 
 struct ruv__writer {
-    int fd;             /* -1 when closed */
-    int dirfd;          /* the destination's directory, -1 when closed */
+    struct ruv__durable file; /* the temporary and its replacement of path */
     int status;         /* RUV_OK, or the first failure (sticky) */
     int in_section;     /* between _section_begin and _section_end */
     char *path;         /* destination (own copy) */
-    char *tmp;          /* temporary file, NULL once renamed or removed */
-    size_t dirlen;      /* length of the directory prefix of path and tmp */
     unsigned char *buf; /* write-behind buffer for small appends */
     size_t buflen;
     uint64_t pos;       /* bytes emitted so far (file offset of the next byte) */

@@ -120,6 +120,18 @@ int ruv_engine_plugin_find(const ruv_engine *eng, const char *name, ruv_plugin_i
 /* Ops table and state of a loaded feature plugin; RUV_E_NOTFOUND (with the
  * recorded reason) if it did not load. Borrowed until close. */
 int ruv_engine_feature(const ruv_engine *eng, const char *name, const void **ops, void **state);
+/* The same, checked: the plugin must declare `feature` (enum ruv_feature in
+ * plugin.h) and an ops table of at least min_ops_size bytes (what the
+ * caller's header needs), else RUV_E_ABI saying which check failed. */
+int ruv_engine_feature_get(const ruv_engine *eng, const char *name, uint32_t feature,
+                           size_t min_ops_size, const void **ops, void **state);
+/* Loads feature plugin `name` into an open engine (late loading), as if
+ * ruv_config_add_plugin had named it: RUV_OK when it is loaded (or already
+ * was), disabled, or ineligible on this CPU (ruv_engine_plugin_find says
+ * which); the load's status otherwise, with the reason. Kernels are chosen
+ * at open and cannot be loaded this way (RUV_E_INVAL). Safe to call while
+ * other threads use the engine; a plugin once loaded stays until close. */
+int ruv_engine_load_plugin(ruv_engine *eng, const char *name);
 
 /* JSON report of everything decided at open: cpu (model, isa_found,
  * isa_missing, topology, topology_source, topology_detail), plugins[] (name, file, version, kind, priority,

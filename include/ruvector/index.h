@@ -138,7 +138,22 @@ int ruv_index_save(const ruv_index *idx, const char *path);
 /* Loads and validates (magic, version, sizes, checksum of every section);
  * nothing half-loaded on error (RUV_E_CORRUPT names the path and what failed). */
 int ruv_index_load(ruv_engine *eng, const char *path, ruv_index **out);
+/* ruv_index_load with flags: RUV_INDEX_LOAD_POPULATE reads the whole file
+ * into memory (every page resident; nothing stays mapped, so a later change
+ * to the file cannot reach the index); 0 is ruv_index_load. */
+#define RUV_INDEX_LOAD_POPULATE 1u
+int ruv_index_load_ex(ruv_engine *eng, const char *path, unsigned flags, ruv_index **out);
 
+/* Bytes an index of n vectors with these params will hold in memory once
+ * built (the accounting of ruv_index_memory_bytes, with ids in a table),
+ * computed without building it. */
+int ruv_index_estimate_bytes(ruv_engine *eng, const ruv_index_params *p, uint64_t n,
+                             uint64_t *bytes);
+
+/* Indexes are reference counted: build, new and load return one reference;
+ * retain adds one and returns idx; free drops one and frees the index with
+ * the last. Not a license to modify an index from two threads at once. */
+ruv_index *ruv_index_retain(ruv_index *idx);
 void ruv_index_free(ruv_index *idx);
 
 #ifdef __cplusplus

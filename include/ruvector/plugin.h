@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ruvector/index.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,6 +31,72 @@ enum ruv_plugin_kind {
 #define RUV_LOG_INFO  1
 #define RUV_LOG_DEBUG 2
 
+/* Feature kinds: which ops table a feature plugin's descriptor carries.
+ * ruv_engine_feature_get() checks it, so a host never reads one feature's
+ * table as another's. */
+enum ruv_feature {
+    RUV_FEATURE_LAKE = 1,   /* struct ruv_lake_ops  (feature-lake.h)  */
+    RUV_FEATURE_A2A = 2,    /* struct ruv_a2a_ops   (feature-a2a.h)   */
+    RUV_FEATURE_EMBED = 3,  /* struct ruv_embed_ops (feature-embed.h) */
+    RUV_FEATURE_TEST = 100  /* the engine's own test fixtures */
+};
+
+struct ruv_host;
+
+/* Index calls for plugins (host->index), so a plugin builds and searches
+ * indexes without linking libruvector. Every call has the contract of the
+ * public function it names in index.h; what differs is said here. Index
+ * handles are reference counted: build and load return one reference,
+ * retain adds one, release drops one and frees the index with the last. A
+ * handle is immutable once built or loaded, so search and search_batch on
+ * one handle are reentrant from any number of threads. */
+struct ruv_host_index {
+    uint32_t struct_size;
+    uint32_t reserved;
+    /* ruv_index_build on the plugin's engine, on up to `threads` threads of
+     * the engine's pool (0: the engine's setting). ids NULL: row numbers. */
+    int (*build)(const struct ruv_host *host, const ruv_index_params *p, const float *rows,
+                 size_t n, const uint64_t *ids, unsigned threads, ruv_index **out);
+    /* Bytes an index of n rows with these params will hold in memory, before
+     * building it (the same accounting as memory_bytes). */
+    int (*estimate_bytes)(const struct ruv_host *host, const ruv_index_params *p, uint64_t n,
+                          uint64_t *bytes);
+    int (*search)(const ruv_index *idx, const float *query, const ruv_search_params *sp,
+                  uint64_t *ids, float *scores, size_t *nfound);
+    int (*search_batch)(const ruv_index *idx, const float *queries, size_t nq,
+                        const ruv_search_params *sp, uint64_t *ids, float *scores,
+                        size_t *nfound);
+    size_t (*memory_bytes)(const ruv_index *idx);
+    size_t (*len)(const ruv_index *idx);
+    const ruv_index_params *(*params)(const ruv_index *idx);
+    /* Saved through the engine's durable-write routine (host->file). */
+    int (*save)(const ruv_index *idx, const char *path);
+    /* flags: RUV_INDEX_LOAD_POPULATE or 0 (may map the file). */
+    int (*load)(const struct ruv_host *host, const char *path, unsigned flags, ruv_index **out);
+    ruv_index *(*retain)(ruv_index *idx);
+    void (*release)(ruv_index *idx);
+};
+
+/* Durable replacement of one file (host->file): the engine's one routine,
+ * the same index save uses. open creates a uniquely named temporary beside
+ * path (O_EXCL, O_NOFOLLOW), locks it with flock and first removes the
+ * temporaries of dead writers of the same path; commit fsyncs the file,
+ * renames it over path and fsyncs the directory. Any failure leaves path
+ * as it was and removes the temporary; commit and abort free the handle. */
+typedef struct ruv_durable_file ruv_durable_file;
+#define RUV_FILE_MKDIRS 1u /* create missing parent directories (and sync them) */
+struct ruv_host_file {
+    uint32_t struct_size;
+    uint32_t reserved;
+    int (*open)(const char *path, unsigned flags, ruv_durable_file **out);
+    int (*write)(ruv_durable_file *f, const void *buf, size_t len);
+    int (*pwrite)(ruv_durable_file *f, const void *buf, size_t len, uint64_t offset);
+    int (*commit)(ruv_durable_file *f);
+    void (*abort)(ruv_durable_file *f);
+    /* open + write + commit of one buffer. */
+    int (*write_all)(const char *path, const void *buf, size_t len, unsigned flags);
+};
+
 /* Engine -> plugin. Valid from init until fini returns. */
 struct ruv_host {
     uint32_t struct_size;
@@ -45,7 +113,33 @@ struct ruv_host {
     /* Value set by ruv_config_set_plugin_option(cfg, <this plugin>, key,
      * value), or NULL. Borrowed until fini. */
     const char *(*config_get)(const struct ruv_host *host, const char *key);
+
+    /* ---- version 2: present when struct_size >= RUV_HOST_SIZE_V2 ---- */
+    /* The calling thread's error detail (ruv_last_error): lets a plugin wrap
+     * what a host call or a backend reported. Borrowed until the thread's
+     * next failing call. */
+    const char *(*last_error)(void);
+    /* Installed physical memory in bytes; 0 if unknown. */
+    uint64_t (*physical_memory)(void);
+    /* The engine's thread setting (ruv_engine_threads). */
+    unsigned (*threads)(const struct ruv_host *host);
+    /* The engine's thread pool. submit queues fn(ctx) to run once on a pool
+     * thread; parallel_for runs fn over [0, n) in chunks of grain on up to
+     * threads threads (0: the engine's setting), the caller included, and
+     * returns when all chunks ran; worker < threads, unique among the
+     * threads of one call. A task may itself call parallel_for: waiting
+     * threads run queued work, so nesting never deadlocks. A plugin
+     * creates no threads of its own for compute. */
+    int (*submit)(const struct ruv_host *host, void (*fn)(void *ctx), void *ctx);
+    int (*parallel_for)(const struct ruv_host *host, unsigned threads, size_t n, size_t grain,
+                        void (*fn)(void *ctx, size_t begin, size_t end, unsigned worker),
+                        void *ctx);
+    const struct ruv_host_index *index;
+    const struct ruv_host_file *file;
 };
+
+#define RUV_HOST_SIZE_V1 (offsetof(struct ruv_host, config_get) + sizeof(void (*)(void)))
+#define RUV_HOST_SIZE_V2 (offsetof(struct ruv_host, file) + sizeof(void *))
 
 /* Plugin -> engine: a static const descriptor, valid until unload. */
 struct ruv_plugin {
@@ -67,9 +161,23 @@ struct ruv_plugin {
     /* KERNEL: const struct ruv_kernel_ops *; FEATURE: the feature's ops struct,
      * which also starts with uint32_t struct_size. */
     const void *ops;
+
+    /* ---- version 2: read only when struct_size >= RUV_PLUGIN_SIZE_V2 ---- */
+    /* FEATURE: enum ruv_feature, the kind of table ops points at; 0 for a
+     * kernel or a feature that names none. */
+    uint32_t feature;
+    uint32_t reserved2;
+    /* Optional: what this plugin wants in `ruvector info` and
+     * show_runtime() (library versions, paths found, open clients). Calls
+     * emit(ctx, key, value) once per entry, in order; key is
+     * [a-z0-9_]{1,31}, value any UTF-8 text; the engine escapes both.
+     * Called with the state init returned. */
+    void (*report)(void *state, void (*emit)(void *ctx, const char *key, const char *value),
+                   void *ctx);
 };
 
 #define RUV_PLUGIN_SIZE_V1 (offsetof(struct ruv_plugin, ops) + sizeof(const void *))
+#define RUV_PLUGIN_SIZE_V2 (offsetof(struct ruv_plugin, report) + sizeof(void (*)(void)))
 
 #if defined(__GNUC__)
 #define RUV_PLUGIN_EXPORT __attribute__((visibility("default")))

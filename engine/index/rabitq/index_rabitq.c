@@ -25,7 +25,7 @@
 #include <ruvector/index.h>
 
 #include "base/error.h"
-#include "exec/parallel.h"
+#include "exec/pool.h"
 #include "exec/progress.h"
 #include "index/common.h"
 #include "index/ivf/kmeans.h"
@@ -416,6 +416,7 @@ const struct ruv__index_vt ruv__rabitq_vt = {
     .search_batch = NULL,
     .prepare_remove = rq_prepare_remove,
     .memory = ruv__rq_memory,
+    .estimate = ruv__rq_estimate,
     .save = ruv__rq_save,
     .load = ruv__rq_load,
     .free = rq_free,

@@ -79,6 +79,7 @@ size_t ruv__rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_param
 int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
                    const uint8_t *allow, struct ruv__topk *out, void *scratch);
 size_t ruv__rq_memory(const struct ruv_index *idx);
+uint64_t ruv__rq_estimate(const struct ruv_index *idx, uint64_t n);
 
 /* ---- rq_persist.c ---- */
 struct ruv__writer;

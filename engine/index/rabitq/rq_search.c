@@ -374,6 +374,32 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
     return rc;
 }
 
+/* Bytes one list entry takes: row number, FastScan lanes, three factors,
+ * and for multi-bit codes the ex code and its three factors. */
+static size_t entry_bytes(const struct ruv_index *idx, const struct rq *r)
+{
+    size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
+    if (idx->p.bits > 1)
+        per += ruv__rq_ex_bytes(r) + 3 * sizeof(float);
+    return per;
+}
+
+uint64_t ruv__rq_estimate(const struct ruv_index *idx, uint64_t n)
+{
+    const struct rq *r = idx->impl;
+    const uint64_t dim = idx->p.dim, nlist = r->nlist;
+    uint64_t b = sizeof *r + r->rot.rounds * (r->dim_pad / 64) * sizeof(uint64_t) +
+                 nlist * (dim + r->dim_pad) * sizeof(float) + nlist * sizeof(struct rq_list);
+    if (nlist > 1) /* the probe's binary16 centroids, norms and mean */
+        b += nlist * (dim * sizeof(uint16_t) + sizeof(float)) + dim * sizeof(float);
+    if (r->metric == RUV__RABITQ_L2 && n)
+        b += dim * sizeof(float); /* the frame origin */
+    /* each list is sized exactly at build, then rounded up to whole blocks
+     * of 32 entries: at most 31 spare entries a non-empty list */
+    uint64_t entries = n ? n + 31 * (n < nlist ? n : nlist) : 0;
+    return b + entries * entry_bytes(idx, r);
+}
+
 size_t ruv__rq_memory(const struct ruv_index *idx)
 {
     const struct rq *r = idx->impl;
@@ -381,9 +407,7 @@ size_t ruv__rq_memory(const struct ruv_index *idx)
                (size_t)r->nlist * (idx->p.dim + r->dim_pad) * sizeof(float) +
                r->row_cap * 2 * sizeof(uint32_t) + r->nlist * sizeof(struct rq_list) +
                ruv__probe_bytes(&r->probe) + (r->origin ? idx->p.dim * sizeof(float) : 0);
-    size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
-    if (idx->p.bits > 1)
-        per += ruv__rq_ex_bytes(r) + 3 * sizeof(float);
+    size_t per = entry_bytes(idx, r);
     for (uint32_t i = 0; i < r->nlist; i++)
         b += r->lists[i].cap * per;
     return b;
