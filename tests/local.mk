@@ -17,7 +17,10 @@ check_LTLIBRARIES += \
 	tests/fixtures/feature_echo.la tests/fixtures/bad_abi.la tests/fixtures/no_symbol.la \
 	tests/fixtures/wrong_name.la tests/fixtures/fails_selftest.la tests/fixtures/wrong_kernel.la \
 	tests/fixtures/needs_impossible_isa.la tests/fixtures/declines.la tests/fixtures/bad_flags.la \
-	tests/fixtures/broken/avx2.la
+	tests/fixtures/broken/avx2.la tests/fixtures/feature_host.la
+tests_fixtures_feature_host_la_SOURCES = tests/fixtures/feature_host.c tests/fixtures/fixture_host.h
+tests_fixtures_feature_host_la_CFLAGS = $(RUV_FIXTURE_CFLAGS) $(PTHREAD_CFLAGS)
+tests_fixtures_feature_host_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
 tests_fixtures_feature_echo_la_SOURCES = tests/fixtures/feature_echo.c tests/fixtures/fixture_feature.h
 tests_fixtures_feature_echo_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
 tests_fixtures_feature_echo_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
@@ -93,6 +96,11 @@ tests_test_config_LDADD = $(RUV_CMOCKA_LDADD)
 tests_test_cpu_SOURCES = tests/test_cpu.c
 tests_test_cpu_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_cpu_LDADD = $(RUV_CMOCKA_LDADD)
+check_PROGRAMS += tests/test_host
+TESTS += tests/test_host
+tests_test_host_SOURCES = tests/test_host.c tests/fixtures/fixture_host.h
+tests_test_host_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_host_LDADD = $(RUV_CMOCKA_LDADD)
 tests_test_loader_SOURCES = tests/test_loader.c tests/fixtures/fixture_feature.h
 tests_test_loader_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_loader_LDADD = $(RUV_CMOCKA_LDADD)

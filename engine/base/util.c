@@ -53,10 +53,39 @@ void ruv__buf_printf(struct ruv__buf *b, const char *fmt, ...)
     }
 }
 
+/* Length of the well-formed UTF-8 sequence at c (RFC 3629: no overlongs,
+ * no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *c)
+{
+    if (c[0] < 0x80)
+        return 1;
+    size_t n = c[0] >= 0xf0 ? 4 : c[0] >= 0xe0 ? 3 : c[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || c[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((c[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+            return 0;
+    if ((c[0] == 0xe0 && c[1] < 0xa0) || (c[0] == 0xed && c[1] >= 0xa0) ||
+        (c[0] == 0xf0 && c[1] < 0x90) || (c[0] == 0xf4 && c[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 void ruv__buf_json_str(struct ruv__buf *b, const char *s)
 {
     ruv__buf_printf(b, "\"");
-    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c;) {
+        size_t n = utf8_len(c);
+        if (n == 0) { /* a path or plugin text that is not UTF-8: keep the JSON valid */
+            ruv__buf_printf(b, "\\ufffd");
+            c++;
+            continue;
+        }
+        if (n > 1) {
+            ruv__buf_printf(b, "%.*s", (int)n, (const char *)c);
+            c += n;
+            continue;
+        }
         switch (*c) {
         case '"': ruv__buf_printf(b, "\\\""); break;
         case '\\': ruv__buf_printf(b, "\\\\"); break;
@@ -64,11 +93,12 @@ void ruv__buf_json_str(struct ruv__buf *b, const char *s)
         case '\r': ruv__buf_printf(b, "\\r"); break;
         case '\t': ruv__buf_printf(b, "\\t"); break;
         default:
-            if (*c < 0x20)
+            if (*c < 0x20 || *c == 0x7f)
                 ruv__buf_printf(b, "\\u%04x", *c);
             else
                 ruv__buf_printf(b, "%c", *c);
         }
+        c++;
     }
     ruv__buf_printf(b, "\"");
 }

@@ -1,6 +1,7 @@
 /* The JSON report: every decision made at open, with its reason and source. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@
 #include "base/source.h"
 #include "base/util.h"
 #include "core/engine.h"
+#include "core/host.h"
+#include "exec/pool.h"
 #include "core/settings.h"
 #include "cpu/topo.h"
 #include "exec/blas.h"
@@ -60,6 +63,40 @@ static const char *arch_name(void)
 #endif
 }
 
+/* A plugin's own report entries (descriptor v2 `report`). */
+struct fragment {
+    struct ruv__buf *b;
+    int n;
+};
+
+static void emit_entry(void *ctx, const char *key, const char *value)
+{
+    struct fragment *f = ctx;
+    if (!key || !ruv__valid_module_name(key)) /* [a-z0-9_]{1,31}, as documented */
+        return;
+    ruv__buf_printf(f->b, "%s\"%s\":", f->n++ ? "," : "", key);
+    ruv__buf_json_str(f->b, value ? value : "");
+}
+
+static void features(struct ruv__buf *b, const struct ruv__plugin_set *set)
+{
+    ruv__buf_printf(b, "\"features\":{");
+    int n = 0;
+    for (size_t i = 0; i < set->nrecs; i++) {
+        const struct ruv__plugin_rec *r = set->recs[i];
+        if (r->kind != RUV_PLUGIN_FEATURE || r->state != RUV_PLUGIN_LOADED || !r->desc)
+            continue;
+        ruv__buf_printf(b, "%s", n++ ? "," : "");
+        ruv__buf_json_str(b, r->name);
+        ruv__buf_printf(b, ":{");
+        struct fragment f = {b, 0};
+        if (r->desc->struct_size >= RUV_PLUGIN_SIZE_V2 && r->desc->report)
+            r->desc->report(r->pstate, emit_entry, &f);
+        ruv__buf_printf(b, "}");
+    }
+    ruv__buf_printf(b, "},");
+}
+
 static void setting(struct ruv__buf *b, const char *key, const char *value, int src, int last)
 {
     ruv__buf_printf(b, "\"%s\":{\"value\":", key);
@@ -94,6 +131,7 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     ruv__buf_json_str(&b, ruv__topology_detail());
     ruv__buf_printf(&b, "},");
 
+    pthread_mutex_lock((pthread_mutex_t *)&eng->plugins.lock); /* a late load may grow it */
     const struct ruv__plugin_rec *sel = eng->plugins.recs[eng->plugins.selected];
     ruv__buf_printf(&b, "\"kernel\":{\"name\":");
     ruv__buf_json_str(&b, sel->name);
@@ -107,7 +145,13 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
                                                              : "forced by RUVECTOR_KERNEL");
     ruv__buf_printf(&b, "},\"blas\":");
     ruv__buf_json_str(&b, ruv__blas_describe());
-    ruv__buf_printf(&b, ",\"plugins\":[");
+    ruv__buf_printf(&b,
+                    ",\"pool\":{\"workers\":%u,\"default_workers\":%u},"
+                    "\"physical_memory_bytes\":%llu,",
+                    ruv__pool_workers(), ruv__pool_default_workers(),
+                    (unsigned long long)ruv__physical_memory());
+    features(&b, &eng->plugins);
+    ruv__buf_printf(&b, "\"plugins\":[");
     for (size_t i = 0; i < eng->plugins.nrecs; i++) {
         const struct ruv__plugin_rec *r = eng->plugins.recs[i];
         ruv__buf_printf(&b, "%s{\"name\":", i ? "," : "");
@@ -148,6 +192,7 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
         ruv__buf_json_str(&b, eng->plugins.recs[i]->name);
         first = 0;
     }
+    pthread_mutex_unlock((pthread_mutex_t *)&eng->plugins.lock);
     ruv__buf_printf(&b, "]}}\n");
     if (b.oom) {
         free(b.p);

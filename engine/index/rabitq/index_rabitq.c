@@ -200,6 +200,13 @@ int ruv__rq_list_reserve(const struct ruv_index *idx, const struct rq *r, struct
     cap = (cap + 31) / 32 * 32; /* whole FastScan blocks */
     int rc = ruv__grow((void **)&l->rows, l->n, cap, sizeof *l->rows);
     if (!rc) rc = ruv__grow((void **)&l->fs, (l->n + 31) / 32, cap / 32, r->block_bytes);
+    /* New blocks start zeroed: the lanes past n are scanned with the rest
+     * of their block, and a lane's 4-bit codes share bytes with its
+     * neighbours', so garbage there would make real lanes' sums depend on
+     * uninitialised memory (valgrind) even though they are discarded. */
+    if (!rc)
+        memset(l->fs + (l->n + 31) / 32 * r->block_bytes, 0,
+               (cap / 32 - (l->n + 31) / 32) * r->block_bytes);
     if (!rc) rc = ruv__grow((void **)&l->f_add, l->n, cap, sizeof(float));
     if (!rc) rc = ruv__grow((void **)&l->f_rescale, l->n, cap, sizeof(float));
     if (!rc) rc = ruv__grow((void **)&l->f_error, l->n, cap, sizeof(float));
