@@ -1,8 +1,15 @@
 /* ruvector bench: the ground truth and what recall is measured against.
- * Computed, it is an exact flat_f32 search; read from --gt, it must have
- * one row per query of row numbers of the base. */
+ *
+ * Computed, it is an exact flat_f32 search. Read from --gt, it is checked
+ * before any recall is reported: one row per query, row numbers of the base,
+ * and on a sample of queries each listed row must be as near as the true
+ * neighbour at its rank, by distances computed here from the base. A file
+ * made for another base or query set fails that check and is refused by
+ * name, instead of giving a recall that means nothing.
+ */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bench.h"
@@ -11,6 +18,8 @@
 
 #define GT_DEPTH 100        /* ground truth computed to this depth */
 #define TIE_TOLERANCE 1e-6  /* relative slack on the k-th ground-truth distance */
+#define GT_CHECK_QUERIES 16 /* queries of a --gt file checked against exact distances */
+#define GT_CHECK_SLACK 1e-3 /* relative slack for distances computed elsewhere (float32) */
 
 const uint32_t recall_ks[NRECALL] = {1, 10, 100};
 
@@ -90,6 +99,102 @@ static int compute_ground_truth(struct bench *b, ruv_engine *eng)
     return code;
 }
 
+/* The natural value of a badness for messages: squared L2 distance, inner
+ * product or cosine, with its name. */
+static double natural_value(int metric, double badness, const char **what)
+{
+    *what = metric == RUV_METRIC_L2 ? "squared distance"
+            : metric == RUV_METRIC_IP ? "inner product" : "cosine";
+    return metric == RUV_METRIC_L2 ? badness : -badness;
+}
+
+/* The `depth` smallest exact badness values of query q over the whole base,
+ * ascending, into best[0..depth); depth <= base rows. */
+static void true_nearest(const struct bench *b, size_t q, size_t depth, double *best)
+{
+    size_t have = 0;
+    for (size_t row = 0; row < b->base.n; row++) {
+        double d = badness_of_row(b, q, row);
+        if (have == depth && d >= best[depth - 1])
+            continue;
+        size_t at = have < depth ? have++ : depth - 1;
+        for (; at > 0 && best[at - 1] > d; at--)
+            best[at] = best[at - 1];
+        best[at] = d;
+    }
+}
+
+/* The first wrong entry a check found, for the message. */
+struct gt_mismatch {
+    int found;
+    size_t query, rank, row, dup_rank;
+    double got, want;
+};
+
+/* Query q's first `cols` ground-truth rows against the true neighbours:
+ * returns how many are farther than the true neighbour of the same rank
+ * (beyond a slack for distances computed in float32 elsewhere) or repeat an
+ * earlier row; the first one goes to *first unless it holds one already. */
+static size_t check_query(const struct bench *b, size_t q, size_t cols, double *best,
+                          struct gt_mismatch *first)
+{
+    true_nearest(b, q, cols, best);
+    double lo = best[0], hi = best[cols - 1];
+    double scale = fmax(fmax(fabs(lo), fabs(hi)), hi - lo);
+    double slack = GT_CHECK_SLACK * scale;
+    const int64_t *gt = b->gt.data + q * b->gt.dim;
+    size_t bad = 0;
+    for (size_t j = 0; j < cols; j++) {
+        size_t row = (size_t)gt[j], dup = j;
+        for (size_t i = 0; i < j && dup == j; i++)
+            dup = gt[i] == gt[j] ? i : j;
+        double d = badness_of_row(b, q, row);
+        if (dup == j && d <= best[j] + slack)
+            continue;
+        if (!first->found)
+            *first = (struct gt_mismatch){1, q, j, row, dup, d, best[j]};
+        bad++;
+    }
+    return bad;
+}
+
+/* A --gt file must be the ground truth of these base and query files: on up
+ * to GT_CHECK_QUERIES queries spread over the file, every listed row is
+ * checked against distances computed here. More than 1% wrong entries (float
+ * noise and ties stay far below) and the file is refused. */
+static int verify_ground_truth(struct bench *b, size_t cols)
+{
+    size_t nq = b->queries.n, nsample = nq < GT_CHECK_QUERIES ? nq : GT_CHECK_QUERIES;
+    progress(&b->pr, "checking %s against exact distances on %zu queries...", b->o.gt, nsample);
+    double *best = alloc_array(cols, sizeof *best);
+    if (!best)
+        return say_error(1, "bench", "out of memory");
+    struct gt_mismatch first = {0};
+    size_t bad = 0, checked = nsample * cols;
+    for (size_t i = 0; i < nsample; i++)
+        bad += check_query(b, i * nq / nsample, cols, best, &first);
+    free(best);
+    if (bad * 100 <= checked)
+        return 0;
+    const char *what;
+    char detail[256];
+    if (first.dup_rank != first.rank) {
+        snprintf(detail, sizeof detail, "row %zu lists row %zu of %s at ranks %zu and %zu",
+                 first.query, first.row, b->o.base, first.dup_rank, first.rank);
+    } else {
+        double got = natural_value(b->o.idx.metric, first.got, &what);
+        double want = natural_value(b->o.idx.metric, first.want, &what);
+        snprintf(detail, sizeof detail, "for query %zu, rank %zu lists row %zu of %s at %s %.6g, "
+                 "but the exact neighbour at that rank is at %.6g", first.query, first.rank,
+                 first.row, b->o.base, what, got, want);
+    }
+    return say_error(1, "bench", "%s is not the ground truth of %s and %s (--metric %s): %zu of "
+                     "%zu entries checked on %zu queries are wrong; first: %s. Is it the ground "
+                     "truth of another base or query file, or of another metric?", b->o.gt,
+                     b->o.base, b->o.queries, metric_name(b->o.idx.metric), bad, checked,
+                     nsample, detail);
+}
+
 static int load_ground_truth(struct bench *b)
 {
     char err[1024];
@@ -97,8 +202,8 @@ static int load_ground_truth(struct bench *b)
     if (data_read_ids(b->o.gt, &b->gt, err, sizeof err) != RUV_OK)
         return say_error(1, "bench", "%s", err);
     if (b->gt.n != b->queries.n)
-        return say_error(1, "bench", "%s has %zu rows, %s has %zu queries", b->o.gt, b->gt.n,
-                         b->o.queries, b->queries.n);
+        return say_error(1, "bench", "%s has %zu rows, %s has %zu queries (a ground truth has "
+                         "one row per query)", b->o.gt, b->gt.n, b->o.queries, b->queries.n);
     size_t cols = b->gt.dim < gt_depth_needed(b) ? b->gt.dim : gt_depth_needed(b);
     for (size_t q = 0; q < b->gt.n; q++)
         for (size_t j = 0; j < cols; j++) {
@@ -107,7 +212,7 @@ static int load_ground_truth(struct bench *b)
                 return say_error(1, "bench", "%s: row %zu, column %zu: %" PRId64 " is not a row "
                                  "of %s (0..%zu)", b->o.gt, q, j, id, b->o.base, b->base.n - 1);
         }
-    return 0;
+    return verify_ground_truth(b, cols);
 }
 
 /* Per query, the cut-off for recall@k: the largest exact distance among the
