@@ -187,7 +187,8 @@ static int build_and_save(struct bench *b, ruv_engine *eng)
 static int bench_prepare(struct bench *b)
 {
     ruv_engine *eng = NULL;
-    int code = cli_open_index_engine("bench", b->o.idx.kernel, build_thread_count(&b->o.threads), &eng);
+    long threads = build_thread_count(&b->o.threads);
+    int code = cli_open_index_engine("bench", b->o.idx.kernel, threads, &eng);
     if (code != 0)
         return code;
     b->build_threads = ruv_engine_threads(eng);

@@ -71,7 +71,7 @@ static int map_file(const char *path, struct mapping *m, const struct diag *d)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return dataio__fail(d, errno == ENOENT ? RUV_E_NOTFOUND : RUV_E_IO, "cannot open: %s",
-                         strerror(errno));
+                            strerror(errno));
     struct stat st;
     int rc = RUV_OK;
     if (fstat(fd, &st) != 0)

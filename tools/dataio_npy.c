@@ -36,7 +36,7 @@ static int scan_fail(const struct scanner *c, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     return dataio__fail(c->d, RUV_E_CORRUPT, "malformed .npy header: %s at header byte %zu", what,
-                     c->pos);
+                        c->pos);
 }
 
 static int is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
@@ -251,11 +251,11 @@ static int npy_shape(const struct npy_header *h, struct layout *lo, const struct
         return dataio__fail(d, RUV_E_CORRUPT, "dimension 0 in 'shape'");
     if (dim > DATA_MAX_DIM)
         return dataio__fail(d, RUV_E_CORRUPT, "dimension %" PRIu64 " in 'shape' is above the "
-                         "limit of %d", dim, DATA_MAX_DIM);
+                            "limit of %d", dim, DATA_MAX_DIM);
     size_t esize = elem_size(lo->elem);
     if (n > SIZE_MAX / dim / esize)
         return dataio__fail(d, RUV_E_CORRUPT, "'shape' (%" PRIu64 ", %" PRIu64 ") is too large "
-                         "(size overflow)", n, dim);
+                            "(size overflow)", n, dim);
     lo->n = (size_t)n;
     lo->dim = (size_t)dim;
     lo->stride = lo->dim * esize;
@@ -274,14 +274,14 @@ int dataio__probe_npy(const unsigned char *buf, size_t len, enum target t, struc
     unsigned major = buf[6], minor = buf[7];
     if (major < 1 || major > 3 || minor != 0)
         return dataio__fail(d, RUV_E_CORRUPT, "unsupported .npy format version %u.%u (expected "
-                         "1.0, 2.0 or 3.0)", major, minor);
+                            "1.0, 2.0 or 3.0)", major, minor);
     size_t at = major == 1 ? 10 : 12;
     if (len < at)
         return dataio__fail(d, RUV_E_CORRUPT, "truncated .npy preamble (%zu bytes)", len);
     size_t hlen = major == 1 ? load_le16(buf + 8) : load_le32(buf + 8);
     if (hlen > len - at)
-        return dataio__fail(d, RUV_E_CORRUPT, "truncated: the header declares %zu bytes, %zu follow",
-                         hlen, len - at);
+        return dataio__fail(d, RUV_E_CORRUPT, "truncated: the header declares %zu bytes, "
+                            "%zu follow", hlen, len - at);
     struct npy_header h;
     int rc = npy_parse_header((const char *)buf + at, hlen, &h, d);
     if (rc == RUV_OK)
@@ -290,7 +290,7 @@ int dataio__probe_npy(const unsigned char *buf, size_t len, enum target t, struc
         return rc;
     if (h.fortran_order)
         return dataio__fail(d, RUV_E_INVAL, "fortran_order is True (column-major); save a C-order "
-                         "array (np.ascontiguousarray)");
+                            "array (np.ascontiguousarray)");
     rc = npy_shape(&h, lo, d);
     if (rc != RUV_OK)
         return rc;
@@ -298,9 +298,9 @@ int dataio__probe_npy(const unsigned char *buf, size_t len, enum target t, struc
     size_t have = len - lo->first, need = lo->n * lo->stride;
     if (have < need)
         return dataio__fail(d, RUV_E_CORRUPT, "truncated: shape (%zu, %zu) of '%s' needs %zu data "
-                         "bytes, the file has %zu", lo->n, lo->dim, h.descr, need, have);
+                            "bytes, the file has %zu", lo->n, lo->dim, h.descr, need, have);
     if (have > need)
         return dataio__fail(d, RUV_E_CORRUPT, "%zu unexpected bytes after the data of shape "
-                         "(%zu, %zu)", have - need, lo->n, lo->dim);
+                            "(%zu, %zu)", have - need, lo->n, lo->dim);
     return RUV_OK;
 }

@@ -18,10 +18,10 @@ static int check_xvecs_dim(int64_t dim, const unsigned char *buf, size_t len,
     const char *hint = looks_like_npy(buf, len) ? " (this looks like a .npy file)" : "";
     if (dim < 1)
         return dataio__fail(d, RUV_E_CORRUPT, "row 0 declares dimension %" PRId64
-                         " (must be at least 1)%s", dim, hint);
+                            " (must be at least 1)%s", dim, hint);
     if (dim > DATA_MAX_DIM)
         return dataio__fail(d, RUV_E_CORRUPT, "row 0 declares dimension %" PRId64
-                         ", above the limit of %d%s", dim, DATA_MAX_DIM, hint);
+                            ", above the limit of %d%s", dim, DATA_MAX_DIM, hint);
     return RUV_OK;
 }
 
@@ -34,7 +34,7 @@ static int probe_xvecs(const unsigned char *buf, size_t len, enum elem_type elem
         return dataio__fail(d, RUV_E_CORRUPT, "empty file");
     if (len < 4)
         return dataio__fail(d, RUV_E_CORRUPT, "row 0 is truncated: the file has %zu bytes, "
-                         "less than the 4-byte dimension header", len);
+                            "less than the 4-byte dimension header", len);
     int64_t dim = int32_from_bits(load_le32(buf));
     int rc = check_xvecs_dim(dim, buf, len, d);
     if (rc != RUV_OK)
@@ -45,14 +45,14 @@ static int probe_xvecs(const unsigned char *buf, size_t len, enum elem_type elem
         size_t left = len - off;
         if (left < 4)
             return dataio__fail(d, RUV_E_CORRUPT, "row %zu is truncated: the file ends %zu "
-                             "bytes into its 4-byte dimension header", row, left);
+                                "bytes into its 4-byte dimension header", row, left);
         int64_t this_dim = int32_from_bits(load_le32(buf + off));
         if (this_dim != dim)
             return dataio__fail(d, RUV_E_CORRUPT, "row %zu has dimension %" PRId64
-                             ", expected %" PRId64 " (as row 0)", row, this_dim, dim);
+                                ", expected %" PRId64 " (as row 0)", row, this_dim, dim);
         if (left < row_bytes)
             return dataio__fail(d, RUV_E_CORRUPT, "row %zu is truncated: the file ends after "
-                             "%zu of its %zu bytes", row, left, row_bytes);
+                                "%zu of its %zu bytes", row, left, row_bytes);
         off += row_bytes;
         row++;
     }
@@ -82,7 +82,7 @@ static int probe(const unsigned char *buf, size_t len, enum data_format fmt, enu
         return dataio__probe_npy(buf, len, t, lo, d);
     default:
         return dataio__fail(d, RUV_E_INVAL, "unknown file type (expected .fvecs, .bvecs, .ivecs "
-                         "or .npy)");
+                            "or .npy)");
     }
 }
 
@@ -92,7 +92,7 @@ static int probe(const unsigned char *buf, size_t len, enum data_format fmt, enu
 static int nonfinite_fail(const struct diag *d, size_t row, size_t col, double v)
 {
     return dataio__fail(d, RUV_E_INVAL, "row %zu, column %zu is %s", row, col,
-                     isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+                        isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
 }
 
 static int convert_row_f32(const unsigned char *src, float *dst, size_t dim, size_t row,
@@ -115,7 +115,7 @@ static int convert_row_f64(const unsigned char *src, float *dst, size_t dim, siz
             return nonfinite_fail(d, row, c, v);
         if (fabs(v) > FLT_MAX)
             return dataio__fail(d, RUV_E_INVAL, "row %zu, column %zu: %g does not fit in float32",
-                             row, c, v);
+                                row, c, v);
         dst[c] = (float)v;
     }
     return RUV_OK;

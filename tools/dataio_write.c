@@ -122,7 +122,7 @@ static int check_shape(size_t n, size_t dim, size_t elem_bytes, const struct dia
 {
     if (dim < 1 || dim > DATA_MAX_DIM)
         return dataio__fail(d, RUV_E_INVAL, "cannot write dimension %zu (must be 1..%d)", dim,
-                         DATA_MAX_DIM);
+                            DATA_MAX_DIM);
     if (n > SIZE_MAX / dim / elem_bytes)
         return dataio__fail(d, RUV_E_INVAL, "%zu x %zu values overflow", n, dim);
     return RUV_OK;
@@ -166,8 +166,8 @@ int data_write_ids(const char *path, const int64_t *ids, size_t n, size_t dim, c
         for (size_t i = 0; i < n * dim; i++)
             if (ids[i] < INT32_MIN || ids[i] > INT32_MAX)
                 return dataio__fail(&d, RUV_E_INVAL, "row %zu, column %zu: id %" PRId64
-                                 " does not fit in .ivecs (int32); write .npy instead",
-                                 i / dim, i % dim, ids[i]);
+                                    " does not fit in .ivecs (int32); write .npy instead",
+                                    i / dim, i % dim, ids[i]);
     }
     return write_rows(&job, &d);
 }
