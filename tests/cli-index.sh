@@ -30,8 +30,12 @@ def row():
     return [v + random.gauss(0, 0.4) for v in c]
 base = [row() for _ in range(2000)]
 fvecs(t + "/base.fvecs", base)
-fvecs(t + "/query.fvecs", [row() for _ in range(20)])
+queries = [row() for _ in range(20)]
+fvecs(t + "/query.fvecs", queries)
+fvecs(t + "/q5.fvecs", queries[:5])
 fvecs(t + "/q16.fvecs", [[0.5] * 16 for _ in range(3)])
+# another base of the same shape: its ground truth must not pass for base.fvecs
+fvecs(t + "/other.fvecs", [row() for _ in range(2000)])
 # the same base as .npy (v1.0, little-endian float32)
 hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 32), }"
 hdr += " " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + "\n"
@@ -60,6 +64,33 @@ import json, sys
 d = json.loads(sys.argv[1])
 rows = [r for r in d["results"]]
 assert rows and all(r["recall@10"] >= 0.9 for r in rows), rows' "$json"
+
+# bench --gt: the ground truth of base.fvecs passes (a flat index is exact);
+# that of another base, a file with too few rows and one naming rows that do
+# not exist are refused by name before any recall is reported.
+$R build "$T/other.fvecs" -o "$T/other.ruv" --type flat_f32 >/dev/null 2>&1
+$R search "$T/flat.ruv" "$T/query.fvecs" -k 100 --out "$T/gt.ivecs" >/dev/null 2>&1
+$R search "$T/other.ruv" "$T/query.fvecs" -k 100 --out "$T/gt-other.ivecs" >/dev/null 2>&1
+$R search "$T/flat.ruv" "$T/q5.fvecs" -k 100 --out "$T/gt-5.ivecs" >/dev/null 2>&1
+out=$($R bench "$T/base.fvecs" "$T/query.fvecs" --gt "$T/gt.ivecs" --type flat_f32 --threads 1 \
+      --repeats 1 2>&1)
+check "bench --gt with the right ground truth exits 0" test $? -eq 0
+check "bench --gt with the right ground truth is exact" has "$out" "1.0000    1.0000     1.0000"
+err=$($R bench "$T/base.fvecs" "$T/query.fvecs" --gt "$T/gt-other.ivecs" --type flat_f32 \
+      --threads 1 --repeats 1 2>&1); rc=$?
+check "bench --gt of another base fails" test $rc -eq 1
+check "bench --gt of another base: no recall reported" test "$(printf '%s' "$err" | grep -c recall)" -eq 0
+check "bench --gt of another base names the file" has "$err" "gt-other.ivecs is not the ground truth of"
+check "bench --gt of another base says how much is wrong" has "$err" "entries checked on 16 queries are wrong"
+err=$($R bench "$T/base.fvecs" "$T/query.fvecs" --gt "$T/gt-5.ivecs" --type flat_f32 \
+      --threads 1 --repeats 1 2>&1); rc=$?
+check "bench --gt with one row per query of another file fails" test $rc -eq 1
+check "bench --gt row count message" has "$err" "gt-5.ivecs has 5 rows, .*query.fvecs has 20 queries"
+head -c $((30 * (4 + 32 * 4))) "$T/base.fvecs" > "$T/base-small.fvecs"
+err=$($R bench "$T/base-small.fvecs" "$T/query.fvecs" --gt "$T/gt.ivecs" --type flat_f32 \
+      --threads 1 --repeats 1 2>&1); rc=$?
+check "bench --gt naming rows past the base fails" test $rc -eq 1
+check "bench --gt row past the base message" has "$err" "is not a row of .*base-small.fvecs"
 
 err=$($R search "$T/plus.ruv" "$T/q16.fvecs" 2>&1); rc=$?
 check "dimension mismatch fails" test $rc -ne 0

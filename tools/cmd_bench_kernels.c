@@ -8,7 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include <ruvector/ruvector.h>
+
+#include "cli_engine.h"
+#include "cli_messages.h"
+#include "commands.h"
 
 static double now(void)
 {

@@ -2,7 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include <ruvector/ruvector.h>
+
+#include "cli_engine.h"
+#include "cli_messages.h"
+#include "commands.h"
 
 static void print_isa(const char *label, uint64_t bits)
 {

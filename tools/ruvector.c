@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include <ruvector/ruvector.h>
+
+#include "commands.h"
 
 static void usage(FILE *f)
 {
@@ -25,24 +27,6 @@ static void usage(FILE *f)
           "  RUVECTOR_DISABLE=name[,name...]                plugins not to load\n"
           "  RUVECTOR_VERBOSE=0|1|2                         log decisions to stderr\n",
           f);
-}
-
-int cli_fail(int status)
-{
-    fprintf(stderr, "ruvector: %s: %s\n", ruv_status_name(status), ruv_last_error());
-    return 1;
-}
-
-int cli_open_engine(const char *kernel, ruv_engine **out)
-{
-    ruv_config *cfg = NULL;
-    int rc = ruv_config_new(&cfg);
-    if (rc == RUV_OK && kernel)
-        rc = ruv_config_set_kernel(cfg, kernel);
-    if (rc == RUV_OK)
-        rc = ruv_engine_open(cfg, out);
-    ruv_config_free(cfg);
-    return rc;
 }
 
 int main(int argc, char **argv)

@@ -224,7 +224,10 @@ def main() -> None:
         cflags.append("-Werror")
     ext = Extension(
         "ruvector._ext",
-        sources=["src/ruvector/_ext.c"],
+        # One file per job; _ext.h lists them. Sorted: the same object order
+        # (and so the same .so) on every build.
+        sources=sorted(str(p.relative_to(HERE)) for p in (HERE / "src/ruvector").glob("_ext*.c")),
+        depends=["src/ruvector/_ext.h"],
         libraries=["ruvector"],
         extra_compile_args=cflags,
         # $ORIGIN: libruvector.so.0 sits next to the extension in the wheel.

@@ -1,4 +1,4 @@
-/* libFuzzer target for the CLI's file parsers (tools/dataio.c): the .npy
+/* libFuzzer target for the CLI's file parsers (tools/dataio*.c): the .npy
  * header parser and the .fvecs/.bvecs/.ivecs row walkers, through the same
  * in-memory entry points the file readers use.
  *
@@ -8,7 +8,8 @@
  * empty result and a message that starts with the name.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools \
- *       tests/fuzz/fuzz_dataio.c tools/dataio.c -lm -o fuzz_dataio
+ *       tests/fuzz/fuzz_dataio.c tools/dataio.c tools/dataio_parse.c tools/dataio_npy.c \
+ *       tools/dataio_write.c -lm -o fuzz_dataio
  *   ./fuzz_dataio -max_total_time=60 corpus/
  */
 #include <math.h>

@@ -15,6 +15,7 @@ in the int64 arrays search_batch returns.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -66,28 +67,62 @@ def as_float32(x: object, what: str, ndim: int) -> F32:
     return result
 
 
+_ID_RANGE = (
+    "ids must be in 0..2**63-1 (they are unsigned, and search_batch returns them in int64 arrays)"
+)
+
+
+def _out_of_range(what: str, i: int, value: int) -> ValueError:
+    return ValueError(f"{what}[{i}] = {value} is out of range: {_ID_RANGE}")
+
+
+def _ids_from_sequence(seq: Sequence[object], what: str) -> npt.NDArray[Any]:
+    """A list or tuple of ids as an integer array. NumPy turns ints it cannot
+    hold in one integer dtype into floats ([2**63, 1]) or objects, and
+    non-integers into floats; then each element is looked at, so that the
+    message names the one at fault instead of the dtype NumPy chose."""
+    try:
+        arr = np.array(seq)
+    except (TypeError, ValueError, OverflowError):
+        arr = None
+    if arr is not None and (arr.dtype.kind in "iu" or (arr.size == 0 and arr.ndim == 1)):
+        return arr.astype(np.uint64) if arr.size == 0 else arr
+    values = []
+    for i, v in enumerate(seq):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{what}[{i}] = {v!r} is a {type(v).__name__}, not an integer id")
+        iv = int(v)
+        if not 0 <= iv <= MAX_ID:
+            raise _out_of_range(what, i, iv)
+        values.append(iv)
+    return np.array(values, dtype=np.uint64)
+
+
 def as_ids(x: object, what: str = "ids") -> U64:
     """x as a 1-D uint64 array of ids in 0..2**63-1."""
     if isinstance(x, (int, np.integer)):
         x = [int(x)]
     if _is_array_like(x):
         arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{what}: expected integer ids, got an array of {arr.dtype}")
     else:
         try:
-            arr = np.array(x if isinstance(x, (list, tuple)) else list(x))  # type: ignore[call-overload]
+            seq = x if isinstance(x, (list, tuple)) else list(x)  # type: ignore[call-overload]
         except TypeError as exc:
             raise TypeError(f"{what}: expected integers: {exc}") from None
-        if arr.size == 0:
-            arr = arr.astype(np.uint64)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{what}: expected integer ids, got {arr.dtype}")
+        arr = _ids_from_sequence(seq, what)
     if arr.ndim != 1:
         raise ValueError(f"{what}: expected a 1-D array, got shape {arr.shape}")
     if arr.size:
+        bad = None
         if arr.dtype.kind == "i" and int(arr.min()) < 0:
-            raise ValueError(f"{what}: ids must be >= 0, got {int(arr.min())}")
+            bad = np.flatnonzero(arr < 0)
         if arr.dtype.kind == "u" and int(arr.max()) > MAX_ID:
-            raise ValueError(f"{what}: ids must be < 2**63, got {int(arr.max())}")
+            bad = np.flatnonzero(arr > MAX_ID)
+        if bad is not None:
+            i = int(bad[0])
+            raise _out_of_range(what, i, int(arr[i]))
     if arr.dtype.itemsize == 8 and arr.flags.c_contiguous and arr.dtype.isnative:
         result: U64 = arr.view(np.uint64)  # non-negative int64 has the same bits
         return result

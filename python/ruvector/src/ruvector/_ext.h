@@ -1,0 +1,158 @@
+/* ruvector._ext — what the parts of the CPython binding share. Private to
+ * the extension: every declaration here has hidden visibility, so the only
+ * symbol the module exports is PyInit__ext.
+ *
+ *   _ext.c            the module: its functions, state and PyInit__ext
+ *   _ext_errors.c     C statuses -> the Python exception classes
+ *   _ext_args.c       arguments: ints, arrays through __array_struct__
+ *   _ext_engine.c     the Engine type
+ *   _ext_index.c      Index objects: creation (new, build, load), lifetime
+ *   _ext_search.c     Index.search and Index.search_batch
+ *   _ext_index_ops.c  the rest of the Index type: add, remove, save, get,
+ *                     sizes, parameters, and its type spec
+ *   _ext_export.c     VectorsExport: a pinned view of the stored vectors
+ *
+ * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
+ * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
+ * data path: the buffer protocol (Py_buffer, PyObject_GetBuffer) joined the
+ * limited API only in 3.11. Arrays are read instead through the array
+ * interface protocol's __array_struct__: a PyCapsule holding a small C
+ * struct with the data pointer, shape, type and flags (documented by NumPy
+ * as a protocol, with a fixed layout; no NumPy C API, so the wheel does not
+ * pin NumPy's ABI). The Python layer (ruvector/_arrays.py) turns lists and
+ * other buffers into such arrays and words the TypeErrors; this module
+ * checks type, shape and flags again before it trusts a pointer, and holds
+ * the capsule (which keeps the array alive) until the call returns. Nothing
+ * is copied. Everything that can take more than a few microseconds runs
+ * with the GIL released.
+ *
+ * Locking: the C index allows concurrent searches, but add/remove/save must
+ * not overlap anything else on the same index. Each Index object carries a
+ * pthread reader-writer lock: searches, get and the vectors export take it
+ * shared, add/remove/save take it exclusively. A lock is only ever waited
+ * on with the GIL released, so a thread holding the GIL never blocks on a
+ * thread that needs the GIL to finish.
+ */
+#ifndef RUVECTOR_EXT_H
+#define RUVECTOR_EXT_H
+
+#define Py_LIMITED_API 0x03090000
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <ruvector/engine.h>
+#include <ruvector/index.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(hidden)
+#endif
+
+/* ruv_last_error() is 256 bytes today; leave room for growth. */
+#define DETAIL_SIZE 1024
+
+/* ---- module state (_ext.c) ----
+ * Single-phase init with process globals: the module does not support
+ * sub-interpreters (neither does libruvector's process-wide BLAS state). */
+extern PyObject *error_map;  /* dict: status (int) -> exception class, from _init() */
+extern PyObject *error_base; /* class for statuses missing from error_map */
+extern PyObject *hit_type;   /* SearchResult named tuple class, from _init() */
+extern PyTypeObject *engine_type;
+extern PyTypeObject *index_type;
+extern PyTypeObject *export_type;
+
+/* The type specs, turned into types by PyInit__ext. */
+extern PyType_Spec engine_spec; /* _ext_engine.c */
+extern PyType_Spec index_spec;  /* _ext_index_ops.c */
+extern PyType_Spec export_spec; /* _ext_export.c */
+
+/* ---- errors (_ext_errors.c) ---- */
+
+/* A new instance of the exception class registered for status, called as
+ * cls(detail, status=..., status_name=...); NULL with an error set on failure. */
+PyObject *make_exception(int status, const char *detail);
+/* Raises make_exception(status, detail). Always returns NULL, so callers
+ * can `return raise_detail(...)`. */
+PyObject *raise_detail(int status, const char *detail);
+/* Copies the thread-local detail (DETAIL_SIZE bytes) right after a failing
+ * call, before anything else can overwrite it. */
+void save_detail(char *buf);
+/* raise_detail(status, ruv_last_error()). Always returns NULL. */
+PyObject *raise_status(int status);
+
+/* ---- arguments (_ext_args.c) ---- */
+
+/* None leaves *out unchanged (the C default); otherwise an int in 0..max.
+ * Returns 0, or -1 with TypeError/ValueError set. */
+int opt_uint(PyObject *o, const char *name, unsigned long long max, unsigned long long *out);
+int opt_u32(PyObject *o, const char *name, uint32_t *out);
+
+/* A checked view of an array: data pointer and up to two dimensions. The
+ * capsule owns a reference to the exporting array; release with view_free. */
+typedef struct {
+    PyObject *capsule;
+    void *data;
+    Py_ssize_t rows; /* shape[0] */
+    Py_ssize_t cols; /* shape[1], or 1 for a 1-D array */
+} array_view;
+
+void view_free(array_view *v);
+/* Fills v from obj's __array_struct__ after checking that it is a
+ * C-contiguous, aligned, native-order array of ndim dimensions whose items
+ * are `kind` ('f' float, 'u' unsigned, 'i' signed) of `size` bytes, and
+ * writable when `writable` is set. None gives an empty view when allow_none.
+ * Returns 0, or -1 with TypeError set (v empty). */
+int view_get(PyObject *obj, const char *what, int ndim, char kind, int size, int writable,
+             int allow_none, array_view *v);
+/* float32 vectors: a 2-D (n, dim) array, or one 1-D vector as (1, dim). */
+int view_f32(PyObject *obj, const char *what, int ndim, array_view *v);
+/* uint64 ids: a 1-D array (None: an empty view when allow_none). */
+int view_ids(PyObject *obj, const char *what, int allow_none, array_view *v);
+
+/* Slot functions of heap types: the limited API has no direct
+ * tp_alloc/tp_free access. free_instance also drops the instance's
+ * reference to its type. no_new is the tp_new of types made only here. */
+PyObject *alloc_instance(PyTypeObject *tp);
+void free_instance(PyObject *self);
+PyObject *no_new(PyTypeObject *tp, PyObject *args, PyObject *kw);
+
+/* ---- objects ---- */
+
+typedef struct {
+    PyObject_HEAD
+    ruv_engine *eng;
+} EngineObject;
+
+typedef struct {
+    PyObject_HEAD
+    ruv_index *idx;
+    PyObject *engine;       /* EngineObject: the engine must outlive the index */
+    pthread_rwlock_t lock;  /* shared: searches, get, export; exclusive: add, remove, save */
+    atomic_long exports;    /* live VectorsExport objects: their pointers die on add/remove */
+    int lock_ready;
+} IndexObject;
+
+/* _ext_index.c: the module's index constructors, and the Index destructor. */
+PyObject *mod_index_new(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *mod_index_build(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *mod_index_load(PyObject *mod, PyObject *args);
+void index_dealloc(PyObject *obj);
+
+/* _ext_search.c */
+/* Raises DimensionMismatch (from the C message) with .expected and .got;
+ * returns 0 when got is the index's dimension, else -1. */
+int check_dim(IndexObject *self, Py_ssize_t got, const char *what);
+PyObject *index_search(PyObject *obj, PyObject *args);
+PyObject *index_search_batch(PyObject *obj, PyObject *args);
+
+/* _ext_export.c */
+PyObject *index_export_vectors(PyObject *obj, PyObject *unused);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
+
+#endif

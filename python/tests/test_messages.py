@@ -1,0 +1,84 @@
+"""Error messages name what was wrong, once (issue 13, item 8): ids out of
+range and non-finite queries in a batch, on every index type."""
+
+from __future__ import annotations
+
+from typing import List, Type, Union
+
+import numpy as np
+import pytest
+
+import ruvector
+from conftest import F32
+
+AnyIndexClass = Union[
+    Type[ruvector.FlatF32Index],
+    Type[ruvector.RabitqIndex],
+    Type[ruvector.RabitqPlusIndex],
+    Type[ruvector.RabitqAsymIndex],
+]
+ALL: List[AnyIndexClass] = [
+    ruvector.FlatF32Index,
+    ruvector.RabitqIndex,
+    ruvector.RabitqPlusIndex,
+    ruvector.RabitqAsymIndex,
+]
+RANGE = (
+    "ids must be in 0..2**63-1 (they are unsigned, and search_batch returns them in int64 arrays)"
+)
+
+
+def test_id_2_63_in_a_list_names_the_id_and_the_range() -> None:
+    # NumPy makes [2**63, 1] a float64 array; the message must not say so.
+    data = np.ones((2, 4), np.float32)
+    with pytest.raises(ValueError) as info:
+        ruvector.FlatF32Index.build(data, ids=[2**63, 1])
+    msg = str(info.value)
+    assert msg == f"ids[0] = 9223372036854775808 is out of range: {RANGE}", msg
+    assert "float64" not in msg
+    with pytest.raises(ValueError, match=r"^ids\[1\] = 18446744073709551616 is out of range: "):
+        ruvector.FlatF32Index.build(data, ids=[1, 2**64])
+
+
+def test_out_of_range_ids_in_arrays_name_the_position() -> None:
+    data = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError) as info:
+        ruvector.FlatF32Index.build(data, ids=np.array([0, 1, 2**63], dtype=np.uint64))
+    assert str(info.value) == f"ids[2] = 9223372036854775808 is out of range: {RANGE}"
+    with pytest.raises(ValueError) as info:
+        ruvector.FlatF32Index.build(data, ids=np.array([0, -7, 2], dtype=np.int64))
+    assert str(info.value) == f"ids[1] = -7 is out of range: {RANGE}"
+    idx = ruvector.FlatF32Index.build(data, ids=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"^filter\[1\] = 9223372036854775808 is out of range"):
+        idx.search(data[0], 1, filter=[1, 2**63])
+    with pytest.raises(ValueError, match=r"^ids\[0\] = 9223372036854775808 is out of range"):
+        idx.remove([2**63])
+
+
+def test_non_integer_ids_name_the_element() -> None:
+    data = np.ones((2, 4), np.float32)
+    with pytest.raises(TypeError) as info:
+        ruvector.FlatF32Index.build(data, ids=[1, 2.5])
+    assert str(info.value) == "ids[1] = 2.5 is a float, not an integer id"
+    with pytest.raises(TypeError, match=r"^ids: expected integer ids, got an array of float64$"):
+        ruvector.FlatF32Index.build(data, ids=np.array([1.0, 2.0]))
+    # The largest id still goes through and comes back unchanged.
+    idx = ruvector.FlatF32Index.build(data, ids=[2**63 - 1, 0])
+    assert idx.ids.tolist() == [2**63 - 1, 0]
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize(
+    "value,word", [(np.nan, "NaN"), (np.inf, "infinite"), (-np.inf, "infinite")]
+)
+def test_non_finite_query_in_a_batch_names_row_and_column_once(
+    cls: AnyIndexClass, value: float, word: str, small: F32
+) -> None:
+    idx = cls.build(small[:500])
+    queries = small[:5].copy()
+    queries[3, 1] = value
+    with pytest.raises(ruvector.InvalidArgument) as info:
+        idx.search_batch(queries, 3)
+    msg = str(info.value)
+    assert msg == f"query row 3, column 1 is {word}", msg
+    assert info.value.status_name == "RUV_E_INVAL"
