@@ -59,7 +59,11 @@ const char *ruv_last_error(void) { return detail; }
 
 int ruv__set_errorv(int status, const char *fmt, va_list ap)
 {
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    /* Through a copy: a message may quote the previous one (ruv_last_error
+     * as an argument), and formatting into the buffer being read garbles it. */
+    char text[DETAIL_SIZE];
+    vsnprintf(text, sizeof text, fmt, ap);
+    memcpy(detail, text, sizeof detail);
     return status;
 }
 

@@ -4,6 +4,7 @@
  * type supplies its encoding and scan through struct ruv__index_vt. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -556,6 +557,7 @@ struct search_bufs {
     void *scratch;
     float *qbuf, *hd;
     uint32_t *hr;
+    char err[512]; /* a failure's detail: set on a pool thread, read by the caller */
 };
 
 static int bufs_alloc(const struct ruv_index *idx, const ruv_search_params *sp,
@@ -622,7 +624,7 @@ static void batch_range(void *vctx, size_t begin, size_t end, unsigned worker)
                             b->hd, b->hr, c->ids + q * k, c->scores + q * k, &c->nfound[q]);
         if (rc) {
             c->status[worker] = rc;
-            ruv__set_error(rc, "query %zu: %s", q, ruv_last_error());
+            snprintf(b->err, sizeof b->err, "query %zu: %s", q, ruv_last_error());
         }
     }
 }
@@ -638,10 +640,11 @@ int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq
         return ruv__set_error(RUV_E_INVAL, "ruv_index_search_batch: NULL argument");
     if (nq == 0)
         return RUV_OK;
-    if (idx->vt->search_batch && !sp->allow) {
-        rc = ruv__check_finite(queries, nq, idx->p.dim, "query");
-        return rc ? rc : idx->vt->search_batch(idx, queries, nq, sp, ids, scores, nfound);
-    }
+    /* Every query is checked before any is searched, on every path. */
+    if ((rc = ruv__check_finite(queries, nq, idx->p.dim, "query")))
+        return rc;
+    if (idx->vt->search_batch && !sp->allow)
+        return idx->vt->search_batch(idx, queries, nq, sp, ids, scores, nfound);
     unsigned threads = idx->threads ? idx->threads : 1;
     uint8_t *allow = NULL;
     size_t allowed;
@@ -658,7 +661,7 @@ int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq
         ruv__parallel_for(threads, nq, 8, batch_range, &c);
         for (unsigned t = 0; t < threads; t++)
             if (status[t] && !rc)
-                rc = status[t];
+                rc = ruv__set_error(status[t], "%s", bufs[t].err);
     }
     for (unsigned t = 0; bufs && t < threads; t++)
         bufs_free(&bufs[t]);
