@@ -6,12 +6,12 @@
  *       bench/bench_gemm.c B/engine/.libs/libruvector_core.a -lltdl -ldl -lm -pthread \
  *       -o bench_gemm
  * Run (the plugin path lets the engine select the best kernel):
- *   LD_LIBRARY_PATH=B/engine/.libs ./bench_gemm --plugins B/plugins/kernel-avx2 \
+ *   ./bench_gemm --plugins B/plugins/kernel-avx2 \
  *       [--blas HINT | --no-blas] [--data base.fvecs] [--threads N] [--nlist 100,1000]
  * Prints the engine report first, so every number names its kernel and CPU.
  * Until the avx2 plugin can be loaded, add -DRUV_BENCH_LINKED_AVX2 and
- * plugins/kernel-avx2/impl.c (compiled with -mavx2 -mfma -mpopcnt) to use
- * its table linked in; the CPU must have AVX2+FMA+POPCNT.
+ * plugins/kernel-avx2/{f32,bits,fht,ops}.c (compiled with -mavx2 -mfma -mpopcnt
+ * -mf16c) to use its table linked in; the CPU must have AVX2+FMA+POPCNT+F16C.
  */
 #include <ruvector/ruvector.h>
 

@@ -4,10 +4,10 @@
  *
  *   gcc -std=c11 -O2 -Iinclude -Iengine -I<dir with ruvector/version.h> \
  *       -c engine/plugin/kernel_scalar.c -o /tmp/ks.o
- *   gcc -std=c11 -O2 -Iinclude -mavx2 -mfma -mpopcnt \
- *       -c plugins/kernel-avx2/impl.c -o /tmp/avx2.o
+ *   for f in f32 bits fht ops; do gcc -std=c11 -O2 -Iinclude -mavx2 -mfma -mpopcnt \
+ *       -mf16c -c plugins/kernel-avx2/$f.c -o /tmp/avx2-$f.o; done
  *   gcc -std=c11 -O2 -Iinclude -Iengine -I<...> -mavx2 -mfma \
- *       bench/kernels_x86_check.c /tmp/ks.o /tmp/avx2.o -lm -o /tmp/kbench
+ *       bench/kernels_x86_check.c /tmp/ks.o /tmp/avx2-*.o -lm -o /tmp/kbench
  *   taskset -c 0 /tmp/kbench
  *
  * Every figure is the best of several runs. */

@@ -1,6 +1,6 @@
-# The index common layer (ids, originals, search driver), the flat index,
-# id map, top-k and index persistence.
+# The index common layer (ids, originals, validation, search driver), the
+# flat index, id map, top-k and index persistence.
 engine_libruvector_core_la_SOURCES += engine/index/common.h engine/index/index.c \
-	engine/index/index_flat.c engine/index/idmap.c engine/index/idmap.h \
-	engine/index/topk.c engine/index/topk.h \
-	engine/index/index_persist.c engine/index/estimate.c engine/index/build.h
+	engine/index/index_search.c engine/index/index_flat.c engine/index/index_persist.c \
+	engine/index/idmap.c engine/index/idmap.h engine/index/topk.c engine/index/topk.h \
+	engine/index/estimate.c engine/index/build.h

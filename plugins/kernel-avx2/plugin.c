@@ -1,6 +1,7 @@
 /* Descriptor of the "avx2" kernel plugin. Built without ISA flags: the engine
  * reads it on every CPU before deciding whether the kernels may run. The
- * kernels themselves live in impl.c, the only file built with -mavx2. */
+ * kernels themselves live in f32.c, bits.c, fht.c and ops.c (impl.h), the
+ * only files built with -mavx2. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif

@@ -1,7 +1,8 @@
 /* Descriptor of the "avx512" kernel plugin. Built without ISA flags: the
  * engine reads it on every CPU before deciding whether the kernels may run.
- * The kernels themselves live in impl.c, the only file built with -mavx512*.
- * impl.c also uses AVX2/FMA/POPCNT instructions, hence those bits too. */
+ * The kernels themselves live in f32.c, bits.c, fht.c and ops.c (impl.h), the
+ * only files built with -mavx512*. They also use AVX2/FMA/POPCNT
+ * instructions, hence those bits too. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif

@@ -1,0 +1,225 @@
+/* Search through the common layer: argument checks, allow-lists, scratch,
+ * one query or a batch split over threads; each type scans through
+ * struct ruv__index_vt. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+
+#include "base/error.h"
+#include "exec/pool.h"
+#include "index/common.h"
+#include "index/idmap.h"
+#include "index/topk.h"
+
+/* ---- search ---- */
+
+int ruv_search_params_init(ruv_search_params *sp, uint32_t k)
+{
+    if (!sp)
+        return ruv__set_error(RUV_E_INVAL, "ruv_search_params_init: sp is NULL");
+    memset(sp, 0, sizeof *sp);
+    sp->struct_size = sizeof *sp;
+    sp->k = k;
+    sp->rerank_factor = -1;
+    return RUV_OK;
+}
+
+static int check_search(const struct ruv_index *idx, const ruv_search_params *sp)
+{
+    if (!idx || !sp)
+        return ruv__set_error(RUV_E_INVAL, "search: NULL argument");
+    if (sp->struct_size < sizeof(ruv_search_params))
+        return ruv__set_error(RUV_E_INVAL, "search parameters struct_size %u: call "
+                                           "ruv_search_params_init", sp->struct_size);
+    if (sp->k < 1)
+        return ruv__set_error(RUV_E_INVAL, "k must be at least 1 (got %u)", sp->k);
+    if (sp->nallow && !sp->allow)
+        return ruv__set_error(RUV_E_INVAL, "allow-list of %zu ids is NULL", sp->nallow);
+    if (idx->n == 0)
+        return ruv__set_error(RUV_E_EMPTY, "search on an empty index");
+    return RUV_OK;
+}
+
+/* Row bitmap of the allowed ids present in the index; *count how many. */
+static int allow_bitmap(const struct ruv_index *idx, const ruv_search_params *sp, uint8_t **out,
+                        size_t *count)
+{
+    *out = NULL;
+    *count = idx->n;
+    if (!sp->allow)
+        return RUV_OK;
+    *out = calloc((idx->n + 7) / 8, 1);
+    if (!*out)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for the allow-list");
+    size_t c = 0;
+    for (size_t i = 0; i < sp->nallow; i++) {
+        uint32_t row;
+        if (ruv__idmap_get(&idx->map, idx->ids, sp->allow[i], &row) &&
+            !((*out)[row / 8] & (1u << (row % 8)))) {
+            (*out)[row / 8] |= (uint8_t)(1u << (row % 8));
+            c++;
+        }
+    }
+    *count = c;
+    return RUV_OK;
+}
+
+/* One query into ids/scores; the caller has checked arguments. */
+static int search_one(const struct ruv_index *idx, const float *query, const ruv_search_params *sp,
+                      const uint8_t *allow, void *scratch, float *qbuf, float *hd, uint32_t *hr,
+                      uint64_t *ids, float *scores, size_t *nfound)
+{
+    int rc = ruv__check_finite(query, 1, idx->p.dim, "query");
+    if (rc)
+        return rc;
+    const float *q = query;
+    if (idx->p.metric == RUV_METRIC_COSINE) {
+        ruv__normalize(idx->k, query, qbuf, idx->p.dim);
+        q = qbuf;
+    }
+    struct ruv__topk top;
+    ruv__topk_init(&top, sp->k, hd, hr);
+    rc = idx->vt->search(idx, q, sp, allow, &top, scratch);
+    if (rc)
+        return rc;
+    ruv__index_emit(idx, &top, ids, scores, nfound);
+    return RUV_OK;
+}
+
+void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_t *ids,
+                     float *scores, size_t *nfound)
+{
+    ruv__topk_sort(top);
+    for (size_t i = 0; i < top->n; i++) {
+        ids[i] = idx->ids[top->row[i]];
+        scores[i] = ruv__score_from_dist(idx, top->dist[i]);
+    }
+    for (size_t i = top->n; i < top->k; i++) {
+        ids[i] = UINT64_MAX;
+        scores[i] = NAN;
+    }
+    *nfound = top->n;
+}
+
+struct search_bufs {
+    void *scratch;
+    float *qbuf, *hd;
+    uint32_t *hr;
+    char err[512]; /* a failure's detail: set on a pool thread, read by the caller */
+};
+
+static int bufs_alloc(const struct ruv_index *idx, const ruv_search_params *sp,
+                      struct search_bufs *b)
+{
+    b->scratch = ruv__alloc(idx->vt->scratch_bytes(idx, sp));
+    b->qbuf = ruv__alloc(idx->p.dim * sizeof(float));
+    b->hd = malloc(sp->k * sizeof(float));
+    b->hr = malloc(sp->k * sizeof(uint32_t));
+    if (!b->scratch || !b->qbuf || !b->hd || !b->hr)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for search buffers (k = %u)", sp->k);
+    return RUV_OK;
+}
+
+static void bufs_free(struct search_bufs *b)
+{
+    free(b->scratch);
+    free(b->qbuf);
+    free(b->hd);
+    free(b->hr);
+}
+
+int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_params *sp,
+                     uint64_t *ids, float *scores, size_t *nfound)
+{
+    int rc = check_search(idx, sp);
+    if (rc)
+        return rc;
+    if (!query || !ids || !scores || !nfound)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_search: NULL argument");
+    *nfound = 0;
+    uint8_t *allow = NULL;
+    size_t allowed;
+    struct search_bufs b = {0};
+    rc = allow_bitmap(idx, sp, &allow, &allowed);
+    if (!rc)
+        rc = bufs_alloc(idx, sp, &b);
+    if (!rc)
+        rc = search_one(idx, query, sp, allow, b.scratch, b.qbuf, b.hd, b.hr, ids, scores, nfound);
+    bufs_free(&b);
+    free(allow);
+    return rc;
+}
+
+struct batch_ctx {
+    const struct ruv_index *idx;
+    const float *queries;
+    const ruv_search_params *sp;
+    const uint8_t *allow;
+    uint64_t *ids;
+    float *scores;
+    size_t *nfound;
+    struct search_bufs *bufs; /* one per worker */
+    int *status;              /* one per worker */
+};
+
+static void batch_range(void *vctx, size_t begin, size_t end, unsigned worker)
+{
+    struct batch_ctx *c = vctx;
+    struct search_bufs *b = &c->bufs[worker];
+    size_t k = c->sp->k, dim = c->idx->p.dim;
+    for (size_t q = begin; q < end && c->status[worker] == RUV_OK; q++) {
+        int rc = search_one(c->idx, c->queries + q * dim, c->sp, c->allow, b->scratch, b->qbuf,
+                            b->hd, b->hr, c->ids + q * k, c->scores + q * k, &c->nfound[q]);
+        if (rc) {
+            c->status[worker] = rc;
+            snprintf(b->err, sizeof b->err, "query %zu: %s", q, ruv_last_error());
+        }
+    }
+}
+
+int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq,
+                           const ruv_search_params *sp, uint64_t *ids, float *scores,
+                           size_t *nfound)
+{
+    int rc = check_search(idx, sp);
+    if (rc)
+        return rc;
+    if (nq && (!queries || !ids || !scores || !nfound))
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_search_batch: NULL argument");
+    if (nq == 0)
+        return RUV_OK;
+    /* Every query is checked before any is searched, on every path. */
+    if ((rc = ruv__check_finite(queries, nq, idx->p.dim, "query")))
+        return rc;
+    if (idx->vt->search_batch && !sp->allow)
+        return idx->vt->search_batch(idx, queries, nq, sp, ids, scores, nfound);
+    unsigned threads = idx->threads ? idx->threads : 1;
+    uint8_t *allow = NULL;
+    size_t allowed;
+    struct search_bufs *bufs = calloc(threads, sizeof *bufs);
+    int *status = calloc(threads, sizeof *status);
+    if (!bufs || !status)
+        rc = ruv__set_error(RUV_E_NOMEM, "out of memory");
+    if (!rc)
+        rc = allow_bitmap(idx, sp, &allow, &allowed);
+    for (unsigned t = 0; !rc && t < threads; t++)
+        rc = bufs_alloc(idx, sp, &bufs[t]);
+    if (!rc) {
+        struct batch_ctx c = {idx, queries, sp, allow, ids, scores, nfound, bufs, status};
+        ruv__parallel_for(threads, nq, 8, batch_range, &c);
+        for (unsigned t = 0; t < threads; t++)
+            if (status[t] && !rc)
+                rc = ruv__set_error(status[t], "%s", bufs[t].err);
+    }
+    for (unsigned t = 0; bufs && t < threads; t++)
+        bufs_free(&bufs[t]);
+    free(bufs);
+    free(status);
+    free(allow);
+    return rc;
+}

@@ -1,0 +1,243 @@
+/* RaBitQ at search time: query preparation (bit planes, FastScan and byte
+ * LUTs), <b, q> from the kernels' results, and the estimators with their
+ * bounds. The math is in rabitq.h. */
+#include <math.h>
+#include <string.h>
+
+#include <ruvector/error.h>
+#include <ruvector/kernel.h>
+
+#include "index/rabitq/rabitq.h"
+
+/* ------------------------------------------------------ query preparation */
+
+void ruv__rabitq_query_centroid(const struct ruv_kernel_ops *k, const float *q, const float *c,
+                                size_t dim, enum ruv__rabitq_metric metric,
+                                struct ruv__rabitq_query *qc)
+{
+    float d2 = c ? k->l2sq_f32(q, c, dim) : k->dot_f32(q, q, dim);
+    qc->g_error = sqrtf(d2);
+    if (metric == RUV__RABITQ_IP)
+        qc->g_add = c ? -k->dot_f32(q, c, dim) : 0.0f;
+    else
+        qc->g_add = d2;
+}
+
+void ruv__rabitq_query_init(const struct ruv_kernel_ops *k, const float *q, const float *c,
+                            size_t dim, enum ruv__rabitq_metric metric, struct ruv__rabitq_query *qc)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < dim; i++)
+        s += q[i];
+    qc->sum_q = (float)s;
+    ruv__rabitq_query_centroid(k, q, c, dim, metric, qc);
+}
+
+int ruv__rabitq_query_bitplanes(const float *q, size_t dim, unsigned nplanes, uint64_t *planes,
+                                struct ruv__rabitq_qbits *qb)
+{
+    if (nplanes < 1 || nplanes > RUV__RABITQ_MAX_QBITS || dim == 0)
+        return RUV_E_INVAL;
+    const uint32_t levels = (1u << nplanes) - 1u;
+    if ((uint64_t)levels * dim > UINT32_MAX)
+        return RUV_E_INVAL;
+    const size_t words = ruv__rabitq_words(dim);
+    float lo = q[0], hi = q[0];
+    for (size_t i = 1; i < dim; i++) {
+        lo = q[i] < lo ? q[i] : lo;
+        hi = q[i] > hi ? q[i] : hi;
+    }
+    const float delta = (hi - lo) / (float)levels;
+    const float inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+    memset(planes, 0, (size_t)nplanes * words * sizeof(*planes));
+    for (size_t i = 0; i < dim; i++) {
+        float v = floorf((q[i] - lo) * inv + 0.5f);
+        uint32_t u = v <= 0.0f ? 0u : v >= (float)levels ? levels : (uint32_t)v;
+        for (unsigned j = 0; j < nplanes; j++)
+            planes[(size_t)j * words + i / 64] |= (uint64_t)((u >> j) & 1u) << (i % 64);
+    }
+    qb->delta = delta;
+    qb->vl = lo;
+    qb->nplanes = nplanes;
+    return RUV_OK;
+}
+
+static float qcoord(const float *q, size_t dim, size_t i)
+{
+    return i < dim ? q[i] : 0.0f;
+}
+
+void ruv__rabitq_fastscan_lut(const float *q, size_t dim, unsigned bits, uint8_t *lut,
+                              struct ruv__rabitq_lutq *lq)
+{
+    const float levels = (float)((1u << (bits < 1 ? 1 : bits > 8 ? 8 : bits)) - 1u);
+    const size_t nsub = ruv__rabitq_nsub(dim);
+    /* A table's subset sums span exactly [sum of negatives, sum of positives],
+     * so the global step is known before any table is built. */
+    float range = 0.0f;
+    double offset = 0.0;
+    for (size_t m = 0; m < nsub; m++) {
+        float neg = 0.0f, pos = 0.0f;
+        for (unsigned t = 0; t < 4; t++) {
+            float v = qcoord(q, dim, 4 * m + t);
+            if (v < 0.0f)
+                neg += v;
+            else
+                pos += v;
+        }
+        range = pos - neg > range ? pos - neg : range;
+        offset += neg;
+    }
+    const float delta = range / levels;
+    const float inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+    const unsigned top = (unsigned)levels;
+    for (size_t m = 0; m < nsub; m++) {
+        /* Built per query, so kept cheap: subset sums by doubling, then a
+         * straight-line quantisation of 16 entries. tab[v] - neg >= 0, so
+         * truncating x + 0.5 rounds to nearest. */
+        float tab[16], neg = 0.0f;
+        tab[0] = 0.0f;
+        for (unsigned t = 0; t < 4; t++) {
+            const float v = qcoord(q, dim, 4 * m + t);
+            neg += v < 0.0f ? v : 0.0f;
+            for (unsigned u = 0; u < (1u << t); u++)
+                tab[(1u << t) + u] = tab[u] + v;
+        }
+        for (unsigned v = 0; v < 16; v++) {
+            unsigned u = (unsigned)((tab[v] - neg) * inv + 0.5f);
+            lut[m * 16 + v] = (uint8_t)(u > top ? top : u);
+        }
+    }
+    lq->delta = delta;
+    lq->offset = (float)offset;
+}
+
+static unsigned nibble(const uint64_t *code, size_t m)
+{
+    return (unsigned)(code[(4 * m) / 64] >> ((4 * m) % 64)) & 0xfu;
+}
+
+void ruv__rabitq_fastscan_pack(const uint64_t *codes, size_t words, size_t n, size_t sub_begin,
+                               size_t nsub, uint8_t *block)
+{
+    for (size_t m = 0; m < nsub; m++) {
+        uint8_t *row = block + m * 16;
+        for (size_t j = 0; j < 16; j++) {
+            unsigned lo = j < n ? nibble(codes + j * words, sub_begin + m) : 0u;
+            unsigned hi = j + 16 < n ? nibble(codes + (j + 16) * words, sub_begin + m) : 0u;
+            row[j] = (uint8_t)(lo | (hi << 4));
+        }
+    }
+}
+
+float ruv__rabitq_masked_sum(const uint64_t *code, const float *q, size_t dim)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        s += ((code[i / 64] >> (i % 64)) & 1u) ? q[i] : 0.0f;
+    return s;
+}
+
+void ruv__rabitq_byte_lut(const float *q, size_t dim, float *lut)
+{
+    const size_t nbytes = (dim + 7) / 8;
+    for (size_t p = 0; p < nbytes; p++) {
+        /* by doubling: entries with bit t set are those without it plus
+         * q[8p + t], so each step is one vectorisable pass */
+        float *tab = lut + p * 256;
+        tab[0] = 0.0f;
+        for (unsigned t = 0; t < 8; t++) {
+            const float qt = qcoord(q, dim, 8 * p + t);
+            const unsigned half = 1u << t;
+            for (unsigned v = 0; v < half; v++)
+                tab[half + v] = tab[v] + qt;
+        }
+    }
+}
+
+float ruv__rabitq_ip_byte_lut(const float *lut, const uint64_t *code, size_t dim)
+{
+    const size_t nbytes = (dim + 7) / 8;
+    /* four partial sums: one serial chain of dependent adds would cost the
+     * add latency per byte; the summation order is fixed, so results do not
+     * depend on the kernel or the machine */
+#define BYTE_AT(p) (lut[(p) * 256 + ((code[(p) / 8] >> (8 * ((p) % 8))) & 0xffu)])
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t p = 0;
+    for (; p + 4 <= nbytes; p += 4) {
+        s0 += BYTE_AT(p);
+        s1 += BYTE_AT(p + 1);
+        s2 += BYTE_AT(p + 2);
+        s3 += BYTE_AT(p + 3);
+    }
+    for (; p < nbytes; p++)
+        s0 += BYTE_AT(p);
+#undef BYTE_AT
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* ------------------------------------------------- kernel results -> <b,q> */
+
+float ruv__rabitq_ip_bitplane(const struct ruv__rabitq_qbits *qb, uint32_t dot, uint32_t popcnt)
+{
+    /* <b, q> ~= delta * sum_j 2^j popcnt(b & plane_j) + vl * popcnt(b) (§2.2) */
+    return qb->delta * (float)dot + qb->vl * (float)popcnt;
+}
+
+void ruv__rabitq_ip_bitplane_n(const struct ruv__rabitq_qbits *qb, const uint32_t *dot,
+                               const uint32_t *popcnt, size_t n, float *ip)
+{
+    for (size_t i = 0; i < n; i++)
+        ip[i] = qb->delta * (float)dot[i] + qb->vl * (float)popcnt[i];
+}
+
+float ruv__rabitq_ip_fastscan(const struct ruv__rabitq_lutq *lq, uint32_t acc)
+{
+    return lq->delta * (float)acc + lq->offset;
+}
+
+void ruv__rabitq_ip_fastscan_n(const struct ruv__rabitq_lutq *lq, const uint16_t *acc, size_t n,
+                               float *ip)
+{
+    for (size_t i = 0; i < n; i++)
+        ip[i] = lq->delta * (float)acc[i] + lq->offset;
+}
+
+/* ------------------------------------------------------------- estimators */
+
+float ruv__rabitq_ip_code(float ip_bin, float ip_ex, unsigned bits)
+{
+    return (float)(1u << (bits - 1)) * ip_bin + ip_ex;
+}
+
+float ruv__rabitq_est(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
+                      float ip_code, unsigned bits)
+{
+    return f->f_add + qc->g_add + f->f_rescale * (ip_code + ruv__rabitq_cb(bits) * qc->sum_q);
+}
+
+void ruv__rabitq_est_bounds(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
+                            float ip_code, unsigned bits, float *est, float *lb, float *ub)
+{
+    float e = ruv__rabitq_est(f, qc, ip_code, bits);
+    float d = f->f_error * qc->g_error;
+    if (est)
+        *est = e;
+    if (lb)
+        *lb = e - d;
+    if (ub)
+        *ub = e + d;
+}
+
+void ruv__rabitq_est_n(const float *ip_code, size_t n, const float *f_add, const float *f_rescale,
+                       const float *f_error, const struct ruv__rabitq_query *qc, unsigned bits,
+                       float *est, float *lb)
+{
+    const float kb = ruv__rabitq_cb(bits) * qc->sum_q;
+    const float g_add = qc->g_add, g_err = qc->g_error;
+    for (size_t i = 0; i < n; i++)
+        est[i] = f_add[i] + g_add + f_rescale[i] * (ip_code[i] + kb);
+    if (lb)
+        for (size_t i = 0; i < n; i++)
+            lb[i] = est[i] - f_error[i] * g_err;
+}

@@ -1,0 +1,22 @@
+/* The avx2 kernel table (the descriptor in plugin.c points at it). */
+#include <ruvector/kernel.h>
+
+#include "impl.h"
+
+const struct ruv_kernel_ops ruv_avx2_ops = {
+    .struct_size = sizeof(struct ruv_kernel_ops),
+    .reserved = 0,
+    .dot_f32 = ruv__avx2_dot_f32,
+    .l2sq_f32 = ruv__avx2_l2sq_f32,
+    .cos_f32 = ruv__avx2_cos_f32,
+    .dot_f32_1xN = ruv__avx2_dot_f32_1xN,
+    .l2sq_f32_1xN = ruv__avx2_l2sq_f32_1xN,
+    .l2sq_f32_1xN_below = ruv__avx2_l2sq_f32_1xN_below,
+    .xor_popcnt_1xN = ruv__avx2_xor_popcnt_1xN,
+    .bitplane_dot_1xN = ruv__avx2_bitplane_dot_1xN,
+    .popcnt_u64 = ruv__avx2_popcnt_u64,
+    .fastscan_u8 = ruv__avx2_fastscan_u8,
+    .fht_f32 = ruv__avx2_fht_f32,
+    .dot_u8_f32 = ruv__avx2_dot_u8_f32,
+    .dot_f16_1xN = ruv__avx2_dot_f16_1xN,
+};
