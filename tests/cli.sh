@@ -32,5 +32,25 @@ err=$(RUVECTOR_VERBOSE=1 $R info 2>&1 >/dev/null)
 check "verbose logs decisions" sh -c "printf '%s' \"\$1\" | grep -q 'ruvector: kernel '" _ "$err"
 err=$($R info 2>&1 >/dev/null)
 check "silent by default" test -z "$err"
+# Plugins are found from where libruvector was loaded: no variable needed
+# in the build tree (every kernel plugin is at least considered, none is
+# "not-found"), and the report says how the path was found.
+built=""
+for k in avx2 avx512 neon; do
+    [ -f "$RUV_TEST_BUILDDIR/plugins/kernel-$k/$k.la" ] && built="$built $k"
+done
+if command -v python3 >/dev/null 2>&1 && [ -n "$built" ]; then
+    BUILT="$built"; export BUILT
+    json=$(env -u RUVECTOR_PLUGIN_PATH $R info --json)
+    check "plugins found without RUVECTOR_PLUGIN_PATH" sh -c "printf '%s' \"\$1\" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+states = {p[\"name\"]: p[\"state\"] for p in d[\"plugins\"]}
+import os
+assert all(states[k] != \"not-found\" for k in os.environ[\"BUILT\"].split()), states
+pp = d[\"config\"][\"plugin_path\"]
+assert pp[\"source\"] == \"default\" and \"build tree\" in pp[\"found\"], pp
+'" _ "$json"
+fi
 echo "$passes passed, $fails failed"
 test $fails -eq 0

@@ -3,7 +3,7 @@
 # own RUVECTOR_* settings are cleared so they cannot change a verdict.
 RUV_TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins/kernel-avx2:$(abs_top_builddir)/plugins/kernel-avx512:$(abs_top_builddir)/plugins/kernel-neon:$(abs_top_builddir)/tests/fixtures
 AM_TESTS_ENVIRONMENT = \
-	unset RUVECTOR_KERNEL RUVECTOR_DISABLE RUVECTOR_VERBOSE; \
+	unset RUVECTOR_KERNEL RUVECTOR_DISABLE RUVECTOR_VERBOSE RUVECTOR_ORT_LIB; \
 	RUVECTOR_PLUGIN_PATH='$(RUV_TEST_PLUGIN_PATH)'; export RUVECTOR_PLUGIN_PATH; \
 	RUV_TEST_FIXTURES='$(abs_top_builddir)/tests/fixtures'; export RUV_TEST_FIXTURES; \
 	RUV_TEST_BUILDDIR='$(abs_top_builddir)'; export RUV_TEST_BUILDDIR; \

@@ -9,6 +9,9 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+
+#include <ruvector/plugin.h>
 #include <ruvector/ruvector.h>
 
 static void clear_env(void)
@@ -16,6 +19,7 @@ static void clear_env(void)
     unsetenv("RUVECTOR_KERNEL");
     unsetenv("RUVECTOR_DISABLE");
     unsetenv("RUVECTOR_VERBOSE");
+    unsetenv("RUVECTOR_ORT_LIB");
 }
 
 static int setup(void **state)
@@ -115,11 +119,93 @@ static void test_api_beats_env(void **state)
     assert_string_equal(ruv_engine_kernel_source(eng), "api");
     char *json = NULL;
     assert_int_equal(ruv_engine_report(eng, &json), RUV_OK);
-    assert_non_null(strstr(json, "\"kernel\":{\"value\":\"scalar\",\"source\":\"api\"}"));
+    assert_non_null(strstr(json, "\"kernel\":{\"value\":\"scalar\",\"source\":\"api\","));
     assert_non_null(strstr(json, "\"threads\":{\"value\":3,\"source\":\"api\"}"));
     ruv_free(json);
     ruv_engine_close(eng);
     clear_env();
+}
+
+/* A plugin's setting from the one table: RUVECTOR_ORT_LIB reaches the
+ * embed_onnx plugin through host->config_get, a plugin option beats it,
+ * and the report and ruv_engine_setting say where it came from. */
+static char seen_ort_lib[256];
+
+static int fake_embed_init(const struct ruv_host *host, void **state)
+{
+    const char *v = host->config_get(host, "ort_lib");
+    snprintf(seen_ort_lib, sizeof seen_ort_lib, "%s", v ? v : "(none)");
+    *state = NULL;
+    return RUV_OK;
+}
+
+static const uint32_t fake_ops_size = sizeof(uint32_t);
+static const struct ruv_plugin fake_embed = {
+    .struct_size = sizeof(struct ruv_plugin),
+    .abi = RUV_PLUGIN_ABI,
+    .name = "embed_onnx",
+    .version = "0",
+    .kind = RUV_PLUGIN_FEATURE,
+    .init = fake_embed_init,
+    .ops = &fake_ops_size,
+};
+
+static void open_with_fake_embed(ruv_config *cfg, ruv_engine **eng)
+{
+    assert_int_equal(ruv_config_register(cfg, &fake_embed), RUV_OK);
+    assert_int_equal(ruv_engine_open(cfg, eng), RUV_OK);
+}
+
+static void test_plugin_setting_from_table(void **state)
+{
+    (void)state;
+    ruv_config *cfg = NULL;
+    ruv_engine *eng = NULL;
+    /* default: nothing */
+    assert_int_equal(ruv_config_new(&cfg), RUV_OK);
+    open_with_fake_embed(cfg, &eng);
+    assert_string_equal(seen_ort_lib, "(none)");
+    expect_setting(eng, "ort_lib", "", "default");
+    ruv_engine_close(eng);
+    ruv_config_free(cfg);
+    /* environment */
+    setenv("RUVECTOR_ORT_LIB", "/opt/ort/libonnxruntime.so.1", 1);
+    assert_int_equal(ruv_config_new(&cfg), RUV_OK);
+    open_with_fake_embed(cfg, &eng);
+    assert_string_equal(seen_ort_lib, "/opt/ort/libonnxruntime.so.1");
+    expect_setting(eng, "ort_lib", "/opt/ort/libonnxruntime.so.1", "env");
+    char *json = NULL;
+    assert_int_equal(ruv_engine_report(eng, &json), RUV_OK);
+    assert_non_null(strstr(json, "\"ort_lib\":{\"value\":\"/opt/ort/libonnxruntime.so.1\","
+                                 "\"source\":\"env\",\"env\":\"RUVECTOR_ORT_LIB\","
+                                 "\"plugin\":\"embed_onnx\"}"));
+    assert_non_null(strstr(json, "\"blas_path\":{"));
+    ruv_free(json);
+    ruv_engine_close(eng);
+    ruv_config_free(cfg);
+    /* the API (a plugin option) beats the environment */
+    assert_int_equal(ruv_config_new(&cfg), RUV_OK);
+    assert_int_equal(ruv_config_set_plugin_option(cfg, "embed_onnx", "ort_lib", "/api/ort.so"),
+                     RUV_OK);
+    open_with_fake_embed(cfg, &eng);
+    assert_string_equal(seen_ort_lib, "/api/ort.so");
+    expect_setting(eng, "ort_lib", "/api/ort.so", "api");
+    ruv_engine_close(eng);
+    ruv_config_free(cfg);
+    clear_env();
+    /* every named setting is known to ruv_engine_setting, and only those */
+    assert_int_equal(ruv_engine_open(NULL, &eng), RUV_OK);
+    size_t n = 0;
+    for (; ruv_setting_name(n); n++) {
+        const char *v = NULL, *src = NULL;
+        assert_int_equal(ruv_engine_setting(eng, ruv_setting_name(n), &v, &src), RUV_OK);
+        assert_non_null(v);
+    }
+    assert_int_equal(n, 7);
+    const char *v = NULL;
+    assert_int_equal(ruv_engine_setting(eng, "nope", &v, NULL), RUV_E_NOTFOUND);
+    assert_non_null(strstr(ruv_last_error(), "ort_lib"));
+    ruv_engine_close(eng);
 }
 
 static void test_bad_verbose_env_is_an_error(void **state)
@@ -202,6 +288,7 @@ int main(void)
         cmocka_unit_test_setup(test_defaults, setup),
         cmocka_unit_test_setup(test_env_beats_default, setup),
         cmocka_unit_test_setup(test_api_beats_env, setup),
+        cmocka_unit_test_setup(test_plugin_setting_from_table, setup),
         cmocka_unit_test_setup(test_bad_verbose_env_is_an_error, setup),
         cmocka_unit_test_setup(test_disable_tokens_are_exact, setup),
         cmocka_unit_test_setup(test_forced_but_disabled, setup),

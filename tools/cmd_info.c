@@ -73,11 +73,10 @@ static void print_human(const ruv_engine *eng)
     }
 
     printf("\nsettings\n");
-    static const char *const keys[] = {"kernel", "plugin_path", "disable", "threads", "verbose"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const char *v = NULL, *s = NULL;
-        if (ruv_engine_setting(eng, keys[i], &v, &s) == RUV_OK)
-            printf("  %-12s %s (%s)\n", keys[i], *v ? v : "\"\"", s);
+    for (size_t i = 0; ruv_setting_name(i); i++) {
+        const char *key = ruv_setting_name(i), *v = NULL, *s = NULL;
+        if (ruv_engine_setting(eng, key, &v, &s) == RUV_OK)
+            printf("  %-12s %s (%s)\n", key, *v ? v : "\"\"", s);
     }
 }
 

@@ -2,6 +2,7 @@
  * and defaults happens once, at ruv_engine_open (engine.c). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,10 +29,8 @@ void ruv_config_free(ruv_config *cfg)
 {
     if (!cfg)
         return;
-    free(cfg->kernel);
-    free(cfg->plugin_path);
-    free(cfg->disable);
-    free(cfg->blas_path);
+    for (int id = 0; id < RUV_SET_COUNT; id++)
+        free(cfg->api[id]);
     for (size_t i = 0; i < cfg->nplugins; i++)
         free(cfg->plugins[i]);
     free(cfg->plugins);
@@ -64,28 +63,28 @@ int ruv_config_set_kernel(ruv_config *cfg, const char *name)
                               "ruv_config_set_kernel: '%s' is not a kernel name "
                               "(expected [a-z0-9_]{1,31} or \"auto\")",
                               name);
-    return replace_string(&cfg->kernel, name, "ruv_config_set_kernel");
+    return ruv__config_set(cfg, RUV_SET_kernel, name, "ruv_config_set_kernel");
 }
 
 int ruv_config_set_plugin_path(ruv_config *cfg, const char *path)
 {
     if (!cfg || !path)
         return ruv__set_error(RUV_E_INVAL, "ruv_config_set_plugin_path: NULL argument");
-    return replace_string(&cfg->plugin_path, path, "ruv_config_set_plugin_path");
+    return ruv__config_set(cfg, RUV_SET_plugin_path, path, "ruv_config_set_plugin_path");
 }
 
 int ruv_config_set_disable(ruv_config *cfg, const char *names)
 {
     if (!cfg || !names)
         return ruv__set_error(RUV_E_INVAL, "ruv_config_set_disable: NULL argument");
-    return replace_string(&cfg->disable, names, "ruv_config_set_disable");
+    return ruv__config_set(cfg, RUV_SET_disable, names, "ruv_config_set_disable");
 }
 
 int ruv_config_set_blas_path(ruv_config *cfg, const char *path)
 {
     if (!cfg || !path)
         return ruv__set_error(RUV_E_INVAL, "ruv_config_set_blas_path: NULL argument");
-    return replace_string(&cfg->blas_path, path, "ruv_config_set_blas_path");
+    return ruv__config_set(cfg, RUV_SET_blas_path, path, "ruv_config_set_blas_path");
 }
 
 int ruv_config_add_plugin(ruv_config *cfg, const char *name)
@@ -130,9 +129,14 @@ int ruv_config_set_threads(ruv_config *cfg, unsigned threads)
     if (threads > 4096)
         return ruv__set_error(RUV_E_INVAL, "ruv_config_set_threads: %u threads is more than 4096",
                               threads);
-    cfg->threads = threads;
-    cfg->threads_set = 1;
-    return RUV_OK;
+    if (threads == 0) { /* back to the default: one thread per core */
+        free(cfg->api[RUV_SET_threads]);
+        cfg->api[RUV_SET_threads] = NULL;
+        return RUV_OK;
+    }
+    char text[16];
+    snprintf(text, sizeof text, "%u", threads);
+    return ruv__config_set(cfg, RUV_SET_threads, text, "ruv_config_set_threads");
 }
 
 int ruv_config_set_verbose(ruv_config *cfg, int level)
@@ -142,9 +146,8 @@ int ruv_config_set_verbose(ruv_config *cfg, int level)
     if (level < 0 || level > 2)
         return ruv__set_error(RUV_E_INVAL, "ruv_config_set_verbose: level %d is not 0, 1 or 2",
                               level);
-    cfg->verbose = level;
-    cfg->verbose_set = 1;
-    return RUV_OK;
+    char text[4] = {(char)('0' + level), '\0'};
+    return ruv__config_set(cfg, RUV_SET_verbose, text, "ruv_config_set_verbose");
 }
 
 int ruv_config_set_progress(ruv_config *cfg, ruv_progress_fn fn, void *ctx)

@@ -29,10 +29,6 @@
 #include "plugin/kernels.h"
 #include "plugin/plugins.h"
 
-#ifndef RUV_PLUGINDIR
-#define RUV_PLUGINDIR "/usr/local/lib/ruvector/plugins"
-#endif
-
 const char *ruv__source_name(int src)
 {
     switch (src) {
@@ -42,77 +38,12 @@ const char *ruv__source_name(int src)
     }
 }
 
-static const char *env(const char *name)
-{
-#ifdef HAVE_SECURE_GETENV
-    const char *v = secure_getenv(name);
-#else
-    const char *v = getenv(name);
-#endif
-    return (v && *v) ? v : NULL;
-}
-
-static int resolve_string(char **slot, int *src, const char *api, const char *envname,
-                          const char *dflt)
-{
-    const char *v = dflt;
-    *src = RUV_SRC_DEFAULT;
-    const char *e = envname ? env(envname) : NULL;
-    if (api) {
-        v = api;
-        *src = RUV_SRC_API;
-    } else if (e) {
-        v = e;
-        *src = RUV_SRC_ENV;
-    }
-    *slot = ruv__strdup(v);
-    return *slot ? RUV_OK : ruv__set_error(RUV_E_NOMEM, "out of memory");
-}
-
 static int resolve(struct ruv_engine *eng, const ruv_config *cfg)
 {
-    int rc;
-    if ((rc = resolve_string(&eng->kernel_req, &eng->kernel_src, cfg ? cfg->kernel : NULL,
-                             "RUVECTOR_KERNEL", "auto")) != RUV_OK ||
-        (rc = resolve_string(&eng->plugin_path, &eng->plugin_path_src,
-                             cfg ? cfg->plugin_path : NULL, "RUVECTOR_PLUGIN_PATH",
-                             RUV_PLUGINDIR)) != RUV_OK ||
-        (rc = resolve_string(&eng->disable, &eng->disable_src, cfg ? cfg->disable : NULL,
-                             "RUVECTOR_DISABLE", "")) != RUV_OK)
-        return rc;
-
-    eng->verbose = 0;
-    eng->verbose_src = RUV_SRC_DEFAULT;
-    const char *v = env("RUVECTOR_VERBOSE");
-    if (cfg && cfg->verbose_set) {
-        eng->verbose = cfg->verbose;
-        eng->verbose_src = RUV_SRC_API;
-    } else if (v) {
-        if ((v[0] != '0' && v[0] != '1' && v[0] != '2') || v[1] != '\0')
-            return ruv__set_error(RUV_E_INVAL, "RUVECTOR_VERBOSE='%s' is not 0, 1 or 2", v);
-        eng->verbose = v[0] - '0';
-        eng->verbose_src = RUV_SRC_ENV;
-    }
-
-    ruv_topology t;
-    ruv_topology_get(&t);
-    eng->threads = t.cores ? t.cores : (t.pus ? t.pus : 1);
-    eng->threads_src = RUV_SRC_DEFAULT;
-    if (cfg && cfg->threads_set && cfg->threads > 0) {
-        eng->threads = cfg->threads;
-        eng->threads_src = RUV_SRC_API;
-    }
-
     if (cfg) {
         eng->progress = cfg->progress;
         eng->progress_ctx = cfg->progress_ctx;
     }
-    if (cfg && cfg->blas_path && !(eng->blas_path = ruv__strdup(cfg->blas_path)))
-        return ruv__set_error(RUV_E_NOMEM, "out of memory");
-
-    snprintf(eng->threads_str, sizeof eng->threads_str, "%u", eng->threads);
-    snprintf(eng->verbose_str, sizeof eng->verbose_str, "%d", eng->verbose);
-
     if (cfg && cfg->noptions) {
         eng->options = calloc(cfg->noptions, sizeof *eng->options);
         if (!eng->options)
@@ -126,7 +57,7 @@ static int resolve(struct ruv_engine *eng, const ruv_config *cfg)
                 return ruv__set_error(RUV_E_NOMEM, "out of memory");
         }
     }
-    return RUV_OK;
+    return ruv__settings_resolve(&eng->settings, cfg, &eng->options, &eng->noptions);
 }
 
 /* The plugin set reads these resolved settings; the engine owns them and
@@ -134,12 +65,13 @@ static int resolve(struct ruv_engine *eng, const ruv_config *cfg)
 static void bind_plugin_set(struct ruv_engine *eng)
 {
     struct ruv__plugin_set *set = &eng->plugins;
-    set->kernel_req = eng->kernel_req;
-    set->kernel_src = eng->kernel_src;
-    set->plugin_path = eng->plugin_path;
-    set->disable = eng->disable;
-    set->disable_src = eng->disable_src;
-    set->verbose = eng->verbose;
+    const struct ruv__settings *st = &eng->settings;
+    set->kernel_req = st->value[RUV_SET_kernel];
+    set->kernel_src = st->source[RUV_SET_kernel];
+    set->plugin_path = st->value[RUV_SET_plugin_path];
+    set->disable = st->value[RUV_SET_disable];
+    set->disable_src = st->source[RUV_SET_disable];
+    set->verbose = st->verbose;
     set->isa = eng->isa;
     set->options = eng->options;
     set->noptions = eng->noptions;
@@ -176,9 +108,10 @@ static int mark_disabled(struct ruv_engine *eng, const char *name)
         return RUV_E_NOMEM;
     rec->state = RUV_PLUGIN_DISABLED;
     free(rec->reason);
-    rec->reason = ruv__strdup(eng->disable_src == RUV_SRC_API ? "disabled by ruv_config_set_disable"
-                                                              : "disabled by RUVECTOR_DISABLE");
-    ruv__log(eng->verbose, 1, "plugin %s: disabled", name);
+    rec->reason = ruv__strdup(eng->settings.source[RUV_SET_disable] == RUV_SRC_API
+                                  ? "disabled by ruv_config_set_disable"
+                                  : "disabled by RUVECTOR_DISABLE");
+    ruv__log(eng->settings.verbose, 1, "plugin %s: disabled", name);
     return rec->reason ? RUV_OK : ruv__set_error(RUV_E_NOMEM, "out of memory");
 }
 
@@ -266,14 +199,16 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
     if (rc == RUV_OK) {
         eng->isa = ruv_cpu_isa();
         bind_plugin_set(eng);
-        if (eng->verbose >= 1) {
+        const int verbose = eng->settings.verbose;
+        if (verbose >= 1) {
             struct ruv__buf b = {0};
             ruv__isa_list(&b, eng->isa, " ");
-            ruv__log(eng->verbose, 1, "cpu: %s; isa: %s", ruv_cpu_model(), b.p ? b.p : "?");
-            ruv__log(eng->verbose, 1, "topology: %s (%s)", ruv_topology_source(),
+            ruv__log(verbose, 1, "cpu: %s; isa: %s", ruv_cpu_model(), b.p ? b.p : "?");
+            ruv__log(verbose, 1, "topology: %s (%s)", ruv_topology_source(),
                      ruv__topology_detail());
-            ruv__log(eng->verbose, 2, "plugin path (%s): %s", ruv__source_name(eng->plugin_path_src),
-                     eng->plugin_path);
+            ruv__log(verbose, 2, "plugin path (%s): %s",
+                     ruv__source_name(eng->settings.source[RUV_SET_plugin_path]),
+                     eng->settings.value[RUV_SET_plugin_path]);
             free(b.p);
         }
         rc = ruv__loader_init(&eng->plugins);
@@ -284,8 +219,9 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
         rc = ruv__select_kernel(&eng->plugins);
     if (rc == RUV_OK) {
         /* A missing BLAS is not an error: our kernels take over (reported). */
-        ruv__blas_load(eng->blas_path);
-        ruv__log(eng->verbose, 1, "blas: %s", ruv__blas_describe());
+        const char *blas = eng->settings.value[RUV_SET_blas_path];
+        ruv__blas_load(*blas ? blas : NULL);
+        ruv__log(eng->settings.verbose, 1, "blas: %s", ruv__blas_describe());
     }
     if (rc != RUV_OK) {
         /* keep the detail across cleanup, which may call into plugins */
@@ -313,10 +249,7 @@ void ruv_engine_close(ruv_engine *eng)
         free(eng->options[i].value);
     }
     free(eng->options);
-    free(eng->kernel_req);
-    free(eng->plugin_path);
-    free(eng->disable);
-    free(eng->blas_path);
+    ruv__settings_free(&eng->settings);
     free(eng);
 }
 
@@ -329,7 +262,9 @@ const char *ruv_engine_kernel_source(const ruv_engine *eng)
 {
     if (!eng)
         return NULL;
-    return strcmp(eng->kernel_req, "auto") == 0 ? "auto" : ruv__source_name(eng->kernel_src);
+    return strcmp(eng->settings.value[RUV_SET_kernel], "auto") == 0
+               ? "auto"
+               : ruv__source_name(eng->settings.source[RUV_SET_kernel]);
 }
 
 const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng)
@@ -337,7 +272,7 @@ const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng)
     return eng ? &eng->plugins.recs[eng->plugins.selected]->effective : NULL;
 }
 
-unsigned ruv_engine_threads(const ruv_engine *eng) { return eng ? eng->threads : 1; }
+unsigned ruv_engine_threads(const ruv_engine *eng) { return eng ? eng->settings.threads : 1; }
 
 void ruv__progress(const struct ruv_engine *eng, const char *phase, uint64_t done, uint64_t total)
 {
@@ -356,32 +291,18 @@ int ruv_engine_setting(const ruv_engine *eng, const char *key, const char **valu
 {
     if (!eng || !key || !value)
         return ruv__set_error(RUV_E_INVAL, "ruv_engine_setting: NULL argument");
-    const char *v = NULL;
-    int src = RUV_SRC_DEFAULT;
-    if (strcmp(key, "kernel") == 0) {
-        v = eng->kernel_req;
-        src = eng->kernel_src;
-    } else if (strcmp(key, "plugin_path") == 0) {
-        v = eng->plugin_path;
-        src = eng->plugin_path_src;
-    } else if (strcmp(key, "disable") == 0) {
-        v = eng->disable;
-        src = eng->disable_src;
-    } else if (strcmp(key, "threads") == 0) {
-        v = eng->threads_str;
-        src = eng->threads_src;
-    } else if (strcmp(key, "verbose") == 0) {
-        v = eng->verbose_str;
-        src = eng->verbose_src;
-    } else {
-        return ruv__set_error(RUV_E_NOTFOUND,
-                              "unknown setting '%s' (kernel, plugin_path, disable, threads, "
-                              "verbose)",
-                              key);
+    int id = ruv__setting_find(key);
+    if (id < 0) {
+        struct ruv__buf b = {0};
+        for (size_t i = 0; ruv_setting_name(i); i++)
+            ruv__buf_printf(&b, "%s%s", i ? ", " : "", ruv_setting_name(i));
+        int rc = ruv__set_error(RUV_E_NOTFOUND, "unknown setting '%s' (%s)", key, b.p ? b.p : "");
+        free(b.p);
+        return rc;
     }
-    *value = v;
+    *value = eng->settings.value[id];
     if (source)
-        *source = ruv__source_name(src);
+        *source = ruv__source_name(eng->settings.source[id]);
     return RUV_OK;
 }
 

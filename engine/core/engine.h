@@ -8,19 +8,15 @@
 
 #include <ruvector/engine.h>
 
+#include "core/settings.h"
 #include "plugin/plugins.h"
 
 struct ruv_engine {
-    /* resolved settings and their sources (enum ruv__source) */
-    char *kernel_req; int kernel_src;     /* "auto" or a name */
-    char *plugin_path; int plugin_path_src;
-    char *disable; int disable_src;
-    char *blas_path; /* NULL: system search only */
+    struct ruv__settings settings; /* resolved once, at open (core/settings.h) */
     ruv_progress_fn progress;
     void *progress_ctx;
-    unsigned threads; int threads_src;
-    int verbose; int verbose_src;
-    char threads_str[16], verbose_str[4];
+    /* plugin options: the API's, then plugin-scoped settings from the
+     * environment (what host->config_get serves) */
     struct ruv__option *options;
     size_t noptions;
     uint64_t isa;

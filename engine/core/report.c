@@ -97,13 +97,6 @@ static void features(struct ruv__buf *b, const struct ruv__plugin_set *set)
     ruv__buf_printf(b, "},");
 }
 
-static void setting(struct ruv__buf *b, const char *key, const char *value, int src, int last)
-{
-    ruv__buf_printf(b, "\"%s\":{\"value\":", key);
-    ruv__buf_json_str(b, value);
-    ruv__buf_printf(b, ",\"source\":\"%s\"}%s", ruv__source_name(src), last ? "" : ",");
-}
-
 int ruv_engine_report(const ruv_engine *eng, char **json_out)
 {
     if (!eng || !json_out)
@@ -137,11 +130,12 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
     ruv__buf_json_str(&b, sel->name);
     ruv__buf_printf(&b, ",\"source\":\"%s\",\"priority\":%d,\"reason\":",
                     ruv_engine_kernel_source(eng), sel->priority);
-    if (strcmp(eng->kernel_req, "auto") == 0)
+    if (strcmp(eng->settings.value[RUV_SET_kernel], "auto") == 0)
         ruv__buf_json_str(&b, "highest priority of the kernels that loaded and passed "
                               "conformance checks");
     else
-        ruv__buf_json_str(&b, eng->kernel_src == RUV_SRC_API ? "forced by ruv_config_set_kernel"
+        ruv__buf_json_str(&b, eng->settings.source[RUV_SET_kernel] == RUV_SRC_API
+                                  ? "forced by ruv_config_set_kernel"
                                                              : "forced by RUVECTOR_KERNEL");
     ruv__buf_printf(&b, "},\"blas\":");
     ruv__buf_json_str(&b, ruv__blas_describe());
@@ -176,13 +170,8 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
         ruv__buf_printf(&b, "}");
     }
     ruv__buf_printf(&b, "],\"config\":{");
-    setting(&b, "kernel", eng->kernel_req, eng->kernel_src, 0);
-    setting(&b, "plugin_path", eng->plugin_path, eng->plugin_path_src, 0);
-    setting(&b, "disable", eng->disable, eng->disable_src, 0);
-    ruv__buf_printf(&b, "\"threads\":{\"value\":%u,\"source\":\"%s\"},", eng->threads,
-                    ruv__source_name(eng->threads_src));
-    ruv__buf_printf(&b, "\"verbose\":{\"value\":%d,\"source\":\"%s\"},", eng->verbose,
-                    ruv__source_name(eng->verbose_src));
+    ruv__settings_report(&b, &eng->settings);
+    ruv__buf_printf(&b, ",");
     ruv__buf_printf(&b, "\"plugins_requested\":[");
     int first = 1;
     for (size_t i = 0; i < eng->plugins.nrecs; i++) {

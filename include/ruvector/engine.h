@@ -82,9 +82,13 @@ unsigned ruv_engine_threads(const ruv_engine *eng);
 
 /* A resolved setting as text, and where it came from ("api", "env" or
  * "default"). Keys: "kernel", "plugin_path", "disable", "threads",
- * "verbose". Both strings borrowed until close; RUV_E_NOTFOUND for other keys. */
+ * "verbose", "blas_path", "ort_lib" (ruv_setting_name lists them). Both
+ * strings borrowed until close; RUV_E_NOTFOUND for other keys. */
 int ruv_engine_setting(const ruv_engine *eng, const char *key, const char **value,
                        const char **source);
+/* The name of setting i (0, 1, ...), or NULL past the last: every key
+ * ruv_engine_setting knows, in the order the report lists them. */
+const char *ruv_setting_name(size_t i);
 
 /* Plugin states as recorded at open. */
 typedef enum ruv_plugin_state {
