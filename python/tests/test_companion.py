@@ -34,6 +34,13 @@ try:
     out["engine"] = {"loaded": eng.feature_loaded("feature_echo"), "record": rec}
 except ruvector.RuVectorError as exc:
     out["engine"] = {"error": type(exc).__name__, "message": str(exc)}
+late = ruvector.Engine()  # no plugins named at open
+try:
+    late.load_plugin("feature_echo")
+    out["late"] = {"loaded": late.feature_loaded("feature_echo"),
+                   "features": late.report()["features"]}
+except ruvector.RuVectorError as exc:
+    out["late"] = {"error": type(exc).__name__, "message": str(exc)}
 print(json.dumps(out))
 """
 
@@ -72,6 +79,7 @@ def test_companion_install_and_uninstall_change_what_the_engine_sees(clean_env: 
     before = probe()
     assert "feature_echo" not in before["shown"]
     assert before["engine"]["error"] == "NotFoundError"
+    assert before["late"]["error"] == "NotFoundError", before["late"]
 
     pip("install", "--no-deps", "--no-index", WHEEL)
     during = probe()
@@ -85,6 +93,9 @@ def test_companion_install_and_uninstall_change_what_the_engine_sees(clean_env: 
     assert eng["record"]["state"] == "loaded" and eng["record"]["kind"] == "feature"
     assert eng["record"]["version"] == "1.2.3"  # the fixture's descriptor
     assert eng["record"]["file"].startswith(companion[0]["path"])
+    # late loading into an engine opened without it
+    assert during["late"].get("loaded") is True, during["late"]
+    assert "feature_echo" in during["late"]["features"]
 
     pip("uninstall", "-y", DIST)
     after = probe()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -153,3 +154,25 @@ def test_hierarchy() -> None:
         assert issubclass(cls, ruvector.IndexError)
     assert issubclass(ruvector.IoError, OSError) and issubclass(ruvector.CorruptFile, ruvector.PersistError)
     assert ruvector.Error is ruvector.RuVectorError
+
+
+def test_load_plugin_refuses_kernels_and_unknown_names() -> None:
+    eng = ruvector.Engine()
+    with pytest.raises(ruvector.InvalidArgument, match="kernel"):
+        eng.load_plugin("avx2")
+    with pytest.raises(ruvector.NotFoundError, match="no_such_plugin"):
+        eng.load_plugin("no_such_plugin")
+    with pytest.raises(ruvector.InvalidArgument, match="module name"):
+        eng.load_plugin("Bad Name")
+
+
+def test_report_has_pool_features_and_every_setting() -> None:
+    info = ruvector.runtime_info()
+    assert info["pool"]["default_workers"] >= 1
+    assert isinstance(info["features"], dict)
+    assert {"kernel", "plugin_path", "disable", "threads", "verbose", "blas_path",
+            "ort_lib"} <= set(info["config"])
+    assert info["config"]["ort_lib"]["env"] == "RUVECTOR_ORT_LIB"
+    buf = io.StringIO()
+    ruvector.show_runtime(file=buf)
+    assert "thread pool:" in buf.getvalue() and "ort_lib" in buf.getvalue()

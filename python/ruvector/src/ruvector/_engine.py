@@ -120,6 +120,21 @@ class Engine:
         """Whether the feature plugin ``name`` loaded in this engine."""
         return self._h.feature_loaded(name)
 
+    def load_plugin(self, name: str) -> None:
+        """Loads the feature plugin ``name`` into this open engine (late
+        loading), as ``Engine(plugins=[name])`` would have. Returns when it
+        is loaded, or when it is disabled or this CPU cannot run it (the
+        report says which); raises the load's error otherwise."""
+        try:
+            self._h.load_plugin(name)
+        except (NotFoundError, PluginError) as exc:
+            hints = extra_hint(name)
+            if not hints:
+                raise
+            raise type(exc)(
+                str(exc) + hints, status=exc.status, status_name=exc.status_name
+            ) from None
+
     def report(self) -> Dict[str, Any]:
         """The engine's report (``ruv_engine_report``) as a dict."""
         result: Dict[str, Any] = json.loads(self._h.report())
@@ -210,6 +225,12 @@ def show_runtime(engine: Optional[Engine] = None, file: Optional[IO[str]] = None
         status = f"  ERROR: {d['error']}" if d["error"] else ""
         names = ", ".join(d["plugins"]) or "(none)"
         lines.append(f"  {d['source']:<22} {names:<28} {d['path']}{status}")
+    for name, entries in info.get("features", {}).items():
+        lines.append(f"feature {name}:")
+        lines += [f"  {key:<14} {value}" for key, value in entries.items()]
+    pool = info.get("pool", {})
+    lines.append(f"thread pool: {pool.get('workers', '?')} workers started "
+                 f"(topology suggests {pool.get('default_workers', '?')})")
     lines.append("config (value, source):")
     for key, val in info.get("config", {}).items():
         if isinstance(val, dict):

@@ -155,6 +155,29 @@ static PyObject *engine_feature_loaded(PyObject *self, PyObject *arg)
     return PyBool_FromLong(st == RUV_OK);
 }
 
+/* Late loading (ruv_engine_load_plugin): a feature plugin into an open
+ * engine, the GIL released while its init runs. */
+static PyObject *engine_load_plugin(PyObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "plugin name must be str");
+        return NULL;
+    }
+    PyObject *b = PyUnicode_AsUTF8String(arg);
+    if (!b)
+        return NULL;
+    int st;
+    ruv_engine *eng = ((EngineObject *)self)->eng;
+    const char *name = PyBytes_AsString(b);
+    Py_BEGIN_ALLOW_THREADS
+    st = ruv_engine_load_plugin(eng, name);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(b);
+    if (st)
+        return raise_status(st);
+    Py_RETURN_NONE;
+}
+
 static PyObject *engine_kernel(PyObject *self, void *closure)
 {
     (void)closure;
@@ -184,6 +207,8 @@ static PyMethodDef engine_methods[] = {
      "report($self, /)\n--\n\nThe engine's JSON report (ruv_engine_report)."},
     {"feature_loaded", engine_feature_loaded, METH_O,
      "feature_loaded($self, name, /)\n--\n\nWhether the feature plugin loaded."},
+    {"load_plugin", engine_load_plugin, METH_O,
+     "load_plugin($self, name, /)\n--\n\nLoads a feature plugin into this open engine."},
     {NULL, NULL, 0, NULL},
 };
 
