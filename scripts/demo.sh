@@ -7,9 +7,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
 "$top/scripts/build.sh"
 b=${RUV_BUILD_DIR:-$top/build}
-# Run from the build tree: plugins resolve from their build directories.
-RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon"
-export RUVECTOR_PLUGIN_PATH
+# Run from the build tree: the engine finds the kernel plugins next to the
+# libruvector it loaded (no RUVECTOR_PLUGIN_PATH needed).
 R="$b/tools/ruvector"
 "$R" info
 echo
