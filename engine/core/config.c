@@ -167,20 +167,5 @@ int ruv_config_set_plugin_option(ruv_config *cfg, const char *plugin, const char
     for (size_t i = 0; i < cfg->noptions; i++)
         if (strcmp(cfg->options[i].plugin, plugin) == 0 && strcmp(cfg->options[i].key, key) == 0)
             return replace_string(&cfg->options[i].value, value, "ruv_config_set_plugin_option");
-    struct ruv__option *np = realloc(cfg->options, (cfg->noptions + 1) * sizeof *np);
-    if (!np)
-        return ruv__set_error(RUV_E_NOMEM, "ruv_config_set_plugin_option: out of memory");
-    cfg->options = np;
-    struct ruv__option *o = &np[cfg->noptions];
-    o->plugin = ruv__strdup(plugin);
-    o->key = ruv__strdup(key);
-    o->value = ruv__strdup(value);
-    if (!o->plugin || !o->key || !o->value) {
-        free(o->plugin);
-        free(o->key);
-        free(o->value);
-        return ruv__set_error(RUV_E_NOMEM, "ruv_config_set_plugin_option: out of memory");
-    }
-    cfg->noptions++;
-    return RUV_OK;
+    return ruv__option_add(&cfg->options, &cfg->noptions, plugin, key, value);
 }

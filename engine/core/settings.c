@@ -178,8 +178,8 @@ static const char *plugin_option(const ruv_config *cfg, const char *plugin, cons
     return NULL;
 }
 
-static int add_option(struct ruv__option **opts, size_t *n, const char *plugin, const char *key,
-                      const char *value)
+int ruv__option_add(struct ruv__option **opts, size_t *n, const char *plugin, const char *key,
+                    const char *value)
 {
     struct ruv__option *o = realloc(*opts, (*n + 1) * sizeof *o);
     if (!o)
@@ -218,7 +218,7 @@ int ruv__settings_resolve(struct ruv__settings *s, const ruv_config *cfg,
             rc = (s->value[id] = ruv__strdup(e)) ? RUV_OK
                                                  : ruv__set_error(RUV_E_NOMEM, "out of memory");
             if (!rc && r->plugin)
-                rc = add_option(options, noptions, r->plugin, r->name, e);
+                rc = ruv__option_add(options, noptions, r->plugin, r->name, e);
         } else {
             s->source[id] = RUV_SRC_DEFAULT;
             rc = default_value(s, id);

@@ -70,6 +70,10 @@ int ruv__settings_resolve(struct ruv__settings *s, const ruv_config *cfg,
                           struct ruv__option **options, size_t *noptions);
 void ruv__settings_free(struct ruv__settings *s);
 
+/* Appends a copy of {plugin, key, value} to *opts (n entries). */
+int ruv__option_add(struct ruv__option **opts, size_t *n, const char *plugin, const char *key,
+                    const char *value);
+
 /* The row named key, or -1. */
 int ruv__setting_find(const char *key);
 

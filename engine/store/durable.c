@@ -311,35 +311,18 @@ static int check_open(struct ruv__durable *d)
     return RUV_OK;
 }
 
-int ruv__durable_write(struct ruv__durable *d, const void *buf, size_t len)
+/* Writes all of buf, at off when positioned, else at the file offset;
+ * EINTR retried, a short write continued. */
+static int put(struct ruv__durable *d, const void *buf, size_t len, uint64_t off, int positioned)
 {
     int rc = check_open(d);
     const char *p = buf;
     while (!rc && len) {
-        ssize_t k = S->write(d->fd, p, len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = ENOSPC;
-            return fail_tmp(d, "write");
-        }
-        p += k;
-        len -= (size_t)k;
-    }
-    return rc;
-}
-
-int ruv__durable_pwrite(struct ruv__durable *d, const void *buf, size_t len, uint64_t off)
-{
-    int rc = check_open(d);
-    const char *p = buf;
-    while (!rc && len) {
-        if (off > (uint64_t)INT64_MAX - len) {
+        if (positioned && off > (uint64_t)INT64_MAX - len) {
             errno = EFBIG;
             return fail_tmp(d, "write");
         }
-        ssize_t k = S->pwrite(d->fd, p, len, (off_t)off);
+        ssize_t k = positioned ? S->pwrite(d->fd, p, len, (off_t)off) : S->write(d->fd, p, len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -352,6 +335,16 @@ int ruv__durable_pwrite(struct ruv__durable *d, const void *buf, size_t len, uin
         off += (uint64_t)k;
     }
     return rc;
+}
+
+int ruv__durable_write(struct ruv__durable *d, const void *buf, size_t len)
+{
+    return put(d, buf, len, 0, 0);
+}
+
+int ruv__durable_pwrite(struct ruv__durable *d, const void *buf, size_t len, uint64_t off)
+{
+    return put(d, buf, len, off, 1);
 }
 
 int ruv__durable_commit(struct ruv__durable *d)

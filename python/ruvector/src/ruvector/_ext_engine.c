@@ -139,13 +139,19 @@ static PyObject *engine_report(PyObject *self, PyObject *unused)
     return s;
 }
 
-static PyObject *engine_feature_loaded(PyObject *self, PyObject *arg)
+/* A plugin name as UTF-8 bytes (a new reference), or NULL with TypeError. */
+static PyObject *plugin_name(PyObject *arg)
 {
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "plugin name must be str");
         return NULL;
     }
-    PyObject *b = PyUnicode_AsUTF8String(arg);
+    return PyUnicode_AsUTF8String(arg);
+}
+
+static PyObject *engine_feature_loaded(PyObject *self, PyObject *arg)
+{
+    PyObject *b = plugin_name(arg);
     if (!b)
         return NULL;
     const void *ops = NULL;
@@ -159,11 +165,7 @@ static PyObject *engine_feature_loaded(PyObject *self, PyObject *arg)
  * engine, the GIL released while its init runs. */
 static PyObject *engine_load_plugin(PyObject *self, PyObject *arg)
 {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "plugin name must be str");
-        return NULL;
-    }
-    PyObject *b = PyUnicode_AsUTF8String(arg);
+    PyObject *b = plugin_name(arg);
     if (!b)
         return NULL;
     int st;
