@@ -1,0 +1,46 @@
+# ruLake core (issue 10, part 1): libcrypto shim, witnesses, sidecar and
+# FsBackend file formats. The plugin descriptor, cache and search come with
+# the engine's host table v2; until then this code is a convenience library
+# that the tests below link. It links jansson, never libcrypto (dlopen).
+if HAVE_JANSSON
+noinst_LTLIBRARIES += plugins/rulake/liblake_core.la
+plugins_rulake_liblake_core_la_SOURCES = \
+	plugins/rulake/bytes.h \
+	plugins/rulake/lake_error.c plugins/rulake/lake_error.h \
+	plugins/rulake/crypto.c plugins/rulake/crypto.h plugins/rulake/crypto_abi.h \
+	plugins/rulake/witness.c plugins/rulake/witness.h
+plugins_rulake_liblake_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
+plugins_rulake_liblake_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
+	-fvisibility=hidden
+plugins_rulake_liblake_core_la_LIBADD = $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+
+# A small program the hashlib cross-check drives (stdin → hex lines).
+check_PROGRAMS += tests/rulake/witness_cli
+tests_rulake_witness_cli_SOURCES = tests/rulake/witness_cli.c
+tests_rulake_witness_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
+tests_rulake_witness_cli_LDADD = plugins/rulake/liblake_core.la
+TESTS += tests/rulake/witness-hashlib.sh
+EXTRA_DIST += tests/rulake/witness-hashlib.sh tests/rulake/witness_hashlib.py \
+	tests/rulake/lake_ref.py
+
+# Our libcrypto declarations against the real headers (compile-time only).
+if HAVE_OPENSSL_H
+check_PROGRAMS += tests/rulake/test_lake_crypto_abi
+TESTS += tests/rulake/test_lake_crypto_abi
+tests_rulake_test_lake_crypto_abi_SOURCES = tests/rulake/test_lake_crypto_abi.c
+tests_rulake_test_lake_crypto_abi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake \
+	$(OPENSSL_CFLAGS)
+endif
+
+if HAVE_CMOCKA
+RUV_LAKE_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
+RUV_LAKE_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+RUV_LAKE_TEST_LDADD = plugins/rulake/liblake_core.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/rulake/test_lake_witness
+TESTS += tests/rulake/test_lake_witness
+tests_rulake_test_lake_witness_SOURCES = tests/rulake/test_lake_witness.c tests/rulake/lake_test.h
+tests_rulake_test_lake_witness_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_witness_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
+tests_rulake_test_lake_witness_LDADD = $(RUV_LAKE_TEST_LDADD)
+endif
+endif
