@@ -8,7 +8,11 @@ plugins_rulake_liblake_core_la_SOURCES = \
 	plugins/rulake/bytes.h \
 	plugins/rulake/lake_error.c plugins/rulake/lake_error.h \
 	plugins/rulake/crypto.c plugins/rulake/crypto.h plugins/rulake/crypto_abi.h \
-	plugins/rulake/witness.c plugins/rulake/witness.h
+	plugins/rulake/witness.c plugins/rulake/witness.h \
+	plugins/rulake/lake_write.c plugins/rulake/lake_write.h \
+	plugins/rulake/sidecar.h plugins/rulake/sidecar_read.c plugins/rulake/sidecar_write.c \
+	plugins/rulake/ruvec.h plugins/rulake/ruvec_internal.h plugins/rulake/ruvec_common.c \
+	plugins/rulake/ruvec1.c plugins/rulake/ruvec2.c
 plugins_rulake_liblake_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_liblake_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
@@ -42,5 +46,11 @@ tests_rulake_test_lake_witness_SOURCES = tests/rulake/test_lake_witness.c tests/
 tests_rulake_test_lake_witness_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_witness_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
 tests_rulake_test_lake_witness_LDADD = $(RUV_LAKE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_sidecar
+TESTS += tests/rulake/test_lake_sidecar
+tests_rulake_test_lake_sidecar_SOURCES = tests/rulake/test_lake_sidecar.c tests/rulake/lake_test.h
+tests_rulake_test_lake_sidecar_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_sidecar_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
+tests_rulake_test_lake_sidecar_LDADD = $(RUV_LAKE_TEST_LDADD) $(JANSSON_LIBS)
 endif
 endif
