@@ -52,5 +52,11 @@ tests_rulake_test_lake_sidecar_SOURCES = tests/rulake/test_lake_sidecar.c tests/
 tests_rulake_test_lake_sidecar_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_sidecar_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
 tests_rulake_test_lake_sidecar_LDADD = $(RUV_LAKE_TEST_LDADD) $(JANSSON_LIBS)
+check_PROGRAMS += tests/rulake/test_lake_ruvec
+TESTS += tests/rulake/test_lake_ruvec
+tests_rulake_test_lake_ruvec_SOURCES = tests/rulake/test_lake_ruvec.c tests/rulake/lake_test.h
+tests_rulake_test_lake_ruvec_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_ruvec_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
+tests_rulake_test_lake_ruvec_LDADD = $(RUV_LAKE_TEST_LDADD)
 endif
 endif
