@@ -60,3 +60,46 @@ tests_rulake_test_lake_ruvec_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
 tests_rulake_test_lake_ruvec_LDADD = $(RUV_LAKE_TEST_LDADD)
 endif
 endif
+
+# ---- libFuzzer targets for the sidecar and ruvec readers (not in make check) ----
+# Clang and compiler-rt as for fuzz-persist (engine/persist.mk, whose
+# RUV_FUZZ_* settings these share); seeds come from a Python generator:
+#   make fuzz-lake [RUV_FUZZ_CC=clang-14]
+#   mkdir -p corpus-sidecar corpus-ruvec corpus-ruvec-strict
+#   nice -n 10 tests/fuzz/fuzz_lake_sidecar -max_len=70000 -max_total_time=300 \
+#       corpus-sidecar tests/fuzz/lake-seeds/sidecar
+#   nice -n 10 tests/fuzz/fuzz_lake_ruvec -max_len=8192 -max_total_time=300 \
+#       corpus-ruvec tests/fuzz/lake-seeds/ruvec
+#   nice -n 10 tests/fuzz/fuzz_lake_ruvec_strict -max_len=8192 -max_total_time=300 \
+#       corpus-ruvec-strict tests/fuzz/lake-seeds/ruvec
+if HAVE_JANSSON
+EXTRA_DIST += tests/fuzz/fuzz_lake_sidecar.c tests/fuzz/fuzz_lake_ruvec.c \
+	tests/fuzz/gen_lake_seeds.py
+RUV_FUZZ_LAKE_BUILD = \
+	srcs=; for f in $(plugins_rulake_liblake_core_la_SOURCES); do \
+	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
+	$(MKDIR_P) tests/fuzz && \
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) -I$(top_builddir) $(AM_CPPFLAGS) \
+	  -I$(top_srcdir)/plugins/rulake $(JANSSON_CFLAGS) $(PTHREAD_CFLAGS)
+RUV_FUZZ_LAKE_LIBS = $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+tests/fuzz/fuzz_lake_sidecar: $(plugins_rulake_liblake_core_la_SOURCES) \
+		tests/fuzz/fuzz_lake_sidecar.c config.h
+	$(RUV_FUZZ_LAKE_BUILD) $(top_srcdir)/tests/fuzz/fuzz_lake_sidecar.c $$srcs \
+	  $(RUV_FUZZ_LAKE_LIBS) -o $@
+tests/fuzz/fuzz_lake_ruvec: $(plugins_rulake_liblake_core_la_SOURCES) \
+		tests/fuzz/fuzz_lake_ruvec.c config.h
+	$(RUV_FUZZ_LAKE_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  $(top_srcdir)/tests/fuzz/fuzz_lake_ruvec.c $$srcs $(RUV_FUZZ_LAKE_LIBS) -o $@
+tests/fuzz/fuzz_lake_ruvec_strict: $(plugins_rulake_liblake_core_la_SOURCES) \
+		tests/fuzz/fuzz_lake_ruvec.c config.h
+	$(RUV_FUZZ_LAKE_BUILD) $(top_srcdir)/tests/fuzz/fuzz_lake_ruvec.c $$srcs \
+	  $(RUV_FUZZ_LAKE_LIBS) -o $@
+fuzz-lake-seeds:
+	rm -rf tests/fuzz/lake-seeds
+	python3 $(top_srcdir)/tests/fuzz/gen_lake_seeds.py tests/fuzz/lake-seeds
+fuzz-lake: tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec \
+	tests/fuzz/fuzz_lake_ruvec_strict fuzz-lake-seeds
+CLEANFILES += tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec \
+	tests/fuzz/fuzz_lake_ruvec_strict
+endif
+.PHONY: fuzz-lake fuzz-lake-seeds

@@ -80,3 +80,40 @@ def signature_message(v2, meta):
 
 def key_id(public_key):
     return shake(public_key)[:8].hex()
+
+
+def ruvec2_bytes(rows, dim, token=bytes(range(16))):
+    """A ruvec2 file (rulake.md §10.2) holding rows (any order)."""
+    rows = sorted(rows, key=lambda r: r[0])
+    n = len(rows)
+    vo = (128 + 8 * n + 63) // 64 * 64
+    head = bytearray(128)
+    head[0:8] = b"ruvec2\0\0"
+    struct.pack_into("<IIQIIQQQ", head, 8, 128, 0, n, dim, 0, 128, vo, vo + 4 * n * dim)
+    head[56:72] = token
+    head[72:104] = content_digest(rows, dim)
+    head[120:128] = shake(bytes(head[:120]))[:8]
+    ids = b"".join(u64(i) for i, _ in rows)
+    vecs = b"".join(struct.pack("<%df" % dim, *v) for _, v in rows)
+    return bytes(head) + ids + bytes(vo - 128 - 8 * n) + vecs
+
+
+def ruvec2_check(data):
+    """Checks a ruvec2 file as §10.2 says; returns (ids, rows, digest) or raises."""
+    assert data[0:8] == b"ruvec2\0\0", "magic"
+    assert shake(data[:120])[:8] == data[120:128], "header check"
+    hs, flags, n, dim, res, io, vo, fs = struct.unpack_from("<IIQIIQQQ", data, 8)
+    assert (hs, flags, res, io) == (128, 0, 0, 128), "fixed fields"
+    assert vo == (128 + 8 * n + 63) // 64 * 64 and fs == vo + 4 * n * dim == len(data), "sizes"
+    ids = [struct.unpack_from("<Q", data, 128 + 8 * i)[0] for i in range(n)]
+    assert all(a < b for a, b in zip(ids, ids[1:])), "ascending ids"
+    rows = [list(struct.unpack_from("<%df" % dim, data, vo + 4 * dim * i)) for i in range(n)]
+    digest = content_digest(list(zip(ids, rows)), dim)
+    assert digest == data[72:104], "content digest"
+    return ids, rows, digest
+
+
+def ruvec1_bytes(rows, dim):
+    """ruvector's ruvec1 file: rows in the order given."""
+    body = b"".join(u64(i) + struct.pack("<%df" % dim, *v) for i, v in rows)
+    return b"ruvec1\0\0" + struct.pack("<QII", len(rows), dim, 0) + body

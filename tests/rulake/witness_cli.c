@@ -8,16 +8,23 @@
  *   params <metric> <bits> <nlist>
  *   meta <fv> <ev> <6 fields> <index bytes> <shake hex or _>
  *   keyid <bytes>
+ *   readruvec <dir> <name>      the content digest of a ruvec1/ruvec2 file read by C
+ *   writeruvec <dir> <name> <dim> <rows>     C writes ruvec2; prints the header digest
+ *   readsidecar <dir>           reads and verifies table.rulake.json; prints v2 (v1 if none)
  * Errors print "error: <detail>". */
 #include "config.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bytes.h"
 #include "lake_error.h"
+#include "ruvec.h"
+#include "sidecar.h"
 #include "witness.h"
 
 #define MAX_TOKENS 16
@@ -79,6 +86,60 @@ static int digest(char **t, int nt, uint8_t out[32])
     return st;
 }
 
+static int files(char **t, int nt, uint8_t out[32])
+{
+    int dfd = open(t[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return ruv__lake_error(RUV_E_IO, "cannot open %s", t[1]);
+    int st;
+    if (strcmp(t[0], "readruvec") == 0 && nt == 3) {
+        struct ruv__lake_ruvec_info info;
+        struct ruv__lake_ruvec_rows rows;
+        st = ruv__lake_ruvec_read_at(dfd, t[2], &info, &rows);
+        if (st == RUV_OK && info.has_digest)
+            memcpy(out, info.content_digest, 32);
+        else if (st == RUV_OK)
+            st = ruv__lake_content_digest(rows.ids, rows.vectors, NULL, rows.n, rows.dim, out);
+        ruv__lake_ruvec_rows_free(&rows);
+    } else if (strcmp(t[0], "writeruvec") == 0 && nt == 5) {
+        uint32_t dim = (uint32_t)strtoul(t[3], NULL, 10);
+        size_t len;
+        uint8_t *raw = bytes_of(t[4], &len);
+        size_t row = 8 + 4 * (size_t)dim;
+        st = raw && dim && len % row == 0 ? RUV_OK : ruv__lake_error(RUV_E_INVAL, "bad rows");
+        uint64_t n = st == RUV_OK ? len / row : 0;
+        uint64_t *ids = malloc((n + 1) * 8);
+        float *vec = malloc((n * dim + 1) * 4);
+        for (uint64_t i = 0; i < n; i++) {
+            ids[i] = ruv__lake_get_u64le(raw + i * row);
+            for (uint32_t c = 0; c < dim; c++) {
+                uint32_t u = ruv__lake_get_u32le(raw + i * row + 8 + 4 * c);
+                memcpy(&vec[i * dim + c], &u, 4);
+            }
+        }
+        struct ruv__lake_ruvec_info info;
+        if (st == RUV_OK)
+            st = ruv__lake_ruvec2_write_at(dfd, t[2], ids, vec, n, dim, &info);
+        if (st == RUV_OK)
+            memcpy(out, info.content_digest, 32);
+        free(raw);
+        free(ids);
+        free(vec);
+    } else if (strcmp(t[0], "readsidecar") == 0 && nt == 2) {
+        struct ruv__lake_sidecar *sc = malloc(sizeof *sc);
+        st = sc ? ruv__lake_sidecar_read_at(dfd, RUV_LAKE_SIDECAR_NAME, sc) : RUV_E_NOMEM;
+        if (st == RUV_OK)
+            st = ruv__lake_sidecar_verify(sc, NULL, 0, t[1]);
+        if (st == RUV_OK)
+            memcpy(out, sc->has_ext ? sc->witness_v2 : sc->rvf_witness, 32);
+        free(sc);
+    } else {
+        st = ruv__lake_error(RUV_E_INVAL, "bad %s request", t[0]);
+    }
+    close(dfd);
+    return st;
+}
+
 static int answer(char **t, int nt, char *hex)
 {
     uint8_t out[32];
@@ -103,6 +164,8 @@ static int answer(char **t, int nt, char *hex)
         free(g);
     } else if (strcmp(t[0], "digest") == 0) {
         st = digest(t, nt, out);
+    } else if (strncmp(t[0], "read", 4) == 0 || strcmp(t[0], "writeruvec") == 0) {
+        st = nt >= 2 ? files(t, nt, out) : ruv__lake_error(RUV_E_INVAL, "no directory");
     } else if (strcmp(t[0], "v2") == 0 && nt == 4) {
         uint8_t v1[32], d[32];
         if (ruv__lake_unhex(t[1], v1, 32) || ruv__lake_unhex(t[3], d, 32))

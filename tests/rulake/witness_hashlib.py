@@ -6,8 +6,10 @@ Exit 0 when every answer matches, 1 otherwise."""
 import os
 import random
 import struct
+import json
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lake_ref  # noqa: E402
@@ -136,6 +138,41 @@ def main():
     for req, fragment in refusals:
         add(req, "error: " + fragment)
 
+    # Files: Python writes, C reads; C writes, Python checks (after the run).
+    tmp = tempfile.mkdtemp(prefix="rulake-hashlib-")
+    c_written = []
+    for k in range(12):
+        dim = rng.randrange(1, 9)
+        ids = list({rng.randrange(1 << 64) for _ in range(rng.randrange(0, 40))})
+        rows = [(i, [float(rng.randrange(-50, 50)) / 4 for _ in range(dim)]) for i in ids]
+        with open(os.path.join(tmp, "py%d.ruvec" % k), "wb") as f:
+            f.write(lake_ref.ruvec2_bytes(rows, dim, token=bytes([k] * 16)))
+        with open(os.path.join(tmp, "old%d.ruvec" % k), "wb") as f:
+            f.write(lake_ref.ruvec1_bytes(rows, dim))
+        want = lake_ref.content_digest(rows, dim).hex()
+        add("readruvec %s py%d.ruvec" % (tmp, k), want)
+        add("readruvec %s old%d.ruvec" % (tmp, k), want)
+        raw = b"".join(struct.pack("<Q", i) + struct.pack("<%df" % dim, *v) for i, v in rows)
+        add("writeruvec %s c%d.ruvec %d %s" % (tmp, k, dim, x(raw)), want)
+        c_written.append(("c%d.ruvec" % k, sorted(rows), want))
+    for k, gen in enumerate([5, "01JCX7NK6G5R9G1YZ7QH"]):
+        d = os.path.join(tmp, "bundle%d" % k)
+        os.mkdir(d)
+        v1 = lake_ref.witness_v1("local://b/c", 4, 42, 20, gen)
+        p = lake_ref.index_params("cosine", 2, 16)
+        digest = lake_ref.content_digest([(1, [1, 2, 3, 4])], 4)
+        v2 = lake_ref.witness_v2(v1, p, digest)
+        meta = lake_ref.meta_digest(2, 1, "b", "c", lineage_id="ol://x")
+        doc = {"format_version": 2, "data_ref": "local://b/c", "dim": 4, "rotation_seed": 42,
+               "rerank_factor": 20, "generation": gen, "rvf_witness": v1.hex(),
+               "pii_policy": None, "lineage_id": "ol://x",
+               "rulake_ext": {"ext_version": 1, "backend": "b", "collection": "c",
+                              "index_params": p, "count": 1, "content_digest": digest.hex(),
+                              "witness_v2": v2.hex(), "index": None, "meta_digest": meta.hex()}}
+        with open(os.path.join(d, "table.rulake.json"), "w") as f:
+            json.dump(doc, f)
+        add("readsidecar " + d, v2.hex())
+
     out = subprocess.run([cli], input="\n".join(requests) + "\n", capture_output=True,
                          text=True, check=True).stdout.splitlines()
     bad = 0
@@ -147,7 +184,18 @@ def main():
         if not ok:
             bad += 1
             print("MISMATCH %s\n  want %s\n  got  %s" % (req[:120], want, got))
-    print("%d requests (%d spec vectors), %d mismatches" % (len(requests), 18, bad))
+    for name, rows, want in c_written:
+        try:
+            with open(os.path.join(tmp, name), "rb") as f:
+                ids, vecs, digest = lake_ref.ruvec2_check(f.read())
+            if [i for i, _ in rows] != ids or digest.hex() != want:
+                raise AssertionError("rows differ")
+        except (AssertionError, OSError) as e:
+            bad += 1
+            print("C-written %s fails the Python check: %s" % (name, e))
+    subprocess.run(["rm", "-rf", tmp], check=False)
+    print("%d requests (%d spec vectors, %d file checks), %d mismatches"
+          % (len(requests), 18, 3 * len(c_written) + 2 + len(c_written), bad))
     return 1 if bad else 0
 
 
