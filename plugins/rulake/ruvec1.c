@@ -16,7 +16,7 @@
 #include "witness.h"
 
 #define HDR RUV_LAKE_RUVEC1_HEADER_BYTES
-#define CHUNK_ROWS 4096
+#define CHUNK_BYTES (1u << 20) /* rows are read about 1 MiB at a time */
 
 static int64_t ns_of(const struct timespec *t)
 {
@@ -61,16 +61,17 @@ int ruv__lake_ruvec1_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
     uint64_t n = info->count;
     uint32_t dim = info->dim;
     size_t row = 8 + 4 * (size_t)dim;
+    uint64_t chunk_rows = CHUNK_BYTES / row ? CHUNK_BYTES / row : 1;
     uint64_t *ids = malloc(n ? (size_t)n * 8 : 1);
     float *vec = malloc(n ? (size_t)n * dim * 4 : 1);
-    uint8_t *chunk = malloc(CHUNK_ROWS * row);
+    uint8_t *chunk = malloc((size_t)chunk_rows * row);
     uint64_t *order = NULL;
     if (!ids || !vec || !chunk) {
         rc = ruv__lake_error(RUV_E_NOMEM, "out of memory for %" PRIu64 " rows of dim %u", n, dim);
         goto done;
     }
-    for (uint64_t first = 0; first < n; first += CHUNK_ROWS) {
-        uint64_t k = n - first < CHUNK_ROWS ? n - first : CHUNK_ROWS;
+    for (uint64_t first = 0; first < n; first += chunk_rows) {
+        uint64_t k = n - first < chunk_rows ? n - first : chunk_rows;
         if ((rc = ruv__lake_pread_all(fd, chunk, (size_t)k * row, HDR + first * row,
                                       "the rows")) != RUV_OK)
             goto done;

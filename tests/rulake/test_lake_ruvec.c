@@ -12,7 +12,9 @@
 
 #include "crypto.h"
 #include "lake_test.h"
+#include "lake_write.h"
 #include "ruvec.h"
+#include "witness.h"
 
 static char dir[] = "/tmp/rulake-ruvec-XXXXXX";
 static int dfd = -1;
@@ -103,6 +105,40 @@ static void writer_refusals(void **state)
     assert_status(ruv__lake_ruvec2_write_at(dfd, "../w.ruvec", ids5, two, 1, 1, NULL),
                   RUV_E_INVAL, "file name has '/'");
     assert_int_equal(faccessat(dfd, "w.ruvec", F_OK, 0), -1); /* nothing written */
+}
+
+static int fill_then_fail(int fd, void *ctx)
+{
+    (void)ctx;
+    assert_int_equal(write(fd, "partial", 7), 7);
+    return ruv__lake_error(RUV_E_NOMEM, "simulated failure");
+}
+
+static int fill_hello(int fd, void *ctx)
+{
+    return ruv__lake_write_all(fd, ctx, strlen(ctx), "hello");
+}
+
+/* The temporary write path: a failing fill leaves the old file and no temp. */
+static void write_at_is_all_or_nothing(void **state)
+{
+    (void)state;
+    char sub[64], buf[16] = {0};
+    snprintf(sub, sizeof sub, "%s/atomic", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    int sfd = open(sub, O_RDONLY | O_DIRECTORY);
+    assert_ok(ruv__lake_write_at(sfd, "f", fill_hello, "first"));
+    assert_status(ruv__lake_write_at(sfd, "f", fill_then_fail, NULL), RUV_E_NOMEM,
+                  "simulated failure");
+    int fd = openat(sfd, "f", O_RDONLY);
+    assert_int_equal(read(fd, buf, sizeof buf - 1), 5);
+    close(fd);
+    assert_string_equal(buf, "first");
+    assert_ok(ruv__lake_write_at(sfd, "f", fill_hello, "second"));
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A %s)\" = f && grep -qx second %s/f", sub, sub);
+    assert_int_equal(system(cmd), 0);
+    close(sfd);
 }
 
 static void filename_rules(void **state)
@@ -333,6 +369,37 @@ static void ruvec1_reads_sorted_with_stat_generation(void **state)
     assert_string_equal(info.generation, want);
 }
 
+/* Rows wider than the reader's 1 MiB chunk cross chunk boundaries; the
+ * result must equal the same rows written as ruvec2 by the other code path. */
+static void ruvec1_large_rows_equal_ruvec2(void **state)
+{
+    (void)state;
+    enum { N = 70, DIM = 8192 };
+    uint64_t *ids = malloc(N * sizeof *ids);
+    float *v = malloc((size_t)N * DIM * sizeof *v);
+    for (int i = 0; i < N; i++) {
+        ids[i] = (uint64_t)(N - i) * 1000003u; /* descending: the reader sorts */
+        for (int c = 0; c < DIM; c++)
+            v[(size_t)i * DIM + c] = (float)((i * 31 + c) % 97) - 48.5f;
+    }
+    write_v1("wide1.ruvec", ids, v, N, DIM, N, 0, 0);
+    struct ruv__lake_ruvec_info i1, i2;
+    struct ruv__lake_ruvec_rows r1, r2;
+    assert_ok(ruv__lake_ruvec_read_at(dfd, "wide1.ruvec", &i1, &r1));
+    assert_ok(ruv__lake_ruvec2_write_at(dfd, "wide2.ruvec", ids, v, N, DIM, NULL));
+    assert_ok(ruv__lake_ruvec_read_at(dfd, "wide2.ruvec", &i2, &r2));
+    assert_int_equal(r1.n, N);
+    assert_memory_equal(r1.ids, r2.ids, N * sizeof *ids);
+    assert_memory_equal(r1.vectors, r2.vectors, (size_t)N * DIM * sizeof *v);
+    uint8_t d[32];
+    assert_ok(ruv__lake_content_digest(r1.ids, r1.vectors, NULL, r1.n, r1.dim, d));
+    assert_memory_equal(d, i2.content_digest, 32);
+    ruv__lake_ruvec_rows_free(&r1);
+    ruv__lake_ruvec_rows_free(&r2);
+    free(ids);
+    free(v);
+}
+
 static void expect_v1(int status, const char *fragment)
 {
     expect_read("v1.ruvec", status, fragment);
@@ -375,10 +442,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(write_read_round_trip),
         cmocka_unit_test(writer_refusals),
+        cmocka_unit_test(write_at_is_all_or_nothing),
         cmocka_unit_test(filename_rules),
         cmocka_unit_test(ruvec2_rejections),
         cmocka_unit_test(file_kinds),
         cmocka_unit_test(ruvec1_reads_sorted_with_stat_generation),
+        cmocka_unit_test(ruvec1_large_rows_equal_ruvec2),
         cmocka_unit_test(ruvec1_rejections),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
