@@ -2,6 +2,10 @@
 # FsBackend file formats. The plugin descriptor, cache and search come with
 # the engine's host table v2; until then this code is a convenience library
 # that the tests below link. It links jansson, never libcrypto (dlopen).
+# jansson in the wheel: Debian's libjansson.a is not PIC (value.o has
+# R_X86_64_PC32 relocations), so it cannot go into a plugin .so; either let
+# auditwheel vendor libjansson.so.4 (53 KB of text) or build jansson 2.14
+# from source with -fPIC and link that static library.
 if HAVE_JANSSON
 noinst_LTLIBRARIES += plugins/rulake/liblake_core.la
 plugins_rulake_liblake_core_la_SOURCES = \
@@ -67,6 +71,7 @@ endif
 #   make fuzz-lake [RUV_FUZZ_CC=clang-14]
 #   mkdir -p corpus-sidecar corpus-ruvec corpus-ruvec-strict
 #   nice -n 10 tests/fuzz/fuzz_lake_sidecar -max_len=70000 -max_total_time=300 \
+#       -dict=$(top_srcdir)/tests/fuzz/lake-sidecar.dict \
 #       corpus-sidecar tests/fuzz/lake-seeds/sidecar
 #   nice -n 10 tests/fuzz/fuzz_lake_ruvec -max_len=8192 -max_total_time=300 \
 #       corpus-ruvec tests/fuzz/lake-seeds/ruvec
@@ -74,7 +79,7 @@ endif
 #       corpus-ruvec-strict tests/fuzz/lake-seeds/ruvec
 if HAVE_JANSSON
 EXTRA_DIST += tests/fuzz/fuzz_lake_sidecar.c tests/fuzz/fuzz_lake_ruvec.c \
-	tests/fuzz/gen_lake_seeds.py
+	tests/fuzz/gen_lake_seeds.py tests/fuzz/lake-sidecar.dict
 RUV_FUZZ_LAKE_BUILD = \
 	srcs=; for f in $(plugins_rulake_liblake_core_la_SOURCES); do \
 	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \

@@ -70,6 +70,36 @@ static void spec_v1_vectors(void **state)
     }
 }
 
+/* Ports of ruvector's bundle tests: every field moves v1, and the length
+ * prefixes keep "a|b" and "ab|" apart. */
+static void v1_moves_with_every_field(void **state)
+{
+    (void)state;
+    struct ruv__lake_gen g7 = {0, 7, NULL, 0}, g8 = {0, 8, NULL, 0};
+    static const char x[] = "gs://bucket/x.parquet", y[] = "gs://bucket/y.parquet";
+    uint8_t base[32], w[6][32];
+    assert_ok(ruv__lake_witness_v1(x, sizeof x - 1, 128, 42, 20, &g7, base));
+    assert_ok(ruv__lake_witness_v1(y, sizeof y - 1, 128, 42, 20, &g7, w[0]));
+    assert_ok(ruv__lake_witness_v1(x, sizeof x - 1, 256, 42, 20, &g7, w[1]));
+    assert_ok(ruv__lake_witness_v1(x, sizeof x - 1, 128, 43, 20, &g7, w[2]));
+    assert_ok(ruv__lake_witness_v1(x, sizeof x - 1, 128, 42, 5, &g7, w[3]));
+    assert_ok(ruv__lake_witness_v1(x, sizeof x - 1, 128, 42, 20, &g8, w[4]));
+    for (int i = 0; i < 5; i++)
+        assert_memory_not_equal(base, w[i], 32);
+    struct ruv__lake_gen a = {1, 0, "a|b", 3}, b = {1, 0, "ab|", 3}, seven = {1, 0, "7", 1};
+    assert_ok(ruv__lake_witness_v1("x", 1, 1, 0, 1, &a, w[0]));
+    assert_ok(ruv__lake_witness_v1("x", 1, 1, 0, 1, &b, w[1]));
+    assert_memory_not_equal(w[0], w[1], 32);
+    /* Numeric 7 and opaque "7" differ (the generation tag). */
+    assert_ok(ruv__lake_witness_v1("x", 1, 1, 0, 1, &g7, w[2]));
+    assert_ok(ruv__lake_witness_v1("x", 1, 1, 0, 1, &seven, w[3]));
+    assert_memory_not_equal(w[2], w[3], 32);
+    /* data_ref "ab" + dim vs data_ref "a" + ...: the length prefix again. */
+    assert_ok(ruv__lake_witness_v1("ab", 2, 1, 0, 1, &g7, w[4]));
+    assert_ok(ruv__lake_witness_v1("a", 1, 1, 0, 1, &g7, w[5]));
+    assert_memory_not_equal(w[4], w[5], 32);
+}
+
 static const uint64_t doc_ids[4] = {7, 42, 99, 2000};
 static const float doc_rows[16] = {1, 2, 3, 4, 0.5f, -0.5f, 0.25f, -0.25f,
                                    -1, -2, -3, -4, 8, 16, 32, 64};
@@ -233,6 +263,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(missing_libcrypto_is_a_clear_error),
         cmocka_unit_test(spec_v1_vectors),
+        cmocka_unit_test(v1_moves_with_every_field),
         cmocka_unit_test(spec_content_digest_v2),
         cmocka_unit_test(spec_two_leaves),
         cmocka_unit_test(rows_refused),
