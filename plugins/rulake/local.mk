@@ -1,0 +1,110 @@
+# ruLake core (issue 10, part 1): libcrypto shim, witnesses, sidecar and
+# FsBackend file formats. The plugin descriptor, cache and search come with
+# the engine's host table v2; until then this code is a convenience library
+# that the tests below link. It links jansson, never libcrypto (dlopen).
+# jansson in the wheel: Debian's libjansson.a is not PIC (value.o has
+# R_X86_64_PC32 relocations), so it cannot go into a plugin .so; either let
+# auditwheel vendor libjansson.so.4 (53 KB of text) or build jansson 2.14
+# from source with -fPIC and link that static library.
+if HAVE_JANSSON
+noinst_LTLIBRARIES += plugins/rulake/liblake_core.la
+plugins_rulake_liblake_core_la_SOURCES = \
+	plugins/rulake/bytes.h \
+	plugins/rulake/lake_error.c plugins/rulake/lake_error.h \
+	plugins/rulake/crypto.c plugins/rulake/crypto.h plugins/rulake/crypto_abi.h \
+	plugins/rulake/witness.c plugins/rulake/witness.h \
+	plugins/rulake/lake_write.c plugins/rulake/lake_write.h \
+	plugins/rulake/sidecar.h plugins/rulake/sidecar_read.c plugins/rulake/sidecar_write.c \
+	plugins/rulake/ruvec.h plugins/rulake/ruvec_internal.h plugins/rulake/ruvec_common.c \
+	plugins/rulake/ruvec1.c plugins/rulake/ruvec2.c
+plugins_rulake_liblake_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
+plugins_rulake_liblake_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
+	-fvisibility=hidden
+plugins_rulake_liblake_core_la_LIBADD = $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+
+# A small program the hashlib cross-check drives (stdin → hex lines).
+check_PROGRAMS += tests/rulake/witness_cli
+tests_rulake_witness_cli_SOURCES = tests/rulake/witness_cli.c
+tests_rulake_witness_cli_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
+tests_rulake_witness_cli_LDADD = plugins/rulake/liblake_core.la
+TESTS += tests/rulake/witness-hashlib.sh
+EXTRA_DIST += tests/rulake/witness-hashlib.sh tests/rulake/witness_hashlib.py \
+	tests/rulake/lake_ref.py
+
+# Our libcrypto declarations against the real headers (compile-time only).
+if HAVE_OPENSSL_H
+check_PROGRAMS += tests/rulake/test_lake_crypto_abi
+TESTS += tests/rulake/test_lake_crypto_abi
+tests_rulake_test_lake_crypto_abi_SOURCES = tests/rulake/test_lake_crypto_abi.c
+tests_rulake_test_lake_crypto_abi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake \
+	$(OPENSSL_CFLAGS)
+endif
+
+if HAVE_CMOCKA
+RUV_LAKE_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
+RUV_LAKE_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+RUV_LAKE_TEST_LDADD = plugins/rulake/liblake_core.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/rulake/test_lake_witness
+TESTS += tests/rulake/test_lake_witness
+tests_rulake_test_lake_witness_SOURCES = tests/rulake/test_lake_witness.c tests/rulake/lake_test.h
+tests_rulake_test_lake_witness_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_witness_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
+tests_rulake_test_lake_witness_LDADD = $(RUV_LAKE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_sidecar
+TESTS += tests/rulake/test_lake_sidecar
+tests_rulake_test_lake_sidecar_SOURCES = tests/rulake/test_lake_sidecar.c tests/rulake/lake_test.h
+tests_rulake_test_lake_sidecar_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_sidecar_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
+tests_rulake_test_lake_sidecar_LDADD = $(RUV_LAKE_TEST_LDADD) $(JANSSON_LIBS)
+check_PROGRAMS += tests/rulake/test_lake_ruvec
+TESTS += tests/rulake/test_lake_ruvec
+tests_rulake_test_lake_ruvec_SOURCES = tests/rulake/test_lake_ruvec.c tests/rulake/lake_test.h
+tests_rulake_test_lake_ruvec_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_ruvec_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
+tests_rulake_test_lake_ruvec_LDADD = $(RUV_LAKE_TEST_LDADD)
+endif
+endif
+
+# ---- libFuzzer targets for the sidecar and ruvec readers (not in make check) ----
+# Clang and compiler-rt as for fuzz-persist (engine/persist.mk, whose
+# RUV_FUZZ_* settings these share); seeds come from a Python generator:
+#   make fuzz-lake [RUV_FUZZ_CC=clang-14]
+#   mkdir -p corpus-sidecar corpus-ruvec corpus-ruvec-strict
+#   nice -n 10 tests/fuzz/fuzz_lake_sidecar -max_len=70000 -max_total_time=300 \
+#       -dict=$(top_srcdir)/tests/fuzz/lake-sidecar.dict \
+#       corpus-sidecar tests/fuzz/lake-seeds/sidecar
+#   nice -n 10 tests/fuzz/fuzz_lake_ruvec -max_len=8192 -max_total_time=300 \
+#       corpus-ruvec tests/fuzz/lake-seeds/ruvec
+#   nice -n 10 tests/fuzz/fuzz_lake_ruvec_strict -max_len=8192 -max_total_time=300 \
+#       corpus-ruvec-strict tests/fuzz/lake-seeds/ruvec
+if HAVE_JANSSON
+EXTRA_DIST += tests/fuzz/fuzz_lake_sidecar.c tests/fuzz/fuzz_lake_ruvec.c \
+	tests/fuzz/gen_lake_seeds.py tests/fuzz/lake-sidecar.dict
+RUV_FUZZ_LAKE_BUILD = \
+	srcs=; for f in $(plugins_rulake_liblake_core_la_SOURCES); do \
+	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
+	$(MKDIR_P) tests/fuzz && \
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) -I$(top_builddir) $(AM_CPPFLAGS) \
+	  -I$(top_srcdir)/plugins/rulake $(JANSSON_CFLAGS) $(PTHREAD_CFLAGS)
+RUV_FUZZ_LAKE_LIBS = $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+tests/fuzz/fuzz_lake_sidecar: $(plugins_rulake_liblake_core_la_SOURCES) \
+		tests/fuzz/fuzz_lake_sidecar.c config.h
+	$(RUV_FUZZ_LAKE_BUILD) $(top_srcdir)/tests/fuzz/fuzz_lake_sidecar.c $$srcs \
+	  $(RUV_FUZZ_LAKE_LIBS) -o $@
+tests/fuzz/fuzz_lake_ruvec: $(plugins_rulake_liblake_core_la_SOURCES) \
+		tests/fuzz/fuzz_lake_ruvec.c config.h
+	$(RUV_FUZZ_LAKE_BUILD) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  $(top_srcdir)/tests/fuzz/fuzz_lake_ruvec.c $$srcs $(RUV_FUZZ_LAKE_LIBS) -o $@
+tests/fuzz/fuzz_lake_ruvec_strict: $(plugins_rulake_liblake_core_la_SOURCES) \
+		tests/fuzz/fuzz_lake_ruvec.c config.h
+	$(RUV_FUZZ_LAKE_BUILD) $(top_srcdir)/tests/fuzz/fuzz_lake_ruvec.c $$srcs \
+	  $(RUV_FUZZ_LAKE_LIBS) -o $@
+fuzz-lake-seeds:
+	rm -rf tests/fuzz/lake-seeds
+	python3 $(top_srcdir)/tests/fuzz/gen_lake_seeds.py tests/fuzz/lake-seeds
+fuzz-lake: tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec \
+	tests/fuzz/fuzz_lake_ruvec_strict fuzz-lake-seeds
+CLEANFILES += tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec \
+	tests/fuzz/fuzz_lake_ruvec_strict
+endif
+.PHONY: fuzz-lake fuzz-lake-seeds

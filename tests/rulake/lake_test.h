@@ -1,0 +1,40 @@
+/* Helpers shared by the rulake cmocka tests. */
+#ifndef RULAKE_TEST_H
+#define RULAKE_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bytes.h"
+#include "lake_error.h"
+
+/* Asserts a status and, for failures, a fragment of the detail. */
+static inline void check_status(int got, int want, const char *fragment, const char *expr)
+{
+    if (got != want)
+        fail_msg("%s returned %d, want %d (detail: %s)", expr, got, want, ruv__lake_last_error());
+    if (fragment && !strstr(ruv__lake_last_error(), fragment))
+        fail_msg("%s: detail '%s' lacks '%s'", expr, ruv__lake_last_error(), fragment);
+}
+#define assert_status(expr, want, fragment) check_status((expr), (want), (fragment), #expr)
+
+#define assert_ok(expr) assert_status((expr), RUV_OK, (const char *)NULL)
+
+static inline void assert_hex(const uint8_t *got, size_t n, const char *want)
+{
+    char hex[129];
+    ruv__lake_hex(got, n, hex);
+    assert_string_equal(hex, want);
+}
+
+static inline void unhex_or_die(const char *s, uint8_t *out, size_t n)
+{
+    assert_int_equal(ruv__lake_unhex(s, out, n), 0);
+}
+
+#endif
