@@ -256,7 +256,7 @@ static int ed25519(const uint8_t key[32], int private_key, const void *msg, size
                                    ? l->pkey_new_private(RUV_LAKE_EVP_PKEY_ED25519, NULL, key, 32)
                                    : l->pkey_new_public(RUV_LAKE_EVP_PKEY_ED25519, NULL, key, 32);
     if (!pkey)
-        return openssl_failed(l, private_key ? RUV_E_INVAL : RUV_LAKE_E_INTEGRITY,
+        return openssl_failed(l, private_key ? RUV_E_INVAL : RUV_E_INTEGRITY,
                               "Ed25519 key import");
     struct evp_md_ctx_st *ctx = l->ctx_new();
     if (!ctx) {
@@ -274,7 +274,7 @@ static int ed25519(const uint8_t key[32], int private_key, const void *msg, size
         else if (l->verify(ctx, sig, 64, msg, len) != 1) {
             while (l->err_get() != 0) {
             }
-            st = ruv__lake_error(RUV_LAKE_E_INTEGRITY, "Ed25519 signature does not verify");
+            st = ruv__lake_error(RUV_E_INTEGRITY, "Ed25519 signature does not verify");
         }
     }
     l->ctx_free(ctx);

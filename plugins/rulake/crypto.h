@@ -39,7 +39,7 @@ int ruv__lake_shake_final(struct ruv__lake_shake *h, uint8_t *out, size_t outlen
 void ruv__lake_shake_free(struct ruv__lake_shake *h);
 
 /* Pure Ed25519 (RFC 8032). Keys are raw 32 bytes, signatures 64 bytes.
- * verify returns RUV_OK, RUV_LAKE_E_INTEGRITY for a bad signature (or a
+ * verify returns RUV_OK, RUV_E_INTEGRITY for a bad signature (or a
  * public key OpenSSL rejects), or a load error. */
 int ruv__lake_ed25519_verify(const uint8_t pub[32], const void *msg, size_t len,
                              const uint8_t sig[64]);

@@ -11,13 +11,6 @@
 
 #include <ruvector/error.h>
 
-/* Integrity failures (witness, digest, header check, signature). rulake.md
- * §2.6 reserves RUV_E_INTEGRITY; until include/ruvector/error.h gains it this
- * maps onto the nearest existing code, so callers and tests use the name. */
-#ifndef RUV_LAKE_E_INTEGRITY
-#define RUV_LAKE_E_INTEGRITY RUV_E_CORRUPT
-#endif
-
 #if defined(__GNUC__)
 #define RUV_LAKE_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else

@@ -59,7 +59,7 @@ int ruv__lake_ruvec_describe_fd(int fd, struct ruv__lake_ruvec_info *out);
  * checked by fstat before reading, ids strictly ascending, zero padding,
  * the content digest recomputed. ruvec1: size exactly 24 + count * (8 + 4 *
  * dim), rows sorted by id, duplicates and non-finite floats refused. info
- * may be NULL. Errors: RUV_E_CORRUPT (structure), RUV_LAKE_E_INTEGRITY
+ * may be NULL. Errors: RUV_E_CORRUPT (structure), RUV_E_INTEGRITY
  * (header check, content digest), RUV_E_IO, RUV_E_NOMEM. */
 int ruv__lake_ruvec_read_fd(int fd, struct ruv__lake_ruvec_info *info,
                             struct ruv__lake_ruvec_rows *out);

@@ -47,7 +47,7 @@ int ruv__lake_ruvec2_header_decode(const uint8_t h[HDR], struct ruv__lake_ruvec_
         return st;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* lets mutations reach the field checks */
     if (memcmp(check, h + CHECKED_BYTES, 8) != 0)
-        return ruv__lake_error(RUV_LAKE_E_INTEGRITY, "ruvec2 header check does not match");
+        return ruv__lake_error(RUV_E_INTEGRITY, "ruvec2 header check does not match");
 #endif
     uint32_t header_size = ruv__lake_get_u32le(h + 8), flags = ruv__lake_get_u32le(h + 12);
     if (header_size != HDR)
@@ -147,7 +147,7 @@ int ruv__lake_ruvec2_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
         return rc;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     if (memcmp(d, info->content_digest, 32) != 0)
-        return ruv__lake_error(RUV_LAKE_E_INTEGRITY,
+        return ruv__lake_error(RUV_E_INTEGRITY,
                                "content digest does not match the header (body changed)");
 #endif
     return RUV_OK;

@@ -92,7 +92,7 @@ int ruv__lake_sidecar_seal(struct ruv__lake_sidecar *sc, const uint8_t *private_
  * digest if present; with npub > 0 public keys (raw 32 bytes each), a
  * signature by one of them (unsigned, or signed by another key, fails).
  * Without keys a signature is not checked: only checksums are. where names
- * the file in messages. Returns RUV_OK or RUV_LAKE_E_INTEGRITY naming the
+ * the file in messages. Returns RUV_OK or RUV_E_INTEGRITY naming the
  * check. */
 int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (*pub)[32],
                              size_t npub, const char *where);

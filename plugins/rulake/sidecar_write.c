@@ -83,7 +83,7 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
     if (st != RUV_OK)
         return st;
     if (memcmp(d, sc->rvf_witness, 32) != 0)
-        return ruv__lake_error(RUV_LAKE_E_INTEGRITY,
+        return ruv__lake_error(RUV_E_INTEGRITY,
                                "%s: rvf_witness (v1) does not match data_ref, dim, "
                                "rotation_seed, rerank_factor and generation", where);
     if (sc->has_ext) {
@@ -91,7 +91,7 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
         if ((st = v2_of(sc, sc->rvf_witness, v2)) != RUV_OK)
             return st;
         if (memcmp(v2, sc->witness_v2, 32) != 0)
-            return ruv__lake_error(RUV_LAKE_E_INTEGRITY,
+            return ruv__lake_error(RUV_E_INTEGRITY,
                                    "%s: witness_v2 does not match v1, index_params and "
                                    "content_digest", where);
     }
@@ -99,14 +99,14 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
         if ((st = meta_of(sc, d)) != RUV_OK)
             return st;
         if (memcmp(d, sc->meta_digest, 32) != 0)
-            return ruv__lake_error(RUV_LAKE_E_INTEGRITY,
+            return ruv__lake_error(RUV_E_INTEGRITY,
                                    "%s: meta_digest does not match the labels and index fields",
                                    where);
     }
     if (npub == 0)
         return RUV_OK; /* without keys these were checksums, not authenticity */
     if (!sc->has_signature)
-        return ruv__lake_error(RUV_LAKE_E_INTEGRITY,
+        return ruv__lake_error(RUV_E_INTEGRITY,
                                "%s: unsigned, but public keys are configured", where);
     for (size_t i = 0; i < npub; i++) {
         char kid[17];
@@ -117,13 +117,13 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
         uint8_t msg[RUV_LAKE_SIG_MSG_BYTES];
         ruv__lake_signature_message(sc->witness_v2, sc->meta_digest, msg);
         st = ruv__lake_ed25519_verify(pub[i], msg, sizeof msg, sc->signature);
-        if (st == RUV_LAKE_E_INTEGRITY)
-            return ruv__lake_error(RUV_LAKE_E_INTEGRITY,
+        if (st == RUV_E_INTEGRITY)
+            return ruv__lake_error(RUV_E_INTEGRITY,
                                    "%s: signature by key_id %s does not verify", where,
                                    sc->key_id);
         return st;
     }
-    return ruv__lake_error(RUV_LAKE_E_INTEGRITY,
+    return ruv__lake_error(RUV_E_INTEGRITY,
                            "%s: signed by key_id %s, which is not a configured public key", where,
                            sc->key_id);
 }

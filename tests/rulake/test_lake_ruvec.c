@@ -242,9 +242,9 @@ static void ruvec2_rejections(void **state)
     fresh_copy(f), poke(f, 0, "ruvecX", 6);
     expect_read(f, RUV_E_CORRUPT, "not a ruvec file (bad magic)");
     fresh_copy(f), poke(f, 60, &x, 1); /* inside write_token, not resealed */
-    expect_read(f, RUV_LAKE_E_INTEGRITY, "header check does not match");
+    expect_read(f, RUV_E_INTEGRITY, "header check does not match");
     fresh_copy(f), poke(f, 80, &x, 1); /* inside the content digest */
-    expect_read(f, RUV_LAKE_E_INTEGRITY, "header check does not match");
+    expect_read(f, RUV_E_INTEGRITY, "header check does not match");
     fresh_copy(f), poke_u32(f, 8, 64), reseal(f);
     expect_read(f, RUV_E_CORRUPT, "header_size 64, expected 128");
     fresh_copy(f), poke_u32(f, 12, 1), reseal(f);
@@ -290,9 +290,9 @@ static void ruvec2_rejections(void **state)
     fresh_copy(f), poke(f, 192 + 4, &nan, 4);
     expect_read(f, RUV_E_CORRUPT, "body: id 7: component 1 is NaN");
     fresh_copy(f), poke(f, 192 + 16 * 3, &changed, 4);
-    expect_read(f, RUV_LAKE_E_INTEGRITY, "content digest does not match the header");
+    expect_read(f, RUV_E_INTEGRITY, "content digest does not match the header");
     fresh_copy(f), poke_u64(f, 128 + 8 * 4, UINT64_MAX - 1); /* ascending, but not the ids */
-    expect_read(f, RUV_LAKE_E_INTEGRITY, "content digest does not match");
+    expect_read(f, RUV_E_INTEGRITY, "content digest does not match");
 }
 
 static void file_kinds(void **state)

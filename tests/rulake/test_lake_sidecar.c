@@ -317,25 +317,25 @@ static void integrity_checks(void **state)
     assert_ok(ruv__lake_sidecar_verify(sc, NULL, 0, "b"));
     sc->dim = 5; /* any v1 field */
     assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b/table.rulake.json"),
-                  RUV_LAKE_E_INTEGRITY, "b/table.rulake.json: rvf_witness (v1) does not match");
+                  RUV_E_INTEGRITY, "b/table.rulake.json: rvf_witness (v1) does not match");
     *sc = *signed_sc;
     sc->gen_num = 2;
-    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_LAKE_E_INTEGRITY, "(v1)");
+    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_E_INTEGRITY, "(v1)");
     *sc = *signed_sc;
     sc->content_digest[0] ^= 1;
-    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_E_INTEGRITY,
                   "witness_v2 does not match");
     *sc = *signed_sc;
     strcpy(sc->index_params, "index=rabitq_plus;metric=ip;bits=1;nlist=0");
-    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_E_INTEGRITY,
                   "witness_v2 does not match");
     *sc = *signed_sc;
     strcpy(sc->collection.s, "other"); /* a label: outside the witnesses, inside meta */
-    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_E_INTEGRITY,
                   "meta_digest does not match");
     *sc = *signed_sc;
     sc->memory_class.present = 1;
-    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_sidecar_verify(sc, NULL, 0, "b"), RUV_E_INTEGRITY,
                   "meta_digest");
 
     /* Authenticity only with keys: a resealed (edited) bundle passes the
@@ -343,15 +343,15 @@ static void integrity_checks(void **state)
     *sc = *signed_sc;
     sc->signature[5] ^= 1;
     assert_ok(ruv__lake_sidecar_verify(sc, NULL, 0, "b"));
-    assert_status(ruv__lake_sidecar_verify(sc, pub, 1, "b"), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_sidecar_verify(sc, pub, 1, "b"), RUV_E_INTEGRITY,
                   "signature by key_id 7cb16e94954c73e7 does not verify");
     *sc = *signed_sc;
-    assert_status(ruv__lake_sidecar_verify(sc, pub + 1, 1, "b"), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_sidecar_verify(sc, pub + 1, 1, "b"), RUV_E_INTEGRITY,
                   "not a configured public key");
     struct ruv__lake_sidecar *unsigned_sc = example(0);
     assert_false(unsigned_sc->has_signature);
     assert_ok(ruv__lake_sidecar_verify(unsigned_sc, NULL, 0, "b"));
-    assert_status(ruv__lake_sidecar_verify(unsigned_sc, pub, 2, "b"), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_sidecar_verify(unsigned_sc, pub, 2, "b"), RUV_E_INTEGRITY,
                   "unsigned, but public keys are configured");
     /* Signed by the second key, checked against both. */
     *sc = *unsigned_sc;

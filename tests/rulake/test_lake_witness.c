@@ -230,11 +230,11 @@ static void meta_digest_and_signature(void **state)
                "85c78b0e3b76de20fdfd624920b6bca9976824050dc603");
     assert_ok(ruv__lake_ed25519_verify(pub, msg, sizeof msg, sig));
     sig[10] ^= 1;
-    assert_status(ruv__lake_ed25519_verify(pub, msg, sizeof msg, sig), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_ed25519_verify(pub, msg, sizeof msg, sig), RUV_E_INTEGRITY,
                   "does not verify");
     sig[10] ^= 1;
     msg[sizeof msg - 1] ^= 0x80;
-    assert_status(ruv__lake_ed25519_verify(pub, msg, sizeof msg, sig), RUV_LAKE_E_INTEGRITY,
+    assert_status(ruv__lake_ed25519_verify(pub, msg, sizeof msg, sig), RUV_E_INTEGRITY,
                   "does not verify");
 }
 
