@@ -3,7 +3,7 @@
 # it only calls apt-get when something is missing. Needs root (or sudo).
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libltdl-dev libhwloc-dev
-      libopenblas-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libsimde-dev
+      libopenblas-dev libcmocka-dev libjansson-dev libcurl4-openssl-dev libssl-dev libsimde-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user valgrind python3 python3-dev python3-venv"
 missing=""
 for p in $PKGS; do
