@@ -36,12 +36,16 @@ static uint64_t hash_key(const char *s, size_t len, uint32_t cont)
 int ruv__vocab_new(const char *prefix, struct ruv__vocab **out)
 {
     *out = NULL;
+    if (!prefix)
+        prefix = "";
+    size_t plen = strlen(prefix);
     struct ruv__vocab *v = calloc(1, sizeof *v);
-    if (!v || !(v->prefix = strdup(prefix ? prefix : ""))) {
+    if (!v || !(v->prefix = malloc(plen + 1))) {
         free(v);
         return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for the vocabulary");
     }
-    v->prefix_len = strlen(v->prefix);
+    memcpy(v->prefix, prefix, plen + 1);
+    v->prefix_len = plen;
     *out = v;
     return RUV_OK;
 }

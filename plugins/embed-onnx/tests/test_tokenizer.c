@@ -328,6 +328,23 @@ static void test_tokenizer_json(void **state)
     assert_non_null(strstr(ruv__tok_last_error(), "'BPE'"));
 }
 
+/* The same toy vocabulary as HF itself saved it (tests/data/toy_tokenizer.json):
+ * the file loader, and the ids equal to vocab.txt's. */
+static void test_toy_json_file(void **state)
+{
+    (void)state;
+    const char *src = getenv("RUV_TEST_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plugins/embed-onnx/tests/data/toy_tokenizer.json", src ? src : "..");
+    struct ruv__tok_opts o = {4, 0};
+    struct ruv__tok *tok = NULL;
+    assert_int_equal(ruv__tok_open_json(path, &o, &tok), RUV_OK);
+    EXPECT(tok, "unaffable", CLS, UN, CONT_AFF, SEP);
+    EXPECT(tok, "\xe6\x9d\xb1\xe4\xba\xac" "x", CLS, TOU, KYO, SEP);
+    assert_int_equal(ruv__tok_vocab_size(tok), TOY_SIZE);
+    ruv__tok_free(tok);
+}
+
 static void test_vocab_errors(void **state)
 {
     (void)state;
@@ -387,7 +404,8 @@ int main(void)
         cmocka_unit_test(test_splitting),      cmocka_unit_test(test_word_limit),
         cmocka_unit_test(test_canonical_order), cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_boundaries),     cmocka_unit_test(test_cased),
-        cmocka_unit_test(test_tokenizer_json), cmocka_unit_test(test_vocab_errors),
+        cmocka_unit_test(test_tokenizer_json), cmocka_unit_test(test_toy_json_file),
+        cmocka_unit_test(test_vocab_errors),
         cmocka_unit_test(test_hash_table),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
