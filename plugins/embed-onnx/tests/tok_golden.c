@@ -6,6 +6,7 @@
  * split_special, lossy) and then holds one text per line: its UTF-8 bytes in
  * hex, a tab, and the reference's ids. Every text must give exactly those
  * ids; the first mismatches are printed. Exit 0 when all agree. */
+#define _POSIX_C_SOURCE 200809L /* getline */
 #include "../tokenizer.h"
 
 #include <ruvector/error.h>
