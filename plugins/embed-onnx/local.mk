@@ -31,7 +31,7 @@ plugins_embed_onnx_tests_test_tokenizer_LDADD = plugins/embed-onnx/libruv_tok.la
 TESTS += plugins/embed-onnx/tests/test_tokenizer
 endif
 endif
-EXTRA_DIST += plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
+EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
 	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/data
 
 # ---- libFuzzer targets for the tokenizer (not built by default) ----
