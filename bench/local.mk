@@ -4,6 +4,13 @@
 EXTRA_PROGRAMS = bench/gen_clustered
 bench_gen_clustered_SOURCES = bench/gen_clustered.c
 bench_gen_clustered_LDADD = -lm
+if HAVE_JANSSON
+# The embed_onnx tokenizer against HF tokenizers: bench/bench_tokenizer.py.
+EXTRA_PROGRAMS += bench/bench_tok
+bench_bench_tok_SOURCES = bench/bench_tok.c
+bench_bench_tok_LDADD = plugins/embed-onnx/libruv_tok.la
+endif
+EXTRA_DIST += bench/bench_tokenizer.py
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS) tools/ruvector
 .PHONY: bench

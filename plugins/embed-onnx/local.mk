@@ -1,0 +1,80 @@
+# ---- embed_onnx plugin: the BERT WordPiece tokenizer (embed.md §4) ----
+# The plugin descriptor and ops come with the engine's host table v2; until
+# then the tokenizer is a convenience library that its tests link.
+if HAVE_JANSSON
+noinst_LTLIBRARIES += plugins/embed-onnx/libruv_tok.la
+plugins_embed_onnx_libruv_tok_la_SOURCES = \
+	plugins/embed-onnx/tokenizer.h plugins/embed-onnx/tok_internal.h plugins/embed-onnx/tokenizer.c \
+	plugins/embed-onnx/tok_error.h plugins/embed-onnx/tok_error.c \
+	plugins/embed-onnx/vocab_txt.c plugins/embed-onnx/tokenizer_json.c \
+	plugins/embed-onnx/vocab.h plugins/embed-onnx/vocab.c \
+	plugins/embed-onnx/normalizer.h plugins/embed-onnx/normalizer.c \
+	plugins/embed-onnx/pretokenizer.h plugins/embed-onnx/pretokenizer.c \
+	plugins/embed-onnx/wordpiece.h plugins/embed-onnx/wordpiece.c \
+	plugins/embed-onnx/unicode.h plugins/embed-onnx/unicode.c plugins/embed-onnx/unicode_tables.c \
+	plugins/embed-onnx/utf8.h plugins/embed-onnx/utf8.c
+plugins_embed_onnx_libruv_tok_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -fvisibility=hidden
+plugins_embed_onnx_libruv_tok_la_LIBADD = $(JANSSON_LIBS)
+
+# tok_golden compares our ids with the reference's (tok-golden.sh makes the
+# golden files with HF tokenizers; it skips when the reference is missing).
+check_PROGRAMS += plugins/embed-onnx/tests/tok_golden
+plugins_embed_onnx_tests_tok_golden_SOURCES = plugins/embed-onnx/tests/tok_golden.c
+plugins_embed_onnx_tests_tok_golden_LDADD = plugins/embed-onnx/libruv_tok.la
+TESTS += plugins/embed-onnx/tests/tok-golden.sh
+
+if HAVE_CMOCKA
+check_PROGRAMS += plugins/embed-onnx/tests/test_tokenizer
+plugins_embed_onnx_tests_test_tokenizer_SOURCES = plugins/embed-onnx/tests/test_tokenizer.c
+plugins_embed_onnx_tests_test_tokenizer_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+plugins_embed_onnx_tests_test_tokenizer_LDADD = plugins/embed-onnx/libruv_tok.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+TESTS += plugins/embed-onnx/tests/test_tokenizer
+endif
+endif
+EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
+	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/data
+
+# ---- libFuzzer targets for the tokenizer (not built by default) ----
+# Clang with compiler-rt as for fuzz-persist (engine/persist.mk, whose
+# RUV_FUZZ_* settings these share):
+#   make fuzz-tok [RUV_FUZZ_CC=clang-14]     # both fuzzers and their seeds
+#   nice -n 10 plugins/embed-onnx/fuzz/fuzz_tokenize -max_len=4096 -timeout=10 \
+#       -max_total_time=300 corpus-tok plugins/embed-onnx/fuzz/seeds-tokenize
+#   nice -n 10 plugins/embed-onnx/fuzz/fuzz_tok_load -max_len=8192 -timeout=10 \
+#       -max_total_time=300 corpus-tok-load plugins/embed-onnx/fuzz/seeds-load
+# fuzz_tokenize uses the toy vocabulary, or RUV_TOK_FUZZ_VOCAB=<vocab.txt>.
+RUV_TOK_SRCS = $(top_srcdir)/plugins/embed-onnx/tokenizer.c $(top_srcdir)/plugins/embed-onnx/tok_error.c $(top_srcdir)/plugins/embed-onnx/vocab_txt.c \
+	$(top_srcdir)/plugins/embed-onnx/tokenizer_json.c $(top_srcdir)/plugins/embed-onnx/vocab.c $(top_srcdir)/plugins/embed-onnx/normalizer.c \
+	$(top_srcdir)/plugins/embed-onnx/pretokenizer.c $(top_srcdir)/plugins/embed-onnx/wordpiece.c $(top_srcdir)/plugins/embed-onnx/unicode.c \
+	$(top_srcdir)/plugins/embed-onnx/unicode_tables.c $(top_srcdir)/plugins/embed-onnx/utf8.c
+RUV_TOK_FUZZ_BUILD = $(MKDIR_P) plugins/embed-onnx/fuzz && \
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) \
+	$(RUV_TOK_SRCS)
+plugins/embed-onnx/fuzz/fuzz_tokenize: $(RUV_TOK_SRCS) \
+		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tokenize.c config.h
+	$(RUV_TOK_FUZZ_BUILD) \
+	  -DRUV_TOK_FUZZ_DEFAULT_VOCAB='"$(abs_top_srcdir)/plugins/embed-onnx/tests/data/toy_vocab.txt"' \
+	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tokenize.c $(JANSSON_LIBS) -o $@
+plugins/embed-onnx/fuzz/fuzz_tok_load: $(RUV_TOK_SRCS) \
+		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c config.h
+	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c $(JANSSON_LIBS) -o $@
+# Seeds: the corpus texts (option byte 0) and the toy vocab.txt and
+# tokenizer.json (option bytes 0 and 1); generated, never committed.
+fuzz-tok-seeds:
+	rm -rf plugins/embed-onnx/fuzz/seeds-tokenize plugins/embed-onnx/fuzz/seeds-load
+	$(MKDIR_P) plugins/embed-onnx/fuzz/seeds-tokenize plugins/embed-onnx/fuzz/seeds-load
+	i=0; grep -v '^#' $(top_srcdir)/plugins/embed-onnx/tests/data/tok_corpus.txt | \
+	while IFS= read -r line; do i=$$((i+1)); \
+	  printf '\000%s' "$$line" >plugins/embed-onnx/fuzz/seeds-tokenize/corpus-$$i; done
+	{ printf '\000'; cat $(top_srcdir)/plugins/embed-onnx/tests/data/toy_vocab.txt; } \
+	  >plugins/embed-onnx/fuzz/seeds-load/vocab
+	{ printf '\001'; cat $(top_srcdir)/plugins/embed-onnx/tests/data/toy_tokenizer.json; } \
+	  >plugins/embed-onnx/fuzz/seeds-load/json
+fuzz-tok: plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load fuzz-tok-seeds
+.PHONY: fuzz-tok fuzz-tok-seeds
+CLEANFILES += plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load
+clean-local: clean-fuzz-tok
+clean-fuzz-tok:
+	rm -rf plugins/embed-onnx/fuzz/seeds-tokenize plugins/embed-onnx/fuzz/seeds-load
+.PHONY: clean-fuzz-tok
+EXTRA_DIST += plugins/embed-onnx/fuzz/fuzz_tokenize.c plugins/embed-onnx/fuzz/fuzz_tok_load.c
