@@ -99,7 +99,8 @@ def test_environment_plugin_path_beats_the_installed_default(tmp_path: Path) -> 
     assert default["source"] == "api"  # the Python layer passed the installed dirs
     assert str(Path(ruvector.__file__).parent / "plugins") in default["value"]
     env = json.loads(_child(code, RUVECTOR_PLUGIN_PATH=str(tmp_path)))
-    assert env == {"value": str(tmp_path), "source": "env"}
+    assert (env["value"], env["source"], env["env"]) == (str(tmp_path), "env",
+                                                         "RUVECTOR_PLUGIN_PATH")
     # ...and the API beats the environment.
     api = _child(
         "import ruvector; e = ruvector.Engine(plugin_path='/nonexistent');"
