@@ -40,8 +40,15 @@ int ruv__lake_error_prefix(int status, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof detail)
-        snprintf(detail + n, sizeof detail - (size_t)n, ": %s", old);
+    /* ": <old>", truncated to what is left (copied by hand: the compiler
+     * cannot see that old fits and warns on an snprintf) */
+    size_t used = n < 0 ? 0 : (size_t)n, room = sizeof detail - used;
+    if (used < sizeof detail && room > 3) {
+        size_t m = strnlen(old, room - 3);
+        memcpy(detail + used, ": ", 2);
+        memcpy(detail + used + 2, old, m);
+        detail[used + 2 + m] = '\0';
+    }
     return publish(status);
 }
 
