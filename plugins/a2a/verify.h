@@ -1,0 +1,40 @@
+/* plugins/a2a/verify.h — offline agent-card verification (a2a.md §4): the
+ * raw card bytes in, a verdict, the signature-covered view and the AgentID
+ * out. No network: keys come from the pins or the identity extension (jku
+ * fetching belongs to card.c, with the HTTP layer). */
+#ifndef RUV_A2A_VERIFY_H
+#define RUV_A2A_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "identity.h"
+#include "jws.h"
+
+/* The card as signed: signatures removed and, recursively, "", null, [] and
+ * {} dropped (false and 0 stay), plus the proto-default scalars of a2a.md §4
+ * step 3 (capabilities.extensions[].required:false). Modifies card in place. */
+void ruv__card_strip_for_signing(json_t *card);
+
+/* What verification found. */
+struct ruv__card_verdict {
+    int has_agent_id;                          /* the card carries the identity extension */
+    char agent_id[RUV__AGENT_ID_HEX + 1];      /* its verified AgentID, else "" */
+    unsigned good_signatures;                  /* signatures that verified */
+    char signed_by[RUV__JWS_KID_MAX + 1]; /* kid of the first one that verified */
+};
+
+/* Verifies len bytes of card JSON at time now (Unix seconds, for pin expiry).
+ * RUV_OK when at least one signature verifies with a pinned key or, for
+ * EdDSA with kid == agentId, the identity extension's key; when the card has
+ * the identity extension, such an EdDSA signature must be among them; and the
+ * AgentID satisfies the pins. Then *view (if view is non-NULL) is a new
+ * reference to the stripped card (the caller json_decrefs it) and *verdict
+ * is filled. Otherwise RUV__A2A_E_SECURITY (unsigned, nothing verifies,
+ * identity or pin mismatch; the detail names the first failing signature's
+ * reason), RUV__A2A_E_PROTOCOL or RUV_E_INVAL (malformed or oversized card),
+ * RUV_E_NOMEM; *view is NULL. pins may be NULL (nothing pinned). */
+int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins, int64_t now,
+                     json_t **view, struct ruv__card_verdict *verdict);
+
+#endif

@@ -1,0 +1,495 @@
+/* tests/a2a/test_a2a_jws.c — base64url, JWK, JWS, AgentID, pins and offline
+ * card verification (a2a.md §4, §10 items 1-5), against cards signed by
+ * Node's crypto (vectors/cards.json) and by libcrypto here. */
+#include "config.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "a2a_test_util.h"
+#include "../../plugins/a2a/b64url.h"
+#include "../../plugins/a2a/detail.h"
+#include "../../plugins/a2a/identity.h"
+#include "../../plugins/a2a/jcs.h"
+#include "../../plugins/a2a/json_in.h"
+#include "../../plugins/a2a/jwk.h"
+#include "../../plugins/a2a/jws.h"
+#include "../../plugins/a2a/selftest.h"
+#include "../../plugins/a2a/verify.h"
+
+static const char v1_agent_id[] = "bb42f5a06cec4f36e3e9173236e88cdba7aa1a7bf737f6c6c372aa4c9268573e";
+
+static void test_selftest_vectors(void **state)
+{
+    (void)state;
+    int rc = ruv__a2a_selftest_vectors();
+    if (rc != RUV_OK)
+        fail_msg("%s", ruv__a2a_detail());
+}
+
+static void test_agent_id_v1(void **state)
+{
+    (void)state;
+    unsigned char *pub;
+    size_t len;
+    assert_int_equal(ruv__b64url_decode("6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw", 43, "k", &pub,
+                                        &len), RUV_OK);
+    assert_int_equal(len, 32);
+    char id[65];
+    assert_int_equal(ruv__agent_id(pub, id), RUV_OK);
+    assert_string_equal(id, v1_agent_id);
+    pub[0] ^= 1;
+    assert_int_equal(ruv__agent_id(pub, id), RUV_OK);
+    assert_string_not_equal(id, v1_agent_id);
+    free(pub);
+    assert_true(ruv__agent_id_valid(v1_agent_id));
+    assert_false(ruv__agent_id_valid("bb42"));
+    assert_false(ruv__agent_id_valid("zz42f5a06cec4f36e3e9173236e88cdba7aa1a7bf737f6c6c372aa4c9268573e"));
+}
+
+static void test_b64url(void **state)
+{
+    (void)state;
+    unsigned char in[40], *out;
+    char enc[64];
+    size_t len;
+    for (size_t n = 0; n <= sizeof in; n++) {
+        for (size_t i = 0; i < n; i++)
+            in[i] = (unsigned char)(i * 37 + n);
+        ruv__b64url_encode(in, n, enc);
+        assert_int_equal(strlen(enc), ruv__b64url_encoded_len(n));
+        assert_null(strpbrk(enc, "+/="));
+        assert_int_equal(ruv__b64url_decode(enc, strlen(enc), "t", &out, &len), RUV_OK);
+        assert_int_equal(len, n);
+        assert_memory_equal(out, in, n);
+        free(out);
+    }
+    const char *bad[] = {"AB", "A", "AAA=", "AA+A", "AA/A", "AA A", "AAAAA"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(ruv__b64url_decode(bad[i], strlen(bad[i]), "t", &out, &len),
+                         RUV__A2A_E_PROTOCOL);
+        assert_null(out);
+    }
+    assert_int_equal(ruv__b64url_decode("AA", 2, "t", &out, &len), RUV_OK);
+    assert_int_equal(len, 1);
+    free(out);
+}
+
+static int header(const char *json, struct ruv__jws_header *h)
+{
+    char b64[512];
+    ruv__b64url_encode((const unsigned char *)json, strlen(json), b64);
+    return ruv__jws_parse_protected(b64, strlen(b64), h);
+}
+
+static void test_protected_header(void **state)
+{
+    (void)state;
+    struct ruv__jws_header h;
+    assert_int_equal(header("{\"alg\":\"ES256\",\"kid\":\"k1\",\"typ\":\"JOSE\",\"jku\":"
+                            "\"https://a.example/jwks.json\"}", &h), RUV_OK);
+    assert_int_equal(h.alg, RUV__JWS_ES256);
+    assert_string_equal(h.kid, "k1");
+    assert_true(h.has_jku);
+    assert_string_equal(h.jku, "https://a.example/jwks.json");
+    assert_int_equal(header("{\"alg\":\"EdDSA\",\"kid\":\"k1\",\"typ\":\"JOSE\"}", &h), RUV_OK);
+    assert_false(h.has_jku);
+
+    struct { const char *json; int rc; const char *says; } bad[] = {
+        {"{\"alg\":\"none\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "\"none\" is refused"},
+        {"{\"alg\":\"HS256\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "HMAC"},
+        {"{\"alg\":\"HS512\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "HMAC"},
+        {"{\"alg\":\"PS256\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "not supported"},
+        {"{\"alg\":\"EdDSA\",\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "no \"kid\""},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"\",\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "\"kid\" is empty"},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"k\"}", RUV__A2A_E_PROTOCOL, "no \"typ\""},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"k\",\"typ\":\"JWT\"}", RUV__A2A_E_PROTOCOL, "not \"JOSE\""},
+        {"{\"alg\":\"EdDSA\",\"kid\":7,\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "not a string"},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"k\",\"typ\":\"JOSE\",\"crit\":[\"b64\"]}", RUV__A2A_E_SECURITY, "crit"},
+        {"{\"alg\":\"EdDSA\",\"alg\":\"none\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "duplicate"},
+        {"[\"EdDSA\"]", RUV__A2A_E_PROTOCOL, "not an object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = header(bad[i].json, &h);
+        if (rc != bad[i].rc || strstr(ruv__a2a_detail(), bad[i].says) == NULL)
+            fail_msg("%s: rc %d, detail \"%s\"", bad[i].json, rc, ruv__a2a_detail());
+    }
+    assert_int_equal(ruv__jws_parse_protected("e30=", 4, &h), RUV__A2A_E_PROTOCOL);
+}
+
+/* ---- cards signed by Node ---- */
+
+struct node_cards {
+    json_t *doc;
+    const char *canonical;
+};
+
+static json_t *node_card(struct node_cards *nc, const char *kid)
+{
+    json_t *cards = json_object_get(nc->doc, "cards");
+    for (size_t i = 0; i < json_array_size(cards); i++) {
+        json_t *c = json_array_get(cards, i);
+        if (strcmp(json_string_value(json_object_get(c, "kid")), kid) == 0)
+            return c;
+    }
+    fail_msg("no card signed by %s", kid);
+    return NULL;
+}
+
+static void load_node_cards(struct node_cards *nc)
+{
+    char *text = read_vector("cards.json", NULL);
+    json_error_t err;
+    nc->doc = json_loads(text, 0, &err);
+    free(text);
+    assert_non_null(nc->doc);
+    nc->canonical = json_string_value(json_object_get(nc->doc, "canonical"));
+}
+
+static int verify_text(const char *card, const struct ruv__pins *pins, struct ruv__card_verdict *v)
+{
+    return ruv__card_verify(card, strlen(card), pins, 1000, NULL, v);
+}
+
+static struct ruv__pins *pins_for(json_t *vec, int use_pem)
+{
+    struct ruv__pins *pins;
+    EVP_PKEY *key;
+    assert_int_equal(ruv__pins_new(&pins), RUV_OK);
+    if (use_pem) {
+        const char *pem = json_string_value(json_object_get(vec, "pem"));
+        assert_int_equal(ruv__key_from_pem(pem, strlen(pem), &key), RUV_OK);
+    } else {
+        assert_int_equal(ruv__jwk_import(json_object_get(vec, "jwk"), &key), RUV_OK);
+    }
+    assert_int_equal(ruv__pins_add_key(pins, json_string_value(json_object_get(vec, "kid")), key,
+                                       0, 0), RUV_OK);
+    return pins;
+}
+
+static void test_node_signed_cards(void **state)
+{
+    (void)state;
+    struct node_cards nc;
+    load_node_cards(&nc);
+    const char *kids[] = {"ed-1", "ec-1", "rsa-1"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *vec = node_card(&nc, kids[i]);
+        const char *card = json_string_value(json_object_get(vec, "card"));
+        for (int pem = 0; pem < 2; pem++) {
+            struct ruv__pins *pins = pins_for(vec, pem);
+            struct ruv__card_verdict v;
+            json_t *view;
+            int rc = ruv__card_verify(card, strlen(card), pins, 1000, &view, &v);
+            if (rc != RUV_OK)
+                fail_msg("%s (%s): %s", kids[i], pem ? "pem" : "jwk", ruv__a2a_detail());
+            assert_int_equal(v.good_signatures, 1);
+            assert_string_equal(v.signed_by, kids[i]);
+            assert_false(v.has_agent_id);
+            /* The view is what was signed: same canonical bytes as Node's. */
+            char *canon;
+            size_t len;
+            assert_int_equal(ruv__jcs_serialize(view, &canon, &len), RUV_OK);
+            assert_string_equal(canon, nc.canonical);
+            assert_null(json_object_get(view, "signatures"));
+            assert_null(json_object_get(view, "iconUrl"));
+            free(canon);
+            json_decref(view);
+            ruv__pins_free(pins);
+        }
+    }
+    /* RSA below 2048 bits is refused even though the signature is right. */
+    json_t *small = node_card(&nc, "rsa-small");
+    struct ruv__pins *pins = pins_for(small, 0);
+    struct ruv__card_verdict v;
+    assert_int_equal(verify_text(json_string_value(json_object_get(small, "card")), pins, &v),
+                     RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "1024 bits"));
+    ruv__pins_free(pins);
+    json_decref(nc.doc);
+}
+
+/* Replaces the first occurrence of from in card text (same length). */
+static char *edited(const char *card, const char *from, const char *to)
+{
+    char *copy = strdup(card);
+    char *at = strstr(copy, from);
+    if (at == NULL)
+        fail_msg("\"%s\" not in the card", from);
+    assert_int_equal(strlen(from), strlen(to));
+    memcpy(at, to, strlen(to));
+    return copy;
+}
+
+static void test_tampering(void **state)
+{
+    (void)state;
+    struct node_cards nc;
+    load_node_cards(&nc);
+    json_t *vec = node_card(&nc, "ed-1");
+    const char *card = json_string_value(json_object_get(vec, "card"));
+    struct ruv__pins *pins = pins_for(vec, 0);
+    struct ruv__card_verdict v;
+
+    char *t = edited(card, "vector peer", "vector Peer");
+    assert_int_equal(verify_text(t, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "does not verify"));
+    free(t);
+
+    /* One signature character changed (keeping its trailing bits valid). */
+    json_t *doc = json_loads(card, 0, NULL);
+    json_t *sig = json_array_get(json_object_get(doc, "signatures"), 0);
+    char sigtext[128];
+    snprintf(sigtext, sizeof sigtext, "%s", json_string_value(json_object_get(sig, "signature")));
+    sigtext[5] = sigtext[5] == 'A' ? 'B' : 'A';
+    json_object_set_new(sig, "signature", json_string(sigtext));
+    char *dumped = json_dumps(doc, 0);
+    assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+    free(dumped);
+
+    /* alg switched to ES256 in the protected header: the EdDSA key no longer fits. */
+    char prot[128];
+    const char *hdr = "{\"alg\":\"ES256\",\"kid\":\"ed-1\",\"typ\":\"JOSE\"}";
+    ruv__b64url_encode((const unsigned char *)hdr, strlen(hdr), prot);
+    json_object_set_new(sig, "protected", json_string(prot));
+    dumped = json_dumps(doc, 0);
+    assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "ES256 needs a P-256 key"));
+    free(dumped);
+    json_decref(doc);
+
+    /* Key order and whitespace do not matter: re-serialized compactly, sorted. */
+    doc = json_loads(card, 0, NULL);
+    dumped = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_int_equal(verify_text(dumped, pins, &v), RUV_OK);
+    free(dumped);
+    /* No signatures, or an empty list, is unsigned. */
+    json_object_set_new(doc, "signatures", json_array());
+    dumped = json_dumps(doc, 0);
+    assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "unsigned"));
+    free(dumped);
+    json_decref(doc);
+
+    /* Unknown kid: no key. */
+    assert_int_equal(verify_text(card, NULL, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "no pinned or identity key for kid \"ed-1\""));
+    ruv__pins_free(pins);
+    json_decref(nc.doc);
+}
+
+static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
+{
+    (void)state;
+    struct node_cards nc;
+    load_node_cards(&nc);
+    json_t *ed = node_card(&nc, "ed-1"), *ec = node_card(&nc, "ec-1");
+    const char *card = json_string_value(json_object_get(ed, "card"));
+    struct ruv__card_verdict v;
+    EVP_PKEY *key;
+
+    struct ruv__pins *pins;
+    assert_int_equal(ruv__pins_new(&pins), RUV_OK);
+    assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
+    assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 999, 0), RUV_OK); /* expires before now=1000 */
+    assert_int_equal(verify_text(card, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "expired"));
+    assert_int_equal(ruv__card_verify(card, strlen(card), pins, 999, NULL, &v), RUV_OK);
+    assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
+    assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 0), RUV_E_INVAL); /* twice */
+    ruv__pins_free(pins);
+
+    assert_int_equal(ruv__pins_new(&pins), RUV_OK);
+    assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
+    assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 1), RUV_OK);
+    assert_int_equal(verify_text(card, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "revoked"));
+    ruv__pins_free(pins);
+
+    /* ed-1's card with ec-1's signature appended: one good + one bad passes
+     * either way round; with neither key pinned right, both bad fail. */
+    json_t *doc = json_loads(card, 0, NULL);
+    json_t *ecdoc = json_loads(json_string_value(json_object_get(ec, "card")), 0, NULL);
+    json_t *ecsig = json_array_get(json_object_get(ecdoc, "signatures"), 0);
+    json_array_insert(json_object_get(doc, "signatures"), 0, ecsig);
+    char *both = json_dumps(doc, 0);
+    pins = pins_for(ed, 0);
+    assert_int_equal(verify_text(both, pins, &v), RUV_OK);
+    assert_int_equal(v.good_signatures, 1);
+    assert_string_equal(v.signed_by, "ed-1");
+    ruv__pins_free(pins);
+    pins = pins_for(ec, 0);
+    assert_int_equal(verify_text(both, pins, &v), RUV_OK);
+    assert_string_equal(v.signed_by, "ec-1");
+    /* ES256 key pinned under the EdDSA kid: both signatures fail. */
+    ruv__pins_free(pins);
+    assert_int_equal(ruv__pins_new(&pins), RUV_OK);
+    assert_int_equal(ruv__jwk_import(json_object_get(ec, "jwk"), &key), RUV_OK);
+    assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 0), RUV_OK);
+    assert_int_equal(verify_text(both, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "signatures[0]"));
+    ruv__pins_free(pins);
+    free(both);
+    json_decref(ecdoc);
+    json_decref(doc);
+    json_decref(nc.doc);
+}
+
+/* ---- cards signed here with the identity extension ---- */
+
+static char *sign_identity_card(EVP_PKEY *priv, char agent_id[65], const char *alg_kid_override)
+{
+    unsigned char pub[32];
+    size_t publen = 32;
+    assert_int_equal(EVP_PKEY_get_raw_public_key(priv, pub, &publen), 1);
+    assert_int_equal(ruv__agent_id(pub, agent_id), RUV_OK);
+    char pub_b64[64];
+    ruv__b64url_encode(pub, 32, pub_b64);
+    json_t *card = json_pack("{s:s,s:s,s:{s:b,s:[{s:s,s:b,s:{s:s,s:s}}]},s:[]}", "name", "peer",
+                             "version", "1", "capabilities", "streaming", 0, "extensions", "uri",
+                             RUV__A2A_IDENTITY_URI, "required", 0, "params", "publicKey", pub_b64,
+                             "agentId", agent_id, "skills");
+    assert_non_null(card);
+    char *canon;
+    size_t len;
+    json_t *signed_view = json_deep_copy(card);
+    ruv__card_strip_for_signing(signed_view);
+    assert_int_equal(ruv__jcs_serialize(signed_view, &canon, &len), RUV_OK);
+    json_decref(signed_view);
+    /* required:false and skills:[] are not signed; streaming:false is. */
+    assert_null(strstr(canon, "required"));
+    assert_null(strstr(canon, "skills"));
+    assert_non_null(strstr(canon, "\"streaming\":false"));
+
+    char hdr[256], prot[400], payload[1024], sig_b64[128];
+    snprintf(hdr, sizeof hdr, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JOSE\"}",
+             alg_kid_override ? alg_kid_override : agent_id);
+    ruv__b64url_encode((const unsigned char *)hdr, strlen(hdr), prot);
+    char input[2048];
+    ruv__b64url_encode((const unsigned char *)canon, len, payload);
+    snprintf(input, sizeof input, "%s.%s", prot, payload);
+    free(canon);
+    unsigned char sig[64];
+    size_t siglen = sizeof sig;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestSignInit(ctx, NULL, NULL, NULL, priv), 1);
+    assert_int_equal(EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)input, strlen(input)), 1);
+    EVP_MD_CTX_free(ctx);
+    ruv__b64url_encode(sig, siglen, sig_b64);
+    json_object_set_new(card, "signatures",
+                        json_pack("[{s:s,s:s}]", "protected", prot, "signature", sig_b64));
+    char *text = json_dumps(card, 0);
+    json_decref(card);
+    return text;
+}
+
+static void test_identity_and_attacker(void **state)
+{
+    (void)state;
+    unsigned char seed[32];
+    memset(seed, 0x07, sizeof seed);
+    EVP_PKEY *v1 = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    EVP_PKEY *attacker = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    assert_non_null(v1);
+    assert_non_null(attacker);
+    char id[65], bad_id[65];
+    char *good = sign_identity_card(v1, id, NULL);
+    assert_string_equal(id, v1_agent_id);
+    char *evil = sign_identity_card(attacker, bad_id, NULL);
+
+    /* Self-embedded key: both verify, each with its own AgentID. */
+    struct ruv__card_verdict v;
+    assert_int_equal(verify_text(good, NULL, &v), RUV_OK);
+    assert_true(v.has_agent_id);
+    assert_string_equal(v.agent_id, v1_agent_id);
+    assert_int_equal(verify_text(evil, NULL, &v), RUV_OK);
+    assert_string_equal(v.agent_id, bad_id);
+
+    /* Pinning V1's AgentID (upper case accepted) rejects the attacker. */
+    struct ruv__pins *pins;
+    assert_int_equal(ruv__pins_new(&pins), RUV_OK);
+    char upper[65];
+    for (int i = 0; i < 65; i++)
+        upper[i] = (char)(v1_agent_id[i] >= 'a' ? v1_agent_id[i] - 32 : v1_agent_id[i]);
+    assert_int_equal(ruv__pins_add_agent_id(pins, upper), RUV_OK);
+    assert_int_equal(ruv__pins_add_agent_id(pins, "abc"), RUV_E_INVAL);
+    assert_int_equal(verify_text(good, pins, &v), RUV_OK);
+    assert_int_equal(verify_text(evil, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "is not pinned"));
+
+    /* A card whose agentId is not SHAKE-256 of its key. */
+    char *swapped = strdup(evil);
+    char *at = strstr(swapped, bad_id);
+    memcpy(at, v1_agent_id, 64);
+    assert_int_equal(verify_text(swapped, NULL, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "is not SHAKE-256 of publicKey"));
+    free(swapped);
+
+    /* Signed under another kid: the extension key is not usable for it. */
+    char *other_kid = sign_identity_card(v1, id, "some-other-kid");
+    assert_int_equal(verify_text(other_kid, NULL, &v), RUV__A2A_E_SECURITY);
+    /* ... and pinned under that kid, the identity signature is still missing. */
+    struct ruv__pins *kp;
+    assert_int_equal(ruv__pins_new(&kp), RUV_OK);
+    unsigned char pub[32];
+    size_t publen = 32;
+    EVP_PKEY_get_raw_public_key(v1, pub, &publen);
+    EVP_PKEY *pk;
+    assert_int_equal(ruv__key_from_ed25519(pub, &pk), RUV_OK);
+    assert_int_equal(ruv__pins_add_key(kp, "some-other-kid", pk, 0, 0), RUV_OK);
+    assert_int_equal(verify_text(other_kid, kp, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "kid == agentId"));
+    /* A card without the extension fails a pinned AgentID. */
+    ruv__pins_free(kp);
+    free(other_kid);
+
+    ruv__pins_free(pins);
+    free(good);
+    free(evil);
+    EVP_PKEY_free(v1);
+    EVP_PKEY_free(attacker);
+}
+
+static void test_jwk_refusals(void **state)
+{
+    (void)state;
+    EVP_PKEY *key;
+    const char *bad[] = {
+        "{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw\"}",
+        "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"6kpsY-KcUgq\"}",
+        "{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"AA\",\"y\":\"AA\"}",
+        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+        "\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE\"}",
+        "{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}",
+        "{\"kty\":\"RSA\",\"n\":\"AQAB\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *jwk = json_loads(bad[i], 0, NULL);
+        assert_non_null(jwk);
+        int rc = ruv__jwk_import(jwk, &key);
+        if (rc == RUV_OK)
+            fail_msg("accepted %s", bad[i]);
+        assert_null(key);
+        json_decref(jwk);
+    }
+    assert_int_equal(ruv__key_from_pem("nope", 4, &key), RUV__A2A_E_PROTOCOL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_selftest_vectors),
+        cmocka_unit_test(test_agent_id_v1),
+        cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_protected_header),
+        cmocka_unit_test(test_node_signed_cards),
+        cmocka_unit_test(test_tampering),
+        cmocka_unit_test(test_pins_expiry_revocation_and_mixed_signatures),
+        cmocka_unit_test(test_identity_and_attacker),
+        cmocka_unit_test(test_jwk_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
