@@ -311,7 +311,8 @@ static int emit_object(struct out *o, const json_t *v, const struct path *at, in
         }
         m[i++] = (struct member){key, klen, val};
     }
-    qsort(m, i, sizeof *m, cmp_members);
+    if (i > 1)
+        qsort(m, i, sizeof *m, cmp_members);
     put(o, "{", 1);
     int rc = RUV_OK;
     for (size_t j = 0; j < i && rc == RUV_OK; j++) {

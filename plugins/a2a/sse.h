@@ -22,8 +22,8 @@
 struct ruv__sse;
 
 /* One dispatched event, borrowed for the duration of the callback. The
- * strings are NUL-terminated (data may itself contain NUL bytes: use the
- * lengths). event is "message" when the stream named none. id is the last
+ * strings are NUL-terminated; event and data may themselves contain NUL
+ * bytes, so compare with the lengths (id never does). event is "message" when the stream named none. id is the last
  * event ID in force (it carries over between events, as WHATWG says). */
 struct ruv__sse_event {
     const char *event;
