@@ -8,9 +8,12 @@ EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h
 if HAVE_A2A_CORE
 if HAVE_CMOCKA
 RUV_A2A_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) -DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
-RUV_A2A_TEST_LDADD = plugins/a2a/liba2a_core.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) -lm
-check_PROGRAMS += tests/a2a/test_a2a_sse tests/a2a/test_a2a_jcs tests/a2a/test_a2a_jws
-TESTS += tests/a2a/test_a2a_sse tests/a2a/test_a2a_jcs tests/a2a/test_a2a_jws
+RUV_A2A_TEST_LDADD = plugins/a2a/liba2a_core.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
+	$(LIBCURL_LIBS) -lm
+RUV_A2A_TESTS = tests/a2a/test_a2a_sse tests/a2a/test_a2a_jcs tests/a2a/test_a2a_jws \
+	tests/a2a/test_a2a_origin
+check_PROGRAMS += $(RUV_A2A_TESTS)
+TESTS += $(RUV_A2A_TESTS)
 tests_a2a_test_a2a_sse_SOURCES = tests/a2a/test_a2a_sse.c
 tests_a2a_test_a2a_sse_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_sse_LDADD = $(RUV_A2A_TEST_LDADD)
@@ -20,6 +23,9 @@ tests_a2a_test_a2a_jcs_LDADD = $(RUV_A2A_TEST_LDADD)
 tests_a2a_test_a2a_jws_SOURCES = tests/a2a/test_a2a_jws.c tests/a2a/a2a_test_util.h
 tests_a2a_test_a2a_jws_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_jws_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_origin_SOURCES = tests/a2a/test_a2a_origin.c
+tests_a2a_test_a2a_origin_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
+tests_a2a_test_a2a_origin_LDADD = $(RUV_A2A_TEST_LDADD)
 endif
 endif
 
@@ -41,8 +47,9 @@ RUV_A2A_FUZZ_BUILD = \
 	srcs=; for f in $(RUV_A2A_CORE_SOURCES); do \
 	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
 	$(MKDIR_P) tests/a2a && \
-	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
-RUV_A2A_FUZZ_LIBS = $(JANSSON_LIBS) $(OPENSSL_LIBS) -lm
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	  $(LIBCURL_CFLAGS)
+RUV_A2A_FUZZ_LIBS = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) -lm
 tests/a2a/fuzz_a2a_sse: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_sse.c config.h
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_sse.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 tests/a2a/fuzz_a2a_jcs: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jcs.c config.h
