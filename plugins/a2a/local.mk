@@ -14,6 +14,7 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/jwk.c plugins/a2a/jwk.h \
 	plugins/a2a/jws.c plugins/a2a/jws.h \
 	plugins/a2a/identity.c plugins/a2a/identity.h \
+	plugins/a2a/schema.c plugins/a2a/schema.h \
 	plugins/a2a/verify.c plugins/a2a/verify.h \
 	plugins/a2a/origin.c plugins/a2a/origin.h \
 	plugins/a2a/selftest.c plugins/a2a/selftest.h

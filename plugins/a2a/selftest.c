@@ -169,8 +169,9 @@ static int j1_vector(void)
     size_t len = 0;
     int rc = ruv__json_parse(card, (size_t)n, &ruv__json_card_limits, &doc);
     if (rc == RUV_OK) {
-        ruv__card_strip_for_signing(doc);
-        rc = ruv__jcs_serialize(doc, &canon, &len);
+        rc = ruv__card_strip_for_signing(doc);
+        if (rc == RUV_OK)
+            rc = ruv__jcs_serialize(doc, &canon, &len);
         json_decref(doc);
     }
     int same = rc == RUV_OK && len == j1_canonical_len && sha256_is(canon, len, j1_sha256);

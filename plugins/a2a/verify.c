@@ -5,6 +5,7 @@
 #include "jcs.h"
 #include "json_in.h"
 #include "jwk.h"
+#include "schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,11 +60,17 @@ static void drop_proto_defaults(json_t *card)
     }
 }
 
-void ruv__card_strip_for_signing(json_t *card)
+int ruv__card_strip_for_signing(json_t *card)
 {
+    if (!json_is_object(card))
+        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "card: not a JSON object");
     json_object_del(card, "signatures");
+    int rc = ruv__card_whitelist(card, ruv__card_schema_of(card));
+    if (rc != RUV_OK)
+        return rc;
     drop_proto_defaults(card);
     drop_empty(card);
+    return RUV_OK;
 }
 
 /* Checks one signatures[i]; RUV_OK if it verifies. Sets *identity_ok when it
@@ -136,8 +143,9 @@ int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins,
                            json_array_size(sigs));
         goto done;
     }
-    ruv__card_strip_for_signing(card);
     struct ruv__identity id;
+    if ((rc = ruv__card_strip_for_signing(card)) != RUV_OK)
+        goto done;
     if ((rc = ruv__identity_from_card(card, &id)) != RUV_OK ||
         (rc = ruv__jcs_serialize(card, &canon, &canon_len)) != RUV_OK) {
         ruv__a2a_fail_prefix(rc, "card");

@@ -11,10 +11,12 @@
 #include "identity.h"
 #include "jws.h"
 
-/* The card as signed: signatures removed and, recursively, "", null, [] and
- * {} dropped (false and 0 stay), plus the proto-default scalars of a2a.md §4
- * step 3 (capabilities.extensions[].required:false). Modifies card in place. */
-void ruv__card_strip_for_signing(json_t *card);
+/* The card as signed (a2a.md §4 steps 2-3), in place: signatures removed,
+ * fields outside the card schema removed (schema.h), the proto-default
+ * capabilities.extensions[].required:false removed and, recursively, "",
+ * null, [] and {} dropped (false and 0 stay). RUV__A2A_E_PROTOCOL when a
+ * schema field has the wrong JSON type. */
+int ruv__card_strip_for_signing(json_t *card);
 
 /* What verification found. */
 struct ruv__card_verdict {

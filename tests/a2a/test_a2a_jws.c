@@ -340,35 +340,20 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
 
 /* ---- cards signed here with the identity extension ---- */
 
-static char *sign_identity_card(EVP_PKEY *priv, char agent_id[65], const char *alg_kid_override)
+/* Signs card (in place: adds signatures) with an Ed25519 key, as a2a-js does:
+ * stripped card → JCS → detached JWS. Returns the card's JSON text. */
+static char *sign_card(json_t *card, EVP_PKEY *priv, const char *kid)
 {
-    unsigned char pub[32];
-    size_t publen = 32;
-    assert_int_equal(EVP_PKEY_get_raw_public_key(priv, pub, &publen), 1);
-    assert_int_equal(ruv__agent_id(pub, agent_id), RUV_OK);
-    char pub_b64[64];
-    ruv__b64url_encode(pub, 32, pub_b64);
-    json_t *card = json_pack("{s:s,s:s,s:{s:b,s:[{s:s,s:b,s:{s:s,s:s}}]},s:[]}", "name", "peer",
-                             "version", "1", "capabilities", "streaming", 0, "extensions", "uri",
-                             RUV__A2A_IDENTITY_URI, "required", 0, "params", "publicKey", pub_b64,
-                             "agentId", agent_id, "skills");
-    assert_non_null(card);
+    json_t *signed_view = json_deep_copy(card);
+    assert_int_equal(ruv__card_strip_for_signing(signed_view), RUV_OK);
     char *canon;
     size_t len;
-    json_t *signed_view = json_deep_copy(card);
-    ruv__card_strip_for_signing(signed_view);
     assert_int_equal(ruv__jcs_serialize(signed_view, &canon, &len), RUV_OK);
     json_decref(signed_view);
-    /* required:false and skills:[] are not signed; streaming:false is. */
-    assert_null(strstr(canon, "required"));
-    assert_null(strstr(canon, "skills"));
-    assert_non_null(strstr(canon, "\"streaming\":false"));
-
-    char hdr[256], prot[400], payload[1024], sig_b64[128];
-    snprintf(hdr, sizeof hdr, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JOSE\"}",
-             alg_kid_override ? alg_kid_override : agent_id);
+    char hdr[256], prot[400], payload[2048], sig_b64[128], input[4096];
+    snprintf(hdr, sizeof hdr, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"typ\":\"JOSE\"}", kid);
     ruv__b64url_encode((const unsigned char *)hdr, strlen(hdr), prot);
-    char input[2048];
+    assert_true(ruv__b64url_encoded_len(len) < sizeof payload);
     ruv__b64url_encode((const unsigned char *)canon, len, payload);
     snprintf(input, sizeof input, "%s.%s", prot, payload);
     free(canon);
@@ -381,7 +366,34 @@ static char *sign_identity_card(EVP_PKEY *priv, char agent_id[65], const char *a
     ruv__b64url_encode(sig, siglen, sig_b64);
     json_object_set_new(card, "signatures",
                         json_pack("[{s:s,s:s}]", "protected", prot, "signature", sig_b64));
-    char *text = json_dumps(card, 0);
+    return json_dumps(card, 0);
+}
+
+static char *sign_identity_card(EVP_PKEY *priv, char agent_id[65], const char *kid_override)
+{
+    unsigned char pub[32];
+    size_t publen = 32;
+    assert_int_equal(EVP_PKEY_get_raw_public_key(priv, pub, &publen), 1);
+    assert_int_equal(ruv__agent_id(pub, agent_id), RUV_OK);
+    char pub_b64[64];
+    ruv__b64url_encode(pub, 32, pub_b64);
+    json_t *card = json_pack("{s:s,s:s,s:{s:b,s:[{s:s,s:b,s:{s:s,s:s}}]},s:[]}", "name", "peer",
+                             "version", "1", "capabilities", "streaming", 0, "extensions", "uri",
+                             RUV__A2A_IDENTITY_URI, "required", 0, "params", "publicKey", pub_b64,
+                             "agentId", agent_id, "skills");
+    assert_non_null(card);
+    json_t *signed_view = json_deep_copy(card);
+    assert_int_equal(ruv__card_strip_for_signing(signed_view), RUV_OK);
+    char *canon;
+    size_t len;
+    assert_int_equal(ruv__jcs_serialize(signed_view, &canon, &len), RUV_OK);
+    json_decref(signed_view);
+    /* required:false and skills:[] are not signed; streaming:false is. */
+    assert_null(strstr(canon, "required"));
+    assert_null(strstr(canon, "skills"));
+    assert_non_null(strstr(canon, "\"streaming\":false"));
+    free(canon);
+    char *text = sign_card(card, priv, kid_override ? kid_override : agent_id);
     json_decref(card);
     return text;
 }
@@ -453,6 +465,88 @@ static void test_identity_and_attacker(void **state)
     EVP_PKEY_free(attacker);
 }
 
+/* a2a.md §4 step 2: only schema fields are signed and shown. */
+static void test_schema_whitelist(void **state)
+{
+    (void)state;
+    struct node_cards nc;
+    load_node_cards(&nc);
+    json_t *vec = node_card(&nc, "ed-1");
+    json_t *card = json_loads(json_string_value(json_object_get(vec, "card")), 0, NULL);
+    struct ruv__pins *pins = pins_for(vec, 0);
+    struct ruv__card_verdict v;
+
+    /* Unknown fields and the hybrid card's v0.3 extras, added after signing. */
+    json_object_set_new(card, "evil", json_string("x"));
+    json_object_set_new(card, "url", json_string("https://attacker.example/a2a"));
+    json_object_set_new(card, "preferredTransport", json_string("JSONRPC"));
+    json_object_set_new(card, "protocolVersion", json_string("0.3.0"));
+    json_object_set_new(json_object_get(card, "capabilities"), "bogus", json_true());
+    json_object_set_new(json_array_get(json_object_get(card, "skills"), 0), "bogus", json_integer(1));
+    char *text = json_dumps(card, 0);
+    json_t *view;
+    int rc = ruv__card_verify(text, strlen(text), pins, 1000, &view, &v);
+    if (rc != RUV_OK)
+        fail_msg("%s", ruv__a2a_detail());
+    assert_null(json_object_get(view, "evil"));
+    assert_null(json_object_get(view, "url"));
+    assert_null(json_object_get(view, "protocolVersion"));
+    assert_null(json_object_get(json_object_get(view, "capabilities"), "bogus"));
+    assert_null(json_object_get(json_array_get(json_object_get(view, "skills"), 0), "bogus"));
+    assert_non_null(json_object_get(view, "supportedInterfaces"));
+    json_decref(view);
+    free(text);
+
+    /* A schema field of the wrong type is a malformed card. */
+    struct { const char *path_json; const char *says; } bad[] = {
+        {"{\"name\":5}", "card: name is not a string"},
+        {"{\"capabilities\":{\"streaming\":\"yes\"}}", "card: capabilities.streaming is not a boolean"},
+        {"{\"skills\":[{\"tags\":\"rag\"}]}", "card: skills[0].tags is not an array"},
+        {"{\"supportedInterfaces\":[7]}", "card: supportedInterfaces[0] is not an object"},
+        {"{\"defaultInputModes\":[\"a\",1]}", "card: defaultInputModes[1] is not a string"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *copy = json_deep_copy(card);
+        json_t *patch = json_loads(bad[i].path_json, 0, NULL);
+        json_object_update_recursive(copy, patch);
+        if (i == 2) /* replace the skill list outright */
+            json_object_set(copy, "skills", json_object_get(patch, "skills"));
+        char *t = json_dumps(copy, 0);
+        rc = verify_text(t, pins, &v);
+        if (rc != RUV__A2A_E_PROTOCOL || strstr(ruv__a2a_detail(), bad[i].says) == NULL)
+            fail_msg("%s: rc %d, \"%s\"", bad[i].path_json, rc, ruv__a2a_detail());
+        free(t);
+        json_decref(patch);
+        json_decref(copy);
+    }
+    json_decref(card);
+    ruv__pins_free(pins);
+
+    /* A v0.3-shaped card (no supportedInterfaces) keeps its v0.3 fields. */
+    unsigned char seed[32];
+    memset(seed, 0x07, sizeof seed);
+    EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    json_t *v03 = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:b,s:b},s:[{s:s,s:s}],s:s}", "name", "old",
+                            "version", "1", "url", "https://old.example/a2a", "protocolVersion",
+                            "0.3.0", "preferredTransport", "JSONRPC", "capabilities", "streaming",
+                            1, "stateTransitionHistory", 0, "additionalInterfaces", "url",
+                            "https://old.example/a2a", "transport", "JSONRPC", "notInSchema", "x");
+    text = sign_card(v03, key, "ed-1");
+    pins = pins_for(vec, 0);
+    assert_int_equal(ruv__card_verify(text, strlen(text), pins, 1000, &view, &v), RUV_OK);
+    assert_string_equal(json_string_value(json_object_get(view, "url")), "https://old.example/a2a");
+    assert_true(json_is_false(json_object_get(json_object_get(view, "capabilities"),
+                                              "stateTransitionHistory")));
+    assert_non_null(json_object_get(view, "additionalInterfaces"));
+    assert_null(json_object_get(view, "notInSchema"));
+    json_decref(view);
+    free(text);
+    ruv__pins_free(pins);
+    json_decref(v03);
+    EVP_PKEY_free(key);
+    json_decref(nc.doc);
+}
+
 static void test_jwk_refusals(void **state)
 {
     (void)state;
@@ -489,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_tampering),
         cmocka_unit_test(test_pins_expiry_revocation_and_mixed_signatures),
         cmocka_unit_test(test_identity_and_attacker),
+        cmocka_unit_test(test_schema_whitelist),
         cmocka_unit_test(test_jwk_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
