@@ -89,6 +89,60 @@ int ruv__jcs_number(double x, char *buf, size_t cap)
     return (int)o;
 }
 
+int ruv__canon_python_float(double x, char *buf, size_t cap)
+{
+    if (!isfinite(x) || buf == NULL || cap < 32)
+        return -1;
+    size_t o = 0;
+    if (signbit(x)) {
+        buf[o++] = '-';
+        x = -x;
+    }
+    if (x == 0) {
+        memcpy(buf + o, "0.0", 4);
+        return (int)o + 3;
+    }
+    char digits[18];
+    int e;
+    int k = shortest_digits(x, digits, &e);
+    if (k < 0)
+        return -1;
+    int n = e + 1; /* x = 0.d1d2...dk × 10^n, as above */
+    if (-4 < n && n <= 16) {
+        if (n <= 0) { /* 0.000ddd */
+            buf[o++] = '0';
+            buf[o++] = '.';
+            for (int i = 0; i < -n; i++)
+                buf[o++] = '0';
+            memcpy(buf + o, digits, (size_t)k);
+            o += (size_t)k;
+        } else if (n < k) { /* ddd.ddd */
+            memcpy(buf + o, digits, (size_t)n);
+            o += (size_t)n;
+            buf[o++] = '.';
+            memcpy(buf + o, digits + n, (size_t)(k - n));
+            o += (size_t)(k - n);
+        } else { /* ddd000.0 */
+            memcpy(buf + o, digits, (size_t)k);
+            o += (size_t)k;
+            for (int i = k; i < n; i++)
+                buf[o++] = '0';
+            buf[o++] = '.';
+            buf[o++] = '0';
+        }
+    } else {
+        buf[o++] = digits[0];
+        if (k > 1) {
+            buf[o++] = '.';
+            memcpy(buf + o, digits + 1, (size_t)(k - 1));
+            o += (size_t)(k - 1);
+        }
+        o += (size_t)snprintf(buf + o, cap - o, "e%c%02d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+    }
+    buf[o] = '\0';
+    return (int)o;
+}
+
 /* ---- UTF-8 ---- */
 
 /* Decodes one strict UTF-8 scalar value (no overlongs, no surrogates, at most
@@ -189,6 +243,7 @@ struct out {
     char *p;
     size_t len, cap;
     int oom;
+    enum ruv__canon_style style;
 };
 
 static void put(struct out *o, const char *s, size_t n)
@@ -212,10 +267,69 @@ static void put(struct out *o, const char *s, size_t n)
     o->p[o->len] = '\0';
 }
 
+static void put_u16(struct out *o, uint32_t unit)
+{
+    static const char hex[] = "0123456789abcdef";
+    char esc[6] = {'\\', 'u', hex[unit >> 12 & 15], hex[unit >> 8 & 15], hex[unit >> 4 & 15],
+                   hex[unit & 15]};
+    put(o, esc, 6);
+}
+
+/* Python's ensure_ascii: printable ASCII raw (but '"' and '\\'), the usual
+ * two-letter escapes, everything else \uxxxx in UTF-16 units. s is valid
+ * UTF-8 (checked by the caller). */
+static void put_string_python(struct out *o, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    put(o, "\"", 1);
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\')
+            run++;
+        put(o, s + i, run - i);
+        if ((i = run) >= len)
+            break;
+        const char *two = NULL;
+        switch (u[i]) {
+        case '"': two = "\\\""; break;
+        case '\\': two = "\\\\"; break;
+        case '\b': two = "\\b"; break;
+        case '\f': two = "\\f"; break;
+        case '\n': two = "\\n"; break;
+        case '\r': two = "\\r"; break;
+        case '\t': two = "\\t"; break;
+        }
+        if (two != NULL) {
+            put(o, two, 2);
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t n = utf8_decode(u + i, len - i, &cp);
+        if (n == 0) { /* not reached: strings are validated first */
+            cp = u[i];
+            n = 1;
+        }
+        if (cp >= 0x10000) {
+            put_u16(o, 0xD800u + ((cp - 0x10000) >> 10));
+            put_u16(o, 0xDC00u + ((cp - 0x10000) & 0x3FFu));
+        } else {
+            put_u16(o, cp);
+        }
+        i += n;
+    }
+    put(o, "\"", 1);
+}
+
 /* RFC 8785 §3.2.2.2: escape '"', '\\' and C0 controls (the usual two-letter
  * forms where JSON has one, else \u00xx in lowercase hex); all else raw. */
 static void put_string(struct out *o, const char *s, size_t len)
 {
+    if (o->style == RUV__CANON_PYTHON) {
+        put_string_python(o, s, len);
+        return;
+    }
     static const char hex[] = "0123456789abcdef";
     put(o, "\"", 1);
     size_t run = 0; /* start of the bytes copied verbatim */
@@ -291,6 +405,16 @@ static int cmp_members(const void *x, const void *y)
     return ruv__jcs_compare_names(a->name, a->len, b->name, b->len);
 }
 
+/* Python sorts str by code point, which for UTF-8 is byte order. */
+static int cmp_members_python(const void *x, const void *y)
+{
+    const struct member *a = x, *b = y;
+    int c = memcmp(a->name, b->name, a->len < b->len ? a->len : b->len);
+    if (c != 0)
+        return c;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
 static int emit(struct out *o, const json_t *v, const struct path *at, int depth);
 
 static int emit_object(struct out *o, const json_t *v, const struct path *at, int depth)
@@ -312,7 +436,7 @@ static int emit_object(struct out *o, const json_t *v, const struct path *at, in
         m[i++] = (struct member){key, klen, val};
     }
     if (i > 1)
-        qsort(m, i, sizeof *m, cmp_members);
+        qsort(m, i, sizeof *m, o->style == RUV__CANON_PYTHON ? cmp_members_python : cmp_members);
     put(o, "{", 1);
     int rc = RUV_OK;
     for (size_t j = 0; j < i && rc == RUV_OK; j++) {
@@ -362,12 +486,16 @@ static int emit(struct out *o, const json_t *v, const struct path *at, int depth
         const json_int_t limit = (json_int_t)1 << 53;
         if (i > limit || i < -limit)
             return refuse(at, "integer outside +-2^53 has no exact IEEE 754 double");
-        int n = ruv__jcs_number((double)i, num, sizeof num);
+        int n = o->style == RUV__CANON_PYTHON
+                    ? snprintf(num, sizeof num, "%lld", (long long)i) /* Python int */
+                    : ruv__jcs_number((double)i, num, sizeof num);
         put(o, num, (size_t)n);
         return RUV_OK;
     }
     case JSON_REAL: {
-        int n = ruv__jcs_number(json_real_value(v), num, sizeof num);
+        int n = o->style == RUV__CANON_PYTHON
+                    ? ruv__canon_python_float(json_real_value(v), num, sizeof num)
+                    : ruv__jcs_number(json_real_value(v), num, sizeof num);
         if (n < 0)
             return refuse(at, "NaN and infinities have no JSON form");
         put(o, num, (size_t)n);
@@ -388,13 +516,18 @@ static int emit(struct out *o, const json_t *v, const struct path *at, int depth
 
 int ruv__jcs_serialize(const json_t *v, char **out, size_t *len)
 {
+    return ruv__canon_serialize(v, RUV__CANON_JCS, out, len);
+}
+
+int ruv__canon_serialize(const json_t *v, enum ruv__canon_style style, char **out, size_t *len)
+{
     if (out == NULL || len == NULL)
         return ruv__a2a_fail(RUV_E_INVAL, "jcs: out or len is NULL");
     *out = NULL;
     *len = 0;
     if (v == NULL)
         return ruv__a2a_fail(RUV_E_INVAL, "jcs: value is NULL");
-    struct out o = {0};
+    struct out o = {.style = style};
     int rc = emit(&o, v, NULL, 0);
     if (rc == RUV_OK && o.oom)
         rc = ruv__a2a_fail(RUV_E_NOMEM, "jcs: out of memory");

@@ -23,6 +23,23 @@
  * Returns RUV_OK, RUV_E_INVAL or RUV_E_NOMEM; *out is NULL on failure. */
 int ruv__jcs_serialize(const json_t *v, char **out, size_t *len);
 
+/* The renderings a card signer may have used. */
+enum ruv__canon_style {
+    RUV__CANON_JCS = 0,   /* RFC 8785 (a2a-js and ruvector) */
+    RUV__CANON_PYTHON = 1 /* a2a-python: json.dumps(sort_keys=True, separators=(",", ":")),
+                             ensure_ascii on: names sorted by code point, every non-ASCII
+                             or non-printable character as \uXXXX (surrogate pairs above
+                             U+FFFF), numbers as Python floats (5.0, 1e-05, 1e+16) */
+};
+
+/* ruv__jcs_serialize in the given style; same contract. a2a.md §4 retries a
+ * card that fails strict JCS once in the Python style. */
+int ruv__canon_serialize(const json_t *v, enum ruv__canon_style style, char **out, size_t *len);
+
+/* Python's repr() of a finite double into buf (at least 32 bytes): "5.0",
+ * "-0.0", "1e-05", "1e+16", "0.0001", "1.5e+300". -1 for NaN/infinities. */
+int ruv__canon_python_float(double x, char *buf, size_t cap);
+
 /* ECMAScript Number::toString of a finite double into buf (at least 32
  * bytes): "0" for ±0, "1e+21", "1.5e-7", "0.000001", "-5e-324".
  * Returns the length, or -1 for NaN and infinities. */

@@ -119,6 +119,21 @@ static int check_signature(const json_t *sig, const unsigned char *canon, size_t
     return RUV_OK;
 }
 
+/* Tries every signature against one rendering of the card; the reason the
+ * first one failed goes to first_reason. */
+static void check_all(const json_t *sigs, const char *canon, size_t canon_len,
+                      const struct ruv__identity *id, const struct ruv__pins *pins, int64_t now,
+                      struct ruv__card_verdict *verdict, int *identity_ok, char *first_reason,
+                      size_t reason_cap)
+{
+    for (size_t i = 0; i < json_array_size(sigs); i++) {
+        int one = check_signature(json_array_get(sigs, i), (const unsigned char *)canon, canon_len,
+                                  id, pins, now, verdict, identity_ok);
+        if (one != RUV_OK && first_reason[0] == '\0')
+            snprintf(first_reason, reason_cap, "signatures[%zu]: %s", i, ruv__a2a_detail());
+    }
+}
+
 int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins, int64_t now,
                      json_t **view, struct ruv__card_verdict *verdict)
 {
@@ -154,11 +169,22 @@ int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins,
 
     int identity_ok = 0;
     char first_reason[200] = "";
-    for (size_t i = 0; i < json_array_size(sigs); i++) {
-        int one = check_signature(json_array_get(sigs, i), (const unsigned char *)canon, canon_len,
-                                  &id, pins, now, verdict, &identity_ok);
-        if (one != RUV_OK && first_reason[0] == '\0')
-            snprintf(first_reason, sizeof first_reason, "signatures[%zu]: %s", i, ruv__a2a_detail());
+    check_all(sigs, canon, canon_len, &id, pins, now, verdict, &identity_ok, first_reason,
+              sizeof first_reason);
+    memcpy(verdict->canonicalization, "jcs", 4);
+    if (verdict->good_signatures == 0) {
+        /* a2a.md §4 interop trap: a2a-python signs its own json.dumps
+         * rendering; one retry in that style, only if it differs. */
+        char *py = NULL;
+        size_t py_len = 0;
+        if (ruv__canon_serialize(card, RUV__CANON_PYTHON, &py, &py_len) == RUV_OK &&
+            (py_len != canon_len || memcmp(py, canon, py_len) != 0)) {
+            char ignored[8] = "";
+            check_all(sigs, py, py_len, &id, pins, now, verdict, &identity_ok, ignored,
+                      sizeof ignored);
+            memcpy(verdict->canonicalization, "python", 7);
+        }
+        free(py);
     }
     if (verdict->good_signatures == 0) {
         rc = ruv__a2a_fail(RUV__A2A_E_SECURITY, "card: no signature verifies (%s)", first_reason);

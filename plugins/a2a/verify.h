@@ -24,11 +24,14 @@ struct ruv__card_verdict {
     char agent_id[RUV__AGENT_ID_HEX + 1];      /* its verified AgentID, else "" */
     unsigned good_signatures;                  /* signatures that verified */
     char signed_by[RUV__JWS_KID_MAX + 1]; /* kid of the first one that verified */
+    char canonicalization[8];             /* "jcs", or "python" when only a2a-python's
+                                             rendering verified (a2a.md §4) */
 };
 
 /* Verifies len bytes of card JSON at time now (Unix seconds, for pin expiry).
  * RUV_OK when at least one signature verifies with a pinned key or, for
- * EdDSA with kid == agentId, the identity extension's key; when the card has
+ * EdDSA with kid == agentId, the identity extension's key, over the card's
+ * RFC 8785 form or, failing that, once over a2a-python's rendering; when the card has
  * the identity extension, such an EdDSA signature must be among them; and the
  * AgentID satisfies the pins. Then *view (if view is non-NULL) is a new
  * reference to the stripped card (the caller json_decrefs it) and *verdict

@@ -1,9 +1,11 @@
 # ---- a2a offline core: cmocka tests (a2a.md §10 items 1-6, 18) ----
 # They link the core's convenience library directly (no engine, no plugin
 # loading). Vectors in tests/a2a/vectors/ come from Node's own JSON and
-# crypto: tests/a2a/gen_vectors.mjs regenerates them.
+# crypto (gen_vectors.mjs) and from CPython's json with the `cryptography`
+# package (gen_python_vectors.py); those scripts regenerate them.
 RUV_A2A_VECTOR_FILES = tests/a2a/gen_vectors.mjs tests/a2a/vectors/es_numbers.txt \
-	tests/a2a/vectors/jcs.json tests/a2a/vectors/cards.json
+	tests/a2a/vectors/jcs.json tests/a2a/vectors/cards.json \
+	tests/a2a/gen_python_vectors.py tests/a2a/vectors/python.json
 EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h
 if HAVE_A2A_CORE
 if HAVE_CMOCKA

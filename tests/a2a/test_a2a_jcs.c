@@ -160,6 +160,45 @@ static void test_node_documents_and_idempotence(void **state)
     free(text);
 }
 
+/* a2a-python's rendering, checked against CPython's json module
+ * (gen_python_vectors.py). */
+static void test_python_style(void **state)
+{
+    (void)state;
+    char *text = read_vector("python.json", NULL);
+    json_t *vec = json_loads(text, 0, NULL);
+    free(text);
+    assert_non_null(vec);
+    json_t *floats = json_object_get(vec, "floats");
+    assert_true(json_array_size(floats) > 4000);
+    for (size_t i = 0; i < json_array_size(floats); i++) {
+        json_t *pair = json_array_get(floats, i);
+        const char *hex = json_string_value(json_array_get(pair, 0));
+        const char *want = json_string_value(json_array_get(pair, 1));
+        char buf[40];
+        ruv__canon_python_float(from_bits(strtoull(hex, NULL, 16)), buf, sizeof buf);
+        if (strcmp(buf, want) != 0)
+            fail_msg("bits %s: ours %s, python %s", hex, buf, want);
+    }
+    json_t *docs = json_object_get(vec, "docs");
+    for (size_t i = 0; i < json_array_size(docs); i++) {
+        const char *in = json_string_value(json_object_get(json_array_get(docs, i), "input"));
+        const char *want = json_string_value(json_object_get(json_array_get(docs, i), "canonical"));
+        json_t *v = json_loads(in, JSON_DECODE_INT_AS_REAL, NULL);
+        assert_non_null(v);
+        char *got;
+        size_t len;
+        assert_int_equal(ruv__canon_serialize(v, RUV__CANON_PYTHON, &got, &len), RUV_OK);
+        if (strcmp(got, want) != 0)
+            fail_msg("doc %zu: ours %s\npython %s", i, got, want);
+        free(got);
+        json_decref(v);
+    }
+    json_decref(vec);
+    char buf[40];
+    assert_int_equal(ruv__canon_python_float(NAN, buf, sizeof buf), -1);
+}
+
 static void test_name_order_is_utf16(void **state)
 {
     (void)state;
@@ -268,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_node_number_vectors),
         cmocka_unit_test(test_rfc8785_documents),
         cmocka_unit_test(test_node_documents_and_idempotence),
+        cmocka_unit_test(test_python_style),
         cmocka_unit_test(test_name_order_is_utf16),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_json_limits),

@@ -547,6 +547,44 @@ static void test_schema_whitelist(void **state)
     json_decref(nc.doc);
 }
 
+/* A card a2a-python signed over its own rendering verifies on the retry. */
+static void test_python_signed_card(void **state)
+{
+    (void)state;
+    char *text = read_vector("python.json", NULL);
+    json_t *vec = json_loads(text, 0, NULL);
+    free(text);
+    struct node_cards nc;
+    load_node_cards(&nc);
+    /* The Python signer used seed 07x32 under kid "ed-1", as Node's ed-1. */
+    struct ruv__pins *pins = pins_for(node_card(&nc, "ed-1"), 0);
+    const char *card = json_string_value(json_object_get(vec, "card"));
+    struct ruv__card_verdict v;
+    int rc = verify_text(card, pins, &v);
+    if (rc != RUV_OK)
+        fail_msg("%s", ruv__a2a_detail());
+    assert_string_equal(v.canonicalization, "python");
+    /* Its python rendering is byte for byte CPython's. */
+    json_t *doc = json_loads(card, JSON_DECODE_INT_AS_REAL, NULL);
+    assert_int_equal(ruv__card_strip_for_signing(doc), RUV_OK);
+    char *canon;
+    size_t len;
+    assert_int_equal(ruv__canon_serialize(doc, RUV__CANON_PYTHON, &canon, &len), RUV_OK);
+    assert_string_equal(canon, json_string_value(json_object_get(vec, "canonical")));
+    free(canon);
+    json_decref(doc);
+    /* Tampered, it fails in both renderings; Node's card says "jcs". */
+    char *t = edited(card, "python peer", "python Peer");
+    assert_int_equal(verify_text(t, pins, &v), RUV__A2A_E_SECURITY);
+    free(t);
+    assert_int_equal(verify_text(json_string_value(json_object_get(node_card(&nc, "ed-1"), "card")),
+                                 pins, &v), RUV_OK);
+    assert_string_equal(v.canonicalization, "jcs");
+    ruv__pins_free(pins);
+    json_decref(nc.doc);
+    json_decref(vec);
+}
+
 static void test_jwk_refusals(void **state)
 {
     (void)state;
@@ -584,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_pins_expiry_revocation_and_mixed_signatures),
         cmocka_unit_test(test_identity_and_attacker),
         cmocka_unit_test(test_schema_whitelist),
+        cmocka_unit_test(test_python_signed_card),
         cmocka_unit_test(test_jwk_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
