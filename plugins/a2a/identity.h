@@ -44,6 +44,8 @@ int ruv__agent_id_valid(const char *s);
  * ruv__pins_new; not thread-safe while being filled, read-only afterwards. */
 struct ruv__pins;
 
+/* An empty pin set in *out, freed with ruv__pins_free (which also frees the
+ * pinned keys; NULL is a no-op). RUV_E_NOMEM or RUV_E_INVAL. */
 int ruv__pins_new(struct ruv__pins **out);
 void ruv__pins_free(struct ruv__pins *p);
 

@@ -48,6 +48,7 @@ typedef int (*ruv__sse_on_event)(void *ctx, const struct ruv__sse_event *ev);
  * line being read) may hold at most max_event_bytes (0 = the 4 MiB default).
  * The caller frees it with ruv__sse_free. RUV_E_NOMEM or RUV_E_INVAL. */
 int ruv__sse_new(size_t max_event_bytes, struct ruv__sse **out);
+/* Frees the framer and its buffers; NULL is a no-op. */
 void ruv__sse_free(struct ruv__sse *p);
 
 /* Feeds len bytes; calls cb for every event completed inside them. Returns

@@ -1,8 +1,10 @@
 /* tests/a2a/fuzz_a2a_jcs.c — libFuzzer target for the JSON limits and the
  * RFC 8785 canonicalizer: bytes → ruv__json_parse → canonical form, which
  * must parse again and canonicalize to the same bytes
- * (canon(parse(canon(x))) == canon(x)). The first byte picks whether numbers
- * are first read as doubles (as cards are) or as jansson integers. */
+ * (canon(parse(canon(x))) == canon(x)); the a2a-python rendering is made
+ * too, and checked the same way when numbers are doubles. The first byte
+ * picks whether numbers are first read as doubles (as cards are) or as
+ * jansson integers. */
 #include "config.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,7 +42,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* our output must be JSON within the same depth */
     if (ruv__jcs_serialize(v, &c2, &l2) != RUV_OK || l1 != l2 || memcmp(c1, c2, l1) != 0)
         abort();
+    /* a2a-python's rendering of the same value must exist too, and be
+     * idempotent when every number is a double (Python ints would print
+     * as ints once and as floats after a reread). */
+    char *p1 = NULL, *p2 = NULL;
+    size_t pl1, pl2;
+    if (ruv__canon_serialize(v, RUV__CANON_PYTHON, &p1, &pl1) != RUV_OK)
+        abort();
+    if (data[0] & 1) {
+        json_t *w;
+        lim.max_bytes = pl1 + 1;
+        if (ruv__json_parse(p1, pl1, &lim, &w) != RUV_OK ||
+            ruv__canon_serialize(w, RUV__CANON_PYTHON, &p2, &pl2) != RUV_OK || pl1 != pl2 ||
+            memcmp(p1, p2, pl1) != 0)
+            abort();
+        json_decref(w);
+    }
     json_decref(v);
+    free(p1);
+    free(p2);
     free(c1);
     free(c2);
     return 0;

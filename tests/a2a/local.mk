@@ -13,7 +13,7 @@ RUV_A2A_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_
 RUV_A2A_TEST_LDADD = plugins/a2a/liba2a_core.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
 	$(LIBCURL_LIBS) -lm
 RUV_A2A_TESTS = tests/a2a/test_a2a_sse tests/a2a/test_a2a_jcs tests/a2a/test_a2a_jws \
-	tests/a2a/test_a2a_origin
+	tests/a2a/test_a2a_card tests/a2a/test_a2a_origin
 check_PROGRAMS += $(RUV_A2A_TESTS)
 TESTS += $(RUV_A2A_TESTS)
 tests_a2a_test_a2a_sse_SOURCES = tests/a2a/test_a2a_sse.c
@@ -22,9 +22,12 @@ tests_a2a_test_a2a_sse_LDADD = $(RUV_A2A_TEST_LDADD)
 tests_a2a_test_a2a_jcs_SOURCES = tests/a2a/test_a2a_jcs.c tests/a2a/a2a_test_util.h
 tests_a2a_test_a2a_jcs_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_jcs_LDADD = $(RUV_A2A_TEST_LDADD)
-tests_a2a_test_a2a_jws_SOURCES = tests/a2a/test_a2a_jws.c tests/a2a/a2a_test_util.h
+tests_a2a_test_a2a_jws_SOURCES = tests/a2a/test_a2a_jws.c
 tests_a2a_test_a2a_jws_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_jws_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_card_SOURCES = tests/a2a/test_a2a_card.c tests/a2a/a2a_test_util.h
+tests_a2a_test_a2a_card_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
+tests_a2a_test_a2a_card_LDADD = $(RUV_A2A_TEST_LDADD)
 tests_a2a_test_a2a_origin_SOURCES = tests/a2a/test_a2a_origin.c
 tests_a2a_test_a2a_origin_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_origin_LDADD = $(RUV_A2A_TEST_LDADD)
