@@ -176,6 +176,28 @@ static void test_tampering(void **state)
     free(dumped);
     json_decref(doc);
 
+    /* Re-headed as alg "none" (signature emptied) or HS256: refused. */
+    const char *refused[] = {"{\"alg\":\"none\",\"kid\":\"ed-1\",\"typ\":\"JOSE\"}",
+                             "{\"alg\":\"HS256\",\"kid\":\"ed-1\",\"typ\":\"JOSE\"}"};
+    for (size_t i = 0; i < 2; i++) {
+        doc = json_loads(card, 0, NULL);
+        sig = json_array_get(json_object_get(doc, "signatures"), 0);
+        ruv__b64url_encode((const unsigned char *)refused[i], strlen(refused[i]), prot);
+        json_object_set_new(sig, "protected", json_string(prot));
+        if (i == 0)
+            json_object_set_new(sig, "signature", json_string(""));
+        dumped = json_dumps(doc, 0);
+        assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+        assert_non_null(strstr(ruv__a2a_detail(), i == 0 ? "\"none\" is refused" : "HMAC"));
+        free(dumped);
+        json_decref(doc);
+    }
+    /* ruvector's legacy metadata.ruvector.signature alone is unsigned. */
+    const char *legacy = "{\"name\":\"n\",\"url\":\"https://a.example/\",\"metadata\":"
+                         "{\"ruvector\":{\"signature\":\"QUJD\"}}}";
+    assert_int_equal(verify_text(legacy, pins, &v), RUV__A2A_E_SECURITY);
+    assert_non_null(strstr(ruv__a2a_detail(), "unsigned"));
+
     /* Unknown kid: no key. */
     assert_int_equal(verify_text(card, NULL, &v), RUV__A2A_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "no pinned or identity key for kid \"ed-1\""));
