@@ -2,6 +2,7 @@
  * verifier. The first byte picks the entry point:
  *   'P'  the rest is a JWS protected header (base64url text);
  *   'K'  the rest is a JWK to import;
+ *   'U'  the rest is a jku URL checked against a card URL and a trusted origin;
  *   else the rest is an agent card, verified with the V1 Ed25519 key pinned
  *        as "ed-1" and its AgentID expected ('I') or not (anything else).
  * Nothing may crash or leak; a verified card must have a signature. */
@@ -15,6 +16,7 @@
 #include "../../plugins/a2a/json_in.h"
 #include "../../plugins/a2a/jwk.h"
 #include "../../plugins/a2a/jws.h"
+#include "../../plugins/a2a/origin.h"
 #include "../../plugins/a2a/verify.h"
 
 static struct ruv__pins *pins_plain, *pins_id;
@@ -59,6 +61,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 EVP_PKEY_free(key);
             json_decref(jwk);
         }
+    } else if (data[0] == 'U') {
+        char *url = malloc(n + 1);
+        memcpy(url, rest, n);
+        url[n] = '\0';
+        static const char *const trusted[] = {"https://keys.example"};
+        int rc = ruv__origin_check_jku("https://agent.example/.well-known/agent-card.json", url,
+                                       trusted, 1);
+        struct ruv__origin o;
+        if (rc == RUV_OK && (ruv__origin_of(url, &o) != RUV_OK || strcmp(o.scheme, "https") != 0))
+            abort(); /* an accepted jku is always https here */
+        free(url);
     } else {
         struct ruv__card_verdict v;
         json_t *view;

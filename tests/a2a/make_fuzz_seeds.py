@@ -45,3 +45,6 @@ for c in vec["cards"]:
     put("card", f"jwk-{c['kid']}", b"K" + json.dumps(c["jwk"]).encode())
     put("card", f"protected-{c['kid']}",
         b"P" + json.loads(c["card"])["signatures"][0]["protected"].encode())
+put("card", "jku-same-origin", b"Uhttps://agent.example/jwks.json")
+put("card", "jku-trusted", b"Uhttps://keys.example:443/k?x=1#f")
+put("card", "jku-loopback-http", b"Uhttp://127.0.0.1:80/jwks")
