@@ -17,7 +17,7 @@ void ruv__b64url_encode(const unsigned char *in, size_t n, char *out);
 
 /* Decodes len characters. On success *out is a new buffer the caller frees
  * with free() (never NULL, even for an empty result) and *outlen its length.
- * RUV__A2A_E_PROTOCOL with the offending offset in the detail, or RUV_E_NOMEM.
+ * RUV_E_PROTOCOL with the offending offset in the detail, or RUV_E_NOMEM.
  * what names the field in that detail ("signature", "x", ...). */
 int ruv__b64url_decode(const char *in, size_t len, const char *what, unsigned char **out,
                        size_t *outlen);

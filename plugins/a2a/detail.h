@@ -9,11 +9,10 @@
 
 #include <ruvector/error.h>
 
-/* Status codes the a2a modules return. The engine's status table is to grow
- * RUV_E_SECURITY and RUV_E_PROTOCOL (a2a.md §7, item 6); until it does, these
- * map onto the closest existing codes, in this one place. */
-#define RUV__A2A_E_SECURITY RUV_E_CORRUPT /* signature, key, identity or pin check failed */
-#define RUV__A2A_E_PROTOCOL RUV_E_CORRUPT /* malformed bytes: JSON, SSE, base64url, JWS header */
+/* Besides the generic codes, the a2a modules return RUV_E_SECURITY (a
+ * signature, key, identity, pin or URL-origin check failed) and
+ * RUV_E_PROTOCOL (malformed bytes: JSON, SSE, base64url, JWS header, card
+ * fields). */
 
 /* Formats the detail for the current thread and returns status, so callers
  * write `return ruv__a2a_fail(RUV_E_INVAL, "...")`. Text longer than the

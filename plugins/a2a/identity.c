@@ -51,29 +51,29 @@ static int read_extension(const json_t *ext, struct ruv__identity *out)
     const json_t *key = json_object_get(params, "publicKey");
     const json_t *id = json_object_get(params, "agentId");
     if (!json_is_string(key) || !json_is_string(id))
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY,
+        return ruv__a2a_fail(RUV_E_SECURITY,
                              "identity extension: params.publicKey and params.agentId must be strings");
     unsigned char *raw;
     size_t rawlen;
     int rc = ruv__b64url_decode(json_string_value(key), json_string_length(key), "publicKey", &raw,
                                 &rawlen);
     if (rc != RUV_OK)
-        return ruv__a2a_fail_prefix(RUV__A2A_E_SECURITY, "identity extension");
+        return ruv__a2a_fail_prefix(RUV_E_SECURITY, "identity extension");
     if (rawlen != 32) {
         free(raw);
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY,
+        return ruv__a2a_fail(RUV_E_SECURITY,
                              "identity extension: publicKey is %zu bytes, an Ed25519 key is 32", rawlen);
     }
     memcpy(out->public_key, raw, 32);
     free(raw);
     if (!ruv__agent_id_valid(json_string_value(id)))
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY, "identity extension: agentId is not 64 hex digits");
+        return ruv__a2a_fail(RUV_E_SECURITY, "identity extension: agentId is not 64 hex digits");
     char derived[RUV__AGENT_ID_HEX + 1], claimed[RUV__AGENT_ID_HEX + 1];
     if ((rc = ruv__agent_id(out->public_key, derived)) != RUV_OK)
         return rc;
     lowercase(claimed, json_string_value(id));
     if (strcmp(derived, claimed) != 0)
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY,
+        return ruv__a2a_fail(RUV_E_SECURITY,
                              "identity extension: agentId %.16s... is not SHAKE-256 of publicKey "
                              "(%.16s...)", claimed, derived);
     memcpy(out->agent_id, derived, sizeof derived);
@@ -95,7 +95,7 @@ int ruv__identity_from_card(const json_t *card, struct ruv__identity *out)
         if (!json_is_string(uri) || strcmp(json_string_value(uri), RUV__A2A_IDENTITY_URI) != 0)
             continue;
         if (out->present)
-            return ruv__a2a_fail(RUV__A2A_E_SECURITY, "identity: the card has two identity extensions");
+            return ruv__a2a_fail(RUV_E_SECURITY, "identity: the card has two identity extensions");
         int rc = read_extension(ext, out);
         if (rc != RUV_OK) {
             memset(out, 0, sizeof *out);
@@ -193,9 +193,9 @@ int ruv__pins_key(const struct ruv__pins *p, const char *kid, int64_t now, EVP_P
     if (k == NULL)
         return RUV_E_NOTFOUND;
     if (k->revoked)
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY, "pins: key \"%.64s\" is revoked", kid);
+        return ruv__a2a_fail(RUV_E_SECURITY, "pins: key \"%.64s\" is revoked", kid);
     if (k->not_after != 0 && now > k->not_after)
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY, "pins: key \"%.64s\" expired at %lld", kid,
+        return ruv__a2a_fail(RUV_E_SECURITY, "pins: key \"%.64s\" expired at %lld", kid,
                              (long long)k->not_after);
     *key = k->key;
     return RUV_OK;
@@ -206,14 +206,14 @@ int ruv__pins_check_agent_id(const struct ruv__pins *p, const char *agent_id)
     if (p == NULL || p->nids == 0)
         return RUV_OK;
     if (agent_id == NULL)
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY,
+        return ruv__a2a_fail(RUV_E_SECURITY,
                              "identity: an AgentID is expected but the card has no identity extension");
     char id[RUV__AGENT_ID_HEX + 1];
     if (!ruv__agent_id_valid(agent_id))
-        return ruv__a2a_fail(RUV__A2A_E_SECURITY, "identity: card AgentID is malformed");
+        return ruv__a2a_fail(RUV_E_SECURITY, "identity: card AgentID is malformed");
     lowercase(id, agent_id);
     for (size_t i = 0; i < p->nids; i++)
         if (strcmp(p->ids[i], id) == 0)
             return RUV_OK;
-    return ruv__a2a_fail(RUV__A2A_E_SECURITY, "identity: card AgentID %.16s... is not pinned", id);
+    return ruv__a2a_fail(RUV_E_SECURITY, "identity: card AgentID %.16s... is not pinned", id);
 }

@@ -31,7 +31,7 @@ struct ruv__identity {
  * Absent: RUV_OK with out->present = 0. Present: its params must be strings
  * (numbers canonicalize differently across SDKs), publicKey must decode to 32
  * bytes and agentId must equal ruv__agent_id(publicKey), else
- * RUV__A2A_E_SECURITY naming what disagrees. Two such extensions are refused. */
+ * RUV_E_SECURITY naming what disagrees. Two such extensions are refused. */
 int ruv__identity_from_card(const json_t *card, struct ruv__identity *out);
 
 /* 1 if s is 64 hex digits (either case), else 0. */
@@ -60,12 +60,12 @@ int ruv__pins_add_key(struct ruv__pins *p, const char *kid, EVP_PKEY *key, int64
 int ruv__pins_add_agent_id(struct ruv__pins *p, const char *hex);
 
 /* The key pinned under kid, borrowed from p. RUV_E_NOTFOUND if none is;
- * RUV__A2A_E_SECURITY if it is revoked or expired at now (Unix seconds). */
+ * RUV_E_SECURITY if it is revoked or expired at now (Unix seconds). */
 int ruv__pins_key(const struct ruv__pins *p, const char *kid, int64_t now, EVP_PKEY **key);
 
 /* Whether agent_id (NULL when the card has no identity extension) satisfies
  * the expected AgentIDs: RUV_OK when none are expected or it is one of them,
- * else RUV__A2A_E_SECURITY. */
+ * else RUV_E_SECURITY. */
 int ruv__pins_check_agent_id(const struct ruv__pins *p, const char *agent_id);
 
 #endif

@@ -63,10 +63,10 @@ int ruv__json_parse(const char *buf, size_t len, const struct ruv__json_limits *
     json_error_t err;
     json_t *doc = json_loadb(len > 0 ? buf : "", len, flags, &err);
     if (doc == NULL)
-        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "json: %s at byte %d", err.text, err.position);
+        return ruv__a2a_fail(RUV_E_PROTOCOL, "json: %s at byte %d", err.text, err.position);
     if (!lim->any_top_level && !json_is_object(doc)) {
         json_decref(doc);
-        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "json: top-level value is not an object");
+        return ruv__a2a_fail(RUV_E_PROTOCOL, "json: top-level value is not an object");
     }
     *out = doc;
     return RUV_OK;

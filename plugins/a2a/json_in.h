@@ -25,7 +25,7 @@ extern const struct ruv__json_limits ruv__json_card_limits;
  * is a new reference the caller releases with json_decref. On failure *out is
  * NULL, the detail names the problem and its byte offset, and the status is
  * RUV_E_INVAL (bad arguments or a document over a limit) or
- * RUV__A2A_E_PROTOCOL (malformed JSON, invalid UTF-8, duplicate key). */
+ * RUV_E_PROTOCOL (malformed JSON, invalid UTF-8, duplicate key). */
 int ruv__json_parse(const char *buf, size_t len, const struct ruv__json_limits *lim,
                     json_t **out);
 

@@ -21,7 +21,7 @@ static int member_bytes(const json_t *jwk, const char *name, size_t want, unsign
 {
     const json_t *v = json_object_get(jwk, name);
     if (!json_is_string(v))
-        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "jwk: member \"%s\" missing or not a string",
+        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: member \"%s\" missing or not a string",
                              name);
     int rc = ruv__b64url_decode(json_string_value(v), json_string_length(v), name, out, len);
     if (rc != RUV_OK)
@@ -29,7 +29,7 @@ static int member_bytes(const json_t *jwk, const char *name, size_t want, unsign
     if ((want != 0 && *len != want) || *len == 0) {
         free(*out);
         *out = NULL;
-        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "jwk: member \"%s\" is %zu bytes, expected %zu",
+        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: member \"%s\" is %zu bytes, expected %zu",
                              name, *len, want);
     }
     return RUV_OK;
@@ -61,7 +61,7 @@ static int from_params(const char *name, OSSL_PARAM *params, EVP_PKEY **out)
     if (!ok) {
         *out = NULL;
         ERR_clear_error();
-        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "jwk: libcrypto refused the %s key", name);
+        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: libcrypto refused the %s key", name);
     }
     return RUV_OK;
 }
@@ -97,7 +97,7 @@ static int import_ec(const json_t *jwk, EVP_PKEY **out)
                 ERR_clear_error();
                 EVP_PKEY_free(*out);
                 *out = NULL;
-                rc = ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "jwk: EC point is not on P-256");
+                rc = ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: EC point is not on P-256");
             }
         }
     }
@@ -114,7 +114,7 @@ static int import_rsa(const json_t *jwk, EVP_PKEY **out)
     if (rc == RUV_OK)
         rc = member_bytes(jwk, "e", 0, &e, &el);
     if (rc == RUV_OK && (nl > 2048 || el > 8))
-        rc = ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "jwk: RSA n over 16384 bits or e over 64 bits");
+        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: RSA n over 16384 bits or e over 64 bits");
     BIGNUM *bn_n = NULL, *bn_e = NULL;
     OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
@@ -145,7 +145,7 @@ int ruv__jwk_import(const json_t *jwk, EVP_PKEY **out)
         return ruv__a2a_fail(RUV_E_INVAL, "jwk: out is NULL");
     *out = NULL;
     if (!json_is_object(jwk))
-        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "jwk: not a JSON object");
+        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: not a JSON object");
     if (string_is(jwk, "kty", "OKP")) {
         if (!string_is(jwk, "crv", "Ed25519"))
             return ruv__a2a_fail(RUV_E_UNSUPPORTED, "jwk: OKP keys must use crv \"Ed25519\"");
@@ -174,7 +174,7 @@ int ruv__key_from_pem(const char *pem, size_t len, EVP_PKEY **out)
     BIO_free(bio);
     if (*out == NULL) {
         ERR_clear_error();
-        return ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "pem: no PUBLIC KEY block could be read");
+        return ruv__a2a_fail(RUV_E_PROTOCOL, "pem: no PUBLIC KEY block could be read");
     }
     return RUV_OK;
 }

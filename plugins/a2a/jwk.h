@@ -11,7 +11,7 @@
 /* Imports a public JWK (RFC 7517/7518/8037): {"kty":"OKP","crv":"Ed25519",
  * "x"}, {"kty":"EC","crv":"P-256","x","y"} (the point must lie on the curve)
  * or {"kty":"RSA","n","e"}. Private members are ignored. On success *out is a
- * new key the caller frees with EVP_PKEY_free. RUV__A2A_E_PROTOCOL names the
+ * new key the caller frees with EVP_PKEY_free. RUV_E_PROTOCOL names the
  * missing or malformed member; RUV_E_UNSUPPORTED for other kty/crv. */
 int ruv__jwk_import(const json_t *jwk, EVP_PKEY **out);
 

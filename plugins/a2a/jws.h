@@ -31,7 +31,7 @@ struct ruv__jws_header {
  * JSON object of at most 4 KiB, duplicate members refused, holding alg (one
  * of the three above), a non-empty kid, typ "JOSE" and optionally jku; no
  * crit (we implement no critical extensions, RFC 7515 §4.1.11). Returns
- * RUV_OK, RUV__A2A_E_PROTOCOL (malformed) or RUV__A2A_E_SECURITY (alg none,
+ * RUV_OK, RUV_E_PROTOCOL (malformed) or RUV_E_SECURITY (alg none,
  * HS*, unknown alg, crit), with the detail naming the member. */
 int ruv__jws_parse_protected(const char *protected_b64, size_t len, struct ruv__jws_header *out);
 
@@ -42,8 +42,8 @@ const char *ruv__jws_alg_name(enum ruv__jws_alg alg);
  * (it is part of the signed input), hdr its parse, payload the canonical
  * bytes, signature_b64 the signature member. key is borrowed and must fit
  * hdr->alg (Ed25519 for EdDSA, P-256 for ES256, RSA >= 2048 bits for RS256).
- * Returns RUV_OK only if the signature verifies; RUV__A2A_E_SECURITY when it
- * does not or the key does not fit; RUV__A2A_E_PROTOCOL for a malformed
+ * Returns RUV_OK only if the signature verifies; RUV_E_SECURITY when it
+ * does not or the key does not fit; RUV_E_PROTOCOL for a malformed
  * signature; RUV_E_NOMEM. */
 int ruv__jws_verify(const char *protected_b64, size_t protected_len,
                     const struct ruv__jws_header *hdr, const unsigned char *payload,

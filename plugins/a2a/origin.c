@@ -29,24 +29,24 @@ int ruv__origin_of(const char *url, struct ruv__origin *out)
     /* No guessing of a missing scheme: only absolute URLs are accepted. */
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (uc != CURLUE_OK) {
-        rc = ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "url \"%.80s\": %s", url, curl_url_strerror(uc));
+        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": %s", url, curl_url_strerror(uc));
         goto done;
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rc = ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "url \"%.80s\": no scheme, host or port", url);
+        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": no scheme, host or port", url);
         goto done;
     }
     lower(scheme);
     lower(host);
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        rc = ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "url \"%.80s\": scheme %s is not http or https",
+        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": scheme %s is not http or https",
                            url, scheme);
         goto done;
     }
     if (strlen(host) >= sizeof out->host) {
-        rc = ruv__a2a_fail(RUV__A2A_E_PROTOCOL, "url \"%.80s\": host name too long", url);
+        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": host name too long", url);
         goto done;
     }
     strcpy(out->scheme, scheme);
@@ -77,7 +77,7 @@ int ruv__origin_check_transport(const char *url, int allow_http)
         return rc;
     if (strcmp(o.scheme, "https") == 0 || allow_http || ruv__origin_is_loopback(&o))
         return RUV_OK;
-    return ruv__a2a_fail(RUV__A2A_E_SECURITY,
+    return ruv__a2a_fail(RUV_E_SECURITY,
                          "url: plain http to %.64s refused (https, or http only to loopback)",
                          o.host);
 }
@@ -105,7 +105,7 @@ int ruv__origin_check_jku(const char *card_url, const char *jku, const char *con
         if (trusted[i] != NULL && ruv__origin_of(trusted[i], &t) == RUV_OK && same_origin(&t, &keys))
             return RUV_OK;
     }
-    return ruv__a2a_fail(RUV__A2A_E_SECURITY,
+    return ruv__a2a_fail(RUV_E_SECURITY,
                          "jku: %s://%.64s:%u is neither the card's origin nor a trusted one",
                          keys.scheme, keys.host, keys.port);
 }

@@ -16,7 +16,7 @@ struct ruv__origin {
     unsigned port;
 };
 
-/* Parses url. RUV__A2A_E_PROTOCOL if it is not an absolute http or https URL
+/* Parses url. RUV_E_PROTOCOL if it is not an absolute http or https URL
  * (detail says why), RUV_E_NOMEM. */
 int ruv__origin_of(const char *url, struct ruv__origin *out);
 
@@ -24,13 +24,13 @@ int ruv__origin_of(const char *url, struct ruv__origin *out);
 int ruv__origin_is_loopback(const struct ruv__origin *o);
 
 /* RUV_OK if url may be used: https, or http to loopback, or http anywhere
- * when allow_http is set. Else RUV__A2A_E_SECURITY naming the host. */
+ * when allow_http is set. Else RUV_E_SECURITY naming the host. */
 int ruv__origin_check_transport(const char *url, int allow_http);
 
 /* RUV_OK if a card served from card_url may take its JWKS from jku: jku passes
  * ruv__origin_check_transport(jku, 0), and its origin equals the card's or
  * one of trusted[0..n) (each an origin or any URL on it). Else
- * RUV__A2A_E_SECURITY or RUV__A2A_E_PROTOCOL with the reason. */
+ * RUV_E_SECURITY or RUV_E_PROTOCOL with the reason. */
 int ruv__origin_check_jku(const char *card_url, const char *jku, const char *const *trusted,
                           size_t n);
 

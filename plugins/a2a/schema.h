@@ -19,7 +19,7 @@ enum ruv__card_schema ruv__card_schema_of(const json_t *card);
 
 /* Removes from card (in place) every member the schema does not name, at
  * every level. A named member of the wrong JSON type is refused:
- * RUV__A2A_E_PROTOCOL, with the detail naming its path. */
+ * RUV_E_PROTOCOL, with the detail naming its path. */
 int ruv__card_whitelist(json_t *card, enum ruv__card_schema schema);
 
 #endif

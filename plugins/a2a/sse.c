@@ -190,7 +190,7 @@ static int process_line(struct ruv__sse *p, const char *line, size_t len, ruv__s
         size_t line_part = p->line.len;
         p->line.len = 0;
         if (!fits(p, vlen + 1))
-            return fail(p, RUV__A2A_E_PROTOCOL, "data");
+            return fail(p, RUV_E_PROTOCOL, "data");
         p->line.len = line_part;
         if (bytes_append(&p->data, value, vlen) != 0 || bytes_append(&p->data, "\n", 1) != 0)
             return fail(p, RUV_E_NOMEM, "appending data");
@@ -260,7 +260,7 @@ int ruv__sse_feed(struct ruv__sse *p, const char *buf, size_t len, ruv__sse_on_e
         size_t eol = find_eol(buf, i, len);
         size_t n = eol - i;
         if (!fits(p, n))
-            return fail(p, RUV__A2A_E_PROTOCOL, "line");
+            return fail(p, RUV_E_PROTOCOL, "line");
         if (eol == len) {
             if (bytes_append(&p->line, buf + i, n) != 0)
                 return fail(p, RUV_E_NOMEM, "buffering a line");

@@ -52,7 +52,7 @@ int ruv__sse_new(size_t max_event_bytes, struct ruv__sse **out);
 void ruv__sse_free(struct ruv__sse *p);
 
 /* Feeds len bytes; calls cb for every event completed inside them. Returns
- * RUV_OK, the callback's non-zero value, or RUV__A2A_E_PROTOCOL when an event
+ * RUV_OK, the callback's non-zero value, or RUV_E_PROTOCOL when an event
  * grows past the cap (detail says so). After a cap error the framer refuses
  * further input with the same status: the stream must be dropped. */
 int ruv__sse_feed(struct ruv__sse *p, const char *buf, size_t len, ruv__sse_on_event cb,

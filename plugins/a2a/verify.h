@@ -14,7 +14,7 @@
 /* The card as signed (a2a.md §4 steps 2-3), in place: signatures removed,
  * fields outside the card schema removed (schema.h), the proto-default
  * capabilities.extensions[].required:false removed and, recursively, "",
- * null, [] and {} dropped (false and 0 stay). RUV__A2A_E_PROTOCOL when a
+ * null, [] and {} dropped (false and 0 stay). RUV_E_PROTOCOL when a
  * schema field has the wrong JSON type. */
 int ruv__card_strip_for_signing(json_t *card);
 
@@ -35,9 +35,9 @@ struct ruv__card_verdict {
  * the identity extension, such an EdDSA signature must be among them; and the
  * AgentID satisfies the pins. Then *view (if view is non-NULL) is a new
  * reference to the stripped card (the caller json_decrefs it) and *verdict
- * is filled. Otherwise RUV__A2A_E_SECURITY (unsigned, nothing verifies,
+ * is filled. Otherwise RUV_E_SECURITY (unsigned, nothing verifies,
  * identity or pin mismatch; the detail names the first failing signature's
- * reason), RUV__A2A_E_PROTOCOL or RUV_E_INVAL (malformed or oversized card),
+ * reason), RUV_E_PROTOCOL or RUV_E_INVAL (malformed or oversized card),
  * RUV_E_NOMEM; *view is NULL. pins may be NULL (nothing pinned). */
 int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins, int64_t now,
                      json_t **view, struct ruv__card_verdict *verdict);

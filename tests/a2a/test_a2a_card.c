@@ -108,7 +108,7 @@ static void test_node_signed_cards(void **state)
     struct ruv__pins *pins = pins_for(small, 0);
     struct ruv__card_verdict v;
     assert_int_equal(verify_text(json_string_value(json_object_get(small, "card")), pins, &v),
-                     RUV__A2A_E_SECURITY);
+                     RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "1024 bits"));
     ruv__pins_free(pins);
     json_decref(nc.doc);
@@ -137,7 +137,7 @@ static void test_tampering(void **state)
     struct ruv__card_verdict v;
 
     char *t = edited(card, "vector peer", "vector Peer");
-    assert_int_equal(verify_text(t, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(t, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "does not verify"));
     free(t);
 
@@ -149,7 +149,7 @@ static void test_tampering(void **state)
     sigtext[5] = sigtext[5] == 'A' ? 'B' : 'A';
     json_object_set_new(sig, "signature", json_string(sigtext));
     char *dumped = json_dumps(doc, 0);
-    assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(dumped, pins, &v), RUV_E_SECURITY);
     free(dumped);
 
     /* alg switched to ES256 in the protected header: the EdDSA key no longer fits. */
@@ -158,7 +158,7 @@ static void test_tampering(void **state)
     ruv__b64url_encode((const unsigned char *)hdr, strlen(hdr), prot);
     json_object_set_new(sig, "protected", json_string(prot));
     dumped = json_dumps(doc, 0);
-    assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(dumped, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "ES256 needs a P-256 key"));
     free(dumped);
     json_decref(doc);
@@ -171,7 +171,7 @@ static void test_tampering(void **state)
     /* No signatures, or an empty list, is unsigned. */
     json_object_set_new(doc, "signatures", json_array());
     dumped = json_dumps(doc, 0);
-    assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(dumped, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "unsigned"));
     free(dumped);
     json_decref(doc);
@@ -187,7 +187,7 @@ static void test_tampering(void **state)
         if (i == 0)
             json_object_set_new(sig, "signature", json_string(""));
         dumped = json_dumps(doc, 0);
-        assert_int_equal(verify_text(dumped, pins, &v), RUV__A2A_E_SECURITY);
+        assert_int_equal(verify_text(dumped, pins, &v), RUV_E_SECURITY);
         assert_non_null(strstr(ruv__a2a_detail(), i == 0 ? "\"none\" is refused" : "HMAC"));
         free(dumped);
         json_decref(doc);
@@ -195,11 +195,11 @@ static void test_tampering(void **state)
     /* ruvector's legacy metadata.ruvector.signature alone is unsigned. */
     const char *legacy = "{\"name\":\"n\",\"url\":\"https://a.example/\",\"metadata\":"
                          "{\"ruvector\":{\"signature\":\"QUJD\"}}}";
-    assert_int_equal(verify_text(legacy, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(legacy, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "unsigned"));
 
     /* Unknown kid: no key. */
-    assert_int_equal(verify_text(card, NULL, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(card, NULL, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "no pinned or identity key for kid \"ed-1\""));
     ruv__pins_free(pins);
     json_decref(nc.doc);
@@ -219,7 +219,7 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
     assert_int_equal(ruv__pins_new(&pins), RUV_OK);
     assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
     assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 999, 0), RUV_OK); /* expires before now=1000 */
-    assert_int_equal(verify_text(card, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(card, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "expired"));
     assert_int_equal(ruv__card_verify(card, strlen(card), pins, 999, NULL, &v), RUV_OK);
     assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
@@ -229,7 +229,7 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
     assert_int_equal(ruv__pins_new(&pins), RUV_OK);
     assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
     assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 1), RUV_OK);
-    assert_int_equal(verify_text(card, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(card, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "revoked"));
     ruv__pins_free(pins);
 
@@ -253,7 +253,7 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
     assert_int_equal(ruv__pins_new(&pins), RUV_OK);
     assert_int_equal(ruv__jwk_import(json_object_get(ec, "jwk"), &key), RUV_OK);
     assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 0), RUV_OK);
-    assert_int_equal(verify_text(both, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(both, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "signatures[0]"));
     ruv__pins_free(pins);
     free(both);
@@ -353,20 +353,20 @@ static void test_identity_and_attacker(void **state)
     assert_int_equal(ruv__pins_add_agent_id(pins, upper), RUV_OK);
     assert_int_equal(ruv__pins_add_agent_id(pins, "abc"), RUV_E_INVAL);
     assert_int_equal(verify_text(good, pins, &v), RUV_OK);
-    assert_int_equal(verify_text(evil, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(evil, pins, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "is not pinned"));
 
     /* A card whose agentId is not SHAKE-256 of its key. */
     char *swapped = strdup(evil);
     char *at = strstr(swapped, bad_id);
     memcpy(at, v1_agent_id, 64);
-    assert_int_equal(verify_text(swapped, NULL, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(swapped, NULL, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "is not SHAKE-256 of publicKey"));
     free(swapped);
 
     /* Signed under another kid: the extension key is not usable for it. */
     char *other_kid = sign_identity_card(v1, id, "some-other-kid");
-    assert_int_equal(verify_text(other_kid, NULL, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(other_kid, NULL, &v), RUV_E_SECURITY);
     /* ... and pinned under that kid, the identity signature is still missing. */
     struct ruv__pins *kp;
     assert_int_equal(ruv__pins_new(&kp), RUV_OK);
@@ -376,7 +376,7 @@ static void test_identity_and_attacker(void **state)
     EVP_PKEY *pk;
     assert_int_equal(ruv__key_from_ed25519(pub, &pk), RUV_OK);
     assert_int_equal(ruv__pins_add_key(kp, "some-other-kid", pk, 0, 0), RUV_OK);
-    assert_int_equal(verify_text(other_kid, kp, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(other_kid, kp, &v), RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "kid == agentId"));
     /* A card without the extension fails a pinned AgentID. */
     ruv__pins_free(kp);
@@ -437,7 +437,7 @@ static void test_schema_whitelist(void **state)
             json_object_set(copy, "skills", json_object_get(patch, "skills"));
         char *t = json_dumps(copy, 0);
         rc = verify_text(t, pins, &v);
-        if (rc != RUV__A2A_E_PROTOCOL || strstr(ruv__a2a_detail(), bad[i].says) == NULL)
+        if (rc != RUV_E_PROTOCOL || strstr(ruv__a2a_detail(), bad[i].says) == NULL)
             fail_msg("%s: rc %d, \"%s\"", bad[i].path_json, rc, ruv__a2a_detail());
         free(t);
         json_decref(patch);
@@ -499,7 +499,7 @@ static void test_python_signed_card(void **state)
     json_decref(doc);
     /* Tampered, it fails in both renderings; Node's card says "jcs". */
     char *t = edited(card, "python peer", "python Peer");
-    assert_int_equal(verify_text(t, pins, &v), RUV__A2A_E_SECURITY);
+    assert_int_equal(verify_text(t, pins, &v), RUV_E_SECURITY);
     free(t);
     assert_int_equal(verify_text(json_string_value(json_object_get(node_card(&nc, "ed-1"), "card")),
                                  pins, &v), RUV_OK);

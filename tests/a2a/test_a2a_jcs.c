@@ -250,15 +250,15 @@ static void test_json_limits(void **state)
     (void)state;
     json_t *v;
     const struct ruv__json_limits *lim = &ruv__json_card_limits;
-    assert_int_equal(ruv__json_parse("{\"a\":1,\"a\":2}", 13, lim, &v), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__json_parse("{\"a\":1,\"a\":2}", 13, lim, &v), RUV_E_PROTOCOL);
     assert_null(v);
     assert_non_null(strstr(ruv__a2a_detail(), "duplicate"));
-    assert_int_equal(ruv__json_parse("[1]", 3, lim, &v), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__json_parse("[1]", 3, lim, &v), RUV_E_PROTOCOL);
     assert_non_null(strstr(ruv__a2a_detail(), "not an object"));
-    assert_int_equal(ruv__json_parse("{\"a\":\"\xc3\x28\"}", 10, lim, &v), RUV__A2A_E_PROTOCOL);
-    assert_int_equal(ruv__json_parse("{\"a\":\"\\u0000\"}", 14, lim, &v), RUV__A2A_E_PROTOCOL);
-    assert_int_equal(ruv__json_parse("{\"a\":1} x", 9, lim, &v), RUV__A2A_E_PROTOCOL);
-    assert_int_equal(ruv__json_parse("{\"a\":1e400}", 11, lim, &v), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__json_parse("{\"a\":\"\xc3\x28\"}", 10, lim, &v), RUV_E_PROTOCOL);
+    assert_int_equal(ruv__json_parse("{\"a\":\"\\u0000\"}", 14, lim, &v), RUV_E_PROTOCOL);
+    assert_int_equal(ruv__json_parse("{\"a\":1} x", 9, lim, &v), RUV_E_PROTOCOL);
+    assert_int_equal(ruv__json_parse("{\"a\":1e400}", 11, lim, &v), RUV_E_PROTOCOL);
 
     /* Depth 64 passes, 65 and 1,000 do not (and nothing recurses that deep). */
     char doc[4096];
@@ -294,7 +294,7 @@ static void test_json_limits(void **state)
     assert_int_equal(ruv__json_parse("42", 2, &small, &v), RUV_OK);
     assert_true(json_is_integer(v));
     json_decref(v);
-    assert_int_equal(ruv__json_parse("42", 2, lim, &v), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__json_parse("42", 2, lim, &v), RUV_E_PROTOCOL);
     assert_int_equal(ruv__json_parse("{\"n\":42}", 8, lim, &v), RUV_OK);
     assert_true(json_is_real(json_object_get(v, "n"))); /* cards read numbers as JavaScript does */
     json_decref(v);

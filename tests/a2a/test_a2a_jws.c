@@ -68,7 +68,7 @@ static void test_b64url(void **state)
     const char *bad[] = {"AB", "A", "AAA=", "AA+A", "AA/A", "AA A", "AAAAA"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(ruv__b64url_decode(bad[i], strlen(bad[i]), "t", &out, &len),
-                         RUV__A2A_E_PROTOCOL);
+                         RUV_E_PROTOCOL);
         assert_null(out);
     }
     assert_int_equal(ruv__b64url_decode("AA", 2, "t", &out, &len), RUV_OK);
@@ -97,25 +97,25 @@ static void test_protected_header(void **state)
     assert_false(h.has_jku);
 
     struct { const char *json; int rc; const char *says; } bad[] = {
-        {"{\"alg\":\"none\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "\"none\" is refused"},
-        {"{\"alg\":\"HS256\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "HMAC"},
-        {"{\"alg\":\"HS512\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "HMAC"},
-        {"{\"alg\":\"PS256\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_SECURITY, "not supported"},
-        {"{\"alg\":\"EdDSA\",\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "no \"kid\""},
-        {"{\"alg\":\"EdDSA\",\"kid\":\"\",\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "\"kid\" is empty"},
-        {"{\"alg\":\"EdDSA\",\"kid\":\"k\"}", RUV__A2A_E_PROTOCOL, "no \"typ\""},
-        {"{\"alg\":\"EdDSA\",\"kid\":\"k\",\"typ\":\"JWT\"}", RUV__A2A_E_PROTOCOL, "not \"JOSE\""},
-        {"{\"alg\":\"EdDSA\",\"kid\":7,\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "not a string"},
-        {"{\"alg\":\"EdDSA\",\"kid\":\"k\",\"typ\":\"JOSE\",\"crit\":[\"b64\"]}", RUV__A2A_E_SECURITY, "crit"},
-        {"{\"alg\":\"EdDSA\",\"alg\":\"none\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV__A2A_E_PROTOCOL, "duplicate"},
-        {"[\"EdDSA\"]", RUV__A2A_E_PROTOCOL, "not an object"},
+        {"{\"alg\":\"none\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV_E_SECURITY, "\"none\" is refused"},
+        {"{\"alg\":\"HS256\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV_E_SECURITY, "HMAC"},
+        {"{\"alg\":\"HS512\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV_E_SECURITY, "HMAC"},
+        {"{\"alg\":\"PS256\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV_E_SECURITY, "not supported"},
+        {"{\"alg\":\"EdDSA\",\"typ\":\"JOSE\"}", RUV_E_PROTOCOL, "no \"kid\""},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"\",\"typ\":\"JOSE\"}", RUV_E_PROTOCOL, "\"kid\" is empty"},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"k\"}", RUV_E_PROTOCOL, "no \"typ\""},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"k\",\"typ\":\"JWT\"}", RUV_E_PROTOCOL, "not \"JOSE\""},
+        {"{\"alg\":\"EdDSA\",\"kid\":7,\"typ\":\"JOSE\"}", RUV_E_PROTOCOL, "not a string"},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"k\",\"typ\":\"JOSE\",\"crit\":[\"b64\"]}", RUV_E_SECURITY, "crit"},
+        {"{\"alg\":\"EdDSA\",\"alg\":\"none\",\"kid\":\"k\",\"typ\":\"JOSE\"}", RUV_E_PROTOCOL, "duplicate"},
+        {"[\"EdDSA\"]", RUV_E_PROTOCOL, "not an object"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = header(bad[i].json, &h);
         if (rc != bad[i].rc || strstr(ruv__a2a_detail(), bad[i].says) == NULL)
             fail_msg("%s: rc %d, detail \"%s\"", bad[i].json, rc, ruv__a2a_detail());
     }
-    assert_int_equal(ruv__jws_parse_protected("e30=", 4, &h), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__jws_parse_protected("e30=", 4, &h), RUV_E_PROTOCOL);
 }
 
 static void test_jwk_refusals(void **state)
@@ -140,7 +140,7 @@ static void test_jwk_refusals(void **state)
         assert_null(key);
         json_decref(jwk);
     }
-    assert_int_equal(ruv__key_from_pem("nope", 4, &key), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__key_from_pem("nope", 4, &key), RUV_E_PROTOCOL);
 }
 
 int main(void)

@@ -23,10 +23,10 @@ static void test_origin_parse(void **state)
     assert_int_equal(ruv__origin_of("http://[::1]/x", &o), RUV_OK);
     assert_string_equal(o.host, "[::1]");
     assert_int_equal(o.port, 80);
-    assert_int_equal(ruv__origin_of("ftp://a.example/", &o), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__origin_of("ftp://a.example/", &o), RUV_E_PROTOCOL);
     assert_non_null(strstr(ruv__a2a_detail(), "not http or https"));
-    assert_int_equal(ruv__origin_of("agent.example/a2a", &o), RUV__A2A_E_PROTOCOL);
-    assert_int_equal(ruv__origin_of("https://", &o), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__origin_of("agent.example/a2a", &o), RUV_E_PROTOCOL);
+    assert_int_equal(ruv__origin_of("https://", &o), RUV_E_PROTOCOL);
 }
 
 static void test_transport(void **state)
@@ -42,7 +42,7 @@ static void test_transport(void **state)
                          "http://localhost.evil.example/", "http://[::2]/",
                          "http://127.0.0.1.evil.example/"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (ruv__origin_check_transport(bad[i], 0) != RUV__A2A_E_SECURITY)
+        if (ruv__origin_check_transport(bad[i], 0) != RUV_E_SECURITY)
             fail_msg("%s accepted", bad[i]);
         assert_int_equal(ruv__origin_check_transport(bad[i], 1), RUV_OK); /* allow_http */
     }
@@ -58,29 +58,29 @@ static void test_jku(void **state)
     assert_int_equal(ruv__origin_check_jku(card, "https://AGENT.example:443/k", NULL, 0), RUV_OK);
     /* Another host, another port, or http: refused. */
     assert_int_equal(ruv__origin_check_jku(card, "https://keys.example/jwks.json", NULL, 0),
-                     RUV__A2A_E_SECURITY);
+                     RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "neither the card's origin nor a trusted one"));
     assert_int_equal(ruv__origin_check_jku(card, "https://agent.example:8443/jwks.json", NULL, 0),
-                     RUV__A2A_E_SECURITY);
+                     RUV_E_SECURITY);
     assert_int_equal(ruv__origin_check_jku(card, "http://agent.example/jwks.json", NULL, 0),
-                     RUV__A2A_E_SECURITY);
+                     RUV_E_SECURITY);
     assert_non_null(strstr(ruv__a2a_detail(), "jku: url: plain http"));
     /* Trusted origins open other hosts, https only. */
     const char *trusted[] = {"not a url", "https://keys.example"};
     assert_int_equal(ruv__origin_check_jku(card, "https://keys.example/jwks.json", trusted, 2),
                      RUV_OK);
     assert_int_equal(ruv__origin_check_jku(card, "https://keys.example:444/jwks.json", trusted, 2),
-                     RUV__A2A_E_SECURITY);
+                     RUV_E_SECURITY);
     const char *http_trusted[] = {"http://keys.example"};
     assert_int_equal(ruv__origin_check_jku(card, "http://keys.example/jwks.json", http_trusted, 1),
-                     RUV__A2A_E_SECURITY);
+                     RUV_E_SECURITY);
     /* A loopback card may use a loopback http jku on its own origin. */
     assert_int_equal(ruv__origin_check_jku("http://127.0.0.1:41241/.well-known/agent-card.json",
                                            "http://127.0.0.1:41241/jwks.json", NULL, 0), RUV_OK);
     assert_int_equal(ruv__origin_check_jku("http://127.0.0.1:41241/.well-known/agent-card.json",
                                            "http://127.0.0.1:41242/jwks.json", NULL, 0),
-                     RUV__A2A_E_SECURITY);
-    assert_int_equal(ruv__origin_check_jku(card, "jwks.json", NULL, 0), RUV__A2A_E_PROTOCOL);
+                     RUV_E_SECURITY);
+    assert_int_equal(ruv__origin_check_jku(card, "jwks.json", NULL, 0), RUV_E_PROTOCOL);
 }
 
 int main(void)

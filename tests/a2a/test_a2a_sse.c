@@ -199,15 +199,15 @@ static void test_caps(void **state)
     assert_int_equal(l.events, 1);
     /* 100 bytes of one line (given in pieces) do not. */
     assert_int_equal(ruv__sse_feed(p, line, 50, record, &l), RUV_OK);
-    assert_int_equal(ruv__sse_feed(p, line + 50, 50, record, &l), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__sse_feed(p, line + 50, 50, record, &l), RUV_E_PROTOCOL);
     assert_non_null(strstr(ruv__a2a_detail(), "64-byte event cap"));
-    assert_int_equal(ruv__sse_feed(p, "\n\n", 2, record, &l), RUV__A2A_E_PROTOCOL);
+    assert_int_equal(ruv__sse_feed(p, "\n\n", 2, record, &l), RUV_E_PROTOCOL);
     assert_int_equal(ruv__sse_finish(p), 1);
     /* Many short data lines add up to the cap as well. */
     int rc = RUV_OK;
     for (int i = 0; i < 40 && rc == RUV_OK; i++)
         rc = ruv__sse_feed(p, "data: 12345\n", 12, record, &l);
-    assert_int_equal(rc, RUV__A2A_E_PROTOCOL);
+    assert_int_equal(rc, RUV_E_PROTOCOL);
     assert_int_equal(l.events, 1);
     ruv__sse_free(p);
 }
