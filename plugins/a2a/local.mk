@@ -1,0 +1,29 @@
+# ---- a2a plugin: the offline core (a2a.md §12, build step 1) ----
+# JSON limits, SSE framing, RFC 8785, base64url, JWK import, JWS, identity and
+# pins, URL origin rules, offline card verification and the V1/V3/J1 self-test, as a PIC
+# convenience library. The plugin module (descriptor, I/O thread, HTTP) will
+# link it; the cmocka tests and the fuzzers (tests/a2a/local.mk) use it now.
+# Needs jansson, libcrypto 3 and libcurl (its URL API) (configure: HAVE_A2A_CORE); without them the
+# rest of ruvector builds as before.
+RUV_A2A_CORE_SOURCES = \
+	plugins/a2a/detail.c plugins/a2a/detail.h \
+	plugins/a2a/json_in.c plugins/a2a/json_in.h \
+	plugins/a2a/sse.c plugins/a2a/sse.h \
+	plugins/a2a/jcs.c plugins/a2a/jcs.h \
+	plugins/a2a/b64url.c plugins/a2a/b64url.h \
+	plugins/a2a/jwk.c plugins/a2a/jwk.h \
+	plugins/a2a/jws.c plugins/a2a/jws.h \
+	plugins/a2a/identity.c plugins/a2a/identity.h \
+	plugins/a2a/schema.c plugins/a2a/schema.h \
+	plugins/a2a/verify.c plugins/a2a/verify.h \
+	plugins/a2a/origin.c plugins/a2a/origin.h \
+	plugins/a2a/selftest.c plugins/a2a/selftest.h
+if HAVE_A2A_CORE
+noinst_LTLIBRARIES += plugins/a2a/liba2a_core.la
+plugins_a2a_liba2a_core_la_SOURCES = $(RUV_A2A_CORE_SOURCES)
+plugins_a2a_liba2a_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(LIBCURL_CFLAGS)
+plugins_a2a_liba2a_core_la_LIBADD = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) -lm
+else
+EXTRA_DIST += $(RUV_A2A_CORE_SOURCES)
+endif

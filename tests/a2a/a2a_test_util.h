@@ -1,0 +1,32 @@
+/* tests/a2a/a2a_test_util.h — reading the committed vectors from the source tree. */
+#ifndef RUV_A2A_TEST_UTIL_H
+#define RUV_A2A_TEST_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Contents of $RUV_TEST_SRCDIR/tests/a2a/vectors/<name> (falls back to the
+ * srcdir this file was compiled from), NUL-terminated; free() it. Fails the
+ * test when the file is missing. */
+static char *read_vector(const char *name, size_t *len)
+{
+    const char *src = getenv("RUV_TEST_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/a2a/vectors/%s", src ? src : RUV_A2A_SRCDIR, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+#endif

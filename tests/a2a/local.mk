@@ -1,0 +1,66 @@
+# ---- a2a offline core: cmocka tests (a2a.md §10 items 1-6, 18) ----
+# They link the core's convenience library directly (no engine, no plugin
+# loading). Vectors in tests/a2a/vectors/ come from Node's own JSON and
+# crypto (gen_vectors.mjs) and from CPython's json with the `cryptography`
+# package (gen_python_vectors.py); those scripts regenerate them.
+RUV_A2A_VECTOR_FILES = tests/a2a/gen_vectors.mjs tests/a2a/vectors/es_numbers.txt \
+	tests/a2a/vectors/jcs.json tests/a2a/vectors/cards.json \
+	tests/a2a/gen_python_vectors.py tests/a2a/vectors/python.json
+EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h
+if HAVE_A2A_CORE
+if HAVE_CMOCKA
+RUV_A2A_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) -DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
+RUV_A2A_TEST_LDADD = plugins/a2a/liba2a_core.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
+	$(LIBCURL_LIBS) -lm
+RUV_A2A_TESTS = tests/a2a/test_a2a_sse tests/a2a/test_a2a_jcs tests/a2a/test_a2a_jws \
+	tests/a2a/test_a2a_card tests/a2a/test_a2a_origin
+check_PROGRAMS += $(RUV_A2A_TESTS)
+TESTS += $(RUV_A2A_TESTS)
+tests_a2a_test_a2a_sse_SOURCES = tests/a2a/test_a2a_sse.c
+tests_a2a_test_a2a_sse_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
+tests_a2a_test_a2a_sse_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_jcs_SOURCES = tests/a2a/test_a2a_jcs.c tests/a2a/a2a_test_util.h
+tests_a2a_test_a2a_jcs_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
+tests_a2a_test_a2a_jcs_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_jws_SOURCES = tests/a2a/test_a2a_jws.c
+tests_a2a_test_a2a_jws_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
+tests_a2a_test_a2a_jws_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_card_SOURCES = tests/a2a/test_a2a_card.c tests/a2a/a2a_test_util.h
+tests_a2a_test_a2a_card_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
+tests_a2a_test_a2a_card_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_origin_SOURCES = tests/a2a/test_a2a_origin.c
+tests_a2a_test_a2a_origin_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
+tests_a2a_test_a2a_origin_LDADD = $(RUV_A2A_TEST_LDADD)
+endif
+endif
+
+# ---- a2a libFuzzer targets (not built by default; clang + compiler-rt) ----
+# Each compiles the core's sources with the sanitizers (RUV_FUZZ_* from
+# engine/persist.mk):
+#   make fuzz-a2a [RUV_FUZZ_CC=clang-14]
+#   for t in sse jcs card; do mkdir -p corpus-a2a-$$t; \
+#     nice -n 10 tests/a2a/fuzz_a2a_$$t -max_len=8192 -timeout=10 -max_total_time=300 \
+#       corpus-a2a-$$t $(top_srcdir)/tests/a2a/fuzz-seeds/$$t; done
+# fuzz_a2a_sse frames every input whole and in chunks and demands the same
+# events; fuzz_a2a_jcs demands canon(parse(canon(x))) == canon(x);
+# fuzz_a2a_card drives the protected-header parser, JWK import and card
+# verification. Seeds: tests/a2a/fuzz-seeds (made by make_fuzz_seeds.py).
+RUV_A2A_FUZZERS = tests/a2a/fuzz_a2a_sse tests/a2a/fuzz_a2a_jcs tests/a2a/fuzz_a2a_card
+EXTRA_DIST += tests/a2a/fuzz_a2a_sse.c tests/a2a/fuzz_a2a_jcs.c tests/a2a/fuzz_a2a_card.c \
+	tests/a2a/make_fuzz_seeds.py tests/a2a/fuzz-seeds
+RUV_A2A_FUZZ_BUILD = \
+	srcs=; for f in $(RUV_A2A_CORE_SOURCES); do \
+	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
+	$(MKDIR_P) tests/a2a && \
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	  $(LIBCURL_CFLAGS)
+RUV_A2A_FUZZ_LIBS = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) -lm
+tests/a2a/fuzz_a2a_sse: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_sse.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_sse.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+tests/a2a/fuzz_a2a_jcs: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jcs.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_jcs.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+tests/a2a/fuzz_a2a_card: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_card.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_card.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+fuzz-a2a: $(RUV_A2A_FUZZERS)
+.PHONY: fuzz-a2a
+CLEANFILES += $(RUV_A2A_FUZZERS)
