@@ -5,6 +5,7 @@ ruvectorinclude_HEADERS = \
 	include/ruvector/cpu.h \
 	include/ruvector/engine.h \
 	include/ruvector/kernel.h \
+	include/ruvector/kernel_isa.h \
 	include/ruvector/plugin.h \
 	include/ruvector/index.h
 nodist_ruvectorinclude_HEADERS = include/ruvector/version.h

@@ -56,7 +56,8 @@ tests_fixtures_broken_avx2_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
 check_PROGRAMS += tests/test_headers examples/host
 tests_test_headers_SOURCES = tests/test_headers.c tests/headers/error.c tests/headers/cpu.c \
 	tests/headers/engine.c tests/headers/kernel.c tests/headers/plugin.c \
-	tests/headers/version.c tests/headers/ruvector.c tests/headers/index.c
+	tests/headers/version.c tests/headers/ruvector.c tests/headers/index.c \
+	tests/headers/kernel_isa.c
 tests_test_headers_LDADD = engine/libruvector.la
 examples_host_SOURCES = examples/host.c
 examples_host_LDADD = engine/libruvector.la

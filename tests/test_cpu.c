@@ -85,6 +85,7 @@ struct cpuid_flag {
 
 static const struct cpuid_flag x86_flags[] = {
     {RUV_ISA_POPCNT, "popcnt", 1, 0, 2, 23, 0},
+    {RUV_ISA_SSE42, "sse4_2", 1, 0, 2, 20, 0},
     {RUV_ISA_FMA, "fma", 1, 0, 2, 12, 0x6},
     {RUV_ISA_AVX2, "avx2", 7, 0, 1, 5, 0x6},
     {RUV_ISA_BMI2, "bmi2", 7, 0, 1, 8, 0},
@@ -162,6 +163,7 @@ static void test_matches_proc_cpuinfo(void **state)
     check_flag(RUV_ISA_NEON, "asimd");
     check_flag(RUV_ISA_ASIMDDP, "asimddp");
     check_flag(RUV_ISA_SVE, "sve");
+    check_flag(RUV_ISA_CRC32, "crc32");
 #else
     skip();
 #endif

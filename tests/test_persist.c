@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ruvector/cpu.h>
 #include <ruvector/error.h>
 
 #include "store/persist.h"
@@ -240,6 +241,21 @@ static void test_crc_hw_matches_table(void **state)
                          sw);
     }
     free(buf);
+}
+
+/* The hardware path is taken exactly when the engine's ISA probe reports the
+ * instructions (RUV_ISA_SSE42 on x86-64, RUV_ISA_CRC32 on AArch64), which
+ * test_cpu checks against /proc/cpuinfo: no second CPUID probe to disagree. */
+static void test_crc_hw_follows_isa_probe(void **state)
+{
+    (void)state;
+#if defined(__x86_64__)
+    assert_int_equal(ruv__crc32c_hw_available(), (ruv_cpu_isa() & RUV_ISA_SSE42) != 0);
+#elif defined(__aarch64__) && defined(HAVE_GETAUXVAL)
+    assert_int_equal(ruv__crc32c_hw_available(), (ruv_cpu_isa() & RUV_ISA_CRC32) != 0);
+#else
+    assert_int_equal(ruv__crc32c_hw_available(), 0);
+#endif
 }
 
 /* ------------------------------------------------------------- scalars */
@@ -779,6 +795,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc_vectors),
         cmocka_unit_test(test_crc_hw_matches_table),
+        cmocka_unit_test(test_crc_hw_follows_isa_probe),
         cmocka_unit_test(test_scalars),
         cmocka_unit_test(test_roundtrip_mmap),
         cmocka_unit_test(test_roundtrip_read),

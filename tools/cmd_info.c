@@ -25,7 +25,7 @@ static void print_isa(const char *label, uint64_t bits)
 
 static uint64_t arch_bits(void)
 {
-    uint64_t arm = RUV_ISA_NEON | RUV_ISA_ASIMDDP | RUV_ISA_SVE;
+    uint64_t arm = RUV_ISA_AARCH64_BITS;
     uint64_t known = ruv_isa_known() & ~RUV_ISA_TEST_IMPOSSIBLE;
 #if defined(__aarch64__)
     return known & arm;

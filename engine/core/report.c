@@ -44,9 +44,9 @@ static uint64_t arch_bits(void)
 {
     uint64_t known = ruv_isa_known() & ~RUV_ISA_TEST_IMPOSSIBLE;
 #if defined(__aarch64__)
-    return known & (RUV_ISA_NEON | RUV_ISA_ASIMDDP | RUV_ISA_SVE);
+    return known & RUV_ISA_AARCH64_BITS;
 #elif defined(__x86_64__) || defined(__i386__)
-    return known & ~(RUV_ISA_NEON | RUV_ISA_ASIMDDP | RUV_ISA_SVE);
+    return known & ~RUV_ISA_AARCH64_BITS;
 #else
     return 0;
 #endif

@@ -22,6 +22,9 @@
 #ifndef HWCAP_SVE
 #define HWCAP_SVE (1UL << 22)
 #endif
+#ifndef HWCAP_CRC32
+#define HWCAP_CRC32 (1UL << 7)
+#endif
 #endif
 
 uint64_t ruv__probe_isa_aarch64(void)
@@ -35,6 +38,8 @@ uint64_t ruv__probe_isa_aarch64(void)
         isa |= RUV_ISA_ASIMDDP;
     if (hw & HWCAP_SVE)
         isa |= RUV_ISA_SVE;
+    if (hw & HWCAP_CRC32)
+        isa |= RUV_ISA_CRC32;
     return isa;
 #else
     /* No portable probe elsewhere; AdvSIMD is mandatory in the AArch64

@@ -28,6 +28,8 @@ uint64_t ruv__probe_isa_x86(void)
     unsigned ecx1 = c;
     if (ecx1 & (1u << 23))
         isa |= RUV_ISA_POPCNT;
+    if (ecx1 & (1u << 20))
+        isa |= RUV_ISA_SSE42; /* SSE state is always enabled on x86-64 */
     int osxsave = (ecx1 >> 27) & 1;
     uint64_t xcr0 = osxsave ? xgetbv0() : 0;
     int avx_state = (xcr0 & 0x6) == 0x6;        /* SSE + AVX (ymm) state */

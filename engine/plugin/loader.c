@@ -27,39 +27,6 @@
 
 static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* ---- known kernels ---- */
-
-static const struct {
-    const char *name;
-    uint64_t isa;
-} known_kernels[] = {
-#define X(n, isa) {#n, isa},
-    RUV_KERNEL_NAMES(X)
-#undef X
-};
-
-int ruv__is_known_kernel(const char *name)
-{
-    for (size_t i = 0; i < sizeof known_kernels / sizeof known_kernels[0]; i++)
-        if (strcmp(known_kernels[i].name, name) == 0)
-            return 1;
-    return 0;
-}
-
-uint64_t ruv__known_kernel_isa(const char *name)
-{
-    for (size_t i = 0; i < sizeof known_kernels / sizeof known_kernels[0]; i++)
-        if (strcmp(known_kernels[i].name, name) == 0)
-            return known_kernels[i].isa;
-    return 0;
-}
-
-void ruv__known_kernel_list(struct ruv__buf *b)
-{
-    for (size_t i = 0; i < sizeof known_kernels / sizeof known_kernels[0]; i++)
-        ruv__buf_printf(b, "%s%s", i ? ", " : "", known_kernels[i].name);
-}
-
 /* ---- records ---- */
 
 struct ruv__plugin_rec *ruv__rec_find(const struct ruv__plugin_set *set, const char *name)

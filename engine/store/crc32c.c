@@ -21,20 +21,21 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <ruvector/cpu.h>
+
 #include "store/persist.h"
 
+/* Whether the CPU has the instructions is the engine's ISA probe's answer
+ * (RUV_ISA_SSE42, RUV_ISA_CRC32), as for every other ISA decision. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define RUV_CRC_X86 1
-#include <cpuid.h>
+#define RUV_CRC_ISA RUV_ISA_SSE42
 #include <nmmintrin.h>
 #elif defined(__aarch64__) && defined(__GNUC__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(HAVE_GETAUXVAL)
 #define RUV_CRC_ARM 1
+#define RUV_CRC_ISA RUV_ISA_CRC32
 #include <arm_acle.h>
-#include <sys/auxv.h>
-#ifndef HWCAP_CRC32
-#define HWCAP_CRC32 (1 << 7)
-#endif
 #endif
 
 #define POLY 0x82f63b78u
@@ -241,14 +242,6 @@ __attribute__((target("sse4.2"))) static uint32_t crc_hw_raw(uint32_t crc,
 #undef X86_CRC8
 #undef X86_CRC64
 }
-
-static int probe_hw(void)
-{
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d))
-        return 0;
-    return (c & bit_SSE4_2) != 0;
-}
 #elif defined(RUV_CRC_ARM)
 __attribute__((target("+crc"))) static uint32_t crc_hw_raw(uint32_t crc,
                                                            const unsigned char *p, size_t n)
@@ -259,27 +252,13 @@ __attribute__((target("+crc"))) static uint32_t crc_hw_raw(uint32_t crc,
 #undef ARM_CRC8
 #undef ARM_CRC64
 }
-
-static int probe_hw(void)
-{
-    return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0;
-}
 #endif
-
-/* -1 unknown, else 0/1. A racing first call probes twice: harmless. */
-static atomic_int hw_state = -1;
 
 int ruv__crc32c_hw_available(void)
 {
 #if defined(RUV_CRC_X86) || defined(RUV_CRC_ARM)
-    int s = atomic_load_explicit(&hw_state, memory_order_relaxed);
-    if (s < 0) {
-        s = probe_hw();
-        atomic_store_explicit(&hw_state, s, memory_order_relaxed);
-    }
-    return s;
+    return (ruv_cpu_isa() & RUV_CRC_ISA) != 0; /* probed once, cached */
 #else
-    (void)hw_state;
     return 0;
 #endif
 }

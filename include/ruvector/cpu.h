@@ -28,10 +28,16 @@ extern "C" {
 #define RUV_ISA_AVX512FP16      (UINT64_C(1) << 15)
 #define RUV_ISA_AVX512BF16      (UINT64_C(1) << 16)
 #define RUV_ISA_AVXVNNI         (UINT64_C(1) << 17)
+#define RUV_ISA_SSE42           (UINT64_C(1) << 18) /* SSE4.2 (crc32, pcmpistri) */
 #define RUV_ISA_NEON            (UINT64_C(1) << 32) /* HWCAP_ASIMD */
 #define RUV_ISA_ASIMDDP         (UINT64_C(1) << 33) /* HWCAP_ASIMDDP (sdot/udot) */
 #define RUV_ISA_SVE             (UINT64_C(1) << 34) /* HWCAP_SVE */
+#define RUV_ISA_CRC32           (UINT64_C(1) << 35) /* HWCAP_CRC32 (crc32b..crc32cx) */
 #define RUV_ISA_TEST_IMPOSSIBLE (UINT64_C(1) << 63) /* never set: for tests of ineligible plugins */
+
+/* The AArch64 bits above; every other named bit except TEST_IMPOSSIBLE is an
+ * x86 one (for "missing" lists, which only make sense per architecture). */
+#define RUV_ISA_AARCH64_BITS (RUV_ISA_NEON | RUV_ISA_ASIMDDP | RUV_ISA_SVE | RUV_ISA_CRC32)
 
 /* ISA bits of the running CPU (probed once, cached; thread-safe). */
 uint64_t ruv_cpu_isa(void);

@@ -6,6 +6,7 @@
 #include <ruvector/error.h>
 #include <ruvector/cpu.h>
 #include <ruvector/kernel.h>
+#include <ruvector/kernel_isa.h>
 #include <ruvector/engine.h>
 #include <ruvector/index.h>
 

@@ -6,8 +6,8 @@
 #include "config.h"
 #endif
 
-#include <ruvector/cpu.h>
 #include <ruvector/kernel.h>
+#include <ruvector/kernel_isa.h>
 #include <ruvector/plugin.h>
 
 #ifndef PACKAGE_VERSION
@@ -25,7 +25,7 @@ static const struct ruv_plugin desc = {
     .flags = 0,
     .caps = RUV_CAP_THREADSAFE,
     .priority = 20,
-    .requires_isa = RUV_ISA_AVX2 | RUV_ISA_FMA | RUV_ISA_POPCNT | RUV_ISA_F16C,
+    .requires_isa = RUV_KERNEL_ISA_AVX2,
     .init = NULL,
     .fini = NULL,
     .self_test = NULL,

@@ -1,14 +1,14 @@
 /* Descriptor of the "avx512" kernel plugin. Built without ISA flags: the
  * engine reads it on every CPU before deciding whether the kernels may run.
  * The kernels themselves live in f32.c, bits.c, fht.c and ops.c (impl.h), the
- * only files built with -mavx512*. They also use AVX2/FMA/POPCNT
- * instructions, hence those bits too. */
+ * only files built with -mavx512*. What they require is
+ * RUV_KERNEL_ISA_AVX512 (ruvector/kernel_isa.h), which the engine uses too. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include <ruvector/cpu.h>
 #include <ruvector/kernel.h>
+#include <ruvector/kernel_isa.h>
 #include <ruvector/plugin.h>
 
 #ifndef PACKAGE_VERSION
@@ -26,9 +26,7 @@ static const struct ruv_plugin desc = {
     .flags = 0,
     .caps = RUV_CAP_THREADSAFE,
     .priority = 30,
-    .requires_isa = RUV_ISA_AVX512F | RUV_ISA_AVX512BW | RUV_ISA_AVX512VL | RUV_ISA_AVX512DQ |
-                    RUV_ISA_AVX512VPOPCNTDQ | RUV_ISA_AVX2 | RUV_ISA_FMA | RUV_ISA_POPCNT |
-                    RUV_ISA_F16C,
+    .requires_isa = RUV_KERNEL_ISA_AVX512,
     .init = NULL,
     .fini = NULL,
     .self_test = NULL,

@@ -4,8 +4,8 @@
 #include <stddef.h>
 
 #include <ruvector/kernel.h>
+#include <ruvector/kernel_isa.h>
 #include <ruvector/plugin.h>
-#include <ruvector/cpu.h>
 
 /* Defined in impl.c; hidden, so only the descriptor is exported. */
 extern const struct ruv_kernel_ops ruv_neon_ops;
@@ -25,7 +25,7 @@ static const struct ruv_plugin desc = {
     .flags = 0,
     .caps = RUV_CAP_THREADSAFE,
     .priority = 10,
-    .requires_isa = RUV_ISA_NEON,
+    .requires_isa = RUV_KERNEL_ISA_NEON,
     .init = NULL,
     .fini = NULL,
     .self_test = NULL,
