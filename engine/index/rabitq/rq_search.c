@@ -90,11 +90,14 @@ static void scratch_layout(const struct ruv_index *idx, const ruv_search_params 
     s->ubr = carve(&p, sp->k * sizeof(uint32_t));
 }
 
-static uint32_t nprobe_for(const struct rq *r, const ruv_search_params *sp)
+static uint32_t nprobe_for(const struct ruv_index *idx, const struct rq *r,
+                           const ruv_search_params *sp)
 {
     if (r->nlist == 1)
         return 1;
     uint32_t np = sp->nprobe;
+    if (np == 0)
+        np = ruv__plan_nprobe(idx, sp);
     if (np == 0)
         np = r->nlist <= 16 ? r->nlist : (r->nlist / 16 > 1 ? r->nlist / 16 : 1);
     return np > r->nlist ? r->nlist : np;
@@ -248,7 +251,7 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
     struct ruv__rabitq_query qc;
     ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
 
-    uint32_t np = nprobe_for(r, sp);
+    uint32_t np = nprobe_for(idx, r, sp);
     if (r->nlist > 1)
         ruv__probe_nearest(k, &r->probe, q, s.qwork, np, s.probe, s.probe_dist);
     else
