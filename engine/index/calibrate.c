@@ -25,7 +25,7 @@
 
 #define CAL_QUERIES 200u /* 2,000 neighbours: the recall's standard error is ~0.005 at 0.95 */
 #define CAL_K 10u
-#define CAL_TILE 4096u
+#define CAL_TILE 256u /* rows per truth tile: 100 KiB at D = 100 */
 /* The ladder stops once this is reached: the curve must reach past the
  * default target for search(..., recall=0.99). */
 #define CAL_CEILING 0.995f
@@ -36,8 +36,9 @@ struct truth_ctx {
     size_t n;
     const uint32_t *sample;
     uint32_t kk;
-    float *thr;   /* per query: the kk-th exact distance */
-    float *tiles; /* per worker: CAL_TILE distances */
+    struct ruv__topk *tops; /* per query, over heap storage of kk entries each */
+    float *thr;             /* per query: the kk-th exact distance */
+    float *tiles;           /* per worker: CAL_TILE distances */
 };
 
 static float engine_dist(const struct ruv_index *idx, const float *a, const float *b)
@@ -46,20 +47,20 @@ static float engine_dist(const struct ruv_index *idx, const float *a, const floa
                                           : -idx->k->dot_f32(a, b, idx->p.dim);
 }
 
+/* Queries [begin, end) against every row: tile by tile, each tile (which
+ * stays in cache) against every query of the range, so the data streams
+ * from memory once per worker rather than once per query. */
 static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
 {
     struct truth_ctx *c = vctx;
     const size_t dim = c->idx->p.dim;
     float *d = c->tiles + (size_t)worker * CAL_TILE;
-    float hd[CAL_K];
-    uint32_t hr[CAL_K];
-    for (size_t q = begin; q < end; q++) {
-        const float *qv = c->data + (size_t)c->sample[q] * dim;
-        struct ruv__topk top;
-        ruv__topk_init(&top, c->kk, hd, hr);
-        for (size_t first = 0; first < c->n; first += CAL_TILE) {
-            size_t rows = c->n - first < CAL_TILE ? c->n - first : CAL_TILE;
-            const float *base = c->data + first * dim;
+    for (size_t first = 0; first < c->n; first += CAL_TILE) {
+        size_t rows = c->n - first < CAL_TILE ? c->n - first : CAL_TILE;
+        const float *base = c->data + first * dim;
+        for (size_t q = begin; q < end; q++) {
+            const float *qv = c->data + (size_t)c->sample[q] * dim;
+            struct ruv__topk *top = &c->tops[q];
             if (c->idx->p.metric == RUV_METRIC_L2) {
                 c->idx->k->l2sq_f32_1xN(qv, base, dim, dim, rows, d);
             } else {
@@ -68,11 +69,12 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
                     d[i] = -d[i];
             }
             for (size_t i = 0; i < rows; i++)
-                if (first + i != c->sample[q] && d[i] < ruv__topk_threshold(&top))
-                    ruv__topk_push(&top, d[i], (uint32_t)(first + i));
+                if (first + i != c->sample[q] && d[i] < ruv__topk_threshold(top))
+                    ruv__topk_push(top, d[i], (uint32_t)(first + i));
         }
-        c->thr[q] = top.n ? top.dist[0] : INFINITY; /* max-heap: the kk-th */
     }
+    for (size_t q = begin; q < end; q++) /* max-heap: the root is the kk-th */
+        c->thr[q] = c->tops[q].n ? c->tops[q].dist[0] : INFINITY;
 }
 
 /* Seeded sample of m distinct rows (a partial Fisher-Yates shuffle). */
@@ -217,8 +219,8 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
 int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
 {
     memset(&idx->curve, 0, sizeof idx->curve);
-    if (n < 2 || idx->p.target_recall <= 0.0f)
-        return RUV_OK;
+    if (n < 2 || idx->p.target_recall <= 0.0f || (idx->p.planned & RUV_PLANNED_EXACT))
+        return RUV_OK; /* nothing to choose; an exact scan needs no measuring */
     const uint32_t m = n < CAL_QUERIES ? (uint32_t)n : CAL_QUERIES;
     const uint32_t kk = n - 1 < CAL_K ? (uint32_t)(n - 1) : CAL_K;
     const size_t dim = idx->p.dim;
@@ -230,16 +232,22 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
     uint64_t *ids = malloc((size_t)m * (kk + 1) * sizeof *ids);
     float *scores = malloc((size_t)m * (kk + 1) * sizeof *scores);
     size_t *nfound = malloc(m * sizeof *nfound);
+    struct ruv__topk *tops = malloc(m * sizeof *tops);
+    float *heap_d = malloc((size_t)m * kk * sizeof *heap_d);
+    uint32_t *heap_r = malloc((size_t)m * kk * sizeof *heap_r);
     int rc = RUV_OK;
-    if (!sample || !thr || !tiles || !queries || !ids || !scores || !nfound)
+    if (!sample || !thr || !tiles || !queries || !ids || !scores || !nfound || !tops || !heap_d ||
+        !heap_r)
         rc = ruv__set_error(RUV_E_NOMEM, "out of memory for calibration");
     if (!rc)
         rc = pick_sample(n, m, idx->p.seed, sample);
     if (!rc) {
         for (uint32_t q = 0; q < m; q++)
             memcpy(queries + (size_t)q * dim, data + (size_t)sample[q] * dim, dim * sizeof(float));
-        struct truth_ctx t = {idx, data, n, sample, kk, thr, tiles};
-        ruv__parallel_for(threads, m, 1, truth_range, &t);
+        for (uint32_t q = 0; q < m; q++)
+            ruv__topk_init(&tops[q], kk, heap_d + (size_t)q * kk, heap_r + (size_t)q * kk);
+        struct truth_ctx t = {idx, data, n, sample, kk, tops, thr, tiles};
+        ruv__parallel_for(threads, m, (m + threads - 1) / threads, truth_range, &t);
     }
     struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
     const uint32_t nlist = idx->p.nlist;
@@ -271,5 +279,8 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
     free(ids);
     free(scores);
     free(nfound);
+    free(tops);
+    free(heap_d);
+    free(heap_r);
     return rc;
 }

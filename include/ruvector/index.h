@@ -89,6 +89,7 @@ typedef struct ruv_index_params {
 #define RUV_PLANNED_BITS 1u   /* bits chosen by the plan */
 #define RUV_PLANNED_NLIST 2u  /* nlist chosen by the plan */
 #define RUV_PLANNED_NPROBE 4u /* nprobe calibrated at build */
+#define RUV_PLANNED_EXACT 8u  /* rabitq_plus, small n: searches scan the originals exactly */
 
 /* Fills defaults for a type, metric and dimension: target_recall 0.95, bits
  * and nlist RUV_INDEX_AUTO (the plan chooses), the rest as documented per

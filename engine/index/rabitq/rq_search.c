@@ -51,10 +51,19 @@ static size_t blut_bytes(const struct ruv_index *idx)
                : 0;
 }
 
+/* A rabitq_plus index the plan made small enough for an exact scan of its
+ * originals (plan.c): the flat index's scan answers, exactly. */
+static int exact_scan(const struct ruv_index *idx)
+{
+    return (idx->p.planned & RUV_PLANNED_EXACT) && idx->keeps_vectors;
+}
+
 size_t ruv__rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_params *sp)
 {
     const struct rq *r = idx->impl;
     size_t m = (r->max_list + 32) / 32 * 32;
+    if (exact_scan(idx))
+        return ruv__flat_vt.scratch_bytes(idx, sp);
     return 64 * 14 + (r->dim_pad + idx->p.dim) * sizeof(float) + r->block_bytes +
            m * sizeof(uint16_t) +
            m * 4 * sizeof(float) +
@@ -233,6 +242,8 @@ static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t ro
 int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
                      const uint8_t *allow, struct ruv__topk *out, void *mem)
 {
+    if (exact_scan(idx))
+        return ruv__flat_vt.search(idx, q, sp, allow, out, mem);
     const struct rq *r = idx->impl;
     const struct ruv_kernel_ops *k = idx->k;
     struct rq_scratch s;
