@@ -98,7 +98,7 @@ def parse_variant(text: str) -> Dict[str, Any]:
 
 
 def run_set(name: str, rounds: int, variants: List[Dict[str, Any]], efs: List[int],
-            hnsw: bool) -> None:
+            hnsw: bool, cost_rounds: int, min_queries: int) -> None:
     base, queries, metric, n_in = load_set(name)
     n, dim = base.shape
     kth = exact_kth(base, queries, metric)
@@ -119,14 +119,23 @@ def run_set(name: str, rounds: int, variants: List[Dict[str, Any]], efs: List[in
             systems[label + " recall=0.99"] = (
                 lambda ix: lambda q: np.array([r.id for r in ix.search(q, K, recall=0.99)]))(idx)
             if p["nlist"] > 1:
-                # calibration's share of the build: the same plan, nothing measured
-                _, bare = timed(lambda: ruvector.RabitqPlusIndex.build(
-                    base, metric=metric, engine=eng, target_recall=0, bits=p["bits"],
-                    nlist=p["nlist"]))
-                print(f"  same plan without calibration: build {bare:.2f} s "
-                      f"(calibration {100 * (secs - bare) / secs:.0f} % of the build)", flush=True)
-    flat = ruvector.FlatF32Index.build(base, metric=metric, engine=eng)
-    systems["FlatF32Index (exact)"] = lambda q: np.array([r.id for r in flat.search(q, K)])
+                # calibration's share of the build: the same plan, nothing
+                # measured; alternating builds, medians (the machine is noisy)
+                full, bare = [secs], []
+                for _ in range(cost_rounds):
+                    bare.append(timed(lambda: ruvector.RabitqPlusIndex.build(
+                        base, metric=metric, engine=eng, target_recall=0, bits=p["bits"],
+                        nlist=p["nlist"]))[1])
+                    full.append(timed(lambda: ruvector.RabitqPlusIndex.build(
+                        base, metric=metric, engine=eng))[1])
+                f, b = float(np.median(full)), float(np.median(bare))
+                builds[label] = f
+                print(f"  builds (median of {len(full)}): {f:.2f} s with calibration, {b:.2f} s "
+                      f"the same plan without (median of {len(bare)}): calibration "
+                      f"{100 * (f - b) / f:.0f} % of the build", flush=True)
+    if n <= 50_000:  # the small-n promise: never slower than this
+        flat = ruvector.FlatF32Index.build(base, metric=metric, engine=eng)
+        systems["FlatF32Index (exact)"] = lambda q: np.array([r.id for r in flat.search(q, K)])
     if hnsw:
         import hnswlib
         space = {"l2": "l2", "cosine": "cosine", "ip": "ip"}[metric]
@@ -147,17 +156,20 @@ def run_set(name: str, rounds: int, variants: List[Dict[str, Any]], efs: List[in
     # recall once, QPS per round, interleaved
     ids: Dict[str, np.ndarray] = {}
     qps: Dict[str, List[float]] = {s: [] for s in systems}
+    reps = max(1, -(-min_queries // queries.shape[0]))  # each round searches >= min_queries
     for r in range(rounds):
         for s, fn in systems.items():
             t0 = time.perf_counter()
-            got = [fn(q) for q in queries]
-            qps[s].append(queries.shape[0] / (time.perf_counter() - t0))
+            for _ in range(reps):
+                got = [fn(q) for q in queries]
+            qps[s].append(reps * queries.shape[0] / (time.perf_counter() - t0))
             if r == 0:
                 ids[s] = np.array([np.pad(g.astype(np.int64), (0, K - len(g)), constant_values=-1)
                                    for g in got])
     load = os.getloadavg()[0]
     ref = "hnswlib ef=64" if hnsw and 64 in efs else None
-    print(f"\nload average {load:.1f}; {rounds} interleaved rounds, median QPS, ratio = "
+    print(f"\nload average {load:.1f}; {rounds} interleaved rounds of {reps * queries.shape[0]} "
+          f"queries each, median QPS, ratio = "
           f"median over rounds of QPS / {ref or '-'} QPS in the same round")
     print("| system | recall@10 in-dist | recall@10 OOD | QPS (1 thread) | QPS ratio | build s |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -181,13 +193,17 @@ def main() -> None:
                     help="extra build parameters for ours, e.g. nlist=0,bits=4 (repeatable)")
     ap.add_argument("--ef", default="32,64,128")
     ap.add_argument("--no-hnswlib", action="store_true")
+    ap.add_argument("--cost-rounds", type=int, default=2,
+                    help="extra alternating builds to time the calibration")
+    ap.add_argument("--min-queries", type=int, default=1000,
+                    help="queries per system per round (the query set repeated)")
     a = ap.parse_args()
     variants = [{}] + [parse_variant(v) for v in a.variant]
     efs = [int(e) for e in a.ef.split(",") if e]
     print(f"CPU: {cpu_model()}; flags: {cpu_flags()}; cores: {os.cpu_count()}; "
           f"ruvector kernel {ruvector.Engine().kernel}")
     for s in a.sets.split(","):
-        run_set(s, a.rounds, variants, efs, not a.no_hnswlib)
+        run_set(s, a.rounds, variants, efs, not a.no_hnswlib, a.cost_rounds, a.min_queries)
 
 
 def cpu_model() -> str:
