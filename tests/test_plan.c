@@ -307,12 +307,15 @@ static void test_small_defaults_are_exact(void **state)
         ruv_index_free(idx);
         free(x);
     }
-    /* an index built empty is planned as a small one */
+    /* an index made empty may grow to any size: every code scanned (4-bit
+     * bounds), not an exact scan */
     ruv_index_params p;
     ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_IP, 16);
     ruv_index *idx = NULL;
     assert_int_equal(ruv_index_new(eng, &p, &idx), RUV_OK);
-    assert_true(ruv_index_params_get(idx)->planned & RUV_PLANNED_EXACT);
+    assert_false(ruv_index_params_get(idx)->planned & RUV_PLANNED_EXACT);
+    assert_int_equal(ruv_index_params_get(idx)->nlist, 0);
+    assert_int_equal(ruv_index_params_get(idx)->bits, 4);
     ruv_index_free(idx);
 }
 

@@ -97,8 +97,10 @@ static inline float ruv__score_from_dist(const struct ruv_index *idx, float d)
 
 /* ---- plan.c: the defaults planned from a recall target ---- */
 /* out = in with RUV_INDEX_AUTO bits/nlist resolved for n vectors and the
- * output fields cleared; RUV_E_INVAL for a bad target_recall. */
-int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, ruv_index_params *out);
+ * output fields cleared; RUV_E_INVAL for a bad target_recall. may_grow: an
+ * empty index that adds will fill, so no exact scan (its size is unknown). */
+int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, int may_grow,
+                      ruv_index_params *out);
 /* The default nprobe a search uses (sp->nprobe 0): from sp->recall through
  * the curve, else the calibrated one; 0 = the fixed rule. */
 uint32_t ruv__plan_nprobe(const struct ruv_index *idx, const ruv_search_params *sp);

@@ -27,7 +27,7 @@ int ruv_index_estimate_bytes(ruv_engine *eng, const ruv_index_params *p, uint64_
     /* An empty index of these params knows its layout (padded dimension,
      * code sizes) without any data. */
     ruv_index_params planned;
-    int rc = ruv__plan_resolve(p, n, &planned);
+    int rc = ruv__plan_resolve(p, n, 0, &planned);
     if (rc)
         return rc;
     struct ruv_index *idx = NULL;

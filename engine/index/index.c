@@ -200,7 +200,7 @@ int ruv_index_new(ruv_engine *eng, const ruv_index_params *p, ruv_index **out)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_new: out is NULL");
     *out = NULL;
     ruv_index_params planned;
-    int rc = ruv__plan_resolve(p, 0, &planned);
+    int rc = ruv__plan_resolve(p, 0, 1, &planned);
     if (rc)
         return rc;
     p = &planned;
@@ -401,7 +401,7 @@ int ruv__index_build(ruv_engine *eng, const ruv_index_params *p, const float *da
     if (n && !data)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_build: data is NULL");
     ruv_index_params planned;
-    int rc = ruv__plan_resolve(p, n, &planned);
+    int rc = ruv__plan_resolve(p, n, 0, &planned);
     if (rc)
         return rc;
     p = &planned;

@@ -51,7 +51,8 @@ static uint32_t plan_nlist(uint32_t type, uint64_t n)
     return (uint32_t)(s > 65536.0 ? 65536.0 : s);
 }
 
-int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, ruv_index_params *out)
+int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, int may_grow,
+                      ruv_index_params *out)
 {
     if (!in)
         return ruv__set_error(RUV_E_INVAL, "index parameters are NULL");
@@ -71,7 +72,7 @@ int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, ruv_index_params *
     if (!plan)
         out->target_recall = in->type == RUV_INDEX_FLAT_F32 ? 0.0f : in->target_recall;
     const int exact = plan && in->type == RUV_INDEX_RABITQ_PLUS &&
-                      in->nlist == RUV_INDEX_AUTO && plan_exact(in->dim, n);
+                      in->nlist == RUV_INDEX_AUTO && !may_grow && plan_exact(in->dim, n);
     if (out->bits == RUV_INDEX_AUTO) {
         /* an exact scan never reads the codes: the cheapest ones */
         out->bits = plan ? (exact ? 1u : plan_bits(in->type)) : 1u;

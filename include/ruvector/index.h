@@ -54,8 +54,10 @@ typedef struct ruv_index_params {
     uint32_t type;          /* ruv_index_type */
     uint32_t metric;        /* ruv_metric */
     uint32_t dim;           /* >= 1 */
-    uint32_t bits;          /* RaBitQ code bits per dimension, 1..8 (default 1) */
-    uint32_t nlist;         /* IVF lists; 0 = no IVF (data mean as the centroid) */
+    uint32_t bits;          /* RaBitQ code bits per dimension, 1..8; default RUV_INDEX_AUTO:
+                               the plan's (see target_recall) */
+    uint32_t nlist;         /* IVF lists; 0 = no IVF (data mean as the centroid); default
+                               RUV_INDEX_AUTO: the plan's */
     uint32_t query_bits;    /* RaBitQ query quantisation: bits per FastScan table entry, 1..8 (default 8) */
     uint32_t rerank_factor; /* RABITQ_PLUS: cap on re-ranked candidates = k * factor; 0 = no cap,
                                the error bound alone decides (default 0) */
@@ -96,7 +98,8 @@ typedef struct ruv_index_params {
  * field. */
 int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t dim);
 
-/* Empty index (no IVF training possible later: nlist must be 0). */
+/* Empty index (no IVF training possible later: nlist must be 0 or
+ * RUV_INDEX_AUTO, which gives 0; bits RUV_INDEX_AUTO gives the plan's). */
 int ruv_index_new(ruv_engine *eng, const ruv_index_params *p, ruv_index **out);
 
 /* Builds from n row-major float32 vectors (n * dim floats). ids may be NULL
