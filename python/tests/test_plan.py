@@ -3,6 +3,9 @@ nprobe, search(..., recall=), and that explicit values still win."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -11,13 +14,15 @@ import ruvector
 from conftest import F32, clustered
 
 
-def recall_at_10(idx: ruvector.RabitqPlusIndex, data: F32, qs: F32, **kw: float) -> float:
+def recall_at_10(
+    idx: ruvector.RabitqPlusIndex, data: F32, qs: F32, recall: Optional[float] = None
+) -> float:
     """Tie-tolerant recall@10 of the queries qs against data."""
     hits = 0
     for q in qs:
         d = ((data - q) ** 2).sum(axis=1)
         kth = np.partition(d, 9)[9]
-        ids = np.array([r.id for r in idx.search(q, 10, **kw)], dtype=np.int64)
+        ids = np.array([r.id for r in idx.search(q, 10, recall=recall)], dtype=np.int64)
         hits += int((d[ids] <= kth * (1 + 1e-5) + 1e-6).sum())
     return hits / (10 * len(qs))
 
@@ -65,10 +70,8 @@ def test_explicit_values_win(mid: F32) -> None:
     assert "no recall target" in old.params["plan"]
 
 
-def test_plan_survives_save_and_load(mid: F32, tmp_path: object) -> None:
-    import pathlib
-
-    path = pathlib.Path(str(tmp_path)) / "plan.ruv"
+def test_plan_survives_save_and_load(mid: F32, tmp_path: Path) -> None:
+    path = tmp_path / "plan.ruv"
     idx = ruvector.RabitqPlusIndex.build(mid[:25_000])
     idx.save(path)
     back = ruvector.load_index(path)
