@@ -448,6 +448,48 @@ static void test_describe_plan(void **state)
     free(x);
 }
 
+/* Callers compiled before plans pass the shorter structs: they keep the
+ * behaviour of before (no plan, the fixed nprobe rule). */
+static void test_structs_from_before_plans(void **state)
+{
+    (void)state;
+    const size_t n = 3000, d = 16;
+    float *x = clustered(n, d, 10, 0.5f);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    p.bits = 1; /* what the old ruv_index_params_init set */
+    p.nlist = 32;
+    p.target_recall = 0.9f; /* beyond the old struct: must not be read */
+    p.struct_size = (uint32_t)offsetof(ruv_index_params, target_recall);
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_OK);
+    const ruv_index_params *got = ruv_index_params_get(idx);
+    assert_true(got->target_recall == 0.0f);
+    assert_int_equal(got->nprobe, 0);
+    assert_int_equal(got->calibration_queries, 0);
+    ruv_search_params sp, now;
+    ruv_search_params_init(&sp, 5);
+    sp.recall = 0.5f; /* beyond the old struct: must not be read */
+    sp.struct_size = (uint32_t)offsetof(ruv_search_params, recall);
+    ruv_search_params_init(&now, 5);
+    now.nprobe = 2; /* the fixed rule: 32 / 16 */
+    uint64_t ia[5], ib[5];
+    float sa[5], sb[5];
+    size_t na, nb;
+    assert_int_equal(ruv_index_search(idx, x, &sp, ia, sa, &na), RUV_OK);
+    assert_int_equal(ruv_index_search(idx, x, &now, ib, sb, &nb), RUV_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ia, ib, na * sizeof *ia);
+    sp.struct_size = 8;
+    assert_int_equal(ruv_index_search(idx, x, &sp, ia, sa, &na), RUV_E_INVAL);
+    ruv_search_params_init(&now, 5);
+    now.recall = 2.0f;
+    assert_int_equal(ruv_index_search(idx, x, &now, ia, sa, &na), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "recall"));
+    ruv_index_free(idx);
+    free(x);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -475,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_version2_file_unchanged),
         cmocka_unit_test(test_search_recall_monotone),
         cmocka_unit_test(test_describe_plan),
+        cmocka_unit_test(test_structs_from_before_plans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

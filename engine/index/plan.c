@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,21 +57,28 @@ int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, int may_grow,
 {
     if (!in)
         return ruv__set_error(RUV_E_INVAL, "index parameters are NULL");
-    if (in->struct_size < sizeof(ruv_index_params))
+    if (in->struct_size < offsetof(ruv_index_params, target_recall))
         return ruv__set_error(RUV_E_INVAL,
                               "index parameters struct_size %u: call ruv_index_params_init",
                               in->struct_size);
-    *out = *in;
+    if (in->struct_size < sizeof(ruv_index_params)) {
+        /* a caller built before plans: its fields, and no plan (zeros) */
+        memset(out, 0, sizeof *out);
+        memcpy(out, in, in->struct_size);
+    } else {
+        *out = *in;
+    }
     out->struct_size = sizeof *out;
     out->calibrated_recall = 0.0f;
     out->calibration_queries = 0;
     out->planned = 0;
+    in = out; /* the full struct from here on */
     if (!(in->target_recall >= 0.0f && in->target_recall <= 1.0f))
         return ruv__set_error(RUV_E_INVAL, "target_recall must be in 0..1 (0 = no plan), got %g",
                               (double)in->target_recall);
     const int plan = in->type != RUV_INDEX_FLAT_F32 && in->target_recall > 0.0f;
     if (!plan)
-        out->target_recall = in->type == RUV_INDEX_FLAT_F32 ? 0.0f : in->target_recall;
+        out->target_recall = 0.0f;
     const int exact = plan && in->type == RUV_INDEX_RABITQ_PLUS &&
                       in->nlist == RUV_INDEX_AUTO && !may_grow && plan_exact(in->dim, n);
     if (out->bits == RUV_INDEX_AUTO) {
