@@ -523,5 +523,8 @@ int main(void)
         cmocka_unit_test(test_describe_plan),
         cmocka_unit_test(test_structs_from_before_plans),
     };
+    /* RUV_TEST_FILTER=pattern runs a subset (e.g. the light ones under valgrind) */
+    if (getenv("RUV_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("RUV_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }
