@@ -49,6 +49,16 @@ out=$($R build "$T/base.fvecs" -o "$T/plus.ruv" --type rabitq_plus --nlist 16 2>
 check "build exits 0" test $? -eq 0
 check "build file exists" test -s "$T/plus.ruv"
 check "build reports bytes/vector" has "$out" "B/vector"
+check "build says what it chose" has "$out" "plan      IVF nlist 16 (not planned), bits 4 (planned), nprobe"
+out=$($R info "$T/plus.ruv" 2>&1)
+check "info FILE exits 0" test $? -eq 0
+check "info FILE shows the calibration" has "$out" "measured on 200 of its own rows, target 0.95"
+out=$($R build "$T/base.fvecs" -o "$T/small.ruv" --target-recall 0.99 2>&1)
+check "small default build is an exact scan" has "$out" "plan      exact scan of the original vectors"
+out=$($R build "$T/base.fvecs" -o "$T/old.ruv" --target-recall 0 2>&1)
+check "--target-recall 0: no plan" has "$out" "no recall target"
+out=$($R build "$T/base.fvecs" -o "$T/bad.ruv" --target-recall 2 2>&1)
+check "--target-recall out of range refused" test $? -ne 0
 out=$($R build "$T/base.npy" -o "$T/flat.ruv" --type flat_f32 2>&1)
 check "build from .npy" test $? -eq 0
 out=$($R search "$T/flat.ruv" "$T/query.fvecs" -k 5 --out "$T/ids.ivecs" 2>&1)

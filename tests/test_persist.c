@@ -542,12 +542,12 @@ static void test_foreign_files_rejected(void **state)
     /* A newer format version, properly sealed. */
     size_t len;
     unsigned char *img = small_image(&len);
-    ruv__put_u32(img + 8, 3);
+    ruv__put_u32(img + 8, 4);
     reseal(img, len);
-    path_in(path, sizeof path, "v3.idx");
+    path_in(path, sizeof path, "v4.idx");
     write_whole(path, img, len);
     assert_int_equal(ruv__reader_open(&r, path, 0), RUV_E_CORRUPT);
-    assert_error_contains("format version 3 is newer than this library's 2");
+    assert_error_contains("format version 4 is newer than this library's 3");
     free(img);
 
     path_in(path, sizeof path, "missing.idx");

@@ -35,6 +35,7 @@ static const char bench_help[] =
     "  --bits N            RaBitQ code bits, 1..8     --nlist N   IVF lists\n"
     "  --train-size N      k-means sample rows        --kmeans-iters N  iterations\n"
     "  --seed N            rotation and k-means seed\n"
+    "  --target-recall R   recall@10 the build plans for (default 0.95; 0: no plan)\n"
     "  --epsilon E         RaBitQ error-bound multiplier (default 2.6)\n"
     "  --query-bits N      RaBitQ query quantisation: bits per FastScan table entry,\n"
     "                      1..8 (default 8)\n"

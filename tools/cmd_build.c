@@ -23,8 +23,11 @@ static const char build_help[] =
     "  -o, --output FILE   index file to write (required)\n"
     "  --type T            flat_f32 | rabitq | rabitq_plus (default) | rabitq_asym\n"
     "  --metric M          l2 (default) | ip | cosine\n"
-    "  --bits N            RaBitQ code bits per dimension, 1..8 (default 1)\n"
-    "  --nlist N           IVF lists (default 0: no IVF)\n"
+    "  --target-recall R   recall@10 the build plans for (default 0.95): it chooses\n"
+    "                      bits, nlist and a calibrated nprobe (0: no plan, bits 1,\n"
+    "                      nlist 0); given options win\n"
+    "  --bits N            RaBitQ code bits per dimension, 1..8 (default: planned)\n"
+    "  --nlist N           IVF lists (default: planned; 0: no IVF)\n"
     "  --train-size N      k-means sample rows (default 0: the index's choice)\n"
     "  --kmeans-iters N    k-means Lloyd iterations (default 0: the index's, 10)\n"
     "  --seed N            rotation and k-means seed (default 42)\n"
@@ -95,6 +98,9 @@ static void print_build_summary(const struct build_opts *o, const ruv_index *idx
     printf("vectors   %zu x %u from %s\n", n, ruv_index_dim(idx), o->base);
     printf("type      %s, metric %s, bits %u, nlist %u, seed %" PRIu64 "\n", type_name((int)p->type),
            metric_name((int)p->metric), p->bits, p->nlist, p->seed);
+    char plan[512];
+    ruv_index_describe_plan(idx, plan, sizeof plan);
+    printf("plan      %s\n", plan);
     unsigned threads = ruv_engine_threads(eng);
     printf("build     %.3f s on %u thread%s (kernel %s)\n", seconds, threads, plural(threads),
            ruv_engine_kernel_name(eng));

@@ -80,17 +80,46 @@ static void print_human(const ruv_engine *eng)
     }
 }
 
+/* ruvector info FILE: the parameters a file holds and what its build chose. */
+static int print_index_file(ruv_engine *eng, const char *path)
+{
+    ruv_index *idx = NULL;
+    int rc = ruv_index_load(eng, path, &idx);
+    if (rc != RUV_OK)
+        return rc;
+    const ruv_index_params *p = ruv_index_params_get(idx);
+    char plan[512];
+    ruv_index_describe_plan(idx, plan, sizeof plan);
+    printf("index        %s\n", path);
+    printf("vectors      %zu x %u\n", ruv_index_len(idx), p->dim);
+    printf("type         %s, metric %s\n", ruv_index_type_name((int)p->type),
+           ruv_metric_name((int)p->metric));
+    if (p->type != RUV_INDEX_FLAT_F32)
+        printf("params       bits %u, nlist %u, nprobe %u, query_bits %u, rerank_factor %u, "
+               "epsilon %g, seed %llu\n",
+               p->bits, p->nlist, p->nprobe, p->query_bits, p->rerank_factor, (double)p->epsilon,
+               (unsigned long long)p->seed);
+    printf("plan         %s\n", plan);
+    printf("memory       %zu bytes\n", ruv_index_memory_bytes(idx));
+    ruv_index_free(idx);
+    return RUV_OK;
+}
+
 int cmd_info(int argc, char **argv)
 {
     int json = 0;
+    const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            puts("usage: ruvector info [--json]\n"
+            puts("usage: ruvector info [--json] [INDEX-FILE]\n"
                  "Opens an engine and prints the CPU, every plugin with its state and reason,\n"
-                 "the selected kernel and how it was chosen, and every setting's source.");
+                 "the selected kernel and how it was chosen, and every setting's source.\n"
+                 "With an index file: its parameters and what its build planned and measured.");
             return 0;
+        } else if (argv[i][0] != '-' && !file) {
+            file = argv[i];
         } else {
             fprintf(stderr, "ruvector info: unknown option '%s'\n", argv[i]);
             return 2;
@@ -100,6 +129,11 @@ int cmd_info(int argc, char **argv)
     int rc = cli_open_engine(NULL, &eng);
     if (rc != RUV_OK)
         return cli_fail(rc);
+    if (file) {
+        rc = print_index_file(eng, file);
+        ruv_engine_close(eng);
+        return rc == RUV_OK ? 0 : cli_fail(rc);
+    }
     if (json) {
         char *s = NULL;
         rc = ruv_engine_report(eng, &s);

@@ -66,6 +66,16 @@ int index_option(const char *cmd, const char *name, const char *value, struct in
         o->has_epsilon = 1;
         return 0;
     }
+    if (!strcmp(name, "target-recall")) {
+        char *end = NULL;
+        double t = strtod(value, &end);
+        if (!end || *end || !(t >= 0 && t <= 1))
+            return say_error(EXIT_USAGE, cmd,
+                             "--target-recall: '%s' is not a number in 0..1 (0: no plan)", value);
+        o->target_recall = (float)t;
+        o->has_target = 1;
+        return 0;
+    }
     return -1;
 }
 
@@ -89,6 +99,8 @@ int make_params(const char *cmd, const struct index_opts *o, int type, size_t di
         p->train_size = o->train_size;
     if (o->has_iters)
         p->kmeans_iters = o->kmeans_iters;
+    if (o->has_target)
+        p->target_recall = o->target_recall;
     return 0;
 }
 

@@ -15,7 +15,8 @@ struct index_opts {
     uint64_t seed;
     float epsilon;
     uint32_t query_bits, train_size, kmeans_iters;
-    int has_bits, has_nlist, has_seed, has_epsilon, has_qbits, has_train, has_iters;
+    float target_recall;
+    int has_bits, has_nlist, has_seed, has_epsilon, has_qbits, has_train, has_iters, has_target;
     const char *kernel; /* NULL: auto / RUVECTOR_KERNEL */
 };
 
@@ -26,7 +27,7 @@ void index_opts_init(struct index_opts *o);
 #define INDEX_OPT_SPECS                                                                       \
     {"type", 0, 1}, {"metric", 0, 1}, {"bits", 0, 1}, {"nlist", 0, 1}, {"seed", 0, 1},        \
         {"kernel", 0, 1}, {"epsilon", 0, 1}, {"query-bits", 0, 1}, {"train-size", 0, 1},   \
-        {"kmeans-iters", 0, 1}
+        {"kmeans-iters", 0, 1}, {"target-recall", 0, 1}
 
 /* Handles one of INDEX_OPT_SPECS; returns 0, EXIT_USAGE (reported), or -1
  * when name is not one of them. */

@@ -18,6 +18,16 @@
 struct ruv__writer;
 struct ruv__reader;
 
+/* The calibration's measurements: recall@10 at increasing nprobe (recall
+ * made non-decreasing), for search(..., recall=). Empty without IVF
+ * calibration (and for files from before plans). */
+#define RUV__PLAN_POINTS 32
+struct ruv__plan_curve {
+    uint32_t n;
+    uint32_t nprobe[RUV__PLAN_POINTS];
+    float recall[RUV__PLAN_POINTS];
+};
+
 /* ---- the index object ---- */
 struct ruv__index_vt {
     /* Allocates impl for an empty index (params validated). */
@@ -72,6 +82,7 @@ struct ruv_index {
     int mapping_is_mmap;
     int borrowed;           /* ids/vecs point into the mapping */
     atomic_uint refs;       /* ruv_index_retain / ruv_index_free */
+    struct ruv__plan_curve curve; /* plan.c, calibrate.c */
 };
 
 extern const struct ruv__index_vt ruv__flat_vt;
@@ -83,6 +94,24 @@ static inline float ruv__score_from_dist(const struct ruv_index *idx, float d)
 {
     return idx->p.metric == RUV_METRIC_L2 ? d : -d;
 }
+
+/* ---- plan.c: the defaults planned from a recall target ---- */
+/* out = in with RUV_INDEX_AUTO bits/nlist resolved for n vectors and the
+ * output fields cleared; RUV_E_INVAL for a bad target_recall. may_grow: an
+ * empty index that adds will fill, so no exact scan (its size is unknown). */
+int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, int may_grow,
+                      ruv_index_params *out);
+/* The default nprobe a search uses (sp->nprobe 0): from sp->recall through
+ * the curve, else the calibrated one; 0 = the fixed rule. */
+uint32_t ruv__plan_nprobe(const struct ruv_index *idx, const ruv_search_params *sp);
+/* The PLAN section (absent: no plan, the behaviour of older files). */
+int ruv__plan_save(const struct ruv_index *idx, struct ruv__writer *w);
+int ruv__plan_load(struct ruv_index *idx, const struct ruv__reader *rd);
+/* ---- calibrate.c ---- */
+/* Measures the built index on a seeded sample of its own rows (data: the
+ * build rows in row order, normalised for cosine), sets p.nprobe (when 0),
+ * p.calibrated_recall, p.calibration_queries and the curve. */
+int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n);
 
 /* Allocates an index object for validated params (no type state yet). */
 int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out);

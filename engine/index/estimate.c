@@ -26,8 +26,12 @@ int ruv_index_estimate_bytes(ruv_engine *eng, const ruv_index_params *p, uint64_
                               (unsigned long long)n);
     /* An empty index of these params knows its layout (padded dimension,
      * code sizes) without any data. */
+    ruv_index_params planned;
+    int rc = ruv__plan_resolve(p, n, 0, &planned);
+    if (rc)
+        return rc;
     struct ruv_index *idx = NULL;
-    int rc = ruv__index_alloc(eng, p, &idx);
+    rc = ruv__index_alloc(eng, &planned, &idx);
     if (!rc)
         rc = idx->vt->init(idx);
     if (rc) {

@@ -122,7 +122,6 @@ int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t di
     p->type = (uint32_t)type;
     p->metric = (uint32_t)metric;
     p->dim = dim;
-    p->bits = 1;
     p->query_bits = 8;
     p->rerank_factor = 0; /* no cap: the error bound decides */
     p->kmeans_iters = 10;
@@ -131,6 +130,11 @@ int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t di
      * (measured: tests/test_rabitq.c); 2.6 covers ~99%, which error-bound
      * re-ranking needs for recall@10 >= 0.99 (docs/benchmarks.md). */
     p->epsilon = 2.6f;
+    /* The plan chooses bits and nlist, and calibrates nprobe, for recall@10
+     * 0.95 (plan.c, calibrate.c); explicit values win. */
+    p->target_recall = 0.95f;
+    p->bits = RUV_INDEX_AUTO;
+    p->nlist = RUV_INDEX_AUTO;
     return RUV_OK;
 }
 
@@ -194,7 +198,13 @@ int ruv_index_new(ruv_engine *eng, const ruv_index_params *p, ruv_index **out)
 {
     if (!out)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_new: out is NULL");
-    int rc = ruv__index_alloc(eng, p, out);
+    *out = NULL;
+    ruv_index_params planned;
+    int rc = ruv__plan_resolve(p, 0, 1, &planned);
+    if (rc)
+        return rc;
+    p = &planned;
+    rc = ruv__index_alloc(eng, p, out);
     if (rc)
         return rc;
     if (p->nlist > 0 && p->type != RUV_INDEX_FLAT_F32) {
@@ -390,8 +400,13 @@ int ruv__index_build(ruv_engine *eng, const ruv_index_params *p, const float *da
     *out = NULL;
     if (n && !data)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_build: data is NULL");
+    ruv_index_params planned;
+    int rc = ruv__plan_resolve(p, n, 0, &planned);
+    if (rc)
+        return rc;
+    p = &planned;
     struct ruv_index *idx = NULL;
-    int rc = ruv__index_alloc(eng, p, &idx);
+    rc = ruv__index_alloc(eng, p, &idx);
     if (rc)
         return rc;
     if (threads)
@@ -412,6 +427,8 @@ int ruv__index_build(ruv_engine *eng, const ruv_index_params *p, const float *da
         rc = idx->vt->train(idx, rows, n);
     if (!rc)
         rc = append_rows(idx, rows, n, ids, dense);
+    if (!rc && p->type != RUV_INDEX_FLAT_F32)
+        rc = ruv__calibrate(idx, rows, n);
     free(tmp);
     if (rc) {
         ruv_index_free(idx);

@@ -93,6 +93,8 @@ int ruv_index_save(const ruv_index *idx, const char *path)
     if (!rc)
         rc = idx->vt->save(idx, &w);
     if (!rc)
+        rc = ruv__plan_save(idx, &w);
+    if (!rc)
         return ruv__writer_commit(&w);
     char detail[1024];
     snprintf(detail, sizeof detail, "%s", ruv_last_error());
@@ -167,6 +169,8 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
     }
     if (!rc)
         rc = idx->vt->load(idx, rd);
+    if (!rc)
+        rc = ruv__plan_load(idx, rd);
     if (rc) {
         idx->borrowed = 1; /* arrays belong to the reader, which the caller closes */
         ruv_index_free(idx);

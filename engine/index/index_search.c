@@ -3,6 +3,7 @@
  * struct ruv__index_vt. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +30,30 @@ int ruv_search_params_init(ruv_search_params *sp, uint32_t k)
     return RUV_OK;
 }
 
-static int check_search(const struct ruv_index *idx, const ruv_search_params *sp)
+/* Callers built before ruv_search_params.recall pass a shorter struct:
+ * *full gets their fields and zeros (the defaults) for the rest. */
+static int check_search(const struct ruv_index *idx, const ruv_search_params **sp,
+                        ruv_search_params *full)
 {
-    if (!idx || !sp)
+    if (!idx || !*sp)
         return ruv__set_error(RUV_E_INVAL, "search: NULL argument");
-    if (sp->struct_size < sizeof(ruv_search_params))
+    if ((*sp)->struct_size < offsetof(ruv_search_params, recall))
         return ruv__set_error(RUV_E_INVAL, "search parameters struct_size %u: call "
-                                           "ruv_search_params_init", sp->struct_size);
-    if (sp->k < 1)
-        return ruv__set_error(RUV_E_INVAL, "k must be at least 1 (got %u)", sp->k);
-    if (sp->nallow && !sp->allow)
-        return ruv__set_error(RUV_E_INVAL, "allow-list of %zu ids is NULL", sp->nallow);
+                                           "ruv_search_params_init", (*sp)->struct_size);
+    if ((*sp)->struct_size < sizeof(ruv_search_params)) {
+        memset(full, 0, sizeof *full);
+        memcpy(full, *sp, (*sp)->struct_size);
+        full->struct_size = sizeof *full;
+        *sp = full;
+    }
+    const ruv_search_params *q = *sp;
+    if (!(q->recall >= 0.0f && q->recall <= 1.0f))
+        return ruv__set_error(RUV_E_INVAL, "search recall must be in 0..1 (0: the index's "
+                                           "default), got %g", (double)q->recall);
+    if (q->k < 1)
+        return ruv__set_error(RUV_E_INVAL, "k must be at least 1 (got %u)", q->k);
+    if (q->nallow && !q->allow)
+        return ruv__set_error(RUV_E_INVAL, "allow-list of %zu ids is NULL", q->nallow);
     if (idx->n == 0)
         return ruv__set_error(RUV_E_EMPTY, "search on an empty index");
     return RUV_OK;
@@ -136,7 +150,8 @@ static void bufs_free(struct search_bufs *b)
 int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_params *sp,
                      uint64_t *ids, float *scores, size_t *nfound)
 {
-    int rc = check_search(idx, sp);
+    ruv_search_params full;
+    int rc = check_search(idx, &sp, &full);
     if (rc)
         return rc;
     if (!query || !ids || !scores || !nfound)
@@ -186,7 +201,8 @@ int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq
                            const ruv_search_params *sp, uint64_t *ids, float *scores,
                            size_t *nfound)
 {
-    int rc = check_search(idx, sp);
+    ruv_search_params full;
+    int rc = check_search(idx, &sp, &full);
     if (rc)
         return rc;
     if (nq && (!queries || !ids || !scores || !nfound))

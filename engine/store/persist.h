@@ -37,7 +37,7 @@
 
 #define RUV__FILE_MAGIC "RUVIDX\0\1" /* 8 bytes, no terminator counted */
 #define RUV__FILE_MAGIC_LEN 8
-#define RUV__FILE_VERSION 2u
+#define RUV__FILE_VERSION 3u
 #define RUV__FILE_HEADER_SIZE 64u
 #define RUV__FILE_ENTRY_SIZE 32u  /* one section-table entry */
 #define RUV__FILE_ALIGN 64u       /* payload alignment in the file (and in memory) */

@@ -54,8 +54,10 @@ typedef struct ruv_index_params {
     uint32_t type;          /* ruv_index_type */
     uint32_t metric;        /* ruv_metric */
     uint32_t dim;           /* >= 1 */
-    uint32_t bits;          /* RaBitQ code bits per dimension, 1..8 (default 1) */
-    uint32_t nlist;         /* IVF lists; 0 = no IVF (data mean as the centroid) */
+    uint32_t bits;          /* RaBitQ code bits per dimension, 1..8; default RUV_INDEX_AUTO:
+                               the plan's (see target_recall) */
+    uint32_t nlist;         /* IVF lists; 0 = no IVF (data mean as the centroid); default
+                               RUV_INDEX_AUTO: the plan's */
     uint32_t query_bits;    /* RaBitQ query quantisation: bits per FastScan table entry, 1..8 (default 8) */
     uint32_t rerank_factor; /* RABITQ_PLUS: cap on re-ranked candidates = k * factor; 0 = no cap,
                                the error bound alone decides (default 0) */
@@ -66,12 +68,38 @@ typedef struct ruv_index_params {
     float epsilon;          /* error-bound multiplier epsilon0 (default 2.6: ~99% of pairs
                                inside the bound; the paper's 1.9 covers ~94%) */
     uint32_t reserved;
+    /* ---- the plan (docs/indexes.md, "Defaults: a recall target") ---- */
+    float target_recall;    /* recall@10 the build plans and calibrates for, in (0, 1]
+                               (default 0.95). bits and nlist left at RUV_INDEX_AUTO are
+                               chosen from n, dim and the type; with IVF and nprobe 0 the
+                               build measures itself and stores the smallest nprobe that
+                               reaches it. 0 = no plan: AUTO means bits 1, nlist 0 and
+                               the fixed nprobe rule (the behaviour before plans) */
+    uint32_t nprobe;        /* default IVF lists per search; 0 = calibrated by the build
+                               (target_recall > 0), else the fixed rule of
+                               ruv_search_params.nprobe */
+    /* Set by ruv_index_build (ignored on input): */
+    float calibrated_recall;       /* recall@10 measured on calibration_queries of the
+                                      index's own rows at the default nprobe; 0 = not measured */
+    uint32_t calibration_queries;  /* rows used as queries (each excluded from its own answer) */
+    uint32_t planned;              /* RUV_PLANNED_* bits: which values the plan chose */
 } ruv_index_params;
 
-/* Fills defaults for a type, metric and dimension. */
+/* bits and nlist: "the build chooses" (ruv_index_params.target_recall). */
+#define RUV_INDEX_AUTO UINT32_MAX
+/* ruv_index_params.planned */
+#define RUV_PLANNED_BITS 1u   /* bits chosen by the plan */
+#define RUV_PLANNED_NLIST 2u  /* nlist chosen by the plan */
+#define RUV_PLANNED_NPROBE 4u /* nprobe calibrated at build */
+#define RUV_PLANNED_EXACT 8u  /* rabitq_plus, small n: searches scan the originals exactly */
+
+/* Fills defaults for a type, metric and dimension: target_recall 0.95, bits
+ * and nlist RUV_INDEX_AUTO (the plan chooses), the rest as documented per
+ * field. */
 int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t dim);
 
-/* Empty index (no IVF training possible later: nlist must be 0). */
+/* Empty index (no IVF training possible later: nlist must be 0 or
+ * RUV_INDEX_AUTO, which gives 0; bits RUV_INDEX_AUTO gives the plan's). */
 int ruv_index_new(ruv_engine *eng, const ruv_index_params *p, ruv_index **out);
 
 /* Builds from n row-major float32 vectors (n * dim floats). ids may be NULL
@@ -95,6 +123,10 @@ typedef struct ruv_search_params {
     int32_t rerank_factor;  /* RABITQ_PLUS: < 0 = index default; 0 = error bound alone */
     const uint64_t *allow;  /* optional allow-list of ids (NULL = all) */
     size_t nallow;
+    float recall;           /* > 0 and nprobe 0: the smallest measured nprobe whose
+                               calibrated recall@10 reaches this (all lists when none
+                               does); 0 = the index's default nprobe. Monotone: asking
+                               for more never probes fewer lists */
 } ruv_search_params;
 
 int ruv_search_params_init(ruv_search_params *sp, uint32_t k);
@@ -122,6 +154,11 @@ uint32_t ruv_index_dim(const ruv_index *idx);
 /* Bytes the index holds in memory (codes, factors, originals, ids, maps). */
 size_t ruv_index_memory_bytes(const ruv_index *idx);
 const ruv_index_params *ruv_index_params_get(const ruv_index *idx);
+/* One line saying what the build chose and why (plan rule, calibration
+ * result), e.g. "nlist 316 (planned: n >= 20000), bits 4 (planned), nprobe 9
+ * (calibrated: recall@10 0.953 >= 0.95 on 200 own rows)". Writes at most len
+ * bytes including the NUL (truncating); returns the length it needed. */
+size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len);
 
 /* Copies the stored vector of id into out (dim floats). RUV_E_UNSUPPORTED
  * for RABITQ (codes only); RUV_E_NOTFOUND for an unknown id. For COSINE the

@@ -51,10 +51,19 @@ static size_t blut_bytes(const struct ruv_index *idx)
                : 0;
 }
 
+/* A rabitq_plus index the plan made small enough for an exact scan of its
+ * originals (plan.c): the flat index's scan answers, exactly. */
+static int exact_scan(const struct ruv_index *idx)
+{
+    return (idx->p.planned & RUV_PLANNED_EXACT) && idx->keeps_vectors;
+}
+
 size_t ruv__rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_params *sp)
 {
     const struct rq *r = idx->impl;
     size_t m = (r->max_list + 32) / 32 * 32;
+    if (exact_scan(idx))
+        return ruv__flat_vt.scratch_bytes(idx, sp);
     return 64 * 14 + (r->dim_pad + idx->p.dim) * sizeof(float) + r->block_bytes +
            m * sizeof(uint16_t) +
            m * 4 * sizeof(float) +
@@ -90,11 +99,14 @@ static void scratch_layout(const struct ruv_index *idx, const ruv_search_params 
     s->ubr = carve(&p, sp->k * sizeof(uint32_t));
 }
 
-static uint32_t nprobe_for(const struct rq *r, const ruv_search_params *sp)
+static uint32_t nprobe_for(const struct ruv_index *idx, const struct rq *r,
+                           const ruv_search_params *sp)
 {
     if (r->nlist == 1)
         return 1;
     uint32_t np = sp->nprobe;
+    if (np == 0)
+        np = ruv__plan_nprobe(idx, sp);
     if (np == 0)
         np = r->nlist <= 16 ? r->nlist : (r->nlist / 16 > 1 ? r->nlist / 16 : 1);
     return np > r->nlist ? r->nlist : np;
@@ -230,6 +242,8 @@ static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t ro
 int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
                      const uint8_t *allow, struct ruv__topk *out, void *mem)
 {
+    if (exact_scan(idx))
+        return ruv__flat_vt.search(idx, q, sp, allow, out, mem);
     const struct rq *r = idx->impl;
     const struct ruv_kernel_ops *k = idx->k;
     struct rq_scratch s;
@@ -248,7 +262,7 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
     struct ruv__rabitq_query qc;
     ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
 
-    uint32_t np = nprobe_for(r, sp);
+    uint32_t np = nprobe_for(idx, r, sp);
     if (r->nlist > 1)
         ruv__probe_nearest(k, &r->probe, q, s.qwork, np, s.probe, s.probe_dist);
     else

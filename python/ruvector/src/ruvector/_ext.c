@@ -101,12 +101,13 @@ static PyMethodDef module_methods[] = {
     {"status_str", mod_status_str, METH_O, "status_str($module, status, /)\n--\n\nruv_status_str()."},
     {"index_new", (PyCFunction)(void (*)(void))mod_index_new, METH_VARARGS | METH_KEYWORDS,
      "index_new($module, engine, *, type, metric, dim, bits=None, nlist=None, query_bits=None, "
-     "rerank_factor=None, train_size=None, kmeans_iters=None, seed=None, epsilon=None)\n--\n\n"
-     "An empty index."},
+     "rerank_factor=None, train_size=None, kmeans_iters=None, seed=None, epsilon=None, "
+     "target_recall=None, nprobe=None)\n--\n\nAn empty index."},
     {"index_build", (PyCFunction)(void (*)(void))mod_index_build, METH_VARARGS | METH_KEYWORDS,
      "index_build($module, engine, vectors, ids, *, type, metric, dim=None, bits=None, "
      "nlist=None, query_bits=None, rerank_factor=None, train_size=None, kmeans_iters=None, "
-     "seed=None, epsilon=None)\n--\n\nBuilds from float32 (n, dim) vectors (GIL released)."},
+     "seed=None, epsilon=None, target_recall=None, nprobe=None)\n--\n\n"
+     "Builds from float32 (n, dim) vectors (GIL released)."},
     {"index_load", mod_index_load, METH_VARARGS,
      "index_load($module, engine, path, /)\n--\n\nLoads a saved index (GIL released)."},
     {"_init", mod_init, METH_VARARGS,

@@ -70,6 +70,7 @@ class Index:
         nprobe: int = ...,
         rerank_factor: int = ...,
         allow: Optional[npt.NDArray[np.uint64]] = ...,
+        recall: float = ...,
         /,
     ) -> List[Any]: ...
     def search_batch(
@@ -82,6 +83,7 @@ class Index:
         out_ids: npt.NDArray[np.uint64],
         out_scores: npt.NDArray[np.float32],
         out_nfound: npt.NDArray[np.uintp],
+        recall: float = ...,
         /,
     ) -> None: ...
     def add(self, vectors: npt.NDArray[np.float32], ids: npt.NDArray[np.uint64], /) -> None: ...
@@ -109,6 +111,8 @@ def index_new(
     kmeans_iters: Optional[int] = ...,
     seed: Optional[int] = ...,
     epsilon: Optional[float] = ...,
+    target_recall: Optional[float] = ...,
+    nprobe: Optional[int] = ...,
 ) -> Index: ...
 def index_build(
     engine: Engine,
@@ -126,6 +130,8 @@ def index_build(
     kmeans_iters: Optional[int] = ...,
     seed: Optional[int] = ...,
     epsilon: Optional[float] = ...,
+    target_recall: Optional[float] = ...,
+    nprobe: Optional[int] = ...,
 ) -> Index: ...
 def index_load(engine: Engine, path: str, /) -> Index: ...
 def _init(errors: Dict[int, Type[BaseException]], fallback: Type[BaseException], hit: Type[Any], /) -> None: ...

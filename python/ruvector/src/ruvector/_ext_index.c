@@ -65,7 +65,8 @@ static int check_engine(PyObject *o)
 static int parse_params(PyObject *kw_type, PyObject *kw_metric, PyObject *dim, PyObject *bits,
                         PyObject *nlist, PyObject *query_bits, PyObject *rerank_factor,
                         PyObject *train_size, PyObject *kmeans_iters, PyObject *seed,
-                        PyObject *epsilon, ruv_index_params *p)
+                        PyObject *epsilon, PyObject *target_recall, PyObject *nprobe,
+                        ruv_index_params *p)
 {
     int type = 0, metric = 0, st;
     PyObject *b = NULL;
@@ -106,8 +107,14 @@ static int parse_params(PyObject *kw_type, PyObject *kw_metric, PyObject *dim, P
         opt_u32(rerank_factor, "rerank_factor", &p->rerank_factor) ||
         opt_u32(train_size, "train_size", &p->train_size) ||
         opt_u32(kmeans_iters, "kmeans_iters", &p->kmeans_iters) ||
-        opt_uint(seed, "seed", UINT64_MAX, &s))
+        opt_u32(nprobe, "nprobe", &p->nprobe) || opt_uint(seed, "seed", UINT64_MAX, &s))
         return -1;
+    if (target_recall && target_recall != Py_None) {
+        double t = PyFloat_AsDouble(target_recall);
+        if (t == -1.0 && PyErr_Occurred())
+            return -1;
+        p->target_recall = (float)t;
+    }
     p->seed = s;
     if (epsilon && epsilon != Py_None) {
         double e = PyFloat_AsDouble(epsilon);
@@ -120,7 +127,7 @@ static int parse_params(PyObject *kw_type, PyObject *kw_metric, PyObject *dim, P
 
 #define PARAM_KWLIST                                                                          \
     "type", "metric", "dim", "bits", "nlist", "query_bits", "rerank_factor", "train_size", \
-        "kmeans_iters", "seed", "epsilon"
+        "kmeans_iters", "seed", "epsilon", "target_recall", "nprobe"
 
 /* index_new(engine, *, type, metric, dim, bits=None, ...) -> Index (empty) */
 PyObject *mod_index_new(PyObject *mod, PyObject *args, PyObject *kw)
@@ -129,14 +136,14 @@ PyObject *mod_index_new(PyObject *mod, PyObject *args, PyObject *kw)
     static char *kwlist[] = {"engine", PARAM_KWLIST, NULL};
     PyObject *engine, *type = NULL, *metric = NULL, *dim = NULL, *bits = NULL, *nlist = NULL,
                       *qbits = NULL, *rerank = NULL, *train = NULL, *iters = NULL, *seed = NULL,
-                      *eps = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OOOOOOOOOOO", kwlist, &engine, &type, &metric,
-                                     &dim, &bits, &nlist, &qbits, &rerank, &train, &iters, &seed,
-                                     &eps))
+                      *eps = NULL, *target = NULL, *nprobe = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OOOOOOOOOOOOO", kwlist, &engine, &type,
+                                     &metric, &dim, &bits, &nlist, &qbits, &rerank, &train,
+                                     &iters, &seed, &eps, &target, &nprobe))
         return NULL;
     ruv_index_params p;
-    if (check_engine(engine) ||
-        parse_params(type, metric, dim, bits, nlist, qbits, rerank, train, iters, seed, eps, &p))
+    if (check_engine(engine) || parse_params(type, metric, dim, bits, nlist, qbits, rerank, train,
+                                             iters, seed, eps, target, nprobe, &p))
         return NULL;
     ruv_index *idx = NULL;
     int st = ruv_index_new(((EngineObject *)engine)->eng, &p, &idx);
@@ -153,10 +160,11 @@ PyObject *mod_index_build(PyObject *mod, PyObject *args, PyObject *kw)
     static char *kwlist[] = {"engine", "vectors", "ids", PARAM_KWLIST, NULL};
     PyObject *engine, *data_o, *ids_o, *type = NULL, *metric = NULL, *dim = NULL, *bits = NULL,
                                       *nlist = NULL, *qbits = NULL, *rerank = NULL,
-                                      *train = NULL, *iters = NULL, *seed = NULL, *eps = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$OOOOOOOOOOO", kwlist, &engine, &data_o, &ids_o,
-                                     &type, &metric, &dim, &bits, &nlist, &qbits, &rerank, &train,
-                                     &iters, &seed, &eps))
+                                      *train = NULL, *iters = NULL, *seed = NULL, *eps = NULL,
+                                      *target = NULL, *nprobe = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$OOOOOOOOOOOOO", kwlist, &engine, &data_o,
+                                     &ids_o, &type, &metric, &dim, &bits, &nlist, &qbits, &rerank,
+                                     &train, &iters, &seed, &eps, &target, &nprobe))
         return NULL;
     if (check_engine(engine))
         return NULL;
@@ -172,7 +180,8 @@ PyObject *mod_index_build(PyObject *mod, PyObject *args, PyObject *kw)
     PyObject *dim_o = dim ? (Py_INCREF(dim), dim) : PyLong_FromSsize_t(data.cols);
     if (!dim_o)
         goto done;
-    if (parse_params(type, metric, dim_o, bits, nlist, qbits, rerank, train, iters, seed, eps, &p))
+    if (parse_params(type, metric, dim_o, bits, nlist, qbits, rerank, train, iters, seed, eps,
+                     target, nprobe, &p))
         goto done;
     if ((Py_ssize_t)p.dim != data.cols) {
         PyErr_Format(PyExc_ValueError, "dim=%u but the vectors have %zd columns", p.dim, data.cols);

@@ -183,20 +183,28 @@ static PyObject *index_get_memory(PyObject *obj, void *closure)
     return PyLong_FromSize_t(locked_size((IndexObject *)obj, ruv_index_memory_bytes));
 }
 
-/* params -> dict. Parameters never change after creation: no lock. */
+/* params -> dict, with "plan": what the build chose and why. Parameters
+ * never change after creation: no lock. */
 static PyObject *index_get_params(PyObject *obj, void *closure)
 {
     (void)closure;
-    const ruv_index_params *p = ruv_index_params_get(((IndexObject *)obj)->idx);
-    return Py_BuildValue("{s:s,s:s,s:k,s:k,s:k,s:k,s:k,s:k,s:k,s:K,s:d}", "type",
-                         ruv_index_type_name((int)p->type), "metric",
+    const ruv_index *idx = ((IndexObject *)obj)->idx;
+    const ruv_index_params *p = ruv_index_params_get(idx);
+    char plan[512];
+    ruv_index_describe_plan(idx, plan, sizeof plan);
+    return Py_BuildValue("{s:s,s:s,s:k,s:k,s:k,s:k,s:k,s:k,s:k,s:K,s:d,s:d,s:k,s:d,s:k,s:k,s:s}",
+                         "type", ruv_index_type_name((int)p->type), "metric",
                          ruv_metric_name((int)p->metric), "dim", (unsigned long)p->dim, "bits",
                          (unsigned long)p->bits, "nlist", (unsigned long)p->nlist, "query_bits",
                          (unsigned long)p->query_bits, "rerank_factor",
                          (unsigned long)p->rerank_factor, "train_size",
                          (unsigned long)p->train_size, "kmeans_iters",
                          (unsigned long)p->kmeans_iters, "seed", (unsigned long long)p->seed,
-                         "epsilon", (double)p->epsilon);
+                         "epsilon", (double)p->epsilon, "target_recall",
+                         (double)p->target_recall, "nprobe", (unsigned long)p->nprobe,
+                         "calibrated_recall", (double)p->calibrated_recall,
+                         "calibration_queries", (unsigned long)p->calibration_queries,
+                         "planned", (unsigned long)p->planned, "plan", plan);
 }
 
 static PyObject *index_get_exports(PyObject *obj, void *closure)
@@ -219,11 +227,11 @@ static PyObject *index_check_dim(PyObject *obj, PyObject *args)
 
 static PyMethodDef index_methods[] = {
     {"search", index_search, METH_VARARGS,
-     "search($self, query, k, nprobe=0, rerank_factor=-1, allow=None, /)\n--\n\n"
+     "search($self, query, k, nprobe=0, rerank_factor=-1, allow=None, recall=0.0, /)\n--\n\n"
      "One float32 query -> list of SearchResult."},
     {"search_batch", index_search_batch, METH_VARARGS,
      "search_batch($self, queries, k, nprobe, rerank_factor, allow, out_ids, out_scores, "
-     "out_nfound, /)\n--\n\nEvery row of queries into caller-allocated outputs."},
+     "out_nfound, recall=0.0, /)\n--\n\nEvery row of queries into caller-allocated outputs."},
     {"add", index_add, METH_VARARGS,
      "add($self, vectors, ids, /)\n--\n\nAdds float32 (n, dim) vectors with uint64 ids."},
     {"remove", index_remove, METH_O,

@@ -40,8 +40,13 @@ int check_dim(IndexObject *self, Py_ssize_t got, const char *what)
 /* Fills search params; nprobe 0 and rerank_factor -1 mean "index default".
  * allow (may be an empty view) must outlive the search. */
 static int search_params(const array_view *allow, Py_ssize_t k, long nprobe, long rerank,
-                         ruv_search_params *sp)
+                         double recall, ruv_search_params *sp)
 {
+    if (!(recall >= 0.0 && recall <= 1.0)) {
+        PyErr_Format(PyExc_ValueError, "recall must be in 0..1 (0: the index's default), got %g",
+                     recall);
+        return -1;
+    }
     if (k < 1) {
         PyErr_Format(PyExc_ValueError, "k must be >= 1, got %zd", k);
         return -1;
@@ -60,13 +65,14 @@ static int search_params(const array_view *allow, Py_ssize_t k, long nprobe, lon
     }
     ruv_search_params_init(sp, (uint32_t)k);
     sp->nprobe = (uint32_t)nprobe;
+    sp->recall = (float)recall;
     sp->rerank_factor = (int32_t)rerank;
     sp->allow = allow->data;
     sp->nallow = allow->capsule ? (size_t)allow->rows : 0;
     return 0;
 }
 
-/* search(query, k, nprobe=0, rerank_factor=-1, allow=None) -> list[SearchResult]
+/* search(query, k, nprobe=0, rerank_factor=-1, allow=None, recall=0) -> list[SearchResult]
  * query: float32 (dim,); allow: uint64 (m,) or None. */
 PyObject *index_search(PyObject *obj, PyObject *args)
 {
@@ -74,7 +80,8 @@ PyObject *index_search(PyObject *obj, PyObject *args)
     PyObject *query_o, *allow_o = Py_None;
     Py_ssize_t k;
     long nprobe = 0, rerank = -1;
-    if (!PyArg_ParseTuple(args, "On|llO", &query_o, &k, &nprobe, &rerank, &allow_o))
+    double recall = 0.0;
+    if (!PyArg_ParseTuple(args, "On|llOd", &query_o, &k, &nprobe, &rerank, &allow_o, &recall))
         return NULL;
     if (!hit_type) {
         PyErr_SetString(PyExc_RuntimeError, "ruvector._ext._init() was not called");
@@ -89,7 +96,7 @@ PyObject *index_search(PyObject *obj, PyObject *args)
         return NULL;
     }
     PyObject *list = NULL;
-    if (check_dim(self, query.cols, "query") || search_params(&allow, k, nprobe, rerank, &sp))
+    if (check_dim(self, query.cols, "query") || search_params(&allow, k, nprobe, rerank, recall, &sp))
         goto done;
 
     uint64_t ids_small[SMALL_K], *ids = ids_small;
@@ -171,7 +178,7 @@ static int check_finite_queries(const float *q, size_t rows, size_t cols, char *
 }
 
 /* search_batch(queries, k, nprobe, rerank_factor, allow, out_ids, out_scores,
- *              out_nfound) -> None
+ *              out_nfound, recall=0) -> None
  * queries: float32 (nq, dim); outputs are caller-allocated writable arrays:
  * uint64 (nq, k), float32 (nq, k) and size_t-sized unsigned (nq,), so
  * results land where Python reads them, without a copy. */
@@ -181,8 +188,9 @@ PyObject *index_search_batch(PyObject *obj, PyObject *args)
     PyObject *q_o, *allow_o, *ids_o, *scores_o, *nfound_o;
     Py_ssize_t k;
     long nprobe, rerank;
-    if (!PyArg_ParseTuple(args, "OnllOOOO", &q_o, &k, &nprobe, &rerank, &allow_o, &ids_o,
-                          &scores_o, &nfound_o))
+    double recall = 0.0;
+    if (!PyArg_ParseTuple(args, "OnllOOOO|d", &q_o, &k, &nprobe, &rerank, &allow_o, &ids_o,
+                          &scores_o, &nfound_o, &recall))
         return NULL;
     array_view q = {0}, allow = {0}, ids = {0}, scores = {0}, nfound = {0};
     ruv_search_params sp;
@@ -191,7 +199,8 @@ PyObject *index_search_batch(PyObject *obj, PyObject *args)
         view_get(ids_o, "out_ids", 2, 'u', 8, 1, 0, &ids) ||
         view_get(scores_o, "out_scores", 2, 'f', 4, 1, 0, &scores) ||
         view_get(nfound_o, "out_nfound", 1, 'u', (int)sizeof(size_t), 1, 0, &nfound) ||
-        check_dim(self, q.cols, "queries") || search_params(&allow, k, nprobe, rerank, &sp))
+        check_dim(self, q.cols, "queries") ||
+        search_params(&allow, k, nprobe, rerank, recall, &sp))
         goto done;
     if (ids.rows != q.rows || ids.cols != k || scores.rows != q.rows || scores.cols != k ||
         nfound.rows != q.rows) {

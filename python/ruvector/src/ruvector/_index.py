@@ -165,6 +165,7 @@ class _Index:
         rerank_factor: Optional[int] = None,
         filter: Optional[IdsArg] = None,
         nprobe: Optional[int] = None,
+        recall: Optional[float] = None,
     ) -> List[SearchResult]:
         """The k best matches of one query, best first.
 
@@ -177,6 +178,9 @@ class _Index:
                 the index's setting.
             filter: only these ids may be returned (an allow-list).
             nprobe: IVF lists to scan (None: the index's default).
+            recall: ask this call for more (or less) than the build's
+                target: the smallest calibrated nprobe whose measured
+                recall@10 reaches it (all lists when none did). nprobe wins.
         """
         q = as_float32(query, "query", 1)
         allow = _filter_ids(filter)
@@ -188,6 +192,7 @@ class _Index:
             0 if nprobe is None else operator.index(nprobe),
             -1 if rerank_factor is None else operator.index(rerank_factor),
             allow,
+            0.0 if recall is None else float(recall),
         )
 
     def search_batch(
@@ -198,6 +203,7 @@ class _Index:
         rerank_factor: Optional[int] = None,
         filter: Optional[IdsArg] = None,
         nprobe: Optional[int] = None,
+        recall: Optional[float] = None,
     ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Searches every row of queries (n, dim), in parallel over the
         engine's threads. Returns (ids, scores), both of shape (n, k): row i
@@ -225,6 +231,7 @@ class _Index:
                 ids,
                 scores,
                 nfound,
+                0.0 if recall is None else float(recall),
             )
         # UINT64_MAX (no result) reads as -1 through the int64 view.
         return ids.view(np.int64), scores
@@ -395,6 +402,8 @@ class _Index:
     def __repr__(self) -> str:
         p = self.params
         extra = "".join(f", {name}={p[name]!r}" for name in self._REPR_PARAMS)
+        if self._TYPE != "flat_f32":
+            extra += f", plan={p['plan']!r}"
         return (
             f"{type(self).__name__}(n={len(self)}, dim={self.dim}, metric={p['metric']!r}"
             f"{extra}, memory_bytes={self.memory_bytes}, kernel={self._engine.kernel!r})"
@@ -436,7 +445,7 @@ class RabitqIndex(_Index):
 
     _TYPE = "rabitq"
     _KEEPS_VECTORS = False
-    _REPR_PARAMS = ("bits", "nlist", "query_bits", "seed")
+    _REPR_PARAMS = ("bits", "nlist", "nprobe", "query_bits", "seed")
     __slots__ = ()
 
     def __init__(
@@ -470,15 +479,19 @@ class RabitqIndex(_Index):
         epsilon: Optional[float] = None,
         train_size: Optional[int] = None,
         kmeans_iters: Optional[int] = None,
+        target_recall: Optional[float] = None,
+        nprobe: Optional[int] = None,
         engine: Optional[Engine] = None,
     ) -> RabitqIndex:
-        """Builds from (n, dim) float32 vectors. None keeps the engine's
-        default: bits 1, nlist 0 (no IVF), query_bits 8, epsilon 2.6,
+        """Builds from (n, dim) float32 vectors. None leaves a value to the
+        plan, as for RabitqPlusIndex.build (target_recall, default 0.95:
+        bits, nlist and a calibrated nprobe; codes alone may not reach it,
+        and ``params["plan"]`` then says so); query_bits 8, epsilon 2.6,
         train_size min(n, 256*nlist, max(65536, 64*nlist)), kmeans_iters 10."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
             query_bits=query_bits, epsilon=epsilon, train_size=train_size,
-            kmeans_iters=kmeans_iters,
+            kmeans_iters=kmeans_iters, target_recall=target_recall, nprobe=nprobe,
         )
 
 
@@ -490,7 +503,7 @@ class RabitqPlusIndex(_Index):
 
     _TYPE = "rabitq_plus"
     _KEEPS_VECTORS = True
-    _REPR_PARAMS = ("bits", "nlist", "rerank_factor", "seed")
+    _REPR_PARAMS = ("bits", "nlist", "nprobe", "rerank_factor", "seed")
     __slots__ = ()
 
     def __init__(
@@ -526,15 +539,23 @@ class RabitqPlusIndex(_Index):
         epsilon: Optional[float] = None,
         train_size: Optional[int] = None,
         kmeans_iters: Optional[int] = None,
+        target_recall: Optional[float] = None,
+        nprobe: Optional[int] = None,
         engine: Optional[Engine] = None,
     ) -> RabitqPlusIndex:
-        """Builds from (n, dim) float32 vectors. None keeps the engine's
-        default: bits 1, nlist 0 (no IVF), query_bits 8, rerank_factor 0
-        (no cap: the error bound decides), epsilon 2.6."""
+        """Builds from (n, dim) float32 vectors. None leaves a value to the plan:
+        with target_recall (recall@10, default 0.95) the build chooses bits
+        and nlist from n, dim and the type (an exhaustive scan of the codes
+        below 20,000 vectors, else IVF with ~sqrt(n) lists), measures itself
+        on 200 of its own rows and stores the smallest nprobe reaching the
+        target (``params["plan"]`` says what it chose and why). Explicit
+        values win; target_recall=0 restores the fixed defaults (bits 1,
+        nlist 0); query_bits 8, rerank_factor 0 (no
+        cap: the error bound decides), epsilon 2.6."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
             query_bits=query_bits, rerank_factor=rerank_factor, epsilon=epsilon,
-            train_size=train_size, kmeans_iters=kmeans_iters,
+            train_size=train_size, kmeans_iters=kmeans_iters, target_recall=target_recall, nprobe=nprobe,
         )
 
 
@@ -544,7 +565,7 @@ class RabitqAsymIndex(_Index):
 
     _TYPE = "rabitq_asym"
     _KEEPS_VECTORS = False
-    _REPR_PARAMS = ("bits", "nlist", "seed")
+    _REPR_PARAMS = ("bits", "nlist", "nprobe", "seed")
     __slots__ = ()
 
     def __init__(
@@ -573,13 +594,21 @@ class RabitqAsymIndex(_Index):
         epsilon: Optional[float] = None,
         train_size: Optional[int] = None,
         kmeans_iters: Optional[int] = None,
+        target_recall: Optional[float] = None,
+        nprobe: Optional[int] = None,
         engine: Optional[Engine] = None,
     ) -> RabitqAsymIndex:
-        """Builds from (n, dim) float32 vectors. None keeps the engine's
-        default: bits 1, nlist 0 (no IVF), epsilon 2.6."""
+        """Builds from (n, dim) float32 vectors. None leaves a value to the plan:
+        with target_recall (recall@10, default 0.95) the build chooses bits
+        and nlist from n, dim and the type (an exhaustive scan of the codes
+        below 20,000 vectors, else IVF with ~sqrt(n) lists), measures itself
+        on 200 of its own rows and stores the smallest nprobe reaching the
+        target (``params["plan"]`` says what it chose and why). Explicit
+        values win; target_recall=0 restores the fixed defaults (bits 1,
+        nlist 0); epsilon 2.6."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
-            epsilon=epsilon, train_size=train_size, kmeans_iters=kmeans_iters,
+            epsilon=epsilon, train_size=train_size, kmeans_iters=kmeans_iters, target_recall=target_recall, nprobe=nprobe,
         )
 
 

@@ -1,0 +1,286 @@
+/* Build-time calibration: the index answers a seeded sample of its own rows
+ * as queries (each row excluded from its own answer), against the exact
+ * neighbours of those rows, at increasing nprobe. The smallest nprobe whose
+ * recall@10 reaches the target becomes the default; the measured curve lets
+ * a search ask for more (ruv_search_params.recall).
+ *
+ * Recall is tie-tolerant: a result counts when its exact distance is within
+ * rounding of the 10th true neighbour's, so exact duplicates cannot make a
+ * correct answer look wrong. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+#include <ruvector/kernel.h>
+
+#include "base/error.h"
+#include "exec/pool.h"
+#include "index/common.h"
+#include "index/idmap.h"
+#include "index/topk.h"
+
+#define CAL_QUERIES 200u /* 2,000 neighbours: the recall's standard error is ~0.005 at 0.95 */
+#define CAL_K 10u
+#define CAL_TILE 256u /* rows per truth tile: 100 KiB at D = 100 */
+/* The ladder stops once this is reached: the curve must reach past the
+ * default target for search(..., recall=0.99). */
+#define CAL_CEILING 0.995f
+
+struct truth_ctx {
+    const struct ruv_index *idx;
+    const float *data;
+    size_t n;
+    const uint32_t *sample;
+    uint32_t kk;
+    struct ruv__topk *tops; /* per query, over heap storage of kk entries each */
+    float *thr;             /* per query: the kk-th exact distance */
+    float *tiles;           /* per worker: CAL_TILE distances */
+};
+
+static float engine_dist(const struct ruv_index *idx, const float *a, const float *b)
+{
+    return idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(a, b, idx->p.dim)
+                                          : -idx->k->dot_f32(a, b, idx->p.dim);
+}
+
+/* Queries [begin, end) against every row: tile by tile, each tile (which
+ * stays in cache) against every query of the range, so the data streams
+ * from memory once per worker rather than once per query. */
+static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
+{
+    struct truth_ctx *c = vctx;
+    const size_t dim = c->idx->p.dim;
+    float *d = c->tiles + (size_t)worker * CAL_TILE;
+    for (size_t first = 0; first < c->n; first += CAL_TILE) {
+        size_t rows = c->n - first < CAL_TILE ? c->n - first : CAL_TILE;
+        const float *base = c->data + first * dim;
+        for (size_t q = begin; q < end; q++) {
+            const float *qv = c->data + (size_t)c->sample[q] * dim;
+            struct ruv__topk *top = &c->tops[q];
+            if (c->idx->p.metric == RUV_METRIC_L2) {
+                c->idx->k->l2sq_f32_1xN(qv, base, dim, dim, rows, d);
+            } else {
+                c->idx->k->dot_f32_1xN(qv, base, dim, dim, rows, d);
+                for (size_t i = 0; i < rows; i++)
+                    d[i] = -d[i];
+            }
+            for (size_t i = 0; i < rows; i++)
+                if (first + i != c->sample[q] && d[i] < ruv__topk_threshold(top))
+                    ruv__topk_push(top, d[i], (uint32_t)(first + i));
+        }
+    }
+    for (size_t q = begin; q < end; q++) /* max-heap: the root is the kk-th */
+        c->thr[q] = c->tops[q].n ? c->tops[q].dist[0] : INFINITY;
+}
+
+/* Seeded sample of m distinct rows (a partial Fisher-Yates shuffle). */
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int pick_sample(size_t n, uint32_t m, uint64_t seed, uint32_t *out)
+{
+    uint32_t *perm = malloc(n * sizeof *perm);
+    if (!perm)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for the calibration sample");
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    uint64_t s = seed ^ 0xC0FFEE5EEDull;
+    for (uint32_t i = 0; i < m; i++) {
+        size_t j = i + (size_t)(splitmix(&s) % (n - i));
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        out[i] = perm[i];
+    }
+    free(perm);
+    return RUV_OK;
+}
+
+struct cal {
+    struct ruv_index *idx;
+    const float *data;
+    uint32_t m, kk;
+    const uint32_t *sample;
+    const float *thr;
+    float *queries;
+    uint64_t *ids;
+    float *scores;
+    size_t *nfound;
+};
+
+/* Recall@kk of the sample at nprobe np (0: the index's default). */
+static int measure(struct cal *c, uint32_t np, float *recall)
+{
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, c->kk + 1); /* one more: the query row finds itself */
+    sp.nprobe = np;
+    int rc = ruv_index_search_batch(c->idx, c->queries, c->m, &sp, c->ids, c->scores, c->nfound);
+    if (rc)
+        return rc;
+    const struct ruv_index *idx = c->idx;
+    const size_t dim = idx->p.dim;
+    size_t hits = 0;
+    for (uint32_t q = 0; q < c->m; q++) {
+        const uint64_t self = idx->ids[c->sample[q]];
+        const float *qv = c->data + (size_t)c->sample[q] * dim;
+        const float tol = 1e-5f * fabsf(c->thr[q]) + 1e-6f;
+        uint32_t taken = 0;
+        for (size_t j = 0; j < c->nfound[q] && taken < c->kk; j++) {
+            const uint64_t id = c->ids[q * (c->kk + 1) + j];
+            uint32_t row;
+            if (id == self || !ruv__idmap_get(&idx->map, idx->ids, id, &row))
+                continue;
+            taken++;
+            hits += engine_dist(idx, qv, c->data + (size_t)row * dim) <= c->thr[q] + tol;
+        }
+    }
+    *recall = (float)((double)hits / ((double)c->m * c->kk));
+    return RUV_OK;
+}
+
+static void curve_put(struct ruv__plan_curve *cv, uint32_t np, float r)
+{
+    if (cv->n == RUV__PLAN_POINTS)
+        return;
+    uint32_t i = cv->n;
+    while (i > 0 && cv->nprobe[i - 1] > np) {
+        cv->nprobe[i] = cv->nprobe[i - 1];
+        cv->recall[i] = cv->recall[i - 1];
+        i--;
+    }
+    cv->nprobe[i] = np;
+    cv->recall[i] = r;
+    cv->n++;
+}
+
+/* Measures at nprobe 1, then ~1.3x steps until the ceiling or every list;
+ * then halves the last step into the target. */
+static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *chosen,
+                         float *at_chosen)
+{
+    struct ruv__plan_curve *cv = &c->idx->curve;
+    uint32_t lo = 0, hi = 0;
+    float hi_recall = 0.0f, best = -1.0f;
+    uint32_t best_np = nlist;
+    for (uint32_t np = 1;; np = np + 1 > np * 13 / 10 ? np + 1 : np * 13 / 10) {
+        if (np > nlist)
+            np = nlist;
+        float r;
+        int rc = measure(c, np, &r);
+        if (rc)
+            return rc;
+        curve_put(cv, np, r);
+        if (r > best + 0.005f) { /* where a target out of reach plateaus */
+            best = r;
+            best_np = np;
+        }
+        if (!hi && r >= target) {
+            hi = np;
+            hi_recall = r;
+        }
+        if (!hi)
+            lo = np;
+        if (r >= CAL_CEILING || np == nlist || cv->n == RUV__PLAN_POINTS)
+            break;
+    }
+    if (!hi) { /* out of reach: where it stopped improving */
+        *chosen = best_np;
+        *at_chosen = best;
+        return RUV_OK;
+    }
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        float r;
+        int rc = measure(c, mid, &r);
+        if (rc)
+            return rc;
+        curve_put(cv, mid, r);
+        if (r >= target) {
+            hi = mid;
+            hi_recall = r;
+        } else {
+            lo = mid;
+        }
+    }
+    *chosen = hi;
+    *at_chosen = hi_recall;
+    return RUV_OK;
+}
+
+int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
+{
+    memset(&idx->curve, 0, sizeof idx->curve);
+    if (n < 2 || idx->p.target_recall <= 0.0f || (idx->p.planned & RUV_PLANNED_EXACT))
+        return RUV_OK; /* nothing to choose; an exact scan needs no measuring */
+    const uint32_t m = n < CAL_QUERIES ? (uint32_t)n : CAL_QUERIES;
+    const uint32_t kk = n - 1 < CAL_K ? (uint32_t)(n - 1) : CAL_K;
+    const size_t dim = idx->p.dim;
+    unsigned threads = idx->threads ? idx->threads : 1;
+    uint32_t *sample = malloc(m * sizeof *sample);
+    float *thr = malloc(m * sizeof *thr);
+    float *tiles = malloc((size_t)threads * CAL_TILE * sizeof *tiles);
+    float *queries = malloc((size_t)m * dim * sizeof *queries);
+    uint64_t *ids = malloc((size_t)m * (kk + 1) * sizeof *ids);
+    float *scores = malloc((size_t)m * (kk + 1) * sizeof *scores);
+    size_t *nfound = malloc(m * sizeof *nfound);
+    struct ruv__topk *tops = malloc(m * sizeof *tops);
+    float *heap_d = malloc((size_t)m * kk * sizeof *heap_d);
+    uint32_t *heap_r = malloc((size_t)m * kk * sizeof *heap_r);
+    int rc = RUV_OK;
+    if (!sample || !thr || !tiles || !queries || !ids || !scores || !nfound || !tops || !heap_d ||
+        !heap_r)
+        rc = ruv__set_error(RUV_E_NOMEM, "out of memory for calibration");
+    if (!rc)
+        rc = pick_sample(n, m, idx->p.seed, sample);
+    if (!rc) {
+        for (uint32_t q = 0; q < m; q++)
+            memcpy(queries + (size_t)q * dim, data + (size_t)sample[q] * dim, dim * sizeof(float));
+        for (uint32_t q = 0; q < m; q++)
+            ruv__topk_init(&tops[q], kk, heap_d + (size_t)q * kk, heap_r + (size_t)q * kk);
+        struct truth_ctx t = {idx, data, n, sample, kk, tops, thr, tiles};
+        ruv__parallel_for(threads, m, (m + threads - 1) / threads, truth_range, &t);
+    }
+    struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
+    const uint32_t nlist = idx->p.nlist;
+    float r = 0.0f;
+    if (!rc && nlist > 1 && idx->p.nprobe == 0) {
+        uint32_t np = 0;
+        rc = calibrate_ivf(&c, nlist, idx->p.target_recall, &np, &r);
+        if (!rc) {
+            idx->p.nprobe = np;
+            idx->p.planned |= RUV_PLANNED_NPROBE;
+        }
+    } else if (!rc) {
+        rc = measure(&c, 0, &r); /* exhaustive, or the nprobe the caller gave */
+    }
+    if (!rc) {
+        idx->p.calibrated_recall = r;
+        idx->p.calibration_queries = m;
+        /* the curve answers search(..., recall=): make it non-decreasing */
+        for (uint32_t i = 1; i < idx->curve.n; i++)
+            if (idx->curve.recall[i] < idx->curve.recall[i - 1])
+                idx->curve.recall[i] = idx->curve.recall[i - 1];
+    } else {
+        memset(&idx->curve, 0, sizeof idx->curve);
+    }
+    free(sample);
+    free(thr);
+    free(tiles);
+    free(queries);
+    free(ids);
+    free(scores);
+    free(nfound);
+    free(tops);
+    free(heap_d);
+    free(heap_r);
+    return rc;
+}

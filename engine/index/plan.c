@@ -1,0 +1,255 @@
+/* The plan: what a build chooses when the caller leaves bits and nlist to
+ * it (RUV_INDEX_AUTO) and gives a recall target instead, how a search turns
+ * a per-call recall into a probe count, and the PLAN section that carries
+ * the calibration in the file. The rules' measurements are in
+ * docs/indexes.md ("Defaults: a recall target"). */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ruvector/error.h>
+#include <ruvector/index.h>
+
+#include "base/error.h"
+#include "index/common.h"
+#include "store/persist.h"
+
+/* Small indexes must never lose to a flat scan. rabitq_plus keeps the
+ * originals: while they fit in 1 MiB (a core's L2 cache) it scans them
+ * exactly, in tens of microseconds; past that, IVF with a calibrated nprobe
+ * was 2-5x faster than the flat scan from n = 2,000 on (docs/indexes.md).
+ * Codes-only types scan every code below PLAN_IVF_MIN_N. */
+#define PLAN_EXACT_MAX_BYTES (1u << 20)
+#define PLAN_IVF_MIN_N 20000u
+#define PLAN_IVF_MIN_N_PLUS 1000u /* fewer, in any dimension: an exact scan */
+
+static int plan_exact(uint32_t dim, uint64_t n)
+{
+    return n < PLAN_IVF_MIN_N_PLUS || n * dim * sizeof(float) <= PLAN_EXACT_MAX_BYTES;
+}
+/* PLAN payload version (independent of the container's). */
+#define PLAN_VERSION 1u
+
+static uint32_t plan_bits(uint32_t type)
+{
+    /* rabitq_plus: 4-bit bounds leave ~30x fewer candidates than 1-bit ones
+     * for the exact re-rank (docs/indexes.md); codes-only types answer from
+     * the codes, which need 8 bits to come near recall@10 0.95. */
+    return type == RUV_INDEX_RABITQ_PLUS ? 4u : 8u;
+}
+
+static uint32_t plan_nlist(uint32_t type, uint64_t n)
+{
+    if (n < (type == RUV_INDEX_RABITQ_PLUS ? PLAN_IVF_MIN_N_PLUS : PLAN_IVF_MIN_N))
+        return 0;
+    /* About sqrt(n) lists: k-means and the probe cost O(nlist) per query,
+     * the scan O(n / nlist * nprobe); the sum is flat around sqrt(n). */
+    double s = floor(sqrt((double)n) + 0.5);
+    return (uint32_t)(s > 65536.0 ? 65536.0 : s);
+}
+
+int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, int may_grow,
+                      ruv_index_params *out)
+{
+    if (!in)
+        return ruv__set_error(RUV_E_INVAL, "index parameters are NULL");
+    if (in->struct_size < offsetof(ruv_index_params, target_recall))
+        return ruv__set_error(RUV_E_INVAL,
+                              "index parameters struct_size %u: call ruv_index_params_init",
+                              in->struct_size);
+    if (in->struct_size < sizeof(ruv_index_params)) {
+        /* a caller built before plans: its fields, and no plan (zeros) */
+        memset(out, 0, sizeof *out);
+        memcpy(out, in, in->struct_size);
+    } else {
+        *out = *in;
+    }
+    out->struct_size = sizeof *out;
+    out->calibrated_recall = 0.0f;
+    out->calibration_queries = 0;
+    out->planned = 0;
+    in = out; /* the full struct from here on */
+    if (!(in->target_recall >= 0.0f && in->target_recall <= 1.0f))
+        return ruv__set_error(RUV_E_INVAL, "target_recall must be in 0..1 (0 = no plan), got %g",
+                              (double)in->target_recall);
+    const int plan = in->type != RUV_INDEX_FLAT_F32 && in->target_recall > 0.0f;
+    if (!plan)
+        out->target_recall = 0.0f;
+    const int exact = plan && in->type == RUV_INDEX_RABITQ_PLUS &&
+                      in->nlist == RUV_INDEX_AUTO && !may_grow && plan_exact(in->dim, n);
+    if (out->bits == RUV_INDEX_AUTO) {
+        /* an exact scan never reads the codes: the cheapest ones */
+        out->bits = plan ? (exact ? 1u : plan_bits(in->type)) : 1u;
+        out->planned |= plan ? RUV_PLANNED_BITS : 0u;
+    }
+    if (out->nlist == RUV_INDEX_AUTO) {
+        out->nlist = plan && !exact ? plan_nlist(in->type, n) : 0u;
+        out->planned |= plan ? RUV_PLANNED_NLIST : 0u;
+        out->planned |= exact ? RUV_PLANNED_EXACT : 0u;
+    }
+    return RUV_OK;
+}
+
+uint32_t ruv__plan_nprobe(const struct ruv_index *idx, const ruv_search_params *sp)
+{
+    const struct ruv__plan_curve *c = &idx->curve;
+    const uint32_t dflt = idx->p.nprobe;
+    if (!(sp->recall > 0.0f) || c->n == 0)
+        return dflt;
+    uint32_t np = c->nprobe[c->n - 1];
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->recall[i] >= sp->recall) {
+            np = c->nprobe[i];
+            break;
+        }
+    if (c->recall[c->n - 1] < sp->recall)
+        np = idx->p.nlist; /* more than was ever measured: every list */
+    /* Keep the answer monotone in recall around the default, which the
+     * calibration refined between curve points. */
+    if (dflt && sp->recall <= idx->p.target_recall)
+        return np < dflt ? np : dflt;
+    return np > dflt ? np : dflt;
+}
+
+/* ---- the PLAN section ----
+ * u32 version, f32 target_recall, u32 nprobe, f32 calibrated_recall,
+ * u32 calibration_queries, u32 planned, u32 points, then per point u32
+ * nprobe and f32 recall. */
+
+int ruv__plan_save(const struct ruv_index *idx, struct ruv__writer *w)
+{
+    /* Without a plan the file is laid out as before plans (version 2) */
+    if (idx->p.type == RUV_INDEX_FLAT_F32 || (idx->p.target_recall <= 0.0f && !idx->p.nprobe))
+        return RUV_OK;
+    unsigned char buf[28 + RUV__PLAN_POINTS * 8], *q = buf;
+    const ruv_index_params *p = &idx->p;
+    q = ruv__put_u32(q, PLAN_VERSION);
+    q = ruv__put_f32(q, p->target_recall);
+    q = ruv__put_u32(q, p->nprobe);
+    q = ruv__put_f32(q, p->calibrated_recall);
+    q = ruv__put_u32(q, p->calibration_queries);
+    q = ruv__put_u32(q, p->planned);
+    q = ruv__put_u32(q, idx->curve.n);
+    for (uint32_t i = 0; i < idx->curve.n; i++) {
+        q = ruv__put_u32(q, idx->curve.nprobe[i]);
+        q = ruv__put_f32(q, idx->curve.recall[i]);
+    }
+    return ruv__writer_section(w, "PLAN", buf, (size_t)(q - buf));
+}
+
+static int bad_plan(const char *what) { return ruv__set_error(RUV_E_CORRUPT, "PLAN: %s", what); }
+
+static int unit(float v) { return v >= 0.0f && v <= 1.0f; }
+
+int ruv__plan_load(struct ruv_index *idx, const struct ruv__reader *rd)
+{
+    ruv_index_params *p = &idx->p;
+    memset(&idx->curve, 0, sizeof idx->curve);
+    p->nprobe = 0;
+    p->calibrated_recall = 0.0f;
+    p->calibration_queries = 0;
+    p->planned = 0;
+    if (!ruv__reader_has(rd, "PLAN")) { /* a file from before plans: as it was */
+        p->target_recall = 0.0f;
+        return RUV_OK;
+    }
+    if (p->type == RUV_INDEX_FLAT_F32)
+        return bad_plan("section in a flat_f32 index");
+    struct ruv__cursor c;
+    uint32_t version, nprobe, queries, planned, points;
+    float target, calibrated;
+    int rc = ruv__reader_cursor(rd, "PLAN", &c);
+    if (!rc && !(rc = ruv__get_u32(&c, &version)) && version != PLAN_VERSION)
+        return ruv__set_error(RUV_E_CORRUPT, "PLAN version %u is not %u", version, PLAN_VERSION);
+    if (rc || (rc = ruv__get_f32(&c, &target)) || (rc = ruv__get_u32(&c, &nprobe)) ||
+        (rc = ruv__get_f32(&c, &calibrated)) || (rc = ruv__get_u32(&c, &queries)) ||
+        (rc = ruv__get_u32(&c, &planned)) || (rc = ruv__get_u32(&c, &points)))
+        return rc;
+    const uint32_t nlist = p->nlist ? p->nlist : 1;
+    if (!unit(target) || !unit(calibrated))
+        return bad_plan("a recall outside 0..1");
+    if (nprobe > nlist || planned & ~15u || points > RUV__PLAN_POINTS)
+        return bad_plan("nprobe, flags or point count out of range");
+    uint32_t prev = 0;
+    float prev_recall = 0.0f;
+    for (uint32_t i = 0; i < points; i++) {
+        uint32_t np;
+        float r;
+        if ((rc = ruv__get_u32(&c, &np)) || (rc = ruv__get_f32(&c, &r)))
+            return rc;
+        if (np <= prev || np > nlist || !unit(r) || r < prev_recall)
+            return bad_plan("curve points must rise in nprobe (1..nlist) and recall (0..1)");
+        idx->curve.nprobe[i] = prev = np;
+        idx->curve.recall[i] = prev_recall = r;
+    }
+    if ((rc = ruv__cursor_end(&c)))
+        return rc;
+    idx->curve.n = points;
+    p->target_recall = target;
+    p->nprobe = nprobe;
+    p->calibrated_recall = calibrated;
+    p->calibration_queries = queries;
+    p->planned = planned;
+    return RUV_OK;
+}
+
+/* ---- describing it ---- */
+
+static size_t add(char *buf, size_t len, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static size_t add(char *buf, size_t len, size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, fmt, ap);
+    va_end(ap);
+    return at + (w > 0 ? (size_t)w : 0);
+}
+
+size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
+{
+    if (buf && len)
+        buf[0] = '\0';
+    if (!buf)
+        len = 0;
+    if (!idx)
+        return add(buf, len, 0, "(no index)");
+    const ruv_index_params *p = &idx->p;
+    if (p->type == RUV_INDEX_FLAT_F32)
+        return add(buf, len, 0, "exact scan of the float vectors (nothing to plan)");
+    size_t at = 0;
+    if (p->planned & RUV_PLANNED_EXACT)
+        return add(buf, len, 0, "exact scan of the original vectors (planned: they fit in "
+                   "1 MiB, or n < %u; recall 1 by construction)", PLAN_IVF_MIN_N_PLUS);
+    const char *how = p->planned & RUV_PLANNED_NLIST ? "planned" : "not planned";
+    if (p->nlist <= 1)
+        at = add(buf, len, at, "exhaustive scan of the codes (%s%s)", how,
+                 p->planned & RUV_PLANNED_NLIST ? ": n < 20000" : "");
+    else
+        at = add(buf, len, at, "IVF nlist %u (%s%s)", p->nlist, how,
+                 p->planned & RUV_PLANNED_NLIST ? ": ~sqrt(n)" : "");
+    at = add(buf, len, at, ", bits %u (%s)", p->bits,
+             p->planned & RUV_PLANNED_BITS ? "planned" : "not planned");
+    if (p->target_recall <= 0.0f)
+        return add(buf, len, at, ", no recall target (nprobe %s)",
+                   p->nprobe ? "given" : "by the fixed rule");
+    if (p->nlist > 1)
+        at = add(buf, len, at, ", nprobe %u (%s)", p->nprobe,
+                 p->planned & RUV_PLANNED_NPROBE ? "calibrated" : "given");
+    if (!p->calibration_queries)
+        return add(buf, len, at, ", target recall@10 %.3g (not measured)",
+                   (double)p->target_recall);
+    at = add(buf, len, at, ": recall@10 %.3f measured on %u of its own rows, target %.3g",
+             (double)p->calibrated_recall, p->calibration_queries, (double)p->target_recall);
+    if (p->calibrated_recall < p->target_recall)
+        at = add(buf, len, at, " NOT reached%s",
+                 p->type == RUV_INDEX_RABITQ_PLUS
+                     ? ""
+                     : " (codes alone cannot: use rabitq_plus, or more bits)");
+    return at;
+}

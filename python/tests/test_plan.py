@@ -1,0 +1,93 @@
+"""Defaults from a recall target: the plan build() chooses, the calibrated
+nprobe, search(..., recall=), and that explicit values still win."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+import ruvector
+from conftest import F32, clustered
+
+
+def recall_at_10(
+    idx: ruvector.RabitqPlusIndex, data: F32, qs: F32, recall: Optional[float] = None
+) -> float:
+    """Tie-tolerant recall@10 of the queries qs against data."""
+    hits = 0
+    for q in qs:
+        d = ((data - q) ** 2).sum(axis=1)
+        kth = np.partition(d, 9)[9]
+        ids = np.array([r.id for r in idx.search(q, 10, recall=recall)], dtype=np.int64)
+        hits += int((d[ids] <= kth * (1 + 1e-5) + 1e-6).sum())
+    return hits / (10 * len(qs))
+
+
+@pytest.fixture(scope="module")
+def mid() -> F32:
+    """25,000 x 24 plus 200 held-out rows of the same clusters."""
+    return clustered(25_200, 24, seed=21, clusters=48)
+
+
+def test_defaults_plan_and_reach_target(mid: F32) -> None:
+    data, held_out = mid[:25_000], mid[25_000:]
+    idx = ruvector.RabitqPlusIndex.build(data)
+    p = idx.params
+    assert p["target_recall"] == pytest.approx(0.95)
+    assert p["nlist"] > 1 and p["bits"] == 4 and 1 <= p["nprobe"] <= p["nlist"]
+    assert p["calibrated_recall"] >= 0.95 and p["calibration_queries"] == 200
+    assert "calibrated" in p["plan"] and "nprobe" in repr(idx) and "plan=" in repr(idx)
+    # held-out queries: the build's own sample of 200 rows, within 0.03
+    base = recall_at_10(idx, data, held_out)
+    assert base >= 0.92
+    more = recall_at_10(idx, data, held_out, recall=0.99)
+    assert more >= base
+
+
+def test_small_index_is_exact(small: F32, small_queries: F32) -> None:
+    data = small[:1000]
+    idx = ruvector.RabitqPlusIndex.build(data)
+    assert "exact scan" in idx.params["plan"] and idx.params["nlist"] == 0
+    for q in small_queries[:10]:
+        d = ((data - q) ** 2).sum(axis=1)
+        got = [r.id for r in idx.search(q, 10)]
+        assert np.all(d[got] <= np.sort(d)[9] * (1 + 1e-5))
+
+
+def test_explicit_values_win(mid: F32) -> None:
+    data = mid[:25_000]
+    idx = ruvector.RabitqPlusIndex.build(data, nlist=40, bits=2, nprobe=6)
+    p = idx.params
+    assert (p["nlist"], p["bits"], p["nprobe"], p["planned"]) == (40, 2, 6, 0)
+    q = mid[25_000]
+    assert [r.id for r in idx.search(q, 10)] == [r.id for r in idx.search(q, 10, nprobe=6)]
+    old = ruvector.RabitqIndex.build(data[:3000], target_recall=0)
+    assert (old.params["bits"], old.params["nlist"], old.params["nprobe"]) == (1, 0, 0)
+    assert "no recall target" in old.params["plan"]
+
+
+def test_plan_survives_save_and_load(mid: F32, tmp_path: Path) -> None:
+    path = tmp_path / "plan.ruv"
+    idx = ruvector.RabitqPlusIndex.build(mid[:25_000])
+    idx.save(path)
+    back = ruvector.load_index(path)
+    assert back.params == idx.params
+    q = mid[25_001]
+    assert [r.id for r in back.search(q, 10, recall=0.99)] == [
+        r.id for r in idx.search(q, 10, recall=0.99)
+    ]
+
+
+def test_bad_recall_arguments(small: F32) -> None:
+    idx = ruvector.RabitqPlusIndex.build(small[:500])
+    with pytest.raises(ValueError, match="recall"):
+        idx.search(small[0], 10, recall=1.5)
+    with pytest.raises(ValueError, match="target_recall"):
+        ruvector.RabitqPlusIndex.build(small[:500], target_recall=2.0)
+    ids: npt.NDArray[np.int64]
+    ids, _ = idx.search_batch(small[:4], 10, recall=0.99)
+    assert ids.shape == (4, 10)

@@ -1,0 +1,530 @@
+/* The plan (engine/index/plan.c, calibrate.c): defaults chosen from a
+ * recall target reach it on generated data, explicit values win, the
+ * calibration is deterministic, small indexes are searched exactly, files
+ * from before plans load and search as they did, and search(recall=) is
+ * monotone. White-box: it reads the calibration curve. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <ruvector/ruvector.h>
+
+#include "index/build.h"
+#include "index/common.h"
+#include "store/persist.h"
+
+static ruv_engine *eng;
+static char tmpdir[] = "/tmp/ruv-plan-test-XXXXXX";
+static uint64_t rs = 0x9e3779b9;
+
+static double urand(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (double)(rs >> 11) / 9007199254740992.0;
+}
+
+static float nrand(void)
+{
+    double u = urand() + 1e-12, v = urand();
+    return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
+}
+
+/* n rows around `clusters` centres in [-2,2]^d, N(0, sigma) noise. */
+static float *clustered(size_t n, size_t d, size_t clusters, float sigma)
+{
+    float *c = malloc(clusters * d * sizeof(float)), *x = malloc(n * d * sizeof(float));
+    for (size_t i = 0; i < clusters * d; i++)
+        c[i] = (float)(urand() * 4 - 2);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)(urand() * (double)clusters) % clusters;
+        for (size_t j = 0; j < d; j++)
+            x[i * d + j] = c[k * d + j] + sigma * nrand();
+    }
+    free(c);
+    return x;
+}
+
+static double dist_of(int metric, const float *a, const float *b, size_t d)
+{
+    double s = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < d; i++) {
+        if (metric == RUV_METRIC_L2)
+            s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        else
+            s -= (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    if (metric == RUV_METRIC_COSINE)
+        s = (aa > 0 && bb > 0) ? s / sqrt(aa * bb) : 0;
+    return s;
+}
+
+/* The k-th smallest exact distance from q (k <= 16). */
+static double kth_dist(int metric, const float *base, size_t n, size_t d, const float *q, size_t k)
+{
+    double best[16] = {0};
+    size_t have = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = dist_of(metric, q, base + i * d, d);
+        if (have < k) {
+            best[have++] = v;
+        } else {
+            size_t w = 0;
+            for (size_t j = 1; j < k; j++)
+                if (best[j] > best[w])
+                    w = j;
+            if (v < best[w])
+                best[w] = v;
+        }
+    }
+    double m = best[0];
+    for (size_t j = 1; j < have; j++)
+        m = best[j] > m ? best[j] : m;
+    return m;
+}
+
+/* Tie-tolerant recall@10 of nq queries (ids are row numbers). */
+static double recall10(const ruv_index *idx, const ruv_search_params *sp, int metric,
+                       const float *base, size_t n, size_t d, const float *qs, size_t nq)
+{
+    size_t hits = 0;
+    for (size_t i = 0; i < nq; i++) {
+        const float *q = qs + i * d;
+        uint64_t ids[10];
+        float sc[10];
+        size_t nf;
+        assert_int_equal(ruv_index_search(idx, q, sp, ids, sc, &nf), RUV_OK);
+        double kth = kth_dist(metric, base, n, d, q, 10);
+        for (size_t r = 0; r < nf; r++)
+            hits += dist_of(metric, q, base + ids[r] * d, d) <= kth + 1e-6 * (1 + fabs(kth));
+    }
+    return (double)hits / (double)(nq * 10);
+}
+
+static ruv_index *build_default(int type, int metric, const float *x, size_t n, size_t d)
+{
+    ruv_index_params p;
+    assert_int_equal(ruv_index_params_init(&p, type, metric, (uint32_t)d), RUV_OK);
+    ruv_index *idx = NULL;
+    int rc = ruv_index_build(eng, &p, x, n, NULL, &idx);
+    if (rc)
+        fail_msg("build: %s", ruv_last_error());
+    return idx;
+}
+
+/* Defaults on held-out queries from the data's distribution. The build
+ * measured itself on 200 of its own rows (2,000 neighbours: a standard
+ * error of ~0.005 at 0.95, more since neighbours of one query correlate);
+ * 300 other queries may fall below that by chance, so the tolerance is
+ * 0.03 below the target, and the build's own figure must reach it. */
+static void test_defaults_reach_target(void **state)
+{
+    (void)state;
+    const size_t n = 30000, d = 40, nq = 300;
+    const int metrics[] = {RUV_METRIC_L2, RUV_METRIC_COSINE};
+    for (int m = 0; m < 2; m++) {
+        float *x = clustered(n + nq, d, 60, 0.7f), *qs = x + n * d;
+        ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, metrics[m], x, n, d);
+        const ruv_index_params *p = ruv_index_params_get(idx);
+        char plan[512];
+        ruv_index_describe_plan(idx, plan, sizeof plan);
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, 10);
+        double r = recall10(idx, &sp, metrics[m], x, n, d, qs, nq);
+        print_message("%s: %s; held-out recall@10 %.3f\n", ruv_metric_name(metrics[m]), plan, r);
+        assert_true(p->nlist > 1);
+        assert_int_equal(p->planned & 7u, 7u);
+        assert_true(p->nprobe >= 1 && p->nprobe <= p->nlist);
+        assert_true(p->calibrated_recall >= p->target_recall);
+        assert_int_equal(p->calibration_queries, 200);
+        assert_true(r >= p->target_recall - 0.03);
+        /* the smallest: one probe fewer measured below the target */
+        if (p->nprobe > 1) {
+            int below = 0;
+            for (uint32_t i = 0; i < idx->curve.n; i++)
+                below |= idx->curve.nprobe[i] == p->nprobe - 1 &&
+                         idx->curve.recall[i] < p->target_recall;
+            assert_true(below);
+        }
+        ruv_index_free(idx);
+        free(x);
+    }
+}
+
+static void test_explicit_params_win(void **state)
+{
+    (void)state;
+    const size_t n = 25000, d = 24;
+    float *x = clustered(n, d, 40, 0.6f);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    p.bits = 2;
+    p.nlist = 50;
+    p.nprobe = 7;
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_OK);
+    const ruv_index_params *got = ruv_index_params_get(idx);
+    assert_int_equal(got->bits, 2);
+    assert_int_equal(got->nlist, 50);
+    assert_int_equal(got->nprobe, 7);
+    assert_int_equal(got->planned, 0);
+    assert_true(got->calibrated_recall > 0.0f); /* measured, not chosen */
+    /* the stored nprobe is what a default search uses */
+    ruv_search_params a, b;
+    ruv_search_params_init(&a, 10);
+    ruv_search_params_init(&b, 10);
+    b.nprobe = 7;
+    for (size_t i = 0; i < 50; i++) {
+        uint64_t ia[10], ib[10];
+        float sa[10], sb[10];
+        size_t na, nb;
+        assert_int_equal(ruv_index_search(idx, x + i * 37 * d, &a, ia, sa, &na), RUV_OK);
+        assert_int_equal(ruv_index_search(idx, x + i * 37 * d, &b, ib, sb, &nb), RUV_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(ia, ib, na * sizeof *ia);
+    }
+    ruv_index_free(idx);
+    /* target_recall 0: the behaviour before plans */
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ, RUV_METRIC_L2, (uint32_t)d);
+    p.target_recall = 0.0f;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_OK);
+    got = ruv_index_params_get(idx);
+    assert_int_equal(got->bits, 1);
+    assert_int_equal(got->nlist, 0);
+    assert_int_equal(got->nprobe, 0);
+    assert_int_equal(got->planned, 0);
+    assert_int_equal(got->calibration_queries, 0);
+    ruv_index_free(idx);
+    /* bad targets are refused */
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ, RUV_METRIC_L2, (uint32_t)d);
+    p.target_recall = 1.5f;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "target_recall"));
+    p.target_recall = NAN;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_E_INVAL);
+    free(x);
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(*len);
+    assert_int_equal(fread(b, 1, *len, f), *len);
+    fclose(f);
+    return b;
+}
+
+static void write_file(const char *path, const void *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, len, f), len);
+    fclose(f);
+}
+
+/* Same data and seed: the same plan, nprobe, curve and file, byte for byte
+ * (on any thread count); another seed samples other rows. */
+static void test_calibration_deterministic(void **state)
+{
+    (void)state;
+    const size_t n = 22000, d = 20;
+    float *x = clustered(n, d, 30, 0.6f);
+    ruv_index *a = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    ruv_index_params p1;
+    ruv_index_params_init(&p1, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    ruv_index *b = NULL; /* on one thread: the same answers */
+    assert_int_equal(ruv__index_build(eng, &p1, x, n, NULL, 1, &b), RUV_OK);
+    assert_int_equal(a->curve.n, b->curve.n);
+    assert_true(a->curve.n >= 1);
+    assert_memory_equal(&a->curve, &b->curve, sizeof a->curve);
+    assert_int_equal(a->p.nprobe, b->p.nprobe);
+    assert_true(a->p.calibrated_recall == b->p.calibrated_recall);
+    char pa[300], pb[300];
+    snprintf(pa, sizeof pa, "%s/a.ruv", tmpdir);
+    snprintf(pb, sizeof pb, "%s/b.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, pa), RUV_OK);
+    assert_int_equal(ruv_index_save(b, pb), RUV_OK);
+    size_t la, lb;
+    unsigned char *fa = read_file(pa, &la), *fb = read_file(pb, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(fa, fb, la);
+    free(fa);
+    free(fb);
+    /* the plan survives a save and load */
+    ruv_index *c = NULL;
+    assert_int_equal(ruv_index_load(eng, pa, &c), RUV_OK);
+    assert_memory_equal(&a->curve, &c->curve, sizeof a->curve);
+    assert_memory_equal(&a->p, &c->p, sizeof a->p);
+    ruv_index_free(c);
+    ruv_index_free(a);
+    ruv_index_free(b);
+    free(x);
+}
+
+/* n = 1, 10, 1000 (and 2,000 x 128, 1 MiB of originals): rabitq_plus's
+ * default plan is an exact scan, so its answers are the brute force ones;
+ * codes-only types scan every code (no IVF) below 20,000. */
+static void test_small_defaults_are_exact(void **state)
+{
+    (void)state;
+    const size_t sizes[][2] = {{1, 8}, {10, 8}, {1000, 33}, {2048, 128}};
+    for (size_t s = 0; s < 4; s++) {
+        size_t n = sizes[s][0], d = sizes[s][1], nq = 20;
+        float *x = clustered(n + nq, d, 5, 0.5f), *qs = x + n * d;
+        ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+        const ruv_index_params *p = ruv_index_params_get(idx);
+        assert_true(p->planned & RUV_PLANNED_EXACT);
+        assert_int_equal(p->nlist, 0);
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, 10);
+        for (size_t i = 0; i < nq; i++) {
+            uint64_t ids[10];
+            float sc[10];
+            size_t nf;
+            assert_int_equal(ruv_index_search(idx, qs + i * d, &sp, ids, sc, &nf), RUV_OK);
+            assert_int_equal(nf, n < 10 ? n : 10);
+            double kth = kth_dist(RUV_METRIC_L2, x, n, d, qs + i * d, nf);
+            for (size_t r = 0; r < nf; r++) /* every result within the true top nf */
+                assert_true(dist_of(RUV_METRIC_L2, qs + i * d, x + ids[r] * d, d) <=
+                            kth + 1e-5 * (1 + kth));
+        }
+        ruv_index_free(idx);
+        idx = build_default(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d);
+        assert_int_equal(ruv_index_params_get(idx)->nlist, 0);
+        assert_int_equal(ruv_index_params_get(idx)->bits, 8);
+        ruv_index_free(idx);
+        free(x);
+    }
+    /* an index made empty may grow to any size: every code scanned (4-bit
+     * bounds), not an exact scan */
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_IP, 16);
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_new(eng, &p, &idx), RUV_OK);
+    assert_false(ruv_index_params_get(idx)->planned & RUV_PLANNED_EXACT);
+    assert_int_equal(ruv_index_params_get(idx)->nlist, 0);
+    assert_int_equal(ruv_index_params_get(idx)->bits, 4);
+    ruv_index_free(idx);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A file from before plans: version 2, no PLAN section. An index without a
+ * plan (target_recall 0) writes exactly that layout; marked version 2, it
+ * loads with no plan and searches with the fixed nprobe rule (nlist / 16),
+ * bit for bit as the index it was saved from. */
+static void test_version2_file_unchanged(void **state)
+{
+    (void)state;
+    const size_t n = 8000, d = 24;
+    float *x = clustered(n, d, 20, 0.6f);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    p.target_recall = 0.0f;
+    p.nlist = 64;
+    p.bits = 2;
+    ruv_index *a = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &a), RUV_OK);
+    char path[300];
+    snprintf(path, sizeof path, "%s/v2.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, path), RUV_OK);
+    size_t len;
+    unsigned char *img = read_file(path, &len);
+    assert_int_equal(le32(img + 8), 3);
+    put_le32(img + 8, 2);
+    put_le32(img + 44, 0);
+    put_le32(img + 44, ruv__crc32c(0, img, 64));
+    write_file(path, img, len);
+    free(img);
+    ruv_index *b = NULL;
+    assert_int_equal(ruv_index_load(eng, path, &b), RUV_OK);
+    const ruv_index_params *q = ruv_index_params_get(b);
+    assert_true(q->target_recall == 0.0f);
+    assert_int_equal(q->nprobe, 0);
+    assert_int_equal(q->planned, 0);
+    assert_int_equal(b->curve.n, 0);
+    ruv_search_params sp, fixed;
+    ruv_search_params_init(&sp, 10);
+    sp.recall = 0.99f; /* no curve: ignored */
+    ruv_search_params_init(&fixed, 10);
+    fixed.nprobe = 64 / 16;
+    for (size_t i = 0; i < 40; i++) {
+        uint64_t ia[10], ib[10], ic[10];
+        float sa[10], sb[10], sc[10];
+        size_t na, nb, nc;
+        const float *qv = x + i * 131 * d;
+        assert_int_equal(ruv_index_search(a, qv, &sp, ia, sa, &na), RUV_OK);
+        assert_int_equal(ruv_index_search(b, qv, &sp, ib, sb, &nb), RUV_OK);
+        assert_int_equal(ruv_index_search(b, qv, &fixed, ic, sc, &nc), RUV_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(ia, ib, na * sizeof *ia);
+        assert_memory_equal(sa, sb, na * sizeof *sa);
+        assert_memory_equal(ib, ic, nb * sizeof *ib);
+    }
+    ruv_index_free(a);
+    ruv_index_free(b);
+    free(x);
+}
+
+/* search(..., recall=): the probe count never falls as the recall asked
+ * rises; at the target it is the calibrated default; past every measured
+ * point it is every list. */
+static void test_search_recall_monotone(void **state)
+{
+    (void)state;
+    const size_t n = 24000, d = 32;
+    float *x = clustered(n, d, 50, 0.7f);
+    ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    const ruv_index_params *p = ruv_index_params_get(idx);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 10);
+    uint32_t prev = 0;
+    for (int i = 1; i <= 100; i++) {
+        sp.recall = (float)i / 100.0f;
+        uint32_t np = ruv__plan_nprobe(idx, &sp);
+        assert_true(np >= prev);
+        assert_true(np >= 1 && np <= p->nlist);
+        prev = np;
+    }
+    sp.recall = p->target_recall;
+    assert_int_equal(ruv__plan_nprobe(idx, &sp), p->nprobe);
+    sp.recall = 1.0f;
+    if (idx->curve.recall[idx->curve.n - 1] < 1.0f)
+        assert_int_equal(ruv__plan_nprobe(idx, &sp), p->nlist);
+    /* and what it buys: at least the default's recall on these rows */
+    ruv_search_params more;
+    ruv_search_params_init(&more, 10);
+    more.recall = 0.99f;
+    double r_def = recall10(idx, &(ruv_search_params){.struct_size = sizeof sp, .k = 10,
+                                                     .rerank_factor = -1},
+                            RUV_METRIC_L2, x, n, d, x + 1000 * d, 100);
+    double r_more = recall10(idx, &more, RUV_METRIC_L2, x, n, d, x + 1000 * d, 100);
+    print_message("recall@10 (own rows, self included) default %.3f, recall=0.99 %.3f\n", r_def,
+                  r_more);
+    assert_true(r_more >= r_def);
+    ruv_index_free(idx);
+    free(x);
+}
+
+static void test_describe_plan(void **state)
+{
+    (void)state;
+    const size_t n = 100, d = 8;
+    float *x = clustered(n, d, 3, 0.5f);
+    ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    char buf[512], tiny[8];
+    size_t need = ruv_index_describe_plan(idx, buf, sizeof buf);
+    assert_int_equal(need, strlen(buf));
+    assert_non_null(strstr(buf, "exact scan"));
+    assert_int_equal(ruv_index_describe_plan(idx, tiny, sizeof tiny), need);
+    assert_int_equal(strlen(tiny), sizeof tiny - 1);
+    ruv_index_free(idx);
+    idx = build_default(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d);
+    ruv_index_describe_plan(idx, buf, sizeof buf);
+    assert_non_null(strstr(buf, "exhaustive scan of the codes"));
+    assert_non_null(strstr(buf, "measured on 100 of its own rows"));
+    ruv_index_free(idx);
+    free(x);
+}
+
+/* Callers compiled before plans pass the shorter structs: they keep the
+ * behaviour of before (no plan, the fixed nprobe rule). */
+static void test_structs_from_before_plans(void **state)
+{
+    (void)state;
+    const size_t n = 3000, d = 16;
+    float *x = clustered(n, d, 10, 0.5f);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    p.bits = 1; /* what the old ruv_index_params_init set */
+    p.nlist = 32;
+    p.target_recall = 0.9f; /* beyond the old struct: must not be read */
+    p.struct_size = (uint32_t)offsetof(ruv_index_params, target_recall);
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_OK);
+    const ruv_index_params *got = ruv_index_params_get(idx);
+    assert_true(got->target_recall == 0.0f);
+    assert_int_equal(got->nprobe, 0);
+    assert_int_equal(got->calibration_queries, 0);
+    ruv_search_params sp, now;
+    ruv_search_params_init(&sp, 5);
+    sp.recall = 0.5f; /* beyond the old struct: must not be read */
+    sp.struct_size = (uint32_t)offsetof(ruv_search_params, recall);
+    ruv_search_params_init(&now, 5);
+    now.nprobe = 2; /* the fixed rule: 32 / 16 */
+    uint64_t ia[5], ib[5];
+    float sa[5], sb[5];
+    size_t na, nb;
+    assert_int_equal(ruv_index_search(idx, x, &sp, ia, sa, &na), RUV_OK);
+    assert_int_equal(ruv_index_search(idx, x, &now, ib, sb, &nb), RUV_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ia, ib, na * sizeof *ia);
+    sp.struct_size = 8;
+    assert_int_equal(ruv_index_search(idx, x, &sp, ia, sa, &na), RUV_E_INVAL);
+    ruv_search_params_init(&now, 5);
+    now.recall = 2.0f;
+    assert_int_equal(ruv_index_search(idx, x, &now, ia, sa, &na), RUV_E_INVAL);
+    assert_non_null(strstr(ruv_last_error(), "recall"));
+    ruv_index_free(idx);
+    free(x);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return ruv_engine_open(NULL, &eng) == RUV_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ruv_engine_close(eng);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_reach_target),
+        cmocka_unit_test(test_explicit_params_win),
+        cmocka_unit_test(test_calibration_deterministic),
+        cmocka_unit_test(test_small_defaults_are_exact),
+        cmocka_unit_test(test_version2_file_unchanged),
+        cmocka_unit_test(test_search_recall_monotone),
+        cmocka_unit_test(test_describe_plan),
+        cmocka_unit_test(test_structs_from_before_plans),
+    };
+    /* RUV_TEST_FILTER=pattern runs a subset (e.g. the light ones under valgrind) */
+    if (getenv("RUV_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("RUV_TEST_FILTER"));
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
