@@ -14,6 +14,7 @@
 
 #include "index/idmap.h"
 #include "index/topk.h"
+#include "store/persist.h"
 
 struct ruv__writer;
 struct ruv__reader;
@@ -70,6 +71,10 @@ struct ruv_index {
     void *mapping;
     size_t mapping_len;
     int mapping_is_mmap;
+    /* RUV_INDEX_LOAD_MMAP only: the mapped file, checked before each use so
+     * that a truncated or rewritten file is an error, not SIGBUS. */
+    struct ruv__mapped_file mapped;
+    char *mapped_path;
     int borrowed;           /* ids/vecs point into the mapping */
     atomic_uint refs;       /* ruv_index_retain / ruv_index_free */
 };
@@ -82,6 +87,13 @@ extern const struct ruv__index_vt ruv__rabitq_vt;
 static inline float ruv__score_from_dist(const struct ruv_index *idx, float d)
 {
     return idx->p.metric == RUV_METRIC_L2 ? d : -d;
+}
+
+/* RUV_OK, or RUV_E_IO when the file of a mapped index has changed under it
+ * (store/persist.h, ruv__mapping_check). */
+static inline int ruv__index_check_file(const struct ruv_index *idx)
+{
+    return idx->mapped.fd < 0 ? RUV_OK : ruv__mapping_check(&idx->mapped, idx->mapped_path);
 }
 
 /* Allocates an index object for validated params (no type state yet). */

@@ -185,6 +185,7 @@ int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out
     idx->threads = ruv_engine_threads(eng);
     idx->keeps_vectors = p->type == RUV_INDEX_FLAT_F32 || p->type == RUV_INDEX_RABITQ_PLUS;
     atomic_init(&idx->refs, 1);
+    idx->mapped.fd = -1;
     ruv__idmap_init_dense(&idx->map);
     *out = idx;
     return RUV_OK;
@@ -236,6 +237,8 @@ void ruv_index_free(ruv_index *idx)
     ruv__idmap_free(&idx->map);
     if (idx->mapping)
         ruv__mapping_release(idx->mapping, idx->mapping_len, idx->mapping_is_mmap);
+    ruv__mapped_file_close(&idx->mapped);
+    free(idx->mapped_path);
     free(idx);
 }
 
@@ -365,7 +368,9 @@ int ruv_index_add(ruv_index *idx, const float *data, size_t n, const uint64_t *i
     if (n == 0)
         return RUV_OK;
     int dense;
-    int rc = check_new_ids(idx, ids, n, &dense);
+    int rc = ruv__index_check_file(idx);
+    if (!rc)
+        rc = check_new_ids(idx, ids, n, &dense);
     float *tmp = NULL;
     const float *rows = NULL;
     if (!rc)
@@ -427,7 +432,9 @@ int ruv_index_remove(ruv_index *idx, const uint64_t *ids, size_t n, size_t *remo
         *removed = 0;
     if (!idx || (n && !ids))
         return ruv__set_error(RUV_E_INVAL, "ruv_index_remove: NULL argument");
-    int rc = own_arrays(idx);
+    int rc = ruv__index_check_file(idx);
+    if (!rc)
+        rc = own_arrays(idx);
     if (rc)
         return rc;
     /* Everything that can fail happens before the first row moves. */
@@ -493,6 +500,9 @@ int ruv_index_get(const ruv_index *idx, uint64_t id, float *out)
 {
     if (!idx || !out)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_get: NULL argument");
+    int frc = ruv__index_check_file(idx);
+    if (frc)
+        return frc;
     if (!idx->keeps_vectors)
         return ruv__set_error(RUV_E_UNSUPPORTED,
                               "a %s index keeps codes only, not the original vectors",
@@ -509,6 +519,9 @@ int ruv_index_vectors(const ruv_index *idx, const float **vectors, const uint64_
 {
     if (!idx || !vectors)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_vectors: NULL argument");
+    int frc = ruv__index_check_file(idx);
+    if (frc)
+        return frc;
     if (!idx->keeps_vectors)
         return ruv__set_error(RUV_E_UNSUPPORTED,
                               "a %s index keeps codes only, not the original vectors",

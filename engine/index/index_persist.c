@@ -13,6 +13,7 @@
 #include <ruvector/index.h>
 
 #include "base/error.h"
+#include "base/util.h"
 #include "index/common.h"
 #include "index/idmap.h"
 #include "store/persist.h"
@@ -80,7 +81,10 @@ int ruv_index_save(const ruv_index *idx, const char *path)
     if (!idx || !path || !*path)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_save: NULL or empty argument");
     struct ruv__writer w;
-    int rc = ruv__writer_open(&w, path);
+    int rc = ruv__index_check_file(idx);
+    if (rc)
+        return rc;
+    rc = ruv__writer_open(&w, path);
     if (rc)
         return rc;
     uint8_t meta[META_BYTES];
@@ -173,6 +177,13 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
         return rc;
     }
     idx->mapping_is_mmap = ruv__reader_detach(rd, &idx->mapping, &idx->mapping_len);
+    if (idx->mapping_is_mmap) {
+        if (!(idx->mapped_path = ruv__strdup(path))) {
+            ruv_index_free(idx);
+            return ruv__set_error(RUV_E_NOMEM, "out of memory");
+        }
+        ruv__reader_detach_file(rd, &idx->mapped);
+    }
     *out = idx;
     return RUV_OK;
 }
@@ -189,12 +200,17 @@ int ruv_index_load_ex(ruv_engine *eng, const char *path, unsigned flags, ruv_ind
     *out = NULL;
     if (!eng || !path || !*path)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_load: NULL or empty argument");
-    if (flags & ~RUV_INDEX_LOAD_POPULATE)
+    if (flags & ~(RUV_INDEX_LOAD_POPULATE | RUV_INDEX_LOAD_MMAP))
         return ruv__set_error(RUV_E_INVAL, "ruv_index_load: unknown flags 0x%x", flags);
+    if ((flags & RUV_INDEX_LOAD_POPULATE) && (flags & RUV_INDEX_LOAD_MMAP))
+        return ruv__set_error(RUV_E_INVAL,
+                              "ruv_index_load: RUV_INDEX_LOAD_POPULATE and RUV_INDEX_LOAD_MMAP "
+                              "exclude each other");
     struct ruv__reader rd;
-    /* POPULATE reads the file into memory: every page resident, nothing
-     * mapped that a later change to the file could pull away. */
-    const int use_mmap = !(flags & RUV_INDEX_LOAD_POPULATE);
+    /* By default the file is read into memory: nothing stays mapped that a
+     * later truncation or rewrite of the file could pull away (SIGBUS) or
+     * change. Mapping is the caller's explicit choice, checked before use. */
+    const int use_mmap = (flags & RUV_INDEX_LOAD_MMAP) != 0;
     int rc = ruv__reader_open(&rd, path, use_mmap);
     if (rc)
         return rc;

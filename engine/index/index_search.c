@@ -42,7 +42,7 @@ static int check_search(const struct ruv_index *idx, const ruv_search_params *sp
         return ruv__set_error(RUV_E_INVAL, "allow-list of %zu ids is NULL", sp->nallow);
     if (idx->n == 0)
         return ruv__set_error(RUV_E_EMPTY, "search on an empty index");
-    return RUV_OK;
+    return ruv__index_check_file(idx);
 }
 
 /* Row bitmap of the allowed ids present in the index; *count how many. */

