@@ -204,6 +204,74 @@ static void test_fifo_and_directory_refused(void **state)
     assert_non_null(strstr(ruv_last_error(), "a directory"));
 }
 
+/* (3) IVF over many exact duplicates: 6 distinct vectors, 1,200 rows, 64
+ * lists. Most lists are empty; every nprobe must still give k hits, all
+ * copies of the stored vector searched for. */
+static void test_ivf_duplicates_complete(void **state)
+{
+    (void)state;
+    const size_t distinct = 6, n = 1200, d = 32, k = 10;
+    float *u = random_rows(distinct, d);
+    float *x = malloc(n * d * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        memcpy(x + i * d, u + (i % distinct) * d, d * sizeof(float));
+    for (int t = 1; t < 4; t++) {
+        for (int metric = RUV_METRIC_L2; metric <= RUV_METRIC_COSINE; metric++) {
+            ruv_index_params p;
+            ruv_index_params_init(&p, all_types[t], metric, (uint32_t)d);
+            p.nlist = 64;
+            ruv_index *idx = NULL;
+            assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_OK);
+            for (uint32_t np = 1; np <= 32; np++) {
+                ruv_search_params sp;
+                ruv_search_params_init(&sp, (uint32_t)k);
+                sp.nprobe = np;
+                uint64_t ids[10 * 6];
+                float scores[10 * 6];
+                size_t nfound[6];
+                assert_int_equal(ruv_index_search_batch(idx, u, distinct, &sp, ids, scores, nfound),
+                                 RUV_OK);
+                for (size_t g = 0; g < distinct; g++) {
+                    if (nfound[g] != k)
+                        fail_msg("type %d metric %d nprobe %u query %zu: %zu hits of %zu", t,
+                                 metric, np, g, nfound[g], k);
+                    for (size_t j = 0; j < k; j++)
+                        if (ids[g * k + j] % distinct != g)
+                            fail_msg("type %d metric %d nprobe %u query %zu: hit %zu is id %llu, "
+                                     "not a copy", t, metric, np, g, j,
+                                     (unsigned long long)ids[g * k + j]);
+                }
+                /* An allow-list of one row, in a list the probe may not reach. */
+                uint64_t only = n - 1;
+                sp.allow = &only;
+                sp.nallow = 1;
+                size_t nf = 0;
+                assert_int_equal(ruv_index_search(idx, u, &sp, ids, scores, &nf), RUV_OK);
+                assert_int_equal(nf, 1);
+                assert_int_equal(ids[0], only);
+            }
+            ruv_index_free(idx);
+        }
+    }
+    /* k larger than the index: every row comes back, at nprobe 1. */
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    p.nlist = 64;
+    ruv_index *small = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, 100, NULL, &small), RUV_OK);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 500);
+    sp.nprobe = 1;
+    uint64_t ids[500];
+    float scores[500];
+    size_t nf = 0;
+    assert_int_equal(ruv_index_search(small, u, &sp, ids, scores, &nf), RUV_OK);
+    assert_int_equal(nf, 100);
+    ruv_index_free(small);
+    free(u);
+    free(x);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -227,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_truncated_file_under_loaded_index),
         cmocka_unit_test(test_mapped_load_checks_the_file),
         cmocka_unit_test(test_fifo_and_directory_refused),
+        cmocka_unit_test(test_ivf_duplicates_complete),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
