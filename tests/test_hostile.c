@@ -272,6 +272,83 @@ static void test_ivf_duplicates_complete(void **state)
     free(x);
 }
 
+/* (4) Vectors scaled to ~1e-23: cosine ranks them exactly as the unscaled
+ * ones; L2 and IP, whose scores would underflow to 0, refuse them by name. */
+static void test_tiny_values(void **state)
+{
+    (void)state;
+    const size_t n = 300, d = 16, k = 5;
+    float *x = random_rows(n, d);
+    float *tiny = malloc(n * d * sizeof(float));
+    for (int t = 0; t < 4; t++) {
+        const float scale[2] = {1e-23f, 1e-40f}; /* the second: subnormal floats */
+        for (int si = 0; si < 2; si++) {
+            for (size_t i = 0; i < n * d; i++)
+                tiny[i] = x[i] * scale[si];
+            ruv_index_params p;
+            ruv_index_params_init(&p, all_types[t], RUV_METRIC_COSINE, (uint32_t)d);
+            ruv_index *a = NULL, *b = NULL;
+            assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &a), RUV_OK);
+            assert_int_equal(ruv_index_build(eng, &p, tiny, n, NULL, &b), RUV_OK);
+            ruv_search_params sp;
+            ruv_search_params_init(&sp, (uint32_t)k);
+            for (size_t q = 0; q < 20; q++) {
+                uint64_t ia[5], ib[5];
+                float sa[5], sb[5];
+                size_t na, nb;
+                assert_int_equal(ruv_index_search(a, x + q * d, &sp, ia, sa, &na), RUV_OK);
+                assert_int_equal(ruv_index_search(b, tiny + q * d, &sp, ib, sb, &nb), RUV_OK);
+                assert_int_equal(na, k);
+                assert_int_equal(nb, k);
+                if (t == 0 || t == 2) /* exact scores: the query itself first, cosine 1 */
+                    assert_int_equal(ib[0], q);
+                for (size_t j = 0; j < k; j++) {
+                    if (ia[j] != ib[j] || fabsf(sa[j] - sb[j]) > 1e-4f)
+                        fail_msg("type %d scale %g query %zu rank %zu: %llu %g vs %llu %g", t,
+                                 (double)scale[si], q, j, (unsigned long long)ia[j],
+                                 (double)sa[j], (unsigned long long)ib[j], (double)sb[j]);
+                }
+                assert_true(sb[0] > 0.5f);
+            }
+            /* the batch path (flat: GEMM tiles) normalises tiny queries too */
+            uint64_t ids[20 * 5];
+            float scores[20 * 5];
+            size_t nf[20];
+            assert_int_equal(ruv_index_search_batch(b, tiny, 20, &sp, ids, scores, nf), RUV_OK);
+            if (t == 0 || t == 2)
+                for (size_t q = 0; q < 20; q++)
+                    assert_int_equal(ids[q * k], q);
+            ruv_index_free(a);
+            ruv_index_free(b);
+        }
+        for (int metric = RUV_METRIC_L2; metric <= RUV_METRIC_IP; metric++) {
+            for (size_t i = 0; i < n * d; i++)
+                tiny[i] = x[i] * 1e-23f;
+            ruv_index_params p;
+            ruv_index_params_init(&p, all_types[t], metric, (uint32_t)d);
+            ruv_index *b = NULL;
+            assert_int_equal(ruv_index_build(eng, &p, tiny, n, NULL, &b), RUV_E_INVAL);
+            assert_null(b);
+            assert_non_null(strstr(ruv_last_error(), "input row 0: its largest |value| is"));
+            assert_non_null(strstr(ruv_last_error(), "underflow"));
+            /* zero vectors stay valid; a tiny query is refused the same way */
+            memset(tiny, 0, d * sizeof(float));
+            assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &b), RUV_OK);
+            ruv_search_params sp;
+            ruv_search_params_init(&sp, 3);
+            uint64_t ids[3];
+            float scores[3];
+            size_t nf;
+            assert_int_equal(ruv_index_search(b, tiny, &sp, ids, scores, &nf), RUV_OK);
+            assert_int_equal(ruv_index_search(b, tiny + d, &sp, ids, scores, &nf), RUV_E_INVAL);
+            assert_non_null(strstr(ruv_last_error(), "query row 0: its largest |value| is"));
+            ruv_index_free(b);
+        }
+    }
+    free(tiny);
+    free(x);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -296,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_mapped_load_checks_the_file),
         cmocka_unit_test(test_fifo_and_directory_refused),
         cmocka_unit_test(test_ivf_duplicates_complete),
+        cmocka_unit_test(test_tiny_values),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

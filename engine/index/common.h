@@ -109,7 +109,17 @@ void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_
 /* RUV_E_INVAL naming the row and column of the first NaN, infinity or value
  * beyond RUV__MAX_ABS_VALUE. */
 int ruv__check_finite(const float *data, size_t n, size_t dim, const char *what);
-/* Normalises dim floats from src to dst (may alias); zero vectors stay zero. */
+/* Smallest largest-|value| of a nonzero vector under L2 and IP: (1e-15)^2
+ * stays far above FLT_MIN (1.2e-38), so scores of such vectors are normal
+ * floats, never flushed to 0. */
+#define RUV__MIN_ABS_VALUE 1e-15f
+/* Below this float32 ||x||^2, ruv__normalize computes the norm in double. */
+#define RUV__NORMALIZE_F32_MIN 1e-30f
+/* ruv__check_finite, then, for L2 and IP, RUV_E_INVAL naming the first
+ * nonzero row whose values all lie below RUV__MIN_ABS_VALUE. */
+int ruv__check_values(const struct ruv_index *idx, const float *data, size_t n, const char *what);
+/* Normalises dim floats from src to dst (may alias); zero vectors stay zero;
+ * tiny ones (down to subnormals) are normalised exactly, in double. */
 void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim);
 /* Aligned allocation (64 bytes) and free. */
 void *ruv__alloc(size_t bytes);

@@ -74,7 +74,7 @@ static int search_one(const struct ruv_index *idx, const float *query, const ruv
                       const uint8_t *allow, void *scratch, float *qbuf, float *hd, uint32_t *hr,
                       uint64_t *ids, float *scores, size_t *nfound)
 {
-    int rc = ruv__check_finite(query, 1, idx->p.dim, "query");
+    int rc = ruv__check_values(idx, query, 1, "query");
     if (rc)
         return rc;
     const float *q = query;
@@ -194,7 +194,7 @@ int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq
     if (nq == 0)
         return RUV_OK;
     /* Every query is checked before any is searched, on every path. */
-    if ((rc = ruv__check_finite(queries, nq, idx->p.dim, "query")))
+    if ((rc = ruv__check_values(idx, queries, nq, "query")))
         return rc;
     if (idx->vt->search_batch && !sp->allow)
         return idx->vt->search_batch(idx, queries, nq, sp, ids, scores, nfound);
