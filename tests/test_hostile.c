@@ -349,6 +349,66 @@ static void test_tiny_values(void **state)
     free(x);
 }
 
+/* (6) Ids use all 64 bits: UINT64_MAX is a real id, counted by nfound, found
+ * by get and remove, and kept by save/load; nothing treats it as "none". */
+static void test_full_u64_ids(void **state)
+{
+    (void)state;
+    const size_t n = 64, d = 8;
+    float *x = random_rows(n, d);
+    uint64_t ids[64];
+    for (size_t i = 0; i < n; i++)
+        ids[i] = i;
+    ids[0] = UINT64_MAX;
+    ids[1] = (uint64_t)1 << 63;
+    ids[2] = UINT64_MAX - 1;
+    char path[256];
+    path_in(path, sizeof path, "u64.idx");
+    for (int t = 0; t < 4; t++) {
+        ruv_index_params p;
+        ruv_index_params_init(&p, all_types[t], RUV_METRIC_L2, (uint32_t)d);
+        ruv_index *idx = NULL, *back = NULL;
+        assert_int_equal(ruv_index_build(eng, &p, x, n, ids, &idx), RUV_OK);
+        assert_int_equal(ruv_index_save(idx, path), RUV_OK);
+        assert_int_equal(ruv_index_load(eng, path, &back), RUV_OK);
+        ruv_index *both[2] = {idx, back};
+        for (int b = 0; b < 2; b++) {
+            ruv_search_params sp;
+            ruv_search_params_init(&sp, 3);
+            uint64_t got[9];
+            float scores[9];
+            size_t nf[3];
+            assert_int_equal(ruv_index_search_batch(both[b], x, 3, &sp, got, scores, nf), RUV_OK);
+            for (size_t q = 0; q < 3; q++) {
+                assert_int_equal(nf[q], 3);
+                if (t != 1 && t != 3) /* exact scores: each row finds itself first */
+                    assert_int_equal(got[q * 3], ids[q]);
+            }
+            if (all_types[t] != RUV_INDEX_RABITQ && all_types[t] != RUV_INDEX_RABITQ_ASYM) {
+                float v[8];
+                assert_int_equal(ruv_index_get(both[b], UINT64_MAX, v), RUV_OK);
+                assert_memory_equal(v, x, sizeof v);
+            }
+            /* an allow-list holding only UINT64_MAX */
+            uint64_t top = UINT64_MAX;
+            sp.allow = &top;
+            sp.nallow = 1;
+            size_t one;
+            assert_int_equal(ruv_index_search(both[b], x + 5 * d, &sp, got, scores, &one), RUV_OK);
+            assert_int_equal(one, 1);
+            assert_int_equal(got[0], UINT64_MAX);
+        }
+        uint64_t gone[2] = {UINT64_MAX, (uint64_t)1 << 63};
+        size_t removed = 0;
+        assert_int_equal(ruv_index_remove(back, gone, 2, &removed), RUV_OK);
+        assert_int_equal(removed, 2);
+        assert_int_equal(ruv_index_len(back), n - 2);
+        ruv_index_free(idx);
+        ruv_index_free(back);
+    }
+    free(x);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -374,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_fifo_and_directory_refused),
         cmocka_unit_test(test_ivf_duplicates_complete),
         cmocka_unit_test(test_tiny_values),
+        cmocka_unit_test(test_full_u64_ids),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
