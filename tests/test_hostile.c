@@ -409,6 +409,35 @@ static void test_full_u64_ids(void **state)
     free(x);
 }
 
+/* (9) An output larger than the machine is refused up front, naming the
+ * sizes, before a query is read or a slot written. */
+static void test_batch_output_beyond_memory(void **state)
+{
+    (void)state;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0)
+        skip();
+    uint64_t mem = (uint64_t)pages * (uint64_t)psize;
+    const uint32_t k = 1000;
+    size_t nq = (size_t)(mem / (12u * k)) + 1;
+    float *x = random_rows(16, 4);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_FLAT_F32, RUV_METRIC_L2, 4);
+    ruv_index *idx = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, 16, NULL, &idx), RUV_OK);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, k);
+    uint64_t ids[1];
+    float scores[1];
+    size_t nf[1];
+    /* the arrays are far too small: they must not be touched */
+    assert_int_equal(ruv_index_search_batch(idx, x, nq, &sp, ids, scores, nf), RUV_E_NOMEM);
+    assert_non_null(strstr(ruv_last_error(), "more than this machine's"));
+    assert_non_null(strstr(ruv_last_error(), "search in smaller batches"));
+    ruv_index_free(idx);
+    free(x);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -435,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_ivf_duplicates_complete),
         cmocka_unit_test(test_tiny_values),
         cmocka_unit_test(test_full_u64_ids),
+        cmocka_unit_test(test_batch_output_beyond_memory),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

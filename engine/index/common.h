@@ -96,6 +96,10 @@ static inline int ruv__index_check_file(const struct ruv_index *idx)
     return idx->mapped.fd < 0 ? RUV_OK : ruv__mapping_check(&idx->mapped, idx->mapped_path);
 }
 
+/* RUV_E_NOMEM naming the sizes when nq x k results (12 bytes each) exceed
+ * the machine's physical memory: checked before a batch fills them. */
+int ruv__check_batch_output(size_t nq, uint32_t k);
+
 /* Allocates an index object for validated params (no type state yet). */
 int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out);
 /* Sorts top and writes ids/scores (k slots; unused: UINT64_MAX / NaN). */

@@ -87,3 +87,16 @@ def test_empty_slots_are_nan_not_an_id() -> None:
     # a real hit with id 2**64-1 has a score; the padding has NaN
     assert int(ids[0, 0]) == TOP and not np.isnan(scores[0, 0])
     assert np.isnan(scores[:, 2:]).all()
+
+
+def test_batch_output_beyond_memory_is_a_memory_error() -> None:
+    import os
+
+    mem = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    idx = ruvector.FlatF32Index.build(_data(16, 4))
+    queries = np.zeros((1000, 4), np.float32)
+    k = mem // (12 * 1000) + 1
+    with pytest.raises(MemoryError) as info:
+        idx.search_batch(queries, k)
+    assert isinstance(info.value, ruvector.OutOfMemory)
+    assert "more than this machine's" in str(info.value)

@@ -16,10 +16,13 @@ back unchanged (search_batch and Index.ids return uint64 arrays).
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+from ._errors import OutOfMemory
 
 F32 = npt.NDArray[np.float32]
 U64 = npt.NDArray[np.uint64]
@@ -124,3 +127,25 @@ def as_ids(x: object, what: str = "ids") -> U64:
         result: U64 = arr.view(np.uint64)  # non-negative int64 has the same bits
         return result
     return np.ascontiguousarray(arr, dtype=np.uint64)
+
+
+def _physical_memory() -> int:
+    """Installed memory in bytes; 0 when the platform does not say."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def check_batch_output(nq: int, k: int) -> None:
+    """OutOfMemory (a MemoryError) before an (nq, k) result is allocated when
+    its ids and scores (12 bytes a slot) exceed the machine's memory: NumPy
+    allocates lazily, so the process would otherwise be OOM-killed while the
+    search fills the arrays."""
+    need = nq * k * 12
+    mem = _physical_memory()
+    if mem and need > mem:
+        raise OutOfMemory(
+            f"search_batch of {nq} queries x k {k} needs {need} bytes of ids and scores, "
+            f"more than this machine's {mem} bytes of memory; search in smaller batches"
+        )

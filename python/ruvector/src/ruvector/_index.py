@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _ext
-from ._arrays import MAX_ID, F32, U64, as_float32, as_ids
+from ._arrays import MAX_ID, F32, U64, as_float32, as_ids, check_batch_output
 from ._engine import Engine, default_engine
 from ._errors import NotFoundError, OriginalsNotStored
 
@@ -230,6 +230,7 @@ class _Index:
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         allow = _filter_ids(filter)
+        check_batch_output(nq, k)
         ids = np.empty((nq, k), dtype=np.uint64)
         scores = np.empty((nq, k), dtype=np.float32)
         nfound = np.zeros(nq, dtype=np.uintp)
