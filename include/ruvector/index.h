@@ -106,8 +106,10 @@ int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_
                      uint64_t *ids, float *scores, size_t *nfound);
 
 /* nq queries, parallel over the engine's threads. Row q of ids/scores (k
- * entries each) holds query q's results; nfound[q] their number; unused
- * slots are id UINT64_MAX, score NaN. */
+ * entries each) holds query q's results; nfound[q] their number (ids use all
+ * 64 bits, so only nfound tells a result from padding); unused slots are id
+ * UINT64_MAX, score NaN. RUV_E_NOMEM, before anything is written, when
+ * nq * k * 12 bytes exceed the machine's physical memory. */
 int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq,
                            const ruv_search_params *sp, uint64_t *ids, float *scores,
                            size_t *nfound);
