@@ -438,6 +438,55 @@ static void test_batch_output_beyond_memory(void **state)
     free(x);
 }
 
+/* (8) A garbage kernel plugin says why it cannot be opened (not "(null)"),
+ * and an explicit BLAS path that cannot be used fails the open by name. */
+static void test_plugin_and_blas_messages(void **state)
+{
+    (void)state;
+    char dir[256], so[300];
+    path_in(dir, sizeof dir, "garbage-plugins");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(so, sizeof so, "%s/avx2.so", dir);
+    FILE *f = fopen(so, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 4096; i++)
+        fputc((int)(frand() * 127 + 128), f);
+    fclose(f);
+    ruv_config *cfg = NULL;
+    assert_int_equal(ruv_config_new(&cfg), RUV_OK);
+    assert_int_equal(ruv_config_set_plugin_path(cfg, dir), RUV_OK);
+    ruv_engine *e = NULL;
+    assert_int_equal(ruv_engine_open(cfg, &e), RUV_OK);
+    ruv_plugin_info info;
+    assert_int_equal(ruv_engine_plugin_find(e, "avx2", &info), RUV_OK);
+    assert_int_equal(info.state, RUV_PLUGIN_FAILED);
+    assert_null(strstr(info.reason, "(null)"));
+    assert_null(strstr(info.reason, "file not found"));
+    assert_non_null(strstr(info.reason, "avx2.so"));
+    ruv_engine_close(e);
+    ruv_config_free(cfg);
+
+    assert_int_equal(ruv_config_new(&cfg), RUV_OK);
+    assert_int_equal(ruv_config_set_blas_path(cfg, "/nonexistent/libblas.so"), RUV_OK);
+    e = NULL;
+    assert_int_equal(ruv_engine_open(cfg, &e), RUV_E_NOTFOUND);
+    assert_null(e);
+    assert_non_null(strstr(ruv_last_error(), "BLAS '/nonexistent/libblas.so' cannot be used"));
+    /* the same when retried: a failed hint is not remembered as "searched" */
+    assert_int_equal(ruv_engine_open(cfg, &e), RUV_E_NOTFOUND);
+    assert_non_null(strstr(ruv_last_error(), "/nonexistent/libblas.so"));
+    /* a file that is no library, and a directory without one */
+    assert_int_equal(ruv_config_set_blas_path(cfg, so), RUV_OK);
+    assert_int_equal(ruv_engine_open(cfg, &e), RUV_E_NOTFOUND);
+    assert_non_null(strstr(ruv_last_error(), "avx2.so"));
+    assert_int_equal(ruv_config_set_blas_path(cfg, tmpdir), RUV_OK);
+    assert_int_equal(ruv_engine_open(cfg, &e), RUV_E_NOTFOUND);
+    assert_non_null(strstr(ruv_last_error(), "no BLAS library in this directory"));
+    ruv_config_free(cfg);
+    unlink(so);
+    rmdir(dir);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -465,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_tiny_values),
         cmocka_unit_test(test_full_u64_ids),
         cmocka_unit_test(test_batch_output_beyond_memory),
+        cmocka_unit_test(test_plugin_and_blas_messages),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

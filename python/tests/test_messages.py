@@ -3,6 +3,7 @@ range and non-finite queries in a batch, on every index type."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Type, Union
 
 import numpy as np
@@ -79,3 +80,23 @@ def test_non_finite_query_in_a_batch_names_row_and_column_once(
     msg = str(info.value)
     assert msg == f"query row 3, column 1 is {word}", msg
     assert info.value.status_name == "RUV_E_INVAL"
+
+
+def test_explicit_blas_path_that_fails_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ruvector.NotFoundError) as info:
+        ruvector.Engine(blas="/nonexistent/libblas.so")
+    assert "BLAS '/nonexistent/libblas.so' cannot be used" in str(info.value)
+    junk = tmp_path / "libopenblas.so.0"
+    junk.write_bytes(b"not a library" * 100)
+    with pytest.raises(ruvector.NotFoundError, match="libopenblas.so.0"):
+        ruvector.Engine(blas=junk)
+
+
+def test_garbage_kernel_plugin_says_why(tmp_path: Path) -> None:
+    (tmp_path / "avx2.so").write_bytes(bytes(range(256)) * 16)
+    eng = ruvector.Engine(plugin_path=tmp_path)
+    avx2 = [p for p in ruvector.runtime_info(eng)["plugins"] if p["name"] == "avx2"]
+    assert avx2, ruvector.runtime_info(eng)["plugins"]
+    reason = str(avx2[0]["reason"])
+    assert "(null)" not in reason and "file not found" not in reason, reason
+    assert "avx2.so" in reason, reason
