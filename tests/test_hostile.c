@@ -22,6 +22,8 @@
 
 #include <ruvector/ruvector.h>
 
+#include "fuzz/container_edit.h"
+
 static ruv_engine *eng;
 static char tmpdir[] = "/tmp/ruv-hostile-test-XXXXXX";
 
@@ -487,6 +489,103 @@ static void test_plugin_and_blas_messages(void **state)
     rmdir(dir);
 }
 
+/* Reads path, lets edit change its sections, writes it back with valid
+ * CRCs (container_edit.h): what a careless tool or a crafted file does. */
+static void edit_file(const char *path, void (*edit)(struct ce_image *, void *), void *arg)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    size_t len = (size_t)ftell(f);
+    rewind(f);
+    uint8_t *buf = malloc(len + 4096);
+    assert_int_equal(fread(buf, 1, len, f), len);
+    fclose(f);
+    struct ce_image im;
+    assert_int_equal(ce_parse(buf, len, &im), 0);
+    edit(&im, arg);
+    size_t out = ce_layout(&im, buf, len + 4096);
+    assert_true(out > 0);
+    ce_image_free(&im);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, out, f), out);
+    fclose(f);
+    free(buf);
+}
+
+static void drop_orig(struct ce_image *im, void *arg)
+{
+    (void)arg;
+    struct ce_section *o = ce_find(im, "ORIG");
+    assert_non_null(o);
+    ce_drop(im, o);
+}
+
+struct float_edit {
+    const char *tag;
+    size_t at;
+    float value;
+};
+
+static void set_float(struct ce_image *im, void *arg)
+{
+    struct float_edit *e = arg;
+    struct ce_section *s = ce_find(im, e->tag);
+    assert_non_null(s);
+    assert_true(s->len >= (e->at + 1) * sizeof(float));
+    memcpy(s->data + e->at * sizeof(float), &e->value, sizeof(float));
+}
+
+/* (5) Files whose checksums are right but whose meaning is not: a version 2
+ * L2 file without its ORIG section, non-finite or wrong-signed correction
+ * factors. Each is refused by name; the untouched file loads. */
+static void test_semantic_validation(void **state)
+{
+    (void)state;
+    const size_t n = 200, d = 16;
+    float *x = random_rows(n, d);
+    char path[256];
+    path_in(path, sizeof path, "semantic.idx");
+    struct {
+        int type;
+        unsigned bits;
+    } kinds[] = {{RUV_INDEX_RABITQ, 1}, {RUV_INDEX_RABITQ_PLUS, 3}, {RUV_INDEX_RABITQ_ASYM, 4}};
+    for (size_t t = 0; t < 3; t++) {
+        ruv_index_params p;
+        ruv_index_params_init(&p, kinds[t].type, RUV_METRIC_L2, (uint32_t)d);
+        p.bits = kinds[t].bits;
+        p.nlist = 4;
+        ruv_index *idx = NULL, *back = NULL;
+        assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_OK);
+
+        assert_int_equal(ruv_index_save(idx, path), RUV_OK);
+        assert_int_equal(ruv_index_load(eng, path, &back), RUV_OK); /* untouched: fine */
+        ruv_index_free(back);
+        edit_file(path, drop_orig, NULL);
+        assert_int_equal(ruv_index_load(eng, path, &back), RUV_E_CORRUPT);
+        assert_non_null(strstr(ruv_last_error(), "needs section 'ORIG'"));
+
+        const char *tags[] = {"FADD", "FRSC", "FERR", "XADD", "XRSC", "XERR"};
+        const float bad[] = {NAN, INFINITY, -INFINITY, 1.0f, -1.0f};
+        for (size_t g = 0; g < (kinds[t].bits > 1 ? 6u : 3u); g++)
+            for (size_t b = 0; b < 5; b++) {
+                int is_rescale = tags[g][1] == 'R', is_error = tags[g][1] == 'E';
+                /* finite values are bad only with the wrong sign */
+                if (isfinite(bad[b]) && !((is_rescale && bad[b] > 0) || (is_error && bad[b] < 0)))
+                    continue;
+                assert_int_equal(ruv_index_save(idx, path), RUV_OK);
+                struct float_edit e = {tags[g], 7, bad[b]};
+                edit_file(path, set_float, &e);
+                if (ruv_index_load(eng, path, &back) != RUV_E_CORRUPT)
+                    fail_msg("type %d: %s[7] = %g loaded", kinds[t].type, tags[g], (double)bad[b]);
+                assert_non_null(strstr(ruv_last_error(), "vector 7"));
+            }
+        ruv_index_free(idx);
+    }
+    free(x);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -515,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_full_u64_ids),
         cmocka_unit_test(test_batch_output_beyond_memory),
         cmocka_unit_test(test_plugin_and_blas_messages),
+        cmocka_unit_test(test_semantic_validation),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -139,6 +139,7 @@ struct ruv__reader {
     uint32_t nsections;
     int is_mmap; /* base is a mapping (else heap or caller memory) */
     int owned;   /* close releases base */
+    uint32_t version; /* the file's format version (1 .. RUV__FILE_VERSION) */
     char *path;  /* own copy, for messages */
     struct ruv__mapped_file file; /* mmap only: the open file, else fd -1 */
 };

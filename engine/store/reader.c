@@ -176,6 +176,7 @@ static int validate(struct ruv__reader *r)
     }
     r->table = table;
     r->nsections = n;
+    r->version = ruv__load_u32(b + 8);
     return RUV_OK;
 }
 

@@ -2,6 +2,7 @@
  * order, in the sections docs/file-format.md lists. */
 #include "config.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +78,16 @@ int ruv__rq_save(const struct ruv_index *idx, struct ruv__writer *w)
     const struct rq *r = idx->impl;
     int rc = ruv__writer_section(w, "CENT", r->centroids,
                                  (size_t)r->nlist * idx->p.dim * sizeof(float));
-    if (!rc && r->origin)
+    if (!rc && r->origin) {
         rc = ruv__writer_section(w, "ORIG", r->origin, idx->p.dim * sizeof(float));
+    } else if (!rc && r->metric == RUV__RABITQ_L2) {
+        /* Loaded from a version 1 file: its codes are relative to 0, which
+         * an all-zero ORIG says exactly (x - 0 == x), as version 2 requires. */
+        float *zero = calloc(idx->p.dim ? idx->p.dim : 1, sizeof *zero);
+        rc = zero ? ruv__writer_section(w, "ORIG", zero, idx->p.dim * sizeof(float))
+                  : ruv__set_error(RUV_E_NOMEM, "out of memory");
+        free(zero);
+    }
     if (rc)
         return rc;
     uint64_t *sizes = malloc(r->nlist * sizeof *sizes);
@@ -128,6 +137,28 @@ static int section_exact(const struct ruv__reader *rd, const char *tag, size_t w
     return RUV_OK;
 }
 
+/* The encoder's invariants (rabitq.c, factors_finish): every factor finite,
+ * the error bound >= 0 and the rescale <= 0. A file that breaks them would
+ * give NaN, infinite or wrong-signed estimates, whatever its checksums say. */
+static int check_factors(const void *add, const void *rescale, const void *error, size_t n,
+                         const char *which)
+{
+    for (size_t i = 0; i < n; i++) {
+        float a, s, e;
+        memcpy(&a, (const float *)add + i, sizeof a);
+        memcpy(&s, (const float *)rescale + i, sizeof s);
+        memcpy(&e, (const float *)error + i, sizeof e);
+        if (!isfinite(a) || !isfinite(s) || !isfinite(e))
+            return ruv__set_error(RUV_E_CORRUPT, "vector %zu: %sfactors (%g, %g, %g) are not all "
+                                  "finite", i, which, (double)a, (double)s, (double)e);
+        if (e < 0.0f || s > 0.0f)
+            return ruv__set_error(RUV_E_CORRUPT, "vector %zu: %sfactors out of range (rescale %g "
+                                  "must be <= 0, error bound %g >= 0)", i, which, (double)s,
+                                  (double)e);
+    }
+    return RUV_OK;
+}
+
 int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
 {
     struct rq *r = idx->impl;
@@ -140,6 +171,11 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
     memcpy(r->centroids, cent, (size_t)r->nlist * idx->p.dim * sizeof(float));
     if ((rc = ruv__check_finite(r->centroids, r->nlist, idx->p.dim, "centroid")))
         return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+    if (r->metric == RUV__RABITQ_L2 && rd->version >= 2 && !ruv__reader_has(rd, "ORIG"))
+        return ruv__set_error(RUV_E_CORRUPT,
+                              "a version %u L2 index needs section 'ORIG' (its codes are "
+                              "relative to it); only version 1 files go without",
+                              rd->version);
     if (ruv__reader_has(rd, "ORIG")) { /* absent: version 1, or not L2 */
         const void *orig;
         if (r->metric != RUV__RABITQ_L2)
@@ -181,6 +217,9 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
                (rc = section_exact(rd, "XADD", n * sizeof(float), &xa)) ||
                (rc = section_exact(rd, "XRSC", n * sizeof(float), &xr)) ||
                (rc = section_exact(rd, "XERR", n * sizeof(float), &xe))))
+        return rc;
+    if ((rc = check_factors(fa, fr, fe, n, "")) ||
+        (ex && (rc = check_factors(xa, xr, xe, n, "ex "))))
         return rc;
     if (ex) { /* each ex byte holds bits - 1 bits; more would corrupt the sign bit */
         const uint8_t *e = exc;
