@@ -78,9 +78,10 @@ static int in_child(int (*fn)(void *), void *arg)
 struct truncated_case {
     ruv_index *idx;
     const float *q;
+    uint64_t want[5]; /* the ids found before the file changed */
 };
 
-/* In the child: k = 5 results, every one a real row. */
+/* In the child: the same k = 5 results as before the file changed. */
 static int search_after_truncation(void *arg)
 {
     struct truncated_case *c = arg;
@@ -91,9 +92,21 @@ static int search_after_truncation(void *arg)
     size_t nfound = 0;
     if (ruv_index_search(c->idx, c->q, &sp, ids, scores, &nfound) != RUV_OK)
         return 2;
+    if (nfound != 5 || memcmp(ids, c->want, sizeof ids) != 0)
+        return 5;
     if (ruv_index_search_batch(c->idx, c->q, 1, &sp, ids, scores, &nfound) != RUV_OK)
         return 3;
-    return nfound == 5 ? 0 : 4;
+    return nfound == 5 && memcmp(ids, c->want, sizeof ids) == 0 ? 0 : 4;
+}
+
+static void expect_now(struct truncated_case *c)
+{
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 5);
+    float scores[5];
+    size_t nfound = 0;
+    assert_int_equal(ruv_index_search(c->idx, c->q, &sp, c->want, scores, &nfound), RUV_OK);
+    assert_int_equal(nfound, 5);
 }
 
 /* (1) The default load reads the file: truncating or rewriting it later
@@ -113,8 +126,9 @@ static void test_truncated_file_under_loaded_index(void **state)
         assert_int_equal(ruv_index_save(built, path), RUV_OK);
         ruv_index_free(built);
         assert_int_equal(ruv_index_load(eng, path, &idx), RUV_OK);
+        struct truncated_case c = {idx, x, {0}};
+        expect_now(&c);
         truncate_file(path, 100);
-        struct truncated_case c = {idx, x};
         assert_int_equal(in_child(search_after_truncation, &c), 0);
         assert_int_equal(unlink(path), 0);
         assert_int_equal(in_child(search_after_truncation, &c), 0);
@@ -141,7 +155,8 @@ static void test_mapped_load_checks_the_file(void **state)
         assert_int_equal(ruv_index_save(built, path), RUV_OK);
         assert_int_equal(ruv_index_save(built, other), RUV_OK);
         assert_int_equal(ruv_index_load_ex(eng, path, RUV_INDEX_LOAD_MMAP, &idx), RUV_OK);
-        struct truncated_case c = {idx, x};
+        struct truncated_case c = {idx, x, {0}};
+        expect_now(&c);
         assert_int_equal(in_child(search_after_truncation, &c), 0);
         /* replaced by rename: the mapping keeps the old file */
         assert_int_equal(rename(other, path), 0);
