@@ -552,9 +552,27 @@ static void set_float(struct ce_image *im, void *arg)
     memcpy(s->data + e->at * sizeof(float), &e->value, sizeof(float));
 }
 
+static void set_meta_bits(struct ce_image *im, void *arg)
+{
+    struct ce_section *m = ce_find(im, "META");
+    assert_non_null(m);
+    ce_st32(m->data + 16, *(const uint32_t *)arg); /* index_persist.c: bits at 16 */
+}
+
+static void set_meta_metric(struct ce_image *im, void *arg)
+{
+    ce_st32(ce_find(im, "META")->data + 8, *(const uint32_t *)arg);
+}
+
+static void set_meta_type(struct ce_image *im, void *arg)
+{
+    ce_st32(ce_find(im, "META")->data + 4, *(const uint32_t *)arg);
+}
+
 /* (5) Files whose checksums are right but whose meaning is not: a version 2
  * L2 file without its ORIG section, non-finite or wrong-signed correction
- * factors. Each is refused by name; the untouched file loads. */
+ * factors, META bits that do not match the codes. Each is refused by name;
+ * the untouched file loads. */
 static void test_semantic_validation(void **state)
 {
     (void)state;
@@ -596,8 +614,36 @@ static void test_semantic_validation(void **state)
                     fail_msg("type %d: %s[7] = %g loaded", kinds[t].type, tags[g], (double)bad[b]);
                 assert_non_null(strstr(ruv_last_error(), "vector 7"));
             }
+        /* META bits edited: raised (no size or range can tell: the factors
+         * and codes disagree about |r|), or lowered (ex codes out of range) */
+        for (uint32_t bits = 1; bits <= 8 && kinds[t].bits > 1; bits++) {
+            if (bits == kinds[t].bits)
+                continue;
+            assert_int_equal(ruv_index_save(idx, path), RUV_OK);
+            edit_file(path, set_meta_bits, &bits);
+            if (ruv_index_load(eng, path, &back) != RUV_E_CORRUPT)
+                fail_msg("type %d: bits %u -> %u loaded", kinds[t].type, kinds[t].bits, bits);
+            if (bits > kinds[t].bits)
+                assert_non_null(strstr(ruv_last_error(), "do not match the codes"));
+        }
         ruv_index_free(idx);
     }
+    /* META metric relabelled to cosine over vectors that are not unit; a
+     * codes-only type with a VECS section */
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_FLAT_F32, RUV_METRIC_IP, (uint32_t)d);
+    ruv_index *flat = NULL, *back = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &flat), RUV_OK);
+    assert_int_equal(ruv_index_save(flat, path), RUV_OK);
+    uint32_t cosine = RUV_METRIC_COSINE;
+    edit_file(path, set_meta_metric, &cosine);
+    assert_int_equal(ruv_index_load(eng, path, &back), RUV_E_CORRUPT);
+    assert_non_null(strstr(ruv_last_error(), "a cosine index keeps unit vectors"));
+    assert_int_equal(ruv_index_save(flat, path), RUV_OK);
+    uint32_t rabitq = RUV_INDEX_RABITQ;
+    edit_file(path, set_meta_type, &rabitq);
+    assert_int_equal(ruv_index_load(eng, path, &back), RUV_E_CORRUPT);
+    ruv_index_free(flat);
     free(x);
 }
 

@@ -4,6 +4,7 @@
  * place and copied out only on the first change. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,24 @@ int ruv_index_save(const ruv_index *idx, const char *path)
     return ruv__set_error(rc, "%s", detail);
 }
 
+/* Cosine indexes store their vectors normalised (zero vectors stay zero):
+ * a file relabelled from another metric would rank by inner product and
+ * call it cosine. */
+static int check_unit_rows(const float *vecs, size_t n, uint32_t dim)
+{
+    for (size_t i = 0; i < n; i++) {
+        double nn = 0.0;
+        for (uint32_t j = 0; j < dim; j++)
+            nn += (double)vecs[i * dim + j] * (double)vecs[i * dim + j];
+        if (nn != 0.0 && fabs(nn - 1.0) > 1e-3)
+            return ruv__set_error(RUV_E_CORRUPT,
+                                  "stored vector %zu has squared norm %g: a cosine index keeps "
+                                  "unit vectors (is the metric in META right?)",
+                                  i, nn);
+    }
+    return RUV_OK;
+}
+
 static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
                      ruv_index **out)
 {
@@ -128,6 +147,9 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
     rc = ruv__reader_section(rd, "IDS_", &ids, &ids_len);
     if (!rc && ids_len != n * sizeof(uint64_t))
         rc = ruv__set_error(RUV_E_CORRUPT, "IDS_ holds %zu bytes for %zu vectors", ids_len, n);
+    if (!rc && !idx->keeps_vectors && ruv__reader_has(rd, "VECS"))
+        rc = ruv__set_error(RUV_E_CORRUPT, "section 'VECS' in a %s index, which keeps codes only",
+                            ruv_index_type_name((int)p.type));
     if (!rc && idx->keeps_vectors) {
         rc = ruv__reader_section(rd, "VECS", &vecs, &vecs_len);
         if (!rc && vecs_len != n * p.dim * sizeof(float))
@@ -135,6 +157,8 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
                                 vecs_len, n, p.dim);
         if (!rc && (rc = ruv__check_finite(vecs, n, p.dim, "stored vector")))
             rc = ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+        if (!rc && p.metric == RUV_METRIC_COSINE)
+            rc = check_unit_rows(vecs, n, p.dim);
     }
     if (!rc && p.type != RUV_INDEX_FLAT_F32) {
         /* RaBitQ's init allocates max(nlist, 1) x dim centroids (twice)

@@ -159,6 +159,61 @@ static int check_factors(const void *add, const void *rescale, const void *error
     return RUV_OK;
 }
 
+/* |r| of one vector from a (rescale, error) factor pair and |y|^2 of its
+ * code (rabitq.c, factors_finish): error / -rescale = A sqrt(1 - rho^2) |y|
+ * gives rho, and -rescale = 2h |r| / (rho |y|) then gives |r|. -1 when the
+ * pair carries no such information (a zero or degenerate vector). */
+static double norm_from_factors(float rescale, float error, double yy, double a, double h)
+{
+    if (!(rescale < 0.0f) || !(yy > 0.0))
+        return -1.0;
+    double t = (double)error / (-(double)rescale * a * sqrt(yy));
+    double rho = t < 1.0 ? sqrt(1.0 - t * t) : 0.0;
+    return -(double)rescale * rho * sqrt(yy) / (2.0 * h);
+}
+
+/* The 1-bit and the B-bit factors of a vector describe the same residual,
+ * so the |r| each implies must agree. |y|^2 of the B-bit code depends on
+ * bits (a level e is stored as e, or as 2^(bits-1) - 1 - e for a negative
+ * coordinate), so a file whose META bits do not match its codes (say 3
+ * edited to 8) disagrees by far more than rounding. */
+static int check_ex_bits(const struct ruv_index *idx, const struct rq *r, const uint64_t *codes,
+                         const uint8_t *exc, const float *frs, const float *fer, const float *xrs,
+                         const float *xer, size_t n)
+{
+    const size_t dim = r->dim_pad;
+    const unsigned mask = (1u << (idx->p.bits - 1)) - 1u;
+    const double a = (double)idx->p.epsilon / sqrt(dim > 1 ? (double)(dim - 1) : 1.0);
+    const double h = r->metric == RUV__RABITQ_IP ? 0.5 : 1.0;
+    if (!(a > 0.0) || !isfinite(a))
+        return RUV_OK;
+    for (size_t j = 0; j < n; j++) {
+        const uint64_t *code = codes + j * r->words;
+        const uint8_t *ex = exc + j * ruv__rq_ex_bytes(r);
+        double yy = 0.0;
+        for (size_t i = 0; i < dim; i++) {
+            unsigned pos = (unsigned)(code[i / 64] >> (i % 64)) & 1u;
+            double mag = (double)(pos ? ex[i] : mask - ex[i]) + 0.5;
+            yy += mag * mag;
+        }
+        float f1s, f1e, fxs, fxe;
+        memcpy(&f1s, frs + j, sizeof f1s);
+        memcpy(&f1e, fer + j, sizeof f1e);
+        memcpy(&fxs, xrs + j, sizeof fxs);
+        memcpy(&fxe, xer + j, sizeof fxe);
+        double n1 = norm_from_factors(f1s, f1e, 0.25 * (double)dim, a, h);
+        double nx = norm_from_factors(fxs, fxe, yy, a, h);
+        if (n1 < 0.0 || nx < 0.0)
+            continue;
+        if (fabs(n1 - nx) > 1e-3 * fmax(n1, nx) + 1e-30)
+            return ruv__set_error(RUV_E_CORRUPT,
+                                  "vector %zu: its %u-bit factors and codes imply |r| = %g, its "
+                                  "1-bit ones %g: META bits (%u) do not match the codes",
+                                  j, idx->p.bits, nx, n1, idx->p.bits);
+    }
+    return RUV_OK;
+}
+
 int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
 {
     struct rq *r = idx->impl;
@@ -204,6 +259,12 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
         return ruv__set_error(RUV_E_CORRUPT, "list sizes add up to %zu, header says %zu", total,
                               idx->n);
     const int ex = idx->p.bits > 1;
+    static const char *const ex_tags[] = {"EXCD", "XADD", "XRSC", "XERR"};
+    for (size_t t = 0; !ex && t < 4; t++)
+        if (ruv__reader_has(rd, ex_tags[t]))
+            return ruv__set_error(RUV_E_CORRUPT,
+                                  "section '%s' (B-bit codes) in a 1-bit index: META bits do not "
+                                  "match the sections", ex_tags[t]);
     const void *rows, *codes, *pop, *fa, *fr, *fe, *exc = NULL, *xa = NULL, *xr = NULL, *xe = NULL;
     size_t n = idx->n;
     if ((rc = section_exact(rd, "LROW", n * sizeof(uint32_t), &rows)) ||
@@ -238,6 +299,8 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
                 return ruv__set_error(RUV_E_CORRUPT,
                                       "ex code byte %zu is %u, out of range for %u-bit codes", i,
                                       e[i], idx->p.bits);
+        if ((rc = check_ex_bits(idx, r, codes, exc, fr, fe, xr, xe, n)))
+            return rc;
     }
     uint8_t *seen = calloc(n ? n : 1, 1);
     if (!seen)
