@@ -116,11 +116,14 @@ tests_test_index_SOURCES = tests/test_index.c
 tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_index
-check_PROGRAMS += tests/test_hostile
-tests_test_hostile_SOURCES = tests/test_hostile.c tests/fuzz/container_edit.h
+check_PROGRAMS += tests/test_hostile tests/test_hostile_data
+tests_test_hostile_SOURCES = tests/test_hostile.c tests/hostile.h tests/fuzz/container_edit.h
 tests_test_hostile_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_hostile_LDADD = $(RUV_CMOCKA_LDADD)
-TESTS += tests/test_hostile
+tests_test_hostile_data_SOURCES = tests/test_hostile_data.c tests/hostile.h
+tests_test_hostile_data_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_hostile_data_LDADD = $(RUV_CMOCKA_LDADD)
+TESTS += tests/test_hostile tests/test_hostile_data
 # Topology sources (private ruv__ names).
 check_PROGRAMS += tests/test_topo
 tests_test_topo_SOURCES = tests/test_topo.c
