@@ -44,7 +44,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== valgrind memcheck ($(date +%T)) =="
 vg_fail=0
 # test_kmeans is left to ASan: under valgrind its GEMM loops take ~10 minutes.
-for t in test_errors test_config test_cpu test_topo test_loader test_host test_pool test_durable test_persist test_dataio test_rabitq; do
+for t in test_errors test_config test_cpu test_topo test_loader test_host test_pool test_durable test_persist test_dataio test_rabitq test_hostile test_hostile_data; do
     b="$top/build-check"
     if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures" \
             RUV_TEST_FIXTURES="$b/tests/fixtures" \

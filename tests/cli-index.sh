@@ -127,5 +127,10 @@ check "bad --kmeans-iters is a usage error" test $rc -eq 2
 err=$($R build "$T/base.fvecs" -o "$T/x.ruv" --frobnicate 2>&1); rc=$?
 check "unknown option is a usage error" test $rc -eq 2
 check "no index left behind by failed builds" test ! -e "$T/x.ruv"
+# a FIFO as the index: refused at once (timeout guards the old hang in open)
+mkfifo "$T/fifo.ruv"
+err=$(timeout 60 $R search "$T/fifo.ruv" "$T/query.fvecs" 2>&1); rc=$?
+check "search on a FIFO fails without blocking" test $rc -eq 1
+check "search on a FIFO says what it is" has "$err" "not a regular file (a FIFO)"
 echo "$passes passed, $fails failed"
 test $fails -eq 0

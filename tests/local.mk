@@ -124,6 +124,14 @@ tests_test_plan_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_plan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_plan_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_plan
+check_PROGRAMS += tests/test_hostile tests/test_hostile_data
+tests_test_hostile_SOURCES = tests/test_hostile.c tests/hostile.h tests/fuzz/container_edit.h
+tests_test_hostile_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_hostile_LDADD = $(RUV_CMOCKA_LDADD)
+tests_test_hostile_data_SOURCES = tests/test_hostile_data.c tests/hostile.h
+tests_test_hostile_data_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_hostile_data_LDADD = $(RUV_CMOCKA_LDADD)
+TESTS += tests/test_hostile tests/test_hostile_data
 # Topology sources (private ruv__ names).
 check_PROGRAMS += tests/test_topo
 tests_test_topo_SOURCES = tests/test_topo.c

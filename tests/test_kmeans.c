@@ -833,9 +833,22 @@ static void test_bad_arguments(void **state)
 static void test_blas_load(void **state)
 {
     (void)state;
-    /* A hint that does not exist is skipped, and the search goes on. */
-    int st = ruv__blas_load("/nonexistent/ruvector-test/libnothing.so");
+    /* A hint that cannot be used is an error naming it, and the system's
+     * libraries are not tried in its place (issue 13: no silent
+     * fall-through). */
+    const char *bad = "/nonexistent/ruvector-test/libnothing.so";
+    int st = ruv__blas_load(bad);
+    assert_int_equal(st, RUV_E_NOTFOUND);
+    assert_non_null(strstr(ruv_last_error(), "BLAS '/nonexistent/ruvector-test/libnothing.so' "
+                                             "cannot be used"));
+    assert_false(ruv__blas_available());
     const char *desc = ruv__blas_describe();
+    assert_true(strncmp(desc, "none: own kernels (", 19) == 0);
+    assert_non_null(strstr(desc, "/nonexistent/ruvector-test/libnothing.so: "));
+
+    /* Without a hint, the system search: a BLAS, or our own kernels. */
+    st = ruv__blas_load(NULL);
+    desc = ruv__blas_describe();
     if (st == RUV_OK) {
         assert_true(ruv__blas_available());
         assert_non_null(strstr(desc, "sgemm"));
@@ -844,12 +857,18 @@ static void test_blas_load(void **state)
         assert_int_equal(st, RUV_E_NOTFOUND);
         assert_false(ruv__blas_available());
         assert_true(strncmp(desc, "none: own kernels (", 19) == 0);
-        assert_non_null(strstr(desc, "/nonexistent/ruvector-test/libnothing.so: "));
         assert_non_null(strstr(ruv_last_error(), "none: own kernels"));
     }
-    /* Later calls give the same answer. */
+    /* Later calls give the same answer; a bad hint is still refused, and
+     * leaves a loaded BLAS (and the description) as they were. */
+    char before[1024];
+    snprintf(before, sizeof before, "%s", desc);
     assert_int_equal(ruv__blas_load(NULL), st);
-    assert_string_equal(ruv__blas_describe(), desc);
+    assert_string_equal(ruv__blas_describe(), before);
+    assert_int_equal(ruv__blas_load(bad), RUV_E_NOTFOUND);
+    assert_int_equal(ruv__blas_available(), st == RUV_OK);
+    if (st == RUV_OK)
+        assert_string_equal(ruv__blas_describe(), before);
 }
 
 static void test_sgemm_blas(void **state)

@@ -122,19 +122,29 @@ static void print_results(const struct results *r, size_t show)
         printf("... %zu more queries (--all prints them, --out writes them)\n", r->nq - show);
 }
 
-/* ids as int64 for the writers; -1 where a query found fewer than k. */
+/* ids as int64 for the writers; -1 where a query found fewer than k. An id
+ * past INT64_MAX (ids are u64) has no int64 spelling and would read as -1:
+ * refused by name rather than written wrong. */
 static int write_ids(const struct results *r, const char *path, char *err, size_t errlen)
 {
+    for (size_t q = 0; q < r->nq; q++)
+        for (size_t j = 0; j < r->nfound[q]; j++)
+            if (r->ids[q * r->k + j] > INT64_MAX) {
+                snprintf(err, errlen,
+                         "%s: query %zu's result %zu has id %" PRIu64 ", past 2^63-1: ids files "
+                         "hold signed integers (-1 = no result); print the results instead "
+                         "(without --out)",
+                         path, q, j, r->ids[q * r->k + j]);
+                return RUV_E_INVAL;
+            }
     int64_t *out = alloc_array(r->nq * r->k, sizeof *out);
     if (!out) {
         snprintf(err, errlen, "%s: out of memory", path);
         return RUV_E_NOMEM;
     }
     for (size_t q = 0; q < r->nq; q++)
-        for (size_t j = 0; j < r->k; j++) {
-            uint64_t id = r->ids[q * r->k + j];
-            out[q * r->k + j] = j < r->nfound[q] && id <= INT64_MAX ? (int64_t)id : -1;
-        }
+        for (size_t j = 0; j < r->k; j++)
+            out[q * r->k + j] = j < r->nfound[q] ? (int64_t)r->ids[q * r->k + j] : -1;
     int rc = data_write_ids(path, out, r->nq, r->k, err, errlen);
     free(out);
     return rc;

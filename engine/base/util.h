@@ -3,6 +3,7 @@
 #define RUV_ENGINE_BASE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 
@@ -25,5 +26,8 @@ void ruv__buf_json_str(struct ruv__buf *b, const char *s); /* quoted, escaped */
 int ruv__tokens(const char *list, int (*fn)(const char *tok, size_t len, void *ctx), void *ctx);
 /* 1 if name is a valid module name: [a-z0-9_]{1,31} */
 int ruv__valid_module_name(const char *name);
+/* Installed physical memory in bytes; 0 if unknown. Here, at the bottom,
+ * so that every layer can check a large allocation against it. */
+uint64_t ruv__physical_memory(void);
 
 #endif

@@ -218,9 +218,13 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
     if (rc == RUV_OK)
         rc = ruv__select_kernel(&eng->plugins);
     if (rc == RUV_OK) {
-        /* A missing BLAS is not an error: our kernels take over (reported). */
+        /* No BLAS on the system is not an error: our kernels take over
+         * (reported). A path the host named is different: it must load, or
+         * the open fails naming it (a typo must not pass unnoticed). */
         const char *blas = eng->settings.value[RUV_SET_blas_path];
-        ruv__blas_load(*blas ? blas : NULL);
+        int brc = ruv__blas_load(*blas ? blas : NULL);
+        if (brc != RUV_OK && *blas && eng->settings.source[RUV_SET_blas_path] != RUV_SRC_DEFAULT)
+            rc = ruv__set_error(brc, "blas_path: %s", ruv_last_error());
         ruv__log(eng->settings.verbose, 1, "blas: %s", ruv__blas_describe());
     }
     if (rc != RUV_OK) {

@@ -14,6 +14,7 @@
 #include <ruvector/plugin.h>
 
 #include "base/error.h"
+#include "base/util.h"
 #include "core/host.h"
 #include "exec/pool.h"
 #include "index/build.h"
@@ -21,12 +22,6 @@
 #include "store/durable.h"
 
 static ruv_engine *owner(const struct ruv_host *host) { return ruv__host_owner(host); }
-
-uint64_t ruv__physical_memory(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-    return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
-}
 
 /* ---- threads ---- */
 

@@ -8,7 +8,4 @@
 
 extern const struct ruv_host ruv__host_services;
 
-/* Installed physical memory in bytes; 0 if unknown. */
-uint64_t ruv__physical_memory(void);
-
 #endif

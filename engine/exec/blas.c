@@ -59,7 +59,6 @@ static const char *const dir_names[] = {"libscipy_openblas.so", "libopenblas.so.
 static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(sgemm_fn) blas_sgemm;
 static int searched;              /* a search ran (and failed, if blas_sgemm is NULL) */
-static char last_hint[HINT_SIZE]; /* hint of the last failed search, "" if none */
 static char desc[DESC_SIZE] = "not searched";
 
 /* dlsym returns an object pointer; POSIX guarantees it converts to a
@@ -77,9 +76,11 @@ static void *sym(void *h, const char *const *names, size_t count, const char **f
     return NULL;
 }
 
-/* Tries one library. On success publishes its sgemm, writes desc and returns
- * 1; otherwise appends "<name>: <why>; " to why and returns 0. */
-static int try_lib(const char *path, int verbose_error, char *why, size_t why_size)
+/* Tries one library. On success publishes its sgemm (when publish is set),
+ * writes desc and returns 1; otherwise appends "<name>: <why>; " to why and
+ * returns 0. Without publish it only checks that the library would do (and
+ * stays open: see blas.h on dlclose). */
+static int try_lib(const char *path, int verbose_error, int publish, char *why, size_t why_size)
 {
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
@@ -118,6 +119,8 @@ static int try_lib(const char *path, int verbose_error, char *why, size_t why_si
     }
     sgemm_fn fn;
     memcpy(&fn, &p, sizeof fn);
+    if (!publish)
+        return 1;
 
     const char *threads_name = NULL;
     p = sym(h, threads_names, NELEM(threads_names), &threads_name);
@@ -137,7 +140,7 @@ static int try_lib(const char *path, int verbose_error, char *why, size_t why_si
     return 1;
 }
 
-static int try_hint(const char *hint, char *why, size_t why_size)
+static int try_hint(const char *hint, int publish, char *why, size_t why_size)
 {
     struct stat st;
     if (stat(hint, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -150,48 +153,57 @@ static int try_hint(const char *hint, char *why, size_t why_size)
             if (stat(path, &st) != 0)
                 continue; /* only files that exist: no bare-name search from here */
             tried = 1;
-            if (try_lib(path, 1, why, why_size))
+            if (try_lib(path, 1, publish, why, why_size))
                 return 1;
         }
         if (!tried)
             ruv__append(why, why_size, "%s: no BLAS library in this directory; ", hint);
         return 0;
     }
-    return try_lib(hint, 1, why, why_size);
+    return try_lib(hint, 1, publish, why, why_size);
 }
 
 int ruv__blas_load(const char *hint_path)
 {
-    if (atomic_load_explicit(&blas_sgemm, memory_order_acquire))
-        return RUV_OK;
     if (hint_path && !*hint_path)
         hint_path = NULL;
+    if (!hint_path && atomic_load_explicit(&blas_sgemm, memory_order_acquire))
+        return RUV_OK;
 
     pthread_mutex_lock(&blas_mu);
     int st = RUV_OK;
-    if (atomic_load_explicit(&blas_sgemm, memory_order_relaxed))
+    /* A BLAS already serves the process: a hint is still checked (a wrong
+     * path is an error whichever library runs), but not switched to. */
+    const int loaded = atomic_load_explicit(&blas_sgemm, memory_order_relaxed) != NULL;
+    if (loaded && !hint_path)
         goto out; /* another thread loaded it meanwhile */
-    if (searched && (!hint_path || strcmp(hint_path, last_hint) == 0)) {
+    if (searched && !hint_path) {
         st = ruv__set_error(RUV_E_NOTFOUND, "%s", desc);
         goto out;
     }
-    searched = 1;
-
     char why[DESC_SIZE - 32] = ""; /* leaves room for the prefix in desc */
-    if (hint_path && try_hint(hint_path, why, sizeof why))
+    if (hint_path) {
+        /* An explicit library is used or refused: never passed over for
+         * whatever the system has, which would hide the caller's mistake. */
+        if (try_hint(hint_path, !loaded, why, sizeof why))
+            goto out;
+        size_t wl = strlen(why);
+        if (wl >= 2 && why[wl - 2] == ';')
+            why[wl - 2] = '\0';
+        if (!loaded)
+            snprintf(desc, sizeof desc, "none: own kernels (%s)", why);
+        st = ruv__set_error(RUV_E_NOTFOUND, "BLAS '%s' cannot be used: %s", hint_path, why);
         goto out;
+    }
+    searched = 1;
     for (size_t i = 0; i < NELEM(system_names); i++)
-        if (try_lib(system_names[i], 0, why, sizeof why))
+        if (try_lib(system_names[i], 0, 1, why, sizeof why))
             goto out;
 
     size_t len = strlen(why);
     if (len >= 2 && why[len - 2] == ';')
         why[len - 2] = '\0';
     snprintf(desc, sizeof desc, "none: own kernels (%s)", why);
-    if (hint_path && strlen(hint_path) < sizeof last_hint)
-        memcpy(last_hint, hint_path, strlen(hint_path) + 1);
-    else
-        last_hint[0] = '\0';
     st = ruv__set_error(RUV_E_NOTFOUND, "%s", desc);
 out:
     pthread_mutex_unlock(&blas_mu);

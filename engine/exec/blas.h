@@ -18,10 +18,13 @@
  * An OpenBLAS built with 64-bit integers (openblas_get_config() mentions
  * USE64BITINT) is rejected: its cblas_sgemm takes 64-bit sizes.
  *
+ * A hint_path that cannot be used is an error (RUV_E_NOTFOUND "BLAS '<hint>'
+ * cannot be used: <why>"): the system names are then not tried, so that a
+ * wrong explicit path is never hidden by another library.
  * A library, once loaded, stays loaded and selected for the life of the
  * process (OpenBLAS keeps threads and buffers that do not survive dlclose).
- * A failed search is remembered; a later call retries only if it brings a
- * hint_path not tried before.
+ * A failed search of the system names is remembered; a hint is tried on
+ * every call until one loads.
  */
 #ifndef RUV_ENGINE_BLAS_H
 #define RUV_ENGINE_BLAS_H

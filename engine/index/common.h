@@ -14,6 +14,7 @@
 
 #include "index/idmap.h"
 #include "index/topk.h"
+#include "store/persist.h"
 
 struct ruv__writer;
 struct ruv__reader;
@@ -80,6 +81,10 @@ struct ruv_index {
     void *mapping;
     size_t mapping_len;
     int mapping_is_mmap;
+    /* RUV_INDEX_LOAD_MMAP only: the mapped file, checked before each use so
+     * that a truncated or rewritten file is an error, not SIGBUS. */
+    struct ruv__mapped_file mapped;
+    char *mapped_path;
     int borrowed;           /* ids/vecs point into the mapping */
     atomic_uint refs;       /* ruv_index_retain / ruv_index_free */
     struct ruv__plan_curve curve; /* plan.c, calibrate.c */
@@ -112,6 +117,16 @@ int ruv__plan_load(struct ruv_index *idx, const struct ruv__reader *rd);
  * build rows in row order, normalised for cosine), sets p.nprobe (when 0),
  * p.calibrated_recall, p.calibration_queries and the curve. */
 int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n);
+/* RUV_OK, or RUV_E_IO when the file of a mapped index has changed under it
+ * (store/persist.h, ruv__mapping_check). */
+static inline int ruv__index_check_file(const struct ruv_index *idx)
+{
+    return idx->mapped.fd < 0 ? RUV_OK : ruv__mapping_check(&idx->mapped, idx->mapped_path);
+}
+
+/* RUV_E_NOMEM naming the sizes when nq x k results (12 bytes each) exceed
+ * the machine's physical memory: checked before a batch fills them. */
+int ruv__check_batch_output(size_t nq, uint32_t k);
 
 /* Allocates an index object for validated params (no type state yet). */
 int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out);
@@ -126,7 +141,17 @@ void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_
 /* RUV_E_INVAL naming the row and column of the first NaN, infinity or value
  * beyond RUV__MAX_ABS_VALUE. */
 int ruv__check_finite(const float *data, size_t n, size_t dim, const char *what);
-/* Normalises dim floats from src to dst (may alias); zero vectors stay zero. */
+/* Smallest largest-|value| of a nonzero vector under L2 and IP: (1e-15)^2
+ * stays far above FLT_MIN (1.2e-38), so scores of such vectors are normal
+ * floats, never flushed to 0. */
+#define RUV__MIN_ABS_VALUE 1e-15f
+/* Below this float32 ||x||^2, ruv__normalize computes the norm in double. */
+#define RUV__NORMALIZE_F32_MIN 1e-30f
+/* ruv__check_finite, then, for L2 and IP, RUV_E_INVAL naming the first
+ * nonzero row whose values all lie below RUV__MIN_ABS_VALUE. */
+int ruv__check_values(const struct ruv_index *idx, const float *data, size_t n, const char *what);
+/* Normalises dim floats from src to dst (may alias); zero vectors stay zero;
+ * tiny ones (down to subnormals) are normalised exactly, in double. */
 void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim);
 /* Aligned allocation (64 bytes) and free. */
 void *ruv__alloc(size_t bytes);

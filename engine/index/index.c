@@ -105,12 +105,48 @@ int ruv__check_finite(const float *data, size_t n, size_t dim, const char *what)
     return RUV_OK;
 }
 
+int ruv__check_values(const struct ruv_index *idx, const float *data, size_t n, const char *what)
+{
+    const size_t dim = idx->p.dim;
+    int rc = ruv__check_finite(data, n, dim, what);
+    /* Cosine normalises (in double when needed, ruv__normalize), so scale
+     * does not matter; L2 and IP work on the values themselves. */
+    if (rc || idx->p.metric == RUV_METRIC_COSINE)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        float m = 0.0f;
+        for (size_t j = 0; j < dim; j++) {
+            float v = fabsf(data[i * dim + j]);
+            m = v > m ? v : m;
+        }
+        if (m > 0.0f && m < RUV__MIN_ABS_VALUE)
+            return ruv__set_error(RUV_E_INVAL,
+                                  "%s row %zu: its largest |value| is %g, below %g where %s "
+                                  "scores underflow float32 (every score would read 0); scale "
+                                  "the data, or use the cosine metric",
+                                  what, i, (double)m, (double)RUV__MIN_ABS_VALUE,
+                                  ruv_metric_name((int)idx->p.metric));
+    }
+    return RUV_OK;
+}
+
 void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim)
 {
     float nn = k->dot_f32(src, src, dim);
-    float inv = nn > 0.0f ? 1.0f / sqrtf(nn) : 0.0f;
+    if (nn >= RUV__NORMALIZE_F32_MIN) {
+        float inv = 1.0f / sqrtf(nn);
+        for (size_t i = 0; i < dim; i++)
+            dst[i] = src[i] * inv;
+        return;
+    }
+    /* Squares of values below ~1e-19 underflow float32: tiny vectors get
+     * their norm in double (1e-45 squared is still a normal double). */
+    double dn = 0.0;
     for (size_t i = 0; i < dim; i++)
-        dst[i] = src[i] * inv;
+        dn += (double)src[i] * (double)src[i];
+    double inv = dn > 0.0 ? 1.0 / sqrt(dn) : 0.0;
+    for (size_t i = 0; i < dim; i++)
+        dst[i] = (float)((double)src[i] * inv);
 }
 
 int ruv_index_params_init(ruv_index_params *p, int type, int metric, uint32_t dim)
@@ -189,6 +225,7 @@ int ruv__index_alloc(ruv_engine *eng, const ruv_index_params *p, ruv_index **out
     idx->threads = ruv_engine_threads(eng);
     idx->keeps_vectors = p->type == RUV_INDEX_FLAT_F32 || p->type == RUV_INDEX_RABITQ_PLUS;
     atomic_init(&idx->refs, 1);
+    idx->mapped.fd = -1;
     ruv__idmap_init_dense(&idx->map);
     *out = idx;
     return RUV_OK;
@@ -246,6 +283,8 @@ void ruv_index_free(ruv_index *idx)
     ruv__idmap_free(&idx->map);
     if (idx->mapping)
         ruv__mapping_release(idx->mapping, idx->mapping_len, idx->mapping_is_mmap);
+    ruv__mapped_file_close(&idx->mapped);
+    free(idx->mapped_path);
     free(idx);
 }
 
@@ -295,7 +334,7 @@ static int prepare_rows(const struct ruv_index *idx, const float *data, size_t n
 {
     *tmp = NULL;
     *use = data;
-    int rc = ruv__check_finite(data, n, idx->p.dim, "input");
+    int rc = ruv__check_values(idx, data, n, "input");
     if (rc || idx->p.metric != RUV_METRIC_COSINE)
         return rc;
     if (n && (size_t)idx->p.dim > SIZE_MAX / sizeof(float) / n)
@@ -375,7 +414,9 @@ int ruv_index_add(ruv_index *idx, const float *data, size_t n, const uint64_t *i
     if (n == 0)
         return RUV_OK;
     int dense;
-    int rc = check_new_ids(idx, ids, n, &dense);
+    int rc = ruv__index_check_file(idx);
+    if (!rc)
+        rc = check_new_ids(idx, ids, n, &dense);
     float *tmp = NULL;
     const float *rows = NULL;
     if (!rc)
@@ -444,7 +485,9 @@ int ruv_index_remove(ruv_index *idx, const uint64_t *ids, size_t n, size_t *remo
         *removed = 0;
     if (!idx || (n && !ids))
         return ruv__set_error(RUV_E_INVAL, "ruv_index_remove: NULL argument");
-    int rc = own_arrays(idx);
+    int rc = ruv__index_check_file(idx);
+    if (!rc)
+        rc = own_arrays(idx);
     if (rc)
         return rc;
     /* Everything that can fail happens before the first row moves. */
@@ -510,6 +553,9 @@ int ruv_index_get(const ruv_index *idx, uint64_t id, float *out)
 {
     if (!idx || !out)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_get: NULL argument");
+    int frc = ruv__index_check_file(idx);
+    if (frc)
+        return frc;
     if (!idx->keeps_vectors)
         return ruv__set_error(RUV_E_UNSUPPORTED,
                               "a %s index keeps codes only, not the original vectors",
@@ -526,6 +572,9 @@ int ruv_index_vectors(const ruv_index *idx, const float **vectors, const uint64_
 {
     if (!idx || !vectors)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_vectors: NULL argument");
+    int frc = ruv__index_check_file(idx);
+    if (frc)
+        return frc;
     if (!idx->keeps_vectors)
         return ruv__set_error(RUV_E_UNSUPPORTED,
                               "a %s index keeps codes only, not the original vectors",

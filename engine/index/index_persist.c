@@ -4,6 +4,7 @@
  * place and copied out only on the first change. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <ruvector/index.h>
 
 #include "base/error.h"
+#include "base/util.h"
 #include "index/common.h"
 #include "index/idmap.h"
 #include "store/persist.h"
@@ -80,7 +82,10 @@ int ruv_index_save(const ruv_index *idx, const char *path)
     if (!idx || !path || !*path)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_save: NULL or empty argument");
     struct ruv__writer w;
-    int rc = ruv__writer_open(&w, path);
+    int rc = ruv__index_check_file(idx);
+    if (rc)
+        return rc;
+    rc = ruv__writer_open(&w, path);
     if (rc)
         return rc;
     uint8_t meta[META_BYTES];
@@ -100,6 +105,24 @@ int ruv_index_save(const ruv_index *idx, const char *path)
     snprintf(detail, sizeof detail, "%s", ruv_last_error());
     ruv__writer_abort(&w);
     return ruv__set_error(rc, "%s", detail);
+}
+
+/* Cosine indexes store their vectors normalised (zero vectors stay zero):
+ * a file relabelled from another metric would rank by inner product and
+ * call it cosine. */
+static int check_unit_rows(const float *vecs, size_t n, uint32_t dim)
+{
+    for (size_t i = 0; i < n; i++) {
+        double nn = 0.0;
+        for (uint32_t j = 0; j < dim; j++)
+            nn += (double)vecs[i * dim + j] * (double)vecs[i * dim + j];
+        if (nn != 0.0 && fabs(nn - 1.0) > 1e-3)
+            return ruv__set_error(RUV_E_CORRUPT,
+                                  "stored vector %zu has squared norm %g: a cosine index keeps "
+                                  "unit vectors (is the metric in META right?)",
+                                  i, nn);
+    }
+    return RUV_OK;
 }
 
 static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
@@ -126,6 +149,9 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
     rc = ruv__reader_section(rd, "IDS_", &ids, &ids_len);
     if (!rc && ids_len != n * sizeof(uint64_t))
         rc = ruv__set_error(RUV_E_CORRUPT, "IDS_ holds %zu bytes for %zu vectors", ids_len, n);
+    if (!rc && !idx->keeps_vectors && ruv__reader_has(rd, "VECS"))
+        rc = ruv__set_error(RUV_E_CORRUPT, "section 'VECS' in a %s index, which keeps codes only",
+                            ruv_index_type_name((int)p.type));
     if (!rc && idx->keeps_vectors) {
         rc = ruv__reader_section(rd, "VECS", &vecs, &vecs_len);
         if (!rc && vecs_len != n * p.dim * sizeof(float))
@@ -133,6 +159,8 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
                                 vecs_len, n, p.dim);
         if (!rc && (rc = ruv__check_finite(vecs, n, p.dim, "stored vector")))
             rc = ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+        if (!rc && p.metric == RUV_METRIC_COSINE)
+            rc = check_unit_rows(vecs, n, p.dim);
     }
     if (!rc && p.type != RUV_INDEX_FLAT_F32) {
         /* RaBitQ's init allocates max(nlist, 1) x dim centroids (twice)
@@ -177,6 +205,13 @@ static int load_into(ruv_engine *eng, struct ruv__reader *rd, const char *path,
         return rc;
     }
     idx->mapping_is_mmap = ruv__reader_detach(rd, &idx->mapping, &idx->mapping_len);
+    if (idx->mapping_is_mmap) {
+        if (!(idx->mapped_path = ruv__strdup(path))) {
+            ruv_index_free(idx);
+            return ruv__set_error(RUV_E_NOMEM, "out of memory");
+        }
+        ruv__reader_detach_file(rd, &idx->mapped);
+    }
     *out = idx;
     return RUV_OK;
 }
@@ -193,12 +228,17 @@ int ruv_index_load_ex(ruv_engine *eng, const char *path, unsigned flags, ruv_ind
     *out = NULL;
     if (!eng || !path || !*path)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_load: NULL or empty argument");
-    if (flags & ~RUV_INDEX_LOAD_POPULATE)
+    if (flags & ~(RUV_INDEX_LOAD_POPULATE | RUV_INDEX_LOAD_MMAP))
         return ruv__set_error(RUV_E_INVAL, "ruv_index_load: unknown flags 0x%x", flags);
+    if ((flags & RUV_INDEX_LOAD_POPULATE) && (flags & RUV_INDEX_LOAD_MMAP))
+        return ruv__set_error(RUV_E_INVAL,
+                              "ruv_index_load: RUV_INDEX_LOAD_POPULATE and RUV_INDEX_LOAD_MMAP "
+                              "exclude each other");
     struct ruv__reader rd;
-    /* POPULATE reads the file into memory: every page resident, nothing
-     * mapped that a later change to the file could pull away. */
-    const int use_mmap = !(flags & RUV_INDEX_LOAD_POPULATE);
+    /* By default the file is read into memory: nothing stays mapped that a
+     * later truncation or rewrite of the file could pull away (SIGBUS) or
+     * change. Mapping is the caller's explicit choice, checked before use. */
+    const int use_mmap = (flags & RUV_INDEX_LOAD_MMAP) != 0;
     int rc = ruv__reader_open(&rd, path, use_mmap);
     if (rc)
         return rc;

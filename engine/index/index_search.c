@@ -12,6 +12,7 @@
 #include <ruvector/index.h>
 
 #include "base/error.h"
+#include "base/util.h"
 #include "exec/pool.h"
 #include "index/common.h"
 #include "index/idmap.h"
@@ -56,7 +57,7 @@ static int check_search(const struct ruv_index *idx, const ruv_search_params **s
         return ruv__set_error(RUV_E_INVAL, "allow-list of %zu ids is NULL", q->nallow);
     if (idx->n == 0)
         return ruv__set_error(RUV_E_EMPTY, "search on an empty index");
-    return RUV_OK;
+    return ruv__index_check_file(idx);
 }
 
 /* Row bitmap of the allowed ids present in the index; *count how many. */
@@ -88,7 +89,7 @@ static int search_one(const struct ruv_index *idx, const float *query, const ruv
                       const uint8_t *allow, void *scratch, float *qbuf, float *hd, uint32_t *hr,
                       uint64_t *ids, float *scores, size_t *nfound)
 {
-    int rc = ruv__check_finite(query, 1, idx->p.dim, "query");
+    int rc = ruv__check_values(idx, query, 1, "query");
     if (rc)
         return rc;
     const float *q = query;
@@ -197,6 +198,22 @@ static void batch_range(void *vctx, size_t begin, size_t end, unsigned worker)
     }
 }
 
+int ruv__check_batch_output(size_t nq, uint32_t k)
+{
+    /* ids (8 B) and scores (4 B) per slot: the caller's arrays, touched as
+     * they fill, so an output larger than the machine would be OOM-killed
+     * half-way instead of failing here. Overflow-safe: nq <= SIZE_MAX. */
+    const uint64_t mem = ruv__physical_memory();
+    const double bytes = (double)nq * (double)k * 12.0;
+    if (mem && bytes > (double)mem)
+        return ruv__set_error(RUV_E_NOMEM,
+                              "search_batch output of %zu queries x k %u needs %.3g bytes of ids "
+                              "and scores, more than this machine's %llu bytes of memory; search "
+                              "in smaller batches",
+                              nq, k, bytes, (unsigned long long)mem);
+    return RUV_OK;
+}
+
 int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq,
                            const ruv_search_params *sp, uint64_t *ids, float *scores,
                            size_t *nfound)
@@ -209,8 +226,10 @@ int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq
         return ruv__set_error(RUV_E_INVAL, "ruv_index_search_batch: NULL argument");
     if (nq == 0)
         return RUV_OK;
+    if ((rc = ruv__check_batch_output(nq, sp->k)))
+        return rc;
     /* Every query is checked before any is searched, on every path. */
-    if ((rc = ruv__check_finite(queries, nq, idx->p.dim, "query")))
+    if ((rc = ruv__check_values(idx, queries, nq, "query")))
         return rc;
     if (idx->vt->search_batch && !sp->allow)
         return idx->vt->search_batch(idx, queries, nq, sp, ids, scores, nfound);

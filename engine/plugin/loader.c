@@ -4,6 +4,7 @@
  * point runs before the ISA check passes. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <ltdl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -374,6 +375,25 @@ static int find_file(const struct ruv__plugin_set *set, const char *name, char *
     return 0;
 }
 
+/* libltdl reports any .so it cannot open (not ELF, wrong architecture, a
+ * missing dependency) as "file not found", though the file is there. The
+ * dynamic linker knows why: ask it, for a shared object only (an .la file
+ * is text that libltdl reads itself). Called with ltdl_lock held. */
+static void dl_reason(const char *file, char *err, size_t cap)
+{
+    size_t len = strlen(file);
+    if (len < 3 || strcmp(file + len - 3, ".so") != 0)
+        return;
+    void *h = dlopen(file, RTLD_LAZY | RTLD_LOCAL);
+    if (h) { /* opens now: keep libltdl's text */
+        dlclose(h);
+        return;
+    }
+    const char *e = dlerror();
+    if (e)
+        snprintf(err, cap, "%s", e);
+}
+
 int ruv__load_plugin(struct ruv__plugin_set *set, struct ruv__plugin_rec *rec)
 {
     char file[4096];
@@ -394,8 +414,12 @@ int ruv__load_plugin(struct ruv__plugin_set *set, struct ruv__plugin_rec *rec)
         lt_dladvise_destroy(&advise);
     }
     char err[256] = "";
-    if (!h)
-        snprintf(err, sizeof err, "%s", lt_dlerror() ? lt_dlerror() : "unknown error");
+    if (!h) {
+        /* lt_dlerror clears the message it returns: read it once. */
+        const char *e = lt_dlerror();
+        snprintf(err, sizeof err, "%s", e ? e : "unknown error");
+        dl_reason(file, err, sizeof err);
+    }
     void *entry = h ? lt_dlsym(h, sym) : NULL;
     if (h && !entry) {
         const char *e = lt_dlerror();

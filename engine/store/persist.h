@@ -113,7 +113,25 @@ void ruv__writer_abort(struct ruv__writer *w);
  * Section pointers are 64-byte aligned (mmap pages, or a 64-byte aligned
  * buffer) and read-only: with mmap they point into a PROT_READ private
  * mapping. The mapping must not be modified by others while in use (the
- * writer never does: it replaces files by rename). */
+ * writer never does: it replaces files by rename); a mapped reader keeps the
+ * file open (fd, with its size and mtime at open) so that its user can check
+ * with ruv__mapping_check that the file was not truncated or rewritten. */
+/* The file behind a mapping: kept open so that a change to it (truncation,
+ * an in-place rewrite) is seen before the mapping is read again. */
+struct ruv__mapped_file {
+    int fd; /* -1 when nothing is kept */
+    uint64_t size;
+    int64_t mtime_sec, mtime_nsec;
+};
+
+/* RUV_OK while the file behind a mapping still has the size and mtime it had
+ * when it was opened (and always when fd is -1); otherwise RUV_E_IO naming
+ * path and what changed. Replacing a file by rename does not count: the
+ * mapping keeps the old file. */
+int ruv__mapping_check(const struct ruv__mapped_file *f, const char *path);
+/* Closes the kept file (fd -1 afterwards); safe to repeat. */
+void ruv__mapped_file_close(struct ruv__mapped_file *f);
+
 struct ruv__reader {
     const unsigned char *base; /* the whole file image */
     size_t len;
@@ -121,7 +139,9 @@ struct ruv__reader {
     uint32_t nsections;
     int is_mmap; /* base is a mapping (else heap or caller memory) */
     int owned;   /* close releases base */
+    uint32_t version; /* the file's format version (1 .. RUV__FILE_VERSION) */
     char *path;  /* own copy, for messages */
+    struct ruv__mapped_file file; /* mmap only: the open file, else fd -1 */
 };
 
 int ruv__reader_open(struct ruv__reader *r, const char *path, int use_mmap);
@@ -145,6 +165,9 @@ int ruv__reader_entry(const struct ruv__reader *r, uint32_t i, char tag[5], cons
  * image (open_mem) *base is NULL and *len 0. Returns 1 for a mapping, 0 for
  * heap memory. */
 int ruv__reader_detach(struct ruv__reader *r, void **base, size_t *len);
+/* Hands the kept file (mapped readers only) to the caller, who closes it
+ * with ruv__mapped_file_close; the reader then holds fd -1. */
+void ruv__reader_detach_file(struct ruv__reader *r, struct ruv__mapped_file *f);
 void ruv__reader_close(struct ruv__reader *r);
 /* munmap or free; NULL is a no-op. */
 void ruv__mapping_release(void *base, size_t len, int is_mmap);

@@ -176,6 +176,7 @@ static int validate(struct ruv__reader *r)
     }
     r->table = table;
     r->nsections = n;
+    r->version = ruv__load_u32(b + 8);
     return RUV_OK;
 }
 
@@ -189,10 +190,55 @@ void ruv__mapping_release(void *base, size_t len, int is_mmap)
         free(base);
 }
 
+static void file_stamp(const struct stat *st, struct ruv__mapped_file *f)
+{
+    f->size = (uint64_t)st->st_size;
+    f->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+    f->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+}
+
+int ruv__mapping_check(const struct ruv__mapped_file *f, const char *path)
+{
+    if (!f || f->fd < 0)
+        return RUV_OK;
+    struct stat st;
+    if (fstat(f->fd, &st))
+        return ruv__file_fail(RUV_E_IO, path, "fstat of the mapped file failed: %s",
+                              strerror(errno));
+    struct ruv__mapped_file now;
+    file_stamp(&st, &now);
+    if (now.size != f->size)
+        return ruv__file_fail(RUV_E_IO, path,
+                              "the mapped index file changed size since it was loaded (%llu -> "
+                              "%llu bytes); load it again (replace index files by rename, "
+                              "never in place)",
+                              (unsigned long long)f->size, (unsigned long long)now.size);
+    if (now.mtime_sec != f->mtime_sec || now.mtime_nsec != f->mtime_nsec)
+        return ruv__file_fail(RUV_E_IO, path,
+                              "the mapped index file was modified since it was loaded; load it "
+                              "again (replace index files by rename, never in place)");
+    return RUV_OK;
+}
+
+void ruv__mapped_file_close(struct ruv__mapped_file *f)
+{
+    if (f && f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+}
+
+void ruv__reader_detach_file(struct ruv__reader *r, struct ruv__mapped_file *f)
+{
+    *f = r->file;
+    r->file.fd = -1;
+}
+
 void ruv__reader_close(struct ruv__reader *r)
 {
     if (!r)
         return;
+    ruv__mapped_file_close(&r->file);
     if (r->owned)
         ruv__mapping_release((void *)(uintptr_t)r->base, r->len, r->is_mmap);
     free(r->path);
@@ -202,6 +248,7 @@ void ruv__reader_close(struct ruv__reader *r)
 int ruv__reader_open_mem(struct ruv__reader *r, const void *buf, size_t len, const char *name)
 {
     memset(r, 0, sizeof *r);
+    r->file.fd = -1;
     if (!buf && len)
         return ruv__set_error(RUV_E_INVAL, "index image: NULL buffer of %zu bytes", len);
     if (name && !(r->path = ruv__strdup(name)))
@@ -217,14 +264,18 @@ int ruv__reader_open_mem(struct ruv__reader *r, const void *buf, size_t len, con
 int ruv__reader_open(struct ruv__reader *r, const char *path, int use_mmap)
 {
     memset(r, 0, sizeof *r);
+    r->file.fd = -1;
     if (!path || !*path)
         return ruv__set_error(RUV_E_INVAL, "cannot load index: empty path");
     if (!(r->path = ruv__strdup(path)))
         return ruv__set_error(RUV_E_NOMEM, "out of memory");
 
+    /* O_NONBLOCK: opening a FIFO (or a device) for reading would otherwise
+     * wait for a writer forever; it is refused below as not a regular file,
+     * and cleared for the reads of a regular one. */
     int fd, rc;
     do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         int e = errno;
@@ -238,8 +289,21 @@ int ruv__reader_open(struct ruv__reader *r, const char *path, int use_mmap)
         goto fail_fd;
     }
     if (!S_ISREG(st.st_mode)) {
-        rc = ruv__file_fail(RUV_E_IO, path, "not a regular file");
+        rc = ruv__file_fail(RUV_E_IO, path, "not a regular file (%s)",
+                            S_ISFIFO(st.st_mode)   ? "a FIFO"
+                            : S_ISDIR(st.st_mode)  ? "a directory"
+                            : S_ISSOCK(st.st_mode) ? "a socket"
+                            : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                         : "special file");
         goto fail_fd;
+    }
+    {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+            int e = errno;
+            rc = ruv__file_fail(RUV_E_IO, path, "fcntl failed: %s", strerror(e));
+            goto fail_fd;
+        }
     }
     if (st.st_size < 0 || (uint64_t)st.st_size > SIZE_MAX / 2) {
         rc = ruv__file_fail(RUV_E_IO, path, "file too large for this address space");
@@ -305,7 +369,12 @@ int ruv__reader_open(struct ruv__reader *r, const char *path, int use_mmap)
     }
     r->len = len;
     r->owned = 1;
-    close(fd);
+    if (r->is_mmap) {
+        r->file.fd = fd; /* kept: ruv__mapping_check looks at it before use */
+        file_stamp(&st, &r->file);
+    } else {
+        close(fd);
+    }
     if ((rc = validate(r)))
         goto fail;
     if (r->is_mmap) /* back to normal read-ahead for the index's access pattern */

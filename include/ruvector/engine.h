@@ -38,10 +38,13 @@ int ruv_config_register(ruv_config *cfg, const struct ruv_plugin *desc);
 int ruv_config_set_threads(ruv_config *cfg, unsigned threads);
 /* 0 silent, 1 one line per decision on stderr, 2 also every probe. */
 int ruv_config_set_verbose(ruv_config *cfg, int level);
-/* Where to look first for a BLAS (a shared library, or a directory holding
+/* The BLAS to use (a shared library, or a directory holding
  * libscipy_openblas.so / libopenblas.so.0): used for batched exact search
- * and k-means. Without it the system's libopenblas.so.0 is tried; without
- * any BLAS the engine uses its own kernels. The choice is in the report. */
+ * and k-means. A path set here must load: otherwise ruv_engine_open fails
+ * (RUV_E_NOTFOUND naming the path and why), never falling through to another
+ * library. Without it the system's libopenblas.so.0 is tried; without any
+ * BLAS the engine uses its own kernels. The choice is in the report. Once a
+ * BLAS is loaded it serves the whole process (later paths are not tried). */
 int ruv_config_set_blas_path(ruv_config *cfg, const char *path);
 /* Progress of long operations (index builds: "k-means", "encoding"), as
  * units done out of total. Called on the thread that started the operation,

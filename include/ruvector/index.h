@@ -138,8 +138,10 @@ int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_
                      uint64_t *ids, float *scores, size_t *nfound);
 
 /* nq queries, parallel over the engine's threads. Row q of ids/scores (k
- * entries each) holds query q's results; nfound[q] their number; unused
- * slots are id UINT64_MAX, score NaN. */
+ * entries each) holds query q's results; nfound[q] their number (ids use all
+ * 64 bits, so only nfound tells a result from padding); unused slots are id
+ * UINT64_MAX, score NaN. RUV_E_NOMEM, before anything is written, when
+ * nq * k * 12 bytes exceed the machine's physical memory. */
 int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq,
                            const ruv_search_params *sp, uint64_t *ids, float *scores,
                            size_t *nfound);
@@ -173,12 +175,23 @@ int ruv_index_vectors(const ruv_index *idx, const float **vectors, const uint64_
  * of the directory. */
 int ruv_index_save(const ruv_index *idx, const char *path);
 /* Loads and validates (magic, version, sizes, checksum of every section);
- * nothing half-loaded on error (RUV_E_CORRUPT names the path and what failed). */
+ * nothing half-loaded on error (RUV_E_CORRUPT names the path and what failed).
+ * A non-regular path (FIFO, directory, device) is refused at once (RUV_E_IO)
+ * without waiting on it. The whole file is read into memory: the loaded
+ * index does not depend on the file afterwards, which may be truncated,
+ * rewritten or deleted (docs/file-format.md, "Loading and replacing"). */
 int ruv_index_load(ruv_engine *eng, const char *path, ruv_index **out);
-/* ruv_index_load with flags: RUV_INDEX_LOAD_POPULATE reads the whole file
- * into memory (every page resident; nothing stays mapped, so a later change
- * to the file cannot reach the index); 0 is ruv_index_load. */
+/* ruv_index_load with flags. 0 and RUV_INDEX_LOAD_POPULATE read the whole
+ * file into memory (what ruv_index_load does). RUV_INDEX_LOAD_MMAP maps it
+ * instead (pages are read on demand and shared with the page cache): the
+ * file stays open, and every search, get, add, remove and save first checks
+ * that its size and mtime are unchanged, returning RUV_E_IO if the file was
+ * truncated or rewritten in place (load it again). Replacing the file by
+ * rename is safe with either mode. A truncation racing with a running search
+ * of a mapped index can still raise SIGBUS: map only files nobody rewrites
+ * in place. The two flags exclude each other (RUV_E_INVAL). */
 #define RUV_INDEX_LOAD_POPULATE 1u
+#define RUV_INDEX_LOAD_MMAP 2u
 int ruv_index_load_ex(ruv_engine *eng, const char *path, unsigned flags, ruv_index **out);
 
 /* Bytes an index of n vectors with these params will hold in memory once

@@ -71,7 +71,7 @@ struct ruv_host_index {
     const ruv_index_params *(*params)(const ruv_index *idx);
     /* Saved through the engine's durable-write routine (host->file). */
     int (*save)(const ruv_index *idx, const char *path);
-    /* flags: RUV_INDEX_LOAD_POPULATE or 0 (may map the file). */
+    /* flags: 0 (read into memory) or RUV_INDEX_LOAD_MMAP (see ruv_index_load_ex). */
     int (*load)(const struct ruv_host *host, const char *path, unsigned flags, ruv_index **out);
     ruv_index *(*retain)(ruv_index *idx);
     void (*release)(ruv_index *idx);

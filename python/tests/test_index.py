@@ -77,7 +77,7 @@ def test_plus_with_ivf_reaches_high_recall(small: F32, small_queries: F32) -> No
 def test_search_batch_matches_single_searches(cls: AnyIndexClass, small: F32, small_queries: F32) -> None:
     idx = cls.build(small)
     ids, scores = idx.search_batch(small_queries, 7)
-    assert ids.dtype == np.int64 and scores.dtype == np.float32
+    assert ids.dtype == np.uint64 and scores.dtype == np.float32
     assert ids.shape == scores.shape == (len(small_queries), 7)
     for i, q in enumerate(small_queries):
         single = idx.search(q, 7)
@@ -85,11 +85,12 @@ def test_search_batch_matches_single_searches(cls: AnyIndexClass, small: F32, sm
         np.testing.assert_allclose([h.score for h in single], scores[i], rtol=1e-5, atol=1e-4)
 
 
-def test_batch_pads_missing_results_with_minus_one_and_nan() -> None:
+def test_batch_pads_missing_results_with_nan_scores_and_counts() -> None:
     idx = ruvector.FlatF32Index.build(np.eye(3, dtype=np.float32))
-    ids, scores = idx.search_batch(np.eye(3, dtype=np.float32), 5)
-    assert (ids[:, 3:] == -1).all()
-    assert np.isnan(scores[:, 3:]).all()
+    ids, scores, counts = idx.search_batch(np.eye(3, dtype=np.float32), 5, return_counts=True)
+    assert ids.dtype == np.uint64 and counts.tolist() == [3, 3, 3]
+    assert (ids[:, 3:] == 2**64 - 1).all()
+    assert np.isnan(scores[:, 3:]).all() and not np.isnan(scores[:, :3]).any()
     assert len(idx.search(np.ones(3, np.float32), 5)) == 3
 
 
@@ -110,7 +111,7 @@ def test_custom_ids_filter_add_remove(small: F32) -> None:
     assert {h.id for h in got} == set(allowed)
     assert idx.search(small[0], 10, filter=[]) == []
     fids, _ = idx.search_batch(small[:2], 3, filter=np.array([15, 25], dtype=np.uint64))
-    assert set(fids[0][:2].tolist()) == {15, 25} and fids[0][2] == -1
+    assert set(fids[0][:2].tolist()) == {15, 25} and fids[0][2] == 2**64 - 1
 
     new = clustered(3, small.shape[1], seed=99)
     idx.add([1, 2, 3], new)

@@ -3,6 +3,7 @@ range and non-finite queries in a batch, on every index type."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Type, Union
 
 import numpy as np
@@ -23,36 +24,33 @@ ALL: List[AnyIndexClass] = [
     ruvector.RabitqPlusIndex,
     ruvector.RabitqAsymIndex,
 ]
-RANGE = (
-    "ids must be in 0..2**63-1 (they are unsigned, and search_batch returns them in int64 arrays)"
-)
+RANGE = "ids are unsigned 64-bit integers: 0..2**64-1"
 
 
-def test_id_2_63_in_a_list_names_the_id_and_the_range() -> None:
-    # NumPy makes [2**63, 1] a float64 array; the message must not say so.
+def test_ids_past_2_64_or_negative_name_the_id_and_the_range() -> None:
+    # NumPy makes [2**64, 1] an object array and [2**63, -1] a float64 one;
+    # the message names the element, never the dtype NumPy chose.
     data = np.ones((2, 4), np.float32)
     with pytest.raises(ValueError) as info:
-        ruvector.FlatF32Index.build(data, ids=[2**63, 1])
-    msg = str(info.value)
-    assert msg == f"ids[0] = 9223372036854775808 is out of range: {RANGE}", msg
-    assert "float64" not in msg
-    with pytest.raises(ValueError, match=r"^ids\[1\] = 18446744073709551616 is out of range: "):
         ruvector.FlatF32Index.build(data, ids=[1, 2**64])
+    msg = str(info.value)
+    assert msg == f"ids[1] = 18446744073709551616 is out of range: {RANGE}", msg
+    with pytest.raises(ValueError) as info:
+        ruvector.FlatF32Index.build(data, ids=[2**63, -1])
+    assert str(info.value) == f"ids[1] = -1 is out of range: {RANGE}"
+    assert "float64" not in str(info.value)
 
 
 def test_out_of_range_ids_in_arrays_name_the_position() -> None:
     data = np.ones((3, 4), np.float32)
     with pytest.raises(ValueError) as info:
-        ruvector.FlatF32Index.build(data, ids=np.array([0, 1, 2**63], dtype=np.uint64))
-    assert str(info.value) == f"ids[2] = 9223372036854775808 is out of range: {RANGE}"
-    with pytest.raises(ValueError) as info:
         ruvector.FlatF32Index.build(data, ids=np.array([0, -7, 2], dtype=np.int64))
     assert str(info.value) == f"ids[1] = -7 is out of range: {RANGE}"
     idx = ruvector.FlatF32Index.build(data, ids=[0, 1, 2])
-    with pytest.raises(ValueError, match=r"^filter\[1\] = 9223372036854775808 is out of range"):
-        idx.search(data[0], 1, filter=[1, 2**63])
-    with pytest.raises(ValueError, match=r"^ids\[0\] = 9223372036854775808 is out of range"):
-        idx.remove([2**63])
+    with pytest.raises(ValueError, match=r"^filter\[1\] = -1 is out of range"):
+        idx.search(data[0], 1, filter=[1, -1])
+    with pytest.raises(ValueError, match=r"^ids\[0\] = 18446744073709551616 is out of range"):
+        idx.remove([2**64])
 
 
 def test_non_integer_ids_name_the_element() -> None:
@@ -62,9 +60,9 @@ def test_non_integer_ids_name_the_element() -> None:
     assert str(info.value) == "ids[1] = 2.5 is a float, not an integer id"
     with pytest.raises(TypeError, match=r"^ids: expected integer ids, got an array of float64$"):
         ruvector.FlatF32Index.build(data, ids=np.array([1.0, 2.0]))
-    # The largest id still goes through and comes back unchanged.
-    idx = ruvector.FlatF32Index.build(data, ids=[2**63 - 1, 0])
-    assert idx.ids.tolist() == [2**63 - 1, 0]
+    # The largest ids go through and come back unchanged.
+    idx = ruvector.FlatF32Index.build(data, ids=[2**64 - 1, 2**63])
+    assert idx.ids.tolist() == [2**64 - 1, 2**63]
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -82,3 +80,23 @@ def test_non_finite_query_in_a_batch_names_row_and_column_once(
     msg = str(info.value)
     assert msg == f"query row 3, column 1 is {word}", msg
     assert info.value.status_name == "RUV_E_INVAL"
+
+
+def test_explicit_blas_path_that_fails_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ruvector.NotFoundError) as info:
+        ruvector.Engine(blas="/nonexistent/libblas.so")
+    assert "BLAS '/nonexistent/libblas.so' cannot be used" in str(info.value)
+    junk = tmp_path / "libopenblas.so.0"
+    junk.write_bytes(b"not a library" * 100)
+    with pytest.raises(ruvector.NotFoundError, match="libopenblas.so.0"):
+        ruvector.Engine(blas=junk)
+
+
+def test_garbage_kernel_plugin_says_why(tmp_path: Path) -> None:
+    (tmp_path / "avx2.so").write_bytes(bytes(range(256)) * 16)
+    eng = ruvector.Engine(plugin_path=tmp_path)
+    avx2 = [p for p in ruvector.runtime_info(eng)["plugins"] if p["name"] == "avx2"]
+    assert avx2, ruvector.runtime_info(eng)["plugins"]
+    reason = str(avx2[0]["reason"])
+    assert "(null)" not in reason and "file not found" not in reason, reason
+    assert "avx2.so" in reason, reason

@@ -29,7 +29,7 @@ def test_four_threads_give_the_serial_results(small: F32) -> None:
             out.append((i, [(h.id, h.score) for h in idx.search(queries[i], 10, nprobe=8)]))
         return out
 
-    def batch_worker(_: int) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    def batch_worker(_: int) -> Tuple[npt.NDArray[np.uint64], npt.NDArray[np.float32]]:
         return idx.search_batch(queries, 10, nprobe=8)
 
     with ThreadPoolExecutor(4) as pool:

@@ -87,3 +87,22 @@ clean-local: clean-fuzz-index
 clean-fuzz-index:
 	rm -rf tests/fuzz/index-seeds tests/fuzz/.libs
 .PHONY: clean-fuzz-index
+
+# ---- structure-aware fuzzer for the index loader (issue 13, item 5) ----
+# fuzz_index_load.c's checks on the loader as shipped (checksums enforced),
+# driven by tests/fuzz/fuzz_index_mutator.c, a custom mutator that edits the
+# meaning of sections (META fields, factors, rows, versions, sections dropped
+# or resized) and writes the file out again with valid CRC-32Cs:
+#   make fuzz-index-struct [RUV_FUZZ_CC=clang-14]   # also builds the seeds
+#   mkdir -p corpus-struct
+#   nice -n 10 tests/fuzz/fuzz_index_struct -max_len=65536 -timeout=10 \
+#       -max_total_time=600 corpus-struct tests/fuzz/index-seeds
+EXTRA_DIST += tests/fuzz/fuzz_index_mutator.c tests/fuzz/container_edit.h
+tests/fuzz/fuzz_index_struct: $(engine_libruvector_core_la_SOURCES) tests/fuzz/fuzz_index_load.c \
+		tests/fuzz/fuzz_index_mutator.c tests/fuzz/container_edit.h config.h
+	$(RUV_FUZZ_BUILD) \
+	  $(top_srcdir)/tests/fuzz/fuzz_index_load.c $(top_srcdir)/tests/fuzz/fuzz_index_mutator.c \
+	  $$srcs $(RUV_FUZZ_LIBS) -o $@
+fuzz-index-struct: tests/fuzz/fuzz_index_struct fuzz-index-seeds
+.PHONY: fuzz-index-struct
+CLEANFILES += tests/fuzz/fuzz_index_struct

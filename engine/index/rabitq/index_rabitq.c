@@ -25,6 +25,7 @@
 #include <ruvector/index.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "exec/pool.h"
 #include "exec/progress.h"
 #include "index/common.h"
@@ -302,6 +303,26 @@ void ruv__rq_list_put(const struct ruv_index *idx, struct rq *r, struct rq_list 
         r->max_list = l->n;
 }
 
+/* k-means splits empty clusters while it can; lists left empty after a
+ * build mean fewer distinct vectors (or tight clusters) than nlist. Search
+ * stays complete (it probes past empty lists), but the user should hear
+ * that nlist is too large for this data: at verbose level 1. */
+static void note_empty_lists(const struct ruv_index *idx, const struct rq *r)
+{
+    const char *v = NULL;
+    if (r->nlist < 2 || ruv_engine_setting(idx->eng, "verbose", &v, NULL) || !v || atoi(v) < 1)
+        return;
+    uint32_t empty = 0;
+    for (uint32_t l = 0; l < r->nlist; l++)
+        empty += r->lists[l].n == 0;
+    if (empty)
+        ruv__log(atoi(v), 1,
+                 "IVF: %u of %u lists are empty after k-means: the data has fewer distinct "
+                 "vectors (or tight clusters) than nlist; searches probe past empty lists, a "
+                 "smaller nlist would serve the same data faster",
+                 empty, r->nlist);
+}
+
 static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t first)
 {
     struct rq *r = idx->impl;
@@ -347,6 +368,8 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
     free(c.codes);
     free(c.ex);
     free(c.scratch);
+    if (!rc && first == 0)
+        note_empty_lists(idx, r);
     return rc;
 }
 

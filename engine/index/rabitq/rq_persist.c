@@ -2,6 +2,7 @@
  * order, in the sections docs/file-format.md lists. */
 #include "config.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +78,16 @@ int ruv__rq_save(const struct ruv_index *idx, struct ruv__writer *w)
     const struct rq *r = idx->impl;
     int rc = ruv__writer_section(w, "CENT", r->centroids,
                                  (size_t)r->nlist * idx->p.dim * sizeof(float));
-    if (!rc && r->origin)
+    if (!rc && r->origin) {
         rc = ruv__writer_section(w, "ORIG", r->origin, idx->p.dim * sizeof(float));
+    } else if (!rc && r->metric == RUV__RABITQ_L2) {
+        /* Loaded from a version 1 file: its codes are relative to 0, which
+         * an all-zero ORIG says exactly (x - 0 == x), as version 2 requires. */
+        float *zero = calloc(idx->p.dim ? idx->p.dim : 1, sizeof *zero);
+        rc = zero ? ruv__writer_section(w, "ORIG", zero, idx->p.dim * sizeof(float))
+                  : ruv__set_error(RUV_E_NOMEM, "out of memory");
+        free(zero);
+    }
     if (rc)
         return rc;
     uint64_t *sizes = malloc(r->nlist * sizeof *sizes);
@@ -128,6 +137,83 @@ static int section_exact(const struct ruv__reader *rd, const char *tag, size_t w
     return RUV_OK;
 }
 
+/* The encoder's invariants (rabitq.c, factors_finish): every factor finite,
+ * the error bound >= 0 and the rescale <= 0. A file that breaks them would
+ * give NaN, infinite or wrong-signed estimates, whatever its checksums say. */
+static int check_factors(const void *add, const void *rescale, const void *error, size_t n,
+                         const char *which)
+{
+    for (size_t i = 0; i < n; i++) {
+        float a, s, e;
+        memcpy(&a, (const float *)add + i, sizeof a);
+        memcpy(&s, (const float *)rescale + i, sizeof s);
+        memcpy(&e, (const float *)error + i, sizeof e);
+        if (!isfinite(a) || !isfinite(s) || !isfinite(e))
+            return ruv__set_error(RUV_E_CORRUPT, "vector %zu: %sfactors (%g, %g, %g) are not all "
+                                  "finite", i, which, (double)a, (double)s, (double)e);
+        if (e < 0.0f || s > 0.0f)
+            return ruv__set_error(RUV_E_CORRUPT, "vector %zu: %sfactors out of range (rescale %g "
+                                  "must be <= 0, error bound %g >= 0)", i, which, (double)s,
+                                  (double)e);
+    }
+    return RUV_OK;
+}
+
+/* |r| of one vector from a (rescale, error) factor pair and |y|^2 of its
+ * code (rabitq.c, factors_finish): error / -rescale = A sqrt(1 - rho^2) |y|
+ * gives rho, and -rescale = 2h |r| / (rho |y|) then gives |r|. -1 when the
+ * pair carries no such information (a zero or degenerate vector). */
+static double norm_from_factors(float rescale, float error, double yy, double a, double h)
+{
+    if (!(rescale < 0.0f) || !(yy > 0.0))
+        return -1.0;
+    double t = (double)error / (-(double)rescale * a * sqrt(yy));
+    double rho = t < 1.0 ? sqrt(1.0 - t * t) : 0.0;
+    return -(double)rescale * rho * sqrt(yy) / (2.0 * h);
+}
+
+/* The 1-bit and the B-bit factors of a vector describe the same residual,
+ * so the |r| each implies must agree. |y|^2 of the B-bit code depends on
+ * bits (a level e is stored as e, or as 2^(bits-1) - 1 - e for a negative
+ * coordinate), so a file whose META bits do not match its codes (say 3
+ * edited to 8) disagrees by far more than rounding. */
+static int check_ex_bits(const struct ruv_index *idx, const struct rq *r, const uint64_t *codes,
+                         const uint8_t *exc, const float *frs, const float *fer, const float *xrs,
+                         const float *xer, size_t n)
+{
+    const size_t dim = r->dim_pad;
+    const unsigned mask = (1u << (idx->p.bits - 1)) - 1u;
+    const double a = (double)idx->p.epsilon / sqrt(dim > 1 ? (double)(dim - 1) : 1.0);
+    const double h = r->metric == RUV__RABITQ_IP ? 0.5 : 1.0;
+    if (!(a > 0.0) || !isfinite(a))
+        return RUV_OK;
+    for (size_t j = 0; j < n; j++) {
+        const uint64_t *code = codes + j * r->words;
+        const uint8_t *ex = exc + j * ruv__rq_ex_bytes(r);
+        double yy = 0.0;
+        for (size_t i = 0; i < dim; i++) {
+            unsigned pos = (unsigned)(code[i / 64] >> (i % 64)) & 1u;
+            double mag = (double)(pos ? ex[i] : mask - ex[i]) + 0.5;
+            yy += mag * mag;
+        }
+        float f1s, f1e, fxs, fxe;
+        memcpy(&f1s, frs + j, sizeof f1s);
+        memcpy(&f1e, fer + j, sizeof f1e);
+        memcpy(&fxs, xrs + j, sizeof fxs);
+        memcpy(&fxe, xer + j, sizeof fxe);
+        double n1 = norm_from_factors(f1s, f1e, 0.25 * (double)dim, a, h);
+        double nx = norm_from_factors(fxs, fxe, yy, a, h);
+        if (n1 < 0.0 || nx < 0.0)
+            continue;
+        if (fabs(n1 - nx) > 1e-3 * fmax(n1, nx) + 1e-30)
+            return ruv__set_error(RUV_E_CORRUPT,
+                                  "vector %zu: its %u-bit factors and codes imply |r| = %g, its "
+                                  "1-bit ones %g: META bits (%u) do not match the codes",
+                                  j, idx->p.bits, nx, n1, idx->p.bits);
+    }
+    return RUV_OK;
+}
+
 int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
 {
     struct rq *r = idx->impl;
@@ -140,6 +226,11 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
     memcpy(r->centroids, cent, (size_t)r->nlist * idx->p.dim * sizeof(float));
     if ((rc = ruv__check_finite(r->centroids, r->nlist, idx->p.dim, "centroid")))
         return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
+    if (r->metric == RUV__RABITQ_L2 && rd->version >= 2 && !ruv__reader_has(rd, "ORIG"))
+        return ruv__set_error(RUV_E_CORRUPT,
+                              "a version %u L2 index needs section 'ORIG' (its codes are "
+                              "relative to it); only version 1 files go without",
+                              rd->version);
     if (ruv__reader_has(rd, "ORIG")) { /* absent: version 1, or not L2 */
         const void *orig;
         if (r->metric != RUV__RABITQ_L2)
@@ -168,6 +259,12 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
         return ruv__set_error(RUV_E_CORRUPT, "list sizes add up to %zu, header says %zu", total,
                               idx->n);
     const int ex = idx->p.bits > 1;
+    static const char *const ex_tags[] = {"EXCD", "XADD", "XRSC", "XERR"};
+    for (size_t t = 0; !ex && t < 4; t++)
+        if (ruv__reader_has(rd, ex_tags[t]))
+            return ruv__set_error(RUV_E_CORRUPT,
+                                  "section '%s' (B-bit codes) in a 1-bit index: META bits do not "
+                                  "match the sections", ex_tags[t]);
     const void *rows, *codes, *pop, *fa, *fr, *fe, *exc = NULL, *xa = NULL, *xr = NULL, *xe = NULL;
     size_t n = idx->n;
     if ((rc = section_exact(rd, "LROW", n * sizeof(uint32_t), &rows)) ||
@@ -181,6 +278,9 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
                (rc = section_exact(rd, "XADD", n * sizeof(float), &xa)) ||
                (rc = section_exact(rd, "XRSC", n * sizeof(float), &xr)) ||
                (rc = section_exact(rd, "XERR", n * sizeof(float), &xe))))
+        return rc;
+    if ((rc = check_factors(fa, fr, fe, n, "")) ||
+        (ex && (rc = check_factors(xa, xr, xe, n, "ex "))))
         return rc;
     if (ex) { /* each ex byte holds bits - 1 bits; more would corrupt the sign bit */
         const uint8_t *e = exc;
@@ -199,6 +299,8 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
                 return ruv__set_error(RUV_E_CORRUPT,
                                       "ex code byte %zu is %u, out of range for %u-bit codes", i,
                                       e[i], idx->p.bits);
+        if ((rc = check_ex_bits(idx, r, codes, exc, fr, fe, xr, xe, n)))
+            return rc;
     }
     uint8_t *seen = calloc(n ? n : 1, 1);
     if (!seen)

@@ -272,10 +272,31 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
     ruv__topk_init(&ub, sp->k, s.ubh, s.ubr);
     struct cands cs = {0};
     int rc = RUV_OK;
-    for (uint32_t pi = 0; pi < np && !rc; pi++) {
+    size_t seen = 0;      /* allowed rows in the lists scanned so far */
+    uint32_t ranked = np; /* entries of s.probe in order */
+    for (uint32_t pi = 0; !rc; pi++) {
+        if (pi >= np) {
+            /* Completeness: nprobe lists that are empty or short (duplicates,
+             * more lists than distinct vectors, a narrow allow-list) must not
+             * leave fewer than k results while rows remain: probe on in
+             * order of distance until k rows have been seen or every list. */
+            if (seen >= sp->k || pi >= r->nlist)
+                break;
+            if (ranked < r->nlist) {
+                /* the first np entries stay as they were: ties go by id */
+                ruv__probe_nearest(k, &r->probe, q, s.qwork, r->nlist, s.probe, s.probe_dist);
+                ranked = r->nlist;
+            }
+        }
         const struct rq_list *l = &r->lists[s.probe[pi]];
         if (l->n == 0)
             continue;
+        if (!allow) {
+            seen += l->n;
+        } else {
+            for (size_t j = 0; j < l->n; j++)
+                seen += allowed(allow, l->rows[j]);
+        }
         ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)s.probe[pi] * r->dim_pad,
                                    r->dim_pad, r->metric, &qc);
         if (asym) {

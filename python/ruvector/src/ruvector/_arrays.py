@@ -9,21 +9,25 @@ for. Python lists and tuples (and other plain iterables) are accepted and
 copied, since they have no float32 memory to share.
 
 Ids: any integer array or sequence; int64 and uint64 arrays are passed
-without a copy. Ids must lie in 0..2**63-1 so that they come back unchanged
-in the int64 arrays search_batch returns.
+without a copy. Ids are unsigned 64-bit, 0..2**64-1, as in the C API: Python
+ints of any size in that range and numpy uint64 arrays go through, and come
+back unchanged (search_batch and Index.ids return uint64 arrays).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from ._errors import OutOfMemory
+
 F32 = npt.NDArray[np.float32]
 U64 = npt.NDArray[np.uint64]
 
-MAX_ID = (1 << 63) - 1
+MAX_ID = (1 << 64) - 1
 _F32 = np.dtype(np.float32)
 
 
@@ -67,9 +71,7 @@ def as_float32(x: object, what: str, ndim: int) -> F32:
     return result
 
 
-_ID_RANGE = (
-    "ids must be in 0..2**63-1 (they are unsigned, and search_batch returns them in int64 arrays)"
-)
+_ID_RANGE = "ids are unsigned 64-bit integers: 0..2**64-1"
 
 
 def _out_of_range(what: str, i: int, value: int) -> ValueError:
@@ -99,7 +101,7 @@ def _ids_from_sequence(seq: Sequence[object], what: str) -> npt.NDArray[Any]:
 
 
 def as_ids(x: object, what: str = "ids") -> U64:
-    """x as a 1-D uint64 array of ids in 0..2**63-1."""
+    """x as a 1-D uint64 array of ids in 0..2**64-1."""
     if isinstance(x, (int, np.integer)):
         x = [int(x)]
     if _is_array_like(x):
@@ -118,8 +120,6 @@ def as_ids(x: object, what: str = "ids") -> U64:
         bad = None
         if arr.dtype.kind == "i" and int(arr.min()) < 0:
             bad = np.flatnonzero(arr < 0)
-        if arr.dtype.kind == "u" and int(arr.max()) > MAX_ID:
-            bad = np.flatnonzero(arr > MAX_ID)
         if bad is not None:
             i = int(bad[0])
             raise _out_of_range(what, i, int(arr[i]))
@@ -127,3 +127,25 @@ def as_ids(x: object, what: str = "ids") -> U64:
         result: U64 = arr.view(np.uint64)  # non-negative int64 has the same bits
         return result
     return np.ascontiguousarray(arr, dtype=np.uint64)
+
+
+def _physical_memory() -> int:
+    """Installed memory in bytes; 0 when the platform does not say."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def check_batch_output(nq: int, k: int) -> None:
+    """OutOfMemory (a MemoryError) before an (nq, k) result is allocated when
+    its ids and scores (12 bytes a slot) exceed the machine's memory: NumPy
+    allocates lazily, so the process would otherwise be OOM-killed while the
+    search fills the arrays."""
+    need = nq * k * 12
+    mem = _physical_memory()
+    if mem and need > mem:
+        raise OutOfMemory(
+            f"search_batch of {nq} queries x k {k} needs {need} bytes of ids and scores, "
+            f"more than this machine's {mem} bytes of memory; search in smaller batches"
+        )

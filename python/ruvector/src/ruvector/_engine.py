@@ -36,8 +36,10 @@ class Engine:
             RUVECTOR_PLUGIN_PATH is set.
         disable: plugin names never to load.
         verbose: 1 prints one line per decision on stderr, 2 every probe.
-        blas: a BLAS library or directory to try first. Default: the
-            scipy-openblas32 wheel's lib directory when it is installed.
+        blas: the BLAS library (or a directory holding one) to use; a path
+            that cannot be loaded raises NotFoundError naming it. Default:
+            the scipy-openblas32 wheel's lib directory when it is installed,
+            else the system's OpenBLAS, else the engine's own kernels.
         options: per-plugin settings, ``{"a2a": {"endpoint": "..."}}``.
     """
 
@@ -76,8 +78,8 @@ class Engine:
             for plugin, kv in (options or {}).items()
             for key, value in kv.items()
         )
-        try:
-            self._h = _ext.Engine(
+        def open_engine(blas_path: Optional[str]) -> _ext.Engine:
+            return _ext.Engine(
                 kernel=kernel,
                 plugin_path=path,
                 disable=disable,
@@ -87,6 +89,17 @@ class Engine:
                 blas_path=blas_path,
                 options=triples,
             )
+
+        try:
+            try:
+                self._h = open_engine(blas_path)
+            except NotFoundError as exc:
+                # blas= names a library that must load; the scipy-openblas32
+                # hint is only a preference, so the engine's own search (or
+                # kernels) take over when it cannot be used.
+                if blas is not None or blas_path is None or "BLAS '" not in str(exc):
+                    raise
+                self._h = open_engine(None)
         except (NotFoundError, PluginError) as exc:
             hints = "".join(extra_hint(n) for n in names if n in str(exc))
             if not hints:

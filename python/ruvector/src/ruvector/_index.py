@@ -17,19 +17,22 @@ from typing import (
     Dict,
     Iterator,
     List,
+    Literal,
     NamedTuple,
     Optional,
+    SupportsIndex,
     Tuple,
     Type,
     TypeVar,
     Union,
+    overload,
 )
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _ext
-from ._arrays import MAX_ID, F32, U64, as_float32, as_ids
+from ._arrays import MAX_ID, F32, U64, as_float32, as_ids, check_batch_output
 from ._engine import Engine, default_engine
 from ._errors import NotFoundError, OriginalsNotStored
 
@@ -195,6 +198,20 @@ class _Index:
             0.0 if recall is None else float(recall),
         )
 
+    @overload
+    def search_batch(
+        self, queries: npt.ArrayLike, k: int = ..., *, rerank_factor: Optional[int] = ...,
+        filter: Optional[IdsArg] = ..., nprobe: Optional[int] = ...,
+        recall: Optional[float] = ..., return_counts: Literal[False] = ...,
+    ) -> Tuple[U64, F32]: ...
+
+    @overload
+    def search_batch(
+        self, queries: npt.ArrayLike, k: int = ..., *, rerank_factor: Optional[int] = ...,
+        filter: Optional[IdsArg] = ..., nprobe: Optional[int] = ...,
+        recall: Optional[float] = ..., return_counts: Literal[True],
+    ) -> Tuple[U64, F32, npt.NDArray[np.int64]]: ...
+
     def search_batch(
         self,
         queries: npt.ArrayLike,
@@ -204,24 +221,30 @@ class _Index:
         filter: Optional[IdsArg] = None,
         nprobe: Optional[int] = None,
         recall: Optional[float] = None,
-    ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        return_counts: bool = False,
+    ) -> Union[Tuple[U64, F32], Tuple[U64, F32, npt.NDArray[np.int64]]]:
         """Searches every row of queries (n, dim), in parallel over the
-        engine's threads. Returns (ids, scores), both of shape (n, k): row i
-        holds query i's results best first; unused slots are id -1, score NaN."""
+        engine's threads. Returns (ids, scores), uint64 and float32 of shape
+        (n, k): row i holds query i's results best first. Ids use all 64
+        bits, so no id value marks an unused slot: a slot is unused exactly
+        when its score is NaN (its id is then 2**64-1, which a real result can
+        also carry). With return_counts=True, a third array (n,) says how many
+        slots of each row hold results."""
         qs = as_float32(queries, "queries", 2)
         nq, dim = qs.shape
         k = operator.index(k)
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         allow = _filter_ids(filter)
+        check_batch_output(nq, k)
         ids = np.empty((nq, k), dtype=np.uint64)
         scores = np.empty((nq, k), dtype=np.float32)
+        nfound = np.zeros(nq, dtype=np.uintp)
         if allow is not None and allow.size == 0:
             self._h.check_dim(dim, "queries")
             ids.fill(np.iinfo(np.uint64).max)
             scores.fill(np.nan)
         else:
-            nfound = np.empty(nq, dtype=np.uintp)
             self._h.search_batch(
                 qs,
                 k,
@@ -233,8 +256,9 @@ class _Index:
                 nfound,
                 0.0 if recall is None else float(recall),
             )
-        # UINT64_MAX (no result) reads as -1 through the int64 view.
-        return ids.view(np.int64), scores
+        if return_counts:
+            return ids, scores, nfound.astype(np.int64)
+        return ids, scores
 
     # ---- changes ----
 
@@ -316,17 +340,17 @@ class _Index:
                 "use RabitqPlusIndex or FlatF32Index to read vectors back"
             )
 
-    def _views(self) -> Tuple[F32, npt.NDArray[np.int64]]:
+    def _views(self) -> Tuple[F32, U64]:
         """Read-only, zero-copy arrays of the stored vectors and their ids."""
         self._require_originals()
         export = self._h.export_vectors()
         if export.n == 0:
-            return np.empty((0, export.dim), np.float32), np.empty(0, np.int64)
+            return np.empty((0, export.dim), np.float32), np.empty(0, np.uint64)
         vectors: F32 = np.asarray(_ExportView(export, ids=False))
-        ids: npt.NDArray[np.int64] = np.asarray(_ExportView(export, ids=True)).view(np.int64)
+        ids: U64 = np.asarray(_ExportView(export, ids=True))
         return vectors, ids
 
-    def __getitem__(self, id: int) -> F32:
+    def __getitem__(self, id: SupportsIndex) -> F32:
         """A copy of the stored vector of ``id`` (for COSINE, normalised)."""
         self._require_originals()
         key = operator.index(id)
@@ -354,8 +378,8 @@ class _Index:
             yield IndexItem(int(ids[i]), vectors[i].copy())
 
     @property
-    def ids(self) -> npt.NDArray[np.int64]:
-        """A copy of the stored ids, in the row order of np.asarray(index)."""
+    def ids(self) -> U64:
+        """A copy of the stored ids (uint64), in the row order of np.asarray(index)."""
         return self._views()[1].copy()
 
     def __array__(self, dtype: Optional[npt.DTypeLike] = None, copy: Optional[bool] = None) -> F32:
