@@ -113,13 +113,13 @@ tests_test_kernels_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_kernels_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_errors tests/test_config tests/test_cpu tests/test_loader
 check_PROGRAMS += tests/test_index
-tests_test_index_SOURCES = tests/test_index.c
+tests_test_index_SOURCES = tests/test_index.c tests/testdata.h
 tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_index
 # The plan and calibration; reads the calibration curve (white-box).
 check_PROGRAMS += tests/test_plan
-tests_test_plan_SOURCES = tests/test_plan.c
+tests_test_plan_SOURCES = tests/test_plan.c tests/testdata.h
 tests_test_plan_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_plan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_plan_LDADD = $(RUV_WHITEBOX_LDADD)

@@ -20,51 +20,8 @@
 static ruv_engine *eng;
 static char tmpdir[] = "/tmp/ruv-index-test-XXXXXX";
 
-static uint64_t rs = 0x12345;
-static double urand(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return (double)(rs >> 11) / 9007199254740992.0;
-}
-static float nrand(void) /* Box-Muller */
-{
-    double u = urand() + 1e-12, v = urand();
-    return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
-}
-
-/* n rows around `clusters` centres in [-2,2]^d with N(0, sigma) noise (the
- * shape of ruvector's demo data). */
-static float *clustered(size_t n, size_t d, size_t clusters, float sigma)
-{
-    float *c = malloc(clusters * d * sizeof(float)), *x = malloc(n * d * sizeof(float));
-    for (size_t i = 0; i < clusters * d; i++)
-        c[i] = (float)(urand() * 4 - 2);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = (size_t)(urand() * (double)clusters) % clusters;
-        for (size_t j = 0; j < d; j++)
-            x[i * d + j] = c[k * d + j] + sigma * nrand();
-    }
-    free(c);
-    return x;
-}
-
-static double dist_of(int metric, const float *a, const float *b, size_t d)
-{
-    double s = 0, aa = 0, bb = 0;
-    for (size_t i = 0; i < d; i++) {
-        if (metric == RUV_METRIC_L2)
-            s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        else
-            s -= (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    if (metric == RUV_METRIC_COSINE)
-        s = (aa > 0 && bb > 0) ? s / sqrt(aa * bb) : 0;
-    return s;
-}
+#define TESTDATA_SEED 0x12345
+#include "testdata.h"
 
 /* Exact top-k rows by brute force in double (ties by row). */
 static void brute(int metric, const float *base, size_t n, size_t d, const float *q, size_t k,

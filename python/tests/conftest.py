@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, List, Type, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +11,20 @@ import pytest
 import ruvector
 
 F32 = npt.NDArray[np.float32]
+
+#: The four index classes, for tests that run on each.
+AnyIndexClass = Union[
+    Type[ruvector.FlatF32Index],
+    Type[ruvector.RabitqIndex],
+    Type[ruvector.RabitqPlusIndex],
+    Type[ruvector.RabitqAsymIndex],
+]
+ALL: List[AnyIndexClass] = [
+    ruvector.FlatF32Index,
+    ruvector.RabitqIndex,
+    ruvector.RabitqPlusIndex,
+    ruvector.RabitqAsymIndex,
+]
 
 
 def gaussian(n: int, dim: int, seed: int) -> F32:

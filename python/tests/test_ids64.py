@@ -6,25 +6,13 @@ ids, iteration, indexing, contains, remove and a save/load round trip, and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Type, Union
 
 import numpy as np
 import pytest
 
 import ruvector
+from conftest import ALL, AnyIndexClass
 
-AnyIndexClass = Union[
-    Type[ruvector.FlatF32Index],
-    Type[ruvector.RabitqIndex],
-    Type[ruvector.RabitqPlusIndex],
-    Type[ruvector.RabitqAsymIndex],
-]
-ALL: List[AnyIndexClass] = [
-    ruvector.FlatF32Index,
-    ruvector.RabitqIndex,
-    ruvector.RabitqPlusIndex,
-    ruvector.RabitqAsymIndex,
-]
 TOP = 2**64 - 1
 BIG = [TOP, 2**63, 2**63 + 12345, 7]
 

@@ -6,27 +6,15 @@ import array
 import gc
 import math
 from pathlib import Path
-from typing import Any, Dict, List, Type, Union
+from typing import Any, Dict, List
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
 import ruvector
-from conftest import F32, clustered
+from conftest import ALL, AnyIndexClass, F32, clustered
 
-AnyIndexClass = Union[
-    Type[ruvector.FlatF32Index],
-    Type[ruvector.RabitqIndex],
-    Type[ruvector.RabitqPlusIndex],
-    Type[ruvector.RabitqAsymIndex],
-]
-ALL: List[AnyIndexClass] = [
-    ruvector.FlatF32Index,
-    ruvector.RabitqIndex,
-    ruvector.RabitqPlusIndex,
-    ruvector.RabitqAsymIndex,
-]
 WITH_ORIGINALS: List[AnyIndexClass] = [ruvector.FlatF32Index, ruvector.RabitqPlusIndex]
 CODES_ONLY: List[AnyIndexClass] = [ruvector.RabitqIndex, ruvector.RabitqAsymIndex]
 

@@ -4,26 +4,13 @@ range and non-finite queries in a batch, on every index type."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Type, Union
 
 import numpy as np
 import pytest
 
 import ruvector
-from conftest import F32
+from conftest import ALL, AnyIndexClass, F32
 
-AnyIndexClass = Union[
-    Type[ruvector.FlatF32Index],
-    Type[ruvector.RabitqIndex],
-    Type[ruvector.RabitqPlusIndex],
-    Type[ruvector.RabitqAsymIndex],
-]
-ALL: List[AnyIndexClass] = [
-    ruvector.FlatF32Index,
-    ruvector.RabitqIndex,
-    ruvector.RabitqPlusIndex,
-    ruvector.RabitqAsymIndex,
-]
 RANGE = "ids are unsigned 64-bit integers: 0..2**64-1"
 
 
