@@ -1,8 +1,8 @@
 # ---- a2a plugin: the offline core (a2a.md §12, build step 1) ----
 # JSON limits, SSE framing, RFC 8785, base64url, JWK import, JWS, identity and
 # pins, URL origin rules, offline card verification and the V1/V3/J1 self-test, as a PIC
-# convenience library. The plugin module (descriptor, I/O thread, HTTP) will
-# link it; the cmocka tests and the fuzzers (tests/a2a/local.mk) use it now.
+# convenience library, which the plugin module below links; the cmocka tests
+# and the fuzzers (tests/a2a/local.mk) use it directly.
 # Needs jansson, libcrypto 3 and libcurl (its URL API) (configure: HAVE_A2A_CORE); without them the
 # rest of ruvector builds as before.
 RUV_A2A_CORE_SOURCES = \
@@ -24,6 +24,18 @@ plugins_a2a_liba2a_core_la_SOURCES = $(RUV_A2A_CORE_SOURCES)
 plugins_a2a_liba2a_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(LIBCURL_CFLAGS)
 plugins_a2a_liba2a_core_la_LIBADD = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) -lm
+
+# The feature plugin `a2a` (descriptor, init/fini, self-test, report and the
+# ops of include/ruvector/feature-a2a.h). One exported symbol; it never links
+# libruvector.
+plugin_LTLIBRARIES += plugins/a2a/a2a.la
+plugins_a2a_a2a_la_SOURCES = plugins/a2a/plugin.c
+plugins_a2a_a2a_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(LIBCURL_CFLAGS)
+plugins_a2a_a2a_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
+	-export-symbols-regex '^ruv_plugin_a2a$$'
+plugins_a2a_a2a_la_LIBADD = plugins/a2a/liba2a_core.la $(JANSSON_LIBS) $(OPENSSL_LIBS) \
+	$(LIBCURL_LIBS) -lm
 else
-EXTRA_DIST += $(RUV_A2A_CORE_SOURCES)
+EXTRA_DIST += $(RUV_A2A_CORE_SOURCES) plugins/a2a/plugin.c
 endif

@@ -31,6 +31,14 @@ tests_a2a_test_a2a_card_LDADD = $(RUV_A2A_TEST_LDADD)
 tests_a2a_test_a2a_origin_SOURCES = tests/a2a/test_a2a_origin.c
 tests_a2a_test_a2a_origin_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_origin_LDADD = $(RUV_A2A_TEST_LDADD)
+# The plugin as a host sees it: through the engine only (it links
+# libruvector, not the core library; jansson just reads the vectors).
+check_PROGRAMS += tests/a2a/test_a2a_plugin
+TESTS += tests/a2a/test_a2a_plugin
+tests_a2a_test_a2a_plugin_SOURCES = tests/a2a/test_a2a_plugin.c tests/a2a/a2a_test_util.h
+tests_a2a_test_a2a_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
+	-DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
+tests_a2a_test_a2a_plugin_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 endif
 endif
 

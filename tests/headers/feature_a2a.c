@@ -1,0 +1,13 @@
+/* Compiles <ruvector/feature-a2a.h> alone: it must be self-contained. */
+#include <ruvector/feature-a2a.h>
+#include <ruvector/feature-a2a.h> /* and idempotent */
+
+/* The first slots are what RUV_A2A_OPS_SIZE_V1 promises hosts. */
+_Static_assert(RUV_A2A_OPS_SIZE_V1 <= sizeof(struct ruv_a2a_ops), "ops size");
+_Static_assert(offsetof(struct ruv_a2a_ops, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(struct ruv_a2a_options, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(struct ruv_a2a_pinned_key, struct_size) == 0, "struct_size first");
+_Static_assert(RUV_A2A_OPTIONS_SIZE_V1 == sizeof(struct ruv_a2a_options), "options v1 is whole");
+
+int ruv_test_header_feature_a2a(void);
+int ruv_test_header_feature_a2a(void) { return RUV_A2A_AGENT_ID_SIZE == 65 ? 0 : 1; }
