@@ -17,7 +17,8 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/schema.c plugins/a2a/schema.h \
 	plugins/a2a/verify.c plugins/a2a/verify.h \
 	plugins/a2a/origin.c plugins/a2a/origin.h \
-	plugins/a2a/selftest.c plugins/a2a/selftest.h
+	plugins/a2a/selftest.c plugins/a2a/selftest.h \
+	plugins/a2a/curl_fit.c plugins/a2a/curl_fit.h
 if HAVE_A2A_CORE
 noinst_LTLIBRARIES += plugins/a2a/liba2a_core.la
 plugins_a2a_liba2a_core_la_SOURCES = $(RUV_A2A_CORE_SOURCES)

@@ -19,6 +19,7 @@
 #include <ruvector/feature-a2a.h>
 #include <ruvector/plugin.h>
 
+#include "curl_fit.h"
 #include "detail.h"
 #include "identity.h"
 #include "jcs.h"
@@ -40,34 +41,14 @@ static int forward(const struct ruv_host *host, int status)
     return host->set_error(status, "a2a: %s", ruv__a2a_detail());
 }
 
-/* Why this libcurl cannot carry the client (a2a.md §7: OpenSSL for TLS,
- * asynchronous DNS so the I/O thread never blocks on a resolver, and a
- * thread-safe curl_global_init), or NULL when it can. */
-static const char *curl_unfit(const curl_version_info_data *v)
-{
-    if (!v->ssl_version || strncmp(v->ssl_version, "OpenSSL/", 8) != 0)
-        return "libcurl does not use OpenSSL for TLS";
-    if (!(v->features & CURL_VERSION_ASYNCHDNS))
-        return "libcurl lacks asynchronous DNS (CURL_VERSION_ASYNCHDNS)";
-#ifdef CURL_VERSION_THREADSAFE
-    if (!(v->features & CURL_VERSION_THREADSAFE))
-        return "libcurl is not thread-safe (CURL_VERSION_THREADSAFE)";
-#else
-    return "libcurl headers older than 7.84 (no CURL_VERSION_THREADSAFE)";
-#endif
-    return NULL;
-}
-
 static int a2a_init(const struct ruv_host *host, void **state)
 {
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    if (!v)
-        return host->set_error(RUV_E_UNSUPPORTED, "a2a: curl_version_info returned nothing");
-    const char *why = curl_unfit(v);
+    const char *why = ruv__a2a_curl_unfit(v);
     if (why)
         return host->set_error(RUV_E_UNSUPPORTED, "a2a: %s (libcurl %s, TLS %s)", why,
-                               v->version ? v->version : "?",
-                               v->ssl_version ? v->ssl_version : "none");
+                               v && v->version ? v->version : "?",
+                               v && v->ssl_version ? v->ssl_version : "none");
     struct a2a_state *s = calloc(1, sizeof *s);
     if (!s)
         return host->set_error(RUV_E_NOMEM, "a2a: out of memory");

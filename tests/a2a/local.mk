@@ -5,7 +5,8 @@
 # package (gen_python_vectors.py); those scripts regenerate them.
 RUV_A2A_VECTOR_FILES = tests/a2a/gen_vectors.mjs tests/a2a/vectors/es_numbers.txt \
 	tests/a2a/vectors/jcs.json tests/a2a/vectors/cards.json \
-	tests/a2a/gen_python_vectors.py tests/a2a/vectors/python.json
+	tests/a2a/gen_python_vectors.py tests/a2a/vectors/python.json \
+	tests/a2a/vectors/identity_card.json
 EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h
 if HAVE_A2A_CORE
 if HAVE_CMOCKA
@@ -13,7 +14,7 @@ RUV_A2A_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_
 RUV_A2A_TEST_LDADD = plugins/a2a/liba2a_core.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
 	$(LIBCURL_LIBS) -lm
 RUV_A2A_TESTS = tests/a2a/test_a2a_sse tests/a2a/test_a2a_jcs tests/a2a/test_a2a_jws \
-	tests/a2a/test_a2a_card tests/a2a/test_a2a_origin
+	tests/a2a/test_a2a_card tests/a2a/test_a2a_origin tests/a2a/test_a2a_curl
 check_PROGRAMS += $(RUV_A2A_TESTS)
 TESTS += $(RUV_A2A_TESTS)
 tests_a2a_test_a2a_sse_SOURCES = tests/a2a/test_a2a_sse.c
@@ -31,6 +32,9 @@ tests_a2a_test_a2a_card_LDADD = $(RUV_A2A_TEST_LDADD)
 tests_a2a_test_a2a_origin_SOURCES = tests/a2a/test_a2a_origin.c
 tests_a2a_test_a2a_origin_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_origin_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_curl_SOURCES = tests/a2a/test_a2a_curl.c
+tests_a2a_test_a2a_curl_CFLAGS = $(RUV_A2A_TEST_CFLAGS) $(LIBCURL_CFLAGS)
+tests_a2a_test_a2a_curl_LDADD = $(RUV_A2A_TEST_LDADD)
 # The plugin as a host sees it: through the engine only (it links
 # libruvector, not the core library; jansson just reads the vectors).
 check_PROGRAMS += tests/a2a/test_a2a_plugin

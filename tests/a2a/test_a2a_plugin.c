@@ -215,6 +215,50 @@ static void test_tampered_card_refused(void **state)
     unpin(&p);
 }
 
+/* J1: a card that vouches for itself through the identity extension. */
+static void test_identity_card(void **state)
+{
+    (void)state;
+    char *text = read_vector("identity_card.json", NULL);
+    json_error_t err;
+    json_t *doc = json_loads(text, 0, &err);
+    free(text);
+    assert_non_null(doc);
+    const char *card = json_string_value(json_object_get(doc, "card"));
+    const char *want = json_string_value(json_object_get(doc, "agent_id"));
+    assert_non_null(card);
+    assert_non_null(want);
+
+    char *view = NULL;
+    char agent_id[RUV_A2A_AGENT_ID_SIZE] = "";
+    assert_int_equal(verify(card, NULL, &view, agent_id), RUV_OK);
+    assert_string_equal(agent_id, want);
+    assert_non_null(view);
+    assert_null(strstr(view, "signatures"));
+    assert_non_null(strstr(view, want));
+    ops->free_string(view);
+
+    /* Expected AgentIDs: this one (in upper case) passes, another fails. */
+    char upper[RUV_A2A_AGENT_ID_SIZE];
+    for (size_t i = 0; i < sizeof upper; i++)
+        upper[i] = (char)(want[i] >= 'a' && want[i] <= 'f' ? want[i] - 32 : want[i]);
+    const char *ids[] = {upper};
+    struct ruv_a2a_options o = {.struct_size = sizeof o, .agent_ids = ids, .n_agent_ids = 1};
+    assert_int_equal(verify(card, &o, NULL, agent_id), RUV_OK);
+    assert_string_equal(agent_id, want);
+    const char *other[] = {"00000000000000000000000000000000000000000000000000000000000000aa"};
+    o.agent_ids = other;
+    assert_int_equal(verify(card, &o, NULL, agent_id), RUV_E_SECURITY);
+    assert_string_equal(agent_id, "");
+
+    /* One character of the name changed. */
+    char *tampered = replace_once(card, "ruvector-test-peer", "Ruvector-test-peer");
+    assert_int_equal(verify(tampered, NULL, NULL, agent_id), RUV_E_SECURITY);
+    assert_string_equal(agent_id, "");
+    free(tampered);
+    json_decref(doc);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -272,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_load_late),
         cmocka_unit_test(test_signed_cards_accepted),
         cmocka_unit_test(test_tampered_card_refused),
+        cmocka_unit_test(test_identity_card),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_report_fragment),
     };
