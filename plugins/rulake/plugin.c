@@ -45,8 +45,13 @@ static int lake_init(const struct ruv_host *host, void **state)
     if (host->struct_size < RUV_HOST_SIZE_V2 || !host->file || !host->last_error)
         return host->set_error(RUV_E_UNSUPPORTED,
                                "rulake needs host table version 2 (an engine of 0.2 or later)");
-    /* Set before any call that can fail, so the detail reaches the loader. */
-    ruv__lake_error_forward = host->set_error;
+    /* Set before any call that can fail, so the detail reaches the loader;
+     * written only while no engine uses the plugin (every engine's
+     * set_error is the same function), so no op can read it mid-write. */
+    pthread_mutex_lock(&users_mu);
+    if (users == 0)
+        ruv__lake_error_forward = host->set_error;
+    pthread_mutex_unlock(&users_mu);
     const char *path = host->config_get(host, "libcrypto");
     int st = ruv__lake_crypto_load(path && *path ? path : NULL);
     /* The loader keeps 255 bytes of the reason: where the path came from
