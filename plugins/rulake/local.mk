@@ -82,8 +82,8 @@ check_PROGRAMS += tests/rulake/test_lake_plugin
 TESTS += tests/rulake/test_lake_plugin
 tests_rulake_test_lake_plugin_SOURCES = tests/rulake/test_lake_plugin.c tests/rulake/lake_test.h
 tests_rulake_test_lake_plugin_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
-tests_rulake_test_lake_plugin_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
-tests_rulake_test_lake_plugin_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la
+tests_rulake_test_lake_plugin_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_plugin_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
 endif
 endif
 

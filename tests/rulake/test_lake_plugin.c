@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -185,6 +186,48 @@ static void witness_ops_match_the_spec(void **state)
     assert_engine_status(ops->witness_v1(lake, &o, hex), RUV_E_INVAL, "over 1024");
 }
 
+/* RUV_CAP_THREADSAFE: the ops share no mutable state, so threads calling
+ * them at once get the single-threaded answers. */
+static void *hash_many(void *arg)
+{
+    int *bad = arg;
+    static const uint64_t ids[4] = {2000, 42, 7, 99};
+    static const float rows[16] = {8, 16, 32, 64, 0.5f, -0.5f, 0.25f, -0.25f,
+                                   1, 2, 3, 4, -1, -2, -3, -4};
+    static const char ref[] = "local://hot-shard/docs";
+    const struct ruv_lake_witness_in d = {.struct_size = sizeof d, .data_ref = ref,
+                                          .data_ref_len = sizeof ref - 1, .dim = 4,
+                                          .rotation_seed = 42, .rerank_factor = 20, .gen_num = 1};
+    const struct ruv_lake_index_params p = {.struct_size = sizeof p, .bits = 1, .metric = "l2"};
+    static const uint64_t dup[2] = {9, 9};
+    char hex[65];
+    for (int i = 0; i < 200; i++) {
+        if (ops->witness_v2(lake, &d, &p, ids, rows, 4, hex, NULL) != RUV_OK ||
+            strcmp(hex, "2f92ba472c8cd0a4dd6274fc67857aa0d567096be766d20148d0ea132dae1076"))
+            (*bad)++;
+        /* and a failure's detail stays on its own thread */
+        if (ops->witness_v2(lake, &d, &p, dup, rows, 2, hex, NULL) != RUV_E_INVAL ||
+            !strstr(ruv_last_error(), "duplicate id 9"))
+            (*bad)++;
+    }
+    return NULL;
+}
+
+static void ops_are_threadsafe(void **state)
+{
+    (void)state;
+    assert_non_null(ops);
+    enum { T = 4 };
+    pthread_t th[T];
+    int bad[T] = {0};
+    for (int i = 0; i < T; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, hash_many, &bad[i]), 0);
+    for (int i = 0; i < T; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(bad[i], 0);
+    }
+}
+
 static const char *const rfc8032_priv =
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 static const char *const rfc8032_pub =
@@ -285,6 +328,7 @@ int main(void)
         cmocka_unit_test(loads_and_gives_its_ops),
         cmocka_unit_test(witness_ops_match_the_spec),
         cmocka_unit_test(sidecar_verify_checks_bundles),
+        cmocka_unit_test(ops_are_threadsafe),
         cmocka_unit_test(report_fragment),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
