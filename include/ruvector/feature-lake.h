@@ -56,18 +56,21 @@ struct ruv_lake_ops {
     /* The v2 witness (§6.3) of w, p and n rows of dim = w->dim floats with
      * their ids, in any order (the digest sorts by id): ids unique, every
      * float finite, else RUV_E_INVAL naming the id. n = 0 is valid. The
-     * content digest (§6.2) goes to digest_hex when it is not NULL. */
+     * content digest (§6.2) goes to digest_hex (65 bytes, like hex) when
+     * it is not NULL. Nothing is kept: the rows are only read. */
     int (*witness_v2)(void *plugin_state, const struct ruv_lake_witness_in *w,
                       const struct ruv_lake_index_params *p, const uint64_t *ids,
                       const float *vectors, uint64_t n, char hex[65], char *digest_hex);
     /* Reads and checks the sidecar table.rulake.json of the bundle
      * directory dir (§10.1 reader, §6.5 checks): its v1 witness, and v2,
      * the meta digest and the signature when present; with nkeys > 0 raw
-     * Ed25519 public keys, a signature by one of them is required. Writes
-     * the sidecar's witnesses (v2_hex "" for a v1-only bundle). Returns
-     * RUV_OK, RUV_E_NOTFOUND (no sidecar), RUV_E_CORRUPT (unreadable or
-     * malformed), RUV_E_INTEGRITY (a check failed; the detail names it
-     * and the path) or RUV_E_IO. v1_hex and v2_hex may be NULL. */
+     * Ed25519 public keys, a signature by one of them is required (keys
+     * borrowed by the call). On RUV_OK writes the sidecar's witnesses as
+     * hex into v1_hex and v2_hex (65 bytes each, either may be NULL;
+     * v2_hex "" for a v1-only bundle). Returns RUV_OK, RUV_E_NOTFOUND (no
+     * such directory, or no sidecar in it), RUV_E_CORRUPT (a symlink, an
+     * oversized or malformed sidecar), RUV_E_INTEGRITY (a check failed;
+     * the detail names it and the path) or RUV_E_IO. */
     int (*sidecar_verify)(void *plugin_state, const char *dir, const uint8_t (*keys)[32],
                           size_t nkeys, char *v1_hex, char *v2_hex);
 };

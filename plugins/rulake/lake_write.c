@@ -163,8 +163,15 @@ int ruv__lake_write_at(int dirfd, const char *name, int (*fill)(struct ruv__lake
                        void *ctx)
 {
     const struct ruv_host *host = atomic_load_explicit(&write_host, memory_order_acquire);
-    /* Without /proc/self/fd a directory fd has no path to give the host. */
-    if (host && (HAVE_PROC_SELF_FD || dirfd == AT_FDCWD))
+    if (host && dirfd == AT_FDCWD)
         return write_with_host(host, dirfd, name, fill, ctx);
+    /* Without /proc/self/fd (another OS, or no /proc in a container) a
+     * directory fd has no path to give the host: the local routine. */
+    if (host && HAVE_PROC_SELF_FD) {
+        char probe[40];
+        snprintf(probe, sizeof probe, "/proc/self/fd/%d", dirfd);
+        if (access(probe, X_OK) == 0)
+            return write_with_host(host, dirfd, name, fill, ctx);
+    }
     return write_local(dirfd, name, fill, ctx);
 }
