@@ -8,5 +8,6 @@ ruvectorinclude_HEADERS = \
 	include/ruvector/kernel_isa.h \
 	include/ruvector/plugin.h \
 	include/ruvector/index.h \
-	include/ruvector/feature-a2a.h
+	include/ruvector/feature-a2a.h \
+	include/ruvector/feature-lake.h
 nodist_ruvectorinclude_HEADERS = include/ruvector/version.h

@@ -20,6 +20,7 @@ static void clear_env(void)
     unsetenv("RUVECTOR_DISABLE");
     unsetenv("RUVECTOR_VERBOSE");
     unsetenv("RUVECTOR_ORT_LIB");
+    unsetenv("RUVECTOR_LIBCRYPTO");
 }
 
 static int setup(void **state)
@@ -201,10 +202,11 @@ static void test_plugin_setting_from_table(void **state)
         assert_int_equal(ruv_engine_setting(eng, ruv_setting_name(n), &v, &src), RUV_OK);
         assert_non_null(v);
     }
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 8);
     const char *v = NULL;
     assert_int_equal(ruv_engine_setting(eng, "nope", &v, NULL), RUV_E_NOTFOUND);
     assert_non_null(strstr(ruv_last_error(), "ort_lib"));
+    assert_non_null(strstr(ruv_last_error(), "libcrypto"));
     ruv_engine_close(eng);
 }
 

@@ -29,7 +29,8 @@
     X(threads, UINT, NULL, NULL)                                 \
     X(verbose, LEVEL, "RUVECTOR_VERBOSE", NULL)                  \
     X(blas_path, STR, NULL, NULL)                                \
-    X(ort_lib, STR, "RUVECTOR_ORT_LIB", "embed_onnx")
+    X(ort_lib, STR, "RUVECTOR_ORT_LIB", "embed_onnx")            \
+    X(libcrypto, STR, "RUVECTOR_LIBCRYPTO", "rulake")
 
 enum ruv__setting_id {
 #define X(name, type, envvar, plugin) RUV_SET_##name,

@@ -50,6 +50,7 @@ static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct libcrypto lib;                   /* written under load_mu, before publishing */
 static _Atomic(const struct libcrypto *) live; /* non-NULL once lib is complete */
 static char report[REPORT_SIZE] = "not loaded";
+static char loaded_path[REPORT_SIZE], loaded_version[128]; /* set once, before publishing */
 
 /* The symbol list drives both loading and messages; offsets keep it one table. */
 #define SYMBOLS(X)                                                         \
@@ -128,6 +129,8 @@ static int load_locked(const char *path)
     if (dladdr(any, &info) && info.dli_fname)
         where = info.dli_fname;
     snprintf(report, sizeof report, "%s (%s)", where, l.version(RUV_LAKE_OPENSSL_VERSION));
+    snprintf(loaded_path, sizeof loaded_path, "%s", where);
+    snprintf(loaded_version, sizeof loaded_version, "%s", l.version(RUV_LAKE_OPENSSL_VERSION));
     lib = l;
     atomic_store_explicit(&live, &lib, memory_order_release);
     return RUV_OK;
@@ -144,6 +147,16 @@ int ruv__lake_crypto_load(const char *path)
 }
 
 const char *ruv__lake_crypto_report(void) { return report; }
+
+const char *ruv__lake_crypto_path(void)
+{
+    return atomic_load_explicit(&live, memory_order_acquire) ? loaded_path : NULL;
+}
+
+const char *ruv__lake_crypto_version(void)
+{
+    return atomic_load_explicit(&live, memory_order_acquire) ? loaded_version : NULL;
+}
 
 static const struct libcrypto *get(int *st)
 {

@@ -22,6 +22,12 @@ int ruv__lake_crypto_load(const char *path);
  * once loaded; copy it if another thread may be loading. */
 const char *ruv__lake_crypto_report(void);
 
+/* The file really opened (dladdr) and OpenSSL_version(OPENSSL_VERSION) of
+ * the loaded library; NULL until one is loaded. Static storage, stable
+ * once loaded. */
+const char *ruv__lake_crypto_path(void);
+const char *ruv__lake_crypto_version(void);
+
 /* SHAKE-256 over a list of byte ranges, outlen bytes out. */
 struct ruv__lake_span {
     const void *p;

@@ -1,9 +1,8 @@
 /* Error detail inside the rulake plugin. Library code here never prints or
  * exits: a failing function returns a ruv_status and leaves a sentence in a
- * thread-local buffer. When the plugin descriptor lands, its init points
- * ruv__lake_error_forward at host->set_error so the detail reaches
- * ruv_last_error(); until then (and in the unit tests) the local buffer is
- * the only sink. */
+ * thread-local buffer. The plugin's init (plugin.c) points
+ * ruv__lake_error_forward at host->set_error so the detail also reaches
+ * ruv_last_error(); in the unit tests the local buffer is the only sink. */
 #ifndef RULAKE_LAKE_ERROR_H
 #define RULAKE_LAKE_ERROR_H
 

@@ -1,9 +1,12 @@
-/* Temp + fsync + rename (contract and the TEMPORARY note in lake_write.h). */
+/* Durable replacement of one file (contract in lake_write.h): the engine's
+ * routine through host->file when the plugin has a host, else a local
+ * temp + fsync + rename + directory fsync. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,9 +14,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ruvector/plugin.h>
+
 #include "bytes.h"
 #include "lake_error.h"
 #include "lake_write.h"
+
+#ifdef __linux__
+#define HAVE_PROC_SELF_FD 1
+#else
+#define HAVE_PROC_SELF_FD 0
+#endif
+
+static _Atomic(const struct ruv_host *) write_host;
+
+void ruv__lake_write_use_host(const struct ruv_host *host)
+{
+    atomic_store_explicit(&write_host, host, memory_order_release);
+}
+
+struct ruv__lake_out {
+    const struct ruv_host *host; /* NULL: fd is a local temporary */
+    ruv_durable_file *df;
+    int fd;
+};
 
 int ruv__lake_random(void *buf, size_t n)
 {
@@ -28,7 +52,7 @@ int ruv__lake_random(void *buf, size_t n)
     return RUV_OK;
 }
 
-int ruv__lake_write_all(int fd, const void *p, size_t n, const char *what)
+static int write_fd(int fd, const void *p, size_t n, const char *what)
 {
     const uint8_t *b = p;
     while (n > 0) {
@@ -44,7 +68,60 @@ int ruv__lake_write_all(int fd, const void *p, size_t n, const char *what)
     return RUV_OK;
 }
 
-int ruv__lake_write_at(int dirfd, const char *name, int (*fill)(int fd, void *ctx), void *ctx)
+/* The engine recorded its detail in its own thread-local slot; copy it
+ * into ours so that ruv__lake_last_error and the forward agree. */
+static int host_failed(const struct ruv_host *host, int status)
+{
+    return ruv__lake_error(status, "%s", host->last_error());
+}
+
+int ruv__lake_out_write(struct ruv__lake_out *out, const void *p, size_t n, const char *what)
+{
+    if (!out->host)
+        return write_fd(out->fd, p, n, what);
+    int st = out->host->file->write(out->df, p, n);
+    return st == RUV_OK ? RUV_OK : host_failed(out->host, st);
+}
+
+/* dirfd/name as a path the host's routine can open. On Linux
+ * /proc/self/fd/N names the very directory dirfd holds, so a directory
+ * renamed or replaced by a symlink after the caller opened it cannot
+ * redirect the write. */
+static int host_path(int dirfd, const char *name, char *buf, size_t size)
+{
+    int len;
+    if (dirfd == AT_FDCWD)
+        len = snprintf(buf, size, "%s", name);
+    else
+        len = snprintf(buf, size, "/proc/self/fd/%d/%s", dirfd, name);
+    if (len < 0 || (size_t)len >= size)
+        return ruv__lake_error(RUV_E_INVAL, "file name '%s' is too long", name);
+    return RUV_OK;
+}
+
+static int write_with_host(const struct ruv_host *host, int dirfd, const char *name,
+                           int (*fill)(struct ruv__lake_out *, void *), void *ctx)
+{
+    const struct ruv_host_file *file = host->file;
+    char path[4200];
+    int st = host_path(dirfd, name, path, sizeof path);
+    if (st != RUV_OK)
+        return st;
+    struct ruv__lake_out out = {host, NULL, -1};
+    if ((st = file->open(path, 0, &out.df)) != RUV_OK)
+        return host_failed(host, st);
+    if ((st = fill(&out, ctx)) != RUV_OK) {
+        char keep[1024]; /* abort must not replace fill's detail */
+        snprintf(keep, sizeof keep, "%s", ruv__lake_last_error());
+        file->abort(out.df);
+        return ruv__lake_error(st, "%s", keep);
+    }
+    st = file->commit(out.df);
+    return st == RUV_OK ? RUV_OK : host_failed(host, st);
+}
+
+static int write_local(int dirfd, const char *name, int (*fill)(struct ruv__lake_out *, void *),
+                       void *ctx)
 {
     uint8_t rnd[8];
     char rhex[17], tmp[512];
@@ -52,8 +129,7 @@ int ruv__lake_write_at(int dirfd, const char *name, int (*fill)(int fd, void *ct
     if (st != RUV_OK)
         return st;
     ruv__lake_hex(rnd, sizeof rnd, rhex);
-    /* The thread id keeps two threads of one process apart even before the
-     * random part does; the pattern is the one §10.3's cleanup matches. */
+    /* The engine's temporary pattern, so its cleanup also matches ours. */
     int len = snprintf(tmp, sizeof tmp, ".%s.tmp.%ld.%lu.%s", name, (long)getpid(),
                        (unsigned long)(uintptr_t)pthread_self(), rhex);
     if (len < 0 || (size_t)len >= sizeof tmp)
@@ -61,7 +137,8 @@ int ruv__lake_write_at(int dirfd, const char *name, int (*fill)(int fd, void *ct
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return ruv__lake_error(RUV_E_IO, "create %s: %s", tmp, strerror(errno));
-    st = fill(fd, ctx);
+    struct ruv__lake_out out = {NULL, NULL, fd};
+    st = fill(&out, ctx);
     if (st == RUV_OK && fsync(fd) != 0)
         st = ruv__lake_error(RUV_E_IO, "fsync %s: %s", tmp, strerror(errno));
     if (close(fd) != 0 && st == RUV_OK)
@@ -80,4 +157,21 @@ int ruv__lake_write_at(int dirfd, const char *name, int (*fill)(int fd, void *ct
     if (dfd >= 0 && dfd != dirfd)
         close(dfd);
     return st;
+}
+
+int ruv__lake_write_at(int dirfd, const char *name, int (*fill)(struct ruv__lake_out *, void *),
+                       void *ctx)
+{
+    const struct ruv_host *host = atomic_load_explicit(&write_host, memory_order_acquire);
+    if (host && dirfd == AT_FDCWD)
+        return write_with_host(host, dirfd, name, fill, ctx);
+    /* Without /proc/self/fd (another OS, or no /proc in a container) a
+     * directory fd has no path to give the host: the local routine. */
+    if (host && HAVE_PROC_SELF_FD) {
+        char probe[40];
+        snprintf(probe, sizeof probe, "/proc/self/fd/%d", dirfd);
+        if (access(probe, X_OK) == 0)
+            return write_with_host(host, dirfd, name, fill, ctx);
+    }
+    return write_local(dirfd, name, fill, ctx);
 }

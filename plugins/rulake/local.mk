@@ -1,7 +1,8 @@
-# ruLake core (issue 10, part 1): libcrypto shim, witnesses, sidecar and
-# FsBackend file formats. The plugin descriptor, cache and search come with
-# the engine's host table v2; until then this code is a convenience library
-# that the tests below link. It links jansson, never libcrypto (dlopen).
+# ruLake (issue 10): the `rulake` feature plugin (plugin.c: descriptor and
+# the first ops of include/ruvector/feature-lake.h) over a convenience
+# library (libcrypto shim, witnesses, sidecar, FsBackend file formats) that
+# the unit tests also link on their own. It links jansson, never libcrypto
+# (dlopen) and never libruvector (the host table).
 # jansson in the wheel: Debian's libjansson.a is not PIC (value.o has
 # R_X86_64_PC32 relocations), so it cannot go into a plugin .so; either let
 # auditwheel vendor libjansson.so.4 (53 KB of text) or build jansson 2.14
@@ -21,6 +22,16 @@ plugins_rulake_liblake_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins
 plugins_rulake_liblake_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
 plugins_rulake_liblake_core_la_LIBADD = $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+
+plugin_LTLIBRARIES += plugins/rulake/rulake.la
+plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c
+plugins_rulake_rulake_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
+plugins_rulake_rulake_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
+	-fvisibility=hidden
+plugins_rulake_rulake_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
+	-export-symbols-regex '^ruv_plugin_rulake$$'
+plugins_rulake_rulake_la_LIBADD = plugins/rulake/liblake_core.la $(JANSSON_LIBS) \
+	$(PTHREAD_LIBS) -ldl
 
 # A small program the hashlib cross-check drives (stdin → hex lines).
 check_PROGRAMS += tests/rulake/witness_cli
@@ -59,9 +70,20 @@ tests_rulake_test_lake_sidecar_LDADD = $(RUV_LAKE_TEST_LDADD) $(JANSSON_LIBS)
 check_PROGRAMS += tests/rulake/test_lake_ruvec
 TESTS += tests/rulake/test_lake_ruvec
 tests_rulake_test_lake_ruvec_SOURCES = tests/rulake/test_lake_ruvec.c tests/rulake/lake_test.h
-tests_rulake_test_lake_ruvec_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_ruvec_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS) -I$(top_srcdir)/engine
 tests_rulake_test_lake_ruvec_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
-tests_rulake_test_lake_ruvec_LDADD = $(RUV_LAKE_TEST_LDADD)
+# RUV_CORE_LIBS: the engine's host table, so the durable-write path runs
+# through host->file as it does in the plugin.
+tests_rulake_test_lake_ruvec_LDADD = $(RUV_LAKE_TEST_LDADD) $(RUV_CORE_LIBS)
+# The plugin loaded by an engine (tests/local.mk puts plugins/rulake on
+# RUVECTOR_PLUGIN_PATH); links the convenience library only to write
+# sidecars for sidecar_verify to read.
+check_PROGRAMS += tests/rulake/test_lake_plugin
+TESTS += tests/rulake/test_lake_plugin
+tests_rulake_test_lake_plugin_SOURCES = tests/rulake/test_lake_plugin.c tests/rulake/lake_test.h
+tests_rulake_test_lake_plugin_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_plugin_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_plugin_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
 endif
 endif
 

@@ -156,7 +156,7 @@ int ruv__lake_ruvec2_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
 /* ---- writing ---- */
 
 struct out_buf {
-    int fd;
+    struct ruv__lake_out *out;
     size_t len;
     int st;
     uint8_t b[1 << 16];
@@ -172,7 +172,7 @@ static void emit(struct out_buf *o, const void *p, size_t n)
         s += k;
         n -= k;
         if (o->len == sizeof o->b) {
-            o->st = ruv__lake_write_all(o->fd, o->b, o->len, "a ruvec2 file");
+            o->st = ruv__lake_out_write(o->out, o->b, o->len, "a ruvec2 file");
             o->len = 0;
         }
     }
@@ -188,13 +188,13 @@ struct v2_job {
     uint64_t pad;
 };
 
-static int fill_v2(int fd, void *ctx)
+static int fill_v2(struct ruv__lake_out *out, void *ctx)
 {
     const struct v2_job *j = ctx;
     struct out_buf *o = malloc(sizeof *o);
     if (!o)
         return ruv__lake_error(RUV_E_NOMEM, "out of memory for a write buffer");
-    o->fd = fd;
+    o->out = out;
     o->len = 0;
     o->st = RUV_OK;
     emit(o, j->header, HDR);
@@ -214,7 +214,7 @@ static int fill_v2(int fd, void *ctx)
         }
     }
     if (o->st == RUV_OK && o->len)
-        o->st = ruv__lake_write_all(fd, o->b, o->len, "a ruvec2 file");
+        o->st = ruv__lake_out_write(out, o->b, o->len, "a ruvec2 file");
     int st = o->st;
     free(o);
     return st;
@@ -250,8 +250,6 @@ int ruv__lake_ruvec2_write_at(int root_fd, const char *name, const uint64_t *ids
         st = header_check(h, h + CHECKED_BYTES);
     if (st == RUV_OK) {
         struct v2_job job = {ids, vectors, order, n, dim, h, vo - HDR - 8 * n};
-        /* TEMPORARY path: see lake_write.h (switches to the engine's
-         * durable-write routine of the host table v2). */
         st = ruv__lake_write_at(root_fd, name, fill_v2, &job);
     }
     free(order);

@@ -262,10 +262,10 @@ int ruv__lake_sidecar_dump(const struct ruv__lake_sidecar *sc, char **out)
     return RUV_OK;
 }
 
-static int fill_text(int fd, void *ctx)
+static int fill_text(struct ruv__lake_out *out, void *ctx)
 {
     const char *text = ctx;
-    return ruv__lake_write_all(fd, text, strlen(text), RUV_LAKE_SIDECAR_NAME);
+    return ruv__lake_out_write(out, text, strlen(text), RUV_LAKE_SIDECAR_NAME);
 }
 
 int ruv__lake_sidecar_write_at(int dirfd, const struct ruv__lake_sidecar *sc)

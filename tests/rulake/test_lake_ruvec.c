@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/host.h"
 #include "crypto.h"
 #include "lake_test.h"
 #include "lake_write.h"
@@ -107,24 +108,25 @@ static void writer_refusals(void **state)
     assert_int_equal(faccessat(dfd, "w.ruvec", F_OK, 0), -1); /* nothing written */
 }
 
-static int fill_then_fail(int fd, void *ctx)
+static int fill_then_fail(struct ruv__lake_out *out, void *ctx)
 {
     (void)ctx;
-    assert_int_equal(write(fd, "partial", 7), 7);
+    assert_ok(ruv__lake_out_write(out, "partial", 7, "partial"));
     return ruv__lake_error(RUV_E_NOMEM, "simulated failure");
 }
 
-static int fill_hello(int fd, void *ctx)
+static int fill_hello(struct ruv__lake_out *out, void *ctx)
 {
-    return ruv__lake_write_all(fd, ctx, strlen(ctx), "hello");
+    return ruv__lake_out_write(out, ctx, strlen(ctx), "hello");
 }
 
-/* The temporary write path: a failing fill leaves the old file and no temp. */
-static void write_at_is_all_or_nothing(void **state)
+/* A failing fill leaves the old file and no temp, through the local
+ * fallback (host NULL) and through the engine's routine (the whitebox
+ * host table the loader gives plugins). */
+static void write_at_all_or_nothing_in(const char *subdir)
 {
-    (void)state;
     char sub[64], buf[16] = {0};
-    snprintf(sub, sizeof sub, "%s/atomic", dir);
+    snprintf(sub, sizeof sub, "%s/%s", dir, subdir);
     assert_int_equal(mkdir(sub, 0700), 0);
     int sfd = open(sub, O_RDONLY | O_DIRECTORY);
     assert_ok(ruv__lake_write_at(sfd, "f", fill_hello, "first"));
@@ -139,6 +141,35 @@ static void write_at_is_all_or_nothing(void **state)
     snprintf(cmd, sizeof cmd, "test \"$(ls -A %s)\" = f && grep -qx second %s/f", sub, sub);
     assert_int_equal(system(cmd), 0);
     close(sfd);
+}
+
+static void write_at_is_all_or_nothing(void **state)
+{
+    (void)state;
+    write_at_all_or_nothing_in("atomic");
+}
+
+static void write_at_through_the_host(void **state)
+{
+    (void)state;
+    ruv__lake_write_use_host(&ruv__host_services);
+    write_at_all_or_nothing_in("hosted");
+    /* Only the engine's routine removes a dead writer's temporary (its
+     * lock is free): the sign that the write went through host->file. */
+    char stale[128], sub[64];
+    snprintf(sub, sizeof sub, "%s/hosted", dir);
+    snprintf(stale, sizeof stale, "%s/.f.tmp.1.2.0123456789abcdef", sub);
+    int fd = open(stale, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    int sfd = open(sub, O_RDONLY | O_DIRECTORY);
+    assert_ok(ruv__lake_write_at(sfd, "f", fill_hello, "third"));
+    assert_int_equal(access(stale, F_OK), -1);
+    /* A failing host call's detail reaches ours. */
+    assert_status(ruv__lake_write_at(sfd, "no-such-dir/f", fill_hello, "x"), RUV_E_NOTFOUND,
+                  "no-such-dir");
+    close(sfd);
+    ruv__lake_write_use_host(NULL);
 }
 
 static void filename_rules(void **state)
@@ -443,6 +474,7 @@ int main(void)
         cmocka_unit_test(write_read_round_trip),
         cmocka_unit_test(writer_refusals),
         cmocka_unit_test(write_at_is_all_or_nothing),
+        cmocka_unit_test(write_at_through_the_host),
         cmocka_unit_test(filename_rules),
         cmocka_unit_test(ruvec2_rejections),
         cmocka_unit_test(file_kinds),
