@@ -7,5 +7,6 @@ ruvectorinclude_HEADERS = \
 	include/ruvector/kernel.h \
 	include/ruvector/kernel_isa.h \
 	include/ruvector/plugin.h \
-	include/ruvector/index.h
+	include/ruvector/index.h \
+	include/ruvector/feature-embed.h
 nodist_ruvectorinclude_HEADERS = include/ruvector/version.h

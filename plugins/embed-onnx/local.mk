@@ -1,6 +1,6 @@
-# ---- embed_onnx plugin: the BERT WordPiece tokenizer (embed.md §4) ----
-# The plugin descriptor and ops come with the engine's host table v2; until
-# then the tokenizer is a convenience library that its tests link.
+# ---- embed_onnx plugin: the BERT WordPiece tokenizer (embed.md §4) and the
+# feature plugin around it (embed.md §2-§3). The tokenizer is a convenience
+# library that its tests and the plugin link.
 if HAVE_JANSSON
 noinst_LTLIBRARIES += plugins/embed-onnx/libruv_tok.la
 plugins_embed_onnx_libruv_tok_la_SOURCES = \
@@ -16,6 +16,18 @@ plugins_embed_onnx_libruv_tok_la_SOURCES = \
 plugins_embed_onnx_libruv_tok_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -fvisibility=hidden
 plugins_embed_onnx_libruv_tok_la_LIBADD = $(JANSSON_LIBS)
 
+# The plugin: ONNX Runtime is dlopened (ort.c declares the two entry points
+# it calls, so no header is needed), never linked. -z nodelete keeps the
+# module resident: the ORT it loaded is process-wide (embed.md §2).
+plugin_LTLIBRARIES += plugins/embed-onnx/embed_onnx.la
+plugins_embed_onnx_embed_onnx_la_SOURCES = plugins/embed-onnx/plugin.c \
+	plugins/embed-onnx/ort.h plugins/embed-onnx/ort.c \
+	plugins/embed-onnx/model.h plugins/embed-onnx/model.c
+plugins_embed_onnx_embed_onnx_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(PTHREAD_CFLAGS) -fvisibility=hidden
+plugins_embed_onnx_embed_onnx_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs -Wl,-z,nodelete \
+	-export-symbols-regex '^ruv_plugin_embed_onnx$$'
+plugins_embed_onnx_embed_onnx_la_LIBADD = plugins/embed-onnx/libruv_tok.la $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+
 # tok_golden compares our ids with the reference's (tok-golden.sh makes the
 # golden files with HF tokenizers; it skips when the reference is missing).
 check_PROGRAMS += plugins/embed-onnx/tests/tok_golden
@@ -29,6 +41,16 @@ plugins_embed_onnx_tests_test_tokenizer_SOURCES = plugins/embed-onnx/tests/test_
 plugins_embed_onnx_tests_test_tokenizer_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 plugins_embed_onnx_tests_test_tokenizer_LDADD = plugins/embed-onnx/libruv_tok.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 TESTS += plugins/embed-onnx/tests/test_tokenizer
+# The plugin loaded late into an engine; the ONNX Runtime parts use the
+# onnxruntime wheel ($RUV_TEST_ORT_LIB, or found by $RUV_TOK_PYTHON) and
+# are skipped without it.
+check_PROGRAMS += plugins/embed-onnx/tests/test_embed_plugin
+plugins_embed_onnx_tests_test_embed_plugin_SOURCES = plugins/embed-onnx/tests/test_embed_plugin.c
+plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_embed_plugin_LDADD = engine/libruvector.la plugins/embed-onnx/libruv_tok.la \
+	$(CMOCKA_LIBS) $(JANSSON_LIBS)
+EXTRA_plugins_embed_onnx_tests_test_embed_plugin_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
+TESTS += plugins/embed-onnx/tests/test_embed_plugin
 endif
 endif
 EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
