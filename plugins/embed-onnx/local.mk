@@ -49,7 +49,12 @@ plugins_embed_onnx_tests_test_embed_plugin_SOURCES = plugins/embed-onnx/tests/te
 plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_embed_onnx_tests_test_embed_plugin_LDADD = engine/libruvector.la plugins/embed-onnx/libruv_tok.la \
 	$(CMOCKA_LIBS) $(JANSSON_LIBS)
-EXTRA_plugins_embed_onnx_tests_test_embed_plugin_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
+EXTRA_plugins_embed_onnx_tests_test_embed_plugin_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la \
+	plugins/embed-onnx/tests/fake_ort.la
+check_LTLIBRARIES += plugins/embed-onnx/tests/fake_ort.la
+plugins_embed_onnx_tests_fake_ort_la_SOURCES = plugins/embed-onnx/tests/fake_ort.c
+plugins_embed_onnx_tests_fake_ort_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+plugins_embed_onnx_tests_fake_ort_la_LDFLAGS = -module -avoid-version -rpath $(abs_builddir) -no-undefined
 TESTS += plugins/embed-onnx/tests/test_embed_plugin
 endif
 endif

@@ -70,10 +70,11 @@ static int version_ok(const char *v)
  * failure: a library that ran its constructors is not safe to unload
  * (embed.md §3.3), and RTLD_NODELETE keeps it mapped anyway. */
 static int try_open(const struct ruv_host *host, const char *name, enum ruv__ort_source src,
-                    struct ruv__ort *o)
+                    struct ruv__ort *o, int *not_opened)
 {
     dlerror();
     void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    *not_opened = !h;
     if (!h) {
         const char *e = dlerror();
         return host->set_error(RUV_E_UNSUPPORTED, "onnxruntime at %s (%s) could not be loaded: %s",
@@ -124,19 +125,18 @@ static int same_file(const char *path, const char *loaded)
 static int find(const struct ruv_host *host, const char *setting, const char *wheel,
                 struct ruv__ort *o)
 {
+    int not_opened = 0;
     if (setting)
-        return try_open(host, setting, RUV__ORT_SETTING, o);
+        return try_open(host, setting, RUV__ORT_SETTING, o, &not_opened);
     if (wheel)
-        return try_open(host, wheel, RUV__ORT_WHEEL, o);
-    int rc = try_open(host, RUV_ORT_SYSTEM_NAME, RUV__ORT_SYSTEM, o);
-    if (rc == RUV_OK)
-        return rc;
-    char why[200];
-    snprintf(why, sizeof why, "%s", host->last_error());
+        return try_open(host, wheel, RUV__ORT_WHEEL, o, &not_opened);
+    int rc = try_open(host, RUV_ORT_SYSTEM_NAME, RUV__ORT_SYSTEM, o, &not_opened);
+    if (rc == RUV_OK || !not_opened)
+        return rc; /* found, or found but unusable: that reason is the one to show */
     return host->set_error(RUV_E_UNSUPPORTED,
                            "onnxruntime not found (searched: setting ort_lib -, wheel -, "
-                           "system: %s): install ruvector[text]",
-                           why);
+                           "system %s): install ruvector[text]",
+                           RUV_ORT_SYSTEM_NAME);
 }
 
 int ruv__ort_load(const struct ruv_host *host, const struct ruv__ort **out)

@@ -137,6 +137,7 @@ static void expect_decline(const char *wheel, const char *const *want)
     assert_int_equal(ruv_engine_plugin_find(eng, "embed_onnx", &info), RUV_OK);
     assert_int_equal(info.state, RUV_PLUGIN_FAILED);
     assert_int_equal(info.status, RUV_E_UNSUPPORTED);
+    printf("# declined: %s\n", info.reason);
     char *json = NULL;
     assert_int_equal(ruv_engine_report(eng, &json), RUV_OK);
     for (; *want; want++) {
@@ -168,6 +169,37 @@ static void test_library_without_ort_symbol(void **state)
     setenv("RUVECTOR_ORT_LIB", "libm.so.6", 1);
     const char *want[] = {"libm.so.6", "is not ONNX Runtime", NULL};
     expect_decline(NULL, want);
+    unsetenv("RUVECTOR_ORT_LIB");
+}
+
+/* A runtime older than 1.21 is refused from its version string, before
+ * GetApi is called (an old GetApi prints to stderr); a new enough one
+ * without API 21 is refused too. */
+static void test_version_checked_before_get_api(void **state)
+{
+    (void)state;
+    const char *b = getenv("RUV_TEST_BUILDDIR");
+    char fake[1024];
+    snprintf(fake, sizeof fake, "%s/plugins/embed-onnx/tests/.libs/fake_ort.so", b ? b : ".");
+    assert_int_equal(access(fake, R_OK), 0);
+    setenv("RUVECTOR_ORT_LIB", fake, 1);
+    setenv("RUV_FAKE_ORT_VERSION", "1.18.0", 1);
+    const char *old[] = {"onnxruntime 1.18.0 at", "fake_ort.so", "is too old: need >= 1.21", NULL};
+    expect_decline(NULL, old);
+    setenv("RUV_FAKE_ORT_VERSION", "1.x", 1);
+    const char *junk[] = {"onnxruntime 1.x at", "is too old", NULL};
+    expect_decline(NULL, junk);
+    void *h = dlopen(fake, RTLD_LAZY | RTLD_NOLOAD);
+    assert_non_null(h);
+    int *calls = dlsym(h, "fake_ort_get_api_calls");
+    assert_non_null(calls);
+    assert_int_equal(*calls, 0);
+    setenv("RUV_FAKE_ORT_VERSION", "1.22.1", 1);
+    const char *no_api[] = {"onnxruntime 1.22.1 at", "has no API 21", NULL};
+    expect_decline(NULL, no_api);
+    assert_int_equal(*calls, 1);
+    dlclose(h); /* drops only the reference taken here */
+    unsetenv("RUV_FAKE_ORT_VERSION");
     unsetenv("RUVECTOR_ORT_LIB");
 }
 
@@ -382,6 +414,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setting_names_bogus_file),
         cmocka_unit_test(test_library_without_ort_symbol),
+        cmocka_unit_test(test_version_checked_before_get_api),
         cmocka_unit_test(test_wheel_key_bogus),
         cmocka_unit_test(test_nothing_found),
         cmocka_unit_test(test_loads_from_wheel_key),
