@@ -61,7 +61,8 @@ if [ ! -x "$b/plugins/embed-onnx/tests/test_embed_plugin" ]; then
     echo "SKIP: valgrind test_embed_plugin (not built: no jansson or cmocka)"
 elif ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/embed-onnx" RUV_TEST_SRCDIR="$top" \
         ./libtool --mode=execute valgrind -q --error-exitcode=99 --leak-check=full \
-        --errors-for-leak-kinds=definite ./plugins/embed-onnx/tests/test_embed_plugin \
+        --errors-for-leak-kinds=definite --suppressions="$top/plugins/embed-onnx/tests/valgrind.supp" \
+        ./plugins/embed-onnx/tests/test_embed_plugin \
         >"$b/valgrind-test_embed_plugin.out" 2>&1); then
     echo "FAIL: valgrind test_embed_plugin"; cat "$b/valgrind-test_embed_plugin.out"; vg_fail=1
 else

@@ -59,7 +59,7 @@ TESTS += plugins/embed-onnx/tests/test_embed_plugin
 endif
 endif
 EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
-	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/data
+	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/data plugins/embed-onnx/tests/valgrind.supp
 
 # ---- libFuzzer targets for the tokenizer (not built by default) ----
 # Clang with compiler-rt as for fuzz-persist (engine/persist.mk, whose
