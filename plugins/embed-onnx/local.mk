@@ -69,6 +69,8 @@ EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py 
 #       -max_total_time=300 corpus-tok plugins/embed-onnx/fuzz/seeds-tokenize
 #   nice -n 10 plugins/embed-onnx/fuzz/fuzz_tok_load -max_len=8192 -timeout=10 \
 #       -max_total_time=300 corpus-tok-load plugins/embed-onnx/fuzz/seeds-load
+#   nice -n 10 plugins/embed-onnx/fuzz/fuzz_model_dir -max_len=1024 -timeout=10 \
+#       -max_total_time=300 corpus-model-dir
 # fuzz_tokenize uses the toy vocabulary, or RUV_TOK_FUZZ_VOCAB=<vocab.txt>.
 RUV_TOK_SRCS = $(top_srcdir)/plugins/embed-onnx/tokenizer.c $(top_srcdir)/plugins/embed-onnx/tok_error.c $(top_srcdir)/plugins/embed-onnx/vocab_txt.c \
 	$(top_srcdir)/plugins/embed-onnx/tokenizer_json.c $(top_srcdir)/plugins/embed-onnx/vocab.c $(top_srcdir)/plugins/embed-onnx/normalizer.c \
@@ -82,6 +84,11 @@ plugins/embed-onnx/fuzz/fuzz_tokenize: $(RUV_TOK_SRCS) \
 	$(RUV_TOK_FUZZ_BUILD) \
 	  -DRUV_TOK_FUZZ_DEFAULT_VOCAB='"$(abs_top_srcdir)/plugins/embed-onnx/tests/data/toy_vocab.txt"' \
 	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tokenize.c $(JANSSON_LIBS) -o $@
+# fuzz_model_dir: the model directory's JSON config files (model.c).
+plugins/embed-onnx/fuzz/fuzz_model_dir: $(RUV_TOK_SRCS) $(top_srcdir)/plugins/embed-onnx/model.c \
+		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c config.h
+	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/model.c \
+	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c $(JANSSON_LIBS) -o $@
 plugins/embed-onnx/fuzz/fuzz_tok_load: $(RUV_TOK_SRCS) \
 		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c config.h
 	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c $(JANSSON_LIBS) -o $@
@@ -97,11 +104,14 @@ fuzz-tok-seeds:
 	  >plugins/embed-onnx/fuzz/seeds-load/vocab
 	{ printf '\001'; cat $(top_srcdir)/plugins/embed-onnx/tests/data/toy_tokenizer.json; } \
 	  >plugins/embed-onnx/fuzz/seeds-load/json
-fuzz-tok: plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load fuzz-tok-seeds
+fuzz-tok: plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load \
+	plugins/embed-onnx/fuzz/fuzz_model_dir fuzz-tok-seeds
 .PHONY: fuzz-tok fuzz-tok-seeds
-CLEANFILES += plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load
+CLEANFILES += plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load \
+	plugins/embed-onnx/fuzz/fuzz_model_dir
 clean-local: clean-fuzz-tok
 clean-fuzz-tok:
 	rm -rf plugins/embed-onnx/fuzz/seeds-tokenize plugins/embed-onnx/fuzz/seeds-load
 .PHONY: clean-fuzz-tok
-EXTRA_DIST += plugins/embed-onnx/fuzz/fuzz_tokenize.c plugins/embed-onnx/fuzz/fuzz_tok_load.c
+EXTRA_DIST += plugins/embed-onnx/fuzz/fuzz_tokenize.c plugins/embed-onnx/fuzz/fuzz_tok_load.c \
+	plugins/embed-onnx/fuzz/fuzz_model_dir.c
