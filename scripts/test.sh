@@ -55,6 +55,19 @@ for t in test_errors test_config test_cpu test_topo test_loader test_host test_p
         echo "PASS: valgrind $t"
     fi
 done
+# The embed_onnx plugin's loader test (with the onnxruntime wheel when python3 has it).
+b="$top/build-check"
+if [ ! -x "$b/plugins/embed-onnx/tests/test_embed_plugin" ]; then
+    echo "SKIP: valgrind test_embed_plugin (not built: no jansson or cmocka)"
+elif ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/embed-onnx" RUV_TEST_SRCDIR="$top" \
+        ./libtool --mode=execute valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite --suppressions="$top/plugins/embed-onnx/tests/valgrind.supp" \
+        ./plugins/embed-onnx/tests/test_embed_plugin \
+        >"$b/valgrind-test_embed_plugin.out" 2>&1); then
+    echo "FAIL: valgrind test_embed_plugin"; cat "$b/valgrind-test_embed_plugin.out"; vg_fail=1
+else
+    echo "PASS: valgrind test_embed_plugin"
+fi
 [ $vg_fail -eq 0 ] || status=1
 
 echo "== make distcheck ($(date +%T)) =="

@@ -1,7 +1,7 @@
 # Tests run against the build tree: plugins resolve from their build
 # directories (libltdl reads the uninstalled .la files), and the operator's
 # own RUVECTOR_* settings are cleared so they cannot change a verdict.
-RUV_TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins/kernel-avx2:$(abs_top_builddir)/plugins/kernel-avx512:$(abs_top_builddir)/plugins/kernel-neon:$(abs_top_builddir)/tests/fixtures:$(abs_top_builddir)/plugins/a2a:$(abs_top_builddir)/plugins/rulake
+RUV_TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins/kernel-avx2:$(abs_top_builddir)/plugins/kernel-avx512:$(abs_top_builddir)/plugins/kernel-neon:$(abs_top_builddir)/tests/fixtures:$(abs_top_builddir)/plugins/a2a:$(abs_top_builddir)/plugins/rulake:$(abs_top_builddir)/plugins/embed-onnx
 AM_TESTS_ENVIRONMENT = \
 	unset RUVECTOR_KERNEL RUVECTOR_DISABLE RUVECTOR_VERBOSE RUVECTOR_ORT_LIB RUVECTOR_LIBCRYPTO; \
 	RUVECTOR_PLUGIN_PATH='$(RUV_TEST_PLUGIN_PATH)'; export RUVECTOR_PLUGIN_PATH; \
@@ -57,7 +57,7 @@ check_PROGRAMS += tests/test_headers examples/host
 tests_test_headers_SOURCES = tests/test_headers.c tests/headers/error.c tests/headers/cpu.c \
 	tests/headers/engine.c tests/headers/kernel.c tests/headers/plugin.c \
 	tests/headers/version.c tests/headers/ruvector.c tests/headers/index.c \
-	tests/headers/kernel_isa.c tests/headers/feature_a2a.c tests/headers/feature_lake.c
+	tests/headers/kernel_isa.c tests/headers/feature_a2a.c tests/headers/feature_lake.c tests/headers/feature_embed.c
 tests_test_headers_LDADD = engine/libruvector.la
 examples_host_SOURCES = examples/host.c
 examples_host_LDADD = engine/libruvector.la

@@ -1,6 +1,6 @@
-# ---- embed_onnx plugin: the BERT WordPiece tokenizer (embed.md §4) ----
-# The plugin descriptor and ops come with the engine's host table v2; until
-# then the tokenizer is a convenience library that its tests link.
+# ---- embed_onnx plugin: the BERT WordPiece tokenizer (embed.md §4) and the
+# feature plugin around it (embed.md §2-§3). The tokenizer is a convenience
+# library that its tests and the plugin link.
 if HAVE_JANSSON
 noinst_LTLIBRARIES += plugins/embed-onnx/libruv_tok.la
 plugins_embed_onnx_libruv_tok_la_SOURCES = \
@@ -16,6 +16,18 @@ plugins_embed_onnx_libruv_tok_la_SOURCES = \
 plugins_embed_onnx_libruv_tok_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -fvisibility=hidden
 plugins_embed_onnx_libruv_tok_la_LIBADD = $(JANSSON_LIBS)
 
+# The plugin: ONNX Runtime is dlopened (ort.c declares the two entry points
+# it calls, so no header is needed), never linked. -z nodelete keeps the
+# module resident: the ORT it loaded is process-wide (embed.md §2).
+plugin_LTLIBRARIES += plugins/embed-onnx/embed_onnx.la
+plugins_embed_onnx_embed_onnx_la_SOURCES = plugins/embed-onnx/plugin.c \
+	plugins/embed-onnx/ort.h plugins/embed-onnx/ort.c \
+	plugins/embed-onnx/model.h plugins/embed-onnx/model.c
+plugins_embed_onnx_embed_onnx_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(PTHREAD_CFLAGS) -fvisibility=hidden
+plugins_embed_onnx_embed_onnx_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs -Wl,-z,nodelete \
+	-export-symbols-regex '^ruv_plugin_embed_onnx$$'
+plugins_embed_onnx_embed_onnx_la_LIBADD = plugins/embed-onnx/libruv_tok.la $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+
 # tok_golden compares our ids with the reference's (tok-golden.sh makes the
 # golden files with HF tokenizers; it skips when the reference is missing).
 check_PROGRAMS += plugins/embed-onnx/tests/tok_golden
@@ -29,10 +41,25 @@ plugins_embed_onnx_tests_test_tokenizer_SOURCES = plugins/embed-onnx/tests/test_
 plugins_embed_onnx_tests_test_tokenizer_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 plugins_embed_onnx_tests_test_tokenizer_LDADD = plugins/embed-onnx/libruv_tok.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 TESTS += plugins/embed-onnx/tests/test_tokenizer
+# The plugin loaded late into an engine; the ONNX Runtime parts use the
+# onnxruntime wheel ($RUV_TEST_ORT_LIB, or found by $RUV_TOK_PYTHON) and
+# are skipped without it.
+check_PROGRAMS += plugins/embed-onnx/tests/test_embed_plugin
+plugins_embed_onnx_tests_test_embed_plugin_SOURCES = plugins/embed-onnx/tests/test_embed_plugin.c
+plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_embed_plugin_LDADD = engine/libruvector.la plugins/embed-onnx/libruv_tok.la \
+	$(CMOCKA_LIBS) $(JANSSON_LIBS)
+EXTRA_plugins_embed_onnx_tests_test_embed_plugin_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la \
+	plugins/embed-onnx/tests/fake_ort.la
+check_LTLIBRARIES += plugins/embed-onnx/tests/fake_ort.la
+plugins_embed_onnx_tests_fake_ort_la_SOURCES = plugins/embed-onnx/tests/fake_ort.c
+plugins_embed_onnx_tests_fake_ort_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+plugins_embed_onnx_tests_fake_ort_la_LDFLAGS = -module -avoid-version -rpath $(abs_builddir) -no-undefined
+TESTS += plugins/embed-onnx/tests/test_embed_plugin
 endif
 endif
 EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
-	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/data
+	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/data plugins/embed-onnx/tests/valgrind.supp
 
 # ---- libFuzzer targets for the tokenizer (not built by default) ----
 # Clang with compiler-rt as for fuzz-persist (engine/persist.mk, whose
@@ -42,6 +69,8 @@ EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py 
 #       -max_total_time=300 corpus-tok plugins/embed-onnx/fuzz/seeds-tokenize
 #   nice -n 10 plugins/embed-onnx/fuzz/fuzz_tok_load -max_len=8192 -timeout=10 \
 #       -max_total_time=300 corpus-tok-load plugins/embed-onnx/fuzz/seeds-load
+#   nice -n 10 plugins/embed-onnx/fuzz/fuzz_model_dir -max_len=1024 -timeout=10 \
+#       -max_total_time=300 corpus-model-dir
 # fuzz_tokenize uses the toy vocabulary, or RUV_TOK_FUZZ_VOCAB=<vocab.txt>.
 RUV_TOK_SRCS = $(top_srcdir)/plugins/embed-onnx/tokenizer.c $(top_srcdir)/plugins/embed-onnx/tok_error.c $(top_srcdir)/plugins/embed-onnx/vocab_txt.c \
 	$(top_srcdir)/plugins/embed-onnx/tokenizer_json.c $(top_srcdir)/plugins/embed-onnx/vocab.c $(top_srcdir)/plugins/embed-onnx/normalizer.c \
@@ -55,6 +84,11 @@ plugins/embed-onnx/fuzz/fuzz_tokenize: $(RUV_TOK_SRCS) \
 	$(RUV_TOK_FUZZ_BUILD) \
 	  -DRUV_TOK_FUZZ_DEFAULT_VOCAB='"$(abs_top_srcdir)/plugins/embed-onnx/tests/data/toy_vocab.txt"' \
 	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tokenize.c $(JANSSON_LIBS) -o $@
+# fuzz_model_dir: the model directory's JSON config files (model.c).
+plugins/embed-onnx/fuzz/fuzz_model_dir: $(RUV_TOK_SRCS) $(top_srcdir)/plugins/embed-onnx/model.c \
+		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c config.h
+	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/model.c \
+	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c $(JANSSON_LIBS) -o $@
 plugins/embed-onnx/fuzz/fuzz_tok_load: $(RUV_TOK_SRCS) \
 		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c config.h
 	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c $(JANSSON_LIBS) -o $@
@@ -70,11 +104,14 @@ fuzz-tok-seeds:
 	  >plugins/embed-onnx/fuzz/seeds-load/vocab
 	{ printf '\001'; cat $(top_srcdir)/plugins/embed-onnx/tests/data/toy_tokenizer.json; } \
 	  >plugins/embed-onnx/fuzz/seeds-load/json
-fuzz-tok: plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load fuzz-tok-seeds
+fuzz-tok: plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load \
+	plugins/embed-onnx/fuzz/fuzz_model_dir fuzz-tok-seeds
 .PHONY: fuzz-tok fuzz-tok-seeds
-CLEANFILES += plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load
+CLEANFILES += plugins/embed-onnx/fuzz/fuzz_tokenize plugins/embed-onnx/fuzz/fuzz_tok_load \
+	plugins/embed-onnx/fuzz/fuzz_model_dir
 clean-local: clean-fuzz-tok
 clean-fuzz-tok:
 	rm -rf plugins/embed-onnx/fuzz/seeds-tokenize plugins/embed-onnx/fuzz/seeds-load
 .PHONY: clean-fuzz-tok
-EXTRA_DIST += plugins/embed-onnx/fuzz/fuzz_tokenize.c plugins/embed-onnx/fuzz/fuzz_tok_load.c
+EXTRA_DIST += plugins/embed-onnx/fuzz/fuzz_tokenize.c plugins/embed-onnx/fuzz/fuzz_tok_load.c \
+	plugins/embed-onnx/fuzz/fuzz_model_dir.c

@@ -1,10 +1,10 @@
 """ruvector-text: the companion wheel behind `pip install ruvector[text]`.
 
-SKELETON: the embed_onnx plugin (plugins/embed-onnx) is not written yet.
-Until its make target exists this wheel ships an empty plugin directory;
-once plugins/embed-onnx/embed_onnx.la builds, the same setup.py ships it.
-The onnxruntime dependency is declared now: the plugin loads ONNX Runtime
-from that wheel at run time (embed.md) and never links it.
+It ships the embed_onnx plugin (plugins/embed-onnx). So far the plugin finds
+and checks ONNX Runtime and tokenizes (include/ruvector/feature-embed.h, first
+slots); embedding and ruvector.Embedder come later. The onnxruntime dependency
+is declared: the plugin loads ONNX Runtime from that wheel at run time
+(embed.md) and never links it.
 """
 
 import sys
