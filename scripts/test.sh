@@ -44,13 +44,16 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== valgrind memcheck ($(date +%T)) =="
 vg_fail=0
 # test_kmeans is left to ASan: under valgrind its GEMM loops take ~10 minutes.
-for t in test_errors test_config test_cpu test_topo test_loader test_host test_pool test_durable test_persist test_dataio test_rabitq test_hostile test_hostile_data; do
+for t in test_errors test_config test_cpu test_topo test_loader test_host test_pool test_durable \
+         test_persist test_dataio test_rabitq test_hostile test_hostile_data \
+         rulake/test_lake_plugin a2a/test_a2a_plugin; do
     b="$top/build-check"
-    if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures" \
-            RUV_TEST_FIXTURES="$b/tests/fixtures" \
+    [ -x "$b/tests/$t" ] || { echo "SKIP: valgrind $t (not built)"; continue; }
+    if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures:$b/plugins/rulake:$b/plugins/a2a" \
+            RUV_TEST_FIXTURES="$b/tests/fixtures" RUV_TEST_SRCDIR="$top" \
             ./libtool --mode=execute valgrind -q --error-exitcode=99 --leak-check=full \
-            --errors-for-leak-kinds=definite "./tests/$t" >"$b/valgrind-$t.out" 2>&1); then
-        echo "FAIL: valgrind $t"; cat "$b/valgrind-$t.out"; vg_fail=1
+            --errors-for-leak-kinds=definite "./tests/$t" >"$b/valgrind-${t##*/}.out" 2>&1); then
+        echo "FAIL: valgrind $t"; cat "$b/valgrind-${t##*/}.out"; vg_fail=1
     else
         echo "PASS: valgrind $t"
     fi

@@ -88,6 +88,6 @@ def test_bad_recall_arguments(small: F32) -> None:
         idx.search(small[0], 10, recall=1.5)
     with pytest.raises(ValueError, match="target_recall"):
         ruvector.RabitqPlusIndex.build(small[:500], target_recall=2.0)
-    ids: npt.NDArray[np.int64]
+    ids: npt.NDArray[np.uint64]
     ids, _ = idx.search_batch(small[:4], 10, recall=0.99)
     assert ids.shape == (4, 10)
