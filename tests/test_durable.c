@@ -347,6 +347,33 @@ static void test_killed_writer(void **state)
     close(ready[1]);
 }
 
+/* The same routine for a name inside an open directory: the directory the
+ * caller opened is the one written, even if its path is renamed away. */
+static void test_openat(void **state)
+{
+    (void)state;
+    char sub[300], moved[300], path[400], stale[500];
+    snprintf(sub, sizeof sub, "%s/at", dir);
+    snprintf(moved, sizeof moved, "%s/at-moved", dir);
+    assert_int_equal(mkdir(sub, 0777), 0);
+    snprintf(stale, sizeof stale, "%s/.s.json.tmp.1.2.00000000000000aa", sub);
+    put(stale, "dead writer");
+    int dfd = open(sub, O_RDONLY | O_DIRECTORY);
+    assert_true(dfd >= 0);
+    assert_int_equal(rename(sub, moved), 0);
+    struct ruv__durable d;
+    assert_int_equal(ruv__durable_openat(&d, dfd, "s.json"), RUV_OK);
+    close(dfd); /* the writer keeps its own descriptor */
+    assert_int_equal(ruv__durable_write(&d, "{}", 2), RUV_OK);
+    assert_int_equal(ruv__durable_commit(&d), RUV_OK);
+    snprintf(path, sizeof path, "%s/s.json", moved);
+    expect_content(path, "{}");
+    assert_int_equal(count_others(moved, "s.json", NULL), 0); /* stale one removed */
+    assert_int_equal(ruv__durable_openat(&d, dfd, "a/b"), RUV_E_INVAL);
+    assert_int_equal(ruv__durable_openat(&d, dfd, ".."), RUV_E_INVAL);
+    assert_int_equal(ruv__durable_openat(&d, -1, "x"), RUV_E_IO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_failure_at_every_step),
         cmocka_unit_test(test_stale_temporaries),
         cmocka_unit_test(test_killed_writer),
+        cmocka_unit_test(test_openat),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

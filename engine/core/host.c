@@ -89,6 +89,16 @@ struct ruv_durable_file {
     struct ruv__durable d;
 };
 
+/* A new handle is kept only if its writer opened. */
+static int handle_opened(ruv_durable_file *f, int rc, ruv_durable_file **out)
+{
+    if (rc)
+        free(f);
+    else
+        *out = f;
+    return rc;
+}
+
 static int file_open(const char *path, unsigned flags, ruv_durable_file **out)
 {
     if (!out)
@@ -99,13 +109,21 @@ static int file_open(const char *path, unsigned flags, ruv_durable_file **out)
     ruv_durable_file *f = malloc(sizeof *f);
     if (!f)
         return ruv__set_error(RUV_E_NOMEM, "out of memory");
-    int rc = ruv__durable_open(&f->d, path, flags & RUV_FILE_MKDIRS ? RUV__DURABLE_MKDIRS : 0);
-    if (rc) {
-        free(f);
-        return rc;
-    }
-    *out = f;
-    return RUV_OK;
+    return handle_opened(
+        f, ruv__durable_open(&f->d, path, flags & RUV_FILE_MKDIRS ? RUV__DURABLE_MKDIRS : 0), out);
+}
+
+static int file_openat(int dirfd, const char *name, unsigned flags, ruv_durable_file **out)
+{
+    if (!out)
+        return ruv__set_error(RUV_E_INVAL, "host file openat: out is NULL");
+    *out = NULL;
+    if (flags)
+        return ruv__set_error(RUV_E_INVAL, "host file openat: unknown flags 0x%x", flags);
+    ruv_durable_file *f = malloc(sizeof *f);
+    if (!f)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    return handle_opened(f, ruv__durable_openat(&f->d, dirfd, name), out);
 }
 
 static int file_write(ruv_durable_file *f, const void *buf, size_t len)
@@ -154,6 +172,7 @@ static const struct ruv_host_file file_calls = {
     .commit = file_commit,
     .abort = file_abort,
     .write_all = file_write_all,
+    .openat = file_openat,
 };
 
 /* The loader fills struct_size, abi, engine_version, log, set_error and

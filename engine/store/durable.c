@@ -213,6 +213,57 @@ static int make_dirs(struct ruv__durable *d, const char *dir, size_t n)
     return RUV_OK;
 }
 
+/* With d->dirfd, d->path and d->base set: removes the destination's stale
+ * temporaries, then creates, locks and checks the new one. `dirs` words
+ * the directory in messages. */
+static int create_temp(struct ruv__durable *d, const char *dirs)
+{
+    const char *path = d->path;
+    const size_t dn = strlen(dirs);
+    remove_stale(d->dirfd, d->base);
+
+    /* "<dir>/.<base>.tmp.<pid>.<tid>.<16 hex>" */
+    size_t cap = dn + 2 + strlen(d->base) + 5 + 2 * 21 + 16 + 1;
+    char *tmp = malloc(cap);
+    if (!tmp)
+        return fail(d, RUV_E_NOMEM, "cannot save '%s': out of memory", path);
+    long tid = (long)syscall(SYS_gettid);
+    int err = 0;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int off = snprintf(tmp, cap, "%s/", dirs);
+        snprintf(tmp + off, cap - (size_t)off, ".%s.tmp.%ld.%ld.%016llx", d->base, (long)getpid(),
+                 tid, (unsigned long long)random64());
+        const char *name = tmp + off;
+        int fd = S->openat(d->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                           0666); /* the umask decides the mode, as for any new file */
+        if (fd < 0) {
+            err = errno;
+            if (err == EEXIST || err == EINTR)
+                continue;
+            break;
+        }
+        d->fd = fd;
+        d->tmp = tmp;
+        int r;
+        do
+            r = S->flock(fd, LOCK_EX);
+        while (r && errno == EINTR);
+        if (r)
+            return fail_tmp(d, "flock");
+        /* A cleaner may have taken it for stale between create and lock. */
+        if (same_file(d->dirfd, name, fd))
+            return RUV_OK;
+        S->close(fd);
+        d->fd = -1;
+        d->tmp = NULL;
+        err = ENOENT;
+    }
+    int rc = fail(d, RUV_E_IO, "cannot save '%s': creating temporary file '%s' failed: %s", path,
+                  tmp, strerror(err));
+    free(tmp);
+    return rc;
+}
+
 int ruv__durable_open(struct ruv__durable *d, const char *path, unsigned flags)
 {
     memset(d, 0, sizeof *d);
@@ -251,55 +302,40 @@ int ruv__durable_open(struct ruv__durable *d, const char *path, unsigned flags)
         return rc;
     }
 
-    remove_stale(d->dirfd, d->base);
-
-    /* "<dir>/.<base>.tmp.<pid>.<tid>.<16 hex>" */
-    size_t cap = dn + 2 + strlen(d->base) + 5 + 2 * 21 + 16 + 1;
-    char *tmp = malloc(cap);
-    if (!tmp) {
-        free(dirs);
-        return fail(d, RUV_E_NOMEM, "cannot save '%s': out of memory", path);
-    }
-    long tid = (long)syscall(SYS_gettid);
-    int err = 0;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        int off = snprintf(tmp, cap, "%s/", dirs);
-        snprintf(tmp + off, cap - (size_t)off, ".%s.tmp.%ld.%ld.%016llx", d->base, (long)getpid(),
-                 tid, (unsigned long long)random64());
-        const char *name = tmp + off;
-        int fd = S->openat(d->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                           0666); /* the umask decides the mode, as for any new file */
-        if (fd < 0) {
-            err = errno;
-            if (err == EEXIST || err == EINTR)
-                continue;
-            break;
-        }
-        d->fd = fd;
-        d->tmp = tmp;
-        int r;
-        do
-            r = S->flock(fd, LOCK_EX);
-        while (r && errno == EINTR);
-        if (r) {
-            free(dirs);
-            return fail_tmp(d, "flock");
-        }
-        /* A cleaner may have taken it for stale between create and lock. */
-        if (same_file(d->dirfd, name, fd)) {
-            free(dirs);
-            return RUV_OK;
-        }
-        S->close(fd);
-        d->fd = -1;
-        d->tmp = NULL;
-        err = ENOENT;
-    }
-    int rc = fail(d, RUV_E_IO, "cannot save '%s': creating temporary file '%s' failed: %s", path,
-                  tmp, strerror(err));
-    free(tmp);
+    int rc = create_temp(d, dirs);
     free(dirs);
     return rc;
+}
+
+int ruv__durable_openat(struct ruv__durable *d, int dirfd, const char *name)
+{
+    memset(d, 0, sizeof *d);
+    d->fd = d->dirfd = -1;
+    if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return d->status = ruv__set_error(RUV_E_INVAL, "cannot save '%s': not a file name",
+                                          name ? name : "");
+    /* Messages name the directory as the kernel knows it, where it can say. */
+    char dirs[4096] = "";
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+    ssize_t n = readlink(link, dirs, sizeof dirs - 1);
+    if (n <= 0 || (size_t)n >= sizeof dirs - 1)
+        snprintf(dirs, sizeof dirs, "(directory fd %d)", dirfd);
+    else
+        dirs[n] = '\0';
+    size_t dn = strlen(dirs), nn = strlen(name);
+    if (!(d->path = malloc(dn + 1 + nn + 1)))
+        return fail(d, RUV_E_NOMEM, "cannot save '%s': out of memory", name);
+    snprintf(d->path, dn + 1 + nn + 1, "%s/%s", dirs, name);
+    d->base = d->path + dn + 1;
+    /* Our own descriptor: the caller may close theirs while we write. */
+    d->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    if (d->dirfd < 0) {
+        int e = errno;
+        return fail(d, RUV_E_IO, "cannot save '%s': directory descriptor %d: %s", d->path, dirfd,
+                    strerror(e));
+    }
+    return create_temp(d, dirs);
 }
 
 static int check_open(struct ruv__durable *d)
