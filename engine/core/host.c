@@ -81,6 +81,8 @@ static const struct ruv_host_index index_calls = {
     .load = idx_load,
     .retain = ruv_index_retain,
     .release = ruv_index_free,
+    .params_init = ruv_index_params_init,
+    .search_params_init = ruv_search_params_init,
 };
 
 /* ---- durable files: the opaque handle is a heap struct ruv__durable ---- */

@@ -75,6 +75,10 @@ struct ruv_host_index {
     int (*load)(const struct ruv_host *host, const char *path, unsigned flags, ruv_index **out);
     ruv_index *(*retain)(ruv_index *idx);
     void (*release)(ruv_index *idx);
+    /* ruv_index_params_init and ruv_search_params_init: the engine's
+     * defaults, so a plugin never copies them. */
+    int (*params_init)(ruv_index_params *p, int type, int metric, uint32_t dim);
+    int (*search_params_init)(ruv_search_params *sp, uint32_t k);
 };
 
 /* Durable replacement of one file (host->file): the engine's one routine,
