@@ -1,5 +1,4 @@
-/* The rulake.md §6.4 example bundle and the RFC 8032 test key that signs it,
- * shared by the sidecar and plugin tests. */
+/* The rulake.md §6.4 example bundle, shared by the sidecar and plugin tests. */
 #ifndef RULAKE_EXAMPLE_H
 #define RULAKE_EXAMPLE_H
 
@@ -7,11 +6,6 @@
 
 #include "lake_test.h"
 #include "sidecar.h"
-
-static const char *const rfc8032_priv =
-    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
-static const char *const rfc8032_pub =
-    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
 /* The §6.4 example, not yet sealed: hot-shard/docs, 4 rows, seed 42,
  * rerank 20, gen 1. The caller frees it. */

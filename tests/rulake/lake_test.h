@@ -13,6 +13,12 @@
 #include "bytes.h"
 #include "lake_error.h"
 
+/* RFC 8032 §7.1 TEST 1: the Ed25519 key the tests sign with. */
+static const char *const rfc8032_priv =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+static const char *const rfc8032_pub =
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
 /* Asserts a status and, for failures, a fragment of the detail. */
 static inline void check_status(int got, int want, const char *fragment, const char *expr)
 {
