@@ -78,4 +78,8 @@ int ruv__lake_ruvec2_write_at(int root_fd, const char *name, const uint64_t *ids
                               const float *vectors, uint64_t n, uint32_t dim,
                               struct ruv__lake_ruvec_info *info);
 
+/* A permutation sorting ids ascending (malloc'd, n entries; NULL when
+ * n = 0), for hashing rows in id order without moving them. */
+int ruv__lake_sort_order(const uint64_t *ids, uint64_t n, uint64_t **order);
+
 #endif
