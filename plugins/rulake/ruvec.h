@@ -46,6 +46,12 @@ void ruv__lake_ruvec_rows_free(struct ruv__lake_ruvec_rows *rows);
  * or RUV_E_INVAL saying which rule the name breaks. */
 int ruv__lake_fs_name_check(const char *name);
 
+/* Opens dirfd/name read-only without following a symlink (RUV_E_CORRUPT)
+ * or hanging on a FIFO; a missing file is RUV_E_NOTFOUND, another failure
+ * RUV_E_IO, each detail starting with name. Does not apply the filename
+ * rules. The caller closes *fd. */
+int ruv__lake_open_read_at(int dirfd, const char *name, int *fd);
+
 /* Decodes and checks a ruvec2 header (magic, header_size, flags, caps,
  * offsets, reserved bytes, header check). Does not know the file size. */
 int ruv__lake_ruvec2_header_decode(const uint8_t h[RUV_LAKE_RUVEC2_HEADER_BYTES],

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 
 #include "bytes.h"
 #include "lake_error.h"
+#include "ruvec.h"
 #include "sidecar.h"
 
 static int bad(const char *field, const char *fmt, ...) RUV_LAKE_PRINTF(2, 3);
@@ -320,18 +320,11 @@ int ruv__lake_sidecar_parse(const char *json, size_t len, struct ruv__lake_sidec
 int ruv__lake_sidecar_read_at(int dirfd, const char *name, struct ruv__lake_sidecar *out)
 {
     memset(out, 0, sizeof *out);
-    /* O_NONBLOCK: opening a FIFO must not hang before fstat can refuse it. */
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
-            return ruv__lake_error(RUV_E_NOTFOUND, "%s: no such file", name);
-        if (e == ELOOP)
-            return ruv__lake_error(RUV_E_CORRUPT, "%s: is a symbolic link (refused)", name);
-        return ruv__lake_error(RUV_E_IO, "%s: open: %s", name, strerror(e));
-    }
+    int fd;
+    int rc = ruv__lake_open_read_at(dirfd, name, &fd);
+    if (rc != RUV_OK)
+        return rc;
     struct stat st;
-    int rc = RUV_OK;
     char *buf = NULL;
     size_t got = 0;
     if (fstat(fd, &st) != 0)
