@@ -22,15 +22,8 @@
 #include "sidecar.h"
 
 /* Statuses and details from the engine (ruv_last_error), not the local copy. */
-static void check_engine_status(int got, int want, const char *fragment, const char *expr)
-{
-    if (got != want)
-        fail_msg("%s returned %d, want %d (detail: %s)", expr, got, want, ruv_last_error());
-    if (fragment && !strstr(ruv_last_error(), fragment))
-        fail_msg("%s: detail '%s' lacks '%s'", expr, ruv_last_error(), fragment);
-}
 #define assert_engine_status(expr, want, fragment)                                            \
-    check_engine_status((expr), (want), (fragment), #expr)
+    check_status((expr), (want), (fragment), #expr, ruv_last_error)
 
 static char dir[] = "/tmp/rulake-plugin-XXXXXX";
 
