@@ -63,7 +63,7 @@ tests_rulake_test_lake_witness_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
 tests_rulake_test_lake_witness_LDADD = $(RUV_LAKE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_sidecar
 TESTS += tests/rulake/test_lake_sidecar
-tests_rulake_test_lake_sidecar_SOURCES = tests/rulake/test_lake_sidecar.c tests/rulake/lake_test.h
+tests_rulake_test_lake_sidecar_SOURCES = tests/rulake/test_lake_sidecar.c tests/rulake/lake_test.h tests/rulake/lake_example.h
 tests_rulake_test_lake_sidecar_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_sidecar_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
 tests_rulake_test_lake_sidecar_LDADD = $(RUV_LAKE_TEST_LDADD) $(JANSSON_LIBS)
@@ -80,7 +80,7 @@ tests_rulake_test_lake_ruvec_LDADD = $(RUV_LAKE_TEST_LDADD) $(RUV_CORE_LIBS)
 # sidecars for sidecar_verify to read.
 check_PROGRAMS += tests/rulake/test_lake_plugin
 TESTS += tests/rulake/test_lake_plugin
-tests_rulake_test_lake_plugin_SOURCES = tests/rulake/test_lake_plugin.c tests/rulake/lake_test.h
+tests_rulake_test_lake_plugin_SOURCES = tests/rulake/test_lake_plugin.c tests/rulake/lake_test.h tests/rulake/lake_example.h
 tests_rulake_test_lake_plugin_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_plugin_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
 tests_rulake_test_lake_plugin_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)

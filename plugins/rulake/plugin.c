@@ -24,7 +24,7 @@
 #include "crypto.h"
 #include "lake_error.h"
 #include "lake_write.h"
-#include "ruvec_internal.h"
+#include "ruvec.h"
 #include "sidecar.h"
 #include "witness.h"
 

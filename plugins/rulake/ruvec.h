@@ -46,6 +46,12 @@ void ruv__lake_ruvec_rows_free(struct ruv__lake_ruvec_rows *rows);
  * or RUV_E_INVAL saying which rule the name breaks. */
 int ruv__lake_fs_name_check(const char *name);
 
+/* Opens dirfd/name read-only without following a symlink (RUV_E_CORRUPT)
+ * or hanging on a FIFO; a missing file is RUV_E_NOTFOUND, another failure
+ * RUV_E_IO, each detail starting with name. Does not apply the filename
+ * rules. The caller closes *fd. */
+int ruv__lake_open_read_at(int dirfd, const char *name, int *fd);
+
 /* Decodes and checks a ruvec2 header (magic, header_size, flags, caps,
  * offsets, reserved bytes, header check). Does not know the file size. */
 int ruv__lake_ruvec2_header_decode(const uint8_t h[RUV_LAKE_RUVEC2_HEADER_BYTES],
@@ -77,5 +83,9 @@ int ruv__lake_ruvec_read_at(int root_fd, const char *name, struct ruv__lake_ruve
 int ruv__lake_ruvec2_write_at(int root_fd, const char *name, const uint64_t *ids,
                               const float *vectors, uint64_t n, uint32_t dim,
                               struct ruv__lake_ruvec_info *info);
+
+/* A permutation sorting ids ascending (malloc'd, n entries; NULL when
+ * n = 0), for hashing rows in id order without moving them. */
+int ruv__lake_sort_order(const uint64_t *ids, uint64_t n, uint64_t **order);
 
 #endif

@@ -143,7 +143,7 @@ int ruv__lake_ruvec2_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
     if ((rc = ruv__lake_rows_check(out->ids, out->vectors, NULL, n, info->dim)) != RUV_OK)
         return ruv__lake_error_prefix(RUV_E_CORRUPT, "body");
     uint8_t d[32];
-    if ((rc = ruv__lake_content_digest(out->ids, out->vectors, NULL, n, info->dim, d)) != RUV_OK)
+    if ((rc = ruv__lake_content_hash(out->ids, out->vectors, NULL, n, info->dim, d)) != RUV_OK)
         return rc;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     if (memcmp(d, info->content_digest, 32) != 0)

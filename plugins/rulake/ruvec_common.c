@@ -148,13 +148,10 @@ int ruv__lake_ruvec_read_fd(int fd, struct ruv__lake_ruvec_info *info,
     return rc;
 }
 
-static int open_at(int root_fd, const char *name, int *fd)
+int ruv__lake_open_read_at(int dirfd, const char *name, int *fd)
 {
-    int rc = ruv__lake_fs_name_check(name);
-    if (rc != RUV_OK)
-        return rc;
     /* O_NONBLOCK: a FIFO planted under the name must not hang the open. */
-    *fd = openat(root_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    *fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (*fd >= 0)
         return RUV_OK;
     if (errno == ENOENT)
@@ -162,6 +159,12 @@ static int open_at(int root_fd, const char *name, int *fd)
     if (errno == ELOOP)
         return ruv__lake_error(RUV_E_CORRUPT, "%s: is a symbolic link (refused)", name);
     return ruv__lake_error(RUV_E_IO, "%s: open: %s", name, strerror(errno));
+}
+
+static int open_at(int root_fd, const char *name, int *fd)
+{
+    int rc = ruv__lake_fs_name_check(name);
+    return rc == RUV_OK ? ruv__lake_open_read_at(root_fd, name, fd) : rc;
 }
 
 int ruv__lake_ruvec_describe_at(int root_fd, const char *name, struct ruv__lake_ruvec_info *out)

@@ -15,9 +15,6 @@ int ruv__lake_ruvec_caps(uint64_t count, uint64_t dim, int status);
 /* Reads exactly n bytes at off. A short file is RUV_E_CORRUPT. */
 int ruv__lake_pread_all(int fd, void *buf, size_t n, uint64_t off, const char *what);
 
-/* A permutation sorting ids ascending (malloc'd, n entries; NULL when n = 0). */
-int ruv__lake_sort_order(const uint64_t *ids, uint64_t n, uint64_t **order);
-
 /* Version-specific halves of describe and read; st is the file's fstat. */
 int ruv__lake_ruvec1_describe(int fd, const struct stat *st, struct ruv__lake_ruvec_info *out);
 int ruv__lake_ruvec1_read(int fd, const struct stat *st, struct ruv__lake_ruvec_info *info,

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 
 #include "bytes.h"
 #include "lake_error.h"
+#include "ruvec.h"
 #include "sidecar.h"
 
 static int bad(const char *field, const char *fmt, ...) RUV_LAKE_PRINTF(2, 3);
@@ -106,6 +106,17 @@ static int only_members(const json_t *obj, const char *const *names, const char 
     return RUV_OK;
 }
 
+/* For objects whose members are all required: fetches each of names
+ * (NULL-terminated) into vals, in order, naming the first one missing. */
+static int need_all(const json_t *obj, const char *const *names, const char *in,
+                    const json_t **vals)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (!(vals[i] = need(obj, names[i], in)))
+            return RUV_E_CORRUPT;
+    return RUV_OK;
+}
+
 /* index-<32 lowercase hex>.idx: the only file name a sidecar may point at,
  * so a hostile sidecar cannot name "../x" or a symlink target. */
 static int valid_index_name(const char *s)
@@ -126,22 +137,18 @@ static int parse_index(const json_t *v, struct ruv__lake_sidecar *sc)
         return RUV_OK;
     if (!json_is_object(v))
         return bad("rulake_ext.index", "must be an object or null");
+    const json_t *m[3];
     int st = only_members(v, names, "rulake_ext.index");
-    const json_t *f = NULL, *b = NULL, *h = NULL;
-    if (st == RUV_OK && !(f = need(v, "file", "rulake_ext.index")))
-        st = RUV_E_CORRUPT;
-    if (st == RUV_OK && !(b = need(v, "bytes", "rulake_ext.index")))
-        st = RUV_E_CORRUPT;
-    if (st == RUV_OK && !(h = need(v, "shake256", "rulake_ext.index")))
-        st = RUV_E_CORRUPT;
     if (st == RUV_OK)
-        st = get_string(f, "rulake_ext.index.file", RUV_LAKE_STRING_MAX, sc->index_file);
+        st = need_all(v, names, "rulake_ext.index", m);
+    if (st == RUV_OK)
+        st = get_string(m[0], "rulake_ext.index.file", RUV_LAKE_STRING_MAX, sc->index_file);
     if (st == RUV_OK && !valid_index_name(sc->index_file))
         st = bad("rulake_ext.index.file", "must be index-<32 lowercase hex>.idx");
     if (st == RUV_OK)
-        st = get_uint(b, "rulake_ext.index.bytes", &sc->index_bytes);
+        st = get_uint(m[1], "rulake_ext.index.bytes", &sc->index_bytes);
     if (st == RUV_OK)
-        st = get_hex(h, "rulake_ext.index.shake256", sc->index_shake256, 32);
+        st = get_hex(m[2], "rulake_ext.index.shake256", sc->index_shake256, 32);
     sc->has_index = st == RUV_OK;
     return st;
 }
@@ -153,21 +160,18 @@ static int parse_signature(const json_t *v, struct ruv__lake_sidecar *sc)
         return RUV_OK;
     if (!json_is_object(v))
         return bad("rulake_ext.signature", "must be an object or null");
+    const json_t *m[3];
     int st = only_members(v, names, "rulake_ext.signature");
-    const json_t *a = NULL, *k = NULL, *s = NULL;
-    if (st == RUV_OK && !(a = need(v, "alg", "rulake_ext.signature")))
-        st = RUV_E_CORRUPT;
-    if (st == RUV_OK && !(k = need(v, "key_id", "rulake_ext.signature")))
-        st = RUV_E_CORRUPT;
-    if (st == RUV_OK && !(s = need(v, "sig", "rulake_ext.signature")))
-        st = RUV_E_CORRUPT;
-    if (st == RUV_OK && (!json_is_string(a) || strcmp(json_string_value(a), "ed25519") != 0))
+    if (st == RUV_OK)
+        st = need_all(v, names, "rulake_ext.signature", m);
+    if (st == RUV_OK &&
+        (!json_is_string(m[0]) || strcmp(json_string_value(m[0]), "ed25519") != 0))
         st = bad("rulake_ext.signature.alg", "must be \"ed25519\"");
     uint8_t kid[8];
     if (st == RUV_OK)
-        st = get_hex(k, "rulake_ext.signature.key_id", kid, 8);
+        st = get_hex(m[1], "rulake_ext.signature.key_id", kid, 8);
     if (st == RUV_OK)
-        st = get_hex(s, "rulake_ext.signature.sig", sc->signature, 64);
+        st = get_hex(m[2], "rulake_ext.signature.sig", sc->signature, 64);
     if (st == RUV_OK) {
         ruv__lake_hex(kid, 8, sc->key_id);
         sc->has_signature = 1;
@@ -316,18 +320,11 @@ int ruv__lake_sidecar_parse(const char *json, size_t len, struct ruv__lake_sidec
 int ruv__lake_sidecar_read_at(int dirfd, const char *name, struct ruv__lake_sidecar *out)
 {
     memset(out, 0, sizeof *out);
-    /* O_NONBLOCK: opening a FIFO must not hang before fstat can refuse it. */
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
-            return ruv__lake_error(RUV_E_NOTFOUND, "%s: no such file", name);
-        if (e == ELOOP)
-            return ruv__lake_error(RUV_E_CORRUPT, "%s: is a symbolic link (refused)", name);
-        return ruv__lake_error(RUV_E_IO, "%s: open: %s", name, strerror(e));
-    }
+    int fd;
+    int rc = ruv__lake_open_read_at(dirfd, name, &fd);
+    if (rc != RUV_OK)
+        return rc;
     struct stat st;
-    int rc = RUV_OK;
     char *buf = NULL;
     size_t got = 0;
     if (fstat(fd, &st) != 0)

@@ -172,6 +172,13 @@ int ruv__lake_content_digest(const uint64_t *ids, const float *vectors, const ui
     int st = ruv__lake_rows_check(ids, vectors, order, n, dim);
     if (st != RUV_OK)
         return st;
+    return ruv__lake_content_hash(ids, vectors, order, n, dim, out);
+}
+
+int ruv__lake_content_hash(const uint64_t *ids, const float *vectors, const uint64_t *order,
+                           uint64_t n, uint32_t dim, uint8_t out[32])
+{
+    int st = RUV_OK;
     uint64_t nleaves = (n + RUV_LAKE_CONTENT_LEAF_ROWS - 1) / RUV_LAKE_CONTENT_LEAF_ROWS;
     uint8_t *leaves = malloc(nleaves ? (size_t)nleaves * 32 : 1);
     if (!leaves)

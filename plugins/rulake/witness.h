@@ -60,6 +60,12 @@ int ruv__lake_content_root(uint64_t n, uint32_t dim, const uint8_t *leaves, uint
 int ruv__lake_content_digest(const uint64_t *ids, const float *vectors, const uint64_t *order,
                              uint64_t n, uint32_t dim, uint8_t out[32]);
 
+/* The same digest for rows that already passed ruv__lake_rows_check, so a
+ * reader that checks them itself (to report its own status) does not scan
+ * them twice. */
+int ruv__lake_content_hash(const uint64_t *ids, const float *vectors, const uint64_t *order,
+                           uint64_t n, uint32_t dim, uint8_t out[32]);
+
 /* The fields of the meta digest (§6.4). NULL strings are "absent or null";
  * index_shake NULL hashes as 32 zero bytes. All borrowed. */
 struct ruv__lake_meta {

@@ -13,15 +13,25 @@
 #include "bytes.h"
 #include "lake_error.h"
 
-/* Asserts a status and, for failures, a fragment of the detail. */
-static inline void check_status(int got, int want, const char *fragment, const char *expr)
+/* RFC 8032 §7.1 TEST 1: the Ed25519 key the tests sign with. */
+static const char *const rfc8032_priv =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+static const char *const rfc8032_pub =
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+/* Asserts a status and, for failures, a fragment of the detail that
+ * detail() returns (the plugin's own ruv__lake_last_error, or the engine's
+ * ruv_last_error when the call went through the engine). */
+static inline void check_status(int got, int want, const char *fragment, const char *expr,
+                                const char *(*detail)(void))
 {
     if (got != want)
-        fail_msg("%s returned %d, want %d (detail: %s)", expr, got, want, ruv__lake_last_error());
-    if (fragment && !strstr(ruv__lake_last_error(), fragment))
-        fail_msg("%s: detail '%s' lacks '%s'", expr, ruv__lake_last_error(), fragment);
+        fail_msg("%s returned %d, want %d (detail: %s)", expr, got, want, detail());
+    if (fragment && !strstr(detail(), fragment))
+        fail_msg("%s: detail '%s' lacks '%s'", expr, detail(), fragment);
 }
-#define assert_status(expr, want, fragment) check_status((expr), (want), (fragment), #expr)
+#define assert_status(expr, want, fragment)                                                   \
+    check_status((expr), (want), (fragment), #expr, ruv__lake_last_error)
 
 #define assert_ok(expr) assert_status((expr), RUV_OK, (const char *)NULL)
 

@@ -18,19 +18,12 @@
 #include <ruvector/error.h>
 #include <ruvector/feature-lake.h>
 
-#include "lake_test.h"
+#include "lake_example.h"
 #include "sidecar.h"
 
 /* Statuses and details from the engine (ruv_last_error), not the local copy. */
-static void check_engine_status(int got, int want, const char *fragment, const char *expr)
-{
-    if (got != want)
-        fail_msg("%s returned %d, want %d (detail: %s)", expr, got, want, ruv_last_error());
-    if (fragment && !strstr(ruv_last_error(), fragment))
-        fail_msg("%s: detail '%s' lacks '%s'", expr, ruv_last_error(), fragment);
-}
 #define assert_engine_status(expr, want, fragment)                                            \
-    check_engine_status((expr), (want), (fragment), #expr)
+    check_status((expr), (want), (fragment), #expr, ruv_last_error)
 
 static char dir[] = "/tmp/rulake-plugin-XXXXXX";
 
@@ -228,29 +221,10 @@ static void ops_are_threadsafe(void **state)
     }
 }
 
-static const char *const rfc8032_priv =
-    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
-static const char *const rfc8032_pub =
-    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
-
 /* Writes the §6.4 example bundle (sealed, signed when priv) into dir/sub. */
 static void write_bundle(const char *sub, const uint8_t *priv, uint64_t dim_after_seal)
 {
-    struct ruv__lake_sidecar *sc = calloc(1, sizeof *sc);
-    assert_non_null(sc);
-    strcpy(sc->data_ref, "local://hot-shard/docs");
-    sc->dim = 4;
-    sc->rotation_seed = 42;
-    sc->rerank_factor = 20;
-    sc->gen_num = 1;
-    sc->has_ext = 1;
-    sc->backend.present = sc->collection.present = 1;
-    strcpy(sc->backend.s, "hot-shard");
-    strcpy(sc->collection.s, "docs");
-    strcpy(sc->index_params, "index=rabitq_plus;metric=l2;bits=1;nlist=0");
-    sc->count = 4;
-    unhex_or_die("3de7bfbad5f7366a26d126d44b23a0037301c24f5c4a99fb7d7c02dda20fd7c3",
-                 sc->content_digest, 32);
+    struct ruv__lake_sidecar *sc = example_unsealed();
     assert_ok(ruv__lake_sidecar_seal(sc, priv));
     if (dim_after_seal)
         sc->dim = dim_after_seal; /* an edit after sealing */

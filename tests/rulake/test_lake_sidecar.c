@@ -10,34 +10,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lake_test.h"
+#include "lake_example.h"
 #include "crypto.h"
 #include "sidecar.h"
 #include "witness.h"
 
-static const char *const rfc8032_priv =
-    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
-static const char *const rfc8032_pub =
-    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
-
-/* The §6.4 example: hot-shard/docs, 4 rows, seed 42, rerank 20, gen 1. */
+/* The §6.4 example, sealed (and signed with the RFC 8032 key when sign). */
 static struct ruv__lake_sidecar *example(int sign)
 {
-    struct ruv__lake_sidecar *sc = calloc(1, sizeof *sc);
-    assert_non_null(sc);
-    strcpy(sc->data_ref, "local://hot-shard/docs");
-    sc->dim = 4;
-    sc->rotation_seed = 42;
-    sc->rerank_factor = 20;
-    sc->gen_num = 1;
-    sc->has_ext = 1;
-    sc->backend.present = sc->collection.present = 1;
-    strcpy(sc->backend.s, "hot-shard");
-    strcpy(sc->collection.s, "docs");
-    strcpy(sc->index_params, "index=rabitq_plus;metric=l2;bits=1;nlist=0");
-    sc->count = 4;
-    unhex_or_die("3de7bfbad5f7366a26d126d44b23a0037301c24f5c4a99fb7d7c02dda20fd7c3",
-                 sc->content_digest, 32);
+    struct ruv__lake_sidecar *sc = example_unsealed();
     uint8_t priv[32];
     unhex_or_die(rfc8032_priv, priv, 32);
     assert_ok(ruv__lake_sidecar_seal(sc, sign ? priv : NULL));

@@ -46,14 +46,18 @@ static uint8_t *bytes_of(const char *tok, size_t *len)
     return b;
 }
 
-static int cmp_u64(const void *a, const void *b, const uint64_t *ids)
+/* Splits n rows of (u64le id ‖ dim × f32le) into ids and vectors. */
+static void unpack_rows(const uint8_t *raw, uint64_t n, uint32_t dim, uint64_t *ids, float *vec)
 {
-    uint64_t x = ids[*(const uint64_t *)a], y = ids[*(const uint64_t *)b];
-    return x < y ? -1 : x > y;
+    size_t row = 8 + 4 * (size_t)dim;
+    for (uint64_t i = 0; i < n; i++) {
+        ids[i] = ruv__lake_get_u64le(raw + i * row);
+        for (uint32_t c = 0; c < dim; c++) {
+            uint32_t u = ruv__lake_get_u32le(raw + i * row + 8 + 4 * c);
+            memcpy(&vec[i * dim + c], &u, 4);
+        }
+    }
 }
-
-static const uint64_t *sort_ids;
-static int cmp_order(const void *a, const void *b) { return cmp_u64(a, b, sort_ids); }
 
 static int digest(char **t, int nt, uint8_t out[32])
 {
@@ -66,19 +70,12 @@ static int digest(char **t, int nt, uint8_t out[32])
     if (!raw || dim == 0 || len % row)
         return ruv__lake_error(RUV_E_INVAL, "bad rows");
     uint64_t n = len / row;
-    uint64_t *ids = malloc((n + 1) * 8), *order = malloc((n + 1) * 8);
+    uint64_t *ids = malloc((n + 1) * 8), *order = NULL;
     float *vec = malloc((n * dim + 1) * 4);
-    for (uint64_t i = 0; i < n; i++) {
-        ids[i] = ruv__lake_get_u64le(raw + i * row);
-        order[i] = i;
-        for (uint32_t c = 0; c < dim; c++) {
-            uint32_t u = ruv__lake_get_u32le(raw + i * row + 8 + 4 * c);
-            memcpy(&vec[i * dim + c], &u, 4);
-        }
-    }
-    sort_ids = ids;
-    qsort(order, n, 8, cmp_order);
-    int st = ruv__lake_content_digest(ids, vec, order, n, dim, out);
+    unpack_rows(raw, n, dim, ids, vec);
+    int st = ruv__lake_sort_order(ids, n, &order);
+    if (st == RUV_OK)
+        st = ruv__lake_content_digest(ids, vec, order, n, dim, out);
     free(raw);
     free(ids);
     free(order);
@@ -110,13 +107,7 @@ static int files(char **t, int nt, uint8_t out[32])
         uint64_t n = st == RUV_OK ? len / row : 0;
         uint64_t *ids = malloc((n + 1) * 8);
         float *vec = malloc((n * dim + 1) * 4);
-        for (uint64_t i = 0; i < n; i++) {
-            ids[i] = ruv__lake_get_u64le(raw + i * row);
-            for (uint32_t c = 0; c < dim; c++) {
-                uint32_t u = ruv__lake_get_u32le(raw + i * row + 8 + 4 * c);
-                memcpy(&vec[i * dim + c], &u, 4);
-            }
-        }
+        unpack_rows(raw, n, dim, ids, vec);
         struct ruv__lake_ruvec_info info;
         if (st == RUV_OK)
             st = ruv__lake_ruvec2_write_at(dfd, t[2], ids, vec, n, dim, &info);
