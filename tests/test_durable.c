@@ -369,9 +369,21 @@ static void test_openat(void **state)
     snprintf(path, sizeof path, "%s/s.json", moved);
     expect_content(path, "{}");
     assert_int_equal(count_others(moved, "s.json", NULL), 0); /* stale one removed */
-    assert_int_equal(ruv__durable_openat(&d, dfd, "a/b"), RUV_E_INVAL);
+    assert_int_equal(ruv__durable_openat(&d, dfd, "/abs"), RUV_E_INVAL);
+    assert_int_equal(ruv__durable_openat(&d, dfd, "a/"), RUV_E_INVAL);
     assert_int_equal(ruv__durable_openat(&d, dfd, ".."), RUV_E_INVAL);
     assert_int_equal(ruv__durable_openat(&d, -1, "x"), RUV_E_IO);
+    /* a subdirectory of the open directory: found relative to it */
+    int mfd = open(moved, O_RDONLY | O_DIRECTORY);
+    assert_true(mfd >= 0);
+    assert_int_equal(ruv__durable_openat(&d, mfd, "no-such/x"), RUV_E_NOTFOUND);
+    snprintf(path, sizeof path, "%s/sub", moved);
+    assert_int_equal(mkdir(path, 0777), 0);
+    assert_int_equal(ruv__durable_openat(&d, mfd, "sub/y"), RUV_OK);
+    assert_int_equal(ruv__durable_commit(&d), RUV_OK);
+    snprintf(path, sizeof path, "%s/sub/y", moved);
+    expect_content(path, "");
+    close(mfd);
 }
 
 int main(void)

@@ -311,7 +311,9 @@ int ruv__durable_openat(struct ruv__durable *d, int dirfd, const char *name)
 {
     memset(d, 0, sizeof *d);
     d->fd = d->dirfd = -1;
-    if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+    const char *slash = name ? strrchr(name, '/') : NULL;
+    const char *base = slash ? slash + 1 : name;
+    if (!name || name[0] == '/' || !*base || !strcmp(base, ".") || !strcmp(base, ".."))
         return d->status = ruv__set_error(RUV_E_INVAL, "cannot save '%s': not a file name",
                                           name ? name : "");
     /* Messages name the directory as the kernel knows it, where it can say. */
@@ -327,15 +329,31 @@ int ruv__durable_openat(struct ruv__durable *d, int dirfd, const char *name)
     if (!(d->path = malloc(dn + 1 + nn + 1)))
         return fail(d, RUV_E_NOMEM, "cannot save '%s': out of memory", name);
     snprintf(d->path, dn + 1 + nn + 1, "%s/%s", dirs, name);
-    d->base = d->path + dn + 1;
-    /* Our own descriptor: the caller may close theirs while we write. */
-    d->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    d->base = d->path + dn + 1 + (size_t)(base - name);
+    if (slash) { /* a subdirectory of dirfd: opened relative to it */
+        size_t sub = (size_t)(slash - name);
+        char *subdir = dup_range(name, sub);
+        if (!subdir)
+            return fail(d, RUV_E_NOMEM, "cannot save '%s': out of memory", d->path);
+        do
+            d->dirfd = S->openat(dirfd, subdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        while (d->dirfd < 0 && errno == EINTR);
+        free(subdir);
+    } else { /* our own descriptor: the caller may close theirs while we write */
+        d->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    }
     if (d->dirfd < 0) {
         int e = errno;
-        return fail(d, RUV_E_IO, "cannot save '%s': directory descriptor %d: %s", d->path, dirfd,
-                    strerror(e));
+        return fail(d, e == ENOENT ? RUV_E_NOTFOUND : RUV_E_IO,
+                    "cannot save '%s': open of its directory failed: %s", d->path, strerror(e));
     }
-    return create_temp(d, dirs);
+    /* the directory as messages show it: everything before the base */
+    char *shown = dup_range(d->path, (size_t)(d->base - d->path - 1));
+    if (!shown)
+        return fail(d, RUV_E_NOMEM, "cannot save '%s': out of memory", d->path);
+    int rc = create_temp(d, shown);
+    free(shown);
+    return rc;
 }
 
 static int check_open(struct ruv__durable *d)

@@ -43,10 +43,10 @@ struct ruv__durable {
 
 /* Starts a replacement of path. On failure the struct needs no abort. */
 int ruv__durable_open(struct ruv__durable *d, const char *path, unsigned flags);
-/* The same for `name` inside an open directory (a copy of dirfd is kept, so
- * the caller may close its own): the directory cannot be swapped by a rename
- * or a symlink between the caller's open and this write. name is one path
- * component. */
+/* The same for `name` relative to an open directory (the writer keeps a
+ * descriptor of its own, so the caller may close dirfd): the directory
+ * cannot be swapped by a rename or a symlink between the caller's open and
+ * this write. name may hold subdirectories, which must exist. */
 int ruv__durable_openat(struct ruv__durable *d, int dirfd, const char *name);
 /* Appends / writes at an offset; RUV_E_IO names the temporary. */
 int ruv__durable_write(struct ruv__durable *d, const void *buf, size_t len);

@@ -99,10 +99,11 @@ struct ruv_host_file {
     void (*abort)(ruv_durable_file *f);
     /* open + write + commit of one buffer. */
     int (*write_all)(const char *path, const void *buf, size_t len, unsigned flags);
-    /* open for `name` (one path component) inside an open directory: the
-     * engine keeps its own copy of dirfd, so a rename or symlink swapped in
-     * after the caller opened the directory cannot redirect the write.
-     * flags must be 0. Present when struct_size covers it. */
+    /* open for `name` relative to an open directory (subdirectories must
+     * exist): the engine keeps a descriptor of its own, so a rename or
+     * symlink swapped in after the caller opened the directory cannot
+     * redirect the write. flags must be 0. Present when struct_size covers
+     * it. */
     int (*openat)(int dirfd, const char *name, unsigned flags, ruv_durable_file **out);
 };
 

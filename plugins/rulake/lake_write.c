@@ -20,12 +20,6 @@
 #include "lake_error.h"
 #include "lake_write.h"
 
-#ifdef __linux__
-#define HAVE_PROC_SELF_FD 1
-#else
-#define HAVE_PROC_SELF_FD 0
-#endif
-
 static _Atomic(const struct ruv_host *) write_host;
 
 void ruv__lake_write_use_host(const struct ruv_host *host)
@@ -83,32 +77,19 @@ int ruv__lake_out_write(struct ruv__lake_out *out, const void *p, size_t n, cons
     return st == RUV_OK ? RUV_OK : host_failed(out->host, st);
 }
 
-/* dirfd/name as a path the host's routine can open. On Linux
- * /proc/self/fd/N names the very directory dirfd holds, so a directory
- * renamed or replaced by a symlink after the caller opened it cannot
- * redirect the write. */
-static int host_path(int dirfd, const char *name, char *buf, size_t size)
-{
-    int len;
-    if (dirfd == AT_FDCWD)
-        len = snprintf(buf, size, "%s", name);
-    else
-        len = snprintf(buf, size, "/proc/self/fd/%d/%s", dirfd, name);
-    if (len < 0 || (size_t)len >= size)
-        return ruv__lake_error(RUV_E_INVAL, "file name '%s' is too long", name);
-    return RUV_OK;
-}
-
+/* The engine's routine: openat when the host table has it (the directory
+ * the caller opened, whatever happens to its path), else the path. */
 static int write_with_host(const struct ruv_host *host, int dirfd, const char *name,
                            int (*fill)(struct ruv__lake_out *, void *), void *ctx)
 {
     const struct ruv_host_file *file = host->file;
-    char path[4200];
-    int st = host_path(dirfd, name, path, sizeof path);
-    if (st != RUV_OK)
-        return st;
+    int st;
     struct ruv__lake_out out = {host, NULL, -1};
-    if ((st = file->open(path, 0, &out.df)) != RUV_OK)
+    if (dirfd == AT_FDCWD)
+        st = file->open(name, 0, &out.df);
+    else
+        st = file->openat(dirfd, name, 0, &out.df);
+    if (st != RUV_OK)
         return host_failed(host, st);
     if ((st = fill(&out, ctx)) != RUV_OK) {
         char keep[1024]; /* abort must not replace fill's detail */
@@ -163,15 +144,10 @@ int ruv__lake_write_at(int dirfd, const char *name, int (*fill)(struct ruv__lake
                        void *ctx)
 {
     const struct ruv_host *host = atomic_load_explicit(&write_host, memory_order_acquire);
-    if (host && dirfd == AT_FDCWD)
+    /* The local routine serves only where no engine is (unit tests, fuzzers). */
+    if (host && (dirfd == AT_FDCWD || host->file->struct_size >=
+                                          offsetof(struct ruv_host_file, openat) +
+                                              sizeof host->file->openat))
         return write_with_host(host, dirfd, name, fill, ctx);
-    /* Without /proc/self/fd (another OS, or no /proc in a container) a
-     * directory fd has no path to give the host: the local routine. */
-    if (host && HAVE_PROC_SELF_FD) {
-        char probe[40];
-        snprintf(probe, sizeof probe, "/proc/self/fd/%d", dirfd);
-        if (access(probe, X_OK) == 0)
-            return write_with_host(host, dirfd, name, fill, ctx);
-    }
     return write_local(dirfd, name, fill, ctx);
 }
