@@ -36,22 +36,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", ruv__tok_last_error());
         return 1;
     }
-    FILE *f = fopen(argv[2], "rb");
-    if (!f) {
-        perror(argv[2]);
+    char *buf;
+    size_t len;
+    if (ruv__tok_read_file(argv[2], &buf, &len) != RUV_OK) {
+        fprintf(stderr, "%s\n", ruv__tok_last_error());
         return 1;
     }
-    size_t cap = 1 << 20, len = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += k;
-        if (len == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    if (!buf)
-        return 1;
     size_t ntexts = 0, bytes = 0;
     for (size_t i = 0; i < len; i++)
         ntexts += buf[i] == '\n';

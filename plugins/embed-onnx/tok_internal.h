@@ -46,7 +46,4 @@ int ruv__tok_add_added(struct ruv__tok *tok, const char *content, size_t len, in
  * builds the ASCII fast path. */
 int ruv__tok_finish(struct ruv__tok *tok);
 
-/* Reads a whole file into a new NUL-terminated buffer (free with free()). */
-int ruv__tok_read_file(const char *path, char **buf, size_t *len);
-
 #endif
