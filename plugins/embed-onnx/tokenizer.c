@@ -123,6 +123,24 @@ int ruv__tok_read_file(const char *path, char **buf, size_t *len)
     return RUV_OK;
 }
 
+int ruv__tok_open_file(const char *path, const char *what, ruv__tok_parse_fn parse,
+                       const struct ruv__tok_opts *opts, struct ruv__tok **out)
+{
+    if (!out)
+        return ruv__tok_set_error(RUV_E_INVAL, "%s: NULL argument", what);
+    *out = NULL;
+    char *buf;
+    size_t len;
+    int st = ruv__tok_read_file(path, &buf, &len);
+    if (st != RUV_OK)
+        return st;
+    st = parse(buf, len, opts, out);
+    free(buf);
+    if (st != RUV_OK)
+        st = ruv__tok_wrap_error(st, path);
+    return st;
+}
+
 size_t ruv__tok_vocab_size(const struct ruv__tok *tok)
 {
     return ruv__vocab_size(tok->vocab);
