@@ -1,6 +1,7 @@
 /* tokenizer.c — the encode driver: added tokens, normalizer, pre-tokenizer
  * and WordPiece in one pass over the text, then the template and truncation.
- * Nothing is allocated per call; the word being built is on the stack. */
+ * One block is allocated per call, for the word being built (4 KiB: too big
+ * to add to the stack that WordPiece already uses). */
 #include "tok_internal.h"
 #include "utf8.h"
 
