@@ -28,11 +28,8 @@ int main(int argc, char **argv)
     }
     struct ruv__tok_opts o = {argc > 3 ? strtoul(argv[3], NULL, 10) : 256, 0};
     int repeats = argc > 4 ? atoi(argv[4]) : 5;
-    size_t plen = strlen(argv[1]);
     struct ruv__tok *tok = NULL;
-    int st = plen >= 5 && strcmp(argv[1] + plen - 5, ".json") == 0 ? ruv__tok_open_json(argv[1], &o, &tok)
-                                                                   : ruv__tok_open_vocab(argv[1], &o, &tok);
-    if (st != RUV_OK) {
+    if (ruv__tok_open(argv[1], &o, &tok) != RUV_OK) {
         fprintf(stderr, "%s\n", ruv__tok_last_error());
         return 1;
     }

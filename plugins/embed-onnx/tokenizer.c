@@ -142,6 +142,14 @@ int ruv__tok_open_file(const char *path, const char *what, ruv__tok_parse_fn par
     return st;
 }
 
+int ruv__tok_open(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
+        return ruv__tok_open_json(path, opts, out);
+    return ruv__tok_open_vocab(path, opts, out);
+}
+
 size_t ruv__tok_vocab_size(const struct ruv__tok *tok)
 {
     return ruv__vocab_size(tok->vocab);

@@ -53,6 +53,9 @@ int ruv__tok_open_vocab(const char *path, const struct ruv__tok_opts *opts, stru
  * ruv__tok_open_vocab. */
 int ruv__tok_open_json(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out);
 
+/* ruv__tok_open_json when path ends in ".json", else ruv__tok_open_vocab. */
+int ruv__tok_open(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out);
+
 /* The same two loaders over len bytes in memory (borrowed for the call). */
 int ruv__tok_new_vocab(const char *buf, size_t len, const struct ruv__tok_opts *opts,
                        struct ruv__tok **out);
