@@ -37,6 +37,7 @@ int main(int argc, char **argv)
     size_t len;
     if (ruv__tok_read_file(argv[2], &buf, &len) != RUV_OK) {
         fprintf(stderr, "%s\n", ruv__tok_last_error());
+        ruv__tok_free(tok);
         return 1;
     }
     size_t ntexts = 0, bytes = 0;
