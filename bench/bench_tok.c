@@ -28,30 +28,18 @@ int main(int argc, char **argv)
     }
     struct ruv__tok_opts o = {argc > 3 ? strtoul(argv[3], NULL, 10) : 256, 0};
     int repeats = argc > 4 ? atoi(argv[4]) : 5;
-    size_t plen = strlen(argv[1]);
     struct ruv__tok *tok = NULL;
-    int st = plen >= 5 && strcmp(argv[1] + plen - 5, ".json") == 0 ? ruv__tok_open_json(argv[1], &o, &tok)
-                                                                   : ruv__tok_open_vocab(argv[1], &o, &tok);
-    if (st != RUV_OK) {
+    if (ruv__tok_open(argv[1], &o, &tok) != RUV_OK) {
         fprintf(stderr, "%s\n", ruv__tok_last_error());
         return 1;
     }
-    FILE *f = fopen(argv[2], "rb");
-    if (!f) {
-        perror(argv[2]);
+    char *buf;
+    size_t len;
+    if (ruv__tok_read_file(argv[2], &buf, &len) != RUV_OK) {
+        fprintf(stderr, "%s\n", ruv__tok_last_error());
+        ruv__tok_free(tok);
         return 1;
     }
-    size_t cap = 1 << 20, len = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += k;
-        if (len == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    if (!buf)
-        return 1;
     size_t ntexts = 0, bytes = 0;
     for (size_t i = 0; i < len; i++)
         ntexts += buf[i] == '\n';

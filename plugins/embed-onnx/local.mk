@@ -72,24 +72,24 @@ EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py 
 #   nice -n 10 plugins/embed-onnx/fuzz/fuzz_model_dir -max_len=1024 -timeout=10 \
 #       -max_total_time=300 corpus-model-dir
 # fuzz_tokenize uses the toy vocabulary, or RUV_TOK_FUZZ_VOCAB=<vocab.txt>.
-RUV_TOK_SRCS = $(top_srcdir)/plugins/embed-onnx/tokenizer.c $(top_srcdir)/plugins/embed-onnx/tok_error.c $(top_srcdir)/plugins/embed-onnx/vocab_txt.c \
-	$(top_srcdir)/plugins/embed-onnx/tokenizer_json.c $(top_srcdir)/plugins/embed-onnx/vocab.c $(top_srcdir)/plugins/embed-onnx/normalizer.c \
-	$(top_srcdir)/plugins/embed-onnx/pretokenizer.c $(top_srcdir)/plugins/embed-onnx/wordpiece.c $(top_srcdir)/plugins/embed-onnx/unicode.c \
-	$(top_srcdir)/plugins/embed-onnx/unicode_tables.c $(top_srcdir)/plugins/embed-onnx/utf8.c
-RUV_TOK_FUZZ_BUILD = $(MKDIR_P) plugins/embed-onnx/fuzz && \
-	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) \
-	$(RUV_TOK_SRCS)
-plugins/embed-onnx/fuzz/fuzz_tokenize: $(RUV_TOK_SRCS) \
+# Every C source of the tokenizer library, so the fuzzers follow its list
+# (the same loop as RUV_FUZZ_BUILD in tests/fuzz/local.mk).
+RUV_TOK_FUZZ_BUILD = \
+	srcs=; for f in $(plugins_embed_onnx_libruv_tok_la_SOURCES); do \
+	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
+	$(MKDIR_P) plugins/embed-onnx/fuzz && \
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) $$srcs
+plugins/embed-onnx/fuzz/fuzz_tokenize: $(plugins_embed_onnx_libruv_tok_la_SOURCES) \
 		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tokenize.c config.h
 	$(RUV_TOK_FUZZ_BUILD) \
 	  -DRUV_TOK_FUZZ_DEFAULT_VOCAB='"$(abs_top_srcdir)/plugins/embed-onnx/tests/data/toy_vocab.txt"' \
 	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tokenize.c $(JANSSON_LIBS) -o $@
 # fuzz_model_dir: the model directory's JSON config files (model.c).
-plugins/embed-onnx/fuzz/fuzz_model_dir: $(RUV_TOK_SRCS) $(top_srcdir)/plugins/embed-onnx/model.c \
+plugins/embed-onnx/fuzz/fuzz_model_dir: $(plugins_embed_onnx_libruv_tok_la_SOURCES) $(top_srcdir)/plugins/embed-onnx/model.c \
 		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c config.h
 	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/model.c \
 	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c $(JANSSON_LIBS) -o $@
-plugins/embed-onnx/fuzz/fuzz_tok_load: $(RUV_TOK_SRCS) \
+plugins/embed-onnx/fuzz/fuzz_tok_load: $(plugins_embed_onnx_libruv_tok_la_SOURCES) \
 		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c config.h
 	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c $(JANSSON_LIBS) -o $@
 # Seeds: the corpus texts (option byte 0) and the toy vocab.txt and

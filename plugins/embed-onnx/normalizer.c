@@ -28,8 +28,9 @@ size_t ruv__norm_char(const struct ruv__norm_cfg *cfg, uint32_t cp, uint32_t *ou
         size_t nparts = 1;
         parts[0] = seq[i];
         if (cfg->strip_accents) {
-            nparts = ruv__uni_strip(seq[i], parts);
-            if (nparts == 0 && (ruv__uni_flags(seq[i]) & RUV__UNI_BARRIER))
+            unsigned fi = seq[i] == cp ? f : ruv__uni_flags(seq[i]); /* f is cp's already */
+            nparts = ruv__uni_strip(seq[i], fi, parts);
+            if (nparts == 0 && (fi & RUV__UNI_BARRIER))
                 *barrier = true;
         }
         for (size_t k = 0; k < nparts; k++) {

@@ -46,7 +46,12 @@ int ruv__tok_add_added(struct ruv__tok *tok, const char *content, size_t len, in
  * builds the ASCII fast path. */
 int ruv__tok_finish(struct ruv__tok *tok);
 
-/* Reads a whole file into a new NUL-terminated buffer (free with free()). */
-int ruv__tok_read_file(const char *path, char **buf, size_t *len);
+/* The file loaders' common part: reads path, hands its bytes to parse (one
+ * of the ruv__tok_new_* loaders) and puts the path before a parse error.
+ * what names the format in the NULL-argument error. */
+typedef int (*ruv__tok_parse_fn)(const char *buf, size_t len, const struct ruv__tok_opts *opts,
+                                 struct ruv__tok **out);
+int ruv__tok_open_file(const char *path, const char *what, ruv__tok_parse_fn parse,
+                       const struct ruv__tok_opts *opts, struct ruv__tok **out);
 
 #endif

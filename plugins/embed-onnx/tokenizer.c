@@ -1,6 +1,7 @@
 /* tokenizer.c — the encode driver: added tokens, normalizer, pre-tokenizer
  * and WordPiece in one pass over the text, then the template and truncation.
- * Nothing is allocated per call; the word being built is on the stack. */
+ * One block is allocated per call, for the word being built (4 KiB: too big
+ * to add to the stack that WordPiece already uses). */
 #include "tok_internal.h"
 #include "utf8.h"
 
@@ -121,6 +122,32 @@ int ruv__tok_read_file(const char *path, char **buf, size_t *len)
     *buf = b;
     *len = n;
     return RUV_OK;
+}
+
+int ruv__tok_open_file(const char *path, const char *what, ruv__tok_parse_fn parse,
+                       const struct ruv__tok_opts *opts, struct ruv__tok **out)
+{
+    if (!out)
+        return ruv__tok_set_error(RUV_E_INVAL, "%s: NULL argument", what);
+    *out = NULL;
+    char *buf;
+    size_t len;
+    int st = ruv__tok_read_file(path, &buf, &len);
+    if (st != RUV_OK)
+        return st;
+    st = parse(buf, len, opts, out);
+    free(buf);
+    if (st != RUV_OK)
+        st = ruv__tok_wrap_error(st, path);
+    return st;
+}
+
+int ruv__tok_open(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
+        return ruv__tok_open_json(path, opts, out);
+    return ruv__tok_open_vocab(path, opts, out);
 }
 
 size_t ruv__tok_vocab_size(const struct ruv__tok *tok)

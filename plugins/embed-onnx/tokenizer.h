@@ -53,6 +53,9 @@ int ruv__tok_open_vocab(const char *path, const struct ruv__tok_opts *opts, stru
  * ruv__tok_open_vocab. */
 int ruv__tok_open_json(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out);
 
+/* ruv__tok_open_json when path ends in ".json", else ruv__tok_open_vocab. */
+int ruv__tok_open(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out);
+
 /* The same two loaders over len bytes in memory (borrowed for the call). */
 int ruv__tok_new_vocab(const char *buf, size_t len, const struct ruv__tok_opts *opts,
                        struct ruv__tok **out);
@@ -71,6 +74,11 @@ void ruv__tok_free(struct ruv__tok *tok);
  * or for NULL arguments. */
 int ruv__tok_encode(const struct ruv__tok *tok, const char *text, size_t len, int64_t *ids,
                     size_t cap, size_t *n);
+
+/* Reads a whole file into a new NUL-terminated buffer (*len bytes before the
+ * NUL; the caller frees it with free()). Returns RUV_OK, RUV_E_INVAL for a
+ * NULL path, or RUV_E_IO / RUV_E_NOMEM with the detail naming path. */
+int ruv__tok_read_file(const char *path, char **buf, size_t *len);
 
 /* Number of tokens in the vocabulary; id of the unknown token. */
 size_t ruv__tok_vocab_size(const struct ruv__tok *tok);

@@ -5,7 +5,6 @@
 
 #include <jansson.h>
 #include <ruvector/error.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int bad(const char *fmt, const char *what)
@@ -262,17 +261,5 @@ int ruv__tok_new_json(const char *buf, size_t len, const struct ruv__tok_opts *o
 
 int ruv__tok_open_json(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out)
 {
-    if (!out)
-        return ruv__tok_set_error(RUV_E_INVAL, "tokenizer.json: NULL argument");
-    *out = NULL;
-    char *buf;
-    size_t len;
-    int st = ruv__tok_read_file(path, &buf, &len);
-    if (st != RUV_OK)
-        return st;
-    st = ruv__tok_new_json(buf, len, opts, out);
-    free(buf);
-    if (st != RUV_OK)
-        st = ruv__tok_wrap_error(st, path);
-    return st;
+    return ruv__tok_open_file(path, "tokenizer.json", ruv__tok_new_json, opts, out);
 }

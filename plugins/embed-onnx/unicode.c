@@ -19,7 +19,7 @@ unsigned ruv__uni_flags(uint32_t cp)
 enum { SBASE = 0xAC00, LBASE = 0x1100, VBASE = 0x1161, TBASE = 0x11A7, TCOUNT = 28,
        NCOUNT = 588, SCOUNT = 11172 };
 
-size_t ruv__uni_strip(uint32_t cp, uint32_t *out)
+size_t ruv__uni_strip(uint32_t cp, unsigned flags, uint32_t *out)
 {
     if (cp >= SBASE && cp < SBASE + SCOUNT) { /* Hangul: algorithmic, UAX #15 */
         uint32_t s = cp - SBASE;
@@ -30,7 +30,7 @@ size_t ruv__uni_strip(uint32_t cp, uint32_t *out)
         out[2] = TBASE + s % TCOUNT;
         return 3;
     }
-    if (ruv__uni_flags(cp) & RUV__UNI_DROP)
+    if (flags & RUV__UNI_DROP)
         return 0;
     size_t lo = 0, hi = ruv__uni_ndecomps;
     while (lo < hi) {

@@ -42,11 +42,12 @@ extern const size_t ruv__uni_ncccs;
 /* RUV__UNI_* flags of cp (any value; past U+10FFFF: RUV__UNI_DELETE). */
 unsigned ruv__uni_flags(uint32_t cp);
 
-/* Accent stripping of one code point: writes the NFD decomposition without
- * its Mn marks to out (room for RUV__UNI_MAX_DECOMP) and returns the count;
- * 0 means the code point is dropped. Code points that stay as they are give
- * 1 and out[0] = cp. */
-size_t ruv__uni_strip(uint32_t cp, uint32_t *out);
+/* Accent stripping of one code point whose ruv__uni_flags the caller has
+ * already looked up (flags): writes the NFD decomposition without its Mn
+ * marks to out (room for RUV__UNI_MAX_DECOMP) and returns the count; 0 means
+ * the code point is dropped. Code points that stay as they are give 1 and
+ * out[0] = cp. */
+size_t ruv__uni_strip(uint32_t cp, unsigned flags, uint32_t *out);
 
 /* Lowercase of one code point (Rust char::to_lowercase, no context): writes
  * to out (room for RUV__UNI_MAX_LOWER) and returns the count (>= 1). */

@@ -4,7 +4,6 @@
 
 #include <ruvector/error.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const bert_specials[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
@@ -83,17 +82,5 @@ int ruv__tok_new_vocab(const char *buf, size_t len, const struct ruv__tok_opts *
 
 int ruv__tok_open_vocab(const char *path, const struct ruv__tok_opts *opts, struct ruv__tok **out)
 {
-    if (!out)
-        return ruv__tok_set_error(RUV_E_INVAL, "vocab.txt: NULL argument");
-    *out = NULL;
-    char *buf;
-    size_t len;
-    int st = ruv__tok_read_file(path, &buf, &len);
-    if (st != RUV_OK)
-        return st;
-    st = ruv__tok_new_vocab(buf, len, opts, out);
-    free(buf);
-    if (st != RUV_OK)
-        st = ruv__tok_wrap_error(st, path);
-    return st;
+    return ruv__tok_open_file(path, "vocab.txt", ruv__tok_new_vocab, opts, out);
 }

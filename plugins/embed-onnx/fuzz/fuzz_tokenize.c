@@ -18,7 +18,10 @@
 #define RUV_TOK_FUZZ_DEFAULT_VOCAB "plugins/embed-onnx/tests/data/toy_vocab.txt"
 #endif
 
-static struct ruv__tok *toks[8];
+/* Option byte & 3 picks the max_length, & 4 specials as text; the lossy
+ * twins differ only by RUV__TOK_LOSSY_UTF8. */
+static const size_t lengths[4] = {0, 3, 8, 256};
+static struct ruv__tok *toks[8], *lossy[8];
 static size_t vocab_size;
 
 static void load(void)
@@ -26,10 +29,11 @@ static void load(void)
     const char *path = getenv("RUV_TOK_FUZZ_VOCAB");
     if (!path)
         path = RUV_TOK_FUZZ_DEFAULT_VOCAB;
-    static const size_t lengths[4] = {0, 3, 8, 256};
     for (unsigned i = 0; i < 8; i++) {
         struct ruv__tok_opts o = {lengths[i & 3], (i & 4) ? RUV__TOK_SPLIT_SPECIAL : 0u};
-        if (ruv__tok_open_vocab(path, &o, &toks[i]) != RUV_OK) {
+        struct ruv__tok_opts ol = {o.max_length, o.flags | RUV__TOK_LOSSY_UTF8};
+        if (ruv__tok_open_vocab(path, &o, &toks[i]) != RUV_OK ||
+            ruv__tok_open_vocab(path, &ol, &lossy[i]) != RUV_OK) {
             fprintf(stderr, "fuzz_tokenize: %s\n", ruv__tok_last_error());
             abort(); /* a harness problem, not a finding */
         }
@@ -57,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct ruv__tok *tok = toks[sel & 7];
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
-    static const size_t lengths[4] = {0, 3, 8, 256};
     size_t max_length = lengths[sel & 3];
 
     size_t n = 0;
@@ -86,13 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* Lossy mode never fails, and agrees with strict mode on valid UTF-8. */
-    struct ruv__tok_opts o = {max_length, RUV__TOK_LOSSY_UTF8 | ((sel & 4) ? RUV__TOK_SPLIT_SPECIAL : 0u)};
-    static struct ruv__tok *lossy[8];
-    if (!lossy[sel & 7]) {
-        const char *path = getenv("RUV_TOK_FUZZ_VOCAB");
-        if (ruv__tok_open_vocab(path ? path : RUV_TOK_FUZZ_DEFAULT_VOCAB, &o, &lossy[sel & 7]) != RUV_OK)
-            abort();
-    }
     size_t nl = 0;
     int stl;
     int64_t *lids = encode(lossy[sel & 7], text, len, &nl, &stl);

@@ -196,6 +196,17 @@ def lower_runs(lowers):
     return runs
 
 
+def wrapped(w, items):
+    """Writes the items as C initializer lines of at most 100 columns."""
+    line = "   "
+    for item in items:
+        if len(line) + len(item) > 100:
+            w(line)
+            line = "   "
+        line += item
+    w(line)
+
+
 def write(path, flags_of, decomp, lowers, ccc, overrides):
     runs = []
     prev = None
@@ -230,52 +241,24 @@ def write(path, flags_of, decomp, lowers, ccc, overrides):
     w("")
     w(f"/* {len(runs)} runs: (first code point << 8) | RUV__UNI_* flags, up to the next run. */")
     w(f"const uint32_t ruv__uni_runs[{len(runs)}] = {{")
-    line = "   "
-    for c, f in runs:
-        item = f" 0x{(c << 8) | f:08x}u,"
-        if len(line) + len(item) > 100:
-            w(line)
-            line = "   "
-        line += item
-    w(line)
+    wrapped(w, (f" 0x{(c << 8) | f:08x}u," for c, f in runs))
     w("};")
     w(f"const size_t ruv__uni_nruns = {len(runs)};")
     w("")
     w("/* Accent stripping (NFD, then Mn dropped) where it neither keeps nor drops the")
     w(" * character; Hangul syllables are decomposed in code. */")
     w(f"const struct ruv__uni_decomp ruv__uni_decomps[{len(dentries)}] = {{")
-    line = "   "
-    for c, off, n in dentries:
-        item = f" {{0x{c:x}, {off}, {n}}},"
-        if len(line) + len(item) > 100:
-            w(line)
-            line = "   "
-        line += item
-    w(line)
+    wrapped(w, (f" {{0x{c:x}, {off}, {n}}}," for c, off, n in dentries))
     w("};")
     w(f"const size_t ruv__uni_ndecomps = {len(dentries)};")
     w(f"const uint32_t ruv__uni_decomp_pool[{len(pool)}] = {{")
-    line = "   "
-    for x in pool:
-        item = f" 0x{x:x},"
-        if len(line) + len(item) > 100:
-            w(line)
-            line = "   "
-        line += item
-    w(line)
+    wrapped(w, (f" 0x{x:x}," for x in pool))
     w("};")
     w("")
     w("/* Lowercase (Rust char::to_lowercase) as runs: first..last stepping by stride map to")
     w(" * cp + delta. Multi-code-point results are listed apart. */")
     w(f"const struct ruv__uni_lower_run ruv__uni_lower_runs[{len(lruns)}] = {{")
-    line = "   "
-    for a, b, s, d in lruns:
-        item = f" {{0x{a:x}, 0x{b:x}, {s}, {d}}},"
-        if len(line) + len(item) > 100:
-            w(line)
-            line = "   "
-        line += item
-    w(line)
+    wrapped(w, (f" {{0x{a:x}, 0x{b:x}, {s}, {d}}}," for a, b, s, d in lruns))
     w("};")
     w(f"const size_t ruv__uni_nlower_runs = {len(lruns)};")
     w(f"const struct ruv__uni_lower_multi ruv__uni_lower_multis[{len(multi)}] = {{")
@@ -288,14 +271,7 @@ def write(path, flags_of, decomp, lowers, ccc, overrides):
     w("")
     w("/* Canonical combining classes of the non-starters that survive accent stripping. */")
     w(f"const struct ruv__uni_ccc ruv__uni_cccs[{len(ccc)}] = {{")
-    line = "   "
-    for c, k in sorted(ccc.items()):
-        item = f" {{0x{c:x}, {k}}},"
-        if len(line) + len(item) > 100:
-            w(line)
-            line = "   "
-        line += item
-    w(line)
+    wrapped(w, (f" {{0x{c:x}, {k}}}," for c, k in sorted(ccc.items())))
     w("};")
     w(f"const size_t ruv__uni_ncccs = {len(ccc)};")
     with open(path, "w", encoding="ascii") as fh:

@@ -298,10 +298,7 @@ static void compare_with_library(const char *model_dir, const char *file, size_t
     snprintf(path, sizeof path, "%s/%s", model_dir, file);
     struct ruv__tok_opts o = {.max_length = max_length};
     struct ruv__tok *tok = NULL;
-    if (strstr(file, ".json"))
-        assert_int_equal(ruv__tok_open_json(path, &o, &tok), RUV_OK);
-    else
-        assert_int_equal(ruv__tok_open_vocab(path, &o, &tok), RUV_OK);
+    assert_int_equal(ruv__tok_open(path, &o, &tok), RUV_OK);
     const char *src = getenv("RUV_TEST_SRCDIR");
     snprintf(path, sizeof path, "%s/plugins/embed-onnx/tests/data/tok_corpus.txt",
              src ? src : ".");

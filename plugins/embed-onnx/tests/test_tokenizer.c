@@ -27,27 +27,13 @@ enum { PAD, UNK, CLS, SEP, MASK, HELLO, WORLD, CAFE, NAIVE, I, DON, APOS, T, RSQ
 static char *toy_text;
 static size_t toy_len;
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = malloc(1 << 16);
-    *len = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
-    fclose(f);
-    if (buf)
-        buf[*len] = '\0';
-    return buf;
-}
-
 static int setup_all(void **state)
 {
     (void)state;
     const char *src = getenv("RUV_TEST_SRCDIR");
     char path[4096];
     snprintf(path, sizeof path, "%s/plugins/embed-onnx/tests/data/toy_vocab.txt", src ? src : "..");
-    toy_text = read_all(path, &toy_len);
-    return toy_text ? 0 : -1;
+    return ruv__tok_read_file(path, &toy_text, &toy_len) == RUV_OK ? 0 : -1;
 }
 
 static int teardown_all(void **state)

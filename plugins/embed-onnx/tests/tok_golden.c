@@ -26,14 +26,6 @@ static int hexval(int c)
     return 0;
 }
 
-static int open_tok(const char *path, const struct ruv__tok_opts *o, struct ruv__tok **t)
-{
-    size_t n = strlen(path);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
-        return ruv__tok_open_json(path, o, t);
-    return ruv__tok_open_vocab(path, o, t);
-}
-
 static void print_ids(const char *label, const int64_t *ids, size_t n)
 {
     printf("    %s:", label);
@@ -69,7 +61,7 @@ static long check_file(const char *tok_path, const char *golden)
                 opts.flags |= RUV__TOK_LOSSY_UTF8;
             continue;
         }
-        if (!tok && open_tok(tok_path, &opts, &tok) != RUV_OK) {
+        if (!tok && ruv__tok_open(tok_path, &opts, &tok) != RUV_OK) {
             fprintf(stderr, "%s: %s\n", tok_path, ruv__tok_last_error());
             bad = -1;
             break;
