@@ -39,6 +39,48 @@ static int shortest_digits(double x, char digits[18], int *exp10)
     return k;
 }
 
+/* The digits d1..dk of x = 0.d1d2...dk × 10^n written positionally, as
+ * "0.000ddd", "ddd.ddd" or "ddd000" (no point); both number styles below use
+ * this inside their own fixed-notation range. Returns the new offset. */
+static size_t put_positional(char *buf, size_t o, const char *digits, int k, int n)
+{
+    if (n <= 0) {
+        buf[o++] = '0';
+        buf[o++] = '.';
+        for (int i = 0; i < -n; i++)
+            buf[o++] = '0';
+        memcpy(buf + o, digits, (size_t)k);
+        return o + (size_t)k;
+    }
+    if (n < k) {
+        memcpy(buf + o, digits, (size_t)n);
+        o += (size_t)n;
+        buf[o++] = '.';
+        memcpy(buf + o, digits + n, (size_t)(k - n));
+        return o + (size_t)(k - n);
+    }
+    memcpy(buf + o, digits, (size_t)k);
+    o += (size_t)k;
+    for (int i = k; i < n; i++)
+        buf[o++] = '0';
+    return o;
+}
+
+/* The same digits as "d.ddde±X", the exponent at least exp_width digits
+ * (1 for ECMAScript, 2 for Python). Returns the new offset. */
+static size_t put_exponential(char *buf, size_t o, size_t cap, const char *digits, int k, int n,
+                              int exp_width)
+{
+    buf[o++] = digits[0];
+    if (k > 1) {
+        buf[o++] = '.';
+        memcpy(buf + o, digits + 1, (size_t)(k - 1));
+        o += (size_t)(k - 1);
+    }
+    return o + (size_t)snprintf(buf + o, cap - o, "e%c%0*d", n - 1 < 0 ? '-' : '+', exp_width,
+                                abs(n - 1));
+}
+
 int ruv__jcs_number(double x, char *buf, size_t cap)
 {
     if (!isfinite(x) || buf == NULL || cap < 32)
@@ -58,33 +100,10 @@ int ruv__jcs_number(double x, char *buf, size_t cap)
     if (k < 0)
         return -1;
     int n = e + 1; /* x = 0.d1d2...dk × 10^n */
-    if (k <= n && n <= 21) {
-        memcpy(buf + o, digits, (size_t)k);
-        o += (size_t)k;
-        for (int i = k; i < n; i++)
-            buf[o++] = '0';
-    } else if (0 < n && n <= 21) {
-        memcpy(buf + o, digits, (size_t)n);
-        o += (size_t)n;
-        buf[o++] = '.';
-        memcpy(buf + o, digits + n, (size_t)(k - n));
-        o += (size_t)(k - n);
-    } else if (-6 < n && n <= 0) {
-        buf[o++] = '0';
-        buf[o++] = '.';
-        for (int i = 0; i < -n; i++)
-            buf[o++] = '0';
-        memcpy(buf + o, digits, (size_t)k);
-        o += (size_t)k;
-    } else {
-        buf[o++] = digits[0];
-        if (k > 1) {
-            buf[o++] = '.';
-            memcpy(buf + o, digits + 1, (size_t)(k - 1));
-            o += (size_t)(k - 1);
-        }
-        o += (size_t)snprintf(buf + o, cap - o, "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
-    }
+    if (-6 < n && n <= 21)
+        o = put_positional(buf, o, digits, k, n);
+    else
+        o = put_exponential(buf, o, cap, digits, k, n, 1);
     buf[o] = '\0';
     return (int)o;
 }
@@ -109,35 +128,13 @@ int ruv__canon_python_float(double x, char *buf, size_t cap)
         return -1;
     int n = e + 1; /* x = 0.d1d2...dk × 10^n, as above */
     if (-4 < n && n <= 16) {
-        if (n <= 0) { /* 0.000ddd */
-            buf[o++] = '0';
-            buf[o++] = '.';
-            for (int i = 0; i < -n; i++)
-                buf[o++] = '0';
-            memcpy(buf + o, digits, (size_t)k);
-            o += (size_t)k;
-        } else if (n < k) { /* ddd.ddd */
-            memcpy(buf + o, digits, (size_t)n);
-            o += (size_t)n;
-            buf[o++] = '.';
-            memcpy(buf + o, digits + n, (size_t)(k - n));
-            o += (size_t)(k - n);
-        } else { /* ddd000.0 */
-            memcpy(buf + o, digits, (size_t)k);
-            o += (size_t)k;
-            for (int i = k; i < n; i++)
-                buf[o++] = '0';
+        o = put_positional(buf, o, digits, k, n);
+        if (n >= k) { /* an integral float keeps its ".0" */
             buf[o++] = '.';
             buf[o++] = '0';
         }
     } else {
-        buf[o++] = digits[0];
-        if (k > 1) {
-            buf[o++] = '.';
-            memcpy(buf + o, digits + 1, (size_t)(k - 1));
-            o += (size_t)(k - 1);
-        }
-        o += (size_t)snprintf(buf + o, cap - o, "e%c%02d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+        o = put_exponential(buf, o, cap, digits, k, n, 2);
     }
     buf[o] = '\0';
     return (int)o;
