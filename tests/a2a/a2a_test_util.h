@@ -2,8 +2,10 @@
 #ifndef RUV_A2A_TEST_UTIL_H
 #define RUV_A2A_TEST_UTIL_H
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Contents of $RUV_TEST_SRCDIR/tests/a2a/vectors/<name> (falls back to the
  * srcdir this file was compiled from), NUL-terminated; free() it. Fails the
@@ -27,6 +29,20 @@ static char *read_vector(const char *name, size_t *len)
     if (len)
         *len = (size_t)n;
     return buf;
+}
+
+/* The entry of cards.json's "cards" array (doc: that file, parsed) whose
+ * "kid" is kid; borrowed from doc. Fails the test when there is none. */
+static inline json_t *card_by_kid(json_t *doc, const char *kid)
+{
+    json_t *cards = json_object_get(doc, "cards");
+    for (size_t i = 0; i < json_array_size(cards); i++) {
+        json_t *c = json_array_get(cards, i);
+        if (strcmp(json_string_value(json_object_get(c, "kid")), kid) == 0)
+            return c;
+    }
+    fail_msg("no card signed by %s", kid);
+    return NULL;
 }
 
 #endif
