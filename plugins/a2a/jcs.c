@@ -1,6 +1,7 @@
 /* plugins/a2a/jcs.c — RFC 8785 canonical JSON from a jansson value. */
 #include "config.h"
 #include "jcs.h"
+#include "bytes.h"
 #include "detail.h"
 
 #include <math.h>
@@ -237,31 +238,15 @@ int ruv__jcs_compare_names(const char *a, size_t alen, const char *b, size_t ble
 /* ---- output ---- */
 
 struct out {
-    char *p;
-    size_t len, cap;
-    int oom;
+    struct ruv__bytes text;
+    int oom; /* an append failed: the rest is dropped, the caller reports it */
     enum ruv__canon_style style;
 };
 
 static void put(struct out *o, const char *s, size_t n)
 {
-    if (o->oom)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *p = realloc(o->p, cap);
-        if (p == NULL) {
-            o->oom = 1;
-            return;
-        }
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-    o->p[o->len] = '\0';
+    if (!o->oom && ruv__bytes_append(&o->text, s, n) != 0)
+        o->oom = 1;
 }
 
 static void put_u16(struct out *o, uint32_t unit)
@@ -529,14 +514,12 @@ int ruv__canon_serialize(const json_t *v, enum ruv__canon_style style, char **ou
     if (rc == RUV_OK && o.oom)
         rc = ruv__a2a_fail(RUV_E_NOMEM, "jcs: out of memory");
     if (rc != RUV_OK) {
-        free(o.p);
+        ruv__bytes_free(&o.text);
         return rc;
     }
-    if (o.p == NULL) { /* cannot happen (every value emits), but keep *out valid */
-        free(o.p);
+    if (o.text.p == NULL) /* cannot happen (every value emits), but keep *out valid */
         return ruv__a2a_fail(RUV_E_NOMEM, "jcs: empty output");
-    }
-    *out = o.p;
-    *len = o.len;
+    *out = o.text.p;
+    *len = o.text.len;
     return RUV_OK;
 }
