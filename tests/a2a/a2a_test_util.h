@@ -1,4 +1,4 @@
-/* tests/a2a/a2a_test_util.h — reading the committed vectors from the source tree. */
+/* tests/a2a/a2a_test_util.h — helpers the a2a tests share: the committed vectors and text edits. */
 #ifndef RUV_A2A_TEST_UTIL_H
 #define RUV_A2A_TEST_UTIL_H
 
@@ -43,6 +43,23 @@ static inline json_t *card_by_kid(json_t *doc, const char *kid)
     }
     fail_msg("no card signed by %s", kid);
     return NULL;
+}
+
+/* A copy of s (free() it) with its first occurrence of from replaced by to.
+ * Fails the test when from is not in s. */
+static inline char *replace_once(const char *s, const char *from, const char *to)
+{
+    const char *at = strstr(s, from);
+    if (at == NULL)
+        fail_msg("\"%s\" not in the text", from);
+    size_t n = strlen(s) - strlen(from) + strlen(to);
+    char *out = malloc(n + 1);
+    assert_non_null(out);
+    size_t head = (size_t)(at - s);
+    memcpy(out, s, head);
+    strcpy(out + head, to);
+    strcat(out, at + strlen(from));
+    return out;
 }
 
 #endif

@@ -139,20 +139,6 @@ static void test_signed_cards_accepted(void **state)
     }
 }
 
-static char *replace_once(const char *s, const char *from, const char *to)
-{
-    const char *at = strstr(s, from);
-    assert_non_null(at);
-    size_t n = strlen(s) - strlen(from) + strlen(to);
-    char *out = malloc(n + 1);
-    assert_non_null(out);
-    size_t head = (size_t)(at - s);
-    memcpy(out, s, head);
-    strcpy(out + head, to);
-    strcat(out, at + strlen(from));
-    return out;
-}
-
 static void test_tampered_card_refused(void **state)
 {
     (void)state;
