@@ -257,6 +257,22 @@ static void put_u16(struct out *o, uint32_t unit)
     put(o, esc, 6);
 }
 
+/* The two-letter JSON escape of c, which RFC 8785 and Python's json both
+ * use where JSON has one; NULL for any other byte. */
+static const char *short_escape(unsigned char c)
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    }
+    return NULL;
+}
+
 /* Python's ensure_ascii: printable ASCII raw (but '"' and '\\'), the usual
  * two-letter escapes, everything else \uxxxx in UTF-16 units. s is valid
  * UTF-8 (checked by the caller). */
@@ -272,16 +288,7 @@ static void put_string_python(struct out *o, const char *s, size_t len)
         put(o, s + i, run - i);
         if ((i = run) >= len)
             break;
-        const char *two = NULL;
-        switch (u[i]) {
-        case '"': two = "\\\""; break;
-        case '\\': two = "\\\\"; break;
-        case '\b': two = "\\b"; break;
-        case '\f': two = "\\f"; break;
-        case '\n': two = "\\n"; break;
-        case '\r': two = "\\r"; break;
-        case '\t': two = "\\t"; break;
-        }
+        const char *two = short_escape(u[i]);
         if (two != NULL) {
             put(o, two, 2);
             i++;
@@ -312,7 +319,6 @@ static void put_string(struct out *o, const char *s, size_t len)
         put_string_python(o, s, len);
         return;
     }
-    static const char hex[] = "0123456789abcdef";
     put(o, "\"", 1);
     size_t run = 0; /* start of the bytes copied verbatim */
     for (size_t i = 0; i < len; i++) {
@@ -321,23 +327,11 @@ static void put_string(struct out *o, const char *s, size_t len)
             continue;
         put(o, s + run, i - run);
         run = i + 1;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        put(o, esc, n);
+        const char *two = short_escape(c);
+        if (two != NULL)
+            put(o, two, 2);
+        else
+            put_u16(o, c);
     }
     put(o, s + run, len - run);
     put(o, "\"", 1);
