@@ -8,9 +8,18 @@
 #include <string.h>
 #include <openssl/err.h>
 
-int ruv__agent_id(const unsigned char pub[32], char hex[RUV__AGENT_ID_HEX + 1])
+void ruv__hex_lower(const unsigned char *b, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int ruv__agent_id(const unsigned char pub[32], char hex[RUV__AGENT_ID_HEX + 1])
+{
     unsigned char id[32];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_shake256(), NULL) == 1 &&
@@ -20,11 +29,7 @@ int ruv__agent_id(const unsigned char pub[32], char hex[RUV__AGENT_ID_HEX + 1])
         ERR_clear_error();
         return ruv__a2a_fail(RUV_E_NOMEM, "identity: libcrypto could not run SHAKE-256");
     }
-    for (size_t i = 0; i < sizeof id; i++) {
-        hex[2 * i] = digits[id[i] >> 4];
-        hex[2 * i + 1] = digits[id[i] & 15];
-    }
-    hex[RUV__AGENT_ID_HEX] = '\0';
+    ruv__hex_lower(id, sizeof id, hex);
     return RUV_OK;
 }
 

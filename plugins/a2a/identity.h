@@ -16,6 +16,10 @@
 #define RUV__A2A_IDENTITY_URI "urn:ruvector:a2a:identity:v1"
 #define RUV__AGENT_ID_HEX 64
 
+/* n bytes as 2n lowercase hex digits and a NUL in out (2n + 1 bytes): the
+ * AgentID's spelling, which the self-test also compares digests in. */
+void ruv__hex_lower(const unsigned char *b, size_t n, char *out);
+
 /* AgentID of a raw Ed25519 public key: 64 lowercase hex digits and a NUL in
  * hex. RUV_OK or RUV_E_NOMEM (libcrypto could not run SHAKE-256). */
 int ruv__agent_id(const unsigned char pub[32], char hex[RUV__AGENT_ID_HEX + 1]);

@@ -1,6 +1,7 @@
 /* plugins/a2a/jcs.c — RFC 8785 canonical JSON from a jansson value. */
 #include "config.h"
 #include "jcs.h"
+#include "bytes.h"
 #include "detail.h"
 
 #include <math.h>
@@ -39,6 +40,48 @@ static int shortest_digits(double x, char digits[18], int *exp10)
     return k;
 }
 
+/* The digits d1..dk of x = 0.d1d2...dk × 10^n written positionally, as
+ * "0.000ddd", "ddd.ddd" or "ddd000" (no point); both number styles below use
+ * this inside their own fixed-notation range. Returns the new offset. */
+static size_t put_positional(char *buf, size_t o, const char *digits, int k, int n)
+{
+    if (n <= 0) {
+        buf[o++] = '0';
+        buf[o++] = '.';
+        for (int i = 0; i < -n; i++)
+            buf[o++] = '0';
+        memcpy(buf + o, digits, (size_t)k);
+        return o + (size_t)k;
+    }
+    if (n < k) {
+        memcpy(buf + o, digits, (size_t)n);
+        o += (size_t)n;
+        buf[o++] = '.';
+        memcpy(buf + o, digits + n, (size_t)(k - n));
+        return o + (size_t)(k - n);
+    }
+    memcpy(buf + o, digits, (size_t)k);
+    o += (size_t)k;
+    for (int i = k; i < n; i++)
+        buf[o++] = '0';
+    return o;
+}
+
+/* The same digits as "d.ddde±X", the exponent at least exp_width digits
+ * (1 for ECMAScript, 2 for Python). Returns the new offset. */
+static size_t put_exponential(char *buf, size_t o, size_t cap, const char *digits, int k, int n,
+                              int exp_width)
+{
+    buf[o++] = digits[0];
+    if (k > 1) {
+        buf[o++] = '.';
+        memcpy(buf + o, digits + 1, (size_t)(k - 1));
+        o += (size_t)(k - 1);
+    }
+    return o + (size_t)snprintf(buf + o, cap - o, "e%c%0*d", n - 1 < 0 ? '-' : '+', exp_width,
+                                abs(n - 1));
+}
+
 int ruv__jcs_number(double x, char *buf, size_t cap)
 {
     if (!isfinite(x) || buf == NULL || cap < 32)
@@ -58,33 +101,10 @@ int ruv__jcs_number(double x, char *buf, size_t cap)
     if (k < 0)
         return -1;
     int n = e + 1; /* x = 0.d1d2...dk × 10^n */
-    if (k <= n && n <= 21) {
-        memcpy(buf + o, digits, (size_t)k);
-        o += (size_t)k;
-        for (int i = k; i < n; i++)
-            buf[o++] = '0';
-    } else if (0 < n && n <= 21) {
-        memcpy(buf + o, digits, (size_t)n);
-        o += (size_t)n;
-        buf[o++] = '.';
-        memcpy(buf + o, digits + n, (size_t)(k - n));
-        o += (size_t)(k - n);
-    } else if (-6 < n && n <= 0) {
-        buf[o++] = '0';
-        buf[o++] = '.';
-        for (int i = 0; i < -n; i++)
-            buf[o++] = '0';
-        memcpy(buf + o, digits, (size_t)k);
-        o += (size_t)k;
-    } else {
-        buf[o++] = digits[0];
-        if (k > 1) {
-            buf[o++] = '.';
-            memcpy(buf + o, digits + 1, (size_t)(k - 1));
-            o += (size_t)(k - 1);
-        }
-        o += (size_t)snprintf(buf + o, cap - o, "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
-    }
+    if (-6 < n && n <= 21)
+        o = put_positional(buf, o, digits, k, n);
+    else
+        o = put_exponential(buf, o, cap, digits, k, n, 1);
     buf[o] = '\0';
     return (int)o;
 }
@@ -109,35 +129,13 @@ int ruv__canon_python_float(double x, char *buf, size_t cap)
         return -1;
     int n = e + 1; /* x = 0.d1d2...dk × 10^n, as above */
     if (-4 < n && n <= 16) {
-        if (n <= 0) { /* 0.000ddd */
-            buf[o++] = '0';
-            buf[o++] = '.';
-            for (int i = 0; i < -n; i++)
-                buf[o++] = '0';
-            memcpy(buf + o, digits, (size_t)k);
-            o += (size_t)k;
-        } else if (n < k) { /* ddd.ddd */
-            memcpy(buf + o, digits, (size_t)n);
-            o += (size_t)n;
-            buf[o++] = '.';
-            memcpy(buf + o, digits + n, (size_t)(k - n));
-            o += (size_t)(k - n);
-        } else { /* ddd000.0 */
-            memcpy(buf + o, digits, (size_t)k);
-            o += (size_t)k;
-            for (int i = k; i < n; i++)
-                buf[o++] = '0';
+        o = put_positional(buf, o, digits, k, n);
+        if (n >= k) { /* an integral float keeps its ".0" */
             buf[o++] = '.';
             buf[o++] = '0';
         }
     } else {
-        buf[o++] = digits[0];
-        if (k > 1) {
-            buf[o++] = '.';
-            memcpy(buf + o, digits + 1, (size_t)(k - 1));
-            o += (size_t)(k - 1);
-        }
-        o += (size_t)snprintf(buf + o, cap - o, "e%c%02d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+        o = put_exponential(buf, o, cap, digits, k, n, 2);
     }
     buf[o] = '\0';
     return (int)o;
@@ -240,31 +238,15 @@ int ruv__jcs_compare_names(const char *a, size_t alen, const char *b, size_t ble
 /* ---- output ---- */
 
 struct out {
-    char *p;
-    size_t len, cap;
-    int oom;
+    struct ruv__bytes text;
+    int oom; /* an append failed: the rest is dropped, the caller reports it */
     enum ruv__canon_style style;
 };
 
 static void put(struct out *o, const char *s, size_t n)
 {
-    if (o->oom)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *p = realloc(o->p, cap);
-        if (p == NULL) {
-            o->oom = 1;
-            return;
-        }
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-    o->p[o->len] = '\0';
+    if (!o->oom && ruv__bytes_append(&o->text, s, n) != 0)
+        o->oom = 1;
 }
 
 static void put_u16(struct out *o, uint32_t unit)
@@ -273,6 +255,22 @@ static void put_u16(struct out *o, uint32_t unit)
     char esc[6] = {'\\', 'u', hex[unit >> 12 & 15], hex[unit >> 8 & 15], hex[unit >> 4 & 15],
                    hex[unit & 15]};
     put(o, esc, 6);
+}
+
+/* The two-letter JSON escape of c, which RFC 8785 and Python's json both
+ * use where JSON has one; NULL for any other byte. */
+static const char *short_escape(unsigned char c)
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    }
+    return NULL;
 }
 
 /* Python's ensure_ascii: printable ASCII raw (but '"' and '\\'), the usual
@@ -290,16 +288,7 @@ static void put_string_python(struct out *o, const char *s, size_t len)
         put(o, s + i, run - i);
         if ((i = run) >= len)
             break;
-        const char *two = NULL;
-        switch (u[i]) {
-        case '"': two = "\\\""; break;
-        case '\\': two = "\\\\"; break;
-        case '\b': two = "\\b"; break;
-        case '\f': two = "\\f"; break;
-        case '\n': two = "\\n"; break;
-        case '\r': two = "\\r"; break;
-        case '\t': two = "\\t"; break;
-        }
+        const char *two = short_escape(u[i]);
         if (two != NULL) {
             put(o, two, 2);
             i++;
@@ -330,7 +319,6 @@ static void put_string(struct out *o, const char *s, size_t len)
         put_string_python(o, s, len);
         return;
     }
-    static const char hex[] = "0123456789abcdef";
     put(o, "\"", 1);
     size_t run = 0; /* start of the bytes copied verbatim */
     for (size_t i = 0; i < len; i++) {
@@ -339,23 +327,11 @@ static void put_string(struct out *o, const char *s, size_t len)
             continue;
         put(o, s + run, i - run);
         run = i + 1;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        put(o, esc, n);
+        const char *two = short_escape(c);
+        if (two != NULL)
+            put(o, two, 2);
+        else
+            put_u16(o, c);
     }
     put(o, s + run, len - run);
     put(o, "\"", 1);
@@ -532,14 +508,12 @@ int ruv__canon_serialize(const json_t *v, enum ruv__canon_style style, char **ou
     if (rc == RUV_OK && o.oom)
         rc = ruv__a2a_fail(RUV_E_NOMEM, "jcs: out of memory");
     if (rc != RUV_OK) {
-        free(o.p);
+        ruv__bytes_free(&o.text);
         return rc;
     }
-    if (o.p == NULL) { /* cannot happen (every value emits), but keep *out valid */
-        free(o.p);
+    if (o.text.p == NULL) /* cannot happen (every value emits), but keep *out valid */
         return ruv__a2a_fail(RUV_E_NOMEM, "jcs: empty output");
-    }
-    *out = o.p;
-    *len = o.len;
+    *out = o.text.p;
+    *len = o.text.len;
     return RUV_OK;
 }

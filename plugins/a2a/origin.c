@@ -69,17 +69,22 @@ int ruv__origin_is_loopback(const struct ruv__origin *o)
     return inet_pton(AF_INET, o->host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
+static int transport_allowed(const struct ruv__origin *o, int allow_http)
+{
+    if (strcmp(o->scheme, "https") == 0 || allow_http || ruv__origin_is_loopback(o))
+        return RUV_OK;
+    return ruv__a2a_fail(RUV_E_SECURITY,
+                         "url: plain http to %.64s refused (https, or http only to loopback)",
+                         o->host);
+}
+
 int ruv__origin_check_transport(const char *url, int allow_http)
 {
     struct ruv__origin o;
     int rc = ruv__origin_of(url, &o);
     if (rc != RUV_OK)
         return rc;
-    if (strcmp(o.scheme, "https") == 0 || allow_http || ruv__origin_is_loopback(&o))
-        return RUV_OK;
-    return ruv__a2a_fail(RUV_E_SECURITY,
-                         "url: plain http to %.64s refused (https, or http only to loopback)",
-                         o.host);
+    return transport_allowed(&o, allow_http);
 }
 
 static int same_origin(const struct ruv__origin *a, const struct ruv__origin *b)
@@ -91,9 +96,9 @@ int ruv__origin_check_jku(const char *card_url, const char *jku, const char *con
                           size_t n)
 {
     struct ruv__origin card, keys;
-    int rc = ruv__origin_check_transport(jku, 0);
+    int rc = ruv__origin_of(jku, &keys);
     if (rc == RUV_OK)
-        rc = ruv__origin_of(jku, &keys);
+        rc = transport_allowed(&keys, 0);
     if (rc != RUV_OK)
         return ruv__a2a_fail_prefix(rc, "jku");
     if ((rc = ruv__origin_of(card_url, &card)) != RUV_OK)

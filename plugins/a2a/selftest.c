@@ -47,22 +47,12 @@ static const size_t j1_canonical_len = 608;
 static const char j1_signature[] =
     "WJMbiXPX75sHqJyl9f4Fm8nJPAOh7UHblFy49twGp3byjLBE6Ve7BO_KAe5PFHnUdFG2no1B77GlL6Tuah3NBQ";
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int sha256_is(const char *data, size_t len, const char *want_hex)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     char hex[2 * SHA256_DIGEST_LENGTH + 1];
     SHA256((const unsigned char *)data, len, md);
-    to_hex(md, sizeof md, hex);
+    ruv__hex_lower(md, sizeof md, hex);
     return strcmp(hex, want_hex) == 0;
 }
 
@@ -84,7 +74,7 @@ static int ed25519_vectors(void)
         EVP_PKEY_free(key);
         return failed("V1", "libcrypto cannot make the Ed25519 key from seed 07x32");
     }
-    to_hex(pub, 32, hex);
+    ruv__hex_lower(pub, 32, hex);
     if (strcmp(hex, v1_public_hex) != 0) {
         EVP_PKEY_free(key);
         return failed("V1", "public key of seed 07x32 differs");
@@ -100,7 +90,7 @@ static int ed25519_vectors(void)
              EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)v2_card,
                             sizeof v2_card - 1) == 1 && siglen == 64;
     EVP_MD_CTX_free(ctx);
-    to_hex(sig, sizeof sig, hex);
+    ruv__hex_lower(sig, sizeof sig, hex);
     if (!ok || strcmp(hex, v3_signature_hex) != 0) {
         EVP_PKEY_free(key);
         return failed("V3", "Ed25519 signature of V2 differs");

@@ -1,75 +1,31 @@
 /* plugins/a2a/sse.c — incremental text/event-stream framer (WHATWG rules). */
 #include "config.h"
 #include "sse.h"
+#include "bytes.h"
 #include "detail.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* A growable byte string, always NUL-terminated when p != NULL. */
-struct bytes {
-    char *p;
-    size_t len, cap;
-};
-
 enum { FEED_OK = 0, FEED_STOPPED = 1, FEED_FAILED = 2 };
 
 struct ruv__sse {
     size_t max_event;
-    struct bytes line;    /* the line being read, when it spans chunks */
-    struct bytes data;    /* data buffer: data lines joined with '\n' */
-    struct bytes event;   /* event type buffer */
-    struct bytes id_buf;  /* last event ID buffer (set by id lines) */
-    struct bytes last_id; /* last event ID string (committed at a blank line) */
-    int bom_matched;      /* BOM bytes seen at stream start; -1 once decided */
-    int skip_lf;          /* previous chunk ended in CR: a leading LF belongs to it */
-    int pending;          /* a field line of an undispatched event was read */
-    int state;            /* FEED_* */
+    struct ruv__bytes line;    /* the line being read, when it spans chunks */
+    struct ruv__bytes data;    /* data buffer: data lines joined with '\n' */
+    struct ruv__bytes event;   /* event type buffer */
+    struct ruv__bytes id_buf;  /* last event ID buffer (set by id lines) */
+    struct ruv__bytes last_id; /* last event ID string (committed at a blank line) */
+    int bom_matched;           /* BOM bytes seen at stream start; -1 once decided */
+    int skip_lf;               /* previous chunk ended in CR: a leading LF belongs to it */
+    int pending;               /* a field line of an undispatched event was read */
+    int state;                 /* FEED_* */
     int fail_status;
     uint32_t retry_ms;
     uint64_t comments;
 };
 
 static const unsigned char utf8_bom[3] = {0xEF, 0xBB, 0xBF};
-
-static int bytes_reserve(struct bytes *b, size_t need)
-{
-    if (need + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (p == NULL)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int bytes_append(struct bytes *b, const char *s, size_t n)
-{
-    if (bytes_reserve(b, b->len + n) != 0)
-        return -1;
-    if (n > 0)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-static int bytes_set(struct bytes *b, const char *s, size_t n)
-{
-    b->len = 0;
-    return bytes_append(b, s, n);
-}
-
-static void bytes_free(struct bytes *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
 
 int ruv__sse_new(size_t max_event_bytes, struct ruv__sse **out)
 {
@@ -80,7 +36,7 @@ int ruv__sse_new(size_t max_event_bytes, struct ruv__sse **out)
     if (p == NULL)
         return ruv__a2a_fail(RUV_E_NOMEM, "sse: out of memory");
     p->max_event = max_event_bytes ? max_event_bytes : RUV__SSE_DEFAULT_MAX_EVENT;
-    if (bytes_set(&p->last_id, "", 0) != 0 || bytes_set(&p->id_buf, "", 0) != 0) {
+    if (ruv__bytes_set(&p->last_id, "", 0) != 0 || ruv__bytes_set(&p->id_buf, "", 0) != 0) {
         ruv__sse_free(p);
         return ruv__a2a_fail(RUV_E_NOMEM, "sse: out of memory");
     }
@@ -92,11 +48,11 @@ void ruv__sse_free(struct ruv__sse *p)
 {
     if (p == NULL)
         return;
-    bytes_free(&p->line);
-    bytes_free(&p->data);
-    bytes_free(&p->event);
-    bytes_free(&p->id_buf);
-    bytes_free(&p->last_id);
+    ruv__bytes_free(&p->line);
+    ruv__bytes_free(&p->data);
+    ruv__bytes_free(&p->event);
+    ruv__bytes_free(&p->id_buf);
+    ruv__bytes_free(&p->last_id);
     free(p);
 }
 
@@ -119,7 +75,7 @@ static int fits(const struct ruv__sse *p, size_t n)
 
 static int dispatch(struct ruv__sse *p, ruv__sse_on_event cb, void *ctx)
 {
-    if (bytes_set(&p->last_id, p->id_buf.p, p->id_buf.len) != 0)
+    if (ruv__bytes_set(&p->last_id, p->id_buf.p, p->id_buf.len) != 0)
         return fail(p, RUV_E_NOMEM, "committing the event id");
     p->pending = 0;
     if (p->data.len == 0) {
@@ -192,13 +148,14 @@ static int process_line(struct ruv__sse *p, const char *line, size_t len, ruv__s
         if (!fits(p, vlen + 1))
             return fail(p, RUV_E_PROTOCOL, "data");
         p->line.len = line_part;
-        if (bytes_append(&p->data, value, vlen) != 0 || bytes_append(&p->data, "\n", 1) != 0)
+        if (ruv__bytes_append(&p->data, value, vlen) != 0 ||
+            ruv__bytes_append(&p->data, "\n", 1) != 0)
             return fail(p, RUV_E_NOMEM, "appending data");
     } else if (field_is(line, flen, "event")) {
-        if (bytes_set(&p->event, value, vlen) != 0)
+        if (ruv__bytes_set(&p->event, value, vlen) != 0)
             return fail(p, RUV_E_NOMEM, "storing the event type");
     } else if (field_is(line, flen, "id")) {
-        if (memchr(value, '\0', vlen) == NULL && bytes_set(&p->id_buf, value, vlen) != 0)
+        if (memchr(value, '\0', vlen) == NULL && ruv__bytes_set(&p->id_buf, value, vlen) != 0)
             return fail(p, RUV_E_NOMEM, "storing the event id");
     } else if (field_is(line, flen, "retry")) {
         set_retry(p, value, vlen);
@@ -228,7 +185,7 @@ static size_t eat_bom(struct ruv__sse *p, const char *buf, size_t len, int *err)
                 p->bom_matched = -1;
         } else {
             /* Not a BOM after all: the bytes matched so far are stream text. */
-            if (bytes_append(&p->line, (const char *)utf8_bom, (size_t)p->bom_matched) != 0)
+            if (ruv__bytes_append(&p->line, (const char *)utf8_bom, (size_t)p->bom_matched) != 0)
                 *err = 1;
             p->bom_matched = -1;
         }
@@ -262,7 +219,7 @@ int ruv__sse_feed(struct ruv__sse *p, const char *buf, size_t len, ruv__sse_on_e
         if (!fits(p, n))
             return fail(p, RUV_E_PROTOCOL, "line");
         if (eol == len) {
-            if (bytes_append(&p->line, buf + i, n) != 0)
+            if (ruv__bytes_append(&p->line, buf + i, n) != 0)
                 return fail(p, RUV_E_NOMEM, "buffering a line");
             break;
         }
@@ -271,7 +228,7 @@ int ruv__sse_feed(struct ruv__sse *p, const char *buf, size_t len, ruv__sse_on_e
         if (p->line.len == 0) {
             rc = process_line(p, buf + i, n, cb, ctx);
         } else {
-            if (bytes_append(&p->line, buf + i, n) != 0)
+            if (ruv__bytes_append(&p->line, buf + i, n) != 0)
                 return fail(p, RUV_E_NOMEM, "buffering a line");
             rc = process_line(p, p->line.p, p->line.len, cb, ctx);
         }
@@ -292,7 +249,7 @@ int ruv__sse_finish(struct ruv__sse *p)
     p->data.len = 0;
     p->event.len = 0;
     /* An id line of the discarded event never took effect. */
-    if (bytes_set(&p->id_buf, p->last_id.p, p->last_id.len) != 0)
+    if (ruv__bytes_set(&p->id_buf, p->last_id.p, p->last_id.len) != 0)
         p->id_buf.len = 0;
     p->pending = 0;
     p->skip_lf = 0;

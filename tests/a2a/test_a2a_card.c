@@ -29,18 +29,6 @@ struct node_cards {
     const char *canonical;
 };
 
-static json_t *node_card(struct node_cards *nc, const char *kid)
-{
-    json_t *cards = json_object_get(nc->doc, "cards");
-    for (size_t i = 0; i < json_array_size(cards); i++) {
-        json_t *c = json_array_get(cards, i);
-        if (strcmp(json_string_value(json_object_get(c, "kid")), kid) == 0)
-            return c;
-    }
-    fail_msg("no card signed by %s", kid);
-    return NULL;
-}
-
 static void load_node_cards(struct node_cards *nc)
 {
     char *text = read_vector("cards.json", NULL);
@@ -79,7 +67,7 @@ static void test_node_signed_cards(void **state)
     load_node_cards(&nc);
     const char *kids[] = {"ed-1", "ec-1", "rsa-1"};
     for (size_t i = 0; i < 3; i++) {
-        json_t *vec = node_card(&nc, kids[i]);
+        json_t *vec = card_by_kid(nc.doc, kids[i]);
         const char *card = json_string_value(json_object_get(vec, "card"));
         for (int pem = 0; pem < 2; pem++) {
             struct ruv__pins *pins = pins_for(vec, pem);
@@ -104,7 +92,7 @@ static void test_node_signed_cards(void **state)
         }
     }
     /* RSA below 2048 bits is refused even though the signature is right. */
-    json_t *small = node_card(&nc, "rsa-small");
+    json_t *small = card_by_kid(nc.doc, "rsa-small");
     struct ruv__pins *pins = pins_for(small, 0);
     struct ruv__card_verdict v;
     assert_int_equal(verify_text(json_string_value(json_object_get(small, "card")), pins, &v),
@@ -117,13 +105,8 @@ static void test_node_signed_cards(void **state)
 /* Replaces the first occurrence of from in card text (same length). */
 static char *edited(const char *card, const char *from, const char *to)
 {
-    char *copy = strdup(card);
-    char *at = strstr(copy, from);
-    if (at == NULL)
-        fail_msg("\"%s\" not in the card", from);
     assert_int_equal(strlen(from), strlen(to));
-    memcpy(at, to, strlen(to));
-    return copy;
+    return replace_once(card, from, to);
 }
 
 static void test_tampering(void **state)
@@ -131,7 +114,7 @@ static void test_tampering(void **state)
     (void)state;
     struct node_cards nc;
     load_node_cards(&nc);
-    json_t *vec = node_card(&nc, "ed-1");
+    json_t *vec = card_by_kid(nc.doc, "ed-1");
     const char *card = json_string_value(json_object_get(vec, "card"));
     struct ruv__pins *pins = pins_for(vec, 0);
     struct ruv__card_verdict v;
@@ -210,7 +193,7 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
     (void)state;
     struct node_cards nc;
     load_node_cards(&nc);
-    json_t *ed = node_card(&nc, "ed-1"), *ec = node_card(&nc, "ec-1");
+    json_t *ed = card_by_kid(nc.doc, "ed-1"), *ec = card_by_kid(nc.doc, "ec-1");
     const char *card = json_string_value(json_object_get(ed, "card"));
     struct ruv__card_verdict v;
     EVP_PKEY *key;
@@ -395,7 +378,7 @@ static void test_schema_whitelist(void **state)
     (void)state;
     struct node_cards nc;
     load_node_cards(&nc);
-    json_t *vec = node_card(&nc, "ed-1");
+    json_t *vec = card_by_kid(nc.doc, "ed-1");
     json_t *card = json_loads(json_string_value(json_object_get(vec, "card")), 0, NULL);
     struct ruv__pins *pins = pins_for(vec, 0);
     struct ruv__card_verdict v;
@@ -481,7 +464,7 @@ static void test_python_signed_card(void **state)
     struct node_cards nc;
     load_node_cards(&nc);
     /* The Python signer used seed 07x32 under kid "ed-1", as Node's ed-1. */
-    struct ruv__pins *pins = pins_for(node_card(&nc, "ed-1"), 0);
+    struct ruv__pins *pins = pins_for(card_by_kid(nc.doc, "ed-1"), 0);
     const char *card = json_string_value(json_object_get(vec, "card"));
     struct ruv__card_verdict v;
     int rc = verify_text(card, pins, &v);
@@ -501,7 +484,7 @@ static void test_python_signed_card(void **state)
     char *t = edited(card, "python peer", "python Peer");
     assert_int_equal(verify_text(t, pins, &v), RUV_E_SECURITY);
     free(t);
-    assert_int_equal(verify_text(json_string_value(json_object_get(node_card(&nc, "ed-1"), "card")),
+    assert_int_equal(verify_text(json_string_value(json_object_get(card_by_kid(nc.doc, "ed-1"), "card")),
                                  pins, &v), RUV_OK);
     assert_string_equal(v.canonicalization, "jcs");
     ruv__pins_free(pins);

@@ -45,18 +45,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static json_t *card_vector(const char *kid)
-{
-    json_t *cards = json_object_get(vectors, "cards");
-    for (size_t i = 0; i < json_array_size(cards); i++) {
-        json_t *c = json_array_get(cards, i);
-        if (strcmp(json_string_value(json_object_get(c, "kid")), kid) == 0)
-            return c;
-    }
-    fail_msg("no card signed by %s", kid);
-    return NULL;
-}
-
 static void test_load_late(void **state)
 {
     (void)state;
@@ -130,7 +118,7 @@ static void test_signed_cards_accepted(void **state)
     static const char *const kids[] = {"ed-1", "ec-1", "rsa-1"};
     for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) {
         for (int pem = 0; pem <= 1; pem++) {
-            json_t *vec = card_vector(kids[i]);
+            json_t *vec = card_by_kid(vectors, kids[i]);
             struct pinned p;
             pin(&p, vec, pem);
             char *view = NULL;
@@ -151,24 +139,10 @@ static void test_signed_cards_accepted(void **state)
     }
 }
 
-static char *replace_once(const char *s, const char *from, const char *to)
-{
-    const char *at = strstr(s, from);
-    assert_non_null(at);
-    size_t n = strlen(s) - strlen(from) + strlen(to);
-    char *out = malloc(n + 1);
-    assert_non_null(out);
-    size_t head = (size_t)(at - s);
-    memcpy(out, s, head);
-    strcpy(out + head, to);
-    strcat(out, at + strlen(from));
-    return out;
-}
-
 static void test_tampered_card_refused(void **state)
 {
     (void)state;
-    json_t *vec = card_vector("ed-1");
+    json_t *vec = card_by_kid(vectors, "ed-1");
     const char *card = json_string_value(json_object_get(vec, "card"));
     struct pinned p;
     pin(&p, vec, 0);
@@ -262,7 +236,7 @@ static void test_identity_card(void **state)
 static void test_bad_arguments(void **state)
 {
     (void)state;
-    json_t *vec = card_vector("ed-1");
+    json_t *vec = card_by_kid(vectors, "ed-1");
     const char *card = json_string_value(json_object_get(vec, "card"));
     struct pinned p;
     pin(&p, vec, 0);
