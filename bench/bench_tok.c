@@ -30,13 +30,13 @@ int main(int argc, char **argv)
     int repeats = argc > 4 ? atoi(argv[4]) : 5;
     struct ruv__tok *tok = NULL;
     if (ruv__tok_open(argv[1], &o, &tok) != RUV_OK) {
-        fprintf(stderr, "%s\n", ruv__tok_last_error());
+        fprintf(stderr, "%s\n", ruv__detail_get());
         return 1;
     }
     char *buf;
     size_t len;
     if (ruv__tok_read_file(argv[2], &buf, &len) != RUV_OK) {
-        fprintf(stderr, "%s\n", ruv__tok_last_error());
+        fprintf(stderr, "%s\n", ruv__detail_get());
         ruv__tok_free(tok);
         return 1;
     }
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
             size_t tl = nl ? (size_t)(nl - p) : (size_t)(end - p);
             size_t n = 0;
             if (ruv__tok_encode(tok, p, tl, ids, 4096, &n) != RUV_OK) {
-                fprintf(stderr, "encode: %s\n", ruv__tok_last_error());
+                fprintf(stderr, "encode: %s\n", ruv__detail_get());
                 return 1;
             }
             for (size_t i = 0; i < n; i++)

@@ -56,10 +56,10 @@ int ruv__b64url_decode(const char *in, size_t len, const char *what, unsigned ch
     *out = NULL;
     *outlen = 0;
     if (len % 4 == 1)
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "base64url %s: impossible length %zu", what, len);
+        return ruv__detail_set(RUV_E_PROTOCOL, "base64url %s: impossible length %zu", what, len);
     unsigned char *buf = malloc(len / 4 * 3 + 3);
     if (buf == NULL)
-        return ruv__a2a_fail(RUV_E_NOMEM, "base64url %s: out of memory", what);
+        return ruv__detail_set(RUV_E_NOMEM, "base64url %s: out of memory", what);
     size_t o = 0;
     unsigned long acc = 0;
     int bits = 0;
@@ -67,7 +67,7 @@ int ruv__b64url_decode(const char *in, size_t len, const char *what, unsigned ch
         int s = sextet(in[i]);
         if (s < 0) {
             free(buf);
-            return ruv__a2a_fail(RUV_E_PROTOCOL,
+            return ruv__detail_set(RUV_E_PROTOCOL,
                                  "base64url %s: character 0x%02x at offset %zu is outside the alphabet "
                                  "(no padding or whitespace allowed)",
                                  what, (unsigned char)in[i], i);
@@ -81,7 +81,7 @@ int ruv__b64url_decode(const char *in, size_t len, const char *what, unsigned ch
     }
     if (bits > 0 && (acc & ((1ul << bits) - 1)) != 0) {
         free(buf);
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "base64url %s: non-zero trailing bits", what);
+        return ruv__detail_set(RUV_E_PROTOCOL, "base64url %s: non-zero trailing bits", what);
     }
     *out = buf;
     *outlen = o;

@@ -27,7 +27,7 @@ int ruv__agent_id(const unsigned char pub[32], char hex[RUV__AGENT_ID_HEX + 1])
     EVP_MD_CTX_free(ctx);
     if (!ok) {
         ERR_clear_error();
-        return ruv__a2a_fail(RUV_E_NOMEM, "identity: libcrypto could not run SHAKE-256");
+        return ruv__detail_set(RUV_E_NOMEM, "identity: libcrypto could not run SHAKE-256");
     }
     ruv__hex_lower(id, sizeof id, hex);
     return RUV_OK;
@@ -56,29 +56,29 @@ static int read_extension(const json_t *ext, struct ruv__identity *out)
     const json_t *key = json_object_get(params, "publicKey");
     const json_t *id = json_object_get(params, "agentId");
     if (!json_is_string(key) || !json_is_string(id))
-        return ruv__a2a_fail(RUV_E_SECURITY,
+        return ruv__detail_set(RUV_E_SECURITY,
                              "identity extension: params.publicKey and params.agentId must be strings");
     unsigned char *raw;
     size_t rawlen;
     int rc = ruv__b64url_decode(json_string_value(key), json_string_length(key), "publicKey", &raw,
                                 &rawlen);
     if (rc != RUV_OK)
-        return ruv__a2a_fail_prefix(RUV_E_SECURITY, "identity extension");
+        return ruv__detail_prefix(RUV_E_SECURITY, "identity extension");
     if (rawlen != 32) {
         free(raw);
-        return ruv__a2a_fail(RUV_E_SECURITY,
+        return ruv__detail_set(RUV_E_SECURITY,
                              "identity extension: publicKey is %zu bytes, an Ed25519 key is 32", rawlen);
     }
     memcpy(out->public_key, raw, 32);
     free(raw);
     if (!ruv__agent_id_valid(json_string_value(id)))
-        return ruv__a2a_fail(RUV_E_SECURITY, "identity extension: agentId is not 64 hex digits");
+        return ruv__detail_set(RUV_E_SECURITY, "identity extension: agentId is not 64 hex digits");
     char derived[RUV__AGENT_ID_HEX + 1], claimed[RUV__AGENT_ID_HEX + 1];
     if ((rc = ruv__agent_id(out->public_key, derived)) != RUV_OK)
         return rc;
     lowercase(claimed, json_string_value(id));
     if (strcmp(derived, claimed) != 0)
-        return ruv__a2a_fail(RUV_E_SECURITY,
+        return ruv__detail_set(RUV_E_SECURITY,
                              "identity extension: agentId %.16s... is not SHAKE-256 of publicKey "
                              "(%.16s...)", claimed, derived);
     memcpy(out->agent_id, derived, sizeof derived);
@@ -89,7 +89,7 @@ static int read_extension(const json_t *ext, struct ruv__identity *out)
 int ruv__identity_from_card(const json_t *card, struct ruv__identity *out)
 {
     if (out == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "identity: out is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "identity: out is NULL");
     memset(out, 0, sizeof *out);
     const json_t *exts = json_object_get(json_object_get(card, "capabilities"), "extensions");
     if (!json_is_array(exts))
@@ -100,7 +100,7 @@ int ruv__identity_from_card(const json_t *card, struct ruv__identity *out)
         if (!json_is_string(uri) || strcmp(json_string_value(uri), RUV__A2A_IDENTITY_URI) != 0)
             continue;
         if (out->present)
-            return ruv__a2a_fail(RUV_E_SECURITY, "identity: the card has two identity extensions");
+            return ruv__detail_set(RUV_E_SECURITY, "identity: the card has two identity extensions");
         int rc = read_extension(ext, out);
         if (rc != RUV_OK) {
             memset(out, 0, sizeof *out);
@@ -129,9 +129,9 @@ struct ruv__pins {
 int ruv__pins_new(struct ruv__pins **out)
 {
     if (out == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "pins: out is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "pins: out is NULL");
     *out = calloc(1, sizeof **out);
-    return *out ? RUV_OK : ruv__a2a_fail(RUV_E_NOMEM, "pins: out of memory");
+    return *out ? RUV_OK : ruv__detail_set(RUV_E_NOMEM, "pins: out of memory");
 }
 
 void ruv__pins_free(struct ruv__pins *p)
@@ -160,11 +160,11 @@ int ruv__pins_add_key(struct ruv__pins *p, const char *kid, EVP_PKEY *key, int64
 {
     if (p == NULL || kid == NULL || key == NULL || kid[0] == '\0') {
         EVP_PKEY_free(key);
-        return ruv__a2a_fail(RUV_E_INVAL, "pins: NULL pins, key or empty kid");
+        return ruv__detail_set(RUV_E_INVAL, "pins: NULL pins, key or empty kid");
     }
     if (find_kid(p, kid) != NULL) {
         EVP_PKEY_free(key);
-        return ruv__a2a_fail(RUV_E_INVAL, "pins: kid \"%.64s\" is pinned twice", kid);
+        return ruv__detail_set(RUV_E_INVAL, "pins: kid \"%.64s\" is pinned twice", kid);
     }
     struct pinned_key *grown = realloc(p->keys, (p->nkeys + 1) * sizeof *grown);
     char *copy = strdup(kid);
@@ -173,7 +173,7 @@ int ruv__pins_add_key(struct ruv__pins *p, const char *kid, EVP_PKEY *key, int64
     if (grown == NULL || copy == NULL) {
         free(copy);
         EVP_PKEY_free(key);
-        return ruv__a2a_fail(RUV_E_NOMEM, "pins: out of memory");
+        return ruv__detail_set(RUV_E_NOMEM, "pins: out of memory");
     }
     p->keys[p->nkeys++] = (struct pinned_key){copy, key, not_after, revoked};
     return RUV_OK;
@@ -182,10 +182,10 @@ int ruv__pins_add_key(struct ruv__pins *p, const char *kid, EVP_PKEY *key, int64
 int ruv__pins_add_agent_id(struct ruv__pins *p, const char *hex)
 {
     if (p == NULL || !ruv__agent_id_valid(hex))
-        return ruv__a2a_fail(RUV_E_INVAL, "pins: an AgentID is 64 hex digits");
+        return ruv__detail_set(RUV_E_INVAL, "pins: an AgentID is 64 hex digits");
     char (*grown)[RUV__AGENT_ID_HEX + 1] = realloc(p->ids, (p->nids + 1) * sizeof *grown);
     if (grown == NULL)
-        return ruv__a2a_fail(RUV_E_NOMEM, "pins: out of memory");
+        return ruv__detail_set(RUV_E_NOMEM, "pins: out of memory");
     p->ids = grown;
     lowercase(p->ids[p->nids++], hex);
     return RUV_OK;
@@ -198,9 +198,9 @@ int ruv__pins_key(const struct ruv__pins *p, const char *kid, int64_t now, EVP_P
     if (k == NULL)
         return RUV_E_NOTFOUND;
     if (k->revoked)
-        return ruv__a2a_fail(RUV_E_SECURITY, "pins: key \"%.64s\" is revoked", kid);
+        return ruv__detail_set(RUV_E_SECURITY, "pins: key \"%.64s\" is revoked", kid);
     if (k->not_after != 0 && now > k->not_after)
-        return ruv__a2a_fail(RUV_E_SECURITY, "pins: key \"%.64s\" expired at %lld", kid,
+        return ruv__detail_set(RUV_E_SECURITY, "pins: key \"%.64s\" expired at %lld", kid,
                              (long long)k->not_after);
     *key = k->key;
     return RUV_OK;
@@ -211,14 +211,14 @@ int ruv__pins_check_agent_id(const struct ruv__pins *p, const char *agent_id)
     if (p == NULL || p->nids == 0)
         return RUV_OK;
     if (agent_id == NULL)
-        return ruv__a2a_fail(RUV_E_SECURITY,
+        return ruv__detail_set(RUV_E_SECURITY,
                              "identity: an AgentID is expected but the card has no identity extension");
     char id[RUV__AGENT_ID_HEX + 1];
     if (!ruv__agent_id_valid(agent_id))
-        return ruv__a2a_fail(RUV_E_SECURITY, "identity: card AgentID is malformed");
+        return ruv__detail_set(RUV_E_SECURITY, "identity: card AgentID is malformed");
     lowercase(id, agent_id);
     for (size_t i = 0; i < p->nids; i++)
         if (strcmp(p->ids[i], id) == 0)
             return RUV_OK;
-    return ruv__a2a_fail(RUV_E_SECURITY, "identity: card AgentID %.16s... is not pinned", id);
+    return ruv__detail_set(RUV_E_SECURITY, "identity: card AgentID %.16s... is not pinned", id);
 }

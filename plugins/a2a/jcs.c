@@ -366,7 +366,7 @@ static int refuse(const struct path *at, const char *why)
     path_render(at, where, sizeof where, &o);
     if (o >= sizeof where)
         memcpy(where + sizeof where - 4, "...", 4);
-    return ruv__a2a_fail(RUV_E_INVAL, "jcs: cannot canonicalize %s: %s", where, why);
+    return ruv__detail_set(RUV_E_INVAL, "jcs: cannot canonicalize %s: %s", where, why);
 }
 
 struct member {
@@ -398,7 +398,7 @@ static int emit_object(struct out *o, const json_t *v, const struct path *at, in
     size_t n = json_object_size(v);
     struct member *m = n ? malloc(n * sizeof *m) : NULL;
     if (n && m == NULL)
-        return ruv__a2a_fail(RUV_E_NOMEM, "jcs: out of memory");
+        return ruv__detail_set(RUV_E_NOMEM, "jcs: out of memory");
     size_t i = 0;
     const char *key;
     json_t *val;
@@ -498,21 +498,21 @@ int ruv__jcs_serialize(const json_t *v, char **out, size_t *len)
 int ruv__canon_serialize(const json_t *v, enum ruv__canon_style style, char **out, size_t *len)
 {
     if (out == NULL || len == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "jcs: out or len is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "jcs: out or len is NULL");
     *out = NULL;
     *len = 0;
     if (v == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "jcs: value is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "jcs: value is NULL");
     struct out o = {.style = style};
     int rc = emit(&o, v, NULL, 0);
     if (rc == RUV_OK && o.oom)
-        rc = ruv__a2a_fail(RUV_E_NOMEM, "jcs: out of memory");
+        rc = ruv__detail_set(RUV_E_NOMEM, "jcs: out of memory");
     if (rc != RUV_OK) {
         ruv__bytes_free(&o.text);
         return rc;
     }
     if (o.text.p == NULL) /* cannot happen (every value emits), but keep *out valid */
-        return ruv__a2a_fail(RUV_E_NOMEM, "jcs: empty output");
+        return ruv__detail_set(RUV_E_NOMEM, "jcs: empty output");
     *out = o.text.p;
     *len = o.text.len;
     return RUV_OK;

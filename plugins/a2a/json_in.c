@@ -43,17 +43,17 @@ int ruv__json_parse(const char *buf, size_t len, const struct ruv__json_limits *
                     json_t **out)
 {
     if (out == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "json: out is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "json: out is NULL");
     *out = NULL;
     if ((buf == NULL && len > 0) || lim == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "json: buffer or limits is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "json: buffer or limits is NULL");
     if (len > lim->max_bytes)
-        return ruv__a2a_fail(RUV_E_INVAL, "json: document of %zu bytes exceeds the %zu-byte limit",
+        return ruv__detail_set(RUV_E_INVAL, "json: document of %zu bytes exceeds the %zu-byte limit",
                              len, lim->max_bytes);
     /* jansson recurses once per level (up to its compiled 2048); our limit is
      * checked first so a hostile document never reaches that depth. */
     if (ruv__json_text_depth(buf, len, lim->max_depth) > lim->max_depth)
-        return ruv__a2a_fail(RUV_E_INVAL, "json: nesting deeper than %d levels", lim->max_depth);
+        return ruv__detail_set(RUV_E_INVAL, "json: nesting deeper than %d levels", lim->max_depth);
 
     size_t flags = JSON_REJECT_DUPLICATES;
     if (lim->any_top_level)
@@ -63,10 +63,10 @@ int ruv__json_parse(const char *buf, size_t len, const struct ruv__json_limits *
     json_error_t err;
     json_t *doc = json_loadb(len > 0 ? buf : "", len, flags, &err);
     if (doc == NULL)
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "json: %s at byte %d", err.text, err.position);
+        return ruv__detail_set(RUV_E_PROTOCOL, "json: %s at byte %d", err.text, err.position);
     if (!lim->any_top_level && !json_is_object(doc)) {
         json_decref(doc);
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "json: top-level value is not an object");
+        return ruv__detail_set(RUV_E_PROTOCOL, "json: top-level value is not an object");
     }
     *out = doc;
     return RUV_OK;

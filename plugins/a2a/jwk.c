@@ -21,15 +21,15 @@ static int member_bytes(const json_t *jwk, const char *name, size_t want, unsign
 {
     const json_t *v = json_object_get(jwk, name);
     if (!json_is_string(v))
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: member \"%s\" missing or not a string",
+        return ruv__detail_set(RUV_E_PROTOCOL, "jwk: member \"%s\" missing or not a string",
                              name);
     int rc = ruv__b64url_decode(json_string_value(v), json_string_length(v), name, out, len);
     if (rc != RUV_OK)
-        return ruv__a2a_fail_prefix(rc, "jwk");
+        return ruv__detail_prefix(rc, "jwk");
     if ((want != 0 && *len != want) || *len == 0) {
         free(*out);
         *out = NULL;
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: member \"%s\" is %zu bytes, expected %zu",
+        return ruv__detail_set(RUV_E_PROTOCOL, "jwk: member \"%s\" is %zu bytes, expected %zu",
                              name, *len, want);
     }
     return RUV_OK;
@@ -46,7 +46,7 @@ int ruv__key_from_ed25519(const unsigned char pub[32], EVP_PKEY **out)
     *out = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
     if (*out == NULL) {
         ERR_clear_error();
-        return ruv__a2a_fail(RUV_E_NOMEM, "jwk: cannot make an Ed25519 key");
+        return ruv__detail_set(RUV_E_NOMEM, "jwk: cannot make an Ed25519 key");
     }
     return RUV_OK;
 }
@@ -61,7 +61,7 @@ static int from_params(const char *name, OSSL_PARAM *params, EVP_PKEY **out)
     if (!ok) {
         *out = NULL;
         ERR_clear_error();
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: libcrypto refused the %s key", name);
+        return ruv__detail_set(RUV_E_PROTOCOL, "jwk: libcrypto refused the %s key", name);
     }
     return RUV_OK;
 }
@@ -69,7 +69,7 @@ static int from_params(const char *name, OSSL_PARAM *params, EVP_PKEY **out)
 static int import_ec(const json_t *jwk, EVP_PKEY **out)
 {
     if (!string_is(jwk, "crv", "P-256"))
-        return ruv__a2a_fail(RUV_E_UNSUPPORTED, "jwk: EC keys must use crv \"P-256\"");
+        return ruv__detail_set(RUV_E_UNSUPPORTED, "jwk: EC keys must use crv \"P-256\"");
     unsigned char *x = NULL, *y = NULL;
     size_t xl, yl;
     int rc = member_bytes(jwk, "x", 32, &x, &xl);
@@ -97,7 +97,7 @@ static int import_ec(const json_t *jwk, EVP_PKEY **out)
                 ERR_clear_error();
                 EVP_PKEY_free(*out);
                 *out = NULL;
-                rc = ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: EC point is not on P-256");
+                rc = ruv__detail_set(RUV_E_PROTOCOL, "jwk: EC point is not on P-256");
             }
         }
     }
@@ -114,7 +114,7 @@ static int import_rsa(const json_t *jwk, EVP_PKEY **out)
     if (rc == RUV_OK)
         rc = member_bytes(jwk, "e", 0, &e, &el);
     if (rc == RUV_OK && (nl > 2048 || el > 8))
-        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: RSA n over 16384 bits or e over 64 bits");
+        rc = ruv__detail_set(RUV_E_PROTOCOL, "jwk: RSA n over 16384 bits or e over 64 bits");
     BIGNUM *bn_n = NULL, *bn_e = NULL;
     OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
@@ -126,7 +126,7 @@ static int import_rsa(const json_t *jwk, EVP_PKEY **out)
             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) != 1 ||
             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) != 1 ||
             (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
-            rc = ruv__a2a_fail(RUV_E_NOMEM, "jwk: out of memory");
+            rc = ruv__detail_set(RUV_E_NOMEM, "jwk: out of memory");
     }
     if (rc == RUV_OK)
         rc = from_params("RSA", params, out);
@@ -142,13 +142,13 @@ static int import_rsa(const json_t *jwk, EVP_PKEY **out)
 int ruv__jwk_import(const json_t *jwk, EVP_PKEY **out)
 {
     if (out == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "jwk: out is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "jwk: out is NULL");
     *out = NULL;
     if (!json_is_object(jwk))
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "jwk: not a JSON object");
+        return ruv__detail_set(RUV_E_PROTOCOL, "jwk: not a JSON object");
     if (string_is(jwk, "kty", "OKP")) {
         if (!string_is(jwk, "crv", "Ed25519"))
-            return ruv__a2a_fail(RUV_E_UNSUPPORTED, "jwk: OKP keys must use crv \"Ed25519\"");
+            return ruv__detail_set(RUV_E_UNSUPPORTED, "jwk: OKP keys must use crv \"Ed25519\"");
         unsigned char *x;
         size_t xl;
         int rc = member_bytes(jwk, "x", 32, &x, &xl);
@@ -162,19 +162,19 @@ int ruv__jwk_import(const json_t *jwk, EVP_PKEY **out)
         return import_ec(jwk, out);
     if (string_is(jwk, "kty", "RSA"))
         return import_rsa(jwk, out);
-    return ruv__a2a_fail(RUV_E_UNSUPPORTED, "jwk: kty must be \"OKP\", \"EC\" or \"RSA\"");
+    return ruv__detail_set(RUV_E_UNSUPPORTED, "jwk: kty must be \"OKP\", \"EC\" or \"RSA\"");
 }
 
 int ruv__key_from_pem(const char *pem, size_t len, EVP_PKEY **out)
 {
     if (out == NULL || pem == NULL || len > INT32_MAX)
-        return ruv__a2a_fail(RUV_E_INVAL, "pem: NULL or oversized argument");
+        return ruv__detail_set(RUV_E_INVAL, "pem: NULL or oversized argument");
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     *out = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
     if (*out == NULL) {
         ERR_clear_error();
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "pem: no PUBLIC KEY block could be read");
+        return ruv__detail_set(RUV_E_PROTOCOL, "pem: no PUBLIC KEY block could be read");
     }
     return RUV_OK;
 }

@@ -6,7 +6,7 @@
 # Needs jansson, libcrypto 3 and libcurl (its URL API) (configure: HAVE_A2A_CORE); without them the
 # rest of ruvector builds as before.
 RUV_A2A_CORE_SOURCES = \
-	plugins/a2a/detail.c plugins/a2a/detail.h \
+	plugins/common/detail.c plugins/common/detail.h plugins/a2a/detail.h \
 	plugins/a2a/bytes.c plugins/a2a/bytes.h \
 	plugins/a2a/json_in.c plugins/a2a/json_in.h \
 	plugins/a2a/sse.c plugins/a2a/sse.h \

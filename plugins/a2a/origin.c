@@ -19,34 +19,34 @@ static void lower(char *s)
 int ruv__origin_of(const char *url, struct ruv__origin *out)
 {
     if (url == NULL || out == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "url: NULL argument");
+        return ruv__detail_set(RUV_E_INVAL, "url: NULL argument");
     memset(out, 0, sizeof *out);
     CURLU *u = curl_url();
     if (u == NULL)
-        return ruv__a2a_fail(RUV_E_NOMEM, "url: out of memory");
+        return ruv__detail_set(RUV_E_NOMEM, "url: out of memory");
     char *scheme = NULL, *host = NULL, *port = NULL;
     int rc = RUV_OK;
     /* No guessing of a missing scheme: only absolute URLs are accepted. */
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (uc != CURLUE_OK) {
-        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": %s", url, curl_url_strerror(uc));
+        rc = ruv__detail_set(RUV_E_PROTOCOL, "url \"%.80s\": %s", url, curl_url_strerror(uc));
         goto done;
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": no scheme, host or port", url);
+        rc = ruv__detail_set(RUV_E_PROTOCOL, "url \"%.80s\": no scheme, host or port", url);
         goto done;
     }
     lower(scheme);
     lower(host);
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": scheme %s is not http or https",
+        rc = ruv__detail_set(RUV_E_PROTOCOL, "url \"%.80s\": scheme %s is not http or https",
                            url, scheme);
         goto done;
     }
     if (strlen(host) >= sizeof out->host) {
-        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "url \"%.80s\": host name too long", url);
+        rc = ruv__detail_set(RUV_E_PROTOCOL, "url \"%.80s\": host name too long", url);
         goto done;
     }
     strcpy(out->scheme, scheme);
@@ -73,7 +73,7 @@ static int transport_allowed(const struct ruv__origin *o, int allow_http)
 {
     if (strcmp(o->scheme, "https") == 0 || allow_http || ruv__origin_is_loopback(o))
         return RUV_OK;
-    return ruv__a2a_fail(RUV_E_SECURITY,
+    return ruv__detail_set(RUV_E_SECURITY,
                          "url: plain http to %.64s refused (https, or http only to loopback)",
                          o->host);
 }
@@ -100,9 +100,9 @@ int ruv__origin_check_jku(const char *card_url, const char *jku, const char *con
     if (rc == RUV_OK)
         rc = transport_allowed(&keys, 0);
     if (rc != RUV_OK)
-        return ruv__a2a_fail_prefix(rc, "jku");
+        return ruv__detail_prefix(rc, "jku");
     if ((rc = ruv__origin_of(card_url, &card)) != RUV_OK)
-        return ruv__a2a_fail_prefix(rc, "card url");
+        return ruv__detail_prefix(rc, "card url");
     if (same_origin(&card, &keys))
         return RUV_OK;
     for (size_t i = 0; i < n; i++) {
@@ -110,7 +110,7 @@ int ruv__origin_check_jku(const char *card_url, const char *jku, const char *con
         if (trusted[i] != NULL && ruv__origin_of(trusted[i], &t) == RUV_OK && same_origin(&t, &keys))
             return RUV_OK;
     }
-    return ruv__a2a_fail(RUV_E_SECURITY,
+    return ruv__detail_set(RUV_E_SECURITY,
                          "jku: %s://%.64s:%u is neither the card's origin nor a trusted one",
                          keys.scheme, keys.host, keys.port);
 }

@@ -38,7 +38,7 @@ struct a2a_state {
 /* Hands the a2a modules' detail for status to the engine. */
 static int forward(const struct ruv_host *host, int status)
 {
-    return host->set_error(status, "a2a: %s", ruv__a2a_detail());
+    return host->set_error(status, "a2a: %s", ruv__detail_get());
 }
 
 static int a2a_init(const struct ruv_host *host, void **state)
@@ -105,7 +105,7 @@ static int import_key(const char *text, EVP_PKEY **key)
     json_error_t err;
     json_t *jwk = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     if (!jwk)
-        return ruv__a2a_fail(RUV_E_INVAL, "not a JWK or PEM key: %s at byte %d", err.text,
+        return ruv__detail_set(RUV_E_INVAL, "not a JWK or PEM key: %s at byte %d", err.text,
                              err.position);
     int rc = ruv__jwk_import(jwk, key);
     json_decref(jwk);
@@ -119,7 +119,7 @@ static int pins_from_options(const struct ruv_a2a_options *o, struct ruv__pins *
     if (!o || (o->n_pinned_keys == 0 && o->n_agent_ids == 0))
         return RUV_OK;
     if ((o->n_pinned_keys && !o->pinned_keys) || (o->n_agent_ids && !o->agent_ids))
-        return ruv__a2a_fail(RUV_E_INVAL, "options: a count without its array");
+        return ruv__detail_set(RUV_E_INVAL, "options: a count without its array");
     struct ruv__pins *pins;
     int rc = ruv__pins_new(&pins);
     for (size_t i = 0; rc == RUV_OK && i < o->n_pinned_keys; i++) {
@@ -127,7 +127,7 @@ static int pins_from_options(const struct ruv_a2a_options *o, struct ruv__pins *
         char where[48];
         snprintf(where, sizeof where, "pinned key %zu", i);
         if (!k || k->struct_size < sizeof *k || !k->kid || !k->kid[0] || !k->key) {
-            rc = ruv__a2a_fail(RUV_E_INVAL,
+            rc = ruv__detail_set(RUV_E_INVAL,
                                "%s: NULL, struct_size too small, or no kid or key", where);
             break;
         }
@@ -136,13 +136,13 @@ static int pins_from_options(const struct ruv_a2a_options *o, struct ruv__pins *
         if (rc == RUV_OK)
             rc = ruv__pins_add_key(pins, k->kid, key, k->not_after, k->revoked != 0);
         if (rc != RUV_OK)
-            rc = ruv__a2a_fail_prefix(rc == RUV_E_PROTOCOL ? RUV_E_INVAL : rc, where);
+            rc = ruv__detail_prefix(rc == RUV_E_PROTOCOL ? RUV_E_INVAL : rc, "%s", where);
     }
     for (size_t i = 0; rc == RUV_OK && i < o->n_agent_ids; i++) {
         if (!o->agent_ids[i])
-            rc = ruv__a2a_fail(RUV_E_INVAL, "agent_ids[%zu] is NULL", i);
+            rc = ruv__detail_set(RUV_E_INVAL, "agent_ids[%zu] is NULL", i);
         else if ((rc = ruv__pins_add_agent_id(pins, o->agent_ids[i])) != RUV_OK)
-            rc = ruv__a2a_fail_prefix(rc, "options.agent_ids");
+            rc = ruv__detail_prefix(rc, "options.agent_ids");
     }
     if (rc != RUV_OK) {
         ruv__pins_free(pins);

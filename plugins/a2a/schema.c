@@ -81,7 +81,7 @@ static const struct field *find(const struct field *f, const char *name)
 
 static int wrong_type(const char *path, const char *name, const char *want)
 {
-    return ruv__a2a_fail(RUV_E_PROTOCOL, "card: %s%s%.48s is not %s", path, *path ? "." : "",
+    return ruv__detail_set(RUV_E_PROTOCOL, "card: %s%s%.48s is not %s", path, *path ? "." : "",
                          name, want);
 }
 
@@ -112,10 +112,10 @@ static int check_member(json_t *v, const struct field *f, const char *path)
             json_t *e = json_array_get(v, i);
             snprintf(sub, sizeof sub, "%s%s%s[%zu]", path, *path ? "." : "", f->name, i);
             if (f->kind == STRINGS && !json_is_string(e))
-                return ruv__a2a_fail(RUV_E_PROTOCOL, "card: %s is not a string", sub);
+                return ruv__detail_set(RUV_E_PROTOCOL, "card: %s is not a string", sub);
             if (f->kind == OBJECTS) {
                 if (!json_is_object(e))
-                    return ruv__a2a_fail(RUV_E_PROTOCOL, "card: %s is not an object", sub);
+                    return ruv__detail_set(RUV_E_PROTOCOL, "card: %s is not an object", sub);
                 int rc = apply(e, f->sub, sub);
                 if (rc != RUV_OK)
                     return rc;
@@ -149,6 +149,6 @@ static int apply(json_t *obj, const struct field *schema, const char *path)
 int ruv__card_whitelist(json_t *card, enum ruv__card_schema schema)
 {
     if (!json_is_object(card))
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "card: not a JSON object");
+        return ruv__detail_set(RUV_E_PROTOCOL, "card: not a JSON object");
     return apply(card, schema == RUV__CARD_V1 ? v1_card : v03_card, "");
 }

@@ -59,7 +59,7 @@ static int sha256_is(const char *data, size_t len, const char *want_hex)
 static int failed(const char *vector, const char *step)
 {
     ERR_clear_error();
-    return ruv__a2a_fail(RUV_E_SELFTEST, "self-test %s: %s", vector, step);
+    return ruv__detail_set(RUV_E_SELFTEST, "self-test %s: %s", vector, step);
 }
 
 /* V1 and V3: the seed's key, its AgentID, and a deterministic signature. */

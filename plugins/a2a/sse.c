@@ -30,15 +30,15 @@ static const unsigned char utf8_bom[3] = {0xEF, 0xBB, 0xBF};
 int ruv__sse_new(size_t max_event_bytes, struct ruv__sse **out)
 {
     if (out == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "sse: out is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "sse: out is NULL");
     *out = NULL;
     struct ruv__sse *p = calloc(1, sizeof *p);
     if (p == NULL)
-        return ruv__a2a_fail(RUV_E_NOMEM, "sse: out of memory");
+        return ruv__detail_set(RUV_E_NOMEM, "sse: out of memory");
     p->max_event = max_event_bytes ? max_event_bytes : RUV__SSE_DEFAULT_MAX_EVENT;
     if (ruv__bytes_set(&p->last_id, "", 0) != 0 || ruv__bytes_set(&p->id_buf, "", 0) != 0) {
         ruv__sse_free(p);
-        return ruv__a2a_fail(RUV_E_NOMEM, "sse: out of memory");
+        return ruv__detail_set(RUV_E_NOMEM, "sse: out of memory");
     }
     *out = p;
     return RUV_OK;
@@ -61,8 +61,8 @@ static int fail(struct ruv__sse *p, int status, const char *what)
     p->state = FEED_FAILED;
     p->fail_status = status;
     if (status == RUV_E_NOMEM)
-        return ruv__a2a_fail(status, "sse: out of memory while %s", what);
-    return ruv__a2a_fail(status, "sse: %s exceeds the %zu-byte event cap", what, p->max_event);
+        return ruv__detail_set(status, "sse: out of memory while %s", what);
+    return ruv__detail_set(status, "sse: %s exceeds the %zu-byte event cap", what, p->max_event);
 }
 
 /* The event's bytes so far (data and the line being read) plus n more must
@@ -197,11 +197,11 @@ int ruv__sse_feed(struct ruv__sse *p, const char *buf, size_t len, ruv__sse_on_e
                   void *ctx)
 {
     if (p == NULL || (buf == NULL && len > 0))
-        return ruv__a2a_fail(RUV_E_INVAL, "sse: framer or buffer is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "sse: framer or buffer is NULL");
     if (p->state == FEED_FAILED)
-        return ruv__a2a_fail(p->fail_status, "sse: stream already failed; finish it first");
+        return ruv__detail_set(p->fail_status, "sse: stream already failed; finish it first");
     if (p->state == FEED_STOPPED)
-        return ruv__a2a_fail(RUV_E_STATE, "sse: stream was stopped by its consumer");
+        return ruv__detail_set(RUV_E_STATE, "sse: stream was stopped by its consumer");
     int bom_err;
     size_t i = eat_bom(p, buf, len, &bom_err);
     if (bom_err)

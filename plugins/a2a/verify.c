@@ -63,7 +63,7 @@ static void drop_proto_defaults(json_t *card)
 int ruv__card_strip_for_signing(json_t *card)
 {
     if (!json_is_object(card))
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "card: not a JSON object");
+        return ruv__detail_set(RUV_E_PROTOCOL, "card: not a JSON object");
     json_object_del(card, "signatures");
     int rc = ruv__card_whitelist(card, ruv__card_schema_of(card));
     if (rc != RUV_OK)
@@ -82,7 +82,7 @@ static int check_signature(const json_t *sig, const unsigned char *canon, size_t
     const json_t *prot = json_object_get(sig, "protected");
     const json_t *value = json_object_get(sig, "signature");
     if (!json_is_string(prot) || !json_is_string(value))
-        return ruv__a2a_fail(RUV_E_PROTOCOL, "protected and signature must be strings");
+        return ruv__detail_set(RUV_E_PROTOCOL, "protected and signature must be strings");
     struct ruv__jws_header hdr;
     int rc = ruv__jws_parse_protected(json_string_value(prot), json_string_length(prot), &hdr);
     if (rc != RUV_OK)
@@ -97,7 +97,7 @@ static int check_signature(const json_t *sig, const unsigned char *canon, size_t
         key = owned;
         from_identity = 1;
     } else if (rc == RUV_E_NOTFOUND) {
-        rc = ruv__a2a_fail(RUV_E_SECURITY, "no pinned or identity key for kid \"%.64s\"%s",
+        rc = ruv__detail_set(RUV_E_SECURITY, "no pinned or identity key for kid \"%.64s\"%s",
                            hdr.kid, hdr.has_jku ? " (jku is not fetched offline)" : "");
     }
     if (rc == RUV_OK)
@@ -130,7 +130,7 @@ static void check_all(const json_t *sigs, const char *canon, size_t canon_len,
         int one = check_signature(json_array_get(sigs, i), (const unsigned char *)canon, canon_len,
                                   id, pins, now, verdict, identity_ok);
         if (one != RUV_OK && first_reason[0] == '\0')
-            snprintf(first_reason, reason_cap, "signatures[%zu]: %s", i, ruv__a2a_detail());
+            snprintf(first_reason, reason_cap, "signatures[%zu]: %s", i, ruv__detail_get());
     }
 }
 
@@ -140,21 +140,21 @@ int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins,
     if (view)
         *view = NULL;
     if (verdict == NULL)
-        return ruv__a2a_fail(RUV_E_INVAL, "card: verdict is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "card: verdict is NULL");
     memset(verdict, 0, sizeof *verdict);
     json_t *card;
     int rc = ruv__json_parse(json, len, &ruv__json_card_limits, &card);
     if (rc != RUV_OK)
-        return ruv__a2a_fail_prefix(rc, "card");
+        return ruv__detail_prefix(rc, "card");
     json_t *sigs = json_incref(json_object_get(card, "signatures"));
     char *canon = NULL;
     size_t canon_len = 0;
     if (!json_is_array(sigs) || json_array_size(sigs) == 0) {
-        rc = ruv__a2a_fail(RUV_E_SECURITY, "card: unsigned (no signatures)");
+        rc = ruv__detail_set(RUV_E_SECURITY, "card: unsigned (no signatures)");
         goto done;
     }
     if (json_array_size(sigs) > 16) {
-        rc = ruv__a2a_fail(RUV_E_PROTOCOL, "card: %zu signatures; at most 16 are checked",
+        rc = ruv__detail_set(RUV_E_PROTOCOL, "card: %zu signatures; at most 16 are checked",
                            json_array_size(sigs));
         goto done;
     }
@@ -163,7 +163,7 @@ int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins,
         goto done;
     if ((rc = ruv__identity_from_card(card, &id)) != RUV_OK ||
         (rc = ruv__jcs_serialize(card, &canon, &canon_len)) != RUV_OK) {
-        ruv__a2a_fail_prefix(rc, "card");
+        ruv__detail_prefix(rc, "card");
         goto done;
     }
 
@@ -187,9 +187,9 @@ int ruv__card_verify(const char *json, size_t len, const struct ruv__pins *pins,
         free(py);
     }
     if (verdict->good_signatures == 0) {
-        rc = ruv__a2a_fail(RUV_E_SECURITY, "card: no signature verifies (%s)", first_reason);
+        rc = ruv__detail_set(RUV_E_SECURITY, "card: no signature verifies (%s)", first_reason);
     } else if (id.present && !identity_ok) {
-        rc = ruv__a2a_fail(RUV_E_SECURITY,
+        rc = ruv__detail_set(RUV_E_SECURITY,
                            "card: identity extension present but no EdDSA signature with kid == "
                            "agentId verifies with its key");
     } else {

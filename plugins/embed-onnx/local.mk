@@ -5,7 +5,7 @@ if HAVE_JANSSON
 noinst_LTLIBRARIES += plugins/embed-onnx/libruv_tok.la
 plugins_embed_onnx_libruv_tok_la_SOURCES = \
 	plugins/embed-onnx/tokenizer.h plugins/embed-onnx/tok_internal.h plugins/embed-onnx/tokenizer.c \
-	plugins/embed-onnx/tok_error.h plugins/embed-onnx/tok_error.c \
+	plugins/embed-onnx/tok_error.h plugins/common/detail.c plugins/common/detail.h \
 	plugins/embed-onnx/vocab_txt.c plugins/embed-onnx/tokenizer_json.c \
 	plugins/embed-onnx/vocab.h plugins/embed-onnx/vocab.c \
 	plugins/embed-onnx/normalizer.h plugins/embed-onnx/normalizer.c \

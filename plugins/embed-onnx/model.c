@@ -155,7 +155,7 @@ int ruv__embed_model_open(const struct ruv_host *host, const char *name_or_dir,
                                name_or_dir);
     }
     if (rc)
-        return host->set_error(rc, "%s", ruv__tok_last_error());
+        return host->set_error(rc, "%s", ruv__detail_get());
     ruv_embed_model *m = calloc(1, sizeof *m);
     if (!m) {
         ruv__tok_free(tok);
@@ -182,6 +182,6 @@ int ruv__embed_tokenize(const ruv_embed_model *m, const char *text, size_t len, 
         return RUV_E_INVAL; /* no host to record the detail through */
     int rc = ruv__tok_encode(m->tok, text, len, ids, cap, n);
     if (rc)
-        return m->host->set_error(rc, "tokenize: %s", ruv__tok_last_error());
+        return m->host->set_error(rc, "tokenize: %s", ruv__detail_get());
     return RUV_OK;
 }

@@ -55,7 +55,7 @@ static int embed_self_test(void *state)
     struct ruv__tok *tok = NULL;
     int rc = ruv__tok_new_vocab(selftest_vocab, sizeof selftest_vocab - 1, &o, &tok);
     if (rc)
-        return host->set_error(RUV_E_SELFTEST, "tokenizer: %s", ruv__tok_last_error());
+        return host->set_error(RUV_E_SELFTEST, "tokenizer: %s", ruv__detail_get());
     int64_t ids[16];
     size_t n = 0;
     rc = ruv__tok_encode(tok, text, sizeof text - 1, ids, 16, &n);
@@ -64,7 +64,7 @@ static int embed_self_test(void *state)
         return host->set_error(RUV_E_SELFTEST, "tokenizer gave %zu unexpected ids", n);
     o.max_length = 4;
     if ((rc = ruv__tok_new_vocab(selftest_vocab, sizeof selftest_vocab - 1, &o, &tok)))
-        return host->set_error(RUV_E_SELFTEST, "tokenizer: %s", ruv__tok_last_error());
+        return host->set_error(RUV_E_SELFTEST, "tokenizer: %s", ruv__detail_get());
     rc = ruv__tok_encode(tok, text, sizeof text - 1, ids, 16, &n);
     ruv__tok_free(tok);
     if (rc || n != 4 || memcmp(ids, want_cut, sizeof want_cut))

@@ -16,7 +16,7 @@ int ruv__tok_alloc(const struct ruv__tok_opts *opts, const char *prefix, struct 
     *out = NULL;
     struct ruv__tok *tok = calloc(1, sizeof *tok);
     if (!tok)
-        return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for the tokenizer");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for the tokenizer");
     int st = ruv__vocab_new(prefix, &tok->vocab);
     if (st != RUV_OK) {
         free(tok);
@@ -49,14 +49,14 @@ int ruv__tok_add_added(struct ruv__tok *tok, const char *content, size_t len, in
                        bool special)
 {
     if (len == 0)
-        return ruv__tok_set_error(RUV_E_INVAL, "an added token is empty");
+        return ruv__detail_set(RUV_E_INVAL, "an added token is empty");
     struct ruv__added_token *a = realloc(tok->added, (tok->nadded + 1) * sizeof *a);
     if (!a)
-        return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for added tokens");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for added tokens");
     tok->added = a;
     char *copy = malloc(len);
     if (!copy)
-        return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for added tokens");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for added tokens");
     memcpy(copy, content, len);
     tok->added[tok->nadded++] = (struct ruv__added_token){copy, len, id, special};
     unsigned char b = (unsigned char)content[0];
@@ -67,13 +67,13 @@ int ruv__tok_add_added(struct ruv__tok *tok, const char *content, size_t len, in
 int ruv__tok_finish(struct ruv__tok *tok)
 {
     if (tok->wp.unk_id < 0)
-        return ruv__tok_set_error(RUV_E_INVAL, "the unknown token is not in the vocabulary");
+        return ruv__detail_set(RUV_E_INVAL, "the unknown token is not in the vocabulary");
     if (tok->wp.max_word_chars > RUV__WORD_MAX)
-        return ruv__tok_set_error(RUV_E_INVAL, "max_input_chars_per_word %zu is above %d",
+        return ruv__detail_set(RUV_E_INVAL, "max_input_chars_per_word %zu is above %d",
                                   tok->wp.max_word_chars, RUV__WORD_MAX);
     size_t specials = tok->nprefix + tok->nsuffix;
     if (tok->max_length && tok->max_length <= specials)
-        return ruv__tok_set_error(RUV_E_INVAL,
+        return ruv__detail_set(RUV_E_INVAL,
                                   "max_length %zu leaves no room for text next to %zu special tokens",
                                   tok->max_length, specials);
     for (uint32_t c = 0; c < 128; c++) {
@@ -91,10 +91,10 @@ int ruv__tok_read_file(const char *path, char **buf, size_t *len)
     *buf = NULL;
     *len = 0;
     if (!path)
-        return ruv__tok_set_error(RUV_E_INVAL, "no tokenizer file given");
+        return ruv__detail_set(RUV_E_INVAL, "no tokenizer file given");
     FILE *f = fopen(path, "rb");
     if (!f)
-        return ruv__tok_set_error(RUV_E_IO, "%s: %s", path, strerror(errno));
+        return ruv__detail_set(RUV_E_IO, "%s: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);
     while (b) {
@@ -113,10 +113,10 @@ int ruv__tok_read_file(const char *path, char **buf, size_t *len)
     int err = ferror(f);
     fclose(f);
     if (!b)
-        return ruv__tok_set_error(RUV_E_NOMEM, "%s: out of memory", path);
+        return ruv__detail_set(RUV_E_NOMEM, "%s: out of memory", path);
     if (err) {
         free(b);
-        return ruv__tok_set_error(RUV_E_IO, "%s: read error", path);
+        return ruv__detail_set(RUV_E_IO, "%s: read error", path);
     }
     b[n] = '\0';
     *buf = b;
@@ -128,7 +128,7 @@ int ruv__tok_open_file(const char *path, const char *what, ruv__tok_parse_fn par
                        const struct ruv__tok_opts *opts, struct ruv__tok **out)
 {
     if (!out)
-        return ruv__tok_set_error(RUV_E_INVAL, "%s: NULL argument", what);
+        return ruv__detail_set(RUV_E_INVAL, "%s: NULL argument", what);
     *out = NULL;
     char *buf;
     size_t len;
@@ -138,7 +138,7 @@ int ruv__tok_open_file(const char *path, const char *what, ruv__tok_parse_fn par
     st = parse(buf, len, opts, out);
     free(buf);
     if (st != RUV_OK)
-        st = ruv__tok_wrap_error(st, path);
+        st = ruv__detail_prefix(st, "%s", path);
     return st;
 }
 
@@ -242,7 +242,7 @@ static int validate_rest(const unsigned char *s, size_t len, size_t pos)
         uint32_t cp;
         size_t bad, k = ruv__utf8_decode(s + pos, len - pos, &cp, &bad);
         if (!k)
-            return ruv__tok_set_error(RUV_E_INVAL, "text is not UTF-8: invalid byte 0x%02x at offset %zu",
+            return ruv__detail_set(RUV_E_INVAL, "text is not UTF-8: invalid byte 0x%02x at offset %zu",
                                       s[pos], pos);
         pos += k;
     }
@@ -255,10 +255,10 @@ int ruv__tok_encode(const struct ruv__tok *tok, const char *text, size_t len, in
     if (n)
         *n = 0;
     if (!tok || !n || (!text && len) || (!ids && cap))
-        return ruv__tok_set_error(RUV_E_INVAL, "tokenize: NULL argument");
+        return ruv__detail_set(RUV_E_INVAL, "tokenize: NULL argument");
     struct state *st = malloc(sizeof *st); /* the word buffer is too big for small stacks */
     if (!st)
-        return ruv__tok_set_error(RUV_E_NOMEM, "tokenize: out of memory");
+        return ruv__detail_set(RUV_E_NOMEM, "tokenize: out of memory");
     st->tok = tok;
     st->sink = (struct sink){ids, cap, 0, 0, SIZE_MAX};
     if (tok->max_length)
@@ -293,7 +293,7 @@ int ruv__tok_encode(const struct ruv__tok *tok, const char *text, size_t len, in
         size_t bad, k = ruv__utf8_decode(s + pos, len - pos, &cp, &bad);
         if (!k) {
             if (!lossy) {
-                status = ruv__tok_set_error(RUV_E_INVAL,
+                status = ruv__detail_set(RUV_E_INVAL,
                                             "text is not UTF-8: invalid byte 0x%02x at offset %zu",
                                             b, pos);
                 break;
@@ -318,7 +318,7 @@ int ruv__tok_encode(const struct ruv__tok *tok, const char *text, size_t len, in
             put(&st->sink, tok->suffix_ids[i]);
         *n = st->sink.n;
         if (st->sink.n > cap)
-            status = ruv__tok_set_error(RUV_E_INVAL, "tokenize: %zu ids do not fit in %zu", st->sink.n,
+            status = ruv__detail_set(RUV_E_INVAL, "tokenize: %zu ids do not fit in %zu", st->sink.n,
                                         cap);
     }
     free(st);

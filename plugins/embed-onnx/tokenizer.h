@@ -3,7 +3,7 @@
  * BertNormalizer + BertPreTokenizer + WordPiece + a [CLS] $A [SEP] template.
  *
  * Errors are ruv_status codes (<ruvector/error.h>); the detail of the last
- * failure on the calling thread is ruv__tok_last_error() (tok_error.h).
+ * failure on the calling thread is ruv__detail_get() (tok_error.h).
  * A tokenizer is immutable once loaded: any number of threads may encode
  * with it at once. */
 #ifndef RUV_EMBED_TOKENIZER_H

@@ -9,7 +9,7 @@
 
 static int bad(const char *fmt, const char *what)
 {
-    return ruv__tok_set_error(RUV_E_INVAL, fmt, what);
+    return ruv__detail_set(RUV_E_INVAL, fmt, what);
 }
 
 static const char *type_of(json_t *obj)
@@ -27,7 +27,7 @@ static int get_bool(json_t *obj, const char *key, bool dflt, bool *out, const ch
         return RUV_OK;
     }
     if (!json_is_boolean(v))
-        return ruv__tok_set_error(RUV_E_INVAL, "tokenizer.json: %s.%s is not a boolean", where, key);
+        return ruv__detail_set(RUV_E_INVAL, "tokenizer.json: %s.%s is not a boolean", where, key);
     *out = json_is_true(v);
     return RUV_OK;
 }
@@ -77,11 +77,11 @@ static int read_model(struct ruv__tok *tok, json_t *m)
     json_object_foreach(vocab, key, val) {
         json_int_t id = json_is_integer(val) ? json_integer_value(val) : -1;
         if (id < 0 || id >= (json_int_t)RUV__VOCAB_MAX_ID)
-            return ruv__tok_set_error(RUV_E_INVAL, "tokenizer.json: vocab id of '%.64s' is not an integer "
+            return ruv__detail_set(RUV_E_INVAL, "tokenizer.json: vocab id of '%.64s' is not an integer "
                                       "from 0 to %u", key, RUV__VOCAB_MAX_ID - 1);
         int st = ruv__vocab_add(tok->vocab, key, strlen(key), (uint32_t)id);
         if (st != RUV_OK)
-            return ruv__tok_wrap_error(st, "tokenizer.json");
+            return ruv__detail_prefix(st, "tokenizer.json");
     }
     json_t *unk = json_object_get(m, "unk_token");
     if (!json_is_string(unk))
@@ -203,7 +203,7 @@ static int read_added(struct ruv__tok *tok, json_t *added)
             if ((st = get_bool(a, unsupported[k], false, &flag, "added_tokens")))
                 return st;
             if (flag)
-                return ruv__tok_set_error(RUV_E_INVAL, "tokenizer.json: added token '%.64s' sets %s: "
+                return ruv__detail_set(RUV_E_INVAL, "tokenizer.json: added token '%.64s' sets %s: "
                                           "not supported", c, unsupported[k]);
         }
         if ((st = ruv__tok_add_added(tok, c, json_string_length(content), json_integer_value(id), special)))
@@ -216,14 +216,14 @@ int ruv__tok_new_json(const char *buf, size_t len, const struct ruv__tok_opts *o
                       struct ruv__tok **out)
 {
     if (!out)
-        return ruv__tok_set_error(RUV_E_INVAL, "tokenizer.json: NULL argument");
+        return ruv__detail_set(RUV_E_INVAL, "tokenizer.json: NULL argument");
     *out = NULL;
     if (!buf && len)
-        return ruv__tok_set_error(RUV_E_INVAL, "tokenizer.json: NULL argument");
+        return ruv__detail_set(RUV_E_INVAL, "tokenizer.json: NULL argument");
     json_error_t jerr;
     json_t *root = json_loadb(buf ? buf : "", len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return ruv__tok_set_error(RUV_E_INVAL, "tokenizer.json: line %d column %d: %s", jerr.line,
+        return ruv__detail_set(RUV_E_INVAL, "tokenizer.json: line %d column %d: %s", jerr.line,
                                   jerr.column, jerr.text);
     struct ruv__tok *tok = NULL;
     int st = RUV_OK;

@@ -42,7 +42,7 @@ int ruv__vocab_new(const char *prefix, struct ruv__vocab **out)
     struct ruv__vocab *v = calloc(1, sizeof *v);
     if (!v || !(v->prefix = malloc(plen + 1))) {
         free(v);
-        return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for the vocabulary");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for the vocabulary");
     }
     memcpy(v->prefix, prefix, plen + 1);
     v->prefix_len = plen;
@@ -79,7 +79,7 @@ static int grow(struct ruv__vocab *v)
     v->slots = malloc(ncap * sizeof *v->slots);
     if (!v->slots) {
         v->slots = old;
-        return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for the vocabulary");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for the vocabulary");
     }
     for (size_t i = 0; i < ncap; i++)
         v->slots[i].id = -1;
@@ -113,7 +113,7 @@ int ruv__vocab_add(struct ruv__vocab *v, const char *token, size_t len, uint32_t
     /* Ids index model embeddings: far below 2^24 in any BERT. The bound
      * keeps a hostile file from sizing the id bitmap. */
     if (id >= RUV__VOCAB_MAX_ID || len > UINT32_MAX / 2)
-        return ruv__tok_set_error(RUV_E_INVAL, "vocabulary id %u or token length %zu out of range",
+        return ruv__detail_set(RUV_E_INVAL, "vocabulary id %u or token length %zu out of range",
                                   id, len);
     if (id >= v->id_seen_bits) {
         size_t bits = v->id_seen_bits ? v->id_seen_bits : 32768;
@@ -121,13 +121,13 @@ int ruv__vocab_add(struct ruv__vocab *v, const char *token, size_t len, uint32_t
             bits *= 2;
         uint8_t *m = realloc(v->id_seen, bits / 8);
         if (!m)
-            return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for the vocabulary");
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory for the vocabulary");
         memset(m + v->id_seen_bits / 8, 0, (bits - v->id_seen_bits) / 8);
         v->id_seen = m;
         v->id_seen_bits = bits;
     }
     if (v->id_seen[id / 8] & (1u << (id % 8)))
-        return ruv__tok_set_error(RUV_E_INVAL, "vocabulary id %u is used twice (token '%.*s')", id,
+        return ruv__detail_set(RUV_E_INVAL, "vocabulary id %u is used twice (token '%.*s')", id,
                                   (int)(len > 64 ? 64 : len), token);
     if (v->arena_len + len + 1 > v->arena_cap) {
         size_t ncap = v->arena_cap ? v->arena_cap : 65536;
@@ -135,7 +135,7 @@ int ruv__vocab_add(struct ruv__vocab *v, const char *token, size_t len, uint32_t
             ncap *= 2;
         char *a = realloc(v->arena, ncap);
         if (!a)
-            return ruv__tok_set_error(RUV_E_NOMEM, "out of memory for the vocabulary");
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory for the vocabulary");
         v->arena = a;
         v->arena_cap = ncap;
     }
@@ -145,7 +145,7 @@ int ruv__vocab_add(struct ruv__vocab *v, const char *token, size_t len, uint32_t
     int st = insert(v, off, (uint32_t)len, id, 0);
     if (st == 1) {
         v->arena_len = off;
-        return ruv__tok_set_error(RUV_E_INVAL, "vocabulary token '%.*s' appears twice",
+        return ruv__detail_set(RUV_E_INVAL, "vocabulary token '%.*s' appears twice",
                                   (int)(len > 64 ? 64 : len), token);
     }
     if (st != RUV_OK)

@@ -14,7 +14,7 @@ static int check_utf8(const char *s, size_t len, size_t line)
         uint32_t cp;
         size_t bad, k = ruv__utf8_decode((const unsigned char *)s + i, len - i, &cp, &bad);
         if (!k)
-            return ruv__tok_set_error(RUV_E_INVAL, "vocab.txt line %zu is not UTF-8 (byte %zu)", line,
+            return ruv__detail_set(RUV_E_INVAL, "vocab.txt line %zu is not UTF-8 (byte %zu)", line,
                                       i + 1);
         i += k;
     }
@@ -25,10 +25,10 @@ int ruv__tok_new_vocab(const char *buf, size_t len, const struct ruv__tok_opts *
                        struct ruv__tok **out)
 {
     if (!out)
-        return ruv__tok_set_error(RUV_E_INVAL, "vocab.txt: NULL argument");
+        return ruv__detail_set(RUV_E_INVAL, "vocab.txt: NULL argument");
     *out = NULL;
     if (!buf && len)
-        return ruv__tok_set_error(RUV_E_INVAL, "vocab.txt: NULL argument");
+        return ruv__detail_set(RUV_E_INVAL, "vocab.txt: NULL argument");
     struct ruv__tok *tok;
     int st = ruv__tok_alloc(opts, "##", &tok);
     if (st != RUV_OK)
@@ -44,19 +44,19 @@ int ruv__tok_new_vocab(const char *buf, size_t len, const struct ruv__tok_opts *
             tlen--;
         st = check_utf8(buf + pos, tlen, line + 1);
         if (st == RUV_OK && line >= RUV__VOCAB_MAX_ID)
-            st = ruv__tok_set_error(RUV_E_INVAL, "vocab.txt has more than %u lines", RUV__VOCAB_MAX_ID);
+            st = ruv__detail_set(RUV_E_INVAL, "vocab.txt has more than %u lines", RUV__VOCAB_MAX_ID);
         if (st == RUV_OK) {
             st = ruv__vocab_add(tok->vocab, buf + pos, tlen, (uint32_t)line);
             if (st != RUV_OK) {
                 char where[48];
                 snprintf(where, sizeof where, "vocab.txt line %zu", line + 1);
-                st = ruv__tok_wrap_error(st, where);
+                st = ruv__detail_prefix(st, "%s", where);
             }
         }
         pos = end + 1;
     }
     if (st == RUV_OK && line == 0)
-        st = ruv__tok_set_error(RUV_E_INVAL, "vocab.txt is empty");
+        st = ruv__detail_set(RUV_E_INVAL, "vocab.txt is empty");
     int64_t special_ids[5];
     for (size_t i = 0; i < 5 && st == RUV_OK; i++) {
         const char *name = bert_specials[i];
@@ -64,7 +64,7 @@ int ruv__tok_new_vocab(const char *buf, size_t len, const struct ruv__tok_opts *
         if (special_ids[i] >= 0)
             st = ruv__tok_add_added(tok, name, strlen(name), special_ids[i], true);
         else if (i >= 1 && i <= 3)
-            st = ruv__tok_set_error(RUV_E_INVAL, "vocab.txt has no %s token", name);
+            st = ruv__detail_set(RUV_E_INVAL, "vocab.txt has no %s token", name);
     }
     if (st == RUV_OK) {
         tok->wp.unk_id = special_ids[1];

@@ -80,7 +80,7 @@ static int load_failed(const char *fmt, const char *a, const char *b)
     char why[REPORT_SIZE - 16];
     snprintf(why, sizeof why, fmt, a, b);
     snprintf(report, sizeof report, "not loaded: %s", why);
-    return ruv__lake_error(RUV_E_UNSUPPORTED,
+    return ruv__detail_set(RUV_E_UNSUPPORTED,
                            "OpenSSL 3 libcrypto is needed for SHAKE-256 witnesses and Ed25519: %s",
                            why);
 }
@@ -179,7 +179,7 @@ static int openssl_failed(const struct libcrypto *l, int status, const char *wha
         l->err_string(code, e, sizeof e);
     while ((next = l->err_get()) != 0) {
     }
-    return ruv__lake_error(status, "OpenSSL %s failed: %s", what, e);
+    return ruv__detail_set(status, "OpenSSL %s failed: %s", what, e);
 }
 
 struct ruv__lake_shake {
@@ -196,7 +196,7 @@ int ruv__lake_shake_new(struct ruv__lake_shake **out)
         return st;
     struct ruv__lake_shake *h = malloc(sizeof *h);
     if (!h)
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory for a SHAKE-256 context");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for a SHAKE-256 context");
     h->l = l;
     h->ctx = l->ctx_new();
     if (!h->ctx) {
@@ -215,7 +215,7 @@ int ruv__lake_shake_new(struct ruv__lake_shake **out)
 int ruv__lake_shake_update(struct ruv__lake_shake *h, const void *p, size_t n)
 {
     if (!h)
-        return ruv__lake_error(RUV_E_INVAL, "SHAKE-256 update without a context");
+        return ruv__detail_set(RUV_E_INVAL, "SHAKE-256 update without a context");
     if (n == 0)
         return RUV_OK;
     if (h->l->digest_update(h->ctx, p, n) != 1)
@@ -226,7 +226,7 @@ int ruv__lake_shake_update(struct ruv__lake_shake *h, const void *p, size_t n)
 int ruv__lake_shake_final(struct ruv__lake_shake *h, uint8_t *out, size_t outlen)
 {
     if (!h)
-        return ruv__lake_error(RUV_E_INVAL, "SHAKE-256 final without a context");
+        return ruv__detail_set(RUV_E_INVAL, "SHAKE-256 final without a context");
     int st = RUV_OK;
     if (h->l->digest_final_xof(h->ctx, out, outlen) != 1)
         st = openssl_failed(h->l, RUV_E_UNSUPPORTED, "EVP_DigestFinalXOF");
@@ -287,7 +287,7 @@ static int ed25519(const uint8_t key[32], int private_key, const void *msg, size
         else if (l->verify(ctx, sig, 64, msg, len) != 1) {
             while (l->err_get() != 0) {
             }
-            st = ruv__lake_error(RUV_E_INTEGRITY, "Ed25519 signature does not verify");
+            st = ruv__detail_set(RUV_E_INTEGRITY, "Ed25519 signature does not verify");
         }
     }
     l->ctx_free(ctx);

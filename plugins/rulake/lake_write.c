@@ -39,7 +39,7 @@ int ruv__lake_random(void *buf, size_t n)
     while (n > 0) {
         size_t chunk = n > 256 ? 256 : n; /* getentropy's limit */
         if (getentropy(p, chunk) != 0)
-            return ruv__lake_error(RUV_E_IO, "getentropy: %s", strerror(errno));
+            return ruv__detail_set(RUV_E_IO, "getentropy: %s", strerror(errno));
         p += chunk;
         n -= chunk;
     }
@@ -54,7 +54,7 @@ static int write_fd(int fd, const void *p, size_t n, const char *what)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return ruv__lake_error(RUV_E_IO, "write %s: %s", what, strerror(errno));
+            return ruv__detail_set(RUV_E_IO, "write %s: %s", what, strerror(errno));
         }
         b += w;
         n -= (size_t)w;
@@ -63,10 +63,10 @@ static int write_fd(int fd, const void *p, size_t n, const char *what)
 }
 
 /* The engine recorded its detail in its own thread-local slot; copy it
- * into ours so that ruv__lake_last_error and the forward agree. */
+ * into ours so that ruv__detail_get and the forward agree. */
 static int host_failed(const struct ruv_host *host, int status)
 {
-    return ruv__lake_error(status, "%s", host->last_error());
+    return ruv__detail_set(status, "%s", host->last_error());
 }
 
 int ruv__lake_out_write(struct ruv__lake_out *out, const void *p, size_t n, const char *what)
@@ -93,9 +93,9 @@ static int write_with_host(const struct ruv_host *host, int dirfd, const char *n
         return host_failed(host, st);
     if ((st = fill(&out, ctx)) != RUV_OK) {
         char keep[1024]; /* abort must not replace fill's detail */
-        snprintf(keep, sizeof keep, "%s", ruv__lake_last_error());
+        snprintf(keep, sizeof keep, "%s", ruv__detail_get());
         file->abort(out.df);
-        return ruv__lake_error(st, "%s", keep);
+        return ruv__detail_set(st, "%s", keep);
     }
     st = file->commit(out.df);
     return st == RUV_OK ? RUV_OK : host_failed(host, st);
@@ -114,18 +114,18 @@ static int write_local(int dirfd, const char *name, int (*fill)(struct ruv__lake
     int len = snprintf(tmp, sizeof tmp, ".%s.tmp.%ld.%lu.%s", name, (long)getpid(),
                        (unsigned long)(uintptr_t)pthread_self(), rhex);
     if (len < 0 || (size_t)len >= sizeof tmp)
-        return ruv__lake_error(RUV_E_INVAL, "file name '%s' is too long", name);
+        return ruv__detail_set(RUV_E_INVAL, "file name '%s' is too long", name);
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
-        return ruv__lake_error(RUV_E_IO, "create %s: %s", tmp, strerror(errno));
+        return ruv__detail_set(RUV_E_IO, "create %s: %s", tmp, strerror(errno));
     struct ruv__lake_out out = {NULL, NULL, fd};
     st = fill(&out, ctx);
     if (st == RUV_OK && fsync(fd) != 0)
-        st = ruv__lake_error(RUV_E_IO, "fsync %s: %s", tmp, strerror(errno));
+        st = ruv__detail_set(RUV_E_IO, "fsync %s: %s", tmp, strerror(errno));
     if (close(fd) != 0 && st == RUV_OK)
-        st = ruv__lake_error(RUV_E_IO, "close %s: %s", tmp, strerror(errno));
+        st = ruv__detail_set(RUV_E_IO, "close %s: %s", tmp, strerror(errno));
     if (st == RUV_OK && renameat(dirfd, tmp, dirfd, name) != 0)
-        st = ruv__lake_error(RUV_E_IO, "rename %s to %s: %s", tmp, name, strerror(errno));
+        st = ruv__detail_set(RUV_E_IO, "rename %s to %s: %s", tmp, name, strerror(errno));
     if (st != RUV_OK) {
         unlinkat(dirfd, tmp, 0);
         return st;
@@ -133,7 +133,7 @@ static int write_local(int dirfd, const char *name, int (*fill)(struct ruv__lake
     /* The rename is durable only once the directory entry is. */
     int dfd = dirfd == AT_FDCWD ? open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dirfd;
     if (dfd < 0 || fsync(dfd) != 0)
-        st = ruv__lake_error(RUV_E_IO, "fsync of the directory of %s: %s", name,
+        st = ruv__detail_set(RUV_E_IO, "fsync of the directory of %s: %s", name,
                              strerror(errno));
     if (dfd >= 0 && dfd != dirfd)
         close(dfd);

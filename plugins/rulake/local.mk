@@ -11,7 +11,7 @@ if HAVE_JANSSON
 noinst_LTLIBRARIES += plugins/rulake/liblake_core.la
 plugins_rulake_liblake_core_la_SOURCES = \
 	plugins/rulake/bytes.h \
-	plugins/rulake/lake_error.c plugins/rulake/lake_error.h \
+	plugins/common/detail.c plugins/common/detail.h plugins/rulake/lake_error.h \
 	plugins/rulake/crypto.c plugins/rulake/crypto.h plugins/rulake/crypto_abi.h \
 	plugins/rulake/witness.c plugins/rulake/witness.h \
 	plugins/rulake/lake_write.c plugins/rulake/lake_write.h \

@@ -50,7 +50,7 @@ static int lake_init(const struct ruv_host *host, void **state)
      * set_error is the same function), so no op can read it mid-write. */
     pthread_mutex_lock(&users_mu);
     if (users == 0)
-        ruv__lake_error_forward = host->set_error;
+        ruv__detail_forward = host->set_error;
     pthread_mutex_unlock(&users_mu);
     const char *path = host->config_get(host, "libcrypto");
     int st = ruv__lake_crypto_load(path && *path ? path : NULL);
@@ -59,9 +59,9 @@ static int lake_init(const struct ruv_host *host, void **state)
     if (st != RUV_OK && path && *path)
         return host->set_error(RUV_E_UNSUPPORTED, "libcrypto from RUVECTOR_LIBCRYPTO or the "
                                                   "rulake option libcrypto: %s",
-                               ruv__lake_last_error());
+                               ruv__detail_get());
     if (st != RUV_OK)
-        return host->set_error(RUV_E_UNSUPPORTED, "%s", ruv__lake_last_error());
+        return host->set_error(RUV_E_UNSUPPORTED, "%s", ruv__detail_get());
     if (path && *path && strcmp(path, ruv__lake_crypto_path()) != 0)
         host->log(host, RUV_LOG_INFO, "libcrypto=%s: %s was loaded first and stays in use", path,
                   ruv__lake_crypto_path());
@@ -97,18 +97,18 @@ static void lake_fini(void *state)
 static int witness_fields(const struct ruv_lake_witness_in *w, struct ruv__lake_gen *g)
 {
     if (!w || w->struct_size < sizeof *w)
-        return ruv__lake_error(RUV_E_INVAL, "witness input is NULL or older than this plugin");
+        return ruv__detail_set(RUV_E_INVAL, "witness input is NULL or older than this plugin");
     if (!w->data_ref && w->data_ref_len)
-        return ruv__lake_error(RUV_E_INVAL, "data_ref is NULL with length %zu", w->data_ref_len);
+        return ruv__detail_set(RUV_E_INVAL, "data_ref is NULL with length %zu", w->data_ref_len);
     if (w->data_ref_len > RUV_LAKE_STRING_MAX)
-        return ruv__lake_error(RUV_E_INVAL, "data_ref is %zu bytes, over %u", w->data_ref_len,
+        return ruv__detail_set(RUV_E_INVAL, "data_ref is %zu bytes, over %u", w->data_ref_len,
                                RUV_LAKE_STRING_MAX);
     if (w->gen_is_opaque > 1)
-        return ruv__lake_error(RUV_E_INVAL, "gen_is_opaque is %u, not 0 or 1", w->gen_is_opaque);
+        return ruv__detail_set(RUV_E_INVAL, "gen_is_opaque is %u, not 0 or 1", w->gen_is_opaque);
     if (w->gen_is_opaque && !w->gen_opaque && w->gen_len)
-        return ruv__lake_error(RUV_E_INVAL, "gen_opaque is NULL with length %zu", w->gen_len);
+        return ruv__detail_set(RUV_E_INVAL, "gen_opaque is NULL with length %zu", w->gen_len);
     if (w->gen_is_opaque && w->gen_len > RUV_LAKE_OPAQUE_GEN_MAX)
-        return ruv__lake_error(RUV_E_INVAL, "opaque generation is %zu bytes, over %u", w->gen_len,
+        return ruv__detail_set(RUV_E_INVAL, "opaque generation is %zu bytes, over %u", w->gen_len,
                                RUV_LAKE_OPAQUE_GEN_MAX);
     *g = (struct ruv__lake_gen){(int)w->gen_is_opaque, w->gen_num, w->gen_opaque, w->gen_len};
     return RUV_OK;
@@ -121,7 +121,7 @@ static int op_witness_v1(void *state, const struct ruv_lake_witness_in *w, char 
     uint8_t raw[32];
     int st = witness_fields(w, &g);
     if (st == RUV_OK && !hex)
-        st = ruv__lake_error(RUV_E_INVAL, "witness_v1: hex is NULL");
+        st = ruv__detail_set(RUV_E_INVAL, "witness_v1: hex is NULL");
     if (st == RUV_OK)
         st = ruv__lake_witness_v1(w->data_ref ? w->data_ref : "", w->data_ref_len, w->dim,
                                   w->rotation_seed, w->rerank_factor, &g, raw);
@@ -140,18 +140,18 @@ static int op_witness_v2(void *state, const struct ruv_lake_witness_in *w,
     if (st != RUV_OK)
         return st;
     if (!p || p->struct_size < sizeof *p || !p->metric)
-        return ruv__lake_error(RUV_E_INVAL, "index params are NULL, older than this plugin or "
+        return ruv__detail_set(RUV_E_INVAL, "index params are NULL, older than this plugin or "
                                             "without a metric");
     if (!hex)
-        return ruv__lake_error(RUV_E_INVAL, "witness_v2: hex is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "witness_v2: hex is NULL");
     if (w->dim < 1 || w->dim > UINT32_MAX)
-        return ruv__lake_error(RUV_E_INVAL, "dim %llu is outside 1..2^32-1",
+        return ruv__detail_set(RUV_E_INVAL, "dim %llu is outside 1..2^32-1",
                                (unsigned long long)w->dim);
     if (n > 0 && (!ids || !vectors))
-        return ruv__lake_error(RUV_E_INVAL, "%llu rows but ids or vectors is NULL",
+        return ruv__detail_set(RUV_E_INVAL, "%llu rows but ids or vectors is NULL",
                                (unsigned long long)n);
     if (n > SIZE_MAX / 16 || (n > 0 && w->dim > SIZE_MAX / 4 / n))
-        return ruv__lake_error(RUV_E_INVAL, "%llu rows of dim %llu do not fit in memory",
+        return ruv__detail_set(RUV_E_INVAL, "%llu rows of dim %llu do not fit in memory",
                                (unsigned long long)n, (unsigned long long)w->dim);
     char params[RUV_LAKE_PARAMS_MAX];
     if ((st = ruv__lake_index_params(params, sizeof params, p->metric, p->bits, p->nlist)) !=
@@ -181,17 +181,17 @@ static int op_sidecar_verify(void *state, const char *dir, const uint8_t (*keys)
 {
     (void)state;
     if (!dir || (nkeys && !keys))
-        return ruv__lake_error(RUV_E_INVAL, "sidecar_verify: dir or keys is NULL");
+        return ruv__detail_set(RUV_E_INVAL, "sidecar_verify: dir or keys is NULL");
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         int e = errno;
-        return ruv__lake_error(e == ENOENT ? RUV_E_NOTFOUND : RUV_E_IO,
+        return ruv__detail_set(e == ENOENT ? RUV_E_NOTFOUND : RUV_E_IO,
                                "bundle directory %s: %s", dir, strerror(e));
     }
     struct ruv__lake_sidecar *sc = malloc(sizeof *sc); /* about 37 KiB: not on the stack */
-    int st = sc ? RUV_OK : ruv__lake_error(RUV_E_NOMEM, "out of memory for a sidecar");
+    int st = sc ? RUV_OK : ruv__detail_set(RUV_E_NOMEM, "out of memory for a sidecar");
     if (st == RUV_OK && (st = ruv__lake_sidecar_read_at(dfd, RUV_LAKE_SIDECAR_NAME, sc)) != RUV_OK)
-        st = ruv__lake_error_prefix(st, "%s", dir);
+        st = ruv__detail_prefix(st, "%s", dir);
     close(dfd);
     char where[4200];
     snprintf(where, sizeof where, "%s/%s", dir, RUV_LAKE_SIDECAR_NAME);
@@ -249,7 +249,7 @@ static int lake_self_test(void *state)
                                       v1[i].rerank, &v1[i].gen, raw);
         if (st != RUV_OK)
             return host->set_error(RUV_E_SELFTEST, "rulake witness v1 vector %zu: %s", i + 1,
-                                   ruv__lake_last_error());
+                                   ruv__detail_get());
         ruv__lake_hex(raw, 32, hex);
         if (strcmp(hex, v1[i].hex) != 0)
             return host->set_error(RUV_E_SELFTEST, "rulake witness v1 vector %zu is %s, not %s",
@@ -269,7 +269,7 @@ static int lake_self_test(void *state)
     int st = op_witness_v2(state, &w, &p, ids, rows, 4, hex, NULL);
     if (st != RUV_OK)
         return host->set_error(RUV_E_SELFTEST, "rulake witness v2 vector: %s",
-                               ruv__lake_last_error());
+                               ruv__detail_get());
     if (strcmp(hex, want_v2) != 0)
         return host->set_error(RUV_E_SELFTEST, "rulake witness v2 vector is %s, not %s", hex,
                                want_v2);

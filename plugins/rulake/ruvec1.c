@@ -28,7 +28,7 @@ int ruv__lake_ruvec1_describe(int fd, const struct stat *st, struct ruv__lake_ru
     uint8_t h[HDR];
     memset(out, 0, sizeof *out);
     if ((uint64_t)st->st_size < HDR)
-        return ruv__lake_error(RUV_E_CORRUPT, "%lld bytes: truncated in the 24-byte header",
+        return ruv__detail_set(RUV_E_CORRUPT, "%lld bytes: truncated in the 24-byte header",
                                (long long)st->st_size);
     int rc = ruv__lake_pread_all(fd, h, HDR, 0, "the header");
     if (rc != RUV_OK)
@@ -37,12 +37,12 @@ int ruv__lake_ruvec1_describe(int fd, const struct stat *st, struct ruv__lake_ru
     out->count = ruv__lake_get_u64le(h + 8);
     out->dim = ruv__lake_get_u32le(h + 16);
     if (ruv__lake_get_u32le(h + 20) != 0)
-        return ruv__lake_error(RUV_E_CORRUPT, "reserved header field is not zero");
+        return ruv__detail_set(RUV_E_CORRUPT, "reserved header field is not zero");
     if ((rc = ruv__lake_ruvec_caps(out->count, out->dim, RUV_E_CORRUPT)) != RUV_OK)
         return rc;
     out->file_size = HDR + out->count * (8 + 4 * (uint64_t)out->dim); /* capped: no overflow */
     if ((uint64_t)st->st_size != out->file_size)
-        return ruv__lake_error(RUV_E_CORRUPT, "file is %lld bytes; count %" PRIu64
+        return ruv__detail_set(RUV_E_CORRUPT, "file is %lld bytes; count %" PRIu64
                                " and dim %u need exactly %" PRIu64, (long long)st->st_size,
                                out->count, out->dim, out->file_size);
     snprintf(out->generation, sizeof out->generation,
@@ -67,7 +67,7 @@ int ruv__lake_ruvec1_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
     uint8_t *chunk = malloc((size_t)chunk_rows * row);
     uint64_t *order = NULL;
     if (!ids || !vec || !chunk) {
-        rc = ruv__lake_error(RUV_E_NOMEM, "out of memory for %" PRIu64 " rows of dim %u", n, dim);
+        rc = ruv__detail_set(RUV_E_NOMEM, "out of memory for %" PRIu64 " rows of dim %u", n, dim);
         goto done;
     }
     for (uint64_t first = 0; first < n; first += chunk_rows) {
@@ -88,7 +88,7 @@ int ruv__lake_ruvec1_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
     if ((rc = ruv__lake_sort_order(ids, n, &order)) != RUV_OK)
         goto done;
     if ((rc = ruv__lake_rows_check(ids, vec, order, n, dim)) != RUV_OK) {
-        rc = ruv__lake_error_prefix(RUV_E_CORRUPT, "rows");
+        rc = ruv__detail_prefix(RUV_E_CORRUPT, "rows");
         goto done;
     }
     out->n = n;
@@ -96,7 +96,7 @@ int ruv__lake_ruvec1_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
     out->ids = malloc(n ? (size_t)n * 8 : 1);
     out->vectors = malloc(n ? (size_t)n * dim * 4 : 1);
     if (!out->ids || !out->vectors) {
-        rc = ruv__lake_error(RUV_E_NOMEM, "out of memory for %" PRIu64 " rows of dim %u", n, dim);
+        rc = ruv__detail_set(RUV_E_NOMEM, "out of memory for %" PRIu64 " rows of dim %u", n, dim);
         goto done;
     }
     for (uint64_t i = 0; i < n; i++) {

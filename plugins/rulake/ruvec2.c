@@ -40,22 +40,22 @@ int ruv__lake_ruvec2_header_decode(const uint8_t h[HDR], struct ruv__lake_ruvec_
 {
     memset(out, 0, sizeof *out);
     if (memcmp(h, "ruvec2\0\0", 8) != 0)
-        return ruv__lake_error(RUV_E_CORRUPT, "not a ruvec2 file (bad magic)");
+        return ruv__detail_set(RUV_E_CORRUPT, "not a ruvec2 file (bad magic)");
     uint8_t check[8];
     int st = header_check(h, check);
     if (st != RUV_OK)
         return st;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* lets mutations reach the field checks */
     if (memcmp(check, h + CHECKED_BYTES, 8) != 0)
-        return ruv__lake_error(RUV_E_INTEGRITY, "ruvec2 header check does not match");
+        return ruv__detail_set(RUV_E_INTEGRITY, "ruvec2 header check does not match");
 #endif
     uint32_t header_size = ruv__lake_get_u32le(h + 8), flags = ruv__lake_get_u32le(h + 12);
     if (header_size != HDR)
-        return ruv__lake_error(RUV_E_CORRUPT, "header_size %u, expected %u", header_size, HDR);
+        return ruv__detail_set(RUV_E_CORRUPT, "header_size %u, expected %u", header_size, HDR);
     if (flags != 0)
-        return ruv__lake_error(RUV_E_CORRUPT, "unknown must-understand flags 0x%08x", flags);
+        return ruv__detail_set(RUV_E_CORRUPT, "unknown must-understand flags 0x%08x", flags);
     if (ruv__lake_get_u32le(h + 28) != 0 || !all_zero(h + 104, 16))
-        return ruv__lake_error(RUV_E_CORRUPT, "reserved header bytes are not zero");
+        return ruv__detail_set(RUV_E_CORRUPT, "reserved header bytes are not zero");
     out->version = 2;
     out->count = ruv__lake_get_u64le(h + 16);
     out->dim = ruv__lake_get_u32le(h + 24);
@@ -65,15 +65,15 @@ int ruv__lake_ruvec2_header_decode(const uint8_t h[HDR], struct ruv__lake_ruvec_
     out->vectors_offset = ruv__lake_get_u64le(h + 40);
     out->file_size = ruv__lake_get_u64le(h + 48);
     if (out->ids_offset != HDR)
-        return ruv__lake_error(RUV_E_CORRUPT, "ids_offset %" PRIu64 ", expected %u",
+        return ruv__detail_set(RUV_E_CORRUPT, "ids_offset %" PRIu64 ", expected %u",
                                out->ids_offset, HDR);
     uint64_t vo = vectors_offset_for(out->count);
     if (out->vectors_offset != vo)
-        return ruv__lake_error(RUV_E_CORRUPT, "vectors_offset %" PRIu64 ", expected %" PRIu64,
+        return ruv__detail_set(RUV_E_CORRUPT, "vectors_offset %" PRIu64 ", expected %" PRIu64,
                                out->vectors_offset, vo);
     uint64_t fs = vo + 4 * out->count * out->dim;
     if (out->file_size != fs)
-        return ruv__lake_error(RUV_E_CORRUPT, "file_size %" PRIu64 ", expected %" PRIu64,
+        return ruv__detail_set(RUV_E_CORRUPT, "file_size %" PRIu64 ", expected %" PRIu64,
                                out->file_size, fs);
     memcpy(out->write_token, h + 56, 16);
     memcpy(out->content_digest, h + 72, 32);
@@ -86,13 +86,13 @@ int ruv__lake_ruvec2_describe(int fd, const struct stat *st, struct ruv__lake_ru
 {
     uint8_t h[HDR];
     if ((uint64_t)st->st_size < HDR)
-        return ruv__lake_error(RUV_E_CORRUPT, "%lld bytes: truncated in the 128-byte header",
+        return ruv__detail_set(RUV_E_CORRUPT, "%lld bytes: truncated in the 128-byte header",
                                (long long)st->st_size);
     int rc = ruv__lake_pread_all(fd, h, HDR, 0, "the header");
     if (rc == RUV_OK)
         rc = ruv__lake_ruvec2_header_decode(h, out);
     if (rc == RUV_OK && (uint64_t)st->st_size != out->file_size)
-        rc = ruv__lake_error(RUV_E_CORRUPT, "file is %lld bytes, header says %" PRIu64
+        rc = ruv__detail_set(RUV_E_CORRUPT, "file is %lld bytes, header says %" PRIu64
                              " (truncated or appended to)", (long long)st->st_size,
                              out->file_size);
     return rc;
@@ -127,7 +127,7 @@ int ruv__lake_ruvec2_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
     out->ids = malloc(n ? (size_t)n * 8 : 1);
     out->vectors = malloc(nf ? (size_t)nf * 4 : 1);
     if (!out->ids || !out->vectors)
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory for %" PRIu64 " rows of dim %u", n,
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for %" PRIu64 " rows of dim %u", n,
                                info->dim);
     if ((rc = ruv__lake_pread_all(fd, out->ids, (size_t)n * 8, HDR, "the ids")) != RUV_OK ||
         (rc = ruv__lake_pread_all(fd, zeros, (size_t)pad, HDR + 8 * n, "the padding")) !=
@@ -136,18 +136,18 @@ int ruv__lake_ruvec2_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
                                   "the vectors")) != RUV_OK)
         return rc;
     if (!all_zero(zeros, (size_t)pad))
-        return ruv__lake_error(RUV_E_CORRUPT, "padding between ids and vectors is not zero");
+        return ruv__detail_set(RUV_E_CORRUPT, "padding between ids and vectors is not zero");
     from_le(out->ids, n, out->vectors, nf);
     /* Ascending ids and finite floats are structure (CORRUPT); a body that
      * is well formed but not the one the header names is INTEGRITY. */
     if ((rc = ruv__lake_rows_check(out->ids, out->vectors, NULL, n, info->dim)) != RUV_OK)
-        return ruv__lake_error_prefix(RUV_E_CORRUPT, "body");
+        return ruv__detail_prefix(RUV_E_CORRUPT, "body");
     uint8_t d[32];
     if ((rc = ruv__lake_content_hash(out->ids, out->vectors, NULL, n, info->dim, d)) != RUV_OK)
         return rc;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     if (memcmp(d, info->content_digest, 32) != 0)
-        return ruv__lake_error(RUV_E_INTEGRITY,
+        return ruv__detail_set(RUV_E_INTEGRITY,
                                "content digest does not match the header (body changed)");
 #endif
     return RUV_OK;
@@ -193,7 +193,7 @@ static int fill_v2(struct ruv__lake_out *out, void *ctx)
     const struct v2_job *j = ctx;
     struct out_buf *o = malloc(sizeof *o);
     if (!o)
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory for a write buffer");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for a write buffer");
     o->out = out;
     o->len = 0;
     o->st = RUV_OK;

@@ -24,18 +24,18 @@ void ruv__lake_ruvec_rows_free(struct ruv__lake_ruvec_rows *rows)
 int ruv__lake_fs_name_check(const char *name)
 {
     if (!name || !name[0])
-        return ruv__lake_error(RUV_E_INVAL, "file name is empty");
+        return ruv__detail_set(RUV_E_INVAL, "file name is empty");
     size_t len = strlen(name);
     if (len > 255)
-        return ruv__lake_error(RUV_E_INVAL, "file name is %zu bytes, over 255", len);
+        return ruv__detail_set(RUV_E_INVAL, "file name is %zu bytes, over 255", len);
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return ruv__lake_error(RUV_E_INVAL, "file name '%s' is not allowed", name);
+        return ruv__detail_set(RUV_E_INVAL, "file name '%s' is not allowed", name);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f)
-            return ruv__lake_error(RUV_E_INVAL, "file name has control byte 0x%02x at %zu", c, i);
+            return ruv__detail_set(RUV_E_INVAL, "file name has control byte 0x%02x at %zu", c, i);
         if (c == '/' || c == '\\' || c == ':')
-            return ruv__lake_error(RUV_E_INVAL, "file name has '%c' at %zu", c, i);
+            return ruv__detail_set(RUV_E_INVAL, "file name has '%c' at %zu", c, i);
     }
     return RUV_OK;
 }
@@ -43,13 +43,13 @@ int ruv__lake_fs_name_check(const char *name)
 int ruv__lake_ruvec_caps(uint64_t count, uint64_t dim, int status)
 {
     if (dim < 1 || dim > RUV_LAKE_RUVEC_MAX_DIM)
-        return ruv__lake_error(status, "dim %" PRIu64 " is outside 1..%u", dim,
+        return ruv__detail_set(status, "dim %" PRIu64 " is outside 1..%u", dim,
                                RUV_LAKE_RUVEC_MAX_DIM);
     if (count > RUV_LAKE_RUVEC_MAX_COUNT)
-        return ruv__lake_error(status, "count %" PRIu64 " is over %u", count,
+        return ruv__detail_set(status, "count %" PRIu64 " is over %u", count,
                                RUV_LAKE_RUVEC_MAX_COUNT);
     if (count * dim * 4 > RUV_LAKE_RUVEC_MAX_VECTOR_BYTES) /* no overflow: both capped */
-        return ruv__lake_error(status, "count %" PRIu64 " x dim %" PRIu64
+        return ruv__detail_set(status, "count %" PRIu64 " x dim %" PRIu64
                                " x 4 bytes is over 16 GiB", count, dim);
     return RUV_OK;
 }
@@ -62,9 +62,9 @@ int ruv__lake_pread_all(int fd, void *buf, size_t n, uint64_t off, const char *w
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return ruv__lake_error(RUV_E_IO, "read %s: %s", what, strerror(errno));
+            return ruv__detail_set(RUV_E_IO, "read %s: %s", what, strerror(errno));
         if (r == 0)
-            return ruv__lake_error(RUV_E_CORRUPT, "truncated in %s", what);
+            return ruv__detail_set(RUV_E_CORRUPT, "truncated in %s", what);
         p += r;
         n -= (size_t)r;
         off += (uint64_t)r;
@@ -92,7 +92,7 @@ int ruv__lake_sort_order(const uint64_t *ids, uint64_t n, uint64_t **order)
     if (!pairs || !o) {
         free(pairs);
         free(o);
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory sorting %" PRIu64 " ids", n);
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory sorting %" PRIu64 " ids", n);
     }
     for (uint64_t i = 0; i < n; i++)
         pairs[i] = (struct id_row){ids[i], i};
@@ -109,12 +109,12 @@ static int dispatch(int fd, struct ruv__lake_ruvec_info *info, struct ruv__lake_
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return ruv__lake_error(RUV_E_IO, "fstat: %s", strerror(errno));
+        return ruv__detail_set(RUV_E_IO, "fstat: %s", strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return ruv__lake_error(RUV_E_CORRUPT, "not a regular file");
+        return ruv__detail_set(RUV_E_CORRUPT, "not a regular file");
     uint8_t magic[8];
     if ((uint64_t)st.st_size < sizeof magic)
-        return ruv__lake_error(RUV_E_CORRUPT, "%lld bytes: too short for a ruvec magic",
+        return ruv__detail_set(RUV_E_CORRUPT, "%lld bytes: too short for a ruvec magic",
                                (long long)st.st_size);
     int rc = ruv__lake_pread_all(fd, magic, sizeof magic, 0, "the magic");
     if (rc != RUV_OK)
@@ -125,7 +125,7 @@ static int dispatch(int fd, struct ruv__lake_ruvec_info *info, struct ruv__lake_
     if (memcmp(magic, "ruvec1\0\0", 8) == 0)
         return rows ? ruv__lake_ruvec1_read(fd, &st, info, rows)
                     : ruv__lake_ruvec1_describe(fd, &st, info);
-    return ruv__lake_error(RUV_E_CORRUPT, "not a ruvec file (bad magic)");
+    return ruv__detail_set(RUV_E_CORRUPT, "not a ruvec file (bad magic)");
 }
 
 int ruv__lake_ruvec_describe_fd(int fd, struct ruv__lake_ruvec_info *out)
@@ -155,10 +155,10 @@ int ruv__lake_open_read_at(int dirfd, const char *name, int *fd)
     if (*fd >= 0)
         return RUV_OK;
     if (errno == ENOENT)
-        return ruv__lake_error(RUV_E_NOTFOUND, "%s: no such file", name);
+        return ruv__detail_set(RUV_E_NOTFOUND, "%s: no such file", name);
     if (errno == ELOOP)
-        return ruv__lake_error(RUV_E_CORRUPT, "%s: is a symbolic link (refused)", name);
-    return ruv__lake_error(RUV_E_IO, "%s: open: %s", name, strerror(errno));
+        return ruv__detail_set(RUV_E_CORRUPT, "%s: is a symbolic link (refused)", name);
+    return ruv__detail_set(RUV_E_IO, "%s: open: %s", name, strerror(errno));
 }
 
 static int open_at(int root_fd, const char *name, int *fd)
@@ -176,7 +176,7 @@ int ruv__lake_ruvec_describe_at(int root_fd, const char *name, struct ruv__lake_
         return rc;
     rc = ruv__lake_ruvec_describe_fd(fd, out);
     close(fd);
-    return rc == RUV_OK ? rc : ruv__lake_error_prefix(rc, "%s", name);
+    return rc == RUV_OK ? rc : ruv__detail_prefix(rc, "%s", name);
 }
 
 int ruv__lake_ruvec_read_at(int root_fd, const char *name, struct ruv__lake_ruvec_info *info,
@@ -189,5 +189,5 @@ int ruv__lake_ruvec_read_at(int root_fd, const char *name, struct ruv__lake_ruve
         return rc;
     rc = ruv__lake_ruvec_read_fd(fd, info, out);
     close(fd);
-    return rc == RUV_OK ? rc : ruv__lake_error_prefix(rc, "%s", name);
+    return rc == RUV_OK ? rc : ruv__detail_prefix(rc, "%s", name);
 }

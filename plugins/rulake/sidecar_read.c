@@ -18,7 +18,7 @@
 #include "ruvec.h"
 #include "sidecar.h"
 
-static int bad(const char *field, const char *fmt, ...) RUV_LAKE_PRINTF(2, 3);
+static int bad(const char *field, const char *fmt, ...) RUV_DETAIL_PRINTF(2, 3);
 static int bad(const char *field, const char *fmt, ...)
 {
     char why[512];
@@ -26,7 +26,7 @@ static int bad(const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    return ruv__lake_error(RUV_E_CORRUPT, "'%s' %s", field, why);
+    return ruv__detail_set(RUV_E_CORRUPT, "'%s' %s", field, why);
 }
 
 static int get_uint(const json_t *v, const char *field, uint64_t *out)
@@ -86,7 +86,7 @@ static const json_t *need(const json_t *obj, const char *field, const char *in)
 {
     const json_t *v = json_object_get(obj, field);
     if (!v)
-        ruv__lake_error(RUV_E_CORRUPT, "missing '%s'%s%s", field, in ? " in " : "", in ? in : "");
+        ruv__detail_set(RUV_E_CORRUPT, "missing '%s'%s%s", field, in ? " in " : "", in ? in : "");
     return v;
 }
 
@@ -101,7 +101,7 @@ static int only_members(const json_t *obj, const char *const *names, const char 
         while (names[i] && strcmp(names[i], key) != 0)
             i++;
         if (!names[i])
-            return ruv__lake_error(RUV_E_CORRUPT, "unknown member '%.64s' in %s", key, in);
+            return ruv__detail_set(RUV_E_CORRUPT, "unknown member '%.64s' in %s", key, in);
     }
     return RUV_OK;
 }
@@ -264,7 +264,7 @@ static int parse_generation(const json_t *root, struct ruv__lake_sidecar *sc)
 static int parse_root(const json_t *root, struct ruv__lake_sidecar *sc)
 {
     if (!json_is_object(root))
-        return ruv__lake_error(RUV_E_CORRUPT, "the top level must be a JSON object");
+        return ruv__detail_set(RUV_E_CORRUPT, "the top level must be a JSON object");
     uint64_t u;
     int st = req_uint(root, "format_version", "format_version", NULL, &u);
     if (st == RUV_OK && u > RUV_LAKE_FORMAT_VERSION)
@@ -300,14 +300,14 @@ int ruv__lake_sidecar_parse(const char *json, size_t len, struct ruv__lake_sidec
 {
     memset(out, 0, sizeof *out);
     if (len > RUV_LAKE_SIDECAR_MAX)
-        return ruv__lake_error(RUV_E_CORRUPT, "%zu bytes, over the %u-byte limit", len,
+        return ruv__detail_set(RUV_E_CORRUPT, "%zu bytes, over the %u-byte limit", len,
                                RUV_LAKE_SIDECAR_MAX);
     json_error_t err;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
     if (!root) {
         /* jansson says "too big integer" for anything beyond int64. */
         const char *extra = strstr(err.text, "too big integer") ? " (above 2^63 - 1)" : "";
-        return ruv__lake_error(RUV_E_CORRUPT, "invalid JSON at line %d column %d: %s%s",
+        return ruv__detail_set(RUV_E_CORRUPT, "invalid JSON at line %d column %d: %s%s",
                                err.line, err.column, err.text, extra);
     }
     int st = parse_root(root, out);
@@ -328,14 +328,14 @@ int ruv__lake_sidecar_read_at(int dirfd, const char *name, struct ruv__lake_side
     char *buf = NULL;
     size_t got = 0;
     if (fstat(fd, &st) != 0)
-        rc = ruv__lake_error(RUV_E_IO, "%s: fstat: %s", name, strerror(errno));
+        rc = ruv__detail_set(RUV_E_IO, "%s: fstat: %s", name, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        rc = ruv__lake_error(RUV_E_CORRUPT, "%s: not a regular file", name);
+        rc = ruv__detail_set(RUV_E_CORRUPT, "%s: not a regular file", name);
     else if (st.st_size > (off_t)RUV_LAKE_SIDECAR_MAX)
-        rc = ruv__lake_error(RUV_E_CORRUPT, "%s: %lld bytes, over the %u-byte limit", name,
+        rc = ruv__detail_set(RUV_E_CORRUPT, "%s: %lld bytes, over the %u-byte limit", name,
                              (long long)st.st_size, RUV_LAKE_SIDECAR_MAX);
     else if (!(buf = malloc(RUV_LAKE_SIDECAR_MAX + 1)))
-        rc = ruv__lake_error(RUV_E_NOMEM, "%s: out of memory", name);
+        rc = ruv__detail_set(RUV_E_NOMEM, "%s: out of memory", name);
     /* Read up to one byte past the limit: a file that grew after fstat is
      * caught here instead of being read without end. */
     while (rc == RUV_OK && got < RUV_LAKE_SIDECAR_MAX + 1) {
@@ -343,7 +343,7 @@ int ruv__lake_sidecar_read_at(int dirfd, const char *name, struct ruv__lake_side
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            rc = ruv__lake_error(RUV_E_IO, "%s: read: %s", name, strerror(errno));
+            rc = ruv__detail_set(RUV_E_IO, "%s: read: %s", name, strerror(errno));
         else if (n == 0)
             break;
         else
@@ -351,10 +351,10 @@ int ruv__lake_sidecar_read_at(int dirfd, const char *name, struct ruv__lake_side
     }
     close(fd);
     if (rc == RUV_OK && got > RUV_LAKE_SIDECAR_MAX)
-        rc = ruv__lake_error(RUV_E_CORRUPT, "%s: grew past the %u-byte limit while read", name,
+        rc = ruv__detail_set(RUV_E_CORRUPT, "%s: grew past the %u-byte limit while read", name,
                              RUV_LAKE_SIDECAR_MAX);
     if (rc == RUV_OK && (rc = ruv__lake_sidecar_parse(buf, got, out)) != RUV_OK)
-        ruv__lake_error_prefix(rc, "%s", name);
+        ruv__detail_prefix(rc, "%s", name);
     free(buf);
     return rc;
 }

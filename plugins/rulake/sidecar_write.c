@@ -50,7 +50,7 @@ static int v2_of(const struct ruv__lake_sidecar *sc, const uint8_t v1[32], uint8
 int ruv__lake_sidecar_seal(struct ruv__lake_sidecar *sc, const uint8_t *private_key)
 {
     if (private_key && !sc->has_ext)
-        return ruv__lake_error(RUV_E_INVAL, "a signature needs rulake_ext (witness v2)");
+        return ruv__detail_set(RUV_E_INVAL, "a signature needs rulake_ext (witness v2)");
     if (sc->has_ext) {
         sc->format_version = RUV_LAKE_FORMAT_VERSION;
         sc->ext_version = RUV_LAKE_EXT_VERSION;
@@ -83,7 +83,7 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
     if (st != RUV_OK)
         return st;
     if (memcmp(d, sc->rvf_witness, 32) != 0)
-        return ruv__lake_error(RUV_E_INTEGRITY,
+        return ruv__detail_set(RUV_E_INTEGRITY,
                                "%s: rvf_witness (v1) does not match data_ref, dim, "
                                "rotation_seed, rerank_factor and generation", where);
     if (sc->has_ext) {
@@ -91,7 +91,7 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
         if ((st = v2_of(sc, sc->rvf_witness, v2)) != RUV_OK)
             return st;
         if (memcmp(v2, sc->witness_v2, 32) != 0)
-            return ruv__lake_error(RUV_E_INTEGRITY,
+            return ruv__detail_set(RUV_E_INTEGRITY,
                                    "%s: witness_v2 does not match v1, index_params and "
                                    "content_digest", where);
     }
@@ -99,14 +99,14 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
         if ((st = meta_of(sc, d)) != RUV_OK)
             return st;
         if (memcmp(d, sc->meta_digest, 32) != 0)
-            return ruv__lake_error(RUV_E_INTEGRITY,
+            return ruv__detail_set(RUV_E_INTEGRITY,
                                    "%s: meta_digest does not match the labels and index fields",
                                    where);
     }
     if (npub == 0)
         return RUV_OK; /* without keys these were checksums, not authenticity */
     if (!sc->has_signature)
-        return ruv__lake_error(RUV_E_INTEGRITY,
+        return ruv__detail_set(RUV_E_INTEGRITY,
                                "%s: unsigned, but public keys are configured", where);
     for (size_t i = 0; i < npub; i++) {
         char kid[17];
@@ -118,12 +118,12 @@ int ruv__lake_sidecar_verify(const struct ruv__lake_sidecar *sc, const uint8_t (
         ruv__lake_signature_message(sc->witness_v2, sc->meta_digest, msg);
         st = ruv__lake_ed25519_verify(pub[i], msg, sizeof msg, sc->signature);
         if (st == RUV_E_INTEGRITY)
-            return ruv__lake_error(RUV_E_INTEGRITY,
+            return ruv__detail_set(RUV_E_INTEGRITY,
                                    "%s: signature by key_id %s does not verify", where,
                                    sc->key_id);
         return st;
     }
-    return ruv__lake_error(RUV_E_INTEGRITY,
+    return ruv__detail_set(RUV_E_INTEGRITY,
                            "%s: signed by key_id %s, which is not a configured public key", where,
                            sc->key_id);
 }
@@ -140,19 +140,19 @@ static void put(struct builder *b, json_t *obj, const char *key, json_t *value, 
         return (void)json_decref(value);
     if (!value) {
         /* json_string refuses invalid UTF-8; integers and objects only fail on OOM. */
-        b->failed = ruv__lake_error(RUV_E_INVAL, "'%s' cannot be written (invalid UTF-8 or "
+        b->failed = ruv__detail_set(RUV_E_INVAL, "'%s' cannot be written (invalid UTF-8 or "
                                                  "out of memory)", field);
         return;
     }
     if (json_object_set_new(obj, key, value) != 0)
-        b->failed = ruv__lake_error(RUV_E_NOMEM, "out of memory writing '%s'", field);
+        b->failed = ruv__detail_set(RUV_E_NOMEM, "out of memory writing '%s'", field);
 }
 
 static json_t *u63(struct builder *b, uint64_t v, const char *field)
 {
     if (v > (uint64_t)INT64_MAX) {
         if (!b->failed)
-            b->failed = ruv__lake_error(RUV_E_INVAL, "'%s' is %" PRIu64 ", above 2^63 - 1, "
+            b->failed = ruv__detail_set(RUV_E_INVAL, "'%s' is %" PRIu64 ", above 2^63 - 1, "
                                                      "which sidecars cannot carry", field, v);
         return NULL;
     }
@@ -163,7 +163,7 @@ static json_t *str(struct builder *b, const char *s, size_t len, size_t max, con
 {
     if (len > max) {
         if (!b->failed)
-            b->failed = ruv__lake_error(RUV_E_INVAL, "'%s' is %zu bytes, over %zu", field, len,
+            b->failed = ruv__detail_set(RUV_E_INVAL, "'%s' is %zu bytes, over %zu", field, len,
                                         max);
         return NULL;
     }
@@ -186,7 +186,7 @@ static json_t *ext_json(struct builder *b, const struct ruv__lake_sidecar *sc)
 {
     json_t *e = json_object();
     if (!e) {
-        b->failed = ruv__lake_error(RUV_E_NOMEM, "out of memory writing rulake_ext");
+        b->failed = ruv__detail_set(RUV_E_NOMEM, "out of memory writing rulake_ext");
         return NULL;
     }
     put(b, e, "ext_version", json_integer(sc->ext_version), "ext_version");
@@ -227,7 +227,7 @@ int ruv__lake_sidecar_dump(const struct ruv__lake_sidecar *sc, char **out)
     struct builder b = {0};
     json_t *root = json_object();
     if (!root)
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory writing a sidecar");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory writing a sidecar");
     put(&b, root, "format_version", json_integer(sc->format_version), "format_version");
     put(&b, root, "data_ref",
         str(&b, sc->data_ref, strlen(sc->data_ref), RUV_LAKE_STRING_MAX, "data_ref"), "data_ref");
@@ -251,11 +251,11 @@ int ruv__lake_sidecar_dump(const struct ruv__lake_sidecar *sc, char **out)
     if (b.failed)
         return b.failed;
     if (!text)
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory serializing a sidecar");
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory serializing a sidecar");
     if (strlen(text) > RUV_LAKE_SIDECAR_MAX) {
         size_t n = strlen(text);
         free(text);
-        return ruv__lake_error(RUV_E_INVAL, "sidecar would be %zu bytes, over the %u-byte limit",
+        return ruv__detail_set(RUV_E_INVAL, "sidecar would be %zu bytes, over the %u-byte limit",
                                n, RUV_LAKE_SIDECAR_MAX);
     }
     *out = text;

@@ -52,14 +52,14 @@ int ruv__lake_index_params(char *buf, size_t size, const char *metric, unsigned 
 {
     if (!metric || (strcmp(metric, "l2") != 0 && strcmp(metric, "ip") != 0 &&
                     strcmp(metric, "cosine") != 0))
-        return ruv__lake_error(RUV_E_INVAL, "metric '%s' is not l2, ip or cosine",
+        return ruv__detail_set(RUV_E_INVAL, "metric '%s' is not l2, ip or cosine",
                                metric ? metric : "(null)");
     if (bits < 1 || bits > 8)
-        return ruv__lake_error(RUV_E_INVAL, "bits %u is outside 1..8", bits);
+        return ruv__detail_set(RUV_E_INVAL, "bits %u is outside 1..8", bits);
     int n = snprintf(buf, size, "index=rabitq_plus;metric=%s;bits=%u;nlist=%" PRIu64, metric, bits,
                      nlist);
     if (n < 0 || (size_t)n >= size)
-        return ruv__lake_error(RUV_E_INVAL, "parameter string does not fit %zu bytes", size);
+        return ruv__detail_set(RUV_E_INVAL, "parameter string does not fit %zu bytes", size);
     return RUV_OK;
 }
 
@@ -81,22 +81,22 @@ int ruv__lake_rows_check(const uint64_t *ids, const float *vectors, const uint64
                          uint64_t n, uint32_t dim)
 {
     if (dim == 0)
-        return ruv__lake_error(RUV_E_INVAL, "dim must be at least 1");
+        return ruv__detail_set(RUV_E_INVAL, "dim must be at least 1");
     for (uint64_t i = 0; i < n; i++) {
         uint64_t r = row_of(order, i);
         uint64_t id = ids[r];
         if (i > 0) {
             uint64_t prev = ids[row_of(order, i - 1)];
             if (id == prev)
-                return ruv__lake_error(RUV_E_INVAL, "duplicate id %" PRIu64, id);
+                return ruv__detail_set(RUV_E_INVAL, "duplicate id %" PRIu64, id);
             if (id < prev)
-                return ruv__lake_error(RUV_E_INVAL, "ids not ascending at id %" PRIu64
+                return ruv__detail_set(RUV_E_INVAL, "ids not ascending at id %" PRIu64
                                                     " (after %" PRIu64 ")", id, prev);
         }
         const float *v = vectors + r * dim;
         for (uint32_t c = 0; c < dim; c++)
             if (!ruv__lake_f32_is_finite(v[c]))
-                return ruv__lake_error(RUV_E_INVAL, "id %" PRIu64 ": component %u is %s", id, c,
+                return ruv__detail_set(RUV_E_INVAL, "id %" PRIu64 ": component %u is %s", id, c,
                                        v[c] != v[c] ? "NaN" : "infinite");
     }
     return RUV_OK;
@@ -132,7 +132,7 @@ int ruv__lake_content_leaf(uint64_t j, const uint64_t *ids, const float *vectors
 #if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
     scratch = malloc((size_t)dim * 4);
     if (!scratch)
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory for a row of %u floats", dim);
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for a row of %u floats", dim);
 #endif
     struct ruv__lake_shake *h;
     int st = ruv__lake_shake_new(&h);
@@ -182,7 +182,7 @@ int ruv__lake_content_hash(const uint64_t *ids, const float *vectors, const uint
     uint64_t nleaves = (n + RUV_LAKE_CONTENT_LEAF_ROWS - 1) / RUV_LAKE_CONTENT_LEAF_ROWS;
     uint8_t *leaves = malloc(nleaves ? (size_t)nleaves * 32 : 1);
     if (!leaves)
-        return ruv__lake_error(RUV_E_NOMEM, "out of memory for %" PRIu64 " leaf digests",
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for %" PRIu64 " leaf digests",
                                nleaves);
     for (uint64_t j = 0; st == RUV_OK && j < nleaves; j++) {
         uint64_t rows = n - j * RUV_LAKE_CONTENT_LEAF_ROWS;

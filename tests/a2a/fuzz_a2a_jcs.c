@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = ruv__jcs_serialize(v, &c1, &l1);
     json_decref(v);
     if (rc != RUV_OK) {
-        if (c1 != NULL || ruv__a2a_detail()[0] == '\0')
+        if (c1 != NULL || ruv__detail_get()[0] == '\0')
             abort();
         return 0;
     }

@@ -75,7 +75,7 @@ static void test_node_signed_cards(void **state)
             json_t *view;
             int rc = ruv__card_verify(card, strlen(card), pins, 1000, &view, &v);
             if (rc != RUV_OK)
-                fail_msg("%s (%s): %s", kids[i], pem ? "pem" : "jwk", ruv__a2a_detail());
+                fail_msg("%s (%s): %s", kids[i], pem ? "pem" : "jwk", ruv__detail_get());
             assert_int_equal(v.good_signatures, 1);
             assert_string_equal(v.signed_by, kids[i]);
             assert_false(v.has_agent_id);
@@ -97,7 +97,7 @@ static void test_node_signed_cards(void **state)
     struct ruv__card_verdict v;
     assert_int_equal(verify_text(json_string_value(json_object_get(small, "card")), pins, &v),
                      RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "1024 bits"));
+    assert_non_null(strstr(ruv__detail_get(), "1024 bits"));
     ruv__pins_free(pins);
     json_decref(nc.doc);
 }
@@ -121,7 +121,7 @@ static void test_tampering(void **state)
 
     char *t = edited(card, "vector peer", "vector Peer");
     assert_int_equal(verify_text(t, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "does not verify"));
+    assert_non_null(strstr(ruv__detail_get(), "does not verify"));
     free(t);
 
     /* One signature character changed (keeping its trailing bits valid). */
@@ -142,7 +142,7 @@ static void test_tampering(void **state)
     json_object_set_new(sig, "protected", json_string(prot));
     dumped = json_dumps(doc, 0);
     assert_int_equal(verify_text(dumped, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "ES256 needs a P-256 key"));
+    assert_non_null(strstr(ruv__detail_get(), "ES256 needs a P-256 key"));
     free(dumped);
     json_decref(doc);
 
@@ -155,7 +155,7 @@ static void test_tampering(void **state)
     json_object_set_new(doc, "signatures", json_array());
     dumped = json_dumps(doc, 0);
     assert_int_equal(verify_text(dumped, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "unsigned"));
+    assert_non_null(strstr(ruv__detail_get(), "unsigned"));
     free(dumped);
     json_decref(doc);
 
@@ -171,7 +171,7 @@ static void test_tampering(void **state)
             json_object_set_new(sig, "signature", json_string(""));
         dumped = json_dumps(doc, 0);
         assert_int_equal(verify_text(dumped, pins, &v), RUV_E_SECURITY);
-        assert_non_null(strstr(ruv__a2a_detail(), i == 0 ? "\"none\" is refused" : "HMAC"));
+        assert_non_null(strstr(ruv__detail_get(), i == 0 ? "\"none\" is refused" : "HMAC"));
         free(dumped);
         json_decref(doc);
     }
@@ -179,11 +179,11 @@ static void test_tampering(void **state)
     const char *legacy = "{\"name\":\"n\",\"url\":\"https://a.example/\",\"metadata\":"
                          "{\"ruvector\":{\"signature\":\"QUJD\"}}}";
     assert_int_equal(verify_text(legacy, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "unsigned"));
+    assert_non_null(strstr(ruv__detail_get(), "unsigned"));
 
     /* Unknown kid: no key. */
     assert_int_equal(verify_text(card, NULL, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "no pinned or identity key for kid \"ed-1\""));
+    assert_non_null(strstr(ruv__detail_get(), "no pinned or identity key for kid \"ed-1\""));
     ruv__pins_free(pins);
     json_decref(nc.doc);
 }
@@ -203,7 +203,7 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
     assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
     assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 999, 0), RUV_OK); /* expires before now=1000 */
     assert_int_equal(verify_text(card, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "expired"));
+    assert_non_null(strstr(ruv__detail_get(), "expired"));
     assert_int_equal(ruv__card_verify(card, strlen(card), pins, 999, NULL, &v), RUV_OK);
     assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
     assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 0), RUV_E_INVAL); /* twice */
@@ -213,7 +213,7 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
     assert_int_equal(ruv__jwk_import(json_object_get(ed, "jwk"), &key), RUV_OK);
     assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 1), RUV_OK);
     assert_int_equal(verify_text(card, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "revoked"));
+    assert_non_null(strstr(ruv__detail_get(), "revoked"));
     ruv__pins_free(pins);
 
     /* ed-1's card with ec-1's signature appended: one good + one bad passes
@@ -237,7 +237,7 @@ static void test_pins_expiry_revocation_and_mixed_signatures(void **state)
     assert_int_equal(ruv__jwk_import(json_object_get(ec, "jwk"), &key), RUV_OK);
     assert_int_equal(ruv__pins_add_key(pins, "ed-1", key, 0, 0), RUV_OK);
     assert_int_equal(verify_text(both, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "signatures[0]"));
+    assert_non_null(strstr(ruv__detail_get(), "signatures[0]"));
     ruv__pins_free(pins);
     free(both);
     json_decref(ecdoc);
@@ -337,14 +337,14 @@ static void test_identity_and_attacker(void **state)
     assert_int_equal(ruv__pins_add_agent_id(pins, "abc"), RUV_E_INVAL);
     assert_int_equal(verify_text(good, pins, &v), RUV_OK);
     assert_int_equal(verify_text(evil, pins, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "is not pinned"));
+    assert_non_null(strstr(ruv__detail_get(), "is not pinned"));
 
     /* A card whose agentId is not SHAKE-256 of its key. */
     char *swapped = strdup(evil);
     char *at = strstr(swapped, bad_id);
     memcpy(at, v1_agent_id, 64);
     assert_int_equal(verify_text(swapped, NULL, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "is not SHAKE-256 of publicKey"));
+    assert_non_null(strstr(ruv__detail_get(), "is not SHAKE-256 of publicKey"));
     free(swapped);
 
     /* Signed under another kid: the extension key is not usable for it. */
@@ -360,7 +360,7 @@ static void test_identity_and_attacker(void **state)
     assert_int_equal(ruv__key_from_ed25519(pub, &pk), RUV_OK);
     assert_int_equal(ruv__pins_add_key(kp, "some-other-kid", pk, 0, 0), RUV_OK);
     assert_int_equal(verify_text(other_kid, kp, &v), RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "kid == agentId"));
+    assert_non_null(strstr(ruv__detail_get(), "kid == agentId"));
     /* A card without the extension fails a pinned AgentID. */
     ruv__pins_free(kp);
     free(other_kid);
@@ -394,7 +394,7 @@ static void test_schema_whitelist(void **state)
     json_t *view;
     int rc = ruv__card_verify(text, strlen(text), pins, 1000, &view, &v);
     if (rc != RUV_OK)
-        fail_msg("%s", ruv__a2a_detail());
+        fail_msg("%s", ruv__detail_get());
     assert_null(json_object_get(view, "evil"));
     assert_null(json_object_get(view, "url"));
     assert_null(json_object_get(view, "protocolVersion"));
@@ -420,8 +420,8 @@ static void test_schema_whitelist(void **state)
             json_object_set(copy, "skills", json_object_get(patch, "skills"));
         char *t = json_dumps(copy, 0);
         rc = verify_text(t, pins, &v);
-        if (rc != RUV_E_PROTOCOL || strstr(ruv__a2a_detail(), bad[i].says) == NULL)
-            fail_msg("%s: rc %d, \"%s\"", bad[i].path_json, rc, ruv__a2a_detail());
+        if (rc != RUV_E_PROTOCOL || strstr(ruv__detail_get(), bad[i].says) == NULL)
+            fail_msg("%s: rc %d, \"%s\"", bad[i].path_json, rc, ruv__detail_get());
         free(t);
         json_decref(patch);
         json_decref(copy);
@@ -469,7 +469,7 @@ static void test_python_signed_card(void **state)
     struct ruv__card_verdict v;
     int rc = verify_text(card, pins, &v);
     if (rc != RUV_OK)
-        fail_msg("%s", ruv__a2a_detail());
+        fail_msg("%s", ruv__detail_get());
     assert_string_equal(v.canonicalization, "python");
     /* Its python rendering is byte for byte CPython's. */
     json_t *doc = json_loads(card, JSON_DECODE_INT_AS_REAL, NULL);

@@ -98,7 +98,7 @@ static char *canon_of(const char *json, size_t len)
     int rc = ruv__jcs_serialize(v, &out, &olen);
     json_decref(v);
     if (rc != RUV_OK)
-        fail_msg("jcs: %s", ruv__a2a_detail());
+        fail_msg("jcs: %s", ruv__detail_get());
     assert_int_equal(strlen(out), olen);
     return out;
 }
@@ -218,8 +218,8 @@ static void test_refusals(void **state)
     json_t *doc = json_pack("{s:[i,I]}", "a", 1, (json_int_t)9007199254740993LL);
     assert_int_equal(ruv__jcs_serialize(doc, &out, &len), RUV_E_INVAL);
     assert_null(out);
-    assert_non_null(strstr(ruv__a2a_detail(), "$.a[1]"));
-    assert_non_null(strstr(ruv__a2a_detail(), "2^53"));
+    assert_non_null(strstr(ruv__detail_get(), "$.a[1]"));
+    assert_non_null(strstr(ruv__detail_get(), "2^53"));
     json_decref(doc);
     doc = json_pack("{s:I}", "ok", (json_int_t)9007199254740992LL);
     assert_int_equal(ruv__jcs_serialize(doc, &out, &len), RUV_OK);
@@ -230,7 +230,7 @@ static void test_refusals(void **state)
     doc = json_object();
     json_object_set_new(doc, "s", json_stringn_nocheck("\xed\xa0\x80", 3)); /* a surrogate */
     assert_int_equal(ruv__jcs_serialize(doc, &out, &len), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__a2a_detail(), "$.s: string is not valid UTF-8"));
+    assert_non_null(strstr(ruv__detail_get(), "$.s: string is not valid UTF-8"));
     json_decref(doc);
 
     json_t *deep = json_array();
@@ -240,7 +240,7 @@ static void test_refusals(void **state)
         deep = outer;
     }
     assert_int_equal(ruv__jcs_serialize(deep, &out, &len), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__a2a_detail(), "nested too deeply"));
+    assert_non_null(strstr(ruv__detail_get(), "nested too deeply"));
     json_decref(deep);
     assert_int_equal(ruv__jcs_serialize(NULL, &out, &len), RUV_E_INVAL);
 }
@@ -252,9 +252,9 @@ static void test_json_limits(void **state)
     const struct ruv__json_limits *lim = &ruv__json_card_limits;
     assert_int_equal(ruv__json_parse("{\"a\":1,\"a\":2}", 13, lim, &v), RUV_E_PROTOCOL);
     assert_null(v);
-    assert_non_null(strstr(ruv__a2a_detail(), "duplicate"));
+    assert_non_null(strstr(ruv__detail_get(), "duplicate"));
     assert_int_equal(ruv__json_parse("[1]", 3, lim, &v), RUV_E_PROTOCOL);
-    assert_non_null(strstr(ruv__a2a_detail(), "not an object"));
+    assert_non_null(strstr(ruv__detail_get(), "not an object"));
     assert_int_equal(ruv__json_parse("{\"a\":\"\xc3\x28\"}", 10, lim, &v), RUV_E_PROTOCOL);
     assert_int_equal(ruv__json_parse("{\"a\":\"\\u0000\"}", 14, lim, &v), RUV_E_PROTOCOL);
     assert_int_equal(ruv__json_parse("{\"a\":1} x", 9, lim, &v), RUV_E_PROTOCOL);
@@ -280,7 +280,7 @@ static void test_json_limits(void **state)
             json_decref(v);
         } else {
             assert_int_equal(rc, RUV_E_INVAL);
-            assert_non_null(strstr(ruv__a2a_detail(), "deeper than 64"));
+            assert_non_null(strstr(ruv__detail_get(), "deeper than 64"));
         }
         if (depth == 1000)
             break;
@@ -290,7 +290,7 @@ static void test_json_limits(void **state)
 
     struct ruv__json_limits small = {.max_bytes = 8, .max_depth = 4, .any_top_level = 1};
     assert_int_equal(ruv__json_parse("[1,2,3,4,5]", 11, &small, &v), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__a2a_detail(), "8-byte limit"));
+    assert_non_null(strstr(ruv__detail_get(), "8-byte limit"));
     assert_int_equal(ruv__json_parse("42", 2, &small, &v), RUV_OK);
     assert_true(json_is_integer(v));
     json_decref(v);

@@ -25,7 +25,7 @@ static void test_selftest_vectors(void **state)
     (void)state;
     int rc = ruv__a2a_selftest_vectors();
     if (rc != RUV_OK)
-        fail_msg("%s", ruv__a2a_detail());
+        fail_msg("%s", ruv__detail_get());
 }
 
 static void test_agent_id_v1(void **state)
@@ -112,8 +112,8 @@ static void test_protected_header(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = header(bad[i].json, &h);
-        if (rc != bad[i].rc || strstr(ruv__a2a_detail(), bad[i].says) == NULL)
-            fail_msg("%s: rc %d, detail \"%s\"", bad[i].json, rc, ruv__a2a_detail());
+        if (rc != bad[i].rc || strstr(ruv__detail_get(), bad[i].says) == NULL)
+            fail_msg("%s: rc %d, detail \"%s\"", bad[i].json, rc, ruv__detail_get());
     }
     assert_int_equal(ruv__jws_parse_protected("e30=", 4, &h), RUV_E_PROTOCOL);
 }

@@ -24,7 +24,7 @@ static void test_origin_parse(void **state)
     assert_string_equal(o.host, "[::1]");
     assert_int_equal(o.port, 80);
     assert_int_equal(ruv__origin_of("ftp://a.example/", &o), RUV_E_PROTOCOL);
-    assert_non_null(strstr(ruv__a2a_detail(), "not http or https"));
+    assert_non_null(strstr(ruv__detail_get(), "not http or https"));
     assert_int_equal(ruv__origin_of("agent.example/a2a", &o), RUV_E_PROTOCOL);
     assert_int_equal(ruv__origin_of("https://", &o), RUV_E_PROTOCOL);
 }
@@ -37,7 +37,7 @@ static void test_transport(void **state)
                         "http://[::1]:9/"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (ruv__origin_check_transport(ok[i], 0) != RUV_OK)
-            fail_msg("%s refused: %s", ok[i], ruv__a2a_detail());
+            fail_msg("%s refused: %s", ok[i], ruv__detail_get());
     const char *bad[] = {"http://agent.example/", "http://128.0.0.1/", "http://10.0.0.1/",
                          "http://localhost.evil.example/", "http://[::2]/",
                          "http://127.0.0.1.evil.example/"};
@@ -47,7 +47,7 @@ static void test_transport(void **state)
         assert_int_equal(ruv__origin_check_transport(bad[i], 1), RUV_OK); /* allow_http */
     }
     assert_non_null(strstr((ruv__origin_check_transport("http://agent.example/", 0),
-                            ruv__a2a_detail()), "agent.example"));
+                            ruv__detail_get()), "agent.example"));
 }
 
 static void test_jku(void **state)
@@ -59,12 +59,12 @@ static void test_jku(void **state)
     /* Another host, another port, or http: refused. */
     assert_int_equal(ruv__origin_check_jku(card, "https://keys.example/jwks.json", NULL, 0),
                      RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "neither the card's origin nor a trusted one"));
+    assert_non_null(strstr(ruv__detail_get(), "neither the card's origin nor a trusted one"));
     assert_int_equal(ruv__origin_check_jku(card, "https://agent.example:8443/jwks.json", NULL, 0),
                      RUV_E_SECURITY);
     assert_int_equal(ruv__origin_check_jku(card, "http://agent.example/jwks.json", NULL, 0),
                      RUV_E_SECURITY);
-    assert_non_null(strstr(ruv__a2a_detail(), "jku: url: plain http"));
+    assert_non_null(strstr(ruv__detail_get(), "jku: url: plain http"));
     /* Trusted origins open other hosts, https only. */
     const char *trusted[] = {"not a url", "https://keys.example"};
     assert_int_equal(ruv__origin_check_jku(card, "https://keys.example/jwks.json", trusted, 2),

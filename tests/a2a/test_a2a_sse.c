@@ -200,7 +200,7 @@ static void test_caps(void **state)
     /* 100 bytes of one line (given in pieces) do not. */
     assert_int_equal(ruv__sse_feed(p, line, 50, record, &l), RUV_OK);
     assert_int_equal(ruv__sse_feed(p, line + 50, 50, record, &l), RUV_E_PROTOCOL);
-    assert_non_null(strstr(ruv__a2a_detail(), "64-byte event cap"));
+    assert_non_null(strstr(ruv__detail_get(), "64-byte event cap"));
     assert_int_equal(ruv__sse_feed(p, "\n\n", 2, record, &l), RUV_E_PROTOCOL);
     assert_int_equal(ruv__sse_finish(p), 1);
     /* Many short data lines add up to the cap as well. */

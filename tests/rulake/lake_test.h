@@ -20,7 +20,7 @@ static const char *const rfc8032_pub =
     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
 /* Asserts a status and, for failures, a fragment of the detail that
- * detail() returns (the plugin's own ruv__lake_last_error, or the engine's
+ * detail() returns (the plugin's own ruv__detail_get, or the engine's
  * ruv_last_error when the call went through the engine). */
 static inline void check_status(int got, int want, const char *fragment, const char *expr,
                                 const char *(*detail)(void))
@@ -31,7 +31,7 @@ static inline void check_status(int got, int want, const char *fragment, const c
         fail_msg("%s: detail '%s' lacks '%s'", expr, detail(), fragment);
 }
 #define assert_status(expr, want, fragment)                                                   \
-    check_status((expr), (want), (fragment), #expr, ruv__lake_last_error)
+    check_status((expr), (want), (fragment), #expr, ruv__detail_get)
 
 #define assert_ok(expr) assert_status((expr), RUV_OK, (const char *)NULL)
 

@@ -112,7 +112,7 @@ static int fill_then_fail(struct ruv__lake_out *out, void *ctx)
 {
     (void)ctx;
     assert_ok(ruv__lake_out_write(out, "partial", 7, "partial"));
-    return ruv__lake_error(RUV_E_NOMEM, "simulated failure");
+    return ruv__detail_set(RUV_E_NOMEM, "simulated failure");
 }
 
 static int fill_hello(struct ruv__lake_out *out, void *ctx)
@@ -254,13 +254,13 @@ static void expect_read(const char *name, int status, const char *fragment)
     struct ruv__lake_ruvec_info info;
     struct ruv__lake_ruvec_rows rows;
     int st = ruv__lake_ruvec_read_at(dfd, name, &info, &rows);
-    if (st != status || !strstr(ruv__lake_last_error(), fragment))
-        fail_msg("%s: status %d detail '%s', want %d '%s'", name, st, ruv__lake_last_error(),
+    if (st != status || !strstr(ruv__detail_get(), fragment))
+        fail_msg("%s: status %d detail '%s', want %d '%s'", name, st, ruv__detail_get(),
                  status, fragment);
     assert_null(rows.ids);
     assert_null(rows.vectors);
     /* Each detail names the file. */
-    assert_true(strncmp(ruv__lake_last_error(), name, strlen(name)) == 0);
+    assert_true(strncmp(ruv__detail_get(), name, strlen(name)) == 0);
 }
 
 static void ruvec2_rejections(void **state)

@@ -269,9 +269,9 @@ static void each_rule_refuses(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int st = parse(cases[i].text, out);
-        if (st != RUV_E_CORRUPT || !strstr(ruv__lake_last_error(), cases[i].fragment))
+        if (st != RUV_E_CORRUPT || !strstr(ruv__detail_get(), cases[i].fragment))
             fail_msg("case '%s': status %d, detail '%s', want '%s'", cases[i].what, st,
-                     ruv__lake_last_error(), cases[i].fragment);
+                     ruv__detail_get(), cases[i].fragment);
         free(cases[i].text);
     }
     /* Members we do not know at the top level are ignored, as ruvector's

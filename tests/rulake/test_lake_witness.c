@@ -18,7 +18,7 @@ static void missing_libcrypto_is_a_clear_error(void **state)
     (void)state;
     assert_status(ruv__lake_crypto_load("/nonexistent/libcrypto.so.3"), RUV_E_UNSUPPORTED,
                   "OpenSSL 3 libcrypto is needed");
-    assert_non_null(strstr(ruv__lake_last_error(), "/nonexistent/libcrypto.so.3"));
+    assert_non_null(strstr(ruv__detail_get(), "/nonexistent/libcrypto.so.3"));
     assert_non_null(strstr(ruv__lake_crypto_report(), "not loaded: cannot open"));
     /* A library that is not libcrypto: the missing symbol is named. */
     assert_status(ruv__lake_crypto_load("libc.so.6"), RUV_E_UNSUPPORTED, "has no EVP_MD_fetch");

@@ -62,13 +62,13 @@ static void unpack_rows(const uint8_t *raw, uint64_t n, uint32_t dim, uint64_t *
 static int digest(char **t, int nt, uint8_t out[32])
 {
     if (nt != 3)
-        return ruv__lake_error(RUV_E_INVAL, "digest takes 2 arguments");
+        return ruv__detail_set(RUV_E_INVAL, "digest takes 2 arguments");
     uint32_t dim = (uint32_t)strtoul(t[1], NULL, 10);
     size_t len;
     uint8_t *raw = bytes_of(t[2], &len);
     size_t row = 8 + 4 * (size_t)dim;
     if (!raw || dim == 0 || len % row)
-        return ruv__lake_error(RUV_E_INVAL, "bad rows");
+        return ruv__detail_set(RUV_E_INVAL, "bad rows");
     uint64_t n = len / row;
     uint64_t *ids = malloc((n + 1) * 8), *order = NULL;
     float *vec = malloc((n * dim + 1) * 4);
@@ -87,7 +87,7 @@ static int files(char **t, int nt, uint8_t out[32])
 {
     int dfd = open(t[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        return ruv__lake_error(RUV_E_IO, "cannot open %s", t[1]);
+        return ruv__detail_set(RUV_E_IO, "cannot open %s", t[1]);
     int st;
     if (strcmp(t[0], "readruvec") == 0 && nt == 3) {
         struct ruv__lake_ruvec_info info;
@@ -103,7 +103,7 @@ static int files(char **t, int nt, uint8_t out[32])
         size_t len;
         uint8_t *raw = bytes_of(t[4], &len);
         size_t row = 8 + 4 * (size_t)dim;
-        st = raw && dim && len % row == 0 ? RUV_OK : ruv__lake_error(RUV_E_INVAL, "bad rows");
+        st = raw && dim && len % row == 0 ? RUV_OK : ruv__detail_set(RUV_E_INVAL, "bad rows");
         uint64_t n = st == RUV_OK ? len / row : 0;
         uint64_t *ids = malloc((n + 1) * 8);
         float *vec = malloc((n * dim + 1) * 4);
@@ -125,7 +125,7 @@ static int files(char **t, int nt, uint8_t out[32])
             memcpy(out, sc->has_ext ? sc->witness_v2 : sc->rvf_witness, 32);
         free(sc);
     } else {
-        st = ruv__lake_error(RUV_E_INVAL, "bad %s request", t[0]);
+        st = ruv__detail_set(RUV_E_INVAL, "bad %s request", t[0]);
     }
     close(dfd);
     return st;
@@ -150,17 +150,17 @@ static int answer(char **t, int nt, char *hex)
         st = ref ? ruv__lake_witness_v1((const char *)ref, rlen, strtoull(t[2], NULL, 10),
                                         strtoull(t[3], NULL, 10), strtoull(t[4], NULL, 10), &gen,
                                         out)
-                 : ruv__lake_error(RUV_E_INVAL, "bad data_ref");
+                 : ruv__detail_set(RUV_E_INVAL, "bad data_ref");
         free(ref);
         free(g);
     } else if (strcmp(t[0], "digest") == 0) {
         st = digest(t, nt, out);
     } else if (strncmp(t[0], "read", 4) == 0 || strcmp(t[0], "writeruvec") == 0) {
-        st = nt >= 2 ? files(t, nt, out) : ruv__lake_error(RUV_E_INVAL, "no directory");
+        st = nt >= 2 ? files(t, nt, out) : ruv__detail_set(RUV_E_INVAL, "no directory");
     } else if (strcmp(t[0], "v2") == 0 && nt == 4) {
         uint8_t v1[32], d[32];
         if (ruv__lake_unhex(t[1], v1, 32) || ruv__lake_unhex(t[3], d, 32))
-            return ruv__lake_error(RUV_E_INVAL, "bad hex");
+            return ruv__detail_set(RUV_E_INVAL, "bad hex");
         st = ruv__lake_witness_v2(v1, t[2], strlen(t[2]), d, out);
     } else if (strcmp(t[0], "params") == 0 && nt == 4) {
         char p[RUV_LAKE_PARAMS_MAX];
@@ -190,13 +190,13 @@ static int answer(char **t, int nt, char *hex)
         uint8_t *pub = bytes_of(t[1], &len);
         if (!pub || len != 32) {
             free(pub);
-            return ruv__lake_error(RUV_E_INVAL, "bad key");
+            return ruv__detail_set(RUV_E_INVAL, "bad key");
         }
         st = ruv__lake_key_id(pub, hex);
         free(pub);
         return st;
     } else {
-        return ruv__lake_error(RUV_E_INVAL, "unknown request '%s' with %d tokens", t[0], nt);
+        return ruv__detail_set(RUV_E_INVAL, "unknown request '%s' with %d tokens", t[0], nt);
     }
     if (st == RUV_OK)
         ruv__lake_hex(out, 32, hex);
@@ -220,7 +220,7 @@ int main(void)
         if (answer(t, nt, hex) == RUV_OK)
             printf("%s\n", hex);
         else
-            printf("error: %s\n", ruv__lake_last_error());
+            printf("error: %s\n", ruv__detail_get());
         fflush(stdout);
     }
     free(line);

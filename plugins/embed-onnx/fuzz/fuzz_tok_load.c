@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ruv__tok *tok = (struct ruv__tok *)&o; /* must come back NULL on failure */
     int st = (sel & 1) ? ruv__tok_new_json(buf, len, &o, &tok) : ruv__tok_new_vocab(buf, len, &o, &tok);
     if (st != RUV_OK) {
-        if (tok != NULL || ruv__tok_last_error()[0] == '\0' ||
+        if (tok != NULL || ruv__detail_get()[0] == '\0' ||
             (st != RUV_E_INVAL && st != RUV_E_NOMEM))
             abort();
         return 0;

@@ -34,7 +34,7 @@ static void load(void)
         struct ruv__tok_opts ol = {o.max_length, o.flags | RUV__TOK_LOSSY_UTF8};
         if (ruv__tok_open_vocab(path, &o, &toks[i]) != RUV_OK ||
             ruv__tok_open_vocab(path, &ol, &lossy[i]) != RUV_OK) {
-            fprintf(stderr, "fuzz_tokenize: %s\n", ruv__tok_last_error());
+            fprintf(stderr, "fuzz_tokenize: %s\n", ruv__detail_get());
             abort(); /* a harness problem, not a finding */
         }
     }

@@ -49,7 +49,7 @@ static struct ruv__tok *toy(size_t max_length, unsigned flags)
     struct ruv__tok *tok = NULL;
     int st = ruv__tok_new_vocab(toy_text, toy_len, &o, &tok);
     if (st != RUV_OK)
-        fail_msg("toy vocab: %s", ruv__tok_last_error());
+        fail_msg("toy vocab: %s", ruv__detail_get());
     return tok;
 }
 
@@ -62,7 +62,7 @@ static void expect_ids_len(struct ruv__tok *tok, const char *s, size_t len, cons
         nwant++;
     int st = ruv__tok_encode(tok, s, len, got, 512, &n);
     if (st != RUV_OK)
-        fail_msg("'%s': status %d: %s", s, st, ruv__tok_last_error());
+        fail_msg("'%s': status %d: %s", s, st, ruv__detail_get());
     if (n != nwant || memcmp(got, want, n * sizeof *got) != 0) {
         char buf[1024];
         size_t k = 0;
@@ -180,7 +180,7 @@ static void test_invalid_utf8(void **state) /* §4.3.13 */
     size_t n = 99;
     assert_int_equal(ruv__tok_encode(tok, "hello\xff world", 12, ids, 16, &n), RUV_E_INVAL);
     assert_int_equal(n, 0);
-    assert_non_null(strstr(ruv__tok_last_error(), "offset 5"));
+    assert_non_null(strstr(ruv__detail_get(), "offset 5"));
     static const char *const bad[] = {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
                                       "\xe2\x82", "\x80"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -231,7 +231,7 @@ static void test_boundaries(void **state) /* §4.3.14-15 */
     struct ruv__tok_opts o = {2, 0}; /* no room for text */
     assert_int_equal(ruv__tok_new_vocab(toy_text, toy_len, &o, &tok), RUV_E_INVAL);
     assert_null(tok);
-    assert_non_null(strstr(ruv__tok_last_error(), "max_length 2"));
+    assert_non_null(strstr(ruv__detail_get(), "max_length 2"));
 }
 
 static void test_cased(void **state)
@@ -299,19 +299,19 @@ static void test_tokenizer_json(void **state)
     struct ruv__tok *tok = NULL;
     assert_int_equal(ruv__tok_new_json(js, strlen(js), NULL, &tok), RUV_E_INVAL);
     assert_null(tok);
-    assert_non_null(strstr(ruv__tok_last_error(), "'NFKC'"));
+    assert_non_null(strstr(ruv__detail_get(), "'NFKC'"));
     free(js);
     js = toy_json("BertNormalizer", 1, 1);
     assert_int_equal(ruv__tok_new_json(js, strlen(js), NULL, &tok), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__tok_last_error(), "[MASK]"));
+    assert_non_null(strstr(ruv__detail_get(), "[MASK]"));
     free(js);
     static const char dup[] = "{\"model\": 1, \"model\": 2}";
     assert_int_equal(ruv__tok_new_json(dup, sizeof dup - 1, NULL, &tok), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__tok_last_error(), "line 1"));
+    assert_non_null(strstr(ruv__detail_get(), "line 1"));
     static const char not_wp[] = "{\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}, \"model\": "
                                  "{\"type\": \"BPE\"}}";
     assert_int_equal(ruv__tok_new_json(not_wp, sizeof not_wp - 1, NULL, &tok), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__tok_last_error(), "'BPE'"));
+    assert_non_null(strstr(ruv__detail_get(), "'BPE'"));
 }
 
 /* The same toy vocabulary as HF itself saved it (tests/data/toy_tokenizer.json):
@@ -338,16 +338,16 @@ static void test_vocab_errors(void **state)
     static const char dup[] = "[UNK]\n[CLS]\n[SEP]\nhello\nhello\n";
     assert_int_equal(ruv__tok_new_vocab(dup, sizeof dup - 1, NULL, &tok), RUV_E_INVAL);
     assert_null(tok);
-    assert_non_null(strstr(ruv__tok_last_error(), "line 5"));
+    assert_non_null(strstr(ruv__detail_get(), "line 5"));
     static const char no_unk[] = "[CLS]\n[SEP]\nhello\n";
     assert_int_equal(ruv__tok_new_vocab(no_unk, sizeof no_unk - 1, NULL, &tok), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__tok_last_error(), "[UNK]"));
+    assert_non_null(strstr(ruv__detail_get(), "[UNK]"));
     static const char bad_utf8[] = "[UNK]\n[CLS]\n[SEP]\nhel\xfflo\n";
     assert_int_equal(ruv__tok_new_vocab(bad_utf8, sizeof bad_utf8 - 1, NULL, &tok), RUV_E_INVAL);
-    assert_non_null(strstr(ruv__tok_last_error(), "line 4"));
+    assert_non_null(strstr(ruv__detail_get(), "line 4"));
     assert_int_equal(ruv__tok_new_vocab("", 0, NULL, &tok), RUV_E_INVAL);
     assert_int_equal(ruv__tok_open_vocab("/nonexistent/vocab.txt", NULL, &tok), RUV_E_IO);
-    assert_non_null(strstr(ruv__tok_last_error(), "/nonexistent/vocab.txt"));
+    assert_non_null(strstr(ruv__detail_get(), "/nonexistent/vocab.txt"));
     assert_int_equal(ruv__tok_open_json("/nonexistent/tokenizer.json", NULL, &tok), RUV_E_IO);
     /* CRLF line ends: the id is still the line number */
     static const char crlf[] = "[UNK]\r\n[CLS]\r\n[SEP]\r\nhello\r\n";

@@ -62,7 +62,7 @@ static long check_file(const char *tok_path, const char *golden)
             continue;
         }
         if (!tok && ruv__tok_open(tok_path, &opts, &tok) != RUV_OK) {
-            fprintf(stderr, "%s: %s\n", tok_path, ruv__tok_last_error());
+            fprintf(stderr, "%s: %s\n", tok_path, ruv__detail_get());
             bad = -1;
             break;
         }
@@ -104,7 +104,7 @@ static long check_file(const char *tok_path, const char *golden)
             if (bad++ < MAX_SHOWN) {
                 printf("  MISMATCH %s text %zu (%.*s)\n", golden, texts, (int)(tab - line), line);
                 if (st != RUV_OK)
-                    printf("    status %d: %s\n", st, ruv__tok_last_error());
+                    printf("    status %d: %s\n", st, ruv__detail_get());
                 print_ids("want", want, nwant);
                 print_ids("got ", got, ngot < cap ? ngot : cap);
             }

@@ -1,10 +1,10 @@
-/* Thread-local error detail of the rulake plugin (contract in lake_error.h). */
+/* A feature plugin's thread-local error detail (contract in detail.h). */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "lake_error.h"
+#include "detail.h"
 
 #ifndef RUV_THREAD_LOCAL
 #define RUV_THREAD_LOCAL _Thread_local
@@ -14,16 +14,16 @@
 
 static RUV_THREAD_LOCAL char detail[DETAIL_SIZE];
 
-int (*ruv__lake_error_forward)(int status, const char *fmt, ...);
+int (*ruv__detail_forward)(int status, const char *fmt, ...);
 
 static int publish(int status)
 {
-    if (ruv__lake_error_forward)
-        ruv__lake_error_forward(status, "%s", detail);
+    if (ruv__detail_forward)
+        ruv__detail_forward(status, "%s", detail);
     return status;
 }
 
-int ruv__lake_error(int status, const char *fmt, ...)
+int ruv__detail_set(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -32,7 +32,7 @@ int ruv__lake_error(int status, const char *fmt, ...)
     return publish(status);
 }
 
-int ruv__lake_error_prefix(int status, const char *fmt, ...)
+int ruv__detail_prefix(int status, const char *fmt, ...)
 {
     char old[DETAIL_SIZE];
     memcpy(old, detail, sizeof old);
@@ -52,4 +52,4 @@ int ruv__lake_error_prefix(int status, const char *fmt, ...)
     return publish(status);
 }
 
-const char *ruv__lake_last_error(void) { return detail; }
+const char *ruv__detail_get(void) { return detail; }
