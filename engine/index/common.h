@@ -100,6 +100,19 @@ static inline float ruv__score_from_dist(const struct ruv_index *idx, float d)
     return idx->p.metric == RUV_METRIC_L2 ? d : -d;
 }
 
+/* The exact engine distance between q and x (dim floats each). */
+static inline float ruv__exact_dist(const struct ruv_index *idx, const float *q, const float *x)
+{
+    return idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(q, x, idx->p.dim)
+                                          : -idx->k->dot_f32(q, x, idx->p.dim);
+}
+
+/* Whether row passes a search's allow bitmap (NULL: every row does). */
+static inline int ruv__row_allowed(const uint8_t *allow, size_t row)
+{
+    return !allow || (allow[row / 8] >> (row % 8)) & 1;
+}
+
 /* ---- plan.c: the defaults planned from a recall target ---- */
 /* out = in with RUV_INDEX_AUTO bits/nlist resolved for n vectors and the
  * output fields cleared; RUV_E_INVAL for a bad target_recall. may_grow: an
