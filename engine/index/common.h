@@ -166,9 +166,8 @@ int ruv__check_values(const struct ruv_index *idx, const float *data, size_t n, 
 /* Normalises dim floats from src to dst (may alias); zero vectors stay zero;
  * tiny ones (down to subnormals) are normalised exactly, in double. */
 void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim);
-/* Aligned allocation (64 bytes) and free. */
+/* Aligned allocation (64 bytes); release with free(). */
 void *ruv__alloc(size_t bytes);
-void ruv__free_aligned(void *p);
 /* Grows a 64-byte aligned array to hold cap elements of size elem, keeping n. */
 int ruv__grow(void **p, size_t n, size_t cap, size_t elem);
 

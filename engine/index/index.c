@@ -68,8 +68,6 @@ void *ruv__alloc(size_t bytes)
     return p;
 }
 
-void ruv__free_aligned(void *p) { free(p); }
-
 int ruv__grow(void **p, size_t n, size_t cap, size_t elem)
 {
     if (cap && elem > SIZE_MAX / cap)
