@@ -1,7 +1,8 @@
 /* What the issue-13 tests (test_hostile.c: files; test_hostile_data.c:
  * data, ids, messages, memory) share: one engine and a temporary directory
- * per program, deterministic random rows, the four index types. Each test
- * program is one translation unit that includes this once. */
+ * per program and the seeded stream (both testdata.h), random rows, the
+ * four index types. Each test program is one translation unit that
+ * includes this once. */
 #ifndef RUV_TESTS_HOSTILE_H
 #define RUV_TESTS_HOSTILE_H
 
@@ -11,16 +12,13 @@
 
 #include <ruvector/ruvector.h>
 
-static ruv_engine *eng;
-static char tmpdir[] = "/tmp/ruv-hostile-test-XXXXXX";
+#define TESTDATA_SEED 0x9e3779b97f4a7c15u
+#define TESTDATA_TMPDIR "/tmp/ruv-hostile-test-XXXXXX"
+#include "testdata.h"
 
-static uint64_t rs = 0x9e3779b97f4a7c15u;
 static float frand(void) /* uniform in [-1, 1) */
 {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return (float)((double)(rs >> 11) / 4503599627370496.0 - 1.0);
+    return (float)(urand() * 2.0 - 1.0);
 }
 
 static float *random_rows(size_t n, size_t d)
@@ -38,22 +36,5 @@ static void path_in(char *out, size_t cap, const char *name)
 
 static const int all_types[4] = {RUV_INDEX_FLAT_F32, RUV_INDEX_RABITQ, RUV_INDEX_RABITQ_PLUS,
                                  RUV_INDEX_RABITQ_ASYM};
-
-static int group_setup(void **state)
-{
-    (void)state;
-    if (!mkdtemp(tmpdir))
-        return -1;
-    return ruv_engine_open(NULL, &eng) == RUV_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    ruv_engine_close(eng);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 #endif

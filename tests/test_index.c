@@ -17,10 +17,8 @@
 
 #include <ruvector/ruvector.h>
 
-static ruv_engine *eng;
-static char tmpdir[] = "/tmp/ruv-index-test-XXXXXX";
-
 #define TESTDATA_SEED 0x12345
+#define TESTDATA_TMPDIR "/tmp/ruv-index-test-XXXXXX"
 #include "testdata.h"
 
 /* Exact top-k rows by brute force in double (ties by row). */
@@ -859,23 +857,6 @@ static void test_progress_callback(void **state)
     ruv_index_free(idx);
     ruv_engine_close(e);
     free(x);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    if (!mkdtemp(tmpdir))
-        return -1;
-    return ruv_engine_open(NULL, &eng) == RUV_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    ruv_engine_close(eng);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)

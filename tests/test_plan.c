@@ -22,9 +22,8 @@
 #include "index/common.h"
 #include "store/persist.h"
 
-static ruv_engine *eng;
-static char tmpdir[] = "/tmp/ruv-plan-test-XXXXXX";
 #define TESTDATA_SEED 0x9e3779b9
+#define TESTDATA_TMPDIR "/tmp/ruv-plan-test-XXXXXX"
 #include "testdata.h"
 
 /* The k-th smallest exact distance from q (k <= 16). */
@@ -450,23 +449,6 @@ static void test_structs_from_before_plans(void **state)
     free(x);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    if (!mkdtemp(tmpdir))
-        return -1;
-    return ruv_engine_open(NULL, &eng) == RUV_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ruv_engine_close(eng);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,5 +464,5 @@ int main(void)
     /* RUV_TEST_FILTER=pattern runs a subset (e.g. the light ones under valgrind) */
     if (getenv("RUV_TEST_FILTER"))
         cmocka_set_test_filter(getenv("RUV_TEST_FILTER"));
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,13 +1,17 @@
 /* Seeded test data shared by the C index tests: a xorshift stream, normal
  * draws, rows around cluster centres, and the float64 reference distance.
- * Define TESTDATA_SEED before including: each test keeps its own stream. */
+ * Define TESTDATA_SEED before including: each test keeps its own stream.
+ * Define TESTDATA_TMPDIR (a mkdtemp template) as well for the group fixture:
+ * one engine `eng` and a temporary directory `tmpdir` per test program. */
 #ifndef RUV_TESTS_TESTDATA_H
 #define RUV_TESTS_TESTDATA_H
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include <ruvector/engine.h>
 #include <ruvector/index.h>
 
 #ifndef TESTDATA_SEED
@@ -63,5 +67,28 @@ static inline double dist_of(int metric, const float *a, const float *b, size_t 
         s = (aa > 0 && bb > 0) ? s / sqrt(aa * bb) : 0;
     return s;
 }
+
+#ifdef TESTDATA_TMPDIR
+static ruv_engine *eng;
+static char tmpdir[] = TESTDATA_TMPDIR;
+
+/* cmocka group fixtures: the temporary directory and the engine. */
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return ruv_engine_open(NULL, &eng) == RUV_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    ruv_engine_close(eng);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+#endif
 
 #endif

@@ -6,20 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <ruvector/ruvector.h>
 
 #include "cli_engine.h"
 #include "cli_messages.h"
+#include "cli_util.h"
 #include "commands.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *alloc_filled(size_t bytes, uint64_t seed)
 {
@@ -81,11 +74,11 @@ static double best_seconds(bench_fn fn, struct bench_ctx *c, double min_s, int r
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
         long iters = 0;
-        double t0 = now(), t;
+        double t0 = now_seconds(), t;
         do {
             fn(c);
             iters++;
-            t = now() - t0;
+            t = now_seconds() - t0;
         } while (t < min_s);
         if (t / (double)iters < best)
             best = t / (double)iters;

@@ -41,12 +41,6 @@ struct truth_ctx {
     float *tiles;           /* per worker: CAL_TILE distances */
 };
 
-static float engine_dist(const struct ruv_index *idx, const float *a, const float *b)
-{
-    return idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(a, b, idx->p.dim)
-                                          : -idx->k->dot_f32(a, b, idx->p.dim);
-}
-
 /* Queries [begin, end) against every row: tile by tile, each tile (which
  * stays in cache) against every query of the range, so the data streams
  * from memory once per worker rather than once per query. */
@@ -140,7 +134,7 @@ static int measure(struct cal *c, uint32_t np, float *recall)
             if (id == self || !ruv__idmap_get(&idx->map, idx->ids, id, &row))
                 continue;
             taken++;
-            hits += engine_dist(idx, qv, c->data + (size_t)row * dim) <= c->thr[q] + tol;
+            hits += ruv__exact_dist(idx, qv, c->data + (size_t)row * dim) <= c->thr[q] + tol;
         }
     }
     *recall = (float)((double)hits / ((double)c->m * c->kk));

@@ -100,6 +100,19 @@ static inline float ruv__score_from_dist(const struct ruv_index *idx, float d)
     return idx->p.metric == RUV_METRIC_L2 ? d : -d;
 }
 
+/* The exact engine distance between q and x (dim floats each). */
+static inline float ruv__exact_dist(const struct ruv_index *idx, const float *q, const float *x)
+{
+    return idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(q, x, idx->p.dim)
+                                          : -idx->k->dot_f32(q, x, idx->p.dim);
+}
+
+/* Whether row passes a search's allow bitmap (NULL: every row does). */
+static inline int ruv__row_allowed(const uint8_t *allow, size_t row)
+{
+    return !allow || (allow[row / 8] >> (row % 8)) & 1;
+}
+
 /* ---- plan.c: the defaults planned from a recall target ---- */
 /* out = in with RUV_INDEX_AUTO bits/nlist resolved for n vectors and the
  * output fields cleared; RUV_E_INVAL for a bad target_recall. may_grow: an
@@ -153,9 +166,8 @@ int ruv__check_values(const struct ruv_index *idx, const float *data, size_t n, 
 /* Normalises dim floats from src to dst (may alias); zero vectors stay zero;
  * tiny ones (down to subnormals) are normalised exactly, in double. */
 void ruv__normalize(const struct ruv_kernel_ops *k, const float *src, float *dst, size_t dim);
-/* Aligned allocation (64 bytes) and free. */
+/* Aligned allocation (64 bytes); release with free(). */
 void *ruv__alloc(size_t bytes);
-void ruv__free_aligned(void *p);
 /* Grows a 64-byte aligned array to hold cap elements of size elem, keeping n. */
 int ruv__grow(void **p, size_t n, size_t cap, size_t elem);
 

@@ -68,8 +68,6 @@ void *ruv__alloc(size_t bytes)
     return p;
 }
 
-void ruv__free_aligned(void *p) { free(p); }
-
 int ruv__grow(void **p, size_t n, size_t cap, size_t elem)
 {
     if (cap && elem > SIZE_MAX / cap)
@@ -549,17 +547,27 @@ size_t ruv_index_memory_bytes(const ruv_index *idx)
     return b + (idx->impl ? idx->vt->memory(idx) : 0);
 }
 
-int ruv_index_get(const ruv_index *idx, uint64_t id, float *out)
+/* RUV_OK when the original vectors can be read: the index keeps them and
+ * (mapped) its file is unchanged. */
+static int originals_readable(const ruv_index *idx)
 {
-    if (!idx || !out)
-        return ruv__set_error(RUV_E_INVAL, "ruv_index_get: NULL argument");
-    int frc = ruv__index_check_file(idx);
-    if (frc)
-        return frc;
+    int rc = ruv__index_check_file(idx);
+    if (rc)
+        return rc;
     if (!idx->keeps_vectors)
         return ruv__set_error(RUV_E_UNSUPPORTED,
                               "a %s index keeps codes only, not the original vectors",
                               ruv_index_type_name((int)idx->p.type));
+    return RUV_OK;
+}
+
+int ruv_index_get(const ruv_index *idx, uint64_t id, float *out)
+{
+    if (!idx || !out)
+        return ruv__set_error(RUV_E_INVAL, "ruv_index_get: NULL argument");
+    int frc = originals_readable(idx);
+    if (frc)
+        return frc;
     uint32_t row;
     if (!ruv__idmap_get(&idx->map, idx->ids, id, &row))
         return ruv__set_error(RUV_E_NOTFOUND, "id %llu is not in the index",
@@ -572,13 +580,9 @@ int ruv_index_vectors(const ruv_index *idx, const float **vectors, const uint64_
 {
     if (!idx || !vectors)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_vectors: NULL argument");
-    int frc = ruv__index_check_file(idx);
+    int frc = originals_readable(idx);
     if (frc)
         return frc;
-    if (!idx->keeps_vectors)
-        return ruv__set_error(RUV_E_UNSUPPORTED,
-                              "a %s index keeps codes only, not the original vectors",
-                              ruv_index_type_name((int)idx->p.type));
     *vectors = idx->vecs;
     if (ids)
         *ids = idx->ids;

@@ -80,11 +80,6 @@ static size_t flat_scratch(const struct ruv_index *idx, const ruv_search_params 
     return SCAN_BLOCK * (sizeof(float) + sizeof(uint32_t));
 }
 
-static int allowed(const uint8_t *allow, size_t row)
-{
-    return !allow || (allow[row / 8] >> (row % 8)) & 1;
-}
-
 static int flat_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
                        const uint8_t *allow, struct ruv__topk *out, void *scratch)
 {
@@ -100,12 +95,12 @@ static int flat_search(const struct ruv_index *idx, const float *q, const ruv_se
             size_t m = k->l2sq_f32_1xN_below(q, base, dim, dim, cnt, ruv__topk_threshold(out),
                                              rows, dist);
             for (size_t j = 0; j < m; j++)
-                if (allowed(allow, b + rows[j]))
+                if (ruv__row_allowed(allow, b + rows[j]))
                     ruv__topk_push(out, dist[j], (uint32_t)(b + rows[j]));
         } else {
             k->dot_f32_1xN(q, base, dim, dim, cnt, dist);
             for (size_t j = 0; j < cnt; j++)
-                if (allowed(allow, b + j))
+                if (ruv__row_allowed(allow, b + j))
                     ruv__topk_push(out, -dist[j], (uint32_t)(b + j));
         }
     }
@@ -354,9 +349,7 @@ static int flat_search_batch(const struct ruv_index *idx, const float *queries, 
                     if (!(s->d[j] <= lim))
                         continue;
                     const float *x = idx->vecs + (size_t)s->row[j] * dim;
-                    float d = idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(qv, x, dim)
-                                                             : -idx->k->dot_f32(qv, x, dim);
-                    ruv__topk_push(&exact, d, s->row[j]);
+                    ruv__topk_push(&exact, ruv__exact_dist(idx, qv, x), s->row[j]);
                 }
             }
         }

@@ -84,14 +84,12 @@ static int allow_bitmap(const struct ruv_index *idx, const ruv_search_params *sp
     return RUV_OK;
 }
 
-/* One query into ids/scores; the caller has checked arguments. */
+/* One query into ids/scores; the caller has checked arguments and the
+ * query's values (a batch checks all its queries once, up front). */
 static int search_one(const struct ruv_index *idx, const float *query, const ruv_search_params *sp,
                       const uint8_t *allow, void *scratch, float *qbuf, float *hd, uint32_t *hr,
                       uint64_t *ids, float *scores, size_t *nfound)
 {
-    int rc = ruv__check_values(idx, query, 1, "query");
-    if (rc)
-        return rc;
     const float *q = query;
     if (idx->p.metric == RUV_METRIC_COSINE) {
         ruv__normalize(idx->k, query, qbuf, idx->p.dim);
@@ -99,7 +97,7 @@ static int search_one(const struct ruv_index *idx, const float *query, const ruv
     }
     struct ruv__topk top;
     ruv__topk_init(&top, sp->k, hd, hr);
-    rc = idx->vt->search(idx, q, sp, allow, &top, scratch);
+    int rc = idx->vt->search(idx, q, sp, allow, &top, scratch);
     if (rc)
         return rc;
     ruv__index_emit(idx, &top, ids, scores, nfound);
@@ -158,6 +156,8 @@ int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_
     if (!query || !ids || !scores || !nfound)
         return ruv__set_error(RUV_E_INVAL, "ruv_index_search: NULL argument");
     *nfound = 0;
+    if ((rc = ruv__check_values(idx, query, 1, "query")))
+        return rc;
     uint8_t *allow = NULL;
     size_t allowed;
     struct search_bufs b = {0};

@@ -68,6 +68,24 @@ static void select_sample(uint64_t *state, size_t n, size_t want, size_t *out)
             out[got++] = i;
 }
 
+/* A copy of `want` of the n rows of src (select_sample's choice, in row
+ * order); NULL when out of memory. */
+static float *gather_sample(uint64_t *state, const float *src, size_t n, size_t want, size_t dim)
+{
+    size_t *pick = ruv__ivf_alloc_array(want, sizeof *pick);
+    float *out = ruv__ivf_alloc_array(want * dim, sizeof *out);
+    if (pick && out) {
+        select_sample(state, n, want, pick);
+        for (size_t i = 0; i < want; i++)
+            memcpy(out + i * dim, src + pick[i] * dim, dim * sizeof *out);
+    } else {
+        free(out);
+        out = NULL;
+    }
+    free(pick);
+    return out;
+}
+
 /* ----------------------------------------------------------- k-means --- */
 
 struct km {
@@ -371,7 +389,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
 
     int st = RUV_E_NOMEM;
     uint64_t rng = seed;
-    size_t *idx = NULL, *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
+    size_t *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
     float *xs = NULL, *ys = NULL, *D = NULL, *tdist = NULL, *tc = NULL, *c = NULL, *cnorm = NULL;
     float *cc = NULL, *mu = NULL;
     float *dist = NULL, *dots = NULL, *best = NULL;
@@ -381,15 +399,8 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     /* 1. the sample */
     const float *x = data;
     if (s < n) {
-        idx = ruv__ivf_alloc_array(s, sizeof *idx);
-        xs = ruv__ivf_alloc_array(s * dim, sizeof *xs);
-        if (!idx || !xs)
+        if (!(xs = gather_sample(&rng, data, n, s, dim)))
             goto fail;
-        select_sample(&rng, n, s, idx);
-        for (size_t i = 0; i < s; i++)
-            memcpy(xs + i * dim, data + idx[i] * dim, dim * sizeof *xs);
-        free(idx);
-        idx = NULL;
         x = xs;
     }
 
@@ -405,15 +416,8 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
         goto fail;
     const float *y = x;
     if (npp < s) {
-        idx = ruv__ivf_alloc_array(npp, sizeof *idx);
-        ys = ruv__ivf_alloc_array(npp * dim, sizeof *ys);
-        if (!idx || !ys)
+        if (!(ys = gather_sample(&rng, x, s, npp, dim)))
             goto fail;
-        select_sample(&rng, s, npp, idx);
-        for (size_t i = 0; i < npp; i++)
-            memcpy(ys + i * dim, x + idx[i] * dim, dim * sizeof *ys);
-        free(idx);
-        idx = NULL;
         y = ys;
     }
     struct km K = {.k = k, .x = x, .s = s, .dim = dim, .nlist = nlist, .c = c,
@@ -500,7 +504,6 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     st = RUV_OK;
 
 fail:
-    free(idx);
     free(xs);
     free(ys);
     free(D);

@@ -112,11 +112,6 @@ static uint32_t nprobe_for(const struct ruv_index *idx, const struct rq *r,
     return np > r->nlist ? r->nlist : np;
 }
 
-static int allowed(const uint8_t *allow, uint32_t row)
-{
-    return !allow || (allow[row / 8] >> (row % 8)) & 1;
-}
-
 struct cands {
     struct cand *v;
     size_t n, cap;
@@ -232,13 +227,6 @@ static void scan_list_exact(const struct rq *r, const struct rq_list *l, const f
     }
 }
 
-static float exact_dist(const struct ruv_index *idx, const float *q, uint32_t row)
-{
-    const float *x = idx->vecs + (size_t)row * idx->p.dim;
-    return idx->p.metric == RUV_METRIC_L2 ? idx->k->l2sq_f32(q, x, idx->p.dim)
-                                          : -idx->k->dot_f32(q, x, idx->p.dim);
-}
-
 int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
                      const uint8_t *allow, struct ruv__topk *out, void *mem)
 {
@@ -295,7 +283,7 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
             seen += l->n;
         } else {
             for (size_t j = 0; j < l->n; j++)
-                seen += allowed(allow, l->rows[j]);
+                seen += ruv__row_allowed(allow, l->rows[j]);
         }
         ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)s.probe[pi] * r->dim_pad,
                                    r->dim_pad, r->metric, &qc);
@@ -308,14 +296,14 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
         if (!ex && !plus) {
             /* most lanes lose to the k-th estimate: test inline, push rarely */
             for (size_t j = 0; j < l->n; j++)
-                if (s.est[j] <= ruv__topk_threshold(out) && allowed(allow, l->rows[j]))
+                if (s.est[j] <= ruv__topk_threshold(out) && ruv__row_allowed(allow, l->rows[j]))
                     ruv__topk_push(out, s.est[j], l->rows[j]);
             continue;
         }
         if (!ex) {
             for (size_t j = 0; j < l->n && !rc; j++) {
                 uint32_t row = l->rows[j];
-                if (!allowed(allow, row))
+                if (!ruv__row_allowed(allow, row))
                     continue;
                 float lb = s.lb[j];
                 if (lb > ruv__topk_threshold(&ub))
@@ -335,7 +323,7 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
         float th = ruv__topk_threshold(gate);
         if (allow) {
             for (size_t j = 0; j < l->n; j++)
-                if (s.lb[j] <= th && allowed(allow, l->rows[j]))
+                if (s.lb[j] <= th && ruv__row_allowed(allow, l->rows[j]))
                     s.sel[m++] = (uint32_t)j;
         } else { /* branch-free: about a quarter pass, unpredictably */
             uint32_t *restrict sel = s.sel;
@@ -401,7 +389,8 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
                 m++;
             }
             for (size_t i = 0; i < m; i++)
-                ruv__topk_push(out, exact_dist(idx, q, rows[i]), rows[i]);
+                ruv__topk_push(out, ruv__exact_dist(idx, q, idx->vecs + (size_t)rows[i] * idx->p.dim),
+                               rows[i]);
             done += m;
         }
     }
