@@ -154,9 +154,10 @@ done:
 /* RUV_OK, or RUV_E_INVAL with "query row R, column C is NaN" (or
  * "infinite") in detail for the first non-finite value of the rows x cols
  * queries: one message naming the row of the batch, for every index type.
- * (The engine checks too, but on the RaBitQ types it checks each query on
- * its own and wraps that detail in a prefix that garbles it.) Runs without
- * the GIL: one pass that the compiler vectorises, row by row. */
+ * The engine checks every batch up front too (with the same words, and the
+ * +-1e16 range as well); this pass comes first so that non-finite queries
+ * are a ValueError even on an empty index. Runs without the GIL: one pass
+ * that the compiler vectorises, row by row. */
 static int check_finite_queries(const float *q, size_t rows, size_t cols, char *detail)
 {
     for (size_t r = 0; r < rows; r++) {
