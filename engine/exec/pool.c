@@ -98,9 +98,13 @@ static void run_one_locked(void)
         if (--j->running == 0)
             pthread_cond_broadcast(&P.changed);
     } else {
-        pthread_mutex_unlock(&P.mu);
-        n->fn(n->ctx);
+        /* Freed before it runs: a fork during the task must not leave the
+         * child holding a node only the parent's thread knew about. */
+        ruv__task_fn fn = n->fn;
+        void *ctx = n->ctx;
         free(n);
+        pthread_mutex_unlock(&P.mu);
+        fn(ctx);
         pthread_mutex_lock(&P.mu);
     }
 }
