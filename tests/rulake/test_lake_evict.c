@@ -117,7 +117,7 @@ static void lru_evicts_by_bytes(void **state)
     struct ruv_lake_backend b;
     assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
     struct rows r = make_rows(1000, 16, 5, 0, 1);
-    char name[8];
+    char name[16];
     for (int c = 0; c < 4; c++) {
         snprintf(name, sizeof name, "c%d", c);
         r.v[0] = (float)c; /* distinct rows, distinct v2 */
@@ -194,7 +194,7 @@ struct storm {
 static void *storm_search(void *arg)
 {
     struct storm *s = arg;
-    char name[8];
+    char name[16];
     for (int i = 0; i < 150; i++) {
         int c = i % 4;
         snprintf(name, sizeof name, "c%d", c);
@@ -212,7 +212,7 @@ static void *storm_search(void *arg)
 static void *storm_invalidate(void *arg)
 {
     struct storm *s = arg;
-    char name[8];
+    char name[16];
     for (int i = 0; !atomic_load(&s->stop); i++) {
         snprintf(name, sizeof name, "c%d", i % 4);
         const struct ruv_lake_target k = {NULL, name};
@@ -231,7 +231,7 @@ static void concurrent_search_invalidate_evict(void **state)
     struct ruv_lake_backend b;
     assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
     struct rows r = make_rows(300, 8, 9, 0, 1);
-    char name[8];
+    char name[16];
     for (int c = 0; c < 4; c++) {
         snprintf(name, sizeof name, "c%d", c);
         assert_lake(ops->local_upsert(lb, name, r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
