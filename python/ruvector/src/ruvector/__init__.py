@@ -52,6 +52,18 @@ from ._index import (
     SearchResult,
     load_index,
 )
+from ._lake import (
+    CacheStats,
+    Consistency,
+    FsBackend,
+    LakeSearchResult,
+    LocalBackend,
+    RuLake,
+    RuLakeBuilder,
+    SearchResults,
+    UnknownBackend,
+    UnknownCollection,
+)
 from ._plugins import ENTRY_POINT_GROUP, PluginDir, installed_plugin_dirs
 from ._recommend import Recommendation, recommend
 
@@ -108,6 +120,16 @@ __all__ = [
     "ProtocolError",
     "RemoteError",
     "DeadlineExceeded",
+    "RuLake",
+    "RuLakeBuilder",
+    "Consistency",
+    "LocalBackend",
+    "FsBackend",
+    "LakeSearchResult",
+    "SearchResults",
+    "CacheStats",
+    "UnknownBackend",
+    "UnknownCollection",
 ]
 
 # Public classes present themselves as ruvector.X (reprs, tracebacks, pickles),

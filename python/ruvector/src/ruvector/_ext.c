@@ -110,6 +110,13 @@ static PyMethodDef module_methods[] = {
      "Builds from float32 (n, dim) vectors (GIL released)."},
     {"index_load", mod_index_load, METH_VARARGS,
      "index_load($module, engine, path, /)\n--\n\nLoads a saved index (GIL released)."},
+    {"lake_open", mod_lake_open, METH_VARARGS,
+     "lake_open($module, engine, consistency, ttl_ms, rerank_factor, metric, bits, nlist, seed, "
+     "max_entries, max_bytes, threads, /)\n--\n\nOpens a ruLake on engine (loads rulake)."},
+    {"lake_local_new", mod_lake_local_new, METH_VARARGS,
+     "lake_local_new($module, engine, name, /)\n--\n\nA new in-memory LocalBackend."},
+    {"lake_fs_new", mod_lake_fs_new, METH_VARARGS,
+     "lake_fs_new($module, engine, name, root, /)\n--\n\nA new FsBackend over root."},
     {"_init", mod_init, METH_VARARGS,
      "_init($module, errors, fallback, hit, /)\n--\n\nRegisters the exception classes and "
      "the result tuple."},
@@ -147,6 +154,9 @@ PyMODINIT_FUNC PyInit__ext(void)
     if (add_type(m, "Engine", &engine_spec, &engine_type) ||
         add_type(m, "Index", &index_spec, &index_type) ||
         add_type(m, "VectorsExport", &export_spec, &export_type) ||
+        add_type(m, "Lake", &lake_spec, &lake_type) ||
+        add_type(m, "LakeLocal", &lake_local_spec, &lake_local_type) ||
+        add_type(m, "LakeFs", &lake_fs_spec, &lake_fs_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
         PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX)) {
         Py_DECREF(m);

@@ -11,6 +11,8 @@
  *   _ext_index_ops.c  the rest of the Index type: add, remove, save, get,
  *                     sizes, parameters, and its type spec
  *   _ext_export.c     VectorsExport: a pinned view of the stored vectors
+ *   _ext_lake.c       ruLake through the rulake plugin: the Lake type
+ *   _ext_lake_backends.c  its built-in backends: LakeLocal, LakeFs
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
@@ -150,6 +152,26 @@ PyObject *index_search_batch(PyObject *obj, PyObject *args);
 
 /* _ext_export.c */
 PyObject *index_export_vectors(PyObject *obj, PyObject *unused);
+
+/* _ext_lake.c and _ext_lake_backends.c (ruLake) */
+struct ruv_lake_ops;
+struct ruv_lake_local;
+struct ruv_lake_fs;
+extern PyTypeObject *lake_type;
+extern PyTypeObject *lake_local_type;
+extern PyTypeObject *lake_fs_type;
+extern PyType_Spec lake_spec;
+extern PyType_Spec lake_local_spec;
+extern PyType_Spec lake_fs_spec;
+/* The engine's rulake ops table and plugin state, loading the plugin into
+ * the engine the first time. 0, or -1 with an exception set. */
+int lake_plugin_ops(PyObject *engine, const struct ruv_lake_ops **ops, void **ps);
+/* The plugin handles of LakeLocal and LakeFs objects (type checked by the caller). */
+struct ruv_lake_local *lake_local_handle(PyObject *obj);
+struct ruv_lake_fs *lake_fs_handle(PyObject *obj);
+PyObject *mod_lake_open(PyObject *mod, PyObject *args);
+PyObject *mod_lake_local_new(PyObject *mod, PyObject *args);
+PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop

@@ -1,0 +1,490 @@
+"""ruLake: a cache-first vector fabric over backends (docs: rulake.md §4).
+
+    hot = ruvector.LocalBackend("hot-shard")
+    hot.upsert("docs", ids=ids_u64, vectors=vecs_f32)
+    lake = ruvector.RuLake.builder().consistency(ruvector.Consistency.EVENTUAL).ttl_ms(5_000).build()
+    lake.register_backend(hot)
+    hits = lake.search_one("docs", query, k=10)   # [LakeSearchResult(backend, collection, id, score)]
+
+On a miss the lake pulls the collection from its backend and builds a
+RabitqPlusIndex from it (the engine's thread pool, the GIL released); later
+searches check the backend's description per the consistency mode and reuse
+the cached index while it matches. Everything here calls the `rulake`
+feature plugin, loaded into the engine on first use.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+import os
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _ext
+from ._arrays import F32, U64, as_float32, as_ids, check_batch_output
+from ._engine import Engine, default_engine
+from ._errors import STATUS_CLASSES, LakeError, NotFoundError, RuVectorError
+
+__all__ = [
+    "Consistency",
+    "RuLake",
+    "RuLakeBuilder",
+    "LocalBackend",
+    "FsBackend",
+    "LakeSearchResult",
+    "SearchResults",
+    "CacheStats",
+    "UnknownBackend",
+    "UnknownCollection",
+]
+
+Key = Tuple[str, str]
+Backend = Union["LocalBackend", "FsBackend"]
+
+_METRICS = {"l2": 1, "ip": 2, "cosine": 3}
+_PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
+
+
+class Consistency(enum.IntEnum):
+    """When the lake asks a backend whether a cached collection changed."""
+
+    #: before every search, batch or federated shard
+    FRESH = 0
+    #: again once ttl_ms passed since the last check (ttl 0 acts as FRESH)
+    EVENTUAL = 1
+    #: only while the collection is not cached (first search, after invalidate or eviction)
+    STALE = 2
+
+
+class UnknownBackend(LakeError, LookupError):
+    """No backend of that name is registered (or none was named and several are)."""
+
+
+class UnknownCollection(LakeError, LookupError):
+    """The backend has no such collection."""
+
+
+class LakeSearchResult(NamedTuple):
+    """One hit: where it came from, its id and the index's exact score
+    (squared L2 for "l2": smaller is closer; larger is closer for "ip" and "cosine")."""
+
+    backend: str
+    collection: str
+    id: int
+    score: float
+
+
+class SearchResults(List[LakeSearchResult]):
+    """The hits of search_federated, best first, with the targets that failed
+    (``errors``, only with ``on_error="partial"``) and whether all answered."""
+
+    errors: Dict[Key, LakeError]
+    complete: bool
+
+    def __init__(self, hits: Iterable[LakeSearchResult], errors: Dict[Key, LakeError]) -> None:
+        super().__init__(hits)
+        self.errors = errors
+        self.complete = not errors
+
+
+class CacheStats(NamedTuple):
+    """Counters of the whole lake, one backend or one key (rulake.md §7)."""
+
+    hits: int
+    skipped: int
+    misses: int
+    prime_failures: int
+    checks: int
+    primes: int
+    shared_hits: int
+    warm_installs: int
+    invalidations: int
+    evictions: int
+    superseded: int
+    entries: int
+    bytes: int
+    total_prime_ms: float
+    last_prime_ms: float
+
+    def hit_rate(self) -> float:
+        """hits / (hits + misses); 0.0 before any search."""
+        n = self.hits + self.misses
+        return self.hits / n if n else 0.0
+
+    def avg_prime_ms(self) -> float:
+        """Mean time of a prime that built an index; 0.0 when none did."""
+        return self.total_prime_ms / self.primes if self.primes else 0.0
+
+    @classmethod
+    def _from(cls, d: Dict[str, int]) -> "CacheStats":
+        return cls(
+            hits=d["hits"], skipped=d["skipped"], misses=d["misses"],
+            prime_failures=d["prime_failures"], checks=d["checks"], primes=d["primes"],
+            shared_hits=d["shared_hits"], warm_installs=d["warm_installs"],
+            invalidations=d["invalidations"], evictions=d["evictions"],
+            superseded=d["superseded"], entries=d["entries"], bytes=d["bytes"],
+            total_prime_ms=d["total_prime_ns"] / 1e6, last_prime_ms=d["last_prime_ns"] / 1e6)
+
+
+def _engine_handle(engine: Optional[Engine]) -> Any:
+    return (engine if engine is not None else default_engine())._h
+
+
+def _lake_error(status: int, detail: str) -> RuVectorError:
+    cls = STATUS_CLASSES.get(status, RuVectorError)
+    if cls is NotFoundError:
+        cls = UnknownCollection
+    return cls(detail, status=status, status_name=_ext.status_name(status))
+
+
+def _rows(ids: object, vectors: object) -> Tuple[U64, F32]:
+    ids_a = as_ids(ids, "ids")
+    vec_a = as_float32(vectors, "vectors", 2)
+    if ids_a.shape[0] != vec_a.shape[0]:
+        raise ValueError(f"{ids_a.shape[0]} ids for {vec_a.shape[0]} vectors")
+    return ids_a, vec_a
+
+
+class LocalBackend:
+    """An in-memory backend (in the plugin, C). Collections of (uint64 id,
+    float32 vector) rows; every change bumps the collection's generation."""
+
+    __slots__ = ("_h", "_name")
+
+    def __init__(self, name: str, *, engine: Optional[Engine] = None) -> None:
+        self._h = _ext.lake_local_new(_engine_handle(engine), name)
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def upsert(self, collection: str, ids: object, vectors: object) -> None:
+        """Inserts rows, replacing those whose id is present (the
+        collection's dim is fixed by its first rows)."""
+        ids_a, vec_a = _rows(ids, vectors)
+        self._h.put(collection, ids_a, vec_a, False)
+
+    def put_collection(self, collection: str, ids: object, vectors: object) -> None:
+        """Replaces the whole collection with these rows."""
+        ids_a, vec_a = _rows(ids, vectors)
+        self._h.put(collection, ids_a, vec_a, True)
+
+    def delete(self, collection: str, ids: object) -> int:
+        """Deletes the ids present; returns how many were."""
+        try:
+            n: int = self._h.delete(collection, as_ids(ids, "ids"))
+        except NotFoundError as exc:
+            raise _lake_error(exc.status or -3, str(exc)) from None
+        return n
+
+    def drop_collection(self, collection: str) -> None:
+        try:
+            self._h.drop(collection)
+        except NotFoundError as exc:
+            raise _lake_error(exc.status or -3, str(exc)) from None
+
+
+class FsBackend:
+    """A directory of ruvec2 files (ruvector's ruvec1 also read), one per
+    collection; changes are seen through each file's write token and content
+    digest, never its mtime."""
+
+    __slots__ = ("_h", "_name")
+
+    def __init__(self, name: str, root: Union[str, "os.PathLike[str]"], *,
+                 engine: Optional[Engine] = None) -> None:
+        self._h = _ext.lake_fs_new(_engine_handle(engine), name, root)
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def register(self, collection: str, filename: str) -> None:
+        """Names the file (in root) that holds collection."""
+        self._h.register(collection, filename)
+
+    def write(self, filename: str, ids: object, vectors: object) -> None:
+        """Writes filename in root as ruvec2, durably (fsync, rename)."""
+        ids_a, vec_a = _rows(ids, vectors)
+        self._h.write(filename, ids_a, vec_a)
+
+
+class RuLakeBuilder:
+    """Settings of a RuLake; nothing changes after build()."""
+
+    def __init__(self, engine: Optional[Engine] = None) -> None:
+        self._engine = engine
+        self._consistency = Consistency.FRESH
+        self._ttl_ms: Optional[int] = None
+        self._rerank = 20
+        self._seed = 42
+        self._metric = "l2"
+        self._bits = 1
+        self._nlist = 0
+        self._max_entries = 0
+        self._max_bytes = 0
+        self._threads = 0
+
+    @staticmethod
+    def _uint(what: str, value: int, lo: int, hi: int) -> int:
+        v = operator.index(value)
+        if not lo <= v <= hi:
+            raise ValueError(f"{what} must be in {lo}..{hi}, got {v}")
+        return v
+
+    def consistency(self, mode: Consistency) -> "RuLakeBuilder":
+        self._consistency = Consistency(mode)
+        return self
+
+    def ttl_ms(self, ms: int) -> "RuLakeBuilder":
+        self._ttl_ms = self._uint("ttl_ms", ms, 0, (1 << 53))
+        return self
+
+    def rerank_factor(self, factor: int) -> "RuLakeBuilder":
+        self._rerank = self._uint("rerank_factor", factor, 1, (1 << 31) - 1)
+        return self
+
+    def rotation_seed(self, seed: int) -> "RuLakeBuilder":
+        self._seed = self._uint("rotation_seed", seed, 0, (1 << 63) - 1)
+        return self
+
+    def metric(self, metric: str) -> "RuLakeBuilder":
+        if metric not in _METRICS:
+            raise ValueError(f"metric must be one of {sorted(_METRICS)}, got {metric!r}")
+        self._metric = metric
+        return self
+
+    def bits(self, bits: int) -> "RuLakeBuilder":
+        self._bits = self._uint("bits", bits, 1, 8)
+        return self
+
+    def nlist(self, nlist: int) -> "RuLakeBuilder":
+        self._nlist = self._uint("nlist", nlist, 0, (1 << 31) - 1)
+        return self
+
+    def max_cache_entries(self, n: int) -> "RuLakeBuilder":
+        self._max_entries = self._uint("max_cache_entries", n, 1, (1 << 63) - 1)
+        return self
+
+    def max_cache_bytes(self, n: int) -> "RuLakeBuilder":
+        self._max_bytes = self._uint("max_cache_bytes", n, 1, (1 << 63) - 1)
+        return self
+
+    def threads(self, n: int) -> "RuLakeBuilder":
+        self._threads = self._uint("threads", n, 0, 4096)
+        return self
+
+    def build(self) -> "RuLake":
+        if self._ttl_ms is not None and self._consistency != Consistency.EVENTUAL:
+            raise ValueError("ttl_ms is valid only with Consistency.EVENTUAL")
+        ttl = 1000 if self._ttl_ms is None and self._consistency == Consistency.EVENTUAL else (
+            self._ttl_ms or 0)
+        h = _ext.lake_open(
+            _engine_handle(self._engine), int(self._consistency), ttl, self._rerank,
+            _METRICS[self._metric], self._bits, self._nlist, self._seed, self._max_entries,
+            self._max_bytes, self._threads)
+        return RuLake._wrap(h, self)
+
+
+class RuLake:
+    """A read cache for top-k search over collections held by backends.
+
+    Build with ``RuLake.builder()...build()``. A key is ``(backend,
+    collection)``. Thread-safe; every search releases the GIL."""
+
+    __slots__ = ("_h", "_backends", "_keys", "consistency", "ttl_ms", "metric", "__weakref__")
+
+    _h: Any
+    _backends: List[str]
+    _keys: Set[Key]
+    consistency: Consistency
+    ttl_ms: int
+    metric: str
+
+    def __init__(self) -> None:
+        raise TypeError("use RuLake.builder()...build()")
+
+    @staticmethod
+    def builder(engine: Optional[Engine] = None) -> RuLakeBuilder:
+        return RuLakeBuilder(engine)
+
+    @classmethod
+    def _wrap(cls, h: Any, b: RuLakeBuilder) -> "RuLake":
+        self = object.__new__(cls)
+        self._h = h
+        self._backends = []
+        self._keys = set()
+        self.consistency = b._consistency
+        self.ttl_ms = b._ttl_ms or 0
+        self.metric = b._metric
+        return self
+
+    # ---- backends ----
+
+    def register_backend(self, backend: Backend) -> None:
+        """Adds a backend; a second one with the same name is a ValueError."""
+        if not isinstance(backend, (LocalBackend, FsBackend)):
+            raise TypeError("backend must be a LocalBackend or an FsBackend")
+        if backend.name in self._backends:
+            raise ValueError(f"a backend named {backend.name!r} is already registered")
+        self._h.register(backend._h)
+        self._backends.append(backend.name)
+
+    @property
+    def backends(self) -> List[str]:
+        """Registered backend names, in registration order."""
+        return list(self._backends)
+
+    def _backend_name(self, backend: Optional[str]) -> str:
+        if backend is None:
+            if len(self._backends) != 1:
+                raise UnknownBackend(
+                    f"name a backend: {len(self._backends)} are registered ({self._backends})")
+            return self._backends[0]
+        if backend not in self._backends:
+            raise UnknownBackend(f"unknown backend {backend!r} (registered: {self._backends})")
+        return backend
+
+    # ---- search ----
+
+    def _search(self, targets: Sequence[Key], qs: F32, k: int, rerank: Optional[int],
+                flags: int) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
+                                     List[Tuple[int, str]]]:
+        k = operator.index(k)
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        rf = 0 if rerank is None else self._check_rerank(rerank)
+        nq = qs.shape[0]
+        check_batch_output(nq, k)
+        ids = np.empty((nq, k), dtype=np.uint64)
+        scores = np.empty((nq, k), dtype=np.float32)
+        tg = np.empty((nq, k), dtype=np.uint32)
+        nh = np.zeros(nq, dtype=np.uint32)
+        try:
+            status = self._h.search(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh)
+        except NotFoundError as exc:
+            raise UnknownCollection(str(exc), status=exc.status,
+                                    status_name=exc.status_name) from None
+        for key in targets:
+            self._keys.add(key)
+        return ids, scores, tg, nh, status
+
+    @staticmethod
+    def _check_rerank(rerank: int) -> int:
+        r = operator.index(rerank)
+        if not 1 <= r < (1 << 31):
+            raise ValueError(f"rerank_factor must be >= 1, got {r}")
+        return r
+
+    def search_one(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
+                   backend: Optional[str] = None, rerank_factor: Optional[int] = None,
+                   prime: bool = True) -> List[LakeSearchResult]:
+        """The k nearest rows of one collection, best first (ties by id).
+        ``prime=False`` raises CacheMissError instead of pulling."""
+        b = self._backend_name(backend)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        ids, scores, _, nh, _ = self._search([(b, collection)], q, k, rerank_factor,
+                                              0 if prime else _NO_PRIME)
+        return [LakeSearchResult(b, collection, int(ids[0, j]), float(scores[0, j]))
+                for j in range(int(nh[0]))]
+
+    def search_batch(self, collection: str, queries: npt.ArrayLike, k: int = 10, *,
+                     backend: Optional[str] = None, rerank_factor: Optional[int] = None,
+                     prime: bool = True) -> Tuple[U64, F32]:
+        """Every row of queries (n, dim) after one coherence check. Returns
+        (ids, scores), uint64 and float32 (n, k), like Index.search_batch:
+        unused slots hold id 2**64-1 and score NaN."""
+        b = self._backend_name(backend)
+        qs = as_float32(queries, "queries", 2)
+        ids, scores, _, _, _ = self._search([(b, collection)], qs, k, rerank_factor,
+                                             0 if prime else _NO_PRIME)
+        return ids, scores
+
+    def search_federated(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
+                         targets: Optional[Sequence[Key]] = None,
+                         rerank_factor: Optional[int] = None, on_error: str = "raise",
+                         dedupe_ids: bool = False) -> SearchResults:
+        """One query over several keys (default: collection on every
+        registered backend, in registration order, skipping backends that
+        lack it), merged by (score, target position, id). ``on_error``:
+        "raise" (the first failing target's error) or "partial" (the healthy
+        targets' hits, ``.errors`` per failed key). ``dedupe_ids`` keeps the
+        best hit per id."""
+        if on_error not in ("raise", "partial"):
+            raise ValueError(f'on_error must be "raise" or "partial", got {on_error!r}')
+        implicit = targets is None
+        keys: List[Key] = ([(b, collection) for b in self._backends] if targets is None
+                           else [(self._backend_name(b), c) for b, c in targets])
+        if not keys:
+            raise UnknownBackend("no backend is registered")
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        flags = _PARTIAL | (_DEDUPE if dedupe_ids else 0)
+        ids, scores, tg, nh, status = self._search(keys, q, k, rerank_factor, flags)
+        errors: Dict[Key, LakeError] = {}
+        missing = 0
+        for key, (st, detail) in zip(keys, status):
+            if st == 0:
+                continue
+            if implicit and STATUS_CLASSES.get(st) is NotFoundError:
+                missing += 1  # this backend does not hold the collection
+                continue
+            exc = _lake_error(st, detail)
+            if not isinstance(exc, LakeError):
+                exc = LakeError(detail, status=st, status_name=_ext.status_name(st))
+            errors.setdefault(key, exc)
+        if implicit and missing == len(keys):
+            raise UnknownCollection(f"no registered backend holds collection {collection!r}")
+        if errors and on_error == "raise":
+            raise next(iter(errors.values()))
+        hits = [LakeSearchResult(keys[int(tg[0, j])][0], keys[int(tg[0, j])][1],
+                                 int(ids[0, j]), float(scores[0, j]))
+                for j in range(int(nh[0]))]
+        return SearchResults(hits, errors)
+
+    # ---- cache ----
+
+    def invalidate_cache(self, key: Key) -> bool:
+        """Drops the key's cached entry; returns whether there was one."""
+        b, c = key
+        was: bool = self._h.invalidate(self._backend_name(b), c)
+        return was
+
+    def cache_witness_of(self, key: Key, *, version: int = 2) -> Optional[str]:
+        """The cached entry's witness (rulake.md §6; hex), or None."""
+        b, c = key
+        w: Optional[str] = self._h.witness_of(self._backend_name(b), c, version)
+        return w
+
+    def __contains__(self, key: object) -> bool:
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in self._backends):
+            return False
+        return self.cache_witness_of((str(key[0]), str(key[1]))) is not None
+
+    def cache_stats(self) -> CacheStats:
+        """Counters of the whole lake (entries and bytes: what is cached now)."""
+        return CacheStats._from(self._h.stats(None, None))
+
+    def cache_stats_by_backend(self) -> Dict[str, CacheStats]:
+        return {b: CacheStats._from(self._h.stats(b, None)) for b in self._backends}
+
+    def cache_stats_by_collection(self) -> Dict[Key, CacheStats]:
+        """Counters per key this lake has searched."""
+        return {k: CacheStats._from(self._h.stats(k[0], k[1])) for k in sorted(self._keys)}
+
+    # ---- life ----
+
+    def close(self) -> None:
+        """Frees every cached index (waits for running searches). Idempotent."""
+        self._h.close()
+
+    def __enter__(self) -> "RuLake":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

@@ -1,0 +1,263 @@
+"""ruvector.RuLake over LocalBackend and FsBackend (rulake.md §4, §5, §7, §8).
+
+Needs the `rulake` plugin where the engine finds plugins (the core wheel,
+or RUVECTOR_PLUGIN_PATH pointing at a build tree's plugins/rulake/.libs);
+the whole module is skipped, saying so, when it cannot be loaded."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+import ruvector
+from ruvector import Consistency, FsBackend, LocalBackend, RuLake
+
+F32 = npt.NDArray[np.float32]
+
+
+def _rulake_loads() -> str:
+    try:
+        RuLake.builder().build().close()
+    except ruvector.NotFoundError as exc:
+        return str(exc)
+    return ""
+
+
+_WHY = _rulake_loads()
+pytestmark = pytest.mark.skipif(bool(_WHY), reason=f"rulake plugin not loadable: {_WHY}")
+
+
+def rows(n: int, dim: int, seed: int) -> Tuple[npt.NDArray[np.uint64], F32]:
+    rng = np.random.default_rng(seed)
+    ids = (np.arange(n, dtype=np.uint64) * np.uint64(3)) + np.uint64(1)
+    return ids, rng.standard_normal((n, dim), dtype=np.float32)
+
+
+def lake_with(*backends: "LocalBackend | FsBackend", consistency: Consistency = Consistency.FRESH,
+              ttl_ms: Optional[int] = None, max_cache_bytes: Optional[int] = None) -> RuLake:
+    b = RuLake.builder().consistency(consistency)
+    if ttl_ms is not None:
+        b = b.ttl_ms(ttl_ms)
+    if max_cache_bytes is not None:
+        b = b.max_cache_bytes(max_cache_bytes)
+    lake = b.build()
+    for x in backends:
+        lake.register_backend(x)
+    return lake
+
+
+def test_search_one_matches_a_direct_index() -> None:
+    ids, vecs = rows(2000, 24, 1)
+    hot = LocalBackend("hot-shard")
+    hot.upsert("docs", ids, vecs)
+    with lake_with(hot) as lake:
+        idx = ruvector.RabitqPlusIndex.build(vecs, ids=ids, bits=1, nlist=0, seed=42,
+                                             rerank_factor=20)
+        for q in vecs[:5]:
+            got = lake.search_one("docs", q, k=10)
+            want = idx.search(q, 10, rerank_factor=20)
+            assert [h.id for h in got] == [h.id for h in want]
+            assert [h.score for h in got] == [h.score for h in want]
+            assert all(h.backend == "hot-shard" and h.collection == "docs" for h in got)
+        s = lake.cache_stats()
+        assert (s.primes, s.misses, s.hits) == (1, 1, 4)
+        assert s.bytes > vecs.nbytes and s.entries == 1
+        assert ("hot-shard", "docs") in lake and ("hot-shard", "nope") not in lake
+        w2 = lake.cache_witness_of(("hot-shard", "docs"))
+        assert w2 is not None and len(w2) == 64
+
+
+def test_spec_witnesses_through_python() -> None:
+    hot = LocalBackend("hot-shard")
+    hot.upsert("docs", [7, 42, 99, 2000],
+               np.array([[1, 2, 3, 4], [0.5, -0.5, 0.25, -0.25], [-1, -2, -3, -4],
+                         [8, 16, 32, 64]], dtype=np.float32))
+    with lake_with(hot) as lake:
+        lake.search_one("docs", [1, 2, 3, 4], k=1)
+        assert lake.cache_witness_of(("hot-shard", "docs"), version=1) == (
+            "cfbc83a2e5561551db0843faa85b920d5bb6fa01f6b7190c61e32db7b9b0d365")
+        assert lake.cache_witness_of(("hot-shard", "docs")) == (
+            "2f92ba472c8cd0a4dd6274fc67857aa0d567096be766d20148d0ea132dae1076")
+
+
+def test_search_batch_equals_search_one_and_ids_are_uint64() -> None:
+    ids, vecs = rows(500, 8, 2)
+    ids[-1] = np.uint64(2**64 - 1)
+    hot = LocalBackend("h")
+    hot.upsert("c", ids, vecs)
+    with lake_with(hot) as lake:
+        got_ids, got_scores = lake.search_batch("c", vecs[-4:], k=3)
+        assert got_ids.dtype == np.uint64 and got_ids.shape == (4, 3)
+        assert int(got_ids[3, 0]) == 2**64 - 1
+        for i in range(4):
+            one = lake.search_one("c", vecs[-4 + i], k=3)
+            assert [h.id for h in one] == [int(x) for x in got_ids[i]]
+            assert np.array_equal(np.array([h.score for h in one], dtype=np.float32),
+                                  got_scores[i])
+        more_ids, more_scores = lake.search_batch("c", vecs[:1], k=600)
+        assert np.isnan(more_scores[0, 500:]).all()
+        assert (more_ids[0, 500:] == np.uint64(2**64 - 1)).all()
+
+
+def test_bad_queries_are_refused_before_any_prime() -> None:
+    hot = LocalBackend("h")
+    hot.upsert("c", *rows(10, 4, 3))
+    with lake_with(hot) as lake:
+        with pytest.raises(ValueError, match="k must be >= 1"):
+            lake.search_one("c", [0, 0, 0, 0], k=0)
+        with pytest.raises(ruvector.DimensionMismatch, match="has dim 4, the query has 3"):
+            lake.search_one("c", [0, 0, 0], k=1)
+        assert lake.cache_stats().misses == 0
+        with pytest.raises(ruvector.UnknownBackend):
+            lake.search_one("c", [0, 0, 0, 0], backend="nope")
+        with pytest.raises(ruvector.UnknownCollection) as e:
+            lake.search_one("zzz", [0, 0, 0, 0])
+        assert isinstance(e.value, LookupError) and isinstance(e.value, ruvector.LakeError)
+        with pytest.raises(ruvector.CacheMissError):
+            lake.search_one("c", [0, 0, 0, 0], prime=False)
+        assert lake.cache_stats().misses == 0
+
+
+def test_consistency_modes() -> None:
+    for mode in Consistency:
+        hot = LocalBackend("h")
+        hot.upsert("c", [1], [[1.0, 0.0]])
+        ttl = 3_600_000 if mode == Consistency.EVENTUAL else None
+        with lake_with(hot, consistency=mode, ttl_ms=ttl) as lake:
+            assert lake.search_one("c", [0, 0])[0].score == 1.0
+            hot.upsert("c", [1], [[3.0, 0.0]])
+            score = lake.search_one("c", [0, 0])[0].score
+            if mode == Consistency.FRESH:
+                assert score == 9.0
+            else:
+                assert score == 1.0
+                assert lake.cache_stats().skipped == 1
+                assert lake.invalidate_cache(("h", "c")) is True
+                assert lake.search_one("c", [0, 0])[0].score == 9.0
+    with pytest.raises(ValueError, match="EVENTUAL"):
+        RuLake.builder().ttl_ms(5).build()
+
+
+def test_federation_partial_and_dedupe(tmp_path: Path) -> None:
+    ids, vecs = rows(300, 8, 4)
+    a, b = LocalBackend("a"), LocalBackend("b")
+    a.upsert("docs", ids[:150], vecs[:150])
+    b.upsert("docs", ids[150:], vecs[150:])
+    both = LocalBackend("both")
+    both.upsert("docs", ids, vecs)
+    with lake_with(a, b) as lake, lake_with(both) as whole:
+        q = vecs[200]
+        fed = lake.search_federated("docs", q, k=10)
+        assert fed.complete and not fed.errors
+        assert [h.id for h in fed] == [h.id for h in whole.search_one("docs", q, k=10)]
+        assert fed[0].backend == "b" and fed[0].id == int(ids[200])
+        # The same ids in two targets: dedupe keeps one of each.
+        dup = lake.search_federated("docs", q, k=10, targets=[("b", "docs"), ("b", "docs")])
+        assert len({h.id for h in dup}) == 10
+        # A missing collection on one explicit target: raise by default, partial on request.
+        a.drop_collection("docs")
+        with pytest.raises(ruvector.UnknownCollection, match="backend 'a' collection 'docs'"):
+            lake.search_federated("docs", q, k=5, targets=[("a", "docs"), ("b", "docs")])
+        part = lake.search_federated("docs", q, k=5, targets=[("a", "docs"), ("b", "docs")],
+                                     on_error="partial")
+        assert not part.complete and list(part.errors) == [("a", "docs")]
+        assert len(part) == 5
+        # Implicit targets skip backends that lack the collection.
+        assert lake.search_federated("docs", q, k=5).complete
+
+
+def test_federation_dedupe_ids() -> None:
+    ids, vecs = rows(50, 4, 5)
+    a, b = LocalBackend("a"), LocalBackend("b")
+    a.upsert("docs", ids, vecs)
+    b.upsert("docs", ids, vecs)
+    with lake_with(a, b) as lake:
+        plain = lake.search_federated("docs", vecs[0], k=6)
+        assert len({h.id for h in plain}) < 6  # each id from both backends
+        dd = lake.search_federated("docs", vecs[0], k=6, dedupe_ids=True)
+        assert len({h.id for h in dd}) == 6
+
+
+def test_fs_backend_sees_every_write(tmp_path: Path) -> None:
+    ids, vecs = rows(64, 4, 6)
+    fs = FsBackend("disk", tmp_path)
+    fs.write("docs.ruvec2", ids, vecs)
+    fs.register("docs", "docs.ruvec2")
+    with lake_with(fs) as lake:
+        q = vecs[3].copy()
+        assert lake.search_one("docs", q, k=1)[0].id == int(ids[3])
+        vecs[3] += 1.0  # rewritten within the same second, same size
+        fs.write("docs.ruvec2", ids, vecs)
+        assert lake.search_one("docs", q, k=1)[0].score > 1e-3
+        assert lake.cache_stats().primes == 2
+
+
+def test_eviction_by_bytes() -> None:
+    hot = LocalBackend("h")
+    ids, vecs = rows(1000, 16, 7)
+    for c in range(3):
+        vecs[0, 0] = c
+        hot.upsert(f"c{c}", ids, vecs)
+    with lake_with(hot) as probe:
+        probe.search_one("c0", vecs[1])
+        one = probe.cache_stats().bytes
+    with lake_with(hot, max_cache_bytes=one * 2 + one // 2) as lake:
+        for c in (0, 1, 0, 2):
+            lake.search_one(f"c{c}", vecs[1])
+        s = lake.cache_stats()
+        assert s.evictions == 1 and s.entries == 2 and s.bytes <= one * 2 + one // 2
+        assert ("h", "c1") not in lake and ("h", "c0") in lake
+        per = lake.cache_stats_by_collection()
+        assert per[("h", "c1")].evictions == 1
+        assert lake.cache_stats_by_backend()["h"].primes == 3
+
+
+def test_threads_search_while_others_invalidate() -> None:
+    hot = LocalBackend("h")
+    ids, vecs = rows(400, 8, 8)
+    hot.upsert("c", ids, vecs)
+    lake = lake_with(hot)
+    bad: List[str] = []
+    stop = threading.Event()
+
+    def search() -> None:
+        for i in range(100):
+            hits = lake.search_one("c", vecs[i % 50], k=1)
+            if hits[0].id != int(ids[i % 50]):
+                bad.append(f"query {i}: {hits[0]}")
+
+    def invalidate() -> None:
+        while not stop.is_set():
+            lake.invalidate_cache(("h", "c"))
+
+    ts = [threading.Thread(target=search) for _ in range(3)]
+    inv = threading.Thread(target=invalidate)
+    inv.start()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    stop.set()
+    inv.join()
+    assert not bad
+    s = lake.cache_stats()
+    assert s.hits + s.misses == 300
+    lake.close()
+    lake.close()  # idempotent
+    with pytest.raises(ValueError, match="closed"):
+        lake.search_one("c", vecs[0])
+
+
+def test_register_errors() -> None:
+    with lake_with(LocalBackend("x")) as lake:
+        with pytest.raises(ValueError, match="already registered"):
+            lake.register_backend(LocalBackend("x"))
+        with pytest.raises(ruvector.InvalidArgument):
+            LocalBackend("bad name")
+        with pytest.raises(ruvector.UnknownCollection):
+            LocalBackend("y").drop_collection("nope")
