@@ -57,6 +57,15 @@ enum ruv_lake_consistency {
     RUV_LAKE_STALE = 2     /* describe only while the key has no entry */
 };
 
+/* refresh_from_bundle_dir results (Python's RefreshResult IntEnum). */
+enum ruv_lake_refresh {
+    RUV_LAKE_UP_TO_DATE = 0,     /* the bundle names the entry the key holds */
+    RUV_LAKE_INVALIDATED = 1,    /* it names another state of the same data: entry dropped */
+    RUV_LAKE_BUNDLE_MISSING = 2, /* no such directory or no sidecar in it */
+    RUV_LAKE_NOT_CACHED = 3,     /* the key holds no entry */
+    RUV_LAKE_FOREIGN = 4         /* another key, data_ref, dim or parameters: ignored */
+};
+
 /* Query flags (ruv_lake_query.flags). */
 enum {
     RUV_LAKE_PARTIAL = 1u << 0,    /* federation: failed targets do not fail the call */
@@ -255,10 +264,35 @@ struct ruv_lake_ops {
                     const float *vectors, uint64_t n, uint32_t dim);
     int (*fs_backend)(struct ruv_lake_fs *fb, struct ruv_lake_backend *out);
     void (*fs_release)(struct ruv_lake_fs *fb);
+
+    /* Cache directories (rulake.md §9, §10.1). save_cache_to_dir writes
+     * the key's cached entry into dir (created if missing; locked with
+     * .rulake.lock): index-<32 hex of v2>.idx unless present, then the
+     * sidecar from the entry's own description, whose rename is the
+     * commit; then removes index files it does not name. Never primes and
+     * never calls the backend. RUV_E_NOTFOUND when the key is not cached,
+     * RUV_E_EMPTY for an empty collection. w2 (may be NULL): v2 as hex. */
+    int (*save_cache_to_dir)(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                             const char *dir, char w2[65]);
+    /* Installs the entry saved in dir under key (the key's backend must be
+     * registered; it is not called): checks the sidecar (§6.5), the
+     * lake's seed, rerank and parameters (RUV_E_INVAL naming the field),
+     * the index file's size and SHAKE-256 (RUV_E_INTEGRITY), loads it with
+     * every page resident and checks n and dim. The same v2 installed
+     * already is a no-op. *n: the rows. */
+    int (*warm_from_dir)(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                         const char *dir, uint64_t *n);
+    /* Compares the bundle in dir with the key's entry (enum
+     * ruv_lake_refresh in *result); invalidates only on INVALIDATED; never
+     * primes. A sidecar that fails its checks is an error (RUV_E_INTEGRITY,
+     * RUV_E_CORRUPT), a missing one BUNDLE_MISSING. */
+    int (*refresh_from_bundle_dir)(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                                   const char *dir, int *result);
 };
 
 #define RUV_LAKE_OPS_SIZE_V1 (offsetof(struct ruv_lake_ops, sidecar_verify) + sizeof(void (*)(void)))
-#define RUV_LAKE_OPS_SIZE_V2 (offsetof(struct ruv_lake_ops, fs_release) + sizeof(void (*)(void)))
+#define RUV_LAKE_OPS_SIZE_V2                                                                  \
+    (offsetof(struct ruv_lake_ops, refresh_from_bundle_dir) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

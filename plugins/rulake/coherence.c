@@ -203,6 +203,8 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
     memcpy(e->v2, v2, 32);
     e->dim = bt.dim;
     e->count = n;
+    e->desc = bt.desc;
+    memcpy(e->digest, digest, 32);
     e->idx = idx;
     idx = NULL;
     e->bytes = (e->idx ? host->index->memory_bytes(e->idx) : 0) + sizeof *e;

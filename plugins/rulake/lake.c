@@ -254,8 +254,8 @@ struct lake_slot *ruv__lake_slot(struct ruv_lake *lake, unsigned backend, const 
     return s;
 }
 
-static int key_slot(struct ruv_lake *lake, const struct ruv_lake_target *key,
-                    struct lake_slot **out)
+int ruv__lake_key_slot(struct ruv_lake *lake, const struct ruv_lake_target *key, int create,
+                       unsigned *backend, struct lake_slot **slot)
 {
     if (!lake || !key || !key->collection)
         return ruv__detail_set(RUV_E_INVAL, "lake, key or collection is NULL");
@@ -263,8 +263,18 @@ static int key_slot(struct ruv_lake *lake, const struct ruv_lake_target *key,
     int st = ruv__lake_backend_index(lake, key->backend, &b);
     if (st != RUV_OK)
         return st;
-    *out = ruv__lake_slot(lake, b, key->collection, 0);
+    *slot = ruv__lake_slot(lake, b, key->collection, create);
+    if (create && !*slot)
+        return RUV_E_NOMEM;
+    if (backend)
+        *backend = b;
     return RUV_OK;
+}
+
+static int key_slot(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                    struct lake_slot **out)
+{
+    return ruv__lake_key_slot(lake, key, 0, NULL, out);
 }
 
 int ruv__lake_invalidate(struct ruv_lake *lake, const struct ruv_lake_target *key,
@@ -324,6 +334,7 @@ static void add_counters(struct ruv_lake_stats *o, struct lake_slot *s)
     o->invalidations += atomic_load(&c->invalidations);
     o->evictions += atomic_load(&c->evictions);
     o->superseded += atomic_load(&c->superseded);
+    o->warm_installs += atomic_load(&c->warm_installs);
     o->total_prime_ns += atomic_load(&c->total_prime_ns);
     uint64_t last = atomic_load(&c->last_prime_ns);
     if (last)

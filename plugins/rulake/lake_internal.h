@@ -36,6 +36,8 @@ struct lake_entry {
     uint8_t v1[32], v2[32];
     uint32_t dim;
     uint64_t count;
+    struct ruv_lake_desc desc; /* the rows' own description (a cache directory saves it) */
+    uint8_t digest[32];        /* content digest of the rows (§6.2) */
     ruv_index *idx;        /* NULL for an empty collection */
     uint64_t bytes;        /* index memory_bytes + bookkeeping */
     atomic_uint_fast64_t last_used; /* lake tick of the last search */
@@ -50,6 +52,7 @@ struct lake_entry {
 struct lake_counters {
     atomic_uint_fast64_t hits, skipped, misses, prime_failures, checks, primes, shared_hits;
     atomic_uint_fast64_t invalidations, evictions, superseded, total_prime_ns, last_prime_ns;
+    atomic_uint_fast64_t warm_installs;
 };
 
 struct lake_slot {
@@ -103,6 +106,10 @@ int ruv__lake_witness_of(struct ruv_lake *lake, const struct ruv_lake_target *ke
                          char hex[65]);
 int ruv__lake_stats(struct ruv_lake *lake, const struct ruv_lake_target *filter,
                     struct ruv_lake_stats *out);
+/* The key's backend index and slot (created when create is set; else
+ * *slot may be NULL). RUV_E_INVAL / RUV_E_NOTFOUND naming what is wrong. */
+int ruv__lake_key_slot(struct ruv_lake *lake, const struct ruv_lake_target *key, int create,
+                       unsigned *backend, struct lake_slot **slot);
 /* Backend and collection names: [A-Za-z0-9._-]{1,64}; what names the kind. */
 int ruv__lake_name_check(const char *what, const char *name);
 /* The key's slot, created when create is set (else NULL when absent). */
@@ -149,6 +156,14 @@ void ruv__lake_cache_clear(struct ruv_lake *lake);
  * retained entry valid for a query of qdim floats. flags: RUV_LAKE_NO_PRIME. */
 int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *collection,
                       uint32_t qdim, unsigned flags, struct lake_entry **out);
+
+/* ---- cachedir.c: cache directories and bundles (rulake.md §9) ---- */
+int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                         const char *dir, char w2[65]);
+int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,
+                   uint64_t *n);
+int ruv__lake_refresh(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,
+                      int *result);
 
 /* ---- search.c ---- */
 int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q);

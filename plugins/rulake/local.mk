@@ -27,7 +27,8 @@ plugin_LTLIBRARIES += plugins/rulake/rulake.la
 plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c \
 	plugins/rulake/lake_internal.h plugins/rulake/lake_backends.h \
 	plugins/rulake/lake.c plugins/rulake/cache.c plugins/rulake/coherence.c \
-	plugins/rulake/search.c plugins/rulake/backend_local.c plugins/rulake/backend_fs.c
+	plugins/rulake/search.c plugins/rulake/backend_local.c plugins/rulake/backend_fs.c \
+	plugins/rulake/cachedir.c
 plugins_rulake_rulake_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_rulake_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
@@ -96,6 +97,13 @@ tests_rulake_test_lake_cache_SOURCES = tests/rulake/test_lake_cache.c tests/rula
 tests_rulake_test_lake_cache_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_cache_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
 tests_rulake_test_lake_cache_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
+check_PROGRAMS += tests/rulake/test_lake_cachedir
+TESTS += tests/rulake/test_lake_cachedir
+tests_rulake_test_lake_cachedir_SOURCES = tests/rulake/test_lake_cachedir.c tests/rulake/lake_test.h \
+	tests/rulake/lake_cache_test.h
+tests_rulake_test_lake_cachedir_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_cachedir_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_cachedir_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
 check_PROGRAMS += tests/rulake/test_lake_evict
 TESTS += tests/rulake/test_lake_evict
 tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c tests/rulake/lake_test.h \

@@ -262,6 +262,9 @@ static const struct ruv_lake_ops lake_ops = {
     .fs_write = ruv__lake_fs_write,
     .fs_backend = ruv__lake_fs_backend,
     .fs_release = ruv__lake_fs_release,
+    .save_cache_to_dir = ruv__lake_save_cache,
+    .warm_from_dir = ruv__lake_warm,
+    .refresh_from_bundle_dir = ruv__lake_refresh,
 };
 
 /* ---- self-test: the six v1 vectors of rulake.md §6.1 and its v2 ---- */

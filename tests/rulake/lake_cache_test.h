@@ -94,6 +94,7 @@ struct counting {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int gate_closed, waiting;
+    int owns_lb; /* lb came from local_new here (else borrowed: counting_over) */
 };
 
 static inline int c_describe(void *st, const char *c, struct ruv_lake_desc *d)
@@ -122,17 +123,24 @@ static inline void c_destroy(void *st)
 {
     struct counting *b = st;
     b->inner.destroy(b->inner.state);
-    ops->local_release(b->lb);
+    if (b->owns_lb)
+        ops->local_release(b->lb);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
     free(b);
 }
 
-/* A counting backend over a new LocalBackend, registered in lake. */
-static inline struct counting *counting_new(struct ruv_lake *lake, const char *name)
+/* A counting backend over lb (borrowed: the caller keeps its reference;
+ * NULL: a new LocalBackend the counter owns), registered in lake. */
+static inline struct counting *counting_over(struct ruv_lake *lake, const char *name,
+                                             struct ruv_lake_local *lb)
 {
     struct counting *b = calloc(1, sizeof *b);
-    assert_lake(ops->local_new(ps, name, &b->lb), RUV_OK, NULL);
+    b->owns_lb = lb == NULL;
+    if (lb)
+        b->lb = lb;
+    else
+        assert_lake(ops->local_new(ps, name, &b->lb), RUV_OK, NULL);
     assert_lake(ops->local_backend(b->lb, &b->inner), RUV_OK, NULL);
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
@@ -141,6 +149,11 @@ static inline struct counting *counting_new(struct ruv_lake *lake, const char *n
                                  .pull = c_pull, .destroy = c_destroy};
     assert_lake(ops->register_backend(lake, &w), RUV_OK, NULL);
     return b;
+}
+
+static inline struct counting *counting_new(struct ruv_lake *lake, const char *name)
+{
+    return counting_over(lake, name, NULL);
 }
 
 static inline struct ruv_lake *open_lake(uint32_t mode, uint64_t ttl_ms, uint64_t max_bytes)
