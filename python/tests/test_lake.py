@@ -261,3 +261,93 @@ def test_register_errors() -> None:
             LocalBackend("bad name")
         with pytest.raises(ruvector.UnknownCollection):
             LocalBackend("y").drop_collection("nope")
+
+
+_SAVER = r"""
+import json, os, signal, sys
+import numpy as np
+import ruvector
+root, cache = sys.argv[1], sys.argv[2]
+ids = np.array([7, 42, 99, 2000, 2**64 - 1], dtype=np.uint64)
+vecs = np.arange(20, dtype=np.float32).reshape(5, 4) * np.float32(0.37)
+fs = ruvector.FsBackend("disk", root)
+fs.write("docs.ruvec2", ids, vecs)
+fs.register("docs", "docs.ruvec2")
+lake = ruvector.RuLake.builder().build()
+lake.register_backend(fs)
+out = []
+for q in vecs:
+    out.append([(h.id, float(np.float32(h.score).view(np.uint32))) for h in lake.search_one("docs", q, k=5)])
+lake.save_cache_to_dir(("disk", "docs"), cache)
+print(json.dumps(out), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_warm_restart_after_sigkill(tmp_path: Path) -> None:
+    """test_warm_restart: prime an FsBackend key with sparse ids, save,
+    SIGKILL the process; a new process warms: same ids and score bits, no
+    prime and no miss."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root, cache = tmp_path / "fs", tmp_path / "cache"
+    root.mkdir()
+    p = subprocess.run([sys.executable, "-c", _SAVER, str(root), str(cache)],
+                       capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert p.returncode == -9, p.stderr
+    want = json.loads(p.stdout)
+    fs = FsBackend("disk", root)
+    fs.register("docs", "docs.ruvec2")
+    with lake_with(fs) as lake:
+        assert lake.warm_from_dir(("disk", "docs"), cache) == 5
+        vecs = np.arange(20, dtype=np.float32).reshape(5, 4) * np.float32(0.37)
+        for q, w in zip(vecs, want):
+            got = [(h.id, float(np.float32(h.score).view(np.uint32)))
+                   for h in lake.search_one("docs", q, k=5)]
+            assert got == [tuple(x) for x in w]
+        assert any(h.id == 2**64 - 1 for h in lake.search_one("docs", vecs[4], k=1))
+        s = lake.cache_stats()
+        assert (s.primes, s.misses, s.warm_installs) == (0, 0, 1)
+
+
+def test_publish_refresh_roundtrip(tmp_path: Path) -> None:
+    ids, vecs = rows(200, 8, 9)
+    hot = LocalBackend("hot")
+    hot.upsert("docs", ids, vecs)
+    hot.upsert("other", ids, vecs)
+    with lake_with(hot) as pub, lake_with(hot) as reader, lake_with(hot) as cold:
+        pub.search_one("docs", vecs[0])
+        pub.search_one("other", vecs[0])
+        w = pub.save_cache_to_dir(("hot", "docs"), tmp_path / "docs")
+        pub.save_cache_to_dir(("hot", "other"), tmp_path / "other")
+        assert w == pub.cache_witness_of(("hot", "docs"))
+        reader.search_one("docs", vecs[0])
+        R = ruvector.RefreshResult
+        assert reader.refresh_from_bundle_dir(("hot", "docs"), tmp_path / "docs") == R.UP_TO_DATE
+        assert cold.refresh_from_bundle_dir(("hot", "docs"), tmp_path / "docs") == R.NOT_CACHED
+        assert reader.refresh_from_bundle_dir(("hot", "docs"), tmp_path / "other") == R.FOREIGN
+        assert reader.refresh_from_bundle_dir(("hot", "docs"), tmp_path / "x") == R.BUNDLE_MISSING
+        hot.upsert("docs", ids[:1], vecs[:1] + 1)
+        pub.search_one("docs", vecs[0])
+        pub.save_cache_to_dir(("hot", "docs"), tmp_path / "docs")
+        assert reader.refresh_from_bundle_dir(("hot", "docs"), tmp_path / "docs") == R.INVALIDATED
+        assert ("hot", "docs") not in reader
+        assert cold.cache_stats().misses == 0
+        with pytest.raises(ruvector.UnknownCollection):
+            cold.save_cache_to_dir(("hot", "docs"), tmp_path / "nothing")
+    # Seeds 1 and 2: FOREIGN, nothing invalidated.
+    s1 = RuLake.builder().rotation_seed(1).build()
+    s2 = RuLake.builder().rotation_seed(2).build()
+    for lk in (s1, s2):
+        lk.register_backend(hot)
+        lk.search_one("docs", vecs[0])
+    s2.save_cache_to_dir(("hot", "docs"), tmp_path / "s2")
+    assert s1.refresh_from_bundle_dir(("hot", "docs"), tmp_path / "s2") == ruvector.RefreshResult.FOREIGN
+    assert ("hot", "docs") in s1
+    with pytest.raises(ruvector.InvalidArgument, match="rotation_seed"):
+        s1.warm_from_dir(("hot", "docs"), tmp_path / "s2")
+    s1.close()
+    s2.close()

@@ -59,6 +59,7 @@ from ._lake import (
     LakeSearchResult,
     LocalBackend,
     RuLake,
+    RefreshResult,
     RuLakeBuilder,
     SearchResults,
     UnknownBackend,
@@ -130,6 +131,7 @@ __all__ = [
     "CacheStats",
     "UnknownBackend",
     "UnknownCollection",
+    "RefreshResult",
 ]
 
 # Public classes present themselves as ruvector.X (reprs, tracebacks, pickles),

@@ -426,7 +426,69 @@ static PyObject *lake_stats(PyObject *obj, PyObject *args)
         (unsigned long long)s.last_prime_ns);
 }
 
+/* The cache-directory calls: (backend, collection, dir) with the GIL
+ * released; op 0 save (-> str, the v2 witness), 1 warm (-> int rows),
+ * 2 refresh (-> int, enum ruv_lake_refresh). */
+static PyObject *lake_dir_call(PyObject *obj, PyObject *args, int op)
+{
+    LakeObject *self = (LakeObject *)obj;
+    PyObject *b, *c, *dir_b = NULL, *hold[2] = {NULL, NULL}, *pair = NULL, *result = NULL;
+    if (!PyArg_ParseTuple(args, "OOO&", &b, &c, PyUnicode_FSConverter, &dir_b))
+        return NULL;
+    struct ruv_lake_target t;
+    pair = PyTuple_Pack(2, b, c);
+    if (!pair || target_of(pair, &t, hold) || lake_open_or_raise(self))
+        goto done;
+    const char *dir = PyBytes_AsString(dir_b);
+    char w2[65] = "", detail[DETAIL_SIZE] = "";
+    uint64_t n = 0;
+    int res = 0, st;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->lock);
+    if (!self->lake)
+        st = RUV_E_STATE;
+    else if (op == 0)
+        st = self->ops->save_cache_to_dir(self->lake, &t, dir, w2);
+    else if (op == 1)
+        st = self->ops->warm_from_dir(self->lake, &t, dir, &n);
+    else
+        st = self->ops->refresh_from_bundle_dir(self->lake, &t, dir, &res);
+    if (st)
+        save_detail(detail);
+    pthread_rwlock_unlock(&self->lock);
+    Py_END_ALLOW_THREADS
+    if (st)
+        raise_detail(st, st == RUV_E_STATE && !detail[0] ? "the lake is closed" : detail);
+    else if (op == 0)
+        result = PyUnicode_FromString(w2);
+    else
+        result = op == 1 ? PyLong_FromUnsignedLongLong(n) : PyLong_FromLong(res);
+done:
+    Py_XDECREF(pair);
+    drop_holds(hold, 2);
+    Py_DECREF(dir_b);
+    return result;
+}
+
+static PyObject *lake_save_cache(PyObject *obj, PyObject *args)
+{
+    return lake_dir_call(obj, args, 0);
+}
+
+static PyObject *lake_warm(PyObject *obj, PyObject *args) { return lake_dir_call(obj, args, 1); }
+
+static PyObject *lake_refresh(PyObject *obj, PyObject *args)
+{
+    return lake_dir_call(obj, args, 2);
+}
+
 static PyMethodDef lake_methods[] = {
+    {"save_cache", lake_save_cache, METH_VARARGS,
+     "save_cache($self, backend, collection, dir, /)\n--\n\nSaves the key's entry; its v2."},
+    {"warm", lake_warm, METH_VARARGS,
+     "warm($self, backend, collection, dir, /)\n--\n\nInstalls a saved entry; its rows."},
+    {"refresh", lake_refresh, METH_VARARGS,
+     "refresh($self, backend, collection, dir, /)\n--\n\nRefreshes from a bundle directory."},
     {"close", lake_close, METH_NOARGS, "close($self, /)\n--\n\nCloses the lake (idempotent)."},
     {"register", lake_register, METH_O,
      "register($self, backend, /)\n--\n\nRegisters a LakeLocal or LakeFs."},

@@ -39,6 +39,7 @@ __all__ = [
     "CacheStats",
     "UnknownBackend",
     "UnknownCollection",
+    "RefreshResult",
 ]
 
 Key = Tuple[str, str]
@@ -57,6 +58,21 @@ class Consistency(enum.IntEnum):
     EVENTUAL = 1
     #: only while the collection is not cached (first search, after invalidate or eviction)
     STALE = 2
+
+
+class RefreshResult(enum.IntEnum):
+    """What refresh_from_bundle_dir found (rulake.md §9)."""
+
+    #: the bundle names the entry the key holds
+    UP_TO_DATE = 0
+    #: it names another state of the same data: the key's entry was dropped
+    INVALIDATED = 1
+    #: no such directory, or no sidecar in it
+    BUNDLE_MISSING = 2
+    #: the key holds no entry (nothing to compare; nothing was pulled)
+    NOT_CACHED = 3
+    #: another key, data_ref, dim, seed, rerank factor or index parameters: ignored
+    FOREIGN = 4
 
 
 class UnknownBackend(LakeError, LookupError):
@@ -459,6 +475,34 @@ class RuLake:
         b, c = key
         w: Optional[str] = self._h.witness_of(self._backend_name(b), c, version)
         return w
+
+    def save_cache_to_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> str:
+        """Writes the key's cached entry to dir (its index file and sidecar,
+        committed by one rename; no backend call). Returns its v2 witness.
+        UnknownCollection when the key is not cached."""
+        b, c = key
+        try:
+            w: str = self._h.save_cache(self._backend_name(b), c, dir)
+        except NotFoundError as exc:
+            raise UnknownCollection(str(exc), status=exc.status,
+                                    status_name=exc.status_name) from None
+        return w
+
+    def warm_from_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> int:
+        """Installs the entry saved in dir under key (checked: witnesses,
+        index size and SHAKE-256, this lake's seed and parameters); returns
+        its row count. The key's backend must be registered; it is not called."""
+        b, c = key
+        n: int = self._h.warm(self._backend_name(b), c, dir)
+        self._keys.add((self._backend_name(b), c))
+        return n
+
+    def refresh_from_bundle_dir(self, key: Key,
+                                dir: Union[str, "os.PathLike[str]"]) -> RefreshResult:
+        """Compares the bundle in dir with the key's entry; drops the entry
+        only when the bundle names another state of the same data."""
+        b, c = key
+        return RefreshResult(self._h.refresh(self._backend_name(b), c, dir))
 
     def __contains__(self, key: object) -> bool:
         if not (isinstance(key, tuple) and len(key) == 2 and key[0] in self._backends):
