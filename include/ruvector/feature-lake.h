@@ -120,7 +120,8 @@ struct ruv_lake_batch {
 
 /* A backend: written by C hosts, the Python extension and the plugin's own
  * LocalBackend and FsBackend. A failing call returns a ruv_status with its
- * detail in the calling thread's ruv_last_error(); the lake wraps it as
+ * detail in the calling thread's ruv_last_error() (or in last_error(state)
+ * when the backend has one); the lake wraps it as
  * RUV_E_BACKEND "backend 'b' collection 'c': ..." (RUV_E_NOTFOUND for an
  * unknown collection and RUV_E_INTEGRITY pass through, with that prefix).
  * No backend call runs under a lake lock. */
@@ -133,6 +134,10 @@ struct ruv_lake_backend {
     int (*pull)(void *state, const char *collection, struct ruv_lake_batch *out);
     int (*list_collections)(void *state, int (*emit)(void *ctx, const char *c), void *ctx);
     void (*destroy)(void *state); /* optional; called once when the lake closes */
+    /* Optional: the detail of this backend's last failure on the calling
+     * thread, for hosts that cannot set ruv_last_error() (the Python
+     * extension); the lake reads it right after a failing call. */
+    const char *(*last_error)(void *state);
 };
 
 struct ruv_lake_target {

@@ -22,7 +22,7 @@ static int backend_fail(struct ruv_lake *lake, const struct lake_backend *lb, co
                         int st, const char *what)
 {
     char detail[768];
-    const char *d = lake->host->last_error();
+    const char *d = lb->b.last_error ? lb->b.last_error(lb->b.state) : lake->host->last_error();
     snprintf(detail, sizeof detail, "%s", d && *d ? d : "(no detail)");
     int out = (st == RUV_E_NOTFOUND || st == RUV_E_INTEGRITY || st == RUV_E_DIM ||
                st == RUV_E_NOMEM)

@@ -3,6 +3,7 @@
  * witness_of and statistics (rulake.md §3, §7, §9). */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,7 @@ int ruv__lake_name_check(const char *what, const char *name)
 
 int ruv__lake_register(struct ruv_lake *lake, const struct ruv_lake_backend *b)
 {
-    if (!lake || !b || b->struct_size < sizeof *b)
+    if (!lake || !b || b->struct_size < offsetof(struct ruv_lake_backend, last_error))
         return ruv__detail_set(RUV_E_INVAL, "register_backend: lake or backend is NULL, or the "
                                             "backend struct is older than this plugin");
     int st = ruv__lake_name_check("backend", b->name);
@@ -153,7 +154,8 @@ int ruv__lake_register(struct ruv_lake *lake, const struct ruv_lake_backend *b)
     if (!lb)
         return ruv__detail_set(RUV_E_NOMEM, "out of memory for backend '%s'", b->name);
     strcpy(lb->name, b->name);
-    lb->b = *b;
+    /* A host compiled before the last_error slot passes a shorter struct. */
+    memcpy(&lb->b, b, b->struct_size < sizeof lb->b ? b->struct_size : sizeof lb->b);
     lb->b.name = lb->name;
     pthread_mutex_init(&lb->serial, NULL);
     pthread_rwlock_wrlock(&lake->backends_lock);

@@ -38,7 +38,7 @@ def rows(n: int, dim: int, seed: int) -> Tuple[npt.NDArray[np.uint64], F32]:
     return ids, rng.standard_normal((n, dim), dtype=np.float32)
 
 
-def lake_with(*backends: "LocalBackend | FsBackend", consistency: Consistency = Consistency.FRESH,
+def lake_with(*backends: "LocalBackend | FsBackend | ruvector.BackendAdapter", consistency: Consistency = Consistency.FRESH,
               ttl_ms: Optional[int] = None, max_cache_bytes: Optional[int] = None) -> RuLake:
     b = RuLake.builder().consistency(consistency)
     if ttl_ms is not None:
@@ -351,3 +351,84 @@ def test_publish_refresh_roundtrip(tmp_path: Path) -> None:
         s1.warm_from_dir(("hot", "docs"), tmp_path / "s2")
     s1.close()
     s2.close()
+
+
+class _ListBackend(ruvector.BackendAdapter):
+    """A Python backend over in-memory arrays; records its calls and their threads."""
+
+    def __init__(self, name: str, ids: npt.NDArray[np.uint64], vecs: F32) -> None:
+        super().__init__(name)
+        self.ids, self.vecs, self.gen = ids, vecs, 1
+        self.calls: List[Tuple[str, int]] = []
+        self.fail: Exception | None = None
+
+    def describe(self, collection: str) -> ruvector.CollectionInfo:
+        self.calls.append(("describe", threading.get_ident()))
+        if collection != "docs":
+            raise KeyError(collection)
+        return ruvector.CollectionInfo(f"py://{self.name}/{collection}", self.vecs.shape[1], self.gen)
+
+    def pull_vectors(self, collection: str) -> ruvector.PulledBatch:
+        self.calls.append(("pull", threading.get_ident()))
+        if self.fail is not None:
+            raise self.fail
+        return ruvector.PulledBatch(self.ids, self.vecs, self.describe(collection))
+
+
+def test_python_backend_adapter() -> None:
+    """test_python_backend_adapter: called on a miss (from pool threads in a
+    federation); its exception reaches the caller as BackendError with
+    __cause__; a LookupError is UnknownCollection."""
+    ids, vecs = rows(300, 8, 10)
+    a = _ListBackend("py-a", ids[:150].copy(), vecs[:150].copy())
+    b = _ListBackend("py-b", ids[150:].copy(), vecs[150:].copy())
+    ref = LocalBackend("ref")
+    ref.upsert("docs", ids, vecs)
+    with lake_with(a, b) as lake, lake_with(ref) as whole:
+        hits = lake.search_one("docs", vecs[3], k=5, backend="py-a")
+        assert hits[0].id == int(ids[3]) and hits[0].backend == "py-a"
+        assert [c[0] for c in a.calls] == ["describe", "pull", "describe"]
+        fed = lake.search_federated("docs", vecs[200], k=10)
+        assert [h.id for h in fed] == [h.id for h in whole.search_one("docs", vecs[200], k=10)]
+        # A change of generation is seen (FRESH) and pulled again.
+        b.vecs = b.vecs + np.float32(100.0)
+        b.gen = 2
+        b.fail = RuntimeError("the store is down")
+        with pytest.raises(ruvector.BackendError) as e:
+            lake.search_one("docs", vecs[200], backend="py-b")
+        assert isinstance(e.value.__cause__, RuntimeError)
+        assert "the store is down" in str(e.value)
+        assert (e.value.backend, e.value.collection) == ("py-b", "docs")
+        part = lake.search_federated("docs", vecs[3], k=3, on_error="partial")
+        assert list(part.errors) == [("py-b", "docs")]
+        assert isinstance(part.errors[("py-b", "docs")].__cause__, RuntimeError)
+        assert part[0].id == int(ids[3])
+        with pytest.raises(ruvector.UnknownCollection):
+            lake.search_one("nope", vecs[0], backend="py-a")
+        b.fail = None
+        assert lake.search_one("docs", b.vecs[0], backend="py-b")[0].id == int(ids[150])
+        s = lake.cache_stats_by_backend()
+        assert s["py-b"].primes == 2 and s["py-b"].prime_failures == 2
+
+
+def test_backend_adapter_threads() -> None:
+    """Searches from several Python threads on a cold Python backend: one
+    pull (single-flight), every answer right."""
+    ids, vecs = rows(200, 8, 11)
+    a = _ListBackend("py", ids, vecs)
+    lake = lake_with(a)
+    bad: List[str] = []
+
+    def run() -> None:
+        for i in range(20):
+            if lake.search_one("docs", vecs[i], k=1)[0].id != int(ids[i]):
+                bad.append(str(i))
+
+    ts = [threading.Thread(target=run) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not bad
+    assert [c[0] for c in a.calls].count("pull") == 1
+    lake.close()

@@ -52,6 +52,7 @@ from ._index import (
     SearchResult,
     load_index,
 )
+from ._lake_adapter import BackendAdapter, CollectionInfo, PulledBatch
 from ._lake import (
     CacheStats,
     Consistency,
@@ -132,6 +133,9 @@ __all__ = [
     "UnknownBackend",
     "UnknownCollection",
     "RefreshResult",
+    "BackendAdapter",
+    "CollectionInfo",
+    "PulledBatch",
 ]
 
 # Public classes present themselves as ruvector.X (reprs, tracebacks, pickles),

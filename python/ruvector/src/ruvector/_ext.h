@@ -13,6 +13,7 @@
  *   _ext_export.c     VectorsExport: a pinned view of the stored vectors
  *   _ext_lake.c       ruLake through the rulake plugin: the Lake type
  *   _ext_lake_backends.c  its built-in backends: LakeLocal, LakeFs
+ *   _ext_lake_adapter.c   backends written in Python (BackendAdapter)
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
@@ -172,6 +173,12 @@ struct ruv_lake_fs *lake_fs_handle(PyObject *obj);
 PyObject *mod_lake_open(PyObject *mod, PyObject *args);
 PyObject *mod_lake_local_new(PyObject *mod, PyObject *args);
 PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
+/* _ext_lake_adapter.c: a backend table over a Python adapter object (its
+ * _lake_describe and _lake_pull helpers), holding a reference to it that
+ * out->destroy drops. name is borrowed (register_backend copies it). */
+struct ruv_lake_backend;
+int lake_adapter_backend(PyObject *adapter, const char *name, int threadsafe,
+                         struct ruv_lake_backend *out);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop

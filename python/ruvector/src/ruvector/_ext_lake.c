@@ -184,6 +184,29 @@ static PyObject *lake_register(PyObject *obj, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* register_adapter(adapter, name, threadsafe) -> None: a Python backend. */
+static PyObject *lake_register_adapter(PyObject *obj, PyObject *args)
+{
+    LakeObject *self = (LakeObject *)obj;
+    PyObject *adapter;
+    const char *name;
+    int threadsafe;
+    if (!PyArg_ParseTuple(args, "Osp", &adapter, &name, &threadsafe) || lake_open_or_raise(self))
+        return NULL;
+    struct ruv_lake_backend b;
+    lake_adapter_backend(adapter, name, threadsafe, &b);
+    pthread_rwlock_rdlock(&self->lock);
+    int st = self->ops->register_backend(self->lake, &b);
+    pthread_rwlock_unlock(&self->lock);
+    if (st != RUV_OK) {
+        char detail[DETAIL_SIZE];
+        save_detail(detail);
+        b.destroy(b.state);
+        return raise_detail(st, detail);
+    }
+    Py_RETURN_NONE;
+}
+
 /* UTF-8 of a str: *hold gets the bytes object (a new reference the caller
  * drops once done with *out). The limited API of 3.9 has no
  * PyUnicode_AsUTF8AndSize. */
@@ -490,6 +513,8 @@ static PyMethodDef lake_methods[] = {
     {"refresh", lake_refresh, METH_VARARGS,
      "refresh($self, backend, collection, dir, /)\n--\n\nRefreshes from a bundle directory."},
     {"close", lake_close, METH_NOARGS, "close($self, /)\n--\n\nCloses the lake (idempotent)."},
+    {"register_adapter", lake_register_adapter, METH_VARARGS,
+     "register_adapter($self, adapter, name, threadsafe, /)\n--\n\nRegisters a Python backend."},
     {"register", lake_register, METH_O,
      "register($self, backend, /)\n--\n\nRegisters a LakeLocal or LakeFs."},
     {"search", lake_search, METH_VARARGS,

@@ -26,7 +26,8 @@ import numpy.typing as npt
 from . import _ext
 from ._arrays import F32, U64, as_float32, as_ids, check_batch_output
 from ._engine import Engine, default_engine
-from ._errors import STATUS_CLASSES, LakeError, NotFoundError, RuVectorError
+from ._errors import STATUS_CLASSES, BackendError, LakeError, NotFoundError, RuVectorError
+from ._lake_adapter import BackendAdapter
 
 __all__ = [
     "Consistency",
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 Key = Tuple[str, str]
-Backend = Union["LocalBackend", "FsBackend"]
+Backend = Union["LocalBackend", "FsBackend", BackendAdapter]
 
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
@@ -313,10 +314,12 @@ class RuLake:
     Build with ``RuLake.builder()...build()``. A key is ``(backend,
     collection)``. Thread-safe; every search releases the GIL."""
 
-    __slots__ = ("_h", "_backends", "_keys", "consistency", "ttl_ms", "metric", "__weakref__")
+    __slots__ = ("_h", "_backends", "_adapters", "_keys", "consistency", "ttl_ms", "metric",
+                 "__weakref__")
 
     _h: Any
     _backends: List[str]
+    _adapters: Dict[str, BackendAdapter]
     _keys: Set[Key]
     consistency: Consistency
     ttl_ms: int
@@ -334,6 +337,7 @@ class RuLake:
         self = object.__new__(cls)
         self._h = h
         self._backends = []
+        self._adapters = {}
         self._keys = set()
         self.consistency = b._consistency
         self.ttl_ms = b._ttl_ms or 0
@@ -344,11 +348,15 @@ class RuLake:
 
     def register_backend(self, backend: Backend) -> None:
         """Adds a backend; a second one with the same name is a ValueError."""
-        if not isinstance(backend, (LocalBackend, FsBackend)):
-            raise TypeError("backend must be a LocalBackend or an FsBackend")
+        if not isinstance(backend, (LocalBackend, FsBackend, BackendAdapter)):
+            raise TypeError("backend must be a LocalBackend, an FsBackend or a BackendAdapter")
         if backend.name in self._backends:
             raise ValueError(f"a backend named {backend.name!r} is already registered")
-        self._h.register(backend._h)
+        if isinstance(backend, BackendAdapter):
+            self._h.register_adapter(backend, backend.name, bool(backend.threadsafe))
+            self._adapters[backend.name] = backend
+        else:
+            self._h.register(backend._h)
         self._backends.append(backend.name)
 
     @property
@@ -384,11 +392,25 @@ class RuLake:
         try:
             status = self._h.search(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh)
         except NotFoundError as exc:
-            raise UnknownCollection(str(exc), status=exc.status,
-                                    status_name=exc.status_name) from None
+            nf = UnknownCollection(str(exc), status=exc.status, status_name=exc.status_name)
+            raise self._with_cause(nf, targets[0])
+        except BackendError as exc:
+            raise self._with_cause(exc, targets[0])
         for key in targets:
             self._keys.add(key)
         return ids, scores, tg, nh, status
+
+    def _with_cause(self, exc: RuVectorError, key: Key) -> RuVectorError:
+        """exc with .backend, .collection and, for a Python backend, the
+        adapter's own exception as __cause__."""
+        if isinstance(exc, LakeError):
+            exc.backend, exc.collection = key
+        adapter = self._adapters.get(key[0])
+        cause = adapter._take_cause(key[1]) if adapter is not None else None
+        if cause is not None:
+            exc.__cause__ = cause
+        exc.__suppress_context__ = True
+        return exc
 
     @staticmethod
     def _check_rerank(rerank: int) -> int:
@@ -452,7 +474,8 @@ class RuLake:
             exc = _lake_error(st, detail)
             if not isinstance(exc, LakeError):
                 exc = LakeError(detail, status=st, status_name=_ext.status_name(st))
-            errors.setdefault(key, exc)
+            if key not in errors:
+                errors[key] = self._with_cause(exc, key)  # type: ignore[assignment]
         if implicit and missing == len(keys):
             raise UnknownCollection(f"no registered backend holds collection {collection!r}")
         if errors and on_error == "raise":
