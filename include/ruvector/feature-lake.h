@@ -214,8 +214,9 @@ struct ruv_lake_ops {
     /* Opens a lake on the plugin's engine, which must outlive it. cfg is
      * copied; *out is the caller's until close. RUV_E_INVAL names a bad field. */
     int (*open)(void *plugin_state, const struct ruv_lake_config *cfg, struct ruv_lake **out);
-    /* Waits for no running call (the caller must not race close with its own
-     * calls); frees every entry and destroys the registered backends. NULL: no-op. */
+    /* Cancels queued submitted requests and waits for running ones (other
+     * calls must not race close); frees every entry and destroys the
+     * registered backends. NULL: no-op. */
     void (*close)(struct ruv_lake *lake);
     /* Registers b (the struct is copied, the name too). On RUV_OK the lake
      * owns b->state (destroy at close); on failure the caller still does.
@@ -293,11 +294,23 @@ struct ruv_lake_ops {
      * RUV_E_CORRUPT), a missing one BUNDLE_MISSING. */
     int (*refresh_from_bundle_dir)(struct ruv_lake *lake, const struct ruv_lake_target *key,
                                    const char *dir, int *result);
+
+    /* search on the engine's pool: returns at once; done(ctx, status) runs
+     * once on the pool thread that ran the request (the detail of a
+     * failure is that thread's ruv_last_error() during done). q and every
+     * buffer it points at must stay valid until done runs. *ticket (may be
+     * NULL) names the request for cancel. */
+    int (*submit)(struct ruv_lake *lake, const struct ruv_lake_query *q,
+                  void (*done)(void *ctx, int status), void *ctx, uint64_t *ticket);
+    /* Cancels a queued request (its done gets RUV_E_CANCELED): RUV_OK;
+     * RUV_E_STATE when it is running already (it finishes; a prime is
+     * never cut short), RUV_E_NOTFOUND when it is no longer pending. */
+    int (*cancel)(struct ruv_lake *lake, uint64_t ticket);
 };
 
 #define RUV_LAKE_OPS_SIZE_V1 (offsetof(struct ruv_lake_ops, sidecar_verify) + sizeof(void (*)(void)))
 #define RUV_LAKE_OPS_SIZE_V2                                                                  \
-    (offsetof(struct ruv_lake_ops, refresh_from_bundle_dir) + sizeof(void (*)(void)))
+    (offsetof(struct ruv_lake_ops, cancel) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

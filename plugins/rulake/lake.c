@@ -87,6 +87,9 @@ int ruv__lake_open(const struct ruv_host *host, const struct ruv_lake_config *cf
     pthread_rwlock_init(&lake->backends_lock, NULL);
     pthread_rwlock_init(&lake->table_lock, NULL);
     pthread_mutex_init(&lake->cache_mu, NULL);
+    pthread_mutex_init(&lake->tasks_mu, NULL);
+    pthread_cond_init(&lake->tasks_idle, NULL);
+    lake->next_ticket = 1;
     *out = lake;
     return RUV_OK;
 }
@@ -95,6 +98,7 @@ void ruv__lake_close(struct ruv_lake *lake)
 {
     if (!lake)
         return;
+    ruv__lake_tasks_drain(lake);
     for (unsigned b = 0; b < LAKE_BUCKETS; b++) {
         struct lake_slot *s = lake->buckets[b];
         while (s) {
@@ -119,6 +123,8 @@ void ruv__lake_close(struct ruv_lake *lake)
     pthread_rwlock_destroy(&lake->backends_lock);
     pthread_rwlock_destroy(&lake->table_lock);
     pthread_mutex_destroy(&lake->cache_mu);
+    pthread_mutex_destroy(&lake->tasks_mu);
+    pthread_cond_destroy(&lake->tasks_idle);
     free(lake);
 }
 

@@ -84,6 +84,13 @@ struct ruv_lake {
     struct lake_entry *lru; /* linked entries (any order: victims by last_used) */
     uint64_t bytes, reserved, nentries;
     atomic_uint_fast64_t tick;
+    /* submit.c: queued and running requests (close cancels the queued and
+     * waits for all of them). */
+    pthread_mutex_t tasks_mu;
+    pthread_cond_t tasks_idle;
+    struct lake_task *tasks;
+    uint64_t next_ticket;
+    unsigned ntasks;
 };
 
 /* "l2", "ip", "cosine" for a ruv_metric; NULL for another value. */
@@ -164,6 +171,14 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
                    uint64_t *n);
 int ruv__lake_refresh(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,
                       int *result);
+
+/* ---- submit.c: requests on the engine's pool ---- */
+struct lake_task;
+int ruv__lake_submit(struct ruv_lake *lake, const struct ruv_lake_query *q,
+                     void (*done)(void *ctx, int status), void *ctx, uint64_t *ticket);
+int ruv__lake_cancel(struct ruv_lake *lake, uint64_t ticket);
+/* At close: cancels queued requests and waits until none runs. */
+void ruv__lake_tasks_drain(struct ruv_lake *lake);
 
 /* ---- search.c ---- */
 int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q);

@@ -265,6 +265,8 @@ static const struct ruv_lake_ops lake_ops = {
     .save_cache_to_dir = ruv__lake_save_cache,
     .warm_from_dir = ruv__lake_warm,
     .refresh_from_bundle_dir = ruv__lake_refresh,
+    .submit = ruv__lake_submit,
+    .cancel = ruv__lake_cancel,
 };
 
 /* ---- self-test: the six v1 vectors of rulake.md §6.1 and its v2 ---- */

@@ -282,12 +282,123 @@ static void concurrent_search_invalidate_evict(void **state)
     ops->close(lake);
 }
 
+/* submit/cancel: requests run on the pool and answer as search does;
+ * a canceled queued request reports RUV_E_CANCELED, a running one
+ * finishes; close waits for every request. */
+struct req {
+    struct ruv_lake_target t;
+    struct ruv_lake_query q;
+    struct ruv_lake_hit h[5];
+    uint32_t nh;
+    atomic_int status, done;
+};
+
+static pthread_mutex_t req_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t req_cv = PTHREAD_COND_INITIALIZER;
+
+static void req_done(void *ctx, int status)
+{
+    struct req *r = ctx;
+    atomic_store(&r->status, status);
+    pthread_mutex_lock(&req_mu);
+    atomic_store(&r->done, 1);
+    pthread_cond_broadcast(&req_cv);
+    pthread_mutex_unlock(&req_mu);
+}
+
+static void req_init(struct req *r, const char *coll, const float *q)
+{
+    memset(r, 0, sizeof *r);
+    r->t = (struct ruv_lake_target){"cnt", coll};
+    r->q = (struct ruv_lake_query){.struct_size = sizeof r->q, .targets = &r->t, .ntargets = 1,
+                                   .queries = q, .nq = 1, .dim = 8, .k = 5, .hits = r->h,
+                                   .nhits = &r->nh};
+    atomic_store(&r->status, 1);
+}
+
+static void req_wait(struct req *r)
+{
+    pthread_mutex_lock(&req_mu);
+    while (!atomic_load(&r->done))
+        pthread_cond_wait(&req_cv, &req_mu);
+    pthread_mutex_unlock(&req_mu);
+}
+
+static void submitted_requests(void **state)
+{
+    (void)state;
+    struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
+    struct counting *b = counting_new(lake, "cnt");
+    struct rows r = make_rows(200, 8, 61, 0, 1);
+    assert_lake(ops->local_upsert(b->lb, "docs", r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
+    enum { N = 12 };
+    static struct req reqs[N];
+    for (int i = 0; i < N; i++) {
+        req_init(&reqs[i], "docs", r.v + i * 8);
+        uint64_t ticket = 0;
+        assert_lake(ops->submit(lake, &reqs[i].q, req_done, &reqs[i], &ticket), RUV_OK, NULL);
+        assert_true(ticket > 0);
+    }
+    for (int i = 0; i < N; i++) {
+        req_wait(&reqs[i]);
+        assert_int_equal(atomic_load(&reqs[i].status), RUV_OK);
+        struct ruv_lake_hit h[5];
+        uint32_t nh;
+        assert_lake(search1(lake, "cnt", "docs", r.v + i * 8, 8, 5, h, &nh), RUV_OK, NULL);
+        assert_int_equal(reqs[i].nh, nh);
+        assert_memory_equal(reqs[i].h, h, nh * sizeof *h);
+    }
+    assert_int_equal(atomic_load(&b->pulls), 1);
+    /* A bad request fails in done, with the search's status. */
+    static struct req bad;
+    req_init(&bad, "docs", r.v);
+    bad.q.k = 0;
+    assert_lake(ops->submit(lake, &bad.q, req_done, &bad, NULL), RUV_OK, NULL);
+    req_wait(&bad);
+    assert_int_equal(atomic_load(&bad.status), RUV_E_INVAL);
+    assert_lake(ops->cancel(lake, 999999), RUV_E_NOTFOUND, NULL);
+
+    /* One request held in its pull, another behind it: cancel the second. */
+    assert_lake(ops->local_upsert(b->lb, "cold", r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
+    b->gate_closed = 1;
+    b->waiting = 0;
+    static struct req held, behind;
+    req_init(&held, "cold", r.v);
+    req_init(&behind, "cold", r.v + 8);
+    uint64_t t2 = 0;
+    assert_lake(ops->submit(lake, &held.q, req_done, &held, NULL), RUV_OK, NULL);
+    wait_pulls(b, 1);
+    assert_lake(ops->submit(lake, &behind.q, req_done, &behind, &t2), RUV_OK, NULL);
+    int cst = ops->cancel(lake, t2);
+    assert_true(cst == RUV_OK || cst == RUV_E_STATE || cst == RUV_E_NOTFOUND);
+    open_gate(b);
+    req_wait(&held);
+    req_wait(&behind);
+    assert_int_equal(atomic_load(&held.status), RUV_OK);
+    assert_int_equal(atomic_load(&behind.status), cst == RUV_OK ? RUV_E_CANCELED : RUV_OK);
+
+    /* close waits for every request it did not cancel. */
+    static struct req last[N];
+    for (int i = 0; i < N; i++) {
+        req_init(&last[i], "docs", r.v + i * 8);
+        assert_lake(ops->submit(lake, &last[i].q, req_done, &last[i], NULL), RUV_OK, NULL);
+    }
+    ops->close(lake);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(atomic_load(&last[i].done), 1);
+        int st = atomic_load(&last[i].status);
+        assert_true(st == RUV_OK || st == RUV_E_CANCELED);
+    }
+    free_rows(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(single_flight_priming),
         cmocka_unit_test(lru_evicts_by_bytes),
         cmocka_unit_test(concurrent_search_invalidate_evict),
+        cmocka_unit_test(submitted_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
