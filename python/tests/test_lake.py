@@ -432,3 +432,75 @@ def test_backend_adapter_threads() -> None:
     assert not bad
     assert [c[0] for c in a.calls].count("pull") == 1
     lake.close()
+
+
+def test_search_one_async_in_event_loop() -> None:
+    """test_search_one_async_in_event_loop (results part; the timing ratio
+    is bench/'s T3): 100 concurrent calls in one loop equal the sync ones."""
+    import asyncio
+
+    ids, vecs = rows(1000, 16, 12)
+    hot = LocalBackend("h")
+    hot.upsert("c", ids, vecs)
+    with lake_with(hot) as lake:
+        want = [[h.id for h in lake.search_one("c", vecs[i], k=5)] for i in range(100)]
+
+        async def main() -> List[List[int]]:
+            res = await asyncio.gather(*(lake.search_one_async("c", vecs[i], k=5)
+                                         for i in range(100)))
+            return [[h.id for h in r] for r in res]
+
+        assert asyncio.run(main()) == want
+        b_ids, b_scores = asyncio.run(lake.search_batch_async("c", vecs[:4], k=3))
+        s_ids, s_scores = lake.search_batch("c", vecs[:4], k=3)
+        assert np.array_equal(b_ids, s_ids) and np.array_equal(b_scores, s_scores)
+        fed = asyncio.run(lake.search_federated_async("c", vecs[7], k=3))
+        assert fed.complete and fed[0].id == int(ids[7])
+
+        async def errors() -> None:
+            with pytest.raises(ValueError):
+                await lake.search_one_async("c", vecs[0], k=0)
+            with pytest.raises(ruvector.DimensionMismatch):
+                await lake.search_one_async("c", vecs[0][:3], k=1)
+            with pytest.raises(ruvector.UnknownCollection):
+                await lake.search_one_async("nope", vecs[0])
+
+        asyncio.run(errors())
+
+
+def test_async_cancel_and_backend_errors() -> None:
+    """A request queued behind one held in a Python backend's pull can be
+    cancelled; the held one finishes; a failing Python backend's exception
+    is the __cause__ of the BackendError the awaiting task gets."""
+    import asyncio
+
+    ids, vecs = rows(100, 8, 13)
+    gate = threading.Event()
+
+    class Held(_ListBackend):
+        def pull_vectors(self, collection: str) -> ruvector.PulledBatch:
+            gate.wait(30)
+            return super().pull_vectors(collection)
+
+    a = Held("held", ids, vecs)
+    with lake_with(a) as lake:
+        async def main() -> List[int]:
+            first = asyncio.ensure_future(lake.search_one_async("docs", vecs[0], k=1))
+            second = asyncio.ensure_future(lake.search_one_async("docs", vecs[1], k=1))
+            await asyncio.sleep(0.05)
+            second.cancel()
+            gate.set()
+            with pytest.raises(asyncio.CancelledError):
+                await second
+            return [h.id for h in await first]
+
+        assert asyncio.run(main()) == [int(ids[0])]
+        a.fail = RuntimeError("gone")
+        a.gen = 2
+
+        async def failing() -> None:
+            with pytest.raises(ruvector.BackendError) as e:
+                await lake.search_one_async("docs", vecs[0])
+            assert isinstance(e.value.__cause__, RuntimeError)
+
+        asyncio.run(failing())

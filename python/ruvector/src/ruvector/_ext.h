@@ -14,6 +14,7 @@
  *   _ext_lake.c       ruLake through the rulake plugin: the Lake type
  *   _ext_lake_backends.c  its built-in backends: LakeLocal, LakeFs
  *   _ext_lake_adapter.c   backends written in Python (BackendAdapter)
+ *   _ext_lake_async.c     Lake.submit / cancel (the *_async methods)
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
@@ -156,6 +157,36 @@ PyObject *index_export_vectors(PyObject *obj, PyObject *unused);
 
 /* _ext_lake.c and _ext_lake_backends.c (ruLake) */
 struct ruv_lake_ops;
+struct ruv_lake;
+struct ruv_lake_target;
+struct ruv_lake_hit;
+typedef struct {
+    PyObject_HEAD
+    PyObject *engine;
+    const struct ruv_lake_ops *ops;
+    void *ps;
+    struct ruv_lake *lake;  /* NULL once closed */
+    pthread_rwlock_t lock;  /* shared: calls; exclusive: close */
+    int lock_ready;
+} LakeObject;
+/* Takes self->lock shared, waiting without the GIL: close() holds it
+ * exclusively while it waits for requests whose callbacks need the GIL. */
+static inline void lake_rdlock(LakeObject *self)
+{
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->lock);
+    Py_END_ALLOW_THREADS
+}
+/* A (backend or None, collection) tuple as UTF-8 held by hold[0..1]
+ * (dropped with lake_drop_holds, set or not). 0, or -1 with TypeError. */
+int lake_target_of(PyObject *t, struct ruv_lake_target *out, PyObject **hold);
+void lake_drop_holds(PyObject **hold, Py_ssize_t n);
+/* hits (nq x k, nhits each) into the caller's arrays, padding like search_batch. */
+void lake_fill_outputs(const struct ruv_lake_hit *hits, size_t nq, uint32_t k, uint64_t *ids,
+                       float *scores, uint32_t *targets, const uint32_t *nhits);
+/* _ext_lake_async.c: Lake.submit and Lake.cancel. */
+PyObject *lake_submit(PyObject *obj, PyObject *args);
+PyObject *lake_cancel(PyObject *obj, PyObject *args);
 struct ruv_lake_local;
 struct ruv_lake_fs;
 extern PyTypeObject *lake_type;

@@ -5,7 +5,7 @@
 # otherwise). `python -m mypy.stubtest ruvector` checks this file against
 # the compiled module.
 
-from typing import Any, Dict, List, Optional, Tuple, Type, final
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, final
 
 import numpy as np
 import numpy.typing as npt
@@ -152,6 +152,21 @@ class Lake:
         out_nhits: npt.NDArray[np.uint32],
         /,
     ) -> List[Tuple[int, str]]: ...
+    def submit(
+        self,
+        targets: Tuple[Tuple[Optional[str], str], ...],
+        queries: npt.NDArray[np.float32],
+        k: int,
+        rerank_factor: int,
+        flags: int,
+        out_ids: npt.NDArray[np.uint64],
+        out_scores: npt.NDArray[np.float32],
+        out_targets: npt.NDArray[np.uint32],
+        out_nhits: npt.NDArray[np.uint32],
+        callback: Callable[[int, str, List[Tuple[int, str]]], None],
+        /,
+    ) -> int: ...
+    def cancel(self, ticket: int, /) -> bool: ...
     def invalidate(self, backend: Optional[str], collection: str, /) -> bool: ...
     def witness_of(self, backend: Optional[str], collection: str, version: int, /) -> Optional[str]: ...
     def stats(self, backend: Optional[str], collection: Optional[str], /) -> Dict[str, int]: ...

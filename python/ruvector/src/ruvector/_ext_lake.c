@@ -16,16 +16,6 @@
 #include <ruvector/error.h>
 #include <ruvector/feature-lake.h>
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *engine;
-    const struct ruv_lake_ops *ops;
-    void *ps;
-    struct ruv_lake *lake;
-    pthread_rwlock_t lock;
-    int lock_ready;
-} LakeObject;
-
 PyTypeObject *lake_type;
 PyTypeObject *lake_local_type;
 PyTypeObject *lake_fs_type;
@@ -169,8 +159,8 @@ static PyObject *lake_register(PyObject *obj, PyObject *arg)
         return NULL;
     }
     if (st == RUV_OK) {
-        pthread_rwlock_rdlock(&self->lock); /* never contended for long: no GIL release */
-        st = self->ops->register_backend(self->lake, &b);
+        lake_rdlock(self);
+        st = self->lake ? self->ops->register_backend(self->lake, &b) : RUV_E_STATE;
         pthread_rwlock_unlock(&self->lock);
         if (st != RUV_OK) {
             char detail[DETAIL_SIZE];
@@ -195,8 +185,8 @@ static PyObject *lake_register_adapter(PyObject *obj, PyObject *args)
         return NULL;
     struct ruv_lake_backend b;
     lake_adapter_backend(adapter, name, threadsafe, &b);
-    pthread_rwlock_rdlock(&self->lock);
-    int st = self->ops->register_backend(self->lake, &b);
+    lake_rdlock(self);
+    int st = self->lake ? self->ops->register_backend(self->lake, &b) : RUV_E_STATE;
     pthread_rwlock_unlock(&self->lock);
     if (st != RUV_OK) {
         char detail[DETAIL_SIZE];
@@ -221,7 +211,7 @@ static int utf8_of(PyObject *s, PyObject **hold, const char **out)
 
 /* A target tuple (backend: str | None, collection: str) as UTF-8 held by
  * hold[0] and hold[1] (the caller drops them, set or not). */
-static int target_of(PyObject *t, struct ruv_lake_target *out, PyObject **hold)
+int lake_target_of(PyObject *t, struct ruv_lake_target *out, PyObject **hold)
 {
     PyObject *b, *c;
     hold[0] = hold[1] = NULL;
@@ -241,10 +231,25 @@ static int target_of(PyObject *t, struct ruv_lake_target *out, PyObject **hold)
     return utf8_of(c, &hold[1], &out->collection);
 }
 
-static void drop_holds(PyObject **hold, Py_ssize_t n)
+void lake_drop_holds(PyObject **hold, Py_ssize_t n)
 {
     for (Py_ssize_t i = 0; hold && i < n; i++)
         Py_XDECREF(hold[i]);
+}
+
+void lake_fill_outputs(const struct ruv_lake_hit *hits, size_t nq, uint32_t k, uint64_t *oid,
+                       float *osc, uint32_t *otg, const uint32_t *onh)
+{
+    /* Rows as the index's search_batch leaves them: unused slots are id
+     * 2**64-1 and score NaN (target 2**32-1). */
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = 0; j < k; j++) {
+            size_t at = i * k + j;
+            int used = j < onh[i];
+            oid[at] = used ? hits[at].id : UINT64_MAX;
+            osc[at] = used ? hits[at].score : (float)NAN;
+            otg[at] = used ? hits[at].target : UINT32_MAX;
+        }
 }
 
 /* search(targets, queries, k, rerank_factor, flags, out_ids, out_scores,
@@ -278,7 +283,7 @@ static PyObject *lake_search(PyObject *obj, PyObject *args)
         goto done;
     }
     for (Py_ssize_t i = 0; i < nt; i++)
-        if (target_of(PyTuple_GetItem(targets_o, i), &t[i], hold + 2 * i))
+        if (lake_target_of(PyTuple_GetItem(targets_o, i), &t[i], hold + 2 * i))
             goto done;
     if (view_f32(q_o, "queries", 2, &q) || view_get(ids_o, "out_ids", 2, 'u', 8, 1, 0, &ids) ||
         view_get(scores_o, "out_scores", 2, 'f', 4, 1, 0, &scores) ||
@@ -310,21 +315,8 @@ static PyObject *lake_search(PyObject *obj, PyObject *args)
     if (st)
         save_detail(detail);
     pthread_rwlock_unlock(&self->lock);
-    if (st == RUV_OK) {
-        /* Rows as the index's search_batch leaves them: unused slots are
-         * id 2**64-1 and score NaN. */
-        uint64_t *oid = ids.data;
-        float *osc = scores.data;
-        uint32_t *otg = tg.data, *onh = nh.data;
-        for (size_t i = 0; i < (size_t)q.rows; i++)
-            for (size_t j = 0; j < k; j++) {
-                size_t at = i * k + j;
-                int used = j < onh[i];
-                oid[at] = used ? hits[at].id : UINT64_MAX;
-                osc[at] = used ? hits[at].score : (float)NAN;
-                otg[at] = used ? hits[at].target : UINT32_MAX;
-            }
-    }
+    if (st == RUV_OK)
+        lake_fill_outputs(hits, (size_t)q.rows, k, ids.data, scores.data, tg.data, nh.data);
     Py_END_ALLOW_THREADS
     PyMem_Free(hits);
     if (st) {
@@ -346,7 +338,7 @@ done:
     view_free(&scores);
     view_free(&tg);
     view_free(&nh);
-    drop_holds(hold, hold ? 2 * nt : 0);
+    lake_drop_holds(hold, hold ? 2 * nt : 0);
     PyMem_Free(hold);
     PyMem_Free(t);
     PyMem_Free(tst);
@@ -360,8 +352,8 @@ static PyObject *lake_invalidate(PyObject *obj, PyObject *args)
     LakeObject *self = (LakeObject *)obj;
     struct ruv_lake_target t;
     PyObject *hold[2];
-    if (target_of(args, &t, hold) || lake_open_or_raise(self)) {
-        drop_holds(hold, 2);
+    if (lake_target_of(args, &t, hold) || lake_open_or_raise(self)) {
+        lake_drop_holds(hold, 2);
         return NULL;
     }
     int was = 0, st;
@@ -373,7 +365,7 @@ static PyObject *lake_invalidate(PyObject *obj, PyObject *args)
         save_detail(detail);
     pthread_rwlock_unlock(&self->lock);
     Py_END_ALLOW_THREADS
-    drop_holds(hold, 2);
+    lake_drop_holds(hold, 2);
     if (st)
         return raise_detail(st, detail);
     return PyBool_FromLong(was);
@@ -389,20 +381,20 @@ static PyObject *lake_witness_of(PyObject *obj, PyObject *args)
         return NULL;
     PyObject *pair = PyTuple_Pack(2, b, c), *hold[2] = {NULL, NULL};
     struct ruv_lake_target t;
-    int bad = !pair || target_of(pair, &t, hold) || lake_open_or_raise(self);
+    int bad = !pair || lake_target_of(pair, &t, hold) || lake_open_or_raise(self);
     if (bad) {
         Py_XDECREF(pair);
-        drop_holds(hold, 2);
+        lake_drop_holds(hold, 2);
         return NULL;
     }
     char hex[65], detail[DETAIL_SIZE] = "";
-    pthread_rwlock_rdlock(&self->lock);
-    int st = self->ops->witness_of(self->lake, &t, version, hex);
+    lake_rdlock(self);
+    int st = self->lake ? self->ops->witness_of(self->lake, &t, version, hex) : RUV_E_STATE;
     if (st)
         save_detail(detail);
     pthread_rwlock_unlock(&self->lock);
     Py_DECREF(pair);
-    drop_holds(hold, 2);
+    lake_drop_holds(hold, 2);
     if (st == RUV_E_NOTFOUND && strstr(detail, "is not cached"))
         Py_RETURN_NONE;
     if (st)
@@ -422,17 +414,18 @@ static PyObject *lake_stats(PyObject *obj, PyObject *args)
     PyObject *hold[2] = {NULL, NULL};
     if ((b != Py_None && utf8_of(b, &hold[0], &t.backend)) ||
         (c != Py_None && utf8_of(c, &hold[1], &t.collection))) {
-        drop_holds(hold, 2);
+        lake_drop_holds(hold, 2);
         return NULL;
     }
     struct ruv_lake_stats s;
     char detail[DETAIL_SIZE] = "";
-    pthread_rwlock_rdlock(&self->lock);
-    int st = self->ops->stats(self->lake, b == Py_None ? NULL : &t, &s);
+    lake_rdlock(self);
+    int st = self->lake ? self->ops->stats(self->lake, b == Py_None ? NULL : &t, &s)
+                        : RUV_E_STATE;
     if (st)
         save_detail(detail);
     pthread_rwlock_unlock(&self->lock);
-    drop_holds(hold, 2);
+    lake_drop_holds(hold, 2);
     if (st)
         return raise_detail(st, detail);
     return Py_BuildValue(
@@ -460,7 +453,7 @@ static PyObject *lake_dir_call(PyObject *obj, PyObject *args, int op)
         return NULL;
     struct ruv_lake_target t;
     pair = PyTuple_Pack(2, b, c);
-    if (!pair || target_of(pair, &t, hold) || lake_open_or_raise(self))
+    if (!pair || lake_target_of(pair, &t, hold) || lake_open_or_raise(self))
         goto done;
     const char *dir = PyBytes_AsString(dir_b);
     char w2[65] = "", detail[DETAIL_SIZE] = "";
@@ -488,7 +481,7 @@ static PyObject *lake_dir_call(PyObject *obj, PyObject *args, int op)
         result = op == 1 ? PyLong_FromUnsignedLongLong(n) : PyLong_FromLong(res);
 done:
     Py_XDECREF(pair);
-    drop_holds(hold, 2);
+    lake_drop_holds(hold, 2);
     Py_DECREF(dir_b);
     return result;
 }
@@ -513,6 +506,12 @@ static PyMethodDef lake_methods[] = {
     {"refresh", lake_refresh, METH_VARARGS,
      "refresh($self, backend, collection, dir, /)\n--\n\nRefreshes from a bundle directory."},
     {"close", lake_close, METH_NOARGS, "close($self, /)\n--\n\nCloses the lake (idempotent)."},
+    {"submit", lake_submit, METH_VARARGS,
+     "submit($self, targets, queries, k, rerank_factor, flags, out_ids, out_scores, "
+     "out_targets, out_nhits, callback, /)\n--\n\nQueues a search on the engine's pool; "
+     "callback(status, detail, statuses) runs on a pool thread. Returns a ticket."},
+    {"cancel", lake_cancel, METH_VARARGS,
+     "cancel($self, ticket, /)\n--\n\nCancels a queued request; False if it already ran."},
     {"register_adapter", lake_register_adapter, METH_VARARGS,
      "register_adapter($self, adapter, name, threadsafe, /)\n--\n\nRegisters a Python backend."},
     {"register", lake_register, METH_O,

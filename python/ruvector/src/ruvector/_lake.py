@@ -15,9 +15,12 @@ feature plugin, loaded into the engine on first use.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import enum
 import operator
 import os
+import weakref
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
@@ -47,6 +50,7 @@ Key = Tuple[str, str]
 Backend = Union["LocalBackend", "FsBackend", BackendAdapter]
 
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
+_Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
 _PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
 
 
@@ -155,6 +159,12 @@ def _lake_error(status: int, detail: str) -> RuVectorError:
     if cls is NotFoundError:
         cls = UnknownCollection
     return cls(detail, status=status, status_name=_ext.status_name(status))
+
+
+def _hits(backend: str, collection: str, ids: U64, scores: F32,
+          nh: npt.NDArray[np.uint32]) -> List[LakeSearchResult]:
+    return [LakeSearchResult(backend, collection, int(ids[0, j]), float(scores[0, j]))
+            for j in range(int(nh[0]))]
 
 
 def _rows(ids: object, vectors: object) -> Tuple[U64, F32]:
@@ -342,6 +352,7 @@ class RuLake:
         self.consistency = b._consistency
         self.ttl_ms = b._ttl_ms or 0
         self.metric = b._metric
+        _open_lakes.add(self)
         return self
 
     # ---- backends ----
@@ -376,19 +387,21 @@ class RuLake:
 
     # ---- search ----
 
-    def _search(self, targets: Sequence[Key], qs: F32, k: int, rerank: Optional[int],
-                flags: int) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
-                                     List[Tuple[int, str]]]:
+    def _outputs(self, qs: F32, k: int, rerank: Optional[int]) -> Tuple[int, int, _Out]:
         k = operator.index(k)
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         rf = 0 if rerank is None else self._check_rerank(rerank)
         nq = qs.shape[0]
         check_batch_output(nq, k)
-        ids = np.empty((nq, k), dtype=np.uint64)
-        scores = np.empty((nq, k), dtype=np.float32)
-        tg = np.empty((nq, k), dtype=np.uint32)
-        nh = np.zeros(nq, dtype=np.uint32)
+        out = (np.empty((nq, k), dtype=np.uint64), np.empty((nq, k), dtype=np.float32),
+               np.empty((nq, k), dtype=np.uint32), np.zeros(nq, dtype=np.uint32))
+        return k, rf, out
+
+    def _search(self, targets: Sequence[Key], qs: F32, k: int, rerank: Optional[int],
+                flags: int) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
+                                     List[Tuple[int, str]]]:
+        k, rf, (ids, scores, tg, nh) = self._outputs(qs, k, rerank)
         try:
             status = self._h.search(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh)
         except NotFoundError as exc:
@@ -399,6 +412,40 @@ class RuLake:
         for key in targets:
             self._keys.add(key)
         return ids, scores, tg, nh, status
+
+    async def _search_async(self, targets: Sequence[Key], qs: F32, k: int,
+                            rerank: Optional[int], flags: int
+                            ) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
+                                       List[Tuple[int, str]]]:
+        """_search on the engine's pool: the event loop keeps running; the
+        result comes back through loop.call_soon_threadsafe. Cancelling the
+        awaiting task cancels a request still queued (a running one, and its
+        prime, finish)."""
+        k, rf, (ids, scores, tg, nh) = self._outputs(qs, k, rerank)
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[Tuple[int, str, List[Tuple[int, str]]]]" = loop.create_future()
+
+        def resolve(result: Tuple[int, str, List[Tuple[int, str]]]) -> None:
+            if not fut.done():
+                fut.set_result(result)
+
+        def done(status: int, detail: str, statuses: List[Tuple[int, str]]) -> None:
+            try:  # a pool thread, GIL taken: hand over and return
+                loop.call_soon_threadsafe(resolve, (status, detail, statuses))
+            except RuntimeError:
+                pass  # the loop is closed: nobody waits
+
+        ticket = self._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, done)
+        try:
+            status, detail, statuses = await fut
+        except asyncio.CancelledError:
+            self._h.cancel(ticket)
+            raise
+        if status != 0:
+            raise self._with_cause(_lake_error(status, detail), targets[0])
+        for key in targets:
+            self._keys.add(key)
+        return ids, scores, tg, nh, statuses
 
     def _with_cause(self, exc: RuVectorError, key: Key) -> RuVectorError:
         """exc with .backend, .collection and, for a Python backend, the
@@ -428,8 +475,18 @@ class RuLake:
         q = as_float32(query, "query", 1).reshape(1, -1)
         ids, scores, _, nh, _ = self._search([(b, collection)], q, k, rerank_factor,
                                               0 if prime else _NO_PRIME)
-        return [LakeSearchResult(b, collection, int(ids[0, j]), float(scores[0, j]))
-                for j in range(int(nh[0]))]
+        return _hits(b, collection, ids, scores, nh)
+
+    async def search_one_async(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
+                               backend: Optional[str] = None,
+                               rerank_factor: Optional[int] = None,
+                               prime: bool = True) -> List[LakeSearchResult]:
+        """search_one without blocking the event loop (the engine's pool runs it)."""
+        b = self._backend_name(backend)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        ids, scores, _, nh, _ = await self._search_async([(b, collection)], q, k, rerank_factor,
+                                                         0 if prime else _NO_PRIME)
+        return _hits(b, collection, ids, scores, nh)
 
     def search_batch(self, collection: str, queries: npt.ArrayLike, k: int = 10, *,
                      backend: Optional[str] = None, rerank_factor: Optional[int] = None,
@@ -443,26 +500,31 @@ class RuLake:
                                              0 if prime else _NO_PRIME)
         return ids, scores
 
-    def search_federated(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
-                         targets: Optional[Sequence[Key]] = None,
-                         rerank_factor: Optional[int] = None, on_error: str = "raise",
-                         dedupe_ids: bool = False) -> SearchResults:
-        """One query over several keys (default: collection on every
-        registered backend, in registration order, skipping backends that
-        lack it), merged by (score, target position, id). ``on_error``:
-        "raise" (the first failing target's error) or "partial" (the healthy
-        targets' hits, ``.errors`` per failed key). ``dedupe_ids`` keeps the
-        best hit per id."""
+    async def search_batch_async(self, collection: str, queries: npt.ArrayLike, k: int = 10, *,
+                                 backend: Optional[str] = None,
+                                 rerank_factor: Optional[int] = None,
+                                 prime: bool = True) -> Tuple[U64, F32]:
+        """search_batch without blocking the event loop."""
+        b = self._backend_name(backend)
+        qs = as_float32(queries, "queries", 2)
+        ids, scores, _, _, _ = await self._search_async([(b, collection)], qs, k, rerank_factor,
+                                                        0 if prime else _NO_PRIME)
+        return ids, scores
+
+    def _federated_keys(self, collection: str, targets: Optional[Sequence[Key]],
+                        on_error: str) -> List[Key]:
         if on_error not in ("raise", "partial"):
             raise ValueError(f'on_error must be "raise" or "partial", got {on_error!r}')
-        implicit = targets is None
         keys: List[Key] = ([(b, collection) for b in self._backends] if targets is None
                            else [(self._backend_name(b), c) for b, c in targets])
         if not keys:
             raise UnknownBackend("no backend is registered")
-        q = as_float32(query, "query", 1).reshape(1, -1)
-        flags = _PARTIAL | (_DEDUPE if dedupe_ids else 0)
-        ids, scores, tg, nh, status = self._search(keys, q, k, rerank_factor, flags)
+        return keys
+
+    def _federated_result(self, collection: str, keys: List[Key], implicit: bool,
+                          on_error: str, ids: U64, scores: F32, tg: npt.NDArray[np.uint32],
+                          nh: npt.NDArray[np.uint32],
+                          status: List[Tuple[int, str]]) -> SearchResults:
         errors: Dict[Key, LakeError] = {}
         missing = 0
         for key, (st, detail) in zip(keys, status):
@@ -484,6 +546,34 @@ class RuLake:
                                  int(ids[0, j]), float(scores[0, j]))
                 for j in range(int(nh[0]))]
         return SearchResults(hits, errors)
+
+    def search_federated(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
+                         targets: Optional[Sequence[Key]] = None,
+                         rerank_factor: Optional[int] = None, on_error: str = "raise",
+                         dedupe_ids: bool = False) -> SearchResults:
+        """One query over several keys (default: collection on every
+        registered backend, in registration order, skipping backends that
+        lack it), merged by (score, target position, id). ``on_error``:
+        "raise" (the first failing target's error) or "partial" (the healthy
+        targets' hits, ``.errors`` per failed key). ``dedupe_ids`` keeps the
+        best hit per id."""
+        keys = self._federated_keys(collection, targets, on_error)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        flags = _PARTIAL | (_DEDUPE if dedupe_ids else 0)
+        out = self._search(keys, q, k, rerank_factor, flags)
+        return self._federated_result(collection, keys, targets is None, on_error, *out)
+
+    async def search_federated_async(self, collection: str, query: npt.ArrayLike, k: int = 10,
+                                     *, targets: Optional[Sequence[Key]] = None,
+                                     rerank_factor: Optional[int] = None,
+                                     on_error: str = "raise",
+                                     dedupe_ids: bool = False) -> SearchResults:
+        """search_federated without blocking the event loop."""
+        keys = self._federated_keys(collection, targets, on_error)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        flags = _PARTIAL | (_DEDUPE if dedupe_ids else 0)
+        out = await self._search_async(keys, q, k, rerank_factor, flags)
+        return self._federated_result(collection, keys, targets is None, on_error, *out)
 
     # ---- cache ----
 
@@ -555,3 +645,13 @@ class RuLake:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+#: Lakes still open at exit are closed first: a request still queued must
+#: not call back into an interpreter that is shutting down.
+_open_lakes: "weakref.WeakSet[RuLake]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_lakes() -> None:
+    for lake in list(_open_lakes):
+        lake.close()
