@@ -41,6 +41,12 @@ out["features"] = eng.report()["features"].get(name, {})
 buf = io.StringIO()
 ruvector.show_runtime(eng, file=buf)
 out["shown"] = buf.getvalue()
+# The same through the default engine, as show_runtime() with no argument uses.
+if "error" not in out:
+    ruvector.default_engine().load_plugin(name)
+    buf = io.StringIO()
+    ruvector.show_runtime(file=buf)
+    out["shown_default"] = buf.getvalue()
 print(json.dumps(out))
 """
 
@@ -107,8 +113,9 @@ def test_core_wheel_loads_rulake_and_reports_libcrypto() -> None:
     assert "ruvector" not in lib, f"libcrypto came from the wheel: {lib}"
     assert feat["libcrypto_version"].startswith("OpenSSL "), feat
     assert feat["jansson"], feat
-    assert "feature rulake:" in out["shown"]
-    assert lib in out["shown"] and feat["libcrypto_version"] in out["shown"]
+    for shown in (out["shown"], out["shown_default"]):
+        assert "feature rulake:" in shown
+        assert lib in shown and feat["libcrypto_version"] in shown
 
 
 def test_text_wheel_loads_embed_onnx_with_the_onnxruntime_wheel() -> None:
@@ -129,7 +136,7 @@ def test_text_wheel_loads_embed_onnx_with_the_onnxruntime_wheel() -> None:
     assert Path(feat["ort_path"]).parent.name == "capi", feat
     major, minor = (int(x) for x in feat["ort_version"].split(".")[:2])
     assert (major, minor) >= (1, 21), feat
-    assert "feature embed_onnx:" in out["shown"]
+    assert "feature embed_onnx:" in out["shown"] and "feature embed_onnx:" in out["shown_default"]
 
 
 def test_agent_wheel_loads_a2a_with_the_system_curl_and_openssl() -> None:
@@ -138,4 +145,4 @@ def test_agent_wheel_loads_a2a_with_the_system_curl_and_openssl() -> None:
     assert_loaded_from(out, "a2a", plugdir)
     feat = out["features"]
     assert feat["curl"] and feat["openssl"].startswith("OpenSSL "), feat
-    assert "feature a2a:" in out["shown"]
+    assert "feature a2a:" in out["shown"] and "feature a2a:" in out["shown_default"]
