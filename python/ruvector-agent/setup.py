@@ -16,5 +16,5 @@ from companion_setup import companion_setup  # noqa: E402
 companion_setup(
     package="ruvector_agent",
     plugins={"a2a": "plugins/a2a/a2a.la"},
-    skeleton_note="SKELETON companion of ruvector[agent]: the a2a plugin is not built yet",
+    skeleton_note="SKELETON companion of ruvector[agent]: built without the a2a plugin (no jansson, libcurl or OpenSSL)",
 )

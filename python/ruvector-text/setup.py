@@ -18,5 +18,5 @@ companion_setup(
     plugins={"embed_onnx": "plugins/embed-onnx/embed_onnx.la"},
     # API 21 is the plugin's floor (embed.md §3.1); older runtimes are refused.
     install_requires=["onnxruntime>=1.21"],
-    skeleton_note="SKELETON companion of ruvector[text]: the embed_onnx plugin is not built yet",
+    skeleton_note="SKELETON companion of ruvector[text]: built without the embed_onnx plugin (no jansson)",
 )

@@ -76,13 +76,19 @@ def need(name: str, source: str) -> str:
     pytest.skip(why)
 
 
-def probe(name: str) -> Dict[str, Any]:
+def run_child(script: str, *args: str) -> Any:
+    """Runs script in a child interpreter as a fresh venv's user would (no
+    plugin path or ONNX Runtime from the environment); its JSON output."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("RUVECTOR_PLUGIN_PATH", "RUVECTOR_ORT_LIB")}
-    proc = subprocess.run([sys.executable, "-c", PROBE, name], env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    result: Dict[str, Any] = json.loads(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def probe(name: str) -> Dict[str, Any]:
+    result: Dict[str, Any] = run_child(PROBE, name)
     return result
 
 
@@ -146,3 +152,19 @@ def test_agent_wheel_loads_a2a_with_the_system_curl_and_openssl() -> None:
     feat = out["features"]
     assert feat["curl"] and feat["openssl"].startswith("OpenSSL "), feat
     assert "feature a2a:" in out["shown"] and "feature a2a:" in out["shown_default"]
+
+
+ALL_THREE = r"""
+import json, ruvector
+eng = ruvector.Engine(plugins=["rulake", "embed_onnx", "a2a"])
+print(json.dumps({n: eng.feature_loaded(n) for n in ("rulake", "embed_onnx", "a2a")}))
+"""
+
+
+def test_the_three_plugins_share_one_engine() -> None:
+    # The core and both companions each carry a libjansson under the same
+    # hashed soname; the loader maps it once and all three plugins use it.
+    need("rulake", "ruvector")
+    need("embed_onnx", "ruvector-text")
+    need("a2a", "ruvector-agent")
+    assert run_child(ALL_THREE) == {"rulake": True, "embed_onnx": True, "a2a": True}
