@@ -161,6 +161,24 @@ print(json.dumps({n: eng.feature_loaded(n) for n in ("rulake", "embed_onnx", "a2
 """
 
 
+def test_hint_names_the_extra_or_the_system_libraries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ruvector import _plugins
+
+    def dirs(with_a2a: bool) -> Any:
+        mods = ("a2a",) if with_a2a else ()
+        return lambda: [_plugins.PluginDir(str(tmp_path), "ruvector-agent", mods)]
+
+    monkeypatch.setattr(_plugins, "installed_plugin_dirs", dirs(False))
+    assert "pip install 'ruvector[agent]'" in _plugins.extra_hint("a2a")
+    # Installed but not loadable: libcurl or libcrypto is missing, and
+    # reinstalling the extra would not help.
+    monkeypatch.setattr(_plugins, "installed_plugin_dirs", dirs(True))
+    hint = _plugins.extra_hint("a2a")
+    assert "pip install" not in hint and "libcurl.so.4" in hint and "libcrypto.so.3" in hint
+    assert _plugins.extra_hint("rulake") == ""
+
+
 def test_the_three_plugins_share_one_engine() -> None:
     # The core and both companions each carry a libjansson under the same
     # hashed soname; the loader maps it once and all three plugins use it.

@@ -150,11 +150,24 @@ def ort_hint() -> Optional[str]:
     return str(max(libs, key=_so_version)) if libs else None
 
 
+#: System libraries a companion's plugin links rather than carries (the
+#: ruvector-agent wheel: AGENT_REPAIR in scripts/python-test.sh says why).
+SYSTEM_LIBS = {
+    "a2a": "libcurl (libcurl.so.4) and OpenSSL 3 (libcrypto.so.3): on Debian and Ubuntu the "
+    "packages libcurl4 and libssl3 (libcurl4t64 and libssl3t64 since the 64-bit time_t move)",
+}
+
+
 def extra_hint(name: str) -> str:
-    """Text telling how to install the companion that carries a plugin."""
+    """Text telling how to install the companion that carries a plugin, or,
+    when it is installed, what the plugin needs from the system."""
     extra = EXTRAS.get(name)
     if extra is None:
         return ""
+    if any(name in d.plugins for d in installed_plugin_dirs() if not d.error):
+        needs = SYSTEM_LIBS.get(name)
+        return f"; the '{name}' plugin of ruvector[{extra}] is installed" + (
+            f" and needs the system's {needs}" if needs else "")
     return (
         f"; the '{name}' plugin ships in the ruvector[{extra}] extra: "
         f"{Path(sys.executable).name} -m pip install 'ruvector[{extra}]'"
