@@ -74,6 +74,9 @@ done
 # repository, not for the tarball, so the engine is built afresh.)
 quiet sdist-route "$T/python" -m build --no-isolation -o "$b/sdist-route" "$top/python/ruvector"
 ls "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl >/dev/null || fail "sdist route made no abi3 wheel"
+# The `make dist` tarball carries rulake's sources too.
+"$T/python" -m zipfile -l "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl | grep -q "ruvector/plugins/rulake.so" ||
+    fail "the wheel built from the sdist lacks the rulake plugin"
 ls -l "$b"/dist | sed 1d
 
 step "tokenizer against HF tokenizers (golden ids)"
