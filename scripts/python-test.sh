@@ -75,7 +75,7 @@ done
 quiet sdist-route "$T/python" -m build --no-isolation -o "$b/sdist-route" "$top/python/ruvector"
 ls "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl >/dev/null || fail "sdist route made no abi3 wheel"
 # The `make dist` tarball carries rulake's sources too.
-"$T/python" -m zipfile -l "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl | grep -q "ruvector/plugins/rulake.so" ||
+"$T/python" -m zipfile -l "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl | grep "ruvector/plugins/rulake.so" >/dev/null ||
     fail "the wheel built from the sdist lacks the rulake plugin"
 ls -l "$b"/dist | sed 1d
 
