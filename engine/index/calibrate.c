@@ -18,6 +18,7 @@
 #include <ruvector/kernel.h>
 
 #include "base/error.h"
+#include "base/splitmix.h"
 #include "exec/pool.h"
 #include "index/common.h"
 #include "index/idmap.h"
@@ -72,14 +73,6 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
 }
 
 /* Seeded sample of m distinct rows (a partial Fisher-Yates shuffle). */
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static int pick_sample(size_t n, uint32_t m, uint64_t seed, uint32_t *out)
 {
     uint32_t *perm = malloc(n * sizeof *perm);
@@ -89,7 +82,7 @@ static int pick_sample(size_t n, uint32_t m, uint64_t seed, uint32_t *out)
         perm[i] = (uint32_t)i;
     uint64_t s = seed ^ 0xC0FFEE5EEDull;
     for (uint32_t i = 0; i < m; i++) {
-        size_t j = i + (size_t)(splitmix(&s) % (n - i));
+        size_t j = i + (size_t)(ruv__splitmix64(&s) % (n - i));
         uint32_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;

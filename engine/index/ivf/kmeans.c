@@ -9,6 +9,7 @@
 #include <ruvector/kernel.h>
 
 #include "base/error.h"
+#include "base/splitmix.h"
 #include "index/ivf/ivf.h"
 #include "index/ivf/km_pool.h"
 #include "index/ivf/kmeans.h"
@@ -36,20 +37,10 @@
 
 /* ------------------------------------------------------------- PRNG --- */
 
-/* splitmix64 (Steele, Lea, Flood 2014): tiny, seedable with any value, and
- * identical on every platform, which the determinism contract needs. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [0, 1) with 53 random bits. */
 static double uniform01(uint64_t *state)
 {
-    return (double)(splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(ruv__splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static size_t rand_below(uint64_t *state, size_t n)
@@ -327,7 +318,7 @@ static int split_empty(struct km *K, size_t *cnt, uint64_t *rng)
         uint64_t bits = 0;
         for (size_t d = 0; d < dim; d++) {
             if (d % 64 == 0)
-                bits = splitmix64(rng);
+                bits = ruv__splitmix64(rng);
             /* At least a few ulps of the coordinate, so the two centroids
              * differ even when the cluster is tiny next to its offset. */
             float mag = fmaxf(step, fabsf(cl[d]) * (8.0f * 1.1920929e-7f));
