@@ -57,7 +57,7 @@ check_PROGRAMS += tests/test_headers examples/host
 tests_test_headers_SOURCES = tests/test_headers.c tests/headers/error.c tests/headers/cpu.c \
 	tests/headers/engine.c tests/headers/kernel.c tests/headers/plugin.c \
 	tests/headers/version.c tests/headers/ruvector.c tests/headers/index.c \
-	tests/headers/kernel_isa.c tests/headers/feature_a2a.c tests/headers/feature_lake.c tests/headers/feature_embed.c
+	tests/headers/kernel_isa.c tests/headers/feature_a2a.c tests/headers/feature_lake.c tests/headers/feature_embed.c tests/headers/cancel.c
 tests_test_headers_LDADD = engine/libruvector.la
 examples_host_SOURCES = examples/host.c
 examples_host_LDADD = engine/libruvector.la
@@ -158,8 +158,8 @@ tests_test_kmeans_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_kmeans_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
 tests_test_kmeans_LDADD = $(RUV_WHITEBOX_LDADD)
 # The index file container (engine/store).
-check_PROGRAMS += tests/test_durable tests/test_pool
-TESTS += tests/test_durable tests/test_pool
+check_PROGRAMS += tests/test_durable tests/test_pool tests/test_cancel
+TESTS += tests/test_durable tests/test_pool tests/test_cancel
 tests_test_durable_SOURCES = tests/test_durable.c
 tests_test_durable_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_durable_CFLAGS = $(RUV_CMOCKA_CFLAGS)
@@ -168,6 +168,11 @@ tests_test_pool_SOURCES = tests/test_pool.c
 tests_test_pool_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_pool_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
 tests_test_pool_LDADD = $(RUV_WHITEBOX_LDADD)
+# Cancel tokens: builds, adds and batch searches stopped from every side.
+tests_test_cancel_SOURCES = tests/test_cancel.c tests/testdata.h
+tests_test_cancel_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_cancel_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+tests_test_cancel_LDADD = $(RUV_WHITEBOX_LDADD) $(PTHREAD_LIBS)
 
 check_PROGRAMS += tests/test_persist
 TESTS += tests/test_persist
