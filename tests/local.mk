@@ -66,7 +66,8 @@ TESTS += tests/test_headers tests/host-scalar.sh
 # ---- kernel matrix: the same checks once per kernel (SKIP when the CPU lacks its ISA) ----
 TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh tests/kernel-neon.sh
 EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
-	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh
+	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh \
+	tests/cli-interrupt.sh
 
 # ---- engine layering: no upward include, no include cycle (tests/layers.sh) ----
 TESTS += tests/layers.sh
@@ -77,7 +78,7 @@ TESTS += tests/lib-deps.sh
 EXTRA_DIST += tests/lib-deps.sh
 
 # ---- CLI behaviour (info, forcing, errors) ----
-TESTS += tests/cli.sh tests/cli-index.sh
+TESTS += tests/cli.sh tests/cli-index.sh tests/cli-interrupt.sh
 
 if HAVE_CMOCKA
 RUV_CMOCKA_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
