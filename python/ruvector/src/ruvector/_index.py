@@ -3,7 +3,9 @@
 Each wraps one C index (``ruvector._ext.Index``); what they share is
 ``_Index`` in _index_base.py. Searches may run from many Python threads at
 once and release the GIL; add, remove and save are serialised against
-everything else by a reader-writer lock in the extension.
+everything else by a reader-writer lock in the extension. Ctrl-C stops a
+long build, add or search_batch part-way: KeyboardInterrupt, with the index
+left as it was (docs/indexes.md, "Stopping a long call").
 """
 
 from __future__ import annotations
