@@ -10,8 +10,8 @@
 #include <ruvector/kernel.h>
 
 #include "base/error.h"
-#include "exec/cancel.h"
 #include "exec/blas.h"
+#include "exec/cancel.h"
 #include "index/ivf/ivf.h"
 #include "index/ivf/km_pool.h"
 #include "index/ivf/kmeans.h"
