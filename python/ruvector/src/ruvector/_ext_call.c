@@ -8,7 +8,11 @@
  * Python run its handlers (PyErr_CheckSignals). When a handler raises
  * (KeyboardInterrupt, or whatever a SIGALRM handler raises), the call's
  * cancel token goes up; the engine stops at its next check, frees what it
- * allocated and leaves the index as it was; then the exception propagates. */
+ * allocated and leaves the index as it was; then the exception propagates.
+ *
+ * Handlers now run while the call holds the index's lock: a handler that
+ * changes the same index (add, remove, save) from inside would wait for
+ * that lock forever. Handlers that raise, log or set a flag are fine. */
 #include "_ext.h"
 
 #include <ruvector/cancel.h>
