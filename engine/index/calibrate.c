@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "base/splitmix.h"
+#include "exec/cancel.h"
 #include "exec/pool.h"
 #include "index/common.h"
 #include "index/idmap.h"
@@ -50,7 +51,7 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
     struct truth_ctx *c = vctx;
     const size_t dim = c->idx->p.dim;
     float *d = c->tiles + (size_t)worker * CAL_TILE;
-    for (size_t first = 0; first < c->n; first += CAL_TILE) {
+    for (size_t first = 0; first < c->n && !ruv__cancel_pending(); first += CAL_TILE) {
         size_t rows = c->n - first < CAL_TILE ? c->n - first : CAL_TILE;
         const float *base = c->data + first * dim;
         for (size_t q = begin; q < end; q++) {
@@ -234,7 +235,8 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
         for (uint32_t q = 0; q < m; q++)
             ruv__topk_init(&tops[q], kk, heap_d + (size_t)q * kk, heap_r + (size_t)q * kk);
         struct truth_ctx t = {idx, data, n, sample, kk, tops, thr, tiles};
-        ruv__parallel_for(threads, m, (m + threads - 1) / threads, truth_range, &t);
+        if (ruv__parallel_for(threads, m, (m + threads - 1) / threads, truth_range, &t))
+            rc = ruv__cancel_check("calibration");
     }
     struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
     const uint32_t nlist = idx->p.nlist;
@@ -258,6 +260,8 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
                 idx->curve.recall[i] = idx->curve.recall[i - 1];
     } else {
         memset(&idx->curve, 0, sizeof idx->curve);
+        if (rc == RUV_E_CANCELED) /* in a measuring search: say it was the build's */
+            rc = ruv__cancel_check("calibration");
     }
     free(sample);
     free(thr);

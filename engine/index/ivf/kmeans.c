@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/splitmix.h"
+#include "exec/cancel.h"
 #include "index/ivf/ivf.h"
 #include "index/ivf/km_pool.h"
 #include "index/ivf/kmeans.h"
@@ -244,7 +245,7 @@ static void kmeans_pp(struct km *K, unsigned threads, uint64_t *rng)
         K->D[i] = INFINITY;
         K->near[i] = 0;
     }
-    for (size_t ci = 0; ci < K->nlist; ci++) {
+    for (size_t ci = 0; ci < K->nlist && !ruv__cancel_pending(); ci++) {
         double total = 0.0;
         for (size_t i = 0; ci > 0 && i < npp; i++) {
             total += K->D[i];
@@ -262,9 +263,9 @@ static void kmeans_pp(struct km *K, unsigned threads, uint64_t *rng)
         }
         K->nc = ci;
         if (parallel) {
-            if (ci > 0)
-                ruv__km_run(threads, kpp_centre_task, K, K->ntry);
-            ruv__km_run(threads, kpp_task, K, nchunks);
+            if ((ci > 0 && ruv__km_run(threads, kpp_centre_task, K, K->ntry)) ||
+                ruv__km_run(threads, kpp_task, K, nchunks))
+                return; /* canceled: the caller checks */
         } else {
             for (size_t t = 0; ci > 0 && t < K->ntry; t++)
                 kpp_centre_task(K, t, 0);
@@ -415,6 +416,9 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
                    .y = y, .npp = npp, .D = D, .P = P, .near = near, .tc = tc,
                    .tdist = tdist, .tsum = tsum};
     kmeans_pp(&K, threads, &rng);
+    if ((st = ruv__cancel_check("k-means")) != RUV_OK)
+        goto fail;
+    st = RUV_E_NOMEM;
     free(ys);
     free(D);
     free(P);
@@ -459,7 +463,10 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     int moved = 0;
     for (unsigned it = 0; it < iters; it++) {
         ruv__ivf_center_centroids(k, c, mu, nlist, dim, cc, cnorm);
-        ruv__km_run(threads, ruv__ivf_assign_task, &J, ntiles);
+        if (ruv__km_run(threads, ruv__ivf_assign_task, &J, ntiles)) {
+            st = ruv__cancel_check("k-means");
+            goto fail;
+        }
         size_t nchanged = 0;
         for (size_t t = 0; t < ntiles; t++)
             nchanged += changed[t];
@@ -488,7 +495,10 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
         for (size_t r = 0; r < s; r++)
             perm[cnt[assign[r]]++] = r;
 
-        ruv__km_run(threads, update_task, &K, ruv__ivf_div_up(nlist, UPD_BLOCK));
+        if (ruv__km_run(threads, update_task, &K, ruv__ivf_div_up(nlist, UPD_BLOCK))) {
+            st = ruv__cancel_check("k-means");
+            goto fail;
+        }
         moved = split_empty(&K, cnt, &rng);
     }
     memcpy(centroids, c, nlist * dim * sizeof *c);

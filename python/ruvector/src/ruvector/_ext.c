@@ -148,7 +148,7 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "Index", &index_spec, &index_type) ||
         add_type(m, "VectorsExport", &export_spec, &export_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
-        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX)) {
+        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX) || call_init()) {
         Py_DECREF(m);
         return NULL;
     }
