@@ -26,6 +26,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "exec/cancel.h"
 #include "exec/pool.h"
 #include "exec/progress.h"
 #include "index/common.h"
@@ -345,10 +346,12 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
         rc = ruv__kmeans_assign(idx->k, data, n, idx->p.dim, r->centroids, r->nlist, threads,
                                 assign, NULL);
     c.assign = assign;
+    if (!rc && ruv__parallel_for(threads, n, 256, encode_range, &c))
+        rc = ruv__cancel_check("encoding");
     if (!rc) {
-        ruv__parallel_for(threads, n, 256, encode_range, &c);
         ruv__progress(idx->eng, "encoding", n, n);
-        if (c.failed)
+        rc = ruv__cancel_check("encoding"); /* the host may cancel from its callback */
+        if (!rc && c.failed)
             rc = ruv__set_error(RUV_E_INVAL, "extended RaBitQ encoding failed");
     }
     /* Reserve every list first so appending cannot fail half-way. */

@@ -158,7 +158,7 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "LakeLocal", &lake_local_spec, &lake_local_type) ||
         add_type(m, "LakeFs", &lake_fs_spec, &lake_fs_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
-        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX)) {
+        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX) || call_init()) {
         Py_DECREF(m);
         return NULL;
     }
