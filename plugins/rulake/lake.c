@@ -78,8 +78,8 @@ int ruv__lake_open(const struct ruv_host *host, const struct ruv_lake_config *cf
     lake->host = host;
     lake->cfg = *cfg;
     lake->cfg.struct_size = sizeof lake->cfg;
-    st = ruv__lake_index_params(lake->params, sizeof lake->params, ruv__lake_metric_text(cfg->metric),
-                                cfg->bits, cfg->nlist);
+    st = ruv__lake_index_params(lake->params, sizeof lake->params,
+                                ruv__lake_metric_text(cfg->metric), cfg->bits, cfg->nlist);
     if (st != RUV_OK) {
         free(lake);
         return st;

@@ -261,10 +261,10 @@ int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q)
         uint64_t kp = k + (uint64_t)ceil(sqrt(k * log(S)));
         if (kp > 4 * (uint64_t)k)
             kp = 4 * (uint64_t)k;
-        uint32_t rf = lake->cfg.rerank_factor, per = rf / nshards;
-        int32_t rf_s = (int32_t)(q->rerank_factor ? q->rerank_factor
-                                                  : (rf < (per > 5 ? per : 5) ? rf
-                                                                              : (per > 5 ? per : 5)));
+        /* Per-shard rerank cap min(rf, max(5, rf / S)) (ruvector's max(5, rf / S)
+         * alone can exceed rf); an explicit one applies to every shard. */
+        uint32_t rf = lake->cfg.rerank_factor, floor5 = rf / nshards > 5 ? rf / nshards : 5;
+        int32_t rf_s = (int32_t)(q->rerank_factor ? q->rerank_factor : rf < floor5 ? rf : floor5);
         for (uint32_t s = 0; s < nshards; s++) {
             sh[s].k = (uint32_t)kp;
             sh[s].rerank = rf_s;

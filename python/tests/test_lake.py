@@ -38,7 +38,8 @@ def rows(n: int, dim: int, seed: int) -> Tuple[npt.NDArray[np.uint64], F32]:
     return ids, rng.standard_normal((n, dim), dtype=np.float32)
 
 
-def lake_with(*backends: "LocalBackend | FsBackend | ruvector.BackendAdapter", consistency: Consistency = Consistency.FRESH,
+def lake_with(*backends: "LocalBackend | FsBackend | ruvector.BackendAdapter",
+              consistency: Consistency = Consistency.FRESH,
               ttl_ms: Optional[int] = None, max_cache_bytes: Optional[int] = None) -> RuLake:
     b = RuLake.builder().consistency(consistency)
     if ttl_ms is not None:

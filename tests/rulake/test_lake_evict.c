@@ -159,7 +159,8 @@ static void lru_evicts_by_bytes(void **state)
     lake = open_lake(RUV_LAKE_FRESH, 0, one / 2);
     assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
     assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
-    assert_lake(search1(lake, NULL, "c0", r.v, 16, 3, h, &nh), RUV_E_NOMEM, "over the whole budget");
+    assert_lake(search1(lake, NULL, "c0", r.v, 16, 3, h, &nh), RUV_E_NOMEM,
+                "over the whole budget");
     assert_lake(ops->witness_of(lake, &k0, 2, hex), RUV_E_NOTFOUND, NULL);
     ops->close(lake);
 
@@ -181,14 +182,14 @@ static void lru_evicts_by_bytes(void **state)
     ops->local_release(lb);
 }
 
-/* Searchers against invalidators under a budget that forces evictions:
- * every search succeeds with the reference answer (no lost or torn entry),
- * and the books balance at the end. */
+/* Searchers against invalidators, savers, refreshers and warmers under a
+ * budget that forces evictions: every search succeeds with the reference
+ * answer (no lost or torn entry), and the books balance at the end. */
 struct storm {
     struct ruv_lake *lake;
     const struct rows *r;
     const uint64_t *want; /* top id per collection */
-    atomic_int stop, bad, searches;
+    atomic_int stop, bad, searches, dir_rounds;
 };
 
 static void *storm_search(void *arg)
@@ -200,7 +201,8 @@ static void *storm_search(void *arg)
         snprintf(name, sizeof name, "c%d", c);
         struct ruv_lake_hit h[3];
         uint32_t nh;
-        int st = search1(s->lake, NULL, name, s->r->v + (size_t)((c + 1) * 10) * s->r->dim, s->r->dim,
+        const float *q = s->r->v + (size_t)((c + 1) * 10) * s->r->dim;
+        int st = search1(s->lake, NULL, name, q, s->r->dim,
                          3, h, &nh);
         if (st != RUV_OK || nh != 3 || h[0].id != s->want[c] || !(h[0].score < 1e-5f))
             atomic_fetch_add(&s->bad, 1);
@@ -219,6 +221,38 @@ static void *storm_invalidate(void *arg)
         if (ops->invalidate(s->lake, &k, NULL) != RUV_OK)
             atomic_fetch_add(&s->bad, 1);
         usleep(200);
+    }
+    return NULL;
+}
+
+/* Saves, refreshes and warms the four keys while the others search,
+ * invalidate and evict. A save of a key not cached (NOTFOUND) and a warm
+ * whose index file a concurrent save replaced (NOTFOUND) are expected;
+ * anything else is counted bad. */
+static void *storm_dirs(void *arg)
+{
+    struct storm *s = arg;
+    char name[16], d[4][96];
+    for (int c = 0; c < 4; c++)
+        snprintf(d[c], sizeof d[c], "%s/storm-%d", dir, c);
+    for (int i = 0; !atomic_load(&s->stop); i++) {
+        int c = i % 4, res = -1;
+        snprintf(name, sizeof name, "c%d", c);
+        const struct ruv_lake_target k = {NULL, name};
+        int st = ops->save_cache_to_dir(s->lake, &k, d[c], NULL);
+        if (st != RUV_OK && st != RUV_E_NOTFOUND)
+            atomic_fetch_add(&s->bad, 1);
+        st = ops->refresh_from_bundle_dir(s->lake, &k, d[c], &res);
+        if (st != RUV_OK || res == RUV_LAKE_INVALIDATED || res == RUV_LAKE_FOREIGN)
+            atomic_fetch_add(&s->bad, 1);
+        st = ops->refresh_from_bundle_dir(s->lake, &k, d[(c + 1) % 4], &res);
+        if (st != RUV_OK || res == RUV_LAKE_INVALIDATED || res == RUV_LAKE_UP_TO_DATE)
+            atomic_fetch_add(&s->bad, 1);
+        uint64_t n = 0;
+        st = ops->warm_from_dir(s->lake, &k, d[c], &n);
+        if (st == RUV_OK ? n != 300 : (st != RUV_E_NOTFOUND))
+            atomic_fetch_add(&s->bad, 1);
+        atomic_fetch_add(&s->dir_rounds, 1);
     }
     return NULL;
 }
@@ -249,17 +283,19 @@ static void concurrent_search_invalidate_evict(void **state)
     assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
     const uint64_t want[4] = {10, 20, 30, 40};
     struct storm s = {.lake = lake, .r = &r, .want = want};
-    pthread_t th[6];
+    pthread_t th[7];
     for (int i = 0; i < 4; i++)
         pthread_create(&th[i], NULL, storm_search, &s);
     for (int i = 4; i < 6; i++)
         pthread_create(&th[i], NULL, storm_invalidate, &s);
+    pthread_create(&th[6], NULL, storm_dirs, &s);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
     atomic_store(&s.stop, 1);
-    for (int i = 4; i < 6; i++)
+    for (int i = 4; i < 7; i++)
         pthread_join(th[i], NULL);
     assert_int_equal(atomic_load(&s.bad), 0);
+    assert_true(atomic_load(&s.dir_rounds) > 0);
     assert_int_equal(atomic_load(&s.searches), 600);
     struct ruv_lake_stats st = stats_of(lake, NULL, NULL);
     assert_true(st.bytes <= one * 2 + one / 2);
