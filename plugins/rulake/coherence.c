@@ -222,6 +222,47 @@ done:
     return st;
 }
 
+/* describe for one key, shared (rulake.md §5 step 3): callers that arrive
+ * while a describe runs wait for the next one, which began after them, and
+ * all of them take its answer; so N concurrent FRESH checks cost about two
+ * backend calls, and each still sees a state no older than its arrival. */
+static int shared_describe(struct ruv_lake *lake, struct lake_backend *lb, struct lake_slot *s,
+                           const char *coll, struct ruv_lake_desc *d)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t arrived = s->desc_started;
+    for (;;) {
+        if (s->desc_finished > arrived) { /* began after this caller arrived */
+            int st = s->desc_status;
+            char detail[sizeof s->desc_detail];
+            if (st == RUV_OK)
+                *d = s->desc;
+            else
+                memcpy(detail, s->desc_detail, sizeof detail);
+            pthread_mutex_unlock(&s->mu);
+            return st == RUV_OK ? st : ruv__detail_set(st, "%s", detail);
+        }
+        if (!s->describing)
+            break;
+        pthread_cond_wait(&s->described, &s->mu);
+    }
+    s->describing = 1;
+    uint64_t mine = ++s->desc_started;
+    pthread_mutex_unlock(&s->mu);
+    int st = call_describe(lake, lb, coll, d);
+    pthread_mutex_lock(&s->mu);
+    s->desc_status = st;
+    if (st == RUV_OK)
+        s->desc = *d;
+    else
+        snprintf(s->desc_detail, sizeof s->desc_detail, "%s", ruv__detail_get());
+    s->desc_finished = mine;
+    s->describing = 0;
+    pthread_cond_broadcast(&s->described);
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
 /* The mode lets a cached entry be used without asking the backend. */
 static int check_skipped(const struct ruv_lake *lake, const struct lake_slot *s)
 {
@@ -273,7 +314,7 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
 
         struct ruv_lake_desc d;
         uint8_t v1[32], v2[32];
-        int st = call_describe(lake, lb, coll, &d);
+        int st = shared_describe(lake, lb, s, coll, &d);
         atomic_fetch_add(&s->c.checks, 1);
         if (st == RUV_OK && d.dim != qdim)
             st = dim_mismatch(lb, coll, qdim, d.dim);

@@ -107,6 +107,7 @@ void ruv__lake_close(struct ruv_lake *lake)
             ruv__lake_entry_release(lake, e);
             pthread_mutex_destroy(&s->mu);
             pthread_cond_destroy(&s->primed);
+            pthread_cond_destroy(&s->described);
             free(s->collection);
             free(s);
             s = next;
@@ -252,6 +253,7 @@ struct lake_slot *ruv__lake_slot(struct ruv_lake *lake, unsigned backend, const 
         } else {
             pthread_mutex_init(&s->mu, NULL);
             pthread_cond_init(&s->primed, NULL);
+            pthread_cond_init(&s->described, NULL);
             s->next = lake->buckets[h];
             lake->buckets[h] = s;
         }

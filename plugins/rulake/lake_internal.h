@@ -61,6 +61,7 @@ struct lake_slot {
     char *collection;
     pthread_mutex_t mu;
     pthread_cond_t primed;
+    pthread_cond_t described;
     /* Under mu: */
     struct lake_entry *entry;
     uint64_t last_checked_ns;
@@ -68,6 +69,13 @@ struct lake_slot {
     uint64_t prime_seq;
     int prime_status;
     char prime_detail[512];
+    /* Shared describes (rulake.md §5 step 3), under mu: describes begun and
+     * the sequence number of the last finished one, with its result. */
+    int describing;
+    uint64_t desc_started, desc_finished;
+    int desc_status;
+    struct ruv_lake_desc desc;
+    char desc_detail[512];
     struct lake_counters c;
 };
 

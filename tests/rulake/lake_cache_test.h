@@ -94,6 +94,7 @@ struct counting {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int gate_closed, waiting;
+    int describe_gate_closed, describe_waiting; /* the same, for describe */
     int owns_lb; /* lb came from local_new here (else borrowed: counting_over) */
 };
 
@@ -101,6 +102,12 @@ static inline int c_describe(void *st, const char *c, struct ruv_lake_desc *d)
 {
     struct counting *b = st;
     atomic_fetch_add(&b->describes, 1);
+    pthread_mutex_lock(&b->mu);
+    b->describe_waiting++;
+    pthread_cond_broadcast(&b->cv);
+    while (b->describe_gate_closed)
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
     return b->inner.describe(b->inner.state, c, d);
 }
 

@@ -318,6 +318,69 @@ static void concurrent_search_invalidate_evict(void **state)
     ops->close(lake);
 }
 
+static void *fresh_search(void *arg)
+{
+    struct racer *r = arg;
+    r->status = search1(r->lake, "cnt", "docs", r->q, 8, 5, r->h, &r->nh);
+    return NULL;
+}
+
+/* §5 step 3: FRESH checks that arrive while a describe runs share the next
+ * one instead of each calling the backend: six threads held behind one
+ * describe make two calls, not seven (each caller still gets a describe
+ * that began after it arrived, so each sees the change made meanwhile). */
+static void fresh_checks_share_describes(void **state)
+{
+    (void)state;
+    struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
+    struct counting *b = counting_new(lake, "cnt");
+    struct rows r = make_rows(100, 8, 71, 0, 1);
+    assert_lake(ops->local_upsert(b->lb, "docs", r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
+    struct ruv_lake_hit h[5];
+    uint32_t nh;
+    assert_lake(search1(lake, "cnt", "docs", r.v, 8, 5, h, &nh), RUV_OK, NULL);
+    int before = atomic_load(&b->describes);
+    pthread_mutex_lock(&b->mu);
+    b->describe_gate_closed = 1;
+    b->describe_waiting = 0;
+    pthread_mutex_unlock(&b->mu);
+    enum { N = 6 };
+    pthread_t lead, th[N];
+    struct racer first = {.lake = lake, .q = r.v}, rc[N];
+    pthread_create(&lead, NULL, fresh_search, &first);
+    pthread_mutex_lock(&b->mu);
+    while (b->describe_waiting < 1)
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    /* The leader's describe is running: change the data, then the others come. */
+    r.v[0] += 50.0f;
+    assert_lake(ops->local_upsert(b->lb, "docs", r.ids, r.v, 1, r.dim), RUV_OK, NULL);
+    for (int i = 0; i < N; i++) {
+        rc[i] = (struct racer){.lake = lake, .q = r.v};
+        pthread_create(&th[i], NULL, fresh_search, &rc[i]);
+    }
+    usleep(100000); /* lets them reach the key; the assertions below do not depend on it */
+    pthread_mutex_lock(&b->mu);
+    b->describe_gate_closed = 0;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(lead, NULL);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(first.status, RUV_OK);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rc[i].status, RUV_OK);
+        /* They arrived after the change: their answer has the new row 0. */
+        assert_int_equal(rc[i].h[0].id, 0);
+        assert_true(rc[i].h[0].score < 1e-3f);
+    }
+    int made = atomic_load(&b->describes) - before;
+    assert_true(made >= 2);
+    assert_true(made < 1 + N);
+    free_rows(&r);
+    ops->close(lake);
+}
+
 /* submit/cancel: requests run on the pool and answer as search does;
  * a canceled queued request reports RUV_E_CANCELED, a running one
  * finishes; close waits for every request. */
@@ -435,6 +498,7 @@ int main(void)
         cmocka_unit_test(lru_evicts_by_bytes),
         cmocka_unit_test(concurrent_search_invalidate_evict),
         cmocka_unit_test(submitted_requests),
+        cmocka_unit_test(fresh_checks_share_describes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
