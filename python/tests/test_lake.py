@@ -505,3 +505,63 @@ def test_async_cancel_and_backend_errors() -> None:
             assert isinstance(e.value.__cause__, RuntimeError)
 
         asyncio.run(failing())
+
+
+def _lake_round(tmp: Path, engine: ruvector.Engine, ids: npt.NDArray[np.uint64],
+                vecs: F32) -> None:
+    import asyncio
+
+    hot = LocalBackend("hot", engine=engine)
+    hot.upsert("docs", ids, vecs)
+    py = _ListBackend("py", ids, vecs)
+    lake = RuLake.builder(engine).build()
+    lake.register_backend(hot)
+    lake.register_backend(py)
+    lake.search_one("docs", vecs[0], k=70, backend="hot")
+    lake.search_batch("docs", vecs[:8], k=5, backend="py")
+    lake.search_federated("docs", vecs[1], k=5, dedupe_ids=True)
+    asyncio.run(lake.search_one_async("docs", vecs[2], k=5, backend="hot"))
+    lake.save_cache_to_dir(("hot", "docs"), tmp / "c")
+    lake.warm_from_dir(("hot", "docs"), tmp / "c")
+    lake.refresh_from_bundle_dir(("hot", "docs"), tmp / "c")
+    lake.cache_stats_by_collection()
+    py.fail = RuntimeError("down")
+    py.gen += 1
+    for bad in (lambda: lake.search_one("docs", vecs[0][:3], backend="hot"),
+                lambda: lake.search_one("nope", vecs[0], backend="hot"),
+                lambda: lake.search_one("docs", vecs[0], backend="py")):
+        with pytest.raises(ruvector.RuVectorError):
+            bad()
+    lake.close()
+
+
+def test_lake_memory_stays_flat(tmp_path: Path) -> None:
+    """Every lake path (sync, async, Python backend, errors, cache
+    directories) in a loop: the Python heap and RSS stay flat, and the
+    caller's arrays are not kept alive by the extension."""
+    import gc
+    import os
+    import sys
+    import tracemalloc
+
+    def rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    engine = ruvector.Engine(threads=1)
+    ids, vecs = rows(2000, 16, 14)  # 128 KB of vectors: a leaked copy shows in RSS
+    for _ in range(3):
+        _lake_round(tmp_path, engine, ids, vecs)
+    gc.collect()
+    refs = (sys.getrefcount(ids), sys.getrefcount(vecs))
+    tracemalloc.start()
+    before_rss, (before_py, _) = rss(), tracemalloc.get_traced_memory()
+    for _ in range(30):
+        _lake_round(tmp_path, engine, ids, vecs)
+    gc.collect()
+    grew_py = tracemalloc.get_traced_memory()[0] - before_py
+    grew_rss = rss() - before_rss
+    tracemalloc.stop()
+    assert (sys.getrefcount(ids), sys.getrefcount(vecs)) == refs
+    assert grew_py < 256 * 1024, grew_py
+    assert grew_rss < 4 * 1024 * 1024, grew_rss
