@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -527,9 +527,11 @@ def _lake_round(tmp: Path, engine: ruvector.Engine, ids: npt.NDArray[np.uint64],
     lake.cache_stats_by_collection()
     py.fail = RuntimeError("down")
     py.gen += 1
-    for bad in (lambda: lake.search_one("docs", vecs[0][:3], backend="hot"),
-                lambda: lake.search_one("nope", vecs[0], backend="hot"),
-                lambda: lake.search_one("docs", vecs[0], backend="py")):
+    bads: List[Callable[[], object]] = [
+        lambda: lake.search_one("docs", vecs[0][:3], backend="hot"),
+        lambda: lake.search_one("nope", vecs[0], backend="hot"),
+        lambda: lake.search_one("docs", vecs[0], backend="py")]
+    for bad in bads:
         with pytest.raises(ruvector.RuVectorError):
             bad()
     lake.close()
