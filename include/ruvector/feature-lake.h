@@ -87,7 +87,10 @@ struct ruv_lake_config {
     uint64_t max_entries;   /* 0: no cap */
     uint64_t max_bytes;     /* cache budget; default half of physical memory */
     uint32_t threads;       /* pool threads per build or batch; 0: the engine's */
-    uint32_t reserved;
+    uint32_t npublic_keys;  /* > 0: warm and refresh require a sidecar signed by one of */
+    const uint8_t (*public_keys)[32]; /* these raw Ed25519 keys (copied by open) */
+    uint32_t has_signing_key; /* 1: save_cache_to_dir signs with signing_key */
+    uint8_t signing_key[32];  /* raw Ed25519 private key (seed) */
 };
 
 /* A backend's description of a collection (rulake.md §3); inline, nothing

@@ -197,7 +197,8 @@ int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *ke
     sc->has_index = 1;
     snprintf(sc->index_file, sizeof sc->index_file, "%s", name);
     if ((st = hash_file_at(dfd, name, &sc->index_bytes, sc->index_shake256)) != RUV_OK ||
-        (st = ruv__lake_sidecar_seal(sc, NULL)) != RUV_OK)
+        (st = ruv__lake_sidecar_seal(sc, lake->cfg.has_signing_key ? lake->cfg.signing_key
+                                                                    : NULL)) != RUV_OK)
         goto done;
     if (memcmp(sc->witness_v2, e->v2, 32) != 0) {
         st = ruv__detail_set(RUV_E_INTEGRITY, "the sidecar's v2 differs from the entry's");
@@ -218,8 +219,10 @@ done:
     return st;
 }
 
-/* Reads and checks (§6.5) dir's sidecar; dfd stays open for the caller. */
-static int read_sidecar(const char *dir, int *dfd, struct ruv__lake_sidecar *sc)
+/* Reads and checks (§6.5) dir's sidecar, with the lake's public keys when
+ * it has some; dfd stays open for the caller. */
+static int read_sidecar(const struct ruv_lake *lake, const char *dir, int *dfd,
+                        struct ruv__lake_sidecar *sc)
 {
     *dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*dfd < 0)
@@ -230,7 +233,7 @@ static int read_sidecar(const char *dir, int *dfd, struct ruv__lake_sidecar *sc)
         return ruv__detail_prefix(st, "%s", dir);
     char where[4200];
     snprintf(where, sizeof where, "%s/%s", dir, RUV_LAKE_SIDECAR_NAME);
-    return ruv__lake_sidecar_verify(sc, NULL, 0, where);
+    return ruv__lake_sidecar_verify(sc, lake->cfg.public_keys, lake->cfg.npublic_keys, where);
 }
 
 /* The lake's own parameters against a sidecar's: NULL when they agree,
@@ -265,7 +268,7 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
         st = ruv__detail_set(RUV_E_NOMEM, "out of memory for a sidecar");
         goto done;
     }
-    if ((st = read_sidecar(dir, &dfd, sc)) != RUV_OK)
+    if ((st = read_sidecar(lake, dir, &dfd, sc)) != RUV_OK)
         goto done;
     if (!sc->has_ext || !sc->has_index) {
         st = ruv__detail_set(RUV_E_UNSUPPORTED, "%s is not a rulake cache directory (no "
@@ -364,7 +367,7 @@ int ruv__lake_refresh(struct ruv_lake *lake, const struct ruv_lake_target *key, 
     int dfd = -1;
     if (!sc)
         return ruv__detail_set(RUV_E_NOMEM, "out of memory for a sidecar");
-    st = read_sidecar(dir, &dfd, sc);
+    st = read_sidecar(lake, dir, &dfd, sc);
     if (dfd >= 0)
         close(dfd);
     if (st == RUV_E_NOTFOUND) {

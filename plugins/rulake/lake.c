@@ -56,6 +56,13 @@ static int config_check(const struct ruv_lake_config *c)
         return ruv__detail_set(RUV_E_INVAL, "rerank_factor must be >= 1");
     if (c->rotation_seed >= (UINT64_C(1) << 63))
         return ruv__detail_set(RUV_E_INVAL, "rotation_seed must be below 2^63");
+    if (c->npublic_keys && !c->public_keys)
+        return ruv__detail_set(RUV_E_INVAL, "npublic_keys is %u but public_keys is NULL",
+                               c->npublic_keys);
+    if (c->npublic_keys > 64)
+        return ruv__detail_set(RUV_E_INVAL, "at most 64 public keys, not %u", c->npublic_keys);
+    if (c->has_signing_key > 1)
+        return ruv__detail_set(RUV_E_INVAL, "has_signing_key must be 0 or 1");
     if (c->max_bytes == 0)
         return ruv__detail_set(RUV_E_INVAL, "max_bytes must be >= 1");
     if (!ruv__lake_metric_text(c->metric))
@@ -78,9 +85,19 @@ int ruv__lake_open(const struct ruv_host *host, const struct ruv_lake_config *cf
     lake->host = host;
     lake->cfg = *cfg;
     lake->cfg.struct_size = sizeof lake->cfg;
+    lake->cfg.public_keys = NULL;
+    if (cfg->npublic_keys) {
+        if (!(lake->keys = malloc(cfg->npublic_keys * sizeof *lake->keys))) {
+            free(lake);
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory for public keys");
+        }
+        memcpy(lake->keys, cfg->public_keys, cfg->npublic_keys * sizeof *lake->keys);
+        lake->cfg.public_keys = (const uint8_t(*)[32])lake->keys;
+    }
     st = ruv__lake_index_params(lake->params, sizeof lake->params,
                                 ruv__lake_metric_text(cfg->metric), cfg->bits, cfg->nlist);
     if (st != RUV_OK) {
+        free(lake->keys);
         free(lake);
         return st;
     }
@@ -126,6 +143,10 @@ void ruv__lake_close(struct ruv_lake *lake)
     pthread_mutex_destroy(&lake->cache_mu);
     pthread_mutex_destroy(&lake->tasks_mu);
     pthread_cond_destroy(&lake->tasks_idle);
+    free(lake->keys);
+    volatile uint8_t *secret = lake->cfg.signing_key; /* not left in freed memory */
+    for (size_t i = 0; i < sizeof lake->cfg.signing_key; i++)
+        secret[i] = 0;
     free(lake);
 }
 

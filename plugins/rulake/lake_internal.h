@@ -81,7 +81,8 @@ struct lake_slot {
 
 struct ruv_lake {
     const struct ruv_host *host;
-    struct ruv_lake_config cfg;
+    struct ruv_lake_config cfg; /* cfg.public_keys points at keys */
+    uint8_t (*keys)[32];
     char params[RUV_LAKE_PARAMS_MAX]; /* the §6.3 parameter string P */
     pthread_rwlock_t backends_lock;
     struct lake_backend *backends[LAKE_MAX_BACKENDS];

@@ -567,3 +567,28 @@ def test_lake_memory_stays_flat(tmp_path: Path) -> None:
     assert (sys.getrefcount(ids), sys.getrefcount(vecs)) == refs
     assert grew_py < 256 * 1024, grew_py
     assert grew_rss < 4 * 1024 * 1024, grew_rss
+
+
+def test_signed_cache_directories(tmp_path: Path) -> None:
+    """With public keys, only bundles signed by one of them are taken."""
+    priv = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    pub = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    ids, vecs = rows(50, 4, 15)
+    hot = LocalBackend("hot")
+    hot.upsert("docs", ids, vecs)
+    signer = RuLake.builder().signing_key(priv).build()
+    plain = RuLake.builder().build()
+    trusting = RuLake.builder().public_key(pub).build()
+    for lk in (signer, plain, trusting):
+        lk.register_backend(hot)
+    signer.search_one("docs", vecs[0])
+    plain.search_one("docs", vecs[0])
+    signer.save_cache_to_dir(("hot", "docs"), tmp_path / "signed")
+    plain.save_cache_to_dir(("hot", "docs"), tmp_path / "plain")
+    assert trusting.warm_from_dir(("hot", "docs"), tmp_path / "signed") == 50
+    with pytest.raises(ruvector.IntegrityError):
+        trusting.refresh_from_bundle_dir(("hot", "docs"), tmp_path / "plain")
+    with pytest.raises(ValueError, match="32-byte"):
+        RuLake.builder().public_key(b"short")
+    for lk in (signer, plain, trusting):
+        lk.close()

@@ -265,12 +265,79 @@ static void refresh_ignores_foreign_bundles(void **state)
     free_rows(&r);
 }
 
+static struct ruv_lake *open_keyed(const uint8_t (*pub)[32], uint32_t npub, const uint8_t *priv)
+{
+    struct ruv_lake_config cfg;
+    struct ruv_lake *lake = NULL;
+    assert_lake(ops->config_init(ps, &cfg), RUV_OK, NULL);
+    cfg.public_keys = pub;
+    cfg.npublic_keys = npub;
+    if (priv) {
+        cfg.has_signing_key = 1;
+        memcpy(cfg.signing_key, priv, 32);
+    }
+    assert_lake(ops->open(ps, &cfg, &lake), RUV_OK, NULL);
+    return lake;
+}
+
+/* §11 row 3 (no authenticity): with public keys configured, warm and
+ * refresh take only a sidecar signed by one of them; a lake with a
+ * signing key signs what it saves. */
+static void signed_cache_directories(void **state)
+{
+    (void)state;
+    uint8_t priv[32], pub[1][32], other[1][32];
+    unhex_or_die(rfc8032_priv, priv, 32);
+    unhex_or_die(rfc8032_pub, pub[0], 32);
+    memcpy(other[0], pub[0], 32);
+    other[0][0] ^= 1;
+    struct ruv_lake_local *lb;
+    assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
+    struct rows r = make_rows(50, 4, 81, 0, 1);
+    assert_lake(ops->local_upsert(lb, "docs", r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
+    struct ruv_lake *signer = open_keyed(NULL, 0, priv), *plain = open_keyed(NULL, 0, NULL);
+    struct ruv_lake *trusting = open_keyed((const uint8_t(*)[32])pub, 1, NULL);
+    struct ruv_lake *wary = open_keyed((const uint8_t(*)[32])other, 1, NULL);
+    struct ruv_lake *lakes[4] = {signer, plain, trusting, wary};
+    struct ruv_lake_backend b;
+    struct ruv_lake_hit h[2];
+    uint32_t nh;
+    for (int i = 0; i < 4; i++) {
+        assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
+        assert_lake(ops->register_backend(lakes[i], &b), RUV_OK, NULL);
+    }
+    const struct ruv_lake_target key = {"hot", "docs"};
+    assert_lake(search1(signer, NULL, "docs", r.v, 4, 2, h, &nh), RUV_OK, NULL);
+    assert_lake(search1(plain, NULL, "docs", r.v, 4, 2, h, &nh), RUV_OK, NULL);
+    char *signed_dir = path_in("signed"), *plain_dir = path_in("plain");
+    assert_lake(ops->save_cache_to_dir(signer, &key, signed_dir, NULL), RUV_OK, NULL);
+    assert_lake(ops->save_cache_to_dir(plain, &key, plain_dir, NULL), RUV_OK, NULL);
+    uint64_t n;
+    int res;
+    assert_lake(ops->warm_from_dir(trusting, &key, signed_dir, &n), RUV_OK, NULL);
+    assert_int_equal(n, 50);
+    assert_lake(ops->refresh_from_bundle_dir(trusting, &key, signed_dir, &res), RUV_OK, NULL);
+    assert_int_equal(res, RUV_LAKE_UP_TO_DATE);
+    assert_lake(ops->refresh_from_bundle_dir(trusting, &key, plain_dir, &res), RUV_E_INTEGRITY,
+                NULL);
+    assert_lake(ops->warm_from_dir(wary, &key, signed_dir, &n), RUV_E_INTEGRITY, NULL);
+    char hex[65];
+    assert_lake(ops->witness_of(wary, &key, 2, hex), RUV_E_NOTFOUND, NULL);
+    assert_lake(ops->sidecar_verify(ps, signed_dir, (const uint8_t(*)[32])pub, 1, NULL, NULL),
+                RUV_OK, NULL);
+    for (int i = 0; i < 4; i++)
+        ops->close(lakes[i]);
+    ops->local_release(lb);
+    free_rows(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(warm_restart_keeps_ids),
         cmocka_unit_test(save_needs_no_backend),
         cmocka_unit_test(refresh_ignores_foreign_bundles),
+        cmocka_unit_test(signed_cache_directories),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

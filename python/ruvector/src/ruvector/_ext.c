@@ -112,7 +112,8 @@ static PyMethodDef module_methods[] = {
      "index_load($module, engine, path, /)\n--\n\nLoads a saved index (GIL released)."},
     {"lake_open", mod_lake_open, METH_VARARGS,
      "lake_open($module, engine, consistency, ttl_ms, rerank_factor, metric, bits, nlist, seed, "
-     "max_entries, max_bytes, threads, /)\n--\n\nOpens a ruLake on engine (loads rulake)."},
+     "max_entries, max_bytes, threads, public_keys, signing_key, /)\n--\n\n"
+     "Opens a ruLake on engine (loads rulake)."},
     {"lake_local_new", mod_lake_local_new, METH_VARARGS,
      "lake_local_new($module, engine, name, /)\n--\n\nA new in-memory LocalBackend."},
     {"lake_fs_new", mod_lake_fs_new, METH_VARARGS,

@@ -199,6 +199,8 @@ def lake_open(
     max_entries: int,
     max_bytes: int,
     threads: int,
+    public_keys: bytes,
+    signing_key: bytes,
     /,
 ) -> Lake: ...
 def lake_local_new(engine: Engine, name: str, /) -> LakeLocal: ...

@@ -49,17 +49,27 @@ int lake_plugin_ops(PyObject *engine, const struct ruv_lake_ops **ops, void **ps
 /* ---- Lake ---- */
 
 /* lake_open(engine, consistency, ttl_ms, rerank_factor, metric, bits, nlist,
- *           seed, max_entries, max_bytes, threads) -> Lake
- * metric: 1 l2, 2 ip, 3 cosine; max_bytes 0: half of physical memory. */
+ *           seed, max_entries, max_bytes, threads, public_keys, signing_key) -> Lake
+ * metric: 1 l2, 2 ip, 3 cosine; max_bytes 0: half of physical memory;
+ * public_keys: raw Ed25519 keys, 32 bytes each, concatenated; signing_key:
+ * b"" or a raw 32-byte private key. */
 PyObject *mod_lake_open(PyObject *mod, PyObject *args)
 {
     (void)mod;
     PyObject *engine;
     unsigned int consistency, rerank, metric, bits, nlist, threads;
     unsigned long long ttl, seed, max_entries, max_bytes;
-    if (!PyArg_ParseTuple(args, "OIKIIIIKKKI", &engine, &consistency, &ttl, &rerank, &metric,
-                          &bits, &nlist, &seed, &max_entries, &max_bytes, &threads))
+    const char *pubs, *sign;
+    Py_ssize_t npubs, nsign;
+    if (!PyArg_ParseTuple(args, "OIKIIIIKKKIy#y#", &engine, &consistency, &ttl, &rerank,
+                          &metric, &bits, &nlist, &seed, &max_entries, &max_bytes, &threads,
+                          &pubs, &npubs, &sign, &nsign))
         return NULL;
+    if (npubs % 32 || npubs / 32 > 64 || (nsign != 0 && nsign != 32)) {
+        PyErr_SetString(PyExc_ValueError, "public keys and the signing key are raw 32-byte "
+                                          "Ed25519 keys (at most 64 public keys)");
+        return NULL;
+    }
     const struct ruv_lake_ops *ops;
     void *ps;
     if (lake_plugin_ops(engine, &ops, &ps))
@@ -80,7 +90,16 @@ PyObject *mod_lake_open(PyObject *mod, PyObject *args)
         if (max_bytes)
             cfg.max_bytes = max_bytes;
         cfg.threads = threads;
+        cfg.npublic_keys = (uint32_t)(npubs / 32);
+        cfg.public_keys = npubs ? (const uint8_t(*)[32])pubs : NULL;
+        if (nsign) {
+            cfg.has_signing_key = 1;
+            memcpy(cfg.signing_key, sign, 32);
+        }
         st = ops->open(ps, &cfg, &lake);
+        volatile uint8_t *secret = cfg.signing_key; /* the lake keeps its own copy */
+        for (size_t i = 0; i < sizeof cfg.signing_key; i++)
+            secret[i] = 0;
     }
     if (st) {
         save_detail(detail);

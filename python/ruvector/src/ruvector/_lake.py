@@ -256,6 +256,8 @@ class RuLakeBuilder:
         self._max_entries = 0
         self._max_bytes = 0
         self._threads = 0
+        self._public_keys: List[bytes] = []
+        self._signing_key = b""
 
     @staticmethod
     def _uint(what: str, value: int, lo: int, hi: int) -> int:
@@ -302,6 +304,25 @@ class RuLakeBuilder:
         self._max_bytes = self._uint("max_cache_bytes", n, 1, (1 << 63) - 1)
         return self
 
+    @staticmethod
+    def _raw_key(what: str, key: bytes) -> bytes:
+        raw = bytes(key)
+        if len(raw) != 32:
+            raise ValueError(f"{what} must be a raw 32-byte Ed25519 key, got {len(raw)} bytes")
+        return raw
+
+    def public_key(self, key: bytes) -> "RuLakeBuilder":
+        """Trust bundles signed by this raw Ed25519 public key (may repeat):
+        with any, warm_from_dir and refresh_from_bundle_dir refuse unsigned
+        bundles and those signed by other keys (IntegrityError)."""
+        self._public_keys.append(self._raw_key("public_key", key))
+        return self
+
+    def signing_key(self, key: bytes) -> "RuLakeBuilder":
+        """Sign what save_cache_to_dir writes with this raw Ed25519 private key."""
+        self._signing_key = self._raw_key("signing_key", key)
+        return self
+
     def threads(self, n: int) -> "RuLakeBuilder":
         self._threads = self._uint("threads", n, 0, 4096)
         return self
@@ -314,7 +335,7 @@ class RuLakeBuilder:
         h = _ext.lake_open(
             _engine_handle(self._engine), int(self._consistency), ttl, self._rerank,
             _METRICS[self._metric], self._bits, self._nlist, self._seed, self._max_entries,
-            self._max_bytes, self._threads)
+            self._max_bytes, self._threads, b"".join(self._public_keys), self._signing_key)
         return RuLake._wrap(h, self)
 
 
