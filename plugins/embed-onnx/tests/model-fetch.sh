@@ -4,6 +4,9 @@
 # whose certificate that CA signs. Skips (77) without python3.
 # RUV_TEST_WRAPPER (e.g. "valgrind --error-exitcode=1 ...") runs the binary.
 set -u
+# The servers are on 127.0.0.1: no proxy may stand in between.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+
 build=${RUV_TEST_BUILDDIR:-.}
 src=${RUV_TEST_SRCDIR:-..}
 py=${RUV_TOK_PYTHON:-python3}

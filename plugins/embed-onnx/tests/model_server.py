@@ -15,6 +15,7 @@ URLs look like the hub's, behind a mode that picks the server's behaviour:
   drop     close without a response     stall    10 bytes, then silence
   loop     302 to the same URL forever  hop      302 to the ok URL
   long     the file plus 16 extra bytes
+  tohttp   302 to http://127.0.0.1:1/ok/... (a downgrade; nothing listens there)
 """
 import hashlib
 import http.server
@@ -76,8 +77,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "drop":
             self.close_connection = True
             return
-        if mode in ("loop", "hop"):
-            target = self.path if mode == "loop" else "/ok" + self.path[len("/hop"):]
+        if mode in ("loop", "hop", "tohttp"):
+            target = {"loop": self.path, "hop": "/ok" + self.path[len("/hop"):],
+                      "tohttp": "http://127.0.0.1:1/ok" + self.path[len("/tohttp"):]}[mode]
             self.send_response(302)
             self.send_header("Location", target)
             self.send_header("Content-Length", "0")

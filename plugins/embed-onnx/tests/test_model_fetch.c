@@ -5,6 +5,7 @@
  * line per request, so the tests count requests; the fetch statistics say
  * what was hashed. The model is a generated fake whose digests the fixture
  * computed with Python's hashlib. */
+#define _GNU_SOURCE /* utimensat, d_name; the test does not include config.h */
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -591,6 +592,15 @@ static void test_https_with_test_ca(void **state)
     assert_int_equal(ruv__embed_model_fetch(&entry, &o, &dir, &st), RUV_OK);
     assert_int_equal(st.downloaded, entry.n_files);
     free(dir);
+
+    /* From https, a redirect to http is refused before any connection
+     * (nothing listens on port 1: following it would be curl error 7). */
+    new_cache(cache, sizeof cache);
+    o = opts_for(cache, https, base, sizeof base, "tohttp");
+    o.net.ca_file = ca;
+    assert_int_equal(ruv__embed_model_fetch(&entry, &o, &dir, NULL), RUV_E_PROTOCOL);
+    assert_non_null(strstr(ruv__detail_get(), "curl error 1 "));
+    assert_null(dir);
 }
 
 int main(void)
