@@ -140,8 +140,14 @@ plugins_embed_onnx_tests_test_model_fetch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_embed_onnx_tests_test_model_fetch_LDADD = plugins/embed-onnx/libruv_models.la $(CMOCKA_LIBS)
 TESTS += plugins/embed-onnx/tests/model-fetch.sh
 endif
+# The real entry's digests against PyPI's copy of its files (skips without it).
+check_PROGRAMS += plugins/embed-onnx/tests/registry_pypi
+plugins_embed_onnx_tests_registry_pypi_SOURCES = plugins/embed-onnx/tests/registry_pypi.c plugins/common/detail.c
+plugins_embed_onnx_tests_registry_pypi_LDADD = plugins/embed-onnx/libruv_models.la
+TESTS += plugins/embed-onnx/tests/registry-pypi.sh
 endif
 EXTRA_DIST += plugins/embed-onnx/tests/model-fetch.sh plugins/embed-onnx/tests/model_server.py \
+	plugins/embed-onnx/tests/registry-pypi.sh \
 	plugins/embed-onnx/fuzz/fuzz_manifest.c
 
 # fuzz_manifest: the cache's `verified` manifest parser (manifest.c):
