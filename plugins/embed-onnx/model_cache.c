@@ -198,6 +198,34 @@ static void remember(struct ruv__embed_manifest *m, const char *rel, const char 
     r->mtime_ns = mtime_ns(st);
 }
 
+/* 1 if the file a record describes still has its size and mtime. */
+static int derived_unchanged(const char *dir, const struct ruv__embed_manifest_file *rec)
+{
+    char path[PATH_CAP];
+    struct stat st;
+    return join(path, sizeof path, dir, rec->path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           (uint64_t)st.st_size == rec->size && mtime_ns(&st) == rec->mtime_ns;
+}
+
+/* Opens and flocks <lock> (exclusive); the fd, or -1 with the detail set. */
+static int lock_open(const char *lock)
+{
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ruv__detail_set(RUV_E_IO, "embed cache: cannot open lock %s: %s", lock, strerror(errno));
+        return -1;
+    }
+    int rc;
+    while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+        ;
+    if (rc != 0) {
+        ruv__detail_set(RUV_E_IO, "embed cache: flock %s: %s", lock, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* One file of the entry: reuse, re-hash or download it, then record it. */
 static int ensure_file(const struct ruv__embed_entry *e, const struct ruv__embed_file *f, const char *dir,
                        const char *base, const struct ruv__embed_fetch_opts *o, const struct ruv__embed_manifest *old,
@@ -227,6 +255,10 @@ static int ensure_file(const struct ruv__embed_entry *e, const struct ruv__embed
             return rc;
         stats->hashed++;
         if (size == f->size && strcmp(got, f->sha256) == 0) {
+            /* Bytes that moved while being read were not the ones hashed. */
+            struct stat again;
+            if (stat(path, &again) != 0 || again.st_size != st.st_size || mtime_ns(&again) != mtime_ns(&st))
+                return ruv__detail_set(RUV_E_IO, "embed cache: %s changed while it was hashed", path);
             remember(now, f->path, f->sha256, &st);
             return RUV_OK;
         }
@@ -303,15 +335,8 @@ int ruv__embed_model_fetch(const struct ruv__embed_entry *e, const struct ruv__e
     base[blen] = '\0';
     if ((rc = make_dirs(dir)) != RUV_OK)
         goto out;
-    lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0) {
-        rc = ruv__detail_set(RUV_E_IO, "embed cache: cannot open lock %s: %s", lock, strerror(errno));
-        goto out;
-    }
-    while ((rc = flock(lock_fd, LOCK_EX)) != 0 && errno == EINTR)
-        ;
-    if (rc != 0) {
-        rc = ruv__detail_set(RUV_E_IO, "embed cache: flock %s: %s", lock, strerror(errno));
+    if ((lock_fd = lock_open(lock)) < 0) {
+        rc = RUV_E_IO;
         goto out;
     }
     old = malloc(sizeof *old);
@@ -330,6 +355,15 @@ int ruv__embed_model_fetch(const struct ruv__embed_entry *e, const struct ruv__e
     for (; i < e->n_files; i++) {
         const struct ruv__embed_manifest_file *rec = ruv__embed_manifest_find(old, e->files[i].path);
         if (rec && strcmp(rec->sha256, e->files[i].sha256) == 0)
+            now->files[now->n++] = *rec;
+    }
+    /* Files made from the model (a locally built model.onnx) keep their
+     * records while their size and mtime still match. */
+    for (size_t k = 0; k < old->n; k++) {
+        const struct ruv__embed_manifest_file *rec = &old->files[k];
+        if (ruv__embed_entry_file(e, rec->path) || now->n >= RUV_EMBED_MANIFEST_MAX_FILES)
+            continue;
+        if (derived_unchanged(dir, rec))
             now->files[now->n++] = *rec;
     }
     /* Record what is verified, even after a failure, unless nothing changed. */
@@ -374,4 +408,99 @@ int ruv__embed_model_resolve(const char *name_or_dir, const struct ruv__embed_fe
     if (entry)
         *entry = e;
     return ruv__embed_model_fetch(e, opts, dir, stats);
+}
+
+/* The lock and manifest paths of a revision folder <cache>/<name>/<revision>. */
+static int revision_paths(const char *dir, char *lock, char *mpath)
+{
+    const char *slash = strrchr(dir, '/');
+    size_t n = slash ? (size_t)(slash - dir) : 0;
+    if (n == 0 || n + sizeof "/.lock" > PATH_CAP || !join(mpath, PATH_CAP, dir, RUV_EMBED_MANIFEST_NAME))
+        return ruv__detail_set(RUV_E_INVAL, "embed cache: '%s' is not a cached revision folder", dir);
+    memcpy(lock, dir, n);
+    memcpy(lock + n, "/.lock", sizeof "/.lock");
+    return RUV_OK;
+}
+
+int ruv__embed_cache_add_derived(const char *dir, const char *rel, char sha256[65])
+{
+    if (!dir || !rel || !ruv__embed_safe_relpath(rel) || strcmp(rel, RUV_EMBED_MANIFEST_NAME) == 0)
+        return ruv__detail_set(RUV_E_INVAL, "embed cache: derived file '%s' is not a safe relative path",
+                               rel ? rel : "(null)");
+    char lock[PATH_CAP], mpath[PATH_CAP], path[PATH_CAP];
+    int rc = revision_paths(dir, lock, mpath);
+    if (rc != RUV_OK)
+        return rc;
+    if (!join(path, sizeof path, dir, rel))
+        return ruv__detail_set(RUV_E_INVAL, "embed cache: path of %s too long", rel);
+    struct ruv__embed_manifest *m = malloc(sizeof *m);
+    if (!m)
+        return ruv__detail_set(RUV_E_NOMEM, "embed cache: out of memory");
+    int fd = lock_open(lock);
+    if (fd < 0) {
+        free(m);
+        return RUV_E_IO;
+    }
+    read_manifest(mpath, m);
+    char hex[65];
+    uint64_t size = 0;
+    struct stat before, after;
+    if (stat(path, &before) != 0) {
+        rc = ruv__detail_set(RUV_E_IO, "embed cache: cannot stat %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if ((rc = ruv__embed_sha256_file(path, hex, &size)) != RUV_OK)
+        goto out;
+    /* A file still being written would record a digest of other bytes. */
+    if (stat(path, &after) != 0 || (uint64_t)after.st_size != size || mtime_ns(&after) != mtime_ns(&before)) {
+        rc = ruv__detail_set(RUV_E_IO, "embed cache: %s changed while it was hashed", path);
+        goto out;
+    }
+    size_t k = 0;
+    while (k < m->n && strcmp(m->files[k].path, rel) != 0)
+        k++;
+    if (k == RUV_EMBED_MANIFEST_MAX_FILES) {
+        rc = ruv__detail_set(RUV_E_INVAL, "embed cache: %s: the manifest is full", dir);
+        goto out;
+    }
+    if (k == m->n)
+        m->n++;
+    snprintf(m->files[k].path, sizeof m->files[k].path, "%s", rel);
+    memcpy(m->files[k].sha256, hex, 65);
+    m->files[k].size = size;
+    m->files[k].mtime_ns = mtime_ns(&after);
+    rc = write_manifest(dir, m);
+    if (rc == RUV_OK && sha256)
+        memcpy(sha256, hex, 65);
+out:
+    close(fd);
+    free(m);
+    return rc;
+}
+
+int ruv__embed_cache_check_derived(const char *dir, const char *rel, char sha256[65])
+{
+    if (!dir || !rel || !ruv__embed_safe_relpath(rel))
+        return ruv__detail_set(RUV_E_INVAL, "embed cache: derived file '%s' is not a safe relative path",
+                               rel ? rel : "(null)");
+    char lock[PATH_CAP], mpath[PATH_CAP];
+    int rc = revision_paths(dir, lock, mpath);
+    if (rc != RUV_OK)
+        return rc;
+    struct ruv__embed_manifest *m = malloc(sizeof *m);
+    if (!m)
+        return ruv__detail_set(RUV_E_NOMEM, "embed cache: out of memory");
+    /* Shared with writers through the manifest's atomic rename: no lock. */
+    read_manifest(mpath, m);
+    const struct ruv__embed_manifest_file *rec = ruv__embed_manifest_find(m, rel);
+    if (!rec)
+        rc = ruv__detail_set(RUV_E_MISS, "embed cache: %s/%s is not recorded as built", dir, rel);
+    else if (!derived_unchanged(dir, rec))
+        rc = ruv__detail_set(RUV_E_INTEGRITY,
+                             "embed cache: %s/%s changed (size or mtime) since it was recorded with SHA-256 %s",
+                             dir, rel, rec->sha256);
+    else if (sha256)
+        memcpy(sha256, rec->sha256, 65);
+    free(m);
+    return rc;
 }

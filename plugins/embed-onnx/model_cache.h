@@ -58,6 +58,23 @@ int ruv__embed_model_fetch(const struct ruv__embed_entry *e, const struct ruv__e
 int ruv__embed_model_resolve(const char *name_or_dir, const struct ruv__embed_fetch_opts *opts, char **dir,
                              const struct ruv__embed_entry **entry, struct ruv__embed_fetch_stats *stats);
 
+/* Files made from a cached model (the ONNX graph built from safetensors
+ * weights) are recorded in the same manifest, so that they are made once:
+ *
+ * ruv__embed_cache_add_derived hashes <dir>/<rel> (dir as returned by
+ * ruv__embed_model_fetch, rel a safe relative path, written completely by
+ * the caller, e.g. to a temporary name and renamed) under the model's lock
+ * and records its digest, size and mtime; the digest goes to sha256 if not
+ * NULL. Later fetches keep the record while size and mtime match.
+ *
+ * ruv__embed_cache_check_derived says, without hashing, whether the record
+ * still holds: RUV_OK (digest to sha256 if not NULL), RUV_E_MISS when there
+ * is none (build it), RUV_E_INTEGRITY when the file's size or mtime moved
+ * (rebuild it, then add it again). Both return RUV_E_INVAL for a bad dir
+ * or rel, RUV_E_IO naming the path when a file operation fails. */
+int ruv__embed_cache_add_derived(const char *dir, const char *rel, char sha256[65]);
+int ruv__embed_cache_check_derived(const char *dir, const char *rel, char sha256[65]);
+
 /* The default cache folder ($HOME/.cache/ruvector/models) in a malloc'd
  * string, or RUV_E_INVAL when no home folder is known. */
 int ruv__embed_default_cache_dir(char **out);

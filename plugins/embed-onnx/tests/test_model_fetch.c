@@ -515,6 +515,55 @@ static void test_changed_cached_file(void **state)
     assert_int_equal(st.downloaded, 0);
 }
 
+/* A file built from the model (the ONNX graph) is recorded once and kept. */
+static void test_derived_file(void **state)
+{
+    (void)state;
+    char cache[1024], base[512], *dir = NULL, path[4096], sub[4096], hex[65], want[65];
+    new_cache(cache, sizeof cache);
+    struct ruv__embed_fetch_opts o = opts_for(cache, http_url, base, sizeof base, "ok");
+    struct ruv__embed_fetch_stats st;
+    assert_int_equal(ruv__embed_model_fetch(&entry, &o, &dir, &st), RUV_OK);
+    assert_int_equal(ruv__embed_cache_check_derived(dir, "onnx/model.onnx", hex), RUV_E_MISS);
+    snprintf(sub, sizeof sub, "%s/onnx", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof path, "%s/onnx/model.onnx", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("not really a graph", f);
+    fclose(f);
+    uint64_t size;
+    assert_int_equal(ruv__embed_sha256_file(path, want, &size), RUV_OK);
+    assert_int_equal(ruv__embed_cache_add_derived(dir, "onnx/model.onnx", hex), RUV_OK);
+    assert_string_equal(hex, want);
+    memset(hex, 0, sizeof hex);
+    assert_int_equal(ruv__embed_cache_check_derived(dir, "onnx/model.onnx", hex), RUV_OK);
+    assert_string_equal(hex, want);
+
+    /* Fetching again neither hashes the model nor forgets the record. */
+    o.offline = 1;
+    char *dir2 = NULL;
+    assert_int_equal(ruv__embed_model_fetch(&entry, &o, &dir2, &st), RUV_OK);
+    free(dir2);
+    assert_int_equal(st.reused, entry.n_files);
+    assert_int_equal(st.hashed, 0);
+    assert_int_equal(ruv__embed_cache_check_derived(dir, "onnx/model.onnx", NULL), RUV_OK);
+
+    /* Touched: reported, and the next fetch drops the stale record. */
+    set_mtime(path, 1000000000);
+    assert_int_equal(ruv__embed_cache_check_derived(dir, "onnx/model.onnx", NULL), RUV_E_INTEGRITY);
+    assert_non_null(strstr(ruv__detail_get(), want));
+    assert_int_equal(ruv__embed_model_fetch(&entry, &o, &dir2, &st), RUV_OK);
+    free(dir2);
+    assert_int_equal(ruv__embed_cache_check_derived(dir, "onnx/model.onnx", NULL), RUV_E_MISS);
+
+    assert_int_equal(ruv__embed_cache_add_derived(dir, "../escape", NULL), RUV_E_INVAL);
+    assert_int_equal(ruv__embed_cache_add_derived(dir, "verified", NULL), RUV_E_INVAL);
+    assert_int_equal(ruv__embed_cache_add_derived(dir, "absent.onnx", NULL), RUV_E_IO);
+    assert_int_equal(ruv__embed_cache_check_derived("norevision", "x", NULL), RUV_E_INVAL);
+    free(dir);
+}
+
 static void test_local_directory_as_is(void **state)
 {
     (void)state;
@@ -622,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_refused_urls),
         cmocka_unit_test(test_progress_and_cancel),
         cmocka_unit_test(test_changed_cached_file),
+        cmocka_unit_test(test_derived_file),
         cmocka_unit_test(test_local_directory_as_is),
         cmocka_unit_test(test_two_racing_processes),
         cmocka_unit_test(test_https_with_test_ca),
