@@ -151,8 +151,21 @@ EXTRA_DIST += plugins/embed-onnx/tests/model-fetch.sh plugins/embed-onnx/tests/m
 	plugins/embed-onnx/fuzz/fuzz_manifest.c
 
 # fuzz_manifest: the cache's `verified` manifest parser (manifest.c):
-#   make plugins/embed-onnx/fuzz/fuzz_manifest
-#   nice -n 10 plugins/embed-onnx/fuzz/fuzz_manifest -max_len=4096 -timeout=10 -max_total_time=300 corpus-manifest
+#   make fuzz-manifest        # the fuzzer and its seeds (generated, never committed)
+#   nice -n 10 plugins/embed-onnx/fuzz/fuzz_manifest -max_len=4096 -timeout=10 -max_total_time=300 \
+#       corpus-manifest plugins/embed-onnx/fuzz/seeds-manifest
+RUV_MANIFEST_SEED_SHA = 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+fuzz-manifest: plugins/embed-onnx/fuzz/fuzz_manifest
+	rm -rf plugins/embed-onnx/fuzz/seeds-manifest
+	$(MKDIR_P) plugins/embed-onnx/fuzz/seeds-manifest
+	printf '{"format": "ruvector-model-verified/1", "files": [{"path": "config.json", "sha256": "%s", "size": 612, "mtime_ns": 1765000000123456789}, {"path": "1_Pooling/config.json", "sha256": "%s", "size": 0, "mtime_ns": -1}]}' \
+	  $(RUV_MANIFEST_SEED_SHA) $(RUV_MANIFEST_SEED_SHA) >plugins/embed-onnx/fuzz/seeds-manifest/two
+	printf '{"format": "ruvector-model-verified/1", "files": []}' >plugins/embed-onnx/fuzz/seeds-manifest/empty
+.PHONY: fuzz-manifest
+clean-local: clean-fuzz-manifest
+clean-fuzz-manifest:
+	rm -rf plugins/embed-onnx/fuzz/seeds-manifest
+.PHONY: clean-fuzz-manifest
 plugins/embed-onnx/fuzz/fuzz_manifest: $(top_srcdir)/plugins/embed-onnx/manifest.c \
 		$(top_srcdir)/plugins/embed-onnx/registry.c $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_manifest.c config.h
 	$(MKDIR_P) plugins/embed-onnx/fuzz
