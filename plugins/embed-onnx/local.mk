@@ -132,6 +132,12 @@ plugins_embed_onnx_libruv_models_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LI
 	$(PTHREAD_CFLAGS) -fvisibility=hidden
 plugins_embed_onnx_libruv_models_la_LIBADD = $(JANSSON_LIBS) $(LIBCURL_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS)
 if HAVE_CMOCKA
+check_PROGRAMS += plugins/embed-onnx/tests/test_model_registry
+plugins_embed_onnx_tests_test_model_registry_SOURCES = plugins/embed-onnx/tests/test_model_registry.c \
+	plugins/common/detail.c
+plugins_embed_onnx_tests_test_model_registry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_model_registry_LDADD = plugins/embed-onnx/libruv_models.la $(CMOCKA_LIBS)
+TESTS += plugins/embed-onnx/tests/test_model_registry
 # Against model_server.py on 127.0.0.1 (model-fetch.sh starts it).
 check_PROGRAMS += plugins/embed-onnx/tests/test_model_fetch
 plugins_embed_onnx_tests_test_model_fetch_SOURCES = plugins/embed-onnx/tests/test_model_fetch.c \
