@@ -7,7 +7,7 @@ holds the results and the commands.
 
     python3 bench/rulake_compare.py [--dataset DIR] [--n N] [--reps 3] [--build]
                                     [--tests T1,T2,T4,T5,T6] [--json OUT] [--md OUT]
-    python3 bench/rulake_compare.py interop [--build]
+    python3 bench/rulake_compare.py interop [--build] [--ours-cli build/tests/rulake/witness_cli]
 
 The Rust program is built outside the repository:
     cd bench/rulake-peer && CARGO_TARGET_DIR=/work/cargo-target \
@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # rulake_sidecar_cases.witness_v1
 PEER_DIR = HERE / "rulake-peer"
 TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", "/work/cargo-target"))
 DEFAULT_BIN = TARGET_DIR / "release" / "rulake-peer"
@@ -239,7 +241,7 @@ ROWS = [
 def pick(results: List[Dict[str, Any]], test: str, field: str, shards: Optional[int] = None) -> Optional[float]:
     vals = [r[field] for r in results if r.get("test") == test and field in r
             and (shards is None or r.get("shards") == shards)]
-    return vals[0] if vals else None
+    return median(vals) if vals else None  # T2 repeats in one process each
 
 
 def fmt(v: Optional[float]) -> str:
@@ -269,31 +271,73 @@ def table(peer: List[Dict[str, Any]], ours: List[Dict[str, Any]], shards: List[i
 
 # ---------------------------------------------------------------- interop
 
-def interop(binary: Path) -> int:
-    """Crate-written bundles read by the crate (and by ours when
-    ruvector.RuLakeBundle exists); ours read by the crate when ours can
-    publish. Prints one JSON line per check; exit 1 if a check failed."""
+DEFAULT_CLI = HERE.parent / "build" / "tests" / "rulake" / "witness_cli"
+SPEC_EXAMPLE_DIGEST = "3de7bfbad5f7366a26d126d44b23a0037301c24f5c4a99fb7d7c02dda20fd7c3"  # rulake.md §6
+
+
+def cli(path: Path, request: str) -> str:
+    """One request to tests/rulake/witness_cli (our C witnesses, sidecar
+    reader and ruvec files); its one-line answer."""
+    out = subprocess.run([str(path)], input=request + "\n", capture_output=True, text=True)
+    return (out.stdout.strip().splitlines() or ["error: no answer"])[0]
+
+
+def interop(binary: Path, ours_cli: Path) -> int:
+    """Bundles across the two implementations. Crate-written bundles are
+    read by the crate, by our C reader (witness_cli, from an out-of-tree
+    build) and, once it exists, by ruvector.RuLakeBundle; ours are read by
+    the crate. One JSON line per check; exit 1 if a check that should pass
+    failed. `expect` says what rulake.md leads us to expect."""
     failed = 0
     why = ours_available()
+
+    def report(check: str, ok: bool, expect: bool = True, **kw: Any) -> None:
+        nonlocal failed
+        failed += ok != expect
+        print(json.dumps({"check": check, "ok": ok, "expected": expect, **kw}))
+
     with tempfile.TemporaryDirectory(prefix="rulake-interop-") as tmp:
         for kind in ("local", "fs"):
             d = Path(tmp) / f"crate-{kind}"
             w = run_peer(binary, ["write-bundle", "--kind", kind, "--out", str(d)])[0]
             r = run_peer(binary, ["read-bundle", str(d)])[0]
-            ok = r["rvf_witness"] == w["rvf_witness"]
-            print(json.dumps({"check": f"crate writes {kind}, crate reads", "ok": ok, "witness": w["rvf_witness"],
-                              "rows": r.get("rows")}))
-            failed += not ok
+            report(f"crate writes {kind}, crate reads", r["rvf_witness"] == w["rvf_witness"],
+                   witness=w["rvf_witness"], rows=r.get("rows"), warm_search_ids=r.get("warm_search_ids"))
+            if ours_cli.exists():
+                got = cli(ours_cli, f"readsidecar {d}")
+                report(f"crate writes {kind}, our C reader reads the sidecar", got == w["rvf_witness"], answer=got)
+                if kind == "fs":
+                    got = cli(ours_cli, f"readruvec {d} docs.ruvec1")
+                    report("crate writes ruvec1, our C reader reads it (content digest = rulake.md §6 example)",
+                           got == SPEC_EXAMPLE_DIGEST, answer=got)
             if why is None:
                 import ruvector
                 try:
                     b = ruvector.RuLakeBundle.read(str(d))
-                    ok = b.rvf_witness == w["rvf_witness"]
-                    print(json.dumps({"check": f"crate writes {kind}, ours reads", "ok": ok}))
+                    report(f"crate writes {kind}, ruvector.RuLakeBundle reads", b.rvf_witness == w["rvf_witness"])
                 except Exception as e:  # report every failure, keep going
-                    ok = False
-                    print(json.dumps({"check": f"crate writes {kind}, ours reads", "ok": False, "error": repr(e)}))
-                failed += not ok
+                    report(f"crate writes {kind}, ruvector.RuLakeBundle reads", False, error=repr(e))
+        if ours_cli.exists():
+            # Ours writes ruvec2 (rulake.md §10.2); the crate reads only ruvec1.
+            d = Path(tmp) / "ours-fs"
+            d.mkdir()
+            rows = b"".join(i.to_bytes(8, "little") + b"".join(struct.pack("<f", x) for x in v) for i, v in
+                            [(7, [1, 2, 3, 4]), (42, [0.5, -0.5, 0.25, -0.25]), (99, [-1, -2, -3, -4]),
+                             (2000, [8, 16, 32, 64])])
+            got = cli(ours_cli, f"writeruvec {d} docs.ruvec2 4 x{rows.hex()}")
+            back = cli(ours_cli, f"readruvec {d} docs.ruvec2")
+            report("our C writer writes ruvec2, our C reader reads it", back == SPEC_EXAMPLE_DIGEST, answer=back)
+            side = {"format_version": 2, "data_ref": f"file://{d}/docs.ruvec2", "dim": 4, "rotation_seed": 42,
+                    "rerank_factor": 20, "generation": "ruvec2-token", "rvf_witness": "", "pii_policy": None,
+                    "lineage_id": None}
+            from rulake_sidecar_cases import witness_v1
+            side["rvf_witness"] = witness_v1(side["data_ref"], 4, 42, 20, "ruvec2-token")
+            (d / "table.rulake.json").write_text(json.dumps(side))
+            r = run_peer(binary, ["read-bundle", str(d)])[0]
+            report("ours writes ruvec2, the crate pulls it", r.get("pulled_rows") == 4, expect=False,
+                   crate=r.get("pull_error"), header_answer=got)
+        else:
+            print(json.dumps({"check": "our C side", "skipped": f"{ours_cli} not built"}))
         if why is None:
             import numpy as np
             import ruvector
@@ -306,12 +350,10 @@ def interop(binary: Path) -> int:
             lk.register_backend(be)
             lk.publish_bundle("docs", out_dir=str(d))
             r = subprocess.run([str(binary), "read-bundle", str(d)], capture_output=True, text=True)
-            ok = r.returncode == 0
-            print(json.dumps({"check": "ours writes local, crate reads", "ok": ok,
-                              "crate": json.loads(r.stdout) if r.stdout.strip() else r.stderr}))
-            failed += not ok
+            report("ours publishes (LocalBackend), the crate reads", r.returncode == 0,
+                   crate=json.loads(r.stdout) if r.stdout.strip() else r.stderr)
         else:
-            print(json.dumps({"check": "ours", "skipped": why}))
+            print(json.dumps({"check": "ruvector.RuLake", "skipped": why}))
     return 1 if failed else 0
 
 
@@ -324,6 +366,8 @@ def main() -> int:
     ap.add_argument("--tests", default="T1,T2,T4,T5,T6")
     ap.add_argument("--shards", default="2,4,8")
     ap.add_argument("--peer-bin", type=Path, default=DEFAULT_BIN)
+    ap.add_argument("--ours-cli", type=Path, default=DEFAULT_CLI,
+                    help="tests/rulake/witness_cli of an out-of-tree build (interop)")
     ap.add_argument("--build", action="store_true", help="cargo build the peer first")
     ap.add_argument("--no-ours", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write every result here")
@@ -333,7 +377,7 @@ def main() -> int:
     if a.build or not a.peer_bin.exists():
         build_peer()
     if a.mode == "interop":
-        return interop(a.peer_bin)
+        return interop(a.peer_bin, a.ours_cli)
 
     tests = a.tests.split(",")
     shards = [int(x) for x in a.shards.split(",")]

@@ -4,7 +4,11 @@
 accepts it and what rulake.md §10.1 / §6.5 require of ours. The cases are
 where the two can disagree; docs/benchmarks-rulake.md lists the results.
 
-    python3 bench/rulake_sidecar_cases.py [--peer-bin PATH] [--md]
+    python3 bench/rulake_sidecar_cases.py [--peer-bin PATH] [--ours-cli PATH] [--md]
+
+--ours-cli is tests/rulake/witness_cli from an out-of-tree build (`make
+tests/rulake/witness_cli`): its `readsidecar` runs our C reader and §6.5
+checks, which adds a column with our actual verdict.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Tuple, Union
 
+DEFAULT_CLI = Path(__file__).resolve().parent.parent / "build" / "tests" / "rulake" / "witness_cli"
 DEFAULT_BIN = Path(os.environ.get("CARGO_TARGET_DIR", "/work/cargo-target")) / "release" / "rulake-peer"
 
 
@@ -87,6 +92,7 @@ def cases() -> List[Tuple[str, str, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--peer-bin", type=Path, default=DEFAULT_BIN)
+    ap.add_argument("--ours-cli", type=Path, default=DEFAULT_CLI)
     ap.add_argument("--md", action="store_true", help="print a markdown table")
     a = ap.parse_args()
     rows = []
@@ -105,14 +111,20 @@ def main() -> int:
             res = json.loads(r.stdout) if r.stdout.strip() else {"error": r.stderr.strip()}
             crate = "accept" if res.get("ok") else "reject: " + str(res.get("error", ""))[:90]
             agree = crate.startswith("accept") == want.startswith("accept")
-            rows.append((name, crate, want, agree))
+            ours = "—"
+            if a.ours_cli.exists():
+                o = subprocess.run([str(a.ours_cli)], input=f"readsidecar {d}\n", capture_output=True, text=True)
+                line = (o.stdout.strip().splitlines() or ["error: no answer"])[0]
+                ours = "reject: " + line[7:][:90] if line.startswith("error:") else "accept"
+            rows.append((name, crate, want, ours, agree))
             if not a.md:
-                print(json.dumps({"case": name, "crate": crate, "spec": want, "agree": agree}))
+                print(json.dumps({"case": name, "crate": crate, "spec": want, "ours": ours, "agree": agree}))
     if a.md:
-        print("| case | crate 2.3.0 reader | rulake.md (ours) | same verdict |")
-        print("|---|---|---|---|")
-        for name, crate, want, agree in rows:
-            print(f"| {name} | {crate.replace('|', '/')} | {want} | {'yes' if agree else '**no**'} |")
+        print("| case | crate 2.3.0 reader | rulake.md requires | crate = spec | our C reader (witness_cli) |")
+        print("|---|---|---|---|---|")
+        for name, crate, want, ours, agree in rows:
+            print(f"| {name} | {crate.replace('|', '/')} | {want} | {'yes' if agree else '**no**'} "
+                  f"| {ours.replace('|', '/')} |")
     return 0
 
 
