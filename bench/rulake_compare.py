@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # rulake_sidecar_cases.witness_v1
@@ -98,8 +98,8 @@ def truth_for(base: Any, queries: Any, gt_path: Path, full: bool) -> Any:
     full base, else by an exact float64 scan."""
     import numpy as np
     if full and gt_path.exists():
-        gt = np.fromfile(gt_path, dtype=np.int32)
-        gt = gt.reshape(-1, int(gt[0]) + 1)[:, 1:1 + K].astype(np.int64)
+        raw = np.fromfile(gt_path, dtype=np.int32)
+        gt = raw.reshape(-1, int(raw[0]) + 1)[:, 1:1 + K].astype(np.int64)
     else:
         b = base.astype(np.float64)
         q = queries.astype(np.float64)
@@ -212,9 +212,9 @@ def run_ours(base: Any, queries: Any, truth: Any, reps: int, shards: List[int], 
             cold.append((time.perf_counter() - t) * 1e3)
         out.append({"test": "T5", "bare_build_ms": median(bare), "prime_ms": median(cold),
                     "ratio": median(cold) / median(bare)})
-    for t in ("T2", "T6"):
-        if t in tests:
-            out.append({"test": t, "skipped": "not measured by this script for ours yet (needs the plugin's "
+    for name in ("T2", "T6"):
+        if name in tests:
+            out.append({"test": name, "skipped": "not measured by this script for ours yet (needs the plugin's "
                                                "save/warm and cache_stats().bytes; see docs/benchmarks-rulake.md)"})
     return out
 
@@ -260,8 +260,8 @@ def table(peer: List[Dict[str, Any]], ours: List[Dict[str, Any]], shards: List[i
         rows.append(("T4", f"qps@{s}", f"T4 federated QPS, {s} shards"))
     for test, field, label in rows:
         if "@" in field:
-            f, s = field.split("@")
-            a, b = pick(peer, test, f, int(s)), pick(ours, test, f, int(s))
+            f, sh = field.split("@")
+            a, b = pick(peer, test, f, int(sh)), pick(ours, test, f, int(sh))
         else:
             a, b = pick(peer, test, field), pick(ours, test, field)
         ratio = fmt(b / a) if (a and b is not None) else "—"
@@ -321,13 +321,13 @@ def interop(binary: Path, ours_cli: Path) -> int:
             # Ours writes ruvec2 (rulake.md §10.2); the crate reads only ruvec1.
             d = Path(tmp) / "ours-fs"
             d.mkdir()
-            rows = b"".join(i.to_bytes(8, "little") + b"".join(struct.pack("<f", x) for x in v) for i, v in
-                            [(7, [1, 2, 3, 4]), (42, [0.5, -0.5, 0.25, -0.25]), (99, [-1, -2, -3, -4]),
-                             (2000, [8, 16, 32, 64])])
+            example: List[Tuple[int, List[float]]] = [
+                (7, [1, 2, 3, 4]), (42, [0.5, -0.5, 0.25, -0.25]), (99, [-1, -2, -3, -4]), (2000, [8, 16, 32, 64])]
+            rows = b"".join(i.to_bytes(8, "little") + b"".join(struct.pack("<f", x) for x in v) for i, v in example)
             got = cli(ours_cli, f"writeruvec {d} docs.ruvec2 4 x{rows.hex()}")
             back = cli(ours_cli, f"readruvec {d} docs.ruvec2")
             report("our C writer writes ruvec2, our C reader reads it", back == SPEC_EXAMPLE_DIGEST, answer=back)
-            side = {"format_version": 2, "data_ref": f"file://{d}/docs.ruvec2", "dim": 4, "rotation_seed": 42,
+            side: Dict[str, Any] = {"format_version": 2, "data_ref": f"file://{d}/docs.ruvec2", "dim": 4, "rotation_seed": 42,
                     "rerank_factor": 20, "generation": "ruvec2-token", "rvf_witness": "", "pii_policy": None,
                     "lineage_id": None}
             from rulake_sidecar_cases import witness_v1
@@ -349,9 +349,9 @@ def interop(binary: Path, ours_cli: Path) -> int:
                                        dtype=np.float32))
             lk.register_backend(be)
             lk.publish_bundle("docs", out_dir=str(d))
-            r = subprocess.run([str(binary), "read-bundle", str(d)], capture_output=True, text=True)
-            report("ours publishes (LocalBackend), the crate reads", r.returncode == 0,
-                   crate=json.loads(r.stdout) if r.stdout.strip() else r.stderr)
+            proc = subprocess.run([str(binary), "read-bundle", str(d)], capture_output=True, text=True)
+            report("ours publishes (LocalBackend), the crate reads", proc.returncode == 0,
+                   crate=json.loads(proc.stdout) if proc.stdout.strip() else proc.stderr)
         else:
             print(json.dumps({"check": "ruvector.RuLake", "skipped": why}))
     return 1 if failed else 0
