@@ -198,6 +198,29 @@ def run_ours(base: Any, queries: Any, truth: Any, reps: int, shards: List[int], 
                 res = cur
             out.append({"test": "T4", "shards": s, "recall_at_10": recall(base, queries, truth, res),
                         "qps": median(qs), "prime_ms_parallel": prime_ms})
+    if "T4" in tests:
+        import threading
+        lk = lake(ruvector.Consistency.EVENTUAL)
+        local(lk, "b", 0, n)
+        lk.search_one("c", queries[0], k=K)
+        by: Dict[int, float] = {}
+        for threads in (1, 2):
+            qs2: List[float] = []
+            for rep in range(reps + 1):
+                def client() -> None:
+                    for q in queries:
+                        lk.search_one("c", q, k=K)
+                ts = [threading.Thread(target=client) for _ in range(threads)]
+                t = time.perf_counter()
+                for th in ts:
+                    th.start()
+                for th in ts:
+                    th.join()
+                if rep:
+                    qs2.append(threads * len(queries) / (time.perf_counter() - t))
+            by[threads] = median(qs2)
+        out.append({"test": "T4_concurrent", "qps_1_thread": by[1], "qps_2_threads": by[2],
+                    "ratio_2_over_1": by[2] / by[1]})
     if "T5" in tests:
         bare: List[float] = []
         cold: List[float] = []
@@ -233,6 +256,9 @@ ROWS = [
     ("T5", "bare_build_ms", "T5 bare index build ms"),
     ("T5", "prime_ms", "T5 prime ms (cold first search)"),
     ("T5", "ratio", "T5 prime / build (gate <= 1.25)"),
+    ("T4_concurrent", "qps_1_thread", "T4 hits QPS, 1 client thread (EVENTUAL)"),
+    ("T4_concurrent", "qps_2_threads", "T4 hits QPS, 2 client threads"),
+    ("T4_concurrent", "ratio_2_over_1", "T4 2 threads / 1 thread (gate >= 1.8)"),
     ("T6", "entries_after_3_primes", "T6 entries kept with a cap of 1"),
     ("T6", "rss_delta_over_entry_bytes", "T6 RSS growth / one entry's bytes"),
 ]
@@ -364,7 +390,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=None, help="first N base rows (ground truth recomputed)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--tests", default="T1,T2,T4,T5,T6")
-    ap.add_argument("--shards", default="2,4,8")
+    ap.add_argument("--shards", default="1,2,4,8")
     ap.add_argument("--peer-bin", type=Path, default=DEFAULT_BIN)
     ap.add_argument("--ours-cli", type=Path, default=DEFAULT_CLI,
                     help="tests/rulake/witness_cli of an out-of-tree build (interop)")

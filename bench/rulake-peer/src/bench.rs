@@ -200,6 +200,41 @@ pub fn t4(s: &Setup, shard_counts: &[usize]) {
     }
 }
 
+/// T4, concurrency: hits on a primed EVENTUAL lake (one collection, the
+/// whole base) from 1 and then 2 client threads, each running every query;
+/// total QPS and the ratio (rulake.md §12: ≥ 1.8× for ours).
+pub fn t4_concurrent(s: &Setup) {
+    let lake = primed_lake(s, Consistency::Eventual { ttl_ms: 600_000 });
+    let mut by_threads = Vec::new();
+    for threads in [1usize, 2] {
+        let mut qs = Vec::new();
+        for rep in 0..=s.reps {
+            let t = Instant::now();
+            std::thread::scope(|sc| {
+                for _ in 0..threads {
+                    sc.spawn(|| {
+                        for q in &s.queries {
+                            lake.search_one("b", "c", q, K).unwrap();
+                        }
+                    });
+                }
+            });
+            let q = (threads * s.queries.len()) as f64 / t.elapsed().as_secs_f64();
+            if rep > 0 {
+                qs.push(q);
+            }
+        }
+        by_threads.push((threads, median(qs.clone()), qs));
+    }
+    emit(
+        "T4_concurrent",
+        json!({"n": s.base.len(), "k": K, "rerank": s.rerank, "qps_1_thread": by_threads[0].1,
+               "qps_2_threads": by_threads[1].1, "ratio_2_over_1": by_threads[1].1 / by_threads[0].1,
+               "qps_1_thread_all": by_threads[0].2, "qps_2_threads_all": by_threads[1].2,
+               "note": "search_one hits, Eventual(600 s), one shared lake"}),
+    );
+}
+
 /// T5: prime through the lake (pull + build, timed as the cold first
 /// search, and the crate's own last_prime_ms) vs a bare index build from
 /// the same arrays with the same constructor.

@@ -5,7 +5,7 @@
 //! Usage:
 //!   rulake-peer bench --base B.fvecs --queries Q.fvecs [--gt G.ivecs] [--n N]
 //!                     [--nq Q] [--rerank 20] [--seed 42] [--reps 3]
-//!                     [--shards 2,4,8] [--tests T1,T2,T4,T5,T6]
+//!                     [--shards 1,2,4,8] [--tests T1,T2,T4,T5,T6]
 //!   rulake-peer write-bundle --kind local|fs --out DIR [--base B.fvecs --n N]
 //!                     [--seed 42] [--rerank 20]
 //!   rulake-peer read-bundle DIR
@@ -112,7 +112,7 @@ fn run(argv: &[String]) -> Result<(), String> {
                 .opts
                 .get("shards")
                 .map(String::as_str)
-                .unwrap_or("2,4,8")
+                .unwrap_or("1,2,4,8")
                 .split(',')
                 .map(|x| x.parse().map_err(|_| format!("--shards: bad count {x:?}")))
                 .collect::<Result<_, _>>()?;
@@ -134,7 +134,10 @@ fn run(argv: &[String]) -> Result<(), String> {
                 match t {
                     "T1" => bench::t1_and_recall(&s),
                     "T2" => bench::t2(&s, &exe, &tail),
-                    "T4" => bench::t4(&s, &shards),
+                    "T4" => {
+                        bench::t4(&s, &shards);
+                        bench::t4_concurrent(&s);
+                    }
                     "T5" => bench::t5(&s),
                     "T6" => {
                         let mut args = vec!["t6-child".to_string()];
