@@ -25,6 +25,8 @@ pub struct Setup {
     pub seed: u64,
     pub reps: usize,
     pub dataset: String,
+    /// T2 diagnostic: pause after the warm, before the first search.
+    pub settle_ms: u64,
 }
 
 pub fn emit(test: &str, mut v: Value) {
@@ -358,6 +360,11 @@ pub fn t2_child(s: &Setup, root: &PathBuf) {
     let t = Instant::now();
     let rows = lake.warm_from_dir(&("fs".to_string(), "c".to_string()), root.join("cache")).unwrap();
     let warm_ms = t.elapsed().as_secs_f64() * 1e3;
+    // Diagnostic only (default 0): a pause between the warm and the first
+    // search, to tell rayon's still-spinning workers from pre-emption.
+    if s.settle_ms > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(s.settle_ms));
+    }
     let t = Instant::now();
     lake.search_one("fs", "c", &s.queries[1], K).unwrap();
     let first_us = t.elapsed().as_secs_f64() * 1e6;
@@ -373,7 +380,7 @@ pub fn t2_child(s: &Setup, root: &PathBuf) {
         "{}",
         json!({"n": rows, "warm_from_dir_ms": warm_ms, "first_search_us": first_us, "steady_p50_us": p50,
                "ratio_first_over_p50": first_us / p50, "primes_after_first": stats.primes,
-               "warm_installs": stats.warm_installs, "consistency": "Fresh", "backend": "FsBackend (ruvec1)",
+               "warm_installs": stats.warm_installs, "settle_ms": s.settle_ms, "consistency": "Fresh", "backend": "FsBackend (ruvec1)",
                "note": "warm_from_dir replays the index build from index.rbpx (the crate stores vectors, not codes)"})
     );
 }

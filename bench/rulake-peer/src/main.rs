@@ -6,6 +6,7 @@
 //!   rulake-peer bench --base B.fvecs --queries Q.fvecs [--gt G.ivecs] [--n N]
 //!                     [--nq Q] [--rerank 20] [--seed 42] [--reps 3]
 //!                     [--shards 1,2,4,8] [--tests T1,T2,T4,T5,T6]
+//!                     [--settle-ms 0]   (T2 diagnostic: pause before the first search)
 //!   rulake-peer write-bundle --kind local|fs --out DIR [--base B.fvecs --n N]
 //!                     [--seed 42] [--rerank 20]
 //!   rulake-peer read-bundle DIR
@@ -64,6 +65,7 @@ fn setup(a: &Args, queries_only: bool) -> Result<bench::Setup, String> {
     let rerank = a.num("rerank", 20usize)?;
     let seed = a.num("seed", 42u64)?;
     let reps = a.num("reps", 3usize)?;
+    let settle_ms = a.num("settle-ms", 0u64)?;
     if queries_only {
         return Ok(bench::Setup {
             base: Vec::new(),
@@ -74,6 +76,7 @@ fn setup(a: &Args, queries_only: bool) -> Result<bench::Setup, String> {
             seed,
             reps,
             dataset: String::new(),
+            settle_ms,
         });
     }
     let bpath = a.path("base").ok_or("--base is required")?;
@@ -98,7 +101,7 @@ fn setup(a: &Args, queries_only: bool) -> Result<bench::Setup, String> {
         queries.len(),
         if gt.is_some() { "shipped ivecs" } else { "exact scan" }
     );
-    Ok(bench::Setup { base, queries, dim, truth, rerank, seed, reps, dataset })
+    Ok(bench::Setup { base, queries, dim, truth, rerank, seed, reps, dataset, settle_ms })
 }
 
 fn run(argv: &[String]) -> Result<(), String> {
@@ -123,7 +126,7 @@ fn run(argv: &[String]) -> Result<(), String> {
             );
             // Options to hand to child processes (dataset + settings).
             let mut tail = Vec::new();
-            for k in ["queries", "nq", "rerank", "seed", "reps"] {
+            for k in ["queries", "nq", "rerank", "seed", "reps", "settle-ms"] {
                 if let Some(v) = a.opts.get(k) {
                     tail.push(format!("--{k}"));
                     tail.push(v.clone());
