@@ -7,7 +7,7 @@ RUV_A2A_VECTOR_FILES = tests/a2a/gen_vectors.mjs tests/a2a/vectors/es_numbers.tx
 	tests/a2a/vectors/jcs.json tests/a2a/vectors/cards.json \
 	tests/a2a/gen_python_vectors.py tests/a2a/vectors/python.json \
 	tests/a2a/vectors/identity_card.json
-EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h
+EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h tests/a2a/fakes/fake_peer.py
 if HAVE_A2A_CORE
 if HAVE_CMOCKA
 RUV_A2A_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) -DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
@@ -43,6 +43,15 @@ tests_a2a_test_a2a_plugin_SOURCES = tests/a2a/test_a2a_plugin.c tests/a2a/a2a_te
 tests_a2a_test_a2a_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
 	-DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
 tests_a2a_test_a2a_plugin_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+# The blocking client against the loopback fake peer (fakes/fake_peer.py:
+# python3 + cryptography; the test skips with 77 without them).
+check_PROGRAMS += tests/a2a/test_a2a_client
+TESTS += tests/a2a/test_a2a_client
+tests_a2a_test_a2a_client_SOURCES = tests/a2a/test_a2a_client.c
+tests_a2a_test_a2a_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
+	$(LIBCURL_CFLAGS) -DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
+tests_a2a_test_a2a_client_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON_LIBS) \
+	$(LIBCURL_LIBS)
 endif
 endif
 
