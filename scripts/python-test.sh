@@ -131,7 +131,12 @@ echo_wheel=$(ls "$b"/dist/ruvector_test_echo-*.whl)
 
 step "pytest"
 status=0
+# The a2a plugin for the A2A client tests (python/tests/test_a2a*.py); the
+# a2a-sdk interop test makes its own venv (PyPI) and skips, saying why, when
+# it cannot.
+quiet a2a-plugin-build make -C "$RUVECTOR_BUILD_DIR" plugins/a2a/a2a.la
 (cd "$top/python/tests" &&
+    RUVECTOR_TEST_A2A_PLUGIN_DIR="$RUVECTOR_BUILD_DIR/plugins/a2a/.libs" \
     RUVECTOR_TEST_COMPANION_WHEEL="$echo_wheel" "$V/python" -m pytest -p no:cacheprovider -q -rs \
         --durations=5 .) || status=1
 

@@ -196,7 +196,7 @@ def test_hostile_unary(fake: FakePeer, engine: ruvector.Engine, mode: str,
             c.get_task_sync("x")
         assert isinstance(ei.value, TransportError)
         if mode == "http500":
-            assert ei.value.http_status == 502  # type: ignore[attr-defined]
+            assert ei.value.http_status == 502
         if cls is ProtocolError:
             assert isinstance(ei.value, ruvector.ProtocolError)
 

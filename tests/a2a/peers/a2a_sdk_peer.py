@@ -91,6 +91,7 @@ def main() -> int:
     routes += create_jsonrpc_routes(request_handler=handler, rpc_url="/a2a/jsonrpc",
                                     enable_v0_3_compat=args.v03_compat)
     app = Starlette(routes=routes)
+    sock.listen(128)  # connections wait in the backlog until uvicorn accepts
     print(f"PORT {port} AGENT_ID {agent_id}", flush=True)
     config = uvicorn.Config(app, log_level="warning")
     server = uvicorn.Server(config)

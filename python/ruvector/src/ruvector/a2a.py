@@ -277,7 +277,7 @@ def _raise(out: _Outcome, peer: Optional[str]) -> None:
 # ---------------------------------------------------------------- data
 
 
-class TaskState(str, enum.Enum):
+class TaskState(enum.Enum):
     """A task's state, by its A2A v1.0 name (v0.3 names are mapped)."""
 
     SUBMITTED = "TASK_STATE_SUBMITTED"
