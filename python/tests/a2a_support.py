@@ -100,9 +100,23 @@ class FakePeer(Peer):
             return out
 
 
-def start_fake() -> FakePeer:
+def start_fake(tls: Optional[List[str]] = None) -> FakePeer:
+    """The fake peer; tls = [cert, key] serves https."""
     py = python_with("cryptography", [sys.executable, "/usr/bin/python3", "python3"])
     if py is None:
         pytest.skip("no python3 with `cryptography` to run the fake A2A peer "
                     "(apt-get install python3-cryptography)")
-    return FakePeer([py, str(FAKE)], "fake A2A peer")
+    return FakePeer([py, str(FAKE)] + (["--tls", *tls] if tls else []), "fake A2A peer")
+
+
+def self_signed(dirpath: Path, name: str, san: str) -> List[str]:
+    """A self-signed certificate (and key) made with the openssl CLI."""
+    cert, key = dirpath / f"{name}.pem", dirpath / f"{name}.key"
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                        f"/CN={name}", "-addext", f"subjectAltName={san}", "-keyout", str(key),
+                        "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"openssl cannot make a test certificate: {exc}")
+    return [str(cert), str(key)]

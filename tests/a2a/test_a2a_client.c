@@ -265,6 +265,11 @@ static void test_card_refusals(void **state)
     assert_non_null(strstr(ruv_last_error(), "rvagent-a2a"));
     assert_int_equal(peer_stat("card"), 2); /* agent-card.json (404), agent.json */
 
+    /* A tampered card behind the agent.json fallback is refused too. */
+    assert_int_equal(open_client("normal", "legacy_path_tampered", NULL, &c), RUV_E_SECURITY);
+    assert_int_equal(st.error, RUV_A2A_ERR_SIGNATURE);
+    assert_non_null(strstr(ruv_last_error(), "agent.json"));
+
     assert_int_equal(open_client("normal", "badjson", NULL, &c), RUV_E_PROTOCOL);
     assert_int_equal(st.error, RUV_A2A_ERR_DISCOVERY);
     assert_int_equal(open_client("normal", "bigcard", NULL, &c), RUV_E_PROTOCOL);

@@ -5,7 +5,8 @@ for the Ed25519 card signature. It does what real peers cannot: malformed
 JSON and SSE, wrong JSON-RPC ids, oversized bodies, 5xx, tampered and
 unsigned cards, v0.3-only and rvagent-a2a cards, and it counts requests.
 
-    python3 fake_peer.py [--seed HEX32]    prints "PORT <n> AGENT_ID <hex>" and serves
+    python3 fake_peer.py [--seed HEX32] [--tls CERT KEY]
+        prints "PORT <n> AGENT_ID <hex>" and serves (https with --tls)
 
 Control (JSON over POST, for tests): /_control {"mode": M, "card": C}
 sets how RPCs and the card are answered; GET /_stats gives request counts
@@ -55,13 +56,14 @@ class Peer:
         self.mode = "normal"
         self.card_mode = "v1"
         self.port = 0
+        self.scheme = "http"
         self.tasks = {}
         self.lock = threading.Lock()
         self.stats = {"card": 0, "rpc": 0, "last_method": None, "last_version": None,
                       "methods": []}
 
     def card(self):
-        base = f"http://127.0.0.1:{self.port}"
+        base = f"{self.scheme}://127.0.0.1:{self.port}"
         ifaces = [{"url": base + "/a2a/jsonrpc", "protocolBinding": "JSONRPC",
                    "protocolVersion": "1.0"}]
         if self.card_mode in ("v03", "both"):
@@ -161,7 +163,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/.well-known/agent-card.json":
             p.stats["card"] += 1
             p.stats["card_version"] = self.headers.get("A2A-Version")
-            if p.card_mode == "rvagent":
+            if p.card_mode in ("rvagent", "legacy_path_tampered"):
                 return self.send_json({}, status=404)
             if p.card_mode == "bigcard":
                 return self.send_json(None, raw=b'{"name":"' + b"x" * (2 << 20) + b'"}')
@@ -171,6 +173,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/.well-known/agent.json" and p.card_mode == "rvagent":
             p.stats["card"] += 1
             return self.send_json(p.card())
+        if self.path == "/.well-known/agent.json" and p.card_mode == "legacy_path_tampered":
+            p.stats["card"] += 1
+            p.card_mode = "tampered"
+            try:
+                return self.send_json(p.card())
+            finally:
+                p.card_mode = "legacy_path_tampered"
         self.send_json({"error": "not found"}, status=404)
 
     def do_POST(self):
@@ -309,6 +318,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", default="11" * 32)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
     peer = Peer(bytes.fromhex(args.seed))
     Handler.peer = peer
@@ -319,6 +329,12 @@ def main():
     srv = Server(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     peer.port = srv.server_address[1]
+    if args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        peer.scheme = "https"
     print(f"PORT {peer.port} AGENT_ID {peer.agent_id}", flush=True)
     try:
         srv.serve_forever()
