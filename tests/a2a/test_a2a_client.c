@@ -497,6 +497,37 @@ static void test_unary_hostile(void **state)
     ops->client_close(c);
 }
 
+/* Our own deadlines (a2a.md §6), scaled down: a peer that dribbles its
+ * headers meets the unary deadline; a stream that goes silent meets the idle
+ * deadline; pings keep a slow stream alive past it. */
+static void test_deadlines(void **state)
+{
+    (void)state;
+    struct ruv_a2a_client_options o = options(0);
+    o.unary_timeout_ms = 400;
+    o.idle_timeout_ms = 400;
+    struct ruv_a2a_client *c = NULL;
+    assert_int_equal(open_client("normal", "v1", &o, &c), RUV_OK);
+    peer_mode("slow_headers", "v1");
+    json_t *r;
+    assert_int_equal(call(c, RUV_A2A_GET, "{\"id\":\"x\"}", NULL, &r), RUV_E_TIMEOUT);
+    assert_int_equal(st.error, RUV_A2A_ERR_TIMEOUT);
+    char names[16][16];
+    size_t n;
+    json_t *last;
+    peer_mode("sse_stall", "v1");
+    assert_int_equal(run_stream(c, names, 16, &n, &last), RUV_E_TIMEOUT);
+    assert_int_equal(st.error, RUV_A2A_ERR_TIMEOUT);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(ruv_last_error(), "idle"));
+    json_decref(last);
+    peer_mode("sse_slow_pings", "v1");
+    assert_int_equal(run_stream(c, names, 16, &n, &last), RUV_E_NOTFOUND);
+    assert_int_equal(n, 6);
+    json_decref(last);
+    ops->client_close(c);
+}
+
 static void test_v03(void **state)
 {
     (void)state;
@@ -621,7 +652,7 @@ int main(void)
         cmocka_unit_test(test_connect_verifies), cmocka_unit_test(test_card_refusals),
         cmocka_unit_test(test_lifecycle),        cmocka_unit_test(test_stream),
         cmocka_unit_test(test_stream_hostile),   cmocka_unit_test(test_unary_hostile),
-        cmocka_unit_test(test_v03),              cmocka_unit_test(test_policy_before_wire),
+        cmocka_unit_test(test_v03),              cmocka_unit_test(test_deadlines),              cmocka_unit_test(test_policy_before_wire),
         cmocka_unit_test(test_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

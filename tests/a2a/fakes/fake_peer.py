@@ -18,6 +18,7 @@ import hashlib
 import json
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -204,6 +205,16 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "http500":
             return self.send_json(None, status=502, raw=b"<html>bad gateway</html>",
                                   ctype="text/html")
+        if mode == "slow_headers":  # slowloris: one header byte every 100 ms, for 5 s
+            try:
+                for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 50:
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+            self.close_connection = True
+            return None
         if mode == "malformed_json":
             return self.send_json(None, raw=b'{"jsonrpc":"2.0","id":"' + rid.encode() + b'","res')
         if mode == "wrong_id":
@@ -302,6 +313,10 @@ class Handler(BaseHTTPRequestHandler):
             chunks = chunks[:1] + [b"data: " + b"x" * (256 << 10) + b"\n\n"]
         elif mode == "sse_early_eof":
             chunks = chunks[:3]
+        elif mode == "sse_stall":  # one event, then silence
+            chunks = chunks[:1] + [None]
+        elif mode == "sse_slow_pings":  # a ping every 100 ms for 1.5 s mid-stream
+            chunks = chunks[:2] + [b": ping\n\n"] * 15 + chunks[2:]
         elif mode == "sse_pings":
             chunks = [b"\xef\xbb\xbf: ping\r\n\r\n"] + [c.replace(b"\n", b"\r\n") for c in chunks]
         self.send_response(200)
@@ -309,9 +324,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
-        for c in chunks:
-            self.wfile.write(c)
-            self.wfile.flush()
+        try:
+            for c in chunks:
+                if c is None:
+                    time.sleep(5)
+                    break
+                self.wfile.write(c)
+                self.wfile.flush()
+                if mode == "sse_slow_pings" and c.startswith(b":"):
+                    time.sleep(0.1)
+        except OSError:
+            pass
         self.close_connection = True
 
 
