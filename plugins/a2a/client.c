@@ -117,7 +117,8 @@ static int fetch_card(struct ruv_a2a_client *c, const char *base, struct ruv__ht
         if (!(c->card_url = malloc(n)))
             return ruv__detail_set(RUV_E_NOMEM, "out of memory");
         snprintf(c->card_url, n, "%.*s%s", (int)blen, base, paths[i]);
-        int rc = ruv__http_perform(&c->http, c->card_url, NULL, 0, 1, CARD_CAP, resp, st);
+        int rc = ruv__http_perform_retrying(&c->http, c->card_url, NULL, 0, 1, CARD_CAP, 1, resp,
+                                            st);
         if (rc != RUV_OK)
             return ruv__detail_prefix(rc, "fetching %s", c->card_url);
         int json_type = strstr(resp->content_type, "json") != NULL;
@@ -389,7 +390,8 @@ static int call_once(struct ruv_a2a_client *c, uint32_t method, json_t *wire, ch
     if (rc != RUV_OK)
         return rc;
     struct ruv__http_resp resp;
-    rc = ruv__http_perform(&c->http, c->endpoint, body, blen, c->v1, c->http.max_body, &resp, st);
+    rc = ruv__http_perform_retrying(&c->http, c->endpoint, body, blen, c->v1, c->http.max_body,
+                                    method != RUV_A2A_SEND, &resp, st);
     free(body);
     if (rc != RUV_OK)
         return ruv__detail_prefix(rc, "%s", ruv__dialect_method(c->v1, method));

@@ -4,8 +4,12 @@
 #include "detail.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
 
 #define HEADER_CAP ((size_t)64 << 10)
 
@@ -60,6 +64,19 @@ size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
         return 0; /* curl fails the transfer: CURLE_WRITE_ERROR */
     if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
         r->content_type[0] = '\0'; /* a new response (after 100 Continue) */
+        r->retry_after_s = -1;
+        return n;
+    }
+    static const char retry[] = "retry-after:";
+    if (n > sizeof retry - 1 && strncasecmp(ptr, retry, sizeof retry - 1) == 0) {
+        size_t i = sizeof retry - 1;
+        long v = 0;
+        int digits = 0;
+        while (i < n && (ptr[i] == ' ' || ptr[i] == '\t'))
+            i++;
+        for (; i < n && ptr[i] >= '0' && ptr[i] <= '9' && v < 100000; i++, digits++)
+            v = v * 10 + (ptr[i] - '0');
+        r->retry_after_s = digits ? v : -1;
         return n;
     }
     static const char name[] = "content-type:";
@@ -199,6 +216,7 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
                       struct ruv_a2a_call_status *st)
 {
     memset(resp, 0, sizeof *resp);
+    resp->retry_after_s = -1;
     CURL *h = curl_easy_init();
     if (!h)
         return ruv__detail_set(RUV_E_NOMEM, "curl_easy_init failed");
@@ -247,4 +265,68 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
     if (rc != RUV_OK)
         ruv__http_resp_free(resp);
     return rc;
+}
+
+/* ---- retries (a2a.md §6) ---- */
+
+#define RETRY_ATTEMPTS 3
+#define RETRY_AFTER_MAX_S 30
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* 250 ms * 2^n, at most 5 s, with +-50 % jitter. */
+static long backoff_ms(int n)
+{
+    long base = 250L << n;
+    if (base > 5000)
+        base = 5000;
+    unsigned char r[2] = {0, 0};
+    if (RAND_bytes(r, sizeof r) != 1)
+        r[0] = r[1] = 0x80;
+    unsigned u = (unsigned)r[0] << 8 | r[1]; /* 0..65535 */
+    return base / 2 + (long)((unsigned long)base * u / 65536);
+}
+
+static int retryable_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
+
+int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url, const char *body,
+                               size_t body_len, int v1, size_t max_body, int idempotent,
+                               struct ruv__http_resp *resp, struct ruv_a2a_call_status *st)
+{
+    for (int attempt = 0;; attempt++) {
+        int last = attempt + 1 >= RETRY_ATTEMPTS;
+        int rc = ruv__http_perform(cfg, url, body, body_len, v1, max_body, resp, st);
+        if (rc == RUV_OK) {
+            if (!idempotent || !retryable_status(resp->status))
+                return RUV_OK;
+            if (resp->retry_after_s > RETRY_AFTER_MAX_S) {
+                long status = resp->status, after = resp->retry_after_s;
+                ruv__http_resp_free(resp);
+                return ruv__http_fail(st, RUV_A2A_ERR_HTTP,
+                                      ruv__detail_set(RUV_E_REMOTE,
+                                                      "HTTP %ld with Retry-After %ld s, longer "
+                                                      "than the %d s the client waits",
+                                                      status, after, RETRY_AFTER_MAX_S));
+            }
+            if (last)
+                return RUV_OK; /* the caller reports the status */
+            long wait = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000 : backoff_ms(attempt);
+            ruv__http_resp_free(resp);
+            sleep_ms(wait);
+            continue;
+        }
+        /* A connection that failed: again when the call is idempotent, or
+         * when no byte of it left this host (a2a.md §6: SendMessage is
+         * never re-sent blind). */
+        int again = st && st->error == RUV_A2A_ERR_TRANSPORT &&
+                    (idempotent || !st->request_sent);
+        if (!again || last)
+            return rc;
+        sleep_ms(backoff_ms(attempt));
+    }
 }

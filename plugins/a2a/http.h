@@ -37,6 +37,7 @@ struct ruv__http_buf {
 struct ruv__http_resp {
     long status;
     char content_type[128];
+    long retry_after_s; /* Retry-After in delta seconds; -1 when absent or a date */
     struct ruv__http_buf body;
     size_t header_bytes;
 };
@@ -68,6 +69,15 @@ int ruv__http_easy_setup(CURL *h, const struct ruv__http_cfg *cfg, const char *u
 int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const char *body,
                       size_t body_len, int v1, size_t max_body, struct ruv__http_resp *resp,
                       struct ruv_a2a_call_status *st);
+
+/* ruv__http_perform with the retries of a2a.md §6: at most 3 attempts;
+ * an idempotent call again after a failed connection or HTTP
+ * 429/502/503/504 (Retry-After honoured up to 30 s, longer is RUV_E_REMOTE
+ * with st->error HTTP), a non-idempotent one only when no byte of it left
+ * this host. Backoff 250 ms * 2^n, at most 5 s, +-50 % jitter. */
+int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url, const char *body,
+                               size_t body_len, int v1, size_t max_body, int idempotent,
+                               struct ruv__http_resp *resp, struct ruv_a2a_call_status *st);
 
 /* Maps a finished transfer's CURLcode to a status, st->error and detail. */
 int ruv__http_curl_failure(CURL *h, CURLcode cc, const struct ruv__http_resp *resp,

@@ -528,6 +528,40 @@ static void test_deadlines(void **state)
     ops->client_close(c);
 }
 
+/* Retries (a2a.md §6): GetTask again after 503 (Retry-After: 0), at most 3
+ * attempts; SendMessage never re-sent once its bytes left; a Retry-After
+ * beyond 30 s is reported, not waited for. The fake counts requests. */
+static void test_retries(void **state)
+{
+    (void)state;
+    struct ruv_a2a_client *c = connect_ok("normal", "v1");
+    json_t *r;
+    assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, NULL, &r), RUV_OK);
+    char params[128];
+    snprintf(params, sizeof params, "{\"id\":\"%s\"}",
+             json_string_value(json_object_get(json_object_get(r, "task"), "id")));
+    json_decref(r);
+    peer_mode("flaky503", "v1"); /* the first two RPCs get 503 */
+    assert_int_equal(call(c, RUV_A2A_GET, params, NULL, &r), RUV_OK);
+    json_decref(r);
+    assert_int_equal(peer_stat("rpc"), 3);
+    peer_mode("always503", "v1");
+    assert_int_equal(call(c, RUV_A2A_GET, params, NULL, &r), RUV_E_REMOTE);
+    assert_int_equal(st.error, RUV_A2A_ERR_HTTP);
+    assert_int_equal(st.http_status, 503);
+    assert_int_equal(peer_stat("rpc"), 3);
+    peer_mode("always503", "v1");
+    assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, NULL, &r), RUV_E_REMOTE);
+    assert_int_equal(st.http_status, 503);
+    assert_int_equal(st.request_sent, 1);
+    assert_int_equal(peer_stat("rpc"), 1);
+    peer_mode("retry_after_long", "v1");
+    assert_int_equal(call(c, RUV_A2A_GET, params, NULL, &r), RUV_E_REMOTE);
+    assert_non_null(strstr(ruv_last_error(), "Retry-After 60 s"));
+    assert_int_equal(peer_stat("rpc"), 1);
+    ops->client_close(c);
+}
+
 static void test_v03(void **state)
 {
     (void)state;
@@ -652,7 +686,8 @@ int main(void)
         cmocka_unit_test(test_connect_verifies), cmocka_unit_test(test_card_refusals),
         cmocka_unit_test(test_lifecycle),        cmocka_unit_test(test_stream),
         cmocka_unit_test(test_stream_hostile),   cmocka_unit_test(test_unary_hostile),
-        cmocka_unit_test(test_v03),              cmocka_unit_test(test_deadlines),              cmocka_unit_test(test_policy_before_wire),
+        cmocka_unit_test(test_v03),              cmocka_unit_test(test_deadlines),
+        cmocka_unit_test(test_retries),              cmocka_unit_test(test_policy_before_wire),
         cmocka_unit_test(test_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

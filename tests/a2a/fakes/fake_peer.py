@@ -205,6 +205,16 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "http500":
             return self.send_json(None, status=502, raw=b"<html>bad gateway</html>",
                                   ctype="text/html")
+        if mode in ("flaky503", "always503", "retry_after_long"):
+            if mode != "flaky503" or p.stats["rpc"] <= 2:
+                body = b"<html>unavailable</html>"
+                self.send_response(503)
+                self.send_header("Retry-After", "60" if mode == "retry_after_long" else "0")
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return None
         if mode == "slow_headers":  # slowloris: one header byte every 100 ms, for 5 s
             try:
                 for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 50:
