@@ -15,8 +15,9 @@ This release is a *blocking* client: each call runs in the calling thread
 with the GIL released. The async methods run the blocking calls in the
 event loop's default executor (a thread per concurrent call); the single
 I/O thread with a notify fd that a2a.md §8 describes is not built yet.
-Not built yet either: GlobalBudget, per-peer max_concurrency, stream resume,
-retries, card caching, jku key fetching.
+Built: retries of idempotent calls (a2a.md §6), deadlines, size caps, TLS
+verification. Not built yet: GlobalBudget, per-peer max_concurrency, stream
+resume, card caching, jku key fetching.
 """
 
 from __future__ import annotations
