@@ -381,8 +381,8 @@ int ruv__client_reply(const char *body, size_t len, long http_status, const char
     return rc;
 }
 
-static int call_once(struct ruv_a2a_client *c, uint32_t method, json_t *wire, char **result,
-                     struct ruv_a2a_call_status *st)
+int ruv__client_call_once(struct ruv_a2a_client *c, uint32_t method, json_t *wire, char **result,
+                          struct ruv_a2a_call_status *st)
 {
     char id[RUV__UUID_SIZE], *body = NULL;
     size_t blen = 0;
@@ -424,7 +424,7 @@ int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *para
         int rc = ruv__client_prepare(c, method, params, len, policy, &wire, st);
         if (rc != RUV_OK)
             return rc;
-        rc = call_once(c, method, wire, result, st);
+        rc = ruv__client_call_once(c, method, wire, result, st);
         json_decref(wire);
         if (rc == RUV_E_REMOTE && attempt == 0 && st && ruv__client_fall_back(c, st->rpc_code)) {
             free(*result);

@@ -46,6 +46,12 @@ int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *p
  * speaks v0.3. */
 int ruv__client_fall_back(struct ruv_a2a_client *c, int32_t code);
 
+/* One unary call of wire (params already prepared for the client's
+ * version), with retries for idempotent methods and no version fallback.
+ * Results as for ruv__client_call. */
+int ruv__client_call_once(struct ruv_a2a_client *c, uint32_t method, json_t *wire, char **result,
+                          struct ruv_a2a_call_status *st);
+
 int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
                      const struct ruv_a2a_policy *policy, char **result,
                      struct ruv_a2a_call_status *st);

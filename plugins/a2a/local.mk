@@ -27,6 +27,7 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/policy.c plugins/a2a/policy.h \
 	plugins/a2a/http.c plugins/a2a/http.h \
 	plugins/a2a/client.c plugins/a2a/client.h \
+	plugins/a2a/reconcile.c plugins/a2a/reconcile.h \
 	plugins/a2a/stream.c
 if HAVE_A2A_CORE
 noinst_LTLIBRARIES += plugins/a2a/liba2a_core.la

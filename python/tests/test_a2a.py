@@ -208,7 +208,7 @@ def test_hostile_unary(fake: FakePeer, engine: ruvector.Engine, mode: str,
         ("sse_wrong_id", ProtocolError, 1),
         ("sse_error_event", RemoteError, 2),
         ("sse_big_event", ResponseTooLarge, 1),
-        ("sse_early_eof", TransportError, 3),
+        ("sse_early_eof_gone", TaskNotFound, 3),
         ("upfront_error", RemoteError, 0),
     ],
 )
@@ -221,6 +221,20 @@ def test_hostile_stream(fake: FakePeer, engine: ruvector.Engine, mode: str, cls:
             for u in c.stream_task_sync(TaskSpec(skill="echo", input="hi")):
                 got.append(u)
         assert len(got) == before
+
+
+@pytest.mark.parametrize("mode,n", [("sse_early_eof", 5), ("sse_early_eof_done", 6)])
+def test_stream_resumes(fake: FakePeer, engine: ruvector.Engine, mode: str, n: int) -> None:
+    """The connection ends mid-task: SubscribeToTask (or, once the task has
+    ended, GetTask) completes the stream, and nothing is delivered twice."""
+    with connect(fake, engine) as c:
+        fake.control(mode)
+        ups = list(c.stream_task_sync(TaskSpec(skill="echo", input="hi")))
+        assert len(ups) == n
+        assert kinds(ups)[-2:] == ["artifact", "status"]
+        assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
+        assert sum(u.kind == "artifact" for u in ups) == 1
+        assert "SubscribeToTask" in fake.stats()["methods"]
 
 
 def test_sync_siblings_refuse_inside_a_loop(fake: FakePeer, engine: ruvector.Engine) -> None:

@@ -443,7 +443,11 @@ static void test_stream_hostile(void **state)
         {"sse_wrong_id", RUV_E_PROTOCOL, RUV_A2A_ERR_PROTOCOL, 1},
         {"sse_error_event", RUV_E_REMOTE, RUV_A2A_ERR_REMOTE, 2},
         {"sse_big_event", RUV_E_PROTOCOL, RUV_A2A_ERR_TOO_LARGE, 1},
-        {"sse_early_eof", RUV_E_IO, RUV_A2A_ERR_TRANSPORT, 3},
+        /* Resumed (SubscribeToTask) and reconciled: no event twice. */
+        {"sse_early_eof", RUV_E_NOTFOUND, RUV_A2A_ERR_NONE, 5},
+        /* Completed meanwhile: -32004, then GetTask gives the rest. */
+        {"sse_early_eof_done", RUV_E_NOTFOUND, RUV_A2A_ERR_NONE, 6},
+        {"sse_early_eof_gone", RUV_E_REMOTE, RUV_A2A_ERR_REMOTE, 3},
         {"upfront_error", RUV_E_REMOTE, RUV_A2A_ERR_REMOTE, 0},
         {"http500", RUV_E_REMOTE, RUV_A2A_ERR_HTTP, 0},
     };
@@ -453,6 +457,13 @@ static void test_stream_hostile(void **state)
         if (rc != cases[i].rc || st.error != cases[i].error || n != cases[i].events)
             fail_msg("%s: rc %d error %u events %zu (%s)", cases[i].mode, rc, st.error, n,
                      ruv_last_error());
+        if (strncmp(cases[i].mode, "sse_early_eof", 13) == 0 && rc == RUV_E_NOTFOUND) {
+            /* task, WORKING, WORKING (, WORKING), then what resuming added */
+            assert_string_equal(names[n - 2], "artifactUpdate");
+            assert_string_equal(names[n - 1], "statusUpdate");
+            assert_string_equal(state_of(json_object_get(last, "statusUpdate")),
+                                "TASK_STATE_COMPLETED");
+        }
         if (strcmp(cases[i].mode, "sse_error_event") == 0)
             assert_int_equal(st.rpc_code, -32603);
         if (strcmp(cases[i].mode, "upfront_error") == 0) {

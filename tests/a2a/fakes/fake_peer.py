@@ -257,6 +257,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json({"jsonrpc": "2.0", "id": rid, "result": p.public(t)})
         if method == "SendStreamingMessage":
             return self.stream(rid, params)
+        if method == "SubscribeToTask":
+            return self.subscribe(rid, params)
         return self.rpc_error(rid, -32601, "Method not found")
 
     def handle_v03(self, method, rid, params):
@@ -282,6 +284,33 @@ class Handler(BaseHTTPRequestHandler):
     def rpc_error(self, rid, code, message):
         return self.send_json({"jsonrpc": "2.0", "id": rid,
                                "error": {"code": code, "message": message}})
+
+    def subscribe(self, rid, params):
+        """A resumed stream: the task's snapshot, then the rest of its run."""
+        p = self.peer
+        t = p.tasks.get(params.get("id"))
+        if t is None or p.mode == "sse_early_eof_gone":
+            return self.rpc_error(rid, -32001, "Task not found")
+        if t["status"]["state"] in ("TASK_STATE_COMPLETED", "TASK_STATE_CANCELED"):
+            return self.rpc_error(rid, -32004, "Task is in a terminal state")
+        tid, cid = t["id"], t["contextId"]
+        art = {"artifactId": "a1", "name": "answer", "parts": [{"text": "hello"}]}
+        events = [{"task": p.public(t)},
+                  {"artifactUpdate": {"taskId": tid, "contextId": cid, "artifact": art,
+                                      "lastChunk": True}},
+                  {"statusUpdate": {"taskId": tid, "contextId": cid,
+                                    "status": {"state": "TASK_STATE_COMPLETED"}}}]
+        t["status"] = {"state": "TASK_STATE_COMPLETED"}
+        t["artifacts"] = [art]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for e in events:
+            self.wfile.write(("data: " + json.dumps({"jsonrpc": "2.0", "id": rid, "result": e})
+                              + "\n\n").encode())
+        self.close_connection = True
+        return None
 
     def stream(self, rid, params, v03=False):
         p = self.peer
@@ -321,8 +350,13 @@ class Handler(BaseHTTPRequestHandler):
                 + "\n\n").encode()]
         elif mode == "sse_big_event":
             chunks = chunks[:1] + [b"data: " + b"x" * (256 << 10) + b"\n\n"]
-        elif mode == "sse_early_eof":
-            chunks = chunks[:3]
+        elif mode in ("sse_early_eof", "sse_early_eof_gone"):
+            chunks = chunks[:3]  # task, WORKING, WORKING, then the connection ends
+            t["status"] = {"state": "TASK_STATE_WORKING"}
+        elif mode == "sse_early_eof_done":
+            chunks = chunks[:4]  # and the task completes while the client is away
+            t["status"] = {"state": "TASK_STATE_COMPLETED"}
+            t["artifacts"] = [art["artifact"]]
         elif mode == "sse_stall":  # one event, then silence
             chunks = chunks[:1] + [None]
         elif mode == "sse_slow_pings":  # a ping every 100 ms for 1.5 s mid-stream
