@@ -96,7 +96,8 @@ enum ruv_a2a_error {
     RUV_A2A_ERR_DISCOVERY,      /* no usable card or interface (RUV_E_PROTOCOL) */
     RUV_A2A_ERR_REMOTE,         /* a JSON-RPC error from the peer (RUV_E_REMOTE) */
     RUV_A2A_ERR_VERSION,        /* no common protocol version, or a refused dialect */
-    RUV_A2A_ERR_URL             /* a URL the transport rules refuse (RUV_E_SECURITY) */
+    RUV_A2A_ERR_URL,            /* a URL the transport rules refuse (RUV_E_SECURITY) */
+    RUV_A2A_ERR_BUDGET          /* a global budget refused the send (RUV_E_POLICY) */
 };
 
 /* Filled by every client call (the caller sets struct_size). */
@@ -127,6 +128,22 @@ struct ruv_a2a_client_options {
     uint64_t max_event_bytes;   /* 4 MiB: one SSE event */
 };
 
+/* A global budget (a2a.md §5 step 1): a rolling window shared by every
+ * client whose policy names it. Opaque, plugin-owned, thread-safe. */
+struct ruv_a2a_budget;
+
+struct ruv_a2a_budget_options {
+    uint32_t struct_size; /* sizeof(struct ruv_a2a_budget_options) */
+    uint32_t queue_depth; /* 0: refuse at once ("shed"); N: up to N callers wait
+                             inside the send until the window admits them */
+    double max_usd_per_window;     /* < 0: no cap */
+    int64_t max_tokens_per_window; /* < 0: no cap */
+    int64_t max_tasks_per_window;  /* < 0: no cap */
+    int64_t window_ms;             /* 0: 60 s */
+    uint32_t reserved;             /* must be 0 */
+    uint32_t reserved2;
+};
+
 /* Pre-flight policy for a send (a2a.md §5), checked before any byte is
  * sent. Negative numbers mean "not set". */
 struct ruv_a2a_policy {
@@ -143,6 +160,7 @@ struct ruv_a2a_policy {
     int32_t max_call_depth;             /* default 8 when <= 0 */
     const char *const *visited_agents;  /* AgentIDs already on the call path */
     size_t n_visited_agents;
+    struct ruv_a2a_budget *budget;      /* charged with the estimates when admitted; NULL */
 };
 
 struct ruv_a2a_ops {
@@ -232,10 +250,16 @@ struct ruv_a2a_ops {
     int (*stream_next)(struct ruv_a2a_stream *s, char **event, struct ruv_a2a_call_status *st);
     /* Aborts (if still running) and frees the stream. NULL: no-op. */
     void (*stream_close)(struct ruv_a2a_stream *s);
+
+    /* A global budget for policies to name (a2a.md §5). *out is freed with
+     * budget_free once no client call uses it. RUV_E_INVAL, RUV_E_NOMEM. */
+    int (*budget_new)(void *state, const struct ruv_a2a_budget_options *options,
+                      struct ruv_a2a_budget **out);
+    void (*budget_free)(struct ruv_a2a_budget *b);
 };
 
 #define RUV_A2A_OPS_SIZE_V1 (offsetof(struct ruv_a2a_ops, free_string) + sizeof(void (*)(void)))
-#define RUV_A2A_OPS_SIZE_V2 (offsetof(struct ruv_a2a_ops, stream_close) + sizeof(void (*)(void)))
+#define RUV_A2A_OPS_SIZE_V2 (offsetof(struct ruv_a2a_ops, budget_free) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

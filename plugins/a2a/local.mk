@@ -25,6 +25,7 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/jsonrpc.c plugins/a2a/jsonrpc.h \
 	plugins/a2a/dialect.c plugins/a2a/dialect.h \
 	plugins/a2a/policy.c plugins/a2a/policy.h \
+	plugins/a2a/budget.c plugins/a2a/budget.h \
 	plugins/a2a/http.c plugins/a2a/http.h \
 	plugins/a2a/client.c plugins/a2a/client.h \
 	plugins/a2a/reconcile.c plugins/a2a/reconcile.h \
@@ -33,8 +34,8 @@ if HAVE_A2A_CORE
 noinst_LTLIBRARIES += plugins/a2a/liba2a_core.la
 plugins_a2a_liba2a_core_la_SOURCES = $(RUV_A2A_CORE_SOURCES)
 plugins_a2a_liba2a_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
-	$(LIBCURL_CFLAGS)
-plugins_a2a_liba2a_core_la_LIBADD = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) -lm
+	$(LIBCURL_CFLAGS) $(PTHREAD_CFLAGS)
+plugins_a2a_liba2a_core_la_LIBADD = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) $(PTHREAD_LIBS) -lm
 
 # The feature plugin `a2a` (descriptor, init/fini, self-test, report and the
 # ops of include/ruvector/feature-a2a.h). One exported symbol; it never links
@@ -46,7 +47,7 @@ plugins_a2a_a2a_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JANSSON_CFLAGS) $
 plugins_a2a_a2a_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
 	-export-symbols-regex '^ruv_plugin_a2a$$'
 plugins_a2a_a2a_la_LIBADD = plugins/a2a/liba2a_core.la $(JANSSON_LIBS) $(OPENSSL_LIBS) \
-	$(LIBCURL_LIBS) -lm
+	$(LIBCURL_LIBS) $(PTHREAD_LIBS) -lm
 else
 EXTRA_DIST += $(RUV_A2A_CORE_SOURCES) plugins/a2a/plugin.c
 endif

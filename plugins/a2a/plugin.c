@@ -19,6 +19,7 @@
 #include <ruvector/feature-a2a.h>
 #include <ruvector/plugin.h>
 
+#include "budget.h"
 #include "client.h"
 #include "curl_fit.h"
 #include "detail.h"
@@ -230,6 +231,16 @@ static int a2a_stream_next(struct ruv_a2a_stream *strm, char **event,
     return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
 }
 
+static int a2a_budget_new(void *state, const struct ruv_a2a_budget_options *o,
+                          struct ruv_a2a_budget **out)
+{
+    struct a2a_state *s = state;
+    if (!out)
+        return s->host->set_error(RUV_E_INVAL, "a2a budget_new: out is NULL");
+    int rc = ruv__budget_new(o, out);
+    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+}
+
 static const struct ruv_a2a_ops a2a_ops = {
     .struct_size = sizeof(struct ruv_a2a_ops),
     .verify_card = a2a_verify_card,
@@ -241,6 +252,8 @@ static const struct ruv_a2a_ops a2a_ops = {
     .stream_open = a2a_stream_open,
     .stream_next = a2a_stream_next,
     .stream_close = ruv__stream_close,
+    .budget_new = a2a_budget_new,
+    .budget_free = ruv__budget_free,
 };
 
 static const struct ruv_plugin a2a_plugin = {

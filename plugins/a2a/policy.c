@@ -2,6 +2,7 @@
  * minus the parts not built yet (global budget first, concurrency last). */
 #include "config.h"
 #include "policy.h"
+#include "budget.h"
 #include "detail.h"
 
 #include <math.h>
@@ -91,6 +92,16 @@ int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *
         (p->n_visited_agents && !p->visited_agents))
         return ruv__detail_set(RUV_E_INVAL, "policy: a count without its array");
 
+    /* The budget's verdict comes first (a2a.md §5 order); it is charged only
+     * after every other check passed. Its estimate is the one below, so the
+     * precheck uses no figures (a full window refuses whatever the send). */
+    struct ruv_a2a_budget *budget = p->budget;
+    if (budget) {
+        int rc = ruv__budget_precheck(budget, 0, 0, st);
+        if (rc != RUV_OK)
+            return rc;
+    }
+
     /* Recursion. */
     int max_depth = p->max_call_depth > 0 ? p->max_call_depth : DEFAULT_MAX_DEPTH;
     if (p->depth > max_depth) {
@@ -123,25 +134,24 @@ int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *
     }
 
     /* Estimates against the caps. */
-    if (p->max_tokens >= 0) {
-        double tokens;
-        const char *fig = pricing(card, p->skill, "tokensPerCall");
-        if (p->estimated_tokens >= 0)
-            tokens = (double)p->estimated_tokens;
-        else if (!(fig && parse_decimal(fig, &tokens)))
-            tokens = ceil((double)input_bytes(params) / 4.0);
-        if (tokens > (double)p->max_tokens) {
-            ruv__detail_set(RUV_E_POLICY, "max_tokens: estimate %.0f exceeds the limit %lld",
-                            tokens, (long long)p->max_tokens);
-            return refuse(st, RUV_A2A_ERR_POLICY);
-        }
+    double tokens, cost = -1;
+    const char *tfig = pricing(card, p->skill, "tokensPerCall");
+    const char *cfig = pricing(card, p->skill, "usdPerCall");
+    if (p->estimated_tokens >= 0)
+        tokens = (double)p->estimated_tokens;
+    else if (!(tfig && parse_decimal(tfig, &tokens)))
+        tokens = ceil((double)input_bytes(params) / 4.0);
+    if (p->estimated_cost_usd >= 0)
+        cost = p->estimated_cost_usd;
+    else if (cfig && !parse_decimal(cfig, &cost))
+        cost = -1;
+    if (p->max_tokens >= 0 && tokens > (double)p->max_tokens) {
+        ruv__detail_set(RUV_E_POLICY, "max_tokens: estimate %.0f exceeds the limit %lld", tokens,
+                        (long long)p->max_tokens);
+        return refuse(st, RUV_A2A_ERR_POLICY);
     }
     if (p->max_cost_usd >= 0) {
-        double cost;
-        const char *fig = pricing(card, p->skill, "usdPerCall");
-        if (p->estimated_cost_usd >= 0)
-            cost = p->estimated_cost_usd;
-        else if (!(fig && parse_decimal(fig, &cost))) {
+        if (cost < 0) {
             ruv__detail_set(RUV_E_POLICY,
                             "max_cost_usd: no cost estimate (neither the task nor the peer's "
                             "pricing gives one), so the cap cannot be checked");
@@ -153,5 +163,8 @@ int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *
             return refuse(st, RUV_A2A_ERR_POLICY);
         }
     }
+    /* Last, the budget is charged (an unknown cost counts as $0). */
+    if (budget)
+        return ruv__budget_admit(budget, cost < 0 ? 0 : cost, (int64_t)tokens, st);
     return RUV_OK;
 }

@@ -471,14 +471,17 @@ static void resume_or_fail(struct ruv_a2a_stream *s, int status, uint32_t error)
     char *result = NULL;
     struct ruv_a2a_call_status st;
     memset(&st, 0, sizeof st);
+    /* v1.0 opens with a Task snapshot, which may arrive with the headers,
+     * inside start_transfer. */
+    s->reconcile_next = s->v1;
     int rc = wire ? start_transfer(s, RUV_A2A_SUBSCRIBE, wire, &result, &st)
                   : ruv__detail_set(RUV_E_NOMEM, "out of memory");
     json_decref(wire);
     if (rc == RUV_OK) {
-        s->reconcile_next = s->v1; /* v1.0 opens with a Task snapshot */
         free(result);
         return;
     }
+    s->reconcile_next = 0;
     if (rc == RUV_E_REMOTE && st.rpc_code == -32004) { /* terminal meanwhile */
         free(result);
         end_transfer(s);

@@ -13,6 +13,9 @@ import pytest
 import ruvector
 from ruvector.a2a import (
     A2aClient,
+    BudgetExceeded,
+    GlobalBudget,
+    Queue,
     CallContext,
     CardSignatureInvalid,
     HttpError,
@@ -235,6 +238,28 @@ def test_stream_resumes(fake: FakePeer, engine: ruvector.Engine, mode: str, n: i
         assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
         assert sum(u.kind == "artifact" for u in ups) == 1
         assert "SubscribeToTask" in fake.stats()["methods"]
+
+
+def test_global_budget(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """Two clients share one budget; it is charged before anything is sent."""
+    budget = GlobalBudget(max_usd_per_minute=0.25, max_tasks_per_minute=10)
+    fake.control()
+    a = A2aClient.connect_sync(fake.url, engine=engine, budget=budget)
+    b = A2aClient.connect_sync(fake.url, engine=engine, budget=budget)
+    with a, b:
+        priced = TaskSpec(skill="rag.query", input="q")  # $0.10 each by the card
+        a.send_task_sync(priced)
+        b.send_task_sync(priced)
+        with pytest.raises(BudgetExceeded, match="max_usd_per_window") as ei:
+            a.send_task_sync(priced)
+        assert isinstance(ei.value, ruvector.PolicyError)
+        assert fake.stats()["rpc"] == 2
+        b.send_task_sync(TaskSpec(skill="echo", input="q"))  # no price: $0
+    tasks = GlobalBudget(max_tasks_per_minute=1, overflow=Queue(1))
+    with A2aClient.connect_sync(fake.url, engine=engine, budget=tasks) as c:
+        c.send_task_sync(TaskSpec(skill="echo", input="q"))
+    with pytest.raises(ValueError):
+        GlobalBudget(overflow="drop")
 
 
 def test_sync_siblings_refuse_inside_a_loop(fake: FakePeer, engine: ruvector.Engine) -> None:

@@ -12,9 +12,10 @@ if HAVE_A2A_CORE
 if HAVE_CMOCKA
 RUV_A2A_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) -DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
 RUV_A2A_TEST_LDADD = plugins/a2a/liba2a_core.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
-	$(LIBCURL_LIBS) -lm
+	$(LIBCURL_LIBS) $(PTHREAD_LIBS) -lm
 RUV_A2A_TESTS = tests/a2a/test_a2a_sse tests/a2a/test_a2a_jcs tests/a2a/test_a2a_jws \
-	tests/a2a/test_a2a_card tests/a2a/test_a2a_origin tests/a2a/test_a2a_curl
+	tests/a2a/test_a2a_card tests/a2a/test_a2a_origin tests/a2a/test_a2a_curl \
+	tests/a2a/test_a2a_budget
 check_PROGRAMS += $(RUV_A2A_TESTS)
 TESTS += $(RUV_A2A_TESTS)
 tests_a2a_test_a2a_sse_SOURCES = tests/a2a/test_a2a_sse.c
@@ -32,6 +33,9 @@ tests_a2a_test_a2a_card_LDADD = $(RUV_A2A_TEST_LDADD)
 tests_a2a_test_a2a_origin_SOURCES = tests/a2a/test_a2a_origin.c
 tests_a2a_test_a2a_origin_CFLAGS = $(RUV_A2A_TEST_CFLAGS)
 tests_a2a_test_a2a_origin_LDADD = $(RUV_A2A_TEST_LDADD)
+tests_a2a_test_a2a_budget_SOURCES = tests/a2a/test_a2a_budget.c
+tests_a2a_test_a2a_budget_CFLAGS = $(RUV_A2A_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_a2a_test_a2a_budget_LDADD = $(RUV_A2A_TEST_LDADD)
 tests_a2a_test_a2a_curl_SOURCES = tests/a2a/test_a2a_curl.c
 tests_a2a_test_a2a_curl_CFLAGS = $(RUV_A2A_TEST_CFLAGS) $(LIBCURL_CFLAGS)
 tests_a2a_test_a2a_curl_LDADD = $(RUV_A2A_TEST_LDADD)
@@ -79,7 +83,7 @@ RUV_A2A_FUZZ_BUILD = \
 	$(MKDIR_P) tests/a2a && \
 	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
 	  $(LIBCURL_CFLAGS)
-RUV_A2A_FUZZ_LIBS = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) -lm
+RUV_A2A_FUZZ_LIBS = $(JANSSON_LIBS) $(OPENSSL_LIBS) $(LIBCURL_LIBS) -pthread -lm
 tests/a2a/fuzz_a2a_sse: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_sse.c config.h
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_sse.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 tests/a2a/fuzz_a2a_jcs: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jcs.c config.h

@@ -670,6 +670,33 @@ static void test_policy_before_wire(void **state)
                                       strlen(SEND_PARAMS), &p, &s, &res, &st),
                      RUV_E_POLICY);
     assert_int_equal(peer_stat("rpc"), 0); /* nothing reached the peer */
+    /* A shared budget of two tasks per window: the third send is refused. */
+    struct ruv_a2a_budget_options bo = {.struct_size = sizeof bo, .max_usd_per_window = -1,
+                                        .max_tokens_per_window = -1, .max_tasks_per_window = 2};
+    struct ruv_a2a_budget *budget = NULL;
+    assert_int_equal(ops->budget_new(pstate, &bo, &budget), RUV_OK);
+    p = policy();
+    p.budget = budget;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, &p, &r), RUV_OK);
+        json_decref(r);
+    }
+    assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, &p, &r), RUV_E_POLICY);
+    assert_int_equal(st.error, RUV_A2A_ERR_BUDGET);
+    assert_int_equal(peer_stat("rpc"), 2);
+    /* A refusal by another check charges nothing. */
+    ops->budget_free(budget);
+    assert_int_equal(ops->budget_new(pstate, &bo, &budget), RUV_OK);
+    p.budget = budget;
+    p.skill = "translate";
+    assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, &p, &r), RUV_E_POLICY);
+    p.skill = NULL;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, &p, &r), RUV_OK);
+        json_decref(r);
+    }
+    ops->budget_free(budget);
+    peer_mode("normal", "v1");
     /* Within the caps it goes out: depth 8 of 8, estimate 0.10 <= 0.10. */
     p = policy();
     p.depth = 8;

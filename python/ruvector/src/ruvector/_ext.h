@@ -157,7 +157,10 @@ extern PyTypeObject *a2a_handle_type;
 extern PyTypeObject *a2a_stream_type;
 extern PyType_Spec a2a_handle_spec;
 extern PyType_Spec a2a_stream_spec;
+extern PyTypeObject *a2a_budget_type;
+extern PyType_Spec a2a_budget_spec;
 PyObject *mod_a2a_connect(PyObject *mod, PyObject *args);
+PyObject *mod_a2a_budget_new(PyObject *mod, PyObject *args);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop

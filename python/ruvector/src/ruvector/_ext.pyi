@@ -143,7 +143,16 @@ def _raise_status(status: int, detail: str, /) -> None: ...
 # the peer's JSON-RPC error object (JSON text) or None on failure.
 _A2aOutcome = Tuple[int, int, int, int, int, Optional[str], Any]
 _A2aPolicy = Tuple[
-    Optional[str], Optional[List[str]], int, float, int, float, int, int, Optional[List[str]]
+    Optional[str],
+    Optional[List[str]],
+    int,
+    float,
+    int,
+    float,
+    int,
+    int,
+    Optional[List[str]],
+    Optional["A2aBudgetHandle"],
 ]
 
 def a2a_connect(
@@ -172,3 +181,8 @@ class A2aHandle:
 class A2aStreamHandle:
     def next(self) -> _A2aOutcome: ...
     def close(self) -> None: ...
+def a2a_budget_new(
+    engine: Engine, max_usd: float, max_tokens: int, max_tasks: int, window_ms: int, queue_depth: int, /
+) -> A2aBudgetHandle: ...
+@final
+class A2aBudgetHandle: ...

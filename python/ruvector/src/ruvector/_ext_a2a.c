@@ -42,8 +42,16 @@ typedef struct {
     int lock_ready;
 } A2aStreamHandle;
 
+typedef struct {
+    PyObject_HEAD
+    PyObject *engine; /* EngineObject: owns the plugin */
+    const struct ruv_a2a_ops *ops;
+    struct ruv_a2a_budget *b;
+} A2aBudgetHandle;
+
 PyTypeObject *a2a_handle_type;
 PyTypeObject *a2a_stream_type;
+PyTypeObject *a2a_budget_type;
 
 /* (status, error, rpc_code, http_status, request_sent, detail, payload);
  * payload is stolen (NULL: None). */
@@ -160,6 +168,89 @@ static char *opt_copy(PyObject *o)
     return o == Py_None ? NULL : copy_utf8(o);
 }
 
+/* ---- the plugin ---- */
+
+/* The a2a ops of engine, loading the plugin late when needed. 0, or -1
+ * with the engine's error raised. */
+static int a2a_ops_of(PyObject *engine, const struct ruv_a2a_ops **ops, void **pstate)
+{
+    ruv_engine *eng = ((EngineObject *)engine)->eng;
+    const void *vops = NULL;
+    int rc;
+    char detail[DETAIL_SIZE] = "";
+    Py_BEGIN_ALLOW_THREADS
+    rc = ruv_engine_feature_get(eng, "a2a", RUV_FEATURE_A2A, RUV_A2A_OPS_SIZE_V2, &vops, pstate);
+    if (rc == RUV_E_NOTFOUND && (rc = ruv_engine_load_plugin(eng, "a2a")) == RUV_OK)
+        rc = ruv_engine_feature_get(eng, "a2a", RUV_FEATURE_A2A, RUV_A2A_OPS_SIZE_V2, &vops,
+                                    pstate);
+    if (rc)
+        save_detail(detail);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        raise_detail(rc, detail);
+        return -1;
+    }
+    *ops = vops;
+    return 0;
+}
+
+/* a2a_budget_new(engine, max_usd, max_tokens, max_tasks, window_ms, queue_depth) */
+PyObject *mod_a2a_budget_new(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    PyObject *engine;
+    double max_usd;
+    long long max_tokens, max_tasks, window_ms;
+    unsigned int depth;
+    if (!PyArg_ParseTuple(args, "O!dLLLI", engine_type, &engine, &max_usd, &max_tokens,
+                          &max_tasks, &window_ms, &depth))
+        return NULL;
+    const struct ruv_a2a_ops *ops;
+    void *pstate;
+    if (a2a_ops_of(engine, &ops, &pstate))
+        return NULL;
+    struct ruv_a2a_budget_options o = {.struct_size = sizeof o,
+                                       .queue_depth = depth,
+                                       .max_usd_per_window = max_usd,
+                                       .max_tokens_per_window = max_tokens,
+                                       .max_tasks_per_window = max_tasks,
+                                       .window_ms = window_ms};
+    struct ruv_a2a_budget *b = NULL;
+    int rc = ops->budget_new(pstate, &o, &b);
+    if (rc)
+        return raise_status(rc);
+    A2aBudgetHandle *h = (A2aBudgetHandle *)alloc_instance(a2a_budget_type);
+    if (!h) {
+        ops->budget_free(b);
+        return NULL;
+    }
+    h->ops = ops;
+    h->b = b;
+    h->engine = engine;
+    Py_INCREF(engine);
+    return (PyObject *)h;
+}
+
+static void budget_dealloc(PyObject *obj)
+{
+    A2aBudgetHandle *h = (A2aBudgetHandle *)obj;
+    if (h->b)
+        h->ops->budget_free(h->b);
+    Py_XDECREF(h->engine);
+    free_instance(obj);
+}
+
+static PyType_Slot budget_slots[] = {
+    {Py_tp_new, no_new},
+    {Py_tp_dealloc, budget_dealloc},
+    {Py_tp_doc, "A global A2A budget of the a2a plugin (private: use ruvector.a2a.GlobalBudget)."},
+    {0, NULL},
+};
+
+PyType_Spec a2a_budget_spec = {
+    "ruvector._ext.A2aBudgetHandle", sizeof(A2aBudgetHandle), 0, Py_TPFLAGS_DEFAULT, budget_slots,
+};
+
 /* ---- connect ---- */
 
 /* a2a_connect(engine, url, flags, protocol, agent_ids, pinned, ca_file,
@@ -176,22 +267,12 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
                           &protocol, &ids_o, &pinned_o, &ca_o, &auth_o, &connect_ms, &unary_ms,
                           &idle_ms, &max_body, &max_event))
         return NULL;
-    ruv_engine *eng = ((EngineObject *)engine)->eng;
-    const void *vops = NULL;
-    void *pstate = NULL;
+    const struct ruv_a2a_ops *ops;
+    void *pstate;
+    if (a2a_ops_of(engine, &ops, &pstate))
+        return NULL;
     int rc;
     char detail[DETAIL_SIZE] = "";
-    Py_BEGIN_ALLOW_THREADS
-    rc = ruv_engine_feature_get(eng, "a2a", RUV_FEATURE_A2A, RUV_A2A_OPS_SIZE_V2, &vops, &pstate);
-    if (rc == RUV_E_NOTFOUND && (rc = ruv_engine_load_plugin(eng, "a2a")) == RUV_OK)
-        rc = ruv_engine_feature_get(eng, "a2a", RUV_FEATURE_A2A, RUV_A2A_OPS_SIZE_V2, &vops,
-                                    &pstate);
-    if (rc)
-        save_detail(detail);
-    Py_END_ALLOW_THREADS
-    if (rc)
-        return raise_detail(rc, detail);
-    const struct ruv_a2a_ops *ops = vops;
 
     strvec ids = {0}, kids = {0}, keys = {0};
     struct ruv_a2a_pinned_key *pk = NULL;
@@ -340,7 +421,8 @@ static PyObject *handle_info(PyObject *obj, PyObject *unused)
 }
 
 /* policy: None or (skill, allowed_skills, max_tokens, max_cost_usd,
- * estimated_tokens, estimated_cost_usd, depth, max_call_depth, visited) */
+ * estimated_tokens, estimated_cost_usd, depth, max_call_depth, visited,
+ * budget); the budget handle stays alive with the caller's argument tuple. */
 typedef struct {
     struct ruv_a2a_policy p;
     char *skill;
@@ -360,13 +442,17 @@ static int policy_from(PyObject *o, policy_copy *pc)
     memset(pc, 0, sizeof *pc);
     if (o == Py_None)
         return 0;
-    PyObject *skill, *allowed, *visited;
+    PyObject *skill, *allowed, *visited, *budget;
     long long max_tokens, est_tokens;
     double max_cost, est_cost;
     int depth, max_depth;
-    if (!PyArg_ParseTuple(o, "OOLdLdiiO", &skill, &allowed, &max_tokens, &max_cost, &est_tokens,
-                          &est_cost, &depth, &max_depth, &visited))
+    if (!PyArg_ParseTuple(o, "OOLdLdiiOO", &skill, &allowed, &max_tokens, &max_cost, &est_tokens,
+                          &est_cost, &depth, &max_depth, &visited, &budget))
         return -1;
+    if (budget != Py_None && !PyObject_TypeCheck(budget, a2a_budget_type)) {
+        PyErr_SetString(PyExc_TypeError, "policy budget must be an A2aBudgetHandle or None");
+        return -1;
+    }
     if ((skill != Py_None && !(pc->skill = copy_utf8(skill))) ||
         strvec_from(allowed, "allowed_skills", &pc->allowed) ||
         strvec_from(visited, "visited_agents", &pc->visited)) {
@@ -384,7 +470,10 @@ static int policy_from(PyObject *o, policy_copy *pc)
                                     .depth = depth,
                                     .max_call_depth = max_depth,
                                     .visited_agents = (const char *const *)pc->visited.v,
-                                    .n_visited_agents = pc->visited.n};
+                                    .n_visited_agents = pc->visited.n,
+                                    .budget = budget == Py_None
+                                                  ? NULL
+                                                  : ((A2aBudgetHandle *)budget)->b};
     pc->set = 1;
     return 0;
 }

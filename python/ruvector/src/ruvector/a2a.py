@@ -15,9 +15,9 @@ This release is a *blocking* client: each call runs in the calling thread
 with the GIL released. The async methods run the blocking calls in the
 event loop's default executor (a thread per concurrent call); the single
 I/O thread with a notify fd that a2a.md §8 describes is not built yet.
-Built: retries of idempotent calls (a2a.md §6), deadlines, size caps, TLS
-verification. Not built yet: GlobalBudget, per-peer max_concurrency, stream
-resume, card caching, jku key fetching.
+Built: GlobalBudget, retries of idempotent calls and stream resume (a2a.md
+§6), deadlines, size caps, TLS verification. Not built yet: per-peer
+max_concurrency, card caching, jku key fetching.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import asyncio
 import enum
 import functools
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ __all__ = [
     "AgentSkill",
     "Artifact",
     "CallContext",
+    "GlobalBudget",
+    "Queue",
     "Limits",
     "Message",
     "Part",
@@ -146,7 +149,7 @@ class TaskDeadlineExceeded(PolicyViolation):
 
 
 class BudgetExceeded(A2aError, PolicyError):
-    """A GlobalBudget refused the call (reserved: budgets are not built yet)."""
+    """A GlobalBudget refused the call; reason "queue_full" when its queue was full."""
 
 
 class TransportError(A2aError):
@@ -220,6 +223,7 @@ _KIND_CLASSES: Dict[int, Type[A2aError]] = {
     11: RemoteError,
     12: VersionNotSupported,
     13: UrlRefused,
+    14: BudgetExceeded,
 }
 _RPC_CLASSES: Dict[int, Type[A2aError]] = {
     -32700: ProtocolError,
@@ -258,6 +262,8 @@ def _raise(out: _Outcome, peer: Optional[str]) -> None:
                 pass
     elif kind in _KIND_CLASSES:
         cls = _KIND_CLASSES[kind]
+        if cls is BudgetExceeded and "queue_full" in message:
+            reason = "queue_full"
     else:
         cls = STATUS_CLASSES.get(status, RuVectorError)
     if issubclass(cls, A2aError):
@@ -608,6 +614,65 @@ class Limits:
     max_event_bytes: int = 4 << 20
 
 
+@dataclass(frozen=True)
+class Queue:
+    """GlobalBudget overflow that waits: up to max_depth callers wait inside
+    the send until the window admits them; one more is refused (queue_full)."""
+
+    max_depth: int
+
+
+class GlobalBudget:
+    """A rolling one-minute budget shared by every client connected with it
+    (a2a.md §5): sends are charged with their estimates (cost, tokens) when
+    admitted, before anything is sent. overflow="shed" refuses at once;
+    overflow=Queue(n) waits. The ledger lives in the a2a plugin of the first
+    engine a client uses it with."""
+
+    def __init__(
+        self,
+        *,
+        max_usd_per_minute: Optional[float] = None,
+        max_tokens_per_minute: Optional[int] = None,
+        max_tasks_per_minute: Optional[int] = None,
+        overflow: Union[str, Queue] = "shed",
+        window_ms: int = 60_000,
+    ) -> None:
+        if overflow != "shed" and not isinstance(overflow, Queue):
+            raise ValueError('overflow must be "shed" or Queue(max_depth)')
+        if isinstance(overflow, Queue) and overflow.max_depth < 1:
+            raise ValueError("Queue.max_depth must be >= 1")
+        if window_ms < 1:
+            raise ValueError("window_ms must be >= 1")
+        self.max_usd_per_minute = max_usd_per_minute
+        self.max_tokens_per_minute = max_tokens_per_minute
+        self.max_tasks_per_minute = max_tasks_per_minute
+        self.overflow = overflow
+        self.window_ms = window_ms
+        self._engine: Optional[Any] = None
+        self._h: Optional[Any] = None
+        self._lock = threading.Lock()
+
+    def _handle(self, engine: Engine) -> Any:
+        with self._lock:
+            return self._handle_locked(engine)
+
+    def _handle_locked(self, engine: Engine) -> Any:
+        if self._h is None:
+            self._h = _ext.a2a_budget_new(
+                engine._h,
+                -1.0 if self.max_usd_per_minute is None else float(self.max_usd_per_minute),
+                -1 if self.max_tokens_per_minute is None else int(self.max_tokens_per_minute),
+                -1 if self.max_tasks_per_minute is None else int(self.max_tasks_per_minute),
+                self.window_ms,
+                self.overflow.max_depth if isinstance(self.overflow, Queue) else 0,
+            )
+            self._engine = engine._h
+        elif self._engine is not engine._h:
+            raise ValueError("a GlobalBudget serves the clients of one engine")
+        return self._h
+
+
 # ---------------------------------------------------------------- client
 
 _SEND, _GET, _CANCEL, _SEND_STREAMING, _SUBSCRIBE = 1, 2, 3, 4, 5
@@ -665,11 +730,13 @@ class A2aClient:
     card: AgentCard
     max_call_depth: int
 
-    def __init__(self, handle: Any, card_url: str, max_call_depth: int) -> None:
+    def __init__(self, handle: Any, card_url: str, max_call_depth: int,
+                 budget: Optional[Any] = None) -> None:
         # Private: use connect / connect_sync.
         self._h = handle
         self._peer = card_url
         self.max_call_depth = max_call_depth
+        self._budget = budget  # the budget's C handle, or None
         self._refresh_card()
 
     def _refresh_card(self) -> None:
@@ -698,6 +765,7 @@ class A2aClient:
         timeouts: Optional[Timeouts] = None,
         limits: Optional[Limits] = None,
         max_call_depth: int = 8,
+        budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
     ) -> "A2aClient":
         """Fetches and verifies url's agent card and picks the protocol.
@@ -705,7 +773,7 @@ class A2aClient:
         _refuse_in_loop("connect_sync")
         return cls._connect(
             url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
-            ca_file, allow_http, timeouts, limits, max_call_depth, engine,
+            ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine,
         )
 
     @classmethod
@@ -724,13 +792,15 @@ class A2aClient:
         timeouts: Optional[Timeouts] = None,
         limits: Optional[Limits] = None,
         max_call_depth: int = 8,
+        budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
     ) -> "A2aClient":
         """connect_sync, run in the loop's default executor."""
         return await _in_executor(
             functools.partial(
                 cls._connect, url, strict_verify, expected_agent_id, trusted_keys, protocol,
-                auth, verify_tls, ca_file, allow_http, timeouts, limits, max_call_depth, engine,
+                auth, verify_tls, ca_file, allow_http, timeouts, limits, max_call_depth, budget,
+                engine,
             )
         )
 
@@ -749,6 +819,7 @@ class A2aClient:
         timeouts: Optional[Timeouts],
         limits: Optional[Limits],
         max_call_depth: int,
+        budget: Optional[GlobalBudget],
         engine: Optional[Engine],
     ) -> "A2aClient":
         if protocol not in _PROTOCOLS:
@@ -777,7 +848,7 @@ class A2aClient:
         )
         if out[0] != _RUV_OK:
             _raise(out, url)
-        return cls(out[6], url, max_call_depth)
+        return cls(out[6], url, max_call_depth, budget._handle(eng) if budget else None)
 
     # ---- building requests ----
 
@@ -845,6 +916,7 @@ class A2aClient:
             ctx.depth,
             self.max_call_depth,
             list(base_ctx.visited_agents) + ([base_ctx.current_agent] if base_ctx.current_agent else []),
+            self._budget,
         )
         return json.dumps(params), policy
 
