@@ -161,6 +161,10 @@ struct ruv_a2a_policy {
     const char *const *visited_agents;  /* AgentIDs already on the call path */
     size_t n_visited_agents;
     struct ruv_a2a_budget *budget;      /* charged with the estimates when admitted; NULL */
+    uint32_t max_concurrency;           /* in-flight sends per (peer, skill) in this process;
+                                           0: no limit. A unary send is in flight while its
+                                           request runs, a stream until stream_close */
+    uint32_t reserved2;                 /* must be 0 */
 };
 
 struct ruv_a2a_ops {

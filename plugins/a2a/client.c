@@ -3,6 +3,7 @@
 #include "config.h"
 #include "client.h"
 #include "detail.h"
+#include "concurrency.h"
 #include "dialect.h"
 #include "json_in.h"
 #include "jsonrpc.h"
@@ -313,9 +314,10 @@ int ruv__client_info(struct ruv_a2a_client *c, char **json)
 
 int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *params,
                         size_t len, const struct ruv_a2a_policy *policy, json_t **wire,
-                        struct ruv_a2a_call_status *st)
+                        void **slot, struct ruv_a2a_call_status *st)
 {
     *wire = NULL;
+    *slot = NULL;
     if (!ruv__dialect_method(1, method))
         return ruv__detail_set(RUV_E_INVAL, "unknown method %u", (unsigned)method);
     int sends = method == RUV_A2A_SEND || method == RUV_A2A_SEND_STREAMING;
@@ -327,11 +329,11 @@ int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *p
     int rc = ruv__json_parse(params, len, &ruv__json_rpc_limits, &p);
     if (rc != RUV_OK)
         return ruv__detail_prefix(RUV_E_INVAL, "params");
-    if (sends)
+    /* The wire form first: a malformed request must not take a slot. */
+    rc = ruv__dialect_params_out(c->v1, method, p);
+    if (rc == RUV_OK && sends)
         rc = ruv__policy_check(policy, c->card, c->verdict.has_agent_id ? c->verdict.agent_id : "",
-                               p, st);
-    if (rc == RUV_OK)
-        rc = ruv__dialect_params_out(c->v1, method, p);
+                               c->card_url, p, slot, st);
     if (rc == RUV_OK && c->tenant)
         json_object_set_new(p, "tenant", json_string(c->tenant));
     if (rc != RUV_OK) {
@@ -421,11 +423,13 @@ int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *para
                                (unsigned)method);
     for (int attempt = 0;; attempt++) {
         json_t *wire = NULL;
-        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, st);
+        void *slot = NULL;
+        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
         if (rc != RUV_OK)
             return rc;
         rc = ruv__client_call_once(c, method, wire, result, st);
         json_decref(wire);
+        ruv__concurrency_release(slot);
         if (rc == RUV_E_REMOTE && attempt == 0 && st && ruv__client_fall_back(c, st->rpc_code)) {
             free(*result);
             *result = NULL;

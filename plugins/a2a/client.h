@@ -36,10 +36,12 @@ void ruv__client_close(struct ruv_a2a_client *c);
 int ruv__client_info(struct ruv_a2a_client *c, char **json);
 
 /* Parses params, runs the pre-flight for sends and rewrites them for the
- * wire of the client's version: *wire is a new reference. */
+ * wire of the client's version: *wire is a new reference, *slot the
+ * concurrency slot the send holds (ruv__concurrency_release; NULL when
+ * none). */
 int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *params,
                         size_t len, const struct ruv_a2a_policy *policy, json_t **wire,
-                        struct ruv_a2a_call_status *st);
+                        void **slot, struct ruv_a2a_call_status *st);
 
 /* RUV_OK when a v1.0 call that failed with rpc code should be retried once
  * over v0.3 (auto mode and the verified card declares 0.3); the client then

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "policy.h"
 #include "budget.h"
+#include "concurrency.h"
 #include "detail.h"
 
 #include <math.h>
@@ -80,11 +81,13 @@ static size_t input_bytes(json_t *params)
 }
 
 int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *peer_id,
-                      json_t *params, struct ruv_a2a_call_status *st)
+                      const char *peer_url, json_t *params, void **slot,
+                      struct ruv_a2a_call_status *st)
 {
+    *slot = NULL;
     if (!p)
         return RUV_OK;
-    if (p->struct_size < sizeof *p || p->reserved)
+    if (p->struct_size < sizeof *p || p->reserved || p->reserved2)
         return ruv__detail_set(RUV_E_INVAL, "policy: struct_size %u is below %zu or reserved "
                                             "is not 0",
                                (unsigned)p->struct_size, sizeof *p);
@@ -163,8 +166,22 @@ int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *
             return refuse(st, RUV_A2A_ERR_POLICY);
         }
     }
-    /* Last, the budget is charged (an unknown cost counts as $0). */
-    if (budget)
-        return ruv__budget_admit(budget, cost < 0 ? 0 : cost, (int64_t)tokens, st);
+    /* Concurrency, then the budget is charged (an unknown cost counts as
+     * $0); a budget refusal gives the slot back. */
+    if (p->max_concurrency) {
+        const char *peer = peer_id && peer_id[0] ? peer_id : peer_url;
+        int rc = ruv__concurrency_acquire(peer ? peer : "", p->skill ? p->skill : "",
+                                          p->max_concurrency, slot, st);
+        if (rc != RUV_OK)
+            return rc;
+    }
+    if (budget) {
+        int rc = ruv__budget_admit(budget, cost < 0 ? 0 : cost, (int64_t)tokens, st);
+        if (rc != RUV_OK) {
+            ruv__concurrency_release(*slot);
+            *slot = NULL;
+            return rc;
+        }
+    }
     return RUV_OK;
 }

@@ -12,6 +12,7 @@
  * with GetTask, reconciled the same way, and ends the stream. */
 #include "config.h"
 #include "client.h"
+#include "concurrency.h"
 #include "detail.h"
 #include "dialect.h"
 #include "reconcile.h"
@@ -46,6 +47,7 @@ struct ruv_a2a_stream {
     int reconcile_next;          /* the next event is a resumed stream's snapshot */
     int resume_failures;         /* consecutive, reset by any event */
     unsigned resumes;
+    void *slot;                  /* the max_concurrency slot, held until close */
     /* A failure, replayed to every later stream_next. */
     int fail_status;
     char *fail_json;
@@ -236,6 +238,7 @@ void ruv__stream_close(struct ruv_a2a_stream *s)
     if (!s)
         return;
     end_transfer(s);
+    ruv__concurrency_release(s->slot);
     curl_multi_cleanup(s->m);
     ruv__sse_free(s->sse);
     ruv__reconcile_free(&s->seen);
@@ -386,14 +389,17 @@ int ruv__stream_open(struct ruv_a2a_client *c, uint32_t method, const char *para
                                (unsigned)method);
     for (int attempt = 0;; attempt++) {
         json_t *wire = NULL;
-        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, st);
+        void *slot = NULL;
+        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
         if (rc != RUV_OK)
             return rc;
         struct ruv_a2a_stream *s = calloc(1, sizeof *s);
         if (!s) {
             json_decref(wire);
+            ruv__concurrency_release(slot);
             return ruv__detail_set(RUV_E_NOMEM, "out of memory");
         }
+        s->slot = slot;
         s->c = c;
         s->v1 = c->v1;
         rc = ruv__sse_new(c->http.max_event, &s->sse);

@@ -262,6 +262,18 @@ def test_global_budget(fake: FakePeer, engine: ruvector.Engine) -> None:
         GlobalBudget(overflow="drop")
 
 
+def test_max_concurrency(fake: FakePeer, engine: ruvector.Engine) -> None:
+    fake.control()
+    spec = TaskSpec(skill="echo", input="hi", policy=TaskPolicy(max_concurrency=1))
+    with A2aClient.connect_sync(fake.url, engine=engine) as c:
+        first = c.stream_task_sync(spec)
+        next(first)  # open: it holds the slot until it ends
+        with pytest.raises(PolicyViolation, match="max_concurrency"):
+            next(c.stream_task_sync(spec))
+        assert len(list(first)) == 5  # the rest; then the slot is free
+        assert c.send_task_sync(spec).id
+
+
 def test_sync_siblings_refuse_inside_a_loop(fake: FakePeer, engine: ruvector.Engine) -> None:
     c = connect(fake, engine)
 

@@ -697,6 +697,36 @@ static void test_policy_before_wire(void **state)
     }
     ops->budget_free(budget);
     peer_mode("normal", "v1");
+    /* max_concurrency 2: two open streams hold both slots; the third is
+     * refused until one closes. Unary sends hold theirs only while they run. */
+    p = policy();
+    p.skill = "echo";
+    p.max_concurrency = 2;
+    struct ruv_a2a_stream *s2[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ops->stream_open(c, RUV_A2A_SEND_STREAMING, SEND_PARAMS,
+                                          strlen(SEND_PARAMS), &p, &s2[i], &res, &st),
+                         RUV_OK);
+    assert_int_equal(ops->stream_open(c, RUV_A2A_SEND_STREAMING, SEND_PARAMS,
+                                      strlen(SEND_PARAMS), &p, &s2[2], &res, &st),
+                     RUV_E_POLICY);
+    assert_non_null(strstr(ruv_last_error(), "max_concurrency"));
+    p.skill = "rag.query"; /* another skill: its own count */
+    assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, &p, &r), RUV_OK);
+    json_decref(r);
+    p.skill = "echo";
+    ops->stream_close(s2[0]);
+    assert_int_equal(ops->stream_open(c, RUV_A2A_SEND_STREAMING, SEND_PARAMS,
+                                      strlen(SEND_PARAMS), &p, &s2[2], &res, &st),
+                     RUV_OK);
+    ops->stream_close(s2[1]);
+    ops->stream_close(s2[2]);
+    p.max_concurrency = 1;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, &p, &r), RUV_OK);
+        json_decref(r);
+    }
+    peer_mode("normal", "v1");
     /* Within the caps it goes out: depth 8 of 8, estimate 0.10 <= 0.10. */
     p = policy();
     p.depth = 8;

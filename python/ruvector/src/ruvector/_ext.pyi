@@ -153,6 +153,7 @@ _A2aPolicy = Tuple[
     int,
     Optional[List[str]],
     Optional["A2aBudgetHandle"],
+    int,
 ]
 
 def a2a_connect(

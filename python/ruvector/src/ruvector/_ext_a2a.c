@@ -422,7 +422,8 @@ static PyObject *handle_info(PyObject *obj, PyObject *unused)
 
 /* policy: None or (skill, allowed_skills, max_tokens, max_cost_usd,
  * estimated_tokens, estimated_cost_usd, depth, max_call_depth, visited,
- * budget); the budget handle stays alive with the caller's argument tuple. */
+ * budget, max_concurrency); the budget handle stays alive with the caller's
+ * argument tuple. */
 typedef struct {
     struct ruv_a2a_policy p;
     char *skill;
@@ -446,8 +447,9 @@ static int policy_from(PyObject *o, policy_copy *pc)
     long long max_tokens, est_tokens;
     double max_cost, est_cost;
     int depth, max_depth;
-    if (!PyArg_ParseTuple(o, "OOLdLdiiOO", &skill, &allowed, &max_tokens, &max_cost, &est_tokens,
-                          &est_cost, &depth, &max_depth, &visited, &budget))
+    unsigned int max_concurrency;
+    if (!PyArg_ParseTuple(o, "OOLdLdiiOOI", &skill, &allowed, &max_tokens, &max_cost, &est_tokens,
+                          &est_cost, &depth, &max_depth, &visited, &budget, &max_concurrency))
         return -1;
     if (budget != Py_None && !PyObject_TypeCheck(budget, a2a_budget_type)) {
         PyErr_SetString(PyExc_TypeError, "policy budget must be an A2aBudgetHandle or None");
@@ -473,7 +475,8 @@ static int policy_from(PyObject *o, policy_copy *pc)
                                     .n_visited_agents = pc->visited.n,
                                     .budget = budget == Py_None
                                                   ? NULL
-                                                  : ((A2aBudgetHandle *)budget)->b};
+                                                  : ((A2aBudgetHandle *)budget)->b,
+                                    .max_concurrency = max_concurrency};
     pc->set = 1;
     return 0;
 }

@@ -15,9 +15,9 @@ This release is a *blocking* client: each call runs in the calling thread
 with the GIL released. The async methods run the blocking calls in the
 event loop's default executor (a thread per concurrent call); the single
 I/O thread with a notify fd that a2a.md §8 describes is not built yet.
-Built: GlobalBudget, retries of idempotent calls and stream resume (a2a.md
-§6), deadlines, size caps, TLS verification. Not built yet: per-peer
-max_concurrency, card caching, jku key fetching.
+Built: GlobalBudget, max_concurrency, retries of idempotent calls and stream
+resume (a2a.md §6), deadlines, size caps, TLS verification. Not built yet:
+card caching, jku key fetching, the push-notification calls.
 """
 
 from __future__ import annotations
@@ -534,7 +534,7 @@ class TaskPolicy:
     max_cost_usd: Optional[float] = None
     max_duration_ms: Optional[int] = None
     allowed_skills: Optional[Sequence[str]] = None
-    max_concurrency: Optional[int] = None  # not enforced yet: setting it raises
+    max_concurrency: Optional[int] = None  # in-flight sends per (peer, skill), in process
 
 
 @dataclass(frozen=True)
@@ -896,8 +896,8 @@ class A2aClient:
 
     def _send_args(self, spec: TaskSpec) -> Tuple[str, Tuple[Any, ...]]:
         pol = spec.policy or TaskPolicy()
-        if pol.max_concurrency is not None:
-            raise NotImplementedError("TaskPolicy.max_concurrency is not enforced by this release")
+        if pol.max_concurrency is not None and pol.max_concurrency < 1:
+            raise ValueError("TaskPolicy.max_concurrency must be >= 1")
         base_ctx = spec.context or CallContext.root()
         peer_id = self.card.agent_id or ""
         ctx = base_ctx.child(peer_id)
@@ -917,6 +917,7 @@ class A2aClient:
             self.max_call_depth,
             list(base_ctx.visited_agents) + ([base_ctx.current_agent] if base_ctx.current_agent else []),
             self._budget,
+            pol.max_concurrency or 0,
         )
         return json.dumps(params), policy
 
