@@ -272,10 +272,8 @@ int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *
             st->error = RUV_A2A_ERR_URL;
         rc = ruv__detail_prefix(RUV_E_SECURITY, "base_url");
     }
-    struct ruv__origin org;
-    if (rc == RUV_OK && (rc = ruv__origin_of(base_url, &org)) == RUV_OK)
-        snprintf(c->http.auth_origin, sizeof c->http.auth_origin, "%s://%s:%u", org.scheme,
-                 org.host, org.port);
+    if (rc == RUV_OK)
+        rc = ruv__origin_of(base_url, &c->http.auth_origin);
     struct ruv__http_resp resp;
     memset(&resp, 0, sizeof resp);
     if (rc == RUV_OK)

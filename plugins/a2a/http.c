@@ -92,11 +92,12 @@ size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static int same_origin_prefix(const char *url, const char *origin)
+static int same_origin(const char *url, const struct ruv__origin *want)
 {
-    size_t n = strlen(origin);
-    return n > 0 && strncmp(url, origin, n) == 0 &&
-           (url[n] == '/' || url[n] == '\0' || url[n] == '?');
+    struct ruv__origin o;
+    return want->scheme[0] && ruv__origin_of(url, &o) == RUV_OK &&
+           strcmp(o.scheme, want->scheme) == 0 && strcmp(o.host, want->host) == 0 &&
+           o.port == want->port;
 }
 
 struct curl_slist *ruv__http_rpc_headers(const struct ruv__http_cfg *cfg, const char *url, int v1)
@@ -116,7 +117,7 @@ struct curl_slist *ruv__http_rpc_headers(const struct ruv__http_cfg *cfg, const 
         h = t;
     }
     /* Authorization goes to the card's origin only (a2a.md §6). */
-    if (cfg->authorization && same_origin_prefix(url, cfg->auth_origin)) {
+    if (cfg->authorization && same_origin(url, &cfg->auth_origin)) {
         if (!(t = curl_slist_append(h, cfg->authorization))) {
             curl_slist_free_all(h);
             return NULL;
@@ -155,8 +156,11 @@ int ruv__http_easy_setup(CURL *h, const struct ruv__http_cfg *cfg, const char *u
     SET(CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
     if (!stream)
         SET(CURLOPT_TIMEOUT_MS, cfg->unary_timeout_ms);
-    /* A Content-Length over the cap aborts before the body. */
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
+    /* A Content-Length over the cap aborts before the body. Not for
+     * streams: newer libcurl applies it to the bytes received too, and a
+     * stream has no total limit (its events are capped one by one). */
+    if (!stream)
+        SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
     SET(CURLOPT_HEADERFUNCTION, ruv__http_on_header);
     SET(CURLOPT_HEADERDATA, resp);
     SET(CURLOPT_WRITEFUNCTION, on_body);

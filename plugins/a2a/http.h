@@ -11,12 +11,14 @@
 
 #include <ruvector/feature-a2a.h>
 
+#include "origin.h"
+
 /* Transport settings of one client (copied from ruv_a2a_client_options). */
 struct ruv__http_cfg {
     int insecure_tls;
     char *ca_file;       /* owned, or NULL */
     char *authorization; /* owned "Authorization: ..." header line, or NULL */
-    char auth_origin[300]; /* the only origin authorization goes to */
+    struct ruv__origin auth_origin; /* the only origin authorization goes to */
     long connect_timeout_ms, unary_timeout_ms, idle_timeout_ms;
     size_t max_body, max_event;
 };

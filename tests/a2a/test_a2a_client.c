@@ -739,6 +739,38 @@ static void test_policy_before_wire(void **state)
     ops->client_close(c);
 }
 
+/* Authorization goes to the card's origin only (a2a.md §6). */
+static void test_authorization(void **state)
+{
+    (void)state;
+    struct ruv_a2a_client_options o = options(0);
+    o.authorization = "Bearer t0k3n";
+    struct ruv_a2a_client *c = NULL;
+    json_t *r;
+    assert_int_equal(open_client("normal", "v1", &o, &c), RUV_OK);
+    assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, NULL, &r), RUV_OK);
+    json_decref(r);
+    json_t *stats = peer_http(NULL, NULL);
+    assert_string_equal(json_string_value(json_object_get(stats, "last_auth")), "Bearer t0k3n");
+    json_decref(stats);
+    ops->client_close(c);
+    /* Connected as localhost, the card's endpoint is 127.0.0.1: another
+     * origin, so no Authorization. */
+    char local[64];
+    snprintf(local, sizeof local, "http://localhost:%d", peer_port);
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    assert_int_equal(ops->client_open(pstate, local, &o, &c, &st), RUV_OK);
+    assert_int_equal(call(c, RUV_A2A_SEND, SEND_PARAMS, NULL, &r), RUV_OK);
+    json_decref(r);
+    stats = peer_http(NULL, NULL);
+    assert_true(json_is_null(json_object_get(stats, "last_auth")));
+    json_decref(stats);
+    ops->client_close(c);
+    o.authorization = "Bearer x\r\nX-Evil: 1";
+    assert_int_equal(open_client("normal", "v1", &o, &c), RUV_E_INVAL);
+}
+
 static void test_report(void **state)
 {
     (void)state;
@@ -756,7 +788,7 @@ int main(void)
         cmocka_unit_test(test_stream_hostile),   cmocka_unit_test(test_unary_hostile),
         cmocka_unit_test(test_v03),              cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_retries),              cmocka_unit_test(test_policy_before_wire),
-        cmocka_unit_test(test_report),
+        cmocka_unit_test(test_authorization), cmocka_unit_test(test_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

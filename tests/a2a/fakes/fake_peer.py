@@ -199,6 +199,7 @@ class Handler(BaseHTTPRequestHandler):
         p.stats["last_method"] = method
         p.stats["methods"].append(method)
         p.stats["last_version"] = self.headers.get("A2A-Version")
+        p.stats["last_auth"] = self.headers.get("Authorization")
         p.stats["last_params"] = params
         v03 = self.path == "/a2a/v03"
         mode = p.mode
