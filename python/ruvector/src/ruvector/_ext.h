@@ -11,7 +11,8 @@
  *   _ext_index_ops.c  the rest of the Index type: add, remove, save, get,
  *                     sizes, parameters, and its type spec
  *   _ext_export.c     VectorsExport: a pinned view of the stored vectors
- *   _ext_a2a.c        the a2a plugin's blocking client (A2aHandle, A2aStreamHandle)
+ *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
+ *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the

@@ -14,7 +14,7 @@
  * so each handle has a mutex, waited on with the GIL released. A stream
  * reads only what the client fixed at connect, so a stream pulls events
  * without that mutex, and a get_task may run while a stream waits. */
-#include "_ext.h"
+#include "_ext_a2a.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,40 +23,14 @@
 #include <ruvector/feature-a2a.h>
 #include <ruvector/plugin.h>
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *engine; /* EngineObject: owns the plugin */
-    const struct ruv_a2a_ops *ops;
-    struct ruv_a2a_client *c;
-    pthread_mutex_t lock;
-    int lock_ready;
-    int streams;      /* open streams; the client is freed after the last */
-    int close_asked;
-} A2aHandle;
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *handle; /* A2aHandle */
-    struct ruv_a2a_stream *s;
-    pthread_mutex_t lock; /* one stream_next at a time */
-    int lock_ready;
-} A2aStreamHandle;
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *engine; /* EngineObject: owns the plugin */
-    const struct ruv_a2a_ops *ops;
-    struct ruv_a2a_budget *b;
-} A2aBudgetHandle;
-
 PyTypeObject *a2a_handle_type;
 PyTypeObject *a2a_stream_type;
 PyTypeObject *a2a_budget_type;
 
 /* (status, error, rpc_code, http_status, request_sent, detail, payload);
  * payload is stolen (NULL: None). */
-static PyObject *outcome(int status, const struct ruv_a2a_call_status *st, const char *detail,
-                         PyObject *payload)
+PyObject *a2a_outcome(int status, const struct ruv_a2a_call_status *st, const char *detail,
+                      PyObject *payload)
 {
     if (!payload) {
         payload = Py_None;
@@ -74,7 +48,7 @@ static PyObject *outcome(int status, const struct ruv_a2a_call_status *st, const
 }
 
 /* A plugin string as a Python str (then freed); NULL: None. */
-static PyObject *take_string(const struct ruv_a2a_ops *ops, char *s)
+PyObject *a2a_take_string(const struct ruv_a2a_ops *ops, char *s)
 {
     if (!s) {
         Py_RETURN_NONE;
@@ -84,7 +58,7 @@ static PyObject *take_string(const struct ruv_a2a_ops *ops, char *s)
     return o;
 }
 
-static void status_init(struct ruv_a2a_call_status *st)
+void a2a_status_init(struct ruv_a2a_call_status *st)
 {
     memset(st, 0, sizeof *st);
     st->struct_size = sizeof *st;
@@ -92,12 +66,8 @@ static void status_init(struct ruv_a2a_call_status *st)
 
 /* ---- C copies of Python arguments (alive while the GIL is released) ---- */
 
-typedef struct {
-    char **v;
-    size_t n;
-} strvec;
 
-static void strvec_free(strvec *sv)
+void a2a_strvec_free(strvec *sv)
 {
     for (size_t i = 0; i < sv->n; i++)
         free(sv->v[i]);
@@ -108,7 +78,7 @@ static void strvec_free(strvec *sv)
 
 /* A malloc'd UTF-8 copy of str s (PyUnicode_AsUTF8AndSize is not in the
  * 3.9 limited API, so through bytes). NULL with an error set. */
-static char *copy_utf8(PyObject *s)
+char *a2a_copy_utf8(PyObject *s)
 {
     PyObject *b = PyUnicode_AsUTF8String(s);
     if (!b)
@@ -129,7 +99,7 @@ static char *copy_utf8(PyObject *s)
 }
 
 /* A sequence of str into sv; None is empty. 0, or -1 with an error set. */
-static int strvec_from(PyObject *seq, const char *what, strvec *sv)
+int a2a_strvec_from(PyObject *seq, const char *what, strvec *sv)
 {
     sv->v = NULL;
     sv->n = 0;
@@ -150,14 +120,14 @@ static int strvec_from(PyObject *seq, const char *what, strvec *sv)
         if (!PyUnicode_Check(item))
             PyErr_Format(PyExc_TypeError, "%s must hold str", what);
         else
-            sv->v[i] = copy_utf8(item);
+            sv->v[i] = a2a_copy_utf8(item);
         Py_DECREF(item);
         if (!sv->v[i])
             break;
         sv->n = (size_t)i + 1;
     }
     if (PyErr_Occurred()) {
-        strvec_free(sv);
+        a2a_strvec_free(sv);
         return -1;
     }
     return 0;
@@ -165,7 +135,7 @@ static int strvec_from(PyObject *seq, const char *what, strvec *sv)
 
 static char *opt_copy(PyObject *o)
 {
-    return o == Py_None ? NULL : copy_utf8(o);
+    return o == Py_None ? NULL : a2a_copy_utf8(o);
 }
 
 /* ---- the plugin ---- */
@@ -280,7 +250,7 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     char *url = NULL, *ca = NULL, *auth = NULL;
     A2aHandle *h = NULL;
     PyObject *result = NULL;
-    if (strvec_from(ids_o, "agent_ids", &ids) || !(url = copy_utf8(url_o)) ||
+    if (a2a_strvec_from(ids_o, "agent_ids", &ids) || !(url = a2a_copy_utf8(url_o)) ||
         (ca_o != Py_None && !(ca = opt_copy(ca_o))) ||
         (auth_o != Py_None && !(auth = opt_copy(auth_o))))
         goto out;
@@ -304,10 +274,10 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
         Py_XDECREF(item); /* kid and key stay alive: the tuple lives in pinned_o */
         if (!ok)
             goto out;
-        if (!(kids.v[i] = copy_utf8(kid)))
+        if (!(kids.v[i] = a2a_copy_utf8(kid)))
             goto out;
         kids.n = (size_t)i + 1;
-        if (!(keys.v[i] = copy_utf8(key)))
+        if (!(keys.v[i] = a2a_copy_utf8(key)))
             goto out;
         keys.n = (size_t)i + 1;
         pk[i] = (struct ruv_a2a_pinned_key){.struct_size = sizeof pk[i], .revoked = revoked,
@@ -343,7 +313,7 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     h->engine = engine;
     Py_INCREF(engine);
     struct ruv_a2a_call_status st;
-    status_init(&st);
+    a2a_status_init(&st);
     struct ruv_a2a_client *c = NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = ops->client_open(pstate, url, &o, &c, &st);
@@ -351,17 +321,17 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
         save_detail(detail);
     Py_END_ALLOW_THREADS
     if (rc) {
-        result = outcome(rc, &st, detail, NULL);
+        result = a2a_outcome(rc, &st, detail, NULL);
     } else {
         h->c = c;
         Py_INCREF(h);
-        result = outcome(RUV_OK, &st, NULL, (PyObject *)h);
+        result = a2a_outcome(RUV_OK, &st, NULL, (PyObject *)h);
     }
 out:
     Py_XDECREF((PyObject *)h);
-    strvec_free(&ids);
-    strvec_free(&kids);
-    strvec_free(&keys);
+    a2a_strvec_free(&ids);
+    a2a_strvec_free(&kids);
+    a2a_strvec_free(&keys);
     free(pk);
     free(pkp);
     free(url);
@@ -370,319 +340,3 @@ out:
     return result;
 }
 
-/* ---- the client handle ---- */
-
-static void handle_free_client(A2aHandle *h)
-{
-    if (h->c) {
-        h->ops->client_close(h->c);
-        h->c = NULL;
-    }
-}
-
-static void handle_dealloc(PyObject *obj)
-{
-    A2aHandle *h = (A2aHandle *)obj;
-    handle_free_client(h);
-    if (h->lock_ready)
-        pthread_mutex_destroy(&h->lock);
-    Py_XDECREF(h->engine);
-    free_instance(obj);
-}
-
-static int handle_live(A2aHandle *h)
-{
-    if (!h->c || h->close_asked) {
-        raise_detail(RUV_E_STATE, "a2a: the client is closed");
-        return 0;
-    }
-    return 1;
-}
-
-static PyObject *handle_info(PyObject *obj, PyObject *unused)
-{
-    (void)unused;
-    A2aHandle *h = (A2aHandle *)obj;
-    if (!handle_live(h))
-        return NULL;
-    char *json = NULL;
-    int rc;
-    char detail[DETAIL_SIZE] = "";
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&h->lock);
-    rc = h->ops->client_info(h->c, &json);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&h->lock);
-    Py_END_ALLOW_THREADS
-    if (rc)
-        return raise_detail(rc, detail);
-    return take_string(h->ops, json);
-}
-
-/* policy: None or (skill, allowed_skills, max_tokens, max_cost_usd,
- * estimated_tokens, estimated_cost_usd, depth, max_call_depth, visited,
- * budget, max_concurrency); the budget handle stays alive with the caller's
- * argument tuple. */
-typedef struct {
-    struct ruv_a2a_policy p;
-    char *skill;
-    strvec allowed, visited;
-    int set;
-} policy_copy;
-
-static void policy_free(policy_copy *pc)
-{
-    free(pc->skill);
-    strvec_free(&pc->allowed);
-    strvec_free(&pc->visited);
-}
-
-static int policy_from(PyObject *o, policy_copy *pc)
-{
-    memset(pc, 0, sizeof *pc);
-    if (o == Py_None)
-        return 0;
-    PyObject *skill, *allowed, *visited, *budget;
-    long long max_tokens, est_tokens;
-    double max_cost, est_cost;
-    int depth, max_depth;
-    unsigned int max_concurrency;
-    if (!PyArg_ParseTuple(o, "OOLdLdiiOOI", &skill, &allowed, &max_tokens, &max_cost, &est_tokens,
-                          &est_cost, &depth, &max_depth, &visited, &budget, &max_concurrency))
-        return -1;
-    if (budget != Py_None && !PyObject_TypeCheck(budget, a2a_budget_type)) {
-        PyErr_SetString(PyExc_TypeError, "policy budget must be an A2aBudgetHandle or None");
-        return -1;
-    }
-    if ((skill != Py_None && !(pc->skill = copy_utf8(skill))) ||
-        strvec_from(allowed, "allowed_skills", &pc->allowed) ||
-        strvec_from(visited, "visited_agents", &pc->visited)) {
-        policy_free(pc);
-        return -1;
-    }
-    pc->p = (struct ruv_a2a_policy){.struct_size = sizeof pc->p,
-                                    .skill = pc->skill,
-                                    .allowed_skills = (const char *const *)pc->allowed.v,
-                                    .n_allowed_skills = pc->allowed.n,
-                                    .max_tokens = max_tokens,
-                                    .max_cost_usd = max_cost,
-                                    .estimated_tokens = est_tokens,
-                                    .estimated_cost_usd = est_cost,
-                                    .depth = depth,
-                                    .max_call_depth = max_depth,
-                                    .visited_agents = (const char *const *)pc->visited.v,
-                                    .n_visited_agents = pc->visited.n,
-                                    .budget = budget == Py_None
-                                                  ? NULL
-                                                  : ((A2aBudgetHandle *)budget)->b,
-                                    .max_concurrency = max_concurrency};
-    pc->set = 1;
-    return 0;
-}
-
-/* call(method, params_json, policy) -> outcome with the result JSON */
-static PyObject *handle_call(PyObject *obj, PyObject *args)
-{
-    A2aHandle *h = (A2aHandle *)obj;
-    unsigned int method;
-    PyObject *params_o, *policy_o;
-    if (!PyArg_ParseTuple(args, "IUO", &method, &params_o, &policy_o) || !handle_live(h))
-        return NULL;
-    policy_copy pc;
-    char *params = copy_utf8(params_o);
-    if (!params || policy_from(policy_o, &pc)) {
-        free(params);
-        return NULL;
-    }
-    struct ruv_a2a_call_status st;
-    status_init(&st);
-    char *result = NULL, detail[DETAIL_SIZE] = "";
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&h->lock);
-    rc = h->ops->call(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL, &result, &st);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&h->lock);
-    Py_END_ALLOW_THREADS
-    free(params);
-    policy_free(&pc);
-    PyObject *payload = take_string(h->ops, result);
-    if (!payload)
-        return NULL;
-    return outcome(rc, &st, rc ? detail : NULL, payload);
-}
-
-/* stream_open(method, params_json, policy) -> outcome with a stream handle */
-static PyObject *handle_stream_open(PyObject *obj, PyObject *args)
-{
-    A2aHandle *h = (A2aHandle *)obj;
-    unsigned int method;
-    PyObject *params_o, *policy_o;
-    if (!PyArg_ParseTuple(args, "IUO", &method, &params_o, &policy_o) || !handle_live(h))
-        return NULL;
-    A2aStreamHandle *sh = (A2aStreamHandle *)alloc_instance(a2a_stream_type);
-    if (!sh)
-        return NULL;
-    if (pthread_mutex_init(&sh->lock, NULL) != 0) {
-        Py_DECREF(sh);
-        PyErr_SetString(PyExc_OSError, "pthread_mutex_init failed");
-        return NULL;
-    }
-    sh->lock_ready = 1;
-    policy_copy pc;
-    char *params = copy_utf8(params_o);
-    if (!params || policy_from(policy_o, &pc)) {
-        free(params);
-        Py_DECREF(sh);
-        return NULL;
-    }
-    struct ruv_a2a_call_status st;
-    status_init(&st);
-    char *result = NULL, detail[DETAIL_SIZE] = "";
-    struct ruv_a2a_stream *s = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&h->lock);
-    rc = h->ops->stream_open(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL, &s,
-                             &result, &st);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&h->lock);
-    Py_END_ALLOW_THREADS
-    free(params);
-    policy_free(&pc);
-    if (rc) {
-        Py_DECREF(sh);
-        PyObject *payload = take_string(h->ops, result);
-        return payload ? outcome(rc, &st, detail, payload) : NULL;
-    }
-    sh->s = s;
-    sh->handle = obj;
-    Py_INCREF(obj);
-    h->streams++;
-    return outcome(RUV_OK, &st, NULL, (PyObject *)sh);
-}
-
-static PyObject *handle_close(PyObject *obj, PyObject *unused)
-{
-    (void)unused;
-    A2aHandle *h = (A2aHandle *)obj;
-    h->close_asked = 1;
-    if (h->streams == 0 && h->c) {
-        Py_BEGIN_ALLOW_THREADS
-        pthread_mutex_lock(&h->lock);
-        handle_free_client(h);
-        pthread_mutex_unlock(&h->lock);
-        Py_END_ALLOW_THREADS
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef handle_methods[] = {
-    {"info", handle_info, METH_NOARGS, "info($self, /)\n--\n\nclient_info() as JSON text."},
-    {"call", handle_call, METH_VARARGS,
-     "call($self, method, params, policy, /)\n--\n\nOne unary call; an outcome tuple."},
-    {"stream_open", handle_stream_open, METH_VARARGS,
-     "stream_open($self, method, params, policy, /)\n--\n\nOpens a stream; an outcome tuple."},
-    {"close", handle_close, METH_NOARGS,
-     "close($self, /)\n--\n\nFrees the client (after its last stream)."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyType_Slot handle_slots[] = {
-    {Py_tp_new, no_new},
-    {Py_tp_dealloc, handle_dealloc},
-    {Py_tp_methods, handle_methods},
-    {Py_tp_doc, "A connected A2A client of the a2a plugin (private: use ruvector.A2aClient)."},
-    {0, NULL},
-};
-
-PyType_Spec a2a_handle_spec = {
-    "ruvector._ext.A2aHandle", sizeof(A2aHandle), 0, Py_TPFLAGS_DEFAULT, handle_slots,
-};
-
-/* ---- streams ---- */
-
-static void stream_release(A2aStreamHandle *sh)
-{
-    if (!sh->s)
-        return;
-    A2aHandle *h = (A2aHandle *)sh->handle;
-    h->ops->stream_close(sh->s);
-    sh->s = NULL;
-    if (--h->streams == 0 && h->close_asked)
-        handle_free_client(h);
-}
-
-static void stream_dealloc(PyObject *obj)
-{
-    A2aStreamHandle *sh = (A2aStreamHandle *)obj;
-    if (sh->handle)
-        stream_release(sh);
-    if (sh->lock_ready)
-        pthread_mutex_destroy(&sh->lock);
-    Py_XDECREF(sh->handle);
-    free_instance(obj);
-}
-
-/* next() -> outcome: payload the event JSON; status RUV_E_NOTFOUND at the end. */
-static PyObject *stream_next(PyObject *obj, PyObject *unused)
-{
-    (void)unused;
-    A2aStreamHandle *sh = (A2aStreamHandle *)obj;
-    if (!sh->s)
-        return raise_detail(RUV_E_STATE, "a2a: the stream is closed");
-    A2aHandle *h = (A2aHandle *)sh->handle;
-    struct ruv_a2a_call_status st;
-    status_init(&st);
-    char *event = NULL, detail[DETAIL_SIZE] = "";
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&sh->lock);
-    rc = h->ops->stream_next(sh->s, &event, &st);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&sh->lock);
-    Py_END_ALLOW_THREADS
-    PyObject *payload = take_string(h->ops, event);
-    if (!payload)
-        return NULL;
-    return outcome(rc, &st, rc ? detail : NULL, payload);
-}
-
-static PyObject *stream_close_m(PyObject *obj, PyObject *unused)
-{
-    (void)unused;
-    A2aStreamHandle *sh = (A2aStreamHandle *)obj;
-    if (sh->s) {
-        /* A closing stream never waits on its peer; only on a concurrent next. */
-        Py_BEGIN_ALLOW_THREADS
-        pthread_mutex_lock(&sh->lock);
-        Py_END_ALLOW_THREADS
-        stream_release(sh);
-        pthread_mutex_unlock(&sh->lock);
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef stream_methods[] = {
-    {"next", stream_next, METH_NOARGS,
-     "next($self, /)\n--\n\nBlocks (GIL released) for the next event; an outcome tuple."},
-    {"close", stream_close_m, METH_NOARGS, "close($self, /)\n--\n\nAborts and frees the stream."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyType_Slot stream_slots[] = {
-    {Py_tp_new, no_new},
-    {Py_tp_dealloc, stream_dealloc},
-    {Py_tp_methods, stream_methods},
-    {Py_tp_doc, "An open A2A stream (private: use ruvector.A2aClient.stream_task)."},
-    {0, NULL},
-};
-
-PyType_Spec a2a_stream_spec = {
-    "ruvector._ext.A2aStreamHandle", sizeof(A2aStreamHandle), 0, Py_TPFLAGS_DEFAULT,
-    stream_slots,
-};
