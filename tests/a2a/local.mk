@@ -51,13 +51,20 @@ tests_a2a_test_a2a_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAG
 tests_a2a_test_a2a_plugin_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 # The blocking client against the loopback fake peer (fakes/fake_peer.py:
 # python3 + cryptography; the test skips with 77 without them).
-check_PROGRAMS += tests/a2a/test_a2a_client
-TESTS += tests/a2a/test_a2a_client
-tests_a2a_test_a2a_client_SOURCES = tests/a2a/test_a2a_client.c
-tests_a2a_test_a2a_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
+RUV_A2A_CLIENT_TESTS = tests/a2a/test_a2a_client tests/a2a/test_a2a_client_hostile
+check_PROGRAMS += $(RUV_A2A_CLIENT_TESTS)
+TESTS += $(RUV_A2A_CLIENT_TESTS)
+RUV_A2A_CLIENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBCURL_CFLAGS) -DRUV_A2A_SRCDIR='"$(abs_top_srcdir)"'
-tests_a2a_test_a2a_client_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON_LIBS) \
-	$(LIBCURL_LIBS)
+RUV_A2A_CLIENT_TEST_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(LIBCURL_LIBS)
+tests_a2a_test_a2a_client_SOURCES = tests/a2a/test_a2a_client.c tests/a2a/a2a_fake_peer.c \
+	tests/a2a/a2a_fake_peer.h
+tests_a2a_test_a2a_client_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
+tests_a2a_test_a2a_client_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
+tests_a2a_test_a2a_client_hostile_SOURCES = tests/a2a/test_a2a_client_hostile.c \
+	tests/a2a/a2a_fake_peer.c tests/a2a/a2a_fake_peer.h
+tests_a2a_test_a2a_client_hostile_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
+tests_a2a_test_a2a_client_hostile_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
 endif
 endif
 
