@@ -8,9 +8,10 @@
  * Append-only: every struct starts with struct_size (sizeof as the caller or
  * the plugin compiled it) and grows only at the end. These are the first
  * slots (V1): offline agent-card verification. V2 appends a blocking
- * client (client_open, call, stream_open/next/close); a2a.md §7's
- * event-queue slots (notify_fd, poll, wait, credit) may follow as V3. A host
- * asks for the size it needs, so one built against V1 keeps working. */
+ * client (client_open, call, stream_open/next/close) and global budgets
+ * (budget_new/free); a2a.md §7's event-queue slots (notify_fd, poll, wait,
+ * credit) may follow as V3. A host asks for the size it needs
+ * (RUV_A2A_OPS_SIZE_V1 or _V2), so one built against V1 keeps working. */
 #ifndef RUVECTOR_FEATURE_A2A_H
 #define RUVECTOR_FEATURE_A2A_H
 
