@@ -5,6 +5,7 @@
 #include "detail.h"
 #include "dialect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@ void ruv__reconcile_free(struct ruv__reconcile *r)
 {
     free(r->task_id);
     free(r->context_id);
+    free(r->state);
+    free(r->timestamp);
     for (size_t i = 0; i < r->n_artifacts; i++)
         free(r->artifacts[i]);
     free(r->artifacts);
@@ -60,14 +63,17 @@ static int note_artifact(struct ruv__reconcile *r, json_t *artifact)
     return rc;
 }
 
-static void note_status(struct ruv__reconcile *r, json_t *status)
+static int note_status(struct ruv__reconcile *r, json_t *status)
 {
     const char *state = json_string_value(json_object_get(status, "state"));
     const char *ts = json_string_value(json_object_get(status, "timestamp"));
-    if (state)
-        snprintf(r->state, sizeof r->state, "%s", state);
-    snprintf(r->timestamp, sizeof r->timestamp, "%s", ts ? ts : "");
+    int rc = set_id(&r->state, state);
+    if (rc == RUV_OK)
+        rc = set_id(&r->timestamp, ts ? ts : "");
+    return rc;
 }
+
+static int same(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
 
 int ruv__reconcile_note(struct ruv__reconcile *r, json_t *event)
 {
@@ -79,7 +85,8 @@ int ruv__reconcile_note(struct ruv__reconcile *r, json_t *event)
         rc = set_id(&r->task_id, json_string_value(json_object_get(task, "id")));
         if (rc == RUV_OK)
             rc = set_id(&r->context_id, json_string_value(json_object_get(task, "contextId")));
-        note_status(r, json_object_get(task, "status"));
+        if (rc == RUV_OK)
+            rc = note_status(r, json_object_get(task, "status"));
         size_t i;
         json_t *a;
         json_array_foreach(json_object_get(task, "artifacts"), i, a)
@@ -92,8 +99,8 @@ int ruv__reconcile_note(struct ruv__reconcile *r, json_t *event)
         rc = set_id(&r->task_id, json_string_value(json_object_get(v, "taskId")));
         if (rc == RUV_OK)
             rc = set_id(&r->context_id, json_string_value(json_object_get(v, "contextId")));
-        if (su)
-            note_status(r, json_object_get(su, "status"));
+        if (su && rc == RUV_OK)
+            rc = note_status(r, json_object_get(su, "status"));
         else if (rc == RUV_OK)
             rc = note_artifact(r, json_object_get(au, "artifact"));
     }
@@ -132,11 +139,12 @@ int ruv__reconcile_snapshot(struct ruv__reconcile *r, json_t *task, json_t *out,
         if (rc == RUV_OK)
             rc = note_artifact(r, a);
     }
-    if (rc == RUV_OK && (strcmp(state, r->state) != 0 || strcmp(ts ? ts : "", r->timestamp) != 0)) {
+    if (rc == RUV_OK && (!same(state, r->state) || !same(ts, r->timestamp))) {
         rc = append(out, "statusUpdate",
                     json_pack("{s:s, s:s, s:O}", "taskId", id, "contextId", ctx ? ctx : "",
                               "status", status));
-        note_status(r, status);
+        if (rc == RUV_OK)
+            rc = note_status(r, status);
     }
     *ends = ruv__dialect_state_ends(state);
     return rc;

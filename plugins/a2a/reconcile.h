@@ -11,7 +11,7 @@
 
 struct ruv__reconcile {
     char *task_id, *context_id;
-    char state[64], timestamp[64];
+    char *state, *timestamp; /* the last delivered status; NULL before one */
     char **artifacts; /* artifactIds seen */
     size_t n_artifacts, cap_artifacts;
 };

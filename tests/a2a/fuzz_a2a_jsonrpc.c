@@ -5,7 +5,9 @@
  * dialect and method the result is read as; the rest is the response body.
  * A decoded result goes through the unary and the stream normalizers of
  * both dialects, and the input as a whole through the request translator
- * (v1.0 -> wire), whose results must serialize. Invariants: RUV_OK comes
+ * (v1.0 -> wire), whose results must serialize; normalized events feed the
+ * resume reconciler, and every result is tried as a resumed snapshot
+ * against them. Invariants: RUV_OK comes
  * with a result and no error, RUV_E_REMOTE with an error object and no
  * result, anything else with neither. */
 #include "config.h"
@@ -19,6 +21,7 @@
 #include "../../plugins/a2a/dialect.h"
 #include "../../plugins/a2a/json_in.h"
 #include "../../plugins/a2a/jsonrpc.h"
+#include "../../plugins/a2a/reconcile.h"
 
 static void must_dump(json_t *j)
 {
@@ -57,12 +60,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             json_t *ev = NULL;
             int ends = -1;
+            struct ruv__reconcile seen;
+            memset(&seen, 0, sizeof seen);
             if (ruv__dialect_event_in(v1, reply.result, &ev, &ends) == RUV_OK) {
                 if (!ev || (ends != 0 && ends != 1))
                     abort();
                 must_dump(ev);
+                ruv__reconcile_note(&seen, ev);
                 json_decref(ev);
             }
+            json_t *added = json_array();
+            int snap_ends = -1;
+            if (added && ruv__reconcile_snapshot(&seen, reply.result, added, &snap_ends) == RUV_OK) {
+                if (snap_ends != 0 && snap_ends != 1)
+                    abort();
+                /* A snapshot replayed at once adds nothing new. */
+                json_t *again = json_array();
+                int e2;
+                if (again && ruv__reconcile_snapshot(&seen, reply.result, again, &e2) == RUV_OK &&
+                    json_array_size(again) != 0)
+                    abort();
+                json_decref(again);
+            }
+            json_decref(added);
+            ruv__reconcile_free(&seen);
         }
     } else if (rc == RUV_E_REMOTE) {
         if (reply.result || !json_is_object(reply.error))
