@@ -124,7 +124,8 @@ struct ruv_a2a_client_options {
     int32_t connect_timeout_ms; /* 10 s: connect including TLS */
     int32_t unary_timeout_ms;   /* 60 s: card fetch and unary calls, in total */
     int32_t idle_timeout_ms;    /* 60 s: a stream with no byte for this long fails */
-    int32_t reserved2;
+    int32_t event_timeout_ms;   /* 60 s: one SSE event must be complete this long after
+                                   its first byte (bytes that never finish an event) */
     uint64_t max_body_bytes;    /* 16 MiB: one unary response body (cards: 1 MiB) */
     uint64_t max_event_bytes;   /* 4 MiB: one SSE event */
 };

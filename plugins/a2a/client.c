@@ -51,11 +51,12 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
     h->connect_timeout_ms = 10000;
     h->unary_timeout_ms = 60000;
     h->idle_timeout_ms = 60000;
+    h->event_timeout_ms = 60000;
     h->max_body = DEF_BODY_CAP;
     h->max_event = DEF_EVENT_CAP;
     if (!o)
         return RUV_OK;
-    if (o->struct_size < sizeof *o || o->reserved || o->reserved2)
+    if (o->struct_size < sizeof *o || o->reserved)
         return ruv__detail_set(RUV_E_INVAL,
                                "client options: struct_size %u is below %zu or a reserved "
                                "field is not 0",
@@ -66,7 +67,8 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
     if (o->flags & ~(RUV_A2A_INSECURE_TLS | RUV_A2A_ALLOW_HTTP | RUV_A2A_UNSIGNED_OK))
         return ruv__detail_set(RUV_E_INVAL, "client options: unknown flags 0x%x",
                                (unsigned)o->flags);
-    if (o->connect_timeout_ms < 0 || o->unary_timeout_ms < 0 || o->idle_timeout_ms < 0)
+    if (o->connect_timeout_ms < 0 || o->unary_timeout_ms < 0 || o->idle_timeout_ms < 0 ||
+        o->event_timeout_ms < 0)
         return ruv__detail_set(RUV_E_INVAL, "client options: a negative timeout");
     c->flags = o->flags;
     c->protocol = o->protocol;
@@ -77,6 +79,8 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
         h->unary_timeout_ms = o->unary_timeout_ms;
     if (o->idle_timeout_ms)
         h->idle_timeout_ms = o->idle_timeout_ms;
+    if (o->event_timeout_ms)
+        h->event_timeout_ms = o->event_timeout_ms;
     if (o->max_body_bytes)
         h->max_body = (size_t)o->max_body_bytes;
     if (o->max_event_bytes)

@@ -19,7 +19,7 @@ struct ruv__http_cfg {
     char *ca_file;       /* owned, or NULL */
     char *authorization; /* owned "Authorization: ..." header line, or NULL */
     struct ruv__origin auth_origin; /* the only origin authorization goes to */
-    long connect_timeout_ms, unary_timeout_ms, idle_timeout_ms;
+    long connect_timeout_ms, unary_timeout_ms, idle_timeout_ms, event_timeout_ms;
     size_t max_body, max_event;
 };
 

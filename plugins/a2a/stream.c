@@ -54,6 +54,7 @@ struct ruv_a2a_stream {
     struct ruv_a2a_call_status fail_st;
     char fail_detail[512];
     int64_t last_byte_ms;
+    int64_t event_start_ms;      /* when the event being assembled got its first byte; 0 */
 };
 
 static int64_t now_ms(void)
@@ -182,6 +183,12 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
         return ruv__http_buf_append(&s->resp.body, ptr, n) == 0 ? n : CURL_WRITEFUNC_ERROR;
     }
     int rc = ruv__sse_feed(s->sse, ptr, n, on_event, s);
+    /* The event-assembly deadline runs from the first byte of an event
+     * still open at the end of this chunk (a2a.md §6). */
+    if (!ruv__sse_in_event(s->sse))
+        s->event_start_ms = 0;
+    else if (!s->event_start_ms)
+        s->event_start_ms = s->last_byte_ms;
     if (rc == RUV_OK)
         return n;
     if (rc == RUV_E_PROTOCOL && !s->fail_status) /* the framer's cap */
@@ -230,6 +237,7 @@ static void end_transfer(struct ruv_a2a_stream *s)
     s->body = NULL;
     ruv__http_resp_free(&s->resp);
     s->headers_done = s->transfer_done = s->is_sse = 0;
+    s->event_start_ms = 0;
     s->curl_result = CURLE_OK;
 }
 
@@ -533,12 +541,20 @@ int ruv__stream_next(struct ruv_a2a_stream *s, char **event, struct ruv_a2a_call
             continue;
         }
         int64_t deadline = s->last_byte_ms + s->c->http.idle_timeout_ms;
+        int64_t event_deadline =
+            s->event_start_ms ? s->event_start_ms + s->c->http.event_timeout_ms : INT64_MAX;
         if (now_ms() >= deadline) {
             ruv__detail_set(RUV_E_TIMEOUT, "stream idle: no byte for %ld ms",
                             s->c->http.idle_timeout_ms);
             fail(s, RUV_E_TIMEOUT, RUV_A2A_ERR_TIMEOUT, 0, NULL);
             continue;
         }
-        drive(s, deadline);
+        if (now_ms() >= event_deadline) {
+            ruv__detail_set(RUV_E_TIMEOUT, "stream event not complete %ld ms after its first byte",
+                            s->c->http.event_timeout_ms);
+            fail(s, RUV_E_TIMEOUT, RUV_A2A_ERR_TIMEOUT, 0, NULL);
+            continue;
+        }
+        drive(s, deadline < event_deadline ? deadline : event_deadline);
     }
 }

@@ -19,6 +19,7 @@ from ruvector.a2a import (
     CallContext,
     CardSignatureInvalid,
     HttpError,
+    A2aTimeout,
     Limits,
     PolicyViolation,
     ProtocolError,
@@ -31,6 +32,7 @@ from ruvector.a2a import (
     TaskSpec,
     TaskState,
     TaskUpdate,
+    Timeouts,
     TransportError,
     UrlRefused,
     VersionNotSupported,
@@ -272,6 +274,23 @@ def test_max_concurrency(fake: FakePeer, engine: ruvector.Engine) -> None:
             next(c.stream_task_sync(spec))
         assert len(list(first)) == 5  # the rest; then the slot is free
         assert c.send_task_sync(spec).id
+
+
+def test_stream_deadlines(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """A silent stream meets the idle deadline; an event that never ends,
+    though bytes keep coming, meets the event-assembly deadline."""
+    fake.control()
+    t = Timeouts(stream_idle_ms=400)
+    with A2aClient.connect_sync(fake.url, engine=engine, timeouts=t) as c:
+        fake.control("sse_stall")
+        with pytest.raises(A2aTimeout, match="idle"):
+            list(c.stream_task_sync(TaskSpec(skill="echo", input="hi")))
+    t = Timeouts(stream_event_ms=400)
+    with A2aClient.connect_sync(fake.url, engine=engine, timeouts=t) as c:
+        fake.control("sse_dribble")
+        with pytest.raises(A2aTimeout, match="not complete") as ei:
+            list(c.stream_task_sync(TaskSpec(skill="echo", input="hi")))
+        assert isinstance(ei.value, TimeoutError)
 
 
 def test_sync_siblings_refuse_inside_a_loop(fake: FakePeer, engine: ruvector.Engine) -> None:

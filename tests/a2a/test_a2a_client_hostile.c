@@ -135,6 +135,20 @@ static void test_deadlines(void **state)
     assert_int_equal(n, 1);
     assert_non_null(strstr(ruv_last_error(), "idle"));
     json_decref(last);
+    /* Bytes keep coming (the idle deadline never fires) but the event never
+     * ends: the event-assembly deadline does. */
+    ops->client_close(c);
+    o.idle_timeout_ms = 0;
+    o.event_timeout_ms = 400;
+    assert_int_equal(open_client("sse_dribble", "v1", &o, &c), RUV_OK);
+    assert_int_equal(run_stream(c, names, 16, &n, &last), RUV_E_TIMEOUT);
+    assert_non_null(strstr(ruv_last_error(), "not complete"));
+    assert_int_equal(n, 1);
+    json_decref(last);
+    o.idle_timeout_ms = 400;
+    o.event_timeout_ms = 0;
+    ops->client_close(c);
+    assert_int_equal(open_client("normal", "v1", &o, &c), RUV_OK);
     peer_mode("sse_slow_pings", "v1");
     assert_int_equal(run_stream(c, names, 16, &n, &last), RUV_E_NOTFOUND);
     assert_int_equal(n, 6);

@@ -358,6 +358,8 @@ class Handler(BaseHTTPRequestHandler):
             chunks = chunks[:4]  # and the task completes while the client is away
             t["status"] = {"state": "TASK_STATE_COMPLETED"}
             t["artifacts"] = [art["artifact"]]
+        elif mode == "sse_dribble":  # one event, then an event that never ends, 1 B / 50 ms
+            chunks = chunks[:1] + [b"dribble"]
         elif mode == "sse_stall":  # one event, then silence
             chunks = chunks[:1] + [None]
         elif mode == "sse_slow_pings":  # a ping every 100 ms for 1.5 s mid-stream
@@ -373,6 +375,13 @@ class Handler(BaseHTTPRequestHandler):
             for c in chunks:
                 if c is None:
                     time.sleep(5)
+                    break
+                if c == b"dribble":
+                    self.wfile.write(b"data: {")
+                    for _ in range(100):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.05)
                     break
                 self.wfile.write(c)
                 self.wfile.flush()

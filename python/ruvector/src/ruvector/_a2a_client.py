@@ -274,7 +274,8 @@ class A2aClient:
         eng = engine if engine is not None else default_engine()
         out: _Outcome = _ext.a2a_connect(
             eng._h, url, flags, _PROTOCOLS[protocol], ids, pinned, ca_file, auth,
-            t.connect_ms, t.unary_ms, t.stream_idle_ms, lim.max_body_bytes, lim.max_event_bytes,
+            t.connect_ms, t.unary_ms, t.stream_idle_ms, t.stream_event_ms, lim.max_body_bytes,
+            lim.max_event_bytes,
         )
         if out[0] != _RUV_OK:
             _raise(out, url)

@@ -332,6 +332,7 @@ class Timeouts:
     connect_ms: int = 10_000
     unary_ms: int = 60_000
     stream_idle_ms: int = 60_000
+    stream_event_ms: int = 60_000  # one SSE event complete this long after its first byte
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,7 @@ def a2a_connect(
     connect_ms: int,
     unary_ms: int,
     idle_ms: int,
+    event_ms: int,
     max_body: int,
     max_event: int,
     /,

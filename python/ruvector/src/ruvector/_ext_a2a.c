@@ -224,18 +224,19 @@ PyType_Spec a2a_budget_spec = {
 /* ---- connect ---- */
 
 /* a2a_connect(engine, url, flags, protocol, agent_ids, pinned, ca_file,
- *             authorization, connect_ms, unary_ms, idle_ms, max_body, max_event)
+ *             authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body,
+ *             max_event)
  * pinned: sequence of (kid, key_text, not_after, revoked). */
 PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
 {
     (void)mod;
     PyObject *engine, *url_o, *ids_o, *pinned_o, *ca_o, *auth_o;
     unsigned int flags, protocol;
-    int connect_ms, unary_ms, idle_ms;
+    int connect_ms, unary_ms, idle_ms, event_ms;
     unsigned long long max_body, max_event;
-    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiKK", engine_type, &engine, &url_o, &flags,
+    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiiKK", engine_type, &engine, &url_o, &flags,
                           &protocol, &ids_o, &pinned_o, &ca_o, &auth_o, &connect_ms, &unary_ms,
-                          &idle_ms, &max_body, &max_event))
+                          &idle_ms, &event_ms, &max_body, &max_event))
         return NULL;
     const struct ruv_a2a_ops *ops;
     void *pstate;
@@ -299,6 +300,7 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
                                        .connect_timeout_ms = connect_ms,
                                        .unary_timeout_ms = unary_ms,
                                        .idle_timeout_ms = idle_ms,
+                                       .event_timeout_ms = event_ms,
                                        .max_body_bytes = max_body,
                                        .max_event_bytes = max_event};
     h = (A2aHandle *)alloc_instance(a2a_handle_type);
