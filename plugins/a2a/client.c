@@ -3,6 +3,7 @@
 #include "config.h"
 #include "client.h"
 #include "detail.h"
+#include "card_cache.h"
 #include "concurrency.h"
 #include "dialect.h"
 #include "json_in.h"
@@ -109,7 +110,63 @@ static int is_rvagent_card(json_t *card)
            !json_object_get(card, "protocolVersion");
 }
 
-static int fetch_card(struct ruv_a2a_client *c, const char *base, struct ruv__http_resp *resp,
+/* The cached bytes as if fetched: status 200, a JSON body. */
+static void resp_from_cache(struct ruv__http_resp *resp, char *body, size_t len, const char *etag)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->status = 200;
+    resp->retry_after_s = -1;
+    resp->max_age_s = -1;
+    snprintf(resp->content_type, sizeof resp->content_type, "application/json");
+    snprintf(resp->etag, sizeof resp->etag, "%s", etag);
+    resp->body.data = body;
+    resp->body.len = len;
+    resp->body.alloc = len + 1;
+    resp->body.cap_bytes = len;
+}
+
+/* One card URL through the cache: a fresh entry without a request, a
+ * stale one with an ETag revalidated (304 reuses it), else a plain GET.
+ * *from_cache says whether resp holds cached bytes (not to be stored again
+ * with new headers unless revalidated). */
+static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
+                    struct ruv__http_resp *resp, int *revalidated,
+                    struct ruv_a2a_call_status *st)
+{
+    char *body = NULL, etag[RUV__ETAG_MAX] = "";
+    size_t len = 0;
+    int fresh = 0;
+    *revalidated = 0;
+    if (cache && ruv__card_cache_get(cache, c->card_url, &body, &len, etag, &fresh) == RUV_OK) {
+        if (fresh) {
+            resp_from_cache(resp, body, len, etag);
+            return RUV_OK;
+        }
+        if (!etag[0]) {
+            free(body);
+            body = NULL;
+        }
+    }
+    char inm[RUV__ETAG_MAX + 32];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    int rc = ruv__http_perform_retrying(&c->http, c->card_url, NULL, 0, 1, CARD_CAP, 1,
+                                        body ? inm : NULL, resp, st);
+    if (rc == RUV_OK && resp->status == 304 && body) {
+        long max_age = resp->max_age_s;
+        int no_store = resp->no_store;
+        ruv__http_resp_free(resp);
+        resp_from_cache(resp, body, len, etag);
+        resp->max_age_s = max_age; /* the 304's headers renew the entry */
+        resp->no_store = no_store;
+        *revalidated = 1;
+        return RUV_OK;
+    }
+    free(body);
+    return rc;
+}
+
+static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, const char *base,
+                      struct ruv__http_resp *resp, int *from_cache,
                       struct ruv_a2a_call_status *st)
 {
     static const char *const paths[] = {"/.well-known/agent-card.json", "/.well-known/agent.json"};
@@ -122,8 +179,7 @@ static int fetch_card(struct ruv_a2a_client *c, const char *base, struct ruv__ht
         if (!(c->card_url = malloc(n)))
             return ruv__detail_set(RUV_E_NOMEM, "out of memory");
         snprintf(c->card_url, n, "%.*s%s", (int)blen, base, paths[i]);
-        int rc = ruv__http_perform_retrying(&c->http, c->card_url, NULL, 0, 1, CARD_CAP, 1, resp,
-                                            st);
+        int rc = get_card(c, cache, resp, from_cache, st);
         if (rc != RUV_OK)
             return ruv__detail_prefix(rc, "fetching %s", c->card_url);
         int json_type = strstr(resp->content_type, "json") != NULL;
@@ -261,7 +317,8 @@ static int verify(struct ruv_a2a_client *c, const struct ruv_a2a_client_options 
 }
 
 int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *o,
-                     struct ruv_a2a_client **out, struct ruv_a2a_call_status *st)
+                     struct ruv__card_cache *cache, struct ruv_a2a_client **out,
+                     struct ruv_a2a_call_status *st)
 {
     *out = NULL;
     if (!base_url)
@@ -280,10 +337,17 @@ int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *
         rc = ruv__origin_of(base_url, &c->http.auth_origin);
     struct ruv__http_resp resp;
     memset(&resp, 0, sizeof resp);
+    int revalidated = 0;
     if (rc == RUV_OK)
-        rc = fetch_card(c, base_url, &resp, st);
+        rc = fetch_card(c, cache, base_url, &resp, &revalidated, st);
     if (rc == RUV_OK)
         rc = verify(c, o, &resp, st);
+    /* Only a card that verified is kept; a fresh hit is not re-stored (its
+     * TTL runs from the response that brought it). */
+    long ttl = ruv__card_cache_ttl(resp.max_age_s, resp.etag);
+    int fresh_hit = rc == RUV_OK && !revalidated && resp.max_age_s < 0 && !resp.header_bytes;
+    if (rc == RUV_OK && cache && c->verified && !resp.no_store && ttl >= 0 && !fresh_hit)
+        ruv__card_cache_put(cache, c->card_url, resp.body.data, resp.body.len, resp.etag, ttl);
     ruv__http_resp_free(&resp);
     if (rc == RUV_OK)
         rc = choose_interface(c, st);
@@ -395,7 +459,7 @@ int ruv__client_call_once(struct ruv_a2a_client *c, uint32_t method, json_t *wir
         return rc;
     struct ruv__http_resp resp;
     rc = ruv__http_perform_retrying(&c->http, c->endpoint, body, blen, c->v1, c->http.max_body,
-                                    method != RUV_A2A_SEND, &resp, st);
+                                    method != RUV_A2A_SEND, NULL, &resp, st);
     free(body);
     if (rc != RUV_OK)
         return ruv__detail_prefix(rc, "%s", ruv__dialect_method(c->v1, method));

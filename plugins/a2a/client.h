@@ -29,9 +29,13 @@ struct ruv_a2a_client {
     struct ruv__card_verdict verdict;
 };
 
-/* Discovery, verification and interface choice (a2a.md §1, §4). */
+struct ruv__card_cache;
+
+/* Discovery, verification and interface choice (a2a.md §1, §4); cache (may
+ * be NULL) keeps verified cards between connects. */
 int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *o,
-                     struct ruv_a2a_client **out, struct ruv_a2a_call_status *st);
+                     struct ruv__card_cache *cache, struct ruv_a2a_client **out,
+                     struct ruv_a2a_call_status *st);
 void ruv__client_close(struct ruv_a2a_client *c);
 int ruv__client_info(struct ruv_a2a_client *c, char **json);
 

@@ -65,6 +65,41 @@ size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
         r->content_type[0] = '\0'; /* a new response (after 100 Continue) */
         r->retry_after_s = -1;
+        r->etag[0] = '\0';
+        r->max_age_s = -1;
+        r->no_store = 0;
+        return n;
+    }
+    static const char etag[] = "etag:", cc[] = "cache-control:";
+    if (n > sizeof etag - 1 && strncasecmp(ptr, etag, sizeof etag - 1) == 0) {
+        size_t i = sizeof etag - 1, e = n;
+        while (i < n && (ptr[i] == ' ' || ptr[i] == '\t'))
+            i++;
+        while (e > i && (ptr[e - 1] == '\r' || ptr[e - 1] == '\n' || ptr[e - 1] == ' '))
+            e--;
+        if (e - i < sizeof r->etag) {
+            memcpy(r->etag, ptr + i, e - i);
+            r->etag[e - i] = '\0';
+        }
+        return n;
+    }
+    if (n > sizeof cc - 1 && strncasecmp(ptr, cc, sizeof cc - 1) == 0) {
+        char line[512];
+        size_t m = n - (sizeof cc - 1) < sizeof line - 1 ? n - (sizeof cc - 1) : sizeof line - 1;
+        for (size_t k = 0; k < m; k++)
+            line[k] = (char)tolower((unsigned char)ptr[sizeof cc - 1 + k]);
+        line[m] = '\0';
+        const char *ma = strstr(line, "max-age=");
+        if (ma) {
+            long v = 0;
+            int digits = 0;
+            for (ma += 8; *ma >= '0' && *ma <= '9' && v < 100000000; ma++, digits++)
+                v = v * 10 + (*ma - '0');
+            if (digits)
+                r->max_age_s = v;
+        }
+        if (strstr(line, "no-store") || strstr(line, "no-cache"))
+            r->no_store = 1;
         return n;
     }
     static const char retry[] = "retry-after:";
@@ -216,11 +251,12 @@ int ruv__http_curl_failure(CURL *h, CURLcode cc, const struct ruv__http_resp *re
 }
 
 int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const char *body,
-                      size_t body_len, int v1, size_t max_body, struct ruv__http_resp *resp,
-                      struct ruv_a2a_call_status *st)
+                      size_t body_len, int v1, size_t max_body, const char *extra_header,
+                      struct ruv__http_resp *resp, struct ruv_a2a_call_status *st)
 {
     memset(resp, 0, sizeof *resp);
     resp->retry_after_s = -1;
+    resp->max_age_s = -1;
     CURL *h = curl_easy_init();
     if (!h)
         return ruv__detail_set(RUV_E_NOMEM, "curl_easy_init failed");
@@ -238,7 +274,7 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
                 rc = ruv__detail_set(RUV_E_INVAL, "curl setup of the POST failed");
         } else {
             const char *lines[] = {"Accept: application/json", "User-Agent: ruvector-a2a/0.1.0",
-                                   v1 ? "A2A-Version: 1.0" : NULL};
+                                   v1 ? "A2A-Version: 1.0" : NULL, extra_header};
             int ok = 1;
             for (size_t i = 0; ok && i < sizeof lines / sizeof lines[0]; i++) {
                 struct curl_slist *t = lines[i] ? curl_slist_append(headers, lines[i]) : headers;
@@ -300,11 +336,12 @@ static int retryable_status(long s) { return s == 429 || s == 502 || s == 503 ||
 
 int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url, const char *body,
                                size_t body_len, int v1, size_t max_body, int idempotent,
-                               struct ruv__http_resp *resp, struct ruv_a2a_call_status *st)
+                               const char *extra_header, struct ruv__http_resp *resp,
+                               struct ruv_a2a_call_status *st)
 {
     for (int attempt = 0;; attempt++) {
         int last = attempt + 1 >= RETRY_ATTEMPTS;
-        int rc = ruv__http_perform(cfg, url, body, body_len, v1, max_body, resp, st);
+        int rc = ruv__http_perform(cfg, url, body, body_len, v1, max_body, extra_header, resp, st);
         if (rc == RUV_OK) {
             if (!idempotent || !retryable_status(resp->status))
                 return RUV_OK;

@@ -40,6 +40,9 @@ struct ruv__http_resp {
     long status;
     char content_type[128];
     long retry_after_s; /* Retry-After in delta seconds; -1 when absent or a date */
+    char etag[256];     /* the ETag header, "" when none (or too long to keep) */
+    long max_age_s;     /* Cache-Control max-age; -1 when absent */
+    int no_store;       /* Cache-Control no-store or no-cache */
     struct ruv__http_buf body;
     size_t header_bytes;
 };
@@ -65,12 +68,13 @@ int ruv__http_easy_setup(CURL *h, const struct ruv__http_cfg *cfg, const char *u
                          struct ruv__http_resp *resp, size_t max_body, int stream);
 
 /* GET url (A2A-Version: 1.0 when v1) into resp. POST body when body is
- * non-NULL. Returns RUV_OK once a complete response arrived (any status);
+ * non-NULL. extra_header (a whole "Name: value" line, e.g. If-None-Match)
+ * is added to a GET when non-NULL. Returns RUV_OK once a complete response arrived (any status);
  * otherwise the status and st->error of the failure (timeout, TLS,
  * transport, cap). */
 int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const char *body,
-                      size_t body_len, int v1, size_t max_body, struct ruv__http_resp *resp,
-                      struct ruv_a2a_call_status *st);
+                      size_t body_len, int v1, size_t max_body, const char *extra_header,
+                      struct ruv__http_resp *resp, struct ruv_a2a_call_status *st);
 
 /* ruv__http_perform with the retries of a2a.md §6: at most 3 attempts;
  * an idempotent call again after a failed connection or HTTP
@@ -79,7 +83,8 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
  * this host. Backoff 250 ms * 2^n, at most 5 s, +-50 % jitter. */
 int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url, const char *body,
                                size_t body_len, int v1, size_t max_body, int idempotent,
-                               struct ruv__http_resp *resp, struct ruv_a2a_call_status *st);
+                               const char *extra_header, struct ruv__http_resp *resp,
+                               struct ruv_a2a_call_status *st);
 
 /* Maps a finished transfer's CURLcode to a status, st->error and detail. */
 int ruv__http_curl_failure(CURL *h, CURLcode cc, const struct ruv__http_resp *resp,

@@ -29,6 +29,7 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/concurrency.c plugins/a2a/concurrency.h \
 	plugins/a2a/http.c plugins/a2a/http.h \
 	plugins/a2a/client.c plugins/a2a/client.h \
+	plugins/a2a/card_cache.c plugins/a2a/card_cache.h \
 	plugins/a2a/reconcile.c plugins/a2a/reconcile.h \
 	plugins/a2a/stream.c
 if HAVE_A2A_CORE

@@ -20,6 +20,7 @@
 #include <ruvector/plugin.h>
 
 #include "budget.h"
+#include "card_cache.h"
 #include "client.h"
 #include "curl_fit.h"
 #include "detail.h"
@@ -36,6 +37,7 @@ struct a2a_state {
     char curl_version[32];
     char tls_backend[64];
     long open_clients;
+    struct ruv__card_cache *cards;
 };
 
 /* Hands the a2a modules' detail for status to the engine. */
@@ -62,6 +64,11 @@ static int a2a_init(const struct ruv_host *host, void **state)
         free(s);
         return host->set_error(RUV_E_BACKEND, "a2a: curl_global_init: %s", curl_easy_strerror(cc));
     }
+    if (ruv__card_cache_new(&s->cards) != RUV_OK) {
+        curl_global_cleanup();
+        free(s);
+        return host->set_error(RUV_E_NOMEM, "a2a: out of memory");
+    }
     s->host = host;
     strncpy(s->curl_version, v->version ? v->version : "", sizeof s->curl_version - 1);
     strncpy(s->tls_backend, v->ssl_version, sizeof s->tls_backend - 1);
@@ -73,6 +80,7 @@ static void a2a_fini(void *state)
 {
     if (!state)
         return;
+    ruv__card_cache_free(((struct a2a_state *)state)->cards);
     curl_global_cleanup();
     free(state);
 }
@@ -166,7 +174,7 @@ static int a2a_client_open(void *state, const char *base_url,
     st = status_record(st, &local);
     if (!out)
         return s->host->set_error(RUV_E_INVAL, "a2a client_open: out is NULL");
-    int rc = ruv__client_open(base_url, o, out, st);
+    int rc = ruv__client_open(base_url, o, s->cards, out, st);
     if (rc != RUV_OK)
         return forward(s->host, rc);
     (*out)->plugin_state = s;

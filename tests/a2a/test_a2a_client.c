@@ -357,6 +357,48 @@ static void test_authorization(void **state)
 }
 
 
+/* The card cache (a2a.md §7): inside max-age no request; with max-age=0
+ * and an ETag, If-None-Match and a 304 reuse the card; a card that fails
+ * verification is never stored. Under a base URL of its own, so the other
+ * tests never meet these entries. */
+static void test_card_cache(void **state)
+{
+    (void)state;
+    char cached[96];
+    snprintf(cached, sizeof cached, "%s/cachetest", base);
+    struct ruv_a2a_client *c = NULL;
+    peer_mode("cache_maxage", "tampered");
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ops->client_open(pstate, cached, NULL, &c, &st), RUV_E_SECURITY);
+    assert_int_equal(peer_stat("card"), 2); /* refused cards are not kept */
+    peer_mode("cache_maxage", "v1");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ops->client_open(pstate, cached, NULL, &c, &st), RUV_OK);
+        json_t *info = info_of(c);
+        assert_string_equal(json_string_value(json_object_get(info, "agent_id")), peer_agent_id);
+        json_decref(info);
+        ops->client_close(c);
+    }
+    assert_int_equal(peer_stat("card"), 1);
+    /* Fresh: even a peer that would now serve a tampered card is not asked. */
+    peer_mode("cache_maxage", "tampered");
+    assert_int_equal(ops->client_open(pstate, cached, NULL, &c, &st), RUV_OK);
+    ops->client_close(c);
+    assert_int_equal(peer_stat("card"), 0);
+
+    char other[96];
+    snprintf(other, sizeof other, "http://localhost:%d/cachetest", peer_port); /* another key */
+    peer_mode("cache_etag", "v1");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ops->client_open(pstate, other, NULL, &c, &st), RUV_OK);
+        ops->client_close(c);
+    }
+    json_t *stats = peer_http(NULL, NULL);
+    assert_int_equal(json_integer_value(json_object_get(stats, "card")), 3);
+    assert_int_equal(json_integer_value(json_object_get(stats, "card_304")), 2);
+    json_decref(stats);
+}
+
 static void test_report(void **state)
 {
     (void)state;
@@ -377,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_v03),
         cmocka_unit_test(test_policy_before_wire),
         cmocka_unit_test(test_authorization),
+        cmocka_unit_test(test_card_cache),
         cmocka_unit_test(test_report),
     };
     return cmocka_run_group_tests(tests, a2a_fake_setup, a2a_fake_teardown);

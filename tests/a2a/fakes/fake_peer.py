@@ -149,9 +149,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def send_json(self, obj, status=200, raw=None, ctype="application/json"):
+    def send_json(self, obj, status=200, raw=None, ctype="application/json", headers=None):
         body = raw if raw is not None else json.dumps(obj).encode()
         self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -159,6 +161,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         p = self.peer
+        if self.path.startswith("/cachetest/"):  # a base URL of its own, for cache tests
+            self.path = self.path[len("/cachetest"):]
         if self.path == "/_stats":
             return self.send_json(p.stats)
         if self.path == "/.well-known/agent-card.json":
@@ -170,6 +174,18 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(None, raw=b'{"name":"' + b"x" * (2 << 20) + b'"}')
             if p.card_mode == "badjson":
                 return self.send_json(None, raw=b'{"name": "x",')
+            if p.mode in ("cache_maxage", "cache_etag"):
+                etag = '"card-' + p.card_mode + '"'
+                cc = "public, max-age=60" if p.mode == "cache_maxage" else "max-age=0"
+                if self.headers.get("If-None-Match") == etag:
+                    p.stats["card_304"] = p.stats.get("card_304", 0) + 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Cache-Control", cc)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                return self.send_json(p.card(), headers={"ETag": etag, "Cache-Control": cc})
             return self.send_json(p.card())
         if self.path == "/.well-known/agent.json" and p.card_mode == "rvagent":
             p.stats["card"] += 1
@@ -191,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
             ctl = json.loads(body)
             p.mode = ctl.get("mode", p.mode)
             p.card_mode = ctl.get("card", p.card_mode)
-            p.stats.update({"card": 0, "rpc": 0, "methods": []})
+            p.stats.update({"card": 0, "rpc": 0, "methods": [], "card_304": 0})
             return self.send_json({"ok": True})
         p.stats["rpc"] += 1
         req = json.loads(body)
