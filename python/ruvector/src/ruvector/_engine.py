@@ -10,7 +10,7 @@ from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _ext
 from ._errors import NotFoundError, PluginError
-from ._plugins import blas_hint, default_plugin_path, extra_hint, installed_plugin_dirs
+from ._plugins import blas_hint, default_plugin_path, extra_hint, installed_plugin_dirs, ort_hint
 
 __all__ = ["Engine", "default_engine", "runtime_info", "show_runtime", "cpu_features"]
 
@@ -78,6 +78,11 @@ class Engine:
             for plugin, kv in (options or {}).items()
             for key, value in kv.items()
         )
+        # The onnxruntime wheel's library for embed_onnx (its own key, so an
+        # ort_lib setting or RUVECTOR_ORT_LIB still wins; embed.md §3.2).
+        ort_lib_wheel = ort_hint()
+        if ort_lib_wheel and not any(t[:2] == ("embed_onnx", "ort_lib_wheel") for t in triples):
+            triples += (("embed_onnx", "ort_lib_wheel", ort_lib_wheel),)
         def open_engine(blas_path: Optional[str]) -> _ext.Engine:
             return _ext.Engine(
                 kernel=kernel,

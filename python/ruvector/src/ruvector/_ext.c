@@ -158,7 +158,7 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "A2aStreamHandle", &a2a_stream_spec, &a2a_stream_type) ||
         add_type(m, "A2aBudgetHandle", &a2a_budget_spec, &a2a_budget_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
-        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX)) {
+        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX) || call_init()) {
         Py_DECREF(m);
         return NULL;
     }
