@@ -110,6 +110,13 @@ static PyMethodDef module_methods[] = {
      "Builds from float32 (n, dim) vectors (GIL released)."},
     {"index_load", mod_index_load, METH_VARARGS,
      "index_load($module, engine, path, /)\n--\n\nLoads a saved index (GIL released)."},
+    {"a2a_connect", mod_a2a_connect, METH_VARARGS,
+     "a2a_connect($module, engine, url, flags, protocol, agent_ids, pinned, ca_file, "
+     "authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body, max_event, /)\n--\n\n"
+     "Connects the a2a plugin's client (GIL released); an outcome tuple."},
+    {"a2a_budget_new", mod_a2a_budget_new, METH_VARARGS,
+     "a2a_budget_new($module, engine, max_usd, max_tokens, max_tasks, window_ms, queue_depth, "
+     "/)\n--\n\nA global budget of the a2a plugin (negative caps: none)."},
     {"_init", mod_init, METH_VARARGS,
      "_init($module, errors, fallback, hit, /)\n--\n\nRegisters the exception classes and "
      "the result tuple."},
@@ -147,6 +154,9 @@ PyMODINIT_FUNC PyInit__ext(void)
     if (add_type(m, "Engine", &engine_spec, &engine_type) ||
         add_type(m, "Index", &index_spec, &index_type) ||
         add_type(m, "VectorsExport", &export_spec, &export_type) ||
+        add_type(m, "A2aHandle", &a2a_handle_spec, &a2a_handle_type) ||
+        add_type(m, "A2aStreamHandle", &a2a_stream_spec, &a2a_stream_type) ||
+        add_type(m, "A2aBudgetHandle", &a2a_budget_spec, &a2a_budget_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
         PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX) || call_init()) {
         Py_DECREF(m);

@@ -11,6 +11,8 @@
  *   _ext_index_ops.c  the rest of the Index type: add, remove, save, get,
  *                     sizes, parameters, and its type spec
  *   _ext_export.c     VectorsExport: a pinned view of the stored vectors
+ *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
+ *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
@@ -170,6 +172,16 @@ PyObject *index_search_batch(PyObject *obj, PyObject *args);
 
 /* _ext_export.c */
 PyObject *index_export_vectors(PyObject *obj, PyObject *unused);
+
+/* _ext_a2a.c */
+extern PyTypeObject *a2a_handle_type;
+extern PyTypeObject *a2a_stream_type;
+extern PyType_Spec a2a_handle_spec;
+extern PyType_Spec a2a_stream_spec;
+extern PyTypeObject *a2a_budget_type;
+extern PyType_Spec a2a_budget_spec;
+PyObject *mod_a2a_connect(PyObject *mod, PyObject *args);
+PyObject *mod_a2a_budget_new(PyObject *mod, PyObject *args);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
