@@ -110,8 +110,14 @@ static int measure(struct cal *c, uint32_t np, float *recall)
 {
     ruv_search_params sp;
     ruv_search_params_init(&sp, c->kk + 1); /* one more: the query row finds itself */
-    sp.nprobe = np;
+    /* np as the index's default, not the search's: a default nprobe is where
+     * adaptive probing starts (rq_search.c), and it is that search, the one
+     * a default query gets, that must reach the target */
+    const uint32_t saved = c->idx->p.nprobe;
+    if (np)
+        c->idx->p.nprobe = np;
     int rc = ruv_index_search_batch(c->idx, c->queries, c->m, &sp, c->ids, c->scores, c->nfound);
+    c->idx->p.nprobe = saved;
     if (rc)
         return rc;
     const struct ruv_index *idx = c->idx;

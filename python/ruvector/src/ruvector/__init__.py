@@ -68,6 +68,8 @@ from ._lake import (
 )
 from ._plugins import ENTRY_POINT_GROUP, PluginDir, installed_plugin_dirs
 from ._recommend import Recommendation, recommend
+from . import a2a
+from .a2a import A2aClient, A2aError
 
 _ext._init(dict(STATUS_CLASSES), RuVectorError, SearchResult)
 
@@ -78,6 +80,9 @@ __version__: str = _ext.version()
 # a star import must not shadow the builtin IndexError.
 __all__ = [
     "__version__",
+    "a2a",
+    "A2aClient",
+    "A2aError",
     "Engine",
     "default_engine",
     "cpu_features",

@@ -118,6 +118,13 @@ static PyMethodDef module_methods[] = {
      "lake_local_new($module, engine, name, /)\n--\n\nA new in-memory LocalBackend."},
     {"lake_fs_new", mod_lake_fs_new, METH_VARARGS,
      "lake_fs_new($module, engine, name, root, /)\n--\n\nA new FsBackend over root."},
+    {"a2a_connect", mod_a2a_connect, METH_VARARGS,
+     "a2a_connect($module, engine, url, flags, protocol, agent_ids, pinned, ca_file, "
+     "authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body, max_event, /)\n--\n\n"
+     "Connects the a2a plugin's client (GIL released); an outcome tuple."},
+    {"a2a_budget_new", mod_a2a_budget_new, METH_VARARGS,
+     "a2a_budget_new($module, engine, max_usd, max_tokens, max_tasks, window_ms, queue_depth, "
+     "/)\n--\n\nA global budget of the a2a plugin (negative caps: none)."},
     {"_init", mod_init, METH_VARARGS,
      "_init($module, errors, fallback, hit, /)\n--\n\nRegisters the exception classes and "
      "the result tuple."},
@@ -158,6 +165,9 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "Lake", &lake_spec, &lake_type) ||
         add_type(m, "LakeLocal", &lake_local_spec, &lake_local_type) ||
         add_type(m, "LakeFs", &lake_fs_spec, &lake_fs_type) ||
+        add_type(m, "A2aHandle", &a2a_handle_spec, &a2a_handle_type) ||
+        add_type(m, "A2aStreamHandle", &a2a_stream_spec, &a2a_stream_type) ||
+        add_type(m, "A2aBudgetHandle", &a2a_budget_spec, &a2a_budget_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
         PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX) || call_init()) {
         Py_DECREF(m);

@@ -15,6 +15,8 @@
  *   _ext_lake_backends.c  its built-in backends: LakeLocal, LakeFs
  *   _ext_lake_adapter.c   backends written in Python (BackendAdapter)
  *   _ext_lake_async.c     Lake.submit / cancel (the *_async methods)
+ *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
+ *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
@@ -230,6 +232,15 @@ PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
 struct ruv_lake_backend;
 int lake_adapter_backend(PyObject *adapter, const char *name, int threadsafe,
                          struct ruv_lake_backend *out);
+/* _ext_a2a.c */
+extern PyTypeObject *a2a_handle_type;
+extern PyTypeObject *a2a_stream_type;
+extern PyType_Spec a2a_handle_spec;
+extern PyType_Spec a2a_stream_spec;
+extern PyTypeObject *a2a_budget_type;
+extern PyType_Spec a2a_budget_spec;
+PyObject *mod_a2a_connect(PyObject *mod, PyObject *args);
+PyObject *mod_a2a_budget_new(PyObject *mod, PyObject *args);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
