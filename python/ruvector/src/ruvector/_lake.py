@@ -17,20 +17,31 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import enum
 import operator
 import os
 import weakref
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _ext
-from ._arrays import F32, U64, as_float32, as_ids, check_batch_output
-from ._engine import Engine, default_engine
+from ._arrays import F32, U64, as_float32, check_batch_output
+from ._engine import Engine
 from ._errors import STATUS_CLASSES, BackendError, LakeError, NotFoundError, RuVectorError
 from ._lake_adapter import BackendAdapter
+from ._lake_backends import FsBackend, LocalBackend, _engine_handle
+from ._lake_types import (
+    CacheStats,
+    Consistency,
+    Key,
+    LakeSearchResult,
+    RefreshResult,
+    SearchResults,
+    UnknownBackend,
+    UnknownCollection,
+    _lake_error,
+)
 
 __all__ = [
     "Consistency",
@@ -46,199 +57,17 @@ __all__ = [
     "RefreshResult",
 ]
 
-Key = Tuple[str, str]
-Backend = Union["LocalBackend", "FsBackend", BackendAdapter]
+Backend = Union[LocalBackend, FsBackend, BackendAdapter]
 
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
 _PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
 
 
-class Consistency(enum.IntEnum):
-    """When the lake asks a backend whether a cached collection changed."""
-
-    #: before every search, batch or federated shard
-    FRESH = 0
-    #: again once ttl_ms passed since the last check (ttl 0 acts as FRESH)
-    EVENTUAL = 1
-    #: only while the collection is not cached (first search, after invalidate or eviction)
-    STALE = 2
-
-
-class RefreshResult(enum.IntEnum):
-    """What refresh_from_bundle_dir found (rulake.md §9)."""
-
-    #: the bundle names the entry the key holds
-    UP_TO_DATE = 0
-    #: it names another state of the same data: the key's entry was dropped
-    INVALIDATED = 1
-    #: no such directory, or no sidecar in it
-    BUNDLE_MISSING = 2
-    #: the key holds no entry (nothing to compare; nothing was pulled)
-    NOT_CACHED = 3
-    #: another key, data_ref, dim, seed, rerank factor or index parameters: ignored
-    FOREIGN = 4
-
-
-class UnknownBackend(LakeError, LookupError):
-    """No backend of that name is registered (or none was named and several are)."""
-
-
-class UnknownCollection(LakeError, LookupError):
-    """The backend has no such collection."""
-
-
-class LakeSearchResult(NamedTuple):
-    """One hit: where it came from, its id and the index's exact score
-    (squared L2 for "l2": smaller is closer; larger is closer for "ip" and "cosine")."""
-
-    backend: str
-    collection: str
-    id: int
-    score: float
-
-
-class SearchResults(List[LakeSearchResult]):
-    """The hits of search_federated, best first, with the targets that failed
-    (``errors``, only with ``on_error="partial"``) and whether all answered."""
-
-    errors: Dict[Key, LakeError]
-    complete: bool
-
-    def __init__(self, hits: Iterable[LakeSearchResult], errors: Dict[Key, LakeError]) -> None:
-        super().__init__(hits)
-        self.errors = errors
-        self.complete = not errors
-
-
-class CacheStats(NamedTuple):
-    """Counters of the whole lake, one backend or one key (rulake.md §7)."""
-
-    hits: int
-    skipped: int
-    misses: int
-    prime_failures: int
-    checks: int
-    primes: int
-    shared_hits: int
-    warm_installs: int
-    invalidations: int
-    evictions: int
-    superseded: int
-    entries: int
-    bytes: int
-    total_prime_ms: float
-    last_prime_ms: float
-
-    def hit_rate(self) -> float:
-        """hits / (hits + misses); 0.0 before any search."""
-        n = self.hits + self.misses
-        return self.hits / n if n else 0.0
-
-    def avg_prime_ms(self) -> float:
-        """Mean time of a prime that built an index; 0.0 when none did."""
-        return self.total_prime_ms / self.primes if self.primes else 0.0
-
-    @classmethod
-    def _from(cls, d: Dict[str, int]) -> "CacheStats":
-        return cls(
-            hits=d["hits"], skipped=d["skipped"], misses=d["misses"],
-            prime_failures=d["prime_failures"], checks=d["checks"], primes=d["primes"],
-            shared_hits=d["shared_hits"], warm_installs=d["warm_installs"],
-            invalidations=d["invalidations"], evictions=d["evictions"],
-            superseded=d["superseded"], entries=d["entries"], bytes=d["bytes"],
-            total_prime_ms=d["total_prime_ns"] / 1e6, last_prime_ms=d["last_prime_ns"] / 1e6)
-
-
-def _engine_handle(engine: Optional[Engine]) -> Any:
-    return (engine if engine is not None else default_engine())._h
-
-
-def _lake_error(status: int, detail: str) -> RuVectorError:
-    cls = STATUS_CLASSES.get(status, RuVectorError)
-    if cls is NotFoundError:
-        cls = UnknownCollection
-    return cls(detail, status=status, status_name=_ext.status_name(status))
-
-
 def _hits(backend: str, collection: str, ids: U64, scores: F32,
           nh: npt.NDArray[np.uint32]) -> List[LakeSearchResult]:
     return [LakeSearchResult(backend, collection, int(ids[0, j]), float(scores[0, j]))
             for j in range(int(nh[0]))]
-
-
-def _rows(ids: object, vectors: object) -> Tuple[U64, F32]:
-    ids_a = as_ids(ids, "ids")
-    vec_a = as_float32(vectors, "vectors", 2)
-    if ids_a.shape[0] != vec_a.shape[0]:
-        raise ValueError(f"{ids_a.shape[0]} ids for {vec_a.shape[0]} vectors")
-    return ids_a, vec_a
-
-
-class LocalBackend:
-    """An in-memory backend (in the plugin, C). Collections of (uint64 id,
-    float32 vector) rows; every change bumps the collection's generation."""
-
-    __slots__ = ("_h", "_name")
-
-    def __init__(self, name: str, *, engine: Optional[Engine] = None) -> None:
-        self._h = _ext.lake_local_new(_engine_handle(engine), name)
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def upsert(self, collection: str, ids: object, vectors: object) -> None:
-        """Inserts rows, replacing those whose id is present (the
-        collection's dim is fixed by its first rows)."""
-        ids_a, vec_a = _rows(ids, vectors)
-        self._h.put(collection, ids_a, vec_a, False)
-
-    def put_collection(self, collection: str, ids: object, vectors: object) -> None:
-        """Replaces the whole collection with these rows."""
-        ids_a, vec_a = _rows(ids, vectors)
-        self._h.put(collection, ids_a, vec_a, True)
-
-    def delete(self, collection: str, ids: object) -> int:
-        """Deletes the ids present; returns how many were."""
-        try:
-            n: int = self._h.delete(collection, as_ids(ids, "ids"))
-        except NotFoundError as exc:
-            raise _lake_error(exc.status or -3, str(exc)) from None
-        return n
-
-    def drop_collection(self, collection: str) -> None:
-        try:
-            self._h.drop(collection)
-        except NotFoundError as exc:
-            raise _lake_error(exc.status or -3, str(exc)) from None
-
-
-class FsBackend:
-    """A directory of ruvec2 files (ruvector's ruvec1 also read), one per
-    collection; changes are seen through each file's write token and content
-    digest, never its mtime."""
-
-    __slots__ = ("_h", "_name")
-
-    def __init__(self, name: str, root: Union[str, "os.PathLike[str]"], *,
-                 engine: Optional[Engine] = None) -> None:
-        self._h = _ext.lake_fs_new(_engine_handle(engine), name, root)
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def register(self, collection: str, filename: str) -> None:
-        """Names the file (in root) that holds collection."""
-        self._h.register(collection, filename)
-
-    def write(self, filename: str, ids: object, vectors: object) -> None:
-        """Writes filename in root as ruvec2, durably (fsync, rename)."""
-        ids_a, vec_a = _rows(ids, vectors)
-        self._h.write(filename, ids_a, vec_a)
 
 
 class RuLakeBuilder:
