@@ -52,6 +52,20 @@ from ._index import (
     SearchResult,
     load_index,
 )
+from ._lake_adapter import BackendAdapter, CollectionInfo, PulledBatch
+from ._lake import (
+    CacheStats,
+    Consistency,
+    FsBackend,
+    LakeSearchResult,
+    LocalBackend,
+    RuLake,
+    RefreshResult,
+    RuLakeBuilder,
+    SearchResults,
+    UnknownBackend,
+    UnknownCollection,
+)
 from ._plugins import ENTRY_POINT_GROUP, PluginDir, installed_plugin_dirs
 from ._recommend import Recommendation, recommend
 from . import a2a
@@ -113,6 +127,20 @@ __all__ = [
     "ProtocolError",
     "RemoteError",
     "DeadlineExceeded",
+    "RuLake",
+    "RuLakeBuilder",
+    "Consistency",
+    "LocalBackend",
+    "FsBackend",
+    "LakeSearchResult",
+    "SearchResults",
+    "CacheStats",
+    "UnknownBackend",
+    "UnknownCollection",
+    "RefreshResult",
+    "BackendAdapter",
+    "CollectionInfo",
+    "PulledBatch",
 ]
 
 # Public classes present themselves as ruvector.X (reprs, tracebacks, pickles),
