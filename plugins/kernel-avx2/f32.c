@@ -170,40 +170,21 @@ void ruv__avx2_l2sq_f32_1xN(const float *q, const float *base, size_t dim, size_
     score_1xN(q, base, dim, stride, n, out, 1);
 }
 
-/* Appends the rows of a 4-row group whose distance is below the threshold.
- * Survivors are rare once the top-k heap is warm, so a bit loop over the
- * compare mask costs less than a permutation-table compress. (Groups of 4,
- * like l2sq_f32_1xN: 8-row groups measured 14 % slower from DRAM.) */
-RUV_INLINE size_t emit_below(__m128 d, __m128 thr, size_t row0, uint32_t *idx_out,
-                             float *dist_out, size_t m)
-{
-    unsigned bits = (unsigned)_mm_movemask_ps(_mm_cmplt_ps(d, thr));
-    if (!bits)
-        return m;
-    float dv[4];
-    _mm_storeu_ps(dv, d);
-    do {
-        unsigned k = (unsigned)__builtin_ctz(bits);
-        idx_out[m] = (uint32_t)(row0 + k);
-        dist_out[m] = dv[k];
-        m++;
-        bits &= bits - 1;
-    } while (bits);
-    return m;
-}
-
+/* The exact scan of FlatF32Index, which streams every row from DRAM. Rows
+ * are scored one at a time, in memory order. The 4-row score4 form this
+ * replaces reads four rows side by side (cache lines 0, 8, 16, 24, then 1,
+ * 9, ... of a 2 KiB block at D = 128), which the hardware stream prefetcher
+ * follows worse than a plain sequential walk: on a shared Zen 3 EPYC, one
+ * thread, it ran at 0.76x faiss IndexFlatL2 and this form at 1.03x
+ * (demo-100k) and 1.22x (1M x 128), with the same query loads hitting L1
+ * (docs/benchmarks-flat.md). Software prefetch 2-8 KiB ahead made it slower.
+ * score1 is also l2sq_f32's summation order, so these distances are
+ * bit-identical to the ones the batch path re-scores with. */
 size_t ruv__avx2_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
                                  size_t n, float threshold, uint32_t *idx_out, float *dist_out)
 {
-    const __m128 thr = _mm_set1_ps(threshold);
-    const size_t ahead = ruv_prefetch_rows(stride);
-    size_t m = 0, i = 0;
-    for (; i + 4 <= n; i += 4) {
-        if (i + ahead + 4 <= n)
-            ruv_prefetch4(base + (i + ahead) * stride, stride, dim);
-        m = emit_below(score4(q, base + i * stride, stride, dim, 1), thr, i, idx_out, dist_out, m);
-    }
-    for (; i < n; i++) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
         float d = score1(q, base + i * stride, dim, 1);
         if (d < threshold) {
             idx_out[m] = (uint32_t)i;
