@@ -171,20 +171,23 @@ void ruv__avx2_l2sq_f32_1xN(const float *q, const float *base, size_t dim, size_
 }
 
 /* The exact scan of FlatF32Index, which streams every row from DRAM. Rows
- * are scored one at a time, in memory order. The 4-row score4 form this
- * replaces reads four rows side by side (cache lines 0, 8, 16, 24, then 1,
- * 9, ... of a 2 KiB block at D = 128), which the hardware stream prefetcher
- * follows worse than a plain sequential walk: on a shared Zen 3 EPYC, one
- * thread, it ran at 0.76x faiss IndexFlatL2 and this form at 1.03x
- * (demo-100k) and 1.22x (1M x 128), with the same query loads hitting L1
- * (docs/benchmarks-flat.md). Software prefetch 2-8 KiB ahead made it slower.
- * score1 is also l2sq_f32's summation order, so these distances are
- * bit-identical to the ones the batch path re-scores with. */
+ * are scored one at a time, in memory order, with one prefetch per row far
+ * ahead (prefetch.h). The 4-row score4 form this replaces read four rows
+ * side by side (cache lines 0, 8, 16, 24, then 1, 9, ... of a 2 KiB block at
+ * D = 128), which the hardware stream prefetcher follows worse than a plain
+ * sequential walk, and its every-line software prefetch was compiled away.
+ * On a shared Zen 3 EPYC, one thread, against faiss IndexFlatL2 in the same
+ * process: 0.76x before, about 1.1x row by row, about 1.4x with the far
+ * prefetch (docs/benchmarks-flat.md). score1 is also l2sq_f32's summation
+ * order, so these distances are bit-identical to the ones the batch path
+ * re-scores with. */
 size_t ruv__avx2_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
                                  size_t n, float threshold, uint32_t *idx_out, float *dist_out)
 {
+    const size_t row_bytes = stride * sizeof(float);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
+        ruv_prefetch_stream(base + i * stride, row_bytes);
         float d = score1(q, base + i * stride, dim, 1);
         if (d < threshold) {
             idx_out[m] = (uint32_t)i;
