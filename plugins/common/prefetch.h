@@ -8,21 +8,22 @@
 #include <stdint.h>
 
 /* One line far ahead of a sequential row scan (l2sq_f32_1xN_below, the
- * FlatF32Index scan from DRAM): called once per row, it touches one line
- * per row RUV_STREAM_AHEAD_BYTES later, which starts the hardware streams
- * and page walks of the next pages early. On a shared Zen 3 EPYC, one
- * thread, 64 KiB measured best (demo-100k and 1M x 128: about 1.3x the scan
- * without it; 16 KiB 1.1-1.2x, 128-256 KiB no better than 64), while
- * prefetching every line 2-8 KiB ahead was slower than none. Rows shorter
- * than a line get one prefetch per line. The address may lie past the end
- * of the array: x86 prefetches never fault, and it is formed as an integer
- * so that no out-of-bounds pointer is computed. */
+ * FlatF32Index scan from DRAM): called for every row, it prefetches once per
+ * 512 bytes of rows (every row from D = 128 up), RUV_STREAM_AHEAD_BYTES
+ * ahead, which starts the hardware streams and page walks of the next pages
+ * early. On a shared Zen 3 EPYC, one thread, 64 KiB measured best
+ * (demo-100k and 1M x 128: about 1.3x the scan without it; 16 KiB 1.1-1.2x,
+ * 128-256 KiB no better than 64); prefetching every line 2-8 KiB ahead was
+ * slower than none, and so was one prefetch per 64 bytes at D = 32. The
+ * address may lie past the end of the array: x86 prefetches never fault,
+ * and it is formed as an integer so that no out-of-bounds pointer is
+ * computed. */
 #define RUV_STREAM_AHEAD_BYTES 65536u
 
 static inline void ruv_prefetch_stream(const float *row, size_t row_bytes)
 {
     uintptr_t at = (uintptr_t)row;
-    if ((at & 63u) < row_bytes)
+    if ((at & 511u) < row_bytes)
         __builtin_prefetch((const void *)(at + RUV_STREAM_AHEAD_BYTES), 0, 3);
 }
 
