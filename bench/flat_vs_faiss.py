@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 
@@ -88,6 +88,11 @@ def timed(fn: Callable[[np.ndarray], object], queries: np.ndarray, cpu: bool) ->
     return len(queries) / (clock() - t0)
 
 
+def searcher(index: Any, k: int) -> Callable[[np.ndarray], object]:
+    """One-query search of index as a function of the query."""
+    return lambda q: index.search(q, k)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     src = ap.add_mutually_exclusive_group(required=True)
@@ -143,8 +148,7 @@ def main() -> int:
         systems["ours-before"] = lambda q: before.search(q, k)
     for v in args.variant:
         vname, vdir = v.split("=", 1)
-        vidx = ruvector.FlatF32Index.build(base, engine=engine(Path(vdir)))
-        systems[vname] = lambda q, vidx=vidx: vidx.search(q, k)
+        systems[vname] = searcher(ruvector.FlatF32Index.build(base, engine=engine(Path(vdir))), k)
     if args.rabitq:
         rq = ruvector.RabitqPlusIndex.build(base, engine=engine(args.plugin_path))
         systems["rabitq+"] = lambda q: rq.search(q, k)
