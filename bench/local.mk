@@ -1,6 +1,6 @@
 # Benchmarks and their tools: built by `make bench`, never by `make check`,
 # never run in CI. Results and the commands that produced them live in
-# docs/benchmarks.md.
+# docs/benchmarks.md (the flat scan against faiss: docs/benchmarks-flat.md).
 EXTRA_PROGRAMS = bench/gen_clustered
 bench_gen_clustered_SOURCES = bench/gen_clustered.c
 bench_gen_clustered_LDADD = -lm
@@ -10,7 +10,7 @@ EXTRA_PROGRAMS += bench/bench_tok
 bench_bench_tok_SOURCES = bench/bench_tok.c
 bench_bench_tok_LDADD = plugins/embed-onnx/libruv_tok.la
 endif
-EXTRA_DIST += bench/bench_tokenizer.py
+EXTRA_DIST += bench/bench_tokenizer.py bench/flat_vs_faiss.py
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS) tools/ruvector
 .PHONY: bench

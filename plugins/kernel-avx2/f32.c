@@ -172,8 +172,7 @@ void ruv__avx2_l2sq_f32_1xN(const float *q, const float *base, size_t dim, size_
 
 /* Appends the rows of a 4-row group whose distance is below the threshold.
  * Survivors are rare once the top-k heap is warm, so a bit loop over the
- * compare mask costs less than a permutation-table compress. (Groups of 4,
- * like l2sq_f32_1xN: 8-row groups measured 14 % slower from DRAM.) */
+ * compare mask costs less than a permutation-table compress. */
 RUV_INLINE size_t emit_below(__m128 d, __m128 thr, size_t row0, uint32_t *idx_out,
                              float *dist_out, size_t m)
 {
@@ -192,18 +191,34 @@ RUV_INLINE size_t emit_below(__m128 d, __m128 thr, size_t row0, uint32_t *idx_ou
     return m;
 }
 
+/* The exact scan of FlatF32Index, which streams every row from DRAM: the
+ * walk must stay sequential for the hardware prefetcher, with one software
+ * prefetch per 512 bytes far ahead (prefetch.h). Rows over 128 bytes are
+ * scored one at a time, in memory order: the 4-row score4 form reads four
+ * such rows side by side (cache lines 0, 8, 16, 24, then 1, 9, ... of a
+ * 2 KiB block at D = 128), which the prefetcher follows worse. Four rows of
+ * at most 128 bytes lie within 512 contiguous bytes, so those still go four
+ * at a time and share each query load. On a shared Zen 3 EPYC, one thread,
+ * against faiss IndexFlatL2 in the same process (docs/benchmarks-flat.md):
+ * D = 128 from 0.76x to about 1.4x; D = 32 and 64 about 1.1x faster than
+ * before. For the long rows, score1 is l2sq_f32's summation order, so their
+ * distances are bit-identical to the ones the batch path re-scores with. */
 size_t ruv__avx2_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
                                  size_t n, float threshold, uint32_t *idx_out, float *dist_out)
 {
-    const __m128 thr = _mm_set1_ps(threshold);
-    const size_t ahead = ruv_prefetch_rows(stride);
+    const size_t row_bytes = stride * sizeof(float);
     size_t m = 0, i = 0;
-    for (; i + 4 <= n; i += 4) {
-        if (i + ahead + 4 <= n)
-            ruv_prefetch4(base + (i + ahead) * stride, stride, dim);
-        m = emit_below(score4(q, base + i * stride, stride, dim, 1), thr, i, idx_out, dist_out, m);
+    if (row_bytes <= 128) {
+        const __m128 thr = _mm_set1_ps(threshold);
+        for (; i + 4 <= n; i += 4) {
+            for (size_t r = 0; r < 4; r++)
+                ruv_prefetch_stream(base + (i + r) * stride, row_bytes);
+            m = emit_below(score4(q, base + i * stride, stride, dim, 1), thr, i, idx_out,
+                           dist_out, m);
+        }
     }
     for (; i < n; i++) {
+        ruv_prefetch_stream(base + i * stride, row_bytes);
         float d = score1(q, base + i * stride, dim, 1);
         if (d < threshold) {
             idx_out[m] = (uint32_t)i;
