@@ -168,6 +168,19 @@ struct encode_ctx {
     int failed;
 };
 
+/* |x - c| for the list radius (LRAD). In double with a plain loop, not the
+ * kernel table's l2sq: kernels round differently, and the radius is written
+ * to the file, which must be the same bytes whichever kernel built it. */
+static float dist_exact(const float *x, const float *c, uint32_t dim)
+{
+    double s = 0.0;
+    for (uint32_t j = 0; j < dim; j++) {
+        double d = (double)x[j] - (double)c[j];
+        s += d * d;
+    }
+    return (float)sqrt(s);
+}
+
 static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
 {
     struct encode_ctx *c = vctx;
@@ -184,7 +197,7 @@ static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
         uint64_t *code = c->codes + i * r->words;
         struct encoded *en = &c->enc[i];
         en->list = list;
-        en->dist = sqrtf(idx->k->l2sq_f32(x, r->centroids + (size_t)list * idx->p.dim, idx->p.dim));
+        en->dist = dist_exact(x, r->centroids + (size_t)list * idx->p.dim, idx->p.dim);
         if (idx->p.bits > 1) {
             if (ruv__rabitq_encode_ex(xr, cr, r->dim_pad, idx->p.bits, r->metric, idx->p.epsilon,
                                       0.0f, exs, code, c->ex + i * ruv__rq_ex_bytes(r), &en->f,
