@@ -104,6 +104,8 @@ static void test_defaults_reach_target(void **state)
         assert_true(p->nprobe >= 1 && p->nprobe <= p->nlist);
         assert_true(p->calibrated_recall >= p->target_recall);
         assert_int_equal(p->calibration_queries, 200);
+        /* the plan's k-means sample: 64 rows per list, at least 4,096 */
+        assert_int_equal(p->train_size, 64u * p->nlist > 4096u ? 64u * p->nlist : 4096u);
         assert_true(r >= p->target_recall - 0.03);
         /* the smallest: one probe fewer measured below the target */
         if (p->nprobe > 1) {
@@ -135,6 +137,7 @@ static void test_explicit_params_win(void **state)
     assert_int_equal(got->nlist, 50);
     assert_int_equal(got->nprobe, 7);
     assert_int_equal(got->planned, 0);
+    assert_int_equal(got->train_size, 0); /* nlist given: the engine's sample */
     assert_true(got->calibrated_recall > 0.0f); /* measured, not chosen */
     /* the stored nprobe is what a default search uses */
     ruv_search_params a, b;
@@ -151,6 +154,19 @@ static void test_explicit_params_win(void **state)
         assert_memory_equal(ia, ib, na * sizeof *ia);
     }
     ruv_index_free(idx);
+    /* a given sample wins over the plan's; the plan's never exceeds n */
+    ruv_index_params q, r;
+    ruv_index_params_init(&q, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, 1024);
+    q.train_size = 5000;
+    assert_int_equal(ruv__plan_resolve(&q, 100000, 0, &r), RUV_OK);
+    assert_int_equal(r.nlist, 316);
+    assert_int_equal(r.train_size, 5000);
+    q.train_size = 0;
+    assert_int_equal(ruv__plan_resolve(&q, 1500, 0, &r), RUV_OK);
+    assert_int_equal(r.nlist, 39);
+    assert_int_equal(r.train_size, 1500);
+    assert_int_equal(ruv__plan_resolve(&q, 0, 1, &r), RUV_OK); /* create: n unknown */
+    assert_int_equal(r.train_size, 0);
     /* target_recall 0: the behaviour before plans */
     ruv_index_params_init(&p, RUV_INDEX_RABITQ, RUV_METRIC_L2, (uint32_t)d);
     p.target_recall = 0.0f;

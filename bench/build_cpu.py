@@ -1,0 +1,79 @@
+"""Build CPU time of the default plan against the same plan with an explicit
+k-means sample (the engine's own rule, what the plan used before it chose
+one), interleaved, with recall@10 and the search CPU time per query of each.
+
+CPU time (time.process_time: every thread of the process), not wall time:
+on a shared machine wall time follows the load. Usage:
+
+    PYTHONPATH=python/ruvector/src python3 bench/build_cpu.py \
+        --sets demo-100k,clustered-l2-50k --rounds 3
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any, Dict, List
+
+import numpy as np
+
+import defaults  # bench/defaults.py: the data sets and the exact k-th distances
+from bench_data import tie_tolerant_recall
+
+import ruvector
+
+K = 10
+
+
+def engine_sample(n: int, nlist: int) -> int:
+    """ruv__kmeans_default_sample (engine/index/ivf/kmeans.c)."""
+    s = 256 * nlist if nlist <= 65536 // 256 else 65536
+    if nlist > 65536 // 64:
+        s = 64 * nlist
+    return min(s, n)
+
+
+def run(name: str, rounds: int) -> None:
+    base, queries, metric, n_in = defaults.load_set(name)
+    kth = defaults.exact_kth(base, queries, metric)
+    eng = ruvector.Engine()
+    probe = ruvector.RabitqPlusIndex.build(base, metric=metric, engine=eng)
+    nlist = int(probe.params["nlist"])
+    variants: Dict[str, Dict[str, Any]] = {
+        "defaults": {},
+        f"train_size={engine_sample(base.shape[0], nlist)} (before)":
+            {"train_size": engine_sample(base.shape[0], nlist)},
+    }
+    cpu: Dict[str, List[float]] = {k: [] for k in variants}
+    last: Dict[str, Any] = {}
+    for _ in range(rounds):
+        for label, kw in variants.items():
+            t0 = time.process_time()
+            last[label] = ruvector.RabitqPlusIndex.build(base, metric=metric, engine=eng, **kw)
+            cpu[label].append(time.process_time() - t0)
+    print(f"\n{name}: n={base.shape[0]} D={base.shape[1]} {metric}, nlist {nlist}")
+    for label, idx in last.items():
+        t0 = time.process_time()
+        ids = np.array([[r.id for r in idx.search(q, K)] for q in queries])
+        per_q = (time.process_time() - t0) / queries.shape[0] * 1e6
+        rin = tie_tolerant_recall(base, queries[:n_in], ids[:n_in], kth[:n_in], metric, K)
+        rood = (tie_tolerant_recall(base, queries[n_in:], ids[n_in:], kth[n_in:], metric, K)
+                if n_in < queries.shape[0] else float("nan"))
+        p = idx.params
+        print(f"  {label}: build CPU {statistics.median(cpu[label]):.2f} s "
+              f"(rounds {', '.join(f'{x:.2f}' for x in cpu[label])}), train_size "
+              f"{p['train_size']}, nprobe {p['nprobe']}, recall@10 in {rin:.3f} / OOD "
+              f"{rood:.3f}, search CPU {per_q:.0f} us/query")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets", default="demo-100k")
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    for s in a.sets.split(","):
+        run(s, a.rounds)
+
+
+if __name__ == "__main__":
+    main()
