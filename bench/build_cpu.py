@@ -1,6 +1,7 @@
-"""Build CPU time of the default plan against the same plan with an explicit
-k-means sample (the engine's own rule, what the plan used before it chose
-one), interleaved, with recall@10 and the search CPU time per query of each.
+"""Build CPU time of the default plan against the same plan with explicit
+bits (each row's own extended-code scale) and with explicit bits and the
+engine's own k-means sample (the build before the plan chose them),
+interleaved, with recall@10 and the search CPU time per query of each.
 
 CPU time (time.process_time: every thread of the process), not wall time:
 on a shared machine wall time follows the load. Usage:
@@ -38,11 +39,14 @@ def run(name: str, rounds: int) -> None:
     kth = defaults.exact_kth(base, queries, metric)
     eng = ruvector.Engine()
     probe = ruvector.RabitqPlusIndex.build(base, metric=metric, engine=eng)
-    nlist = int(probe.params["nlist"])
+    nlist, bits = int(probe.params["nlist"]), int(probe.params["bits"])
+    ts = engine_sample(base.shape[0], nlist)
+    # explicit bits: each row's own scale (what the plan did before); with
+    # the engine's k-means sample too: the build as it was
     variants: Dict[str, Dict[str, Any]] = {
         "defaults": {},
-        f"train_size={engine_sample(base.shape[0], nlist)} (before)":
-            {"train_size": engine_sample(base.shape[0], nlist)},
+        f"bits={bits}": {"bits": bits},
+        f"bits={bits},train_size={ts} (before)": {"bits": bits, "train_size": ts},
     }
     cpu: Dict[str, List[float]] = {k: [] for k in variants}
     last: Dict[str, Any] = {}
