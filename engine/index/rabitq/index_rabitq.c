@@ -357,15 +357,18 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
         rc = ruv__kmeans_assign(idx->k, data, n, idx->p.dim, r->centroids, r->nlist, threads,
                                 assign, NULL);
     c.assign = assign;
-    /* Planned bits: one scale for every row's extended code (the "faster"
-     * quantizer of extended RaBitQ) instead of each row's best (best_t, a
-     * third of a planned 4-bit build's CPU on the 100k demo set). The
+    /* rabitq_plus with planned bits: one scale for every row's extended
+     * code (the "faster" quantizer of extended RaBitQ) instead of each
+     * row's best (best_t, a third of a planned 4-bit build's CPU on the
+     * 100k demo set). The
      * factors still come from each row's own code, so the error bounds
      * hold; the codes are a little coarser, which calibration and the
      * exact re-rank absorb (docs/indexes.md, "Build time of the plan").
      * The PLAN section keeps the flag, so rows added after a load are
-     * encoded the same way; explicit bits keep the per-row search. */
-    if (!rc && idx->p.bits > 1 && (idx->p.planned & RUV_PLANNED_BITS))
+     * encoded the same way; explicit bits, and the codes-only types (which
+     * answer from the codes alone), keep the per-row search. */
+    if (!rc && idx->p.type == RUV_INDEX_RABITQ_PLUS && idx->p.bits > 1 &&
+        (idx->p.planned & RUV_PLANNED_BITS))
         c.t_const = ruv__rabitq_ex_const_t(r->dim_pad, idx->p.bits,
                                            c.scratch + 2 * r->dim_pad);
     if (!rc && ruv__parallel_for(threads, n, 256, encode_range, &c))
