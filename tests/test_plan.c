@@ -18,8 +18,10 @@
 
 #include <ruvector/ruvector.h>
 
+#include "exec/blas.h"
 #include "index/build.h"
 #include "index/common.h"
+#include "plugin/kernels.h"
 #include "store/persist.h"
 
 #define TESTDATA_SEED 0x9e3779b9
@@ -207,6 +209,56 @@ static void write_file(const char *path, const void *b, size_t len)
     assert_non_null(f);
     assert_int_equal(fwrite(b, 1, len, f), len);
     fclose(f);
+}
+
+
+/* The calibration's GEMM screen never rejects a tile holding a row whose
+ * exact distance (the scalar kernel's) is below the threshold, even when
+ * a large common offset makes the GEMM identity lose most of its digits;
+ * and it does reject tiles that are clearly out of reach. */
+static void test_truth_screen_is_safe(void **state)
+{
+    (void)state;
+    const struct ruv_kernel_ops *k = &ruv__kernel_scalar_ops;
+    const size_t dims[] = {7, 128, 300}, rows = 256;
+    const float offsets[] = {0.0f, 1000.0f, -3e4f};
+    int rejected = 0;
+    for (size_t di = 0; di < 3; di++)
+        for (size_t oi = 0; oi < 3; oi++)
+            for (int l2 = 0; l2 < 2; l2++) {
+                const size_t d = dims[di];
+                float *x = malloc(rows * d * sizeof *x), *q = malloc(d * sizeof *q);
+                float g[256], g_own[256], xx[256], ex[256];
+                for (size_t i = 0; i < rows * d; i++)
+                    x[i] = offsets[oi] + (float)(urand() - 0.5);
+                for (size_t j = 0; j < d; j++)
+                    q[j] = offsets[oi] + (float)(urand() - 0.5);
+                ruv__sgemm_nt(k, 1, rows, d, q, d, x, d, g, rows);
+                ruv__sgemm_nt_own(k, 1, rows, d, q, d, x, d, g_own, rows);
+                for (size_t i = 0; i < rows; i++)
+                    xx[i] = k->dot_f32(x + i * d, x + i * d, d);
+                if (l2) {
+                    k->l2sq_f32_1xN(q, x, d, d, rows, ex);
+                } else {
+                    k->dot_f32_1xN(q, x, d, d, rows, ex);
+                    for (size_t i = 0; i < rows; i++)
+                        ex[i] = -ex[i];
+                }
+                float lo = ex[0];
+                for (size_t i = 1; i < rows; i++)
+                    lo = ex[i] < lo ? ex[i] : lo;
+                const float qq = k->dot_f32(q, q, d), above = nextafterf(lo, INFINITY);
+                assert_true(ruv__cal_tile_may_enter(l2, qq, g, xx, rows, d, above));
+                assert_true(ruv__cal_tile_may_enter(l2, qq, g_own, xx, rows, d, above));
+                assert_true(ruv__cal_tile_may_enter(l2, qq, g, xx, rows, d, INFINITY));
+                if (oi == 0 && l2) { /* distances ~d/6, margin ~2e-6 d^2 / 3 */
+                    assert_false(ruv__cal_tile_may_enter(l2, qq, g, xx, rows, d, 0.5f * lo));
+                    rejected++;
+                }
+                free(x);
+                free(q);
+            }
+    assert_int_equal(rejected, 3);
 }
 
 /* Same data and seed: the same plan, nprobe, curve and file, byte for byte
@@ -471,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_defaults_reach_target),
         cmocka_unit_test(test_explicit_params_win),
         cmocka_unit_test(test_calibration_deterministic),
+        cmocka_unit_test(test_truth_screen_is_safe),
         cmocka_unit_test(test_small_defaults_are_exact),
         cmocka_unit_test(test_version2_file_unchanged),
         cmocka_unit_test(test_search_recall_monotone),
