@@ -261,6 +261,58 @@ static void test_truth_screen_is_safe(void **state)
     assert_int_equal(rejected, 3);
 }
 
+/* Planned rabitq_plus bits encode at one extended-code scale, given bits
+ * at each row's best: the two differ. Rows added after a save and load are
+ * encoded as the built index encodes them (the PLAN section keeps the flag),
+ * byte for byte. */
+static void test_planned_scale_survives_load(void **state)
+{
+    (void)state;
+    const size_t n = 5000, more = 1000, d = 64; /* 1.28 MB of floats: IVF */
+    float *x = clustered(n + more, d, 30, 0.6f);
+    ruv_index *a = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    assert_true(a->p.nlist > 1);
+    assert_true(a->p.planned & RUV_PLANNED_BITS);
+    ruv_index_params pb;
+    ruv_index_params_init(&pb, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    pb.bits = a->p.bits;
+    pb.nlist = a->p.nlist;
+    pb.train_size = a->p.train_size; /* the same centroids: only the codes differ */
+    ruv_index *b = NULL;
+    assert_int_equal(ruv_index_build(eng, &pb, x, n, NULL, &b), RUV_OK);
+    char pa[300], pbp[300], pc[300];
+    snprintf(pa, sizeof pa, "%s/scale-a.ruv", tmpdir);
+    snprintf(pbp, sizeof pbp, "%s/scale-b.ruv", tmpdir);
+    snprintf(pc, sizeof pc, "%s/scale-c.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, pa), RUV_OK);
+    assert_int_equal(ruv_index_save(b, pbp), RUV_OK);
+    size_t la, lb, lc;
+    unsigned char *fa = read_file(pa, &la), *fb = read_file(pbp, &lb);
+    assert_true(la != lb || memcmp(fa, fb, la) != 0);
+    free(fa);
+    free(fb);
+    ruv_index *c = NULL;
+    assert_int_equal(ruv_index_load(eng, pa, &c), RUV_OK);
+    uint64_t *ids = malloc(more * sizeof *ids);
+    for (size_t i = 0; i < more; i++)
+        ids[i] = n + i;
+    assert_int_equal(ruv_index_add(a, x + n * d, more, ids), RUV_OK);
+    assert_int_equal(ruv_index_add(c, x + n * d, more, ids), RUV_OK);
+    assert_int_equal(ruv_index_save(a, pa), RUV_OK);
+    assert_int_equal(ruv_index_save(c, pc), RUV_OK);
+    fa = read_file(pa, &la);
+    unsigned char *fc = read_file(pc, &lc);
+    assert_int_equal(la, lc);
+    assert_memory_equal(fa, fc, la);
+    free(fa);
+    free(fc);
+    free(ids);
+    ruv_index_free(a);
+    ruv_index_free(b);
+    ruv_index_free(c);
+    free(x);
+}
+
 /* Same data and seed: the same plan, nprobe, curve and file, byte for byte
  * (on any thread count); another seed samples other rows. */
 static void test_calibration_deterministic(void **state)
@@ -524,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_explicit_params_win),
         cmocka_unit_test(test_calibration_deterministic),
         cmocka_unit_test(test_truth_screen_is_safe),
+        cmocka_unit_test(test_planned_scale_survives_load),
         cmocka_unit_test(test_small_defaults_are_exact),
         cmocka_unit_test(test_version2_file_unchanged),
         cmocka_unit_test(test_search_recall_monotone),
