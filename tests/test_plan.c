@@ -18,8 +18,10 @@
 
 #include <ruvector/ruvector.h>
 
+#include "exec/blas.h"
 #include "index/build.h"
 #include "index/common.h"
+#include "plugin/kernels.h"
 #include "store/persist.h"
 
 #define TESTDATA_SEED 0x9e3779b9
@@ -104,6 +106,8 @@ static void test_defaults_reach_target(void **state)
         assert_true(p->nprobe >= 1 && p->nprobe <= p->nlist);
         assert_true(p->calibrated_recall >= p->target_recall);
         assert_int_equal(p->calibration_queries, 200);
+        /* the plan's k-means sample: 64 rows per list, at least 4,096 */
+        assert_int_equal(p->train_size, 64u * p->nlist > 4096u ? 64u * p->nlist : 4096u);
         assert_true(r >= p->target_recall - 0.03);
         /* the smallest: one probe fewer measured below the target */
         if (p->nprobe > 1) {
@@ -135,6 +139,7 @@ static void test_explicit_params_win(void **state)
     assert_int_equal(got->nlist, 50);
     assert_int_equal(got->nprobe, 7);
     assert_int_equal(got->planned, 0);
+    assert_int_equal(got->train_size, 0); /* nlist given: the engine's sample */
     assert_true(got->calibrated_recall > 0.0f); /* measured, not chosen */
     /* the stored nprobe is what a default search uses */
     ruv_search_params a, b;
@@ -151,6 +156,19 @@ static void test_explicit_params_win(void **state)
         assert_memory_equal(ia, ib, na * sizeof *ia);
     }
     ruv_index_free(idx);
+    /* a given sample wins over the plan's; the plan's never exceeds n */
+    ruv_index_params q, r;
+    ruv_index_params_init(&q, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, 1024);
+    q.train_size = 5000;
+    assert_int_equal(ruv__plan_resolve(&q, 100000, 0, &r), RUV_OK);
+    assert_int_equal(r.nlist, 316);
+    assert_int_equal(r.train_size, 5000);
+    q.train_size = 0;
+    assert_int_equal(ruv__plan_resolve(&q, 1500, 0, &r), RUV_OK);
+    assert_int_equal(r.nlist, 39);
+    assert_int_equal(r.train_size, 1500);
+    assert_int_equal(ruv__plan_resolve(&q, 0, 1, &r), RUV_OK); /* create: n unknown */
+    assert_int_equal(r.train_size, 0);
     /* target_recall 0: the behaviour before plans */
     ruv_index_params_init(&p, RUV_INDEX_RABITQ, RUV_METRIC_L2, (uint32_t)d);
     p.target_recall = 0.0f;
@@ -191,6 +209,108 @@ static void write_file(const char *path, const void *b, size_t len)
     assert_non_null(f);
     assert_int_equal(fwrite(b, 1, len, f), len);
     fclose(f);
+}
+
+
+/* The calibration's GEMM screen never rejects a tile holding a row whose
+ * exact distance (the scalar kernel's) is below the threshold, even when
+ * a large common offset makes the GEMM identity lose most of its digits;
+ * and it does reject tiles that are clearly out of reach. */
+static void test_truth_screen_is_safe(void **state)
+{
+    (void)state;
+    const struct ruv_kernel_ops *k = &ruv__kernel_scalar_ops;
+    const size_t dims[] = {7, 128, 300}, rows = 256;
+    const float offsets[] = {0.0f, 1000.0f, -3e4f};
+    int rejected = 0;
+    for (size_t di = 0; di < 3; di++)
+        for (size_t oi = 0; oi < 3; oi++)
+            for (int l2 = 0; l2 < 2; l2++) {
+                const size_t d = dims[di];
+                float *x = malloc(rows * d * sizeof *x), *q = malloc(d * sizeof *q);
+                float g[256], g_own[256], xx[256], ex[256];
+                for (size_t i = 0; i < rows * d; i++)
+                    x[i] = offsets[oi] + (float)(urand() - 0.5);
+                for (size_t j = 0; j < d; j++)
+                    q[j] = offsets[oi] + (float)(urand() - 0.5);
+                ruv__sgemm_nt(k, 1, rows, d, q, d, x, d, g, rows);
+                ruv__sgemm_nt_own(k, 1, rows, d, q, d, x, d, g_own, rows);
+                for (size_t i = 0; i < rows; i++)
+                    xx[i] = k->dot_f32(x + i * d, x + i * d, d);
+                if (l2) {
+                    k->l2sq_f32_1xN(q, x, d, d, rows, ex);
+                } else {
+                    k->dot_f32_1xN(q, x, d, d, rows, ex);
+                    for (size_t i = 0; i < rows; i++)
+                        ex[i] = -ex[i];
+                }
+                float lo = ex[0];
+                for (size_t i = 1; i < rows; i++)
+                    lo = ex[i] < lo ? ex[i] : lo;
+                const float qq = k->dot_f32(q, q, d), above = nextafterf(lo, INFINITY);
+                assert_true(ruv__cal_tile_may_enter(l2, qq, g, xx, rows, d, above));
+                assert_true(ruv__cal_tile_may_enter(l2, qq, g_own, xx, rows, d, above));
+                assert_true(ruv__cal_tile_may_enter(l2, qq, g, xx, rows, d, INFINITY));
+                if (oi == 0 && l2) { /* distances ~d/6, margin ~2e-6 d^2 / 3 */
+                    assert_false(ruv__cal_tile_may_enter(l2, qq, g, xx, rows, d, 0.5f * lo));
+                    rejected++;
+                }
+                free(x);
+                free(q);
+            }
+    assert_int_equal(rejected, 3);
+}
+
+/* Planned rabitq_plus bits encode at one extended-code scale, given bits
+ * at each row's best: the two differ. Rows added after a save and load are
+ * encoded as the built index encodes them (the PLAN section keeps the flag),
+ * byte for byte. */
+static void test_planned_scale_survives_load(void **state)
+{
+    (void)state;
+    const size_t n = 5000, more = 1000, d = 64; /* 1.28 MB of floats: IVF */
+    float *x = clustered(n + more, d, 30, 0.6f);
+    ruv_index *a = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    assert_true(a->p.nlist > 1);
+    assert_true(a->p.planned & RUV_PLANNED_BITS);
+    ruv_index_params pb;
+    ruv_index_params_init(&pb, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
+    pb.bits = a->p.bits;
+    pb.nlist = a->p.nlist;
+    pb.train_size = a->p.train_size; /* the same centroids: only the codes differ */
+    ruv_index *b = NULL;
+    assert_int_equal(ruv_index_build(eng, &pb, x, n, NULL, &b), RUV_OK);
+    char pa[300], pbp[300], pc[300];
+    snprintf(pa, sizeof pa, "%s/scale-a.ruv", tmpdir);
+    snprintf(pbp, sizeof pbp, "%s/scale-b.ruv", tmpdir);
+    snprintf(pc, sizeof pc, "%s/scale-c.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, pa), RUV_OK);
+    assert_int_equal(ruv_index_save(b, pbp), RUV_OK);
+    size_t la, lb, lc;
+    unsigned char *fa = read_file(pa, &la), *fb = read_file(pbp, &lb);
+    assert_true(la != lb || memcmp(fa, fb, la) != 0);
+    free(fa);
+    free(fb);
+    ruv_index *c = NULL;
+    assert_int_equal(ruv_index_load(eng, pa, &c), RUV_OK);
+    uint64_t *ids = malloc(more * sizeof *ids);
+    for (size_t i = 0; i < more; i++)
+        ids[i] = n + i;
+    assert_int_equal(ruv_index_add(a, x + n * d, more, ids), RUV_OK);
+    assert_int_equal(ruv_index_add(c, x + n * d, more, ids), RUV_OK);
+    assert_int_equal(ruv_index_save(a, pa), RUV_OK);
+    assert_int_equal(ruv_index_save(c, pc), RUV_OK);
+    fa = read_file(pa, &la);
+    unsigned char *fc = read_file(pc, &lc);
+    assert_int_equal(la, lc);
+    assert_memory_equal(fa, fc, la);
+    free(fa);
+    free(fc);
+    free(ids);
+    ruv_index_free(a);
+    ruv_index_free(b);
+    ruv_index_free(c);
+    free(x);
 }
 
 /* Same data and seed: the same plan, nprobe, curve and file, byte for byte
@@ -455,6 +575,8 @@ int main(void)
         cmocka_unit_test(test_defaults_reach_target),
         cmocka_unit_test(test_explicit_params_win),
         cmocka_unit_test(test_calibration_deterministic),
+        cmocka_unit_test(test_truth_screen_is_safe),
+        cmocka_unit_test(test_planned_scale_survives_load),
         cmocka_unit_test(test_small_defaults_are_exact),
         cmocka_unit_test(test_version2_file_unchanged),
         cmocka_unit_test(test_search_recall_monotone),

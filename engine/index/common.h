@@ -113,6 +113,17 @@ static inline int ruv__row_allowed(const uint8_t *allow, size_t row)
     return !allow || (allow[row / 8] >> (row % 8)) & 1;
 }
 
+/* ---- calibrate.c ---- */
+/* 1 if some row of a tile may enter a query's top k: its distance from the
+ * GEMM identity (l2: qq + xx[i] - 2 g[i], else -g[i]; g[i] = <q, x_i> from a
+ * GEMM, xx[i] = |x_i|^2, qq = |q|^2), less a margin above every rounding
+ * involved, is below threshold (the current k-th exact distance). A tile it
+ * rejects holds no row whose exact distance is below threshold, so the
+ * calibration's truth is the same, bit for bit, as without the screen. NaN
+ * passes. */
+int ruv__cal_tile_may_enter(int l2, float qq, const float *g, const float *xx, size_t rows,
+                            size_t dim, float threshold);
+
 /* ---- plan.c: the defaults planned from a recall target ---- */
 /* out = in with RUV_INDEX_AUTO bits/nlist resolved for n vectors and the
  * output fields cleared; RUV_E_INVAL for a bad target_recall. may_grow: an

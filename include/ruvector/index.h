@@ -63,7 +63,8 @@ typedef struct ruv_index_params {
     uint32_t rerank_factor; /* RABITQ_PLUS: cap on re-ranked candidates = k * factor; 0 = no cap,
                                the error bound alone decides (default 0) */
     uint32_t train_size;    /* k-means sample size; 0 = min(n, 256 * nlist,
-                               max(65536, 64 * nlist)) */
+                               max(65536, 64 * nlist)), or, when the plan chooses
+                               nlist, min(n, max(4096, 64 * nlist)) */
     uint32_t kmeans_iters;  /* default 10 */
     uint64_t seed;          /* rotation and k-means seed (default 42) */
     float epsilon;          /* error-bound multiplier epsilon0 (default 2.6: ~99% of pairs

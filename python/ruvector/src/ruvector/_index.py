@@ -105,7 +105,8 @@ class RabitqIndex(_Index):
         plan, as for RabitqPlusIndex.build (target_recall, default 0.95:
         bits, nlist and a calibrated nprobe; codes alone may not reach it,
         and ``params["plan"]`` then says so); query_bits 8, epsilon 2.6,
-        train_size min(n, 256*nlist, max(65536, 64*nlist)), kmeans_iters 10."""
+        train_size min(n, max(4096, 64*nlist)) when the plan chose nlist, else
+        min(n, 256*nlist, max(65536, 64*nlist)); kmeans_iters 10."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
             query_bits=query_bits, epsilon=epsilon, train_size=train_size,
