@@ -120,14 +120,14 @@ tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_index
 # The plan and calibration; reads the calibration curve (white-box).
 check_PROGRAMS += tests/test_plan
-tests_test_plan_SOURCES = tests/test_plan.c tests/testdata.h
+tests_test_plan_SOURCES = tests/test_plan.c tests/testdata.h tests/fileimage.h
 tests_test_plan_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_plan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_plan_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_plan
 
 check_PROGRAMS += tests/test_adaptive
-tests_test_adaptive_SOURCES = tests/test_adaptive.c tests/testdata.h
+tests_test_adaptive_SOURCES = tests/test_adaptive.c tests/testdata.h tests/fileimage.h
 tests_test_adaptive_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_adaptive_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_adaptive_LDADD = $(RUV_WHITEBOX_LDADD)

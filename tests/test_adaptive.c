@@ -26,6 +26,7 @@
 #define TESTDATA_SEED 0x5eed0adaull
 #define TESTDATA_TMPDIR "/tmp/ruv-adaptive-test-XXXXXX"
 #include "testdata.h"
+#include "fileimage.h"
 
 enum { N = 30000, D = 48, NQ = 200 };
 
@@ -148,60 +149,6 @@ static void test_radii_exact(void **state)
     }
     ruv_index_free(idx);
     free(x);
-}
-
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*len);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
-static void write_file(const char *path, const void *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, len, f), len);
-    fclose(f);
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-/* The section-table entry of tag in a file image (docs/file-format.md). */
-static unsigned char *table_entry(unsigned char *img, const char *tag)
-{
-    uint32_t count = le32(img + 20);
-    unsigned char *t = img + le64(img + 32);
-    for (uint32_t i = 0; i < count; i++)
-        if (!memcmp(t + 32 * i, tag, 4))
-            return t + 32 * i;
-    return NULL;
-}
-
-/* After editing: every CRC the reader checks, recomputed. */
-static void reseal(unsigned char *img, unsigned char *entry)
-{
-    put_le32(entry + 24, ruv__crc32c(0, img + le64(entry + 8), (size_t)le64(entry + 16)));
-    put_le32(img + 40, ruv__crc32c(0, img + le64(img + 32), 32 * (size_t)le32(img + 20)));
-    put_le32(img + 44, 0);
-    put_le32(img + 44, ruv__crc32c(0, img, 64));
 }
 
 /* Saved and loaded, the index searches as before, bit for bit. A file

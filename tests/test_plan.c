@@ -27,6 +27,7 @@
 #define TESTDATA_SEED 0x9e3779b9
 #define TESTDATA_TMPDIR "/tmp/ruv-plan-test-XXXXXX"
 #include "testdata.h"
+#include "fileimage.h"
 
 /* The k-th smallest exact distance from q (k <= 16). */
 static double kth_dist(int metric, const float *base, size_t n, size_t d, const float *q, size_t k)
@@ -189,28 +190,6 @@ static void test_explicit_params_win(void **state)
     assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &idx), RUV_E_INVAL);
     free(x);
 }
-
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*len);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
-static void write_file(const char *path, const void *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, len, f), len);
-    fclose(f);
-}
-
 
 /* The calibration's GEMM screen never rejects a tile holding a row whose
  * exact distance (the scalar kernel's) is below the threshold, even when
@@ -398,17 +377,6 @@ static void test_small_defaults_are_exact(void **state)
     ruv_index_free(idx);
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* A file from before plans: version 2, no PLAN section. An index without a
  * plan (target_recall 0) writes exactly that layout; marked version 2, it
  * loads with no plan and searches with the fixed nprobe rule (nlist / 16),
@@ -432,8 +400,7 @@ static void test_version2_file_unchanged(void **state)
     unsigned char *img = read_file(path, &len);
     assert_int_equal(le32(img + 8), 3);
     put_le32(img + 8, 2);
-    put_le32(img + 44, 0);
-    put_le32(img + 44, ruv__crc32c(0, img, 64));
+    reseal_header(img);
     write_file(path, img, len);
     free(img);
     ruv_index *b = NULL;
