@@ -44,13 +44,6 @@ static struct ruv_lake *open_seeded(uint64_t seed)
     return lake;
 }
 
-static void register_fs(struct ruv_lake *lake, struct ruv_lake_fs *fs)
-{
-    struct ruv_lake_backend b;
-    assert_lake(ops->fs_backend(fs, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
-}
-
 /* test_warm_restart's shape (without the kill: the saving lake is closed
  * and a new one warms): sparse ids up to 2^64 - 1 come back, with the same
  * score bits, and the first FRESH search after warm neither pulls nor
