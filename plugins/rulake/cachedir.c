@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "lake_error.h"
 #include "lake_internal.h"
+#include "ruvec.h"
 #include "sidecar.h"
 
 #define LOCK_NAME ".rulake.lock"
@@ -52,15 +53,15 @@ static int cached_entry(struct ruv_lake *lake, const struct ruv_lake_target *key
 /* Size and SHAKE-256 of dfd/name, size taken by fstat before reading. */
 static int hash_file_at(int dfd, const char *name, uint64_t *bytes, uint8_t out[32])
 {
-    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return ruv__detail_set(errno == ENOENT ? RUV_E_NOTFOUND : RUV_E_IO, "%s: %s", name,
-                               strerror(errno));
+    int fd;
+    int st = ruv__lake_open_read_at(dfd, name, &fd);
+    if (st != RUV_OK)
+        return st;
     struct stat sb;
     struct ruv__lake_shake *h = NULL;
-    int st = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
-                 ? ruv__lake_shake_new(&h)
-                 : ruv__detail_set(RUV_E_CORRUPT, "%s is not a regular file", name);
+    st = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
+             ? ruv__lake_shake_new(&h)
+             : ruv__detail_set(RUV_E_CORRUPT, "%s is not a regular file", name);
     static const size_t chunk = 1u << 20;
     char *buf = st == RUV_OK ? malloc(chunk) : NULL;
     if (st == RUV_OK && !buf)

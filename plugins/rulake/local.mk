@@ -90,27 +90,28 @@ tests_rulake_test_lake_plugin_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
 tests_rulake_test_lake_plugin_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
 # The lake (ops version 2) through the loaded plugin: backends, coherence,
 # single-flight, eviction, federation, the §11 rows it covers.
+RUV_LAKE_CACHE_TEST_SOURCES = tests/rulake/lake_test.h tests/rulake/lake_cache_test.h
+RUV_LAKE_CACHE_TEST_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+RUV_LAKE_CACHE_TEST_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
 check_PROGRAMS += tests/rulake/test_lake_cache
 TESTS += tests/rulake/test_lake_cache
-tests_rulake_test_lake_cache_SOURCES = tests/rulake/test_lake_cache.c tests/rulake/lake_test.h \
-	tests/rulake/lake_cache_test.h
+tests_rulake_test_lake_cache_SOURCES = tests/rulake/test_lake_cache.c $(RUV_LAKE_CACHE_TEST_SOURCES)
 tests_rulake_test_lake_cache_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
-tests_rulake_test_lake_cache_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
-tests_rulake_test_lake_cache_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
+tests_rulake_test_lake_cache_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_cache_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_cachedir
 TESTS += tests/rulake/test_lake_cachedir
-tests_rulake_test_lake_cachedir_SOURCES = tests/rulake/test_lake_cachedir.c tests/rulake/lake_test.h \
-	tests/rulake/lake_cache_test.h
+tests_rulake_test_lake_cachedir_SOURCES = tests/rulake/test_lake_cachedir.c \
+	$(RUV_LAKE_CACHE_TEST_SOURCES)
 tests_rulake_test_lake_cachedir_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
-tests_rulake_test_lake_cachedir_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
-tests_rulake_test_lake_cachedir_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
+tests_rulake_test_lake_cachedir_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_cachedir_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_evict
 TESTS += tests/rulake/test_lake_evict
-tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c tests/rulake/lake_test.h \
-	tests/rulake/lake_cache_test.h
+tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c $(RUV_LAKE_CACHE_TEST_SOURCES)
 tests_rulake_test_lake_evict_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
-tests_rulake_test_lake_evict_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
-tests_rulake_test_lake_evict_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
+tests_rulake_test_lake_evict_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_evict_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 endif
 endif
 

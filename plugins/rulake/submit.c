@@ -22,14 +22,19 @@ struct lake_task {
     int started, canceled;
 };
 
-/* Under tasks_mu: unlinks t. */
-static void unlink_task(struct ruv_lake *lake, struct lake_task *t)
+/* Unlinks and frees t (taking tasks_mu); the last one out wakes drain. */
+static void retire_task(struct ruv_lake *lake, struct lake_task *t)
 {
+    pthread_mutex_lock(&lake->tasks_mu);
     for (struct lake_task **p = &lake->tasks; *p; p = &(*p)->next)
         if (*p == t) {
             *p = t->next;
-            return;
+            break;
         }
+    if (--lake->ntasks == 0)
+        pthread_cond_broadcast(&lake->tasks_idle);
+    pthread_mutex_unlock(&lake->tasks_mu);
+    free(t);
 }
 
 static void run_task(void *arg)
@@ -43,12 +48,7 @@ static void run_task(void *arg)
     int st = canceled ? ruv__detail_set(RUV_E_CANCELED, "the request was canceled")
                       : ruv__lake_search(lake, &t->q);
     t->done(t->ctx, st);
-    pthread_mutex_lock(&lake->tasks_mu);
-    unlink_task(lake, t);
-    if (--lake->ntasks == 0)
-        pthread_cond_broadcast(&lake->tasks_idle);
-    pthread_mutex_unlock(&lake->tasks_mu);
-    free(t);
+    retire_task(lake, t);
 }
 
 int ruv__lake_submit(struct ruv_lake *lake, const struct ruv_lake_query *q,
@@ -71,12 +71,7 @@ int ruv__lake_submit(struct ruv_lake *lake, const struct ruv_lake_query *q,
         *ticket = t->ticket;
     int st = lake->host->submit(lake->host, run_task, t);
     if (st != RUV_OK) { /* not queued: done will not run */
-        pthread_mutex_lock(&lake->tasks_mu);
-        unlink_task(lake, t);
-        if (--lake->ntasks == 0)
-            pthread_cond_broadcast(&lake->tasks_idle);
-        pthread_mutex_unlock(&lake->tasks_mu);
-        free(t);
+        retire_task(lake, t);
         return ruv__detail_set(st, "submit: %s", lake->host->last_error());
     }
     return RUV_OK;

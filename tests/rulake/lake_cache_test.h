@@ -137,6 +137,23 @@ static inline void c_destroy(void *st)
     free(b);
 }
 
+/* Registers a LocalBackend over lb in lake (the backend takes its own
+ * reference to lb; the caller keeps its one). */
+static inline void register_local(struct ruv_lake *lake, struct ruv_lake_local *lb)
+{
+    struct ruv_lake_backend b;
+    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
+    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+}
+
+/* Registers an FsBackend over fs in lake, as register_local does for lb. */
+static inline void register_fs(struct ruv_lake *lake, struct ruv_lake_fs *fs)
+{
+    struct ruv_lake_backend b;
+    assert_lake(ops->fs_backend(fs, &b), RUV_OK, NULL);
+    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+}
+
 /* A counting backend over lb (borrowed: the caller keeps its reference;
  * NULL: a new LocalBackend the counter owns), registered in lake. */
 static inline struct counting *counting_over(struct ruv_lake *lake, const char *name,

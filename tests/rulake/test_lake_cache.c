@@ -29,11 +29,9 @@ static void config_is_checked(void **state)
     cfg.rotation_seed = 42;
     lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *lb;
-    struct ruv_lake_backend b;
     assert_lake(ops->local_new(ps, "bad name", &lb), RUV_E_INVAL, "[A-Za-z0-9._-]");
     assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     struct ruv_lake_backend b2;
     assert_lake(ops->local_backend(lb, &b2), RUV_OK, NULL);
     assert_lake(ops->register_backend(lake, &b2), RUV_E_INVAL, "already registered");
@@ -49,14 +47,12 @@ static void local_backend_witnesses_match_the_spec(void **state)
     (void)state;
     struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *lb;
-    struct ruv_lake_backend b;
     assert_lake(ops->local_new(ps, "hot-shard", &lb), RUV_OK, NULL);
     static const uint64_t ids[4] = {99, 2000, 42, 7};
     static const float rows[16] = {-1, -2, -3, -4, 8, 16, 32, 64, 0.5f, -0.5f, 0.25f, -0.25f,
                                    1, 2, 3, 4};
     assert_lake(ops->local_upsert(lb, "docs", ids, rows, 4, 4), RUV_OK, NULL);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     char hex[65];
     const struct ruv_lake_target key = {"hot-shard", "docs"};
     assert_lake(ops->witness_of(lake, &key, 2, hex), RUV_E_NOTFOUND, "not cached");
@@ -83,7 +79,6 @@ static void search_equals_a_direct_index(void **state)
     (void)state;
     struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *lb;
-    struct ruv_lake_backend b;
     const uint32_t dim = 32;
     struct rows r = make_rows(3000, dim, 7, 5, 3);
     assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
@@ -91,8 +86,7 @@ static void search_equals_a_direct_index(void **state)
     assert_lake(ops->local_upsert(lb, "docs", r.ids + 1500, r.v + 1500 * dim, 1500, dim), RUV_OK,
                 NULL);
     assert_lake(ops->local_upsert(lb, "docs", r.ids, r.v, 1500, dim), RUV_OK, NULL);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     ruv_index_params p;
     ruv_index *idx;
     assert_int_equal(ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, dim), 0);
@@ -202,7 +196,6 @@ static void ties_are_ordered_by_id(void **state)
     (void)state;
     struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *a, *c;
-    struct ruv_lake_backend ba, bc;
     assert_lake(ops->local_new(ps, "a", &a), RUV_OK, NULL);
     assert_lake(ops->local_new(ps, "c", &c), RUV_OK, NULL);
     /* Eight identical rows, ids given in descending order. */
@@ -215,10 +208,8 @@ static void ties_are_ordered_by_id(void **state)
     }
     assert_lake(ops->local_upsert(a, "docs", ids, v, 8, 4), RUV_OK, NULL);
     assert_lake(ops->local_upsert(c, "docs", ids, v, 8, 4), RUV_OK, NULL);
-    assert_lake(ops->local_backend(a, &ba), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &ba), RUV_OK, NULL);
-    assert_lake(ops->local_backend(c, &bc), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &bc), RUV_OK, NULL);
+    register_local(lake, a);
+    register_local(lake, c);
     const float q[4] = {0, 0, 0, 0};
     struct ruv_lake_hit h[5];
     uint32_t nh;
@@ -335,7 +326,6 @@ static void federation_merges_and_reports_errors(void **state)
     (void)state;
     struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *all, *s1, *s2;
-    struct ruv_lake_backend b;
     const uint32_t dim = 8;
     struct rows r = make_rows(400, dim, 11, 1, 1);
     assert_lake(ops->local_new(ps, "all", &all), RUV_OK, NULL);
@@ -347,8 +337,7 @@ static void federation_merges_and_reports_errors(void **state)
                 NULL);
     struct ruv_lake_local *lbs[3] = {all, s1, s2};
     for (int i = 0; i < 3; i++) {
-        assert_lake(ops->local_backend(lbs[i], &b), RUV_OK, NULL);
-        assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+        register_local(lake, lbs[i]);
     }
     struct counting *bad = counting_new(lake, "bad");
     assert_lake(ops->local_upsert(bad->lb, "docs", r.ids, r.v, 10, dim), RUV_OK, NULL);
@@ -412,7 +401,6 @@ static void fs_backend_detects_every_write(void **state)
     (void)state;
     struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_fs *fs, *fs2;
-    struct ruv_lake_backend b;
     char root[64], spelled[80];
     snprintf(root, sizeof root, "%s/fs", dir);
     assert_int_equal(mkdir(root, 0700), 0);
@@ -425,10 +413,8 @@ static void fs_backend_detects_every_write(void **state)
     assert_lake(ops->fs_register(fs, "docs", "docs.ruvec2"), RUV_OK, NULL);
     assert_lake(ops->fs_register(fs2, "docs", "docs.ruvec2"), RUV_OK, NULL);
     assert_lake(ops->fs_register(fs, "bad", "../etc"), RUV_E_INVAL, NULL);
-    assert_lake(ops->fs_backend(fs, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
-    assert_lake(ops->fs_backend(fs2, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_fs(lake, fs);
+    register_fs(lake, fs2);
     struct ruv_lake_hit h[3];
     uint32_t nh;
     float q[4];

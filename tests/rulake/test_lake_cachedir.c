@@ -44,13 +44,6 @@ static struct ruv_lake *open_seeded(uint64_t seed)
     return lake;
 }
 
-static void register_fs(struct ruv_lake *lake, struct ruv_lake_fs *fs)
-{
-    struct ruv_lake_backend b;
-    assert_lake(ops->fs_backend(fs, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
-}
-
 /* test_warm_restart's shape (without the kill: the saving lake is closed
  * and a new one warms): sparse ids up to 2^64 - 1 come back, with the same
  * score bits, and the first FRESH search after warm neither pulls nor
@@ -182,13 +175,11 @@ static void refresh_ignores_foreign_bundles(void **state)
     (void)state;
     struct ruv_lake *pub = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *lb;
-    struct ruv_lake_backend b;
     assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
     struct rows r = make_rows(100, 4, 51, 0, 1);
     assert_lake(ops->local_upsert(lb, "docs", r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
     assert_lake(ops->local_upsert(lb, "other", r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(pub, &b), RUV_OK, NULL);
+    register_local(pub, lb);
     struct ruv_lake_hit h[2];
     uint32_t nh;
     const struct ruv_lake_target docs = {"hot", "docs"}, other = {"hot", "other"};
@@ -227,10 +218,8 @@ static void refresh_ignores_foreign_bundles(void **state)
 
     /* Seeds 1 and 2: the reader's entry is kept. */
     struct ruv_lake *s1 = open_seeded(1), *s2 = open_seeded(2);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(s1, &b), RUV_OK, NULL);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(s2, &b), RUV_OK, NULL);
+    register_local(s1, lb);
+    register_local(s2, lb);
     assert_lake(search1(s1, NULL, "docs", r.v, 4, 2, h, &nh), RUV_OK, NULL);
     assert_lake(search1(s2, NULL, "docs", r.v, 4, 2, h, &nh), RUV_OK, NULL);
     char *bs2 = path_in("b-seed2");
@@ -299,12 +288,10 @@ static void signed_cache_directories(void **state)
     struct ruv_lake *trusting = open_keyed((const uint8_t(*)[32])pub, 1, NULL);
     struct ruv_lake *wary = open_keyed((const uint8_t(*)[32])other, 1, NULL);
     struct ruv_lake *lakes[4] = {signer, plain, trusting, wary};
-    struct ruv_lake_backend b;
     struct ruv_lake_hit h[2];
     uint32_t nh;
     for (int i = 0; i < 4; i++) {
-        assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-        assert_lake(ops->register_backend(lakes[i], &b), RUV_OK, NULL);
+        register_local(lakes[i], lb);
     }
     const struct ruv_lake_target key = {"hot", "docs"};
     assert_lake(search1(signer, NULL, "docs", r.v, 4, 2, h, &nh), RUV_OK, NULL);

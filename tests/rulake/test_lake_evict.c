@@ -114,7 +114,6 @@ static void lru_evicts_by_bytes(void **state)
     /* Learn the size of one entry first. */
     struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *lb;
-    struct ruv_lake_backend b;
     assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
     struct rows r = make_rows(1000, 16, 5, 0, 1);
     char name[16];
@@ -123,8 +122,7 @@ static void lru_evicts_by_bytes(void **state)
         r.v[0] = (float)c; /* distinct rows, distinct v2 */
         assert_lake(ops->local_upsert(lb, name, r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
     }
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     struct ruv_lake_hit h[3];
     uint32_t nh;
     assert_lake(search1(lake, NULL, "c0", r.v, 16, 3, h, &nh), RUV_OK, NULL);
@@ -134,8 +132,7 @@ static void lru_evicts_by_bytes(void **state)
 
     /* Room for two entries and a bit. */
     lake = open_lake(RUV_LAKE_FRESH, 0, one * 2 + one / 2);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     assert_lake(search1(lake, NULL, "c0", r.v, 16, 3, h, &nh), RUV_OK, NULL);
     assert_lake(search1(lake, NULL, "c1", r.v, 16, 3, h, &nh), RUV_OK, NULL);
     assert_lake(search1(lake, NULL, "c0", r.v, 16, 3, h, &nh), RUV_OK, NULL); /* c1 is older */
@@ -157,8 +154,7 @@ static void lru_evicts_by_bytes(void **state)
 
     /* A budget below one entry. */
     lake = open_lake(RUV_LAKE_FRESH, 0, one / 2);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     assert_lake(search1(lake, NULL, "c0", r.v, 16, 3, h, &nh), RUV_E_NOMEM,
                 "over the whole budget");
     assert_lake(ops->witness_of(lake, &k0, 2, hex), RUV_E_NOTFOUND, NULL);
@@ -169,8 +165,7 @@ static void lru_evicts_by_bytes(void **state)
     assert_lake(ops->config_init(ps, &cfg), RUV_OK, NULL);
     cfg.max_entries = 1;
     assert_lake(ops->open(ps, &cfg, &lake), RUV_OK, NULL);
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     for (int i = 0; i < 4; i++)
         assert_lake(search1(lake, NULL, i % 2 ? "c1" : "c0", r.v, 16, 3, h, &nh), RUV_OK, NULL);
     s = stats_of(lake, NULL, NULL);
@@ -262,7 +257,6 @@ static void concurrent_search_invalidate_evict(void **state)
     (void)state;
     struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
     struct ruv_lake_local *lb;
-    struct ruv_lake_backend b;
     assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
     struct rows r = make_rows(300, 8, 9, 0, 1);
     char name[16];
@@ -271,16 +265,14 @@ static void concurrent_search_invalidate_evict(void **state)
         assert_lake(ops->local_upsert(lb, name, r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
         r.v[0] += 1.0f;
     }
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     struct ruv_lake_hit h[3];
     uint32_t nh;
     assert_lake(search1(lake, NULL, "c1", r.v, 8, 3, h, &nh), RUV_OK, NULL);
     uint64_t one = stats_of(lake, NULL, NULL).bytes;
     ops->close(lake);
     lake = open_lake(RUV_LAKE_FRESH, 0, one * 2 + one / 2); /* 2 of 4 fit */
-    assert_lake(ops->local_backend(lb, &b), RUV_OK, NULL);
-    assert_lake(ops->register_backend(lake, &b), RUV_OK, NULL);
+    register_local(lake, lb);
     const uint64_t want[4] = {10, 20, 30, 40};
     struct storm s = {.lake = lake, .r = &r, .want = want};
     pthread_t th[7];

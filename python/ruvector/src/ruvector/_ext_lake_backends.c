@@ -22,6 +22,19 @@ typedef struct {
     struct ruv_lake_fs *fb;
 } FsObject;
 
+/* Views ids uint64 (n,) and vectors float32 (n, dim) of the same n; -1 with
+ * the exception set otherwise (the caller frees both views either way). */
+static int view_rows(PyObject *ids_o, PyObject *vec_o, array_view *ids, array_view *v)
+{
+    if (view_ids(ids_o, "ids", 0, ids) || view_f32(vec_o, "vectors", 2, v))
+        return -1;
+    if (ids->rows != v->rows) {
+        PyErr_Format(PyExc_ValueError, "%zd ids for %zd vectors", ids->rows, v->rows);
+        return -1;
+    }
+    return 0;
+}
+
 /* local_new(engine, name) -> LakeLocal */
 PyObject *mod_lake_local_new(PyObject *mod, PyObject *args)
 {
@@ -73,12 +86,8 @@ static PyObject *local_put(PyObject *obj, PyObject *args)
         return NULL;
     array_view ids = {0}, v = {0};
     PyObject *result = NULL;
-    if (view_ids(ids_o, "ids", 0, &ids) || view_f32(vec_o, "vectors", 2, &v))
+    if (view_rows(ids_o, vec_o, &ids, &v))
         goto done;
-    if (ids.rows != v.rows) {
-        PyErr_Format(PyExc_ValueError, "%zd ids for %zd vectors", ids.rows, v.rows);
-        goto done;
-    }
     char detail[DETAIL_SIZE] = "";
     int st;
     Py_BEGIN_ALLOW_THREADS
@@ -225,12 +234,8 @@ static PyObject *fs_write(PyObject *obj, PyObject *args)
     if (!PyArg_ParseTuple(args, "sOO", &file, &ids_o, &vec_o))
         return NULL;
     array_view ids = {0}, v = {0};
-    if (view_ids(ids_o, "ids", 0, &ids) || view_f32(vec_o, "vectors", 2, &v))
+    if (view_rows(ids_o, vec_o, &ids, &v))
         goto done;
-    if (ids.rows != v.rows) {
-        PyErr_Format(PyExc_ValueError, "%zd ids for %zd vectors", ids.rows, v.rows);
-        goto done;
-    }
     char detail[DETAIL_SIZE] = "";
     int st;
     Py_BEGIN_ALLOW_THREADS
