@@ -379,12 +379,14 @@ static PyObject *lake_invalidate(PyObject *obj, PyObject *args)
     char detail[DETAIL_SIZE] = "";
     Py_BEGIN_ALLOW_THREADS
     pthread_rwlock_rdlock(&self->lock);
-    st = self->ops->invalidate(self->lake, &t, &was);
-    if (st)
+    st = self->lake ? self->ops->invalidate(self->lake, &t, &was) : RUV_E_STATE;
+    if (st && self->lake)
         save_detail(detail);
     pthread_rwlock_unlock(&self->lock);
     Py_END_ALLOW_THREADS
     lake_drop_holds(hold, 2);
+    if (st == RUV_E_STATE && !detail[0])
+        snprintf(detail, sizeof detail, "the lake is closed");
     if (st)
         return raise_detail(st, detail);
     return PyBool_FromLong(was);
