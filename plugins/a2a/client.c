@@ -410,9 +410,11 @@ int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *p
     return RUV_OK;
 }
 
-int ruv__client_fall_back(struct ruv_a2a_client *c, int32_t code)
+int ruv__client_fall_back(struct ruv_a2a_client *c, int rc, char **result,
+                          struct ruv_a2a_call_status *st)
 {
-    if (!c->v1 || c->fell_back || !c->v03_endpoint || (code != -32601 && code != -32009))
+    if (rc != RUV_E_REMOTE || !st || !c->v1 || c->fell_back || !c->v03_endpoint ||
+        (st->rpc_code != -32601 && st->rpc_code != -32009))
         return 0;
     free(c->endpoint);
     c->endpoint = c->v03_endpoint;
@@ -421,6 +423,9 @@ int ruv__client_fall_back(struct ruv_a2a_client *c, int32_t code)
     c->tenant = NULL;
     c->v1 = 0;
     c->fell_back = 1;
+    free(*result);
+    *result = NULL;
+    memset((char *)st + sizeof st->struct_size, 0, sizeof *st - sizeof st->struct_size);
     return 1;
 }
 
@@ -487,7 +492,7 @@ int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *para
     if (method != RUV_A2A_SEND && method != RUV_A2A_GET && method != RUV_A2A_CANCEL)
         return ruv__detail_set(RUV_E_INVAL, "call: method %u is not a unary call",
                                (unsigned)method);
-    for (int attempt = 0;; attempt++) {
+    for (;;) { /* a second pass only after the one fallback to v0.3 */
         json_t *wire = NULL;
         void *slot = NULL;
         int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
@@ -496,12 +501,8 @@ int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *para
         rc = ruv__client_call_once(c, method, wire, result, st);
         json_decref(wire);
         ruv__concurrency_release(slot);
-        if (rc == RUV_E_REMOTE && attempt == 0 && st && ruv__client_fall_back(c, st->rpc_code)) {
-            free(*result);
-            *result = NULL;
-            memset((char *)st + sizeof st->struct_size, 0, sizeof *st - sizeof st->struct_size);
+        if (ruv__client_fall_back(c, rc, result, st))
             continue;
-        }
         return rc;
     }
 }

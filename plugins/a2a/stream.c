@@ -395,7 +395,7 @@ int ruv__stream_open(struct ruv_a2a_client *c, uint32_t method, const char *para
     if (method != RUV_A2A_SEND_STREAMING && method != RUV_A2A_SUBSCRIBE)
         return ruv__detail_set(RUV_E_INVAL, "stream_open: method %u is not a stream",
                                (unsigned)method);
-    for (int attempt = 0;; attempt++) {
+    for (;;) { /* a second pass only after the one fallback to v0.3 */
         json_t *wire = NULL;
         void *slot = NULL;
         int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
@@ -421,12 +421,8 @@ int ruv__stream_open(struct ruv_a2a_client *c, uint32_t method, const char *para
             return RUV_OK;
         }
         ruv__stream_close(s);
-        if (rc == RUV_E_REMOTE && attempt == 0 && st && ruv__client_fall_back(c, st->rpc_code)) {
-            free(*result);
-            *result = NULL;
-            memset((char *)st + sizeof st->struct_size, 0, sizeof *st - sizeof st->struct_size);
+        if (ruv__client_fall_back(c, rc, result, st))
             continue;
-        }
         return rc;
     }
 }
