@@ -21,17 +21,6 @@
 #define DEF_BODY_CAP ((size_t)16 << 20)
 #define DEF_EVENT_CAP ((size_t)4 << 20)
 
-static char *dup_str(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 void ruv__client_close(struct ruv_a2a_client *c)
 {
     if (!c)
@@ -86,7 +75,7 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
         h->max_body = (size_t)o->max_body_bytes;
     if (o->max_event_bytes)
         h->max_event = (size_t)o->max_event_bytes;
-    if (o->ca_file && !(h->ca_file = dup_str(o->ca_file)))
+    if (o->ca_file && !(h->ca_file = strdup(o->ca_file)))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     if (o->authorization) {
         if (strpbrk(o->authorization, "\r\n"))
@@ -202,9 +191,9 @@ static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, c
 
 static int set_endpoint(char **slot, const char *url, const char *tenant, char **tenant_slot)
 {
-    if (!(*slot = dup_str(url)))
+    if (!(*slot = strdup(url)))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-    if (tenant_slot && tenant && tenant[0] && !(*tenant_slot = dup_str(tenant)))
+    if (tenant_slot && tenant && tenant[0] && !(*tenant_slot = strdup(tenant)))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     return RUV_OK;
 }
