@@ -354,12 +354,10 @@ class A2aClient:
 
     def _call(self, method: int, params: str, policy: Any) -> Any:
         out: _Outcome = self._h.call(method, params, policy)
+        if method == _SEND and self.card.protocol_version == "1.0":
+            self._refresh_card()  # the one fallback, to 0.3, may have happened
         if out[0] != _RUV_OK:
-            if method == _SEND:
-                self._refresh_card()  # a fallback may have changed the version
             _raise(out, self._peer)
-        if method == _SEND:
-            self._refresh_card()
         return json.loads(out[6])
 
     # ---- sync API ----
