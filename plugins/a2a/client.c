@@ -116,19 +116,20 @@ static void resp_from_cache(struct ruv__http_resp *resp, char *body, size_t len,
 
 /* One card URL through the cache: a fresh entry without a request, a
  * stale one with an ETag revalidated (304 reuses it), else a plain GET.
- * *from_cache says whether resp holds cached bytes (not to be stored again
- * with new headers unless revalidated). */
+ * *fresh_hit says resp holds a fresh entry's bytes (not to be stored again:
+ * its TTL runs from the response that brought it). */
 static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
-                    struct ruv__http_resp *resp, int *revalidated,
+                    struct ruv__http_resp *resp, int *fresh_hit,
                     struct ruv_a2a_call_status *st)
 {
     char *body = NULL, etag[RUV__ETAG_MAX] = "";
     size_t len = 0;
     int fresh = 0;
-    *revalidated = 0;
+    *fresh_hit = 0;
     if (cache && ruv__card_cache_get(cache, c->card_url, &body, &len, etag, &fresh) == RUV_OK) {
         if (fresh) {
             resp_from_cache(resp, body, len, etag);
+            *fresh_hit = 1;
             return RUV_OK;
         }
         if (!etag[0]) {
@@ -147,7 +148,6 @@ static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
         resp_from_cache(resp, body, len, etag);
         resp->max_age_s = max_age; /* the 304's headers renew the entry */
         resp->no_store = no_store;
-        *revalidated = 1;
         return RUV_OK;
     }
     free(body);
@@ -155,7 +155,7 @@ static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
 }
 
 static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, const char *base,
-                      struct ruv__http_resp *resp, int *from_cache,
+                      struct ruv__http_resp *resp, int *fresh_hit,
                       struct ruv_a2a_call_status *st)
 {
     static const char *const paths[] = {"/.well-known/agent-card.json", "/.well-known/agent.json"};
@@ -168,7 +168,7 @@ static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, c
         if (!(c->card_url = malloc(n)))
             return ruv__detail_set(RUV_E_NOMEM, "out of memory");
         snprintf(c->card_url, n, "%.*s%s", (int)blen, base, paths[i]);
-        int rc = get_card(c, cache, resp, from_cache, st);
+        int rc = get_card(c, cache, resp, fresh_hit, st);
         if (rc != RUV_OK)
             return ruv__detail_prefix(rc, "fetching %s", c->card_url);
         int json_type = strstr(resp->content_type, "json") != NULL;
@@ -326,15 +326,13 @@ int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *
         rc = ruv__origin_of(base_url, &c->http.auth_origin);
     struct ruv__http_resp resp;
     memset(&resp, 0, sizeof resp);
-    int revalidated = 0;
+    int fresh_hit = 0;
     if (rc == RUV_OK)
-        rc = fetch_card(c, cache, base_url, &resp, &revalidated, st);
+        rc = fetch_card(c, cache, base_url, &resp, &fresh_hit, st);
     if (rc == RUV_OK)
         rc = verify(c, o, &resp, st);
-    /* Only a card that verified is kept; a fresh hit is not re-stored (its
-     * TTL runs from the response that brought it). */
+    /* Only a card that verified is kept; a fresh hit is not re-stored. */
     long ttl = ruv__card_cache_ttl(resp.max_age_s, resp.etag);
-    int fresh_hit = rc == RUV_OK && !revalidated && resp.max_age_s < 0 && !resp.header_bytes;
     if (rc == RUV_OK && cache && c->verified && !resp.no_store && ttl >= 0 && !fresh_hit)
         ruv__card_cache_put(cache, c->card_url, resp.body.data, resp.body.len, resp.etag, ttl);
     ruv__http_resp_free(&resp);
