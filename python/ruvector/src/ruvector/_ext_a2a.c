@@ -66,7 +66,6 @@ void a2a_status_init(struct ruv_a2a_call_status *st)
 
 /* ---- C copies of Python arguments (alive while the GIL is released) ---- */
 
-
 void a2a_strvec_free(strvec *sv)
 {
     for (size_t i = 0; i < sv->n; i++)
