@@ -4,6 +4,7 @@
  * §11 sweep), and whenever a decision needs it. */
 #include "config.h"
 #include "budget.h"
+#include "clock.h"
 #include "detail.h"
 
 #include <errno.h>
@@ -32,13 +33,6 @@ struct ruv_a2a_budget {
     double usd;       /* sums over the window */
     int64_t tokens;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int ruv__budget_new(const struct ruv_a2a_budget_options *o, struct ruv_a2a_budget **out)
 {
@@ -155,7 +149,7 @@ int ruv__budget_precheck(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                          struct ruv_a2a_call_status *st)
 {
     pthread_mutex_lock(&b->lock);
-    evict(b, now_ms());
+    evict(b, ruv__clock_ms());
     const char *what = over(b, usd, tokens);
     int rc = RUV_OK;
     if (what && (b->queue_depth == 0 || never_fits(b, usd, tokens)))
@@ -170,7 +164,7 @@ int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                       struct ruv_a2a_call_status *st)
 {
     pthread_mutex_lock(&b->lock);
-    int64_t now = now_ms();
+    int64_t now = ruv__clock_ms();
     evict(b, now);
     const char *what = over(b, usd, tokens);
     int rc = RUV_OK;
@@ -188,7 +182,7 @@ int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                 int w = pthread_cond_timedwait(&b->changed, &b->lock, &ts);
                 if (w != 0 && w != ETIMEDOUT && w != EINTR)
                     break;
-                now = now_ms();
+                now = ruv__clock_ms();
                 evict(b, now);
             }
             b->waiting--;

@@ -1,13 +1,13 @@
 /* plugins/a2a/card_cache.c — a small list of verified cards (a2a.md §7). */
 #include "config.h"
 #include "card_cache.h"
+#include "clock.h"
 #include "detail.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_ENTRIES 64
 
@@ -24,13 +24,6 @@ struct ruv__card_cache {
     struct entry *head;
     size_t n;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int ruv__card_cache_new(struct ruv__card_cache **out)
 {
@@ -94,7 +87,7 @@ int ruv__card_cache_get(struct ruv__card_cache *c, const char *url, char **body,
             memcpy(*body, e->body, e->len + 1);
             *len = e->len;
             memcpy(etag, e->etag, RUV__ETAG_MAX);
-            *fresh = now_ms() < e->expires_ms;
+            *fresh = ruv__clock_ms() < e->expires_ms;
             rc = RUV_OK;
         }
     }
@@ -117,7 +110,7 @@ void ruv__card_cache_put(struct ruv__card_cache *c, const char *url, const char 
     e->body[len] = '\0';
     e->len = len;
     snprintf(e->etag, sizeof e->etag, "%s", etag ? etag : "");
-    e->expires_ms = now_ms() + (int64_t)ttl_s * 1000;
+    e->expires_ms = ruv__clock_ms() + (int64_t)ttl_s * 1000;
     pthread_mutex_lock(&c->lock);
     struct entry **pp = find(c, url);
     if (*pp) {

@@ -21,17 +21,6 @@
 #define DEF_BODY_CAP ((size_t)16 << 20)
 #define DEF_EVENT_CAP ((size_t)4 << 20)
 
-static char *dup_str(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 void ruv__client_close(struct ruv_a2a_client *c)
 {
     if (!c)
@@ -86,7 +75,7 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
         h->max_body = (size_t)o->max_body_bytes;
     if (o->max_event_bytes)
         h->max_event = (size_t)o->max_event_bytes;
-    if (o->ca_file && !(h->ca_file = dup_str(o->ca_file)))
+    if (o->ca_file && !(h->ca_file = strdup(o->ca_file)))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     if (o->authorization) {
         if (strpbrk(o->authorization, "\r\n"))
@@ -127,19 +116,20 @@ static void resp_from_cache(struct ruv__http_resp *resp, char *body, size_t len,
 
 /* One card URL through the cache: a fresh entry without a request, a
  * stale one with an ETag revalidated (304 reuses it), else a plain GET.
- * *from_cache says whether resp holds cached bytes (not to be stored again
- * with new headers unless revalidated). */
+ * *fresh_hit says resp holds a fresh entry's bytes (not to be stored again:
+ * its TTL runs from the response that brought it). */
 static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
-                    struct ruv__http_resp *resp, int *revalidated,
+                    struct ruv__http_resp *resp, int *fresh_hit,
                     struct ruv_a2a_call_status *st)
 {
     char *body = NULL, etag[RUV__ETAG_MAX] = "";
     size_t len = 0;
     int fresh = 0;
-    *revalidated = 0;
+    *fresh_hit = 0;
     if (cache && ruv__card_cache_get(cache, c->card_url, &body, &len, etag, &fresh) == RUV_OK) {
         if (fresh) {
             resp_from_cache(resp, body, len, etag);
+            *fresh_hit = 1;
             return RUV_OK;
         }
         if (!etag[0]) {
@@ -158,7 +148,6 @@ static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
         resp_from_cache(resp, body, len, etag);
         resp->max_age_s = max_age; /* the 304's headers renew the entry */
         resp->no_store = no_store;
-        *revalidated = 1;
         return RUV_OK;
     }
     free(body);
@@ -166,7 +155,7 @@ static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
 }
 
 static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, const char *base,
-                      struct ruv__http_resp *resp, int *from_cache,
+                      struct ruv__http_resp *resp, int *fresh_hit,
                       struct ruv_a2a_call_status *st)
 {
     static const char *const paths[] = {"/.well-known/agent-card.json", "/.well-known/agent.json"};
@@ -179,7 +168,7 @@ static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, c
         if (!(c->card_url = malloc(n)))
             return ruv__detail_set(RUV_E_NOMEM, "out of memory");
         snprintf(c->card_url, n, "%.*s%s", (int)blen, base, paths[i]);
-        int rc = get_card(c, cache, resp, from_cache, st);
+        int rc = get_card(c, cache, resp, fresh_hit, st);
         if (rc != RUV_OK)
             return ruv__detail_prefix(rc, "fetching %s", c->card_url);
         int json_type = strstr(resp->content_type, "json") != NULL;
@@ -202,9 +191,9 @@ static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, c
 
 static int set_endpoint(char **slot, const char *url, const char *tenant, char **tenant_slot)
 {
-    if (!(*slot = dup_str(url)))
+    if (!(*slot = strdup(url)))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-    if (tenant_slot && tenant && tenant[0] && !(*tenant_slot = dup_str(tenant)))
+    if (tenant_slot && tenant && tenant[0] && !(*tenant_slot = strdup(tenant)))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     return RUV_OK;
 }
@@ -337,15 +326,13 @@ int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *
         rc = ruv__origin_of(base_url, &c->http.auth_origin);
     struct ruv__http_resp resp;
     memset(&resp, 0, sizeof resp);
-    int revalidated = 0;
+    int fresh_hit = 0;
     if (rc == RUV_OK)
-        rc = fetch_card(c, cache, base_url, &resp, &revalidated, st);
+        rc = fetch_card(c, cache, base_url, &resp, &fresh_hit, st);
     if (rc == RUV_OK)
         rc = verify(c, o, &resp, st);
-    /* Only a card that verified is kept; a fresh hit is not re-stored (its
-     * TTL runs from the response that brought it). */
+    /* Only a card that verified is kept; a fresh hit is not re-stored. */
     long ttl = ruv__card_cache_ttl(resp.max_age_s, resp.etag);
-    int fresh_hit = rc == RUV_OK && !revalidated && resp.max_age_s < 0 && !resp.header_bytes;
     if (rc == RUV_OK && cache && c->verified && !resp.no_store && ttl >= 0 && !fresh_hit)
         ruv__card_cache_put(cache, c->card_url, resp.body.data, resp.body.len, resp.etag, ttl);
     ruv__http_resp_free(&resp);
@@ -410,9 +397,11 @@ int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *p
     return RUV_OK;
 }
 
-int ruv__client_fall_back(struct ruv_a2a_client *c, int32_t code)
+int ruv__client_fall_back(struct ruv_a2a_client *c, int rc, char **result,
+                          struct ruv_a2a_call_status *st)
 {
-    if (!c->v1 || c->fell_back || !c->v03_endpoint || (code != -32601 && code != -32009))
+    if (rc != RUV_E_REMOTE || !st || !c->v1 || c->fell_back || !c->v03_endpoint ||
+        (st->rpc_code != -32601 && st->rpc_code != -32009))
         return 0;
     free(c->endpoint);
     c->endpoint = c->v03_endpoint;
@@ -421,6 +410,9 @@ int ruv__client_fall_back(struct ruv_a2a_client *c, int32_t code)
     c->tenant = NULL;
     c->v1 = 0;
     c->fell_back = 1;
+    free(*result);
+    *result = NULL;
+    memset((char *)st + sizeof st->struct_size, 0, sizeof *st - sizeof st->struct_size);
     return 1;
 }
 
@@ -487,7 +479,7 @@ int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *para
     if (method != RUV_A2A_SEND && method != RUV_A2A_GET && method != RUV_A2A_CANCEL)
         return ruv__detail_set(RUV_E_INVAL, "call: method %u is not a unary call",
                                (unsigned)method);
-    for (int attempt = 0;; attempt++) {
+    for (;;) { /* a second pass only after the one fallback to v0.3 */
         json_t *wire = NULL;
         void *slot = NULL;
         int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
@@ -496,12 +488,8 @@ int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *para
         rc = ruv__client_call_once(c, method, wire, result, st);
         json_decref(wire);
         ruv__concurrency_release(slot);
-        if (rc == RUV_E_REMOTE && attempt == 0 && st && ruv__client_fall_back(c, st->rpc_code)) {
-            free(*result);
-            *result = NULL;
-            memset((char *)st + sizeof st->struct_size, 0, sizeof *st - sizeof st->struct_size);
+        if (ruv__client_fall_back(c, rc, result, st))
             continue;
-        }
         return rc;
     }
 }

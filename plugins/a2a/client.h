@@ -47,10 +47,12 @@ int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *p
                         size_t len, const struct ruv_a2a_policy *policy, json_t **wire,
                         void **slot, struct ruv_a2a_call_status *st);
 
-/* RUV_OK when a v1.0 call that failed with rpc code should be retried once
- * over v0.3 (auto mode and the verified card declares 0.3); the client then
- * speaks v0.3. */
-int ruv__client_fall_back(struct ruv_a2a_client *c, int32_t code);
+/* 1 when a v1.0 call that ended with rc (and st->rpc_code) should be retried
+ * once over v0.3 (auto mode, the verified card declares 0.3, no fallback yet):
+ * the client then speaks v0.3, *result is freed and NULL, and st is cleared
+ * but for struct_size. 0 otherwise, touching nothing. */
+int ruv__client_fall_back(struct ruv_a2a_client *c, int rc, char **result,
+                          struct ruv_a2a_call_status *st);
 
 /* One unary call of wire (params already prepared for the client's
  * version), with retries for idempotent methods and no version fallback.

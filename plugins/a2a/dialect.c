@@ -306,6 +306,26 @@ static int check_member(json_t *w, const char *member)
     return RUV_OK;
 }
 
+/* result as a checked v1.0 oneof wrapper whose one member is among the n
+ * allowed (*out a new reference); a v0.3 result (what names it) is wrapped
+ * first. */
+static int wrapper_in(int v1, json_t *result, const char *const *allowed, size_t n,
+                      const char *what, json_t **out, const char **member)
+{
+    json_t *w = v1 ? json_incref(result) : wrap_v03(result, member);
+    if (!w)
+        return ruv__detail_set(RUV_E_PROTOCOL, "v0.3 %s has no known kind", what);
+    int rc = one_member(w, allowed, n, member);
+    if (rc == RUV_OK)
+        rc = check_member(w, *member);
+    if (rc != RUV_OK) {
+        json_decref(w);
+        return rc;
+    }
+    *out = w;
+    return RUV_OK;
+}
+
 int ruv__dialect_result_in(int v1, uint32_t m, json_t *result, json_t **out)
 {
     *out = NULL;
@@ -325,18 +345,7 @@ int ruv__dialect_result_in(int v1, uint32_t m, json_t *result, json_t **out)
     }
     static const char *const send_members[] = {"task", "message"};
     const char *member = NULL;
-    json_t *w = v1 ? json_incref(result) : wrap_v03(result, &member);
-    if (!w)
-        return ruv__detail_set(RUV_E_PROTOCOL, "v0.3 result has no known kind");
-    int rc = one_member(w, send_members, 2, &member);
-    if (rc == RUV_OK)
-        rc = check_member(w, member);
-    if (rc != RUV_OK) {
-        json_decref(w);
-        return rc;
-    }
-    *out = w;
-    return RUV_OK;
+    return wrapper_in(v1, result, send_members, 2, "result", out, &member);
 }
 
 int ruv__dialect_event_in(int v1, json_t *result, json_t **out, int *ends)
@@ -345,16 +354,10 @@ int ruv__dialect_event_in(int v1, json_t *result, json_t **out, int *ends)
     *ends = 0;
     static const char *const members[] = {"task", "message", "statusUpdate", "artifactUpdate"};
     const char *member = NULL;
-    json_t *w = v1 ? json_incref(result) : wrap_v03(result, &member);
-    if (!w)
-        return ruv__detail_set(RUV_E_PROTOCOL, "v0.3 stream event has no known kind");
-    int rc = one_member(w, members, 4, &member);
-    if (rc == RUV_OK)
-        rc = check_member(w, member);
-    if (rc != RUV_OK) {
-        json_decref(w);
+    json_t *w = NULL;
+    int rc = wrapper_in(v1, result, members, 4, "stream event", &w, &member);
+    if (rc != RUV_OK)
         return rc;
-    }
     json_t *v = json_object_get(w, member);
     if (strcmp(member, "message") == 0) {
         *ends = 1;

@@ -1,13 +1,12 @@
 /* plugins/a2a/http.c — libcurl easy handles set up the a2a.md §6 way. */
 #include "config.h"
 #include "http.h"
+#include "clock.h"
 #include "detail.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -312,13 +311,6 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
 #define RETRY_ATTEMPTS 3
 #define RETRY_AFTER_MAX_S 30
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* 250 ms * 2^n, at most 5 s, with +-50 % jitter. */
 static long backoff_ms(int n)
 {
@@ -358,7 +350,7 @@ int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url,
                 return RUV_OK; /* the caller reports the status */
             long wait = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000 : backoff_ms(attempt);
             ruv__http_resp_free(resp);
-            sleep_ms(wait);
+            ruv__sleep_ms(wait);
             continue;
         }
         /* A connection that failed: again when the call is idempotent, or
@@ -368,6 +360,6 @@ int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url,
                     (idempotent || !st->request_sent);
         if (!again || last)
             return rc;
-        sleep_ms(backoff_ms(attempt));
+        ruv__sleep_ms(backoff_ms(attempt));
     }
 }

@@ -26,6 +26,7 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/dialect.c plugins/a2a/dialect.h \
 	plugins/a2a/policy.c plugins/a2a/policy.h \
 	plugins/a2a/budget.c plugins/a2a/budget.h \
+	plugins/a2a/clock.c plugins/a2a/clock.h \
 	plugins/a2a/concurrency.c plugins/a2a/concurrency.h \
 	plugins/a2a/http.c plugins/a2a/http.h \
 	plugins/a2a/client.c plugins/a2a/client.h \

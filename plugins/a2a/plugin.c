@@ -40,9 +40,12 @@ struct a2a_state {
     struct ruv__card_cache *cards;
 };
 
-/* Hands the a2a modules' detail for status to the engine. */
+/* Hands the a2a modules' detail for a failing status to the engine;
+ * RUV_OK passes through. */
 static int forward(const struct ruv_host *host, int status)
 {
+    if (status == RUV_OK)
+        return RUV_OK;
     return host->set_error(status, "a2a: %s", ruv__detail_get());
 }
 
@@ -89,7 +92,7 @@ static int a2a_self_test(void *state)
 {
     struct a2a_state *s = state;
     int rc = ruv__a2a_selftest_vectors();
-    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+    return forward(s->host, rc);
 }
 
 static void a2a_report(void *state, void (*emit)(void *ctx, const char *key, const char *value),
@@ -197,7 +200,7 @@ static int a2a_client_info(struct ruv_a2a_client *c, char **json)
         return RUV_E_INVAL;
     struct a2a_state *s = c->plugin_state;
     int rc = ruv__client_info(c, json);
-    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+    return forward(s->host, rc);
 }
 
 static int a2a_call(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
@@ -210,7 +213,7 @@ static int a2a_call(struct ruv_a2a_client *c, uint32_t method, const char *param
     struct ruv_a2a_call_status local;
     st = status_record(st, &local);
     int rc = ruv__client_call(c, method, params, len, policy, result, st);
-    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+    return forward(s->host, rc);
 }
 
 static int a2a_stream_open(struct ruv_a2a_client *c, uint32_t method, const char *params,
@@ -224,7 +227,7 @@ static int a2a_stream_open(struct ruv_a2a_client *c, uint32_t method, const char
     struct ruv_a2a_call_status local;
     st = status_record(st, &local);
     int rc = ruv__stream_open(c, method, params, len, policy, out, result, st);
-    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+    return forward(s->host, rc);
 }
 
 static int a2a_stream_next(struct ruv_a2a_stream *strm, char **event,
@@ -236,7 +239,7 @@ static int a2a_stream_next(struct ruv_a2a_stream *strm, char **event,
     struct ruv_a2a_call_status local;
     st = status_record(st, &local);
     int rc = ruv__stream_next(strm, event, st);
-    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+    return forward(s->host, rc);
 }
 
 static int a2a_budget_new(void *state, const struct ruv_a2a_budget_options *o,
@@ -246,7 +249,7 @@ static int a2a_budget_new(void *state, const struct ruv_a2a_budget_options *o,
     if (!out)
         return s->host->set_error(RUV_E_INVAL, "a2a budget_new: out is NULL");
     int rc = ruv__budget_new(o, out);
-    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+    return forward(s->host, rc);
 }
 
 static const struct ruv_a2a_ops a2a_ops = {

@@ -12,16 +12,15 @@
  * with GetTask, reconciled the same way, and ends the stream. */
 #include "config.h"
 #include "client.h"
+#include "clock.h"
 #include "concurrency.h"
 #include "detail.h"
 #include "dialect.h"
 #include "reconcile.h"
 #include "sse.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RESUME_ATTEMPTS 5
 
@@ -56,13 +55,6 @@ struct ruv_a2a_stream {
     int64_t last_byte_ms;
     int64_t event_start_ms;      /* when the event being assembled got its first byte; 0 */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Records the current detail as the stream's failure. */
 static int fail(struct ruv_a2a_stream *s, int status, uint32_t error, int32_t rpc_code,
@@ -176,7 +168,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct ruv_a2a_stream *s = userdata;
     size_t n = size * nmemb;
-    s->last_byte_ms = now_ms();
+    s->last_byte_ms = ruv__clock_ms();
     if (s->fail_status || s->ended)
         return CURL_WRITEFUNC_ERROR;
     if (!s->is_sse) {
@@ -200,7 +192,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct ruv_a2a_stream *s = userdata;
     size_t n = size * nmemb;
-    s->last_byte_ms = now_ms();
+    s->last_byte_ms = ruv__clock_ms();
     size_t r = ruv__http_on_header(ptr, size, nmemb, &s->resp);
     if (r == n && ((n == 2 && ptr[0] == '\r') || (n == 1 && ptr[0] == '\n'))) {
         long code = 0;
@@ -264,7 +256,7 @@ static int drive(struct ruv_a2a_stream *s, int64_t deadline_ms)
     int running = 0;
     CURLMcode mc = curl_multi_perform(s->m, &running);
     if (mc == CURLM_OK && running) {
-        int64_t left = deadline_ms - now_ms();
+        int64_t left = deadline_ms - ruv__clock_ms();
         int wait = left < 0 ? 0 : left > 1000 ? 1000 : (int)left;
         mc = curl_multi_poll(s->m, NULL, 0, wait, NULL);
         if (mc == CURLM_OK)
@@ -345,10 +337,10 @@ static int start_transfer(struct ruv_a2a_stream *s, uint32_t method, json_t *wir
         st->request_sent = 1;
     /* Until the headers, and for a JSON answer until its end: the unary
      * deadline. An event stream then has only the idle deadline. */
-    int64_t deadline = now_ms() + c->http.unary_timeout_ms;
-    s->last_byte_ms = now_ms();
+    int64_t deadline = ruv__clock_ms() + c->http.unary_timeout_ms;
+    s->last_byte_ms = ruv__clock_ms();
     while (!s->transfer_done && !s->fail_status && !(s->headers_done && s->is_sse)) {
-        if (now_ms() > deadline) {
+        if (ruv__clock_ms() > deadline) {
             if (st)
                 st->error = RUV_A2A_ERR_TIMEOUT;
             return ruv__detail_set(RUV_E_TIMEOUT, "no %s within %ld ms",
@@ -395,7 +387,7 @@ int ruv__stream_open(struct ruv_a2a_client *c, uint32_t method, const char *para
     if (method != RUV_A2A_SEND_STREAMING && method != RUV_A2A_SUBSCRIBE)
         return ruv__detail_set(RUV_E_INVAL, "stream_open: method %u is not a stream",
                                (unsigned)method);
-    for (int attempt = 0;; attempt++) {
+    for (;;) { /* a second pass only after the one fallback to v0.3 */
         json_t *wire = NULL;
         void *slot = NULL;
         int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
@@ -421,21 +413,10 @@ int ruv__stream_open(struct ruv_a2a_client *c, uint32_t method, const char *para
             return RUV_OK;
         }
         ruv__stream_close(s);
-        if (rc == RUV_E_REMOTE && attempt == 0 && st && ruv__client_fall_back(c, st->rpc_code)) {
-            free(*result);
-            *result = NULL;
-            memset((char *)st + sizeof st->struct_size, 0, sizeof *st - sizeof st->struct_size);
+        if (ruv__client_fall_back(c, rc, result, st))
             continue;
-        }
         return rc;
     }
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 /* The task ended while the stream was down: GetTask, reconciled. */
@@ -477,7 +458,7 @@ static void resume_or_fail(struct ruv_a2a_stream *s, int status, uint32_t error)
         return;
     }
     long wait = 500L << s->resume_failures;
-    sleep_ms(wait > 10000 ? 10000 : wait);
+    ruv__sleep_ms(wait > 10000 ? 10000 : wait);
     s->resume_failures++;
     s->resumes++;
     ruv__sse_finish(s->sse);
@@ -543,13 +524,13 @@ int ruv__stream_next(struct ruv_a2a_stream *s, char **event, struct ruv_a2a_call
         int64_t deadline = s->last_byte_ms + s->c->http.idle_timeout_ms;
         int64_t event_deadline =
             s->event_start_ms ? s->event_start_ms + s->c->http.event_timeout_ms : INT64_MAX;
-        if (now_ms() >= deadline) {
+        if (ruv__clock_ms() >= deadline) {
             ruv__detail_set(RUV_E_TIMEOUT, "stream idle: no byte for %ld ms",
                             s->c->http.idle_timeout_ms);
             fail(s, RUV_E_TIMEOUT, RUV_A2A_ERR_TIMEOUT, 0, NULL);
             continue;
         }
-        if (now_ms() >= event_deadline) {
+        if (ruv__clock_ms() >= event_deadline) {
             ruv__detail_set(RUV_E_TIMEOUT, "stream event not complete %ld ms after its first byte",
                             s->c->http.event_timeout_ms);
             fail(s, RUV_E_TIMEOUT, RUV_A2A_ERR_TIMEOUT, 0, NULL);

@@ -77,6 +77,16 @@ class Peer:
             self.proc.communicate()
 
 
+class InteropPeer(Peer):
+    """A peer built on an official SDK, serving v1.0 or, in mode
+    "v0.3-compat" (--v03-compat), the SDK's v0.3 compatibility layer;
+    protocol is what a client asks it for."""
+
+    def __init__(self, argv: List[str], what: str, mode: str) -> None:
+        super().__init__(argv + (["--v03-compat"] if mode == "v0.3-compat" else []), what)
+        self.protocol = "0.3" if mode == "v0.3-compat" else "1.0"
+
+
 def python_with(module: str, candidates: List[str]) -> Optional[str]:
     for py in candidates:
         try:

@@ -21,7 +21,7 @@ import pytest
 import ruvector
 from ruvector.a2a import A2aClient, TaskSpec, TaskState
 
-from a2a_support import REPO, Peer, a2a_engine
+from a2a_support import REPO, InteropPeer, a2a_engine
 
 JS = REPO / "tests" / "a2a" / "peers" / "js"
 
@@ -58,27 +58,20 @@ def engine() -> ruvector.Engine:
 
 
 @pytest.fixture(scope="module", params=["v1.0", "v0.3-compat"])
-def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
+def peer(request: pytest.FixtureRequest) -> Iterator[InteropPeer]:
     d = js_peer_dir()
     node = shutil.which("node")
     assert node is not None
-    argv = [node, str(d / "peer.mjs")] + (["--v03-compat"] if request.param == "v0.3-compat" else [])
-    p = Peer(argv, "@a2a-js/sdk peer")
-    p.mode = request.param  # type: ignore[attr-defined]
+    p = InteropPeer([node, str(d / "peer.mjs")], "@a2a-js/sdk peer", request.param)
     yield p
     p.stop()
 
 
-def protocol_of(peer: Peer) -> str:
-    return "0.3" if peer.mode == "v0.3-compat" else "1.0"  # type: ignore[attr-defined]
-
-
-def test_card_and_lifecycle(peer: Peer, engine: ruvector.Engine) -> None:
-    protocol = protocol_of(peer)
-    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol) as c:
+def test_card_and_lifecycle(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol) as c:
         assert c.card.verified and c.card.agent_id == peer.agent_id
         assert c.card.name == "a2a-js peer"
-        assert c.protocol_version == protocol
+        assert c.protocol_version == peer.protocol
         task = c.send_task_sync(TaskSpec(skill="echo", input="hello js"))
         for _ in range(200):
             if task.status.state.is_terminal:
@@ -88,8 +81,8 @@ def test_card_and_lifecycle(peer: Peer, engine: ruvector.Engine) -> None:
         assert [p.text for a in task.artifacts for p in a.parts] == ["echo: hello js"]
 
 
-def test_stream_to_completion(peer: Peer, engine: ruvector.Engine) -> None:
-    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol_of(peer)) as c:
+def test_stream_to_completion(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol) as c:
         ups = list(c.stream_task_sync(TaskSpec(skill="echo", input="streamed")))
         arts = [u for u in ups if u.kind == "artifact"]
         assert arts and arts[0].artifact is not None

@@ -22,7 +22,7 @@ import pytest
 import ruvector
 from ruvector.a2a import A2aClient, TaskSpec, TaskState
 
-from a2a_support import SDK_PEER, Peer, a2a_engine, python_with
+from a2a_support import SDK_PEER, InteropPeer, a2a_engine, python_with
 
 SDK_PIN = "a2a-sdk[http-server,signing,encryption]==1.3.0"
 
@@ -67,21 +67,17 @@ def engine() -> ruvector.Engine:
 
 
 @pytest.fixture(scope="module", params=["v1.0", "v0.3-compat"])
-def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
-    py = sdk_python()
-    argv = [py, str(SDK_PEER)] + (["--v03-compat"] if request.param == "v0.3-compat" else [])
-    p = Peer(argv, "a2a-sdk peer")
-    p.mode = request.param  # type: ignore[attr-defined]
+def peer(request: pytest.FixtureRequest) -> Iterator[InteropPeer]:
+    p = InteropPeer([sdk_python(), str(SDK_PEER)], "a2a-sdk peer", request.param)
     yield p
     p.stop()
 
 
-def test_card_and_lifecycle(peer: Peer, engine: ruvector.Engine) -> None:
-    protocol = "0.3" if peer.mode == "v0.3-compat" else "1.0"  # type: ignore[attr-defined]
-    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol) as c:
+def test_card_and_lifecycle(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol) as c:
         assert c.card.verified and c.card.agent_id == peer.agent_id
         assert c.card.name == "a2a-sdk peer"
-        assert c.protocol_version == protocol
+        assert c.protocol_version == peer.protocol
         task = c.send_task_sync(TaskSpec(skill="echo", input="hello sdk"))
         for _ in range(200):
             if task.status.state.is_terminal:
@@ -92,9 +88,8 @@ def test_card_and_lifecycle(peer: Peer, engine: ruvector.Engine) -> None:
         assert texts == ["echo: hello sdk"]
 
 
-def test_stream_to_completion(peer: Peer, engine: ruvector.Engine) -> None:
-    protocol = "0.3" if peer.mode == "v0.3-compat" else "1.0"  # type: ignore[attr-defined]
-    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol) as c:
+def test_stream_to_completion(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol) as c:
         ups = list(c.stream_task_sync(TaskSpec(skill="echo", input="streamed")))
         assert ups[0].task is not None or ups[0].kind == "status"
         arts = [u for u in ups if u.kind == "artifact"]

@@ -147,7 +147,6 @@ int a2a_fake_teardown(void **state)
 
 /* ---- helpers ---- */
 
-
 struct ruv_a2a_client_options options(uint32_t flags)
 {
     struct ruv_a2a_client_options o;
@@ -185,7 +184,6 @@ json_t *info_of(struct ruv_a2a_client *c)
     assert_non_null(j);
     return j;
 }
-
 
 int call(struct ruv_a2a_client *c, uint32_t m, const char *params,
                 const struct ruv_a2a_policy *p, json_t **out)

@@ -39,7 +39,6 @@ static void test_connect_verifies(void **state)
     ops->client_close(c);
 }
 
-
 static void test_card_refusals(void **state)
 {
     (void)state;
@@ -91,7 +90,6 @@ static void test_card_refusals(void **state)
                      RUV_E_SECURITY);
     assert_int_equal(st.error, RUV_A2A_ERR_URL);
 }
-
 
 static void test_lifecycle(void **state)
 {
@@ -156,7 +154,6 @@ static void test_lifecycle(void **state)
     ops->client_close(c);
 }
 
-
 static void test_stream(void **state)
 {
     (void)state;
@@ -166,7 +163,6 @@ static void test_stream(void **state)
     expect_full_stream(c);
     ops->client_close(c);
 }
-
 
 static void test_v03(void **state)
 {
@@ -207,7 +203,6 @@ static void test_v03(void **state)
     json_decref(r);
     ops->client_close(c);
 }
-
 
 static void test_policy_before_wire(void **state)
 {
@@ -356,7 +351,6 @@ static void test_authorization(void **state)
     assert_int_equal(open_client("normal", "v1", &o, &c), RUV_E_INVAL);
 }
 
-
 /* The card cache (a2a.md §7): inside max-age no request; with max-age=0
  * and an ETag, If-None-Match and a 304 reuse the card; a card that fails
  * verification is never stored. Under a base URL of its own, so the other
@@ -407,7 +401,6 @@ static void test_report(void **state)
     assert_non_null(strstr(json, "blocking client"));
     ruv_free(json);
 }
-
 
 int main(void)
 {

@@ -73,7 +73,6 @@ static void test_stream_hostile(void **state)
     ops->client_close(c);
 }
 
-
 static void test_unary_hostile(void **state)
 {
     (void)state;
@@ -159,10 +158,6 @@ static void test_deadlines(void **state)
 /* Retries (a2a.md §6): GetTask again after 503 (Retry-After: 0), at most 3
  * attempts; SendMessage never re-sent once its bytes left; a Retry-After
  * beyond 30 s is reported, not waited for. The fake counts requests. */
-
-/* Retries (a2a.md §6): GetTask again after 503 (Retry-After: 0), at most 3
- * attempts; SendMessage never re-sent once its bytes left; a Retry-After
- * beyond 30 s is reported, not waited for. The fake counts requests. */
 static void test_retries(void **state)
 {
     (void)state;
@@ -193,7 +188,6 @@ static void test_retries(void **state)
     assert_int_equal(peer_stat("rpc"), 1);
     ops->client_close(c);
 }
-
 
 int main(void)
 {

@@ -86,23 +86,19 @@ class GlobalBudget:
 
     def _handle(self, engine: Engine) -> Any:
         with self._lock:
-            return self._handle_locked(engine)
-
-    def _handle_locked(self, engine: Engine) -> Any:
-        if self._h is None:
-            self._h = _ext.a2a_budget_new(
-                engine._h,
-                -1.0 if self.max_usd_per_minute is None else float(self.max_usd_per_minute),
-                -1 if self.max_tokens_per_minute is None else int(self.max_tokens_per_minute),
-                -1 if self.max_tasks_per_minute is None else int(self.max_tasks_per_minute),
-                self.window_ms,
-                self.overflow.max_depth if isinstance(self.overflow, Queue) else 0,
-            )
-            self._engine = engine._h
-        elif self._engine is not engine._h:
-            raise ValueError("a GlobalBudget serves the clients of one engine")
-        return self._h
-
+            if self._h is None:
+                self._h = _ext.a2a_budget_new(
+                    engine._h,
+                    -1.0 if self.max_usd_per_minute is None else float(self.max_usd_per_minute),
+                    -1 if self.max_tokens_per_minute is None else int(self.max_tokens_per_minute),
+                    -1 if self.max_tasks_per_minute is None else int(self.max_tasks_per_minute),
+                    self.window_ms,
+                    self.overflow.max_depth if isinstance(self.overflow, Queue) else 0,
+                )
+                self._engine = engine._h
+            elif self._engine is not engine._h:
+                raise ValueError("a GlobalBudget serves the clients of one engine")
+            return self._h
 
 
 _SEND, _GET, _CANCEL, _SEND_STREAMING, _SUBSCRIBE = 1, 2, 3, 4, 5
@@ -354,12 +350,10 @@ class A2aClient:
 
     def _call(self, method: int, params: str, policy: Any) -> Any:
         out: _Outcome = self._h.call(method, params, policy)
+        if method == _SEND and self.card.protocol_version == "1.0":
+            self._refresh_card()  # the one fallback, to 0.3, may have happened
         if out[0] != _RUV_OK:
-            if method == _SEND:
-                self._refresh_card()  # a fallback may have changed the version
             _raise(out, self._peer)
-        if method == _SEND:
-            self._refresh_card()
         return json.loads(out[6])
 
     # ---- sync API ----

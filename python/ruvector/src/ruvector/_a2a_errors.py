@@ -12,7 +12,6 @@ from ._errors import ProtocolError as _StatusProtocolError
 from ._errors import RemoteError as _StatusRemoteError
 
 
-
 class A2aError(RuVectorError):
     """Root of the A2A client's errors.
 

@@ -13,7 +13,6 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from ._a2a_errors import ProtocolError
 
 
-
 class TaskState(enum.Enum):
     """A task's state, by its A2A v1.0 name (v0.3 names are mapped)."""
 

@@ -66,7 +66,6 @@ void a2a_status_init(struct ruv_a2a_call_status *st)
 
 /* ---- C copies of Python arguments (alive while the GIL is released) ---- */
 
-
 void a2a_strvec_free(strvec *sv)
 {
     for (size_t i = 0; i < sv->n; i++)
@@ -131,11 +130,6 @@ int a2a_strvec_from(PyObject *seq, const char *what, strvec *sv)
         return -1;
     }
     return 0;
-}
-
-static char *opt_copy(PyObject *o)
-{
-    return o == Py_None ? NULL : a2a_copy_utf8(o);
 }
 
 /* ---- the plugin ---- */
@@ -252,8 +246,8 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     A2aHandle *h = NULL;
     PyObject *result = NULL;
     if (a2a_strvec_from(ids_o, "agent_ids", &ids) || !(url = a2a_copy_utf8(url_o)) ||
-        (ca_o != Py_None && !(ca = opt_copy(ca_o))) ||
-        (auth_o != Py_None && !(auth = opt_copy(auth_o))))
+        (ca_o != Py_None && !(ca = a2a_copy_utf8(ca_o))) ||
+        (auth_o != Py_None && !(auth = a2a_copy_utf8(auth_o))))
         goto out;
     Py_ssize_t npk = PySequence_Size(pinned_o);
     if (npk < 0)

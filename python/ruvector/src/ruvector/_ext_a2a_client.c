@@ -119,20 +119,32 @@ static int policy_from(PyObject *o, policy_copy *pc)
     return 0;
 }
 
+/* The arguments (method, params_json, policy) of call and stream_open, on
+ * a live client, with params and the policy copied; the caller frees them
+ * with policy_free and free. 0, or -1 with an error set and nothing held. */
+static int call_args(A2aHandle *h, PyObject *args, unsigned int *method, char **params,
+                     policy_copy *pc)
+{
+    PyObject *params_o, *policy_o;
+    if (!PyArg_ParseTuple(args, "IUO", method, &params_o, &policy_o) || !handle_live(h) ||
+        !(*params = a2a_copy_utf8(params_o)))
+        return -1;
+    if (policy_from(policy_o, pc)) {
+        free(*params);
+        return -1;
+    }
+    return 0;
+}
+
 /* call(method, params_json, policy) -> outcome with the result JSON */
 static PyObject *handle_call(PyObject *obj, PyObject *args)
 {
     A2aHandle *h = (A2aHandle *)obj;
     unsigned int method;
-    PyObject *params_o, *policy_o;
-    if (!PyArg_ParseTuple(args, "IUO", &method, &params_o, &policy_o) || !handle_live(h))
-        return NULL;
+    char *params;
     policy_copy pc;
-    char *params = a2a_copy_utf8(params_o);
-    if (!params || policy_from(policy_o, &pc)) {
-        free(params);
+    if (call_args(h, args, &method, &params, &pc))
         return NULL;
-    }
     struct ruv_a2a_call_status st;
     a2a_status_init(&st);
     char *result = NULL, detail[DETAIL_SIZE] = "";
@@ -157,25 +169,22 @@ static PyObject *handle_stream_open(PyObject *obj, PyObject *args)
 {
     A2aHandle *h = (A2aHandle *)obj;
     unsigned int method;
-    PyObject *params_o, *policy_o;
-    if (!PyArg_ParseTuple(args, "IUO", &method, &params_o, &policy_o) || !handle_live(h))
+    char *params;
+    policy_copy pc;
+    if (call_args(h, args, &method, &params, &pc))
         return NULL;
     A2aStreamHandle *sh = (A2aStreamHandle *)alloc_instance(a2a_stream_type);
-    if (!sh)
-        return NULL;
-    if (pthread_mutex_init(&sh->lock, NULL) != 0) {
+    if (sh && pthread_mutex_init(&sh->lock, NULL) != 0) {
         Py_DECREF(sh);
+        sh = NULL;
         PyErr_SetString(PyExc_OSError, "pthread_mutex_init failed");
+    }
+    if (!sh) {
+        free(params);
+        policy_free(&pc);
         return NULL;
     }
     sh->lock_ready = 1;
-    policy_copy pc;
-    char *params = a2a_copy_utf8(params_o);
-    if (!params || policy_from(policy_o, &pc)) {
-        free(params);
-        Py_DECREF(sh);
-        return NULL;
-    }
     struct ruv_a2a_call_status st;
     a2a_status_init(&st);
     char *result = NULL, detail[DETAIL_SIZE] = "";
