@@ -162,7 +162,10 @@ int open_client(const char *mode, const char *card, const struct ruv_a2a_client_
     peer_mode(mode, card);
     memset(&st, 0, sizeof st);
     st.struct_size = sizeof st;
-    return ops->client_open(pstate, base, o, c, &st);
+    int rc = ops->client_open(pstate, base, o, c, &st);
+    if (rc != RUV_OK) /* in the log, so that an unexpected status explains itself */
+        print_message("client_open(%s, %s): %d (%s)\n", mode, card, rc, ruv_last_error());
+    return rc;
 }
 
 struct ruv_a2a_client *connect_ok(const char *mode, const char *card)
