@@ -15,6 +15,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
 (cd "$top" && ./bootstrap >/dev/null)
 status=0
+# ONNX Runtime's C header for the embed_onnx plugin's sessions (embed.md
+# §3.4): Debian trixie's, into the git-ignored _deps/; configure finds it.
+if [ ! -f "$top/_deps/onnxruntime/usr/include/onnxruntime/onnxruntime_c_api.h" ] &&
+        ! "$top/scripts/fetch-ort-header.sh"; then
+    echo "FAIL: scripts/fetch-ort-header.sh (the embed_onnx plugin builds without sessions)"
+    status=1
+fi
 
 run_check() { # dir, label, configure args...
     dir=$1; label=$2; shift 2
@@ -51,7 +58,8 @@ vg_fail=0
 b="$top/build-check"
 for t in test_errors test_config test_cpu test_topo test_loader test_host test_pool test_durable \
          test_persist test_dataio test_rabitq test_hostile test_hostile_data \
-         rulake/test_lake_plugin a2a/test_a2a_plugin ../plugins/embed-onnx/tests/test_embed_plugin; do
+         rulake/test_lake_plugin a2a/test_a2a_plugin ../plugins/embed-onnx/tests/test_embed_plugin \
+         ../plugins/embed-onnx/tests/test_pooling ../plugins/embed-onnx/tests/test_embed_run; do
     name=${t##*/}
     [ -x "$b/tests/$t" ] || { echo "SKIP: valgrind $name (not built: no jansson or cmocka)"; continue; }
     if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures:$b/plugins/rulake:$b/plugins/a2a:$b/plugins/embed-onnx" \
