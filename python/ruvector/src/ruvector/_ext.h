@@ -11,6 +11,7 @@
  *   _ext_index_ops.c  the rest of the Index type: add, remove, save, get,
  *                     sizes, parameters, and its type spec
  *   _ext_export.c     VectorsExport: a pinned view of the stored vectors
+ *   _ext_embed.c      EmbedModel: a model of the embed_onnx feature plugin
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
@@ -63,11 +64,13 @@ extern PyObject *hit_type;   /* SearchResult named tuple class, from _init() */
 extern PyTypeObject *engine_type;
 extern PyTypeObject *index_type;
 extern PyTypeObject *export_type;
+extern PyTypeObject *embed_model_type; /* _ext_embed.c */
 
 /* The type specs, turned into types by PyInit__ext. */
 extern PyType_Spec engine_spec; /* _ext_engine.c */
 extern PyType_Spec index_spec;  /* _ext_index_ops.c */
 extern PyType_Spec export_spec; /* _ext_export.c */
+extern PyType_Spec embed_model_spec; /* _ext_embed.c */
 
 /* ---- errors (_ext_errors.c) ---- */
 
@@ -150,6 +153,9 @@ PyObject *index_search_batch(PyObject *obj, PyObject *args);
 
 /* _ext_export.c */
 PyObject *index_export_vectors(PyObject *obj, PyObject *unused);
+
+/* _ext_embed.c */
+PyObject *mod_embed_open(PyObject *mod, PyObject *args, PyObject *kw);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
