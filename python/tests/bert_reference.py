@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import struct
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -29,6 +30,25 @@ def minilm_dir() -> Optional[Path]:
         if (d / "model.safetensors").is_file():
             return d
     return None
+
+
+def embed_engine() -> Any:
+    """The engine the embedding tests use: None (the default: the
+    ruvector-text companion's plugin) unless $RUVECTOR_TEST_EMBED_PLUGIN_DIR
+    names a build tree's plugin directory (scripts/python-test.sh), then an
+    Engine that also searches it, with the onnxruntime wheel's library."""
+    import ruvector
+    from ruvector._embedder import ort_wheel_library
+    from ruvector._plugins import default_plugin_path
+
+    extra = os.environ.get("RUVECTOR_TEST_EMBED_PLUGIN_DIR")
+    if not extra:
+        return None
+    wheel = ort_wheel_library()
+    path = os.pathsep.join(p for p in (default_plugin_path(), extra) if p)
+    return ruvector.Engine(
+        plugin_path=path, options={"embed_onnx": {"ort_lib_wheel": wheel}} if wheel else None
+    )
 
 
 def missing(*modules: str) -> Optional[str]:

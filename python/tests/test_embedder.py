@@ -24,8 +24,6 @@ import pytest
 
 import bert_reference as ref
 import ruvector
-from ruvector._embedder import ort_wheel_library
-from ruvector._plugins import default_plugin_path
 
 MODEL = ref.minilm_dir()
 MISSING = ref.missing("onnx", "onnxruntime", "tokenizers")
@@ -75,14 +73,8 @@ SENTENCES = [
 
 
 def _engine() -> Optional[ruvector.Engine]:
-    extra = os.environ.get("RUVECTOR_TEST_EMBED_PLUGIN_DIR")
-    if not extra:
-        return None  # the default: the companion's plugin, the wheel's runtime
-    wheel = ort_wheel_library()
-    path = os.pathsep.join(p for p in (default_plugin_path(), extra) if p)
-    return ruvector.Engine(
-        plugin_path=path, options={"embed_onnx": {"ort_lib_wheel": wheel}} if wheel else None
-    )
+    eng: Optional[ruvector.Engine] = ref.embed_engine()
+    return eng
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +234,7 @@ def test_without_extra_says_install(case: str, tmp_path: Path) -> None:
     code = (
         "import sys, ruvector\n"
         "sys.path.insert(0, %r)\n"
-        "from test_embedder import _engine\n"
+        "from bert_reference import embed_engine as _engine\n"
         "try:\n"
         "    ruvector.Embedder.from_pretrained(%r, cache_dir=%r, engine=_engine())\n"
         "except ruvector.EmbedError as e:\n"
