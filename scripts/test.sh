@@ -59,7 +59,7 @@ b="$top/build-check"
 for t in test_errors test_config test_cpu test_topo test_loader test_host test_pool test_durable \
          test_persist test_dataio test_rabitq test_hostile test_hostile_data \
          rulake/test_lake_plugin a2a/test_a2a_plugin ../plugins/embed-onnx/tests/test_embed_plugin \
-         ../plugins/embed-onnx/tests/test_pooling ../plugins/embed-onnx/tests/test_embed_run; do
+         ../plugins/embed-onnx/tests/test_pooling; do
     name=${t##*/}
     [ -x "$b/tests/$t" ] || { echo "SKIP: valgrind $name (not built: no jansson or cmocka)"; continue; }
     if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures:$b/plugins/rulake:$b/plugins/a2a:$b/plugins/embed-onnx" \
