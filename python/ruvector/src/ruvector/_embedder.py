@@ -12,6 +12,8 @@ in a manifest beside it.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import glob
 import hashlib
 import importlib.util
@@ -163,8 +165,13 @@ class Embedder:
     Any thread may call; the GIL is released while texts are tokenized and
     the model runs."""
 
-    __slots__ = ("_model", "_engine", "_info", "name", "path", "onnx_path", "__weakref__")
+    __slots__ = (
+        "_model", "_engine", "_info", "_worker", "_worker_lock", "name", "path", "onnx_path",
+        "__weakref__",
+    )
     _model: _ext.EmbedModel
+    _worker: Optional[concurrent.futures.ThreadPoolExecutor]
+    _worker_lock: threading.Lock
     _engine: Engine
     _info: Dict[str, Any]
     #: The directory's name, e.g. "all-MiniLM-L6-v2".
@@ -235,6 +242,8 @@ class Embedder:
         self._model = model
         self._engine = eng
         self._info = info
+        self._worker = None
+        self._worker_lock = threading.Lock()
         self.name = path.name
         self.path = path
         self.onnx_path = onnx_path if onnx_path else (
@@ -277,6 +286,36 @@ class Embedder:
         out: F32 = np.empty((len(items), self.dim), dtype=np.float32)
         try:
             self._model.embed_into(items, out, batch_size)
+        except RuVectorError as exc:
+            raise _wrap(exc) from None
+        return out
+
+    async def embed_batch_async(
+        self, texts: Sequence[str], batch_size: Optional[int] = None
+    ) -> F32:
+        """embed_batch on this Embedder's one worker thread (one per
+        Embedder, so calls never oversubscribe ONNX Runtime's pool); the
+        event loop never blocks. Cancelling the awaiting task stops the
+        embedding before its next batch, and the task raises CancelledError
+        once the worker has stopped."""
+        items = list(texts)
+        out: F32 = np.empty((len(items), self.dim), dtype=np.float32)
+        flag = self._model.new_cancel()
+        with self._worker_lock:
+            if self._worker is None:
+                self._worker = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="ruvector-embed"
+                )
+            worker = self._worker
+        job = worker.submit(self._model.embed_into, items, out, batch_size, flag)
+        try:
+            await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            flag.cancel()
+            # wait (without blocking the loop) for the worker to stop, so no
+            # run outlives the task that asked for it
+            await asyncio.wait([asyncio.wrap_future(job)])
+            raise
         except RuVectorError as exc:
             raise _wrap(exc) from None
         return out

@@ -151,6 +151,7 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "Index", &index_spec, &index_type) ||
         add_type(m, "VectorsExport", &export_spec, &export_type) ||
         add_type(m, "EmbedModel", &embed_model_spec, &embed_model_type) ||
+        add_type(m, "EmbedCancel", &embed_cancel_spec, &embed_cancel_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
         PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX)) {
         Py_DECREF(m);

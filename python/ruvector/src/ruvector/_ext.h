@@ -64,13 +64,15 @@ extern PyObject *hit_type;   /* SearchResult named tuple class, from _init() */
 extern PyTypeObject *engine_type;
 extern PyTypeObject *index_type;
 extern PyTypeObject *export_type;
-extern PyTypeObject *embed_model_type; /* _ext_embed.c */
+extern PyTypeObject *embed_model_type;  /* _ext_embed.c */
+extern PyTypeObject *embed_cancel_type; /* _ext_embed.c */
 
 /* The type specs, turned into types by PyInit__ext. */
 extern PyType_Spec engine_spec; /* _ext_engine.c */
 extern PyType_Spec index_spec;  /* _ext_index_ops.c */
 extern PyType_Spec export_spec; /* _ext_export.c */
-extern PyType_Spec embed_model_spec; /* _ext_embed.c */
+extern PyType_Spec embed_model_spec;  /* _ext_embed.c */
+extern PyType_Spec embed_cancel_spec; /* _ext_embed.c */
 
 /* ---- errors (_ext_errors.c) ---- */
 

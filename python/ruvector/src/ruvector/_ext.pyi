@@ -94,11 +94,21 @@ class Index:
     def check_dim(self, got: int, what: str, /) -> None: ...
 
 @final
+class EmbedCancel:
+    def cancel(self) -> None: ...
+
+@final
 class EmbedModel:
     def tokenize(self, text: str, /) -> List[int]: ...
     def embed_into(
-        self, texts: List[str], out: npt.NDArray[np.float32], batch_size: Optional[int] = ..., /
+        self,
+        texts: List[str],
+        out: npt.NDArray[np.float32],
+        batch_size: Optional[int] = ...,
+        cancel: Optional[EmbedCancel] = ...,
+        /,
     ) -> None: ...
+    def new_cancel(self) -> EmbedCancel: ...
     def info(self) -> Dict[str, Any]: ...
 
 def embed_open(

@@ -11,6 +11,7 @@
 #include <ruvector/plugin.h>
 
 PyTypeObject *embed_model_type;
+PyTypeObject *embed_cancel_type;
 
 typedef struct {
     PyObject_HEAD
@@ -19,6 +20,15 @@ typedef struct {
     PyObject *engine; /* EngineObject: the plugin (and its ops) must outlive the model */
     struct ruv_embed_info info;
 } EmbedModelObject;
+
+/* A cancellation flag (feature-embed.h cancel_new): set from any thread,
+ * read by the embed_into calls given it, between batches. */
+typedef struct {
+    PyObject_HEAD
+    ruv_embed_cancel *flag;
+    const struct ruv_embed_ops *ops;
+    PyObject *model; /* EmbedModelObject: keeps the plugin's ops alive */
+} EmbedCancelObject;
 
 /* embed_open(engine, path, onnx_path=None, batch_size=0) -> EmbedModel.
  * The engine must have embed_onnx loaded (Engine.load_plugin). */
@@ -139,16 +149,63 @@ static PyObject *embed_model_tokenize(PyObject *obj, PyObject *text)
     return list;
 }
 
+/* new_cancel() -> EmbedCancel */
+static PyObject *embed_model_new_cancel(PyObject *obj, PyObject *unused)
+{
+    (void)unused;
+    EmbedModelObject *self = (EmbedModelObject *)obj;
+    ruv_embed_cancel *flag = NULL;
+    int st = self->ops->cancel_new(&flag);
+    if (st)
+        return st == RUV_E_NOMEM ? PyErr_NoMemory() : raise_status(st);
+    EmbedCancelObject *c = (EmbedCancelObject *)alloc_instance(embed_cancel_type);
+    if (!c) {
+        self->ops->cancel_free(flag);
+        return NULL;
+    }
+    c->flag = flag;
+    c->ops = self->ops;
+    Py_INCREF(obj);
+    c->model = obj;
+    return (PyObject *)c;
+}
+
+static PyObject *embed_cancel_cancel(PyObject *obj, PyObject *unused)
+{
+    (void)unused;
+    EmbedCancelObject *c = (EmbedCancelObject *)obj;
+    c->ops->cancel(c->flag);
+    Py_RETURN_NONE;
+}
+
+static void embed_cancel_dealloc(PyObject *obj)
+{
+    EmbedCancelObject *c = (EmbedCancelObject *)obj;
+    /* no embed_into is using it: each call holds a reference while it runs */
+    if (c->flag)
+        c->ops->cancel_free(c->flag);
+    c->flag = NULL;
+    Py_XDECREF(c->model);
+    free_instance(obj);
+}
+
 /* embed_into(texts: list[str], out: float32 (len(texts), dim),
- *            batch_size=None) -> None */
+ *            batch_size=None, cancel=None) -> None */
 static PyObject *embed_model_embed_into(PyObject *obj, PyObject *args)
 {
     EmbedModelObject *self = (EmbedModelObject *)obj;
-    PyObject *texts, *out_obj, *batch_obj = Py_None;
+    PyObject *texts, *out_obj, *batch_obj = Py_None, *cancel_obj = Py_None;
     uint32_t batch = 0;
-    if (!PyArg_ParseTuple(args, "O!O|O", &PyList_Type, &texts, &out_obj, &batch_obj) ||
+    if (!PyArg_ParseTuple(args, "O!O|OO", &PyList_Type, &texts, &out_obj, &batch_obj,
+                          &cancel_obj) ||
         opt_u32(batch_obj, "batch_size", &batch))
         return NULL;
+    if (cancel_obj != Py_None && !PyObject_TypeCheck(cancel_obj, embed_cancel_type)) {
+        PyErr_Format(PyExc_TypeError, "cancel must be an EmbedCancel or None, not %R",
+                     (PyObject *)Py_TYPE(cancel_obj));
+        return NULL;
+    }
+    ruv_embed_cancel *flag = cancel_obj == Py_None ? NULL : ((EmbedCancelObject *)cancel_obj)->flag;
     Py_ssize_t n = PyList_Size(texts);
     array_view out = {0};
     if (view_get(out_obj, "out", 2, 'f', 4, 1, 0, &out))
@@ -182,7 +239,7 @@ static PyObject *embed_model_embed_into(PyObject *obj, PyObject *args)
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
         st = self->ops->embed(self->model, ptrs, lens, (size_t)n, out.data, self->info.dim, batch,
-                              NULL);
+                              flag);
         Py_END_ALLOW_THREADS
     }
     for (Py_ssize_t i = 0; bytes && i < n; i++)
@@ -216,8 +273,10 @@ static PyMethodDef embed_model_methods[] = {
     {"tokenize", embed_model_tokenize, METH_O,
      "tokenize($self, text, /)\n--\n\nToken ids with [CLS]/[SEP], truncated (GIL released)."},
     {"embed_into", embed_model_embed_into, METH_VARARGS,
-     "embed_into($self, texts, out, batch_size=None, /)\n--\n\nEmbeds a list of str into a "
-     "float32 (n, dim) array (GIL released)."},
+     "embed_into($self, texts, out, batch_size=None, cancel=None, /)\n--\n\nEmbeds a list of "
+     "str into a float32 (n, dim) array (GIL released)."},
+    {"new_cancel", embed_model_new_cancel, METH_NOARGS,
+     "new_cancel($self, /)\n--\n\nA cancellation flag for embed_into."},
     {"info", embed_model_info, METH_NOARGS,
      "info($self, /)\n--\n\ndim, max_tokens, pooling, normalize, batch_size, from_config."},
     {NULL, NULL, 0, NULL},
@@ -234,4 +293,24 @@ static PyType_Slot embed_model_slots[] = {
 PyType_Spec embed_model_spec = {
     "ruvector._ext.EmbedModel", sizeof(EmbedModelObject), 0, Py_TPFLAGS_DEFAULT,
     embed_model_slots,
+};
+
+static PyMethodDef embed_cancel_methods[] = {
+    {"cancel", embed_cancel_cancel, METH_NOARGS,
+     "cancel($self, /)\n--\n\nSets the flag: embed_into calls given it stop before their next "
+     "batch with CanceledError. Any thread."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot embed_cancel_slots[] = {
+    {Py_tp_new, no_new},
+    {Py_tp_dealloc, embed_cancel_dealloc},
+    {Py_tp_methods, embed_cancel_methods},
+    {Py_tp_doc, "A cancellation flag of the embed_onnx plugin (EmbedModel.new_cancel)."},
+    {0, NULL},
+};
+
+PyType_Spec embed_cancel_spec = {
+    "ruvector._ext.EmbedCancel", sizeof(EmbedCancelObject), 0, Py_TPFLAGS_DEFAULT,
+    embed_cancel_slots,
 };
