@@ -170,6 +170,8 @@ def test_minilm_dim(emb: ruvector.Embedder) -> None:
 def test_bad_items(emb: ruvector.Embedder) -> None:
     with pytest.raises(TypeError, match=r"texts\[1\]"):
         emb.embed_batch(["fine", b"bytes"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="not one str"):
+        emb.embed_batch("hello")
     with pytest.raises(TypeError):
         emb.embed(3)  # type: ignore[arg-type]
     with pytest.raises(TypeError):

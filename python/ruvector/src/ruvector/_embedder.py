@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import glob
 import hashlib
-import importlib.util
 import json
 import os
-import re
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _ext
-from ._engine import Engine
+from ._engine import Engine, default_engine
 from ._errors import RuVectorError
+from ._plugins import ort_lib_hint
 
 __all__ = ["Embedder", "EmbedError", "DEFAULT_CACHE_DIR"]
 
@@ -53,26 +51,8 @@ def _wrap(exc: RuVectorError, prefix: str = "") -> EmbedError:
     return EmbedError(prefix + str(exc), status=exc.status, status_name=exc.status_name)
 
 
-def ort_wheel_library() -> Optional[str]:
-    """The newest ``capi/libonnxruntime.so.*`` of the installed onnxruntime
-    wheel, found without importing it (embed.md §3.2), or None."""
-    try:
-        spec = importlib.util.find_spec("onnxruntime")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin:
-        return None
-    libs = glob.glob(os.path.join(os.path.dirname(spec.origin), "capi", "libonnxruntime.so.*"))
-
-    def version(path: str) -> Tuple[int, ...]:
-        tail = path.rsplit("libonnxruntime.so.", 1)[-1]
-        return tuple(int(p) for p in re.findall(r"\d+", tail))
-
-    return max(libs, key=version) if libs else None
-
-
-_engine: Optional[Engine] = None
-_engine_lock = threading.Lock()
+#: The onnxruntime wheel's library, or None (see _plugins.ort_lib_hint).
+ort_wheel_library = ort_lib_hint
 
 
 def _plugin_reason(eng: Engine) -> str:
@@ -95,18 +75,12 @@ def _load_plugin(eng: Engine) -> None:
 
 
 def _default_engine() -> Engine:
-    """An engine for embeddings: the onnxruntime wheel's library passed as
-    ``ort_lib_wheel`` (the ``ort_lib`` setting and RUVECTOR_ORT_LIB still
-    win), embed_onnx loaded."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            wheel = ort_wheel_library()
-            options = {"embed_onnx": {"ort_lib_wheel": wheel}} if wheel else None
-            eng = Engine(options=options)
-            _load_plugin(eng)
-            _engine = eng
-        return _engine
+    """ruvector.default_engine() with embed_onnx loaded late (the engine
+    passes the onnxruntime wheel's library as ``ort_lib_wheel``; the
+    ``ort_lib`` setting and RUVECTOR_ORT_LIB still win)."""
+    eng = default_engine()
+    _load_plugin(eng)
+    return eng
 
 
 def _converted(model_dir: Path, cache_dir: Path) -> Path:
@@ -200,7 +174,7 @@ class Embedder:
         ``cache_dir`` (default ~/.cache/ruvector/models).
 
         ``engine`` carries plugin options (``ort_lib``, threads); by default
-        an engine of its own with the onnxruntime wheel's library. Registry
+        ruvector.default_engine(), into which embed_onnx is loaded late. Registry
         names and downloads are not available yet: ``download`` is accepted
         for the future API and a name that is not a directory raises
         EmbedError. Raises EmbedError (saying ``install ruvector[text]``
@@ -282,6 +256,8 @@ class Embedder:
         """Vectors for ``texts``: float32 (len(texts), dim), C-contiguous, row
         i for texts[i]. ``batch_size`` texts run at once (default: the one
         given to from_pretrained). Raises TypeError for a non-str item."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of str, not one str (use embed())")
         items = list(texts)
         out: F32 = np.empty((len(items), self.dim), dtype=np.float32)
         try:
@@ -298,6 +274,8 @@ class Embedder:
         event loop never blocks. Cancelling the awaiting task stops the
         embedding before its next batch, and the task raises CancelledError
         once the worker has stopped."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of str, not one str (use embed())")
         items = list(texts)
         out: F32 = np.empty((len(items), self.dim), dtype=np.float32)
         flag = self._model.new_cancel()

@@ -10,7 +10,13 @@ from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _ext
 from ._errors import NotFoundError, PluginError
-from ._plugins import blas_hint, default_plugin_path, extra_hint, installed_plugin_dirs
+from ._plugins import (
+    blas_hint,
+    default_plugin_path,
+    extra_hint,
+    installed_plugin_dirs,
+    ort_lib_hint,
+)
 
 __all__ = ["Engine", "default_engine", "runtime_info", "show_runtime", "cpu_features"]
 
@@ -41,6 +47,9 @@ class Engine:
             the scipy-openblas32 wheel's lib directory when it is installed,
             else the system's OpenBLAS, else the engine's own kernels.
         options: per-plugin settings, ``{"a2a": {"endpoint": "..."}}``.
+            Unless given, ``embed_onnx``'s ``ort_lib_wheel`` is the
+            installed onnxruntime wheel's library (found without importing
+            it), so the plugin can load late into any engine.
     """
 
     __slots__ = ("_h", "_plugin_path_arg", "__weakref__")
@@ -78,6 +87,10 @@ class Engine:
             for plugin, kv in (options or {}).items()
             for key, value in kv.items()
         )
+        if not any(p == "embed_onnx" and k == "ort_lib_wheel" for p, k, _ in triples):
+            wheel = ort_lib_hint()
+            if wheel:
+                triples += (("embed_onnx", "ort_lib_wheel", wheel),)
         def open_engine(blas_path: Optional[str]) -> _ext.Engine:
             return _ext.Engine(
                 kernel=kernel,
@@ -191,6 +204,7 @@ def runtime_info(engine: Optional[Engine] = None) -> Dict[str, Any]:
         "plugin_path_passed": eng._plugin_path_arg,
         "plugin_dirs": [d._asdict() for d in installed_plugin_dirs()],
         "blas_hint": blas_hint(),
+        "ort_lib_hint": ort_lib_hint(),
     }
     return info
 

@@ -12,18 +12,27 @@ BLAS. The ``scipy-openblas32`` wheel (a dependency) holds
 ``libscipy_openblas.so`` in its ``lib`` directory; its location is found
 without importing it and passed to the engine as a hint. Without it the
 engine tries the system's OpenBLAS, then uses its own kernels.
+
+ONNX Runtime. The ``onnxruntime`` wheel (pulled by ``ruvector[text]``) holds
+``capi/libonnxruntime.so.<version>``; it too is found without importing it
+and passed to the embed_onnx plugin as its ``ort_lib_wheel`` key, which the
+``ort_lib`` setting and RUVECTOR_ORT_LIB still beat (embed.md §3.2).
 """
 
 from __future__ import annotations
 
+import glob
 import importlib.util
 import os
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Union
+from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Tuple, Union
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginDir", "installed_plugin_dirs", "blas_hint", "EXTRAS"]
+__all__ = [
+    "ENTRY_POINT_GROUP", "PluginDir", "installed_plugin_dirs", "blas_hint", "ort_lib_hint", "EXTRAS",
+]
 
 ENTRY_POINT_GROUP = "ruvector.plugins"
 
@@ -114,6 +123,24 @@ def blas_hint() -> Optional[str]:
         return None
     lib = Path(list(spec.submodule_search_locations)[0]) / "lib"
     return str(lib) if lib.is_dir() else None
+
+
+def ort_lib_hint() -> Optional[str]:
+    """The newest ``capi/libonnxruntime.so.*`` of the installed onnxruntime
+    wheel (wheels carry no symlinks), or None."""
+    try:
+        spec = importlib.util.find_spec("onnxruntime")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    libs = glob.glob(os.path.join(os.path.dirname(spec.origin), "capi", "libonnxruntime.so.*"))
+
+    def version(path: str) -> Tuple[int, ...]:
+        tail = path.rsplit("libonnxruntime.so.", 1)[-1]
+        return tuple(int(p) for p in re.findall(r"\d+", tail))
+
+    return max(libs, key=version) if libs else None
 
 
 def extra_hint(name: str) -> str:
