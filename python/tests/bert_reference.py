@@ -9,6 +9,7 @@ the reason when it or a reference package is missing.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import math
@@ -139,9 +140,8 @@ def mean_pool_normalize(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def hf_ids(model_dir: Path, texts: List[str], max_length: int = 256) -> List[List[int]]:
     """Token ids from HF tokenizers, truncated to the model's length."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizers: Any = importlib.import_module("tokenizers")  # optional: no stubs needed
+    tok = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tok.no_padding()
     tok.enable_truncation(max_length)
     return [list(e.ids) for e in tok.encode_batch(texts)]
