@@ -8,6 +8,7 @@ ruvectorinclude_HEADERS = \
 	include/ruvector/kernel_isa.h \
 	include/ruvector/plugin.h \
 	include/ruvector/index.h \
+	include/ruvector/cancel.h \
 	include/ruvector/feature-a2a.h \
 	include/ruvector/feature-lake.h \
 	include/ruvector/feature-embed.h

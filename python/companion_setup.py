@@ -8,9 +8,12 @@ libruvector: plugins reach the engine only through the host table they are
 given at init (house style, principle 2), so one engine serves them all.
 
 Plugins are built by the repository's Autotools build. A plugin whose make
-target does not exist yet (a2a, embed_onnx today) is skipped with a notice:
-the wheel is then a pure skeleton (py3-none-any) with an empty plugin
-directory, and says so in its description. When a plugin is present the
+target does not exist (configure found no jansson, libcurl or OpenSSL) is
+skipped with a notice: the wheel is then a pure skeleton (py3-none-any) with
+an empty plugin directory, and says so in its description;
+scripts/python-test.sh fails when a companion it builds lacks its plugin.
+The wheel built here links the system's libraries; scripts/python-test.sh
+then runs `auditwheel repair` on it (which vendors jansson). When a plugin is present the
 wheel is tagged py3-none-<platform>: the .so files do not depend on the
 Python version, only on the platform.
 

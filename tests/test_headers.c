@@ -16,6 +16,7 @@ int ruv_test_header_kernel_isa(void);
 int ruv_test_header_feature_a2a(void);
 int ruv_test_header_feature_lake(void);
 int ruv_test_header_feature_embed(void);
+int ruv_test_header_cancel(void);
 
 int main(void)
 {
@@ -23,7 +24,7 @@ int main(void)
              ruv_test_header_kernel() | ruv_test_header_plugin() | ruv_test_header_version() |
              ruv_test_header_ruvector() | ruv_test_header_index() | ruv_test_header_kernel_isa() |
              ruv_test_header_feature_a2a() | ruv_test_header_feature_lake() |
-             ruv_test_header_feature_embed();
+             ruv_test_header_feature_embed() | ruv_test_header_cancel();
     if (ruv_version() != RUV_VERSION_HEX) {
         printf("header version %s does not match library %s\n", RUV_VERSION_STRING,
                ruv_version_string());

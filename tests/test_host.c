@@ -95,6 +95,18 @@ static void test_pool(void **state)
         assert_true(workers >= 1);
         assert_true(workers <= (threads ? threads : 3)); /* 0: the engine's setting, 3 */
     }
+    /* A plugin's loop runs to the end whatever token the calling thread has
+     * raised (<ruvector/cancel.h>): plugins do not expect skipped chunks. */
+    ruv_cancel *c = NULL;
+    assert_int_equal(ruv_cancel_new(&c), RUV_OK);
+    ruv_cancel_request(c);
+    ruv_cancel_bind(c);
+    uint64_t sum = 0;
+    unsigned workers = 0;
+    assert_int_equal(ops->sum(pstate, 10007, 3, &sum, &workers), RUV_OK);
+    assert_int_equal(sum, (uint64_t)10006 * 10007 / 2);
+    ruv_cancel_bind(NULL);
+    ruv_cancel_free(c);
     unsigned done = 0;
     assert_int_equal(ops->fan_out(pstate, 12, &done), RUV_OK);
     assert_int_equal(done, 12);

@@ -15,6 +15,7 @@
 
 #include <ruvector/error.h>
 
+#include "base/splitmix.h"
 #include "index/rabitq/rabitq.h"
 #include "index/rabitq/rotation.h"
 #include "plugin/kernels.h"

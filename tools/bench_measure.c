@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "cli_cancel.h"
 #include "cli_util.h"
 #include "results.h"
 
@@ -82,6 +83,8 @@ static int single_pass(const struct bench *b, const ruv_index *idx, const ruv_se
 {
     double start = now_seconds();
     for (size_t q = 0; q < b->queries.n; q++) {
+        if (cli_interrupted()) /* single searches are too short to look at the token */
+            return RUV_E_CANCELED;
         double t0 = now_seconds();
         int rc = ruv_index_search(idx, b->queries.data + q * b->queries.dim, sp, r->ids,
                                   r->scores, r->nfound);

@@ -2,10 +2,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <ruvector/error.h>
 
+#include "cli_cancel.h"
 #include "cli_messages.h"
 
 int say_error(int code, const char *cmd, const char *fmt, ...)
@@ -28,6 +30,13 @@ int lib_error(const char *cmd, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    if (status == RUV_E_CANCELED) { /* Ctrl-C (cli_cancel.h): not a failure of the input */
+        /* the engine's detail says where; a check of our own left none */
+        int engine = strncmp(detail, "canceled", 8) == 0;
+        fprintf(stderr, "ruvector %s: interrupted while %s%s%s%s; nothing written\n", cmd, what,
+                engine ? " (" : "", engine ? detail : "", engine ? ")" : "");
+        return EXIT_INTERRUPTED;
+    }
     fprintf(stderr, "ruvector %s: %s: %s (%s)\n", cmd, what,
             detail[0] ? detail : ruv_status_str(status), ruv_status_name(status));
     return 1;

@@ -18,7 +18,9 @@ CLI_PRINTF(3, 4)
 int say_error(int code, const char *cmd, const char *fmt, ...);
 
 /* A library call failed: prints what we were doing, then ruv_last_error()
- * (or the status's message) and the status name. Returns 1. */
+ * (or the status's message) and the status name. Returns 1; for
+ * RUV_E_CANCELED (Ctrl-C) says "interrupted while <what>" and returns
+ * EXIT_INTERRUPTED. */
 CLI_PRINTF(3, 4)
 int lib_error(const char *cmd, int status, const char *fmt, ...);
 

@@ -6,7 +6,7 @@ DATAIO_SOURCES = tools/dataio.h tools/dataio_internal.h tools/dataio.c tools/dat
 tools_ruvector_SOURCES += $(DATAIO_SOURCES) \
 	tools/cli_options.c tools/cli_options.h tools/cli_util.c tools/cli_util.h \
 	tools/index_opts.c tools/index_opts.h tools/results.c tools/results.h \
-	tools/cmd_build.c tools/cmd_search.c \
+	tools/cli_cancel.c tools/cli_cancel.h tools/cmd_build.c tools/cmd_search.c \
 	tools/bench.h tools/cmd_bench.c tools/bench_truth.c tools/bench_measure.c \
 	tools/bench_report.c
 

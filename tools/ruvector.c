@@ -4,6 +4,8 @@
 
 #include <ruvector/ruvector.h>
 
+#include "cli_cancel.h"
+#include "cli_messages.h"
 #include "commands.h"
 
 static void usage(FILE *f)
@@ -49,12 +51,19 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "info"))
         return cmd_info(argc - 1, argv + 1);
-    if (!strcmp(cmd, "build"))
-        return cmd_build(argc - 1, argv + 1);
-    if (!strcmp(cmd, "search"))
-        return cmd_search(argc - 1, argv + 1);
-    if (!strcmp(cmd, "bench"))
-        return cmd_bench(argc - 1, argv + 1);
+    int (*index_cmd)(int, char **) = !strcmp(cmd, "build")    ? cmd_build
+                                    : !strcmp(cmd, "search") ? cmd_search
+                                    : !strcmp(cmd, "bench")  ? cmd_bench
+                                                             : NULL;
+    if (index_cmd) { /* long calls: Ctrl-C cancels them cleanly */
+        if (cli_cancel_install(cmd) != 0)
+            return 1;
+        int code = index_cmd(argc - 1, argv + 1);
+        if (cli_interrupted() && code != EXIT_INTERRUPTED) /* finished, or failed, meanwhile */
+            code = say_error(EXIT_INTERRUPTED, cmd, "interrupted");
+        cli_cancel_remove();
+        return code;
+    }
     if (!strcmp(cmd, "bench-kernels"))
         return cmd_bench_kernels(argc - 1, argv + 1);
     fprintf(stderr, "ruvector: unknown command '%s'\n\n", cmd);

@@ -66,7 +66,8 @@ def write_vecs(path: Path, data: NDArray) -> None:
 def exact_distances(base: F32, queries: F32, ids: NDArray, metric: str) -> NDArray[np.float64]:
     """Exact distances (float64) between each query and the given rows.
 
-    l2: squared Euclidean distance; cosine: 1 - cos. ids < 0 give +inf."""
+    l2: squared Euclidean distance; cosine: 1 - cos; ip: -<q, x>. ids < 0
+    give +inf."""
     nq, k = ids.shape
     safe = np.where(ids >= 0, ids, 0)
     q = queries.astype(np.float64)
@@ -80,6 +81,8 @@ def exact_distances(base: F32, queries: F32, ids: NDArray, metric: str) -> NDArr
             qn = q[i] / max(np.linalg.norm(q[i]), 1e-30)
             rn = np.linalg.norm(rows, axis=1)
             out[i] = 1.0 - (rows @ qn) / np.maximum(rn, 1e-30)
+        elif metric == "ip":
+            out[i] = -(rows @ q[i])
         else:
             raise ValueError(f"metric {metric}")
     out[ids < 0] = np.inf
@@ -89,7 +92,8 @@ def exact_distances(base: F32, queries: F32, ids: NDArray, metric: str) -> NDArr
 def tie_tolerant_recall(base: F32, queries: F32, result_ids: NDArray, kth_dist: NDArray[np.float64],
                         metric: str, k: int = 10) -> float:
     """recall@k: a returned row is a hit if its exact distance is within the
-    k-th ground-truth distance x (1 + 1e-6), so ties count. Duplicate ids count once."""
+    k-th ground-truth distance + 1e-6 |k-th| (inner-product distances can be
+    negative), so ties count. Duplicate ids count once."""
     ids = np.asarray(result_ids, dtype=np.int64)[:, :k]
     dist = exact_distances(base, queries, ids, metric)
     hits = 0
@@ -97,7 +101,7 @@ def tie_tolerant_recall(base: F32, queries: F32, result_ids: NDArray, kth_dist: 
         seen: set[int] = set()
         for j in range(ids.shape[1]):
             r = int(ids[i, j])
-            if r >= 0 and r not in seen and dist[i, j] <= kth_dist[i] * (1.0 + 1e-6):
+            if r >= 0 and r not in seen and dist[i, j] <= kth_dist[i] + 1e-6 * abs(kth_dist[i]):
                 hits += 1
             seen.add(r)
     return hits / (ids.shape[0] * k)

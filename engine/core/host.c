@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <ruvector/cancel.h>
 #include <ruvector/engine.h>
 #include <ruvector/error.h>
 #include <ruvector/index.h>
@@ -44,8 +45,13 @@ static int host_parallel_for(const struct ruv_host *host, unsigned threads, size
 {
     if (!fn)
         return ruv__set_error(RUV_E_INVAL, "host parallel_for: fn is NULL");
-    return ruv__parallel_for(threads ? threads : ruv_engine_threads(owner(host)), n, grain, fn,
-                             ctx);
+    /* Plugins do not expect skipped chunks: their loops run to the end
+     * whatever token the calling thread has bound (<ruvector/cancel.h>). */
+    ruv_cancel *bound = ruv_cancel_bind(NULL);
+    int rc = ruv__parallel_for(threads ? threads : ruv_engine_threads(owner(host)), n, grain, fn,
+                               ctx);
+    ruv_cancel_bind(bound);
+    return rc;
 }
 
 /* ---- index calls ---- */

@@ -17,6 +17,7 @@
 #include <ruvector/engine.h>
 #include <ruvector/error.h>
 
+#include "exec/cancel.h"
 #include "exec/pool.h"
 
 /* Enough for any machine this engine meets; ruv_config_set_threads caps a
@@ -36,6 +37,7 @@ struct job {
     size_t n, grain;
     atomic_size_t next;
     atomic_uint next_worker;
+    ruv_cancel *cancel; /* the caller's bound token: checked before each chunk */
     unsigned running; /* helpers inside the chunk loop (under the pool mutex) */
 };
 
@@ -46,6 +48,7 @@ static struct {
     pthread_t *tids;
     unsigned nworkers, captids;
     unsigned idle;
+    unsigned standins; /* callers sleeping in ruv_cancel_run while a worker runs their call */
     int stopping;
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
 
@@ -71,15 +74,22 @@ static void unlink_node(struct node *n)
     n->next = n->prev = NULL;
 }
 
+/* A helper runs the chunks with the caller's token bound, so the checks
+ * inside fn (and loops nested in it) see the same token. Once it is raised
+ * the remaining chunks are skipped: the caller checks after the loop. */
 static void run_chunks(struct job *j, unsigned worker)
 {
+    ruv_cancel *prev = ruv_cancel_bind(j->cancel);
     for (;;) {
+        if (ruv_cancel_requested(j->cancel))
+            break;
         size_t b = atomic_fetch_add_explicit(&j->next, j->grain, memory_order_relaxed);
         if (b >= j->n)
-            return;
+            break;
         size_t e = j->n - b > j->grain ? b + j->grain : j->n;
         j->fn(j->ctx, b, e, worker);
     }
+    ruv_cancel_bind(prev);
 }
 
 /* Takes the first queued node and runs it; called and returns with the
@@ -171,7 +181,7 @@ static void atfork_child(void)
     queue_init();
     free(P.tids);
     P.tids = NULL;
-    P.nworkers = P.captids = P.idle = 0;
+    P.nworkers = P.captids = P.idle = P.standins = 0;
 }
 
 /* Joins the workers when libruvector is unloaded or the process exits, so
@@ -213,7 +223,7 @@ int ruv__parallel_for(unsigned threads, size_t n, size_t grain, ruv__range_fn fn
         return RUV_OK;
     if (grain == 0)
         grain = 1;
-    struct job j = {.fn = fn, .ctx = ctx, .n = n, .grain = grain};
+    struct job j = {.fn = fn, .ctx = ctx, .n = n, .grain = grain, .cancel = ruv_cancel_bound()};
     atomic_init(&j.next, 0);
     atomic_init(&j.next_worker, 1);
     size_t chunks = (n - 1) / grain + 1;
@@ -224,12 +234,12 @@ int ruv__parallel_for(unsigned threads, size_t n, size_t grain, ruv__range_fn fn
         helpers = MAX_WORKERS;
     if (helpers == 0) {
         run_chunks(&j, 0);
-        return RUV_OK;
+        return ruv_cancel_requested(j.cancel) ? RUV_E_CANCELED : RUV_OK;
     }
     struct node *slots = calloc(helpers, sizeof *slots);
     if (!slots) { /* run alone rather than fail */
         run_chunks(&j, 0);
-        return RUV_OK;
+        return ruv_cancel_requested(j.cancel) ? RUV_E_CANCELED : RUV_OK;
     }
     pthread_once(&once, setup);
     pthread_mutex_lock(&P.mu);
@@ -255,7 +265,7 @@ int ruv__parallel_for(unsigned threads, size_t n, size_t grain, ruv__range_fn fn
     }
     pthread_mutex_unlock(&P.mu);
     free(slots);
-    return RUV_OK;
+    return ruv_cancel_requested(j.cancel) ? RUV_E_CANCELED : RUV_OK;
 }
 
 int ruv__pool_submit(ruv__task_fn fn, void *ctx)
@@ -278,6 +288,18 @@ int ruv__pool_submit(ruv__task_fn fn, void *ctx)
     pthread_cond_broadcast(&P.changed);
     pthread_mutex_unlock(&P.mu);
     return RUV_OK;
+}
+
+void ruv__pool_standin(int delta)
+{
+    pthread_once(&once, setup);
+    pthread_mutex_lock(&P.mu);
+    if (delta < 0 && P.standins > 0)
+        P.standins--;
+    else if (delta > 0)
+        P.standins++;
+    grow_locked(default_workers + P.standins);
+    pthread_mutex_unlock(&P.mu);
 }
 
 unsigned ruv__pool_default_workers(void)

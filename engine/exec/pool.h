@@ -22,13 +22,21 @@ typedef void (*ruv__task_fn)(void *ctx);
 
 /* Runs fn over [0, n) in chunks of grain (0 means 1) on up to threads
  * threads, the caller included, and returns when every chunk has run.
- * Never fails: without workers the caller runs every chunk. */
+ * Without workers the caller runs every chunk. The one failure: when the
+ * cancel token bound to the caller (<ruvector/cancel.h>) is raised, chunks
+ * not yet started are skipped and RUV_E_CANCELED is returned (no detail
+ * set); fn runs with that token bound on every thread. */
 int ruv__parallel_for(unsigned threads, size_t n, size_t grain, ruv__range_fn fn, void *ctx);
 
 /* Queues fn(ctx) to run once on a pool thread and returns at once.
  * RUV_E_NOMEM if the task cannot be queued (fn will not run); if no worker
  * thread can be started, fn runs on the caller before this returns. */
 int ruv__pool_submit(ruv__task_fn fn, void *ctx);
+
+/* A caller that sleeps while a pool thread runs its call (ruv_cancel_run)
+ * adds 1 before submitting and -1 after: the pool keeps default + standins
+ * workers, so that call's own parallel loops are not a thread short. */
+void ruv__pool_standin(int delta);
 
 /* Worker threads started so far, and the size the topology suggests. */
 unsigned ruv__pool_workers(void);

@@ -18,6 +18,8 @@
 #include <ruvector/kernel.h>
 
 #include "base/error.h"
+#include "base/splitmix.h"
+#include "exec/cancel.h"
 #include "exec/pool.h"
 #include "index/common.h"
 #include "index/idmap.h"
@@ -49,7 +51,7 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
     struct truth_ctx *c = vctx;
     const size_t dim = c->idx->p.dim;
     float *d = c->tiles + (size_t)worker * CAL_TILE;
-    for (size_t first = 0; first < c->n; first += CAL_TILE) {
+    for (size_t first = 0; first < c->n && !ruv__cancel_pending(); first += CAL_TILE) {
         size_t rows = c->n - first < CAL_TILE ? c->n - first : CAL_TILE;
         const float *base = c->data + first * dim;
         for (size_t q = begin; q < end; q++) {
@@ -72,14 +74,6 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
 }
 
 /* Seeded sample of m distinct rows (a partial Fisher-Yates shuffle). */
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static int pick_sample(size_t n, uint32_t m, uint64_t seed, uint32_t *out)
 {
     uint32_t *perm = malloc(n * sizeof *perm);
@@ -89,7 +83,7 @@ static int pick_sample(size_t n, uint32_t m, uint64_t seed, uint32_t *out)
         perm[i] = (uint32_t)i;
     uint64_t s = seed ^ 0xC0FFEE5EEDull;
     for (uint32_t i = 0; i < m; i++) {
-        size_t j = i + (size_t)(splitmix(&s) % (n - i));
+        size_t j = i + (size_t)(ruv__splitmix64(&s) % (n - i));
         uint32_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
@@ -116,8 +110,14 @@ static int measure(struct cal *c, uint32_t np, float *recall)
 {
     ruv_search_params sp;
     ruv_search_params_init(&sp, c->kk + 1); /* one more: the query row finds itself */
-    sp.nprobe = np;
+    /* np as the index's default, not the search's: a default nprobe is where
+     * adaptive probing starts (rq_search.c), and it is that search, the one
+     * a default query gets, that must reach the target */
+    const uint32_t saved = c->idx->p.nprobe;
+    if (np)
+        c->idx->p.nprobe = np;
     int rc = ruv_index_search_batch(c->idx, c->queries, c->m, &sp, c->ids, c->scores, c->nfound);
+    c->idx->p.nprobe = saved;
     if (rc)
         return rc;
     const struct ruv_index *idx = c->idx;
@@ -241,7 +241,8 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
         for (uint32_t q = 0; q < m; q++)
             ruv__topk_init(&tops[q], kk, heap_d + (size_t)q * kk, heap_r + (size_t)q * kk);
         struct truth_ctx t = {idx, data, n, sample, kk, tops, thr, tiles};
-        ruv__parallel_for(threads, m, (m + threads - 1) / threads, truth_range, &t);
+        if (ruv__parallel_for(threads, m, (m + threads - 1) / threads, truth_range, &t))
+            rc = ruv__cancel_check("calibration");
     }
     struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
     const uint32_t nlist = idx->p.nlist;
@@ -265,6 +266,8 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
                 idx->curve.recall[i] = idx->curve.recall[i - 1];
     } else {
         memset(&idx->curve, 0, sizeof idx->curve);
+        if (rc == RUV_E_CANCELED) /* in a measuring search: say it was the build's */
+            rc = ruv__cancel_check("calibration");
     }
     free(sample);
     free(thr);

@@ -14,6 +14,7 @@
 #include <ruvector/kernel.h>
 
 #include "base/error.h"
+#include "exec/cancel.h"
 #include "index/build.h"
 #include "index/common.h"
 #include "index/idmap.h"
@@ -420,6 +421,8 @@ int ruv_index_add(ruv_index *idx, const float *data, size_t n, const uint64_t *i
     if (!rc)
         rc = prepare_rows(idx, data, n, &tmp, &rows);
     if (!rc)
+        rc = ruv__cancel_check("add");
+    if (!rc)
         rc = append_rows(idx, rows, n, ids, dense);
     free(tmp);
     return rc;
@@ -457,6 +460,8 @@ int ruv__index_build(ruv_engine *eng, const ruv_index_params *p, const float *da
     const float *rows = NULL;
     if (!rc)
         rc = prepare_rows(idx, data, n, &tmp, &rows);
+    if (!rc)
+        rc = ruv__cancel_check("build");
     if (!rc && p->nlist > 0 && p->type != RUV_INDEX_FLAT_F32 && p->nlist > n)
         rc = ruv__set_error(RUV_E_INVAL, "nlist %u is more than the %zu vectors to build from",
                             p->nlist, n);
@@ -468,6 +473,8 @@ int ruv__index_build(ruv_engine *eng, const ruv_index_params *p, const float *da
         rc = append_rows(idx, rows, n, ids, dense);
     if (!rc && p->type != RUV_INDEX_FLAT_F32)
         rc = ruv__calibrate(idx, rows, n);
+    if (!rc) /* raised during the last serial copy: the caller asked for no index */
+        rc = ruv__cancel_check("build");
     free(tmp);
     if (rc) {
         ruv_index_free(idx);

@@ -18,6 +18,7 @@
 
 #include "base/error.h"
 #include "exec/blas.h"
+#include "exec/cancel.h"
 #include "exec/pool.h"
 #include "index/common.h"
 #include "index/topk.h"
@@ -232,7 +233,7 @@ static void batch_task(void *vctx, size_t tb, size_t te, unsigned worker)
         for (size_t i = 0; i < nq; i++)
             ruv__topk_init(&tops[i], k, c->cd + ((qb + i) * c->nseg + seg) * k,
                            c->cr + ((qb + i) * c->nseg + seg) * k);
-        for (size_t rb = r0; rb < r1; rb += TILE_N) {
+        for (size_t rb = r0; rb < r1 && !ruv__cancel_pending(); rb += TILE_N) {
             size_t rn = r1 - rb < TILE_N ? r1 - rb : TILE_N;
             /* scores straight from the GEMM: C starts at |x|^2 (or 0) and
              * takes -2 <q, x> (or -<q, x>), so the BLAS skips zeroing C */
@@ -322,8 +323,9 @@ static int flat_search_batch(const struct ruv_index *idx, const float *queries, 
         rc = ruv__set_error(RUV_E_NOMEM, "out of memory in batch search (%zu queries)", nq);
     if (!rc) {
         score_margins(idx, c.Q, nq, margin);
-        ruv__parallel_for(threads, qtiles * nseg, 1, batch_task, &c);
-        if (c.failed)
+        if (ruv__parallel_for(threads, qtiles * nseg, 1, batch_task, &c))
+            rc = ruv__cancel_check("batch search");
+        else if (c.failed)
             rc = ruv__set_error(RUV_E_NOMEM, "out of memory in batch search");
     }
     for (size_t q = 0; !rc && q < nq; q++) {

@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/util.h"
+#include "exec/cancel.h"
 #include "exec/pool.h"
 #include "index/common.h"
 #include "index/idmap.h"
@@ -188,7 +189,7 @@ static void batch_range(void *vctx, size_t begin, size_t end, unsigned worker)
     struct batch_ctx *c = vctx;
     struct search_bufs *b = &c->bufs[worker];
     size_t k = c->sp->k, dim = c->idx->p.dim;
-    for (size_t q = begin; q < end && c->status[worker] == RUV_OK; q++) {
+    for (size_t q = begin; q < end && c->status[worker] == RUV_OK && !ruv__cancel_pending(); q++) {
         int rc = search_one(c->idx, c->queries + q * dim, c->sp, c->allow, b->scratch, b->qbuf,
                             b->hd, b->hr, c->ids + q * k, c->scores + q * k, &c->nfound[q]);
         if (rc) {
@@ -246,7 +247,8 @@ int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq
         rc = bufs_alloc(idx, sp, &bufs[t]);
     if (!rc) {
         struct batch_ctx c = {idx, queries, sp, allow, ids, scores, nfound, bufs, status};
-        ruv__parallel_for(threads, nq, 8, batch_range, &c);
+        if (ruv__parallel_for(threads, nq, 8, batch_range, &c))
+            rc = ruv__cancel_check("batch search");
         for (unsigned t = 0; t < threads; t++)
             if (status[t] && !rc)
                 rc = ruv__set_error(status[t], "%s", bufs[t].err);

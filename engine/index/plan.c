@@ -174,6 +174,8 @@ int ruv__plan_load(struct ruv_index *idx, const struct ruv__reader *rd)
         return bad_plan("a recall outside 0..1");
     if (nprobe > nlist || planned & ~15u || points > RUV__PLAN_POINTS)
         return bad_plan("nprobe, flags or point count out of range");
+    if (target == 0.0f && nprobe == 0) /* ruv__plan_save writes none then */
+        return bad_plan("neither a target nor an nprobe: nothing to plan");
     uint32_t prev = 0;
     float prev_recall = 0.0f;
     for (uint32_t i = 0; i < points; i++) {

@@ -75,7 +75,7 @@ typedef struct ruv_index_params {
                                build measures itself and stores the smallest nprobe that
                                reaches it. 0 = no plan: AUTO means bits 1, nlist 0 and
                                the fixed nprobe rule (the behaviour before plans) */
-    uint32_t nprobe;        /* default IVF lists per search; 0 = calibrated by the build
+    uint32_t nprobe;        /* IVF lists a default search starts from; 0 = calibrated by the build
                                (target_recall > 0), else the fixed rule of
                                ruv_search_params.nprobe */
     /* Set by ruv_index_build (ignored on input): */
@@ -119,7 +119,11 @@ int ruv_index_remove(ruv_index *idx, const uint64_t *ids, size_t n, size_t *remo
 typedef struct ruv_search_params {
     uint32_t struct_size;   /* set by ruv_search_params_init */
     uint32_t k;             /* >= 1; more than len() returns len() results */
-    uint32_t nprobe;        /* IVF lists to scan; 0 = default (all lists when nlist <= 16, else max(1, nlist / 16)) */
+    uint32_t nprobe;        /* IVF lists to scan; 0 = default: with a plan, the calibrated
+                               nprobe, then on while an unprobed list may still hold a
+                               nearer vector than the k-th (adaptive probing, for queries
+                               unlike the data); without one, all lists when nlist <= 16,
+                               else max(1, nlist / 16) */
     int32_t rerank_factor;  /* RABITQ_PLUS: < 0 = index default; 0 = error bound alone */
     const uint64_t *allow;  /* optional allow-list of ids (NULL = all) */
     size_t nallow;

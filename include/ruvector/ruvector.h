@@ -9,5 +9,6 @@
 #include <ruvector/kernel_isa.h>
 #include <ruvector/engine.h>
 #include <ruvector/index.h>
+#include <ruvector/cancel.h>
 
 #endif

@@ -1,8 +1,10 @@
 """ruvector-agent: the companion wheel behind `pip install ruvector[agent]`.
 
-SKELETON: the a2a plugin (plugins/a2a, libcurl + OpenSSL) is not written
-yet. Until its make target exists this wheel ships an empty plugin directory;
-once plugins/a2a/a2a.la builds, the same setup.py ships it unchanged.
+It ships the a2a plugin (plugins/a2a), which links libcurl, libcrypto
+(OpenSSL 3) and jansson. scripts/python-test.sh repairs the wheel with
+auditwheel so that jansson is carried in it while libcurl and libcrypto stay
+the system's (see AGENT_REPAIR there for why); a configure without jansson,
+libcurl or OpenSSL builds no plugin and this wheel is then an empty skeleton.
 """
 
 import sys
@@ -14,5 +16,5 @@ from companion_setup import companion_setup  # noqa: E402
 companion_setup(
     package="ruvector_agent",
     plugins={"a2a": "plugins/a2a/a2a.la"},
-    skeleton_note="SKELETON companion of ruvector[agent]: the a2a plugin is not built yet",
+    skeleton_note="SKELETON companion of ruvector[agent]: built without the a2a plugin (no jansson, libcurl or OpenSSL)",
 )

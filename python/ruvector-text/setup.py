@@ -16,6 +16,7 @@ from companion_setup import companion_setup  # noqa: E402
 companion_setup(
     package="ruvector_text",
     plugins={"embed_onnx": "plugins/embed-onnx/embed_onnx.la"},
-    install_requires=["onnxruntime"],
-    skeleton_note="SKELETON companion of ruvector[text]: the embed_onnx plugin is not built yet",
+    # API 21 is the plugin's floor (embed.md §3.1); older runtimes are refused.
+    install_requires=["onnxruntime>=1.21"],
+    skeleton_note="SKELETON companion of ruvector[text]: built without the embed_onnx plugin (no jansson)",
 )

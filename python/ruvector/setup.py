@@ -4,11 +4,13 @@ abi3 extension linked against it.
 What goes into the wheel (ruvector/ in site-packages):
     _ext.abi3.so        the extension (limited API 3.9), RUNPATH $ORIGIN
     libruvector.so.0    the engine, found by the extension through $ORIGIN
-    plugins/<name>.so   the kernel plugins this architecture builds
-and nothing else, so `auditwheel repair` has nothing to add: libltdl is
-linked into libruvector (configure --with-included-ltdl), hwloc is opened at
-run time when the system has it, and OpenBLAS comes from the
-scipy-openblas32 wheel at run time.
+    plugins/<name>.so   the kernel plugins this architecture builds, and
+                        the feature plugins of CORE_FEATURE_PLUGINS (rulake)
+libltdl is linked into libruvector (configure --with-included-ltdl), hwloc
+is opened at run time when the system has it, OpenBLAS comes from the
+scipy-openblas32 wheel at run time, and rulake opens libcrypto at run time
+(plugins/rulake/crypto.c). The one library `auditwheel repair` adds is
+libjansson.so.4, which rulake links (see CORE_FEATURE_PLUGINS for why).
 
 Where the C sources come from, first match wins:
     RUVECTOR_SOURCE_DIR     a checkout of the repository
@@ -147,10 +149,38 @@ def autotools_configure(src: Path, scratch: Path) -> Path:
     return bdir
 
 
+# Feature plugins the core wheel carries (the others ship in the companion
+# wheels ruvector-agent and ruvector-text). rulake links jansson: Debian's
+# libjansson.a is not built with -fPIC, so it cannot go into a plugin; rather
+# than fetch and build jansson's sources (apt source needs deb-src entries
+# the machines do not have, and PyPI carries no jansson sources), the
+# plugin links Debian's libjansson.so.4 and `auditwheel repair` (a step
+# every manylinux wheel takes anyway) copies it into ruvector.libs/ under a
+# hashed soname, with rulake.so's RUNPATH pointed there. That is 66 KB,
+# the library stays the distribution's maintained build, and its own
+# soname keeps the loader from taking it for another jansson in the process.
+# A plugin configure could not build (no jansson) is left out with a notice;
+# scripts/python-test.sh fails when the CI wheel lacks it.
+CORE_FEATURE_PLUGINS = ("rulake",)
+
+
+def wheel_plugins(bdir: Path) -> list[str]:
+    """The plugin_LTLIBRARIES entries (e.g. plugins/rulake/rulake.la) the core
+    wheel carries: every kernel plugin and the CORE_FEATURE_PLUGINS built here."""
+    all_plugins = make_var(bdir, "plugin_LTLIBRARIES")
+    chosen = [la for la in all_plugins
+              if la.startswith("plugins/kernel-") or Path(la).stem in CORE_FEATURE_PLUGINS]
+    for name in CORE_FEATURE_PLUGINS:
+        if not any(Path(la).stem == name for la in chosen):
+            log(f"feature plugin '{name}' is not in this build (configure found no jansson?): "
+                "the wheel is built without it")
+    return chosen
+
+
 def autotools_build(src: Path, scratch: Path) -> Path:
-    """Builds libruvector and the kernel plugins; returns the build directory."""
+    """Builds libruvector and the wheel's plugins; returns the build directory."""
     bdir = autotools_configure(src, scratch)
-    plugins = [p for p in make_var(bdir, "plugin_LTLIBRARIES") if p.startswith("plugins/kernel-")]
+    plugins = wheel_plugins(bdir)
     jobs = str(os.cpu_count() or 2)
     run(["make", f"-j{jobs}", "engine/libruvector.la", *plugins], bdir)
     return bdir
@@ -164,7 +194,7 @@ def strip(path: Path) -> None:
 
 class BuildExt(build_ext):
     """Runs the Autotools build, links the extension against its libruvector
-    and places the engine and the kernel plugins next to the extension."""
+    and places the engine and the wheel's plugins next to the extension."""
 
     def run(self) -> None:
         scratch = Path(self.build_temp).resolve()
@@ -191,9 +221,7 @@ class BuildExt(build_ext):
         if plugdir.is_dir():
             shutil.rmtree(plugdir)
         plugdir.mkdir(parents=True)
-        for la in make_var(bdir, "plugin_LTLIBRARIES"):
-            if not la.startswith("plugins/kernel-"):
-                continue  # feature plugins ship in companion wheels
+        for la in wheel_plugins(bdir):
             so = bdir / Path(la).parent / ".libs" / (Path(la).stem + ".so")
             shutil.copyfile(so, plugdir / so.name)
             strip(plugdir / so.name)

@@ -316,17 +316,19 @@ def test_without_extra_says_install(case: str, tmp_path: Path) -> None:
     """embed.md §10 test_without_extra: the message says install ruvector[text]."""
     assert MODEL is not None
     env = {"RUVECTOR_ORT_LIB": str(tmp_path / "libonnxruntime.so.1")}
-    if case == "no plugin":
-        env = {"RUVECTOR_TEST_EMBED_PLUGIN_DIR": str(tmp_path), "RUVECTOR_PLUGIN_PATH": str(tmp_path)}
+    engine = "embed_engine()"
+    if case == "no plugin":  # an engine whose only plugin directory is empty
+        env = {}
+        engine = f"ruvector.Engine(plugin_path={str(tmp_path)!r})"
     code = (
         "import sys, ruvector\n"
         "sys.path.insert(0, %r)\n"
-        "from bert_reference import embed_engine as _engine\n"
+        "from bert_reference import embed_engine\n"
         "try:\n"
-        "    ruvector.Embedder.from_pretrained(%r, cache_dir=%r, engine=_engine())\n"
+        "    ruvector.Embedder.from_pretrained(%r, cache_dir=%r, engine=%s)\n"
         "except ruvector.EmbedError as e:\n"
         "    print('EmbedError:', e)\n"
-    ) % (str(Path(__file__).parent), str(MODEL), str(tmp_path / "cache"))
+    ) % (str(Path(__file__).parent), str(MODEL), str(tmp_path / "cache"), engine)
     r = _run(code, **env)
     assert "EmbedError:" in r.stdout, (r.stdout, r.stderr)
     assert "install ruvector[text]" in r.stdout

@@ -32,15 +32,21 @@ def test_installed_layout_is_abi3_with_engine_and_kernel_plugins() -> None:
     assert (pkg / "py.typed").is_file()
     assert (pkg / "_ext.pyi").is_file()
     plugins = sorted(p.name for p in (pkg / "plugins").iterdir())
+    # The kernels, and the one feature plugin of the core wheel (rulake, when
+    # the build had jansson: tests/test_wheel_plugins.py says whether).
+    kernels = [n for n in plugins if n != "rulake.so"]
     if os.uname().machine in ("x86_64", "AMD64"):
-        assert plugins == ["avx2.so", "avx512.so"]
-    # The wheel carries libruvector and the kernel plugins, nothing else:
-    # OpenBLAS comes from scipy-openblas32 and hwloc from the system, both at
-    # run time, and libltdl is linked into libruvector (so no ruvector.libs/).
+        assert kernels == ["avx2.so", "avx512.so"]
+    # The wheel carries libruvector and the plugins, and only the libjansson
+    # that auditwheel adds for rulake: OpenBLAS comes from scipy-openblas32,
+    # hwloc and libcrypto from the system, all at run time, and libltdl is
+    # linked into libruvector.
     everything = [p.name for p in pkg.parent.glob("ruvector*/**/*") if p.is_file()]
-    for dep in ("openblas", "ltdl", "hwloc", "udev"):
+    for dep in ("openblas", "ltdl", "hwloc", "udev", "libcrypto", "libssl"):
         assert not [n for n in everything if dep in n.lower()], (dep, everything)
-    assert not (pkg.parent / "ruvector.libs").exists()
+    libs = pkg.parent / "ruvector.libs"
+    vendored = sorted(p.name for p in libs.iterdir()) if libs.is_dir() else []
+    assert all(n.startswith("libjansson-") for n in vendored), vendored
 
 
 def test_cpu_features_names_every_known_isa() -> None:

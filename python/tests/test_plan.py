@@ -91,3 +91,27 @@ def test_bad_recall_arguments(small: F32) -> None:
     ids: npt.NDArray[np.uint64]
     ids, _ = idx.search_batch(small[:4], 10, recall=0.99)
     assert ids.shape == (4, 10)
+
+
+def test_queries_unlike_the_data(mid: F32) -> None:
+    """Out-of-distribution queries (one Gaussian with the data's mean and
+    spread, so between the clusters) reach the target less 0.05 with the
+    defaults (adaptive probing); the calibrated nprobe alone, which an
+    explicit nprobe gives, does not."""
+    data = mid[:25_000]
+    rng = np.random.default_rng(5)
+    qs = (data.mean(0) + data.std(0) * rng.standard_normal((100, data.shape[1]))).astype(
+        np.float32
+    )
+    idx = ruvector.RabitqPlusIndex.build(data)
+    adaptive = recall_at_10(idx, data, qs)
+    hits = 0
+    for q in qs:
+        d = ((data - q) ** 2).sum(axis=1)
+        kth = np.partition(d, 9)[9]
+        got = idx.search(q, 10, nprobe=idx.params["nprobe"])
+        ids = np.array([r.id for r in got], dtype=np.int64)
+        hits += int((d[ids] <= kth * (1 + 1e-5) + 1e-6).sum())
+    fixed = hits / (10 * len(qs))
+    assert adaptive >= idx.params["target_recall"] - 0.05
+    assert fixed < adaptive

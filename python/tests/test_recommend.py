@@ -1,35 +1,34 @@
-"""recommend(): the measured points come back as measured, the rest scales."""
+"""recommend(): what the build's plan does for that size and target."""
 
 from __future__ import annotations
 
 import pytest
 
 import ruvector
-from conftest import F32
+from conftest import F32, clustered
 
 
-def test_measured_point_at_100k() -> None:
+def test_ivf_plan_at_100k() -> None:
     rec = ruvector.recommend(100_000, 128, 0.99)
     assert rec.index_class is ruvector.RabitqPlusIndex
-    assert rec.build_params == {"nlist": 256, "bits": 4}
-    assert rec.search_params == {"nprobe": 8}
-    assert rec.expected_recall == pytest.approx(0.999)
-    assert rec.measured and "14,000" in rec.basis
+    assert rec.build_params == {"target_recall": 0.99}
+    assert rec.search_params == {}
+    assert rec.expected_recall == pytest.approx(0.99)
+    assert rec.measured and "316 lists" in rec.basis and "adaptive" in rec.basis
+    other = ruvector.recommend(1_000_000, 128, 0.9)
+    assert other.build_params == {"target_recall": 0.9} and not other.measured
+    assert "1000 lists" in other.basis
+    assert other.expected_qps_per_thread < rec.expected_qps_per_thread
 
 
-def test_exact_and_low_recall_and_small_n() -> None:
-    assert ruvector.recommend(100_000, 128, 1.0).index_class is ruvector.FlatF32Index
-    assert ruvector.recommend(1_000, 128, 0.9).index_class is ruvector.FlatF32Index
-    low = ruvector.recommend(100_000, 128, 0.3)
-    assert low.index_class is ruvector.RabitqIndex and low.build_params["bits"] == 1
-    assert low.build_params["nlist"] == 1000 and low.search_params == {"nprobe": 10}
-    mid = ruvector.recommend(10_000, 128, 0.95)
-    assert mid.index_class is ruvector.RabitqPlusIndex and mid.build_params == {"nlist": 0, "bits": 4}
-    big = ruvector.recommend(1_000_000, 128, 0.99)
-    assert big.build_params["nlist"] == 800 and big.search_params["nprobe"] == 25
-    assert not big.measured and big.expected_qps_per_thread < 14_000
-    higher = ruvector.recommend(100_000, 128, 0.9995)
-    assert higher.search_params["nprobe"] > 8 and not higher.measured
+def test_exact_and_small_n() -> None:
+    exact = ruvector.recommend(100_000, 128, 1.0)
+    assert exact.index_class is ruvector.FlatF32Index and exact.expected_recall == 1.0
+    for n, dim in ((999, 4096), (2_000, 128)):  # fewer than 1,000; within 1 MiB
+        small = ruvector.recommend(n, dim, 0.9)
+        assert small.index_class is ruvector.RabitqPlusIndex
+        assert small.expected_recall == 1.0 and "exactly" in small.basis
+    assert "exactly" not in ruvector.recommend(3_000, 128, 0.9).basis
 
 
 def test_bad_arguments() -> None:
@@ -45,3 +44,16 @@ def test_recommendation_builds_and_searches(small: F32) -> None:
     assert isinstance(idx, rec.index_class)
     hits = idx.search(small[1], 10, **rec.search_params)
     assert hits[0].id == 1
+
+
+def test_recommendation_is_the_plan(small: F32) -> None:
+    """Built as recommended, the index plans what recommend() said."""
+    for x in (small, clustered(20_000, 32, seed=9, clusters=16)):
+        n, dim = x.shape
+        rec = ruvector.recommend(n, dim, 0.9)
+        idx = rec.build(x)
+        exact = "exactly" in rec.basis
+        assert ("exact scan" in idx.params["plan"]) == exact
+        if not exact:
+            assert idx.params["nlist"] == round(n ** 0.5)
+            assert f"{idx.params['nlist']} lists" in rec.basis

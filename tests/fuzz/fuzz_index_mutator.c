@@ -74,7 +74,7 @@ static void mutate_meta(struct ce_section *m, uint64_t *s)
 }
 
 static const char *const float_tags[] = {"FADD", "FRSC", "FERR", "XADD", "XRSC",
-                                         "XERR", "CENT", "ORIG", "VECS"};
+                                         "XERR", "CENT", "ORIG", "VECS", "LRAD"};
 static const char *const u32_tags[] = {"LROW", "POPC", "EXCD", "CODE"};
 
 static void mutate_one(struct ce_image *im, uint64_t *s)
@@ -88,8 +88,8 @@ static void mutate_one(struct ce_image *im, uint64_t *s)
         break;
     }
     case 2:
-    case 3: { /* a float of a factor, centroid, origin or vector section */
-        struct ce_section *f = ce_find(im, float_tags[rnd(s) % 9]);
+    case 3: { /* a float of a factor, centroid, origin, vector or radius section */
+        struct ce_section *f = ce_find(im, float_tags[rnd(s) % 10]);
         if (f && f->len >= 4) {
             float v = interesting_f32(s);
             memcpy(f->data + 4 * (rnd(s) % (f->len / 4)), &v, 4);

@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "exec/blas.h"
+#include "exec/cancel.h"
 #include "index/ivf/ivf.h"
 #include "index/ivf/km_pool.h"
 #include "index/ivf/kmeans.h"
@@ -273,7 +274,8 @@ int ruv__kmeans_assign(const struct ruv_kernel_ops *k, const float *data, size_t
                                .tile_rows = T, .cblock = CB,
                                .dots = dots, .best = best, .bestid = bestid, .assign = assign,
                                .dist = dist, .exact_dist = 1, .changed = NULL};
-        ruv__km_run(threads, ruv__ivf_assign_task, &J, ntiles);
+        if (ruv__km_run(threads, ruv__ivf_assign_task, &J, ntiles))
+            st = ruv__cancel_check("IVF assignment");
     }
     free(cnorm);
     free(cc);

@@ -16,8 +16,8 @@ static void run_range(void *vctx, size_t begin, size_t end, unsigned worker)
         s->fn(s->ctx, t, worker);
 }
 
-void ruv__km_run(unsigned threads, ruv__km_task_fn fn, void *ctx, size_t ntasks)
+int ruv__km_run(unsigned threads, ruv__km_task_fn fn, void *ctx, size_t ntasks)
 {
     struct km_step s = {fn, ctx};
-    ruv__parallel_for(threads, ntasks, 1, run_range, &s);
+    return ruv__parallel_for(threads, ntasks, 1, run_range, &s);
 }

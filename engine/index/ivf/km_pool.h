@@ -11,7 +11,9 @@
 typedef void (*ruv__km_task_fn)(void *ctx, size_t task, unsigned worker);
 
 /* Runs fn for tasks 0 .. ntasks - 1 on up to `threads` threads and returns
- * when all are done; worker < threads. */
-void ruv__km_run(unsigned threads, ruv__km_task_fn fn, void *ctx, size_t ntasks);
+ * when all are done; worker < threads. RUV_E_CANCELED (no detail) when the
+ * caller's cancel token was raised: tasks were skipped, the step's output is
+ * incomplete (exec/cancel.h). */
+int ruv__km_run(unsigned threads, ruv__km_task_fn fn, void *ctx, size_t ntasks);
 
 #endif

@@ -9,6 +9,8 @@
 #include <ruvector/kernel.h>
 
 #include "base/error.h"
+#include "base/splitmix.h"
+#include "exec/cancel.h"
 #include "index/ivf/ivf.h"
 #include "index/ivf/km_pool.h"
 #include "index/ivf/kmeans.h"
@@ -36,20 +38,10 @@
 
 /* ------------------------------------------------------------- PRNG --- */
 
-/* splitmix64 (Steele, Lea, Flood 2014): tiny, seedable with any value, and
- * identical on every platform, which the determinism contract needs. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [0, 1) with 53 random bits. */
 static double uniform01(uint64_t *state)
 {
-    return (double)(splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(ruv__splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static size_t rand_below(uint64_t *state, size_t n)
@@ -253,7 +245,7 @@ static void kmeans_pp(struct km *K, unsigned threads, uint64_t *rng)
         K->D[i] = INFINITY;
         K->near[i] = 0;
     }
-    for (size_t ci = 0; ci < K->nlist; ci++) {
+    for (size_t ci = 0; ci < K->nlist && !ruv__cancel_pending(); ci++) {
         double total = 0.0;
         for (size_t i = 0; ci > 0 && i < npp; i++) {
             total += K->D[i];
@@ -271,9 +263,9 @@ static void kmeans_pp(struct km *K, unsigned threads, uint64_t *rng)
         }
         K->nc = ci;
         if (parallel) {
-            if (ci > 0)
-                ruv__km_run(threads, kpp_centre_task, K, K->ntry);
-            ruv__km_run(threads, kpp_task, K, nchunks);
+            if ((ci > 0 && ruv__km_run(threads, kpp_centre_task, K, K->ntry)) ||
+                ruv__km_run(threads, kpp_task, K, nchunks))
+                return; /* canceled: the caller checks */
         } else {
             for (size_t t = 0; ci > 0 && t < K->ntry; t++)
                 kpp_centre_task(K, t, 0);
@@ -327,7 +319,7 @@ static int split_empty(struct km *K, size_t *cnt, uint64_t *rng)
         uint64_t bits = 0;
         for (size_t d = 0; d < dim; d++) {
             if (d % 64 == 0)
-                bits = splitmix64(rng);
+                bits = ruv__splitmix64(rng);
             /* At least a few ulps of the coordinate, so the two centroids
              * differ even when the cluster is tiny next to its offset. */
             float mag = fmaxf(step, fabsf(cl[d]) * (8.0f * 1.1920929e-7f));
@@ -424,6 +416,9 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
                    .y = y, .npp = npp, .D = D, .P = P, .near = near, .tc = tc,
                    .tdist = tdist, .tsum = tsum};
     kmeans_pp(&K, threads, &rng);
+    if ((st = ruv__cancel_check("k-means")) != RUV_OK)
+        goto fail;
+    st = RUV_E_NOMEM;
     free(ys);
     free(D);
     free(P);
@@ -468,7 +463,10 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     int moved = 0;
     for (unsigned it = 0; it < iters; it++) {
         ruv__ivf_center_centroids(k, c, mu, nlist, dim, cc, cnorm);
-        ruv__km_run(threads, ruv__ivf_assign_task, &J, ntiles);
+        if (ruv__km_run(threads, ruv__ivf_assign_task, &J, ntiles)) {
+            st = ruv__cancel_check("k-means");
+            goto fail;
+        }
         size_t nchanged = 0;
         for (size_t t = 0; t < ntiles; t++)
             nchanged += changed[t];
@@ -497,7 +495,10 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
         for (size_t r = 0; r < s; r++)
             perm[cnt[assign[r]]++] = r;
 
-        ruv__km_run(threads, update_task, &K, ruv__ivf_div_up(nlist, UPD_BLOCK));
+        if (ruv__km_run(threads, update_task, &K, ruv__ivf_div_up(nlist, UPD_BLOCK))) {
+            st = ruv__cancel_check("k-means");
+            goto fail;
+        }
         moved = split_empty(&K, cnt, &rng);
     }
     memcpy(centroids, c, nlist * dim * sizeof *c);

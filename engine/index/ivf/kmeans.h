@@ -126,5 +126,11 @@ size_t ruv__probe_bytes(const struct ruv__probe *p);
  * Allocation-free and never fails. */
 void ruv__probe_nearest(const struct ruv_kernel_ops *k, const struct ruv__probe *p, const float *q,
                         float *work, size_t nprobe, uint32_t *out, float *out_score);
+/* ruv__probe_nearest, and also every centroid's score to all_dist (nlist
+ * floats, by centroid) and |q'|^2 of the scaled, centred query to *qq, so
+ * that (score + *qq) / scale^2 is |q - c|^2 to binary16 precision. */
+void ruv__probe_nearest_all(const struct ruv_kernel_ops *k, const struct ruv__probe *p,
+                            const float *q, float *work, size_t nprobe, uint32_t *out,
+                            float *out_score, float *all_dist, float *qq);
 
 #endif

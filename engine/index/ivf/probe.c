@@ -97,6 +97,13 @@ size_t ruv__probe_bytes(const struct ruv__probe *p)
 void ruv__probe_nearest(const struct ruv_kernel_ops *k, const struct ruv__probe *p, const float *q,
                         float *work, size_t nprobe, uint32_t *out, float *out_score)
 {
+    ruv__probe_nearest_all(k, p, q, work, nprobe, out, out_score, NULL, NULL);
+}
+
+void ruv__probe_nearest_all(const struct ruv_kernel_ops *k, const struct ruv__probe *p,
+                            const float *q, float *work, size_t nprobe, uint32_t *out,
+                            float *out_score, float *all_dist, float *qq)
+{
     const size_t nlist = p->nlist, dim = p->dim;
     if (nprobe > nlist)
         nprobe = nlist;
@@ -104,6 +111,12 @@ void ruv__probe_nearest(const struct ruv_kernel_ops *k, const struct ruv__probe 
         return;
     for (size_t j = 0; j < dim; j++)
         work[j] = (q[j] - p->mean[j]) * p->scale;
+    if (qq) {
+        double s = 0.0;
+        for (size_t j = 0; j < dim; j++)
+            s += (double)work[j] * work[j];
+        *qq = (float)s;
+    }
     float buf[NEAREST_BLOCK];
     size_t h = 0;
     for (size_t c0 = 0; c0 < nlist; c0 += NEAREST_BLOCK) {
@@ -112,6 +125,8 @@ void ruv__probe_nearest(const struct ruv_kernel_ops *k, const struct ruv__probe 
         for (size_t j = 0; j < nb; j++) {
             float d = p->norm[c0 + j] - 2.0f * buf[j];
             uint32_t id = (uint32_t)(c0 + j);
+            if (all_dist)
+                all_dist[id] = d;
             if (h < nprobe) {
                 /* sift up */
                 size_t i = h++;

@@ -17,6 +17,7 @@
  *    error bound decides how many to re-rank; rerank_factor only caps it. */
 #include "config.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "exec/cancel.h"
 #include "exec/pool.h"
 #include "exec/progress.h"
 #include "index/common.h"
@@ -51,9 +53,11 @@ static int rq_init(struct ruv_index *idx)
     r->nlist = idx->p.nlist ? idx->p.nlist : 1;
     r->centroids = calloc((size_t)r->nlist * idx->p.dim, sizeof(float));
     r->centroids_rot = calloc((size_t)r->nlist * r->dim_pad, sizeof(float));
+    r->cnorm = calloc(r->nlist, sizeof(float));
     r->lists = calloc(r->nlist, sizeof *r->lists);
-    if (!r->centroids || !r->centroids_rot || !r->lists)
+    if (!r->centroids || !r->centroids_rot || !r->cnorm || !r->lists)
         return ruv__set_error(RUV_E_NOMEM, "out of memory for %u lists", r->nlist);
+    r->radii = 1; /* every put keeps them; a load without LRAD clears this */
     /* No training data yet: the origin is the centroid until train runs. */
     return RUV_OK;
 }
@@ -79,6 +83,7 @@ static void rq_free(struct ruv_index *idx)
     free(r->lists);
     free(r->centroids);
     free(r->centroids_rot);
+    free(r->cnorm);
     free(r->origin);
     ruv__probe_free(&r->probe);
     free(r->row_list);
@@ -107,9 +112,12 @@ int ruv__rq_derive_centroid_tables(const struct ruv_index *idx, struct rq *r)
     float *tmp = malloc((dim ? dim : 1) * sizeof *tmp);
     if (!tmp)
         return ruv__set_error(RUV_E_NOMEM, "out of memory");
-    for (uint32_t c = 0; c < r->nlist; c++)
-        ruv__rotation_apply(&r->rot, idx->k, ruv__rq_in_frame(r, r->centroids + (size_t)c * dim, dim, tmp),
+    for (uint32_t c = 0; c < r->nlist; c++) {
+        const float *cv = r->centroids + (size_t)c * dim;
+        ruv__rotation_apply(&r->rot, idx->k, ruv__rq_in_frame(r, cv, dim, tmp),
                             r->centroids_rot + (size_t)c * r->dim_pad);
+        r->cnorm[c] = idx->k->dot_f32(cv, cv, dim);
+    }
     free(tmp);
     ruv__probe_free(&r->probe);
     return r->nlist > 1 ? ruv__probe_init(&r->probe, r->centroids, r->nlist, idx->p.dim) : RUV_OK;
@@ -176,6 +184,7 @@ static void encode_range(void *vctx, size_t b, size_t e, unsigned worker)
         uint64_t *code = c->codes + i * r->words;
         struct encoded *en = &c->enc[i];
         en->list = list;
+        en->dist = sqrtf(idx->k->l2sq_f32(x, r->centroids + (size_t)list * idx->p.dim, idx->p.dim));
         if (idx->p.bits > 1) {
             if (ruv__rabitq_encode_ex(xr, cr, r->dim_pad, idx->p.bits, r->metric, idx->p.epsilon,
                                       0.0f, exs, code, c->ex + i * ruv__rq_ex_bytes(r), &en->f,
@@ -301,6 +310,8 @@ void ruv__rq_list_put(const struct ruv_index *idx, struct rq *r, struct rq_list 
     }
     if (l->n > r->max_list)
         r->max_list = l->n;
+    if (en->dist > l->radius)
+        l->radius = en->dist;
 }
 
 /* k-means splits empty clusters while it can; lists left empty after a
@@ -345,10 +356,12 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
         rc = ruv__kmeans_assign(idx->k, data, n, idx->p.dim, r->centroids, r->nlist, threads,
                                 assign, NULL);
     c.assign = assign;
+    if (!rc && ruv__parallel_for(threads, n, 256, encode_range, &c))
+        rc = ruv__cancel_check("encoding");
     if (!rc) {
-        ruv__parallel_for(threads, n, 256, encode_range, &c);
         ruv__progress(idx->eng, "encoding", n, n);
-        if (c.failed)
+        rc = ruv__cancel_check("encoding"); /* the host may cancel from its callback */
+        if (!rc && c.failed)
             rc = ruv__set_error(RUV_E_INVAL, "extended RaBitQ encoding failed");
     }
     /* Reserve every list first so appending cannot fail half-way. */

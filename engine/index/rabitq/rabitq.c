@@ -5,6 +5,7 @@
 
 #include <ruvector/error.h>
 
+#include "base/splitmix.h"
 #include "index/rabitq/rabitq.h"
 #include "index/rabitq/rotation.h"
 

@@ -6,15 +6,8 @@
 #include <ruvector/error.h>
 #include <ruvector/kernel.h>
 
+#include "base/splitmix.h"
 #include "index/rabitq/rotation.h"
-
-uint64_t ruv__splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 uint32_t ruv__rotation_dim_pad(uint32_t dim)
 {

@@ -40,9 +40,6 @@ struct ruv__rotation {
     uint64_t *signs;  /* rounds * dim_pad / 64 words, owned */
 };
 
-/* splitmix64 step: advances *state and returns the next output. Shared so
- * that tests and other engine code draw from the same documented stream. */
-uint64_t ruv__splitmix64(uint64_t *state);
 
 /* Padded dimension for dim (0 if dim is 0 or the padding overflows uint32). */
 uint32_t ruv__rotation_dim_pad(uint32_t dim);

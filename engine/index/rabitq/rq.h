@@ -24,6 +24,10 @@ struct rq_list {
                       * dimension (sign bit on top of the ex bits), so that
                       * <u, q> is a single dot_u8_f32 call; files store ex only */
     float *x_add, *x_rescale, *x_error;
+    /* max |x - centroid| over every vector ever put here (original space;
+     * removals leave it an upper bound): what adaptive probing bounds an
+     * unprobed list's distances with (rq_search.c) */
+    float radius;
 };
 
 struct rq {
@@ -42,6 +46,7 @@ struct rq {
      * and in version 1 files. */
     float *origin;
     float *centroids_rot; /* nlist x dim_pad */
+    float *cnorm;         /* nlist: |c|^2 (inner product: a list's bound, rq_search.c) */
     struct ruv__probe probe; /* binary16 copy for the IVF probe (nlist > 1) */
     struct rq_list *lists;
     /* row -> (list, pos), built on the first remove and kept from then on:
@@ -49,6 +54,9 @@ struct rq {
     uint32_t *row_list, *row_pos;
     size_t row_cap;
     size_t max_list;
+    /* lists[].radius holds: built or added by this version, or read from
+     * an LRAD section; files without one (older) probe as they did */
+    int radii;
 };
 
 /* Bytes of one row's ex code. */
@@ -61,6 +69,7 @@ enum { MAX_WORDS = 65536 / 64 };
 struct encoded {
     uint32_t list;
     struct ruv__rabitq_factors f, fx;
+    float dist; /* |x - centroid| */
 };
 
 /* ---- index_rabitq.c ---- */

@@ -73,6 +73,18 @@ static int save_lists(const struct ruv_index *idx, struct ruv__writer *w, const 
     return rc;
 }
 
+static int save_radii(const struct rq *r, struct ruv__writer *w)
+{
+    float *rad = malloc(r->nlist * sizeof *rad);
+    if (!rad)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < r->nlist; i++)
+        rad[i] = r->lists[i].radius;
+    int rc = ruv__writer_section(w, "LRAD", rad, r->nlist * sizeof *rad);
+    free(rad);
+    return rc;
+}
+
 int ruv__rq_save(const struct ruv_index *idx, struct ruv__writer *w)
 {
     const struct rq *r = idx->impl;
@@ -97,6 +109,8 @@ int ruv__rq_save(const struct ruv_index *idx, struct ruv__writer *w)
         sizes[i] = r->lists[i].n;
     rc = ruv__writer_section(w, "LSIZ", sizes, r->nlist * sizeof *sizes);
     free(sizes);
+    if (!rc && r->radii) /* per-list radii: adaptive probing (rq_search.c) */
+        rc = save_radii(r, w);
 #define LIST_SECTION(tag, field, elem)                                                       \
     if (!rc) {                                                                               \
         rc = ruv__writer_section_begin(w, tag);                                              \
@@ -214,6 +228,32 @@ static int check_ex_bits(const struct ruv_index *idx, const struct rq *r, const 
     return RUV_OK;
 }
 
+/* LRAD: one radius per list (absent before adaptive probing: the index
+ * then probes a fixed number of lists, as it did). Each must be finite and
+ * >= 0; that it bounds the list's vectors is not checked (that needs the
+ * originals), and a smaller one only makes a search probe fewer lists. */
+static int load_radii(struct rq *r, const struct ruv__reader *rd, const float **out)
+{
+    *out = NULL;
+    r->radii = 0;
+    if (!ruv__reader_has(rd, "LRAD"))
+        return RUV_OK;
+    const void *v;
+    int rc = section_exact(rd, "LRAD", r->nlist * sizeof(float), &v);
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < r->nlist; i++) {
+        float x;
+        memcpy(&x, (const char *)v + i * sizeof x, sizeof x);
+        if (!(x >= 0.0f) || !isfinite(x))
+            return ruv__set_error(RUV_E_CORRUPT, "LRAD: list %u has radius %g (must be finite "
+                                  "and >= 0)", i, (double)x);
+    }
+    *out = v;
+    r->radii = 1;
+    return RUV_OK;
+}
+
 int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
 {
     struct rq *r = idx->impl;
@@ -246,6 +286,9 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
             return ruv__set_error(RUV_E_CORRUPT, "%s", ruv_last_error());
     }
     if ((rc = ruv__rq_derive_centroid_tables(idx, r)))
+        return rc;
+    const float *radii = NULL;
+    if ((rc = load_radii(r, rd, &radii)))
         return rc;
     const uint64_t *sizes = sizes_v;
     size_t total = 0;
@@ -336,6 +379,8 @@ int ruv__rq_load(struct ruv_index *idx, const struct ruv__reader *rd)
             ruv__rq_list_put(idx, r, l, row, code,
                      ex ? (const uint8_t *)exc + off * ruv__rq_ex_bytes(r) : NULL, &en);
         }
+        if (radii) /* may be unaligned in the mapped file */
+            memcpy(&l->radius, (const char *)radii + i * sizeof(float), sizeof(float));
     }
     free(seen);
     return rc;

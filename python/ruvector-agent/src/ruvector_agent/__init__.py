@@ -1,8 +1,8 @@
 """Companion of `ruvector[agent]`: carries the 'a2a' plugin for libruvector.
 
-SKELETON: the 'a2a' plugin is not built yet, so plugins/ is empty and
-`ruvector.Engine(plugins=["a2a"])` still fails with a message naming this
-extra. ruvector finds this directory through the `ruvector.plugins` entry point.
+plugins/a2a.so links the system's libcurl and libcrypto (OpenSSL 3); the
+jansson it links is in ruvector_agent.libs/. ruvector finds this directory
+through the `ruvector.plugins` entry point.
 """
 
 from pathlib import Path

@@ -1,8 +1,8 @@
 """Companion of `ruvector[text]`: carries the 'embed_onnx' plugin for libruvector.
 
-SKELETON: the 'embed_onnx' plugin is not built yet, so plugins/ is empty and
-`ruvector.Engine(plugins=["embed_onnx"])` still fails with a message naming this
-extra. ruvector finds this directory through the `ruvector.plugins` entry point.
+plugins/embed_onnx.so opens the onnxruntime wheel's library at run time
+(ruvector passes its path as the plugin's `ort_lib_wheel` option). ruvector
+finds this directory through the `ruvector.plugins` entry point.
 """
 
 from pathlib import Path

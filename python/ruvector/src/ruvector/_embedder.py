@@ -27,7 +27,7 @@ import numpy.typing as npt
 from . import _ext
 from ._engine import Engine, default_engine
 from ._errors import RuVectorError
-from ._plugins import ort_lib_hint
+from ._plugins import ort_hint
 
 __all__ = ["Embedder", "EmbedError", "DEFAULT_CACHE_DIR"]
 
@@ -51,8 +51,8 @@ def _wrap(exc: RuVectorError, prefix: str = "") -> EmbedError:
     return EmbedError(prefix + str(exc), status=exc.status, status_name=exc.status_name)
 
 
-#: The onnxruntime wheel's library, or None (see _plugins.ort_lib_hint).
-ort_wheel_library = ort_lib_hint
+#: The onnxruntime wheel's library, or None (see _plugins.ort_hint).
+ort_wheel_library = ort_hint
 
 
 def _plugin_reason(eng: Engine) -> str:

@@ -10,13 +10,7 @@ from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _ext
 from ._errors import NotFoundError, PluginError
-from ._plugins import (
-    blas_hint,
-    default_plugin_path,
-    extra_hint,
-    installed_plugin_dirs,
-    ort_lib_hint,
-)
+from ._plugins import blas_hint, default_plugin_path, extra_hint, installed_plugin_dirs, ort_hint
 
 __all__ = ["Engine", "default_engine", "runtime_info", "show_runtime", "cpu_features"]
 
@@ -47,9 +41,6 @@ class Engine:
             the scipy-openblas32 wheel's lib directory when it is installed,
             else the system's OpenBLAS, else the engine's own kernels.
         options: per-plugin settings, ``{"a2a": {"endpoint": "..."}}``.
-            Unless given, ``embed_onnx``'s ``ort_lib_wheel`` is the
-            installed onnxruntime wheel's library (found without importing
-            it), so the plugin can load late into any engine.
     """
 
     __slots__ = ("_h", "_plugin_path_arg", "__weakref__")
@@ -87,10 +78,11 @@ class Engine:
             for plugin, kv in (options or {}).items()
             for key, value in kv.items()
         )
-        if not any(p == "embed_onnx" and k == "ort_lib_wheel" for p, k, _ in triples):
-            wheel = ort_lib_hint()
-            if wheel:
-                triples += (("embed_onnx", "ort_lib_wheel", wheel),)
+        # The onnxruntime wheel's library for embed_onnx (its own key, so an
+        # ort_lib setting or RUVECTOR_ORT_LIB still wins; embed.md §3.2).
+        ort_lib_wheel = ort_hint()
+        if ort_lib_wheel and not any(t[:2] == ("embed_onnx", "ort_lib_wheel") for t in triples):
+            triples += (("embed_onnx", "ort_lib_wheel", ort_lib_wheel),)
         def open_engine(blas_path: Optional[str]) -> _ext.Engine:
             return _ext.Engine(
                 kernel=kernel,
@@ -204,7 +196,6 @@ def runtime_info(engine: Optional[Engine] = None) -> Dict[str, Any]:
         "plugin_path_passed": eng._plugin_path_arg,
         "plugin_dirs": [d._asdict() for d in installed_plugin_dirs()],
         "blas_hint": blas_hint(),
-        "ort_lib_hint": ort_lib_hint(),
     }
     return info
 

@@ -153,7 +153,7 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "EmbedModel", &embed_model_spec, &embed_model_type) ||
         add_type(m, "EmbedCancel", &embed_cancel_spec, &embed_cancel_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
-        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX)) {
+        PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX) || call_init()) {
         Py_DECREF(m);
         return NULL;
     }

@@ -45,6 +45,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <ruvector/cancel.h>
 #include <ruvector/engine.h>
 #include <ruvector/index.h>
 
@@ -87,6 +88,25 @@ PyObject *raise_detail(int status, const char *detail);
 void save_detail(char *buf);
 /* raise_detail(status, ruv_last_error()). Always returns NULL. */
 PyObject *raise_status(int status);
+
+/* ---- long calls (_ext_call.c) ---- */
+
+/* Remembers which thread is Python's main thread; from PyInit__ext. */
+int call_init(void);
+/* Runs fn(ctx) (an engine call returning a status) with the GIL released;
+ * called and returns with the GIL held. On error the thread-local detail is
+ * copied to detail (DETAIL_SIZE). When long_call is set and this is the
+ * main thread, fn runs on the engine's pool while this thread runs Python's
+ * signal handlers every 50 ms; if one raises, fn's cancel token is raised
+ * (<ruvector/cancel.h>), fn returns (RUV_E_CANCELED, or its own status if
+ * it had finished), and *interrupted is 1 with the handler's exception set:
+ * the caller drops fn's result and returns NULL. */
+int call_interruptible(ruv_cancel_call_fn fn, void *ctx, int long_call, char *detail,
+                       int *interrupted);
+/* Whether a call is long enough to be worth the hand-off to the pool
+ * (tens of microseconds): about a millisecond of work or more. */
+#define LONG_BUILD(rows, dim) ((double)(rows) * (double)(dim) >= 65536.0)
+#define LONG_SEARCH(nq, len, dim) ((double)(nq) * (double)(len) * (double)(dim) >= 16777216.0)
 
 /* ---- arguments (_ext_args.c) ---- */
 

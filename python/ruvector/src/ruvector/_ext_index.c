@@ -152,6 +152,21 @@ PyObject *mod_index_new(PyObject *mod, PyObject *args, PyObject *kw)
     return index_wrap(engine, idx);
 }
 
+struct build_call {
+    ruv_engine *eng;
+    const ruv_index_params *p;
+    const float *data;
+    size_t n;
+    const uint64_t *ids;
+    ruv_index *idx;
+};
+
+static int build_call(void *vctx)
+{
+    struct build_call *b = vctx;
+    return ruv_index_build(b->eng, b->p, b->data, b->n, b->ids, &b->idx);
+}
+
 /* index_build(engine, vectors, ids, *, type, metric, ...) -> Index
  * vectors: float32 (n, dim); ids: uint64 (n,) or None (ids 0..n-1). */
 PyObject *mod_index_build(PyObject *mod, PyObject *args, PyObject *kw)
@@ -192,19 +207,18 @@ PyObject *mod_index_build(PyObject *mod, PyObject *args, PyObject *kw)
                      ids.rows);
         goto done;
     }
-    ruv_engine *eng = ((EngineObject *)engine)->eng;
-    ruv_index *idx = NULL;
+    struct build_call b = {((EngineObject *)engine)->eng, &p, data.data, (size_t)data.rows,
+                           ids.data, NULL};
     char detail[DETAIL_SIZE] = "";
-    int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = ruv_index_build(eng, &p, data.data, (size_t)data.rows, ids.data, &idx);
-    if (st)
-        save_detail(detail);
-    Py_END_ALLOW_THREADS
-    if (st)
+    int interrupted;
+    int st = call_interruptible(build_call, &b, LONG_BUILD(data.rows, data.cols), detail,
+                                &interrupted);
+    if (interrupted) /* the signal handler's exception is set */
+        ruv_index_free(b.idx);
+    else if (st)
         raise_detail(st, detail);
     else
-        result = index_wrap(engine, idx);
+        result = index_wrap(engine, b.idx);
 done:
     Py_XDECREF(dim_o);
     view_free(&data);

@@ -25,6 +25,19 @@ static int write_lock(IndexObject *self, const char *what)
     return 0;
 }
 
+struct add_call {
+    ruv_index *idx;
+    const float *data;
+    size_t n;
+    const uint64_t *ids;
+};
+
+static int add_call(void *vctx)
+{
+    struct add_call *a = vctx;
+    return ruv_index_add(a->idx, a->data, a->n, a->ids);
+}
+
 /* add(vectors, ids) -> None; vectors float32 (n, dim), ids uint64 (n,). */
 static PyObject *index_add(PyObject *obj, PyObject *args)
 {
@@ -45,14 +58,14 @@ static PyObject *index_add(PyObject *obj, PyObject *args)
     if (write_lock(self, "add"))
         goto done;
     char detail[DETAIL_SIZE] = "";
-    int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = ruv_index_add(self->idx, data.data, (size_t)data.rows, ids.data);
-    if (st)
-        save_detail(detail);
+    struct add_call a = {self->idx, data.data, (size_t)data.rows, ids.data};
+    int interrupted;
+    int st = call_interruptible(add_call, &a, LONG_BUILD(data.rows, data.cols), detail,
+                                &interrupted);
     pthread_rwlock_unlock(&self->lock);
-    Py_END_ALLOW_THREADS
-    if (st)
+    if (interrupted) {
+        /* the signal handler's exception is set */
+    } else if (st)
         raise_detail(st, detail);
     else
         result = (Py_INCREF(Py_None), Py_None);

@@ -178,6 +178,22 @@ static int check_finite_queries(const float *q, size_t rows, size_t cols, char *
     return RUV_OK;
 }
 
+struct batch_call {
+    const ruv_index *idx;
+    const float *queries;
+    size_t nq;
+    const ruv_search_params *sp;
+    uint64_t *ids;
+    float *scores;
+    size_t *nfound;
+};
+
+static int batch_call(void *vctx)
+{
+    struct batch_call *b = vctx;
+    return ruv_index_search_batch(b->idx, b->queries, b->nq, b->sp, b->ids, b->scores, b->nfound);
+}
+
 /* search_batch(queries, k, nprobe, rerank_factor, allow, out_ids, out_scores,
  *              out_nfound, recall=0) -> None
  * queries: float32 (nq, dim); outputs are caller-allocated writable arrays:
@@ -209,19 +225,23 @@ PyObject *index_search_batch(PyObject *obj, PyObject *args)
         goto done;
     }
     char detail[DETAIL_SIZE] = "";
-    int st;
+    int st, interrupted = 0;
     Py_BEGIN_ALLOW_THREADS
     st = check_finite_queries(q.data, (size_t)q.rows, (size_t)q.cols, detail);
-    if (!st) {
+    if (!st)
         pthread_rwlock_rdlock(&self->lock);
-        st = ruv_index_search_batch(self->idx, q.data, (size_t)q.rows, &sp, ids.data,
-                                    scores.data, nfound.data);
-        if (st)
-            save_detail(detail);
+    Py_END_ALLOW_THREADS
+    if (!st) {
+        struct batch_call b = {self->idx, q.data, (size_t)q.rows, &sp, ids.data, scores.data,
+                               nfound.data};
+        st = call_interruptible(batch_call, &b,
+                                LONG_SEARCH(q.rows, ruv_index_len(self->idx), q.cols), detail,
+                                &interrupted);
         pthread_rwlock_unlock(&self->lock);
     }
-    Py_END_ALLOW_THREADS
-    if (st)
+    if (interrupted) {
+        /* the signal handler's exception is set */
+    } else if (st)
         raise_detail(st, detail);
     else
         result = (Py_INCREF(Py_None), Py_None);

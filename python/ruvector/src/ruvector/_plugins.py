@@ -13,26 +13,23 @@ BLAS. The ``scipy-openblas32`` wheel (a dependency) holds
 without importing it and passed to the engine as a hint. Without it the
 engine tries the system's OpenBLAS, then uses its own kernels.
 
-ONNX Runtime. The ``onnxruntime`` wheel (pulled by ``ruvector[text]``) holds
-``capi/libonnxruntime.so.<version>``; it too is found without importing it
-and passed to the embed_onnx plugin as its ``ort_lib_wheel`` key, which the
-``ort_lib`` setting and RUVECTOR_ORT_LIB still beat (embed.md §3.2).
+ONNX Runtime. The ``onnxruntime`` wheel (a dependency of ruvector-text) holds
+``capi/libonnxruntime.so.<version>``; it is found the same way and given to
+the embed_onnx plugin as its ``ort_lib_wheel`` option (embed.md §3.2: after
+the ``ort_lib`` setting and RUVECTOR_ORT_LIB, before the system loader).
 """
 
 from __future__ import annotations
 
-import glob
 import importlib.util
 import os
-import re
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Union
 
-__all__ = [
-    "ENTRY_POINT_GROUP", "PluginDir", "installed_plugin_dirs", "blas_hint", "ort_lib_hint", "EXTRAS",
-]
+__all__ = ["ENTRY_POINT_GROUP", "PluginDir", "installed_plugin_dirs", "blas_hint", "ort_hint",
+           "EXTRAS"]
 
 ENTRY_POINT_GROUP = "ruvector.plugins"
 
@@ -125,29 +122,52 @@ def blas_hint() -> Optional[str]:
     return str(lib) if lib.is_dir() else None
 
 
-def ort_lib_hint() -> Optional[str]:
-    """The newest ``capi/libonnxruntime.so.*`` of the installed onnxruntime
-    wheel (wheels carry no symlinks), or None."""
+def _package_dir(name: str) -> Optional[Path]:
+    """Where the installed package ``name`` lives, found without importing it."""
     try:
-        spec = importlib.util.find_spec("onnxruntime")
+        spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
         return None
-    if spec is None or not spec.origin:
+    if spec is None or not spec.submodule_search_locations:
         return None
-    libs = glob.glob(os.path.join(os.path.dirname(spec.origin), "capi", "libonnxruntime.so.*"))
+    return Path(list(spec.submodule_search_locations)[0])
 
-    def version(path: str) -> Tuple[int, ...]:
-        tail = path.rsplit("libonnxruntime.so.", 1)[-1]
-        return tuple(int(p) for p in re.findall(r"\d+", tail))
 
-    return max(libs, key=version) if libs else None
+def _so_version(path: Path) -> tuple[int, ...]:
+    """(1, 32, 0) for libonnxruntime.so.1.32.0; parts that are not numbers count as 0."""
+    tail = path.name.split(".so.", 1)[-1]
+    return tuple(int(p) if p.isdigit() else 0 for p in tail.split("."))
+
+
+def ort_hint() -> Optional[str]:
+    """The newest ``capi/libonnxruntime.so.*`` of an installed onnxruntime
+    wheel (wheels carry no symlinks, so the file has its full version in
+    its name), or None."""
+    pkg = _package_dir("onnxruntime")
+    if pkg is None:
+        return None
+    libs = [p for p in (pkg / "capi").glob("libonnxruntime.so.*") if p.is_file()]
+    return str(max(libs, key=_so_version)) if libs else None
+
+
+#: System libraries a companion's plugin links rather than carries (the
+#: ruvector-agent wheel: AGENT_REPAIR in scripts/python-test.sh says why).
+SYSTEM_LIBS = {
+    "a2a": "libcurl (libcurl.so.4) and OpenSSL 3 (libcrypto.so.3): on Debian and Ubuntu the "
+    "packages libcurl4 and libssl3 (libcurl4t64 and libssl3t64 since the 64-bit time_t move)",
+}
 
 
 def extra_hint(name: str) -> str:
-    """Text telling how to install the companion that carries a plugin."""
+    """Text telling how to install the companion that carries a plugin, or,
+    when it is installed, what the plugin needs from the system."""
     extra = EXTRAS.get(name)
     if extra is None:
         return ""
+    if any(name in d.plugins for d in installed_plugin_dirs() if not d.error):
+        needs = SYSTEM_LIBS.get(name)
+        return f"; the '{name}' plugin of ruvector[{extra}] is installed" + (
+            f" and needs the system's {needs}" if needs else "")
     return (
         f"; the '{name}' plugin ships in the ruvector[{extra}] extra: "
         f"{Path(sys.executable).name} -m pip install 'ruvector[{extra}]'"

@@ -1,0 +1,326 @@
+/* Adaptive probing (engine/index/rabitq/rq_search.c): with the defaults,
+ * queries unlike the data (out of distribution) still reach the recall
+ * target less 0.05, in-distribution ones the target; the per-list radii it
+ * needs are exact, survive a save and load, and are validated; a file
+ * without them (written before adaptive probing) searches as it did.
+ * White-box: it reads the lists' radii. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <ruvector/ruvector.h>
+
+#include "index/build.h"
+#include "index/common.h"
+#include "index/rabitq/rq.h"
+#include "store/persist.h"
+
+#define TESTDATA_SEED 0x5eed0adaull
+#define TESTDATA_TMPDIR "/tmp/ruv-adaptive-test-XXXXXX"
+#include "testdata.h"
+
+enum { N = 30000, D = 48, NQ = 200 };
+
+/* Tie-tolerant recall@10 of nq queries against an exact float64 scan. */
+static double recall10(const ruv_index *idx, const ruv_search_params *sp, int metric,
+                       const float *base, const float *qs, size_t nq)
+{
+    size_t hits = 0;
+    double *d = malloc(N * sizeof *d);
+    for (size_t i = 0; i < nq; i++) {
+        const float *q = qs + i * D;
+        for (size_t r = 0; r < N; r++)
+            d[r] = dist_of(metric, q, base + r * D, D);
+        double kth = INFINITY, best[10];
+        for (int t = 0; t < 10; t++)
+            best[t] = INFINITY;
+        for (size_t r = 0; r < N; r++) { /* the 10 smallest, kept sorted */
+            if (d[r] >= best[9])
+                continue;
+            int t = 9;
+            while (t > 0 && best[t - 1] > d[r]) {
+                best[t] = best[t - 1];
+                t--;
+            }
+            best[t] = d[r];
+        }
+        kth = best[9];
+        uint64_t ids[10];
+        float sc[10];
+        size_t nf;
+        assert_int_equal(ruv_index_search(idx, q, sp, ids, sc, &nf), RUV_OK);
+        for (size_t r = 0; r < nf; r++)
+            hits += d[ids[r]] <= kth + 1e-6 * (1 + fabs(kth));
+    }
+    free(d);
+    return (double)hits / (double)(nq * 10);
+}
+
+/* Queries from elsewhere: one Gaussian with the data's per-coordinate mean
+ * and spread, so they fall between the clusters (for cosine, directions
+ * uniform on the sphere). */
+static float *ood_queries(int metric, const float *x, size_t nq)
+{
+    double mean[D] = {0}, var[D] = {0};
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < D; j++)
+            mean[j] += x[i * D + j] / N;
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < D; j++)
+            var[j] += (x[i * D + j] - mean[j]) * (x[i * D + j] - mean[j]) / N;
+    float *q = malloc(nq * D * sizeof *q);
+    for (size_t i = 0; i < nq * D; i++)
+        q[i] = metric == RUV_METRIC_COSINE
+                   ? nrand()
+                   : (float)(mean[i % D] + sqrt(var[i % D]) * nrand());
+    return q;
+}
+
+static ruv_index *build_default(int metric, const float *x)
+{
+    ruv_index_params p;
+    assert_int_equal(ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, metric, D), RUV_OK);
+    ruv_index *idx = NULL;
+    if (ruv_index_build(eng, &p, x, N, NULL, &idx))
+        fail_msg("build: %s", ruv_last_error());
+    return idx;
+}
+
+/* The defaults on held-out queries: in distribution the target less 0.03
+ * (the calibration's sampling error, as in test_plan.c), out of distribution
+ * the target less 0.05 (issue 14). The fixed calibrated nprobe alone, which
+ * is what files without radii do, falls short on the same OOD queries: the
+ * data are made so that the test can fail. */
+static void test_ood_queries_reach_target(void **state)
+{
+    (void)state;
+    const int metrics[] = {RUV_METRIC_L2, RUV_METRIC_COSINE, RUV_METRIC_IP};
+    for (int m = 0; m < 3; m++) {
+        float *x = clustered(N + NQ, D, 60, 0.7f), *in = x + (size_t)N * D;
+        float *ood = ood_queries(metrics[m], x, NQ);
+        ruv_index *idx = build_default(metrics[m], x);
+        const ruv_index_params *p = ruv_index_params_get(idx);
+        assert_true(p->nlist > 1);
+        assert_true(((const struct rq *)idx->impl)->radii);
+        ruv_search_params sp, fixed;
+        ruv_search_params_init(&sp, 10);
+        ruv_search_params_init(&fixed, 10);
+        fixed.nprobe = p->nprobe;
+        double r_in = recall10(idx, &sp, metrics[m], x, in, NQ);
+        double r_ood = recall10(idx, &sp, metrics[m], x, ood, NQ);
+        double r_fixed = recall10(idx, &fixed, metrics[m], x, ood, NQ);
+        print_message("%s: nprobe %u of %u; recall@10 in-dist %.3f, OOD %.3f (fixed nprobe: "
+                      "%.3f)\n", ruv_metric_name(metrics[m]), p->nprobe, p->nlist, r_in, r_ood,
+                      r_fixed);
+        assert_true(r_in >= p->target_recall - 0.03);
+        assert_true(r_ood >= p->target_recall - 0.05);
+        assert_true(r_fixed < r_ood);
+        ruv_index_free(idx);
+        free(ood);
+        free(x);
+    }
+}
+
+/* Every list's radius is the largest |x - centroid| of its vectors. */
+static void test_radii_exact(void **state)
+{
+    (void)state;
+    float *x = clustered(N, D, 60, 0.7f);
+    ruv_index *idx = build_default(RUV_METRIC_L2, x);
+    const struct rq *r = idx->impl;
+    for (uint32_t l = 0; l < r->nlist; l++) {
+        const struct rq_list *li = &r->lists[l];
+        double want = 0.0;
+        for (size_t j = 0; j < li->n; j++) {
+            double s = dist_of(RUV_METRIC_L2, x + (size_t)li->rows[j] * D,
+                               r->centroids + (size_t)l * D, D);
+            want = sqrt(s) > want ? sqrt(s) : want;
+        }
+        assert_true(fabs(li->radius - want) <= 1e-4 * (1 + want));
+    }
+    ruv_index_free(idx);
+    free(x);
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(*len);
+    assert_int_equal(fread(b, 1, *len, f), *len);
+    fclose(f);
+    return b;
+}
+
+static void write_file(const char *path, const void *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, len, f), len);
+    fclose(f);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The section-table entry of tag in a file image (docs/file-format.md). */
+static unsigned char *table_entry(unsigned char *img, const char *tag)
+{
+    uint32_t count = le32(img + 20);
+    unsigned char *t = img + le64(img + 32);
+    for (uint32_t i = 0; i < count; i++)
+        if (!memcmp(t + 32 * i, tag, 4))
+            return t + 32 * i;
+    return NULL;
+}
+
+/* After editing: every CRC the reader checks, recomputed. */
+static void reseal(unsigned char *img, unsigned char *entry)
+{
+    put_le32(entry + 24, ruv__crc32c(0, img + le64(entry + 8), (size_t)le64(entry + 16)));
+    put_le32(img + 40, ruv__crc32c(0, img + le64(img + 32), 32 * (size_t)le32(img + 20)));
+    put_le32(img + 44, 0);
+    put_le32(img + 44, ruv__crc32c(0, img, 64));
+}
+
+/* Saved and loaded, the index searches as before, bit for bit. A file
+ * without LRAD, as written before adaptive probing, loads with the radii
+ * unknown and searches each query with the calibrated nprobe alone, as it
+ * did; saving it again keeps it so. */
+static void test_files_with_and_without_radii(void **state)
+{
+    (void)state;
+    float *x = clustered(N, D, 60, 0.7f);
+    float *ood = ood_queries(RUV_METRIC_L2, x, 40);
+    ruv_index *a = build_default(RUV_METRIC_L2, x);
+    char path[300];
+    snprintf(path, sizeof path, "%s/a.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, path), RUV_OK);
+    ruv_index *b = NULL, *c = NULL, *c2 = NULL;
+    assert_int_equal(ruv_index_load(eng, path, &b), RUV_OK);
+    assert_true(((const struct rq *)b->impl)->radii);
+    size_t len;
+    unsigned char *img = read_file(path, &len);
+    unsigned char *e = table_entry(img, "LRAD");
+    assert_non_null(e);
+    memcpy(e, "Lrad", 4); /* a tag this reader does not know: LRAD is gone */
+    reseal(img, e);
+    write_file(path, img, len);
+    free(img);
+    assert_int_equal(ruv_index_load(eng, path, &c), RUV_OK);
+    assert_false(((const struct rq *)c->impl)->radii);
+    assert_int_equal(ruv_index_save(c, path), RUV_OK);
+    img = read_file(path, &len);
+    assert_null(table_entry(img, "LRAD"));
+    free(img);
+    assert_int_equal(ruv_index_load(eng, path, &c2), RUV_OK);
+    ruv_search_params sp, fixed;
+    ruv_search_params_init(&sp, 10);
+    ruv_search_params_init(&fixed, 10);
+    fixed.nprobe = ruv_index_params_get(a)->nprobe;
+    int differs = 0;
+    for (size_t i = 0; i < 40; i++) {
+        uint64_t ia[10], ib[10], ic[10], id[10], ie[10];
+        float sa[10], sb[10], sc[10], sd[10], se[10];
+        size_t na, nb, nc, nd, ne;
+        const float *q = ood + i * D;
+        assert_int_equal(ruv_index_search(a, q, &sp, ia, sa, &na), RUV_OK);
+        assert_int_equal(ruv_index_search(b, q, &sp, ib, sb, &nb), RUV_OK);
+        assert_int_equal(ruv_index_search(c, q, &sp, ic, sc, &nc), RUV_OK);
+        assert_int_equal(ruv_index_search(a, q, &fixed, id, sd, &nd), RUV_OK);
+        assert_int_equal(ruv_index_search(c2, q, &sp, ie, se, &ne), RUV_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(ia, ib, na * sizeof *ia);
+        assert_memory_equal(sa, sb, na * sizeof *sa);
+        assert_int_equal(nc, nd);
+        assert_memory_equal(ic, id, nc * sizeof *ic);
+        assert_memory_equal(sc, sd, nc * sizeof *sc);
+        assert_int_equal(ne, nd);
+        assert_memory_equal(ie, id, ne * sizeof *ie);
+        differs |= na != nc || memcmp(ia, ic, na * sizeof *ia) != 0;
+    }
+    assert_true(differs); /* the radii change OOD answers: the test sees them */
+    ruv_index_free(a);
+    ruv_index_free(b);
+    ruv_index_free(c);
+    ruv_index_free(c2);
+    free(ood);
+    free(x);
+}
+
+/* A radius that is negative, NaN or infinite, or an LRAD of the wrong
+ * size, is refused by name. */
+static void test_bad_radii_refused(void **state)
+{
+    (void)state;
+    const size_t n = 3000;
+    float *x = clustered(n, D, 20, 0.7f);
+    ruv_index_params p;
+    ruv_index_params_init(&p, RUV_INDEX_RABITQ, RUV_METRIC_L2, D);
+    p.nlist = 16;
+    ruv_index *a = NULL;
+    assert_int_equal(ruv_index_build(eng, &p, x, n, NULL, &a), RUV_OK);
+    char path[300];
+    snprintf(path, sizeof path, "%s/bad.ruv", tmpdir);
+    assert_int_equal(ruv_index_save(a, path), RUV_OK);
+    size_t len;
+    unsigned char *good = read_file(path, &len);
+    const float bad[] = {-1.0f, NAN, INFINITY};
+    for (int t = 0; t < 4; t++) {
+        unsigned char *img = malloc(len);
+        memcpy(img, good, len);
+        unsigned char *e = table_entry(img, "LRAD");
+        assert_non_null(e);
+        assert_int_equal(le64(e + 16), 16 * sizeof(float));
+        if (t < 3)
+            memcpy(img + le64(e + 8) + 5 * sizeof(float), &bad[t], sizeof(float));
+        else {
+            put_le32(e + 16, 15 * sizeof(float)); /* one radius short */
+            memset(img + le64(e + 8) + 15 * sizeof(float), 0, sizeof(float)); /* padding */
+        }
+        reseal(img, e);
+        write_file(path, img, len);
+        free(img);
+        ruv_index *b = NULL;
+        assert_int_equal(ruv_index_load(eng, path, &b), RUV_E_CORRUPT);
+        assert_null(b);
+        assert_non_null(strstr(ruv_last_error(), "LRAD"));
+    }
+    free(good);
+    ruv_index_free(a);
+    free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ood_queries_reach_target),
+        cmocka_unit_test(test_radii_exact),
+        cmocka_unit_test(test_files_with_and_without_radii),
+        cmocka_unit_test(test_bad_radii_refused),
+    };
+    if (getenv("RUV_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("RUV_TEST_FILTER"));
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
