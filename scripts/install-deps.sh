@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libltdl-dev libhwloc-dev
       libopenblas-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libjansson-dev libsimde-dev
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user valgrind python3 python3-dev python3-venv"
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user valgrind python3 python3-dev python3-venv
+      python3-cryptography openssl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

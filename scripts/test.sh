@@ -58,7 +58,9 @@ vg_fail=0
 b="$top/build-check"
 for t in test_errors test_config test_cpu test_topo test_loader test_host test_pool test_cancel test_durable \
          test_persist test_dataio test_rabitq test_hostile test_hostile_data \
-         rulake/test_lake_plugin a2a/test_a2a_plugin ../plugins/embed-onnx/tests/test_embed_plugin \
+         rulake/test_lake_plugin rulake/test_lake_cache rulake/test_lake_evict rulake/test_lake_cachedir \
+         a2a/test_a2a_plugin a2a/test_a2a_client a2a/test_a2a_client_hostile \
+         a2a/test_a2a_budget ../plugins/embed-onnx/tests/test_embed_plugin \
          ../plugins/embed-onnx/tests/test_pooling; do
     name=${t##*/}
     [ -x "$b/tests/$t" ] || { echo "SKIP: valgrind $name (not built: no jansson or cmocka)"; continue; }
@@ -72,6 +74,26 @@ for t in test_errors test_config test_cpu test_topo test_loader test_host test_p
         echo "PASS: valgrind $name"
     fi
 done
+# The model registry and download tests; the download test needs its
+# loopback servers: model-fetch.sh starts them and runs the binary under
+# RUV_TEST_WRAPPER.
+if [ -x "$b/plugins/embed-onnx/tests/test_model_registry" ]; then
+    if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+            "$b/plugins/embed-onnx/tests/test_model_registry" >"$b/valgrind-test_model_registry.out" 2>&1; then
+        echo "PASS: valgrind test_model_registry"
+    else
+        echo "FAIL: valgrind test_model_registry"; cat "$b/valgrind-test_model_registry.out"; vg_fail=1
+    fi
+fi
+if [ -x "$b/plugins/embed-onnx/tests/test_model_fetch" ]; then
+    if (cd "$b" && env RUV_TEST_BUILDDIR="$b" RUV_TEST_SRCDIR="$top" \
+            RUV_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+            "$top/plugins/embed-onnx/tests/model-fetch.sh" >"$b/valgrind-test_model_fetch.out" 2>&1); then
+        echo "PASS: valgrind test_model_fetch"
+    else
+        echo "FAIL: valgrind test_model_fetch"; cat "$b/valgrind-test_model_fetch.out"; vg_fail=1
+    fi
+fi
 [ $vg_fail -eq 0 ] || status=1
 
 echo "== make distcheck ($(date +%T)) =="

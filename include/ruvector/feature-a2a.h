@@ -7,10 +7,11 @@
  *
  * Append-only: every struct starts with struct_size (sizeof as the caller or
  * the plugin compiled it) and grows only at the end. These are the first
- * slots: offline agent-card verification. The client slots of a2a.md §7
- * (client_new, connect, call, stream, poll, ...) are appended later, with
- * their own RUV_A2A_OPS_SIZE_V<n>, so a host built against this header keeps
- * working with every later plugin. */
+ * slots (V1): offline agent-card verification. V2 appends a blocking
+ * client (client_open, call, stream_open/next/close) and global budgets
+ * (budget_new/free); a2a.md §7's event-queue slots (notify_fd, poll, wait,
+ * credit) may follow as V3. A host asks for the size it needs
+ * (RUV_A2A_OPS_SIZE_V1 or _V2), so one built against V1 keeps working. */
 #ifndef RUVECTOR_FEATURE_A2A_H
 #define RUVECTOR_FEATURE_A2A_H
 
@@ -57,6 +58,117 @@ struct ruv_a2a_options {
 
 #define RUV_A2A_OPTIONS_SIZE_V1 (offsetof(struct ruv_a2a_options, now) + sizeof(int64_t))
 
+
+/* ---- the client (ops V2) ---- */
+
+struct ruv_a2a_client; /* opaque, plugin-owned */
+struct ruv_a2a_stream; /* opaque, plugin-owned */
+
+/* ruv_a2a_client_options.flags */
+#define RUV_A2A_INSECURE_TLS 1u /* skip certificate and host name checks (tests only) */
+#define RUV_A2A_ALLOW_HTTP 2u   /* plain http to hosts other than loopback */
+#define RUV_A2A_UNSIGNED_OK 4u  /* accept a card that does not verify (tests only);
+                                   client_info then says "verified": false */
+
+/* ruv_a2a_client_options.protocol */
+enum ruv_a2a_protocol { RUV_A2A_PROTO_AUTO = 0, RUV_A2A_PROTO_V1 = 1, RUV_A2A_PROTO_V03 = 2 };
+
+/* Methods of call and stream_open. */
+enum ruv_a2a_method {
+    RUV_A2A_SEND = 1,           /* SendMessage / message/send */
+    RUV_A2A_GET = 2,            /* GetTask / tasks/get */
+    RUV_A2A_CANCEL = 3,         /* CancelTask / tasks/cancel */
+    RUV_A2A_SEND_STREAMING = 4, /* SendStreamingMessage / message/stream */
+    RUV_A2A_SUBSCRIBE = 5       /* SubscribeToTask / tasks/resubscribe */
+};
+
+/* What a failed call was, finer than its ruv_status (a2a.md §8 error tree). */
+enum ruv_a2a_error {
+    RUV_A2A_ERR_NONE = 0,
+    RUV_A2A_ERR_SIGNATURE,      /* the card did not verify (RUV_E_SECURITY) */
+    RUV_A2A_ERR_POLICY,         /* TaskPolicy refused the call (RUV_E_POLICY) */
+    RUV_A2A_ERR_RECURSION,      /* call depth or a visited agent (RUV_E_POLICY) */
+    RUV_A2A_ERR_TRANSPORT,      /* connection failed or broke (RUV_E_IO) */
+    RUV_A2A_ERR_PROTOCOL,       /* malformed or unexpected bytes (RUV_E_PROTOCOL) */
+    RUV_A2A_ERR_TLS,            /* certificate or handshake (RUV_E_SECURITY) */
+    RUV_A2A_ERR_TIMEOUT,        /* one of our deadlines (RUV_E_TIMEOUT) */
+    RUV_A2A_ERR_TOO_LARGE,      /* a size cap (RUV_E_PROTOCOL) */
+    RUV_A2A_ERR_HTTP,           /* a non-2xx status without a JSON-RPC error (RUV_E_REMOTE) */
+    RUV_A2A_ERR_DISCOVERY,      /* no usable card or interface (RUV_E_PROTOCOL) */
+    RUV_A2A_ERR_REMOTE,         /* a JSON-RPC error from the peer (RUV_E_REMOTE) */
+    RUV_A2A_ERR_VERSION,        /* no common protocol version, or a refused dialect */
+    RUV_A2A_ERR_URL,            /* a URL the transport rules refuse (RUV_E_SECURITY) */
+    RUV_A2A_ERR_BUDGET          /* a global budget refused the send (RUV_E_POLICY) */
+};
+
+/* Filled by every client call (the caller sets struct_size). */
+struct ruv_a2a_call_status {
+    uint32_t struct_size; /* sizeof(struct ruv_a2a_call_status) */
+    uint32_t error;       /* enum ruv_a2a_error; RUV_A2A_ERR_NONE on success */
+    int32_t rpc_code;     /* the peer's JSON-RPC error code, else 0 */
+    int32_t http_status;  /* the last HTTP status seen, else 0 */
+    int32_t request_sent; /* 1 once request bytes may have reached the peer */
+    int32_t reserved;
+};
+
+/* Client settings. Strings are copied during client_open; 0 takes the
+ * a2a.md §11 default. */
+struct ruv_a2a_client_options {
+    uint32_t struct_size; /* sizeof(struct ruv_a2a_client_options) */
+    uint32_t flags;       /* RUV_A2A_INSECURE_TLS | RUV_A2A_ALLOW_HTTP | RUV_A2A_UNSIGNED_OK */
+    uint32_t protocol;    /* enum ruv_a2a_protocol */
+    uint32_t reserved;    /* must be 0 */
+    const struct ruv_a2a_options *verify; /* pins and AgentIDs for the card; NULL: none */
+    const char *ca_file;       /* PEM CA bundle instead of the system store; NULL */
+    const char *authorization; /* Authorization header value for the card's origin; NULL */
+    int32_t connect_timeout_ms; /* 10 s: connect including TLS */
+    int32_t unary_timeout_ms;   /* 60 s: card fetch and unary calls, in total */
+    int32_t idle_timeout_ms;    /* 60 s: a stream with no byte for this long fails */
+    int32_t event_timeout_ms;   /* 60 s: one SSE event must be complete this long after
+                                   its first byte (bytes that never finish an event) */
+    uint64_t max_body_bytes;    /* 16 MiB: one unary response body (cards: 1 MiB) */
+    uint64_t max_event_bytes;   /* 4 MiB: one SSE event */
+};
+
+/* A global budget (a2a.md §5 step 1): a rolling window shared by every
+ * client whose policy names it. Opaque, plugin-owned, thread-safe. */
+struct ruv_a2a_budget;
+
+struct ruv_a2a_budget_options {
+    uint32_t struct_size; /* sizeof(struct ruv_a2a_budget_options) */
+    uint32_t queue_depth; /* 0: refuse at once ("shed"); N: up to N callers wait
+                             inside the send until the window admits them */
+    double max_usd_per_window;     /* < 0: no cap */
+    int64_t max_tokens_per_window; /* < 0: no cap */
+    int64_t max_tasks_per_window;  /* < 0: no cap */
+    int64_t window_ms;             /* 0: 60 s */
+    uint32_t reserved;             /* must be 0 */
+    uint32_t reserved2;
+};
+
+/* Pre-flight policy for a send (a2a.md §5), checked before any byte is
+ * sent. Negative numbers mean "not set". */
+struct ruv_a2a_policy {
+    uint32_t struct_size; /* sizeof(struct ruv_a2a_policy) */
+    uint32_t reserved;
+    const char *skill;                  /* must be one of the card's skills when set */
+    const char *const *allowed_skills;  /* when n_allowed_skills > 0, skill must be listed */
+    size_t n_allowed_skills;
+    int64_t max_tokens;                 /* cap on the token estimate */
+    double max_cost_usd;                /* cap on the cost estimate; needs an estimate */
+    int64_t estimated_tokens;           /* else the card's pricing, else input bytes / 4 */
+    double estimated_cost_usd;          /* else the card's pricing extension */
+    int32_t depth;                      /* depth the outgoing call would have (1 = first hop) */
+    int32_t max_call_depth;             /* default 8 when <= 0 */
+    const char *const *visited_agents;  /* AgentIDs already on the call path */
+    size_t n_visited_agents;
+    struct ruv_a2a_budget *budget;      /* charged with the estimates when admitted; NULL */
+    uint32_t max_concurrency;           /* in-flight sends per (peer, skill) in this process;
+                                           0: no limit. A unary send is in flight while its
+                                           request runs, a stream until stream_close */
+    uint32_t reserved2;                 /* must be 0 */
+};
+
 struct ruv_a2a_ops {
     uint32_t struct_size; /* sizeof(struct ruv_a2a_ops) as the plugin compiled it */
     uint32_t reserved;
@@ -83,9 +195,77 @@ struct ruv_a2a_ops {
                        char agent_id[RUV_A2A_AGENT_ID_SIZE]);
     /* Frees a string this plugin returned (view). NULL is a no-op. */
     void (*free_string)(char *s);
+
+    /* ---- V2: the blocking client (a2a.md §1-§6). Each call runs in the
+     * calling thread (libcurl's easy and multi interfaces, no thread of the
+     * plugin's own): hosts release their interpreter lock around them. A
+     * client is used by one thread at a time; distinct clients are
+     * independent. Every call fills *st (when non-NULL) with what a
+     * failure was (enum ruv_a2a_error, the JSON-RPC code, the HTTP status)
+     * and sets ruv_last_error() to the reason. ---- */
+
+    /* Discovery: GETs <base_url>/.well-known/agent-card.json (falling back
+     * to agent.json on 404 or a non-JSON body) with A2A-Version: 1.0,
+     * verifies the card (strict unless RUV_A2A_UNSIGNED_OK), refuses the
+     * rvagent-a2a pre-v0.2 dialect, and picks the JSON-RPC interface and
+     * protocol version from the signature-covered fields (v1.0 first; v0.3
+     * only when the verified card declares it). On RUV_OK *out is the client,
+     * freed with client_close. RUV_E_SECURITY (card, TLS or URL checks),
+     * RUV_E_PROTOCOL (malformed card, unsupported dialect: st->error says
+     * which), RUV_E_TIMEOUT, RUV_E_IO (connection), RUV_E_INVAL, RUV_E_NOMEM. */
+    int (*client_open)(void *state, const char *base_url,
+                       const struct ruv_a2a_client_options *options,
+                       struct ruv_a2a_client **out, struct ruv_a2a_call_status *st);
+    /* Frees the client; any stream of it must be closed first. NULL: no-op. */
+    void (*client_close)(struct ruv_a2a_client *c);
+    /* What connecting learned, as JSON text owned by the caller (free_string):
+     * {"card": <the verified card view>, "agent_id": "<hex>"|"", "verified":
+     * bool, "signed_by": kid, "canonicalization": "jcs"|"python"|"",
+     * "protocol_version": "1.0"|"0.3", "endpoint": url, "card_url": url}. */
+    int (*client_info)(struct ruv_a2a_client *c, char **json);
+
+    /* One unary call. method is RUV_A2A_SEND (params: SendMessageRequest
+     * in v1.0 shape; policy is checked first, a2a.md §5, and a refusal
+     * sends nothing: RUV_E_POLICY), RUV_A2A_GET ({id, historyLength?}) or
+     * RUV_A2A_CANCEL ({id}); policy must be NULL for the latter two. On
+     * RUV_OK *result is the JSON-RPC result normalized to v1.0 (send:
+     * {"task":T} or {"message":M}; get and cancel: a Task). On RUV_E_REMOTE
+     * *result is the peer's JSON-RPC error object and st->rpc_code its code.
+     * Otherwise *result is NULL. The caller frees *result (free_string). */
+    int (*call)(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                const struct ruv_a2a_policy *policy, char **result,
+                struct ruv_a2a_call_status *st);
+
+    /* Opens a stream: RUV_A2A_SEND_STREAMING (params as for RUV_A2A_SEND,
+     * policy checked first) or RUV_A2A_SUBSCRIBE ({id}). Sends the request
+     * and returns once the response headers are read; an upfront JSON-RPC
+     * error is RUV_E_REMOTE with *result as for call. On RUV_OK *out is the
+     * stream, freed with stream_close. */
+    int (*stream_open)(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                       size_t len, const struct ruv_a2a_policy *policy,
+                       struct ruv_a2a_stream **out, char **result,
+                       struct ruv_a2a_call_status *st);
+    /* Blocks until the next event: RUV_OK with *event a StreamResponse
+     * normalized to v1.0 ({"task"|"message"|"statusUpdate"|"artifactUpdate":
+     * ...}, caller frees with free_string); RUV_E_NOTFOUND with *event NULL
+     * after the last event (the stream ended at a terminal or interrupted
+     * state, or after a message); an error otherwise (an in-stream JSON-RPC
+     * error is RUV_E_REMOTE with *event its error object), after which the
+     * stream only returns that error again. The transfer reads no more
+     * than one network chunk ahead of the consumer (TCP slows the peer). */
+    int (*stream_next)(struct ruv_a2a_stream *s, char **event, struct ruv_a2a_call_status *st);
+    /* Aborts (if still running) and frees the stream. NULL: no-op. */
+    void (*stream_close)(struct ruv_a2a_stream *s);
+
+    /* A global budget for policies to name (a2a.md §5). *out is freed with
+     * budget_free once no client call uses it. RUV_E_INVAL, RUV_E_NOMEM. */
+    int (*budget_new)(void *state, const struct ruv_a2a_budget_options *options,
+                      struct ruv_a2a_budget **out);
+    void (*budget_free)(struct ruv_a2a_budget *b);
 };
 
 #define RUV_A2A_OPS_SIZE_V1 (offsetof(struct ruv_a2a_ops, free_string) + sizeof(void (*)(void)))
+#define RUV_A2A_OPS_SIZE_V2 (offsetof(struct ruv_a2a_ops, budget_free) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

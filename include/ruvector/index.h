@@ -15,9 +15,10 @@
  * cosine similarity for RUV_METRIC_COSINE (both descending).
  *
  * Threads: an index borrows the engine's kernel table and thread count; the
- * engine must outlive it. Searches may run concurrently with each other;
- * add/remove/save must not run concurrently with anything else on the same
- * index (a reader-writer contract, like std::shared_mutex).
+ * engine must outlive it. Searches and saves only read the index (they take
+ * it const and keep no scratch in it), so they may run concurrently with
+ * each other; add/remove must not run concurrently with anything else on the
+ * same index (a reader-writer contract, like std::shared_mutex).
  */
 #ifndef RUVECTOR_INDEX_H
 #define RUVECTOR_INDEX_H

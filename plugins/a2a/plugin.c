@@ -19,11 +19,14 @@
 #include <ruvector/feature-a2a.h>
 #include <ruvector/plugin.h>
 
+#include "budget.h"
+#include "card_cache.h"
+#include "client.h"
 #include "curl_fit.h"
 #include "detail.h"
 #include "identity.h"
 #include "jcs.h"
-#include "jwk.h"
+#include "options.h"
 #include "selftest.h"
 #include "verify.h"
 
@@ -33,6 +36,8 @@ struct a2a_state {
     const struct ruv_host *host;
     char curl_version[32];
     char tls_backend[64];
+    long open_clients;
+    struct ruv__card_cache *cards;
 };
 
 /* Hands the a2a modules' detail for status to the engine. */
@@ -59,6 +64,11 @@ static int a2a_init(const struct ruv_host *host, void **state)
         free(s);
         return host->set_error(RUV_E_BACKEND, "a2a: curl_global_init: %s", curl_easy_strerror(cc));
     }
+    if (ruv__card_cache_new(&s->cards) != RUV_OK) {
+        curl_global_cleanup();
+        free(s);
+        return host->set_error(RUV_E_NOMEM, "a2a: out of memory");
+    }
     s->host = host;
     strncpy(s->curl_version, v->version ? v->version : "", sizeof s->curl_version - 1);
     strncpy(s->tls_backend, v->ssl_version, sizeof s->tls_backend - 1);
@@ -70,6 +80,7 @@ static void a2a_fini(void *state)
 {
     if (!state)
         return;
+    ruv__card_cache_free(((struct a2a_state *)state)->cards);
     curl_global_cleanup();
     free(state);
 }
@@ -91,66 +102,13 @@ static void a2a_report(void *state, void (*emit)(void *ctx, const char *key, con
     emit(ctx, "jansson", jansson_version_str());
     /* What this build does with each A2A version: cards only until the
      * client slots land. */
-    emit(ctx, "protocols", "1.0 0.3 (card verification; no client yet)");
-    emit(ctx, "open_clients", "0");
+    emit(ctx, "protocols", "1.0 0.3 (JSON-RPC; blocking client)");
+    char n[24];
+    snprintf(n, sizeof n, "%ld", (long)__atomic_load_n(&s->open_clients, __ATOMIC_RELAXED));
+    emit(ctx, "open_clients", n);
 }
 
 /* ---- verify_card ---- */
-
-static int import_key(const char *text, EVP_PKEY **key)
-{
-    size_t len = strlen(text);
-    if (strncmp(text, "-----BEGIN", 10) == 0)
-        return ruv__key_from_pem(text, len, key);
-    json_error_t err;
-    json_t *jwk = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-    if (!jwk)
-        return ruv__detail_set(RUV_E_INVAL, "not a JWK or PEM key: %s at byte %d", err.text,
-                             err.position);
-    int rc = ruv__jwk_import(jwk, key);
-    json_decref(jwk);
-    return rc;
-}
-
-/* The pin set options describe; *out NULL when options pin nothing. */
-static int pins_from_options(const struct ruv_a2a_options *o, struct ruv__pins **out)
-{
-    *out = NULL;
-    if (!o || (o->n_pinned_keys == 0 && o->n_agent_ids == 0))
-        return RUV_OK;
-    if ((o->n_pinned_keys && !o->pinned_keys) || (o->n_agent_ids && !o->agent_ids))
-        return ruv__detail_set(RUV_E_INVAL, "options: a count without its array");
-    struct ruv__pins *pins;
-    int rc = ruv__pins_new(&pins);
-    for (size_t i = 0; rc == RUV_OK && i < o->n_pinned_keys; i++) {
-        const struct ruv_a2a_pinned_key *k = o->pinned_keys[i];
-        char where[48];
-        snprintf(where, sizeof where, "pinned key %zu", i);
-        if (!k || k->struct_size < sizeof *k || !k->kid || !k->kid[0] || !k->key) {
-            rc = ruv__detail_set(RUV_E_INVAL,
-                               "%s: NULL, struct_size too small, or no kid or key", where);
-            break;
-        }
-        EVP_PKEY *key = NULL;
-        rc = import_key(k->key, &key);
-        if (rc == RUV_OK)
-            rc = ruv__pins_add_key(pins, k->kid, key, k->not_after, k->revoked != 0);
-        if (rc != RUV_OK)
-            rc = ruv__detail_prefix(rc == RUV_E_PROTOCOL ? RUV_E_INVAL : rc, "%s", where);
-    }
-    for (size_t i = 0; rc == RUV_OK && i < o->n_agent_ids; i++) {
-        if (!o->agent_ids[i])
-            rc = ruv__detail_set(RUV_E_INVAL, "agent_ids[%zu] is NULL", i);
-        else if ((rc = ruv__pins_add_agent_id(pins, o->agent_ids[i])) != RUV_OK)
-            rc = ruv__detail_prefix(rc, "options.agent_ids");
-    }
-    if (rc != RUV_OK) {
-        ruv__pins_free(pins);
-        return rc;
-    }
-    *out = pins;
-    return RUV_OK;
-}
 
 static int a2a_verify_card(void *state, const char *json, size_t len,
                            const struct ruv_a2a_options *o, char **view,
@@ -169,7 +127,7 @@ static int a2a_verify_card(void *state, const char *json, size_t len,
                                "reserved is not 0",
                                (unsigned)o->struct_size, (size_t)RUV_A2A_OPTIONS_SIZE_V1);
     struct ruv__pins *pins;
-    int rc = pins_from_options(o, &pins);
+    int rc = ruv__a2a_pins_from_options(o, &pins);
     if (rc != RUV_OK)
         return forward(host, rc);
     int64_t now = o && o->now ? o->now : (int64_t)time(NULL);
@@ -193,10 +151,117 @@ static int a2a_verify_card(void *state, const char *json, size_t len,
 
 static void a2a_free_string(char *s) { free(s); }
 
+/* ---- the blocking client (ops V2) ---- */
+
+/* The caller's status record (cleared), or a local one when it gave none:
+ * the fallback logic reads the JSON-RPC code from it. */
+static struct ruv_a2a_call_status *status_record(struct ruv_a2a_call_status *st,
+                                                 struct ruv_a2a_call_status *local)
+{
+    if (!st || st->struct_size < sizeof *st)
+        st = local;
+    memset(st, 0, sizeof *st);
+    st->struct_size = sizeof *st;
+    return st;
+}
+
+static int a2a_client_open(void *state, const char *base_url,
+                           const struct ruv_a2a_client_options *o, struct ruv_a2a_client **out,
+                           struct ruv_a2a_call_status *st)
+{
+    struct a2a_state *s = state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    if (!out)
+        return s->host->set_error(RUV_E_INVAL, "a2a client_open: out is NULL");
+    int rc = ruv__client_open(base_url, o, s->cards, out, st);
+    if (rc != RUV_OK)
+        return forward(s->host, rc);
+    (*out)->plugin_state = s;
+    __atomic_add_fetch(&s->open_clients, 1, __ATOMIC_RELAXED);
+    return RUV_OK;
+}
+
+static void a2a_client_close(struct ruv_a2a_client *c)
+{
+    if (!c)
+        return;
+    struct a2a_state *s = c->plugin_state;
+    ruv__client_close(c);
+    __atomic_sub_fetch(&s->open_clients, 1, __ATOMIC_RELAXED);
+}
+
+static int a2a_client_info(struct ruv_a2a_client *c, char **json)
+{
+    if (!c || !json)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    int rc = ruv__client_info(c, json);
+    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+}
+
+static int a2a_call(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                    const struct ruv_a2a_policy *policy, char **result,
+                    struct ruv_a2a_call_status *st)
+{
+    if (!c || !result)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    int rc = ruv__client_call(c, method, params, len, policy, result, st);
+    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+}
+
+static int a2a_stream_open(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                           size_t len, const struct ruv_a2a_policy *policy,
+                           struct ruv_a2a_stream **out, char **result,
+                           struct ruv_a2a_call_status *st)
+{
+    if (!c || !out || !result)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    int rc = ruv__stream_open(c, method, params, len, policy, out, result, st);
+    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+}
+
+static int a2a_stream_next(struct ruv_a2a_stream *strm, char **event,
+                           struct ruv_a2a_call_status *st)
+{
+    if (!strm || !event)
+        return RUV_E_INVAL;
+    struct a2a_state *s = ruv__stream_client(strm)->plugin_state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    int rc = ruv__stream_next(strm, event, st);
+    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+}
+
+static int a2a_budget_new(void *state, const struct ruv_a2a_budget_options *o,
+                          struct ruv_a2a_budget **out)
+{
+    struct a2a_state *s = state;
+    if (!out)
+        return s->host->set_error(RUV_E_INVAL, "a2a budget_new: out is NULL");
+    int rc = ruv__budget_new(o, out);
+    return rc == RUV_OK ? RUV_OK : forward(s->host, rc);
+}
+
 static const struct ruv_a2a_ops a2a_ops = {
     .struct_size = sizeof(struct ruv_a2a_ops),
     .verify_card = a2a_verify_card,
     .free_string = a2a_free_string,
+    .client_open = a2a_client_open,
+    .client_close = a2a_client_close,
+    .client_info = a2a_client_info,
+    .call = a2a_call,
+    .stream_open = a2a_stream_open,
+    .stream_next = a2a_stream_next,
+    .stream_close = ruv__stream_close,
+    .budget_new = a2a_budget_new,
+    .budget_free = ruv__budget_free,
 };
 
 static const struct ruv_plugin a2a_plugin = {

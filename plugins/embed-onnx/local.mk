@@ -142,3 +142,68 @@ clean-fuzz-tok:
 .PHONY: clean-fuzz-tok
 EXTRA_DIST += plugins/embed-onnx/fuzz/fuzz_tokenize.c plugins/embed-onnx/fuzz/fuzz_tok_load.c \
 	plugins/embed-onnx/fuzz/fuzz_model_dir.c
+
+# ---- models: registry, verified cache, download (embed.md §6) ----
+# A convenience library for the plugin and its test; it needs what the a2a
+# core needs (libcurl, libcrypto >= 3, jansson >= 2.14), so it shares that
+# configure check. It carries no detail.c: whoever links it supplies one
+# (the plugin through libruv_tok.la).
+if HAVE_A2A_CORE
+noinst_LTLIBRARIES += plugins/embed-onnx/libruv_models.la
+plugins_embed_onnx_libruv_models_la_SOURCES = \
+	plugins/embed-onnx/registry.h plugins/embed-onnx/registry.c \
+	plugins/embed-onnx/manifest.h plugins/embed-onnx/manifest.c \
+	plugins/embed-onnx/model_cache.h plugins/embed-onnx/model_cache.c \
+	plugins/embed-onnx/download.h plugins/embed-onnx/download.c
+plugins_embed_onnx_libruv_models_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(PTHREAD_CFLAGS) -fvisibility=hidden
+plugins_embed_onnx_libruv_models_la_LIBADD = $(JANSSON_LIBS) $(LIBCURL_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+if HAVE_CMOCKA
+check_PROGRAMS += plugins/embed-onnx/tests/test_model_registry
+plugins_embed_onnx_tests_test_model_registry_SOURCES = plugins/embed-onnx/tests/test_model_registry.c \
+	plugins/common/detail.c
+plugins_embed_onnx_tests_test_model_registry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_model_registry_LDADD = plugins/embed-onnx/libruv_models.la $(CMOCKA_LIBS)
+TESTS += plugins/embed-onnx/tests/test_model_registry
+# Against model_server.py on 127.0.0.1 (model-fetch.sh starts it).
+check_PROGRAMS += plugins/embed-onnx/tests/test_model_fetch
+plugins_embed_onnx_tests_test_model_fetch_SOURCES = plugins/embed-onnx/tests/test_model_fetch.c \
+	plugins/common/detail.c
+plugins_embed_onnx_tests_test_model_fetch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_model_fetch_LDADD = plugins/embed-onnx/libruv_models.la $(CMOCKA_LIBS)
+TESTS += plugins/embed-onnx/tests/model-fetch.sh
+endif
+# The real entry's digests against PyPI's copy of its files (skips without it).
+check_PROGRAMS += plugins/embed-onnx/tests/registry_pypi
+plugins_embed_onnx_tests_registry_pypi_SOURCES = plugins/embed-onnx/tests/registry_pypi.c plugins/common/detail.c
+plugins_embed_onnx_tests_registry_pypi_LDADD = plugins/embed-onnx/libruv_models.la
+TESTS += plugins/embed-onnx/tests/registry-pypi.sh
+endif
+EXTRA_DIST += plugins/embed-onnx/tests/model-fetch.sh plugins/embed-onnx/tests/model_server.py \
+	plugins/embed-onnx/tests/registry-pypi.sh \
+	plugins/embed-onnx/fuzz/fuzz_manifest.c
+
+# fuzz_manifest: the cache's `verified` manifest parser (manifest.c):
+#   make fuzz-manifest        # the fuzzer and its seeds (generated, never committed)
+#   nice -n 10 plugins/embed-onnx/fuzz/fuzz_manifest -max_len=4096 -timeout=10 -max_total_time=300 \
+#       corpus-manifest plugins/embed-onnx/fuzz/seeds-manifest
+RUV_MANIFEST_SEED_SHA = 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+fuzz-manifest: plugins/embed-onnx/fuzz/fuzz_manifest
+	rm -rf plugins/embed-onnx/fuzz/seeds-manifest
+	$(MKDIR_P) plugins/embed-onnx/fuzz/seeds-manifest
+	printf '{"format": "ruvector-model-verified/1", "files": [{"path": "config.json", "sha256": "%s", "size": 612, "mtime_ns": 1765000000123456789}, {"path": "1_Pooling/config.json", "sha256": "%s", "size": 0, "mtime_ns": -1}]}' \
+	  $(RUV_MANIFEST_SEED_SHA) $(RUV_MANIFEST_SEED_SHA) >plugins/embed-onnx/fuzz/seeds-manifest/two
+	printf '{"format": "ruvector-model-verified/1", "files": []}' >plugins/embed-onnx/fuzz/seeds-manifest/empty
+.PHONY: fuzz-manifest
+clean-local: clean-fuzz-manifest
+clean-fuzz-manifest:
+	rm -rf plugins/embed-onnx/fuzz/seeds-manifest
+.PHONY: clean-fuzz-manifest
+plugins/embed-onnx/fuzz/fuzz_manifest: $(top_srcdir)/plugins/embed-onnx/manifest.c \
+		$(top_srcdir)/plugins/embed-onnx/registry.c $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_manifest.c config.h
+	$(MKDIR_P) plugins/embed-onnx/fuzz
+	$(RUV_FUZZ_CC) $(RUV_FUZZ_CFLAGS) $(RUV_FUZZ_CPPFLAGS) $(JANSSON_CFLAGS) \
+	  $(top_srcdir)/plugins/embed-onnx/manifest.c $(top_srcdir)/plugins/embed-onnx/registry.c \
+	  $(top_srcdir)/plugins/common/detail.c $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_manifest.c \
+	  $(JANSSON_LIBS) -o $@
+CLEANFILES += plugins/embed-onnx/fuzz/fuzz_manifest

@@ -24,14 +24,18 @@ plugins_rulake_liblake_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON
 plugins_rulake_liblake_core_la_LIBADD = $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
 
 plugin_LTLIBRARIES += plugins/rulake/rulake.la
-plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c
+plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c \
+	plugins/rulake/lake_internal.h plugins/rulake/lake_backends.h \
+	plugins/rulake/lake.c plugins/rulake/cache.c plugins/rulake/coherence.c \
+	plugins/rulake/search.c plugins/rulake/backend_local.c plugins/rulake/backend_fs.c \
+	plugins/rulake/cachedir.c plugins/rulake/submit.c
 plugins_rulake_rulake_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_rulake_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
 plugins_rulake_rulake_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
 	-export-symbols-regex '^ruv_plugin_rulake$$'
 plugins_rulake_rulake_la_LIBADD = plugins/rulake/liblake_core.la $(JANSSON_LIBS) \
-	$(PTHREAD_LIBS) -ldl
+	$(PTHREAD_LIBS) -ldl -lm
 
 # A small program the hashlib cross-check drives (stdin → hex lines).
 check_PROGRAMS += tests/rulake/witness_cli
@@ -84,6 +88,29 @@ tests_rulake_test_lake_plugin_SOURCES = tests/rulake/test_lake_plugin.c tests/ru
 tests_rulake_test_lake_plugin_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_plugin_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
 tests_rulake_test_lake_plugin_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
+# The lake (ops version 2) through the loaded plugin: backends, coherence,
+# single-flight, eviction, federation, the §11 rows it covers.
+check_PROGRAMS += tests/rulake/test_lake_cache
+TESTS += tests/rulake/test_lake_cache
+tests_rulake_test_lake_cache_SOURCES = tests/rulake/test_lake_cache.c tests/rulake/lake_test.h \
+	tests/rulake/lake_cache_test.h
+tests_rulake_test_lake_cache_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_cache_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_cache_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
+check_PROGRAMS += tests/rulake/test_lake_cachedir
+TESTS += tests/rulake/test_lake_cachedir
+tests_rulake_test_lake_cachedir_SOURCES = tests/rulake/test_lake_cachedir.c tests/rulake/lake_test.h \
+	tests/rulake/lake_cache_test.h
+tests_rulake_test_lake_cachedir_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_cachedir_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_cachedir_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
+check_PROGRAMS += tests/rulake/test_lake_evict
+TESTS += tests/rulake/test_lake_evict
+tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c tests/rulake/lake_test.h \
+	tests/rulake/lake_cache_test.h
+tests_rulake_test_lake_evict_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_evict_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_evict_LDADD = $(RUV_LAKE_TEST_LDADD) engine/libruvector.la $(PTHREAD_LIBS)
 endif
 endif
 

@@ -22,7 +22,9 @@
 
 #include "bytes.h"
 #include "crypto.h"
+#include "lake_backends.h"
 #include "lake_error.h"
+#include "lake_internal.h"
 #include "lake_write.h"
 #include "ruvec.h"
 #include "sidecar.h"
@@ -211,11 +213,60 @@ static int op_sidecar_verify(void *state, const char *dir, const uint8_t (*keys)
     return st;
 }
 
+/* Version 2: the lake (lake.c and its siblings) and the built-in backends. */
+
+static int op_config_init(void *state, struct ruv_lake_config *cfg)
+{
+    return ruv__lake_config_init(((struct lake_state *)state)->host, cfg);
+}
+
+static int op_open(void *state, const struct ruv_lake_config *cfg, struct ruv_lake **out)
+{
+    return ruv__lake_open(((struct lake_state *)state)->host, cfg, out);
+}
+
+static int op_local_new(void *state, const char *name, struct ruv_lake_local **out)
+{
+    (void)state;
+    return ruv__lake_local_new(name, out);
+}
+
+static int op_fs_new(void *state, const char *name, const char *root, struct ruv_lake_fs **out)
+{
+    (void)state;
+    return ruv__lake_fs_new(name, root, out);
+}
+
 static const struct ruv_lake_ops lake_ops = {
     .struct_size = sizeof(struct ruv_lake_ops),
     .witness_v1 = op_witness_v1,
     .witness_v2 = op_witness_v2,
     .sidecar_verify = op_sidecar_verify,
+    .config_init = op_config_init,
+    .open = op_open,
+    .close = ruv__lake_close,
+    .register_backend = ruv__lake_register,
+    .search = ruv__lake_search,
+    .invalidate = ruv__lake_invalidate,
+    .witness_of = ruv__lake_witness_of,
+    .stats = ruv__lake_stats,
+    .local_new = op_local_new,
+    .local_upsert = ruv__lake_local_upsert,
+    .local_put_collection = ruv__lake_local_put_collection,
+    .local_delete = ruv__lake_local_delete,
+    .local_drop_collection = ruv__lake_local_drop,
+    .local_backend = ruv__lake_local_backend,
+    .local_release = ruv__lake_local_release,
+    .fs_new = op_fs_new,
+    .fs_register = ruv__lake_fs_register,
+    .fs_write = ruv__lake_fs_write,
+    .fs_backend = ruv__lake_fs_backend,
+    .fs_release = ruv__lake_fs_release,
+    .save_cache_to_dir = ruv__lake_save_cache,
+    .warm_from_dir = ruv__lake_warm,
+    .refresh_from_bundle_dir = ruv__lake_refresh,
+    .submit = ruv__lake_submit,
+    .cancel = ruv__lake_cancel,
 };
 
 /* ---- self-test: the six v1 vectors of rulake.md §6.1 and its v2 ---- */

@@ -48,3 +48,38 @@ for c in vec["cards"]:
 put("card", "jku-same-origin", b"Uhttps://agent.example/jwks.json")
 put("card", "jku-trusted", b"Uhttps://keys.example:443/k?x=1#f")
 put("card", "jku-loopback-http", b"Uhttp://127.0.0.1:80/jwks")
+
+# fuzz_a2a_jsonrpc: selector bit 0 = expect the id below; bits 1-3 method, bit 4 dialect.
+rid = "0f8e2a9c-1d3b-4c5e-8f7a-6b5c4d3e2f10"
+task = {"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_WORKING"},
+        "history": [{"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "hi"}]}],
+        "artifacts": [{"artifactId": "a1", "parts": [{"text": "x"}, {"data": {"k": 1}}]}]}
+v03task = {"kind": "task", "id": "t1", "contextId": "c1", "status": {"state": "working"},
+           "history": [{"kind": "message", "messageId": "m", "role": "user",
+                        "parts": [{"kind": "text", "text": "hi"},
+                                  {"kind": "file", "file": {"bytes": "aGk=", "mimeType": "text/plain",
+                                                            "name": "f"}}]}]}
+replies = {
+    "v1-task": {"jsonrpc": "2.0", "id": rid, "result": {"task": task}},
+    "v1-status": {"jsonrpc": "2.0", "id": rid, "result": {"statusUpdate": {
+        "taskId": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_COMPLETED"}}}},
+    "v1-artifact": {"jsonrpc": "2.0", "id": rid, "result": {"artifactUpdate": {
+        "taskId": "t1", "artifact": {"artifactId": "a1", "parts": [{"url": "https://x"}]},
+        "lastChunk": True}}},
+    "v03-task": {"jsonrpc": "2.0", "id": rid, "result": v03task},
+    "v03-final": {"jsonrpc": "2.0", "id": rid, "result": {
+        "kind": "status-update", "taskId": "t1", "contextId": "c1",
+        "status": {"state": "completed"}, "final": True}},
+    "error": {"jsonrpc": "2.0", "id": rid, "error": {"code": -32001, "message": "Task not found",
+              "data": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "TASK_NOT_FOUND", "domain": "a2a-protocol.org"}]}},
+    "null-id-error": {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "x"}},
+    "send-params": {"message": {"messageId": "m", "role": "ROLE_USER",
+                                "parts": [{"text": "hi"}, {"data": {"a": [1, 2]}},
+                                          {"raw": "aGk=", "mediaType": "text/plain"}]},
+                    "configuration": {"acceptedOutputModes": ["text/plain"]}},
+}
+for name, doc in replies.items():
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    put("jsonrpc", name + "-id", b"\x01" + body)
+    put("jsonrpc", name + "-v03-send", b"\x00" + body)

@@ -11,3 +11,11 @@ _Static_assert(RUV_A2A_OPTIONS_SIZE_V1 == sizeof(struct ruv_a2a_options), "optio
 
 int ruv_test_header_feature_a2a(void);
 int ruv_test_header_feature_a2a(void) { return RUV_A2A_AGENT_ID_SIZE == 65 ? 0 : 1; }
+
+/* The client slots (V2) and their structs. */
+_Static_assert(RUV_A2A_OPS_SIZE_V2 == sizeof(struct ruv_a2a_ops), "ops v2 is whole");
+_Static_assert(RUV_A2A_OPS_SIZE_V1 < RUV_A2A_OPS_SIZE_V2, "v2 appends");
+_Static_assert(offsetof(struct ruv_a2a_client_options, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(struct ruv_a2a_call_status, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(struct ruv_a2a_policy, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(struct ruv_a2a_budget_options, struct_size) == 0, "struct_size first");

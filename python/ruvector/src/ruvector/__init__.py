@@ -53,8 +53,24 @@ from ._index import (
     SearchResult,
     load_index,
 )
+from ._lake_adapter import BackendAdapter, CollectionInfo, PulledBatch
+from ._lake import (
+    CacheStats,
+    Consistency,
+    FsBackend,
+    LakeSearchResult,
+    LocalBackend,
+    RuLake,
+    RefreshResult,
+    RuLakeBuilder,
+    SearchResults,
+    UnknownBackend,
+    UnknownCollection,
+)
 from ._plugins import ENTRY_POINT_GROUP, PluginDir, installed_plugin_dirs
 from ._recommend import Recommendation, recommend
+from . import a2a
+from .a2a import A2aClient, A2aError
 
 _ext._init(dict(STATUS_CLASSES), RuVectorError, SearchResult)
 
@@ -65,6 +81,9 @@ __version__: str = _ext.version()
 # a star import must not shadow the builtin IndexError.
 __all__ = [
     "__version__",
+    "a2a",
+    "A2aClient",
+    "A2aError",
     "Engine",
     "default_engine",
     "Embedder",
@@ -111,6 +130,20 @@ __all__ = [
     "ProtocolError",
     "RemoteError",
     "DeadlineExceeded",
+    "RuLake",
+    "RuLakeBuilder",
+    "Consistency",
+    "LocalBackend",
+    "FsBackend",
+    "LakeSearchResult",
+    "SearchResults",
+    "CacheStats",
+    "UnknownBackend",
+    "UnknownCollection",
+    "RefreshResult",
+    "BackendAdapter",
+    "CollectionInfo",
+    "PulledBatch",
 ]
 
 # Public classes present themselves as ruvector.X (reprs, tracebacks, pickles),

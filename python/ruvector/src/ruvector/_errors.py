@@ -142,7 +142,12 @@ class IntegrityError(RuVectorError):
 
 
 class LakeError(RuVectorError):
-    """Base of the errors ruLake raises about its backends and cache."""
+    """Base of the errors ruLake raises about its backends and cache.
+
+    ``backend`` and ``collection`` name the key when the error concerns one."""
+
+    backend: Optional[str] = None
+    collection: Optional[str] = None
 
 
 class BackendError(LakeError):

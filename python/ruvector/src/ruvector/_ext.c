@@ -110,6 +110,21 @@ static PyMethodDef module_methods[] = {
      "Builds from float32 (n, dim) vectors (GIL released)."},
     {"index_load", mod_index_load, METH_VARARGS,
      "index_load($module, engine, path, /)\n--\n\nLoads a saved index (GIL released)."},
+    {"lake_open", mod_lake_open, METH_VARARGS,
+     "lake_open($module, engine, consistency, ttl_ms, rerank_factor, metric, bits, nlist, seed, "
+     "max_entries, max_bytes, threads, public_keys, signing_key, /)\n--\n\n"
+     "Opens a ruLake on engine (loads rulake)."},
+    {"lake_local_new", mod_lake_local_new, METH_VARARGS,
+     "lake_local_new($module, engine, name, /)\n--\n\nA new in-memory LocalBackend."},
+    {"lake_fs_new", mod_lake_fs_new, METH_VARARGS,
+     "lake_fs_new($module, engine, name, root, /)\n--\n\nA new FsBackend over root."},
+    {"a2a_connect", mod_a2a_connect, METH_VARARGS,
+     "a2a_connect($module, engine, url, flags, protocol, agent_ids, pinned, ca_file, "
+     "authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body, max_event, /)\n--\n\n"
+     "Connects the a2a plugin's client (GIL released); an outcome tuple."},
+    {"a2a_budget_new", mod_a2a_budget_new, METH_VARARGS,
+     "a2a_budget_new($module, engine, max_usd, max_tokens, max_tasks, window_ms, queue_depth, "
+     "/)\n--\n\nA global budget of the a2a plugin (negative caps: none)."},
     {"embed_open", (PyCFunction)(void (*)(void))mod_embed_open, METH_VARARGS | METH_KEYWORDS,
      "embed_open($module, engine, path, onnx_path=None, batch_size=None)\n--\n\n"
      "Opens a model directory with the engine's embed_onnx plugin (GIL released)."},
@@ -150,6 +165,12 @@ PyMODINIT_FUNC PyInit__ext(void)
     if (add_type(m, "Engine", &engine_spec, &engine_type) ||
         add_type(m, "Index", &index_spec, &index_type) ||
         add_type(m, "VectorsExport", &export_spec, &export_type) ||
+        add_type(m, "Lake", &lake_spec, &lake_type) ||
+        add_type(m, "LakeLocal", &lake_local_spec, &lake_local_type) ||
+        add_type(m, "LakeFs", &lake_fs_spec, &lake_fs_type) ||
+        add_type(m, "A2aHandle", &a2a_handle_spec, &a2a_handle_type) ||
+        add_type(m, "A2aStreamHandle", &a2a_stream_spec, &a2a_stream_type) ||
+        add_type(m, "A2aBudgetHandle", &a2a_budget_spec, &a2a_budget_type) ||
         add_type(m, "EmbedModel", &embed_model_spec, &embed_model_type) ||
         add_type(m, "EmbedCancel", &embed_cancel_spec, &embed_cancel_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||

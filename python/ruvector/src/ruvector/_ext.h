@@ -11,6 +11,12 @@
  *   _ext_index_ops.c  the rest of the Index type: add, remove, save, get,
  *                     sizes, parameters, and its type spec
  *   _ext_export.c     VectorsExport: a pinned view of the stored vectors
+ *   _ext_lake.c       ruLake through the rulake plugin: the Lake type
+ *   _ext_lake_backends.c  its built-in backends: LakeLocal, LakeFs
+ *   _ext_lake_adapter.c   backends written in Python (BackendAdapter)
+ *   _ext_lake_async.c     Lake.submit / cancel (the *_async methods)
+ *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
+ *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
  *   _ext_embed.c      EmbedModel: a model of the embed_onnx feature plugin
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
@@ -176,6 +182,70 @@ PyObject *index_search_batch(PyObject *obj, PyObject *args);
 /* _ext_export.c */
 PyObject *index_export_vectors(PyObject *obj, PyObject *unused);
 
+/* _ext_lake.c and _ext_lake_backends.c (ruLake) */
+struct ruv_lake_ops;
+struct ruv_lake;
+struct ruv_lake_target;
+struct ruv_lake_hit;
+typedef struct {
+    PyObject_HEAD
+    PyObject *engine;
+    const struct ruv_lake_ops *ops;
+    void *ps;
+    struct ruv_lake *lake;  /* NULL once closed */
+    pthread_rwlock_t lock;  /* shared: calls; exclusive: close */
+    int lock_ready;
+} LakeObject;
+/* Takes self->lock shared, waiting without the GIL: close() holds it
+ * exclusively while it waits for requests whose callbacks need the GIL. */
+static inline void lake_rdlock(LakeObject *self)
+{
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->lock);
+    Py_END_ALLOW_THREADS
+}
+/* A (backend or None, collection) tuple as UTF-8 held by hold[0..1]
+ * (dropped with lake_drop_holds, set or not). 0, or -1 with TypeError. */
+int lake_target_of(PyObject *t, struct ruv_lake_target *out, PyObject **hold);
+void lake_drop_holds(PyObject **hold, Py_ssize_t n);
+/* hits (nq x k, nhits each) into the caller's arrays, padding like search_batch. */
+void lake_fill_outputs(const struct ruv_lake_hit *hits, size_t nq, uint32_t k, uint64_t *ids,
+                       float *scores, uint32_t *targets, const uint32_t *nhits);
+/* _ext_lake_async.c: Lake.submit and Lake.cancel. */
+PyObject *lake_submit(PyObject *obj, PyObject *args);
+PyObject *lake_cancel(PyObject *obj, PyObject *args);
+struct ruv_lake_local;
+struct ruv_lake_fs;
+extern PyTypeObject *lake_type;
+extern PyTypeObject *lake_local_type;
+extern PyTypeObject *lake_fs_type;
+extern PyType_Spec lake_spec;
+extern PyType_Spec lake_local_spec;
+extern PyType_Spec lake_fs_spec;
+/* The engine's rulake ops table and plugin state, loading the plugin into
+ * the engine the first time. 0, or -1 with an exception set. */
+int lake_plugin_ops(PyObject *engine, const struct ruv_lake_ops **ops, void **ps);
+/* The plugin handles of LakeLocal and LakeFs objects (type checked by the caller). */
+struct ruv_lake_local *lake_local_handle(PyObject *obj);
+struct ruv_lake_fs *lake_fs_handle(PyObject *obj);
+PyObject *mod_lake_open(PyObject *mod, PyObject *args);
+PyObject *mod_lake_local_new(PyObject *mod, PyObject *args);
+PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
+/* _ext_lake_adapter.c: a backend table over a Python adapter object (its
+ * _lake_describe and _lake_pull helpers), holding a reference to it that
+ * out->destroy drops. name is borrowed (register_backend copies it). */
+struct ruv_lake_backend;
+int lake_adapter_backend(PyObject *adapter, const char *name, int threadsafe,
+                         struct ruv_lake_backend *out);
+/* _ext_a2a.c */
+extern PyTypeObject *a2a_handle_type;
+extern PyTypeObject *a2a_stream_type;
+extern PyType_Spec a2a_handle_spec;
+extern PyType_Spec a2a_stream_spec;
+extern PyTypeObject *a2a_budget_type;
+extern PyType_Spec a2a_budget_spec;
+PyObject *mod_a2a_connect(PyObject *mod, PyObject *args);
+PyObject *mod_a2a_budget_new(PyObject *mod, PyObject *args);
 /* _ext_embed.c */
 PyObject *mod_embed_open(PyObject *mod, PyObject *args, PyObject *kw);
 

@@ -5,7 +5,7 @@
 # otherwise). `python -m mypy.stubtest ruvector` checks this file against
 # the compiled module.
 
-from typing import Any, Dict, List, Optional, Tuple, Type, final
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, final
 
 import numpy as np
 import numpy.typing as npt
@@ -155,5 +155,128 @@ def index_build(
     nprobe: Optional[int] = ...,
 ) -> Index: ...
 def index_load(engine: Engine, path: str, /) -> Index: ...
+@final
+class Lake:
+    def close(self) -> None: ...
+    def register(self, backend: LakeLocal | LakeFs, /) -> None: ...
+    def register_adapter(self, adapter: Any, name: str, threadsafe: bool, /) -> None: ...
+    def search(
+        self,
+        targets: Tuple[Tuple[Optional[str], str], ...],
+        queries: npt.NDArray[np.float32],
+        k: int,
+        rerank_factor: int,
+        flags: int,
+        out_ids: npt.NDArray[np.uint64],
+        out_scores: npt.NDArray[np.float32],
+        out_targets: npt.NDArray[np.uint32],
+        out_nhits: npt.NDArray[np.uint32],
+        /,
+    ) -> List[Tuple[int, str]]: ...
+    def submit(
+        self,
+        targets: Tuple[Tuple[Optional[str], str], ...],
+        queries: npt.NDArray[np.float32],
+        k: int,
+        rerank_factor: int,
+        flags: int,
+        out_ids: npt.NDArray[np.uint64],
+        out_scores: npt.NDArray[np.float32],
+        out_targets: npt.NDArray[np.uint32],
+        out_nhits: npt.NDArray[np.uint32],
+        callback: Callable[[int, str, List[Tuple[int, str]]], None],
+        /,
+    ) -> int: ...
+    def cancel(self, ticket: int, /) -> bool: ...
+    def invalidate(self, backend: Optional[str], collection: str, /) -> bool: ...
+    def witness_of(self, backend: Optional[str], collection: str, version: int, /) -> Optional[str]: ...
+    def stats(self, backend: Optional[str], collection: Optional[str], /) -> Dict[str, int]: ...
+    def save_cache(self, backend: Optional[str], collection: str, dir: Any, /) -> str: ...
+    def warm(self, backend: Optional[str], collection: str, dir: Any, /) -> int: ...
+    def refresh(self, backend: Optional[str], collection: str, dir: Any, /) -> int: ...
+
+@final
+class LakeLocal:
+    def put(
+        self, collection: str, ids: npt.NDArray[np.uint64], vectors: npt.NDArray[np.float32], replace: bool, /
+    ) -> None: ...
+    def delete(self, collection: str, ids: npt.NDArray[np.uint64], /) -> int: ...
+    def drop(self, collection: str, /) -> None: ...
+
+@final
+class LakeFs:
+    def register(self, collection: str, filename: str, /) -> None: ...
+    def write(self, filename: str, ids: npt.NDArray[np.uint64], vectors: npt.NDArray[np.float32], /) -> None: ...
+
+def lake_open(
+    engine: Engine,
+    consistency: int,
+    ttl_ms: int,
+    rerank_factor: int,
+    metric: int,
+    bits: int,
+    nlist: int,
+    seed: int,
+    max_entries: int,
+    max_bytes: int,
+    threads: int,
+    public_keys: bytes,
+    signing_key: bytes,
+    /,
+) -> Lake: ...
+def lake_local_new(engine: Engine, name: str, /) -> LakeLocal: ...
+def lake_fs_new(engine: Engine, name: str, root: Any, /) -> LakeFs: ...
 def _init(errors: Dict[int, Type[BaseException]], fallback: Type[BaseException], hit: Type[Any], /) -> None: ...
 def _raise_status(status: int, detail: str, /) -> None: ...
+
+# ---- the a2a plugin's blocking client (_ext_a2a.c) ----
+# An outcome: (status, error kind, rpc_code, http_status, request_sent,
+# detail, payload); payload is the result (JSON text or a handle) on success,
+# the peer's JSON-RPC error object (JSON text) or None on failure.
+_A2aOutcome = Tuple[int, int, int, int, int, Optional[str], Any]
+_A2aPolicy = Tuple[
+    Optional[str],
+    Optional[List[str]],
+    int,
+    float,
+    int,
+    float,
+    int,
+    int,
+    Optional[List[str]],
+    Optional["A2aBudgetHandle"],
+    int,
+]
+
+def a2a_connect(
+    engine: Engine,
+    url: str,
+    flags: int,
+    protocol: int,
+    agent_ids: Sequence[str],
+    pinned: Sequence[Tuple[str, str, int, bool]],
+    ca_file: Optional[str],
+    authorization: Optional[str],
+    connect_ms: int,
+    unary_ms: int,
+    idle_ms: int,
+    event_ms: int,
+    max_body: int,
+    max_event: int,
+    /,
+) -> _A2aOutcome: ...
+@final
+class A2aHandle:
+    def info(self) -> str: ...
+    def call(self, method: int, params: str, policy: Optional[_A2aPolicy], /) -> _A2aOutcome: ...
+    def stream_open(self, method: int, params: str, policy: Optional[_A2aPolicy], /) -> _A2aOutcome: ...
+    def close(self) -> None: ...
+@final
+class A2aStreamHandle:
+    def next(self) -> _A2aOutcome: ...
+    def close(self) -> None: ...
+def a2a_budget_new(
+    engine: Engine, max_usd: float, max_tokens: int, max_tasks: int, window_ms: int, queue_depth: int, /
+) -> A2aBudgetHandle: ...
+@final
+class A2aBudgetHandle: ...

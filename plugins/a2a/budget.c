@@ -1,0 +1,201 @@
+/* plugins/a2a/budget.c — rolling-window budget shared by clients
+ * (a2a.md §5 step 1). The window is a ring of admitted entries; eviction
+ * happens when a call looks at the window, at most every 100 ms (a2a.md
+ * §11 sweep), and whenever a decision needs it. */
+#include "config.h"
+#include "budget.h"
+#include "detail.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct entry {
+    int64_t at_ms;
+    double usd;
+    int64_t tokens;
+};
+
+struct ruv_a2a_budget {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    double max_usd;     /* < 0: no cap */
+    int64_t max_tokens; /* < 0: no cap */
+    int64_t max_tasks;  /* < 0: no cap */
+    int64_t window_ms;
+    uint32_t queue_depth; /* 0: shed */
+    uint32_t waiting;
+    struct entry *ring;
+    size_t head, count, cap;
+    double usd;       /* sums over the window */
+    int64_t tokens;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ruv__budget_new(const struct ruv_a2a_budget_options *o, struct ruv_a2a_budget **out)
+{
+    *out = NULL;
+    if (!o || o->struct_size < sizeof *o || o->reserved)
+        return ruv__detail_set(RUV_E_INVAL, "budget options: NULL, struct_size below %zu or "
+                                            "reserved not 0",
+                               sizeof *o);
+    if (o->window_ms < 0)
+        return ruv__detail_set(RUV_E_INVAL, "budget options: negative window_ms");
+    struct ruv_a2a_budget *b = calloc(1, sizeof *b);
+    if (!b)
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    if (pthread_mutex_init(&b->lock, NULL) != 0) {
+        free(b);
+        return ruv__detail_set(RUV_E_NOMEM, "pthread_mutex_init failed");
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int crc = pthread_cond_init(&b->changed, &ca);
+    pthread_condattr_destroy(&ca);
+    if (crc != 0) {
+        pthread_mutex_destroy(&b->lock);
+        free(b);
+        return ruv__detail_set(RUV_E_NOMEM, "pthread_cond_init failed");
+    }
+    b->max_usd = o->max_usd_per_window;
+    b->max_tokens = o->max_tokens_per_window;
+    b->max_tasks = o->max_tasks_per_window;
+    b->window_ms = o->window_ms ? o->window_ms : 60000;
+    b->queue_depth = o->queue_depth;
+    *out = b;
+    return RUV_OK;
+}
+
+void ruv__budget_free(struct ruv_a2a_budget *b)
+{
+    if (!b)
+        return;
+    pthread_cond_destroy(&b->changed);
+    pthread_mutex_destroy(&b->lock);
+    free(b->ring);
+    free(b);
+}
+
+static void evict(struct ruv_a2a_budget *b, int64_t now)
+{
+    while (b->count && b->ring[b->head].at_ms + b->window_ms <= now) {
+        b->usd -= b->ring[b->head].usd;
+        b->tokens -= b->ring[b->head].tokens;
+        b->head = (b->head + 1) % b->cap;
+        b->count--;
+    }
+    if (!b->count) {
+        b->usd = 0; /* no drift from float sums */
+        b->tokens = 0;
+    }
+}
+
+/* Which cap a new entry would break: NULL when it fits. Entries that could
+ * never fit (over a cap on their own) name it too. */
+static const char *over(const struct ruv_a2a_budget *b, double usd, int64_t tokens)
+{
+    if (b->max_usd >= 0 && b->usd + usd > b->max_usd + 1e-9)
+        return "max_usd_per_window";
+    if (b->max_tokens >= 0 && b->tokens + tokens > b->max_tokens)
+        return "max_tokens_per_window";
+    if (b->max_tasks >= 0 && (int64_t)b->count + 1 > b->max_tasks)
+        return "max_tasks_per_window";
+    return NULL;
+}
+
+static int never_fits(const struct ruv_a2a_budget *b, double usd, int64_t tokens)
+{
+    return (b->max_usd >= 0 && usd > b->max_usd + 1e-9) ||
+           (b->max_tokens >= 0 && tokens > b->max_tokens) || b->max_tasks == 0;
+}
+
+static int refuse(struct ruv_a2a_call_status *st, const char *what, const struct ruv_a2a_budget *b,
+                  double usd, int64_t tokens)
+{
+    if (st)
+        st->error = RUV_A2A_ERR_BUDGET;
+    return ruv__detail_set(RUV_E_POLICY,
+                           "budget exceeded: %s (window %lld ms holds %zu tasks, $%g, %lld "
+                           "tokens; this send $%g, %lld tokens)",
+                           what, (long long)b->window_ms, b->count, b->usd, (long long)b->tokens,
+                           usd, (long long)tokens);
+}
+
+static int charge(struct ruv_a2a_budget *b, double usd, int64_t tokens, int64_t now)
+{
+    if (b->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct entry *r = malloc(cap * sizeof *r);
+        if (!r)
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < b->count; i++)
+            r[i] = b->ring[(b->head + i) % b->cap];
+        free(b->ring);
+        b->ring = r;
+        b->head = 0;
+        b->cap = cap;
+    }
+    b->ring[(b->head + b->count) % b->cap] = (struct entry){now, usd, tokens};
+    b->count++;
+    b->usd += usd;
+    b->tokens += tokens;
+    return RUV_OK;
+}
+
+int ruv__budget_precheck(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                         struct ruv_a2a_call_status *st)
+{
+    pthread_mutex_lock(&b->lock);
+    evict(b, now_ms());
+    const char *what = over(b, usd, tokens);
+    int rc = RUV_OK;
+    if (what && (b->queue_depth == 0 || never_fits(b, usd, tokens)))
+        rc = refuse(st, what, b, usd, tokens);
+    else if (what && b->waiting >= b->queue_depth)
+        rc = refuse(st, "queue_full", b, usd, tokens);
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                      struct ruv_a2a_call_status *st)
+{
+    pthread_mutex_lock(&b->lock);
+    int64_t now = now_ms();
+    evict(b, now);
+    const char *what = over(b, usd, tokens);
+    int rc = RUV_OK;
+    if (what && (b->queue_depth == 0 || never_fits(b, usd, tokens))) {
+        rc = refuse(st, what, b, usd, tokens);
+    } else if (what && b->waiting >= b->queue_depth) {
+        rc = refuse(st, "queue_full", b, usd, tokens);
+    } else {
+        if (what) {
+            /* Wait, in the queue, until the oldest entries leave the window. */
+            b->waiting++;
+            while ((what = over(b, usd, tokens)) != NULL) {
+                int64_t wake = b->count ? b->ring[b->head].at_ms + b->window_ms : now + 100;
+                struct timespec ts = {(time_t)(wake / 1000), (long)(wake % 1000) * 1000000L};
+                int w = pthread_cond_timedwait(&b->changed, &b->lock, &ts);
+                if (w != 0 && w != ETIMEDOUT && w != EINTR)
+                    break;
+                now = now_ms();
+                evict(b, now);
+            }
+            b->waiting--;
+        }
+        rc = what ? refuse(st, what, b, usd, tokens) : charge(b, usd, tokens, now);
+        pthread_cond_broadcast(&b->changed);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}

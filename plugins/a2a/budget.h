@@ -1,0 +1,29 @@
+/* plugins/a2a/budget.h — the global budget of a2a.md §5 step 1: a rolling
+ * window ledger (default 60 s) of admitted sends, shared by every client
+ * that names it, with caps on USD, tokens and tasks per window. Overflow
+ * either sheds (refuses at once) or queues: the caller waits inside the
+ * plugin until the window admits it, and a waiter beyond the queue depth is
+ * refused ("queue_full"). Thread-safe. */
+#ifndef RUV_A2A_BUDGET_H
+#define RUV_A2A_BUDGET_H
+
+#include <stdint.h>
+
+#include <ruvector/feature-a2a.h>
+
+int ruv__budget_new(const struct ruv_a2a_budget_options *o, struct ruv_a2a_budget **out);
+/* Frees the budget; no call may be using it. NULL: no-op. */
+void ruv__budget_free(struct ruv_a2a_budget *b);
+
+/* Admits one send of usd and tokens (estimates) into the window, waiting in
+ * queue mode. RUV_OK (charged), or RUV_E_POLICY with st->error
+ * RUV_A2A_ERR_BUDGET and the cap (or "queue_full") in the detail. */
+int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                      struct ruv_a2a_call_status *st);
+
+/* RUV_OK when a send of usd and tokens would be admitted now or could wait
+ * in the queue; the refusal otherwise. Charges nothing. */
+int ruv__budget_precheck(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                         struct ruv_a2a_call_status *st);
+
+#endif

@@ -1,0 +1,507 @@
+/* plugins/a2a/client.c — discovery, card verification, interface choice
+ * and unary JSON-RPC calls (a2a.md §1, §2, §4), blocking in the caller. */
+#include "config.h"
+#include "client.h"
+#include "detail.h"
+#include "card_cache.h"
+#include "concurrency.h"
+#include "dialect.h"
+#include "json_in.h"
+#include "jsonrpc.h"
+#include "options.h"
+#include "origin.h"
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CARD_CAP ((size_t)1 << 20)
+#define DEF_BODY_CAP ((size_t)16 << 20)
+#define DEF_EVENT_CAP ((size_t)4 << 20)
+
+static char *dup_str(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void ruv__client_close(struct ruv_a2a_client *c)
+{
+    if (!c)
+        return;
+    free(c->http.ca_file);
+    free(c->http.authorization);
+    free(c->card_url);
+    free(c->endpoint);
+    free(c->v03_endpoint);
+    free(c->tenant);
+    json_decref(c->card);
+    free(c);
+}
+
+static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_client_options *o)
+{
+    struct ruv__http_cfg *h = &c->http;
+    h->connect_timeout_ms = 10000;
+    h->unary_timeout_ms = 60000;
+    h->idle_timeout_ms = 60000;
+    h->event_timeout_ms = 60000;
+    h->max_body = DEF_BODY_CAP;
+    h->max_event = DEF_EVENT_CAP;
+    if (!o)
+        return RUV_OK;
+    if (o->struct_size < sizeof *o || o->reserved)
+        return ruv__detail_set(RUV_E_INVAL,
+                               "client options: struct_size %u is below %zu or a reserved "
+                               "field is not 0",
+                               (unsigned)o->struct_size, sizeof *o);
+    if (o->protocol > RUV_A2A_PROTO_V03)
+        return ruv__detail_set(RUV_E_INVAL, "client options: unknown protocol %u",
+                               (unsigned)o->protocol);
+    if (o->flags & ~(RUV_A2A_INSECURE_TLS | RUV_A2A_ALLOW_HTTP | RUV_A2A_UNSIGNED_OK))
+        return ruv__detail_set(RUV_E_INVAL, "client options: unknown flags 0x%x",
+                               (unsigned)o->flags);
+    if (o->connect_timeout_ms < 0 || o->unary_timeout_ms < 0 || o->idle_timeout_ms < 0 ||
+        o->event_timeout_ms < 0)
+        return ruv__detail_set(RUV_E_INVAL, "client options: a negative timeout");
+    c->flags = o->flags;
+    c->protocol = o->protocol;
+    h->insecure_tls = (o->flags & RUV_A2A_INSECURE_TLS) != 0;
+    if (o->connect_timeout_ms)
+        h->connect_timeout_ms = o->connect_timeout_ms;
+    if (o->unary_timeout_ms)
+        h->unary_timeout_ms = o->unary_timeout_ms;
+    if (o->idle_timeout_ms)
+        h->idle_timeout_ms = o->idle_timeout_ms;
+    if (o->event_timeout_ms)
+        h->event_timeout_ms = o->event_timeout_ms;
+    if (o->max_body_bytes)
+        h->max_body = (size_t)o->max_body_bytes;
+    if (o->max_event_bytes)
+        h->max_event = (size_t)o->max_event_bytes;
+    if (o->ca_file && !(h->ca_file = dup_str(o->ca_file)))
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    if (o->authorization) {
+        if (strpbrk(o->authorization, "\r\n"))
+            return ruv__detail_set(RUV_E_INVAL, "authorization holds a line break");
+        size_t n = strlen(o->authorization) + sizeof "Authorization: ";
+        if (!(h->authorization = malloc(n)))
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+        snprintf(h->authorization, n, "Authorization: %s", o->authorization);
+    }
+    return RUV_OK;
+}
+
+/* ---- discovery ---- */
+
+static int is_rvagent_card(json_t *card)
+{
+    json_t *meta = json_object_get(card, "metadata");
+    json_t *auth = json_object_get(card, "authentication");
+    return json_object_get(meta, "ruvector") && json_object_get(auth, "schemes") &&
+           !json_object_get(card, "supportedInterfaces") &&
+           !json_object_get(card, "protocolVersion");
+}
+
+/* The cached bytes as if fetched: status 200, a JSON body. */
+static void resp_from_cache(struct ruv__http_resp *resp, char *body, size_t len, const char *etag)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->status = 200;
+    resp->retry_after_s = -1;
+    resp->max_age_s = -1;
+    snprintf(resp->content_type, sizeof resp->content_type, "application/json");
+    snprintf(resp->etag, sizeof resp->etag, "%s", etag);
+    resp->body.data = body;
+    resp->body.len = len;
+    resp->body.alloc = len + 1;
+    resp->body.cap_bytes = len;
+}
+
+/* One card URL through the cache: a fresh entry without a request, a
+ * stale one with an ETag revalidated (304 reuses it), else a plain GET.
+ * *from_cache says whether resp holds cached bytes (not to be stored again
+ * with new headers unless revalidated). */
+static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
+                    struct ruv__http_resp *resp, int *revalidated,
+                    struct ruv_a2a_call_status *st)
+{
+    char *body = NULL, etag[RUV__ETAG_MAX] = "";
+    size_t len = 0;
+    int fresh = 0;
+    *revalidated = 0;
+    if (cache && ruv__card_cache_get(cache, c->card_url, &body, &len, etag, &fresh) == RUV_OK) {
+        if (fresh) {
+            resp_from_cache(resp, body, len, etag);
+            return RUV_OK;
+        }
+        if (!etag[0]) {
+            free(body);
+            body = NULL;
+        }
+    }
+    char inm[RUV__ETAG_MAX + 32];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    int rc = ruv__http_perform_retrying(&c->http, c->card_url, NULL, 0, 1, CARD_CAP, 1,
+                                        body ? inm : NULL, resp, st);
+    if (rc == RUV_OK && resp->status == 304 && body) {
+        long max_age = resp->max_age_s;
+        int no_store = resp->no_store;
+        ruv__http_resp_free(resp);
+        resp_from_cache(resp, body, len, etag);
+        resp->max_age_s = max_age; /* the 304's headers renew the entry */
+        resp->no_store = no_store;
+        *revalidated = 1;
+        return RUV_OK;
+    }
+    free(body);
+    return rc;
+}
+
+static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, const char *base,
+                      struct ruv__http_resp *resp, int *from_cache,
+                      struct ruv_a2a_call_status *st)
+{
+    static const char *const paths[] = {"/.well-known/agent-card.json", "/.well-known/agent.json"};
+    size_t blen = strlen(base);
+    while (blen && base[blen - 1] == '/')
+        blen--;
+    for (size_t i = 0; i < 2; i++) {
+        free(c->card_url);
+        size_t n = blen + strlen(paths[i]) + 1;
+        if (!(c->card_url = malloc(n)))
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+        snprintf(c->card_url, n, "%.*s%s", (int)blen, base, paths[i]);
+        int rc = get_card(c, cache, resp, from_cache, st);
+        if (rc != RUV_OK)
+            return ruv__detail_prefix(rc, "fetching %s", c->card_url);
+        int json_type = strstr(resp->content_type, "json") != NULL;
+        if (i == 0 && (resp->status == 404 || (resp->status / 100 == 2 && !json_type))) {
+            ruv__http_resp_free(resp);
+            continue;
+        }
+        if (resp->status / 100 != 2) {
+            long status = resp->status;
+            ruv__http_resp_free(resp);
+            if (st)
+                st->error = RUV_A2A_ERR_DISCOVERY;
+            return ruv__detail_set(RUV_E_PROTOCOL, "agent card %s: HTTP %ld", c->card_url,
+                                   status);
+        }
+        return RUV_OK;
+    }
+    return RUV_OK;
+}
+
+static int set_endpoint(char **slot, const char *url, const char *tenant, char **tenant_slot)
+{
+    if (!(*slot = dup_str(url)))
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    if (tenant_slot && tenant && tenant[0] && !(*tenant_slot = dup_str(tenant)))
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    return RUV_OK;
+}
+
+/* Picks the JSON-RPC interfaces from signature-covered fields only. */
+static int choose_interface(struct ruv_a2a_client *c, struct ruv_a2a_call_status *st)
+{
+    const char *v1_url = NULL, *v1_tenant = NULL, *v03_url = NULL, *v03_tenant = NULL;
+    size_t i;
+    json_t *itf;
+    json_array_foreach(json_object_get(c->card, "supportedInterfaces"), i, itf)
+    {
+        const char *binding = json_string_value(json_object_get(itf, "protocolBinding"));
+        const char *ver = json_string_value(json_object_get(itf, "protocolVersion"));
+        const char *url = json_string_value(json_object_get(itf, "url"));
+        if (!binding || strcmp(binding, "JSONRPC") != 0 || !url || !ver)
+            continue;
+        if (!v1_url && ver[0] == '1' && (ver[1] == '\0' || ver[1] == '.')) {
+            v1_url = url;
+            v1_tenant = json_string_value(json_object_get(itf, "tenant"));
+        } else if (!v03_url && strncmp(ver, "0.3", 3) == 0) {
+            v03_url = url;
+            v03_tenant = json_string_value(json_object_get(itf, "tenant"));
+        }
+    }
+    /* A pure v0.3 card: url + protocolVersion 0.3.x (JSONRPC preferred). */
+    const char *pv = json_string_value(json_object_get(c->card, "protocolVersion"));
+    const char *pt = json_string_value(json_object_get(c->card, "preferredTransport"));
+    const char *curl = json_string_value(json_object_get(c->card, "url"));
+    if (!v03_url && curl && pv && strncmp(pv, "0.3", 3) == 0 && (!pt || strcmp(pt, "JSONRPC") == 0))
+        v03_url = curl;
+    int allow_http = (c->flags & RUV_A2A_ALLOW_HTTP) != 0;
+    const char *urls[] = {v1_url, v03_url};
+    for (size_t k = 0; k < 2; k++)
+        if (urls[k] && ruv__origin_check_transport(urls[k], allow_http) != RUV_OK) {
+            if (st)
+                st->error = RUV_A2A_ERR_URL;
+            return ruv__detail_prefix(RUV_E_SECURITY, "card interface");
+        }
+    int want_v1 = c->protocol != RUV_A2A_PROTO_V03 && v1_url;
+    if (c->protocol == RUV_A2A_PROTO_V1 && !v1_url) {
+        if (st)
+            st->error = RUV_A2A_ERR_VERSION;
+        return ruv__detail_set(RUV_E_PROTOCOL,
+                               "protocol 1.0 was asked for, but the verified card declares no "
+                               "JSONRPC interface with protocolVersion 1.x");
+    }
+    if (!want_v1 && !v03_url) {
+        if (st)
+            st->error = c->protocol == RUV_A2A_PROTO_V03 ? RUV_A2A_ERR_VERSION
+                                                         : RUV_A2A_ERR_DISCOVERY;
+        return ruv__detail_set(RUV_E_PROTOCOL,
+                               "the verified card declares no JSONRPC interface with protocol "
+                               "version %s",
+                               c->protocol == RUV_A2A_PROTO_V03 ? "0.3" : "1.x or 0.3");
+    }
+    c->v1 = want_v1;
+    int rc = want_v1 ? set_endpoint(&c->endpoint, v1_url, v1_tenant, &c->tenant)
+                     : set_endpoint(&c->endpoint, v03_url, v03_tenant, &c->tenant);
+    if (rc == RUV_OK && want_v1 && v03_url && c->protocol == RUV_A2A_PROTO_AUTO)
+        rc = set_endpoint(&c->v03_endpoint, v03_url, NULL, NULL);
+    return rc;
+}
+
+static int verify(struct ruv_a2a_client *c, const struct ruv_a2a_client_options *o,
+                  const struct ruv__http_resp *resp, struct ruv_a2a_call_status *st)
+{
+    json_t *raw = NULL;
+    int rc = ruv__json_parse(resp->body.data ? resp->body.data : "", resp->body.len,
+                             &ruv__json_card_limits, &raw);
+    if (rc != RUV_OK) {
+        if (st)
+            st->error = RUV_A2A_ERR_DISCOVERY;
+        return ruv__detail_prefix(RUV_E_PROTOCOL, "agent card %s", c->card_url);
+    }
+    if (is_rvagent_card(raw)) {
+        json_decref(raw);
+        if (st)
+            st->error = RUV_A2A_ERR_VERSION;
+        return ruv__detail_set(RUV_E_PROTOCOL,
+                               "peer speaks the rvagent-a2a pre-v0.2 dialect; not supported");
+    }
+    struct ruv__pins *pins = NULL;
+    rc = ruv__a2a_pins_from_options(o ? o->verify : NULL, &pins);
+    if (rc != RUV_OK) {
+        json_decref(raw);
+        return rc;
+    }
+    int64_t now = o && o->verify && o->verify->now ? o->verify->now : (int64_t)time(NULL);
+    rc = ruv__card_verify(resp->body.data, resp->body.len, pins, now, &c->card, &c->verdict);
+    ruv__pins_free(pins);
+    if (rc == RUV_OK) {
+        c->verified = 1;
+        json_decref(raw);
+        return RUV_OK;
+    }
+    if (rc == RUV_E_SECURITY && (c->flags & RUV_A2A_UNSIGNED_OK)) {
+        /* Tests only: the unverified card, cut to the schema like a signed one. */
+        memset(&c->verdict, 0, sizeof c->verdict);
+        rc = ruv__card_strip_for_signing(raw);
+        if (rc == RUV_OK) {
+            c->card = raw;
+            return RUV_OK;
+        }
+    }
+    json_decref(raw);
+    if (st)
+        st->error = rc == RUV_E_SECURITY ? RUV_A2A_ERR_SIGNATURE : RUV_A2A_ERR_DISCOVERY;
+    return ruv__detail_prefix(rc, "agent card %s", c->card_url);
+}
+
+int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *o,
+                     struct ruv__card_cache *cache, struct ruv_a2a_client **out,
+                     struct ruv_a2a_call_status *st)
+{
+    *out = NULL;
+    if (!base_url)
+        return ruv__detail_set(RUV_E_INVAL, "base_url is NULL");
+    struct ruv_a2a_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    int rc = config_from_options(c, o);
+    if (rc == RUV_OK && ruv__origin_check_transport(base_url, (c->flags & RUV_A2A_ALLOW_HTTP) != 0) !=
+                            RUV_OK) {
+        if (st)
+            st->error = RUV_A2A_ERR_URL;
+        rc = ruv__detail_prefix(RUV_E_SECURITY, "base_url");
+    }
+    if (rc == RUV_OK)
+        rc = ruv__origin_of(base_url, &c->http.auth_origin);
+    struct ruv__http_resp resp;
+    memset(&resp, 0, sizeof resp);
+    int revalidated = 0;
+    if (rc == RUV_OK)
+        rc = fetch_card(c, cache, base_url, &resp, &revalidated, st);
+    if (rc == RUV_OK)
+        rc = verify(c, o, &resp, st);
+    /* Only a card that verified is kept; a fresh hit is not re-stored (its
+     * TTL runs from the response that brought it). */
+    long ttl = ruv__card_cache_ttl(resp.max_age_s, resp.etag);
+    int fresh_hit = rc == RUV_OK && !revalidated && resp.max_age_s < 0 && !resp.header_bytes;
+    if (rc == RUV_OK && cache && c->verified && !resp.no_store && ttl >= 0 && !fresh_hit)
+        ruv__card_cache_put(cache, c->card_url, resp.body.data, resp.body.len, resp.etag, ttl);
+    ruv__http_resp_free(&resp);
+    if (rc == RUV_OK)
+        rc = choose_interface(c, st);
+    if (rc != RUV_OK) {
+        ruv__client_close(c);
+        return rc;
+    }
+    *out = c;
+    return RUV_OK;
+}
+
+int ruv__client_info(struct ruv_a2a_client *c, char **json)
+{
+    *json = NULL;
+    json_t *info = json_pack("{s:O, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:b}", "card", c->card,
+                             "agent_id", c->verdict.has_agent_id ? c->verdict.agent_id : "",
+                             "verified", c->verified, "signed_by", c->verdict.signed_by,
+                             "canonicalization", c->verdict.canonicalization,
+                             "protocol_version", c->v1 ? "1.0" : "0.3", "endpoint", c->endpoint,
+                             "card_url", c->card_url, "fell_back", c->fell_back);
+    if (!info || !(*json = json_dumps(info, JSON_COMPACT))) {
+        json_decref(info);
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    }
+    json_decref(info);
+    return RUV_OK;
+}
+
+/* ---- calls ---- */
+
+int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                        size_t len, const struct ruv_a2a_policy *policy, json_t **wire,
+                        void **slot, struct ruv_a2a_call_status *st)
+{
+    *wire = NULL;
+    *slot = NULL;
+    if (!ruv__dialect_method(1, method))
+        return ruv__detail_set(RUV_E_INVAL, "unknown method %u", (unsigned)method);
+    int sends = method == RUV_A2A_SEND || method == RUV_A2A_SEND_STREAMING;
+    if (policy && !sends)
+        return ruv__detail_set(RUV_E_INVAL, "a policy applies to sends only");
+    if (!params)
+        return ruv__detail_set(RUV_E_INVAL, "params is NULL");
+    json_t *p = NULL;
+    int rc = ruv__json_parse(params, len, &ruv__json_rpc_limits, &p);
+    if (rc != RUV_OK)
+        return ruv__detail_prefix(RUV_E_INVAL, "params");
+    /* The wire form first: a malformed request must not take a slot. */
+    rc = ruv__dialect_params_out(c->v1, method, p);
+    if (rc == RUV_OK && sends)
+        rc = ruv__policy_check(policy, c->card, c->verdict.has_agent_id ? c->verdict.agent_id : "",
+                               c->card_url, p, slot, st);
+    if (rc == RUV_OK && c->tenant)
+        json_object_set_new(p, "tenant", json_string(c->tenant));
+    if (rc != RUV_OK) {
+        json_decref(p);
+        return rc;
+    }
+    *wire = p;
+    return RUV_OK;
+}
+
+int ruv__client_fall_back(struct ruv_a2a_client *c, int32_t code)
+{
+    if (!c->v1 || c->fell_back || !c->v03_endpoint || (code != -32601 && code != -32009))
+        return 0;
+    free(c->endpoint);
+    c->endpoint = c->v03_endpoint;
+    c->v03_endpoint = NULL;
+    free(c->tenant);
+    c->tenant = NULL;
+    c->v1 = 0;
+    c->fell_back = 1;
+    return 1;
+}
+
+int ruv__client_reply(const char *body, size_t len, long http_status, const char *id,
+                      struct ruv__rpc_reply *reply, char **error_json,
+                      struct ruv_a2a_call_status *st)
+{
+    int rc = ruv__jsonrpc_decode(body ? body : "", len, id, reply);
+    if (rc == RUV_E_REMOTE) {
+        if (st) {
+            st->error = RUV_A2A_ERR_REMOTE;
+            st->rpc_code = reply->code;
+        }
+        if (error_json && !(*error_json = json_dumps(reply->error, JSON_COMPACT)))
+            rc = ruv__detail_set(RUV_E_NOMEM, "out of memory");
+        return rc;
+    }
+    if (http_status / 100 != 2) {
+        ruv__rpc_reply_clear(reply);
+        if (st)
+            st->error = RUV_A2A_ERR_HTTP;
+        return ruv__detail_set(RUV_E_REMOTE, "HTTP %ld without a JSON-RPC error", http_status);
+    }
+    if (rc != RUV_OK && st)
+        st->error = rc == RUV_E_PROTOCOL ? RUV_A2A_ERR_PROTOCOL : st->error;
+    return rc;
+}
+
+int ruv__client_call_once(struct ruv_a2a_client *c, uint32_t method, json_t *wire, char **result,
+                          struct ruv_a2a_call_status *st)
+{
+    char id[RUV__UUID_SIZE], *body = NULL;
+    size_t blen = 0;
+    int rc = ruv__jsonrpc_request(ruv__dialect_method(c->v1, method), wire, id, &body, &blen);
+    if (rc != RUV_OK)
+        return rc;
+    struct ruv__http_resp resp;
+    rc = ruv__http_perform_retrying(&c->http, c->endpoint, body, blen, c->v1, c->http.max_body,
+                                    method != RUV_A2A_SEND, NULL, &resp, st);
+    free(body);
+    if (rc != RUV_OK)
+        return ruv__detail_prefix(rc, "%s", ruv__dialect_method(c->v1, method));
+    struct ruv__rpc_reply reply;
+    rc = ruv__client_reply(resp.body.data, resp.body.len, resp.status, id, &reply, result, st);
+    ruv__http_resp_free(&resp);
+    if (rc == RUV_OK) {
+        json_t *norm = NULL;
+        rc = ruv__dialect_result_in(c->v1, method, reply.result, &norm);
+        if (rc == RUV_OK && !(*result = json_dumps(norm, JSON_COMPACT)))
+            rc = ruv__detail_set(RUV_E_NOMEM, "out of memory");
+        if (rc == RUV_E_PROTOCOL && st)
+            st->error = RUV_A2A_ERR_PROTOCOL;
+        json_decref(norm);
+    }
+    ruv__rpc_reply_clear(&reply);
+    return rc;
+}
+
+int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                     const struct ruv_a2a_policy *policy, char **result,
+                     struct ruv_a2a_call_status *st)
+{
+    *result = NULL;
+    if (method != RUV_A2A_SEND && method != RUV_A2A_GET && method != RUV_A2A_CANCEL)
+        return ruv__detail_set(RUV_E_INVAL, "call: method %u is not a unary call",
+                               (unsigned)method);
+    for (int attempt = 0;; attempt++) {
+        json_t *wire = NULL;
+        void *slot = NULL;
+        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
+        if (rc != RUV_OK)
+            return rc;
+        rc = ruv__client_call_once(c, method, wire, result, st);
+        json_decref(wire);
+        ruv__concurrency_release(slot);
+        if (rc == RUV_E_REMOTE && attempt == 0 && st && ruv__client_fall_back(c, st->rpc_code)) {
+            free(*result);
+            *result = NULL;
+            memset((char *)st + sizeof st->struct_size, 0, sizeof *st - sizeof st->struct_size);
+            continue;
+        }
+        return rc;
+    }
+}

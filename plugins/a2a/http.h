@@ -1,0 +1,96 @@
+/* plugins/a2a/http.h — libcurl transfers with the a2a.md §6 rules: TLS
+ * verified (TLS >= 1.2), http/https only, no environment proxy, no
+ * redirects, our own size caps enforced while bytes arrive, connect and
+ * total deadlines for unary transfers, an idle deadline for streams. */
+#ifndef RUV_A2A_HTTP_H
+#define RUV_A2A_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <curl/curl.h>
+
+#include <ruvector/feature-a2a.h>
+
+#include "origin.h"
+
+/* Transport settings of one client (copied from ruv_a2a_client_options). */
+struct ruv__http_cfg {
+    int insecure_tls;
+    char *ca_file;       /* owned, or NULL */
+    char *authorization; /* owned "Authorization: ..." header line, or NULL */
+    struct ruv__origin auth_origin; /* the only origin authorization goes to */
+    long connect_timeout_ms, unary_timeout_ms, idle_timeout_ms, event_timeout_ms;
+    size_t max_body, max_event;
+};
+
+#ifndef CURL_WRITEFUNC_ERROR /* libcurl < 7.87 */
+#define CURL_WRITEFUNC_ERROR 0xFFFFFFFF
+#endif
+
+/* Growable response buffer with a cap. */
+struct ruv__http_buf {
+    char *data;
+    size_t len, cap_bytes, alloc;
+    int over_cap; /* 1 once a write would have passed cap_bytes */
+};
+
+/* One response: status, Content-Type (lowercase media type, no parameters)
+ * and the body. */
+struct ruv__http_resp {
+    long status;
+    char content_type[128];
+    long retry_after_s; /* Retry-After in delta seconds; -1 when absent or a date */
+    char etag[256];     /* the ETag header, "" when none (or too long to keep) */
+    long max_age_s;     /* Cache-Control max-age; -1 when absent */
+    int no_store;       /* Cache-Control no-store or no-cache */
+    struct ruv__http_buf body;
+    size_t header_bytes;
+};
+
+void ruv__http_resp_free(struct ruv__http_resp *r);
+
+/* Appends n bytes (kept NUL-terminated): 0, or -1 past cap_bytes (over_cap
+ * is set), or -2 out of memory. */
+int ruv__http_buf_append(struct ruv__http_buf *b, const char *p, size_t n);
+
+/* CURLOPT_HEADERFUNCTION for userdata = struct ruv__http_resp: the 64 KiB
+ * header cap and the Content-Type. */
+size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata);
+
+/* Headers of a JSON-RPC POST (a2a.md §2) for protocol "1.0" or "0.3". */
+struct curl_slist *ruv__http_rpc_headers(const struct ruv__http_cfg *cfg, const char *url,
+                                         int v1);
+
+/* Prepares an easy handle for url with cfg's TLS, proxy, protocol and
+ * timeout rules and resp's header and body callbacks (body capped at
+ * max_body). stream selects no total deadline. RUV_OK, RUV_E_NOMEM. */
+int ruv__http_easy_setup(CURL *h, const struct ruv__http_cfg *cfg, const char *url,
+                         struct ruv__http_resp *resp, size_t max_body, int stream);
+
+/* GET url (A2A-Version: 1.0 when v1) into resp. POST body when body is
+ * non-NULL. extra_header (a whole "Name: value" line, e.g. If-None-Match)
+ * is added to a GET when non-NULL. Returns RUV_OK once a complete response arrived (any status);
+ * otherwise the status and st->error of the failure (timeout, TLS,
+ * transport, cap). */
+int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const char *body,
+                      size_t body_len, int v1, size_t max_body, const char *extra_header,
+                      struct ruv__http_resp *resp, struct ruv_a2a_call_status *st);
+
+/* ruv__http_perform with the retries of a2a.md §6: at most 3 attempts;
+ * an idempotent call again after a failed connection or HTTP
+ * 429/502/503/504 (Retry-After honoured up to 30 s, longer is RUV_E_REMOTE
+ * with st->error HTTP), a non-idempotent one only when no byte of it left
+ * this host. Backoff 250 ms * 2^n, at most 5 s, +-50 % jitter. */
+int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url, const char *body,
+                               size_t body_len, int v1, size_t max_body, int idempotent,
+                               const char *extra_header, struct ruv__http_resp *resp,
+                               struct ruv_a2a_call_status *st);
+
+/* Maps a finished transfer's CURLcode to a status, st->error and detail. */
+int ruv__http_curl_failure(CURL *h, CURLcode cc, const struct ruv__http_resp *resp,
+                           size_t max_body, struct ruv_a2a_call_status *st);
+
+/* Records an error kind in st (when non-NULL) and returns status. */
+int ruv__http_fail(struct ruv_a2a_call_status *st, uint32_t error, int status);
+
+#endif

@@ -1,0 +1,24 @@
+/* plugins/a2a/policy.h — the pre-flight of a2a.md §5, run before a send
+ * leaves the client: recursion, skill, TaskPolicy estimates. (The global
+ * budget and per-peer concurrency are not implemented yet.) */
+#ifndef RUV_A2A_POLICY_H
+#define RUV_A2A_POLICY_H
+
+#include <jansson.h>
+
+#include <ruvector/feature-a2a.h>
+
+/* Checks policy p for sending params (v1.0 SendMessage shape) to the peer
+ * whose verified card view is card, AgentID peer_id ("" when none) and
+ * card URL peer_url. RUV_OK, or RUV_E_POLICY with st->error
+ * RUV_A2A_ERR_RECURSION, RUV_A2A_ERR_POLICY or RUV_A2A_ERR_BUDGET and the
+ * field, estimate and limit in the detail; RUV_E_INVAL for a malformed
+ * policy. p NULL: nothing to check. On RUV_OK *slot is the concurrency slot
+ * the send holds (NULL without a limit), released by the caller with
+ * ruv__concurrency_release when the send is over; the budget, if any, has
+ * been charged. */
+int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *peer_id,
+                      const char *peer_url, json_t *params, void **slot,
+                      struct ruv_a2a_call_status *st);
+
+#endif

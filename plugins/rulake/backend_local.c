@@ -1,0 +1,374 @@
+/* LocalBackend (rulake.md §4, §10.2): in-memory collections of rows kept
+ * sorted by id. Every change bumps the collection's numeric generation
+ * (1 after the first put) and drops its cached content digest, which
+ * describe recomputes once per generation: the lake compares v2, so a
+ * counter that starts again at 1 cannot make stale rows look fresh. */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ruvector/error.h>
+
+#include "lake_backends.h"
+#include "lake_error.h"
+#include "lake_internal.h"
+#include "ruvec.h"
+#include "witness.h"
+
+struct lcoll {
+    struct lcoll *next;
+    char *name;
+    uint32_t dim;
+    uint64_t n, gen;
+    uint64_t *ids; /* ascending */
+    float *vecs;   /* n * dim */
+    int digest_ok;
+    uint8_t digest[32];
+};
+
+struct ruv_lake_local {
+    atomic_uint refs;
+    char name[LAKE_NAME_MAX + 1];
+    pthread_mutex_t mu;
+    struct lcoll *colls;
+};
+
+int ruv__lake_local_new(const char *name, struct ruv_lake_local **out)
+{
+    if (!out)
+        return ruv__detail_set(RUV_E_INVAL, "local_new: out is NULL");
+    *out = NULL;
+    int st = ruv__lake_name_check("backend", name);
+    if (st != RUV_OK)
+        return st;
+    struct ruv_lake_local *lb = calloc(1, sizeof *lb);
+    if (!lb)
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for a LocalBackend");
+    atomic_init(&lb->refs, 1);
+    strcpy(lb->name, name);
+    pthread_mutex_init(&lb->mu, NULL);
+    *out = lb;
+    return RUV_OK;
+}
+
+static void coll_free(struct lcoll *c)
+{
+    free(c->name);
+    free(c->ids);
+    free(c->vecs);
+    free(c);
+}
+
+void ruv__lake_local_release(struct ruv_lake_local *lb)
+{
+    if (!lb || atomic_fetch_sub(&lb->refs, 1) != 1)
+        return;
+    for (struct lcoll *c = lb->colls, *next; c; c = next) {
+        next = c->next;
+        coll_free(c);
+    }
+    pthread_mutex_destroy(&lb->mu);
+    free(lb);
+}
+
+static struct lcoll *find(struct ruv_lake_local *lb, const char *name)
+{
+    for (struct lcoll *c = lb->colls; c; c = c->next)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int rows_args(const char *coll, const uint64_t *ids, const float *vectors, uint64_t n,
+                     uint32_t dim)
+{
+    if (!coll || !*coll)
+        return ruv__detail_set(RUV_E_INVAL, "collection name is NULL or empty");
+    if (dim < 1 || dim > RUV_LAKE_RUVEC_MAX_DIM)
+        return ruv__detail_set(RUV_E_INVAL, "dim %u is outside 1..%u", dim,
+                               RUV_LAKE_RUVEC_MAX_DIM);
+    if (n && (!ids || !vectors))
+        return ruv__detail_set(RUV_E_INVAL, "%llu rows but ids or vectors is NULL",
+                               (unsigned long long)n);
+    if (n > RUV_LAKE_RUVEC_MAX_COUNT)
+        return ruv__detail_set(RUV_E_INVAL, "%llu rows, over %u", (unsigned long long)n,
+                               RUV_LAKE_RUVEC_MAX_COUNT);
+    return RUV_OK;
+}
+
+/* Merges n new rows (checked: unique, finite, in order[] id order) into
+ * c's sorted rows; a new row replaces an old one with its id. */
+static int merge_rows(struct lcoll *c, const uint64_t *ids, const float *vecs,
+                      const uint64_t *order, uint64_t n)
+{
+    uint64_t cap = c->n + n, i = 0, j = 0, o = 0;
+    uint32_t d = c->dim;
+    uint64_t *nid = malloc((cap ? cap : 1) * sizeof *nid);
+    float *nv = malloc((cap ? cap : 1) * d * sizeof *nv);
+    if (!nid || !nv) {
+        free(nid);
+        free(nv);
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory merging %llu rows",
+                               (unsigned long long)n);
+    }
+    while (i < c->n || j < n) {
+        uint64_t jid = j < n ? ids[order ? order[j] : j] : 0;
+        if (j >= n || (i < c->n && c->ids[i] < jid)) {
+            nid[o] = c->ids[i];
+            memcpy(nv + o * d, c->vecs + i * d, d * sizeof *nv);
+            i++;
+        } else {
+            if (i < c->n && c->ids[i] == jid)
+                i++; /* replaced */
+            nid[o] = jid;
+            memcpy(nv + o * d, vecs + (order ? order[j] : j) * d, d * sizeof *nv);
+            j++;
+        }
+        o++;
+    }
+    free(c->ids);
+    free(c->vecs);
+    c->ids = nid;
+    c->vecs = nv;
+    c->n = o;
+    return RUV_OK;
+}
+
+static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
+               const float *vectors, uint64_t n, uint32_t dim, int replace)
+{
+    if (!lb)
+        return ruv__detail_set(RUV_E_INVAL, "LocalBackend is NULL");
+    int st = rows_args(coll, ids, vectors, n, dim);
+    uint64_t *order = NULL;
+    if (st == RUV_OK)
+        st = ruv__lake_sort_order(ids, n, &order);
+    if (st == RUV_OK)
+        st = ruv__lake_rows_check(ids, vectors, order, n, dim);
+    if (st != RUV_OK) {
+        free(order);
+        return ruv__detail_prefix(st, "LocalBackend '%s' collection '%.200s'",
+                                  lb ? lb->name : "?", coll ? coll : "");
+    }
+    pthread_mutex_lock(&lb->mu);
+    struct lcoll *c = find(lb, coll);
+    if (c && !replace && c->dim != dim) {
+        st = ruv__detail_set(RUV_E_DIM, "LocalBackend '%s' collection '%.200s' has dim %u, the "
+                                        "rows have %u", lb->name, coll, c->dim, dim);
+    } else if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c || !(c->name = strdup(coll))) {
+            free(c);
+            c = NULL;
+            st = ruv__detail_set(RUV_E_NOMEM, "out of memory for a collection");
+        } else {
+            c->next = lb->colls;
+            lb->colls = c;
+        }
+    }
+    if (st == RUV_OK) {
+        if (replace) {
+            free(c->ids);
+            free(c->vecs);
+            c->ids = NULL;
+            c->vecs = NULL;
+            c->n = 0;
+        }
+        c->dim = dim;
+        st = merge_rows(c, ids, vectors, order, n);
+        if (st == RUV_OK) {
+            c->gen++;
+            c->digest_ok = 0;
+        }
+    }
+    pthread_mutex_unlock(&lb->mu);
+    free(order);
+    return st;
+}
+
+int ruv__lake_local_upsert(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
+                           const float *vectors, uint64_t n, uint32_t dim)
+{
+    return put(lb, coll, ids, vectors, n, dim, 0);
+}
+
+int ruv__lake_local_put_collection(struct ruv_lake_local *lb, const char *coll,
+                                   const uint64_t *ids, const float *vectors, uint64_t n,
+                                   uint32_t dim)
+{
+    return put(lb, coll, ids, vectors, n, dim, 1);
+}
+
+int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
+                           uint64_t n, uint64_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    if (!lb || !coll || (n && !ids))
+        return ruv__detail_set(RUV_E_INVAL, "local_delete: backend, collection or ids is NULL");
+    int st = RUV_OK;
+    pthread_mutex_lock(&lb->mu);
+    struct lcoll *c = find(lb, coll);
+    if (!c) {
+        st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+    } else {
+        uint64_t o = 0, gone = 0;
+        for (uint64_t i = 0; i < c->n; i++) {
+            int del = 0;
+            for (uint64_t j = 0; j < n && !del; j++)
+                del = ids[j] == c->ids[i];
+            if (del) {
+                gone++;
+                continue;
+            }
+            c->ids[o] = c->ids[i];
+            memmove(c->vecs + o * c->dim, c->vecs + i * c->dim, c->dim * sizeof *c->vecs);
+            o++;
+        }
+        c->n = o;
+        if (gone) {
+            c->gen++;
+            c->digest_ok = 0;
+        }
+        if (removed)
+            *removed = gone;
+    }
+    pthread_mutex_unlock(&lb->mu);
+    return st;
+}
+
+int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll)
+{
+    if (!lb || !coll)
+        return ruv__detail_set(RUV_E_INVAL, "local_drop_collection: NULL argument");
+    int st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+    pthread_mutex_lock(&lb->mu);
+    for (struct lcoll **p = &lb->colls; *p; p = &(*p)->next)
+        if (strcmp((*p)->name, coll) == 0) {
+            struct lcoll *c = *p;
+            *p = c->next;
+            coll_free(c);
+            st = RUV_OK;
+            break;
+        }
+    pthread_mutex_unlock(&lb->mu);
+    return st;
+}
+
+/* Under lb->mu. */
+static int fill_desc(struct ruv_lake_local *lb, struct lcoll *c, struct ruv_lake_desc *d)
+{
+    if (!c->digest_ok) {
+        int st = ruv__lake_content_hash(c->ids, c->vecs, NULL, c->n, c->dim, c->digest);
+        if (st != RUV_OK)
+            return st;
+        c->digest_ok = 1;
+    }
+    int len = snprintf(d->data_ref, sizeof d->data_ref, "local://%s/%s", lb->name, c->name);
+    if (len < 0 || (size_t)len >= sizeof d->data_ref)
+        return ruv__detail_set(RUV_E_INVAL, "collection name too long for a data_ref");
+    d->data_ref_len = (uint32_t)len;
+    d->dim = c->dim;
+    d->gen_is_opaque = 0;
+    d->gen_num = c->gen;
+    d->count = c->n;
+    d->has_digest = 1;
+    memcpy(d->content_digest, c->digest, 32);
+    return RUV_OK;
+}
+
+static int local_describe(void *state, const char *coll, struct ruv_lake_desc *d)
+{
+    struct ruv_lake_local *lb = state;
+    pthread_mutex_lock(&lb->mu);
+    struct lcoll *c = find(lb, coll);
+    int st = c ? fill_desc(lb, c, d)
+               : ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+    pthread_mutex_unlock(&lb->mu);
+    return st;
+}
+
+struct snapshot {
+    uint64_t *ids;
+    float *vecs;
+};
+
+static void snapshot_free(void *owner)
+{
+    struct snapshot *s = owner;
+    free(s->ids);
+    free(s->vecs);
+    free(s);
+}
+
+static int local_pull(void *state, const char *coll, struct ruv_lake_batch *out)
+{
+    struct ruv_lake_local *lb = state;
+    int st = RUV_OK;
+    struct snapshot *snap = calloc(1, sizeof *snap);
+    if (!snap)
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for a pull");
+    pthread_mutex_lock(&lb->mu);
+    struct lcoll *c = find(lb, coll);
+    if (!c)
+        st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+    if (st == RUV_OK)
+        st = fill_desc(lb, c, &out->desc);
+    if (st == RUV_OK && c->n) {
+        snap->ids = malloc(c->n * sizeof *snap->ids);
+        snap->vecs = malloc(c->n * c->dim * sizeof *snap->vecs);
+        if (!snap->ids || !snap->vecs)
+            st = ruv__detail_set(RUV_E_NOMEM, "out of memory copying %llu rows",
+                                 (unsigned long long)c->n);
+        else {
+            memcpy(snap->ids, c->ids, c->n * sizeof *snap->ids);
+            memcpy(snap->vecs, c->vecs, c->n * c->dim * sizeof *snap->vecs);
+        }
+    }
+    if (st == RUV_OK) {
+        out->dim = c->dim;
+        out->n = c->n;
+    }
+    pthread_mutex_unlock(&lb->mu);
+    if (st != RUV_OK) {
+        snapshot_free(snap);
+        return st;
+    }
+    out->ids = snap->ids;
+    out->vectors = snap->vecs;
+    out->release = snapshot_free;
+    out->owner = snap;
+    return RUV_OK;
+}
+
+static int local_list(void *state, int (*emit)(void *ctx, const char *c), void *ctx)
+{
+    struct ruv_lake_local *lb = state;
+    int st = RUV_OK;
+    pthread_mutex_lock(&lb->mu);
+    for (struct lcoll *c = lb->colls; c && st == RUV_OK; c = c->next)
+        st = emit(ctx, c->name);
+    pthread_mutex_unlock(&lb->mu);
+    return st;
+}
+
+static void local_destroy(void *state) { ruv__lake_local_release(state); }
+
+int ruv__lake_local_backend(struct ruv_lake_local *lb, struct ruv_lake_backend *out)
+{
+    if (!lb || !out)
+        return ruv__detail_set(RUV_E_INVAL, "local_backend: NULL argument");
+    atomic_fetch_add(&lb->refs, 1);
+    *out = (struct ruv_lake_backend){.struct_size = sizeof *out,
+                                     .flags = RUV_LAKE_BACKEND_THREADSAFE,
+                                     .name = lb->name,
+                                     .state = lb,
+                                     .describe = local_describe,
+                                     .pull = local_pull,
+                                     .list_collections = local_list,
+                                     .destroy = local_destroy};
+    return RUV_OK;
+}

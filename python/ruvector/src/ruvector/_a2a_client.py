@@ -1,0 +1,500 @@
+"""ruvector.A2aClient and GlobalBudget on the a2a plugin's blocking client
+(python/ruvector/src/ruvector/_ext_a2a.c). Public through ruvector.a2a."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+)
+
+from . import _ext
+from ._a2a_errors import _RUV_E_NOTFOUND, _RUV_OK, A2aError, TaskDeadlineExceeded, _Outcome, _raise
+from ._a2a_types import (
+    AgentCard,
+    AgentSkill,
+    CallContext,
+    Limits,
+    Message,
+    Part,
+    PinnedKey,
+    Task,
+    TaskPolicy,
+    TaskSpec,
+    TaskState,
+    TaskStatus,
+    TaskUpdate,
+    Timeouts,
+)
+from ._engine import Engine, default_engine
+
+@dataclass(frozen=True)
+class Queue:
+    """GlobalBudget overflow that waits: up to max_depth callers wait inside
+    the send until the window admits them; one more is refused (queue_full)."""
+
+    max_depth: int
+
+
+class GlobalBudget:
+    """A rolling one-minute budget shared by every client connected with it
+    (a2a.md §5): sends are charged with their estimates (cost, tokens) when
+    admitted, before anything is sent. overflow="shed" refuses at once;
+    overflow=Queue(n) waits. The ledger lives in the a2a plugin of the first
+    engine a client uses it with."""
+
+    def __init__(
+        self,
+        *,
+        max_usd_per_minute: Optional[float] = None,
+        max_tokens_per_minute: Optional[int] = None,
+        max_tasks_per_minute: Optional[int] = None,
+        overflow: Union[str, Queue] = "shed",
+        window_ms: int = 60_000,
+    ) -> None:
+        if overflow != "shed" and not isinstance(overflow, Queue):
+            raise ValueError('overflow must be "shed" or Queue(max_depth)')
+        if isinstance(overflow, Queue) and overflow.max_depth < 1:
+            raise ValueError("Queue.max_depth must be >= 1")
+        if window_ms < 1:
+            raise ValueError("window_ms must be >= 1")
+        self.max_usd_per_minute = max_usd_per_minute
+        self.max_tokens_per_minute = max_tokens_per_minute
+        self.max_tasks_per_minute = max_tasks_per_minute
+        self.overflow = overflow
+        self.window_ms = window_ms
+        self._engine: Optional[Any] = None
+        self._h: Optional[Any] = None
+        self._lock = threading.Lock()
+
+    def _handle(self, engine: Engine) -> Any:
+        with self._lock:
+            return self._handle_locked(engine)
+
+    def _handle_locked(self, engine: Engine) -> Any:
+        if self._h is None:
+            self._h = _ext.a2a_budget_new(
+                engine._h,
+                -1.0 if self.max_usd_per_minute is None else float(self.max_usd_per_minute),
+                -1 if self.max_tokens_per_minute is None else int(self.max_tokens_per_minute),
+                -1 if self.max_tasks_per_minute is None else int(self.max_tasks_per_minute),
+                self.window_ms,
+                self.overflow.max_depth if isinstance(self.overflow, Queue) else 0,
+            )
+            self._engine = engine._h
+        elif self._engine is not engine._h:
+            raise ValueError("a GlobalBudget serves the clients of one engine")
+        return self._h
+
+
+
+_SEND, _GET, _CANCEL, _SEND_STREAMING, _SUBSCRIBE = 1, 2, 3, 4, 5
+_FLAG_INSECURE_TLS, _FLAG_ALLOW_HTTP, _FLAG_UNSIGNED_OK = 1, 2, 4
+_PROTOCOLS = {"auto": 0, "1.0": 1, "0.3": 2}
+
+T = TypeVar("T")
+
+
+def _refuse_in_loop(name: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        f"{name} blocks; inside a running event loop use await A2aClient.{name.replace('_sync', '')}(...)"
+    )
+
+
+def _card_from_info(info: Mapping[str, Any]) -> AgentCard:
+    c = info.get("card") or {}
+    skills = [
+        AgentSkill(
+            id=str(s.get("id", "")),
+            name=str(s.get("name", "")),
+            description=str(s.get("description", "")),
+            tags=list(s.get("tags") or []),
+            examples=list(s.get("examples") or []),
+            input_modes=list(s.get("inputModes") or []),
+            output_modes=list(s.get("outputModes") or []),
+        )
+        for s in c.get("skills") or []
+        if isinstance(s, dict)
+    ]
+    return AgentCard(
+        name=str(c.get("name", "")),
+        description=str(c.get("description", "")),
+        version=str(c.get("version", "")),
+        provider=c.get("provider"),
+        capabilities=dict(c.get("capabilities") or {}),
+        skills=skills,
+        interfaces=list(c.get("supportedInterfaces") or []),
+        agent_id=info.get("agent_id") or None,
+        verified=bool(info.get("verified")),
+        signed_by=[info["signed_by"]] if info.get("signed_by") else [],
+        canonicalization=str(info.get("canonicalization", "")),
+        protocol_version=str(info.get("protocol_version", "")),
+        raw=dict(c),
+    )
+
+
+class A2aClient:
+    """A connected A2A client. Make one with connect_sync() or await connect()."""
+
+    card: AgentCard
+    max_call_depth: int
+
+    def __init__(self, handle: Any, card_url: str, max_call_depth: int,
+                 budget: Optional[Any] = None) -> None:
+        # Private: use connect / connect_sync.
+        self._h = handle
+        self._peer = card_url
+        self.max_call_depth = max_call_depth
+        self._budget = budget  # the budget's C handle, or None
+        self._refresh_card()
+
+    def _refresh_card(self) -> None:
+        self.card = _card_from_info(json.loads(self._h.info()))
+
+    @property
+    def protocol_version(self) -> str:
+        """"1.0" or "0.3" (after a one-time fallback, the new one)."""
+        return self.card.protocol_version
+
+    # ---- connecting ----
+
+    @classmethod
+    def connect_sync(
+        cls,
+        url: str,
+        *,
+        strict_verify: bool = True,
+        expected_agent_id: Union[None, str, Sequence[str]] = None,
+        trusted_keys: Optional[Sequence[PinnedKey]] = None,
+        protocol: str = "auto",
+        auth: Optional[str] = None,
+        verify_tls: bool = True,
+        ca_file: Optional[str] = None,
+        allow_http: bool = False,
+        timeouts: Optional[Timeouts] = None,
+        limits: Optional[Limits] = None,
+        max_call_depth: int = 8,
+        budget: Optional[GlobalBudget] = None,
+        engine: Optional[Engine] = None,
+    ) -> "A2aClient":
+        """Fetches and verifies url's agent card and picks the protocol.
+        Blocks; refuses to run inside a running event loop."""
+        _refuse_in_loop("connect_sync")
+        return cls._connect(
+            url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
+            ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine,
+        )
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        *,
+        strict_verify: bool = True,
+        expected_agent_id: Union[None, str, Sequence[str]] = None,
+        trusted_keys: Optional[Sequence[PinnedKey]] = None,
+        protocol: str = "auto",
+        auth: Optional[str] = None,
+        verify_tls: bool = True,
+        ca_file: Optional[str] = None,
+        allow_http: bool = False,
+        timeouts: Optional[Timeouts] = None,
+        limits: Optional[Limits] = None,
+        max_call_depth: int = 8,
+        budget: Optional[GlobalBudget] = None,
+        engine: Optional[Engine] = None,
+    ) -> "A2aClient":
+        """connect_sync, run in the loop's default executor."""
+        return await _in_executor(
+            functools.partial(
+                cls._connect, url, strict_verify, expected_agent_id, trusted_keys, protocol,
+                auth, verify_tls, ca_file, allow_http, timeouts, limits, max_call_depth, budget,
+                engine,
+            )
+        )
+
+    @classmethod
+    def _connect(
+        cls,
+        url: str,
+        strict_verify: bool,
+        expected_agent_id: Union[None, str, Sequence[str]],
+        trusted_keys: Optional[Sequence[PinnedKey]],
+        protocol: str,
+        auth: Optional[str],
+        verify_tls: bool,
+        ca_file: Optional[str],
+        allow_http: bool,
+        timeouts: Optional[Timeouts],
+        limits: Optional[Limits],
+        max_call_depth: int,
+        budget: Optional[GlobalBudget],
+        engine: Optional[Engine],
+    ) -> "A2aClient":
+        if protocol not in _PROTOCOLS:
+            raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}, not {protocol!r}")
+        if max_call_depth < 1:
+            raise ValueError("max_call_depth must be >= 1")
+        flags = 0
+        if not verify_tls:
+            flags |= _FLAG_INSECURE_TLS
+        if allow_http:
+            flags |= _FLAG_ALLOW_HTTP
+        if not strict_verify:
+            flags |= _FLAG_UNSIGNED_OK
+        ids: List[str] = (
+            [] if expected_agent_id is None
+            else [expected_agent_id] if isinstance(expected_agent_id, str)
+            else list(expected_agent_id)
+        )
+        pinned = [(k.kid, k.key, int(k.not_after), bool(k.revoked)) for k in trusted_keys or []]
+        t = timeouts or Timeouts()
+        lim = limits or Limits()
+        eng = engine if engine is not None else default_engine()
+        out: _Outcome = _ext.a2a_connect(
+            eng._h, url, flags, _PROTOCOLS[protocol], ids, pinned, ca_file, auth,
+            t.connect_ms, t.unary_ms, t.stream_idle_ms, t.stream_event_ms, lim.max_body_bytes,
+            lim.max_event_bytes,
+        )
+        if out[0] != _RUV_OK:
+            _raise(out, url)
+        return cls(out[6], url, max_call_depth, budget._handle(eng) if budget else None)
+
+    # ---- building requests ----
+
+    def _message(self, spec: TaskSpec, ctx: CallContext) -> Dict[str, Any]:
+        inp = spec.input
+        if isinstance(inp, Message):
+            msg: Dict[str, Any] = {
+                "role": "ROLE_AGENT" if inp.role == "agent" else "ROLE_USER",
+                "parts": [p.to_wire() for p in inp.parts],
+                "messageId": inp.message_id or str(uuid.uuid4()),
+            }
+            if inp.task_id:
+                msg["taskId"] = inp.task_id
+            if inp.context_id:
+                msg["contextId"] = inp.context_id
+            if inp.reference_task_ids:
+                msg["referenceTaskIds"] = list(inp.reference_task_ids)
+            meta = dict(inp.metadata or {})
+        else:
+            parts = (
+                [Part(text=inp)] if isinstance(inp, str)
+                else [inp] if isinstance(inp, Part)
+                else list(inp)
+            )
+            msg = {"role": "ROLE_USER", "parts": [p.to_wire() for p in parts], "messageId": str(uuid.uuid4())}
+            meta = {}
+        if spec.context_id:
+            msg["contextId"] = spec.context_id
+        ruv: Dict[str, Any] = {"skill": spec.skill, "context": ctx.to_wire()}
+        if spec.policy is not None:
+            p = spec.policy
+            ruv["policy"] = {
+                k: v
+                for k, v in (
+                    ("max_tokens", p.max_tokens),
+                    ("max_cost_usd", p.max_cost_usd),
+                    ("max_duration_ms", p.max_duration_ms),
+                    ("allowed_skills", list(p.allowed_skills) if p.allowed_skills is not None else None),
+                )
+                if v is not None
+            }
+        meta["ruvector"] = ruv
+        msg["metadata"] = meta
+        return msg
+
+    def _send_args(self, spec: TaskSpec) -> Tuple[str, Tuple[Any, ...]]:
+        pol = spec.policy or TaskPolicy()
+        if pol.max_concurrency is not None and pol.max_concurrency < 1:
+            raise ValueError("TaskPolicy.max_concurrency must be >= 1")
+        base_ctx = spec.context or CallContext.root()
+        peer_id = self.card.agent_id or ""
+        ctx = base_ctx.child(peer_id)
+        params: Dict[str, Any] = {"message": self._message(spec, ctx)}
+        modes = spec.accepted_output_modes
+        params["configuration"] = {"acceptedOutputModes": list(modes) if modes else ["text/plain"]}
+        if spec.metadata:
+            params["metadata"] = spec.metadata
+        policy = (
+            spec.skill,
+            list(pol.allowed_skills) if pol.allowed_skills is not None else None,
+            -1 if pol.max_tokens is None else int(pol.max_tokens),
+            -1.0 if pol.max_cost_usd is None else float(pol.max_cost_usd),
+            -1 if spec.estimated_tokens is None else int(spec.estimated_tokens),
+            -1.0 if spec.estimated_cost_usd is None else float(spec.estimated_cost_usd),
+            ctx.depth,
+            self.max_call_depth,
+            list(base_ctx.visited_agents) + ([base_ctx.current_agent] if base_ctx.current_agent else []),
+            self._budget,
+            pol.max_concurrency or 0,
+        )
+        return json.dumps(params), policy
+
+    def _call(self, method: int, params: str, policy: Any) -> Any:
+        out: _Outcome = self._h.call(method, params, policy)
+        if out[0] != _RUV_OK:
+            if method == _SEND:
+                self._refresh_card()  # a fallback may have changed the version
+            _raise(out, self._peer)
+        if method == _SEND:
+            self._refresh_card()
+        return json.loads(out[6])
+
+    # ---- sync API ----
+
+    def _send_task(self, spec: TaskSpec) -> Task:
+        params, policy = self._send_args(spec)
+        res = self._call(_SEND, params, policy)
+        if "task" in res:
+            return Task.from_wire(res["task"])
+        # A bare message answer: a task that is already complete.
+        m = Message.from_wire(res["message"])
+        return Task(
+            id=m.task_id or "",
+            context_id=m.context_id or "",
+            status=TaskStatus(TaskState.COMPLETED, message=m),
+        )
+
+    def _get_task(self, task_id: str, history_length: Optional[int] = None) -> Task:
+        p: Dict[str, Any] = {"id": task_id}
+        if history_length is not None:
+            p["historyLength"] = history_length
+        return Task.from_wire(self._call(_GET, json.dumps(p), None))
+
+    def _cancel_task(self, task_id: str) -> Task:
+        return Task.from_wire(self._call(_CANCEL, json.dumps({"id": task_id}), None))
+
+    def send_task_sync(self, spec: TaskSpec) -> Task:
+        """Sends spec as a SendMessage (returnImmediately) and returns the task."""
+        _refuse_in_loop("send_task_sync")
+        return self._send_task(spec)
+
+    def get_task_sync(self, task_id: str, *, history_length: Optional[int] = None) -> Task:
+        _refuse_in_loop("get_task_sync")
+        return self._get_task(task_id, history_length)
+
+    def cancel_task_sync(self, task_id: str) -> Task:
+        _refuse_in_loop("cancel_task_sync")
+        return self._cancel_task(task_id)
+
+    def _open_stream(self, what: Union[TaskSpec, str]) -> Tuple[Any, Optional[int]]:
+        if isinstance(what, str):
+            method, params, policy, limit = _SUBSCRIBE, json.dumps({"id": what}), None, None
+        else:
+            params, policy = self._send_args(what)
+            method = _SEND_STREAMING
+            limit = what.policy.max_duration_ms if what.policy else None
+        out: _Outcome = self._h.stream_open(method, params, policy)
+        if out[0] != _RUV_OK:
+            _raise(out, self._peer)
+        return out[6], limit
+
+    def _next_update(self, stream: Any, started: float, limit_ms: Optional[int],
+                     task_id: List[str]) -> Optional[TaskUpdate]:
+        out: _Outcome = stream.next()
+        if out[0] == _RUV_E_NOTFOUND:
+            return None
+        if out[0] != _RUV_OK:
+            _raise(out, self._peer)
+        upd = TaskUpdate.from_wire(json.loads(out[6]))
+        if upd.task_id and not task_id:
+            task_id.append(upd.task_id)
+        if limit_ms is not None and (time.monotonic() - started) * 1000 > limit_ms:
+            if task_id:
+                try:
+                    self._cancel_task(task_id[0])
+                except A2aError:
+                    pass
+            raise TaskDeadlineExceeded(
+                f"max_duration_ms {limit_ms} passed; CancelTask sent", peer=self._peer
+            )
+        return upd
+
+    def stream_task_sync(self, what: Union[TaskSpec, str]) -> Iterator[TaskUpdate]:
+        """A TaskSpec: SendStreamingMessage; a task id: SubscribeToTask. Yields
+        updates until a terminal or interrupted state (or a message)."""
+        _refuse_in_loop("stream_task_sync")
+        stream, limit = self._open_stream(what)
+        return self._iterate(stream, limit)
+
+    def _iterate(self, stream: Any, limit: Optional[int]) -> Iterator[TaskUpdate]:
+        started, tid = time.monotonic(), []  # type: float, List[str]
+        try:
+            while True:
+                upd = self._next_update(stream, started, limit, tid)
+                if upd is None:
+                    return
+                yield upd
+        finally:
+            stream.close()
+
+    def close(self) -> None:
+        """Frees the client (open streams keep it alive until they end)."""
+        self._h.close()
+
+    def __enter__(self) -> "A2aClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- async API (the blocking calls in the default executor) ----
+
+    async def send_task(self, spec: TaskSpec) -> Task:
+        return await _in_executor(functools.partial(self._send_task, spec))
+
+    async def get_task(self, task_id: str, *, history_length: Optional[int] = None) -> Task:
+        return await _in_executor(functools.partial(self._get_task, task_id, history_length))
+
+    async def cancel_task(self, task_id: str) -> Task:
+        return await _in_executor(functools.partial(self._cancel_task, task_id))
+
+    async def stream_task(self, what: Union[TaskSpec, str]) -> AsyncIterator[TaskUpdate]:
+        stream, limit = await _in_executor(functools.partial(self._open_stream, what))
+        started, tid = time.monotonic(), []  # type: float, List[str]
+        try:
+            while True:
+                upd = await _in_executor(
+                    functools.partial(self._next_update, stream, started, limit, tid)
+                )
+                if upd is None:
+                    return
+                yield upd
+        finally:
+            stream.close()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "A2aClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _in_executor(fn: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(None, fn)
+

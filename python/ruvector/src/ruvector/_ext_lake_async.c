@@ -1,0 +1,173 @@
+/* ruvector._ext: Lake.submit and Lake.cancel, behind RuLake's *_async
+ * methods. A request runs on the engine's pool (the plugin's submit op):
+ * no thread per call, no second event loop. Everything the request points
+ * at (targets, query and output arrays, hits) lives in one struct until
+ * done runs; done takes the GIL only to call the Python callback, which
+ * hands the result to its event loop (loop.call_soon_threadsafe). */
+#include "_ext.h"
+
+#include <string.h>
+
+#include <ruvector/error.h>
+#include <ruvector/feature-lake.h>
+
+struct pending {
+    struct ruv_lake_query q;
+    struct ruv_lake_target *t;
+    PyObject **hold;
+    Py_ssize_t nt;
+    array_view qv, ids, scores, tg, nh;
+    struct ruv_lake_hit *hits;
+    int32_t *tst;
+    char (*tdet)[256];
+    PyObject *callback;
+};
+
+/* With the GIL. */
+static void pending_free(struct pending *p)
+{
+    if (!p)
+        return;
+    lake_drop_holds(p->hold, p->hold ? 2 * p->nt : 0);
+    view_free(&p->qv);
+    view_free(&p->ids);
+    view_free(&p->scores);
+    view_free(&p->tg);
+    view_free(&p->nh);
+    PyMem_Free(p->hold);
+    PyMem_Free(p->t);
+    PyMem_Free(p->hits);
+    PyMem_Free(p->tst);
+    PyMem_Free(p->tdet);
+    Py_XDECREF(p->callback);
+    PyMem_Free(p);
+}
+
+/* On the pool thread that ran the request (or the submitting thread when
+ * the pool had no worker), GIL not held. */
+static void pending_done(void *ctx, int status)
+{
+    struct pending *p = ctx;
+    char detail[DETAIL_SIZE] = "";
+    if (status)
+        save_detail(detail);
+    else
+        lake_fill_outputs(p->hits, (size_t)p->qv.rows, p->q.k, p->ids.data, p->scores.data,
+                          p->tg.data, p->nh.data);
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *statuses = PyList_New(p->nt);
+    for (Py_ssize_t i = 0; statuses && i < p->nt; i++) {
+        PyObject *pair = Py_BuildValue("(is)", (int)p->tst[i], p->tdet[i]);
+        if (!pair || PyList_SetItem(statuses, i, pair))
+            Py_CLEAR(statuses);
+    }
+    PyObject *r = statuses ? PyObject_CallFunction(p->callback, "isO", status, detail, statuses)
+                           : NULL;
+    if (!r)
+        PyErr_WriteUnraisable(p->callback); /* a callback on a pool thread has no caller */
+    Py_XDECREF(r);
+    Py_XDECREF(statuses);
+    pending_free(p);
+    PyGILState_Release(g);
+}
+
+/* submit(targets, queries, k, rerank_factor, flags, out_ids, out_scores,
+ *        out_targets, out_nhits, callback) -> int (the ticket) */
+PyObject *lake_submit(PyObject *obj, PyObject *args)
+{
+    LakeObject *self = (LakeObject *)obj;
+    PyObject *targets_o, *q_o, *ids_o, *scores_o, *tg_o, *nh_o, *cb;
+    unsigned int k, rerank, flags;
+    if (!PyArg_ParseTuple(args, "O!OIIIOOOOO", &PyTuple_Type, &targets_o, &q_o, &k, &rerank,
+                          &flags, &ids_o, &scores_o, &tg_o, &nh_o, &cb))
+        return NULL;
+    if (!self->lake) {
+        PyErr_SetString(PyExc_ValueError, "the lake is closed");
+        return NULL;
+    }
+    if (!PyCallable_Check(cb)) {
+        PyErr_SetString(PyExc_TypeError, "callback must be callable");
+        return NULL;
+    }
+    Py_ssize_t nt = PyTuple_Size(targets_o);
+    if (nt < 1 || nt > 4096) {
+        PyErr_SetString(PyExc_ValueError, "between 1 and 4096 targets");
+        return NULL;
+    }
+    struct pending *p = PyMem_Calloc(1, sizeof *p);
+    if (!p)
+        return PyErr_NoMemory();
+    p->nt = nt;
+    Py_INCREF(cb);
+    p->callback = cb;
+    p->t = PyMem_Calloc((size_t)nt, sizeof *p->t);
+    p->hold = PyMem_Calloc((size_t)nt * 2, sizeof *p->hold);
+    p->tst = PyMem_Calloc((size_t)nt, sizeof *p->tst);
+    p->tdet = PyMem_Calloc((size_t)nt, 256);
+    if (!p->t || !p->hold || !p->tst || !p->tdet) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < nt; i++)
+        if (lake_target_of(PyTuple_GetItem(targets_o, i), &p->t[i], p->hold + 2 * i))
+            goto fail;
+    if (view_f32(q_o, "queries", 2, &p->qv) ||
+        view_get(ids_o, "out_ids", 2, 'u', 8, 1, 0, &p->ids) ||
+        view_get(scores_o, "out_scores", 2, 'f', 4, 1, 0, &p->scores) ||
+        view_get(tg_o, "out_targets", 2, 'u', 4, 1, 0, &p->tg) ||
+        view_get(nh_o, "out_nhits", 1, 'u', 4, 1, 0, &p->nh))
+        goto fail;
+    Py_ssize_t nq = p->qv.rows;
+    if (k < 1 || p->ids.rows != nq || p->ids.cols != (Py_ssize_t)k || p->scores.rows != nq ||
+        p->scores.cols != (Py_ssize_t)k || p->tg.rows != nq || p->tg.cols != (Py_ssize_t)k ||
+        p->nh.rows != nq || nq > UINT32_MAX || p->qv.cols > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "k must be >= 1 and the outputs (nq, k) x 3 and (nq,)");
+        goto fail;
+    }
+    if (!(p->hits = PyMem_Malloc((size_t)nq * k * sizeof *p->hits))) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    p->q = (struct ruv_lake_query){.struct_size = sizeof p->q, .flags = flags, .targets = p->t,
+                                   .ntargets = (uint32_t)nt, .queries = p->qv.data,
+                                   .nq = (uint32_t)nq, .dim = (uint32_t)p->qv.cols, .k = k,
+                                   .rerank_factor = rerank, .hits = p->hits,
+                                   .nhits = p->nh.data, .target_status = p->tst,
+                                   .target_detail = p->tdet};
+    uint64_t ticket = 0;
+    char detail[DETAIL_SIZE] = "";
+    int st;
+    /* Without the GIL: with no pool worker the request (and done, which
+     * takes the GIL) runs right here. */
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->lock);
+    st = self->lake ? self->ops->submit(self->lake, &p->q, pending_done, p, &ticket)
+                    : RUV_E_STATE;
+    if (st)
+        save_detail(detail);
+    pthread_rwlock_unlock(&self->lock);
+    Py_END_ALLOW_THREADS
+    if (st) {
+        raise_detail(st, st == RUV_E_STATE && !detail[0] ? "the lake is closed" : detail);
+        goto fail;
+    }
+    return PyLong_FromUnsignedLongLong(ticket);
+fail:
+    pending_free(p);
+    return NULL;
+}
+
+/* cancel(ticket) -> bool: True when the request was still queued (its
+ * callback gets RUV_E_CANCELED), False when it is running or finished. */
+PyObject *lake_cancel(PyObject *obj, PyObject *args)
+{
+    LakeObject *self = (LakeObject *)obj;
+    unsigned long long ticket;
+    if (!PyArg_ParseTuple(args, "K", &ticket))
+        return NULL;
+    int st;
+    lake_rdlock(self);
+    st = self->lake ? self->ops->cancel(self->lake, ticket) : RUV_E_STATE;
+    pthread_rwlock_unlock(&self->lock);
+    return PyBool_FromLong(st == RUV_OK);
+}

@@ -1,0 +1,507 @@
+"""ruLake: a cache-first vector fabric over backends (docs: rulake.md §4).
+
+    hot = ruvector.LocalBackend("hot-shard")
+    hot.upsert("docs", ids=ids_u64, vectors=vecs_f32)
+    lake = ruvector.RuLake.builder().consistency(ruvector.Consistency.EVENTUAL).ttl_ms(5_000).build()
+    lake.register_backend(hot)
+    hits = lake.search_one("docs", query, k=10)   # [LakeSearchResult(backend, collection, id, score)]
+
+On a miss the lake pulls the collection from its backend and builds a
+RabitqPlusIndex from it (the engine's thread pool, the GIL released); later
+searches check the backend's description per the consistency mode and reuse
+the cached index while it matches. Everything here calls the `rulake`
+feature plugin, loaded into the engine on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import operator
+import os
+import weakref
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _ext
+from ._arrays import F32, U64, as_float32, check_batch_output
+from ._engine import Engine
+from ._errors import STATUS_CLASSES, BackendError, LakeError, NotFoundError, RuVectorError
+from ._lake_adapter import BackendAdapter
+from ._lake_backends import FsBackend, LocalBackend, _engine_handle
+from ._lake_types import (
+    CacheStats,
+    Consistency,
+    Key,
+    LakeSearchResult,
+    RefreshResult,
+    SearchResults,
+    UnknownBackend,
+    UnknownCollection,
+    _lake_error,
+)
+
+__all__ = [
+    "Consistency",
+    "RuLake",
+    "RuLakeBuilder",
+    "LocalBackend",
+    "FsBackend",
+    "LakeSearchResult",
+    "SearchResults",
+    "CacheStats",
+    "UnknownBackend",
+    "UnknownCollection",
+    "RefreshResult",
+]
+
+Backend = Union[LocalBackend, FsBackend, BackendAdapter]
+
+_METRICS = {"l2": 1, "ip": 2, "cosine": 3}
+_Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
+_PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
+
+
+def _hits(backend: str, collection: str, ids: U64, scores: F32,
+          nh: npt.NDArray[np.uint32]) -> List[LakeSearchResult]:
+    return [LakeSearchResult(backend, collection, int(ids[0, j]), float(scores[0, j]))
+            for j in range(int(nh[0]))]
+
+
+class RuLakeBuilder:
+    """Settings of a RuLake; nothing changes after build()."""
+
+    def __init__(self, engine: Optional[Engine] = None) -> None:
+        self._engine = engine
+        self._consistency = Consistency.FRESH
+        self._ttl_ms: Optional[int] = None
+        self._rerank = 20
+        self._seed = 42
+        self._metric = "l2"
+        self._bits = 1
+        self._nlist = 0
+        self._max_entries = 0
+        self._max_bytes = 0
+        self._threads = 0
+        self._public_keys: List[bytes] = []
+        self._signing_key = b""
+
+    @staticmethod
+    def _uint(what: str, value: int, lo: int, hi: int) -> int:
+        v = operator.index(value)
+        if not lo <= v <= hi:
+            raise ValueError(f"{what} must be in {lo}..{hi}, got {v}")
+        return v
+
+    def consistency(self, mode: Consistency) -> "RuLakeBuilder":
+        self._consistency = Consistency(mode)
+        return self
+
+    def ttl_ms(self, ms: int) -> "RuLakeBuilder":
+        self._ttl_ms = self._uint("ttl_ms", ms, 0, (1 << 53))
+        return self
+
+    def rerank_factor(self, factor: int) -> "RuLakeBuilder":
+        self._rerank = self._uint("rerank_factor", factor, 1, (1 << 31) - 1)
+        return self
+
+    def rotation_seed(self, seed: int) -> "RuLakeBuilder":
+        self._seed = self._uint("rotation_seed", seed, 0, (1 << 63) - 1)
+        return self
+
+    def metric(self, metric: str) -> "RuLakeBuilder":
+        if metric not in _METRICS:
+            raise ValueError(f"metric must be one of {sorted(_METRICS)}, got {metric!r}")
+        self._metric = metric
+        return self
+
+    def bits(self, bits: int) -> "RuLakeBuilder":
+        self._bits = self._uint("bits", bits, 1, 8)
+        return self
+
+    def nlist(self, nlist: int) -> "RuLakeBuilder":
+        self._nlist = self._uint("nlist", nlist, 0, (1 << 31) - 1)
+        return self
+
+    def max_cache_entries(self, n: int) -> "RuLakeBuilder":
+        self._max_entries = self._uint("max_cache_entries", n, 1, (1 << 63) - 1)
+        return self
+
+    def max_cache_bytes(self, n: int) -> "RuLakeBuilder":
+        self._max_bytes = self._uint("max_cache_bytes", n, 1, (1 << 63) - 1)
+        return self
+
+    @staticmethod
+    def _raw_key(what: str, key: bytes) -> bytes:
+        raw = bytes(key)
+        if len(raw) != 32:
+            raise ValueError(f"{what} must be a raw 32-byte Ed25519 key, got {len(raw)} bytes")
+        return raw
+
+    def public_key(self, key: bytes) -> "RuLakeBuilder":
+        """Trust bundles signed by this raw Ed25519 public key (may repeat):
+        with any, warm_from_dir and refresh_from_bundle_dir refuse unsigned
+        bundles and those signed by other keys (IntegrityError)."""
+        self._public_keys.append(self._raw_key("public_key", key))
+        return self
+
+    def signing_key(self, key: bytes) -> "RuLakeBuilder":
+        """Sign what save_cache_to_dir writes with this raw Ed25519 private key."""
+        self._signing_key = self._raw_key("signing_key", key)
+        return self
+
+    def threads(self, n: int) -> "RuLakeBuilder":
+        self._threads = self._uint("threads", n, 0, 4096)
+        return self
+
+    def build(self) -> "RuLake":
+        if self._ttl_ms is not None and self._consistency != Consistency.EVENTUAL:
+            raise ValueError("ttl_ms is valid only with Consistency.EVENTUAL")
+        ttl = 1000 if self._ttl_ms is None and self._consistency == Consistency.EVENTUAL else (
+            self._ttl_ms or 0)
+        h = _ext.lake_open(
+            _engine_handle(self._engine), int(self._consistency), ttl, self._rerank,
+            _METRICS[self._metric], self._bits, self._nlist, self._seed, self._max_entries,
+            self._max_bytes, self._threads, b"".join(self._public_keys), self._signing_key)
+        return RuLake._wrap(h, self)
+
+
+class RuLake:
+    """A read cache for top-k search over collections held by backends.
+
+    Build with ``RuLake.builder()...build()``. A key is ``(backend,
+    collection)``. Thread-safe; every search releases the GIL."""
+
+    __slots__ = ("_h", "_backends", "_adapters", "_keys", "consistency", "ttl_ms", "metric",
+                 "__weakref__")
+
+    _h: Any
+    _backends: List[str]
+    _adapters: Dict[str, BackendAdapter]
+    _keys: Set[Key]
+    consistency: Consistency
+    ttl_ms: int
+    metric: str
+
+    def __init__(self) -> None:
+        raise TypeError("use RuLake.builder()...build()")
+
+    @staticmethod
+    def builder(engine: Optional[Engine] = None) -> RuLakeBuilder:
+        return RuLakeBuilder(engine)
+
+    @classmethod
+    def _wrap(cls, h: Any, b: RuLakeBuilder) -> "RuLake":
+        self = object.__new__(cls)
+        self._h = h
+        self._backends = []
+        self._adapters = {}
+        self._keys = set()
+        self.consistency = b._consistency
+        self.ttl_ms = b._ttl_ms or 0
+        self.metric = b._metric
+        _open_lakes.add(self)
+        return self
+
+    # ---- backends ----
+
+    def register_backend(self, backend: Backend) -> None:
+        """Adds a backend; a second one with the same name is a ValueError."""
+        if not isinstance(backend, (LocalBackend, FsBackend, BackendAdapter)):
+            raise TypeError("backend must be a LocalBackend, an FsBackend or a BackendAdapter")
+        if backend.name in self._backends:
+            raise ValueError(f"a backend named {backend.name!r} is already registered")
+        if isinstance(backend, BackendAdapter):
+            self._h.register_adapter(backend, backend.name, bool(backend.threadsafe))
+            self._adapters[backend.name] = backend
+        else:
+            self._h.register(backend._h)
+        self._backends.append(backend.name)
+
+    @property
+    def backends(self) -> List[str]:
+        """Registered backend names, in registration order."""
+        return list(self._backends)
+
+    def _backend_name(self, backend: Optional[str]) -> str:
+        if backend is None:
+            if len(self._backends) != 1:
+                raise UnknownBackend(
+                    f"name a backend: {len(self._backends)} are registered ({self._backends})")
+            return self._backends[0]
+        if backend not in self._backends:
+            raise UnknownBackend(f"unknown backend {backend!r} (registered: {self._backends})")
+        return backend
+
+    # ---- search ----
+
+    def _outputs(self, qs: F32, k: int, rerank: Optional[int]) -> Tuple[int, int, _Out]:
+        k = operator.index(k)
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        rf = 0 if rerank is None else self._check_rerank(rerank)
+        nq = qs.shape[0]
+        check_batch_output(nq, k)
+        out = (np.empty((nq, k), dtype=np.uint64), np.empty((nq, k), dtype=np.float32),
+               np.empty((nq, k), dtype=np.uint32), np.zeros(nq, dtype=np.uint32))
+        return k, rf, out
+
+    def _search(self, targets: Sequence[Key], qs: F32, k: int, rerank: Optional[int],
+                flags: int) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
+                                     List[Tuple[int, str]]]:
+        k, rf, (ids, scores, tg, nh) = self._outputs(qs, k, rerank)
+        try:
+            status = self._h.search(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh)
+        except NotFoundError as exc:
+            nf = UnknownCollection(str(exc), status=exc.status, status_name=exc.status_name)
+            raise self._with_cause(nf, targets[0])
+        except BackendError as exc:
+            raise self._with_cause(exc, targets[0])
+        for key in targets:
+            self._keys.add(key)
+        return ids, scores, tg, nh, status
+
+    async def _search_async(self, targets: Sequence[Key], qs: F32, k: int,
+                            rerank: Optional[int], flags: int
+                            ) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
+                                       List[Tuple[int, str]]]:
+        """_search on the engine's pool: the event loop keeps running; the
+        result comes back through loop.call_soon_threadsafe. Cancelling the
+        awaiting task cancels a request still queued (a running one, and its
+        prime, finish)."""
+        k, rf, (ids, scores, tg, nh) = self._outputs(qs, k, rerank)
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[Tuple[int, str, List[Tuple[int, str]]]]" = loop.create_future()
+
+        def resolve(result: Tuple[int, str, List[Tuple[int, str]]]) -> None:
+            if not fut.done():
+                fut.set_result(result)
+
+        def done(status: int, detail: str, statuses: List[Tuple[int, str]]) -> None:
+            try:  # a pool thread, GIL taken: hand over and return
+                loop.call_soon_threadsafe(resolve, (status, detail, statuses))
+            except RuntimeError:
+                pass  # the loop is closed: nobody waits
+
+        ticket = self._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, done)
+        try:
+            status, detail, statuses = await fut
+        except asyncio.CancelledError:
+            self._h.cancel(ticket)
+            raise
+        if status != 0:
+            raise self._with_cause(_lake_error(status, detail), targets[0])
+        for key in targets:
+            self._keys.add(key)
+        return ids, scores, tg, nh, statuses
+
+    def _with_cause(self, exc: RuVectorError, key: Key) -> RuVectorError:
+        """exc with .backend, .collection and, for a Python backend, the
+        adapter's own exception as __cause__."""
+        if isinstance(exc, LakeError):
+            exc.backend, exc.collection = key
+        adapter = self._adapters.get(key[0])
+        cause = adapter._take_cause(key[1]) if adapter is not None else None
+        if cause is not None:
+            exc.__cause__ = cause
+        exc.__suppress_context__ = True
+        return exc
+
+    @staticmethod
+    def _check_rerank(rerank: int) -> int:
+        r = operator.index(rerank)
+        if not 1 <= r < (1 << 31):
+            raise ValueError(f"rerank_factor must be >= 1, got {r}")
+        return r
+
+    def search_one(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
+                   backend: Optional[str] = None, rerank_factor: Optional[int] = None,
+                   prime: bool = True) -> List[LakeSearchResult]:
+        """The k nearest rows of one collection, best first (ties by id).
+        ``prime=False`` raises CacheMissError instead of pulling."""
+        b = self._backend_name(backend)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        ids, scores, _, nh, _ = self._search([(b, collection)], q, k, rerank_factor,
+                                              0 if prime else _NO_PRIME)
+        return _hits(b, collection, ids, scores, nh)
+
+    async def search_one_async(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
+                               backend: Optional[str] = None,
+                               rerank_factor: Optional[int] = None,
+                               prime: bool = True) -> List[LakeSearchResult]:
+        """search_one without blocking the event loop (the engine's pool runs it)."""
+        b = self._backend_name(backend)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        ids, scores, _, nh, _ = await self._search_async([(b, collection)], q, k, rerank_factor,
+                                                         0 if prime else _NO_PRIME)
+        return _hits(b, collection, ids, scores, nh)
+
+    def search_batch(self, collection: str, queries: npt.ArrayLike, k: int = 10, *,
+                     backend: Optional[str] = None, rerank_factor: Optional[int] = None,
+                     prime: bool = True) -> Tuple[U64, F32]:
+        """Every row of queries (n, dim) after one coherence check. Returns
+        (ids, scores), uint64 and float32 (n, k), like Index.search_batch:
+        unused slots hold id 2**64-1 and score NaN."""
+        b = self._backend_name(backend)
+        qs = as_float32(queries, "queries", 2)
+        ids, scores, _, _, _ = self._search([(b, collection)], qs, k, rerank_factor,
+                                             0 if prime else _NO_PRIME)
+        return ids, scores
+
+    async def search_batch_async(self, collection: str, queries: npt.ArrayLike, k: int = 10, *,
+                                 backend: Optional[str] = None,
+                                 rerank_factor: Optional[int] = None,
+                                 prime: bool = True) -> Tuple[U64, F32]:
+        """search_batch without blocking the event loop."""
+        b = self._backend_name(backend)
+        qs = as_float32(queries, "queries", 2)
+        ids, scores, _, _, _ = await self._search_async([(b, collection)], qs, k, rerank_factor,
+                                                        0 if prime else _NO_PRIME)
+        return ids, scores
+
+    def _federated_keys(self, collection: str, targets: Optional[Sequence[Key]],
+                        on_error: str) -> List[Key]:
+        if on_error not in ("raise", "partial"):
+            raise ValueError(f'on_error must be "raise" or "partial", got {on_error!r}')
+        keys: List[Key] = ([(b, collection) for b in self._backends] if targets is None
+                           else [(self._backend_name(b), c) for b, c in targets])
+        if not keys:
+            raise UnknownBackend("no backend is registered")
+        return keys
+
+    def _federated_result(self, collection: str, keys: List[Key], implicit: bool,
+                          on_error: str, ids: U64, scores: F32, tg: npt.NDArray[np.uint32],
+                          nh: npt.NDArray[np.uint32],
+                          status: List[Tuple[int, str]]) -> SearchResults:
+        errors: Dict[Key, LakeError] = {}
+        missing = 0
+        for key, (st, detail) in zip(keys, status):
+            if st == 0:
+                continue
+            if implicit and STATUS_CLASSES.get(st) is NotFoundError:
+                missing += 1  # this backend does not hold the collection
+                continue
+            exc = _lake_error(st, detail)
+            if not isinstance(exc, LakeError):
+                exc = LakeError(detail, status=st, status_name=_ext.status_name(st))
+            if key not in errors:
+                errors[key] = self._with_cause(exc, key)  # type: ignore[assignment]
+        if implicit and missing == len(keys):
+            raise UnknownCollection(f"no registered backend holds collection {collection!r}")
+        if errors and on_error == "raise":
+            raise next(iter(errors.values()))
+        hits = [LakeSearchResult(keys[int(tg[0, j])][0], keys[int(tg[0, j])][1],
+                                 int(ids[0, j]), float(scores[0, j]))
+                for j in range(int(nh[0]))]
+        return SearchResults(hits, errors)
+
+    def search_federated(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
+                         targets: Optional[Sequence[Key]] = None,
+                         rerank_factor: Optional[int] = None, on_error: str = "raise",
+                         dedupe_ids: bool = False) -> SearchResults:
+        """One query over several keys (default: collection on every
+        registered backend, in registration order, skipping backends that
+        lack it), merged by (score, target position, id). ``on_error``:
+        "raise" (the first failing target's error) or "partial" (the healthy
+        targets' hits, ``.errors`` per failed key). ``dedupe_ids`` keeps the
+        best hit per id."""
+        keys = self._federated_keys(collection, targets, on_error)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        flags = _PARTIAL | (_DEDUPE if dedupe_ids else 0)
+        out = self._search(keys, q, k, rerank_factor, flags)
+        return self._federated_result(collection, keys, targets is None, on_error, *out)
+
+    async def search_federated_async(self, collection: str, query: npt.ArrayLike, k: int = 10,
+                                     *, targets: Optional[Sequence[Key]] = None,
+                                     rerank_factor: Optional[int] = None,
+                                     on_error: str = "raise",
+                                     dedupe_ids: bool = False) -> SearchResults:
+        """search_federated without blocking the event loop."""
+        keys = self._federated_keys(collection, targets, on_error)
+        q = as_float32(query, "query", 1).reshape(1, -1)
+        flags = _PARTIAL | (_DEDUPE if dedupe_ids else 0)
+        out = await self._search_async(keys, q, k, rerank_factor, flags)
+        return self._federated_result(collection, keys, targets is None, on_error, *out)
+
+    # ---- cache ----
+
+    def invalidate_cache(self, key: Key) -> bool:
+        """Drops the key's cached entry; returns whether there was one."""
+        b, c = key
+        was: bool = self._h.invalidate(self._backend_name(b), c)
+        return was
+
+    def cache_witness_of(self, key: Key, *, version: int = 2) -> Optional[str]:
+        """The cached entry's witness (rulake.md §6; hex), or None."""
+        b, c = key
+        w: Optional[str] = self._h.witness_of(self._backend_name(b), c, version)
+        return w
+
+    def save_cache_to_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> str:
+        """Writes the key's cached entry to dir (its index file and sidecar,
+        committed by one rename; no backend call). Returns its v2 witness.
+        UnknownCollection when the key is not cached."""
+        b, c = key
+        try:
+            w: str = self._h.save_cache(self._backend_name(b), c, dir)
+        except NotFoundError as exc:
+            raise UnknownCollection(str(exc), status=exc.status,
+                                    status_name=exc.status_name) from None
+        return w
+
+    def warm_from_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> int:
+        """Installs the entry saved in dir under key (checked: witnesses,
+        index size and SHAKE-256, this lake's seed and parameters); returns
+        its row count. The key's backend must be registered; it is not called."""
+        b, c = key
+        n: int = self._h.warm(self._backend_name(b), c, dir)
+        self._keys.add((self._backend_name(b), c))
+        return n
+
+    def refresh_from_bundle_dir(self, key: Key,
+                                dir: Union[str, "os.PathLike[str]"]) -> RefreshResult:
+        """Compares the bundle in dir with the key's entry; drops the entry
+        only when the bundle names another state of the same data."""
+        b, c = key
+        return RefreshResult(self._h.refresh(self._backend_name(b), c, dir))
+
+    def __contains__(self, key: object) -> bool:
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in self._backends):
+            return False
+        return self.cache_witness_of((str(key[0]), str(key[1]))) is not None
+
+    def cache_stats(self) -> CacheStats:
+        """Counters of the whole lake (entries and bytes: what is cached now)."""
+        return CacheStats._from(self._h.stats(None, None))
+
+    def cache_stats_by_backend(self) -> Dict[str, CacheStats]:
+        return {b: CacheStats._from(self._h.stats(b, None)) for b in self._backends}
+
+    def cache_stats_by_collection(self) -> Dict[Key, CacheStats]:
+        """Counters per key this lake has searched."""
+        return {k: CacheStats._from(self._h.stats(k[0], k[1])) for k in sorted(self._keys)}
+
+    # ---- life ----
+
+    def close(self) -> None:
+        """Frees every cached index (waits for running searches). Idempotent."""
+        self._h.close()
+
+    def __enter__(self) -> "RuLake":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: Lakes still open at exit are closed first: a request still queued must
+#: not call back into an interpreter that is shutting down.
+_open_lakes: "weakref.WeakSet[RuLake]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_lakes() -> None:
+    for lake in list(_open_lakes):
+        lake.close()

@@ -1,0 +1,124 @@
+"""Shared by the A2A client tests: finding the `a2a` plugin, and running
+loopback peers (the fake of tests/a2a/fakes, the a2a-sdk peer of
+tests/a2a/peers) as subprocesses."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+import ruvector
+
+REPO = Path(__file__).resolve().parents[2]
+FAKE = REPO / "tests" / "a2a" / "fakes" / "fake_peer.py"
+SDK_PEER = REPO / "tests" / "a2a" / "peers" / "a2a_sdk_peer.py"
+
+
+def a2a_engine() -> ruvector.Engine:
+    """An engine that has the a2a plugin: RUVECTOR_TEST_A2A_PLUGIN_DIR, else
+    a build directory of this checkout, else whatever the default search
+    finds (an installed ruvector-agent). Skips, saying why, when none."""
+    dirs: List[str] = []
+    env = os.environ.get("RUVECTOR_TEST_A2A_PLUGIN_DIR")
+    if env:
+        dirs.append(env)
+    # (Sanitizer builds' plugins cannot load into a plain interpreter.)
+    found = sorted((f for f in glob.glob(str(REPO / "build*" / "plugins" / "a2a" / ".libs" / "a2a.so"))
+                    if "san" not in Path(f).parts[-5]),
+                   key=os.path.getmtime, reverse=True)
+    dirs += [os.path.dirname(f) for f in found]
+    for d in dirs:
+        eng = ruvector.Engine(plugin_path=d)
+        try:
+            eng.load_plugin("a2a")
+            return eng
+        except ruvector.RuVectorError:
+            continue
+    eng = ruvector.Engine()
+    try:
+        eng.load_plugin("a2a")
+    except ruvector.RuVectorError as exc:
+        pytest.skip(f"the a2a plugin is not built or installed ({exc}); build it with "
+                    f"`make plugins/a2a/a2a.la` or set RUVECTOR_TEST_A2A_PLUGIN_DIR")
+    return eng
+
+
+class Peer:
+    """A loopback peer subprocess that prints 'PORT <n> AGENT_ID <hex>'."""
+
+    def __init__(self, argv: List[str], what: str) -> None:
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        parts = line.split()
+        if len(parts) != 4 or parts[0] != "PORT":
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            raise RuntimeError(f"{what} did not start: {line!r} {err[-2000:]}")
+        self.port = int(parts[1])
+        self.agent_id = parts[3]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def python_with(module: str, candidates: List[str]) -> Optional[str]:
+    for py in candidates:
+        try:
+            r = subprocess.run([py, "-c", f"import {module}"], capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if r.returncode == 0:
+            return py
+    return None
+
+
+class FakePeer(Peer):
+    def control(self, mode: str = "normal", card: str = "v1") -> None:
+        req = urllib.request.Request(f"{self.url}/_control",
+                                     data=json.dumps({"mode": mode, "card": card}).encode(),
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            r.read()
+
+    def stats(self) -> Dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}/_stats", timeout=10) as r:
+            out: Dict[str, Any] = json.loads(r.read())
+            return out
+
+
+def start_fake(tls: Optional[List[str]] = None) -> FakePeer:
+    """The fake peer; tls = [cert, key] serves https."""
+    py = python_with("cryptography", [sys.executable, "/usr/bin/python3", "python3"])
+    if py is None:
+        pytest.skip("no python3 with `cryptography` to run the fake A2A peer "
+                    "(apt-get install python3-cryptography)")
+    return FakePeer([py, str(FAKE)] + (["--tls", *tls] if tls else []), "fake A2A peer")
+
+
+def self_signed(dirpath: Path, name: str, san: str) -> List[str]:
+    """A self-signed certificate (and key) made with the openssl CLI."""
+    cert, key = dirpath / f"{name}.pem", dirpath / f"{name}.key"
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                        f"/CN={name}", "-addext", f"subjectAltName={san}", "-keyout", str(key),
+                        "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"openssl cannot make a test certificate: {exc}")
+    return [str(cert), str(key)]

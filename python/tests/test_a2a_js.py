@@ -1,0 +1,99 @@
+"""Interop with the official JavaScript SDK, `@a2a-js/sdk` 1.3.0 on express 5
+(npm; tests/a2a/peers/js: package.json + package-lock.json pin it), as a
+loopback peer (a2a.md §9): its SDK-signed card verifies, a task goes send ->
+get until COMPLETED, and a stream runs to completion, over v1.0 and over
+its v0.3 compatibility layer (legacyCompat).
+
+`npm ci` runs in a copy under ~/.cache/ruvector-tests; without node >= 20
+or the registry the tests SKIP with the reason; they never pass without
+the peer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import ruvector
+from ruvector.a2a import A2aClient, TaskSpec, TaskState
+
+from a2a_support import REPO, Peer, a2a_engine
+
+JS = REPO / "tests" / "a2a" / "peers" / "js"
+
+
+def js_peer_dir() -> Path:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (the @a2a-js/sdk peer needs node >= 20)")
+    ver = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    if not ver.startswith("v") or int(ver[1:].split(".")[0]) < 20:
+        pytest.skip(f"node {ver} is older than 20")
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ruvector-tests" / "a2a-js-1.3.0"
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json", "peer.mjs"):
+        shutil.copyfile(JS / name, cache / name)
+    if not (cache / "node_modules" / "@a2a-js" / "sdk" / "package.json").exists():
+        try:
+            r = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=cache,
+                               capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.SubprocessError) as exc:
+            pytest.skip(f"npm ci failed: {exc}")
+        if r.returncode != 0:
+            pytest.skip(f"npm ci of @a2a-js/sdk 1.3.0 failed (registry unreachable?): "
+                        f"{r.stderr[-500:]}")
+    return cache
+
+
+@pytest.fixture(scope="module")
+def engine() -> ruvector.Engine:
+    return a2a_engine()
+
+
+@pytest.fixture(scope="module", params=["v1.0", "v0.3-compat"])
+def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
+    d = js_peer_dir()
+    node = shutil.which("node")
+    assert node is not None
+    argv = [node, str(d / "peer.mjs")] + (["--v03-compat"] if request.param == "v0.3-compat" else [])
+    p = Peer(argv, "@a2a-js/sdk peer")
+    p.mode = request.param  # type: ignore[attr-defined]
+    yield p
+    p.stop()
+
+
+def protocol_of(peer: Peer) -> str:
+    return "0.3" if peer.mode == "v0.3-compat" else "1.0"  # type: ignore[attr-defined]
+
+
+def test_card_and_lifecycle(peer: Peer, engine: ruvector.Engine) -> None:
+    protocol = protocol_of(peer)
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol) as c:
+        assert c.card.verified and c.card.agent_id == peer.agent_id
+        assert c.card.name == "a2a-js peer"
+        assert c.protocol_version == protocol
+        task = c.send_task_sync(TaskSpec(skill="echo", input="hello js"))
+        for _ in range(200):
+            if task.status.state.is_terminal:
+                break
+            task = c.get_task_sync(task.id)
+        assert task.status.state is TaskState.COMPLETED
+        assert [p.text for a in task.artifacts for p in a.parts] == ["echo: hello js"]
+
+
+def test_stream_to_completion(peer: Peer, engine: ruvector.Engine) -> None:
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol_of(peer)) as c:
+        ups = list(c.stream_task_sync(TaskSpec(skill="echo", input="streamed")))
+        arts = [u for u in ups if u.kind == "artifact"]
+        assert arts and arts[0].artifact is not None
+        assert arts[0].artifact.parts[0].text == "echo: streamed"
+        last = ups[-1]
+        assert last.kind == "status" and last.status is not None
+        assert last.status.state is TaskState.COMPLETED

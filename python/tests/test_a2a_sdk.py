@@ -1,0 +1,105 @@
+"""Interop with the official Python SDK, `a2a-sdk` 1.3.0 (PyPI), as a
+loopback peer (tests/a2a/peers/a2a_sdk_peer.py; a2a.md §9): its SDK-signed
+card verifies, a task goes send -> get until COMPLETED, and a stream runs
+to completion, over v1.0 and over its v0.3 compatibility layer.
+
+The SDK needs Python >= 3.10 and its own venv: RUVECTOR_A2A_SDK_PYTHON
+names a python that has it; otherwise the test makes one under
+~/.cache/ruvector-tests (pip install from PyPI). When that fails the tests
+SKIP with the reason; they never pass without the peer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import ruvector
+from ruvector.a2a import A2aClient, TaskSpec, TaskState
+
+from a2a_support import SDK_PEER, Peer, a2a_engine, python_with
+
+SDK_PIN = "a2a-sdk[http-server,signing,encryption]==1.3.0"
+
+
+def sdk_python() -> str:
+    env = os.environ.get("RUVECTOR_A2A_SDK_PYTHON")
+    if env:
+        if python_with("a2a.server.routes", [env]) is None:
+            pytest.skip(f"RUVECTOR_A2A_SDK_PYTHON={env} cannot import a2a-sdk")
+        return env
+    venv = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ruvector-tests" / "a2a-sdk-1.3.0"
+    py = venv / "bin" / "python"
+    if py.exists() and python_with("a2a.server.routes", [str(py)]):
+        return str(py)
+    base = None
+    for cand in [sys.executable, "python3.13", "python3.12", "python3.11", "python3.10", "python3"]:
+        exe = shutil.which(cand) if not os.path.isabs(cand) else cand
+        if not exe:
+            continue
+        ok = subprocess.run([exe, "-c", "import sys, venv; assert sys.version_info >= (3, 10)"],
+                            capture_output=True)
+        if ok.returncode == 0:
+            base = exe
+            break
+    if base is None:
+        pytest.skip("a2a-sdk 1.3.0 needs Python >= 3.10 and none is installed")
+    try:
+        subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+        r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                            SDK_PIN, "uvicorn"], capture_output=True, text=True, timeout=900)
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"cannot make the a2a-sdk venv: {exc}")
+    if r.returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)
+        pytest.skip(f"pip install {SDK_PIN} failed (registry unreachable?): {r.stderr[-500:]}")
+    return str(py)
+
+
+@pytest.fixture(scope="module")
+def engine() -> ruvector.Engine:
+    return a2a_engine()
+
+
+@pytest.fixture(scope="module", params=["v1.0", "v0.3-compat"])
+def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
+    py = sdk_python()
+    argv = [py, str(SDK_PEER)] + (["--v03-compat"] if request.param == "v0.3-compat" else [])
+    p = Peer(argv, "a2a-sdk peer")
+    p.mode = request.param  # type: ignore[attr-defined]
+    yield p
+    p.stop()
+
+
+def test_card_and_lifecycle(peer: Peer, engine: ruvector.Engine) -> None:
+    protocol = "0.3" if peer.mode == "v0.3-compat" else "1.0"  # type: ignore[attr-defined]
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol) as c:
+        assert c.card.verified and c.card.agent_id == peer.agent_id
+        assert c.card.name == "a2a-sdk peer"
+        assert c.protocol_version == protocol
+        task = c.send_task_sync(TaskSpec(skill="echo", input="hello sdk"))
+        for _ in range(200):
+            if task.status.state.is_terminal:
+                break
+            task = c.get_task_sync(task.id)
+        assert task.status.state is TaskState.COMPLETED
+        texts = [p.text for a in task.artifacts for p in a.parts]
+        assert texts == ["echo: hello sdk"]
+
+
+def test_stream_to_completion(peer: Peer, engine: ruvector.Engine) -> None:
+    protocol = "0.3" if peer.mode == "v0.3-compat" else "1.0"  # type: ignore[attr-defined]
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=protocol) as c:
+        ups = list(c.stream_task_sync(TaskSpec(skill="echo", input="streamed")))
+        assert ups[0].task is not None or ups[0].kind == "status"
+        arts = [u for u in ups if u.kind == "artifact"]
+        assert arts and arts[0].artifact is not None
+        assert arts[0].artifact.parts[0].text == "echo: streamed"
+        last = ups[-1]
+        assert last.kind == "status" and last.status is not None
+        assert last.status.state is TaskState.COMPLETED

@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""tests/a2a/fakes/fake_peer.py - a loopback A2A peer for the client tests
+(a2a.md §9 "Fakes"): the standard library's HTTP server plus `cryptography`
+for the Ed25519 card signature. It does what real peers cannot: malformed
+JSON and SSE, wrong JSON-RPC ids, oversized bodies, 5xx, tampered and
+unsigned cards, v0.3-only and rvagent-a2a cards, and it counts requests.
+
+    python3 fake_peer.py [--seed HEX32] [--tls CERT KEY]
+        prints "PORT <n> AGENT_ID <hex>" and serves (https with --tls)
+
+Control (JSON over POST, for tests): /_control {"mode": M, "card": C}
+sets how RPCs and the card are answered; GET /_stats gives request counts
+and the last RPC's method and A2A-Version header.
+"""
+import argparse
+import base64
+import hashlib
+import json
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+
+def b64u(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def strip_empty(v):
+    """a2a.md §4 step 3 on plain data: drop "", None, [] and {}."""
+    if isinstance(v, dict):
+        out = {k: strip_empty(x) for k, x in v.items()}
+        return {k: x for k, x in out.items() if x not in ("", None, [], {})}
+    if isinstance(v, list):
+        out = [strip_empty(x) for x in v]
+        return [x for x in out if x not in ("", None, [], {})]
+    return v
+
+
+def jcs(v) -> bytes:
+    # RFC 8785 for cards of strings, bools and arrays (no numbers, no
+    # non-BMP keys): sorted keys, no whitespace, raw UTF-8.
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Peer:
+    def __init__(self, seed: bytes):
+        self.key = Ed25519PrivateKey.from_private_bytes(seed)
+        pub = self.key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.pub = pub
+        self.agent_id = hashlib.shake_256(pub).hexdigest(32)
+        self.mode = "normal"
+        self.card_mode = "v1"
+        self.port = 0
+        self.scheme = "http"
+        self.tasks = {}
+        self.lock = threading.Lock()
+        self.stats = {"card": 0, "rpc": 0, "last_method": None, "last_version": None,
+                      "methods": []}
+
+    def card(self):
+        base = f"{self.scheme}://127.0.0.1:{self.port}"
+        ifaces = [{"url": base + "/a2a/jsonrpc", "protocolBinding": "JSONRPC",
+                   "protocolVersion": "1.0"}]
+        if self.card_mode in ("v03", "both"):
+            v03 = {"url": base + "/a2a/v03", "protocolBinding": "JSONRPC",
+                   "protocolVersion": "0.3"}
+            ifaces = [v03] if self.card_mode == "v03" else ifaces + [v03]
+        card = {
+            "name": "fake peer", "description": "tests/a2a/fakes/fake_peer.py",
+            "version": "1.0.0", "supportedInterfaces": ifaces,
+            "capabilities": {"streaming": True, "pushNotifications": False, "extensions": [
+                {"uri": "urn:ruvector:a2a:identity:v1",
+                 "params": {"publicKey": b64u(self.pub), "agentId": self.agent_id}},
+                {"uri": "urn:ruvector:a2a:pricing:v1",
+                 "params": {"rag.query": {"usdPerCall": "0.10", "tokensPerCall": "4000"}}}]},
+            "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
+            "skills": [{"id": "rag.query", "name": "RAG", "description": "x", "tags": ["rag"]},
+                       {"id": "echo", "name": "Echo", "description": "echoes", "tags": ["t"]}],
+        }
+        if self.card_mode == "rvagent":
+            return {"name": "legacy", "url": base + "/", "version": "0.1.0",
+                    "authentication": {"schemes": ["bearer"]},
+                    "metadata": {"ruvector": {"signature": "00"}}, "skills": []}
+        protected = b64u(json.dumps({"alg": "EdDSA", "kid": self.agent_id, "typ": "JOSE"},
+                                    separators=(",", ":")).encode())
+        payload = jcs(strip_empty(card))
+        sig = self.key.sign(protected.encode() + b"." + b64u(payload).encode())
+        if self.card_mode != "unsigned":
+            card["signatures"] = [{"protected": protected, "signature": b64u(sig)}]
+        if self.card_mode == "tampered":
+            card["name"] = "evil peer"
+        return card
+
+    # ---- tasks ----
+    def new_task(self, msg):
+        tid, cid = str(uuid.uuid4()), str(uuid.uuid4())
+        text = "".join(p.get("text", "") for p in msg.get("parts", []))
+        t = {"id": tid, "contextId": cid, "status": {"state": "TASK_STATE_SUBMITTED"},
+             "history": [msg], "artifacts": [], "metadata": {}, "_text": text, "_gets": 0}
+        with self.lock:
+            self.tasks[tid] = t
+        return t
+
+    @staticmethod
+    def public(t):
+        return {k: v for k, v in t.items() if not k.startswith("_")}
+
+    def advance(self, t):
+        t["_gets"] += 1
+        if t["status"]["state"] in ("TASK_STATE_SUBMITTED", "TASK_STATE_WORKING"):
+            if t["_gets"] >= 2:
+                t["status"] = {"state": "TASK_STATE_COMPLETED"}
+                t["artifacts"] = [{"artifactId": "a1", "name": "answer",
+                                   "parts": [{"text": "echo: " + t["_text"]}]}]
+            else:
+                t["status"] = {"state": "TASK_STATE_WORKING"}
+
+
+V03_STATES = {"TASK_STATE_SUBMITTED": "submitted", "TASK_STATE_WORKING": "working",
+              "TASK_STATE_COMPLETED": "completed", "TASK_STATE_CANCELED": "canceled"}
+
+
+def to_v03(obj, kind):
+    """The fake's v1 objects in v0.3 shape (kind fields, lowercase states)."""
+    o = json.loads(json.dumps(obj))
+    o["kind"] = kind
+    st = o.get("status")
+    if st:
+        st["state"] = V03_STATES.get(st["state"], "unknown")
+    for a in o.get("artifacts", []) + ([o["artifact"]] if "artifact" in o else []):
+        a["parts"] = [dict(p, kind="text") for p in a["parts"]]
+    for m in o.get("history", []):
+        m["kind"] = "message"
+        m["role"] = "user"
+        m["parts"] = [dict(p, kind="text") if "text" in p else p for p in m.get("parts", [])]
+    return o
+
+
+class Handler(BaseHTTPRequestHandler):
+    peer: Peer = None  # set at start
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def send_json(self, obj, status=200, raw=None, ctype="application/json", headers=None):
+        body = raw if raw is not None else json.dumps(obj).encode()
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        p = self.peer
+        if self.path.startswith("/cachetest/"):  # a base URL of its own, for cache tests
+            self.path = self.path[len("/cachetest"):]
+        if self.path == "/_stats":
+            return self.send_json(p.stats)
+        if self.path == "/.well-known/agent-card.json":
+            p.stats["card"] += 1
+            p.stats["card_version"] = self.headers.get("A2A-Version")
+            if p.card_mode in ("rvagent", "legacy_path_tampered"):
+                return self.send_json({}, status=404)
+            if p.card_mode == "bigcard":
+                return self.send_json(None, raw=b'{"name":"' + b"x" * (2 << 20) + b'"}')
+            if p.card_mode == "badjson":
+                return self.send_json(None, raw=b'{"name": "x",')
+            if p.mode in ("cache_maxage", "cache_etag"):
+                etag = '"card-' + p.card_mode + '"'
+                cc = "public, max-age=60" if p.mode == "cache_maxage" else "max-age=0"
+                if self.headers.get("If-None-Match") == etag:
+                    p.stats["card_304"] = p.stats.get("card_304", 0) + 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Cache-Control", cc)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                return self.send_json(p.card(), headers={"ETag": etag, "Cache-Control": cc})
+            return self.send_json(p.card())
+        if self.path == "/.well-known/agent.json" and p.card_mode == "rvagent":
+            p.stats["card"] += 1
+            return self.send_json(p.card())
+        if self.path == "/.well-known/agent.json" and p.card_mode == "legacy_path_tampered":
+            p.stats["card"] += 1
+            p.card_mode = "tampered"
+            try:
+                return self.send_json(p.card())
+            finally:
+                p.card_mode = "legacy_path_tampered"
+        self.send_json({"error": "not found"}, status=404)
+
+    def do_POST(self):
+        p = self.peer
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        if self.path == "/_control":
+            ctl = json.loads(body)
+            p.mode = ctl.get("mode", p.mode)
+            p.card_mode = ctl.get("card", p.card_mode)
+            p.stats.update({"card": 0, "rpc": 0, "methods": [], "card_304": 0})
+            return self.send_json({"ok": True})
+        p.stats["rpc"] += 1
+        req = json.loads(body)
+        method, rid, params = req.get("method"), req.get("id"), req.get("params", {})
+        p.stats["last_method"] = method
+        p.stats["methods"].append(method)
+        p.stats["last_version"] = self.headers.get("A2A-Version")
+        p.stats["last_auth"] = self.headers.get("Authorization")
+        p.stats["last_params"] = params
+        v03 = self.path == "/a2a/v03"
+        mode = p.mode
+        if mode == "http500":
+            return self.send_json(None, status=502, raw=b"<html>bad gateway</html>",
+                                  ctype="text/html")
+        if mode in ("flaky503", "always503", "retry_after_long"):
+            if mode != "flaky503" or p.stats["rpc"] <= 2:
+                body = b"<html>unavailable</html>"
+                self.send_response(503)
+                self.send_header("Retry-After", "60" if mode == "retry_after_long" else "0")
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return None
+        if mode == "slow_headers":  # slowloris: one header byte every 100 ms, for 5 s
+            try:
+                for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 50:
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+            self.close_connection = True
+            return None
+        if mode == "malformed_json":
+            return self.send_json(None, raw=b'{"jsonrpc":"2.0","id":"' + rid.encode() + b'","res')
+        if mode == "wrong_id":
+            return self.send_json({"jsonrpc": "2.0", "id": "not-" + rid, "result": {}})
+        if mode == "bad_version":
+            return self.send_json({"jsonrpc": "1.0", "id": rid, "result": {}})
+        if mode == "both":
+            return self.send_json({"jsonrpc": "2.0", "id": rid, "result": {},
+                                   "error": {"code": -1, "message": "x"}})
+        if mode == "oversized":
+            return self.send_json(None, raw=b'{"jsonrpc":"2.0","id":"' + rid.encode() +
+                                  b'","result":{"task":{"id":"' + b"x" * (1 << 20) + b'"}}}')
+        if mode == "v1_unknown" and not v03:
+            return self.rpc_error(rid, -32601, "Method not found")
+        if v03:
+            return self.handle_v03(method, rid, params)
+        if method == "SendMessage":
+            t = p.new_task(params["message"])
+            return self.send_json({"jsonrpc": "2.0", "id": rid, "result": {"task": p.public(t)}})
+        if method in ("GetTask", "CancelTask"):
+            t = p.tasks.get(params.get("id"))
+            if t is None:
+                return self.rpc_error(rid, -32001, "Task not found")
+            if method == "GetTask":
+                p.advance(t)
+            elif t["status"]["state"] == "TASK_STATE_COMPLETED":
+                return self.rpc_error(rid, -32002, "Task cannot be canceled")
+            else:
+                t["status"] = {"state": "TASK_STATE_CANCELED"}
+            return self.send_json({"jsonrpc": "2.0", "id": rid, "result": p.public(t)})
+        if method == "SendStreamingMessage":
+            return self.stream(rid, params)
+        if method == "SubscribeToTask":
+            return self.subscribe(rid, params)
+        return self.rpc_error(rid, -32601, "Method not found")
+
+    def handle_v03(self, method, rid, params):
+        p = self.peer
+        if method == "message/send":
+            msg = params["message"]
+            ok = msg.get("kind") == "message" and msg.get("role") == "user" and all(
+                part.get("kind") == "text" for part in msg["parts"])
+            if not ok or params.get("configuration", {}).get("blocking") is not False:
+                return self.rpc_error(rid, -32602, "not a v0.3 message")
+            t = p.new_task(msg)
+            return self.send_json({"jsonrpc": "2.0", "id": rid, "result": to_v03(p.public(t), "task")})
+        if method == "tasks/get":
+            t = p.tasks.get(params.get("id"))
+            if t is None:
+                return self.rpc_error(rid, -32001, "Task not found")
+            p.advance(t)
+            return self.send_json({"jsonrpc": "2.0", "id": rid, "result": to_v03(p.public(t), "task")})
+        if method == "message/stream":
+            return self.stream(rid, params, v03=True)
+        return self.rpc_error(rid, -32601, "Method not found")
+
+    def rpc_error(self, rid, code, message):
+        return self.send_json({"jsonrpc": "2.0", "id": rid,
+                               "error": {"code": code, "message": message}})
+
+    def subscribe(self, rid, params):
+        """A resumed stream: the task's snapshot, then the rest of its run."""
+        p = self.peer
+        t = p.tasks.get(params.get("id"))
+        if t is None or p.mode == "sse_early_eof_gone":
+            return self.rpc_error(rid, -32001, "Task not found")
+        if t["status"]["state"] in ("TASK_STATE_COMPLETED", "TASK_STATE_CANCELED"):
+            return self.rpc_error(rid, -32004, "Task is in a terminal state")
+        tid, cid = t["id"], t["contextId"]
+        art = {"artifactId": "a1", "name": "answer", "parts": [{"text": "hello"}]}
+        events = [{"task": p.public(t)},
+                  {"artifactUpdate": {"taskId": tid, "contextId": cid, "artifact": art,
+                                      "lastChunk": True}},
+                  {"statusUpdate": {"taskId": tid, "contextId": cid,
+                                    "status": {"state": "TASK_STATE_COMPLETED"}}}]
+        t["status"] = {"state": "TASK_STATE_COMPLETED"}
+        t["artifacts"] = [art]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for e in events:
+            self.wfile.write(("data: " + json.dumps({"jsonrpc": "2.0", "id": rid, "result": e})
+                              + "\n\n").encode())
+        self.close_connection = True
+        return None
+
+    def stream(self, rid, params, v03=False):
+        p = self.peer
+        mode = p.mode
+        if mode == "upfront_error":
+            return self.rpc_error(rid, -32004, "Unsupported operation")
+        t = p.new_task(params["message"])
+        tid, cid = t["id"], t["contextId"]
+
+        def ev(result, event=None):
+            head = f"event: {event}\n" if event else ""
+            return (head + "data: " + json.dumps({"jsonrpc": "2.0", "id": rid, "result": result})
+                    + "\n\n").encode()
+
+        def status(state, final=False):
+            if v03:
+                o = to_v03({"taskId": tid, "contextId": cid, "status": {"state": state}},
+                           "status-update")
+                o["final"] = final
+                return o
+            return {"statusUpdate": {"taskId": tid, "contextId": cid, "status": {"state": state}}}
+
+        art = {"taskId": tid, "contextId": cid, "lastChunk": True,
+               "artifact": {"artifactId": "a1", "name": "answer", "parts": [{"text": "hello"}]}}
+        events = [to_v03(p.public(t), "task") if v03 else {"task": p.public(t)}]
+        events += [status("TASK_STATE_WORKING")] * 3
+        events += [to_v03(art, "artifact-update") if v03 else {"artifactUpdate": art}]
+        events += [status("TASK_STATE_COMPLETED", final=True)]
+        chunks = [ev(e) for e in events]
+        if mode == "sse_malformed":
+            chunks = chunks[:2] + [b"data: {not json\n\n"]
+        elif mode == "sse_wrong_id":
+            chunks = chunks[:1] + [chunks[1].replace(rid.encode(), b"other-id")]
+        elif mode == "sse_error_event":
+            chunks = chunks[:2] + [("event: error\ndata: " + json.dumps(
+                {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": "boom"}})
+                + "\n\n").encode()]
+        elif mode == "sse_big_event":
+            chunks = chunks[:1] + [b"data: " + b"x" * (256 << 10) + b"\n\n"]
+        elif mode in ("sse_early_eof", "sse_early_eof_gone"):
+            chunks = chunks[:3]  # task, WORKING, WORKING, then the connection ends
+            t["status"] = {"state": "TASK_STATE_WORKING"}
+        elif mode == "sse_early_eof_done":
+            chunks = chunks[:4]  # and the task completes while the client is away
+            t["status"] = {"state": "TASK_STATE_COMPLETED"}
+            t["artifacts"] = [art["artifact"]]
+        elif mode == "sse_dribble":  # one event, then an event that never ends, 1 B / 50 ms
+            chunks = chunks[:1] + [b"dribble"]
+        elif mode == "sse_stall":  # one event, then silence
+            chunks = chunks[:1] + [None]
+        elif mode == "sse_slow_pings":  # a ping every 100 ms for 1.5 s mid-stream
+            chunks = chunks[:2] + [b": ping\n\n"] * 15 + chunks[2:]
+        elif mode == "sse_pings":
+            chunks = [b"\xef\xbb\xbf: ping\r\n\r\n"] + [c.replace(b"\n", b"\r\n") for c in chunks]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            for c in chunks:
+                if c is None:
+                    time.sleep(5)
+                    break
+                if c == b"dribble":
+                    self.wfile.write(b"data: {")
+                    for _ in range(100):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    break
+                self.wfile.write(c)
+                self.wfile.flush()
+                if mode == "sse_slow_pings" and c.startswith(b":"):
+                    time.sleep(0.1)
+        except OSError:
+            pass
+        self.close_connection = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", default="11" * 32)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    args = ap.parse_args()
+    peer = Peer(bytes.fromhex(args.seed))
+    Handler.peer = peer
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # clients that hang up on oversized bodies are the point
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    peer.port = srv.server_address[1]
+    if args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        peer.scheme = "https"
+    print(f"PORT {peer.port} AGENT_ID {peer.agent_id}", flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

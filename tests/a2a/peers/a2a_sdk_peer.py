@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""tests/a2a/peers/a2a_sdk_peer.py - the official Python SDK (`a2a-sdk`
+1.3.0, PyPI) as a loopback A2A peer for interop tests (a2a.md §9). Runs in
+its own venv (Python >= 3.10):
+
+    python -m venv V && V/bin/pip install 'a2a-sdk[http-server,signing,encryption]==1.3.0' uvicorn
+    V/bin/python a2a_sdk_peer.py [--v03-compat]     prints "PORT <n> AGENT_ID <hex>"
+
+The card is signed by the SDK's own signer (EdDSA, kid = the AgentID of the
+ruvector identity extension, so the client can verify it without pins).
+The executor publishes the task, WORKING, one text artifact, COMPLETED.
+"""
+import argparse
+import asyncio
+import base64
+import hashlib
+import socket
+import sys
+
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from google.protobuf import struct_pb2
+from starlette.applications import Starlette
+
+from a2a.helpers import new_task_from_user_message
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.events import EventQueue
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+from a2a.types import (AgentCapabilities, AgentCard, AgentExtension, AgentInterface, AgentSkill,
+                       Part)
+from a2a.utils.signing import create_agent_card_signer
+
+
+def b64u(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+class Echo(AgentExecutor):
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        task = context.current_task
+        if task is None:
+            task = new_task_from_user_message(context.message)
+            await event_queue.enqueue_event(task)
+        up = TaskUpdater(event_queue, task.id, task.context_id)
+        await up.start_work()
+        await asyncio.sleep(0.05)
+        await up.add_artifact(parts=[Part(text="echo: " + context.get_user_input())],
+                              name="answer", last_chunk=True)
+        await up.complete()
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        up = TaskUpdater(event_queue, context.task_id, context.context_id)
+        await up.cancel()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--v03-compat", action="store_true")
+    args = ap.parse_args()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes([0x22]) * 32)
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                        serialization.PublicFormat.Raw)
+    agent_id = hashlib.shake_256(pub).hexdigest(32)
+    params = struct_pb2.Struct()
+    params.update({"publicKey": b64u(pub), "agentId": agent_id})
+    url = f"http://127.0.0.1:{port}/a2a/jsonrpc"
+    ifaces = [AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")]
+    if args.v03_compat:
+        ifaces.append(AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="0.3"))
+    card = AgentCard(
+        name="a2a-sdk peer", description="a2a-sdk 1.3.0 on loopback", version="1.0.0",
+        supported_interfaces=ifaces,
+        capabilities=AgentCapabilities(streaming=True, push_notifications=False, extensions=[
+            AgentExtension(uri="urn:ruvector:a2a:identity:v1", params=params)]),
+        default_input_modes=["text/plain"], default_output_modes=["text/plain"],
+        skills=[AgentSkill(id="echo", name="Echo", description="echoes", tags=["test"])],
+    )
+    signer = create_agent_card_signer(
+        signing_key=key, protected_header={"alg": "EdDSA", "kid": agent_id, "typ": "JOSE"})
+    card = signer(card)
+    handler = DefaultRequestHandler(agent_executor=Echo(), task_store=InMemoryTaskStore(),
+                                    agent_card=card)
+    routes = create_agent_card_routes(agent_card=card)
+    routes += create_jsonrpc_routes(request_handler=handler, rpc_url="/a2a/jsonrpc",
+                                    enable_v0_3_compat=args.v03_compat)
+    app = Starlette(routes=routes)
+    sock.listen(128)  # connections wait in the backlog until uvicorn accepts
+    print(f"PORT {port} AGENT_ID {agent_id}", flush=True)
+    config = uvicorn.Config(app, log_level="warning")
+    server = uvicorn.Server(config)
+    asyncio.run(server.serve(sockets=[sock]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+// tests/a2a/peers/js/peer.mjs - the official JavaScript SDK (@a2a-js/sdk
+// 1.3.0 on express 5, pinned by package.json + package-lock.json) as a
+// loopback A2A peer for the ruvector client's interop tests (a2a.md §9):
+//     npm ci && node peer.mjs [--v03-compat]      prints "PORT <n> AGENT_ID <hex>"
+// The card is signed with the SDK's own signer (EdDSA, kid = the AgentID of
+// the ruvector identity extension, so the client verifies it without pins).
+// The executor publishes the task, WORKING, one text artifact, COMPLETED.
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import express from 'express';
+import { AgentCard, TaskState, generateAgentCardSignature } from '@a2a-js/sdk';
+import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore } from '@a2a-js/sdk/server';
+import { UserBuilder, agentCardHandler, jsonRpcHandler } from '@a2a-js/sdk/server/express';
+
+const v03 = process.argv.includes('--v03-compat');
+const seed = Buffer.alloc(32, 0x33);
+const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+const pub = spki.subarray(spki.length - 32);
+const agentId = createHash('shake256', { outputLength: 32 }).update(pub).digest('hex');
+const b64u = (b) => b.toString('base64url');
+
+const now = () => new Date().toISOString();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const textOf = (msg) =>
+  (msg?.parts ?? []).map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
+
+const executor = {
+  async execute(ctx, bus) {
+    const { taskId, contextId } = ctx;
+    if (!ctx.task) {
+      bus.publish(AgentEvent.task({
+        id: taskId, contextId, artifacts: [], history: [ctx.userMessage], metadata: {},
+        status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: now() },
+      }));
+    }
+    bus.publish(AgentEvent.statusUpdate({
+      taskId, contextId, metadata: {},
+      status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: now() },
+    }));
+    await sleep(50);
+    bus.publish(AgentEvent.artifactUpdate({
+      taskId, contextId, append: false, lastChunk: true, metadata: {},
+      artifact: {
+        artifactId: 'a1', name: 'answer', description: '', metadata: {}, extensions: [],
+        parts: [{ content: { $case: 'text', value: 'echo: ' + textOf(ctx.userMessage) },
+                  mediaType: 'text/plain', filename: '', metadata: {} }],
+      },
+    }));
+    bus.publish(AgentEvent.statusUpdate({
+      taskId, contextId, metadata: {},
+      status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: now() },
+    }));
+    bus.finished();
+  },
+  async cancelTask(taskId, bus) {
+    bus.publish(AgentEvent.statusUpdate({
+      taskId, contextId: '', metadata: {},
+      status: { state: TaskState.TASK_STATE_CANCELED, message: undefined, timestamp: now() },
+    }));
+    bus.finished();
+  },
+};
+
+const app = express();
+const server = app.listen(0, '127.0.0.1', async () => {
+  const port = server.address().port;
+  const url = `http://127.0.0.1:${port}/a2a/jsonrpc`;
+  const interfaces = [{ url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }];
+  if (v03) interfaces.push({ url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '0.3' });
+  const card = AgentCard.fromJSON({
+    name: 'a2a-js peer', description: '@a2a-js/sdk 1.3.0 on loopback', version: '1.0.0',
+    supportedInterfaces: interfaces,
+    capabilities: {
+      streaming: true, pushNotifications: false,
+      extensions: [{ uri: 'urn:ruvector:a2a:identity:v1', description: '', required: false,
+                     params: { publicKey: b64u(pub), agentId } }],
+    },
+    defaultInputModes: ['text/plain'], defaultOutputModes: ['text/plain'],
+    skills: [{ id: 'echo', name: 'Echo', description: 'echoes', tags: ['test'] }],
+  });
+  const signed = await generateAgentCardSignature(privateKey, {
+    alg: 'EdDSA', kid: agentId, typ: 'JOSE',
+  })(card);
+  const handler = new DefaultRequestHandler(signed, new InMemoryTaskStore(), executor);
+  const compat = v03 ? { legacyCompat: { enabled: true } } : {};
+  app.use('/.well-known/agent-card.json', agentCardHandler({ agentCardProvider: handler, ...compat }));
+  app.use('/a2a/jsonrpc', jsonRpcHandler({
+    requestHandler: handler, userBuilder: UserBuilder.noAuthentication, ...compat,
+  }));
+  process.stdout.write(`PORT ${port} AGENT_ID ${agentId}\n`);
+});
