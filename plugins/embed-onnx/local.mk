@@ -20,10 +20,19 @@ plugins_embed_onnx_libruv_tok_la_LIBADD = $(JANSSON_LIBS)
 # it calls, so no header is needed), never linked. -z nodelete keeps the
 # module resident: the ORT it loaded is process-wide (embed.md §2).
 plugin_LTLIBRARIES += plugins/embed-onnx/embed_onnx.la
+# Sessions need onnxruntime_c_api.h (configure: HAVE_ORT_HEADER); without it
+# session_none.c stands in and embed() says how to get the header.
 plugins_embed_onnx_embed_onnx_la_SOURCES = plugins/embed-onnx/plugin.c \
 	plugins/embed-onnx/ort.h plugins/embed-onnx/ort.c \
-	plugins/embed-onnx/model.h plugins/embed-onnx/model.c
-plugins_embed_onnx_embed_onnx_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(PTHREAD_CFLAGS) -fvisibility=hidden
+	plugins/embed-onnx/model.h plugins/embed-onnx/model.c \
+	plugins/embed-onnx/pooling.h plugins/embed-onnx/pooling.c \
+	plugins/embed-onnx/embed.h plugins/embed-onnx/embed.c plugins/embed-onnx/session.h
+if HAVE_ORT_HEADER
+plugins_embed_onnx_embed_onnx_la_SOURCES += plugins/embed-onnx/session.c
+else
+plugins_embed_onnx_embed_onnx_la_SOURCES += plugins/embed-onnx/session_none.c
+endif
+plugins_embed_onnx_embed_onnx_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ORT_CFLAGS) $(PTHREAD_CFLAGS) -fvisibility=hidden
 plugins_embed_onnx_embed_onnx_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs -Wl,-z,nodelete \
 	-export-symbols-regex '^ruv_plugin_embed_onnx$$'
 plugins_embed_onnx_embed_onnx_la_LIBADD = plugins/embed-onnx/libruv_tok.la $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
@@ -41,6 +50,13 @@ plugins_embed_onnx_tests_test_tokenizer_SOURCES = plugins/embed-onnx/tests/test_
 plugins_embed_onnx_tests_test_tokenizer_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 plugins_embed_onnx_tests_test_tokenizer_LDADD = plugins/embed-onnx/libruv_tok.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 TESTS += plugins/embed-onnx/tests/test_tokenizer
+# Pooling arithmetic and config files; no ONNX Runtime needed.
+check_PROGRAMS += plugins/embed-onnx/tests/test_pooling
+plugins_embed_onnx_tests_test_pooling_SOURCES = plugins/embed-onnx/tests/test_pooling.c \
+	plugins/embed-onnx/pooling.c
+plugins_embed_onnx_tests_test_pooling_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+plugins_embed_onnx_tests_test_pooling_LDADD = $(CMOCKA_LIBS) $(JANSSON_LIBS)
+TESTS += plugins/embed-onnx/tests/test_pooling
 # The plugin loaded late into an engine; the ONNX Runtime parts use the
 # onnxruntime wheel ($RUV_TEST_ORT_LIB, or found by $RUV_TOK_PYTHON) and
 # are skipped without it.
@@ -56,10 +72,18 @@ plugins_embed_onnx_tests_fake_ort_la_SOURCES = plugins/embed-onnx/tests/fake_ort
 plugins_embed_onnx_tests_fake_ort_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 plugins_embed_onnx_tests_fake_ort_la_LDFLAGS = -module -avoid-version -rpath $(abs_builddir) -no-undefined
 TESTS += plugins/embed-onnx/tests/test_embed_plugin
+# embed() on the real all-MiniLM-L6-v2 against onnxruntime-python (embed_ref.py
+# builds the graph and the reference); skipped without the Python packages.
+check_PROGRAMS += plugins/embed-onnx/tests/test_embed_run
+plugins_embed_onnx_tests_test_embed_run_SOURCES = plugins/embed-onnx/tests/test_embed_run.c
+plugins_embed_onnx_tests_test_embed_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_embed_run_LDADD = engine/libruvector.la $(CMOCKA_LIBS)
+EXTRA_plugins_embed_onnx_tests_test_embed_run_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
+TESTS += plugins/embed-onnx/tests/test_embed_run
 endif
 endif
 EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
-	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/data plugins/embed-onnx/tests/valgrind.supp
+	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/embed_ref.py plugins/embed-onnx/tests/data plugins/embed-onnx/tests/valgrind.supp
 
 # ---- libFuzzer targets for the tokenizer (not built by default) ----
 # Clang with compiler-rt as for fuzz-persist (engine/persist.mk, whose
@@ -85,9 +109,12 @@ plugins/embed-onnx/fuzz/fuzz_tokenize: $(plugins_embed_onnx_libruv_tok_la_SOURCE
 	  -DRUV_TOK_FUZZ_DEFAULT_VOCAB='"$(abs_top_srcdir)/plugins/embed-onnx/tests/data/toy_vocab.txt"' \
 	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tokenize.c $(JANSSON_LIBS) -o $@
 # fuzz_model_dir: the model directory's JSON config files (model.c).
-plugins/embed-onnx/fuzz/fuzz_model_dir: $(plugins_embed_onnx_libruv_tok_la_SOURCES) $(top_srcdir)/plugins/embed-onnx/model.c \
+# Built with session_none.c: the fuzzer reads config files, never runs ORT.
+RUV_MODEL_DIR_FUZZ_SRCS = $(top_srcdir)/plugins/embed-onnx/model.c $(top_srcdir)/plugins/embed-onnx/pooling.c \
+	$(top_srcdir)/plugins/embed-onnx/session_none.c
+plugins/embed-onnx/fuzz/fuzz_model_dir: $(plugins_embed_onnx_libruv_tok_la_SOURCES) $(RUV_MODEL_DIR_FUZZ_SRCS) \
 		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c config.h
-	$(RUV_TOK_FUZZ_BUILD) $(top_srcdir)/plugins/embed-onnx/model.c \
+	$(RUV_TOK_FUZZ_BUILD) $(RUV_MODEL_DIR_FUZZ_SRCS) \
 	  $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_model_dir.c $(JANSSON_LIBS) -o $@
 plugins/embed-onnx/fuzz/fuzz_tok_load: $(plugins_embed_onnx_libruv_tok_la_SOURCES) \
 		$(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_tok_load.c config.h

@@ -1,6 +1,7 @@
-/* model.c — opening a local model directory (embed.md §4.2): which
- * tokenizer file, cased or not, and the length limit from the
- * sentence-transformers config rather than tokenizer.json's truncation. */
+/* model.c — opening a local model directory (embed.md §4.2, §5): which
+ * tokenizer file, cased or not, the length limit from the
+ * sentence-transformers config rather than tokenizer.json's truncation, and
+ * when the directory has an ONNX graph, its session and pooling. */
 #include "model.h"
 
 #include <errno.h>
@@ -14,11 +15,6 @@
 #include <ruvector/error.h>
 
 #include "tokenizer.h"
-
-struct ruv_embed_model {
-    const struct ruv_host *host;
-    struct ruv__tok *tok;
-};
 
 /* Longest max_seq_length we accept: far above any BERT (512), low enough
  * that a typo cannot ask for absurd buffers. */
@@ -82,6 +78,81 @@ static int read_max_length(const struct ruv_host *host, const char *dir, size_t 
     return rc;
 }
 
+/* config.json max_position_embeddings (0 when absent): the longest input
+ * a BERT graph takes, so the limit when sentence-transformers gives none. */
+static int read_max_positions(const struct ruv_host *host, const char *dir, size_t *max_pos)
+{
+    char path[4096];
+    json_t *j = NULL;
+    *max_pos = 0;
+    int rc = join(host, path, sizeof path, dir, "config.json");
+    if (rc || (rc = load_json(host, path, &j)) || !j)
+        return rc;
+    json_t *v = json_object_get(j, "max_position_embeddings");
+    if (v) {
+        json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+        if (n < 3 || n > (json_int_t)RUV_EMBED_MAX_SEQ)
+            rc = host->set_error(RUV_E_INVAL,
+                                 "%s: max_position_embeddings must be an integer in [3, %u]", path,
+                                 RUV_EMBED_MAX_SEQ);
+        else
+            *max_pos = (size_t)n;
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* The ONNX graph to use: the option, else <dir>/model.onnx, else
+ * <dir>/onnx/model.onnx (the hub's layout); "" when there is none. */
+static int find_graph(const struct ruv_host *host, const char *dir, const char *option,
+                      char *path, size_t cap)
+{
+    path[0] = 0;
+    if (option) {
+        if (!exists(option))
+            return host->set_error(RUV_E_NOTFOUND, "ONNX graph %s: no such file", option);
+        if (strlen(option) >= cap)
+            return host->set_error(RUV_E_INVAL, "ONNX graph path is too long: %.80s...", option);
+        strcpy(path, option);
+        return RUV_OK;
+    }
+    int rc = join(host, path, cap, dir, "model.onnx");
+    if (rc || exists(path))
+        return rc;
+    if ((rc = join(host, path, cap, dir, "onnx/model.onnx")) || exists(path))
+        return rc;
+    path[0] = 0;
+    return RUV_OK;
+}
+
+/* The session and pooling of a directory with a graph. */
+static int open_graph(const struct ruv_host *host, const struct ruv__ort *ort, unsigned threads,
+                      const char *dir, const char *graph, ruv_embed_model *m)
+{
+    if (!ort)
+        return host->set_error(RUV_E_STATE, "%s: no ONNX Runtime loaded", graph);
+    int rc = ruv__pooling_read(host, dir, &m->pooling);
+    if (rc)
+        return rc;
+    size_t hidden = 0;
+    if ((rc = ruv__session_open(host, ort, graph, threads, &m->session, &hidden)))
+        return rc;
+    if (!hidden)
+        hidden = m->pooling.dim;
+    if (!hidden)
+        return host->set_error(RUV_E_INVAL,
+                               "%s: last_hidden_state has no fixed width and the pooling config "
+                               "gives no word_embedding_dimension",
+                               graph);
+    if (m->pooling.dim && m->pooling.dim != hidden)
+        return host->set_error(RUV_E_INVAL,
+                               "%s: last_hidden_state is %zu wide but the pooling config says "
+                               "word_embedding_dimension %zu",
+                               graph, hidden, m->pooling.dim);
+    m->dim = hidden;
+    return RUV_OK;
+}
+
 /* tokenizer_config.json "do_lower_case": false means a cased vocab.txt. */
 static int read_cased(const struct ruv_host *host, const char *dir, int *cased)
 {
@@ -100,7 +171,8 @@ static int read_cased(const struct ruv_host *host, const char *dir, int *cased)
     return rc;
 }
 
-int ruv__embed_model_open(const struct ruv_host *host, const char *name_or_dir,
+int ruv__embed_model_open(const struct ruv_host *host, const struct ruv__ort *ort,
+                          unsigned threads, const char *name_or_dir,
                           const struct ruv_embed_open_opts *opts, ruv_embed_model **out)
 {
     if (!out)
@@ -108,7 +180,8 @@ int ruv__embed_model_open(const struct ruv_host *host, const char *name_or_dir,
     *out = NULL;
     if (!name_or_dir || !*name_or_dir)
         return host->set_error(RUV_E_INVAL, "model_open: no model name or directory");
-    uint32_t flags = 0;
+    uint32_t flags = 0, batch_size = 32;
+    const char *onnx_option = NULL;
     if (opts) {
         if (opts->struct_size < offsetof(struct ruv_embed_open_opts, flags) + sizeof opts->flags)
             return host->set_error(RUV_E_INVAL, "model_open: opts struct_size %u is too small",
@@ -117,6 +190,15 @@ int ruv__embed_model_open(const struct ruv_host *host, const char *name_or_dir,
         if (flags & ~RUV_EMBED_LOSSY_UTF8)
             return host->set_error(RUV_E_INVAL, "model_open: unknown flags 0x%x",
                                    flags & ~RUV_EMBED_LOSSY_UTF8);
+        if (opts->struct_size >= offsetof(struct ruv_embed_open_opts, onnx_path) +
+                                     sizeof opts->onnx_path) {
+            if (opts->batch_size > 4096)
+                return host->set_error(RUV_E_INVAL, "model_open: batch_size %u is above 4096",
+                                       opts->batch_size);
+            if (opts->batch_size)
+                batch_size = opts->batch_size;
+            onnx_option = opts->onnx_path;
+        }
     }
     struct stat st;
     int stat_errno = stat(name_or_dir, &st) != 0 ? errno : 0;
@@ -131,8 +213,19 @@ int ruv__embed_model_open(const struct ruv_host *host, const char *name_or_dir,
     }
     struct ruv__tok_opts topts = {0};
     int cased = 0, rc;
-    if ((rc = read_max_length(host, name_or_dir, &topts.max_length)))
+    char graph[4096];
+    size_t max_pos = 0;
+    if ((rc = read_max_length(host, name_or_dir, &topts.max_length)) ||
+        (rc = find_graph(host, name_or_dir, onnx_option, graph, sizeof graph)) ||
+        (graph[0] && (rc = read_max_positions(host, name_or_dir, &max_pos))))
         return rc;
+    if (max_pos && topts.max_length > max_pos)
+        return host->set_error(RUV_E_INVAL,
+                               "%s: max_seq_length %zu is longer than the model's "
+                               "max_position_embeddings %zu",
+                               name_or_dir, topts.max_length, max_pos);
+    if (graph[0] && !topts.max_length)
+        topts.max_length = max_pos ? max_pos : 512; /* BERT's table; longer ids crash Gather */
     if (flags & RUV_EMBED_LOSSY_UTF8)
         topts.flags |= RUV__TOK_LOSSY_UTF8;
 
@@ -163,7 +256,34 @@ int ruv__embed_model_open(const struct ruv_host *host, const char *name_or_dir,
     }
     m->host = host;
     m->tok = tok;
+    m->max_tokens = topts.max_length;
+    m->batch_size = batch_size;
+    if (graph[0] && (rc = open_graph(host, ort, threads, name_or_dir, graph, m))) {
+        ruv__embed_model_close(m);
+        return rc;
+    }
     *out = m;
+    return RUV_OK;
+}
+
+int ruv__embed_model_info(const ruv_embed_model *m, struct ruv_embed_info *out)
+{
+    if (!m || !out)
+        return RUV_E_INVAL;
+    size_t need = offsetof(struct ruv_embed_info, from_config) + sizeof out->from_config;
+    if (out->struct_size < need)
+        return m->host->set_error(RUV_E_INVAL, "model_info: struct_size %u is below %zu",
+                                  out->struct_size, need);
+    uint32_t size = out->struct_size;
+    struct ruv_embed_info info = {0};
+    info.dim = (uint32_t)m->dim;
+    info.max_tokens = (uint32_t)m->max_tokens;
+    info.pooling = m->session ? m->pooling.mode : 0;
+    info.normalize = m->session ? (uint32_t)m->pooling.normalize : 0;
+    info.batch_size = (uint32_t)m->batch_size;
+    info.from_config = m->session ? (uint32_t)m->pooling.from_config : 0;
+    memcpy(out, &info, size < sizeof info ? size : sizeof info);
+    out->struct_size = size;
     return RUV_OK;
 }
 
@@ -171,6 +291,7 @@ void ruv__embed_model_close(ruv_embed_model *m)
 {
     if (!m)
         return;
+    ruv__session_close(m->session);
     ruv__tok_free(m->tok);
     free(m);
 }

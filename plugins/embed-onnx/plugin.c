@@ -10,6 +10,7 @@
 #include <ruvector/feature-embed.h>
 #include <ruvector/plugin.h>
 
+#include "embed.h"
 #include "model.h"
 #include "ort.h"
 #include "tokenizer.h"
@@ -83,12 +84,15 @@ static void embed_report(void *state, void (*emit)(void *, const char *, const c
     snprintf(api, sizeof api, "%u", RUV_ORT_API);
     emit(ctx, "ort_api", api);
     emit(ctx, "tokenizer", "BERT WordPiece (tokenizer.json or vocab.txt)");
+    emit(ctx, "sessions", RUV__SESSIONS_BUILT ? "yes" : "no (built without onnxruntime_c_api.h)");
 }
 
 static int ops_model_open(void *state, const char *name_or_dir,
                           const struct ruv_embed_open_opts *opts, ruv_embed_model **out)
 {
-    return ruv__embed_model_open(((struct embed_state *)state)->host, name_or_dir, opts, out);
+    const struct embed_state *s = state;
+    return ruv__embed_model_open(s->host, s->ort, s->host->threads(s->host), name_or_dir, opts,
+                                 out);
 }
 
 static const struct ruv_embed_ops embed_ops = {
@@ -96,6 +100,11 @@ static const struct ruv_embed_ops embed_ops = {
     .model_open = ops_model_open,
     .model_close = ruv__embed_model_close,
     .tokenize = ruv__embed_tokenize,
+    .model_info = ruv__embed_model_info,
+    .embed = ruv__embed_texts,
+    .cancel_new = ruv__embed_cancel_new,
+    .cancel = ruv__embed_cancel,
+    .cancel_free = ruv__embed_cancel_free,
 };
 
 static const struct ruv_plugin embed_desc = {

@@ -5,5 +5,7 @@
 int ruv_test_header_feature_embed(void);
 int ruv_test_header_feature_embed(void)
 {
-    return (int)(RUV_EMBED_OPS_SIZE_V1 - sizeof(struct ruv_embed_ops));
+    /* the newest size is the whole table; version 1 is a prefix of it */
+    return (int)(RUV_EMBED_OPS_SIZE_V2 - sizeof(struct ruv_embed_ops)) |
+           (RUV_EMBED_OPS_SIZE_V1 < RUV_EMBED_OPS_SIZE_V2 ? 0 : 1);
 }

@@ -1,15 +1,18 @@
-/* libFuzzer target: the model directory's JSON config files (model.c) on
- * any bytes. The first byte picks the file (even: sentence_bert_config.json,
- * odd: tokenizer_config.json); the rest is its content, written into a
+/* libFuzzer target: the model directory's JSON config files (model.c,
+ * pooling.c) on any bytes. The first byte picks the file (0: sentence_bert_
+ * config.json, 1: tokenizer_config.json, 2: modules.json, 3: 1_Pooling/
+ * config.json, low two bits); the rest is its content, written into a
  * scratch directory that also holds a small vocab.txt. model_open must
  * either fail with a status and detail and no model, or give a model whose
- * ids stay in the vocabulary and within max_seq_length. */
+ * ids stay in the vocabulary and within max_seq_length; the pooling reader
+ * must give a known mode or fail with a status and detail. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -17,6 +20,7 @@
 #include <ruvector/plugin.h>
 
 #include "../model.h"
+#include "../pooling.h"
 
 static char detail[512];
 
@@ -65,6 +69,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!mkdtemp(dir))
             abort();
         put("vocab.txt", vocab, sizeof vocab - 1);
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s/1_Pooling", dir);
+        if (mkdir(sub, 0700))
+            abort();
+    }
+    if (data[0] & 2) {
+        static const char *const names[2] = {"modules.json", "1_Pooling/config.json"};
+        char stale[128];
+        snprintf(stale, sizeof stale, "%s/%s", dir, names[!(data[0] & 1)]);
+        unlink(stale);
+        put(names[data[0] & 1], data + 1, size - 1);
+        struct ruv__pooling p;
+        detail[0] = 0;
+        int rc = ruv__pooling_read(&host, dir, &p);
+        if (rc == RUV_OK ? (p.mode < 1 || p.mode > 3)
+                         : (!detail[0] || (rc != RUV_E_INVAL && rc != RUV_E_UNSUPPORTED)))
+            abort();
+        return 0;
     }
     const char *mine = (data[0] & 1) ? "tokenizer_config.json" : "sentence_bert_config.json";
     const char *other = (data[0] & 1) ? "sentence_bert_config.json" : "tokenizer_config.json";
@@ -75,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     detail[0] = 0;
     ruv_embed_model *m = (ruv_embed_model *)&m;
-    int st = ruv__embed_model_open(&host, dir, NULL, &m);
+    int st = ruv__embed_model_open(&host, NULL, 0, dir, NULL, &m);
     if (st != RUV_OK) {
         if (m || !detail[0] || (st != RUV_E_INVAL && st != RUV_E_NOMEM))
             abort();

@@ -11,6 +11,7 @@ BLAS, and every plugin directory found through installed packages.
 from __future__ import annotations
 
 from . import _ext
+from ._embedder import Embedder, EmbedError
 from ._engine import Engine, cpu_features, default_engine, runtime_info, show_runtime
 from ._errors import STATUS_CLASSES as STATUS_CLASSES  # explicit re-export, not in __all__
 from ._errors import IndexError as IndexError  # noqa: A004 - not in __all__, see below
@@ -85,6 +86,8 @@ __all__ = [
     "A2aError",
     "Engine",
     "default_engine",
+    "Embedder",
+    "EmbedError",
     "cpu_features",
     "runtime_info",
     "show_runtime",

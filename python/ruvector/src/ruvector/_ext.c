@@ -125,6 +125,9 @@ static PyMethodDef module_methods[] = {
     {"a2a_budget_new", mod_a2a_budget_new, METH_VARARGS,
      "a2a_budget_new($module, engine, max_usd, max_tokens, max_tasks, window_ms, queue_depth, "
      "/)\n--\n\nA global budget of the a2a plugin (negative caps: none)."},
+    {"embed_open", (PyCFunction)(void (*)(void))mod_embed_open, METH_VARARGS | METH_KEYWORDS,
+     "embed_open($module, engine, path, onnx_path=None, batch_size=None)\n--\n\n"
+     "Opens a model directory with the engine's embed_onnx plugin (GIL released)."},
     {"_init", mod_init, METH_VARARGS,
      "_init($module, errors, fallback, hit, /)\n--\n\nRegisters the exception classes and "
      "the result tuple."},
@@ -168,6 +171,8 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "A2aHandle", &a2a_handle_spec, &a2a_handle_type) ||
         add_type(m, "A2aStreamHandle", &a2a_stream_spec, &a2a_stream_type) ||
         add_type(m, "A2aBudgetHandle", &a2a_budget_spec, &a2a_budget_type) ||
+        add_type(m, "EmbedModel", &embed_model_spec, &embed_model_type) ||
+        add_type(m, "EmbedCancel", &embed_cancel_spec, &embed_cancel_type) ||
         PyModule_AddIntConstant(m, "VERSION_HEX", (long)ruv_version()) ||
         PyModule_AddIntConstant(m, "HEADER_VERSION_HEX", (long)RUV_VERSION_HEX) || call_init()) {
         Py_DECREF(m);

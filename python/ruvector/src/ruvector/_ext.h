@@ -17,6 +17,7 @@
  *   _ext_lake_async.c     Lake.submit / cancel (the *_async methods)
  *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
  *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
+ *   _ext_embed.c      EmbedModel: a model of the embed_onnx feature plugin
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
  * so one abi3 wheel serves every CPython from 3.9 on. That choice shapes the
@@ -70,11 +71,15 @@ extern PyObject *hit_type;   /* SearchResult named tuple class, from _init() */
 extern PyTypeObject *engine_type;
 extern PyTypeObject *index_type;
 extern PyTypeObject *export_type;
+extern PyTypeObject *embed_model_type;  /* _ext_embed.c */
+extern PyTypeObject *embed_cancel_type; /* _ext_embed.c */
 
 /* The type specs, turned into types by PyInit__ext. */
 extern PyType_Spec engine_spec; /* _ext_engine.c */
 extern PyType_Spec index_spec;  /* _ext_index_ops.c */
 extern PyType_Spec export_spec; /* _ext_export.c */
+extern PyType_Spec embed_model_spec;  /* _ext_embed.c */
+extern PyType_Spec embed_cancel_spec; /* _ext_embed.c */
 
 /* ---- errors (_ext_errors.c) ---- */
 
@@ -241,6 +246,8 @@ extern PyTypeObject *a2a_budget_type;
 extern PyType_Spec a2a_budget_spec;
 PyObject *mod_a2a_connect(PyObject *mod, PyObject *args);
 PyObject *mod_a2a_budget_new(PyObject *mod, PyObject *args);
+/* _ext_embed.c */
+PyObject *mod_embed_open(PyObject *mod, PyObject *args, PyObject *kw);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
