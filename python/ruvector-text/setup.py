@@ -1,10 +1,9 @@
 """ruvector-text: the companion wheel behind `pip install ruvector[text]`.
 
-It ships the embed_onnx plugin (plugins/embed-onnx). So far the plugin finds
-and checks ONNX Runtime and tokenizes (include/ruvector/feature-embed.h, first
-slots); embedding and ruvector.Embedder come later. The onnxruntime dependency
-is declared: the plugin loads ONNX Runtime from that wheel at run time
-(embed.md) and never links it.
+It ships the embed_onnx plugin (plugins/embed-onnx), which ruvector.Embedder
+drives. The plugin loads ONNX Runtime from the onnxruntime wheel at run time
+(embed.md) and never links it; onnx is what converts a sentence-transformers
+directory's safetensors weights to an ONNX graph, once, into the cache.
 """
 
 import sys
@@ -17,6 +16,6 @@ companion_setup(
     package="ruvector_text",
     plugins={"embed_onnx": "plugins/embed-onnx/embed_onnx.la"},
     # API 21 is the plugin's floor (embed.md §3.1); older runtimes are refused.
-    install_requires=["onnxruntime>=1.21"],
+    install_requires=["onnxruntime>=1.21", "onnx>=1.16"],
     skeleton_note="SKELETON companion of ruvector[text]: built without the embed_onnx plugin (no jansson)",
 )
