@@ -74,7 +74,7 @@ TESTS += plugins/embed-onnx/tests/test_pooling
 # are skipped without it.
 check_PROGRAMS += plugins/embed-onnx/tests/test_embed_plugin
 plugins_embed_onnx_tests_test_embed_plugin_SOURCES = plugins/embed-onnx/tests/test_embed_plugin.c
-plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(RUV_EMBED_MODELS_CPPFLAGS)
 plugins_embed_onnx_tests_test_embed_plugin_LDADD = engine/libruvector.la plugins/embed-onnx/libruv_tok.la \
 	$(CMOCKA_LIBS) $(JANSSON_LIBS)
 EXTRA_plugins_embed_onnx_tests_test_embed_plugin_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la \
