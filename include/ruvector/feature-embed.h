@@ -107,7 +107,8 @@ struct ruv_embed_ops {
      * <dir>/onnx/model.onnx) the model also gets an ONNX Runtime session,
      * and pooling and normalisation from modules.json and the pooling
      * module's config.json (embed.md §5); without one it only tokenizes.
-     * Registry names are RUV_E_NOTFOUND for now. state is the
+     * A registry name is RUV_E_NOTFOUND here: resolve it to a folder with
+     * model_fetch (version 3) first. state is the
      * one ruv_engine_feature_get returned. On success *out is a new model
      * the caller frees with model_close; on failure *out is NULL and the
      * status is RUV_E_INVAL (bad argument or file, the detail names it),
