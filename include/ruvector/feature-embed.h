@@ -6,7 +6,9 @@
  *
  * Rules: struct_size first, slots append-only. Version 1 has opening a
  * model directory and tokenizing with its tokenizer; version 2 adds model
- * information, embed() and cancellation (min_size RUV_EMBED_OPS_SIZE_V2).
+ * information, embed() and cancellation (min_size RUV_EMBED_OPS_SIZE_V2);
+ * version 3 adds the model registry and its download cache (embed.md §6,
+ * min_size RUV_EMBED_OPS_SIZE_V3).
  * Errors are ruv_status codes with the detail in ruv_last_error(). */
 #ifndef RUVECTOR_FEATURE_EMBED_H
 #define RUVECTOR_FEATURE_EMBED_H
@@ -57,6 +59,42 @@ struct ruv_embed_info {
     uint32_t reserved;
 };
 
+/* model_fetch flags (version 3). */
+#define RUV_EMBED_FETCH_OFFLINE (1u << 0) /* never download: a missing file is RUV_E_MISS */
+
+/* Options for model_fetch; NULL means all zero. Append-only. */
+struct ruv_embed_fetch_options {
+    uint32_t struct_size;  /* sizeof(struct ruv_embed_fetch_options) as the caller compiled it */
+    uint32_t flags;        /* RUV_EMBED_FETCH_* */
+    const char *cache_dir; /* NULL: $HOME/.cache/ruvector/models */
+    const char *base_url;  /* NULL: https://huggingface.co; files are fetched from
+                              <base>/<repo>/resolve/<revision>/<path>; https://, or
+                              http:// to a loopback host only */
+    const char *ca_file;   /* PEM bundle trusted instead of the system's; NULL: system */
+    /* Called as bytes arrive (file: the relative path); non-zero cancels
+     * the fetch (RUV_E_CANCELED). May be NULL. */
+    int (*progress)(void *ctx, const char *file, uint64_t done, uint64_t total);
+    void *progress_ctx;
+};
+
+/* One registry entry (registry_get, version 3); every string is static in
+ * the plugin and lives while the plugin stays loaded. Append-only. */
+struct ruv_embed_registry_info {
+    uint32_t struct_size;       /* set by the caller: sizeof as compiled */
+    uint32_t dim;               /* vector length */
+    uint32_t max_tokens;        /* ids per text, [CLS]/[SEP] included */
+    uint32_t normalize;         /* 1: L2-normalised vectors */
+    const char *name;           /* e.g. "all-MiniLM-L6-v2" (the cache folder) */
+    const char *const *aliases; /* NULL-terminated, never NULL ("sentence-transformers/...") */
+    const char *repo;           /* hub repository, "owner/name" */
+    const char *revision;       /* the pinned commit */
+    const char *pooling;        /* "mean" or "cls" */
+    const char *weights;        /* "onnx", or "safetensors" (the caller converts them to ONNX) */
+    const char *weights_file;   /* the weights' path in the model folder */
+    const char *licence;        /* SPDX id */
+    const char *query_prefix;   /* put before queries; "" if none */
+};
+
 struct ruv_embed_ops {
     uint32_t struct_size;
     uint32_t reserved;
@@ -69,7 +107,8 @@ struct ruv_embed_ops {
      * <dir>/onnx/model.onnx) the model also gets an ONNX Runtime session,
      * and pooling and normalisation from modules.json and the pooling
      * module's config.json (embed.md §5); without one it only tokenizes.
-     * Registry names are RUV_E_NOTFOUND for now. state is the
+     * A registry name is RUV_E_NOTFOUND here: resolve it to a folder with
+     * model_fetch (version 3) first. state is the
      * one ruv_engine_feature_get returned. On success *out is a new model
      * the caller frees with model_close; on failure *out is NULL and the
      * status is RUV_E_INVAL (bad argument or file, the detail names it),
@@ -115,12 +154,36 @@ struct ruv_embed_ops {
     void (*cancel)(ruv_embed_cancel *c);
     /* Frees a flag no embed call is using. NULL: no-op. */
     void (*cancel_free)(ruv_embed_cancel *c);
+
+    /* ---- version 3 ---- */
+    /* Resolves a registry name or alias (registry_get) to a local folder
+     * holding every file of the entry, verified by SHA-256 against the
+     * registry, downloading missing or damaged files unless opts->flags has
+     * RUV_EMBED_FETCH_OFFLINE. An existing directory is returned as is.
+     * On success *dir_out is a string the caller frees with free_string;
+     * on failure it is NULL and the status is RUV_E_NOTFOUND (an unknown
+     * name: the detail lists the known ones), RUV_E_MISS (offline and a file
+     * is missing), RUV_E_INTEGRITY (offline and a cached file is damaged),
+     * RUV_E_INVAL, RUV_E_IO, a download's RUV_E_REMOTE, TIMEOUT, SECURITY,
+     * PROTOCOL or CANCELED, or RUV_E_UNSUPPORTED when the plugin was built
+     * without libcurl and libcrypto. Safe from several threads and
+     * processes at once (the cache locks each model). */
+    int (*model_fetch)(void *state, const char *name, const struct ruv_embed_fetch_options *opts,
+                       char **dir_out);
+    /* Fills *out (struct_size set by the caller) with registry entry i,
+     * counting from 0; RUV_E_NOTFOUND past the end, RUV_E_INVAL for NULL or a
+     * too-small struct_size, RUV_E_UNSUPPORTED as for model_fetch. */
+    int (*registry_get)(void *state, size_t i, struct ruv_embed_registry_info *out);
+    /* Frees a string the plugin returned (model_fetch's dir). NULL: no-op. */
+    void (*free_string)(char *s);
 };
 
 /* Size of the table with the slots above: the min_size to pass. */
 #define RUV_EMBED_OPS_SIZE_V1 (offsetof(struct ruv_embed_ops, tokenize) + sizeof(void (*)(void)))
 /* ... and with the version-2 slots. */
 #define RUV_EMBED_OPS_SIZE_V2 (offsetof(struct ruv_embed_ops, cancel_free) + sizeof(void (*)(void)))
+/* ... and with the version-3 slots. */
+#define RUV_EMBED_OPS_SIZE_V3 (offsetof(struct ruv_embed_ops, free_string) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

@@ -26,16 +26,28 @@ plugins_embed_onnx_embed_onnx_la_SOURCES = plugins/embed-onnx/plugin.c \
 	plugins/embed-onnx/ort.h plugins/embed-onnx/ort.c \
 	plugins/embed-onnx/model.h plugins/embed-onnx/model.c \
 	plugins/embed-onnx/pooling.h plugins/embed-onnx/pooling.c \
-	plugins/embed-onnx/embed.h plugins/embed-onnx/embed.c plugins/embed-onnx/session.h
+	plugins/embed-onnx/embed.h plugins/embed-onnx/embed.c plugins/embed-onnx/session.h \
+	plugins/embed-onnx/fetch.h plugins/embed-onnx/fetch.c
+# The registry and download cache (libruv_models.la below) need libcurl and
+# libcrypto; without them fetch.c's ops say so (RUV_E_UNSUPPORTED).
+if HAVE_A2A_CORE
+RUV_EMBED_MODELS_CPPFLAGS = -DRUV_EMBED_HAVE_MODELS=1
+RUV_EMBED_MODELS_LIBS = plugins/embed-onnx/libruv_models.la $(LIBCURL_LIBS) $(OPENSSL_LIBS)
+else
+RUV_EMBED_MODELS_CPPFLAGS =
+RUV_EMBED_MODELS_LIBS =
+endif
 if HAVE_ORT_HEADER
 plugins_embed_onnx_embed_onnx_la_SOURCES += plugins/embed-onnx/session.c
 else
 plugins_embed_onnx_embed_onnx_la_SOURCES += plugins/embed-onnx/session_none.c
 endif
-plugins_embed_onnx_embed_onnx_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ORT_CFLAGS) $(PTHREAD_CFLAGS) -fvisibility=hidden
+plugins_embed_onnx_embed_onnx_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ORT_CFLAGS) $(PTHREAD_CFLAGS) -fvisibility=hidden \
+	$(RUV_EMBED_MODELS_CPPFLAGS)
 plugins_embed_onnx_embed_onnx_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs -Wl,-z,nodelete \
 	-export-symbols-regex '^ruv_plugin_embed_onnx$$'
-plugins_embed_onnx_embed_onnx_la_LIBADD = plugins/embed-onnx/libruv_tok.la $(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
+plugins_embed_onnx_embed_onnx_la_LIBADD = plugins/embed-onnx/libruv_tok.la $(RUV_EMBED_MODELS_LIBS) \
+	$(JANSSON_LIBS) $(PTHREAD_LIBS) -ldl
 
 # tok_golden compares our ids with the reference's (tok-golden.sh makes the
 # golden files with HF tokenizers; it skips when the reference is missing).
@@ -62,7 +74,7 @@ TESTS += plugins/embed-onnx/tests/test_pooling
 # are skipped without it.
 check_PROGRAMS += plugins/embed-onnx/tests/test_embed_plugin
 plugins_embed_onnx_tests_test_embed_plugin_SOURCES = plugins/embed-onnx/tests/test_embed_plugin.c
-plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(RUV_EMBED_MODELS_CPPFLAGS)
 plugins_embed_onnx_tests_test_embed_plugin_LDADD = engine/libruvector.la plugins/embed-onnx/libruv_tok.la \
 	$(CMOCKA_LIBS) $(JANSSON_LIBS)
 EXTRA_plugins_embed_onnx_tests_test_embed_plugin_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la \

@@ -11,6 +11,7 @@
 #include <ruvector/plugin.h>
 
 #include "embed.h"
+#include "fetch.h"
 #include "model.h"
 #include "ort.h"
 #include "tokenizer.h"
@@ -95,6 +96,17 @@ static int ops_model_open(void *state, const char *name_or_dir,
                                  out);
 }
 
+static int ops_model_fetch(void *state, const char *name, const struct ruv_embed_fetch_options *opts,
+                           char **dir_out)
+{
+    return ruv__embed_fetch(((const struct embed_state *)state)->host, name, opts, dir_out);
+}
+
+static int ops_registry_get(void *state, size_t i, struct ruv_embed_registry_info *out)
+{
+    return ruv__embed_registry_get(((const struct embed_state *)state)->host, i, out);
+}
+
 static const struct ruv_embed_ops embed_ops = {
     .struct_size = sizeof(struct ruv_embed_ops),
     .model_open = ops_model_open,
@@ -105,6 +117,9 @@ static const struct ruv_embed_ops embed_ops = {
     .cancel_new = ruv__embed_cancel_new,
     .cancel = ruv__embed_cancel,
     .cancel_free = ruv__embed_cancel_free,
+    .model_fetch = ops_model_fetch,
+    .registry_get = ops_registry_get,
+    .free_string = ruv__embed_free_string,
 };
 
 static const struct ruv_plugin embed_desc = {

@@ -297,8 +297,13 @@ def test_int8_onnx_export_bare_directory(emb: ruvector.Embedder, tmp_path: Path)
 
 
 def test_not_a_directory() -> None:
-    with pytest.raises(ruvector.EmbedError, match="not a model directory"):
-        ruvector.Embedder.from_pretrained("all-MiniLM-L6-v2-nonexistent")
+    # not a folder, so a registry name: an unknown one (test_embed_registry.py
+    # covers known ones)
+    with pytest.raises(ruvector.EmbedError, match="not a model directory") as info:
+        ruvector.Embedder.from_pretrained(
+            "all-MiniLM-L6-v2-nonexistent", engine=_engine(), download=False
+        )
+    assert info.value.status_name == "RUV_E_NOTFOUND"
     with pytest.raises(TypeError):
         ruvector.Embedder()
 

@@ -398,6 +398,57 @@ static void test_tokenize_errors(void **state)
     ops->model_close(NULL);
 }
 
+/* Version 3: the registry and model_fetch without a network (an unknown
+ * name, an empty cache offline, an existing folder as is). */
+static void test_registry_ops(void **state)
+{
+    (void)state;
+    if (!ops)
+        skip();
+    const void *vops = NULL;
+    assert_int_equal(ruv_engine_feature_get(eng, "embed_onnx", RUV_FEATURE_EMBED,
+                                            RUV_EMBED_OPS_SIZE_V3, &vops, NULL),
+                     RUV_OK);
+    const struct ruv_embed_ops *o = vops;
+    struct ruv_embed_registry_info e = {.struct_size = sizeof e};
+    char *out = (char *)&e;
+#ifdef RUV_EMBED_HAVE_MODELS
+    assert_int_equal(o->registry_get(pstate, 0, &e), RUV_OK);
+    assert_string_equal(e.name, "all-MiniLM-L6-v2");
+    assert_int_equal(e.dim, 384);
+    assert_string_equal(e.weights, "safetensors");
+    assert_string_equal(e.aliases[0], "sentence-transformers/all-MiniLM-L6-v2");
+    size_t n = 1;
+    while (o->registry_get(pstate, n, &e) == RUV_OK)
+        n++;
+    assert_int_equal(o->registry_get(pstate, n, &e), RUV_E_NOTFOUND);
+    e.struct_size = 8;
+    assert_int_equal(o->registry_get(pstate, 0, &e), RUV_E_INVAL);
+
+    assert_int_equal(o->model_fetch(pstate, "no-such-model", NULL, &out), RUV_E_NOTFOUND);
+    assert_null(out);
+    assert_non_null(strstr(ruv_last_error(), "all-MiniLM-L6-v2"));
+    char cache[128];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    struct ruv_embed_fetch_options fo = {.struct_size = sizeof fo, .flags = RUV_EMBED_FETCH_OFFLINE,
+                                         .cache_dir = cache};
+    out = (char *)&e;
+    assert_int_equal(o->model_fetch(pstate, "all-MiniLM-L6-v2", &fo, &out), RUV_E_MISS);
+    assert_null(out);
+    fo.struct_size = 4;
+    assert_int_equal(o->model_fetch(pstate, "all-MiniLM-L6-v2", &fo, &out), RUV_E_INVAL);
+    assert_int_equal(o->model_fetch(pstate, vocab_dir, NULL, &out), RUV_OK);
+    assert_string_equal(out, vocab_dir);
+    o->free_string(out);
+#else
+    assert_int_equal(o->registry_get(pstate, 0, &e), RUV_E_UNSUPPORTED);
+    assert_int_equal(o->model_fetch(pstate, "all-MiniLM-L6-v2", NULL, &out), RUV_E_UNSUPPORTED);
+    assert_null(out);
+    assert_non_null(strstr(ruv_last_error(), "libcurl"));
+#endif
+    o->free_string(NULL);
+}
+
 static void test_close(void **state)
 {
     (void)state;
@@ -418,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_later_engine_same_or_other_file),
         cmocka_unit_test(test_tokenize_matches_library),
         cmocka_unit_test(test_tokenize_errors),
+        cmocka_unit_test(test_registry_ops),
         cmocka_unit_test(test_close),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

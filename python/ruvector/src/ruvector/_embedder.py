@@ -167,6 +167,7 @@ class Embedder:
         download: bool = True,
         engine: Optional[Engine] = None,
         batch_size: int = 32,
+        base_url: Optional[str] = None,
     ) -> "Embedder":
         """Opens a local sentence-transformers model directory: tokenizer.json
         or vocab.txt, and model.onnx (or onnx/model.onnx), or else
@@ -174,28 +175,42 @@ class Embedder:
         ``cache_dir`` (default ~/.cache/ruvector/models).
 
         ``engine`` carries plugin options (``ort_lib``, threads); by default
-        ruvector.default_engine(), into which embed_onnx is loaded late. Registry
-        names and downloads are not available yet: ``download`` is accepted
-        for the future API and a name that is not a directory raises
-        EmbedError. Raises EmbedError (saying ``install ruvector[text]``
-        when the plugin or ONNX Runtime is missing)."""
-        del download  # no registry yet: nothing is ever downloaded
-        path = Path(os.fspath(name_or_path))
-        if not path.is_dir():
-            raise EmbedError(
-                f"{os.fspath(name_or_path)!r} is not a model directory (the model registry "
-                f"is not available yet: pass a local sentence-transformers directory)",
-                status_name="RUV_E_NOTFOUND",
-            )
+        ruvector.default_engine(), into which embed_onnx is loaded late.
+
+        A name that is not a directory is looked up in the plugin's model
+        registry (``Embedder.registry()``; e.g. "all-MiniLM-L6-v2" or
+        "sentence-transformers/all-MiniLM-L6-v2"): its files, pinned by
+        SHA-256, are taken from ``cache_dir`` when they verify, else
+        downloaded from ``base_url`` (default https://huggingface.co; files
+        are <base>/<repo>/resolve/<revision>/<path>) unless ``download`` is
+        False. Raises EmbedError: an unknown name lists the known ones
+        (RUV_E_NOTFOUND), a missing file with ``download=False`` is
+        RUV_E_MISS, and the message says ``install ruvector[text]`` when the
+        plugin or ONNX Runtime is missing."""
         if batch_size < 1 or batch_size > 4096:
             raise ValueError(f"batch_size must be in [1, 4096], not {batch_size}")
         eng = engine if engine is not None else _default_engine()
         if engine is not None:
             _load_plugin(eng)
+        cache = Path(os.fspath(cache_dir)) if cache_dir is not None else DEFAULT_CACHE_DIR
+        path = Path(os.fspath(name_or_path))
+        name = path.name
+        if not path.is_dir():
+            name = os.fspath(name_or_path)
+            try:
+                path = Path(
+                    _ext.embed_fetch(
+                        eng._h, name, cache_dir=str(cache), base_url=base_url, offline=not download
+                    )
+                )
+            except RuVectorError as exc:
+                raise _wrap(exc, f"{name!r} is not a model directory: ") from None
+            for e in cls.registry(eng):
+                if name == e["name"] or name in e["aliases"]:
+                    name = str(e["name"])
         onnx_path: Optional[Path] = None
         if not (path / "model.onnx").is_file() and not (path / "onnx" / "model.onnx").is_file():
             if (path / "model.safetensors").is_file():
-                cache = Path(os.fspath(cache_dir)) if cache_dir is not None else DEFAULT_CACHE_DIR
                 onnx_path = _converted(path, cache)
         try:
             model = _ext.embed_open(
@@ -218,12 +233,26 @@ class Embedder:
         self._info = info
         self._worker = None
         self._worker_lock = threading.Lock()
-        self.name = path.name
+        self.name = name
         self.path = path
         self.onnx_path = onnx_path if onnx_path else (
             path / "model.onnx" if (path / "model.onnx").is_file() else path / "onnx" / "model.onnx"
         )
         return self
+
+    @classmethod
+    def registry(cls, engine: Optional[Engine] = None) -> List[Dict[str, Any]]:
+        """The models from_pretrained knows by name: one dict per entry with
+        name, aliases, repo, revision, dim, max_tokens, pooling, normalize,
+        weights ("onnx" or "safetensors"), weights_file, licence and
+        query_prefix."""
+        eng = engine if engine is not None else _default_engine()
+        if engine is not None:
+            _load_plugin(eng)
+        try:
+            return _ext.embed_registry(eng._h)
+        except RuVectorError as exc:
+            raise _wrap(exc) from None
 
     @property
     def dim(self) -> int:

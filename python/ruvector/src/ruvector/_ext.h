@@ -248,6 +248,8 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args);
 PyObject *mod_a2a_budget_new(PyObject *mod, PyObject *args);
 /* _ext_embed.c */
 PyObject *mod_embed_open(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *mod_embed_fetch(PyObject *mod, PyObject *args, PyObject *kw);
+PyObject *mod_embed_registry(PyObject *mod, PyObject *engine);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop

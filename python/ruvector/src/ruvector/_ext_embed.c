@@ -314,3 +314,123 @@ PyType_Spec embed_cancel_spec = {
     "ruvector._ext.EmbedCancel", sizeof(EmbedCancelObject), 0, Py_TPFLAGS_DEFAULT,
     embed_cancel_slots,
 };
+
+/* The embed_onnx ops of version 3 (model_fetch, registry_get), or NULL with
+ * the exception set. */
+static const struct ruv_embed_ops *embed_ops_v3(PyObject *engine, void **state)
+{
+    const void *ops = NULL;
+    int st = ruv_engine_feature_get(((EngineObject *)engine)->eng, "embed_onnx", RUV_FEATURE_EMBED,
+                                    RUV_EMBED_OPS_SIZE_V3, &ops, state);
+    if (st) {
+        raise_status(st);
+        return NULL;
+    }
+    return ops;
+}
+
+/* embed_fetch(engine, name, cache_dir=None, base_url=None, offline=False)
+ * -> str: the verified local folder of a registry model (GIL released while
+ * files are hashed or downloaded). */
+PyObject *mod_embed_fetch(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    (void)mod;
+    static char *kwlist[] = {"engine", "name", "cache_dir", "base_url", "offline", NULL};
+    PyObject *engine, *cache_obj = Py_None;
+    const char *name, *base = NULL;
+    int offline = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!s|Ozp", kwlist, engine_type, &engine, &name,
+                                     &cache_obj, &base, &offline))
+        return NULL;
+    void *state = NULL;
+    const struct ruv_embed_ops *ops = embed_ops_v3(engine, &state);
+    if (!ops)
+        return NULL;
+    PyObject *cache_b = NULL;
+    if (cache_obj != Py_None && !PyUnicode_FSConverter(cache_obj, &cache_b))
+        return NULL;
+    struct ruv_embed_fetch_options o = {.struct_size = sizeof o,
+                                        .flags = offline ? RUV_EMBED_FETCH_OFFLINE : 0u,
+                                        .cache_dir = cache_b ? PyBytes_AsString(cache_b) : NULL,
+                                        .base_url = base};
+    char *dir = NULL;
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    st = ops->model_fetch(state, name, &o, &dir);
+    Py_END_ALLOW_THREADS
+    Py_XDECREF(cache_b);
+    if (st)
+        return raise_status(st);
+    PyObject *res = PyUnicode_DecodeFSDefault(dir);
+    ops->free_string(dir);
+    return res;
+}
+
+/* Sets d[key] = value (a new reference, may be NULL); -1 on failure. */
+static int set_item(PyObject *d, const char *key, PyObject *value)
+{
+    int rc = value ? PyDict_SetItemString(d, key, value) : -1;
+    Py_XDECREF(value);
+    return rc;
+}
+
+static PyObject *registry_entry(const struct ruv_embed_registry_info *e)
+{
+    PyObject *d = PyDict_New();
+    PyObject *aliases = d ? PyList_New(0) : NULL;
+    for (size_t j = 0; aliases && e->aliases[j]; j++) {
+        PyObject *a = PyUnicode_FromString(e->aliases[j]);
+        if (!a || PyList_Append(aliases, a)) {
+            Py_XDECREF(a);
+            Py_CLEAR(aliases);
+            break;
+        }
+        Py_DECREF(a);
+    }
+    if (!d || set_item(d, "aliases", aliases) || set_item(d, "name", PyUnicode_FromString(e->name)) ||
+        set_item(d, "repo", PyUnicode_FromString(e->repo)) ||
+        set_item(d, "revision", PyUnicode_FromString(e->revision)) ||
+        set_item(d, "dim", PyLong_FromUnsignedLong(e->dim)) ||
+        set_item(d, "max_tokens", PyLong_FromUnsignedLong(e->max_tokens)) ||
+        set_item(d, "pooling", PyUnicode_FromString(e->pooling)) ||
+        set_item(d, "normalize", PyBool_FromLong(e->normalize)) ||
+        set_item(d, "weights", PyUnicode_FromString(e->weights)) ||
+        set_item(d, "weights_file", PyUnicode_FromString(e->weights_file)) ||
+        set_item(d, "licence", PyUnicode_FromString(e->licence)) ||
+        set_item(d, "query_prefix", PyUnicode_FromString(e->query_prefix))) {
+        Py_XDECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* embed_registry(engine) -> list[dict]: the plugin's registry entries. */
+PyObject *mod_embed_registry(PyObject *mod, PyObject *engine)
+{
+    (void)mod;
+    if (!PyObject_TypeCheck(engine, engine_type))
+        return PyErr_Format(PyExc_TypeError, "embed_registry needs an Engine");
+    void *state = NULL;
+    const struct ruv_embed_ops *ops = embed_ops_v3(engine, &state);
+    if (!ops)
+        return NULL;
+    PyObject *list = PyList_New(0);
+    for (size_t i = 0; list; i++) {
+        struct ruv_embed_registry_info e = {.struct_size = sizeof e};
+        int st = ops->registry_get(state, i, &e);
+        if (st == RUV_E_NOTFOUND)
+            break;
+        if (st) {
+            Py_DECREF(list);
+            return raise_status(st);
+        }
+        PyObject *d = registry_entry(&e);
+        if (!d || PyList_Append(list, d)) {
+            Py_XDECREF(d);
+            Py_CLEAR(list);
+            break;
+        }
+        Py_DECREF(d);
+    }
+    return list;
+}
