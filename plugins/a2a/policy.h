@@ -1,6 +1,7 @@
 /* plugins/a2a/policy.h — the pre-flight of a2a.md §5, run before a send
- * leaves the client: recursion, skill, TaskPolicy estimates. (The global
- * budget and per-peer concurrency are not implemented yet.) */
+ * leaves the client: recursion, skill, TaskPolicy estimates. The global
+ * budget (budget.h) and per-peer concurrency (concurrency.h) are checked
+ * next to it, also before any byte is sent. */
 #ifndef RUV_A2A_POLICY_H
 #define RUV_A2A_POLICY_H
 
