@@ -87,6 +87,17 @@ class InteropPeer(Peer):
         self.protocol = "0.3" if mode == "v0.3-compat" else "1.0"
 
 
+def run_to_completion(client: Any, spec: Any) -> Any:
+    """Sends spec and polls get_task until the task is terminal (at most
+    200 polls); returns the last task seen."""
+    task = client.send_task_sync(spec)
+    for _ in range(200):
+        if task.status.state.is_terminal:
+            break
+        task = client.get_task_sync(task.id)
+    return task
+
+
 def python_with(module: str, candidates: List[str]) -> Optional[str]:
     for py in candidates:
         try:

@@ -21,7 +21,7 @@ import pytest
 import ruvector
 from ruvector.a2a import A2aClient, TaskSpec, TaskState
 
-from a2a_support import REPO, InteropPeer, a2a_engine
+from a2a_support import REPO, InteropPeer, a2a_engine, run_to_completion
 
 JS = REPO / "tests" / "a2a" / "peers" / "js"
 
@@ -72,11 +72,7 @@ def test_card_and_lifecycle(peer: InteropPeer, engine: ruvector.Engine) -> None:
         assert c.card.verified and c.card.agent_id == peer.agent_id
         assert c.card.name == "a2a-js peer"
         assert c.protocol_version == peer.protocol
-        task = c.send_task_sync(TaskSpec(skill="echo", input="hello js"))
-        for _ in range(200):
-            if task.status.state.is_terminal:
-                break
-            task = c.get_task_sync(task.id)
+        task = run_to_completion(c, TaskSpec(skill="echo", input="hello js"))
         assert task.status.state is TaskState.COMPLETED
         assert [p.text for a in task.artifacts for p in a.parts] == ["echo: hello js"]
 

@@ -22,7 +22,7 @@ import pytest
 import ruvector
 from ruvector.a2a import A2aClient, TaskSpec, TaskState
 
-from a2a_support import SDK_PEER, InteropPeer, a2a_engine, python_with
+from a2a_support import SDK_PEER, InteropPeer, a2a_engine, python_with, run_to_completion
 
 SDK_PIN = "a2a-sdk[http-server,signing,encryption]==1.3.0"
 
@@ -78,11 +78,7 @@ def test_card_and_lifecycle(peer: InteropPeer, engine: ruvector.Engine) -> None:
         assert c.card.verified and c.card.agent_id == peer.agent_id
         assert c.card.name == "a2a-sdk peer"
         assert c.protocol_version == peer.protocol
-        task = c.send_task_sync(TaskSpec(skill="echo", input="hello sdk"))
-        for _ in range(200):
-            if task.status.state.is_terminal:
-                break
-            task = c.get_task_sync(task.id)
+        task = run_to_completion(c, TaskSpec(skill="echo", input="hello sdk"))
         assert task.status.state is TaskState.COMPLETED
         texts = [p.text for a in task.artifacts for p in a.parts]
         assert texts == ["echo: hello sdk"]
