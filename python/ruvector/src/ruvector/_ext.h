@@ -74,6 +74,14 @@ extern PyTypeObject *export_type;
 extern PyTypeObject *embed_model_type;  /* _ext_embed.c */
 extern PyTypeObject *embed_cancel_type; /* _ext_embed.c */
 
+/* The ops table of a feature plugin in engine (an Engine object), at
+ * least min_size bytes of it (ruv_engine_feature_get), the GIL released
+ * while it runs. When load_late is set and the plugin is not loaded yet, it
+ * is loaded into the open engine first (ruv_engine_load_plugin). 0, or -1
+ * with the engine's error raised (TypeError for an engine of another type). */
+int engine_feature_ops(PyObject *engine, const char *plugin, unsigned feature, size_t min_size,
+                       int load_late, const void **ops, void **state); /* _ext_engine.c */
+
 /* The type specs, turned into types by PyInit__ext. */
 extern PyType_Spec engine_spec; /* _ext_engine.c */
 extern PyType_Spec index_spec;  /* _ext_index_ops.c */

@@ -138,22 +138,9 @@ int a2a_strvec_from(PyObject *seq, const char *what, strvec *sv)
  * with the engine's error raised. */
 static int a2a_ops_of(PyObject *engine, const struct ruv_a2a_ops **ops, void **pstate)
 {
-    ruv_engine *eng = ((EngineObject *)engine)->eng;
     const void *vops = NULL;
-    int rc;
-    char detail[DETAIL_SIZE] = "";
-    Py_BEGIN_ALLOW_THREADS
-    rc = ruv_engine_feature_get(eng, "a2a", RUV_FEATURE_A2A, RUV_A2A_OPS_SIZE_V2, &vops, pstate);
-    if (rc == RUV_E_NOTFOUND && (rc = ruv_engine_load_plugin(eng, "a2a")) == RUV_OK)
-        rc = ruv_engine_feature_get(eng, "a2a", RUV_FEATURE_A2A, RUV_A2A_OPS_SIZE_V2, &vops,
-                                    pstate);
-    if (rc)
-        save_detail(detail);
-    Py_END_ALLOW_THREADS
-    if (rc) {
-        raise_detail(rc, detail);
+    if (engine_feature_ops(engine, "a2a", RUV_FEATURE_A2A, RUV_A2A_OPS_SIZE_V2, 1, &vops, pstate))
         return -1;
-    }
     *ops = vops;
     return 0;
 }

@@ -45,11 +45,9 @@ PyObject *mod_embed_open(PyObject *mod, PyObject *args, PyObject *kw)
         return NULL;
     const void *ops_ptr = NULL;
     void *state = NULL;
-    ruv_engine *eng = ((EngineObject *)engine)->eng;
-    int st = ruv_engine_feature_get(eng, "embed_onnx", RUV_FEATURE_EMBED, RUV_EMBED_OPS_SIZE_V2,
-                                    &ops_ptr, &state);
-    if (st)
-        return raise_status(st);
+    if (engine_feature_ops(engine, "embed_onnx", RUV_FEATURE_EMBED, RUV_EMBED_OPS_SIZE_V2, 0,
+                           &ops_ptr, &state))
+        return NULL;
     PyObject *path_b = NULL, *onnx_b = NULL;
     if (!PyUnicode_FSConverter(path_obj, &path_b))
         return NULL;
@@ -63,6 +61,7 @@ PyObject *mod_embed_open(PyObject *mod, PyObject *args, PyObject *kw)
     const char *path = PyBytes_AsString(path_b);
     ruv_embed_model *model = NULL;
     struct ruv_embed_info info = {.struct_size = sizeof info};
+    int st;
     Py_BEGIN_ALLOW_THREADS
     st = ops->model_open(state, path, &o, &model);
     if (st == RUV_OK && (st = ops->model_info(model, &info)) != RUV_OK) {
@@ -320,12 +319,9 @@ PyType_Spec embed_cancel_spec = {
 static const struct ruv_embed_ops *embed_ops_v3(PyObject *engine, void **state)
 {
     const void *ops = NULL;
-    int st = ruv_engine_feature_get(((EngineObject *)engine)->eng, "embed_onnx", RUV_FEATURE_EMBED,
-                                    RUV_EMBED_OPS_SIZE_V3, &ops, state);
-    if (st) {
-        raise_status(st);
+    if (engine_feature_ops(engine, "embed_onnx", RUV_FEATURE_EMBED, RUV_EMBED_OPS_SIZE_V3, 0, &ops,
+                           state))
         return NULL;
-    }
     return ops;
 }
 

@@ -161,6 +161,30 @@ static PyObject *engine_feature_loaded(PyObject *self, PyObject *arg)
     return PyBool_FromLong(st == RUV_OK);
 }
 
+int engine_feature_ops(PyObject *engine, const char *plugin, unsigned feature, size_t min_size,
+                       int load_late, const void **ops, void **state)
+{
+    if (!PyObject_TypeCheck(engine, engine_type)) {
+        PyErr_SetString(PyExc_TypeError, "engine must be a ruvector._ext.Engine");
+        return -1;
+    }
+    ruv_engine *eng = ((EngineObject *)engine)->eng;
+    char detail[DETAIL_SIZE] = "";
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    st = ruv_engine_feature_get(eng, plugin, feature, min_size, ops, state);
+    if (st == RUV_E_NOTFOUND && load_late && (st = ruv_engine_load_plugin(eng, plugin)) == RUV_OK)
+        st = ruv_engine_feature_get(eng, plugin, feature, min_size, ops, state);
+    if (st)
+        save_detail(detail);
+    Py_END_ALLOW_THREADS
+    if (st) {
+        raise_detail(st, detail);
+        return -1;
+    }
+    return 0;
+}
+
 /* Late loading (ruv_engine_load_plugin): a feature plugin into an open
  * engine, the GIL released while its init runs. */
 static PyObject *engine_load_plugin(PyObject *self, PyObject *arg)

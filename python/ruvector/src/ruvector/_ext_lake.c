@@ -23,25 +23,9 @@ PyTypeObject *lake_fs_type;
 /* The rulake ops of an engine, loading the plugin when it is not yet. */
 int lake_plugin_ops(PyObject *engine, const struct ruv_lake_ops **ops, void **ps)
 {
-    if (!PyObject_TypeCheck(engine, engine_type)) {
-        PyErr_SetString(PyExc_TypeError, "engine must be a ruvector._ext.Engine");
-        return -1;
-    }
-    ruv_engine *eng = ((EngineObject *)engine)->eng;
     const void *o = NULL;
-    char detail[DETAIL_SIZE] = "";
-    int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = ruv_engine_feature_get(eng, "rulake", RUV_FEATURE_LAKE, RUV_LAKE_OPS_SIZE_V2, &o, ps);
-    if (st == RUV_E_NOTFOUND && ruv_engine_load_plugin(eng, "rulake") == RUV_OK)
-        st = ruv_engine_feature_get(eng, "rulake", RUV_FEATURE_LAKE, RUV_LAKE_OPS_SIZE_V2, &o, ps);
-    if (st)
-        save_detail(detail);
-    Py_END_ALLOW_THREADS
-    if (st) {
-        raise_detail(st, detail);
+    if (engine_feature_ops(engine, "rulake", RUV_FEATURE_LAKE, RUV_LAKE_OPS_SIZE_V2, 1, &o, ps))
         return -1;
-    }
     *ops = o;
     return 0;
 }
