@@ -63,14 +63,17 @@ class Peer:
         self.stats = {"card": 0, "rpc": 0, "last_method": None, "last_version": None,
                       "methods": []}
 
-    def card(self):
+    def card(self, mode=None):
+        # The mode is read once: handlers run on their own threads, and a
+        # /_control request may change card_mode while a card is being served.
+        mode = self.card_mode if mode is None else mode
         base = f"{self.scheme}://127.0.0.1:{self.port}"
         ifaces = [{"url": base + "/a2a/jsonrpc", "protocolBinding": "JSONRPC",
                    "protocolVersion": "1.0"}]
-        if self.card_mode in ("v03", "both"):
+        if mode in ("v03", "both"):
             v03 = {"url": base + "/a2a/v03", "protocolBinding": "JSONRPC",
                    "protocolVersion": "0.3"}
-            ifaces = [v03] if self.card_mode == "v03" else ifaces + [v03]
+            ifaces = [v03] if mode == "v03" else ifaces + [v03]
         card = {
             "name": "fake peer", "description": "tests/a2a/fakes/fake_peer.py",
             "version": "1.0.0", "supportedInterfaces": ifaces,
@@ -83,7 +86,7 @@ class Peer:
             "skills": [{"id": "rag.query", "name": "RAG", "description": "x", "tags": ["rag"]},
                        {"id": "echo", "name": "Echo", "description": "echoes", "tags": ["t"]}],
         }
-        if self.card_mode == "rvagent":
+        if mode == "rvagent":
             return {"name": "legacy", "url": base + "/", "version": "0.1.0",
                     "authentication": {"schemes": ["bearer"]},
                     "metadata": {"ruvector": {"signature": "00"}}, "skills": []}
@@ -91,9 +94,9 @@ class Peer:
                                     separators=(",", ":")).encode())
         payload = jcs(strip_empty(card))
         sig = self.key.sign(protected.encode() + b"." + b64u(payload).encode())
-        if self.card_mode != "unsigned":
+        if mode != "unsigned":
             card["signatures"] = [{"protected": protected, "signature": b64u(sig)}]
-        if self.card_mode == "tampered":
+        if mode == "tampered":
             card["name"] = "evil peer"
         return card
 
@@ -192,11 +195,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(p.card())
         if self.path == "/.well-known/agent.json" and p.card_mode == "legacy_path_tampered":
             p.stats["card"] += 1
-            p.card_mode = "tampered"
-            try:
-                return self.send_json(p.card())
-            finally:
-                p.card_mode = "legacy_path_tampered"
+            return self.send_json(p.card("tampered"))
         self.send_json({"error": "not found"}, status=404)
 
     def do_POST(self):
