@@ -4,6 +4,7 @@
  * decision for ruvector info, the JSON report and show_runtime(). */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,16 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The note is for people: a long path may cut it short. */
+static void set_note(struct ruv__slot_table *t, const char *fmt, ...) RUV_PRINTF(2, 3);
+static void set_note(struct ruv__slot_table *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->note, sizeof t->note, fmt, ap);
+    va_end(ap);
 }
 
 static const char *rec_name(const struct ruv__plugin_set *set, size_t i)
@@ -60,7 +71,7 @@ static int measure(struct ruv_engine *eng, const char *path, const char *key, co
         else
             snprintf(saved, sizeof saved, "not saved: %s", ruv_last_error());
     }
-    snprintf(t->note, sizeof t->note, "measured now in %.1f ms, %s%s%s", ms, saved,
+    set_note(t, "measured now in %.1f ms, %s%s%s", ms, saved,
              ignored ? "; the cache file was ignored: " : "", ignored ? ignored : "");
     return RUV_OK;
 }
@@ -86,7 +97,7 @@ int ruv__kernel_slots_resolve(struct ruv_engine *eng)
     ruv__slots_init(set, forced);
     const char *first = rec_name(set, set->selected);
     if (forced) {
-        snprintf(t->note, sizeof t->note, "forced by %s: every slot from %s",
+        set_note(t, "forced by %s: every slot from %s",
                  st->source[RUV_SET_kernel] == RUV_SRC_API ? "ruv_config_set_kernel"
                                                            : "RUVECTOR_KERNEL",
                  first);
