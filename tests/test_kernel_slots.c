@@ -383,6 +383,41 @@ static void test_measuring_off_keeps_priority_order(void **state)
     assert_non_null(strstr(ruv_last_error(), "RUVECTOR_KERNEL_MEASURE='yes' is not 0 or 1"));
 }
 
+static void expect_cache_dir(const char *want, const char *source)
+{
+    ruv_engine *eng = NULL;
+    assert_int_equal(ruv_engine_open(NULL, &eng), RUV_OK);
+    const char *v = NULL, *src = NULL;
+    assert_int_equal(ruv_engine_setting(eng, "cache_dir", &v, &src), RUV_OK);
+    assert_string_equal(v, want);
+    assert_string_equal(src, source);
+    ruv_engine_close(eng);
+}
+
+static void test_default_cache_dir(void **state)
+{
+    (void)state;
+    char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    char *xdg = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+    unsetenv("RUVECTOR_CACHE_DIR");
+    setenv("XDG_CACHE_HOME", "/xdg/cache", 1);
+    setenv("HOME", "/home/someone", 1);
+    expect_cache_dir("/xdg/cache/ruvector", "default");
+    setenv("XDG_CACHE_HOME", "relative/is/ignored", 1); /* the XDG spec: absolute only */
+    expect_cache_dir("/home/someone/.cache/ruvector", "default");
+    unsetenv("XDG_CACHE_HOME");
+    unsetenv("HOME");
+    expect_cache_dir("", "default");
+    setenv("RUVECTOR_CACHE_DIR", "/elsewhere", 1);
+    expect_cache_dir("/elsewhere", "env");
+    if (home)
+        setenv("HOME", home, 1);
+    if (xdg)
+        setenv("XDG_CACHE_HOME", xdg, 1);
+    free(home);
+    free(xdg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +428,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unwritable_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forced_kernel_supplies_every_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_measuring_off_keeps_priority_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_cache_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

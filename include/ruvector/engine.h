@@ -174,8 +174,9 @@ int ruv_engine_load_plugin(ruv_engine *eng, const char *name);
 
 /* JSON report of everything decided at open: cpu (model, isa_found,
  * isa_missing, topology, topology_source, topology_detail), plugins[] (name, file, version, kind, priority,
- * requires, state, reason), kernel (name, source), config (value and source
- * of each setting). *json_out is NUL-terminated; free it with ruv_free. */
+ * requires, state, reason), kernel (name, source, selection: how the table
+ * was put together; slots[]: slot, kernel, how, ns per contender when
+ * raced), config (value and source of each setting). *json_out is NUL-terminated; free it with ruv_free. */
 int ruv_engine_report(const ruv_engine *eng, char **json_out);
 
 /* Frees memory the library returned through an out parameter. NULL is a no-op. */
