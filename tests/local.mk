@@ -3,7 +3,9 @@
 # own RUVECTOR_* settings are cleared so they cannot change a verdict.
 RUV_TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins/kernel-avx2:$(abs_top_builddir)/plugins/kernel-avx512:$(abs_top_builddir)/plugins/kernel-neon:$(abs_top_builddir)/tests/fixtures:$(abs_top_builddir)/plugins/a2a:$(abs_top_builddir)/plugins/rulake:$(abs_top_builddir)/plugins/embed-onnx
 AM_TESTS_ENVIRONMENT = \
-	unset RUVECTOR_KERNEL RUVECTOR_DISABLE RUVECTOR_VERBOSE RUVECTOR_ORT_LIB RUVECTOR_LIBCRYPTO; \
+	unset RUVECTOR_KERNEL RUVECTOR_DISABLE RUVECTOR_VERBOSE RUVECTOR_ORT_LIB RUVECTOR_LIBCRYPTO \
+	RUVECTOR_KERNEL_MEASURE; \
+	RUVECTOR_CACHE_DIR='$(abs_top_builddir)/tests/cache'; export RUVECTOR_CACHE_DIR; \
 	RUVECTOR_PLUGIN_PATH='$(RUV_TEST_PLUGIN_PATH)'; export RUVECTOR_PLUGIN_PATH; \
 	RUV_TEST_FIXTURES='$(abs_top_builddir)/tests/fixtures'; export RUV_TEST_FIXTURES; \
 	RUV_TEST_BUILDDIR='$(abs_top_builddir)'; export RUV_TEST_BUILDDIR; \
@@ -17,7 +19,16 @@ check_LTLIBRARIES += \
 	tests/fixtures/feature_echo.la tests/fixtures/bad_abi.la tests/fixtures/no_symbol.la \
 	tests/fixtures/wrong_name.la tests/fixtures/fails_selftest.la tests/fixtures/wrong_kernel.la \
 	tests/fixtures/needs_impossible_isa.la tests/fixtures/declines.la tests/fixtures/bad_flags.la \
-	tests/fixtures/broken/avx2.la tests/fixtures/feature_host.la
+	tests/fixtures/broken/avx2.la tests/fixtures/feature_host.la \
+	tests/fixtures/race/avx2.la tests/fixtures/race/avx512.la
+# The per-slot race's fixtures (test_kernel_slots): named like the real x86
+# kernels, in a folder of their own so that only that test discovers them.
+tests_fixtures_race_avx2_la_SOURCES = tests/fixtures/race/avx2.c tests/fixtures/race/race_kernel.h
+tests_fixtures_race_avx2_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_race_avx2_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
+tests_fixtures_race_avx512_la_SOURCES = tests/fixtures/race/avx512.c tests/fixtures/race/race_kernel.h
+tests_fixtures_race_avx512_la_CFLAGS = $(RUV_FIXTURE_CFLAGS)
+tests_fixtures_race_avx512_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
 tests_fixtures_feature_host_la_SOURCES = tests/fixtures/feature_host.c tests/fixtures/fixture_host.h
 tests_fixtures_feature_host_la_CFLAGS = $(RUV_FIXTURE_CFLAGS) $(PTHREAD_CFLAGS)
 tests_fixtures_feature_host_la_LDFLAGS = $(RUV_FIXTURE_LDFLAGS)
@@ -113,6 +124,14 @@ tests_test_kernels_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_kernels_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_kernels_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_errors tests/test_config tests/test_cpu tests/test_loader
+# Per-slot kernel selection over the race fixtures; builds cache files with
+# the engine's CRC-32C (white-box).
+check_PROGRAMS += tests/test_kernel_slots
+TESTS += tests/test_kernel_slots
+tests_test_kernel_slots_SOURCES = tests/test_kernel_slots.c
+tests_test_kernel_slots_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_kernel_slots_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_kernel_slots_LDADD = $(RUV_WHITEBOX_LDADD)
 check_PROGRAMS += tests/test_index
 tests_test_index_SOURCES = tests/test_index.c tests/testdata.h
 tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)

@@ -202,7 +202,7 @@ static void test_plugin_setting_from_table(void **state)
         assert_int_equal(ruv_engine_setting(eng, ruv_setting_name(n), &v, &src), RUV_OK);
         assert_non_null(v);
     }
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 10);
     const char *v = NULL;
     assert_int_equal(ruv_engine_setting(eng, "nope", &v, NULL), RUV_E_NOTFOUND);
     assert_non_null(strstr(ruv_last_error(), "ort_lib"));

@@ -62,3 +62,26 @@ int cli_open_index_engine(const char *cmd, const char *kernel, long threads, ruv
     int rc = open_with(kernel, threads, cmd, out);
     return rc == RUV_OK ? 0 : lib_error(cmd, rc, "cannot open the engine");
 }
+
+void cli_print_kernel_slots(const ruv_engine *eng)
+{
+    printf("slots        %s\n", ruv_engine_kernel_selection(eng));
+    size_t n = ruv_kernel_slot_count();
+    int raced = 0;
+    for (size_t i = 0; i < n; i++) {
+        ruv_kernel_slot_info s;
+        if (ruv_engine_kernel_slot(eng, i, &s) == RUV_OK && *s.detail)
+            raced = 1;
+    }
+    if (!raced)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        ruv_kernel_slot_info s;
+        if (ruv_engine_kernel_slot(eng, i, &s) != RUV_OK)
+            continue;
+        if (*s.detail)
+            printf("  %-20s %-8s %-9s %s\n", s.slot, s.kernel, s.how, s.detail);
+        else
+            printf("  %-20s %-8s %s\n", s.slot, s.kernel, s.how);
+    }
+}

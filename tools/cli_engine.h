@@ -15,4 +15,8 @@ int cli_open_engine(const char *kernel, ruv_engine **out);
  * or 1 after reporting the failure for cmd. */
 int cli_open_index_engine(const char *cmd, const char *kernel, long threads, ruv_engine **out);
 
+/* Prints how the engine's kernel table was put together and, when any slot
+ * was raced, who supplied each slot with the measured times. */
+void cli_print_kernel_slots(const ruv_engine *eng);
+
 #endif

@@ -176,16 +176,28 @@ int cmd_bench_kernels(int argc, char **argv)
         {"fastscan_u8 (nsub=32)", run_fastscan, 10016, 16, "codes", "L2"},
         {"fht_f32 (n=1024)", run_fht, 64, 4096, "transforms", "L1/L2"},
     };
-    static const char *const kernels[] = {"scalar", "avx2", "avx512", "neon"};
+    /* "mixed": the engine's own table when its slots come from more than
+     * one plugin (it should match the best row of every benchmark). */
+    static const char *const kernels[] = {"scalar", "avx2", "avx512", "neon", "mixed"};
+    int mixed = 0;
+    for (size_t i = 0; i < ruv_kernel_slot_count(); i++) {
+        ruv_kernel_slot_info si;
+        if (ruv_engine_kernel_slot(eng, i, &si) == RUV_OK &&
+            strcmp(si.kernel, ruv_engine_kernel_name(eng)) != 0)
+            mixed = 1;
+    }
     int first = 1;
     for (size_t kk = 0; kk < sizeof kernels / sizeof kernels[0]; kk++) {
         ruv_engine *ke = NULL;
-        if (cli_open_engine(kernels[kk], &ke) != RUV_OK) {
+        if (!strcmp(kernels[kk], "mixed")) {
+            if (!mixed)
+                continue;
+        } else if (cli_open_engine(kernels[kk], &ke) != RUV_OK) {
             if (!json)
                 printf("%-8s skipped: %s\n", kernels[kk], ruv_last_error());
             continue;
         }
-        c.k = ruv_engine_kernel(ke);
+        c.k = ruv_engine_kernel(ke ? ke : eng);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             const struct bench_case *b = &cases[i];
             c.n = b->n;
@@ -211,9 +223,12 @@ int cmd_bench_kernels(int argc, char **argv)
     }
     if (json)
         printf("],\"engine\":%s}\n", report ? report : "null");
-    else
+    else {
         printf("\nitems: r = rows, c = codes, t = transforms. %% of BW compares with the DRAM or\n"
-               "L2 bandwidth above (L2 for cache-resident cases).\n");
+               "L2 bandwidth above (L2 for cache-resident cases). \"mixed\" is the engine's own\n"
+               "table when its slots come from several plugins; slot by slot:\n");
+        cli_print_kernel_slots(eng);
+    }
     ruv_free(report);
     ruv_engine_close(eng);
     free(c.q); free(c.rows); free(c.out); free(c.codes); free(c.planes);

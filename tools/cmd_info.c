@@ -54,6 +54,7 @@ static void print_human(const ruv_engine *eng)
                                   "conformance checks"
            : !strcmp(src, "env") ? "forced by RUVECTOR_KERNEL"
                                  : "forced by the API");
+    cli_print_kernel_slots(eng);
 
     printf("blas         %s\n", ruv_engine_blas(eng));
     printf("\nplugins\n  %-10s %-8s %-11s %4s  %s\n", "name", "kind", "state", "prio",

@@ -87,6 +87,21 @@ int ruv_config_set_blas_path(ruv_config *cfg, const char *path)
     return ruv__config_set(cfg, RUV_SET_blas_path, path, "ruv_config_set_blas_path");
 }
 
+int ruv_config_set_kernel_measure(ruv_config *cfg, int on)
+{
+    if (!cfg)
+        return ruv__set_error(RUV_E_INVAL, "ruv_config_set_kernel_measure: NULL argument");
+    return ruv__config_set(cfg, RUV_SET_kernel_measure, on ? "1" : "0",
+                           "ruv_config_set_kernel_measure");
+}
+
+int ruv_config_set_cache_dir(ruv_config *cfg, const char *dir)
+{
+    if (!cfg || !dir)
+        return ruv__set_error(RUV_E_INVAL, "ruv_config_set_cache_dir: NULL argument");
+    return ruv__config_set(cfg, RUV_SET_cache_dir, dir, "ruv_config_set_cache_dir");
+}
+
 int ruv_config_add_plugin(ruv_config *cfg, const char *name)
 {
     if (!cfg || !name)

@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "core/engine.h"
 #include "core/host.h"
+#include "core/kernel_slots.h"
 #include "core/settings.h"
 #include "cpu/isa.h"
 #include "cpu/topo.h"
@@ -217,6 +218,8 @@ int ruv_engine_open(const ruv_config *cfg, ruv_engine **out)
         rc = load_all(eng, cfg);
     if (rc == RUV_OK)
         rc = ruv__select_kernel(&eng->plugins);
+    if (rc == RUV_OK)
+        rc = ruv__kernel_slots_resolve(eng);
     if (rc == RUV_OK) {
         /* No BLAS on the system is not an error: our kernels take over
          * (reported). A path the host named is different: it must load, or
@@ -273,7 +276,7 @@ const char *ruv_engine_kernel_source(const ruv_engine *eng)
 
 const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng)
 {
-    return eng ? &eng->plugins.recs[eng->plugins.selected]->effective : NULL;
+    return eng ? &eng->plugins.slots.ops : NULL;
 }
 
 unsigned ruv_engine_threads(const ruv_engine *eng) { return eng ? eng->settings.threads : 1; }

@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "core/engine.h"
 #include "core/host.h"
+#include "core/kernel_slots.h"
 #include "exec/pool.h"
 #include "core/settings.h"
 #include "cpu/topo.h"
@@ -137,6 +138,8 @@ int ruv_engine_report(const ruv_engine *eng, char **json_out)
         ruv__buf_json_str(&b, eng->settings.source[RUV_SET_kernel] == RUV_SRC_API
                                   ? "forced by ruv_config_set_kernel"
                                                              : "forced by RUVECTOR_KERNEL");
+    ruv__buf_printf(&b, ",");
+    ruv__kernel_slots_report(&b, eng);
     ruv__buf_printf(&b, "},\"blas\":");
     ruv__buf_json_str(&b, ruv__blas_describe());
     ruv__buf_printf(&b,

@@ -21,7 +21,7 @@
 #define RUV_PLUGINDIR "/usr/local/lib/ruvector/plugins"
 #endif
 
-enum type { STR, PATHS, NAME, UINT, LEVEL };
+enum type { STR, PATHS, NAME, UINT, LEVEL, BOOL };
 
 static const struct row {
     const char *name;
@@ -125,6 +125,29 @@ static int default_plugin_path(struct ruv__settings *s)
     return RUV_OK;
 }
 
+/* The user's cache directory (XDG base directories), where the engine
+ * keeps what it measured about this machine; "" when there is none. */
+static int default_cache_dir(struct ruv__settings *s)
+{
+    struct ruv__buf dir = {0};
+    const char *xdg = env("XDG_CACHE_HOME"), *home = env("HOME"), *how;
+    if (xdg && xdg[0] == '/') {
+        ruv__buf_printf(&dir, "%s/ruvector", xdg);
+        how = "XDG_CACHE_HOME/ruvector";
+    } else if (home && home[0] == '/') {
+        ruv__buf_printf(&dir, "%s/.cache/ruvector", home);
+        how = "HOME/.cache/ruvector";
+    } else {
+        ruv__buf_printf(&dir, "%s", "");
+        how = "no XDG_CACHE_HOME or HOME: nothing is cached";
+    }
+    s->value[RUV_SET_cache_dir] = dir.p;
+    s->detail[RUV_SET_cache_dir] = ruv__strdup(how);
+    if (dir.oom || !dir.p || !s->detail[RUV_SET_cache_dir])
+        return ruv__set_error(RUV_E_NOMEM, "out of memory");
+    return RUV_OK;
+}
+
 static int default_value(struct ruv__settings *s, int id)
 {
     char text[32];
@@ -140,6 +163,8 @@ static int default_value(struct ruv__settings *s, int id)
         break;
     }
     case RUV_SET_verbose: v = "0"; break;
+    case RUV_SET_kernel_measure: v = "1"; break;
+    case RUV_SET_cache_dir: return default_cache_dir(s);
     default: break;
     }
     s->value[id] = ruv__strdup(v);
@@ -164,6 +189,11 @@ static int check(int id, const char *v, const char *from, struct ruv__settings *
         if ((v[0] != '0' && v[0] != '1' && v[0] != '2') || v[1] != '\0')
             return ruv__set_error(RUV_E_INVAL, "%s='%s' is not 0, 1 or 2", from, v);
         s->verbose = v[0] - '0';
+        return RUV_OK;
+    case BOOL:
+        if ((v[0] != '0' && v[0] != '1') || v[1] != '\0')
+            return ruv__set_error(RUV_E_INVAL, "%s='%s' is not 0 or 1", from, v);
+        s->kernel_measure = v[0] - '0'; /* the only BOOL row */
         return RUV_OK;
     default:
         return RUV_OK; /* names and paths are checked where they are used */
@@ -245,7 +275,7 @@ void ruv__settings_report(struct ruv__buf *b, const struct ruv__settings *s)
     for (int id = 0; id < RUV_SET_COUNT; id++) {
         const struct row *r = &rows[id];
         ruv__buf_printf(b, "%s\"%s\":{\"value\":", id ? "," : "", r->name);
-        if (r->type == UINT || r->type == LEVEL)
+        if (r->type == UINT || r->type == LEVEL || r->type == BOOL)
             ruv__buf_printf(b, "%s", s->value[id]);
         else
             ruv__buf_json_str(b, s->value[id]);

@@ -16,7 +16,7 @@
 
 /* X(name, type, environment variable or NULL, plugin or NULL)
  *   type STR: any text; PATHS: a list of directories; NAME: a kernel name or
- *   "auto"; UINT: 1..4096; LEVEL: 0, 1 or 2.
+ *   "auto"; UINT: 1..4096; LEVEL: 0, 1 or 2; BOOL: 0 or 1.
  *   A row with a plugin is that plugin's configuration key: its API value is
  *   ruv_config_set_plugin_option(cfg, plugin, name, ...), and the plugin
  *   reads the resolved value with host->config_get(host, name).
@@ -29,6 +29,8 @@
     X(threads, UINT, NULL, NULL)                                 \
     X(verbose, LEVEL, "RUVECTOR_VERBOSE", NULL)                  \
     X(blas_path, STR, NULL, NULL)                                \
+    X(kernel_measure, BOOL, "RUVECTOR_KERNEL_MEASURE", NULL)     \
+    X(cache_dir, STR, "RUVECTOR_CACHE_DIR", NULL)                \
     X(ort_lib, STR, "RUVECTOR_ORT_LIB", "embed_onnx")            \
     X(libcrypto, STR, "RUVECTOR_LIBCRYPTO", "rulake")
 
@@ -58,6 +60,7 @@ struct ruv__settings {
     char *detail[RUV_SET_COUNT]; /* how a default was found, or NULL */
     unsigned threads;            /* value[RUV_SET_threads], parsed */
     int verbose;                 /* value[RUV_SET_verbose], parsed */
+    int kernel_measure;          /* value[RUV_SET_kernel_measure], parsed */
 };
 
 /* Stores an API value (a copy); `fn` names the public setter in errors. */

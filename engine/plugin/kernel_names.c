@@ -20,23 +20,37 @@
 #define SLOTS_BEGIN (offsetof(struct ruv_kernel_ops, reserved) + sizeof(uint32_t))
 #define SLOT_SIZE sizeof(void (*)(void))
 
-enum {
-#define X(slot) SLOT_INDEX_##slot,
-    RUV_KERNEL_SLOTS(X)
-#undef X
-    SLOT_COUNT
-};
-
 #define X(slot)                                                                          \
     _Static_assert(offsetof(struct ruv_kernel_ops, slot) ==                              \
-                       SLOTS_BEGIN + (size_t)SLOT_INDEX_##slot * SLOT_SIZE,              \
+                       SLOTS_BEGIN + (size_t)RUV__SLOT_##slot * SLOT_SIZE,              \
                    "RUV_KERNEL_SLOTS: '" #slot "' is not where the list puts it");       \
     _Static_assert(sizeof(((struct ruv_kernel_ops *)0)->slot) == SLOT_SIZE,              \
                    "RUV_KERNEL_SLOTS: '" #slot "' is not a function pointer");
 RUV_KERNEL_SLOTS(X)
 #undef X
-_Static_assert(sizeof(struct ruv_kernel_ops) == SLOTS_BEGIN + (size_t)SLOT_COUNT * SLOT_SIZE,
+_Static_assert(sizeof(struct ruv_kernel_ops) == SLOTS_BEGIN + (size_t)RUV__SLOT_COUNT * SLOT_SIZE,
                "RUV_KERNEL_SLOTS does not list every slot of struct ruv_kernel_ops");
+
+const char *const ruv__kernel_slot_names[RUV__SLOT_COUNT] = {
+#define X(slot) #slot,
+    RUV_KERNEL_SLOTS(X)
+#undef X
+};
+
+ruv__slot_fn ruv__kernel_slot_get(const struct ruv_kernel_ops *ops, size_t i)
+{
+    size_t off = SLOTS_BEGIN + i * SLOT_SIZE;
+    ruv__slot_fn fn = NULL;
+    if (i < RUV__SLOT_COUNT && off + SLOT_SIZE <= ops->struct_size)
+        memcpy(&fn, (const char *)ops + off, sizeof fn);
+    return fn;
+}
+
+void ruv__kernel_slot_set(struct ruv_kernel_ops *ops, size_t i, ruv__slot_fn fn)
+{
+    if (i < RUV__SLOT_COUNT)
+        memcpy((char *)ops + SLOTS_BEGIN + i * SLOT_SIZE, &fn, sizeof fn);
+}
 
 /* ---- names ---- */
 

@@ -31,6 +31,24 @@ extern const struct ruv_kernel_ops ruv__kernel_scalar_ops;
     X(l2sq_f32_1xN_below) X(xor_popcnt_1xN) X(bitplane_dot_1xN) X(popcnt_u64)    \
     X(fastscan_u8) X(fht_f32) X(dot_u8_f32) X(dot_f16_1xN)
 
+/* Slot indices in table order, and their names ("dot_f32"). */
+enum {
+#define X(slot) RUV__SLOT_##slot,
+    RUV_KERNEL_SLOTS(X)
+#undef X
+    RUV__SLOT_COUNT
+};
+extern const char *const ruv__kernel_slot_names[RUV__SLOT_COUNT];
+
+/* Any slot, as a generic function pointer (compared and copied, never
+ * called through this type). */
+typedef void (*ruv__slot_fn)(void);
+/* Slot i of ops, or NULL when ops leaves it empty or its struct_size ends
+ * before it. */
+ruv__slot_fn ruv__kernel_slot_get(const struct ruv_kernel_ops *ops, size_t i);
+/* Puts fn in slot i of a full-size table. */
+void ruv__kernel_slot_set(struct ruv_kernel_ops *ops, size_t i, ruv__slot_fn fn);
+
 /* kernel_names.c. Required ISA of a known kernel name (for messages when its
  * file is missing). */
 uint64_t ruv__known_kernel_isa(const char *name);

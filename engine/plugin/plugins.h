@@ -12,12 +12,41 @@
 #include <ruvector/kernel.h>
 #include <ruvector/plugin.h>
 
+#include "plugin/kernels.h"
+
 /* A per-plugin configuration key (ruv_config_set_plugin_option). */
 struct ruv__option {
     char *plugin, *key, *value;
 };
 
 struct ruv__plugin_set;
+
+/* How a slot of the engine's table got its supplier (slots.c). */
+enum ruv__slot_how {
+    RUV__SLOT_PRIORITY = 0, /* the preferred kernel's: nothing measured */
+    RUV__SLOT_FORCED,       /* RUVECTOR_KERNEL / ruv_config_set_kernel */
+    RUV__SLOT_MEASURED,     /* raced; the supplier was measurably faster */
+    RUV__SLOT_CLOSE         /* raced; no rival beat the preferred by the margin */
+};
+
+/* At most this many kernel plugins race for a slot (the known kernels
+ * for one architecture are two: avx2 and avx512). */
+#define RUV__MAX_RACERS 4
+
+/* The engine's kernel table, slot by slot. racers are record indices of
+ * the loaded kernel plugins other than the built-in scalar, most preferred
+ * first (priority, then name); racer 0 is the selected kernel. */
+struct ruv__slot_table {
+    struct ruv_kernel_ops ops; /* what ruv_engine_kernel returns */
+    size_t supplier[RUV__SLOT_COUNT];   /* index into recs */
+    int how[RUV__SLOT_COUNT];           /* enum ruv__slot_how */
+    size_t racers[RUV__MAX_RACERS];
+    size_t nracers;
+    /* ns per call of each racer's slot on the race's fixed workload; 0 when
+     * that racer did not race for the slot (it does not supply it) */
+    double ns[RUV__SLOT_COUNT][RUV__MAX_RACERS];
+    char note[512]; /* how the table came about, for reports */
+};
 
 /* One per plugin considered; the host table is first so a plugin's host
  * pointer leads back to its record. */
@@ -62,7 +91,8 @@ struct ruv__plugin_set {
      * guards recs and nrecs against a late load on another thread. */
     struct ruv__plugin_rec **recs;
     size_t nrecs, caprecs;
-    size_t selected; /* index into recs */
+    size_t selected; /* index into recs: the preferred kernel */
+    struct ruv__slot_table slots;
     int ltdl_inited;
     pthread_mutex_t lock;
 };
@@ -87,5 +117,23 @@ int ruv__is_disabled(const struct ruv__plugin_set *set, const char *name);
 
 /* select.c */
 int ruv__select_kernel(struct ruv__plugin_set *set);
+
+/* slots.c. Fills slots.racers (loaded kernel plugins but scalar, most
+ * preferred first, at most RUV__MAX_RACERS) and slots.ops / supplier / how
+ * with every slot from the selected kernel (how = priority, or forced). */
+void ruv__slots_init(struct ruv__plugin_set *set, int forced);
+/* 1 when slot i has a rival worth racing: a racer other than the first
+ * supplies a function of its own there. */
+int ruv__slot_contested(const struct ruv__plugin_set *set, size_t i);
+/* Times every contested slot of every racer that supplies it on a fixed
+ * workload (best of a few interleaved rounds) into slots.ns. RUV_E_NOMEM
+ * only; kernels never fail. */
+int ruv__slots_race(struct ruv__plugin_set *set);
+/* From slots.ns: each contested slot goes to the fastest racer when it
+ * beats the first racer by more than RUV__SLOT_MARGIN, else stays. */
+void ruv__slots_pick(struct ruv__plugin_set *set);
+/* A rival must be this much faster (fraction of the preferred's time) to
+ * take a slot: timing noise must not move slots between runs. */
+#define RUV__SLOT_MARGIN 0.05
 
 #endif

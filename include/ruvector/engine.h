@@ -46,6 +46,16 @@ int ruv_config_set_verbose(ruv_config *cfg, int level);
  * BLAS the engine uses its own kernels. The choice is in the report. Once a
  * BLAS is loaded it serves the whole process (later paths are not tried). */
 int ruv_config_set_blas_path(ruv_config *cfg, const char *path);
+/* Whether the engine may time the kernel plugins that loaded and take each
+ * slot of its kernel table from the fastest (1, the default; the speeds are
+ * kept in the cache directory, so only the first open on a machine with a
+ * given set of plugins measures). 0: every slot from the highest-priority
+ * kernel. Environment: RUVECTOR_KERNEL_MEASURE=0|1. */
+int ruv_config_set_kernel_measure(ruv_config *cfg, int on);
+/* Directory for what the engine measures about this machine (default
+ * $XDG_CACHE_HOME/ruvector, else $HOME/.cache/ruvector; "" keeps nothing).
+ * Environment: RUVECTOR_CACHE_DIR. */
+int ruv_config_set_cache_dir(ruv_config *cfg, const char *dir);
 /* Progress of long operations (index builds: "k-means", "encoding"), as
  * units done out of total. Called on the thread that started the operation,
  * with done non-decreasing and a final call with done == total. Hosts show
@@ -75,8 +85,30 @@ void ruv_engine_close(ruv_engine *eng);
 const char *ruv_engine_kernel_name(const ruv_engine *eng);
 /* How it was chosen: "auto", "env" or "api". Static string. */
 const char *ruv_engine_kernel_source(const ruv_engine *eng);
-/* The effective kernel table: every slot non-NULL. Borrowed until close. */
+/* The effective kernel table: every slot non-NULL. Borrowed until close.
+ * Each slot comes from the selected kernel unless another kernel plugin
+ * that loaded was measured faster for it (ruv_engine_kernel_slot says). */
 const struct ruv_kernel_ops *ruv_engine_kernel(const ruv_engine *eng);
+
+/* Who supplied one slot of the kernel table, and why. */
+typedef struct ruv_kernel_slot_info {
+    const char *slot;   /* slot name, "fastscan_u8" */
+    const char *kernel; /* the kernel plugin whose function fills it, "avx2" */
+    const char *how;    /* "priority" (nothing raced), "forced", "faster" (raced:
+                           this rival beat the selected kernel by the margin) or
+                           "kept" (raced: no rival beat the selected kernel by
+                           the margin, 5 %) */
+    char detail[192];   /* the measured times, e.g. "avx2 812 ns, avx512 1490 ns" */
+} ruv_kernel_slot_info;
+/* Number of slots in struct ruv_kernel_ops. */
+size_t ruv_kernel_slot_count(void);
+/* Slot i (0 <= i < ruv_kernel_slot_count()); strings borrowed until close. */
+int ruv_engine_kernel_slot(const ruv_engine *eng, size_t i, ruv_kernel_slot_info *out);
+/* How the table was put together, one sentence: measured now, speeds from
+ * the cache file (named), measuring off, forced, or a single kernel plugin;
+ * with the reason a cache file was ignored or could not be written.
+ * Borrowed until close. */
+const char *ruv_engine_kernel_selection(const ruv_engine *eng);
 /* The BLAS in use for sgemm, e.g. "libopenblas.so.0 (cblas_sgemm, 1 thread)",
  * or "none: own kernels (...)". Static string, valid until the next open. */
 const char *ruv_engine_blas(const ruv_engine *eng);
@@ -85,8 +117,8 @@ unsigned ruv_engine_threads(const ruv_engine *eng);
 
 /* A resolved setting as text, and where it came from ("api", "env" or
  * "default"). Keys: "kernel", "plugin_path", "disable", "threads",
- * "verbose", "blas_path", "ort_lib" (ruv_setting_name lists them). Both
- * strings borrowed until close; RUV_E_NOTFOUND for other keys. */
+ * "verbose", "blas_path", "kernel_measure", "cache_dir", "ort_lib"
+ * (ruv_setting_name lists them). Both strings borrowed until close; RUV_E_NOTFOUND for other keys. */
 int ruv_engine_setting(const ruv_engine *eng, const char *key, const char **value,
                        const char **source);
 /* The name of setting i (0, 1, ...), or NULL past the last: every key
@@ -142,8 +174,9 @@ int ruv_engine_load_plugin(ruv_engine *eng, const char *name);
 
 /* JSON report of everything decided at open: cpu (model, isa_found,
  * isa_missing, topology, topology_source, topology_detail), plugins[] (name, file, version, kind, priority,
- * requires, state, reason), kernel (name, source), config (value and source
- * of each setting). *json_out is NUL-terminated; free it with ruv_free. */
+ * requires, state, reason), kernel (name, source, selection: how the table
+ * was put together; slots[]: slot, kernel, how, ns per contender when
+ * raced), config (value and source of each setting). *json_out is NUL-terminated; free it with ruv_free. */
 int ruv_engine_report(const ruv_engine *eng, char **json_out);
 
 /* Frees memory the library returned through an out parameter. NULL is a no-op. */

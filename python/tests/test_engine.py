@@ -172,8 +172,34 @@ def test_report_has_pool_features_and_every_setting() -> None:
     assert info["pool"]["default_workers"] >= 1
     assert isinstance(info["features"], dict)
     assert {"kernel", "plugin_path", "disable", "threads", "verbose", "blas_path",
-            "ort_lib"} <= set(info["config"])
+            "kernel_measure", "cache_dir", "ort_lib"} <= set(info["config"])
     assert info["config"]["ort_lib"]["env"] == "RUVECTOR_ORT_LIB"
+    assert info["config"]["kernel_measure"]["env"] == "RUVECTOR_KERNEL_MEASURE"
+    # every slot of the kernel table names who supplied it and how
+    slots = info["kernel"]["slots"]
+    assert [s["slot"] for s in slots][:3] == ["dot_f32", "l2sq_f32", "cos_f32"]
+    assert len(slots) == 13
+    assert all(s["how"] in ("priority", "forced", "faster", "kept") for s in slots)
+    loaded = {p["name"] for p in info["plugins"] if p["state"] == "loaded"}
+    assert {s["kernel"] for s in slots} <= loaded
     buf = io.StringIO()
     ruvector.show_runtime(file=buf)
-    assert "thread pool:" in buf.getvalue() and "ort_lib" in buf.getvalue()
+    out = buf.getvalue()
+    assert "thread pool:" in out and "ort_lib" in out
+    assert f"slots:    {info['kernel']['selection']}" in out
+
+
+def test_show_runtime_lists_raced_slots() -> None:
+    from ruvector._engine import _slot_lines
+
+    kernel = {"slots": [
+        {"slot": "dot_f32", "kernel": "avx512", "how": "kept", "ns": {"avx512": 90.0, "avx2": 99.0}},
+        {"slot": "fastscan_u8", "kernel": "avx2", "how": "faster",
+         "ns": {"avx512": 1200.4, "avx2": 1000.0}},
+        {"slot": "fht_f32", "kernel": "avx512", "how": "priority", "ns": {}},
+    ]}
+    lines = _slot_lines(kernel)
+    assert lines[1].split() == ["fastscan_u8", "avx2", "faster", "avx512", "1200", "ns,",
+                                "avx2", "1000", "ns"]
+    assert lines[2].split() == ["fht_f32", "avx512", "priority"]
+    assert _slot_lines({"slots": [kernel["slots"][2]]}) == []

@@ -106,3 +106,17 @@ tests/fuzz/fuzz_index_struct: $(engine_libruvector_core_la_SOURCES) tests/fuzz/f
 fuzz-index-struct: tests/fuzz/fuzz_index_struct fuzz-index-seeds
 .PHONY: fuzz-index-struct
 CLEANFILES += tests/fuzz/fuzz_index_struct
+
+# ---- libFuzzer target for the kernel-slot speed cache (not built by default) ----
+#   make fuzz-kernel-cache [RUV_FUZZ_CC=clang-14]
+#   mkdir -p kc-corpus && cp ~/.cache/ruvector/kernel-slots kc-corpus/   # any cache file
+#   tests/fuzz/fuzz_kernel_cache -max_total_time=120 kc-corpus
+# Parses each input as it is and with a correct checksum line appended (so the
+# fuzzer reaches the line parser); what parses must format and parse back equal.
+EXTRA_DIST += tests/fuzz/fuzz_kernel_cache.c
+tests/fuzz/fuzz_kernel_cache: $(engine_libruvector_core_la_SOURCES) tests/fuzz/fuzz_kernel_cache.c config.h
+	$(RUV_FUZZ_BUILD) \
+	  $(top_srcdir)/tests/fuzz/fuzz_kernel_cache.c $$srcs $(RUV_FUZZ_LIBS) -o $@
+fuzz-kernel-cache: tests/fuzz/fuzz_kernel_cache
+.PHONY: fuzz-kernel-cache
+CLEANFILES += tests/fuzz/fuzz_kernel_cache

@@ -219,6 +219,19 @@ def _topology_line(cpu: Dict[str, Any]) -> str:
             f"L3 {t.get('l3_bytes', 0) >> 20} MiB (from {cpu.get('topology_source', '?')})")
 
 
+def _slot_lines(kernel: Mapping[str, Any]) -> List[str]:
+    """Who supplied each slot of the kernel table: every slot when some
+    were raced (with the measured ns per call), else none."""
+    slots = kernel.get("slots", [])
+    if not any(s.get("ns") for s in slots):
+        return []
+    lines = []
+    for s in slots:
+        times = ", ".join(f"{name} {ns:.0f} ns" for name, ns in s.get("ns", {}).items())
+        lines.append(f"  {s['slot']:<20} {s['kernel']:<8} {s['how']:<9} {times}".rstrip())
+    return lines
+
+
 def show_runtime(engine: Optional[Engine] = None, file: Optional[IO[str]] = None) -> None:
     """Prints runtime_info() for people, like numpy.show_runtime()."""
     out = file if file is not None else sys.stdout
@@ -234,6 +247,10 @@ def show_runtime(engine: Optional[Engine] = None, file: Optional[IO[str]] = None
         _topology_line(cpu),
         f"kernel:   {info['kernel']['name']} ({info['kernel']['source']}: "
         f"{info['kernel'].get('reason', '')})",
+        f"slots:    {info['kernel'].get('selection', '?')}",
+    ]
+    lines += _slot_lines(info["kernel"])
+    lines += [
         f"blas:     {info.get('blas', '?')}",
         "plugins considered (* = selected kernel):",
     ]
