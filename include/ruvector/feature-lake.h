@@ -81,8 +81,10 @@ struct ruv_lake_config {
     uint64_t ttl_ms;        /* EVENTUAL only (else must be 0); 0 acts as FRESH */
     uint32_t rerank_factor; /* >= 1; default 20 (a cap for the error-bound rerank) */
     uint32_t metric;        /* ruv_metric; default RUV_METRIC_L2 */
-    uint32_t bits;          /* RaBitQ bits, 1..8; default 1 */
-    uint32_t nlist;         /* IVF lists; default 0 */
+    uint32_t bits;          /* RaBitQ bits, 1..8, or RUV_INDEX_AUTO (the default): the
+                               engine's plan chooses per collection (docs/rulake.md) */
+    uint32_t nlist;         /* IVF lists, or RUV_INDEX_AUTO (the default); the spec's
+                               values, bits 1 and nlist 0, must be set explicitly */
     uint64_t rotation_seed; /* < 2^63; default 42 */
     uint64_t max_entries;   /* 0: no cap */
     uint64_t max_bytes;     /* cache budget; default half of physical memory */

@@ -38,6 +38,7 @@ struct lake_entry {
     uint64_t count;
     struct ruv_lake_desc desc; /* the rows' own description (a cache directory saves it) */
     uint8_t digest[32];        /* content digest of the rows (§6.2) */
+    char params[RUV_LAKE_PARAMS_MAX]; /* the §6.3 string P of this entry's index (what v2 covers) */
     ruv_index *idx;        /* NULL for an empty collection */
     uint64_t bytes;        /* index memory_bytes + bookkeeping */
     atomic_uint_fast64_t last_used; /* lake tick of the last search */
@@ -83,7 +84,7 @@ struct ruv_lake {
     const struct ruv_host *host;
     struct ruv_lake_config cfg; /* cfg.public_keys points at keys */
     uint8_t (*keys)[32];
-    char params[RUV_LAKE_PARAMS_MAX]; /* the §6.3 parameter string P */
+    char params[RUV_LAKE_PARAMS_MAX]; /* the §6.3 parameter string P; "" when planned */
     pthread_rwlock_t backends_lock;
     struct lake_backend *backends[LAKE_MAX_BACKENDS];
     unsigned nbackends;
@@ -108,6 +109,13 @@ static inline const char *ruv__lake_metric_text(uint32_t metric)
     return metric == RUV_METRIC_L2 ? "l2"
            : metric == RUV_METRIC_IP ? "ip"
            : metric == RUV_METRIC_COSINE ? "cosine" : NULL;
+}
+
+/* Whether the engine's plan chooses bits or nlist per collection
+ * (RUV_INDEX_AUTO): each entry's P is then known only after its build. */
+static inline int ruv__lake_planned(const struct ruv_lake_config *c)
+{
+    return c->bits == RUV_INDEX_AUTO || c->nlist == RUV_INDEX_AUTO;
 }
 
 /* ---- lake.c: the ops of feature-lake.h version 2 that plugin.c forwards ---- */
@@ -136,6 +144,11 @@ struct lake_slot *ruv__lake_slot(struct ruv_lake *lake, unsigned backend, const 
 int ruv__lake_backend_index(struct ruv_lake *lake, const char *name, unsigned *out);
 struct lake_backend *ruv__lake_backend_at(struct ruv_lake *lake, unsigned i);
 uint64_t ruv__lake_now_ns(void);
+
+/* The §6.3 string P of an index the lake built (NULL: an empty
+ * collection, whose P has the lake's values, a planned one bits 1 nlist 0). */
+int ruv__lake_entry_params(const struct ruv_lake *lake, const ruv_index *idx,
+                           char out[RUV_LAKE_PARAMS_MAX]);
 
 /* ---- cache.c ---- */
 struct lake_entry *ruv__lake_entry_retain(struct lake_entry *e);
