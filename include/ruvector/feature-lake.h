@@ -14,7 +14,8 @@
  * The lake itself (open, backends, search, bundles, cache; rulake.md §3)
  * follows in version 2 (RUV_LAKE_OPS_SIZE_V2): open a lake, register
  * backends (the built-in LocalBackend and FsBackend, or the host's own),
- * search, invalidate, statistics. */
+ * search, invalidate, statistics; version 3 (RUV_LAKE_OPS_SIZE_V3) adds
+ * publish_bundle. */
 #ifndef RUVECTOR_FEATURE_LAKE_H
 #define RUVECTOR_FEATURE_LAKE_H
 
@@ -311,11 +312,26 @@ struct ruv_lake_ops {
      * RUV_E_STATE when it is running already (it finishes; a prime is
      * never cut short), RUV_E_NOTFOUND when it is no longer pending. */
     int (*cancel)(struct ruv_lake *lake, uint64_t ticket);
+
+    /* ---- version 3 ---- */
+
+    /* Publishes the key's bundle into dir (rulake.md §9): the backend
+     * describes the collection now (whatever the consistency mode); the
+     * cached entry is used when it names that state, else the key primes
+     * again. Then writes dir as save_cache_to_dir does (index file, the
+     * sidecar signed with the lake's signing key, one rename commits; an
+     * empty collection gets a sidecar without index). Another lake reads
+     * it with refresh_from_bundle_dir or warm_from_dir. w2 (may be NULL):
+     * the v2 witness as hex. Backend failures as in search. */
+    int (*publish_bundle)(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                          const char *dir, char w2[65]);
 };
 
 #define RUV_LAKE_OPS_SIZE_V1 (offsetof(struct ruv_lake_ops, sidecar_verify) + sizeof(void (*)(void)))
 #define RUV_LAKE_OPS_SIZE_V2                                                                  \
     (offsetof(struct ruv_lake_ops, cancel) + sizeof(void (*)(void)))
+#define RUV_LAKE_OPS_SIZE_V3                                                                  \
+    (offsetof(struct ruv_lake_ops, publish_bundle) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

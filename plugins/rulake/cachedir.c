@@ -172,16 +172,27 @@ int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *ke
     int st = cached_entry(lake, key, &slot, &e);
     if (st != RUV_OK)
         return st;
+    st = ruv__lake_save_entry(lake, key, ruv__lake_backend_at(lake, slot->backend)->name, e,
+                              dir, 0, w2);
+    ruv__lake_entry_release(lake, e);
+    return st;
+}
+
+int ruv__lake_save_entry(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                         const char *backend, const struct lake_entry *e, const char *dir,
+                         int allow_empty, char w2[65])
+{
+    int st = RUV_OK;
     struct ruv__lake_sidecar *sc = malloc(sizeof *sc);
     char name[64], path[4200];
     int dfd = -1, lfd = -1;
     if (!sc)
         st = ruv__detail_set(RUV_E_NOMEM, "out of memory for a sidecar");
-    else if (!e->idx)
+    else if (!e->idx && !allow_empty)
         st = ruv__detail_set(RUV_E_EMPTY, "collection '%.200s' is empty: nothing to save",
                              key->collection);
     if (st == RUV_OK)
-        st = sidecar_of(lake, e, key, ruv__lake_backend_at(lake, slot->backend)->name, sc);
+        st = sidecar_of(lake, e, key, backend, sc);
     if (st == RUV_OK)
         st = lock_dir(dir, &dfd, &lfd);
     if (st != RUV_OK)
@@ -190,14 +201,17 @@ int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *ke
     ruv__lake_hex(e->v2, 32, v2hex);
     snprintf(name, sizeof name, INDEX_PREFIX "%.32s" INDEX_SUFFIX, v2hex);
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
+    if (e->idx && faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
         (st = lake->host->index->save(e->idx, path)) != RUV_OK) {
         st = ruv__detail_set(st, "%s: %s", path, lake->host->last_error());
         goto done;
     }
-    sc->has_index = 1;
-    snprintf(sc->index_file, sizeof sc->index_file, "%s", name);
-    if ((st = hash_file_at(dfd, name, &sc->index_bytes, sc->index_shake256)) != RUV_OK ||
+    /* An empty collection's bundle names no index (a sidecar only). */
+    sc->has_index = e->idx != NULL;
+    if (e->idx)
+        snprintf(sc->index_file, sizeof sc->index_file, "%s", name);
+    if ((e->idx &&
+         (st = hash_file_at(dfd, name, &sc->index_bytes, sc->index_shake256)) != RUV_OK) ||
         (st = ruv__lake_sidecar_seal(sc, lake->cfg.has_signing_key ? lake->cfg.signing_key
                                                                     : NULL)) != RUV_OK)
         goto done;
@@ -207,7 +221,7 @@ int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *ke
     }
     if ((st = ruv__lake_sidecar_write_at(dfd, sc)) != RUV_OK) /* the commit */
         goto done;
-    remove_other_indexes(dfd, name);
+    remove_other_indexes(dfd, e->idx ? name : "");
     if (w2)
         memcpy(w2, v2hex, 65);
 done:
@@ -216,7 +230,6 @@ done:
     if (dfd >= 0)
         close(dfd);
     free(sc);
-    ruv__lake_entry_release(lake, e);
     return st;
 }
 

@@ -424,3 +424,9 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
         return RUV_OK;
     }
 }
+
+int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,
+                       struct ruv_lake_desc *out)
+{
+    return call_describe(lake, ruv__lake_backend_at(lake, backend), collection, out);
+}

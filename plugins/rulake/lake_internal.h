@@ -185,10 +185,24 @@ void ruv__lake_cache_clear(struct ruv_lake *lake);
  * retained entry valid for a query of qdim floats. flags: RUV_LAKE_NO_PRIME. */
 int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *collection,
                       uint32_t qdim, unsigned flags, struct lake_entry **out);
+/* The backend's describe of collection now (serialised for a backend
+ * without THREADSAFE; its failure wrapped as the search path wraps it). */
+int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,
+                       struct ruv_lake_desc *out);
 
 /* ---- cachedir.c: cache directories and bundles (rulake.md §9) ---- */
 int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *key,
                          const char *dir, char w2[65]);
+/* Writes entry e of key (whose backend is named backend) into dir as a
+ * cache directory: index file (none for an empty collection when
+ * allow_empty), then the sidecar (signed with the lake's signing key),
+ * whose rename commits; then drops index files it does not name. */
+int ruv__lake_save_entry(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                         const char *backend, const struct lake_entry *e, const char *dir,
+                         int allow_empty, char w2[65]);
+/* bundle.c: publish_bundle (rulake.md §9). */
+int ruv__lake_publish(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,
+                      char w2[65]);
 int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,
                    uint64_t *n);
 int ruv__lake_refresh(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,

@@ -267,6 +267,7 @@ static const struct ruv_lake_ops lake_ops = {
     .refresh_from_bundle_dir = ruv__lake_refresh,
     .submit = ruv__lake_submit,
     .cancel = ruv__lake_cancel,
+    .publish_bundle = ruv__lake_publish,
 };
 
 /* ---- self-test: the six v1 vectors of rulake.md §6.1 and its v2 ---- */

@@ -1,0 +1,153 @@
+/* Bundles between lakes (rulake.md §9): publish_bundle checks the backend
+ * whatever the consistency mode and writes the state it describes now;
+ * another lake refreshes against the bundle, or warms from it, and then
+ * answers exactly as the publisher does; a tampered bundle is refused
+ * with an error naming the check. */
+#include "config.h"
+
+#include "lake_cache_test.h"
+
+enum { N = 3000, DIM = 16 };
+
+static char *path_in(const char *leaf)
+{
+    static char buf[4][128];
+    static int i;
+    char *p = buf[i++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, leaf);
+    return p;
+}
+
+/* A LocalBackend "hot" whose collection "docs" went through the same two
+ * changes as every other made here (so generation 2 and the same rows),
+ * or only the first when only_first is set (generation 1). */
+static struct ruv_lake_local *hot_backend(const struct rows *r, int only_first)
+{
+    struct ruv_lake_local *lb;
+    assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
+    assert_lake(ops->local_upsert(lb, "docs", r->ids, r->v, r->n, r->dim), RUV_OK, NULL);
+    if (!only_first) {
+        float changed[DIM];
+        for (int d = 0; d < DIM; d++)
+            changed[d] = 0.25f * (float)d;
+        assert_lake(ops->local_upsert(lb, "docs", r->ids + 17, changed, 1, DIM), RUV_OK, NULL);
+    }
+    return lb;
+}
+
+/* k = 10 hits of 6 queries, for comparing lakes hit for hit. */
+static void answers(struct ruv_lake *lake, const struct rows *r, struct ruv_lake_hit out[6][10])
+{
+    uint32_t nh;
+    for (int i = 0; i < 6; i++) {
+        assert_lake(search1(lake, "hot", "docs", r->v + (size_t)i * 97 * DIM, DIM, 10, out[i],
+                            &nh),
+                    RUV_OK, NULL);
+        assert_int_equal(nh, 10);
+    }
+}
+
+/* Replaces the first character of the value of "member": in dir's sidecar. */
+static void tamper_sidecar(const char *bundle, const char *member)
+{
+    char path[256], buf[65536];
+    snprintf(path, sizeof path, "%s/table.rulake.json", bundle);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *at = strstr(buf, member);
+    assert_non_null(at);
+    at = strchr(at + strlen(member), '"'); /* the value's opening quote */
+    assert_non_null(at);
+    at[1] = at[1] == 'a' ? 'b' : 'a';
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    fclose(f);
+}
+
+static void publish_then_refresh_elsewhere(void **state)
+{
+    (void)state;
+    assert_true(ops->struct_size >= RUV_LAKE_OPS_SIZE_V3);
+    struct rows r = make_rows(N, DIM, 5, 100, 7);
+    const struct ruv_lake_target key = {"hot", "docs"};
+    char *bundle = path_in("bundle"), w2[65], hex[65];
+    uint64_t n = 0;
+    int res = -1;
+
+    /* The publisher is STALE and its entry is older than the backend:
+     * publish checks anyway and primes the present state. */
+    struct ruv_lake_local *pub_lb = hot_backend(&r, 1);
+    struct ruv_lake *pub = open_lake(RUV_LAKE_STALE, 0, 0);
+    register_local(pub, pub_lb);
+    struct ruv_lake_hit want[6][10], got[6][10];
+    answers(pub, &r, want);
+    float changed[DIM];
+    for (int d = 0; d < DIM; d++)
+        changed[d] = 0.25f * (float)d;
+    assert_lake(ops->local_upsert(pub_lb, "docs", r.ids + 17, changed, 1, DIM), RUV_OK, NULL);
+    assert_lake(ops->publish_bundle(pub, &key, bundle, w2), RUV_OK, NULL);
+    assert_int_equal(stats_of(pub, NULL, NULL).primes, 2);
+    assert_lake(ops->witness_of(pub, &key, 2, hex), RUV_OK, NULL);
+    assert_string_equal(hex, w2);
+    answers(pub, &r, want);
+    assert_lake(ops->publish_bundle(pub, &key, bundle, hex), RUV_OK, NULL); /* no new prime */
+    assert_string_equal(hex, w2);
+    assert_int_equal(stats_of(pub, NULL, NULL).primes, 2);
+    assert_lake(ops->sidecar_verify(ps, bundle, NULL, 0, NULL, hex), RUV_OK, NULL);
+    assert_string_equal(hex, w2);
+
+    /* A reader on generation 1 is told to drop it; on generation 2 it is
+     * up to date and answers as the publisher does. */
+    struct ruv_lake_local *old_lb = hot_backend(&r, 1);
+    struct ruv_lake *rd = open_lake(RUV_LAKE_FRESH, 0, 0);
+    register_local(rd, old_lb);
+    answers(rd, &r, got);
+    assert_lake(ops->refresh_from_bundle_dir(rd, &key, bundle, &res), RUV_OK, NULL);
+    assert_int_equal(res, RUV_LAKE_INVALIDATED);
+    ops->close(rd);
+    struct ruv_lake_local *new_lb = hot_backend(&r, 0);
+    rd = open_lake(RUV_LAKE_FRESH, 0, 0);
+    register_local(rd, new_lb);
+    answers(rd, &r, got);
+    assert_lake(ops->refresh_from_bundle_dir(rd, &key, bundle, &res), RUV_OK, NULL);
+    assert_int_equal(res, RUV_LAKE_UP_TO_DATE);
+    assert_memory_equal(got, want, sizeof want);
+    ops->close(rd);
+
+    /* Warm from the bundle: no pull, the same answers. */
+    rd = open_lake(RUV_LAKE_FRESH, 0, 0);
+    register_local(rd, new_lb);
+    assert_lake(ops->warm_from_dir(rd, &key, bundle, &n), RUV_OK, NULL);
+    assert_int_equal(n, N);
+    answers(rd, &r, got);
+    assert_memory_equal(got, want, sizeof want);
+    assert_int_equal(stats_of(rd, NULL, NULL).primes, 0);
+
+    /* Tampered: a witness digit changed. Refused, naming the check. */
+    tamper_sidecar(bundle, "\"rvf_witness\":");
+    assert_lake(ops->refresh_from_bundle_dir(rd, &key, bundle, &res), RUV_E_INTEGRITY,
+                "table.rulake.json");
+    ops->close(rd);
+    rd = open_lake(RUV_LAKE_FRESH, 0, 0);
+    register_local(rd, new_lb);
+    assert_lake(ops->warm_from_dir(rd, &key, bundle, &n), RUV_E_INTEGRITY, "witness");
+    ops->close(rd);
+
+    ops->close(pub);
+    ops->local_release(pub_lb);
+    ops->local_release(old_lb);
+    ops->local_release(new_lb);
+    free_rows(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(publish_then_refresh_elsewhere),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
