@@ -54,6 +54,7 @@ from ._index import (
     load_index,
 )
 from ._lake_adapter import BackendAdapter, CollectionInfo, PulledBatch
+from ._lake_bundle import RuLakeBundle
 from ._lake import (
     CacheStats,
     Consistency,
@@ -132,6 +133,7 @@ __all__ = [
     "DeadlineExceeded",
     "RuLake",
     "RuLakeBuilder",
+    "RuLakeBundle",
     "Consistency",
     "LocalBackend",
     "FsBackend",

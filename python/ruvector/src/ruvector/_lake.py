@@ -458,6 +458,20 @@ class RuLake:
                                     status_name=exc.status_name) from None
         return w
 
+    def publish_bundle(self, collection: str, *, out_dir: Union[str, "os.PathLike[str]"],
+                       backend: Optional[str] = None) -> str:
+        """Publishes the collection's bundle into out_dir (created if
+        missing): the backend describes the collection now, whatever the
+        consistency mode; the cached entry is used when it names that state,
+        else the key primes again. The directory gets the index file and the
+        sidecar (signed with the builder's signing_key), committed by one
+        rename; another lake reads it with refresh_from_bundle_dir or
+        warm_from_dir, and RuLakeBundle.read shows it. Returns the v2 witness."""
+        b = self._backend_name(backend)
+        w: str = self._h.publish(b, collection, out_dir)
+        self._keys.add((b, collection))
+        return w
+
     def warm_from_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> int:
         """Installs the entry saved in dir under key (checked: witnesses,
         index size and SHAKE-256, this lake's seed and parameters); returns
