@@ -286,8 +286,12 @@ struct ruv_lake_ops {
      * RUV_E_EMPTY for an empty collection. w2 (may be NULL): v2 as hex. */
     int (*save_cache_to_dir)(struct ruv_lake *lake, const struct ruv_lake_target *key,
                              const char *dir, char w2[65]);
-    /* Installs the entry saved in dir under key (the key's backend must be
-     * registered; it is not called): checks the sidecar (§6.5), the
+    /* Installs the entry saved in dir under key. The key's backend is not
+     * called and need not be registered: an unknown name (key->backend
+     * must name one) is held until a backend of that name is registered;
+     * until then a STALE lake searches the warm entry, while FRESH and
+     * EVENTUAL searches (which describe) and any pull fail with
+     * RUV_E_BACKEND saying the backend is needed. Checks the sidecar (§6.5), the
      * lake's seed, rerank and parameters (RUV_E_INVAL naming the field),
      * the index file's size and SHAKE-256 (RUV_E_INTEGRITY), loads it with
      * every page resident and checks n and dim. The same v2 installed

@@ -287,7 +287,7 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
     if (!dir || !n)
         return ruv__detail_set(RUV_E_INVAL, "warm_from_dir: dir or n is NULL");
     struct lake_slot *slot;
-    int st = ruv__lake_key_slot(lake, key, 1, NULL, &slot);
+    int st = ruv__lake_warm_slot(lake, key, &slot); /* no backend needed */
     if (st != RUV_OK)
         return st;
     const struct ruv_host *host = lake->host;

@@ -144,6 +144,12 @@ void ruv__lake_close(struct ruv_lake *lake)
         pthread_mutex_destroy(&lb->serial);
         free(lb);
     }
+    while (lake->retired) {
+        struct lake_backend *lb = lake->retired;
+        lake->retired = lb->retired_next;
+        pthread_mutex_destroy(&lb->serial);
+        free(lb);
+    }
     pthread_rwlock_destroy(&lake->backends_lock);
     pthread_rwlock_destroy(&lake->table_lock);
     pthread_mutex_destroy(&lake->cache_mu);
@@ -205,13 +211,24 @@ int ruv__lake_register(struct ruv_lake *lake, const struct ruv_lake_backend *b)
     pthread_mutex_init(&lb->serial, NULL);
     pthread_rwlock_wrlock(&lake->backends_lock);
     st = RUV_OK;
-    for (unsigned i = 0; i < lake->nbackends && st == RUV_OK; i++)
-        if (strcmp(lake->backends[i]->name, b->name) == 0)
+    int replaced = 0;
+    for (unsigned i = 0; i < lake->nbackends && st == RUV_OK && !replaced; i++) {
+        struct lake_backend *old = lake->backends[i];
+        if (strcmp(old->name, b->name) != 0)
+            continue;
+        if (old->absent) { /* warm entries waiting for this backend: keep index i */
+            old->retired_next = lake->retired;
+            lake->retired = old;
+            lake->backends[i] = lb;
+            replaced = 1;
+        } else {
             st = ruv__detail_set(RUV_E_INVAL, "a backend named '%s' is already registered",
                                  b->name);
-    if (st == RUV_OK && lake->nbackends == LAKE_MAX_BACKENDS)
+        }
+    }
+    if (st == RUV_OK && !replaced && lake->nbackends == LAKE_MAX_BACKENDS)
         st = ruv__detail_set(RUV_E_INVAL, "a lake holds at most %d backends", LAKE_MAX_BACKENDS);
-    if (st == RUV_OK)
+    if (st == RUV_OK && !replaced)
         lake->backends[lake->nbackends++] = lb;
     pthread_rwlock_unlock(&lake->backends_lock);
     if (st != RUV_OK) {
@@ -252,6 +269,80 @@ struct lake_backend *ruv__lake_backend_at(struct ruv_lake *lake, unsigned i)
     struct lake_backend *lb = lake->backends[i];
     pthread_rwlock_unlock(&lake->backends_lock);
     return lb;
+}
+
+/* describe and pull of an absent backend (struct lake_backend). STALE
+ * describes only a key without entry; the other modes also to check one. */
+static int absent_pull(void *state, const char *collection, struct ruv_lake_batch *out)
+{
+    (void)state;
+    (void)out;
+    return ruv__detail_set(RUV_E_STATE,
+                           "the backend is not registered: '%.200s' has no warm entry (never "
+                           "warmed, invalidated or evicted) and only the backend can supply it",
+                           collection);
+}
+
+static int absent_describe(void *state, const char *collection, struct ruv_lake_desc *out)
+{
+    const struct ruv_lake *lake = state;
+    if (lake->cfg.consistency == RUV_LAKE_STALE)
+        return absent_pull(state, collection, NULL);
+    (void)out;
+    return ruv__detail_set(RUV_E_STATE,
+                           "the backend is not registered: %s consistency checks with the "
+                           "backend that the warm entry of '%.200s' is still current "
+                           "(register the backend, or open the lake with STALE consistency "
+                           "to search a warm cache without it)",
+                           lake->cfg.consistency == RUV_LAKE_EVENTUAL ? "EVENTUAL" : "FRESH",
+                           collection);
+}
+
+int ruv__lake_warm_slot(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                        struct lake_slot **slot)
+{
+    if (!lake || !key || !key->collection)
+        return ruv__detail_set(RUV_E_INVAL, "lake, key or collection is NULL");
+    unsigned b;
+    int st = ruv__lake_backend_index(lake, key->backend, &b);
+    if (st == RUV_E_NOTFOUND && key->backend) {
+        if ((st = ruv__lake_name_check("backend", key->backend)) != RUV_OK)
+            return st;
+        struct lake_backend *lb = calloc(1, sizeof *lb);
+        if (!lb)
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory for backend '%s'", key->backend);
+        strcpy(lb->name, key->backend);
+        lb->absent = 1;
+        lb->b = (struct ruv_lake_backend){.struct_size = sizeof lb->b,
+                                          .flags = RUV_LAKE_BACKEND_THREADSAFE,
+                                          .name = lb->name, .state = lake,
+                                          .describe = absent_describe, .pull = absent_pull};
+        pthread_mutex_init(&lb->serial, NULL);
+        pthread_rwlock_wrlock(&lake->backends_lock);
+        st = RUV_OK;
+        int there = 0;
+        for (unsigned i = 0; i < lake->nbackends && !there; i++)
+            if (strcmp(lake->backends[i]->name, lb->name) == 0) { /* raced: it is there now */
+                b = i;
+                there = 1;
+            }
+        if (!there && lake->nbackends == LAKE_MAX_BACKENDS)
+            st = ruv__detail_set(RUV_E_INVAL, "a lake holds at most %d backends",
+                                 LAKE_MAX_BACKENDS);
+        if (!there && st == RUV_OK) {
+            b = lake->nbackends;
+            lake->backends[lake->nbackends++] = lb;
+        }
+        pthread_rwlock_unlock(&lake->backends_lock);
+        if (there || st != RUV_OK) {
+            pthread_mutex_destroy(&lb->serial);
+            free(lb);
+        }
+    }
+    if (st != RUV_OK)
+        return st;
+    *slot = ruv__lake_slot(lake, b, key->collection, 1);
+    return *slot ? RUV_OK : RUV_E_NOMEM;
 }
 
 static unsigned slot_hash(unsigned backend, const char *c)

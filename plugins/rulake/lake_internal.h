@@ -29,6 +29,13 @@ struct lake_backend {
     char name[LAKE_NAME_MAX + 1];
     struct ruv_lake_backend b;
     pthread_mutex_t serial; /* held around calls of a backend without THREADSAFE */
+    /* A name warm_from_dir installed entries under before any backend of
+     * that name was registered: its describe and pull fail, saying the
+     * backend is needed. register_backend replaces it (same index); the
+     * replaced one stays on the lake's retired list until close, as a
+     * search may still hold it. */
+    int absent;
+    struct lake_backend *retired_next;
 };
 
 struct lake_entry {
@@ -88,6 +95,7 @@ struct ruv_lake {
     pthread_rwlock_t backends_lock;
     struct lake_backend *backends[LAKE_MAX_BACKENDS];
     unsigned nbackends;
+    struct lake_backend *retired; /* replaced absent backends (freed at close) */
     pthread_rwlock_t table_lock;
     struct lake_slot *buckets[LAKE_BUCKETS];
     pthread_mutex_t cache_mu;
@@ -143,6 +151,10 @@ struct lake_slot *ruv__lake_slot(struct ruv_lake *lake, unsigned backend, const 
  * RUV_E_NOTFOUND / RUV_E_INVAL naming it. */
 int ruv__lake_backend_index(struct ruv_lake *lake, const char *name, unsigned *out);
 struct lake_backend *ruv__lake_backend_at(struct ruv_lake *lake, unsigned i);
+/* The key's slot for warm_from_dir, which needs no backend: a backend name
+ * not registered gets an absent backend (see struct lake_backend). */
+int ruv__lake_warm_slot(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                        struct lake_slot **slot);
 uint64_t ruv__lake_now_ns(void);
 
 /* The §6.3 string P of an index the lake built (NULL: an empty

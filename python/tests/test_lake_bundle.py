@@ -142,3 +142,37 @@ def test_publish_from_a_stale_lake_checks_the_backend(tmp_path: Path) -> None:
         w2 = lake.publish_bundle("docs", out_dir=tmp_path / "b")
         assert w2 != old and lake.cache_witness_of(("hot", "docs")) == w2
         assert RuLakeBundle.read(tmp_path / "b").generation == 2
+
+
+def test_warm_without_the_backend(tmp_path: Path) -> None:
+    ids, vecs = rows(3000, 16, 4)
+    b = hot(ids, vecs)
+    with RuLake.builder().build() as saver:
+        saver.register_backend(b)
+        want = answers(saver, vecs[:6])
+        saver.save_cache_to_dir(("hot", "docs"), tmp_path / "cache")
+
+    # STALE: the warm entry is searched with no backend registered.
+    with RuLake.builder().consistency(Consistency.STALE).build() as lake:
+        assert lake.warm_from_dir(("hot", "docs"), tmp_path / "cache") == 3000
+        assert lake.backends == [] and ("hot", "docs") in lake
+        assert answers(lake, vecs[:6]) == want
+        s = lake.cache_stats()
+        assert (s.primes, s.misses, s.checks) == (0, 0, 0)
+        lake.invalidate_cache(("hot", "docs"))
+        with pytest.raises(ruvector.BackendError, match="only the backend can supply it"):
+            lake.search_one("docs", vecs[0])
+
+    # FRESH: the search says the backend is needed to check the entry ...
+    with RuLake.builder().build() as lake:
+        lake.warm_from_dir(("hot", "docs"), tmp_path / "cache")
+        with pytest.raises(ruvector.BackendError,
+                           match="FRESH consistency checks with the backend"):
+            lake.search_one("docs", vecs[0], backend="hot")
+        # ... and once registered, checks it and keeps it (no prime).
+        lake.register_backend(b)
+        assert lake.backends == ["hot"]
+        assert answers(lake, vecs[:6]) == want
+        assert lake.cache_stats().primes == 0
+        with pytest.raises(ValueError, match="already registered"):
+            lake.register_backend(hot(ids, vecs))

@@ -2,7 +2,8 @@
  * whatever the consistency mode and writes the state it describes now;
  * another lake refreshes against the bundle, or warms from it, and then
  * answers exactly as the publisher does; a tampered bundle is refused
- * with an error naming the check. */
+ * with an error naming the check. A warm cache needs no backend to be
+ * searched in STALE mode. */
 #include "config.h"
 
 #include "lake_cache_test.h"
@@ -144,10 +145,65 @@ static void publish_then_refresh_elsewhere(void **state)
     free_rows(&r);
 }
 
+/* warm_from_dir needs no backend: a STALE lake searches the warm entry
+ * without one; a FRESH lake says the backend is needed to check it, until
+ * the backend is registered (then the entry is checked and kept). */
+static void warm_without_the_backend(void **state)
+{
+    (void)state;
+    struct rows r = make_rows(N, DIM, 9, 1, 1);
+    const struct ruv_lake_target key = {"hot", "docs"};
+    char *cache = path_in("warm-cache");
+    uint64_t n = 0;
+    struct ruv_lake_local *lb = hot_backend(&r, 0);
+    struct ruv_lake *saver = open_lake(RUV_LAKE_FRESH, 0, 0);
+    register_local(saver, lb);
+    struct ruv_lake_hit want[6][10], got[6][10], h[10];
+    uint32_t nh;
+    answers(saver, &r, want);
+    assert_lake(ops->save_cache_to_dir(saver, &key, cache, NULL), RUV_OK, NULL);
+    ops->close(saver);
+
+    struct ruv_lake *stale = open_lake(RUV_LAKE_STALE, 0, 0);
+    const struct ruv_lake_target unnamed = {NULL, "docs"};
+    assert_lake(ops->warm_from_dir(stale, &unnamed, cache, &n), RUV_E_INVAL, "no backend named");
+    assert_lake(ops->warm_from_dir(stale, &key, cache, &n), RUV_OK, NULL);
+    assert_int_equal(n, N);
+    answers(stale, &r, got);
+    assert_memory_equal(got, want, sizeof want);
+    struct ruv_lake_stats s = stats_of(stale, "hot", NULL);
+    assert_int_equal(s.primes + s.misses + s.checks, 0);
+    int was = 0;
+    assert_lake(ops->invalidate(stale, &key, &was), RUV_OK, NULL);
+    assert_int_equal(was, 1);
+    assert_lake(search1(stale, "hot", "docs", r.v, DIM, 10, h, &nh), RUV_E_BACKEND,
+                "only the backend can supply it");
+    ops->close(stale);
+
+    struct ruv_lake *fresh = open_lake(RUV_LAKE_FRESH, 0, 0);
+    assert_lake(ops->warm_from_dir(fresh, &key, cache, &n), RUV_OK, NULL);
+    assert_lake(search1(fresh, "hot", "docs", r.v, DIM, 10, h, &nh), RUV_E_BACKEND,
+                "FRESH consistency checks with the backend");
+    register_local(fresh, lb); /* takes the absent backend's place */
+    answers(fresh, &r, got);
+    assert_memory_equal(got, want, sizeof want);
+    s = stats_of(fresh, "hot", NULL);
+    assert_int_equal(s.primes, 0);
+    assert_int_equal(s.warm_installs, 1);
+    struct ruv_lake_backend again;
+    assert_lake(ops->local_backend(lb, &again), RUV_OK, NULL);
+    assert_lake(ops->register_backend(fresh, &again), RUV_E_INVAL, "already registered");
+    again.destroy(again.state);
+    ops->close(fresh);
+    ops->local_release(lb);
+    free_rows(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(publish_then_refresh_elsewhere),
+        cmocka_unit_test(warm_without_the_backend),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

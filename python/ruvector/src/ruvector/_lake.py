@@ -181,11 +181,14 @@ class RuLake:
     Build with ``RuLake.builder()...build()``. A key is ``(backend,
     collection)``. Thread-safe; every search releases the GIL."""
 
-    __slots__ = ("_h", "_backends", "_adapters", "_keys", "consistency", "ttl_ms", "metric",
+    __slots__ = ("_h", "_backends", "_warm_only", "_adapters", "_keys", "consistency", "ttl_ms",
+                 "metric",
                  "__weakref__")
 
     _h: Any
     _backends: List[str]
+    #: backend names warm_from_dir installed entries under, not registered (yet)
+    _warm_only: List[str]
     _adapters: Dict[str, BackendAdapter]
     _keys: Set[Key]
     consistency: Consistency
@@ -204,6 +207,7 @@ class RuLake:
         self = object.__new__(cls)
         self._h = h
         self._backends = []
+        self._warm_only = []
         self._adapters = {}
         self._keys = set()
         self.consistency = b._consistency
@@ -220,11 +224,15 @@ class RuLake:
             raise TypeError("backend must be a LocalBackend, an FsBackend or a BackendAdapter")
         if backend.name in self._backends:
             raise ValueError(f"a backend named {backend.name!r} is already registered")
+        # A name only warmed so far: the backend takes its place (its warm
+        # entries are kept and checked against it from now on).
         if isinstance(backend, BackendAdapter):
             self._h.register_adapter(backend, backend.name, bool(backend.threadsafe))
             self._adapters[backend.name] = backend
         else:
             self._h.register(backend._h)
+        if backend.name in self._warm_only:
+            self._warm_only.remove(backend.name)
         self._backends.append(backend.name)
 
     @property
@@ -232,13 +240,18 @@ class RuLake:
         """Registered backend names, in registration order."""
         return list(self._backends)
 
+    def _known(self) -> List[str]:
+        """Registered backends and names only warmed, as the plugin counts them."""
+        return self._backends + self._warm_only
+
     def _backend_name(self, backend: Optional[str]) -> str:
+        known = self._known()
         if backend is None:
-            if len(self._backends) != 1:
+            if len(known) != 1:
                 raise UnknownBackend(
                     f"name a backend: {len(self._backends)} are registered ({self._backends})")
-            return self._backends[0]
-        if backend not in self._backends:
+            return known[0]
+        if backend not in known:
             raise UnknownBackend(f"unknown backend {backend!r} (registered: {self._backends})")
         return backend
 
@@ -475,10 +488,17 @@ class RuLake:
     def warm_from_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> int:
         """Installs the entry saved in dir under key (checked: witnesses,
         index size and SHAKE-256, this lake's seed and parameters); returns
-        its row count. The key's backend must be registered; it is not called."""
+        its row count. The key's backend is not called and need not be
+        registered yet: a STALE lake then searches the warm entry without
+        it, while a FRESH or EVENTUAL search (which asks the backend whether
+        the entry is current) raises BackendError saying the backend is
+        needed, until register_backend adds it."""
         b, c = key
-        n: int = self._h.warm(self._backend_name(b), c, dir)
-        self._keys.add((self._backend_name(b), c))
+        name = self._backend_name(b) if b is None or b in self._known() else str(b)
+        n: int = self._h.warm(name, c, dir)
+        if name not in self._known():
+            self._warm_only.append(name)
+        self._keys.add((name, c))
         return n
 
     def refresh_from_bundle_dir(self, key: Key,
@@ -489,7 +509,7 @@ class RuLake:
         return RefreshResult(self._h.refresh(self._backend_name(b), c, dir))
 
     def __contains__(self, key: object) -> bool:
-        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in self._backends):
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in self._known()):
             return False
         return self.cache_witness_of((str(key[0]), str(key[1]))) is not None
 
@@ -498,7 +518,7 @@ class RuLake:
         return CacheStats._from(self._h.stats(None, None))
 
     def cache_stats_by_backend(self) -> Dict[str, CacheStats]:
-        return {b: CacheStats._from(self._h.stats(b, None)) for b in self._backends}
+        return {b: CacheStats._from(self._h.stats(b, None)) for b in self._known()}
 
     def cache_stats_by_collection(self) -> Dict[Key, CacheStats]:
         """Counters per key this lake has searched."""
