@@ -55,6 +55,7 @@ from ._index import (
 )
 from ._lake_adapter import BackendAdapter, CollectionInfo, PulledBatch
 from ._lake_bundle import RuLakeBundle
+from ._lake_parquet import ParquetBackend
 from ._lake import (
     CacheStats,
     Consistency,
@@ -134,6 +135,7 @@ __all__ = [
     "RuLake",
     "RuLakeBuilder",
     "RuLakeBundle",
+    "ParquetBackend",
     "Consistency",
     "LocalBackend",
     "FsBackend",
