@@ -220,9 +220,12 @@ struct ruv_lake_ops {
     /* Opens a lake on the plugin's engine, which must outlive it. cfg is
      * copied; *out is the caller's until close. RUV_E_INVAL names a bad field. */
     int (*open)(void *plugin_state, const struct ruv_lake_config *cfg, struct ruv_lake **out);
-    /* Cancels queued submitted requests and waits for running ones (other
-     * calls must not race close); frees every entry and destroys the
-     * registered backends. NULL: no-op. */
+    /* Waits for the calls in progress on other threads (a search in its
+     * pull, a save) to return; calls begun after close began get
+     * RUV_E_STATE "the lake is closing" (a call made after close returned
+     * uses freed memory: the caller must not). Then cancels queued
+     * submitted requests and waits for running ones, frees every entry
+     * and destroys the registered backends. NULL: no-op. */
     void (*close)(struct ruv_lake *lake);
     /* Registers b (the struct is copied, the name too). On RUV_OK the lake
      * owns b->state (destroy at close); on failure the caller still does.

@@ -112,15 +112,47 @@ int ruv__lake_open(const struct ruv_host *host, const struct ruv_lake_config *cf
     pthread_mutex_init(&lake->cache_mu, NULL);
     pthread_mutex_init(&lake->tasks_mu, NULL);
     pthread_cond_init(&lake->tasks_idle, NULL);
+    pthread_mutex_init(&lake->calls_mu, NULL);
+    pthread_cond_init(&lake->calls_idle, NULL);
     lake->next_ticket = 1;
     *out = lake;
     return RUV_OK;
+}
+
+int ruv__lake_enter(struct ruv_lake *lake)
+{
+    if (!lake)
+        return ruv__detail_set(RUV_E_INVAL, "the lake is NULL");
+    atomic_fetch_add(&lake->calls, 1);
+    if (atomic_load(&lake->closing)) {
+        ruv__lake_leave(lake);
+        return ruv__detail_set(RUV_E_STATE, "the lake is closing");
+    }
+    return RUV_OK;
+}
+
+void ruv__lake_leave(struct ruv_lake *lake)
+{
+    /* The last call out wakes a waiting close (under the mutex, so the
+     * wake-up cannot fall between close's check and its wait). */
+    if (atomic_fetch_sub(&lake->calls, 1) == 1 && atomic_load(&lake->closing)) {
+        pthread_mutex_lock(&lake->calls_mu);
+        pthread_cond_broadcast(&lake->calls_idle);
+        pthread_mutex_unlock(&lake->calls_mu);
+    }
 }
 
 void ruv__lake_close(struct ruv_lake *lake)
 {
     if (!lake)
         return;
+    /* Synchronous calls still running (a search in its pull, a save) end
+     * first; calls made from now on get RUV_E_STATE. */
+    atomic_store(&lake->closing, 1);
+    pthread_mutex_lock(&lake->calls_mu);
+    while (atomic_load(&lake->calls) > 0)
+        pthread_cond_wait(&lake->calls_idle, &lake->calls_mu);
+    pthread_mutex_unlock(&lake->calls_mu);
     ruv__lake_tasks_drain(lake);
     for (unsigned b = 0; b < LAKE_BUCKETS; b++) {
         struct lake_slot *s = lake->buckets[b];
@@ -155,6 +187,8 @@ void ruv__lake_close(struct ruv_lake *lake)
     pthread_mutex_destroy(&lake->cache_mu);
     pthread_mutex_destroy(&lake->tasks_mu);
     pthread_cond_destroy(&lake->tasks_idle);
+    pthread_mutex_destroy(&lake->calls_mu);
+    pthread_cond_destroy(&lake->calls_idle);
     free(lake->keys);
     volatile uint8_t *secret = lake->cfg.signing_key; /* not left in freed memory */
     for (size_t i = 0; i < sizeof lake->cfg.signing_key; i++)

@@ -109,6 +109,12 @@ struct ruv_lake {
     struct lake_task *tasks;
     uint64_t next_ticket;
     unsigned ntasks;
+    /* Calls in progress through the ops table (ruv__lake_enter/leave):
+     * close refuses new ones and waits for these. */
+    atomic_uint calls;
+    atomic_int closing;
+    pthread_mutex_t calls_mu;
+    pthread_cond_t calls_idle;
 };
 
 /* "l2", "ip", "cosine" for a ruv_metric; NULL for another value. */
@@ -125,6 +131,12 @@ static inline int ruv__lake_planned(const struct ruv_lake_config *c)
 {
     return c->bits == RUV_INDEX_AUTO || c->nlist == RUV_INDEX_AUTO;
 }
+
+/* Around every call of the ops table on an open lake: enter returns
+ * RUV_E_STATE once close has begun (then leave must not be called); close
+ * waits until every entered call has left. */
+int ruv__lake_enter(struct ruv_lake *lake);
+void ruv__lake_leave(struct ruv_lake *lake);
 
 /* ---- lake.c: the ops of feature-lake.h version 2 that plugin.c forwards ---- */
 int ruv__lake_config_init(const struct ruv_host *host, struct ruv_lake_config *cfg);

@@ -3,8 +3,10 @@
  * another lake refreshes against the bundle, or warms from it, and then
  * answers exactly as the publisher does; a tampered bundle is refused
  * with an error naming the check. A warm cache needs no backend to be
- * searched in STALE mode. */
+ * searched in STALE mode. close waits for searches in progress. */
 #include "config.h"
+
+#include <sched.h>
 
 #include "lake_cache_test.h"
 
@@ -199,11 +201,81 @@ static void warm_without_the_backend(void **state)
     free_rows(&r);
 }
 
+struct held_search {
+    struct ruv_lake *lake;
+    const float *q;
+    int status;
+    uint32_t nh;
+    struct ruv_lake_hit h[10];
+};
+
+static void *held_search_run(void *arg)
+{
+    struct held_search *hs = arg;
+    hs->status = search1(hs->lake, "slow", "docs", hs->q, DIM, 10, hs->h, &hs->nh);
+    return NULL;
+}
+
+struct closer {
+    struct ruv_lake *lake;
+    atomic_int closed;
+};
+
+static void *closer_run(void *arg)
+{
+    struct closer *c = arg;
+    ops->close(c->lake);
+    atomic_store(&c->closed, 1);
+    return NULL;
+}
+
+/* close waits for a synchronous search in progress (here held in its
+ * pull) instead of freeing the lake under it; calls made once close has
+ * begun get RUV_E_STATE. */
+static void close_waits_for_running_searches(void **state)
+{
+    (void)state;
+    struct rows r = make_rows(500, DIM, 3, 1, 1);
+    struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
+    struct counting *b = counting_new(lake, "slow");
+    assert_lake(ops->local_put_collection(b->lb, "docs", r.ids, r.v, r.n, DIM), RUV_OK, NULL);
+    pthread_mutex_lock(&b->mu);
+    b->gate_closed = 1;
+    pthread_mutex_unlock(&b->mu);
+    struct held_search hs = {.lake = lake, .q = r.v, .status = -1};
+    pthread_t searcher, closing;
+    pthread_create(&searcher, NULL, held_search_run, &hs);
+    pthread_mutex_lock(&b->mu);
+    while (b->waiting == 0) /* the search is in its pull */
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    struct closer c = {.lake = lake};
+    pthread_create(&closing, NULL, closer_run, &c);
+    struct ruv_lake_stats s;
+    int st;
+    while ((st = ops->stats(lake, NULL, &s)) == RUV_OK) /* until close has begun */
+        sched_yield();
+    assert_int_equal(st, RUV_E_STATE);
+    assert_int_equal(atomic_load(&c.closed), 0); /* the search still holds it open */
+    pthread_mutex_lock(&b->mu);
+    b->gate_closed = 0;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(searcher, NULL);
+    pthread_join(closing, NULL);
+    assert_int_equal(hs.status, RUV_OK);
+    assert_int_equal(hs.nh, 10);
+    assert_int_equal(hs.h[0].id, r.ids[0]);
+    assert_int_equal(atomic_load(&c.closed), 1);
+    free_rows(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(publish_then_refresh_elsewhere),
         cmocka_unit_test(warm_without_the_backend),
+        cmocka_unit_test(close_waits_for_running_searches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
