@@ -120,3 +120,18 @@ def test_without_pyarrow_the_error_says_so(monkeypatch: Any) -> None:
     with pytest.raises(ImportError, match="pip install pyarrow"):
         ParquetBackend("pq")
     assert os.environ is not None
+
+
+@needs_pyarrow
+def test_the_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+    import sys
+    example = Path(__file__).resolve().parent.parent / "examples" / "parquet_lake.py"
+    monkeypatch.setattr(sys, "argv", [str(example), str(tmp_path)])
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("first search") and "(420, 0.0)" in out[0]
+    assert out[2] == "after the rewrite: 430 primes: 2"
+    assert out[3].startswith("bundle: RuLakeBundle(") and "signature=unsigned" in out[3]
+    assert (tmp_path / "bundle" / "table.rulake.json").is_file()
