@@ -270,12 +270,60 @@ static void close_waits_for_running_searches(void **state)
     free_rows(&r);
 }
 
+/* A signed publish is verified with its public key and refused with
+ * another; an empty collection publishes a sidecar without index, which
+ * refresh reads and warm declines (nothing to load). */
+static void signed_and_empty_bundles(void **state)
+{
+    (void)state;
+    static const uint8_t priv[32] = {
+        0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a,
+        0xf4, 0x92, 0xec, 0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32,
+        0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60};
+    static const uint8_t pub[1][32] = {{
+        0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe,
+        0xd3, 0xc9, 0x64, 0x07, 0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6,
+        0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a}};
+    static const uint8_t other[1][32] = {{1, 2, 3}};
+    struct rows r = make_rows(200, DIM, 13, 1, 1);
+    struct ruv_lake_config cfg;
+    struct ruv_lake *lake = NULL;
+    assert_lake(ops->config_init(ps, &cfg), RUV_OK, NULL);
+    cfg.has_signing_key = 1;
+    memcpy(cfg.signing_key, priv, 32);
+    assert_lake(ops->open(ps, &cfg, &lake), RUV_OK, NULL);
+    struct ruv_lake_local *lb;
+    assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
+    assert_lake(ops->local_put_collection(lb, "docs", r.ids, r.v, r.n, DIM), RUV_OK, NULL);
+    assert_lake(ops->local_put_collection(lb, "none", NULL, NULL, 0, DIM), RUV_OK, NULL);
+    register_local(lake, lb);
+    const struct ruv_lake_target docs = {"hot", "docs"}, none = {"hot", "none"};
+    char *signed_dir = path_in("signed"), *empty_dir = path_in("empty"), w2[65], v2[65];
+    assert_lake(ops->publish_bundle(lake, &docs, signed_dir, w2), RUV_OK, NULL);
+    assert_lake(ops->sidecar_verify(ps, signed_dir, pub, 1, NULL, v2), RUV_OK, NULL);
+    assert_string_equal(v2, w2);
+    assert_lake(ops->sidecar_verify(ps, signed_dir, other, 1, NULL, v2), RUV_E_INTEGRITY, NULL);
+
+    assert_lake(ops->publish_bundle(lake, &none, empty_dir, w2), RUV_OK, NULL);
+    assert_lake(ops->sidecar_verify(ps, empty_dir, pub, 1, NULL, v2), RUV_OK, NULL);
+    assert_string_equal(v2, w2);
+    int res = -1;
+    assert_lake(ops->refresh_from_bundle_dir(lake, &none, empty_dir, &res), RUV_OK, NULL);
+    assert_int_equal(res, RUV_LAKE_UP_TO_DATE);
+    uint64_t n;
+    assert_lake(ops->warm_from_dir(lake, &none, empty_dir, &n), RUV_E_UNSUPPORTED, "no");
+    ops->close(lake);
+    ops->local_release(lb);
+    free_rows(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(publish_then_refresh_elsewhere),
         cmocka_unit_test(warm_without_the_backend),
         cmocka_unit_test(close_waits_for_running_searches),
+        cmocka_unit_test(signed_and_empty_bundles),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
