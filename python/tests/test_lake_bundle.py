@@ -63,8 +63,10 @@ def test_publish_then_refresh_in_another_lake(tmp_path: Path) -> None:
     b = RuLakeBundle.read(out, public_keys=[PUB])
     assert (b.backend, b.collection, b.count, b.dim) == ("hot", "docs", 4000, 24)
     assert b.witness_v2 == w2 and b.data_ref == "local://hot/docs" and b.generation == 1
-    assert b.index_params == "index=rabitq_plus;metric=l2;bits=1;nlist=0" or (
-        b.index_params is not None and b.index_params.startswith("index=rabitq_plus;metric=l2;"))
+    # The witnessed parameters are those the engine's plan chose, as a direct
+    # default build of the same rows reports them.
+    p = ruvector.RabitqPlusIndex.build(vecs, ids=ids, seed=42, rerank_factor=20).params
+    assert b.index_params == f"index=rabitq_plus;metric=l2;bits={p['bits']};nlist={p['nlist']}"
     assert b.index_file is not None and (out / b.index_file).is_file()
     assert b.signed and b.signature_status == "verified" and b.key_id == "7cb16e94954c73e7"
     assert RuLakeBundle.read(out).signature_status == "unchecked"
@@ -176,3 +178,19 @@ def test_warm_without_the_backend(tmp_path: Path) -> None:
         assert lake.cache_stats().primes == 0
         with pytest.raises(ValueError, match="already registered"):
             lake.register_backend(hot(ids, vecs))
+
+
+def test_planned_parameters_are_witnessed(tmp_path: Path) -> None:
+    """At 30,000 rows the plan takes IVF: the bundle records what it chose,
+    and .bits(1).nlist(0) (the spec's values) records those."""
+    ids, vecs = rows(30_000, 16, 5)
+    p = ruvector.RabitqPlusIndex.build(vecs, ids=ids, seed=42, rerank_factor=20).params
+    assert p["nlist"] > 0
+    for builder, want in ((RuLake.builder(), (p["bits"], p["nlist"])),
+                          (RuLake.builder().bits(1).nlist(0), (1, 0))):
+        with builder.build() as lake:
+            lake.register_backend(hot(ids, vecs))
+            out = tmp_path / f"b{want[1]}"
+            lake.publish_bundle("docs", out_dir=out)
+            b = RuLakeBundle.read(out)
+            assert b.index_params == f"index=rabitq_plus;metric=l2;bits={want[0]};nlist={want[1]}"
