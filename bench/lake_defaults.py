@@ -4,7 +4,7 @@ order, seed 42) under each candidate and reports recall@10, single-query
 QPS on one thread, build seconds and memory, on ruvector-demo-100k and on
 one generated clustered set. Not a test; run by hand:
 
-    python3 bench/rulake_defaults.py [--data /work/shared/datasets/ruvector-demo-100k]
+    python3 bench/lake_defaults.py [--data /work/shared/datasets/ruvector-demo-100k]
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 standalone index built from the same rows, <= 2x, for the first search and
 in steady state (docs/benchmarks-rulake.md, "Parquet: the M2 gate").
 
-    python3 bench/rulake_parquet.py [--data DIR] [--reps 3] [--queries 200]
+    python3 bench/lake_parquet.py [--data DIR] [--reps 3] [--queries 200]
 
 The Parquet file is made from ruvector-demo-100k (ids 0..n-1 as uint64,
 vectors as fixed_size_list<float32>[128]) in a temporary directory.
