@@ -201,7 +201,10 @@ step "fresh venv with the installed wheel"
 rm -rf "$b/venv-test"
 quiet venv-test "$py" -m venv "$b/venv-test"
 V="$b/venv-test/bin"
-quiet pip-test "$V/python" -m pip install -q --disable-pip-version-check "$core" pytest mypy
+# pyarrow: the optional dependency of ruvector.ParquetBackend, so its tests
+# (test_lake_parquet.py) run here (a 55 MB wheel, 170 MB installed, ~9 s);
+# the other venvs lack it and those tests skip, saying so.
+quiet pip-test "$V/python" -m pip install -q --disable-pip-version-check "$core" pytest mypy pyarrow
 echo_wheel=$(ls "$b"/dist/ruvector_test_echo-*.whl)
 
 step "pytest"

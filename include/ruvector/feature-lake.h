@@ -14,7 +14,8 @@
  * The lake itself (open, backends, search, bundles, cache; rulake.md §3)
  * follows in version 2 (RUV_LAKE_OPS_SIZE_V2): open a lake, register
  * backends (the built-in LocalBackend and FsBackend, or the host's own),
- * search, invalidate, statistics. */
+ * search, invalidate, statistics; version 3 (RUV_LAKE_OPS_SIZE_V3) adds
+ * publish_bundle. */
 #ifndef RUVECTOR_FEATURE_LAKE_H
 #define RUVECTOR_FEATURE_LAKE_H
 
@@ -81,8 +82,10 @@ struct ruv_lake_config {
     uint64_t ttl_ms;        /* EVENTUAL only (else must be 0); 0 acts as FRESH */
     uint32_t rerank_factor; /* >= 1; default 20 (a cap for the error-bound rerank) */
     uint32_t metric;        /* ruv_metric; default RUV_METRIC_L2 */
-    uint32_t bits;          /* RaBitQ bits, 1..8; default 1 */
-    uint32_t nlist;         /* IVF lists; default 0 */
+    uint32_t bits;          /* RaBitQ bits, 1..8, or RUV_INDEX_AUTO (the default): the
+                               engine's plan chooses per collection (docs/rulake.md) */
+    uint32_t nlist;         /* IVF lists, or RUV_INDEX_AUTO (the default); the spec's
+                               values, bits 1 and nlist 0, must be set explicitly */
     uint64_t rotation_seed; /* < 2^63; default 42 */
     uint64_t max_entries;   /* 0: no cap */
     uint64_t max_bytes;     /* cache budget; default half of physical memory */
@@ -217,9 +220,12 @@ struct ruv_lake_ops {
     /* Opens a lake on the plugin's engine, which must outlive it. cfg is
      * copied; *out is the caller's until close. RUV_E_INVAL names a bad field. */
     int (*open)(void *plugin_state, const struct ruv_lake_config *cfg, struct ruv_lake **out);
-    /* Cancels queued submitted requests and waits for running ones (other
-     * calls must not race close); frees every entry and destroys the
-     * registered backends. NULL: no-op. */
+    /* Waits for the calls in progress on other threads (a search in its
+     * pull, a save) to return; calls begun after close began get
+     * RUV_E_STATE "the lake is closing" (a call made after close returned
+     * uses freed memory: the caller must not). Then cancels queued
+     * submitted requests and waits for running ones, frees every entry
+     * and destroys the registered backends. NULL: no-op. */
     void (*close)(struct ruv_lake *lake);
     /* Registers b (the struct is copied, the name too). On RUV_OK the lake
      * owns b->state (destroy at close); on failure the caller still does.
@@ -283,8 +289,12 @@ struct ruv_lake_ops {
      * RUV_E_EMPTY for an empty collection. w2 (may be NULL): v2 as hex. */
     int (*save_cache_to_dir)(struct ruv_lake *lake, const struct ruv_lake_target *key,
                              const char *dir, char w2[65]);
-    /* Installs the entry saved in dir under key (the key's backend must be
-     * registered; it is not called): checks the sidecar (§6.5), the
+    /* Installs the entry saved in dir under key. The key's backend is not
+     * called and need not be registered: an unknown name (key->backend
+     * must name one) is held until a backend of that name is registered;
+     * until then a STALE lake searches the warm entry, while FRESH and
+     * EVENTUAL searches (which describe) and any pull fail with
+     * RUV_E_BACKEND saying the backend is needed. Checks the sidecar (§6.5), the
      * lake's seed, rerank and parameters (RUV_E_INVAL naming the field),
      * the index file's size and SHAKE-256 (RUV_E_INTEGRITY), loads it with
      * every page resident and checks n and dim. The same v2 installed
@@ -309,11 +319,26 @@ struct ruv_lake_ops {
      * RUV_E_STATE when it is running already (it finishes; a prime is
      * never cut short), RUV_E_NOTFOUND when it is no longer pending. */
     int (*cancel)(struct ruv_lake *lake, uint64_t ticket);
+
+    /* ---- version 3 ---- */
+
+    /* Publishes the key's bundle into dir (rulake.md §9): the backend
+     * describes the collection now (whatever the consistency mode); the
+     * cached entry is used when it names that state, else the key primes
+     * again. Then writes dir as save_cache_to_dir does (index file, the
+     * sidecar signed with the lake's signing key, one rename commits; an
+     * empty collection gets a sidecar without index). Another lake reads
+     * it with refresh_from_bundle_dir or warm_from_dir. w2 (may be NULL):
+     * the v2 witness as hex. Backend failures as in search. */
+    int (*publish_bundle)(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                          const char *dir, char w2[65]);
 };
 
 #define RUV_LAKE_OPS_SIZE_V1 (offsetof(struct ruv_lake_ops, sidecar_verify) + sizeof(void (*)(void)))
 #define RUV_LAKE_OPS_SIZE_V2                                                                  \
     (offsetof(struct ruv_lake_ops, cancel) + sizeof(void (*)(void)))
+#define RUV_LAKE_OPS_SIZE_V3                                                                  \
+    (offsetof(struct ruv_lake_ops, publish_bundle) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

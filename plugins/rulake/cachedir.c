@@ -156,7 +156,7 @@ static int sidecar_of(const struct ruv_lake *lake, const struct lake_entry *e,
     sc->backend.present = sc->collection.present = 1;
     snprintf(sc->backend.s, sizeof sc->backend.s, "%s", backend);
     snprintf(sc->collection.s, sizeof sc->collection.s, "%s", key->collection);
-    snprintf(sc->index_params, sizeof sc->index_params, "%s", lake->params);
+    snprintf(sc->index_params, sizeof sc->index_params, "%s", e->params);
     sc->count = e->count;
     memcpy(sc->content_digest, e->digest, 32);
     return RUV_OK;
@@ -172,16 +172,27 @@ int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *ke
     int st = cached_entry(lake, key, &slot, &e);
     if (st != RUV_OK)
         return st;
+    st = ruv__lake_save_entry(lake, key, ruv__lake_backend_at(lake, slot->backend)->name, e,
+                              dir, 0, w2);
+    ruv__lake_entry_release(lake, e);
+    return st;
+}
+
+int ruv__lake_save_entry(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                         const char *backend, const struct lake_entry *e, const char *dir,
+                         int allow_empty, char w2[65])
+{
+    int st = RUV_OK;
     struct ruv__lake_sidecar *sc = malloc(sizeof *sc);
     char name[64], path[4200];
     int dfd = -1, lfd = -1;
     if (!sc)
         st = ruv__detail_set(RUV_E_NOMEM, "out of memory for a sidecar");
-    else if (!e->idx)
+    else if (!e->idx && !allow_empty)
         st = ruv__detail_set(RUV_E_EMPTY, "collection '%.200s' is empty: nothing to save",
                              key->collection);
     if (st == RUV_OK)
-        st = sidecar_of(lake, e, key, ruv__lake_backend_at(lake, slot->backend)->name, sc);
+        st = sidecar_of(lake, e, key, backend, sc);
     if (st == RUV_OK)
         st = lock_dir(dir, &dfd, &lfd);
     if (st != RUV_OK)
@@ -190,14 +201,17 @@ int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *ke
     ruv__lake_hex(e->v2, 32, v2hex);
     snprintf(name, sizeof name, INDEX_PREFIX "%.32s" INDEX_SUFFIX, v2hex);
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
+    if (e->idx && faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
         (st = lake->host->index->save(e->idx, path)) != RUV_OK) {
         st = ruv__detail_set(st, "%s: %s", path, lake->host->last_error());
         goto done;
     }
-    sc->has_index = 1;
-    snprintf(sc->index_file, sizeof sc->index_file, "%s", name);
-    if ((st = hash_file_at(dfd, name, &sc->index_bytes, sc->index_shake256)) != RUV_OK ||
+    /* An empty collection's bundle names no index (a sidecar only). */
+    sc->has_index = e->idx != NULL;
+    if (e->idx)
+        snprintf(sc->index_file, sizeof sc->index_file, "%s", name);
+    if ((e->idx &&
+         (st = hash_file_at(dfd, name, &sc->index_bytes, sc->index_shake256)) != RUV_OK) ||
         (st = ruv__lake_sidecar_seal(sc, lake->cfg.has_signing_key ? lake->cfg.signing_key
                                                                     : NULL)) != RUV_OK)
         goto done;
@@ -207,7 +221,7 @@ int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *ke
     }
     if ((st = ruv__lake_sidecar_write_at(dfd, sc)) != RUV_OK) /* the commit */
         goto done;
-    remove_other_indexes(dfd, name);
+    remove_other_indexes(dfd, e->idx ? name : "");
     if (w2)
         memcpy(w2, v2hex, 65);
 done:
@@ -216,7 +230,6 @@ done:
     if (dfd >= 0)
         close(dfd);
     free(sc);
-    ruv__lake_entry_release(lake, e);
     return st;
 }
 
@@ -238,14 +251,32 @@ static int read_sidecar(const struct ruv_lake *lake, const char *dir, int *dfd,
 }
 
 /* The lake's own parameters against a sidecar's: NULL when they agree,
- * else the field that differs. */
-static const char *params_differ(const struct ruv_lake *lake, const struct ruv__lake_sidecar *sc)
+ * else the field that differs. P is compared with entry_params (an
+ * entry's own) when given, else with the lake's: equal to its fixed P, or,
+ * where the plan chooses bits or nlist, any value of them with its metric. */
+static const char *params_differ(const struct ruv_lake *lake, const struct ruv__lake_sidecar *sc,
+                                 const char *entry_params)
 {
-    if (sc->rotation_seed != lake->cfg.rotation_seed)
+    const struct ruv_lake_config *c = &lake->cfg;
+    if (sc->rotation_seed != c->rotation_seed)
         return "rotation_seed";
-    if (sc->rerank_factor != lake->cfg.rerank_factor)
+    if (sc->rerank_factor != c->rerank_factor)
         return "rerank_factor";
-    if (sc->has_ext && strcmp(sc->index_params, lake->params) != 0)
+    if (!sc->has_ext)
+        return NULL;
+    if (entry_params || !ruv__lake_planned(c))
+        return strcmp(sc->index_params, entry_params ? entry_params : lake->params) != 0
+                   ? "index_params"
+                   : NULL;
+    char metric[8];
+    unsigned bits;
+    unsigned long long nlist;
+    int used = 0;
+    if (sscanf(sc->index_params, "index=rabitq_plus;metric=%7[a-z0-9];bits=%u;nlist=%llu%n", metric,
+               &bits, &nlist, &used) != 3 ||
+        sc->index_params[used] != '\0' || strcmp(metric, ruv__lake_metric_text(c->metric)) ||
+        (c->bits != RUV_INDEX_AUTO && bits != c->bits) ||
+        (c->nlist != RUV_INDEX_AUTO && nlist != c->nlist))
         return "index_params";
     return NULL;
 }
@@ -256,7 +287,7 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
     if (!dir || !n)
         return ruv__detail_set(RUV_E_INVAL, "warm_from_dir: dir or n is NULL");
     struct lake_slot *slot;
-    int st = ruv__lake_key_slot(lake, key, 1, NULL, &slot);
+    int st = ruv__lake_warm_slot(lake, key, &slot); /* no backend needed */
     if (st != RUV_OK)
         return st;
     const struct ruv_host *host = lake->host;
@@ -277,7 +308,7 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
                                                 "read)", dir);
         goto done;
     }
-    if ((bad = params_differ(lake, sc)) != NULL) {
+    if ((bad = params_differ(lake, sc, NULL)) != NULL) {
         st = ruv__detail_set(RUV_E_INVAL, "%s: %s differs from this lake's", dir, bad);
         goto done;
     }
@@ -297,9 +328,12 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
         goto done;
     }
     const ruv_index_params *p = host->index->params(idx);
+    char loaded[RUV_LAKE_PARAMS_MAX];
+    if ((st = ruv__lake_entry_params(lake, idx, loaded)) != RUV_OK)
+        goto done;
     if (host->index->len(idx) != sc->count || p->dim != sc->dim ||
         p->type != RUV_INDEX_RABITQ_PLUS || p->metric != lake->cfg.metric ||
-        p->bits != lake->cfg.bits || p->nlist != lake->cfg.nlist) {
+        strcmp(loaded, sc->index_params) != 0) {
         st = ruv__detail_set(RUV_E_INTEGRITY, "%s: the index (n %zu, dim %u) does not match its "
                                               "sidecar (n %llu, dim %llu) or the lake's "
                                               "parameters", path, host->index->len(idx), p->dim,
@@ -311,6 +345,7 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
         goto done;
     }
     atomic_init(&e->refs, 1);
+    memcpy(e->params, loaded, sizeof e->params);
     memcpy(e->v1, sc->rvf_witness, 32);
     memcpy(e->v2, sc->witness_v2, 32);
     memcpy(e->digest, sc->content_digest, 32);
@@ -394,7 +429,7 @@ int ruv__lake_refresh(struct ruv_lake *lake, const struct ruv_lake_target *key, 
         *result = RUV_LAKE_NOT_CACHED;
     if (*result < 0 && (strlen(sc->data_ref) != e->desc.data_ref_len ||
                         memcmp(sc->data_ref, e->desc.data_ref, e->desc.data_ref_len) != 0 ||
-                        sc->dim != e->dim || params_differ(lake, sc)))
+                        sc->dim != e->dim || params_differ(lake, sc, e->params)))
         *result = RUV_LAKE_FOREIGN;
     if (*result < 0) {
         int equal = sc->has_ext ? memcmp(sc->witness_v2, e->v2, 32) == 0

@@ -146,9 +146,11 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
                                               "backend claimed", lb->name, coll);
         goto done;
     }
-    if ((st = desc_witnesses(lake, &bt.desc, digest, v1, v2)) != RUV_OK)
+    /* Planned parameters: v2 (which covers them) is known after the build. */
+    int planned = ruv__lake_planned(&lake->cfg);
+    if ((st = desc_witnesses(lake, &bt.desc, planned ? NULL : digest, v1, v2)) != RUV_OK)
         goto done;
-    struct lake_entry *have = ruv__lake_cache_find(lake, v2);
+    struct lake_entry *have = planned ? NULL : ruv__lake_cache_find(lake, v2);
     if (have) {
         *out = have;
         *shared = 1;
@@ -193,12 +195,25 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
             goto done;
         }
     }
+    char params[RUV_LAKE_PARAMS_MAX];
+    if ((st = ruv__lake_entry_params(lake, idx, params)) != RUV_OK)
+        goto done;
+    if (planned) {
+        if ((st = ruv__lake_witness_v2(v1, params, strlen(params), digest, v2)) != RUV_OK)
+            goto done;
+        if ((have = ruv__lake_cache_find(lake, v2)) != NULL) {
+            *out = have;
+            *shared = 1;
+            goto done;
+        }
+    }
     struct lake_entry *e = calloc(1, sizeof *e);
     if (!e) {
         st = ruv__detail_set(RUV_E_NOMEM, "out of memory for a cache entry");
         goto done;
     }
     atomic_init(&e->refs, 1);
+    memcpy(e->params, params, sizeof e->params);
     memcpy(e->v1, v1, 32);
     memcpy(e->v2, v2, 32);
     e->dim = bt.dim;
@@ -319,13 +334,16 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
         if (st == RUV_OK && d.dim != qdim)
             st = dim_mismatch(lb, coll, qdim, d.dim);
         if (st == RUV_OK)
-            st = desc_witnesses(lake, &d, d.has_digest ? d.content_digest : NULL, v1, v2);
+            st = desc_witnesses(lake, &d, NULL, v1, v2);
         if (st != RUV_OK)
             return st;
 
         pthread_mutex_lock(&s->mu);
         e = live_entry(lake, s, &dropped);
-        if (e && memcmp(d.has_digest ? e->v2 : e->v1, d.has_digest ? v2 : v1, 32) == 0) {
+        /* With a digest, v2 equal <=> v1 and digest equal (P is the entry's
+         * own: the same rows plan the same parameters). */
+        if (e && memcmp(e->v1, v1, 32) == 0 &&
+            (!d.has_digest || memcmp(e->digest, d.content_digest, 32) == 0)) {
             s->last_checked_ns = ruv__lake_now_ns();
             *out = ruv__lake_entry_retain(e);
             touch(lake, e);
@@ -405,4 +423,10 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
         *out = installed;
         return RUV_OK;
     }
+}
+
+int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,
+                       struct ruv_lake_desc *out)
+{
+    return call_describe(lake, ruv__lake_backend_at(lake, backend), collection, out);
 }

@@ -31,8 +31,11 @@ int ruv__lake_config_init(const struct ruv_host *host, struct ruv_lake_config *c
     cfg->consistency = RUV_LAKE_FRESH;
     cfg->rerank_factor = 20;
     cfg->metric = RUV_METRIC_L2;
-    cfg->bits = 1;
-    cfg->nlist = 0;
+    /* The engine's plan chooses bits and nlist per collection (from its n
+     * and dim, for recall@10 0.95): the spec's bits 1 / nlist 0 reach
+     * recall 0.67 on demo-100k at rerank 20 (docs/rulake.md, "Defaults"). */
+    cfg->bits = RUV_INDEX_AUTO;
+    cfg->nlist = RUV_INDEX_AUTO;
     cfg->rotation_seed = 42;
     uint64_t phys = host->physical_memory();
     cfg->max_bytes = phys ? phys / 2 : (UINT64_C(1) << 30);
@@ -94,8 +97,11 @@ int ruv__lake_open(const struct ruv_host *host, const struct ruv_lake_config *cf
         memcpy(lake->keys, cfg->public_keys, cfg->npublic_keys * sizeof *lake->keys);
         lake->cfg.public_keys = (const uint8_t(*)[32])lake->keys;
     }
-    st = ruv__lake_index_params(lake->params, sizeof lake->params,
-                                ruv__lake_metric_text(cfg->metric), cfg->bits, cfg->nlist);
+    /* Planned parameters are known once a collection is built: each entry
+     * then records its own (lake->params stays "" and names no entry). */
+    st = ruv__lake_entry_params(lake, NULL, lake->params); /* checks metric and bits */
+    if (ruv__lake_planned(&lake->cfg))
+        lake->params[0] = '\0';
     if (st != RUV_OK) {
         free(lake->keys);
         free(lake);
@@ -106,15 +112,47 @@ int ruv__lake_open(const struct ruv_host *host, const struct ruv_lake_config *cf
     pthread_mutex_init(&lake->cache_mu, NULL);
     pthread_mutex_init(&lake->tasks_mu, NULL);
     pthread_cond_init(&lake->tasks_idle, NULL);
+    pthread_mutex_init(&lake->calls_mu, NULL);
+    pthread_cond_init(&lake->calls_idle, NULL);
     lake->next_ticket = 1;
     *out = lake;
     return RUV_OK;
+}
+
+int ruv__lake_enter(struct ruv_lake *lake)
+{
+    if (!lake)
+        return ruv__detail_set(RUV_E_INVAL, "the lake is NULL");
+    atomic_fetch_add(&lake->calls, 1);
+    if (atomic_load(&lake->closing)) {
+        ruv__lake_leave(lake);
+        return ruv__detail_set(RUV_E_STATE, "the lake is closing");
+    }
+    return RUV_OK;
+}
+
+void ruv__lake_leave(struct ruv_lake *lake)
+{
+    /* The last call out wakes a waiting close (under the mutex, so the
+     * wake-up cannot fall between close's check and its wait). */
+    if (atomic_fetch_sub(&lake->calls, 1) == 1 && atomic_load(&lake->closing)) {
+        pthread_mutex_lock(&lake->calls_mu);
+        pthread_cond_broadcast(&lake->calls_idle);
+        pthread_mutex_unlock(&lake->calls_mu);
+    }
 }
 
 void ruv__lake_close(struct ruv_lake *lake)
 {
     if (!lake)
         return;
+    /* Synchronous calls still running (a search in its pull, a save) end
+     * first; calls made from now on get RUV_E_STATE. */
+    atomic_store(&lake->closing, 1);
+    pthread_mutex_lock(&lake->calls_mu);
+    while (atomic_load(&lake->calls) > 0)
+        pthread_cond_wait(&lake->calls_idle, &lake->calls_mu);
+    pthread_mutex_unlock(&lake->calls_mu);
     ruv__lake_tasks_drain(lake);
     for (unsigned b = 0; b < LAKE_BUCKETS; b++) {
         struct lake_slot *s = lake->buckets[b];
@@ -138,16 +176,35 @@ void ruv__lake_close(struct ruv_lake *lake)
         pthread_mutex_destroy(&lb->serial);
         free(lb);
     }
+    while (lake->retired) {
+        struct lake_backend *lb = lake->retired;
+        lake->retired = lb->retired_next;
+        pthread_mutex_destroy(&lb->serial);
+        free(lb);
+    }
     pthread_rwlock_destroy(&lake->backends_lock);
     pthread_rwlock_destroy(&lake->table_lock);
     pthread_mutex_destroy(&lake->cache_mu);
     pthread_mutex_destroy(&lake->tasks_mu);
     pthread_cond_destroy(&lake->tasks_idle);
+    pthread_mutex_destroy(&lake->calls_mu);
+    pthread_cond_destroy(&lake->calls_idle);
     free(lake->keys);
     volatile uint8_t *secret = lake->cfg.signing_key; /* not left in freed memory */
     for (size_t i = 0; i < sizeof lake->cfg.signing_key; i++)
         secret[i] = 0;
     free(lake);
+}
+
+int ruv__lake_entry_params(const struct ruv_lake *lake, const ruv_index *idx,
+                           char out[RUV_LAKE_PARAMS_MAX])
+{
+    const struct ruv_lake_config *c = &lake->cfg;
+    const ruv_index_params *p = idx ? lake->host->index->params(idx) : NULL;
+    unsigned bits = p ? p->bits : c->bits == RUV_INDEX_AUTO ? 1 : c->bits;
+    uint64_t nlist = p ? p->nlist : c->nlist == RUV_INDEX_AUTO ? 0 : c->nlist;
+    return ruv__lake_index_params(out, RUV_LAKE_PARAMS_MAX, ruv__lake_metric_text(c->metric),
+                                  bits, nlist);
 }
 
 int ruv__lake_name_check(const char *what, const char *name)
@@ -188,13 +245,24 @@ int ruv__lake_register(struct ruv_lake *lake, const struct ruv_lake_backend *b)
     pthread_mutex_init(&lb->serial, NULL);
     pthread_rwlock_wrlock(&lake->backends_lock);
     st = RUV_OK;
-    for (unsigned i = 0; i < lake->nbackends && st == RUV_OK; i++)
-        if (strcmp(lake->backends[i]->name, b->name) == 0)
+    int replaced = 0;
+    for (unsigned i = 0; i < lake->nbackends && st == RUV_OK && !replaced; i++) {
+        struct lake_backend *old = lake->backends[i];
+        if (strcmp(old->name, b->name) != 0)
+            continue;
+        if (old->absent) { /* warm entries waiting for this backend: keep index i */
+            old->retired_next = lake->retired;
+            lake->retired = old;
+            lake->backends[i] = lb;
+            replaced = 1;
+        } else {
             st = ruv__detail_set(RUV_E_INVAL, "a backend named '%s' is already registered",
                                  b->name);
-    if (st == RUV_OK && lake->nbackends == LAKE_MAX_BACKENDS)
+        }
+    }
+    if (st == RUV_OK && !replaced && lake->nbackends == LAKE_MAX_BACKENDS)
         st = ruv__detail_set(RUV_E_INVAL, "a lake holds at most %d backends", LAKE_MAX_BACKENDS);
-    if (st == RUV_OK)
+    if (st == RUV_OK && !replaced)
         lake->backends[lake->nbackends++] = lb;
     pthread_rwlock_unlock(&lake->backends_lock);
     if (st != RUV_OK) {
@@ -235,6 +303,80 @@ struct lake_backend *ruv__lake_backend_at(struct ruv_lake *lake, unsigned i)
     struct lake_backend *lb = lake->backends[i];
     pthread_rwlock_unlock(&lake->backends_lock);
     return lb;
+}
+
+/* describe and pull of an absent backend (struct lake_backend). STALE
+ * describes only a key without entry; the other modes also to check one. */
+static int absent_pull(void *state, const char *collection, struct ruv_lake_batch *out)
+{
+    (void)state;
+    (void)out;
+    return ruv__detail_set(RUV_E_STATE,
+                           "the backend is not registered: '%.200s' has no warm entry (never "
+                           "warmed, invalidated or evicted) and only the backend can supply it",
+                           collection);
+}
+
+static int absent_describe(void *state, const char *collection, struct ruv_lake_desc *out)
+{
+    const struct ruv_lake *lake = state;
+    if (lake->cfg.consistency == RUV_LAKE_STALE)
+        return absent_pull(state, collection, NULL);
+    (void)out;
+    return ruv__detail_set(RUV_E_STATE,
+                           "the backend is not registered: %s consistency checks with the "
+                           "backend that the warm entry of '%.200s' is still current "
+                           "(register the backend, or open the lake with STALE consistency "
+                           "to search a warm cache without it)",
+                           lake->cfg.consistency == RUV_LAKE_EVENTUAL ? "EVENTUAL" : "FRESH",
+                           collection);
+}
+
+int ruv__lake_warm_slot(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                        struct lake_slot **slot)
+{
+    if (!lake || !key || !key->collection)
+        return ruv__detail_set(RUV_E_INVAL, "lake, key or collection is NULL");
+    unsigned b;
+    int st = ruv__lake_backend_index(lake, key->backend, &b);
+    if (st == RUV_E_NOTFOUND && key->backend) {
+        if ((st = ruv__lake_name_check("backend", key->backend)) != RUV_OK)
+            return st;
+        struct lake_backend *lb = calloc(1, sizeof *lb);
+        if (!lb)
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory for backend '%s'", key->backend);
+        strcpy(lb->name, key->backend);
+        lb->absent = 1;
+        lb->b = (struct ruv_lake_backend){.struct_size = sizeof lb->b,
+                                          .flags = RUV_LAKE_BACKEND_THREADSAFE,
+                                          .name = lb->name, .state = lake,
+                                          .describe = absent_describe, .pull = absent_pull};
+        pthread_mutex_init(&lb->serial, NULL);
+        pthread_rwlock_wrlock(&lake->backends_lock);
+        st = RUV_OK;
+        int there = 0;
+        for (unsigned i = 0; i < lake->nbackends && !there; i++)
+            if (strcmp(lake->backends[i]->name, lb->name) == 0) { /* raced: it is there now */
+                b = i;
+                there = 1;
+            }
+        if (!there && lake->nbackends == LAKE_MAX_BACKENDS)
+            st = ruv__detail_set(RUV_E_INVAL, "a lake holds at most %d backends",
+                                 LAKE_MAX_BACKENDS);
+        if (!there && st == RUV_OK) {
+            b = lake->nbackends;
+            lake->backends[lake->nbackends++] = lb;
+        }
+        pthread_rwlock_unlock(&lake->backends_lock);
+        if (there || st != RUV_OK) {
+            pthread_mutex_destroy(&lb->serial);
+            free(lb);
+        }
+    }
+    if (st != RUV_OK)
+        return st;
+    *slot = ruv__lake_slot(lake, b, key->collection, 1);
+    return *slot ? RUV_OK : RUV_E_NOMEM;
 }
 
 static unsigned slot_hash(unsigned backend, const char *c)

@@ -29,6 +29,13 @@ struct lake_backend {
     char name[LAKE_NAME_MAX + 1];
     struct ruv_lake_backend b;
     pthread_mutex_t serial; /* held around calls of a backend without THREADSAFE */
+    /* A name warm_from_dir installed entries under before any backend of
+     * that name was registered: its describe and pull fail, saying the
+     * backend is needed. register_backend replaces it (same index); the
+     * replaced one stays on the lake's retired list until close, as a
+     * search may still hold it. */
+    int absent;
+    struct lake_backend *retired_next;
 };
 
 struct lake_entry {
@@ -38,6 +45,7 @@ struct lake_entry {
     uint64_t count;
     struct ruv_lake_desc desc; /* the rows' own description (a cache directory saves it) */
     uint8_t digest[32];        /* content digest of the rows (§6.2) */
+    char params[RUV_LAKE_PARAMS_MAX]; /* the §6.3 string P of this entry's index (what v2 covers) */
     ruv_index *idx;        /* NULL for an empty collection */
     uint64_t bytes;        /* index memory_bytes + bookkeeping */
     atomic_uint_fast64_t last_used; /* lake tick of the last search */
@@ -83,10 +91,11 @@ struct ruv_lake {
     const struct ruv_host *host;
     struct ruv_lake_config cfg; /* cfg.public_keys points at keys */
     uint8_t (*keys)[32];
-    char params[RUV_LAKE_PARAMS_MAX]; /* the §6.3 parameter string P */
+    char params[RUV_LAKE_PARAMS_MAX]; /* the §6.3 parameter string P; "" when planned */
     pthread_rwlock_t backends_lock;
     struct lake_backend *backends[LAKE_MAX_BACKENDS];
     unsigned nbackends;
+    struct lake_backend *retired; /* replaced absent backends (freed at close) */
     pthread_rwlock_t table_lock;
     struct lake_slot *buckets[LAKE_BUCKETS];
     pthread_mutex_t cache_mu;
@@ -100,6 +109,12 @@ struct ruv_lake {
     struct lake_task *tasks;
     uint64_t next_ticket;
     unsigned ntasks;
+    /* Calls in progress through the ops table (ruv__lake_enter/leave):
+     * close refuses new ones and waits for these. */
+    atomic_uint calls;
+    atomic_int closing;
+    pthread_mutex_t calls_mu;
+    pthread_cond_t calls_idle;
 };
 
 /* "l2", "ip", "cosine" for a ruv_metric; NULL for another value. */
@@ -109,6 +124,19 @@ static inline const char *ruv__lake_metric_text(uint32_t metric)
            : metric == RUV_METRIC_IP ? "ip"
            : metric == RUV_METRIC_COSINE ? "cosine" : NULL;
 }
+
+/* Whether the engine's plan chooses bits or nlist per collection
+ * (RUV_INDEX_AUTO): each entry's P is then known only after its build. */
+static inline int ruv__lake_planned(const struct ruv_lake_config *c)
+{
+    return c->bits == RUV_INDEX_AUTO || c->nlist == RUV_INDEX_AUTO;
+}
+
+/* Around every call of the ops table on an open lake: enter returns
+ * RUV_E_STATE once close has begun (then leave must not be called); close
+ * waits until every entered call has left. */
+int ruv__lake_enter(struct ruv_lake *lake);
+void ruv__lake_leave(struct ruv_lake *lake);
 
 /* ---- lake.c: the ops of feature-lake.h version 2 that plugin.c forwards ---- */
 int ruv__lake_config_init(const struct ruv_host *host, struct ruv_lake_config *cfg);
@@ -135,7 +163,16 @@ struct lake_slot *ruv__lake_slot(struct ruv_lake *lake, unsigned backend, const 
  * RUV_E_NOTFOUND / RUV_E_INVAL naming it. */
 int ruv__lake_backend_index(struct ruv_lake *lake, const char *name, unsigned *out);
 struct lake_backend *ruv__lake_backend_at(struct ruv_lake *lake, unsigned i);
+/* The key's slot for warm_from_dir, which needs no backend: a backend name
+ * not registered gets an absent backend (see struct lake_backend). */
+int ruv__lake_warm_slot(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                        struct lake_slot **slot);
 uint64_t ruv__lake_now_ns(void);
+
+/* The §6.3 string P of an index the lake built (NULL: an empty
+ * collection, whose P has the lake's values, a planned one bits 1 nlist 0). */
+int ruv__lake_entry_params(const struct ruv_lake *lake, const ruv_index *idx,
+                           char out[RUV_LAKE_PARAMS_MAX]);
 
 /* ---- cache.c ---- */
 struct lake_entry *ruv__lake_entry_retain(struct lake_entry *e);
@@ -172,10 +209,24 @@ void ruv__lake_cache_clear(struct ruv_lake *lake);
  * retained entry valid for a query of qdim floats. flags: RUV_LAKE_NO_PRIME. */
 int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *collection,
                       uint32_t qdim, unsigned flags, struct lake_entry **out);
+/* The backend's describe of collection now (serialised for a backend
+ * without THREADSAFE; its failure wrapped as the search path wraps it). */
+int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,
+                       struct ruv_lake_desc *out);
 
 /* ---- cachedir.c: cache directories and bundles (rulake.md §9) ---- */
 int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *key,
                          const char *dir, char w2[65]);
+/* Writes entry e of key (whose backend is named backend) into dir as a
+ * cache directory: index file (none for an empty collection when
+ * allow_empty), then the sidecar (signed with the lake's signing key),
+ * whose rename commits; then drops index files it does not name. */
+int ruv__lake_save_entry(struct ruv_lake *lake, const struct ruv_lake_target *key,
+                         const char *backend, const struct lake_entry *e, const char *dir,
+                         int allow_empty, char w2[65]);
+/* bundle.c: publish_bundle (rulake.md §9). */
+int ruv__lake_publish(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,
+                      char w2[65]);
 int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,
                    uint64_t *n);
 int ruv__lake_refresh(struct ruv_lake *lake, const struct ruv_lake_target *key, const char *dir,

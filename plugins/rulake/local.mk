@@ -28,7 +28,7 @@ plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c \
 	plugins/rulake/lake_internal.h plugins/rulake/lake_backends.h \
 	plugins/rulake/lake.c plugins/rulake/cache.c plugins/rulake/coherence.c \
 	plugins/rulake/search.c plugins/rulake/backend_local.c plugins/rulake/backend_fs.c \
-	plugins/rulake/cachedir.c plugins/rulake/submit.c
+	plugins/rulake/cachedir.c plugins/rulake/submit.c plugins/rulake/bundle.c
 plugins_rulake_rulake_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_rulake_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
@@ -106,6 +106,12 @@ tests_rulake_test_lake_cachedir_SOURCES = tests/rulake/test_lake_cachedir.c \
 tests_rulake_test_lake_cachedir_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_cachedir_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
 tests_rulake_test_lake_cachedir_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_bundle
+TESTS += tests/rulake/test_lake_bundle
+tests_rulake_test_lake_bundle_SOURCES = tests/rulake/test_lake_bundle.c $(RUV_LAKE_CACHE_TEST_SOURCES)
+tests_rulake_test_lake_bundle_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_bundle_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_bundle_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_evict
 TESTS += tests/rulake/test_lake_evict
 tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c $(RUV_LAKE_CACHE_TEST_SOURCES)

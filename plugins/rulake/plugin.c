@@ -237,6 +237,48 @@ static int op_fs_new(void *state, const char *name, const char *root, struct ruv
     return ruv__lake_fs_new(name, root, out);
 }
 
+/* The lake's calls, each inside ruv__lake_enter/leave so that close waits
+ * for those in progress. */
+#define LAKE_CALL(name, impl, params, args)                                                    \
+    static int name params                                                                     \
+    {                                                                                          \
+        int st_ = ruv__lake_enter(lake);                                                       \
+        if (st_ != RUV_OK)                                                                     \
+            return st_;                                                                        \
+        st_ = impl args;                                                                       \
+        ruv__lake_leave(lake);                                                                 \
+        return st_;                                                                            \
+    }
+LAKE_CALL(op_register, ruv__lake_register,
+          (struct ruv_lake * lake, const struct ruv_lake_backend *b), (lake, b))
+LAKE_CALL(op_search, ruv__lake_search, (struct ruv_lake * lake, const struct ruv_lake_query *q),
+          (lake, q))
+LAKE_CALL(op_invalidate, ruv__lake_invalidate,
+          (struct ruv_lake * lake, const struct ruv_lake_target *k, int *was), (lake, k, was))
+LAKE_CALL(op_witness_of, ruv__lake_witness_of,
+          (struct ruv_lake * lake, const struct ruv_lake_target *k, int v, char hex[65]),
+          (lake, k, v, hex))
+LAKE_CALL(op_stats, ruv__lake_stats,
+          (struct ruv_lake * lake, const struct ruv_lake_target *f, struct ruv_lake_stats *out),
+          (lake, f, out))
+LAKE_CALL(op_save, ruv__lake_save_cache,
+          (struct ruv_lake * lake, const struct ruv_lake_target *k, const char *dir, char w2[65]),
+          (lake, k, dir, w2))
+LAKE_CALL(op_warm, ruv__lake_warm,
+          (struct ruv_lake * lake, const struct ruv_lake_target *k, const char *dir, uint64_t *n),
+          (lake, k, dir, n))
+LAKE_CALL(op_refresh, ruv__lake_refresh,
+          (struct ruv_lake * lake, const struct ruv_lake_target *k, const char *dir, int *res),
+          (lake, k, dir, res))
+LAKE_CALL(op_submit, ruv__lake_submit,
+          (struct ruv_lake * lake, const struct ruv_lake_query *q, void (*done)(void *, int),
+           void *ctx, uint64_t *ticket),
+          (lake, q, done, ctx, ticket))
+LAKE_CALL(op_cancel, ruv__lake_cancel, (struct ruv_lake * lake, uint64_t ticket), (lake, ticket))
+LAKE_CALL(op_publish, ruv__lake_publish,
+          (struct ruv_lake * lake, const struct ruv_lake_target *k, const char *dir, char w2[65]),
+          (lake, k, dir, w2))
+
 static const struct ruv_lake_ops lake_ops = {
     .struct_size = sizeof(struct ruv_lake_ops),
     .witness_v1 = op_witness_v1,
@@ -245,11 +287,11 @@ static const struct ruv_lake_ops lake_ops = {
     .config_init = op_config_init,
     .open = op_open,
     .close = ruv__lake_close,
-    .register_backend = ruv__lake_register,
-    .search = ruv__lake_search,
-    .invalidate = ruv__lake_invalidate,
-    .witness_of = ruv__lake_witness_of,
-    .stats = ruv__lake_stats,
+    .register_backend = op_register,
+    .search = op_search,
+    .invalidate = op_invalidate,
+    .witness_of = op_witness_of,
+    .stats = op_stats,
     .local_new = op_local_new,
     .local_upsert = ruv__lake_local_upsert,
     .local_put_collection = ruv__lake_local_put_collection,
@@ -262,11 +304,12 @@ static const struct ruv_lake_ops lake_ops = {
     .fs_write = ruv__lake_fs_write,
     .fs_backend = ruv__lake_fs_backend,
     .fs_release = ruv__lake_fs_release,
-    .save_cache_to_dir = ruv__lake_save_cache,
-    .warm_from_dir = ruv__lake_warm,
-    .refresh_from_bundle_dir = ruv__lake_refresh,
-    .submit = ruv__lake_submit,
-    .cancel = ruv__lake_cancel,
+    .save_cache_to_dir = op_save,
+    .warm_from_dir = op_warm,
+    .refresh_from_bundle_dir = op_refresh,
+    .submit = op_submit,
+    .cancel = op_cancel,
+    .publish_bundle = op_publish,
 };
 
 /* ---- self-test: the six v1 vectors of rulake.md §6.1 and its v2 ---- */

@@ -57,8 +57,8 @@ def test_search_one_matches_a_direct_index() -> None:
     hot = LocalBackend("hot-shard")
     hot.upsert("docs", ids, vecs)
     with lake_with(hot) as lake:
-        idx = ruvector.RabitqPlusIndex.build(vecs, ids=ids, bits=1, nlist=0, seed=42,
-                                             rerank_factor=20)
+        # The lake's defaults: bits and nlist from the engine's plan.
+        idx = ruvector.RabitqPlusIndex.build(vecs, ids=ids, seed=42, rerank_factor=20)
         for q in vecs[:5]:
             got = lake.search_one("docs", q, k=10)
             want = idx.search(q, 10, rerank_factor=20)

@@ -71,6 +71,55 @@ static void local_backend_witnesses_match_the_spec(void **state)
     ops->close(lake);
 }
 
+/* The lake's default parameters are the engine's plan, per collection; v2
+ * covers the values the plan chose (P = bits and nlist of the built index),
+ * and the spec's fixed values stay reachable: bits 1, nlist 0. */
+static void planned_parameters_are_witnessed(void **state)
+{
+    (void)state;
+    const uint32_t dim = 16;
+    struct rows r = make_rows(24000, dim, 11, 1, 1); /* n >= 20000: the plan takes IVF */
+    struct ruv_lake_local *lb;
+    assert_lake(ops->local_new(ps, "hot", &lb), RUV_OK, NULL);
+    assert_lake(ops->local_put_collection(lb, "docs", r.ids, r.v, r.n, dim), RUV_OK, NULL);
+    ruv_index_params p;
+    ruv_index *idx;
+    assert_int_equal(ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, dim), 0);
+    assert_lake(ruv_index_build(eng, &p, r.v, r.n, r.ids, &idx), RUV_OK, NULL);
+    const ruv_index_params *built = ruv_index_params_get(idx);
+    assert_true(built->nlist > 0);
+    for (int fixed = 0; fixed < 2; fixed++) {
+        struct ruv_lake_config cfg;
+        struct ruv_lake *lake = NULL;
+        assert_lake(ops->config_init(ps, &cfg), RUV_OK, NULL);
+        assert_int_equal(cfg.bits, RUV_INDEX_AUTO);
+        assert_int_equal(cfg.nlist, RUV_INDEX_AUTO);
+        if (fixed) {
+            cfg.bits = 1;
+            cfg.nlist = 0;
+        }
+        assert_lake(ops->open(ps, &cfg, &lake), RUV_OK, NULL);
+        register_local(lake, lb);
+        struct ruv_lake_hit h[10];
+        uint32_t nh;
+        assert_lake(search1(lake, "hot", "docs", r.v, dim, 10, h, &nh), RUV_OK, NULL);
+        assert_int_equal(h[0].id, r.ids[0]);
+        const struct ruv_lake_witness_in w = {sizeof w, 0, "local://hot/docs", 16, dim, 42, 20,
+                                              1, NULL, 0};
+        const struct ruv_lake_index_params ip = {sizeof ip, fixed ? 1 : built->bits, "l2",
+                                                 fixed ? 0 : built->nlist};
+        char want[65], got[65];
+        assert_lake(ops->witness_v2(ps, &w, &ip, r.ids, r.v, r.n, want, NULL), RUV_OK, NULL);
+        const struct ruv_lake_target key = {"hot", "docs"};
+        assert_lake(ops->witness_of(lake, &key, 2, got), RUV_OK, NULL);
+        assert_string_equal(got, want);
+        ops->close(lake);
+    }
+    ruv_index_free(idx);
+    ops->local_release(lb);
+    free_rows(&r);
+}
+
 /* test_register_search_local, scaled down: the lake's hits are those of a
  * RabitqPlusIndex built directly from the same rows in id order with the
  * same parameters, ids and score bits. */
@@ -90,8 +139,7 @@ static void search_equals_a_direct_index(void **state)
     ruv_index_params p;
     ruv_index *idx;
     assert_int_equal(ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, dim), 0);
-    p.bits = 1;
-    p.nlist = 0;
+    /* The lake's defaults: bits and nlist left to the engine's plan. */
     p.seed = 42;
     p.rerank_factor = 20;
     assert_lake(ruv_index_build(eng, &p, r.v, r.n, r.ids, &idx), RUV_OK, NULL);
@@ -472,6 +520,7 @@ int main(void)
         cmocka_unit_test(config_is_checked),
         cmocka_unit_test(local_backend_witnesses_match_the_spec),
         cmocka_unit_test(search_equals_a_direct_index),
+        cmocka_unit_test(planned_parameters_are_witnessed),
         cmocka_unit_test(bad_queries_never_pull),
         cmocka_unit_test(ties_are_ordered_by_id),
         cmocka_unit_test(coherence_per_mode),

@@ -54,6 +54,8 @@ from ._index import (
     load_index,
 )
 from ._lake_adapter import BackendAdapter, CollectionInfo, PulledBatch
+from ._lake_bundle import RuLakeBundle
+from ._lake_parquet import ParquetBackend
 from ._lake import (
     CacheStats,
     Consistency,
@@ -132,6 +134,8 @@ __all__ = [
     "DeadlineExceeded",
     "RuLake",
     "RuLakeBuilder",
+    "RuLakeBundle",
+    "ParquetBackend",
     "Consistency",
     "LocalBackend",
     "FsBackend",

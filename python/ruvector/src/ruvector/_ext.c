@@ -114,6 +114,9 @@ static PyMethodDef module_methods[] = {
      "lake_open($module, engine, consistency, ttl_ms, rerank_factor, metric, bits, nlist, seed, "
      "max_entries, max_bytes, threads, public_keys, signing_key, /)\n--\n\n"
      "Opens a ruLake on engine (loads rulake)."},
+    {"lake_bundle_verify", mod_lake_bundle_verify, METH_VARARGS,
+     "lake_bundle_verify($module, engine, dir, public_keys, /)\n--\n\n"
+     "Reads and checks a bundle directory's sidecar; (v1, v2) witnesses as hex."},
     {"lake_local_new", mod_lake_local_new, METH_VARARGS,
      "lake_local_new($module, engine, name, /)\n--\n\nA new in-memory LocalBackend."},
     {"lake_fs_new", mod_lake_fs_new, METH_VARARGS,

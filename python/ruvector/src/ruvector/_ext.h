@@ -237,6 +237,7 @@ int lake_plugin_ops(PyObject *engine, const struct ruv_lake_ops **ops, void **ps
 struct ruv_lake_local *lake_local_handle(PyObject *obj);
 struct ruv_lake_fs *lake_fs_handle(PyObject *obj);
 PyObject *mod_lake_open(PyObject *mod, PyObject *args);
+PyObject *mod_lake_bundle_verify(PyObject *mod, PyObject *args);
 PyObject *mod_lake_local_new(PyObject *mod, PyObject *args);
 PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
 /* _ext_lake_adapter.c: a backend table over a Python adapter object (its

@@ -449,7 +449,7 @@ static PyObject *lake_stats(PyObject *obj, PyObject *args)
 
 /* The cache-directory calls: (backend, collection, dir) with the GIL
  * released; op 0 save (-> str, the v2 witness), 1 warm (-> int rows),
- * 2 refresh (-> int, enum ruv_lake_refresh). */
+ * 2 refresh (-> int, enum ruv_lake_refresh), 3 publish (-> str, v2). */
 static PyObject *lake_dir_call(PyObject *obj, PyObject *args, int op)
 {
     LakeObject *self = (LakeObject *)obj;
@@ -472,15 +472,21 @@ static PyObject *lake_dir_call(PyObject *obj, PyObject *args, int op)
         st = self->ops->save_cache_to_dir(self->lake, &t, dir, w2);
     else if (op == 1)
         st = self->ops->warm_from_dir(self->lake, &t, dir, &n);
-    else
+    else if (op == 2)
         st = self->ops->refresh_from_bundle_dir(self->lake, &t, dir, &res);
-    if (st)
+    else if (self->ops->struct_size >= RUV_LAKE_OPS_SIZE_V3)
+        st = self->ops->publish_bundle(self->lake, &t, dir, w2);
+    else
+        st = RUV_E_UNSUPPORTED;
+    if (st && (op != 3 || self->ops->struct_size >= RUV_LAKE_OPS_SIZE_V3))
         save_detail(detail);
+    else if (st)
+        snprintf(detail, sizeof detail, "the loaded rulake plugin predates publish_bundle");
     pthread_rwlock_unlock(&self->lock);
     Py_END_ALLOW_THREADS
     if (st)
         raise_detail(st, st == RUV_E_STATE && !detail[0] ? "the lake is closed" : detail);
-    else if (op == 0)
+    else if (op == 0 || op == 3)
         result = PyUnicode_FromString(w2);
     else
         result = op == 1 ? PyLong_FromUnsignedLongLong(n) : PyLong_FromLong(res);
@@ -503,11 +509,57 @@ static PyObject *lake_refresh(PyObject *obj, PyObject *args)
     return lake_dir_call(obj, args, 2);
 }
 
+static PyObject *lake_publish(PyObject *obj, PyObject *args)
+{
+    return lake_dir_call(obj, args, 3);
+}
+
+/* lake_bundle_verify(engine, dir, public_keys) -> (v1 hex, v2 hex or "")
+ * The sidecar of the bundle directory dir, read and checked (rulake.md
+ * §6.5); with public keys (raw 32 bytes each, concatenated) a signature by
+ * one of them is required. */
+PyObject *mod_lake_bundle_verify(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    PyObject *engine, *dir_b = NULL;
+    const char *keys;
+    Py_ssize_t nkeys;
+    if (!PyArg_ParseTuple(args, "OO&y#", &engine, PyUnicode_FSConverter, &dir_b, &keys, &nkeys))
+        return NULL;
+    PyObject *result = NULL;
+    const struct ruv_lake_ops *ops;
+    void *ps;
+    if (nkeys % 32 || nkeys / 32 > 64) {
+        PyErr_SetString(PyExc_ValueError, "public keys are raw 32-byte Ed25519 keys (at most 64)");
+        goto done;
+    }
+    if (lake_plugin_ops(engine, &ops, &ps))
+        goto done;
+    const char *dir = PyBytes_AsString(dir_b);
+    char v1[65] = "", v2[65] = "", detail[DETAIL_SIZE] = "";
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    st = ops->sidecar_verify(ps, dir, nkeys ? (const uint8_t(*)[32])keys : NULL,
+                             (size_t)(nkeys / 32), v1, v2);
+    if (st)
+        save_detail(detail);
+    Py_END_ALLOW_THREADS
+    if (st)
+        raise_detail(st, detail);
+    else
+        result = Py_BuildValue("(ss)", v1, v2);
+done:
+    Py_DECREF(dir_b);
+    return result;
+}
+
 static PyMethodDef lake_methods[] = {
     {"save_cache", lake_save_cache, METH_VARARGS,
      "save_cache($self, backend, collection, dir, /)\n--\n\nSaves the key's entry; its v2."},
     {"warm", lake_warm, METH_VARARGS,
      "warm($self, backend, collection, dir, /)\n--\n\nInstalls a saved entry; its rows."},
+    {"publish", lake_publish, METH_VARARGS,
+     "publish($self, backend, collection, dir, /)\n--\n\nPublishes the key's bundle into dir."},
     {"refresh", lake_refresh, METH_VARARGS,
      "refresh($self, backend, collection, dir, /)\n--\n\nRefreshes from a bundle directory."},
     {"close", lake_close, METH_NOARGS, "close($self, /)\n--\n\nCloses the lake (idempotent)."},

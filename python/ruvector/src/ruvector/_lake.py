@@ -62,6 +62,7 @@ Backend = Union[LocalBackend, FsBackend, BackendAdapter]
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
 _PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
+_AUTO = 0xFFFFFFFF  # RUV_INDEX_AUTO: the engine's plan chooses
 
 
 def _hits(backend: str, collection: str, ids: U64, scores: F32,
@@ -80,8 +81,8 @@ class RuLakeBuilder:
         self._rerank = 20
         self._seed = 42
         self._metric = "l2"
-        self._bits = 1
-        self._nlist = 0
+        self._bits: Optional[int] = None  # None: the engine's plan, per collection
+        self._nlist: Optional[int] = None
         self._max_entries = 0
         self._max_bytes = 0
         self._threads = 0
@@ -118,10 +119,15 @@ class RuLakeBuilder:
         return self
 
     def bits(self, bits: int) -> "RuLakeBuilder":
+        """RaBitQ code bits, 1..8. Default: the engine's plan chooses per
+        collection (from its size and dimension, for recall@10 0.95; 4 bits
+        with IVF at 100k rows). ``.bits(1).nlist(0)`` gives the spec's values
+        (recall@10 0.67 on ruvector-demo-100k at rerank 20)."""
         self._bits = self._uint("bits", bits, 1, 8)
         return self
 
     def nlist(self, nlist: int) -> "RuLakeBuilder":
+        """IVF lists (0: none). Default: the engine's plan, per collection."""
         self._nlist = self._uint("nlist", nlist, 0, (1 << 31) - 1)
         return self
 
@@ -163,7 +169,8 @@ class RuLakeBuilder:
             self._ttl_ms or 0)
         h = _ext.lake_open(
             _engine_handle(self._engine), int(self._consistency), ttl, self._rerank,
-            _METRICS[self._metric], self._bits, self._nlist, self._seed, self._max_entries,
+            _METRICS[self._metric], _AUTO if self._bits is None else self._bits,
+            _AUTO if self._nlist is None else self._nlist, self._seed, self._max_entries,
             self._max_bytes, self._threads, b"".join(self._public_keys), self._signing_key)
         return RuLake._wrap(h, self)
 
@@ -174,11 +181,14 @@ class RuLake:
     Build with ``RuLake.builder()...build()``. A key is ``(backend,
     collection)``. Thread-safe; every search releases the GIL."""
 
-    __slots__ = ("_h", "_backends", "_adapters", "_keys", "consistency", "ttl_ms", "metric",
+    __slots__ = ("_h", "_backends", "_warm_only", "_adapters", "_keys", "consistency", "ttl_ms",
+                 "metric",
                  "__weakref__")
 
     _h: Any
     _backends: List[str]
+    #: backend names warm_from_dir installed entries under, not registered (yet)
+    _warm_only: List[str]
     _adapters: Dict[str, BackendAdapter]
     _keys: Set[Key]
     consistency: Consistency
@@ -197,6 +207,7 @@ class RuLake:
         self = object.__new__(cls)
         self._h = h
         self._backends = []
+        self._warm_only = []
         self._adapters = {}
         self._keys = set()
         self.consistency = b._consistency
@@ -213,11 +224,15 @@ class RuLake:
             raise TypeError("backend must be a LocalBackend, an FsBackend or a BackendAdapter")
         if backend.name in self._backends:
             raise ValueError(f"a backend named {backend.name!r} is already registered")
+        # A name only warmed so far: the backend takes its place (its warm
+        # entries are kept and checked against it from now on).
         if isinstance(backend, BackendAdapter):
             self._h.register_adapter(backend, backend.name, bool(backend.threadsafe))
             self._adapters[backend.name] = backend
         else:
             self._h.register(backend._h)
+        if backend.name in self._warm_only:
+            self._warm_only.remove(backend.name)
         self._backends.append(backend.name)
 
     @property
@@ -225,13 +240,18 @@ class RuLake:
         """Registered backend names, in registration order."""
         return list(self._backends)
 
+    def _known(self) -> List[str]:
+        """Registered backends and names only warmed, as the plugin counts them."""
+        return self._backends + self._warm_only
+
     def _backend_name(self, backend: Optional[str]) -> str:
+        known = self._known()
         if backend is None:
-            if len(self._backends) != 1:
+            if len(known) != 1:
                 raise UnknownBackend(
                     f"name a backend: {len(self._backends)} are registered ({self._backends})")
-            return self._backends[0]
-        if backend not in self._backends:
+            return known[0]
+        if backend not in known:
             raise UnknownBackend(f"unknown backend {backend!r} (registered: {self._backends})")
         return backend
 
@@ -451,13 +471,34 @@ class RuLake:
                                     status_name=exc.status_name) from None
         return w
 
+    def publish_bundle(self, collection: str, *, out_dir: Union[str, "os.PathLike[str]"],
+                       backend: Optional[str] = None) -> str:
+        """Publishes the collection's bundle into out_dir (created if
+        missing): the backend describes the collection now, whatever the
+        consistency mode; the cached entry is used when it names that state,
+        else the key primes again. The directory gets the index file and the
+        sidecar (signed with the builder's signing_key), committed by one
+        rename; another lake reads it with refresh_from_bundle_dir or
+        warm_from_dir, and RuLakeBundle.read shows it. Returns the v2 witness."""
+        b = self._backend_name(backend)
+        w: str = self._h.publish(b, collection, out_dir)
+        self._keys.add((b, collection))
+        return w
+
     def warm_from_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> int:
         """Installs the entry saved in dir under key (checked: witnesses,
         index size and SHAKE-256, this lake's seed and parameters); returns
-        its row count. The key's backend must be registered; it is not called."""
+        its row count. The key's backend is not called and need not be
+        registered yet: a STALE lake then searches the warm entry without
+        it, while a FRESH or EVENTUAL search (which asks the backend whether
+        the entry is current) raises BackendError saying the backend is
+        needed, until register_backend adds it."""
         b, c = key
-        n: int = self._h.warm(self._backend_name(b), c, dir)
-        self._keys.add((self._backend_name(b), c))
+        name = self._backend_name(b) if b is None or b in self._known() else str(b)
+        n: int = self._h.warm(name, c, dir)
+        if name not in self._known():
+            self._warm_only.append(name)
+        self._keys.add((name, c))
         return n
 
     def refresh_from_bundle_dir(self, key: Key,
@@ -468,7 +509,7 @@ class RuLake:
         return RefreshResult(self._h.refresh(self._backend_name(b), c, dir))
 
     def __contains__(self, key: object) -> bool:
-        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in self._backends):
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in self._known()):
             return False
         return self.cache_witness_of((str(key[0]), str(key[1]))) is not None
 
@@ -477,7 +518,7 @@ class RuLake:
         return CacheStats._from(self._h.stats(None, None))
 
     def cache_stats_by_backend(self) -> Dict[str, CacheStats]:
-        return {b: CacheStats._from(self._h.stats(b, None)) for b in self._backends}
+        return {b: CacheStats._from(self._h.stats(b, None)) for b in self._known()}
 
     def cache_stats_by_collection(self) -> Dict[Key, CacheStats]:
         """Counters per key this lake has searched."""
