@@ -12,6 +12,8 @@
 
 #include <ruvector/error.h>
 
+#include "digest_pool.h"
+#include "lake_backends.h"
 #include "lake_error.h"
 #include "lake_internal.h"
 #include "ruvec.h"
@@ -55,7 +57,9 @@ static int call_describe(struct ruv_lake *lake, struct lake_backend *lb, const c
     int serial = !(lb->b.flags & RUV_LAKE_BACKEND_THREADSAFE);
     if (serial)
         pthread_mutex_lock(&lb->serial);
+    ruv__lake_pool_set(lake->host);
     int st = lb->b.describe(lb->b.state, coll, d);
+    ruv__lake_pool_set(NULL);
     if (serial)
         pthread_mutex_unlock(&lb->serial);
     if (st != RUV_OK)
@@ -89,6 +93,14 @@ static void touch(struct ruv_lake *lake, struct lake_entry *e)
                           memory_order_relaxed);
 }
 
+static int ids_ascending(const uint64_t *ids, uint64_t n)
+{
+    for (uint64_t i = 1; i < n; i++)
+        if (ids[i] <= ids[i - 1])
+            return 0;
+    return 1;
+}
+
 /* Pull, check, hash and build one entry (no lock held). *out is a new
  * entry, or an existing one with the same v2 (*shared set). */
 static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *coll,
@@ -102,7 +114,9 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
     int serial = !(lb->b.flags & RUV_LAKE_BACKEND_THREADSAFE);
     if (serial)
         pthread_mutex_lock(&lb->serial);
+    ruv__lake_pool_set(host);
     int st = lb->b.pull(lb->b.state, coll, &bt);
+    ruv__lake_pool_set(NULL);
     if (serial)
         pthread_mutex_unlock(&lb->serial);
     if (st != RUV_OK)
@@ -133,9 +147,14 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
                              (unsigned long long)bt.desc.count);
         goto done;
     }
-    if ((st = ruv__lake_sort_order(bt.ids, n, &order)) != RUV_OK ||
-        (st = ruv__lake_content_digest(bt.ids, bt.vectors, order, n, bt.dim, digest)) !=
-            RUV_OK) {
+    if (ruv__lake_local_is(&lb->b) && bt.desc.has_digest) {
+        /* Our LocalBackend: rows checked when put, in id order, and the
+         * digest its description carries computed from these very rows. */
+        memcpy(digest, bt.desc.content_digest, 32);
+    } else if ((!ids_ascending(bt.ids, n) &&
+                (st = ruv__lake_sort_order(bt.ids, n, &order)) != RUV_OK) ||
+               (st = ruv__lake_digest_pooled(host, bt.ids, bt.vectors, order, n, bt.dim, 1,
+                                             digest)) != RUV_OK) {
         st = ruv__detail_prefix(st == RUV_E_NOMEM ? st : RUV_E_BACKEND,
                                 "backend '%s' collection '%.200s': pulled rows", lb->name, coll);
         goto done;
@@ -170,7 +189,15 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
         goto done;
     }
     reserved = 1;
-    if (n) {
+    if (n && !order) {
+        /* Already in id order: the build reads the pulled rows themselves. */
+        st = host->index->build(host, &p, bt.vectors, n, bt.ids, lake->cfg.threads, &idx);
+        if (st != RUV_OK) {
+            st = ruv__detail_set(st, "backend '%s' collection '%.200s': index build: %s",
+                                 lb->name, coll, host->last_error());
+            goto done;
+        }
+    } else if (n) {
         /* Rows in id order: the build is deterministic given its rows. */
         ids = malloc(n * sizeof *ids);
         rows = malloc(n * bt.dim * sizeof *rows);

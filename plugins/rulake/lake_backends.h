@@ -19,6 +19,10 @@ int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const ui
 int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll);
 int ruv__lake_local_backend(struct ruv_lake_local *lb, struct ruv_lake_backend *out);
 void ruv__lake_local_release(struct ruv_lake_local *lb);
+/* Whether b is this plugin's LocalBackend: its pulls share rows that it
+ * checked when they were put and whose digest it computed itself, so a
+ * prime neither checks nor hashes them again. */
+int ruv__lake_local_is(const struct ruv_lake_backend *b);
 
 int ruv__lake_fs_new(const char *name, const char *root, struct ruv_lake_fs **out);
 int ruv__lake_fs_register(struct ruv_lake_fs *fb, const char *coll, const char *filename);
