@@ -79,6 +79,47 @@ static int desc_witnesses(const struct ruv_lake *lake, const struct ruv_lake_des
     return st;
 }
 
+/* Whether two descriptions give the same witnesses: every field v1 and
+ * v2 read (the lake's seed, rerank and parameters are fixed). */
+static int same_source(const struct ruv_lake_desc *a, const struct ruv_lake_desc *b)
+{
+    if (a->dim != b->dim || a->data_ref_len != b->data_ref_len ||
+        a->gen_is_opaque != b->gen_is_opaque || a->has_digest != b->has_digest ||
+        memcmp(a->data_ref, b->data_ref, a->data_ref_len) != 0)
+        return 0;
+    if (a->gen_is_opaque ? a->gen_len != b->gen_len ||
+                               memcmp(a->gen_opaque, b->gen_opaque, a->gen_len) != 0
+                         : a->gen_num != b->gen_num)
+        return 0;
+    return !a->has_digest || memcmp(a->content_digest, b->content_digest, 32) == 0;
+}
+
+/* desc_witnesses, remembered per key for its last description. */
+static int slot_witnesses(struct ruv_lake *lake, struct lake_slot *s,
+                          const struct ruv_lake_desc *d, uint8_t v1[32], uint8_t v2[32])
+{
+    pthread_mutex_lock(&s->mu);
+    int known = s->wit_ok && same_source(&s->wit_desc, d);
+    if (known) {
+        memcpy(v1, s->wit_v1, 32);
+        memcpy(v2, s->wit_v2, 32);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (known)
+        return RUV_OK;
+    memset(v2, 0, 32); /* no digest: v1 alone names the rows */
+    int st = desc_witnesses(lake, d, d->has_digest ? d->content_digest : NULL, v1, v2);
+    if (st == RUV_OK) {
+        pthread_mutex_lock(&s->mu);
+        s->wit_desc = *d;
+        memcpy(s->wit_v1, v1, 32);
+        memcpy(s->wit_v2, v2, 32);
+        s->wit_ok = 1;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return st;
+}
+
 static int dim_mismatch(const struct lake_backend *lb, const char *coll, uint32_t qdim,
                         uint32_t dim)
 {
@@ -346,7 +387,7 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
         if (st == RUV_OK && d.dim != qdim)
             st = dim_mismatch(lb, coll, qdim, d.dim);
         if (st == RUV_OK)
-            st = desc_witnesses(lake, &d, d.has_digest ? d.content_digest : NULL, v1, v2);
+            st = slot_witnesses(lake, s, &d, v1, v2);
         if (st != RUV_OK)
             return st;
 

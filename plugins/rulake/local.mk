@@ -17,7 +17,8 @@ plugins_rulake_liblake_core_la_SOURCES = \
 	plugins/rulake/lake_write.c plugins/rulake/lake_write.h \
 	plugins/rulake/sidecar.h plugins/rulake/sidecar_read.c plugins/rulake/sidecar_write.c \
 	plugins/rulake/ruvec.h plugins/rulake/ruvec_internal.h plugins/rulake/ruvec_common.c \
-	plugins/rulake/ruvec1.c plugins/rulake/ruvec2.c
+	plugins/rulake/ruvec1.c plugins/rulake/ruvec2.c \
+	plugins/rulake/digest_pool.c plugins/rulake/digest_pool.h
 plugins_rulake_liblake_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_liblake_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
@@ -28,8 +29,7 @@ plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c \
 	plugins/rulake/lake_internal.h plugins/rulake/lake_backends.h \
 	plugins/rulake/lake.c plugins/rulake/cache.c plugins/rulake/coherence.c \
 	plugins/rulake/search.c plugins/rulake/backend_local.c plugins/rulake/backend_fs.c \
-	plugins/rulake/cachedir.c plugins/rulake/submit.c \
-	plugins/rulake/digest_pool.c plugins/rulake/digest_pool.h
+	plugins/rulake/cachedir.c plugins/rulake/submit.c
 plugins_rulake_rulake_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_rulake_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
@@ -66,6 +66,12 @@ tests_rulake_test_lake_witness_SOURCES = tests/rulake/test_lake_witness.c tests/
 tests_rulake_test_lake_witness_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_witness_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
 tests_rulake_test_lake_witness_LDADD = $(RUV_LAKE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_digest
+TESTS += tests/rulake/test_lake_digest
+tests_rulake_test_lake_digest_SOURCES = tests/rulake/test_lake_digest.c tests/rulake/lake_test.h
+tests_rulake_test_lake_digest_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_digest_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_digest_LDADD = $(RUV_LAKE_TEST_LDADD) $(PTHREAD_LIBS)
 check_PROGRAMS += tests/rulake/test_lake_sidecar
 TESTS += tests/rulake/test_lake_sidecar
 tests_rulake_test_lake_sidecar_SOURCES = tests/rulake/test_lake_sidecar.c tests/rulake/lake_test.h tests/rulake/lake_example.h
