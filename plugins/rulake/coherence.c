@@ -188,9 +188,11 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
                              (unsigned long long)bt.desc.count);
         goto done;
     }
-    if (ruv__lake_local_is(&lb->b) && bt.desc.has_digest) {
-        /* Our LocalBackend: rows checked when put, in id order, and the
-         * digest its description carries computed from these very rows. */
+    if ((ruv__lake_local_is(&lb->b) || ruv__lake_fs_is(&lb->b)) && bt.desc.has_digest) {
+        /* Our LocalBackend or FsBackend: rows checked (when put, or by the
+         * file reader), in id order, and the digest the description carries
+         * computed from these very rows (or the file's, checked against
+         * them as they were read). */
         memcpy(digest, bt.desc.content_digest, 32);
     } else if ((!ids_ascending(bt.ids, n) &&
                 (st = ruv__lake_sort_order(bt.ids, n, &order)) != RUV_OK) ||
