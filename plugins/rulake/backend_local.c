@@ -309,16 +309,53 @@ int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll)
 }
 
 /* Under lb->mu. */
+/* Under lb->mu: the collection, its digest computed for its current rows;
+ * NULL (status in *st) when it is gone. The hash runs with lb->mu released
+ * (the rows never change and a reference keeps them), on the pool the lake
+ * lends to this call: a pool thread that waits for its helpers may pick up
+ * a queued request for this backend, which must not find the lock held. */
+static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll, int *st)
+{
+    for (;;) {
+        struct lcoll *c = find(lb, coll);
+        if (!c) {
+            *st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+            return NULL;
+        }
+        if (!c->digest_ok && !c->rows) {
+            if ((*st = ruv__lake_content_hash(NULL, NULL, NULL, 0, c->dim, c->digest)) != RUV_OK)
+                return NULL;
+            c->digest_ok = 1;
+        }
+        if (c->digest_ok) {
+            *st = RUV_OK;
+            return c;
+        }
+        struct lrows *r = c->rows;
+        uint64_t n = c->n;
+        uint32_t dim = c->dim;
+        uint8_t digest[32];
+        atomic_fetch_add(&r->refs, 1);
+        pthread_mutex_unlock(&lb->mu);
+        int hs = ruv__lake_digest_pooled(ruv__lake_pool_get(), r->ids, r->vecs, NULL, n, dim, 0,
+                                         digest);
+        pthread_mutex_lock(&lb->mu);
+        c = hs == RUV_OK ? find(lb, coll) : NULL;
+        if (c && c->rows == r && !c->digest_ok) { /* else changed meanwhile: again */
+            memcpy(c->digest, digest, 32);
+            c->digest_ok = 1;
+        }
+        rows_release(r);
+        if (hs != RUV_OK) {
+            *st = hs;
+            return NULL;
+        }
+    }
+}
+
+/* Under lb->mu, for a collection whose digest is current. */
 static int fill_desc(struct ruv_lake_local *lb, struct lcoll *c, struct ruv_lake_desc *d)
 {
-    if (!c->digest_ok) {
-        /* On the pool the lake lends to this call, when it lends one. */
-        int st = ruv__lake_digest_pooled(ruv__lake_pool_get(), c->ids, c->vecs, NULL, c->n,
-                                         c->dim, 0, c->digest);
-        if (st != RUV_OK)
-            return st;
-        c->digest_ok = 1;
-    }
     int len = snprintf(d->data_ref, sizeof d->data_ref, "local://%s/%s", lb->name, c->name);
     if (len < 0 || (size_t)len >= sizeof d->data_ref)
         return ruv__detail_set(RUV_E_INVAL, "collection name too long for a data_ref");
@@ -335,10 +372,11 @@ static int fill_desc(struct ruv_lake_local *lb, struct lcoll *c, struct ruv_lake
 static int local_describe(void *state, const char *coll, struct ruv_lake_desc *d)
 {
     struct ruv_lake_local *lb = state;
+    int st;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = find(lb, coll);
-    int st = c ? fill_desc(lb, c, d)
-               : ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+    struct lcoll *c = digested(lb, coll, &st);
+    if (c)
+        st = fill_desc(lb, c, d);
     pthread_mutex_unlock(&lb->mu);
     return st;
 }
@@ -351,10 +389,8 @@ static int local_pull(void *state, const char *coll, struct ruv_lake_batch *out)
     struct ruv_lake_local *lb = state;
     int st = RUV_OK;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = find(lb, coll);
-    if (!c)
-        st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
-    if (st == RUV_OK)
+    struct lcoll *c = digested(lb, coll, &st);
+    if (c)
         st = fill_desc(lb, c, &out->desc);
     if (st == RUV_OK) {
         out->dim = c->dim;

@@ -296,10 +296,20 @@ done:
  * while a describe runs wait for the next one, which began after them, and
  * all of them take its answer; so N concurrent FRESH checks cost about two
  * backend calls, and each still sees a state no older than its arrival. */
+/* The slot whose describe this thread is running. The describe may hash on
+ * the pool, and a thread waiting there for its helpers runs queued work:
+ * a queued search of the same key then runs inside that describe, and
+ * waiting for it would wait for itself. */
+static _Thread_local const struct lake_slot *tl_describing;
+
 static int shared_describe(struct ruv_lake *lake, struct lake_backend *lb, struct lake_slot *s,
                            const char *coll, struct ruv_lake_desc *d)
 {
     pthread_mutex_lock(&s->mu);
+    if (s->describing && tl_describing == s) { /* nested in our own describe */
+        pthread_mutex_unlock(&s->mu);
+        return call_describe(lake, lb, coll, d);
+    }
     uint64_t arrived = s->desc_started;
     for (;;) {
         if (s->desc_finished > arrived) { /* began after this caller arrived */
@@ -319,7 +329,10 @@ static int shared_describe(struct ruv_lake *lake, struct lake_backend *lb, struc
     s->describing = 1;
     uint64_t mine = ++s->desc_started;
     pthread_mutex_unlock(&s->mu);
+    const struct lake_slot *outer = tl_describing;
+    tl_describing = s;
     int st = call_describe(lake, lb, coll, d);
+    tl_describing = outer;
     pthread_mutex_lock(&s->mu);
     s->desc_status = st;
     if (st == RUV_OK)
