@@ -5,8 +5,8 @@ bench/rulake-peer) and ours (ruvector.RuLake) on the same data in one run.
 Never run by CI. rulake.md §12 says what T1-T6 are; docs/benchmarks-rulake.md
 holds the results and the commands.
 
-    python3 bench/rulake_compare.py [--dataset DIR] [--n N] [--reps 3] [--build]
-                                    [--tests T1,T2,T4,T5,T6] [--json OUT] [--md OUT]
+    python3 bench/rulake_compare.py [--dataset DIR] [--n N] [--rounds 3] [--reps 1] [--build]
+                                    [--tests T1,T2,T3,T4,T5,T6] [--json OUT] [--md OUT]
     python3 bench/rulake_compare.py interop [--build] [--ours-cli build/tests/rulake/witness_cli]
 
 The Rust program is built outside the repository:
@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # rulake_sidecar_cases.witness_v1
+sys.path.insert(0, str(HERE))  # rulake_sidecar_cases.witness_v1, rulake_ours
+from rulake_ours import K, Ours, median, read_fvecs, run_ours, t2_child, t6_child, truth_for  # noqa: E402
 PEER_DIR = HERE / "rulake-peer"
 TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", "/work/cargo-target"))
 DEFAULT_BIN = TARGET_DIR / "release" / "rulake-peer"
 DEFAULT_DATASET = Path("/work/shared/datasets/ruvector-demo-100k")
-K = 10
 
 
 def machine() -> Dict[str, Any]:
@@ -83,189 +83,43 @@ def ours_available() -> Optional[str]:
     return None
 
 
-def read_fvecs(path: Path, limit: Optional[int] = None) -> Any:
-    import numpy as np
-    raw = np.fromfile(path, dtype=np.int32)
-    dim = int(raw[0])
-    rows = raw.reshape(-1, dim + 1)[:, 1:]
-    if limit is not None:
-        rows = rows[:limit]
-    return np.ascontiguousarray(rows.view(np.float32))
-
-
-def truth_for(base: Any, queries: Any, gt_path: Path, full: bool) -> Any:
-    """(kth distance per query, top-k ids): from the shipped ivecs for the
-    full base, else by an exact float64 scan."""
-    import numpy as np
-    if full and gt_path.exists():
-        raw = np.fromfile(gt_path, dtype=np.int32)
-        gt = raw.reshape(-1, int(raw[0]) + 1)[:, 1:1 + K].astype(np.int64)
-    else:
-        b = base.astype(np.float64)
-        q = queries.astype(np.float64)
-        d = (q * q).sum(1)[:, None] - 2 * q @ b.T + (b * b).sum(1)[None, :]
-        gt = np.argsort(d, axis=1, kind="stable")[:, :K]
-    kth = ((base[gt[:, K - 1]] - queries) ** 2).sum(1)
-    return kth, gt
-
-
-def recall(base: Any, queries: Any, truth: Any, ids: List[List[int]]) -> float:
-    import numpy as np
-    kth, _ = truth
-    hits = 0
-    for qi, row in enumerate(ids):
-        r = np.asarray(row[:K], dtype=np.int64)
-        d = ((base[r] - queries[qi]) ** 2).sum(1)
-        hits += int((d <= kth[qi] * (1 + 1e-6)).sum())
-    return hits / (len(ids) * K)
-
-
-def qps(queries: Any, fn: Any) -> float:
-    t = time.perf_counter()
-    for q in queries:
-        fn(q)
-    return len(queries) / (time.perf_counter() - t)
-
-
-def median(xs: List[float]) -> float:
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
-def run_ours(base: Any, queries: Any, truth: Any, reps: int, shards: List[int], tests: List[str]) -> List[Dict[str, Any]]:
-    """Ours through the rulake.md §4 API, with the lake's fixed index
-    parameters (bits 1, nlist 0, rerank_factor 20, seed 42). Written against
-    the specification before ruvector.RuLake existed: check it the first
-    time it runs."""
-    import numpy as np
-    import ruvector
-    out: List[Dict[str, Any]] = []
-    n, dim = base.shape
-    ids = np.arange(n, dtype=np.uint64)
-
-    def lake(consistency: Any) -> Any:
-        b = ruvector.RuLake.builder().rerank_factor(20).rotation_seed(42).consistency(consistency)
-        if consistency == ruvector.Consistency.EVENTUAL:
-            b = b.ttl_ms(600_000)
-        return b.build()
-
-    def local(lk: Any, name: str, lo: int, hi: int) -> None:
-        be = ruvector.LocalBackend(name=name)
-        be.upsert("c", ids=ids[lo:hi], vectors=base[lo:hi])
-        lk.register_backend(be)
-
-    if "T1" in tests:
-        t = time.perf_counter()
-        direct = ruvector.RabitqPlusIndex.build(base, ids=ids, bits=1, nlist=0, rerank_factor=20, seed=42)
-        build_ms = (time.perf_counter() - t) * 1e3
-        fresh, eventual = lake(ruvector.Consistency.FRESH), lake(ruvector.Consistency.EVENTUAL)
-        for lk in (fresh, eventual):
-            local(lk, "b", 0, n)
-            lk.search_one("c", queries[0], k=K)
-        qd: List[float] = []
-        qf: List[float] = []
-        qe: List[float] = []
-        for rep in range(reps + 1):
-            d = qps(queries, lambda q: direct.search(q, K))
-            f = qps(queries, lambda q: fresh.search_one("c", q, k=K))
-            e = qps(queries, lambda q: eventual.search_one("c", q, k=K))
-            if rep:
-                qd.append(d)
-                qf.append(f)
-                qe.append(e)
-        md, mf, me = median(qd), median(qf), median(qe)
-        out.append({"test": "T1", "direct_qps": md, "fresh_qps": mf, "eventual_qps": me,
-                    "overhead_fresh": md / mf, "overhead_eventual": md / me, "direct_build_ms": build_ms})
-        res = [[h.id for h in fresh.search_one("c", q, k=K)] for q in queries]
-        out.append({"test": "recall", "recall_at_10": recall(base, queries, truth, res), "qps": mf})
-    if "T4" in tests:
-        for s in shards:
-            lk = lake(ruvector.Consistency.EVENTUAL)
-            chunk = -(-n // s)
-            for i in range(s):
-                local(lk, f"shard-{i}", i * chunk, min(n, (i + 1) * chunk))
-            t = time.perf_counter()
-            lk.search_federated("c", queries[0], k=K)
-            prime_ms = (time.perf_counter() - t) * 1e3
-            qs: List[float] = []
-            res = []
-            for rep in range(reps + 1):
-                cur: List[List[int]] = []
-                v = qps(queries, lambda q: cur.append([h.id for h in lk.search_federated("c", q, k=K)]))
-                if rep:
-                    qs.append(v)
-                res = cur
-            out.append({"test": "T4", "shards": s, "recall_at_10": recall(base, queries, truth, res),
-                        "qps": median(qs), "prime_ms_parallel": prime_ms})
-    if "T4" in tests:
-        import threading
-        lk = lake(ruvector.Consistency.EVENTUAL)
-        local(lk, "b", 0, n)
-        lk.search_one("c", queries[0], k=K)
-        by: Dict[int, float] = {}
-        for threads in (1, 2):
-            qs2: List[float] = []
-            for rep in range(reps + 1):
-                def client() -> None:
-                    for q in queries:
-                        lk.search_one("c", q, k=K)
-                ts = [threading.Thread(target=client) for _ in range(threads)]
-                t = time.perf_counter()
-                for th in ts:
-                    th.start()
-                for th in ts:
-                    th.join()
-                if rep:
-                    qs2.append(threads * len(queries) / (time.perf_counter() - t))
-            by[threads] = median(qs2)
-        out.append({"test": "T4_concurrent", "qps_1_thread": by[1], "qps_2_threads": by[2],
-                    "ratio_2_over_1": by[2] / by[1]})
-    if "T5" in tests:
-        bare: List[float] = []
-        cold: List[float] = []
-        for _ in range(max(1, reps)):
-            t = time.perf_counter()
-            ruvector.RabitqPlusIndex.build(base, ids=ids, bits=1, nlist=0, rerank_factor=20, seed=42)
-            bare.append((time.perf_counter() - t) * 1e3)
-            lk = lake(ruvector.Consistency.FRESH)
-            local(lk, "b", 0, n)
-            t = time.perf_counter()
-            lk.search_one("c", queries[0], k=K)
-            cold.append((time.perf_counter() - t) * 1e3)
-        out.append({"test": "T5", "bare_build_ms": median(bare), "prime_ms": median(cold),
-                    "ratio": median(cold) / median(bare)})
-    for name in ("T2", "T6"):
-        if name in tests:
-            out.append({"test": name, "skipped": "not measured by this script for ours yet (needs the plugin's "
-                                               "save/warm and cache_stats().bytes; see docs/benchmarks-rulake.md)"})
-    return out
-
-
 # ---------------------------------------------------------------- table
 
 ROWS = [
-    ("T1", "direct_qps", "direct index QPS (1 thread)"),
-    ("T1", "fresh_qps", "lake FRESH QPS"),
-    ("T1", "eventual_qps", "lake EVENTUAL QPS"),
-    ("T1", "overhead_fresh", "T1 overhead FRESH (direct/lake, gate <= 1.05)"),
-    ("T1", "overhead_eventual", "T1 overhead EVENTUAL (gate <= 1.05)"),
-    ("recall", "recall_at_10", "recall@10 at defaults (k=10)"),
+    ("T1", "direct_qps", "T1 direct index QPS (1 thread, wall)"),
+    ("T1", "fresh_qps", "T1 lake FRESH QPS (wall)"),
+    ("T1", "eventual_qps", "T1 lake EVENTUAL QPS (wall)"),
+    ("T1", "overhead_fresh", "T1 overhead FRESH, wall (direct/lake, gate <= 1.05)"),
+    ("T1", "overhead_eventual", "T1 overhead EVENTUAL, wall (gate <= 1.05)"),
+    ("T1", "overhead_fresh_cpu", "T1 overhead FRESH, CPU time (gate <= 1.05)"),
+    ("T1", "overhead_eventual_cpu", "T1 overhead EVENTUAL, CPU time (gate <= 1.05)"),
+    ("recall", "recall_at_10", "recall@10 at rerank 20 through the lake (k=10)"),
     ("T2", "ratio_first_over_p50", "T2 first search after warm / steady p50 (gate <= 1.5)"),
+    ("T2", "ratio_first_over_p50_cpu", "T2 first / steady p50, CPU time (gate <= 1.5)"),
+    ("T2", "first_search_us", "T2 first search after warm, us"),
+    ("T2", "steady_p50_us", "T2 steady-state p50, us"),
     ("T2", "warm_from_dir_ms", "T2 warm_from_dir ms"),
-    ("T5", "bare_build_ms", "T5 bare index build ms"),
-    ("T5", "prime_ms", "T5 prime ms (cold first search)"),
-    ("T5", "ratio", "T5 prime / build (gate <= 1.25)"),
+    ("T3", "async_over_sync_in_memory", "T3 100 async / 100 sync in sequence, in memory (gate <= 1.2)"),
+    ("T3", "async_qps", "T3 search_one_async QPS (100 in flight)"),
+    ("T3", "sync_qps", "T3 search_one QPS (sync)"),
+    ("T3", "slow_async_100_over_one", "T3 100 async / one sync, describe 2 ms (gate <= 10)"),
+    ("T5", "bare_build_ms", "T5 bare index build ms (wall)"),
+    ("T5", "prime_ms", "T5 prime ms (cold first search, wall)"),
+    ("T5", "ratio", "T5 prime / build, wall (gate <= 1.25)"),
+    ("T5", "ratio_cpu", "T5 prime / build, CPU time (gate <= 1.25)"),
     ("T4_concurrent", "qps_1_thread", "T4 hits QPS, 1 client thread (EVENTUAL)"),
     ("T4_concurrent", "qps_2_threads", "T4 hits QPS, 2 client threads"),
     ("T4_concurrent", "ratio_2_over_1", "T4 2 threads / 1 thread (gate >= 1.8)"),
-    ("T6", "entries_after_3_primes", "T6 entries kept with a cap of 1"),
+    ("T6", "budget_bytes", "T6 byte budget (1.5 entries; the original has none)"),
+    ("T6", "entries_after_3_primes", "T6 entries kept after 3 primes"),
     ("T6", "rss_delta_over_entry_bytes", "T6 RSS growth / one entry's bytes"),
+    ("T6", "rss_delta_over_budget", "T6 RSS growth / budget (gate <= 1)"),
+    ("T6", "cache_bytes_over_rss_delta", "T6 cache_stats().bytes / RSS growth (gate 0.95-1.05)"),
 ]
 
 
 def pick(results: List[Dict[str, Any]], test: str, field: str, shards: Optional[int] = None) -> Optional[float]:
-    vals = [r[field] for r in results if r.get("test") == test and field in r
+    vals = [r[field] for r in results if r.get("test") == test and isinstance(r.get(field), (int, float))
             and (shards is None or r.get("shards") == shards)]
     return median(vals) if vals else None  # T2 repeats in one process each
 
@@ -273,6 +127,8 @@ def pick(results: List[Dict[str, Any]], test: str, field: str, shards: Optional[
 def fmt(v: Optional[float]) -> str:
     if v is None:
         return "—"
+    if isinstance(v, bool):
+        return str(v)
     if isinstance(v, int) or abs(v) >= 100:
         return f"{v:,.0f}"
     return f"{v:.3f}"
@@ -284,13 +140,25 @@ def table(peer: List[Dict[str, Any]], ours: List[Dict[str, Any]], shards: List[i
     for s in shards:
         rows.append(("T4", f"recall_at_10@{s}", f"T4 federated recall@10, {s} shards"))
         rows.append(("T4", f"qps@{s}", f"T4 federated QPS, {s} shards"))
+    for rf in (1, 5, 10, 20, 50, 100, 0):
+        rows.append(("recall_sweep", f"recall_at_10%{rf}", f"recall@10, direct index, rerank {rf}"))
+        rows.append(("recall_sweep", f"qps%{rf}", f"QPS, direct index, rerank {rf}"))
     for test, field, label in rows:
+        if "%" in field:
+            f, rf = field.split("%")
+            a = median([r[f] for r in peer if r.get("test") == test and r.get("rerank") == int(rf)] or [float("nan")])
+            b = median([r[f] for r in ours if r.get("test") == test and r.get("rerank") == int(rf)] or [float("nan")])
+            a2 = None if a != a else a
+            b2 = None if b != b else b
+            ratio = fmt(b2 / a2) if (a2 and b2 is not None) else "—"
+            lines.append(f"| {label} | {fmt(a2)} | {fmt(b2)} | {ratio} |")
+            continue
         if "@" in field:
             f, sh = field.split("@")
             a, b = pick(peer, test, f, int(sh)), pick(ours, test, f, int(sh))
         else:
             a, b = pick(peer, test, field), pick(ours, test, field)
-        ratio = fmt(b / a) if (a and b is not None) else "—"
+        ratio = fmt(b / a) if (a and b is not None and not isinstance(a, bool)) else "—"
         lines.append(f"| {label} | {fmt(a)} | {fmt(b)} | {ratio} |")
     return "\n".join(lines)
 
@@ -385,50 +253,69 @@ def interop(binary: Path, ours_cli: Path) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", nargs="?", default="bench", choices=["bench", "interop"])
+    ap.add_argument("mode", nargs="?", default="bench", choices=["bench", "interop", "t2-child", "t6-child"])
+    ap.add_argument("root", nargs="?", type=Path, default=None, help="t2-child: the writer's directory")
     ap.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     ap.add_argument("--n", type=int, default=None, help="first N base rows (ground truth recomputed)")
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--tests", default="T1,T2,T4,T5,T6")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds; each runs every test, original then ours")
+    ap.add_argument("--reps", type=int, default=1, help="timed passes per test inside a round")
+    ap.add_argument("--tests", default="T1,T2,T3,T4,T5,T6")
     ap.add_argument("--shards", default="1,2,4,8")
     ap.add_argument("--peer-bin", type=Path, default=DEFAULT_BIN)
     ap.add_argument("--ours-cli", type=Path, default=DEFAULT_CLI,
                     help="tests/rulake/witness_cli of an out-of-tree build (interop)")
     ap.add_argument("--build", action="store_true", help="cargo build the peer first")
     ap.add_argument("--no-ours", action="store_true")
+    ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write every result here")
     ap.add_argument("--md", type=Path, default=None, help="write the ratio table here")
     a = ap.parse_args()
 
-    if a.build or not a.peer_bin.exists():
+    if a.mode == "t2-child":
+        return t2_child(a.root, a.dataset, a.n)
+    if a.mode == "t6-child":
+        return t6_child(a.dataset, a.n)
+    if not a.no_peer and (a.build or not a.peer_bin.exists()):
         build_peer()
     if a.mode == "interop":
         return interop(a.peer_bin, a.ours_cli)
 
     tests = a.tests.split(",")
     shards = [int(x) for x in a.shards.split(",")]
-    info = {"machine": machine(), "load_start": loadavg(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "command": " ".join([sys.executable, *sys.argv])}
-    peer_args = ["bench", "--base", str(a.dataset / "base.fvecs"), "--queries", str(a.dataset / "query.fvecs"),
-                 "--gt", str(a.dataset / "gt100.ivecs"), "--reps", str(a.reps), "--tests", a.tests,
-                 "--shards", a.shards]
+    info: Dict[str, Any] = {"machine": machine(), "load_start": loadavg(),
+                            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                            "command": " ".join([sys.executable, *sys.argv]), "loads": []}
+    peer_base = ["bench", "--base", str(a.dataset / "base.fvecs"), "--queries", str(a.dataset / "query.fvecs"),
+                 "--gt", str(a.dataset / "gt100.ivecs"), "--reps", str(a.reps), "--shards", a.shards]
     if a.n:
-        peer_args += ["--n", str(a.n)]
-    info["peer_command"] = " ".join([str(a.peer_bin), *peer_args])
-    print(f"# original: {info['peer_command']}", file=sys.stderr)
-    peer = run_peer(a.peer_bin, peer_args)
-    for r in peer:
-        print(json.dumps(r))
-
-    ours: List[Dict[str, Any]] = []
+        peer_base += ["--n", str(a.n)]
+    info["peer_command"] = " ".join([str(a.peer_bin), *peer_base, "--tests", "<one test>"])
     why = "--no-ours" if a.no_ours else ours_available()
+    o: Optional[Ours] = None
     if why is None:
         base = read_fvecs(a.dataset / "base.fvecs", a.n)
         queries = read_fvecs(a.dataset / "query.fvecs")
         truth = truth_for(base, queries, a.dataset / "gt100.ivecs", a.n is None)
-        ours = run_ours(base, queries, truth, a.reps, shards, tests)
-        for r in ours:
-            print(json.dumps({"system": "ours", **r}))
+        o = Ours(base, queries, truth, a.reps, shards)
+    peer: List[Dict[str, Any]] = []
+    ours: List[Dict[str, Any]] = []
+    script = Path(__file__).resolve()
+    # Interleaved: every round runs each test on the original and then on
+    # ours, so that load drifting over the run reaches both alike; the
+    # table takes medians over rounds.
+    for rnd in range(a.rounds):
+        for t in tests:
+            info["loads"].append({"round": rnd, "test": t, "load": loadavg()})
+            if not a.no_peer and t != "T3":  # the crate has no async API
+                for r in run_peer(a.peer_bin, [*peer_base, "--tests", "T1" if t == "recall" else t]):
+                    r["round"] = rnd
+                    peer.append(r)
+                    print(json.dumps({"system": "original", **r}), flush=True)
+            if o is not None:
+                for r in run_ours(o, t, script, a.dataset, a.n):
+                    r["round"] = rnd
+                    ours.append(r)
+                    print(json.dumps({"system": "ours", **{k: v for k, v in r.items() if k != "runs"}}), flush=True)
     info["ours"] = "measured" if why is None else f"not measured: {why}"
     info["load_end"] = loadavg()
     md = table(peer, ours, shards)

@@ -217,6 +217,11 @@ static int fs_list(void *state, int (*emit)(void *ctx, const char *c), void *ctx
 
 static void fs_destroy(void *state) { ruv__lake_fs_release(state); }
 
+int ruv__lake_fs_is(const struct ruv_lake_backend *b)
+{
+    return b && b->pull == fs_pull && b->describe == fs_describe;
+}
+
 int ruv__lake_fs_backend(struct ruv_lake_fs *fb, struct ruv_lake_backend *out)
 {
     if (!fb || !out)

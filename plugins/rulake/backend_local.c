@@ -16,18 +16,65 @@
 #include "lake_error.h"
 #include "lake_internal.h"
 #include "ruvec.h"
+#include "digest_pool.h"
 #include "witness.h"
+
+/* A collection's rows, never changed once made: a change makes new rows,
+ * and a pull shares the current ones (a reference) instead of copying. */
+struct lrows {
+    atomic_uint refs;
+    uint64_t *ids; /* ascending */
+    float *vecs;   /* n * dim */
+};
 
 struct lcoll {
     struct lcoll *next;
     char *name;
     uint32_t dim;
     uint64_t n, gen;
-    uint64_t *ids; /* ascending */
-    float *vecs;   /* n * dim */
+    struct lrows *rows; /* NULL when n = 0 */
+    const uint64_t *ids; /* rows->ids, or NULL */
+    const float *vecs;   /* rows->vecs, or NULL */
     int digest_ok;
     uint8_t digest[32];
 };
+
+static void rows_release(void *owner)
+{
+    struct lrows *r = owner;
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    free(r->ids);
+    free(r->vecs);
+    free(r);
+}
+
+/* Makes r (owning ids and vecs, n rows) c's rows; r NULL empties c. */
+static void coll_set_rows(struct lcoll *c, struct lrows *r, uint64_t n)
+{
+    rows_release(c->rows);
+    c->rows = r;
+    c->ids = r ? r->ids : NULL;
+    c->vecs = r ? r->vecs : NULL;
+    c->n = r ? n : 0;
+}
+
+static struct lrows *rows_new(uint64_t n, uint32_t dim)
+{
+    struct lrows *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    atomic_init(&r->refs, 1);
+    r->ids = malloc((n ? n : 1) * sizeof *r->ids);
+    r->vecs = malloc((n ? n : 1) * dim * sizeof *r->vecs);
+    if (!r->ids || !r->vecs) {
+        free(r->ids);
+        free(r->vecs);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
 
 struct ruv_lake_local {
     atomic_uint refs;
@@ -57,8 +104,7 @@ int ruv__lake_local_new(const char *name, struct ruv_lake_local **out)
 static void coll_free(struct lcoll *c)
 {
     free(c->name);
-    free(c->ids);
-    free(c->vecs);
+    rows_release(c->rows);
     free(c);
 }
 
@@ -106,14 +152,12 @@ static int merge_rows(struct lcoll *c, const uint64_t *ids, const float *vecs,
 {
     uint64_t cap = c->n + n, i = 0, j = 0, o = 0;
     uint32_t d = c->dim;
-    uint64_t *nid = malloc((cap ? cap : 1) * sizeof *nid);
-    float *nv = malloc((cap ? cap : 1) * d * sizeof *nv);
-    if (!nid || !nv) {
-        free(nid);
-        free(nv);
+    struct lrows *r = rows_new(cap, d);
+    if (!r)
         return ruv__detail_set(RUV_E_NOMEM, "out of memory merging %llu rows",
                                (unsigned long long)n);
-    }
+    uint64_t *nid = r->ids;
+    float *nv = r->vecs;
     while (i < c->n || j < n) {
         uint64_t jid = j < n ? ids[order ? order[j] : j] : 0;
         if (j >= n || (i < c->n && c->ids[i] < jid)) {
@@ -129,11 +173,7 @@ static int merge_rows(struct lcoll *c, const uint64_t *ids, const float *vecs,
         }
         o++;
     }
-    free(c->ids);
-    free(c->vecs);
-    c->ids = nid;
-    c->vecs = nv;
-    c->n = o;
+    coll_set_rows(c, r, o);
     return RUV_OK;
 }
 
@@ -170,13 +210,8 @@ static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
         }
     }
     if (st == RUV_OK) {
-        if (replace) {
-            free(c->ids);
-            free(c->vecs);
-            c->ids = NULL;
-            c->vecs = NULL;
-            c->n = 0;
-        }
+        if (replace)
+            coll_set_rows(c, NULL, 0);
         c->dim = dim;
         st = merge_rows(c, ids, vectors, order, n);
         if (st == RUV_OK) {
@@ -215,20 +250,35 @@ int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const ui
     if (!c) {
         st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
     } else {
+        /* Pulls may share the rows: the kept ones go to new rows. */
         uint64_t o = 0, gone = 0;
-        for (uint64_t i = 0; i < c->n; i++) {
-            int del = 0;
-            for (uint64_t j = 0; j < n && !del; j++)
-                del = ids[j] == c->ids[i];
-            if (del) {
-                gone++;
-                continue;
+        struct lrows *r = NULL;
+        for (int pass = 0; pass < 2; pass++) {
+            o = 0;
+            for (uint64_t i = 0; i < c->n; i++) {
+                int del = 0;
+                for (uint64_t j = 0; j < n && !del; j++)
+                    del = ids[j] == c->ids[i];
+                if (del)
+                    continue;
+                if (r) {
+                    r->ids[o] = c->ids[i];
+                    memcpy(r->vecs + o * c->dim, c->vecs + i * c->dim,
+                           c->dim * sizeof *c->vecs);
+                }
+                o++;
             }
-            c->ids[o] = c->ids[i];
-            memmove(c->vecs + o * c->dim, c->vecs + i * c->dim, c->dim * sizeof *c->vecs);
-            o++;
+            gone = c->n - o;
+            if (pass || !gone || !o)
+                break;
+            if (!(r = rows_new(o, c->dim))) {
+                st = ruv__detail_set(RUV_E_NOMEM, "out of memory deleting rows");
+                gone = 0;
+                break;
+            }
         }
-        c->n = o;
+        if (gone)
+            coll_set_rows(c, r, o);
         if (gone) {
             c->gen++;
             c->digest_ok = 0;
@@ -259,14 +309,53 @@ int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll)
 }
 
 /* Under lb->mu. */
+/* Under lb->mu: the collection, its digest computed for its current rows;
+ * NULL (status in *st) when it is gone. The hash runs with lb->mu released
+ * (the rows never change and a reference keeps them), on the pool the lake
+ * lends to this call: a pool thread that waits for its helpers may pick up
+ * a queued request for this backend, which must not find the lock held. */
+static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll, int *st)
+{
+    for (;;) {
+        struct lcoll *c = find(lb, coll);
+        if (!c) {
+            *st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+            return NULL;
+        }
+        if (!c->digest_ok && !c->rows) {
+            if ((*st = ruv__lake_content_hash(NULL, NULL, NULL, 0, c->dim, c->digest)) != RUV_OK)
+                return NULL;
+            c->digest_ok = 1;
+        }
+        if (c->digest_ok) {
+            *st = RUV_OK;
+            return c;
+        }
+        struct lrows *r = c->rows;
+        uint64_t n = c->n;
+        uint32_t dim = c->dim;
+        uint8_t digest[32];
+        atomic_fetch_add(&r->refs, 1);
+        pthread_mutex_unlock(&lb->mu);
+        int hs = ruv__lake_digest_pooled(ruv__lake_pool_get(), r->ids, r->vecs, NULL, n, dim, 0,
+                                         digest);
+        pthread_mutex_lock(&lb->mu);
+        c = hs == RUV_OK ? find(lb, coll) : NULL;
+        if (c && c->rows == r && !c->digest_ok) { /* else changed meanwhile: again */
+            memcpy(c->digest, digest, 32);
+            c->digest_ok = 1;
+        }
+        rows_release(r);
+        if (hs != RUV_OK) {
+            *st = hs;
+            return NULL;
+        }
+    }
+}
+
+/* Under lb->mu, for a collection whose digest is current. */
 static int fill_desc(struct ruv_lake_local *lb, struct lcoll *c, struct ruv_lake_desc *d)
 {
-    if (!c->digest_ok) {
-        int st = ruv__lake_content_hash(c->ids, c->vecs, NULL, c->n, c->dim, c->digest);
-        if (st != RUV_OK)
-            return st;
-        c->digest_ok = 1;
-    }
     int len = snprintf(d->data_ref, sizeof d->data_ref, "local://%s/%s", lb->name, c->name);
     if (len < 0 || (size_t)len >= sizeof d->data_ref)
         return ruv__detail_set(RUV_E_INVAL, "collection name too long for a data_ref");
@@ -283,65 +372,43 @@ static int fill_desc(struct ruv_lake_local *lb, struct lcoll *c, struct ruv_lake
 static int local_describe(void *state, const char *coll, struct ruv_lake_desc *d)
 {
     struct ruv_lake_local *lb = state;
+    int st;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = find(lb, coll);
-    int st = c ? fill_desc(lb, c, d)
-               : ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
+    struct lcoll *c = digested(lb, coll, &st);
+    if (c)
+        st = fill_desc(lb, c, d);
     pthread_mutex_unlock(&lb->mu);
     return st;
 }
 
-struct snapshot {
-    uint64_t *ids;
-    float *vecs;
-};
-
-static void snapshot_free(void *owner)
-{
-    struct snapshot *s = owner;
-    free(s->ids);
-    free(s->vecs);
-    free(s);
-}
-
+/* Shares the current rows (a reference the lake drops through release):
+ * the rows a pull returns are exactly those the description's digest was
+ * computed from, and nothing is copied. */
 static int local_pull(void *state, const char *coll, struct ruv_lake_batch *out)
 {
     struct ruv_lake_local *lb = state;
     int st = RUV_OK;
-    struct snapshot *snap = calloc(1, sizeof *snap);
-    if (!snap)
-        return ruv__detail_set(RUV_E_NOMEM, "out of memory for a pull");
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = find(lb, coll);
-    if (!c)
-        st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
-    if (st == RUV_OK)
+    struct lcoll *c = digested(lb, coll, &st);
+    if (c)
         st = fill_desc(lb, c, &out->desc);
-    if (st == RUV_OK && c->n) {
-        snap->ids = malloc(c->n * sizeof *snap->ids);
-        snap->vecs = malloc(c->n * c->dim * sizeof *snap->vecs);
-        if (!snap->ids || !snap->vecs)
-            st = ruv__detail_set(RUV_E_NOMEM, "out of memory copying %llu rows",
-                                 (unsigned long long)c->n);
-        else {
-            memcpy(snap->ids, c->ids, c->n * sizeof *snap->ids);
-            memcpy(snap->vecs, c->vecs, c->n * c->dim * sizeof *snap->vecs);
-        }
-    }
     if (st == RUV_OK) {
         out->dim = c->dim;
         out->n = c->n;
+        out->ids = c->ids;
+        out->vectors = c->vecs;
+        out->owner = c->rows;
+        out->release = c->rows ? rows_release : NULL;
+        if (c->rows)
+            atomic_fetch_add(&c->rows->refs, 1);
     }
     pthread_mutex_unlock(&lb->mu);
-    if (st != RUV_OK) {
-        snapshot_free(snap);
-        return st;
-    }
-    out->ids = snap->ids;
-    out->vectors = snap->vecs;
-    out->release = snapshot_free;
-    out->owner = snap;
-    return RUV_OK;
+    return st;
+}
+
+int ruv__lake_local_is(const struct ruv_lake_backend *b)
+{
+    return b && b->pull == local_pull && b->describe == local_describe;
 }
 
 static int local_list(void *state, int (*emit)(void *ctx, const char *c), void *ctx)

@@ -7,6 +7,9 @@
 #include "config.h"
 
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include <ruvector/error.h>
@@ -24,9 +27,20 @@ void ruv__lake_entry_release(struct ruv_lake *lake, struct lake_entry *e)
 {
     if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
         return;
+    int had_index = e->idx != NULL;
     if (e->idx)
         lake->host->index->release(e->idx);
     free(e);
+#if defined(__GLIBC__)
+    /* An index is tens of MB in blocks below glibc's mmap threshold: free()
+     * keeps them in the heap, so an evicted entry would stay in the RSS
+     * that max_cache_bytes is meant to bound (rulake.md §12 T6). Giving the
+     * free pages back costs a heap walk, once per dropped index. */
+    if (had_index)
+        malloc_trim(0);
+#else
+    (void)had_index;
+#endif
 }
 
 static void unlink_entry(struct ruv_lake *lake, struct lake_entry *e)

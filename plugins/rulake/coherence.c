@@ -12,6 +12,8 @@
 
 #include <ruvector/error.h>
 
+#include "digest_pool.h"
+#include "lake_backends.h"
 #include "lake_error.h"
 #include "lake_internal.h"
 #include "ruvec.h"
@@ -55,7 +57,9 @@ static int call_describe(struct ruv_lake *lake, struct lake_backend *lb, const c
     int serial = !(lb->b.flags & RUV_LAKE_BACKEND_THREADSAFE);
     if (serial)
         pthread_mutex_lock(&lb->serial);
+    ruv__lake_pool_set(lake->host);
     int st = lb->b.describe(lb->b.state, coll, d);
+    ruv__lake_pool_set(NULL);
     if (serial)
         pthread_mutex_unlock(&lb->serial);
     if (st != RUV_OK)
@@ -75,6 +79,47 @@ static int desc_witnesses(const struct ruv_lake *lake, const struct ruv_lake_des
     return st;
 }
 
+/* Whether two descriptions give the same witnesses: every field v1 and
+ * v2 read (the lake's seed, rerank and parameters are fixed). */
+static int same_source(const struct ruv_lake_desc *a, const struct ruv_lake_desc *b)
+{
+    if (a->dim != b->dim || a->data_ref_len != b->data_ref_len ||
+        a->gen_is_opaque != b->gen_is_opaque || a->has_digest != b->has_digest ||
+        memcmp(a->data_ref, b->data_ref, a->data_ref_len) != 0)
+        return 0;
+    if (a->gen_is_opaque ? a->gen_len != b->gen_len ||
+                               memcmp(a->gen_opaque, b->gen_opaque, a->gen_len) != 0
+                         : a->gen_num != b->gen_num)
+        return 0;
+    return !a->has_digest || memcmp(a->content_digest, b->content_digest, 32) == 0;
+}
+
+/* v1 of a description, remembered per key for its last description, so a
+ * FRESH hit on an unchanged source hashes nothing. (v2 is not remembered:
+ * it covers each entry's own planned parameters, and the check compares v1
+ * and the content digest, which together name the same rows.) */
+static int slot_witness_v1(struct ruv_lake *lake, struct lake_slot *s,
+                           const struct ruv_lake_desc *d, uint8_t v1[32])
+{
+    pthread_mutex_lock(&s->mu);
+    int known = s->wit_ok && same_source(&s->wit_desc, d);
+    if (known)
+        memcpy(v1, s->wit_v1, 32);
+    pthread_mutex_unlock(&s->mu);
+    if (known)
+        return RUV_OK;
+    uint8_t unused[32];
+    int st = desc_witnesses(lake, d, NULL, v1, unused);
+    if (st == RUV_OK) {
+        pthread_mutex_lock(&s->mu);
+        s->wit_desc = *d;
+        memcpy(s->wit_v1, v1, 32);
+        s->wit_ok = 1;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return st;
+}
+
 static int dim_mismatch(const struct lake_backend *lb, const char *coll, uint32_t qdim,
                         uint32_t dim)
 {
@@ -87,6 +132,14 @@ static void touch(struct ruv_lake *lake, struct lake_entry *e)
     atomic_store_explicit(&e->last_used,
                           atomic_fetch_add_explicit(&lake->tick, 1, memory_order_relaxed),
                           memory_order_relaxed);
+}
+
+static int ids_ascending(const uint64_t *ids, uint64_t n)
+{
+    for (uint64_t i = 1; i < n; i++)
+        if (ids[i] <= ids[i - 1])
+            return 0;
+    return 1;
 }
 
 /* Pull, check, hash and build one entry (no lock held). *out is a new
@@ -102,7 +155,9 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
     int serial = !(lb->b.flags & RUV_LAKE_BACKEND_THREADSAFE);
     if (serial)
         pthread_mutex_lock(&lb->serial);
+    ruv__lake_pool_set(host);
     int st = lb->b.pull(lb->b.state, coll, &bt);
+    ruv__lake_pool_set(NULL);
     if (serial)
         pthread_mutex_unlock(&lb->serial);
     if (st != RUV_OK)
@@ -133,9 +188,16 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
                              (unsigned long long)bt.desc.count);
         goto done;
     }
-    if ((st = ruv__lake_sort_order(bt.ids, n, &order)) != RUV_OK ||
-        (st = ruv__lake_content_digest(bt.ids, bt.vectors, order, n, bt.dim, digest)) !=
-            RUV_OK) {
+    if ((ruv__lake_local_is(&lb->b) || ruv__lake_fs_is(&lb->b)) && bt.desc.has_digest) {
+        /* Our LocalBackend or FsBackend: rows checked (when put, or by the
+         * file reader), in id order, and the digest the description carries
+         * computed from these very rows (or the file's, checked against
+         * them as they were read). */
+        memcpy(digest, bt.desc.content_digest, 32);
+    } else if ((!ids_ascending(bt.ids, n) &&
+                (st = ruv__lake_sort_order(bt.ids, n, &order)) != RUV_OK) ||
+               (st = ruv__lake_digest_pooled(host, bt.ids, bt.vectors, order, n, bt.dim, 1,
+                                             digest)) != RUV_OK) {
         st = ruv__detail_prefix(st == RUV_E_NOMEM ? st : RUV_E_BACKEND,
                                 "backend '%s' collection '%.200s': pulled rows", lb->name, coll);
         goto done;
@@ -172,7 +234,15 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
         goto done;
     }
     reserved = 1;
-    if (n) {
+    if (n && !order) {
+        /* Already in id order: the build reads the pulled rows themselves. */
+        st = host->index->build(host, &p, bt.vectors, n, bt.ids, lake->cfg.threads, &idx);
+        if (st != RUV_OK) {
+            st = ruv__detail_set(st, "backend '%s' collection '%.200s': index build: %s",
+                                 lb->name, coll, host->last_error());
+            goto done;
+        }
+    } else if (n) {
         /* Rows in id order: the build is deterministic given its rows. */
         ids = malloc(n * sizeof *ids);
         rows = malloc(n * bt.dim * sizeof *rows);
@@ -241,10 +311,20 @@ done:
  * while a describe runs wait for the next one, which began after them, and
  * all of them take its answer; so N concurrent FRESH checks cost about two
  * backend calls, and each still sees a state no older than its arrival. */
+/* The slot whose describe this thread is running. The describe may hash on
+ * the pool, and a thread waiting there for its helpers runs queued work:
+ * a queued search of the same key then runs inside that describe, and
+ * waiting for it would wait for itself. */
+static _Thread_local const struct lake_slot *tl_describing;
+
 static int shared_describe(struct ruv_lake *lake, struct lake_backend *lb, struct lake_slot *s,
                            const char *coll, struct ruv_lake_desc *d)
 {
     pthread_mutex_lock(&s->mu);
+    if (s->describing && tl_describing == s) { /* nested in our own describe */
+        pthread_mutex_unlock(&s->mu);
+        return call_describe(lake, lb, coll, d);
+    }
     uint64_t arrived = s->desc_started;
     for (;;) {
         if (s->desc_finished > arrived) { /* began after this caller arrived */
@@ -264,7 +344,10 @@ static int shared_describe(struct ruv_lake *lake, struct lake_backend *lb, struc
     s->describing = 1;
     uint64_t mine = ++s->desc_started;
     pthread_mutex_unlock(&s->mu);
+    const struct lake_slot *outer = tl_describing;
+    tl_describing = s;
     int st = call_describe(lake, lb, coll, d);
+    tl_describing = outer;
     pthread_mutex_lock(&s->mu);
     s->desc_status = st;
     if (st == RUV_OK)
@@ -328,13 +411,13 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
         dropped = NULL;
 
         struct ruv_lake_desc d;
-        uint8_t v1[32], v2[32];
+        uint8_t v1[32];
         int st = shared_describe(lake, lb, s, coll, &d);
         atomic_fetch_add(&s->c.checks, 1);
         if (st == RUV_OK && d.dim != qdim)
             st = dim_mismatch(lb, coll, qdim, d.dim);
         if (st == RUV_OK)
-            st = desc_witnesses(lake, &d, NULL, v1, v2);
+            st = slot_witness_v1(lake, s, &d, v1);
         if (st != RUV_OK)
             return st;
 

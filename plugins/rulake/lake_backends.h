@@ -19,6 +19,10 @@ int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const ui
 int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll);
 int ruv__lake_local_backend(struct ruv_lake_local *lb, struct ruv_lake_backend *out);
 void ruv__lake_local_release(struct ruv_lake_local *lb);
+/* Whether b is this plugin's LocalBackend: its pulls share rows that it
+ * checked when they were put and whose digest it computed itself, so a
+ * prime neither checks nor hashes them again. */
+int ruv__lake_local_is(const struct ruv_lake_backend *b);
 
 int ruv__lake_fs_new(const char *name, const char *root, struct ruv_lake_fs **out);
 int ruv__lake_fs_register(struct ruv_lake_fs *fb, const char *coll, const char *filename);
@@ -26,5 +30,9 @@ int ruv__lake_fs_write(struct ruv_lake_fs *fb, const char *filename, const uint6
                        const float *vectors, uint64_t n, uint32_t dim);
 int ruv__lake_fs_backend(struct ruv_lake_fs *fb, struct ruv_lake_backend *out);
 void ruv__lake_fs_release(struct ruv_lake_fs *fb);
+/* Whether b is this plugin's FsBackend: a pull's rows were checked by the
+ * file reader and, when its description has a digest (ruvec2), hashed
+ * against it (ruvec1 carries none), so a prime need not hash them again. */
+int ruv__lake_fs_is(const struct ruv_lake_backend *b);
 
 #endif

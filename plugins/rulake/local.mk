@@ -17,7 +17,8 @@ plugins_rulake_liblake_core_la_SOURCES = \
 	plugins/rulake/lake_write.c plugins/rulake/lake_write.h \
 	plugins/rulake/sidecar.h plugins/rulake/sidecar_read.c plugins/rulake/sidecar_write.c \
 	plugins/rulake/ruvec.h plugins/rulake/ruvec_internal.h plugins/rulake/ruvec_common.c \
-	plugins/rulake/ruvec1.c plugins/rulake/ruvec2.c
+	plugins/rulake/ruvec1.c plugins/rulake/ruvec2.c \
+	plugins/rulake/digest_pool.c plugins/rulake/digest_pool.h
 plugins_rulake_liblake_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_liblake_core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
 	-fvisibility=hidden
@@ -65,6 +66,12 @@ tests_rulake_test_lake_witness_SOURCES = tests/rulake/test_lake_witness.c tests/
 tests_rulake_test_lake_witness_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_witness_CFLAGS = $(RUV_LAKE_TEST_CFLAGS)
 tests_rulake_test_lake_witness_LDADD = $(RUV_LAKE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_digest
+TESTS += tests/rulake/test_lake_digest
+tests_rulake_test_lake_digest_SOURCES = tests/rulake/test_lake_digest.c tests/rulake/lake_test.h
+tests_rulake_test_lake_digest_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_digest_CFLAGS = $(RUV_LAKE_TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_rulake_test_lake_digest_LDADD = $(RUV_LAKE_TEST_LDADD) $(PTHREAD_LIBS)
 check_PROGRAMS += tests/rulake/test_lake_sidecar
 TESTS += tests/rulake/test_lake_sidecar
 tests_rulake_test_lake_sidecar_SOURCES = tests/rulake/test_lake_sidecar.c tests/rulake/lake_test.h tests/rulake/lake_example.h
@@ -99,6 +106,12 @@ tests_rulake_test_lake_cache_SOURCES = tests/rulake/test_lake_cache.c $(RUV_LAKE
 tests_rulake_test_lake_cache_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_cache_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
 tests_rulake_test_lake_cache_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_share
+TESTS += tests/rulake/test_lake_share
+tests_rulake_test_lake_share_SOURCES = tests/rulake/test_lake_share.c $(RUV_LAKE_CACHE_TEST_SOURCES)
+tests_rulake_test_lake_share_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_share_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_share_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_cachedir
 TESTS += tests/rulake/test_lake_cachedir
 tests_rulake_test_lake_cachedir_SOURCES = tests/rulake/test_lake_cachedir.c \

@@ -9,6 +9,7 @@
 
 #include "bytes.h"
 #include "crypto.h"
+#include "digest_pool.h"
 #include "lake_error.h"
 #include "lake_write.h"
 #include "ruvec_internal.h"
@@ -143,7 +144,9 @@ int ruv__lake_ruvec2_read(int fd, const struct stat *st, struct ruv__lake_ruvec_
     if ((rc = ruv__lake_rows_check(out->ids, out->vectors, NULL, n, info->dim)) != RUV_OK)
         return ruv__detail_prefix(RUV_E_CORRUPT, "body");
     uint8_t d[32];
-    if ((rc = ruv__lake_content_hash(out->ids, out->vectors, NULL, n, info->dim, d)) != RUV_OK)
+    /* Leaves on the pool the lake lends to a pull (serial elsewhere). */
+    if ((rc = ruv__lake_digest_pooled(ruv__lake_pool_get(), out->ids, out->vectors, NULL, n,
+                                      info->dim, 0, d)) != RUV_OK)
         return rc;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     if (memcmp(d, info->content_digest, 32) != 0)

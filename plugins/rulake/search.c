@@ -134,6 +134,21 @@ static void shard_task(void *ctx, size_t begin, size_t end, unsigned worker)
         run_shard(f, &f->shards[i]);
 }
 
+/* Hits of one index, already best first by (score, id) as the index API
+ * promises; sorted here only if an index broke that promise. */
+static void order_hits(uint32_t metric, struct ruv_lake_hit *h, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (better(metric, &h[i], &h[i - 1])) {
+            sort_hits(metric, h, n);
+            return;
+        }
+}
+
+/* Outputs up to this many hits live on the stack: a search of a few
+ * queries allocates nothing. */
+enum { STACK_HITS = 256, STACK_QUERIES = 16 };
+
 /* One target, nq queries: one coherence step, then the index's batch. */
 static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, unsigned backend)
 {
@@ -144,9 +159,13 @@ static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, 
     if (st != RUV_OK)
         return st;
     size_t total = (size_t)q->nq * q->k;
-    uint64_t *ids = malloc(total * sizeof *ids);
-    float *scores = malloc(total * sizeof *scores);
-    size_t *nfound = calloc(q->nq, sizeof *nfound);
+    uint64_t ids_s[STACK_HITS];
+    float scores_s[STACK_HITS];
+    size_t nfound_s[STACK_QUERIES] = {0};
+    int heap = total > STACK_HITS || q->nq > STACK_QUERIES;
+    uint64_t *ids = heap ? malloc(total * sizeof *ids) : ids_s;
+    float *scores = heap ? malloc(total * sizeof *scores) : scores_s;
+    size_t *nfound = heap ? calloc(q->nq, sizeof *nfound) : nfound_s;
     if (!ids || !scores || !nfound)
         st = ruv__detail_set(RUV_E_NOMEM, "out of memory for %zu hits", total);
     if (st == RUV_OK && e->idx) {
@@ -166,12 +185,14 @@ static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, 
         for (size_t j = 0; j < nfound[i]; j++)
             h[j] = (struct ruv_lake_hit){ids[(size_t)i * q->k + j],
                                          scores[(size_t)i * q->k + j], 0};
-        sort_hits(lake->cfg.metric, h, nfound[i]);
+        order_hits(lake->cfg.metric, h, nfound[i]);
         q->nhits[i] = (uint32_t)nfound[i];
     }
-    free(ids);
-    free(scores);
-    free(nfound);
+    if (heap) {
+        free(ids);
+        free(scores);
+        free(nfound);
+    }
     ruv__lake_entry_release(lake, e);
     return st;
 }
@@ -219,8 +240,11 @@ int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q)
     int st = check_query(lake, q);
     if (st != RUV_OK)
         return st;
-    struct shard *sh = calloc(q->ntargets, sizeof *sh);
-    uint32_t *shard_of = calloc(q->ntargets, sizeof *shard_of);
+    struct shard sh1;
+    uint32_t shard_of1 = 0;
+    struct shard *sh = q->ntargets == 1 ? memset(&sh1, 0, sizeof sh1)
+                                        : calloc(q->ntargets, sizeof *sh);
+    uint32_t *shard_of = q->ntargets == 1 ? &shard_of1 : calloc(q->ntargets, sizeof *shard_of);
     uint32_t nshards = 0;
     if (!sh || !shard_of)
         st = ruv__detail_set(RUV_E_NOMEM, "out of memory for %u targets", q->ntargets);
@@ -248,11 +272,17 @@ int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q)
         for (uint32_t t = 0; t < q->ntargets; t++) {
             if (q->target_status)
                 q->target_status[t] = st;
-            if (q->target_detail)
-                snprintf(q->target_detail[t], 256, "%s", st == RUV_OK ? "" : ruv__detail_get());
+            if (q->target_detail) {
+                if (st == RUV_OK)
+                    q->target_detail[t][0] = '\0';
+                else
+                    snprintf(q->target_detail[t], 256, "%s", ruv__detail_get());
+            }
         }
-        free(sh);
-        free(shard_of);
+        if (sh != &sh1) {
+            free(sh);
+            free(shard_of);
+        }
         return st;
     }
     if (st == RUV_OK) {
@@ -304,7 +334,9 @@ int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q)
         free(sh[s].ids);
         free(sh[s].scores);
     }
-    free(sh);
-    free(shard_of);
+    if (sh != &sh1) {
+        free(sh);
+        free(shard_of);
+    }
     return st;
 }

@@ -1,0 +1,422 @@
+"""ruLake side by side: ours through the rulake.md §4 API (the Python
+side of bench/rulake_compare.py, which runs it in process and as the
+t2-child / t6-child processes). Never run by CI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+K = 10
+
+
+def read_fvecs(path: Path, limit: Optional[int] = None) -> Any:
+    import numpy as np
+    raw = np.fromfile(path, dtype=np.int32)
+    dim = int(raw[0])
+    rows = raw.reshape(-1, dim + 1)[:, 1:]
+    if limit is not None:
+        rows = rows[:limit]
+    return np.ascontiguousarray(rows.view(np.float32))
+
+
+def truth_for(base: Any, queries: Any, gt_path: Path, full: bool) -> Any:
+    """(kth distance per query, top-k ids): from the shipped ivecs for the
+    full base, else by an exact float64 scan."""
+    import numpy as np
+    if full and gt_path.exists():
+        raw = np.fromfile(gt_path, dtype=np.int32)
+        gt = raw.reshape(-1, int(raw[0]) + 1)[:, 1:1 + K].astype(np.int64)
+    else:
+        b = base.astype(np.float64)
+        q = queries.astype(np.float64)
+        d = (q * q).sum(1)[:, None] - 2 * q @ b.T + (b * b).sum(1)[None, :]
+        gt = np.argsort(d, axis=1, kind="stable")[:, :K]
+    kth = ((base[gt[:, K - 1]] - queries) ** 2).sum(1)
+    return kth, gt
+
+
+def recall(base: Any, queries: Any, truth: Any, ids: List[List[int]]) -> float:
+    import numpy as np
+    kth, _ = truth
+    hits = 0
+    for qi, row in enumerate(ids):
+        r = np.asarray(row[:K], dtype=np.int64)
+        d = ((base[r] - queries[qi]) ** 2).sum(1)
+        hits += int((d <= kth[qi] * (1 + 1e-6)).sum())
+    return hits / (len(ids) * K)
+
+
+def qps(queries: Any, fn: Any) -> float:
+    t = time.perf_counter()
+    for q in queries:
+        fn(q)
+    return len(queries) / (time.perf_counter() - t)
+
+
+def median(xs: List[float]) -> float:
+    s = sorted(xs)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def cpu_qps(queries: Any, fn: Any) -> Tuple[float, float]:
+    """(wall QPS, CPU QPS): CPU time of the whole process (every thread),
+    so that a pass slowed by other processes on the machine shows as a
+    wall/CPU gap rather than as a slower search."""
+    t, c = time.perf_counter(), time.process_time()
+    for q in queries:
+        fn(q)
+    return len(queries) / (time.perf_counter() - t), len(queries) / max(time.process_time() - c, 1e-9)
+
+
+def rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Ours:
+    """Ours through the rulake.md §4 API with the original's index
+    settings, named explicitly (bits 1, flat, rerank_factor 20, seed 42) so
+    that a change of the lake's defaults does not change the comparison."""
+
+    def __init__(self, base: Any, queries: Any, truth: Any, reps: int, shards: List[int]) -> None:
+        import numpy as np
+        self.base, self.queries, self.truth, self.reps, self.shards = base, queries, truth, reps, shards
+        self.n, self.dim = base.shape
+        self.ids = np.arange(self.n, dtype=np.uint64)
+
+    def lake(self, consistency: Any = None, **kw: Any) -> Any:
+        import ruvector
+        c = consistency or ruvector.Consistency.FRESH
+        b = ruvector.RuLake.builder().rerank_factor(20).rotation_seed(42).bits(1).nlist(0).consistency(c)
+        if c == ruvector.Consistency.EVENTUAL:
+            b = b.ttl_ms(600_000)
+        if "max_cache_bytes" in kw:
+            b = b.max_cache_bytes(kw["max_cache_bytes"])
+        return b.build()
+
+    def local(self, lk: Any, name: str, lo: int, hi: int) -> None:
+        import ruvector
+        be = ruvector.LocalBackend(name=name)
+        be.upsert("c", ids=self.ids[lo:hi], vectors=self.base[lo:hi])
+        lk.register_backend(be)
+
+    def direct(self) -> Any:
+        import ruvector
+        return ruvector.RabitqPlusIndex.build(self.base, ids=self.ids, bits=1, nlist=0, rerank_factor=20, seed=42)
+
+    def t1(self) -> List[Dict[str, Any]]:
+        import ruvector
+        qs = self.queries
+        t = time.perf_counter()
+        direct = self.direct()
+        build_ms = (time.perf_counter() - t) * 1e3
+        fresh, eventual = self.lake(ruvector.Consistency.FRESH), self.lake(ruvector.Consistency.EVENTUAL)
+        for lk in (fresh, eventual):
+            self.local(lk, "b", 0, self.n)
+            lk.search_one("c", qs[0], k=K)
+        fns = {"direct": lambda q: direct.search(q, K), "fresh": lambda q: fresh.search_one("c", q, k=K),
+               "eventual": lambda q: eventual.search_one("c", q, k=K)}
+        names = list(fns)
+        for q in qs[:20]:  # warm-up
+            for name in names:
+                fns[name](q)
+        # Query by query, the three in turn (the order rotating), each call
+        # timed in wall and in this thread's CPU time: load that comes and
+        # goes reaches the three alike, and a pass cannot be lucky alone.
+        wall = {k: 0.0 for k in names}
+        cpu = {k: 0.0 for k in names}
+        per_rep: Dict[str, List[Tuple[float, float]]] = {k: [] for k in names}
+        calls = 0
+        for rep in range(max(1, self.reps)):
+            w0 = dict(wall)
+            c0 = dict(cpu)
+            for i, q in enumerate(qs):
+                for j in range(3):
+                    name = names[(i + j + rep) % 3]
+                    t, c = time.perf_counter(), time.thread_time()
+                    fns[name](q)
+                    cpu[name] += time.thread_time() - c
+                    wall[name] += time.perf_counter() - t
+            calls += len(qs)
+            for k in names:
+                per_rep[k].append((len(qs) / (wall[k] - w0[k]), len(qs) / (cpu[k] - c0[k])))
+        med = {k: (calls / wall[k], calls / cpu[k]) for k in names}
+        out: List[Dict[str, Any]] = [{
+            "test": "T1", "direct_qps": med["direct"][0], "fresh_qps": med["fresh"][0],
+            "eventual_qps": med["eventual"][0],
+            "overhead_fresh": med["direct"][0] / med["fresh"][0],
+            "overhead_eventual": med["direct"][0] / med["eventual"][0],
+            "overhead_fresh_cpu": med["direct"][1] / med["fresh"][1],
+            "overhead_eventual_cpu": med["direct"][1] / med["eventual"][1],
+            "direct_qps_cpu": med["direct"][1], "fresh_qps_cpu": med["fresh"][1],
+            "eventual_qps_cpu": med["eventual"][1], "direct_build_ms": build_ms, "runs": per_rep,
+            "method": "query by query, direct/FRESH/EVENTUAL in rotating order; wall and thread CPU time"}]
+        res = [[h.id for h in fresh.search_one("c", q, k=K)] for q in qs]
+        dres = [[h.id for h in direct.search(q, K)] for q in qs]
+        out.append({"test": "recall", "recall_at_10": recall(self.base, qs, self.truth, res), "qps": med["fresh"][0],
+                    "same_ids_as_direct": res == dres})
+        # recall@10 against QPS: the rerank cap swept on the direct index (the
+        # lake adds T1's overhead on top); 0 lets the error bound alone decide.
+        for rf in (1, 5, 10, 20, 50, 100, 0):
+            got: List[List[int]] = []
+            t = time.perf_counter()
+            for q in qs:
+                got.append([h.id for h in direct.search(q, K, rerank_factor=rf)])
+            out.append({"test": "recall_sweep", "rerank": rf, "qps": len(qs) / (time.perf_counter() - t),
+                        "recall_at_10": recall(self.base, qs, self.truth, got)})
+        fresh.close()
+        eventual.close()
+        return out
+
+    def t2(self, script: Path, dataset: Path, nlimit: Optional[int]) -> List[Dict[str, Any]]:
+        import ruvector
+        out: List[Dict[str, Any]] = []
+        with tempfile.TemporaryDirectory(prefix="rulake-ours-t2-") as tmp:
+            root = Path(tmp)
+            (root / "data").mkdir()
+            fs = ruvector.FsBackend("fs", root / "data")
+            fs.write("base.ruvec2", self.ids, self.base)
+            fs.register("c", "base.ruvec2")
+            lk = self.lake()
+            lk.register_backend(fs)
+            lk.search_one("c", self.queries[0], k=K)
+            t = time.perf_counter()
+            lk.save_cache_to_dir(("fs", "c"), root / "cache")
+            save_ms = (time.perf_counter() - t) * 1e3
+            lk.close()
+            cmd = [sys.executable, str(script), "t2-child", str(root), "--dataset", str(dataset)]
+            if nlimit:
+                cmd += ["--n", str(nlimit)]
+            for _ in range(3):  # a first search is one sample: three new processes a round
+                r = subprocess.run(cmd, capture_output=True, text=True)
+                if r.returncode != 0:
+                    return [{"test": "T2", "error": r.stderr[-2000:]}]
+                v = json.loads(r.stdout.strip().splitlines()[-1])
+                v.update({"test": "T2", "save_ms": save_ms})
+                out.append(v)
+        return out
+
+    def t3(self) -> List[Dict[str, Any]]:
+        import asyncio
+        import ruvector
+        from ruvector import BackendAdapter, CollectionInfo, PulledBatch
+        qs = self.queries[:100]
+        n = min(self.n, 50_000)  # rulake.md §12 T3 is written for 50k rows
+        lk = self.lake(ruvector.Consistency.FRESH)
+        self.local(lk, "b", 0, n)
+        lk.search_one("c", qs[0], k=K)
+
+        async def gather(lake: Any, coll: str) -> float:
+            t = time.perf_counter()
+            await asyncio.gather(*(lake.search_one_async(coll, q, k=K) for q in qs))
+            return time.perf_counter() - t
+
+        sync_s: List[float] = []
+        async_s: List[float] = []
+        one_s: List[float] = []
+        for _ in range(max(1, self.reps)):
+            t = time.perf_counter()
+            for q in qs:
+                lk.search_one("c", q, k=K)
+            sync_s.append(time.perf_counter() - t)
+            async_s.append(asyncio.run(gather(lk, "c")))
+        lk.close()
+
+        base, ids = self.base[:n], self.ids[:n]
+
+        class SlowDescribe(BackendAdapter):
+            """describe takes 2 ms, like a remote store (rulake.md §12 T3)."""
+            threadsafe = True
+
+            def describe(self, collection: str) -> CollectionInfo:
+                time.sleep(0.002)
+                return CollectionInfo(data_ref="slow://c", dim=base.shape[1], generation=1)
+
+            def pull_vectors(self, collection: str) -> PulledBatch:
+                return PulledBatch(ids, base, CollectionInfo(data_ref="slow://c", dim=base.shape[1], generation=1))
+
+        slk = self.lake(ruvector.Consistency.FRESH)
+        slk.register_backend(SlowDescribe("slow"))
+        slk.search_one("c", qs[0], k=K)
+        slow_async: List[float] = []
+        for _ in range(max(1, self.reps)):
+            for q in qs[:5]:
+                t = time.perf_counter()
+                slk.search_one("c", q, k=K)
+                one_s.append(time.perf_counter() - t)
+            slow_async.append(asyncio.run(gather(slk, "c")))
+        checks = slk.cache_stats().checks
+        slk.close()
+        ms, ma, mo, msa = median(sync_s), median(async_s), median(one_s), median(slow_async)
+        return [{"test": "T3", "n": n, "sync_100_ms": ms * 1e3, "async_100_ms": ma * 1e3,
+                 "async_over_sync_in_memory": ma / ms, "sync_qps": 100 / ms, "async_qps": 100 / ma,
+                 "slow_one_sync_ms": mo * 1e3, "slow_async_100_ms": msa * 1e3, "slow_async_100_over_one": msa / mo,
+                 "slow_describes_per_100": checks / (len(slow_async) + len(one_s) + 1)}]
+
+    def t4(self) -> List[Dict[str, Any]]:
+        import threading
+        import ruvector
+        out: List[Dict[str, Any]] = []
+        for s in self.shards:
+            lk = self.lake(ruvector.Consistency.EVENTUAL)
+            chunk = -(-self.n // s)
+            for i in range(s):
+                self.local(lk, f"shard-{i}", i * chunk, min(self.n, (i + 1) * chunk))
+            t = time.perf_counter()
+            lk.search_federated("c", self.queries[0], k=K)
+            prime_ms = (time.perf_counter() - t) * 1e3
+            qs: List[float] = []
+            res: List[List[int]] = []
+            for rep in range(self.reps + 1):
+                cur: List[List[int]] = []
+                v = qps(self.queries, lambda q: cur.append([h.id for h in lk.search_federated("c", q, k=K)]))
+                if rep:
+                    qs.append(v)
+                res = cur
+            out.append({"test": "T4", "shards": s, "recall_at_10": recall(self.base, self.queries, self.truth, res),
+                        "qps": median(qs), "prime_ms_parallel": prime_ms})
+            lk.close()
+        lk = self.lake(ruvector.Consistency.EVENTUAL)
+        self.local(lk, "b", 0, self.n)
+        lk.search_one("c", self.queries[0], k=K)
+        by: Dict[int, float] = {}
+        for threads in (1, 2):
+            qs2: List[float] = []
+            for rep in range(self.reps + 1):
+                def client() -> None:
+                    for q in self.queries:
+                        lk.search_one("c", q, k=K)
+                ts = [threading.Thread(target=client) for _ in range(threads)]
+                t = time.perf_counter()
+                for th in ts:
+                    th.start()
+                for th in ts:
+                    th.join()
+                if rep:
+                    qs2.append(threads * len(self.queries) / (time.perf_counter() - t))
+            by[threads] = median(qs2)
+        lk.close()
+        out.append({"test": "T4_concurrent", "qps_1_thread": by[1], "qps_2_threads": by[2],
+                    "ratio_2_over_1": by[2] / by[1]})
+        return out
+
+    def t5(self) -> List[Dict[str, Any]]:
+        bare: List[Tuple[float, float]] = []
+        cold: List[Tuple[float, float]] = []
+        for _ in range(max(1, self.reps)):
+            t, c = time.perf_counter(), time.process_time()
+            idx = self.direct()
+            bare.append(((time.perf_counter() - t) * 1e3, (time.process_time() - c) * 1e3))
+            del idx
+            lk = self.lake()
+            self.local(lk, "b", 0, self.n)
+            t, c = time.perf_counter(), time.process_time()
+            lk.search_one("c", self.queries[0], k=K)
+            cold.append(((time.perf_counter() - t) * 1e3, (time.process_time() - c) * 1e3))
+            lk.close()
+        b, p = median([w for w, _ in bare]), median([w for w, _ in cold])
+        bc, pc = median([c for _, c in bare]), median([c for _, c in cold])
+        return [{"test": "T5", "bare_build_ms": b, "prime_ms": p, "ratio": p / b, "bare_build_cpu_ms": bc,
+                 "prime_cpu_ms": pc, "ratio_cpu": pc / bc, "bare_all": bare, "prime_all": cold}]
+
+
+def t2_child(root: Path, dataset: Path, nlimit: Optional[int]) -> int:
+    """T2, the new process: FsBackend registered, FRESH, warm_from_dir, the
+    first search, then the steady-state p50 over every query twice."""
+    import ruvector
+    queries = read_fvecs(dataset / "query.fvecs")
+    fs = ruvector.FsBackend("fs", root / "data")
+    fs.register("c", "base.ruvec2")
+    lk = (ruvector.RuLake.builder().rerank_factor(20).rotation_seed(42).bits(1).nlist(0)
+          .consistency(ruvector.Consistency.FRESH).build())
+    lk.register_backend(fs)
+    t = time.perf_counter()
+    rows = lk.warm_from_dir(("fs", "c"), root / "cache")
+    warm_ms = (time.perf_counter() - t) * 1e3
+    t, c = time.perf_counter(), time.process_time()
+    lk.search_one("c", queries[1], k=K)
+    first_us, first_cpu_us = (time.perf_counter() - t) * 1e6, (time.process_time() - c) * 1e6
+    st = lk.cache_stats()
+    lat: List[float] = []
+    cpu: List[float] = []
+    for q in list(queries) * 2:
+        t, c = time.perf_counter(), time.process_time()
+        lk.search_one("c", q, k=K)
+        lat.append((time.perf_counter() - t) * 1e6)
+        cpu.append((time.process_time() - c) * 1e6)
+    p50 = median(lat)
+    print(json.dumps({"n": rows, "warm_from_dir_ms": warm_ms, "first_search_us": first_us, "steady_p50_us": p50,
+                      "ratio_first_over_p50": first_us / p50, "primes_after_first": st.primes,
+                      "first_search_cpu_us": first_cpu_us, "steady_p50_cpu_us": median(cpu),
+                      "ratio_first_over_p50_cpu": first_cpu_us / median(cpu),
+                      "misses_after_first": st.misses, "warm_installs": st.warm_installs,
+                      "consistency": "FRESH", "backend": "FsBackend (ruvec2)"}))
+    return 0
+
+
+def t6_child(dataset: Path, nlimit: Optional[int]) -> int:
+    """T6 in its own process (a clean RSS): three collections of n/3 rows
+    under a byte budget of 1.5 entries; entries kept, the cache's bytes and
+    the RSS growth against the budget."""
+    import numpy as np
+    import ruvector
+    base = read_fvecs(dataset / "base.fvecs", nlimit)
+    queries = read_fvecs(dataset / "query.fvecs")
+    n3 = base.shape[0] // 3
+    ids = np.arange(n3, dtype=np.uint64)
+    probe = ruvector.RabitqPlusIndex.build(base[:n3], ids=ids, bits=1, nlist=0, rerank_factor=20, seed=42)
+    entry = probe.memory_bytes
+    del probe
+    budget = int(entry * 1.5)
+    lk = (ruvector.RuLake.builder().rerank_factor(20).rotation_seed(42).bits(1).nlist(0)
+          .consistency(ruvector.Consistency.EVENTUAL).ttl_ms(600_000).max_cache_bytes(budget).build())
+    for i in range(3):
+        be = ruvector.LocalBackend(name=f"b{i}")
+        be.upsert("c", ids=ids, vectors=base[i * n3:(i + 1) * n3])
+        lk.register_backend(be)
+    del base
+    rss0 = rss_bytes()
+    steps = []
+    for i in range(3):
+        lk.search_one("c", queries[0], k=K, backend=f"b{i}")
+        st = lk.cache_stats()
+        steps.append({"primed": i + 1, "entries": st.entries, "cache_bytes": st.bytes, "rss_delta": rss_bytes() - rss0})
+    st = lk.cache_stats()
+    delta = rss_bytes() - rss0
+    print(json.dumps({"rows_per_collection": n3, "entry_memory_bytes": entry, "budget_bytes": budget,
+                      "entries_after_3_primes": st.entries, "cache_bytes": st.bytes, "evictions": st.evictions,
+                      "rss_delta_bytes": delta, "rss_delta_over_entry_bytes": delta / entry,
+                      "rss_delta_over_budget": delta / budget, "cache_bytes_over_rss_delta": st.bytes / delta if delta else None,
+                      "within_budget": st.bytes <= budget, "steps": steps}))
+    return 0
+
+
+def run_ours(o: Ours, test: str, script: Path, dataset: Path, nlimit: Optional[int]) -> List[Dict[str, Any]]:
+    if test == "T1":
+        return o.t1()
+    if test == "T2":
+        return o.t2(script, dataset, nlimit)
+    if test == "T3":
+        return o.t3()
+    if test == "T4":
+        return o.t4()
+    if test == "T5":
+        return o.t5()
+    if test == "T6":
+        cmd = [sys.executable, str(script), "t6-child", "--dataset", str(dataset)]
+        if nlimit:
+            cmd += ["--n", str(nlimit)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            return [{"test": "T6", "error": r.stderr[-2000:]}]
+        return [{"test": "T6", **json.loads(r.stdout.strip().splitlines()[-1])}]
+    raise SystemExit(f"--tests: unknown test {test!r}")
