@@ -88,8 +88,8 @@ TESTS += plugins/embed-onnx/tests/test_embed_plugin
 # builds the graph and the reference); skipped without the Python packages.
 check_PROGRAMS += plugins/embed-onnx/tests/test_embed_run
 plugins_embed_onnx_tests_test_embed_run_SOURCES = plugins/embed-onnx/tests/test_embed_run.c
-plugins_embed_onnx_tests_test_embed_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-plugins_embed_onnx_tests_test_embed_run_LDADD = engine/libruvector.la $(CMOCKA_LIBS)
+plugins_embed_onnx_tests_test_embed_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+plugins_embed_onnx_tests_test_embed_run_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 EXTRA_plugins_embed_onnx_tests_test_embed_run_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
 TESTS += plugins/embed-onnx/tests/test_embed_run
 endif

@@ -320,8 +320,8 @@ class Embedder:
         """embed_batch on this Embedder's one worker thread (one per
         Embedder, so calls never oversubscribe ONNX Runtime's pool); the
         event loop never blocks. Cancelling the awaiting task stops the
-        embedding before its next batch, and the task raises CancelledError
-        once the worker has stopped."""
+        embedding, also inside the batch ONNX Runtime is running, and the
+        task raises CancelledError once the worker has stopped."""
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of str, not one str (use embed())")
         items = list(texts)
