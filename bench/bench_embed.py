@@ -22,8 +22,8 @@ W2-ST (with --st-python): the same texts, embed_batch(batch 32) against
     sentence-transformers' encode(batch_size=32) on torch (CPU, the same
     threads), each in a process of its own (bench/embed_worker.py), run
     alternately (ours, theirs, ours, theirs); best time of each, and each
-    process's peak RSS (getrusage: imports, model and runs; ours opens the
-    ONNX graph already converted, as a warm cache does).
+    process's peak RSS (VmHWM: imports, model and runs; ours opens the ONNX
+    graph already converted, as a warm cache does). --st-only skips W1/W2.
 """
 import argparse
 import glob
@@ -92,6 +92,7 @@ def main():
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--st-python", help="a Python with sentence-transformers and torch")
+    ap.add_argument("--st-only", action="store_true", help="only W2-ST (needs --st-python)")
     args = ap.parse_args()
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -124,6 +125,8 @@ def main():
           f"onnxruntime {ort.__version__}")
 
     texts = sentences(tok, args.n)
+    if args.st_only:
+        return versus_sentence_transformers(args, model, cache, texts)
     one = texts[0]
     while len(tok.encode(one).ids) > 16:
         one = " ".join(one.split()[:-1])
