@@ -45,7 +45,7 @@ def _questions() -> List[Tuple[int, str]]:
     return [(int(r.split("\t")[0]), r.split("\t", 1)[1]) for r in rows]
 
 
-def _five_lines(cache: Path, label: str) -> List[Any]:
+def _five_lines(cache: Path, label: str, capsys: pytest.CaptureFixture[str]) -> List[Any]:
     """Runs G1 once with `cache` as the model cache; prints the timings and
     returns the questions that missed their passage (empty when all hit)."""
     assert MODEL is not None
@@ -75,19 +75,20 @@ def _five_lines(cache: Path, label: str) -> List[Any]:
             best = [h.id for h in exact.search(q, k=3)]
             misses.append((question, docs[want][:60], [docs[i][:60] for i in got], best))
     t_end = time.perf_counter()
-    print(
-        f"\nG1 {label}: {len(docs)} passages on {os.cpu_count()} cores; open"
-        f"{'+convert' if label == 'cold' else ''} {t_open - t0:.2f} s, embed "
-        f"{t_embed - t_open:.2f} s, index {t_build - t_embed:.2f} s, 20 questions "
-        f"{t_end - t_build:.2f} s; total {t_end - t0:.2f} s; rank of each answer "
-        f"(0 = missed): {ranks}"
-    )
+    with capsys.disabled():  # shown in the test output even when pytest captures
+        print(
+            f"\nG1 {label}: {len(docs)} passages on {os.cpu_count()} cores; open"
+            f"{'+convert' if label == 'cold' else ''} {t_open - t0:.2f} s, embed "
+            f"{t_embed - t_open:.2f} s, index {t_build - t_embed:.2f} s, 20 questions "
+            f"{t_end - t_build:.2f} s; total {t_end - t0:.2f} s; rank of each answer "
+            f"(0 = missed): {ranks}"
+        )
     return misses
 
 
-def test_rag_in_five_lines(tmp_path: Path) -> None:
+def test_rag_in_five_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cache = tmp_path / "models"
-    cold = _five_lines(cache, "cold")
+    cold = _five_lines(cache, "cold", capsys)
     assert not cold, cold
-    warm = _five_lines(cache, "warm")
+    warm = _five_lines(cache, "warm", capsys)
     assert not warm, warm
