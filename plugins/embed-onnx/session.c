@@ -213,7 +213,7 @@ static void terminate_run(void *ctx)
 {
     struct run_stop *rs = ctx;
     OrtStatus *st = rs->api->RunOptionsSetTerminate(rs->options);
-    if (st) /* never fails in ORT; nothing to do if it did but let the run finish */
+    if (st) /* ORT only stores a flag here; were it to fail, the run would just finish */
         rs->api->ReleaseStatus(st);
 }
 
