@@ -219,6 +219,7 @@ def test_progress_bar_on_stderr(
     hub: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "120")  # the bar's width does not depend on the terminal
     # None: stderr is not a terminal under capsys, so nothing is drawn
     _fetch_only(monkeypatch, cache_dir=tmp_path / "auto", base_url=hub)
     assert capsys.readouterr().err == ""
@@ -259,7 +260,7 @@ def test_progress_bar_drawn_on_a_terminal(hub: str, tmp_path: Path) -> None:
     import sys
 
     master, slave = pty.openpty()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, COLUMNS="120", PYTHONPATH=os.pathsep.join(
         p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH")) if p))
     try:
         proc = subprocess.Popen([sys.executable, "-c", _TTY_CHILD, str(tmp_path), hub],
