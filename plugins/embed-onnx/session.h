@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ruvector/feature-embed.h>
 #include <ruvector/plugin.h>
 
 #include "ort.h"
@@ -37,14 +38,33 @@ int ruv__session_open(const struct ruv_host *host, const struct ruv__ort *ort,
                       size_t *hidden);
 void ruv__session_close(struct ruv__session *s);
 
+/* What a batch in flight registers with its cancel flag (embed.c): while
+ * it is registered, cancelling calls fire(ctx) from the cancelling thread
+ * (session.c: RunOptionsSetTerminate, so ORT stops inside the run). */
+struct ruv__cancel_hook {
+    void (*fire)(void *ctx);
+    void *ctx;
+    struct ruv__cancel_hook *next;
+};
+
+/* Registers h with c and returns 0, or returns 1 without registering when
+ * c is already set. h stays the caller's; it must be disarmed before it
+ * (or what ctx points at) goes away. */
+int ruv__cancel_arm(ruv_embed_cancel *c, struct ruv__cancel_hook *h);
+/* Unregisters h; on return no fire(h->ctx) is running or will run. */
+void ruv__cancel_disarm(ruv_embed_cancel *c, struct ruv__cancel_hook *h);
+/* 1 once c has been cancelled. */
+int ruv__cancel_is_set(ruv_embed_cancel *c);
+
 /* Runs one padded batch: ids and mask are caller-owned [rows, seq] int64
- * (ORT reads them in place), types is a zero buffer of the same size. On
- * success *hidden points at [rows, seq, *width] floats, valid until
- * ruv__session_release(*run); on failure *run is NULL and the detail is
- * set through host. Thread-safe. */
+ * (ORT reads them in place), types is a zero buffer of the same size.
+ * cancel (may be NULL) stops the run from another thread: the call then
+ * returns RUV_E_CANCELED. On success *hidden points at [rows, seq, *width]
+ * floats, valid until ruv__session_release(*run); on failure *run is NULL
+ * and the detail is set through host. Thread-safe. */
 int ruv__session_run(const struct ruv_host *host, struct ruv__session *s, int64_t *ids,
-                     int64_t *mask, int64_t *types,
-                     size_t rows, size_t seq, const float **hidden, size_t *width, void **run);
+                     int64_t *mask, int64_t *types, size_t rows, size_t seq,
+                     ruv_embed_cancel *cancel, const float **hidden, size_t *width, void **run);
 void ruv__session_release(struct ruv__session *s, void *run);
 
 /* Which inputs the graph declares (RUV__IN_*). */

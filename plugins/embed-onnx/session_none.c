@@ -24,10 +24,10 @@ int ruv__session_open(const struct ruv_host *host, const struct ruv__ort *ort,
 void ruv__session_close(struct ruv__session *s) { (void)s; }
 
 int ruv__session_run(const struct ruv_host *host, struct ruv__session *s, int64_t *ids,
-                     int64_t *mask, int64_t *types, size_t rows, size_t seq, const float **hidden,
-                     size_t *width, void **run)
+                     int64_t *mask, int64_t *types, size_t rows, size_t seq,
+                     ruv_embed_cancel *cancel, const float **hidden, size_t *width, void **run)
 {
-    (void)s, (void)ids, (void)mask, (void)types, (void)rows, (void)seq;
+    (void)s, (void)ids, (void)mask, (void)types, (void)rows, (void)seq, (void)cancel;
     *hidden = NULL;
     *width = 0;
     *run = NULL;

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -241,6 +241,61 @@ def test_embed_batch_async_cancelled(emb: ruvector.Embedder) -> None:
 
     after = asyncio.run(cancel_one())
     np.testing.assert_allclose(after, emb.embed_batch(SENTENCES[:3]), atol=1e-5)
+
+
+class _RecordingModel:
+    """Stands in for Embedder._model: delegates, and keeps what each
+    embed_into raised (None when it returned)."""
+
+    def __init__(self, model: Any) -> None:
+        self._inner = model
+        self.outcomes: List[Optional[BaseException]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def embed_into(self, *args: Any) -> None:
+        try:
+            self._inner.embed_into(*args)
+        except BaseException as exc:
+            self.outcomes.append(exc)
+            raise
+        self.outcomes.append(None)
+
+
+def test_embed_batch_async_cancelled_inside_batch(emb: ruvector.Embedder) -> None:
+    """One batch of 64 long texts: cancelling the task while ONNX Runtime
+    runs it stops that run (RunOptionsSetTerminate), so the worker's call
+    ends with the C status CANCELED "during" the batch instead of finishing
+    it. The cancel waits for tokenizing to finish; if it still came first,
+    the pause doubles (three tries). The model stays usable."""
+    text = "the quick brown fox jumps over the lazy dog near the river bank. " * 30
+    texts = [text] * 64
+    recorder = _RecordingModel(emb._model)
+
+    async def cancel_after(pause: float) -> None:
+        task = asyncio.ensure_future(emb.embed_batch_async(texts, batch_size=64))
+        await asyncio.sleep(pause)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    emb._model = recorder  # type: ignore[assignment]
+    try:
+        pause = 0.3
+        for _ in range(3):
+            asyncio.run(cancel_after(pause))
+            last = recorder.outcomes[-1]
+            assert isinstance(last, ruvector.CanceledError), last
+            if "during a batch of 64 texts" in str(last):
+                break
+            pause *= 2
+        assert "during a batch of 64 texts" in str(recorder.outcomes[-1]), recorder.outcomes
+    finally:
+        emb._model = recorder._inner
+    np.testing.assert_allclose(
+        emb.embed_batch(SENTENCES[:3]), emb.embed_batch(SENTENCES[:3], batch_size=1), atol=1e-5
+    )
 
 
 def test_conversion_is_cached_with_digests(emb: ruvector.Embedder, cache: Path) -> None:

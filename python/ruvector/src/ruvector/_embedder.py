@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _ext
+from ._embed_progress import ProgressArg, fetch_progress
 from ._engine import Engine, default_engine
 from ._errors import RuVectorError
 from ._plugins import ort_hint
@@ -168,6 +169,8 @@ class Embedder:
         engine: Optional[Engine] = None,
         batch_size: int = 32,
         base_url: Optional[str] = None,
+        ca_file: Optional[PathArg] = None,
+        progress: ProgressArg = None,
     ) -> "Embedder":
         """Opens a local sentence-transformers model directory: tokenizer.json
         or vocab.txt, and model.onnx (or onnx/model.onnx), or else
@@ -183,7 +186,13 @@ class Embedder:
         SHA-256, are taken from ``cache_dir`` when they verify, else
         downloaded from ``base_url`` (default https://huggingface.co; files
         are <base>/<repo>/resolve/<revision>/<path>) unless ``download`` is
-        False. Raises EmbedError: an unknown name lists the known ones
+        False. ``ca_file`` names a PEM bundle trusted for those downloads
+        instead of the system's. ``progress`` reports them: None (default)
+        draws a one-line bar on stderr when stderr is a terminal, True
+        always draws it, False never, and a callable(done, total) is called
+        with the bytes downloaded so far and the total of the files started
+        (files already verified in the cache are not downloaded); an
+        exception it raises stops the download and propagates. Raises EmbedError: an unknown name lists the known ones
         (RUV_E_NOTFOUND), a missing file with ``download=False`` is
         RUV_E_MISS, and the message says ``install ruvector[text]`` when the
         plugin or ONNX Runtime is missing."""
@@ -197,14 +206,24 @@ class Embedder:
         name = path.name
         if not path.is_dir():
             name = os.fspath(name_or_path)
+            bar = fetch_progress(name, progress)
             try:
                 path = Path(
                     _ext.embed_fetch(
-                        eng._h, name, cache_dir=str(cache), base_url=base_url, offline=not download
+                        eng._h,
+                        name,
+                        cache_dir=str(cache),
+                        base_url=base_url,
+                        offline=not download,
+                        ca_file=os.fspath(ca_file) if ca_file is not None else None,
+                        progress=bar,
                     )
                 )
             except RuVectorError as exc:
                 raise _wrap(exc, f"{name!r} is not a model directory: ") from None
+            finally:
+                if bar is not None:
+                    bar.finish()
             for e in cls.registry(eng):
                 if name == e["name"] or name in e["aliases"]:
                     name = str(e["name"])
@@ -301,8 +320,8 @@ class Embedder:
         """embed_batch on this Embedder's one worker thread (one per
         Embedder, so calls never oversubscribe ONNX Runtime's pool); the
         event loop never blocks. Cancelling the awaiting task stops the
-        embedding before its next batch, and the task raises CancelledError
-        once the worker has stopped."""
+        embedding, also inside the batch ONNX Runtime is running, and the
+        task raises CancelledError once the worker has stopped."""
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of str, not one str (use embed())")
         items = list(texts)

@@ -132,7 +132,8 @@ static PyMethodDef module_methods[] = {
      "embed_open($module, engine, path, onnx_path=None, batch_size=None)\n--\n\n"
      "Opens a model directory with the engine's embed_onnx plugin (GIL released)."},
     {"embed_fetch", (PyCFunction)(void (*)(void))mod_embed_fetch, METH_VARARGS | METH_KEYWORDS,
-     "embed_fetch($module, engine, name, cache_dir=None, base_url=None, offline=False)\n--\n\n"
+     "embed_fetch($module, engine, name, cache_dir=None, base_url=None, offline=False, "
+     "ca_file=None, progress=None)\n--\n\n"
      "The verified local folder of a registry model, downloaded if allowed (GIL released)."},
     {"embed_registry", mod_embed_registry, METH_O,
      "embed_registry($module, engine, /)\n--\n\nThe embed_onnx plugin's registry entries."},

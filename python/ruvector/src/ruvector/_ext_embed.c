@@ -325,36 +325,86 @@ static const struct ruv_embed_ops *embed_ops_v3(PyObject *engine, void **state)
     return ops;
 }
 
-/* embed_fetch(engine, name, cache_dir=None, base_url=None, offline=False)
- * -> str: the verified local folder of a registry model (GIL released while
- * files are hashed or downloaded). */
+/* The Python side of model_fetch's progress callback: a callable(file,
+ * done, total). Its first exception (or a pending signal, e.g. Ctrl-C) is
+ * kept and cancels the fetch; embed_fetch raises it afterwards. */
+struct fetch_progress {
+    PyObject *callable;
+    PyObject *exc_type, *exc_value, *exc_tb;
+};
+
+static int fetch_progress_cb(void *ctx, const char *file, uint64_t done, uint64_t total)
+{
+    struct fetch_progress *p = ctx;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = p->exc_type != NULL;
+    if (!stop) {
+        PyObject *r = PyErr_CheckSignals()
+                          ? NULL
+                          : PyObject_CallFunction(p->callable, "sKK", file, (unsigned long long)done,
+                                                  (unsigned long long)total);
+        if (r)
+            Py_DECREF(r);
+        else {
+            PyErr_Fetch(&p->exc_type, &p->exc_value, &p->exc_tb);
+            if (!p->exc_type) { /* a callable that failed without an exception */
+                Py_INCREF(PyExc_SystemError);
+                p->exc_type = PyExc_SystemError;
+            }
+            stop = 1;
+        }
+    }
+    PyGILState_Release(g);
+    return stop;
+}
+
+/* embed_fetch(engine, name, cache_dir=None, base_url=None, offline=False,
+ * ca_file=None, progress=None) -> str: the verified local folder of a
+ * registry model (GIL released while files are hashed or downloaded; taken
+ * back only to call progress). */
 PyObject *mod_embed_fetch(PyObject *mod, PyObject *args, PyObject *kw)
 {
     (void)mod;
-    static char *kwlist[] = {"engine", "name", "cache_dir", "base_url", "offline", NULL};
-    PyObject *engine, *cache_obj = Py_None;
+    static char *kwlist[] = {"engine", "name",    "cache_dir", "base_url",
+                             "offline", "ca_file", "progress",  NULL};
+    PyObject *engine, *cache_obj = Py_None, *ca_obj = Py_None, *progress = Py_None;
     const char *name, *base = NULL;
     int offline = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!s|Ozp", kwlist, engine_type, &engine, &name,
-                                     &cache_obj, &base, &offline))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!s|OzpOO", kwlist, engine_type, &engine, &name,
+                                     &cache_obj, &base, &offline, &ca_obj, &progress))
         return NULL;
+    if (progress != Py_None && !PyCallable_Check(progress))
+        return PyErr_Format(PyExc_TypeError, "embed_fetch: progress must be callable or None");
     void *state = NULL;
     const struct ruv_embed_ops *ops = embed_ops_v3(engine, &state);
     if (!ops)
         return NULL;
-    PyObject *cache_b = NULL;
-    if (cache_obj != Py_None && !PyUnicode_FSConverter(cache_obj, &cache_b))
+    PyObject *cache_b = NULL, *ca_b = NULL;
+    if ((cache_obj != Py_None && !PyUnicode_FSConverter(cache_obj, &cache_b)) ||
+        (ca_obj != Py_None && !PyUnicode_FSConverter(ca_obj, &ca_b))) {
+        Py_XDECREF(cache_b);
         return NULL;
+    }
+    struct fetch_progress prog = {.callable = progress};
     struct ruv_embed_fetch_options o = {.struct_size = sizeof o,
                                         .flags = offline ? RUV_EMBED_FETCH_OFFLINE : 0u,
                                         .cache_dir = cache_b ? PyBytes_AsString(cache_b) : NULL,
-                                        .base_url = base};
+                                        .base_url = base,
+                                        .ca_file = ca_b ? PyBytes_AsString(ca_b) : NULL,
+                                        .progress = progress != Py_None ? fetch_progress_cb : NULL,
+                                        .progress_ctx = &prog};
     char *dir = NULL;
     int st;
     Py_BEGIN_ALLOW_THREADS
     st = ops->model_fetch(state, name, &o, &dir);
     Py_END_ALLOW_THREADS
     Py_XDECREF(cache_b);
+    Py_XDECREF(ca_b);
+    if (prog.exc_type) { /* the callback's exception wins over RUV_E_CANCELED */
+        ops->free_string(dir);
+        PyErr_Restore(prog.exc_type, prog.exc_value, prog.exc_tb);
+        return NULL;
+    }
     if (st)
         return raise_status(st);
     PyObject *res = PyUnicode_DecodeFSDefault(dir);
