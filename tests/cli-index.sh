@@ -50,9 +50,12 @@ check "build exits 0" test $? -eq 0
 check "build file exists" test -s "$T/plus.ruv"
 check "build reports bytes/vector" has "$out" "B/vector"
 check "build says what it chose" has "$out" "plan      IVF nlist 16 (not planned), bits 4 (planned), nprobe"
+check "build says how it probes" has "$out" "probing   adaptive: starts at the floor nprobe"
 out=$($R info "$T/plus.ruv" 2>&1)
 check "info FILE exits 0" test $? -eq 0
 check "info FILE shows the calibration" has "$out" "measured on 200 of its own rows, target 0.95"
+check "info FILE says probing is adaptive" has "$out" "probing      adaptive: starts at the floor nprobe"
+check "info FILE names the stop rule" has "$out" "stops when no unprobed list's bound can beat the k-th"
 out=$($R build "$T/base.fvecs" -o "$T/small.ruv" --target-recall 0.99 2>&1)
 check "small default build is an exact scan" has "$out" "plan      exact scan of the original vectors"
 out=$($R build "$T/base.fvecs" -o "$T/old.ruv" --target-recall 0 2>&1)

@@ -98,9 +98,11 @@ static void print_build_summary(const struct build_opts *o, const ruv_index *idx
     printf("vectors   %zu x %u from %s\n", n, ruv_index_dim(idx), o->base);
     printf("type      %s, metric %s, bits %u, nlist %u, seed %" PRIu64 "\n", type_name((int)p->type),
            metric_name((int)p->metric), p->bits, p->nlist, p->seed);
-    char plan[512];
+    char plan[1024], probing[1024];
     ruv_index_describe_plan(idx, plan, sizeof plan);
+    ruv_index_describe_probing(idx, probing, sizeof probing);
     printf("plan      %s\n", plan);
+    printf("probing   %s\n", probing);
     unsigned threads = ruv_engine_threads(eng);
     printf("build     %.3f s on %u thread%s (kernel %s)\n", seconds, threads, plural(threads),
            ruv_engine_kernel_name(eng));

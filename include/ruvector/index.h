@@ -167,6 +167,13 @@ const ruv_index_params *ruv_index_params_get(const ruv_index *idx);
  * (calibrated: recall@10 0.953 >= 0.95 on 200 own rows)". Writes at most len
  * bytes including the NUL (truncating); returns the length it needed. */
 size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len);
+/* How a search with no explicit nprobe picks the IVF lists it scans, in one
+ * line: "adaptive: starts at the calibrated floor nprobe N of M lists, then
+ * ..." (the bound, the list radii it uses, the reach and the stop rule),
+ * "fixed: nprobe N of M lists (why)", or "none: ..." for a scan of
+ * everything. Writes at most len bytes including the NUL (truncating);
+ * returns the length it needed. */
+size_t ruv_index_describe_probing(const ruv_index *idx, char *buf, size_t len);
 
 /* Copies the stored vector of id into out (dim floats). RUV_E_UNSUPPORTED
  * for RABITQ (codes only); RUV_E_NOTFOUND for an unknown id. For COSINE the

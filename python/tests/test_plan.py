@@ -41,6 +41,10 @@ def test_defaults_plan_and_reach_target(mid: F32) -> None:
     assert p["nlist"] > 1 and p["bits"] == 4 and 1 <= p["nprobe"] <= p["nlist"]
     assert p["calibrated_recall"] >= 0.95 and p["calibration_queries"] == 200
     assert "calibrated" in p["plan"] and "nprobe" in repr(idx) and "plan=" in repr(idx)
+    # how a default search picks its lists: adaptive, from the calibrated floor
+    assert p["probing"].startswith(f"adaptive: starts at the floor nprobe {p['nprobe']} (calibrated)")
+    assert "radius" in p["probing"] and "k-th candidate" in p["probing"]
+    assert "probing adaptive (from nprobe" in p["plan"] and "probing adaptive" in repr(idx)
     # held-out queries: the build's own sample of 200 rows, within 0.03
     base = recall_at_10(idx, data, held_out)
     assert base >= 0.92
@@ -68,6 +72,7 @@ def test_explicit_values_win(mid: F32) -> None:
     old = ruvector.RabitqIndex.build(data[:3000], target_recall=0)
     assert (old.params["bits"], old.params["nlist"], old.params["nprobe"]) == (1, 0, 0)
     assert "no recall target" in old.params["plan"]
+    assert old.params["probing"] == "none: one list, every code scanned"
 
 
 def test_plan_survives_save_and_load(mid: F32, tmp_path: Path) -> None:
