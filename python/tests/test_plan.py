@@ -4,7 +4,7 @@ nprobe, search(..., recall=), and that explicit values still win."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Type, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -120,3 +120,28 @@ def test_queries_unlike_the_data(mid: F32) -> None:
     fixed = hits / (10 * len(qs))
     assert adaptive >= idx.params["target_recall"] - 0.05
     assert fixed < adaptive
+
+
+@pytest.mark.parametrize("cls", [ruvector.RabitqIndex, ruvector.RabitqAsymIndex])
+def test_codes_only_fewest_bits(
+    cls: Union[Type[ruvector.RabitqIndex], Type[ruvector.RabitqAsymIndex]]
+) -> None:
+    """target_recall given, bits left open: the narrowest code that reaches
+    it on calibration (one bit fewer does not); the default target keeps
+    the plan's default width."""
+    data = clustered(4000, 32, seed=5, clusters=20)
+    idx = cls.build(data, target_recall=0.9)
+    p = idx.params
+    assert p["calibrated_recall"] >= 0.9 and 1 < p["bits"] <= 8
+    assert p["planned"] & 1  # RUV_PLANNED_BITS
+    fewer = cls.build(data, target_recall=0.9, bits=p["bits"] - 1)
+    assert fewer.params["calibrated_recall"] < 0.9
+    assert cls.build(data).params["bits"] == 8
+
+
+def test_codes_only_cannot_reach_says_so() -> None:
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((3000, 128)).astype(np.float32)
+    with pytest.raises(ruvector.UnsupportedError,
+                       match=r"codes alone cannot reach recall@10 1 .* measured 0\.\d+ on 200"):
+        ruvector.RabitqIndex.build(data, target_recall=1.0)
