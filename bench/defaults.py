@@ -56,6 +56,7 @@ from bench_data import (  # noqa: E402
     tie_tolerant_recall,
 )
 
+import cpuinfo  # noqa: E402
 import defaults_data  # noqa: E402
 import ruvector  # noqa: E402
 
@@ -343,13 +344,13 @@ def cpu_flags() -> str:
 
 
 def versions() -> Dict[str, str]:
-    out = {"numpy": np.__version__}
-    for mod in ("hnswlib", "faiss", "usearch"):
+    from importlib import metadata
+    out = {}
+    for dist in ("numpy", "hnswlib", "faiss-cpu", "usearch"):
         try:
-            m = __import__(mod)
-            out[mod] = str(getattr(m, "__version__", "?"))
-        except ImportError:
-            out[mod] = "missing"
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "missing"
     try:
         out["ruvector commit"] = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
@@ -373,7 +374,8 @@ def main() -> None:
                     help="queries per setting per round (the query set repeated)")
     ap.add_argument("--json", help="write the results here (bench/defaults_report.py reads it)")
     a = ap.parse_args()
-    meta = {"cpu_model": cpu_model(), "cpu_flags": cpu_flags(), "cpus": os.cpu_count(),
+    meta = {"cpu_model": cpu_model(), "cpu_description": cpuinfo.describe(),
+            "cpu_flags": cpu_flags(), "cpus": os.cpu_count(),
             "kernel": ruvector.Engine().kernel, "command": "python3 " + " ".join(sys.argv),
             "start_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "uptime_start": subprocess.run(["uptime"], capture_output=True,
