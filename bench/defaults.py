@@ -140,6 +140,16 @@ def ours(base: np.ndarray, metric: str, variants: List[Dict[str, Any]]) -> List[
     return out
 
 
+def codes_only(base: np.ndarray, metric: str) -> List[Setting]:
+    """RabitqIndex.build(x): the codes alone, the plan's default width."""
+    idx, secs = timed(lambda: ruvector.RabitqIndex.build(base, metric=metric))
+    print(f"ours RabitqIndex defaults: build {secs:.2f} s; {idx!r}", flush=True)
+    return [Setting("ours RabitqIndex", "ours RabitqIndex defaults (codes only)",
+                    lambda q: np.fromiter((r.id for r in idx.search(q, K)), np.int64),
+                    lambda qs: idx.search_batch(qs, K)[0].astype(np.int64), secs,
+                    idx.memory_bytes / len(idx))]
+
+
 def flat(base: np.ndarray, metric: str) -> List[Setting]:
     idx, secs = timed(lambda: ruvector.FlatF32Index.build(base, metric=metric))
     return [Setting("ours FlatF32Index", "ours FlatF32Index (exact)",
@@ -263,6 +273,8 @@ def run_set(name: str, a: argparse.Namespace) -> Dict[str, Any]:
     settings: List[Setting] = []
     if want("ours"):
         settings += ours(base, metric, [{}] + [parse_variant(v) for v in a.variant])
+    if only is not None and "codes" in only:  # not in the default run
+        settings += codes_only(base, metric)
     if want("flat") and n <= 50_000:  # the small-n promise: never slower than this
         settings += flat(base, metric)
     if want("hnswlib"):
@@ -369,7 +381,8 @@ def main() -> None:
     ap.add_argument("--ef", default="16,32,64,128,256")
     ap.add_argument("--nprobe", default="1,2,4,8,16,32,64")
     ap.add_argument("--only", default="",
-                    help="comma list of ours,flat,hnswlib,faiss,faiss-rabitq,usearch")
+                    help="comma list of ours,flat,hnswlib,faiss,faiss-rabitq,usearch "
+                         "and codes (RabitqIndex defaults, only when named)")
     ap.add_argument("--min-queries", type=int, default=1000,
                     help="queries per setting per round (the query set repeated)")
     ap.add_argument("--json", help="write the results here (bench/defaults_report.py reads it)")
