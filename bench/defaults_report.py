@@ -85,7 +85,7 @@ def summary(sets: List[Dict[str, Any]]) -> List[str]:
         fl = [(r["recall_in"], r["qps"]) for r in rows
               if r["system"].startswith("faiss") and r["system"].endswith(",Flat")]
         fat = qps_at(fl, ours["recall_in"])
-        fratio = f"{ours['qps'] / fat:.2f}" if fat else "never"
+        fratio = f"{ours['qps'] / fat:.2f}" if fat else ("never" if fl else "-")
         out.append(f"| {s['set']} | {fmt(ours['recall_in'])} / {fmt(ours['recall_ood'])} | "
                    f"{ours['qps']:,.0f} | {where} | {ratio} | {fratio} | {e64} | {build} | {bpv} |")
     return out + [""]
