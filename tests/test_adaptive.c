@@ -236,6 +236,12 @@ static void test_plan_says_probing(void **state)
     char text[1024], want[128];
     size_t need = ruv_index_describe_probing(idx, text, sizeof text);
     assert_int_equal(need, strlen(text));
+    char tiny[12];
+    assert_int_equal(ruv_index_describe_probing(idx, tiny, sizeof tiny), need);
+    assert_int_equal(strlen(tiny), sizeof tiny - 1); /* truncated, terminated */
+    assert_int_equal(ruv_index_describe_probing(idx, NULL, 0), need);
+    assert_int_equal(ruv_index_describe_probing(NULL, text, sizeof text), strlen("(no index)"));
+    ruv_index_describe_probing(idx, text, sizeof text);
     print_message("%s\n", text);
     snprintf(want, sizeof want, "adaptive: starts at the floor nprobe %u (calibrated) of %u lists",
              p->nprobe, p->nlist);
