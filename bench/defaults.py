@@ -1,43 +1,50 @@
 #!/usr/bin/env python3
-"""What a new user gets: ruvector's defaults against hnswlib's, same run.
+"""What a new user gets: each library's README code against ruvector's defaults.
 
-Ours is what the README tells a new user to type: ``RabitqPlusIndex.build(x)``
-then ``idx.search(q, 10)``. hnswlib is M=16, ef_construction=200, ef=64
-(also ef 32 and 128, to see its curve). Both search one query at a time on
-one thread, interleaved round by round so that a shared, noisy machine
-slows both alike; the ratios come from the same round.
+For each system, the code its README tells a new user to write:
+  ours      ``RabitqPlusIndex.build(x)`` then ``idx.search(q, 10)`` (and
+            ``search(q, 10, recall=0.99)``, the one-call knob)
+  hnswlib   ``Index(space, dim)``, ``init_index(n, M=16, ef_construction=200)``,
+            ``add_items``; ef swept
+  faiss     ``index_factory(d, f"IVF{4*sqrt(n)},Flat")``, train, add; nprobe
+            swept; and its RaBitQ IVF (``IVF{4*sqrt(n)},RaBitQ``) when the
+            installed faiss-cpu has it. Cosine: rows and queries normalised,
+            inner product (faiss's README recipe)
+  usearch   ``Index(ndim, metric)``, ``add(keys, x)``, ``search(q, 10)``: its
+            defaults, nothing swept
+Every setting reports recall@10 (tie-tolerant; in-distribution and
+out-of-distribution queries apart), single-query QPS on one thread (the
+median over interleaved rounds, each round starting at another system and
+warming each up first), batch QPS (every query in one call, on every core,
+each library's own parallelism), build time (wall, every core) and bytes
+per vector (what the library says it holds in memory, or its serialised
+size). One process per run: the systems see the same machine load.
 
-Data sets (generated ones are made in memory, nothing is written):
-  demo-100k       /work/shared/datasets/ruvector-demo-100k (read in place)
-  clustered-20k   20,000 x 100, L2, 50 Gaussian clusters (the demo recipe)
-  embed-100k      100,000 x 96, cosine, embedding-like unit vectors (Zipf
-                  clusters, per-dimension scales i^-0.5 under a rotation);
-                  10 % of the queries out of distribution (uniform on the
-                  sphere), reported separately
-  and the sets of bench/defaults_data.py (issue 14's shapes, 50,000 rows,
-  1,000 queries of which 10 % out of distribution):
-  clustered-l2-50k, aniso-l2-50k, embed-cos-50k, dups-zeros-l2-50k,
-  clustered-ip-d61-50k
+Data sets: bench/defaults_data.py (generated from seeds in memory) and
+demo-100k (/work/shared/datasets/ruvector-demo-100k, read in place).
 
-Never run in CI. Needs numpy, hnswlib (pip install hnswlib) and the ruvector
-package (an installed wheel, or the extension built in place:
+Never run in CI. Needs numpy, hnswlib, faiss-cpu, usearch (pip) and the
+ruvector package (a wheel, or the extension built in place:
 ``cd python/ruvector && RUVECTOR_BUILD_DIR=../../build python3 setup.py
 build_ext --inplace`` and PYTHONPATH=python/ruvector/src).
 
-    python3 bench/defaults.py                      # every data set
-    python3 bench/defaults.py --sets clustered-20k --rounds 5
-    python3 bench/defaults.py --sets issue14 --cost-rounds 0   # the six-set report
-    python3 bench/defaults.py --variant nlist=0 --variant nlist=300,bits=4
+    python3 bench/defaults.py --sets issue14 --json out.json   # the report's run
+    python3 bench/defaults_report.py out.json                   # tables + plot
+    python3 bench/defaults.py --sets embed-cos-50k --only ours,hnswlib
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -45,16 +52,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 from bench_data import (  # noqa: E402
     DEMO_DIR,
     exact_distances,
-    gen_clustered,
-    gen_embedding_like,
     read_vecs,
     tie_tolerant_recall,
 )
 
+import cpuinfo  # noqa: E402
 import defaults_data  # noqa: E402
 import ruvector  # noqa: E402
 
 K = 10
+SearchOne = Callable[[np.ndarray], np.ndarray]
+SearchBatch = Callable[[np.ndarray], np.ndarray]
 
 
 def exact_kth(base: np.ndarray, queries: np.ndarray, metric: str) -> np.ndarray:
@@ -65,8 +73,8 @@ def exact_kth(base: np.ndarray, queries: np.ndarray, metric: str) -> np.ndarray:
     else:
         bn = base
         sq = np.einsum("ij,ij->i", base, base)
-    for s in range(0, queries.shape[0], 256):
-        q = queries[s:s + 256]
+    for s in range(0, queries.shape[0], 64):
+        q = queries[s:s + 64]
         g = q @ bn.T
         d = -g if metric in ("cosine", "ip") else sq[None, :] - 2.0 * g
         cand = np.argpartition(d, 2 * K, axis=1)[:, :2 * K]
@@ -81,13 +89,6 @@ def load_set(name: str) -> Tuple[np.ndarray, np.ndarray, str, int]:
         return read_vecs(DEMO_DIR / "base.fvecs"), read_vecs(DEMO_DIR / "query.fvecs"), "l2", 200
     if name in defaults_data.GENERATORS:
         return defaults_data.load(name)
-    if name.startswith("clustered-") and name[10:-1].isdigit() and name.endswith("k"):
-        # clustered-20k is the reported one; other sizes find the IVF threshold
-        b, q = gen_clustered(int(name[10:-1]) * 1000, 1000, 100, 50, 0.6, seed=7)
-        return b, q, "l2", 1000
-    if name == "embed-100k":
-        b, q = gen_embedding_like(100_000, 1000, 96, 200, seed=11, ood_fraction=0.1)
-        return b, q, "cosine", 900
     raise SystemExit(f"unknown data set {name!r}")
 
 
@@ -97,137 +98,246 @@ def timed(fn: Callable[[], Any]) -> Tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
+def padded(ids: Any) -> np.ndarray:
+    a = np.asarray(ids, dtype=np.int64).reshape(-1)[:K]
+    return np.pad(a, (0, K - a.size), constant_values=-1)
+
+
+class Setting:
+    """One point of a system's curve."""
+
+    def __init__(self, system: str, label: str, one: SearchOne, batch: SearchBatch,
+                 build_s: float, bytes_per_vector: float) -> None:
+        self.system, self.label, self.one, self.batch = system, label, one, batch
+        self.build_s, self.bytes_per_vector = build_s, bytes_per_vector
+        self.qps: List[float] = []
+        self.batch_qps = float("nan")
+        self.ids: Optional[np.ndarray] = None
+
+
+# ---- the systems: the README code of each ----
+
+def ours(base: np.ndarray, metric: str, variants: List[Dict[str, Any]]) -> List[Setting]:
+    out = []
+    eng = ruvector.Engine()
+    for v in variants:
+        idx, secs = timed(lambda: ruvector.RabitqPlusIndex.build(base, metric=metric, engine=eng,
+                                                                 **v))
+        name = "ours " + (",".join(f"{k}={x}" for k, x in v.items()) or "defaults")
+        print(f"{name}: build {secs:.2f} s; {idx!r}", flush=True)
+        bpv = idx.memory_bytes / len(idx)
+
+        def one(ix: Any, **kw: Any) -> SearchOne:
+            return lambda q: np.fromiter((r.id for r in ix.search(q, K, **kw)), np.int64)
+
+        def batch(ix: Any, **kw: Any) -> SearchBatch:
+            return lambda qs: ix.search_batch(qs, K, **kw)[0].astype(np.int64)
+
+        out.append(Setting(name, name, one(idx), batch(idx), secs, bpv))
+        if not v:
+            out.append(Setting(name, name + " recall=0.99", one(idx, recall=0.99),
+                               batch(idx, recall=0.99), secs, bpv))
+    return out
+
+
+def codes_only(base: np.ndarray, metric: str) -> List[Setting]:
+    """RabitqIndex.build(x): the codes alone, the plan's default width."""
+    idx, secs = timed(lambda: ruvector.RabitqIndex.build(base, metric=metric))
+    print(f"ours RabitqIndex defaults: build {secs:.2f} s; {idx!r}", flush=True)
+    return [Setting("ours RabitqIndex", "ours RabitqIndex defaults (codes only)",
+                    lambda q: np.fromiter((r.id for r in idx.search(q, K)), np.int64),
+                    lambda qs: idx.search_batch(qs, K)[0].astype(np.int64), secs,
+                    idx.memory_bytes / len(idx))]
+
+
+def flat(base: np.ndarray, metric: str) -> List[Setting]:
+    idx, secs = timed(lambda: ruvector.FlatF32Index.build(base, metric=metric))
+    return [Setting("ours FlatF32Index", "ours FlatF32Index (exact)",
+                    lambda q: np.fromiter((r.id for r in idx.search(q, K)), np.int64),
+                    lambda qs: idx.search_batch(qs, K)[0].astype(np.int64), secs,
+                    idx.memory_bytes / len(idx))]
+
+
+def hnsw(base: np.ndarray, metric: str, efs: List[int]) -> List[Setting]:
+    import hnswlib
+    n, dim = base.shape
+    h = hnswlib.Index(space={"l2": "l2", "cosine": "cosine", "ip": "ip"}[metric], dim=dim)
+
+    def build() -> None:
+        h.init_index(max_elements=n, M=16, ef_construction=200, random_seed=100)
+        h.add_items(base, np.arange(n))
+
+    _, secs = timed(build)
+    with tempfile.NamedTemporaryFile(suffix=".hnsw") as f:
+        h.save_index(f.name)
+        bpv = os.path.getsize(f.name) / n
+    print(f"hnswlib M=16 ef_construction=200: build {secs:.2f} s", flush=True)
+    ncpu = os.cpu_count() or 1
+
+    def one(ef: int) -> SearchOne:
+        def f(q: np.ndarray) -> np.ndarray:
+            h.set_ef(ef)
+            h.set_num_threads(1)
+            return h.knn_query(q, k=K)[0][0]
+        return f
+
+    def batch(ef: int) -> SearchBatch:
+        def f(qs: np.ndarray) -> np.ndarray:
+            h.set_ef(ef)
+            h.set_num_threads(ncpu)
+            return h.knn_query(qs, k=K)[0].astype(np.int64)
+        return f
+
+    return [Setting("hnswlib", f"hnswlib ef={ef}", one(ef), batch(ef), secs, bpv) for ef in efs]
+
+
+def faiss_ivf(base: np.ndarray, metric: str, nprobes: List[int], codec: str) -> List[Setting]:
+    import faiss
+    n, dim = base.shape
+    nlist = int(4 * math.sqrt(n))
+    fmetric = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    x = base
+    if metric == "cosine":
+        x = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-30)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    index = faiss.index_factory(dim, f"IVF{nlist},{codec}", fmetric)
+
+    def build() -> None:
+        index.train(x)
+        index.add(x)
+
+    _, secs = timed(build)
+    bpv = faiss.serialize_index(index).nbytes / n
+    name = f"faiss IVF{nlist},{codec}"
+    print(f"{name}: build {secs:.2f} s", flush=True)
+    ivf = faiss.extract_index_ivf(index)
+    ncpu = os.cpu_count() or 1
+
+    def prep(q: np.ndarray) -> np.ndarray:
+        if metric != "cosine":
+            return q
+        return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-30)
+
+    def one(npr: int) -> SearchOne:
+        def f(q: np.ndarray) -> np.ndarray:
+            ivf.nprobe = npr
+            return index.search(prep(q[None, :]), K)[1][0]
+        return f
+
+    def batch(npr: int) -> SearchBatch:
+        def f(qs: np.ndarray) -> np.ndarray:
+            ivf.nprobe = npr
+            faiss.omp_set_num_threads(ncpu)
+            try:
+                return index.search(prep(qs), K)[1]
+            finally:
+                faiss.omp_set_num_threads(1)
+        return f
+
+    faiss.omp_set_num_threads(1)
+    return [Setting(name, f"{name} nprobe={p}", one(p), batch(p), secs, bpv)
+            for p in nprobes if p <= nlist]
+
+
+def faiss_has_rabitq() -> bool:
+    import faiss
+    return hasattr(faiss, "IndexIVFRaBitQ")
+
+
+def usearch_defaults(base: np.ndarray, metric: str) -> List[Setting]:
+    from usearch.index import Index
+    n, dim = base.shape
+    index = Index(ndim=dim, metric={"l2": "l2sq", "cosine": "cos", "ip": "ip"}[metric])
+    _, secs = timed(lambda: index.add(np.arange(n), base))
+    bpv = index.memory_usage / n
+    print(f"usearch defaults ({index.dtype}, M={index.connectivity}, "
+          f"expansion_search={index.expansion_search}): build {secs:.2f} s", flush=True)
+    return [Setting("usearch", "usearch defaults",
+                    lambda q: index.search(q, K, threads=1).keys,
+                    lambda qs: np.asarray(index.search(qs, K).keys, dtype=np.int64),
+                    secs, bpv)]
+
+
+# ---- one data set ----
+
+def run_set(name: str, a: argparse.Namespace) -> Dict[str, Any]:
+    base, queries, metric, n_in = load_set(name)
+    n, dim = base.shape
+    t0 = time.perf_counter()
+    kth = exact_kth(base, queries, metric)
+    print(f"\n## {name}: n={n}, D={dim}, {metric}, {queries.shape[0]} queries "
+          f"({queries.shape[0] - n_in} out of distribution); exact truth "
+          f"{time.perf_counter() - t0:.1f} s; load {os.getloadavg()[0]:.1f}", flush=True)
+    only = set(a.only.split(",")) if a.only else None
+    want = (lambda s: only is None or s in only)
+    settings: List[Setting] = []
+    if want("ours"):
+        settings += ours(base, metric, [{}] + [parse_variant(v) for v in a.variant])
+    if only is not None and "codes" in only:  # not in the default run
+        settings += codes_only(base, metric)
+    if want("flat") and n <= 50_000:  # the small-n promise: never slower than this
+        settings += flat(base, metric)
+    if want("hnswlib"):
+        settings += hnsw(base, metric, [int(e) for e in a.ef.split(",")])
+    nprobes = [int(p) for p in a.nprobe.split(",")]
+    if want("faiss"):
+        settings += faiss_ivf(base, metric, nprobes, "Flat")
+    if want("faiss-rabitq") and faiss_has_rabitq():
+        settings += faiss_ivf(base, metric, nprobes, "RaBitQ")
+    if want("usearch"):
+        settings += usearch_defaults(base, metric)
+
+    reps = max(1, -(-a.min_queries // queries.shape[0]))
+    for r in range(a.rounds):
+        order = settings[r % len(settings):] + settings[:r % len(settings)]
+        for s in order:
+            for q in queries[:100]:  # untimed: the previous system evicted our caches
+                s.one(q)
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                got = [s.one(q) for q in queries]
+            s.qps.append(reps * queries.shape[0] / (time.perf_counter() - t0))
+            if s.ids is None:
+                s.ids = np.stack([padded(g) for g in got])
+    for s in settings:
+        s.batch(queries)  # warm
+        _, secs = timed(lambda: s.batch(queries))
+        s.batch_qps = queries.shape[0] / secs
+    rows = []
+    for s in settings:
+        assert s.ids is not None
+        rin = tie_tolerant_recall(base, queries[:n_in], s.ids[:n_in], kth[:n_in], metric, K)
+        rood = (tie_tolerant_recall(base, queries[n_in:], s.ids[n_in:], kth[n_in:], metric, K)
+                if n_in < queries.shape[0] else None)
+        rows.append({"system": s.system, "label": s.label, "recall_in": rin, "recall_ood": rood,
+                     "qps": float(np.median(s.qps)), "qps_rounds": s.qps,
+                     "batch_qps": s.batch_qps, "build_s": s.build_s,
+                     "bytes_per_vector": s.bytes_per_vector})
+    res = {"set": name, "n": n, "dim": dim, "metric": metric, "queries": int(queries.shape[0]),
+           "ood": int(queries.shape[0] - n_in), "rounds": a.rounds,
+           "queries_per_round": reps * int(queries.shape[0]),
+           "load_end": os.getloadavg()[0], "rows": rows}
+    print_rows(res)
+    return res
+
+
+def print_rows(res: Dict[str, Any]) -> None:
+    print(f"load average {res['load_end']:.1f}")
+    print("| setting | recall in | recall OOD | QPS 1 thread | batch QPS | build s | B/vector |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in res["rows"]:
+        ood = "-" if r["recall_ood"] is None else f"{r['recall_ood']:.3f}"
+        print(f"| {r['label']} | {r['recall_in']:.3f} | {ood} | {r['qps']:,.0f} | "
+              f"{r['batch_qps']:,.0f} | {r['build_s']:.2f} | {r['bytes_per_vector']:,.0f} |",
+              flush=True)
+
+
 def parse_variant(text: str) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for part in filter(None, text.split(",")):
         k, v = part.split("=", 1)
         out[k] = float(v) if k == "target_recall" else int(v)
     return out
-
-
-def run_set(name: str, rounds: int, variants: List[Dict[str, Any]], efs: List[int],
-            hnsw: bool, cost_rounds: int, min_queries: int, flat: bool = True) -> None:
-    base, queries, metric, n_in = load_set(name)
-    n, dim = base.shape
-    kth = exact_kth(base, queries, metric)
-    print(f"\n## {name}: n={n}, D={dim}, {metric}, {queries.shape[0]} queries "
-          f"({queries.shape[0] - n_in} out of distribution)", flush=True)
-    eng = ruvector.Engine()
-    systems: Dict[str, Callable[[np.ndarray], np.ndarray]] = {}
-    builds: Dict[str, float] = {}
-    for v in variants:
-        label = "ours " + (",".join(f"{k}={x}" for k, x in v.items()) or "defaults")
-        idx, secs = timed(lambda: ruvector.RabitqPlusIndex.build(base, metric=metric, engine=eng,
-                                                                 **v))
-        builds[label] = secs
-        p = idx.params
-        print(f"{label}: build {secs:.2f} s; plan: {p['plan']}", flush=True)
-        systems[label] = (lambda ix: lambda q: np.array([r.id for r in ix.search(q, K)]))(idx)
-        if not v:
-            systems[label + " recall=0.99"] = (
-                lambda ix: lambda q: np.array([r.id for r in ix.search(q, K, recall=0.99)]))(idx)
-            if p["nlist"] > 1 and cost_rounds > 0:
-                # calibration's share of the build: the same plan, nothing
-                # measured; alternating builds, medians of the process's CPU
-                # time (wall time on a loaded machine varies by more)
-                def cpu(**kw: Any) -> float:
-                    t0 = time.process_time()
-                    ruvector.RabitqPlusIndex.build(base, metric=metric, engine=eng, **kw)
-                    return time.process_time() - t0
-
-                full, bare = [], []
-                for _ in range(cost_rounds):
-                    bare.append(cpu(target_recall=0, bits=p["bits"], nlist=p["nlist"]))
-                    full.append(cpu())
-                f, b = float(np.median(full)), float(np.median(bare))
-                print(f"  build CPU time (median of {cost_rounds}): {f:.2f} s with calibration, "
-                      f"{b:.2f} s the same plan without: calibration {100 * (f - b) / f:.0f} % "
-                      f"of the build", flush=True)
-    if n <= 50_000 and flat:  # the small-n promise: never slower than this
-        flat = ruvector.FlatF32Index.build(base, metric=metric, engine=eng)
-        systems["FlatF32Index (exact)"] = lambda q: np.array([r.id for r in flat.search(q, K)])
-    if hnsw:
-        import hnswlib
-        space = {"l2": "l2", "cosine": "cosine", "ip": "ip"}[metric]
-        h = hnswlib.Index(space=space, dim=dim)
-        h.set_num_threads(os.cpu_count() or 1)
-
-        def hb() -> None:
-            h.init_index(max_elements=n, M=16, ef_construction=200, random_seed=100)
-            h.add_items(base, np.arange(n))
-
-        _, builds["hnswlib"] = timed(hb)
-        print(f"hnswlib M=16 ef_construction=200: build {builds['hnswlib']:.2f} s "
-              f"({os.cpu_count()} threads; ours used {eng.threads})", flush=True)
-        h.set_num_threads(1)
-        for ef in efs:
-            systems[f"hnswlib ef={ef}"] = (
-                lambda e: lambda q: (h.set_ef(e), h.knn_query(q, k=K)[0][0])[1])(ef)
-    # recall once, QPS per round, interleaved
-    ids: Dict[str, np.ndarray] = {}
-    qps: Dict[str, List[float]] = {s: [] for s in systems}
-    reps = max(1, -(-min_queries // queries.shape[0]))  # each round searches >= min_queries
-    names = list(systems)
-    for r in range(rounds):
-        # each round starts at another system, and each system warms up
-        # first: the same search measured up to 1.5x slower right after
-        # another system's (cold caches) than after itself
-        for s in names[r % len(names):] + names[:r % len(names)]:
-            fn = systems[s]
-            for q in queries[:200]:  # untimed: the previous system evicted our caches
-                fn(q)
-            t0 = time.perf_counter()
-            for _ in range(reps):
-                got = [fn(q) for q in queries]
-            qps[s].append(reps * queries.shape[0] / (time.perf_counter() - t0))
-            if r == 0:
-                ids[s] = np.array([np.pad(g.astype(np.int64), (0, K - len(g)), constant_values=-1)
-                                   for g in got])
-    load = os.getloadavg()[0]
-    ref = "hnswlib ef=64" if hnsw and 64 in efs else None
-    print(f"\nload average {load:.1f}; {rounds} interleaved rounds of {reps * queries.shape[0]} "
-          f"queries each, median QPS, ratio = "
-          f"median over rounds of QPS / {ref or '-'} QPS in the same round")
-    print("| system | recall@10 in-dist | recall@10 OOD | QPS (1 thread) | QPS ratio | build s "
-          "| build ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for s in systems:
-        rin = tie_tolerant_recall(base, queries[:n_in], ids[s][:n_in], kth[:n_in], metric, K)
-        rood = (tie_tolerant_recall(base, queries[n_in:], ids[s][n_in:], kth[n_in:], metric, K)
-                if n_in < queries.shape[0] else float("nan"))
-        ratio = (np.median([a / b for a, b in zip(qps[s], qps[ref])]) if ref else float("nan"))
-        b = builds.get(s, builds.get(s.replace(" recall=0.99", ""), float("nan")))
-        if s.startswith("hnswlib"):
-            b = builds["hnswlib"]
-        br = b / builds["hnswlib"] if "hnswlib" in builds else float("nan")
-        print(f"| {s} | {rin:.3f} | {rood:.3f} | {np.median(qps[s]):,.0f} | {ratio:.2f} | "
-              f"{b:.2f} | {br:.2f} |", flush=True)
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="clustered-20k,demo-100k,embed-100k")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--variant", action="append", default=[],
-                    help="extra build parameters for ours, e.g. nlist=0,bits=4 (repeatable)")
-    ap.add_argument("--ef", default="32,64,128")
-    ap.add_argument("--no-hnswlib", action="store_true")
-    ap.add_argument("--no-flat", action="store_true", help="leave out FlatF32Index")
-    ap.add_argument("--cost-rounds", type=int, default=3,
-                    help="extra alternating builds to time the calibration")
-    ap.add_argument("--min-queries", type=int, default=1000,
-                    help="queries per system per round (the query set repeated)")
-    a = ap.parse_args()
-    variants = [{}] + [parse_variant(v) for v in a.variant]
-    efs = [int(e) for e in a.ef.split(",") if e]
-    print(f"CPU: {cpu_model()}; flags: {cpu_flags()}; cores: {os.cpu_count()}; "
-          f"ruvector kernel {ruvector.Engine().kernel}")
-    sets = a.sets.replace("issue14", ",".join(list(defaults_data.GENERATORS) + ["demo-100k"]))
-    print(f"load average at start {os.getloadavg()[0]:.1f}; command: python3 "
-          f"{' '.join(sys.argv)}", flush=True)
-    for s in sets.split(","):
-        run_set(s, a.rounds, variants, efs, not a.no_hnswlib, a.cost_rounds, a.min_queries,
-                not a.no_flat)
 
 
 def cpu_model() -> str:
@@ -243,6 +353,56 @@ def cpu_flags() -> str:
             f = set(line.split(":", 1)[1].split())
             return " ".join(x for x in ("avx2", "fma", "avx512f", "avx512vpopcntdq") if x in f) or "-"
     return "-"
+
+
+def versions() -> Dict[str, str]:
+    from importlib import metadata
+    out = {}
+    for dist in ("numpy", "hnswlib", "faiss-cpu", "usearch"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "missing"
+    try:
+        out["ruvector commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+            capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        pass
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sets", default="issue14")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--variant", action="append", default=[],
+                    help="extra build parameters for ours, e.g. nlist=0,bits=4 (repeatable)")
+    ap.add_argument("--ef", default="16,32,64,128,256")
+    ap.add_argument("--nprobe", default="1,2,4,8,16,32,64")
+    ap.add_argument("--only", default="",
+                    help="comma list of ours,flat,hnswlib,faiss,faiss-rabitq,usearch "
+                         "and codes (RabitqIndex defaults, only when named)")
+    ap.add_argument("--min-queries", type=int, default=1000,
+                    help="queries per setting per round (the query set repeated)")
+    ap.add_argument("--json", help="write the results here (bench/defaults_report.py reads it)")
+    a = ap.parse_args()
+    meta = {"cpu_model": cpu_model(), "cpu_description": cpuinfo.describe(),
+            "cpu_flags": cpu_flags(), "cpus": os.cpu_count(),
+            "kernel": ruvector.Engine().kernel, "command": "python3 " + " ".join(sys.argv),
+            "start_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "uptime_start": subprocess.run(["uptime"], capture_output=True,
+                                           text=True).stdout.strip(),
+            "versions": versions()}
+    print(json.dumps(meta, indent=1), flush=True)
+    sets = a.sets.replace("issue14", ",".join(defaults_data.ISSUE14)).split(",")
+    results: Dict[str, Any] = {"meta": meta, "sets": []}
+    for s in sets:
+        results["sets"].append(run_set(s, a))
+        if a.json:  # after each set: a long run that dies keeps what it measured
+            meta["uptime_end"] = subprocess.run(["uptime"], capture_output=True,
+                                                text=True).stdout.strip()
+            Path(a.json).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -94,7 +94,14 @@ GENERATORS: Dict[str, Tuple[Callable[[], Tuple[F32, F32, int]], str]] = {
     "embed-cos-50k": (lambda: embedding(50_000, 1000, 256, 23), "cosine"),
     "dups-zeros-l2-50k": (lambda: duplicates(50_000, 1000, 64, 24), "l2"),
     "clustered-ip-d61-50k": (lambda: clustered(50_000, 1000, 61, 25), "ip"),
+    # the ends of the issue's ranges: n = 10k at D = 1,024, n = 1M at D = 32
+    "embed-ip-d1024-10k": (lambda: embedding(10_000, 1000, 1024, 26), "ip"),
+    "clustered-l2-d32-1m": (lambda: clustered(1_000_000, 1000, 32, 27), "l2"),
 }
+
+#: the sets of the issue-14 report, in the order they run (the 1M one last)
+ISSUE14 = ["clustered-l2-50k", "aniso-l2-50k", "embed-cos-50k", "dups-zeros-l2-50k",
+           "clustered-ip-d61-50k", "embed-ip-d1024-10k", "demo-100k", "clustered-l2-d32-1m"]
 
 
 def load(name: str) -> Set:

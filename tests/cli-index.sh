@@ -50,11 +50,20 @@ check "build exits 0" test $? -eq 0
 check "build file exists" test -s "$T/plus.ruv"
 check "build reports bytes/vector" has "$out" "B/vector"
 check "build says what it chose" has "$out" "plan      IVF nlist 16 (not planned), bits 4 (planned), nprobe"
+check "build says how it probes" has "$out" "probing   adaptive: starts at the floor nprobe"
 out=$($R info "$T/plus.ruv" 2>&1)
 check "info FILE exits 0" test $? -eq 0
 check "info FILE shows the calibration" has "$out" "measured on 200 of its own rows, target 0.95"
+check "info FILE says probing is adaptive" has "$out" "probing      adaptive: starts at the floor nprobe"
+check "info FILE names the stop rule" has "$out" "stops when no unprobed list's bound can beat the k-th"
 out=$($R build "$T/base.fvecs" -o "$T/small.ruv" --target-recall 0.99 2>&1)
 check "small default build is an exact scan" has "$out" "plan      exact scan of the original vectors"
+out=$($R build "$T/base.fvecs" -o "$T/codes.ruv" --type rabitq --target-recall 0.9 2>&1)
+check "codes-only with a target: fewest bits" has "$out" "bits [1-8] (planned): recall@10 0\.9[0-9]* measured"
+check "codes-only with a target: below 8 bits" test "$(printf '%s' "$out" | grep -c 'bits 8 (planned)')" -eq 0
+out=$($R build "$T/base.fvecs" -o "$T/codes1.ruv" --type rabitq --target-recall 1 2>&1)
+check "codes-only, target out of reach: refused" test $? -ne 0
+check "codes-only, target out of reach: says so" has "$out" "codes alone cannot reach recall@10 1"
 out=$($R build "$T/base.fvecs" -o "$T/old.ruv" --target-recall 0 2>&1)
 check "--target-recall 0: no plan" has "$out" "no recall target"
 out=$($R build "$T/base.fvecs" -o "$T/bad.ruv" --target-recall 2 2>&1)

@@ -151,6 +151,13 @@ tests_test_adaptive_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_adaptive_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_adaptive_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_adaptive
+
+check_PROGRAMS += tests/test_fewest_bits
+tests_test_fewest_bits_SOURCES = tests/test_fewest_bits.c tests/testdata.h
+tests_test_fewest_bits_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_fewest_bits_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_fewest_bits_LDADD = $(RUV_WHITEBOX_LDADD)
+TESTS += tests/test_fewest_bits
 check_PROGRAMS += tests/test_hostile tests/test_hostile_data
 tests_test_hostile_SOURCES = tests/test_hostile.c tests/hostile.h tests/fuzz/container_edit.h
 tests_test_hostile_CFLAGS = $(RUV_CMOCKA_CFLAGS)

@@ -208,11 +208,72 @@ static void test_files_with_and_without_radii(void **state)
         differs |= na != nc || memcmp(ia, ic, na * sizeof *ia) != 0;
     }
     assert_true(differs); /* the radii change OOD answers: the test sees them */
+    char text[1024];
+    ruv_index_describe_probing(b, text, sizeof text);
+    assert_non_null(strstr(text, "adaptive: "));
+    ruv_index_describe_probing(c, text, sizeof text);
+    assert_non_null(strstr(text, "fixed: "));
+    assert_non_null(strstr(text, "no list radii"));
+    ruv_index_describe_plan(c2, text, sizeof text);
+    assert_non_null(strstr(text, "; probing fixed (no list radii in the file)"));
     ruv_index_free(a);
     ruv_index_free(b);
     ruv_index_free(c);
     ruv_index_free(c2);
     free(ood);
+    free(x);
+}
+
+/* What the plan says of the probing: adaptive with the floor, the reach the
+ * search uses and the stop rule; fixed without a target; none for an exact
+ * scan. The texts are what ruvector info, the CLI, repr and params show. */
+static void test_plan_says_probing(void **state)
+{
+    (void)state;
+    float *x = clustered(N, D, 60, 0.7f);
+    ruv_index *idx = build_default(RUV_METRIC_L2, x);
+    const ruv_index_params *p = ruv_index_params_get(idx);
+    char text[1024], want[128];
+    size_t need = ruv_index_describe_probing(idx, text, sizeof text);
+    assert_int_equal(need, strlen(text));
+    char tiny[12];
+    assert_int_equal(ruv_index_describe_probing(idx, tiny, sizeof tiny), need);
+    assert_int_equal(strlen(tiny), sizeof tiny - 1); /* truncated, terminated */
+    assert_int_equal(ruv_index_describe_probing(idx, NULL, 0), need);
+    assert_int_equal(ruv_index_describe_probing(NULL, text, sizeof text), strlen("(no index)"));
+    ruv_index_describe_probing(idx, text, sizeof text);
+    print_message("%s\n", text);
+    snprintf(want, sizeof want, "adaptive: starts at the floor nprobe %u (calibrated) of %u lists",
+             p->nprobe, p->nlist);
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "(|q - c| - reach R)^2"));
+    assert_non_null(strstr(text, "radius"));
+    assert_non_null(strstr(text, "stops when no unprobed list's bound can beat the k-th"));
+    /* the reach the search uses (rq_search.c), not a constant in the text */
+    snprintf(want, sizeof want, "reach %.3f",
+             0.75 * sqrt(2.0 * log((double)N / p->nlist) / D));
+    assert_non_null(strstr(text, want));
+    ruv_index_describe_plan(idx, text, sizeof text);
+    snprintf(want, sizeof want, "; probing adaptive (from nprobe %u,", p->nprobe);
+    assert_non_null(strstr(text, want));
+    ruv_index_free(idx);
+
+    ruv_index_params q;
+    assert_int_equal(ruv_index_params_init(&q, RUV_INDEX_RABITQ, RUV_METRIC_IP, D), RUV_OK);
+    q.target_recall = 0.0f;
+    q.nlist = 64;
+    assert_int_equal(ruv_index_build(eng, &q, x, N, NULL, &idx), RUV_OK);
+    ruv_index_describe_probing(idx, text, sizeof text);
+    assert_non_null(strstr(text, "fixed: nprobe 4 of 64 lists (the fixed rule nlist/16)"));
+    ruv_index_describe_plan(idx, text, sizeof text);
+    assert_non_null(strstr(text, "; probing fixed (no recall target)"));
+    ruv_index_free(idx);
+
+    assert_int_equal(ruv_index_params_init(&q, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_IP, D), RUV_OK);
+    assert_int_equal(ruv_index_build(eng, &q, x, 500, NULL, &idx), RUV_OK);
+    ruv_index_describe_probing(idx, text, sizeof text);
+    assert_string_equal(text, "none: exact scan of every vector");
+    ruv_index_free(idx);
     free(x);
 }
 
@@ -266,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_radii_exact),
         cmocka_unit_test(test_files_with_and_without_radii),
         cmocka_unit_test(test_bad_radii_refused),
+        cmocka_unit_test(test_plan_says_probing),
     };
     if (getenv("RUV_TEST_FILTER"))
         cmocka_set_test_filter(getenv("RUV_TEST_FILTER"));

@@ -25,7 +25,8 @@ static const char build_help[] =
     "  --metric M          l2 (default) | ip | cosine\n"
     "  --target-recall R   recall@10 the build plans for (default 0.95): it chooses\n"
     "                      bits, nlist and a calibrated nprobe (0: no plan, bits 1,\n"
-    "                      nlist 0); given options win\n"
+    "                      nlist 0); given options win. rabitq and rabitq_asym\n"
+    "                      with R given and no --bits: the fewest bits reaching R\n"
     "  --bits N            RaBitQ code bits per dimension, 1..8 (default: planned)\n"
     "  --nlist N           IVF lists (default: planned; 0: no IVF)\n"
     "  --train-size N      k-means sample rows (default 0: the index's choice)\n"
@@ -98,9 +99,11 @@ static void print_build_summary(const struct build_opts *o, const ruv_index *idx
     printf("vectors   %zu x %u from %s\n", n, ruv_index_dim(idx), o->base);
     printf("type      %s, metric %s, bits %u, nlist %u, seed %" PRIu64 "\n", type_name((int)p->type),
            metric_name((int)p->metric), p->bits, p->nlist, p->seed);
-    char plan[512];
+    char plan[1024], probing[1024];
     ruv_index_describe_plan(idx, plan, sizeof plan);
+    ruv_index_describe_probing(idx, probing, sizeof probing);
     printf("plan      %s\n", plan);
+    printf("probing   %s\n", probing);
     unsigned threads = ruv_engine_threads(eng);
     printf("build     %.3f s on %u thread%s (kernel %s)\n", seconds, threads, plural(threads),
            ruv_engine_kernel_name(eng));
@@ -128,7 +131,12 @@ static int build_run(const struct build_opts *o)
         progress(&pr, "building %s index of %zu x %zu...", type_name(o->idx.type), base.n,
                  base.dim);
         double t0 = now_seconds();
-        int rc = ruv_index_build(eng, &p, base.data, base.n, NULL, &idx);
+        /* codes-only with a target of the caller's and bits left open: the
+         * narrowest code that reaches it, or the refusal that says none does */
+        const int fewest = o->idx.has_target && !o->idx.has_bits && p.target_recall > 0.0f &&
+                           (p.type == RUV_INDEX_RABITQ || p.type == RUV_INDEX_RABITQ_ASYM);
+        int rc = fewest ? ruv_index_build_fewest_bits(eng, &p, base.data, base.n, NULL, &idx)
+                        : ruv_index_build(eng, &p, base.data, base.n, NULL, &idx);
         double seconds = now_seconds() - t0;
         if (rc != RUV_OK) {
             code = lib_error("build", rc, "building from %s", o->base);

@@ -89,8 +89,9 @@ static int print_index_file(ruv_engine *eng, const char *path)
     if (rc != RUV_OK)
         return rc;
     const ruv_index_params *p = ruv_index_params_get(idx);
-    char plan[512];
+    char plan[1024], probing[1024];
     ruv_index_describe_plan(idx, plan, sizeof plan);
+    ruv_index_describe_probing(idx, probing, sizeof probing);
     printf("index        %s\n", path);
     printf("vectors      %zu x %u\n", ruv_index_len(idx), p->dim);
     printf("type         %s, metric %s\n", ruv_index_type_name((int)p->type),
@@ -101,6 +102,7 @@ static int print_index_file(ruv_engine *eng, const char *path)
                p->bits, p->nlist, p->nprobe, p->query_bits, p->rerank_factor, (double)p->epsilon,
                (unsigned long long)p->seed);
     printf("plan         %s\n", plan);
+    printf("probing      %s\n", probing);
     printf("memory       %zu bytes\n", ruv_index_memory_bytes(idx));
     ruv_index_free(idx);
     return RUV_OK;

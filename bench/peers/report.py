@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import cpuinfo
+
 LEVELS = (0.90, 0.95, 0.99)
 DATASET_ORDER = ("demo-100k", "embed384-100k", "demo-1m", "clustered-1m", "embed384-1m")
 SOURCE_MARK = {"memory_bytes": "r", "memory_usage": "r", "serialized": "s", "saved file": "s",
@@ -307,6 +309,16 @@ def dataset_section(name: str, ds: dict[str, Any], all_points: list[Point], img_
     return lines
 
 
+def cpu_line(meta: dict[str, Any]) -> str:
+    """The CPU as the machine reported it when the results were taken (the
+    run's lscpu text), not assumed."""
+    if meta.get("cpu_description"):
+        return str(meta["cpu_description"])
+    if isinstance(meta.get("lscpu"), str) and meta["lscpu"]:
+        return cpuinfo.describe(meta["lscpu"])
+    return str(meta.get("cpu_model", "unknown CPU"))
+
+
 def render(results: dict[str, Any], doc: Path, img_dir: Path) -> None:
     meta = results.get("meta", {})
     runs = meta.get("runs") or [{k: meta.get(k) for k in ("command", "started", "finished", "loadavg_start",
@@ -325,7 +337,7 @@ def render(results: dict[str, Any], doc: Path, img_dir: Path) -> None:
         "",
         "## Machine and versions",
         "",
-        f"- Machine: {meta.get('cpu_model', '?')} (AMD EPYC Zen 3 class VM), {meta.get('cpus', '?')} vCPUs, {avx}; "
+        f"- Machine: {cpu_line(meta)}, {meta.get('cpus', '?')} vCPUs, {avx}; "
         f"Linux {meta.get('kernel', '?')}; Python {meta.get('python', '?')}.",
         f"- ruvector (ours): `{meta.get('ruvector_version', '?')}` built from "
         f"{str(meta.get('ruvector_commit', meta.get('git_head', '?')))[:40]} "

@@ -50,6 +50,7 @@ _reexec_in_venv()
 sys.path.insert(0, str(HERE))
 
 import bench_data  # noqa: E402
+import cpuinfo  # noqa: E402
 from bench_data import Dataset, ivf_lists, query_files  # noqa: E402
 
 
@@ -279,6 +280,7 @@ def environment(cli: Path, command: str) -> dict[str, Any]:
         "command": command,
         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cpu_model": model,
+        "cpu_description": cpuinfo.describe(),
         "cpus": os.cpu_count(),
         "avx512f": "avx512f" in flags,
         "avx2": "avx2" in flags,

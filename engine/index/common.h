@@ -30,6 +30,13 @@ struct ruv__plan_curve {
 };
 
 /* ---- the index object ---- */
+/* How an IVF index probes (plan.c describes it, the index type fills it). */
+struct ruv__probing {
+    int adaptive; /* a default search probes on past nprobe (rq_search.c) */
+    int radii;    /* the lists' radii are known (built here, or an LRAD section) */
+    float reach;  /* the fraction of a list's radius its lower bound counts */
+};
+
 struct ruv__index_vt {
     /* Allocates impl for an empty index (params validated). */
     int (*init)(struct ruv_index *idx);
@@ -62,6 +69,9 @@ struct ruv__index_vt {
     int (*save)(const struct ruv_index *idx, struct ruv__writer *w);
     int (*load)(struct ruv_index *idx, const struct ruv__reader *r);
     void (*free)(struct ruv_index *idx);
+    /* Optional (IVF types): how a search with no explicit nprobe chooses
+     * its lists, for ruv_index_describe_probing. */
+    void (*probing)(const struct ruv_index *idx, struct ruv__probing *out);
 };
 
 struct ruv_index {

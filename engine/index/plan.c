@@ -241,6 +241,30 @@ static size_t add(char *buf, size_t len, size_t at, const char *fmt, ...)
     return at + (w > 0 ? (size_t)w : 0);
 }
 
+/* rq_search.c's nprobe when neither the call nor the build gave one. */
+static uint32_t fixed_rule(uint32_t nlist)
+{
+    return nlist <= 16 ? nlist : (nlist / 16 > 1 ? nlist / 16 : 1);
+}
+
+static int probing_of(const ruv_index *idx, struct ruv__probing *pr);
+
+/* "; probing adaptive (...)" after the plan: the one-line summary of
+ * ruv_index_describe_probing. */
+static size_t add_probing_short(const ruv_index *idx, char *buf, size_t len, size_t at)
+{
+    struct ruv__probing pr;
+    if (!probing_of(idx, &pr))
+        return at;
+    if (!pr.adaptive)
+        return add(buf, len, at, "; probing fixed (%s)",
+                   pr.radii ? "no recall target" : "no list radii in the file");
+    return add(buf, len, at, "; probing adaptive (from nprobe %u, on while a list's radius "
+               "bound, reach %.2f, can beat the k-th candidate)",
+               idx->p.nprobe ? idx->p.nprobe : fixed_rule(idx->p.nlist),
+               (double)pr.reach);
+}
+
 size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
 {
     if (buf && len)
@@ -266,14 +290,16 @@ size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
     at = add(buf, len, at, ", bits %u (%s)", p->bits,
              p->planned & RUV_PLANNED_BITS ? "planned" : "not planned");
     if (p->target_recall <= 0.0f)
-        return add(buf, len, at, ", no recall target (nprobe %s)",
-                   p->nprobe ? "given" : "by the fixed rule");
+        return add_probing_short(idx, buf, len,
+                                 add(buf, len, at, ", no recall target (nprobe %s)",
+                                     p->nprobe ? "given" : "by the fixed rule"));
     if (p->nlist > 1)
         at = add(buf, len, at, ", nprobe %u (%s)", p->nprobe,
                  p->planned & RUV_PLANNED_NPROBE ? "calibrated" : "given");
     if (!p->calibration_queries)
-        return add(buf, len, at, ", target recall@10 %.3g (not measured)",
-                   (double)p->target_recall);
+        return add_probing_short(idx, buf, len,
+                                 add(buf, len, at, ", target recall@10 %.3g (not measured)",
+                                     (double)p->target_recall));
     at = add(buf, len, at, ": recall@10 %.3f measured on %u of its own rows, target %.3g",
              (double)p->calibrated_recall, p->calibration_queries, (double)p->target_recall);
     if (p->calibrated_recall < p->target_recall)
@@ -281,5 +307,52 @@ size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
                  p->type == RUV_INDEX_RABITQ_PLUS
                      ? ""
                      : " (codes alone cannot: use rabitq_plus, or more bits)");
-    return at;
+    return add_probing_short(idx, buf, len, at);
+}
+
+static int probing_of(const ruv_index *idx, struct ruv__probing *pr)
+{
+    *pr = (struct ruv__probing){0};
+    if (!idx->vt || !idx->vt->probing || idx->p.nlist <= 1 || idx->p.planned & RUV_PLANNED_EXACT)
+        return 0;
+    idx->vt->probing(idx, pr);
+    return 1;
+}
+
+size_t ruv_index_describe_probing(const ruv_index *idx, char *buf, size_t len)
+{
+    if (buf && len)
+        buf[0] = '\0';
+    if (!buf)
+        len = 0;
+    if (!idx)
+        return add(buf, len, 0, "(no index)");
+    const ruv_index_params *p = &idx->p;
+    struct ruv__probing pr;
+    if (!probing_of(idx, &pr)) {
+        if (p->type == RUV_INDEX_FLAT_F32 || p->planned & RUV_PLANNED_EXACT)
+            return add(buf, len, 0, "none: exact scan of every vector");
+        return add(buf, len, 0, "none: one list, every code scanned");
+    }
+    if (!pr.adaptive)
+        return add(buf, len, 0,
+                   "fixed: nprobe %u of %u lists (%s), nearest centroids first; no probing "
+                   "past them",
+                   p->nprobe ? p->nprobe : fixed_rule(p->nlist),
+                   p->nlist,
+                   p->target_recall <= 0.0f ? (p->nprobe ? "given" : "the fixed rule nlist/16")
+                   : "no list radii: a file from before adaptive probing");
+    const int l2 = p->metric == RUV_METRIC_L2;
+    return add(buf, len, 0,
+               "adaptive: starts at the floor nprobe %u (%s) of %u lists, then probes the "
+               "other lists in order of a lower bound on their distances, %s (R = the list's "
+               "radius, the largest |x - c| of its rows; reach %.3f = 0.75 sqrt(2 ln(n/nlist) / "
+               "D)), and stops when no unprobed list's bound can beat the k-th candidate%s; an "
+               "explicit nprobe turns it off",
+               p->nprobe ? p->nprobe : fixed_rule(p->nlist),
+               p->planned & RUV_PLANNED_NPROBE ? "calibrated" : (p->nprobe ? "given" : "nlist/16"),
+               p->nlist,
+               l2 ? "(|q - c| - reach R)^2" : "-<q, c> - |q| reach R", (double)pr.reach,
+               p->type == RUV_INDEX_RABITQ_PLUS ? " (the k-th upper bound of the estimator)"
+                                                 : " (the k-th estimate)");
 }

@@ -167,6 +167,25 @@ const ruv_index_params *ruv_index_params_get(const ruv_index *idx);
  * (calibrated: recall@10 0.953 >= 0.95 on 200 own rows)". Writes at most len
  * bytes including the NUL (truncating); returns the length it needed. */
 size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len);
+/* How a search with no explicit nprobe picks the IVF lists it scans, in one
+ * line: "adaptive: starts at the calibrated floor nprobe N of M lists, then
+ * ..." (the bound, the list radii it uses, the reach and the stop rule),
+ * "fixed: nprobe N of M lists (why)", or "none: ..." for a scan of
+ * everything. Writes at most len bytes including the NUL (truncating);
+ * returns the length it needed. */
+size_t ruv_index_describe_probing(const ruv_index *idx, char *buf, size_t len);
+
+/* Codes-only types (RUV_INDEX_RABITQ, RUV_INDEX_RABITQ_ASYM) with a recall
+ * target and bits left to the plan (RUV_INDEX_AUTO): builds with the fewest
+ * bits (1..8) whose build-time calibration reaches p->target_recall, and
+ * returns that index in *out (the caller frees it; params.bits says which,
+ * with RUV_PLANNED_BITS set). It builds 8 bits first, then bisects: up to
+ * four builds. RUV_E_UNSUPPORTED when even 8 bits fall short, with a detail
+ * naming the target and the best recall measured ("codes alone cannot
+ * reach ..."); RUV_E_INVAL for another type, no target, explicit bits or
+ * fewer than 2 vectors; else as ruv_index_build. */
+int ruv_index_build_fewest_bits(ruv_engine *eng, const ruv_index_params *p, const float *data,
+                                size_t n, const uint64_t *ids, ruv_index **out);
 
 /* Copies the stored vector of id into out (dim floats). RUV_E_UNSUPPORTED
  * for RABITQ (codes only); RUV_E_NOTFOUND for an unknown id. For COSINE the

@@ -4,7 +4,7 @@ nprobe, search(..., recall=), and that explicit values still win."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Type, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,10 @@ def test_defaults_plan_and_reach_target(mid: F32) -> None:
     assert p["nlist"] > 1 and p["bits"] == 4 and 1 <= p["nprobe"] <= p["nlist"]
     assert p["calibrated_recall"] >= 0.95 and p["calibration_queries"] == 200
     assert "calibrated" in p["plan"] and "nprobe" in repr(idx) and "plan=" in repr(idx)
+    # how a default search picks its lists: adaptive, from the calibrated floor
+    assert p["probing"].startswith(f"adaptive: starts at the floor nprobe {p['nprobe']} (calibrated)")
+    assert "radius" in p["probing"] and "k-th candidate" in p["probing"]
+    assert "probing adaptive (from nprobe" in p["plan"] and "probing adaptive" in repr(idx)
     # held-out queries: the build's own sample of 200 rows, within 0.03
     base = recall_at_10(idx, data, held_out)
     assert base >= 0.92
@@ -68,6 +72,7 @@ def test_explicit_values_win(mid: F32) -> None:
     old = ruvector.RabitqIndex.build(data[:3000], target_recall=0)
     assert (old.params["bits"], old.params["nlist"], old.params["nprobe"]) == (1, 0, 0)
     assert "no recall target" in old.params["plan"]
+    assert old.params["probing"] == "none: one list, every code scanned"
 
 
 def test_plan_survives_save_and_load(mid: F32, tmp_path: Path) -> None:
@@ -115,3 +120,28 @@ def test_queries_unlike_the_data(mid: F32) -> None:
     fixed = hits / (10 * len(qs))
     assert adaptive >= idx.params["target_recall"] - 0.05
     assert fixed < adaptive
+
+
+@pytest.mark.parametrize("cls", [ruvector.RabitqIndex, ruvector.RabitqAsymIndex])
+def test_codes_only_fewest_bits(
+    cls: Union[Type[ruvector.RabitqIndex], Type[ruvector.RabitqAsymIndex]]
+) -> None:
+    """target_recall given, bits left open: the narrowest code that reaches
+    it on calibration (one bit fewer does not); the default target keeps
+    the plan's default width."""
+    data = clustered(4000, 32, seed=5, clusters=20)
+    idx = cls.build(data, target_recall=0.9)
+    p = idx.params
+    assert p["calibrated_recall"] >= 0.9 and 1 < p["bits"] <= 8
+    assert p["planned"] & 1  # RUV_PLANNED_BITS
+    fewer = cls.build(data, target_recall=0.9, bits=p["bits"] - 1)
+    assert fewer.params["calibrated_recall"] < 0.9
+    assert cls.build(data).params["bits"] == 8
+
+
+def test_codes_only_cannot_reach_says_so() -> None:
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((3000, 128)).astype(np.float32)
+    with pytest.raises(ruvector.UnsupportedError,
+                       match=r"codes alone cannot reach recall@10 1 .* measured 0\.\d+ on 200"):
+        ruvector.RabitqIndex.build(data, target_recall=1.0)

@@ -491,4 +491,5 @@ const struct ruv__index_vt ruv__rabitq_vt = {
     .save = ruv__rq_save,
     .load = ruv__rq_load,
     .free = rq_free,
+    .probing = ruv__rq_probing,
 };

@@ -84,10 +84,12 @@ void ruv__rq_list_put(const struct ruv_index *idx, struct rq *r, struct rq_list 
                       const uint64_t *code, const uint8_t *ex, const struct encoded *en);
 
 /* ---- rq_search.c ---- */
+struct ruv__probing;
 size_t ruv__rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_params *sp);
 int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
                    const uint8_t *allow, struct ruv__topk *out, void *scratch);
 size_t ruv__rq_memory(const struct ruv_index *idx);
+void ruv__rq_probing(const struct ruv_index *idx, struct ruv__probing *out);
 uint64_t ruv__rq_estimate(const struct ruv_index *idx, uint64_t n);
 
 /* ---- rq_persist.c ---- */

@@ -162,6 +162,15 @@ static int adaptive(const struct ruv_index *idx, const struct rq *r, const ruv_s
     return r->radii && r->nlist > 1 && sp->nprobe == 0 && idx->p.target_recall > 0.0f;
 }
 
+void ruv__rq_probing(const struct ruv_index *idx, struct ruv__probing *out)
+{
+    const struct rq *r = idx->impl;
+    const ruv_search_params defaults = {0};
+    out->adaptive = adaptive(idx, r, &defaults);
+    out->radii = r->radii;
+    out->reach = r->nlist > 1 ? reach(idx, r) : 0.0f;
+}
+
 static void pending_down(struct list_bound *v, size_t n, size_t i)
 {
     for (;;) {

@@ -106,8 +106,9 @@ static PyMethodDef module_methods[] = {
     {"index_build", (PyCFunction)(void (*)(void))mod_index_build, METH_VARARGS | METH_KEYWORDS,
      "index_build($module, engine, vectors, ids, *, type, metric, dim=None, bits=None, "
      "nlist=None, query_bits=None, rerank_factor=None, train_size=None, kmeans_iters=None, "
-     "seed=None, epsilon=None, target_recall=None, nprobe=None)\n--\n\n"
-     "Builds from float32 (n, dim) vectors (GIL released)."},
+     "seed=None, epsilon=None, target_recall=None, nprobe=None, fewest_bits=False)\n--\n\n"
+     "Builds from float32 (n, dim) vectors (GIL released); fewest_bits: the narrowest "
+     "codes-only build that reaches target_recall."},
     {"index_load", mod_index_load, METH_VARARGS,
      "index_load($module, engine, path, /)\n--\n\nLoads a saved index (GIL released)."},
     {"lake_open", mod_lake_open, METH_VARARGS,

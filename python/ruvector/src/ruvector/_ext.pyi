@@ -163,6 +163,7 @@ def index_build(
     epsilon: Optional[float] = ...,
     target_recall: Optional[float] = ...,
     nprobe: Optional[int] = ...,
+    fewest_bits: bool = ...,
 ) -> Index: ...
 def index_load(engine: Engine, path: str, /) -> Index: ...
 @final

@@ -159,27 +159,32 @@ struct build_call {
     size_t n;
     const uint64_t *ids;
     ruv_index *idx;
+    int fewest_bits;
 };
 
 static int build_call(void *vctx)
 {
     struct build_call *b = vctx;
+    if (b->fewest_bits)
+        return ruv_index_build_fewest_bits(b->eng, b->p, b->data, b->n, b->ids, &b->idx);
     return ruv_index_build(b->eng, b->p, b->data, b->n, b->ids, &b->idx);
 }
 
-/* index_build(engine, vectors, ids, *, type, metric, ...) -> Index
- * vectors: float32 (n, dim); ids: uint64 (n,) or None (ids 0..n-1). */
+/* index_build(engine, vectors, ids, *, type, metric, ..., fewest_bits=False) -> Index
+ * vectors: float32 (n, dim); ids: uint64 (n,) or None (ids 0..n-1).
+ * fewest_bits: ruv_index_build_fewest_bits (codes-only types, bits unset). */
 PyObject *mod_index_build(PyObject *mod, PyObject *args, PyObject *kw)
 {
     (void)mod;
-    static char *kwlist[] = {"engine", "vectors", "ids", PARAM_KWLIST, NULL};
+    static char *kwlist[] = {"engine", "vectors", "ids", PARAM_KWLIST, "fewest_bits", NULL};
     PyObject *engine, *data_o, *ids_o, *type = NULL, *metric = NULL, *dim = NULL, *bits = NULL,
                                       *nlist = NULL, *qbits = NULL, *rerank = NULL,
                                       *train = NULL, *iters = NULL, *seed = NULL, *eps = NULL,
                                       *target = NULL, *nprobe = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$OOOOOOOOOOOOO", kwlist, &engine, &data_o,
+    int fewest_bits = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|$OOOOOOOOOOOOOp", kwlist, &engine, &data_o,
                                      &ids_o, &type, &metric, &dim, &bits, &nlist, &qbits, &rerank,
-                                     &train, &iters, &seed, &eps, &target, &nprobe))
+                                     &train, &iters, &seed, &eps, &target, &nprobe, &fewest_bits))
         return NULL;
     if (check_engine(engine))
         return NULL;
@@ -208,7 +213,7 @@ PyObject *mod_index_build(PyObject *mod, PyObject *args, PyObject *kw)
         goto done;
     }
     struct build_call b = {((EngineObject *)engine)->eng, &p, data.data, (size_t)data.rows,
-                           ids.data, NULL};
+                           ids.data, NULL, fewest_bits};
     char detail[DETAIL_SIZE] = "";
     int interrupted;
     int st = call_interruptible(build_call, &b, LONG_BUILD(data.rows, data.cols), detail,

@@ -196,16 +196,18 @@ static PyObject *index_get_memory(PyObject *obj, void *closure)
     return PyLong_FromSize_t(locked_size((IndexObject *)obj, ruv_index_memory_bytes));
 }
 
-/* params -> dict, with "plan": what the build chose and why. Parameters
+/* params -> dict, with "plan": what the build chose and why, and "probing":
+ * how a default search picks its lists. Parameters
  * never change after creation: no lock. */
 static PyObject *index_get_params(PyObject *obj, void *closure)
 {
     (void)closure;
     const ruv_index *idx = ((IndexObject *)obj)->idx;
     const ruv_index_params *p = ruv_index_params_get(idx);
-    char plan[512];
+    char plan[1024], probing[1024];
     ruv_index_describe_plan(idx, plan, sizeof plan);
-    return Py_BuildValue("{s:s,s:s,s:k,s:k,s:k,s:k,s:k,s:k,s:k,s:K,s:d,s:d,s:k,s:d,s:k,s:k,s:s}",
+    ruv_index_describe_probing(idx, probing, sizeof probing);
+    return Py_BuildValue("{s:s,s:s,s:k,s:k,s:k,s:k,s:k,s:k,s:k,s:K,s:d,s:d,s:k,s:d,s:k,s:k,s:s,s:s}",
                          "type", ruv_index_type_name((int)p->type), "metric",
                          ruv_metric_name((int)p->metric), "dim", (unsigned long)p->dim, "bits",
                          (unsigned long)p->bits, "nlist", (unsigned long)p->nlist, "query_bits",
@@ -217,7 +219,7 @@ static PyObject *index_get_params(PyObject *obj, void *closure)
                          (double)p->target_recall, "nprobe", (unsigned long)p->nprobe,
                          "calibrated_recall", (double)p->calibrated_recall,
                          "calibration_queries", (unsigned long)p->calibration_queries,
-                         "planned", (unsigned long)p->planned, "plan", plan);
+                         "planned", (unsigned long)p->planned, "plan", plan, "probing", probing);
 }
 
 static PyObject *index_get_exports(PyObject *obj, void *closure)

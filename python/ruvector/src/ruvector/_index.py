@@ -56,6 +56,13 @@ class FlatF32Index(_Index):
         return cls._build(vectors, ids, engine, metric=metric, seed=seed)
 
 
+def _fewest_bits(target_recall: Optional[float], bits: Optional[int]) -> bool:
+    """Codes-only builds search for the narrowest code when the caller set a
+    recall target (0 means no plan) and left bits to it; the default target
+    keeps the plan's measured default width."""
+    return target_recall is not None and target_recall > 0 and bits is None
+
+
 class RabitqIndex(_Index):
     """RaBitQ codes only (no originals): the asymmetric, unbiased estimator.
     1-bit codes by default, 2..8 bits (Extended RaBitQ) as an option;
@@ -106,11 +113,17 @@ class RabitqIndex(_Index):
         bits, nlist and a calibrated nprobe; codes alone may not reach it,
         and ``params["plan"]`` then says so); query_bits 8, epsilon 2.6,
         train_size min(n, max(4096, 64*nlist)) when the plan chose nlist, else
-        min(n, 256*nlist, max(65536, 64*nlist)); kmeans_iters 10."""
+        min(n, 256*nlist, max(65536, 64*nlist)); kmeans_iters 10.
+
+        With target_recall given and bits left to the plan, the build picks
+        the fewest bits (1..8) whose calibration reaches the target (up to
+        four builds), or raises UnsupportedError saying codes alone cannot,
+        with the best recall it measured (use RabitqPlusIndex then)."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
             query_bits=query_bits, epsilon=epsilon, train_size=train_size,
             kmeans_iters=kmeans_iters, target_recall=target_recall, nprobe=nprobe,
+            fewest_bits=_fewest_bits(target_recall, bits),
         )
 
 
@@ -224,10 +237,14 @@ class RabitqAsymIndex(_Index):
         on 200 of its own rows and stores the smallest nprobe reaching the
         target (``params["plan"]`` says what it chose and why). Explicit
         values win; target_recall=0 restores the fixed defaults (bits 1,
-        nlist 0); epsilon 2.6."""
+        nlist 0); epsilon 2.6. With target_recall given and bits left to the
+        plan: the fewest bits that reach it on calibration, or UnsupportedError
+        saying codes alone cannot (as RabitqIndex.build)."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
-            epsilon=epsilon, train_size=train_size, kmeans_iters=kmeans_iters, target_recall=target_recall, nprobe=nprobe,
+            epsilon=epsilon, train_size=train_size, kmeans_iters=kmeans_iters,
+            target_recall=target_recall, nprobe=nprobe,
+            fewest_bits=_fewest_bits(target_recall, bits),
         )
 
 
