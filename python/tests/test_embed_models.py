@@ -165,9 +165,23 @@ def test_extra_sentence_embedding_output(models: Dict[str, Path], engine: Any) -
         assert float((row * se).sum() / np.linalg.norm(se)) >= 0.9999, text
 
 
+def test_sentence_embedding_output_only(models: Dict[str, Path], engine: Any) -> None:
+    """A graph whose only output is sentence_embedding [batch, hidden]
+    (pooled inside the graph): used as it is, then L2 as the config says;
+    here the graph mean-pools, so the vectors equal the plain model's."""
+    emb = _open(models["sentence_embedding_only"], engine)
+    assert emb.dim == 32
+    want = _open(models["plain"], engine).embed_batch(TEXTS)
+    for batch in (1, 3, 32):
+        got = emb.embed_batch(TEXTS, batch_size=batch)
+        assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+        cos = (got.astype(np.float64) * want).sum(1)
+        assert cos.min() >= 0.9999, (batch, TEXTS[int(np.argmin(cos))], cos.min())
+
+
 REFUSED = {
     "wrong_input_name": ("RUV_E_INVAL", "input 'input_mask' is not one of input_ids"),
-    "wrong_output_name": ("RUV_E_INVAL", "no last_hidden_state output"),
+    "wrong_output_name": ("RUV_E_INVAL", "neither a last_hidden_state nor a sentence_embedding"),
     "wrong_rank": ("RUV_E_INVAL", r"last_hidden_state must be float \[batch, sequence, hidden\]"),
     "dim_mismatch": ("RUV_E_INVAL", "32 wide but the pooling config says word_embedding_dimension 33"),
     "truncated": ("RUV_E_INVAL", "Protobuf parsing failed"),
