@@ -93,10 +93,9 @@ static OrtStatus *tensor_kind(const OrtApi *api, OrtTypeInfo *ti, ONNXTensorElem
     return st;
 }
 
-/* Checks the inputs and finds last_hidden_state, or else a
- * sentence_embedding output, which sentence-transformers ONNX exports carry
- * pooled in the graph (embed.md §5): token vectors are preferred when both
- * exist, since the pooling config then applies as written. */
+/* Checks the inputs and picks the output (embed.md §5): sentence_embedding
+ * when the graph has it (exports that pool inside the graph, e.g.
+ * LightEmbed's), else last_hidden_state for our pooling. */
 static int check_graph(const struct ruv_host *host, struct ruv__session *s, const char *path,
                        size_t *hidden)
 {
@@ -165,7 +164,7 @@ static int check_graph(const struct ruv_host *host, struct ruv__session *s, cons
     }
     if (rc == RUV_OK && !(s->inputs & RUV__IN_IDS))
         rc = host->set_error(RUV_E_INVAL, "%s: the graph has no input_ids input", path);
-    if (rc == RUV_OK && !has_output && has_pooled)
+    if (rc == RUV_OK && has_pooled)
         s->pooled = 1, *hidden = pooled_width;
     else if (rc == RUV_OK && !has_output)
         rc = host->set_error(RUV_E_INVAL,

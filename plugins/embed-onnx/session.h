@@ -27,9 +27,9 @@ extern const int RUV__SESSIONS_BUILT;
 /* Opens onnx_path in the process-wide ORT environment (created on first
  * use with threads intra-op threads, global pools, no spinning) and checks
  * the graph: inputs only input_ids / attention_mask / token_type_ids, int64,
- * rank 2, input_ids among them; an output last_hidden_state, float, rank 3,
- * or, when the graph has none, sentence_embedding, float, rank 2 (then
- * ruv__session_pooled says 1). *hidden is its last dimension when static,
+ * rank 2, input_ids among them; an output sentence_embedding, float, rank 2
+ * (preferred, as embed.md §5 says; ruv__session_pooled then says 1), or
+ * last_hidden_state, float, rank 3. *hidden is its last dimension when static,
  * else 0. On success *out is a
  * new session for ruv__session_close; on failure *out is NULL and the
  * status (RUV_E_NOTFOUND for a missing file, RUV_E_INVAL for a graph we

@@ -150,8 +150,8 @@ def test_no_token_type_ids_input(models: Dict[str, Path], engine: Any) -> None:
 
 def test_extra_sentence_embedding_output(models: Dict[str, Path], engine: Any) -> None:
     """A graph with both last_hidden_state and sentence_embedding: the plugin
-    pools last_hidden_state as the config says, and that matches the graph's
-    own mean-pooled sentence_embedding."""
+    takes sentence_embedding (embed.md §5), L2-normalised: the graph's own
+    mean pooling, so equal to the plain model's vectors too."""
     d = models["sentence_embedding"]
     got = _open(d, engine).embed_batch(TEXTS).astype(np.float64)
     ort: Any = importlib.import_module("onnxruntime")
@@ -163,6 +163,23 @@ def test_extra_sentence_embedding_output(models: Dict[str, Path], engine: Any) -
             "input_ids": a, "attention_mask": np.ones_like(a),
             "token_type_ids": np.zeros_like(a)})[0])[0].astype(np.float64)
         assert float((row * se).sum() / np.linalg.norm(se)) >= 0.9999, text
+    plain = _open(models["plain"], engine).embed_batch(TEXTS).astype(np.float64)
+    assert (got * plain).sum(1).min() >= 0.9999
+
+
+def test_sentence_embedding_output_wins_over_pooling_config(
+    models: Dict[str, Path], engine: Any, tmp_path: Path
+) -> None:
+    """Both outputs and a CLS pooling config: the graph's sentence_embedding
+    (a mean) is what comes out, not the CLS token of last_hidden_state."""
+    d = tmp_path / "se-cls"
+    shutil.copytree(models["sentence_embedding"], d)
+    shutil.copytree(models["cls"] / "1_Pooling", d / "1_Pooling")
+    got = _open(d, engine).embed_batch(TEXTS).astype(np.float64)
+    mean = _open(models["plain"], engine).embed_batch(TEXTS).astype(np.float64)
+    cls = _open(models["cls"], engine).embed_batch(TEXTS).astype(np.float64)
+    assert (got * mean).sum(1).min() >= 0.9999
+    assert (got * cls).sum(1).min() < 0.99
 
 
 def test_sentence_embedding_output_only(models: Dict[str, Path], engine: Any) -> None:
