@@ -14,6 +14,7 @@ tiny2 is built per test run (python/tests/test_embed_models.py)."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -85,10 +86,23 @@ def hf_config(cfg: Dict[str, int]) -> Dict[str, Any]:
             "position_embedding_type": "absolute"}
 
 
-def graph(cfg: Dict[str, int], seed: int) -> Any:
-    from ruvector._bert_onnx import BertConfig, _graph
+def _builder() -> Any:
+    """python/ruvector's _bert_onnx.py, loaded from this checkout by path:
+    importing the ruvector package would load its C extension, which this
+    script does not need (and which a sanitizer build's LD_LIBRARY_PATH
+    could swap under it)."""
+    path = Path(__file__).resolve().parents[2] / "python/ruvector/src/ruvector/_bert_onnx.py"
+    spec = importlib.util.spec_from_file_location("_ruv_bert_onnx", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
-    return _graph(weights(cfg, seed), BertConfig(hf_config(cfg)))
+
+def graph(cfg: Dict[str, int], seed: int) -> Any:
+    b = _builder()
+    return b._graph(weights(cfg, seed), b.BertConfig(hf_config(cfg)))
 
 
 def _drop_token_types(model: Any) -> None:
