@@ -146,6 +146,12 @@ static int run_batches(const ruv_embed_model *m, const struct tokens *t, const s
     int64_t *ids = malloc(cells * sizeof *ids), *mask = malloc(cells * sizeof *mask);
     int64_t *types = calloc(cells, sizeof *types);
     int rc = RUV_OK;
+    /* A graph that pools itself (sentence_embedding): only the config's
+     * normalisation is applied to its rows. */
+    const int pooled = ruv__session_pooled(m->session);
+    struct ruv__pooling as_is = m->pooling;
+    const int64_t one = 1;
+    as_is.mode = RUV_EMBED_POOL_CLS;
     if (!ids || !mask || !types)
         rc = host->set_error(RUV_E_NOMEM, "embed: out of memory for a batch of %zu x %zu", batch,
                              longest);
@@ -172,9 +178,14 @@ static int run_batches(const ruv_embed_model *m, const struct tokens *t, const s
         if (rc == RUV_OK && width != m->dim)
             rc = host->set_error(RUV_E_INVAL, "embed: the graph gave vectors of %zu, not %zu",
                                  width, m->dim);
-        for (size_t r = 0; r < rows && rc == RUV_OK; r++)
-            ruv__pool_row(&m->pooling, hidden + r * seq * width, mask + r * seq, seq, width,
-                          out + order[first + r] * m->dim);
+        for (size_t r = 0; r < rows && rc == RUV_OK; r++) {
+            if (pooled) /* one vector per row: "CLS" of a length-1 row is a copy, then L2 */
+                ruv__pool_row(&as_is, hidden + r * width, &one, 1, width,
+                              out + order[first + r] * m->dim);
+            else
+                ruv__pool_row(&m->pooling, hidden + r * seq * width, mask + r * seq, seq, width,
+                              out + order[first + r] * m->dim);
+        }
         ruv__session_release(m->session, run);
     }
     free(ids);

@@ -92,9 +92,17 @@ plugins_embed_onnx_tests_test_embed_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $
 plugins_embed_onnx_tests_test_embed_run_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 EXTRA_plugins_embed_onnx_tests_test_embed_run_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
 TESTS += plugins/embed-onnx/tests/test_embed_run
+# The generated test models of embed.md §6.4 (tests/models/make_bert.py):
+# variants that run and variants refused with a clear error.
+check_PROGRAMS += plugins/embed-onnx/tests/test_embed_models
+plugins_embed_onnx_tests_test_embed_models_SOURCES = plugins/embed-onnx/tests/test_embed_models.c
+plugins_embed_onnx_tests_test_embed_models_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_embed_onnx_tests_test_embed_models_LDADD = engine/libruvector.la $(CMOCKA_LIBS) -lm
+EXTRA_plugins_embed_onnx_tests_test_embed_models_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
+TESTS += plugins/embed-onnx/tests/test_embed_models
 endif
 endif
-EXTRA_DIST += plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
+EXTRA_DIST += tests/models plugins/embed-onnx/README.md plugins/embed-onnx/gen/gen_tables.py plugins/embed-onnx/gen/gen_golden.py \
 	plugins/embed-onnx/tests/tok-golden.sh plugins/embed-onnx/tests/embed_ref.py plugins/embed-onnx/tests/data plugins/embed-onnx/tests/valgrind.supp
 
 # ---- libFuzzer targets for the tokenizer (not built by default) ----

@@ -137,18 +137,20 @@ static int open_graph(const struct ruv_host *host, const struct ruv__ort *ort, u
     size_t hidden = 0;
     if ((rc = ruv__session_open(host, ort, graph, threads, &m->session, &hidden)))
         return rc;
+    const char *output =
+        ruv__session_pooled(m->session) ? "sentence_embedding" : "last_hidden_state";
     if (!hidden)
         hidden = m->pooling.dim;
     if (!hidden)
         return host->set_error(RUV_E_INVAL,
-                               "%s: last_hidden_state has no fixed width and the pooling config "
-                               "gives no word_embedding_dimension",
-                               graph);
+                               "%s: %s has no fixed width and the pooling config gives no "
+                               "word_embedding_dimension",
+                               graph, output);
     if (m->pooling.dim && m->pooling.dim != hidden)
         return host->set_error(RUV_E_INVAL,
-                               "%s: last_hidden_state is %zu wide but the pooling config says "
+                               "%s: %s is %zu wide but the pooling config says "
                                "word_embedding_dimension %zu",
-                               graph, hidden, m->pooling.dim);
+                               graph, output, hidden, m->pooling.dim);
     m->dim = hidden;
     return RUV_OK;
 }

@@ -25,6 +25,7 @@ struct ruv__session {
     OrtSession *session;
     OrtMemoryInfo *cpu;
     unsigned inputs; /* RUV__IN_* */
+    int pooled;      /* the output is sentence_embedding [batch, hidden], pooled in the graph */
 };
 
 static pthread_mutex_t env_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -92,7 +93,9 @@ static OrtStatus *tensor_kind(const OrtApi *api, OrtTypeInfo *ti, ONNXTensorElem
     return st;
 }
 
-/* Checks the inputs and finds last_hidden_state (embed.md §5). */
+/* Checks the inputs and picks the output (embed.md §5): sentence_embedding
+ * when the graph has it (exports that pool inside the graph, e.g.
+ * LightEmbed's), else last_hidden_state for our pooling. */
 static int check_graph(const struct ruv_host *host, struct ruv__session *s, const char *path,
                        size_t *hidden)
 {
@@ -104,6 +107,8 @@ static int check_graph(const struct ruv_host *host, struct ruv__session *s, cons
         (st = api->SessionGetOutputCount(s->session, &n_out)))
         return fail(host, api, st, "graph of", path);
     int rc = RUV_OK, has_output = 0;
+    size_t pooled_width = 0;
+    int has_pooled = 0;
     for (size_t i = 0; i < n_in + n_out && rc == RUV_OK; i++) {
         int is_in = i < n_in;
         size_t k = is_in ? i : i - n_in;
@@ -143,6 +148,13 @@ static int check_graph(const struct ruv_host *host, struct ruv__session *s, cons
                                      path);
             else
                 *hidden = dims[2] > 0 ? (size_t)dims[2] : 0, has_output = 1;
+        } else if (!strcmp(name, "sentence_embedding")) {
+            if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || rank != 2)
+                rc = host->set_error(RUV_E_INVAL,
+                                     "%s: output sentence_embedding must be float [batch, hidden]",
+                                     path);
+            else
+                pooled_width = dims[1] > 0 ? (size_t)dims[1] : 0, has_pooled = 1;
         }
         if (ti)
             api->ReleaseTypeInfo(ti);
@@ -152,8 +164,13 @@ static int check_graph(const struct ruv_host *host, struct ruv__session *s, cons
     }
     if (rc == RUV_OK && !(s->inputs & RUV__IN_IDS))
         rc = host->set_error(RUV_E_INVAL, "%s: the graph has no input_ids input", path);
-    if (rc == RUV_OK && !has_output)
-        rc = host->set_error(RUV_E_INVAL, "%s: the graph has no last_hidden_state output", path);
+    if (rc == RUV_OK && has_pooled)
+        s->pooled = 1, *hidden = pooled_width;
+    else if (rc == RUV_OK && !has_output)
+        rc = host->set_error(RUV_E_INVAL,
+                             "%s: the graph has neither a last_hidden_state nor a "
+                             "sentence_embedding output",
+                             path);
     return rc;
 }
 
@@ -202,6 +219,8 @@ void ruv__session_close(struct ruv__session *s)
 
 unsigned ruv__session_inputs(const struct ruv__session *s) { return s->inputs; }
 
+int ruv__session_pooled(const struct ruv__session *s) { return s->pooled; }
+
 struct run_stop {
     const OrtApi *api;
     OrtRunOptions *options;
@@ -242,7 +261,8 @@ int ruv__session_run(const struct ruv_host *host, struct ruv__session *s, int64_
         n_in++;
     }
     OrtValue *outv = NULL;
-    static const char *const out_names[1] = {"last_hidden_state"};
+    const char *const out_names[1] = {s->pooled ? "sentence_embedding" : "last_hidden_state"};
+    const size_t want_rank = s->pooled ? 2 : 3;
     struct run_stop stop = {api, NULL};
     struct ruv__cancel_hook hook = {terminate_run, &stop, NULL};
     int armed = 0, before = 0, during = 0;
@@ -276,26 +296,33 @@ int ruv__session_run(const struct ruv_host *host, struct ruv__session *s, int64_
     size_t rank = 0;
     void *data = NULL;
     if (!st && !(st = api->GetTensorTypeAndShape(outv, &info)) &&
-        !(st = api->GetDimensionsCount(info, &rank)) && rank == 3)
-        st = api->GetDimensions(info, dims, 3);
+        !(st = api->GetDimensionsCount(info, &rank)) && rank == want_rank)
+        st = api->GetDimensions(info, dims, want_rank);
     if (info)
         api->ReleaseTensorTypeAndShapeInfo(info);
-    if (!st && rank == 3)
+    if (!st && rank == want_rank)
         st = api->GetTensorMutableData(outv, &data);
     if (st) {
         if (outv)
             api->ReleaseValue(outv);
         return fail(host, api, st, "run", NULL);
     }
-    if (rank != 3 || dims[0] != (int64_t)rows || dims[1] != (int64_t)seq || dims[2] <= 0) {
+    const int64_t w = dims[want_rank - 1];
+    if (rank != want_rank || dims[0] != (int64_t)rows || (!s->pooled && dims[1] != (int64_t)seq) ||
+        w <= 0) {
         api->ReleaseValue(outv);
+        if (s->pooled)
+            return host->set_error(RUV_E_INVAL,
+                                   "onnxruntime run: sentence_embedding has %zu dimensions, not "
+                                   "[%zu, hidden]",
+                                   rank, rows);
         return host->set_error(RUV_E_INVAL,
                                "onnxruntime run: last_hidden_state has %zu dimensions, not "
                                "[%zu, %zu, hidden]",
                                rank, rows, seq);
     }
     *hidden = data;
-    *width = (size_t)dims[2];
+    *width = (size_t)w;
     *run = outv;
     return RUV_OK;
 }

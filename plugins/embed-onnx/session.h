@@ -27,8 +27,10 @@ extern const int RUV__SESSIONS_BUILT;
 /* Opens onnx_path in the process-wide ORT environment (created on first
  * use with threads intra-op threads, global pools, no spinning) and checks
  * the graph: inputs only input_ids / attention_mask / token_type_ids, int64,
- * rank 2, input_ids among them; an output last_hidden_state, float, rank 3.
- * *hidden is its last dimension when static, else 0. On success *out is a
+ * rank 2, input_ids among them; an output sentence_embedding, float, rank 2
+ * (preferred, as embed.md §5 says; ruv__session_pooled then says 1), or
+ * last_hidden_state, float, rank 3. *hidden is its last dimension when static,
+ * else 0. On success *out is a
  * new session for ruv__session_close; on failure *out is NULL and the
  * status (RUV_E_NOTFOUND for a missing file, RUV_E_INVAL for a graph we
  * cannot feed, RUV_E_PLUGIN for other ORT errors, RUV_E_UNSUPPORTED without
@@ -60,7 +62,7 @@ int ruv__cancel_is_set(ruv_embed_cancel *c);
  * (ORT reads them in place), types is a zero buffer of the same size.
  * cancel (may be NULL) stops the run from another thread: the call then
  * returns RUV_E_CANCELED. On success *hidden points at [rows, seq, *width]
- * floats, valid until ruv__session_release(*run); on failure *run is NULL
+ * floats ([rows, *width] when ruv__session_pooled), valid until ruv__session_release(*run); on failure *run is NULL
  * and the detail is set through host. Thread-safe. */
 int ruv__session_run(const struct ruv_host *host, struct ruv__session *s, int64_t *ids,
                      int64_t *mask, int64_t *types, size_t rows, size_t seq,
@@ -69,5 +71,9 @@ void ruv__session_release(struct ruv__session *s, void *run);
 
 /* Which inputs the graph declares (RUV__IN_*). */
 unsigned ruv__session_inputs(const struct ruv__session *s);
+
+/* 1 when the graph's output is sentence_embedding, already pooled: the
+ * rows of a run are sentence vectors, only normalisation is left. */
+int ruv__session_pooled(const struct ruv__session *s);
 
 #endif
