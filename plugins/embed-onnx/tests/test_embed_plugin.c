@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "ort_wheel.h"
+
 #include <ruvector/feature-embed.h>
 #include <ruvector/plugin.h>
 #include <ruvector/ruvector.h>
@@ -41,31 +43,6 @@ static void write_file(const char *path, const char *text)
     assert_non_null(f);
     fputs(text, f);
     assert_int_equal(fclose(f), 0);
-}
-
-static void find_ort(void)
-{
-    const char *env = getenv("RUV_TEST_ORT_LIB");
-    if (env && *env) {
-        snprintf(ort_lib, sizeof ort_lib, "%s", env);
-        return;
-    }
-    const char *py = getenv("RUV_TOK_PYTHON");
-    char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "'%s' -c 'import glob, importlib.util, os\n"
-             "s = importlib.util.find_spec(\"onnxruntime\")\n"
-             "libs = sorted(glob.glob(os.path.join(os.path.dirname(s.origin), \"capi\", "
-             "\"libonnxruntime.so.*\"))) if s else []\n"
-             "print(libs[-1] if libs else \"\")' 2>/dev/null",
-             py && *py ? py : "python3");
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return;
-    if (!fgets(ort_lib, sizeof ort_lib, p))
-        ort_lib[0] = 0;
-    pclose(p);
-    ort_lib[strcspn(ort_lib, "\n")] = 0;
 }
 
 static int setup(void **state)
@@ -96,7 +73,7 @@ static int setup(void **state)
     snprintf(link, sizeof link, "%s/sentence_bert_config.json", json_dir);
     write_file(link, "{\"max_seq_length\": 6, \"do_lower_case\": false}\n");
     unsetenv("RUVECTOR_ORT_LIB");
-    find_ort();
+    ruv_test_find_ort(getenv("RUV_TOK_PYTHON"), ort_lib, sizeof ort_lib);
     if (!ort_lib[0])
         printf("# no onnxruntime wheel (pip install 'onnxruntime>=1.21' or set "
                "RUV_TEST_ORT_LIB): the tests that load it are skipped\n");

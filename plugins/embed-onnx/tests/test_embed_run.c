@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "ort_wheel.h"
+
 #include <ruvector/feature-embed.h>
 #include <ruvector/plugin.h>
 #include <ruvector/ruvector.h>
@@ -77,30 +79,6 @@ static float ref[N_TEXTS * DIM], ref_cls[DIM];
             skip();                                                                                \
         }                                                                                          \
     } while (0)
-
-static void find_ort(const char *py)
-{
-    const char *env = getenv("RUV_TEST_ORT_LIB");
-    if (env && *env) {
-        snprintf(ort_lib, sizeof ort_lib, "%s", env);
-        return;
-    }
-    char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "'%s' -c 'import glob, importlib.util, os\n"
-             "s = importlib.util.find_spec(\"onnxruntime\")\n"
-             "libs = sorted(glob.glob(os.path.join(os.path.dirname(s.origin), \"capi\", "
-             "\"libonnxruntime.so.*\"))) if s else []\n"
-             "print(libs[-1] if libs else \"\")' 2>/dev/null",
-             py);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return;
-    if (!fgets(ort_lib, sizeof ort_lib, p))
-        ort_lib[0] = 0;
-    pclose(p);
-    ort_lib[strcspn(ort_lib, "\n")] = 0;
-}
 
 static int read_f32(const char *path, float *out, size_t n)
 {
@@ -162,7 +140,7 @@ static int setup(void **state)
     snprintf(model_dir, sizeof model_dir, "%s/model", dir);
     snprintf(cls_dir, sizeof cls_dir, "%s/cls-model", dir);
     unsetenv("RUVECTOR_ORT_LIB");
-    find_ort(py);
+    ruv_test_find_ort(py, ort_lib, sizeof ort_lib);
     if (!ort_lib[0]) {
         snprintf(skip_reason, sizeof skip_reason,
                  "no onnxruntime wheel (pip install 'onnxruntime>=1.21' or set RUV_TEST_ORT_LIB)");
