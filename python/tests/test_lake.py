@@ -17,19 +17,12 @@ import pytest
 import ruvector
 from ruvector import Consistency, FsBackend, LocalBackend, RuLake
 
+from lake_support import needs_rulake
+
 F32 = npt.NDArray[np.float32]
 
 
-def _rulake_loads() -> str:
-    try:
-        RuLake.builder().build().close()
-    except ruvector.NotFoundError as exc:
-        return str(exc)
-    return ""
-
-
-_WHY = _rulake_loads()
-pytestmark = pytest.mark.skipif(bool(_WHY), reason=f"rulake plugin not loadable: {_WHY}")
+pytestmark = needs_rulake
 
 
 def rows(n: int, dim: int, seed: int) -> Tuple[npt.NDArray[np.uint64], F32]:

@@ -14,6 +14,8 @@ import pytest
 import ruvector
 from ruvector import Consistency, LocalBackend, RefreshResult, RuLake, RuLakeBundle
 
+from lake_support import needs_rulake
+
 F32 = npt.NDArray[np.float32]
 U64 = npt.NDArray[np.uint64]
 
@@ -23,16 +25,7 @@ PUB = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f70
 OTHER_PUB = bytes.fromhex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
 
 
-def _rulake_loads() -> str:
-    try:
-        RuLake.builder().build().close()
-    except ruvector.NotFoundError as exc:
-        return str(exc)
-    return ""
-
-
-_WHY = _rulake_loads()
-pytestmark = pytest.mark.skipif(bool(_WHY), reason=f"rulake plugin not loadable: {_WHY}")
+pytestmark = needs_rulake
 
 
 def rows(n: int, dim: int, seed: int) -> Tuple[U64, F32]:

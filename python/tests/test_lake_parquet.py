@@ -14,6 +14,8 @@ import pytest
 import ruvector
 from ruvector import Consistency, ParquetBackend, RuLake
 
+from lake_support import needs_rulake
+
 try:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -23,16 +25,7 @@ except ImportError:
     _NO_PYARROW = "pyarrow is not installed (pip install pyarrow)"
 
 
-def _rulake_loads() -> str:
-    try:
-        RuLake.builder().build().close()
-    except ruvector.NotFoundError as exc:
-        return f"rulake plugin not loadable: {exc}"
-    return ""
-
-
-_WHY = _rulake_loads()
-pytestmark = pytest.mark.skipif(bool(_WHY), reason=_WHY)
+pytestmark = needs_rulake
 needs_pyarrow = pytest.mark.skipif(bool(_NO_PYARROW), reason=_NO_PYARROW)
 
 
