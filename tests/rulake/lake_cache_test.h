@@ -54,6 +54,16 @@ static inline int teardown(void **state)
 
 /* ---- data ---- */
 
+/* dir/leaf in one of four rotating buffers: up to four live at once. */
+static inline char *path_in(const char *leaf)
+{
+    static char buf[4][128];
+    static int i;
+    char *p = buf[i++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, leaf);
+    return p;
+}
+
 static inline float frand(uint64_t *s)
 {
     *s = *s * 6364136223846793005u + 1442695040888963407u;

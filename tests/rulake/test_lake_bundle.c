@@ -12,15 +12,6 @@
 
 enum { N = 3000, DIM = 16 };
 
-static char *path_in(const char *leaf)
-{
-    static char buf[4][128];
-    static int i;
-    char *p = buf[i++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", dir, leaf);
-    return p;
-}
-
 /* A LocalBackend "hot" whose collection "docs" went through the same two
  * changes as every other made here (so generation 2 and the same rows),
  * or only the first when only_first is set (generation 1). */

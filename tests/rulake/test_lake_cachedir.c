@@ -9,15 +9,6 @@
 
 #include "lake_cache_test.h"
 
-static char *path_in(const char *leaf)
-{
-    static char buf[4][128];
-    static int i;
-    char *p = buf[i++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", dir, leaf);
-    return p;
-}
-
 static int count_index_files(const char *d, char *name_out)
 {
     DIR *dd = opendir(d);
