@@ -111,29 +111,28 @@ else
     tail -40 "$log/embed-plugin.out"; fail "embed_onnx plugin with onnxruntime"
 fi
 
+# One of the embed_onnx C tests on the onnxruntime wheel; it must run, not
+# skip. Arguments: program, log name, lines to show, what failed.
+embed_c_test() {
+    if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
+            RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
+            "./plugins/embed-onnx/tests/$1") >"$log/$2.out" 2>&1 &&
+            ! grep -q "# skipped" "$log/$2.out"; then
+        grep -E "$3" "$log/$2.out"
+    else
+        tail -40 "$log/$2.out"; fail "$4"
+    fi
+}
+
 step "embed_onnx embed() on the real all-MiniLM-L6-v2"
 # The graph built from the safetensors weights, vectors against
 # onnxruntime-python + tokenizers + numpy pooling (embed_ref.py).
-if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
-        RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
-        ./plugins/embed-onnx/tests/test_embed_run) >"$log/embed-run.out" 2>&1 &&
-        ! grep -q "# skipped" "$log/embed-run.out"; then
-    grep -E "^# [0-9]+ texts|PASSED" "$log/embed-run.out"
-else
-    tail -40 "$log/embed-run.out"; fail "embed_onnx embed() on the real model"
-fi
+embed_c_test test_embed_run embed-run "^# [0-9]+ texts|PASSED" "embed_onnx embed() on the real model"
 
 step "embed_onnx on the generated test models (embed.md §6.4)"
 # tiny2 variants built by tests/models/make_bert.py: the ones the plugin can
 # feed match the plain model, the others are refused naming the problem.
-if (cd "$RUVECTOR_BUILD_DIR" && RUV_TOK_PYTHON="$T/python" RUV_TEST_SRCDIR="$top" \
-        RUVECTOR_PLUGIN_PATH="$RUVECTOR_BUILD_DIR/plugins/embed-onnx" \
-        ./plugins/embed-onnx/tests/test_embed_models) >"$log/embed-models.out" 2>&1 &&
-        ! grep -q "# skipped" "$log/embed-models.out"; then
-    grep -E "PASSED" "$log/embed-models.out"
-else
-    tail -40 "$log/embed-models.out"; fail "embed_onnx on the generated test models"
-fi
+embed_c_test test_embed_models embed-models "PASSED" "embed_onnx on the generated test models"
 
 step "auditwheel repair"
 quiet auditwheel auditwheel repair -w "$b/wheelhouse" "$b"/dist/ruvector-*-cp39-abi3-linux_*.whl
