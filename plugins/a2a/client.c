@@ -3,6 +3,7 @@
 #include "config.h"
 #include "client.h"
 #include "detail.h"
+#include "io.h"
 #include "card_cache.h"
 #include "concurrency.h"
 #include "dialect.h"
@@ -25,6 +26,7 @@ void ruv__client_close(struct ruv_a2a_client *c)
 {
     if (!c)
         return;
+    ruv__evq_close(c->evq); /* aborts its calls in flight; never waits */
     free(c->http.ca_file);
     free(c->http.authorization);
     free(c->card_url);

@@ -14,6 +14,9 @@
 #include "jsonrpc.h"
 #include "verify.h"
 
+struct ruv__io;
+struct ruv__evq;
+
 struct ruv_a2a_client {
     void *plugin_state; /* plugin.c's, for the host table */
     struct ruv__http_cfg http;
@@ -27,6 +30,8 @@ struct ruv_a2a_client {
     json_t *card;       /* the signature-covered card view */
     int verified;
     struct ruv__card_verdict verdict;
+    struct ruv__io *io;   /* the plugin state's I/O thread (set by plugin.c) */
+    struct ruv__evq *evq; /* made by the first notify_fd or call_submit; NULL */
 };
 
 struct ruv__card_cache;
