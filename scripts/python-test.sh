@@ -201,7 +201,8 @@ step "fresh venv with the installed wheel"
 rm -rf "$b/venv-test"
 quiet venv-test "$py" -m venv "$b/venv-test"
 V="$b/venv-test/bin"
-quiet pip-test "$V/python" -m pip install -q --disable-pip-version-check "$core" pytest mypy
+# uvloop: gate G2 (python/tests/test_a2a_stream.py) also runs on it.
+quiet pip-test "$V/python" -m pip install -q --disable-pip-version-check "$core" pytest mypy uvloop
 echo_wheel=$(ls "$b"/dist/ruvector_test_echo-*.whl)
 
 step "pytest"

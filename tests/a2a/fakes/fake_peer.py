@@ -379,6 +379,12 @@ class Handler(BaseHTTPRequestHandler):
             chunks = chunks[:1] + [None]
         elif mode == "sse_slow_pings":  # a ping every 100 ms for 1.5 s mid-stream
             chunks = chunks[:2] + [b": ping\n\n"] * 15 + chunks[2:]
+        elif mode == "sse_many":  # gate G2: 1,000 status updates between task and end
+            many = [ev({"statusUpdate": {"taskId": tid, "contextId": cid, "status": {
+                "state": "TASK_STATE_WORKING",
+                "message": {"messageId": f"p{i}", "role": "ROLE_AGENT",
+                            "parts": [{"text": f"step {i}"}]}}}}) for i in range(1000)]
+            chunks = chunks[:1] + many + chunks[-1:]
         elif mode == "sse_pings":
             chunks = [b"\xef\xbb\xbf: ping\r\n\r\n"] + [c.replace(b"\n", b"\r\n") for c in chunks]
         self.send_response(200)
@@ -415,6 +421,10 @@ def main():
     peer = Peer(bytes.fromhex(args.seed))
     Handler.peer = peer
     class Server(ThreadingHTTPServer):
+        # 50 calls in flight at once (test_a2a_io, gate G2): the default
+        # backlog of 5 drops SYNs under load, and the retransmits take seconds.
+        request_queue_size = 128
+
         def handle_error(self, request, client_address):
             pass  # clients that hang up on oversized bodies are the point
 
