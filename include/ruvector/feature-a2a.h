@@ -9,9 +9,9 @@
  * the plugin compiled it) and grows only at the end. These are the first
  * slots (V1): offline agent-card verification. V2 appends a blocking
  * client (client_open, call, stream_open/next/close) and global budgets
- * (budget_new/free); V3 appends asynchronous unary calls on the plugin's
- * I/O thread (notify_fd, call_submit, poll, release, abort, wait); streams
- * on that thread (a2a.md §7's stream and credit) may follow as V4. A host
+ * (budget_new/free); V3 appends asynchronous calls and streams on the
+ * plugin's I/O thread (notify_fd, call_submit, poll, release, abort, wait,
+ * stream_submit, credit). A host
  * asks for the size it needs (RUV_A2A_OPS_SIZE_V1, _V2 or _V3), so one
  * built against V1 keeps working. */
 #ifndef RUVECTOR_FEATURE_A2A_H
@@ -266,7 +266,7 @@ struct ruv_a2a_ops {
                       struct ruv_a2a_budget **out);
     void (*budget_free)(struct ruv_a2a_budget *b);
 
-    /* ---- V3: asynchronous unary calls on the plugin's I/O thread
+    /* ---- V3: asynchronous calls and streams on the plugin's I/O thread
      * (a2a.md §7, §8). One thread per plugin state, started by the first
      * submit and joined when the plugin is unloaded, drives every transfer
      * through one curl multi handle: no thread per call. Completions go to
@@ -308,10 +308,31 @@ struct ruv_a2a_ops {
      * limit): 1 when one is queued, 0 on timeout, a negative ruv_status on
      * failure. */
     int (*wait)(struct ruv_a2a_client *c, int timeout_ms);
+    /* Queues a stream (method and params as for stream_open; the
+     * pre-flight runs here as for call_submit). Its events follow with
+     * that req: RUV_A2A_EV_STREAM for each StreamResponse (normalized to
+     * v1.0, resumes reconciled as with stream_next), then exactly one
+     * RUV_A2A_EV_END: RUV_OK after the last event, else why it failed (an
+     * upfront or in-stream JSON-RPC error is RUV_E_REMOTE with its error
+     * object). Backpressure (a2a.md §6): the transfer pauses while 1,024
+     * events or 8 MiB of this stream wait uncredited (one network chunk may
+     * pass the limit), so TCP slows the peer; nothing is dropped. abort
+     * ends it (RUV_E_CANCELED). */
+    int (*stream_submit)(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                         size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                         struct ruv_a2a_call_status *st);
+    /* The host's consumer took n more RUV_A2A_EV_STREAM events of stream
+     * req (counted from its first): they no longer count toward its limits.
+     * Unknown or ended streams: a no-op. */
+    void (*credit)(struct ruv_a2a_client *c, uint64_t req, uint32_t n);
 };
 
 /* An event of the V3 queue. Strings are the plugin's until release. */
-enum ruv_a2a_ev { RUV_A2A_EV_RESULT = 2 /* a unary call ended (status says how) */ };
+enum ruv_a2a_ev {
+    RUV_A2A_EV_RESULT = 2, /* a unary call ended (status says how) */
+    RUV_A2A_EV_STREAM = 3, /* one event of a stream (json) */
+    RUV_A2A_EV_END = 4     /* a stream ended (status says how) */
+};
 
 struct ruv_a2a_event {
     uint32_t struct_size;  /* sizeof(struct ruv_a2a_event) as the plugin compiled it */
@@ -334,7 +355,7 @@ struct ruv_a2a_event {
 
 #define RUV_A2A_OPS_SIZE_V1 (offsetof(struct ruv_a2a_ops, free_string) + sizeof(void (*)(void)))
 #define RUV_A2A_OPS_SIZE_V2 (offsetof(struct ruv_a2a_ops, budget_free) + sizeof(void (*)(void)))
-#define RUV_A2A_OPS_SIZE_V3 (offsetof(struct ruv_a2a_ops, wait) + sizeof(void (*)(void)))
+#define RUV_A2A_OPS_SIZE_V3 (offsetof(struct ruv_a2a_ops, credit) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

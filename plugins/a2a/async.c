@@ -27,6 +27,8 @@ void ruv__op_free(struct ruv__op *op)
     free(op->params);
     ruv__http_resp_free(&op->resp);
     ruv__concurrency_release(op->slot);
+    ruv__astream_free(op->stream);
+    free(op->sizes);
     free(op);
 }
 
@@ -55,6 +57,31 @@ static int build_transfer(struct ruv_a2a_client *c, struct ruv__op *op, size_t b
     return rc;
 }
 
+int ruv__async_ready(struct ruv_a2a_client *c)
+{
+    if (c->evq && ruv__evq_forked(c->evq))
+        return ruv__detail_set(RUV_E_STATE, "this client belongs to the process that forked "
+                                            "this one; open a new client (and engine) here");
+    int rc = ruv__io_refuse_forked(c->io);
+    if (rc == RUV_OK && !c->evq)
+        rc = ruv__evq_new(c->io, &c->evq);
+    return rc;
+}
+
+int ruv__async_hand_over(struct ruv_a2a_client *c, struct ruv__op *op, uint64_t *req)
+{
+    uint64_t id = *req ? *req : ruv__evq_next_req(c->evq);
+    op->req = id;
+    ruv__evq_track(c->evq, op);
+    int rc = ruv__io_submit(c->io, op); /* from here op is the I/O thread's */
+    if (rc != RUV_OK) {
+        ruv__evq_untrack(op);
+        return rc;
+    }
+    *req = id;
+    return RUV_OK;
+}
+
 int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
                       const struct ruv_a2a_policy *policy, uint64_t *req,
                       struct ruv_a2a_call_status *st)
@@ -62,12 +89,7 @@ int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *par
     if (method != RUV_A2A_SEND && method != RUV_A2A_GET && method != RUV_A2A_CANCEL)
         return ruv__detail_set(RUV_E_INVAL, "call_submit: method %u is not a unary call",
                                (unsigned)method);
-    if (c->evq && ruv__evq_forked(c->evq))
-        return ruv__detail_set(RUV_E_STATE, "this client belongs to the process that forked "
-                                            "this one; open a new client (and engine) here");
-    int rc = ruv__io_refuse_forked(c->io);
-    if (rc == RUV_OK && !c->evq)
-        rc = ruv__evq_new(c->io, &c->evq);
+    int rc = ruv__async_ready(c);
     if (rc != RUV_OK)
         return rc;
     json_t *wire = NULL;
@@ -99,19 +121,37 @@ int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *par
     }
     if (rc == RUV_OK)
         rc = build_transfer(c, op, blen);
-    if (rc == RUV_OK) {
-        op->req = *req ? *req : ruv__evq_next_req(c->evq);
-        ruv__evq_track(c->evq, op);
-        rc = ruv__io_submit(c->io, op);
-        if (rc != RUV_OK)
-            ruv__evq_untrack(op);
-    }
-    if (rc != RUV_OK) {
+    if (rc == RUV_OK)
+        rc = ruv__async_hand_over(c, op, req);
+    if (rc != RUV_OK)
         ruv__op_free(op);
-        return rc;
+    return rc;
+}
+
+struct ruv__ev_node *ruv__async_node(struct ruv__op *op, uint32_t kind, int status,
+                                     uint32_t error, const char *detail, char *json)
+{
+    struct ruv__ev_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        free(json);
+        return NULL;
     }
-    *req = op->req;
-    return RUV_OK;
+    n->ev.struct_size = sizeof n->ev;
+    n->ev.kind = kind;
+    n->json = json;
+    if (json) {
+        n->ev.json = json;
+        n->ev.json_len = strlen(json);
+    }
+    n->ev.req = op->req;
+    n->ev.method = op->method;
+    n->ev.status = status;
+    n->ev.error = error;
+    n->v1 = op->v1;
+    if (status != RUV_OK)
+        snprintf(n->detail, sizeof n->detail, "%s", detail);
+    n->ev.detail = n->detail;
+    return n;
 }
 
 static struct ruv__ev_node *new_node(struct ruv__op *op, int status, uint32_t error,
@@ -121,7 +161,7 @@ static struct ruv__ev_node *new_node(struct ruv__op *op, int status, uint32_t er
     if (!n)
         return NULL;
     n->ev.struct_size = sizeof n->ev;
-    n->ev.kind = RUV_A2A_EV_RESULT;
+    n->ev.kind = op->stream ? RUV_A2A_EV_END : RUV_A2A_EV_RESULT;
     n->ev.req = op->req;
     n->ev.method = op->method;
     n->ev.status = status;
@@ -254,7 +294,11 @@ static int resend_v03(struct ruv_a2a_client *c, struct ruv__ev_node *n)
     struct ruv_a2a_call_status st;
     memset(&st, 0, sizeof st);
     st.struct_size = sizeof st;
-    int rc = ruv__async_submit(c, n->ev.method, n->params, n->params_len, NULL, &req, &st);
+    int streams = n->ev.method == RUV_A2A_SEND_STREAMING || n->ev.method == RUV_A2A_SUBSCRIBE;
+    int rc = streams ? ruv__astream_submit(c, n->ev.method, n->params, n->params_len, NULL, &req,
+                                           &st)
+                     : ruv__async_submit(c, n->ev.method, n->params, n->params_len, NULL, &req,
+                                         &st);
     if (rc != RUV_OK) {
         /* The resend's own failure is the call's outcome. */
         free(n->json);

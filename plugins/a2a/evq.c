@@ -240,6 +240,78 @@ void ruv__evq_push_front(struct ruv__evq *q, struct ruv__ev_node *n)
     pthread_mutex_unlock(&q->mu);
 }
 
+int ruv__evq_push_stream(struct ruv__op *op, struct ruv__ev_node *node)
+{
+    struct ruv__evq *q = op->q;
+    size_t bytes = node->ev.json_len;
+    pthread_mutex_lock(&q->mu);
+    if (op->queued_events == op->sizes_cap) { /* grow the ring, oldest first */
+        size_t cap = op->sizes_cap ? op->sizes_cap * 2 : 64;
+        uint32_t *n = malloc(cap * sizeof *n);
+        if (!n) {
+            pthread_mutex_unlock(&q->mu);
+            ruv__ev_node_free(node);
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < op->queued_events; i++)
+            n[i] = op->sizes[(op->sizes_head + i) % op->sizes_cap];
+        free(op->sizes);
+        op->sizes = n;
+        op->sizes_head = 0;
+        op->sizes_cap = cap;
+    }
+    op->sizes[(op->sizes_head + op->queued_events) % op->sizes_cap] =
+        bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+    op->queued_events++;
+    op->queued_bytes += bytes;
+    if (q->closed)
+        ruv__ev_node_free(node);
+    else
+        push_back_locked(q, node);
+    pthread_mutex_unlock(&q->mu);
+    return RUV_OK;
+}
+
+static int full_locked(const struct ruv__op *op)
+{
+    return op->queued_events >= RUV__STREAM_MAX_QUEUED_EVENTS ||
+           op->queued_bytes >= RUV__STREAM_MAX_QUEUED_BYTES;
+}
+
+int ruv__evq_pause_if_full(struct ruv__op *op)
+{
+    struct ruv__evq *q = op->q;
+    pthread_mutex_lock(&q->mu);
+    int full = full_locked(op);
+    if (full)
+        op->paused = 1;
+    pthread_mutex_unlock(&q->mu);
+    return full;
+}
+
+void ruv__evq_credit(struct ruv__evq *q, uint64_t req, uint32_t n)
+{
+    int kick = 0;
+    pthread_mutex_lock(&q->mu);
+    for (struct ruv__op *op = q->in_flight; op; op = op->q_next) {
+        if (op->req != req || !op->stream)
+            continue;
+        for (; n > 0 && op->queued_events > 0; n--) {
+            op->queued_bytes -= op->sizes[op->sizes_head];
+            op->sizes_head = (op->sizes_head + 1) % op->sizes_cap;
+            op->queued_events--;
+        }
+        if (op->paused && !full_locked(op)) {
+            op->paused = 0;
+            __atomic_store_n(&op->unpause, 1, __ATOMIC_RELEASE);
+            kick = 1;
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (kick)
+        ruv__io_kick(q->io);
+}
+
 size_t ruv__evq_pop(struct ruv__evq *q, struct ruv__ev_node **out, size_t max)
 {
     size_t n = 0;

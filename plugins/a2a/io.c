@@ -123,6 +123,13 @@ static void *io_main(void *arg)
                             stop ? "the a2a plugin is shutting down" : "the call was aborted");
                 continue;
             }
+            if (op->stream && op->in_multi) {
+                struct ruv__ev_node *node = NULL;
+                if (ruv__astream_tick(op, now, &wait, &node)) {
+                    finish(io, unlink_op(pp), node);
+                    continue;
+                }
+            }
             if (op->retry_at_ms) {
                 if (now >= op->retry_at_ms) {
                     start_transfer(io, op);
@@ -157,7 +164,9 @@ static void *io_main(void *arg)
             curl_multi_remove_handle(io->multi, h);
             op->in_multi = 0;
             struct ruv__ev_node *node = NULL;
-            if (ruv__async_done(op, cc, &node)) {
+            int again = op->stream ? ruv__astream_done(op, cc, &node)
+                                   : ruv__async_done(op, cc, &node);
+            if (again) {
                 long delay = (long)(op->retry_at_ms - ruv__clock_ms());
                 if (delay < wait)
                     wait = delay < 0 ? 0 : delay;

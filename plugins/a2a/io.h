@@ -22,6 +22,12 @@
 
 struct ruv__io;
 struct ruv__evq;
+struct ruv__astream;
+
+/* a2a.md §6 backpressure: a stream's transfer pauses while this many
+ * events, or bytes, wait for the host (one network chunk may pass them). */
+#define RUV__STREAM_MAX_QUEUED_EVENTS 1024
+#define RUV__STREAM_MAX_QUEUED_BYTES ((size_t)8 << 20)
 
 /* One unary call on the I/O thread. */
 struct ruv__op {
@@ -40,6 +46,15 @@ struct ruv__op {
     char id[RUV__UUID_SIZE];
     char *params;           /* the caller's params, kept for the one v0.3 fallback; or NULL */
     void *slot;             /* the max_concurrency slot, released with the op */
+    struct ruv__astream *stream; /* a stream's state (astream.c); NULL for a unary call */
+    /* A stream's events queued toward the host and not yet credited back
+     * (evq.c, under the queue's lock): their count, bytes, and the sizes
+     * of each in order, so that a credit of n gives back the oldest n. */
+    size_t queued_events, queued_bytes;
+    uint32_t *sizes;
+    size_t sizes_head, sizes_cap;
+    int paused;             /* the transfer was paused for backpressure */
+    int unpause;            /* set (atomically) by a credit: resume the transfer */
     size_t params_len;
     struct ruv__http_resp resp;
 };
@@ -100,12 +115,38 @@ void ruv__evq_complete(struct ruv__op *op, struct ruv__ev_node *node);
 void ruv__evq_untrack(struct ruv__op *op);
 /* Queues node again in front (a v0.3 resend that could not start). */
 void ruv__evq_push_front(struct ruv__evq *q, struct ruv__ev_node *node);
+/* A stream event of op (the I/O thread): queued, and counted toward the
+ * backpressure limits. RUV_OK or RUV_E_NOMEM (node freed). */
+int ruv__evq_push_stream(struct ruv__op *op, struct ruv__ev_node *node);
+/* 1 (and op->paused set) when op's queued events are at a limit: the
+ * write callback then pauses the transfer. */
+int ruv__evq_pause_if_full(struct ruv__op *op);
+/* The host consumed n events of stream req: below the limits again, a
+ * paused transfer is resumed by the I/O thread. */
+void ruv__evq_credit(struct ruv__evq *q, uint64_t req, uint32_t n);
 /* Pops up to max nodes; the fd stops being readable when the queue empties. */
 size_t ruv__evq_pop(struct ruv__evq *q, struct ruv__ev_node **out, size_t max);
 void ruv__evq_abort(struct ruv__evq *q, uint64_t req);
 /* Waits for the fd: 1 readable, 0 timeout, negative status on failure. */
 int ruv__evq_wait(struct ruv__evq *q, int timeout_ms);
 void ruv__ev_node_free(struct ruv__ev_node *n);
+
+/* ---- astream.c ---- */
+
+/* ops->stream_submit: pre-flight, then a stream op on the I/O thread.
+ * *req as for ruv__async_submit. */
+int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                        size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                        struct ruv_a2a_call_status *st);
+/* The I/O thread, each turn, for a stream op whose transfer runs: resumes
+ * a transfer a credit unpaused, checks our deadlines (headers, idle,
+ * event assembly). 1 with *node the END event when the stream failed. */
+int ruv__astream_tick(struct ruv__op *op, int64_t now, long *wait_ms, struct ruv__ev_node **node);
+/* The transfer ended with cc: 1 when the op goes on (a resume or the
+ * final GetTask is set up, op->retry_at_ms set), else 0 with *node the END
+ * event. */
+int ruv__astream_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node);
+void ruv__astream_free(struct ruv__astream *s);
 
 /* ---- async.c ---- */
 
@@ -117,6 +158,13 @@ struct ruv_a2a_client;
 int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
                       const struct ruv_a2a_policy *policy, uint64_t *req,
                       struct ruv_a2a_call_status *st);
+/* The caller's side of a submit: RUV_OK when c may submit (not a forked
+ * child; its queue made), else the refusal. */
+int ruv__async_ready(struct ruv_a2a_client *c);
+/* Gives op (its easy handle built) a request id (*req, or a new one) and
+ * hands it to the I/O thread. RUV_OK, or the refusal with op still the
+ * caller's. */
+int ruv__async_hand_over(struct ruv_a2a_client *c, struct ruv__op *op, uint64_t *req);
 /* The I/O thread: op's transfer ended with cc. Returns 1 when it is to be
  * retried (op->retry_at_ms set, the transfer reset), else 0 with *node its
  * event (NULL when out of memory). */
@@ -124,6 +172,10 @@ int ruv__async_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node)
 /* An event for an op that ended without a response (aborted, stopping). */
 struct ruv__ev_node *ruv__async_event(struct ruv__op *op, int status, uint32_t error,
                                       const char *detail);
+/* A new event node of kind for op (payload json taken, may be NULL); NULL
+ * when out of memory (json freed). */
+struct ruv__ev_node *ruv__async_node(struct ruv__op *op, uint32_t kind, int status,
+                                     uint32_t error, const char *detail, char *json);
 void ruv__op_free(struct ruv__op *op);
 /* ops->poll: pops events, resending a v1.0 call once over v0.3 when the
  * peer refuses it as unknown and the verified card allows it. */

@@ -111,7 +111,7 @@ static void a2a_report(void *state, void (*emit)(void *ctx, const char *key, con
     emit(ctx, "jansson", jansson_version_str());
     /* What this build does with each A2A version: cards only until the
      * client slots land. */
-    emit(ctx, "protocols", "1.0 0.3 (JSON-RPC; blocking client, unary calls on the I/O thread)");
+    emit(ctx, "protocols", "1.0 0.3 (JSON-RPC; blocking client; calls and streams on the I/O thread)");
     char n[24];
     long in_flight;
     emit(ctx, "io_thread", ruv__io_state(s->io, &in_flight));
@@ -327,6 +327,26 @@ static int a2a_wait(struct ruv_a2a_client *c, int timeout_ms)
     return rc < 0 ? forward(s->host, rc) : rc;
 }
 
+static int a2a_stream_submit(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                             size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                             struct ruv_a2a_call_status *st)
+{
+    if (!c || !req)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    *req = 0;
+    int rc = ruv__astream_submit(c, method, params, len, policy, req, st);
+    return forward(s->host, rc);
+}
+
+static void a2a_credit(struct ruv_a2a_client *c, uint64_t req, uint32_t n)
+{
+    if (c && c->evq && !ruv__evq_forked(c->evq))
+        ruv__evq_credit(c->evq, req, n);
+}
+
 static const struct ruv_a2a_ops a2a_ops = {
     .struct_size = sizeof(struct ruv_a2a_ops),
     .verify_card = a2a_verify_card,
@@ -346,6 +366,8 @@ static const struct ruv_a2a_ops a2a_ops = {
     .release = a2a_release,
     .abort = a2a_abort,
     .wait = a2a_wait,
+    .stream_submit = a2a_stream_submit,
+    .credit = a2a_credit,
 };
 
 static const struct ruv_plugin a2a_plugin = {

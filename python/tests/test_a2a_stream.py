@@ -28,7 +28,7 @@ import os
 import statistics
 import threading
 import time
-from typing import Any, Awaitable, Callable, Iterator, List, Tuple
+from typing import Any, Awaitable, Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -269,3 +269,76 @@ def test_client_serves_one_running_loop(fake: FakePeer, engine: ruvector.Engine)
     th.join()
     assert errors == []
     c.close()
+
+
+def test_async_stream_backpressure(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """5,002 events while the consumer stalls for a second: the buffer
+    between the fd reader and the consumer stops at the plugin's limit
+    (1,024 events, plus one network chunk) because the transfer pauses;
+    then every event arrives, in order."""
+    fake.control("sse_flood")
+
+    async def main() -> Tuple[int, int]:
+        async with await A2aClient.connect(fake.url, engine=engine) as c:
+            n, buffered = 0, 0
+            async for u in c.stream_task(TaskSpec(skill="echo", input="flood")):
+                if n == 0:
+                    assert u.task is not None
+                    await asyncio.sleep(1.0)
+                    assert c._bridge is not None
+                    buffered = max(len(f.items) for f in c._bridge._feeds.values())
+                n += 1
+            return n, buffered
+
+    n, buffered = asyncio.run(main())
+    fake.control()
+    assert n == 5002
+    assert 900 <= buffered <= 1024 + 200
+
+
+@pytest.mark.parametrize("mode,n,error", [
+    ("normal", 6, None),
+    ("sse_early_eof", 5, None),       # resumed, the snapshot reconciled
+    ("sse_early_eof_done", 6, None),  # ended meanwhile: GetTask
+    ("sse_error_event", 2, "RemoteError"),
+    ("sse_malformed", 2, "ProtocolError"),
+    ("upfront_error", 0, "UnsupportedOperation"),
+])
+def test_async_stream_modes(mode: str, n: int, error: Optional[str], fake: FakePeer,
+                            engine: ruvector.Engine) -> None:
+    fake.control(mode)
+
+    async def main() -> Tuple[int, str]:
+        got = 0
+        async with await A2aClient.connect(fake.url, engine=engine) as c:
+            try:
+                async for _ in c.stream_task(TaskSpec(skill="echo", input="m")):
+                    got += 1
+            except ruvector.a2a.A2aError as e:
+                return got, type(e).__name__
+        return got, ""
+
+    got, err = asyncio.run(main())
+    fake.control()
+    assert (got, err) == (n, error or "")
+
+
+def test_leaving_a_stream_aborts_it(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """Breaking out of stream_task aborts the transfer on the I/O thread."""
+    fake.control("sse_stall")  # one event, then 5 s of silence
+
+    async def main() -> None:
+        async with await A2aClient.connect(fake.url, engine=engine) as c:
+            async for _ in c.stream_task(TaskSpec(skill="echo", input="s")):
+                assert in_flight(engine) == 1
+                break
+            for _ in range(100):
+                if in_flight(engine) == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert in_flight(engine) == 0
+
+    t0 = time.monotonic()
+    asyncio.run(main())
+    fake.control()
+    assert time.monotonic() - t0 < 4.5

@@ -379,11 +379,12 @@ class Handler(BaseHTTPRequestHandler):
             chunks = chunks[:1] + [None]
         elif mode == "sse_slow_pings":  # a ping every 100 ms for 1.5 s mid-stream
             chunks = chunks[:2] + [b": ping\n\n"] * 15 + chunks[2:]
-        elif mode == "sse_many":  # gate G2: 1,000 status updates between task and end
+        elif mode in ("sse_many", "sse_flood"):  # G2: 1,000 updates; backpressure: 5,000
             many = [ev({"statusUpdate": {"taskId": tid, "contextId": cid, "status": {
                 "state": "TASK_STATE_WORKING",
                 "message": {"messageId": f"p{i}", "role": "ROLE_AGENT",
-                            "parts": [{"text": f"step {i}"}]}}}}) for i in range(1000)]
+                            "parts": [{"text": f"step {i}"}]}}}})
+                    for i in range(1000 if mode == "sse_many" else 5000)]
             chunks = chunks[:1] + many + chunks[-1:]
         elif mode == "sse_pings":
             chunks = [b"\xef\xbb\xbf: ping\r\n\r\n"] + [c.replace(b"\n", b"\r\n") for c in chunks]

@@ -21,6 +21,7 @@ from typing import (
     Iterator,
     List,
     Mapping,
+    NoReturn,
     Optional,
     Sequence,
     Tuple,
@@ -405,13 +406,14 @@ class A2aClient:
         _refuse_in_loop("cancel_task_sync")
         return self._cancel_task(task_id)
 
-    def _open_stream(self, what: Union[TaskSpec, str]) -> Tuple[Any, Optional[int]]:
+    def _stream_args(self, what: Union[TaskSpec, str]) -> Tuple[int, str, Any, Optional[int]]:
         if isinstance(what, str):
-            method, params, policy, limit = _SUBSCRIBE, json.dumps({"id": what}), None, None
-        else:
-            params, policy = self._send_args(what)
-            method = _SEND_STREAMING
-            limit = what.policy.max_duration_ms if what.policy else None
+            return _SUBSCRIBE, json.dumps({"id": what}), None, None
+        params, policy = self._send_args(what)
+        return _SEND_STREAMING, params, policy, what.policy.max_duration_ms if what.policy else None
+
+    def _open_stream(self, what: Union[TaskSpec, str]) -> Tuple[Any, Optional[int]]:
+        method, params, policy, limit = self._stream_args(what)
         out: _Outcome = self._h.stream_open(method, params, policy)
         if out[0] != _RUV_OK:
             _raise(out, self._peer)
@@ -492,21 +494,39 @@ class A2aClient:
     async def cancel_task(self, task_id: str) -> Task:
         return Task.from_wire(await self._call_async(_CANCEL, json.dumps({"id": task_id}), None))
 
-    # Streams still pull the plugin's blocking stream in the loop's default
-    # executor (one event per hop); they move to the I/O thread next.
     async def stream_task(self, what: Union[TaskSpec, str]) -> AsyncIterator[TaskUpdate]:
-        stream, limit = await _in_executor(functools.partial(self._open_stream, what))
+        """stream_task_sync for asyncio: the stream runs on the plugin's I/O
+        thread; its events arrive through the loop, paced by this consumer."""
+        method, params, policy, limit = self._stream_args(what)
+        self._bridge = bridge_for(self._bridge, self._h)
+        was_v1 = self.card.protocol_version == "1.0"
+
+        def fail(out: _Outcome) -> NoReturn:
+            _raise(out, self._peer)
+            raise AssertionError("unreachable")  # _raise always raises
+
         started, tid = time.monotonic(), []  # type: float, List[str]
+        events = self._bridge.stream(method, params, policy, fail)
         try:
-            while True:
-                upd = await _in_executor(
-                    functools.partial(self._next_update, stream, started, limit, tid)
-                )
-                if upd is None:
-                    return
+            async for text in events:
+                upd = TaskUpdate.from_wire(json.loads(text))
+                if upd.task_id and not tid:
+                    tid.append(upd.task_id)
+                if limit is not None and (time.monotonic() - started) * 1000 > limit:
+                    await events.aclose()  # abort the transfer first
+                    if tid:
+                        try:
+                            await self.cancel_task(tid[0])
+                        except A2aError:
+                            pass
+                    raise TaskDeadlineExceeded(
+                        f"max_duration_ms {limit} passed; CancelTask sent", peer=self._peer
+                    )
                 yield upd
         finally:
-            stream.close()
+            await events.aclose()
+            if was_v1 and method == _SEND_STREAMING:
+                self._refresh_card()  # the one fallback, to 0.3, may have happened
 
     async def aclose(self) -> None:
         self.close()

@@ -280,7 +280,56 @@ static PyObject *handle_submit(PyObject *obj, PyObject *args)
     return r ? a2a_outcome(RUV_OK, &st, NULL, r) : NULL;
 }
 
-/* One event as (req, outcome). */
+/* stream_submit(method, params_json, policy) -> outcome whose payload is
+ * the request id; its events then come through poll. */
+static PyObject *handle_stream_submit(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    unsigned int method;
+    char *params;
+    policy_copy pc;
+    if (!handle_async(h) || call_args(h, args, &method, &params, &pc))
+        return NULL;
+    struct ruv_a2a_call_status st;
+    a2a_status_init(&st);
+    char detail[DETAIL_SIZE] = "";
+    uint64_t req = 0;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    rc = h->ops->stream_submit(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL,
+                               &req, &st);
+    if (rc)
+        save_detail(detail);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    free(params);
+    policy_free(&pc);
+    if (rc)
+        return a2a_outcome(rc, &st, detail, NULL);
+    PyObject *r = PyLong_FromUnsignedLongLong(req);
+    return r ? a2a_outcome(RUV_OK, &st, NULL, r) : NULL;
+}
+
+/* credit(req, n): the consumer took n events of stream req. */
+static PyObject *handle_credit(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    unsigned long long req;
+    unsigned int n;
+    if (!PyArg_ParseTuple(args, "KI", &req, &n))
+        return NULL;
+    if (!h->c || h->ops->struct_size < RUV_A2A_OPS_SIZE_V3)
+        Py_RETURN_NONE;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    h->ops->credit(h->c, (uint64_t)req, n);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+/* One event as (req, kind, outcome). */
 static PyObject *event_tuple(const struct ruv_a2a_event *ev)
 {
     struct ruv_a2a_call_status st;
@@ -296,12 +345,13 @@ static PyObject *event_tuple(const struct ruv_a2a_event *ev)
     PyObject *out = a2a_outcome(ev->status, &st, ev->status ? ev->detail : NULL, payload);
     if (!out)
         return NULL;
-    return Py_BuildValue("(KN)", (unsigned long long)ev->req, out);
+    return Py_BuildValue("(KIN)", (unsigned long long)ev->req, (unsigned int)ev->kind, out);
 }
 
 #define POLL_BATCH_MAX 1024
 
-/* poll(max) -> [(req, outcome), ...]: at most max events, never blocking. */
+/* poll(max) -> [(req, kind, outcome), ...]: at most max events, never
+ * blocking. kind: 2 a call's result, 3 a stream event, 4 a stream's end. */
 static PyObject *handle_poll(PyObject *obj, PyObject *args)
 {
     A2aHandle *h = (A2aHandle *)obj;
@@ -379,8 +429,13 @@ static PyMethodDef handle_methods[] = {
     {"submit", handle_submit, METH_VARARGS,
      "submit($self, method, params, policy, /)\n--\n\nQueues a unary call on the I/O "
      "thread; an outcome tuple with the request id."},
+    {"stream_submit", handle_stream_submit, METH_VARARGS,
+     "stream_submit($self, method, params, policy, /)\n--\n\nQueues a stream on the I/O "
+     "thread; an outcome tuple with the request id."},
+    {"credit", handle_credit, METH_VARARGS,
+     "credit($self, req, n, /)\n--\n\nThe consumer took n events of stream req."},
     {"poll", handle_poll, METH_VARARGS,
-     "poll($self, max, /)\n--\n\nUp to max (req, outcome) pairs; never blocks."},
+     "poll($self, max, /)\n--\n\nUp to max (req, kind, outcome) triples; never blocks."},
     {"abort", handle_abort, METH_VARARGS,
      "abort($self, req, /)\n--\n\nAborts a call in flight."},
     {"close", handle_close, METH_NOARGS,
