@@ -4,8 +4,10 @@ without fighting it.
 test_stream_no_thread_fight runs, on the default asyncio loop and on
 uvloop (skipped, saying why, when uvloop is not installed):
   - 1,000 SSE status updates from the loopback fake peer
-    (tests/a2a/fakes, mode "sse_many") consumed with stream_task while two
-    ruLake search_one_async workloads run in the same loop;
+    (tests/a2a/fakes, mode "sse_many": the peer writes one about every
+    millisecond) consumed with stream_task while two ruLake
+    search_one_async workloads (600 sequential queries each on 20,000
+    vectors of 64 dimensions, of similar length) run in the same loop;
   - loop debug on with slow_callback_duration = 0.1 s: a handler on the
     asyncio logger must see no slow-callback warning (asserted);
   - 50 concurrent get_task calls (the plugin's I/O thread, no thread per
@@ -40,6 +42,8 @@ from ruvector.a2a import A2aClient, TaskSpec
 from a2a_support import FakePeer, a2a_engine, start_fake
 
 N_UPDATES = 1000
+N_ROWS = 20_000
+N_QUERIES = 600
 SLOW_CALLBACK_S = 0.1
 
 
@@ -89,8 +93,8 @@ def new_loop(kind: str) -> asyncio.AbstractEventLoop:
 
 def make_lake() -> Tuple[RuLake, np.ndarray]:
     rng = np.random.default_rng(7)
-    ids = np.arange(2000, dtype=np.uint64) + np.uint64(1)
-    vecs = rng.standard_normal((2000, 32), dtype=np.float32)
+    ids = np.arange(N_ROWS, dtype=np.uint64) + np.uint64(1)
+    vecs = rng.standard_normal((N_ROWS, 64), dtype=np.float32)
     hot = LocalBackend("g2")
     hot.upsert("docs", ids, vecs)
     lake = RuLake.builder().build()
@@ -116,7 +120,6 @@ def run_g2(kind: str, fake: FakePeer, engine: ruvector.Engine,
     try:
         async def main() -> Tuple[List[float], List[float], List[float], List[float]]:
             client = await A2aClient.connect(fake.url, engine=engine)
-            n_queries = 400
 
             async def stream() -> None:
                 got = 0
@@ -125,8 +128,8 @@ def run_g2(kind: str, fake: FakePeer, engine: ruvector.Engine,
                 assert got == N_UPDATES + 2  # the task, 1,000 updates, COMPLETED
 
             async def lake_work(offset: int) -> None:
-                for i in range(n_queries):
-                    hits = await lake.search_one_async("docs", vecs[(offset + i) % 2000], k=10)
+                for i in range(N_QUERIES):
+                    hits = await lake.search_one_async("docs", vecs[(offset + i) % N_ROWS], k=10)
                     assert hits
 
             # Warm-up (threads, caches), then medians of 3.

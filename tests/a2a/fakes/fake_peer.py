@@ -409,6 +409,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 if mode == "sse_slow_pings" and c.startswith(b":"):
                     time.sleep(0.1)
+                elif mode == "sse_many":  # G2: a peer producing ~1,000 updates a second
+                    time.sleep(0.001)
         except OSError:
             pass
         self.close_connection = True
