@@ -345,3 +345,33 @@ def test_leaving_a_stream_aborts_it(fake: FakePeer, engine: ruvector.Engine) -> 
     asyncio.run(main())
     fake.control()
     assert time.monotonic() - t0 < 4.5
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_forked_child_is_refused(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """After fork() the child has no I/O thread: using the parent's client
+    asynchronously raises a clear error (never hangs); the parent's client
+    carries on."""
+    fake.control()
+    c = A2aClient.connect_sync(fake.url, engine=engine)
+    task = c.send_task_sync(TaskSpec(skill="echo", input="f"))
+
+    async def use() -> str:
+        return (await c.get_task(task.id)).id
+
+    assert asyncio.run(use()) == task.id  # the I/O thread runs now
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        code = 1
+        try:
+            asyncio.run(asyncio.wait_for(use(), 10))
+        except (RuntimeError, ruvector.RuVectorError) as e:
+            code = 0 if "fork" in str(e) else 2
+        except BaseException:  # noqa: BLE001
+            code = 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert asyncio.run(use()) == task.id
+    c.close()
