@@ -283,8 +283,8 @@ int ruv__evq_pause_if_full(struct ruv__op *op)
     struct ruv__evq *q = op->q;
     pthread_mutex_lock(&q->mu);
     int full = full_locked(op);
-    if (full)
-        op->paused = 1;
+    if (full) /* atomic: the I/O thread's deadline check reads it unlocked */
+        __atomic_store_n(&op->paused, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&q->mu);
     return full;
 }
@@ -301,8 +301,8 @@ void ruv__evq_credit(struct ruv__evq *q, uint64_t req, uint32_t n)
             op->sizes_head = (op->sizes_head + 1) % op->sizes_cap;
             op->queued_events--;
         }
-        if (op->paused && !full_locked(op)) {
-            op->paused = 0;
+        if (__atomic_load_n(&op->paused, __ATOMIC_ACQUIRE) && !full_locked(op)) {
+            __atomic_store_n(&op->paused, 0, __ATOMIC_RELEASE);
             __atomic_store_n(&op->unpause, 1, __ATOMIC_RELEASE);
             kick = 1;
         }
