@@ -9,7 +9,8 @@ uvloop (skipped, saying why, when uvloop is not installed):
     search_one_async workloads (600 sequential queries each on 20,000
     vectors of 64 dimensions, of similar length) run in the same loop;
   - loop debug on with slow_callback_duration = 0.1 s: a handler on the
-    asyncio logger must see no slow-callback warning (asserted);
+    asyncio logger must see no slow-callback warning (asserted; see run_g2
+    for the retry on an oversubscribed machine);
   - 50 concurrent get_task calls (the plugin's I/O thread, no thread per
     call): the interpreter's and the process's thread counts unchanged
     (asserted);
@@ -30,7 +31,7 @@ import os
 import statistics
 import threading
 import time
-from typing import Any, Awaitable, Callable, Iterator, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -84,11 +85,8 @@ def new_loop(kind: str) -> asyncio.AbstractEventLoop:
         import uvloop  # noqa: PLC0415 (checked by the caller)
 
         loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    else:
-        loop = asyncio.new_event_loop()
-    loop.set_debug(True)
-    loop.slow_callback_duration = SLOW_CALLBACK_S
-    return loop
+        return loop
+    return asyncio.new_event_loop()
 
 
 def make_lake() -> Tuple[RuLake, np.ndarray]:
@@ -109,81 +107,114 @@ async def timed(work: Callable[[], Awaitable[Any]]) -> float:
     return time.perf_counter() - t0
 
 
+class G2:
+    """The three workloads of gate G2 on one client and one lake."""
+
+    def __init__(self, client: A2aClient, lake: RuLake, vecs: np.ndarray) -> None:
+        self.client, self.lake, self.vecs = client, lake, vecs
+
+    async def stream(self) -> None:
+        got = 0
+        async for _ in self.client.stream_task(TaskSpec(skill="echo", input="g2")):
+            got += 1
+        assert got == N_UPDATES + 2  # the task, 1,000 updates, COMPLETED
+
+    async def lake_work(self, offset: int) -> None:
+        for i in range(N_QUERIES):
+            hits = await self.lake.search_one_async("docs", self.vecs[(offset + i) % N_ROWS], k=10)
+            assert hits
+
+    async def together(self, r: int) -> None:
+        await asyncio.gather(self.stream(), self.lake_work(r), self.lake_work(1000 + r))
+
+    async def medians(self) -> Dict[str, float]:
+        await self.stream()  # warm-up (threads, caches)
+        await self.lake_work(0)
+        runs: Dict[str, List[float]] = {"stream": [], "lake1": [], "lake2": [], "together": []}
+        for r in range(3):
+            runs["stream"].append(await timed(self.stream))
+            runs["lake1"].append(await timed(lambda: self.lake_work(r)))
+            runs["lake2"].append(await timed(lambda: self.lake_work(1000 + r)))
+            runs["together"].append(await timed(lambda: self.together(r)))
+        return {k: statistics.median(v) for k, v in runs.items()}
+
+    async def checked(self) -> None:
+        """The gate's run once more, then 50 concurrent unary calls on the
+        plugin's I/O thread: no thread per call (counted after one call,
+        which may start that thread)."""
+        await self.together(7)
+        task = await self.client.send_task(TaskSpec(skill="echo", input="t"))
+        await self.client.get_task(task.id)
+        py_before, os_before = threading.active_count(), os_threads()
+        peak = [os_before]
+
+        async def sample() -> None:
+            for _ in range(50):
+                peak[0] = max(peak[0], os_threads())
+                await asyncio.sleep(0.001)
+
+        sampler = asyncio.ensure_future(sample())
+        # Started one per loop turn: in debug mode each new task records its
+        # stack, and 50 in one callback would itself be a slow callback.
+        calls = []
+        for _ in range(50):
+            calls.append(asyncio.ensure_future(self.client.get_task(task.id)))
+            await asyncio.sleep(0)
+        res = await asyncio.gather(*calls)
+        await sampler
+        assert all(t.id == task.id for t in res)
+        assert threading.active_count() == py_before
+        assert os_threads() == os_before
+        assert peak[0] == os_before
+
+
 def run_g2(kind: str, fake: FakePeer, engine: ruvector.Engine,
            record_property: Callable[[str, object], None]) -> None:
+    """Timing first with loop debug off (debug mode's own bookkeeping would
+    distort it), then the asserted run with debug on. On an oversubscribed
+    machine (load average above the CPU count) a slow callback can be the
+    scheduler's, not the loop's: the debug run is then tried up to 3 times
+    and must be clean once; otherwise once. A callback that really blocks
+    is slow every time."""
     fake.control("sse_many")
     lake, vecs = make_lake()
-    slow = SlowCallbacks()
     log = logging.getLogger("asyncio")
-    log.addHandler(slow)
     loop = new_loop(kind)
+    attempts: List[List[str]] = []
     try:
-        async def main() -> Tuple[List[float], List[float], List[float], List[float]]:
-            client = await A2aClient.connect(fake.url, engine=engine)
-
-            async def stream() -> None:
-                got = 0
-                async for _ in client.stream_task(TaskSpec(skill="echo", input="g2")):
-                    got += 1
-                assert got == N_UPDATES + 2  # the task, 1,000 updates, COMPLETED
-
-            async def lake_work(offset: int) -> None:
-                for i in range(N_QUERIES):
-                    hits = await lake.search_one_async("docs", vecs[(offset + i) % N_ROWS], k=10)
-                    assert hits
-
-            # Warm-up (threads, caches), then medians of 3.
-            await stream()
-            await lake_work(0)
-            s_alone, l1_alone, l2_alone, together = [], [], [], []
-            for r in range(3):
-                s_alone.append(await timed(stream))
-                l1_alone.append(await timed(lambda: lake_work(r)))
-                l2_alone.append(await timed(lambda: lake_work(1000 + r)))
-                together.append(await timed(
-                    lambda: asyncio.gather(stream(), lake_work(r), lake_work(1000 + r))))
-
-            # 50 concurrent unary calls on the plugin's I/O thread: no
-            # thread per call (after one call, which may start that thread).
-            task = await client.send_task(TaskSpec(skill="echo", input="t"))
-            await client.get_task(task.id)
-            py_before, os_before = threading.active_count(), os_threads()
-            peak = [os_before]
-
-            async def sample() -> None:
-                for _ in range(50):
-                    peak[0] = max(peak[0], os_threads())
-                    await asyncio.sleep(0.001)
-
-            sampler = asyncio.ensure_future(sample())
-            res = await asyncio.gather(*(client.get_task(task.id) for _ in range(50)))
-            await sampler
-            assert all(t.id == task.id for t in res)
-            assert threading.active_count() == py_before
-            assert os_threads() == os_before
-            assert peak[0] == os_before
-            await client.aclose()
-            return s_alone, l1_alone, l2_alone, together
-
-        s_alone, l1_alone, l2_alone, together = loop.run_until_complete(main())
+        client = loop.run_until_complete(A2aClient.connect(fake.url, engine=engine))
+        g2 = G2(client, lake, vecs)
+        med = loop.run_until_complete(g2.medians())
+        for _ in range(3):
+            slow = SlowCallbacks()
+            log.addHandler(slow)
+            loop.set_debug(True)
+            loop.slow_callback_duration = SLOW_CALLBACK_S
+            try:
+                loop.run_until_complete(g2.checked())
+            finally:
+                loop.set_debug(False)
+                log.removeHandler(slow)
+            attempts.append(slow.seen)
+            if not slow.seen or os.getloadavg()[0] <= (os.cpu_count() or 1):
+                break
+        loop.run_until_complete(client.aclose())
     finally:
         loop.close()
-        log.removeHandler(slow)
         fake.control()
-    assert slow.seen == [], f"slow callbacks on {kind}: {slow.seen[:5]}"
-    med = {k: statistics.median(v) for k, v in
-           (("stream", s_alone), ("lake1", l1_alone), ("lake2", l2_alone), ("together", together))}
+    assert attempts[-1] == [], f"slow callbacks on {kind}: {attempts[-1][:5]!r}"
     ratio = med["together"] / max(med["stream"], med["lake1"], med["lake2"])
     line = (f"G2 {kind}: together {med['together']*1000:.0f} ms, alone stream "
             f"{med['stream']*1000:.0f} / lake {med['lake1']*1000:.0f}, "
             f"{med['lake2']*1000:.0f} ms; ratio {ratio:.2f} (gate 1.2; load "
-            f"{os.getloadavg()[0]:.1f})")
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; clean debug run after "
+            f"{len(attempts)} attempt(s))")
     print(line)
     record_property(f"g2_ratio_{kind}", round(ratio, 3))
     rec = os.environ.get("RUVECTOR_G2_RECORD")
     if rec:
         with open(rec, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"loop": kind, "ratio": ratio,
+            f.write(json.dumps({"loop": kind, "ratio": ratio, "attempts": len(attempts),
                                 "medians_ms": {k: v * 1000 for k, v in med.items()},
                                 "load": os.getloadavg()[0]}) + "\n")
     if os.environ.get("RUVECTOR_G2_ENFORCE") == "1":
