@@ -5,6 +5,7 @@
  * with a stream in flight, resume after a broken connection, upfront and
  * in-stream errors, the idle deadline. Skips (77) without the fake. */
 #include "config.h"
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,6 +132,73 @@ static void test_stream_to_the_end(void **state)
     ops->client_close(c);
 }
 
+static int threads_now(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* 20 streams at once on the one I/O thread, their events interleaved in
+ * the client's queue, each complete and in order. */
+static void test_many_streams_one_thread(void **state)
+{
+    (void)state;
+    struct ruv_a2a_client *c = connect_ok("normal", "v1");
+    struct run *warm = new_run();
+    assert_true(collect(c, open_stream(c), warm, 1, 10000)); /* the thread runs now */
+    free_run(warm);
+    int before = threads_now();
+    enum { N = 20 };
+    uint64_t reqs[N];
+    size_t events[N] = {0};
+    int ended[N] = {0}, n_ended = 0;
+    for (int i = 0; i < N; i++)
+        reqs[i] = open_stream(c);
+    while (n_ended < N) {
+        struct ruv_a2a_event evs[64];
+        size_t n = ops->poll(c, evs, 64);
+        if (n == 0) {
+            assert_int_equal(ops->wait(c, 15000), 1);
+            assert_int_equal(threads_now(), before);
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            int i = 0;
+            while (i < N && reqs[i] != evs[k].req)
+                i++;
+            assert_true(i < N);
+            assert_false(ended[i]);
+            if (evs[k].kind == RUV_A2A_EV_STREAM) {
+                char name[16];
+                member(evs[k].json, evs[k].json_len, name);
+                assert_string_equal(name, events[i] == 0 ? "task"
+                                          : events[i] == 4 ? "artifactUpdate"
+                                                           : "statusUpdate");
+                events[i]++;
+                ops->credit(c, evs[k].req, 1);
+            } else {
+                assert_int_equal(evs[k].kind, RUV_A2A_EV_END);
+                assert_int_equal(evs[k].status, RUV_OK);
+                ended[i] = 1;
+                n_ended++;
+            }
+        }
+        ops->release(c, evs, n);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(events[i], 6);
+    assert_int_equal(threads_now(), before);
+    ops->client_close(c);
+}
+
 static void test_backpressure(void **state)
 {
     (void)state;
@@ -233,6 +301,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_to_the_end),
+        cmocka_unit_test(test_many_streams_one_thread),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_abort_mid_stream),
         cmocka_unit_test(test_resume_and_errors),
