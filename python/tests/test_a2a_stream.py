@@ -406,3 +406,30 @@ def test_forked_child_is_refused(fake: FakePeer, engine: ruvector.Engine) -> Non
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     assert asyncio.run(use()) == task.id
     c.close()
+
+
+def test_close_from_another_thread(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """close() from a thread other than the loop's: the loop drops its
+    reader of the notify fd itself (the selector is not thread-safe)."""
+    fake.control()
+    c = A2aClient.connect_sync(fake.url, engine=engine)
+    task = c.send_task_sync(TaskSpec(skill="echo", input="x"))
+    loop = asyncio.new_event_loop()
+    th = threading.Thread(target=loop.run_forever)
+    th.start()
+    try:
+        got = asyncio.run_coroutine_threadsafe(c.get_task(task.id), loop).result(10)
+        assert got.id == task.id
+        assert c._bridge is not None
+        fd = c._bridge._fd
+        c.close()
+
+        async def still_watched() -> bool:
+            await asyncio.sleep(0.05)
+            return loop.remove_reader(fd)
+
+        assert asyncio.run_coroutine_threadsafe(still_watched(), loop).result(10) is False
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        th.join()
+        loop.close()

@@ -462,8 +462,15 @@ class A2aClient:
         """Frees the client (open streams keep it alive until they end);
         calls still in flight on the I/O thread are aborted."""
         if self._bridge is not None:
-            self._bridge.close()
-            self._bridge = None
+            b, self._bridge = self._bridge, None
+            try:
+                on_loop = asyncio.get_running_loop() is b.loop
+            except RuntimeError:
+                on_loop = False
+            if on_loop or not b.loop.is_running():
+                b.close()
+            else:  # closed from another thread: the loop drops its reader itself
+                b.loop.call_soon_threadsafe(b.close)
         self._h.close()
 
     def __enter__(self) -> "A2aClient":
