@@ -243,9 +243,15 @@ static int build(struct ruv__op *op, uint32_t method, json_t *wire)
          curl_easy_setopt(op->h, CURLOPT_WRITEFUNCTION, on_write) != CURLE_OK ||
          curl_easy_setopt(op->h, CURLOPT_WRITEDATA, op) != CURLE_OK))
         rc = ruv__detail_set(RUV_E_INVAL, "curl setup of the stream failed");
-    /* Until the headers (and a JSON answer's end): the unary deadline. */
-    s->response_deadline_ms = ruv__clock_ms() + s->http.unary_timeout_ms;
     return rc;
+}
+
+void ruv__astream_started(struct ruv__op *op, int64_t now)
+{
+    struct ruv__astream *s = op->stream;
+    /* Until the headers (and a JSON answer's end): the unary deadline. */
+    s->response_deadline_ms = now + s->http.unary_timeout_ms;
+    s->last_byte_ms = now;
 }
 
 int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *params,
@@ -260,7 +266,8 @@ int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *p
         return rc;
     json_t *wire = NULL;
     void *slot = NULL;
-    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
+    struct ruv__budget_wait bw = {NULL, 0, 0};
+    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, &bw, st);
     if (rc != RUV_OK)
         return rc;
     struct ruv__op *op = calloc(1, sizeof *op);
@@ -269,10 +276,12 @@ int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *p
         free(op);
         json_decref(wire);
         ruv__concurrency_release(slot);
+        ruv__budget_leave_queue(&bw);
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     }
     op->stream = s;
     op->slot = slot; /* held until the stream ends */
+    op->bw = bw;
     op->method = method;
     op->v1 = s->v1 = c->v1;
     int oom = 0;

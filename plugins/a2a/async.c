@@ -27,6 +27,7 @@ void ruv__op_free(struct ruv__op *op)
     free(op->params);
     ruv__http_resp_free(&op->resp);
     ruv__concurrency_release(op->slot);
+    ruv__budget_leave_queue(&op->bw); /* aborted while queued */
     ruv__astream_free(op->stream);
     free(op->sizes);
     free(op);
@@ -94,16 +95,19 @@ int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *par
         return rc;
     json_t *wire = NULL;
     void *slot = NULL;
-    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
+    struct ruv__budget_wait bw = {NULL, 0, 0};
+    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, &bw, st);
     if (rc != RUV_OK)
         return rc;
     struct ruv__op *op = calloc(1, sizeof *op);
     if (!op) {
         json_decref(wire);
         ruv__concurrency_release(slot);
+        ruv__budget_leave_queue(&bw);
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     }
     op->slot = slot; /* max_concurrency counts the call until it ends */
+    op->bw = bw;
     op->method = method;
     op->v1 = c->v1;
     op->idempotent = method != RUV_A2A_SEND;

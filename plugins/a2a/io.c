@@ -81,6 +81,8 @@ static void start_transfer(struct ruv__io *io, struct ruv__op *op)
     CURLMcode mc = curl_multi_add_handle(io->multi, op->h);
     if (mc == CURLM_OK)
         op->in_multi = 1;
+    if (op->stream)
+        ruv__astream_started(op, ruv__clock_ms());
     op->retry_at_ms = 0;
 }
 
@@ -108,6 +110,10 @@ static void *io_main(void *arg)
             in = in->next;
             op->next = active;
             active = op;
+            if (op->bw.budget) { /* admitted first, below */
+                op->retry_at_ms = 1;
+                continue;
+            }
             start_transfer(io, op);
             if (!op->in_multi)
                 finish_with(io, unlink_op(&active), RUV_E_IO, RUV_A2A_ERR_TRANSPORT,
@@ -129,6 +135,11 @@ static void *io_main(void *arg)
                     finish(io, unlink_op(pp), node);
                     continue;
                 }
+            }
+            if (op->retry_at_ms && op->bw.budget && now >= op->retry_at_ms) {
+                int64_t wake = 0;
+                if (!ruv__budget_try_queued(&op->bw, &wake))
+                    op->retry_at_ms = wake > now ? wake : now + 1;
             }
             if (op->retry_at_ms) {
                 if (now >= op->retry_at_ms) {

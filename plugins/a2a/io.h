@@ -17,6 +17,7 @@
 
 #include <ruvector/feature-a2a.h>
 
+#include "budget.h"
 #include "http.h"
 #include "jsonrpc.h"
 
@@ -46,6 +47,9 @@ struct ruv__op {
     char id[RUV__UUID_SIZE];
     char *params;           /* the caller's params, kept for the one v0.3 fallback; or NULL */
     void *slot;             /* the max_concurrency slot, released with the op */
+    struct ruv__budget_wait bw; /* queued in a GlobalBudget: admitted on the I/O thread
+                                   before the transfer starts (a2a.md §5: the wait is the
+                                   plugin's, never the caller's) */
     struct ruv__astream *stream; /* a stream's state (astream.c); NULL for a unary call */
     /* A stream's events queued toward the host and not yet credited back
      * (evq.c, under the queue's lock): their count, bytes, and the sizes
@@ -147,6 +151,10 @@ int ruv__astream_tick(struct ruv__op *op, int64_t now, long *wait_ms, struct ruv
  * event. */
 int ruv__astream_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node);
 void ruv__astream_free(struct ruv__astream *s);
+/* The transfer was added to the multi handle at now: our deadlines run
+ * from here (not from when it was built: a budget queue or a resume's
+ * backoff may lie between). */
+void ruv__astream_started(struct ruv__op *op, int64_t now);
 
 /* ---- async.c ---- */
 

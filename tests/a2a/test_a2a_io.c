@@ -263,6 +263,62 @@ static void test_errors_retries_and_fallback(void **state)
     peer_mode("normal", "v1");
 }
 
+/* A GlobalBudget in queue mode: a send that must wait joins the queue and
+ * call_submit returns (the wait is the I/O thread's, a2a.md §5), a send
+ * beyond the queue depth is refused at once, an aborted waiter leaves the
+ * queue, and the queued sends go out as the window admits them. */
+static void test_budget_queue_on_the_io_thread(void **state)
+{
+    (void)state;
+    struct ruv_a2a_client *c = connect_ok("normal", "v1");
+    struct ruv_a2a_budget_options bo = {.struct_size = sizeof bo,
+                                        .queue_depth = 2,
+                                        .max_usd_per_window = -1,
+                                        .max_tokens_per_window = -1,
+                                        .max_tasks_per_window = 1,
+                                        .window_ms = 300};
+    struct ruv_a2a_budget *b = NULL;
+    assert_int_equal(ops->budget_new(pstate, &bo, &b), RUV_OK);
+    struct ruv_a2a_policy p = policy();
+    p.budget = b;
+    uint64_t reqs[3];
+    for (int i = 0; i < 3; i++) { /* one admitted, two queued: none waits here */
+        reqs[i] = 0;
+        memset(&st, 0, sizeof st);
+        st.struct_size = sizeof st;
+        assert_int_equal(ops->call_submit(c, RUV_A2A_SEND, SEND_PARAMS, strlen(SEND_PARAMS), &p,
+                                          &reqs[i], &st),
+                         RUV_OK);
+    }
+    uint64_t extra = 0;
+    assert_int_equal(ops->call_submit(c, RUV_A2A_SEND, SEND_PARAMS, strlen(SEND_PARAMS), &p,
+                                      &extra, &st),
+                     RUV_E_POLICY);
+    assert_int_equal(st.error, RUV_A2A_ERR_BUDGET);
+    assert_non_null(strstr(ruv_last_error(), "queue_full"));
+    ops->abort(c, reqs[2]); /* a waiter leaves the queue ... */
+    int ok = 0, canceled = 0;
+    while (ok < 3) { /* the two first and the one sent in the freed place */
+        struct ruv_a2a_event ev = next_event(c, 10000);
+        if (ev.req == reqs[2] && ev.status == RUV_E_CANCELED) {
+            canceled++;
+            /* ... so there is room for another one */
+            reqs[2] = 0;
+            assert_int_equal(ops->call_submit(c, RUV_A2A_SEND, SEND_PARAMS, strlen(SEND_PARAMS),
+                                              &p, &reqs[2], &st),
+                             RUV_OK);
+        } else {
+            assert_int_equal(ev.status, RUV_OK);
+            ok++;
+        }
+        ops->release(c, &ev, 1);
+    }
+    assert_int_equal(canceled, 1);
+    assert_int_equal(peer_stat("rpc"), 3);
+    ops->client_close(c);
+    ops->budget_free(b);
+}
+
 static void test_forked_child_refused(void **state)
 {
     (void)state;
@@ -321,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_abort_in_flight),
         cmocka_unit_test(test_close_with_calls_in_flight),
         cmocka_unit_test(test_errors_retries_and_fallback),
+        cmocka_unit_test(test_budget_queue_on_the_io_thread),
         cmocka_unit_test(test_forked_child_refused),
         cmocka_unit_test(test_unload_with_call_in_flight),
     };
