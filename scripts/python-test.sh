@@ -215,8 +215,9 @@ quiet venv-test "$py" -m venv "$b/venv-test"
 V="$b/venv-test/bin"
 # pyarrow: the optional dependency of ruvector.ParquetBackend, so its tests
 # (test_lake_parquet.py) run here (a 55 MB wheel, 170 MB installed, ~9 s);
-# the other venvs lack it and those tests skip, saying so.
-quiet pip-test "$V/python" -m pip install -q --disable-pip-version-check "$core" pytest mypy pyarrow
+# the other venvs lack it and those tests skip, saying so. uvloop: gate G2
+# (python/tests/test_a2a_stream.py) also runs on it.
+quiet pip-test "$V/python" -m pip install -q --disable-pip-version-check "$core" pytest mypy pyarrow uvloop
 echo_wheel=$(ls "$b"/dist/ruvector_test_echo-*.whl)
 
 step "pytest"

@@ -9,9 +9,11 @@
  * the plugin compiled it) and grows only at the end. These are the first
  * slots (V1): offline agent-card verification. V2 appends a blocking
  * client (client_open, call, stream_open/next/close) and global budgets
- * (budget_new/free); a2a.md §7's event-queue slots (notify_fd, poll, wait,
- * credit) may follow as V3. A host asks for the size it needs
- * (RUV_A2A_OPS_SIZE_V1 or _V2), so one built against V1 keeps working. */
+ * (budget_new/free); V3 appends asynchronous calls and streams on the
+ * plugin's I/O thread (notify_fd, call_submit, poll, release, abort, wait,
+ * stream_submit, credit). A host
+ * asks for the size it needs (RUV_A2A_OPS_SIZE_V1, _V2 or _V3), so one
+ * built against V1 keeps working. */
 #ifndef RUVECTOR_FEATURE_A2A_H
 #define RUVECTOR_FEATURE_A2A_H
 
@@ -63,6 +65,7 @@ struct ruv_a2a_options {
 
 struct ruv_a2a_client; /* opaque, plugin-owned */
 struct ruv_a2a_stream; /* opaque, plugin-owned */
+struct ruv_a2a_event;  /* an event of the V3 queue (defined after the ops) */
 
 /* ruv_a2a_client_options.flags */
 #define RUV_A2A_INSECURE_TLS 1u /* skip certificate and host name checks (tests only) */
@@ -262,10 +265,97 @@ struct ruv_a2a_ops {
     int (*budget_new)(void *state, const struct ruv_a2a_budget_options *options,
                       struct ruv_a2a_budget **out);
     void (*budget_free)(struct ruv_a2a_budget *b);
+
+    /* ---- V3: asynchronous calls and streams on the plugin's I/O thread
+     * (a2a.md §7, §8). One thread per plugin state, started by the first
+     * submit and joined when the plugin is unloaded, drives every transfer
+     * through one curl multi handle: no thread per call. Completions go to
+     * a per-client event queue whose notify fd is readable while the queue
+     * is not empty; hosts add the fd to their event loop and drain it with
+     * poll. The I/O thread calls no host function and never blocks on a
+     * caller. After fork() a child cannot use a thread its parent started:
+     * these slots then return RUV_E_STATE (poll returns 0) and never wait
+     * on a lock the parent's thread may have held. ---- */
+
+    /* The client's notify fd (eventfd, or a pipe's read end): readable
+     * while events are queued, owned by the client (do not read or close
+     * it). A negative ruv_status on failure. */
+    int (*notify_fd)(struct ruv_a2a_client *c);
+    /* Queues one unary call (method and params as for call). The pre-flight
+     * of a send (policy, budget, recursion, concurrency) runs here, before
+     * anything is queued: a refusal returns its status with *st filled and
+     * nothing sent. On RUV_OK *req identifies the call (never 0); exactly
+     * one event with that req follows (RUV_A2A_EV_RESULT). Never waits on
+     * the network. The params text is copied. */
+    int (*call_submit)(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                       const struct ruv_a2a_policy *policy, uint64_t *req,
+                       struct ruv_a2a_call_status *st);
+    /* Moves up to max queued events into out (each out[i].struct_size is
+     * set by the plugin); returns how many. Never blocks on the network
+     * (a short mutex only). Event memory is the plugin's until release. A
+     * v1.0 call that the peer refuses as unknown (-32601/-32009) while the
+     * verified card declares v0.3 is re-sent once over v0.3 here instead of
+     * being returned (the client then speaks v0.3, as with call). */
+    size_t (*poll)(struct ruv_a2a_client *c, struct ruv_a2a_event *out, size_t max);
+    /* Frees the memory of n events poll returned. */
+    void (*release)(struct ruv_a2a_client *c, struct ruv_a2a_event *ev, size_t n);
+    /* Aborts a call still in flight: the I/O thread removes its transfer
+     * (the connection is closed) and its event arrives with RUV_E_CANCELED.
+     * An unknown or finished req is a no-op. Never waits on the network. */
+    void (*abort)(struct ruv_a2a_client *c, uint64_t req);
+    /* Waits (for hosts without an event loop; release any interpreter
+     * lock) until an event is queued or timeout_ms passes (< 0: no
+     * limit): 1 when one is queued, 0 on timeout, a negative ruv_status on
+     * failure. */
+    int (*wait)(struct ruv_a2a_client *c, int timeout_ms);
+    /* Queues a stream (method and params as for stream_open; the
+     * pre-flight runs here as for call_submit). Its events follow with
+     * that req: RUV_A2A_EV_STREAM for each StreamResponse (normalized to
+     * v1.0, resumes reconciled as with stream_next), then exactly one
+     * RUV_A2A_EV_END: RUV_OK after the last event, else why it failed (an
+     * upfront or in-stream JSON-RPC error is RUV_E_REMOTE with its error
+     * object). Backpressure (a2a.md §6): the transfer pauses while 1,024
+     * events or 8 MiB of this stream wait uncredited (one network chunk may
+     * pass the limit), so TCP slows the peer; nothing is dropped. abort
+     * ends it (RUV_E_CANCELED). */
+    int (*stream_submit)(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                         size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                         struct ruv_a2a_call_status *st);
+    /* The host's consumer took n more RUV_A2A_EV_STREAM events of stream
+     * req (counted from its first): they no longer count toward its limits.
+     * Unknown or ended streams: a no-op. */
+    void (*credit)(struct ruv_a2a_client *c, uint64_t req, uint32_t n);
+};
+
+/* An event of the V3 queue. Strings are the plugin's until release. */
+enum ruv_a2a_ev {
+    RUV_A2A_EV_RESULT = 2, /* a unary call ended (status says how) */
+    RUV_A2A_EV_STREAM = 3, /* one event of a stream (json) */
+    RUV_A2A_EV_END = 4     /* a stream ended (status says how) */
+};
+
+struct ruv_a2a_event {
+    uint32_t struct_size;  /* sizeof(struct ruv_a2a_event) as the plugin compiled it */
+    uint32_t kind;         /* enum ruv_a2a_ev */
+    uint64_t req;          /* the call it belongs to */
+    int32_t status;        /* ruv_status: RUV_OK, or why the call failed */
+    uint32_t error;        /* enum ruv_a2a_error */
+    int32_t rpc_code;      /* as in ruv_a2a_call_status */
+    int32_t http_status;
+    int32_t request_sent;
+    uint32_t method;       /* the call's enum ruv_a2a_method */
+    /* RUV_OK: the result normalized to v1.0, as call's *result; RUV_E_REMOTE
+     * with a JSON-RPC error: its error object; else NULL. */
+    const char *json;
+    size_t json_len;
+    const char *detail;    /* why it failed ("" on success): asynchronous errors travel
+                              here, not in ruv_last_error() */
+    void *plugin_private;  /* the plugin's; release reads it */
 };
 
 #define RUV_A2A_OPS_SIZE_V1 (offsetof(struct ruv_a2a_ops, free_string) + sizeof(void (*)(void)))
 #define RUV_A2A_OPS_SIZE_V2 (offsetof(struct ruv_a2a_ops, budget_free) + sizeof(void (*)(void)))
+#define RUV_A2A_OPS_SIZE_V3 (offsetof(struct ruv_a2a_ops, credit) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,7 @@ struct ruv_a2a_budget {
     int64_t window_ms;
     uint32_t queue_depth; /* 0: shed */
     uint32_t waiting;
+    unsigned refs; /* the host's and one per send queued on the I/O thread */
     struct entry *ring;
     size_t head, count, cap;
     double usd;       /* sums over the window */
@@ -65,6 +66,7 @@ int ruv__budget_new(const struct ruv_a2a_budget_options *o, struct ruv_a2a_budge
     b->max_tasks = o->max_tasks_per_window;
     b->window_ms = o->window_ms ? o->window_ms : 60000;
     b->queue_depth = o->queue_depth;
+    b->refs = 1;
     *out = b;
     return RUV_OK;
 }
@@ -72,6 +74,11 @@ int ruv__budget_new(const struct ruv_a2a_budget_options *o, struct ruv_a2a_budge
 void ruv__budget_free(struct ruv_a2a_budget *b)
 {
     if (!b)
+        return;
+    pthread_mutex_lock(&b->lock);
+    unsigned left = --b->refs;
+    pthread_mutex_unlock(&b->lock);
+    if (left)
         return;
     pthread_cond_destroy(&b->changed);
     pthread_mutex_destroy(&b->lock);
@@ -192,4 +199,56 @@ int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
+}
+
+int ruv__budget_admit_or_queue(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                               struct ruv__budget_wait *w, struct ruv_a2a_call_status *st)
+{
+    w->budget = NULL;
+    pthread_mutex_lock(&b->lock);
+    int64_t now = ruv__clock_ms();
+    evict(b, now);
+    const char *what = over(b, usd, tokens);
+    int rc = RUV_OK;
+    if (what && (b->queue_depth == 0 || never_fits(b, usd, tokens))) {
+        rc = refuse(st, what, b, usd, tokens);
+    } else if (what && b->waiting >= b->queue_depth) {
+        rc = refuse(st, "queue_full", b, usd, tokens);
+    } else if (what) {
+        b->waiting++;
+        b->refs++;
+        *w = (struct ruv__budget_wait){b, usd, tokens};
+    } else {
+        rc = charge(b, usd, tokens, now);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+int ruv__budget_try_queued(struct ruv__budget_wait *w, int64_t *wake_ms)
+{
+    struct ruv_a2a_budget *b = w->budget;
+    pthread_mutex_lock(&b->lock);
+    int64_t now = ruv__clock_ms();
+    evict(b, now);
+    int admitted = !over(b, w->usd, w->tokens) && charge(b, w->usd, w->tokens, now) == RUV_OK;
+    if (!admitted)
+        *wake_ms = b->count ? b->ring[b->head].at_ms + b->window_ms : now + 100;
+    pthread_mutex_unlock(&b->lock);
+    if (admitted)
+        ruv__budget_leave_queue(w);
+    return admitted;
+}
+
+void ruv__budget_leave_queue(struct ruv__budget_wait *w)
+{
+    struct ruv_a2a_budget *b = w->budget;
+    if (!b)
+        return;
+    w->budget = NULL;
+    pthread_mutex_lock(&b->lock);
+    b->waiting--;
+    pthread_cond_broadcast(&b->changed);
+    pthread_mutex_unlock(&b->lock);
+    ruv__budget_free(b);
 }

@@ -12,7 +12,8 @@
 #include <ruvector/feature-a2a.h>
 
 int ruv__budget_new(const struct ruv_a2a_budget_options *o, struct ruv_a2a_budget **out);
-/* Frees the budget; no call may be using it. NULL: no-op. */
+/* Drops the host's reference; the budget goes with the last queued send
+ * that still holds one. NULL: no-op. */
 void ruv__budget_free(struct ruv_a2a_budget *b);
 
 /* Admits one send of usd and tokens (estimates) into the window, waiting in
@@ -20,6 +21,27 @@ void ruv__budget_free(struct ruv_a2a_budget *b);
  * RUV_A2A_ERR_BUDGET and the cap (or "queue_full") in the detail. */
 int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                       struct ruv_a2a_call_status *st);
+
+/* A send that joined a budget's queue without waiting (the asynchronous
+ * path: the I/O thread admits it later). It holds a reference on budget. */
+struct ruv__budget_wait {
+    struct ruv_a2a_budget *budget; /* NULL: not queued */
+    double usd;
+    int64_t tokens;
+};
+
+/* ruv__budget_admit that never waits: RUV_OK charged now (w->budget NULL),
+ * or RUV_OK queued (w->budget set, a waiter counted, a reference taken),
+ * or the refusal. */
+int ruv__budget_admit_or_queue(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                               struct ruv__budget_wait *w, struct ruv_a2a_call_status *st);
+/* A queued send's turn: 1 when it was charged now (it leaves the queue and
+ * drops its reference: w->budget NULL), else 0 with *wake_ms the clock time
+ * worth trying again at. */
+int ruv__budget_try_queued(struct ruv__budget_wait *w, int64_t *wake_ms);
+/* A queued send given up (aborted): it leaves the queue and drops its
+ * reference. No-op when w->budget is NULL. */
+void ruv__budget_leave_queue(struct ruv__budget_wait *w);
 
 /* RUV_OK when a send of usd and tokens would be admitted now or could wait
  * in the queue; the refusal otherwise. Charges nothing. */

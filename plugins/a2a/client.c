@@ -3,6 +3,8 @@
 #include "config.h"
 #include "client.h"
 #include "detail.h"
+#include "io.h"
+#include "budget.h"
 #include "card_cache.h"
 #include "concurrency.h"
 #include "dialect.h"
@@ -25,6 +27,7 @@ void ruv__client_close(struct ruv_a2a_client *c)
 {
     if (!c)
         return;
+    ruv__evq_close(c->evq); /* aborts its calls in flight; never waits */
     free(c->http.ca_file);
     free(c->http.authorization);
     free(c->card_url);
@@ -367,10 +370,13 @@ int ruv__client_info(struct ruv_a2a_client *c, char **json)
 
 int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *params,
                         size_t len, const struct ruv_a2a_policy *policy, json_t **wire,
-                        void **slot, struct ruv_a2a_call_status *st)
+                        void **slot, struct ruv__budget_wait *bw,
+                        struct ruv_a2a_call_status *st)
 {
     *wire = NULL;
     *slot = NULL;
+    if (bw)
+        bw->budget = NULL;
     if (!ruv__dialect_method(1, method))
         return ruv__detail_set(RUV_E_INVAL, "unknown method %u", (unsigned)method);
     int sends = method == RUV_A2A_SEND || method == RUV_A2A_SEND_STREAMING;
@@ -386,7 +392,7 @@ int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *p
     rc = ruv__dialect_params_out(c->v1, method, p);
     if (rc == RUV_OK && sends)
         rc = ruv__policy_check(policy, c->card, c->verdict.has_agent_id ? c->verdict.agent_id : "",
-                               c->card_url, p, slot, st);
+                               c->card_url, p, slot, bw, st);
     if (rc == RUV_OK && c->tenant)
         json_object_set_new(p, "tenant", json_string(c->tenant));
     if (rc != RUV_OK) {
@@ -482,7 +488,7 @@ int ruv__client_call(struct ruv_a2a_client *c, uint32_t method, const char *para
     for (;;) { /* a second pass only after the one fallback to v0.3 */
         json_t *wire = NULL;
         void *slot = NULL;
-        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
+        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, NULL, st);
         if (rc != RUV_OK)
             return rc;
         rc = ruv__client_call_once(c, method, wire, result, st);

@@ -14,6 +14,10 @@
 #include "jsonrpc.h"
 #include "verify.h"
 
+struct ruv__io;
+struct ruv__evq;
+struct ruv__budget_wait;
+
 struct ruv_a2a_client {
     void *plugin_state; /* plugin.c's, for the host table */
     struct ruv__http_cfg http;
@@ -27,6 +31,8 @@ struct ruv_a2a_client {
     json_t *card;       /* the signature-covered card view */
     int verified;
     struct ruv__card_verdict verdict;
+    struct ruv__io *io;   /* the plugin state's I/O thread (set by plugin.c) */
+    struct ruv__evq *evq; /* made by the first notify_fd or call_submit; NULL */
 };
 
 struct ruv__card_cache;
@@ -42,10 +48,12 @@ int ruv__client_info(struct ruv_a2a_client *c, char **json);
 /* Parses params, runs the pre-flight for sends and rewrites them for the
  * wire of the client's version: *wire is a new reference, *slot the
  * concurrency slot the send holds (ruv__concurrency_release; NULL when
- * none). */
+ * none). bw as for ruv__policy_check (NULL: a budget queue is waited in
+ * here). */
 int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *params,
                         size_t len, const struct ruv_a2a_policy *policy, json_t **wire,
-                        void **slot, struct ruv_a2a_call_status *st);
+                        void **slot, struct ruv__budget_wait *bw,
+                        struct ruv_a2a_call_status *st);
 
 /* 1 when a v1.0 call that ended with rc (and st->rpc_code) should be retried
  * once over v0.3 (auto mode, the verified card declares 0.3, no fallback yet):

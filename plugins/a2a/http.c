@@ -308,11 +308,9 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
 
 /* ---- retries (a2a.md §6) ---- */
 
-#define RETRY_ATTEMPTS 3
-#define RETRY_AFTER_MAX_S 30
 
 /* 250 ms * 2^n, at most 5 s, with +-50 % jitter. */
-static long backoff_ms(int n)
+long ruv__http_backoff_ms(int n)
 {
     long base = 250L << n;
     if (base > 5000)
@@ -324,7 +322,7 @@ static long backoff_ms(int n)
     return base / 2 + (long)((unsigned long)base * u / 65536);
 }
 
-static int retryable_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
+int ruv__http_retryable_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
 
 int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url, const char *body,
                                size_t body_len, int v1, size_t max_body, int idempotent,
@@ -332,23 +330,23 @@ int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url,
                                struct ruv_a2a_call_status *st)
 {
     for (int attempt = 0;; attempt++) {
-        int last = attempt + 1 >= RETRY_ATTEMPTS;
+        int last = attempt + 1 >= RUV__HTTP_RETRY_ATTEMPTS;
         int rc = ruv__http_perform(cfg, url, body, body_len, v1, max_body, extra_header, resp, st);
         if (rc == RUV_OK) {
-            if (!idempotent || !retryable_status(resp->status))
+            if (!idempotent || !ruv__http_retryable_status(resp->status))
                 return RUV_OK;
-            if (resp->retry_after_s > RETRY_AFTER_MAX_S) {
+            if (resp->retry_after_s > RUV__HTTP_RETRY_AFTER_MAX_S) {
                 long status = resp->status, after = resp->retry_after_s;
                 ruv__http_resp_free(resp);
                 return ruv__http_fail(st, RUV_A2A_ERR_HTTP,
                                       ruv__detail_set(RUV_E_REMOTE,
                                                       "HTTP %ld with Retry-After %ld s, longer "
                                                       "than the %d s the client waits",
-                                                      status, after, RETRY_AFTER_MAX_S));
+                                                      status, after, RUV__HTTP_RETRY_AFTER_MAX_S));
             }
             if (last)
                 return RUV_OK; /* the caller reports the status */
-            long wait = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000 : backoff_ms(attempt);
+            long wait = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000 : ruv__http_backoff_ms(attempt);
             ruv__http_resp_free(resp);
             ruv__sleep_ms(wait);
             continue;
@@ -360,6 +358,6 @@ int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url,
                     (idempotent || !st->request_sent);
         if (!again || last)
             return rc;
-        ruv__sleep_ms(backoff_ms(attempt));
+        ruv__sleep_ms(ruv__http_backoff_ms(attempt));
     }
 }

@@ -86,6 +86,15 @@ int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url,
                                const char *extra_header, struct ruv__http_resp *resp,
                                struct ruv_a2a_call_status *st);
 
+/* The retry rules of a2a.md §6, shared by the blocking and the I/O-thread
+ * paths: attempts in all, the longest Retry-After honoured, the backoff
+ * before attempt n + 1 (250 ms * 2^n, at most 5 s, +-50 % jitter) and the
+ * statuses an idempotent call retries (429, 502, 503, 504). */
+#define RUV__HTTP_RETRY_ATTEMPTS 3
+#define RUV__HTTP_RETRY_AFTER_MAX_S 30
+long ruv__http_backoff_ms(int n);
+int ruv__http_retryable_status(long s);
+
 /* Maps a finished transfer's CURLcode to a status, st->error and detail. */
 int ruv__http_curl_failure(CURL *h, CURLcode cc, const struct ruv__http_resp *resp,
                            size_t max_body, struct ruv_a2a_call_status *st);

@@ -25,6 +25,7 @@
 #include "curl_fit.h"
 #include "detail.h"
 #include "identity.h"
+#include "io.h"
 #include "jcs.h"
 #include "options.h"
 #include "selftest.h"
@@ -38,6 +39,7 @@ struct a2a_state {
     char tls_backend[64];
     long open_clients;
     struct ruv__card_cache *cards;
+    struct ruv__io *io; /* the I/O thread of the asynchronous calls (ops V3) */
 };
 
 /* Hands the a2a modules' detail for a failing status to the engine;
@@ -67,7 +69,8 @@ static int a2a_init(const struct ruv_host *host, void **state)
         free(s);
         return host->set_error(RUV_E_BACKEND, "a2a: curl_global_init: %s", curl_easy_strerror(cc));
     }
-    if (ruv__card_cache_new(&s->cards) != RUV_OK) {
+    if (ruv__card_cache_new(&s->cards) != RUV_OK || ruv__io_new(&s->io) != RUV_OK) {
+        ruv__card_cache_free(s->cards);
         curl_global_cleanup();
         free(s);
         return host->set_error(RUV_E_NOMEM, "a2a: out of memory");
@@ -83,6 +86,9 @@ static void a2a_fini(void *state)
 {
     if (!state)
         return;
+    /* Joins the I/O thread (its calls end as canceled); the host frees
+     * its clients before unloading the plugin. */
+    ruv__io_free(((struct a2a_state *)state)->io);
     ruv__card_cache_free(((struct a2a_state *)state)->cards);
     curl_global_cleanup();
     free(state);
@@ -105,8 +111,12 @@ static void a2a_report(void *state, void (*emit)(void *ctx, const char *key, con
     emit(ctx, "jansson", jansson_version_str());
     /* What this build does with each A2A version: cards only until the
      * client slots land. */
-    emit(ctx, "protocols", "1.0 0.3 (JSON-RPC; blocking client)");
+    emit(ctx, "protocols", "1.0 0.3 (JSON-RPC; blocking client; calls and streams on the I/O thread)");
     char n[24];
+    long in_flight;
+    emit(ctx, "io_thread", ruv__io_state(s->io, &in_flight));
+    snprintf(n, sizeof n, "%ld", in_flight);
+    emit(ctx, "io_in_flight", n);
     snprintf(n, sizeof n, "%ld", (long)__atomic_load_n(&s->open_clients, __ATOMIC_RELAXED));
     emit(ctx, "open_clients", n);
 }
@@ -181,6 +191,7 @@ static int a2a_client_open(void *state, const char *base_url,
     if (rc != RUV_OK)
         return forward(s->host, rc);
     (*out)->plugin_state = s;
+    (*out)->io = s->io;
     __atomic_add_fetch(&s->open_clients, 1, __ATOMIC_RELAXED);
     return RUV_OK;
 }
@@ -252,6 +263,90 @@ static int a2a_budget_new(void *state, const struct ruv_a2a_budget_options *o,
     return forward(s->host, rc);
 }
 
+/* ---- asynchronous calls on the I/O thread (ops V3) ---- */
+
+static int a2a_notify_fd(struct ruv_a2a_client *c)
+{
+    if (!c)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    int rc = RUV_OK;
+    if (c->evq && ruv__evq_forked(c->evq))
+        rc = ruv__detail_set(RUV_E_STATE, "this client belongs to the process that forked this "
+                                          "one; open a new client (and engine) here");
+    else if (!c->evq)
+        rc = ruv__evq_new(s->io, &c->evq);
+    if (rc != RUV_OK)
+        return forward(s->host, rc);
+    return ruv__evq_fd(c->evq);
+}
+
+static int a2a_call_submit(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                           size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                           struct ruv_a2a_call_status *st)
+{
+    if (!c || !req)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    *req = 0;
+    int rc = ruv__async_submit(c, method, params, len, policy, req, st);
+    return forward(s->host, rc);
+}
+
+static size_t a2a_poll(struct ruv_a2a_client *c, struct ruv_a2a_event *out, size_t max)
+{
+    if (!c || !out)
+        return 0;
+    return ruv__async_poll(c, out, max);
+}
+
+static void a2a_release(struct ruv_a2a_client *c, struct ruv_a2a_event *ev, size_t n)
+{
+    (void)c;
+    if (ev)
+        ruv__async_release(ev, n);
+}
+
+static void a2a_abort(struct ruv_a2a_client *c, uint64_t req)
+{
+    if (c && c->evq && !ruv__evq_forked(c->evq))
+        ruv__evq_abort(c->evq, req);
+}
+
+static int a2a_wait(struct ruv_a2a_client *c, int timeout_ms)
+{
+    if (!c)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    if (!c->evq || ruv__evq_forked(c->evq))
+        return forward(s->host, ruv__detail_set(RUV_E_STATE, "a2a wait: no call was submitted "
+                                                             "by this process"));
+    int rc = ruv__evq_wait(c->evq, timeout_ms);
+    return rc < 0 ? forward(s->host, rc) : rc;
+}
+
+static int a2a_stream_submit(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                             size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                             struct ruv_a2a_call_status *st)
+{
+    if (!c || !req)
+        return RUV_E_INVAL;
+    struct a2a_state *s = c->plugin_state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    *req = 0;
+    int rc = ruv__astream_submit(c, method, params, len, policy, req, st);
+    return forward(s->host, rc);
+}
+
+static void a2a_credit(struct ruv_a2a_client *c, uint64_t req, uint32_t n)
+{
+    if (c && c->evq && !ruv__evq_forked(c->evq))
+        ruv__evq_credit(c->evq, req, n);
+}
+
 static const struct ruv_a2a_ops a2a_ops = {
     .struct_size = sizeof(struct ruv_a2a_ops),
     .verify_card = a2a_verify_card,
@@ -265,6 +360,14 @@ static const struct ruv_a2a_ops a2a_ops = {
     .stream_close = ruv__stream_close,
     .budget_new = a2a_budget_new,
     .budget_free = ruv__budget_free,
+    .notify_fd = a2a_notify_fd,
+    .call_submit = a2a_call_submit,
+    .poll = a2a_poll,
+    .release = a2a_release,
+    .abort = a2a_abort,
+    .wait = a2a_wait,
+    .stream_submit = a2a_stream_submit,
+    .credit = a2a_credit,
 };
 
 static const struct ruv_plugin a2a_plugin = {

@@ -82,6 +82,7 @@ static size_t input_bytes(json_t *params)
 
 int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *peer_id,
                       const char *peer_url, json_t *params, void **slot,
+                      struct ruv__budget_wait *bw,
                       struct ruv_a2a_call_status *st)
 {
     *slot = NULL;
@@ -176,7 +177,9 @@ int ruv__policy_check(const struct ruv_a2a_policy *p, json_t *card, const char *
             return rc;
     }
     if (budget) {
-        int rc = ruv__budget_admit(budget, cost < 0 ? 0 : cost, (int64_t)tokens, st);
+        int rc = bw ? ruv__budget_admit_or_queue(budget, cost < 0 ? 0 : cost, (int64_t)tokens,
+                                                 bw, st)
+                    : ruv__budget_admit(budget, cost < 0 ? 0 : cost, (int64_t)tokens, st);
         if (rc != RUV_OK) {
             ruv__concurrency_release(*slot);
             *slot = NULL;

@@ -390,7 +390,7 @@ int ruv__stream_open(struct ruv_a2a_client *c, uint32_t method, const char *para
     for (;;) { /* a second pass only after the one fallback to v0.3 */
         json_t *wire = NULL;
         void *slot = NULL;
-        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, st);
+        int rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, NULL, st);
         if (rc != RUV_OK)
             return rc;
         struct ruv_a2a_stream *s = calloc(1, sizeof *s);

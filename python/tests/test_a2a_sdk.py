@@ -10,6 +10,7 @@ SKIP with the reason; they never pass without the peer."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -94,3 +95,27 @@ def test_stream_to_completion(peer: InteropPeer, engine: ruvector.Engine) -> Non
         last = ups[-1]
         assert last.kind == "status" and last.status is not None
         assert last.status.state is TaskState.COMPLETED
+
+
+def test_async_on_the_io_thread(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """The asyncio API (the plugin's I/O thread, the notify fd on the loop):
+    send, get until COMPLETED and a stream to completion, 20 gets at once."""
+
+    async def main() -> None:
+        async with await A2aClient.connect(peer.url, engine=engine,
+                                           protocol=peer.protocol) as c:
+            task = await c.send_task(TaskSpec(skill="echo", input="async"))
+            for _ in range(200):
+                if task.status.state.is_terminal:
+                    break
+                task = await c.get_task(task.id)
+            assert task.status.state is TaskState.COMPLETED
+            same = await asyncio.gather(*(c.get_task(task.id) for _ in range(20)))
+            assert {t.id for t in same} == {task.id}
+            ups = [u async for u in c.stream_task(TaskSpec(skill="echo", input="astream"))]
+            arts = [u for u in ups if u.kind == "artifact"]
+            assert arts and arts[0].artifact is not None
+            assert arts[0].artifact.parts[0].text == "echo: astream"
+            assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
+
+    asyncio.run(main())

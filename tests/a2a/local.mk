@@ -51,7 +51,8 @@ tests_a2a_test_a2a_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAG
 tests_a2a_test_a2a_plugin_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 # The blocking client against the loopback fake peer (fakes/fake_peer.py:
 # python3 + cryptography; the test skips with 77 without them).
-RUV_A2A_CLIENT_TESTS = tests/a2a/test_a2a_client tests/a2a/test_a2a_client_hostile
+RUV_A2A_CLIENT_TESTS = tests/a2a/test_a2a_client tests/a2a/test_a2a_client_hostile \
+	tests/a2a/test_a2a_io tests/a2a/test_a2a_astream
 check_PROGRAMS += $(RUV_A2A_CLIENT_TESTS)
 TESTS += $(RUV_A2A_CLIENT_TESTS)
 RUV_A2A_CLIENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
@@ -65,6 +66,15 @@ tests_a2a_test_a2a_client_hostile_SOURCES = tests/a2a/test_a2a_client_hostile.c 
 	tests/a2a/a2a_fake_peer.c tests/a2a/a2a_fake_peer.h
 tests_a2a_test_a2a_client_hostile_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
 tests_a2a_test_a2a_client_hostile_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
+# The I/O thread (ops V3) against the same fake.
+tests_a2a_test_a2a_io_SOURCES = tests/a2a/test_a2a_io.c tests/a2a/a2a_fake_peer.c \
+	tests/a2a/a2a_fake_peer.h
+tests_a2a_test_a2a_io_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
+tests_a2a_test_a2a_io_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
+tests_a2a_test_a2a_astream_SOURCES = tests/a2a/test_a2a_astream.c tests/a2a/a2a_fake_peer.c \
+	tests/a2a/a2a_fake_peer.h
+tests_a2a_test_a2a_astream_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
+tests_a2a_test_a2a_astream_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
 endif
 endif
 

@@ -379,6 +379,13 @@ class Handler(BaseHTTPRequestHandler):
             chunks = chunks[:1] + [None]
         elif mode == "sse_slow_pings":  # a ping every 100 ms for 1.5 s mid-stream
             chunks = chunks[:2] + [b": ping\n\n"] * 15 + chunks[2:]
+        elif mode in ("sse_many", "sse_flood"):  # G2: 1,000 updates; backpressure: 5,000
+            many = [ev({"statusUpdate": {"taskId": tid, "contextId": cid, "status": {
+                "state": "TASK_STATE_WORKING",
+                "message": {"messageId": f"p{i}", "role": "ROLE_AGENT",
+                            "parts": [{"text": f"step {i}"}]}}}})
+                    for i in range(1000 if mode == "sse_many" else 5000)]
+            chunks = chunks[:1] + many + chunks[-1:]
         elif mode == "sse_pings":
             chunks = [b"\xef\xbb\xbf: ping\r\n\r\n"] + [c.replace(b"\n", b"\r\n") for c in chunks]
         self.send_response(200)
@@ -402,6 +409,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 if mode == "sse_slow_pings" and c.startswith(b":"):
                     time.sleep(0.1)
+                elif mode == "sse_many":  # G2: a peer producing ~1,000 updates a second
+                    time.sleep(0.001)
         except OSError:
             pass
         self.close_connection = True
@@ -415,6 +424,10 @@ def main():
     peer = Peer(bytes.fromhex(args.seed))
     Handler.peer = peer
     class Server(ThreadingHTTPServer):
+        # 50 calls in flight at once (test_a2a_io, gate G2): the default
+        # backlog of 5 drops SYNs under load, and the retransmits take seconds.
+        request_queue_size = 128
+
         def handle_error(self, request, client_address):
             pass  # clients that hang up on oversized bodies are the point
 

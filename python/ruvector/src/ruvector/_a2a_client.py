@@ -1,5 +1,8 @@
-"""ruvector.A2aClient and GlobalBudget on the a2a plugin's blocking client
-(python/ruvector/src/ruvector/_ext_a2a.c). Public through ruvector.a2a."""
+"""ruvector.A2aClient and GlobalBudget on the a2a plugin
+(python/ruvector/src/ruvector/_ext_a2a.c). The sync methods use the
+plugin's blocking calls (GIL released); the async unary calls run on the
+plugin's I/O thread and come back through the event loop (_a2a_io.py).
+Public through ruvector.a2a."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import (
     Iterator,
     List,
     Mapping,
+    NoReturn,
     Optional,
     Sequence,
     Tuple,
@@ -26,6 +30,7 @@ from typing import (
 )
 
 from . import _ext
+from ._a2a_io import _LoopBridge, bridge_for
 from ._a2a_errors import _RUV_E_NOTFOUND, _RUV_OK, A2aError, TaskDeadlineExceeded, _Outcome, _raise
 from ._a2a_types import (
     AgentCard,
@@ -163,6 +168,7 @@ class A2aClient:
         self._peer = card_url
         self.max_call_depth = max_call_depth
         self._budget = budget  # the budget's C handle, or None
+        self._bridge: Optional[_LoopBridge] = None  # the loop the async calls use
         self._refresh_card()
 
     def _refresh_card(self) -> None:
@@ -360,7 +366,10 @@ class A2aClient:
 
     def _send_task(self, spec: TaskSpec) -> Task:
         params, policy = self._send_args(spec)
-        res = self._call(_SEND, params, policy)
+        return self._task_of_send(self._call(_SEND, params, policy))
+
+    @staticmethod
+    def _task_of_send(res: Dict[str, Any]) -> Task:
         if "task" in res:
             return Task.from_wire(res["task"])
         # A bare message answer: a task that is already complete.
@@ -371,11 +380,15 @@ class A2aClient:
             status=TaskStatus(TaskState.COMPLETED, message=m),
         )
 
-    def _get_task(self, task_id: str, history_length: Optional[int] = None) -> Task:
+    @staticmethod
+    def _get_params(task_id: str, history_length: Optional[int]) -> str:
         p: Dict[str, Any] = {"id": task_id}
         if history_length is not None:
             p["historyLength"] = history_length
-        return Task.from_wire(self._call(_GET, json.dumps(p), None))
+        return json.dumps(p)
+
+    def _get_task(self, task_id: str, history_length: Optional[int] = None) -> Task:
+        return Task.from_wire(self._call(_GET, self._get_params(task_id, history_length), None))
 
     def _cancel_task(self, task_id: str) -> Task:
         return Task.from_wire(self._call(_CANCEL, json.dumps({"id": task_id}), None))
@@ -393,13 +406,14 @@ class A2aClient:
         _refuse_in_loop("cancel_task_sync")
         return self._cancel_task(task_id)
 
-    def _open_stream(self, what: Union[TaskSpec, str]) -> Tuple[Any, Optional[int]]:
+    def _stream_args(self, what: Union[TaskSpec, str]) -> Tuple[int, str, Any, Optional[int]]:
         if isinstance(what, str):
-            method, params, policy, limit = _SUBSCRIBE, json.dumps({"id": what}), None, None
-        else:
-            params, policy = self._send_args(what)
-            method = _SEND_STREAMING
-            limit = what.policy.max_duration_ms if what.policy else None
+            return _SUBSCRIBE, json.dumps({"id": what}), None, None
+        params, policy = self._send_args(what)
+        return _SEND_STREAMING, params, policy, what.policy.max_duration_ms if what.policy else None
+
+    def _open_stream(self, what: Union[TaskSpec, str]) -> Tuple[Any, Optional[int]]:
+        method, params, policy, limit = self._stream_args(what)
         out: _Outcome = self._h.stream_open(method, params, policy)
         if out[0] != _RUV_OK:
             _raise(out, self._peer)
@@ -445,7 +459,18 @@ class A2aClient:
             stream.close()
 
     def close(self) -> None:
-        """Frees the client (open streams keep it alive until they end)."""
+        """Frees the client (open streams keep it alive until they end);
+        calls still in flight on the I/O thread are aborted."""
+        if self._bridge is not None:
+            b, self._bridge = self._bridge, None
+            try:
+                on_loop = asyncio.get_running_loop() is b.loop
+            except RuntimeError:
+                on_loop = False
+            if on_loop or not b.loop.is_running():
+                b.close()
+            else:  # closed from another thread: the loop drops its reader itself
+                b.loop.call_soon_threadsafe(b.close)
         self._h.close()
 
     def __enter__(self) -> "A2aClient":
@@ -454,30 +479,61 @@ class A2aClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ---- async API (the blocking calls in the default executor) ----
+    # ---- async API: unary calls on the plugin's I/O thread ----
+
+    async def _call_async(self, method: int, params: str, policy: Any) -> Any:
+        self._bridge = bridge_for(self._bridge, self._h)
+        out = await self._bridge.call(method, params, policy)
+        if method == _SEND and self.card.protocol_version == "1.0":
+            self._refresh_card()  # the one fallback, to 0.3, may have happened
+        if out[0] != _RUV_OK:
+            _raise(out, self._peer)
+        return json.loads(out[6])
 
     async def send_task(self, spec: TaskSpec) -> Task:
-        return await _in_executor(functools.partial(self._send_task, spec))
+        params, policy = self._send_args(spec)
+        return self._task_of_send(await self._call_async(_SEND, params, policy))
 
     async def get_task(self, task_id: str, *, history_length: Optional[int] = None) -> Task:
-        return await _in_executor(functools.partial(self._get_task, task_id, history_length))
+        params = self._get_params(task_id, history_length)
+        return Task.from_wire(await self._call_async(_GET, params, None))
 
     async def cancel_task(self, task_id: str) -> Task:
-        return await _in_executor(functools.partial(self._cancel_task, task_id))
+        return Task.from_wire(await self._call_async(_CANCEL, json.dumps({"id": task_id}), None))
 
     async def stream_task(self, what: Union[TaskSpec, str]) -> AsyncIterator[TaskUpdate]:
-        stream, limit = await _in_executor(functools.partial(self._open_stream, what))
+        """stream_task_sync for asyncio: the stream runs on the plugin's I/O
+        thread; its events arrive through the loop, paced by this consumer."""
+        method, params, policy, limit = self._stream_args(what)
+        self._bridge = bridge_for(self._bridge, self._h)
+        was_v1 = self.card.protocol_version == "1.0"
+
+        def fail(out: _Outcome) -> NoReturn:
+            _raise(out, self._peer)
+            raise AssertionError("unreachable")  # _raise always raises
+
         started, tid = time.monotonic(), []  # type: float, List[str]
+        events = self._bridge.stream(method, params, policy, fail)
         try:
-            while True:
-                upd = await _in_executor(
-                    functools.partial(self._next_update, stream, started, limit, tid)
-                )
-                if upd is None:
-                    return
+            async for text in events:
+                upd = TaskUpdate.from_wire(json.loads(text))
+                if upd.task_id and not tid:
+                    tid.append(upd.task_id)
+                if limit is not None and (time.monotonic() - started) * 1000 > limit:
+                    await events.aclose()  # abort the transfer first
+                    if tid:
+                        try:
+                            await self.cancel_task(tid[0])
+                        except A2aError:
+                            pass
+                    raise TaskDeadlineExceeded(
+                        f"max_duration_ms {limit} passed; CancelTask sent", peer=self._peer
+                    )
                 yield upd
         finally:
-            stream.close()
+            await events.aclose()
+            if was_v1 and method == _SEND_STREAMING:
+                self._refresh_card()  # the one fallback, to 0.3, may have happened
 
     async def aclose(self) -> None:
         self.close()

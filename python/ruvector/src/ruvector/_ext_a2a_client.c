@@ -1,6 +1,8 @@
 /* ruvector._ext: the A2A client and stream handles (A2aHandle,
- * A2aStreamHandle) over the a2a plugin's blocking client; see _ext_a2a.c
- * for the outcome tuples and the locking rules. */
+ * A2aStreamHandle) over the a2a plugin's client: blocking calls (ops V2)
+ * and, for asyncio, calls on the plugin's I/O thread (ops V3: submit, the
+ * notify fd, poll, abort); see _ext_a2a.c for the outcome tuples and the
+ * locking rules. */
 #include "_ext_a2a.h"
 
 #include <stdlib.h>
@@ -212,6 +214,195 @@ static PyObject *handle_stream_open(PyObject *obj, PyObject *args)
     return a2a_outcome(RUV_OK, &st, NULL, (PyObject *)sh);
 }
 
+/* ---- asynchronous calls (ops V3): nothing here waits on the network ---- */
+
+static int handle_async(A2aHandle *h)
+{
+    if (!handle_live(h))
+        return 0;
+    if (h->ops->struct_size < RUV_A2A_OPS_SIZE_V3) {
+        raise_detail(RUV_E_UNSUPPORTED, "a2a: this a2a plugin has no asynchronous calls (ops "
+                                        "V3); install a matching ruvector-agent");
+        return 0;
+    }
+    return 1;
+}
+
+/* notify_fd() -> the fd the event loop watches (readable while events wait) */
+static PyObject *handle_notify_fd(PyObject *obj, PyObject *unused)
+{
+    (void)unused;
+    A2aHandle *h = (A2aHandle *)obj;
+    if (!handle_async(h))
+        return NULL;
+    int fd;
+    char detail[DETAIL_SIZE] = "";
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    fd = h->ops->notify_fd(h->c);
+    if (fd < 0)
+        save_detail(detail);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    if (fd < 0)
+        return raise_detail(fd, detail);
+    return PyLong_FromLong(fd);
+}
+
+/* submit(method, params_json, policy) -> outcome whose payload is the
+ * request id; a pre-flight refusal is a failed outcome, nothing queued. */
+static PyObject *handle_submit(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    unsigned int method;
+    char *params;
+    policy_copy pc;
+    if (!handle_async(h) || call_args(h, args, &method, &params, &pc))
+        return NULL;
+    struct ruv_a2a_call_status st;
+    a2a_status_init(&st);
+    char detail[DETAIL_SIZE] = "";
+    uint64_t req = 0;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    rc = h->ops->call_submit(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL, &req,
+                             &st);
+    if (rc)
+        save_detail(detail);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    free(params);
+    policy_free(&pc);
+    if (rc)
+        return a2a_outcome(rc, &st, detail, NULL);
+    PyObject *r = PyLong_FromUnsignedLongLong(req);
+    return r ? a2a_outcome(RUV_OK, &st, NULL, r) : NULL;
+}
+
+/* stream_submit(method, params_json, policy) -> outcome whose payload is
+ * the request id; its events then come through poll. */
+static PyObject *handle_stream_submit(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    unsigned int method;
+    char *params;
+    policy_copy pc;
+    if (!handle_async(h) || call_args(h, args, &method, &params, &pc))
+        return NULL;
+    struct ruv_a2a_call_status st;
+    a2a_status_init(&st);
+    char detail[DETAIL_SIZE] = "";
+    uint64_t req = 0;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    rc = h->ops->stream_submit(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL,
+                               &req, &st);
+    if (rc)
+        save_detail(detail);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    free(params);
+    policy_free(&pc);
+    if (rc)
+        return a2a_outcome(rc, &st, detail, NULL);
+    PyObject *r = PyLong_FromUnsignedLongLong(req);
+    return r ? a2a_outcome(RUV_OK, &st, NULL, r) : NULL;
+}
+
+/* credit(req, n): the consumer took n events of stream req. */
+static PyObject *handle_credit(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    unsigned long long req;
+    unsigned int n;
+    if (!PyArg_ParseTuple(args, "KI", &req, &n))
+        return NULL;
+    if (!h->c || h->ops->struct_size < RUV_A2A_OPS_SIZE_V3)
+        Py_RETURN_NONE;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    h->ops->credit(h->c, (uint64_t)req, n);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+/* One event as (req, kind, outcome). */
+static PyObject *event_tuple(const struct ruv_a2a_event *ev)
+{
+    struct ruv_a2a_call_status st;
+    a2a_status_init(&st);
+    st.error = ev->error;
+    st.rpc_code = ev->rpc_code;
+    st.http_status = ev->http_status;
+    st.request_sent = ev->request_sent;
+    PyObject *payload = NULL;
+    if (ev->json &&
+        !(payload = PyUnicode_DecodeUTF8(ev->json, (Py_ssize_t)ev->json_len, "replace")))
+        return NULL;
+    PyObject *out = a2a_outcome(ev->status, &st, ev->status ? ev->detail : NULL, payload);
+    if (!out)
+        return NULL;
+    return Py_BuildValue("(KIN)", (unsigned long long)ev->req, (unsigned int)ev->kind, out);
+}
+
+#define POLL_BATCH_MAX 1024
+
+/* poll(max) -> [(req, kind, outcome), ...]: at most max events, never
+ * blocking. kind: 2 a call's result, 3 a stream event, 4 a stream's end. */
+static PyObject *handle_poll(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    Py_ssize_t max;
+    if (!PyArg_ParseTuple(args, "n", &max) || !handle_async(h))
+        return NULL;
+    if (max < 1 || max > POLL_BATCH_MAX) {
+        PyErr_Format(PyExc_ValueError, "poll: max must be 1..%d", POLL_BATCH_MAX);
+        return NULL;
+    }
+    struct ruv_a2a_event *evs = PyMem_Malloc((size_t)max * sizeof *evs);
+    if (!evs)
+        return PyErr_NoMemory();
+    size_t n;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    n = h->ops->poll(h->c, evs, (size_t)max);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *t = event_tuple(&evs[i]);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, (Py_ssize_t)i, t); /* steals t */
+    }
+    h->ops->release(h->c, evs, n);
+    PyMem_Free(evs);
+    return list;
+}
+
+/* abort(req): the I/O thread removes the transfer; its event then says
+ * canceled. Unknown or finished ids are ignored. */
+static PyObject *handle_abort(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    unsigned long long req;
+    if (!PyArg_ParseTuple(args, "K", &req))
+        return NULL;
+    if (!h->c || h->ops->struct_size < RUV_A2A_OPS_SIZE_V3)
+        Py_RETURN_NONE; /* closed: its calls were aborted with it */
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&h->lock);
+    h->ops->abort(h->c, (uint64_t)req);
+    pthread_mutex_unlock(&h->lock);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyObject *handle_close(PyObject *obj, PyObject *unused)
 {
     (void)unused;
@@ -233,6 +424,20 @@ static PyMethodDef handle_methods[] = {
      "call($self, method, params, policy, /)\n--\n\nOne unary call; an outcome tuple."},
     {"stream_open", handle_stream_open, METH_VARARGS,
      "stream_open($self, method, params, policy, /)\n--\n\nOpens a stream; an outcome tuple."},
+    {"notify_fd", handle_notify_fd, METH_NOARGS,
+     "notify_fd($self, /)\n--\n\nThe fd that is readable while events wait."},
+    {"submit", handle_submit, METH_VARARGS,
+     "submit($self, method, params, policy, /)\n--\n\nQueues a unary call on the I/O "
+     "thread; an outcome tuple with the request id."},
+    {"stream_submit", handle_stream_submit, METH_VARARGS,
+     "stream_submit($self, method, params, policy, /)\n--\n\nQueues a stream on the I/O "
+     "thread; an outcome tuple with the request id."},
+    {"credit", handle_credit, METH_VARARGS,
+     "credit($self, req, n, /)\n--\n\nThe consumer took n events of stream req."},
+    {"poll", handle_poll, METH_VARARGS,
+     "poll($self, max, /)\n--\n\nUp to max (req, kind, outcome) triples; never blocks."},
+    {"abort", handle_abort, METH_VARARGS,
+     "abort($self, req, /)\n--\n\nAborts a call in flight."},
     {"close", handle_close, METH_NOARGS,
      "close($self, /)\n--\n\nFrees the client (after its last stream)."},
     {NULL, NULL, 0, NULL},
