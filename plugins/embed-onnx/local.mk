@@ -73,7 +73,7 @@ TESTS += plugins/embed-onnx/tests/test_pooling
 # onnxruntime wheel ($RUV_TEST_ORT_LIB, or found by $RUV_TOK_PYTHON) and
 # are skipped without it.
 check_PROGRAMS += plugins/embed-onnx/tests/test_embed_plugin
-plugins_embed_onnx_tests_test_embed_plugin_SOURCES = plugins/embed-onnx/tests/test_embed_plugin.c plugins/embed-onnx/tests/ort_wheel.h
+plugins_embed_onnx_tests_test_embed_plugin_SOURCES = plugins/embed-onnx/tests/test_embed_plugin.c plugins/embed-onnx/tests/embed_test.h
 plugins_embed_onnx_tests_test_embed_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(RUV_EMBED_MODELS_CPPFLAGS)
 plugins_embed_onnx_tests_test_embed_plugin_LDADD = engine/libruvector.la plugins/embed-onnx/libruv_tok.la \
 	$(CMOCKA_LIBS) $(JANSSON_LIBS)
@@ -87,7 +87,7 @@ TESTS += plugins/embed-onnx/tests/test_embed_plugin
 # embed() on the real all-MiniLM-L6-v2 against onnxruntime-python (embed_ref.py
 # builds the graph and the reference); skipped without the Python packages.
 check_PROGRAMS += plugins/embed-onnx/tests/test_embed_run
-plugins_embed_onnx_tests_test_embed_run_SOURCES = plugins/embed-onnx/tests/test_embed_run.c plugins/embed-onnx/tests/ort_wheel.h
+plugins_embed_onnx_tests_test_embed_run_SOURCES = plugins/embed-onnx/tests/test_embed_run.c plugins/embed-onnx/tests/embed_test.h
 plugins_embed_onnx_tests_test_embed_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PTHREAD_CFLAGS)
 plugins_embed_onnx_tests_test_embed_run_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 EXTRA_plugins_embed_onnx_tests_test_embed_run_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la
@@ -95,7 +95,7 @@ TESTS += plugins/embed-onnx/tests/test_embed_run
 # The generated test models of embed.md §6.4 (tests/models/make_bert.py):
 # variants that run and variants refused with a clear error.
 check_PROGRAMS += plugins/embed-onnx/tests/test_embed_models
-plugins_embed_onnx_tests_test_embed_models_SOURCES = plugins/embed-onnx/tests/test_embed_models.c plugins/embed-onnx/tests/ort_wheel.h
+plugins_embed_onnx_tests_test_embed_models_SOURCES = plugins/embed-onnx/tests/test_embed_models.c plugins/embed-onnx/tests/embed_test.h
 plugins_embed_onnx_tests_test_embed_models_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_embed_onnx_tests_test_embed_models_LDADD = engine/libruvector.la $(CMOCKA_LIBS) -lm
 EXTRA_plugins_embed_onnx_tests_test_embed_models_DEPENDENCIES = plugins/embed-onnx/embed_onnx.la

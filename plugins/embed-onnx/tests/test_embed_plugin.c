@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "ort_wheel.h"
+#include "embed_test.h"
 
 #include <ruvector/feature-embed.h>
 #include <ruvector/plugin.h>

@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "ort_wheel.h"
+#include "embed_test.h"
 
 #include <ruvector/feature-embed.h>
 #include <ruvector/plugin.h>
@@ -149,17 +149,8 @@ static int setup(void **state)
     make_reference(src, py);
     if (skip_reason[0])
         return 0;
-    ruv_config *cfg = NULL;
-    if (ruv_config_new(&cfg) ||
-        ruv_config_set_plugin_option(cfg, "embed_onnx", "ort_lib_wheel", ort_lib) ||
-        ruv_engine_open(cfg, &eng) || ruv_engine_load_plugin(eng, "embed_onnx") ||
-        ruv_engine_feature_get(eng, "embed_onnx", RUV_FEATURE_EMBED, RUV_EMBED_OPS_SIZE_V2,
-                               (const void **)&ops, &pstate)) {
-        printf("# embed_onnx did not load: %s\n", ruv_last_error());
-        ruv_config_free(cfg);
+    if (ruv_test_open_embed(ort_lib, &eng, &ops, &pstate))
         return -1;
-    }
-    ruv_config_free(cfg);
     printf("# onnxruntime: %s; model: %s\n", ort_lib, model_dir);
     return 0;
 }
@@ -167,11 +158,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (eng)
-        ruv_engine_close(eng);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return ruv_test_embed_teardown(eng, dir);
 }
 
 static ruv_embed_model *open_model(const char *d, uint32_t batch)
