@@ -2,7 +2,8 @@
  * a row on one thread, searches on several threads, and a search nested in
  * a held scratch area give the same ids and score bits as searches that
  * each start from a fresh area; the area shrinks after a run of small
- * searches and never caches a need above its ceiling. Leaks show under
+ * searches and never caches a need above its ceiling; a populating load
+ * sizes it for the index. Leaks show under
  * valgrind (areas of exited threads, the main thread's at exit). */
 #define _GNU_SOURCE
 #include <math.h>
@@ -224,12 +225,41 @@ static void shrinks_and_caps(void **state)
     /* the main thread's area is left for the library's exit destructor */
 }
 
+/* A load with RUV_INDEX_LOAD_POPULATE leaves this thread's area sized for
+ * a k = 10 search of the index; a plain load does not touch it. */
+static void populate_reserves(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/rq.rvx", tmpdir);
+    assert_int_equal(ruv_index_save(idx[1], path), RUV_OK);
+    ruv_index *a = NULL;
+    ruv__scratch_release();
+    assert_int_equal(ruv_index_load_ex(eng, path, 0, &a), RUV_OK);
+    assert_int_equal(ruv__scratch_cached_bytes(), 0);
+    ruv_index_free(a);
+    assert_int_equal(ruv_index_load_ex(eng, path, RUV_INDEX_LOAD_POPULATE, &a), RUV_OK);
+    const size_t reserved = ruv__scratch_cached_bytes();
+    assert_true(reserved > 0);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 10);
+    uint64_t ids[10];
+    float scores[10];
+    size_t nf;
+    assert_int_equal(ruv_index_search(a, queries, &sp, ids, scores, &nf), RUV_OK);
+    assert_int_equal(ruv__scratch_cached_bytes(), reserved); /* the search fit in it */
+    assert_int_equal(nf, ref_found[1][1][0]);
+    for (int s = 0; s < 10; s++)
+        assert_true(ids[s] == ref_ids[1][1][0][s]);
+    ruv_index_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(many_in_a_row), cmocka_unit_test(several_threads),
         cmocka_unit_test(nested_search), cmocka_unit_test(batch_matches),
-        cmocka_unit_test(shrinks_and_caps),
+        cmocka_unit_test(shrinks_and_caps), cmocka_unit_test(populate_reserves),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

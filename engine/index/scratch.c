@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <ruvector/error.h>
 
@@ -124,6 +125,16 @@ void ruv__scratch_give(struct ruv__scratch *s)
         free(s->block);
     }
     s->block = NULL;
+}
+
+void ruv__scratch_reserve(size_t scratch_bytes, size_t dim, uint32_t k)
+{
+    struct ruv__scratch s;
+    if (ruv__scratch_take(scratch_bytes, dim, k, &s) != RUV_OK)
+        return;
+    if (s.cached)
+        memset(s.block, 0, s.cap);
+    ruv__scratch_give(&s);
 }
 
 void ruv__scratch_release(void)

@@ -28,6 +28,12 @@ int ruv__scratch_take(size_t scratch_bytes, size_t dim, uint32_t k, struct ruv__
 /* Returns what ruv__scratch_take handed out. */
 void ruv__scratch_give(struct ruv__scratch *s);
 
+/* Grows the calling thread's area to what take would need and touches its
+ * pages, so a first search on this thread does not fault them in (a load
+ * with RUV_INDEX_LOAD_POPULATE: the warm restart pays, not the first query).
+ * A hint: does nothing when the area is held or memory is short. */
+void ruv__scratch_reserve(size_t scratch_bytes, size_t dim, uint32_t k);
+
 /* Frees the calling thread's cached area now (tests, and threads that are
  * done searching); the area is otherwise freed when its thread exits. */
 void ruv__scratch_release(void);
