@@ -222,3 +222,10 @@ tests_test_rabitq_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_rabitq_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_rabitq_LDADD = $(RUV_WHITEBOX_LDADD)
 endif
+# The per-thread search scratch: reuse, threads, nesting (white-box).
+check_PROGRAMS += tests/test_search_scratch
+tests_test_search_scratch_SOURCES = tests/test_search_scratch.c tests/testdata.h
+tests_test_search_scratch_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_search_scratch_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_search_scratch_LDADD = $(RUV_WHITEBOX_LDADD)
+TESTS += tests/test_search_scratch

@@ -17,6 +17,7 @@
 #include "base/util.h"
 #include "index/common.h"
 #include "index/idmap.h"
+#include "index/scratch.h"
 #include "store/persist.h"
 
 #define META_VERSION 1u
@@ -252,5 +253,11 @@ int ruv_index_load_ex(ruv_engine *eng, const char *path, unsigned flags, ruv_ind
                                     : ruv__set_error(rc, "'%s': %s", path, detail);
     }
     ruv__reader_close(&rd); /* detached: closes nothing the index uses */
+    if (flags & RUV_INDEX_LOAD_POPULATE) {
+        /* populate: this thread's first search finds its scratch resident */
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, 10);
+        ruv__scratch_reserve((*out)->vt->scratch_bytes(*out, &sp), (*out)->p.dim, sp.k);
+    }
     return RUV_OK;
 }

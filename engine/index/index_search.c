@@ -17,6 +17,7 @@
 #include "exec/pool.h"
 #include "index/common.h"
 #include "index/idmap.h"
+#include "index/scratch.h"
 #include "index/topk.h"
 
 /* ---- search ---- */
@@ -120,33 +121,6 @@ void ruv__index_emit(const struct ruv_index *idx, struct ruv__topk *top, uint64_
     *nfound = top->n;
 }
 
-struct search_bufs {
-    void *scratch;
-    float *qbuf, *hd;
-    uint32_t *hr;
-    char err[512]; /* a failure's detail: set on a pool thread, read by the caller */
-};
-
-static int bufs_alloc(const struct ruv_index *idx, const ruv_search_params *sp,
-                      struct search_bufs *b)
-{
-    b->scratch = ruv__alloc(idx->vt->scratch_bytes(idx, sp));
-    b->qbuf = ruv__alloc(idx->p.dim * sizeof(float));
-    b->hd = malloc(sp->k * sizeof(float));
-    b->hr = malloc(sp->k * sizeof(uint32_t));
-    if (!b->scratch || !b->qbuf || !b->hd || !b->hr)
-        return ruv__set_error(RUV_E_NOMEM, "out of memory for search buffers (k = %u)", sp->k);
-    return RUV_OK;
-}
-
-static void bufs_free(struct search_bufs *b)
-{
-    free(b->scratch);
-    free(b->qbuf);
-    free(b->hd);
-    free(b->hr);
-}
-
 int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_params *sp,
                      uint64_t *ids, float *scores, size_t *nfound)
 {
@@ -161,16 +135,22 @@ int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_
         return rc;
     uint8_t *allow = NULL;
     size_t allowed;
-    struct search_bufs b = {0};
+    struct ruv__scratch b = {0};
     rc = allow_bitmap(idx, sp, &allow, &allowed);
     if (!rc)
-        rc = bufs_alloc(idx, sp, &b);
+        rc = ruv__scratch_take(idx->vt->scratch_bytes(idx, sp), idx->p.dim, sp->k, &b);
     if (!rc)
         rc = search_one(idx, query, sp, allow, b.scratch, b.qbuf, b.hd, b.hr, ids, scores, nfound);
-    bufs_free(&b);
+    ruv__scratch_give(&b);
     free(allow);
     return rc;
 }
+
+/* A worker's failure: set on a pool thread, read by the caller. */
+struct worker_err {
+    int status;
+    char detail[512];
+};
 
 struct batch_ctx {
     const struct ruv_index *idx;
@@ -180,23 +160,32 @@ struct batch_ctx {
     uint64_t *ids;
     float *scores;
     size_t *nfound;
-    struct search_bufs *bufs; /* one per worker */
-    int *status;              /* one per worker */
+    size_t scratch_bytes;
+    struct worker_err *errs; /* one per worker */
 };
 
 static void batch_range(void *vctx, size_t begin, size_t end, unsigned worker)
 {
     struct batch_ctx *c = vctx;
-    struct search_bufs *b = &c->bufs[worker];
+    struct worker_err *e = &c->errs[worker];
     size_t k = c->sp->k, dim = c->idx->p.dim;
-    for (size_t q = begin; q < end && c->status[worker] == RUV_OK && !ruv__cancel_pending(); q++) {
-        int rc = search_one(c->idx, c->queries + q * dim, c->sp, c->allow, b->scratch, b->qbuf,
-                            b->hd, b->hr, c->ids + q * k, c->scores + q * k, &c->nfound[q]);
-        if (rc) {
-            c->status[worker] = rc;
-            snprintf(b->err, sizeof b->err, "query %zu: %s", q, ruv_last_error());
-        }
+    if (e->status)
+        return;
+    /* the thread's own area, held for this chunk only: a pool thread that
+     * runs queued work between chunks finds it free */
+    struct ruv__scratch b;
+    int rc = ruv__scratch_take(c->scratch_bytes, dim, c->sp->k, &b);
+    if (rc) {
+        snprintf(e->detail, sizeof e->detail, "%s", ruv_last_error());
+        e->status = rc;
+        return;
     }
+    for (size_t q = begin; q < end && !rc && !ruv__cancel_pending(); q++)
+        if ((rc = search_one(c->idx, c->queries + q * dim, c->sp, c->allow, b.scratch, b.qbuf,
+                             b.hd, b.hr, c->ids + q * k, c->scores + q * k, &c->nfound[q])))
+            snprintf(e->detail, sizeof e->detail, "query %zu: %s", q, ruv_last_error());
+    ruv__scratch_give(&b);
+    e->status = rc;
 }
 
 int ruv__check_batch_output(size_t nq, uint32_t k)
@@ -237,26 +226,21 @@ int ruv_index_search_batch(const ruv_index *idx, const float *queries, size_t nq
     unsigned threads = idx->threads ? idx->threads : 1;
     uint8_t *allow = NULL;
     size_t allowed;
-    struct search_bufs *bufs = calloc(threads, sizeof *bufs);
-    int *status = calloc(threads, sizeof *status);
-    if (!bufs || !status)
+    struct worker_err *errs = calloc(threads, sizeof *errs);
+    if (!errs)
         rc = ruv__set_error(RUV_E_NOMEM, "out of memory");
     if (!rc)
         rc = allow_bitmap(idx, sp, &allow, &allowed);
-    for (unsigned t = 0; !rc && t < threads; t++)
-        rc = bufs_alloc(idx, sp, &bufs[t]);
     if (!rc) {
-        struct batch_ctx c = {idx, queries, sp, allow, ids, scores, nfound, bufs, status};
+        struct batch_ctx c = {idx, queries, sp, allow, ids, scores, nfound,
+                              idx->vt->scratch_bytes(idx, sp), errs};
         if (ruv__parallel_for(threads, nq, 8, batch_range, &c))
             rc = ruv__cancel_check("batch search");
         for (unsigned t = 0; t < threads; t++)
-            if (status[t] && !rc)
-                rc = ruv__set_error(status[t], "%s", bufs[t].err);
+            if (errs[t].status && !rc)
+                rc = ruv__set_error(errs[t].status, "%s", errs[t].detail);
     }
-    for (unsigned t = 0; bufs && t < threads; t++)
-        bufs_free(&bufs[t]);
-    free(bufs);
-    free(status);
+    free(errs);
     free(allow);
     return rc;
 }

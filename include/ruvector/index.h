@@ -139,7 +139,10 @@ int ruv_search_params_init(ruv_search_params *sp, uint32_t k);
 
 /* One query (dim floats). Writes up to k results, best first, to ids/scores
  * (arrays of k) and their number to *nfound. RUV_E_EMPTY on an empty index,
- * RUV_E_INVAL for k < 1 or a NaN/Inf query. */
+ * RUV_E_INVAL for k < 1 or a NaN/Inf query. The search's scratch memory
+ * is kept per calling thread for the next search (any index): it is freed
+ * when the thread exits, after 256 searches in a row that needed at most a
+ * quarter of it, and never kept above 64 MiB. */
 int ruv_index_search(const ruv_index *idx, const float *query, const ruv_search_params *sp,
                      uint64_t *ids, float *scores, size_t *nfound);
 
@@ -214,7 +217,10 @@ int ruv_index_load(ruv_engine *eng, const char *path, ruv_index **out);
  * truncated or rewritten in place (load it again). Replacing the file by
  * rename is safe with either mode. A truncation racing with a running search
  * of a mapped index can still raise SIGBUS: map only files nobody rewrites
- * in place. The two flags exclude each other (RUV_E_INVAL). */
+ * in place. The two flags exclude each other (RUV_E_INVAL).
+ * RUV_INDEX_LOAD_POPULATE also faults in the calling thread's search scratch
+ * for a k = 10 search of this index (kept per thread, see ruv_index_search),
+ * so a first search on that thread costs what later ones do. */
 #define RUV_INDEX_LOAD_POPULATE 1u
 #define RUV_INDEX_LOAD_MMAP 2u
 int ruv_index_load_ex(ruv_engine *eng, const char *path, unsigned flags, ruv_index **out);
