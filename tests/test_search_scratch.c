@@ -173,7 +173,10 @@ static void nested_search(void **state)
 }
 
 /* A batch (chunks on pool threads, each holding its thread's area) answers
- * as the single searches did. */
+ * as the single searches did: the same bits for the RaBitQ indexes. The flat
+ * index's batch scores a tile of queries with BLAS when the engine has one,
+ * whose sums round differently from the single-query kernel, so there the
+ * scores agree to float rounding and ids up to ties within it. */
 static void batch_matches(void **state)
 {
     (void)state;
@@ -189,8 +192,22 @@ static void batch_matches(void **state)
             for (int q = 0; q < NQ; q++) {
                 assert_int_equal(nf[q], ref_found[i][j][q]);
                 for (uint32_t s = 0; s < ks[j]; s++) {
-                    assert_true(ids[q * ks[j] + s] == ref_ids[i][j][q][s]);
-                    assert_int_equal(bits_of(scores[q * ks[j] + s]), ref_bits[i][j][q][s]);
+                    float got = scores[q * ks[j] + s], want;
+                    uint32_t wb = ref_bits[i][j][q][s];
+                    memcpy(&want, &wb, sizeof want);
+                    if (i != 0) {
+                        assert_true(ids[q * ks[j] + s] == ref_ids[i][j][q][s]);
+                        assert_int_equal(bits_of(got), wb);
+                        continue;
+                    }
+                    assert_true(fabsf(got - want) <= 1e-5f * (1.0f + fabsf(want)));
+                    if (ids[q * ks[j] + s] != ref_ids[i][j][q][s]) { /* only a near tie */
+                        float tol = 1e-5f * (1.0f + fabsf(got));
+                        int tie_after = s + 1 < ks[j] &&
+                                        fabsf(scores[q * ks[j] + s + 1] - got) <= tol;
+                        int tie_before = s > 0 && fabsf(scores[q * ks[j] + s - 1] - got) <= tol;
+                        assert_true(tie_after || tie_before);
+                    }
                 }
             }
             free(ids);
