@@ -234,29 +234,19 @@ int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *p
     if (method != RUV_A2A_SEND_STREAMING && method != RUV_A2A_SUBSCRIBE)
         return ruv__detail_set(RUV_E_INVAL, "stream_submit: method %u is not a stream",
                                (unsigned)method);
-    int rc = ruv__async_ready(c);
+    struct ruv__op *op;
+    json_t *wire;
+    int rc = ruv__async_begin(c, method, params, len, policy, st, &op, &wire);
     if (rc != RUV_OK)
         return rc;
-    json_t *wire = NULL;
-    void *slot = NULL;
-    struct ruv__budget_wait bw = {NULL, 0, 0};
-    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, &bw, st);
-    if (rc != RUV_OK)
-        return rc;
-    struct ruv__op *op = calloc(1, sizeof *op);
-    struct ruv__astream *s = op ? calloc(1, sizeof *s) : NULL;
+    struct ruv__astream *s = calloc(1, sizeof *s);
     if (!s) {
-        free(op);
         json_decref(wire);
-        ruv__concurrency_release(slot);
-        ruv__budget_leave_queue(&bw);
+        ruv__op_free(op); /* gives back its slot and budget place */
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     }
     op->stream = s;
-    op->slot = slot; /* held until the stream ends */
-    op->bw = bw;
-    op->method = method;
-    op->v1 = s->v1 = c->v1;
+    s->v1 = c->v1;
     int oom = 0;
     s->http = c->http;
     s->http.ca_file = dup_or_null(c->http.ca_file, &oom);

@@ -96,6 +96,34 @@ int ruv__op_keep_params(const struct ruv_a2a_client *c, struct ruv__op *op, cons
     return RUV_OK;
 }
 
+int ruv__async_begin(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                     const struct ruv_a2a_policy *policy, struct ruv_a2a_call_status *st,
+                     struct ruv__op **op, json_t **wire)
+{
+    *op = NULL;
+    *wire = NULL;
+    int rc = ruv__async_ready(c);
+    if (rc != RUV_OK)
+        return rc;
+    void *slot = NULL;
+    struct ruv__budget_wait bw = {NULL, 0, 0};
+    rc = ruv__client_prepare(c, method, params, len, policy, wire, &slot, &bw, st);
+    if (rc != RUV_OK)
+        return rc;
+    if (!(*op = calloc(1, sizeof **op))) {
+        json_decref(*wire);
+        *wire = NULL;
+        ruv__concurrency_release(slot);
+        ruv__budget_leave_queue(&bw);
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    }
+    (*op)->slot = slot; /* max_concurrency counts the op until it ends */
+    (*op)->bw = bw;
+    (*op)->method = method;
+    (*op)->v1 = c->v1;
+    return RUV_OK;
+}
+
 int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
                       const struct ruv_a2a_policy *policy, uint64_t *req,
                       struct ruv_a2a_call_status *st)
@@ -103,26 +131,11 @@ int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *par
     if (method != RUV_A2A_SEND && method != RUV_A2A_GET && method != RUV_A2A_CANCEL)
         return ruv__detail_set(RUV_E_INVAL, "call_submit: method %u is not a unary call",
                                (unsigned)method);
-    int rc = ruv__async_ready(c);
+    struct ruv__op *op;
+    json_t *wire;
+    int rc = ruv__async_begin(c, method, params, len, policy, st, &op, &wire);
     if (rc != RUV_OK)
         return rc;
-    json_t *wire = NULL;
-    void *slot = NULL;
-    struct ruv__budget_wait bw = {NULL, 0, 0};
-    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, &bw, st);
-    if (rc != RUV_OK)
-        return rc;
-    struct ruv__op *op = calloc(1, sizeof *op);
-    if (!op) {
-        json_decref(wire);
-        ruv__concurrency_release(slot);
-        ruv__budget_leave_queue(&bw);
-        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-    }
-    op->slot = slot; /* max_concurrency counts the call until it ends */
-    op->bw = bw;
-    op->method = method;
-    op->v1 = c->v1;
     op->idempotent = method != RUV_A2A_SEND;
     size_t blen = 0;
     rc = ruv__jsonrpc_request(ruv__dialect_method(c->v1, method), wire, op->id, &op->body, &blen);

@@ -173,6 +173,14 @@ int ruv__async_ready(struct ruv_a2a_client *c);
  * hands it to the I/O thread. RUV_OK, or the refusal with op still the
  * caller's. */
 int ruv__async_hand_over(struct ruv_a2a_client *c, struct ruv__op *op, uint64_t *req);
+/* The start of call_submit and stream_submit: the I/O thread ready, the
+ * pre-flight passed (ruv__client_prepare), and a new op holding its
+ * max_concurrency slot and budget place, method and dialect set. RUV_OK with
+ * *op and *wire (the request's params) the caller's, or the refusal with
+ * both NULL and nothing held. */
+int ruv__async_begin(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                     const struct ruv_a2a_policy *policy, struct ruv_a2a_call_status *st,
+                     struct ruv__op **op, json_t **wire);
 /* Keeps a copy of params in op when the client talks v1.0 and may still
  * fall back to v0.3, so the request can be resent in that dialect.
  * RUV_OK, or RUV_E_NOMEM with op->params left NULL. */
