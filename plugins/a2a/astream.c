@@ -166,14 +166,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     s->last_byte_ms = ruv__clock_ms();
     size_t r = ruv__http_on_header(ptr, size, nmemb, &op->resp);
-    if (r == n && ((n == 2 && ptr[0] == '\r') || (n == 1 && ptr[0] == '\n'))) {
-        long code = 0;
-        curl_easy_getinfo(op->h, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 200) {
-            s->headers_done = 1;
-            s->is_sse = strcmp(op->resp.content_type, "text/event-stream") == 0 && code / 100 == 2;
-        }
-    }
+    if (r == n && ruv__http_headers_final(op->h, &op->resp, ptr, n, &s->is_sse))
+        s->headers_done = 1;
     return r;
 }
 
