@@ -16,6 +16,7 @@
 #include "dialect.h"
 #include "reconcile.h"
 #include "sse.h"
+#include "stream_event.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,8 +85,9 @@ static int fail(struct ruv__astream *s, int status, uint32_t error, int32_t rpc,
 
 /* ---- events ---- */
 
-static int push_json(struct ruv__op *op, json_t *event)
+static int push_json(void *ctx, json_t *event)
 {
+    struct ruv__op *op = ctx;
     char *text = json_dumps(event, JSON_COMPACT);
     struct ruv__ev_node *n =
         text ? ruv__async_node(op, RUV_A2A_EV_STREAM, RUV_OK, RUV_A2A_ERR_NONE, "", text) : NULL;
@@ -95,25 +97,23 @@ static int push_json(struct ruv__op *op, json_t *event)
     return ruv__evq_push_stream(op, n);
 }
 
-static int push_snapshot(struct ruv__op *op, json_t *task)
+static struct ruv__stream_sink sink_of(struct ruv__op *op)
 {
     struct ruv__astream *s = op->stream;
-    json_t *out = json_array();
-    if (!out)
-        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-    int ends = 0;
-    int rc = ruv__reconcile_snapshot(&s->seen, task, out, &ends);
-    size_t i;
-    json_t *ev;
-    json_array_foreach(out, i, ev)
-    {
-        if (rc == RUV_OK)
-            rc = push_json(op, ev);
-    }
-    json_decref(out);
-    if (rc == RUV_OK && ends)
-        s->ended = 1;
-    return rc;
+    return (struct ruv__stream_sink){.v1 = s->v1,
+                                     .id = op->id,
+                                     .seen = &s->seen,
+                                     .reconcile_next = &s->reconcile_next,
+                                     .resume_failures = &s->resume_failures,
+                                     .ended = &s->ended,
+                                     .push = push_json,
+                                     .push_ctx = op};
+}
+
+static int push_snapshot(struct ruv__op *op, json_t *task)
+{
+    struct ruv__stream_sink sink = sink_of(op);
+    return ruv__stream_push_snapshot(&sink, task);
 }
 
 static int on_event(void *ctx, const struct ruv__sse_event *ev)
@@ -122,42 +122,15 @@ static int on_event(void *ctx, const struct ruv__sse_event *ev)
     struct ruv__astream *s = op->stream;
     if (s->ended)
         return 1;
-    int is_error = ev->event_len == 5 && memcmp(ev->event, "error", 5) == 0;
-    struct ruv__rpc_reply reply;
-    int rc = ruv__jsonrpc_decode(ev->data, ev->data_len, op->id, &reply);
-    if (rc == RUV_E_REMOTE) {
-        char *text = json_dumps(reply.error, JSON_COMPACT);
-        int32_t code = reply.code;
-        ruv__rpc_reply_clear(&reply);
-        ruv__detail_prefix(RUV_E_REMOTE, "in-stream error");
-        fail(s, RUV_E_REMOTE, RUV_A2A_ERR_REMOTE, code, text);
-        return 1;
-    }
-    if (rc == RUV_OK && is_error) {
-        ruv__rpc_reply_clear(&reply);
-        rc = ruv__detail_set(RUV_E_PROTOCOL, "an \"error\" event without a JSON-RPC error");
-    }
-    json_t *norm = NULL;
-    if (rc == RUV_OK) {
-        rc = ruv__dialect_event_in(s->v1, reply.result, &norm, &s->ended);
-        ruv__rpc_reply_clear(&reply);
-    }
-    if (rc == RUV_OK) {
-        s->resume_failures = 0;
-        json_t *task = json_object_get(norm, "task");
-        if (s->reconcile_next && task)
-            rc = push_snapshot(op, task);
-        else if ((rc = ruv__reconcile_note(&s->seen, norm)) == RUV_OK)
-            rc = push_json(op, norm);
-        s->reconcile_next = 0;
-    }
-    json_decref(norm);
-    if (rc != RUV_OK) {
-        ruv__detail_prefix(rc, "stream event");
-        fail(s, rc, rc == RUV_E_PROTOCOL ? RUV_A2A_ERR_PROTOCOL : RUV_A2A_ERR_NONE, 0, NULL);
-        return 1;
-    }
-    return 0;
+    struct ruv__stream_sink sink = sink_of(op);
+    uint32_t error;
+    int32_t rpc_code;
+    char *rpc_json;
+    int rc = ruv__stream_event_in(&sink, ev, &error, &rpc_code, &rpc_json);
+    if (rc == RUV_OK)
+        return 0;
+    fail(s, rc, error, rpc_code, rpc_json);
+    return 1;
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -193,14 +166,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     s->last_byte_ms = ruv__clock_ms();
     size_t r = ruv__http_on_header(ptr, size, nmemb, &op->resp);
-    if (r == n && ((n == 2 && ptr[0] == '\r') || (n == 1 && ptr[0] == '\n'))) {
-        long code = 0;
-        curl_easy_getinfo(op->h, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 200) {
-            s->headers_done = 1;
-            s->is_sse = strcmp(op->resp.content_type, "text/event-stream") == 0 && code / 100 == 2;
-        }
-    }
+    if (r == n && ruv__http_headers_final(op->h, &op->resp, ptr, n, &s->is_sse))
+        s->headers_done = 1;
     return r;
 }
 
@@ -261,43 +228,26 @@ int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *p
     if (method != RUV_A2A_SEND_STREAMING && method != RUV_A2A_SUBSCRIBE)
         return ruv__detail_set(RUV_E_INVAL, "stream_submit: method %u is not a stream",
                                (unsigned)method);
-    int rc = ruv__async_ready(c);
+    struct ruv__op *op;
+    json_t *wire;
+    int rc = ruv__async_begin(c, method, params, len, policy, st, &op, &wire);
     if (rc != RUV_OK)
         return rc;
-    json_t *wire = NULL;
-    void *slot = NULL;
-    struct ruv__budget_wait bw = {NULL, 0, 0};
-    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, &bw, st);
-    if (rc != RUV_OK)
-        return rc;
-    struct ruv__op *op = calloc(1, sizeof *op);
-    struct ruv__astream *s = op ? calloc(1, sizeof *s) : NULL;
+    struct ruv__astream *s = calloc(1, sizeof *s);
     if (!s) {
-        free(op);
         json_decref(wire);
-        ruv__concurrency_release(slot);
-        ruv__budget_leave_queue(&bw);
+        ruv__op_free(op); /* gives back its slot and budget place */
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     }
     op->stream = s;
-    op->slot = slot; /* held until the stream ends */
-    op->bw = bw;
-    op->method = method;
-    op->v1 = s->v1 = c->v1;
+    s->v1 = c->v1;
     int oom = 0;
     s->http = c->http;
     s->http.ca_file = dup_or_null(c->http.ca_file, &oom);
     s->http.authorization = dup_or_null(c->http.authorization, &oom);
     s->endpoint = dup_or_null(c->endpoint, &oom);
-    if (!oom && c->v1 && c->v03_endpoint && !c->fell_back) {
-        op->params = malloc(len + 1);
-        if (op->params) {
-            memcpy(op->params, params, len);
-            op->params[len] = '\0';
-            op->params_len = len;
-        }
-        oom = op->params == NULL;
-    }
+    if (!oom)
+        oom = ruv__op_keep_params(c, op, params, len) != RUV_OK;
     rc = oom ? ruv__detail_set(RUV_E_NOMEM, "out of memory")
              : ruv__sse_new(c->http.max_event, &s->sse);
     if (rc == RUV_OK)

@@ -83,6 +83,47 @@ int ruv__async_hand_over(struct ruv_a2a_client *c, struct ruv__op *op, uint64_t 
     return RUV_OK;
 }
 
+int ruv__op_keep_params(const struct ruv_a2a_client *c, struct ruv__op *op, const char *params,
+                        size_t len)
+{
+    if (!(c->v1 && c->v03_endpoint && !c->fell_back))
+        return RUV_OK;
+    if (!(op->params = malloc(len + 1)))
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    memcpy(op->params, params, len);
+    op->params[len] = '\0';
+    op->params_len = len;
+    return RUV_OK;
+}
+
+int ruv__async_begin(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                     const struct ruv_a2a_policy *policy, struct ruv_a2a_call_status *st,
+                     struct ruv__op **op, json_t **wire)
+{
+    *op = NULL;
+    *wire = NULL;
+    int rc = ruv__async_ready(c);
+    if (rc != RUV_OK)
+        return rc;
+    void *slot = NULL;
+    struct ruv__budget_wait bw = {NULL, 0, 0};
+    rc = ruv__client_prepare(c, method, params, len, policy, wire, &slot, &bw, st);
+    if (rc != RUV_OK)
+        return rc;
+    if (!(*op = calloc(1, sizeof **op))) {
+        json_decref(*wire);
+        *wire = NULL;
+        ruv__concurrency_release(slot);
+        ruv__budget_leave_queue(&bw);
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    }
+    (*op)->slot = slot; /* max_concurrency counts the op until it ends */
+    (*op)->bw = bw;
+    (*op)->method = method;
+    (*op)->v1 = c->v1;
+    return RUV_OK;
+}
+
 int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
                       const struct ruv_a2a_policy *policy, uint64_t *req,
                       struct ruv_a2a_call_status *st)
@@ -90,39 +131,17 @@ int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *par
     if (method != RUV_A2A_SEND && method != RUV_A2A_GET && method != RUV_A2A_CANCEL)
         return ruv__detail_set(RUV_E_INVAL, "call_submit: method %u is not a unary call",
                                (unsigned)method);
-    int rc = ruv__async_ready(c);
+    struct ruv__op *op;
+    json_t *wire;
+    int rc = ruv__async_begin(c, method, params, len, policy, st, &op, &wire);
     if (rc != RUV_OK)
         return rc;
-    json_t *wire = NULL;
-    void *slot = NULL;
-    struct ruv__budget_wait bw = {NULL, 0, 0};
-    rc = ruv__client_prepare(c, method, params, len, policy, &wire, &slot, &bw, st);
-    if (rc != RUV_OK)
-        return rc;
-    struct ruv__op *op = calloc(1, sizeof *op);
-    if (!op) {
-        json_decref(wire);
-        ruv__concurrency_release(slot);
-        ruv__budget_leave_queue(&bw);
-        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-    }
-    op->slot = slot; /* max_concurrency counts the call until it ends */
-    op->bw = bw;
-    op->method = method;
-    op->v1 = c->v1;
     op->idempotent = method != RUV_A2A_SEND;
     size_t blen = 0;
     rc = ruv__jsonrpc_request(ruv__dialect_method(c->v1, method), wire, op->id, &op->body, &blen);
     json_decref(wire);
-    if (rc == RUV_OK && c->v1 && c->v03_endpoint && !c->fell_back) {
-        if (!(op->params = malloc(len + 1))) {
-            rc = ruv__detail_set(RUV_E_NOMEM, "out of memory");
-        } else {
-            memcpy(op->params, params, len);
-            op->params[len] = '\0';
-            op->params_len = len;
-        }
-    }
+    if (rc == RUV_OK)
+        rc = ruv__op_keep_params(c, op, params, len);
     if (rc == RUV_OK)
         rc = build_transfer(c, op, blen);
     if (rc == RUV_OK)
@@ -158,29 +177,11 @@ struct ruv__ev_node *ruv__async_node(struct ruv__op *op, uint32_t kind, int stat
     return n;
 }
 
-static struct ruv__ev_node *new_node(struct ruv__op *op, int status, uint32_t error,
-                                     const char *detail)
-{
-    struct ruv__ev_node *n = calloc(1, sizeof *n);
-    if (!n)
-        return NULL;
-    n->ev.struct_size = sizeof n->ev;
-    n->ev.kind = op->stream ? RUV_A2A_EV_END : RUV_A2A_EV_RESULT;
-    n->ev.req = op->req;
-    n->ev.method = op->method;
-    n->ev.status = status;
-    n->ev.error = error;
-    n->v1 = op->v1;
-    if (status != RUV_OK)
-        snprintf(n->detail, sizeof n->detail, "%s", detail);
-    n->ev.detail = n->detail;
-    return n;
-}
-
 struct ruv__ev_node *ruv__async_event(struct ruv__op *op, int status, uint32_t error,
                                       const char *detail)
 {
-    return new_node(op, status, error, detail);
+    return ruv__async_node(op, op->stream ? RUV_A2A_EV_END : RUV_A2A_EV_RESULT, status, error,
+                           detail, NULL);
 }
 
 /* The reply of a finished transfer, decoded as ruv__client_call_once does. */
@@ -204,7 +205,7 @@ static struct ruv__ev_node *decode(struct ruv__op *op, struct ruv_a2a_call_statu
         free(json);
         json = NULL;
     }
-    struct ruv__ev_node *n = new_node(op, rc, st->error, ruv__detail_get());
+    struct ruv__ev_node *n = ruv__async_event(op, rc, st->error, ruv__detail_get());
     if (!n) {
         free(json);
         return NULL;
@@ -272,7 +273,7 @@ int ruv__async_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node)
         *node = decode(op, &st);
     } else {
         ruv__detail_prefix(rc, "%s", ruv__dialect_method(op->v1, op->method));
-        *node = new_node(op, rc, st.error, ruv__detail_get());
+        *node = ruv__async_event(op, rc, st.error, ruv__detail_get());
     }
     if (*node)
         fill_status(*node, &st);

@@ -152,17 +152,28 @@ static int charge(struct ruv_a2a_budget *b, double usd, int64_t tokens, int64_t 
     return RUV_OK;
 }
 
+/* With b->lock held: forgets what left the window at now and decides on a
+ * send of usd and tokens. RUV_OK with *what NULL when it fits now, or the
+ * limit it would have to wait for in the queue; else the refusal (a limit
+ * it can never fit, no queue, or the queue full), st filled. */
+static int judge(struct ruv_a2a_budget *b, double usd, int64_t tokens, int64_t now,
+                 const char **what, struct ruv_a2a_call_status *st)
+{
+    evict(b, now);
+    *what = over(b, usd, tokens);
+    if (*what && (b->queue_depth == 0 || never_fits(b, usd, tokens)))
+        return refuse(st, *what, b, usd, tokens);
+    if (*what && b->waiting >= b->queue_depth)
+        return refuse(st, "queue_full", b, usd, tokens);
+    return RUV_OK;
+}
+
 int ruv__budget_precheck(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                          struct ruv_a2a_call_status *st)
 {
     pthread_mutex_lock(&b->lock);
-    evict(b, ruv__clock_ms());
-    const char *what = over(b, usd, tokens);
-    int rc = RUV_OK;
-    if (what && (b->queue_depth == 0 || never_fits(b, usd, tokens)))
-        rc = refuse(st, what, b, usd, tokens);
-    else if (what && b->waiting >= b->queue_depth)
-        rc = refuse(st, "queue_full", b, usd, tokens);
+    const char *what;
+    int rc = judge(b, usd, tokens, ruv__clock_ms(), &what, st);
     pthread_mutex_unlock(&b->lock);
     return rc;
 }
@@ -172,14 +183,9 @@ int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
 {
     pthread_mutex_lock(&b->lock);
     int64_t now = ruv__clock_ms();
-    evict(b, now);
-    const char *what = over(b, usd, tokens);
-    int rc = RUV_OK;
-    if (what && (b->queue_depth == 0 || never_fits(b, usd, tokens))) {
-        rc = refuse(st, what, b, usd, tokens);
-    } else if (what && b->waiting >= b->queue_depth) {
-        rc = refuse(st, "queue_full", b, usd, tokens);
-    } else {
+    const char *what;
+    int rc = judge(b, usd, tokens, now, &what, st);
+    if (rc == RUV_OK) {
         if (what) {
             /* Wait, in the queue, until the oldest entries leave the window. */
             b->waiting++;
@@ -207,18 +213,13 @@ int ruv__budget_admit_or_queue(struct ruv_a2a_budget *b, double usd, int64_t tok
     w->budget = NULL;
     pthread_mutex_lock(&b->lock);
     int64_t now = ruv__clock_ms();
-    evict(b, now);
-    const char *what = over(b, usd, tokens);
-    int rc = RUV_OK;
-    if (what && (b->queue_depth == 0 || never_fits(b, usd, tokens))) {
-        rc = refuse(st, what, b, usd, tokens);
-    } else if (what && b->waiting >= b->queue_depth) {
-        rc = refuse(st, "queue_full", b, usd, tokens);
-    } else if (what) {
+    const char *what;
+    int rc = judge(b, usd, tokens, now, &what, st);
+    if (rc == RUV_OK && what) {
         b->waiting++;
         b->refs++;
         *w = (struct ruv__budget_wait){b, usd, tokens};
-    } else {
+    } else if (rc == RUV_OK) {
         rc = charge(b, usd, tokens, now);
     }
     pthread_mutex_unlock(&b->lock);

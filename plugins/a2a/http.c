@@ -126,6 +126,19 @@ size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+int ruv__http_headers_final(CURL *h, const struct ruv__http_resp *resp, const char *line,
+                            size_t n, int *is_sse)
+{
+    if (!((n == 2 && line[0] == '\r') || (n == 1 && line[0] == '\n')))
+        return 0;
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    if (code < 200)
+        return 0; /* an interim (1xx) block: the final one follows */
+    *is_sse = strcmp(resp->content_type, "text/event-stream") == 0 && code / 100 == 2;
+    return 1;
+}
+
 static int same_origin(const char *url, const struct ruv__origin *want)
 {
     struct ruv__origin o;

@@ -57,6 +57,13 @@ int ruv__http_buf_append(struct ruv__http_buf *b, const char *p, size_t n);
  * header cap and the Content-Type. */
 size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata);
 
+/* For a stream's header callback, after ruv__http_on_header took the
+ * header line (line, n bytes) into resp: 1 when it is the blank line that
+ * ends the final (status >= 200) header block of h's answer, *is_sse then 1
+ * for a 2xx text/event-stream answer, else 0; 0 for any other line. */
+int ruv__http_headers_final(CURL *h, const struct ruv__http_resp *resp, const char *line,
+                            size_t n, int *is_sse);
+
 /* Headers of a JSON-RPC POST (a2a.md §2) for protocol "1.0" or "0.3". */
 struct curl_slist *ruv__http_rpc_headers(const struct ruv__http_cfg *cfg, const char *url,
                                          int v1);

@@ -173,11 +173,25 @@ int ruv__async_ready(struct ruv_a2a_client *c);
  * hands it to the I/O thread. RUV_OK, or the refusal with op still the
  * caller's. */
 int ruv__async_hand_over(struct ruv_a2a_client *c, struct ruv__op *op, uint64_t *req);
+/* The start of call_submit and stream_submit: the I/O thread ready, the
+ * pre-flight passed (ruv__client_prepare), and a new op holding its
+ * max_concurrency slot and budget place, method and dialect set. RUV_OK with
+ * *op and *wire (the request's params) the caller's, or the refusal with
+ * both NULL and nothing held. */
+int ruv__async_begin(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
+                     const struct ruv_a2a_policy *policy, struct ruv_a2a_call_status *st,
+                     struct ruv__op **op, json_t **wire);
+/* Keeps a copy of params in op when the client talks v1.0 and may still
+ * fall back to v0.3, so the request can be resent in that dialect.
+ * RUV_OK, or RUV_E_NOMEM with op->params left NULL. */
+int ruv__op_keep_params(const struct ruv_a2a_client *c, struct ruv__op *op, const char *params,
+                        size_t len);
 /* The I/O thread: op's transfer ended with cc. Returns 1 when it is to be
  * retried (op->retry_at_ms set, the transfer reset), else 0 with *node its
  * event (NULL when out of memory). */
 int ruv__async_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node);
-/* An event for an op that ended without a response (aborted, stopping). */
+/* op's last event without a payload: END for a stream, RESULT for a call
+ * (an aborted op, a failed call); NULL when out of memory. */
 struct ruv__ev_node *ruv__async_event(struct ruv__op *op, int status, uint32_t error,
                                       const char *detail);
 /* A new event node of kind for op (payload json taken, may be NULL); NULL

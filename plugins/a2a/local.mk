@@ -32,6 +32,7 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/client.c plugins/a2a/client.h \
 	plugins/a2a/card_cache.c plugins/a2a/card_cache.h \
 	plugins/a2a/reconcile.c plugins/a2a/reconcile.h \
+	plugins/a2a/stream_event.c plugins/a2a/stream_event.h \
 	plugins/a2a/stream.c \
 	plugins/a2a/io.c plugins/a2a/io.h plugins/a2a/evq.c plugins/a2a/async.c \
 	plugins/a2a/astream.c

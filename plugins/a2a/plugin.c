@@ -281,9 +281,14 @@ static int a2a_notify_fd(struct ruv_a2a_client *c)
     return ruv__evq_fd(c->evq);
 }
 
-static int a2a_call_submit(struct ruv_a2a_client *c, uint32_t method, const char *params,
-                           size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
-                           struct ruv_a2a_call_status *st)
+/* call_submit and stream_submit: the checks and the status record are the
+ * same, only the submitter differs. */
+static int submit_with(int (*submit)(struct ruv_a2a_client *, uint32_t, const char *, size_t,
+                                     const struct ruv_a2a_policy *, uint64_t *,
+                                     struct ruv_a2a_call_status *),
+                       struct ruv_a2a_client *c, uint32_t method, const char *params,
+                       size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                       struct ruv_a2a_call_status *st)
 {
     if (!c || !req)
         return RUV_E_INVAL;
@@ -291,8 +296,14 @@ static int a2a_call_submit(struct ruv_a2a_client *c, uint32_t method, const char
     struct ruv_a2a_call_status local;
     st = status_record(st, &local);
     *req = 0;
-    int rc = ruv__async_submit(c, method, params, len, policy, req, st);
-    return forward(s->host, rc);
+    return forward(s->host, submit(c, method, params, len, policy, req, st));
+}
+
+static int a2a_call_submit(struct ruv_a2a_client *c, uint32_t method, const char *params,
+                           size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
+                           struct ruv_a2a_call_status *st)
+{
+    return submit_with(ruv__async_submit, c, method, params, len, policy, req, st);
 }
 
 static size_t a2a_poll(struct ruv_a2a_client *c, struct ruv_a2a_event *out, size_t max)
@@ -331,14 +342,7 @@ static int a2a_stream_submit(struct ruv_a2a_client *c, uint32_t method, const ch
                              size_t len, const struct ruv_a2a_policy *policy, uint64_t *req,
                              struct ruv_a2a_call_status *st)
 {
-    if (!c || !req)
-        return RUV_E_INVAL;
-    struct a2a_state *s = c->plugin_state;
-    struct ruv_a2a_call_status local;
-    st = status_record(st, &local);
-    *req = 0;
-    int rc = ruv__astream_submit(c, method, params, len, policy, req, st);
-    return forward(s->host, rc);
+    return submit_with(ruv__astream_submit, c, method, params, len, policy, req, st);
 }
 
 static void a2a_credit(struct ruv_a2a_client *c, uint64_t req, uint32_t n)

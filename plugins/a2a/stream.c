@@ -18,6 +18,7 @@
 #include "dialect.h"
 #include "reconcile.h"
 #include "sse.h"
+#include "stream_event.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,33 +90,31 @@ static int push(struct ruv_a2a_stream *s, char *json)
     return RUV_OK;
 }
 
-static int push_json(struct ruv_a2a_stream *s, json_t *event)
+static int push_json(void *ctx, json_t *event)
 {
     char *text = json_dumps(event, JSON_COMPACT);
     if (!text)
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-    return push(s, text);
+    return push(ctx, text);
+}
+
+static struct ruv__stream_sink sink_of(struct ruv_a2a_stream *s)
+{
+    return (struct ruv__stream_sink){.v1 = s->v1,
+                                     .id = s->id,
+                                     .seen = &s->seen,
+                                     .reconcile_next = &s->reconcile_next,
+                                     .resume_failures = &s->resume_failures,
+                                     .ended = &s->ended,
+                                     .push = push_json,
+                                     .push_ctx = s};
 }
 
 /* A resumed stream's snapshot (or a GetTask result): only what is new. */
 static int push_snapshot(struct ruv_a2a_stream *s, json_t *task)
 {
-    json_t *out = json_array();
-    if (!out)
-        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-    int ends = 0;
-    int rc = ruv__reconcile_snapshot(&s->seen, task, out, &ends);
-    size_t i;
-    json_t *ev;
-    json_array_foreach(out, i, ev)
-    {
-        if (rc == RUV_OK)
-            rc = push_json(s, ev);
-    }
-    json_decref(out);
-    if (rc == RUV_OK && ends)
-        s->ended = 1;
-    return rc;
+    struct ruv__stream_sink sink = sink_of(s);
+    return ruv__stream_push_snapshot(&sink, task);
 }
 
 static int on_event(void *ctx, const struct ruv__sse_event *ev)
@@ -123,45 +122,15 @@ static int on_event(void *ctx, const struct ruv__sse_event *ev)
     struct ruv_a2a_stream *s = ctx;
     if (s->ended)
         return 1; /* nothing may follow the last event */
-    int is_error = ev->event_len == 5 && memcmp(ev->event, "error", 5) == 0;
-    struct ruv__rpc_reply reply;
-    int rc = ruv__jsonrpc_decode(ev->data, ev->data_len, s->id, &reply);
-    if (rc == RUV_E_REMOTE) {
-        char *text = json_dumps(reply.error, JSON_COMPACT);
-        int32_t code = reply.code;
-        ruv__rpc_reply_clear(&reply);
-        ruv__detail_prefix(RUV_E_REMOTE, "in-stream error");
-        fail(s, RUV_E_REMOTE, RUV_A2A_ERR_REMOTE, code, text);
-        return 1;
-    }
-    if (rc == RUV_OK && is_error) {
-        ruv__rpc_reply_clear(&reply);
-        rc = ruv__detail_set(RUV_E_PROTOCOL, "an \"error\" event without a JSON-RPC error");
-    }
-    if (rc != RUV_OK) {
-        ruv__detail_prefix(rc, "stream event");
-        fail(s, rc, rc == RUV_E_PROTOCOL ? RUV_A2A_ERR_PROTOCOL : RUV_A2A_ERR_NONE, 0, NULL);
-        return 1;
-    }
-    json_t *norm = NULL;
-    rc = ruv__dialect_event_in(s->v1, reply.result, &norm, &s->ended);
-    ruv__rpc_reply_clear(&reply);
-    if (rc == RUV_OK) {
-        s->resume_failures = 0;
-        json_t *task = json_object_get(norm, "task");
-        if (s->reconcile_next && task)
-            rc = push_snapshot(s, task);
-        else if ((rc = ruv__reconcile_note(&s->seen, norm)) == RUV_OK)
-            rc = push_json(s, norm);
-        s->reconcile_next = 0;
-    }
-    json_decref(norm);
-    if (rc != RUV_OK) {
-        ruv__detail_prefix(rc, "stream event");
-        fail(s, rc, rc == RUV_E_PROTOCOL ? RUV_A2A_ERR_PROTOCOL : RUV_A2A_ERR_NONE, 0, NULL);
-        return 1;
-    }
-    return 0;
+    struct ruv__stream_sink sink = sink_of(s);
+    uint32_t error;
+    int32_t rpc_code;
+    char *rpc_json;
+    int rc = ruv__stream_event_in(&sink, ev, &error, &rpc_code, &rpc_json);
+    if (rc == RUV_OK)
+        return 0;
+    fail(s, rc, error, rpc_code, rpc_json);
+    return 1;
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -194,14 +163,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     s->last_byte_ms = ruv__clock_ms();
     size_t r = ruv__http_on_header(ptr, size, nmemb, &s->resp);
-    if (r == n && ((n == 2 && ptr[0] == '\r') || (n == 1 && ptr[0] == '\n'))) {
-        long code = 0;
-        curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 200) {
-            s->headers_done = 1;
-            s->is_sse = strcmp(s->resp.content_type, "text/event-stream") == 0 && code / 100 == 2;
-        }
-    }
+    if (r == n && ruv__http_headers_final(s->h, &s->resp, ptr, n, &s->is_sse))
+        s->headers_done = 1;
     return r;
 }
 

@@ -4,6 +4,7 @@ tests/a2a/peers) as subprocesses."""
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import json
 import os
@@ -96,6 +97,29 @@ def run_to_completion(client: Any, spec: Any) -> Any:
             break
         task = client.get_task_sync(task.id)
     return task
+
+
+async def async_round_trip(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """The asyncio API against an interop peer (the plugin's I/O thread, the
+    notify fd on the loop): send, get until COMPLETED, 20 gets at once and a
+    stream to completion."""
+    from ruvector.a2a import A2aClient, TaskSpec, TaskState
+
+    async with await A2aClient.connect(peer.url, engine=engine,
+                                       protocol=peer.protocol) as c:
+        task = await c.send_task(TaskSpec(skill="echo", input="async"))
+        for _ in range(200):
+            if task.status.state.is_terminal:
+                break
+            task = await c.get_task(task.id)
+        assert task.status.state is TaskState.COMPLETED
+        same = await asyncio.gather(*(c.get_task(task.id) for _ in range(20)))
+        assert {t.id for t in same} == {task.id}
+        ups = [u async for u in c.stream_task(TaskSpec(skill="echo", input="astream"))]
+        arts = [u for u in ups if u.kind == "artifact"]
+        assert arts and arts[0].artifact is not None
+        assert arts[0].artifact.parts[0].text == "echo: astream"
+        assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
 
 
 def python_with(module: str, candidates: List[str]) -> Optional[str]:

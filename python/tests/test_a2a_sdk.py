@@ -23,7 +23,14 @@ import pytest
 import ruvector
 from ruvector.a2a import A2aClient, TaskSpec, TaskState
 
-from a2a_support import SDK_PEER, InteropPeer, a2a_engine, python_with, run_to_completion
+from a2a_support import (
+    SDK_PEER,
+    InteropPeer,
+    a2a_engine,
+    async_round_trip,
+    python_with,
+    run_to_completion,
+)
 
 SDK_PIN = "a2a-sdk[http-server,signing,encryption]==1.3.0"
 
@@ -101,21 +108,4 @@ def test_async_on_the_io_thread(peer: InteropPeer, engine: ruvector.Engine) -> N
     """The asyncio API (the plugin's I/O thread, the notify fd on the loop):
     send, get until COMPLETED and a stream to completion, 20 gets at once."""
 
-    async def main() -> None:
-        async with await A2aClient.connect(peer.url, engine=engine,
-                                           protocol=peer.protocol) as c:
-            task = await c.send_task(TaskSpec(skill="echo", input="async"))
-            for _ in range(200):
-                if task.status.state.is_terminal:
-                    break
-                task = await c.get_task(task.id)
-            assert task.status.state is TaskState.COMPLETED
-            same = await asyncio.gather(*(c.get_task(task.id) for _ in range(20)))
-            assert {t.id for t in same} == {task.id}
-            ups = [u async for u in c.stream_task(TaskSpec(skill="echo", input="astream"))]
-            arts = [u for u in ups if u.kind == "artifact"]
-            assert arts and arts[0].artifact is not None
-            assert arts[0].artifact.parts[0].text == "echo: astream"
-            assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
-
-    asyncio.run(main())
+    asyncio.run(async_round_trip(peer, engine))

@@ -47,4 +47,9 @@ void expect_full_stream(struct ruv_a2a_client *c);
 /* A policy with nothing set. */
 struct ruv_a2a_policy policy(void);
 
+/* The threads this process runs now (/proc/self/task), -1 when unknown. */
+int threads_now(void);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t now_ms(void);
+
 #endif

@@ -5,7 +5,6 @@
  * with a stream in flight, resume after a broken connection, upfront and
  * in-stream errors, the idle deadline. Skips (77) without the fake. */
 #include "config.h"
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
@@ -23,13 +21,6 @@
 #include <ruvector/ruvector.h>
 
 #include "a2a_fake_peer.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t open_stream(struct ruv_a2a_client *c)
 {
@@ -130,20 +121,6 @@ static void test_stream_to_the_end(void **state)
         assert_string_equal(r->names[i], want[i]);
     free_run(r);
     ops->client_close(c);
-}
-
-static int threads_now(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
 }
 
 /* 20 streams at once on the one I/O thread, their events interleaved in

@@ -6,7 +6,6 @@
  * fallback on the I/O thread, a forked child refused. Skips (77) when the
  * fake cannot run. Streams still use the blocking slots (V2). */
 #include "config.h"
-#include <dirent.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
@@ -26,27 +24,6 @@
 #include <ruvector/ruvector.h>
 
 #include "a2a_fake_peer.h"
-
-static int threads_now(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t submit(struct ruv_a2a_client *c, uint32_t m, const char *params)
 {

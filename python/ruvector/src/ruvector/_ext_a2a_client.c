@@ -249,11 +249,10 @@ static PyObject *handle_notify_fd(PyObject *obj, PyObject *unused)
     return PyLong_FromLong(fd);
 }
 
-/* submit(method, params_json, policy) -> outcome whose payload is the
- * request id; a pre-flight refusal is a failed outcome, nothing queued. */
-static PyObject *handle_submit(PyObject *obj, PyObject *args)
+/* submit and stream_submit: the same arguments and outcome, only the op
+ * differs (stream nonzero: stream_submit). */
+static PyObject *submit_with(A2aHandle *h, PyObject *args, int stream)
 {
-    A2aHandle *h = (A2aHandle *)obj;
     unsigned int method;
     char *params;
     policy_copy pc;
@@ -266,8 +265,8 @@ static PyObject *handle_submit(PyObject *obj, PyObject *args)
     int rc;
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&h->lock);
-    rc = h->ops->call_submit(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL, &req,
-                             &st);
+    rc = (stream ? h->ops->stream_submit : h->ops->call_submit)(
+        h->c, method, params, strlen(params), pc.set ? &pc.p : NULL, &req, &st);
     if (rc)
         save_detail(detail);
     pthread_mutex_unlock(&h->lock);
@@ -280,35 +279,18 @@ static PyObject *handle_submit(PyObject *obj, PyObject *args)
     return r ? a2a_outcome(RUV_OK, &st, NULL, r) : NULL;
 }
 
+/* submit(method, params_json, policy) -> outcome whose payload is the
+ * request id; a pre-flight refusal is a failed outcome, nothing queued. */
+static PyObject *handle_submit(PyObject *obj, PyObject *args)
+{
+    return submit_with((A2aHandle *)obj, args, 0);
+}
+
 /* stream_submit(method, params_json, policy) -> outcome whose payload is
  * the request id; its events then come through poll. */
 static PyObject *handle_stream_submit(PyObject *obj, PyObject *args)
 {
-    A2aHandle *h = (A2aHandle *)obj;
-    unsigned int method;
-    char *params;
-    policy_copy pc;
-    if (!handle_async(h) || call_args(h, args, &method, &params, &pc))
-        return NULL;
-    struct ruv_a2a_call_status st;
-    a2a_status_init(&st);
-    char detail[DETAIL_SIZE] = "";
-    uint64_t req = 0;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&h->lock);
-    rc = h->ops->stream_submit(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL,
-                               &req, &st);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&h->lock);
-    Py_END_ALLOW_THREADS
-    free(params);
-    policy_free(&pc);
-    if (rc)
-        return a2a_outcome(rc, &st, detail, NULL);
-    PyObject *r = PyLong_FromUnsignedLongLong(req);
-    return r ? a2a_outcome(RUV_OK, &st, NULL, r) : NULL;
+    return submit_with((A2aHandle *)obj, args, 1);
 }
 
 /* credit(req, n): the consumer took n events of stream req. */
