@@ -444,9 +444,5 @@ int main(void)
     const char *filter = getenv("RUV_TEST_FILTER");
     if (filter && *filter)
         cmocka_set_test_filter(filter);
-    /* RUV_TEST_FILTER=test_cancel* runs a subset (e.g. under valgrind,
-     * where the whole file is too slow for ORT's kernels) */
-    if (getenv("RUV_TEST_FILTER"))
-        cmocka_set_test_filter(getenv("RUV_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }
