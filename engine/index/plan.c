@@ -265,12 +265,18 @@ static size_t add_probing_short(const ruv_index *idx, char *buf, size_t len, siz
                (double)pr.reach);
 }
 
-size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
+/* Both describers: an empty string in a caller's buffer, and no room
+ * at all without one (they then only count). */
+static size_t start_text(char *buf, size_t len)
 {
     if (buf && len)
         buf[0] = '\0';
-    if (!buf)
-        len = 0;
+    return buf ? len : 0;
+}
+
+size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
+{
+    len = start_text(buf, len);
     if (!idx)
         return add(buf, len, 0, "(no index)");
     const ruv_index_params *p = &idx->p;
@@ -321,10 +327,7 @@ static int probing_of(const ruv_index *idx, struct ruv__probing *pr)
 
 size_t ruv_index_describe_probing(const ruv_index *idx, char *buf, size_t len)
 {
-    if (buf && len)
-        buf[0] = '\0';
-    if (!buf)
-        len = 0;
+    len = start_text(buf, len);
     if (!idx)
         return add(buf, len, 0, "(no index)");
     const ruv_index_params *p = &idx->p;
