@@ -29,6 +29,7 @@ void ruv__op_free(struct ruv__op *op)
     ruv__concurrency_release(op->slot);
     ruv__budget_leave_queue(&op->bw); /* aborted while queued */
     ruv__astream_free(op->stream);
+    ruv__adisc_free(op->discover);
     free(op->sizes);
     free(op);
 }
@@ -334,7 +335,9 @@ size_t ruv__async_poll(struct ruv_a2a_client *c, struct ruv_a2a_event *out, size
             break;
         for (size_t i = 0; i < n; i++) {
             struct ruv__ev_node *node = batch[i];
-            if (resend_v03(c, node))
+            if (node->discover)
+                ruv__adiscover_land(c, node);
+            else if (resend_v03(c, node))
                 continue;
             out[got] = node->ev;
             out[got].plugin_private = node;

@@ -4,6 +4,7 @@
  * non-blocking pipe elsewhere. */
 #include "config.h"
 #include "io.h"
+#include "discover.h"
 #include "detail.h"
 
 #include <errno.h>
@@ -91,6 +92,7 @@ void ruv__ev_node_free(struct ruv__ev_node *n)
         return;
     free(n->json);
     free(n->params);
+    ruv__discover_free(n->discover);
     free(n);
 }
 

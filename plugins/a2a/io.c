@@ -175,8 +175,9 @@ static void *io_main(void *arg)
             curl_multi_remove_handle(io->multi, h);
             op->in_multi = 0;
             struct ruv__ev_node *node = NULL;
-            int again = op->stream ? ruv__astream_done(op, cc, &node)
-                                   : ruv__async_done(op, cc, &node);
+            int again = op->stream     ? ruv__astream_done(op, cc, &node)
+                        : op->discover ? ruv__adiscover_done(op, cc, &node)
+                                       : ruv__async_done(op, cc, &node);
             if (again) {
                 long delay = (long)(op->retry_at_ms - ruv__clock_ms());
                 if (delay < wait)
