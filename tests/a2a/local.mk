@@ -52,7 +52,7 @@ tests_a2a_test_a2a_plugin_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON
 # The blocking client against the loopback fake peer (fakes/fake_peer.py:
 # python3 + cryptography; the test skips with 77 without them).
 RUV_A2A_CLIENT_TESTS = tests/a2a/test_a2a_client tests/a2a/test_a2a_client_hostile \
-	tests/a2a/test_a2a_io tests/a2a/test_a2a_astream
+	tests/a2a/test_a2a_io tests/a2a/test_a2a_astream tests/a2a/test_a2a_discover
 check_PROGRAMS += $(RUV_A2A_CLIENT_TESTS)
 TESTS += $(RUV_A2A_CLIENT_TESTS)
 RUV_A2A_CLIENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
@@ -75,6 +75,11 @@ tests_a2a_test_a2a_astream_SOURCES = tests/a2a/test_a2a_astream.c tests/a2a/a2a_
 	tests/a2a/a2a_fake_peer.h
 tests_a2a_test_a2a_astream_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
 tests_a2a_test_a2a_astream_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
+# Card discovery: on the I/O thread (ops V4), redirects, jku, the cache.
+tests_a2a_test_a2a_discover_SOURCES = tests/a2a/test_a2a_discover.c tests/a2a/a2a_fake_peer.c \
+	tests/a2a/a2a_fake_peer.h
+tests_a2a_test_a2a_discover_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
+tests_a2a_test_a2a_discover_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
 endif
 endif
 
