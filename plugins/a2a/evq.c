@@ -5,6 +5,7 @@
 #include "config.h"
 #include "io.h"
 #include "discover.h"
+#include "policy_keep.h"
 #include "detail.h"
 
 #include <errno.h>
@@ -93,6 +94,7 @@ void ruv__ev_node_free(struct ruv__ev_node *n)
     free(n->json);
     free(n->params);
     ruv__discover_free(n->discover);
+    ruv__kept_policy_free(n->policy);
     free(n);
 }
 

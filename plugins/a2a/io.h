@@ -25,6 +25,7 @@ struct ruv__io;
 struct ruv__evq;
 struct ruv__astream;
 struct ruv__adisc;
+struct ruv__kept_policy;
 struct ruv__discover;
 struct ruv__card_cache;
 
@@ -65,6 +66,8 @@ struct ruv__op {
     size_t params_len;
     struct ruv__http_resp resp;
     struct ruv__adisc *discover; /* a connect's discovery (adiscover.c); NULL otherwise */
+    struct ruv__kept_policy *policy; /* a send's policy while it may still fall back to
+                                        v0.3 (the resend runs the pre-flight again); or NULL */
 };
 
 /* A finished call waiting in its queue for poll. */
@@ -78,6 +81,7 @@ struct ruv__ev_node {
     char detail[512];
     struct ruv__discover *discover; /* a connect's finished discovery, applied to the
                                        client by poll (the caller's thread); or NULL */
+    struct ruv__kept_policy *policy; /* the op's kept policy, for the v0.3 resend; or NULL */
 };
 
 /* ---- io.c ---- */
@@ -168,7 +172,7 @@ struct ruv_a2a_client;
 
 /* ops->call_submit: pre-flight (sends), then an op on the I/O thread. *req
  * 0 takes a new id (stored in *req); otherwise (the fallback resend) the
- * given one, with no policy. */
+ * given one, with the first attempt's policy checked again. */
 int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
                       const struct ruv_a2a_policy *policy, uint64_t *req,
                       struct ruv_a2a_call_status *st);
@@ -201,7 +205,9 @@ int ruv__async_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node)
 struct ruv__ev_node *ruv__async_event(struct ruv__op *op, int status, uint32_t error,
                                       const char *detail);
 /* A new event node of kind for op (payload json taken, may be NULL); NULL
- * when out of memory (json freed). */
+ * when out of memory (json freed). The op's last event (RESULT or END)
+ * ends its hold on its concurrency slot and takes its kept policy along,
+ * so that a resend from poll finds the slot free and the policy at hand. */
 struct ruv__ev_node *ruv__async_node(struct ruv__op *op, uint32_t kind, int status,
                                      uint32_t error, const char *detail, char *json);
 void ruv__op_free(struct ruv__op *op);
