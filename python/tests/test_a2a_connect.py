@@ -10,7 +10,7 @@ import asyncio
 import os
 import socket
 import threading
-from typing import Iterator
+from typing import Iterator, Optional, Set
 
 import pytest
 
@@ -32,8 +32,12 @@ def fake() -> Iterator[FakePeer]:
     peer.stop()
 
 
-def os_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
+def os_threads() -> Set[str]:
+    return set(os.listdir("/proc/self/task"))
+
+
+def py_threads() -> Set[Optional[int]]:
+    return {t.ident for t in threading.enumerate()}
 
 
 def in_flight(engine: ruvector.Engine) -> int:
@@ -42,17 +46,20 @@ def in_flight(engine: ruvector.Engine) -> int:
 
 
 def test_connect_adds_no_thread(fake: FakePeer, engine: ruvector.Engine) -> None:
-    """20 concurrent connects run on the plugin's one I/O thread: neither
-    Python's nor the OS's thread count changes (the old connect used the
-    loop's default executor)."""
+    """20 concurrent connects run on the plugin's one I/O thread: no Python or
+    OS thread appears while they run or after (the old connect used the
+    loop's default executor). Threads of earlier tests may end meanwhile,
+    so the check is "no new thread", by identity."""
 
     async def main() -> None:
         warm = await A2aClient.connect(fake.url, engine=engine)  # starts the I/O thread
-        py_before, os_before = threading.active_count(), os_threads()
-        clients = await asyncio.gather(
-            *(A2aClient.connect(fake.url, engine=engine) for _ in range(20)))
-        assert threading.active_count() == py_before
-        assert os_threads() == os_before
+        py_before, os_before = py_threads(), os_threads()
+        tasks = [asyncio.ensure_future(A2aClient.connect(fake.url, engine=engine))
+                 for _ in range(20)]
+        await asyncio.sleep(0)  # every connect submitted (and most still in flight)
+        assert py_threads() <= py_before and os_threads() <= os_before
+        clients = await asyncio.gather(*tasks)
+        assert py_threads() <= py_before and os_threads() <= os_before
         for c in clients:
             assert c.card.verified and c.card.agent_id == warm.card.agent_id
         # The connected clients work on the same loop.
