@@ -42,7 +42,7 @@ static void need_v4(void)
     }
 }
 
-/* Waits for the one event of a connect. */
+/* Waits for the one event of req (a connect or a call). */
 static struct ruv_a2a_event connect_event(struct ruv_a2a_client *c, uint64_t req)
 {
     struct ruv_a2a_event ev;
@@ -229,6 +229,36 @@ static void test_redirects(void **state)
     json_decref(stats);
 }
 
+static void test_no_redirect_on_post(void **state)
+{
+    (void)state;
+    struct ruv_a2a_client_options o = options(0);
+    char why[512];
+    for (int async = 0; async < 2; async++) {
+        peer_mode("normal", "v1");
+        struct ruv_a2a_client *c;
+        /* The card's interface answers every POST with 307 to the real one. */
+        assert_int_equal(connect_to(url_of("/agentR"), &o, async, &c, why, sizeof why), RUV_OK);
+        json_t *out = NULL;
+        assert_int_equal(call(c, RUV_A2A_GET, "{\"id\":\"t\"}", NULL, &out), RUV_E_REMOTE);
+        json_decref(out);
+        assert_int_equal(st.error, RUV_A2A_ERR_HTTP);
+        assert_int_equal(st.http_status, 307);
+        assert_int_equal(peer_stat("rpc"), 0); /* never followed to /a2a/jsonrpc */
+        /* On the I/O thread too. */
+        uint64_t req = 0;
+        assert_int_equal(ops4->call_submit(c, RUV_A2A_GET, "{\"id\":\"t\"}", 10, NULL, &req, &st),
+                         RUV_OK);
+        struct ruv_a2a_event ev = connect_event(c, req);
+        assert_int_equal(ev.status, RUV_E_REMOTE);
+        assert_int_equal(ev.error, RUV_A2A_ERR_HTTP);
+        assert_int_equal(ev.http_status, 307);
+        ops4->release(c, &ev, 1);
+        assert_int_equal(peer_stat("rpc"), 0);
+        ops->client_close(c);
+    }
+}
+
 static void test_jku(void **state)
 {
     (void)state;
@@ -252,12 +282,27 @@ static void test_jku(void **state)
             json_decref(info);
             ops->client_close(c);
         }
+        /* The JWKS is cached like a card (max-age 60): no second fetch. */
+        json_t *stats = peer_http(NULL, NULL);
+        json_int_t fetched = json_integer_value(json_object_get(stats, "jwks"));
+        json_decref(stats);
+        assert_int_equal(connect_to(url_of("/jku"), &o, async, &c, why, sizeof why), RUV_OK);
+        ops->client_close(c);
+        stats = peer_http(NULL, NULL);
+        assert_int_equal(json_integer_value(json_object_get(stats, "jwks")), fetched);
+        json_decref(stats);
+        /* Over 64 KiB: aborted while it streams in. */
+        assert_int_equal(connect_to(url_of("/jku_big"), &o, async, &c, why, sizeof why),
+                         RUV_E_PROTOCOL);
+        assert_int_equal(st.error, RUV_A2A_ERR_TOO_LARGE);
+        assert_non_null(strstr(why, "65536-byte cap"));
         struct {
             const char *path, *why;
         } refused[] = {{"/jku_unknown", "no key has kid \"k2\""},
                        {"/jku_foreign", "neither the card's origin nor a trusted one"},
                        {"/jku_plainhttp", "jku"},
-                       {"/jku_hs256", "HS256"}};
+                       {"/jku_hs256", "HS256"},
+                       {"/jku_none", "none"}};
         for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
             assert_int_equal(connect_to(url_of(refused[k].path), &o, async, &c, why, sizeof why),
                              RUV_E_SECURITY);
@@ -271,7 +316,7 @@ static void test_jku(void **state)
         assert_int_equal(connect_to(url_of("/jku_foreign"), &o, async, &c, why, sizeof why),
                          RUV_OK);
         ops->client_close(c);
-        json_t *stats = peer_http(NULL, NULL);
+        stats = peer_http(NULL, NULL);
         assert_true(json_is_null(json_object_get(stats, "jwks_auth")));
         json_decref(stats);
     }
@@ -301,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_async_connect_adds_no_thread),
         cmocka_unit_test(test_unconnected_client_refuses_calls),
         cmocka_unit_test(test_redirects),
+        cmocka_unit_test(test_no_redirect_on_post),
         cmocka_unit_test(test_jku),
         cmocka_unit_test(test_cache_two_agents_one_host),
     };

@@ -56,7 +56,7 @@ JWKS = {"keys": [
     {"kty": "OKP", "crv": "Ed25519", "kid": "k1", "use": "sig",
      "x": b64u(JWKS_KEY.public_key().public_bytes(serialization.Encoding.Raw,
                                                    serialization.PublicFormat.Raw))}]}
-PREFIX = re.compile(r"^/(redir(\d)|redir_foreign|agent[AB]|jku[a-z0-9_]*)(/.*)$")
+PREFIX = re.compile(r"^/(redir(\d)|redir_foreign|agent[ABR]|jku[a-z0-9_]*)(/.*)$")
 
 
 class Peer:
@@ -75,12 +75,12 @@ class Peer:
         self.stats = {"card": 0, "rpc": 0, "last_method": None, "last_version": None,
                       "methods": []}
 
-    def card(self, mode=None, name=None):
+    def card(self, mode=None, name=None, rpc_path="/a2a/jsonrpc"):
         # The mode is read once: handlers run on their own threads, and a
         # /_control request may change card_mode while a card is being served.
         mode = self.card_mode if mode is None else mode
         base = f"{self.scheme}://127.0.0.1:{self.port}"
-        ifaces = [{"url": base + "/a2a/jsonrpc", "protocolBinding": "JSONRPC",
+        ifaces = [{"url": base + rpc_path, "protocolBinding": "JSONRPC",
                    "protocolVersion": "1.0"}]
         if mode in ("v03", "both"):
             v03 = {"url": base + "/a2a/v03", "protocolBinding": "JSONRPC",
@@ -130,8 +130,9 @@ class Peer:
                "jku_unknown": base + "/jwks.json",
                "jku_foreign": f"http://localhost:{self.port}/jwks.json",
                "jku_plainhttp": "http://keys.example.com/jwks.json",
-               "jku_hs256": base + "/jwks.json"}[kind]
-        hdr = {"alg": "HS256" if kind == "jku_hs256" else "EdDSA",
+               "jku_hs256": base + "/jwks.json", "jku_none": base + "/jwks.json",
+               "jku_big": base + "/jwks_big.json"}[kind]
+        hdr = {"alg": {"jku_hs256": "HS256", "jku_none": "none"}.get(kind, "EdDSA"),
                "kid": "k2" if kind == "jku_unknown" else "k1", "typ": "JOSE", "jku": jku}
         protected = b64u(json.dumps(hdr, separators=(",", ":")).encode())
         payload = jcs(strip_empty(card))
@@ -207,6 +208,10 @@ class Handler(BaseHTTPRequestHandler):
             self.path = self.path[len("/cachetest"):]
         if self.path == "/_stats":
             return self.send_json(p.stats)
+        if self.path == "/jwks_big.json":  # over the 64 KiB JWKS cap
+            big = {"keys": JWKS["keys"] + [{"kty": "OKP", "crv": "Ed25519", "kid": f"pad{i}",
+                                            "x": "A" * 43} for i in range(1200)]}
+            return self.send_json(big)
         if self.path in ("/jwks.json", "/jwks_redirect.json"):
             # Stateless paths (the card tests run in parallel with others).
             with p.lock:
@@ -227,7 +232,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(None, status=302, raw=b"", headers={
                     "Location": f"http://localhost:{p.port}/.well-known/agent-card.json"})
             if name.startswith("agent"):  # two agents on one host, cached
-                card = p.card(name="fake " + name)
+                card = p.card(name="fake " + name,
+                              rpc_path="/a2a/redirect" if name == "agentR" else "/a2a/jsonrpc")
                 return self.send_json(card, headers={"Cache-Control": "max-age=60"})
             if name.startswith("jku"):
                 return self.send_json(p.jku_card(name))
@@ -272,6 +278,9 @@ class Handler(BaseHTTPRequestHandler):
             p.card_mode = ctl.get("card", p.card_mode)
             p.stats.update({"card": 0, "rpc": 0, "methods": [], "card_304": 0})
             return self.send_json({"ok": True})
+        if self.path == "/a2a/redirect":  # a2a.md §6: a POST is never redirected
+            return self.send_json(None, status=307, raw=b"",
+                                  headers={"Location": "/a2a/jsonrpc"})
         p.stats["rpc"] += 1
         req = json.loads(body)
         method, rid, params = req.get("method"), req.get("id"), req.get("params", {})
