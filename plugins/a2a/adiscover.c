@@ -95,24 +95,29 @@ int ruv__adiscover_submit(struct ruv_a2a_client *c, const char *base_url,
     rc = copy_cfg(&op->discover->http, &c->http);
     if (rc == RUV_OK)
         rc = ruv__discover_new(base_url, o, cache, &op->discover->d);
-    struct ruv__discover_get get;
-    int wants_get = 0;
-    if (rc == RUV_OK && (wants_get = ruv__discover_next(op->discover->d, &get)))
-        rc = build_get(op, &get);
-    if (rc == RUV_OK && wants_get) {
+    /* Everything else, a cache lookup and verification included, is the
+     * I/O thread's (ruv__adiscover_start): the caller only queues. */
+    if (rc == RUV_OK)
         rc = ruv__async_hand_over(c, op, req);
-    } else if (rc == RUV_OK) {
-        /* A fresh cache entry settled it: the event is queued right here. */
-        op->req = *req ? *req : ruv__evq_next_req(c->evq);
-        ruv__evq_track(c->evq, op);
-        ruv__evq_complete(op, result_node(op));
-        *req = op->req;
-        ruv__op_free(op);
-        return RUV_OK;
-    }
     if (rc != RUV_OK)
         ruv__op_free(op);
     return rc;
+}
+
+int ruv__adiscover_start(struct ruv__op *op, struct ruv__ev_node **node)
+{
+    *node = NULL;
+    struct ruv__discover_get get;
+    if (!ruv__discover_next(op->discover->d, &get)) { /* a fresh cache entry settled it */
+        *node = result_node(op);
+        return 0;
+    }
+    int rc = build_get(op, &get);
+    if (rc != RUV_OK) {
+        *node = ruv__async_event(op, rc, RUV_A2A_ERR_NONE, ruv__detail_get());
+        return 0;
+    }
+    return 1;
 }
 
 int ruv__adiscover_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node)

@@ -114,6 +114,11 @@ static void *io_main(void *arg)
                 op->retry_at_ms = 1;
                 continue;
             }
+            struct ruv__ev_node *settled = NULL;
+            if (op->discover && !op->h && !ruv__adiscover_start(op, &settled)) {
+                finish(io, unlink_op(&active), settled);
+                continue;
+            }
             start_transfer(io, op);
             if (!op->in_multi)
                 finish_with(io, unlink_op(&active), RUV_E_IO, RUV_A2A_ERR_TRANSPORT,

@@ -226,6 +226,10 @@ void ruv__async_release(struct ruv_a2a_event *ev, size_t n);
 int ruv__adiscover_submit(struct ruv_a2a_client *c, const char *base_url,
                           const struct ruv_a2a_client_options *o, struct ruv__card_cache *cache,
                           uint64_t *req, struct ruv_a2a_call_status *st);
+/* The I/O thread, when it takes a discovery op: 1 with its first GET
+ * built (the transfer starts), else 0 with *node its event (a fresh cache
+ * entry settled it, or the GET could not be built). */
+int ruv__adiscover_start(struct ruv__op *op, struct ruv__ev_node **node);
 /* The I/O thread: a GET of op's discovery ended with cc. 1 when op goes on
  * (a retry, a redirect, the fallback or the JWKS: op->retry_at_ms set, the
  * next transfer built), else 0 with *node the RESULT event. */
