@@ -93,19 +93,21 @@ endif
 # Each compiles the core's sources with the sanitizers (RUV_FUZZ_* from
 # engine/persist.mk):
 #   make fuzz-a2a [RUV_FUZZ_CC=clang-14]
-#   for t in sse jcs card jsonrpc jwks; do mkdir -p corpus-a2a-$$t; \
+#   for t in sse jcs card jsonrpc jwks discover; do mkdir -p corpus-a2a-$$t; \
 #     nice -n 10 tests/a2a/fuzz_a2a_$$t -max_len=8192 -timeout=10 -max_total_time=300 \
 #       corpus-a2a-$$t $(top_srcdir)/tests/a2a/fuzz-seeds/$$t; done
 # fuzz_a2a_sse frames every input whole and in chunks and demands the same
 # events; fuzz_a2a_jcs demands canon(parse(canon(x))) == canon(x);
 # fuzz_a2a_card drives the protected-header parser, JWK import and card
 # verification; fuzz_a2a_jsonrpc the JSON-RPC response decoder, the v1.0 and
-# v0.3 normalizers behind it and the request translator.
+# v0.3 normalizers behind it and the request translator; fuzz_a2a_jwks the
+# JWK Set reader; fuzz_a2a_discover the discovery state machine driven by a
+# script of HTTP answers (redirects, fallbacks, 304s, JWKS, the cache).
 # Seeds: tests/a2a/fuzz-seeds (made by make_fuzz_seeds.py).
 RUV_A2A_FUZZERS = tests/a2a/fuzz_a2a_sse tests/a2a/fuzz_a2a_jcs tests/a2a/fuzz_a2a_card \
-	tests/a2a/fuzz_a2a_jsonrpc tests/a2a/fuzz_a2a_jwks
+	tests/a2a/fuzz_a2a_jsonrpc tests/a2a/fuzz_a2a_jwks tests/a2a/fuzz_a2a_discover
 EXTRA_DIST += tests/a2a/fuzz_a2a_sse.c tests/a2a/fuzz_a2a_jcs.c tests/a2a/fuzz_a2a_card.c \
-	tests/a2a/fuzz_a2a_jsonrpc.c tests/a2a/fuzz_a2a_jwks.c \
+	tests/a2a/fuzz_a2a_jsonrpc.c tests/a2a/fuzz_a2a_jwks.c tests/a2a/fuzz_a2a_discover.c \
 	tests/a2a/make_fuzz_seeds.py tests/a2a/fuzz-seeds
 RUV_A2A_FUZZ_BUILD = \
 	srcs=; for f in $(RUV_A2A_CORE_SOURCES); do \
@@ -124,6 +126,8 @@ tests/a2a/fuzz_a2a_jsonrpc: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jsonrpc.c
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_jsonrpc.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 tests/a2a/fuzz_a2a_jwks: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jwks.c config.h
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_jwks.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+tests/a2a/fuzz_a2a_discover: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_discover.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_discover.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 fuzz-a2a: $(RUV_A2A_FUZZERS)
 .PHONY: fuzz-a2a
 CLEANFILES += $(RUV_A2A_FUZZERS)

@@ -98,3 +98,17 @@ jwks = {
 }
 for name, doc in jwks.items():
     put("jwks", name + ".json", json.dumps(doc).encode())
+
+# fuzz_a2a_discover: a script of answers, each [status selector][flags][len16][bytes].
+# Selectors index discover's list: 0=200 1=304 2=302 3=404 4=500 5=301 6=307 7=503.
+# Flags: 1 text/html, 2 ETag, 4 max-age 60, 8 no-store.
+def answer(sel, flags, body):
+    return bytes([sel, flags]) + len(body).to_bytes(2, "big") + body
+
+j1_bytes = json.dumps(j1).encode()
+put("discover", "card-cached", answer(0, 4 | 2, j1_bytes))
+put("discover", "redirect-then-card",
+    answer(2, 0, b"/a/r/.well-known/agent-card.json") + answer(0, 2, j1_bytes) + answer(1, 4, b""))
+put("discover", "fallback", answer(3, 0, b"{}") + answer(0, 0, j1_bytes))
+put("discover", "foreign-redirect", answer(6, 0, b"http://localhost:8080/x") + answer(0, 0, j1_bytes))
+put("discover", "html", answer(0, 1, b"<html>") + answer(0, 4, j1_bytes) + answer(0, 0, j1_bytes))
