@@ -204,7 +204,7 @@ class A2aClient:
         Blocks; refuses to run inside a running event loop. trusted_jku:
         origins a card signature's jku may name besides the card's own."""
         _refuse_in_loop("connect_sync")
-        out = cls._open(
+        out = cls._connect(
             url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
             ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine, trusted_jku,
             False,
@@ -239,7 +239,7 @@ class A2aClient:
         loop. Cancelling it aborts the transfer. The client is bound to the
         running loop."""
         loop = asyncio.get_running_loop()
-        out = cls._open(
+        out = cls._connect(
             url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
             ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine, trusted_jku,
             True,
@@ -264,7 +264,7 @@ class A2aClient:
         return client
 
     @classmethod
-    def _open(
+    def _connect(
         cls,
         url: str,
         strict_verify: bool,
@@ -283,6 +283,9 @@ class A2aClient:
         trusted_jku: Sequence[str],
         submit: bool,
     ) -> _Outcome:
+        """a2a_connect's outcome: the connected handle (submit False,
+        blocking), or (handle, req) with the discovery queued on the
+        plugin's I/O thread (submit True)."""
         if protocol not in _PROTOCOLS:
             raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}, not {protocol!r}")
         if max_call_depth < 1:
