@@ -56,9 +56,16 @@ struct ruv_a2a_options {
     size_t n_agent_ids;
     /* The time pin expiry is judged at, Unix seconds; 0: the current time. */
     int64_t now;
+    /* V2 (clients only; verify_card fetches nothing): origins a signature's
+     * jku may name besides the card's own (each "scheme://host[:port]" or
+     * any URL on that origin); the JWKS must still come over https, or
+     * http on loopback. */
+    const char *const *trusted_jku;
+    size_t n_trusted_jku;
 };
 
 #define RUV_A2A_OPTIONS_SIZE_V1 (offsetof(struct ruv_a2a_options, now) + sizeof(int64_t))
+#define RUV_A2A_OPTIONS_SIZE_V2 (offsetof(struct ruv_a2a_options, n_trusted_jku) + sizeof(size_t))
 
 
 /* ---- the client (ops V2) ---- */
@@ -325,6 +332,24 @@ struct ruv_a2a_ops {
      * req (counted from its first): they no longer count toward its limits.
      * Unknown or ended streams: a no-op. */
     void (*credit)(struct ruv_a2a_client *c, uint64_t req, uint32_t n);
+
+    /* ---- V4: connecting on the I/O thread ---- */
+
+    /* client_open without blocking: the discovery (the card GET, the
+     * agent.json fallback, redirects, a signature's jku JWKS, verification
+     * and the interface choice) runs as an operation on the plugin's I/O
+     * thread. Returns at once: on RUV_OK *out is a client that is not yet
+     * connected (only notify_fd, poll, release, abort, wait and
+     * client_close may be used) and *req the operation; exactly one
+     * RUV_A2A_EV_RESULT event with that req follows (method 0, no json):
+     * RUV_OK once the client is connected (client_info and the calls work
+     * from then on), else the failure client_open would have returned
+     * (abort gives RUV_E_CANCELED); a client that failed to connect is only
+     * fit for client_close. Argument errors return here with *out NULL. */
+    int (*client_open_submit)(void *state, const char *base_url,
+                              const struct ruv_a2a_client_options *options,
+                              struct ruv_a2a_client **out, uint64_t *req,
+                              struct ruv_a2a_call_status *st);
 };
 
 /* An event of the V3 queue. Strings are the plugin's until release. */
@@ -356,6 +381,8 @@ struct ruv_a2a_event {
 #define RUV_A2A_OPS_SIZE_V1 (offsetof(struct ruv_a2a_ops, free_string) + sizeof(void (*)(void)))
 #define RUV_A2A_OPS_SIZE_V2 (offsetof(struct ruv_a2a_ops, budget_free) + sizeof(void (*)(void)))
 #define RUV_A2A_OPS_SIZE_V3 (offsetof(struct ruv_a2a_ops, credit) + sizeof(void (*)(void)))
+#define RUV_A2A_OPS_SIZE_V4                                                                        \
+    (offsetof(struct ruv_a2a_ops, client_open_submit) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include "concurrency.h"
 #include "detail.h"
 #include "dialect.h"
+#include "policy_keep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ void ruv__op_free(struct ruv__op *op)
     ruv__concurrency_release(op->slot);
     ruv__budget_leave_queue(&op->bw); /* aborted while queued */
     ruv__astream_free(op->stream);
+    ruv__adisc_free(op->discover);
+    ruv__kept_policy_free(op->policy);
     free(op->sizes);
     free(op);
 }
@@ -121,6 +124,15 @@ int ruv__async_begin(struct ruv_a2a_client *c, uint32_t method, const char *para
     (*op)->bw = bw;
     (*op)->method = method;
     (*op)->v1 = c->v1;
+    /* a2a.md §5 for the one resend over v0.3: the pre-flight runs again. */
+    if (policy && c->v1 && c->v03_endpoint && !c->fell_back &&
+        (rc = ruv__policy_keep(policy, &(*op)->policy)) != RUV_OK) {
+        json_decref(*wire);
+        *wire = NULL;
+        ruv__op_free(*op);
+        *op = NULL;
+        return rc;
+    }
     return RUV_OK;
 }
 
@@ -168,6 +180,12 @@ struct ruv__ev_node *ruv__async_node(struct ruv__op *op, uint32_t kind, int stat
     }
     n->ev.req = op->req;
     n->ev.method = op->method;
+    if (kind != RUV_A2A_EV_STREAM) { /* the op's last event */
+        ruv__concurrency_release(op->slot);
+        op->slot = NULL;
+        n->policy = op->policy;
+        op->policy = NULL;
+    }
     n->ev.status = status;
     n->ev.error = error;
     n->v1 = op->v1;
@@ -300,9 +318,10 @@ static int resend_v03(struct ruv_a2a_client *c, struct ruv__ev_node *n)
     memset(&st, 0, sizeof st);
     st.struct_size = sizeof st;
     int streams = n->ev.method == RUV_A2A_SEND_STREAMING || n->ev.method == RUV_A2A_SUBSCRIBE;
-    int rc = streams ? ruv__astream_submit(c, n->ev.method, n->params, n->params_len, NULL, &req,
-                                           &st)
-                     : ruv__async_submit(c, n->ev.method, n->params, n->params_len, NULL, &req,
+    const struct ruv_a2a_policy *policy = ruv__kept_policy(n->policy);
+    int rc = streams ? ruv__astream_submit(c, n->ev.method, n->params, n->params_len, policy,
+                                           &req, &st)
+                     : ruv__async_submit(c, n->ev.method, n->params, n->params_len, policy, &req,
                                          &st);
     if (rc != RUV_OK) {
         /* The resend's own failure is the call's outcome. */
@@ -312,6 +331,7 @@ static int resend_v03(struct ruv_a2a_client *c, struct ruv__ev_node *n)
         n->ev.json_len = 0;
         n->ev.status = rc;
         n->ev.error = st.error;
+        n->ev.rpc_code = st.rpc_code;
         snprintf(n->detail, sizeof n->detail, "resending over v0.3: %s", ruv__detail_get());
         free(n->params);
         n->params = NULL;
@@ -334,7 +354,9 @@ size_t ruv__async_poll(struct ruv_a2a_client *c, struct ruv_a2a_event *out, size
             break;
         for (size_t i = 0; i < n; i++) {
             struct ruv__ev_node *node = batch[i];
-            if (resend_v03(c, node))
+            if (node->discover)
+                ruv__adiscover_land(c, node);
+            else if (resend_v03(c, node))
                 continue;
             out[got] = node->ev;
             out[got].plugin_private = node;

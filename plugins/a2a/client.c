@@ -8,6 +8,7 @@
 #include "card_cache.h"
 #include "concurrency.h"
 #include "dialect.h"
+#include "discover.h"
 #include "json_in.h"
 #include "jsonrpc.h"
 #include "options.h"
@@ -19,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CARD_CAP ((size_t)1 << 20)
 #define DEF_BODY_CAP ((size_t)16 << 20)
 #define DEF_EVENT_CAP ((size_t)4 << 20)
 
@@ -93,103 +93,41 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
 
 /* ---- discovery ---- */
 
-static int is_rvagent_card(json_t *card)
+/* The blocking driver of discover.c: each GET with the retries of a2a.md §6. */
+static int discover_blocking(struct ruv_a2a_client *c, const char *base_url,
+                             const struct ruv_a2a_client_options *o,
+                             struct ruv__card_cache *cache, struct ruv_a2a_call_status *st)
 {
-    json_t *meta = json_object_get(card, "metadata");
-    json_t *auth = json_object_get(card, "authentication");
-    return json_object_get(meta, "ruvector") && json_object_get(auth, "schemes") &&
-           !json_object_get(card, "supportedInterfaces") &&
-           !json_object_get(card, "protocolVersion");
-}
-
-/* The cached bytes as if fetched: status 200, a JSON body. */
-static void resp_from_cache(struct ruv__http_resp *resp, char *body, size_t len, const char *etag)
-{
-    memset(resp, 0, sizeof *resp);
-    resp->status = 200;
-    resp->retry_after_s = -1;
-    resp->max_age_s = -1;
-    snprintf(resp->content_type, sizeof resp->content_type, "application/json");
-    snprintf(resp->etag, sizeof resp->etag, "%s", etag);
-    resp->body.data = body;
-    resp->body.len = len;
-    resp->body.alloc = len + 1;
-    resp->body.cap_bytes = len;
-}
-
-/* One card URL through the cache: a fresh entry without a request, a
- * stale one with an ETag revalidated (304 reuses it), else a plain GET.
- * *fresh_hit says resp holds a fresh entry's bytes (not to be stored again:
- * its TTL runs from the response that brought it). */
-static int get_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache,
-                    struct ruv__http_resp *resp, int *fresh_hit,
-                    struct ruv_a2a_call_status *st)
-{
-    char *body = NULL, etag[RUV__ETAG_MAX] = "";
-    size_t len = 0;
-    int fresh = 0;
-    *fresh_hit = 0;
-    if (cache && ruv__card_cache_get(cache, c->card_url, &body, &len, etag, &fresh) == RUV_OK) {
-        if (fresh) {
-            resp_from_cache(resp, body, len, etag);
-            *fresh_hit = 1;
-            return RUV_OK;
-        }
-        if (!etag[0]) {
-            free(body);
-            body = NULL;
-        }
+    struct ruv__discover *d = NULL;
+    int rc = ruv__discover_new(base_url, o, cache, &d);
+    if (rc != RUV_OK)
+        return rc;
+    struct ruv__discover_get get;
+    while (ruv__discover_next(d, &get)) {
+        struct ruv__http_resp resp;
+        memset(&resp, 0, sizeof resp);
+        rc = ruv__http_perform_retrying(&c->http, get.url, NULL, 0, 1, get.cap, 1,
+                                        get.extra_header, &resp, st);
+        ruv__discover_feed(d, rc, &resp, st);
     }
-    char inm[RUV__ETAG_MAX + 32];
-    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
-    int rc = ruv__http_perform_retrying(&c->http, c->card_url, NULL, 0, 1, CARD_CAP, 1,
-                                        body ? inm : NULL, resp, st);
-    if (rc == RUV_OK && resp->status == 304 && body) {
-        long max_age = resp->max_age_s;
-        int no_store = resp->no_store;
-        ruv__http_resp_free(resp);
-        resp_from_cache(resp, body, len, etag);
-        resp->max_age_s = max_age; /* the 304's headers renew the entry */
-        resp->no_store = no_store;
-        return RUV_OK;
-    }
-    free(body);
+    rc = ruv__client_discovered(c, d, st);
+    ruv__discover_free(d);
     return rc;
 }
 
-static int fetch_card(struct ruv_a2a_client *c, struct ruv__card_cache *cache, const char *base,
-                      struct ruv__http_resp *resp, int *fresh_hit,
-                      struct ruv_a2a_call_status *st)
+int ruv__client_discovered(struct ruv_a2a_client *c, struct ruv__discover *d,
+                           struct ruv_a2a_call_status *st)
 {
-    static const char *const paths[] = {"/.well-known/agent-card.json", "/.well-known/agent.json"};
-    size_t blen = strlen(base);
-    while (blen && base[blen - 1] == '/')
-        blen--;
-    for (size_t i = 0; i < 2; i++) {
-        free(c->card_url);
-        size_t n = blen + strlen(paths[i]) + 1;
-        if (!(c->card_url = malloc(n)))
-            return ruv__detail_set(RUV_E_NOMEM, "out of memory");
-        snprintf(c->card_url, n, "%.*s%s", (int)blen, base, paths[i]);
-        int rc = get_card(c, cache, resp, fresh_hit, st);
-        if (rc != RUV_OK)
-            return ruv__detail_prefix(rc, "fetching %s", c->card_url);
-        int json_type = strstr(resp->content_type, "json") != NULL;
-        if (i == 0 && (resp->status == 404 || (resp->status / 100 == 2 && !json_type))) {
-            ruv__http_resp_free(resp);
-            continue;
-        }
-        if (resp->status / 100 != 2) {
-            long status = resp->status;
-            ruv__http_resp_free(resp);
-            if (st)
-                st->error = RUV_A2A_ERR_DISCOVERY;
-            return ruv__detail_set(RUV_E_PROTOCOL, "agent card %s: HTTP %ld", c->card_url,
-                                   status);
-        }
-        return RUV_OK;
-    }
-    return RUV_OK;
+    char *card_url = NULL;
+    json_t *card = NULL;
+    int rc = ruv__discover_result(d, &card, &c->verdict, &c->verified, &card_url, st);
+    if (rc != RUV_OK)
+        return rc;
+    json_decref(c->card);
+    c->card = card;
+    free(c->card_url);
+    c->card_url = card_url;
+    return ruv__client_choose_interface(c, st);
 }
 
 static int set_endpoint(char **slot, const char *url, const char *tenant, char **tenant_slot)
@@ -201,8 +139,7 @@ static int set_endpoint(char **slot, const char *url, const char *tenant, char *
     return RUV_OK;
 }
 
-/* Picks the JSON-RPC interfaces from signature-covered fields only. */
-static int choose_interface(struct ruv_a2a_client *c, struct ruv_a2a_call_status *st)
+int ruv__client_choose_interface(struct ruv_a2a_client *c, struct ruv_a2a_call_status *st)
 {
     const char *v1_url = NULL, *v1_tenant = NULL, *v03_url = NULL, *v03_tenant = NULL;
     size_t i;
@@ -261,56 +198,8 @@ static int choose_interface(struct ruv_a2a_client *c, struct ruv_a2a_call_status
     return rc;
 }
 
-static int verify(struct ruv_a2a_client *c, const struct ruv_a2a_client_options *o,
-                  const struct ruv__http_resp *resp, struct ruv_a2a_call_status *st)
-{
-    json_t *raw = NULL;
-    int rc = ruv__json_parse(resp->body.data ? resp->body.data : "", resp->body.len,
-                             &ruv__json_card_limits, &raw);
-    if (rc != RUV_OK) {
-        if (st)
-            st->error = RUV_A2A_ERR_DISCOVERY;
-        return ruv__detail_prefix(RUV_E_PROTOCOL, "agent card %s", c->card_url);
-    }
-    if (is_rvagent_card(raw)) {
-        json_decref(raw);
-        if (st)
-            st->error = RUV_A2A_ERR_VERSION;
-        return ruv__detail_set(RUV_E_PROTOCOL,
-                               "peer speaks the rvagent-a2a pre-v0.2 dialect; not supported");
-    }
-    struct ruv__pins *pins = NULL;
-    rc = ruv__a2a_pins_from_options(o ? o->verify : NULL, &pins);
-    if (rc != RUV_OK) {
-        json_decref(raw);
-        return rc;
-    }
-    int64_t now = o && o->verify && o->verify->now ? o->verify->now : (int64_t)time(NULL);
-    rc = ruv__card_verify(resp->body.data, resp->body.len, pins, now, &c->card, &c->verdict);
-    ruv__pins_free(pins);
-    if (rc == RUV_OK) {
-        c->verified = 1;
-        json_decref(raw);
-        return RUV_OK;
-    }
-    if (rc == RUV_E_SECURITY && (c->flags & RUV_A2A_UNSIGNED_OK)) {
-        /* Tests only: the unverified card, cut to the schema like a signed one. */
-        memset(&c->verdict, 0, sizeof c->verdict);
-        rc = ruv__card_strip_for_signing(raw);
-        if (rc == RUV_OK) {
-            c->card = raw;
-            return RUV_OK;
-        }
-    }
-    json_decref(raw);
-    if (st)
-        st->error = rc == RUV_E_SECURITY ? RUV_A2A_ERR_SIGNATURE : RUV_A2A_ERR_DISCOVERY;
-    return ruv__detail_prefix(rc, "agent card %s", c->card_url);
-}
-
-int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *o,
-                     struct ruv__card_cache *cache, struct ruv_a2a_client **out,
-                     struct ruv_a2a_call_status *st)
+int ruv__client_new(const char *base_url, const struct ruv_a2a_client_options *o,
+                    struct ruv_a2a_client **out, struct ruv_a2a_call_status *st)
 {
     *out = NULL;
     if (!base_url)
@@ -327,22 +216,25 @@ int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *
     }
     if (rc == RUV_OK)
         rc = ruv__origin_of(base_url, &c->http.auth_origin);
-    struct ruv__http_resp resp;
-    memset(&resp, 0, sizeof resp);
-    int fresh_hit = 0;
-    if (rc == RUV_OK)
-        rc = fetch_card(c, cache, base_url, &resp, &fresh_hit, st);
-    if (rc == RUV_OK)
-        rc = verify(c, o, &resp, st);
-    /* Only a card that verified is kept; a fresh hit is not re-stored. */
-    long ttl = ruv__card_cache_ttl(resp.max_age_s, resp.etag);
-    if (rc == RUV_OK && cache && c->verified && !resp.no_store && ttl >= 0 && !fresh_hit)
-        ruv__card_cache_put(cache, c->card_url, resp.body.data, resp.body.len, resp.etag, ttl);
-    ruv__http_resp_free(&resp);
-    if (rc == RUV_OK)
-        rc = choose_interface(c, st);
     if (rc != RUV_OK) {
         ruv__client_close(c);
+        return rc;
+    }
+    *out = c;
+    return RUV_OK;
+}
+
+int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *o,
+                     struct ruv__card_cache *cache, struct ruv_a2a_client **out,
+                     struct ruv_a2a_call_status *st)
+{
+    struct ruv_a2a_client *c = NULL;
+    int rc = ruv__client_new(base_url, o, &c, st);
+    if (rc == RUV_OK)
+        rc = discover_blocking(c, base_url, o, cache, st);
+    if (rc != RUV_OK) {
+        ruv__client_close(c);
+        *out = NULL;
         return rc;
     }
     *out = c;
@@ -352,6 +244,9 @@ int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *
 int ruv__client_info(struct ruv_a2a_client *c, char **json)
 {
     *json = NULL;
+    if (!c->endpoint)
+        return ruv__detail_set(RUV_E_STATE, "the client is not connected: its discovery has not "
+                                            "finished, or failed");
     json_t *info = json_pack("{s:O, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:b}", "card", c->card,
                              "agent_id", c->verdict.has_agent_id ? c->verdict.agent_id : "",
                              "verified", c->verified, "signed_by", c->verdict.signed_by,
@@ -377,6 +272,9 @@ int ruv__client_prepare(struct ruv_a2a_client *c, uint32_t method, const char *p
     *slot = NULL;
     if (bw)
         bw->budget = NULL;
+    if (!c->endpoint)
+        return ruv__detail_set(RUV_E_STATE, "the client is not connected: its discovery has not "
+                                            "finished, or failed");
     if (!ruv__dialect_method(1, method))
         return ruv__detail_set(RUV_E_INVAL, "unknown method %u", (unsigned)method);
     int sends = method == RUV_A2A_SEND || method == RUV_A2A_SEND_STREAMING;

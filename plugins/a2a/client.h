@@ -43,6 +43,21 @@ int ruv__client_open(const char *base_url, const struct ruv_a2a_client_options *
                      struct ruv__card_cache *cache, struct ruv_a2a_client **out,
                      struct ruv_a2a_call_status *st);
 void ruv__client_close(struct ruv_a2a_client *c);
+
+/* A client with its settings checked and nothing fetched yet: no calls
+ * until discovery (blocking, or on the I/O thread: adiscover.c) lands a
+ * card with ruv__client_discovered. */
+int ruv__client_new(const char *base_url, const struct ruv_a2a_client_options *o,
+                    struct ruv_a2a_client **out, struct ruv_a2a_call_status *st);
+
+struct ruv__discover;
+/* Takes a finished discovery's outcome into c (card, verdict, card URL)
+ * and picks the interface; or returns the discovery's failure. The
+ * caller's thread only: the I/O thread never touches a client. */
+int ruv__client_discovered(struct ruv_a2a_client *c, struct ruv__discover *d,
+                           struct ruv_a2a_call_status *st);
+/* Picks the JSON-RPC interfaces from signature-covered fields only. */
+int ruv__client_choose_interface(struct ruv_a2a_client *c, struct ruv_a2a_call_status *st);
 int ruv__client_info(struct ruv_a2a_client *c, char **json);
 
 /* Parses params, runs the pre-flight for sends and rewrites them for the

@@ -4,6 +4,8 @@
  * non-blocking pipe elsewhere. */
 #include "config.h"
 #include "io.h"
+#include "discover.h"
+#include "policy_keep.h"
 #include "detail.h"
 
 #include <errno.h>
@@ -91,6 +93,8 @@ void ruv__ev_node_free(struct ruv__ev_node *n)
         return;
     free(n->json);
     free(n->params);
+    ruv__discover_free(n->discover);
+    ruv__kept_policy_free(n->policy);
     free(n);
 }
 

@@ -22,6 +22,7 @@ int ruv__http_fail(struct ruv_a2a_call_status *st, uint32_t error, int status)
 void ruv__http_resp_free(struct ruv__http_resp *r)
 {
     free(r->body.data);
+    free(r->redirect_url);
     memset(r, 0, sizeof *r);
 }
 
@@ -174,6 +175,42 @@ struct curl_slist *ruv__http_rpc_headers(const struct ruv__http_cfg *cfg, const 
     return h;
 }
 
+struct curl_slist *ruv__http_get_headers(const struct ruv__http_cfg *cfg, const char *url, int v1,
+                                         const char *extra_header)
+{
+    const char *lines[] = {"Accept: application/json", "User-Agent: ruvector-a2a/0.1.0",
+                           v1 ? "A2A-Version: 1.0" : NULL, extra_header,
+                           cfg->authorization && same_origin(url, &cfg->auth_origin)
+                               ? cfg->authorization
+                               : NULL};
+    struct curl_slist *h = NULL;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        if (!lines[i])
+            continue;
+        struct curl_slist *t = curl_slist_append(h, lines[i]);
+        if (!t) {
+            curl_slist_free_all(h);
+            return NULL;
+        }
+        h = t;
+    }
+    return h;
+}
+
+int ruv__http_take_redirect(CURL *h, struct ruv__http_resp *resp)
+{
+    free(resp->redirect_url);
+    resp->redirect_url = NULL;
+    if (resp->status / 100 != 3)
+        return RUV_OK;
+    char *loc = NULL;
+    if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc)
+        return RUV_OK;
+    if (!(resp->redirect_url = strdup(loc)))
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    return RUV_OK;
+}
+
 int ruv__http_easy_setup(CURL *h, const struct ruv__http_cfg *cfg, const char *url,
                          struct ruv__http_resp *resp, size_t max_body, int stream)
 {
@@ -285,16 +322,8 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
                      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK)
                 rc = ruv__detail_set(RUV_E_INVAL, "curl setup of the POST failed");
         } else {
-            const char *lines[] = {"Accept: application/json", "User-Agent: ruvector-a2a/0.1.0",
-                                   v1 ? "A2A-Version: 1.0" : NULL, extra_header};
-            int ok = 1;
-            for (size_t i = 0; ok && i < sizeof lines / sizeof lines[0]; i++) {
-                struct curl_slist *t = lines[i] ? curl_slist_append(headers, lines[i]) : headers;
-                ok = t != NULL;
-                if (ok)
-                    headers = t;
-            }
-            if (!ok || curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) != CURLE_OK)
+            headers = ruv__http_get_headers(cfg, url, v1, extra_header);
+            if (!headers || curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) != CURLE_OK)
                 rc = ruv__detail_set(RUV_E_NOMEM, "curl setup of the GET failed");
         }
     }
@@ -306,6 +335,7 @@ int ruv__http_perform(const struct ruv__http_cfg *cfg, const char *url, const ch
             rc = ruv__http_curl_failure(h, cc, resp, max_body, st);
         } else {
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+            rc = ruv__http_take_redirect(h, resp);
             if (st) {
                 st->http_status = (int32_t)resp->status;
                 st->request_sent = body != NULL;

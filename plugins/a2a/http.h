@@ -45,6 +45,8 @@ struct ruv__http_resp {
     int no_store;       /* Cache-Control no-store or no-cache */
     struct ruv__http_buf body;
     size_t header_bytes;
+    char *redirect_url; /* a 3xx's Location resolved against the request URL
+                           (owned; NULL when none): followed by hand (a2a.md §6) */
 };
 
 void ruv__http_resp_free(struct ruv__http_resp *r);
@@ -67,6 +69,18 @@ int ruv__http_headers_final(CURL *h, const struct ruv__http_resp *resp, const ch
 /* Headers of a JSON-RPC POST (a2a.md §2) for protocol "1.0" or "0.3". */
 struct curl_slist *ruv__http_rpc_headers(const struct ruv__http_cfg *cfg, const char *url,
                                          int v1);
+
+/* Headers of a GET of url (card, JWKS): Accept JSON, A2A-Version 1.0 when
+ * v1, extra_header when non-NULL, and Authorization only when url is on
+ * cfg's auth origin (a2a.md §6: it never crosses origins). NULL when out
+ * of memory. */
+struct curl_slist *ruv__http_get_headers(const struct ruv__http_cfg *cfg, const char *url, int v1,
+                                         const char *extra_header);
+
+/* After a finished transfer on h: resp->redirect_url set from curl's
+ * CURLINFO_REDIRECT_URL when the status is 3xx (curl resolves a relative
+ * Location without following it). RUV_OK or RUV_E_NOMEM. */
+int ruv__http_take_redirect(CURL *h, struct ruv__http_resp *resp);
 
 /* Prepares an easy handle for url with cfg's TLS, proxy, protocol and
  * timeout rules and resp's header and body callbacks (body capped at

@@ -114,6 +114,11 @@ static void *io_main(void *arg)
                 op->retry_at_ms = 1;
                 continue;
             }
+            struct ruv__ev_node *settled = NULL;
+            if (op->discover && !op->h && !ruv__adiscover_start(op, &settled)) {
+                finish(io, unlink_op(&active), settled);
+                continue;
+            }
             start_transfer(io, op);
             if (!op->in_multi)
                 finish_with(io, unlink_op(&active), RUV_E_IO, RUV_A2A_ERR_TRANSPORT,
@@ -175,8 +180,9 @@ static void *io_main(void *arg)
             curl_multi_remove_handle(io->multi, h);
             op->in_multi = 0;
             struct ruv__ev_node *node = NULL;
-            int again = op->stream ? ruv__astream_done(op, cc, &node)
-                                   : ruv__async_done(op, cc, &node);
+            int again = op->stream     ? ruv__astream_done(op, cc, &node)
+                        : op->discover ? ruv__adiscover_done(op, cc, &node)
+                                       : ruv__async_done(op, cc, &node);
             if (again) {
                 long delay = (long)(op->retry_at_ms - ruv__clock_ms());
                 if (delay < wait)

@@ -24,6 +24,10 @@
 struct ruv__io;
 struct ruv__evq;
 struct ruv__astream;
+struct ruv__adisc;
+struct ruv__kept_policy;
+struct ruv__discover;
+struct ruv__card_cache;
 
 /* a2a.md §6 backpressure: a stream's transfer pauses while this many
  * events, or bytes, wait for the host (one network chunk may pass them). */
@@ -61,6 +65,9 @@ struct ruv__op {
     int unpause;            /* set (atomically) by a credit: resume the transfer */
     size_t params_len;
     struct ruv__http_resp resp;
+    struct ruv__adisc *discover; /* a connect's discovery (adiscover.c); NULL otherwise */
+    struct ruv__kept_policy *policy; /* a send's policy while it may still fall back to
+                                        v0.3 (the resend runs the pre-flight again); or NULL */
 };
 
 /* A finished call waiting in its queue for poll. */
@@ -72,6 +79,9 @@ struct ruv__ev_node {
     size_t params_len;
     int v1;
     char detail[512];
+    struct ruv__discover *discover; /* a connect's finished discovery, applied to the
+                                       client by poll (the caller's thread); or NULL */
+    struct ruv__kept_policy *policy; /* the op's kept policy, for the v0.3 resend; or NULL */
 };
 
 /* ---- io.c ---- */
@@ -162,7 +172,7 @@ struct ruv_a2a_client;
 
 /* ops->call_submit: pre-flight (sends), then an op on the I/O thread. *req
  * 0 takes a new id (stored in *req); otherwise (the fallback resend) the
- * given one, with no policy. */
+ * given one, with the first attempt's policy checked again. */
 int ruv__async_submit(struct ruv_a2a_client *c, uint32_t method, const char *params, size_t len,
                       const struct ruv_a2a_policy *policy, uint64_t *req,
                       struct ruv_a2a_call_status *st);
@@ -195,7 +205,9 @@ int ruv__async_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node)
 struct ruv__ev_node *ruv__async_event(struct ruv__op *op, int status, uint32_t error,
                                       const char *detail);
 /* A new event node of kind for op (payload json taken, may be NULL); NULL
- * when out of memory (json freed). */
+ * when out of memory (json freed). The op's last event (RESULT or END)
+ * ends its hold on its concurrency slot and takes its kept policy along,
+ * so that a resend from poll finds the slot free and the policy at hand. */
 struct ruv__ev_node *ruv__async_node(struct ruv__op *op, uint32_t kind, int status,
                                      uint32_t error, const char *detail, char *json);
 void ruv__op_free(struct ruv__op *op);
@@ -203,5 +215,28 @@ void ruv__op_free(struct ruv__op *op);
  * peer refuses it as unknown and the verified card allows it. */
 size_t ruv__async_poll(struct ruv_a2a_client *c, struct ruv_a2a_event *out, size_t max);
 void ruv__async_release(struct ruv_a2a_event *ev, size_t n);
+
+/* ---- adiscover.c ---- */
+
+/* ops->client_open_submit: card discovery (discover.h) as an op on the I/O
+ * thread for c, a client from ruv__client_new. *req as for
+ * ruv__async_submit; its RESULT event (method 0) carries the finished
+ * discovery, which poll lands in c (ruv__adiscover_land). o is read here
+ * only (copied). */
+int ruv__adiscover_submit(struct ruv_a2a_client *c, const char *base_url,
+                          const struct ruv_a2a_client_options *o, struct ruv__card_cache *cache,
+                          uint64_t *req, struct ruv_a2a_call_status *st);
+/* The I/O thread, when it takes a discovery op: 1 with its first GET
+ * built (the transfer starts), else 0 with *node its event (a fresh cache
+ * entry settled it, or the GET could not be built). */
+int ruv__adiscover_start(struct ruv__op *op, struct ruv__ev_node **node);
+/* The I/O thread: a GET of op's discovery ended with cc. 1 when op goes on
+ * (a retry, a redirect, the fallback or the JWKS: op->retry_at_ms set, the
+ * next transfer built), else 0 with *node the RESULT event. */
+int ruv__adiscover_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **node);
+void ruv__adisc_free(struct ruv__adisc *a);
+/* poll, for a node carrying a discovery: lands it in c and sets the
+ * event's status, error and detail to the outcome. */
+void ruv__adiscover_land(struct ruv_a2a_client *c, struct ruv__ev_node *node);
 
 #endif

@@ -35,7 +35,10 @@ RUV_A2A_CORE_SOURCES = \
 	plugins/a2a/stream_event.c plugins/a2a/stream_event.h \
 	plugins/a2a/stream.c \
 	plugins/a2a/io.c plugins/a2a/io.h plugins/a2a/evq.c plugins/a2a/async.c \
-	plugins/a2a/astream.c
+	plugins/a2a/astream.c \
+	plugins/a2a/jwks.c plugins/a2a/jwks.h \
+	plugins/a2a/discover.c plugins/a2a/discover.h plugins/a2a/adiscover.c \
+	plugins/a2a/policy_keep.c plugins/a2a/policy_keep.h
 if HAVE_A2A_CORE
 noinst_LTLIBRARIES += plugins/a2a/liba2a_core.la
 plugins_a2a_liba2a_core_la_SOURCES = $(RUV_A2A_CORE_SOURCES)

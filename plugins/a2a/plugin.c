@@ -351,6 +351,36 @@ static void a2a_credit(struct ruv_a2a_client *c, uint64_t req, uint32_t n)
         ruv__evq_credit(c->evq, req, n);
 }
 
+/* ---- connecting on the I/O thread (ops V4) ---- */
+
+static int a2a_client_open_submit(void *state, const char *base_url,
+                                  const struct ruv_a2a_client_options *o,
+                                  struct ruv_a2a_client **out, uint64_t *req,
+                                  struct ruv_a2a_call_status *st)
+{
+    struct a2a_state *s = state;
+    struct ruv_a2a_call_status local;
+    st = status_record(st, &local);
+    if (!out || !req)
+        return s->host->set_error(RUV_E_INVAL, "a2a client_open_submit: out or req is NULL");
+    *out = NULL;
+    *req = 0;
+    struct ruv_a2a_client *c = NULL;
+    int rc = ruv__client_new(base_url, o, &c, st);
+    if (rc != RUV_OK)
+        return forward(s->host, rc);
+    c->plugin_state = s;
+    c->io = s->io;
+    rc = ruv__adiscover_submit(c, base_url, o, s->cards, req, st);
+    if (rc != RUV_OK) {
+        ruv__client_close(c);
+        return forward(s->host, rc);
+    }
+    *out = c;
+    __atomic_add_fetch(&s->open_clients, 1, __ATOMIC_RELAXED);
+    return RUV_OK;
+}
+
 static const struct ruv_a2a_ops a2a_ops = {
     .struct_size = sizeof(struct ruv_a2a_ops),
     .verify_card = a2a_verify_card,
@@ -372,6 +402,7 @@ static const struct ruv_a2a_ops a2a_ops = {
     .wait = a2a_wait,
     .stream_submit = a2a_stream_submit,
     .credit = a2a_credit,
+    .client_open_submit = a2a_client_open_submit,
 };
 
 static const struct ruv_plugin a2a_plugin = {

@@ -52,7 +52,8 @@ tests_a2a_test_a2a_plugin_LDADD = engine/libruvector.la $(CMOCKA_LIBS) $(JANSSON
 # The blocking client against the loopback fake peer (fakes/fake_peer.py:
 # python3 + cryptography; the test skips with 77 without them).
 RUV_A2A_CLIENT_TESTS = tests/a2a/test_a2a_client tests/a2a/test_a2a_client_hostile \
-	tests/a2a/test_a2a_io tests/a2a/test_a2a_astream
+	tests/a2a/test_a2a_io tests/a2a/test_a2a_astream tests/a2a/test_a2a_discover \
+	tests/a2a/test_a2a_fallback
 check_PROGRAMS += $(RUV_A2A_CLIENT_TESTS)
 TESTS += $(RUV_A2A_CLIENT_TESTS)
 RUV_A2A_CLIENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
@@ -75,6 +76,16 @@ tests_a2a_test_a2a_astream_SOURCES = tests/a2a/test_a2a_astream.c tests/a2a/a2a_
 	tests/a2a/a2a_fake_peer.h
 tests_a2a_test_a2a_astream_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
 tests_a2a_test_a2a_astream_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
+# Card discovery: on the I/O thread (ops V4), redirects, jku, the cache.
+tests_a2a_test_a2a_discover_SOURCES = tests/a2a/test_a2a_discover.c tests/a2a/a2a_fake_peer.c \
+	tests/a2a/a2a_fake_peer.h
+tests_a2a_test_a2a_discover_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
+tests_a2a_test_a2a_discover_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
+# The v0.3 resend re-runs the pre-flight (budget, concurrency), both paths.
+tests_a2a_test_a2a_fallback_SOURCES = tests/a2a/test_a2a_fallback.c tests/a2a/a2a_fake_peer.c \
+	tests/a2a/a2a_fake_peer.h
+tests_a2a_test_a2a_fallback_CFLAGS = $(RUV_A2A_CLIENT_TEST_CFLAGS)
+tests_a2a_test_a2a_fallback_LDADD = $(RUV_A2A_CLIENT_TEST_LDADD)
 endif
 endif
 
@@ -82,19 +93,21 @@ endif
 # Each compiles the core's sources with the sanitizers (RUV_FUZZ_* from
 # engine/persist.mk):
 #   make fuzz-a2a [RUV_FUZZ_CC=clang-14]
-#   for t in sse jcs card jsonrpc; do mkdir -p corpus-a2a-$$t; \
+#   for t in sse jcs card jsonrpc jwks discover; do mkdir -p corpus-a2a-$$t; \
 #     nice -n 10 tests/a2a/fuzz_a2a_$$t -max_len=8192 -timeout=10 -max_total_time=300 \
 #       corpus-a2a-$$t $(top_srcdir)/tests/a2a/fuzz-seeds/$$t; done
 # fuzz_a2a_sse frames every input whole and in chunks and demands the same
 # events; fuzz_a2a_jcs demands canon(parse(canon(x))) == canon(x);
 # fuzz_a2a_card drives the protected-header parser, JWK import and card
 # verification; fuzz_a2a_jsonrpc the JSON-RPC response decoder, the v1.0 and
-# v0.3 normalizers behind it and the request translator.
+# v0.3 normalizers behind it and the request translator; fuzz_a2a_jwks the
+# JWK Set reader; fuzz_a2a_discover the discovery state machine driven by a
+# script of HTTP answers (redirects, fallbacks, 304s, JWKS, the cache).
 # Seeds: tests/a2a/fuzz-seeds (made by make_fuzz_seeds.py).
 RUV_A2A_FUZZERS = tests/a2a/fuzz_a2a_sse tests/a2a/fuzz_a2a_jcs tests/a2a/fuzz_a2a_card \
-	tests/a2a/fuzz_a2a_jsonrpc
+	tests/a2a/fuzz_a2a_jsonrpc tests/a2a/fuzz_a2a_jwks tests/a2a/fuzz_a2a_discover
 EXTRA_DIST += tests/a2a/fuzz_a2a_sse.c tests/a2a/fuzz_a2a_jcs.c tests/a2a/fuzz_a2a_card.c \
-	tests/a2a/fuzz_a2a_jsonrpc.c \
+	tests/a2a/fuzz_a2a_jsonrpc.c tests/a2a/fuzz_a2a_jwks.c tests/a2a/fuzz_a2a_discover.c \
 	tests/a2a/make_fuzz_seeds.py tests/a2a/fuzz-seeds
 RUV_A2A_FUZZ_BUILD = \
 	srcs=; for f in $(RUV_A2A_CORE_SOURCES); do \
@@ -111,6 +124,10 @@ tests/a2a/fuzz_a2a_card: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_card.c confi
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_card.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 tests/a2a/fuzz_a2a_jsonrpc: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jsonrpc.c config.h
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_jsonrpc.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+tests/a2a/fuzz_a2a_jwks: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jwks.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_jwks.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+tests/a2a/fuzz_a2a_discover: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_discover.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_discover.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 fuzz-a2a: $(RUV_A2A_FUZZERS)
 .PHONY: fuzz-a2a
 CLEANFILES += $(RUV_A2A_FUZZERS)

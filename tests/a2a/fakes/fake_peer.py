@@ -16,6 +16,7 @@ import argparse
 import base64
 import hashlib
 import json
+import re
 import sys
 import threading
 import time
@@ -47,6 +48,17 @@ def jcs(v) -> bytes:
     return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+JWKS_KEY = Ed25519PrivateKey.from_private_bytes(bytes.fromhex("22" * 32))
+JWKS = {"keys": [
+    {"kty": "OKP", "crv": "Ed25519", "kid": "k0", "use": "sig",
+     "x": b64u(Ed25519PrivateKey.from_private_bytes(bytes.fromhex("33" * 32)).public_key()
+               .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))},
+    {"kty": "OKP", "crv": "Ed25519", "kid": "k1", "use": "sig",
+     "x": b64u(JWKS_KEY.public_key().public_bytes(serialization.Encoding.Raw,
+                                                   serialization.PublicFormat.Raw))}]}
+PREFIX = re.compile(r"^/(redir(\d)|redir_foreign|agent[ABR]|jku[a-z0-9_]*)(/.*)$")
+
+
 class Peer:
     def __init__(self, seed: bytes):
         self.key = Ed25519PrivateKey.from_private_bytes(seed)
@@ -63,12 +75,12 @@ class Peer:
         self.stats = {"card": 0, "rpc": 0, "last_method": None, "last_version": None,
                       "methods": []}
 
-    def card(self, mode=None):
+    def card(self, mode=None, name=None, rpc_path="/a2a/jsonrpc"):
         # The mode is read once: handlers run on their own threads, and a
         # /_control request may change card_mode while a card is being served.
         mode = self.card_mode if mode is None else mode
         base = f"{self.scheme}://127.0.0.1:{self.port}"
-        ifaces = [{"url": base + "/a2a/jsonrpc", "protocolBinding": "JSONRPC",
+        ifaces = [{"url": base + rpc_path, "protocolBinding": "JSONRPC",
                    "protocolVersion": "1.0"}]
         if mode in ("v03", "both"):
             v03 = {"url": base + "/a2a/v03", "protocolBinding": "JSONRPC",
@@ -86,6 +98,8 @@ class Peer:
             "skills": [{"id": "rag.query", "name": "RAG", "description": "x", "tags": ["rag"]},
                        {"id": "echo", "name": "Echo", "description": "echoes", "tags": ["t"]}],
         }
+        if name:
+            card["name"] = name
         if mode == "rvagent":
             return {"name": "legacy", "url": base + "/", "version": "0.1.0",
                     "authentication": {"schemes": ["bearer"]},
@@ -98,6 +112,32 @@ class Peer:
             card["signatures"] = [{"protected": protected, "signature": b64u(sig)}]
         if mode == "tampered":
             card["name"] = "evil peer"
+        return card
+
+    def jku_card(self, kind):
+        # A card without the identity extension, signed by the JWKS key
+        # (seed 22 x 32) under kid "k1" and naming a jku: a2a.md §4 key
+        # resolution 3. kind picks the jku and the header.
+        base = f"{self.scheme}://127.0.0.1:{self.port}"
+        card = {"name": "jku peer " + kind, "description": "signed by a jku key",
+                "version": "1.0.0",
+                "supportedInterfaces": [{"url": base + "/a2a/jsonrpc", "protocolBinding": "JSONRPC",
+                                         "protocolVersion": "1.0"}],
+                "capabilities": {"streaming": True},
+                "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
+                "skills": [{"id": "echo", "name": "Echo", "description": "echoes", "tags": ["t"]}]}
+        jku = {"jku": base + "/jwks.json", "jku_redirect": base + "/jwks_redirect.json",
+               "jku_unknown": base + "/jwks.json",
+               "jku_foreign": f"http://localhost:{self.port}/jwks.json",
+               "jku_plainhttp": "http://keys.example.com/jwks.json",
+               "jku_hs256": base + "/jwks.json", "jku_none": base + "/jwks.json",
+               "jku_big": base + "/jwks_big.json"}[kind]
+        hdr = {"alg": {"jku_hs256": "HS256", "jku_none": "none"}.get(kind, "EdDSA"),
+               "kid": "k2" if kind == "jku_unknown" else "k1", "typ": "JOSE", "jku": jku}
+        protected = b64u(json.dumps(hdr, separators=(",", ":")).encode())
+        payload = jcs(strip_empty(card))
+        sig = JWKS_KEY.sign(protected.encode() + b"." + b64u(payload).encode())
+        card["signatures"] = [{"protected": protected, "signature": b64u(sig)}]
         return card
 
     # ---- tasks ----
@@ -168,6 +208,36 @@ class Handler(BaseHTTPRequestHandler):
             self.path = self.path[len("/cachetest"):]
         if self.path == "/_stats":
             return self.send_json(p.stats)
+        if self.path == "/jwks_big.json":  # over the 64 KiB JWKS cap
+            big = {"keys": JWKS["keys"] + [{"kty": "OKP", "crv": "Ed25519", "kid": f"pad{i}",
+                                            "x": "A" * 43} for i in range(1200)]}
+            return self.send_json(big)
+        if self.path in ("/jwks.json", "/jwks_redirect.json"):
+            # Stateless paths (the card tests run in parallel with others).
+            with p.lock:
+                p.stats["jwks"] = p.stats.get("jwks", 0) + 1
+                p.stats["jwks_auth"] = self.headers.get("Authorization")
+            if self.path == "/jwks_redirect.json":
+                return self.send_json(None, status=302, raw=b"", headers={"Location": "/jwks.json"})
+            return self.send_json(JWKS, headers={"Cache-Control": "max-age=60"})
+        m = PREFIX.match(self.path)
+        if m and m.group(3) == "/.well-known/agent-card.json":
+            name = m.group(1)
+            with p.lock:
+                p.stats.setdefault("card_auth", []).append(self.headers.get("Authorization"))
+            if m.group(2) and m.group(2) != "0":  # /redirN -> /redirN-1, relative
+                return self.send_json(None, status=302, raw=b"", headers={
+                    "Location": f"/redir{int(m.group(2)) - 1}/.well-known/agent-card.json"})
+            if name == "redir_foreign":  # the same server under another host name
+                return self.send_json(None, status=302, raw=b"", headers={
+                    "Location": f"http://localhost:{p.port}/.well-known/agent-card.json"})
+            if name.startswith("agent"):  # two agents on one host, cached
+                card = p.card(name="fake " + name,
+                              rpc_path="/a2a/redirect" if name == "agentR" else "/a2a/jsonrpc")
+                return self.send_json(card, headers={"Cache-Control": "max-age=60"})
+            if name.startswith("jku"):
+                return self.send_json(p.jku_card(name))
+            return self.send_json(p.card())
         if self.path == "/.well-known/agent-card.json":
             p.stats["card"] += 1
             p.stats["card_version"] = self.headers.get("A2A-Version")
@@ -208,6 +278,9 @@ class Handler(BaseHTTPRequestHandler):
             p.card_mode = ctl.get("card", p.card_mode)
             p.stats.update({"card": 0, "rpc": 0, "methods": [], "card_304": 0})
             return self.send_json({"ok": True})
+        if self.path == "/a2a/redirect":  # a2a.md §6: a POST is never redirected
+            return self.send_json(None, status=307, raw=b"",
+                                  headers={"Location": "/a2a/jsonrpc"})
         p.stats["rpc"] += 1
         req = json.loads(body)
         method, rid, params = req.get("method"), req.get("id"), req.get("params", {})

@@ -7,7 +7,6 @@ Public through ruvector.a2a."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import threading
 import time
@@ -199,14 +198,21 @@ class A2aClient:
         max_call_depth: int = 8,
         budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
+        trusted_jku: Sequence[str] = (),
     ) -> "A2aClient":
         """Fetches and verifies url's agent card and picks the protocol.
-        Blocks; refuses to run inside a running event loop."""
+        Blocks; refuses to run inside a running event loop. trusted_jku:
+        origins a card signature's jku may name besides the card's own."""
         _refuse_in_loop("connect_sync")
-        return cls._connect(
+        out = cls._connect(
             url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
-            ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine,
+            ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine, trusted_jku,
+            False,
         )
+        if out[0] != _RUV_OK:
+            _raise(out, url)
+        eng = engine if engine is not None else default_engine()
+        return cls(out[6], url, max_call_depth, budget._handle(eng) if budget else None)
 
     @classmethod
     async def connect(
@@ -226,15 +232,36 @@ class A2aClient:
         max_call_depth: int = 8,
         budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
+        trusted_jku: Sequence[str] = (),
     ) -> "A2aClient":
-        """connect_sync, run in the loop's default executor."""
-        return await _in_executor(
-            functools.partial(
-                cls._connect, url, strict_verify, expected_agent_id, trusted_keys, protocol,
-                auth, verify_tls, ca_file, allow_http, timeouts, limits, max_call_depth, budget,
-                engine,
-            )
+        """connect_sync without a thread: the card is fetched and verified
+        on the plugin's I/O thread and this await resumes through the event
+        loop. Cancelling it aborts the transfer. The client is bound to the
+        running loop."""
+        loop = asyncio.get_running_loop()
+        out = cls._connect(
+            url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
+            ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine, trusted_jku,
+            True,
         )
+        if out[0] != _RUV_OK:
+            _raise(out, url)
+        handle, req = out[6]
+        bridge = _LoopBridge(handle, loop)
+        try:
+            done = await bridge.wait_for(req)
+        except BaseException:
+            bridge.close()
+            handle.close()
+            raise
+        if done[0] != _RUV_OK:
+            bridge.close()
+            handle.close()
+            _raise(done, url)
+        eng = engine if engine is not None else default_engine()
+        client = cls(handle, url, max_call_depth, budget._handle(eng) if budget else None)
+        client._bridge = bridge
+        return client
 
     @classmethod
     def _connect(
@@ -253,7 +280,12 @@ class A2aClient:
         max_call_depth: int,
         budget: Optional[GlobalBudget],
         engine: Optional[Engine],
-    ) -> "A2aClient":
+        trusted_jku: Sequence[str],
+        submit: bool,
+    ) -> _Outcome:
+        """a2a_connect's outcome: the connected handle (submit False,
+        blocking), or (handle, req) with the discovery queued on the
+        plugin's I/O thread (submit True)."""
         if protocol not in _PROTOCOLS:
             raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}, not {protocol!r}")
         if max_call_depth < 1:
@@ -274,14 +306,13 @@ class A2aClient:
         t = timeouts or Timeouts()
         lim = limits or Limits()
         eng = engine if engine is not None else default_engine()
-        out: _Outcome = _ext.a2a_connect(
+        if isinstance(trusted_jku, str):
+            raise TypeError("trusted_jku must be a sequence of origins, not one str")
+        return _ext.a2a_connect(
             eng._h, url, flags, _PROTOCOLS[protocol], ids, pinned, ca_file, auth,
             t.connect_ms, t.unary_ms, t.stream_idle_ms, t.stream_event_ms, lim.max_body_bytes,
-            lim.max_event_bytes,
+            lim.max_event_bytes, list(trusted_jku), submit,
         )
-        if out[0] != _RUV_OK:
-            _raise(out, url)
-        return cls(out[6], url, max_call_depth, budget._handle(eng) if budget else None)
 
     # ---- building requests ----
 
@@ -545,6 +576,4 @@ class A2aClient:
         self.close()
 
 
-async def _in_executor(fn: Callable[[], T]) -> T:
-    return await asyncio.get_running_loop().run_in_executor(None, fn)
 

@@ -86,7 +86,11 @@ class _LoopBridge:
         out: _Outcome = self._h.submit(method, params, policy)
         if out[0] != _RUV_OK:
             return out
-        req: int = out[6]
+        return await self.wait_for(out[6])
+
+    async def wait_for(self, req: int) -> _Outcome:
+        """The outcome of the submitted operation req (a call, or the
+        connect that made this client); cancelling aborts it."""
         fut: "asyncio.Future[_Outcome]" = self.loop.create_future()
         self._waiters[req] = fut
         try:

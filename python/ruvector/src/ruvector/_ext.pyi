@@ -276,6 +276,8 @@ def a2a_connect(
     event_ms: int,
     max_body: int,
     max_event: int,
+    trusted_jku: Optional[Sequence[str]] = ...,
+    submit: bool = ...,
     /,
 ) -> _A2aOutcome: ...
 @final

@@ -206,18 +206,20 @@ PyType_Spec a2a_budget_spec = {
 
 /* a2a_connect(engine, url, flags, protocol, agent_ids, pinned, ca_file,
  *             authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body,
- *             max_event)
- * pinned: sequence of (kid, key_text, not_after, revoked). */
+ *             max_event[, trusted_jku[, submit]])
+ * pinned: sequence of (kid, key_text, not_after, revoked). submit true: the
+ * discovery runs on the plugin's I/O thread (ops V4) and the payload is
+ * (handle, req), the handle not yet connected until req's event. */
 PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
 {
     (void)mod;
-    PyObject *engine, *url_o, *ids_o, *pinned_o, *ca_o, *auth_o;
+    PyObject *engine, *url_o, *ids_o, *pinned_o, *ca_o, *auth_o, *jku_o = Py_None;
     unsigned int flags, protocol;
-    int connect_ms, unary_ms, idle_ms, event_ms;
+    int connect_ms, unary_ms, idle_ms, event_ms, submit = 0;
     unsigned long long max_body, max_event;
-    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiiKK", engine_type, &engine, &url_o, &flags,
+    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiiKK|Op", engine_type, &engine, &url_o, &flags,
                           &protocol, &ids_o, &pinned_o, &ca_o, &auth_o, &connect_ms, &unary_ms,
-                          &idle_ms, &event_ms, &max_body, &max_event))
+                          &idle_ms, &event_ms, &max_body, &max_event, &jku_o, &submit))
         return NULL;
     const struct ruv_a2a_ops *ops;
     void *pstate;
@@ -226,13 +228,19 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     int rc;
     char detail[DETAIL_SIZE] = "";
 
-    strvec ids = {0}, kids = {0}, keys = {0};
+    strvec ids = {0}, kids = {0}, keys = {0}, jku = {0};
     struct ruv_a2a_pinned_key *pk = NULL;
     const struct ruv_a2a_pinned_key **pkp = NULL;
     char *url = NULL, *ca = NULL, *auth = NULL;
     A2aHandle *h = NULL;
     PyObject *result = NULL;
-    if (a2a_strvec_from(ids_o, "agent_ids", &ids) || !(url = a2a_copy_utf8(url_o)) ||
+    if (submit && ops->struct_size < RUV_A2A_OPS_SIZE_V4) {
+        PyErr_SetString(PyExc_RuntimeError, "the loaded a2a plugin cannot connect on its I/O "
+                                            "thread (ops V4); update ruvector-agent");
+        return NULL;
+    }
+    if (a2a_strvec_from(ids_o, "agent_ids", &ids) ||
+        a2a_strvec_from(jku_o, "trusted_jku", &jku) || !(url = a2a_copy_utf8(url_o)) ||
         (ca_o != Py_None && !(ca = a2a_copy_utf8(ca_o))) ||
         (auth_o != Py_None && !(auth = a2a_copy_utf8(auth_o))))
         goto out;
@@ -271,7 +279,9 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
                                  .pinned_keys = pkp,
                                  .n_pinned_keys = (size_t)npk,
                                  .agent_ids = (const char *const *)ids.v,
-                                 .n_agent_ids = ids.n};
+                                 .n_agent_ids = ids.n,
+                                 .trusted_jku = (const char *const *)jku.v,
+                                 .n_trusted_jku = jku.n};
     struct ruv_a2a_client_options o = {.struct_size = sizeof o,
                                        .flags = flags,
                                        .protocol = protocol,
@@ -298,13 +308,25 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     struct ruv_a2a_call_status st;
     a2a_status_init(&st);
     struct ruv_a2a_client *c = NULL;
-    Py_BEGIN_ALLOW_THREADS
-    rc = ops->client_open(pstate, url, &o, &c, &st);
-    if (rc)
-        save_detail(detail);
-    Py_END_ALLOW_THREADS
+    uint64_t req = 0;
+    if (submit) {
+        /* Returns at once (never waits on the network): no GIL release. */
+        rc = ops->client_open_submit(pstate, url, &o, &c, &req, &st);
+        if (rc)
+            save_detail(detail);
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        rc = ops->client_open(pstate, url, &o, &c, &st);
+        if (rc)
+            save_detail(detail);
+        Py_END_ALLOW_THREADS
+    }
     if (rc) {
         result = a2a_outcome(rc, &st, detail, NULL);
+    } else if (submit) {
+        h->c = c;
+        PyObject *pair = Py_BuildValue("(OK)", (PyObject *)h, (unsigned long long)req);
+        result = pair ? a2a_outcome(RUV_OK, &st, NULL, pair) : NULL;
     } else {
         h->c = c;
         Py_INCREF(h);
@@ -315,6 +337,7 @@ out:
     a2a_strvec_free(&ids);
     a2a_strvec_free(&kids);
     a2a_strvec_free(&keys);
+    a2a_strvec_free(&jku);
     free(pk);
     free(pkp);
     free(url);
