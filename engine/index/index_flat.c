@@ -1,5 +1,6 @@
 /* FlatF32Index: exact search over the stored vectors.
- * Single query: the kernel's fused scan + threshold streams the rows once and
+ * Single query: the kernel's fused scan + threshold (l2sq_f32_1xN_below, or
+ * dot_f32_1xN_above for inner product and cosine) streams the rows once and
  * hands back only rows that beat the current k-th distance.
  * Batches: tiles of queries x rows through sgemm (BLAS found at run time, our
  * kernels otherwise) with precomputed squared norms; every row the GEMM
@@ -92,17 +93,17 @@ static int flat_search(const struct ruv_index *idx, const float *q, const ruv_se
     for (size_t b = 0; b < idx->n; b += SCAN_BLOCK) {
         size_t cnt = idx->n - b < SCAN_BLOCK ? idx->n - b : SCAN_BLOCK;
         const float *base = idx->vecs + b * dim;
+        const float th = ruv__topk_threshold(out);
         if (idx->p.metric == RUV_METRIC_L2) {
-            size_t m = k->l2sq_f32_1xN_below(q, base, dim, dim, cnt, ruv__topk_threshold(out),
-                                             rows, dist);
+            size_t m = k->l2sq_f32_1xN_below(q, base, dim, dim, cnt, th, rows, dist);
             for (size_t j = 0; j < m; j++)
                 if (ruv__row_allowed(allow, b + rows[j]))
                     ruv__topk_push(out, dist[j], (uint32_t)(b + rows[j]));
-        } else {
-            k->dot_f32_1xN(q, base, dim, dim, cnt, dist);
-            for (size_t j = 0; j < cnt; j++)
-                if (ruv__row_allowed(allow, b + j))
-                    ruv__topk_push(out, -dist[j], (uint32_t)(b + j));
+        } else { /* engine distance -<q, x>: rows whose dot beats -threshold */
+            size_t m = k->dot_f32_1xN_above(q, base, dim, dim, cnt, -th, rows, dist);
+            for (size_t j = 0; j < m; j++)
+                if (ruv__row_allowed(allow, b + rows[j]))
+                    ruv__topk_push(out, -dist[j], (uint32_t)(b + rows[j]));
         }
     }
     return RUV_OK;
