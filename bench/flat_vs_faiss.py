@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Single-query exact search, one thread: ruvector FlatF32Index against faiss
-IndexFlatL2 in one process, alternating, so that both see the same machine
-load. Never part of CI.
+"""Exact search, one thread: ruvector FlatF32Index against faiss IndexFlatL2
+(or IndexFlatIP) in one process, alternating, so that both see the same
+machine load; one query per call, or batches. Never part of CI.
 
 Each round times `--queries` one-query calls on every system in turn (the
 order flips every round); the reported ratio is the median over rounds of
@@ -18,6 +18,11 @@ Options worth knowing:
                        change): the before/after ratio in the same process
   --rabitq             also time RabitqPlusIndex.build(x) (defaults) search
                        with both plugin sets (needs --baseline)
+  --metric l2|ip|cosine  faiss IndexFlatL2 or IndexFlatIP (cosine: both get
+                       unit rows and queries)
+  --batch NQ           one search_batch of NQ queries per system per round
+                       (wall clock); run it with OPENBLAS_NUM_THREADS=1, as
+                       faiss's OpenBLAS ignores omp_set_num_threads
 
 Needs numpy, faiss-cpu and the ruvector package."""
 from __future__ import annotations
