@@ -223,10 +223,9 @@ static void l2sq_f32_1xN(const float *q, const float *base, size_t dim, size_t s
         out[i] = l2sq_f32(q, base + i * stride, dim);
 }
 
-/* The fused scans of FlatF32Index: rows below the threshold (l2, L2
- * distance) or above it (inner product). The compare is vectorised too:
- * most blocks of a top-k scan have no passing row, and they cost one vmaxv
- * and no stores. */
+/* FlatF32Index's fused scans: rows below the threshold (l2) or above it (inner
+ * product). The compare is vectorised too: most blocks of a top-k scan have
+ * no passing row, and they cost one vmaxv and no stores. */
 static inline size_t scan_threshold(const float *q, const float *base, size_t dim, size_t stride,
                                     size_t n, float threshold, uint32_t *idx_out, float *dist_out,
                                     int l2)
@@ -255,8 +254,7 @@ static inline size_t scan_threshold(const float *q, const float *base, size_t di
         float d = l2 ? l2sq_f32(q, base + i * stride, dim) : dot_f32(q, base + i * stride, dim);
         if (l2 ? d < threshold : d > threshold) {
             idx_out[m] = (uint32_t)i;
-            dist_out[m] = d;
-            m++;
+            dist_out[m++] = d;
         }
     }
     return m;
