@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Single-query exact search, one thread: ruvector FlatF32Index against faiss
-IndexFlatL2 in one process, alternating, so that both see the same machine
-load. Never part of CI.
+"""Exact search, one thread: ruvector FlatF32Index against faiss IndexFlatL2
+(or IndexFlatIP) in one process, alternating, so that both see the same
+machine load; one query per call, or batches. Never part of CI.
 
 Each round times `--queries` one-query calls on every system in turn (the
 order flips every round); the reported ratio is the median over rounds of
@@ -18,6 +18,11 @@ Options worth knowing:
                        change): the before/after ratio in the same process
   --rabitq             also time RabitqPlusIndex.build(x) (defaults) search
                        with both plugin sets (needs --baseline)
+  --metric l2|ip|cosine  faiss IndexFlatL2 or IndexFlatIP (cosine: both get
+                       unit rows and queries)
+  --batch NQ           one search_batch of NQ queries per system per round
+                       (wall clock); run it with OPENBLAS_NUM_THREADS=1, as
+                       faiss's OpenBLAS ignores omp_set_num_threads
 
 Needs numpy, faiss-cpu and the ruvector package."""
 from __future__ import annotations
@@ -88,9 +93,14 @@ def timed(fn: Callable[[np.ndarray], object], queries: np.ndarray, cpu: bool) ->
     return len(queries) / (clock() - t0)
 
 
-def searcher(index: Any, k: int) -> Callable[[np.ndarray], object]:
-    """One-query search of index as a function of the query."""
-    return lambda q: index.search(q, k)
+def timed_batch(fn: Callable[[np.ndarray], object], queries: np.ndarray, cpu: bool) -> float:
+    """QPS of one batch call over every row of queries. Always by the wall
+    clock: ours runs a batch on the engine's pool thread, whose CPU time the
+    calling thread's clock would not see."""
+    clock = time.perf_counter
+    t0 = clock()
+    fn(queries)
+    return len(queries) / (clock() - t0)
 
 
 def main() -> int:
@@ -106,6 +116,11 @@ def main() -> int:
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=DIR",
                     help="one more FlatF32Index with the kernel plugins of DIR (repeatable)")
     ap.add_argument("--rabitq", action="store_true")
+    ap.add_argument("--metric", choices=("l2", "ip", "cosine"), default="l2",
+                    help="faiss IndexFlatL2, or IndexFlatIP (cosine: over unit rows and queries)")
+    ap.add_argument("--batch", type=int, default=0, metavar="NQ",
+                    help="time one search_batch of NQ queries per system per round instead "
+                         "of one-query calls")
     ap.add_argument("--pin", type=int, help="pin the process to this CPU")
     ap.add_argument("--cpu-time", action="store_true",
                     help="QPS by thread CPU time instead of wall time (shared machines)")
@@ -135,32 +150,52 @@ def main() -> int:
     def engine(path: Path | None) -> "ruvector.Engine":
         return ruvector.Engine(threads=1, plugin_path=str(path) if path else None)
 
-    fi = faiss.IndexFlatL2(d)
+    metric = args.metric
+    if metric == "cosine":
+        # faiss has no cosine index: unit rows and queries under IndexFlatIP
+        # (ours gets the same unit vectors and normalises again, a no-op)
+        base = base / np.linalg.norm(base, axis=1, keepdims=True).clip(1e-30)
+        queries = queries / np.linalg.norm(queries, axis=1, keepdims=True).clip(1e-30)
+        base, queries = base.astype(np.float32), queries.astype(np.float32)
+    fi = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
     fi.add(base)
     k = args.k
+    nb = args.batch
+    print(f"# metric {metric}; " + (f"batch QPS: one search_batch of {nb} queries per round"
+                                     if nb else "single-query calls"))
+    if nb:
+        queries = np.concatenate([queries] * (-(-max(nb, args.queries) // len(queries))))
+
+    def ours_fn(idx: Any) -> Callable[[np.ndarray], object]:
+        if nb:
+            return lambda qs: idx.search_batch(qs, k)
+        return lambda q: idx.search(q, k)
+
+    def flat(path: Path | None) -> Any:
+        return ruvector.FlatF32Index.build(base, metric=metric, engine=engine(path))
+
     systems: Dict[str, Callable[[np.ndarray], object]] = {
-        "faiss": lambda q: fi.search(q.reshape(1, -1), k),
+        "faiss": (lambda qs: fi.search(qs, k)) if nb else (lambda q: fi.search(q.reshape(1, -1), k)),
     }
-    ours = ruvector.FlatF32Index.build(base, engine=engine(args.plugin_path))
-    systems["ours"] = lambda q: ours.search(q, k)
+    ours = flat(args.plugin_path)
+    systems["ours"] = ours_fn(ours)
     if args.baseline:
-        before = ruvector.FlatF32Index.build(base, engine=engine(args.baseline))
-        systems["ours-before"] = lambda q: before.search(q, k)
+        systems["ours-before"] = ours_fn(flat(args.baseline))
     for v in args.variant:
         vname, vdir = v.split("=", 1)
-        systems[vname] = searcher(ruvector.FlatF32Index.build(base, engine=engine(Path(vdir))), k)
+        systems[vname] = ours_fn(flat(Path(vdir)))
     if args.rabitq:
-        rq = ruvector.RabitqPlusIndex.build(base, engine=engine(args.plugin_path))
-        systems["rabitq+"] = lambda q: rq.search(q, k)
+        systems["rabitq+"] = ours_fn(ruvector.RabitqPlusIndex.build(
+            base, metric=metric, engine=engine(args.plugin_path)))
         if args.baseline:
-            rqb = ruvector.RabitqPlusIndex.build(base, engine=engine(args.baseline))
-            systems["rabitq+-before"] = lambda q: rqb.search(q, k)
+            systems["rabitq+-before"] = ours_fn(ruvector.RabitqPlusIndex.build(
+                base, metric=metric, engine=engine(args.baseline)))
 
     # the answers agree (ties aside: compare distances of the k-th)
     for q in queries[:20]:
         fd, _ = fi.search(q.reshape(1, -1), k)
-        od = [r.score for r in ours.search(q, k)]
-        if not np.allclose(np.sort(fd[0]), np.sort(np.asarray(od)), rtol=1e-4, atol=1e-3):
+        od = np.asarray([r.score for r in ours.search(q, k)])
+        if not np.allclose(np.sort(fd[0]), np.sort(od), rtol=1e-4, atol=1e-3):
             print(f"warning: distances differ: faiss {fd[0][:3]} ours {od[:3]}")
             break
 
@@ -168,12 +203,14 @@ def main() -> int:
     qps: Dict[str, List[float]] = {s: [] for s in names}
     nq = len(queries)
     for r in range(args.rounds):
-        qs = queries[(r * args.queries) % nq:][:args.queries]
-        if len(qs) < args.queries:
-            qs = np.concatenate([qs, queries[:args.queries - len(qs)]])
+        want = nb or args.queries
+        qs = queries[(r * want) % nq:][:want]
+        if len(qs) < want:
+            qs = np.concatenate([qs, queries[:want - len(qs)]])
         order = names if r % 2 == 0 else names[::-1]
         for s in order:
-            qps[s].append(timed(systems[s], qs, args.cpu_time))
+            qps[s].append(timed_batch(systems[s], qs, args.cpu_time) if nb
+                          else timed(systems[s], qs, args.cpu_time))
         print("round %d: " % r + "  ".join(f"{s} {qps[s][-1]:.1f}" for s in names), flush=True)
 
     print(f"# load average at end {os.getloadavg()[0]:.2f}")

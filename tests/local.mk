@@ -137,6 +137,12 @@ tests_test_index_SOURCES = tests/test_index.c tests/testdata.h
 tests_test_index_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_index_LDADD = $(RUV_CMOCKA_LDADD)
 TESTS += tests/test_index
+# FlatF32Index's exact scans (single and batch) against a reference scan.
+check_PROGRAMS += tests/test_flat_scan
+tests_test_flat_scan_SOURCES = tests/test_flat_scan.c tests/testdata.h
+tests_test_flat_scan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_flat_scan_LDADD = $(RUV_CMOCKA_LDADD)
+TESTS += tests/test_flat_scan
 # The plan and calibration; reads the calibration curve (white-box).
 check_PROGRAMS += tests/test_plan
 tests_test_plan_SOURCES = tests/test_plan.c tests/testdata.h tests/fileimage.h

@@ -38,7 +38,7 @@ static void test_selected_and_conformant(void **state)
     (void)state;
     char why[256];
     assert_int_equal(ruv__conform_check(K, &ruv__kernel_scalar_ops, why, sizeof why), 0);
-    assert_int_equal(ruv__conform_slots_checked(), 13); /* the effective table is full */
+    assert_int_equal(ruv__conform_slots_checked(), 14); /* the effective table is full */
 }
 
 /* D values the index issue cares about, random data, relative tolerance. */
@@ -70,12 +70,14 @@ static void test_f32_dims(void **state)
     free(rows);
 }
 
-/* The fused threshold scan, used as a top-k filter over many blocks, must
- * find exactly the top-k the plain scan finds (distinct distances). */
-static void test_topk_via_threshold(void **state)
+/* The fused threshold scans, used as a top-k filter over many blocks, must
+ * find exactly the top-k the plain scan finds (distinct distances): the L2
+ * form (rows below the k-th distance) and the inner-product form (rows above
+ * the k-th dot product), for a D that is a multiple of 8 and one that is not
+ * (the masked tail), with a block that does not divide n. */
+static void topk_via_threshold(int l2, size_t d)
 {
-    (void)state;
-    const size_t n = 5000, d = 96, k = 10, block = 256;
+    const size_t n = 5000, k = 10, block = 256;
     float *base = malloc(n * d * sizeof(float)), q[96];
     float *all = malloc(n * sizeof(float));
     uint32_t idx[256];
@@ -84,18 +86,28 @@ static void test_topk_via_threshold(void **state)
         base[i] = frand();
     for (size_t i = 0; i < d; i++)
         q[i] = frand();
-    ruv__kernel_scalar_ops.l2sq_f32_1xN(q, base, d, d, n, all);
+    if (l2) {
+        ruv__kernel_scalar_ops.l2sq_f32_1xN(q, base, d, d, n, all);
+    } else {
+        ruv__kernel_scalar_ops.dot_f32_1xN(q, base, d, d, n, all);
+        for (size_t i = 0; i < n; i++)
+            all[i] = -all[i]; /* lower is better, as for distances */
+    }
     float best[10];
     size_t bi[10], have = 0;
     float thr = INFINITY;
     for (size_t start = 0; start < n; start += block) {
         size_t cnt = n - start < block ? n - start : block;
-        size_t m = K->l2sq_f32_1xN_below(q, base + start * d, d, d, cnt, thr, idx, dist);
+        const float passed = thr;
+        size_t m = l2 ? K->l2sq_f32_1xN_below(q, base + start * d, d, d, cnt, thr, idx, dist)
+                      : K->dot_f32_1xN_above(q, base + start * d, d, d, cnt, -thr, idx, dist);
         for (size_t j = 0; j < m; j++) {
-            if (have == k && dist[j] >= best[k - 1])
+            float dj = l2 ? dist[j] : -dist[j];
+            assert_true(dj < passed); /* only rows that pass come back */
+            if (have == k && dj >= best[k - 1])
                 continue;
             size_t pos = have < k ? have++ : k - 1; /* append, or replace the worst */
-            best[pos] = dist[j];
+            best[pos] = dj;
             bi[pos] = start + idx[j];
             for (; pos > 0 && best[pos] < best[pos - 1]; pos--) { /* keep ascending */
                 float tf = best[pos]; best[pos] = best[pos - 1]; best[pos - 1] = tf;
@@ -117,6 +129,17 @@ static void test_topk_via_threshold(void **state)
     }
     free(base);
     free(all);
+}
+
+static void test_topk_via_threshold(void **state)
+{
+    (void)state;
+    topk_via_threshold(1, 96);
+    topk_via_threshold(1, 37);
+    topk_via_threshold(0, 96);
+    topk_via_threshold(0, 37);
+    topk_via_threshold(1, 24); /* rows of at most 128 bytes: four at a time */
+    topk_via_threshold(0, 24);
 }
 
 static void test_bit_kernels_random_sizes(void **state)

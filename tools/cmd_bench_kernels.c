@@ -46,6 +46,16 @@ struct bench_ctx {
 typedef void (*bench_fn)(struct bench_ctx *c);
 
 static void run_l2sq(struct bench_ctx *c) { c->k->l2sq_f32_1xN(c->q, c->rows, 128, 128, c->n, c->out); }
+/* The flat index's fused scans, with thresholds no row passes (rows and
+ * query in [0.5, 1)): the scan alone, as FlatF32Index runs it from DRAM. */
+static void run_below(struct bench_ctx *c)
+{
+    (void)c->k->l2sq_f32_1xN_below(c->q, c->rows, 128, 128, c->n, 0.0f, c->u32, c->out);
+}
+static void run_above(struct bench_ctx *c)
+{
+    (void)c->k->dot_f32_1xN_above(c->q, c->rows, 128, 128, c->n, 1e30f, c->u32, c->out);
+}
 static void run_f16(struct bench_ctx *c)
 {
     c->k->dot_f16_1xN(c->q, c->halves, 128, 128, c->n, c->out);
@@ -167,6 +177,8 @@ int cmd_bench_kernels(int argc, char **argv)
     const struct bench_case cases[] = {
         {"l2sq_f32_1xN", run_l2sq, 2048, 512, "rows", "L2"},
         {"l2sq_f32_1xN", run_l2sq, big_rows, 512, "rows", "DRAM"},
+        {"l2sq_f32_1xN_below (flat L2)", run_below, big_rows, 512, "rows", "DRAM"},
+        {"dot_f32_1xN_above (flat IP)", run_above, big_rows, 512, "rows", "DRAM"},
         /* the IVF probe: 1,000 centroids, f32 against their binary16 copy */
         {"l2sq_f32_1xN (probe)", run_l2sq, 1000, 512, "rows", "L2"},
         {"dot_f16_1xN (probe)", run_f16, 1000, 256, "rows", "L2"},

@@ -145,6 +145,60 @@ static int check_f32_pair(const struct ruv_kernel_ops *ops, struct bufs *B, uint
     return 0;
 }
 
+/* A fused scan + threshold (l2sq_f32_1xN_below, or with above set
+ * dot_f32_1xN_above) against the exact scores want[] (tolerance tol[]), at
+ * three thresholds: nothing passes, the median passes, everything passes.
+ * Rows within tolerance of the threshold may go either way; the rest must
+ * be reported exactly when they pass, in increasing order, with their score. */
+typedef size_t (*threshold_scan_fn)(const float *, const float *, size_t, size_t, size_t, float,
+                                    uint32_t *, float *);
+
+static int check_threshold_scan(threshold_scan_fn scan, const char *name, int above,
+                                struct bufs *B, size_t dim, size_t stride, size_t n,
+                                const double *want, const double *tol, char *why, size_t whylen)
+{
+    double sorted[NROWS], med = 0;
+    memcpy(sorted, want, n * sizeof *want);
+    if (n) {
+        for (size_t i = 1; i < n; i++) /* insertion sort, n <= 40 */
+            for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+                double tmp = sorted[j];
+                sorted[j] = sorted[j - 1];
+                sorted[j - 1] = tmp;
+            }
+        med = sorted[n / 2];
+    }
+    /* passing means below the threshold, or above it: flip signs for above */
+    const double sign = above ? -1.0 : 1.0;
+    float ths[3] = {above ? INFINITY : -1.0f, (float)med, above ? -INFINITY : INFINITY};
+    for (int h = 0; h < 3; h++) {
+        size_t m = scan(B->a, B->rows, dim, stride, n, ths[h], B->idx, B->out);
+        if (m > n)
+            return fail(why, whylen, "%s: returned %zu > n=%zu", name, m, n);
+        size_t j = 0;
+        for (size_t r = 0; r < n; r++) {
+            double w = sign * want[r], t = sign * (double)ths[h];
+            int must = w < t - tol[r];
+            int may = w < t + tol[r];
+            int got = j < m && B->idx[j] == r;
+            if ((must && !got) || (got && !may))
+                return fail(why, whylen, "%s: dim=%zu n=%zu threshold=%.9g: row %zu (score %.9g) %s",
+                            name, dim, n, (double)ths[h], r, want[r],
+                            got ? "reported but should not pass" : "missing");
+            if (got) {
+                if (fabs(B->out[j] - want[r]) > tol[r])
+                    return fail(why, whylen, "%s: dim=%zu row %zu: score %.9g, want %.9g", name,
+                                dim, r, (double)B->out[j], want[r]);
+                j++;
+            }
+        }
+        if (j != m)
+            return fail(why, whylen, "%s: dim=%zu n=%zu: %zu results out of order or out of range",
+                        name, dim, n, m - j);
+    }
+    return 0;
+}
+
 static int check_f32_1xN(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng,
                          char *why, size_t whylen)
 {
@@ -190,53 +244,14 @@ static int check_f32_1xN(const struct ruv_kernel_ops *ops, struct bufs *B, uint6
                                     "want %.9g",
                                     dim, stride, n, r, (double)B->out[r], want_l2[r]);
             }
-            if (HAS(ops, l2sq_f32_1xN_below)) {
-                /* thresholds: nothing passes, the median passes, everything passes */
-                double sorted[NROWS];
-                memcpy(sorted, want_l2, sizeof sorted);
-                double med = 0;
-                if (n) {
-                    for (size_t i = 1; i < n; i++) /* insertion sort, n <= 40 */
-                        for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-                            double tmp = sorted[j];
-                            sorted[j] = sorted[j - 1];
-                            sorted[j - 1] = tmp;
-                        }
-                    med = sorted[n / 2];
-                }
-                float ths[3] = {-1.0f, (float)med, INFINITY};
-                for (int h = 0; h < 3; h++) {
-                    size_t m = ops->l2sq_f32_1xN_below(B->a, B->rows, dim, stride, n, ths[h],
-                                                       B->idx, B->out);
-                    if (m > n)
-                        return fail(why, whylen, "l2sq_f32_1xN_below: returned %zu > n=%zu", m, n);
-                    size_t j = 0;
-                    for (size_t r = 0; r < n; r++) {
-                        int must = want_l2[r] < (double)ths[h] - tol_l2[r];
-                        int may = want_l2[r] < (double)ths[h] + tol_l2[r];
-                        int got = j < m && B->idx[j] == r;
-                        if ((must && !got) || (got && !may))
-                            return fail(why, whylen,
-                                        "l2sq_f32_1xN_below: dim=%zu n=%zu threshold=%.9g: row "
-                                        "%zu (dist %.9g) %s",
-                                        dim, n, (double)ths[h], r, want_l2[r],
-                                        got ? "reported but above" : "missing");
-                        if (got) {
-                            if (fabs(B->out[j] - want_l2[r]) > tol_l2[r])
-                                return fail(why, whylen,
-                                            "l2sq_f32_1xN_below: dim=%zu row %zu: distance "
-                                            "%.9g, want %.9g",
-                                            dim, r, (double)B->out[j], want_l2[r]);
-                            j++;
-                        }
-                    }
-                    if (j != m)
-                        return fail(why, whylen,
-                                    "l2sq_f32_1xN_below: dim=%zu n=%zu: %zu results out of "
-                                    "order or out of range",
-                                    dim, n, m - j);
-                }
-            }
+            if (HAS(ops, l2sq_f32_1xN_below) &&
+                check_threshold_scan(ops->l2sq_f32_1xN_below, "l2sq_f32_1xN_below", 0, B, dim,
+                                     stride, n, want_l2, tol_l2, why, whylen))
+                return -1;
+            if (HAS(ops, dot_f32_1xN_above) &&
+                check_threshold_scan(ops->dot_f32_1xN_above, "dot_f32_1xN_above", 1, B, dim,
+                                     stride, n, want_dot, tol_dot, why, whylen))
+                return -1;
         }
     }
     return 0;
@@ -472,6 +487,7 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         c += HAS(ops, fht_f32) ? 1 : 0;
         c += HAS(ops, dot_u8_f32) ? 1 : 0;
         c += HAS(ops, dot_f16_1xN) ? 1 : 0;
+        c += HAS(ops, dot_f32_1xN_above) ? 1 : 0;
         slots_checked = c;
     }
 out:

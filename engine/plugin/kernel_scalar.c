@@ -69,6 +69,21 @@ static size_t l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, 
     return m;
 }
 
+static size_t dot_f32_1xN_above(const float *q, const float *base, size_t dim, size_t stride,
+                                size_t n, float threshold, uint32_t *idx_out, float *dot_out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = dot_f32(q, base + i * stride, dim);
+        if (d > threshold) {
+            idx_out[m] = (uint32_t)i;
+            dot_out[m] = d;
+            m++;
+        }
+    }
+    return m;
+}
+
 /* Portable popcount: the baseline x86-64 target has no POPCNT instruction,
  * and __builtin_popcountll would become a libgcc call. */
 static inline unsigned popcount64(uint64_t x)
@@ -182,4 +197,5 @@ const struct ruv_kernel_ops ruv__kernel_scalar_ops = {
     .fht_f32 = fht_f32,
     .dot_u8_f32 = dot_u8_f32,
     .dot_f16_1xN = dot_f16_1xN,
+    .dot_f32_1xN_above = dot_f32_1xN_above,
 };

@@ -144,13 +144,13 @@ static double now_ns(void)
 
 /* Calls of slot s per timing: about 10-25 us for an AVX2 kernel on a Zen 3
  * core, long enough for the clock, short enough that both x86 plugins race
- * all thirteen slots in a few milliseconds. */
+ * all fourteen slots in a few milliseconds. */
 static const unsigned reps_of[RUV__SLOT_COUNT] = {
     [RUV__SLOT_dot_f32] = 32, [RUV__SLOT_l2sq_f32] = 32, [RUV__SLOT_cos_f32] = 32,
     [RUV__SLOT_dot_f32_1xN] = 8, [RUV__SLOT_l2sq_f32_1xN] = 8, [RUV__SLOT_l2sq_f32_1xN_below] = 8,
     [RUV__SLOT_xor_popcnt_1xN] = 8, [RUV__SLOT_bitplane_dot_1xN] = 4, [RUV__SLOT_popcnt_u64] = 32,
     [RUV__SLOT_fastscan_u8] = 16, [RUV__SLOT_fht_f32] = 32, [RUV__SLOT_dot_u8_f32] = 32,
-    [RUV__SLOT_dot_f16_1xN] = 8,
+    [RUV__SLOT_dot_f16_1xN] = 8, [RUV__SLOT_dot_f32_1xN_above] = 8,
 };
 
 /* The unnormalised FHT multiplies magnitudes by up to sqrt(n) = 32 a call:
@@ -186,6 +186,9 @@ static double time_slot(size_t s, ruv__slot_fn fn, struct workload *w)
         case RUV__SLOT_dot_f32_1xN:
         case RUV__SLOT_l2sq_f32_1xN: ((rows_fn)fn)(w->a, w->rows, DIM, DIM, ROWS, w->out); break;
         case RUV__SLOT_l2sq_f32_1xN_below:
+            sink += (double)((below_fn)fn)(w->a, w->rows, DIM, DIM, ROWS, 0.0f, w->idx, w->out);
+            break;
+        case RUV__SLOT_dot_f32_1xN_above: /* same signature as below */
             sink += (double)((below_fn)fn)(w->a, w->rows, DIM, DIM, ROWS, 0.0f, w->idx, w->out);
             break;
         case RUV__SLOT_xor_popcnt_1xN: ((xor_fn)fn)(w->planes, w->codes, WORDS, CODES, w->u32); break;

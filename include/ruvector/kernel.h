@@ -95,6 +95,13 @@ struct ruv_kernel_ops {
      * half-size copy of the IVF centroids. */
     void (*dot_f16_1xN)(const float *q, const uint16_t *base, size_t dim, size_t stride,
                         size_t n, float *out);
+    /* The inner-product form of l2sq_f32_1xN_below (FlatF32Index's exact
+     * scan for inner product and cosine): for every row i with
+     * dot(q, row i) > threshold, in increasing i, writes i to idx_out and the
+     * dot product to dot_out; returns how many were written (<= n). Rows
+     * within rounding of the threshold may go either way. */
+    size_t (*dot_f32_1xN_above)(const float *q, const float *base, size_t dim, size_t stride,
+                                size_t n, float threshold, uint32_t *idx_out, float *dot_out);
 };
 
 /* Size of the first published layout; tables shorter than this are rejected. */

@@ -170,13 +170,14 @@ void ruv__avx2_l2sq_f32_1xN(const float *q, const float *base, size_t dim, size_
     score_1xN(q, base, dim, stride, n, out, 1);
 }
 
-/* Appends the rows of a 4-row group whose distance is below the threshold.
- * Survivors are rare once the top-k heap is warm, so a bit loop over the
- * compare mask costs less than a permutation-table compress. */
-RUV_INLINE size_t emit_below(__m128 d, __m128 thr, size_t row0, uint32_t *idx_out,
-                             float *dist_out, size_t m)
+/* Appends the rows of a 4-row group whose score passes the threshold: below
+ * it (L2 distance) or above it (inner product). Survivors are rare once the
+ * top-k heap is warm, so a bit loop over the compare mask costs less than a
+ * permutation-table compress. */
+RUV_INLINE size_t emit_passing(__m128 d, __m128 thr, int l2, size_t row0, uint32_t *idx_out,
+                               float *dist_out, size_t m)
 {
-    unsigned bits = (unsigned)_mm_movemask_ps(_mm_cmplt_ps(d, thr));
+    unsigned bits = (unsigned)_mm_movemask_ps(l2 ? _mm_cmplt_ps(d, thr) : _mm_cmplt_ps(thr, d));
     if (!bits)
         return m;
     float dv[4];
@@ -191,7 +192,7 @@ RUV_INLINE size_t emit_below(__m128 d, __m128 thr, size_t row0, uint32_t *idx_ou
     return m;
 }
 
-/* The exact scan of FlatF32Index, which streams every row from DRAM: the
+/* The exact scans of FlatF32Index, which stream every row from DRAM: the
  * walk must stay sequential for the hardware prefetcher, with one software
  * prefetch per 512 bytes far ahead (prefetch.h). Rows over 128 bytes are
  * scored one at a time, in memory order: the 4-row score4 form reads four
@@ -201,10 +202,14 @@ RUV_INLINE size_t emit_below(__m128 d, __m128 thr, size_t row0, uint32_t *idx_ou
  * at a time and share each query load. On a shared Zen 3 EPYC, one thread,
  * against faiss IndexFlatL2 in the same process (docs/benchmarks-flat.md):
  * D = 128 from 0.76x to about 1.4x; D = 32 and 64 about 1.1x faster than
- * before. For the long rows, score1 is l2sq_f32's summation order, so their
- * distances are bit-identical to the ones the batch path re-scores with. */
-size_t ruv__avx2_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
-                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out)
+ * before; the inner-product form (same loop) against IndexFlatIP from 0.81x.
+ * For the long rows, score1 is l2sq_f32's (dot_f32's) summation order, so
+ * their scores are bit-identical to the ones the batch path re-scores with.
+ * l2 selects the L2 form (rows below the threshold) or the inner product
+ * (rows above it); it is a compile-time constant after inlining. */
+RUV_INLINE size_t scan_threshold(const float *q, const float *base, size_t dim, size_t stride,
+                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out,
+                                 int l2)
 {
     const size_t row_bytes = stride * sizeof(float);
     size_t m = 0, i = 0;
@@ -213,20 +218,32 @@ size_t ruv__avx2_l2sq_f32_1xN_below(const float *q, const float *base, size_t di
         for (; i + 4 <= n; i += 4) {
             for (size_t r = 0; r < 4; r++)
                 ruv_prefetch_stream(base + (i + r) * stride, row_bytes);
-            m = emit_below(score4(q, base + i * stride, stride, dim, 1), thr, i, idx_out,
-                           dist_out, m);
+            m = emit_passing(score4(q, base + i * stride, stride, dim, l2), thr, l2, i, idx_out,
+                             dist_out, m);
         }
     }
     for (; i < n; i++) {
         ruv_prefetch_stream(base + i * stride, row_bytes);
-        float d = score1(q, base + i * stride, dim, 1);
-        if (d < threshold) {
+        float d = score1(q, base + i * stride, dim, l2);
+        if (l2 ? d < threshold : d > threshold) {
             idx_out[m] = (uint32_t)i;
             dist_out[m] = d;
             m++;
         }
     }
     return m;
+}
+
+size_t ruv__avx2_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
+                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out)
+{
+    return scan_threshold(q, base, dim, stride, n, threshold, idx_out, dist_out, 1);
+}
+
+size_t ruv__avx2_dot_f32_1xN_above(const float *q, const float *base, size_t dim, size_t stride,
+                                size_t n, float threshold, uint32_t *idx_out, float *dot_out)
+{
+    return scan_threshold(q, base, dim, stride, n, threshold, idx_out, dot_out, 0);
 }
 
 /* ---------------------------------------------- u8 and f16 against f32 --- */

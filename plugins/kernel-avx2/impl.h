@@ -38,6 +38,8 @@ void ruv__avx2_l2sq_f32_1xN(const float *q, const float *base, size_t dim, size_
                             float *out);
 size_t ruv__avx2_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
                                     size_t n, float threshold, uint32_t *idx_out, float *dist_out);
+size_t ruv__avx2_dot_f32_1xN_above(const float *q, const float *base, size_t dim, size_t stride,
+                                size_t n, float threshold, uint32_t *idx_out, float *dot_out);
 void ruv__avx2_xor_popcnt_1xN(const uint64_t *q, const uint64_t *codes, size_t words, size_t n,
                               uint32_t *out);
 void ruv__avx2_bitplane_dot_1xN(const uint64_t *planes, unsigned nplanes, const uint64_t *codes,

@@ -171,7 +171,7 @@ void ruv__avx512_l2sq_f32_1xN(const float *q, const float *base, size_t dim, siz
 }
 
 /* Compress-stores the rows of a 4-row group (row0..row0+3, those in k) whose
- * distances are in d. Only the low four mask bits can be set, so the 512-bit
+ * scores are in d. Only the low four mask bits can be set, so the 512-bit
  * compress-store (which SIMDe also provides) writes at most four entries.
  * Survivors are rare once the top-k heap is warm: most groups store nothing. */
 RUV_INLINE size_t emit_below(__m128 d, __mmask8 k, size_t row0, uint32_t *idx_out,
@@ -190,9 +190,11 @@ RUV_INLINE size_t emit_below(__m128 d, __mmask8 k, size_t row0, uint32_t *idx_ou
  * 512 bytes far ahead; rows over 128 bytes one at a time, shorter ones four
  * at a time (four of them lie within 512 contiguous bytes). On Zen 3 this
  * took the AVX2 scan at D = 128 from 0.76x to about 1.4x faiss
- * IndexFlatL2; not measured on an AVX-512 machine. */
-size_t ruv__avx512_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
-                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out)
+ * IndexFlatL2; not measured on an AVX-512 machine. l2 selects rows below the
+ * threshold (L2 distance) or above it (inner product). */
+RUV_INLINE size_t scan_threshold(const float *q, const float *base, size_t dim, size_t stride,
+                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out,
+                                 int l2)
 {
     const size_t row_bytes = stride * sizeof(float);
     size_t m = 0, i = 0;
@@ -201,20 +203,34 @@ size_t ruv__avx512_l2sq_f32_1xN_below(const float *q, const float *base, size_t 
         for (; i + 4 <= n; i += 4) {
             for (size_t r = 0; r < 4; r++)
                 ruv_prefetch_stream(base + (i + r) * stride, row_bytes);
-            __m128 d = score4(q, base + i * stride, stride, dim, 1);
-            m = emit_below(d, _mm_cmp_ps_mask(d, thr, _CMP_LT_OQ), i, idx_out, dist_out, m);
+            __m128 d = score4(q, base + i * stride, stride, dim, l2);
+            __mmask8 pass = l2 ? _mm_cmp_ps_mask(d, thr, _CMP_LT_OQ)
+                               : _mm_cmp_ps_mask(d, thr, _CMP_GT_OQ);
+            m = emit_below(d, pass, i, idx_out, dist_out, m);
         }
     }
     for (; i < n; i++) {
         ruv_prefetch_stream(base + i * stride, row_bytes);
-        float d = score1(q, base + i * stride, dim, 1);
-        if (d < threshold) {
+        float d = score1(q, base + i * stride, dim, l2);
+        if (l2 ? d < threshold : d > threshold) {
             idx_out[m] = (uint32_t)i;
             dist_out[m] = d;
             m++;
         }
     }
     return m;
+}
+
+size_t ruv__avx512_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
+                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out)
+{
+    return scan_threshold(q, base, dim, stride, n, threshold, idx_out, dist_out, 1);
+}
+
+size_t ruv__avx512_dot_f32_1xN_above(const float *q, const float *base, size_t dim, size_t stride,
+                                  size_t n, float threshold, uint32_t *idx_out, float *dot_out)
+{
+    return scan_threshold(q, base, dim, stride, n, threshold, idx_out, dot_out, 0);
 }
 
 /* ---------------------------------------------- u8 and f16 against f32 --- */

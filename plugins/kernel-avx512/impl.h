@@ -112,6 +112,8 @@ void ruv__avx512_l2sq_f32_1xN(const float *q, const float *base, size_t dim, siz
 size_t ruv__avx512_l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
                                       size_t n, float threshold, uint32_t *idx_out,
                                       float *dist_out);
+size_t ruv__avx512_dot_f32_1xN_above(const float *q, const float *base, size_t dim, size_t stride,
+                                  size_t n, float threshold, uint32_t *idx_out, float *dot_out);
 void ruv__avx512_xor_popcnt_1xN(const uint64_t *q, const uint64_t *codes, size_t words, size_t n,
                                 uint32_t *out);
 void ruv__avx512_bitplane_dot_1xN(const uint64_t *planes, unsigned nplanes, const uint64_t *codes,

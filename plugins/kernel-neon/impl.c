@@ -223,23 +223,26 @@ static void l2sq_f32_1xN(const float *q, const float *base, size_t dim, size_t s
         out[i] = l2sq_f32(q, base + i * stride, dim);
 }
 
-/* The compare is vectorised too: most blocks of a top-k scan have no row
- * under the threshold, and they cost one vmaxv and no stores. */
-static size_t l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
-                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out)
+/* FlatF32Index's fused scans: rows below the threshold (l2) or above it (inner
+ * product). The compare is vectorised too: most blocks of a top-k scan have
+ * no passing row, and they cost one vmaxv and no stores. */
+static inline size_t scan_threshold(const float *q, const float *base, size_t dim, size_t stride,
+                                    size_t n, float threshold, uint32_t *idx_out, float *dist_out,
+                                    int l2)
 {
     size_t m = 0, i = 0;
     float32x4_t th = vdupq_n_f32(threshold);
     for (; i + 4 <= n; i += 4) {
         const float *r = base + i * stride;
-        float32x4_t d = l2sq4_rows(q, r, r + stride, r + 2 * stride, r + 3 * stride, dim);
-        uint32x4_t lt = vcltq_f32(d, th);
-        if (vmaxvq_u32(lt) == 0)
+        float32x4_t d = l2 ? l2sq4_rows(q, r, r + stride, r + 2 * stride, r + 3 * stride, dim)
+                           : dot4_rows(q, r, r + stride, r + 2 * stride, r + 3 * stride, dim);
+        uint32x4_t pass = l2 ? vcltq_f32(d, th) : vcgtq_f32(d, th);
+        if (vmaxvq_u32(pass) == 0)
             continue;
         float dd[4];
         uint32_t mm[4];
         vst1q_f32(dd, d);
-        vst1q_u32(mm, lt);
+        vst1q_u32(mm, pass);
         for (unsigned k = 0; k < 4; k++)
             if (mm[k]) {
                 idx_out[m] = (uint32_t)(i + k);
@@ -248,14 +251,25 @@ static size_t l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, 
             }
     }
     for (; i < n; i++) {
-        float d = l2sq_f32(q, base + i * stride, dim);
-        if (d < threshold) {
+        float d = l2 ? l2sq_f32(q, base + i * stride, dim) : dot_f32(q, base + i * stride, dim);
+        if (l2 ? d < threshold : d > threshold) {
             idx_out[m] = (uint32_t)i;
-            dist_out[m] = d;
-            m++;
+            dist_out[m++] = d;
         }
     }
     return m;
+}
+
+static size_t l2sq_f32_1xN_below(const float *q, const float *base, size_t dim, size_t stride,
+                                 size_t n, float threshold, uint32_t *idx_out, float *dist_out)
+{
+    return scan_threshold(q, base, dim, stride, n, threshold, idx_out, dist_out, 1);
+}
+
+static size_t dot_f32_1xN_above(const float *q, const float *base, size_t dim, size_t stride,
+                                size_t n, float threshold, uint32_t *idx_out, float *dot_out)
+{
+    return scan_threshold(q, base, dim, stride, n, threshold, idx_out, dot_out, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -582,4 +596,5 @@ const struct ruv_kernel_ops ruv_neon_ops = {
     .fht_f32 = fht_f32,
     .dot_u8_f32 = dot_u8_f32,
     .dot_f16_1xN = dot_f16_1xN,
+    .dot_f32_1xN_above = dot_f32_1xN_above,
 };
