@@ -238,6 +238,7 @@ struct ruv_lake_local *lake_local_handle(PyObject *obj);
 struct ruv_lake_fs *lake_fs_handle(PyObject *obj);
 PyObject *mod_lake_open(PyObject *mod, PyObject *args);
 PyObject *mod_lake_bundle_verify(PyObject *mod, PyObject *args);
+PyObject *mod_lake_key_from_pem(PyObject *mod, PyObject *args);
 PyObject *mod_lake_local_new(PyObject *mod, PyObject *args);
 PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
 /* _ext_lake_adapter.c: a backend table over a Python adapter object (its
@@ -246,6 +247,10 @@ PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
 struct ruv_lake_backend;
 int lake_adapter_backend(PyObject *adapter, const char *name, int threadsafe,
                          struct ruv_lake_backend *out);
+/* A description tuple (BackendAdapter's helpers) as a struct ruv_lake_desc
+ * (fully written). 0, or -1 with an exception set. */
+struct ruv_lake_desc;
+int lake_desc_from_tuple(PyObject *t, struct ruv_lake_desc *d);
 /* _ext_a2a.c */
 extern PyTypeObject *a2a_handle_type;
 extern PyTypeObject *a2a_stream_type;
