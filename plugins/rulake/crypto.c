@@ -427,7 +427,7 @@ int ruv__lake_ed25519_from_pem(const char *pem, size_t len, int private_key, uin
     if (l->pkey_base_id(pkey) != RUV_LAKE_EVP_PKEY_ED25519) {
         const char *type = l->pkey_type_name(pkey);
         st = ruv__detail_set(RUV_E_INVAL, "%s: the PEM holds a%s %s key, not Ed25519", what,
-                             type && strchr("AEIOU", type[0]) ? "n" : "",
+                             type && type[0] && strchr("AEFHILMNORSX", type[0]) ? "n" : "", /* an RSA */
                              type ? type : "non-Ed25519");
         l->pkey_free(pkey);
         return st;

@@ -131,6 +131,12 @@ tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c $(RUV_LAKE
 tests_rulake_test_lake_evict_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_evict_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
 tests_rulake_test_lake_evict_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_async
+TESTS += tests/rulake/test_lake_async
+tests_rulake_test_lake_async_SOURCES = tests/rulake/test_lake_async.c $(RUV_LAKE_CACHE_TEST_SOURCES)
+tests_rulake_test_lake_async_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_async_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_async_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 endif
 endif
 

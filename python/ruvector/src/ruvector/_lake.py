@@ -66,6 +66,8 @@ _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
 _PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
 _AUTO = 0xFFFFFFFF  # RUV_INDEX_AUTO: the engine's plan chooses
+#: an Ed25519 key: raw 32 bytes, PEM text, or the path of a PEM file
+KeySource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 
 
 def _hits(backend: str, collection: str, ids: U64, scores: F32,
@@ -143,23 +145,50 @@ class RuLakeBuilder:
         self._max_bytes = self._uint("max_cache_bytes", n, 1, (1 << 63) - 1)
         return self
 
-    @staticmethod
-    def _raw_key(what: str, key: bytes) -> bytes:
-        raw = bytes(key)
-        if len(raw) != 32:
-            raise ValueError(f"{what} must be a raw 32-byte Ed25519 key, got {len(raw)} bytes")
+    def _raw_key(self, what: str, key: KeySource, private: bool) -> bytes:
+        """The raw 32 bytes of an Ed25519 key given raw, as PEM text or as
+        the path of a PEM file (read with libcrypto's PEM readers)."""
+        where = ""
+        if isinstance(key, (str, os.PathLike)):
+            path = os.fspath(key)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(64 * 1024 + 1)
+            except FileNotFoundError:
+                raise FileNotFoundError(f"{what}: no such key file: {path!r}") from None
+            except IsADirectoryError:
+                raise ValueError(f"{what}: {path!r} is a directory, not a key file") from None
+            where = f" (file {path!r})"
+        elif isinstance(key, (bytes, bytearray, memoryview)):
+            data = bytes(key)
+        else:
+            raise TypeError(f"{what} must be bytes (raw 32 bytes or PEM) or a path, "
+                            f"got {type(key).__name__}")
+        if len(data) == 32 and not data.startswith(b"-----"):
+            return data
+        if b"-----BEGIN" not in data:
+            raise ValueError(f"{what}{where}: neither a raw 32-byte Ed25519 key nor PEM text "
+                             f"({len(data)} bytes, no -----BEGIN line)")
+        try:
+            raw: bytes = _ext.lake_key_from_pem(_engine_handle(self._engine), data, private)
+        except RuVectorError as exc:
+            raise type(exc)(f"{exc}{where}", status=exc.status,
+                            status_name=exc.status_name) from None
         return raw
 
-    def public_key(self, key: bytes) -> "RuLakeBuilder":
-        """Trust bundles signed by this raw Ed25519 public key (may repeat):
-        with any, warm_from_dir and refresh_from_bundle_dir refuse unsigned
-        bundles and those signed by other keys (IntegrityError)."""
-        self._public_keys.append(self._raw_key("public_key", key))
+    def public_key(self, key: KeySource) -> "RuLakeBuilder":
+        """Trust bundles signed by this Ed25519 public key (may repeat): raw
+        32 bytes, PEM text (-----BEGIN PUBLIC KEY-----) or a path to a PEM
+        file. With any, warm_from_dir and refresh_from_bundle_dir refuse
+        unsigned bundles and those signed by other keys (IntegrityError)."""
+        self._public_keys.append(self._raw_key("public_key", key, False))
         return self
 
-    def signing_key(self, key: bytes) -> "RuLakeBuilder":
-        """Sign what save_cache_to_dir writes with this raw Ed25519 private key."""
-        self._signing_key = self._raw_key("signing_key", key)
+    def signing_key(self, key: KeySource) -> "RuLakeBuilder":
+        """Sign what save_cache_to_dir and publish_bundle write with this
+        Ed25519 private key: raw 32 bytes (the seed), unencrypted PKCS#8 PEM
+        text (-----BEGIN PRIVATE KEY-----) or a path to such a file."""
+        self._signing_key = self._raw_key("signing_key", key, True)
         return self
 
     def threads(self, n: int) -> "RuLakeBuilder":
