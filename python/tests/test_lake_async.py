@@ -281,3 +281,37 @@ def test_sync_adapters_share_describes_when_queued() -> None:
 
         assert asyncio.run(main()) == [[int(ids[i])] for i in range(60)]
         assert 1 <= calls["describe"] <= 2, calls["describe"]
+
+
+def test_supplied_rows_are_not_kept() -> None:
+    """Rounds of async searches that pull (the data changes each round) and
+    fail: the pulled arrays are released once the prime is done (their
+    reference counts come back), and the Python heap stays flat."""
+    import gc
+    import sys
+    import tracemalloc
+
+    ids, vecs = rows(1000, 16, 9)
+    remote = RemotePull("remote", ids, vecs, delay=0.0)
+
+    async def rounds(lake: RuLake, n: int) -> None:
+        for _ in range(n):
+            remote.gen += 1
+            await asyncio.gather(*(lake.search_one_async("docs", vecs[i], k=3) for i in range(8)))
+            await lake.search_batch_async("docs", vecs[:4], k=2)
+            with pytest.raises(ruvector.UnknownCollection):
+                await lake.search_one_async("nope", vecs[0])
+
+    with build(remote) as lake:
+        asyncio.run(rounds(lake, 3))
+        gc.collect()
+        refs = (sys.getrefcount(ids), sys.getrefcount(vecs))
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        asyncio.run(rounds(lake, 30))
+        gc.collect()
+        grew = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert (sys.getrefcount(ids), sys.getrefcount(vecs)) == refs
+        assert grew < 256 * 1024, grew
+        assert lake.cache_stats().primes == 33  # one per round: the data changed
