@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Tuple
+from typing import Callable, List, Tuple, Type
 
 import numpy as np
 import pytest
@@ -88,7 +88,7 @@ def test_keys_raw_pem_or_path(tmp_path: Path, form: str) -> None:
 
 def test_wrong_keys_say_what_is_wrong(tmp_path: Path) -> None:
     b = RuLake.builder()
-    cases = [
+    cases: List[Tuple[Callable[[], object], Type[BaseException], str]] = [
         (lambda: b.public_key(private_pem(SEED)), ValueError,
          "private key where a public key"),
         (lambda: b.signing_key(public_pem(PUB)), ValueError, "public key where the private"),
