@@ -13,6 +13,7 @@ when it lacks a description or rows for such a target it says so
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -38,16 +39,16 @@ _Statuses = List[Tuple[int, str]]
 class _KeyCalls:
     """One key's shared describe and pull on one event loop."""
 
-    __slots__ = ("loop", "users", "started", "finished", "running", "result", "pulls", "pull",
-                 "last_pull")
+    __slots__ = ("loop", "users", "running", "next", "pulls", "pull", "last_pull")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.users = 0  # searches in progress on this key and loop
-        self.started = 0  # describes begun
-        self.finished = 0  # the number of the last one finished
-        self.running: Optional[asyncio.Event] = None
-        self.result: Tuple[Optional[_Desc], Optional[Exception]] = (None, None)
+        #: the describe running now, and the one that begins when it ends
+        #: (callers that arrived while it ran wait for that one): each done
+        #: with (description or None, the adapter's exception or None)
+        self.running: Optional["asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]"] = None
+        self.next: Optional["asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]"] = None
         self.pulls = 0  # pulls begun
         self.pull: Optional["asyncio.Future[Tuple[Optional[_Pulled], Optional[Exception]]]"] = None
         #: the last pull (its number, rows or error) while searches that may
@@ -86,32 +87,49 @@ class HostCalls:
 
     async def describe(self, adapter: "BackendAdapter", key: Key) -> _Desc:
         """A description from a describe begun after this call arrived: the
-        one running now is not (it began before), the next one is, and every
-        call waiting meanwhile takes it."""
+        one running now began before, so this call waits for the next one,
+        which begins as soon as it ends and serves every call that arrived
+        meanwhile (each wakes once). The describe runs in a task of its own:
+        cancelling a caller does not cancel it."""
         st = self._state(key)
-        arrived = st.started
-        while True:
-            if st.finished > arrived:
-                desc, exc = st.result
-                if exc is not None:
-                    raise _host_error(key, "describe", exc)
-                assert desc is not None
-                return desc
-            if st.running is not None:
-                await st.running.wait()
-                continue
-            st.started += 1
-            mine = st.started
-            running = st.running = asyncio.Event()
+        if st.running is None:
+            st.running = self._begin(adapter, key, st)
+            fut = st.running
+        else:
+            if st.next is None:
+                st.next = st.loop.create_future()
+            fut = st.next
+        desc, exc = await asyncio.shield(fut)
+        if exc is not None:
+            raise _host_error(key, "describe", exc)
+        assert desc is not None
+        return desc
+
+    def _begin(self, adapter: "BackendAdapter", key: Key,
+               st: _KeyCalls) -> "asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]":
+        fut: "asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]" = (
+            st.loop.create_future())
+
+        async def run() -> None:
+            result: Tuple[Optional[_Desc], Optional[Exception]] = (None, None)
             try:
-                try:
-                    st.result = (await adapter._lake_describe_async(key[1]), None)
-                except Exception as exc:  # the adapter's: every waiter reports it
-                    st.result = (None, exc)
-                st.finished = mine
-            finally:  # cancelled: nothing finished; a waiter begins the next one
+                result = (await adapter._lake_describe_async(key[1]), None)
+            except Exception as exc:  # the adapter's: every waiter reports it
+                result = (None, exc)
+            except BaseException as exc:  # cancelled (the loop is closing): waiters see it
+                result = (None, RuntimeError(f"the describe was cancelled: {exc!r}"))
+                raise
+            finally:
+                if not fut.done():
+                    fut.set_result(result)
+                waiting, st.next = st.next, None
                 st.running = None
-                running.set()
+                if waiting is not None:  # the round the late callers wait for
+                    st.running = self._begin(adapter, key, st)
+                    st.running.add_done_callback(functools.partial(_hand_on, waiting))
+
+        asyncio.ensure_future(run())
+        return fut
 
     async def pull(self, adapter: "BackendAdapter", key: Key, arrived: int) -> _Pulled:
         """The rows of one pull shared by every call that needs them: the one
@@ -144,6 +162,11 @@ class HostCalls:
             if st.users > 0:
                 st.last_pull = (number, result)
         return result
+
+
+def _hand_on(to: "asyncio.Future[Any]", done: "asyncio.Future[Any]") -> None:
+    if not to.done():
+        to.set_result(done.result())
 
 
 def _host_error(key: Key, what: str, exc: Exception) -> RuVectorError:
@@ -230,8 +253,14 @@ async def _search_hosted(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int
             if exc.__cause__ is not None and len(targets) > 1:  # _federated_result takes it back
                 adapter._failed(targets[i][1], exc.__cause__)
 
+    async def fill_all(wants: List[Tuple[int, int]]) -> None:
+        if len(wants) == 1:  # the common case: no task per call
+            await fill(*wants[0])
+        elif wants:
+            await asyncio.gather(*(fill(i, need) for i, need in wants))
+
     if lake._checks_every_call():  # FRESH: describe now, not after a round trip
-        await asyncio.gather(*(fill(i, DESCRIBE) for i in range(n) if hosted[i] & DESCRIBE))
+        await fill_all([(i, DESCRIBE) for i in range(n) if hosted[i] & DESCRIBE])
     single = len(targets) == 1
     active: List[int] = []
     statuses: List[Tuple[int, str, int]] = []
@@ -248,7 +277,7 @@ async def _search_hosted(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int
         needs = [(active[j], st[2]) for j, st in enumerate(statuses) if st[2]]
         if not needs:
             break
-        await asyncio.gather(*(fill(i, need) for i, need in needs))
+        await fill_all(needs)
     else:
         raise LakeError(f"backend '{targets[0][0]}' collection '{targets[0][1]}' changed in each "
                         f"of {_ROUNDS} rounds of describe and pull", status=_BACKEND,
