@@ -420,27 +420,6 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
     return ruv__lake_acquire_call(lake, backend, coll, qdim, flags, NULL, out);
 }
 
-/* Submitted searches the pool hands this thread while it is inside a
- * coherence step (a build or a digest waiting for its helpers runs queued
- * work) wait until the outermost step is over: one of them may need the
- * very prime this thread leads, and waiting for it there would wait for
- * itself. */
-static _Thread_local unsigned tl_depth;
-static _Thread_local struct lake_deferred *tl_deferred, *tl_deferred_tail;
-
-int ruv__lake_defer(struct lake_deferred *d)
-{
-    if (tl_depth == 0)
-        return 0;
-    d->next = NULL;
-    if (tl_deferred_tail)
-        tl_deferred_tail->next = d;
-    else
-        tl_deferred = d;
-    tl_deferred_tail = d;
-    return 1;
-}
-
 static int acquire_step(struct ruv_lake *lake, unsigned backend, const char *coll,
                         uint32_t qdim, unsigned flags, const struct lake_call *call,
                         struct lake_entry **out);
@@ -449,22 +428,8 @@ int ruv__lake_acquire_call(struct ruv_lake *lake, unsigned backend, const char *
                            uint32_t qdim, unsigned flags, const struct lake_call *call,
                            struct lake_entry **out)
 {
-    tl_depth++;
-    int st = acquire_step(lake, backend, coll, qdim, flags, call, out);
-    if (--tl_depth == 0 && tl_deferred) {
-        char detail[1024];
-        snprintf(detail, sizeof detail, "%s", ruv__detail_get());
-        while (tl_deferred) {
-            struct lake_deferred *d = tl_deferred;
-            tl_deferred = d->next;
-            if (!tl_deferred)
-                tl_deferred_tail = NULL;
-            d->run(d);
-        }
-        if (st != RUV_OK) /* the deferred searches set details of their own */
-            ruv__detail_set(st, "%s", detail);
-    }
-    return st;
+    ruv__lake_step_enter();
+    return ruv__lake_step_leave(acquire_step(lake, backend, coll, qdim, flags, call, out));
 }
 
 static int acquire_step(struct ruv_lake *lake, unsigned backend, const char *coll,

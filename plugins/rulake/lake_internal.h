@@ -222,14 +222,6 @@ struct lake_call {
  * retained entry valid for a query of qdim floats. flags: RUV_LAKE_NO_PRIME. */
 int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *collection,
                       uint32_t qdim, unsigned flags, struct lake_entry **out);
-/* A submitted search the pool handed a thread inside a coherence step. */
-struct lake_deferred {
-    struct lake_deferred *next;
-    void (*run)(struct lake_deferred *d);
-};
-/* 1: this thread is inside a coherence step; d runs when its outermost
- * step ends (on this thread). 0: run it now. */
-int ruv__lake_defer(struct lake_deferred *d);
 /* The same for a call that arrived earlier or brings a supply (may be NULL). */
 int ruv__lake_acquire_call(struct ruv_lake *lake, unsigned backend, const char *collection,
                            uint32_t qdim, unsigned flags, const struct lake_call *call,
@@ -267,6 +259,13 @@ int ruv__lake_submit_supplied(struct ruv_lake *lake, const struct ruv_lake_query
 int ruv__lake_cancel(struct ruv_lake *lake, uint64_t ticket);
 /* At close: cancels queued requests and waits until none runs. */
 void ruv__lake_tasks_drain(struct ruv_lake *lake);
+/* Around each coherence step on this thread. A pool thread waiting for
+ * helpers (a build, a digest) runs queued work: a submitted search handed
+ * to a thread inside a step waits until its outermost step ends (it may
+ * need the very prime the thread leads, and waiting for it there would
+ * wait for itself). leave returns st, keeping its detail. */
+void ruv__lake_step_enter(void);
+int ruv__lake_step_leave(int st);
 
 /* ---- search.c ---- */
 int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q);

@@ -9,6 +9,7 @@
  * calling its own. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <ruvector/error.h>
@@ -17,8 +18,8 @@
 #include "lake_internal.h"
 
 struct lake_task {
-    struct lake_deferred deferred; /* first: run_deferred casts back */
     struct lake_task *next;
+    struct lake_task *deferred_next; /* on this thread's deferred list */
     struct ruv_lake *lake;
     struct ruv_lake_query q;
     struct lake_call *calls; /* one per target */
@@ -44,16 +45,41 @@ static void retire_task(struct ruv_lake *lake, struct lake_task *t)
     free(t);
 }
 
+static _Thread_local unsigned tl_depth; /* coherence steps this thread is in */
+static _Thread_local struct lake_task *tl_deferred, *tl_deferred_tail;
+
 static void run_task(void *arg);
 
-static void run_deferred(struct lake_deferred *d) { run_task((struct lake_task *)d); }
+void ruv__lake_step_enter(void) { tl_depth++; }
+
+int ruv__lake_step_leave(int st)
+{
+    if (--tl_depth > 0 || !tl_deferred)
+        return st;
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", ruv__detail_get());
+    while (tl_deferred) {
+        struct lake_task *t = tl_deferred;
+        tl_deferred = t->deferred_next;
+        if (!tl_deferred)
+            tl_deferred_tail = NULL;
+        run_task(t);
+    }
+    return st == RUV_OK ? st : ruv__detail_set(st, "%s", detail); /* theirs set details too */
+}
 
 static void run_task(void *arg)
 {
     struct lake_task *t = arg;
-    t->deferred.run = run_deferred;
-    if (ruv__lake_defer(&t->deferred))
-        return; /* handed to a thread inside a coherence step: it runs this after */
+    if (tl_depth > 0) { /* inside a coherence step: after it */
+        t->deferred_next = NULL;
+        if (tl_deferred_tail)
+            tl_deferred_tail->deferred_next = t;
+        else
+            tl_deferred = t;
+        tl_deferred_tail = t;
+        return;
+    }
     struct ruv_lake *lake = t->lake;
     pthread_mutex_lock(&lake->tasks_mu);
     int canceled = t->canceled;

@@ -14,6 +14,7 @@
  *   _ext_lake.c       ruLake through the rulake plugin: the Lake type
  *   _ext_lake_backends.c  its built-in backends: LakeLocal, LakeFs
  *   _ext_lake_adapter.c   backends written in Python (BackendAdapter)
+ *   _ext_lake_keys.c      Ed25519 PEM keys for RuLake.builder()
  *   _ext_lake_async.c     Lake.submit / cancel (the *_async methods)
  *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
  *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
