@@ -315,3 +315,30 @@ def test_supplied_rows_are_not_kept() -> None:
         assert (sys.getrefcount(ids), sys.getrefcount(vecs)) == refs
         assert grew < 256 * 1024, grew
         assert lake.cache_stats().primes == 33  # one per round: the data changed
+
+
+def test_loops_in_two_threads() -> None:
+    """Two event loops in two threads search one lake at once through an
+    async adapter: each loop awaits its own describes; all results right."""
+    ids, vecs = rows(500, 8, 10)
+    remote = Remote("remote", ids, vecs, delay=0.001)
+    with build(remote) as lake:
+        lake.search_one("docs", vecs[0], k=1)
+        bad: List[BaseException] = []
+
+        def worker(offset: int) -> None:
+            async def main() -> List[List[int]]:
+                return [ids_of(r) for r in await asyncio.gather(
+                    *(lake.search_one_async("docs", vecs[offset + i], k=1) for i in range(30)))]
+            try:
+                for _ in range(5):
+                    assert asyncio.run(main()) == [[int(ids[offset + i])] for i in range(30)]
+            except BaseException as exc:  # reported by the main thread
+                bad.append(exc)
+
+        ts = [threading.Thread(target=worker, args=(o,)) for o in (0, 100)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert not bad, bad

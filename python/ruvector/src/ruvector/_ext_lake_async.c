@@ -137,13 +137,18 @@ static void pending_done(void *ctx, int status)
         if (!pair || PyList_SetItem(statuses, i, pair))
             Py_CLEAR(statuses);
     }
-    PyObject *r = statuses ? PyObject_CallFunction(p->callback, "isO", status, detail, statuses)
-                           : NULL;
+    /* The request's arrays are let go before the callback runs: running
+     * Python there may hand the GIL to the loop's thread, which then sees
+     * the result, and must not see the caller's arrays still held. */
+    PyObject *cb = p->callback;
+    p->callback = NULL;
+    pending_free(p);
+    PyObject *r = statuses ? PyObject_CallFunction(cb, "isO", status, detail, statuses) : NULL;
     if (!r)
-        PyErr_WriteUnraisable(p->callback); /* a callback on a pool thread has no caller */
+        PyErr_WriteUnraisable(cb); /* a callback on a pool thread has no caller */
     Py_XDECREF(r);
     Py_XDECREF(statuses);
-    pending_free(p);
+    Py_DECREF(cb);
     PyGILState_Release(g);
 }
 

@@ -67,8 +67,10 @@ class HostCalls:
         loop = asyncio.get_running_loop()
         st = self._keys.get((id(loop), key))
         if st is None or st.loop is not loop:
-            for k in [k for k, v in self._keys.items() if v.loop.is_closed()]:
-                del self._keys[k]
+            # list(): one step under the GIL, as loops in other threads may add keys
+            for k, v in list(self._keys.items()):
+                if v.loop.is_closed():
+                    self._keys.pop(k, None)
             st = self._keys[(id(loop), key)] = _KeyCalls(loop)
         return st
 
