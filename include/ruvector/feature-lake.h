@@ -15,7 +15,8 @@
  * follows in version 2 (RUV_LAKE_OPS_SIZE_V2): open a lake, register
  * backends (the built-in LocalBackend and FsBackend, or the host's own),
  * search, invalidate, statistics; version 3 (RUV_LAKE_OPS_SIZE_V3) adds
- * publish_bundle. */
+ * publish_bundle; version 4 (RUV_LAKE_OPS_SIZE_V4) submit_supplied (a host
+ * that describes or pulls on its own event loop) and key_from_pem. */
 #ifndef RUVECTOR_FEATURE_LAKE_H
 #define RUVECTOR_FEATURE_LAKE_H
 
@@ -149,6 +150,30 @@ struct ruv_lake_backend {
 struct ruv_lake_target {
     const char *backend;    /* NULL: the only registered backend */
     const char *collection;
+};
+
+/* ---- version 4: what a host obtains itself (submit_supplied) ---- */
+#define RUV_LAKE_SUPPLY_DESCRIBE 1u /* the host describes this target (the lake never does) */
+#define RUV_LAKE_SUPPLY_PULL 2u     /* the host pulls this target's rows (the lake never does) */
+
+/* One target of a submitted query whose backend the host drives itself
+ * (Python's BackendAdapter with `async def describe` / `pull_vectors`,
+ * awaited on the caller's event loop, so that a slow remote call holds no
+ * pool thread). flags say what the host does; when the coherence step
+ * needs a description or rows the host has not given, that target stops
+ * with RUV_E_MISS and needs says what it lacked: the host obtains it and
+ * submits again with it. desc must come from a describe the host began
+ * after its call did (rulake.md §5 step 3); batch is borrowed until done
+ * runs (the lake never calls its release) and describes its own rows.
+ * Everything else of the coherence step (modes, TTL, witnesses,
+ * single-flight, budget) is the lake's, as for any search. */
+struct ruv_lake_supply {
+    uint32_t struct_size; /* sizeof(struct ruv_lake_supply) */
+    uint32_t flags;       /* RUV_LAKE_SUPPLY_DESCRIBE | RUV_LAKE_SUPPLY_PULL */
+    const struct ruv_lake_desc *desc;   /* NULL: none given */
+    const struct ruv_lake_batch *batch; /* NULL: none given */
+    uint32_t needs;    /* written by the lake: RUV_LAKE_SUPPLY_* the target lacked, else 0 */
+    uint32_t reserved; /* 0 */
 };
 
 struct ruv_lake_hit {
@@ -332,6 +357,27 @@ struct ruv_lake_ops {
      * the v2 witness as hex. Backend failures as in search. */
     int (*publish_bundle)(struct ruv_lake *lake, const struct ruv_lake_target *key,
                           const char *dir, char w2[65]);
+
+    /* ---- version 4 ---- */
+
+    /* submit, where supply (ntargets entries, borrowed until done; NULL:
+     * as submit) says per target what the host describes or pulls itself
+     * (struct ruv_lake_supply). A target lacking one fails with RUV_E_MISS
+     * and its supply's needs set. Both submit and submit_supplied count a
+     * request as arrived when it is submitted: concurrent FRESH requests
+     * of one key share a describe begun after the last of them arrived,
+     * however long they waited in the pool's queue. */
+    int (*submit_supplied)(struct ruv_lake *lake, const struct ruv_lake_query *q,
+                           struct ruv_lake_supply *supply, void (*done)(void *ctx, int status),
+                           void *ctx, uint64_t *ticket);
+    /* The raw 32-byte Ed25519 key in a PEM text (len bytes; "-----BEGIN
+     * PUBLIC KEY-----" when private_key is 0, an unencrypted PKCS#8
+     * "-----BEGIN PRIVATE KEY-----" when 1), read with libcrypto's PEM
+     * readers. RUV_E_INVAL names what is wrong: not PEM, a private key
+     * where a public one is expected (or the reverse), an encrypted key,
+     * a key of another type (RSA, EC, ...). raw is written only on RUV_OK. */
+    int (*key_from_pem)(void *plugin_state, const char *pem, size_t len, int private_key,
+                        uint8_t raw[32]);
 };
 
 #define RUV_LAKE_OPS_SIZE_V1 (offsetof(struct ruv_lake_ops, sidecar_verify) + sizeof(void (*)(void)))
@@ -339,6 +385,8 @@ struct ruv_lake_ops {
     (offsetof(struct ruv_lake_ops, cancel) + sizeof(void (*)(void)))
 #define RUV_LAKE_OPS_SIZE_V3                                                                  \
     (offsetof(struct ruv_lake_ops, publish_bundle) + sizeof(void (*)(void)))
+#define RUV_LAKE_OPS_SIZE_V4                                                                  \
+    (offsetof(struct ruv_lake_ops, key_from_pem) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

@@ -145,23 +145,30 @@ static int ids_ascending(const uint64_t *ids, uint64_t n)
 /* Pull, check, hash and build one entry (no lock held). *out is a new
  * entry, or an existing one with the same v2 (*shared set). */
 static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *coll,
-                 uint32_t qdim, struct lake_entry **out, int *shared)
+                 uint32_t qdim, const struct ruv_lake_batch *supplied, struct lake_entry **out,
+                 int *shared)
 {
     const struct ruv_host *host = lake->host;
     struct ruv_lake_batch bt;
-    memset(&bt, 0, sizeof bt);
-    bt.struct_size = sizeof bt;
-    bt.desc.struct_size = sizeof bt.desc;
-    int serial = !(lb->b.flags & RUV_LAKE_BACKEND_THREADSAFE);
-    if (serial)
-        pthread_mutex_lock(&lb->serial);
-    ruv__lake_pool_set(host);
-    int st = lb->b.pull(lb->b.state, coll, &bt);
-    ruv__lake_pool_set(NULL);
-    if (serial)
-        pthread_mutex_unlock(&lb->serial);
-    if (st != RUV_OK)
-        return backend_fail(lake, lb, coll, st, "pull");
+    int st;
+    if (supplied) { /* the host pulled: its rows stay its own until its request is done */
+        bt = *supplied;
+        bt.release = NULL;
+    } else {
+        memset(&bt, 0, sizeof bt);
+        bt.struct_size = sizeof bt;
+        bt.desc.struct_size = sizeof bt.desc;
+        int serial = !(lb->b.flags & RUV_LAKE_BACKEND_THREADSAFE);
+        if (serial)
+            pthread_mutex_lock(&lb->serial);
+        ruv__lake_pool_set(host);
+        st = lb->b.pull(lb->b.state, coll, &bt);
+        ruv__lake_pool_set(NULL);
+        if (serial)
+            pthread_mutex_unlock(&lb->serial);
+        if (st != RUV_OK)
+            return backend_fail(lake, lb, coll, st, "pull");
+    }
     uint64_t *order = NULL, *ids = NULL;
     float *rows = NULL;
     uint8_t digest[32], v1[32], v2[32];
@@ -318,14 +325,18 @@ done:
 static _Thread_local const struct lake_slot *tl_describing;
 
 static int shared_describe(struct ruv_lake *lake, struct lake_backend *lb, struct lake_slot *s,
-                           const char *coll, struct ruv_lake_desc *d)
+                           const char *coll, const struct lake_call *call,
+                           struct ruv_lake_desc *d)
 {
     pthread_mutex_lock(&s->mu);
     if (s->describing && tl_describing == s) { /* nested in our own describe */
         pthread_mutex_unlock(&s->mu);
         return call_describe(lake, lb, coll, d);
     }
-    uint64_t arrived = s->desc_started;
+    /* A submitted request arrived when it was submitted, not when a pool
+     * thread took it: requests queued behind a running describe share the
+     * next one. */
+    uint64_t arrived = call && call->has_arrival ? call->arrival : s->desc_started;
     for (;;) {
         if (s->desc_finished > arrived) { /* began after this caller arrived */
             int st = s->desc_status;
@@ -383,8 +394,47 @@ static struct lake_entry *live_entry(struct ruv_lake *lake, struct lake_slot *s,
     return s->entry;
 }
 
+/* The host's own description of a target (struct ruv_lake_supply), or
+ * RUV_E_MISS with needs set when it describes and gave none; *used 0 when
+ * the lake must describe itself. */
+static int supplied_desc(const struct lake_backend *lb, const char *coll,
+                         const struct lake_call *call, struct ruv_lake_desc *d, int *used)
+{
+    struct ruv_lake_supply *sup = call ? call->supply : NULL;
+    *used = sup && (sup->desc || (sup->flags & RUV_LAKE_SUPPLY_DESCRIBE));
+    if (!*used)
+        return RUV_OK;
+    if (!sup->desc) {
+        sup->needs |= RUV_LAKE_SUPPLY_DESCRIBE;
+        return ruv__detail_set(RUV_E_MISS, "backend '%s' collection '%.200s': the host describes "
+                                           "this collection and gave no description",
+                               lb->name, coll);
+    }
+    *d = *sup->desc;
+    return desc_check(lb, coll, d);
+}
+
 int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll, uint32_t qdim,
                       unsigned flags, struct lake_entry **out)
+{
+    return ruv__lake_acquire_call(lake, backend, coll, qdim, flags, NULL, out);
+}
+
+static int acquire_step(struct ruv_lake *lake, unsigned backend, const char *coll,
+                        uint32_t qdim, unsigned flags, const struct lake_call *call,
+                        struct lake_entry **out);
+
+int ruv__lake_acquire_call(struct ruv_lake *lake, unsigned backend, const char *coll,
+                           uint32_t qdim, unsigned flags, const struct lake_call *call,
+                           struct lake_entry **out)
+{
+    ruv__lake_step_enter();
+    return ruv__lake_step_leave(acquire_step(lake, backend, coll, qdim, flags, call, out));
+}
+
+static int acquire_step(struct ruv_lake *lake, unsigned backend, const char *coll,
+                        uint32_t qdim, unsigned flags, const struct lake_call *call,
+                        struct lake_entry **out)
 {
     struct lake_backend *lb = ruv__lake_backend_at(lake, backend);
     struct lake_slot *s = ruv__lake_slot(lake, backend, coll, 1);
@@ -412,7 +462,12 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
 
         struct ruv_lake_desc d;
         uint8_t v1[32];
-        int st = shared_describe(lake, lb, s, coll, &d);
+        int host_described;
+        int st = supplied_desc(lb, coll, call, &d, &host_described);
+        if (!host_described)
+            st = shared_describe(lake, lb, s, coll, call, &d);
+        else if (!call->supply->desc)
+            return st; /* RUV_E_MISS: the host describes and gave nothing to check */
         atomic_fetch_add(&s->c.checks, 1);
         if (st == RUV_OK && d.dim != qdim)
             st = dim_mismatch(lb, coll, qdim, d.dim);
@@ -465,6 +520,15 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
                 return ruv__detail_set(pst, "%s", detail);
             continue; /* primed, then evicted or changed under us: check again */
         }
+        const struct ruv_lake_batch *rows = call && call->supply ? call->supply->batch : NULL;
+        if (!rows && call && call->supply && (call->supply->flags & RUV_LAKE_SUPPLY_PULL)) {
+            pthread_mutex_unlock(&s->mu);
+            ruv__lake_entry_release(lake, dropped);
+            call->supply->needs |= RUV_LAKE_SUPPLY_PULL;
+            return ruv__detail_set(RUV_E_MISS, "backend '%s' collection '%.200s' is not cached "
+                                               "(or changed) and the host pulls it itself",
+                                   lb->name, coll);
+        }
         s->priming = 1;
         pthread_mutex_unlock(&s->mu);
         ruv__lake_entry_release(lake, dropped);
@@ -474,7 +538,7 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *coll,
         struct lake_entry *fresh = NULL, *victims = NULL, *installed = NULL;
         int shared = 0, shared_install = 0;
         char failed[sizeof s->prime_detail];
-        st = prime(lake, lb, coll, qdim, &fresh, &shared);
+        st = prime(lake, lb, coll, qdim, rows, &fresh, &shared);
         pthread_mutex_lock(&s->mu);
         if (st == RUV_OK) {
             installed = ruv__lake_cache_install(lake, s, fresh, &shared_install, &victims);

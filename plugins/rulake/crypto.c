@@ -41,6 +41,13 @@ struct libcrypto {
     ruv__lake_OpenSSL_version_num_fn version_num;
     ruv__lake_ERR_get_error_fn err_get;
     ruv__lake_ERR_error_string_n_fn err_string;
+    ruv__lake_BIO_new_mem_buf_fn bio_mem;
+    ruv__lake_BIO_free_fn bio_free;
+    ruv__lake_PEM_read_bio_key_fn pem_public;
+    ruv__lake_PEM_read_bio_key_fn pem_private;
+    ruv__lake_EVP_PKEY_get_raw_public_key_fn pkey_get_private;
+    ruv__lake_EVP_PKEY_get_base_id_fn pkey_base_id;
+    ruv__lake_EVP_PKEY_get0_type_name_fn pkey_type_name;
     struct evp_md_st *shake256; /* fetched once; EVP_MD objects are shareable */
 };
 
@@ -72,7 +79,14 @@ static char loaded_path[REPORT_SIZE], loaded_version[128]; /* set once, before p
     X(version, "OpenSSL_version")                                          \
     X(version_num, "OpenSSL_version_num")                                  \
     X(err_get, "ERR_get_error")                                            \
-    X(err_string, "ERR_error_string_n")
+    X(err_string, "ERR_error_string_n")                                    \
+    X(bio_mem, "BIO_new_mem_buf")                                          \
+    X(bio_free, "BIO_free")                                                \
+    X(pem_public, "PEM_read_bio_PUBKEY")                                   \
+    X(pem_private, "PEM_read_bio_PrivateKey")                              \
+    X(pkey_get_private, "EVP_PKEY_get_raw_private_key")                    \
+    X(pkey_base_id, "EVP_PKEY_get_base_id")                                \
+    X(pkey_type_name, "EVP_PKEY_get0_type_name")
 
 /* Fails with the load error; also keeps it in the report. */
 static int load_failed(const char *fmt, const char *a, const char *b)
@@ -320,6 +334,114 @@ int ruv__lake_ed25519_public(const uint8_t priv[32], uint8_t pub[32])
     size_t n = 32;
     if (l->pkey_get_public(pkey, pub, &n) != 1 || n != 32)
         st = openssl_failed(l, RUV_E_UNSUPPORTED, "EVP_PKEY_get_raw_public_key");
+    l->pkey_free(pkey);
+    return st;
+}
+
+/* ---- PEM keys ---- */
+
+/* The label of the first "-----BEGIN <label>-----" line, or "" when the
+ * text has none. */
+static void pem_label(const char *pem, size_t len, char label[64])
+{
+    static const char begin[] = "-----BEGIN ";
+    const size_t nb = sizeof begin - 1;
+    label[0] = '\0';
+    for (size_t i = 0; i + nb <= len; i++) {
+        if (memcmp(pem + i, begin, nb) != 0)
+            continue;
+        size_t j = i + nb, n = 0;
+        while (j < len && pem[j] != '-' && pem[j] != '\n' && n < 63)
+            label[n++] = pem[j++];
+        label[n] = '\0';
+        return;
+    }
+}
+
+/* What is wrong with a PEM block of this label for this use, or NULL. */
+static const char *label_problem(const char *label, int private_key)
+{
+    if (!label[0])
+        return "not a PEM key (no -----BEGIN line)";
+    if (strcmp(label, private_key ? "PRIVATE KEY" : "PUBLIC KEY") == 0)
+        return NULL;
+    if (strcmp(label, "ENCRYPTED PRIVATE KEY") == 0)
+        return private_key ? "an encrypted private key: decrypt it first (openssl pkey -in "
+                             "key.pem -out plain.pem)"
+                           : "a private key (encrypted) where a public key (-----BEGIN PUBLIC "
+                             "KEY-----) is expected";
+    if (strcmp(label, "RSA PRIVATE KEY") == 0 || strcmp(label, "RSA PUBLIC KEY") == 0)
+        return "an RSA key, not Ed25519";
+    if (strcmp(label, "EC PRIVATE KEY") == 0 || strcmp(label, "DSA PRIVATE KEY") == 0)
+        return "an EC or DSA key, not Ed25519";
+    if (strcmp(label, "OPENSSH PRIVATE KEY") == 0)
+        return "an OpenSSH-format private key; give the PKCS#8 PEM (-----BEGIN PRIVATE "
+               "KEY-----, e.g. from openssl genpkey -algorithm ed25519)";
+    if (!private_key && strcmp(label, "PRIVATE KEY") == 0)
+        return "a private key where a public key (-----BEGIN PUBLIC KEY-----) is expected";
+    if (private_key && strcmp(label, "PUBLIC KEY") == 0)
+        return "a public key where the private (signing) key (-----BEGIN PRIVATE KEY-----) is "
+               "expected";
+    return private_key ? "a PEM block that is not a private key"
+                       : "a PEM block that is not a public key";
+}
+
+/* Never prompts: an encrypted key fails instead of reading a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+int ruv__lake_ed25519_from_pem(const char *pem, size_t len, int private_key, uint8_t raw[32])
+{
+    const char *what = private_key ? "signing key" : "public key";
+    if (!pem || !raw)
+        return ruv__detail_set(RUV_E_INVAL, "%s: PEM text or output is NULL", what);
+    if (len > 64 * 1024)
+        return ruv__detail_set(RUV_E_INVAL, "%s: %zu bytes is too long for a PEM key", what, len);
+    char label[64];
+    pem_label(pem, len, label);
+    const char *bad = label_problem(label, private_key);
+    if (bad)
+        return label[0] ? ruv__detail_set(RUV_E_INVAL, "%s: PEM '%s': %s", what, label, bad)
+                        : ruv__detail_set(RUV_E_INVAL, "%s: %s", what, bad);
+    int st;
+    const struct libcrypto *l = get(&st);
+    if (!l)
+        return st;
+    struct bio_st *bio = l->bio_mem(pem, (int)len);
+    if (!bio)
+        return openssl_failed(l, RUV_E_NOMEM, "BIO_new_mem_buf");
+    struct evp_pkey_st *pkey = private_key ? l->pem_private(bio, NULL, no_passphrase, NULL)
+                                           : l->pem_public(bio, NULL, no_passphrase, NULL);
+    l->bio_free(bio);
+    if (!pkey) {
+        st = openssl_failed(l, RUV_E_INVAL, private_key ? "PEM_read_bio_PrivateKey"
+                                                        : "PEM_read_bio_PUBKEY");
+        return ruv__detail_prefix(st, "%s: PEM '%s' is malformed", what, label);
+    }
+    if (l->pkey_base_id(pkey) != RUV_LAKE_EVP_PKEY_ED25519) {
+        const char *type = l->pkey_type_name(pkey);
+        st = ruv__detail_set(RUV_E_INVAL, "%s: the PEM holds a%s %s key, not Ed25519", what,
+                             type && type[0] && strchr("AEFHILMNORSX", type[0]) ? "n" : "", /* an RSA */
+                             type ? type : "non-Ed25519");
+        l->pkey_free(pkey);
+        return st;
+    }
+    uint8_t out[32];
+    size_t n = sizeof out;
+    if ((private_key ? l->pkey_get_private(pkey, out, &n) : l->pkey_get_public(pkey, out, &n)) != 1
+        || n != 32)
+        st = openssl_failed(l, RUV_E_UNSUPPORTED, "EVP_PKEY_get_raw_*_key");
+    else
+        memcpy(raw, out, 32);
+    volatile uint8_t *secret = out;
+    for (size_t i = 0; i < sizeof out; i++)
+        secret[i] = 0;
     l->pkey_free(pkey);
     return st;
 }

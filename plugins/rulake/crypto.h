@@ -52,4 +52,11 @@ int ruv__lake_ed25519_verify(const uint8_t pub[32], const void *msg, size_t len,
 int ruv__lake_ed25519_sign(const uint8_t priv[32], const void *msg, size_t len, uint8_t sig[64]);
 int ruv__lake_ed25519_public(const uint8_t priv[32], uint8_t pub[32]);
 
+/* The raw Ed25519 key in a PEM text: a PUBLIC KEY block (private_key 0)
+ * or an unencrypted PKCS#8 PRIVATE KEY block (1), through libcrypto's PEM
+ * readers (never prompting for a passphrase). RUV_E_INVAL names what is
+ * wrong (not PEM, private where public is expected or the reverse,
+ * encrypted, RSA or another type, malformed); raw written only on RUV_OK. */
+int ruv__lake_ed25519_from_pem(const char *pem, size_t len, int private_key, uint8_t raw[32]);
+
 #endif

@@ -14,6 +14,7 @@ struct evp_pkey_st;
 struct evp_pkey_ctx_st;
 struct ossl_lib_ctx_st;
 struct engine_st;
+struct bio_st;
 
 #define RUV_LAKE_EVP_PKEY_ED25519 1087 /* NID_ED25519, fixed since OpenSSL 1.1.1 */
 #define RUV_LAKE_OPENSSL_VERSION 0     /* OpenSSL_version(OPENSSL_VERSION) */
@@ -47,6 +48,15 @@ typedef int (*ruv__lake_EVP_DigestSign_fn)(struct evp_md_ctx_st *ctx, unsigned c
 typedef const char *(*ruv__lake_OpenSSL_version_fn)(int type);
 typedef unsigned long (*ruv__lake_OpenSSL_version_num_fn)(void);
 typedef unsigned long (*ruv__lake_ERR_get_error_fn)(void);
+typedef struct bio_st *(*ruv__lake_BIO_new_mem_buf_fn)(const void *buf, int len);
+typedef int (*ruv__lake_BIO_free_fn)(struct bio_st *a);
+typedef int(ruv__lake_pem_password_cb)(char *buf, int size, int rwflag, void *userdata);
+typedef struct evp_pkey_st *(*ruv__lake_PEM_read_bio_key_fn)(struct bio_st *bp,
+                                                             struct evp_pkey_st **x,
+                                                             ruv__lake_pem_password_cb *cb,
+                                                             void *u);
+typedef int (*ruv__lake_EVP_PKEY_get_base_id_fn)(const struct evp_pkey_st *pkey);
+typedef const char *(*ruv__lake_EVP_PKEY_get0_type_name_fn)(const struct evp_pkey_st *key);
 typedef void (*ruv__lake_ERR_error_string_n_fn)(unsigned long e, char *buf, size_t len);
 
 #endif

@@ -210,10 +210,22 @@ void ruv__lake_cache_sweep(struct ruv_lake *lake);
 void ruv__lake_cache_clear(struct ruv_lake *lake);
 
 /* ---- coherence.c ---- */
+/* What one call brings to a target's coherence step besides the query
+ * (submit, submit_supplied): when the call arrived, and what the host
+ * obtained itself. */
+struct lake_call {
+    int has_arrival;
+    uint64_t arrival; /* the key's describes begun when the call arrived (rulake.md §5 step 3) */
+    struct ruv_lake_supply *supply; /* NULL: the lake describes and pulls itself */
+};
 /* The coherence step of rulake.md §5 for one key: returns in *out a
  * retained entry valid for a query of qdim floats. flags: RUV_LAKE_NO_PRIME. */
 int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *collection,
                       uint32_t qdim, unsigned flags, struct lake_entry **out);
+/* The same for a call that arrived earlier or brings a supply (may be NULL). */
+int ruv__lake_acquire_call(struct ruv_lake *lake, unsigned backend, const char *collection,
+                           uint32_t qdim, unsigned flags, const struct lake_call *call,
+                           struct lake_entry **out);
 /* The backend's describe of collection now (serialised for a backend
  * without THREADSAFE; its failure wrapped as the search path wraps it). */
 int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,
@@ -241,11 +253,24 @@ int ruv__lake_refresh(struct ruv_lake *lake, const struct ruv_lake_target *key, 
 struct lake_task;
 int ruv__lake_submit(struct ruv_lake *lake, const struct ruv_lake_query *q,
                      void (*done)(void *ctx, int status), void *ctx, uint64_t *ticket);
+int ruv__lake_submit_supplied(struct ruv_lake *lake, const struct ruv_lake_query *q,
+                              struct ruv_lake_supply *supply,
+                              void (*done)(void *ctx, int status), void *ctx, uint64_t *ticket);
 int ruv__lake_cancel(struct ruv_lake *lake, uint64_t ticket);
 /* At close: cancels queued requests and waits until none runs. */
 void ruv__lake_tasks_drain(struct ruv_lake *lake);
+/* Around each coherence step on this thread. A pool thread waiting for
+ * helpers (a build, a digest) runs queued work: a submitted search handed
+ * to a thread inside a step waits until its outermost step ends (it may
+ * need the very prime the thread leads, and waiting for it there would
+ * wait for itself). leave returns st, keeping its detail. */
+void ruv__lake_step_enter(void);
+int ruv__lake_step_leave(int st);
 
 /* ---- search.c ---- */
 int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q);
+/* calls: one per target, or NULL (a blocking search). */
+int ruv__lake_search_call(struct ruv_lake *lake, const struct ruv_lake_query *q,
+                          const struct lake_call *calls);
 
 #endif

@@ -131,6 +131,12 @@ tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c $(RUV_LAKE
 tests_rulake_test_lake_evict_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_evict_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
 tests_rulake_test_lake_evict_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
+check_PROGRAMS += tests/rulake/test_lake_async
+TESTS += tests/rulake/test_lake_async
+tests_rulake_test_lake_async_SOURCES = tests/rulake/test_lake_async.c $(RUV_LAKE_CACHE_TEST_SOURCES)
+tests_rulake_test_lake_async_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_async_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_async_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 endif
 endif
 
@@ -146,9 +152,11 @@ endif
 #       corpus-ruvec tests/fuzz/lake-seeds/ruvec
 #   nice -n 10 tests/fuzz/fuzz_lake_ruvec_strict -max_len=8192 -max_total_time=300 \
 #       corpus-ruvec-strict tests/fuzz/lake-seeds/ruvec
+#   nice -n 10 tests/fuzz/fuzz_lake_pem -max_len=4096 -max_total_time=300 \
+#       corpus-pem tests/fuzz/lake-seeds/pem
 if HAVE_JANSSON
 EXTRA_DIST += tests/fuzz/fuzz_lake_sidecar.c tests/fuzz/fuzz_lake_ruvec.c \
-	tests/fuzz/gen_lake_seeds.py tests/fuzz/lake-sidecar.dict
+	tests/fuzz/fuzz_lake_pem.c tests/fuzz/gen_lake_seeds.py tests/fuzz/lake-sidecar.dict
 RUV_FUZZ_LAKE_BUILD = \
 	srcs=; for f in $(plugins_rulake_liblake_core_la_SOURCES); do \
 	  case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
@@ -168,12 +176,16 @@ tests/fuzz/fuzz_lake_ruvec_strict: $(plugins_rulake_liblake_core_la_SOURCES) \
 		tests/fuzz/fuzz_lake_ruvec.c config.h
 	$(RUV_FUZZ_LAKE_BUILD) $(top_srcdir)/tests/fuzz/fuzz_lake_ruvec.c $$srcs \
 	  $(RUV_FUZZ_LAKE_LIBS) -o $@
+tests/fuzz/fuzz_lake_pem: $(plugins_rulake_liblake_core_la_SOURCES) \
+		tests/fuzz/fuzz_lake_pem.c config.h
+	$(RUV_FUZZ_LAKE_BUILD) $(top_srcdir)/tests/fuzz/fuzz_lake_pem.c $$srcs \
+	  $(RUV_FUZZ_LAKE_LIBS) -o $@
 fuzz-lake-seeds:
 	rm -rf tests/fuzz/lake-seeds
 	python3 $(top_srcdir)/tests/fuzz/gen_lake_seeds.py tests/fuzz/lake-seeds
-fuzz-lake: tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec \
+fuzz-lake: tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec tests/fuzz/fuzz_lake_pem \
 	tests/fuzz/fuzz_lake_ruvec_strict fuzz-lake-seeds
-CLEANFILES += tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec \
+CLEANFILES += tests/fuzz/fuzz_lake_sidecar tests/fuzz/fuzz_lake_ruvec tests/fuzz/fuzz_lake_pem \
 	tests/fuzz/fuzz_lake_ruvec_strict
 endif
 .PHONY: fuzz-lake fuzz-lake-seeds

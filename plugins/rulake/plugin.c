@@ -278,6 +278,17 @@ LAKE_CALL(op_cancel, ruv__lake_cancel, (struct ruv_lake * lake, uint64_t ticket)
 LAKE_CALL(op_publish, ruv__lake_publish,
           (struct ruv_lake * lake, const struct ruv_lake_target *k, const char *dir, char w2[65]),
           (lake, k, dir, w2))
+LAKE_CALL(op_submit_supplied, ruv__lake_submit_supplied,
+          (struct ruv_lake * lake, const struct ruv_lake_query *q, struct ruv_lake_supply *sup,
+           void (*done)(void *, int), void *ctx, uint64_t *ticket),
+          (lake, q, sup, done, ctx, ticket))
+
+static int op_key_from_pem(void *state, const char *pem, size_t len, int private_key,
+                           uint8_t raw[32])
+{
+    (void)state;
+    return ruv__lake_ed25519_from_pem(pem, len, private_key, raw);
+}
 
 static const struct ruv_lake_ops lake_ops = {
     .struct_size = sizeof(struct ruv_lake_ops),
@@ -310,6 +321,8 @@ static const struct ruv_lake_ops lake_ops = {
     .submit = op_submit,
     .cancel = op_cancel,
     .publish_bundle = op_publish,
+    .submit_supplied = op_submit_supplied,
+    .key_from_pem = op_key_from_pem,
 };
 
 /* ---- self-test: the six v1 vectors of rulake.md §6.1 and its v2 ---- */

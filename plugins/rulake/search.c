@@ -20,6 +20,7 @@ struct shard {
     unsigned backend;
     const char *collection;
     uint32_t target; /* position of the first target naming this key */
+    const struct lake_call *call; /* that target's, or NULL */
     uint32_t k;      /* k' for this shard */
     int32_t rerank;
     struct lake_entry *entry;
@@ -94,8 +95,9 @@ static void run_shard(struct fan *f, struct shard *sh)
     struct ruv_lake *lake = f->lake;
     const struct ruv_host *host = lake->host;
     if (f->first_pass) {
-        sh->status = ruv__lake_acquire(lake, sh->backend, sh->collection, f->q->dim,
-                                       f->q->flags & RUV_LAKE_NO_PRIME, &sh->entry);
+        sh->status = ruv__lake_acquire_call(lake, sh->backend, sh->collection, f->q->dim,
+                                            f->q->flags & RUV_LAKE_NO_PRIME, sh->call,
+                                            &sh->entry);
         if (sh->status != RUV_OK) {
             snprintf(sh->detail, sizeof sh->detail, "%s", ruv__detail_get());
             return;
@@ -150,12 +152,13 @@ static void order_hits(uint32_t metric, struct ruv_lake_hit *h, size_t n)
 enum { STACK_HITS = 256, STACK_QUERIES = 16 };
 
 /* One target, nq queries: one coherence step, then the index's batch. */
-static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, unsigned backend)
+static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, unsigned backend,
+                         const struct lake_call *call)
 {
     const struct ruv_host *host = lake->host;
     struct lake_entry *e = NULL;
-    int st = ruv__lake_acquire(lake, backend, q->targets[0].collection, q->dim,
-                               q->flags & RUV_LAKE_NO_PRIME, &e);
+    int st = ruv__lake_acquire_call(lake, backend, q->targets[0].collection, q->dim,
+                                    q->flags & RUV_LAKE_NO_PRIME, call, &e);
     if (st != RUV_OK)
         return st;
     size_t total = (size_t)q->nq * q->k;
@@ -237,6 +240,12 @@ static uint32_t merge(struct ruv_lake *lake, const struct ruv_lake_query *q, str
 
 int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q)
 {
+    return ruv__lake_search_call(lake, q, NULL);
+}
+
+int ruv__lake_search_call(struct ruv_lake *lake, const struct ruv_lake_query *q,
+                          const struct lake_call *calls)
+{
     int st = check_query(lake, q);
     if (st != RUV_OK)
         return st;
@@ -264,11 +273,11 @@ int ruv__lake_search(struct ruv_lake *lake, const struct ruv_lake_query *q)
             s++;
         if (s == nshards)
             sh[nshards++] = (struct shard){.backend = b, .collection = q->targets[t].collection,
-                                           .target = t};
+                                           .target = t, .call = calls ? &calls[t] : NULL};
         shard_of[t] = s;
     }
     if (st == RUV_OK && nshards == 1) {
-        st = search_single(lake, q, sh[0].backend);
+        st = search_single(lake, q, sh[0].backend, sh[0].call);
         for (uint32_t t = 0; t < q->ntargets; t++) {
             if (q->target_status)
                 q->target_status[t] = st;

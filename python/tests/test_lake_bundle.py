@@ -150,7 +150,9 @@ def test_warm_without_the_backend(tmp_path: Path) -> None:
     # STALE: the warm entry is searched with no backend registered.
     with RuLake.builder().consistency(Consistency.STALE).build() as lake:
         assert lake.warm_from_dir(("hot", "docs"), tmp_path / "cache") == 3000
-        assert lake.backends == [] and ("hot", "docs") in lake
+        # The name only warmed is listed, marked absent (no backend registered).
+        assert lake.backends == ["hot"] and lake.backends[0].absent
+        assert ("hot", "docs") in lake
         assert answers(lake, vecs[:6]) == want
         s = lake.cache_stats()
         assert (s.primes, s.misses, s.checks) == (0, 0, 0)
@@ -165,8 +167,10 @@ def test_warm_without_the_backend(tmp_path: Path) -> None:
                            match="FRESH consistency checks with the backend"):
             lake.search_one("docs", vecs[0], backend="hot")
         # ... and once registered, checks it and keeps it (no prime).
+        assert [(n, n.absent) for n in lake.backends] == [("hot", True)]
         lake.register_backend(b)
-        assert lake.backends == ["hot"]
+        assert [(n, n.absent) for n in lake.backends] == [("hot", False)]
+        assert repr(lake.backends[0]) == "LakeBackendName('hot', absent=False)"
         assert answers(lake, vecs[:6]) == want
         assert lake.cache_stats().primes == 0
         with pytest.raises(ValueError, match="already registered"):

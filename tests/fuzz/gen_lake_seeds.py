@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes seed inputs for the rulake fuzzers (make fuzz-lake-seeds):
-<out>/sidecar/ (valid and near-valid table.rulake.json files) and
+<out>/sidecar/ (valid and near-valid table.rulake.json files), <out>/pem/
+(Ed25519 keys as PEM, for fuzz_lake_pem) and
 <out>/ruvec/ (valid ruvec1 and ruvec2 files). Python's hashlib makes the
 ruvec2 header check and digests, through tests/rulake/lake_ref.py."""
 import json
@@ -43,10 +44,22 @@ def sidecar(ext=True, index=False, gen=1):
     return json.dumps(doc, indent=2).encode()
 
 
+RFC8032_SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+RFC8032_PUB = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+
+
+def pem(label, der):
+    import base64
+    b64 = base64.b64encode(der).decode()
+    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode()
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(os.path.join(out, "sidecar"), exist_ok=True)
     os.makedirs(os.path.join(out, "ruvec"), exist_ok=True)
+    os.makedirs(os.path.join(out, "pem"), exist_ok=True)
     seeds = {
         "sidecar/v1-ruvector.json": sidecar(ext=False, gen=7),
         "sidecar/v2.json": sidecar(),
@@ -58,6 +71,13 @@ def main():
         "ruvec/sparse2.ruvec": ruvec2([((1 << 64) - 1, [1.0]), (0, [-1.0]), (5, [0.0])], 1),
         "ruvec/docs1.ruvec": ruvec1([(99, [-1, -2, -3, -4]), (7, [1, 2, 3, 4])], 4),
         "ruvec/empty1.ruvec": ruvec1([], 2),
+        # Ed25519 keys (RFC 8032 test 1) as PEM; the first byte picks the
+        # mode in fuzz_lake_pem (odd: private).
+        "pem/public.pem": b"0" + pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") +
+                                     bytes.fromhex(RFC8032_PUB)),
+        "pem/private.pem": b"1" + pem("PRIVATE KEY",
+                                      bytes.fromhex("302e020100300506032b657004220420") +
+                                      bytes.fromhex(RFC8032_SEED)),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 
 #include "crypto_abi.h"
 
@@ -34,6 +35,13 @@ SAME(OpenSSL_version, ruv__lake_OpenSSL_version_fn);
 SAME(OpenSSL_version_num, ruv__lake_OpenSSL_version_num_fn);
 SAME(ERR_get_error, ruv__lake_ERR_get_error_fn);
 SAME(ERR_error_string_n, ruv__lake_ERR_error_string_n_fn);
+SAME(BIO_new_mem_buf, ruv__lake_BIO_new_mem_buf_fn);
+SAME(BIO_free, ruv__lake_BIO_free_fn);
+SAME(PEM_read_bio_PUBKEY, ruv__lake_PEM_read_bio_key_fn);
+SAME(PEM_read_bio_PrivateKey, ruv__lake_PEM_read_bio_key_fn);
+SAME(EVP_PKEY_get_raw_private_key, ruv__lake_EVP_PKEY_get_raw_public_key_fn);
+SAME(EVP_PKEY_get_base_id, ruv__lake_EVP_PKEY_get_base_id_fn);
+SAME(EVP_PKEY_get0_type_name, ruv__lake_EVP_PKEY_get0_type_name_fn);
 _Static_assert(EVP_PKEY_ED25519 == RUV_LAKE_EVP_PKEY_ED25519, "NID_ED25519");
 _Static_assert(OPENSSL_VERSION == RUV_LAKE_OPENSSL_VERSION, "OPENSSL_VERSION");
 

@@ -115,6 +115,9 @@ static PyMethodDef module_methods[] = {
      "lake_open($module, engine, consistency, ttl_ms, rerank_factor, metric, bits, nlist, seed, "
      "max_entries, max_bytes, threads, public_keys, signing_key, /)\n--\n\n"
      "Opens a ruLake on engine (loads rulake)."},
+    {"lake_key_from_pem", mod_lake_key_from_pem, METH_VARARGS,
+     "lake_key_from_pem($module, engine, pem, private_key, /)\n--\n\n"
+     "The raw 32-byte Ed25519 key of a PEM text (libcrypto's PEM readers)."},
     {"lake_bundle_verify", mod_lake_bundle_verify, METH_VARARGS,
      "lake_bundle_verify($module, engine, dir, public_keys, /)\n--\n\n"
      "Reads and checks a bundle directory's sidecar; (v1, v2) witnesses as hex."},

@@ -14,6 +14,7 @@
  *   _ext_lake.c       ruLake through the rulake plugin: the Lake type
  *   _ext_lake_backends.c  its built-in backends: LakeLocal, LakeFs
  *   _ext_lake_adapter.c   backends written in Python (BackendAdapter)
+ *   _ext_lake_keys.c      Ed25519 PEM keys for RuLake.builder()
  *   _ext_lake_async.c     Lake.submit / cancel (the *_async methods)
  *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
  *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
@@ -238,6 +239,7 @@ struct ruv_lake_local *lake_local_handle(PyObject *obj);
 struct ruv_lake_fs *lake_fs_handle(PyObject *obj);
 PyObject *mod_lake_open(PyObject *mod, PyObject *args);
 PyObject *mod_lake_bundle_verify(PyObject *mod, PyObject *args);
+PyObject *mod_lake_key_from_pem(PyObject *mod, PyObject *args);
 PyObject *mod_lake_local_new(PyObject *mod, PyObject *args);
 PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
 /* _ext_lake_adapter.c: a backend table over a Python adapter object (its
@@ -246,6 +248,10 @@ PyObject *mod_lake_fs_new(PyObject *mod, PyObject *args);
 struct ruv_lake_backend;
 int lake_adapter_backend(PyObject *adapter, const char *name, int threadsafe,
                          struct ruv_lake_backend *out);
+/* A description tuple (BackendAdapter's helpers) as a struct ruv_lake_desc
+ * (fully written). 0, or -1 with an exception set. */
+struct ruv_lake_desc;
+int lake_desc_from_tuple(PyObject *t, struct ruv_lake_desc *d);
 /* _ext_a2a.c */
 extern PyTypeObject *a2a_handle_type;
 extern PyTypeObject *a2a_stream_type;

@@ -195,7 +195,8 @@ class Lake:
         out_scores: npt.NDArray[np.float32],
         out_targets: npt.NDArray[np.uint32],
         out_nhits: npt.NDArray[np.uint32],
-        callback: Callable[[int, str, List[Tuple[int, str]]], None],
+        callback: Callable[[int, str, List[Tuple[int, str, int]]], None],
+        supplies: Optional[Tuple[Optional[_LakeSupply], ...]] = None,
         /,
     ) -> int: ...
     def cancel(self, ticket: int, /) -> bool: ...
@@ -237,6 +238,7 @@ def lake_open(
     /,
 ) -> Lake: ...
 def lake_bundle_verify(engine: Engine, dir: Any, public_keys: bytes, /) -> Tuple[str, str]: ...
+def lake_key_from_pem(engine: Engine, pem: bytes, private_key: bool, /) -> bytes: ...
 def lake_local_new(engine: Engine, name: str, /) -> LakeLocal: ...
 def lake_fs_new(engine: Engine, name: str, root: Any, /) -> LakeFs: ...
 def _init(errors: Dict[int, Type[BaseException]], fallback: Type[BaseException], hit: Type[Any], /) -> None: ...
@@ -246,6 +248,11 @@ def _raise_status(status: int, detail: str, /) -> None: ...
 # An outcome: (status, error kind, rpc_code, http_status, request_sent,
 # detail, payload); payload is the result (JSON text or a handle) on success,
 # the peer's JSON-RPC error object (JSON text) or None on failure.
+#: a BackendAdapter's description: (data_ref, dim, gen_is_opaque, gen_num, gen, has_digest, count, digest)
+_LakeDesc = Tuple[bytes, int, int, int, bytes, int, int, bytes]
+#: per target of an async search: (RUV_LAKE_SUPPLY_* flags, description or None,
+#: (ids, vectors, description) pulled or None)
+_LakeSupply = Tuple[int, Optional[_LakeDesc], Optional[Tuple[Any, Any, _LakeDesc]]]
 _A2aOutcome = Tuple[int, int, int, int, int, Optional[str], Any]
 _A2aPolicy = Tuple[
     Optional[str],

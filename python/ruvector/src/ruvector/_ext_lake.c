@@ -565,8 +565,9 @@ static PyMethodDef lake_methods[] = {
     {"close", lake_close, METH_NOARGS, "close($self, /)\n--\n\nCloses the lake (idempotent)."},
     {"submit", lake_submit, METH_VARARGS,
      "submit($self, targets, queries, k, rerank_factor, flags, out_ids, out_scores, "
-     "out_targets, out_nhits, callback, /)\n--\n\nQueues a search on the engine's pool; "
-     "callback(status, detail, statuses) runs on a pool thread. Returns a ticket."},
+     "out_targets, out_nhits, callback, supplies=None, /)\n--\n\nQueues a search on the "
+     "engine's pool; callback(status, detail, statuses) runs on a pool thread. Returns a "
+     "ticket."},
     {"cancel", lake_cancel, METH_VARARGS,
      "cancel($self, ticket, /)\n--\n\nCancels a queued request; False if it already ran."},
     {"register_adapter", lake_register_adapter, METH_VARARGS,

@@ -63,9 +63,10 @@ static int failure_tuple(PyObject *r, int *st)
     return 1;
 }
 
-/* Fills d from the helper's description tuple
- * (data_ref: bytes, dim, gen_is_opaque, gen_num, gen: bytes, has_digest, count, digest: bytes). */
-static int desc_from(PyObject *t, struct ruv_lake_desc *d)
+/* Fills d from a description tuple (data_ref: bytes, dim, gen_is_opaque,
+ * gen_num, gen: bytes, has_digest, count, digest: bytes), as
+ * BackendAdapter's helpers make it. 0, or -1 with an exception set. */
+int lake_desc_from_tuple(PyObject *t, struct ruv_lake_desc *d)
 {
     const char *ref, *gen, *dig;
     Py_ssize_t ref_len, gen_len, dig_len;
@@ -74,11 +75,15 @@ static int desc_from(PyObject *t, struct ruv_lake_desc *d)
     unsigned long long gen_num, count;
     if (!PyArg_ParseTuple(t, "y#IiKy#iKy#", &ref, &ref_len, &dim, &opaque, &gen_num, &gen,
                           &gen_len, &has_digest, &count, &dig, &dig_len))
-        return adapter_fail_exc("a malformed description from the adapter");
+        return -1;
     if (ref_len >= (Py_ssize_t)sizeof d->data_ref || gen_len >= (Py_ssize_t)sizeof d->gen_opaque ||
-        (has_digest && dig_len != 32))
-        return adapter_fail(RUV_E_BACKEND, "the adapter's data_ref (max 4095 bytes), "
-                                           "generation (max 1023) or digest (32) is too long");
+        (has_digest && dig_len != 32)) {
+        PyErr_SetString(PyExc_ValueError, "the adapter's data_ref (max 4095 bytes), generation "
+                                          "(max 1023) or digest (32) is too long");
+        return -1;
+    }
+    memset(d, 0, sizeof *d);
+    d->struct_size = sizeof *d;
     memcpy(d->data_ref, ref, (size_t)ref_len);
     d->data_ref[ref_len] = '\0';
     d->data_ref_len = (uint32_t)ref_len;
@@ -92,6 +97,13 @@ static int desc_from(PyObject *t, struct ruv_lake_desc *d)
     d->count = count;
     if (has_digest)
         memcpy(d->content_digest, dig, 32);
+    return 0;
+}
+
+static int desc_from(PyObject *t, struct ruv_lake_desc *d)
+{
+    if (lake_desc_from_tuple(t, d))
+        return adapter_fail_exc("a malformed description from the adapter");
     return RUV_OK;
 }
 

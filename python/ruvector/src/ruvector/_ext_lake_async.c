@@ -3,7 +3,12 @@
  * no thread per call, no second event loop. Everything the request points
  * at (targets, query and output arrays, hits) lives in one struct until
  * done runs; done takes the GIL only to call the Python callback, which
- * hands the result to its event loop (loop.call_soon_threadsafe). */
+ * hands the result to its event loop (loop.call_soon_threadsafe).
+ *
+ * supplies (the plugin's submit_supplied, ops v4) carry what RuLake got
+ * itself on the caller's event loop from a BackendAdapter with async
+ * methods: per target (flags, description or None, pulled rows or None);
+ * the callback then says per target what was still lacking (needs). */
 #include "_ext.h"
 
 #include <string.h>
@@ -21,6 +26,10 @@ struct pending {
     int32_t *tst;
     char (*tdet)[256];
     PyObject *callback;
+    struct ruv_lake_supply *sup; /* nt, or NULL */
+    struct ruv_lake_desc *descs; /* nt: the given descriptions */
+    struct ruv_lake_batch *rows; /* nt: the given pulls */
+    array_view *rids, *rvecs;    /* nt each: the pulled arrays, borrowed */
 };
 
 /* With the GIL. */
@@ -40,7 +49,73 @@ static void pending_free(struct pending *p)
     PyMem_Free(p->tst);
     PyMem_Free(p->tdet);
     Py_XDECREF(p->callback);
+    for (Py_ssize_t i = 0; p->rids && p->rvecs && i < p->nt; i++) {
+        view_free(&p->rids[i]);
+        view_free(&p->rvecs[i]);
+    }
+    PyMem_Free(p->rids);
+    PyMem_Free(p->rvecs);
+    PyMem_Free(p->sup);
+    PyMem_Free(p->descs);
+    PyMem_Free(p->rows);
     PyMem_Free(p);
+}
+
+/* supplies: a tuple of nt items, each None or (flags, description tuple
+ * or None, (ids, vectors, description tuple) or None). 0, or -1 with an
+ * exception set. */
+static int parse_supplies(struct pending *p, PyObject *supplies)
+{
+    if (!PyTuple_Check(supplies) || PyTuple_Size(supplies) != p->nt) {
+        PyErr_SetString(PyExc_TypeError, "supplies must be a tuple with one item per target");
+        return -1;
+    }
+    size_t nt = (size_t)p->nt;
+    p->sup = PyMem_Calloc(nt, sizeof *p->sup);
+    p->descs = PyMem_Calloc(nt, sizeof *p->descs);
+    p->rows = PyMem_Calloc(nt, sizeof *p->rows);
+    p->rids = PyMem_Calloc(nt, sizeof *p->rids);
+    p->rvecs = PyMem_Calloc(nt, sizeof *p->rvecs);
+    if (!p->sup || !p->descs || !p->rows || !p->rids || !p->rvecs) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < p->nt; i++) {
+        struct ruv_lake_supply *s = &p->sup[i];
+        s->struct_size = sizeof *s;
+        PyObject *item = PyTuple_GetItem(supplies, i), *desc_o, *pulled_o;
+        unsigned int flags;
+        if (item == Py_None)
+            continue;
+        if (!PyArg_ParseTuple(item, "IOO", &flags, &desc_o, &pulled_o))
+            return -1;
+        s->flags = flags;
+        if (desc_o != Py_None) {
+            if (lake_desc_from_tuple(desc_o, &p->descs[i]))
+                return -1;
+            s->desc = &p->descs[i];
+        }
+        if (pulled_o != Py_None) {
+            PyObject *ids_o, *vec_o, *pdesc_o;
+            struct ruv_lake_batch *b = &p->rows[i];
+            if (!PyArg_ParseTuple(pulled_o, "OOO", &ids_o, &vec_o, &pdesc_o) ||
+                view_ids(ids_o, "ids", 0, &p->rids[i]) ||
+                view_f32(vec_o, "vectors", 2, &p->rvecs[i]) ||
+                lake_desc_from_tuple(pdesc_o, &b->desc))
+                return -1;
+            if (p->rids[i].rows != p->rvecs[i].rows || p->rvecs[i].cols > UINT32_MAX) {
+                PyErr_SetString(PyExc_ValueError, "the pull's ids and vectors differ in length");
+                return -1;
+            }
+            b->struct_size = sizeof *b;
+            b->n = (uint64_t)p->rvecs[i].rows;
+            b->dim = (uint32_t)p->rvecs[i].cols;
+            b->ids = p->rids[i].data;
+            b->vectors = p->rvecs[i].data;
+            s->batch = b;
+        }
+    }
+    return 0;
 }
 
 /* On the pool thread that ran the request (or the submitting thread when
@@ -57,29 +132,36 @@ static void pending_done(void *ctx, int status)
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *statuses = PyList_New(p->nt);
     for (Py_ssize_t i = 0; statuses && i < p->nt; i++) {
-        PyObject *pair = Py_BuildValue("(is)", (int)p->tst[i], p->tdet[i]);
+        PyObject *pair = Py_BuildValue("(isI)", (int)p->tst[i], p->tdet[i],
+                                       p->sup ? (unsigned int)p->sup[i].needs : 0u);
         if (!pair || PyList_SetItem(statuses, i, pair))
             Py_CLEAR(statuses);
     }
-    PyObject *r = statuses ? PyObject_CallFunction(p->callback, "isO", status, detail, statuses)
-                           : NULL;
+    /* The request's arrays are let go before the callback runs: running
+     * Python there may hand the GIL to the loop's thread, which then sees
+     * the result, and must not see the caller's arrays still held. */
+    PyObject *cb = p->callback;
+    p->callback = NULL;
+    pending_free(p);
+    PyObject *r = statuses ? PyObject_CallFunction(cb, "isO", status, detail, statuses) : NULL;
     if (!r)
-        PyErr_WriteUnraisable(p->callback); /* a callback on a pool thread has no caller */
+        PyErr_WriteUnraisable(cb); /* a callback on a pool thread has no caller */
     Py_XDECREF(r);
     Py_XDECREF(statuses);
-    pending_free(p);
+    Py_DECREF(cb);
     PyGILState_Release(g);
 }
 
 /* submit(targets, queries, k, rerank_factor, flags, out_ids, out_scores,
- *        out_targets, out_nhits, callback) -> int (the ticket) */
+ *        out_targets, out_nhits, callback, supplies=None) -> int (the ticket)
+ * callback(status, detail, [(status, detail, needs) per target]) */
 PyObject *lake_submit(PyObject *obj, PyObject *args)
 {
     LakeObject *self = (LakeObject *)obj;
-    PyObject *targets_o, *q_o, *ids_o, *scores_o, *tg_o, *nh_o, *cb;
+    PyObject *targets_o, *q_o, *ids_o, *scores_o, *tg_o, *nh_o, *cb, *supplies = Py_None;
     unsigned int k, rerank, flags;
-    if (!PyArg_ParseTuple(args, "O!OIIIOOOOO", &PyTuple_Type, &targets_o, &q_o, &k, &rerank,
-                          &flags, &ids_o, &scores_o, &tg_o, &nh_o, &cb))
+    if (!PyArg_ParseTuple(args, "O!OIIIOOOOO|O", &PyTuple_Type, &targets_o, &q_o, &k, &rerank,
+                          &flags, &ids_o, &scores_o, &tg_o, &nh_o, &cb, &supplies))
         return NULL;
     if (!self->lake) {
         PyErr_SetString(PyExc_ValueError, "the lake is closed");
@@ -111,6 +193,15 @@ PyObject *lake_submit(PyObject *obj, PyObject *args)
     for (Py_ssize_t i = 0; i < nt; i++)
         if (lake_target_of(PyTuple_GetItem(targets_o, i), &p->t[i], p->hold + 2 * i))
             goto fail;
+    if (supplies != Py_None) {
+        if (self->ops->struct_size < RUV_LAKE_OPS_SIZE_V4) {
+            PyErr_SetString(PyExc_RuntimeError, "the loaded rulake plugin predates "
+                                                "submit_supplied (BackendAdapter async methods)");
+            goto fail;
+        }
+        if (parse_supplies(p, supplies))
+            goto fail;
+    }
     if (view_f32(q_o, "queries", 2, &p->qv) ||
         view_get(ids_o, "out_ids", 2, 'u', 8, 1, 0, &p->ids) ||
         view_get(scores_o, "out_scores", 2, 'f', 4, 1, 0, &p->scores) ||
@@ -141,8 +232,12 @@ PyObject *lake_submit(PyObject *obj, PyObject *args)
      * takes the GIL) runs right here. */
     Py_BEGIN_ALLOW_THREADS
     pthread_rwlock_rdlock(&self->lock);
-    st = self->lake ? self->ops->submit(self->lake, &p->q, pending_done, p, &ticket)
-                    : RUV_E_STATE;
+    if (!self->lake)
+        st = RUV_E_STATE;
+    else if (p->sup)
+        st = self->ops->submit_supplied(self->lake, &p->q, p->sup, pending_done, p, &ticket);
+    else
+        st = self->ops->submit(self->lake, &p->q, pending_done, p, &ticket);
     if (st)
         save_detail(detail);
     pthread_rwlock_unlock(&self->lock);

@@ -29,12 +29,14 @@ from . import _ext
 from ._arrays import F32, U64, as_float32, check_batch_output
 from ._engine import Engine
 from ._errors import STATUS_CLASSES, BackendError, LakeError, NotFoundError, RuVectorError
+from . import _lake_hosted
 from ._lake_adapter import BackendAdapter
 from ._lake_backends import FsBackend, LocalBackend, _engine_handle
 from ._lake_types import (
     CacheStats,
     Consistency,
     Key,
+    LakeBackendName,
     LakeSearchResult,
     RefreshResult,
     SearchResults,
@@ -49,6 +51,7 @@ __all__ = [
     "RuLakeBuilder",
     "LocalBackend",
     "FsBackend",
+    "LakeBackendName",
     "LakeSearchResult",
     "SearchResults",
     "CacheStats",
@@ -63,6 +66,8 @@ _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
 _PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
 _AUTO = 0xFFFFFFFF  # RUV_INDEX_AUTO: the engine's plan chooses
+#: an Ed25519 key: raw 32 bytes, PEM text, or the path of a PEM file
+KeySource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 
 
 def _hits(backend: str, collection: str, ids: U64, scores: F32,
@@ -140,34 +145,66 @@ class RuLakeBuilder:
         self._max_bytes = self._uint("max_cache_bytes", n, 1, (1 << 63) - 1)
         return self
 
-    @staticmethod
-    def _raw_key(what: str, key: bytes) -> bytes:
-        raw = bytes(key)
-        if len(raw) != 32:
-            raise ValueError(f"{what} must be a raw 32-byte Ed25519 key, got {len(raw)} bytes")
+    def _raw_key(self, what: str, key: KeySource, private: bool) -> bytes:
+        """The raw 32 bytes of an Ed25519 key given raw, as PEM text or as
+        the path of a PEM file (read with libcrypto's PEM readers)."""
+        where = ""
+        if isinstance(key, (str, os.PathLike)):
+            path = os.fspath(key)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(64 * 1024 + 1)
+            except FileNotFoundError:
+                raise FileNotFoundError(f"{what}: no such key file: {path!r}") from None
+            except IsADirectoryError:
+                raise ValueError(f"{what}: {path!r} is a directory, not a key file") from None
+            where = f" (file {path!r})"
+        elif isinstance(key, (bytes, bytearray, memoryview)):
+            data = bytes(key)
+        else:
+            raise TypeError(f"{what} must be bytes (raw 32 bytes or PEM) or a path, "
+                            f"got {type(key).__name__}")
+        if len(data) == 32 and not data.startswith(b"-----"):
+            return data
+        if b"-----BEGIN" not in data:
+            raise ValueError(f"{what}{where}: neither a raw 32-byte Ed25519 key nor PEM text "
+                             f"({len(data)} bytes, no -----BEGIN line)")
+        try:
+            raw: bytes = _ext.lake_key_from_pem(_engine_handle(self._engine), data, private)
+        except RuVectorError as exc:
+            raise type(exc)(f"{exc}{where}", status=exc.status,
+                            status_name=exc.status_name) from None
         return raw
 
-    def public_key(self, key: bytes) -> "RuLakeBuilder":
-        """Trust bundles signed by this raw Ed25519 public key (may repeat):
-        with any, warm_from_dir and refresh_from_bundle_dir refuse unsigned
-        bundles and those signed by other keys (IntegrityError)."""
-        self._public_keys.append(self._raw_key("public_key", key))
+    def public_key(self, key: KeySource) -> "RuLakeBuilder":
+        """Trust bundles signed by this Ed25519 public key (may repeat): raw
+        32 bytes, PEM text (-----BEGIN PUBLIC KEY-----) or a path to a PEM
+        file. With any, warm_from_dir and refresh_from_bundle_dir refuse
+        unsigned bundles and those signed by other keys (IntegrityError)."""
+        self._public_keys.append(self._raw_key("public_key", key, False))
         return self
 
-    def signing_key(self, key: bytes) -> "RuLakeBuilder":
-        """Sign what save_cache_to_dir writes with this raw Ed25519 private key."""
-        self._signing_key = self._raw_key("signing_key", key)
+    def signing_key(self, key: KeySource) -> "RuLakeBuilder":
+        """Sign what save_cache_to_dir and publish_bundle write with this
+        Ed25519 private key: raw 32 bytes (the seed), unencrypted PKCS#8 PEM
+        text (-----BEGIN PRIVATE KEY-----) or a path to such a file."""
+        self._signing_key = self._raw_key("signing_key", key, True)
         return self
 
     def threads(self, n: int) -> "RuLakeBuilder":
         self._threads = self._uint("threads", n, 0, 4096)
         return self
 
+    def _ttl(self) -> int:
+        """The TTL the lake uses: 1,000 ms by default with EVENTUAL, else 0."""
+        if self._ttl_ms is None:
+            return 1000 if self._consistency == Consistency.EVENTUAL else 0
+        return self._ttl_ms
+
     def build(self) -> "RuLake":
         if self._ttl_ms is not None and self._consistency != Consistency.EVENTUAL:
             raise ValueError("ttl_ms is valid only with Consistency.EVENTUAL")
-        ttl = 1000 if self._ttl_ms is None and self._consistency == Consistency.EVENTUAL else (
-            self._ttl_ms or 0)
+        ttl = self._ttl()
         h = _ext.lake_open(
             _engine_handle(self._engine), int(self._consistency), ttl, self._rerank,
             _METRICS[self._metric], _AUTO if self._bits is None else self._bits,
@@ -182,15 +219,18 @@ class RuLake:
     Build with ``RuLake.builder()...build()``. A key is ``(backend,
     collection)``. Thread-safe; every search releases the GIL."""
 
-    __slots__ = ("_h", "_backends", "_warm_only", "_adapters", "_keys", "consistency", "ttl_ms",
-                 "metric",
-                 "__weakref__")
+    __slots__ = ("_h", "_backends", "_warm_only", "_adapters", "_hosted_flags", "_host_calls",
+                 "_keys", "consistency", "ttl_ms", "metric", "__weakref__")
 
     _h: Any
     _backends: List[str]
     #: backend names warm_from_dir installed entries under, not registered (yet)
     _warm_only: List[str]
     _adapters: Dict[str, BackendAdapter]
+    #: per adapter name: what its async methods make the caller's loop do
+    #: (RUV_LAKE_SUPPLY_DESCRIBE / _PULL); absent or 0: nothing
+    _hosted_flags: Dict[str, int]
+    _host_calls: _lake_hosted.HostCalls
     _keys: Set[Key]
     consistency: Consistency
     ttl_ms: int
@@ -210,9 +250,11 @@ class RuLake:
         self._backends = []
         self._warm_only = []
         self._adapters = {}
+        self._hosted_flags = {}
+        self._host_calls = _lake_hosted.HostCalls()
         self._keys = set()
         self.consistency = b._consistency
-        self.ttl_ms = b._ttl_ms or 0
+        self.ttl_ms = b._ttl()
         self.metric = b._metric
         _open_lakes.add(self)
         return self
@@ -230,6 +272,7 @@ class RuLake:
         if isinstance(backend, BackendAdapter):
             self._h.register_adapter(backend, backend.name, bool(backend.threadsafe))
             self._adapters[backend.name] = backend
+            self._hosted_flags[backend.name] = backend._hosted_flags()
         else:
             self._h.register(backend._h)
         if backend.name in self._warm_only:
@@ -237,9 +280,12 @@ class RuLake:
         self._backends.append(backend.name)
 
     @property
-    def backends(self) -> List[str]:
-        """Registered backend names, in registration order."""
-        return list(self._backends)
+    def backends(self) -> List[LakeBackendName]:
+        """Backend names: the registered ones in registration order, then
+        the names warm_from_dir installed entries under whose backend is not
+        registered (yet), each marked ``.absent`` (a str otherwise)."""
+        return ([LakeBackendName(b) for b in self._backends] +
+                [LakeBackendName(b, absent=True) for b in self._warm_only])
 
     def _known(self) -> List[str]:
         """Registered backends and names only warmed, as the plugin counts them."""
@@ -289,35 +335,18 @@ class RuLake:
                             rerank: Optional[int], flags: int
                             ) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
                                        List[Tuple[int, str]]]:
-        """_search on the engine's pool: the event loop keeps running; the
-        result comes back through loop.call_soon_threadsafe. Cancelling the
-        awaiting task cancels a request still queued (a running one, and its
-        prime, finish)."""
-        k, rf, (ids, scores, tg, nh) = self._outputs(qs, k, rerank)
-        loop = asyncio.get_running_loop()
-        fut: "asyncio.Future[Tuple[int, str, List[Tuple[int, str]]]]" = loop.create_future()
-
-        def resolve(result: Tuple[int, str, List[Tuple[int, str]]]) -> None:
-            if not fut.done():
-                fut.set_result(result)
-
-        def done(status: int, detail: str, statuses: List[Tuple[int, str]]) -> None:
-            try:  # a pool thread, GIL taken: hand over and return
-                loop.call_soon_threadsafe(resolve, (status, detail, statuses))
-            except RuntimeError:
-                pass  # the loop is closed: nobody waits
-
-        ticket = self._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, done)
-        try:
-            status, detail, statuses = await fut
-        except asyncio.CancelledError:
-            self._h.cancel(ticket)
-            raise
-        if status != 0:
-            raise self._with_cause(_lake_error(status, detail), targets[0])
+        """_search on the engine's pool (the event loop keeps running; an
+        async BackendAdapter is awaited on it: see _lake_hosted)."""
+        k, rf, outs = self._outputs(qs, k, rerank)
+        status = await _lake_hosted.search(self, targets, qs, k, rf, flags, outs)
         for key in targets:
             self._keys.add(key)
-        return ids, scores, tg, nh, statuses
+        return (*outs, status)
+
+    def _checks_every_call(self) -> bool:
+        """Whether every search asks the backend (FRESH, or EVENTUAL with TTL 0)."""
+        return self.consistency == Consistency.FRESH or (
+            self.consistency == Consistency.EVENTUAL and self.ttl_ms == 0)
 
     def _with_cause(self, exc: RuVectorError, key: Key) -> RuVectorError:
         """exc with .backend, .collection and, for a Python backend, the

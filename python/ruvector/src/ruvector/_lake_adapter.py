@@ -6,13 +6,23 @@ or one of the engine's pool threads, with the GIL taken. C-contiguous
 uint64 ids and float32 vectors are borrowed until the lake has copied them,
 not converted. An exception raised by the adapter reaches the caller as
 ``BackendError`` (``UnknownCollection`` for a ``LookupError``), with the
-adapter's exception as ``__cause__``."""
+adapter's exception as ``__cause__``.
+
+``describe`` and ``pull_vectors`` may be ``async def`` (a remote store
+reached through an async client): the ``*_async`` searches await them on
+the caller's event loop, where concurrent searches of one key share a
+describe (rulake.md §5 step 3) and a pull, and no pool thread waits for
+them. The blocking API runs such a coroutine to completion in a private
+event loop on the calling thread (so not from inside a running loop: call
+the ``*_async`` methods there)."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Awaitable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 import numpy.typing as npt
 
@@ -74,13 +84,20 @@ class BackendAdapter:
         self._errors: Dict[Tuple[int, str], BaseException] = {}
         self._errors_lock = threading.Lock()
 
-    def describe(self, collection: str) -> CollectionInfo:
-        """Cheap: called before searches (per the lake's consistency)."""
+    def describe(self, collection: str) -> Union[CollectionInfo, Awaitable[CollectionInfo]]:
+        """Cheap: called before searches (per the lake's consistency). May be
+        ``async def``: the ``*_async`` searches then await it on their loop."""
         raise NotImplementedError
 
-    def pull_vectors(self, collection: str) -> PulledBatch:
-        """Every row of the collection (called on a miss)."""
+    def pull_vectors(self, collection: str) -> Union[PulledBatch, Awaitable[PulledBatch]]:
+        """Every row of the collection (called on a miss); may be ``async def``."""
         raise NotImplementedError
+
+    def _hosted_flags(self) -> int:
+        """RUV_LAKE_SUPPLY_DESCRIBE (1) | RUV_LAKE_SUPPLY_PULL (2) for the
+        methods this adapter defines as coroutines."""
+        return ((1 if inspect.iscoroutinefunction(self.describe) else 0) |
+                (2 if inspect.iscoroutinefunction(self.pull_vectors) else 0))
 
     def list_collections(self) -> Optional[List[str]]:
         """The collections this backend holds, or None when it cannot say."""
@@ -108,16 +125,47 @@ class BackendAdapter:
 
     def _lake_describe(self, collection: str) -> Any:
         try:
-            return _desc_tuple(self.describe(collection))
+            return _desc_tuple(_finish(self.describe(collection), "describe"))
         except Exception as exc:
             return self._failed(collection, exc)
 
     def _lake_pull(self, collection: str) -> Any:
         try:
-            batch = self.pull_vectors(collection)
-            if not isinstance(batch, PulledBatch):
-                raise TypeError(f"pull_vectors must return a PulledBatch, got {type(batch).__name__}")
-            return (as_ids(batch.ids, "ids"), as_float32(batch.vectors, "vectors", 2),
-                    _desc_tuple(batch.info))
+            return _pull_tuple(_finish(self.pull_vectors(collection), "pull_vectors"))
         except Exception as exc:
             return self._failed(collection, exc)
+
+    # ---- called by RuLake's *_async on the caller's event loop ----
+
+    async def _lake_describe_async(self, collection: str) -> Any:
+        info: Any = self.describe(collection)
+        if inspect.isawaitable(info):
+            info = await info
+        return _desc_tuple(info)
+
+    async def _lake_pull_async(self, collection: str) -> Any:
+        batch: Any = self.pull_vectors(collection)
+        if inspect.isawaitable(batch):
+            batch = await batch
+        return _pull_tuple(batch)
+
+
+def _pull_tuple(batch: Any) -> Tuple[Any, Any, Tuple[bytes, int, int, int, bytes, int, int, bytes]]:
+    if not isinstance(batch, PulledBatch):
+        raise TypeError(f"pull_vectors must return a PulledBatch, got {type(batch).__name__}")
+    return (as_ids(batch.ids, "ids"), as_float32(batch.vectors, "vectors", 2),
+            _desc_tuple(batch.info))
+
+
+def _finish(result: Any, what: str) -> Any:
+    """An async method's coroutine run to its end for the blocking API, in
+    a private event loop on this thread (there is none running here)."""
+    if not inspect.iscoroutine(result):
+        return result
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(result)
+    result.close()
+    raise RuntimeError(f"{what} is async and this thread runs an event loop: "
+                       "use the lake's *_async methods here")

@@ -10,9 +10,26 @@ from . import _ext
 from ._errors import STATUS_CLASSES, LakeError, NotFoundError, RuVectorError
 
 __all__ = ["Consistency", "RefreshResult", "UnknownBackend", "UnknownCollection",
-           "LakeSearchResult", "SearchResults", "CacheStats", "Key"]
+           "LakeSearchResult", "SearchResults", "CacheStats", "Key", "LakeBackendName"]
 
 Key = Tuple[str, str]
+
+
+class LakeBackendName(str):
+    """A name in ``RuLake.backends``: a str, with ``absent`` True for a name
+    that warm_from_dir installed entries under while no backend of that
+    name is registered (a STALE lake searches them; register_backend makes
+    it present)."""
+
+    absent: bool
+
+    def __new__(cls, name: str, absent: bool = False) -> "LakeBackendName":
+        self = super().__new__(cls, name)
+        self.absent = absent
+        return self
+
+    def __repr__(self) -> str:
+        return f"LakeBackendName({str.__repr__(self)}, absent={self.absent})"
 
 
 class Consistency(enum.IntEnum):
