@@ -135,7 +135,7 @@ struct sharer {
 static void *share_search(void *arg)
 {
     struct sharer *s = arg;
-    s->status = search1(s->lake, s->backend, "docs", s->q, 32, 5, s->h, &s->nh);
+    s->status = search1(s->lake, s->backend, "docs", s->q, 16, 5, s->h, &s->nh);
     return NULL;
 }
 
@@ -159,7 +159,7 @@ static void wait_pull(struct counting *b)
 static void identical_rows_build_once(void **state)
 {
     (void)state;
-    enum { ROUNDS = 3, SN = 20000, SD = 32 };
+    enum { ROUNDS = 3, SN = 6000, SD = 16 };
     for (int planned = 0; planned < 2; planned++) {
         struct ruv_lake_config cfg;
         struct ruv_lake *lake = NULL;
