@@ -377,7 +377,6 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
     }
     pthread_mutex_unlock(&slot->mu);
     ruv__lake_cache_evict_finish(lake, victims);
-    ruv__lake_warm_up(lake, slot, installed ? installed : e);
     ruv__lake_entry_release(lake, installed);
     *n = sc->count;
 done:

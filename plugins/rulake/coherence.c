@@ -522,30 +522,3 @@ int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *coll
 {
     return call_describe(lake, ruv__lake_backend_at(lake, backend), collection, out);
 }
-
-void ruv__lake_warm_up(struct ruv_lake *lake, struct lake_slot *s, const struct lake_entry *e)
-{
-    const struct ruv_host *host = lake->host;
-    struct lake_backend *lb = ruv__lake_backend_at(lake, s->backend);
-    if (lake->cfg.consistency == RUV_LAKE_FRESH && !lb->absent &&
-        (ruv__lake_local_is(&lb->b) || ruv__lake_fs_is(&lb->b))) {
-        struct ruv_lake_desc d;
-        uint8_t v1[32];
-        if (call_describe(lake, lb, s->collection, &d) == RUV_OK)
-            slot_witness_v1(lake, s, &d, v1);
-    }
-    enum { K = 10 };
-    float *q = e->idx ? malloc(e->dim * sizeof *q) : NULL;
-    if (!q)
-        return;
-    for (uint32_t i = 0; i < e->dim; i++)
-        q[i] = 1.0f;
-    uint64_t ids[K];
-    float scores[K];
-    size_t nfound = 0;
-    ruv_search_params sp;
-    host->index->search_params_init(&sp, K);
-    sp.rerank_factor = (int32_t)lake->cfg.rerank_factor;
-    host->index->search(e->idx, q, &sp, ids, scores, &nfound); /* its answer is not needed */
-    free(q);
-}

@@ -236,16 +236,6 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *colle
 int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,
                        struct ruv_lake_desc *out);
 
-/* The first search after warm_from_dir should cost what later ones do
- * (rulake.md §12 T2), so warm_from_dir runs, on its thread, what a first
- * search would run for the first time: one search of e's index (a query
- * of ones, its answer dropped: the engine's per-thread scratch, the index's
- * codes brought into the CPU caches) and, in FRESH mode with the plugin's
- * own backend registered for s (a local call, no remote store), one
- * describe whose v1 the slot remembers. Counts nothing; failures change
- * nothing (the next search reports its own). */
-void ruv__lake_warm_up(struct ruv_lake *lake, struct lake_slot *s, const struct lake_entry *e);
-
 /* ---- cachedir.c: cache directories and bundles (rulake.md §9) ---- */
 int ruv__lake_save_cache(struct ruv_lake *lake, const struct ruv_lake_target *key,
                          const char *dir, char w2[65]);

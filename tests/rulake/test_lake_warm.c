@@ -1,11 +1,10 @@
-/* What warm_from_dir does so that the first search costs what later ones
- * do (coherence.c ruv__lake_warm_up: one search of the loaded index and,
- * FRESH over the plugin's own backend, one describe): it counts nothing
- * (no check, hit, miss or prime before the first search, which is one
- * check and one hit), and a describe that fails there (the source file is
- * gone) or a backend not registered yet leaves warm_from_dir succeeding
- * and the first search reporting the failure itself. The same for every
- * consistency mode and for an index of one row. */
+/* The first search after warm_from_dir (rulake.md §12 T2's situation):
+ * warm counts nothing (no check, hit, miss or prime before the first
+ * search, which is one check in FRESH and one hit, never a prime); with
+ * the source file gone, warm still succeeds and a FRESH first search
+ * reports the file, while EVENTUAL (checked at warm) and STALE answer;
+ * with no backend registered yet, warm succeeds and STALE answers. For
+ * every consistency mode and for an index of one row. */
 #include "config.h"
 
 #include <string.h>
