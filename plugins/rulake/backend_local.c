@@ -390,9 +390,9 @@ int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll)
 /* Under lb->mu: the collection, its digest computed for its current rows;
  * NULL (status in *st) when it is gone. The leaves the rows lack are hashed
  * with lb->mu released (the rows never change and a reference keeps them)
- * on pool's threads: a pool thread that waits for its helpers may pick up a
- * queued request for this backend, which must not find the lock held. Two
- * callers may hash the same leaves at once; both store the same bytes. */
+ * on the pool's threads: a pool thread that waits for its helpers may pick up
+ * a queued request for this backend, which must not find the lock held.
+ * Two callers may hash the same leaves at once; both store the same bytes. */
 static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
                               const struct ruv_host *pool, int *st)
 {
