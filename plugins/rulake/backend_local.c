@@ -1,8 +1,13 @@
 /* LocalBackend (rulake.md §4, §10.2): in-memory collections of rows kept
  * sorted by id. Every change bumps the collection's numeric generation
- * (1 after the first put) and drops its cached content digest, which
- * describe recomputes once per generation: the lake compares v2, so a
- * counter that starts again at 1 cannot make stale rows look fresh. */
+ * (1 after the first put): the lake compares v2, so a counter that starts
+ * again at 1 cannot make stale rows look fresh.
+ *
+ * The content digest (§6.2) is computed when rows are put, not when the
+ * lake first describes them: a prime then costs the index build and no
+ * hash (rulake.md §12 T5). Its leaves (runs of L rows in id order) are
+ * kept with the rows, and a change re-hashes only the leaves whose rows
+ * it moved or replaced; the others keep their digests. */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -25,6 +30,13 @@ struct lrows {
     atomic_uint refs;
     uint64_t *ids; /* ascending */
     float *vecs;   /* n * dim */
+    /* The digest of these rows, filled in under the backend's lock: leaf
+     * j's when leaf_ok[j], the root when root_ok. */
+    uint64_t nleaves;
+    uint8_t *leaves; /* nleaves * 32 */
+    uint8_t *leaf_ok;
+    int root_ok;
+    uint8_t root[32];
 };
 
 struct lcoll {
@@ -46,6 +58,8 @@ static void rows_release(void *owner)
         return;
     free(r->ids);
     free(r->vecs);
+    free(r->leaves);
+    free(r->leaf_ok);
     free(r);
 }
 
@@ -59,31 +73,67 @@ static void coll_set_rows(struct lcoll *c, struct lrows *r, uint64_t n)
     c->n = r ? n : 0;
 }
 
+static uint64_t leaves_of(uint64_t n)
+{
+    return (n + RUV_LAKE_CONTENT_LEAF_ROWS - 1) / RUV_LAKE_CONTENT_LEAF_ROWS;
+}
+
+static uint64_t leaf_rows(uint64_t n, uint64_t j)
+{
+    uint64_t rows = n - j * RUV_LAKE_CONTENT_LEAF_ROWS;
+    return rows < RUV_LAKE_CONTENT_LEAF_ROWS ? rows : RUV_LAKE_CONTENT_LEAF_ROWS;
+}
+
+/* Room for up to n rows (nleaves is set when the count is known). */
 static struct lrows *rows_new(uint64_t n, uint32_t dim)
 {
     struct lrows *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     atomic_init(&r->refs, 1);
+    uint64_t nl = leaves_of(n) ? leaves_of(n) : 1;
     r->ids = malloc((n ? n : 1) * sizeof *r->ids);
     r->vecs = malloc((n ? n : 1) * dim * sizeof *r->vecs);
-    if (!r->ids || !r->vecs) {
+    r->leaves = malloc(nl * 32);
+    r->leaf_ok = calloc(nl, 1);
+    if (!r->ids || !r->vecs || !r->leaves || !r->leaf_ok) {
         free(r->ids);
         free(r->vecs);
+        free(r->leaves);
+        free(r->leaf_ok);
         free(r);
         return NULL;
     }
     return r;
 }
 
+/* r (n rows) replaces old (on rows): r keeps the digest of each of old's
+ * leaves that r holds unchanged, i.e. the same number of rows, none of
+ * them marked in moved[] (per leaf of r: a row there is new, replaced or
+ * came from another position). */
+static void inherit_leaves(struct lrows *r, uint64_t n, const struct lrows *old, uint64_t on,
+                           const uint8_t *moved)
+{
+    r->nleaves = leaves_of(n);
+    if (!old)
+        return;
+    for (uint64_t j = 0; j < r->nleaves && j < old->nleaves; j++)
+        if (!moved[j] && old->leaf_ok[j] && leaf_rows(n, j) == leaf_rows(on, j)) {
+            memcpy(r->leaves + j * 32, old->leaves + j * 32, 32);
+            r->leaf_ok[j] = 1;
+        }
+}
+
 struct ruv_lake_local {
     atomic_uint refs;
+    const struct ruv_host *host; /* its pool hashes rows as they are put; may be NULL */
     char name[LAKE_NAME_MAX + 1];
     pthread_mutex_t mu;
     struct lcoll *colls;
 };
 
-int ruv__lake_local_new(const char *name, struct ruv_lake_local **out)
+int ruv__lake_local_new(const char *name, const struct ruv_host *host,
+                        struct ruv_lake_local **out)
 {
     if (!out)
         return ruv__detail_set(RUV_E_INVAL, "local_new: out is NULL");
@@ -95,6 +145,7 @@ int ruv__lake_local_new(const char *name, struct ruv_lake_local **out)
     if (!lb)
         return ruv__detail_set(RUV_E_NOMEM, "out of memory for a LocalBackend");
     atomic_init(&lb->refs, 1);
+    lb->host = host;
     strcpy(lb->name, name);
     pthread_mutex_init(&lb->mu, NULL);
     *out = lb;
@@ -153,9 +204,13 @@ static int merge_rows(struct lcoll *c, const uint64_t *ids, const float *vecs,
     uint64_t cap = c->n + n, i = 0, j = 0, o = 0;
     uint32_t d = c->dim;
     struct lrows *r = rows_new(cap, d);
-    if (!r)
+    uint8_t *moved = calloc(leaves_of(cap) ? leaves_of(cap) : 1, 1);
+    if (!r || !moved) {
+        rows_release(r);
+        free(moved);
         return ruv__detail_set(RUV_E_NOMEM, "out of memory merging %llu rows",
                                (unsigned long long)n);
+    }
     uint64_t *nid = r->ids;
     float *nv = r->vecs;
     while (i < c->n || j < n) {
@@ -163,19 +218,27 @@ static int merge_rows(struct lcoll *c, const uint64_t *ids, const float *vecs,
         if (j >= n || (i < c->n && c->ids[i] < jid)) {
             nid[o] = c->ids[i];
             memcpy(nv + o * d, c->vecs + i * d, d * sizeof *nv);
+            if (i != o)
+                moved[o / RUV_LAKE_CONTENT_LEAF_ROWS] = 1;
             i++;
         } else {
             if (i < c->n && c->ids[i] == jid)
                 i++; /* replaced */
+            moved[o / RUV_LAKE_CONTENT_LEAF_ROWS] = 1;
             nid[o] = jid;
             memcpy(nv + o * d, vecs + (order ? order[j] : j) * d, d * sizeof *nv);
             j++;
         }
         o++;
     }
+    inherit_leaves(r, o, c->rows, c->n, moved);
+    free(moved);
     coll_set_rows(c, r, o);
     return RUV_OK;
 }
+
+static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
+                              const struct ruv_host *pool, int *st);
 
 static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
                const float *vectors, uint64_t n, uint32_t dim, int replace)
@@ -217,6 +280,11 @@ static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
         if (st == RUV_OK) {
             c->gen++;
             c->digest_ok = 0;
+            /* The digest now, on the pool of the engine that made lb. A
+             * failure here (out of memory) leaves the rows put and the
+             * missing leaves to the next describe, which reports it. */
+            int hs;
+            digested(lb, coll, lb->host, &hs);
         }
     }
     pthread_mutex_unlock(&lb->mu);
@@ -253,6 +321,7 @@ int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const ui
         /* Pulls may share the rows: the kept ones go to new rows. */
         uint64_t o = 0, gone = 0;
         struct lrows *r = NULL;
+        uint8_t *moved = NULL;
         for (int pass = 0; pass < 2; pass++) {
             o = 0;
             for (uint64_t i = 0; i < c->n; i++) {
@@ -265,23 +334,33 @@ int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const ui
                     r->ids[o] = c->ids[i];
                     memcpy(r->vecs + o * c->dim, c->vecs + i * c->dim,
                            c->dim * sizeof *c->vecs);
+                    if (i != o)
+                        moved[o / RUV_LAKE_CONTENT_LEAF_ROWS] = 1;
                 }
                 o++;
             }
             gone = c->n - o;
             if (pass || !gone || !o)
                 break;
-            if (!(r = rows_new(o, c->dim))) {
+            r = rows_new(o, c->dim);
+            moved = calloc(leaves_of(o), 1);
+            if (!r || !moved) {
+                rows_release(r);
+                r = NULL;
                 st = ruv__detail_set(RUV_E_NOMEM, "out of memory deleting rows");
                 gone = 0;
                 break;
             }
         }
-        if (gone)
-            coll_set_rows(c, r, o);
+        if (r)
+            inherit_leaves(r, o, c->rows, c->n, moved);
+        free(moved);
         if (gone) {
+            coll_set_rows(c, r, o);
             c->gen++;
             c->digest_ok = 0;
+            int hs;
+            digested(lb, coll, lb->host, &hs);
         }
         if (removed)
             *removed = gone;
@@ -308,13 +387,14 @@ int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll)
     return st;
 }
 
-/* Under lb->mu. */
 /* Under lb->mu: the collection, its digest computed for its current rows;
- * NULL (status in *st) when it is gone. The hash runs with lb->mu released
- * (the rows never change and a reference keeps them), on the pool the lake
- * lends to this call: a pool thread that waits for its helpers may pick up
- * a queued request for this backend, which must not find the lock held. */
-static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll, int *st)
+ * NULL (status in *st) when it is gone. The leaves the rows lack are hashed
+ * with lb->mu released (the rows never change and a reference keeps them)
+ * on the pool's threads: a pool thread that waits for its helpers may pick up
+ * a queued request for this backend, which must not find the lock held.
+ * Two callers may hash the same leaves at once; both store the same bytes. */
+static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
+                              const struct ruv_host *pool, int *st)
 {
     for (;;) {
         struct lcoll *c = find(lb, coll);
@@ -322,30 +402,53 @@ static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll, int *
             *st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
             return NULL;
         }
-        if (!c->digest_ok && !c->rows) {
+        struct lrows *r = c->rows;
+        if (!c->digest_ok && !r) {
             if ((*st = ruv__lake_content_hash(NULL, NULL, NULL, 0, c->dim, c->digest)) != RUV_OK)
                 return NULL;
+            c->digest_ok = 1;
+        }
+        if (!c->digest_ok && r->root_ok) {
+            memcpy(c->digest, r->root, 32);
             c->digest_ok = 1;
         }
         if (c->digest_ok) {
             *st = RUV_OK;
             return c;
         }
-        struct lrows *r = c->rows;
-        uint64_t n = c->n;
+        uint64_t n = c->n, nl = r->nleaves, nmiss = 0;
         uint32_t dim = c->dim;
-        uint8_t digest[32];
+        uint64_t *which = malloc(nl * sizeof *which);
+        uint8_t *leaves = malloc(nl * 32), root[32];
+        if (!which || !leaves) {
+            free(which);
+            free(leaves);
+            *st = ruv__detail_set(RUV_E_NOMEM, "out of memory for %llu leaf digests",
+                                  (unsigned long long)nl);
+            return NULL;
+        }
+        for (uint64_t j = 0; j < nl; j++)
+            if (r->leaf_ok[j])
+                memcpy(leaves + j * 32, r->leaves + j * 32, 32);
+            else
+                which[nmiss++] = j;
         atomic_fetch_add(&r->refs, 1);
         pthread_mutex_unlock(&lb->mu);
-        int hs = ruv__lake_digest_pooled(ruv__lake_pool_get(), r->ids, r->vecs, NULL, n, dim, 0,
-                                         digest);
+        int hs = ruv__lake_leaves_pooled(pool, r->ids, r->vecs, n, dim, which, nmiss, leaves);
+        if (hs == RUV_OK)
+            hs = ruv__lake_content_root(n, dim, leaves, nl, root);
         pthread_mutex_lock(&lb->mu);
-        c = hs == RUV_OK ? find(lb, coll) : NULL;
-        if (c && c->rows == r && !c->digest_ok) { /* else changed meanwhile: again */
-            memcpy(c->digest, digest, 32);
-            c->digest_ok = 1;
+        if (hs == RUV_OK) { /* the rows' own: right even if c changed meanwhile */
+            for (uint64_t k = 0; k < nmiss; k++) {
+                memcpy(r->leaves + which[k] * 32, leaves + which[k] * 32, 32);
+                r->leaf_ok[which[k]] = 1;
+            }
+            memcpy(r->root, root, 32);
+            r->root_ok = 1;
         }
         rows_release(r);
+        free(which);
+        free(leaves);
         if (hs != RUV_OK) {
             *st = hs;
             return NULL;
@@ -374,7 +477,7 @@ static int local_describe(void *state, const char *coll, struct ruv_lake_desc *d
     struct ruv_lake_local *lb = state;
     int st;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = digested(lb, coll, &st);
+    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), &st);
     if (c)
         st = fill_desc(lb, c, d);
     pthread_mutex_unlock(&lb->mu);
@@ -389,7 +492,7 @@ static int local_pull(void *state, const char *coll, struct ruv_lake_batch *out)
     struct ruv_lake_local *lb = state;
     int st = RUV_OK;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = digested(lb, coll, &st);
+    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), &st);
     if (c)
         st = fill_desc(lb, c, &out->desc);
     if (st == RUV_OK) {

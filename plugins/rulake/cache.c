@@ -253,3 +253,96 @@ void ruv__lake_cache_clear(struct ruv_lake *lake)
         all = next;
     }
 }
+
+struct lake_build {
+    struct lake_build *next;
+    uint8_t v1[32], digest[32];
+    pthread_t leader;
+    unsigned refs;            /* the leader's and each waiter's */
+    int done;
+    struct lake_entry *entry; /* the leader's installed entry (a reference), or NULL */
+};
+
+/* Under cache_mu: drops one reference; returns the entry reference to
+ * release after unlocking when it was the last. */
+static struct lake_entry *build_unref_locked(struct lake_build *b)
+{
+    if (--b->refs)
+        return NULL;
+    struct lake_entry *e = b->entry;
+    free(b);
+    return e;
+}
+
+int ruv__lake_build_claim(struct ruv_lake *lake, const uint8_t v1[32], const uint8_t digest[32],
+                          const uint8_t *v2, struct lake_entry **have, struct lake_build **claim)
+{
+    *have = NULL;
+    *claim = NULL;
+    struct lake_entry *drop = NULL;
+    pthread_mutex_lock(&lake->cache_mu);
+    for (;;) {
+        struct lake_entry *e = NULL;
+        if (v2)
+            e = find_locked(lake, v2);
+        else /* P still to be planned: the same rows plan the same P, so
+              * v1 and digest equal mean v2 equal (as a hit's check says) */
+            for (e = lake->lru; e; e = e->next)
+                if (memcmp(e->v1, v1, 32) == 0 && memcmp(e->digest, digest, 32) == 0)
+                    break;
+        if (e) {
+            *have = ruv__lake_entry_retain(e);
+            break;
+        }
+        struct lake_build *b = lake->builds;
+        while (b && (memcmp(b->v1, v1, 32) != 0 || memcmp(b->digest, digest, 32) != 0))
+            b = b->next;
+        if (b && pthread_equal(b->leader, pthread_self()))
+            break; /* nested in our own build: waiting would wait for ourselves */
+        if (b) {
+            b->refs++;
+            while (!b->done)
+                pthread_cond_wait(&lake->built, &lake->cache_mu);
+            if (b->entry && !atomic_load(&b->entry->evicted))
+                *have = ruv__lake_entry_retain(b->entry);
+            drop = build_unref_locked(b); /* NULL unless *have is set */
+            if (*have)
+                break;
+            continue; /* that build failed: look again, maybe lead */
+        }
+        if (!(b = calloc(1, sizeof *b))) {
+            pthread_mutex_unlock(&lake->cache_mu);
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory for a build record");
+        }
+        memcpy(b->v1, v1, 32);
+        memcpy(b->digest, digest, 32);
+        b->leader = pthread_self();
+        b->refs = 1;
+        b->next = lake->builds;
+        lake->builds = b;
+        *claim = b;
+        break;
+    }
+    pthread_mutex_unlock(&lake->cache_mu);
+    ruv__lake_entry_release(lake, drop);
+    return RUV_OK;
+}
+
+void ruv__lake_build_finish(struct ruv_lake *lake, struct lake_build *claim,
+                            struct lake_entry *installed)
+{
+    if (!claim)
+        return;
+    pthread_mutex_lock(&lake->cache_mu);
+    for (struct lake_build **p = &lake->builds; *p; p = &(*p)->next)
+        if (*p == claim) {
+            *p = claim->next;
+            break;
+        }
+    claim->entry = installed ? ruv__lake_entry_retain(installed) : NULL;
+    claim->done = 1;
+    pthread_cond_broadcast(&lake->built);
+    struct lake_entry *drop = build_unref_locked(claim);
+    pthread_mutex_unlock(&lake->cache_mu);
+    ruv__lake_entry_release(lake, drop);
+}

@@ -143,10 +143,12 @@ static int ids_ascending(const uint64_t *ids, uint64_t n)
 }
 
 /* Pull, check, hash and build one entry (no lock held). *out is a new
- * entry, or an existing one with the same v2 (*shared set). */
+ * entry, or an existing one with the same v2 (*shared set). *claim: the
+ * build this call leads (ruv__lake_build_claim), for the caller to finish
+ * after installing *out (also when prime fails), or NULL. */
 static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *coll,
                  uint32_t qdim, const struct ruv_lake_batch *supplied, struct lake_entry **out,
-                 int *shared)
+                 int *shared, struct lake_build **claim)
 {
     const struct ruv_host *host = lake->host;
     struct ruv_lake_batch bt;
@@ -219,7 +221,10 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
     int planned = ruv__lake_planned(&lake->cfg);
     if ((st = desc_witnesses(lake, &bt.desc, planned ? NULL : digest, v1, v2)) != RUV_OK)
         goto done;
-    struct lake_entry *have = planned ? NULL : ruv__lake_cache_find(lake, v2);
+    struct lake_entry *have = NULL;
+    if ((st = ruv__lake_build_claim(lake, v1, digest, planned ? NULL : v2, &have, claim)) !=
+        RUV_OK)
+        goto done;
     if (have) {
         *out = have;
         *shared = 1;
@@ -279,8 +284,7 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
         if ((st = ruv__lake_witness_v2(v1, params, strlen(params), digest, v2)) != RUV_OK)
             goto done;
         if ((have = ruv__lake_cache_find(lake, v2)) != NULL) {
-            *out = have;
-            *shared = 1;
+            *out = have; /* built, but another key linked these rows first */
             goto done;
         }
     }
@@ -536,9 +540,10 @@ static int acquire_step(struct ruv_lake *lake, unsigned backend, const char *col
         atomic_fetch_add(&s->c.misses, 1);
         uint64_t t0 = ruv__lake_now_ns();
         struct lake_entry *fresh = NULL, *victims = NULL, *installed = NULL;
+        struct lake_build *claim = NULL;
         int shared = 0, shared_install = 0;
         char failed[sizeof s->prime_detail];
-        st = prime(lake, lb, coll, qdim, rows, &fresh, &shared);
+        st = prime(lake, lb, coll, qdim, rows, &fresh, &shared, &claim);
         pthread_mutex_lock(&s->mu);
         if (st == RUV_OK) {
             installed = ruv__lake_cache_install(lake, s, fresh, &shared_install, &victims);
@@ -553,13 +558,17 @@ static int acquire_step(struct ruv_lake *lake, unsigned backend, const char *col
         s->prime_seq++;
         pthread_cond_broadcast(&s->primed);
         pthread_mutex_unlock(&s->mu);
+        ruv__lake_build_finish(lake, claim, installed);
         ruv__lake_cache_evict_finish(lake, victims);
         if (st != RUV_OK) {
             atomic_fetch_add(&s->c.prime_failures, 1);
             return ruv__detail_set(st, "%s", failed);
         }
         ruv__lake_entry_release(lake, fresh);
-        if (shared || shared_install) {
+        /* A build whose entry another key linked meanwhile (shared_install
+         * alone) still counts as a prime: primes counts index builds. */
+        (void)shared_install;
+        if (shared) {
             atomic_fetch_add(&s->c.shared_hits, 1);
         } else {
             uint64_t dt = ruv__lake_now_ns() - t0;

@@ -101,3 +101,53 @@ int ruv__lake_digest_pooled(const struct ruv_host *host, const uint64_t *ids,
     free(j.detail);
     return st;
 }
+
+struct some_leaves {
+    const uint64_t *ids;
+    const float *vectors;
+    uint64_t n;
+    uint32_t dim;
+    const uint64_t *which;
+    uint8_t *leaves;
+    int *status;
+};
+
+static void some_leaves_task(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    struct some_leaves *j = ctx;
+    for (size_t i = begin; i < end; i++) {
+        uint64_t leaf = j->which[i], first = leaf * RUV_LAKE_CONTENT_LEAF_ROWS;
+        uint64_t rows = j->n - first;
+        if (rows > RUV_LAKE_CONTENT_LEAF_ROWS)
+            rows = RUV_LAKE_CONTENT_LEAF_ROWS;
+        j->status[i] = ruv__lake_content_leaf(leaf, j->ids, j->vectors, NULL, rows, j->dim,
+                                              j->leaves + leaf * 32);
+    }
+}
+
+int ruv__lake_leaves_pooled(const struct ruv_host *host, const uint64_t *ids,
+                            const float *vectors, uint64_t n, uint32_t dim,
+                            const uint64_t *which, uint64_t nwhich, uint8_t *leaves)
+{
+    if (dim == 0)
+        return ruv__detail_set(RUV_E_INVAL, "dim must be at least 1");
+    if (nwhich == 0)
+        return RUV_OK;
+    int one = RUV_OK, *status = nwhich > 1 ? calloc((size_t)nwhich, sizeof *status) : &one;
+    if (!status)
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory for %llu leaf digests",
+                               (unsigned long long)nwhich);
+    struct some_leaves j = {ids, vectors, n, dim, which, leaves, status};
+    int st = RUV_OK;
+    if (nwhich < 2 || !host || !host->parallel_for)
+        some_leaves_task(&j, 0, (size_t)nwhich, 0);
+    else if (host->parallel_for(host, 0, (size_t)nwhich, 1, some_leaves_task, &j) != RUV_OK)
+        st = ruv__detail_set(RUV_E_NOMEM, "content digest on the pool: %s",
+                             host->last_error ? host->last_error() : "(no detail)");
+    for (uint64_t i = 0; st == RUV_OK && i < nwhich; i++)
+        st = status[i];
+    if (status != &one)
+        free(status);
+    return st;
+}

@@ -110,6 +110,7 @@ int ruv__lake_open(const struct ruv_host *host, const struct ruv_lake_config *cf
     pthread_rwlock_init(&lake->backends_lock, NULL);
     pthread_rwlock_init(&lake->table_lock, NULL);
     pthread_mutex_init(&lake->cache_mu, NULL);
+    pthread_cond_init(&lake->built, NULL);
     pthread_mutex_init(&lake->tasks_mu, NULL);
     pthread_cond_init(&lake->tasks_idle, NULL);
     pthread_mutex_init(&lake->calls_mu, NULL);
@@ -185,6 +186,7 @@ void ruv__lake_close(struct ruv_lake *lake)
     pthread_rwlock_destroy(&lake->backends_lock);
     pthread_rwlock_destroy(&lake->table_lock);
     pthread_mutex_destroy(&lake->cache_mu);
+    pthread_cond_destroy(&lake->built);
     pthread_mutex_destroy(&lake->tasks_mu);
     pthread_cond_destroy(&lake->tasks_idle);
     pthread_mutex_destroy(&lake->calls_mu);

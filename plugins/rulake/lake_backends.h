@@ -7,8 +7,11 @@
 #include <stdint.h>
 
 #include <ruvector/feature-lake.h>
+#include <ruvector/plugin.h>
 
-int ruv__lake_local_new(const char *name, struct ruv_lake_local **out);
+/* host (not owned, may be NULL): whose pool hashes rows as they are put. */
+int ruv__lake_local_new(const char *name, const struct ruv_host *host,
+                        struct ruv_lake_local **out);
 int ruv__lake_local_upsert(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
                            const float *vectors, uint64_t n, uint32_t dim);
 int ruv__lake_local_put_collection(struct ruv_lake_local *lb, const char *coll,

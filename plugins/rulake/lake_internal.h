@@ -106,6 +106,8 @@ struct ruv_lake {
     pthread_mutex_t cache_mu;
     struct lake_entry *lru; /* linked entries (any order: victims by last_used) */
     uint64_t bytes, reserved, nentries;
+    struct lake_build *builds; /* builds in progress (cache.c), under cache_mu */
+    pthread_cond_t built;      /* a build finished */
     atomic_uint_fast64_t tick;
     /* submit.c: queued and running requests (close cancels the queued and
      * waits for all of them). */
@@ -198,6 +200,21 @@ struct lake_entry *ruv__lake_cache_find(struct ruv_lake *lake, const uint8_t v2[
 struct lake_entry *ruv__lake_cache_install(struct ruv_lake *lake, struct lake_slot *slot,
                                            struct lake_entry *e, int *shared,
                                            struct lake_entry **victims);
+/* Builds are single-flight per v2 (rulake.md §7): a prime that has the
+ * rows' v1 and content digest (which, with the lake's parameters, make v2)
+ * calls claim before building. When an entry with v2 is linked (v2 given;
+ * NULL while the plan has not chosen P) or another prime is building the
+ * same rows, claim waits for that build and returns its entry, retained,
+ * in *have; when that build failed it tries again. Else the caller leads:
+ * *claim is set and the caller must pass it to finish once it installed
+ * its entry (installed, or NULL when it failed). A prime nested in the
+ * leader's own build on its thread (the pool runs queued work while it
+ * waits) builds on its own: *have and *claim both NULL. */
+struct lake_build;
+int ruv__lake_build_claim(struct ruv_lake *lake, const uint8_t v1[32], const uint8_t digest[32],
+                          const uint8_t *v2, struct lake_entry **have, struct lake_build **claim);
+void ruv__lake_build_finish(struct ruv_lake *lake, struct lake_build *claim,
+                            struct lake_entry *installed);
 /* Clears the slots that point at victims and drops the cache's references.
  * Takes table and slot locks: call with none held. */
 void ruv__lake_cache_evict_finish(struct ruv_lake *lake, struct lake_entry *victims);

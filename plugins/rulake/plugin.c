@@ -227,8 +227,7 @@ static int op_open(void *state, const struct ruv_lake_config *cfg, struct ruv_la
 
 static int op_local_new(void *state, const char *name, struct ruv_lake_local **out)
 {
-    (void)state;
-    return ruv__lake_local_new(name, out);
+    return ruv__lake_local_new(name, ((struct lake_state *)state)->host, out);
 }
 
 static int op_fs_new(void *state, const char *name, const char *root, struct ruv_lake_fs **out)
