@@ -135,11 +135,26 @@ void ruv__rabitq_fastscan_lut_ref(const float *q, size_t dim, unsigned bits, uin
     for (size_t m = 0; m < nsub; m++) {
         float neg = 0.0f, pos = 0.0f;
         /* selects, not branches: the signs are random, and a mispredicted
-         * branch per coordinate was most of this function's time */
+         * branch per coordinate was most of this function's time (the
+         * compiler keeps a branch in the scalar form) */
+        float nv[4], pv[4];
+#if defined(__SSE2__)
+        if (!portable && 4 * m + 4 <= dim) {
+            const __m128 x = _mm_loadu_ps(q + 4 * m), zero = _mm_setzero_ps();
+            _mm_storeu_ps(nv, _mm_min_ps(x, zero)); /* x < 0 ? x : 0 */
+            _mm_storeu_ps(pv, _mm_max_ps(x, zero)); /* x > 0 ? x : 0 */
+        } else
+#endif
+        {
+            for (unsigned t = 0; t < 4; t++) {
+                float v = qcoord(q, dim, 4 * m + t);
+                nv[t] = v < 0.0f ? v : 0.0f;
+                pv[t] = v > 0.0f ? v : 0.0f;
+            }
+        }
         for (unsigned t = 0; t < 4; t++) {
-            float v = qcoord(q, dim, 4 * m + t);
-            neg += v < 0.0f ? v : 0.0f;
-            pos += v > 0.0f ? v : 0.0f;
+            neg += nv[t];
+            pos += pv[t];
         }
         range = pos - neg > range ? pos - neg : range;
         offset += neg;
