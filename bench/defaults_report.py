@@ -152,6 +152,9 @@ def main() -> None:
           f"CPU {m.get('cpu_description', m['cpu_model'])}, {m['cpus']} vCPUs, "
           f"kernel plugin {m['kernel']}; versions {m['versions']}")
     print(f"\nuptime at the start: `{m['uptime_start']}`; at the end: `{m.get('uptime_end', '?')}`\n")
+    if m.get("clock") == "cpu":
+        print("Clock: single-query QPS from the searching thread's CPU time, builds in process "
+              "CPU seconds (all threads); batch QPS wall-clock.\n")
     print("\n".join(summary(res["sets"])))
     for s in res["sets"]:
         print("\n".join(set_table(s)))

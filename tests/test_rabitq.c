@@ -1289,6 +1289,97 @@ static void test_kernel_tables(void **state)
     free(l1);
 }
 
+/* The rotation's sign pass: the SSE2 form and the scalar one give the same
+ * bits (signed zeros, subnormals and infinities included). */
+static void test_sign_scale_forms_agree(void **state)
+{
+    (void)state;
+    enum { N = 256 };
+    float a[N], b[N];
+    uint64_t bits[N / 64], s = 99;
+    for (unsigned trial = 0; trial < 50; trial++) {
+        for (unsigned w = 0; w < N / 64; w++)
+            bits[w] = ruv__splitmix64(&s);
+        for (unsigned i = 0; i < N; i++)
+            a[i] = b[i] = (float)gauss(&s);
+        a[3] = b[3] = -0.0f;
+        a[5] = b[5] = 1e-40f;
+        a[7] = b[7] = INFINITY;
+        const float scale = trial % 2 ? 0.7071068f : -3.0f;
+        ruv__rotation_sign_scale(a, bits, 64, N, scale, 0);
+        ruv__rotation_sign_scale(b, bits, 64, N, scale, 1);
+        assert_memory_equal(a, b, sizeof a);
+    }
+}
+
+/* The per-query FastScan tables: the SSE2 form, the scalar form and the
+ * subset sums by doubling (the form before either) give the same bytes,
+ * for every query width, odd dimensions, zeros and one-signed queries. */
+static void lut_by_doubling(const float *q, size_t dim, unsigned bits, uint8_t *lut)
+{
+    const float levels = (float)((1u << bits) - 1u);
+    const size_t nsub = ruv__rabitq_nsub(dim);
+    float range = 0.0f;
+    for (size_t m = 0; m < nsub; m++) {
+        float neg = 0.0f, pos = 0.0f;
+        for (unsigned t = 0; t < 4; t++) {
+            float v = 4 * m + t < dim ? q[4 * m + t] : 0.0f;
+            if (v < 0.0f)
+                neg += v;
+            else
+                pos += v;
+        }
+        range = pos - neg > range ? pos - neg : range;
+    }
+    const float delta = range / levels;
+    const float inv = delta > 0.0f ? 1.0f / delta : 0.0f;
+    for (size_t m = 0; m < nsub; m++) {
+        float tab[16], neg = 0.0f;
+        tab[0] = 0.0f;
+        for (unsigned t = 0; t < 4; t++) {
+            const float v = 4 * m + t < dim ? q[4 * m + t] : 0.0f;
+            neg += v < 0.0f ? v : 0.0f;
+            for (unsigned u = 0; u < (1u << t); u++)
+                tab[(1u << t) + u] = tab[u] + v;
+        }
+        for (unsigned v = 0; v < 16; v++) {
+            unsigned u = (unsigned)((tab[v] - neg) * inv + 0.5f);
+            lut[m * 16 + v] = (uint8_t)(u > (unsigned)levels ? (unsigned)levels : u);
+        }
+    }
+}
+
+static void test_fastscan_lut_forms_agree(void **state)
+{
+    (void)state;
+    static const size_t dims[] = {1, 3, 61, 64, 130, 256, 1024, 1030};
+    static float q[1032];
+    static uint8_t a[258 * 16], b[258 * 16], c[258 * 16];
+    uint64_t s = 77;
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+        const size_t dim = dims[di];
+        for (unsigned shape = 0; shape < 4; shape++) {
+            for (size_t d = 0; d < dim; d++) {
+                double g = gauss(&s);
+                q[d] = shape == 0   ? (float)g
+                       : shape == 1 ? (float)fabs(g) * 1e-3f            /* one sign, small */
+                       : shape == 2 ? (d % 3 ? 0.0f : (float)(-fabs(g))) /* zeros, negatives */
+                                    : (float)(g * 1e4);
+            }
+            for (unsigned bits = 1; bits <= 8; bits++) {
+                struct ruv__rabitq_lutq la, lb;
+                const size_t bytes = ruv__rabitq_nsub(dim) * 16;
+                ruv__rabitq_fastscan_lut(q, dim, bits, a, &la);
+                ruv__rabitq_fastscan_lut_ref(q, dim, bits, b, &lb, 1);
+                lut_by_doubling(q, dim, bits, c);
+                assert_memory_equal(a, b, bytes);
+                assert_memory_equal(b, c, bytes);
+                assert_true(la.delta == lb.delta && la.offset == lb.offset);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest rotation[] = {
@@ -1311,6 +1402,8 @@ int main(void)
         cmocka_unit_test(test_zero_residual),
         cmocka_unit_test(test_fastscan_vs_bitplane),
         cmocka_unit_test(test_kernel_tables),
+        cmocka_unit_test(test_fastscan_lut_forms_agree),
+        cmocka_unit_test(test_sign_scale_forms_agree),
     };
     int fails = cmocka_run_group_tests_name("rotation", rotation, NULL, NULL);
     fails += cmocka_run_group_tests_name("rabitq-layouts", standalone, NULL, NULL);

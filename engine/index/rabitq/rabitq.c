@@ -183,8 +183,10 @@ static void heap_build(struct heap *h)
 
 static unsigned ex_level(float t, float x, unsigned mask)
 {
-    /* +1e-5 so that t exactly at a critical point (k+1)/x lands on k+1 */
-    double v = floor((double)t * (double)x + 1e-5);
+    /* +1e-5 so that t exactly at a critical point (k+1)/x lands on k+1.
+     * t, x >= 0, so truncation is floor: without SSE4.1, floor() is a libm
+     * call, and it was most of the extended codes' encoding time. */
+    double v = (double)t * (double)x + 1e-5;
     return v >= (double)mask ? mask : (unsigned)v;
 }
 
@@ -399,16 +401,23 @@ int ruv__rabitq_encode_ex(const float *o, const float *c, size_t dim, unsigned b
 
     struct sums s = s1;
     s.yr = s.yy = s.yc = 0.0;
+    /* Selects, not branches (the residuals' signs are random): negating
+     * mag by its sign bit is exact, and mask - e == mask ^ e. */
     for (size_t i = 0; i < dim; i++) {
         unsigned e = ex_level(t, w.x[i], mask);
         double r = residual(o, c, i);
         double mag = e + 0.5;
-        int pos = r > 0.0;
+        const unsigned neg = !(r > 0.0);
         /* negative coordinates store ~e so that u + c_B = -(e + 1/2) */
-        ex[i] = (uint8_t)(pos ? e : mask - e);
+        ex[i] = (uint8_t)(e ^ (mask & (0u - neg)));
+        uint64_t mb;
+        memcpy(&mb, &mag, sizeof mb);
+        mb ^= (uint64_t)neg << 63;
+        double smag;
+        memcpy(&smag, &mb, sizeof smag);
         s.yr += mag * fabs(r);
         s.yy += mag * mag;
-        s.yc += (pos ? mag : -mag) * (c ? (double)c[i] : 0.0);
+        s.yc += smag * (c ? (double)c[i] : 0.0);
     }
     factors_finish(&s, dim, metric, eps0, fex);
     return RUV_OK;

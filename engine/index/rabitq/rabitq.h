@@ -153,6 +153,10 @@ int ruv__rabitq_query_bitplanes(const float *q, size_t dim, unsigned nplanes, ui
  * Dequantisation error: |ip_fastscan - <b, q>| <= nsub * delta / 2. */
 void ruv__rabitq_fastscan_lut(const float *q, size_t dim, unsigned bits, uint8_t *lut,
                               struct ruv__rabitq_lutq *lq);
+/* The same, portable = 1: the scalar tables only (the test of the SIMD
+ * path compares the two byte for byte). */
+void ruv__rabitq_fastscan_lut_ref(const float *q, size_t dim, unsigned bits, uint8_t *lut,
+                                  struct ruv__rabitq_lutq *lq, int portable);
 
 /* Packs up to 32 1-bit codes (n <= 32, code i at codes + i * words) into one
  * FastScan block of nsub * 16 bytes (kernel.h layout) holding sub-codes

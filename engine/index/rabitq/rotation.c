@@ -2,6 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <ruvector/error.h>
 #include <ruvector/kernel.h>
@@ -57,7 +60,33 @@ void ruv__rotation_free(struct ruv__rotation *r)
  * float (rounding is sign-symmetric) without a branch: the ternary compiled
  * to one unpredictable branch per coordinate, and this pass was ~7 % of a
  * 1-bit IVF build's CPU time at n = 1M. */
-static void sign_scale(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi, float s)
+#if defined(__SSE2__)
+/* Eight coordinates per byte of signs: each lane tests its own bit
+ * (and + compare), so the same x_i * s with the sign bit xor-ed in, with
+ * no per-coordinate shift: at D = 1,024 the scalar loop was ~6 % of a
+ * query's CPU time. */
+static void sign_scale_sse2(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi, float s)
+{
+    const __m128i b_lo = _mm_setr_epi32(1, 2, 4, 8), b_hi = _mm_setr_epi32(16, 32, 64, 128);
+    const __m128i top = _mm_set1_epi32((int)0x80000000u);
+    const __m128 vs = _mm_set1_ps(s);
+    for (uint32_t w = lo / 64u; w < hi / 64u; w++) {
+        const uint64_t b = bits[w];
+        float *xw = x + (size_t)w * 64u;
+        for (unsigned byte = 0; byte < 8; byte++) {
+            const __m128i bb = _mm_set1_epi32((int)((b >> (8 * byte)) & 0xffu));
+            const __m128i m0 = _mm_and_si128(_mm_cmpeq_epi32(_mm_and_si128(bb, b_lo), b_lo), top);
+            const __m128i m1 = _mm_and_si128(_mm_cmpeq_epi32(_mm_and_si128(bb, b_hi), b_hi), top);
+            float *p = xw + 8 * byte;
+            __m128 v0 = _mm_mul_ps(_mm_loadu_ps(p), vs), v1 = _mm_mul_ps(_mm_loadu_ps(p + 4), vs);
+            _mm_storeu_ps(p, _mm_xor_ps(v0, _mm_castsi128_ps(m0)));
+            _mm_storeu_ps(p + 4, _mm_xor_ps(v1, _mm_castsi128_ps(m1)));
+        }
+    }
+}
+#endif
+
+static void sign_scale_scalar(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi, float s)
 {
     for (uint32_t w = lo / 64u; w < hi / 64u; w++) {
         uint64_t b = bits[w];
@@ -70,6 +99,24 @@ static void sign_scale(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi,
             memcpy(&xw[t], &u, sizeof u);
         }
     }
+}
+
+void ruv__rotation_sign_scale(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi, float s,
+                              int portable)
+{
+#if defined(__SSE2__)
+    if (!portable) {
+        sign_scale_sse2(x, bits, lo, hi, s);
+        return;
+    }
+#endif
+    (void)portable;
+    sign_scale_scalar(x, bits, lo, hi, s);
+}
+
+static void sign_scale(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi, float s)
+{
+    ruv__rotation_sign_scale(x, bits, lo, hi, s, 0);
 }
 
 /* Unnormalised Kac butterfly across the two halves; its 1/sqrt(2) is folded

@@ -62,4 +62,10 @@ void ruv__rotation_apply(const struct ruv__rotation *r, const struct ruv_kernel_
 void ruv__rotation_apply_inverse(const struct ruv__rotation *r, const struct ruv_kernel_ops *k,
                                  const float *in, float *out);
 
+/* The sign pass of a round: x_i *= (bit i of bits set ? -s : s) for i in
+ * [lo, hi), whole 64-coordinate words. portable = 1 takes the scalar form
+ * (the test of the SSE2 form compares the two bit for bit). */
+void ruv__rotation_sign_scale(float *x, const uint64_t *bits, uint32_t lo, uint32_t hi, float s,
+                              int portable);
+
 #endif
