@@ -62,6 +62,7 @@ void ruv__astream_free(struct ruv__astream *s)
         return;
     free(s->http.ca_file);
     free(s->http.authorization);
+    free(s->http.proxy);
     free(s->endpoint);
     ruv__sse_free(s->sse);
     ruv__reconcile_free(&s->seen);
@@ -245,6 +246,7 @@ int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *p
     s->http = c->http;
     s->http.ca_file = dup_or_null(c->http.ca_file, &oom);
     s->http.authorization = dup_or_null(c->http.authorization, &oom);
+    s->http.proxy = dup_or_null(c->http.proxy, &oom);
     s->endpoint = dup_or_null(c->endpoint, &oom);
     if (!oom)
         oom = ruv__op_keep_params(c, op, params, len) != RUV_OK;

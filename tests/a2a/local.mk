@@ -8,6 +8,7 @@ RUV_A2A_VECTOR_FILES = tests/a2a/gen_vectors.mjs tests/a2a/vectors/es_numbers.tx
 	tests/a2a/gen_python_vectors.py tests/a2a/vectors/python.json \
 	tests/a2a/vectors/identity_card.json
 EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h tests/a2a/fakes/fake_peer.py \
+	tests/a2a/fakes/fake_proxy.py \
 	tests/a2a/peers/a2a_sdk_peer.py tests/a2a/peers/js/package.json \
 	tests/a2a/peers/js/package-lock.json tests/a2a/peers/js/peer.mjs
 if HAVE_A2A_CORE

@@ -14,6 +14,8 @@ and the last RPC's method and A2A-Version header.
 """
 import argparse
 import base64
+import email.utils
+import gzip
 import hashlib
 import json
 import sys
@@ -45,6 +47,19 @@ def jcs(v) -> bytes:
     # RFC 8785 for cards of strings, bools and arrays (no numbers, no
     # non-BMP keys): sorted keys, no whitespace, raw UTF-8.
     return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_BOMB = []
+_BOMB_LOCK = threading.Lock()
+
+
+def gzip_bomb():
+    """32 MiB of JSON (whitespace, mostly) gzipped to ~32 KiB, made once."""
+    with _BOMB_LOCK:
+        if not _BOMB:
+            raw = b'{"jsonrpc":"2.0","id":"x","result":' + b" " * (32 << 20) + b'{"id":"x"}}'
+            _BOMB.append(gzip.compress(raw, 6))
+        return _BOMB[0]
 
 
 class Peer:
@@ -231,6 +246,36 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(body)
                 return None
+        if mode.startswith("retry_after_") and mode != "retry_after_long":
+            # Retry-After as an HTTP-date or garbage (a2a.md §6): _date +2 s
+            # and _garbage answer the first two RPCs 503, then serve; _date_long
+            # (+120 s) always answers 503.
+            if mode == "retry_after_date_long" or p.stats["rpc"] <= 2:
+                when = {"retry_after_date": 2, "retry_after_date_long": 120,
+                        "retry_after_past": -3600}.get(mode)
+                value = (email.utils.formatdate(time.time() + when, usegmt=True)
+                         if when is not None else "soon, maybe")
+                body = b"<html>unavailable</html>"
+                self.send_response(503)
+                self.send_header("Retry-After", value)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return None
+        if mode in ("gzip", "gzip_bomb"):
+            # Compression (a2a.md §6, §10 item 23): gzip answers the client's
+            # Accept-Encoding; gzip_bomb sends 32 MiB of JSON whitespace
+            # compressed to ~32 KiB whatever the client asked.
+            p.stats["last_accept_encoding"] = self.headers.get("Accept-Encoding")
+            if mode == "gzip_bomb":
+                return self.send_json(None, raw=gzip_bomb(),
+                                      headers={"Content-Encoding": "gzip"})
+            t = p.tasks.get(params.get("id"))
+            if method == "GetTask" and t and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                raw = json.dumps({"jsonrpc": "2.0", "id": rid, "result": p.public(t)}).encode()
+                return self.send_json(None, raw=gzip.compress(raw),
+                                      headers={"Content-Encoding": "gzip"})
         if mode == "slow_headers":  # slowloris: one header byte every 100 ms, for 5 s
             try:
                 for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 50:

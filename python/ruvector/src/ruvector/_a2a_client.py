@@ -199,13 +199,21 @@ class A2aClient:
         max_call_depth: int = 8,
         budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
+        proxy: Optional[str] = None,
+        compression: bool = False,
     ) -> "A2aClient":
         """Fetches and verifies url's agent card and picks the protocol.
-        Blocks; refuses to run inside a running event loop."""
+        Blocks; refuses to run inside a running event loop.
+
+        proxy names the only proxy used (http_proxy and the other proxy
+        variables of the environment are ignored); compression=True asks
+        for gzip/deflate bodies, and the size limits then count decoded
+        bytes."""
         _refuse_in_loop("connect_sync")
         return cls._connect(
             url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
             ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine,
+            proxy, compression,
         )
 
     @classmethod
@@ -226,13 +234,15 @@ class A2aClient:
         max_call_depth: int = 8,
         budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
+        proxy: Optional[str] = None,
+        compression: bool = False,
     ) -> "A2aClient":
         """connect_sync, run in the loop's default executor."""
         return await _in_executor(
             functools.partial(
                 cls._connect, url, strict_verify, expected_agent_id, trusted_keys, protocol,
                 auth, verify_tls, ca_file, allow_http, timeouts, limits, max_call_depth, budget,
-                engine,
+                engine, proxy, compression,
             )
         )
 
@@ -253,6 +263,8 @@ class A2aClient:
         max_call_depth: int,
         budget: Optional[GlobalBudget],
         engine: Optional[Engine],
+        proxy: Optional[str] = None,
+        compression: bool = False,
     ) -> "A2aClient":
         if protocol not in _PROTOCOLS:
             raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}, not {protocol!r}")
@@ -277,7 +289,7 @@ class A2aClient:
         out: _Outcome = _ext.a2a_connect(
             eng._h, url, flags, _PROTOCOLS[protocol], ids, pinned, ca_file, auth,
             t.connect_ms, t.unary_ms, t.stream_idle_ms, t.stream_event_ms, lim.max_body_bytes,
-            lim.max_event_bytes,
+            lim.max_event_bytes, proxy, compression,
         )
         if out[0] != _RUV_OK:
             _raise(out, url)

@@ -124,7 +124,8 @@ static PyMethodDef module_methods[] = {
      "lake_fs_new($module, engine, name, root, /)\n--\n\nA new FsBackend over root."},
     {"a2a_connect", mod_a2a_connect, METH_VARARGS,
      "a2a_connect($module, engine, url, flags, protocol, agent_ids, pinned, ca_file, "
-     "authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body, max_event, /)\n--\n\n"
+     "authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body, max_event, proxy=None, "
+     "compression=False, /)\n--\n\n"
      "Connects the a2a plugin's client (GIL released); an outcome tuple."},
     {"a2a_budget_new", mod_a2a_budget_new, METH_VARARGS,
      "a2a_budget_new($module, engine, max_usd, max_tokens, max_tasks, window_ms, queue_depth, "

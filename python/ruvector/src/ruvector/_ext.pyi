@@ -276,6 +276,8 @@ def a2a_connect(
     event_ms: int,
     max_body: int,
     max_event: int,
+    proxy: Optional[str] = ...,
+    compression: bool = ...,
     /,
 ) -> _A2aOutcome: ...
 @final

@@ -206,7 +206,7 @@ PyType_Spec a2a_budget_spec = {
 
 /* a2a_connect(engine, url, flags, protocol, agent_ids, pinned, ca_file,
  *             authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body,
- *             max_event)
+ *             max_event, proxy=None, compression=False)
  * pinned: sequence of (kid, key_text, not_after, revoked). */
 PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
 {
@@ -215,10 +215,14 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     unsigned int flags, protocol;
     int connect_ms, unary_ms, idle_ms, event_ms;
     unsigned long long max_body, max_event;
-    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiiKK", engine_type, &engine, &url_o, &flags,
+    PyObject *proxy_o = Py_None;
+    int compression = 0;
+    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiiKK|Op", engine_type, &engine, &url_o, &flags,
                           &protocol, &ids_o, &pinned_o, &ca_o, &auth_o, &connect_ms, &unary_ms,
-                          &idle_ms, &event_ms, &max_body, &max_event))
+                          &idle_ms, &event_ms, &max_body, &max_event, &proxy_o, &compression))
         return NULL;
+    if (compression)
+        flags |= RUV_A2A_COMPRESSION;
     const struct ruv_a2a_ops *ops;
     void *pstate;
     if (a2a_ops_of(engine, &ops, &pstate))
@@ -229,12 +233,13 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     strvec ids = {0}, kids = {0}, keys = {0};
     struct ruv_a2a_pinned_key *pk = NULL;
     const struct ruv_a2a_pinned_key **pkp = NULL;
-    char *url = NULL, *ca = NULL, *auth = NULL;
+    char *url = NULL, *ca = NULL, *auth = NULL, *proxy = NULL;
     A2aHandle *h = NULL;
     PyObject *result = NULL;
     if (a2a_strvec_from(ids_o, "agent_ids", &ids) || !(url = a2a_copy_utf8(url_o)) ||
         (ca_o != Py_None && !(ca = a2a_copy_utf8(ca_o))) ||
-        (auth_o != Py_None && !(auth = a2a_copy_utf8(auth_o))))
+        (auth_o != Py_None && !(auth = a2a_copy_utf8(auth_o))) ||
+        (proxy_o != Py_None && !(proxy = a2a_copy_utf8(proxy_o))))
         goto out;
     Py_ssize_t npk = PySequence_Size(pinned_o);
     if (npk < 0)
@@ -283,7 +288,8 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
                                        .idle_timeout_ms = idle_ms,
                                        .event_timeout_ms = event_ms,
                                        .max_body_bytes = max_body,
-                                       .max_event_bytes = max_event};
+                                       .max_event_bytes = max_event,
+                                       .proxy = proxy};
     h = (A2aHandle *)alloc_instance(a2a_handle_type);
     if (!h)
         goto out;
@@ -320,6 +326,7 @@ out:
     free(url);
     free(ca);
     free(auth);
+    free(proxy);
     return result;
 }
 
