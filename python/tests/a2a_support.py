@@ -87,6 +87,100 @@ class InteropPeer(Peer):
         super().__init__(argv + (["--v03-compat"] if mode == "v0.3-compat" else []), what)
         self.protocol = "0.3" if mode == "v0.3-compat" else "1.0"
 
+    def stats(self) -> Dict[str, int]:
+        """The peer's request counts {"card": n, "rpc": n} (they only grow)."""
+        with urllib.request.urlopen(f"{self.url}/_stats", timeout=10) as r:
+            out: Dict[str, int] = json.loads(r.read())
+            return out
+
+
+def check_tampered_cards(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A2 against an SDK peer: its own signed card with the name changed
+    after signing, served by the SDK's card handler at agent-card.json and,
+    with agent-card.json a 404, at agent.json (the fallback path), is
+    refused on both paths; the genuine card still verifies."""
+    from ruvector.a2a import A2aClient, CardSignatureInvalid
+
+    for base in ("/tampered", "/fallback"):
+        with pytest.raises(CardSignatureInvalid):
+            A2aClient.connect_sync(peer.url + base, engine=engine, protocol=peer.protocol)
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol) as c:
+        assert c.card.verified and c.card.agent_id == peer.agent_id
+
+
+async def check_tampered_cards_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    from ruvector.a2a import A2aClient, CardSignatureInvalid
+
+    for base in ("/tampered", "/fallback"):
+        with pytest.raises(CardSignatureInvalid):
+            await A2aClient.connect(peer.url + base, engine=engine, protocol=peer.protocol)
+    async with await A2aClient.connect(peer.url, engine=engine, protocol=peer.protocol) as c:
+        assert c.card.verified and c.card.agent_id == peer.agent_id
+
+
+def check_budget_before_the_wire(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A5 against an SDK peer: the card prices "echo" at $0.10
+    (urn:ruvector:a2a:pricing:v1); max_cost_usd 0.05 -> PolicyViolation for
+    a send and a stream, and a GlobalBudget of $0.15/min admits one call and
+    refuses the next -> BudgetExceeded, and the peer sees no RPC for the
+    refusals (only the card fetch at connect, unless the card cache held
+    the card)."""
+    from ruvector.a2a import (A2aClient, BudgetExceeded, GlobalBudget, PolicyViolation,
+                              TaskPolicy, TaskSpec, TaskState)
+
+    cheap = TaskPolicy(max_cost_usd=0.05)
+    budget = GlobalBudget(max_usd_per_minute=0.15)
+    before = peer.stats()
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol,
+                                budget=budget) as c:
+        connected = peer.stats()
+        # connect is only the card GET (or none: the card cache may hold it)
+        assert connected["rpc"] == before["rpc"]
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            c.send_task_sync(TaskSpec(skill="echo", input="q", policy=cheap))
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            list(c.stream_task_sync(TaskSpec(skill="echo", input="q", policy=cheap)))
+        assert peer.stats()["rpc"] == connected["rpc"]  # nothing reached the peer
+        task = run_to_completion(c, TaskSpec(skill="echo", input="priced",
+                                             policy=TaskPolicy(max_cost_usd=0.10)))
+        assert task.status.state is TaskState.COMPLETED
+        sent = peer.stats()["rpc"]
+        assert sent > connected["rpc"]
+        with pytest.raises(BudgetExceeded):
+            c.send_task_sync(TaskSpec(skill="echo", input="over budget"))
+        assert peer.stats()["rpc"] == sent
+
+
+async def check_budget_before_the_wire_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    from ruvector.a2a import (A2aClient, BudgetExceeded, GlobalBudget, PolicyViolation,
+                              TaskPolicy, TaskSpec, TaskState)
+
+    cheap = TaskPolicy(max_cost_usd=0.05)
+    budget = GlobalBudget(max_usd_per_minute=0.15)
+    before = peer.stats()
+    async with await A2aClient.connect(peer.url, engine=engine, protocol=peer.protocol,
+                                       budget=budget) as c:
+        connected = peer.stats()
+        # connect is only the card GET (or none: the card cache may hold it)
+        assert connected["rpc"] == before["rpc"]
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            await c.send_task(TaskSpec(skill="echo", input="q", policy=cheap))
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            async for _ in c.stream_task(TaskSpec(skill="echo", input="q", policy=cheap)):
+                pass
+        assert peer.stats()["rpc"] == connected["rpc"]
+        task = await c.send_task(TaskSpec(skill="echo", input="priced",
+                                          policy=TaskPolicy(max_cost_usd=0.10)))
+        for _ in range(200):
+            if task.status.state.is_terminal:
+                break
+            task = await c.get_task(task.id)
+        assert task.status.state is TaskState.COMPLETED
+        sent = peer.stats()["rpc"]
+        with pytest.raises(BudgetExceeded):
+            await c.send_task(TaskSpec(skill="echo", input="over budget"))
+        assert peer.stats()["rpc"] == sent
+
 
 def run_to_completion(client: Any, spec: Any) -> Any:
     """Sends spec and polls get_task until the task is terminal (at most

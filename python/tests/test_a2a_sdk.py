@@ -28,6 +28,10 @@ from a2a_support import (
     InteropPeer,
     a2a_engine,
     async_round_trip,
+    check_budget_before_the_wire,
+    check_budget_before_the_wire_async,
+    check_tampered_cards,
+    check_tampered_cards_async,
     python_with,
     run_to_completion,
 )
@@ -109,3 +113,25 @@ def test_async_on_the_io_thread(peer: InteropPeer, engine: ruvector.Engine) -> N
     send, get until COMPLETED and a stream to completion, 20 gets at once."""
 
     asyncio.run(async_round_trip(peer, engine))
+
+
+def test_tampered_card_rejected(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A2: the SDK-signed card, tampered, at agent-card.json and via the
+    agent.json fallback -> CardSignatureInvalid (blocking path)."""
+    check_tampered_cards(peer, engine)
+
+
+def test_tampered_card_rejected_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A2 with the asyncio API."""
+    asyncio.run(check_tampered_cards_async(peer, engine))
+
+
+def test_budget_exceeded(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A5: caps and the global budget refuse before the wire; the peer's
+    request counter sees no RPC for a refusal (blocking path)."""
+    check_budget_before_the_wire(peer, engine)
+
+
+def test_budget_exceeded_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A5 with the asyncio API (the I/O thread)."""
+    asyncio.run(check_budget_before_the_wire_async(peer, engine))

@@ -9,11 +9,18 @@ its own venv (Python >= 3.10):
 The card is signed by the SDK's own signer (EdDSA, kid = the AgentID of the
 ruvector identity extension, so the client can verify it without pins).
 The executor publishes the task, WORKING, one text artifact, COMPLETED.
+The card also prices the skill (urn:ruvector:a2a:pricing:v1, $0.10 per
+call) for the budget test A5. For A2 the SDK's card routes also serve the
+card with its name changed after signing, at
+/tampered/.well-known/agent-card.json and (agent-card.json answering 404
+there) at /fallback/.well-known/agent.json. GET /_stats counts the requests:
+{"card": n, "rpc": n} (counts only grow).
 """
 import argparse
 import asyncio
 import base64
 import hashlib
+import json
 import socket
 import sys
 
@@ -56,6 +63,27 @@ class Echo(AgentExecutor):
         await up.cancel()
 
 
+STATS = {"card": 0, "rpc": 0}
+
+
+def counting(app):
+    """The app behind a request counter (ASGI): GET /_stats answers STATS."""
+    async def wrapped(scope, receive, send):
+        if scope["type"] == "http":
+            if scope["path"] == "/_stats":
+                body = json.dumps(STATS).encode()
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            if scope["method"] == "POST":
+                STATS["rpc"] += 1
+            elif "/.well-known/" in scope["path"]:
+                STATS["card"] += 1
+        await app(scope, receive, send)
+    return wrapped
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--v03-compat", action="store_true")
@@ -70,6 +98,8 @@ def main() -> int:
     agent_id = hashlib.shake_256(pub).hexdigest(32)
     params = struct_pb2.Struct()
     params.update({"publicKey": b64u(pub), "agentId": agent_id})
+    pricing = struct_pb2.Struct()
+    pricing.update({"echo": {"usdPerCall": "0.10", "tokensPerCall": "4000"}})
     url = f"http://127.0.0.1:{port}/a2a/jsonrpc"
     ifaces = [AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")]
     if args.v03_compat:
@@ -78,7 +108,8 @@ def main() -> int:
         name="a2a-sdk peer", description="a2a-sdk 1.3.0 on loopback", version="1.0.0",
         supported_interfaces=ifaces,
         capabilities=AgentCapabilities(streaming=True, push_notifications=False, extensions=[
-            AgentExtension(uri="urn:ruvector:a2a:identity:v1", params=params)]),
+            AgentExtension(uri="urn:ruvector:a2a:identity:v1", params=params),
+            AgentExtension(uri="urn:ruvector:a2a:pricing:v1", params=pricing)]),
         default_input_modes=["text/plain"], default_output_modes=["text/plain"],
         skills=[AgentSkill(id="echo", name="Echo", description="echoes", tags=["test"])],
     )
@@ -88,12 +119,17 @@ def main() -> int:
     handler = DefaultRequestHandler(agent_executor=Echo(), task_store=InMemoryTaskStore(),
                                     agent_card=card)
     routes = create_agent_card_routes(agent_card=card)
+    tampered = AgentCard()
+    tampered.CopyFrom(card)
+    tampered.name = "a2a-sdk peer (tampered)"
+    for path in ("/tampered/.well-known/agent-card.json", "/fallback/.well-known/agent.json"):
+        routes += create_agent_card_routes(agent_card=tampered, card_url=path)
     routes += create_jsonrpc_routes(request_handler=handler, rpc_url="/a2a/jsonrpc",
                                     enable_v0_3_compat=args.v03_compat)
     app = Starlette(routes=routes)
     sock.listen(128)  # connections wait in the backlog until uvicorn accepts
     print(f"PORT {port} AGENT_ID {agent_id}", flush=True)
-    config = uvicorn.Config(app, log_level="warning")
+    config = uvicorn.Config(counting(app), log_level="warning")
     server = uvicorn.Server(config)
     asyncio.run(server.serve(sockets=[sock]))
     return 0

@@ -5,6 +5,12 @@
 // The card is signed with the SDK's own signer (EdDSA, kid = the AgentID of
 // the ruvector identity extension, so the client verifies it without pins).
 // The executor publishes the task, WORKING, one text artifact, COMPLETED.
+// The card also prices the skill (urn:ruvector:a2a:pricing:v1, $0.10 per
+// call) for the budget test A5. For A2 the SDK's card handler also serves
+// the card with its name changed after signing, at
+// /tampered/.well-known/agent-card.json and (agent-card.json answering 404
+// there) at /fallback/.well-known/agent.json. GET /_stats counts the
+// requests: {"card": n, "rpc": n} (counts only grow).
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import express from 'express';
 import { AgentCard, TaskState, generateAgentCardSignature } from '@a2a-js/sdk';
@@ -62,7 +68,14 @@ const executor = {
   },
 };
 
+const stats = { card: 0, rpc: 0 };
 const app = express();
+app.use((req, _res, next) => {
+  if (req.method === 'POST') stats.rpc += 1;
+  else if (req.path.includes('/.well-known/')) stats.card += 1;
+  next();
+});
+app.get('/_stats', (_req, res) => res.json(stats));
 const server = app.listen(0, '127.0.0.1', async () => {
   const port = server.address().port;
   const url = `http://127.0.0.1:${port}/a2a/jsonrpc`;
@@ -74,7 +87,9 @@ const server = app.listen(0, '127.0.0.1', async () => {
     capabilities: {
       streaming: true, pushNotifications: false,
       extensions: [{ uri: 'urn:ruvector:a2a:identity:v1', description: '', required: false,
-                     params: { publicKey: b64u(pub), agentId } }],
+                     params: { publicKey: b64u(pub), agentId } },
+                   { uri: 'urn:ruvector:a2a:pricing:v1', description: '', required: false,
+                     params: { echo: { usdPerCall: '0.10', tokensPerCall: '4000' } } }],
     },
     defaultInputModes: ['text/plain'], defaultOutputModes: ['text/plain'],
     skills: [{ id: 'echo', name: 'Echo', description: 'echoes', tags: ['test'] }],
@@ -85,6 +100,10 @@ const server = app.listen(0, '127.0.0.1', async () => {
   const handler = new DefaultRequestHandler(signed, new InMemoryTaskStore(), executor);
   const compat = v03 ? { legacyCompat: { enabled: true } } : {};
   app.use('/.well-known/agent-card.json', agentCardHandler({ agentCardProvider: handler, ...compat }));
+  const tampered = { ...signed, name: 'a2a-js peer (tampered)' };
+  for (const path of ['/tampered/.well-known/agent-card.json', '/fallback/.well-known/agent.json']) {
+    app.use(path, agentCardHandler({ agentCardProvider: async () => tampered, ...compat }));
+  }
   app.use('/a2a/jsonrpc', jsonRpcHandler({
     requestHandler: handler, userBuilder: UserBuilder.noAuthentication, ...compat,
   }));
