@@ -340,14 +340,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json({"jsonrpc": "2.0", "id": rid, "result": to_v03(p.public(t), "task")})
         if method == "message/stream":
             return self.stream(rid, params, v03=True)
+        if method == "tasks/resubscribe":
+            return self.subscribe(rid, params, v03=True)
         return self.rpc_error(rid, -32601, "Method not found")
 
     def rpc_error(self, rid, code, message):
         return self.send_json({"jsonrpc": "2.0", "id": rid,
                                "error": {"code": code, "message": message}})
 
-    def subscribe(self, rid, params):
-        """A resumed stream: the task's snapshot, then the rest of its run."""
+    def subscribe(self, rid, params, v03=False):
+        """A resumed stream: the task's snapshot, then the rest of its run.
+        v0.3 (tasks/resubscribe) sends no snapshot, as v0.3 peers need not:
+        only the rest of the run, the last status with final: true."""
         p = self.peer
         t = p.tasks.get(params.get("id"))
         if t is None or p.mode == "sse_early_eof_gone":
@@ -361,6 +365,13 @@ class Handler(BaseHTTPRequestHandler):
                                       "lastChunk": True}},
                   {"statusUpdate": {"taskId": tid, "contextId": cid,
                                     "status": {"state": "TASK_STATE_COMPLETED"}}}]
+        if t["artifacts"]:  # made while the client was away: only in the snapshot
+            del events[1]
+        if v03:
+            done = to_v03(events[-1]["statusUpdate"], "status-update")
+            done["final"] = True
+            events = [to_v03(e["artifactUpdate"], "artifact-update")
+                      for e in events if "artifactUpdate" in e] + [done]
         t["status"] = {"state": "TASK_STATE_COMPLETED"}
         t["artifacts"] = [art]
         self.send_response(200)
@@ -414,6 +425,10 @@ class Handler(BaseHTTPRequestHandler):
         elif mode in ("sse_early_eof", "sse_early_eof_gone"):
             chunks = chunks[:3]  # task, WORKING, WORKING, then the connection ends
             t["status"] = {"state": "TASK_STATE_WORKING"}
+        elif mode == "sse_early_eof_art":
+            chunks = chunks[:2]  # task, WORKING; the artifact is made while the client is away
+            t["status"] = {"state": "TASK_STATE_WORKING"}
+            t["artifacts"] = [art["artifact"]]
         elif mode == "sse_early_eof_done":
             chunks = chunks[:4]  # and the task completes while the client is away
             t["status"] = {"state": "TASK_STATE_COMPLETED"}
