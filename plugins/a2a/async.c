@@ -106,7 +106,7 @@ int ruv__async_begin(struct ruv_a2a_client *c, uint32_t method, const char *para
     if (rc != RUV_OK)
         return rc;
     void *slot = NULL;
-    struct ruv__budget_wait bw = {NULL, 0, 0};
+    struct ruv__budget_wait bw = {NULL, NULL, 0};
     rc = ruv__client_prepare(c, method, params, len, policy, wire, &slot, &bw, st);
     if (rc != RUV_OK)
         return rc;
