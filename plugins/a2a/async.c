@@ -62,9 +62,9 @@ int ruv__async_ready(struct ruv_a2a_client *c)
 {
     if (c->evq && ruv__evq_forked(c->evq))
         return ruv__detail_set(RUV_E_STATE, "this client belongs to the process that forked "
-                                            "this one; open a new client (and engine) here");
-    int rc = ruv__io_refuse_forked(c->io);
-    if (rc == RUV_OK && !c->evq)
+                                            "this one; open a new client here");
+    int rc = RUV_OK;
+    if (!c->evq)
         rc = ruv__evq_new(c->io, &c->evq);
     return rc;
 }

@@ -5,7 +5,14 @@
  * resolver, timers are curl's and our retry times), and hands each
  * finished call to its client's queue. It calls nothing of the host and
  * never waits on a caller: a client may close at any time (its ops are
- * marked aborted and removed on the next turn). */
+ * marked aborted and removed on the next turn).
+ *
+ * fork(): the child has no I/O thread. Its first submit starts a new one
+ * with a new multi handle (the parent's handle, ops and sockets are left
+ * alone, leaked: they are the parent's). pthread_atfork handlers hold every
+ * context's lock across fork(), so the child never inherits it locked.
+ * Clients opened before fork() stay refused in the child (evq.c: their
+ * notify fd is shared with the parent). */
 #include "config.h"
 #include "io.h"
 #include "clock.h"
@@ -29,11 +36,41 @@ struct ruv__io {
     CURLM *multi;
     struct ruv__op *incoming; /* submitted, not yet taken by the thread */
     long in_flight;           /* submitted and not yet completed */
+    struct ruv__io *next_io;  /* in the fork registry */
 };
+
+/* Every live context, so that fork() can hold their locks (the atfork
+ * handlers); lock order: registry_mu, then each io->mu. */
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ruv__io *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static int atfork_failed;
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&registry_mu);
+    for (struct ruv__io *io = registry; io; io = io->next_io)
+        pthread_mutex_lock(&io->mu);
+}
+
+static void after_fork(void)
+{
+    for (struct ruv__io *io = registry; io; io = io->next_io)
+        pthread_mutex_unlock(&io->mu);
+    pthread_mutex_unlock(&registry_mu);
+}
+
+static void register_atfork(void)
+{
+    atfork_failed = pthread_atfork(before_fork, after_fork, after_fork) != 0;
+}
 
 int ruv__io_new(struct ruv__io **out)
 {
     *out = NULL;
+    pthread_once(&atfork_once, register_atfork);
+    if (atfork_failed)
+        return ruv__detail_set(RUV_E_NOMEM, "pthread_atfork failed");
     struct ruv__io *io = calloc(1, sizeof *io);
     if (!io)
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
@@ -41,8 +78,24 @@ int ruv__io_new(struct ruv__io **out)
         free(io);
         return ruv__detail_set(RUV_E_NOMEM, "pthread_mutex_init failed");
     }
+    pthread_mutex_lock(&registry_mu);
+    io->next_io = registry;
+    registry = io;
+    pthread_mutex_unlock(&registry_mu);
     *out = io;
     return RUV_OK;
+}
+
+static void unregister(struct ruv__io *io)
+{
+    pthread_mutex_lock(&registry_mu);
+    for (struct ruv__io **pp = &registry; *pp; pp = &(*pp)->next_io) {
+        if (*pp == io) {
+            *pp = io->next_io;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_mu);
 }
 
 int ruv__io_forked(const struct ruv__io *io)
@@ -190,22 +243,19 @@ static void *io_main(void *arg)
     return NULL;
 }
 
-int ruv__io_refuse_forked(const struct ruv__io *io)
-{
-    if (!ruv__io_forked(io))
-        return RUV_OK;
-    return ruv__detail_set(RUV_E_STATE,
-                           "the a2a I/O thread belongs to process %ld; this process was forked "
-                           "from it and cannot use it (open a new engine here)",
-                           (long)io->pid);
-}
-
 int ruv__io_submit(struct ruv__io *io, struct ruv__op *op)
 {
-    int rc = ruv__io_refuse_forked(io);
-    if (rc != RUV_OK)
-        return rc;
     pthread_mutex_lock(&io->mu);
+    if (io->started && io->pid != getpid()) {
+        /* A forked child: the parent's thread does not run here. Its multi
+         * handle, ops and connections are the parent's (closing them could
+         * talk on sockets the parent still uses): left alone, and a new
+         * thread starts below. */
+        io->started = 0;
+        io->multi = NULL;
+        io->incoming = NULL;
+        io->in_flight = 0;
+    }
     if (io->stop) {
         pthread_mutex_unlock(&io->mu);
         return ruv__detail_set(RUV_E_STATE, "the a2a plugin is shutting down");
@@ -244,8 +294,9 @@ void ruv__io_free(struct ruv__io *io)
 {
     if (!io)
         return;
+    unregister(io);
     if (ruv__io_forked(io))
-        return; /* the parent's thread is not ours to join; its lock may be held */
+        return; /* the parent's thread is not ours to join: leaked */
     if (io->started) {
         pthread_mutex_lock(&io->mu);
         io->stop = 1;
