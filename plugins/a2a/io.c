@@ -37,6 +37,11 @@ struct ruv__io {
     struct ruv__op *incoming; /* submitted, not yet taken by the thread */
     long in_flight;           /* submitted and not yet completed */
     struct ruv__io *next_io;  /* in the fork registry */
+    /* In a forked child that restarted the thread: the parent's multi
+     * handle and submitted ops, kept (never used or freed) so that they
+     * stay the parent's. */
+    CURLM *parent_multi;
+    struct ruv__op *parent_incoming;
 };
 
 /* Every live context, so that fork() can hold their locks (the atfork
@@ -252,6 +257,8 @@ int ruv__io_submit(struct ruv__io *io, struct ruv__op *op)
          * talk on sockets the parent still uses): left alone, and a new
          * thread starts below. */
         io->started = 0;
+        io->parent_multi = io->multi;
+        io->parent_incoming = io->incoming;
         io->multi = NULL;
         io->incoming = NULL;
         io->in_flight = 0;

@@ -53,7 +53,9 @@ from ._engine import Engine, default_engine
 @dataclass(frozen=True)
 class Queue:
     """GlobalBudget overflow that waits: up to max_depth callers wait inside
-    the send until the window admits them; one more is refused (queue_full)."""
+    the send until the window admits them; one more is refused (queue_full).
+    Waiters are admitted first come, first served, whether they wait in a
+    sync method or in an await, and a new send never passes them."""
 
     max_depth: int
 
