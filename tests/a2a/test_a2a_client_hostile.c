@@ -73,6 +73,44 @@ static void test_stream_hostile(void **state)
     ops->client_close(c);
 }
 
+/* The blocking stream's resume in both dialects (as in test_a2a_astream):
+ * a v0.3 resume reads a tasks/get snapshot before tasks/resubscribe, so an
+ * artifact made while the stream was down arrives, exactly once. */
+static void test_stream_resume_both_dialects(void **state)
+{
+    (void)state;
+    static const char *const cards[] = {"v1", "v03"};
+    static const struct {
+        const char *mode;
+        size_t events;
+    } cases[] = {{"sse_early_eof", 5}, {"sse_early_eof_art", 4}, {"sse_early_eof_done", 6}};
+    char names[16][16];
+    size_t n;
+    json_t *last;
+    for (size_t d = 0; d < 2; d++) {
+        struct ruv_a2a_client_options o = options(0);
+        struct ruv_a2a_client *c = NULL;
+        assert_int_equal(open_client("normal", cards[d], &o, &c), RUV_OK);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            peer_mode(cases[i].mode, cards[d]);
+            int rc = run_stream(c, names, 16, &n, &last);
+            if (rc != RUV_E_NOTFOUND || n != cases[i].events)
+                fail_msg("%s %s: rc %d events %zu (%s)", cards[d], cases[i].mode, rc, n,
+                         ruv_last_error());
+            size_t artifacts = 0;
+            for (size_t k = 0; k < n; k++)
+                artifacts += strcmp(names[k], "artifactUpdate") == 0;
+            assert_int_equal(artifacts, 1);
+            assert_string_equal(names[n - 2], "artifactUpdate");
+            assert_string_equal(state_of(json_object_get(last, "statusUpdate")),
+                                "TASK_STATE_COMPLETED");
+            json_decref(last);
+        }
+        ops->client_close(c);
+    }
+    peer_mode("normal", "v1");
+}
+
 static void test_unary_hostile(void **state)
 {
     (void)state;
@@ -193,6 +231,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_hostile),
+        cmocka_unit_test(test_stream_resume_both_dialects),
         cmocka_unit_test(test_unary_hostile),
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_retries),
