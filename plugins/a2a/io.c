@@ -16,6 +16,7 @@
 #include "config.h"
 #include "io.h"
 #include "clock.h"
+#include "concurrency.h"
 #include "detail.h"
 
 #include <pthread.h>
@@ -35,13 +36,14 @@ struct ruv__io {
     pid_t pid;
     CURLM *multi;
     struct ruv__op *incoming; /* submitted, not yet taken by the thread */
+    struct ruv__op *active;   /* the thread's: taken and not yet finished */
     long in_flight;           /* submitted and not yet completed */
     struct ruv__io *next_io;  /* in the fork registry */
     /* In a forked child that restarted the thread: the parent's multi
      * handle and submitted ops, kept (never used or freed) so that they
      * stay the parent's. */
     CURLM *parent_multi;
-    struct ruv__op *parent_incoming;
+    struct ruv__op *parent_incoming, *parent_active;
 };
 
 /* Every live context, so that fork() can hold their locks (the atfork
@@ -123,6 +125,12 @@ static void finish(struct ruv__io *io, struct ruv__op *op, struct ruv__ev_node *
         curl_multi_remove_handle(io->multi, op->h);
         op->in_multi = 0;
     }
+    /* What the call held goes back before its event can be seen: a caller
+     * that reacts to the event (a send refused for queue_full retried once
+     * a waiter was cancelled, a max_concurrency slot) finds it free. */
+    ruv__budget_leave_queue(&op->bw);
+    ruv__concurrency_release(op->slot);
+    op->slot = NULL;
     ruv__evq_complete(op, node);
     ruv__op_free(op);
     __atomic_sub_fetch(&io->in_flight, 1, __ATOMIC_RELAXED);
@@ -156,7 +164,9 @@ static struct ruv__op *unlink_op(struct ruv__op **pp)
 static void *io_main(void *arg)
 {
     struct ruv__io *io = arg;
-    struct ruv__op *active = NULL;
+    /* In io, not on this thread's stack: a forked child keeps them
+     * reachable (never used) as the parent's. */
+    struct ruv__op **active = &io->active;
     for (;;) {
         pthread_mutex_lock(&io->mu);
         struct ruv__op *in = io->incoming;
@@ -166,21 +176,21 @@ static void *io_main(void *arg)
         while (in) {
             struct ruv__op *op = in;
             in = in->next;
-            op->next = active;
-            active = op;
+            op->next = *active;
+            *active = op;
             if (op->bw.budget) { /* admitted first, below */
                 op->retry_at_ms = 1;
                 continue;
             }
             start_transfer(io, op);
             if (!op->in_multi)
-                finish_with(io, unlink_op(&active), RUV_E_IO, RUV_A2A_ERR_TRANSPORT,
+                finish_with(io, unlink_op(active), RUV_E_IO, RUV_A2A_ERR_TRANSPORT,
                             "curl_multi_add_handle failed");
         }
         /* Aborts, the stop, and retries that are due. */
         int64_t now = ruv__clock_ms();
         long wait = IDLE_POLL_MS;
-        for (struct ruv__op **pp = &active; *pp;) {
+        for (struct ruv__op **pp = active; *pp;) {
             struct ruv__op *op = *pp;
             if (stop || __atomic_load_n(&op->aborted, __ATOMIC_ACQUIRE)) {
                 finish_with(io, unlink_op(pp), RUV_E_CANCELED, RUV_A2A_ERR_NONE,
@@ -224,7 +234,7 @@ static void *io_main(void *arg)
                 continue;
             CURL *h = msg->easy_handle;
             CURLcode cc = msg->data.result;
-            struct ruv__op **pp = &active;
+            struct ruv__op **pp = active;
             while (*pp && (*pp)->h != h)
                 pp = &(*pp)->next;
             if (!*pp)
@@ -259,6 +269,8 @@ int ruv__io_submit(struct ruv__io *io, struct ruv__op *op)
         io->started = 0;
         io->parent_multi = io->multi;
         io->parent_incoming = io->incoming;
+        io->parent_active = io->active;
+        io->active = NULL;
         io->multi = NULL;
         io->incoming = NULL;
         io->in_flight = 0;

@@ -216,6 +216,27 @@ async def async_round_trip(peer: InteropPeer, engine: ruvector.Engine) -> None:
         assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
 
 
+def check_g2(kind: str, peer: InteropPeer, engine: ruvector.Engine, name: str,
+             record_property: Any, capsys: Any) -> None:
+    """A4 (gate G2, a2a.md §8) against an SDK peer: its stream of 1,000
+    WORKING updates (input "many:1000": the task, WORKING, 1,000 more, the
+    artifact, COMPLETED) shares the loop with two ruLake search_one_async
+    workloads; no slow callback with loop debug on, no thread added by 50
+    concurrent get_task calls; the time ratio is printed and recorded, as in
+    test_a2a_stream.py (RUVECTOR_G2_ENFORCE=1 asserts it)."""
+    if kind == "uvloop":
+        try:
+            import uvloop  # noqa: F401, PLC0415
+        except ImportError:
+            pytest.skip("uvloop is not installed (pip install uvloop); G2 ran on asyncio only")
+    from test_a2a_stream import N_UPDATES, run_g2_at  # noqa: PLC0415
+
+    with capsys.disabled():
+        run_g2_at(kind, peer.url, engine, record_property, protocol=peer.protocol,
+                  text=f"many:{N_UPDATES}", expect=N_UPDATES + 4,
+                  what=f"{name} v{peer.protocol} ")
+
+
 def python_with(module: str, candidates: List[str]) -> Optional[str]:
     for py in candidates:
         try:

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -29,6 +29,7 @@ from a2a_support import (
     a2a_engine,
     async_round_trip,
     check_budget_before_the_wire,
+    check_g2,
     check_budget_before_the_wire_async,
     check_tampered_cards,
     check_tampered_cards_async,
@@ -137,3 +138,12 @@ def test_budget_exceeded(peer: InteropPeer, engine: ruvector.Engine) -> None:
 def test_budget_exceeded_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
     """A5 with the asyncio API (the I/O thread)."""
     asyncio.run(check_budget_before_the_wire_async(peer, engine))
+
+
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_stream_no_thread_fight(kind: str, peer: InteropPeer, engine: ruvector.Engine,
+                                record_property: Callable[[str, object], None],
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A4 (gate G2) against the a2a-js peer: 1,000 streamed updates with
+    two ruLake workloads on the same loop, on asyncio and uvloop."""
+    check_g2(kind, peer, engine, "a2a-js", record_property, capsys)

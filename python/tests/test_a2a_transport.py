@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import urllib.request
 from pathlib import Path
@@ -226,3 +227,43 @@ def test_retry_after_date_too_long(fake: FakePeer, engine: ruvector.Engine, on_l
     assert ei.value.http_status == 503
     assert ei.value.retry_after is not None and 100 <= ei.value.retry_after <= 120
     assert fake.stats()["methods"] == ["GetTask"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_forked_child_gets_its_own_io_thread(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """After fork() the child has no I/O thread: the parent's client is
+    refused there (its notify fd is the parent's), and a client the child
+    connects runs its awaits on a new I/O thread the child starts. The
+    parent's client carries on."""
+    fake.control("normal")
+    c = A2aClient.connect_sync(fake.url, engine=engine)
+    task = c.send_task_sync(TaskSpec(skill="echo", input="f"))
+
+    async def use(client: A2aClient) -> str:
+        return (await client.get_task(task.id)).id
+
+    assert asyncio.run(use(c)) == task.id  # the parent's I/O thread runs now
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        code = 1
+        try:
+            try:
+                asyncio.run(asyncio.wait_for(use(c), 10))
+                code = 2
+            except ruvector.RuVectorError as e:
+                code = 0 if "fork" in str(e) else 3
+            if code == 0:
+                async def mine() -> bool:
+                    async with await A2aClient.connect(fake.url, engine=engine) as m:
+                        got = await asyncio.gather(*(m.get_task(task.id) for _ in range(5)))
+                        return all(t.id == task.id for t in got)
+
+                code = 0 if asyncio.run(asyncio.wait_for(mine(), 20)) else 4
+        except BaseException:  # noqa: BLE001
+            code = 5
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert asyncio.run(use(c)) == task.id
+    c.close()

@@ -8,7 +8,8 @@ its own venv (Python >= 3.10):
 
 The card is signed by the SDK's own signer (EdDSA, kid = the AgentID of the
 ruvector identity extension, so the client can verify it without pins).
-The executor publishes the task, WORKING, one text artifact, COMPLETED.
+The executor publishes the task, WORKING, one text artifact, COMPLETED
+(for the input "many:N", N more WORKING updates before the artifact).
 The card also prices the skill (urn:ruvector:a2a:pricing:v1, $0.10 per
 call) for the budget test A5. For A2 the SDK's card routes also serve the
 card with its name changed after signing, at
@@ -21,6 +22,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import re
 import socket
 import sys
 
@@ -37,7 +39,7 @@ from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
 from a2a.types import (AgentCapabilities, AgentCard, AgentExtension, AgentInterface, AgentSkill,
-                       Part)
+                       Part, TaskState)
 from a2a.utils.signing import create_agent_card_signer
 
 
@@ -53,6 +55,11 @@ class Echo(AgentExecutor):
             await event_queue.enqueue_event(task)
         up = TaskUpdater(event_queue, task.id, task.context_id)
         await up.start_work()
+        many = re.fullmatch(r"many:(\d+)", context.get_user_input())
+        for i in range(int(many.group(1)) if many else 0):  # the A4 / gate G2 interop test
+            await up.update_status(TaskState.TASK_STATE_WORKING)
+            if i % 50 == 49:
+                await asyncio.sleep(0.001)
         await asyncio.sleep(0.05)
         await up.add_artifact(parts=[Part(text="echo: " + context.get_user_input())],
                               name="answer", last_chunk=True)

@@ -4,7 +4,8 @@
 //     npm ci && node peer.mjs [--v03-compat]      prints "PORT <n> AGENT_ID <hex>"
 // The card is signed with the SDK's own signer (EdDSA, kid = the AgentID of
 // the ruvector identity extension, so the client verifies it without pins).
-// The executor publishes the task, WORKING, one text artifact, COMPLETED.
+// The executor publishes the task, WORKING, one text artifact, COMPLETED
+// (for the input "many:N", N more WORKING updates before the artifact).
 // The card also prices the skill (urn:ruvector:a2a:pricing:v1, $0.10 per
 // call) for the budget test A5. For A2 the SDK's card handler also serves
 // the card with its name changed after signing, at
@@ -44,6 +45,15 @@ const executor = {
       taskId, contextId, metadata: {},
       status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: now() },
     }));
+    // "many:N" (the A4 / gate G2 interop test): N more WORKING updates.
+    const many = /^many:(\d+)$/.exec(textOf(ctx.userMessage));
+    for (let i = 0; many && i < Number(many[1]); i++) {
+      bus.publish(AgentEvent.statusUpdate({
+        taskId, contextId, metadata: {},
+        status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: now() },
+      }));
+      if (i % 50 === 49) await sleep(1);
+    }
     await sleep(50);
     bus.publish(AgentEvent.artifactUpdate({
       taskId, contextId, append: false, lastChunk: true, metadata: {},
