@@ -118,6 +118,39 @@ async def check_tampered_cards_async(peer: InteropPeer, engine: ruvector.Engine)
         assert c.card.verified and c.card.agent_id == peer.agent_id
 
 
+def check_es256_card(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A1's ES256 case against an SDK peer: its card signed by the SDK with
+    a P-256 key (kid "es256-1", no identity extension) verifies with that
+    key pinned (trusted_keys, the JWK the peer publishes), on the blocking
+    and the asyncio path; unpinned, no key verifies it."""
+    from ruvector.a2a import A2aClient, CardSignatureInvalid, PinnedKey  # noqa: PLC0415
+
+    with urllib.request.urlopen(f"{peer.url}/_es256_jwk", timeout=10) as r:
+        jwk = r.read().decode()
+    pins = [PinnedKey(kid="es256-1", key=jwk)]
+    url = peer.url + "/es256"
+    with A2aClient.connect_sync(url, engine=engine, protocol=peer.protocol,
+                                trusted_keys=pins) as c:
+        assert c.card.verified and c.card.signed_by == ["es256-1"]
+        assert c.card.agent_id is None
+        assert run_to_completion(c, echo_spec("es256")).status.state.is_terminal
+
+    async def on_the_loop() -> None:
+        async with await A2aClient.connect(url, engine=engine, protocol=peer.protocol,
+                                           trusted_keys=pins) as c:
+            assert c.card.verified and c.card.signed_by == ["es256-1"]
+
+    asyncio.run(on_the_loop())
+    with pytest.raises(CardSignatureInvalid):
+        A2aClient.connect_sync(url, engine=engine, protocol=peer.protocol)
+
+
+def echo_spec(text: str) -> Any:
+    from ruvector.a2a import TaskSpec  # noqa: PLC0415
+
+    return TaskSpec(skill="echo", input=text)
+
+
 def check_budget_before_the_wire(peer: InteropPeer, engine: ruvector.Engine) -> None:
     """A5 against an SDK peer: the card prices "echo" at $0.10
     (urn:ruvector:a2a:pricing:v1); max_cost_usd 0.05 -> PolicyViolation for

@@ -31,6 +31,7 @@ from a2a_support import (
     check_budget_before_the_wire,
     check_g2,
     check_budget_before_the_wire_async,
+    check_es256_card,
     check_tampered_cards,
     check_tampered_cards_async,
     python_with,
@@ -145,3 +146,8 @@ def test_stream_no_thread_fight(kind: str, peer: InteropPeer, engine: ruvector.E
     """A4 (gate G2) against the a2a-sdk peer: 1,000 streamed updates with
     two ruLake workloads on the same loop, on asyncio and uvloop."""
     check_g2(kind, peer, engine, "a2a-sdk", record_property, capsys)
+
+
+def test_es256_card(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A1, ES256: the SDK's ES256-signed card verifies with the key pinned."""
+    check_es256_card(peer, engine)

@@ -90,12 +90,14 @@ endif
 # events; fuzz_a2a_jcs demands canon(parse(canon(x))) == canon(x);
 # fuzz_a2a_card drives the protected-header parser, JWK import and card
 # verification; fuzz_a2a_jsonrpc the JSON-RPC response decoder, the v1.0 and
-# v0.3 normalizers behind it and the request translator.
+# v0.3 normalizers behind it and the request translator; fuzz_a2a_headers
+# the response-header parsers (Retry-After as seconds or an HTTP-date,
+# Content-Type, ETag, Cache-Control, the header cap).
 # Seeds: tests/a2a/fuzz-seeds (made by make_fuzz_seeds.py).
 RUV_A2A_FUZZERS = tests/a2a/fuzz_a2a_sse tests/a2a/fuzz_a2a_jcs tests/a2a/fuzz_a2a_card \
-	tests/a2a/fuzz_a2a_jsonrpc
+	tests/a2a/fuzz_a2a_jsonrpc tests/a2a/fuzz_a2a_headers
 EXTRA_DIST += tests/a2a/fuzz_a2a_sse.c tests/a2a/fuzz_a2a_jcs.c tests/a2a/fuzz_a2a_card.c \
-	tests/a2a/fuzz_a2a_jsonrpc.c \
+	tests/a2a/fuzz_a2a_jsonrpc.c tests/a2a/fuzz_a2a_headers.c \
 	tests/a2a/make_fuzz_seeds.py tests/a2a/fuzz-seeds
 RUV_A2A_FUZZ_BUILD = \
 	srcs=; for f in $(RUV_A2A_CORE_SOURCES); do \
@@ -112,6 +114,8 @@ tests/a2a/fuzz_a2a_card: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_card.c confi
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_card.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 tests/a2a/fuzz_a2a_jsonrpc: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jsonrpc.c config.h
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_jsonrpc.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+tests/a2a/fuzz_a2a_headers: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_headers.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_headers.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 fuzz-a2a: $(RUV_A2A_FUZZERS)
 .PHONY: fuzz-a2a
 CLEANFILES += $(RUV_A2A_FUZZERS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tests/a2a/make_fuzz_seeds.py — writes the a2a fuzzers' seed inputs into
-tests/a2a/fuzz-seeds/{sse,jcs,card}/ from the committed vectors:
+tests/a2a/fuzz-seeds/{sse,jcs,card,jsonrpc,headers}/ from the committed vectors:
     python3 tests/a2a/make_fuzz_seeds.py
 Each seed starts with the fuzzer's selector byte (see the fuzz_a2a_*.c headers)."""
 import base64, json, os, pathlib
@@ -83,3 +83,18 @@ for name, doc in replies.items():
     body = json.dumps(doc, separators=(",", ":")).encode()
     put("jsonrpc", name + "-id", b"\x01" + body)
     put("jsonrpc", name + "-v03-send", b"\x00" + body)
+
+# fuzz_a2a_headers: header blocks as curl hands them over, line by line.
+headers = {
+    "retry-seconds": b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\n\r\n",
+    "retry-imf-date": b"HTTP/1.1 503 x\r\nRetry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n",
+    "retry-rfc850": b"HTTP/1.1 429 x\r\nretry-after: Sunday, 06-Nov-94 08:49:37 GMT\r\n\r\n",
+    "retry-asctime": b"HTTP/1.1 429 x\r\nRetry-After: Sun Nov  6 08:49:37 1994\r\n\r\n",
+    "retry-garbage": b"HTTP/1.1 503 x\r\nRetry-After: soon, maybe\r\nRetry-After: 12abc\r\n\r\n",
+    "card-headers": b"HTTP/1.1 200 OK\r\nContent-Type: Application/JSON; charset=utf-8\r\n"
+                    b"ETag: W/\"abc\"\r\nCache-Control: public, max-age=3600\r\n\r\n",
+    "continue-then-final": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
+                           b"Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n",
+}
+for name, block in headers.items():
+    put("headers", name, block)

@@ -28,6 +28,7 @@ import sys
 
 import uvicorn
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf import struct_pb2
 from starlette.applications import Starlette
@@ -71,14 +72,15 @@ class Echo(AgentExecutor):
 
 
 STATS = {"card": 0, "rpc": 0}
+ES256_JWK = {}  # set in main
 
 
 def counting(app):
     """The app behind a request counter (ASGI): GET /_stats answers STATS."""
     async def wrapped(scope, receive, send):
         if scope["type"] == "http":
-            if scope["path"] == "/_stats":
-                body = json.dumps(STATS).encode()
+            if scope["path"] in ("/_stats", "/_es256_jwk"):
+                body = json.dumps(STATS if scope["path"] == "/_stats" else ES256_JWK).encode()
                 await send({"type": "http.response.start", "status": 200,
                             "headers": [(b"content-type", b"application/json")]})
                 await send({"type": "http.response.body", "body": body})
@@ -122,10 +124,27 @@ def main() -> int:
     )
     signer = create_agent_card_signer(
         signing_key=key, protected_header={"alg": "EdDSA", "kid": agent_id, "typ": "JOSE"})
+    unsigned = AgentCard()
+    unsigned.CopyFrom(card)
     card = signer(card)
     handler = DefaultRequestHandler(agent_executor=Echo(), task_store=InMemoryTaskStore(),
                                     agent_card=card)
     routes = create_agent_card_routes(agent_card=card)
+    # A1's ES256 case: the card without the identity extension, signed by
+    # the SDK with a P-256 key (kid "es256-1"), at /es256/.well-known/
+    # agent-card.json; the public JWK, for the test to pin, at /_es256_jwk.
+    ec_key = ec.derive_private_key(int.from_bytes(bytes(range(1, 33)), "big"), ec.SECP256R1())
+    nums = ec_key.public_key().public_numbers()
+    es256_jwk = {"kty": "EC", "crv": "P-256", "x": b64u(nums.x.to_bytes(32, "big")),
+                 "y": b64u(nums.y.to_bytes(32, "big"))}
+    plain = AgentCard()
+    plain.CopyFrom(unsigned)
+    del plain.capabilities.extensions[0]  # the identity extension
+    es256 = create_agent_card_signer(
+        signing_key=ec_key, protected_header={"alg": "ES256", "kid": "es256-1", "typ": "JOSE"})(plain)
+    ES256_JWK.update(es256_jwk)
+    routes += create_agent_card_routes(agent_card=es256,
+                                       card_url="/es256/.well-known/agent-card.json")
     tampered = AgentCard()
     tampered.CopyFrom(card)
     tampered.name = "a2a-sdk peer (tampered)"

@@ -27,6 +27,12 @@ const pub = spki.subarray(spki.length - 32);
 const agentId = createHash('shake256', { outputLength: 32 }).update(pub).digest('hex');
 const b64u = (b) => b.toString('base64url');
 
+// A fixed P-256 key (private scalar d = 0x0102...20, public x, y) for the ES256 card.
+const EC_JWK = {
+  d: 'AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA',
+  x: 'UVw9brnjlrkE0_7Kf1T9zQzB6Ze_N13KUVrQpsO0A18',
+  y: 'RTa-OlDzGPv5pUdZAqIhUCvvDVfgjFOyzApW8X2fk1Q',
+};
 const now = () => new Date().toISOString();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const textOf = (msg) =>
@@ -91,7 +97,7 @@ const server = app.listen(0, '127.0.0.1', async () => {
   const url = `http://127.0.0.1:${port}/a2a/jsonrpc`;
   const interfaces = [{ url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }];
   if (v03) interfaces.push({ url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '0.3' });
-  const card = AgentCard.fromJSON({
+  const cardJson = {
     name: 'a2a-js peer', description: '@a2a-js/sdk 1.3.0 on loopback', version: '1.0.0',
     supportedInterfaces: interfaces,
     capabilities: {
@@ -103,13 +109,27 @@ const server = app.listen(0, '127.0.0.1', async () => {
     },
     defaultInputModes: ['text/plain'], defaultOutputModes: ['text/plain'],
     skills: [{ id: 'echo', name: 'Echo', description: 'echoes', tags: ['test'] }],
-  });
+  };
+  const card = AgentCard.fromJSON(cardJson);
   const signed = await generateAgentCardSignature(privateKey, {
     alg: 'EdDSA', kid: agentId, typ: 'JOSE',
   })(card);
   const handler = new DefaultRequestHandler(signed, new InMemoryTaskStore(), executor);
   const compat = v03 ? { legacyCompat: { enabled: true } } : {};
   app.use('/.well-known/agent-card.json', agentCardHandler({ agentCardProvider: handler, ...compat }));
+  // A1's ES256 case: the card without the identity extension, signed by
+  // the SDK with a P-256 key (kid "es256-1"), at /es256/.well-known/
+  // agent-card.json; the public JWK, for the test to pin, at /_es256_jwk.
+  const ecKey = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', ...EC_JWK }, format: 'jwk' });
+  const es256 = await generateAgentCardSignature(ecKey, { alg: 'ES256', kid: 'es256-1', typ: 'JOSE' })(
+    AgentCard.fromJSON({ ...cardJson, capabilities: {
+      ...cardJson.capabilities,
+      extensions: cardJson.capabilities.extensions.filter(
+        (e) => e.uri !== 'urn:ruvector:a2a:identity:v1'),
+    } }));
+  app.use('/es256/.well-known/agent-card.json',
+          agentCardHandler({ agentCardProvider: async () => es256, ...compat }));
+  app.get('/_es256_jwk', (_req, res) => res.json({ kty: 'EC', crv: 'P-256', x: EC_JWK.x, y: EC_JWK.y }));
   const tampered = { ...signed, name: 'a2a-js peer (tampered)' };
   for (const path of ['/tampered/.well-known/agent-card.json', '/fallback/.well-known/agent.json']) {
     app.use(path, agentCardHandler({ agentCardProvider: async () => tampered, ...compat }));
