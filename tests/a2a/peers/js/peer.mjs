@@ -51,14 +51,15 @@ const executor = {
       taskId, contextId, metadata: {},
       status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: now() },
     }));
-    // "many:N" (the A4 / gate G2 interop test): N more WORKING updates.
+    // "many:N" (the A4 / gate G2 interop test): N more WORKING updates,
+    // about one a millisecond, as the fake peer paces them (a2a.md §8).
     const many = /^many:(\d+)$/.exec(textOf(ctx.userMessage));
     for (let i = 0; many && i < Number(many[1]); i++) {
       bus.publish(AgentEvent.statusUpdate({
         taskId, contextId, metadata: {},
         status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: now() },
       }));
-      if (i % 50 === 49) await sleep(1);
+      await sleep(1);
     }
     await sleep(50);
     bus.publish(AgentEvent.artifactUpdate({
