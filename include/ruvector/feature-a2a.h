@@ -79,6 +79,8 @@ struct ruv_a2a_event;  /* an event of the V3 queue (defined after the ops) */
 #define RUV_A2A_ALLOW_HTTP 2u   /* plain http to hosts other than loopback */
 #define RUV_A2A_UNSIGNED_OK 4u  /* accept a card that does not verify (tests only);
                                    client_info then says "verified": false */
+#define RUV_A2A_COMPRESSION 8u  /* ask for gzip/deflate bodies; the size caps then count
+                                   decoded bytes (a2a.md §6: compression is off by default) */
 
 /* ruv_a2a_client_options.protocol */
 enum ruv_a2a_protocol { RUV_A2A_PROTO_AUTO = 0, RUV_A2A_PROTO_V1 = 1, RUV_A2A_PROTO_V03 = 2 };
@@ -138,7 +140,16 @@ struct ruv_a2a_client_options {
                                    its first byte (bytes that never finish an event) */
     uint64_t max_body_bytes;    /* 16 MiB: one unary response body (cards: 1 MiB) */
     uint64_t max_event_bytes;   /* 4 MiB: one SSE event */
+    /* Appended (struct_size tells whether a caller has them): */
+    const char *proxy; /* proxy URL (http://, https://, socks5h://...) for every request;
+                          NULL: none. Proxies come only from here: http_proxy,
+                          HTTPS_PROXY, ALL_PROXY and no_proxy are never read */
 };
+
+/* The client options before proxy was appended; client_open takes this size
+ * or more. */
+#define RUV_A2A_CLIENT_OPTIONS_SIZE_V1                                                             \
+    (offsetof(struct ruv_a2a_client_options, max_event_bytes) + sizeof(uint64_t))
 
 /* A global budget (a2a.md §5 step 1): a rolling window shared by every
  * client whose policy names it. Opaque, plugin-owned, thread-safe. */

@@ -28,6 +28,7 @@ void ruv__adisc_free(struct ruv__adisc *a)
     ruv__discover_free(a->d);
     free(a->http.ca_file);
     free(a->http.authorization);
+    free(a->http.proxy);
     free(a);
 }
 
@@ -36,8 +37,10 @@ static int copy_cfg(struct ruv__http_cfg *dst, const struct ruv__http_cfg *src)
     *dst = *src;
     dst->ca_file = NULL;
     dst->authorization = NULL;
+    dst->proxy = NULL;
     if ((src->ca_file && !(dst->ca_file = strdup(src->ca_file))) ||
-        (src->authorization && !(dst->authorization = strdup(src->authorization))))
+        (src->authorization && !(dst->authorization = strdup(src->authorization))) ||
+        (src->proxy && !(dst->proxy = strdup(src->proxy))))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
     return RUV_OK;
 }

@@ -5,7 +5,8 @@
  * the blocking stream (stream.c): a stream that breaks or ends before a
  * terminal or interrupted state is resumed with SubscribeToTask, at most 5
  * consecutive failures, backoff 0.5 s * 2^n up to 10 s; the snapshot is
- * reconciled; a task that ended meanwhile (-32004) is read with GetTask.
+ * reconciled (v0.3's resubscribe has none: tasks/get first); a task that
+ * ended meanwhile (-32004) is read with GetTask.
  * Everything here runs on the I/O thread except ruv__astream_submit. */
 #include "config.h"
 #include "io.h"
@@ -24,7 +25,10 @@
 
 #define RESUME_ATTEMPTS 5
 
-enum phase { PHASE_STREAM, PHASE_RESUME, PHASE_GET };
+/* PHASE_SNAPSHOT: a v0.3 resume's tasks/get before tasks/resubscribe;
+ * PHASE_GET: the final GetTask of a task that ended while the stream was
+ * down. */
+enum phase { PHASE_STREAM, PHASE_RESUME, PHASE_GET, PHASE_SNAPSHOT };
 
 struct ruv__astream {
     struct ruv__http_cfg http; /* copies: the client may change (fallback) or close */
@@ -62,6 +66,7 @@ void ruv__astream_free(struct ruv__astream *s)
         return;
     free(s->http.ca_file);
     free(s->http.authorization);
+    free(s->http.proxy);
     free(s->endpoint);
     ruv__sse_free(s->sse);
     ruv__reconcile_free(&s->seen);
@@ -190,7 +195,7 @@ static int build(struct ruv__op *op, uint32_t method, json_t *wire)
     op->resp.max_age_s = -1;
     s->headers_done = s->is_sse = 0;
     s->event_start_ms = 0;
-    int unary = s->phase == PHASE_GET;
+    int unary = s->phase == PHASE_GET || s->phase == PHASE_SNAPSHOT;
     size_t blen = 0;
     int rc = ruv__jsonrpc_request(ruv__dialect_method(s->v1, method), wire, op->id, &op->body,
                                   &blen);
@@ -245,6 +250,7 @@ int ruv__astream_submit(struct ruv_a2a_client *c, uint32_t method, const char *p
     s->http = c->http;
     s->http.ca_file = dup_or_null(c->http.ca_file, &oom);
     s->http.authorization = dup_or_null(c->http.authorization, &oom);
+    s->http.proxy = dup_or_null(c->http.proxy, &oom);
     s->endpoint = dup_or_null(c->endpoint, &oom);
     if (!oom)
         oom = ruv__op_keep_params(c, op, params, len) != RUV_OK;
@@ -363,8 +369,14 @@ static int resume_or_fail(struct ruv__op *op, int status, uint32_t error)
     long wait = 500L << s->resume_failures;
     s->resume_failures++;
     ruv__sse_finish(s->sse);
+    if (!s->v1) {
+        /* v0.3's tasks/resubscribe sends no snapshot, only what happens
+         * next: tasks/get first, reconciled (ruv__astream_done). */
+        s->phase = PHASE_SNAPSHOT;
+        return schedule(op, RUV_A2A_GET, wait > 10000 ? 10000 : wait);
+    }
     s->phase = PHASE_RESUME;
-    s->reconcile_next = s->v1; /* v1.0 opens with a Task snapshot */
+    s->reconcile_next = 1; /* v1.0 opens with a Task snapshot */
     return schedule(op, RUV_A2A_SUBSCRIBE, wait > 10000 ? 10000 : wait);
 }
 
@@ -409,13 +421,42 @@ int ruv__astream_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **nod
 {
     struct ruv__astream *s = op->stream;
     *node = NULL;
-    if (!s->fail_status && (s->phase == PHASE_GET || !s->is_sse)) {
+    int unary = s->phase == PHASE_GET || s->phase == PHASE_SNAPSHOT;
+    if (!s->fail_status && (unary || !s->is_sse)) {
         struct ruv_a2a_call_status st;
         memset(&st, 0, sizeof st);
         char *json = NULL;
         json_t *result = NULL;
         int rc = answer(op, cc, &st, &json, &result);
-        if (s->phase == PHASE_GET) {
+        if (s->phase == PHASE_SNAPSHOT) {
+            json_t *task = NULL;
+            if (rc == RUV_OK)
+                rc = ruv__dialect_result_in(s->v1, RUV_A2A_GET, result, &task);
+            if (rc == RUV_OK)
+                rc = push_snapshot(op, task);
+            json_decref(task);
+            json_decref(result);
+            result = NULL;
+            if (rc == RUV_OK && !s->ended) {
+                /* Then the rest of the run; a Task first, if the peer sends
+                 * one, is reconciled too. */
+                free(json);
+                json = NULL;
+                s->phase = PHASE_RESUME;
+                s->reconcile_next = 1;
+                if (schedule(op, RUV_A2A_SUBSCRIBE, 0))
+                    return 1;
+            } else if (rc != RUV_OK && st.error == RUV_A2A_ERR_TRANSPORT) {
+                free(json);
+                json = NULL;
+                if (resume_or_fail(op, RUV_OK, RUV_A2A_ERR_NONE))
+                    return 1;
+            } else if (rc != RUV_OK) {
+                ruv__detail_prefix(rc, "resuming the stream");
+                fail(s, rc, st.error, st.rpc_code, json);
+                json = NULL;
+            }
+        } else if (s->phase == PHASE_GET) {
             json_t *task = NULL;
             if (rc == RUV_OK)
                 rc = ruv__dialect_result_in(s->v1, RUV_A2A_GET, result, &task);
@@ -435,12 +476,20 @@ int ruv__astream_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **nod
         } else if (s->phase == PHASE_RESUME && rc == RUV_E_REMOTE && st.rpc_code == -32004) {
             free(json);
             json_decref(result);
+            json = NULL;
+            result = NULL;
             s->phase = PHASE_GET; /* terminal meanwhile */
-            return schedule(op, RUV_A2A_GET, 0);
+            if (schedule(op, RUV_A2A_GET, 0))
+                return 1; /* else schedule recorded the failure: END below */
         } else if (s->phase == PHASE_RESUME && st.error == RUV_A2A_ERR_TRANSPORT) {
             free(json);
             json_decref(result);
-            return resume_or_fail(op, RUV_OK, RUV_A2A_ERR_NONE);
+            json = NULL;
+            result = NULL;
+            /* Out of attempts: resume_or_fail recorded the failure, and the
+             * END event below reports it. */
+            if (resume_or_fail(op, RUV_OK, RUV_A2A_ERR_NONE))
+                return 1;
         } else {
             if (s->phase == PHASE_RESUME)
                 ruv__detail_prefix(rc, "resuming the stream");

@@ -65,9 +65,9 @@ int ruv__async_ready(struct ruv_a2a_client *c)
 {
     if (c->evq && ruv__evq_forked(c->evq))
         return ruv__detail_set(RUV_E_STATE, "this client belongs to the process that forked "
-                                            "this one; open a new client (and engine) here");
-    int rc = ruv__io_refuse_forked(c->io);
-    if (rc == RUV_OK && !c->evq)
+                                            "this one; open a new client here");
+    int rc = RUV_OK;
+    if (!c->evq)
         rc = ruv__evq_new(c->io, &c->evq);
     return rc;
 }
@@ -109,7 +109,7 @@ int ruv__async_begin(struct ruv_a2a_client *c, uint32_t method, const char *para
     if (rc != RUV_OK)
         return rc;
     void *slot = NULL;
-    struct ruv__budget_wait bw = {NULL, 0, 0};
+    struct ruv__budget_wait bw = {NULL, NULL, 0};
     rc = ruv__client_prepare(c, method, params, len, policy, wire, &slot, &bw, st);
     if (rc != RUV_OK)
         return rc;

@@ -19,15 +19,25 @@ struct entry {
     int64_t tokens;
 };
 
+/* A place in the queue: a blocking caller's on its stack, a send queued on
+ * the I/O thread's on the heap (struct ruv__budget_wait.node). */
+struct ruv__budget_node {
+    struct ruv__budget_node *prev, *next;
+    double usd;
+    int64_t tokens;
+};
+
 struct ruv_a2a_budget {
     pthread_mutex_t lock;
-    pthread_cond_t changed;
+    pthread_cond_t changed; /* broadcast whenever the queue or the window changes */
     double max_usd;     /* < 0: no cap */
     int64_t max_tokens; /* < 0: no cap */
     int64_t max_tasks;  /* < 0: no cap */
     int64_t window_ms;
     uint32_t queue_depth; /* 0: shed */
-    uint32_t waiting;
+    uint32_t waiting;     /* the queue's length */
+    struct ruv__budget_node *qhead, *qtail; /* FIFO: only the head is admitted */
+    uint64_t admissions;  /* sends charged so far */
     unsigned refs; /* the host's and one per send queued on the I/O thread */
     struct entry *ring;
     size_t head, count, cap;
@@ -161,6 +171,8 @@ static int judge(struct ruv_a2a_budget *b, double usd, int64_t tokens, int64_t n
 {
     evict(b, now);
     *what = over(b, usd, tokens);
+    if (!*what && b->qhead)
+        *what = "earlier sends waiting"; /* FIFO: nobody passes the queue */
     if (*what && (b->queue_depth == 0 || never_fits(b, usd, tokens)))
         return refuse(st, *what, b, usd, tokens);
     if (*what && b->waiting >= b->queue_depth)
@@ -178,51 +190,126 @@ int ruv__budget_precheck(struct ruv_a2a_budget *b, double usd, int64_t tokens,
     return rc;
 }
 
-int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
-                      struct ruv_a2a_call_status *st)
+static void enqueue(struct ruv_a2a_budget *b, struct ruv__budget_node *n)
 {
-    pthread_mutex_lock(&b->lock);
-    int64_t now = ruv__clock_ms();
-    const char *what;
-    int rc = judge(b, usd, tokens, now, &what, st);
-    if (rc == RUV_OK) {
-        if (what) {
-            /* Wait, in the queue, until the oldest entries leave the window. */
-            b->waiting++;
-            while ((what = over(b, usd, tokens)) != NULL) {
-                int64_t wake = b->count ? b->ring[b->head].at_ms + b->window_ms : now + 100;
-                struct timespec ts = {(time_t)(wake / 1000), (long)(wake % 1000) * 1000000L};
-                int w = pthread_cond_timedwait(&b->changed, &b->lock, &ts);
-                if (w != 0 && w != ETIMEDOUT && w != EINTR)
-                    break;
-                now = ruv__clock_ms();
-                evict(b, now);
-            }
-            b->waiting--;
-        }
-        rc = what ? refuse(st, what, b, usd, tokens) : charge(b, usd, tokens, now);
-        pthread_cond_broadcast(&b->changed);
-    }
-    pthread_mutex_unlock(&b->lock);
-    return rc;
+    n->next = NULL;
+    n->prev = b->qtail;
+    if (b->qtail)
+        b->qtail->next = n;
+    else
+        b->qhead = n;
+    b->qtail = n;
+    b->waiting++;
 }
 
-int ruv__budget_admit_or_queue(struct ruv_a2a_budget *b, double usd, int64_t tokens,
-                               struct ruv__budget_wait *w, struct ruv_a2a_call_status *st)
+static void dequeue(struct ruv_a2a_budget *b, struct ruv__budget_node *n)
 {
-    w->budget = NULL;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        b->qhead = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        b->qtail = n->prev;
+    n->prev = n->next = NULL;
+    b->waiting--;
+    pthread_cond_broadcast(&b->changed); /* a new head may be admitted */
+}
+
+/* When n, at the head of the queue, may fit: when the window's oldest
+ * entry leaves it (or soon, when the window is empty). */
+static int64_t head_wake(const struct ruv_a2a_budget *b, int64_t now)
+{
+    return b->count ? b->ring[b->head].at_ms + b->window_ms : now + 100;
+}
+
+/* With b->lock held: charges n if it heads the queue and fits now, and
+ * takes it off the queue. 1 when charged (*seq set), 0 when not yet, or
+ * the (negative) failure of charge. */
+static int admit_head(struct ruv_a2a_budget *b, struct ruv__budget_node *n, int64_t now,
+                      uint64_t *seq)
+{
+    evict(b, now);
+    if (b->qhead != n || over(b, n->usd, n->tokens))
+        return 0;
+    int rc = charge(b, n->usd, n->tokens, now);
+    if (rc != RUV_OK)
+        return rc;
+    *seq = ++b->admissions;
+    dequeue(b, n);
+    return 1;
+}
+
+int ruv__budget_admit_seq(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                          struct ruv_a2a_call_status *st, uint64_t *seq)
+{
     pthread_mutex_lock(&b->lock);
     int64_t now = ruv__clock_ms();
     const char *what;
     int rc = judge(b, usd, tokens, now, &what, st);
     if (rc == RUV_OK && what) {
-        b->waiting++;
-        b->refs++;
-        *w = (struct ruv__budget_wait){b, usd, tokens};
+        /* Wait in the queue until this send heads it and the window admits
+         * it: a timed wait for the oldest entry to leave when at the head,
+         * else until the queue moves (broadcast) or 100 ms at most. */
+        struct ruv__budget_node me = {NULL, NULL, usd, tokens};
+        enqueue(b, &me);
+        int done;
+        while ((done = admit_head(b, &me, now, seq)) == 0) {
+            int64_t wake = b->qhead == &me ? head_wake(b, now) : now + 100;
+            struct timespec ts = {(time_t)(wake / 1000), (long)(wake % 1000) * 1000000L};
+            int w = pthread_cond_timedwait(&b->changed, &b->lock, &ts);
+            if (w != 0 && w != ETIMEDOUT && w != EINTR)
+                break;
+            now = ruv__clock_ms();
+        }
+        if (done != 1)
+            dequeue(b, &me);
+        rc = done == 1 ? RUV_OK
+             : done < 0 ? done
+                        : refuse(st, "the queue wait failed", b, usd, tokens);
     } else if (rc == RUV_OK) {
         rc = charge(b, usd, tokens, now);
+        if (rc == RUV_OK)
+            *seq = ++b->admissions;
+    }
+    pthread_cond_broadcast(&b->changed);
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                      struct ruv_a2a_call_status *st)
+{
+    uint64_t seq;
+    return ruv__budget_admit_seq(b, usd, tokens, st, &seq);
+}
+
+int ruv__budget_admit_or_queue(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                               struct ruv__budget_wait *w, struct ruv_a2a_call_status *st)
+{
+    memset(w, 0, sizeof *w);
+    struct ruv__budget_node *n = malloc(sizeof *n);
+    if (!n)
+        return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    *n = (struct ruv__budget_node){NULL, NULL, usd, tokens};
+    pthread_mutex_lock(&b->lock);
+    int64_t now = ruv__clock_ms();
+    const char *what;
+    int rc = judge(b, usd, tokens, now, &what, st);
+    if (rc == RUV_OK && what) {
+        enqueue(b, n);
+        b->refs++;
+        w->budget = b;
+        w->node = n;
+        n = NULL;
+    } else if (rc == RUV_OK) {
+        rc = charge(b, usd, tokens, now);
+        if (rc == RUV_OK)
+            w->seq = ++b->admissions;
     }
     pthread_mutex_unlock(&b->lock);
+    free(n);
     return rc;
 }
 
@@ -231,13 +318,21 @@ int ruv__budget_try_queued(struct ruv__budget_wait *w, int64_t *wake_ms)
     struct ruv_a2a_budget *b = w->budget;
     pthread_mutex_lock(&b->lock);
     int64_t now = ruv__clock_ms();
-    evict(b, now);
-    int admitted = !over(b, w->usd, w->tokens) && charge(b, w->usd, w->tokens, now) == RUV_OK;
-    if (!admitted)
-        *wake_ms = b->count ? b->ring[b->head].at_ms + b->window_ms : now + 100;
+    int admitted = admit_head(b, w->node, now, &w->seq) == 1;
+    if (!admitted) {
+        /* Not at the head: an earlier waiter goes first, no sooner than the
+         * oldest entry leaves the window; look again 20 ms after that. */
+        *wake_ms = b->qhead == w->node
+                       ? head_wake(b, now)
+                       : (b->count ? b->ring[b->head].at_ms + b->window_ms : now) + 20;
+    }
     pthread_mutex_unlock(&b->lock);
-    if (admitted)
-        ruv__budget_leave_queue(w);
+    if (admitted) {
+        free(w->node);
+        w->node = NULL;
+        w->budget = NULL;
+        ruv__budget_free(b);
+    }
     return admitted;
 }
 
@@ -248,8 +343,17 @@ void ruv__budget_leave_queue(struct ruv__budget_wait *w)
         return;
     w->budget = NULL;
     pthread_mutex_lock(&b->lock);
-    b->waiting--;
-    pthread_cond_broadcast(&b->changed);
+    dequeue(b, w->node);
     pthread_mutex_unlock(&b->lock);
+    free(w->node);
+    w->node = NULL;
     ruv__budget_free(b);
+}
+
+uint32_t ruv__budget_waiting(struct ruv_a2a_budget *b)
+{
+    pthread_mutex_lock(&b->lock);
+    uint32_t n = b->waiting;
+    pthread_mutex_unlock(&b->lock);
+    return n;
 }

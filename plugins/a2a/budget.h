@@ -18,16 +18,29 @@ void ruv__budget_free(struct ruv_a2a_budget *b);
 
 /* Admits one send of usd and tokens (estimates) into the window, waiting in
  * queue mode. RUV_OK (charged), or RUV_E_POLICY with st->error
- * RUV_A2A_ERR_BUDGET and the cap (or "queue_full") in the detail. */
+ * RUV_A2A_ERR_BUDGET and the cap (or "queue_full") in the detail.
+ *
+ * The queue is one FIFO for blocking callers (waiting here) and sends
+ * queued on the I/O thread (ruv__budget_admit_or_queue): only its head is
+ * admitted, and a new send does not pass anyone already waiting, even when
+ * it would fit. */
 int ruv__budget_admit(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                       struct ruv_a2a_call_status *st);
+/* ruv__budget_admit that also gives the admission's sequence number (1 for
+ * the budget's first admitted send, then 2, ...) in *seq when charged. */
+int ruv__budget_admit_seq(struct ruv_a2a_budget *b, double usd, int64_t tokens,
+                          struct ruv_a2a_call_status *st, uint64_t *seq);
+
+/* A place in a budget's queue (budget.c). */
+struct ruv__budget_node;
 
 /* A send that joined a budget's queue without waiting (the asynchronous
- * path: the I/O thread admits it later). It holds a reference on budget. */
+ * path: the I/O thread admits it later). It holds a reference on budget.
+ * Copyable: the queue holds node, not this struct. */
 struct ruv__budget_wait {
     struct ruv_a2a_budget *budget; /* NULL: not queued */
-    double usd;
-    int64_t tokens;
+    struct ruv__budget_node *node; /* its place in the queue (owned) */
+    uint64_t seq;                  /* the admission's sequence number, once admitted */
 };
 
 /* ruv__budget_admit that never waits: RUV_OK charged now (w->budget NULL),
@@ -36,8 +49,10 @@ struct ruv__budget_wait {
 int ruv__budget_admit_or_queue(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                                struct ruv__budget_wait *w, struct ruv_a2a_call_status *st);
 /* A queued send's turn: 1 when it was charged now (it leaves the queue and
- * drops its reference: w->budget NULL), else 0 with *wake_ms the clock time
- * worth trying again at. */
+ * drops its reference: w->budget NULL, w->seq set), else 0 with *wake_ms
+ * the clock time worth trying again at: when the window's oldest entry
+ * leaves it if w heads the queue, else at least 20 ms on (an earlier
+ * waiter goes first). */
 int ruv__budget_try_queued(struct ruv__budget_wait *w, int64_t *wake_ms);
 /* A queued send given up (aborted): it leaves the queue and drops its
  * reference. No-op when w->budget is NULL. */
@@ -47,5 +62,8 @@ void ruv__budget_leave_queue(struct ruv__budget_wait *w);
  * in the queue; the refusal otherwise. Charges nothing. */
 int ruv__budget_precheck(struct ruv_a2a_budget *b, double usd, int64_t tokens,
                          struct ruv_a2a_call_status *st);
+
+/* How many sends wait in b's queue now (for tests and reports). */
+uint32_t ruv__budget_waiting(struct ruv_a2a_budget *b);
 
 #endif

@@ -30,6 +30,7 @@ void ruv__client_close(struct ruv_a2a_client *c)
     ruv__evq_close(c->evq); /* aborts its calls in flight; never waits */
     free(c->http.ca_file);
     free(c->http.authorization);
+    free(c->http.proxy);
     free(c->card_url);
     free(c->endpoint);
     free(c->v03_endpoint);
@@ -49,15 +50,16 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
     h->max_event = DEF_EVENT_CAP;
     if (!o)
         return RUV_OK;
-    if (o->struct_size < sizeof *o || o->reserved)
+    if (o->struct_size < RUV_A2A_CLIENT_OPTIONS_SIZE_V1 || o->reserved)
         return ruv__detail_set(RUV_E_INVAL,
                                "client options: struct_size %u is below %zu or a reserved "
                                "field is not 0",
-                               (unsigned)o->struct_size, sizeof *o);
+                               (unsigned)o->struct_size, (size_t)RUV_A2A_CLIENT_OPTIONS_SIZE_V1);
     if (o->protocol > RUV_A2A_PROTO_V03)
         return ruv__detail_set(RUV_E_INVAL, "client options: unknown protocol %u",
                                (unsigned)o->protocol);
-    if (o->flags & ~(RUV_A2A_INSECURE_TLS | RUV_A2A_ALLOW_HTTP | RUV_A2A_UNSIGNED_OK))
+    if (o->flags &
+        ~(RUV_A2A_INSECURE_TLS | RUV_A2A_ALLOW_HTTP | RUV_A2A_UNSIGNED_OK | RUV_A2A_COMPRESSION))
         return ruv__detail_set(RUV_E_INVAL, "client options: unknown flags 0x%x",
                                (unsigned)o->flags);
     if (o->connect_timeout_ms < 0 || o->unary_timeout_ms < 0 || o->idle_timeout_ms < 0 ||
@@ -66,6 +68,7 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
     c->flags = o->flags;
     c->protocol = o->protocol;
     h->insecure_tls = (o->flags & RUV_A2A_INSECURE_TLS) != 0;
+    h->compression = (o->flags & RUV_A2A_COMPRESSION) != 0;
     if (o->connect_timeout_ms)
         h->connect_timeout_ms = o->connect_timeout_ms;
     if (o->unary_timeout_ms)
@@ -80,6 +83,16 @@ static int config_from_options(struct ruv_a2a_client *c, const struct ruv_a2a_cl
         h->max_event = (size_t)o->max_event_bytes;
     if (o->ca_file && !(h->ca_file = strdup(o->ca_file)))
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    const char *proxy = o->struct_size >= offsetof(struct ruv_a2a_client_options, proxy) +
+                                               sizeof o->proxy
+                            ? o->proxy
+                            : NULL;
+    if (proxy && proxy[0]) {
+        if (strpbrk(proxy, "\r\n"))
+            return ruv__detail_set(RUV_E_INVAL, "proxy holds a line break");
+        if (!(h->proxy = strdup(proxy)))
+            return ruv__detail_set(RUV_E_NOMEM, "out of memory");
+    }
     if (o->authorization) {
         if (strpbrk(o->authorization, "\r\n"))
             return ruv__detail_set(RUV_E_INVAL, "authorization holds a line break");

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -53,6 +54,40 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     struct ruv__http_resp *r = userdata;
     size_t n = size * nmemb;
     return ruv__http_buf_append(&r->body, ptr, n) == 0 ? n : CURL_WRITEFUNC_ERROR;
+}
+
+long ruv__http_retry_after(const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t'))
+        v++, n--;
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n > 64)
+        return -1;
+    size_t digits = 0;
+    long secs = 0;
+    while (digits < n && v[digits] >= '0' && v[digits] <= '9') {
+        if (secs < 100000000)
+            secs = secs * 10 + (v[digits] - '0');
+        digits++;
+    }
+    if (digits == n)
+        return secs > 100000000 ? 100000000 : secs;
+    /* An HTTP-date has a weekday name first; requiring a letter keeps
+     * curl_getdate's leniency (bare numbers, "now") away from garbage. */
+    if (!isalpha((unsigned char)v[0]))
+        return -1;
+    char text[65];
+    memcpy(text, v, n);
+    text[n] = '\0';
+    time_t when = curl_getdate(text, NULL);
+    if (when == (time_t)-1)
+        return -1;
+    time_t now = time(NULL);
+    if (when <= now)
+        return 0;
+    double d = difftime(when, now);
+    return d > 100000000.0 ? 100000000L : (long)d;
 }
 
 size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -104,14 +139,7 @@ size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     }
     static const char retry[] = "retry-after:";
     if (n > sizeof retry - 1 && strncasecmp(ptr, retry, sizeof retry - 1) == 0) {
-        size_t i = sizeof retry - 1;
-        long v = 0;
-        int digits = 0;
-        while (i < n && (ptr[i] == ' ' || ptr[i] == '\t'))
-            i++;
-        for (; i < n && ptr[i] >= '0' && ptr[i] <= '9' && v < 100000; i++, digits++)
-            v = v * 10 + (ptr[i] - '0');
-        r->retry_after_s = digits ? v : -1;
+        r->retry_after_s = ruv__http_retry_after(ptr + sizeof retry - 1, n - (sizeof retry - 1));
         return n;
     }
     static const char name[] = "content-type:";
@@ -229,9 +257,17 @@ int ruv__http_easy_setup(CURL *h, const struct ruv__http_cfg *cfg, const char *u
 #endif
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
-    /* Proxies by API only: an empty CURLOPT_PROXY turns off curl's
-     * environment lookup. */
-    SET(CURLOPT_PROXY, "");
+    /* Proxies by API only (a2a.md §6): an empty CURLOPT_PROXY turns off
+     * curl's environment lookup (http_proxy, HTTPS_PROXY, ALL_PROXY), and an
+     * empty CURLOPT_NOPROXY keeps no_proxy from exempting hosts from a
+     * proxy the caller named. */
+    SET(CURLOPT_PROXY, cfg->proxy ? cfg->proxy : "");
+    SET(CURLOPT_NOPROXY, "");
+    /* Compression only when asked for. curl decodes before the write
+     * callback, so the body and event caps count decoded bytes and a gzip
+     * bomb stops at the cap. */
+    if (cfg->compression)
+        SET(CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
     SET(CURLOPT_SSL_VERIFYPEER, cfg->insecure_tls ? 0L : 1L);
     SET(CURLOPT_SSL_VERIFYHOST, cfg->insecure_tls ? 0L : 2L);
     SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);

@@ -21,6 +21,9 @@ struct ruv__http_cfg {
     struct ruv__origin auth_origin; /* the only origin authorization goes to */
     long connect_timeout_ms, unary_timeout_ms, idle_timeout_ms, event_timeout_ms;
     size_t max_body, max_event;
+    char *proxy;     /* owned proxy URL (the only proxy used: none from the
+                        environment), or NULL: no proxy */
+    int compression; /* 1: ask for gzip/deflate; caps apply to decoded bytes */
 };
 
 #ifndef CURL_WRITEFUNC_ERROR /* libcurl < 7.87 */
@@ -39,7 +42,8 @@ struct ruv__http_buf {
 struct ruv__http_resp {
     long status;
     char content_type[128];
-    long retry_after_s; /* Retry-After in delta seconds; -1 when absent or a date */
+    long retry_after_s; /* Retry-After in seconds (a delay, or an HTTP-date made a
+                           delay from now, 0 when past); -1 when absent or garbage */
     char etag[256];     /* the ETag header, "" when none (or too long to keep) */
     long max_age_s;     /* Cache-Control max-age; -1 when absent */
     int no_store;       /* Cache-Control no-store or no-cache */
@@ -57,6 +61,11 @@ int ruv__http_buf_append(struct ruv__http_buf *b, const char *p, size_t n);
 
 /* CURLOPT_HEADERFUNCTION for userdata = struct ruv__http_resp: the 64 KiB
  * header cap and the Content-Type. */
+
+/* The Retry-After value v (n bytes, no line end) in seconds from now:
+ * delay-seconds, or an HTTP-date (RFC 9110 §10.2.3; 0 when it has passed);
+ * -1 for anything else. */
+long ruv__http_retry_after(const char *v, size_t n);
 size_t ruv__http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata);
 
 /* For a stream's header callback, after ruv__http_on_header took the

@@ -5,10 +5,18 @@
  * resolver, timers are curl's and our retry times), and hands each
  * finished call to its client's queue. It calls nothing of the host and
  * never waits on a caller: a client may close at any time (its ops are
- * marked aborted and removed on the next turn). */
+ * marked aborted and removed on the next turn).
+ *
+ * fork(): the child has no I/O thread. Its first submit starts a new one
+ * with a new multi handle (the parent's handle, ops and sockets are left
+ * alone, leaked: they are the parent's). pthread_atfork handlers hold every
+ * context's lock across fork(), so the child never inherits it locked.
+ * Clients opened before fork() stay refused in the child (evq.c: their
+ * notify fd is shared with the parent). */
 #include "config.h"
 #include "io.h"
 #include "clock.h"
+#include "concurrency.h"
 #include "detail.h"
 
 #include <pthread.h>
@@ -28,12 +36,48 @@ struct ruv__io {
     pid_t pid;
     CURLM *multi;
     struct ruv__op *incoming; /* submitted, not yet taken by the thread */
+    struct ruv__op *active;   /* the thread's: taken and not yet finished */
     long in_flight;           /* submitted and not yet completed */
+    struct ruv__io *next_io;  /* in the fork registry */
+    /* In a forked child that restarted the thread: the parent's multi
+     * handle and submitted ops, kept (never used or freed) so that they
+     * stay the parent's. */
+    CURLM *parent_multi;
+    struct ruv__op *parent_incoming, *parent_active;
 };
+
+/* Every live context, so that fork() can hold their locks (the atfork
+ * handlers); lock order: registry_mu, then each io->mu. */
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ruv__io *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static int atfork_failed;
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&registry_mu);
+    for (struct ruv__io *io = registry; io; io = io->next_io)
+        pthread_mutex_lock(&io->mu);
+}
+
+static void after_fork(void)
+{
+    for (struct ruv__io *io = registry; io; io = io->next_io)
+        pthread_mutex_unlock(&io->mu);
+    pthread_mutex_unlock(&registry_mu);
+}
+
+static void register_atfork(void)
+{
+    atfork_failed = pthread_atfork(before_fork, after_fork, after_fork) != 0;
+}
 
 int ruv__io_new(struct ruv__io **out)
 {
     *out = NULL;
+    pthread_once(&atfork_once, register_atfork);
+    if (atfork_failed)
+        return ruv__detail_set(RUV_E_NOMEM, "pthread_atfork failed");
     struct ruv__io *io = calloc(1, sizeof *io);
     if (!io)
         return ruv__detail_set(RUV_E_NOMEM, "out of memory");
@@ -41,8 +85,24 @@ int ruv__io_new(struct ruv__io **out)
         free(io);
         return ruv__detail_set(RUV_E_NOMEM, "pthread_mutex_init failed");
     }
+    pthread_mutex_lock(&registry_mu);
+    io->next_io = registry;
+    registry = io;
+    pthread_mutex_unlock(&registry_mu);
     *out = io;
     return RUV_OK;
+}
+
+static void unregister(struct ruv__io *io)
+{
+    pthread_mutex_lock(&registry_mu);
+    for (struct ruv__io **pp = &registry; *pp; pp = &(*pp)->next_io) {
+        if (*pp == io) {
+            *pp = io->next_io;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_mu);
 }
 
 int ruv__io_forked(const struct ruv__io *io)
@@ -65,6 +125,12 @@ static void finish(struct ruv__io *io, struct ruv__op *op, struct ruv__ev_node *
         curl_multi_remove_handle(io->multi, op->h);
         op->in_multi = 0;
     }
+    /* What the call held goes back before its event can be seen: a caller
+     * that reacts to the event (a send refused for queue_full retried once
+     * a waiter was cancelled, a max_concurrency slot) finds it free. */
+    ruv__budget_leave_queue(&op->bw);
+    ruv__concurrency_release(op->slot);
+    op->slot = NULL;
     ruv__evq_complete(op, node);
     ruv__op_free(op);
     __atomic_sub_fetch(&io->in_flight, 1, __ATOMIC_RELAXED);
@@ -98,7 +164,9 @@ static struct ruv__op *unlink_op(struct ruv__op **pp)
 static void *io_main(void *arg)
 {
     struct ruv__io *io = arg;
-    struct ruv__op *active = NULL;
+    /* In io, not on this thread's stack: a forked child keeps them
+     * reachable (never used) as the parent's. */
+    struct ruv__op **active = &io->active;
     for (;;) {
         pthread_mutex_lock(&io->mu);
         struct ruv__op *in = io->incoming;
@@ -108,8 +176,8 @@ static void *io_main(void *arg)
         while (in) {
             struct ruv__op *op = in;
             in = in->next;
-            op->next = active;
-            active = op;
+            op->next = *active;
+            *active = op;
             if (op->bw.budget) { /* admitted first, below */
                 op->retry_at_ms = 1;
                 continue;
@@ -121,13 +189,13 @@ static void *io_main(void *arg)
             }
             start_transfer(io, op);
             if (!op->in_multi)
-                finish_with(io, unlink_op(&active), RUV_E_IO, RUV_A2A_ERR_TRANSPORT,
+                finish_with(io, unlink_op(active), RUV_E_IO, RUV_A2A_ERR_TRANSPORT,
                             "curl_multi_add_handle failed");
         }
         /* Aborts, the stop, and retries that are due. */
         int64_t now = ruv__clock_ms();
         long wait = IDLE_POLL_MS;
-        for (struct ruv__op **pp = &active; *pp;) {
+        for (struct ruv__op **pp = active; *pp;) {
             struct ruv__op *op = *pp;
             if (stop || __atomic_load_n(&op->aborted, __ATOMIC_ACQUIRE)) {
                 finish_with(io, unlink_op(pp), RUV_E_CANCELED, RUV_A2A_ERR_NONE,
@@ -171,7 +239,7 @@ static void *io_main(void *arg)
                 continue;
             CURL *h = msg->easy_handle;
             CURLcode cc = msg->data.result;
-            struct ruv__op **pp = &active;
+            struct ruv__op **pp = active;
             while (*pp && (*pp)->h != h)
                 pp = &(*pp)->next;
             if (!*pp)
@@ -196,22 +264,23 @@ static void *io_main(void *arg)
     return NULL;
 }
 
-int ruv__io_refuse_forked(const struct ruv__io *io)
-{
-    if (!ruv__io_forked(io))
-        return RUV_OK;
-    return ruv__detail_set(RUV_E_STATE,
-                           "the a2a I/O thread belongs to process %ld; this process was forked "
-                           "from it and cannot use it (open a new engine here)",
-                           (long)io->pid);
-}
-
 int ruv__io_submit(struct ruv__io *io, struct ruv__op *op)
 {
-    int rc = ruv__io_refuse_forked(io);
-    if (rc != RUV_OK)
-        return rc;
     pthread_mutex_lock(&io->mu);
+    if (io->started && io->pid != getpid()) {
+        /* A forked child: the parent's thread does not run here. Its multi
+         * handle, ops and connections are the parent's (closing them could
+         * talk on sockets the parent still uses): left alone, and a new
+         * thread starts below. */
+        io->started = 0;
+        io->parent_multi = io->multi;
+        io->parent_incoming = io->incoming;
+        io->parent_active = io->active;
+        io->active = NULL;
+        io->multi = NULL;
+        io->incoming = NULL;
+        io->in_flight = 0;
+    }
     if (io->stop) {
         pthread_mutex_unlock(&io->mu);
         return ruv__detail_set(RUV_E_STATE, "the a2a plugin is shutting down");
@@ -250,8 +319,9 @@ void ruv__io_free(struct ruv__io *io)
 {
     if (!io)
         return;
+    unregister(io);
     if (ruv__io_forked(io))
-        return; /* the parent's thread is not ours to join; its lock may be held */
+        return; /* the parent's thread is not ours to join: leaked */
     if (io->started) {
         pthread_mutex_lock(&io->mu);
         io->stop = 1;

@@ -89,19 +89,19 @@ struct ruv__ev_node {
 /* A stopped I/O context; the thread starts with the first submit. */
 int ruv__io_new(struct ruv__io **out);
 /* Stops the thread (aborting what is in flight: each queue gets its
- * RUV_E_CANCELED events) and joins it. In a forked child the parent's
- * thread does not exist: nothing is joined and the parent's memory leaks. */
+ * RUV_E_CANCELED events) and joins it. In a forked child that never
+ * submitted, the parent's thread does not exist: nothing is joined and the
+ * parent's memory leaks. */
 void ruv__io_free(struct ruv__io *io);
-/* Hands op to the I/O thread, starting it if needed. RUV_OK (the thread
- * owns op), or RUV_E_STATE after fork, RUV_E_NOMEM / RUV_E_BACKEND if the
- * thread cannot start (op still the caller's). */
+/* Hands op to the I/O thread, starting it if needed (also in a forked
+ * child, where the parent's thread does not run: a new one starts). RUV_OK
+ * (the thread owns op), or RUV_E_STATE while shutting down, RUV_E_NOMEM /
+ * RUV_E_BACKEND if the thread cannot start (op still the caller's). */
 int ruv__io_submit(struct ruv__io *io, struct ruv__op *op);
-/* RUV_OK, or RUV_E_STATE (with the detail) in a forked child of the
- * process that started io's thread. */
-int ruv__io_refuse_forked(const struct ruv__io *io);
 /* Wakes the thread to look at aborted ops. */
 void ruv__io_kick(struct ruv__io *io);
-/* 1 when io's thread was started by another process (we are a forked child). */
+/* 1 when io's thread was started by another process (we are a forked child
+ * that has not submitted yet). */
 int ruv__io_forked(const struct ruv__io *io);
 /* "running", "stopped" or "forked", and the calls in flight, for the report. */
 const char *ruv__io_state(const struct ruv__io *io, long *in_flight);

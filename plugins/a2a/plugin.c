@@ -273,7 +273,7 @@ static int a2a_notify_fd(struct ruv_a2a_client *c)
     int rc = RUV_OK;
     if (c->evq && ruv__evq_forked(c->evq))
         rc = ruv__detail_set(RUV_E_STATE, "this client belongs to the process that forked this "
-                                          "one; open a new client (and engine) here");
+                                          "one; open a new client here");
     else if (!c->evq)
         rc = ruv__evq_new(s->io, &c->evq);
     if (rc != RUV_OK)

@@ -8,8 +8,10 @@
  * resumed (a2a.md §6) with SubscribeToTask / tasks/resubscribe: at most 5
  * consecutive failures (any event resets the count), backoff 0.5 s * 2^n up
  * to 10 s. The resumed stream's Task snapshot is reconciled against what
- * was delivered (reconcile.h); a task that ended meanwhile (-32004) is read
- * with GetTask, reconciled the same way, and ends the stream. */
+ * was delivered (reconcile.h); v0.3's resubscribe has no snapshot, so one
+ * is read with tasks/get first. A task that ended meanwhile (-32004, or a
+ * final v0.3 snapshot) is read with GetTask, reconciled the same way, and
+ * ends the stream. */
 #include "config.h"
 #include "client.h"
 #include "clock.h"
@@ -382,8 +384,13 @@ int ruv__stream_open(struct ruv_a2a_client *c, uint32_t method, const char *para
     }
 }
 
-/* The task ended while the stream was down: GetTask, reconciled. */
-static int finish_from_get(struct ruv_a2a_stream *s)
+/* GetTask, reconciled against what was delivered (only what is new is
+ * queued; a snapshot in a final state ends the stream). final: the task
+ * ended while the stream was down, so the stream ends here whatever the
+ * snapshot says. RUV_OK; a transport failure when transient is set is
+ * returned without failing the stream (the caller counts it as a failed
+ * resume); any other failure fails the stream. */
+static int snapshot_from_get(struct ruv_a2a_stream *s, int final, int *transient)
 {
     json_t *wire = json_pack("{s:s}", "id", s->seen.task_id);
     char *text = NULL;
@@ -399,11 +406,20 @@ static int finish_from_get(struct ruv_a2a_stream *s)
     if (rc == RUV_OK)
         rc = push_snapshot(s, task);
     json_decref(task);
-    if (rc != RUV_OK)
+    if (rc != RUV_OK) {
+        if (transient && st.error == RUV_A2A_ERR_TRANSPORT) {
+            *transient = 1;
+            return rc;
+        }
         return fail(s, rc, st.error, st.rpc_code, NULL);
-    s->ended = 1;
+    }
+    if (final)
+        s->ended = 1;
     return RUV_OK;
 }
+
+/* The task ended while the stream was down: GetTask, reconciled. */
+static int finish_from_get(struct ruv_a2a_stream *s) { return snapshot_from_get(s, 1, NULL); }
 
 /* The transfer ended without a terminal state (why: status, error).
  * Resumes, or records the failure. */
@@ -425,13 +441,23 @@ static void resume_or_fail(struct ruv_a2a_stream *s, int status, uint32_t error)
     s->resume_failures++;
     s->resumes++;
     ruv__sse_finish(s->sse);
+    if (!s->v1) {
+        /* v0.3's tasks/resubscribe sends no snapshot, only what happens
+         * next: read one with tasks/get first and reconcile it, so nothing
+         * that happened while the stream was down is lost or repeated. A
+         * task that has ended meanwhile ends the stream here. */
+        int transient = 0;
+        if (snapshot_from_get(s, 0, &transient) != RUV_OK || s->ended)
+            return; /* failed, ended, or (transient) counted and tried again */
+    }
     json_t *wire = json_pack("{s:s}", "id", s->seen.task_id);
     char *result = NULL;
     struct ruv_a2a_call_status st;
     memset(&st, 0, sizeof st);
     /* v1.0 opens with a Task snapshot, which may arrive with the headers,
-     * inside start_transfer. */
-    s->reconcile_next = s->v1;
+     * inside start_transfer. A v0.3 peer that sends one anyway (a Task
+     * first) is reconciled the same way. */
+    s->reconcile_next = 1;
     int rc = wire ? start_transfer(s, RUV_A2A_SUBSCRIBE, wire, &result, &st)
                   : ruv__detail_set(RUV_E_NOMEM, "out of memory");
     json_decref(wire);

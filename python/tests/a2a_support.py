@@ -87,6 +87,133 @@ class InteropPeer(Peer):
         super().__init__(argv + (["--v03-compat"] if mode == "v0.3-compat" else []), what)
         self.protocol = "0.3" if mode == "v0.3-compat" else "1.0"
 
+    def stats(self) -> Dict[str, int]:
+        """The peer's request counts {"card": n, "rpc": n} (they only grow)."""
+        with urllib.request.urlopen(f"{self.url}/_stats", timeout=10) as r:
+            out: Dict[str, int] = json.loads(r.read())
+            return out
+
+
+def check_tampered_cards(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A2 against an SDK peer: its own signed card with the name changed
+    after signing, served by the SDK's card handler at agent-card.json and,
+    with agent-card.json a 404, at agent.json (the fallback path), is
+    refused on both paths; the genuine card still verifies."""
+    from ruvector.a2a import A2aClient, CardSignatureInvalid
+
+    for base in ("/tampered", "/fallback"):
+        with pytest.raises(CardSignatureInvalid):
+            A2aClient.connect_sync(peer.url + base, engine=engine, protocol=peer.protocol)
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol) as c:
+        assert c.card.verified and c.card.agent_id == peer.agent_id
+
+
+async def check_tampered_cards_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    from ruvector.a2a import A2aClient, CardSignatureInvalid
+
+    for base in ("/tampered", "/fallback"):
+        with pytest.raises(CardSignatureInvalid):
+            await A2aClient.connect(peer.url + base, engine=engine, protocol=peer.protocol)
+    async with await A2aClient.connect(peer.url, engine=engine, protocol=peer.protocol) as c:
+        assert c.card.verified and c.card.agent_id == peer.agent_id
+
+
+def check_es256_card(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A1's ES256 case against an SDK peer: its card signed by the SDK with
+    a P-256 key (kid "es256-1", no identity extension) verifies with that
+    key pinned (trusted_keys, the JWK the peer publishes), on the blocking
+    and the asyncio path; unpinned, no key verifies it."""
+    from ruvector.a2a import A2aClient, CardSignatureInvalid, PinnedKey  # noqa: PLC0415
+
+    with urllib.request.urlopen(f"{peer.url}/_es256_jwk", timeout=10) as r:
+        jwk = r.read().decode()
+    pins = [PinnedKey(kid="es256-1", key=jwk)]
+    url = peer.url + "/es256"
+    with A2aClient.connect_sync(url, engine=engine, protocol=peer.protocol,
+                                trusted_keys=pins) as c:
+        assert c.card.verified and c.card.signed_by == ["es256-1"]
+        assert c.card.agent_id is None
+        assert run_to_completion(c, echo_spec("es256")).status.state.is_terminal
+
+    async def on_the_loop() -> None:
+        async with await A2aClient.connect(url, engine=engine, protocol=peer.protocol,
+                                           trusted_keys=pins) as c:
+            assert c.card.verified and c.card.signed_by == ["es256-1"]
+
+    asyncio.run(on_the_loop())
+    with pytest.raises(CardSignatureInvalid):
+        A2aClient.connect_sync(url, engine=engine, protocol=peer.protocol)
+
+
+def echo_spec(text: str) -> Any:
+    from ruvector.a2a import TaskSpec  # noqa: PLC0415
+
+    return TaskSpec(skill="echo", input=text)
+
+
+def check_budget_before_the_wire(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A5 against an SDK peer: the card prices "echo" at $0.10
+    (urn:ruvector:a2a:pricing:v1); max_cost_usd 0.05 -> PolicyViolation for
+    a send and a stream, and a GlobalBudget of $0.15/min admits one call and
+    refuses the next -> BudgetExceeded, and the peer sees no RPC for the
+    refusals (only the card fetch at connect, unless the card cache held
+    the card)."""
+    from ruvector.a2a import (A2aClient, BudgetExceeded, GlobalBudget, PolicyViolation,
+                              TaskPolicy, TaskSpec, TaskState)
+
+    cheap = TaskPolicy(max_cost_usd=0.05)
+    budget = GlobalBudget(max_usd_per_minute=0.15)
+    before = peer.stats()
+    with A2aClient.connect_sync(peer.url, engine=engine, protocol=peer.protocol,
+                                budget=budget) as c:
+        connected = peer.stats()
+        # connect is only the card GET (or none: the card cache may hold it)
+        assert connected["rpc"] == before["rpc"]
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            c.send_task_sync(TaskSpec(skill="echo", input="q", policy=cheap))
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            list(c.stream_task_sync(TaskSpec(skill="echo", input="q", policy=cheap)))
+        assert peer.stats()["rpc"] == connected["rpc"]  # nothing reached the peer
+        task = run_to_completion(c, TaskSpec(skill="echo", input="priced",
+                                             policy=TaskPolicy(max_cost_usd=0.10)))
+        assert task.status.state is TaskState.COMPLETED
+        sent = peer.stats()["rpc"]
+        assert sent > connected["rpc"]
+        with pytest.raises(BudgetExceeded):
+            c.send_task_sync(TaskSpec(skill="echo", input="over budget"))
+        assert peer.stats()["rpc"] == sent
+
+
+async def check_budget_before_the_wire_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    from ruvector.a2a import (A2aClient, BudgetExceeded, GlobalBudget, PolicyViolation,
+                              TaskPolicy, TaskSpec, TaskState)
+
+    cheap = TaskPolicy(max_cost_usd=0.05)
+    budget = GlobalBudget(max_usd_per_minute=0.15)
+    before = peer.stats()
+    async with await A2aClient.connect(peer.url, engine=engine, protocol=peer.protocol,
+                                       budget=budget) as c:
+        connected = peer.stats()
+        # connect is only the card GET (or none: the card cache may hold it)
+        assert connected["rpc"] == before["rpc"]
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            await c.send_task(TaskSpec(skill="echo", input="q", policy=cheap))
+        with pytest.raises(PolicyViolation, match="max_cost_usd"):
+            async for _ in c.stream_task(TaskSpec(skill="echo", input="q", policy=cheap)):
+                pass
+        assert peer.stats()["rpc"] == connected["rpc"]
+        task = await c.send_task(TaskSpec(skill="echo", input="priced",
+                                          policy=TaskPolicy(max_cost_usd=0.10)))
+        for _ in range(200):
+            if task.status.state.is_terminal:
+                break
+            task = await c.get_task(task.id)
+        assert task.status.state is TaskState.COMPLETED
+        sent = peer.stats()["rpc"]
+        with pytest.raises(BudgetExceeded):
+            await c.send_task(TaskSpec(skill="echo", input="over budget"))
+        assert peer.stats()["rpc"] == sent
+
 
 def run_to_completion(client: Any, spec: Any) -> Any:
     """Sends spec and polls get_task until the task is terminal (at most
@@ -120,6 +247,27 @@ async def async_round_trip(peer: InteropPeer, engine: ruvector.Engine) -> None:
         assert arts and arts[0].artifact is not None
         assert arts[0].artifact.parts[0].text == "echo: astream"
         assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
+
+
+def check_g2(kind: str, peer: InteropPeer, engine: ruvector.Engine, name: str,
+             record_property: Any, capsys: Any) -> None:
+    """A4 (gate G2, a2a.md §8) against an SDK peer: its stream of 1,000
+    WORKING updates (input "many:1000": the task, WORKING, 1,000 more, the
+    artifact, COMPLETED) shares the loop with two ruLake search_one_async
+    workloads; no slow callback with loop debug on, no thread added by 50
+    concurrent get_task calls; the time ratio is printed and recorded, as in
+    test_a2a_stream.py (RUVECTOR_G2_ENFORCE=1 asserts it)."""
+    if kind == "uvloop":
+        try:
+            import uvloop  # noqa: F401, PLC0415
+        except ImportError:
+            pytest.skip("uvloop is not installed (pip install uvloop); G2 ran on asyncio only")
+    from test_a2a_stream import N_UPDATES, run_g2_at  # noqa: PLC0415
+
+    with capsys.disabled():
+        run_g2_at(kind, peer.url, engine, record_property, protocol=peer.protocol,
+                  text=f"many:{N_UPDATES}", expect=N_UPDATES + 4,
+                  what=f"{name} v{peer.protocol} ")
 
 
 def python_with(module: str, candidates: List[str]) -> Optional[str]:

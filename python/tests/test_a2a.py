@@ -323,3 +323,43 @@ def test_async_api(fake: FakePeer, engine: ruvector.Engine) -> None:
             return kinds(got)
 
     assert asyncio.run(main()) == ["task", "status", "status", "status", "artifact", "status"]
+
+
+@pytest.mark.parametrize("card", ["v1", "v03"])
+@pytest.mark.parametrize("on_loop", [False, True])
+@pytest.mark.parametrize("mode,n", [("sse_early_eof", 5), ("sse_early_eof_art", 4),
+                                    ("sse_early_eof_done", 6)])
+def test_resumed_stream_reconciled(fake: FakePeer, engine: ruvector.Engine, card: str,
+                                   on_loop: bool, mode: str, n: int) -> None:
+    """a2a.md §6 resume, in both dialects and on both paths: the connection
+    ends mid-task and the task moves on while the client is away (in
+    sse_early_eof_art the artifact is made then, so only a snapshot shows
+    it). v1.0's SubscribeToTask opens with a Task snapshot; v0.3's
+    tasks/resubscribe has none, so the client reads one with tasks/get
+    first. Either way the snapshot is reconciled: the artifact arrives
+    exactly once and the stream ends COMPLETED."""
+    fake.control("normal", card)
+
+    async def on_the_loop() -> List[TaskUpdate]:
+        async with await A2aClient.connect(fake.url, engine=engine) as c:
+            fake.control(mode, card)
+            return [u async for u in c.stream_task(TaskSpec(skill="echo", input="hi"))]
+
+    if on_loop:
+        ups = asyncio.run(on_the_loop())
+    else:
+        with A2aClient.connect_sync(fake.url, engine=engine) as c:
+            fake.control(mode, card)
+            ups = list(c.stream_task_sync(TaskSpec(skill="echo", input="hi")))
+    assert len(ups) == n, kinds(ups)
+    assert kinds(ups)[-2:] == ["artifact", "status"]
+    arts = [u for u in ups if u.kind == "artifact"]
+    assert len(arts) == 1 and arts[0].artifact is not None
+    assert arts[0].artifact.parts[0].text == "hello"
+    assert ups[-1].status is not None and ups[-1].status.state is TaskState.COMPLETED
+    methods = fake.stats()["methods"]
+    if card == "v03":
+        assert methods[0] == "message/stream" and methods[1] == "tasks/get"
+        assert ("tasks/resubscribe" in methods) == (mode != "sse_early_eof_done")
+    else:
+        assert methods[0] == "SendStreamingMessage" and methods[1] == "SubscribeToTask"

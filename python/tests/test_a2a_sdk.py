@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -28,6 +28,12 @@ from a2a_support import (
     InteropPeer,
     a2a_engine,
     async_round_trip,
+    check_budget_before_the_wire,
+    check_g2,
+    check_budget_before_the_wire_async,
+    check_es256_card,
+    check_tampered_cards,
+    check_tampered_cards_async,
     python_with,
     run_to_completion,
 )
@@ -109,3 +115,39 @@ def test_async_on_the_io_thread(peer: InteropPeer, engine: ruvector.Engine) -> N
     send, get until COMPLETED and a stream to completion, 20 gets at once."""
 
     asyncio.run(async_round_trip(peer, engine))
+
+
+def test_tampered_card_rejected(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A2: the SDK-signed card, tampered, at agent-card.json and via the
+    agent.json fallback -> CardSignatureInvalid (blocking path)."""
+    check_tampered_cards(peer, engine)
+
+
+def test_tampered_card_rejected_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A2 with the asyncio API."""
+    asyncio.run(check_tampered_cards_async(peer, engine))
+
+
+def test_budget_exceeded(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A5: caps and the global budget refuse before the wire; the peer's
+    request counter sees no RPC for a refusal (blocking path)."""
+    check_budget_before_the_wire(peer, engine)
+
+
+def test_budget_exceeded_async(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A5 with the asyncio API (the I/O thread)."""
+    asyncio.run(check_budget_before_the_wire_async(peer, engine))
+
+
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_stream_no_thread_fight(kind: str, peer: InteropPeer, engine: ruvector.Engine,
+                                record_property: Callable[[str, object], None],
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A4 (gate G2) against the a2a-sdk peer: 1,000 streamed updates with
+    two ruLake workloads on the same loop, on asyncio and uvloop."""
+    check_g2(kind, peer, engine, "a2a-sdk", record_property, capsys)
+
+
+def test_es256_card(peer: InteropPeer, engine: ruvector.Engine) -> None:
+    """A1, ES256: the SDK's ES256-signed card verifies with the key pinned."""
+    check_es256_card(peer, engine)

@@ -312,3 +312,60 @@ int64_t now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* ---- other loopback helpers (fakes/fake_proxy.py) ---- */
+
+pid_t start_fake_script(const char *name, int *port)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    char script[1024];
+    snprintf(script, sizeof script, "%s/tests/a2a/fakes/%s", RUV_A2A_SRCDIR, name);
+    char *argv[] = {"python3", script, NULL};
+    pid_t pid = -1;
+    int rc = posix_spawnp(&pid, "python3", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return -1;
+    }
+    FILE *f = fdopen(fds[0], "r");
+    char line[256] = "";
+    int ok = f && fgets(line, sizeof line, f) && sscanf(line, "PORT %d", port) == 1;
+    if (f)
+        fclose(f);
+    if (!ok) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    return pid;
+}
+
+void stop_fake_script(pid_t pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+}
+
+json_t *get_json(const char *url)
+{
+    json_t *out = NULL;
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_cleanup(h);
+    assert_non_null(out);
+    return out;
+}

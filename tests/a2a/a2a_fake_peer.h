@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #include <ruvector/feature-a2a.h>
@@ -46,6 +47,13 @@ int run_stream(struct ruv_a2a_client *c, char names[][16], size_t max, size_t *n
 void expect_full_stream(struct ruv_a2a_client *c);
 /* A policy with nothing set. */
 struct ruv_a2a_policy policy(void);
+
+/* Starts tests/a2a/fakes/<name> (a python3 script that prints "PORT <n>
+ * ..." first): its pid and *port, or -1. stop_fake_script ends it. */
+pid_t start_fake_script(const char *name, int *port);
+void stop_fake_script(pid_t pid);
+/* GETs url (no proxy) and parses the JSON answer (failing the test if none). */
+json_t *get_json(const char *url);
 
 /* The threads this process runs now (/proc/self/task), -1 when unknown. */
 int threads_now(void);

@@ -8,6 +8,7 @@ RUV_A2A_VECTOR_FILES = tests/a2a/gen_vectors.mjs tests/a2a/vectors/es_numbers.tx
 	tests/a2a/gen_python_vectors.py tests/a2a/vectors/python.json \
 	tests/a2a/vectors/identity_card.json
 EXTRA_DIST += $(RUV_A2A_VECTOR_FILES) tests/a2a/a2a_test_util.h tests/a2a/fakes/fake_peer.py \
+	tests/a2a/fakes/fake_proxy.py \
 	tests/a2a/peers/a2a_sdk_peer.py tests/a2a/peers/js/package.json \
 	tests/a2a/peers/js/package-lock.json tests/a2a/peers/js/peer.mjs
 if HAVE_A2A_CORE
@@ -102,12 +103,16 @@ endif
 # verification; fuzz_a2a_jsonrpc the JSON-RPC response decoder, the v1.0 and
 # v0.3 normalizers behind it and the request translator; fuzz_a2a_jwks the
 # JWK Set reader; fuzz_a2a_discover the discovery state machine driven by a
-# script of HTTP answers (redirects, fallbacks, 304s, JWKS, the cache).
+# script of HTTP answers (redirects, fallbacks, 304s, JWKS, the cache);
+# fuzz_a2a_headers the response-header parsers (Retry-After as seconds or an
+# HTTP-date, Content-Type, ETag, Cache-Control, the header cap).
 # Seeds: tests/a2a/fuzz-seeds (made by make_fuzz_seeds.py).
 RUV_A2A_FUZZERS = tests/a2a/fuzz_a2a_sse tests/a2a/fuzz_a2a_jcs tests/a2a/fuzz_a2a_card \
-	tests/a2a/fuzz_a2a_jsonrpc tests/a2a/fuzz_a2a_jwks tests/a2a/fuzz_a2a_discover
+	tests/a2a/fuzz_a2a_jsonrpc tests/a2a/fuzz_a2a_jwks tests/a2a/fuzz_a2a_discover \
+	tests/a2a/fuzz_a2a_headers
 EXTRA_DIST += tests/a2a/fuzz_a2a_sse.c tests/a2a/fuzz_a2a_jcs.c tests/a2a/fuzz_a2a_card.c \
 	tests/a2a/fuzz_a2a_jsonrpc.c tests/a2a/fuzz_a2a_jwks.c tests/a2a/fuzz_a2a_discover.c \
+	tests/a2a/fuzz_a2a_headers.c \
 	tests/a2a/make_fuzz_seeds.py tests/a2a/fuzz-seeds
 RUV_A2A_FUZZ_BUILD = \
 	srcs=; for f in $(RUV_A2A_CORE_SOURCES); do \
@@ -128,6 +133,8 @@ tests/a2a/fuzz_a2a_jwks: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_jwks.c confi
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_jwks.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 tests/a2a/fuzz_a2a_discover: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_discover.c config.h
 	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_discover.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
+tests/a2a/fuzz_a2a_headers: $(RUV_A2A_CORE_SOURCES) tests/a2a/fuzz_a2a_headers.c config.h
+	$(RUV_A2A_FUZZ_BUILD) $(top_srcdir)/tests/a2a/fuzz_a2a_headers.c $$srcs $(RUV_A2A_FUZZ_LIBS) -o $@
 fuzz-a2a: $(RUV_A2A_FUZZERS)
 .PHONY: fuzz-a2a
 CLEANFILES += $(RUV_A2A_FUZZERS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tests/a2a/make_fuzz_seeds.py — writes the a2a fuzzers' seed inputs into
-tests/a2a/fuzz-seeds/{sse,jcs,card,jsonrpc,jwks}/ from the committed vectors:
+tests/a2a/fuzz-seeds/{sse,jcs,card,jsonrpc,jwks,headers}/ from the committed vectors:
     python3 tests/a2a/make_fuzz_seeds.py
 Each seed starts with the fuzzer's selector byte (see the fuzz_a2a_*.c headers)."""
 import base64, json, os, pathlib
@@ -84,31 +84,4 @@ for name, doc in replies.items():
     put("jsonrpc", name + "-id", b"\x01" + body)
     put("jsonrpc", name + "-v03-send", b"\x00" + body)
 
-# fuzz_a2a_jwks: JWK Sets; the key is looked up under "k1", then "k0".
-V1_X = "6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw"
-jwks = {
-    "ed25519": {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k1", "use": "sig", "x": V1_X}]},
-    "two": {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k0", "x": V1_X},
-                     {"kty": "EC", "crv": "P-256", "kid": "k1",
-                      "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-                      "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]},
-    "dup": {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": V1_X},
-                     {"kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": V1_X}]},
-    "rsa": {"keys": [{"kty": "RSA", "kid": "k1", "n": "sXch", "e": "AQAB", "use": "enc"}]},
-}
-for name, doc in jwks.items():
-    put("jwks", name + ".json", json.dumps(doc).encode())
-
-# fuzz_a2a_discover: a script of answers, each [status selector][flags][len16][bytes].
-# Selectors index discover's list: 0=200 1=304 2=302 3=404 4=500 5=301 6=307 7=503.
-# Flags: 1 text/html, 2 ETag, 4 max-age 60, 8 no-store.
-def answer(sel, flags, body):
-    return bytes([sel, flags]) + len(body).to_bytes(2, "big") + body
-
-j1_bytes = json.dumps(j1).encode()
-put("discover", "card-cached", answer(0, 4 | 2, j1_bytes))
-put("discover", "redirect-then-card",
-    answer(2, 0, b"/a/r/.well-known/agent-card.json") + answer(0, 2, j1_bytes) + answer(1, 4, b""))
-put("discover", "fallback", answer(3, 0, b"{}") + answer(0, 0, j1_bytes))
-put("discover", "foreign-redirect", answer(6, 0, b"http://localhost:8080/x") + answer(0, 0, j1_bytes))
-put("discover", "html", answer(0, 1, b"<html>") + answer(0, 4, j1_bytes) + answer(0, 0, j1_bytes))
+tests/a2a/fuzz-seeds/{sse,jcs,card,jsonrpc,jwks,headers}/ from the committed vectors:

@@ -274,6 +274,41 @@ static void test_resume_and_errors(void **state)
     peer_mode("normal", "v1");
 }
 
+/* A resume in both dialects, the task moving on while the stream is down
+ * (sse_early_eof_art: its artifact is made then, so only a snapshot shows
+ * it): v1.0's SubscribeToTask opens with a Task snapshot, v0.3's
+ * tasks/resubscribe has none and the client reads one with tasks/get
+ * first. The artifact arrives exactly once; the stream ends COMPLETED. */
+static void test_resume_reconciled_in_both_dialects(void **state)
+{
+    (void)state;
+    static const char *const cards[] = {"v1", "v03"};
+    static const struct {
+        const char *mode;
+        size_t events;
+    } cases[] = {{"sse_early_eof", 5}, {"sse_early_eof_art", 4}, {"sse_early_eof_done", 6}};
+    for (size_t d = 0; d < 2; d++) {
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            struct ruv_a2a_client *c = connect_ok(cases[k].mode, cards[d]);
+            uint64_t req = open_stream(c);
+            struct run *r = new_run();
+            assert_true(collect(c, req, r, 1, 20000));
+            if (r->end.status != RUV_OK || r->n != cases[k].events)
+                fail_msg("%s %s: status %d, %zu events (%s)", cards[d], cases[k].mode,
+                         r->end.status, r->n, r->end.detail);
+            size_t artifacts = 0;
+            for (size_t i = 0; i < r->n; i++)
+                artifacts += strcmp(r->names[i], "artifactUpdate") == 0;
+            assert_int_equal(artifacts, 1);
+            assert_string_equal(r->names[r->n - 2], "artifactUpdate");
+            assert_string_equal(r->names[r->n - 1], "statusUpdate");
+            free_run(r);
+            ops->client_close(c);
+        }
+    }
+    peer_mode("normal", "v1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_abort_mid_stream),
         cmocka_unit_test(test_resume_and_errors),
+        cmocka_unit_test(test_resume_reconciled_in_both_dialects),
     };
     return cmocka_run_group_tests(tests, a2a_fake_setup, a2a_fake_teardown);
 }

@@ -10,6 +10,10 @@
 #include <cmocka.h>
 
 #include "../../plugins/a2a/curl_fit.h"
+#include "../../plugins/a2a/http.h"
+
+#include <stdio.h>
+#include <time.h>
 
 static curl_version_info_data fit(void)
 {
@@ -53,11 +57,52 @@ static void test_this_machine(void **state)
         fail_msg("%s", why);
 }
 
+static long retry_after(const char *v) { return ruv__http_retry_after(v, strlen(v)); }
+
+/* Retry-After (a2a.md §6): delay-seconds or an HTTP-date, as a delay from
+ * now; anything else is -1, so the caller falls back to its own backoff. */
+static void test_retry_after_forms(void **state)
+{
+    (void)state;
+    assert_int_equal(retry_after("0"), 0);
+    assert_int_equal(retry_after(" 17\r\n"), 17);
+    assert_int_equal(retry_after("120"), 120);
+    assert_int_equal(retry_after("999999999999"), 100000000); /* clamped, no overflow */
+    /* An HTTP-date in the future: the seconds until then (the clock may
+     * tick once between the two calls). */
+    char date[64];
+    time_t later = time(NULL) + 90;
+    struct tm tm;
+    gmtime_r(&later, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    long d = retry_after(date);
+    assert_true(d >= 88 && d <= 90);
+    /* The obsolete RFC 850 form is still an HTTP-date. */
+    strftime(date, sizeof date, "%A, %d-%b-%y %H:%M:%S GMT", &tm);
+    d = retry_after(date);
+    assert_true(d >= 88 && d <= 90);
+    /* A date that has passed: retry now. */
+    assert_int_equal(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), 0);
+    /* Garbage. */
+    assert_int_equal(retry_after(""), -1);
+    assert_int_equal(retry_after("   "), -1);
+    assert_int_equal(retry_after("soon"), -1);
+    assert_int_equal(retry_after("12abc"), -1);
+    assert_int_equal(retry_after("-5"), -1);
+    assert_int_equal(retry_after("1.5"), -1);
+    assert_int_equal(retry_after("Wed, 99 Foo 2015 07:28:00 GMT"), -1);
+    char big[200];
+    memset(big, 'A', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(retry_after(big), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requirements),
         cmocka_unit_test(test_this_machine),
+        cmocka_unit_test(test_retry_after_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@ and the last RPC's method and A2A-Version header.
 """
 import argparse
 import base64
+import email.utils
+import gzip
 import hashlib
 import json
 import re
@@ -57,6 +59,17 @@ JWKS = {"keys": [
      "x": b64u(JWKS_KEY.public_key().public_bytes(serialization.Encoding.Raw,
                                                    serialization.PublicFormat.Raw))}]}
 PREFIX = re.compile(r"^/(redir(\d)|redir_foreign|agent[ABR]|jku[a-z0-9_]*)(/.*)$")
+_BOMB = []
+_BOMB_LOCK = threading.Lock()
+
+
+def gzip_bomb():
+    """32 MiB of JSON (whitespace, mostly) gzipped to ~32 KiB, made once."""
+    with _BOMB_LOCK:
+        if not _BOMB:
+            raw = b'{"jsonrpc":"2.0","id":"x","result":' + b" " * (32 << 20) + b'{"id":"x"}}'
+            _BOMB.append(gzip.compress(raw, 6))
+        return _BOMB[0]
 
 
 class Peer:
@@ -304,6 +317,36 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(body)
                 return None
+        if mode.startswith("retry_after_") and mode != "retry_after_long":
+            # Retry-After as an HTTP-date or garbage (a2a.md §6): _date +2 s
+            # and _garbage answer the first two RPCs 503, then serve; _date_long
+            # (+120 s) always answers 503.
+            if mode == "retry_after_date_long" or p.stats["rpc"] <= 2:
+                when = {"retry_after_date": 2, "retry_after_date_long": 120,
+                        "retry_after_past": -3600}.get(mode)
+                value = (email.utils.formatdate(time.time() + when, usegmt=True)
+                         if when is not None else "soon, maybe")
+                body = b"<html>unavailable</html>"
+                self.send_response(503)
+                self.send_header("Retry-After", value)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return None
+        if mode in ("gzip", "gzip_bomb"):
+            # Compression (a2a.md §6, §10 item 23): gzip answers the client's
+            # Accept-Encoding; gzip_bomb sends 32 MiB of JSON whitespace
+            # compressed to ~32 KiB whatever the client asked.
+            p.stats["last_accept_encoding"] = self.headers.get("Accept-Encoding")
+            if mode == "gzip_bomb":
+                return self.send_json(None, raw=gzip_bomb(),
+                                      headers={"Content-Encoding": "gzip"})
+            t = p.tasks.get(params.get("id"))
+            if method == "GetTask" and t and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                raw = json.dumps({"jsonrpc": "2.0", "id": rid, "result": p.public(t)}).encode()
+                return self.send_json(None, raw=gzip.compress(raw),
+                                      headers={"Content-Encoding": "gzip"})
         if mode == "slow_headers":  # slowloris: one header byte every 100 ms, for 5 s
             try:
                 for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 50:
@@ -368,14 +411,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json({"jsonrpc": "2.0", "id": rid, "result": to_v03(p.public(t), "task")})
         if method == "message/stream":
             return self.stream(rid, params, v03=True)
+        if method == "tasks/resubscribe":
+            return self.subscribe(rid, params, v03=True)
         return self.rpc_error(rid, -32601, "Method not found")
 
     def rpc_error(self, rid, code, message):
         return self.send_json({"jsonrpc": "2.0", "id": rid,
                                "error": {"code": code, "message": message}})
 
-    def subscribe(self, rid, params):
-        """A resumed stream: the task's snapshot, then the rest of its run."""
+    def subscribe(self, rid, params, v03=False):
+        """A resumed stream: the task's snapshot, then the rest of its run.
+        v0.3 (tasks/resubscribe) sends no snapshot, as v0.3 peers need not:
+        only the rest of the run, the last status with final: true."""
         p = self.peer
         t = p.tasks.get(params.get("id"))
         if t is None or p.mode == "sse_early_eof_gone":
@@ -389,6 +436,13 @@ class Handler(BaseHTTPRequestHandler):
                                       "lastChunk": True}},
                   {"statusUpdate": {"taskId": tid, "contextId": cid,
                                     "status": {"state": "TASK_STATE_COMPLETED"}}}]
+        if t["artifacts"]:  # made while the client was away: only in the snapshot
+            del events[1]
+        if v03:
+            done = to_v03(events[-1]["statusUpdate"], "status-update")
+            done["final"] = True
+            events = [to_v03(e["artifactUpdate"], "artifact-update")
+                      for e in events if "artifactUpdate" in e] + [done]
         t["status"] = {"state": "TASK_STATE_COMPLETED"}
         t["artifacts"] = [art]
         self.send_response(200)
@@ -442,6 +496,10 @@ class Handler(BaseHTTPRequestHandler):
         elif mode in ("sse_early_eof", "sse_early_eof_gone"):
             chunks = chunks[:3]  # task, WORKING, WORKING, then the connection ends
             t["status"] = {"state": "TASK_STATE_WORKING"}
+        elif mode == "sse_early_eof_art":
+            chunks = chunks[:2]  # task, WORKING; the artifact is made while the client is away
+            t["status"] = {"state": "TASK_STATE_WORKING"}
+            t["artifacts"] = [art["artifact"]]
         elif mode == "sse_early_eof_done":
             chunks = chunks[:4]  # and the task completes while the client is away
             t["status"] = {"state": "TASK_STATE_COMPLETED"}

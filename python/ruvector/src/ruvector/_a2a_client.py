@@ -52,7 +52,9 @@ from ._engine import Engine, default_engine
 @dataclass(frozen=True)
 class Queue:
     """GlobalBudget overflow that waits: up to max_depth callers wait inside
-    the send until the window admits them; one more is refused (queue_full)."""
+    the send until the window admits them; one more is refused (queue_full).
+    Waiters are admitted first come, first served, whether they wait in a
+    sync method or in an await, and a new send never passes them."""
 
     max_depth: int
 
@@ -199,15 +201,22 @@ class A2aClient:
         budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
         trusted_jku: Sequence[str] = (),
+        proxy: Optional[str] = None,
+        compression: bool = False,
     ) -> "A2aClient":
         """Fetches and verifies url's agent card and picks the protocol.
-        Blocks; refuses to run inside a running event loop. trusted_jku:
-        origins a card signature's jku may name besides the card's own."""
+        Blocks; refuses to run inside a running event loop.
+
+        trusted_jku: origins a card signature's jku may name besides the
+        card's own. proxy names the only proxy used (http_proxy and the other
+        proxy variables of the environment are ignored); compression=True
+        asks for gzip/deflate bodies, and the size limits then count decoded
+        bytes."""
         _refuse_in_loop("connect_sync")
         out = cls._connect(
             url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
             ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine, trusted_jku,
-            False,
+            False, proxy, compression,
         )
         if out[0] != _RUV_OK:
             _raise(out, url)
@@ -233,6 +242,8 @@ class A2aClient:
         budget: Optional[GlobalBudget] = None,
         engine: Optional[Engine] = None,
         trusted_jku: Sequence[str] = (),
+        proxy: Optional[str] = None,
+        compression: bool = False,
     ) -> "A2aClient":
         """connect_sync without a thread: the card is fetched and verified
         on the plugin's I/O thread and this await resumes through the event
@@ -242,7 +253,7 @@ class A2aClient:
         out = cls._connect(
             url, strict_verify, expected_agent_id, trusted_keys, protocol, auth, verify_tls,
             ca_file, allow_http, timeouts, limits, max_call_depth, budget, engine, trusted_jku,
-            True,
+            True, proxy, compression,
         )
         if out[0] != _RUV_OK:
             _raise(out, url)
@@ -282,6 +293,8 @@ class A2aClient:
         engine: Optional[Engine],
         trusted_jku: Sequence[str],
         submit: bool,
+        proxy: Optional[str],
+        compression: bool,
     ) -> _Outcome:
         """a2a_connect's outcome: the connected handle (submit False,
         blocking), or (handle, req) with the discovery queued on the
@@ -311,7 +324,7 @@ class A2aClient:
         return _ext.a2a_connect(
             eng._h, url, flags, _PROTOCOLS[protocol], ids, pinned, ca_file, auth,
             t.connect_ms, t.unary_ms, t.stream_idle_ms, t.stream_event_ms, lim.max_body_bytes,
-            lim.max_event_bytes, list(trusted_jku), submit,
+            lim.max_event_bytes, list(trusted_jku), submit, proxy, compression,
         )
 
     # ---- building requests ----

@@ -4,6 +4,7 @@ plugin's failure records to it. Public through ruvector.a2a."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict, Optional, Tuple, Type
 
 from . import _ext
@@ -89,7 +90,12 @@ class ResponseTooLarge(TransportError):
 
 
 class HttpError(TransportError):
-    """A non-2xx HTTP status that carried no JSON-RPC error."""
+    """A non-2xx HTTP status that carried no JSON-RPC error.
+
+    retry_after: the seconds of a Retry-After (delay or HTTP-date) longer
+    than the 30 s the client waits by itself, else None."""
+
+    retry_after: Optional[int] = None
 
 
 class DiscoveryError(TransportError):
@@ -158,6 +164,10 @@ _RUV_E_NOTFOUND = -3
 _Outcome = Tuple[int, int, int, int, int, Optional[str], Any]
 
 
+# The plugin's detail for a Retry-After it will not wait for (http.c, async.c).
+_RETRY_AFTER = re.compile(r"Retry-After (\d+) s")
+
+
 def _raise(out: _Outcome, peer: Optional[str]) -> None:
     status, kind, rpc_code, http_status, request_sent, detail, payload = out
     message = detail or _ext.status_str(status)
@@ -182,6 +192,18 @@ def _raise(out: _Outcome, peer: Optional[str]) -> None:
             reason = "queue_full"
     else:
         cls = STATUS_CLASSES.get(status, RuVectorError)
+    if issubclass(cls, HttpError):
+        err = cls(
+            message,
+            status=status,
+            status_name=_ext.status_name(status),
+            http_status=http_status or None,
+            request_sent=bool(request_sent),
+            peer=peer,
+        )
+        m = _RETRY_AFTER.search(message)
+        err.retry_after = int(m.group(1)) if m else None
+        raise err
     if issubclass(cls, A2aError):
         raise cls(
             message,

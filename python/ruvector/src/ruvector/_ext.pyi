@@ -285,6 +285,8 @@ def a2a_connect(
     max_event: int,
     trusted_jku: Optional[Sequence[str]] = ...,
     submit: bool = ...,
+    proxy: Optional[str] = ...,
+    compression: bool = ...,
     /,
 ) -> _A2aOutcome: ...
 @final

@@ -206,7 +206,7 @@ PyType_Spec a2a_budget_spec = {
 
 /* a2a_connect(engine, url, flags, protocol, agent_ids, pinned, ca_file,
  *             authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body,
- *             max_event[, trusted_jku[, submit]])
+ *             max_event[, trusted_jku[, submit[, proxy[, compression]]]])
  * pinned: sequence of (kid, key_text, not_after, revoked). submit true: the
  * discovery runs on the plugin's I/O thread (ops V4) and the payload is
  * (handle, req), the handle not yet connected until req's event. */
@@ -217,10 +217,15 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     unsigned int flags, protocol;
     int connect_ms, unary_ms, idle_ms, event_ms, submit = 0;
     unsigned long long max_body, max_event;
-    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiiKK|Op", engine_type, &engine, &url_o, &flags,
+    PyObject *proxy_o = Py_None;
+    int compression = 0;
+    if (!PyArg_ParseTuple(args, "O!UIIOOOOiiiiKK|OpOp", engine_type, &engine, &url_o, &flags,
                           &protocol, &ids_o, &pinned_o, &ca_o, &auth_o, &connect_ms, &unary_ms,
-                          &idle_ms, &event_ms, &max_body, &max_event, &jku_o, &submit))
+                          &idle_ms, &event_ms, &max_body, &max_event, &jku_o, &submit, &proxy_o,
+                          &compression))
         return NULL;
+    if (compression)
+        flags |= RUV_A2A_COMPRESSION;
     const struct ruv_a2a_ops *ops;
     void *pstate;
     if (a2a_ops_of(engine, &ops, &pstate))
@@ -231,7 +236,7 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     strvec ids = {0}, kids = {0}, keys = {0}, jku = {0};
     struct ruv_a2a_pinned_key *pk = NULL;
     const struct ruv_a2a_pinned_key **pkp = NULL;
-    char *url = NULL, *ca = NULL, *auth = NULL;
+    char *url = NULL, *ca = NULL, *auth = NULL, *proxy = NULL;
     A2aHandle *h = NULL;
     PyObject *result = NULL;
     if (submit && ops->struct_size < RUV_A2A_OPS_SIZE_V4) {
@@ -242,7 +247,8 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
     if (a2a_strvec_from(ids_o, "agent_ids", &ids) ||
         a2a_strvec_from(jku_o, "trusted_jku", &jku) || !(url = a2a_copy_utf8(url_o)) ||
         (ca_o != Py_None && !(ca = a2a_copy_utf8(ca_o))) ||
-        (auth_o != Py_None && !(auth = a2a_copy_utf8(auth_o))))
+        (auth_o != Py_None && !(auth = a2a_copy_utf8(auth_o))) ||
+        (proxy_o != Py_None && !(proxy = a2a_copy_utf8(proxy_o))))
         goto out;
     Py_ssize_t npk = PySequence_Size(pinned_o);
     if (npk < 0)
@@ -293,7 +299,8 @@ PyObject *mod_a2a_connect(PyObject *mod, PyObject *args)
                                        .idle_timeout_ms = idle_ms,
                                        .event_timeout_ms = event_ms,
                                        .max_body_bytes = max_body,
-                                       .max_event_bytes = max_event};
+                                       .max_event_bytes = max_event,
+                                       .proxy = proxy};
     h = (A2aHandle *)alloc_instance(a2a_handle_type);
     if (!h)
         goto out;
@@ -343,6 +350,7 @@ out:
     free(url);
     free(ca);
     free(auth);
+    free(proxy);
     return result;
 }
 
