@@ -184,7 +184,7 @@ static void *io_main(void *arg)
             }
             struct ruv__ev_node *settled = NULL;
             if (op->discover && !op->h && !ruv__adiscover_start(op, &settled)) {
-                finish(io, unlink_op(&active), settled);
+                finish(io, unlink_op(active), settled);
                 continue;
             }
             start_transfer(io, op);
