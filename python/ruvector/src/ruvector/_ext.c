@@ -128,10 +128,7 @@ static PyMethodDef module_methods[] = {
     {"a2a_connect", mod_a2a_connect, METH_VARARGS,
      "a2a_connect($module, engine, url, flags, protocol, agent_ids, pinned, ca_file, "
      "authorization, connect_ms, unary_ms, idle_ms, event_ms, max_body, max_event, "
-     "trusted_jku=None, submit=False, proxy=None, compression=False, /)
---
-
-"
+     "trusted_jku=None, submit=False, proxy=None, compression=False, /)\n--\n\n"
      "Connects the a2a plugin's client (GIL released); an outcome tuple. submit: the "
      "discovery runs on the plugin's I/O thread and the payload is (handle, req)."},
     {"a2a_budget_new", mod_a2a_budget_new, METH_VARARGS,
