@@ -138,17 +138,7 @@ int ruv__adiscover_done(struct ruv__op *op, CURLcode cc, struct ruv__ev_node **n
         st.http_status = (int32_t)op->resp.status;
         rc = ruv__http_take_redirect(op->h, &op->resp);
         if (rc == RUV_OK && ruv__http_retryable_status(op->resp.status)) {
-            if (op->resp.retry_after_s > RUV__HTTP_RETRY_AFTER_MAX_S) {
-                rc = ruv__detail_set(RUV_E_REMOTE,
-                                     "HTTP %ld with Retry-After %ld s, longer than the %d s the "
-                                     "client waits",
-                                     op->resp.status, op->resp.retry_after_s,
-                                     RUV__HTTP_RETRY_AFTER_MAX_S);
-                st.error = RUV_A2A_ERR_HTTP;
-            } else if (!last) {
-                wait_ms = op->resp.retry_after_s >= 0 ? op->resp.retry_after_s * 1000
-                                                      : ruv__http_backoff_ms(op->attempt);
-            }
+            wait_ms = ruv__http_retry_wait(&op->resp, op->attempt, &rc, &st);
         }
     } else {
         rc = ruv__http_curl_failure(op->h, cc, &op->resp, op->resp.body.cap_bytes, &st);

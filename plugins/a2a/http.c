@@ -403,6 +403,24 @@ long ruv__http_backoff_ms(int n)
 
 int ruv__http_retryable_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
 
+long ruv__http_retry_wait(const struct ruv__http_resp *resp, int attempt, int *rc,
+                          struct ruv_a2a_call_status *st)
+{
+    *rc = RUV_OK;
+    if (resp->retry_after_s > RUV__HTTP_RETRY_AFTER_MAX_S) {
+        *rc = ruv__http_fail(st, RUV_A2A_ERR_HTTP,
+                             ruv__detail_set(RUV_E_REMOTE,
+                                             "HTTP %ld with Retry-After %ld s, longer than the "
+                                             "%d s the client waits",
+                                             resp->status, resp->retry_after_s,
+                                             RUV__HTTP_RETRY_AFTER_MAX_S));
+        return -1;
+    }
+    if (attempt + 1 >= RUV__HTTP_RETRY_ATTEMPTS)
+        return -1;
+    return resp->retry_after_s >= 0 ? resp->retry_after_s * 1000 : ruv__http_backoff_ms(attempt);
+}
+
 int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url, const char *body,
                                size_t body_len, int v1, size_t max_body, int idempotent,
                                const char *extra_header, struct ruv__http_resp *resp,
@@ -414,18 +432,11 @@ int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url,
         if (rc == RUV_OK) {
             if (!idempotent || !ruv__http_retryable_status(resp->status))
                 return RUV_OK;
-            if (resp->retry_after_s > RUV__HTTP_RETRY_AFTER_MAX_S) {
-                long status = resp->status, after = resp->retry_after_s;
+            long wait = ruv__http_retry_wait(resp, attempt, &rc, st);
+            if (rc != RUV_OK)
                 ruv__http_resp_free(resp);
-                return ruv__http_fail(st, RUV_A2A_ERR_HTTP,
-                                      ruv__detail_set(RUV_E_REMOTE,
-                                                      "HTTP %ld with Retry-After %ld s, longer "
-                                                      "than the %d s the client waits",
-                                                      status, after, RUV__HTTP_RETRY_AFTER_MAX_S));
-            }
-            if (last)
-                return RUV_OK; /* the caller reports the status */
-            long wait = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000 : ruv__http_backoff_ms(attempt);
+            if (wait < 0)
+                return rc; /* RUV_OK on the last attempt: the caller reports the status */
             ruv__http_resp_free(resp);
             ruv__sleep_ms(wait);
             continue;

@@ -124,6 +124,12 @@ int ruv__http_perform_retrying(const struct ruv__http_cfg *cfg, const char *url,
 #define RUV__HTTP_RETRY_AFTER_MAX_S 30
 long ruv__http_backoff_ms(int n);
 int ruv__http_retryable_status(long s);
+/* For a response whose status an idempotent call retries, after attempt
+ * (from 0): the wait in ms before the next attempt, or -1 for none — the
+ * last attempt (*rc RUV_OK: the caller reports the status) or a
+ * Retry-After over the limit (*rc RUV_E_REMOTE, st->error HTTP). */
+long ruv__http_retry_wait(const struct ruv__http_resp *resp, int attempt, int *rc,
+                          struct ruv_a2a_call_status *st);
 
 /* Maps a finished transfer's CURLcode to a status, st->error and detail. */
 int ruv__http_curl_failure(CURL *h, CURLcode cc, const struct ruv__http_resp *resp,
