@@ -19,24 +19,47 @@ struct thread_area {
     size_t cap;
     unsigned small_run; /* searches in a row that needed <= cap / 4 */
     int in_use;
+    struct thread_area *prev, *next; /* in all_areas */
 };
 
 static pthread_key_t area_key;
 static pthread_once_t area_once = PTHREAD_ONCE_INIT;
 static int area_key_ok;
 
+/* Every live area, besides its thread's key. A forked child has only the
+ * forking thread: the pool workers' areas stay owned by this list (leak
+ * checkers in the child see them held, not lost, and nothing else holds
+ * the memory of threads that no longer exist). */
+static pthread_mutex_t areas_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct thread_area *all_areas;
+
+static void areas_lock(void) { pthread_mutex_lock(&areas_mu); }
+static void areas_unlock(void) { pthread_mutex_unlock(&areas_mu); }
+
 static void area_free(void *v)
 {
     struct thread_area *a = v;
-    if (a) {
-        free(a->block);
-        free(a);
-    }
+    if (!a)
+        return;
+    areas_lock();
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        all_areas = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    areas_unlock();
+    free(a->block);
+    free(a);
 }
 
 static void area_key_create(void)
 {
     area_key_ok = pthread_key_create(&area_key, area_free) == 0;
+    /* A fork while another thread holds the list lock must not leave the
+     * child's copy locked. */
+    if (area_key_ok)
+        pthread_atfork(areas_lock, areas_unlock, areas_unlock);
 }
 
 static size_t round64(size_t n)
@@ -51,10 +74,18 @@ static struct thread_area *this_area(void)
     if (!area_key_ok)
         return NULL;
     struct thread_area *a = pthread_getspecific(area_key);
-    if (!a && (a = calloc(1, sizeof *a)) && pthread_setspecific(area_key, a) != 0) {
+    if (a || !(a = calloc(1, sizeof *a)))
+        return a;
+    if (pthread_setspecific(area_key, a) != 0) {
         free(a);
-        a = NULL;
+        return NULL;
     }
+    areas_lock();
+    a->next = all_areas;
+    if (all_areas)
+        all_areas->prev = a;
+    all_areas = a;
+    areas_unlock();
     return a;
 }
 
