@@ -4,9 +4,7 @@ send_task_sync and its siblings submit on the plugin's I/O thread, as the
 async methods do, and block the calling thread until their event arrives:
 no thread per call and no asyncio.run. The client's event queue is one per
 client, so threads that wait on it at once share it: one of them (the
-poller) blocks on the client's notify fd with the GIL released (the fd is
-readable exactly while events wait: the wait ops->wait does; the core
-extension has no binding of ops->wait yet), moves what
+poller) blocks in the plugin's ops->wait with the GIL released, moves what
 poll returns into each request's box and wakes the others, who wait on a
 condition meanwhile; whoever finds its event in its box returns with it.
 A box exists from the submit on (the submit runs under the same lock), so
@@ -23,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-import select
 import threading
 from typing import (
     Any,
@@ -73,7 +70,6 @@ class SyncDriver:
         self._cond = threading.Condition()
         self._boxes: Dict[int, _Box] = {}
         self._polling = False
-        self._fd = -1
         self._pid = os.getpid()
         self._closing = False
         self._freed = False
@@ -98,8 +94,6 @@ class SyncDriver:
         with self._cond:
             if self._closing:
                 return _CLOSED
-            if self._fd < 0:
-                self._fd = self._h.notify_fd()
             out: _Outcome = (self._h.stream_submit if stream else self._h.submit)(
                 method, params, policy)
             if out[0] == _RUV_OK:
@@ -119,10 +113,8 @@ class SyncDriver:
                     break
                 self._cond.wait(_WAKE_S)
         try:
-            waiter = select.poll()
-            waiter.register(self._fd, select.POLLIN)
             while True:
-                if not waiter.poll(int(_WAKE_S * 1000)):  # the GIL is released
+                if not self._h.wait(int(_WAKE_S * 1000)):  # ops->wait, GIL released
                     continue
                 events = self._h.poll(_POLL_BATCH)
                 with self._cond:

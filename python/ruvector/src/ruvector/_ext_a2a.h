@@ -19,7 +19,7 @@ typedef struct {
     struct ruv_a2a_client *c;
     pthread_mutex_t lock;
     int lock_ready;
-    int streams;      /* open streams; the client is freed after the last */
+    int streams;      /* open streams and waits; the client is freed after the last */
     int close_asked;
 } A2aHandle;
 

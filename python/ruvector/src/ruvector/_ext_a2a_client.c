@@ -367,6 +367,36 @@ static PyObject *handle_poll(PyObject *obj, PyObject *args)
     return list;
 }
 
+/* wait(timeout_ms) -> True once an event is queued, False on timeout
+ * (ops->wait, for the sync methods; the GIL is released meanwhile). The
+ * plugin client stays alive until it returns: a close() meanwhile frees
+ * it after, as after the last open stream. */
+static PyObject *handle_wait(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    int timeout_ms;
+    if (!PyArg_ParseTuple(args, "i", &timeout_ms) || !handle_async(h))
+        return NULL;
+    h->streams++; /* counted under the GIL, as the streams are */
+    char detail[DETAIL_SIZE] = "";
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = h->ops->wait(h->c, timeout_ms);
+    if (rc < 0)
+        save_detail(detail);
+    Py_END_ALLOW_THREADS
+    if (--h->streams == 0 && h->close_asked) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&h->lock);
+        handle_free_client(h);
+        pthread_mutex_unlock(&h->lock);
+        Py_END_ALLOW_THREADS
+    }
+    if (rc < 0)
+        return raise_detail(rc, detail);
+    return PyBool_FromLong(rc > 0);
+}
+
 /* abort(req): the I/O thread removes the transfer; its event then says
  * canceled. Unknown or finished ids are ignored. */
 static PyObject *handle_abort(PyObject *obj, PyObject *args)
@@ -418,6 +448,9 @@ static PyMethodDef handle_methods[] = {
      "credit($self, req, n, /)\n--\n\nThe consumer took n events of stream req."},
     {"poll", handle_poll, METH_VARARGS,
      "poll($self, max, /)\n--\n\nUp to max (req, kind, outcome) triples; never blocks."},
+    {"wait", handle_wait, METH_VARARGS,
+     "wait($self, timeout_ms, /)\n--\n\nBlocks (GIL released) until an event is queued "
+     "(True) or timeout_ms passes (False)."},
     {"abort", handle_abort, METH_VARARGS,
      "abort($self, req, /)\n--\n\nAborts a call in flight."},
     {"close", handle_close, METH_NOARGS,
