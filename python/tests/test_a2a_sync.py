@@ -221,3 +221,51 @@ def test_sync_calls_on_a_loop_bound_client(fake: FakePeer, engine: ruvector.Engi
     c.close()
     with pytest.raises(ruvector.StateError, match="closed"):
         c.get_task_sync(task.id)
+
+
+def freed(c: A2aClient) -> bool:
+    """Whether the client's plugin client has been freed."""
+    return c._sync._freed
+
+
+def test_close_aborts_sync_calls_in_flight(fake: FakePeer, engine: ruvector.Engine) -> None:
+    """close() from another thread aborts a sync call waiting on a slow peer
+    (CanceledError, not the peer's 5 s); an open sync stream keeps the client
+    alive until it ends, and then the client is freed."""
+    fake.control("slow_headers")  # one header byte every 100 ms, for 5 s
+    c = A2aClient.connect_sync(fake.url, engine=engine)
+    errors: List[BaseException] = []
+
+    def call() -> None:
+        try:
+            c.get_task_sync("t")
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    th = threading.Thread(target=call)
+    th.start()
+    for _ in range(500):
+        if in_flight(engine) == 1:
+            break
+        threading.Event().wait(0.01)
+    assert in_flight(engine) == 1
+    c.close()
+    th.join(10)
+    assert not th.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], ruvector.CanceledError), errors
+    assert wait_idle(engine) == 0
+
+    fake.control("sse_stall")
+    c = A2aClient.connect_sync(fake.url, engine=engine)
+    it = c.stream_task_sync(TaskSpec(skill="echo", input="s"))
+    next(it)
+    c.close()  # the stream goes on
+    with pytest.raises(ruvector.StateError, match="closed"):
+        c.get_task_sync("t")
+    assert in_flight(engine) == 1 and not freed(c)
+    it.close()  # type: ignore[attr-defined]
+    assert freed(c)  # by the stream's end
+    assert wait_idle(engine) == 0
+    with pytest.raises(ruvector.StateError, match="closed"):
+        c.get_task_sync("t")
+    fake.control()
