@@ -496,7 +496,8 @@ class A2aClient:
         on the I/O thread; each next() blocks (GIL released) for its event.
         Leaving the iterator early (close, break, an exception) aborts the
         transfer. On a client whose event loop runs in another thread, the
-        stream goes through that loop."""
+        stream goes through that loop (and this call returns with its first
+        event taken)."""
         _refuse_in_loop("stream_task_sync")
         loop = self._loop_for_sync()
         if loop is not None:
