@@ -265,14 +265,19 @@ def test_global_budget(fake: FakePeer, engine: ruvector.Engine) -> None:
 
 
 def test_max_concurrency(fake: FakePeer, engine: ruvector.Engine) -> None:
-    fake.control()
+    """A stream holds its slot while its transfer runs (on the I/O thread:
+    until the peer ends it, not until the consumer has read it all)."""
+    fake.control("sse_stall")  # one event, then silence until the idle deadline
     spec = TaskSpec(skill="echo", input="hi", policy=TaskPolicy(max_concurrency=1))
-    with A2aClient.connect_sync(fake.url, engine=engine) as c:
+    t = Timeouts(stream_idle_ms=400)
+    with A2aClient.connect_sync(fake.url, engine=engine, timeouts=t) as c:
         first = c.stream_task_sync(spec)
         next(first)  # open: it holds the slot until it ends
         with pytest.raises(PolicyViolation, match="max_concurrency"):
             next(c.stream_task_sync(spec))
-        assert len(list(first)) == 5  # the rest; then the slot is free
+        with pytest.raises(A2aTimeout, match="idle"):
+            list(first)  # its end: the slot went back before this event
+        fake.control()
         assert c.send_task_sync(spec).id
 
 

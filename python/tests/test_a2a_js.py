@@ -132,7 +132,7 @@ def test_tampered_card_rejected_async(peer: InteropPeer, engine: ruvector.Engine
 
 def test_budget_exceeded(peer: InteropPeer, engine: ruvector.Engine) -> None:
     """A5: caps and the global budget refuse before the wire; the peer's
-    request counter sees no RPC for a refusal (blocking path)."""
+    request counter sees no RPC for a refusal (sync methods)."""
     check_budget_before_the_wire(peer, engine)
 
 

@@ -3,7 +3,7 @@ peer (tests/a2a/fakes): proxies only by API (a counting proxy fake sees
 every request, and the environment's proxy variables are ignored),
 compression off by default and, when on, caps on decoded bytes (§10 item
 23: a gzip bomb hits the cap), and Retry-After as seconds, as an HTTP-date
-and as garbage, on the blocking path and on the I/O thread."""
+and as garbage, from the sync and the async methods."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def lifecycle(c: A2aClient) -> None:
 
 def test_proxy_by_api(fake: FakePeer, engine: ruvector.Engine, proxy: CountingProxy) -> None:
     """proxy= carries the card fetch, unary calls and streams, on the
-    blocking path and on the I/O thread; the proxy counts each request."""
+    sync and the async methods; the proxy counts each request."""
     fake.control("normal", "v1")
     with A2aClient.connect_sync(fake.url, engine=engine, proxy=proxy.url) as c:
         assert c.card.verified

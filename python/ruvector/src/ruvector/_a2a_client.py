@@ -1,8 +1,8 @@
 """ruvector.A2aClient and GlobalBudget on the a2a plugin
-(python/ruvector/src/ruvector/_ext_a2a.c). The sync methods use the
-plugin's blocking calls (GIL released); the async unary calls run on the
-plugin's I/O thread and come back through the event loop (_a2a_io.py).
-Public through ruvector.a2a."""
+(python/ruvector/src/ruvector/_ext_a2a.c). Calls and streams run on the
+plugin's I/O thread: the async methods come back through the event loop
+(_a2a_io.py), the sync ones block the calling thread until their event
+arrives (_a2a_sync.py). Public through ruvector.a2a."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import (
     Any,
+    AsyncGenerator,
     AsyncIterator,
     Callable,
     Dict,
@@ -26,11 +27,13 @@ from typing import (
     Tuple,
     TypeVar,
     Union,
+    cast,
 )
 
 from . import _ext
 from ._a2a_io import _LoopBridge, bridge_for
-from ._a2a_errors import _RUV_E_NOTFOUND, _RUV_OK, A2aError, TaskDeadlineExceeded, _Outcome, _raise
+from ._a2a_sync import SyncDriver, _on_loop, _refuse_in_loop, _start, _stream_on_loop
+from ._a2a_errors import _RUV_OK, A2aError, TaskDeadlineExceeded, _Outcome, _raise
 from ._a2a_types import (
     AgentCard,
     AgentSkill,
@@ -114,16 +117,6 @@ _PROTOCOLS = {"auto": 0, "1.0": 1, "0.3": 2}
 T = TypeVar("T")
 
 
-def _refuse_in_loop(name: str) -> None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise RuntimeError(
-        f"{name} blocks; inside a running event loop use await A2aClient.{name.replace('_sync', '')}(...)"
-    )
-
-
 def _card_from_info(info: Mapping[str, Any]) -> AgentCard:
     c = info.get("card") or {}
     skills = [
@@ -170,6 +163,7 @@ class A2aClient:
         self.max_call_depth = max_call_depth
         self._budget = budget  # the budget's C handle, or None
         self._bridge: Optional[_LoopBridge] = None  # the loop the async calls use
+        self._sync = SyncDriver(handle, handle.close)  # the sync calls outside a loop
         self._refresh_card()
 
     def _refresh_card(self) -> None:
@@ -398,9 +392,36 @@ class A2aClient:
         )
         return json.dumps(params), policy
 
+    def _fail(self, out: _Outcome) -> NoReturn:
+        _raise(out, self._peer)
+        raise AssertionError("unreachable")  # _raise always raises
+
+    def _loop_for_sync(self) -> Optional[asyncio.AbstractEventLoop]:
+        """The running loop (of another thread) this client is bound to, if
+        any: a sync call then goes through it, since that loop's reader
+        takes the client's events. A bound loop that no longer runs lets
+        the client go (the sync path takes its events from now on)."""
+        b = self._bridge
+        if b is None:
+            return None
+        if not b.loop.is_closed() and b.loop.is_running():
+            return b.loop
+        self._bridge = None
+        b.close()
+        return None
+
+    def _bind_loop(self) -> _LoopBridge:
+        if self._bridge is None and self._sync.busy():
+            raise RuntimeError(
+                "this A2aClient has sync calls in flight on another thread; "
+                "use one client for sync calls and another for this event loop"
+            )
+        self._bridge = bridge_for(self._bridge, self._h)
+        return self._bridge
+
     def _call(self, method: int, params: str, policy: Any) -> Any:
-        out: _Outcome = self._h.call(method, params, policy)
-        if method == _SEND and self.card.protocol_version == "1.0":
+        out = self._sync.call(method, params, policy)
+        if method == _SEND and self.card.protocol_version == "1.0" and not self._sync.closing:
             self._refresh_card()  # the one fallback, to 0.3, may have happened
         if out[0] != _RUV_OK:
             _raise(out, self._peer)
@@ -438,16 +459,28 @@ class A2aClient:
         return Task.from_wire(self._call(_CANCEL, json.dumps({"id": task_id}), None))
 
     def send_task_sync(self, spec: TaskSpec) -> Task:
-        """Sends spec as a SendMessage (returnImmediately) and returns the task."""
+        """Sends spec as a SendMessage (returnImmediately) and returns the task.
+        Blocks this thread (GIL released) until the I/O thread answers;
+        refuses inside a running event loop. On a client whose event loop
+        runs in another thread, the call goes through that loop."""
         _refuse_in_loop("send_task_sync")
+        loop = self._loop_for_sync()
+        if loop is not None:
+            return _on_loop(loop, self.send_task(spec))
         return self._send_task(spec)
 
     def get_task_sync(self, task_id: str, *, history_length: Optional[int] = None) -> Task:
         _refuse_in_loop("get_task_sync")
+        loop = self._loop_for_sync()
+        if loop is not None:
+            return _on_loop(loop, self.get_task(task_id, history_length=history_length))
         return self._get_task(task_id, history_length)
 
     def cancel_task_sync(self, task_id: str) -> Task:
         _refuse_in_loop("cancel_task_sync")
+        loop = self._loop_for_sync()
+        if loop is not None:
+            return _on_loop(loop, self.cancel_task(task_id))
         return self._cancel_task(task_id)
 
     def _stream_args(self, what: Union[TaskSpec, str]) -> Tuple[int, str, Any, Optional[int]]:
@@ -456,55 +489,55 @@ class A2aClient:
         params, policy = self._send_args(what)
         return _SEND_STREAMING, params, policy, what.policy.max_duration_ms if what.policy else None
 
-    def _open_stream(self, what: Union[TaskSpec, str]) -> Tuple[Any, Optional[int]]:
-        method, params, policy, limit = self._stream_args(what)
-        out: _Outcome = self._h.stream_open(method, params, policy)
-        if out[0] != _RUV_OK:
-            _raise(out, self._peer)
-        return out[6], limit
-
-    def _next_update(self, stream: Any, started: float, limit_ms: Optional[int],
-                     task_id: List[str]) -> Optional[TaskUpdate]:
-        out: _Outcome = stream.next()
-        if out[0] == _RUV_E_NOTFOUND:
-            return None
-        if out[0] != _RUV_OK:
-            _raise(out, self._peer)
-        upd = TaskUpdate.from_wire(json.loads(out[6]))
-        if upd.task_id and not task_id:
-            task_id.append(upd.task_id)
-        if limit_ms is not None and (time.monotonic() - started) * 1000 > limit_ms:
-            if task_id:
-                try:
-                    self._cancel_task(task_id[0])
-                except A2aError:
-                    pass
-            raise TaskDeadlineExceeded(
-                f"max_duration_ms {limit_ms} passed; CancelTask sent", peer=self._peer
-            )
-        return upd
-
     def stream_task_sync(self, what: Union[TaskSpec, str]) -> Iterator[TaskUpdate]:
         """A TaskSpec: SendStreamingMessage; a task id: SubscribeToTask. Yields
-        updates until a terminal or interrupted state (or a message)."""
+        updates until a terminal or interrupted state (or a message). The
+        stream is submitted here (a pre-flight refusal raises here) and runs
+        on the I/O thread; each next() blocks (GIL released) for its event.
+        Leaving the iterator early (close, break, an exception) aborts the
+        transfer. On a client whose event loop runs in another thread, the
+        stream goes through that loop (and this call returns with its first
+        event taken)."""
         _refuse_in_loop("stream_task_sync")
-        stream, limit = self._open_stream(what)
-        return self._iterate(stream, limit)
+        loop = self._loop_for_sync()
+        if loop is not None:
+            agen = cast(AsyncGenerator[TaskUpdate, None], self.stream_task(what))
+            first = _on_loop(loop, _start(agen))
+            return _stream_on_loop(loop, agen, first)
+        method, params, policy, limit = self._stream_args(what)
+        was_v1 = self.card.protocol_version == "1.0"
+        out = self._sync.submit(True, method, params, policy)
+        if out[0] != _RUV_OK:
+            self._fail(out)
+        return self._iterate(out[6], limit, was_v1 and method == _SEND_STREAMING)
 
-    def _iterate(self, stream: Any, limit: Optional[int]) -> Iterator[TaskUpdate]:
+    def _iterate(self, req: int, limit: Optional[int], may_fall_back: bool) -> Iterator[TaskUpdate]:
         started, tid = time.monotonic(), []  # type: float, List[str]
+        events = self._sync.events(req, self._fail)
         try:
-            while True:
-                upd = self._next_update(stream, started, limit, tid)
-                if upd is None:
-                    return
+            for text in events:
+                upd = TaskUpdate.from_wire(json.loads(text))
+                if upd.task_id and not tid:
+                    tid.append(upd.task_id)
+                if limit is not None and (time.monotonic() - started) * 1000 > limit:
+                    events.close()  # abort the transfer first
+                    if tid:
+                        try:
+                            self._cancel_task(tid[0])
+                        except A2aError:
+                            pass
+                    raise TaskDeadlineExceeded(
+                        f"max_duration_ms {limit} passed; CancelTask sent", peer=self._peer
+                    )
                 yield upd
         finally:
-            stream.close()
+            events.close()
+            if may_fall_back and not self._sync.closing:
+                self._refresh_card()  # the one fallback, to 0.3, may have happened
 
     def close(self) -> None:
-        """Frees the client (open streams keep it alive until they end);
-        calls still in flight on the I/O thread are aborted."""
+        """Frees the client (open sync streams keep it alive until they
+        end); calls still in flight on the I/O thread are aborted."""
         if self._bridge is not None:
             b, self._bridge = self._bridge, None
             try:
@@ -515,7 +548,8 @@ class A2aClient:
                 b.close()
             else:  # closed from another thread: the loop drops its reader itself
                 b.loop.call_soon_threadsafe(b.close)
-        self._h.close()
+        if self._sync.close():
+            self._h.close()
 
     def __enter__(self) -> "A2aClient":
         return self
@@ -526,8 +560,7 @@ class A2aClient:
     # ---- async API: unary calls on the plugin's I/O thread ----
 
     async def _call_async(self, method: int, params: str, policy: Any) -> Any:
-        self._bridge = bridge_for(self._bridge, self._h)
-        out = await self._bridge.call(method, params, policy)
+        out = await self._bind_loop().call(method, params, policy)
         if method == _SEND and self.card.protocol_version == "1.0":
             self._refresh_card()  # the one fallback, to 0.3, may have happened
         if out[0] != _RUV_OK:
@@ -549,15 +582,10 @@ class A2aClient:
         """stream_task_sync for asyncio: the stream runs on the plugin's I/O
         thread; its events arrive through the loop, paced by this consumer."""
         method, params, policy, limit = self._stream_args(what)
-        self._bridge = bridge_for(self._bridge, self._h)
+        bridge = self._bind_loop()
         was_v1 = self.card.protocol_version == "1.0"
-
-        def fail(out: _Outcome) -> NoReturn:
-            _raise(out, self._peer)
-            raise AssertionError("unreachable")  # _raise always raises
-
         started, tid = time.monotonic(), []  # type: float, List[str]
-        events = self._bridge.stream(method, params, policy, fail)
+        events = bridge.stream(method, params, policy, self._fail)
         try:
             async for text in events:
                 upd = TaskUpdate.from_wire(json.loads(text))
@@ -587,6 +615,7 @@ class A2aClient:
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
+
 
 
 

@@ -184,7 +184,6 @@ PyMODINIT_FUNC PyInit__ext(void)
         add_type(m, "LakeLocal", &lake_local_spec, &lake_local_type) ||
         add_type(m, "LakeFs", &lake_fs_spec, &lake_fs_type) ||
         add_type(m, "A2aHandle", &a2a_handle_spec, &a2a_handle_type) ||
-        add_type(m, "A2aStreamHandle", &a2a_stream_spec, &a2a_stream_type) ||
         add_type(m, "A2aBudgetHandle", &a2a_budget_spec, &a2a_budget_type) ||
         add_type(m, "EmbedModel", &embed_model_spec, &embed_model_type) ||
         add_type(m, "EmbedCancel", &embed_cancel_spec, &embed_cancel_type) ||

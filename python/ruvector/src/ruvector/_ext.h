@@ -17,7 +17,7 @@
  *   _ext_lake_keys.c      Ed25519 PEM keys for RuLake.builder()
  *   _ext_lake_async.c     Lake.submit / cancel (the *_async methods)
  *   _ext_a2a.c        the a2a plugin: its ops, budgets, connecting (_ext_a2a.h)
- *   _ext_a2a_client.c the A2A client and stream handles (A2aHandle, A2aStreamHandle)
+ *   _ext_a2a_client.c the A2A client handle (A2aHandle)
  *   _ext_embed.c      EmbedModel: a model of the embed_onnx feature plugin
  *
  * Built against the stable ABI of CPython 3.9 (Py_LIMITED_API 0x03090000),
@@ -254,9 +254,7 @@ struct ruv_lake_desc;
 int lake_desc_from_tuple(PyObject *t, struct ruv_lake_desc *d);
 /* _ext_a2a.c */
 extern PyTypeObject *a2a_handle_type;
-extern PyTypeObject *a2a_stream_type;
 extern PyType_Spec a2a_handle_spec;
-extern PyType_Spec a2a_stream_spec;
 extern PyTypeObject *a2a_budget_type;
 extern PyType_Spec a2a_budget_spec;
 PyObject *mod_a2a_connect(PyObject *mod, PyObject *args);

@@ -1,8 +1,8 @@
-/* ruvector._ext: the bridge to the `a2a` feature plugin's blocking client
- * (<ruvector/feature-a2a.h>, ops V2). The engine loads the plugin late and
- * hands out its ops table; every call that may touch the network runs with
- * the GIL released, so other Python threads (and an event loop that runs
- * these calls in its executor) keep going.
+/* ruvector._ext: the bridge to the `a2a` feature plugin's client
+ * (<ruvector/feature-a2a.h>). The engine loads the plugin late and hands
+ * out its ops table. connect_sync's discovery is the plugin's blocking
+ * client_open (GIL released); the calls and streams, sync or async, run on
+ * the plugin's I/O thread (submit, poll, wait: _ext_a2a_client.c).
  *
  * Results travel as one tuple, (status, error, rpc_code, http_status,
  * request_sent, detail, payload): payload is the JSON text (or handle) on
@@ -11,9 +11,9 @@
  * fields a bare status cannot carry.
  *
  * Locking: a client is used by one thread at a time (the plugin's rule),
- * so each handle has a mutex, waited on with the GIL released. A stream
- * reads only what the client fixed at connect, so a stream pulls events
- * without that mutex, and a get_task may run while a stream waits. */
+ * so each handle has a mutex, waited on with the GIL released; only wait
+ * runs without it (ops->wait may be called while other threads submit and
+ * poll), and the client outlives every wait in progress. */
 #include "_ext_a2a.h"
 
 #include <stdlib.h>
@@ -24,7 +24,6 @@
 #include <ruvector/plugin.h>
 
 PyTypeObject *a2a_handle_type;
-PyTypeObject *a2a_stream_type;
 PyTypeObject *a2a_budget_type;
 
 /* (status, error, rpc_code, http_status, request_sent, detail, payload);

@@ -19,17 +19,9 @@ typedef struct {
     struct ruv_a2a_client *c;
     pthread_mutex_t lock;
     int lock_ready;
-    int streams;      /* open streams; the client is freed after the last */
+    int waits;        /* waits running; the client is freed after the last */
     int close_asked;
 } A2aHandle;
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *handle; /* A2aHandle */
-    struct ruv_a2a_stream *s;
-    pthread_mutex_t lock; /* one stream_next at a time */
-    int lock_ready;
-} A2aStreamHandle;
 
 typedef struct {
     PyObject_HEAD

@@ -1,8 +1,8 @@
-/* ruvector._ext: the A2A client and stream handles (A2aHandle,
- * A2aStreamHandle) over the a2a plugin's client: blocking calls (ops V2)
- * and, for asyncio, calls on the plugin's I/O thread (ops V3: submit, the
- * notify fd, poll, abort); see _ext_a2a.c for the outcome tuples and the
- * locking rules. */
+/* ruvector._ext: the A2A client handle (A2aHandle) over the a2a plugin's
+ * client: calls and streams on the plugin's I/O thread (ops V3: submit,
+ * the notify fd, poll, wait, credit, abort), for asyncio and for the sync
+ * methods alike; see _ext_a2a.c for the outcome tuples and the locking
+ * rules. */
 #include "_ext_a2a.h"
 
 #include <stdlib.h>
@@ -121,7 +121,7 @@ static int policy_from(PyObject *o, policy_copy *pc)
     return 0;
 }
 
-/* The arguments (method, params_json, policy) of call and stream_open, on
+/* The arguments (method, params_json, policy) of submit and stream_submit, on
  * a live client, with params and the policy copied; the caller frees them
  * with policy_free and free. 0, or -1 with an error set and nothing held. */
 static int call_args(A2aHandle *h, PyObject *args, unsigned int *method, char **params,
@@ -136,82 +136,6 @@ static int call_args(A2aHandle *h, PyObject *args, unsigned int *method, char **
         return -1;
     }
     return 0;
-}
-
-/* call(method, params_json, policy) -> outcome with the result JSON */
-static PyObject *handle_call(PyObject *obj, PyObject *args)
-{
-    A2aHandle *h = (A2aHandle *)obj;
-    unsigned int method;
-    char *params;
-    policy_copy pc;
-    if (call_args(h, args, &method, &params, &pc))
-        return NULL;
-    struct ruv_a2a_call_status st;
-    a2a_status_init(&st);
-    char *result = NULL, detail[DETAIL_SIZE] = "";
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&h->lock);
-    rc = h->ops->call(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL, &result, &st);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&h->lock);
-    Py_END_ALLOW_THREADS
-    free(params);
-    policy_free(&pc);
-    PyObject *payload = a2a_take_string(h->ops, result);
-    if (!payload)
-        return NULL;
-    return a2a_outcome(rc, &st, rc ? detail : NULL, payload);
-}
-
-/* stream_open(method, params_json, policy) -> outcome with a stream handle */
-static PyObject *handle_stream_open(PyObject *obj, PyObject *args)
-{
-    A2aHandle *h = (A2aHandle *)obj;
-    unsigned int method;
-    char *params;
-    policy_copy pc;
-    if (call_args(h, args, &method, &params, &pc))
-        return NULL;
-    A2aStreamHandle *sh = (A2aStreamHandle *)alloc_instance(a2a_stream_type);
-    if (sh && pthread_mutex_init(&sh->lock, NULL) != 0) {
-        Py_DECREF(sh);
-        sh = NULL;
-        PyErr_SetString(PyExc_OSError, "pthread_mutex_init failed");
-    }
-    if (!sh) {
-        free(params);
-        policy_free(&pc);
-        return NULL;
-    }
-    sh->lock_ready = 1;
-    struct ruv_a2a_call_status st;
-    a2a_status_init(&st);
-    char *result = NULL, detail[DETAIL_SIZE] = "";
-    struct ruv_a2a_stream *s = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&h->lock);
-    rc = h->ops->stream_open(h->c, method, params, strlen(params), pc.set ? &pc.p : NULL, &s,
-                             &result, &st);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&h->lock);
-    Py_END_ALLOW_THREADS
-    free(params);
-    policy_free(&pc);
-    if (rc) {
-        Py_DECREF(sh);
-        PyObject *payload = a2a_take_string(h->ops, result);
-        return payload ? a2a_outcome(rc, &st, detail, payload) : NULL;
-    }
-    sh->s = s;
-    sh->handle = obj;
-    Py_INCREF(obj);
-    h->streams++;
-    return a2a_outcome(RUV_OK, &st, NULL, (PyObject *)sh);
 }
 
 /* ---- asynchronous calls (ops V3): nothing here waits on the network ---- */
@@ -367,6 +291,36 @@ static PyObject *handle_poll(PyObject *obj, PyObject *args)
     return list;
 }
 
+/* wait(timeout_ms) -> True once an event is queued, False on timeout
+ * (ops->wait, for the sync methods; the GIL is released meanwhile). The
+ * plugin client stays alive until it returns: a close() meanwhile frees
+ * it after. */
+static PyObject *handle_wait(PyObject *obj, PyObject *args)
+{
+    A2aHandle *h = (A2aHandle *)obj;
+    int timeout_ms;
+    if (!PyArg_ParseTuple(args, "i", &timeout_ms) || !handle_async(h))
+        return NULL;
+    h->waits++; /* counted under the GIL */
+    char detail[DETAIL_SIZE] = "";
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = h->ops->wait(h->c, timeout_ms);
+    if (rc < 0)
+        save_detail(detail);
+    Py_END_ALLOW_THREADS
+    if (--h->waits == 0 && h->close_asked) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&h->lock);
+        handle_free_client(h);
+        pthread_mutex_unlock(&h->lock);
+        Py_END_ALLOW_THREADS
+    }
+    if (rc < 0)
+        return raise_detail(rc, detail);
+    return PyBool_FromLong(rc > 0);
+}
+
 /* abort(req): the I/O thread removes the transfer; its event then says
  * canceled. Unknown or finished ids are ignored. */
 static PyObject *handle_abort(PyObject *obj, PyObject *args)
@@ -390,7 +344,7 @@ static PyObject *handle_close(PyObject *obj, PyObject *unused)
     (void)unused;
     A2aHandle *h = (A2aHandle *)obj;
     h->close_asked = 1;
-    if (h->streams == 0 && h->c) {
+    if (h->waits == 0 && h->c) {
         Py_BEGIN_ALLOW_THREADS
         pthread_mutex_lock(&h->lock);
         handle_free_client(h);
@@ -402,10 +356,6 @@ static PyObject *handle_close(PyObject *obj, PyObject *unused)
 
 static PyMethodDef handle_methods[] = {
     {"info", handle_info, METH_NOARGS, "info($self, /)\n--\n\nclient_info() as JSON text."},
-    {"call", handle_call, METH_VARARGS,
-     "call($self, method, params, policy, /)\n--\n\nOne unary call; an outcome tuple."},
-    {"stream_open", handle_stream_open, METH_VARARGS,
-     "stream_open($self, method, params, policy, /)\n--\n\nOpens a stream; an outcome tuple."},
     {"notify_fd", handle_notify_fd, METH_NOARGS,
      "notify_fd($self, /)\n--\n\nThe fd that is readable while events wait."},
     {"submit", handle_submit, METH_VARARGS,
@@ -418,10 +368,13 @@ static PyMethodDef handle_methods[] = {
      "credit($self, req, n, /)\n--\n\nThe consumer took n events of stream req."},
     {"poll", handle_poll, METH_VARARGS,
      "poll($self, max, /)\n--\n\nUp to max (req, kind, outcome) triples; never blocks."},
+    {"wait", handle_wait, METH_VARARGS,
+     "wait($self, timeout_ms, /)\n--\n\nBlocks (GIL released) until an event is queued "
+     "(True) or timeout_ms passes (False)."},
     {"abort", handle_abort, METH_VARARGS,
      "abort($self, req, /)\n--\n\nAborts a call in flight."},
     {"close", handle_close, METH_NOARGS,
-     "close($self, /)\n--\n\nFrees the client (after its last stream)."},
+     "close($self, /)\n--\n\nFrees the client (after the last wait returns)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -437,86 +390,3 @@ PyType_Spec a2a_handle_spec = {
     "ruvector._ext.A2aHandle", sizeof(A2aHandle), 0, Py_TPFLAGS_DEFAULT, handle_slots,
 };
 
-/* ---- streams ---- */
-
-static void stream_release(A2aStreamHandle *sh)
-{
-    if (!sh->s)
-        return;
-    A2aHandle *h = (A2aHandle *)sh->handle;
-    h->ops->stream_close(sh->s);
-    sh->s = NULL;
-    if (--h->streams == 0 && h->close_asked)
-        handle_free_client(h);
-}
-
-static void stream_dealloc(PyObject *obj)
-{
-    A2aStreamHandle *sh = (A2aStreamHandle *)obj;
-    if (sh->handle)
-        stream_release(sh);
-    if (sh->lock_ready)
-        pthread_mutex_destroy(&sh->lock);
-    Py_XDECREF(sh->handle);
-    free_instance(obj);
-}
-
-/* next() -> outcome: payload the event JSON; status RUV_E_NOTFOUND at the end. */
-static PyObject *stream_next(PyObject *obj, PyObject *unused)
-{
-    (void)unused;
-    A2aStreamHandle *sh = (A2aStreamHandle *)obj;
-    if (!sh->s)
-        return raise_detail(RUV_E_STATE, "a2a: the stream is closed");
-    A2aHandle *h = (A2aHandle *)sh->handle;
-    struct ruv_a2a_call_status st;
-    a2a_status_init(&st);
-    char *event = NULL, detail[DETAIL_SIZE] = "";
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&sh->lock);
-    rc = h->ops->stream_next(sh->s, &event, &st);
-    if (rc)
-        save_detail(detail);
-    pthread_mutex_unlock(&sh->lock);
-    Py_END_ALLOW_THREADS
-    PyObject *payload = a2a_take_string(h->ops, event);
-    if (!payload)
-        return NULL;
-    return a2a_outcome(rc, &st, rc ? detail : NULL, payload);
-}
-
-static PyObject *stream_close_m(PyObject *obj, PyObject *unused)
-{
-    (void)unused;
-    A2aStreamHandle *sh = (A2aStreamHandle *)obj;
-    if (sh->s) {
-        /* A closing stream never waits on its peer; only on a concurrent next. */
-        Py_BEGIN_ALLOW_THREADS
-        pthread_mutex_lock(&sh->lock);
-        Py_END_ALLOW_THREADS
-        stream_release(sh);
-        pthread_mutex_unlock(&sh->lock);
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef stream_methods[] = {
-    {"next", stream_next, METH_NOARGS,
-     "next($self, /)\n--\n\nBlocks (GIL released) for the next event; an outcome tuple."},
-    {"close", stream_close_m, METH_NOARGS, "close($self, /)\n--\n\nAborts and frees the stream."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyType_Slot stream_slots[] = {
-    {Py_tp_new, no_new},
-    {Py_tp_dealloc, stream_dealloc},
-    {Py_tp_methods, stream_methods},
-    {Py_tp_doc, "An open A2A stream (private: use ruvector.A2aClient.stream_task)."},
-    {0, NULL},
-};
-
-PyType_Spec a2a_stream_spec = {
-    "ruvector._ext.A2aStreamHandle", sizeof(A2aStreamHandle), 0, Py_TPFLAGS_DEFAULT,
-    stream_slots,
-};

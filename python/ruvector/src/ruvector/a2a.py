@@ -11,10 +11,12 @@ A2A v1.0 over JSON-RPC, or v0.3 when the verified card declares only that.
 Policy caps (TaskPolicy) and the recursion limit are checked in the plugin
 before any byte is sent.
 
-This release is a *blocking* client: each call runs in the calling thread
-with the GIL released. The async methods run the blocking calls in the
-event loop's default executor (a thread per concurrent call); the single
-I/O thread with a notify fd that a2a.md §8 describes is not built yet.
+Calls and streams run on the plugin's one I/O thread (a2a.md §8), with no
+thread per call: the async methods come back through the event loop (the
+client's notify fd), the sync methods block the calling thread with the GIL
+released until their event arrives (and refuse inside a running loop).
+connect_sync fetches the card in the calling thread; await connect() on the
+I/O thread.
 Built: GlobalBudget, max_concurrency, retries of idempotent calls and stream
 resume (a2a.md §6), deadlines, size caps, TLS verification. Not built yet:
 card caching, jku key fetching, the push-notification calls.
