@@ -226,7 +226,9 @@ class Completions:
                     {"message": "ruLake request callback failed", "exception": exc})
 
 
-_POLL_BATCH = 256
+#: results taken a turn: the rest wait for the loop's next turn, so that a
+#: burst of them (100 searches) does not hold off its timers for long
+_POLL_BATCH = 32
 
 
 async def _submit(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: int, flags: int,
