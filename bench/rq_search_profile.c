@@ -4,7 +4,7 @@
  * REPS times on one thread. Prints the median and mean CPU microseconds per
  * search and the recall@10 against a flat index of the same rows.
  *
- *   bench/rq_search_profile BASE.fvecs QUERY.fvecs [n] [bits] [nlist] [reps] [plus|codes|asym]
+ *   bench/rq_search_profile BASE.fvecs QUERY.fvecs [n] [bits] [nlist] [reps] [plus|codes|asym] [rerank]
  *
  * Built by `make bench`; never in CI. */
 #include <stdint.h>
@@ -61,7 +61,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s BASE.fvecs QUERY.fvecs [n] [bits] [nlist] [reps] [plus|codes|asym]\n", argv[0]);
+        fprintf(stderr, "usage: %s BASE.fvecs QUERY.fvecs [n] [bits] [nlist] [reps] [plus|codes|asym] [rerank]\n", argv[0]);
         return 2;
     }
     size_t limit = argc > 3 ? strtoul(argv[3], NULL, 10) : 50000;
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     ruv_index_params_init(&p, itype, RUV_METRIC_L2, (uint32_t)dim);
     p.bits = bits;
     p.nlist = nlist;
-    p.rerank_factor = 20;
+    p.rerank_factor = argc > 8 ? (uint32_t)strtoul(argv[8], NULL, 10) : 20;
     p.seed = 42;
     ruv_index_params_init(&pf, RUV_INDEX_FLAT_F32, RUV_METRIC_L2, (uint32_t)dim);
     ruv_index *idx, *flat;
@@ -127,9 +127,9 @@ int main(int argc, char **argv)
             sum += us[m++];
         }
     qsort(us, m, sizeof *us, cmp_double);
-    printf("%s n %zu dim %zu bits %u nlist %u: %zu searches, CPU us median %.1f mean %.1f p90 %.1f, "
+    printf("%s n %zu dim %zu bits %u nlist %u rerank %u: %zu searches, CPU us median %.1f mean %.1f p90 %.1f, "
            "recall@10 %.4f, results hash %016llx\n",
-           type, n, dim, bits, nlist, m, us[m / 2], sum / m, us[m * 9 / 10], hit / (10.0 * nq), (unsigned long long)h);
+           type, n, dim, bits, nlist, p.rerank_factor, m, us[m / 2], sum / m, us[m * 9 / 10], hit / (10.0 * nq), (unsigned long long)h);
     free(us);
     ruv_index_free(idx);
     ruv_index_free(flat);
