@@ -1,9 +1,8 @@
 /* The engine's thread pool (engine/exec/pool.c): every chunk runs exactly
  * once, worker numbers stay below the thread count and are never shared by
  * two threads at once, nested loops and loops inside submitted tasks finish
- * (no deadlock, whatever the pool size), submitted tasks get a worker per
- * core, no thread is created per call, and a forked child gets a working
- * pool. */
+ * (no deadlock, whatever the pool size), no thread is created per call, and
+ * a forked child gets a working pool. */
 #define _GNU_SOURCE
 #include "config.h"
 
@@ -20,10 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <time.h>
-
 #include <ruvector/error.h>
-#include <ruvector/engine.h>
 
 #include "exec/pool.h"
 
@@ -190,55 +186,9 @@ static void test_fork_child(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-/* Two submitted tasks that each wait for the other run at once on a
- * machine of 2+ cores: submitted tasks get a worker per core (with
- * cores - 1, one of them waited out its 30 s guard and this failed). */
-struct meet {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int arrived, done, met;
-};
-
-static void meet_task(void *ctx)
-{
-    struct meet *m = ctx;
-    pthread_mutex_lock(&m->mu);
-    m->arrived++;
-    pthread_cond_broadcast(&m->cv);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 30;
-    while (m->arrived < 2 && pthread_cond_timedwait(&m->cv, &m->mu, &until) == 0)
-        ;
-    m->met += m->arrived >= 2;
-    m->done++;
-    pthread_cond_broadcast(&m->cv);
-    pthread_mutex_unlock(&m->mu);
-}
-
-static void test_submitted_tasks_use_every_core(void **state)
-{
-    (void)state;
-    ruv_topology t;
-    assert_int_equal(ruv_topology_get(&t), RUV_OK);
-    const unsigned cores = t.cores ? t.cores : t.pus;
-    if (cores < 2)
-        skip();
-    struct meet m = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-    assert_int_equal(ruv__pool_submit(meet_task, &m), RUV_OK);
-    assert_int_equal(ruv__pool_submit(meet_task, &m), RUV_OK);
-    pthread_mutex_lock(&m.mu);
-    while (m.done < 2)
-        pthread_cond_wait(&m.cv, &m.mu);
-    pthread_mutex_unlock(&m.mu);
-    assert_int_equal(m.met, 2);
-    assert_true(ruv__pool_workers() >= cores);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_submitted_tasks_use_every_core), /* first: the pool unsized */
         cmocka_unit_test(test_every_chunk_once),
         cmocka_unit_test(test_nested_loops),
         cmocka_unit_test(test_submit_with_nested_builds),

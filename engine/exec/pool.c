@@ -54,12 +54,6 @@ static struct {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned default_workers = 1; /* set once, in setup() */
-/* Workers for submitted tasks: one per core (set once, in setup()). A
- * parallel_for's caller runs chunks itself beside cores - 1 workers, but a
- * submitter goes on with its own work, typically an event loop that mostly
- * waits: with cores - 1 workers, 100 ruLake searches submitted from one
- * loop on 2 cores all ran on one (rulake.md §12 T3). */
-static unsigned submit_workers = 1;
 
 static void queue_init(void) { P.queue.next = P.queue.prev = &P.queue; }
 
@@ -167,13 +161,13 @@ static void grow_locked(unsigned want)
     }
 }
 
-static unsigned topology_cores(void)
+static unsigned topology_workers(void)
 {
     ruv_topology t;
     unsigned cores = 1;
     if (ruv_topology_get(&t) == RUV_OK)
         cores = t.cores ? t.cores : (t.pus ? t.pus : 1);
-    return cores;
+    return cores > 1 ? cores - 1 : 1;
 }
 
 /* The child of a fork has none of the parent's threads: forget them (their
@@ -218,9 +212,7 @@ __attribute__((destructor)) static void pool_stop(void)
 
 static void setup(void)
 {
-    const unsigned cores = topology_cores();
-    default_workers = cores > 1 ? cores - 1 : 1;
-    submit_workers = cores > default_workers ? cores : default_workers;
+    default_workers = topology_workers();
     queue_init();
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
@@ -285,7 +277,7 @@ int ruv__pool_submit(ruv__task_fn fn, void *ctx)
     n->ctx = ctx;
     pthread_once(&once, setup);
     pthread_mutex_lock(&P.mu);
-    grow_locked(submit_workers);
+    grow_locked(default_workers);
     if (P.nworkers == 0 || P.stopping) {
         pthread_mutex_unlock(&P.mu);
         free(n);

@@ -1,7 +1,6 @@
 /* The engine's one thread pool: process-wide, started lazily, sized from the
- * topology (cores - 1 workers beside the calling thread; one per core once a
- * task is submitted, as its submitter does not help) and grown only when a
- * call asks for more threads than that. Every parallel loop of the engine
+ * topology (cores - 1 workers beside the calling thread) and grown only when
+ * a call asks for more threads than that. Every parallel loop of the engine
  * (index build and batch search, k-means) and every feature plugin (through
  * the host table) runs on it; no thread is created per call.
  *
@@ -29,8 +28,7 @@ typedef void (*ruv__task_fn)(void *ctx);
  * set); fn runs with that token bound on every thread. */
 int ruv__parallel_for(unsigned threads, size_t n, size_t grain, ruv__range_fn fn, void *ctx);
 
-/* Queues fn(ctx) to run once on a pool thread and returns at once (the
- * pool keeps a worker per core from then on).
+/* Queues fn(ctx) to run once on a pool thread and returns at once.
  * RUV_E_NOMEM if the task cannot be queued (fn will not run); if no worker
  * thread can be started, fn runs on the caller before this returns. */
 int ruv__pool_submit(ruv__task_fn fn, void *ctx);
