@@ -15,3 +15,7 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS) tools/ruvector
 .PHONY: bench
 EXTRA_DIST += bench/bench_gemm.c
+# One rabitq_plus search in thread CPU (the T3 scan: 50k x 128, bits 1, flat).
+EXTRA_PROGRAMS += bench/rq_search_profile
+bench_rq_search_profile_SOURCES = bench/rq_search_profile.c
+bench_rq_search_profile_LDADD = engine/libruvector.la

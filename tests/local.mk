@@ -227,6 +227,13 @@ tests_test_rabitq_SOURCES = tests/test_rabitq.c
 tests_test_rabitq_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_rabitq_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_rabitq_LDADD = $(RUV_WHITEBOX_LDADD)
+# The 1-bit list scan of the RaBitQ search against a one-lane-at-a-time reference.
+check_PROGRAMS += tests/test_rabitq_scan
+TESTS += tests/test_rabitq_scan
+tests_test_rabitq_scan_SOURCES = tests/test_rabitq_scan.c
+tests_test_rabitq_scan_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_rabitq_scan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_rabitq_scan_LDADD = $(RUV_WHITEBOX_LDADD)
 endif
 # The per-thread search scratch: reuse, threads, nesting (white-box).
 check_PROGRAMS += tests/test_search_scratch

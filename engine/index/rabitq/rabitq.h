@@ -198,5 +198,11 @@ void ruv__rabitq_est_bounds(const struct ruv__rabitq_factors *f, const struct ru
 void ruv__rabitq_est_n(const float *ip_code, size_t n, const float *f_add, const float *f_rescale,
                        const float *f_error, const struct ruv__rabitq_query *qc, unsigned bits,
                        float *est, float *lb);
+/* The same for 1-bit codes straight from FastScan sums: bit for bit
+ * ruv__rabitq_ip_fastscan_n then ruv__rabitq_est_n with bits 1, in one
+ * pass. */
+void ruv__rabitq_est_fastscan_n(const struct ruv__rabitq_lutq *lq, const uint16_t *acc, size_t n,
+                                const float *f_add, const float *f_rescale, const float *f_error,
+                                const struct ruv__rabitq_query *qc, float *est, float *lb);
 
 #endif

@@ -8,6 +8,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <ruvector/error.h>
 #include <ruvector/index.h>
@@ -297,16 +300,17 @@ static void prefetch_bytes(const void *p, size_t bytes)
     __builtin_prefetch((const char *)p + bytes - 1); /* when p is not line-aligned */
 }
 
-/* <b, q> of every lane of list l through the FastScan kernel. */
-static void scan_list(const struct ruv_index *idx, const struct rq_list *l,
-                      const struct rq_scratch *s, const struct ruv__rabitq_lutq *lq)
+/* <b, q> of every lane of list l through the FastScan kernel: returns the
+ * kernel's sums (s->acc) for ruv__rabitq_est_fastscan_n, or NULL when it
+ * wrote <b, q> itself to s->ip. */
+static const uint16_t *scan_list(const struct ruv_index *idx, const struct rq_list *l,
+                                 const struct rq_scratch *s, const struct ruv__rabitq_lutq *lq)
 {
     const struct rq *r = idx->impl;
     const size_t nblocks = (l->n + 31) / 32;
     if (r->nsub <= RUV_FASTSCAN_MAX_NSUB) {
         idx->k->fastscan_u8(l->fs, r->nsub, nblocks, s->lut, s->acc);
-        ruv__rabitq_ip_fastscan_n(lq, s->acc, l->n, s->ip);
-        return;
+        return s->acc;
     }
     /* Past 256 sub-codes (dimension > 1024) the kernel's uint16 sums could
      * overflow: each block goes chunk by chunk, summed in uint32. */
@@ -323,6 +327,21 @@ static void scan_list(const struct ruv_index *idx, const struct rq_list *l,
         for (size_t t = 0; t < 32 && b * 32 + t < l->n; t++)
             s->ip[b * 32 + t] = ruv__rabitq_ip_fastscan(lq, sum[t]);
     }
+    return NULL;
+}
+
+/* The 1-bit estimate (and with lb, its lower bound) of lanes [j0, j0 + n)
+ * of list l, from the FastScan sums acc or, without them, from <b, q> in ip. */
+static void lane_bounds(const struct rq_list *l, const uint16_t *acc, const float *ip,
+                        const struct ruv__rabitq_lutq *lq, const struct ruv__rabitq_query *qc,
+                        size_t j0, size_t n, float *est, float *lb)
+{
+    if (acc)
+        ruv__rabitq_est_fastscan_n(lq, acc + j0, n, l->f_add + j0, l->f_rescale + j0,
+                                   l->f_error + j0, qc, est, lb);
+    else
+        ruv__rabitq_est_n(ip + j0, n, l->f_add + j0, l->f_rescale + j0, l->f_error + j0, qc, 1,
+                          est, lb);
 }
 
 /* <b, q> with the float query for every lane of list l: the byte LUT of
@@ -365,6 +384,29 @@ __attribute__((noinline)) static size_t select_at_most(const float *restrict lb,
         sel[m] = (uint32_t)j;
         m += lb[j] <= th;
     }
+    return m;
+}
+
+/* Bit j set for the lanes j < n (n <= 64) a 1-bit list scan looks at:
+ * v[j] <= th, or with nan_passes !(v[j] > th), the per-lane tests of the
+ * loop this replaced (a test and branch for every lane, over whole-list
+ * arrays: with its two unvectorised passes before it, ~60 % of a 1-bit flat
+ * search's CPU at 50k x 128). The caller tests each picked lane again: th
+ * only falls. */
+static uint64_t lanes_at_most(const float *v, size_t n, float th, int nan_passes)
+{
+    uint64_t m = 0;
+    size_t j = 0;
+#if defined(__SSE2__)
+    const __m128 t = _mm_set1_ps(th);
+    for (; j + 4 <= n; j += 4) {
+        const __m128 x = _mm_loadu_ps(v + j);
+        const __m128 c = nan_passes ? _mm_cmpngt_ps(x, t) : _mm_cmple_ps(x, t);
+        m |= (uint64_t)_mm_movemask_ps(c) << j;
+    }
+#endif
+    for (; j < n; j++)
+        m |= (uint64_t)(nan_passes ? !(v[j] > th) : v[j] <= th) << j;
     return m;
 }
 
@@ -444,32 +486,42 @@ int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search
         }
         ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)list * r->dim_pad,
                                    r->dim_pad, r->metric, &qc);
-        if (asym) {
+        const uint16_t *acc = NULL;
+        if (asym)
             scan_list_exact(r, l, s.blut, s.ip);
-        } else {
-            scan_list(idx, l, &s, &lq);
-        }
-        ruv__rabitq_est_n(s.ip, l->n, l->f_add, l->f_rescale, l->f_error, &qc, 1, s.est, s.lb);
-        if (!ex && !plus) {
-            /* most lanes lose to the k-th estimate: test inline, push rarely */
-            for (size_t j = 0; j < l->n; j++)
-                if (s.est[j] <= ruv__topk_threshold(out) && ruv__row_allowed(allow, l->rows[j]))
-                    ruv__topk_push(out, s.est[j], l->rows[j]);
-            continue;
-        }
+        else
+            acc = scan_list(idx, l, &s, &lq);
         if (!ex) {
-            for (size_t j = 0; j < l->n && !rc; j++) {
-                uint32_t row = l->rows[j];
-                if (!ruv__row_allowed(allow, row))
-                    continue;
-                float lb = s.lb[j];
-                if (lb > ruv__topk_threshold(&ub))
-                    continue;
-                ruv__topk_push(&ub, 2.0f * s.est[j] - lb, row);
-                rc = cands_push(&cs, lb, s.est[j], row);
+            /* 1-bit codes: a block of lanes at a time, while its estimates
+             * are in L1; most lanes lose to the k-th upper bound (PLUS) or
+             * estimate (codes only) and are never looked at one by one */
+            enum { LANES = 64 };
+            float est[LANES], lb[LANES];
+            for (size_t j0 = 0; j0 < l->n && !rc; j0 += LANES) {
+                const size_t cnt = l->n - j0 < LANES ? l->n - j0 : LANES;
+                lane_bounds(l, acc, s.ip, &lq, &qc, j0, cnt, est, plus ? lb : NULL);
+                uint64_t pick = plus ? lanes_at_most(lb, cnt, ruv__topk_threshold(&ub), 1)
+                                     : lanes_at_most(est, cnt, ruv__topk_threshold(out), 0);
+                while (pick && !rc) {
+                    const unsigned t = (unsigned)__builtin_ctzll(pick);
+                    pick &= pick - 1;
+                    const uint32_t row = l->rows[j0 + t];
+                    if (!ruv__row_allowed(allow, row))
+                        continue;
+                    if (!plus) {
+                        if (est[t] <= ruv__topk_threshold(out))
+                            ruv__topk_push(out, est[t], row);
+                        continue;
+                    }
+                    if (lb[t] > ruv__topk_threshold(&ub))
+                        continue;
+                    ruv__topk_push(&ub, 2.0f * est[t] - lb[t], row);
+                    rc = cands_push(&cs, lb[t], est[t], row);
+                }
             }
             continue;
         }
+        lane_bounds(l, acc, s.ip, &lq, &qc, 0, l->n, s.est, s.lb);
         /* Multi-bit codes: the 1-bit bound picks the lanes worth a look at
          * their whole code. Select first (against the threshold as it stands;
          * it only falls, and each lane is checked again), so the whole codes

@@ -204,6 +204,7 @@ typedef struct {
     struct ruv_lake *lake;  /* NULL once closed */
     pthread_rwlock_t lock;  /* shared: calls; exclusive: close */
     int lock_ready;
+    struct lake_done *done; /* finished async requests for the loops (_ext_lake_async.c) */
 } LakeObject;
 /* Takes self->lock shared, waiting without the GIL: close() holds it
  * exclusively while it waits for requests whose callbacks need the GIL. */
@@ -223,6 +224,13 @@ void lake_fill_outputs(const struct ruv_lake_hit *hits, size_t nq, uint32_t k, u
 /* _ext_lake_async.c: Lake.submit and Lake.cancel. */
 PyObject *lake_submit(PyObject *obj, PyObject *args);
 PyObject *lake_cancel(PyObject *obj, PyObject *args);
+PyObject *lake_notify_fd(PyObject *obj, PyObject *unused);
+PyObject *lake_poll(PyObject *obj, PyObject *args);
+/* The queue of finished async requests and its notify fd: 0, or -1 with
+ * an exception set. lake_done_free (GIL held, the lake closed: no request
+ * runs) drops what no loop took. */
+int lake_done_init(LakeObject *self);
+void lake_done_free(LakeObject *self);
 struct ruv_lake_local;
 struct ruv_lake_fs;
 extern PyTypeObject *lake_type;

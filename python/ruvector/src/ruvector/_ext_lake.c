@@ -104,6 +104,10 @@ PyObject *mod_lake_open(PyObject *mod, PyObject *args)
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
+    if (lake_done_init(self)) {
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -126,6 +130,7 @@ static void lake_dealloc(PyObject *obj)
         lake_close_now(self);
         pthread_rwlock_destroy(&self->lock);
     }
+    lake_done_free(self); /* after close: no request runs any more */
     Py_XDECREF(self->engine);
     free_instance(obj);
 }
@@ -568,6 +573,12 @@ static PyMethodDef lake_methods[] = {
      "out_targets, out_nhits, callback, supplies=None, /)\n--\n\nQueues a search on the "
      "engine's pool; callback(status, detail, statuses) runs on a pool thread. Returns a "
      "ticket."},
+    {"notify_fd", lake_notify_fd, METH_NOARGS,
+     "notify_fd($self, /)\n--\n\nA descriptor that is readable while finished async "
+     "requests wait for poll (add it to the event loop with add_reader)."},
+    {"poll", lake_poll, METH_VARARGS,
+     "poll($self, max, /)\n--\n\nUp to max finished async requests, oldest first: "
+     "[(callback, status, detail, [(status, detail, needs) per target])]."},
     {"cancel", lake_cancel, METH_VARARGS,
      "cancel($self, ticket, /)\n--\n\nCancels a queued request; False if it already ran."},
     {"register_adapter", lake_register_adapter, METH_VARARGS,

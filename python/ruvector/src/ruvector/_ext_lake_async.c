@@ -2,8 +2,17 @@
  * methods. A request runs on the engine's pool (the plugin's submit op):
  * no thread per call, no second event loop. Everything the request points
  * at (targets, query and output arrays, hits) lives in one struct until
- * done runs; done takes the GIL only to call the Python callback, which
- * hands the result to its event loop (loop.call_soon_threadsafe).
+ * its result is taken.
+ *
+ * A finished request does not take the GIL on the pool thread: done fills
+ * the output arrays, queues the request on the lake and, when the queue
+ * was empty, makes notify_fd readable. The event loops using the lake read
+ * that fd (add_reader) and take the results with poll, which builds them
+ * and frees the requests under the GIL the loop holds anyway. A pool
+ * thread that waited for the GIL sat idle behind the loop's Python for up
+ * to the interpreter's switch interval (5 ms) per result, and every result
+ * was one more wake-up of the loop; now the pool runs the next request at
+ * once and one wake-up hands over every result queued by then.
  *
  * supplies (the plugin's submit_supplied, ops v4) carry what RuLake got
  * itself on the caller's event loop from a BackendAdapter with async
@@ -11,7 +20,10 @@
  * the callback then says per target what was still lacking (needs). */
 #include "_ext.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ruvector/error.h>
 #include <ruvector/feature-lake.h>
@@ -30,7 +42,49 @@ struct pending {
     struct ruv_lake_desc *descs; /* nt: the given descriptions */
     struct ruv_lake_batch *rows; /* nt: the given pulls */
     array_view *rids, *rvecs;    /* nt each: the pulled arrays, borrowed */
+    struct lake_done *queue;     /* where done puts the finished request */
+    struct pending *next;        /* in that queue */
+    int status;
+    char detail[DETAIL_SIZE];
 };
+
+struct lake_done {
+    pthread_mutex_t mu;
+    struct pending *head, *tail;
+    int fd[2]; /* a pipe: [0] is notify_fd, [1] gets a byte when head goes from NULL */
+};
+
+static int nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+    return fl < 0 || fdfl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+                   fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0
+               ? -1
+               : 0;
+}
+
+int lake_done_init(LakeObject *self)
+{
+    struct lake_done *d = PyMem_Calloc(1, sizeof *d);
+    if (!d) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (pipe(d->fd) != 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        PyMem_Free(d);
+        return -1;
+    }
+    if (nonblocking(d->fd[0]) || nonblocking(d->fd[1]) || pthread_mutex_init(&d->mu, NULL)) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        close(d->fd[0]);
+        close(d->fd[1]);
+        PyMem_Free(d);
+        return -1;
+    }
+    self->done = d;
+    return 0;
+}
 
 /* With the GIL. */
 static void pending_free(struct pending *p)
@@ -118,18 +172,63 @@ static int parse_supplies(struct pending *p, PyObject *supplies)
     return 0;
 }
 
+void lake_done_free(LakeObject *self)
+{
+    struct lake_done *d = self->done;
+    if (!d)
+        return;
+    self->done = NULL;
+    while (d->head) { /* results no loop took (the loop closed first) */
+        struct pending *p = d->head;
+        d->head = p->next;
+        pending_free(p);
+    }
+    pthread_mutex_destroy(&d->mu);
+    close(d->fd[0]);
+    close(d->fd[1]);
+    PyMem_Free(d);
+}
+
 /* On the pool thread that ran the request (or the submitting thread when
- * the pool had no worker), GIL not held. */
+ * the pool had no worker), GIL not held: the outputs, then the queue. */
 static void pending_done(void *ctx, int status)
 {
     struct pending *p = ctx;
-    char detail[DETAIL_SIZE] = "";
+    p->status = status;
+    p->detail[0] = '\0';
     if (status)
-        save_detail(detail);
+        save_detail(p->detail);
     else
         lake_fill_outputs(p->hits, (size_t)p->qv.rows, p->q.k, p->ids.data, p->scores.data,
                           p->tg.data, p->nh.data);
-    PyGILState_STATE g = PyGILState_Ensure();
+    struct lake_done *d = p->queue;
+    p->next = NULL;
+    pthread_mutex_lock(&d->mu);
+    int was_empty = d->head == NULL;
+    if (d->tail)
+        d->tail->next = p;
+    else
+        d->head = p;
+    d->tail = p;
+    pthread_mutex_unlock(&d->mu);
+    if (was_empty) {
+        /* a full pipe is readable already; nothing else can fail here */
+        const char one = 1;
+        ssize_t w = write(d->fd[1], &one, 1);
+        (void)w;
+    }
+}
+
+PyObject *lake_notify_fd(PyObject *obj, PyObject *unused)
+{
+    (void)unused;
+    LakeObject *self = (LakeObject *)obj;
+    return PyLong_FromLong(self->done->fd[0]);
+}
+
+/* One finished request as (callback, status, detail, statuses); frees it. */
+static PyObject *pending_result(struct pending *p)
+{
     PyObject *statuses = PyList_New(p->nt);
     for (Py_ssize_t i = 0; statuses && i < p->nt; i++) {
         PyObject *pair = Py_BuildValue("(isI)", (int)p->tst[i], p->tdet[i],
@@ -137,19 +236,61 @@ static void pending_done(void *ctx, int status)
         if (!pair || PyList_SetItem(statuses, i, pair))
             Py_CLEAR(statuses);
     }
-    /* The request's arrays are let go before the callback runs: running
-     * Python there may hand the GIL to the loop's thread, which then sees
-     * the result, and must not see the caller's arrays still held. */
-    PyObject *cb = p->callback;
-    p->callback = NULL;
-    pending_free(p);
-    PyObject *r = statuses ? PyObject_CallFunction(cb, "isO", status, detail, statuses) : NULL;
-    if (!r)
-        PyErr_WriteUnraisable(cb); /* a callback on a pool thread has no caller */
-    Py_XDECREF(r);
+    PyObject *out = statuses ? Py_BuildValue("(OisO)", p->callback, p->status, p->detail, statuses)
+                             : NULL;
     Py_XDECREF(statuses);
-    Py_DECREF(cb);
-    PyGILState_Release(g);
+    pending_free(p);
+    return out;
+}
+
+/* poll(max) -> [(callback, status, detail, statuses)], at most max, oldest
+ * first. The fd stays readable while results remain. */
+PyObject *lake_poll(PyObject *obj, PyObject *args)
+{
+    LakeObject *self = (LakeObject *)obj;
+    Py_ssize_t max;
+    if (!PyArg_ParseTuple(args, "n", &max))
+        return NULL;
+    if (max < 1) {
+        PyErr_SetString(PyExc_ValueError, "max must be >= 1");
+        return NULL;
+    }
+    struct lake_done *d = self->done;
+    char buf[64];
+    while (read(d->fd[0], buf, sizeof buf) > 0)
+        ;
+    struct pending *got = NULL, *last = NULL;
+    Py_ssize_t n = 0;
+    pthread_mutex_lock(&d->mu);
+    got = d->head;
+    for (struct pending *p = d->head; p && n < max; p = p->next) {
+        last = p;
+        n++;
+    }
+    if (last) {
+        d->head = last->next;
+        last->next = NULL;
+        if (!d->head)
+            d->tail = NULL;
+    }
+    int more = d->head != NULL;
+    pthread_mutex_unlock(&d->mu);
+    if (more) { /* the rest at the loop's next turn */
+        const char one = 1;
+        ssize_t w = write(d->fd[1], &one, 1);
+        (void)w;
+    }
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; got; i++) {
+        struct pending *p = got;
+        got = p->next;
+        PyObject *r = out ? pending_result(p) : NULL;
+        if (!out)
+            pending_free(p);
+        else if (!r || PyList_SetItem(out, i, r))
+            Py_CLEAR(out); /* the rest are still freed */
+    }
+    return out;
 }
 
 /* submit(targets, queries, k, rerank_factor, flags, out_ids, out_scores,
@@ -179,6 +320,7 @@ PyObject *lake_submit(PyObject *obj, PyObject *args)
     struct pending *p = PyMem_Calloc(1, sizeof *p);
     if (!p)
         return PyErr_NoMemory();
+    p->queue = self->done;
     p->nt = nt;
     Py_INCREF(cb);
     p->callback = cb;

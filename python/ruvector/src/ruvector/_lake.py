@@ -220,7 +220,7 @@ class RuLake:
     collection)``. Thread-safe; every search releases the GIL."""
 
     __slots__ = ("_h", "_backends", "_warm_only", "_adapters", "_hosted_flags", "_host_calls",
-                 "_keys", "consistency", "ttl_ms", "metric", "__weakref__")
+                 "_completions", "_keys", "consistency", "ttl_ms", "metric", "__weakref__")
 
     _h: Any
     _backends: List[str]
@@ -231,6 +231,7 @@ class RuLake:
     #: (RUV_LAKE_SUPPLY_DESCRIBE / _PULL); absent or 0: nothing
     _hosted_flags: Dict[str, int]
     _host_calls: _lake_hosted.HostCalls
+    _completions: _lake_hosted.Completions
     _keys: Set[Key]
     consistency: Consistency
     ttl_ms: int
@@ -252,6 +253,7 @@ class RuLake:
         self._adapters = {}
         self._hosted_flags = {}
         self._host_calls = _lake_hosted.HostCalls()
+        self._completions = _lake_hosted.Completions(self._h)
         self._keys = set()
         self.consistency = b._consistency
         self.ttl_ms = b._ttl()

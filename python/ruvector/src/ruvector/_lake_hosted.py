@@ -183,29 +183,91 @@ def _host_error(key: Key, what: str, exc: Exception) -> RuVectorError:
     return err
 
 
+class Completions:
+    """The finished requests of one lake, taken on the event loops that wait
+    for them: the lake's notify fd is readable while its queue holds some
+    (_ext_lake_async.c); each loop with requests in flight reads it. A pool
+    thread never takes the GIL to hand a result over."""
+
+    __slots__ = ("_h", "_fd", "_loops")
+
+    def __init__(self, handle: Any) -> None:
+        self._h = handle
+        self._fd: int = handle.notify_fd()
+        #: loops with requests in flight, and how many
+        self._loops: Dict[asyncio.AbstractEventLoop, int] = {}
+
+    def enter(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A request is about to be submitted from loop (its thread)."""
+        n = self._loops.get(loop, 0)
+        if n == 0:
+            for other in [lp for lp in self._loops if lp.is_closed()]:
+                self._loops.pop(other, None)  # closed with requests in flight
+            loop.add_reader(self._fd, self._drain)
+        self._loops[loop] = n + 1
+
+    def leave(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A request of loop was resolved, or not submitted (its thread)."""
+        n = self._loops.get(loop, 0) - 1
+        if n > 0:
+            self._loops[loop] = n
+            return
+        self._loops.pop(loop, None)
+        if not loop.is_closed():
+            loop.remove_reader(self._fd)
+
+    def _drain(self) -> None:
+        # at most _POLL_BATCH a turn: the fd stays readable for the rest
+        for callback, status, detail, statuses in self._h.poll(_POLL_BATCH):
+            try:
+                callback(status, detail, statuses)
+            except Exception as exc:  # ours do not raise; never lose the others
+                asyncio.get_running_loop().call_exception_handler(
+                    {"message": "ruLake request callback failed", "exception": exc})
+
+
+#: results taken a turn: the rest wait for the loop's next turn, so that a
+#: burst of them (100 searches) does not hold off its timers for long
+_POLL_BATCH = 32
+
+
 async def _submit(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: int, flags: int,
                   outs: Tuple[Any, Any, Any, Any],
                   supplies: Optional[Tuple[Optional[Tuple[int, Optional[_Desc],
                                                           Optional[_Pulled]]], ...]]
                   ) -> Tuple[int, str, List[Tuple[int, str, int]]]:
-    """One request on the engine's pool; its callback hands the result to
-    this loop (loop.call_soon_threadsafe). Cancelling the awaiting task
-    cancels the request while it is queued (a running one finishes)."""
+    """One request on the engine's pool; a loop reading the lake's finished
+    requests (Completions) hands the result to this one. Cancelling the
+    awaiting task cancels the request while it is queued (a running one
+    finishes)."""
     loop = asyncio.get_running_loop()
     fut: "asyncio.Future[Tuple[int, str, List[Tuple[int, str, int]]]]" = loop.create_future()
+    completions = lake._completions
 
     def resolve(result: Tuple[int, str, List[Tuple[int, str, int]]]) -> None:
+        completions.leave(loop)  # this loop's thread: the reader goes with its last request
         if not fut.done():
             fut.set_result(result)
 
     def done(status: int, detail: str, statuses: List[Tuple[int, str, int]]) -> None:
-        try:  # a pool thread, GIL taken: hand over and return
+        # on the loop that took it from the lake's queue: this one, or
+        # another loop of this lake on another thread
+        if asyncio.get_running_loop() is loop:
+            resolve((status, detail, statuses))
+            return
+        try:
             loop.call_soon_threadsafe(resolve, (status, detail, statuses))
         except RuntimeError:
             pass  # the loop is closed: nobody waits
 
     ids, scores, tg, nh = outs
-    ticket = lake._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, done, supplies)
+    completions.enter(loop)
+    try:
+        ticket = lake._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, done,
+                                supplies)
+    except BaseException:
+        completions.leave(loop)
+        raise
     try:
         return await fut
     except asyncio.CancelledError:

@@ -1,0 +1,185 @@
+"""How ruLake's async requests come back (_ext_lake_async.c, _lake_hosted
+Completions): a pool thread queues a finished request on the lake without
+the GIL and makes the lake's notify fd readable; the event loops with
+requests in flight read that fd and take the results with poll."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from typing import Any, List, Tuple
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+import ruvector
+from ruvector import Consistency, LocalBackend, RuLake
+
+from lake_support import needs_rulake
+
+F32 = npt.NDArray[np.float32]
+
+pytestmark = needs_rulake
+
+
+def rows(n: int, dim: int, seed: int) -> Tuple[npt.NDArray[np.uint64], F32]:
+    rng = np.random.default_rng(seed)
+    ids = np.arange(n, dtype=np.uint64) * np.uint64(3) + np.uint64(1)
+    return ids, rng.standard_normal((n, dim), dtype=np.float32)
+
+
+def local_lake(n: int = 800, dim: int = 12, seed: int = 5) -> Tuple[RuLake, F32]:
+    ids, vecs = rows(n, dim, seed)
+    be = LocalBackend("b")
+    be.upsert("c", ids, vecs)
+    lake = RuLake.builder().consistency(Consistency.FRESH).build()
+    lake.register_backend(be)
+    return lake, vecs
+
+
+def test_results_need_no_gil() -> None:
+    """Requests finish and queue their results while this thread holds the
+    GIL throughout: with a switch interval of 1,000 s no other thread gets
+    the GIL, so a pool thread that took it to hand a result over would never
+    finish (the old path: the 30 s guard below fails it)."""
+    lake, vecs = local_lake()
+    with lake:
+        lake.search_one("c", vecs[0], k=3)  # primed: the requests only search
+        got: List[Tuple[int, str]] = []
+        outs = []
+        for i in range(20):
+            o = (np.empty((1, 3), np.uint64), np.empty((1, 3), np.float32),
+                 np.empty((1, 3), np.uint32), np.empty(1, np.uint32))
+            outs.append(o)
+            lake._h.submit((("b", "c"),), vecs[i:i + 1], 3, 0, 0, *o,
+                           lambda st, detail, per: got.append((st, detail)))
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1000.0)
+        try:
+            results: List[Any] = []
+            deadline = time.monotonic() + 30.0
+            while len(results) < 20 and time.monotonic() < deadline:
+                results.extend(lake._h.poll(7))  # poll keeps the GIL
+        finally:
+            sys.setswitchinterval(old)
+        assert len(results) == 20
+        for callback, status, detail, per in results:
+            callback(status, detail, per)
+        assert got == [(0, "")] * 20
+        for i, o in enumerate(outs):  # the outputs were filled before queueing
+            want = [h.id for h in lake.search_one("c", vecs[i], k=3)]
+            assert o[0][0].tolist() == want and int(o[3][0]) == 3
+        assert lake._h.poll(5) == []
+
+
+def test_poll_arguments() -> None:
+    lake, _ = local_lake(50, 4)
+    with lake:
+        assert isinstance(lake._h.notify_fd(), int) and lake._h.notify_fd() >= 0
+        with pytest.raises(ValueError):
+            lake._h.poll(0)
+        assert lake._h.poll(1) == []
+
+
+def test_reader_goes_with_the_last_request() -> None:
+    """The loop reads the lake's fd only while it has requests in flight:
+    after they all came back (one of them cancelled while queued) the fd is
+    no longer registered and the lake tracks no loop."""
+    lake, vecs = local_lake()
+    with lake:
+        want = [[h.id for h in lake.search_one("c", vecs[i], k=4)] for i in range(60)]
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            tasks = [asyncio.ensure_future(lake.search_one_async("c", vecs[i], k=4))
+                     for i in range(60)]
+            extra = asyncio.ensure_future(lake.search_one_async("c", vecs[0], k=4))
+            await asyncio.sleep(0)
+            extra.cancel()
+            res = await asyncio.gather(*tasks)
+            assert [[h.id for h in r] for r in res] == want
+            with pytest.raises(asyncio.CancelledError):
+                await extra
+            # the cancelled one still comes back (cancelled in the lake, or
+            # run to the end): wait for the lake to let this loop go
+            for _ in range(2000):
+                if loop not in lake._completions._loops:
+                    break
+                await asyncio.sleep(0.005)
+            assert loop not in lake._completions._loops
+            assert not loop.remove_reader(lake._h.notify_fd())
+
+        asyncio.run(main())
+        asyncio.run(main())  # a second loop registers afresh
+
+
+def test_uvloop_results_equal_sync() -> None:
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
+    lake, vecs = local_lake()
+    with lake:
+        want = [[h.id for h in lake.search_one("c", vecs[i], k=5)] for i in range(100)]
+
+        async def main() -> List[List[int]]:
+            res = await asyncio.gather(*(lake.search_one_async("c", vecs[i], k=5)
+                                         for i in range(100)))
+            return [[h.id for h in r] for r in res]
+
+        loop = uvloop.new_event_loop()
+        try:
+            assert loop.run_until_complete(main()) == want
+            assert loop.run_until_complete(main()) == want
+        finally:
+            loop.close()
+
+
+class Held(ruvector.BackendAdapter):
+    """A Python backend whose pull waits for a gate."""
+
+    threadsafe = True
+
+    def __init__(self, name: str, ids: npt.NDArray[np.uint64], vecs: F32) -> None:
+        super().__init__(name)
+        self.ids, self.vecs = ids, vecs
+        self.gate = threading.Event()
+
+    def describe(self, collection: str) -> ruvector.CollectionInfo:
+        return ruvector.CollectionInfo("held://docs", self.vecs.shape[1], 1)
+
+    def pull_vectors(self, collection: str) -> ruvector.PulledBatch:
+        self.gate.wait(30)
+        return ruvector.PulledBatch(self.ids, self.vecs,
+                                    ruvector.CollectionInfo("held://docs", self.vecs.shape[1], 1))
+
+
+def test_close_with_requests_in_flight() -> None:
+    """close() from another thread while one request runs (held in a
+    Python pull) and others wait in the pool's queue: close waits for the
+    running one; every awaiting task gets its result or an error, none
+    hangs, and the loop lets the lake's fd go."""
+    ids, vecs = rows(200, 6, 9)
+    held = Held("held", ids, vecs)
+    lake = RuLake.builder().build()
+    lake.register_backend(held)
+
+    async def main() -> List[Any]:
+        loop = asyncio.get_running_loop()
+        tasks = [asyncio.ensure_future(lake.search_one_async("docs", vecs[i], k=2))
+                 for i in range(12)]
+        await asyncio.sleep(0.05)  # submitted; the first pull is held
+        closer = threading.Thread(target=lake.close)
+        closer.start()
+        await asyncio.sleep(0.05)
+        held.gate.set()
+        out = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
+        await loop.run_in_executor(None, closer.join)
+        assert loop not in lake._completions._loops
+        return out
+
+    out = asyncio.run(main())
+    assert len(out) == 12
+    for r in out:
+        assert isinstance(r, (list, ruvector.RuVectorError)), r
+    assert any(isinstance(r, list) for r in out)
