@@ -77,10 +77,10 @@ enum {
      * its cached entry searched as it is, with no coherence step and no
      * backend call, counted in no statistic; RUV_E_MISS when the key holds
      * no entry. dim may be 0 with nq 1 (queries unused): the lake then
-     * searches with a query of the entry's dimension, every component 1.
-     * Hits are written as by any search. It brings into the CPU caches
-     * what every search of the key touches (code, the index's codes, the
-     * scratch). */
+     * searches with the unit vector along the diagonal (each component
+     * 1/sqrt(dim)). Hits are written as by any search. It brings into the
+     * CPU caches what every search of the key touches (code, the index's
+     * codes, the scratch). */
     RUV_LAKE_WARMUP = 1u << 3
 };
 
