@@ -72,7 +72,16 @@ enum ruv_lake_refresh {
 enum {
     RUV_LAKE_PARTIAL = 1u << 0,    /* federation: failed targets do not fail the call */
     RUV_LAKE_DEDUPE_IDS = 1u << 1, /* federation: the best hit per id only */
-    RUV_LAKE_NO_PRIME = 1u << 2    /* a key that would need a pull is RUV_E_MISS instead */
+    RUV_LAKE_NO_PRIME = 1u << 2,   /* a key that would need a pull is RUV_E_MISS instead */
+    /* A warm-up search (what Python's warm_from_dir ends with): one target,
+     * its cached entry searched as it is, with no coherence step and no
+     * backend call, counted in no statistic; RUV_E_MISS when the key holds
+     * no entry. dim may be 0 with nq 1 (queries unused): the lake then
+     * searches with the unit vector along the diagonal (each component
+     * 1/sqrt(dim)). Hits are written as by any search. It brings into the
+     * CPU caches what every search of the key touches (code, the index's
+     * codes, the scratch). */
+    RUV_LAKE_WARMUP = 1u << 3
 };
 
 /* The lake's settings; fill with config_init, then change fields. Fixed
@@ -323,7 +332,10 @@ struct ruv_lake_ops {
      * lake's seed, rerank and parameters (RUV_E_INVAL naming the field),
      * the index file's size and SHAKE-256 (RUV_E_INTEGRITY), loads it with
      * every page resident and checks n and dim. The same v2 installed
-     * already is a no-op. *n: the rows. */
+     * already is a no-op. *n: the rows. It leaves the key's last checked
+     * description as the sidecar's (a FRESH search whose backend still
+     * describes it so hashes nothing); a host may follow with a
+     * RUV_LAKE_WARMUP search to bring the search path into the caches. */
     int (*warm_from_dir)(struct ruv_lake *lake, const struct ruv_lake_target *key,
                          const char *dir, uint64_t *n);
     /* Compares the bundle in dir with the key's entry (enum

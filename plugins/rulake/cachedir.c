@@ -373,6 +373,13 @@ int ruv__lake_warm(struct ruv_lake *lake, const struct ruv_lake_target *key, con
     if (!same) {
         installed = ruv__lake_cache_install(lake, slot, e, &shared, &victims);
         slot->last_checked_ns = ruv__lake_now_ns(); /* STALE: counts as the first prime */
+        /* The sidecar's v1 was checked against these very fields (§6.5) and
+         * its seed and rerank are the lake's: remembered as coherence.c
+         * would, so the first FRESH check of an unchanged source hashes
+         * nothing (rulake.md §12 T2). */
+        slot->wit_desc = e->desc;
+        memcpy(slot->wit_v1, e->v1, 32);
+        slot->wit_ok = 1;
         atomic_fetch_add(&slot->c.warm_installs, 1);
     }
     pthread_mutex_unlock(&slot->mu);

@@ -84,8 +84,9 @@ struct lake_slot {
     int desc_status;
     struct ruv_lake_desc desc;
     char desc_detail[512];
-    /* coherence.c, under mu: the witnesses of the last description checked
-     * (a FRESH hit whose description did not change hashes nothing). */
+    /* coherence.c (and warm_from_dir, from the checked sidecar), under mu:
+     * the witnesses of the last description checked (a FRESH hit whose
+     * description did not change hashes nothing). */
     int wit_ok;
     struct ruv_lake_desc wit_desc;
     uint8_t wit_v1[32];

@@ -177,6 +177,44 @@ def test_warm_without_the_backend(tmp_path: Path) -> None:
             lake.register_backend(hot(ids, vecs))
 
 
+@pytest.mark.parametrize("metric", ["l2", "ip", "cosine"])
+def test_warm_ends_with_one_warmup_search(tmp_path: Path, metric: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """warm_from_dir's last step searches the entry once through search_one's
+    path (a query the plugin makes up): no backend call (a FRESH lake with
+    no backend registered warms), no statistic; later searches are as
+    before."""
+    ids, vecs = rows(2000, 16, 6)
+    b = hot(ids, vecs)
+    with RuLake.builder().metric(metric).build() as saver:
+        saver.register_backend(b)
+        want = answers(saver, vecs[:4])
+        saver.save_cache_to_dir(("hot", "docs"), tmp_path / "cache")
+
+    calls: List[Tuple[object, ...]] = []
+    search = RuLake._search
+
+    def recording(self: RuLake, targets: object, qs: F32, k: int, rerank: object,
+                  flags: int) -> object:
+        got = search(self, targets, qs, k, rerank, flags)  # type: ignore[arg-type]
+        calls.append((list(targets), qs.shape, k, flags, int(got[3][0])))  # type: ignore[call-overload]
+        return got
+
+    monkeypatch.setattr(RuLake, "_search", recording)
+    with RuLake.builder().metric(metric).build() as lake:
+        assert lake.warm_from_dir(("hot", "docs"), tmp_path / "cache") == 2000
+        assert calls == [([("hot", "docs")], (1, 0), 10, 8, 10)]
+        s = lake.cache_stats()
+        assert (s.hits, s.skipped, s.checks, s.misses, s.primes, s.warm_installs) == (0, 0, 0, 0, 0, 1)
+        lake.register_backend(b)
+        assert answers(lake, vecs[:4]) == want
+        s = lake.cache_stats()
+        assert (s.hits, s.checks, s.primes) == (4, 4, 0)
+        # Warming the same entry again installs nothing and warms again.
+        assert lake.warm_from_dir(("hot", "docs"), tmp_path / "cache") == 2000
+        assert len(calls) == 6 and calls[-1][3] == 8
+
+
 def test_planned_parameters_are_witnessed(tmp_path: Path) -> None:
     """At 30,000 rows the plan takes IVF: the bundle records what it chose,
     and .bits(1).nlist(0) (the spec's values) records those."""

@@ -103,11 +103,94 @@ static void warm_counts_nothing_eventual_stale(void **state)
     first_search_after_warm(RUV_LAKE_STALE, 2000);
 }
 
+/* A RUV_LAKE_WARMUP search (q NULL and dim 0: the lake makes up the query). */
+static int warmup(struct ruv_lake *lake, const char *backend, const char *coll, const float *q,
+                  uint32_t dim, struct ruv_lake_hit *h, uint32_t *nh, uint32_t ntargets)
+{
+    const struct ruv_lake_target t[2] = {{backend, coll}, {backend, coll}};
+    const struct ruv_lake_query qq = {.struct_size = sizeof qq, .flags = RUV_LAKE_WARMUP,
+                                      .targets = t, .ntargets = ntargets, .queries = q,
+                                      .nq = 1, .dim = dim, .k = 3, .hits = h, .nhits = nh};
+    return ops->search(lake, &qq);
+}
+
+/* The warm-up search searches the warm entry as it is: no coherence step
+ * (a FRESH lake whose backend is not registered answers it), no counter;
+ * a key without an entry, two targets, a wrong dim and a dim-0 query
+ * without the flag are refused. The first FRESH search after warm is a
+ * hit; with the file rewritten after the save, it primes the new rows (the
+ * description warm remembered no longer matches). */
+static void warmup_search_counts_nothing(void **state)
+{
+    (void)state;
+    char *root = path_in("wu"), *cdir = path_in("wu-cache");
+    assert_int_equal(mkdir(root, 0700), 0);
+    struct ruv_lake_fs *fs;
+    assert_lake(ops->fs_new(ps, "disk", root, &fs), RUV_OK, NULL);
+    struct rows r = make_rows(2000, DIM, 17, 100, 3);
+    assert_lake(ops->fs_write(fs, "w.ruvec2", r.ids, r.v, r.n, DIM), RUV_OK, NULL);
+    assert_lake(ops->fs_register(fs, "docs", "w.ruvec2"), RUV_OK, NULL);
+    const struct ruv_lake_target key = {"disk", "docs"};
+    const float *q = r.v + 5 * DIM;
+    save_cache(fs, &key, cdir, q);
+
+    struct ruv_lake_hit h[3];
+    uint32_t nh = 0;
+    uint64_t n = 0;
+    struct ruv_lake *a = open_lake(RUV_LAKE_FRESH, 0, 0); /* no backend registered */
+    assert_lake(warmup(a, "disk", "docs", NULL, 0, h, &nh, 1), RUV_E_NOTFOUND, "unknown backend");
+    assert_lake(ops->warm_from_dir(a, &key, cdir, &n), RUV_OK, NULL);
+    assert_lake(warmup(a, "disk", "docs", NULL, 0, h, &nh, 1), RUV_OK, NULL);
+    assert_int_equal(nh, 3);
+    assert_lake(warmup(a, "disk", "docs", q, DIM, h, &nh, 1), RUV_OK, NULL);
+    assert_int_equal(nh, 3);
+    assert_int_equal(h[0].id, r.ids[5]);
+    assert_lake(warmup(a, "disk", "docs", q, DIM - 1, h, &nh, 1), RUV_E_DIM, "dim 16");
+    assert_lake(warmup(a, "disk", "other", NULL, 0, h, &nh, 1), RUV_E_MISS, "not cached");
+    assert_lake(warmup(a, "disk", "docs", NULL, 0, h, &nh, 2), RUV_E_INVAL, "one target");
+    assert_lake(search1(a, "disk", "docs", NULL, 0, 3, h, &nh), RUV_E_INVAL, "dim >= 1");
+    struct ruv_lake_stats s = stats_of(a, "disk", "docs");
+    assert_int_equal(s.checks + s.hits + s.skipped + s.misses + s.primes + s.shared_hits, 0);
+    assert_lake(search1(a, "disk", "docs", q, DIM, 3, h, &nh), RUV_E_BACKEND, "backend");
+    ops->close(a);
+
+    /* Registered and unchanged: the first FRESH search is one check, a hit. */
+    struct ruv_lake *b = open_lake(RUV_LAKE_FRESH, 0, 0);
+    register_fs(b, fs);
+    assert_lake(ops->warm_from_dir(b, &key, cdir, &n), RUV_OK, NULL);
+    assert_lake(warmup(b, "disk", "docs", NULL, 0, h, &nh, 1), RUV_OK, NULL);
+    assert_lake(search1(b, "disk", "docs", q, DIM, 3, h, &nh), RUV_OK, NULL);
+    assert_int_equal(h[0].id, r.ids[5]);
+    s = stats_of(b, "disk", "docs");
+    assert_int_equal(s.checks, 1);
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.misses + s.primes, 0);
+    ops->close(b);
+
+    /* The file rewritten (new ids) after the save: the warm entry is not
+     * taken for current; the first FRESH search primes the new rows. */
+    for (uint64_t i = 0; i < r.n; i++)
+        r.ids[i] += 100000;
+    assert_lake(ops->fs_write(fs, "w.ruvec2", r.ids, r.v, r.n, DIM), RUV_OK, NULL);
+    struct ruv_lake *c = open_lake(RUV_LAKE_FRESH, 0, 0);
+    register_fs(c, fs);
+    assert_lake(ops->warm_from_dir(c, &key, cdir, &n), RUV_OK, NULL);
+    assert_lake(search1(c, "disk", "docs", q, DIM, 3, h, &nh), RUV_OK, NULL);
+    assert_int_equal(h[0].id, r.ids[5]);
+    s = stats_of(c, "disk", "docs");
+    assert_int_equal(s.misses, 1);
+    assert_int_equal(s.primes, 1);
+    ops->close(c);
+    ops->fs_release(fs);
+    free_rows(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(warm_counts_nothing_fresh),
         cmocka_unit_test(warm_counts_nothing_eventual_stale),
+        cmocka_unit_test(warmup_search_counts_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

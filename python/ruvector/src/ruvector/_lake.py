@@ -64,7 +64,8 @@ Backend = Union[LocalBackend, FsBackend, BackendAdapter]
 
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
-_PARTIAL, _DEDUPE, _NO_PRIME = 1, 2, 4
+_PARTIAL, _DEDUPE, _NO_PRIME, _WARMUP = 1, 2, 4, 8
+_NO_QUERY = np.empty(0, dtype=np.float32)  # with _WARMUP: the plugin makes the query up
 _AUTO = 0xFFFFFFFF  # RUV_INDEX_AUTO: the engine's plan chooses
 #: an Ed25519 key: raw 32 bytes, PEM text, or the path of a PEM file
 KeySource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
@@ -525,14 +526,31 @@ class RuLake:
         registered yet: a STALE lake then searches the warm entry without
         it, while a FRESH or EVENTUAL search (which asks the backend whether
         the entry is current) raises BackendError saying the backend is
-        needed, until register_backend adds it."""
+        needed, until register_backend adds it.
+
+        Its last step is one warm-up search of the entry, answered from the
+        cache (no backend call, no coherence check, counted in no statistic;
+        its hits are dropped): the load streams the whole index file through
+        the CPU caches, and without it the first real search would find
+        this path's code and data evicted (rulake.md §12 T2). It costs about
+        one search."""
         b, c = key
         name = self._backend_name(b) if b is None or b in self._known() else str(b)
         n: int = self._h.warm(name, c, dir)
         if name not in self._known():
             self._warm_only.append(name)
         self._keys.add((name, c))
+        if n:
+            self._warm_up(name, c)
         return n
+
+    def _warm_up(self, backend: str, collection: str) -> None:
+        """The steps of search_one on the key's entry with the plugin's
+        warm-up flag (RUV_LAKE_WARMUP: the query is made up by the plugin,
+        the entry searched as cached), the hits dropped."""
+        q = as_float32(_NO_QUERY, "query", 1).reshape(1, -1)
+        ids, scores, _, nh, _ = self._search([(backend, collection)], q, 10, None, _WARMUP)
+        _hits(backend, collection, ids, scores, nh)
 
     def refresh_from_bundle_dir(self, key: Key,
                                 dir: Union[str, "os.PathLike[str]"]) -> RefreshResult:
