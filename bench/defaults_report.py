@@ -66,9 +66,10 @@ def set_table(s: Dict[str, Any]) -> List[str]:
 
 def summary(sets: List[Dict[str, Any]]) -> List[str]:
     out = ["| set | ours recall@10 in / OOD | ours QPS | hnswlib at that recall | QPS ratio "
-           "(target >= 1.5) | vs faiss IVF,Flat at that recall | hnswlib ef=64 in / OOD | build s ours / hnswlib (target <= 0.10) "
+           "(target >= 1.5) | vs hnswlib's fastest setting with recall in >= 0.95 "
+           "| vs faiss IVF,Flat at that recall | hnswlib ef=64 in / OOD | build s ours / hnswlib (target <= 0.10) "
            "| B/vector ours / hnswlib |",
-           "|---|---|---:|---|---:|---:|---|---|---|"]
+           "|---|---|---:|---|---:|---|---:|---|---|---|"]
     for s in sets:
         rows = s["rows"]
         ours = next(r for r in rows if r["label"] == "ours defaults")
@@ -92,8 +93,15 @@ def summary(sets: List[Dict[str, Any]]) -> List[str]:
               if r["system"].startswith("faiss") and r["system"].endswith(",Flat")]
         fat = qps_at(fl, ours["recall_in"])
         fratio = f"{ours['qps'] / fat:.2f}" if fat else ("never" if fl else "-")
+        # what a user who needs only the 0.95 target would pick from hnswlib
+        # (our default may overshoot it: then this ratio is below the one at our recall)
+        ok = [r for r in h if r["recall_in"] >= 0.95]
+        fast = max(ok, key=lambda r: r["qps"]) if ok else None
+        at95 = (f"{ours['qps'] / fast['qps']:.2f} ({fast['label'].split()[-1]}, "
+                f"{fast['recall_in']:.3f})" if fast else ("never" if h else "-"))
         out.append(f"| {s['set']} | {fmt(ours['recall_in'])} / {fmt(ours['recall_ood'])} | "
-                   f"{ours['qps']:,.0f} | {where} | {ratio} | {fratio} | {e64} | {build} | {bpv} |")
+                   f"{ours['qps']:,.0f} | {where} | {ratio} | {at95} | {fratio} | {e64} | {build} "
+                   f"| {bpv} |")
     return out + [""]
 
 
