@@ -376,6 +376,7 @@ def main() -> int:
                  "repeats": args.repeats, "nice": os.nice(0)})
     results["meta"] = {**results.get("meta", {}), **env_now, "runs": runs}
     results["meta"]["cache_dir"] = str(cache)
+    results["meta"]["results_file"] = str(results_path)
     results["meta"]["repeats"] = args.repeats
 
     def save() -> None:
