@@ -31,6 +31,11 @@ build_ext --inplace`` and PYTHONPATH=python/ruvector/src).
     python3 bench/defaults.py --sets issue14 --json out.json   # the report's run
     python3 bench/defaults_report.py out.json                   # tables + plot
     python3 bench/defaults.py --sets embed-cos-50k --only ours,hnswlib
+    # the 1M set alone (hnswlib's build is ~330 CPU s, faiss IVF4000's ~200):
+    # --save-partial writes each system's rows as soon as it is built
+    python3 bench/defaults.py --sets clustered-l2-d32-1m --only ours,hnswlib,faiss \
+        --clock cpu --save-partial --json 1m.json
+    python3 bench/defaults_report.py sets.json 1m.json --png docs/img/defaults-issue14.png
 """
 
 from __future__ import annotations
