@@ -31,6 +31,11 @@ build_ext --inplace`` and PYTHONPATH=python/ruvector/src).
     python3 bench/defaults.py --sets issue14 --json out.json   # the report's run
     python3 bench/defaults_report.py out.json                   # tables + plot
     python3 bench/defaults.py --sets embed-cos-50k --only ours,hnswlib
+    # the 1M set alone (hnswlib's build is ~330 CPU s, faiss IVF4000's ~200):
+    # --save-partial writes each system's rows as soon as it is built
+    python3 bench/defaults.py --sets clustered-l2-d32-1m --only ours,hnswlib,faiss \
+        --clock cpu --save-partial --json 1m.json
+    python3 bench/defaults_report.py sets.json 1m.json --png docs/img/defaults-issue14.png
 """
 
 from __future__ import annotations
@@ -272,33 +277,11 @@ def usearch_defaults(base: np.ndarray, metric: str) -> List[Setting]:
 
 # ---- one data set ----
 
-def run_set(name: str, a: argparse.Namespace) -> Dict[str, Any]:
-    base, queries, metric, n_in = load_set(name)
-    n, dim = base.shape
-    t0 = time.perf_counter()
-    kth = exact_kth(base, queries, metric)
-    print(f"\n## {name}: n={n}, D={dim}, {metric}, {queries.shape[0]} queries "
-          f"({queries.shape[0] - n_in} out of distribution); exact truth "
-          f"{time.perf_counter() - t0:.1f} s; load {os.getloadavg()[0]:.1f}", flush=True)
-    only = set(a.only.split(",")) if a.only else None
-    want = (lambda s: only is None or s in only)
-    settings: List[Setting] = []
-    if want("ours"):
-        settings += ours(base, metric, [{}] + [parse_variant(v) for v in a.variant])
-    if only is not None and "codes" in only:  # not in the default run
-        settings += codes_only(base, metric)
-    if want("flat") and n <= 50_000:  # the small-n promise: never slower than this
-        settings += flat(base, metric)
-    if want("hnswlib"):
-        settings += hnsw(base, metric, [int(e) for e in a.ef.split(",")])
-    nprobes = [int(p) for p in a.nprobe.split(",")]
-    if want("faiss"):
-        settings += faiss_ivf(base, metric, nprobes, "Flat")
-    if want("faiss-rabitq") and faiss_has_rabitq():
-        settings += faiss_ivf(base, metric, nprobes, "RaBitQ")
-    if want("usearch"):
-        settings += usearch_defaults(base, metric)
-
+def measure(settings: List[Setting], base: np.ndarray, queries: np.ndarray,
+            kth: np.ndarray, metric: str, n_in: int, a: argparse.Namespace) -> List[Dict[str, Any]]:
+    """Times every setting (interleaved rounds, then batch) and scores its recall."""
+    for s in settings:  # a fresh measurement: earlier partial ones are dropped
+        s.qps, s.ids, s.batch_qps = [], None, float("nan")
     reps = max(1, -(-a.min_queries // queries.shape[0]))
     for r in range(a.rounds):
         order = settings[r % len(settings):] + settings[:r % len(settings)]
@@ -325,10 +308,63 @@ def run_set(name: str, a: argparse.Namespace) -> Dict[str, Any]:
                      "qps": float(np.median(s.qps)), "qps_rounds": s.qps,
                      "batch_qps": s.batch_qps, "build_s": s.build_s,
                      "bytes_per_vector": s.bytes_per_vector})
-    res = {"set": name, "n": n, "dim": dim, "metric": metric, "queries": int(queries.shape[0]),
-           "ood": int(queries.shape[0] - n_in), "rounds": a.rounds,
-           "queries_per_round": reps * int(queries.shape[0]),
-           "load_end": os.getloadavg()[0], "rows": rows}
+    return rows
+
+
+def run_set(name: str, a: argparse.Namespace,
+            save: Callable[[Dict[str, Any]], None] = lambda res: None) -> Dict[str, Any]:
+    """One data set: every system built, then measured in one interleaved run.
+    With --save-partial, after each system's build the systems built so far
+    are measured and handed to save() marked partial, so a long set that
+    dies (or runs out of time) keeps its finished systems; the final rows
+    are a fresh measurement of all of them."""
+    base, queries, metric, n_in = load_set(name)
+    n, dim = base.shape
+    t0 = time.perf_counter()
+    kth = exact_kth(base, queries, metric)
+    print(f"\n## {name}: n={n}, D={dim}, {metric}, {queries.shape[0]} queries "
+          f"({queries.shape[0] - n_in} out of distribution); exact truth "
+          f"{time.perf_counter() - t0:.1f} s; load {os.getloadavg()[0]:.1f}", flush=True)
+    only = set(a.only.split(",")) if a.only else None
+    want = (lambda s: only is None or s in only)
+    nprobes = [int(p) for p in a.nprobe.split(",")]
+    builders: List[Callable[[], List[Setting]]] = []
+    if want("ours"):
+        builders.append(lambda: ours(base, metric, [{}] + [parse_variant(v) for v in a.variant]))
+    if only is not None and "codes" in only:  # not in the default run
+        builders.append(lambda: codes_only(base, metric))
+    if want("flat") and n <= 50_000:  # the small-n promise: never slower than this
+        builders.append(lambda: flat(base, metric))
+    if want("hnswlib"):
+        builders.append(lambda: hnsw(base, metric, [int(e) for e in a.ef.split(",")]))
+    if want("faiss"):
+        builders.append(lambda: faiss_ivf(base, metric, nprobes, "Flat"))
+    if want("faiss-rabitq") and faiss_has_rabitq():
+        builders.append(lambda: faiss_ivf(base, metric, nprobes, "RaBitQ"))
+    if want("usearch"):
+        builders.append(lambda: usearch_defaults(base, metric))
+
+    def result(rows: List[Dict[str, Any]], partial: bool) -> Dict[str, Any]:
+        res = {"set": name, "n": n, "dim": dim, "metric": metric,
+               "queries": int(queries.shape[0]), "ood": int(queries.shape[0] - n_in),
+               "rounds": a.rounds,
+               "queries_per_round": max(1, -(-a.min_queries // queries.shape[0]))
+               * int(queries.shape[0]),
+               "load_end": os.getloadavg()[0],
+               "end_utc": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "rows": rows}
+        if partial:
+            res["partial"] = True
+        return res
+
+    settings: List[Setting] = []
+    for i, build in enumerate(builders):
+        settings += build()
+        if a.save_partial and i + 1 < len(builders):
+            res = result(measure(settings, base, queries, kth, metric, n_in, a), True)
+            print(f"(partial: {len(settings)} settings measured, saved)", flush=True)
+            print_rows(res)
+            save(res)
+    res = result(measure(settings, base, queries, kth, metric, n_in, a), False)
     print_rows(res)
     return res
 
@@ -398,6 +434,10 @@ def main() -> None:
     ap.add_argument("--min-queries", type=int, default=1000,
                     help="queries per setting per round (the query set repeated)")
     ap.add_argument("--json", help="write the results here (bench/defaults_report.py reads it)")
+    ap.add_argument("--save-partial", action="store_true",
+                    help="with --json: after each system's build, measure the systems built "
+                         "so far and write them (marked partial), so that a long set that "
+                         "dies keeps what it finished; costs extra search rounds")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: single-query QPS from the searching thread's CPU time and "
                          "build times in process CPU seconds (all threads), for a machine "
@@ -416,13 +456,21 @@ def main() -> None:
     print(json.dumps(meta, indent=1), flush=True)
     sets = a.sets.replace("issue14", ",".join(defaults_data.ISSUE14)).split(",")
     results: Dict[str, Any] = {"meta": meta, "sets": []}
-    for s in sets:
-        results["sets"].append(run_set(s, a))
-        if a.json:  # after each set: a long run that dies keeps what it measured
-            meta["uptime_end"] = subprocess.run(["uptime"], capture_output=True,
-                                                text=True).stdout.strip()
-            Path(a.json).write_text(json.dumps(results, indent=1))
 
+    def write(current: Optional[Dict[str, Any]]) -> None:
+        """The finished sets, plus the set under way when it is partial."""
+        if not a.json:
+            return
+        meta["uptime_end"] = subprocess.run(["uptime"], capture_output=True,
+                                            text=True).stdout.strip()
+        out = dict(results, sets=results["sets"] + ([current] if current else []))
+        tmp = Path(a.json + ".tmp")
+        tmp.write_text(json.dumps(out, indent=1))
+        tmp.replace(a.json)
+
+    for s in sets:
+        results["sets"].append(run_set(s, a, write))
+        write(None)  # after each set: a long run that dies keeps what it measured
 
 if __name__ == "__main__":
     main()

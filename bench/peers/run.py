@@ -108,8 +108,16 @@ def plan(ds: Dataset, systems: set[str] | None, all_systems: bool) -> list[Job]:
         jobs.append(Job("ruvector-pypi-hnsw", {"M": 16, "efC": 200, "ef": ef}))
     jobs.append(Job("call-floor", {"dim": ds.dim}))
     if systems:
-        jobs = [j for j in jobs if j.kind in systems or j.kind.split("-")[0] in systems]
+        jobs = [j for j in jobs if selected(j, systems)]
     return jobs
+
+
+def selected(job: Job, systems: set[str]) -> bool:
+    """Whether --systems names this job: its kind (faiss-ivf), its family
+    (faiss), or for ours one index type (ours:flat_f32)."""
+    if job.kind in systems or job.kind.split("-")[0] in systems:
+        return True
+    return job.kind == "ours" and f"ours:{job.params.get('type')}" in systems
 
 
 # --------------------------------------------------------------------------
@@ -306,7 +314,8 @@ def main() -> int:
     ap.add_argument("--large", action="store_true", help="also the 1M x 384 cosine set")
     ap.add_argument("--datasets", help="comma-separated dataset names (overrides --quick/--large)")
     ap.add_argument("--systems", help="comma-separated: ours, faiss, hnswlib, usearch, rabitqlib, ruvector "
-                                     "(or full job kinds like faiss-ivf)")
+                                     "(or full job kinds like faiss-ivf, or one of our index types "
+                                     "like ours:flat_f32)")
     ap.add_argument("--all-systems", action="store_true",
                     help="also hnswlib M=32 and ruvector's HnswIndex at 1M")
     ap.add_argument("--ruvector", default=str(REPO / "build" / "tools" / "ruvector"),
@@ -367,6 +376,7 @@ def main() -> int:
                  "repeats": args.repeats, "nice": os.nice(0)})
     results["meta"] = {**results.get("meta", {}), **env_now, "runs": runs}
     results["meta"]["cache_dir"] = str(cache)
+    results["meta"]["results_file"] = str(results_path)
     results["meta"]["repeats"] = args.repeats
 
     def save() -> None:
