@@ -29,6 +29,7 @@ plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c \
 	plugins/rulake/lake_internal.h plugins/rulake/lake_backends.h \
 	plugins/rulake/lake.c plugins/rulake/cache.c plugins/rulake/coherence.c \
 	plugins/rulake/search.c plugins/rulake/backend_local.c plugins/rulake/backend_fs.c \
+	plugins/rulake/local_rows.c plugins/rulake/local_rows.h \
 	plugins/rulake/cachedir.c plugins/rulake/submit.c plugins/rulake/bundle.c
 plugins_rulake_rulake_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_rulake_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
