@@ -15,3 +15,8 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 bench: $(EXTRA_PROGRAMS) tools/ruvector
 .PHONY: bench
 EXTRA_DIST += bench/bench_gemm.c
+# LocalBackend write costs in CPU time (docs/benchmarks-rulake.md, "Session 8:
+# LocalBackend writes"); run with RUVECTOR_PLUGIN_PATH=plugins/rulake.
+EXTRA_PROGRAMS += bench/lake_write
+bench_lake_write_SOURCES = bench/lake_write.c
+bench_lake_write_LDADD = engine/libruvector.la
