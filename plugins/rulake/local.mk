@@ -119,6 +119,14 @@ tests_rulake_test_lake_leaves_SOURCES = tests/rulake/test_lake_leaves.c $(RUV_LA
 tests_rulake_test_lake_leaves_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_leaves_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
 tests_rulake_test_lake_leaves_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
+# The LocalBackend's writes: in place or copied, against a model.
+check_PROGRAMS += tests/rulake/test_lake_local_writes
+TESTS += tests/rulake/test_lake_local_writes
+tests_rulake_test_lake_local_writes_SOURCES = tests/rulake/test_lake_local_writes.c \
+	$(RUV_LAKE_CACHE_TEST_SOURCES)
+tests_rulake_test_lake_local_writes_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_local_writes_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_local_writes_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_warm
 TESTS += tests/rulake/test_lake_warm
 tests_rulake_test_lake_warm_SOURCES = tests/rulake/test_lake_warm.c $(RUV_LAKE_CACHE_TEST_SOURCES)
