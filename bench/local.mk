@@ -20,3 +20,4 @@ EXTRA_DIST += bench/bench_gemm.c
 EXTRA_PROGRAMS += bench/lake_write
 bench_lake_write_SOURCES = bench/lake_write.c
 bench_lake_write_LDADD = engine/libruvector.la
+EXTRA_DIST += bench/lake_write.py
