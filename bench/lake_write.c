@@ -182,6 +182,30 @@ int main(int argc, char **argv)
     }
     report("append 100 rows to ~100k (per batch)", &t);
 
+    /* The same with a describe after each batch (a FRESH lake searching
+     * between writes): the partial last leaf is hashed for each reader. */
+    struct ruv_lake_backend be;
+    must(ops->local_backend(lb, &be), "local_backend");
+    memset(&t, 0, sizeof t);
+    for (int r = 0; r < reps; r++) {
+        must(ops->local_put_collection(lb, "c", ids, v, N, DIM), "put_collection");
+        start(&c, &w);
+        for (int b = 0; b < BATCHES; b++) {
+            for (int i = 0; i < B; i++)
+                bid[i] = next++;
+            must(ops->local_upsert(lb, "c", bid, v, B, DIM), "upsert");
+            struct ruv_lake_desc d;
+            memset(&d, 0, sizeof d);
+            d.struct_size = sizeof d;
+            must(be.describe(be.state, "c", &d), "describe");
+        }
+        stop(&t, c, w);
+        t.cpu[t.n - 1] /= BATCHES;
+        t.wall[t.n - 1] /= BATCHES;
+    }
+    be.destroy(be.state);
+    report("append 100 rows + describe (per batch)", &t);
+
     memset(&t, 0, sizeof t);
     for (int r = 0; r < reps; r++) {
         must(ops->local_put_collection(lb, "c", ids, v, N, DIM), "put_collection");

@@ -122,7 +122,7 @@ static int ascending(const uint64_t *ids, uint64_t n)
 }
 
 static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
-                              const struct ruv_host *pool, int *st);
+                              const struct ruv_host *pool, int defer_tail, int *st);
 
 static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
                const float *vectors, uint64_t n, uint32_t dim, int replace)
@@ -168,7 +168,7 @@ static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
              * failure here (out of memory) leaves the rows put and the
              * missing leaves to the next describe, which reports it. */
             int hs;
-            digested(lb, coll, lb->host, &hs);
+            digested(lb, coll, lb->host, 1, &hs);
         }
     }
     pthread_mutex_unlock(&lb->mu);
@@ -209,7 +209,7 @@ int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const ui
             c->gen++;
             c->digest_ok = 0;
             int hs;
-            digested(lb, coll, lb->host, &hs);
+            digested(lb, coll, lb->host, 1, &hs);
         }
         if (removed)
             *removed = gone;
@@ -239,11 +239,17 @@ int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll)
 /* Under lb->mu: the collection, its digest computed for its current rows;
  * NULL (status in *st) when it is gone. The leaves the rows lack are hashed
  * with lb->mu released (a reference keeps them, and rows someone else holds
- * are never edited in place: local_rows.h) on the pool's threads: a pool thread that waits for its helpers may pick up
- * a queued request for this backend, which must not find the lock held.
- * Two callers may hash the same leaves at once; both store the same bytes. */
+ * are never edited in place: local_rows.h) on the pool's threads: a pool
+ * thread that waits for its helpers may pick up a queued request for this
+ * backend, which must not find the lock held. Two callers may hash the same
+ * leaves at once; both store the same bytes.
+ *
+ * A writer passes defer_tail: a partial last leaf (fewer than L rows, the
+ * one an append grows) is left to the next describe or pull, so a stream of
+ * small appends hashes it once per reader, not once per batch; the digest
+ * then stays incomplete (digest_ok 0) and the call returns the collection. */
 static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
-                              const struct ruv_host *pool, int *st)
+                              const struct ruv_host *pool, int defer_tail, int *st)
 {
     for (;;) {
         struct lcoll *c = find(lb, coll);
@@ -276,15 +282,24 @@ static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
                                   (unsigned long long)nl);
             return NULL;
         }
+        uint64_t tail = nl; /* nl: no leaf deferred */
+        if (defer_tail && nl && !r->leaf_ok[nl - 1] && n % RUV_LAKE_CONTENT_LEAF_ROWS)
+            tail = nl - 1;
         for (uint64_t j = 0; j < nl; j++)
             if (r->leaf_ok[j])
                 memcpy(leaves + j * 32, r->leaves + j * 32, 32);
-            else
+            else if (j != tail)
                 which[nmiss++] = j;
+        if (tail != nl && nmiss == 0) {
+            free(which);
+            free(leaves);
+            *st = RUV_OK;
+            return c;
+        }
         atomic_fetch_add(&r->refs, 1);
         pthread_mutex_unlock(&lb->mu);
         int hs = ruv__lake_leaves_pooled(pool, r->ids, r->vecs, n, dim, which, nmiss, leaves);
-        if (hs == RUV_OK)
+        if (hs == RUV_OK && tail == nl)
             hs = ruv__lake_content_root(n, dim, leaves, nl, root);
         pthread_mutex_lock(&lb->mu);
         if (hs == RUV_OK) { /* the rows' own: right even if c changed meanwhile */
@@ -292,8 +307,10 @@ static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
                 memcpy(r->leaves + which[k] * 32, leaves + which[k] * 32, 32);
                 r->leaf_ok[which[k]] = 1;
             }
-            memcpy(r->root, root, 32);
-            r->root_ok = 1;
+            if (tail == nl) {
+                memcpy(r->root, root, 32);
+                r->root_ok = 1;
+            }
         }
         ruv__lrows_release(r);
         free(which);
@@ -301,6 +318,10 @@ static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
         if (hs != RUV_OK) {
             *st = hs;
             return NULL;
+        }
+        if (tail != nl) { /* the tail is the next reader's */
+            *st = RUV_OK;
+            return find(lb, coll);
         }
     }
 }
@@ -326,7 +347,7 @@ static int local_describe(void *state, const char *coll, struct ruv_lake_desc *d
     struct ruv_lake_local *lb = state;
     int st;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), &st);
+    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), 0, &st);
     if (c)
         st = fill_desc(lb, c, d);
     pthread_mutex_unlock(&lb->mu);
@@ -341,7 +362,7 @@ static int local_pull(void *state, const char *coll, struct ruv_lake_batch *out)
     struct ruv_lake_local *lb = state;
     int st = RUV_OK;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), &st);
+    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), 0, &st);
     if (c)
         st = fill_desc(lb, c, &out->desc);
     if (st == RUV_OK) {
