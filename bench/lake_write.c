@@ -71,7 +71,7 @@ static void report(const char *what, struct timing *t)
 {
     qsort(t->cpu, (size_t)t->n, sizeof(double), cmp_double);
     qsort(t->wall, (size_t)t->n, sizeof(double), cmp_double);
-    printf("%-44s CPU ms %8.1f (min %7.1f)  wall ms %8.1f\n", what, t->cpu[t->n / 2], t->cpu[0],
+    printf("%-44s CPU ms %8.2f (min %7.2f)  wall ms %8.2f\n", what, t->cpu[t->n / 2], t->cpu[0],
            t->wall[t->n / 2]);
     fflush(stdout);
 }

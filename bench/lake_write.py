@@ -67,7 +67,7 @@ def main() -> None:
         rows.append((f"delete {m} spread ids of 100k",
                      timed(lambda: be.delete("c", dels), fresh, a.reps)))
     for what, (cpu, wall) in rows:
-        print(f"{what:<46} CPU ms {cpu:8.1f}  wall ms {wall:8.1f}", flush=True)
+        print(f"{what:<46} CPU ms {cpu:8.2f}  wall ms {wall:8.2f}", flush=True)
 
 
 if __name__ == "__main__":
