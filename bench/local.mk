@@ -19,3 +19,9 @@ EXTRA_DIST += bench/bench_gemm.c
 EXTRA_PROGRAMS += bench/rq_search_profile
 bench_rq_search_profile_SOURCES = bench/rq_search_profile.c
 bench_rq_search_profile_LDADD = engine/libruvector.la
+# LocalBackend write costs in CPU time (docs/benchmarks-rulake.md, "Session 8:
+# LocalBackend writes"); run with RUVECTOR_PLUGIN_PATH=plugins/rulake.
+EXTRA_PROGRAMS += bench/lake_write
+bench_lake_write_SOURCES = bench/lake_write.c
+bench_lake_write_LDADD = engine/libruvector.la
+EXTRA_DIST += bench/lake_write.py

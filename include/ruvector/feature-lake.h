@@ -286,14 +286,19 @@ struct ruv_lake_ops {
      * data_ref local://<name>/<collection>; generation 1 after the first
      * change, +1 per change; a content digest per generation. */
     int (*local_new)(void *plugin_state, const char *name, struct ruv_lake_local **out);
-    /* Inserts or replaces n rows (dim fixed by the collection's first put). */
+    /* Inserts or replaces n rows (dim fixed by the collection's first put).
+     * The ids of one call must be distinct: a repeated id refuses the whole
+     * call (RUV_E_INVAL naming it; nothing changes), as do NaN and ±Inf. */
     int (*local_upsert)(struct ruv_lake_local *lb, const char *collection, const uint64_t *ids,
                         const float *vectors, uint64_t n, uint32_t dim);
-    /* Replaces the whole collection (n may be 0: an empty collection). */
+    /* Replaces the whole collection (n may be 0: an empty collection);
+     * the same rules for its rows as local_upsert. */
     int (*local_put_collection)(struct ruv_lake_local *lb, const char *collection,
                                 const uint64_t *ids, const float *vectors, uint64_t n,
                                 uint32_t dim);
-    /* Deletes the ids present (*removed, may be NULL, counts them). */
+    /* Deletes the ids present (*removed, may be NULL, counts them); absent
+     * and repeated ids are ignored, and a call that removes nothing is no
+     * change (the generation stays). O(n + m) for n rows and m ids. */
     int (*local_delete)(struct ruv_lake_local *lb, const char *collection, const uint64_t *ids,
                         uint64_t n, uint64_t *removed);
     int (*local_drop_collection)(struct ruv_lake_local *lb, const char *collection);

@@ -6,8 +6,11 @@
  * The content digest (§6.2) is computed when rows are put, not when the
  * lake first describes them: a prime then costs the index build and no
  * hash (rulake.md §12 T5). Its leaves (runs of L rows in id order) are
- * kept with the rows, and a change re-hashes only the leaves whose rows
- * it moved or replaced; the others keep their digests. */
+ * kept with the rows (local_rows.h), and a change re-hashes only the
+ * leaves whose bytes it changed: rows it added, replaced by other values
+ * or moved; the others keep their digests. Rows nobody else holds are
+ * edited in place, so a stream of small batches neither copies nor
+ * re-faults the whole collection each time. */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -22,107 +25,20 @@
 #include "lake_internal.h"
 #include "ruvec.h"
 #include "digest_pool.h"
+#include "local_rows.h"
 #include "witness.h"
-
-/* A collection's rows, never changed once made: a change makes new rows,
- * and a pull shares the current ones (a reference) instead of copying. */
-struct lrows {
-    atomic_uint refs;
-    uint64_t *ids; /* ascending */
-    float *vecs;   /* n * dim */
-    /* The digest of these rows, filled in under the backend's lock: leaf
-     * j's when leaf_ok[j], the root when root_ok. */
-    uint64_t nleaves;
-    uint8_t *leaves; /* nleaves * 32 */
-    uint8_t *leaf_ok;
-    int root_ok;
-    uint8_t root[32];
-};
 
 struct lcoll {
     struct lcoll *next;
     char *name;
     uint32_t dim;
-    uint64_t n, gen;
-    struct lrows *rows; /* NULL when n = 0 */
-    const uint64_t *ids; /* rows->ids, or NULL */
-    const float *vecs;   /* rows->vecs, or NULL */
+    uint64_t gen;
+    struct lrows *rows; /* NULL when the collection has no rows */
     int digest_ok;
     uint8_t digest[32];
 };
 
-static void rows_release(void *owner)
-{
-    struct lrows *r = owner;
-    if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
-        return;
-    free(r->ids);
-    free(r->vecs);
-    free(r->leaves);
-    free(r->leaf_ok);
-    free(r);
-}
-
-/* Makes r (owning ids and vecs, n rows) c's rows; r NULL empties c. */
-static void coll_set_rows(struct lcoll *c, struct lrows *r, uint64_t n)
-{
-    rows_release(c->rows);
-    c->rows = r;
-    c->ids = r ? r->ids : NULL;
-    c->vecs = r ? r->vecs : NULL;
-    c->n = r ? n : 0;
-}
-
-static uint64_t leaves_of(uint64_t n)
-{
-    return (n + RUV_LAKE_CONTENT_LEAF_ROWS - 1) / RUV_LAKE_CONTENT_LEAF_ROWS;
-}
-
-static uint64_t leaf_rows(uint64_t n, uint64_t j)
-{
-    uint64_t rows = n - j * RUV_LAKE_CONTENT_LEAF_ROWS;
-    return rows < RUV_LAKE_CONTENT_LEAF_ROWS ? rows : RUV_LAKE_CONTENT_LEAF_ROWS;
-}
-
-/* Room for up to n rows (nleaves is set when the count is known). */
-static struct lrows *rows_new(uint64_t n, uint32_t dim)
-{
-    struct lrows *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    atomic_init(&r->refs, 1);
-    uint64_t nl = leaves_of(n) ? leaves_of(n) : 1;
-    r->ids = malloc((n ? n : 1) * sizeof *r->ids);
-    r->vecs = malloc((n ? n : 1) * dim * sizeof *r->vecs);
-    r->leaves = malloc(nl * 32);
-    r->leaf_ok = calloc(nl, 1);
-    if (!r->ids || !r->vecs || !r->leaves || !r->leaf_ok) {
-        free(r->ids);
-        free(r->vecs);
-        free(r->leaves);
-        free(r->leaf_ok);
-        free(r);
-        return NULL;
-    }
-    return r;
-}
-
-/* r (n rows) replaces old (on rows): r keeps the digest of each of old's
- * leaves that r holds unchanged, i.e. the same number of rows, none of
- * them marked in moved[] (per leaf of r: a row there is new, replaced or
- * came from another position). */
-static void inherit_leaves(struct lrows *r, uint64_t n, const struct lrows *old, uint64_t on,
-                           const uint8_t *moved)
-{
-    r->nleaves = leaves_of(n);
-    if (!old)
-        return;
-    for (uint64_t j = 0; j < r->nleaves && j < old->nleaves; j++)
-        if (!moved[j] && old->leaf_ok[j] && leaf_rows(n, j) == leaf_rows(on, j)) {
-            memcpy(r->leaves + j * 32, old->leaves + j * 32, 32);
-            r->leaf_ok[j] = 1;
-        }
-}
+static uint64_t coll_n(const struct lcoll *c) { return c->rows ? c->rows->n : 0; }
 
 struct ruv_lake_local {
     atomic_uint refs;
@@ -155,7 +71,7 @@ int ruv__lake_local_new(const char *name, const struct ruv_host *host,
 static void coll_free(struct lcoll *c)
 {
     free(c->name);
-    rows_release(c->rows);
+    ruv__lrows_release(c->rows);
     free(c);
 }
 
@@ -196,49 +112,17 @@ static int rows_args(const char *coll, const uint64_t *ids, const float *vectors
     return RUV_OK;
 }
 
-/* Merges n new rows (checked: unique, finite, in order[] id order) into
- * c's sorted rows; a new row replaces an old one with its id. */
-static int merge_rows(struct lcoll *c, const uint64_t *ids, const float *vecs,
-                      const uint64_t *order, uint64_t n)
+/* Whether ids[0..n) ascend strictly (the usual batch): no sort then. */
+static int ascending(const uint64_t *ids, uint64_t n)
 {
-    uint64_t cap = c->n + n, i = 0, j = 0, o = 0;
-    uint32_t d = c->dim;
-    struct lrows *r = rows_new(cap, d);
-    uint8_t *moved = calloc(leaves_of(cap) ? leaves_of(cap) : 1, 1);
-    if (!r || !moved) {
-        rows_release(r);
-        free(moved);
-        return ruv__detail_set(RUV_E_NOMEM, "out of memory merging %llu rows",
-                               (unsigned long long)n);
-    }
-    uint64_t *nid = r->ids;
-    float *nv = r->vecs;
-    while (i < c->n || j < n) {
-        uint64_t jid = j < n ? ids[order ? order[j] : j] : 0;
-        if (j >= n || (i < c->n && c->ids[i] < jid)) {
-            nid[o] = c->ids[i];
-            memcpy(nv + o * d, c->vecs + i * d, d * sizeof *nv);
-            if (i != o)
-                moved[o / RUV_LAKE_CONTENT_LEAF_ROWS] = 1;
-            i++;
-        } else {
-            if (i < c->n && c->ids[i] == jid)
-                i++; /* replaced */
-            moved[o / RUV_LAKE_CONTENT_LEAF_ROWS] = 1;
-            nid[o] = jid;
-            memcpy(nv + o * d, vecs + (order ? order[j] : j) * d, d * sizeof *nv);
-            j++;
-        }
-        o++;
-    }
-    inherit_leaves(r, o, c->rows, c->n, moved);
-    free(moved);
-    coll_set_rows(c, r, o);
-    return RUV_OK;
+    for (uint64_t i = 1; i < n; i++)
+        if (ids[i] <= ids[i - 1])
+            return 0;
+    return 1;
 }
 
 static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
-                              const struct ruv_host *pool, int *st);
+                              const struct ruv_host *pool, int defer_tail, int *st);
 
 static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
                const float *vectors, uint64_t n, uint32_t dim, int replace)
@@ -247,7 +131,7 @@ static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
         return ruv__detail_set(RUV_E_INVAL, "LocalBackend is NULL");
     int st = rows_args(coll, ids, vectors, n, dim);
     uint64_t *order = NULL;
-    if (st == RUV_OK)
+    if (st == RUV_OK && !ascending(ids, n))
         st = ruv__lake_sort_order(ids, n, &order);
     if (st == RUV_OK)
         st = ruv__lake_rows_check(ids, vectors, order, n, dim);
@@ -273,10 +157,10 @@ static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
         }
     }
     if (st == RUV_OK) {
-        if (replace)
-            coll_set_rows(c, NULL, 0);
-        c->dim = dim;
-        st = merge_rows(c, ids, vectors, order, n);
+        st = replace ? ruv__lrows_replace(&c->rows, dim, ids, vectors, order, n)
+                     : ruv__lrows_upsert(&c->rows, dim, ids, vectors, order, n);
+        if (st == RUV_OK)
+            c->dim = dim;
         if (st == RUV_OK) {
             c->gen++;
             c->digest_ok = 0;
@@ -284,7 +168,7 @@ static int put(struct ruv_lake_local *lb, const char *coll, const uint64_t *ids,
              * failure here (out of memory) leaves the rows put and the
              * missing leaves to the next describe, which reports it. */
             int hs;
-            digested(lb, coll, lb->host, &hs);
+            digested(lb, coll, lb->host, 1, &hs);
         }
     }
     pthread_mutex_unlock(&lb->mu);
@@ -318,49 +202,14 @@ int ruv__lake_local_delete(struct ruv_lake_local *lb, const char *coll, const ui
     if (!c) {
         st = ruv__detail_set(RUV_E_NOTFOUND, "unknown collection '%.200s'", coll);
     } else {
-        /* Pulls may share the rows: the kept ones go to new rows. */
-        uint64_t o = 0, gone = 0;
-        struct lrows *r = NULL;
-        uint8_t *moved = NULL;
-        for (int pass = 0; pass < 2; pass++) {
-            o = 0;
-            for (uint64_t i = 0; i < c->n; i++) {
-                int del = 0;
-                for (uint64_t j = 0; j < n && !del; j++)
-                    del = ids[j] == c->ids[i];
-                if (del)
-                    continue;
-                if (r) {
-                    r->ids[o] = c->ids[i];
-                    memcpy(r->vecs + o * c->dim, c->vecs + i * c->dim,
-                           c->dim * sizeof *c->vecs);
-                    if (i != o)
-                        moved[o / RUV_LAKE_CONTENT_LEAF_ROWS] = 1;
-                }
-                o++;
-            }
-            gone = c->n - o;
-            if (pass || !gone || !o)
-                break;
-            r = rows_new(o, c->dim);
-            moved = calloc(leaves_of(o), 1);
-            if (!r || !moved) {
-                rows_release(r);
-                r = NULL;
-                st = ruv__detail_set(RUV_E_NOMEM, "out of memory deleting rows");
-                gone = 0;
-                break;
-            }
-        }
-        if (r)
-            inherit_leaves(r, o, c->rows, c->n, moved);
-        free(moved);
+        /* Absent ids and repeats are no error: *removed says what went. */
+        uint64_t gone = 0;
+        st = ruv__lrows_delete(&c->rows, ids, n, &gone);
         if (gone) {
-            coll_set_rows(c, r, o);
             c->gen++;
             c->digest_ok = 0;
             int hs;
-            digested(lb, coll, lb->host, &hs);
+            digested(lb, coll, lb->host, 1, &hs);
         }
         if (removed)
             *removed = gone;
@@ -389,12 +238,18 @@ int ruv__lake_local_drop(struct ruv_lake_local *lb, const char *coll)
 
 /* Under lb->mu: the collection, its digest computed for its current rows;
  * NULL (status in *st) when it is gone. The leaves the rows lack are hashed
- * with lb->mu released (the rows never change and a reference keeps them)
- * on the pool's threads: a pool thread that waits for its helpers may pick up
- * a queued request for this backend, which must not find the lock held.
- * Two callers may hash the same leaves at once; both store the same bytes. */
+ * with lb->mu released (a reference keeps them, and rows someone else holds
+ * are never edited in place: local_rows.h) on the pool's threads: a pool
+ * thread that waits for its helpers may pick up a queued request for this
+ * backend, which must not find the lock held. Two callers may hash the same
+ * leaves at once; both store the same bytes.
+ *
+ * A writer passes defer_tail: a partial last leaf (fewer than L rows, the
+ * one an append grows) is left to the next describe or pull, so a stream of
+ * small appends hashes it once per reader, not once per batch; the digest
+ * then stays incomplete (digest_ok 0) and the call returns the collection. */
 static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
-                              const struct ruv_host *pool, int *st)
+                              const struct ruv_host *pool, int defer_tail, int *st)
 {
     for (;;) {
         struct lcoll *c = find(lb, coll);
@@ -416,10 +271,10 @@ static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
             *st = RUV_OK;
             return c;
         }
-        uint64_t n = c->n, nl = r->nleaves, nmiss = 0;
+        uint64_t n = r->n, nl = r->nleaves, nmiss = 0;
         uint32_t dim = c->dim;
-        uint64_t *which = malloc(nl * sizeof *which);
-        uint8_t *leaves = malloc(nl * 32), root[32];
+        uint64_t *which = malloc(nl ? nl * sizeof *which : 1);
+        uint8_t *leaves = malloc(nl ? nl * 32 : 1), root[32];
         if (!which || !leaves) {
             free(which);
             free(leaves);
@@ -427,15 +282,24 @@ static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
                                   (unsigned long long)nl);
             return NULL;
         }
+        uint64_t tail = nl; /* nl: no leaf deferred */
+        if (defer_tail && nl && !r->leaf_ok[nl - 1] && n % RUV_LAKE_CONTENT_LEAF_ROWS)
+            tail = nl - 1;
         for (uint64_t j = 0; j < nl; j++)
             if (r->leaf_ok[j])
                 memcpy(leaves + j * 32, r->leaves + j * 32, 32);
-            else
+            else if (j != tail)
                 which[nmiss++] = j;
+        if (tail != nl && nmiss == 0) {
+            free(which);
+            free(leaves);
+            *st = RUV_OK;
+            return c;
+        }
         atomic_fetch_add(&r->refs, 1);
         pthread_mutex_unlock(&lb->mu);
         int hs = ruv__lake_leaves_pooled(pool, r->ids, r->vecs, n, dim, which, nmiss, leaves);
-        if (hs == RUV_OK)
+        if (hs == RUV_OK && tail == nl)
             hs = ruv__lake_content_root(n, dim, leaves, nl, root);
         pthread_mutex_lock(&lb->mu);
         if (hs == RUV_OK) { /* the rows' own: right even if c changed meanwhile */
@@ -443,15 +307,21 @@ static struct lcoll *digested(struct ruv_lake_local *lb, const char *coll,
                 memcpy(r->leaves + which[k] * 32, leaves + which[k] * 32, 32);
                 r->leaf_ok[which[k]] = 1;
             }
-            memcpy(r->root, root, 32);
-            r->root_ok = 1;
+            if (tail == nl) {
+                memcpy(r->root, root, 32);
+                r->root_ok = 1;
+            }
         }
-        rows_release(r);
+        ruv__lrows_release(r);
         free(which);
         free(leaves);
         if (hs != RUV_OK) {
             *st = hs;
             return NULL;
+        }
+        if (tail != nl) { /* the tail is the next reader's */
+            *st = RUV_OK;
+            return find(lb, coll);
         }
     }
 }
@@ -466,7 +336,7 @@ static int fill_desc(struct ruv_lake_local *lb, struct lcoll *c, struct ruv_lake
     d->dim = c->dim;
     d->gen_is_opaque = 0;
     d->gen_num = c->gen;
-    d->count = c->n;
+    d->count = coll_n(c);
     d->has_digest = 1;
     memcpy(d->content_digest, c->digest, 32);
     return RUV_OK;
@@ -477,7 +347,7 @@ static int local_describe(void *state, const char *coll, struct ruv_lake_desc *d
     struct ruv_lake_local *lb = state;
     int st;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), &st);
+    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), 0, &st);
     if (c)
         st = fill_desc(lb, c, d);
     pthread_mutex_unlock(&lb->mu);
@@ -492,16 +362,16 @@ static int local_pull(void *state, const char *coll, struct ruv_lake_batch *out)
     struct ruv_lake_local *lb = state;
     int st = RUV_OK;
     pthread_mutex_lock(&lb->mu);
-    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), &st);
+    struct lcoll *c = digested(lb, coll, ruv__lake_pool_get(), 0, &st);
     if (c)
         st = fill_desc(lb, c, &out->desc);
     if (st == RUV_OK) {
         out->dim = c->dim;
-        out->n = c->n;
-        out->ids = c->ids;
-        out->vectors = c->vecs;
+        out->n = coll_n(c);
+        out->ids = c->rows ? c->rows->ids : NULL;
+        out->vectors = c->rows ? c->rows->vecs : NULL;
         out->owner = c->rows;
-        out->release = c->rows ? rows_release : NULL;
+        out->release = c->rows ? ruv__lrows_release : NULL;
         if (c->rows)
             atomic_fetch_add(&c->rows->refs, 1);
     }

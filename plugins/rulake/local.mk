@@ -29,6 +29,7 @@ plugins_rulake_rulake_la_SOURCES = plugins/rulake/plugin.c \
 	plugins/rulake/lake_internal.h plugins/rulake/lake_backends.h \
 	plugins/rulake/lake.c plugins/rulake/cache.c plugins/rulake/coherence.c \
 	plugins/rulake/search.c plugins/rulake/backend_local.c plugins/rulake/backend_fs.c \
+	plugins/rulake/local_rows.c plugins/rulake/local_rows.h \
 	plugins/rulake/cachedir.c plugins/rulake/submit.c plugins/rulake/bundle.c
 plugins_rulake_rulake_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/rulake
 plugins_rulake_rulake_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(JANSSON_CFLAGS) \
@@ -118,6 +119,14 @@ tests_rulake_test_lake_leaves_SOURCES = tests/rulake/test_lake_leaves.c $(RUV_LA
 tests_rulake_test_lake_leaves_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_leaves_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
 tests_rulake_test_lake_leaves_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
+# The LocalBackend's writes: in place or copied, against a model.
+check_PROGRAMS += tests/rulake/test_lake_local_writes
+TESTS += tests/rulake/test_lake_local_writes
+tests_rulake_test_lake_local_writes_SOURCES = tests/rulake/test_lake_local_writes.c \
+	$(RUV_LAKE_CACHE_TEST_SOURCES)
+tests_rulake_test_lake_local_writes_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_local_writes_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_local_writes_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_warm
 TESTS += tests/rulake/test_lake_warm
 tests_rulake_test_lake_warm_SOURCES = tests/rulake/test_lake_warm.c $(RUV_LAKE_CACHE_TEST_SOURCES)

@@ -43,17 +43,21 @@ class LocalBackend:
 
     def upsert(self, collection: str, ids: object, vectors: object) -> None:
         """Inserts rows, replacing those whose id is present (the
-        collection's dim is fixed by its first rows)."""
+        collection's dim is fixed by its first rows). The ids of one call
+        must be distinct: a repeated id refuses the whole call
+        (InvalidArgument naming it; nothing changes)."""
         ids_a, vec_a = _rows(ids, vectors)
         self._h.put(collection, ids_a, vec_a, False)
 
     def put_collection(self, collection: str, ids: object, vectors: object) -> None:
-        """Replaces the whole collection with these rows."""
+        """Replaces the whole collection with these rows (distinct ids, as
+        for upsert)."""
         ids_a, vec_a = _rows(ids, vectors)
         self._h.put(collection, ids_a, vec_a, True)
 
     def delete(self, collection: str, ids: object) -> int:
-        """Deletes the ids present; returns how many were."""
+        """Deletes the ids present and returns how many rows went; absent
+        and repeated ids are ignored (deleting nothing is no change)."""
         try:
             n: int = self._h.delete(collection, as_ids(ids, "ids"))
         except NotFoundError as exc:
