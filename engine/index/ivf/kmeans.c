@@ -106,34 +106,6 @@ struct km {
     double *tsum;   /* nchunks x KPP_MAX_TRIALS: per-chunk sum of min(D, tdist) */
 };
 
-/* acc[d] += x[d] for d < dim, in double. Each coordinate is one addition
- * of the float widened to double, whatever the form, so the sums are the
- * same bit for bit; GCC 12 at -O2 left the plain loop scalar (a conversion
- * and an addition per coordinate: ~8 % of a 1,024-D planned build's CPU),
- * so with GCC/Clang vector types (no ISA flags: SSE2 on x86-64) four
- * coordinates go at a time. */
-#if defined(__GNUC__) || defined(__clang__)
-typedef float acc_f4 __attribute__((vector_size(16)));
-typedef double acc_d4 __attribute__((vector_size(32)));
-#endif
-
-static void add_row(double *acc, const float *x, size_t dim)
-{
-    size_t d = 0;
-#if defined(__GNUC__) || defined(__clang__)
-    for (; d + 4 <= dim; d += 4) {
-        acc_f4 xf;
-        acc_d4 a;
-        memcpy(&xf, x + d, sizeof xf);
-        memcpy(&a, acc + d, sizeof a);
-        a += __builtin_convertvector(xf, acc_d4);
-        memcpy(acc + d, &a, sizeof a);
-    }
-#endif
-    for (; d < dim; d++)
-        acc[d] += x[d];
-}
-
 /* Centroids [task * UPD_BLOCK, ...) become the means of their members. Each
  * sum runs over one centroid's members in row order, so its rounding is the
  * same whichever worker runs it and however many there are. */
@@ -153,7 +125,7 @@ static void update_task(void *ctx, size_t task, unsigned worker)
         double e = 0.0;
         for (size_t p = a; p < b; p++) {
             size_t r = K->perm[p];
-            add_row(acc, K->x + r * dim, dim);
+            ruv__ivf_add_row(acc, K->x + r * dim, K->x + K->perm[p + 1 < b ? p + 1 : p] * dim, dim);
             e += K->dist[r];
         }
         float *cj = K->c + j * dim;
@@ -410,7 +382,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     size_t *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
     float *xs = NULL, *ys = NULL, *D = NULL, *tdist = NULL, *tc = NULL, *c = NULL, *cnorm = NULL;
     float *cc = NULL, *mu = NULL;
-    float *dist = NULL, *dots = NULL, *best = NULL;
+    float *dist = NULL, *dots = NULL, *best = NULL, *xmu = NULL;
     uint32_t *assign = NULL, *bestid = NULL, *near = NULL;
     double *P = NULL, *tsum = NULL, *acc = NULL, *sse = NULL;
 
@@ -461,6 +433,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     cc = ruv__ivf_alloc_array(nlist * dim, sizeof *cc);
     mu = ruv__ivf_alloc_array(dim, sizeof *mu);
     dist = ruv__ivf_alloc_array(s, sizeof *dist);
+    xmu = ruv__ivf_alloc_array(s, sizeof *xmu);
     assign = ruv__ivf_alloc_array(s, sizeof *assign);
     perm = ruv__ivf_alloc_array(s, sizeof *perm);
     start = ruv__ivf_alloc_array(nlist + 1, sizeof *start);
@@ -471,8 +444,8 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     dots = ruv__ivf_alloc_array((size_t)threads * T * CB, sizeof *dots);
     best = ruv__ivf_alloc_array((size_t)threads * T, sizeof *best);
     bestid = ruv__ivf_alloc_array((size_t)threads * T, sizeof *bestid);
-    if (!cnorm || !cc || !mu || !dist || !assign || !perm || !start || !cnt || !sse || !changed ||
-        !acc || !dots || !best || !bestid || ruv__column_mean(x, s, dim, mu))
+    if (!cnorm || !cc || !mu || !dist || !xmu || !assign || !perm || !start || !cnt || !sse ||
+        !changed || !acc || !dots || !best || !bestid || ruv__column_mean(x, s, dim, mu))
         goto fail;
     memset(assign, 0xff, s * sizeof *assign); /* no row starts assigned */
 
@@ -480,7 +453,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
                            .c_raw = c, .mu = mu, .nlist = nlist, .tile_rows = T, .cblock = CB,
                            .dots = dots,
                            .best = best, .bestid = bestid, .assign = assign, .dist = dist,
-                           .exact_dist = 0, .changed = changed};
+                           .exact_dist = 0, .changed = changed, .xmu = xmu};
     K.start = start;
     K.perm = perm;
     K.dist = dist;
@@ -493,6 +466,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
             st = ruv__cancel_check("k-means");
             goto fail;
         }
+        J.xmu_ready = 1; /* every row's ||x - mu||^2 is in xmu now */
         size_t nchanged = 0;
         for (size_t t = 0; t < ntiles; t++)
             nchanged += changed[t];
@@ -544,6 +518,7 @@ fail:
     free(cc);
     free(mu);
     free(dist);
+    free(xmu);
     free(assign);
     free(perm);
     free(start);
