@@ -324,6 +324,54 @@ static void test_kmeans_far_from_origin(void **state)
     }
 }
 
+/* Converged (no row changes list: fewer than 1,000 rows, so only that
+ * stops it), every centroid is bit for bit its members' mean summed in
+ * double in row order and rounded to float: the update's vectorised sums
+ * (four coordinates at a time, the rest one by one) add each coordinate
+ * exactly as the plain loop does. Dimensions cover every tail length and
+ * one of the embedding size. */
+static void test_kmeans_update_is_double_mean(void **state)
+{
+    (void)state;
+    static const size_t dims[] = {1, 2, 3, 4, 5, 7, 8, 13, 1030};
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        const size_t dim = dims[t], g = 5;
+        struct blobs b;
+        make_blobs(&b, g, dim, 1000 + t);
+        assert_true(b.n < 1000);
+        /* values that are not exact in float sums: offsets and fractions */
+        for (size_t i = 0; i < b.n * dim; i++)
+            b.x[i] = b.x[i] * 1.37f + 0.1f;
+        float *cent = xmalloc(g * dim * sizeof *cent);
+        uint32_t *asg = xmalloc(b.n * sizeof *asg);
+        assert_int_equal(ruv__kmeans(K, b.x, b.n, dim, g, 0, 50, 7 + t, 2, cent), RUV_OK);
+        assert_int_equal(ruv__kmeans_assign(K, b.x, b.n, dim, cent, g, 1, asg, NULL), RUV_OK);
+        double *sum = calloc(dim, sizeof *sum);
+        float *want = xmalloc(dim * sizeof *want);
+        assert_non_null(sum);
+        for (size_t c = 0; c < g; c++) {
+            size_t cnt = 0;
+            memset(sum, 0, dim * sizeof *sum);
+            for (size_t i = 0; i < b.n; i++)
+                if (asg[i] == c) {
+                    cnt++;
+                    for (size_t d = 0; d < dim; d++)
+                        sum[d] += b.x[i * dim + d];
+                }
+            assert_true(cnt > 0);
+            for (size_t d = 0; d < dim; d++)
+                want[d] = (float)(sum[d] / (double)cnt);
+            if (memcmp(want, cent + c * dim, dim * sizeof *want) != 0)
+                fail_msg("dim %zu: centroid %zu is not its members' double mean", dim, c);
+        }
+        free(sum);
+        free(want);
+        free(asg);
+        free(cent);
+        free_blobs(&b);
+    }
+}
+
 /* Trained on a sample, the centroids still land on the generating centres. */
 static void test_kmeans_sampled(void **state)
 {
@@ -922,6 +970,7 @@ int main(void)
         cmocka_unit_test(test_kmeans_recovers_blobs),
         cmocka_unit_test(test_kmeans_far_from_origin),
         cmocka_unit_test(test_kmeans_sampled),
+        cmocka_unit_test(test_kmeans_update_is_double_mean),
         cmocka_unit_test(test_kmeans_hard_clusters),
         cmocka_unit_test(test_kmeans_default_sample),
         cmocka_unit_test(test_kmeans_many_lists),

@@ -812,6 +812,18 @@ static void test_ex_bits(void **state)
     assert_true(ruv__rabitq_ex_const_t(ds.dp, 1, scratch) == 0.0f);
     assert_true(ruv__rabitq_ex_const_t(ds.dp, 9, scratch) == 0.0f);
     free(scratch);
+
+    /* The answers are cached per (dim, bits): (64, 4) and (80, 4) share a
+     * slot, so each call below replaces the other's answer. A cached
+     * answer must be the computed one and never the other key's. */
+    void *s2 = xmalloc(ruv__rabitq_ex_scratch_bytes(80));
+    float a1 = ruv__rabitq_ex_const_t(64, 4, s2), b1 = ruv__rabitq_ex_const_t(80, 4, s2);
+    float b2 = ruv__rabitq_ex_const_t(80, 4, s2), a2 = ruv__rabitq_ex_const_t(64, 4, s2);
+    float a3 = ruv__rabitq_ex_const_t(64, 4, s2), c1 = ruv__rabitq_ex_const_t(64, 5, s2);
+    assert_true(a1 > 0.0f && b1 > 0.0f && c1 > 0.0f);
+    assert_true(a1 != b1 && a1 != c1);
+    assert_true(a1 == a2 && a2 == a3 && b1 == b2);
+    free(s2);
 }
 
 /* rho of a B-bit code, from the stored code as an index would read it */

@@ -52,7 +52,20 @@ struct truth_ctx {
     float *tiles;           /* per worker: CAL_TILE distances */
     float *screen;          /* per worker: chunk x CAL_TILE GEMM scores, or NULL */
     size_t chunk;           /* queries per range at most */
+    float *xx;              /* with the screen: n squared norms, |x|^2 = dot(x, x) */
 };
+
+/* Rows [begin, end)'s squared norms, for the screen: once for all
+ * workers (each worker's tiles span every row, so each computed all n of
+ * them before). The same kernel call on the same row, so the same bits. */
+static void norms_range(void *vctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    struct truth_ctx *c = vctx;
+    const size_t dim = c->idx->p.dim;
+    for (size_t i = begin; i < end; i++)
+        c->xx[i] = c->idx->k->dot_f32(c->data + i * dim, c->data + i * dim, dim);
+}
 
 int ruv__cal_tile_may_enter(int l2, float qq, const float *g, const float *xx, size_t rows,
                             size_t dim, float threshold)
@@ -100,17 +113,15 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
     const size_t dim = c->idx->p.dim;
     const int l2 = c->idx->p.metric == RUV_METRIC_L2;
     float *d = c->tiles + (size_t)worker * CAL_TILE;
-    float *g = c->screen ? c->screen + (size_t)worker * (c->chunk * CAL_TILE + CAL_TILE) : NULL;
-    float *xx = g ? g + c->chunk * CAL_TILE : NULL;
+    float *g = c->screen ? c->screen + (size_t)worker * c->chunk * CAL_TILE : NULL;
     for (size_t first = 0; first < c->n && !ruv__cancel_pending(); first += CAL_TILE) {
         size_t rows = c->n - first < CAL_TILE ? c->n - first : CAL_TILE;
         const float *base = c->data + first * dim;
         if (g) {
             ruv__sgemm_nt(c->idx->k, end - begin, rows, dim, c->queries + begin * dim, dim, base,
                           dim, g, CAL_TILE);
-            for (size_t i = 0; i < rows; i++)
-                xx[i] = c->idx->k->dot_f32(base + i * dim, base + i * dim, dim);
         }
+        const float *xx = g ? c->xx + first : NULL;
         for (size_t q = begin; q < end; q++) {
             const float *qv = c->data + (size_t)c->sample[q] * dim;
             struct ruv__topk *top = &c->tops[q];
@@ -318,12 +329,21 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
         /* the screen only pays with a BLAS (the fallback GEMM is the same
          * dot products as the exact pass); without memory, no screen */
         float *screen = ruv__blas_available()
-                            ? malloc((size_t)threads * (chunk + 1) * CAL_TILE * sizeof *screen)
+                            ? malloc((size_t)threads * chunk * CAL_TILE * sizeof *screen)
                             : NULL;
-        struct truth_ctx t = {idx, data, n, sample, queries, kk, tops, thr, tiles, screen, chunk};
-        if (ruv__parallel_for(threads, m, chunk, truth_range, &t))
+        float *xx = screen ? malloc(n * sizeof *xx) : NULL;
+        if (!xx) { /* without memory for either, no screen */
+            free(screen);
+            screen = NULL;
+        }
+        struct truth_ctx t = {idx, data, n,     sample, queries, kk,
+                              tops, thr, tiles, screen, chunk, xx};
+        if (xx && ruv__parallel_for(threads, n, CAL_TILE, norms_range, &t))
+            rc = ruv__cancel_check("calibration");
+        if (!rc && ruv__parallel_for(threads, m, chunk, truth_range, &t))
             rc = ruv__cancel_check("calibration");
         free(screen);
+        free(xx);
     }
     struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
     const uint32_t nlist = idx->p.nlist;

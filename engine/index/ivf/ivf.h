@@ -26,6 +26,11 @@ struct ruv__ivf_assign_job {
     uint32_t *assign; /* nrows; on entry the previous assignment when changed != NULL */
     float *dist;      /* nrows, or NULL */
     int exact_dist;   /* dist = l2sq(x, c) instead of the GEMM identity */
+    /* With the identity: nrows values of ||x - mu||^2, which do not change
+     * between Lloyd's passes, written on the first pass (xmu_ready 0) and
+     * read after; or NULL to compute them each time. */
+    float *xmu;
+    int xmu_ready;
     size_t *changed;  /* per tile: rows whose assignment changed; or NULL */
 };
 
@@ -40,6 +45,10 @@ static inline size_t ruv__ivf_div_up(size_t a, size_t b) { return a / b + (a % b
 void ruv__ivf_tile_geometry(size_t nlist, size_t *tile_rows, size_t *cblock);
 /* One tile of rows of a struct ruv__ivf_assign_job (a pool task). */
 void ruv__ivf_assign_task(void *ctx, size_t tile, unsigned worker);
+/* acc[d] += x[d] for d < dim, in double, in the same order as the plain
+ * loop (so the same bits); next is a row read soon after (prefetched; may
+ * be x itself). */
+void ruv__ivf_add_row(double *acc, const float *x, const float *next, size_t dim);
 /* The assignment's centroids: cc = c - mu and their score offsets. */
 void ruv__ivf_center_centroids(const struct ruv_kernel_ops *k, const float *c, const float *mu,
                                size_t nlist, size_t dim, float *cc, float *cnorm);

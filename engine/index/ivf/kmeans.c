@@ -125,9 +125,7 @@ static void update_task(void *ctx, size_t task, unsigned worker)
         double e = 0.0;
         for (size_t p = a; p < b; p++) {
             size_t r = K->perm[p];
-            const float *xr = K->x + r * dim;
-            for (size_t d = 0; d < dim; d++)
-                acc[d] += xr[d];
+            ruv__ivf_add_row(acc, K->x + r * dim, K->x + K->perm[p + 1 < b ? p + 1 : p] * dim, dim);
             e += K->dist[r];
         }
         float *cj = K->c + j * dim;
@@ -384,7 +382,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     size_t *perm = NULL, *start = NULL, *cnt = NULL, *changed = NULL;
     float *xs = NULL, *ys = NULL, *D = NULL, *tdist = NULL, *tc = NULL, *c = NULL, *cnorm = NULL;
     float *cc = NULL, *mu = NULL;
-    float *dist = NULL, *dots = NULL, *best = NULL;
+    float *dist = NULL, *dots = NULL, *best = NULL, *xmu = NULL;
     uint32_t *assign = NULL, *bestid = NULL, *near = NULL;
     double *P = NULL, *tsum = NULL, *acc = NULL, *sse = NULL;
 
@@ -435,6 +433,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     cc = ruv__ivf_alloc_array(nlist * dim, sizeof *cc);
     mu = ruv__ivf_alloc_array(dim, sizeof *mu);
     dist = ruv__ivf_alloc_array(s, sizeof *dist);
+    xmu = ruv__ivf_alloc_array(s, sizeof *xmu);
     assign = ruv__ivf_alloc_array(s, sizeof *assign);
     perm = ruv__ivf_alloc_array(s, sizeof *perm);
     start = ruv__ivf_alloc_array(nlist + 1, sizeof *start);
@@ -445,8 +444,8 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
     dots = ruv__ivf_alloc_array((size_t)threads * T * CB, sizeof *dots);
     best = ruv__ivf_alloc_array((size_t)threads * T, sizeof *best);
     bestid = ruv__ivf_alloc_array((size_t)threads * T, sizeof *bestid);
-    if (!cnorm || !cc || !mu || !dist || !assign || !perm || !start || !cnt || !sse || !changed ||
-        !acc || !dots || !best || !bestid || ruv__column_mean(x, s, dim, mu))
+    if (!cnorm || !cc || !mu || !dist || !xmu || !assign || !perm || !start || !cnt || !sse ||
+        !changed || !acc || !dots || !best || !bestid || ruv__column_mean(x, s, dim, mu))
         goto fail;
     memset(assign, 0xff, s * sizeof *assign); /* no row starts assigned */
 
@@ -454,7 +453,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
                            .c_raw = c, .mu = mu, .nlist = nlist, .tile_rows = T, .cblock = CB,
                            .dots = dots,
                            .best = best, .bestid = bestid, .assign = assign, .dist = dist,
-                           .exact_dist = 0, .changed = changed};
+                           .exact_dist = 0, .changed = changed, .xmu = xmu};
     K.start = start;
     K.perm = perm;
     K.dist = dist;
@@ -467,6 +466,7 @@ int ruv__kmeans(const struct ruv_kernel_ops *k, const float *data, size_t n, siz
             st = ruv__cancel_check("k-means");
             goto fail;
         }
+        J.xmu_ready = 1; /* every row's ||x - mu||^2 is in xmu now */
         size_t nchanged = 0;
         for (size_t t = 0; t < ntiles; t++)
             nchanged += changed[t];
@@ -518,6 +518,7 @@ fail:
     free(cc);
     free(mu);
     free(dist);
+    free(xmu);
     free(assign);
     free(perm);
     free(start);
