@@ -89,8 +89,10 @@ def test_plan_survives_save_and_load(mid: F32, tmp_path: Path) -> None:
 
 def test_bad_recall_arguments(small: F32) -> None:
     idx = ruvector.RabitqPlusIndex.build(small[:500])
-    with pytest.raises(ValueError, match="recall"):
+    with pytest.raises(ValueError, match=r"recall must be in 0\.\.1 .*got 1\.5$"):
         idx.search(small[0], 10, recall=1.5)
+    with pytest.raises(ValueError, match="got nan$"):
+        idx.search(small[0], 10, recall=float("nan"))
     with pytest.raises(ValueError, match="target_recall"):
         ruvector.RabitqPlusIndex.build(small[:500], target_recall=2.0)
     ids: npt.NDArray[np.uint64]

@@ -43,8 +43,12 @@ static int search_params(const array_view *allow, Py_ssize_t k, long nprobe, lon
                          double recall, ruv_search_params *sp)
 {
     if (!(recall >= 0.0 && recall <= 1.0)) {
-        PyErr_Format(PyExc_ValueError, "recall must be in 0..1 (0: the index's default), got %g",
-                     recall);
+        /* PyErr_Format has no %g (3.11 prints it as is, 3.13 raises
+         * SystemError): the value is formatted here */
+        char got[32];
+        snprintf(got, sizeof got, "%g", recall);
+        PyErr_Format(PyExc_ValueError, "recall must be in 0..1 (0: the index's default), got %s",
+                     got);
         return -1;
     }
     if (k < 1) {
