@@ -51,9 +51,12 @@ static float *make_data(enum shape s, size_t n, size_t d)
                 *o = (float)((int)(i % 13) - 6) * v[j];
                 break;
             case DUPS_ZEROS: /* 1/4 zero rows, 1/4 copies of a few rows */
-                *o = i % 4 == 0   ? 0.0f
-                     : i % 4 == 1 ? x[(i % 16) * d + j] * (i >= 16) + (i < 16) * (float)nrand()
-                                  : (float)nrand();
+                if (i % 4 == 0)
+                    *o = 0.0f;
+                else if (i % 4 == 1 && i >= 16)
+                    *o = x[(i % 16) * d + j];
+                else
+                    *o = (float)nrand();
                 break;
             case CLUSTERED: /* 9 tight clusters, centres +-4 on the first 9 axes */
                 *o = (j == i % 9 ? 4.0f : 0.0f) * (i % 2 ? 1.0f : -1.0f) * (j < 9) +
