@@ -242,3 +242,10 @@ tests_test_search_scratch_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_search_scratch_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_search_scratch_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_search_scratch
+
+check_PROGRAMS += tests/test_cal_truth
+tests_test_cal_truth_SOURCES = tests/test_cal_truth.c tests/testdata.h
+tests_test_cal_truth_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_cal_truth_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_cal_truth_LDADD = $(RUV_WHITEBOX_LDADD)
+TESTS += tests/test_cal_truth

@@ -22,14 +22,15 @@
 #include "exec/blas.h"
 #include "exec/cancel.h"
 #include "exec/pool.h"
+#include "index/cal_truth.h"
 #include "index/common.h"
 #include "index/idmap.h"
 #include "index/topk.h"
 
 #define CAL_QUERIES 200u /* 2,000 neighbours: the recall's standard error is ~0.005 at 0.95 */
 #define CAL_K 10u
-#define CAL_TILE 256u /* rows per truth tile: 100 KiB at D = 100 */
-#define TRUTH_GROUP 16u /* rows the screen passes or drops together */
+#define CAL_TILE RUV__CAL_TILE
+#define TRUTH_GROUP RUV__CAL_GROUP
 /* The ladder stops once this is reached: the curve must reach past the
  * default target for search(..., recall=0.99). */
 #define CAL_CEILING 0.995f
@@ -38,7 +39,7 @@
  * rounding of a float dot product of length D is at most ~D * 2^-24 times
  * |q| |x| <= (|q|^2 + |x|^2) / 2, and the exact kernel's, the GEMM's and
  * the norms' together stay within ~5 such terms; 2e-6 is ~6x that. */
-#define CAL_SCREEN_MARGIN 2e-6f
+#define CAL_SCREEN_MARGIN RUV__CAL_MARGIN
 
 struct truth_ctx {
     const struct ruv_index *idx;
@@ -81,25 +82,6 @@ int ruv__cal_tile_may_enter(int l2, float qq, const float *g, const float *xx, s
     return 0;
 }
 
-/* Rows [s0, e) of a tile (starting at row first) scored exactly against
- * qv and pushed into its top, the query's own row excluded. */
-static void exact_rows(const struct truth_ctx *c, const float *qv, const float *base, size_t first,
-                       size_t s0, size_t e, float *d, struct ruv__topk *top)
-{
-    const size_t dim = c->idx->p.dim;
-    if (c->idx->p.metric == RUV_METRIC_L2) {
-        c->idx->k->l2sq_f32_1xN(qv, base + s0 * dim, dim, dim, e - s0, d + s0);
-    } else {
-        c->idx->k->dot_f32_1xN(qv, base + s0 * dim, dim, dim, e - s0, d + s0);
-        for (size_t i = s0; i < e; i++)
-            d[i] = -d[i];
-    }
-    const size_t own = (size_t)(qv - c->data) / dim;
-    for (size_t i = s0; i < e; i++)
-        if (first + i != own && d[i] < ruv__topk_threshold(top))
-            ruv__topk_push(top, d[i], (uint32_t)(first + i));
-}
-
 /* Queries [begin, end) against every row: tile by tile, each tile (which
  * stays in cache) against every query of the range, so the data streams
  * from memory once per worker rather than once per query. With a BLAS,
@@ -126,7 +108,7 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
             const float *qv = c->data + (size_t)c->sample[q] * dim;
             struct ruv__topk *top = &c->tops[q];
             if (!g) {
-                exact_rows(c, qv, base, first, 0, rows, d, top);
+                ruv__cal_exact_rows(c->idx, c->data, qv, base, first, 0, rows, d, top);
                 continue;
             }
             /* Screen group by group: one group that may enter no longer
@@ -149,7 +131,7 @@ static void truth_range(void *vctx, size_t begin, size_t end, unsigned worker)
                     e += len;
                 }
                 if (e > s0)
-                    exact_rows(c, qv, base, first, s0, e, d, top);
+                    ruv__cal_exact_rows(c->idx, c->data, qv, base, first, s0, e, d, top);
                 s0 = e + (e < rows ? (rows - e < TRUTH_GROUP ? rows - e : TRUTH_GROUP) : 0);
             }
         }
@@ -295,6 +277,40 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
     return RUV_OK;
 }
 
+int ruv__cal_truth(const struct ruv_index *idx, const float *data, size_t n,
+                   const uint32_t *sample, const float *queries, uint32_t m, uint32_t kk,
+                   const struct ruv__cal_lists *lists, struct ruv__topk *tops, float *thr)
+{
+    if (lists)
+        return ruv__cal_truth_pruned(idx, data, n, sample, queries, m, kk, lists, tops, thr);
+    unsigned threads = idx->threads ? idx->threads : 1;
+    float *tiles = malloc((size_t)threads * CAL_TILE * sizeof *tiles);
+    if (!tiles)
+        return ruv__set_error(RUV_E_NOMEM, "out of memory for calibration");
+    int rc = RUV_OK;
+    const size_t chunk = (m + threads - 1) / threads;
+    /* the screen only pays with a BLAS (the fallback GEMM is the same
+     * dot products as the exact pass); without memory, no screen */
+    float *screen = ruv__blas_available()
+                        ? malloc((size_t)threads * chunk * CAL_TILE * sizeof *screen)
+                        : NULL;
+    float *xx = screen ? malloc(n * sizeof *xx) : NULL;
+    if (!xx) { /* without memory for either, no screen */
+        free(screen);
+        screen = NULL;
+    }
+    struct truth_ctx t = {idx, data, n,     sample, queries, kk,
+                          tops, thr, tiles, screen, chunk, xx};
+    if (xx && ruv__parallel_for(threads, n, CAL_TILE, norms_range, &t))
+        rc = ruv__cancel_check("calibration");
+    if (!rc && ruv__parallel_for(threads, m, chunk, truth_range, &t))
+        rc = ruv__cancel_check("calibration");
+    free(screen);
+    free(xx);
+    free(tiles);
+    return rc;
+}
+
 int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
 {
     memset(&idx->curve, 0, sizeof idx->curve);
@@ -303,10 +319,8 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
     const uint32_t m = n < CAL_QUERIES ? (uint32_t)n : CAL_QUERIES;
     const uint32_t kk = n - 1 < CAL_K ? (uint32_t)(n - 1) : CAL_K;
     const size_t dim = idx->p.dim;
-    unsigned threads = idx->threads ? idx->threads : 1;
     uint32_t *sample = malloc(m * sizeof *sample);
     float *thr = malloc(m * sizeof *thr);
-    float *tiles = malloc((size_t)threads * CAL_TILE * sizeof *tiles);
     float *queries = malloc((size_t)m * dim * sizeof *queries);
     uint64_t *ids = malloc((size_t)m * (kk + 1) * sizeof *ids);
     float *scores = malloc((size_t)m * (kk + 1) * sizeof *scores);
@@ -315,7 +329,7 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
     float *heap_d = malloc((size_t)m * kk * sizeof *heap_d);
     uint32_t *heap_r = malloc((size_t)m * kk * sizeof *heap_r);
     int rc = RUV_OK;
-    if (!sample || !thr || !tiles || !queries || !ids || !scores || !nfound || !tops || !heap_d ||
+    if (!sample || !thr || !queries || !ids || !scores || !nfound || !tops || !heap_d ||
         !heap_r)
         rc = ruv__set_error(RUV_E_NOMEM, "out of memory for calibration");
     if (!rc)
@@ -325,25 +339,18 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
             memcpy(queries + (size_t)q * dim, data + (size_t)sample[q] * dim, dim * sizeof(float));
         for (uint32_t q = 0; q < m; q++)
             ruv__topk_init(&tops[q], kk, heap_d + (size_t)q * kk, heap_r + (size_t)q * kk);
-        const size_t chunk = (m + threads - 1) / threads;
-        /* the screen only pays with a BLAS (the fallback GEMM is the same
-         * dot products as the exact pass); without memory, no screen */
-        float *screen = ruv__blas_available()
-                            ? malloc((size_t)threads * chunk * CAL_TILE * sizeof *screen)
-                            : NULL;
-        float *xx = screen ? malloc(n * sizeof *xx) : NULL;
-        if (!xx) { /* without memory for either, no screen */
-            free(screen);
-            screen = NULL;
-        }
-        struct truth_ctx t = {idx, data, n,     sample, queries, kk,
-                              tops, thr, tiles, screen, chunk, xx};
-        if (xx && ruv__parallel_for(threads, n, CAL_TILE, norms_range, &t))
-            rc = ruv__cancel_check("calibration");
-        if (!rc && ruv__parallel_for(threads, m, chunk, truth_range, &t))
-            rc = ruv__cancel_check("calibration");
-        free(screen);
-        free(xx);
+        /* with a BLAS and the IVF's lists, the truth prunes lists that
+         * cannot hold a neighbour (cal_truth.c): same truth, less GEMM */
+        struct ruv__cal_lists lists = {0, NULL, NULL};
+        uint32_t *row_list = NULL;
+        int have_lists = 0;
+        if (idx->vt->cal_lists && ruv__blas_available())
+            row_list = malloc(n * sizeof *row_list);
+        if (row_list)
+            have_lists = idx->vt->cal_lists(idx, row_list, &lists) == RUV_OK && lists.nlist > 1;
+        rc = ruv__cal_truth(idx, data, n, sample, queries, m, kk, have_lists ? &lists : NULL,
+                            tops, thr);
+        free(row_list);
     }
     struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
     const uint32_t nlist = idx->p.nlist;
@@ -372,7 +379,6 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
     }
     free(sample);
     free(thr);
-    free(tiles);
     free(queries);
     free(ids);
     free(scores);

@@ -37,6 +37,7 @@ struct ruv__probing {
     float reach;  /* the fraction of a list's radius its lower bound counts */
 };
 
+struct ruv__cal_lists;
 struct ruv__index_vt {
     /* Allocates impl for an empty index (params validated). */
     int (*init)(struct ruv_index *idx);
@@ -72,6 +73,11 @@ struct ruv__index_vt {
     /* Optional (IVF types): how a search with no explicit nprobe chooses
      * its lists, for ruv_index_describe_probing. */
     void (*probing)(const struct ruv_index *idx, struct ruv__probing *out);
+    /* Optional (IVF types): the lists of the idx->n rows for calibration's
+     * truth (index/cal_truth.h): row_list (n, caller's) filled, out's
+     * centroids borrowed from the index. RUV_OK, or an error: no lists. */
+    int (*cal_lists)(const struct ruv_index *idx, uint32_t *row_list,
+                     struct ruv__cal_lists *out);
 };
 
 struct ruv_index {

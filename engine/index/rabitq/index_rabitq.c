@@ -30,6 +30,7 @@
 #include "exec/cancel.h"
 #include "exec/pool.h"
 #include "exec/progress.h"
+#include "index/cal_truth.h"
 #include "index/common.h"
 #include "index/ivf/kmeans.h"
 #include "index/rabitq/rabitq.h"
@@ -477,6 +478,29 @@ static void rq_remove_row(struct ruv_index *idx, size_t row, size_t last)
     }
 }
 
+/* The IVF's lists for the calibration's truth (cal_truth.h). */
+static int rq_cal_lists(const struct ruv_index *idx, uint32_t *row_list, struct ruv__cal_lists *out)
+{
+    const struct rq *r = idx->impl;
+    if (!r || r->nlist < 2 || !r->centroids || !r->lists)
+        return ruv__set_error(RUV_E_INVAL, "no IVF lists");
+    size_t seen = 0;
+    for (uint32_t l = 0; l < r->nlist; l++)
+        for (size_t j = 0; j < r->lists[l].n; j++) {
+            const uint32_t row = r->lists[l].rows[j];
+            if (row >= idx->n)
+                return ruv__set_error(RUV_E_INVAL, "IVF list row %u out of range", row);
+            row_list[row] = l;
+            seen++;
+        }
+    if (seen != idx->n)
+        return ruv__set_error(RUV_E_INVAL, "IVF lists hold %zu of %zu rows", seen, idx->n);
+    out->nlist = r->nlist;
+    out->centroids = r->centroids;
+    out->row_list = row_list;
+    return RUV_OK;
+}
+
 const struct ruv__index_vt ruv__rabitq_vt = {
     .init = rq_init,
     .train = rq_train,
@@ -492,4 +516,5 @@ const struct ruv__index_vt ruv__rabitq_vt = {
     .load = ruv__rq_load,
     .free = rq_free,
     .probing = ruv__rq_probing,
+    .cal_lists = rq_cal_lists,
 };
