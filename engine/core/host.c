@@ -89,6 +89,7 @@ static const struct ruv_host_index index_calls = {
     .release = ruv_index_free,
     .params_init = ruv_index_params_init,
     .search_params_init = ruv_search_params_init,
+    .vectors = ruv_index_vectors,
 };
 
 /* ---- durable files: the opaque handle is a heap struct ruv__durable ---- */

@@ -77,10 +77,14 @@ enum {
      * its cached entry searched as it is, with no coherence step and no
      * backend call, counted in no statistic; RUV_E_MISS when the key holds
      * no entry. dim may be 0 with nq 1 (queries unused): the lake then
-     * searches with the unit vector along the diagonal (each component
-     * 1/sqrt(dim)). Hits are written as by any search. It brings into the
-     * CPU caches what every search of the key touches (code, the index's
-     * codes, the scratch). */
+     * first searches with up to 16 of the entry's own stored rows, evenly
+     * spaced, as queries (hits dropped), and last with the unit vector
+     * along the diagonal (each component 1/sqrt(dim)), whose hits are
+     * written as by any search. It brings into the CPU caches what every
+     * search of the key touches (code, the index's codes, the scratch) and
+     * the rows that searches of data-like queries re-rank most: one
+     * made-up query left the first real search ~2x the steady state
+     * (cache contents build up over several data-like searches). */
     RUV_LAKE_WARMUP = 1u << 3
 };
 

@@ -79,6 +79,10 @@ struct ruv_host_index {
      * defaults, so a plugin never copies them. */
     int (*params_init)(ruv_index_params *p, int type, int metric, uint32_t dim);
     int (*search_params_init)(ruv_search_params *sp, uint32_t k);
+    /* ruv_index_vectors (appended: check struct_size before use): the stored
+     * rows in row order and their ids, borrowed while the caller holds its
+     * reference; RUV_E_UNSUPPORTED for an index without them. */
+    int (*vectors)(const ruv_index *idx, const float **vectors, const uint64_t **ids);
 };
 
 /* Durable replacement of one file (host->file): the engine's one routine,

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,35 @@ static int warmup_entry(struct ruv_lake *lake, unsigned backend, const struct ru
     return RUV_OK;
 }
 
+/* The warm-up's data-like queries: up to WARM_ROWS of the entry's stored
+ * rows, evenly spaced, each searched alone (the path a user's search_one
+ * takes), hits dropped. An engine whose host table predates the vectors
+ * call, or an index without stored rows, skips this part. */
+enum { WARM_ROWS = 16, WARM_K = 16 };
+static int warm_with_rows(const struct ruv_host *host, const ruv_index *idx,
+                          const ruv_search_params *sp)
+{
+    const struct ruv_host_index *hi = host->index;
+    const float *rows = NULL;
+    const uint64_t *rids = NULL;
+    if (hi->struct_size < offsetof(struct ruv_host_index, vectors) + sizeof hi->vectors ||
+        !hi->vectors || hi->vectors(idx, &rows, &rids) != RUV_OK || !rows)
+        return RUV_OK;
+    const size_t n = hi->len(idx), dim = hi->params(idx)->dim;
+    const size_t w = n < WARM_ROWS ? n : WARM_ROWS;
+    ruv_search_params one = *sp;
+    one.k = one.k < WARM_K ? one.k : WARM_K;
+    uint64_t ids[WARM_K];
+    float scores[WARM_K];
+    size_t found = 0;
+    for (size_t i = 0; i < w; i++) {
+        int st = hi->search(idx, rows + (i * n / w) * dim, &one, ids, scores, &found);
+        if (st != RUV_OK)
+            return ruv__detail_set(st, "warm-up search: %s", host->last_error());
+    }
+    return RUV_OK;
+}
+
 /* One target, nq queries: one coherence step, then the index's batch. */
 static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, unsigned backend,
                          const struct lake_call *call)
@@ -225,12 +255,15 @@ static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, 
         host->index->search_params_init(&sp, q->k);
         sp.rerank_factor = (int32_t)(q->rerank_factor ? q->rerank_factor
                                                       : lake->cfg.rerank_factor);
-        if (q->nq == 1)
-            st = host->index->search(e->idx, queries, &sp, ids, scores, nfound);
-        else
-            st = host->index->search_batch(e->idx, queries, q->nq, &sp, ids, scores, nfound);
-        if (st != RUV_OK)
-            st = ruv__detail_set(st, "search: %s", host->last_error());
+        if (made) /* a warm-up with a made-up query: data-like ones first */
+            st = warm_with_rows(host, e->idx, &sp);
+        if (st == RUV_OK) {
+            st = q->nq == 1 ? host->index->search(e->idx, queries, &sp, ids, scores, nfound)
+                            : host->index->search_batch(e->idx, queries, q->nq, &sp, ids, scores,
+                                                        nfound);
+            if (st != RUV_OK)
+                st = ruv__detail_set(st, "search: %s", host->last_error());
+        }
     }
     for (uint32_t i = 0; st == RUV_OK && i < q->nq; i++) {
         struct ruv_lake_hit *h = q->hits + (size_t)i * q->k;

@@ -7,6 +7,7 @@
  * every consistency mode and for an index of one row. */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "lake_cache_test.h"
@@ -142,6 +143,19 @@ static void warmup_search_counts_nothing(void **state)
     assert_lake(ops->warm_from_dir(a, &key, cdir, &n), RUV_OK, NULL);
     assert_lake(warmup(a, "disk", "docs", NULL, 0, h, &nh, 1), RUV_OK, NULL);
     assert_int_equal(nh, 3);
+    /* its hits are the diagonal query's: the stored-row searches it runs
+     * first write nothing the caller sees */
+    float diag[DIM];
+    for (unsigned i = 0; i < DIM; i++)
+        diag[i] = 1.0f / sqrtf((float)DIM);
+    struct ruv_lake_hit hd[3];
+    uint32_t nhd = 0;
+    assert_lake(warmup(a, "disk", "docs", diag, DIM, hd, &nhd, 1), RUV_OK, NULL);
+    assert_int_equal(nhd, nh);
+    for (unsigned j = 0; j < nh; j++) {
+        assert_int_equal(hd[j].id, h[j].id);
+        assert_memory_equal(&hd[j].score, &h[j].score, sizeof h[j].score);
+    }
     assert_lake(warmup(a, "disk", "docs", q, DIM, h, &nh, 1), RUV_OK, NULL);
     assert_int_equal(nh, 3);
     assert_int_equal(h[0].id, r.ids[5]);

@@ -528,12 +528,14 @@ class RuLake:
         the entry is current) raises BackendError saying the backend is
         needed, until register_backend adds it.
 
-        Its last step is one warm-up search of the entry, answered from the
-        cache (no backend call, no coherence check, counted in no statistic;
-        its hits are dropped): the load streams the whole index file through
-        the CPU caches, and without it the first real search would find
-        this path's code and data evicted (rulake.md §12 T2). It costs about
-        one search."""
+        Its last step is a warm-up of the entry, answered from the cache
+        (no backend call, no coherence check, counted in no statistic; hits
+        dropped): up to 16 of the entry's stored rows searched as queries,
+        then one made-up query through search_one's steps. The load streams
+        the whole index file through the CPU caches, and without it the
+        first real searches would find this path's code and the rows
+        re-ranks read evicted (rulake.md §12 T2). It costs about 17
+        searches."""
         b, c = key
         name = self._backend_name(b) if b is None or b in self._known() else str(b)
         n: int = self._h.warm(name, c, dir)
