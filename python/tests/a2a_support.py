@@ -12,7 +12,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -315,3 +315,17 @@ def self_signed(dirpath: Path, name: str, san: str) -> List[str]:
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"openssl cannot make a test certificate: {exc}")
     return [str(cert), str(key)]
+
+
+# The a2a test modules' shared fixtures, imported by name into each module
+# (module scope: one engine and one fake peer per module).
+@pytest.fixture(scope="module")
+def engine() -> ruvector.Engine:
+    return a2a_engine()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakePeer]:
+    peer = start_fake()
+    yield peer
+    peer.stop()

@@ -6,7 +6,7 @@ siblings' refusal inside a running loop, and the async API."""
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator, List
+from typing import List
 
 import pytest
 
@@ -38,19 +38,8 @@ from ruvector.a2a import (
     VersionNotSupported,
 )
 
-from a2a_support import FakePeer, a2a_engine, start_fake
-
-
-@pytest.fixture(scope="module")
-def engine() -> ruvector.Engine:
-    return a2a_engine()
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakePeer]:
-    peer = start_fake()
-    yield peer
-    peer.stop()
+from a2a_support import FakePeer
+from a2a_support import engine, fake  # noqa: F401  (fixtures)
 
 
 def connect(fake: FakePeer, engine: ruvector.Engine, mode: str = "normal", card: str = "v1",

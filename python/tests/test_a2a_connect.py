@@ -10,26 +10,15 @@ import asyncio
 import os
 import socket
 import threading
-from typing import Iterator, Optional, Set
+from typing import Optional, Set
 
 import pytest
 
 import ruvector
 from ruvector.a2a import A2aClient, CardSignatureInvalid, DiscoveryError
 
-from a2a_support import FakePeer, a2a_engine, start_fake
-
-
-@pytest.fixture(scope="module")
-def engine() -> ruvector.Engine:
-    return a2a_engine()
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakePeer]:
-    peer = start_fake()
-    yield peer
-    peer.stop()
+from a2a_support import FakePeer
+from a2a_support import engine, fake  # noqa: F401  (fixtures)
 
 
 def os_threads() -> Set[str]:

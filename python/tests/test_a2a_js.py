@@ -26,7 +26,6 @@ from ruvector.a2a import A2aClient, TaskSpec, TaskState
 from a2a_support import (
     REPO,
     InteropPeer,
-    a2a_engine,
     async_round_trip,
     check_budget_before_the_wire,
     check_g2,
@@ -36,6 +35,7 @@ from a2a_support import (
     check_tampered_cards_async,
     run_to_completion,
 )
+from a2a_support import engine  # noqa: F401  (fixtures)
 
 JS = REPO / "tests" / "a2a" / "peers" / "js"
 
@@ -74,11 +74,6 @@ def js_peer() -> Path:
             pytest.skip(f"npm ci of @a2a-js/sdk 1.3.0 failed (registry unreachable?): "
                         f"{r.stderr[-500:]}")
     return peer
-
-
-@pytest.fixture(scope="module")
-def engine() -> ruvector.Engine:
-    return a2a_engine()
 
 
 @pytest.fixture(scope="module", params=["v1.0", "v0.3-compat"])

@@ -26,7 +26,6 @@ from ruvector.a2a import A2aClient, TaskSpec, TaskState
 from a2a_support import (
     SDK_PEER,
     InteropPeer,
-    a2a_engine,
     async_round_trip,
     check_budget_before_the_wire,
     check_g2,
@@ -37,6 +36,7 @@ from a2a_support import (
     python_with,
     run_to_completion,
 )
+from a2a_support import engine  # noqa: F401  (fixtures)
 
 SDK_PIN = "a2a-sdk[http-server,signing,encryption]==1.3.0"
 
@@ -73,11 +73,6 @@ def sdk_python() -> str:
         shutil.rmtree(venv, ignore_errors=True)
         pytest.skip(f"pip install {SDK_PIN} failed (registry unreachable?): {r.stderr[-500:]}")
     return str(py)
-
-
-@pytest.fixture(scope="module")
-def engine() -> ruvector.Engine:
-    return a2a_engine()
 
 
 @pytest.fixture(scope="module", params=["v1.0", "v0.3-compat"])

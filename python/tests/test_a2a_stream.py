@@ -32,7 +32,7 @@ import os
 import statistics
 import threading
 import time
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -41,24 +41,13 @@ import ruvector
 from ruvector import LocalBackend, RuLake
 from ruvector.a2a import A2aClient, TaskSpec
 
-from a2a_support import FakePeer, a2a_engine, start_fake
+from a2a_support import FakePeer
+from a2a_support import engine, fake  # noqa: F401  (fixtures)
 
 N_UPDATES = 1000
 N_ROWS = 20_000
 N_QUERIES = 600
 SLOW_CALLBACK_S = 0.1
-
-
-@pytest.fixture(scope="module")
-def engine() -> ruvector.Engine:
-    return a2a_engine()
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakePeer]:
-    peer = start_fake()
-    yield peer
-    peer.stop()
 
 
 def os_threads() -> int:

@@ -13,26 +13,15 @@ import gc
 import os
 import sys
 import threading
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import pytest
 
 import ruvector
 from ruvector.a2a import A2aClient, TaskSpec, TaskState
 
-from a2a_support import FakePeer, a2a_engine, start_fake
-
-
-@pytest.fixture(scope="module")
-def engine() -> ruvector.Engine:
-    return a2a_engine()
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakePeer]:
-    peer = start_fake()
-    yield peer
-    peer.stop()
+from a2a_support import FakePeer, a2a_engine
+from a2a_support import engine, fake  # noqa: F401  (fixtures)
 
 
 def os_threads() -> int:

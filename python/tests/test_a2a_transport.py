@@ -20,7 +20,8 @@ import pytest
 import ruvector
 from ruvector.a2a import A2aClient, HttpError, Limits, ResponseTooLarge, TaskSpec, TaskState
 
-from a2a_support import REPO, FakePeer, Peer, a2a_engine, self_signed, start_fake
+from a2a_support import REPO, FakePeer, Peer, self_signed, start_fake
+from a2a_support import engine, fake  # noqa: F401  (fixtures)
 
 PROXY = REPO / "tests" / "a2a" / "fakes" / "fake_proxy.py"
 PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
@@ -34,18 +35,6 @@ class CountingProxy(Peer):
         with opener.open(f"{self.url}/_stats", timeout=10) as r:
             out: Dict[str, Any] = json.loads(r.read())
             return out
-
-
-@pytest.fixture(scope="module")
-def engine() -> ruvector.Engine:
-    return a2a_engine()
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakePeer]:
-    peer = start_fake()
-    yield peer
-    peer.stop()
 
 
 @pytest.fixture()
