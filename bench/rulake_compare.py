@@ -118,6 +118,8 @@ ROWS = [
     ("T4_concurrent", "qps_1_thread", "T4 hits QPS, 1 client thread (EVENTUAL)"),
     ("T4_concurrent", "qps_2_threads", "T4 hits QPS, 2 client threads"),
     ("T4_concurrent", "ratio_2_over_1", "T4 2 threads / 1 thread (gate >= 1.8)"),
+    ("T4_concurrent", "cpu_over_wall_2", "T4 process CPU / wall in the 2-thread passes (~2: both cores were ours)"),
+    ("T4_shards", "qps_4_over_1", "T4 federated QPS 4 shards / 1, median of per-rep ratios (gate >= 0.8)"),
     ("T6", "budget_bytes", "T6 byte budget (1.5 entries; the original has none)"),
     ("T6", "entries_after_3_primes", "T6 entries kept after 3 primes"),
     ("T6", "rss_delta_over_entry_bytes", "T6 RSS growth / one entry's bytes"),
