@@ -125,6 +125,8 @@ ROWS = [
     ("T6", "rss_delta_over_entry_bytes", "T6 RSS growth / one entry's bytes"),
     ("T6", "rss_delta_over_budget", "T6 RSS growth / budget (gate <= 1)"),
     ("T6", "cache_bytes_over_rss_delta", "T6 cache_stats().bytes / RSS growth (gate 0.95-1.05)"),
+    ("T6", "cache_bytes_over_rss_delta_from_trimmed_start", "T6 the same, RSS growth from a trimmed start"),
+    ("T6", "cache_bytes_over_heap_in_use_delta", "T6 cache_stats().bytes / heap in use growth"),
 ]
 
 

@@ -471,19 +471,60 @@ def t6_child(dataset: Path, nlimit: Optional[int]) -> int:
         lk.register_backend(be)
     del base
     rss0 = rss_bytes()
+    # Side figures (the gate's RSS growth is from rss0, as before): the
+    # growth from a start whose freed heap pages were given back first (the
+    # lake's first trim returns pages freed before rss0, e.g. the probe
+    # build's, so the gate figure reads a little low), and the growth of the
+    # heap in use (what the entries and the thread's buffers allocated).
+    heap = glibc_heap()
+    trimmed0 = heap0 = None
+    if heap:
+        heap.malloc_trim(0)
+        trimmed0, heap0 = rss_bytes(), heap_in_use(heap)
     steps = []
     for i in range(3):
         lk.search_one("c", queries[0], k=K, backend=f"b{i}")
         st = lk.cache_stats()
         steps.append({"primed": i + 1, "entries": st.entries, "cache_bytes": st.bytes, "rss_delta": rss_bytes() - rss0})
     st = lk.cache_stats()
-    delta = rss_bytes() - rss0
+    rss1 = rss_bytes()
+    delta = rss1 - rss0
+    side: Dict[str, Any] = {}
+    if heap and trimmed0 is not None and heap0 is not None:
+        d_trim, d_heap = rss1 - trimmed0, heap_in_use(heap) - heap0
+        side = {"rss_delta_from_trimmed_start": d_trim, "heap_in_use_delta": d_heap,
+                "cache_bytes_over_rss_delta_from_trimmed_start": st.bytes / d_trim if d_trim else None,
+                "cache_bytes_over_heap_in_use_delta": st.bytes / d_heap if d_heap else None}
     print(json.dumps({"rows_per_collection": n3, "entry_memory_bytes": entry, "budget_bytes": budget,
                       "entries_after_3_primes": st.entries, "cache_bytes": st.bytes, "evictions": st.evictions,
                       "rss_delta_bytes": delta, "rss_delta_over_entry_bytes": delta / entry,
                       "rss_delta_over_budget": delta / budget, "cache_bytes_over_rss_delta": st.bytes / delta if delta else None,
-                      "within_budget": st.bytes <= budget, "steps": steps}))
+                      "within_budget": st.bytes <= budget, **side, "steps": steps}))
     return 0
+
+
+def glibc_heap() -> Optional[Any]:
+    """glibc's malloc_trim and mallinfo2 (2.33+) through ctypes, or None."""
+    import ctypes
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        info, trim = libc.mallinfo2, libc.malloc_trim  # mallinfo2: glibc 2.33+
+    except (OSError, AttributeError):
+        return None
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                   "usmblks", "fsmblks", "uordblks", "fordblks",
+                                                   "keepcost")]
+    info.restype = MallInfo2
+    trim.argtypes = [ctypes.c_size_t]
+    return libc
+
+
+def heap_in_use(libc: Any) -> int:
+    """Bytes the allocator has handed out (all arenas, mmapped blocks too)."""
+    m = libc.mallinfo2()
+    return int(m.uordblks + m.hblkhd)
 
 
 def run_ours(o: Ours, test: str, script: Path, dataset: Path, nlimit: Optional[int]) -> List[Dict[str, Any]]:

@@ -176,7 +176,7 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
     uint8_t digest[32], v1[32], v2[32];
     ruv_index *idx = NULL;
     uint64_t n = bt.n, est = 0;
-    int reserved = 0;
+    int reserved = 0, built = 0;
     if ((st = desc_check(lb, coll, &bt.desc)) != RUV_OK)
         goto done;
     if (bt.dim != bt.desc.dim || (n && (!bt.ids || !bt.vectors))) {
@@ -246,6 +246,7 @@ static int prime(struct ruv_lake *lake, struct lake_backend *lb, const char *col
         goto done;
     }
     reserved = 1;
+    built = n != 0;
     if (n && !order) {
         /* Already in id order: the build reads the pulled rows themselves. */
         st = host->index->build(host, &p, bt.vectors, n, bt.ids, lake->cfg.threads, &idx);
@@ -315,6 +316,8 @@ done:
     free(order);
     free(ids);
     free(rows);
+    if (built) /* the build's temporaries and our copies, freed above */
+        ruv__lake_heap_return();
     return st;
 }
 

@@ -185,6 +185,10 @@ int ruv__lake_entry_params(const struct ruv_lake *lake, const ruv_index *idx,
 /* ---- cache.c ---- */
 struct lake_entry *ruv__lake_entry_retain(struct lake_entry *e);
 void ruv__lake_entry_release(struct ruv_lake *lake, struct lake_entry *e);
+/* Returns the allocator's free pages to the system (glibc: malloc_trim;
+ * elsewhere nothing): after an index is dropped or built, so that the
+ * process keeps resident what the cache counts and not its freed memory. */
+void ruv__lake_heap_return(void);
 /* Reserves bytes for a prime in progress, evicting to make room;
  * RUV_E_NOMEM naming both sizes when bytes exceed the whole budget. */
 int ruv__lake_cache_reserve(struct ruv_lake *lake, uint64_t bytes);

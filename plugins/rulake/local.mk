@@ -152,6 +152,14 @@ tests_rulake_test_lake_evict_SOURCES = tests/rulake/test_lake_evict.c $(RUV_LAKE
 tests_rulake_test_lake_evict_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
 tests_rulake_test_lake_evict_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
 tests_rulake_test_lake_evict_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
+# What a prime leaves resident against what the cache counts (T6).
+check_PROGRAMS += tests/rulake/test_lake_memory
+TESTS += tests/rulake/test_lake_memory
+tests_rulake_test_lake_memory_SOURCES = tests/rulake/test_lake_memory.c \
+	$(RUV_LAKE_CACHE_TEST_SOURCES)
+tests_rulake_test_lake_memory_CPPFLAGS = $(RUV_LAKE_TEST_CPPFLAGS)
+tests_rulake_test_lake_memory_CFLAGS = $(RUV_LAKE_CACHE_TEST_CFLAGS)
+tests_rulake_test_lake_memory_LDADD = $(RUV_LAKE_CACHE_TEST_LDADD)
 check_PROGRAMS += tests/rulake/test_lake_async
 TESTS += tests/rulake/test_lake_async
 tests_rulake_test_lake_async_SOURCES = tests/rulake/test_lake_async.c $(RUV_LAKE_CACHE_TEST_SOURCES)
