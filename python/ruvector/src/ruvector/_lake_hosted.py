@@ -183,11 +183,16 @@ def _host_error(key: Key, what: str, exc: Exception) -> RuVectorError:
     return err
 
 
+_Result = Tuple[int, str, List[Tuple[int, str, int]], Optional[Tuple[List[int], List[float]]]]
+
+
 class Completions:
     """The finished requests of one lake, taken on the event loops that wait
     for them: the lake's notify fd is readable while its queue holds some
     (_ext_lake_async.c); each loop with requests in flight reads it. A pool
-    thread never takes the GIL to hand a result over."""
+    thread never takes the GIL to hand a result over. Each request's token
+    is the future its caller awaits, resolved here with (status, detail,
+    statuses, hits): no callback object per request."""
 
     __slots__ = ("_h", "_fd", "_loops")
 
@@ -203,7 +208,7 @@ class Completions:
         if n == 0:
             for other in [lp for lp in self._loops if lp.is_closed()]:
                 self._loops.pop(other, None)  # closed with requests in flight
-            loop.add_reader(self._fd, self._drain)
+            loop.add_reader(self._fd, self._drain, loop)
         self._loops[loop] = n + 1
 
     def leave(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -216,19 +221,45 @@ class Completions:
         if not loop.is_closed():
             loop.remove_reader(self._fd)
 
-    def _drain(self) -> None:
+    def _resolve(self, fut: "asyncio.Future[_Result]", result: _Result) -> None:
+        """On fut's loop (its thread): the reader goes with its last request."""
+        self.leave(fut.get_loop())
+        if not fut.done():  # a cancelled caller's future is done already
+            fut.set_result(result)
+
+    def _drain(self, running: asyncio.AbstractEventLoop) -> None:
         # at most _POLL_BATCH a turn: the fd stays readable for the rest
-        for callback, status, detail, statuses in self._h.poll(_POLL_BATCH):
-            try:
-                callback(status, detail, statuses)
-            except Exception as exc:  # ours do not raise; never lose the others
-                asyncio.get_running_loop().call_exception_handler(
-                    {"message": "ruLake request callback failed", "exception": exc})
+        for fut, status, detail, statuses, hits in self._h.poll(_POLL_BATCH):
+            loop = fut.get_loop()
+            if loop is running:
+                self._resolve(fut, (status, detail, statuses, hits))
+                continue
+            try:  # taken by another loop of this lake, on another thread
+                loop.call_soon_threadsafe(self._resolve, fut, (status, detail, statuses, hits))
+            except RuntimeError:
+                pass  # that loop is closed: nobody waits
 
 
 #: results taken a turn: the rest wait for the loop's next turn, so that a
 #: burst of them (100 searches) does not hold off its timers for long
 _POLL_BATCH = 32
+
+
+def submit_one(lake: "RuLake", key: Key, q: Any, k: int, rf: int,
+               flags: int) -> Tuple["asyncio.Future[_Result]", int]:
+    """One query of one key on the engine's pool (search_one_async): the
+    future the result comes to, and the request's ticket. No coroutine of
+    its own and no output arrays: the event loop makes 100 concurrent calls
+    in one turn (gather), so what each costs there holds off its timers."""
+    loop = asyncio.get_running_loop()
+    fut: "asyncio.Future[_Result]" = loop.create_future()
+    completions = lake._completions
+    completions.enter(loop)
+    try:
+        return fut, lake._h.submit_one(key[0], key[1], q, k, rf, flags, fut)
+    except BaseException:
+        completions.leave(loop)
+        raise
 
 
 async def _submit(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: int, flags: int,
@@ -241,38 +272,22 @@ async def _submit(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: i
     awaiting task cancels the request while it is queued (a running one
     finishes)."""
     loop = asyncio.get_running_loop()
-    fut: "asyncio.Future[Tuple[int, str, List[Tuple[int, str, int]]]]" = loop.create_future()
+    fut: "asyncio.Future[_Result]" = loop.create_future()
     completions = lake._completions
-
-    def resolve(result: Tuple[int, str, List[Tuple[int, str, int]]]) -> None:
-        completions.leave(loop)  # this loop's thread: the reader goes with its last request
-        if not fut.done():
-            fut.set_result(result)
-
-    def done(status: int, detail: str, statuses: List[Tuple[int, str, int]]) -> None:
-        # on the loop that took it from the lake's queue: this one, or
-        # another loop of this lake on another thread
-        if asyncio.get_running_loop() is loop:
-            resolve((status, detail, statuses))
-            return
-        try:
-            loop.call_soon_threadsafe(resolve, (status, detail, statuses))
-        except RuntimeError:
-            pass  # the loop is closed: nobody waits
-
     ids, scores, tg, nh = outs
     completions.enter(loop)
     try:
-        ticket = lake._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, done,
+        ticket = lake._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, fut,
                                 supplies)
     except BaseException:
         completions.leave(loop)
         raise
     try:
-        return await fut
+        status, detail, statuses, _ = await fut
     except asyncio.CancelledError:
         lake._h.cancel(ticket)
         raise
+    return status, detail, statuses
 
 
 async def search(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: int, flags: int,
