@@ -208,6 +208,7 @@ class Lake:
         rerank_factor: int,
         flags: int,
         token: object,
+        supplies: Optional[Tuple[Optional[_LakeSupply], ...]] = None,
         /,
     ) -> int: ...
     def cancel(self, ticket: int, /) -> bool: ...

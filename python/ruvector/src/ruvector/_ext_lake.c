@@ -573,7 +573,8 @@ static PyMethodDef lake_methods[] = {
      "out_targets, out_nhits, token, supplies=None, /)\n--\n\nQueues a search on the "
      "engine's pool; poll gives token back with the result. Returns a ticket."},
     {"submit_one", lake_submit_one, METH_VARARGS,
-     "submit_one($self, backend, collection, query, k, rerank_factor, flags, token, /)\n--\n\n"
+     "submit_one($self, backend, collection, query, k, rerank_factor, flags, token, "
+     "supplies=None, /)\n--\n\n"
      "Queues one query of one target; poll gives token back with the hits. Returns a ticket."},
     {"notify_fd", lake_notify_fd, METH_NOARGS,
      "notify_fd($self, /)\n--\n\nA descriptor that is readable while finished async "

@@ -446,19 +446,20 @@ fail:
     return NULL;
 }
 
-/* submit_one(backend, collection, query, k, rerank_factor, flags, token)
- * -> int (the ticket): one query of one target, the search_one_async
- * path. No output arrays: poll gives back (token, status, detail,
- * statuses, ([ids], [scores])) with the hits best first (None when the
- * request failed). The same request as submit's, with less to convert per
- * call (the event loop makes each call in turn). */
+/* submit_one(backend, collection, query, k, rerank_factor, flags, token,
+ * supplies=None) -> int (the ticket): one query of one target, the
+ * search_one_async path (supplies as submit's, one item). No output
+ * arrays: poll gives back (token, status, detail, statuses, ([ids],
+ * [scores])) with the hits best first (None when the request failed). The
+ * same request as submit's, with less to convert per call (the event loop
+ * makes each call in turn). */
 PyObject *lake_submit_one(PyObject *obj, PyObject *args)
 {
     LakeObject *self = (LakeObject *)obj;
-    PyObject *backend, *collection, *q_o, *token;
+    PyObject *backend, *collection, *q_o, *token, *supplies = Py_None;
     unsigned int k, rerank, flags;
-    if (!PyArg_ParseTuple(args, "UUOIIIO", &backend, &collection, &q_o, &k, &rerank, &flags,
-                          &token))
+    if (!PyArg_ParseTuple(args, "UUOIIIO|O", &backend, &collection, &q_o, &k, &rerank, &flags,
+                          &token, &supplies))
         return NULL;
     if (!self->lake) {
         PyErr_SetString(PyExc_ValueError, "the lake is closed");
@@ -478,6 +479,15 @@ PyObject *lake_submit_one(PyObject *obj, PyObject *args)
         !(p->t[0].collection = PyBytes_AsString(p->hold[1])) ||
         view_f32(q_o, "query", 1, &p->qv))
         goto fail;
+    if (supplies != Py_None) {
+        if (self->ops->struct_size < RUV_LAKE_OPS_SIZE_V4) {
+            PyErr_SetString(PyExc_RuntimeError, "the loaded rulake plugin predates "
+                                                "submit_supplied (BackendAdapter async methods)");
+            goto fail;
+        }
+        if (parse_supplies(p, supplies))
+            goto fail;
+    }
     if (p->qv.cols > UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "query: too long");
         goto fail;

@@ -390,9 +390,7 @@ class RuLake:
         q = as_float32(query, "query", 1)
         flags = 0 if prime else _NO_PRIME
         k = operator.index(k)
-        if self._hosted_flags.get(b) or not 1 <= k <= (1 << 20):
-            # async BackendAdapter methods (awaited on this loop), or a k to
-            # check against memory (or refuse): the general path
+        if not 1 <= k <= (1 << 20):  # a k to check against memory (or refuse)
             ids, scores, _, nh, _ = await self._search_async(
                 [(b, collection)], q.reshape(1, -1), k, rerank_factor, flags)
             return _hits(b, collection, ids, scores, nh)
@@ -401,6 +399,10 @@ class RuLake:
         # by _lake_hosted.Completions with the hits as lists.
         rf = 0 if rerank_factor is None else self._check_rerank(rerank_factor)
         key = (b, collection)
+        if self._hosted_flags.get(b):  # async adapter methods, awaited on this loop
+            got_ids, got_scores = await _lake_hosted.search_one(self, key, q, k, rf, flags)
+            self._keys.add(key)
+            return [LakeSearchResult(b, collection, i, sc) for i, sc in zip(got_ids, got_scores)]
         fut, ticket = _lake_hosted.submit_one(self, key, q, k, rf, flags)
         try:
             status, detail, _, got = await fut
