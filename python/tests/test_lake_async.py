@@ -342,3 +342,51 @@ def test_loops_in_two_threads() -> None:
         for t in ts:
             t.join()
         assert not bad, bad
+
+
+def test_describe_callers_woken_a_batch_a_turn() -> None:
+    """The callers of one shared describe are woken _WAKE_BATCH a loop turn
+    (each goes on to submit its search: all at once would hold off the
+    loop's timers), every one of them gets the description or the error,
+    and a cancelled caller is skipped without stopping the others."""
+    from ruvector import _lake_hosted as hosted
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        n = 2 * hosted._WAKE_BATCH + 5
+        waiters: List["asyncio.Future[hosted._Described]"] = [loop.create_future()
+                                                               for _ in range(n)]
+        waiters[3].cancel()
+        err = RuntimeError("x")
+        hosted._wake(loop, waiters, (None, err), 0)
+        done = [sum(w.done() for w in waiters)]
+        for _ in range(3):
+            await asyncio.sleep(0)  # one loop turn
+            done.append(sum(w.done() for w in waiters))
+        assert done == [hosted._WAKE_BATCH, 2 * hosted._WAKE_BATCH, n, n]
+        assert waiters[3].cancelled()
+        assert all(w.result() == (None, err) for i, w in enumerate(waiters) if i != 3)
+
+    asyncio.run(main())
+
+
+def test_many_callers_of_a_failing_describe_all_get_the_error() -> None:
+    """More callers than one wake batch wait for a shared describe that
+    fails: each raises the BackendError with the adapter's exception as its
+    cause; then the same callers succeed once the backend is back."""
+    ids, vecs = rows(400, 8, 12)
+    remote = Remote("remote", ids, vecs)
+    with build(remote) as lake:
+        want = [ids_of(lake.search_one("docs", vecs[i], k=3)) for i in range(60)]
+        remote.fail = RuntimeError("link down")
+
+        async def main() -> List[Union[List[int], BaseException]]:
+            res = await asyncio.gather(*(lake.search_one_async("docs", vecs[i], k=3)
+                                         for i in range(60)), return_exceptions=True)
+            return [r if isinstance(r, BaseException) else ids_of(r) for r in res]
+
+        got = asyncio.run(main())
+        assert all(isinstance(r, ruvector.BackendError) and
+                   isinstance(r.__cause__, RuntimeError) for r in got), got
+        remote.fail = None
+        assert asyncio.run(main()) == want

@@ -66,7 +66,8 @@ def test_results_need_no_gil() -> None:
         finally:
             sys.setswitchinterval(old)
         assert len(results) == 20
-        for callback, status, detail, per in results:
+        for callback, status, detail, per, hits in results:
+            assert hits is None  # submit's hits are in its output arrays
             callback(status, detail, per)
         assert got == [(0, "")] * 20
         for i, o in enumerate(outs):  # the outputs were filled before queueing
@@ -183,3 +184,102 @@ def test_close_with_requests_in_flight() -> None:
     for r in out:
         assert isinstance(r, (list, ruvector.RuVectorError)), r
     assert any(isinstance(r, list) for r in out)
+
+
+def test_search_one_async_equals_sync_exactly() -> None:
+    """search_one_async's path without output arrays (submit_one: the hits
+    come back from poll as lists) gives the sync call's results: same ids,
+    the same float32 scores, the same number of hits when the collection
+    has fewer rows than k, with and without rerank_factor, and prime=False
+    on a key nobody searched raises the same error class as the sync call."""
+    lake, vecs = local_lake(40, 8, 11)
+    with lake:
+        cases = [(i, k, rf) for i in range(0, 40, 3) for k, rf in ((1, None), (7, 3), (64, None))]
+        want = [lake.search_one("c", vecs[i], k=k, rerank_factor=rf) for i, k, rf in cases]
+        assert any(len(w) == 40 for w in want)  # k 64 > 40 rows: fewer hits
+
+        async def main() -> List[Any]:
+            return list(await asyncio.gather(*(lake.search_one_async("c", vecs[i], k=k,
+                                                                     rerank_factor=rf)
+                                               for i, k, rf in cases)))
+
+        got = asyncio.run(main())
+        assert got == want
+        for g, w in zip(got, want):
+            assert [type(h.id) for h in g] == [int] * len(g)
+            assert [np.float32(h.score) for h in g] == [np.float32(h.score) for h in w]
+        other = ruvector.LocalBackend("o")
+        other.upsert("d", *rows(10, 8, 3))
+        lake.register_backend(other)
+        with pytest.raises(ruvector.CacheMissError) as sync_err:
+            lake.search_one("d", vecs[0], backend="o", prime=False)
+        with pytest.raises(ruvector.CacheMissError) as async_err:
+            asyncio.run(lake.search_one_async("d", vecs[0], backend="o", prime=False))
+        assert type(async_err.value) is type(sync_err.value)
+        assert async_err.value.backend == "o" and async_err.value.collection == "d"
+
+
+def test_submit_one_poll_and_arguments() -> None:
+    """Lake.submit_one: poll gives back the token with (ids, scores) lists;
+    a failed request gives None; bad arguments are refused before queueing."""
+    lake, vecs = local_lake(60, 5, 2)
+    with lake:
+        lake.search_one("c", vecs[0], k=3)
+        token, bad_token = object(), object()
+        lake._h.submit_one("b", "c", vecs[4], 3, 0, 0, token)
+        lake._h.submit_one("b", "nope", vecs[4], 3, 0, 0, bad_token)
+        results: List[Any] = []
+        deadline = time.monotonic() + 30.0
+        while len(results) < 2 and time.monotonic() < deadline:
+            results.extend(lake._h.poll(4))
+            time.sleep(0.001)
+        by_token = {id(r[0]): r for r in results}
+        _, status, detail, per, hits = by_token[id(token)]
+        assert status == 0 and detail == "" and per == [(0, "", 0)]
+        want = lake.search_one("c", vecs[4], k=3)
+        assert hits == ([h.id for h in want], [h.score for h in want])
+        _, status, detail, _, hits = by_token[id(bad_token)]
+        assert status != 0 and "nope" in detail and hits is None
+        with pytest.raises(TypeError):
+            lake._h.submit_one(None, "c", vecs[0], 3, 0, 0, token)  # a backend name is needed
+        with pytest.raises(TypeError):
+            lake._h.submit_one("b", "c", vecs[:2], 3, 0, 0, token)  # one 1-D query
+        with pytest.raises(TypeError):
+            lake._h.submit_one("b", "c", vecs[0].astype(np.float64), 3, 0, 0, token)
+        with pytest.raises(ValueError):
+            lake._h.submit_one("b", "c", vecs[0], 0, 0, 0, token)
+        assert lake._h.poll(4) == []
+    with pytest.raises(ValueError):
+        lake._h.submit_one("b", "c", vecs[0], 3, 0, 0, token)  # closed
+
+
+def test_two_loops_in_two_threads_take_each_others_results() -> None:
+    """Two threads, each with its own loop, search one lake at once through
+    submit_one: a loop that polls the other's result hands it over
+    (call_soon_threadsafe); every call gets its own hits and both loops
+    let the lake go."""
+    lake, vecs = local_lake(900, 12, 4)
+    with lake:
+        want = [[h.id for h in lake.search_one("c", vecs[i], k=4)] for i in range(200)]
+        bad: List[BaseException] = []
+        loops: List[asyncio.AbstractEventLoop] = []
+
+        def worker(offset: int) -> None:
+            async def main() -> List[List[int]]:
+                loops.append(asyncio.get_running_loop())
+                res = await asyncio.gather(*(lake.search_one_async("c", vecs[offset + i], k=4)
+                                             for i in range(100)))
+                return [[h.id for h in r] for r in res]
+            try:
+                for _ in range(5):
+                    assert asyncio.run(main()) == want[offset:offset + 100]
+            except BaseException as exc:  # reported by the main thread
+                bad.append(exc)
+
+        ts = [threading.Thread(target=worker, args=(o,)) for o in (0, 100)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert not bad, bad
+        assert not any(lp in lake._completions._loops for lp in loops)

@@ -195,7 +195,19 @@ class Lake:
         out_scores: npt.NDArray[np.float32],
         out_targets: npt.NDArray[np.uint32],
         out_nhits: npt.NDArray[np.uint32],
-        callback: Callable[[int, str, List[Tuple[int, str, int]]], None],
+        token: object,
+        supplies: Optional[Tuple[Optional[_LakeSupply], ...]] = None,
+        /,
+    ) -> int: ...
+    def submit_one(
+        self,
+        backend: str,
+        collection: str,
+        query: npt.NDArray[np.float32],
+        k: int,
+        rerank_factor: int,
+        flags: int,
+        token: object,
         supplies: Optional[Tuple[Optional[_LakeSupply], ...]] = None,
         /,
     ) -> int: ...
@@ -203,8 +215,8 @@ class Lake:
     def notify_fd(self) -> int: ...
     def poll(
         self, max: int, /
-    ) -> List[Tuple[Callable[[int, str, List[Tuple[int, str, int]]], None], int, str,
-                    List[Tuple[int, str, int]]]]: ...
+    ) -> List[Tuple[Any, int, str, List[Tuple[int, str, int]],
+                    Optional[Tuple[List[int], List[float]]]]]: ...
     def invalidate(self, backend: Optional[str], collection: str, /) -> bool: ...
     def witness_of(self, backend: Optional[str], collection: str, version: int, /) -> Optional[str]: ...
     def stats(self, backend: Optional[str], collection: Optional[str], /) -> Dict[str, int]: ...

@@ -570,15 +570,18 @@ static PyMethodDef lake_methods[] = {
     {"close", lake_close, METH_NOARGS, "close($self, /)\n--\n\nCloses the lake (idempotent)."},
     {"submit", lake_submit, METH_VARARGS,
      "submit($self, targets, queries, k, rerank_factor, flags, out_ids, out_scores, "
-     "out_targets, out_nhits, callback, supplies=None, /)\n--\n\nQueues a search on the "
-     "engine's pool; callback(status, detail, statuses) runs on a pool thread. Returns a "
-     "ticket."},
+     "out_targets, out_nhits, token, supplies=None, /)\n--\n\nQueues a search on the "
+     "engine's pool; poll gives token back with the result. Returns a ticket."},
+    {"submit_one", lake_submit_one, METH_VARARGS,
+     "submit_one($self, backend, collection, query, k, rerank_factor, flags, token, "
+     "supplies=None, /)\n--\n\n"
+     "Queues one query of one target; poll gives token back with the hits. Returns a ticket."},
     {"notify_fd", lake_notify_fd, METH_NOARGS,
      "notify_fd($self, /)\n--\n\nA descriptor that is readable while finished async "
      "requests wait for poll (add it to the event loop with add_reader)."},
     {"poll", lake_poll, METH_VARARGS,
      "poll($self, max, /)\n--\n\nUp to max finished async requests, oldest first: "
-     "[(callback, status, detail, [(status, detail, needs) per target])]."},
+     "[(token, status, detail, [(status, detail, needs) per target], hits or None)]."},
     {"cancel", lake_cancel, METH_VARARGS,
      "cancel($self, ticket, /)\n--\n\nCancels a queued request; False if it already ran."},
     {"register_adapter", lake_register_adapter, METH_VARARGS,

@@ -1,5 +1,5 @@
-/* ruvector._ext: Lake.submit and Lake.cancel, behind RuLake's *_async
- * methods. A request runs on the engine's pool (the plugin's submit op):
+/* ruvector._ext: Lake.submit, submit_one, poll and cancel, behind RuLake's
+ * *_async methods. A request runs on the engine's pool (the plugin's submit op):
  * no thread per call, no second event loop. Everything the request points
  * at (targets, query and output arrays, hits) lives in one struct until
  * its result is taken.
@@ -8,7 +8,8 @@
  * the output arrays, queues the request on the lake and, when the queue
  * was empty, makes notify_fd readable. The event loops using the lake read
  * that fd (add_reader) and take the results with poll, which builds them
- * and frees the requests under the GIL the loop holds anyway. A pool
+ * and frees the requests under the GIL the loop holds anyway; each result
+ * carries the token its submit was given (RuLake's awaiting future). A pool
  * thread that waited for the GIL sat idle behind the loop's Python for up
  * to the interpreter's switch interval (5 ms) per result, and every result
  * was one more wake-up of the loop; now the pool runs the next request at
@@ -17,7 +18,7 @@
  * supplies (the plugin's submit_supplied, ops v4) carry what RuLake got
  * itself on the caller's event loop from a BackendAdapter with async
  * methods: per target (flags, description or None, pulled rows or None);
- * the callback then says per target what was still lacking (needs). */
+ * poll then says per target what was still lacking (needs). */
 #include "_ext.h"
 
 #include <errno.h>
@@ -37,7 +38,9 @@ struct pending {
     struct ruv_lake_hit *hits;
     int32_t *tst;
     char (*tdet)[256];
-    PyObject *callback;
+    PyObject *token; /* poll hands it back: RuLake passes the awaiting future */
+    uint32_t own_nh;  /* submit_one: the hit count (no output arrays) */
+    int own_out;      /* submit_one: hits come back as lists, not in arrays */
     struct ruv_lake_supply *sup; /* nt, or NULL */
     struct ruv_lake_desc *descs; /* nt: the given descriptions */
     struct ruv_lake_batch *rows; /* nt: the given pulls */
@@ -102,7 +105,7 @@ static void pending_free(struct pending *p)
     PyMem_Free(p->hits);
     PyMem_Free(p->tst);
     PyMem_Free(p->tdet);
-    Py_XDECREF(p->callback);
+    Py_XDECREF(p->token);
     for (Py_ssize_t i = 0; p->rids && p->rvecs && i < p->nt; i++) {
         view_free(&p->rids[i]);
         view_free(&p->rvecs[i]);
@@ -198,7 +201,7 @@ static void pending_done(void *ctx, int status)
     p->detail[0] = '\0';
     if (status)
         save_detail(p->detail);
-    else
+    else if (!p->own_out)
         lake_fill_outputs(p->hits, (size_t)p->qv.rows, p->q.k, p->ids.data, p->scores.data,
                           p->tg.data, p->nh.data);
     struct lake_done *d = p->queue;
@@ -226,7 +229,31 @@ PyObject *lake_notify_fd(PyObject *obj, PyObject *unused)
     return PyLong_FromLong(self->done->fd[0]);
 }
 
-/* One finished request as (callback, status, detail, statuses); frees it. */
+/* submit_one's hits as ([ids], [scores]), best first. */
+static PyObject *own_hits(const struct pending *p)
+{
+    uint32_t n = p->own_nh < p->q.k ? p->own_nh : p->q.k;
+    PyObject *ids = PyList_New(n), *scores = ids ? PyList_New(n) : NULL;
+    for (uint32_t i = 0; scores && i < n; i++) {
+        PyObject *id = PyLong_FromUnsignedLongLong(p->hits[i].id);
+        PyObject *sc = id ? PyFloat_FromDouble((double)p->hits[i].score) : NULL;
+        if (!sc) {
+            Py_XDECREF(id);
+            Py_CLEAR(scores);
+            break;
+        }
+        PyList_SetItem(ids, i, id); /* steals; a fresh list has room */
+        PyList_SetItem(scores, i, sc);
+    }
+    PyObject *out = scores ? Py_BuildValue("(OO)", ids, scores) : NULL;
+    Py_XDECREF(ids);
+    Py_XDECREF(scores);
+    return out;
+}
+
+/* One finished request as (token, status, detail, statuses, hits); frees
+ * it. hits: ([ids], [scores]) for submit_one when it succeeded, else None
+ * (submit's hits are in its output arrays). */
 static PyObject *pending_result(struct pending *p)
 {
     PyObject *statuses = PyList_New(p->nt);
@@ -236,15 +263,23 @@ static PyObject *pending_result(struct pending *p)
         if (!pair || PyList_SetItem(statuses, i, pair))
             Py_CLEAR(statuses);
     }
-    PyObject *out = statuses ? Py_BuildValue("(OisO)", p->callback, p->status, p->detail, statuses)
-                             : NULL;
+    PyObject *hits = Py_None;
+    Py_INCREF(hits);
+    if (statuses && p->own_out && p->status == 0) {
+        Py_DECREF(hits);
+        hits = own_hits(p);
+    }
+    PyObject *out = statuses && hits ? Py_BuildValue("(OisOO)", p->token, p->status, p->detail,
+                                                     statuses, hits)
+                                     : NULL;
     Py_XDECREF(statuses);
+    Py_XDECREF(hits);
     pending_free(p);
     return out;
 }
 
-/* poll(max) -> [(callback, status, detail, statuses)], at most max, oldest
- * first. The fd stays readable while results remain. */
+/* poll(max) -> [(token, status, detail, statuses, hits)], at most max,
+ * oldest first. The fd stays readable while results remain. */
 PyObject *lake_poll(PyObject *obj, PyObject *args)
 {
     LakeObject *self = (LakeObject *)obj;
@@ -293,23 +328,73 @@ PyObject *lake_poll(PyObject *obj, PyObject *args)
     return out;
 }
 
+/* A request for nt targets holding token: NULL with an exception set. */
+static struct pending *pending_new(LakeObject *self, Py_ssize_t nt, PyObject *token)
+{
+    struct pending *p = PyMem_Calloc(1, sizeof *p);
+    if (!p) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    p->queue = self->done;
+    p->nt = nt;
+    Py_INCREF(token);
+    p->token = token;
+    p->t = PyMem_Calloc((size_t)nt, sizeof *p->t);
+    p->hold = PyMem_Calloc((size_t)nt * 2, sizeof *p->hold);
+    p->tst = PyMem_Calloc((size_t)nt, sizeof *p->tst);
+    p->tdet = PyMem_Calloc((size_t)nt, 256);
+    if (!p->t || !p->hold || !p->tst || !p->tdet) {
+        PyErr_NoMemory();
+        pending_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Hands p (its query filled in) to the plugin: the ticket, or NULL with an
+ * exception set and p freed. */
+static PyObject *pending_start(LakeObject *self, struct pending *p)
+{
+    uint64_t ticket = 0;
+    char detail[DETAIL_SIZE] = "";
+    int st;
+    /* Without the GIL: with no pool worker the request runs right here, and
+     * a BackendAdapter's methods take the GIL. */
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->lock);
+    if (!self->lake)
+        st = RUV_E_STATE;
+    else if (p->sup)
+        st = self->ops->submit_supplied(self->lake, &p->q, p->sup, pending_done, p, &ticket);
+    else
+        st = self->ops->submit(self->lake, &p->q, pending_done, p, &ticket);
+    if (st)
+        save_detail(detail);
+    pthread_rwlock_unlock(&self->lock);
+    Py_END_ALLOW_THREADS
+    if (st) {
+        raise_detail(st, st == RUV_E_STATE && !detail[0] ? "the lake is closed" : detail);
+        pending_free(p);
+        return NULL;
+    }
+    return PyLong_FromUnsignedLongLong(ticket);
+}
+
 /* submit(targets, queries, k, rerank_factor, flags, out_ids, out_scores,
- *        out_targets, out_nhits, callback, supplies=None) -> int (the ticket)
- * callback(status, detail, [(status, detail, needs) per target]) */
+ *        out_targets, out_nhits, token, supplies=None) -> int (the ticket)
+ * poll gives back (token, status, detail, [(status, detail, needs) per
+ * target], None) once the output arrays are filled. */
 PyObject *lake_submit(PyObject *obj, PyObject *args)
 {
     LakeObject *self = (LakeObject *)obj;
-    PyObject *targets_o, *q_o, *ids_o, *scores_o, *tg_o, *nh_o, *cb, *supplies = Py_None;
+    PyObject *targets_o, *q_o, *ids_o, *scores_o, *tg_o, *nh_o, *token, *supplies = Py_None;
     unsigned int k, rerank, flags;
     if (!PyArg_ParseTuple(args, "O!OIIIOOOOO|O", &PyTuple_Type, &targets_o, &q_o, &k, &rerank,
-                          &flags, &ids_o, &scores_o, &tg_o, &nh_o, &cb, &supplies))
+                          &flags, &ids_o, &scores_o, &tg_o, &nh_o, &token, &supplies))
         return NULL;
     if (!self->lake) {
         PyErr_SetString(PyExc_ValueError, "the lake is closed");
-        return NULL;
-    }
-    if (!PyCallable_Check(cb)) {
-        PyErr_SetString(PyExc_TypeError, "callback must be callable");
         return NULL;
     }
     Py_ssize_t nt = PyTuple_Size(targets_o);
@@ -317,21 +402,9 @@ PyObject *lake_submit(PyObject *obj, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "between 1 and 4096 targets");
         return NULL;
     }
-    struct pending *p = PyMem_Calloc(1, sizeof *p);
+    struct pending *p = pending_new(self, nt, token);
     if (!p)
-        return PyErr_NoMemory();
-    p->queue = self->done;
-    p->nt = nt;
-    Py_INCREF(cb);
-    p->callback = cb;
-    p->t = PyMem_Calloc((size_t)nt, sizeof *p->t);
-    p->hold = PyMem_Calloc((size_t)nt * 2, sizeof *p->hold);
-    p->tst = PyMem_Calloc((size_t)nt, sizeof *p->tst);
-    p->tdet = PyMem_Calloc((size_t)nt, 256);
-    if (!p->t || !p->hold || !p->tst || !p->tdet) {
-        PyErr_NoMemory();
-        goto fail;
-    }
+        return NULL;
     for (Py_ssize_t i = 0; i < nt; i++)
         if (lake_target_of(PyTuple_GetItem(targets_o, i), &p->t[i], p->hold + 2 * i))
             goto fail;
@@ -367,35 +440,76 @@ PyObject *lake_submit(PyObject *obj, PyObject *args)
                                    .rerank_factor = rerank, .hits = p->hits,
                                    .nhits = p->nh.data, .target_status = p->tst,
                                    .target_detail = p->tdet};
-    uint64_t ticket = 0;
-    char detail[DETAIL_SIZE] = "";
-    int st;
-    /* Without the GIL: with no pool worker the request (and done, which
-     * takes the GIL) runs right here. */
-    Py_BEGIN_ALLOW_THREADS
-    pthread_rwlock_rdlock(&self->lock);
-    if (!self->lake)
-        st = RUV_E_STATE;
-    else if (p->sup)
-        st = self->ops->submit_supplied(self->lake, &p->q, p->sup, pending_done, p, &ticket);
-    else
-        st = self->ops->submit(self->lake, &p->q, pending_done, p, &ticket);
-    if (st)
-        save_detail(detail);
-    pthread_rwlock_unlock(&self->lock);
-    Py_END_ALLOW_THREADS
-    if (st) {
-        raise_detail(st, st == RUV_E_STATE && !detail[0] ? "the lake is closed" : detail);
-        goto fail;
-    }
-    return PyLong_FromUnsignedLongLong(ticket);
+    return pending_start(self, p);
 fail:
     pending_free(p);
     return NULL;
 }
 
-/* cancel(ticket) -> bool: True when the request was still queued (its
- * callback gets RUV_E_CANCELED), False when it is running or finished. */
+/* submit_one(backend, collection, query, k, rerank_factor, flags, token,
+ * supplies=None) -> int (the ticket): one query of one target, the
+ * search_one_async path (supplies as submit's, one item). No output
+ * arrays: poll gives back (token, status, detail, statuses, ([ids],
+ * [scores])) with the hits best first (None when the request failed). The
+ * same request as submit's, with less to convert per call (the event loop
+ * makes each call in turn). */
+PyObject *lake_submit_one(PyObject *obj, PyObject *args)
+{
+    LakeObject *self = (LakeObject *)obj;
+    PyObject *backend, *collection, *q_o, *token, *supplies = Py_None;
+    unsigned int k, rerank, flags;
+    if (!PyArg_ParseTuple(args, "UUOIIIO|O", &backend, &collection, &q_o, &k, &rerank, &flags,
+                          &token, &supplies))
+        return NULL;
+    if (!self->lake) {
+        PyErr_SetString(PyExc_ValueError, "the lake is closed");
+        return NULL;
+    }
+    if (k < 1 || k > (1u << 24)) { /* RuLake checks k against memory before this */
+        PyErr_SetString(PyExc_ValueError, "k must be in 1..2**24");
+        return NULL;
+    }
+    struct pending *p = pending_new(self, 1, token);
+    if (!p)
+        return NULL;
+    p->own_out = 1;
+    if (!(p->hold[0] = PyUnicode_AsUTF8String(backend)) ||
+        !(p->hold[1] = PyUnicode_AsUTF8String(collection)) ||
+        !(p->t[0].backend = PyBytes_AsString(p->hold[0])) ||
+        !(p->t[0].collection = PyBytes_AsString(p->hold[1])) ||
+        view_f32(q_o, "query", 1, &p->qv))
+        goto fail;
+    if (supplies != Py_None) {
+        if (self->ops->struct_size < RUV_LAKE_OPS_SIZE_V4) {
+            PyErr_SetString(PyExc_RuntimeError, "the loaded rulake plugin predates "
+                                                "submit_supplied (BackendAdapter async methods)");
+            goto fail;
+        }
+        if (parse_supplies(p, supplies))
+            goto fail;
+    }
+    if (p->qv.cols > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "query: too long");
+        goto fail;
+    }
+    if (!(p->hits = PyMem_Malloc((size_t)k * sizeof *p->hits))) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    p->q = (struct ruv_lake_query){.struct_size = sizeof p->q, .flags = flags, .targets = p->t,
+                                   .ntargets = 1, .queries = p->qv.data, .nq = 1,
+                                   .dim = (uint32_t)p->qv.cols, .k = k,
+                                   .rerank_factor = rerank, .hits = p->hits,
+                                   .nhits = &p->own_nh, .target_status = p->tst,
+                                   .target_detail = p->tdet};
+    return pending_start(self, p);
+fail:
+    pending_free(p);
+    return NULL;
+}
+
+/* cancel(ticket) -> bool: True when the request was still queued (poll
+ * gives it back with RUV_E_CANCELED), False when it is running or finished. */
 PyObject *lake_cancel(PyObject *obj, PyObject *args)
 {
     LakeObject *self = (LakeObject *)obj;

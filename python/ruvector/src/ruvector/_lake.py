@@ -387,10 +387,33 @@ class RuLake:
                                prime: bool = True) -> List[LakeSearchResult]:
         """search_one without blocking the event loop (the engine's pool runs it)."""
         b = self._backend_name(backend)
-        q = as_float32(query, "query", 1).reshape(1, -1)
-        ids, scores, _, nh, _ = await self._search_async([(b, collection)], q, k, rerank_factor,
-                                                         0 if prime else _NO_PRIME)
-        return _hits(b, collection, ids, scores, nh)
+        q = as_float32(query, "query", 1)
+        flags = 0 if prime else _NO_PRIME
+        k = operator.index(k)
+        if not 1 <= k <= (1 << 20):  # a k to check against memory (or refuse)
+            ids, scores, _, nh, _ = await self._search_async(
+                [(b, collection)], q.reshape(1, -1), k, rerank_factor, flags)
+            return _hits(b, collection, ids, scores, nh)
+        # The common case in fewer steps (the loop runs 100 concurrent calls
+        # in one turn): no output arrays, one coroutine, the future resolved
+        # by _lake_hosted.Completions with the hits as lists.
+        rf = 0 if rerank_factor is None else self._check_rerank(rerank_factor)
+        key = (b, collection)
+        if self._hosted_flags.get(b):  # async adapter methods, awaited on this loop
+            got_ids, got_scores = await _lake_hosted.search_one(self, key, q, k, rf, flags)
+            self._keys.add(key)
+            return [LakeSearchResult(b, collection, i, sc) for i, sc in zip(got_ids, got_scores)]
+        fut, ticket = _lake_hosted.submit_one(self, key, q, k, rf, flags)
+        try:
+            status, detail, _, got = await fut
+        except asyncio.CancelledError:
+            self._h.cancel(ticket)
+            raise
+        if status != 0:
+            raise self._with_cause(_lake_error(status, detail), key)
+        self._keys.add(key)
+        assert got is not None
+        return [LakeSearchResult(b, collection, i, sc) for i, sc in zip(*got)]
 
     def search_batch(self, collection: str, queries: npt.ArrayLike, k: int = 10, *,
                      backend: Optional[str] = None, rerank_factor: Optional[int] = None,

@@ -13,7 +13,6 @@ when it lacks a description or rows for such a target it says so
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -34,6 +33,7 @@ _ROUNDS = 16  # a backend changing under every round: give up, saying so
 _Desc = Tuple[bytes, int, int, int, bytes, int, int, bytes]
 _Pulled = Tuple[Any, Any, _Desc]
 _Statuses = List[Tuple[int, str]]
+_Described = Tuple[Optional[_Desc], Optional[Exception]]
 
 
 class _KeyCalls:
@@ -44,11 +44,12 @@ class _KeyCalls:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.users = 0  # searches in progress on this key and loop
-        #: the describe running now, and the one that begins when it ends
-        #: (callers that arrived while it ran wait for that one): each done
-        #: with (description or None, the adapter's exception or None)
-        self.running: Optional["asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]"] = None
-        self.next: Optional["asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]"] = None
+        #: the callers of the describe running now, and of the one that
+        #: begins when it ends (callers that arrived while it ran wait for
+        #: that one): each caller's own future, done with (description or
+        #: None, the adapter's exception or None); None: no such describe
+        self.running: Optional[List["asyncio.Future[_Described]"]] = None
+        self.next: Optional[List["asyncio.Future[_Described]"]] = None
         self.pulls = 0  # pulls begun
         self.pull: Optional["asyncio.Future[Tuple[Optional[_Pulled], Optional[Exception]]]"] = None
         #: the last pull (its number, rows or error) while searches that may
@@ -88,32 +89,36 @@ class HostCalls:
             st.last_pull = None
 
     async def describe(self, adapter: "BackendAdapter", key: Key) -> _Desc:
-        """A description from a describe begun after this call arrived: the
-        one running now began before, so this call waits for the next one,
-        which begins as soon as it ends and serves every call that arrived
-        meanwhile (each wakes once). The describe runs in a task of its own:
-        cancelling a caller does not cancel it."""
-        st = self._state(key)
-        if st.running is None:
-            st.running = self._begin(adapter, key, st)
-            fut = st.running
-        else:
-            if st.next is None:
-                st.next = st.loop.create_future()
-            fut = st.next
-        desc, exc = await asyncio.shield(fut)
+        """A description from a describe begun after this call arrived (see
+        describe_future); raises the adapter's failure as the plugin would."""
+        desc, exc = await self.describe_future(adapter, key, self._state(key))
         if exc is not None:
             raise _host_error(key, "describe", exc)
         assert desc is not None
         return desc
 
-    def _begin(self, adapter: "BackendAdapter", key: Key,
-               st: _KeyCalls) -> "asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]":
-        fut: "asyncio.Future[Tuple[Optional[_Desc], Optional[Exception]]]" = (
-            st.loop.create_future())
+    def describe_future(self, adapter: "BackendAdapter", key: Key,
+                        st: _KeyCalls) -> "asyncio.Future[_Described]":
+        """This caller's future of a describe begun after it arrived: the one
+        running now began before, so it waits for the next one, which
+        begins as soon as that ends and serves every call that arrived
+        meanwhile. The describe runs in a task of its own: cancelling a
+        caller cancels only its future. The callers are woken _WAKE_BATCH a
+        loop turn (each goes on to submit its request: 100 of them in one
+        turn would hold off the loop's timers)."""
+        w: "asyncio.Future[_Described]" = st.loop.create_future()
+        if st.running is None:
+            st.running = [w]
+            self._begin(adapter, key, st)
+        elif st.next is None:
+            st.next = [w]
+        else:
+            st.next.append(w)
+        return w
 
+    def _begin(self, adapter: "BackendAdapter", key: Key, st: _KeyCalls) -> None:
         async def run() -> None:
-            result: Tuple[Optional[_Desc], Optional[Exception]] = (None, None)
+            result: _Described = (None, None)
             try:
                 result = (await adapter._lake_describe_async(key[1]), None)
             except Exception as exc:  # the adapter's: every waiter reports it
@@ -122,16 +127,13 @@ class HostCalls:
                 result = (None, RuntimeError(f"the describe was cancelled: {exc!r}"))
                 raise
             finally:
-                if not fut.done():
-                    fut.set_result(result)
-                waiting, st.next = st.next, None
-                st.running = None
-                if waiting is not None:  # the round the late callers wait for
-                    st.running = self._begin(adapter, key, st)
-                    st.running.add_done_callback(functools.partial(_hand_on, waiting))
+                waiters, st.running = st.running or [], None
+                if st.next is not None:  # the round the late callers wait for
+                    st.running, st.next = st.next, None
+                    self._begin(adapter, key, st)
+                _wake(st.loop, waiters, result, 0)
 
         asyncio.ensure_future(run())
-        return fut
 
     async def pull(self, adapter: "BackendAdapter", key: Key, arrived: int) -> _Pulled:
         """The rows of one pull shared by every call that needs them: the one
@@ -166,9 +168,18 @@ class HostCalls:
         return result
 
 
-def _hand_on(to: "asyncio.Future[Any]", done: "asyncio.Future[Any]") -> None:
-    if not to.done():
-        to.set_result(done.result())
+#: callers of a finished describe woken a loop turn (see describe_future)
+_WAKE_BATCH = 16
+
+
+def _wake(loop: asyncio.AbstractEventLoop, waiters: List["asyncio.Future[_Described]"],
+          result: _Described, start: int) -> None:
+    end = start + _WAKE_BATCH
+    for w in waiters[start:end]:
+        if not w.done():  # a cancelled caller's future is done already
+            w.set_result(result)
+    if end < len(waiters):  # the rest after the woken ones took their turn
+        loop.call_soon(_wake, loop, waiters, result, end)
 
 
 def _host_error(key: Key, what: str, exc: Exception) -> RuVectorError:
@@ -183,11 +194,16 @@ def _host_error(key: Key, what: str, exc: Exception) -> RuVectorError:
     return err
 
 
+_Result = Tuple[int, str, List[Tuple[int, str, int]], Optional[Tuple[List[int], List[float]]]]
+
+
 class Completions:
     """The finished requests of one lake, taken on the event loops that wait
     for them: the lake's notify fd is readable while its queue holds some
     (_ext_lake_async.c); each loop with requests in flight reads it. A pool
-    thread never takes the GIL to hand a result over."""
+    thread never takes the GIL to hand a result over. Each request's token
+    is the future its caller awaits, resolved here with (status, detail,
+    statuses, hits): no callback object per request."""
 
     __slots__ = ("_h", "_fd", "_loops")
 
@@ -203,7 +219,7 @@ class Completions:
         if n == 0:
             for other in [lp for lp in self._loops if lp.is_closed()]:
                 self._loops.pop(other, None)  # closed with requests in flight
-            loop.add_reader(self._fd, self._drain)
+            loop.add_reader(self._fd, self._drain, loop)
         self._loops[loop] = n + 1
 
     def leave(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -216,19 +232,95 @@ class Completions:
         if not loop.is_closed():
             loop.remove_reader(self._fd)
 
-    def _drain(self) -> None:
+    def _resolve(self, fut: "asyncio.Future[_Result]", result: _Result) -> None:
+        """On fut's loop (its thread): the reader goes with its last request."""
+        self.leave(fut.get_loop())
+        if not fut.done():  # a cancelled caller's future is done already
+            fut.set_result(result)
+
+    def _drain(self, running: asyncio.AbstractEventLoop) -> None:
         # at most _POLL_BATCH a turn: the fd stays readable for the rest
-        for callback, status, detail, statuses in self._h.poll(_POLL_BATCH):
-            try:
-                callback(status, detail, statuses)
-            except Exception as exc:  # ours do not raise; never lose the others
-                asyncio.get_running_loop().call_exception_handler(
-                    {"message": "ruLake request callback failed", "exception": exc})
+        for fut, status, detail, statuses, hits in self._h.poll(_POLL_BATCH):
+            loop = fut.get_loop()
+            if loop is running:
+                self._resolve(fut, (status, detail, statuses, hits))
+                continue
+            try:  # taken by another loop of this lake, on another thread
+                loop.call_soon_threadsafe(self._resolve, fut, (status, detail, statuses, hits))
+            except RuntimeError:
+                pass  # that loop is closed: nobody waits
 
 
 #: results taken a turn: the rest wait for the loop's next turn, so that a
 #: burst of them (100 searches) does not hold off its timers for long
 _POLL_BATCH = 32
+
+
+_Supply = Tuple[int, Optional[_Desc], Optional[_Pulled]]
+
+
+def submit_one(lake: "RuLake", key: Key, q: Any, k: int, rf: int, flags: int,
+               supply: Optional[_Supply] = None) -> Tuple["asyncio.Future[_Result]", int]:
+    """One query of one key on the engine's pool (search_one_async): the
+    future the result comes to, and the request's ticket. No coroutine of
+    its own and no output arrays: the event loop makes 100 concurrent calls
+    in one turn (gather), so what each costs there holds off its timers."""
+    loop = asyncio.get_running_loop()
+    fut: "asyncio.Future[_Result]" = loop.create_future()
+    completions = lake._completions
+    completions.enter(loop)
+    try:
+        return fut, lake._h.submit_one(key[0], key[1], q, k, rf, flags, fut,
+                                       None if supply is None else (supply,))
+    except BaseException:
+        completions.leave(loop)
+        raise
+
+
+async def search_one(lake: "RuLake", key: Key, q: Any, k: int, rf: int,
+                     flags: int) -> Tuple[List[int], List[float]]:
+    """search_one_async of a key whose adapter has async methods: the
+    single-target case of search() in fewer steps (each call's first step
+    and its wake-up after the shared describe run in the loop's turns).
+    Returns (ids, scores); raises what search() raises."""
+    hosted = lake._hosted_flags[key[0]]
+    adapter = lake._adapters[key[0]]
+    calls = lake._host_calls
+    st = calls._state(key)
+    st.users += 1
+    arrived = st.pulls
+    try:
+        desc: Optional[_Desc] = None
+        rows: Optional[_Pulled] = None
+        if hosted & DESCRIBE and lake._checks_every_call():  # FRESH: describe now
+            desc, exc = await calls.describe_future(adapter, key, st)
+            if exc is not None:
+                raise _host_error(key, "describe", exc)
+        for _ in range(_ROUNDS):
+            fut, ticket = submit_one(lake, key, q, k, rf, flags, (hosted, desc, rows))
+            try:
+                status, detail, statuses, hits = await fut
+            except asyncio.CancelledError:
+                lake._h.cancel(ticket)
+                raise
+            need = statuses[0][2]
+            if not need:
+                break
+            if need & PULL:
+                rows = await calls.pull(adapter, key, arrived)
+                desc = rows[2]  # the pull's own description
+            elif need & DESCRIBE:
+                desc = await calls.describe(adapter, key)
+        else:
+            raise LakeError(f"backend '{key[0]}' collection '{key[1]}' changed in each of "
+                            f"{_ROUNDS} rounds of describe and pull", status=_BACKEND,
+                            status_name="RUV_E_BACKEND")
+        if status != 0:
+            raise lake._with_cause(_lake_error(status, detail), key)
+        assert hits is not None
+        return hits
+    finally:
+        calls.leave(key)
 
 
 async def _submit(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: int, flags: int,
@@ -241,38 +333,22 @@ async def _submit(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: i
     awaiting task cancels the request while it is queued (a running one
     finishes)."""
     loop = asyncio.get_running_loop()
-    fut: "asyncio.Future[Tuple[int, str, List[Tuple[int, str, int]]]]" = loop.create_future()
+    fut: "asyncio.Future[_Result]" = loop.create_future()
     completions = lake._completions
-
-    def resolve(result: Tuple[int, str, List[Tuple[int, str, int]]]) -> None:
-        completions.leave(loop)  # this loop's thread: the reader goes with its last request
-        if not fut.done():
-            fut.set_result(result)
-
-    def done(status: int, detail: str, statuses: List[Tuple[int, str, int]]) -> None:
-        # on the loop that took it from the lake's queue: this one, or
-        # another loop of this lake on another thread
-        if asyncio.get_running_loop() is loop:
-            resolve((status, detail, statuses))
-            return
-        try:
-            loop.call_soon_threadsafe(resolve, (status, detail, statuses))
-        except RuntimeError:
-            pass  # the loop is closed: nobody waits
-
     ids, scores, tg, nh = outs
     completions.enter(loop)
     try:
-        ticket = lake._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, done,
+        ticket = lake._h.submit(tuple(targets), qs, k, rf, flags, ids, scores, tg, nh, fut,
                                 supplies)
     except BaseException:
         completions.leave(loop)
         raise
     try:
-        return await fut
+        status, detail, statuses, _ = await fut
     except asyncio.CancelledError:
         lake._h.cancel(ticket)
         raise
+    return status, detail, statuses
 
 
 async def search(lake: "RuLake", targets: Sequence[Key], qs: Any, k: int, rf: int, flags: int,
