@@ -192,18 +192,18 @@ def test_warm_ends_with_one_warmup_search(tmp_path: Path, metric: str,
         saver.save_cache_to_dir(("hot", "docs"), tmp_path / "cache")
 
     calls: List[Tuple[object, ...]] = []
-    search = RuLake._search
+    search_one = RuLake._search_one
 
-    def recording(self: RuLake, targets: object, qs: F32, k: int, rerank: object,
+    def recording(self: RuLake, backend: str, collection: str, q: F32, k: int, rf: int,
                   flags: int) -> object:
-        got = search(self, targets, qs, k, rerank, flags)  # type: ignore[arg-type]
-        calls.append((list(targets), qs.shape, k, flags, int(got[3][0])))  # type: ignore[call-overload]
+        got = search_one(self, backend, collection, q, k, rf, flags)
+        calls.append(([(backend, collection)], q.shape, k, flags, len(got)))
         return got
 
-    monkeypatch.setattr(RuLake, "_search", recording)
+    monkeypatch.setattr(RuLake, "_search_one", recording)
     with RuLake.builder().metric(metric).build() as lake:
         assert lake.warm_from_dir(("hot", "docs"), tmp_path / "cache") == 2000
-        assert calls == [([("hot", "docs")], (1, 0), 10, 8, 10)]
+        assert calls == [([("hot", "docs")], (0,), 10, 8, 10)]
         s = lake.cache_stats()
         assert (s.hits, s.skipped, s.checks, s.misses, s.primes, s.warm_installs) == (0, 0, 0, 0, 0, 1)
         lake.register_backend(b)
