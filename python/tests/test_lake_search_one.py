@@ -188,3 +188,13 @@ def test_threads_search_one_while_others_invalidate() -> None:
         stop.set()
         inv.join()
     assert not errors, errors
+
+
+def test_an_emptied_collection_gives_no_hits() -> None:
+    be = LocalBackend("b")
+    be.upsert("c", np.arange(3, dtype=np.uint64), np.ones((3, 4), dtype=np.float32))
+    be.delete("c", np.arange(3, dtype=np.uint64))
+    with RuLake.builder().build() as lake:
+        lake.register_backend(be)
+        assert lake.search_one("c", np.ones(4, dtype=np.float32), k=5) == []
+        assert ("b", "c") in lake
