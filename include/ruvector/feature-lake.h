@@ -85,7 +85,17 @@ enum {
      * the rows that searches of data-like queries re-rank most: one
      * made-up query left the first real search ~2x the steady state
      * (cache contents build up over several data-like searches). */
-    RUV_LAKE_WARMUP = 1u << 3
+    RUV_LAKE_WARMUP = 1u << 3,
+    /* With RUV_LAKE_WARMUP only: then the key's registered backend is asked
+     * for its description once, as a FRESH check asks (shared with
+     * concurrent checks like any describe), and the witness memo compared;
+     * the answer is dropped, no statistic counts it, and its failure does
+     * not fail the warm-up. After a warm restart the first describe of a
+     * key cost ~130 us more than later ones (cold code and data along the
+     * coherence step; FsBackend, ruvector-demo-100k) and sat on the first
+     * FRESH search. Python's warm_from_dir sets it for a registered
+     * LocalBackend or FsBackend when the lake checks (not STALE). */
+    RUV_LAKE_WARMUP_DESCRIBE = 1u << 4
 };
 
 /* The lake's settings; fill with config_init, then change fields. Fixed

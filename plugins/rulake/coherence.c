@@ -584,6 +584,21 @@ static int acquire_step(struct ruv_lake *lake, unsigned backend, const char *col
     }
 }
 
+void ruv__lake_warm_describe(struct ruv_lake *lake, unsigned backend, const char *coll)
+{
+    struct lake_backend *lb = ruv__lake_backend_at(lake, backend);
+    struct lake_slot *s = ruv__lake_slot(lake, backend, coll, 0);
+    if (!s || lb->absent)
+        return;
+    struct ruv_lake_desc d; /* on the stack, as in acquire_step */
+    uint8_t v1[32];
+    ruv__lake_step_enter();
+    int st = shared_describe(lake, lb, s, coll, NULL, &d);
+    if (st == RUV_OK)
+        st = slot_witness_v1(lake, s, &d, v1);
+    (void)ruv__lake_step_leave(st);
+}
+
 int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,
                        struct ruv_lake_desc *out)
 {

@@ -248,6 +248,11 @@ int ruv__lake_acquire(struct ruv_lake *lake, unsigned backend, const char *colle
 int ruv__lake_acquire_call(struct ruv_lake *lake, unsigned backend, const char *collection,
                            uint32_t qdim, unsigned flags, const struct lake_call *call,
                            struct lake_entry **out);
+/* RUV_LAKE_WARMUP_DESCRIBE: the key's backend described once as a check
+ * would (through the shared describe; the witness memo compared), the
+ * answer dropped, nothing counted; best effort (a failure leaves only the
+ * thread's detail). Nothing for a backend only warmed (absent). */
+void ruv__lake_warm_describe(struct ruv_lake *lake, unsigned backend, const char *collection);
 /* The backend's describe of collection now (serialised for a backend
  * without THREADSAFE; its failure wrapped as the search path wraps it). */
 int ruv__lake_describe(struct ruv_lake *lake, unsigned backend, const char *collection,

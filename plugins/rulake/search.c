@@ -73,6 +73,8 @@ static int check_query(struct ruv_lake *lake, const struct ruv_lake_query *q)
         return ruv__detail_set(RUV_E_INVAL, "k must be >= 1 (got 0)");
     if (q->ntargets < 1 || !q->targets)
         return ruv__detail_set(RUV_E_INVAL, "search needs at least one target");
+    if ((q->flags & RUV_LAKE_WARMUP_DESCRIBE) && !(q->flags & RUV_LAKE_WARMUP))
+        return ruv__detail_set(RUV_E_INVAL, "RUV_LAKE_WARMUP_DESCRIBE needs RUV_LAKE_WARMUP");
     const int made_up = (q->flags & RUV_LAKE_WARMUP) && q->dim == 0 && q->nq == 1;
     if (q->nq < 1 || (!made_up && (!q->queries || q->dim < 1)))
         return ruv__detail_set(RUV_E_INVAL, "search needs at least one query of dim >= 1");
@@ -85,9 +87,15 @@ static int check_query(struct ruv_lake *lake, const struct ruv_lake_query *q)
     if ((uint64_t)q->nq * q->k > (UINT64_C(1) << 32))
         return ruv__detail_set(RUV_E_INVAL, "nq * k is too large");
     if (q->flags & ~(uint32_t)(RUV_LAKE_PARTIAL | RUV_LAKE_DEDUPE_IDS | RUV_LAKE_NO_PRIME |
-                               RUV_LAKE_WARMUP))
+                               RUV_LAKE_WARMUP | RUV_LAKE_WARMUP_DESCRIBE))
         return ruv__detail_set(RUV_E_INVAL, "unknown query flags 0x%x", q->flags);
-    for (uint64_t i = 0; i < (uint64_t)q->nq * q->dim; i++)
+    /* One branch-free pass the compiler vectorises; the component is
+     * looked for only when there is one. */
+    const uint64_t total = (uint64_t)q->nq * q->dim;
+    unsigned bad = 0;
+    for (uint64_t i = 0; i < total; i++)
+        bad |= !ruv__lake_f32_is_finite(q->queries[i]);
+    for (uint64_t i = 0; bad && i < total; i++)
         if (!ruv__lake_f32_is_finite(q->queries[i]))
             return ruv__detail_set(RUV_E_INVAL, "query %llu component %llu is not finite",
                                    (unsigned long long)(i / q->dim),
@@ -280,6 +288,10 @@ static int search_single(struct ruv_lake *lake, const struct ruv_lake_query *q, 
     }
     free(made);
     ruv__lake_entry_release(lake, e);
+    /* Last, so that the first check finds its path warm; a failure is
+     * not the warm-up's. */
+    if (st == RUV_OK && (q->flags & RUV_LAKE_WARMUP_DESCRIBE))
+        ruv__lake_warm_describe(lake, backend, q->targets[0].collection);
     return st;
 }
 

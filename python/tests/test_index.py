@@ -44,6 +44,24 @@ def test_build_and_search_finds_the_query_itself(cls: AnyIndexClass, small: F32)
     assert scores == sorted(scores)  # L2: ascending
 
 
+def test_search_hits_are_ordinary_named_tuples(small: F32) -> None:
+    """search builds each SearchResult with tuple.__new__ in C (no Python
+    __new__ per hit): they must still be plain SearchResult tuples, equal
+    and hashed as tuples, with the batch's ids and score bits."""
+    idx = ruvector.RabitqPlusIndex.build(small)
+    hits = idx.search(small[7], 10)
+    want_ids, want_scores = idx.search_batch(small[7:8], 10)
+    assert [h.id for h in hits] == [int(x) for x in want_ids[0]]
+    bits = np.array([h.score for h in hits], dtype=np.float32).view(np.uint32)
+    assert np.array_equal(bits, want_scores[0].view(np.uint32))
+    h = hits[0]
+    assert type(h) is ruvector.SearchResult and type(h.id) is int and type(h.score) is float
+    assert h == tuple(h) and hash(h) == hash(tuple(h)) and len(h) == 2
+    assert h._replace(id=1).id == 1 and h._asdict() == {"id": h.id, "score": h.score}
+    assert repr(h).startswith("SearchResult(id=7, score=")
+    assert idx.search(small[7], 10, filter=np.array([], dtype=np.uint64)) == []
+
+
 @pytest.mark.parametrize("cls", [ruvector.FlatF32Index, ruvector.RabitqPlusIndex])
 def test_exact_and_plus_agree_with_numpy(cls: AnyIndexClass, small: F32, small_queries: F32) -> None:
     idx = cls.build(small)

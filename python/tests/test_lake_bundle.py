@@ -192,27 +192,90 @@ def test_warm_ends_with_one_warmup_search(tmp_path: Path, metric: str,
         saver.save_cache_to_dir(("hot", "docs"), tmp_path / "cache")
 
     calls: List[Tuple[object, ...]] = []
-    search = RuLake._search
+    search_one = RuLake._search_one
 
-    def recording(self: RuLake, targets: object, qs: F32, k: int, rerank: object,
+    def recording(self: RuLake, backend: str, collection: str, q: F32, k: int, rf: int,
                   flags: int) -> object:
-        got = search(self, targets, qs, k, rerank, flags)  # type: ignore[arg-type]
-        calls.append((list(targets), qs.shape, k, flags, int(got[3][0])))  # type: ignore[call-overload]
+        got = search_one(self, backend, collection, q, k, rf, flags)
+        calls.append(([(backend, collection)], q.shape, k, flags, len(got)))
         return got
 
-    monkeypatch.setattr(RuLake, "_search", recording)
+    monkeypatch.setattr(RuLake, "_search_one", recording)
     with RuLake.builder().metric(metric).build() as lake:
         assert lake.warm_from_dir(("hot", "docs"), tmp_path / "cache") == 2000
-        assert calls == [([("hot", "docs")], (1, 0), 10, 8, 10)]
+        assert calls == [([("hot", "docs")], (0,), 10, 8, 10)]
         s = lake.cache_stats()
         assert (s.hits, s.skipped, s.checks, s.misses, s.primes, s.warm_installs) == (0, 0, 0, 0, 0, 1)
         lake.register_backend(b)
         assert answers(lake, vecs[:4]) == want
         s = lake.cache_stats()
         assert (s.hits, s.checks, s.primes) == (4, 4, 0)
-        # Warming the same entry again installs nothing and warms again.
+        # Warming the same entry again installs nothing and warms again;
+        # the backend is registered now: its description is asked too (16).
         assert lake.warm_from_dir(("hot", "docs"), tmp_path / "cache") == 2000
-        assert len(calls) == 6 and calls[-1][3] == 8
+        assert len(calls) == 6 and calls[-1][3] == 8 | 16
+        s = lake.cache_stats()
+        assert (s.hits, s.checks, s.primes) == (4, 4, 0)
+
+
+class _Adapter(ruvector.BackendAdapter):
+    """A Python backend over arrays that counts its describes."""
+
+    def __init__(self, name: str, ids: U64, vecs: F32) -> None:
+        super().__init__(name)
+        self.ids, self.vecs, self.describes = ids, vecs, 0
+
+    def describe(self, collection: str) -> ruvector.CollectionInfo:
+        self.describes += 1
+        return ruvector.CollectionInfo(f"py://{self.name}/{collection}", self.vecs.shape[1], 1)
+
+    def pull_vectors(self, collection: str) -> ruvector.PulledBatch:
+        return ruvector.PulledBatch(self.ids, self.vecs, self.describe(collection))
+
+
+@pytest.mark.parametrize("mode", [Consistency.FRESH, Consistency.EVENTUAL, Consistency.STALE])
+def test_warm_up_asks_which_backends(tmp_path: Path, mode: Consistency,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm-up asks a registered LocalBackend or FsBackend for its
+    description (RUV_LAKE_WARMUP_DESCRIBE, flag 16) when the first search
+    will ask it (not STALE); never a BackendAdapter (application code) nor
+    a backend only warmed; nothing is counted either way."""
+    ids, vecs = rows(600, 8, 9)
+    fs = ruvector.FsBackend("disk", tmp_path)
+    fs.write("w.ruvec2", ids, vecs)
+    fs.register("docs", "w.ruvec2")
+    ad = _Adapter("py", ids, vecs)
+    with RuLake.builder().build() as saver:
+        saver.register_backend(fs)
+        saver.register_backend(ad)
+        saver.search_one("docs", vecs[0], backend="disk")
+        saver.search_one("docs", vecs[0], backend="py")
+        saver.save_cache_to_dir(("disk", "docs"), tmp_path / "c-disk")
+        saver.save_cache_to_dir(("py", "docs"), tmp_path / "c-py")
+    flags: List[int] = []
+    search_one = RuLake._search_one
+
+    def recording(self: RuLake, backend: str, collection: str, q: F32, k: int, rf: int,
+                  f: int) -> object:
+        flags.append(f)
+        return search_one(self, backend, collection, q, k, rf, f)
+
+    monkeypatch.setattr(RuLake, "_search_one", recording)
+    b = RuLake.builder().consistency(mode)
+    with (b.ttl_ms(60_000) if mode == Consistency.EVENTUAL else b).build() as lake:
+        lake.warm_from_dir(("disk", "docs"), tmp_path / "c-disk")  # disk not registered yet
+        lake.register_backend(fs)
+        lake.register_backend(ad)
+        ad.describes = 0
+        lake.warm_from_dir(("disk", "docs"), tmp_path / "c-disk")
+        lake.warm_from_dir(("py", "docs"), tmp_path / "c-py")
+        assert flags == [8, 8 if mode == Consistency.STALE else 24, 8]
+        assert ad.describes == 0
+        s = lake.cache_stats()
+        assert (s.checks, s.hits, s.misses, s.primes, s.warm_installs) == (0, 0, 0, 0, 2)
+        assert lake.search_one("docs", vecs[3], k=1, backend="disk")[0].id == int(ids[3])
+        assert lake.search_one("docs", vecs[3], k=1, backend="py")[0].id == int(ids[3])
+        assert lake.cache_stats().primes == 0
 
 
 def test_planned_parameters_are_witnessed(tmp_path: Path) -> None:

@@ -239,6 +239,64 @@ static void bad_queries_never_pull(void **state)
 }
 
 /* §11 row 9: ties ordered by id, in one collection and across shards. */
+/* The per-call paths that no longer format anything on success (session
+ * 9): a successful search leaves the thread's last error as it was (the
+ * backend lookup used to write "unknown backend" before finding it); the
+ * non-finite check names the first bad component of any row; LocalBackend's
+ * data_ref, now put together by hand, keeps its length limit exactly
+ * ("local://" + backend + "/" + collection < 4096 bytes). */
+static void search_details_and_local_data_ref(void **state)
+{
+    (void)state;
+    struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
+    struct ruv_lake_local *lb;
+    assert_lake(ops->local_new(ps, "hot-shard", &lb), RUV_OK, NULL);
+    register_local(lake, lb);
+    struct rows r = make_rows(20, 4, 3, 0, 1);
+    const size_t fits = 4095 - strlen("local://hot-shard/");
+    char *name = malloc(fits + 2);
+    assert_non_null(name);
+    memset(name, 'c', fits + 1);
+    name[fits + 1] = '\0';                  /* one byte too long */
+    assert_lake(ops->local_upsert(lb, name, r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
+    struct ruv_lake_hit h[3];
+    uint32_t nh;
+    float q[8] = {0};
+    assert_lake(search1(lake, "hot-shard", name, q, 4, 3, h, &nh), RUV_E_BACKEND,
+                "describe: collection name too long for a data_ref");
+    name[fits] = '\0';                      /* the longest that fits */
+    assert_lake(ops->local_upsert(lb, name, r.ids, r.v, r.n, r.dim), RUV_OK, NULL);
+    assert_lake(search1(lake, "hot-shard", name, q, 4, 3, h, &nh), RUV_OK, NULL);
+    assert_int_equal(nh, 3);
+    char hex[65];
+    const struct ruv_lake_target key = {"hot-shard", name};
+    assert_lake(ops->witness_of(lake, &key, 1, hex), RUV_OK, NULL);
+
+    assert_lake(search1(lake, "nope", name, q, 4, 3, h, &nh), RUV_E_NOTFOUND,
+                "unknown backend 'nope'");
+    assert_lake(search1(lake, "hot-shard", name, q, 4, 3, h, &nh), RUV_OK, NULL);
+    assert_non_null(strstr(ruv_last_error(), "unknown backend 'nope'"));
+
+    const struct ruv_lake_target t = {"hot-shard", name};
+    struct ruv_lake_hit h2[6];
+    uint32_t nh2[2];
+    struct ruv_lake_query bq = {.struct_size = sizeof bq, .targets = &t, .ntargets = 1,
+                                .queries = q, .nq = 2, .dim = 4, .k = 3, .hits = h2,
+                                .nhits = nh2};
+    q[7] = INFINITY; /* row 1, component 3 */
+    assert_lake(ops->search(lake, &bq), RUV_E_INVAL, "query 1 component 3 is not finite");
+    q[2] = NAN; /* an earlier one is named first */
+    assert_lake(ops->search(lake, &bq), RUV_E_INVAL, "query 0 component 2 is not finite");
+    q[2] = q[7] = 0;
+    assert_lake(ops->search(lake, &bq), RUV_OK, NULL);
+    assert_int_equal(nh2[0], 3);
+    assert_int_equal(nh2[1], 3);
+    free(name);
+    free_rows(&r);
+    ops->local_release(lb);
+    ops->close(lake);
+}
+
 static void ties_are_ordered_by_id(void **state)
 {
     (void)state;
@@ -522,6 +580,7 @@ int main(void)
         cmocka_unit_test(search_equals_a_direct_index),
         cmocka_unit_test(planned_parameters_are_witnessed),
         cmocka_unit_test(bad_queries_never_pull),
+        cmocka_unit_test(search_details_and_local_data_ref),
         cmocka_unit_test(ties_are_ordered_by_id),
         cmocka_unit_test(coherence_per_mode),
         cmocka_unit_test(federation_merges_and_reports_errors),

@@ -199,12 +199,99 @@ static void warmup_search_counts_nothing(void **state)
     free_rows(&r);
 }
 
+/* A RUV_LAKE_WARMUP search with flags added (the made-up query). */
+static int warmup_flags(struct ruv_lake *lake, const char *backend, const char *coll,
+                        uint32_t flags)
+{
+    const struct ruv_lake_target t = {backend, coll};
+    struct ruv_lake_hit h[3];
+    uint32_t nh = 0;
+    const struct ruv_lake_query qq = {.struct_size = sizeof qq, .flags = flags, .targets = &t,
+                                      .ntargets = 1, .nq = 1, .k = 3, .hits = h, .nhits = &nh};
+    return ops->search(lake, &qq);
+}
+
+/* RUV_LAKE_WARMUP_DESCRIBE: exactly one describe of the key's backend, no
+ * pull, no counter, and its answer is dropped (a changed source is still
+ * found by the next FRESH search, which primes); a failing describe does
+ * not fail the warm-up; the flag alone is refused. */
+static void warmup_describe_asks_once_and_counts_nothing(void **state)
+{
+    (void)state;
+    struct ruv_lake *lake = open_lake(RUV_LAKE_FRESH, 0, 0);
+    struct counting *b = counting_new(lake, "cnt");
+    struct rows r = make_rows(300, DIM, 23, 0, 1);
+    assert_lake(ops->local_upsert(b->lb, "docs", r.ids, r.v, r.n, DIM), RUV_OK, NULL);
+    struct ruv_lake_hit h[3];
+    uint32_t nh;
+    assert_lake(search1(lake, "cnt", "docs", r.v, DIM, 3, h, &nh), RUV_OK, NULL);
+    const struct ruv_lake_stats s0 = stats_of(lake, "cnt", "docs");
+    const int d0 = atomic_load(&b->describes), p0 = atomic_load(&b->pulls);
+    assert_lake(warmup_flags(lake, "cnt", "docs", RUV_LAKE_WARMUP), RUV_OK, NULL);
+    assert_int_equal(atomic_load(&b->describes), d0);
+    assert_lake(warmup_flags(lake, "cnt", "docs", RUV_LAKE_WARMUP | RUV_LAKE_WARMUP_DESCRIBE),
+                RUV_OK, NULL);
+    assert_int_equal(atomic_load(&b->describes), d0 + 1);
+    assert_lake(warmup_flags(lake, "cnt", "docs", RUV_LAKE_WARMUP_DESCRIBE), RUV_E_INVAL,
+                "needs RUV_LAKE_WARMUP");
+    assert_int_equal(atomic_load(&b->describes), d0 + 1);
+    /* the source changes: the warm-up's describe sees it and does nothing */
+    r.v[0] += 1.0f;
+    assert_lake(ops->local_upsert(b->lb, "docs", r.ids, r.v, 1, DIM), RUV_OK, NULL);
+    assert_lake(warmup_flags(lake, "cnt", "docs", RUV_LAKE_WARMUP | RUV_LAKE_WARMUP_DESCRIBE),
+                RUV_OK, NULL);
+    assert_int_equal(atomic_load(&b->describes), d0 + 2);
+    assert_int_equal(atomic_load(&b->pulls), p0);
+    const struct ruv_lake_stats s1 = stats_of(lake, "cnt", "docs");
+    assert_memory_equal(&s0, &s1, sizeof s0);
+    assert_lake(search1(lake, "cnt", "docs", r.v, DIM, 3, h, &nh), RUV_OK, NULL);
+    const struct ruv_lake_stats s2 = stats_of(lake, "cnt", "docs");
+    assert_int_equal(s2.misses, s0.misses + 1);
+    assert_int_equal(s2.primes, s0.primes + 1);
+    assert_int_equal(atomic_load(&b->pulls), p0 + 1);
+    ops->close(lake);
+    free_rows(&r);
+
+    /* FsBackend whose file is gone: the describe fails, the warm-up not */
+    char *root = path_in("wd"), *cdir = path_in("wd-cache");
+    assert_int_equal(mkdir(root, 0700), 0);
+    struct ruv_lake_fs *fs;
+    assert_lake(ops->fs_new(ps, "disk", root, &fs), RUV_OK, NULL);
+    struct rows f = make_rows(500, DIM, 29, 0, 1);
+    assert_lake(ops->fs_write(fs, "w.ruvec2", f.ids, f.v, f.n, DIM), RUV_OK, NULL);
+    assert_lake(ops->fs_register(fs, "docs", "w.ruvec2"), RUV_OK, NULL);
+    const struct ruv_lake_target key = {"disk", "docs"};
+    save_cache(fs, &key, cdir, f.v);
+    struct ruv_lake *w = open_lake(RUV_LAKE_FRESH, 0, 0);
+    uint64_t n = 0;
+    assert_lake(ops->warm_from_dir(w, &key, cdir, &n), RUV_OK, NULL);
+    /* only warmed (no backend registered): nothing to ask */
+    assert_lake(warmup_flags(w, "disk", "docs", RUV_LAKE_WARMUP | RUV_LAKE_WARMUP_DESCRIBE),
+                RUV_OK, NULL);
+    register_fs(w, fs);
+    assert_lake(warmup_flags(w, "disk", "docs", RUV_LAKE_WARMUP | RUV_LAKE_WARMUP_DESCRIBE),
+                RUV_OK, NULL);
+    char *file = malloc(strlen(root) + 16);
+    sprintf(file, "%s/w.ruvec2", root);
+    assert_int_equal(unlink(file), 0);
+    assert_lake(warmup_flags(w, "disk", "docs", RUV_LAKE_WARMUP | RUV_LAKE_WARMUP_DESCRIBE),
+                RUV_OK, NULL);
+    const struct ruv_lake_stats sw = stats_of(w, "disk", "docs");
+    assert_int_equal(sw.checks + sw.hits + sw.misses + sw.primes, 0);
+    assert_lake(search1(w, "disk", "docs", f.v, DIM, 3, h, &nh), RUV_E_NOTFOUND, "no such file");
+    ops->close(w);
+    ops->fs_release(fs);
+    free(file);
+    free_rows(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(warm_counts_nothing_fresh),
         cmocka_unit_test(warm_counts_nothing_eventual_stale),
         cmocka_unit_test(warmup_search_counts_nothing),
+        cmocka_unit_test(warmup_describe_asks_once_and_counts_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

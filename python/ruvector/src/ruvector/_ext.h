@@ -221,6 +221,8 @@ void lake_drop_holds(PyObject **hold, Py_ssize_t n);
 /* hits (nq x k, nhits each) into the caller's arrays, padding like search_batch. */
 void lake_fill_outputs(const struct ruv_lake_hit *hits, size_t nq, uint32_t k, uint64_t *ids,
                        float *scores, uint32_t *targets, const uint32_t *nhits);
+/* _ext_lake_one.c: Lake.search_one (one query, one target; hit tuples). */
+PyObject *lake_search_one(PyObject *obj, PyObject *args);
 /* _ext_lake_async.c: Lake.submit, submit_one, poll and cancel. */
 PyObject *lake_submit(PyObject *obj, PyObject *args);
 PyObject *lake_submit_one(PyObject *obj, PyObject *args);

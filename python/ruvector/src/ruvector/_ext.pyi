@@ -5,10 +5,12 @@
 # otherwise). `python -m mypy.stubtest ruvector` checks this file against
 # the compiled module.
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, final
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar, final
 
 import numpy as np
 import numpy.typing as npt
+
+_Hit = TypeVar("_Hit", bound=Tuple[Any, ...])
 
 VERSION_HEX: int
 HEADER_VERSION_HEX: int
@@ -184,6 +186,17 @@ class Lake:
         out_nhits: npt.NDArray[np.uint32],
         /,
     ) -> List[Tuple[int, str]]: ...
+    def search_one(
+        self,
+        backend: str,
+        collection: str,
+        query: npt.NDArray[np.float32],
+        k: int,
+        rerank_factor: int,
+        flags: int,
+        hit_type: Type[_Hit],
+        /,
+    ) -> List[_Hit]: ...
     def submit(
         self,
         targets: Tuple[Tuple[Optional[str], str], ...],

@@ -591,6 +591,9 @@ static PyMethodDef lake_methods[] = {
     {"search", lake_search, METH_VARARGS,
      "search($self, targets, queries, k, rerank_factor, flags, out_ids, out_scores, "
      "out_targets, out_nhits, /)\n--\n\nSearches (GIL released); (status, detail) per target."},
+    {"search_one", lake_search_one, METH_VARARGS,
+     "search_one($self, backend, collection, query, k, rerank_factor, flags, hit_type, /)\n--"
+     "\n\nOne query, one target (GIL released): [hit_type(backend, collection, id, score)]."},
     {"invalidate", lake_invalidate, METH_VARARGS,
      "invalidate($self, backend, collection, /)\n--\n\nDrops the key's entry."},
     {"witness_of", lake_witness_of, METH_VARARGS,

@@ -131,19 +131,24 @@ PyObject *index_search(PyObject *obj, PyObject *args)
     else if (st)
         raise_detail(st, detail);
     else if ((list = PyList_New((Py_ssize_t)found))) {
-        for (size_t i = 0; i < found; i++) {
-            PyObject *id = PyLong_FromUnsignedLongLong(ids[i]);
-            PyObject *score = PyFloat_FromDouble(scores[i]);
-            PyObject *hit = id && score
-                                ? PyObject_CallFunctionObjArgs(hit_type, id, score, NULL)
-                                : NULL;
+        /* tuple.__new__(SearchResult, (id, score)): what the NamedTuple's
+         * own __new__ does, without running Python code per hit. */
+        PyObject *make = PyObject_GetAttrString((PyObject *)&PyTuple_Type, "__new__");
+        for (size_t i = 0; list && i < found; i++) {
+            PyObject *id = make ? PyLong_FromUnsignedLongLong(ids[i]) : NULL;
+            PyObject *score = id ? PyFloat_FromDouble(scores[i]) : NULL;
+            PyObject *items = score ? PyTuple_Pack(2, id, score) : NULL;
+            PyObject *hit = items ? PyObject_CallFunctionObjArgs(make, hit_type, items, NULL)
+                                  : NULL;
             Py_XDECREF(id);
             Py_XDECREF(score);
-            if (!hit || PyList_SetItem(list, (Py_ssize_t)i, hit)) { /* SetItem steals hit */
+            Py_XDECREF(items);
+            if (!hit || PyList_SetItem(list, (Py_ssize_t)i, hit)) /* SetItem steals hit */
                 Py_CLEAR(list);
-                break;
-            }
         }
+        Py_XDECREF(make);
+        if (!make)
+            Py_CLEAR(list);
     }
     if (ids != ids_small)
         free(ids);

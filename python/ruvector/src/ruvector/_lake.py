@@ -64,7 +64,7 @@ Backend = Union[LocalBackend, FsBackend, BackendAdapter]
 
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _Out = Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32]]
-_PARTIAL, _DEDUPE, _NO_PRIME, _WARMUP = 1, 2, 4, 8
+_PARTIAL, _DEDUPE, _NO_PRIME, _WARMUP, _WARMUP_DESCRIBE = 1, 2, 4, 8, 16
 _NO_QUERY = np.empty(0, dtype=np.float32)  # with _WARMUP: the plugin makes the query up
 _AUTO = 0xFFFFFFFF  # RUV_INDEX_AUTO: the engine's plan chooses
 #: an Ed25519 key: raw 32 bytes, PEM text, or the path of a PEM file
@@ -334,6 +334,22 @@ class RuLake:
             self._keys.add(key)
         return ids, scores, tg, nh, status
 
+    def _search_one(self, backend: str, collection: str, q: F32, k: int, rf: int,
+                    flags: int) -> List[LakeSearchResult]:
+        """One query (dim,) on one key: the extension searches and builds the
+        hits itself (no output arrays, no Python per hit: this wrapper was
+        a third of a small search's time)."""
+        try:
+            hits: List[LakeSearchResult] = self._h.search_one(backend, collection, q, k, rf,
+                                                              flags, LakeSearchResult)
+        except NotFoundError as exc:
+            nf = UnknownCollection(str(exc), status=exc.status, status_name=exc.status_name)
+            raise self._with_cause(nf, (backend, collection))
+        except BackendError as exc:
+            raise self._with_cause(exc, (backend, collection))
+        self._keys.add((backend, collection))
+        return hits
+
     async def _search_async(self, targets: Sequence[Key], qs: F32, k: int,
                             rerank: Optional[int], flags: int
                             ) -> Tuple[U64, F32, npt.NDArray[np.uint32], npt.NDArray[np.uint32],
@@ -376,10 +392,12 @@ class RuLake:
         """The k nearest rows of one collection, best first (ties by id).
         ``prime=False`` raises CacheMissError instead of pulling."""
         b = self._backend_name(backend)
-        q = as_float32(query, "query", 1).reshape(1, -1)
-        ids, scores, _, nh, _ = self._search([(b, collection)], q, k, rerank_factor,
-                                              0 if prime else _NO_PRIME)
-        return _hits(b, collection, ids, scores, nh)
+        q = as_float32(query, "query", 1)
+        k = operator.index(k)
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        rf = 0 if rerank_factor is None else self._check_rerank(rerank_factor)
+        return self._search_one(b, collection, q, k, rf, 0 if prime else _NO_PRIME)
 
     async def search_one_async(self, collection: str, query: npt.ArrayLike, k: int = 10, *,
                                backend: Optional[str] = None,
@@ -545,16 +563,19 @@ class RuLake:
     def warm_from_dir(self, key: Key, dir: Union[str, "os.PathLike[str]"]) -> int:
         """Installs the entry saved in dir under key (checked: witnesses,
         index size and SHAKE-256, this lake's seed and parameters); returns
-        its row count. The key's backend is not called and need not be
-        registered yet: a STALE lake then searches the warm entry without
+        its row count. The key's backend need not be registered yet (the
+        load never calls it): a STALE lake then searches the warm entry without
         it, while a FRESH or EVENTUAL search (which asks the backend whether
         the entry is current) raises BackendError saying the backend is
         needed, until register_backend adds it.
 
         Its last step is a warm-up of the entry, answered from the cache
-        (no backend call, no coherence check, counted in no statistic; hits
-        dropped): up to 16 of the entry's stored rows searched as queries,
-        then one made-up query through search_one's steps. The load streams
+        (no coherence check, counted in no statistic; hits dropped): up to
+        16 of the entry's stored rows searched as queries,
+        then one made-up query through search_one's steps; and, when the
+        key's backend is a registered LocalBackend or FsBackend and the lake
+        checks (not STALE), one description asked of it, answer dropped
+        (a BackendAdapter is never asked). The load streams
         the whole index file through the CPU caches, and without it the
         first real searches would find this path's code and the rows
         re-ranks read evicted (rulake.md §12 T2). It costs about 17
@@ -572,10 +593,16 @@ class RuLake:
     def _warm_up(self, backend: str, collection: str) -> None:
         """The steps of search_one on the key's entry with the plugin's
         warm-up flag (RUV_LAKE_WARMUP: the query is made up by the plugin,
-        the entry searched as cached), the hits dropped."""
-        q = as_float32(_NO_QUERY, "query", 1).reshape(1, -1)
-        ids, scores, _, nh, _ = self._search([(backend, collection)], q, 10, None, _WARMUP)
-        _hits(backend, collection, ids, scores, nh)
+        the entry searched as cached), the hits dropped; then, when a
+        registered LocalBackend or FsBackend will be asked at the first
+        search (not STALE), one description asked of it and dropped
+        (RUV_LAKE_WARMUP_DESCRIBE). A BackendAdapter is not asked: its
+        describe is the application's code, with its own failures."""
+        flags = _WARMUP
+        if (backend in self._backends and backend not in self._adapters
+                and self.consistency != Consistency.STALE):
+            flags |= _WARMUP_DESCRIBE
+        self._search_one(backend, collection, as_float32(_NO_QUERY, "query", 1), 10, 0, flags)
 
     def refresh_from_bundle_dir(self, key: Key,
                                 dir: Union[str, "os.PathLike[str]"]) -> RefreshResult:
