@@ -170,6 +170,7 @@ struct cal {
     uint64_t *ids;
     float *scores;
     size_t *nfound;
+    void *state; /* the index type's cal_search state (NULL: none yet) */
 };
 
 /* Recall@kk of the sample at nprobe np (0: the index's default). */
@@ -183,7 +184,13 @@ static int measure(struct cal *c, uint32_t np, float *recall)
     const uint32_t saved = c->idx->p.nprobe;
     if (np)
         c->idx->p.nprobe = np;
-    int rc = ruv_index_search_batch(c->idx, c->queries, c->m, &sp, c->ids, c->scores, c->nfound);
+    /* the index type's own path, where it has one, keeps each query's work
+     * from one nprobe to the next (rq_ladder.c); the same results */
+    int rc = c->idx->vt->cal_search
+                 ? c->idx->vt->cal_search(c->idx, &c->state, c->queries, c->m, &sp, c->ids,
+                                          c->scores, c->nfound)
+                 : ruv_index_search_batch(c->idx, c->queries, c->m, &sp, c->ids, c->scores,
+                                          c->nfound);
     c->idx->p.nprobe = saved;
     if (rc)
         return rc;
@@ -352,7 +359,7 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
                             tops, thr);
         free(row_list);
     }
-    struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
+    struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound, NULL};
     const uint32_t nlist = idx->p.nlist;
     float r = 0.0f;
     if (!rc && nlist > 1 && idx->p.nprobe == 0) {
@@ -377,6 +384,8 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
         if (rc == RUV_E_CANCELED) /* in a measuring search: say it was the build's */
             rc = ruv__cancel_check("calibration");
     }
+    if (c.state && idx->vt->cal_search_free)
+        idx->vt->cal_search_free(c.state);
     free(sample);
     free(thr);
     free(queries);
