@@ -28,14 +28,14 @@
 #define TESTDATA_TMPDIR "/tmp/ruv-cal-ladder-test-XXXXXX"
 #include "testdata.h"
 
-enum { N = 6007, D = 37, D_CAL = 301, NQ = 60, K = 11 };
+enum { N = 6007, N_CAL = 3001, D = 37, D_CAL = 301, NQ = 60, K = 11 };
 
 /* Rows around `clusters` centres (spread sigma); every 7th row a copy of
  * an earlier one, every 50th zero. */
-static float *make_rows(size_t d, size_t clusters, float sigma)
+static float *make_rows(size_t n, size_t d, size_t clusters, float sigma)
 {
-    float *x = clustered(N, d, clusters, sigma);
-    for (size_t i = 1; i < N; i++) {
+    float *x = clustered(n, d, clusters, sigma);
+    for (size_t i = 1; i < n; i++) {
         if (i % 50 == 0)
             memset(x + i * d, 0, d * sizeof *x);
         else if (i % 7 == 0)
@@ -56,8 +56,8 @@ static float *make_queries(const float *x)
     return q;
 }
 
-static ruv_index *build(int type, int metric, unsigned bits, size_t d, uint32_t nlist,
-                        const float *x)
+static ruv_index *build(int type, int metric, unsigned bits, size_t n, size_t d,
+                        uint32_t nlist, const float *x)
 {
     ruv_index_params p;
     assert_int_equal(ruv_index_params_init(&p, type, metric, (uint32_t)d), RUV_OK);
@@ -65,7 +65,7 @@ static ruv_index *build(int type, int metric, unsigned bits, size_t d, uint32_t 
         p.bits = bits;
     p.nlist = nlist; /* the plan would scan a set this small exactly */
     ruv_index *idx = NULL;
-    if (ruv_index_build(eng, &p, x, N, NULL, &idx))
+    if (ruv_index_build(eng, &p, x, n, NULL, &idx))
         fail_msg("build: %s", ruv_last_error());
     return idx;
 }
@@ -113,8 +113,8 @@ static void probe_ties(ruv_index *idx)
 
 static void ladder_case(int type, int metric, unsigned bits, int expect_state, int ties)
 {
-    float *x = make_rows(D, 40, 0.6f), *q = make_queries(x);
-    ruv_index *idx = build(type, metric, bits, D, 48, x);
+    float *x = make_rows(N, D, 40, 0.6f), *q = make_queries(x);
+    ruv_index *idx = build(type, metric, bits, N, D, 48, x);
     const uint32_t nlist = idx->p.nlist;
     assert_true(nlist >= 16);
     if (ties)
@@ -166,8 +166,8 @@ static void test_calibration_unchanged(void **state)
     (void)state;
     const int metrics[] = {RUV_METRIC_L2, RUV_METRIC_IP, RUV_METRIC_COSINE};
     for (int m = 0; m < 3; m++) {
-        float *x = make_rows(D_CAL, 1, 1.0f); /* one Gaussian: many lists per answer */
-        ruv_index *idx = build(RUV_INDEX_RABITQ_PLUS, metrics[m], 0, D_CAL, 96, x);
+        float *x = make_rows(N_CAL, D_CAL, 1, 1.0f); /* one Gaussian: many lists per answer */
+        ruv_index *idx = build(RUV_INDEX_RABITQ_PLUS, metrics[m], 0, N_CAL, D_CAL, 96, x);
         assert_true(idx->p.planned & RUV_PLANNED_NPROBE);
         const struct ruv__index_vt *vt = idx->vt;
         struct ruv__index_vt without = *vt;
