@@ -4,8 +4,9 @@
  * what was scanned and jumps to every list; for rabitq_plus (4-bit and
  * 1-bit codes) and codes only, L2, inner product and cosine, a dimension
  * that is not a multiple of 8, exact duplicate rows and zero rows, lists
- * the probe scores alike, queries from the data and from elsewhere. And a whole calibration with the ladder
- * chooses the same nprobe and measures the same curve as one without it. */
+ * the probe scores alike, queries from the data and from elsewhere. And a
+ * whole calibration with the ladder chooses the same nprobe and measures
+ * the same curve as one without it. */
 #include "config.h"
 
 #include <math.h>

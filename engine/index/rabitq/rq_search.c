@@ -434,7 +434,8 @@ int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
         ruv__rq_prefetch_bytes(l->ucode + s->sel[i] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
     for (size_t i = 0; i < m && !rc; i++) {
         if (i + AHEAD < m)
-            ruv__rq_prefetch_bytes(l->ucode + s->sel[i + AHEAD] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
+            ruv__rq_prefetch_bytes(l->ucode + s->sel[i + AHEAD] * ruv__rq_ex_bytes(r),
+                                   ruv__rq_ex_bytes(r));
         uint32_t j = s->sel[i];
         if (s->lb[j] > ruv__topk_threshold(gate))
             continue;
