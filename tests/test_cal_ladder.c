@@ -158,7 +158,8 @@ static void test_ladder_codes_only(void **state)
     ladder_case(RUV_INDEX_RABITQ_ASYM, RUV_METRIC_L2, 0, 0, 0); /* not covered: the batch path */
 }
 
-/* The whole calibration again, with and without the ladder: same nprobe,
+/* The whole calibration again, with and without the ladder (and the
+ * memo of hits that goes with it, calibrate.c): same nprobe,
  * recall and curve, bit for bit (on one Gaussian at D = 301, where inner
  * product needs 20 measurements: a rising ladder, then halving steps back
  * below the nprobe the ladder reached). */
