@@ -57,7 +57,7 @@ vg_fail=0
 # loader (plugins/embed-onnx/tests/valgrind.supp), not our code.
 b="$top/build-check"
 for t in test_errors test_config test_cpu test_topo test_loader test_kernel_slots test_host test_pool test_cancel test_durable \
-         test_persist test_dataio test_rabitq test_rabitq_scan test_cal_truth test_hostile test_hostile_data test_search_scratch \
+         test_persist test_dataio test_rabitq test_rabitq_scan test_cal_truth test_cal_ladder test_hostile test_hostile_data test_search_scratch \
          rulake/test_lake_plugin rulake/test_lake_cache rulake/test_lake_evict rulake/test_lake_cachedir \
          rulake/test_lake_async rulake/test_lake_leaves rulake/test_lake_warm rulake/test_lake_local_writes \
          a2a/test_a2a_plugin a2a/test_a2a_client a2a/test_a2a_client_hostile a2a/test_a2a_io a2a/test_a2a_astream a2a/test_a2a_discover a2a/test_a2a_fallback \

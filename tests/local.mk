@@ -249,3 +249,10 @@ tests_test_cal_truth_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_cal_truth_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_cal_truth_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_cal_truth
+
+check_PROGRAMS += tests/test_cal_ladder
+tests_test_cal_ladder_SOURCES = tests/test_cal_ladder.c tests/testdata.h
+tests_test_cal_ladder_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_cal_ladder_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_cal_ladder_LDADD = $(RUV_WHITEBOX_LDADD)
+TESTS += tests/test_cal_ladder

@@ -160,6 +160,16 @@ static int pick_sample(size_t n, uint32_t m, uint64_t seed, uint32_t *out)
     return RUV_OK;
 }
 
+/* Per sample query, whether rows of its earlier answers were hits: the
+ * answers at the next nprobe are mostly the same rows, and each check is an
+ * exact distance (at D = 1,024, ~0.8 ms a step for 200 queries). */
+#define CAL_HIT_MEMO 24u
+struct cal_hits {
+    uint32_t row[CAL_HIT_MEMO];
+    uint8_t hit[CAL_HIT_MEMO];
+    uint32_t n;
+};
+
 struct cal {
     struct ruv_index *idx;
     const float *data;
@@ -170,7 +180,26 @@ struct cal {
     uint64_t *ids;
     float *scores;
     size_t *nfound;
+    void *state; /* the index type's cal_search state (NULL: none yet) */
+    struct cal_hits *hits; /* m, or NULL */
 };
+
+/* Whether row's exact distance from sample query q is within thr[q]'s
+ * tolerance: remembered, or computed (and remembered while there is room). */
+static int is_hit(const struct cal *c, uint32_t q, const float *qv, uint32_t row, float tol)
+{
+    struct cal_hits *h = c->hits ? &c->hits[q] : NULL;
+    for (uint32_t i = 0; h && i < h->n; i++)
+        if (h->row[i] == row)
+            return h->hit[i];
+    const size_t dim = c->idx->p.dim;
+    const int hit = ruv__exact_dist(c->idx, qv, c->data + (size_t)row * dim) <= c->thr[q] + tol;
+    if (h && h->n < CAL_HIT_MEMO) {
+        h->row[h->n] = row;
+        h->hit[h->n++] = (uint8_t)hit;
+    }
+    return hit;
+}
 
 /* Recall@kk of the sample at nprobe np (0: the index's default). */
 static int measure(struct cal *c, uint32_t np, float *recall)
@@ -183,7 +212,13 @@ static int measure(struct cal *c, uint32_t np, float *recall)
     const uint32_t saved = c->idx->p.nprobe;
     if (np)
         c->idx->p.nprobe = np;
-    int rc = ruv_index_search_batch(c->idx, c->queries, c->m, &sp, c->ids, c->scores, c->nfound);
+    /* the index type's own path, where it has one, keeps each query's work
+     * from one nprobe to the next (rq_ladder.c); the same results */
+    int rc = c->idx->vt->cal_search
+                 ? c->idx->vt->cal_search(c->idx, &c->state, c->queries, c->m, &sp, c->ids,
+                                          c->scores, c->nfound)
+                 : ruv_index_search_batch(c->idx, c->queries, c->m, &sp, c->ids, c->scores,
+                                          c->nfound);
     c->idx->p.nprobe = saved;
     if (rc)
         return rc;
@@ -201,7 +236,7 @@ static int measure(struct cal *c, uint32_t np, float *recall)
             if (id == self || !ruv__idmap_get(&idx->map, idx->ids, id, &row))
                 continue;
             taken++;
-            hits += ruv__exact_dist(idx, qv, c->data + (size_t)row * dim) <= c->thr[q] + tol;
+            hits += (size_t)is_hit(c, q, qv, row, tol);
         }
     }
     *recall = (float)((double)hits / ((double)c->m * c->kk));
@@ -352,7 +387,12 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
                             tops, thr);
         free(row_list);
     }
-    struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound};
+    /* the memo goes with the index type's measuring path, whose later steps
+     * cost about what the checks do (without it, the steps are whole
+     * searches and the path is the one before both: test_cal_ladder
+     * compares the two) */
+    struct cal_hits *memo = idx->vt->cal_search ? calloc(m, sizeof *memo) : NULL;
+    struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound, NULL, memo};
     const uint32_t nlist = idx->p.nlist;
     float r = 0.0f;
     if (!rc && nlist > 1 && idx->p.nprobe == 0) {
@@ -377,6 +417,9 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
         if (rc == RUV_E_CANCELED) /* in a measuring search: say it was the build's */
             rc = ruv__cancel_check("calibration");
     }
+    if (c.state && idx->vt->cal_search_free)
+        idx->vt->cal_search_free(c.state);
+    free(c.hits);
     free(sample);
     free(thr);
     free(queries);

@@ -78,6 +78,15 @@ struct ruv__index_vt {
      * centroids borrowed from the index. RUV_OK, or an error: no lists. */
     int (*cal_lists)(const struct ruv_index *idx, uint32_t *row_list,
                      struct ruv__cal_lists *out);
+    /* Optional (IVF types): calibration's measuring searches. Writes what
+     * ruv_index_search_batch(idx, queries, nq, sp, ...) would at the index's
+     * nprobe as it stands; *state (NULL before the first call) keeps work
+     * per query for later calls with the same queries and k, and is the
+     * caller's to end with cal_search_free (NULL: nothing). Queries are
+     * checked finite by the caller; cosine queries are not yet normalised. */
+    int (*cal_search)(const struct ruv_index *idx, void **state, const float *queries, size_t nq,
+                      const ruv_search_params *sp, uint64_t *ids, float *scores, size_t *nfound);
+    void (*cal_search_free)(void *state);
 };
 
 struct ruv_index {

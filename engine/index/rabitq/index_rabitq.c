@@ -36,6 +36,7 @@
 #include "index/rabitq/rabitq.h"
 #include "index/rabitq/rotation.h"
 #include "index/rabitq/rq.h"
+#include "index/rabitq/rq_pass.h"
 
 static int rq_init(struct ruv_index *idx)
 {
@@ -517,4 +518,6 @@ const struct ruv__index_vt ruv__rabitq_vt = {
     .free = rq_free,
     .probing = ruv__rq_probing,
     .cal_lists = rq_cal_lists,
+    .cal_search = ruv__rq_cal_search,
+    .cal_search_free = ruv__rq_cal_search_free,
 };

@@ -1,6 +1,7 @@
 /* Engine-private to index/rabitq: the RaBitQ index's state (struct rq) and
- * the functions its three files share. index_rabitq.c: life cycle, training,
- * adding and removing; rq_search.c: search; rq_persist.c: save and load. */
+ * the functions its files share. index_rabitq.c: life cycle, training,
+ * adding and removing; rq_search.c: search (rq_rerank.c its exact re-rank;
+ * rq_ladder.c the calibration's searches, rq_pass.h); rq_persist.c: save and load. */
 #ifndef RUV_ENGINE_INDEX_RABITQ_RQ_H
 #define RUV_ENGINE_INDEX_RABITQ_RQ_H
 

@@ -22,36 +22,10 @@
 #include "index/rabitq/rabitq.h"
 #include "index/rabitq/rotation.h"
 #include "index/rabitq/rq.h"
+#include "index/rabitq/rq_pass.h"
 #include "index/topk.h"
 
 /* ---- search ---- */
-
-struct cand {
-    float lb, est;
-    uint32_t row;
-};
-
-/* An unprobed list and the least distance any of its vectors can have. */
-struct list_bound {
-    float lb;
-    uint32_t list;
-};
-
-struct rq_scratch {
-    float *qr;          /* rotated query, dim_pad */
-    float *qwork;       /* the probe's centred, scaled query, dim */
-    uint8_t *lut;       /* FastScan tables: nsub x 16 */
-    uint16_t *acc;      /* FastScan sums, whole blocks of the longest list */
-    float *ip, *est, *lb;
-    uint32_t *sel;      /* lanes of one list picked for a whole-code look */
-    float *blut;        /* byte LUT for exact <b,q>: 256 * dim_pad / 8 */
-    uint32_t *probe;    /* nlist */
-    float *probe_dist;
-    float *ubh;         /* k upper bounds (PLUS) */
-    uint32_t *ubr;
-    float *all_dist;    /* nlist: every centroid's probe score (adaptive probing) */
-    struct list_bound *pending; /* nlist: min-heap of unprobed lists (adaptive) */
-};
 
 /* Only RabitqAsym reads the float byte LUT (32 floats per dimension): the
  * others need not allocate it on every search. */
@@ -80,7 +54,7 @@ size_t ruv__rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_param
            m * sizeof(uint16_t) +
            m * 4 * sizeof(float) +
            blut_bytes(idx) +
-           (size_t)r->nlist * (3 * sizeof(float) + sizeof(struct list_bound)) +
+           (size_t)r->nlist * (3 * sizeof(float) + sizeof(struct ruv__rq_list_bound)) +
            (size_t)sp->k * 2 * sizeof(float);
 }
 
@@ -91,8 +65,8 @@ static void *carve(char **p, size_t bytes)
     return out;
 }
 
-static void scratch_layout(const struct ruv_index *idx, const ruv_search_params *sp, void *mem,
-                           struct rq_scratch *s)
+void ruv__rq_scratch_layout(const struct ruv_index *idx, const ruv_search_params *sp, void *mem,
+                            struct ruv__rq_scratch *s)
 {
     const struct rq *r = idx->impl;
     size_t m = (r->max_list + 32) / 32 * 32;
@@ -111,12 +85,12 @@ static void scratch_layout(const struct ruv_index *idx, const ruv_search_params 
     s->ubh = carve(&p, sp->k * sizeof(float));
     s->ubr = carve(&p, sp->k * sizeof(uint32_t));
     s->all_dist = carve(&p, r->nlist * sizeof(float));
-    s->pending = carve(&p, r->nlist * sizeof(struct list_bound));
+    s->pending = carve(&p, r->nlist * sizeof(struct ruv__rq_list_bound));
 }
 
-static uint32_t nprobe_for(const struct ruv_index *idx, const struct rq *r,
-                           const ruv_search_params *sp)
+uint32_t ruv__rq_nprobe(const struct ruv_index *idx, const ruv_search_params *sp)
 {
+    const struct rq *r = idx->impl;
     if (r->nlist == 1)
         return 1;
     uint32_t np = sp->nprobe;
@@ -160,8 +134,9 @@ static float reach(const struct ruv_index *idx, const struct rq *r)
     return f < 1.0 ? (float)f : 1.0f;
 }
 
-static int adaptive(const struct ruv_index *idx, const struct rq *r, const ruv_search_params *sp)
+int ruv__rq_adaptive(const struct ruv_index *idx, const ruv_search_params *sp)
 {
+    const struct rq *r = idx->impl;
     return r->radii && r->nlist > 1 && sp->nprobe == 0 && idx->p.target_recall > 0.0f;
 }
 
@@ -169,12 +144,12 @@ void ruv__rq_probing(const struct ruv_index *idx, struct ruv__probing *out)
 {
     const struct rq *r = idx->impl;
     const ruv_search_params defaults = {0};
-    out->adaptive = adaptive(idx, r, &defaults);
+    out->adaptive = ruv__rq_adaptive(idx, &defaults);
     out->radii = r->radii;
     out->reach = r->nlist > 1 ? reach(idx, r) : 0.0f;
 }
 
-static void pending_down(struct list_bound *v, size_t n, size_t i)
+static void pending_down(struct ruv__rq_list_bound *v, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, m = i;
@@ -185,7 +160,7 @@ static void pending_down(struct list_bound *v, size_t n, size_t i)
             m = l + 1;
         if (m == i)
             return;
-        struct list_bound t = v[i];
+        struct ruv__rq_list_bound t = v[i];
         v[i] = v[m];
         v[m] = t;
         i = m;
@@ -196,10 +171,11 @@ static void pending_down(struct list_bound *v, size_t n, size_t i)
  * min-heap in v; returns their number. all_dist and qq: the probe's scores
  * of every centroid and |q'|^2 (ruv__probe_nearest_all); all_dist is
  * consumed (probed lists are marked in it). */
-static size_t pending_init(const struct ruv_index *idx, const struct rq *r, const float *q,
-                           float qq, const uint32_t *probed, uint32_t np, float *all_dist,
-                           float threshold, struct list_bound *v)
+size_t ruv__rq_pending_init(const struct ruv_index *idx, const float *q, float qq,
+                            const uint32_t *probed, uint32_t np, float *all_dist, float threshold,
+                            struct ruv__rq_list_bound *v)
 {
+    const struct rq *r = idx->impl;
     const float inv = 1.0f / (r->probe.scale * r->probe.scale);
     const float alpha = reach(idx, r);
     const int l2 = r->metric == RUV__RABITQ_L2;
@@ -226,14 +202,14 @@ static size_t pending_init(const struct ruv_index *idx, const struct rq *r, cons
          * changes nothing but the heap's size (at nlist 1,000 building the
          * whole heap was ~7 % of an in-distribution query's CPU) */
         if (!(lb > threshold))
-            v[n++] = (struct list_bound){lb, j};
+            v[n++] = (struct ruv__rq_list_bound){lb, j};
     }
     for (size_t i = n / 2; i-- > 0;)
         pending_down(v, n, i);
     return n;
 }
 
-static uint32_t pending_pop(struct list_bound *v, size_t *n)
+uint32_t ruv__rq_pending_pop(struct ruv__rq_list_bound *v, size_t *n)
 {
     uint32_t list = v[0].list;
     v[0] = v[--*n];
@@ -241,70 +217,25 @@ static uint32_t pending_pop(struct list_bound *v, size_t *n)
     return list;
 }
 
-struct cands {
-    struct cand *v;
-    size_t n, cap;
-};
-
-static int cands_push(struct cands *c, float lb, float est, uint32_t row)
+static int cands_push(struct ruv__rq_cands *c, float lb, float est, uint32_t row)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
-        struct cand *nv = realloc(c->v, cap * sizeof *nv);
+        struct ruv__rq_cand *nv = realloc(c->v, cap * sizeof *nv);
         if (!nv)
             return ruv__set_error(RUV_E_NOMEM, "out of memory for re-rank candidates");
         c->v = nv;
         c->cap = cap;
     }
-    c->v[c->n++] = (struct cand){lb, est, row};
+    c->v[c->n++] = (struct ruv__rq_cand){lb, est, row};
     return RUV_OK;
-}
-
-/* Min-heap on lb: the re-rank consumes candidates in lower-bound order and
- * usually stops after a small fraction, so a full sort would be wasted. */
-static void heap_down(struct cand *v, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && v[l].lb < v[m].lb)
-            m = l;
-        if (l + 1 < n && v[l + 1].lb < v[m].lb)
-            m = l + 1;
-        if (m == i)
-            return;
-        struct cand t = v[i];
-        v[i] = v[m];
-        v[m] = t;
-        i = m;
-    }
-}
-
-static void heapify(struct cand *v, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        heap_down(v, n, i);
-}
-
-static struct cand heap_pop(struct cand *v, size_t *n)
-{
-    struct cand top = v[0];
-    v[0] = v[--*n];
-    heap_down(v, *n, 0);
-    return top;
-}
-
-static void prefetch_bytes(const void *p, size_t bytes)
-{
-    for (size_t b = 0; b < bytes; b += 64)
-        __builtin_prefetch((const char *)p + b);
-    __builtin_prefetch((const char *)p + bytes - 1); /* when p is not line-aligned */
 }
 
 /* <b, q> of every lane of list l through the FastScan kernel: returns the
  * kernel's sums (s->acc) for ruv__rabitq_est_fastscan_n, or NULL when it
  * wrote <b, q> itself to s->ip. */
 static const uint16_t *scan_list(const struct ruv_index *idx, const struct rq_list *l,
-                                 const struct rq_scratch *s, const struct ruv__rabitq_lutq *lq)
+                                 const struct ruv__rq_scratch *s, const struct ruv__rabitq_lutq *lq)
 {
     const struct rq *r = idx->impl;
     const size_t nblocks = (l->n + 31) / 32;
@@ -410,194 +341,176 @@ static uint64_t lanes_at_most(const float *v, size_t n, float th, int nan_passes
     return m;
 }
 
+void ruv__rq_prepare(struct ruv__rq_pass *p, const float *q)
+{
+    const struct ruv_index *idx = p->idx;
+    const struct rq *r = p->r;
+    const struct ruv_kernel_ops *k = idx->k;
+    ruv__rotation_apply(&r->rot, k, ruv__rq_in_frame(r, q, idx->p.dim, p->s.qwork), p->s.qr);
+    p->lq = (struct ruv__rabitq_lutq){0};
+    if (idx->p.type == RUV_INDEX_RABITQ_ASYM)
+        ruv__rabitq_byte_lut(p->s.qr, r->dim_pad, p->s.blut);
+    else
+        ruv__rabitq_fastscan_lut(p->s.qr, r->dim_pad, idx->p.query_bits, p->s.lut, &p->lq);
+    ruv__rabitq_query_init(k, p->s.qr, r->centroids_rot, r->dim_pad, r->metric, &p->qc);
+}
+
+int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
+{
+    const struct ruv_index *idx = p->idx;
+    const struct rq *r = p->r;
+    const struct ruv_kernel_ops *k = idx->k;
+    struct ruv__rq_scratch *s = &p->s;
+    const uint8_t *allow = p->allow;
+    const int plus = idx->p.type == RUV_INDEX_RABITQ_PLUS;
+    const int asym = idx->p.type == RUV_INDEX_RABITQ_ASYM;
+    const int ex = idx->p.bits > 1;
+    const unsigned bits = idx->p.bits;
+    struct ruv__topk *gate = p->gate;
+    int rc = RUV_OK;
+    const struct rq_list *l = &r->lists[list];
+    if (l->n == 0)
+        return RUV_OK;
+    if (!allow) {
+        p->seen += l->n;
+    } else {
+        for (size_t j = 0; j < l->n; j++)
+            p->seen += ruv__row_allowed(allow, l->rows[j]);
+    }
+    ruv__rabitq_query_centroid(k, s->qr, r->centroids_rot + (size_t)list * r->dim_pad, r->dim_pad,
+                               r->metric, &p->qc);
+    const uint16_t *acc = NULL;
+    if (asym)
+        scan_list_exact(r, l, s->blut, s->ip);
+    else
+        acc = scan_list(idx, l, s, &p->lq);
+    if (!ex) {
+        /* 1-bit codes: a block of lanes at a time, while its estimates
+         * are in L1; most lanes lose to the k-th upper bound (PLUS) or
+         * estimate (codes only) and are never looked at one by one */
+        enum { LANES = 64 };
+        float est[LANES], lb[LANES];
+        for (size_t j0 = 0; j0 < l->n && !rc; j0 += LANES) {
+            const size_t cnt = l->n - j0 < LANES ? l->n - j0 : LANES;
+            lane_bounds(l, acc, s->ip, &p->lq, &p->qc, j0, cnt, est, plus ? lb : NULL);
+            uint64_t pick = plus ? lanes_at_most(lb, cnt, ruv__topk_threshold(gate), 1)
+                                 : lanes_at_most(est, cnt, ruv__topk_threshold(gate), 0);
+            while (pick && !rc) {
+                const unsigned t = (unsigned)__builtin_ctzll(pick);
+                pick &= pick - 1;
+                const uint32_t row = l->rows[j0 + t];
+                if (!ruv__row_allowed(allow, row))
+                    continue;
+                if (!plus) {
+                    if (est[t] <= ruv__topk_threshold(gate))
+                        ruv__topk_push(gate, est[t], row);
+                    continue;
+                }
+                if (lb[t] > ruv__topk_threshold(gate))
+                    continue;
+                ruv__topk_push(gate, 2.0f * est[t] - lb[t], row);
+                rc = cands_push(p->cs, lb[t], est[t], row);
+            }
+        }
+        return rc;
+    }
+    lane_bounds(l, acc, s->ip, &p->lq, &p->qc, 0, l->n, s->est, s->lb);
+    /* Multi-bit codes: the 1-bit bound picks the lanes worth a look at
+     * their whole code. Select first (against the threshold as it stands;
+     * it only falls, and each lane is checked again), so the whole codes
+     * of the lanes ahead can be prefetched: they are sparse reads that
+     * the hardware prefetcher does not foresee. */
+    size_t m = 0;
+    float th = ruv__topk_threshold(gate);
+    if (allow) {
+        for (size_t j = 0; j < l->n; j++)
+            if (s->lb[j] <= th && ruv__row_allowed(allow, l->rows[j]))
+                s->sel[m++] = (uint32_t)j;
+    } else {
+        m = select_at_most(s->lb, l->n, th, s->sel);
+    }
+    enum { AHEAD = 8 };
+    for (size_t i = 0; i < m && i < AHEAD; i++)
+        ruv__rq_prefetch_bytes(l->ucode + s->sel[i] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
+    for (size_t i = 0; i < m && !rc; i++) {
+        if (i + AHEAD < m)
+            ruv__rq_prefetch_bytes(l->ucode + s->sel[i + AHEAD] * ruv__rq_ex_bytes(r),
+                                   ruv__rq_ex_bytes(r));
+        uint32_t j = s->sel[i];
+        if (s->lb[j] > ruv__topk_threshold(gate))
+            continue;
+        float ipu = k->dot_u8_f32(l->ucode + j * ruv__rq_ex_bytes(r), s->qr, r->dim_pad);
+        struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
+        uint32_t row = l->rows[j];
+        if (!plus) {
+            ruv__topk_push(gate, ruv__rabitq_est(&fx, &p->qc, ipu, bits), row);
+            continue;
+        }
+        float est, lb, ubv;
+        ruv__rabitq_est_bounds(&fx, &p->qc, ipu, bits, &est, &lb, &ubv);
+        if (lb > ruv__topk_threshold(gate))
+            continue;
+        ruv__topk_push(gate, ubv, row);
+        rc = cands_push(p->cs, lb, est, row);
+    }
+    return rc;
+}
+
+int ruv__rq_probe_on(struct ruv__rq_pass *p, const float *q, float qq, const uint32_t *probed,
+                     uint32_t np)
+{
+    size_t npending = ruv__rq_pending_init(p->idx, q, qq, probed, np, p->s.all_dist,
+                                           ruv__topk_threshold(p->gate), p->s.pending);
+    int rc = RUV_OK;
+    while (!rc && npending > 0 && !(p->s.pending[0].lb > ruv__topk_threshold(p->gate)))
+        rc = ruv__rq_scan(p, ruv__rq_pending_pop(p->s.pending, &npending));
+    return rc;
+}
+
 int ruv__rq_search(const struct ruv_index *idx, const float *q, const ruv_search_params *sp,
                      const uint8_t *allow, struct ruv__topk *out, void *mem)
 {
     if (exact_scan(idx))
         return ruv__flat_vt.search(idx, q, sp, allow, out, mem);
     const struct rq *r = idx->impl;
-    const struct ruv_kernel_ops *k = idx->k;
-    struct rq_scratch s;
-    scratch_layout(idx, sp, mem, &s);
     const int plus = idx->p.type == RUV_INDEX_RABITQ_PLUS;
-    const int asym = idx->p.type == RUV_INDEX_RABITQ_ASYM;
-    const int ex = idx->p.bits > 1;
-    const unsigned bits = idx->p.bits;
+    struct ruv__rq_pass p = {.idx = idx, .r = r, .allow = allow};
+    ruv__rq_scratch_layout(idx, sp, mem, &p.s);
+    ruv__rq_prepare(&p, q);
 
-    ruv__rotation_apply(&r->rot, k, ruv__rq_in_frame(r, q, idx->p.dim, s.qwork), s.qr);
-    struct ruv__rabitq_lutq lq = {0};
-    if (asym)
-        ruv__rabitq_byte_lut(s.qr, r->dim_pad, s.blut);
-    else
-        ruv__rabitq_fastscan_lut(s.qr, r->dim_pad, idx->p.query_bits, s.lut, &lq);
-    struct ruv__rabitq_query qc;
-    ruv__rabitq_query_init(k, s.qr, r->centroids_rot, r->dim_pad, r->metric, &qc);
-
-    uint32_t np = nprobe_for(idx, r, sp);
-    const int adapt = adaptive(idx, r, sp);
+    uint32_t np = ruv__rq_nprobe(idx, sp);
+    const int adapt = ruv__rq_adaptive(idx, sp);
     float qq = 0.0f;
     if (r->nlist > 1)
-        ruv__probe_nearest_all(k, &r->probe, q, s.qwork, np, s.probe, s.probe_dist,
-                               adapt ? s.all_dist : NULL, adapt ? &qq : NULL);
+        ruv__probe_nearest_all(idx->k, &r->probe, q, p.s.qwork, np, p.s.probe, p.s.probe_dist,
+                               adapt ? p.s.all_dist : NULL, adapt ? &qq : NULL);
     else
-        s.probe[0] = 0;
-    size_t npending = 0;
-    int pending_ready = 0;
+        p.s.probe[0] = 0;
 
     struct ruv__topk ub; /* PLUS: k smallest upper bounds, the pruning threshold */
-    ruv__topk_init(&ub, sp->k, s.ubh, s.ubr);
-    struct cands cs = {0};
+    ruv__topk_init(&ub, sp->k, p.s.ubh, p.s.ubr);
+    struct ruv__rq_cands cs = {0};
+    p.gate = plus ? &ub : out;
+    p.cs = &cs;
     int rc = RUV_OK;
-    size_t seen = 0;      /* allowed rows in the lists scanned so far */
-    uint32_t ranked = np; /* entries of s.probe in order */
-    for (uint32_t pi = 0; !rc; pi++) {
-        uint32_t list = pi < np ? s.probe[pi] : 0;
-        if (pi >= np && adapt) {
-            if (!pending_ready) {
-                npending = pending_init(idx, r, q, qq, s.probe, np, s.all_dist,
-                                        ruv__topk_threshold(plus ? &ub : out), s.pending);
-                pending_ready = 1;
-            }
-            if (npending == 0 || s.pending[0].lb > ruv__topk_threshold(plus ? &ub : out))
-                break;
-            list = pending_pop(s.pending, &npending);
-        } else if (pi >= np) {
-            /* Completeness: nprobe lists that are empty or short (duplicates,
-             * more lists than distinct vectors, a narrow allow-list) must not
-             * leave fewer than k results while rows remain: probe on in
-             * order of distance until k rows have been seen or every list. */
-            if (seen >= sp->k || pi >= r->nlist)
-                break;
-            if (ranked < r->nlist) {
-                /* the first np entries stay as they were: ties go by id */
-                ruv__probe_nearest(k, &r->probe, q, s.qwork, r->nlist, s.probe, s.probe_dist);
-                ranked = r->nlist;
-            }
-            list = s.probe[pi];
-        }
-        const struct rq_list *l = &r->lists[list];
-        if (l->n == 0)
-            continue;
-        if (!allow) {
-            seen += l->n;
-        } else {
-            for (size_t j = 0; j < l->n; j++)
-                seen += ruv__row_allowed(allow, l->rows[j]);
-        }
-        ruv__rabitq_query_centroid(k, s.qr, r->centroids_rot + (size_t)list * r->dim_pad,
-                                   r->dim_pad, r->metric, &qc);
-        const uint16_t *acc = NULL;
-        if (asym)
-            scan_list_exact(r, l, s.blut, s.ip);
-        else
-            acc = scan_list(idx, l, &s, &lq);
-        if (!ex) {
-            /* 1-bit codes: a block of lanes at a time, while its estimates
-             * are in L1; most lanes lose to the k-th upper bound (PLUS) or
-             * estimate (codes only) and are never looked at one by one */
-            enum { LANES = 64 };
-            float est[LANES], lb[LANES];
-            for (size_t j0 = 0; j0 < l->n && !rc; j0 += LANES) {
-                const size_t cnt = l->n - j0 < LANES ? l->n - j0 : LANES;
-                lane_bounds(l, acc, s.ip, &lq, &qc, j0, cnt, est, plus ? lb : NULL);
-                uint64_t pick = plus ? lanes_at_most(lb, cnt, ruv__topk_threshold(&ub), 1)
-                                     : lanes_at_most(est, cnt, ruv__topk_threshold(out), 0);
-                while (pick && !rc) {
-                    const unsigned t = (unsigned)__builtin_ctzll(pick);
-                    pick &= pick - 1;
-                    const uint32_t row = l->rows[j0 + t];
-                    if (!ruv__row_allowed(allow, row))
-                        continue;
-                    if (!plus) {
-                        if (est[t] <= ruv__topk_threshold(out))
-                            ruv__topk_push(out, est[t], row);
-                        continue;
-                    }
-                    if (lb[t] > ruv__topk_threshold(&ub))
-                        continue;
-                    ruv__topk_push(&ub, 2.0f * est[t] - lb[t], row);
-                    rc = cands_push(&cs, lb[t], est[t], row);
-                }
-            }
-            continue;
-        }
-        lane_bounds(l, acc, s.ip, &lq, &qc, 0, l->n, s.est, s.lb);
-        /* Multi-bit codes: the 1-bit bound picks the lanes worth a look at
-         * their whole code. Select first (against the threshold as it stands;
-         * it only falls, and each lane is checked again), so the whole codes
-         * of the lanes ahead can be prefetched: they are sparse reads that
-         * the hardware prefetcher does not foresee. */
-        struct ruv__topk *gate = plus ? &ub : out;
-        size_t m = 0;
-        float th = ruv__topk_threshold(gate);
-        if (allow) {
-            for (size_t j = 0; j < l->n; j++)
-                if (s.lb[j] <= th && ruv__row_allowed(allow, l->rows[j]))
-                    s.sel[m++] = (uint32_t)j;
-        } else {
-            m = select_at_most(s.lb, l->n, th, s.sel);
-        }
-        enum { AHEAD = 8 };
-        for (size_t i = 0; i < m && i < AHEAD; i++)
-            prefetch_bytes(l->ucode + s.sel[i] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
-        for (size_t i = 0; i < m && !rc; i++) {
-            if (i + AHEAD < m)
-                prefetch_bytes(l->ucode + s.sel[i + AHEAD] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
-            uint32_t j = s.sel[i];
-            if (s.lb[j] > ruv__topk_threshold(gate))
-                continue;
-            float ipu = k->dot_u8_f32(l->ucode + j * ruv__rq_ex_bytes(r), s.qr, r->dim_pad);
-            struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
-            uint32_t row = l->rows[j];
-            if (!plus) {
-                ruv__topk_push(out, ruv__rabitq_est(&fx, &qc, ipu, bits), row);
-                continue;
-            }
-            float est, lb, ubv;
-            ruv__rabitq_est_bounds(&fx, &qc, ipu, bits, &est, &lb, &ubv);
-            if (lb > ruv__topk_threshold(&ub))
-                continue;
-            ruv__topk_push(&ub, ubv, row);
-            rc = cands_push(&cs, lb, est, row);
+    for (uint32_t pi = 0; pi < np && !rc; pi++)
+        rc = ruv__rq_scan(&p, p.s.probe[pi]);
+    if (!rc && adapt) {
+        rc = ruv__rq_probe_on(&p, q, qq, p.s.probe, np);
+    } else if (!rc) {
+        /* Completeness: nprobe lists that are empty or short (duplicates,
+         * more lists than distinct vectors, a narrow allow-list) must not
+         * leave fewer than k results while rows remain: probe on in
+         * order of distance until k rows have been seen or every list. */
+        for (uint32_t pi = np; !rc && p.seen < sp->k && pi < r->nlist; pi++) {
+            if (pi == np) /* the first np entries stay as they were: ties go by id */
+                ruv__probe_nearest(idx->k, &r->probe, q, p.s.qwork, r->nlist, p.s.probe,
+                                   p.s.probe_dist);
+            rc = ruv__rq_scan(&p, p.s.probe[pi]);
         }
     }
-    if (plus && !rc) {
-        /* Exact re-rank in lower-bound order; stop when no remaining
-         * candidate can beat the k-th exact distance. */
-        int32_t f = sp->rerank_factor >= 0 ? sp->rerank_factor : (int32_t)idx->p.rerank_factor;
-        size_t cap = f > 0 ? (size_t)f * sp->k : cs.n;
-        if (cap < sp->k)
-            cap = sp->k;
-        /* the k-th upper bound only fell while scanning: drop what it now excludes */
-        float ubk = ruv__topk_threshold(&ub);
-        size_t kept = 0;
-        for (size_t i = 0; i < cs.n; i++)
-            if (cs.v[i].lb <= ubk)
-                cs.v[kept++] = cs.v[i];
-        cs.n = kept;
-        heapify(cs.v, cs.n);
-        /* Pop a few candidates at a time and prefetch all their rows before
-         * computing any: the re-rank reads originals from DRAM, and several
-         * misses in flight cost little more than one. Checking the threshold
-         * once per batch may add a re-rank, never skip a needed one. */
-        enum { BATCH = 8 };
-        size_t done = 0;
-        while (cs.n > 0 && done < cap && cs.v[0].lb <= ruv__topk_threshold(out)) {
-            uint32_t rows[BATCH];
-            size_t m = 0;
-            float th = ruv__topk_threshold(out);
-            while (m < BATCH && cs.n > 0 && done + m < cap && cs.v[0].lb <= th) {
-                rows[m] = heap_pop(cs.v, &cs.n).row;
-                prefetch_bytes(idx->vecs + (size_t)rows[m] * idx->p.dim,
-                               idx->p.dim * sizeof(float));
-                m++;
-            }
-            for (size_t i = 0; i < m; i++)
-                ruv__topk_push(out, ruv__exact_dist(idx, q, idx->vecs + (size_t)rows[i] * idx->p.dim),
-                               rows[i]);
-            done += m;
-        }
-    }
+    if (plus && !rc)
+        ruv__rq_rerank(idx, q, sp, &ub, &cs, out, NULL);
     free(cs.v);
     return rc;
 }
