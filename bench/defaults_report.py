@@ -12,7 +12,9 @@ of ours against hnswlib at equal recall. "At equal recall": hnswlib's
 single-query QPS at our in-distribution recall@10, interpolated in
 log(QPS) between the two ef settings around it (the same run's medians);
 when hnswlib never reaches our recall, the ratio is against its most
-accurate setting (less accurate than ours), marked so.
+accurate setting (less accurate than ours), marked so. A second table
+does the same against usearch's defaults and faiss's RaBitQ IVF when the
+run has them.
 """
 
 from __future__ import annotations
@@ -105,6 +107,54 @@ def summary(sets: List[Dict[str, Any]]) -> List[str]:
     return out + [""]
 
 
+def vs_curve(ours: Row, rows: List[Row]) -> Tuple[str, str]:
+    """(where, ratio) of ours against one peer's curve at our in-distribution
+    recall; against its most accurate setting, marked so, when it never
+    reaches it; ("-", "-") when the peer is not in the run."""
+    if not rows:
+        return "-", "-"
+    at = qps_at([(r["recall_in"], r["qps"]) for r in rows], ours["recall_in"])
+    if at is not None:
+        return f"{at:,.0f} QPS", f"{ours['qps'] / at:.2f}"
+    best = max(rows, key=lambda r: (r["recall_in"], r["qps"]))
+    return (f"never (best {best['recall_in']:.3f}, {best['label'].split()[-1]})",
+            f"{ours['qps'] / best['qps']:.2f} (vs its best)")
+
+
+def peers_summary(sets: List[Dict[str, Any]]) -> List[str]:
+    """Ours against the other peers' defaults: usearch as it comes (one
+    setting) and faiss's RaBitQ IVF (nprobe swept), where the run has them."""
+    if not any(r["system"] == "usearch" or "RaBitQ" in r["system"]
+               for s in sets for r in s["rows"]):
+        return []
+    out = ["| set | ours recall@10 in / OOD, QPS | usearch defaults recall in / OOD, QPS "
+           "| ours / usearch QPS | faiss IVF,RaBitQ at our recall | ours / faiss IVF,RaBitQ "
+           "| faiss IVF,RaBitQ best recall in / OOD | build s ours / usearch / faiss RaBitQ "
+           "| B/vector ours / usearch / faiss RaBitQ |",
+           "|---|---|---|---:|---|---:|---|---|---|"]
+    for s in sets:
+        rows = s["rows"]
+        ours = next(r for r in rows if r["label"] == "ours defaults")
+        u = next((r for r in rows if r["system"] == "usearch"), None)
+        rq = [r for r in rows if r["system"].startswith("faiss") and "RaBitQ" in r["system"]]
+        where, ratio = vs_curve(ours, rq)
+        best = max(rq, key=lambda r: (r["recall_in"], r["qps"])) if rq else None
+        out.append(
+            f"| {s['set']} | {fmt(ours['recall_in'])} / {fmt(ours['recall_ood'])}, "
+            f"{ours['qps']:,.0f} | "
+            + (f"{fmt(u['recall_in'])} / {fmt(u['recall_ood'])}, {u['qps']:,.0f} | "
+               f"{ours['qps'] / u['qps']:.2f}"
+               + (" (usearch less accurate)" if u["recall_in"] < ours["recall_in"] else "")
+               + " | " if u else "- | - | ")
+            + f"{where} | {ratio} | "
+            + (f"{fmt(best['recall_in'])} / {fmt(best['recall_ood'])}" if best else "-") + " | "
+            + " / ".join(f"{r['build_s']:.2f}" if r else "-"
+                         for r in (ours, u, rq[0] if rq else None)) + " | "
+            + " / ".join(f"{r['bytes_per_vector']:,.0f}" if r else "-"
+                         for r in (ours, u, rq[0] if rq else None)) + " |")
+    return out + [""]
+
+
 def plot(sets: List[Dict[str, Any]], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -176,6 +226,7 @@ def main() -> None:
                   "process CPU seconds (all threads); batch QPS wall-clock.\n")
         sets += res["sets"]
     print("\n".join(summary(sets)))
+    print("\n".join(peers_summary(sets)))
     for s in sets:
         print("\n".join(set_table(s)))
     if a.png:
