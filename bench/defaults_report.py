@@ -5,7 +5,10 @@
 
 Several files (e.g. the 1M set run on its own and the other sets in
 another run) are reported together: each file's command, time and load
-first, then one summary and one plot over every set, in the files' order.
+first, then one summary and one plot over every set, in the files' order;
+a set in more than one file is taken from the first file that has it
+(newest first: a re-run replaces an older run's set). Each plot panel
+names the run its set is from.
 
 Prints Markdown: per data set every setting's row, then one summary table
 of ours against hnswlib at equal recall. "At equal recall": hnswlib's
@@ -180,7 +183,8 @@ def plot(sets: List[Dict[str, Any]], path: Path) -> None:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], mk, color=color, label=name,
                     markersize=12 if mk == "*" else 5)
         ax.set_yscale("log")
-        ax.set_title(f"{s['set']} ({s['metric']}, D={s['dim']})", fontsize=9)
+        ax.set_title(f"{s['set']} ({s['metric']}, D={s['dim']})"
+                     + (f"\nrun of {s['run']}" if "run" in s else ""), fontsize=9)
         ax.set_xlabel("recall@10 (in-distribution)", fontsize=8)
         ax.set_ylabel("QPS, 1 thread", fontsize=8)
         # the region that matters: from a little below ours and hnswlib's best
@@ -188,7 +192,16 @@ def plot(sets: List[Dict[str, Any]], path: Path) -> None:
                  if r["system"].startswith("ours defaults")]
         focus += [max((r["recall_in"] for r in s["rows"] if r["system"] == "hnswlib"),
                       default=1.0)]
-        ax.set_xlim(max(0.0, min(0.85, min(focus)) - 0.05), 1.005)
+        lo = max(0.0, min(0.85, min(focus)) - 0.05)
+        ax.set_xlim(lo, 1.005)
+        # a curve that never reaches the axis (faiss's IVF,RaBitQ without a
+        # refine stops far below) is named with its best recall, not dropped silently
+        off = [f"{name.split(' IVF')[0]}{' RaBitQ' if 'RaBitQ' in name else ''}: best "
+               f"{max(r['recall_in'] for r in rows):.2f}" for name, rows in systems.items()
+               if max(r["recall_in"] for r in rows) < lo]
+        if off:
+            ax.text(0.02, 0.02, "left of the axis: " + "; ".join(off), transform=ax.transAxes,
+                    fontsize=7, va="bottom")
         ax.grid(True, which="both", alpha=0.3)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(sets):]:
@@ -214,8 +227,14 @@ def main() -> None:
     for path in a.results:
         res = json.loads(Path(path).read_text())
         m = res["meta"]
+        # a set measured again in a later run: the first file given wins
+        seen = {s["set"] for s in sets}
+        dropped = [s["set"] for s in res["sets"] if s["set"] in seen]
+        res["sets"] = [dict(s, run=m["start_utc"]) for s in res["sets"] if s["set"] not in seen]
         names = ", ".join(s["set"] + (" (partial: not every system finished)"
                                       if s.get("partial") else "") for s in res["sets"])
+        if dropped:
+            names += " (" + ", ".join(dropped) + ": from an earlier file given)"
         print(f"Command: `{m['command']}`, started {m['start_utc']}; sets {names}; "
               f"CPU {m.get('cpu_description', m['cpu_model'])}, {m['cpus']} vCPUs, "
               f"kernel plugin {m['kernel']}; versions {m['versions']}")
