@@ -140,6 +140,8 @@ def peers_summary(sets: List[Dict[str, Any]]) -> List[str]:
         ours = next(r for r in rows if r["label"] == "ours defaults")
         u = next((r for r in rows if r["system"] == "usearch"), None)
         rq = [r for r in rows if r["system"].startswith("faiss") and "RaBitQ" in r["system"]]
+        if u is None and not rq:  # a run without these peers (e.g. an older file)
+            continue
         where, ratio = vs_curve(ours, rq)
         best = max(rq, key=lambda r: (r["recall_in"], r["qps"])) if rq else None
         out.append(
