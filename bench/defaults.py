@@ -20,8 +20,14 @@ each library's own parallelism), build time (wall, every core) and bytes
 per vector (what the library says it holds in memory, or its serialised
 size). One process per run: the systems see the same machine load.
 
-Data sets: bench/defaults_data.py (generated from seeds in memory) and
-demo-100k (/work/shared/datasets/ruvector-demo-100k, read in place).
+Data sets: bench/defaults_data.py (generated from seeds in memory),
+demo-100k (/work/shared/datasets/ruvector-demo-100k, read in place) and
+bench/peers' generated sets (embed384-100k, ...: read from, or generated
+into, its cache, --peers-cache), e.g. to re-check a tuned row of
+docs/benchmarks-peers.md on one clock:
+
+    python3 bench/defaults.py --sets embed384-100k --only ours,hnswlib,faiss \
+        --variant target_recall=0,nlist=256,bits=4,nprobe=4/8/16 --clock cpu
 
 Never run in CI. Needs numpy, hnswlib, faiss-cpu, usearch (pip) and the
 ruvector package (a wheel, or the extension built in place:
@@ -61,6 +67,7 @@ from bench_data import (  # noqa: E402
     tie_tolerant_recall,
 )
 
+import bench_data  # noqa: E402
 import cpuinfo  # noqa: E402
 import defaults_data  # noqa: E402
 import ruvector  # noqa: E402
@@ -94,7 +101,19 @@ def load_set(name: str) -> Tuple[np.ndarray, np.ndarray, str, int]:
         return read_vecs(DEMO_DIR / "base.fvecs"), read_vecs(DEMO_DIR / "query.fvecs"), "l2", 200
     if name in defaults_data.GENERATORS:
         return defaults_data.load(name)
+    if name in bench_data.catalogue():
+        # a set of bench/peers (e.g. embed384-100k: 900 queries in distribution,
+        # then 100 OOD), generated into that harness's cache on first use, so
+        # that its tuned rows can be re-checked here, interleaved on one clock
+        ds = bench_data.prepare(name, PEERS_CACHE, lambda m: print(m, flush=True))
+        base, queries = bench_data.load_base(ds), bench_data.load_queries(ds)
+        n_ood = int(round(0.1 * queries.shape[0])) if name.startswith("embed") else 0
+        return base, queries, ds.metric, int(queries.shape[0]) - n_ood
     raise SystemExit(f"unknown data set {name!r}")
+
+
+#: the bench/peers cache its sets are read from (--peers-cache)
+PEERS_CACHE = Path(os.environ.get("RUVECTOR_BENCH_CACHE", "/tmp/ruvector-bench-data"))
 
 
 #: the clock of the single-query QPS and the build times: "wall" (the
@@ -138,6 +157,9 @@ def ours(base: np.ndarray, metric: str, variants: List[Dict[str, Any]]) -> List[
     out = []
     eng = ruvector.Engine()
     for v in variants:
+        # nprobe=2/4/8: one build, each search given that nprobe (exactly that
+        # many lists: the tuned rows of docs/benchmarks-peers.md)
+        sweep = v.pop("nprobe") if isinstance(v.get("nprobe"), list) else None
         idx, secs = timed(lambda: ruvector.RabitqPlusIndex.build(base, metric=metric, engine=eng,
                                                                  **v))
         name = "ours " + (",".join(f"{k}={x}" for k, x in v.items()) or "defaults")
@@ -150,6 +172,10 @@ def ours(base: np.ndarray, metric: str, variants: List[Dict[str, Any]]) -> List[
         def batch(ix: Any, **kw: Any) -> SearchBatch:
             return lambda qs: ix.search_batch(qs, K, **kw)[0].astype(np.int64)
 
+        if sweep:
+            out += [Setting(name, f"{name} nprobe={p}", one(idx, nprobe=p), batch(idx, nprobe=p),
+                            secs, bpv) for p in sweep]
+            continue
         out.append(Setting(name, name, one(idx), batch(idx), secs, bpv))
         if not v:
             out.append(Setting(name, name + " recall=0.99", one(idx, recall=0.99),
@@ -381,10 +407,15 @@ def print_rows(res: Dict[str, Any]) -> None:
 
 
 def parse_variant(text: str) -> Dict[str, Any]:
+    """"nlist=256,bits=4" -> build parameters; "nprobe=2/4/8" -> a list: one
+    build, searched at each nprobe."""
     out: Dict[str, Any] = {}
     for part in filter(None, text.split(",")):
         k, v = part.split("=", 1)
-        out[k] = float(v) if k == "target_recall" else int(v)
+        if k == "nprobe" and "/" in v:
+            out[k] = [int(x) for x in v.split("/")]
+        else:
+            out[k] = float(v) if k == "target_recall" else int(v)
     return out
 
 
@@ -421,11 +452,13 @@ def versions() -> Dict[str, str]:
 
 
 def main() -> None:
+    global CLOCK, PEERS_CACHE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", default="issue14")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--variant", action="append", default=[],
-                    help="extra build parameters for ours, e.g. nlist=0,bits=4 (repeatable)")
+                    help="extra build parameters for ours, e.g. nlist=0,bits=4 (repeatable); "
+                         "nprobe=2/4/8: one build searched with each nprobe given")
     ap.add_argument("--ef", default="16,32,64,128,256")
     ap.add_argument("--nprobe", default="1,2,4,8,16,32,64")
     ap.add_argument("--only", default="",
@@ -442,9 +475,12 @@ def main() -> None:
                     help="cpu: single-query QPS from the searching thread's CPU time and "
                          "build times in process CPU seconds (all threads), for a machine "
                          "shared with other jobs; batch QPS stays wall-clock")
+    ap.add_argument("--peers-cache", default=str(PEERS_CACHE),
+                    help="bench/peers' cache, where its sets (embed384-100k, ...) are read "
+                         "or generated (default $RUVECTOR_BENCH_CACHE or /tmp/ruvector-bench-data)")
     a = ap.parse_args()
-    global CLOCK
     CLOCK = a.clock
+    PEERS_CACHE = Path(a.peers_cache)
     meta = {"cpu_model": cpu_model(), "cpu_description": cpuinfo.describe(),
             "cpu_flags": cpu_flags(), "cpus": os.cpu_count(),
             "kernel": ruvector.Engine().kernel, "command": "python3 " + " ".join(sys.argv),

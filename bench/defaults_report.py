@@ -5,14 +5,19 @@
 
 Several files (e.g. the 1M set run on its own and the other sets in
 another run) are reported together: each file's command, time and load
-first, then one summary and one plot over every set, in the files' order.
+first, then one summary and one plot over every set, in the files' order;
+a set in more than one file is taken from the first file that has it
+(newest first: a re-run replaces an older run's set). Each plot panel
+names the run its set is from.
 
 Prints Markdown: per data set every setting's row, then one summary table
 of ours against hnswlib at equal recall. "At equal recall": hnswlib's
 single-query QPS at our in-distribution recall@10, interpolated in
 log(QPS) between the two ef settings around it (the same run's medians);
 when hnswlib never reaches our recall, the ratio is against its most
-accurate setting (less accurate than ours), marked so.
+accurate setting (less accurate than ours), marked so. A second table
+does the same against usearch's defaults and faiss's RaBitQ IVF when the
+run has them.
 """
 
 from __future__ import annotations
@@ -105,6 +110,56 @@ def summary(sets: List[Dict[str, Any]]) -> List[str]:
     return out + [""]
 
 
+def vs_curve(ours: Row, rows: List[Row]) -> Tuple[str, str]:
+    """(where, ratio) of ours against one peer's curve at our in-distribution
+    recall; against its most accurate setting, marked so, when it never
+    reaches it; ("-", "-") when the peer is not in the run."""
+    if not rows:
+        return "-", "-"
+    at = qps_at([(r["recall_in"], r["qps"]) for r in rows], ours["recall_in"])
+    if at is not None:
+        return f"{at:,.0f} QPS", f"{ours['qps'] / at:.2f}"
+    best = max(rows, key=lambda r: (r["recall_in"], r["qps"]))
+    return (f"never (best {best['recall_in']:.3f}, {best['label'].split()[-1]})",
+            f"{ours['qps'] / best['qps']:.2f} (vs its best)")
+
+
+def peers_summary(sets: List[Dict[str, Any]]) -> List[str]:
+    """Ours against the other peers' defaults: usearch as it comes (one
+    setting) and faiss's RaBitQ IVF (nprobe swept), where the run has them."""
+    if not any(r["system"] == "usearch" or "RaBitQ" in r["system"]
+               for s in sets for r in s["rows"]):
+        return []
+    out = ["| set | ours recall@10 in / OOD, QPS | usearch defaults recall in / OOD, QPS "
+           "| ours / usearch QPS | faiss IVF,RaBitQ at our recall | ours / faiss IVF,RaBitQ "
+           "| faiss IVF,RaBitQ best recall in / OOD | build s ours / usearch / faiss RaBitQ "
+           "| B/vector ours / usearch / faiss RaBitQ |",
+           "|---|---|---|---:|---|---:|---|---|---|"]
+    for s in sets:
+        rows = s["rows"]
+        ours = next(r for r in rows if r["label"] == "ours defaults")
+        u = next((r for r in rows if r["system"] == "usearch"), None)
+        rq = [r for r in rows if r["system"].startswith("faiss") and "RaBitQ" in r["system"]]
+        if u is None and not rq:  # a run without these peers (e.g. an older file)
+            continue
+        where, ratio = vs_curve(ours, rq)
+        best = max(rq, key=lambda r: (r["recall_in"], r["qps"])) if rq else None
+        out.append(
+            f"| {s['set']} | {fmt(ours['recall_in'])} / {fmt(ours['recall_ood'])}, "
+            f"{ours['qps']:,.0f} | "
+            + (f"{fmt(u['recall_in'])} / {fmt(u['recall_ood'])}, {u['qps']:,.0f} | "
+               f"{ours['qps'] / u['qps']:.2f}"
+               + (" (usearch less accurate)" if u["recall_in"] < ours["recall_in"] else "")
+               + " | " if u else "- | - | ")
+            + f"{where} | {ratio} | "
+            + (f"{fmt(best['recall_in'])} / {fmt(best['recall_ood'])}" if best else "-") + " | "
+            + " / ".join(f"{r['build_s']:.2f}" if r else "-"
+                         for r in (ours, u, rq[0] if rq else None)) + " | "
+            + " / ".join(f"{r['bytes_per_vector']:,.0f}" if r else "-"
+                         for r in (ours, u, rq[0] if rq else None)) + " |")
+    return out + [""]
+
+
 def plot(sets: List[Dict[str, Any]], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -130,7 +185,8 @@ def plot(sets: List[Dict[str, Any]], path: Path) -> None:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], mk, color=color, label=name,
                     markersize=12 if mk == "*" else 5)
         ax.set_yscale("log")
-        ax.set_title(f"{s['set']} ({s['metric']}, D={s['dim']})", fontsize=9)
+        ax.set_title(f"{s['set']} ({s['metric']}, D={s['dim']})"
+                     + (f"\nrun of {s['run']}" if "run" in s else ""), fontsize=9)
         ax.set_xlabel("recall@10 (in-distribution)", fontsize=8)
         ax.set_ylabel("QPS, 1 thread", fontsize=8)
         # the region that matters: from a little below ours and hnswlib's best
@@ -138,7 +194,16 @@ def plot(sets: List[Dict[str, Any]], path: Path) -> None:
                  if r["system"].startswith("ours defaults")]
         focus += [max((r["recall_in"] for r in s["rows"] if r["system"] == "hnswlib"),
                       default=1.0)]
-        ax.set_xlim(max(0.0, min(0.85, min(focus)) - 0.05), 1.005)
+        lo = max(0.0, min(0.85, min(focus)) - 0.05)
+        ax.set_xlim(lo, 1.005)
+        # a curve that never reaches the axis (faiss's IVF,RaBitQ without a
+        # refine stops far below) is named with its best recall, not dropped silently
+        off = [f"{name.split(' IVF')[0]}{' RaBitQ' if 'RaBitQ' in name else ''}: best "
+               f"{max(r['recall_in'] for r in rows):.2f}" for name, rows in systems.items()
+               if max(r["recall_in"] for r in rows) < lo]
+        if off:
+            ax.text(0.02, 0.02, "left of the axis: " + "; ".join(off), transform=ax.transAxes,
+                    fontsize=7, va="bottom")
         ax.grid(True, which="both", alpha=0.3)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(sets):]:
@@ -164,8 +229,14 @@ def main() -> None:
     for path in a.results:
         res = json.loads(Path(path).read_text())
         m = res["meta"]
+        # a set measured again in a later run: the first file given wins
+        seen = {s["set"] for s in sets}
+        dropped = [s["set"] for s in res["sets"] if s["set"] in seen]
+        res["sets"] = [dict(s, run=m["start_utc"]) for s in res["sets"] if s["set"] not in seen]
         names = ", ".join(s["set"] + (" (partial: not every system finished)"
                                       if s.get("partial") else "") for s in res["sets"])
+        if dropped:
+            names += " (" + ", ".join(dropped) + ": from an earlier file given)"
         print(f"Command: `{m['command']}`, started {m['start_utc']}; sets {names}; "
               f"CPU {m.get('cpu_description', m['cpu_model'])}, {m['cpus']} vCPUs, "
               f"kernel plugin {m['kernel']}; versions {m['versions']}")
@@ -176,6 +247,7 @@ def main() -> None:
                   "process CPU seconds (all threads); batch QPS wall-clock.\n")
         sets += res["sets"]
     print("\n".join(summary(sets)))
+    print("\n".join(peers_summary(sets)))
     for s in sets:
         print("\n".join(set_table(s)))
     if a.png:
