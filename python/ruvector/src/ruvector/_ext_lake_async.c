@@ -52,10 +52,21 @@ struct pending {
 };
 
 struct lake_done {
-    pthread_mutex_t mu;
-    struct pending *head, *tail;
+    struct pending *head, *tail; /* under done_mu */
     int fd[2]; /* a pipe: [0] is notify_fd, [1] gets a byte when head goes from NULL */
 };
+
+/* One lock for every lake's queue (a list append or take, a few
+ * instructions, so lakes do not contend in practice) so that one
+ * pthread_atfork handler covers them all: a fork while a pool thread held a
+ * per-lake lock would leave the child's poll() waiting forever, since the
+ * thread that would unlock it does not exist there. The forking thread
+ * takes the lock before fork() and releases it on both sides. */
+static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t done_atfork_once = PTHREAD_ONCE_INIT;
+static void done_lock(void) { pthread_mutex_lock(&done_mu); }
+static void done_unlock(void) { pthread_mutex_unlock(&done_mu); }
+static void done_atfork(void) { pthread_atfork(done_lock, done_unlock, done_unlock); }
 
 static int nonblocking(int fd)
 {
@@ -78,13 +89,14 @@ int lake_done_init(LakeObject *self)
         PyMem_Free(d);
         return -1;
     }
-    if (nonblocking(d->fd[0]) || nonblocking(d->fd[1]) || pthread_mutex_init(&d->mu, NULL)) {
+    if (nonblocking(d->fd[0]) || nonblocking(d->fd[1])) {
         PyErr_SetFromErrno(PyExc_OSError);
         close(d->fd[0]);
         close(d->fd[1]);
         PyMem_Free(d);
         return -1;
     }
+    pthread_once(&done_atfork_once, done_atfork);
     self->done = d;
     return 0;
 }
@@ -186,7 +198,6 @@ void lake_done_free(LakeObject *self)
         d->head = p->next;
         pending_free(p);
     }
-    pthread_mutex_destroy(&d->mu);
     close(d->fd[0]);
     close(d->fd[1]);
     PyMem_Free(d);
@@ -206,14 +217,14 @@ static void pending_done(void *ctx, int status)
                           p->tg.data, p->nh.data);
     struct lake_done *d = p->queue;
     p->next = NULL;
-    pthread_mutex_lock(&d->mu);
+    done_lock();
     int was_empty = d->head == NULL;
     if (d->tail)
         d->tail->next = p;
     else
         d->head = p;
     d->tail = p;
-    pthread_mutex_unlock(&d->mu);
+    done_unlock();
     if (was_empty) {
         /* a full pipe is readable already; nothing else can fail here */
         const char one = 1;
@@ -296,7 +307,7 @@ PyObject *lake_poll(PyObject *obj, PyObject *args)
         ;
     struct pending *got = NULL, *last = NULL;
     Py_ssize_t n = 0;
-    pthread_mutex_lock(&d->mu);
+    done_lock();
     got = d->head;
     for (struct pending *p = d->head; p && n < max; p = p->next) {
         last = p;
@@ -309,7 +320,7 @@ PyObject *lake_poll(PyObject *obj, PyObject *args)
             d->tail = NULL;
     }
     int more = d->head != NULL;
-    pthread_mutex_unlock(&d->mu);
+    done_unlock();
     if (more) { /* the rest at the loop's next turn */
         const char one = 1;
         ssize_t w = write(d->fd[1], &one, 1);
