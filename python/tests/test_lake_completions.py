@@ -283,3 +283,66 @@ def test_two_loops_in_two_threads_take_each_others_results() -> None:
             t.join()
         assert not bad, bad
         assert not any(lp in lake._completions._loops for lp in loops)
+
+
+def _in_child(check: Any) -> int:
+    """Runs check() in a forked child (a hang guard of 30 s); its exit status."""
+    import faulthandler
+    import os
+    import warnings
+    with warnings.catch_warnings():
+        # 3.12+: "use of fork() may lead to deadlocks" (the engine's pool threads)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            faulthandler.dump_traceback_later(30, exit=True)
+            code = 0 if check() else 2
+        finally:
+            os._exit(code)
+    return os.waitpid(pid, 0)[1]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_fork_with_requests_in_flight() -> None:
+    """A child forked while the lake's async requests were in flight gets a
+    StateError naming why from every call of that lake (the requests'
+    threads and what they held stayed in the parent: a search there hung
+    before), while a new lake in the child works and the parent's requests
+    all finish with the sync results. A lake idle at the fork stays usable
+    in the child."""
+    lake, vecs = local_lake()
+    with lake:
+        want = [[h.id for h in lake.search_one("c", vecs[i], k=3)] for i in range(40)]
+
+        def child_busy() -> bool:
+            try:
+                lake.search_one("c", vecs[0], k=3)
+                return False
+            except ruvector.StateError as e:
+                if "in flight when the process forked" not in str(e):
+                    return False
+            lake.close()  # does not wait for the parent's requests
+            fresh, v2 = local_lake()
+            with fresh:
+                return [h.id for h in fresh.search_one("c", v2[0], k=3)] == want[0]
+
+        async def main() -> Tuple[int, List[List[int]]]:
+            tasks = [asyncio.ensure_future(lake.search_one_async("c", vecs[i], k=3))
+                     for i in range(40)]
+            await asyncio.sleep(0)  # every request submitted, most still running
+            status = _in_child(child_busy)
+            res = await asyncio.gather(*tasks)
+            return status, [[h.id for h in r] for r in res]
+
+        status, got = asyncio.run(main())
+        assert status == 0
+        assert got == want
+
+        def child_idle() -> bool:
+            got1 = [h.id for h in lake.search_one("c", vecs[1], k=3)]
+            got2 = asyncio.run(lake.search_one_async("c", vecs[2], k=3))
+            return got1 == want[1] and [h.id for h in got2] == want[2]
+
+        assert _in_child(child_idle) == 0

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from . import _ext
 from ._arrays import F32, U64, as_float32, check_batch_output
 from ._engine import Engine
-from ._errors import STATUS_CLASSES, BackendError, LakeError, NotFoundError, RuVectorError
+from ._errors import STATUS_CLASSES, BackendError, LakeError, NotFoundError, RuVectorError, StateError
 from . import _lake_hosted
 from ._lake_adapter import BackendAdapter
 from ._lake_backends import FsBackend, LocalBackend, _engine_handle
@@ -649,3 +649,38 @@ _open_lakes: "weakref.WeakSet[RuLake]" = weakref.WeakSet()
 def _close_open_lakes() -> None:
     for lake in list(_open_lakes):
         lake.close()
+
+
+class _ForkedHandle:
+    """A lake's handle in a child forked while the lake had async requests
+    in flight. Those requests, and whatever they held in the plugin (a
+    describe or prime in progress, a pool task), belong to the parent's
+    threads, which the child does not have: a search in the child would
+    wait for them forever. So every call raises StateError, saying why;
+    close does nothing (the parent's requests are not the child's to wait
+    for). A lake with nothing in flight at the fork stays usable."""
+
+    __slots__ = ("_h", "_why")
+
+    def __init__(self, h: Any, inflight: int) -> None:
+        self._h = h  # kept: its memory is the parent's copy
+        self._why = (f"this RuLake had {inflight} async request(s) in flight when the process "
+                     f"forked (parent pid {os.getppid()}); their threads stayed in the parent, "
+                     "so the child cannot use it: build a new RuLake in the child")
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        raise StateError(self._why)
+
+
+def _after_fork_in_child() -> None:
+    for lake in list(_open_lakes):
+        inflight = sum(lake._completions._loops.values())
+        if inflight and not isinstance(lake._h, _ForkedHandle):
+            lake._h = _ForkedHandle(lake._h, inflight)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
