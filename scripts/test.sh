@@ -65,7 +65,7 @@ for t in test_errors test_config test_cpu test_topo test_loader test_kernel_slot
          ../plugins/embed-onnx/tests/test_pooling; do
     name=${t##*/}
     [ -x "$b/tests/$t" ] || { echo "SKIP: valgrind $name (not built: no jansson or cmocka)"; continue; }
-    if ! (cd "$b" && env RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures:$b/plugins/rulake:$b/plugins/a2a:$b/plugins/embed-onnx" \
+    if ! (cd "$b" && env RUV_TEST_UNDER_VALGRIND=1 RUVECTOR_PLUGIN_PATH="$b/plugins/kernel-avx2:$b/plugins/kernel-avx512:$b/plugins/kernel-neon:$b/tests/fixtures:$b/plugins/rulake:$b/plugins/a2a:$b/plugins/embed-onnx" \
             RUV_TEST_FIXTURES="$b/tests/fixtures" RUV_TEST_SRCDIR="$top" \
             ./libtool --mode=execute valgrind -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite --suppressions="$top/plugins/embed-onnx/tests/valgrind.supp" \
