@@ -196,6 +196,7 @@ struct ruv_lake_ops;
 struct ruv_lake;
 struct ruv_lake_target;
 struct ruv_lake_hit;
+struct ruv_lake_query;
 typedef struct {
     PyObject_HEAD
     PyObject *engine;
@@ -218,6 +219,10 @@ static inline void lake_rdlock(LakeObject *self)
  * (dropped with lake_drop_holds, set or not). 0, or -1 with TypeError. */
 int lake_target_of(PyObject *t, struct ruv_lake_target *out, PyObject **hold);
 void lake_drop_holds(PyObject **hold, Py_ssize_t n);
+/* ops->search under the lake's read lock, called without the GIL: the
+ * status, and on failure its detail in detail (DETAIL_SIZE bytes; "the
+ * lake is closed" when it was). */
+int lake_search_nogil(LakeObject *self, const struct ruv_lake_query *q, char *detail);
 /* hits (nq x k, nhits each) into the caller's arrays, padding like search_batch. */
 void lake_fill_outputs(const struct ruv_lake_hit *hits, size_t nq, uint32_t k, uint64_t *ids,
                        float *scores, uint32_t *targets, const uint32_t *nhits);

@@ -260,6 +260,18 @@ void lake_fill_outputs(const struct ruv_lake_hit *hits, size_t nq, uint32_t k, u
         }
 }
 
+int lake_search_nogil(LakeObject *self, const struct ruv_lake_query *q, char *detail)
+{
+    pthread_rwlock_rdlock(&self->lock);
+    int st = self->lake ? self->ops->search(self->lake, q) : RUV_E_STATE;
+    if (st)
+        save_detail(detail);
+    pthread_rwlock_unlock(&self->lock);
+    if (st == RUV_E_STATE && !detail[0])
+        snprintf(detail, DETAIL_SIZE, "the lake is closed");
+    return st;
+}
+
 /* search(targets, queries, k, rerank_factor, flags, out_ids, out_scores,
  *        out_targets, out_nhits) -> list[tuple[int, str]]
  * targets: tuple of target tuples; queries float32 (nq, dim); outputs are
@@ -318,18 +330,12 @@ static PyObject *lake_search(PyObject *obj, PyObject *args)
     char detail[DETAIL_SIZE] = "";
     int st;
     Py_BEGIN_ALLOW_THREADS
-    pthread_rwlock_rdlock(&self->lock);
-    st = self->lake ? self->ops->search(self->lake, &qq) : RUV_E_STATE;
-    if (st)
-        save_detail(detail);
-    pthread_rwlock_unlock(&self->lock);
+    st = lake_search_nogil(self, &qq, detail);
     if (st == RUV_OK)
         lake_fill_outputs(hits, (size_t)q.rows, k, ids.data, scores.data, tg.data, nh.data);
     Py_END_ALLOW_THREADS
     PyMem_Free(hits);
     if (st) {
-        if (st == RUV_E_STATE && !detail[0])
-            snprintf(detail, sizeof detail, "the lake is closed");
         raise_detail(st, detail);
         goto done;
     }

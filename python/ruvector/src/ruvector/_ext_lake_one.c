@@ -8,9 +8,6 @@
  * ~11 us of a ~30 us search of 2,000 rows, measured in session 9). */
 #include "_ext.h"
 
-#include <stdio.h>
-#include <string.h>
-
 #include <ruvector/error.h>
 #include <ruvector/feature-lake.h>
 
@@ -101,15 +98,9 @@ PyObject *lake_search_one(PyObject *obj, PyObject *args)
     char detail[DETAIL_SIZE] = "";
     int st;
     Py_BEGIN_ALLOW_THREADS
-    pthread_rwlock_rdlock(&self->lock);
-    st = self->lake ? self->ops->search(self->lake, &qq) : RUV_E_STATE;
-    if (st)
-        save_detail(detail);
-    pthread_rwlock_unlock(&self->lock);
+    st = lake_search_nogil(self, &qq, detail);
     Py_END_ALLOW_THREADS
     if (st) {
-        if (st == RUV_E_STATE && !detail[0])
-            snprintf(detail, sizeof detail, "the lake is closed");
         raise_detail(st, detail);
         goto done;
     }
