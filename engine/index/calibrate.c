@@ -31,7 +31,7 @@
 /* 200 queries, 2,000 neighbours. The neighbours of one query are not
  * independent (a query whose region is hard misses several), so the
  * recall's standard error is the per-query recall's spread over sqrt(200),
- * not the binomial ~0.005 of 2,000 draws: 0.013 at 0.93 on embed384-100k
+ * not the binomial ~0.005 of 2,000 draws: 0.013 at nprobe 2 on embed384-100k
  * (docs/indexes.md, "Calibration") */
 #define CAL_QUERIES 200u
 #define CAL_K 10u
@@ -44,7 +44,8 @@
  * errors reaches the target: a one-sided 95 % lower confidence bound, so
  * an nprobe whose recall on queries of the same process is below the target
  * passes only by a 1-in-20 draw of the sample (the mean alone passed it by
- * ~1 in 2 right at the target, and took 0.957 on 200 rows for 0.93). */
+ * ~1 in 2 right at the target, and took 0.957 on 200 rows for 0.943 on
+ * 5,000). */
 #define CAL_Z 1.645
 
 /* The GEMM screen's margin per unit of |q|^2 + |x|^2 and dimension: the
