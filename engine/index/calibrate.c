@@ -1,7 +1,8 @@
 /* Build-time calibration: the index answers a seeded sample of its own rows
  * as queries (each row excluded from its own answer), against the exact
  * neighbours of those rows, at increasing nprobe. The smallest nprobe whose
- * recall@10 reaches the target becomes the default; the measured curve lets
+ * recall@10 reaches the target with 95 % confidence (CAL_Z) becomes the
+ * default; the measured curve lets
  * a search ask for more (ruv_search_params.recall).
  *
  * Recall is tie-tolerant: a result counts when its exact distance is within
@@ -27,13 +28,25 @@
 #include "index/idmap.h"
 #include "index/topk.h"
 
-#define CAL_QUERIES 200u /* 2,000 neighbours: the recall's standard error is ~0.005 at 0.95 */
+/* 200 queries, 2,000 neighbours. The neighbours of one query are not
+ * independent (a query whose region is hard misses several), so the
+ * recall's standard error is the per-query recall's spread over sqrt(200),
+ * not the binomial ~0.005 of 2,000 draws: 0.013 at nprobe 2 on embed384-100k
+ * (docs/indexes.md, "Calibration") */
+#define CAL_QUERIES 200u
 #define CAL_K 10u
 #define CAL_TILE RUV__CAL_TILE
 #define TRUTH_GROUP RUV__CAL_GROUP
 /* The ladder stops once this is reached: the curve must reach past the
  * default target for search(..., recall=0.99). */
 #define CAL_CEILING 0.995f
+/* An nprobe is chosen when the sample's recall less this many standard
+ * errors reaches the target: a one-sided 95 % lower confidence bound, so
+ * an nprobe whose recall on queries of the same process is below the target
+ * passes only by a 1-in-20 draw of the sample (the mean alone passed it by
+ * ~1 in 2 right at the target, and took 0.957 on 200 rows for 0.943 on
+ * 5,000). */
+#define CAL_Z 1.645
 
 /* The GEMM screen's margin per unit of |q|^2 + |x|^2 and dimension: the
  * rounding of a float dot product of length D is at most ~D * 2^-24 times
@@ -201,8 +214,10 @@ static int is_hit(const struct cal *c, uint32_t q, const float *qv, uint32_t row
     return hit;
 }
 
-/* Recall@kk of the sample at nprobe np (0: the index's default). */
-static int measure(struct cal *c, uint32_t np, float *recall)
+/* Recall@kk of the sample at nprobe np (0: the index's default) and, when
+ * lower is not NULL, its lower confidence bound: the mean of the per-query
+ * recalls less CAL_Z times their standard error. */
+static int measure(struct cal *c, uint32_t np, float *recall, float *lower)
 {
     ruv_search_params sp;
     ruv_search_params_init(&sp, c->kk + 1); /* one more: the query row finds itself */
@@ -225,7 +240,9 @@ static int measure(struct cal *c, uint32_t np, float *recall)
     const struct ruv_index *idx = c->idx;
     const size_t dim = idx->p.dim;
     size_t hits = 0;
+    double sq = 0.0; /* sum over queries of (hits of the query)^2 */
     for (uint32_t q = 0; q < c->m; q++) {
+        size_t qhits = 0;
         const uint64_t self = idx->ids[c->sample[q]];
         const float *qv = c->data + (size_t)c->sample[q] * dim;
         const float tol = 1e-5f * fabsf(c->thr[q]) + 1e-6f;
@@ -236,10 +253,23 @@ static int measure(struct cal *c, uint32_t np, float *recall)
             if (id == self || !ruv__idmap_get(&idx->map, idx->ids, id, &row))
                 continue;
             taken++;
-            hits += (size_t)is_hit(c, q, qv, row, tol);
+            qhits += (size_t)is_hit(c, q, qv, row, tol);
         }
+        hits += qhits;
+        sq += (double)qhits * (double)qhits;
     }
-    *recall = (float)((double)hits / ((double)c->m * c->kk));
+    const double m = c->m, mean = (double)hits / (m * c->kk);
+    *recall = (float)mean;
+    if (lower) {
+        /* sample variance of the per-query recalls (hits / kk) */
+        double var = 0.0;
+        if (c->m > 1) {
+            var = (sq / ((double)c->kk * c->kk) - m * mean * mean) / (m - 1.0);
+            if (var < 0.0)
+                var = 0.0;
+        }
+        *lower = (float)(mean - CAL_Z * sqrt(var / m));
+    }
     return RUV_OK;
 }
 
@@ -270,8 +300,8 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
     for (uint32_t np = 1;; np = np + 1 > np * 13 / 10 ? np + 1 : np * 13 / 10) {
         if (np > nlist)
             np = nlist;
-        float r;
-        int rc = measure(c, np, &r);
+        float r, lcb;
+        int rc = measure(c, np, &r, &lcb);
         if (rc)
             return rc;
         curve_put(cv, np, r);
@@ -279,13 +309,15 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
             best = r;
             best_np = np;
         }
-        if (!hi && r >= target) {
+        if (!hi && lcb >= target) {
             hi = np;
             hi_recall = r;
         }
         if (!hi)
             lo = np;
-        if (r >= CAL_CEILING || np == nlist || cv->n == RUV__PLAN_POINTS)
+        /* past the ceiling only while the bound still misses a target below it */
+        if ((r >= CAL_CEILING && (hi || target > CAL_CEILING)) || np == nlist ||
+            cv->n == RUV__PLAN_POINTS)
             break;
     }
     if (!hi) { /* out of reach: where it stopped improving */
@@ -295,12 +327,12 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
     }
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        float r;
-        int rc = measure(c, mid, &r);
+        float r, lcb;
+        int rc = measure(c, mid, &r, &lcb);
         if (rc)
             return rc;
         curve_put(cv, mid, r);
-        if (r >= target) {
+        if (lcb >= target) {
             hi = mid;
             hi_recall = r;
         } else {
@@ -403,7 +435,7 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
             idx->p.planned |= RUV_PLANNED_NPROBE;
         }
     } else if (!rc) {
-        rc = measure(&c, 0, &r); /* exhaustive, or the nprobe the caller gave */
+        rc = measure(&c, 0, &r, NULL); /* exhaustive, or the nprobe the caller gave */
     }
     if (!rc) {
         idx->p.calibrated_recall = r;
