@@ -85,6 +85,12 @@ typedef struct ruv_index_params {
                                       index's own rows at the default nprobe; 0 = not measured */
     uint32_t calibration_queries;  /* rows used as queries (each excluded from its own answer) */
     uint32_t planned;              /* RUV_PLANNED_* bits: which values the plan chose */
+    float calibrated_lower;        /* one-sided 95 % lower confidence bound of
+                                      calibrated_recall (mean less 1.645 standard errors
+                                      of the per-query recalls, at least 0): the value
+                                      compared with target_recall (nprobe, the fewest bits,
+                                      "NOT reached"); 0 = not stored (not measured, or a
+                                      file from before the bound, which compares the mean) */
 } ruv_index_params;
 
 /* bits and nlist: "the build chooses" (ruv_index_params.target_recall). */
