@@ -352,6 +352,23 @@ size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
     return add_probing_short(idx, buf, len, at);
 }
 
+size_t ruv_index_calibration_curve(const ruv_index *idx, uint32_t *nprobe, float *recall,
+                                   float *lower, size_t cap)
+{
+    if (!idx)
+        return 0;
+    const struct ruv__plan_curve *c = &idx->curve;
+    for (size_t i = 0; i < c->n && i < cap; i++) {
+        if (nprobe)
+            nprobe[i] = c->nprobe[i];
+        if (recall)
+            recall[i] = c->recall[i];
+        if (lower)
+            lower[i] = c->bounded ? c->lower[i] : -1.0f;
+    }
+    return c->n;
+}
+
 static int probing_of(const ruv_index *idx, struct ruv__probing *pr)
 {
     *pr = (struct ruv__probing){0};
