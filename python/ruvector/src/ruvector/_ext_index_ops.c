@@ -214,7 +214,10 @@ static PyObject *calibration_curve(const ruv_index *idx)
             Py_CLEAR(list);
             break;
         }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+        if (PyList_SetItem(list, (Py_ssize_t)i, t)) { /* steals t */
+            Py_CLEAR(list);
+            break;
+        }
     }
     return list;
 }
