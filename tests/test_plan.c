@@ -584,6 +584,16 @@ static void test_search_recall_reads_the_bound(void **state)
         differs |= nprobe_by(idx, cv->lower, sp.recall) != nprobe_by(idx, cv->recall, sp.recall);
     }
     assert_true(differs); /* the bound asks for more than the mean somewhere */
+    uint32_t np_out[RUV__PLAN_POINTS];
+    float mean_out[RUV__PLAN_POINTS], lower_out[RUV__PLAN_POINTS];
+    assert_int_equal(ruv_index_calibration_curve(idx, np_out, mean_out, lower_out, 2), cv->n);
+    assert_int_equal(ruv_index_calibration_curve(idx, np_out, mean_out, lower_out,
+                                                 RUV__PLAN_POINTS),
+                     cv->n);
+    assert_memory_equal(np_out, cv->nprobe, cv->n * sizeof *np_out);
+    assert_memory_equal(mean_out, cv->recall, cv->n * sizeof *mean_out);
+    assert_memory_equal(lower_out, cv->lower, cv->n * sizeof *lower_out);
+    assert_int_equal(ruv_index_calibration_curve(NULL, NULL, NULL, NULL, 0), 0);
 
     /* saved and loaded: version 2, the same plan bit for bit */
     char path[300], path1[300], path1b[300];
@@ -617,6 +627,11 @@ static void test_search_recall_reads_the_bound(void **state)
     assert_int_equal(ruv_index_load(eng, path1, &c1), RUV_OK);
     assert_false(c1->curve.bounded);
     assert_true(c1->p.calibrated_lower == 0.0f);
+    assert_int_equal(ruv_index_calibration_curve(c1, np_out, mean_out, lower_out,
+                                                 RUV__PLAN_POINTS),
+                     cv->n);
+    for (uint32_t i = 0; i < cv->n; i++)
+        assert_true(lower_out[i] == -1.0f && mean_out[i] == cv->recall[i]);
     assert_int_equal(c1->p.nprobe, p->nprobe);
     for (int i = 1; i <= 1000; i++) {
         sp.recall = (float)i / 1000.0f;
