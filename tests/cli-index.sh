@@ -53,7 +53,9 @@ check "build says what it chose" has "$out" "plan      IVF nlist 16 (not planned
 check "build says how it probes" has "$out" "probing   adaptive: starts at the floor nprobe"
 out=$($R info "$T/plus.ruv" 2>&1)
 check "info FILE exits 0" test $? -eq 0
-check "info FILE shows the calibration" has "$out" "measured on 200 of its own rows, target 0.95"
+check "info FILE shows the calibration" has "$out" "measured on 200 of its own rows (95 % lower bound [01]\\."
+check "info FILE names the target" has "$out" "), target 0.95"
+check "info FILE prints the curve" has "$out" "curve        recall@10 mean/95% lower bound by nprobe: 1:"
 check "info FILE says probing is adaptive" has "$out" "probing      adaptive: starts at the floor nprobe"
 check "info FILE names the stop rule" has "$out" "stops when no unprobed list's bound can beat the k-th"
 out=$($R build "$T/base.fvecs" -o "$T/small.ruv" --target-recall 0.99 2>&1)

@@ -150,6 +150,12 @@ tests_test_plan_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_plan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_plan_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_plan
+check_PROGRAMS += tests/test_plan_bounds
+tests_test_plan_bounds_SOURCES = tests/test_plan_bounds.c tests/testdata.h tests/fileimage.h
+tests_test_plan_bounds_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_plan_bounds_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_plan_bounds_LDADD = $(RUV_WHITEBOX_LDADD)
+TESTS += tests/test_plan_bounds
 
 check_PROGRAMS += tests/test_adaptive
 tests_test_adaptive_SOURCES = tests/test_adaptive.c tests/testdata.h tests/fileimage.h

@@ -46,7 +46,9 @@ static void test_fewest_bits_reach_target(void **state)
         const ruv_index_params *got = ruv_index_params_get(idx);
         print_message("%s: %u bits, recall@10 %.3f on calibration\n",
                       ruv_index_type_name(types[t]), got->bits, (double)got->calibrated_recall);
-        assert_true(got->calibrated_recall >= 0.9f);
+        /* reached as the plan says it: the bound, and so the mean */
+        assert_true(got->calibrated_lower >= 0.9f);
+        assert_true(got->calibrated_recall >= got->calibrated_lower);
         assert_true(got->planned & RUV_PLANNED_BITS);
         assert_true(got->bits > 1 && got->bits <= 8);
         ruv_index_params fewer = p;
@@ -55,7 +57,7 @@ static void test_fewest_bits_reach_target(void **state)
         assert_int_equal(ruv_index_build(eng, &fewer, x, N, NULL, &less), RUV_OK);
         print_message("  %u bits: %.3f\n", fewer.bits,
                       (double)ruv_index_params_get(less)->calibrated_recall);
-        assert_true(ruv_index_params_get(less)->calibrated_recall < 0.9f);
+        assert_true(ruv_index_params_get(less)->calibrated_lower < 0.9f);
         char plan[1024];
         ruv_index_describe_plan(idx, plan, sizeof plan);
         assert_non_null(strstr(plan, "(planned)"));

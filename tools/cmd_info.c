@@ -81,6 +81,25 @@ static void print_human(const ruv_engine *eng)
     }
 }
 
+/* The calibration curve search(..., recall=R) reads: "nprobe:mean/bound"
+ * per point (the bound "-" in files from before it). */
+static void print_curve(const ruv_index *idx)
+{
+    uint32_t np[64];
+    float mean[64], lower[64];
+    const size_t n = ruv_index_calibration_curve(idx, np, mean, lower, 64);
+    if (!n)
+        return;
+    printf("curve        recall@10 mean/95%% lower bound by nprobe:");
+    for (size_t i = 0; i < n && i < 64; i++) {
+        if (lower[i] < 0.0f)
+            printf(" %u:%.3f/-", np[i], (double)mean[i]);
+        else
+            printf(" %u:%.3f/%.3f", np[i], (double)mean[i], (double)lower[i]);
+    }
+    printf("\n");
+}
+
 /* ruvector info FILE: the parameters a file holds and what its build chose. */
 static int print_index_file(ruv_engine *eng, const char *path)
 {
@@ -102,6 +121,7 @@ static int print_index_file(ruv_engine *eng, const char *path)
                p->bits, p->nlist, p->nprobe, p->query_bits, p->rerank_factor, (double)p->epsilon,
                (unsigned long long)p->seed);
     printf("plan         %s\n", plan);
+    print_curve(idx);
     printf("probing      %s\n", probing);
     printf("memory       %zu bytes\n", ruv_index_memory_bytes(idx));
     ruv_index_free(idx);

@@ -2,8 +2,8 @@
  * as queries (each row excluded from its own answer), against the exact
  * neighbours of those rows, at increasing nprobe. The smallest nprobe whose
  * recall@10 reaches the target with 95 % confidence (CAL_Z) becomes the
- * default; the measured curve lets
- * a search ask for more (ruv_search_params.recall).
+ * default; the measured curve, each point's mean and that bound, lets a
+ * search ask for more (ruv_search_params.recall) with the same confidence.
  *
  * Recall is tie-tolerant: a result counts when its exact distance is within
  * rounding of the 10th true neighbour's, so exact duplicates cannot make a
@@ -268,12 +268,13 @@ static int measure(struct cal *c, uint32_t np, float *recall, float *lower)
             if (var < 0.0)
                 var = 0.0;
         }
-        *lower = (float)(mean - CAL_Z * sqrt(var / m));
+        const double lcb = mean - CAL_Z * sqrt(var / m);
+        *lower = lcb > 0.0 ? (float)lcb : 0.0f; /* stored as a recall: 0..1 */
     }
     return RUV_OK;
 }
 
-static void curve_put(struct ruv__plan_curve *cv, uint32_t np, float r)
+static void curve_put(struct ruv__plan_curve *cv, uint32_t np, float r, float lcb)
 {
     if (cv->n == RUV__PLAN_POINTS)
         return;
@@ -281,21 +282,23 @@ static void curve_put(struct ruv__plan_curve *cv, uint32_t np, float r)
     while (i > 0 && cv->nprobe[i - 1] > np) {
         cv->nprobe[i] = cv->nprobe[i - 1];
         cv->recall[i] = cv->recall[i - 1];
+        cv->lower[i] = cv->lower[i - 1];
         i--;
     }
     cv->nprobe[i] = np;
     cv->recall[i] = r;
+    cv->lower[i] = lcb;
     cv->n++;
 }
 
 /* Measures at nprobe 1, then ~1.3x steps until the ceiling or every list;
  * then halves the last step into the target. */
 static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *chosen,
-                         float *at_chosen)
+                         float *at_chosen, float *lower_at_chosen)
 {
     struct ruv__plan_curve *cv = &c->idx->curve;
     uint32_t lo = 0, hi = 0;
-    float hi_recall = 0.0f, best = -1.0f;
+    float hi_recall = 0.0f, hi_lower = 0.0f, best = -1.0f, best_lower = 0.0f;
     uint32_t best_np = nlist;
     for (uint32_t np = 1;; np = np + 1 > np * 13 / 10 ? np + 1 : np * 13 / 10) {
         if (np > nlist)
@@ -304,14 +307,16 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
         int rc = measure(c, np, &r, &lcb);
         if (rc)
             return rc;
-        curve_put(cv, np, r);
+        curve_put(cv, np, r, lcb);
         if (r > best + 0.005f) { /* where a target out of reach plateaus */
             best = r;
+            best_lower = lcb;
             best_np = np;
         }
         if (!hi && lcb >= target) {
             hi = np;
             hi_recall = r;
+            hi_lower = lcb;
         }
         if (!hi)
             lo = np;
@@ -323,6 +328,7 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
     if (!hi) { /* out of reach: where it stopped improving */
         *chosen = best_np;
         *at_chosen = best;
+        *lower_at_chosen = best_lower;
         return RUV_OK;
     }
     while (hi - lo > 1) {
@@ -331,16 +337,18 @@ static int calibrate_ivf(struct cal *c, uint32_t nlist, float target, uint32_t *
         int rc = measure(c, mid, &r, &lcb);
         if (rc)
             return rc;
-        curve_put(cv, mid, r);
+        curve_put(cv, mid, r, lcb);
         if (lcb >= target) {
             hi = mid;
             hi_recall = r;
+            hi_lower = lcb;
         } else {
             lo = mid;
         }
     }
     *chosen = hi;
     *at_chosen = hi_recall;
+    *lower_at_chosen = hi_lower;
     return RUV_OK;
 }
 
@@ -426,24 +434,32 @@ int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n)
     struct cal_hits *memo = idx->vt->cal_search ? calloc(m, sizeof *memo) : NULL;
     struct cal c = {idx, data, m, kk, sample, thr, queries, ids, scores, nfound, NULL, memo};
     const uint32_t nlist = idx->p.nlist;
-    float r = 0.0f;
+    float r = 0.0f, lower = 0.0f;
     if (!rc && nlist > 1 && idx->p.nprobe == 0) {
         uint32_t np = 0;
-        rc = calibrate_ivf(&c, nlist, idx->p.target_recall, &np, &r);
+        rc = calibrate_ivf(&c, nlist, idx->p.target_recall, &np, &r, &lower);
         if (!rc) {
             idx->p.nprobe = np;
             idx->p.planned |= RUV_PLANNED_NPROBE;
         }
     } else if (!rc) {
-        rc = measure(&c, 0, &r, NULL); /* exhaustive, or the nprobe the caller gave */
+        rc = measure(&c, 0, &r, &lower); /* exhaustive, or the nprobe the caller gave */
     }
     if (!rc) {
         idx->p.calibrated_recall = r;
+        idx->p.calibrated_lower = lower;
         idx->p.calibration_queries = m;
-        /* the curve answers search(..., recall=): make it non-decreasing */
-        for (uint32_t i = 1; i < idx->curve.n; i++)
-            if (idx->curve.recall[i] < idx->curve.recall[i - 1])
-                idx->curve.recall[i] = idx->curve.recall[i - 1];
+        /* the curve answers search(..., recall=): make it non-decreasing
+         * (more lists never find fewer neighbours; a dip is the sample's
+         * noise), the bounds as the means, so each stays <= its mean */
+        struct ruv__plan_curve *cv = &idx->curve;
+        for (uint32_t i = 1; i < cv->n; i++) {
+            if (cv->recall[i] < cv->recall[i - 1])
+                cv->recall[i] = cv->recall[i - 1];
+            if (cv->lower[i] < cv->lower[i - 1])
+                cv->lower[i] = cv->lower[i - 1];
+        }
+        cv->bounded = 1;
     } else {
         memset(&idx->curve, 0, sizeof idx->curve);
         if (rc == RUV_E_CANCELED) /* in a measuring search: say it was the build's */

@@ -20,13 +20,19 @@ struct ruv__writer;
 struct ruv__reader;
 
 /* The calibration's measurements: recall@10 at increasing nprobe (recall
- * made non-decreasing), for search(..., recall=). Empty without IVF
- * calibration (and for files from before plans). */
+ * made non-decreasing), for search(..., recall=), and at each point the
+ * one-sided 95 % lower confidence bound of that recall (also
+ * non-decreasing), which is what search(..., recall=) reads when present.
+ * Empty without IVF calibration (and for files from before plans); PLAN
+ * version 1 files carry no bounds (bounded 0: the means are read, as
+ * before). */
 #define RUV__PLAN_POINTS 32
 struct ruv__plan_curve {
     uint32_t n;
     uint32_t nprobe[RUV__PLAN_POINTS];
     float recall[RUV__PLAN_POINTS];
+    float lower[RUV__PLAN_POINTS];
+    int bounded; /* lower[] and p.calibrated_lower were measured (built, or PLAN v2) */
 };
 
 /* ---- the index object ---- */
@@ -164,7 +170,8 @@ int ruv__plan_load(struct ruv_index *idx, const struct ruv__reader *rd);
 /* ---- calibrate.c ---- */
 /* Measures the built index on a seeded sample of its own rows (data: the
  * build rows in row order, normalised for cosine), sets p.nprobe (when 0),
- * p.calibrated_recall, p.calibration_queries and the curve. */
+ * p.calibrated_recall, p.calibrated_lower, p.calibration_queries and the
+ * curve (bounded). */
 int ruv__calibrate(struct ruv_index *idx, const float *data, size_t n);
 /* RUV_OK, or RUV_E_IO when the file of a mapped index has changed under it
  * (store/persist.h, ruv__mapping_check). */

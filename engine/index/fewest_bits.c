@@ -4,11 +4,13 @@
  * narrowest code that reaches it. Each candidate width is built and
  * calibrated as any planned build (calibrate.c: 200 of its own rows as
  * queries, nprobe raised until the target or a plateau), so "reaches" means
- * the same thing as the plan's description says. */
+ * the same thing as the plan's description says: the sample's 95 % lower
+ * confidence bound reaches the target. */
 #include "config.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <ruvector/error.h>
 #include <ruvector/index.h>
@@ -26,9 +28,13 @@ static int build_at(ruv_engine *eng, const ruv_index_params *p, uint32_t bits, c
     return ruv_index_build(eng, &q, data, n, ids, out);
 }
 
+/* As the plan says it (ruv_index_describe_plan): the sample's one-sided
+ * 95 % lower bound reaches the target, not only its mean. Where the
+ * nprobe ladder stopped at a plateau below the target (bound short), the
+ * mean there may still pass it by the sample's luck. */
 static int reaches(const ruv_index *idx)
 {
-    return idx->p.calibrated_recall >= idx->p.target_recall;
+    return idx->p.calibrated_lower >= idx->p.target_recall;
 }
 
 int ruv_index_build_fewest_bits(ruv_engine *eng, const ruv_index_params *p, const float *data,
@@ -39,10 +45,17 @@ int ruv_index_build_fewest_bits(ruv_engine *eng, const ruv_index_params *p, cons
     *out = NULL;
     if (!p)
         return ruv__set_error(RUV_E_INVAL, "index parameters are NULL");
-    if (p->struct_size < sizeof *p)
+    /* a caller built before calibrated_lower (an output) passes a shorter
+     * struct: its fields, the rest zero */
+    if (p->struct_size < offsetof(ruv_index_params, calibrated_lower))
         return ruv__set_error(RUV_E_INVAL,
                               "index parameters struct_size %u: call ruv_index_params_init",
                               p->struct_size);
+    ruv_index_params full;
+    memset(&full, 0, sizeof full);
+    memcpy(&full, p, p->struct_size < sizeof full ? p->struct_size : sizeof full);
+    full.struct_size = sizeof full;
+    p = &full;
     if (p->type != RUV_INDEX_RABITQ && p->type != RUV_INDEX_RABITQ_ASYM)
         return ruv__set_error(RUV_E_INVAL,
                               "the fewest bits for a recall target apply to codes-only types "
@@ -71,10 +84,10 @@ int ruv_index_build_fewest_bits(ruv_engine *eng, const ruv_index_params *p, cons
         rc = ruv__set_error(RUV_E_UNSUPPORTED,
                             "codes alone cannot reach recall@10 %.3g on this data: with %u bits, "
                             "the most a code has, calibration measured %.3f on %u of its own "
-                            "rows (%s); use rabitq_plus (it re-ranks with the original vectors) "
-                            "or a lower target",
+                            "rows, 95 %% lower bound %.3f (%s); use rabitq_plus (it re-ranks "
+                            "with the original vectors) or a lower target",
                             (double)h->target_recall, h->bits, (double)h->calibrated_recall,
-                            h->calibration_queries,
+                            h->calibration_queries, (double)h->calibrated_lower,
                             h->nlist > 1 ? "at the nprobe where it stopped rising"
                                          : "every code scanned");
         ruv_index_free(hi);

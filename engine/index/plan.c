@@ -32,8 +32,12 @@ static int plan_exact(uint32_t dim, uint64_t n)
 {
     return n < PLAN_IVF_MIN_N_PLUS || n * dim * sizeof(float) <= PLAN_EXACT_MAX_BYTES;
 }
-/* PLAN payload version (independent of the container's). */
-#define PLAN_VERSION 1u
+/* PLAN payload version (independent of the container's). Version 2 adds
+ * the lower confidence bounds (calibrate.c's CAL_Z): the chosen nprobe's
+ * and one per curve point. A plan without them (a version 1 file, loaded)
+ * is written as version 1 again, byte for byte. */
+#define PLAN_VERSION_MEANS 1u
+#define PLAN_VERSION 2u
 
 static uint32_t plan_bits(uint32_t type)
 {
@@ -86,7 +90,8 @@ int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, int may_grow,
                               "index parameters struct_size %u: call ruv_index_params_init",
                               in->struct_size);
     if (in->struct_size < sizeof(ruv_index_params)) {
-        /* a caller built before plans: its fields, and no plan (zeros) */
+        /* a caller built with an older header: its fields, zeros for the
+         * rest (before plans: no plan) */
         memset(out, 0, sizeof *out);
         memcpy(out, in, in->struct_size);
     } else {
@@ -94,6 +99,7 @@ int ruv__plan_resolve(const ruv_index_params *in, uint64_t n, int may_grow,
     }
     out->struct_size = sizeof *out;
     out->calibrated_recall = 0.0f;
+    out->calibrated_lower = 0.0f;
     out->calibration_queries = 0;
     out->planned = 0;
     in = out; /* the full struct from here on */
@@ -128,13 +134,17 @@ uint32_t ruv__plan_nprobe(const struct ruv_index *idx, const ruv_search_params *
     const uint32_t dflt = idx->p.nprobe;
     if (!(sp->recall > 0.0f) || c->n == 0)
         return dflt;
+    /* The bound, as the default nprobe was chosen: the mean of 200 rows
+     * crosses R about as often as not at an nprobe whose recall is just
+     * under R. A plan from before the bounds reads the means, as it did. */
+    const float *reach = c->bounded ? c->lower : c->recall;
     uint32_t np = c->nprobe[c->n - 1];
     for (uint32_t i = 0; i < c->n; i++)
-        if (c->recall[i] >= sp->recall) {
+        if (reach[i] >= sp->recall) {
             np = c->nprobe[i];
             break;
         }
-    if (c->recall[c->n - 1] < sp->recall)
+    if (reach[c->n - 1] < sp->recall)
         np = idx->p.nlist; /* more than was ever measured: every list */
     /* Keep the answer monotone in recall around the default, which the
      * calibration refined between curve points. */
@@ -145,26 +155,32 @@ uint32_t ruv__plan_nprobe(const struct ruv_index *idx, const ruv_search_params *
 
 /* ---- the PLAN section ----
  * u32 version, f32 target_recall, u32 nprobe, f32 calibrated_recall,
- * u32 calibration_queries, u32 planned, u32 points, then per point u32
- * nprobe and f32 recall. */
+ * u32 calibration_queries, u32 planned, [version 2: f32 calibrated_lower,]
+ * u32 points, then per point u32 nprobe, f32 recall [, version 2: f32
+ * lower bound]. */
 
 int ruv__plan_save(const struct ruv_index *idx, struct ruv__writer *w)
 {
     /* Without a plan the file is laid out as before plans (version 2) */
     if (idx->p.type == RUV_INDEX_FLAT_F32 || (idx->p.target_recall <= 0.0f && !idx->p.nprobe))
         return RUV_OK;
-    unsigned char buf[28 + RUV__PLAN_POINTS * 8], *q = buf;
+    unsigned char buf[32 + RUV__PLAN_POINTS * 12], *q = buf;
     const ruv_index_params *p = &idx->p;
-    q = ruv__put_u32(q, PLAN_VERSION);
+    const int bounded = idx->curve.bounded;
+    q = ruv__put_u32(q, bounded ? PLAN_VERSION : PLAN_VERSION_MEANS);
     q = ruv__put_f32(q, p->target_recall);
     q = ruv__put_u32(q, p->nprobe);
     q = ruv__put_f32(q, p->calibrated_recall);
     q = ruv__put_u32(q, p->calibration_queries);
     q = ruv__put_u32(q, p->planned);
+    if (bounded)
+        q = ruv__put_f32(q, p->calibrated_lower);
     q = ruv__put_u32(q, idx->curve.n);
     for (uint32_t i = 0; i < idx->curve.n; i++) {
         q = ruv__put_u32(q, idx->curve.nprobe[i]);
         q = ruv__put_f32(q, idx->curve.recall[i]);
+        if (bounded)
+            q = ruv__put_f32(q, idx->curve.lower[i]);
     }
     return ruv__writer_section(w, "PLAN", buf, (size_t)(q - buf));
 }
@@ -179,6 +195,7 @@ int ruv__plan_load(struct ruv_index *idx, const struct ruv__reader *rd)
     memset(&idx->curve, 0, sizeof idx->curve);
     p->nprobe = 0;
     p->calibrated_recall = 0.0f;
+    p->calibrated_lower = 0.0f;
     p->calibration_queries = 0;
     p->planned = 0;
     if (!ruv__reader_has(rd, "PLAN")) { /* a file from before plans: as it was */
@@ -189,39 +206,52 @@ int ruv__plan_load(struct ruv_index *idx, const struct ruv__reader *rd)
         return bad_plan("section in a flat_f32 index");
     struct ruv__cursor c;
     uint32_t version, nprobe, queries, planned, points;
-    float target, calibrated;
+    float target, calibrated, lower = 0.0f;
     int rc = ruv__reader_cursor(rd, "PLAN", &c);
-    if (!rc && !(rc = ruv__get_u32(&c, &version)) && version != PLAN_VERSION)
-        return ruv__set_error(RUV_E_CORRUPT, "PLAN version %u is not %u", version, PLAN_VERSION);
+    if (!rc && !(rc = ruv__get_u32(&c, &version)) && version != PLAN_VERSION &&
+        version != PLAN_VERSION_MEANS)
+        return ruv__set_error(RUV_E_CORRUPT, "PLAN version %u is not %u or %u", version,
+                              PLAN_VERSION_MEANS, PLAN_VERSION);
+    const int bounded = version == PLAN_VERSION;
     if (rc || (rc = ruv__get_f32(&c, &target)) || (rc = ruv__get_u32(&c, &nprobe)) ||
         (rc = ruv__get_f32(&c, &calibrated)) || (rc = ruv__get_u32(&c, &queries)) ||
-        (rc = ruv__get_u32(&c, &planned)) || (rc = ruv__get_u32(&c, &points)))
+        (rc = ruv__get_u32(&c, &planned)) || (bounded && (rc = ruv__get_f32(&c, &lower))) ||
+        (rc = ruv__get_u32(&c, &points)))
         return rc;
     const uint32_t nlist = p->nlist ? p->nlist : 1;
-    if (!unit(target) || !unit(calibrated))
+    if (!unit(target) || !unit(calibrated) || !unit(lower))
         return bad_plan("a recall outside 0..1");
+    if (lower > calibrated)
+        return bad_plan("a lower bound above its recall");
     if (nprobe > nlist || planned & ~15u || points > RUV__PLAN_POINTS)
         return bad_plan("nprobe, flags or point count out of range");
     if (target == 0.0f && nprobe == 0) /* ruv__plan_save writes none then */
         return bad_plan("neither a target nor an nprobe: nothing to plan");
     uint32_t prev = 0;
-    float prev_recall = 0.0f;
+    float prev_recall = 0.0f, prev_lower = 0.0f;
     for (uint32_t i = 0; i < points; i++) {
         uint32_t np;
-        float r;
-        if ((rc = ruv__get_u32(&c, &np)) || (rc = ruv__get_f32(&c, &r)))
+        float r, lb = 0.0f;
+        if ((rc = ruv__get_u32(&c, &np)) || (rc = ruv__get_f32(&c, &r)) ||
+            (bounded && (rc = ruv__get_f32(&c, &lb))))
             return rc;
         if (np <= prev || np > nlist || !unit(r) || r < prev_recall)
             return bad_plan("curve points must rise in nprobe (1..nlist) and recall (0..1)");
+        if (!unit(lb) || lb < prev_lower || lb > r)
+            return bad_plan("curve bounds must be non-decreasing, in 0..1 and at most the "
+                            "point's recall");
         idx->curve.nprobe[i] = prev = np;
         idx->curve.recall[i] = prev_recall = r;
+        idx->curve.lower[i] = prev_lower = lb;
     }
     if ((rc = ruv__cursor_end(&c)))
         return rc;
     idx->curve.n = points;
+    idx->curve.bounded = bounded;
     p->target_recall = target;
     p->nprobe = nprobe;
     p->calibrated_recall = calibrated;
+    p->calibrated_lower = lower;
     p->calibration_queries = queries;
     p->planned = planned;
     return RUV_OK;
@@ -306,14 +336,37 @@ size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len)
         return add_probing_short(idx, buf, len,
                                  add(buf, len, at, ", target recall@10 %.3g (not measured)",
                                      (double)p->target_recall));
-    at = add(buf, len, at, ": recall@10 %.3f measured on %u of its own rows, target %.3g",
-             (double)p->calibrated_recall, p->calibration_queries, (double)p->target_recall);
-    if (p->calibrated_recall < p->target_recall)
+    at = add(buf, len, at, ": recall@10 %.3f measured on %u of its own rows",
+             (double)p->calibrated_recall, p->calibration_queries);
+    /* what was compared with the target: the bound, or (a file from before
+     * it) the mean */
+    const float reached = idx->curve.bounded ? p->calibrated_lower : p->calibrated_recall;
+    if (idx->curve.bounded)
+        at = add(buf, len, at, " (95 %% lower bound %.3f)", (double)p->calibrated_lower);
+    at = add(buf, len, at, ", target %.3g", (double)p->target_recall);
+    if (reached < p->target_recall)
         at = add(buf, len, at, " NOT reached%s",
                  p->type == RUV_INDEX_RABITQ_PLUS
                      ? ""
                      : " (codes alone cannot: use rabitq_plus, or more bits)");
     return add_probing_short(idx, buf, len, at);
+}
+
+size_t ruv_index_calibration_curve(const ruv_index *idx, uint32_t *nprobe, float *recall,
+                                   float *lower, size_t cap)
+{
+    if (!idx)
+        return 0;
+    const struct ruv__plan_curve *c = &idx->curve;
+    for (size_t i = 0; i < c->n && i < cap; i++) {
+        if (nprobe)
+            nprobe[i] = c->nprobe[i];
+        if (recall)
+            recall[i] = c->recall[i];
+        if (lower)
+            lower[i] = c->bounded ? c->lower[i] : -1.0f;
+    }
+    return c->n;
 }
 
 static int probing_of(const ruv_index *idx, struct ruv__probing *pr)

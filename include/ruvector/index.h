@@ -85,6 +85,12 @@ typedef struct ruv_index_params {
                                       index's own rows at the default nprobe; 0 = not measured */
     uint32_t calibration_queries;  /* rows used as queries (each excluded from its own answer) */
     uint32_t planned;              /* RUV_PLANNED_* bits: which values the plan chose */
+    float calibrated_lower;        /* one-sided 95 % lower confidence bound of
+                                      calibrated_recall (mean less 1.645 standard errors
+                                      of the per-query recalls, at least 0): the value
+                                      compared with target_recall (nprobe, the fewest bits,
+                                      "NOT reached"); 0 = not stored (not measured, or a
+                                      file from before the bound, which compares the mean) */
 } ruv_index_params;
 
 /* bits and nlist: "the build chooses" (ruv_index_params.target_recall). */
@@ -170,6 +176,15 @@ const ruv_index_params *ruv_index_params_get(const ruv_index *idx);
  * (calibrated: recall@10 0.953 >= 0.95 on 200 own rows)". Writes at most len
  * bytes including the NUL (truncating); returns the length it needed. */
 size_t ruv_index_describe_plan(const ruv_index *idx, char *buf, size_t len);
+/* The build's calibration curve, what search(..., recall=R) reads: for
+ * each measured nprobe (rising), the sample's recall@10 (mean, made
+ * non-decreasing) and its one-sided 95 % lower confidence bound (the value
+ * a recall target is compared with), or -1 where the plan stores no bounds
+ * (a file from before them: its searches compare the means). Copies at
+ * most cap points into the caller's arrays (any may be NULL when cap is
+ * 0); returns how many the index has (0: no curve: no IVF calibration). */
+size_t ruv_index_calibration_curve(const ruv_index *idx, uint32_t *nprobe, float *recall,
+                                   float *lower, size_t cap);
 /* How a search with no explicit nprobe picks the IVF lists it scans, in one
  * line: "adaptive: starts at the calibrated floor nprobe N of M lists, then
  * ..." (the bound, the list radii it uses, the reach and the stop rule),

@@ -196,6 +196,32 @@ static PyObject *index_get_memory(PyObject *obj, void *closure)
     return PyLong_FromSize_t(locked_size((IndexObject *)obj, ruv_index_memory_bytes));
 }
 
+/* The calibration curve as a list of (nprobe, mean recall@10, 95 % lower
+ * bound or None where the file stores none). */
+static PyObject *calibration_curve(const ruv_index *idx)
+{
+    uint32_t np[64];
+    float mean[64], lower[64];
+    size_t n = ruv_index_calibration_curve(idx, np, mean, lower, 64);
+    n = n < 64 ? n : 64;
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *t = lower[i] < 0.0f
+                          ? Py_BuildValue("(kdO)", (unsigned long)np[i], (double)mean[i], Py_None)
+                          : Py_BuildValue("(kdd)", (unsigned long)np[i], (double)mean[i],
+                                          (double)lower[i]);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        if (PyList_SetItem(list, (Py_ssize_t)i, t)) { /* steals t */
+            Py_CLEAR(list);
+            break;
+        }
+    }
+    return list;
+}
+
 /* params -> dict, with "plan": what the build chose and why, and "probing":
  * how a default search picks its lists. Parameters
  * never change after creation: no lock. */
@@ -207,7 +233,10 @@ static PyObject *index_get_params(PyObject *obj, void *closure)
     char plan[1024], probing[1024];
     ruv_index_describe_plan(idx, plan, sizeof plan);
     ruv_index_describe_probing(idx, probing, sizeof probing);
-    return Py_BuildValue("{s:s,s:s,s:k,s:k,s:k,s:k,s:k,s:k,s:k,s:K,s:d,s:d,s:k,s:d,s:k,s:k,s:s,s:s}",
+    PyObject *curve = calibration_curve(idx);
+    if (!curve)
+        return NULL;
+    return Py_BuildValue("{s:s,s:s,s:k,s:k,s:k,s:k,s:k,s:k,s:k,s:K,s:d,s:d,s:k,s:d,s:d,s:k,s:k,s:s,s:s,s:N}",
                          "type", ruv_index_type_name((int)p->type), "metric",
                          ruv_metric_name((int)p->metric), "dim", (unsigned long)p->dim, "bits",
                          (unsigned long)p->bits, "nlist", (unsigned long)p->nlist, "query_bits",
@@ -218,8 +247,10 @@ static PyObject *index_get_params(PyObject *obj, void *closure)
                          "epsilon", (double)p->epsilon, "target_recall",
                          (double)p->target_recall, "nprobe", (unsigned long)p->nprobe,
                          "calibrated_recall", (double)p->calibrated_recall,
+                         "calibrated_lower", (double)p->calibrated_lower,
                          "calibration_queries", (unsigned long)p->calibration_queries,
-                         "planned", (unsigned long)p->planned, "plan", plan, "probing", probing);
+                         "planned", (unsigned long)p->planned, "plan", plan, "probing", probing,
+                         "calibration_curve", curve);
 }
 
 static PyObject *index_get_exports(PyObject *obj, void *closure)

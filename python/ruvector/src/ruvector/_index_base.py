@@ -320,7 +320,11 @@ class _Index:
 
     @property
     def params(self) -> Dict[str, Any]:
-        """Every build parameter (type, metric, dim, bits, nlist, seed, ...)."""
+        """Every build parameter (type, metric, dim, bits, nlist, seed, ...),
+        what the plan chose ("plan", "probing", "nprobe", "calibrated_recall"
+        and its one-sided 95 % lower bound "calibrated_lower", 0 when the file
+        stores none) and "calibration_curve": (nprobe, mean recall@10, lower
+        bound or None) per measured point, what search(..., recall=) reads."""
         return self._h.params
 
     @property
