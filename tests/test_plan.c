@@ -123,6 +123,62 @@ static void test_defaults_reach_target(void **state)
     }
 }
 
+/* The plan's k-means sample: 64 rows per list below 512 dimensions, 40
+ * from 512 on, at least 4,096 and at most n; a given train_size or nlist
+ * keeps the engine's rule. Then a planned build at D = 512 (where the
+ * smaller sample applies) still reaches the target on held-out queries,
+ * with the same tolerance as test_defaults_reach_target (400 clusters of
+ * ~20 rows, so lists hold several and a query's neighbours can straddle
+ * them; adaptive probing also guards recall here, so this part checks the
+ * whole planned build, not the sample alone). */
+static void test_train_sample_rule(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t dim;
+        uint64_t n;
+        uint32_t nlist, train;
+    } cases[] = {
+        {511, 10000, 100, 6400},     /* 64 per list */
+        {512, 10000, 100, 4096},     /* 40 per list = 4,000: the floor */
+        {1024, 10000, 100, 4096},
+        {1024, 50000, 224, 8960},    /* 40 per list */
+        {384, 100000, 316, 20224},   /* 64 per list */
+        {2048, 1000000, 1000, 40000},
+        {32, 1000000, 1000, 64000},
+        {1024, 3000, 55, 3000},      /* never more than n */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ruv_index_params q, r;
+        ruv_index_params_init(&q, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, cases[i].dim);
+        assert_int_equal(ruv__plan_resolve(&q, cases[i].n, 0, &r), RUV_OK);
+        assert_int_equal(r.nlist, cases[i].nlist);
+        assert_int_equal(r.train_size, cases[i].train);
+        q.train_size = 7000; /* given: wins at any dimension */
+        assert_int_equal(ruv__plan_resolve(&q, cases[i].n, 0, &r), RUV_OK);
+        assert_int_equal(r.train_size, 7000);
+        q.train_size = 0;
+        q.nlist = 100; /* nlist given: the engine's sample (0 here) */
+        assert_int_equal(ruv__plan_resolve(&q, cases[i].n, 0, &r), RUV_OK);
+        assert_int_equal(r.train_size, 0);
+    }
+
+    const size_t n = 8000, d = 512, nq = 200;
+    float *x = clustered(n + nq, d, 400, 1.0f), *qs = x + n * d;
+    ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    const ruv_index_params *p = ruv_index_params_get(idx);
+    assert_int_equal(p->nlist, 89);
+    assert_int_equal(p->train_size, 4096);
+    assert_true(p->calibrated_recall >= p->target_recall);
+    ruv_search_params sp;
+    ruv_search_params_init(&sp, 10);
+    double rec = recall10(idx, &sp, RUV_METRIC_L2, x, n, d, qs, nq);
+    print_message("D %zu: nprobe %u, held-out recall@10 %.3f\n", d, p->nprobe, rec);
+    assert_true(rec >= p->target_recall - 0.03);
+    ruv_index_free(idx);
+    free(x);
+}
+
 static void test_explicit_params_win(void **state)
 {
     (void)state;
@@ -541,6 +597,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_reach_target),
         cmocka_unit_test(test_explicit_params_win),
+        cmocka_unit_test(test_train_sample_rule),
         cmocka_unit_test(test_calibration_deterministic),
         cmocka_unit_test(test_truth_screen_is_safe),
         cmocka_unit_test(test_planned_scale_survives_load),

@@ -64,7 +64,8 @@ typedef struct ruv_index_params {
                                the error bound alone decides (default 0) */
     uint32_t train_size;    /* k-means sample size; 0 = min(n, 256 * nlist,
                                max(65536, 64 * nlist)), or, when the plan chooses
-                               nlist, min(n, max(4096, 64 * nlist)) */
+                               nlist, min(n, max(4096, 64 * nlist)), 40 * nlist
+                               from dim 512 on */
     uint32_t kmeans_iters;  /* default 10 */
     uint64_t seed;          /* rotation and k-means seed (default 42) */
     float epsilon;          /* error-bound multiplier epsilon0 (default 2.6: ~99% of pairs

@@ -112,7 +112,8 @@ class RabitqIndex(_Index):
         plan, as for RabitqPlusIndex.build (target_recall, default 0.95:
         bits, nlist and a calibrated nprobe; codes alone may not reach it,
         and ``params["plan"]`` then says so); query_bits 8, epsilon 2.6,
-        train_size min(n, max(4096, 64*nlist)) when the plan chose nlist, else
+        train_size min(n, max(4096, 64*nlist)) when the plan chose nlist
+        (40*nlist from dim 512 on), else
         min(n, 256*nlist, max(65536, 64*nlist)); kmeans_iters 10.
 
         With target_recall given and bits left to the plan, the build picks
