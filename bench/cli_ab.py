@@ -6,7 +6,8 @@ alike. Prints per-setting recall, median QPS and new / old, then the raw
 numbers as one JSON line. Never run in CI.
 
     python3 bench/cli_ab.py OLD/build/tools/ruvector NEW/build/tools/ruvector ROUNDS CASES_JSON
-        [--clock wall|cpu] [--nice N] [--tile N] [--work DIR] [--new-build-args "ARGS"]
+        [--clock wall|cpu] [--nice N] [--tile N] [--work DIR] [--reuse-index]
+        [--new-build-args "ARGS"]
 
 --clock wall (default, session 9): `ruvector bench` pinned to CPU 0, 1 thread;
 QPS = the CLI's own single-query loop on the wall clock, recall from the CLI.
