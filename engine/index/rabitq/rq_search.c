@@ -136,7 +136,7 @@ uint32_t ruv__rq_nprobe(const struct ruv_index *idx, const ruv_search_params *sp
  * probes too little: out-of-distribution recall 0.70 on 1M x 32.) Measured
  * on bench/defaults.py's sets (session 10, docs/benchmarks-defaults.md):
  * at 0.5 every L2 set keeps its calibrated nprobe and OOD recall 0.97-1.00
- * while 1M x 32 spends 2.6x less on an OOD query; for inner product and
+ * while 1M x 32 spends 2.5x less on an OOD query; for inner product and
  * cosine 0.6 already takes OOD recall to 0.84-0.94. */
 #define REACH_SCALE_L2 0.5
 #define REACH_SCALE_IP 0.75
