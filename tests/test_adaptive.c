@@ -224,6 +224,54 @@ static void test_files_with_and_without_radii(void **state)
     free(x);
 }
 
+/* L2 probes with a smaller reach than inner product (rq_search.c: 0.5 of
+ * the rule's sqrt(2 ln m / D) against 0.75). Two more L2 shapes hold the
+ * targets with it: one anisotropic Gaussian (scales i^-0.7) whose OOD
+ * queries are isotropic with the same total variance (their energy in the
+ * directions the data barely uses), and 12 wide clusters, so that each
+ * spans several lists, with OOD queries between them. With a reach of 0.15
+ * of the rule the first shape's OOD recall falls under the target less
+ * 0.05, so the test can fail. */
+static void test_l2_reach_holds_on_other_shapes(void **state)
+{
+    (void)state;
+    for (int shape = 0; shape < 2; shape++) {
+        float *x;
+        float *ood = malloc((size_t)NQ * D * sizeof *ood);
+        if (shape == 0) {
+            x = malloc((size_t)(N + NQ) * D * sizeof *x);
+            double tot = 0;
+            for (size_t j = 0; j < D; j++)
+                tot += pow((double)(j + 1), -1.4);
+            const float iso = (float)sqrt(tot / D);
+            for (size_t i = 0; i < (size_t)(N + NQ) * D; i++)
+                x[i] = (float)pow((double)(i % D + 1), -0.7) * nrand();
+            for (size_t i = 0; i < (size_t)NQ * D; i++)
+                ood[i] = iso * nrand();
+        } else {
+            x = clustered(N + NQ, D, 12, 1.2f);
+            float *between = ood_queries(RUV_METRIC_L2, x, NQ);
+            memcpy(ood, between, (size_t)NQ * D * sizeof *ood);
+            free(between);
+        }
+        const float *in = x + (size_t)N * D;
+        ruv_index *idx = build_default(RUV_METRIC_L2, x);
+        const ruv_index_params *p = ruv_index_params_get(idx);
+        assert_true(p->nlist > 1);
+        ruv_search_params sp;
+        ruv_search_params_init(&sp, 10);
+        double r_in = recall10(idx, &sp, RUV_METRIC_L2, x, in, NQ);
+        double r_ood = recall10(idx, &sp, RUV_METRIC_L2, x, ood, NQ);
+        print_message("l2 %s: nprobe %u of %u; recall@10 in-dist %.3f, OOD %.3f\n",
+                      shape ? "wide clusters" : "anisotropic", p->nprobe, p->nlist, r_in, r_ood);
+        assert_true(r_in >= p->target_recall - 0.03);
+        assert_true(r_ood >= p->target_recall - 0.05);
+        ruv_index_free(idx);
+        free(ood);
+        free(x);
+    }
+}
+
 /* What the plan says of the probing: adaptive with the floor, the reach the
  * search uses and the stop rule; fixed without a target; none for an exact
  * scan. The texts are what ruvector info, the CLI, repr and params show. */
@@ -249,12 +297,22 @@ static void test_plan_says_probing(void **state)
     assert_non_null(strstr(text, "(|q - c| - reach R)^2"));
     assert_non_null(strstr(text, "radius"));
     assert_non_null(strstr(text, "stops when no unprobed list's bound can beat the k-th"));
-    /* the reach the search uses (rq_search.c), not a constant in the text */
-    snprintf(want, sizeof want, "reach %.3f",
-             0.75 * sqrt(2.0 * log((double)N / p->nlist) / D));
+    /* the reach the search uses (rq_search.c), not a constant in the text:
+     * for L2 its scale is 0.5 (inner product and cosine: 0.75, below) */
+    snprintf(want, sizeof want, "reach %.3f = 0.50 sqrt(",
+             0.5 * sqrt(2.0 * log((double)N / p->nlist) / D));
     assert_non_null(strstr(text, want));
     ruv_index_describe_plan(idx, text, sizeof text);
     snprintf(want, sizeof want, "; probing adaptive (from nprobe %u,", p->nprobe);
+    assert_non_null(strstr(text, want));
+    ruv_index_free(idx);
+
+    idx = build_default(RUV_METRIC_IP, x);
+    p = ruv_index_params_get(idx);
+    ruv_index_describe_probing(idx, text, sizeof text);
+    assert_non_null(strstr(text, "-<q, c> - |q| reach R"));
+    snprintf(want, sizeof want, "reach %.3f = 0.75 sqrt(",
+             0.75 * sqrt(2.0 * log((double)N / p->nlist) / D));
     assert_non_null(strstr(text, want));
     ruv_index_free(idx);
 
@@ -324,6 +382,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ood_queries_reach_target),
+        cmocka_unit_test(test_l2_reach_holds_on_other_shapes),
         cmocka_unit_test(test_radii_exact),
         cmocka_unit_test(test_files_with_and_without_radii),
         cmocka_unit_test(test_bad_radii_refused),

@@ -41,6 +41,7 @@ struct ruv__probing {
     int adaptive; /* a default search probes on past nprobe (rq_search.c) */
     int radii;    /* the lists' radii are known (built here, or an LRAD section) */
     float reach;  /* the fraction of a list's radius its lower bound counts */
+    float reach_scale; /* reach = reach_scale sqrt(2 ln(n / nlist) / D), capped at 1 */
 };
 
 struct ruv__cal_lists;

@@ -414,13 +414,14 @@ size_t ruv_index_describe_probing(const ruv_index *idx, char *buf, size_t len)
     return add(buf, len, 0,
                "adaptive: starts at the floor nprobe %u (%s) of %u lists, then probes the "
                "other lists in order of a lower bound on their distances, %s (R = the list's "
-               "radius, the largest |x - c| of its rows; reach %.3f = 0.75 sqrt(2 ln(n/nlist) / "
+               "radius, the largest |x - c| of its rows; reach %.3f = %.2f sqrt(2 ln(n/nlist) / "
                "D)), and stops when no unprobed list's bound can beat the k-th candidate%s; an "
                "explicit nprobe turns it off",
                p->nprobe ? p->nprobe : fixed_rule(p->nlist),
                p->planned & RUV_PLANNED_NPROBE ? "calibrated" : (p->nprobe ? "given" : "nlist/16"),
                p->nlist,
                l2 ? "(|q - c| - reach R)^2" : "-<q, c> - |q| reach R", (double)pr.reach,
+               (double)pr.reach_scale,
                p->type == RUV_INDEX_RABITQ_PLUS ? " (the k-th upper bound of the estimator)"
                                                  : " (the k-th estimate)");
 }

@@ -124,13 +124,32 @@ uint32_t ruv__rq_nprobe(const struct ruv_index *idx, const ruv_search_params *sp
  * reach of 0.2 took their recall@10 from 0.09-0.77 to 0.93-1.00 on sets of
  * D 96 to 256, but to 0.73 for inner product at D = 61, and 0.25 gave 0.84
  * for cosine at D = 48; this rule at 0.75 (reach 0.15 to 0.35 on those
- * sets) reached 0.97-1.00 on every one. */
-#define REACH_SCALE 0.75
+ * sets) reached 0.97-1.00 on every one.
+ *
+ * For L2 the scale is 0.5. The premise "no vector of the list has a cosine
+ * above the reach toward the query" gives the inner-product bound exactly,
+ * but for L2 it gives more than (|q - c| - reach R)^2: such a vector at
+ * radius r is at least |q - c|^2 - 2 |q - c| reach r + r^2 away, and the
+ * bound takes r^2 as (reach R)^2 although the vectors of a list lie near
+ * its sphere. So at one reach the L2 bound probes further than the
+ * inner-product one. (The exact consequence of the premise, with r^2 in,
+ * probes too little: out-of-distribution recall 0.70 on 1M x 32.) Measured
+ * on bench/defaults.py's sets (session 10, docs/benchmarks-defaults.md):
+ * at 0.5 every L2 set keeps its calibrated nprobe and OOD recall 0.97-1.00
+ * while 1M x 32 spends 2.5x less on an OOD query; for inner product and
+ * cosine 0.6 already takes OOD recall to 0.84-0.94. */
+#define REACH_SCALE_L2 0.5
+#define REACH_SCALE_IP 0.75
+
+static double reach_scale(const struct rq *r)
+{
+    return r->metric == RUV__RABITQ_L2 ? REACH_SCALE_L2 : REACH_SCALE_IP;
+}
 
 static float reach(const struct ruv_index *idx, const struct rq *r)
 {
     const double m = (double)idx->n / r->nlist, d = idx->p.dim ? idx->p.dim : 1;
-    const double f = REACH_SCALE * sqrt(2.0 * log(m > 2.0 ? m : 2.0) / d);
+    const double f = reach_scale(r) * sqrt(2.0 * log(m > 2.0 ? m : 2.0) / d);
     return f < 1.0 ? (float)f : 1.0f;
 }
 
@@ -147,6 +166,7 @@ void ruv__rq_probing(const struct ruv_index *idx, struct ruv__probing *out)
     out->adaptive = ruv__rq_adaptive(idx, &defaults);
     out->radii = r->radii;
     out->reach = r->nlist > 1 ? reach(idx, r) : 0.0f;
+    out->reach_scale = (float)reach_scale(r);
 }
 
 static void pending_down(struct ruv__rq_list_bound *v, size_t n, size_t i)
