@@ -20,7 +20,8 @@
 #include "store/container.h"
 #include "store/persist.h"
 
-/* Read-mode buffers from this size on are aligned for huge pages. */
+/* Read-mode buffers from this size on are aligned for huge pages, which a
+ * kernel with THP "always" then uses when it has them free. */
 #define HUGE_MIN ((size_t)4 << 20)
 #define HUGE_ALIGN ((size_t)2 << 20)
 
@@ -344,18 +345,19 @@ int ruv__reader_open(struct ruv__reader *r, const char *path, int use_mmap)
         r->is_mmap = 1;
     } else {
         void *m = NULL;
-        /* Big images get 2 MiB alignment and transparent huge pages: the
-         * copy then takes a few hundred page faults instead of ~250 per MiB
-         * (measured about 2x faster to open at 512 MiB). */
+        /* Big images get 2 MiB alignment but no MADV_HUGEPAGE: under THP
+         * defrag "madvise" (the default) a fault in such a region compacts
+         * memory synchronously once page cache fills RAM (as reading the
+         * file itself does). Opening a 700 MB index took 0.7-1.1 s with the
+         * hint when huge pages were free and 2.2-5.5 s in half the runs
+         * when they were not; without it 0.9-1.6 s every time, and the
+         * flat scan over the image ran as fast (docs/benchmarks-flat.md
+         * found no scan gain from huge pages either). */
         size_t al = len >= HUGE_MIN ? HUGE_ALIGN : ALIGN;
         if (posix_memalign(&m, al, len)) {
             rc = ruv__file_fail(RUV_E_NOMEM, path, "cannot allocate %zu bytes to read it", len);
             goto fail_fd;
         }
-#ifdef MADV_HUGEPAGE
-        if (al == HUGE_ALIGN)
-            madvise(m, len & ~(HUGE_ALIGN - 1), MADV_HUGEPAGE); /* a hint; may be refused */
-#endif
         r->base = m;
         got = ruv__pread_full(fd, m, len, 0);
         if (got < 0 || (size_t)got != len) {
