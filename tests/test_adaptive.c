@@ -87,12 +87,7 @@ static float *ood_queries(int metric, const float *x, size_t nq)
 
 static ruv_index *build_default(int metric, const float *x)
 {
-    ruv_index_params p;
-    assert_int_equal(ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, metric, D), RUV_OK);
-    ruv_index *idx = NULL;
-    if (ruv_index_build(eng, &p, x, N, NULL, &idx))
-        fail_msg("build: %s", ruv_last_error());
-    return idx;
+    return build_defaults(RUV_INDEX_RABITQ_PLUS, metric, x, N, D);
 }
 
 /* The defaults on held-out queries: in distribution the target less 0.03

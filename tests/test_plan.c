@@ -71,17 +71,6 @@ static double recall10(const ruv_index *idx, const ruv_search_params *sp, int me
     return (double)hits / (double)(nq * 10);
 }
 
-static ruv_index *build_default(int type, int metric, const float *x, size_t n, size_t d)
-{
-    ruv_index_params p;
-    assert_int_equal(ruv_index_params_init(&p, type, metric, (uint32_t)d), RUV_OK);
-    ruv_index *idx = NULL;
-    int rc = ruv_index_build(eng, &p, x, n, NULL, &idx);
-    if (rc)
-        fail_msg("build: %s", ruv_last_error());
-    return idx;
-}
-
 /* Defaults on held-out queries from the data's distribution. The build
  * measured itself on 200 of its own rows (2,000 neighbours: a standard
  * error of ~0.005 at 0.95, more since neighbours of one query correlate);
@@ -94,7 +83,7 @@ static void test_defaults_reach_target(void **state)
     const int metrics[] = {RUV_METRIC_L2, RUV_METRIC_COSINE};
     for (int m = 0; m < 2; m++) {
         float *x = clustered(n + nq, d, 60, 0.7f), *qs = x + n * d;
-        ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, metrics[m], x, n, d);
+        ruv_index *idx = build_defaults(RUV_INDEX_RABITQ_PLUS, metrics[m], x, n, d);
         const ruv_index_params *p = ruv_index_params_get(idx);
         char plan[512];
         ruv_index_describe_plan(idx, plan, sizeof plan);
@@ -165,7 +154,7 @@ static void test_train_sample_rule(void **state)
 
     const size_t n = 8000, d = 512, nq = 200;
     float *x = clustered(n + nq, d, 400, 1.0f), *qs = x + n * d;
-    ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    ruv_index *idx = build_defaults(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
     const ruv_index_params *p = ruv_index_params_get(idx);
     assert_int_equal(p->nlist, 89);
     assert_int_equal(p->train_size, 4096);
@@ -305,7 +294,7 @@ static void test_planned_scale_survives_load(void **state)
     (void)state;
     const size_t n = 5000, more = 1000, d = 64; /* 1.28 MB of floats: IVF */
     float *x = clustered(n + more, d, 30, 0.6f);
-    ruv_index *a = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    ruv_index *a = build_defaults(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
     assert_true(a->p.nlist > 1);
     assert_true(a->p.planned & RUV_PLANNED_BITS);
     ruv_index_params pb;
@@ -355,7 +344,7 @@ static void test_calibration_deterministic(void **state)
     (void)state;
     const size_t n = 22000, d = 20;
     float *x = clustered(n, d, 30, 0.6f);
-    ruv_index *a = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    ruv_index *a = build_defaults(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
     ruv_index_params p1;
     ruv_index_params_init(&p1, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, (uint32_t)d);
     ruv_index *b = NULL; /* on one thread: the same answers */
@@ -397,7 +386,7 @@ static void test_small_defaults_are_exact(void **state)
     for (size_t s = 0; s < 4; s++) {
         size_t n = sizes[s][0], d = sizes[s][1], nq = 20;
         float *x = clustered(n + nq, d, 5, 0.5f), *qs = x + n * d;
-        ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+        ruv_index *idx = build_defaults(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
         const ruv_index_params *p = ruv_index_params_get(idx);
         assert_true(p->planned & RUV_PLANNED_EXACT);
         assert_int_equal(p->nlist, 0);
@@ -415,7 +404,7 @@ static void test_small_defaults_are_exact(void **state)
                             kth + 1e-5 * (1 + kth));
         }
         ruv_index_free(idx);
-        idx = build_default(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d);
+        idx = build_defaults(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d);
         assert_int_equal(ruv_index_params_get(idx)->nlist, 0);
         assert_int_equal(ruv_index_params_get(idx)->bits, 8);
         ruv_index_free(idx);
@@ -497,7 +486,7 @@ static void test_search_recall_monotone(void **state)
     (void)state;
     const size_t n = 24000, d = 32;
     float *x = clustered(n, d, 50, 0.7f);
-    ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    ruv_index *idx = build_defaults(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
     const ruv_index_params *p = ruv_index_params_get(idx);
     ruv_search_params sp;
     ruv_search_params_init(&sp, 10);
@@ -534,7 +523,7 @@ static void test_describe_plan(void **state)
     (void)state;
     const size_t n = 100, d = 8;
     float *x = clustered(n, d, 3, 0.5f);
-    ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
+    ruv_index *idx = build_defaults(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, x, n, d);
     char buf[512], tiny[8];
     size_t need = ruv_index_describe_plan(idx, buf, sizeof buf);
     assert_int_equal(need, strlen(buf));
@@ -542,7 +531,7 @@ static void test_describe_plan(void **state)
     assert_int_equal(ruv_index_describe_plan(idx, tiny, sizeof tiny), need);
     assert_int_equal(strlen(tiny), sizeof tiny - 1);
     ruv_index_free(idx);
-    idx = build_default(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d);
+    idx = build_defaults(RUV_INDEX_RABITQ, RUV_METRIC_L2, x, n, d);
     ruv_index_describe_plan(idx, buf, sizeof buf);
     assert_non_null(strstr(buf, "exhaustive scan of the codes"));
     assert_non_null(strstr(buf, "measured on 100 of its own rows"));

@@ -27,17 +27,6 @@
 #include "testdata.h"
 #include "fileimage.h"
 
-static ruv_index *build_default(int type, int metric, const float *x, size_t n, size_t d)
-{
-    ruv_index_params p;
-    assert_int_equal(ruv_index_params_init(&p, type, metric, (uint32_t)d), RUV_OK);
-    ruv_index *idx = NULL;
-    int rc = ruv_index_build(eng, &p, x, n, NULL, &idx);
-    if (rc)
-        fail_msg("build: %s", ruv_last_error());
-    return idx;
-}
-
 /* Unit vectors from Gaussian clusters with Zipf(1) sizes and per-axis
  * scales i^-0.5 (python/tests/test_plan.py's zipf_embeddings, bench/peers'
  * embedding-like recipe): rows in hard regions miss several neighbours at
@@ -127,7 +116,7 @@ static void test_search_recall_reads_the_bound(void **state)
     /* embedding-like rows, where adaptive probing does not finish every
      * query from nprobe 1 (on plain clusters the curve is one point) */
     float *x = zipf_embeddings(n, d, 300, 0.8f);
-    ruv_index *idx = build_default(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_COSINE, x, n, d);
+    ruv_index *idx = build_defaults(RUV_INDEX_RABITQ_PLUS, RUV_METRIC_COSINE, x, n, d);
     const ruv_index_params *p = ruv_index_params_get(idx);
     const struct ruv__plan_curve *cv = &idx->curve;
     print_message("nprobe %u, %u curve points\n", p->nprobe, cv->n);

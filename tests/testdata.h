@@ -89,6 +89,20 @@ static int group_teardown(void **state)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
 }
+
+/* An index built as a new user builds it: ruv_index_params_init's
+ * defaults (the plan), no ids. Fails the test when the build fails
+ * (include cmocka.h first). */
+static inline ruv_index *build_defaults(int type, int metric, const float *x, size_t n, size_t d)
+{
+    ruv_index_params p;
+    assert_int_equal(ruv_index_params_init(&p, type, metric, (uint32_t)d), RUV_OK);
+    ruv_index *idx = NULL;
+    int rc = ruv_index_build(eng, &p, x, n, NULL, &idx);
+    if (rc)
+        fail_msg("build: %s", ruv_last_error());
+    return idx;
+}
 #endif
 
 #endif

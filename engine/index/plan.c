@@ -149,14 +149,14 @@ uint32_t ruv__plan_nprobe(const struct ruv_index *idx, const ruv_search_params *
     /* The bound, as the default nprobe was chosen: the mean of 200 rows
      * crosses R about as often as not at an nprobe whose recall is just
      * under R. A plan from before the bounds reads the means, as it did. */
-    const float *reach = c->bounded ? c->lower : c->recall;
+    const float *compared = c->bounded ? c->lower : c->recall;
     uint32_t np = c->nprobe[c->n - 1];
     for (uint32_t i = 0; i < c->n; i++)
-        if (reach[i] >= sp->recall) {
+        if (compared[i] >= sp->recall) {
             np = c->nprobe[i];
             break;
         }
-    if (reach[c->n - 1] < sp->recall)
+    if (compared[c->n - 1] < sp->recall)
         np = idx->p.nlist; /* more than was ever measured: every list */
     /* Keep the answer monotone in recall around the default, which the
      * calibration refined between curve points. */
