@@ -93,6 +93,17 @@ struct ruv__rabitq_lutq {
     float offset;
 };
 
+/* Integer query for the whole-code dot (kernel slot dot_u8_i16): q_i ~=
+ * scale * qi_i, qi_i in [-32767, 32767], built once per search. For every
+ * B-bit code u (0 <= u_i <= 2^B - 1),
+ *   |<u, q> - ruv__rabitq_ip_int(qz, dot_u8_i16(u, qi))| <= err,
+ * a deterministic bound, not a probable one (ruv__rabitq_query_int16). */
+struct ruv__rabitq_qint {
+    float scale;
+    double shift; /* (2^B - 1) / 2 * sum_i (q_i - scale qi_i) */
+    float err;
+};
+
 /* ---- sizes ---- */
 size_t ruv__rabitq_words(size_t dim);          /* ceil(dim / 64) */
 size_t ruv__rabitq_nsub(size_t dim);           /* FastScan sub-codes: ceil(dim / 4) */
@@ -144,6 +155,13 @@ void ruv__rabitq_query_init(const struct ruv_kernel_ops *k, const float *q, cons
 int ruv__rabitq_query_bitplanes(const float *q, size_t dim, unsigned nplanes, uint64_t *planes,
                                 struct ruv__rabitq_qbits *qb);
 
+/* The integer query of q (dim floats) for codes of `bits` bits (1..8) into
+ * qi (dim int16) and *qz. An all-zero q gives scale 0, qi 0 and err 0. */
+void ruv__rabitq_query_int16(const float *q, size_t dim, unsigned bits, int16_t *qi,
+                             struct ruv__rabitq_qint *qz);
+/* <u, q> from the kernel's exact integer dot (within qz->err). */
+float ruv__rabitq_ip_int(const struct ruv__rabitq_qint *qz, int64_t dot);
+
 /* FastScan LUTs: nsub = ruv__rabitq_nsub(dim) tables of 16 bytes, table m
  * entry `mask` ~ sum_{t in mask} q_{4m+t} (coordinates >= dim count as 0),
  * quantised to 2^bits - 1 levels (bits 1..8, clamped) with one global delta
@@ -193,6 +211,13 @@ float ruv__rabitq_est(const struct ruv__rabitq_factors *f, const struct ruv__rab
 /* est, lb and ub for one vector (any output pointer may be NULL). */
 void ruv__rabitq_est_bounds(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
                             float ip_code, unsigned bits, float *est, float *lb, float *ub);
+/* The same when ip_code is known only within ip_err (the integer query):
+ * the bounds widen by |f_rescale| * ip_err, what that error moves est by,
+ * so a vector's true distance stays inside them whenever the exact <u, q>
+ * would have kept it inside. ip_err = 0 is ruv__rabitq_est_bounds. */
+void ruv__rabitq_est_bounds_err(const struct ruv__rabitq_factors *f,
+                                const struct ruv__rabitq_query *qc, float ip_code, float ip_err,
+                                unsigned bits, float *est, float *lb, float *ub);
 /* SoA batch: est[i] and (if lb != NULL) lb[i] for n vectors; f_error may be
  * NULL when lb is NULL. */
 void ruv__rabitq_est_n(const float *ip_code, size_t n, const float *f_add, const float *f_rescale,

@@ -65,6 +65,54 @@ int ruv__rabitq_query_bitplanes(const float *q, size_t dim, unsigned nplanes, ui
     return RUV_OK;
 }
 
+/* Why an int16 query, and why its error is bounded, not estimated.
+ * With e_i = q_i - scale qi_i, D = sum_i u_i qi_i (exact, the kernel's)
+ * and c = (2^B - 1) / 2, E = sum_i e_i:
+ *   <u, q> = scale D + c E + sum_i (u_i - c) e_i,   |u_i - c| <= c,
+ * so ip = scale D + c E is within c sum_i |e_i| of <u, q> for every code.
+ * Rounding to nearest keeps |e_i| <= scale / 2; the sum uses the actual
+ * e_i (exact in double: q_i and scale qi_i share an exponent range of 40
+ * bits), so clamping and a scale that rounded are accounted for too. ip is
+ * computed in double and rounded once to float: half an ulp of
+ * |ip| <= (2^B - 1) sum_i |q_i| + that bound; err adds 2^-23 of it (twice
+ * the half ulp, which also covers the double arithmetic). At D = 384, B = 4 and a unit query err is
+ * about 0.005 on <u, q> values of order 100: well inside the estimator's own
+ * bound, so search results hardly move (docs/indexes.md). int8 (pmaddubsw)
+ * would make the same bound ~250x wider: no longer small next to the
+ * estimator's. */
+#define QINT_MAX 32767
+
+void ruv__rabitq_query_int16(const float *q, size_t dim, unsigned bits, int16_t *qi,
+                             struct ruv__rabitq_qint *qz)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        m = fabsf(q[i]) > m ? fabsf(q[i]) : m;
+    const float scale = (float)((double)m / QINT_MAX);
+    const double inv = scale > 0.0f ? 1.0 / (double)scale : 0.0;
+    double e_sum = 0.0, e_abs = 0.0, q_abs = 0.0;
+    for (size_t i = 0; i < dim; i++) {
+        double v = nearbyint((double)q[i] * inv);
+        v = v > QINT_MAX ? QINT_MAX : v < -QINT_MAX ? -QINT_MAX : v;
+        qi[i] = (int16_t)v;
+        const double e = (double)q[i] - (double)scale * v;
+        e_sum += e;
+        e_abs += fabs(e);
+        q_abs += fabs((double)q[i]);
+    }
+    const double umax = (double)((1u << (bits < 1 ? 1 : bits > 8 ? 8 : bits)) - 1u);
+    const double bound = 0.5 * umax * e_abs;
+    const double err = bound + 0x1p-23 * (umax * q_abs + bound);
+    qz->scale = scale;
+    qz->shift = 0.5 * umax * e_sum;
+    qz->err = (float)(err * (1.0 + 0x1p-20)); /* rounded to float, never below */
+}
+
+float ruv__rabitq_ip_int(const struct ruv__rabitq_qint *qz, int64_t dot)
+{
+    return (float)((double)qz->scale * (double)dot + qz->shift);
+}
+
 static float qcoord(const float *q, size_t dim, size_t i)
 {
     return i < dim ? q[i] : 0.0f;
@@ -293,8 +341,15 @@ float ruv__rabitq_est(const struct ruv__rabitq_factors *f, const struct ruv__rab
 void ruv__rabitq_est_bounds(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
                             float ip_code, unsigned bits, float *est, float *lb, float *ub)
 {
+    ruv__rabitq_est_bounds_err(f, qc, ip_code, 0.0f, bits, est, lb, ub);
+}
+
+void ruv__rabitq_est_bounds_err(const struct ruv__rabitq_factors *f,
+                                const struct ruv__rabitq_query *qc, float ip_code, float ip_err,
+                                unsigned bits, float *est, float *lb, float *ub)
+{
     float e = ruv__rabitq_est(f, qc, ip_code, bits);
-    float d = f->f_error * qc->g_error;
+    float d = f->f_error * qc->g_error + fabsf(f->f_rescale) * ip_err;
     if (est)
         *est = e;
     if (lb)

@@ -23,7 +23,7 @@ struct rq_list {
     float *f_add, *f_rescale, *f_error;
     uint8_t *ucode;  /* n x dim_pad, bits > 1: the whole B-bit code, one byte per
                       * dimension (sign bit on top of the ex bits), so that
-                      * <u, q> is a single dot_u8_f32 call; files store ex only */
+                      * <u, q> is a single dot_u8_i16 call; files store ex only */
     float *x_add, *x_rescale, *x_error;
     /* max |x - centroid| over every vector ever put here (original space;
      * removals leave it an upper bound): what adaptive probing bounds an
