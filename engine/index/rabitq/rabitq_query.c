@@ -91,9 +91,14 @@ void ruv__rabitq_query_int16(const float *q, size_t dim, unsigned bits, int16_t 
     const float scale = (float)((double)m / QINT_MAX);
     const double inv = scale > 0.0f ? 1.0 / (double)scale : 0.0;
     double e_sum = 0.0, e_abs = 0.0, q_abs = 0.0;
+    /* adding and taking away 1.5 * 2^52 rounds |v| < 2^51 to the nearest
+     * integer (ties to even) in double arithmetic: no libm call per
+     * coordinate, as nearbyint is without SSE4.1 */
+    const double round = 0x1.8p52;
     for (size_t i = 0; i < dim; i++) {
-        double v = nearbyint((double)q[i] * inv);
+        double v = (double)q[i] * inv;
         v = v > QINT_MAX ? QINT_MAX : v < -QINT_MAX ? -QINT_MAX : v;
+        v = (v + round) - round;
         qi[i] = (int16_t)v;
         const double e = (double)q[i] - (double)scale * v;
         e_sum += e;
@@ -106,11 +111,6 @@ void ruv__rabitq_query_int16(const float *q, size_t dim, unsigned bits, int16_t 
     qz->scale = scale;
     qz->shift = 0.5 * umax * e_sum;
     qz->err = (float)(err * (1.0 + 0x1p-20)); /* rounded to float, never below */
-}
-
-float ruv__rabitq_ip_int(const struct ruv__rabitq_qint *qz, int64_t dot)
-{
-    return (float)((double)qz->scale * (double)dot + qz->shift);
 }
 
 static float qcoord(const float *q, size_t dim, size_t i)
@@ -332,30 +332,10 @@ float ruv__rabitq_ip_code(float ip_bin, float ip_ex, unsigned bits)
     return (float)(1u << (bits - 1)) * ip_bin + ip_ex;
 }
 
-float ruv__rabitq_est(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
-                      float ip_code, unsigned bits)
-{
-    return f->f_add + qc->g_add + f->f_rescale * (ip_code + ruv__rabitq_cb(bits) * qc->sum_q);
-}
-
 void ruv__rabitq_est_bounds(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
                             float ip_code, unsigned bits, float *est, float *lb, float *ub)
 {
     ruv__rabitq_est_bounds_err(f, qc, ip_code, 0.0f, bits, est, lb, ub);
-}
-
-void ruv__rabitq_est_bounds_err(const struct ruv__rabitq_factors *f,
-                                const struct ruv__rabitq_query *qc, float ip_code, float ip_err,
-                                unsigned bits, float *est, float *lb, float *ub)
-{
-    float e = ruv__rabitq_est(f, qc, ip_code, bits);
-    float d = f->f_error * qc->g_error + fabsf(f->f_rescale) * ip_err;
-    if (est)
-        *est = e;
-    if (lb)
-        *lb = e - d;
-    if (ub)
-        *ub = e + d;
 }
 
 void ruv__rabitq_est_n(const float *ip_code, size_t n, const float *f_add, const float *f_rescale,
