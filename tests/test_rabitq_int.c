@@ -3,8 +3,9 @@
  * the bound it states for every code, including the code that makes it
  * largest; an all-zero query and queries with one huge or only tiny
  * coordinates; the estimator's bounds, widened by that error, contain the
- * bounds the exact <u, q> gives; and a rabitq_plus search through it
- * returns the exact top-10 where its bounds hold. */
+ * bounds the exact <u, q> gives; a rabitq_plus search through it
+ * returns the exact top-10 where its bounds hold; and whole codes packed
+ * two to a byte (bits <= 4) survive save, load and removals. */
 #define _GNU_SOURCE
 #include <float.h>
 #include <math.h>
@@ -320,6 +321,107 @@ static void test_plus_returns_exact_top10(void **state)
     free(dist);
 }
 
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = xmalloc(*len);
+    assert_int_equal(fread(b, 1, *len, f), *len);
+    fclose(f);
+    return b;
+}
+
+/* Whole codes of <= 4 bits live two to a byte in memory (rq.h), files keep
+ * one ex byte per dimension: a save, a load and a second save give the
+ * same bytes, and the loaded index answers bit for bit as the built one;
+ * removing rows (which moves packed codes inside a list) leaves the exact
+ * top-10 of what remains. bits 5 (unpacked) for contrast. */
+static void test_packed_codes_persist_and_remove(void **state)
+{
+    (void)state;
+    enum { N = 3000, D = 72, NQ = 30, K = 10 }; /* dim_pad 128 */
+    float *x = clustered(N, D, 15, 0.5f);
+    float *qs = clustered(NQ, D, 15, 0.5f);
+    static const unsigned bitss[] = {2, 3, 4, 5};
+    for (size_t b = 0; b < 4; b++) {
+        ruv_index_params p;
+        assert_int_equal(ruv_index_params_init(&p, RUV_INDEX_RABITQ_PLUS, RUV_METRIC_L2, D),
+                         RUV_OK);
+        p.bits = bitss[b];
+        p.nlist = 6;
+        p.nprobe = 6;
+        p.epsilon = 4.0f;
+        ruv_index *idx = NULL, *back = NULL;
+        assert_int_equal(ruv_index_build(eng, &p, x, N, NULL, &idx), RUV_OK);
+        char f1[512], f2[512];
+        snprintf(f1, sizeof f1, "%s/a%u.rvq", tmpdir, bitss[b]);
+        snprintf(f2, sizeof f2, "%s/b%u.rvq", tmpdir, bitss[b]);
+        assert_int_equal(ruv_index_save(idx, f1), RUV_OK);
+        assert_int_equal(ruv_index_load(eng, f1, &back), RUV_OK);
+        assert_int_equal(ruv_index_save(back, f2), RUV_OK);
+        size_t l1, l2;
+        unsigned char *b1 = slurp(f1, &l1), *b2 = slurp(f2, &l2);
+        assert_int_equal(l1, l2);
+        assert_memory_equal(b1, b2, l1);
+        free(b1);
+        free(b2);
+        ruv_search_params sp;
+        assert_int_equal(ruv_search_params_init(&sp, K), RUV_OK);
+        for (size_t j = 0; j < NQ; j++) {
+            uint64_t i1[K], i2[K];
+            float s1[K], s2[K];
+            size_t n1, n2;
+            assert_int_equal(ruv_index_search(idx, qs + j * D, &sp, i1, s1, &n1), RUV_OK);
+            assert_int_equal(ruv_index_search(back, qs + j * D, &sp, i2, s2, &n2), RUV_OK);
+            assert_int_equal(n1, n2);
+            assert_memory_equal(i1, i2, n1 * sizeof *i1);
+            assert_memory_equal(s1, s2, n1 * sizeof *s1);
+        }
+        /* remove every third row; the rest must still come back exactly */
+        uint64_t *gone = xmalloc(N / 3 * sizeof *gone);
+        for (size_t i = 0; i < N / 3; i++)
+            gone[i] = 3 * i;
+        size_t removed = 0;
+        assert_int_equal(ruv_index_remove(back, gone, N / 3, &removed), RUV_OK);
+        assert_int_equal(removed, N / 3);
+        for (size_t j = 0; j < NQ; j++) {
+            const float *q = qs + j * D;
+            double kth[K];
+            for (size_t t = 0; t < K; t++)
+                kth[t] = INFINITY;
+            for (size_t i = 0; i < N; i++) {
+                if (i % 3 == 0)
+                    continue;
+                double d = dist_of(RUV_METRIC_L2, q, x + i * D, D);
+                for (size_t t = 0; t < K; t++)
+                    if (d < kth[t]) {
+                        memmove(kth + t + 1, kth + t, (K - 1 - t) * sizeof *kth);
+                        kth[t] = d;
+                        break;
+                    }
+            }
+            uint64_t ids[K];
+            float sc[K];
+            size_t nf;
+            assert_int_equal(ruv_index_search(back, q, &sp, ids, sc, &nf), RUV_OK);
+            assert_int_equal(nf, K);
+            for (size_t r = 0; r < K; r++) {
+                assert_true(ids[r] % 3 != 0);
+                assert_true(dist_of(RUV_METRIC_L2, q, x + ids[r] * D, D) <=
+                            kth[K - 1] + 1e-6 * (1 + fabs(kth[K - 1])));
+            }
+        }
+        free(gone);
+        ruv_index_free(idx);
+        ruv_index_free(back);
+    }
+    free(x);
+    free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_quantiser_extreme_coordinates),
         cmocka_unit_test(test_bounds_contain_exact),
         cmocka_unit_test(test_plus_returns_exact_top10),
+        cmocka_unit_test(test_packed_codes_persist_and_remove),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -399,6 +399,38 @@ static int check_u8_i16(const struct ruv_kernel_ops *ops, struct bufs *B, uint64
     return 0;
 }
 
+/* The packed form: lengths in whole blocks of 32 (its contract), on both
+ * sides of the 2,048-element stretches, random nibbles and queries, then
+ * every nibble 15 against the extreme query values. */
+static int check_u4_i16(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng,
+                        char *why, size_t whylen)
+{
+    if (!HAS(ops, dot_u4_i16))
+        return 0;
+    static const size_t NS[] = {0, 32, 64, 96, 384, 1024, 2016, 2048, 2080, 4096, 4160};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
+            const size_t n = NS[k];
+            for (size_t i = 0; i < n / 2; i++)
+                B->u8[i] = t == 0 ? (uint8_t)rng_next(rng) : 0xff;
+            int64_t want = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t r = rng_next(rng);
+                B->i16[i] = t == 0   ? (int16_t)(uint16_t)(r >> 32)
+                            : t == 1 ? INT16_MAX
+                            : t == 2 ? INT16_MIN
+                                     : (i % 2 ? INT16_MIN : INT16_MAX);
+                const uint8_t byte = B->u8[i / 32 * 16 + i % 16];
+                want += (int64_t)(i % 32 < 16 ? byte & 0x0fu : byte >> 4) * B->i16[i];
+            }
+            int64_t got = ops->dot_u4_i16(B->u8, B->i16, n);
+            if (got != want)
+                return fail(why, whylen, "dot_u4_i16: pattern %zu, n=%zu: got %lld, want %lld", t,
+                            n, (long long)got, (long long)want);
+        }
+    return 0;
+}
+
 /* Rows of binary16 values from every range the probe meets: normal, large
  * (up to ~32,000) and subnormal; rows start 2 bytes past a float boundary. */
 static int check_f16(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng, char *why,
@@ -511,7 +543,7 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         check_bits(ops, ref, &B, &rng, why, whylen) ||
         check_fastscan(ops, ref, &B, &rng, why, whylen) || check_fht(ops, &B, &rng, why, whylen) ||
         check_u8(ops, &B, &rng, why, whylen) || check_f16(ops, &B, &rng, why, whylen) ||
-        check_u8_i16(ops, &B, &rng, why, whylen))
+        check_u8_i16(ops, &B, &rng, why, whylen) || check_u4_i16(ops, &B, &rng, why, whylen))
         goto out;
     rc = 0;
     {
@@ -531,6 +563,7 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         c += HAS(ops, dot_f16_1xN) ? 1 : 0;
         c += HAS(ops, dot_f32_1xN_above) ? 1 : 0;
         c += HAS(ops, dot_u8_i16) ? 1 : 0;
+        c += HAS(ops, dot_u4_i16) ? 1 : 0;
         slots_checked = c;
     }
 out:

@@ -147,13 +147,14 @@ static double now_ns(void)
 
 /* Calls of slot s per timing: about 10-25 us for an AVX2 kernel on a Zen 3
  * core, long enough for the clock, short enough that both x86 plugins race
- * all fifteen slots in a few milliseconds. */
+ * all sixteen slots in a few milliseconds. */
 static const unsigned reps_of[RUV__SLOT_COUNT] = {
     [RUV__SLOT_dot_f32] = 32, [RUV__SLOT_l2sq_f32] = 32, [RUV__SLOT_cos_f32] = 32,
     [RUV__SLOT_dot_f32_1xN] = 8, [RUV__SLOT_l2sq_f32_1xN] = 8, [RUV__SLOT_l2sq_f32_1xN_below] = 8,
     [RUV__SLOT_xor_popcnt_1xN] = 8, [RUV__SLOT_bitplane_dot_1xN] = 4, [RUV__SLOT_popcnt_u64] = 32,
     [RUV__SLOT_fastscan_u8] = 16, [RUV__SLOT_fht_f32] = 32, [RUV__SLOT_dot_u8_f32] = 32,
     [RUV__SLOT_dot_f16_1xN] = 8, [RUV__SLOT_dot_f32_1xN_above] = 8, [RUV__SLOT_dot_u8_i16] = 64,
+    [RUV__SLOT_dot_u4_i16] = 64,
 };
 
 /* The unnormalised FHT multiplies magnitudes by up to sqrt(n) = 32 a call:
@@ -206,6 +207,9 @@ static double time_slot(size_t s, ruv__slot_fn fn, struct workload *w)
         case RUV__SLOT_fht_f32: ((fht_fn)fn)(w->fht, FHT_N); break;
         case RUV__SLOT_dot_u8_f32: sink += ((u8_fn)fn)(w->bytes, w->a, LONG_N); break;
         case RUV__SLOT_dot_u8_i16:
+            sink += (double)((u8i16_fn)fn)(w->bytes, w->i16, LONG_N);
+            break;
+        case RUV__SLOT_dot_u4_i16: /* LONG_N elements in LONG_N / 2 bytes */
             sink += (double)((u8i16_fn)fn)(w->bytes, w->i16, LONG_N);
             break;
         case RUV__SLOT_dot_f16_1xN: ((f16_fn)fn)(w->a, w->halves, DIM, DIM, ROWS, w->out); break;

@@ -417,3 +417,48 @@ int64_t ruv__avx512_dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
            ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
+
+/* The packed form (n a multiple of 32): 16 bytes per block of 32; a mask
+ * and a shift split the nibbles into elements 0..15 and 16..31 of the
+ * block, each widened to words as above. */
+int64_t ruv__avx512_dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    __m512i wide = _mm512_setzero_si512();
+    size_t i = 0; /* elements */
+    while (i < n) {
+        const size_t end = n - i > U8I16_BLOCK ? i + U8I16_BLOCK : n;
+        __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+        for (; i + 64 <= end; i += 64) {
+            /* bytes 0..15: block 0, 16..31: block 1; after the split, the
+             * low 16 bytes of lo and hi are block 0's halves */
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(a + i / 2));
+            __m256i lo = _mm256_and_si256(v, low);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+            uint8_t el[64];
+            _mm_storeu_si128((__m128i *)(void *)el, _mm256_castsi256_si128(lo));
+            _mm_storeu_si128((__m128i *)(void *)(el + 16), _mm256_castsi256_si128(hi));
+            _mm_storeu_si128((__m128i *)(void *)(el + 32), _mm256_extracti128_si256(lo, 1));
+            _mm_storeu_si128((__m128i *)(void *)(el + 48), _mm256_extracti128_si256(hi, 1));
+            s0 = _mm512_add_epi32(
+                s0, ruv_madd_epi16(u8x32_to_epi16(el), _mm512_loadu_si512(b + i)));
+            s1 = _mm512_add_epi32(
+                s1, ruv_madd_epi16(u8x32_to_epi16(el + 32), _mm512_loadu_si512(b + i + 32)));
+        }
+        if (i + 32 <= end) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a + i / 2));
+            uint8_t el[32];
+            _mm_storeu_si128((__m128i *)(void *)el, _mm_and_si128(v, _mm256_castsi256_si128(low)));
+            _mm_storeu_si128((__m128i *)(void *)(el + 16),
+                             _mm_and_si128(_mm_srli_epi16(v, 4), _mm256_castsi256_si128(low)));
+            s0 = _mm512_add_epi32(s0,
+                                  ruv_madd_epi16(u8x32_to_epi16(el), _mm512_loadu_si512(b + i)));
+        }
+        i = end;
+        wide = add_wide_epi32(wide, _mm512_add_epi32(s0, s1));
+    }
+    int64_t lanes[8];
+    _mm512_storeu_si512(lanes, wide);
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+           ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}

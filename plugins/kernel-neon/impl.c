@@ -575,6 +575,43 @@ static int64_t dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
     return s;
 }
 
+/* The packed form (n a multiple of 32): 16 bytes per block of 32, the low
+ * nibbles elements 0..15, the high ones 16..31; a product is within
+ * 15 * 32768, so the same stretches are far from int32's limit. */
+static int64_t dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    int64x2_t wide = vdupq_n_s64(0);
+    size_t i = 0;
+    while (i < n) {
+        const size_t end = n - i > 2048 ? i + 2048 : n;
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;
+        for (; i + 32 <= end; i += 32) {
+            uint8x16_t v = vld1q_u8(a + i / 2);
+            uint8x16_t l = vandq_u8(v, vdupq_n_u8(0x0f)), h = vshrq_n_u8(v, 4);
+            int16x8_t l0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(l)));
+            int16x8_t l1 = vreinterpretq_s16_u16(vmovl_high_u8(l));
+            int16x8_t h0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(h)));
+            int16x8_t h1 = vreinterpretq_s16_u16(vmovl_high_u8(h));
+            int16x8_t q0 = vld1q_s16(b + i), q1 = vld1q_s16(b + i + 8);
+            int16x8_t q2 = vld1q_s16(b + i + 16), q3 = vld1q_s16(b + i + 24);
+            s0 = vmlal_s16(s0, vget_low_s16(l0), vget_low_s16(q0));
+            s1 = vmlal_high_s16(s1, l0, q0);
+            s2 = vmlal_s16(s2, vget_low_s16(l1), vget_low_s16(q1));
+            s3 = vmlal_high_s16(s3, l1, q1);
+            s0 = vmlal_s16(s0, vget_low_s16(h0), vget_low_s16(q2));
+            s1 = vmlal_high_s16(s1, h0, q2);
+            s2 = vmlal_s16(s2, vget_low_s16(h1), vget_low_s16(q3));
+            s3 = vmlal_high_s16(s3, h1, q3);
+        }
+        i = end;
+        wide = vpadalq_s32(wide, s0);
+        wide = vpadalq_s32(wide, s1);
+        wide = vpadalq_s32(wide, s2);
+        wide = vpadalq_s32(wide, s3);
+    }
+    return vaddvq_s64(wide);
+}
+
 /* Eight binary16 values widened exactly to two float vectors. */
 static inline void half8(const uint16_t *p, float32x4_t *lo, float32x4_t *hi)
 {
@@ -631,4 +668,5 @@ const struct ruv_kernel_ops ruv_neon_ops = {
     .dot_f16_1xN = dot_f16_1xN,
     .dot_f32_1xN_above = dot_f32_1xN_above,
     .dot_u8_i16 = dot_u8_i16,
+    .dot_u4_i16 = dot_u4_i16,
 };

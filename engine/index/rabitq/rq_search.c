@@ -387,9 +387,12 @@ void ruv__rq_prepare(struct ruv__rq_pass *p, const float *q)
 static float whole_code_ip(const struct ruv__rq_pass *p, const uint8_t *code)
 {
     const struct ruv_kernel_ops *k = p->idx->k;
-    if (p->idx->p.type == RUV_INDEX_RABITQ_ASYM)
+    if (p->idx->p.type == RUV_INDEX_RABITQ_ASYM) /* never packed (rq.h) */
         return k->dot_u8_f32(code, p->s.qr, p->r->dim_pad);
-    return ruv__rabitq_ip_int(&p->qz, k->dot_u8_i16(code, p->s.qi, p->r->dim_pad));
+    const int64_t dot = ruv__rq_packed(&p->idx->p)
+                            ? k->dot_u4_i16(code, p->s.qi, p->r->dim_pad)
+                            : k->dot_u8_i16(code, p->s.qi, p->r->dim_pad);
+    return ruv__rabitq_ip_int(&p->qz, dot);
 }
 
 int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
@@ -467,16 +470,16 @@ int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
         m = select_at_most(s->lb, l->n, th, s->sel);
     }
     enum { AHEAD = 8 };
+    const size_t ucb = ruv__rq_ucode_bytes(r, &idx->p);
     for (size_t i = 0; i < m && i < AHEAD; i++)
-        ruv__rq_prefetch_bytes(l->ucode + s->sel[i] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
+        ruv__rq_prefetch_bytes(l->ucode + s->sel[i] * ucb, ucb);
     for (size_t i = 0; i < m && !rc; i++) {
         if (i + AHEAD < m)
-            ruv__rq_prefetch_bytes(l->ucode + s->sel[i + AHEAD] * ruv__rq_ex_bytes(r),
-                                   ruv__rq_ex_bytes(r));
+            ruv__rq_prefetch_bytes(l->ucode + s->sel[i + AHEAD] * ucb, ucb);
         uint32_t j = s->sel[i];
         if (s->lb[j] > ruv__topk_threshold(gate))
             continue;
-        float ipu = whole_code_ip(p, l->ucode + j * ruv__rq_ex_bytes(r));
+        float ipu = whole_code_ip(p, l->ucode + j * ucb);
         struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
         uint32_t row = l->rows[j];
         if (!plus) {
@@ -558,7 +561,7 @@ static size_t entry_bytes(const struct ruv_index *idx, const struct rq *r)
 {
     size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
     if (idx->p.bits > 1)
-        per += ruv__rq_ex_bytes(r) + 3 * sizeof(float);
+        per += ruv__rq_ucode_bytes(r, &idx->p) + 3 * sizeof(float);
     return per;
 }
 
