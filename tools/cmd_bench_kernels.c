@@ -75,7 +75,8 @@ static void run_fht(struct bench_ctx *c)
 }
 /* Extended RaBitQ's whole-code look: one call per 384-byte code, codes in
  * a row (the search reads them sparsely, prefetched), against the float
- * query (the old form) and the int16 one (what the search calls now). */
+ * query (the old form) and the int16 one (what the search calls for bits
+ * 5..8; bits <= 4 take the packed form below). */
 enum { WHOLE_D = 384 };
 static void run_whole_f32(struct bench_ctx *c)
 {
@@ -92,6 +93,17 @@ static void run_whole_i16(struct bench_ctx *c)
     int64_t s = 0;
     for (size_t i = 0; i < c->n; i++)
         s += c->k->dot_u8_i16(codes + i * WHOLE_D, c->qi384, WHOLE_D);
+    volatile int64_t sink = s;
+    (void)sink;
+}
+
+/* The same codes at 4 bits, two dimensions a byte (192 bytes a code). */
+static void run_whole_u4(struct bench_ctx *c)
+{
+    const uint8_t *codes = (const uint8_t *)c->codes;
+    int64_t s = 0;
+    for (size_t i = 0; i < c->n; i++)
+        s += c->k->dot_u4_i16(codes + i * (WHOLE_D / 2), c->qi384, WHOLE_D);
     volatile int64_t sink = s;
     (void)sink;
 }
@@ -219,8 +231,10 @@ int cmd_bench_kernels(int argc, char **argv)
         /* big_codes * 16 bytes hold big_codes / 24 codes of 384 bytes */
         {"dot_u8_f32 (D=384 codes)", run_whole_f32, 1000, WHOLE_D, "codes", "L2"},
         {"dot_u8_i16 (D=384 codes)", run_whole_i16, 1000, WHOLE_D, "codes", "L2"},
+        {"dot_u4_i16 (D=384 codes)", run_whole_u4, 1000, WHOLE_D / 2, "codes", "L2"},
         {"dot_u8_f32 (D=384 codes)", run_whole_f32, big_codes / 24, WHOLE_D, "codes", "DRAM"},
         {"dot_u8_i16 (D=384 codes)", run_whole_i16, big_codes / 24, WHOLE_D, "codes", "DRAM"},
+        {"dot_u4_i16 (D=384 codes)", run_whole_u4, big_codes / 12, WHOLE_D / 2, "codes", "DRAM"},
     };
     /* "mixed": the engine's own table when its slots come from more than
      * one plugin (it should match the best row of every benchmark). */
