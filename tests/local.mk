@@ -164,6 +164,13 @@ tests_test_adaptive_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_adaptive_LDADD = $(RUV_WHITEBOX_LDADD)
 TESTS += tests/test_adaptive
 
+check_PROGRAMS += tests/test_rq_screen
+tests_test_rq_screen_SOURCES = tests/test_rq_screen.c tests/testdata.h
+tests_test_rq_screen_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_rq_screen_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_rq_screen_LDADD = $(RUV_WHITEBOX_LDADD)
+TESTS += tests/test_rq_screen
+
 check_PROGRAMS += tests/test_fewest_bits
 tests_test_fewest_bits_SOURCES = tests/test_fewest_bits.c tests/testdata.h
 tests_test_fewest_bits_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)

@@ -239,7 +239,8 @@ static int query_search(struct ladder_ctx *c, size_t qi, struct ruv__scratch *b,
     const struct rq *r = idx->impl;
     const uint32_t k = c->L->k;
     struct ladder_query *s = &c->L->q[qi];
-    struct ruv__rq_pass p = {.idx = idx, .r = r};
+    /* the ladder covers adaptive searches only (ruv__rq_cal_search) */
+    struct ruv__rq_pass p = {.idx = idx, .r = r, .screened = 1};
     ruv__rq_scratch_layout(idx, c->sp, b->scratch, &p.s);
     if (!s->ready)
         query_open(idx, s, c->queries + qi * idx->p.dim, &p);

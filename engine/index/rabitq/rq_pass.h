@@ -71,6 +71,10 @@ struct ruv__rq_pass {
     struct ruv__topk *gate;
     struct ruv__rq_cands *cs;
     size_t seen; /* allowed rows in the lists scanned so far */
+    /* RabitqPlus's planned search (adaptive probing on): multi-bit lanes
+     * screened by the narrower 1-bit bound (rq_search.c, RQ_SCREEN_SCALE);
+     * 0, an explicit nprobe's search, screens with the pruning bound */
+    int screened;
 };
 
 /* Hints the cache lines of [p, p + bytes) in. */
