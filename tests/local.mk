@@ -247,6 +247,14 @@ tests_test_rabitq_scan_SOURCES = tests/test_rabitq_scan.c
 tests_test_rabitq_scan_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
 tests_test_rabitq_scan_CFLAGS = $(RUV_CMOCKA_CFLAGS)
 tests_test_rabitq_scan_LDADD = $(RUV_WHITEBOX_LDADD)
+# The integer query of the whole-code dot: its error bound, the bounds it
+# widens, and rabitq_plus's top-10 through it.
+check_PROGRAMS += tests/test_rabitq_int
+TESTS += tests/test_rabitq_int
+tests_test_rabitq_int_SOURCES = tests/test_rabitq_int.c tests/testdata.h
+tests_test_rabitq_int_CPPFLAGS = $(RUV_WHITEBOX_CPPFLAGS)
+tests_test_rabitq_int_CFLAGS = $(RUV_CMOCKA_CFLAGS)
+tests_test_rabitq_int_LDADD = $(RUV_WHITEBOX_LDADD)
 endif
 # The per-thread search scratch: reuse, threads, nesting (white-box).
 check_PROGRAMS += tests/test_search_scratch

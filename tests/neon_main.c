@@ -136,14 +136,15 @@ static int check_tails(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         page = 4096;
     int bad = 0;
     for (size_t n = 0; n <= 37 && !bad; n++) {
-        struct guarded ga, gb, gc, gq, gf, gl;
+        struct guarded ga, gb, gc, gq, gf, gl, gi;
         float *a = guard_end(&ga, n * sizeof(float), page);
         float *b = guard_end(&gb, 5 * n * sizeof(float), page); /* 5 rows, stride n */
         uint64_t *codes = guard_end(&gc, 5 * n * sizeof(uint64_t), page);
         uint64_t *planes = guard_end(&gq, 16 * n * sizeof(uint64_t), page);
         uint8_t *fs = guard_end(&gf, (n ? n : 1) * 16, page); /* one block, nsub = max(n,1) */
         uint8_t *lut = guard_end(&gl, (n ? n : 1) * 16, page);
-        if (!a || !b || !codes || !planes || !fs || !lut) {
+        int16_t *qi = guard_end(&gi, n * sizeof(int16_t), page);
+        if (!a || !b || !codes || !planes || !fs || !lut || !qi) {
             fprintf(stderr, "mmap failed\n");
             return 1;
         }
@@ -155,6 +156,8 @@ static int check_tails(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         }
         for (size_t i = 0; i < 16 * n; i++)
             planes[i] = rng();
+        for (size_t i = 0; i < n; i++)
+            qi[i] = (int16_t)(uint16_t)rng();
         for (size_t i = 0; i < (n ? n : 1) * 16; i++) {
             fs[i] = (uint8_t)rng();
             lut[i] = (uint8_t)rng();
@@ -179,6 +182,14 @@ static int check_tails(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         ops->fastscan_u8(fs, n ? n : 1, 1, lut, s);
         ref->fastscan_u8(fs, n ? n : 1, 1, lut, t);
         bad |= memcmp(s, t, sizeof s) != 0;
+        /* the whole-code dot over the last n bytes of fs: both operands end
+         * at a guard page */
+        const uint8_t *ub = fs + (n ? n : 1) * 16 - n;
+        bad |= ops->dot_u8_i16(ub, qi, n) != ref->dot_u8_i16(ub, qi, n);
+        /* packed: n / 32 blocks, 16 bytes each, ending at the guard page */
+        const size_t nb = n / 32 * 32;
+        const uint8_t *pb = fs + (n ? n : 1) * 16 - nb / 2;
+        bad |= ops->dot_u4_i16(pb, qi + (n - nb), nb) != ref->dot_u4_i16(pb, qi + (n - nb), nb);
         if (n && (n & (n - 1)) == 0)
             ops->fht_f32(a, n);
         if (bad)
@@ -189,6 +200,7 @@ static int check_tails(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         munmap(gq.map, gq.len);
         munmap(gf.map, gf.len);
         munmap(gl.map, gl.len);
+        munmap(gi.map, gi.len);
     }
     return bad;
 }
@@ -239,8 +251,8 @@ int main(int argc, char **argv)
     }
     unsigned slots = ruv__conform_slots_checked();
     printf("neon conformance: %u slots passed\n", slots);
-    if (slots != 14) {
-        fprintf(stderr, "expected all 14 slots to be provided\n");
+    if (slots != 16) {
+        fprintf(stderr, "expected all 16 slots to be provided\n");
         bad = 1;
     }
 

@@ -38,7 +38,7 @@ static void test_selected_and_conformant(void **state)
     (void)state;
     char why[256];
     assert_int_equal(ruv__conform_check(K, &ruv__kernel_scalar_ops, why, sizeof why), 0);
-    assert_int_equal(ruv__conform_slots_checked(), 14); /* the effective table is full */
+    assert_int_equal(ruv__conform_slots_checked(), 16); /* the effective table is full */
 }
 
 /* D values the index issue cares about, random data, relative tolerance. */
@@ -183,6 +183,60 @@ static void test_fastscan_random(void **state)
     free(codes);
 }
 
+/* The whole-code dot against the int16 query: bit-exact with the scalar
+ * reference at random lengths (most not multiples of 16 or 32, some past
+ * the 2,048-element int32 stretches of the SIMD kernels), at offsets that
+ * break vector alignment, with random values and with the largest code
+ * against the extreme query values, where an int32 sum would overflow. */
+static void test_dot_u8_i16_random(void **state)
+{
+    (void)state;
+    enum { MAXLEN = 9000 };
+    uint8_t *a = malloc(MAXLEN + 3);
+    int16_t *b = malloc((MAXLEN + 3) * sizeof *b);
+    for (int iter = 0; iter < 300; iter++) {
+        size_t n = iter < 40 ? (size_t)iter : next() % (iter % 4 ? 1100 : MAXLEN);
+        size_t oa = next() % 3, ob = next() % 3;
+        int extreme = iter % 5 == 4;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = next();
+            a[oa + i] = extreme ? 255 : (uint8_t)r;
+            b[ob + i] = extreme     ? (r >> 40 & 1 ? INT16_MIN : INT16_MAX)
+                        : (int16_t)(uint16_t)(r >> 16);
+        }
+        int64_t got = K->dot_u8_i16(a + oa, b + ob, n);
+        int64_t want = ruv__kernel_scalar_ops.dot_u8_i16(a + oa, b + ob, n);
+        if (got != want)
+            fail_msg("dot_u8_i16 n=%zu offsets %zu/%zu: got %lld, want %lld", n, oa, ob,
+                     (long long)got, (long long)want);
+    }
+    /* all 255 x 32767 over 9,000 elements: 7.5e10, far past int32 */
+    for (size_t i = 0; i < MAXLEN; i++) {
+        a[i] = 255;
+        b[i] = INT16_MAX;
+    }
+    assert_true(K->dot_u8_i16(a, b, MAXLEN) == (int64_t)255 * INT16_MAX * MAXLEN);
+    /* the packed form: whole blocks of 32, 15 in every nibble at the top */
+    for (int iter = 0; iter < 200; iter++) {
+        size_t n = 32 * (iter < 20 ? (size_t)iter : next() % (MAXLEN / 32));
+        size_t oa = next() % 3, ob = next() % 3;
+        int extreme = iter % 5 == 4;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = next();
+            a[oa + i / 2] = extreme ? 0xff : (uint8_t)r;
+            b[ob + i] = extreme     ? (r >> 40 & 1 ? INT16_MIN : INT16_MAX)
+                        : (int16_t)(uint16_t)(r >> 16);
+        }
+        int64_t got = K->dot_u4_i16(a + oa, b + ob, n);
+        int64_t want = ruv__kernel_scalar_ops.dot_u4_i16(a + oa, b + ob, n);
+        if (got != want)
+            fail_msg("dot_u4_i16 n=%zu offsets %zu/%zu: got %lld, want %lld", n, oa, ob,
+                     (long long)got, (long long)want);
+    }
+    free(a);
+    free(b);
+}
+
 static void test_fht_involution(void **state)
 {
     (void)state;
@@ -323,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_topk_via_threshold),
         cmocka_unit_test(test_bit_kernels_random_sizes),
         cmocka_unit_test(test_fastscan_random),
+        cmocka_unit_test(test_dot_u8_i16_random),
         cmocka_unit_test(test_fht_involution),
         cmocka_unit_test(test_rabitq_same_across_kernels),
     };

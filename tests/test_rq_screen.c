@@ -35,6 +35,19 @@ static float counting_dot_u8(const uint8_t *a, const float *b, size_t n)
     return inner->dot_u8_f32(a, b, n);
 }
 
+/* the look's integer forms (the int16 query; packed codes for bits <= 4) */
+static int64_t counting_dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    looks++;
+    return inner->dot_u8_i16(a, b, n);
+}
+
+static int64_t counting_dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    looks++;
+    return inner->dot_u4_i16(a, b, n);
+}
+
 static void counting_fastscan(const uint8_t *codes, size_t nsub, size_t nblocks,
                               const uint8_t *lut, uint16_t *out)
 {
@@ -53,6 +66,8 @@ static struct outcome search_all(ruv_index *idx, int metric, const float *x, con
     struct ruv_kernel_ops counting = *idx->k;
     inner = idx->k;
     counting.dot_u8_f32 = counting_dot_u8;
+    counting.dot_u8_i16 = counting_dot_u8_i16;
+    counting.dot_u4_i16 = counting_dot_u4_i16;
     counting.fastscan_u8 = counting_fastscan;
     idx->k = &counting;
     looks = lanes = 0;

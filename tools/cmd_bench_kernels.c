@@ -40,6 +40,8 @@ struct bench_ctx {
     uint32_t *u32;
     uint8_t *fs, *lut;
     uint16_t *u16, *halves;
+    float *q384;     /* a D = 384 query, float and int16, for the whole-code dots */
+    int16_t *qi384;
     size_t n;
 };
 
@@ -71,6 +73,41 @@ static void run_fht(struct bench_ctx *c)
     for (size_t i = 0; i < c->n; i++)
         c->k->fht_f32(c->rows + (i % 64) * 1024, 1024);
 }
+/* Extended RaBitQ's whole-code look: one call per 384-byte code, codes in
+ * a row (the search reads them sparsely, prefetched), against the float
+ * query (the old form) and the int16 one (what the search calls for bits
+ * 5..8; bits <= 4 take the packed form below). */
+enum { WHOLE_D = 384 };
+static void run_whole_f32(struct bench_ctx *c)
+{
+    const uint8_t *codes = (const uint8_t *)c->codes;
+    float s = 0.0f;
+    for (size_t i = 0; i < c->n; i++)
+        s += c->k->dot_u8_f32(codes + i * WHOLE_D, c->q384, WHOLE_D);
+    volatile float sink = s;
+    (void)sink;
+}
+static void run_whole_i16(struct bench_ctx *c)
+{
+    const uint8_t *codes = (const uint8_t *)c->codes;
+    int64_t s = 0;
+    for (size_t i = 0; i < c->n; i++)
+        s += c->k->dot_u8_i16(codes + i * WHOLE_D, c->qi384, WHOLE_D);
+    volatile int64_t sink = s;
+    (void)sink;
+}
+
+/* The same codes at 4 bits, two dimensions a byte (192 bytes a code). */
+static void run_whole_u4(struct bench_ctx *c)
+{
+    const uint8_t *codes = (const uint8_t *)c->codes;
+    int64_t s = 0;
+    for (size_t i = 0; i < c->n; i++)
+        s += c->k->dot_u4_i16(codes + i * (WHOLE_D / 2), c->qi384, WHOLE_D);
+    volatile int64_t sink = s;
+    (void)sink;
+}
+
 static void run_dot_stream(struct bench_ctx *c)
 {
     volatile float sink = c->k->dot_f32(c->rows, c->rows, c->n);
@@ -115,8 +152,9 @@ int cmd_bench_kernels(int argc, char **argv)
             json = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             puts("usage: ruvector bench-kernels [--quick] [--json]\n"
-                 "Times each kernel the CPU can run (D=128) on 1 thread, L2-resident and\n"
-                 "DRAM-resident, next to the streaming read bandwidth of this machine.\n"
+                 "Times each kernel the CPU can run (D=128 unless named) on 1 thread,\n"
+                 "L2-resident and DRAM-resident, next to the streaming read bandwidth of\n"
+                 "this machine.\n"
                  "Run it pinned for stable numbers: taskset -c 0 ruvector bench-kernels");
             return 0;
         } else {
@@ -141,8 +179,10 @@ int cmd_bench_kernels(int argc, char **argv)
     c.lut = alloc_filled(32 * 16, 8);
     c.u16 = alloc_filled(big_codes * sizeof(uint16_t), 9);
     c.halves = alloc_filled(4096 * 128 * sizeof(uint16_t), 10);
+    c.q384 = alloc_filled(WHOLE_D * sizeof(float), 11);
+    c.qi384 = alloc_filled(WHOLE_D * sizeof(int16_t), 12); /* any int16 is a valid query */
     if (!c.q || !c.rows || !c.out || !c.codes || !c.planes || !c.u32 || !c.fs || !c.lut || !c.u16 ||
-        !c.halves) {
+        !c.halves || !c.q384 || !c.qi384) {
         fprintf(stderr, "ruvector bench-kernels: out of memory\n");
         return 1;
     }
@@ -171,7 +211,8 @@ int cmd_bench_kernels(int argc, char **argv)
         printf("streaming read bandwidth, 1 thread (dot_f32 of the %s kernel): "
                "DRAM %.1f GB/s (%zu MiB), L2 %.1f GB/s (512 KiB)\n\n"
                "%-8s %-34s %10s %12s %12s %8s\n",
-               selected, bw_dram, big_rows * 512 >> 20, bw_l2, "kernel", "benchmark (D=128)",
+               selected, bw_dram, big_rows * 512 >> 20, bw_l2, "kernel",
+               "benchmark (D=128 unless named)",
                "n", "items/s", "GB/s", "% of BW");
 
     const struct bench_case cases[] = {
@@ -187,6 +228,13 @@ int cmd_bench_kernels(int argc, char **argv)
         {"bitplane_dot_1xN (4-bit q)", run_bitplane, 10000, 16, "codes", "L2"},
         {"fastscan_u8 (nsub=32)", run_fastscan, 10016, 16, "codes", "L2"},
         {"fht_f32 (n=1024)", run_fht, 64, 4096, "transforms", "L1/L2"},
+        /* big_codes * 16 bytes hold big_codes / 24 codes of 384 bytes */
+        {"dot_u8_f32 (D=384 codes)", run_whole_f32, 1000, WHOLE_D, "codes", "L2"},
+        {"dot_u8_i16 (D=384 codes)", run_whole_i16, 1000, WHOLE_D, "codes", "L2"},
+        {"dot_u4_i16 (D=384 codes)", run_whole_u4, 1000, WHOLE_D / 2, "codes", "L2"},
+        {"dot_u8_f32 (D=384 codes)", run_whole_f32, big_codes / 24, WHOLE_D, "codes", "DRAM"},
+        {"dot_u8_i16 (D=384 codes)", run_whole_i16, big_codes / 24, WHOLE_D, "codes", "DRAM"},
+        {"dot_u4_i16 (D=384 codes)", run_whole_u4, big_codes / 12, WHOLE_D / 2, "codes", "DRAM"},
     };
     /* "mixed": the engine's own table when its slots come from more than
      * one plugin (it should match the best row of every benchmark). */
@@ -244,6 +292,6 @@ int cmd_bench_kernels(int argc, char **argv)
     ruv_free(report);
     ruv_engine_close(eng);
     free(c.q); free(c.rows); free(c.out); free(c.codes); free(c.planes);
-    free(c.u32); free(c.fs); free(c.lut); free(c.u16); free(c.halves);
+    free(c.u32); free(c.fs); free(c.lut); free(c.u16); free(c.halves); free(c.q384); free(c.qi384);
     return 0;
 }

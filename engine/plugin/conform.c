@@ -65,7 +65,9 @@ struct bufs {
     uint8_t *fs_codes, *lut;
     uint16_t *fs_a, *fs_b;
     float *fht;            /* 1024 floats */
-    void *mem[16];
+    uint8_t *u8;           /* MAXN_I16 bytes */
+    int16_t *i16;          /* MAXN_I16 int16 */
+    void *mem[20];
     int nmem, failed;
 };
 
@@ -360,6 +362,75 @@ static int check_u8(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *
     return 0;
 }
 
+/* Past 2,048 elements, kernels that sum in int32 lanes widen to int64
+ * (kernel.h): lengths on both sides of one and two such stretches. */
+#define MAXN_I16 4200
+static const size_t SIZES_I16[] = {0,  1,  7,  8,   9,    15,   16,   17,   31,   32,  33,
+                                   63, 64, 65, 384, 1000, 2047, 2048, 2049, 4097, 4113};
+
+/* The integer whole-code dot must be exact: random values over the whole
+ * range of both types, then the overflow edges (every code 255 against
+ * every query value 32767, or -32768, or both alternating). */
+static int check_u8_i16(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng,
+                        char *why, size_t whylen)
+{
+    if (!HAS(ops, dot_u8_i16))
+        return 0;
+    static const char *const pattern[] = {"random", "255 x 32767", "255 x -32768",
+                                          "255 x alternating extremes", "random x -32768"};
+    for (size_t t = 0; t < sizeof pattern / sizeof pattern[0]; t++)
+        for (size_t k = 0; k < sizeof SIZES_I16 / sizeof SIZES_I16[0]; k++) {
+            const size_t n = SIZES_I16[k];
+            int64_t want = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t r = rng_next(rng);
+                B->u8[i] = t == 0 || t == 4 ? (uint8_t)r : 255;
+                B->i16[i] = t == 0   ? (int16_t)(uint16_t)(r >> 32)
+                            : t == 1 ? INT16_MAX
+                            : t == 3 ? (i % 2 ? INT16_MIN : INT16_MAX)
+                                     : INT16_MIN;
+                want += (int64_t)B->u8[i] * B->i16[i];
+            }
+            int64_t got = ops->dot_u8_i16(B->u8, B->i16, n);
+            if (got != want)
+                return fail(why, whylen, "dot_u8_i16: %s, n=%zu: got %lld, want %lld", pattern[t],
+                            n, (long long)got, (long long)want);
+        }
+    return 0;
+}
+
+/* The packed form: lengths in whole blocks of 32 (its contract), on both
+ * sides of the 2,048-element stretches, random nibbles and queries, then
+ * every nibble 15 against the extreme query values. */
+static int check_u4_i16(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng,
+                        char *why, size_t whylen)
+{
+    if (!HAS(ops, dot_u4_i16))
+        return 0;
+    static const size_t NS[] = {0, 32, 64, 96, 384, 1024, 2016, 2048, 2080, 4096, 4160};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
+            const size_t n = NS[k];
+            for (size_t i = 0; i < n / 2; i++)
+                B->u8[i] = t == 0 ? (uint8_t)rng_next(rng) : 0xff;
+            int64_t want = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t r = rng_next(rng);
+                B->i16[i] = t == 0   ? (int16_t)(uint16_t)(r >> 32)
+                            : t == 1 ? INT16_MAX
+                            : t == 2 ? INT16_MIN
+                                     : (i % 2 ? INT16_MIN : INT16_MAX);
+                const uint8_t byte = B->u8[i / 32 * 16 + i % 16];
+                want += (int64_t)(i % 32 < 16 ? byte & 0x0fu : byte >> 4) * B->i16[i];
+            }
+            int64_t got = ops->dot_u4_i16(B->u8, B->i16, n);
+            if (got != want)
+                return fail(why, whylen, "dot_u4_i16: pattern %zu, n=%zu: got %lld, want %lld", t,
+                            n, (long long)got, (long long)want);
+        }
+    return 0;
+}
+
 /* Rows of binary16 values from every range the probe meets: normal, large
  * (up to ~32,000) and subnormal; rows start 2 bytes past a float boundary. */
 static int check_f16(const struct ruv_kernel_ops *ops, struct bufs *B, uint64_t *rng, char *why,
@@ -461,6 +532,8 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
     B.fs_a = grab(&B, 3 * RUV_FASTSCAN_BLOCK * sizeof(uint16_t), sizeof(uint16_t));
     B.fs_b = grab(&B, 3 * RUV_FASTSCAN_BLOCK * sizeof(uint16_t), sizeof(uint16_t));
     B.fht = grab(&B, 1024 * sizeof(float), sizeof(float));
+    B.u8 = grab(&B, MAXN_I16, 1);
+    B.i16 = grab(&B, MAXN_I16 * sizeof(int16_t), sizeof(int16_t));
     if (B.failed) {
         fail(why, whylen, "out of memory");
         goto out;
@@ -469,7 +542,8 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
     if (check_f32_pair(ops, &B, &rng, why, whylen) || check_f32_1xN(ops, &B, &rng, why, whylen) ||
         check_bits(ops, ref, &B, &rng, why, whylen) ||
         check_fastscan(ops, ref, &B, &rng, why, whylen) || check_fht(ops, &B, &rng, why, whylen) ||
-        check_u8(ops, &B, &rng, why, whylen) || check_f16(ops, &B, &rng, why, whylen))
+        check_u8(ops, &B, &rng, why, whylen) || check_f16(ops, &B, &rng, why, whylen) ||
+        check_u8_i16(ops, &B, &rng, why, whylen) || check_u4_i16(ops, &B, &rng, why, whylen))
         goto out;
     rc = 0;
     {
@@ -488,6 +562,8 @@ int ruv__conform_check(const struct ruv_kernel_ops *ops, const struct ruv_kernel
         c += HAS(ops, dot_u8_f32) ? 1 : 0;
         c += HAS(ops, dot_f16_1xN) ? 1 : 0;
         c += HAS(ops, dot_f32_1xN_above) ? 1 : 0;
+        c += HAS(ops, dot_u8_i16) ? 1 : 0;
+        c += HAS(ops, dot_u4_i16) ? 1 : 0;
         slots_checked = c;
     }
 out:

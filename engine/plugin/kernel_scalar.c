@@ -170,6 +170,25 @@ static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
     return s;
 }
 
+/* Summed in int64 throughout: exact for every n the slot allows. */
+static int64_t dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    int64_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (int32_t)a[i] * (int32_t)b[i];
+    return s;
+}
+
+static int64_t dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    int64_t s = 0;
+    for (size_t blk = 0; blk < n / 32; blk++, a += 16, b += 32)
+        for (size_t j = 0; j < 16; j++)
+            s += (int32_t)(a[j] & 0x0fu) * (int32_t)b[j] +
+                 (int32_t)(a[j] >> 4) * (int32_t)b[16 + j];
+    return s;
+}
+
 static void dot_f16_1xN(const float *q, const uint16_t *base, size_t dim, size_t stride,
                         size_t n, float *out)
 {
@@ -198,4 +217,6 @@ const struct ruv_kernel_ops ruv__kernel_scalar_ops = {
     .dot_u8_f32 = dot_u8_f32,
     .dot_f16_1xN = dot_f16_1xN,
     .dot_f32_1xN_above = dot_f32_1xN_above,
+    .dot_u8_i16 = dot_u8_i16,
+    .dot_u4_i16 = dot_u4_i16,
 };

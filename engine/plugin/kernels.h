@@ -29,7 +29,8 @@ extern const struct ruv_kernel_ops ruv__kernel_scalar_ops;
 #define RUV_KERNEL_SLOTS(X)                                                      \
     X(dot_f32) X(l2sq_f32) X(cos_f32) X(dot_f32_1xN) X(l2sq_f32_1xN)             \
     X(l2sq_f32_1xN_below) X(xor_popcnt_1xN) X(bitplane_dot_1xN) X(popcnt_u64)    \
-    X(fastscan_u8) X(fht_f32) X(dot_u8_f32) X(dot_f16_1xN) X(dot_f32_1xN_above)
+    X(fastscan_u8) X(fht_f32) X(dot_u8_f32) X(dot_f16_1xN) X(dot_f32_1xN_above) \
+    X(dot_u8_i16) X(dot_u4_i16)
 
 /* Slot indices in table order, and their names ("dot_f32"). */
 enum {

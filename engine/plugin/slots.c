@@ -79,13 +79,14 @@ struct workload {
     uint32_t *u32, *idx;
     uint8_t *fs, *lut, *bytes;
     uint16_t *u16, *halves;
+    int16_t *i16;
 };
 
 static void free_workload(struct workload *w)
 {
     free(w->a); free(w->b); free(w->rows); free(w->fht); free(w->fht_src); free(w->out);
     free(w->codes); free(w->planes); free(w->u32); free(w->idx); free(w->fs); free(w->lut);
-    free(w->bytes); free(w->u16); free(w->halves);
+    free(w->bytes); free(w->u16); free(w->halves); free(w->i16);
 }
 
 static int make_workload(struct workload *w)
@@ -106,7 +107,8 @@ static int make_workload(struct workload *w)
     w->bytes = malloc(LONG_N);
     w->u16 = malloc((size_t)FS_BLOCKS * RUV_FASTSCAN_BLOCK * sizeof(uint16_t));
     w->halves = malloc((size_t)ROWS * DIM * sizeof(uint16_t));
-    if (!w->a || !w->b || !w->rows || !w->fht || !w->fht_src || !w->out || !w->codes ||
+    w->i16 = malloc(LONG_N * sizeof(int16_t));
+    if (!w->i16 || !w->a || !w->b || !w->rows || !w->fht || !w->fht_src || !w->out || !w->codes ||
         !w->planes || !w->u32 || !w->idx || !w->fs || !w->lut || !w->bytes || !w->u16 ||
         !w->halves) {
         free_workload(w);
@@ -117,6 +119,7 @@ static int make_workload(struct workload *w)
         w->a[i] = (float)(ruv__splitmix64(&seed) >> 40) / 16777216.0f - 0.5f;
         w->b[i] = (float)(ruv__splitmix64(&seed) >> 40) / 16777216.0f - 0.5f;
         w->bytes[i] = (uint8_t)ruv__splitmix64(&seed);
+        w->i16[i] = (int16_t)(uint16_t)(ruv__splitmix64(&seed) >> 48);
     }
     for (size_t i = 0; i < (size_t)ROWS * DIM; i++) {
         w->rows[i] = (float)(ruv__splitmix64(&seed) >> 40) / 16777216.0f - 0.5f;
@@ -144,13 +147,14 @@ static double now_ns(void)
 
 /* Calls of slot s per timing: about 10-25 us for an AVX2 kernel on a Zen 3
  * core, long enough for the clock, short enough that both x86 plugins race
- * all fourteen slots in a few milliseconds. */
+ * all sixteen slots in a few milliseconds. */
 static const unsigned reps_of[RUV__SLOT_COUNT] = {
     [RUV__SLOT_dot_f32] = 32, [RUV__SLOT_l2sq_f32] = 32, [RUV__SLOT_cos_f32] = 32,
     [RUV__SLOT_dot_f32_1xN] = 8, [RUV__SLOT_l2sq_f32_1xN] = 8, [RUV__SLOT_l2sq_f32_1xN_below] = 8,
     [RUV__SLOT_xor_popcnt_1xN] = 8, [RUV__SLOT_bitplane_dot_1xN] = 4, [RUV__SLOT_popcnt_u64] = 32,
     [RUV__SLOT_fastscan_u8] = 16, [RUV__SLOT_fht_f32] = 32, [RUV__SLOT_dot_u8_f32] = 32,
-    [RUV__SLOT_dot_f16_1xN] = 8, [RUV__SLOT_dot_f32_1xN_above] = 8,
+    [RUV__SLOT_dot_f16_1xN] = 8, [RUV__SLOT_dot_f32_1xN_above] = 8, [RUV__SLOT_dot_u8_i16] = 64,
+    [RUV__SLOT_dot_u4_i16] = 64,
 };
 
 /* The unnormalised FHT multiplies magnitudes by up to sqrt(n) = 32 a call:
@@ -168,6 +172,7 @@ typedef uint64_t (*popcnt_fn)(const uint64_t *, size_t);
 typedef void (*fastscan_fn)(const uint8_t *, size_t, size_t, const uint8_t *, uint16_t *);
 typedef void (*fht_fn)(float *, size_t);
 typedef float (*u8_fn)(const uint8_t *, const float *, size_t);
+typedef int64_t (*u8i16_fn)(const uint8_t *, const int16_t *, size_t);
 typedef void (*f16_fn)(const float *, const uint16_t *, size_t, size_t, size_t, float *);
 
 /* ns per call of fn (slot s) on the workload. */
@@ -201,6 +206,12 @@ static double time_slot(size_t s, ruv__slot_fn fn, struct workload *w)
         case RUV__SLOT_fastscan_u8: ((fastscan_fn)fn)(w->fs, FS_NSUB, FS_BLOCKS, w->lut, w->u16); break;
         case RUV__SLOT_fht_f32: ((fht_fn)fn)(w->fht, FHT_N); break;
         case RUV__SLOT_dot_u8_f32: sink += ((u8_fn)fn)(w->bytes, w->a, LONG_N); break;
+        case RUV__SLOT_dot_u8_i16:
+            sink += (double)((u8i16_fn)fn)(w->bytes, w->i16, LONG_N);
+            break;
+        case RUV__SLOT_dot_u4_i16: /* LONG_N elements in LONG_N / 2 bytes */
+            sink += (double)((u8i16_fn)fn)(w->bytes, w->i16, LONG_N);
+            break;
         case RUV__SLOT_dot_f16_1xN: ((f16_fn)fn)(w->a, w->halves, DIM, DIM, ROWS, w->out); break;
         default: break;
         }

@@ -102,6 +102,19 @@ struct ruv_kernel_ops {
      * within rounding of the threshold may go either way. */
     size_t (*dot_f32_1xN_above)(const float *q, const float *base, size_t dim, size_t stride,
                                 size_t n, float threshold, uint32_t *idx_out, float *dot_out);
+    /* sum a_i * b_i, exactly, with a as unsigned bytes and b as signed
+     * 16-bit integers: Extended RaBitQ's whole codes against the query
+     * quantised to int16 once per search (engine/index/rabitq). Exact for
+     * every n: each term is within 255 * 32768 in magnitude, so the sum
+     * fits int64 for n < 2^39 (kernels that sum in int32 lanes widen
+     * them to int64 often enough that no lane overflows). */
+    int64_t (*dot_u8_i16)(const uint8_t *a, const int16_t *b, size_t n);
+    /* The same over codes of at most 4 bits packed two to a byte, half the
+     * bytes to read: n is a multiple of 32 (0 allowed), and each block of
+     * 32 elements is 16 bytes at a + 16 * block, whose byte j holds element
+     * 32 * block + j in its low nibble and element 32 * block + 16 + j in
+     * its high nibble. Exact, as dot_u8_i16. */
+    int64_t (*dot_u4_i16)(const uint8_t *a, const int16_t *b, size_t n);
 };
 
 /* Size of the first published layout; tables shorter than this are rejected. */

@@ -51,5 +51,7 @@ void ruv__avx2_fht_f32(float *x, size_t n);
 float ruv__avx2_dot_u8_f32(const uint8_t *a, const float *b, size_t n);
 void ruv__avx2_dot_f16_1xN(const float *q, const uint16_t *base, size_t dim, size_t stride,
                            size_t n, float *out);
+int64_t ruv__avx2_dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n);
+int64_t ruv__avx2_dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n);
 
 #endif

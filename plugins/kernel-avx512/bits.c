@@ -1,5 +1,6 @@
 /* AVX-512 kernels on binary codes: XOR-popcount, bit-plane products,
- * popcount, FastScan (design notes: impl.h). */
+ * popcount, FastScan, and whole multi-bit codes against an int16 query
+ * (design notes: impl.h). */
 #include "impl.h"
 
 /* ------------------------------------------------------------- 1-bit --- */
@@ -337,4 +338,127 @@ void ruv__avx512_fastscan_u8(const uint8_t *codes, size_t nsub, size_t nblocks, 
         fs_store16(o, a.lo_all, a.lo_odd);
         fs_store16(o + 16, a.hi_all, a.hi_odd);
     }
+}
+
+/* -------------------------------- whole codes against an int16 query --- */
+
+/* 32 code bytes widened to words, and a vector of int32 sums added into
+ * int64 lanes. SIMDe 0.7 has neither _mm512_cvtepu8_epi16 nor
+ * _mm512_cvtepi32_epi64: the emulated build goes through memory. */
+#ifdef RUV_SIMDE
+RUV_INLINE __m512i u8x32_to_epi16(const uint8_t *p)
+{
+    int16_t v[32];
+    for (int i = 0; i < 32; i++)
+        v[i] = p[i];
+    return _mm512_loadu_si512(v);
+}
+
+RUV_INLINE __m512i add_wide_epi32(__m512i wide, __m512i s)
+{
+    int32_t v[16];
+    int64_t w[8];
+    _mm512_storeu_si512(v, s);
+    for (int i = 0; i < 8; i++)
+        w[i] = (int64_t)v[i] + v[i + 8];
+    return _mm512_add_epi64(wide, _mm512_loadu_si512(w));
+}
+#else
+RUV_INLINE __m512i u8x32_to_epi16(const uint8_t *p)
+{
+    return _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)p));
+}
+
+RUV_INLINE __m512i add_wide_epi32(__m512i wide, __m512i s)
+{
+    wide = _mm512_add_epi64(wide, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(s)));
+    return _mm512_add_epi64(wide, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(s, 1)));
+}
+#endif
+
+/* Elements per int32 stretch: a vpmaddwd pair is within 2 * 255 * 32768 =
+ * 16,711,680 in magnitude; over 2,048 elements a lane of the two
+ * accumulators takes at most 32 + 2 pairs (the tail's two chunks go to
+ * s0), so their sum stays far below 2^31 before it is widened to int64. */
+#define U8I16_BLOCK 2048u
+
+/* Extended RaBitQ's <u, q> with the integer query: 32 code bytes widen to
+ * words (vpmovzxbw) and vpmaddwd multiplies and pairs them with the query.
+ * The tail goes in chunks of 32: the query by masked load, the bytes
+ * through a zeroed copy, so nothing past n is read. (VNNI's vpdpwssd would
+ * fuse the add; it is not among this plugin's ISA bits.) */
+int64_t ruv__avx512_dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    __m512i wide = _mm512_setzero_si512();
+    size_t i = 0;
+    while (i < n) {
+        const size_t end = n - i > U8I16_BLOCK ? i + U8I16_BLOCK : n;
+        __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+        for (; i + 64 <= end; i += 64) {
+            s0 = _mm512_add_epi32(
+                s0, ruv_madd_epi16(u8x32_to_epi16(a + i), _mm512_loadu_si512(b + i)));
+            s1 = _mm512_add_epi32(
+                s1, ruv_madd_epi16(u8x32_to_epi16(a + i + 32), _mm512_loadu_si512(b + i + 32)));
+        }
+        for (; i < end; i += 32) {
+            const size_t m = end - i < 32 ? end - i : 32;
+            const __mmask32 k = m == 32 ? 0xffffffffu : (__mmask32)((1u << m) - 1u);
+            uint8_t tmp[32] = {0};
+            for (size_t j = 0; j < m; j++)
+                tmp[j] = a[i + j];
+            s0 = _mm512_add_epi32(
+                s0, ruv_madd_epi16(u8x32_to_epi16(tmp), ruv_maskz_loadu_epi16(k, b + i)));
+        }
+        i = end;
+        wide = add_wide_epi32(wide, _mm512_add_epi32(s0, s1));
+    }
+    int64_t lanes[8];
+    _mm512_storeu_si512(lanes, wide);
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+           ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+/* The packed form (n a multiple of 32): 16 bytes per block of 32; a mask
+ * and a shift split the nibbles into elements 0..15 and 16..31 of the
+ * block, each widened to words as above. */
+int64_t ruv__avx512_dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    __m512i wide = _mm512_setzero_si512();
+    size_t i = 0; /* elements */
+    while (i < n) {
+        const size_t end = n - i > U8I16_BLOCK ? i + U8I16_BLOCK : n;
+        __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+        for (; i + 64 <= end; i += 64) {
+            /* bytes 0..15: block 0, 16..31: block 1; after the split, the
+             * low 16 bytes of lo and hi are block 0's halves */
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(a + i / 2));
+            __m256i lo = _mm256_and_si256(v, low);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+            uint8_t el[64];
+            _mm_storeu_si128((__m128i *)(void *)el, _mm256_castsi256_si128(lo));
+            _mm_storeu_si128((__m128i *)(void *)(el + 16), _mm256_castsi256_si128(hi));
+            _mm_storeu_si128((__m128i *)(void *)(el + 32), _mm256_extracti128_si256(lo, 1));
+            _mm_storeu_si128((__m128i *)(void *)(el + 48), _mm256_extracti128_si256(hi, 1));
+            s0 = _mm512_add_epi32(
+                s0, ruv_madd_epi16(u8x32_to_epi16(el), _mm512_loadu_si512(b + i)));
+            s1 = _mm512_add_epi32(
+                s1, ruv_madd_epi16(u8x32_to_epi16(el + 32), _mm512_loadu_si512(b + i + 32)));
+        }
+        if (i + 32 <= end) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a + i / 2));
+            uint8_t el[32];
+            _mm_storeu_si128((__m128i *)(void *)el, _mm_and_si128(v, _mm256_castsi256_si128(low)));
+            _mm_storeu_si128((__m128i *)(void *)(el + 16),
+                             _mm_and_si128(_mm_srli_epi16(v, 4), _mm256_castsi256_si128(low)));
+            s0 = _mm512_add_epi32(s0,
+                                  ruv_madd_epi16(u8x32_to_epi16(el), _mm512_loadu_si512(b + i)));
+        }
+        i = end;
+        wide = add_wide_epi32(wide, _mm512_add_epi32(s0, s1));
+    }
+    int64_t lanes[8];
+    _mm512_storeu_si512(lanes, wide);
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+           ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }

@@ -63,6 +63,14 @@ RUV_INLINE __m512i ruv_maskz_loadu_epi8(__mmask64 k, const uint8_t *p)
     return _mm512_loadu_si512(v);
 }
 
+RUV_INLINE __m512i ruv_maskz_loadu_epi16(__mmask32 k, const int16_t *p)
+{
+    int16_t v[32];
+    for (int i = 0; i < 32; i++)
+        v[i] = (k >> i) & 1 ? p[i] : 0;
+    return _mm512_loadu_si512(v);
+}
+
 RUV_INLINE void ruv_mask_storeu_epi32(uint32_t *p, __mmask8 k, __m256i x)
 {
     uint32_t v[8];
@@ -80,10 +88,16 @@ RUV_INLINE __m512i ruv_add_epi16(__m512i a, __m512i b)
     __m256i hi = _mm256_add_epi16(_mm512_extracti64x4_epi64(a, 1), _mm512_extracti64x4_epi64(b, 1));
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
+
+/* SIMDe 0.7's native alias of _mm512_madd_epi16 takes four arguments (a
+ * copy of the masked form's); the function itself is right. */
+#define ruv_madd_epi16(a, b) simde_mm512_madd_epi16((a), (b))
 #else
+#define ruv_madd_epi16(a, b) _mm512_madd_epi16((a), (b))
 #define ruv_maskz_loadu_ps(k, p) _mm512_maskz_loadu_ps((k), (p))
 #define ruv_maskz_loadu_epi64(k, p) _mm512_maskz_loadu_epi64((k), (p))
 #define ruv_maskz_loadu_epi8(k, p) _mm512_maskz_loadu_epi8((k), (p))
+#define ruv_maskz_loadu_epi16(k, p) _mm512_maskz_loadu_epi16((k), (p))
 #define ruv_mask_storeu_epi32(p, k, x) _mm256_mask_storeu_epi32((p), (k), (x))
 #define ruv_add_epi16(a, b) _mm512_add_epi16((a), (b))
 #endif
@@ -125,5 +139,7 @@ void ruv__avx512_fht_f32(float *x, size_t n);
 float ruv__avx512_dot_u8_f32(const uint8_t *a, const float *b, size_t n);
 void ruv__avx512_dot_f16_1xN(const float *q, const uint16_t *base, size_t dim, size_t stride,
                              size_t n, float *out);
+int64_t ruv__avx512_dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n);
+int64_t ruv__avx512_dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n);
 
 #endif

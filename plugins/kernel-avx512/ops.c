@@ -20,4 +20,6 @@ const struct ruv_kernel_ops ruv_avx512_ops = {
     .dot_u8_f32 = ruv__avx512_dot_u8_f32,
     .dot_f16_1xN = ruv__avx512_dot_f16_1xN,
     .dot_f32_1xN_above = ruv__avx512_dot_f32_1xN_above,
+    .dot_u8_i16 = ruv__avx512_dot_u8_i16,
+    .dot_u4_i16 = ruv__avx512_dot_u4_i16,
 };

@@ -542,6 +542,76 @@ static float dot_u8_f32(const uint8_t *a, const float *b, size_t n)
     return s;
 }
 
+/* Extended RaBitQ's whole codes against the int16 query, exactly: 16 bytes
+ * widen to two u16 vectors (0..255 is a valid s16) and vmlal multiplies
+ * into four int32 chains. A product is within 255 * 32768 = 8,355,840, and
+ * a chain takes one per 16 elements, so 2,048-element stretches (128 per
+ * chain, ~1.07e9) fit int32 before vpadal widens them to int64. */
+static int64_t dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    int64x2_t wide = vdupq_n_s64(0);
+    size_t i = 0;
+    while (n - i >= 16) {
+        const size_t end = n - i > 2048 ? i + 2048 : n;
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;
+        for (; i + 16 <= end; i += 16) {
+            uint8x16_t v = vld1q_u8(a + i);
+            int16x8_t lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(v)));
+            int16x8_t hi = vreinterpretq_s16_u16(vmovl_high_u8(v));
+            int16x8_t q0 = vld1q_s16(b + i), q1 = vld1q_s16(b + i + 8);
+            s0 = vmlal_s16(s0, vget_low_s16(lo), vget_low_s16(q0));
+            s1 = vmlal_high_s16(s1, lo, q0);
+            s2 = vmlal_s16(s2, vget_low_s16(hi), vget_low_s16(q1));
+            s3 = vmlal_high_s16(s3, hi, q1);
+        }
+        wide = vpadalq_s32(wide, s0);
+        wide = vpadalq_s32(wide, s1);
+        wide = vpadalq_s32(wide, s2);
+        wide = vpadalq_s32(wide, s3);
+    }
+    int64_t s = vaddvq_s64(wide);
+    for (; i < n; i++)
+        s += (int32_t)a[i] * (int32_t)b[i];
+    return s;
+}
+
+/* The packed form (n a multiple of 32): 16 bytes per block of 32, the low
+ * nibbles elements 0..15, the high ones 16..31; a product is within
+ * 15 * 32768, so the same stretches are far from int32's limit. */
+static int64_t dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n)
+{
+    int64x2_t wide = vdupq_n_s64(0);
+    size_t i = 0;
+    while (i < n) {
+        const size_t end = n - i > 2048 ? i + 2048 : n;
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;
+        for (; i + 32 <= end; i += 32) {
+            uint8x16_t v = vld1q_u8(a + i / 2);
+            uint8x16_t l = vandq_u8(v, vdupq_n_u8(0x0f)), h = vshrq_n_u8(v, 4);
+            int16x8_t l0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(l)));
+            int16x8_t l1 = vreinterpretq_s16_u16(vmovl_high_u8(l));
+            int16x8_t h0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(h)));
+            int16x8_t h1 = vreinterpretq_s16_u16(vmovl_high_u8(h));
+            int16x8_t q0 = vld1q_s16(b + i), q1 = vld1q_s16(b + i + 8);
+            int16x8_t q2 = vld1q_s16(b + i + 16), q3 = vld1q_s16(b + i + 24);
+            s0 = vmlal_s16(s0, vget_low_s16(l0), vget_low_s16(q0));
+            s1 = vmlal_high_s16(s1, l0, q0);
+            s2 = vmlal_s16(s2, vget_low_s16(l1), vget_low_s16(q1));
+            s3 = vmlal_high_s16(s3, l1, q1);
+            s0 = vmlal_s16(s0, vget_low_s16(h0), vget_low_s16(q2));
+            s1 = vmlal_high_s16(s1, h0, q2);
+            s2 = vmlal_s16(s2, vget_low_s16(h1), vget_low_s16(q3));
+            s3 = vmlal_high_s16(s3, h1, q3);
+        }
+        i = end;
+        wide = vpadalq_s32(wide, s0);
+        wide = vpadalq_s32(wide, s1);
+        wide = vpadalq_s32(wide, s2);
+        wide = vpadalq_s32(wide, s3);
+    }
+    return vaddvq_s64(wide);
+}
+
 /* Eight binary16 values widened exactly to two float vectors. */
 static inline void half8(const uint16_t *p, float32x4_t *lo, float32x4_t *hi)
 {
@@ -597,4 +667,6 @@ const struct ruv_kernel_ops ruv_neon_ops = {
     .dot_u8_f32 = dot_u8_f32,
     .dot_f16_1xN = dot_f16_1xN,
     .dot_f32_1xN_above = dot_f32_1xN_above,
+    .dot_u8_i16 = dot_u8_i16,
+    .dot_u4_i16 = dot_u4_i16,
 };

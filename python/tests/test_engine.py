@@ -178,7 +178,7 @@ def test_report_has_pool_features_and_every_setting() -> None:
     # every slot of the kernel table names who supplied it and how
     slots = info["kernel"]["slots"]
     assert [s["slot"] for s in slots][:3] == ["dot_f32", "l2sq_f32", "cos_f32"]
-    assert len(slots) == 14
+    assert len(slots) == 16
     assert all(s["how"] in ("priority", "forced", "faster", "kept") for s in slots)
     loaded = {p["name"] for p in info["plugins"] if p["state"] == "loaded"}
     assert {s["kernel"] for s in slots} <= loaded

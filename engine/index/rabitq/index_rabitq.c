@@ -237,7 +237,7 @@ int ruv__rq_list_reserve(const struct ruv_index *idx, const struct rq *r, struct
     if (!rc) rc = ruv__grow((void **)&l->f_rescale, l->n, cap, sizeof(float));
     if (!rc) rc = ruv__grow((void **)&l->f_error, l->n, cap, sizeof(float));
     if (!rc && idx->p.bits > 1) {
-        rc = ruv__grow((void **)&l->ucode, l->n, cap, ruv__rq_ex_bytes(r));
+        rc = ruv__grow((void **)&l->ucode, l->n, cap, ruv__rq_ucode_bytes(r, &idx->p));
         if (!rc) rc = ruv__grow((void **)&l->x_add, l->n, cap, sizeof(float));
         if (!rc) rc = ruv__grow((void **)&l->x_rescale, l->n, cap, sizeof(float));
         if (!rc) rc = ruv__grow((void **)&l->x_error, l->n, cap, sizeof(float));
@@ -315,7 +315,16 @@ void ruv__rq_list_put(const struct ruv_index *idx, struct rq *r, struct rq_list 
     l->f_rescale[p] = en->f.f_rescale;
     l->f_error[p] = en->f.f_error;
     if (idx->p.bits > 1) {
-        whole_code(l->ucode + p * ruv__rq_ex_bytes(r), code, ex, r->dim_pad, idx->p.bits);
+        uint8_t *u = l->ucode + p * ruv__rq_ucode_bytes(r, &idx->p);
+        if (ruv__rq_packed(&idx->p)) {
+            uint8_t block[64];
+            for (size_t d = 0; d < r->dim_pad; d += 64) {
+                whole_code(block, code + d / 64, ex + d, 64, idx->p.bits);
+                ruv__rq_pack_u4(block, 64, u + d / 2);
+            }
+        } else {
+            whole_code(u, code, ex, r->dim_pad, idx->p.bits);
+        }
         l->x_add[p] = en->fx.f_add;
         l->x_rescale[p] = en->fx.f_rescale;
         l->x_error[p] = en->fx.f_error;
@@ -416,7 +425,8 @@ static int rq_add(struct ruv_index *idx, const float *data, size_t n, size_t fir
     return rc;
 }
 
-static void list_move(const struct rq *r, struct rq_list *l, size_t to, size_t from, int ex)
+static void list_move(const struct rq *r, struct rq_list *l, size_t to, size_t from, int ex,
+                      size_t ucode_bytes)
 {
     l->rows[to] = l->rows[from];
     uint64_t code[MAX_WORDS];
@@ -426,7 +436,7 @@ static void list_move(const struct rq *r, struct rq_list *l, size_t to, size_t f
     l->f_rescale[to] = l->f_rescale[from];
     l->f_error[to] = l->f_error[from];
     if (ex) {
-        memcpy(l->ucode + to * ruv__rq_ex_bytes(r), l->ucode + from * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
+        memcpy(l->ucode + to * ucode_bytes, l->ucode + from * ucode_bytes, ucode_bytes);
         l->x_add[to] = l->x_add[from];
         l->x_rescale[to] = l->x_rescale[from];
         l->x_error[to] = l->x_error[from];
@@ -465,7 +475,7 @@ static void rq_remove_row(struct ruv_index *idx, size_t row, size_t last)
     struct rq_list *l = &r->lists[r->row_list[row]];
     size_t pos = r->row_pos[row], end = l->n - 1;
     if (pos != end) {
-        list_move(r, l, pos, end, ex);
+        list_move(r, l, pos, end, ex, ruv__rq_ucode_bytes(r, &idx->p));
         r->row_pos[l->rows[pos]] = (uint32_t)pos;
     }
     l->n--;

@@ -41,10 +41,6 @@ size_t ruv__rabitq_byte_lut_len(size_t dim)
     return 256 * ((dim + 7) / 8);
 }
 
-float ruv__rabitq_cb(unsigned bits)
-{
-    return -0.5f * (float)((1u << bits) - 1u);
-}
 
 /* ---------------------------------------------------------------- factors */
 

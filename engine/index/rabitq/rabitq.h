@@ -52,6 +52,7 @@
 #ifndef RUV_ENGINE_RABITQ_H
 #define RUV_ENGINE_RABITQ_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,17 @@ struct ruv__rabitq_lutq {
     float offset;
 };
 
+/* Integer query for the whole-code dot (kernel slot dot_u8_i16): q_i ~=
+ * scale * qi_i, qi_i in [-32767, 32767], built once per search. For every
+ * B-bit code u (0 <= u_i <= 2^B - 1),
+ *   |<u, q> - ruv__rabitq_ip_int(qz, dot_u8_i16(u, qi))| <= err,
+ * a deterministic bound, not a probable one (ruv__rabitq_query_int16). */
+struct ruv__rabitq_qint {
+    float scale;
+    double shift; /* (2^B - 1) / 2 * sum_i (q_i - scale qi_i) */
+    float err;
+};
+
 /* ---- sizes ---- */
 size_t ruv__rabitq_words(size_t dim);          /* ceil(dim / 64) */
 size_t ruv__rabitq_nsub(size_t dim);           /* FastScan sub-codes: ceil(dim / 4) */
@@ -100,7 +112,10 @@ size_t ruv__rabitq_ex_scratch_bytes(size_t dim); /* scratch for the ex encoder *
 size_t ruv__rabitq_byte_lut_len(size_t dim);   /* floats in a byte LUT: 256 * ceil(dim / 8) */
 
 /* c_B = -(2^bits - 1) / 2 */
-float ruv__rabitq_cb(unsigned bits);
+static inline float ruv__rabitq_cb(unsigned bits)
+{
+    return -0.5f * (float)((1u << bits) - 1u);
+}
 
 /* ---- encoding ---- */
 /* 1-bit code of o against c (c may be NULL = origin) and its factors. */
@@ -143,6 +158,18 @@ void ruv__rabitq_query_init(const struct ruv_kernel_ops *k, const float *q, cons
  * does not fit the kernel's uint32 result. */
 int ruv__rabitq_query_bitplanes(const float *q, size_t dim, unsigned nplanes, uint64_t *planes,
                                 struct ruv__rabitq_qbits *qb);
+
+/* The integer query of q (dim floats) for codes of `bits` bits (1..8) into
+ * qi (dim int16) and *qz. An all-zero q gives scale 0, qi 0 and err 0. */
+void ruv__rabitq_query_int16(const float *q, size_t dim, unsigned bits, int16_t *qi,
+                             struct ruv__rabitq_qint *qz);
+/* <u, q> from the kernel's exact integer dot (within qz->err). Inline,
+ * as are the estimators below: called once per lane that survives the
+ * 1-bit bound, a call each was ~7 % of a search's CPU at D = 384. */
+static inline float ruv__rabitq_ip_int(const struct ruv__rabitq_qint *qz, int64_t dot)
+{
+    return (float)((double)qz->scale * (double)dot + qz->shift);
+}
 
 /* FastScan LUTs: nsub = ruv__rabitq_nsub(dim) tables of 16 bytes, table m
  * entry `mask` ~ sum_{t in mask} q_{4m+t} (coordinates >= dim count as 0),
@@ -188,11 +215,33 @@ void ruv__rabitq_ip_fastscan_n(const struct ruv__rabitq_lutq *lq, const uint16_t
 float ruv__rabitq_ip_code(float ip_bin, float ip_ex, unsigned bits);
 
 /* est for one vector; ip_code = <u, q> (= <b, q> when bits = 1). */
-float ruv__rabitq_est(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
-                      float ip_code, unsigned bits);
+static inline float ruv__rabitq_est(const struct ruv__rabitq_factors *f,
+                                    const struct ruv__rabitq_query *qc, float ip_code,
+                                    unsigned bits)
+{
+    return f->f_add + qc->g_add + f->f_rescale * (ip_code + ruv__rabitq_cb(bits) * qc->sum_q);
+}
 /* est, lb and ub for one vector (any output pointer may be NULL). */
 void ruv__rabitq_est_bounds(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
                             float ip_code, unsigned bits, float *est, float *lb, float *ub);
+/* The same when ip_code is known only within ip_err (the integer query):
+ * the bounds widen by |f_rescale| * ip_err, what that error moves est by,
+ * so a vector's true distance stays inside them whenever the exact <u, q>
+ * would have kept it inside. ip_err = 0 is ruv__rabitq_est_bounds. */
+static inline void ruv__rabitq_est_bounds_err(const struct ruv__rabitq_factors *f,
+                                              const struct ruv__rabitq_query *qc, float ip_code,
+                                              float ip_err, unsigned bits, float *est, float *lb,
+                                              float *ub)
+{
+    float e = ruv__rabitq_est(f, qc, ip_code, bits);
+    float d = f->f_error * qc->g_error + fabsf(f->f_rescale) * ip_err;
+    if (est)
+        *est = e;
+    if (lb)
+        *lb = e - d;
+    if (ub)
+        *ub = e + d;
+}
 /* SoA batch: est[i] and (if lb != NULL) lb[i] for n vectors; f_error may be
  * NULL when lb is NULL. */
 void ruv__rabitq_est_n(const float *ip_code, size_t n, const float *f_add, const float *f_rescale,

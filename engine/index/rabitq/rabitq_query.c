@@ -65,6 +65,55 @@ int ruv__rabitq_query_bitplanes(const float *q, size_t dim, unsigned nplanes, ui
     return RUV_OK;
 }
 
+/* Why an int16 query, and why its error is bounded, not estimated.
+ * With e_i = q_i - scale qi_i, D = sum_i u_i qi_i (exact, the kernel's)
+ * and c = (2^B - 1) / 2, E = sum_i e_i:
+ *   <u, q> = scale D + c E + sum_i (u_i - c) e_i,   |u_i - c| <= c,
+ * so ip = scale D + c E is within c sum_i |e_i| of <u, q> for every code.
+ * Rounding to nearest keeps |e_i| <= scale / 2; the sum uses the actual
+ * e_i (exact in double: q_i and scale qi_i share an exponent range of 40
+ * bits), so clamping and a scale that rounded are accounted for too. ip is
+ * computed in double and rounded once to float: half an ulp of
+ * |ip| <= (2^B - 1) sum_i |q_i| + that bound; err adds 2^-23 of it (twice
+ * the half ulp, which also covers the double arithmetic). At D = 384,
+ * B = 4 and a unit query err is 0.003-0.005, where |<u - c, q>| reaches
+ * ~90: it widens the estimator's own bound by < 1 % (tests/test_rabitq_int.c),
+ * so search results hardly move (docs/indexes.md). int8 (pmaddubsw) would
+ * make the same bound ~250x wider: no longer small next to the
+ * estimator's. */
+#define QINT_MAX 32767
+
+void ruv__rabitq_query_int16(const float *q, size_t dim, unsigned bits, int16_t *qi,
+                             struct ruv__rabitq_qint *qz)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        m = fabsf(q[i]) > m ? fabsf(q[i]) : m;
+    const float scale = (float)((double)m / QINT_MAX);
+    const double inv = scale > 0.0f ? 1.0 / (double)scale : 0.0;
+    double e_sum = 0.0, e_abs = 0.0, q_abs = 0.0;
+    /* adding and taking away 1.5 * 2^52 rounds |v| < 2^51 to the nearest
+     * integer (ties to even) in double arithmetic: no libm call per
+     * coordinate, as nearbyint is without SSE4.1 */
+    const double round = 0x1.8p52;
+    for (size_t i = 0; i < dim; i++) {
+        double v = (double)q[i] * inv;
+        v = v > QINT_MAX ? QINT_MAX : v < -QINT_MAX ? -QINT_MAX : v;
+        v = (v + round) - round;
+        qi[i] = (int16_t)v;
+        const double e = (double)q[i] - (double)scale * v;
+        e_sum += e;
+        e_abs += fabs(e);
+        q_abs += fabs((double)q[i]);
+    }
+    const double umax = (double)((1u << (bits < 1 ? 1 : bits > 8 ? 8 : bits)) - 1u);
+    const double bound = 0.5 * umax * e_abs;
+    const double err = bound + 0x1p-23 * (umax * q_abs + bound);
+    qz->scale = scale;
+    qz->shift = 0.5 * umax * e_sum;
+    qz->err = (float)(err * (1.0 + 0x1p-20)); /* rounded to float, never below */
+}
+
 static float qcoord(const float *q, size_t dim, size_t i)
 {
     return i < dim ? q[i] : 0.0f;
@@ -284,23 +333,10 @@ float ruv__rabitq_ip_code(float ip_bin, float ip_ex, unsigned bits)
     return (float)(1u << (bits - 1)) * ip_bin + ip_ex;
 }
 
-float ruv__rabitq_est(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
-                      float ip_code, unsigned bits)
-{
-    return f->f_add + qc->g_add + f->f_rescale * (ip_code + ruv__rabitq_cb(bits) * qc->sum_q);
-}
-
 void ruv__rabitq_est_bounds(const struct ruv__rabitq_factors *f, const struct ruv__rabitq_query *qc,
                             float ip_code, unsigned bits, float *est, float *lb, float *ub)
 {
-    float e = ruv__rabitq_est(f, qc, ip_code, bits);
-    float d = f->f_error * qc->g_error;
-    if (est)
-        *est = e;
-    if (lb)
-        *lb = e - d;
-    if (ub)
-        *ub = e + d;
+    ruv__rabitq_est_bounds_err(f, qc, ip_code, 0.0f, bits, est, lb, ub);
 }
 
 void ruv__rabitq_est_n(const float *ip_code, size_t n, const float *f_add, const float *f_rescale,

@@ -21,9 +21,10 @@ struct rq_list {
     uint8_t *fs;     /* 1-bit codes in FastScan blocks of 32 (kernel.h layout),
                       * cap / 32 blocks of block_bytes; lanes past n are junk */
     float *f_add, *f_rescale, *f_error;
-    uint8_t *ucode;  /* n x dim_pad, bits > 1: the whole B-bit code, one byte per
-                      * dimension (sign bit on top of the ex bits), so that
-                      * <u, q> is a single dot_u8_f32 call; files store ex only */
+    uint8_t *ucode;  /* n x ruv__rq_ucode_bytes, bits > 1: the whole B-bit code
+                      * (sign bit on top of the ex bits), one byte per dimension,
+                      * or for bits <= 4 two per byte in dot_u4_i16's layout, so
+                      * that <u, q> is a single kernel call; files store ex only */
     float *x_add, *x_rescale, *x_error;
     /* max |x - centroid| over every vector ever put here (original space;
      * removals leave it an upper bound): what adaptive probing bounds an
@@ -60,8 +61,31 @@ struct rq {
     int radii;
 };
 
-/* Bytes of one row's ex code. */
+/* Bytes of one row's ex code (as files store it). */
 static inline size_t ruv__rq_ex_bytes(const struct rq *r) { return r->dim_pad; }
+
+/* Whole codes of at most 4 bits are kept two to a byte: the look at them
+ * waits on memory, so half the bytes is most of its time (rq_search.c).
+ * Not for RabitqAsym, whose look takes the float query (dot_u8_f32). */
+static inline int ruv__rq_packed(const ruv_index_params *p)
+{
+    return p->bits <= 4 && p->type != RUV_INDEX_RABITQ_ASYM;
+}
+
+/* Bytes of one row's whole code in memory. */
+static inline size_t ruv__rq_ucode_bytes(const struct rq *r, const ruv_index_params *p)
+{
+    return ruv__rq_packed(p) ? r->dim_pad / 2 : r->dim_pad;
+}
+
+/* The whole code u (dim_pad bytes, one per dimension) packed as
+ * dot_u4_i16 reads it: per 32 dimensions 16 bytes, byte j = u[j] | u[j + 16] << 4. */
+static inline void ruv__rq_pack_u4(const uint8_t *u, size_t dim_pad, uint8_t *out)
+{
+    for (size_t b = 0; b < dim_pad / 32; b++, u += 32, out += 16)
+        for (size_t j = 0; j < 16; j++)
+            out[j] = (uint8_t)(u[j] | u[j + 16] << 4);
+}
 
 /* Words of the largest code (dimension 65,536): a one-code stack buffer. */
 enum { MAX_WORDS = 65536 / 64 };

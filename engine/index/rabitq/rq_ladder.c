@@ -36,6 +36,8 @@
 struct ladder_query {
     float *qn;       /* the query as searched (cosine: normalised) */
     float *qr;       /* rotated */
+    int16_t *qi;     /* rotated, as integers (multi-bit codes) */
+    struct ruv__rabitq_qint qz;
     uint8_t *lut;    /* FastScan tables */
     struct ruv__rabitq_lutq lq;
     struct ruv__rabitq_query qc;
@@ -84,7 +86,8 @@ static struct ladder *ladder_new(const struct ruv_index *idx, size_t nq, uint32_
         return NULL;
     L->nq = nq;
     L->k = k;
-    L->per = up64(dim * sizeof(float)) + up64(r->dim_pad * sizeof(float)) + up64(r->block_bytes) +
+    L->per = up64(dim * sizeof(float)) + up64(r->dim_pad * sizeof(float)) +
+             up64(r->dim_pad * sizeof(int16_t)) + up64(r->block_bytes) +
              up64(r->nlist * sizeof(uint32_t)) + up64(r->nlist * sizeof(float)) +
              up64(k * sizeof(float)) + up64(k * sizeof(uint32_t));
     L->q = calloc(nq, sizeof *L->q);
@@ -100,6 +103,8 @@ static struct ladder *ladder_new(const struct ruv_index *idx, size_t nq, uint32_
         p += up64(dim * sizeof(float));
         s->qr = (float *)p;
         p += up64(r->dim_pad * sizeof(float));
+        s->qi = (int16_t *)p;
+        p += up64(r->dim_pad * sizeof(int16_t));
         s->lut = (uint8_t *)p;
         p += up64(r->block_bytes);
         s->order = (uint32_t *)p;
@@ -137,10 +142,12 @@ static void query_open(const struct ruv_index *idx, struct ladder_query *s, cons
     else
         memcpy(s->qn, query, idx->p.dim * sizeof(float));
     p->s.qr = s->qr;
+    p->s.qi = s->qi;
     p->s.lut = s->lut;
     ruv__rq_prepare(p, s->qn);
     s->lq = p->lq;
     s->qc = p->qc;
+    s->qz = p->qz;
     ruv__probe_nearest_all(idx->k, &r->probe, s->qn, p->s.qwork, 1, s->order, p->s.probe_dist,
                            s->all_dist, &s->qq);
     s->sorted = 1;
@@ -248,9 +255,11 @@ static int query_search(struct ladder_ctx *c, size_t qi, struct ruv__scratch *b,
     }
     const int plus = idx->p.type == RUV_INDEX_RABITQ_PLUS;
     p.s.qr = s->qr;
+    p.s.qi = s->qi;
     p.s.lut = s->lut;
     p.lq = s->lq;
     p.qc = s->qc;
+    p.qz = s->qz;
     order_extend(s, r->nlist, c->np, p.s.probe_dist);
     /* the lists this np adds to the shared prefix */
     p.gate = &s->gate;

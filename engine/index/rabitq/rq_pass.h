@@ -33,6 +33,7 @@ struct ruv__rq_list_bound {
 
 struct ruv__rq_scratch {
     float *qr;          /* rotated query, dim_pad */
+    int16_t *qi;        /* qr as integers (multi-bit codes): dim_pad */
     float *qwork;       /* the probe's centred, scaled query, dim */
     uint8_t *lut;       /* FastScan tables: nsub x 16 */
     uint16_t *acc;      /* FastScan sums, whole blocks of the longest list */
@@ -65,6 +66,7 @@ struct ruv__rq_pass {
     struct ruv__rq_scratch s;
     struct ruv__rabitq_lutq lq;
     struct ruv__rabitq_query qc;
+    struct ruv__rabitq_qint qz; /* s.qi's scale and error bound */
     const uint8_t *allow;
     struct ruv__topk *gate;
     struct ruv__rq_cands *cs;

@@ -48,7 +48,18 @@ static void export_popcounts(const struct ruv_index *idx, const struct rq_list *
 static void export_ex(const struct ruv_index *idx, const struct rq_list *l, uint8_t *out)
 {
     const uint8_t mask = (uint8_t)((1u << (idx->p.bits - 1)) - 1u); /* drop the sign bit */
-    const size_t len = l->n * ruv__rq_ex_bytes(idx->impl);
+    const struct rq *r = idx->impl;
+    if (ruv__rq_packed(&idx->p)) { /* two dimensions a byte (rq.h) */
+        const size_t blocks = l->n * r->dim_pad / 32;
+        for (size_t b = 0; b < blocks; b++)
+            for (size_t j = 0; j < 16; j++) {
+                const uint8_t v = l->ucode[b * 16 + j];
+                out[b * 32 + j] = (uint8_t)(v & 0x0fu) & mask;
+                out[b * 32 + 16 + j] = (uint8_t)(v >> 4) & mask;
+            }
+        return;
+    }
+    const size_t len = l->n * ruv__rq_ex_bytes(r);
     for (size_t b = 0; b < len; b++)
         out[b] = l->ucode[b] & mask;
 }

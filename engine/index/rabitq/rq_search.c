@@ -50,7 +50,8 @@ size_t ruv__rq_scratch_bytes(const struct ruv_index *idx, const ruv_search_param
     size_t m = (r->max_list + 32) / 32 * 32;
     if (exact_scan(idx))
         return ruv__flat_vt.scratch_bytes(idx, sp);
-    return 64 * 16 + (r->dim_pad + idx->p.dim) * sizeof(float) + r->block_bytes +
+    return 64 * 17 + (r->dim_pad + idx->p.dim) * sizeof(float) + r->block_bytes +
+           r->dim_pad * sizeof(int16_t) +
            m * sizeof(uint16_t) +
            m * 4 * sizeof(float) +
            blut_bytes(idx) +
@@ -73,6 +74,7 @@ void ruv__rq_scratch_layout(const struct ruv_index *idx, const ruv_search_params
     char *p = mem;
     s->qr = carve(&p, r->dim_pad * sizeof(float));
     s->qwork = carve(&p, idx->p.dim * sizeof(float));
+    s->qi = carve(&p, r->dim_pad * sizeof(int16_t));
     s->lut = carve(&p, r->block_bytes);
     s->acc = carve(&p, m * sizeof(uint16_t));
     s->ip = carve(&p, m * sizeof(float));
@@ -373,6 +375,24 @@ void ruv__rq_prepare(struct ruv__rq_pass *p, const float *q)
     else
         ruv__rabitq_fastscan_lut(p->s.qr, r->dim_pad, idx->p.query_bits, p->s.lut, &p->lq);
     ruv__rabitq_query_init(k, p->s.qr, r->centroids_rot, r->dim_pad, r->metric, &p->qc);
+    p->qz = (struct ruv__rabitq_qint){0};
+    if (idx->p.bits > 1 && idx->p.type != RUV_INDEX_RABITQ_ASYM)
+        ruv__rabitq_query_int16(p->s.qr, r->dim_pad, idx->p.bits, p->s.qi, &p->qz);
+}
+
+/* <u, q> of a whole code: through the integer query (dot_u8_i16, about half
+ * the instructions of the float form; its error, at most p->qz.err, widens
+ * the bounds in ruv__rq_scan), except for RabitqAsym, whose contract is
+ * the unquantised float query. */
+static float whole_code_ip(const struct ruv__rq_pass *p, const uint8_t *code)
+{
+    const struct ruv_kernel_ops *k = p->idx->k;
+    if (p->idx->p.type == RUV_INDEX_RABITQ_ASYM) /* never packed (rq.h) */
+        return k->dot_u8_f32(code, p->s.qr, p->r->dim_pad);
+    const int64_t dot = ruv__rq_packed(&p->idx->p)
+                            ? k->dot_u4_i16(code, p->s.qi, p->r->dim_pad)
+                            : k->dot_u8_i16(code, p->s.qi, p->r->dim_pad);
+    return ruv__rabitq_ip_int(&p->qz, dot);
 }
 
 /* The 1-bit screen of multi-bit RabitqPlus lists in a planned search
@@ -477,16 +497,16 @@ int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
         m = select_at_most(s->lb, l->n, th, s->sel);
     }
     enum { AHEAD = 8 };
+    const size_t ucb = ruv__rq_ucode_bytes(r, &idx->p);
     for (size_t i = 0; i < m && i < AHEAD; i++)
-        ruv__rq_prefetch_bytes(l->ucode + s->sel[i] * ruv__rq_ex_bytes(r), ruv__rq_ex_bytes(r));
+        ruv__rq_prefetch_bytes(l->ucode + s->sel[i] * ucb, ucb);
     for (size_t i = 0; i < m && !rc; i++) {
         if (i + AHEAD < m)
-            ruv__rq_prefetch_bytes(l->ucode + s->sel[i + AHEAD] * ruv__rq_ex_bytes(r),
-                                   ruv__rq_ex_bytes(r));
+            ruv__rq_prefetch_bytes(l->ucode + s->sel[i + AHEAD] * ucb, ucb);
         uint32_t j = s->sel[i];
         if (s->lb[j] > ruv__topk_threshold(gate))
             continue;
-        float ipu = k->dot_u8_f32(l->ucode + j * ruv__rq_ex_bytes(r), s->qr, r->dim_pad);
+        float ipu = whole_code_ip(p, l->ucode + j * ucb);
         struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
         uint32_t row = l->rows[j];
         if (!plus) {
@@ -494,7 +514,7 @@ int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
             continue;
         }
         float est, lb, ubv;
-        ruv__rabitq_est_bounds(&fx, &p->qc, ipu, bits, &est, &lb, &ubv);
+        ruv__rabitq_est_bounds_err(&fx, &p->qc, ipu, p->qz.err, bits, &est, &lb, &ubv);
         if (lb > ruv__topk_threshold(gate))
             continue;
         ruv__topk_push(gate, ubv, row);
@@ -569,7 +589,7 @@ static size_t entry_bytes(const struct ruv_index *idx, const struct rq *r)
 {
     size_t per = sizeof(uint32_t) + r->block_bytes / 32 + 3 * sizeof(float);
     if (idx->p.bits > 1)
-        per += ruv__rq_ex_bytes(r) + 3 * sizeof(float);
+        per += ruv__rq_ucode_bytes(r, &idx->p) + 3 * sizeof(float);
     return per;
 }
 
