@@ -7,7 +7,8 @@
 # exists to keep ISA flags off the descriptor, and there are none here.
 if ARCH_AARCH64
 plugin_LTLIBRARIES += plugins/kernel-neon/neon.la
-plugins_kernel_neon_neon_la_SOURCES = plugins/kernel-neon/plugin.c plugins/kernel-neon/impl.c
+plugins_kernel_neon_neon_la_SOURCES = plugins/kernel-neon/plugin.c plugins/kernel-neon/impl.c \
+	plugins/kernel-neon/impl.h plugins/kernel-neon/codes.c
 # plugin.c never includes config.h (plugins see only the public headers), so
 # hand it the package version directly.
 plugins_kernel_neon_neon_la_CPPFLAGS = $(AM_CPPFLAGS) -DPACKAGE_VERSION='"$(PACKAGE_VERSION)"'
@@ -25,7 +26,8 @@ TESTS += tests/neon-qemu.sh
 # Everything the script compiles must be in the tarball, whatever the host
 # architecture of the machine that ran `make dist`.
 EXTRA_DIST += tests/neon-qemu.sh.in tests/neon_main.c \
-	plugins/kernel-neon/plugin.c plugins/kernel-neon/impl.c \
+	plugins/kernel-neon/plugin.c plugins/kernel-neon/impl.c plugins/kernel-neon/impl.h \
+	plugins/kernel-neon/codes.c \
 	engine/plugin/conform.c engine/plugin/conform.h engine/plugin/kernel_scalar.c \
 	engine/plugin/half.h engine/plugin/kernels.h \
 	engine/cpu/cpu_arm.c engine/cpu/isa.h engine/base/util.h engine/base/error.h
