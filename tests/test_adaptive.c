@@ -40,26 +40,13 @@ static double recall10(const ruv_index *idx, const ruv_search_params *sp, int me
         const float *q = qs + i * D;
         for (size_t r = 0; r < N; r++)
             d[r] = dist_of(metric, q, base + r * D, D);
-        double kth = INFINITY, best[10];
-        for (int t = 0; t < 10; t++)
-            best[t] = INFINITY;
-        for (size_t r = 0; r < N; r++) { /* the 10 smallest, kept sorted */
-            if (d[r] >= best[9])
-                continue;
-            int t = 9;
-            while (t > 0 && best[t - 1] > d[r]) {
-                best[t] = best[t - 1];
-                t--;
-            }
-            best[t] = d[r];
-        }
-        kth = best[9];
+        const double kth = kth_smallest(d, N, 10);
         uint64_t ids[10];
         float sc[10];
         size_t nf;
         assert_int_equal(ruv_index_search(idx, q, sp, ids, sc, &nf), RUV_OK);
         for (size_t r = 0; r < nf; r++)
-            hits += d[ids[r]] <= kth + 1e-6 * (1 + fabs(kth));
+            hits += within_kth(d[ids[r]], kth);
     }
     free(d);
     return (double)hits / (double)(nq * 10);

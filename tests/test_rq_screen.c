@@ -79,26 +79,15 @@ static struct outcome search_all(ruv_index *idx, int metric, const float *x, con
     size_t hits = 0;
     for (size_t i = 0; i < NQ; i++) {
         const float *q = qs + i * D;
-        double best[K];
-        for (int t = 0; t < K; t++)
-            best[t] = INFINITY;
-        for (size_t r = 0; r < N; r++) {
+        for (size_t r = 0; r < N; r++)
             d[r] = dist_of(metric, q, x + r * D, D);
-            if (d[r] >= best[K - 1])
-                continue;
-            int t = K - 1;
-            while (t > 0 && best[t - 1] > d[r]) {
-                best[t] = best[t - 1];
-                t--;
-            }
-            best[t] = d[r];
-        }
+        const double kth = kth_smallest(d, N, K);
         uint64_t ids[K];
         float sc[K];
         size_t nf = 0;
         assert_int_equal(ruv_index_search(idx, q, &sp, ids, sc, &nf), RUV_OK);
         for (size_t r = 0; r < nf; r++)
-            hits += d[ids[r]] <= best[K - 1] + 1e-6 * (1.0 + fabs(best[K - 1]));
+            hits += within_kth(d[ids[r]], kth);
     }
     free(d);
     idx->k = inner;

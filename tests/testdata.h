@@ -68,6 +68,33 @@ static inline double dist_of(int metric, const float *a, const float *b, size_t 
     return s;
 }
 
+/* The k-th smallest of d[0..n) (1 <= k <= 64; INFINITY marks rows left
+ * out): the exact k-th neighbour's distance when d holds dist_of. */
+static inline double kth_smallest(const double *d, size_t n, size_t k)
+{
+    double best[64];
+    for (size_t t = 0; t < k; t++)
+        best[t] = INFINITY;
+    for (size_t r = 0; r < n; r++) { /* the k smallest, kept sorted */
+        if (!(d[r] < best[k - 1]))
+            continue;
+        size_t t = k - 1;
+        while (t > 0 && best[t - 1] > d[r]) {
+            best[t] = best[t - 1];
+            t--;
+        }
+        best[t] = d[r];
+    }
+    return best[k - 1];
+}
+
+/* Whether a result at exact distance dr is among the k nearest whose k-th
+ * is kth: tie-tolerant, within float rounding. */
+static inline int within_kth(double dr, double kth)
+{
+    return dr <= kth + 1e-6 * (1.0 + fabs(kth));
+}
+
 #ifdef TESTDATA_TMPDIR
 static ruv_engine *eng;
 static char tmpdir[] = TESTDATA_TMPDIR;

@@ -380,18 +380,29 @@ void ruv__rq_prepare(struct ruv__rq_pass *p, const float *q)
         ruv__rabitq_query_int16(p->s.qr, r->dim_pad, idx->p.bits, p->s.qi, &p->qz);
 }
 
-/* <u, q> of a whole code: through the integer query (dot_u8_i16, about half
- * the instructions of the float form; its error, at most p->qz.err, widens
- * the bounds in ruv__rq_scan), except for RabitqAsym, whose contract is
- * the unquantised float query. */
-static float whole_code_ip(const struct ruv__rq_pass *p, const uint8_t *code)
+/* How a whole code meets the query: RabitqAsym's contract is the
+ * unquantised float query (dot_u8_f32); the others go through the integer
+ * query (dot_u8_i16, or dot_u4_i16 on codes packed two to a byte: about
+ * half the instructions of the float form; its error, at most p->qz.err,
+ * widens the bounds in ruv__rq_scan). Chosen once per list, not per lane. */
+enum whole_form { WHOLE_F32, WHOLE_U8, WHOLE_U4 };
+
+static enum whole_form whole_form_of(const struct ruv_index *idx)
+{
+    if (idx->p.type == RUV_INDEX_RABITQ_ASYM) /* never packed (rq.h) */
+        return WHOLE_F32;
+    return ruv__rq_packed(&idx->p) ? WHOLE_U4 : WHOLE_U8;
+}
+
+/* <u, q> of a whole code. */
+static inline float whole_code_ip(const struct ruv__rq_pass *p, enum whole_form form,
+                                  const uint8_t *code)
 {
     const struct ruv_kernel_ops *k = p->idx->k;
-    if (p->idx->p.type == RUV_INDEX_RABITQ_ASYM) /* never packed (rq.h) */
+    if (form == WHOLE_F32)
         return k->dot_u8_f32(code, p->s.qr, p->r->dim_pad);
-    const int64_t dot = ruv__rq_packed(&p->idx->p)
-                            ? k->dot_u4_i16(code, p->s.qi, p->r->dim_pad)
-                            : k->dot_u8_i16(code, p->s.qi, p->r->dim_pad);
+    const int64_t dot = form == WHOLE_U4 ? k->dot_u4_i16(code, p->s.qi, p->r->dim_pad)
+                                         : k->dot_u8_i16(code, p->s.qi, p->r->dim_pad);
     return ruv__rabitq_ip_int(&p->qz, dot);
 }
 
@@ -403,11 +414,10 @@ static float whole_code_ip(const struct ruv__rq_pass *p, const uint8_t *code)
  * far. An explicit nprobe (a tuned search) keeps the full bound, so what
  * it returns is what it returned before: at nprobe 16 on demo-100k the
  * screen caps recall@10 at 0.998 where the full bound reaches 1.000. The
- * bound's
- * eps0 (2.6, about 99 % of pairs inside; rabitq.h) is what the whole-code
- * bounds keep, for the pruning and the stop of adaptive probing; the screen
- * only decides which lanes are worth the look, so it takes ~1.56 standard
- * deviations (0.6 x 2.6, ~94 % of pairs one-sided). A neighbour is lost
+ * bound's eps0 (2.6, about 99 % of pairs inside; rabitq.h) is what the
+ * whole-code bounds keep, for the pruning and the stop of adaptive probing;
+ * the screen only decides which lanes are worth the look, so it takes ~1.56
+ * standard deviations (0.6 x 2.6, ~94 % of pairs one-sided). A neighbour is lost
  * only when its 1-bit estimate errs that far upward while it is already
  * near the k-th, and calibration measures the search with the screen, so
  * the default nprobe still reaches the target. Measured on the eight issue
@@ -498,6 +508,7 @@ int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
     }
     enum { AHEAD = 8 };
     const size_t ucb = ruv__rq_ucode_bytes(r, &idx->p);
+    const enum whole_form form = whole_form_of(idx);
     for (size_t i = 0; i < m && i < AHEAD; i++)
         ruv__rq_prefetch_bytes(l->ucode + s->sel[i] * ucb, ucb);
     for (size_t i = 0; i < m && !rc; i++) {
@@ -506,7 +517,7 @@ int ruv__rq_scan(struct ruv__rq_pass *p, uint32_t list)
         uint32_t j = s->sel[i];
         if (s->lb[j] > ruv__topk_threshold(gate))
             continue;
-        float ipu = whole_code_ip(p, l->ucode + j * ucb);
+        float ipu = whole_code_ip(p, form, l->ucode + j * ucb);
         struct ruv__rabitq_factors fx = {l->x_add[j], l->x_rescale[j], l->x_error[j]};
         uint32_t row = l->rows[j];
         if (!plus) {
