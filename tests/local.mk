@@ -12,6 +12,14 @@ AM_TESTS_ENVIRONMENT = \
 	RUV_TEST_SRCDIR='$(abs_top_srcdir)'; export RUV_TEST_SRCDIR; \
 	RUV_TEST_INCLUDED_LTDL='$(RUV_INCLUDED_LTDL)'; export RUV_TEST_INCLUDED_LTDL;
 
+# The kernel-slot cache the tests write. A machine with two kernel plugins
+# that load (AVX-512) races them and writes it; distcheck on such a machine
+# failed on the file left behind after distclean.
+clean-local: clean-test-cache
+clean-test-cache:
+	rm -rf tests/cache
+.PHONY: clean-test-cache
+
 # ---- fixture plugins: deliberately good and broken modules ----
 RUV_FIXTURE_LDFLAGS = -module -avoid-version -rpath $(abs_builddir) -no-undefined -Wl,-z,defs
 RUV_FIXTURE_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
