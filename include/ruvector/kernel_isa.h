@@ -17,11 +17,13 @@
 #define RUV_KERNEL_ISA_SCALAR UINT64_C(0)
 /* plugins/kernel-avx2: AVX2 + FMA loops, POPCNT, F16C for the binary16 probe. */
 #define RUV_KERNEL_ISA_AVX2 (RUV_ISA_AVX2 | RUV_ISA_FMA | RUV_ISA_POPCNT | RUV_ISA_F16C)
-/* plugins/kernel-avx512: AVX-512 F/BW/VL/DQ/VPOPCNTDQ, and the AVX2-era
- * instructions its code also uses. */
+/* plugins/kernel-avx512: AVX-512 F/BW/VL/DQ/VPOPCNTDQ/VNNI, and the
+ * AVX2-era instructions its code also uses. Every CPU with VPOPCNTDQ and BW
+ * (Ice Lake and later, Zen 4 and later) also has VNNI. */
 #define RUV_KERNEL_ISA_AVX512                                                   \
     (RUV_ISA_AVX512F | RUV_ISA_AVX512BW | RUV_ISA_AVX512VL | RUV_ISA_AVX512DQ | \
-     RUV_ISA_AVX512VPOPCNTDQ | RUV_ISA_AVX2 | RUV_ISA_FMA | RUV_ISA_POPCNT | RUV_ISA_F16C)
+     RUV_ISA_AVX512VPOPCNTDQ | RUV_ISA_AVX512VNNI | RUV_ISA_AVX2 | RUV_ISA_FMA |  \
+     RUV_ISA_POPCNT | RUV_ISA_F16C)
 /* plugins/kernel-neon: Advanced SIMD (part of every AArch64 CPU). */
 #define RUV_KERNEL_ISA_NEON RUV_ISA_NEON
 

@@ -1,4 +1,4 @@
-/* AVX-512 (F, BW, VL, DQ, VPOPCNTDQ) kernels: f32.c, bits.c, fht.c and
+/* AVX-512 (F, BW, VL, DQ, VPOPCNTDQ, VNNI) kernels: f32.c, bits.c, fht.c and
  * their table in ops.c. Only these files are built with the -mavx512* flags
  * (plugin.c, the descriptor, is not); the engine reaches them through
  * ruv_avx512_ops after it has checked the CPU.

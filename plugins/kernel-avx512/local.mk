@@ -13,7 +13,7 @@ RUV_AVX512_IMPL = plugins/kernel-avx512/f32.c plugins/kernel-avx512/bits.c \
 plugins_kernel_avx512_libavx512_impl_la_SOURCES = plugins/common/prefetch.h \
 	plugins/kernel-avx512/impl.h $(RUV_AVX512_IMPL)
 plugins_kernel_avx512_libavx512_impl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
-	-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vpopcntdq -mavx2 -mfma -mpopcnt
+	-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vpopcntdq -mavx512vnni -mavx2 -mfma -mpopcnt
 
 # The same kernels built against SIMDe (no -mavx512*), so every x86-64 CPU runs
 # the loader's conformance check on them. Per-target CFLAGS make automake
