@@ -25,7 +25,8 @@
 #include "plugin/plugins.h"
 #include "store/persist.h"
 
-#define MAGIC "ruvector kernel slots 1\n"
+/* Version 2: the whole-code slots are raced one 384-element code a call. */
+#define MAGIC "ruvector kernel slots 2\n"
 
 /* ---- build ids ---- */
 

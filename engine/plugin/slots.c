@@ -70,8 +70,12 @@ int ruv__slot_contested(const struct ruv__plugin_set *set, size_t s)
 
 /* ---- the race ---- */
 
+/* The whole-code slots run as the search calls them, one code of WHOLE_D
+ * elements at a time: one 4,096-element call hid their per-call cost, and
+ * on a Zen 4 machine the race then gave dot_u4_i16 to the plugin that was
+ * slower at D = 384. */
 enum { DIM = 128, ROWS = 256, CODES = 4096, WORDS = 2, FS_NSUB = 32, FS_BLOCKS = 64,
-       FHT_N = 1024, LONG_N = 4096 };
+       FHT_N = 1024, LONG_N = 4096, WHOLE_D = 384, WHOLE_CODES = LONG_N / WHOLE_D };
 
 struct workload {
     float *a, *b, *rows, *fht, *fht_src, *out;
@@ -89,25 +93,34 @@ static void free_workload(struct workload *w)
     free(w->bytes); free(w->u16); free(w->halves); free(w->i16);
 }
 
+/* Buffers on 64-byte boundaries, as the indexes hand them to the kernels
+ * (queries, codes and rows are 64-byte aligned there): malloc's 16-byte
+ * alignment split every 512-bit load across two cache lines and made the
+ * avx512 plugin lose whole-code races it wins in a search. */
+static void *walloc(size_t bytes)
+{
+    return aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
+
 static int make_workload(struct workload *w)
 {
     memset(w, 0, sizeof *w);
-    w->a = malloc(LONG_N * sizeof(float));
-    w->b = malloc(LONG_N * sizeof(float));
-    w->rows = malloc((size_t)ROWS * DIM * sizeof(float));
-    w->fht = malloc(FHT_N * sizeof(float));
-    w->fht_src = malloc(FHT_N * sizeof(float));
-    w->out = malloc(ROWS * sizeof(float));
-    w->codes = malloc((size_t)CODES * WORDS * sizeof(uint64_t));
-    w->planes = malloc(4 * WORDS * sizeof(uint64_t));
-    w->u32 = malloc(CODES * sizeof(uint32_t));
-    w->idx = malloc(ROWS * sizeof(uint32_t));
-    w->fs = malloc((size_t)FS_BLOCKS * FS_NSUB * 16);
-    w->lut = malloc(FS_NSUB * 16);
-    w->bytes = malloc(LONG_N);
-    w->u16 = malloc((size_t)FS_BLOCKS * RUV_FASTSCAN_BLOCK * sizeof(uint16_t));
-    w->halves = malloc((size_t)ROWS * DIM * sizeof(uint16_t));
-    w->i16 = malloc(LONG_N * sizeof(int16_t));
+    w->a = walloc(LONG_N * sizeof(float));
+    w->b = walloc(LONG_N * sizeof(float));
+    w->rows = walloc((size_t)ROWS * DIM * sizeof(float));
+    w->fht = walloc(FHT_N * sizeof(float));
+    w->fht_src = walloc(FHT_N * sizeof(float));
+    w->out = walloc(ROWS * sizeof(float));
+    w->codes = walloc((size_t)CODES * WORDS * sizeof(uint64_t));
+    w->planes = walloc(4 * WORDS * sizeof(uint64_t));
+    w->u32 = walloc(CODES * sizeof(uint32_t));
+    w->idx = walloc(ROWS * sizeof(uint32_t));
+    w->fs = walloc((size_t)FS_BLOCKS * FS_NSUB * 16);
+    w->lut = walloc(FS_NSUB * 16);
+    w->bytes = walloc(LONG_N);
+    w->u16 = walloc((size_t)FS_BLOCKS * RUV_FASTSCAN_BLOCK * sizeof(uint16_t));
+    w->halves = walloc((size_t)ROWS * DIM * sizeof(uint16_t));
+    w->i16 = walloc(LONG_N * sizeof(int16_t));
     if (!w->i16 || !w->a || !w->b || !w->rows || !w->fht || !w->fht_src || !w->out || !w->codes ||
         !w->planes || !w->u32 || !w->idx || !w->fs || !w->lut || !w->bytes || !w->u16 ||
         !w->halves) {
@@ -154,7 +167,7 @@ static const unsigned reps_of[RUV__SLOT_COUNT] = {
     [RUV__SLOT_xor_popcnt_1xN] = 8, [RUV__SLOT_bitplane_dot_1xN] = 4, [RUV__SLOT_popcnt_u64] = 32,
     [RUV__SLOT_fastscan_u8] = 16, [RUV__SLOT_fht_f32] = 32, [RUV__SLOT_dot_u8_f32] = 32,
     [RUV__SLOT_dot_f16_1xN] = 8, [RUV__SLOT_dot_f32_1xN_above] = 8, [RUV__SLOT_dot_u8_i16] = 64,
-    [RUV__SLOT_dot_u4_i16] = 64,
+    [RUV__SLOT_dot_u4_i16] = 64, /* the three whole-code slots: WHOLE_CODES calls a rep */
 };
 
 /* The unnormalised FHT multiplies magnitudes by up to sqrt(n) = 32 a call:
@@ -205,12 +218,17 @@ static double time_slot(size_t s, ruv__slot_fn fn, struct workload *w)
             break;
         case RUV__SLOT_fastscan_u8: ((fastscan_fn)fn)(w->fs, FS_NSUB, FS_BLOCKS, w->lut, w->u16); break;
         case RUV__SLOT_fht_f32: ((fht_fn)fn)(w->fht, FHT_N); break;
-        case RUV__SLOT_dot_u8_f32: sink += ((u8_fn)fn)(w->bytes, w->a, LONG_N); break;
-        case RUV__SLOT_dot_u8_i16:
-            sink += (double)((u8i16_fn)fn)(w->bytes, w->i16, LONG_N);
+        case RUV__SLOT_dot_u8_f32:
+            for (size_t c = 0; c < WHOLE_CODES; c++)
+                sink += ((u8_fn)fn)(w->bytes + c * WHOLE_D, w->a, WHOLE_D);
             break;
-        case RUV__SLOT_dot_u4_i16: /* LONG_N elements in LONG_N / 2 bytes */
-            sink += (double)((u8i16_fn)fn)(w->bytes, w->i16, LONG_N);
+        case RUV__SLOT_dot_u8_i16:
+            for (size_t c = 0; c < WHOLE_CODES; c++)
+                sink += (double)((u8i16_fn)fn)(w->bytes + c * WHOLE_D, w->i16, WHOLE_D);
+            break;
+        case RUV__SLOT_dot_u4_i16: /* WHOLE_D elements in WHOLE_D / 2 bytes */
+            for (size_t c = 0; c < WHOLE_CODES; c++)
+                sink += (double)((u8i16_fn)fn)(w->bytes + c * WHOLE_D / 2, w->i16, WHOLE_D);
             break;
         case RUV__SLOT_dot_f16_1xN: ((f16_fn)fn)(w->a, w->halves, DIM, DIM, ROWS, w->out); break;
         default: break;

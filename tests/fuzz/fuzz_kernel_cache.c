@@ -14,7 +14,7 @@
 #include "plugin/plugins.h"
 #include "store/persist.h"
 
-static const char key[] = "ruvector kernel slots 1\n"
+static const char key[] = "ruvector kernel slots 2\n"
                           "cpu Fuzz CPU\n"
                           "isa 000000000004001f\n"
                           "racer avx512 40 c86a1eb5297ba20e\n"
