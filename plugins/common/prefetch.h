@@ -14,11 +14,17 @@
  * early. On a shared Zen 3 EPYC, one thread, 64 KiB measured best
  * (demo-100k and 1M x 128: about 1.3x the scan without it; 16 KiB 1.1-1.2x,
  * 128-256 KiB no better than 64); prefetching every line 2-8 KiB ahead was
- * slower than none, and so was one prefetch per 64 bytes at D = 32. The
- * address may lie past the end of the array: x86 prefetches never fault,
+ * slower than none, and so was one prefetch per 64 bytes at D = 32. On a
+ * Zen 4 EPYC (session 12; avx512 plugin, demo-100k and 1M x 128, against
+ * faiss in the same process) no distance from none to 512 KiB won twice:
+ * the ratios moved 1.03-1.17x faiss between runs, none first in one run
+ * and 256 KiB in the next, so 64 KiB stays (-D overrides it for such
+ * sweeps). The address may lie past the end of the array: x86 prefetches never fault,
  * and it is formed as an integer so that no out-of-bounds pointer is
  * computed. */
+#ifndef RUV_STREAM_AHEAD_BYTES
 #define RUV_STREAM_AHEAD_BYTES 65536u
+#endif
 
 static inline void ruv_prefetch_stream(const float *row, size_t row_bytes)
 {

@@ -190,7 +190,8 @@ RUV_INLINE size_t emit_below(__m128 d, __mmask8 k, size_t row0, uint32_t *idx_ou
  * 512 bytes far ahead; rows over 128 bytes one at a time, shorter ones four
  * at a time (four of them lie within 512 contiguous bytes). On Zen 3 this
  * took the AVX2 scan at D = 128 from 0.76x to about 1.4x faiss
- * IndexFlatL2; not measured on an AVX-512 machine. l2 selects rows below the
+ * IndexFlatL2; on Zen 4 this scan runs at 0.98-1.04x faiss, at the
+ * machine's streaming bandwidth (docs/benchmarks-flat.md). l2 selects rows below the
  * threshold (L2 distance) or above it (inner product). */
 RUV_INLINE size_t scan_threshold(const float *q, const float *base, size_t dim, size_t stride,
                                  size_t n, float threshold, uint32_t *idx_out, float *dist_out,
