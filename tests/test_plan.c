@@ -114,7 +114,8 @@ static void test_defaults_reach_target(void **state)
 
 /* The plan's k-means sample: 64 rows per list below 512 dimensions, 40
  * from 512 on, at least 4,096 and at most n; a given train_size or nlist
- * keeps the engine's rule. Then a planned build at D = 512 (where the
+ * keeps the engine's rule. Its Lloyd iterations: 4 for a RabitqPlus index
+ * from 512 on, else 10; a given kmeans_iters wins. Then a planned build at D = 512 (where the
  * smaller sample applies) still reaches the target on held-out queries,
  * with the same tolerance as test_defaults_reach_target (400 clusters of
  * ~20 rows, so lists hold several and a query's neighbours can straddle
@@ -126,16 +127,16 @@ static void test_train_sample_rule(void **state)
     static const struct {
         uint32_t dim;
         uint64_t n;
-        uint32_t nlist, train;
+        uint32_t nlist, train, iters;
     } cases[] = {
-        {511, 10000, 100, 6400},     /* 64 per list */
-        {512, 10000, 100, 4096},     /* 40 per list = 4,000: the floor */
-        {1024, 10000, 100, 4096},
-        {1024, 50000, 224, 8960},    /* 40 per list */
-        {384, 100000, 316, 20224},   /* 64 per list */
-        {2048, 1000000, 1000, 40000},
-        {32, 1000000, 1000, 64000},
-        {1024, 3000, 55, 3000},      /* never more than n */
+        {511, 10000, 100, 6400, 10},     /* 64 per list */
+        {512, 10000, 100, 4096, 4},      /* 40 per list = 4,000: the floor */
+        {1024, 10000, 100, 4096, 4},
+        {1024, 50000, 224, 8960, 4},     /* 40 per list */
+        {384, 100000, 316, 20224, 10},   /* 64 per list */
+        {2048, 1000000, 1000, 40000, 4},
+        {32, 1000000, 1000, 64000, 10},
+        {1024, 3000, 55, 3000, 4},       /* never more than n */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ruv_index_params q, r;
@@ -143,13 +144,27 @@ static void test_train_sample_rule(void **state)
         assert_int_equal(ruv__plan_resolve(&q, cases[i].n, 0, &r), RUV_OK);
         assert_int_equal(r.nlist, cases[i].nlist);
         assert_int_equal(r.train_size, cases[i].train);
+        assert_int_equal(r.kmeans_iters, cases[i].iters);
+        q.kmeans_iters = 7; /* given: wins at any dimension */
+        assert_int_equal(ruv__plan_resolve(&q, cases[i].n, 0, &r), RUV_OK);
+        assert_int_equal(r.kmeans_iters, 7);
+        q.kmeans_iters = 0;
+        ruv_index_params c = q; /* a codes-only index keeps the engine's 10 */
+        c.type = RUV_INDEX_RABITQ;
+        assert_int_equal(ruv__plan_resolve(&c, cases[i].n, 0, &r), RUV_OK);
+        assert_int_equal(r.kmeans_iters, 10);
+        c = q; /* no plan: 10 */
+        c.target_recall = 0.0f;
+        assert_int_equal(ruv__plan_resolve(&c, cases[i].n, 0, &r), RUV_OK);
+        assert_int_equal(r.kmeans_iters, 10);
         q.train_size = 7000; /* given: wins at any dimension */
         assert_int_equal(ruv__plan_resolve(&q, cases[i].n, 0, &r), RUV_OK);
         assert_int_equal(r.train_size, 7000);
         q.train_size = 0;
-        q.nlist = 100; /* nlist given: the engine's sample (0 here) */
+        q.nlist = 100; /* nlist given: the engine's sample (0 here) and 10 iterations */
         assert_int_equal(ruv__plan_resolve(&q, cases[i].n, 0, &r), RUV_OK);
         assert_int_equal(r.train_size, 0);
+        assert_int_equal(r.kmeans_iters, 10);
     }
 
     const size_t n = 8000, d = 512, nq = 200;
@@ -158,6 +173,7 @@ static void test_train_sample_rule(void **state)
     const ruv_index_params *p = ruv_index_params_get(idx);
     assert_int_equal(p->nlist, 89);
     assert_int_equal(p->train_size, 4096);
+    assert_int_equal(p->kmeans_iters, 4);
     assert_true(p->calibrated_recall >= p->target_recall);
     ruv_search_params sp;
     ruv_search_params_init(&sp, 10);

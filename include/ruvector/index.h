@@ -66,7 +66,10 @@ typedef struct ruv_index_params {
                                max(65536, 64 * nlist)), or, when the plan chooses
                                nlist, min(n, max(4096, 64 * nlist)), 40 * nlist
                                from dim 512 on */
-    uint32_t kmeans_iters;  /* default 10 */
+    uint32_t kmeans_iters;  /* k-means Lloyd iterations; 0 (the default) = the index's
+                               choice: 10, or 4 when the plan chooses a RABITQ_PLUS
+                               index's nlist at dim 512 and above; the build
+                               reports the value it used */
     uint64_t seed;          /* rotation and k-means seed (default 42) */
     float epsilon;          /* error-bound multiplier epsilon0 (default 2.6: ~99% of pairs
                                inside the bound; the paper's 1.9 covers ~94%) */

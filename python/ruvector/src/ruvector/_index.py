@@ -184,7 +184,8 @@ class RabitqPlusIndex(_Index):
         target (``params["plan"]`` says what it chose and why). Explicit
         values win; target_recall=0 restores the fixed defaults (bits 1,
         nlist 0); query_bits 8, rerank_factor 0 (no
-        cap: the error bound decides), epsilon 2.6."""
+        cap: the error bound decides), epsilon 2.6; kmeans_iters 10, or 4
+        when the plan chooses nlist at dim >= 512 (``params`` shows it)."""
         return cls._build(
             vectors, ids, engine, metric=metric, seed=seed, bits=bits, nlist=nlist,
             query_bits=query_bits, rerank_factor=rerank_factor, epsilon=epsilon,
