@@ -114,11 +114,16 @@ static void encode_bits(const float *o, const float *c, size_t dim, uint64_t *co
     memset(code, 0, words * sizeof(*code));
     memset(s, 0, sizeof(*s));
     double rr = 0.0, sabs = 0.0, yc = 0.0, rc = 0.0;
+    uint64_t word = 0; /* the code word being filled, kept out of memory */
     for (size_t i = 0; i < dim; i++) {
         double r = residual(o, c, i);
         double ci = c ? (double)c[i] : 0.0;
         uint64_t bit = r > 0.0;
-        code[i / 64] |= bit << (i % 64);
+        word |= bit << (i % 64);
+        if (i % 64 == 63) {
+            code[i / 64] = word;
+            word = 0;
+        }
         rr += r * r;
         sabs += fabs(r);
         double h = 0.5 * ci;
@@ -129,6 +134,8 @@ static void encode_bits(const float *o, const float *c, size_t dim, uint64_t *co
         yc += h;
         rc += r * ci;
     }
+    if (dim % 64)
+        code[dim / 64] = word;
     s->rr = rr;
     s->yr = 0.5 * sabs;
     s->yy = 0.25 * (double)dim;
