@@ -19,9 +19,9 @@
  * faiss in the same process) no distance from none to 512 KiB won twice:
  * the ratios moved 1.03-1.17x faiss between runs, none first in one run
  * and 256 KiB in the next, so 64 KiB stays (-D overrides it for such
- * sweeps). The address may lie past the end of the array: x86 prefetches never fault,
- * and it is formed as an integer so that no out-of-bounds pointer is
- * computed. */
+ * sweeps). The address may lie past the end of the array: x86 prefetches
+ * never fault, and it is formed as an integer so that no out-of-bounds
+ * pointer is computed. */
 #ifndef RUV_STREAM_AHEAD_BYTES
 #define RUV_STREAM_AHEAD_BYTES 65536u
 #endif
