@@ -429,8 +429,9 @@ int64_t ruv__avx512_dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
  * 16..31. The int32 lanes 8..15 that sum those words are divided by 16
  * before they are widened (exact: every product in them is a multiple of
  * 16), which saves a shift per block; 16 x 15 = 240 <= 255, so the u8
- * form's overflow bound holds. (Session 11's form split the nibbles through a buffer on the stack; the
- * store-to-load forwarding stall made it 6x slower than AVX2 on Zen 4.) */
+ * form's overflow bound holds. (Session 11's form split the nibbles
+ * through a buffer on the stack; the store-to-load forwarding stall made it
+ * 6x slower than AVX2 on Zen 4.) */
 RUV_INLINE __m512i u4x32_to_epi16(const uint8_t *p)
 {
     const __m512i spread = _mm512_set_epi64(
