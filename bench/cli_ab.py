@@ -30,7 +30,8 @@ CASES_JSON: [{"name": "demo-1m 4-bit", "base": ".../base.fvecs", "queries":
 ".../query.fvecs", "gt": ".../gt100.ivecs", "dist": ".../gt100.dist.fvecs",
 "metric": "l2", "args": ["--type", "rabitq_plus", "--bits", "4", "--nlist",
 "800", "--nprobe", "2,4,8"]}] (the query and truth files as bench/peers/run.py
-writes them into its cache). Plugins: each CLI's <build>/plugins/kernel-avx2.
+writes them into its cache). Plugins: each CLI's <build>/plugins/kernel-avx2 and
+kernel-avx512 (session 12; before, avx2 alone).
 """
 import argparse, json, os, resource, shlex, statistics, subprocess, sys, time
 
@@ -54,7 +55,11 @@ os.nice(opt.nice)
 
 def env(cli):
     e = dict(os.environ)
-    e["RUVECTOR_PLUGIN_PATH"] = os.path.join(os.path.dirname(os.path.dirname(cli)), "plugins", "kernel-avx2")
+    # both x86 kernel plugins: on an AVX-512 machine the engine races them per
+    # slot, as a user's install does; elsewhere avx512 does not load
+    plugins = os.path.join(os.path.dirname(os.path.dirname(cli)), "plugins")
+    e["RUVECTOR_PLUGIN_PATH"] = os.pathsep.join(
+        os.path.join(plugins, k) for k in ("kernel-avx2", "kernel-avx512"))
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         e[v] = "1"
     return e

@@ -375,7 +375,8 @@ RUV_INLINE __m256i add_wide_halves(__m256i wide, __m256i lo, __m256i hi)
 
 RUV_INLINE int64_t hsum_wide(__m256i wide)
 {
-    const __m128i x = _mm_add_epi64(_mm256_castsi256_si128(wide), _mm256_extracti128_si256(wide, 1));
+    const __m128i x =
+        _mm_add_epi64(_mm256_castsi256_si128(wide), _mm256_extracti128_si256(wide, 1));
     return (int64_t)((uint64_t)_mm_cvtsi128_si64(x) + (uint64_t)_mm_extract_epi64(x, 1));
 }
 
