@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Dict, List
 
-import numpy as np
-
-
-def read_fvecs(path: Path) -> np.ndarray:
-    raw = np.fromfile(path, dtype=np.int32)
-    dim = int(raw[0])
-    return raw.reshape(-1, dim + 1)[:, 1:].view(np.float32).copy()
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+from bench_data import read_vecs  # noqa: E402
 
 
 def main() -> int:
@@ -41,8 +37,8 @@ def main() -> int:
 
     import ruvector
 
-    base = read_fvecs(args.data / "base.fvecs")
-    queries = read_fvecs(args.data / "query.fvecs")[: args.queries]
+    base = read_vecs(args.data / "base.fvecs")
+    queries = read_vecs(args.data / "query.fvecs")[: args.queries]
     indexes = {}
     for spec in args.engines:
         name, path = spec.split("=", 1)

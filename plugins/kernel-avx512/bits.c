@@ -5,12 +5,18 @@
 
 /* ------------------------------------------------------------- 1-bit --- */
 
-RUV_INLINE uint64_t hsum_epi64(__m512i v)
+/* The sum of the four 64-bit lanes, mod 2^64 (hsum_epi64 folds eight to four first). */
+RUV_INLINE uint64_t hsum256_epi64(__m256i y)
 {
-    __m256i y = _mm256_add_epi64(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
     __m128i x = _mm_add_epi64(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
     x = _mm_add_epi64(x, _mm_unpackhi_epi64(x, x));
     return (uint64_t)_mm_cvtsi128_si64(x);
+}
+
+RUV_INLINE uint64_t hsum_epi64(__m512i v)
+{
+    return hsum256_epi64(
+        _mm256_add_epi64(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
 }
 
 /* p0, p1 hold per-word counts of codes 0-3 and 4-7, two qwords per code.
@@ -373,12 +379,6 @@ RUV_INLINE __m256i add_wide_halves(__m256i wide, __m256i lo, __m256i hi)
     return _mm256_add_epi64(wide, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(y, 1)));
 }
 
-RUV_INLINE int64_t hsum_wide(__m256i wide)
-{
-    const __m128i x =
-        _mm_add_epi64(_mm256_castsi256_si128(wide), _mm256_extracti128_si256(wide, 1));
-    return (int64_t)((uint64_t)_mm_cvtsi128_si64(x) + (uint64_t)_mm_extract_epi64(x, 1));
-}
 
 /* Elements per int32 stretch: a word pair's product sum is within
  * 2 * 255 * 32768 = 16,711,680 in magnitude; one vpdpwssd over 32 elements
@@ -423,7 +423,7 @@ int64_t ruv__avx512_dot_u8_i16(const uint8_t *a, const int16_t *b, size_t n)
         const __m512i s = _mm512_add_epi32(s0, s1);
         wide = add_wide_halves(wide, _mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
     }
-    return hsum_wide(wide);
+    return (int64_t)hsum256_epi64(wide); /* lanes add mod 2^64: exact */
 }
 
 /* One packed block (16 bytes, 32 elements: element j < 16 is byte j's low
@@ -473,5 +473,5 @@ int64_t ruv__avx512_dot_u4_i16(const uint8_t *a, const int16_t *b, size_t n)
         wide = add_wide_halves(wide, _mm512_castsi512_si256(s),
                                _mm256_srai_epi32(_mm512_extracti64x4_epi64(s, 1), 4));
     }
-    return hsum_wide(wide);
+    return (int64_t)hsum256_epi64(wide); /* lanes add mod 2^64: exact */
 }
